@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* OpenSSL wrappers for certificates, CRLs and signatures (internal). */
+#ifndef VT_CRYPTO_X509_H
+#define VT_CRYPTO_X509_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "util/macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_CRL *, X509_CRL_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_OBJECT *, ASN1_OBJECT_free)
+
+static inline void vt_x509_stack_freep(STACK_OF(X509) **p)
+{
+        if (*p)
+                sk_X509_pop_free(*p, X509_free);
+}
+
+/* Caps on untrusted certificate input. */
+#define VT_CERT_MAX_BYTES  (64u * 1024u)
+#define VT_CHAIN_MAX_CERTS 8
+
+/* vt_x509_parse_one parses exactly one certificate, PEM or DER (whole input must be
+ * consumed for DER). */
+int vt_x509_parse_one(const uint8_t *buf, size_t len, X509 **ret);
+/* vt_x509_parse_many parses a PEM bundle (up to VT_CHAIN_MAX_CERTS) or one DER cert. */
+int vt_x509_parse_many(const uint8_t *buf, size_t len, STACK_OF(X509) **ret);
+/* vt_crl_parse parses one CRL, PEM or DER. */
+int vt_crl_parse(const uint8_t *buf, size_t len, X509_CRL **ret);
+
+/* vt_x509_cn copies the subject (issuer) commonName into buf; "" if none. */
+void vt_x509_subject_cn(X509 *x, char *buf, size_t cap);
+void vt_x509_issuer_cn(X509 *x, char *buf, size_t cap);
+
+/* vt_x509_window returns notBefore/notAfter as seconds since the epoch. */
+int vt_x509_window(X509 *x, int64_t *ret_not_before, int64_t *ret_not_after);
+
+/* vt_x509_ext_data finds the extension with dotted OID and returns its raw value
+ * (the OCTET STRING contents; borrowed from x). VT_E_NOTFOUND if absent. */
+int vt_x509_ext_data(X509 *x, const char *oid, const uint8_t **ret, size_t *ret_len);
+
+/* vt_x509_spki_sha256 hashes the DER SubjectPublicKeyInfo of x. */
+int vt_x509_spki_sha256(X509 *x, uint8_t out[32]);
+
+/* vt_x509_der_sha256 hashes the DER encoding of x. */
+int vt_x509_der_sha256(X509 *x, uint8_t out[32]);
+
+/* vt_x509_verify_rsa_pss_sha384 checks that x is signed by issuer_key with
+ * RSASSA-PSS/SHA-384 (the AMD chain's algorithm); VT_E_CHAIN otherwise. */
+int vt_x509_verify_pss384(X509 *x, EVP_PKEY *issuer_key);
+
+/* vt_ecdsa_verify_rs verifies an ECDSA signature given as big-endian r and s of
+ * n bytes each over a precomputed digest. VT_E_SIGNATURE on mismatch. */
+int vt_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
+                       const uint8_t *s, size_t n);
+
+/* vt_ec_curve_nid returns the curve NID of an EC key, or NID_undef. */
+int vt_ec_curve_nid(EVP_PKEY *key);
+
+/* vt_openssl_reason returns the newest OpenSSL error string (and clears the queue). */
+const char *vt_openssl_reason(char *buf, size_t cap);
+
+#endif

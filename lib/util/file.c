@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "util/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/macro.h"
+#include "veritee/veritee.h"
+
+int vt_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return VT_E_IO;
+        size_t cap = 4096, len = 0;
+        uint8_t *buf = malloc(cap + 1);
+        if (!buf) {
+                close(fd);
+                return VT_E_NOMEM;
+        }
+        for (;;) {
+                if (len == cap) {
+                        if (cap > max) {
+                                free(buf);
+                                close(fd);
+                                return VT_E_INVAL;
+                        }
+                        uint8_t *nb = realloc(buf, cap * 2 + 1);
+                        if (!nb) {
+                                free(buf);
+                                close(fd);
+                                return VT_E_NOMEM;
+                        }
+                        buf = nb;
+                        cap *= 2;
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        free(buf);
+                        close(fd);
+                        return VT_E_IO;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        close(fd);
+        if (len > max) {
+                free(buf);
+                return VT_E_INVAL;
+        }
+        buf[len] = 0;
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+int vt_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+        size_t plen = strlen(path);
+        _cleanup_free_ char *tmp = malloc(plen + 16);
+        if (!tmp)
+                return VT_E_NOMEM;
+        snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
+        int fd = mkstemp(tmp);
+        if (fd < 0)
+                return VT_E_IO;
+        const uint8_t *p = data;
+        size_t left = len;
+        while (left) {
+                ssize_t n = write(fd, p, left);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        close(fd);
+                        unlink(tmp);
+                        return VT_E_IO;
+                }
+                p += n;
+                left -= (size_t)n;
+        }
+        if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
+                close(fd);
+                unlink(tmp);
+                return VT_E_IO;
+        }
+        close(fd);
+        if (rename(tmp, path) < 0) {
+                unlink(tmp);
+                return VT_E_IO;
+        }
+        return 0;
+}

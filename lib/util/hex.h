@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VT_UTIL_HEX_H
+#define VT_UTIL_HEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* vt_hex_encode writes 2*n lowercase hex digits and a NUL into out (2*n+1 bytes). */
+void vt_hex_encode(const uint8_t *in, size_t n, char *out);
+/* vt_hex_decode decodes exactly strlen(s)/2 bytes of s into out (capacity cap);
+ * returns the byte count, or VT_E_FORMAT for odd length / non-hex, VT_E_INVAL if too long. */
+int vt_hex_decode(const char *s, uint8_t *out, size_t cap);
+
+#endif

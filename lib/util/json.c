@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "util/json.h"
+
+#include <stdlib.h>
+
+#include "util/hex.h"
+#include "veritee/veritee.h"
+
+json_t *vt_json_hex(const uint8_t *p, size_t n)
+{
+        char *s = malloc(2 * n + 1);
+        if (!s)
+                return NULL;
+        vt_hex_encode(p, n, s);
+        json_t *j = json_stringn(s, 2 * n);
+        free(s);
+        return j;
+}
+
+int vt_json_set(json_t *obj, const char *key, json_t *value)
+{
+        if (!value)
+                return VT_E_NOMEM;
+        return json_object_set_new(obj, key, value) == 0 ? 0 : VT_E_NOMEM;
+}
+
+int vt_json_dump(const json_t *obj, char **ret)
+{
+        char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!s)
+                return VT_E_NOMEM;
+        *ret = s;
+        return 0;
+}

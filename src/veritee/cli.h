@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared pieces of the veritee CLI. */
+#ifndef VT_CLI_H
+#define VT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes every verb uses (scripts rely on them). */
+enum {
+        EXIT_TRUSTED = 0,
+        EXIT_REJECTED = 1,
+        EXIT_USAGE = 2,
+};
+
+/* Input size caps for files named on the command line. */
+#define CLI_MAX_EVIDENCE (1u << 20)
+#define CLI_MAX_CERT     (512u * 1024u)
+
+int cmd_inspect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* cli_read reads a named file (or "-" for stdin is not supported: evidence is a file);
+ * on failure prints "veritee: cannot read PATH" and returns NULL. */
+uint8_t *cli_read(const char *path, size_t max, size_t *ret_len);
+
+/* cli_usage_error prints a one-line usage error and returns EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

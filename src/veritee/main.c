@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* veritee: the command-line tool. One verb family per file. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util/file.h"
+#include "veritee/veritee.h"
+
+static const char usage[] =
+        "Usage: veritee COMMAND [ARGS...]\n"
+        "\n"
+        "Verify confidential-computing (TEE) evidence offline.\n"
+        "\n"
+        "Commands:\n"
+        "  inspect snp REPORT           print every field of an SEV-SNP report as JSON\n"
+        "  verify snp REPORT [OPTIONS]  verify an SEV-SNP report to the AMD roots\n"
+        "      --cert LEAF              VCEK or VLEK certificate (PEM or DER); default: fetch from KDS\n"
+        "      --chain PEM              ASK/ASVK (and ARK) certificates; default: built in\n"
+        "      --crl FILE               AMD CRL (PEM or DER) to check the intermediate against\n"
+        "      --at RFC3339             verify at this time instead of now\n"
+        "      --policy FILE            reference values and checks (docs/policy.md)\n"
+        "      --kds-url URL            AMD KDS base URL or mirror (default https://kdsintf.amd.com)\n"
+        "      --cache-dir DIR          keep fetched certificates here (default: none)\n"
+        "      --product NAME           Milan, Genoa or Turin, for version 2 reports\n"
+        "  bench snp [--seconds N] [--threads N] [--report FILE --cert FILE]\n"
+        "                               measure full SNP verifications per second (warm chain cache)\n"
+        "  version                      print the version\n"
+        "  help                         print this text\n"
+        "\n"
+        "verify prints one JSON object {\"tee\",\"verdict\",\"reason\",\"claims\"} and exits\n"
+        "0 when trusted, 1 when rejected, 2 for a usage error or unreadable input.\n";
+
+int cli_usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        fputs("veritee: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs(" (see veritee --help)\n", stderr);
+        return EXIT_USAGE;
+}
+
+uint8_t *cli_read(const char *path, size_t max, size_t *ret_len)
+{
+        uint8_t *buf = NULL;
+        int e = vt_read_file(path, max, &buf, ret_len);
+        if (e == VT_E_INVAL)
+                fprintf(stderr, "veritee: %s is larger than %zu bytes\n", path, max);
+        else if (e < 0)
+                fprintf(stderr, "veritee: cannot read %s\n", path);
+        return e < 0 ? NULL : buf;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+            strcmp(argv[1], "-h") == 0) {
+                fputs(usage, argc < 2 ? stderr : stdout);
+                return argc < 2 ? EXIT_USAGE : 0;
+        }
+        if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+                printf("veritee %s\n", VT_VERSION);
+                return 0;
+        }
+        if (strcmp(argv[1], "inspect") == 0)
+                return cmd_inspect(argc - 1, argv + 1);
+        if (strcmp(argv[1], "verify") == 0)
+                return cmd_verify(argc - 1, argv + 1);
+        if (strcmp(argv[1], "bench") == 0)
+                return cmd_bench(argc - 1, argv + 1);
+        return cli_usage_error("unknown command \"%s\"", argv[1]);
+}

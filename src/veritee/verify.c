@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* veritee verify: offline verification with the command contract in README.md. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "util/macro.h"
+#include "veritee/snp.h"
+
+/* Prints the verdict object and returns the exit code. claims_json may be NULL. */
+static int print_verdict(const char *tee, bool trusted, const char *reason, const char *claims_json)
+{
+        json_t *claims = claims_json ? json_loads(claims_json, 0, NULL) : json_object();
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "tee", tee, "verdict",
+                              trusted ? "trusted" : "rejected", "reason", reason, "claims",
+                              claims ? claims : json_object());
+        char *s = o ? json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
+        if (!s) {
+                fprintf(stderr, "veritee: out of memory\n");
+                json_decref(o);
+                return EXIT_USAGE;
+        }
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+        if (!trusted)
+                fprintf(stderr, "veritee: rejected: %s\n", reason);
+        return trusted ? EXIT_TRUSTED : EXIT_REJECTED;
+}
+
+static void policy_freep(struct vt_snp_policy **p)
+{
+        vt_snp_policy_free(*p);
+}
+static void verifier_freep(struct vt_snp_verifier **v)
+{
+        vt_snp_verifier_free(*v);
+}
+
+static int verify_snp(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"cert", required_argument, NULL, 'c'},   {"chain", required_argument, NULL, 'C'},
+                {"crl", required_argument, NULL, 'r'},    {"at", required_argument, NULL, 'a'},
+                {"policy", required_argument, NULL, 'p'}, {"kds-url", required_argument, NULL, 'k'},
+                {"cache-dir", required_argument, NULL, 'd'},
+                {"product", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        const char *cert = NULL, *chain = NULL, *crl = NULL, *at = NULL, *policy = NULL,
+                   *kds = NULL, *cache = NULL, *product = NULL;
+        struct vt_snp_verify_opts vo = {0};
+        _cleanup_free_ uint8_t *rep = NULL, *leaf = NULL, *ch = NULL, *crlb = NULL, *pol = NULL;
+        _cleanup_(policy_freep) struct vt_snp_policy *sp = NULL;
+        _cleanup_(verifier_freep) struct vt_snp_verifier *v = NULL;
+        struct vt_diag d = {0};
+        size_t len = 0, plen = 0;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'c': cert = optarg; break;
+                case 'C': chain = optarg; break;
+                case 'r': crl = optarg; break;
+                case 'a': at = optarg; break;
+                case 'p': policy = optarg; break;
+                case 'k': kds = optarg; break;
+                case 'd': cache = optarg; break;
+                case 'P': product = optarg; break;
+                case 'h':
+                        puts("usage: veritee verify snp REPORT [--cert LEAF] [--chain PEM] [--crl FILE] "
+                             "[--at RFC3339] [--policy FILE] [--kds-url URL] [--cache-dir DIR] [--product NAME]");
+                        return 0;
+                default: return EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage_error("usage: veritee verify snp REPORT [OPTIONS]");
+        if (at && vt_time_parse_rfc3339(at, &vo.at) < 0)
+                return cli_usage_error("--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
+        if (product && vt_snp_product_from_name(product, &vo.product) < 0)
+                return cli_usage_error("--product: unknown product \"%s\" (Milan, Genoa, Turin)", product);
+        if (!(rep = cli_read(argv[optind], CLI_MAX_EVIDENCE, &len)))
+                return EXIT_USAGE;
+        if (cert && !(leaf = cli_read(cert, CLI_MAX_CERT, &vo.leaf_len)))
+                return EXIT_USAGE;
+        if (chain && !(ch = cli_read(chain, CLI_MAX_CERT, &vo.chain_len)))
+                return EXIT_USAGE;
+        if (crl && !(crlb = cli_read(crl, CLI_MAX_CERT * 2, &vo.crl_len)))
+                return EXIT_USAGE;
+        if (policy) {
+                if (!(pol = cli_read(policy, CLI_MAX_CERT, &plen)))
+                        return EXIT_USAGE;
+                if (vt_snp_policy_parse((const char *)pol, plen, &sp, &d) < 0) {
+                        fprintf(stderr, "veritee: %s: %s\n", policy, d.msg);
+                        return EXIT_USAGE;
+                }
+        }
+        vo.leaf = leaf;
+        vo.chain = ch;
+        vo.crl = crlb;
+        vo.policy = sp;
+        if (vt_snp_verifier_new(&v) < 0 || vt_snp_verifier_set_kds(v, kds, cache) < 0) {
+                fprintf(stderr, "veritee: cannot set up the verifier\n");
+                return EXIT_USAGE;
+        }
+
+        struct vt_snp_result res;
+        int e = vt_snp_verify(v, rep, len, &vo, &res, &d);
+        if (e < 0)
+                return print_verdict("snp", false, d.msg[0] ? d.msg : vt_strerror(e), NULL);
+        _cleanup_free_ char *claims = NULL;
+        if (vt_snp_claims_json(&res.report, &claims) < 0)
+                return print_verdict("snp", false, "out of memory", NULL);
+        char reason[256];
+        snprintf(reason, sizeof(reason),
+                 "signature, %s chain to the %s%s root, TCB and chip binding verified; %s",
+                 res.signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK", vt_snp_product_name(res.product),
+                 res.root_builtin ? " AMD" : " (extra, not AMD)",
+                 sp ? "policy satisfied" : "no policy given (authenticity only)");
+        return print_verdict("snp", true, reason, claims);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+        if (argc < 2)
+                return cli_usage_error("usage: veritee verify snp REPORT [OPTIONS]");
+        if (strcmp(argv[1], "snp") == 0)
+                return verify_snp(argc - 1, argv + 1);
+        return cli_usage_error("verify: unknown tee \"%s\" (known: snp)", argv[1]);
+}
