@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers for cmocka tests: test vectors from ../shared/testdata, file loading. */
+#ifndef VT_TESTUTIL_H
+#define VT_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+/* vt_testdata returns the absolute path of REL under the shared test vectors
+ * (env VT_TESTDATA, else the configured default) in a static buffer, or NULL if the
+ * test-vector directory is absent. */
+const char *vt_testdata(const char *rel);
+
+/* vt_test_load reads a whole file; fails the test if unreadable. Caller frees. */
+uint8_t *vt_test_load(const char *path, size_t *len);
+
+/* vt_test_load_vector reads REL from the shared vectors; NULL (and the test is
+ * skipped with "skipped: ../shared/testdata not found") when they are absent. */
+uint8_t *vt_test_load_vector(const char *rel, size_t *len);
+
+/* VT_REQUIRE_TESTDATA skips the current test when the vectors are absent. */
+#define VT_REQUIRE_TESTDATA()                                                                      \
+        do {                                                                                       \
+                if (!vt_testdata("")) {                                                            \
+                        print_message("skipped: ../shared/testdata not found\n");                 \
+                        skip();                                                                    \
+                }                                                                                  \
+        } while (0)
+
+#endif
