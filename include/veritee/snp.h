@@ -152,8 +152,8 @@ struct vt_snp_verify_opts {
         size_t chain_len;
         const uint8_t *crl; /* ARK-signed CRL, PEM or DER; NULL: none */
         size_t crl_len;
-        int64_t at;                     /* verification time (seconds since epoch); 0: now */
-        enum vt_snp_product product;    /* UNKNOWN: from the report / leaf certificate */
+        int64_t at;                         /* verification time (seconds since epoch); 0: now */
+        enum vt_snp_product product;        /* UNKNOWN: from the report / leaf certificate */
         const struct vt_snp_policy *policy; /* NULL: authenticity checks only */
 };
 

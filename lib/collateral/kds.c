@@ -51,7 +51,8 @@ int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, str
         int e = 0;
 
         if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
-                return vt_diag_set(d, VT_E_INVAL, "http: only http:// and https:// URLs are fetched");
+                return vt_diag_set(d, VT_E_INVAL,
+                                   "http: only http:// and https:// URLs are fetched");
         pthread_once(&curl_once, curl_init_once);
         CURL *c = curl_easy_init();
         if (!c)
@@ -71,7 +72,8 @@ int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, str
         if (s.too_big)
                 e = vt_diag_set(d, VT_E_INVAL, "http: answer from %s exceeds %zu bytes", url, max);
         else if (cr != CURLE_OK)
-                e = vt_diag_set(d, VT_E_NETWORK, "http: GET %s failed: %s", url, curl_easy_strerror(cr));
+                e = vt_diag_set(d, VT_E_NETWORK, "http: GET %s failed: %s", url,
+                                curl_easy_strerror(cr));
         else if (status != 200)
                 e = vt_diag_set(d, status == 404 ? VT_E_NOTFOUND : VT_E_NETWORK,
                                 "http: GET %s answered status %ld", url, status);
@@ -107,9 +109,10 @@ int vt_snp_kds_vcek_url(const char *base_url, enum vt_snp_product p, const struc
         vt_snp_tcb_decode(r->reported_tcb.raw, p == VT_SNP_PRODUCT_TURIN, &t);
         int n;
         if (p == VT_SNP_PRODUCT_TURIN)
-                n = asprintf(&u, "%.*s/vcek/v1/%s/%s?fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u",
-                             (int)bl, base_url, vt_snp_product_name(p), hw, t.fmc, t.bootloader,
-                             t.tee, t.snp, t.microcode);
+                n = asprintf(
+                        &u, "%.*s/vcek/v1/%s/%s?fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u",
+                        (int)bl, base_url, vt_snp_product_name(p), hw, t.fmc, t.bootloader, t.tee,
+                        t.snp, t.microcode);
         else
                 n = asprintf(&u, "%.*s/vcek/v1/%s/%s?blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u",
                              (int)bl, base_url, vt_snp_product_name(p), hw, t.bootloader, t.tee,

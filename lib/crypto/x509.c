@@ -49,7 +49,7 @@ int vt_x509_parse_one(const uint8_t *buf, size_t len, X509 **ret)
         return 0;
 }
 
-int vt_x509_parse_many(const uint8_t *buf, size_t len, STACK_OF(X509) **ret)
+int vt_x509_parse_many(const uint8_t *buf, size_t len, STACK_OF(X509) * *ret)
 {
         _cleanup_(vt_x509_stack_freep) STACK_OF(X509) *sk = NULL;
         if (!buf || len == 0 || len > VT_CERT_MAX_BYTES * VT_CHAIN_MAX_CERTS || len > INT32_MAX)

@@ -18,7 +18,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_OBJECT *, ASN1_OBJECT_free)
 
-static inline void vt_x509_stack_freep(STACK_OF(X509) **p)
+static inline void vt_x509_stack_freep(STACK_OF(X509) * *p)
 {
         if (*p)
                 sk_X509_pop_free(*p, X509_free);
@@ -32,7 +32,7 @@ static inline void vt_x509_stack_freep(STACK_OF(X509) **p)
  * consumed for DER). */
 int vt_x509_parse_one(const uint8_t *buf, size_t len, X509 **ret);
 /* vt_x509_parse_many parses a PEM bundle (up to VT_CHAIN_MAX_CERTS) or one DER cert. */
-int vt_x509_parse_many(const uint8_t *buf, size_t len, STACK_OF(X509) **ret);
+int vt_x509_parse_many(const uint8_t *buf, size_t len, STACK_OF(X509) * *ret);
 /* vt_crl_parse parses one CRL, PEM or DER. */
 int vt_crl_parse(const uint8_t *buf, size_t len, X509_CRL **ret);
 

@@ -30,7 +30,7 @@ int vt_snp_product_from_name(const char *name, enum vt_snp_product *ret)
                 const char *name;
                 enum vt_snp_product p;
         } map[] = {
-                {"milan", VT_SNP_PRODUCT_MILAN}, {"genoa", VT_SNP_PRODUCT_GENOA},
+                {"milan", VT_SNP_PRODUCT_MILAN},   {"genoa", VT_SNP_PRODUCT_GENOA},
                 {"bergamo", VT_SNP_PRODUCT_GENOA}, {"siena", VT_SNP_PRODUCT_GENOA},
                 {"turin", VT_SNP_PRODUCT_TURIN},
         };
@@ -97,8 +97,9 @@ static int rd_mbz(struct vt_rd *rd, size_t n, const char *what, struct vt_diag *
         size_t bad;
         int e = vt_rd_zero(rd, n, &bad);
         if (e == VT_E_RESERVED)
-                return vt_diag_set(d, e, "snp: reserved byte at offset 0x%zx (%s) is 0x%02x, must be zero",
-                                   bad, what, rd->p[bad - rd->off]);
+                return vt_diag_set(
+                        d, e, "snp: reserved byte at offset 0x%zx (%s) is 0x%02x, must be zero",
+                        bad, what, rd->p[bad - rd->off]);
         if (e < 0)
                 return vt_diag_set(d, e, "snp: report truncated in %s", what);
         return 0;
@@ -158,14 +159,16 @@ int vt_snp_report_parse(const uint8_t *buf, size_t len, struct vt_snp_report *re
         RD(vt_rd_u32le(&rd, &r.signature_algo));
         if (r.signature_algo != 1)
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                   "snp: unknown signature algorithm %u (expected 1, ECDSA P-384 with SHA-384)",
+                                   "snp: unknown signature algorithm %u (expected 1, ECDSA P-384 "
+                                   "with SHA-384)",
                                    r.signature_algo);
         RD(vt_rd_u64le(&rd, &r.current_tcb.raw));
         RD(vt_rd_u64le(&rd, &r.platform_info));
         RD(vt_rd_u32le(&rd, &r.signer_info));
         if (r.signer_info >> 5)
                 return vt_diag_set(d, VT_E_RESERVED,
-                                   "snp: signer info 0x%x has reserved bits 31:5 set", r.signer_info);
+                                   "snp: signer info 0x%x has reserved bits 31:5 set",
+                                   r.signer_info);
         unsigned sk = (r.signer_info >> 2) & 7;
         if (sk != VT_SNP_SIGNER_VCEK && sk != VT_SNP_SIGNER_VLEK && sk != VT_SNP_SIGNER_NONE)
                 return vt_diag_set(d, VT_E_RESERVED, "snp: signing key %u is reserved", sk);

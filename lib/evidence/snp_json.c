@@ -29,19 +29,25 @@ static const struct {
         const char *name;
         unsigned bit;
 } policy_bits[] = {
-        {"smt_allowed", 16},      {"reserved_must_be_one", 17}, {"migrate_ma_allowed", 18},
-        {"debug_allowed", 19},    {"single_socket", 20},        {"cxl_allowed", 21},
-        {"mem_aes_256_xts", 22},  {"rapl_dis", 23},             {"ciphertext_hiding", 24},
-        {"page_swap_disable", 25},
+        {"smt_allowed", 16},        {"reserved_must_be_one", 17},
+        {"migrate_ma_allowed", 18}, {"debug_allowed", 19},
+        {"single_socket", 20},      {"cxl_allowed", 21},
+        {"mem_aes_256_xts", 22},    {"rapl_dis", 23},
+        {"ciphertext_hiding", 24},  {"page_swap_disable", 25},
 };
 
 static const struct {
         const char *name;
         unsigned bit;
 } platform_bits[] = {
-        {"smt_enabled", 0}, {"tsme_enabled", 1}, {"ecc_enabled", 2},
-        {"rapl_disabled", 3}, {"ciphertext_hiding_enabled", 4}, {"alias_check_complete", 5},
-        {"bit6", 6}, {"tio_enabled", 7},
+        {"smt_enabled", 0},
+        {"tsme_enabled", 1},
+        {"ecc_enabled", 2},
+        {"rapl_disabled", 3},
+        {"ciphertext_hiding_enabled", 4},
+        {"alias_check_complete", 5},
+        {"bit6", 6},
+        {"tio_enabled", 7},
 };
 
 #define SETJ(o, k, v)                                                                              \
@@ -72,7 +78,8 @@ int vt_snp_report_json(const struct vt_snp_report *r, char **ret)
         SETJ(o, "current_tcb", tcb_json(&r->current_tcb));
         SETJ(pi, "raw", json_integer((json_int_t)r->platform_info));
         for (size_t i = 0; i < ELEMENTSOF(platform_bits); i++)
-                SETJ(pi, platform_bits[i].name, json_boolean((r->platform_info >> platform_bits[i].bit) & 1));
+                SETJ(pi, platform_bits[i].name,
+                     json_boolean((r->platform_info >> platform_bits[i].bit) & 1));
         SETJ(o, "platform_info", json_incref(pi));
         SETJ(si, "raw", json_integer(r->signer_info));
         SETJ(si, "author_key_en", json_boolean(r->signer_info & 1));
@@ -118,8 +125,11 @@ static int add_tcb_claims(json_t *o, const char *prefix, const struct vt_snp_tcb
         const struct {
                 const char *n;
                 uint8_t v;
-        } parts[] = {{"bootloader", t->bootloader}, {"tee", t->tee}, {"snp", t->snp},
-                     {"microcode", t->microcode}, {"fmc", t->fmc}};
+        } parts[] = {{"bootloader", t->bootloader},
+                     {"tee", t->tee},
+                     {"snp", t->snp},
+                     {"microcode", t->microcode},
+                     {"fmc", t->fmc}};
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
                 if (i == 4 && !t->turin)
                         break;
@@ -137,7 +147,8 @@ int vt_snp_claims_json(const struct vt_snp_report *r, char **ret)
                 return VT_E_NOMEM;
         SETJ(o, "version", json_integer(r->version));
         SETJ(o, "product", json_string(vt_snp_product_name(r->product)));
-        SETJ(o, "signer", json_string(vt_snp_signing_key(r) == VT_SNP_SIGNER_VLEK ? "vlek" : "vcek"));
+        SETJ(o, "signer",
+             json_string(vt_snp_signing_key(r) == VT_SNP_SIGNER_VLEK ? "vlek" : "vcek"));
         SETJ(o, "measurement", vt_json_hex(r->measurement, 48));
         SETJ(o, "report_data", vt_json_hex(r->report_data, 64));
         SETJ(o, "host_data", vt_json_hex(r->host_data, 32));

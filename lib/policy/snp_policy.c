@@ -10,7 +10,7 @@
 #include "util/json.h"
 #include "veritee/snp.h"
 
-#define MAX_LIST 64
+#define MAX_LIST         64
 #define MAX_POLICY_BYTES (256u * 1024u)
 
 struct digest_list {
@@ -51,7 +51,8 @@ static int get_bool(json_t *v, const char *k, bool *out, struct vt_diag *d)
 static int get_uint(json_t *v, const char *k, json_int_t max, json_int_t *out, struct vt_diag *d)
 {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
-                return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be an integer 0..%lld", k, (long long)max);
+                return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be an integer 0..%lld", k,
+                                   (long long)max);
         *out = json_integer_value(v);
         return 0;
 }
@@ -60,13 +61,13 @@ static int get_uint(json_t *v, const char *k, json_int_t max, json_int_t *out, s
 static int get_hex(json_t *v, const char *k, uint8_t *out, size_t n, bool pad, struct vt_diag *d)
 {
         if (!json_is_string(v) || json_string_length(v) > 2 * n)
-                return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be a hex string of %s%zu bytes", k,
-                                   pad ? "at most " : "", n);
+                return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be a hex string of %s%zu bytes",
+                                   k, pad ? "at most " : "", n);
         memset(out, 0, n);
         int got = vt_hex_decode(json_string_value(v), out, n);
         if (got < 0 || (!pad && (size_t)got != n))
-                return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be a hex string of %s%zu bytes", k,
-                                   pad ? "at most " : "", n);
+                return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be a hex string of %s%zu bytes",
+                                   k, pad ? "at most " : "", n);
         return 0;
 }
 
@@ -75,8 +76,9 @@ static int get_digests(json_t *v, const char *k, struct digest_list *out, struct
         size_t i;
         json_t *x;
         if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_LIST)
-                return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be a list of 1..%d hex digests", k, MAX_LIST);
-        json_array_foreach(v, i, x) {
+                return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be a list of 1..%d hex digests",
+                                   k, MAX_LIST);
+        json_array_foreach (v, i, x) {
                 int e = get_hex(x, k, out->v[i], 48, false, d);
                 if (e < 0)
                         return e;
@@ -92,12 +94,13 @@ static int parse_min_tcb(json_t *v, struct vt_snp_policy *p, struct vt_diag *d)
         json_t *x;
         if (!json_is_object(v))
                 return vt_diag_set(d, VT_E_FORMAT, "policy: minimum_tcb must be an object");
-        json_object_foreach(v, k, x) {
+        json_object_foreach (v, k, x) {
                 size_t i = 0;
                 while (i < 5 && strcmp(k, names[i]) != 0)
                         i++;
                 if (i == 5)
-                        return vt_diag_set(d, VT_E_FORMAT, "policy: minimum_tcb has unknown key \"%s\"", k);
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "policy: minimum_tcb has unknown key \"%s\"", k);
                 json_int_t val;
                 int e = get_uint(x, k, 255, &val, d);
                 if (e < 0)
@@ -114,7 +117,7 @@ static int parse_names(json_t *v, const char *k, unsigned *out, struct vt_diag *
         json_t *x;
         if (!json_is_array(v) || json_array_size(v) == 0)
                 return vt_diag_set(d, VT_E_FORMAT, "policy: %s must be a non-empty list", k);
-        json_array_foreach(v, i, x) {
+        json_array_foreach (v, i, x) {
                 const char *s = json_string_value(x);
                 enum vt_snp_product pr;
                 if (!s)
@@ -125,11 +128,14 @@ static int parse_names(json_t *v, const char *k, unsigned *out, struct vt_diag *
                         else if (strcasecmp(s, "vlek") == 0)
                                 *out |= 2;
                         else
-                                return vt_diag_set(d, VT_E_FORMAT, "policy: unknown signer \"%s\" (vcek, vlek)", s);
+                                return vt_diag_set(d, VT_E_FORMAT,
+                                                   "policy: unknown signer \"%s\" (vcek, vlek)", s);
                 } else if (vt_snp_product_from_name(s, &pr) == 0) {
                         *out |= 1u << pr;
                 } else {
-                        return vt_diag_set(d, VT_E_FORMAT, "policy: unknown product \"%s\" (Milan, Genoa, Turin)", s);
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "policy: unknown product \"%s\" (Milan, Genoa, Turin)",
+                                           s);
                 }
         }
         return 0;
@@ -147,7 +153,8 @@ int vt_snp_policy_parse(const char *json, size_t len, struct vt_snp_policy **ret
                 return vt_diag_set(d, VT_E_INVAL, "policy: larger than %u bytes", MAX_POLICY_BYTES);
         _cleanup_json_ json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
         if (!root)
-                return vt_diag_set(d, VT_E_FORMAT, "policy: invalid JSON at line %d: %s", je.line, je.text);
+                return vt_diag_set(d, VT_E_FORMAT, "policy: invalid JSON at line %d: %s", je.line,
+                                   je.text);
         if (!json_is_object(root))
                 return vt_diag_set(d, VT_E_FORMAT, "policy: must be a JSON object");
         p = calloc(1, sizeof(*p));
@@ -156,7 +163,7 @@ int vt_snp_policy_parse(const char *json, size_t len, struct vt_snp_policy **ret
         p->smt_allowed = true;
         for (int i = 0; i < 5; i++)
                 p->min_tcb[i] = -1;
-        json_object_foreach(root, k, v) {
+        json_object_foreach (root, k, v) {
                 json_int_t n;
                 if (strcmp(k, "debug_allowed") == 0)
                         e = get_bool(v, k, &p->debug_allowed, d);
@@ -233,38 +240,51 @@ static int check_list(const struct digest_list *l, const uint8_t *have, const ch
                 vt_hex_encode(l->v[0], 48, w);
                 return vt_diag_set(d, VT_E_POLICY, "snp: %s %s, expected %s", field, h, w);
         }
-        return vt_diag_set(d, VT_E_POLICY, "snp: %s %s is not one of the %zu allowed values", field, h, l->n);
+        return vt_diag_set(d, VT_E_POLICY, "snp: %s %s is not one of the %zu allowed values", field,
+                           h, l->n);
 }
 
-int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_report *r, struct vt_diag *d)
+int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_report *r,
+                        struct vt_diag *d)
 {
         int e;
         if (!p || !r)
                 return VT_E_INVAL;
         if (p->products && !(p->products & (1u << r->product)))
-                return vt_diag_set(d, VT_E_POLICY, "snp: product %s is not allowed", vt_snp_product_name(r->product));
+                return vt_diag_set(d, VT_E_POLICY, "snp: product %s is not allowed",
+                                   vt_snp_product_name(r->product));
         unsigned sk = vt_snp_signing_key(r);
         if (p->signers && !(p->signers & (sk == VT_SNP_SIGNER_VLEK ? 2u : 1u)))
-                return vt_diag_set(d, VT_E_POLICY, "snp: signer %s is not allowed", sk == VT_SNP_SIGNER_VLEK ? "vlek" : "vcek");
+                return vt_diag_set(d, VT_E_POLICY, "snp: signer %s is not allowed",
+                                   sk == VT_SNP_SIGNER_VLEK ? "vlek" : "vcek");
         if (!p->debug_allowed && (r->policy & VT_SNP_POLICY_DEBUG))
-                return vt_diag_set(d, VT_E_POLICY, "snp: policy_debug_allowed is true, expected false (debug not allowed)");
+                return vt_diag_set(
+                        d, VT_E_POLICY,
+                        "snp: policy_debug_allowed is true, expected false (debug not allowed)");
         if (!p->migrate_ma_allowed && (r->policy & VT_SNP_POLICY_MIGRATE_MA))
-                return vt_diag_set(d, VT_E_POLICY, "snp: policy_migrate_ma is true, expected false (migration agent not allowed)");
+                return vt_diag_set(d, VT_E_POLICY,
+                                   "snp: policy_migrate_ma is true, expected false (migration "
+                                   "agent not allowed)");
         if (!p->smt_allowed && (r->platform_info & 1))
-                return vt_diag_set(d, VT_E_POLICY, "snp: platform_smt_enabled is true, expected false (SMT not allowed)");
+                return vt_diag_set(
+                        d, VT_E_POLICY,
+                        "snp: platform_smt_enabled is true, expected false (SMT not allowed)");
         if (p->single_socket_required && !(r->policy & VT_SNP_POLICY_SINGLE_SOCKET))
-                return vt_diag_set(d, VT_E_POLICY, "snp: policy_single_socket is false, expected true");
+                return vt_diag_set(d, VT_E_POLICY,
+                                   "snp: policy_single_socket is false, expected true");
         if (p->has_vmpl && r->vmpl != p->vmpl)
                 return vt_diag_set(d, VT_E_POLICY, "snp: vmpl %u, expected %u", r->vmpl, p->vmpl);
         if (p->has_min_tcb) {
                 const struct vt_snp_tcb *t = &r->reported_tcb;
                 const int have[5] = {t->bootloader, t->tee, t->snp, t->microcode, t->fmc};
-                static const char *const names[5] = {"bootloader", "tee", "snp", "microcode", "fmc"};
+                static const char *const names[5] = {"bootloader", "tee", "snp", "microcode",
+                                                     "fmc"};
                 for (int i = 0; i < 5; i++) {
                         if (p->min_tcb[i] < 0 || (i == 4 && !t->turin))
                                 continue;
                         if (have[i] < p->min_tcb[i])
-                                return vt_diag_set(d, VT_E_POLICY, "snp: reported_tcb.%s 0x%02x < minimum 0x%02x",
+                                return vt_diag_set(d, VT_E_POLICY,
+                                                   "snp: reported_tcb.%s 0x%02x < minimum 0x%02x",
                                                    names[i], have[i], p->min_tcb[i]);
                 }
         }
@@ -273,7 +293,8 @@ int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_repor
             (e = check_list(&p->author_keys, r->author_key_digest, "author_key_digest", d)) < 0)
                 return e;
         if (p->author_keys.n && !(r->signer_info & 1))
-                return vt_diag_set(d, VT_E_POLICY, "snp: author_key_en is false, but an author key is required");
+                return vt_diag_set(d, VT_E_POLICY,
+                                   "snp: author_key_en is false, but an author key is required");
         if (p->has_host_data && memcmp(p->host_data, r->host_data, 32) != 0)
                 return fail_hex(d, "host_data", p->host_data, r->host_data, 32);
         if (p->has_report_data && memcmp(p->report_data, r->report_data, 64) != 0)
@@ -283,6 +304,7 @@ int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_repor
         if (p->has_image_id && memcmp(p->image_id, r->image_id, 16) != 0)
                 return fail_hex(d, "image_id", p->image_id, r->image_id, 16);
         if (p->has_min_guest_svn && r->guest_svn < p->min_guest_svn)
-                return vt_diag_set(d, VT_E_POLICY, "snp: guest_svn %u < minimum %u", r->guest_svn, p->min_guest_svn);
+                return vt_diag_set(d, VT_E_POLICY, "snp: guest_svn %u < minimum %u", r->guest_svn,
+                                   p->min_guest_svn);
         return 0;
 }

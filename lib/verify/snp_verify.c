@@ -112,8 +112,7 @@ static bool is_self_signed(X509 *x)
 /* Adds a root from a bundle: exactly one self-signed certificate (the ARK) and any
  * number of intermediates that the ARK signed. */
 static int add_root_bundle(struct vt_snp_verifier *v, enum vt_snp_product p, bool builtin,
-                           const uint8_t *buf, size_t len, const uint8_t *pin,
-                           struct vt_diag *d)
+                           const uint8_t *buf, size_t len, const uint8_t *pin, struct vt_diag *d)
 {
         _cleanup_(vt_x509_stack_freep) STACK_OF(X509) *sk = NULL;
         struct root r = {.product = p, .builtin = builtin};
@@ -128,7 +127,9 @@ static int add_root_bundle(struct vt_snp_verifier *v, enum vt_snp_product p, boo
                 if (is_self_signed(x)) {
                         if (r.ark) {
                                 root_done(&r);
-                                return vt_diag_set(d, VT_E_CHAIN, "snp: root bundle has two self-signed certificates");
+                                return vt_diag_set(
+                                        d, VT_E_CHAIN,
+                                        "snp: root bundle has two self-signed certificates");
                         }
                         r.ark = X509_dup(x);
                 }
@@ -144,12 +145,15 @@ static int add_root_bundle(struct vt_snp_verifier *v, enum vt_snp_product p, boo
                 uint8_t h[32];
                 if (vt_x509_der_sha256(r.ark, h) < 0 || memcmp(h, pin, 32) != 0) {
                         root_done(&r);
-                        return vt_diag_set(d, VT_E_CHAIN, "snp: built-in ARK does not match its pin");
+                        return vt_diag_set(d, VT_E_CHAIN,
+                                           "snp: built-in ARK does not match its pin");
                 }
         }
         if (vt_x509_verify_pss384(r.ark, r.ark_key) < 0) {
                 root_done(&r);
-                return vt_diag_set(d, VT_E_CHAIN, "snp: ARK self-signature is not RSA-PSS/SHA-384 or does not verify");
+                return vt_diag_set(
+                        d, VT_E_CHAIN,
+                        "snp: ARK self-signature is not RSA-PSS/SHA-384 or does not verify");
         }
         for (int i = 0; i < sk_X509_num(sk); i++) {
                 X509 *x = sk_X509_value(sk, i);
@@ -159,7 +163,9 @@ static int add_root_bundle(struct vt_snp_verifier *v, enum vt_snp_product p, boo
                     X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(r.ark)) != 0 ||
                     vt_x509_verify_pss384(x, r.ark_key) < 0) {
                         root_done(&r);
-                        return vt_diag_set(d, VT_E_CHAIN, "snp: root bundle intermediate %d is not signed by its ARK", i);
+                        return vt_diag_set(
+                                d, VT_E_CHAIN,
+                                "snp: root bundle intermediate %d is not signed by its ARK", i);
                 }
                 r.inter[r.n_inter++] = X509_dup(x);
         }
@@ -180,7 +186,8 @@ int vt_snp_verifier_new(struct vt_snp_verifier **ret)
         for (size_t i = 0; i < vt_amd_roots_count; i++) {
                 const struct vt_amd_root *a = &vt_amd_roots[i];
                 char bundle[12 * 1024];
-                int n = snprintf(bundle, sizeof(bundle), "%s%s%s", a->ark_pem, a->ask_pem, a->asvk_pem);
+                int n = snprintf(bundle, sizeof(bundle), "%s%s%s", a->ark_pem, a->ask_pem,
+                                 a->asvk_pem);
                 if (n < 0 || (size_t)n >= sizeof(bundle))
                         return VT_E_INVAL;
                 int e = add_root_bundle(v, a->product, true, (const uint8_t *)bundle, (size_t)n,
@@ -242,7 +249,8 @@ static int ext_int(X509 *x, const char *oid, int *ret, const char *what, struct 
         if (!ai || q != p + n || !ASN1_INTEGER_get_int64(&val, ai) || val < 0 || val > 255) {
                 ASN1_INTEGER_free(ai);
                 ERR_clear_error();
-                return vt_diag_set(d, VT_E_FORMAT, "snp: leaf extension %s is not an INTEGER 0..255", what);
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "snp: leaf extension %s is not an INTEGER 0..255", what);
         }
         ASN1_INTEGER_free(ai);
         *ret = (int)val;
@@ -264,15 +272,20 @@ static int parse_leaf_ext(X509 *x, struct leaf_ext *ret, struct vt_diag *d)
             (e = ext_int(x, AMD_OID "3.9", &le.fmc, "fmcSPL", d)) < 0)
                 return e;
         if (le.bl < 0 || le.tee < 0 || le.snp < 0 || le.ucode < 0)
-                return vt_diag_set(d, VT_E_FORMAT, "snp: leaf lacks a TCB extension (blSPL, teeSPL, snpSPL, ucodeSPL)");
+                return vt_diag_set(
+                        d, VT_E_FORMAT,
+                        "snp: leaf lacks a TCB extension (blSPL, teeSPL, snpSPL, ucodeSPL)");
         e = vt_x509_ext_data(x, AMD_OID "2", &p, &n);
         if (e == 0) {
                 /* IA5String: tag 0x16, short length */
                 if (n < 2 || p[0] != 0x16 || p[1] != n - 2 || n - 2 >= sizeof(le.product_name))
-                        return vt_diag_set(d, VT_E_FORMAT, "snp: leaf productName is not a short IA5String");
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "snp: leaf productName is not a short IA5String");
                 for (size_t i = 2; i < n; i++) {
                         if (p[i] < 0x20 || p[i] > 0x7e)
-                                return vt_diag_set(d, VT_E_FORMAT, "snp: leaf productName has a non-printable byte");
+                                return vt_diag_set(
+                                        d, VT_E_FORMAT,
+                                        "snp: leaf productName has a non-printable byte");
                         le.product_name[i - 2] = (char)p[i];
                 }
         } else if (e != VT_E_NOTFOUND) {
@@ -281,12 +294,15 @@ static int parse_leaf_ext(X509 *x, struct leaf_ext *ret, struct vt_diag *d)
         e = vt_x509_ext_data(x, AMD_OID "4", &p, &n);
         if (e == 0) {
                 /* raw bytes; some tools wrap them in an OCTET STRING */
-                if ((n == 66 && p[0] == 0x04 && p[1] == 0x40) || (n == 10 && p[0] == 0x04 && p[1] == 0x08)) {
+                if ((n == 66 && p[0] == 0x04 && p[1] == 0x40) ||
+                    (n == 10 && p[0] == 0x04 && p[1] == 0x08)) {
                         p += 2;
                         n -= 2;
                 }
                 if (n != 64 && n != 8)
-                        return vt_diag_set(d, VT_E_FORMAT, "snp: leaf hwID has %zu bytes (expected 64, or 8 on Turin)", n);
+                        return vt_diag_set(
+                                d, VT_E_FORMAT,
+                                "snp: leaf hwID has %zu bytes (expected 64, or 8 on Turin)", n);
                 memcpy(le.hwid, p, n);
                 le.hwid_len = n;
         } else if (e != VT_E_NOTFOUND) {
@@ -318,7 +334,7 @@ static void fmt_time(int64_t t, char buf[21])
 }
 
 /* Builds and verifies leaf -> intermediate -> pinned root; fills a cache entry. */
-static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) *extra,
+static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) * extra,
                         struct leaf_entry *ret, struct vt_diag *d)
 {
         struct leaf_entry le = {0};
@@ -331,7 +347,8 @@ static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) *e
         else if (strcmp(lcn, "SEV-VLEK") == 0)
                 le.signer = VT_SNP_SIGNER_VLEK;
         else
-                return vt_diag_set(d, VT_E_CHAIN, "snp: leaf CN \"%s\" is neither SEV-VCEK nor SEV-VLEK", lcn);
+                return vt_diag_set(d, VT_E_CHAIN,
+                                   "snp: leaf CN \"%s\" is neither SEV-VCEK nor SEV-VLEK", lcn);
         le.key = X509_get_pubkey(leaf);
         if (!le.key || vt_ec_curve_nid(le.key) != NID_secp384r1) {
                 EVP_PKEY_free(le.key);
@@ -355,7 +372,10 @@ static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) *e
                 if (!pinned) {
                         char cn[64];
                         vt_x509_subject_cn(x, cn, sizeof(cn));
-                        e = vt_diag_set(d, VT_E_CHAIN, "snp: supplied root \"%s\" does not match any pinned AMD root key", cn);
+                        e = vt_diag_set(
+                                d, VT_E_CHAIN,
+                                "snp: supplied root \"%s\" does not match any pinned AMD root key",
+                                cn);
                         goto fail;
                 }
         }
@@ -367,13 +387,16 @@ static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) *e
         for (int pass = 0; pass < 2 && !inter; pass++) {
                 for (size_t k = 0; k < v->n_roots && !inter; k++) {
                         const struct root *r = &v->roots[k];
-                        size_t n = pass == 0 ? (extra ? (size_t)sk_X509_num(extra) : 0) : r->n_inter;
+                        size_t n =
+                                pass == 0 ? (extra ? (size_t)sk_X509_num(extra) : 0) : r->n_inter;
                         for (size_t j = 0; j < n && !inter; j++) {
                                 X509 *c = pass == 0 ? sk_X509_value(extra, (int)j) : r->inter[j];
                                 if (is_self_signed(c))
                                         continue;
-                                if (X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(leaf)) != 0 ||
-                                    X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(r->ark)) != 0)
+                                if (X509_NAME_cmp(X509_get_subject_name(c),
+                                                  X509_get_issuer_name(leaf)) != 0 ||
+                                    X509_NAME_cmp(X509_get_issuer_name(c),
+                                                  X509_get_subject_name(r->ark)) != 0)
                                         continue;
                                 if (vt_x509_verify_pss384(c, r->ark_key) < 0)
                                         continue;
@@ -386,7 +409,8 @@ static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) *e
         }
         if (!inter) {
                 e = vt_diag_set(d, VT_E_CHAIN,
-                                "snp: chain: no trusted intermediate \"%s\" signs the %s with RSA-PSS/SHA-384 under a pinned AMD root",
+                                "snp: chain: no trusted intermediate \"%s\" signs the %s with "
+                                "RSA-PSS/SHA-384 under a pinned AMD root",
                                 icn, lcn);
                 goto fail;
         }
@@ -397,8 +421,11 @@ static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) *e
         }
         bool vlek_inter = strncmp(icn, "SEV-VLEK-", 9) == 0;
         if ((le.signer == VT_SNP_SIGNER_VLEK) != vlek_inter) {
-                e = vt_diag_set(d, VT_E_CHAIN, "snp: chain: %s must be issued by %s, not \"%s\"", lcn,
-                                le.signer == VT_SNP_SIGNER_VLEK ? "the ASVK (SEV-VLEK-*)" : "the ASK (SEV-*)", icn);
+                e = vt_diag_set(d, VT_E_CHAIN, "snp: chain: %s must be issued by %s, not \"%s\"",
+                                lcn,
+                                le.signer == VT_SNP_SIGNER_VLEK ? "the ASVK (SEV-VLEK-*)"
+                                                                : "the ASK (SEV-*)",
+                                icn);
                 goto fail;
         }
         le.product = root->product;
@@ -407,7 +434,8 @@ static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) *e
         if (le.ext.product_name[0]) {
                 enum vt_snp_product lp = product_from_leaf_name(le.ext.product_name);
                 if (lp != le.product) {
-                        e = vt_diag_set(d, VT_E_CHAIN, "snp: leaf productName \"%s\" does not match the %s root",
+                        e = vt_diag_set(d, VT_E_CHAIN,
+                                        "snp: leaf productName \"%s\" does not match the %s root",
                                         le.ext.product_name, vt_snp_product_name(le.product));
                         goto fail;
                 }
@@ -429,7 +457,8 @@ static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) *e
         X509 *certs[3] = {leaf, inter, root->ark};
         for (int i = 0; i < 3; i++) {
                 if (vt_x509_window(certs[i], &le.nb[i], &le.na[i]) < 0) {
-                        e = vt_diag_set(d, VT_E_FORMAT, "snp: certificate has an unreadable validity window");
+                        e = vt_diag_set(d, VT_E_FORMAT,
+                                        "snp: certificate has an unreadable validity window");
                         goto fail;
                 }
                 vt_x509_subject_cn(certs[i], le.cn[i], sizeof(le.cn[i]));
@@ -455,9 +484,10 @@ static int check_windows(const struct leaf_entry *le, int64_t at, struct vt_diag
                         fmt_time(at, a);
                         fmt_time(le->nb[i], b);
                         fmt_time(le->na[i], c);
-                        return vt_diag_set(d, VT_E_EXPIRED,
-                                           "snp: %s certificate \"%s\" is not valid at %s (valid %s to %s)",
-                                           role[i], le->cn[i], a, b, c);
+                        return vt_diag_set(
+                                d, VT_E_EXPIRED,
+                                "snp: %s certificate \"%s\" is not valid at %s (valid %s to %s)",
+                                role[i], le->cn[i], a, b, c);
                 }
         }
         return 0;
@@ -472,22 +502,27 @@ static int check_crl(const struct leaf_entry *le, const uint8_t *buf, size_t len
         if (e < 0)
                 return vt_diag_set(d, e, "snp: crl: cannot parse (PEM or DER expected)");
         if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(le->root->ark)) != 0)
-                return vt_diag_set(d, VT_E_CHAIN, "snp: crl: issuer is not the chain's root \"%s\"", le->cn[2]);
+                return vt_diag_set(d, VT_E_CHAIN, "snp: crl: issuer is not the chain's root \"%s\"",
+                                   le->cn[2]);
         if (X509_CRL_verify(crl, le->root->ark_key) != 1) {
                 ERR_clear_error();
-                return vt_diag_set(d, VT_E_SIGNATURE, "snp: crl: signature does not verify with \"%s\"", le->cn[2]);
+                return vt_diag_set(d, VT_E_SIGNATURE,
+                                   "snp: crl: signature does not verify with \"%s\"", le->cn[2]);
         }
         struct tm tm;
         const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
         const ASN1_TIME *last = X509_CRL_get0_lastUpdate(crl);
         time_t tat = (time_t)at;
         if (last && X509_cmp_time(last, &tat) > 0)
-                return vt_diag_set(d, VT_E_EXPIRED, "snp: crl: not yet valid at the verification time");
+                return vt_diag_set(d, VT_E_EXPIRED,
+                                   "snp: crl: not yet valid at the verification time");
         if (next && X509_cmp_time(next, &tat) < 0)
-                return vt_diag_set(d, VT_E_EXPIRED, "snp: crl: next update has passed at the verification time");
+                return vt_diag_set(d, VT_E_EXPIRED,
+                                   "snp: crl: next update has passed at the verification time");
         (void)tm;
         if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(le->inter_cert)) == 1)
-                return vt_diag_set(d, VT_E_REVOKED, "snp: intermediate \"%s\" is revoked by the CRL", le->cn[1]);
+                return vt_diag_set(d, VT_E_REVOKED,
+                                   "snp: intermediate \"%s\" is revoked by the CRL", le->cn[1]);
         return 0;
 }
 
@@ -585,9 +620,9 @@ static int check_tcb_binding(const struct vt_snp_report *r, const struct leaf_en
         };
         for (size_t i = 0; i < ELEMENTSOF(parts); i++)
                 if (parts[i].have != parts[i].want)
-                        return vt_diag_set(d, VT_E_TCB, "snp: reported_tcb.%s 0x%02x != %s %s 0x%02x",
-                                           parts[i].field, parts[i].have, lname, parts[i].ext,
-                                           parts[i].want);
+                        return vt_diag_set(
+                                d, VT_E_TCB, "snp: reported_tcb.%s 0x%02x != %s %s 0x%02x",
+                                parts[i].field, parts[i].have, lname, parts[i].ext, parts[i].want);
         return 0;
 }
 
@@ -622,11 +657,18 @@ static int fetch_leaf(struct vt_snp_verifier *v, const struct vt_snp_report *r,
         int e;
 
         if (vt_snp_signing_key(r) == VT_SNP_SIGNER_VLEK)
-                return vt_diag_set(d, VT_E_NOTFOUND, "snp: report is signed by a VLEK, which KDS does not publish: pass the VLEK certificate (--cert)");
+                return vt_diag_set(d, VT_E_NOTFOUND,
+                                   "snp: report is signed by a VLEK, which KDS does not publish: "
+                                   "pass the VLEK certificate (--cert)");
         if (p == VT_SNP_PRODUCT_UNKNOWN)
-                return vt_diag_set(d, VT_E_NOTFOUND, "snp: product unknown (version %u report without CPUID): pass --product or the VCEK (--cert)", r->version);
+                return vt_diag_set(d, VT_E_NOTFOUND,
+                                   "snp: product unknown (version %u report without CPUID): pass "
+                                   "--product or the VCEK (--cert)",
+                                   r->version);
         if (all_zero(r->chip_id, 64))
-                return vt_diag_set(d, VT_E_NOTFOUND, "snp: chip_id is masked, KDS cannot serve the VCEK: pass it with --cert");
+                return vt_diag_set(
+                        d, VT_E_NOTFOUND,
+                        "snp: chip_id is masked, KDS cannot serve the VCEK: pass it with --cert");
         pthread_mutex_lock(&v->lock);
         e = vt_snp_kds_vcek_url(v->kds_url, p, r, &url);
         if (e == 0 && v->cache_dir)
@@ -654,7 +696,8 @@ static int fetch_leaf(struct vt_snp_verifier *v, const struct vt_snp_report *r,
         X509 *x = NULL;
         e = vt_x509_parse_one(buf, len, &x);
         if (e < 0)
-                return vt_diag_set(d, VT_E_FORMAT, "snp: KDS answer from %s is not a certificate", url);
+                return vt_diag_set(d, VT_E_FORMAT, "snp: KDS answer from %s is not a certificate",
+                                   url);
         X509_free(x);
         /* A cache that cannot be written is not fatal: the certificate is still good. */
         if (path)
@@ -665,8 +708,7 @@ static int fetch_leaf(struct vt_snp_verifier *v, const struct vt_snp_report *r,
 }
 
 int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
-                  const struct vt_snp_verify_opts *o, struct vt_snp_result *ret,
-                  struct vt_diag *d)
+                  const struct vt_snp_verify_opts *o, struct vt_snp_result *ret, struct vt_diag *d)
 {
         static const struct vt_snp_verify_opts none = {0};
         struct vt_snp_report r;
@@ -705,7 +747,8 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
                 return e;
         const char *lname = le.signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK";
         if (p != VT_SNP_PRODUCT_UNKNOWN && p != le.product) {
-                e = vt_diag_set(d, VT_E_CHAIN, "snp: report is from %s but the %s chains to the %s root",
+                e = vt_diag_set(d, VT_E_CHAIN,
+                                "snp: report is from %s but the %s chains to the %s root",
                                 vt_snp_product_name(p), lname, vt_snp_product_name(le.product));
                 goto out;
         }
@@ -713,7 +756,8 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
         vt_snp_report_set_layout(&r, p == VT_SNP_PRODUCT_TURIN);
         r.product = p;
         if ((unsigned)le.signer != sk) {
-                e = vt_diag_set(d, VT_E_CHAIN, "snp: report signing key is %s but the certificate is a %s",
+                e = vt_diag_set(d, VT_E_CHAIN,
+                                "snp: report signing key is %s but the certificate is a %s",
                                 sk == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK", lname);
                 goto out;
         }
@@ -729,7 +773,10 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
         }
         e = vt_ecdsa_verify_rs(le.key, digest, sizeof(digest), r.sig_r, r.sig_s, 48);
         if (e < 0) {
-                e = vt_diag_set(d, e, "snp: report signature (ECDSA P-384/SHA-384 over 0x000-0x29f) does not verify with the %s", lname);
+                e = vt_diag_set(d, e,
+                                "snp: report signature (ECDSA P-384/SHA-384 over 0x000-0x29f) does "
+                                "not verify with the %s",
+                                lname);
                 goto out;
         }
         if ((e = check_tcb_binding(&r, &le, lname, d)) < 0)

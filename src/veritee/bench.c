@@ -53,16 +53,20 @@ static void *run(void *arg)
 int cmd_bench(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"seconds", required_argument, NULL, 's'}, {"threads", required_argument, NULL, 't'},
-                {"report", required_argument, NULL, 'r'},  {"cert", required_argument, NULL, 'c'},
-                {"help", no_argument, NULL, 'h'},          {0},
+                {"seconds", required_argument, NULL, 's'},
+                {"threads", required_argument, NULL, 't'},
+                {"report", required_argument, NULL, 'r'},
+                {"cert", required_argument, NULL, 'c'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         const char *report = DEFAULT_REPORT, *cert = DEFAULT_CERT;
         double seconds = 3;
         int threads = 1, c;
 
         if (argc < 2 || strcmp(argv[1], "snp") != 0)
-                return cli_usage_error("usage: veritee bench snp [--seconds N] [--threads N] [--report FILE --cert FILE]");
+                return cli_usage_error("usage: veritee bench snp [--seconds N] [--threads N] "
+                                       "[--report FILE --cert FILE]");
         argc--;
         argv++;
         optind = 1;
@@ -81,12 +85,18 @@ int cmd_bench(int argc, char **argv)
                         threads = (int)t;
                         break;
                 }
-                case 'r': report = optarg; break;
-                case 'c': cert = optarg; break;
+                case 'r':
+                        report = optarg;
+                        break;
+                case 'c':
+                        cert = optarg;
+                        break;
                 case 'h':
-                        puts("usage: veritee bench snp [--seconds N] [--threads N] [--report FILE --cert FILE]");
+                        puts("usage: veritee bench snp [--seconds N] [--threads N] [--report FILE "
+                             "--cert FILE]");
                         return 0;
-                default: return EXIT_USAGE;
+                default:
+                        return EXIT_USAGE;
                 }
         }
         if (optind != argc)
@@ -115,7 +125,8 @@ int cmd_bench(int argc, char **argv)
         }
         double t0 = now();
         for (int i = 0; i < threads; i++) {
-                w[i] = (struct worker){.v = v, .rep = rep, .rep_len = rl, .opts = &vo, .seconds = seconds};
+                w[i] = (struct worker){
+                        .v = v, .rep = rep, .rep_len = rl, .opts = &vo, .seconds = seconds};
                 pthread_create(&w[i].th, NULL, run, &w[i]);
         }
         uint64_t total = 0;
@@ -130,9 +141,11 @@ int cmd_bench(int argc, char **argv)
         free(w);
         vt_snp_verifier_free(v);
         if (err) {
-                fprintf(stderr, "veritee: verification failed during the benchmark: %s\n", vt_strerror(err));
+                fprintf(stderr, "veritee: verification failed during the benchmark: %s\n",
+                        vt_strerror(err));
                 return EXIT_REJECTED;
         }
-        printf("{\"op\":\"snp_verify\",\"threads\":%d,\"per_sec\":%.1f}\n", threads, (double)total / el);
+        printf("{\"op\":\"snp_verify\",\"threads\":%d,\"per_sec\":%.1f}\n", threads,
+               (double)total / el);
         return 0;
 }

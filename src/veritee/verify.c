@@ -44,11 +44,15 @@ static void verifier_freep(struct vt_snp_verifier **v)
 static int verify_snp(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"cert", required_argument, NULL, 'c'},   {"chain", required_argument, NULL, 'C'},
-                {"crl", required_argument, NULL, 'r'},    {"at", required_argument, NULL, 'a'},
-                {"policy", required_argument, NULL, 'p'}, {"kds-url", required_argument, NULL, 'k'},
+                {"cert", required_argument, NULL, 'c'},
+                {"chain", required_argument, NULL, 'C'},
+                {"crl", required_argument, NULL, 'r'},
+                {"at", required_argument, NULL, 'a'},
+                {"policy", required_argument, NULL, 'p'},
+                {"kds-url", required_argument, NULL, 'k'},
                 {"cache-dir", required_argument, NULL, 'd'},
-                {"product", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+                {"product", required_argument, NULL, 'P'},
+                {"help", no_argument, NULL, 'h'},
                 {0},
         };
         const char *cert = NULL, *chain = NULL, *crl = NULL, *at = NULL, *policy = NULL,
@@ -64,27 +68,48 @@ static int verify_snp(int argc, char **argv)
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
-                case 'c': cert = optarg; break;
-                case 'C': chain = optarg; break;
-                case 'r': crl = optarg; break;
-                case 'a': at = optarg; break;
-                case 'p': policy = optarg; break;
-                case 'k': kds = optarg; break;
-                case 'd': cache = optarg; break;
-                case 'P': product = optarg; break;
+                case 'c':
+                        cert = optarg;
+                        break;
+                case 'C':
+                        chain = optarg;
+                        break;
+                case 'r':
+                        crl = optarg;
+                        break;
+                case 'a':
+                        at = optarg;
+                        break;
+                case 'p':
+                        policy = optarg;
+                        break;
+                case 'k':
+                        kds = optarg;
+                        break;
+                case 'd':
+                        cache = optarg;
+                        break;
+                case 'P':
+                        product = optarg;
+                        break;
                 case 'h':
-                        puts("usage: veritee verify snp REPORT [--cert LEAF] [--chain PEM] [--crl FILE] "
-                             "[--at RFC3339] [--policy FILE] [--kds-url URL] [--cache-dir DIR] [--product NAME]");
+                        puts("usage: veritee verify snp REPORT [--cert LEAF] [--chain PEM] [--crl "
+                             "FILE] "
+                             "[--at RFC3339] [--policy FILE] [--kds-url URL] [--cache-dir DIR] "
+                             "[--product NAME]");
                         return 0;
-                default: return EXIT_USAGE;
+                default:
+                        return EXIT_USAGE;
                 }
         }
         if (optind != argc - 1)
                 return cli_usage_error("usage: veritee verify snp REPORT [OPTIONS]");
         if (at && vt_time_parse_rfc3339(at, &vo.at) < 0)
-                return cli_usage_error("--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
+                return cli_usage_error(
+                        "--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
         if (product && vt_snp_product_from_name(product, &vo.product) < 0)
-                return cli_usage_error("--product: unknown product \"%s\" (Milan, Genoa, Turin)", product);
+                return cli_usage_error("--product: unknown product \"%s\" (Milan, Genoa, Turin)",
+                                       product);
         if (!(rep = cli_read(argv[optind], CLI_MAX_EVIDENCE, &len)))
                 return EXIT_USAGE;
         if (cert && !(leaf = cli_read(cert, CLI_MAX_CERT, &vo.leaf_len)))
@@ -120,8 +145,8 @@ static int verify_snp(int argc, char **argv)
         char reason[256];
         snprintf(reason, sizeof(reason),
                  "signature, %s chain to the %s%s root, TCB and chip binding verified; %s",
-                 res.signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK", vt_snp_product_name(res.product),
-                 res.root_builtin ? " AMD" : " (extra, not AMD)",
+                 res.signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK",
+                 vt_snp_product_name(res.product), res.root_builtin ? " AMD" : " (extra, not AMD)",
                  sp ? "policy satisfied" : "no policy given (authenticity only)");
         return print_verdict("snp", true, reason, claims);
 }

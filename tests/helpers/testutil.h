@@ -25,7 +25,7 @@ uint8_t *vt_test_load_vector(const char *rel, size_t *len);
 #define VT_REQUIRE_TESTDATA()                                                                      \
         do {                                                                                       \
                 if (!vt_testdata("")) {                                                            \
-                        print_message("skipped: ../shared/testdata not found\n");                 \
+                        print_message("skipped: ../shared/testdata not found\n");                  \
                         skip();                                                                    \
                 }                                                                                  \
         } while (0)

@@ -140,7 +140,8 @@ static void test_snp_parse_json(void **state)
         assert_non_null(strstr(js, "\"measurement\":\"909090"));
         assert_non_null(strstr(js, "\"debug_allowed\":false"));
         assert_non_null(strstr(js, "\"current_mit_vector\":31"));
-        assert_non_null(strstr(js, "\"reported_tcb\":{\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219"));
+        assert_non_null(strstr(
+                js, "\"reported_tcb\":{\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219"));
         free(js);
         assert_int_equal(vt_snp_claims_json(&r, &js), 0);
         assert_non_null(strstr(js, "\"reported_tcb_microcode\":219"));
@@ -254,9 +255,12 @@ static void test_snp_products(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_snp_parse_fields),   cmocka_unit_test(test_snp_parse_json),
-                cmocka_unit_test(test_snp_parse_truncations), cmocka_unit_test(test_snp_parse_reserved),
-                cmocka_unit_test(test_snp_parse_rejects),  cmocka_unit_test(test_snp_products),
+                cmocka_unit_test(test_snp_parse_fields),
+                cmocka_unit_test(test_snp_parse_json),
+                cmocka_unit_test(test_snp_parse_truncations),
+                cmocka_unit_test(test_snp_parse_reserved),
+                cmocka_unit_test(test_snp_parse_rejects),
+                cmocka_unit_test(test_snp_products),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
