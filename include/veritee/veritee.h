@@ -43,7 +43,9 @@ enum vt_err {
         VT_E_UNSUPPORTED = -17,
         VT_E_RESERVED = -18,
         VT_E_BINDING = -19,
-        _VT_E_MIN = -20,
+        VT_E_LIMIT = -20,
+        VT_E_REPLAY = -21,
+        _VT_E_MIN = -22,
 };
 
 /* vt_strerror returns a static, short name for err ("signature", ...). */

@@ -26,6 +26,8 @@ static const char *const names[] = {
         [-VT_E_UNSUPPORTED] = "unsupported",
         [-VT_E_RESERVED] = "reserved field not zero",
         [-VT_E_BINDING] = "binding mismatch",
+        [-VT_E_LIMIT] = "limit reached",
+        [-VT_E_REPLAY] = "replayed",
 };
 
 const char *vt_strerror(int err)
