@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* RFC 8785 JSON Canonicalization Scheme over jansson values. */
+#ifndef VT_UTIL_JCS_H
+#define VT_UTIL_JCS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* vt_jcs_serialize writes the canonical form of v (object keys sorted by UTF-16 code
+ * units at every level, no whitespace, RFC 8785 string escaping and ECMAScript number
+ * formatting) into a malloc'd NUL-terminated string. VT_E_FORMAT for values JCS cannot
+ * represent (NaN, infinities, invalid UTF-8). */
+int vt_jcs_serialize(const json_t *v, char **ret, size_t *ret_len);
+
+#endif
