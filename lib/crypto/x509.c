@@ -7,6 +7,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include "veritee/veritee.h"
@@ -145,7 +146,7 @@ void vt_x509_issuer_cn(X509 *x, char *buf, size_t cap)
         name_cn(X509_get_issuer_name(x), buf, cap);
 }
 
-static int asn1_time_to_epoch(const ASN1_TIME *t, int64_t *ret)
+int vt_asn1_time_epoch(const ASN1_TIME *t, int64_t *ret)
 {
         struct tm tm;
         if (!t || !ASN1_TIME_to_tm(t, &tm))
@@ -165,8 +166,8 @@ static int asn1_time_to_epoch(const ASN1_TIME *t, int64_t *ret)
 int vt_x509_window(X509 *x, int64_t *ret_not_before, int64_t *ret_not_after)
 {
         int64_t nb, na;
-        if (asn1_time_to_epoch(X509_get0_notBefore(x), &nb) < 0 ||
-            asn1_time_to_epoch(X509_get0_notAfter(x), &na) < 0)
+        if (vt_asn1_time_epoch(X509_get0_notBefore(x), &nb) < 0 ||
+            vt_asn1_time_epoch(X509_get0_notAfter(x), &na) < 0)
                 return VT_E_FORMAT;
         *ret_not_before = nb;
         *ret_not_after = na;
@@ -273,4 +274,25 @@ const char *vt_openssl_reason(char *buf, size_t cap)
                 ERR_error_string_n(e, buf, cap);
         ERR_clear_error();
         return buf;
+}
+
+int vt_crl_is_pss384(const X509_CRL *crl)
+{
+        const X509_ALGOR *alg = NULL;
+        const ASN1_OBJECT *obj = NULL;
+        const void *pval = NULL;
+        int ptype = 0, ok = 0;
+        X509_CRL_get0_signature(crl, NULL, &alg);
+        if (!alg)
+                return 0;
+        X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+        if (OBJ_obj2nid(obj) != NID_rsassaPss || ptype != V_ASN1_SEQUENCE)
+                return 0;
+        RSA_PSS_PARAMS *pss =
+                ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg->parameter);
+        if (pss && pss->hashAlgorithm && OBJ_obj2nid(pss->hashAlgorithm->algorithm) == NID_sha384)
+                ok = 1;
+        RSA_PSS_PARAMS_free(pss);
+        ERR_clear_error();
+        return ok;
 }

@@ -40,6 +40,12 @@ int vt_crl_parse(const uint8_t *buf, size_t len, X509_CRL **ret);
 void vt_x509_subject_cn(X509 *x, char *buf, size_t cap);
 void vt_x509_issuer_cn(X509 *x, char *buf, size_t cap);
 
+/* vt_asn1_time_epoch converts an ASN.1 time to seconds since the epoch. */
+int vt_asn1_time_epoch(const ASN1_TIME *t, int64_t *ret);
+
+/* vt_crl_is_pss384 returns 1 if the CRL is signed with RSASSA-PSS and SHA-384. */
+int vt_crl_is_pss384(const X509_CRL *crl);
+
 /* vt_x509_window returns notBefore/notAfter as seconds since the epoch. */
 int vt_x509_window(X509 *x, int64_t *ret_not_before, int64_t *ret_not_after);
 

@@ -244,12 +244,11 @@ static int check_list(const struct digest_list *l, const uint8_t *have, const ch
                            h, l->n);
 }
 
-int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_report *r,
-                        struct vt_diag *d)
+/* The checks, by AR4SI claim: hardware (platform and TCB), configuration (guest
+ * policy, VMPL, launch data), executables (what was launched). */
+static int check_platform(const struct vt_snp_policy *p, const struct vt_snp_report *r,
+                          struct vt_diag *d)
 {
-        int e;
-        if (!p || !r)
-                return VT_E_INVAL;
         if (p->products && !(p->products & (1u << r->product)))
                 return vt_diag_set(d, VT_E_POLICY, "snp: product %s is not allowed",
                                    vt_snp_product_name(r->product));
@@ -257,6 +256,31 @@ int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_repor
         if (p->signers && !(p->signers & (sk == VT_SNP_SIGNER_VLEK ? 2u : 1u)))
                 return vt_diag_set(d, VT_E_POLICY, "snp: signer %s is not allowed",
                                    sk == VT_SNP_SIGNER_VLEK ? "vlek" : "vcek");
+        return 0;
+}
+
+static int check_tcb(const struct vt_snp_policy *p, const struct vt_snp_report *r,
+                     struct vt_diag *d)
+{
+        if (!p->has_min_tcb)
+                return 0;
+        const struct vt_snp_tcb *t = &r->reported_tcb;
+        const int have[5] = {t->bootloader, t->tee, t->snp, t->microcode, t->fmc};
+        static const char *const names[5] = {"bootloader", "tee", "snp", "microcode", "fmc"};
+        for (int i = 0; i < 5; i++) {
+                if (p->min_tcb[i] < 0 || (i == 4 && !t->turin))
+                        continue;
+                if (have[i] < p->min_tcb[i])
+                        return vt_diag_set(d, VT_E_POLICY,
+                                           "snp: reported_tcb.%s 0x%02x < minimum 0x%02x", names[i],
+                                           have[i], p->min_tcb[i]);
+        }
+        return 0;
+}
+
+static int check_config(const struct vt_snp_policy *p, const struct vt_snp_report *r,
+                        struct vt_diag *d)
+{
         if (!p->debug_allowed && (r->policy & VT_SNP_POLICY_DEBUG))
                 return vt_diag_set(
                         d, VT_E_POLICY,
@@ -274,20 +298,17 @@ int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_repor
                                    "snp: policy_single_socket is false, expected true");
         if (p->has_vmpl && r->vmpl != p->vmpl)
                 return vt_diag_set(d, VT_E_POLICY, "snp: vmpl %u, expected %u", r->vmpl, p->vmpl);
-        if (p->has_min_tcb) {
-                const struct vt_snp_tcb *t = &r->reported_tcb;
-                const int have[5] = {t->bootloader, t->tee, t->snp, t->microcode, t->fmc};
-                static const char *const names[5] = {"bootloader", "tee", "snp", "microcode",
-                                                     "fmc"};
-                for (int i = 0; i < 5; i++) {
-                        if (p->min_tcb[i] < 0 || (i == 4 && !t->turin))
-                                continue;
-                        if (have[i] < p->min_tcb[i])
-                                return vt_diag_set(d, VT_E_POLICY,
-                                                   "snp: reported_tcb.%s 0x%02x < minimum 0x%02x",
-                                                   names[i], have[i], p->min_tcb[i]);
-                }
-        }
+        if (p->has_host_data && memcmp(p->host_data, r->host_data, 32) != 0)
+                return fail_hex(d, "host_data", p->host_data, r->host_data, 32);
+        if (p->has_report_data && memcmp(p->report_data, r->report_data, 64) != 0)
+                return fail_hex(d, "report_data", p->report_data, r->report_data, 64);
+        return 0;
+}
+
+static int check_exec(const struct vt_snp_policy *p, const struct vt_snp_report *r,
+                      struct vt_diag *d)
+{
+        int e;
         if ((e = check_list(&p->measurements, r->measurement, "measurement", d)) < 0 ||
             (e = check_list(&p->id_keys, r->id_key_digest, "id_key_digest", d)) < 0 ||
             (e = check_list(&p->author_keys, r->author_key_digest, "author_key_digest", d)) < 0)
@@ -295,10 +316,6 @@ int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_repor
         if (p->author_keys.n && !(r->signer_info & 1))
                 return vt_diag_set(d, VT_E_POLICY,
                                    "snp: author_key_en is false, but an author key is required");
-        if (p->has_host_data && memcmp(p->host_data, r->host_data, 32) != 0)
-                return fail_hex(d, "host_data", p->host_data, r->host_data, 32);
-        if (p->has_report_data && memcmp(p->report_data, r->report_data, 64) != 0)
-                return fail_hex(d, "report_data", p->report_data, r->report_data, 64);
         if (p->has_family_id && memcmp(p->family_id, r->family_id, 16) != 0)
                 return fail_hex(d, "family_id", p->family_id, r->family_id, 16);
         if (p->has_image_id && memcmp(p->image_id, r->image_id, 16) != 0)
@@ -306,5 +323,43 @@ int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_repor
         if (p->has_min_guest_svn && r->guest_svn < p->min_guest_svn)
                 return vt_diag_set(d, VT_E_POLICY, "snp: guest_svn %u < minimum %u", r->guest_svn,
                                    p->min_guest_svn);
+        return 0;
+}
+
+int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_report *r,
+                        struct vt_diag *d)
+{
+        int e;
+        if (!p || !r)
+                return VT_E_INVAL;
+        if ((e = check_platform(p, r, d)) < 0 || (e = check_config(p, r, d)) < 0 ||
+            (e = check_tcb(p, r, d)) < 0 || (e = check_exec(p, r, d)) < 0)
+                return e;
+        return 0;
+}
+
+int vt_snp_policy_appraise(const struct vt_snp_policy *p, const struct vt_snp_report *r,
+                           struct vt_ar4si *tv, struct vt_diag *d)
+{
+        /* genuine hardware (the caller verified the chain), encrypted memory, and the
+         * instance bound to the caller's nonce by REPORT_DATA */
+        struct vt_ar4si v = {.instance_identity = 2, .hardware = 2, .runtime_opaque = 2};
+        if (!p) {
+                vt_diag_set(d, VT_E_POLICY, "snp: no reference values for this tee");
+                v.configuration = 36;
+                v.executables = 33;
+                *tv = v;
+                return 0;
+        }
+        v.hardware = check_platform(p, r, d) < 0 ? 96 : check_tcb(p, r, d) < 0 ? 32 : 2;
+        v.configuration = check_config(p, r, d) < 0 ? 96 : 2;
+        if (p->measurements.n == 0 && p->id_keys.n == 0 && p->author_keys.n == 0) {
+                vt_diag_set(d, VT_E_POLICY,
+                            "snp: reference values name no measurement or signing key");
+                v.executables = check_exec(p, r, d) < 0 ? 96 : 33;
+        } else {
+                v.executables = check_exec(p, r, d) < 0 ? 96 : 2;
+        }
+        *tv = v;
         return 0;
 }

@@ -7,6 +7,7 @@
  * ECDSA P-384 verify.
  */
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -23,9 +24,10 @@
 #include "verify/amd_roots.h"
 #include "veritee/snp.h"
 
-#define VT_MAX_ROOTS      16
-#define VT_LEAF_CACHE_MAX 256
-#define AMD_OID           "1.3.6.1.4.1.3704.1."
+#define VT_MAX_ROOTS       16
+#define VT_LEAF_CACHE_MAX  256
+#define VT_FETCH_CACHE_MAX 64
+#define AMD_OID            "1.3.6.1.4.1.3704.1."
 
 struct root {
         enum vt_snp_product product;
@@ -61,6 +63,13 @@ struct leaf_entry {
         uint64_t tick;
 };
 
+/* A leaf fetched for a report without one, by URL (product, hwID, TCB). */
+struct mem_leaf {
+        uint8_t url_hash[32];
+        uint8_t *buf;
+        size_t len;
+};
+
 struct vt_snp_verifier {
         pthread_mutex_t lock;
         struct root roots[VT_MAX_ROOTS];
@@ -68,6 +77,8 @@ struct vt_snp_verifier {
         struct leaf_entry cache[VT_LEAF_CACHE_MAX];
         size_t n_cache;
         uint64_t tick;
+        struct mem_leaf fetched[VT_FETCH_CACHE_MAX];
+        size_t fetched_next;
         char *kds_url;
         char *cache_dir;
 };
@@ -96,6 +107,8 @@ void vt_snp_verifier_free(struct vt_snp_verifier *v)
                 root_done(&v->roots[i]);
         for (size_t i = 0; i < v->n_cache; i++)
                 leaf_entry_done(&v->cache[i]);
+        for (size_t i = 0; i < VT_FETCH_CACHE_MAX; i++)
+                free(v->fetched[i].buf);
         pthread_mutex_destroy(&v->lock);
         free(v->kds_url);
         free(v->cache_dir);
@@ -509,17 +522,20 @@ static int check_crl(const struct leaf_entry *le, const uint8_t *buf, size_t len
                 return vt_diag_set(d, VT_E_SIGNATURE,
                                    "snp: crl: signature does not verify with \"%s\"", le->cn[2]);
         }
-        struct tm tm;
+        if (!vt_crl_is_pss384(crl))
+                return vt_diag_set(d, VT_E_SIGNATURE, "snp: crl: not signed with RSA-PSS/SHA-384");
         const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
         const ASN1_TIME *last = X509_CRL_get0_lastUpdate(crl);
-        time_t tat = (time_t)at;
-        if (last && X509_cmp_time(last, &tat) > 0)
+        int64_t tl, tn;
+        if (!last || vt_asn1_time_epoch(last, &tl) < 0 ||
+            (next && vt_asn1_time_epoch(next, &tn) < 0))
+                return vt_diag_set(d, VT_E_FORMAT, "snp: crl: unreadable update times");
+        if (tl > at)
                 return vt_diag_set(d, VT_E_EXPIRED,
                                    "snp: crl: not yet valid at the verification time");
-        if (next && X509_cmp_time(next, &tat) < 0)
+        if (next && tn < at)
                 return vt_diag_set(d, VT_E_EXPIRED,
                                    "snp: crl: next update has passed at the verification time");
-        (void)tm;
         if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(le->inter_cert)) == 1)
                 return vt_diag_set(d, VT_E_REVOKED,
                                    "snp: intermediate \"%s\" is revoked by the CRL", le->cn[1]);
@@ -646,9 +662,26 @@ static int check_hwid(const struct vt_snp_report *r, const struct leaf_entry *le
         return 0;
 }
 
-/* Loads a leaf from KDS (or the disk cache) for report r. */
+/* A leaf found for a report without one: from memory, the disk cache or KDS. It is
+ * remembered (memory, disk) only after it verified, so that one bad answer from a
+ * mirror cannot poison the caches. */
+struct fetched_leaf {
+        uint8_t *buf;
+        size_t len;
+        uint8_t url_hash[32];
+        char *cache_path;
+        enum { FROM_MEMORY, FROM_DISK, FROM_NETWORK } source;
+};
+
+static void fetched_leaf_done(struct fetched_leaf *f)
+{
+        free(f->buf);
+        free(f->cache_path);
+        memset(f, 0, sizeof(*f));
+}
+
 static int fetch_leaf(struct vt_snp_verifier *v, const struct vt_snp_report *r,
-                      enum vt_snp_product p, int64_t at, uint8_t **ret, size_t *ret_len,
+                      enum vt_snp_product p, int64_t at, struct fetched_leaf *ret,
                       struct vt_diag *d)
 {
         _cleanup_free_ char *url = NULL, *path = NULL;
@@ -673,38 +706,78 @@ static int fetch_leaf(struct vt_snp_verifier *v, const struct vt_snp_report *r,
         e = vt_snp_kds_vcek_url(v->kds_url, p, r, &url);
         if (e == 0 && v->cache_dir)
                 e = vt_kds_cache_path(v->cache_dir, p, r, &path);
+        if (e == 0 && !EVP_Digest(url, strlen(url), ret->url_hash, NULL, EVP_sha256(), NULL))
+                e = VT_E_CRYPTO;
+        for (size_t i = 0; e == 0 && i < VT_FETCH_CACHE_MAX; i++) {
+                struct mem_leaf *m = &v->fetched[i];
+                if (m->buf && memcmp(m->url_hash, ret->url_hash, 32) == 0) {
+                        ret->buf = malloc(m->len);
+                        if (!ret->buf) {
+                                e = VT_E_NOMEM;
+                                break;
+                        }
+                        memcpy(ret->buf, m->buf, m->len);
+                        ret->len = m->len;
+                        ret->source = FROM_MEMORY;
+                        pthread_mutex_unlock(&v->lock);
+                        return 0;
+                }
+        }
         pthread_mutex_unlock(&v->lock);
         if (e < 0)
                 return vt_diag_set(d, e, "snp: cannot build the KDS URL");
 
+        ret->source = FROM_NETWORK;
         if (path && vt_read_file(path, VT_CERT_MAX_BYTES, &buf, &len) == 0) {
                 X509 *x = NULL;
                 int64_t nb, na;
                 if (vt_x509_parse_one(buf, len, &x) == 0 && vt_x509_window(x, &nb, &na) == 0 &&
-                    at >= nb && at <= na) {
-                        X509_free(x);
-                        *ret = TAKE_PTR(buf);
-                        *ret_len = len;
-                        return 0;
-                }
+                    at >= nb && at <= na)
+                        ret->source = FROM_DISK;
+                else
+                        free(TAKE_PTR(buf));
                 X509_free(x);
-                free(TAKE_PTR(buf));
         }
-        e = vt_http_get(url, VT_CERT_MAX_BYTES, &buf, &len, d);
-        if (e < 0)
-                return e;
-        X509 *x = NULL;
-        e = vt_x509_parse_one(buf, len, &x);
-        if (e < 0)
-                return vt_diag_set(d, VT_E_FORMAT, "snp: KDS answer from %s is not a certificate",
-                                   url);
-        X509_free(x);
-        /* A cache that cannot be written is not fatal: the certificate is still good. */
-        if (path)
-                (void)vt_write_file_atomic(path, buf, len, 0644);
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
+        if (ret->source == FROM_NETWORK) {
+                if ((e = vt_http_get(url, VT_CERT_MAX_BYTES, &buf, &len, d)) < 0)
+                        return e;
+                X509 *x = NULL;
+                if (vt_x509_parse_one(buf, len, &x) < 0)
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "snp: KDS answer from %s is not a certificate", url);
+                X509_free(x);
+        }
+        ret->buf = TAKE_PTR(buf);
+        ret->len = len;
+        ret->cache_path = TAKE_PTR(path);
         return 0;
+}
+
+/* Called once the fetched leaf verified (or failed to). */
+static void fetched_leaf_settle(struct vt_snp_verifier *v, struct fetched_leaf *f, bool verified)
+{
+        if (!f->buf || f->source == FROM_MEMORY)
+                return;
+        if (!verified) {
+                /* a cached file that does not verify is dropped, so the next call fetches again */
+                if (f->source == FROM_DISK && f->cache_path)
+                        (void)unlink(f->cache_path);
+                return;
+        }
+        /* A cache that cannot be written is not fatal: the certificate is still good. */
+        if (f->source == FROM_NETWORK && f->cache_path)
+                (void)vt_write_file_atomic(f->cache_path, f->buf, f->len, 0644);
+        uint8_t *copy = malloc(f->len);
+        if (!copy)
+                return;
+        memcpy(copy, f->buf, f->len);
+        pthread_mutex_lock(&v->lock);
+        struct mem_leaf *m = &v->fetched[v->fetched_next++ % VT_FETCH_CACHE_MAX];
+        free(m->buf);
+        memcpy(m->url_hash, f->url_hash, 32);
+        m->buf = copy;
+        m->len = f->len;
+        pthread_mutex_unlock(&v->lock);
 }
 
 int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
@@ -712,7 +785,7 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
 {
         static const struct vt_snp_verify_opts none = {0};
         struct vt_snp_report r;
-        _cleanup_free_ uint8_t *fetched = NULL;
+        struct fetched_leaf fetched = {0};
         const uint8_t *leaf = o ? o->leaf : NULL;
         size_t leaf_len = o ? o->leaf_len : 0;
         struct leaf_entry le = {0};
@@ -739,12 +812,16 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
         }
 
         if (!leaf) {
-                if ((e = fetch_leaf(v, &r, p, at, &fetched, &leaf_len, d)) < 0)
+                if ((e = fetch_leaf(v, &r, p, at, &fetched, d)) < 0) {
+                        fetched_leaf_done(&fetched);
                         return e;
-                leaf = fetched;
+                }
+                leaf = fetched.buf;
+                leaf_len = fetched.len;
         }
+        bool authentic = false;
         if ((e = get_leaf(v, leaf, leaf_len, o->chain, o->chain_len, &le, d)) < 0)
-                return e;
+                goto out;
         const char *lname = le.signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK";
         if (p != VT_SNP_PRODUCT_UNKNOWN && p != le.product) {
                 e = vt_diag_set(d, VT_E_CHAIN,
@@ -783,6 +860,7 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
                 goto out;
         if ((e = check_hwid(&r, &le, d)) < 0)
                 goto out;
+        authentic = true;
         if (o->policy && (e = vt_snp_policy_check(o->policy, &r, d)) < 0)
                 goto out;
 
@@ -792,6 +870,8 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
         ret->root_builtin = le.builtin;
         e = 0;
 out:
+        fetched_leaf_settle(v, &fetched, authentic);
+        fetched_leaf_done(&fetched);
         EVP_PKEY_free(le.key);
         X509_free(le.inter_cert);
         return e;
