@@ -10,7 +10,9 @@
 /* vt_jcs_serialize writes the canonical form of v (object keys sorted by UTF-16 code
  * units at every level, no whitespace, RFC 8785 string escaping and ECMAScript number
  * formatting) into a malloc'd NUL-terminated string. VT_E_FORMAT for values JCS cannot
- * represent (NaN, infinities, invalid UTF-8). */
+ * represent (NaN, infinities, invalid UTF-8). *ret_len (may be NULL) gets the length.
+ * Integers are printed as they are, not via doubles. Nesting deeper than 512 levels
+ * (and so a cyclic value) is VT_E_LIMIT. Thread-safe for values nobody modifies. */
 int vt_jcs_serialize(const json_t *v, char **ret, size_t *ret_len);
 
 #endif

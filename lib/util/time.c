@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -41,7 +42,8 @@ int vt_time_parse_rfc3339(const char *s, int64_t *ret)
         if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
                 return VT_E_FORMAT;
         static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        if (D > mdays[M - 1])
+        bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+        if (D > mdays[M - 1] || (M == 2 && D == 29 && !leap))
                 return VT_E_FORMAT;
         const char *p = s + 19;
         if (*p == '.') {
@@ -76,5 +78,7 @@ void vt_time_format_rfc3339(int64_t t, char buf[static 21])
                 snprintf(buf, 21, "invalid-time");
                 return;
         }
-        strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        /* years beyond 9999 do not fit: say so instead of leaving buf unterminated */
+        if (strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(buf, 21, "out-of-range-time");
 }

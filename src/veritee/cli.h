@@ -21,6 +21,8 @@ enum {
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 /* cli_read reads a named file (or "-" for stdin is not supported: evidence is a file);
  * on failure prints "veritee: cannot read PATH" and returns NULL. */

@@ -27,9 +27,17 @@ static const char usage[] =
         "https://kdsintf.amd.com)\n"
         "      --cache-dir DIR          keep fetched certificates here (default: none)\n"
         "      --product NAME           Milan, Genoa or Turin, for version 2 reports\n"
+        "      --trust-root PEM         also trust this root bundle (e.g. the simulator's "
+        "root.pem)\n"
         "  bench snp [--seconds N] [--threads N] [--report FILE --cert FILE]\n"
         "                               measure full SNP verifications per second (warm chain "
         "cache)\n"
+        "  sim init DIR [--force]       create a labelled SEV-SNP simulator (NOT AMD) in DIR\n"
+        "  sim report DIR --report-data HEX [--measurement HEX] [--host-data HEX] [--debug]\n"
+        "      [--vmpl N] [--tcb BL:TEE:SNP:UCODE] [--guest-svn N] [--policy HEX] [-o FILE]\n"
+        "      [--chain-out PEM]        sign a version-3 report with the simulator's VCEK\n"
+        "  agent attest --kbs URL [--tee auto|sim] [--sim-dir DIR] [--init-data FILE]\n"
+        "                               attest to a key broker (KBS 0.4.0) and print the token\n"
         "  version                      print the version\n"
         "  help                         print this text\n"
         "\n"
@@ -75,5 +83,9 @@ int main(int argc, char **argv)
                 return cmd_verify(argc - 1, argv + 1);
         if (strcmp(argv[1], "bench") == 0)
                 return cmd_bench(argc - 1, argv + 1);
+        if (strcmp(argv[1], "sim") == 0)
+                return cmd_sim(argc - 1, argv + 1);
+        if (strcmp(argv[1], "agent") == 0)
+                return cmd_agent(argc - 1, argv + 1);
         return cli_usage_error("unknown command \"%s\"", argv[1]);
 }

@@ -53,10 +53,11 @@ static int verify_snp(int argc, char **argv)
                 {"cache-dir", required_argument, NULL, 'd'},
                 {"product", required_argument, NULL, 'P'},
                 {"help", no_argument, NULL, 'h'},
+                {"trust-root", required_argument, NULL, 'T'},
                 {0},
         };
         const char *cert = NULL, *chain = NULL, *crl = NULL, *at = NULL, *policy = NULL,
-                   *kds = NULL, *cache = NULL, *product = NULL;
+                   *kds = NULL, *cache = NULL, *product = NULL, *trust_root = NULL;
         struct vt_snp_verify_opts vo = {0};
         _cleanup_free_ uint8_t *rep = NULL, *leaf = NULL, *ch = NULL, *crlb = NULL, *pol = NULL;
         _cleanup_(policy_freep) struct vt_snp_policy *sp = NULL;
@@ -92,11 +93,14 @@ static int verify_snp(int argc, char **argv)
                 case 'P':
                         product = optarg;
                         break;
+                case 'T':
+                        trust_root = optarg;
+                        break;
                 case 'h':
                         puts("usage: veritee verify snp REPORT [--cert LEAF] [--chain PEM] [--crl "
                              "FILE] "
                              "[--at RFC3339] [--policy FILE] [--kds-url URL] [--cache-dir DIR] "
-                             "[--product NAME]");
+                             "[--product NAME] [--trust-root PEM]");
                         return 0;
                 default:
                         return EXIT_USAGE;
@@ -135,6 +139,16 @@ static int verify_snp(int argc, char **argv)
                 return EXIT_USAGE;
         }
 
+        if (trust_root) {
+                size_t tl;
+                _cleanup_free_ uint8_t *tr = cli_read(trust_root, CLI_MAX_CERT, &tl);
+                if (!tr)
+                        return EXIT_USAGE;
+                if (vt_snp_verifier_add_root(v, VT_SNP_PRODUCT_MILAN, tr, tl, &d) < 0) {
+                        fprintf(stderr, "veritee: --trust-root %s: %s\n", trust_root, d.msg);
+                        return EXIT_USAGE;
+                }
+        }
         struct vt_snp_result res;
         int e = vt_snp_verify(v, rep, len, &vo, &res, &d);
         if (e < 0)

@@ -31,6 +31,11 @@ static void test_time_rfc3339(void **state)
         assert_int_equal(vt_time_parse_rfc3339("2025-06-01T02:00:00.123+02:00", &t), 0);
         assert_int_equal(t, 1748736000);
         assert_int_equal(vt_time_parse_rfc3339("2024-02-29T12:00:00Z", &t), 0);
+        assert_int_equal(vt_time_parse_rfc3339("2025-02-29T00:00:00Z", &t), VT_E_FORMAT);
+        assert_int_equal(vt_time_parse_rfc3339("2000-02-29T00:00:00Z", &t), 0);
+        assert_int_equal(vt_time_parse_rfc3339("1900-02-29T00:00:00Z", &t), VT_E_FORMAT);
+        vt_time_format_rfc3339(253402300800, buf);
+        assert_int_equal(strlen(buf), 17);
         vt_time_format_rfc3339(1748736000, buf);
         assert_string_equal(buf, "2025-06-01T00:00:00Z");
         const char *bad[] = {"",

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* KBS protocol 0.4.0 (RCAR) pieces shared by the broker and the agent. */
+#ifndef VT_KBS_RCAR_H
+#define VT_KBS_RCAR_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define VT_KBS_PROTOCOL_VERSION "0.4.0"
+
+/* vt_kbs_runtime_binding computes the report data the TEE must sign:
+ * SHA-384(JCS({"additional-evidence": additional, "nonce": nonce, "tee-pubkey": jwk})). */
+int vt_kbs_runtime_binding(const char *nonce, const json_t *jwk, const char *additional,
+                           uint8_t out[48]);
+
+#endif

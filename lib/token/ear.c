@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "token/ear.h"
+
+#include "util/json.h"
+
+enum vt_ear_status vt_ear_status_of(const struct vt_ar4si *tv)
+{
+        const int v[] = {tv->instance_identity, tv->configuration, tv->executables,
+                         tv->file_system,       tv->hardware,      tv->runtime_opaque,
+                         tv->storage_opaque,    tv->sourced_data};
+        enum vt_ear_status s = VT_EAR_NONE;
+        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+                enum vt_ear_status c = v[i] >= 96 || v[i] < 0 ? VT_EAR_CONTRAINDICATED
+                                       : v[i] >= 32           ? VT_EAR_WARNING
+                                       : v[i] >= 2            ? VT_EAR_AFFIRMING
+                                                              : VT_EAR_NONE;
+                if (c > s)
+                        s = c;
+        }
+        return s;
+}
+
+const char *vt_ear_status_name(enum vt_ear_status s)
+{
+        switch (s) {
+        case VT_EAR_AFFIRMING:
+                return "affirming";
+        case VT_EAR_WARNING:
+                return "warning";
+        case VT_EAR_CONTRAINDICATED:
+                return "contraindicated";
+        default:
+                return "none";
+        }
+}
+
+json_t *vt_ar4si_json(const struct vt_ar4si *tv)
+{
+        return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "instance-identity",
+                         tv->instance_identity, "configuration", tv->configuration, "executables",
+                         tv->executables, "file-system", tv->file_system, "hardware", tv->hardware,
+                         "runtime-opaque", tv->runtime_opaque, "storage-opaque", tv->storage_opaque,
+                         "sourced-data", tv->sourced_data);
+}
+
+json_t *vt_ear_claims(const struct vt_ear_input *in)
+{
+        json_auto_t *ev = json_object();
+        if (!ev)
+                return NULL;
+        if (vt_json_set(ev, in->tee, json_incref(in->tee_claims)) < 0 ||
+            vt_json_set(ev, "report_data", vt_json_hex(in->report_data, in->report_data_len)) < 0 ||
+            vt_json_set(ev, "runtime_data_claims",
+                        in->runtime_data ? json_incref(in->runtime_data) : json_null()) < 0 ||
+            vt_json_set(ev, "init_data",
+                        in->init_data_hex ? json_string(in->init_data_hex) : json_null()) < 0 ||
+            vt_json_set(ev, "init_data_claims",
+                        in->init_data_claims ? json_incref(in->init_data_claims) : json_null()) < 0)
+                return NULL;
+        json_t *cpu0 = json_pack(
+                "{s:s, s:o, s:s, s:O}", "ear.status", vt_ear_status_name(vt_ear_status_of(in->tv)),
+                "ear.trustworthiness-vector", vt_ar4si_json(in->tv), "ear.appraisal-policy-id",
+                in->policy_id, "ear.veraison.annotated-evidence", ev);
+        if (!cpu0)
+                return NULL;
+        if (vt_json_set(cpu0, "veritee.simulated", json_boolean(in->simulated)) < 0) {
+                json_decref(cpu0);
+                return NULL;
+        }
+        return json_pack("{s:s, s:I, s:I, s:s, s:{s:s, s:s}, s:{s:o}}", "eat_profile",
+                         VT_EAR_PROFILE, "iat", (json_int_t)in->iat, "exp",
+                         (json_int_t)(in->iat + in->ttl), "iss", in->issuer, "ear.verifier-id",
+                         "developer", "https://github.com/veritee/veritee", "build",
+                         "veritee " VT_VERSION, "submods", "cpu0", cpu0);
+}

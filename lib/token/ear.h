@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * EAR (EAT Attestation Result) claims in the layout Trustee's attestation service
+ * uses, so that CoCo guests and key brokers read our tokens unchanged.
+ */
+#ifndef VT_TOKEN_EAR_H
+#define VT_TOKEN_EAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "veritee/snp.h"
+
+#define VT_EAR_PROFILE "tag:github.com,2024:confidential-containers/Trustee"
+
+enum vt_ear_status {
+        VT_EAR_NONE = 0,
+        VT_EAR_AFFIRMING,
+        VT_EAR_WARNING,
+        VT_EAR_CONTRAINDICATED,
+};
+
+/* vt_ear_status_of returns the worst tier of the vector (all zero: NONE). */
+enum vt_ear_status vt_ear_status_of(const struct vt_ar4si *tv);
+const char *vt_ear_status_name(enum vt_ear_status s);
+json_t *vt_ar4si_json(const struct vt_ar4si *tv);
+
+struct vt_ear_input {
+        const char *issuer;
+        int64_t iat, ttl;
+        const char *policy_id;
+        const char *tee;    /* key of the tee claims in the annotated evidence */
+        json_t *tee_claims; /* borrowed */
+        const uint8_t *report_data;
+        size_t report_data_len;
+        json_t *runtime_data;      /* borrowed: {nonce, tee-pubkey, additional-evidence} */
+        const char *init_data_hex; /* NULL: none */
+        json_t *init_data_claims;  /* borrowed; NULL: null */
+        const struct vt_ar4si *tv;
+        bool simulated; /* evidence rooted in the veritee simulator, not a vendor */
+};
+
+/* vt_ear_claims builds the claims set; NULL on allocation failure. */
+json_t *vt_ear_claims(const struct vt_ear_input *in);
+
+#endif

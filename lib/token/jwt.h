@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * JWT signing (ES256) with a key kept in a 0600 PEM file, the public JWK and JWKS,
+ * and ES256 verification against a set of JWKs.
+ */
+#ifndef VT_TOKEN_JWT_H
+#define VT_TOKEN_JWT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "veritee/veritee.h"
+
+struct vt_signer;
+
+/* vt_signer_load_or_create loads the P-256 private key at path or, when the file does
+ * not exist, generates one and writes it with mode 0600 (via a temporary file). A key
+ * file readable by group or others is refused (VT_E_INVAL). */
+int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt_diag *d);
+void vt_signer_free(struct vt_signer *s);
+
+/* vt_signer_kid returns the key id: the RFC 7638 JWK thumbprint (base64url SHA-256). */
+const char *vt_signer_kid(const struct vt_signer *s);
+
+/* vt_signer_jwk returns a new JSON object with the public JWK
+ * {kty,crv,x,y,alg:"ES256",use:"sig",kid}. */
+json_t *vt_signer_jwk(const struct vt_signer *s);
+
+/* vt_jwt_sign serialises claims and returns a compact JWS (header alg ES256, typ JWT,
+ * kid, jwk) in a malloc'd string. Thread-safe. */
+int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret);
+
+/* vt_jwt_verify checks a compact ES256 JWS against the keys of a JWKS
+ * ({"keys":[...]}; a key is chosen by kid when the header has one), its exp and nbf
+ * at now (with 60 s leeway), and returns its claims. VT_E_SIGNATURE, VT_E_EXPIRED,
+ * VT_E_FORMAT with a reason in d. */
+int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
+                  struct vt_diag *d);
+
+#endif

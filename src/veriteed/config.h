@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* veriteed configuration: YAML file -> struct, every option with a safe default
+ * (docs/configuration.md). */
+#ifndef VTD_CONFIG_H
+#define VTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "token/ear.h"
+#include "veritee/veritee.h"
+
+struct vtd_config {
+        char *listen; /* "127.0.0.1:8080" */
+        char *tls_certificate, *tls_private_key;
+        char *state_dir;
+        char *database;
+        char *token_key;
+        char *token_issuer;
+        int64_t token_ttl;
+        int64_t session_ttl;
+        char *reference_values;
+        char *simulator_root;
+        bool allow_sample;
+        enum vt_ear_status min_status;
+        char *kds_url;
+        char *kds_cache_dir;
+        size_t max_body;
+        size_t max_evidence;
+        size_t max_sessions;
+        unsigned threads;
+        unsigned max_connections;
+        unsigned connection_timeout;
+};
+
+/* vtd_config_load reads a YAML file (path NULL: defaults only) and fills *c. Unknown
+ * keys and values of the wrong type are errors naming the key. */
+int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d);
+void vtd_config_done(struct vtd_config *c);
+
+/* vtd_yaml_to_json converts a YAML document (mappings, sequences, scalars as strings)
+ * into JSON; at most 1 MiB and nesting 32. */
+int vtd_yaml_to_json(const char *text, size_t len, void **ret_json_t, struct vt_diag *d);
+
+#endif

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP plumbing on libmicrohttpd: routing, bounded bodies, limits, one structured log
+ * line per request, metrics. API handlers live in their own files (kbs.c, ...).
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+#include <openssl/rand.h>
+
+#include "util/file.h"
+#include "util/hex.h"
+#include "util/json.h"
+
+#define PROBLEM_PREFIX "https://github.com/confidential-containers/kbs/errors/"
+
+static atomic_long active_connections;
+
+int64_t vtd_now(void)
+{
+        return (int64_t)time(NULL);
+}
+
+static uint64_t now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned status,
+                 const char *variant, const char *fmt, ...)
+{
+        char detail[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(detail, sizeof(detail), fmt, ap);
+        va_end(ap);
+        char type[160];
+        snprintf(type, sizeof(type), PROBLEM_PREFIX "%s", variant);
+        snprintf(req->reason, sizeof(req->reason), "%.383s", detail);
+        vtd_json_response(res, status, json_pack("{s:s, s:s}", "type", type, "detail", detail));
+        res->content_type = "application/problem+json";
+}
+
+void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj)
+{
+        free(res->body);
+        res->body = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(obj);
+        res->status = res->body ? status : 500;
+        res->content_type = "application/json";
+}
+
+static void log_request(const struct vtd_request *r)
+{
+        char ts[32];
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        time_t t = now.tv_sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_auto_t *o =
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "ts", ts, "level",
+                          r->status >= 500 ? "error" : "info", "msg", "request", "request_id",
+                          r->id, "method", r->method, "route", vtd_route_name(r->route), "status",
+                          r->status, "duration_ms", (double)(now_us() - r->start_us) / 1000.0);
+        if (!o)
+                return;
+        if (r->tee[0])
+                json_object_set_new(o, "tee", json_string(r->tee));
+        if (r->verdict[0])
+                json_object_set_new(o, "verdict", json_string(r->verdict));
+        if (r->reason[0])
+                json_object_set_new(o, "reason", json_string(r->reason));
+        char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        if (line) {
+                fprintf(stderr, "%s\n", line);
+                free(line);
+        }
+}
+
+void vtd_log(const char *level, const char *fmt, ...)
+{
+        char msg[1024], ts[32];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_auto_t *o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level, "msg", msg);
+        char *line =
+                o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
+        if (line) {
+                fprintf(stderr, "%s\n", line);
+                free(line);
+        }
+}
+
+const char *vtd_route_name(enum vtd_route r)
+{
+        static const char *const names[_ROUTE_MAX] = {"/kbs/v0/auth",
+                                                      "/kbs/v0/attest",
+                                                      "/.well-known/jwks.json",
+                                                      "/.well-known/openid-configuration",
+                                                      "/healthz",
+                                                      "/readyz",
+                                                      "/metrics",
+                                                      "other"};
+        return (unsigned)r < _ROUTE_MAX ? names[r] : "other";
+}
+
+static enum vtd_route route_of(const char *url, bool *post)
+{
+        static const struct {
+                const char *path;
+                enum vtd_route r;
+                bool post;
+        } table[] = {
+                {"/kbs/v0/auth", ROUTE_AUTH, true},
+                {"/kbs/v0/attest", ROUTE_ATTEST, true},
+                {"/.well-known/jwks.json", ROUTE_JWKS, false},
+                {"/.well-known/openid-configuration", ROUTE_OIDC, false},
+                {"/healthz", ROUTE_HEALTHZ, false},
+                {"/readyz", ROUTE_READYZ, false},
+                {"/metrics", ROUTE_METRICS, false},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (strcmp(url, table[i].path) == 0) {
+                        *post = table[i].post;
+                        return table[i].r;
+                }
+        *post = false;
+        return ROUTE_OTHER;
+}
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+        struct vtd_request *r = calloc(1, sizeof(*r));
+        uint8_t id[8];
+        if (!r)
+                return NULL;
+        r->start_us = now_us();
+        if (RAND_bytes(id, sizeof(id)) != 1)
+                memset(id, 0, sizeof(id));
+        vt_hex_encode(id, sizeof(id), r->id);
+        return r;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+        struct vtd *s = cls;
+        struct vtd_request *r = *con_cls;
+        if (!r)
+                return;
+        if (r->status == 0)
+                r->status = 499; /* the client went away before an answer */
+        vtd_metrics_count_request(s, r->route, r->status, now_us() - r->start_us);
+        log_request(r);
+        if (r->body)
+                OPENSSL_clear_free(r->body, r->body_len);
+        free(r);
+        *con_cls = NULL;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+                atomic_fetch_add(&active_connections, 1);
+        else
+                atomic_fetch_sub(&active_connections, 1);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_request *req,
+                                     struct vtd_response *res)
+{
+        const char *body = res->body ? res->body : "";
+        struct MHD_Response *r;
+        if (res->body)
+                r = MHD_create_response_from_buffer(strlen(res->body), res->body,
+                                                    MHD_RESPMEM_MUST_FREE);
+        else
+                r = MHD_create_response_from_buffer(0, (void *)body, MHD_RESPMEM_PERSISTENT);
+        if (!r) {
+                free(res->body);
+                free(res->set_cookie);
+                return MHD_NO;
+        }
+        res->body = NULL;
+        if (res->content_type)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(r, "X-Request-Id", req->id);
+        if (res->set_cookie)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);
+        if (res->retry_after) {
+                char ra[16];
+                snprintf(ra, sizeof(ra), "%u", res->retry_after);
+                MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+        }
+        free(res->set_cookie);
+        req->status = res->status;
+        enum MHD_Result ret = MHD_queue_response(c, res->status, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+static void readyz(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        if (vt_store_ping(s->store) < 0) {
+                vtd_problem(res, req, 503, "NotReady", "the store does not answer");
+                return;
+        }
+        vtd_json_response(res, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
+{
+        struct vtd *s = cls;
+        struct vtd_request *req = *con_cls;
+        struct vtd_response res = {0};
+        bool post;
+        if (!req)
+                return MHD_NO;
+        if (!req->started) {
+                req->started = true;
+                req->route = route_of(url, &post);
+                snprintf(req->method, sizeof(req->method), "%.7s", method);
+                if (atomic_load(&active_connections) > (long)s->cfg.max_connections) {
+                        res.retry_after = 1;
+                        vtd_problem(&res, req, 503, "ServiceUnavailable",
+                                    "too many connections (limit %u)", s->cfg.max_connections);
+                        return send_response(c, req, &res);
+                }
+                if (req->route == ROUTE_OTHER) {
+                        vtd_problem(&res, req, 404, "InvalidRequestPath",
+                                    "Request path is invalid");
+                        return send_response(c, req, &res);
+                }
+                if (strcmp(method, post ? "POST" : "GET") != 0) {
+                        vtd_problem(&res, req, 405, "MethodNotAllowed", "use %s",
+                                    post ? "POST" : "GET");
+                        return send_response(c, req, &res);
+                }
+                if (post) {
+                        const char *cl = MHD_lookup_connection_value(
+                                c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+                        char *end = NULL;
+                        unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+                        if (cl && (!end || *end || n > s->cfg.max_body)) {
+                                vtd_problem(&res, req, 413, "PayloadTooLarge",
+                                            "request body larger than %zu bytes", s->cfg.max_body);
+                                return send_response(c, req, &res);
+                        }
+                }
+                return MHD_YES;
+        }
+        if (*upload_data_size) {
+                if (!req->body_too_big && req->body_len + *upload_data_size <= s->cfg.max_body) {
+                        uint8_t *nb = realloc(req->body, req->body_len + *upload_data_size + 1);
+                        if (!nb)
+                                return MHD_NO;
+                        req->body = nb;
+                        memcpy(req->body + req->body_len, upload_data, *upload_data_size);
+                        req->body_len += *upload_data_size;
+                        req->body[req->body_len] = 0;
+                } else {
+                        req->body_too_big = true;
+                }
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (req->body_too_big) {
+                vtd_problem(&res, req, 413, "PayloadTooLarge", "request body larger than %zu bytes",
+                            s->cfg.max_body);
+                return send_response(c, req, &res);
+        }
+        switch (req->route) {
+        case ROUTE_AUTH:
+                vtd_kbs_auth(s, req, &res);
+                break;
+        case ROUTE_ATTEST:
+                vtd_kbs_attest(s, req,
+                               MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id"),
+                               &res);
+                break;
+        case ROUTE_JWKS:
+                vtd_jwks(s, &res);
+                break;
+        case ROUTE_OIDC:
+                vtd_oidc(s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+                         &res);
+                break;
+        case ROUTE_HEALTHZ:
+                vtd_json_response(&res, 200, json_pack("{s:s}", "status", "ok"));
+                break;
+        case ROUTE_READYZ:
+                readyz(s, req, &res);
+                break;
+        case ROUTE_METRICS:
+                vtd_metrics_text(s, &res);
+                break;
+        default:
+                vtd_problem(&res, req, 404, "InvalidRequestPath", "Request path is invalid");
+        }
+        return send_response(c, req, &res);
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sl,
+                        struct vt_diag *d)
+{
+        char host[128], port[16];
+        const char *colon = strrchr(listen, ':');
+        if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host) ||
+            strlen(colon + 1) >= sizeof(port))
+                return vt_diag_set(d, VT_E_FORMAT, "listen: \"%s\" is not HOST:PORT", listen);
+        const char *h = listen;
+        size_t hl = (size_t)(colon - listen);
+        if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+                h++;
+                hl -= 2;
+        }
+        memcpy(host, h, hl);
+        host[hl] = 0;
+        snprintf(port, sizeof(port), "%s", colon + 1);
+        struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+                                 .ai_socktype = SOCK_STREAM},
+                        *ai = NULL;
+        if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "listen: \"%s\" is not a numeric address and port", listen);
+        memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+        *sl = ai->ai_addrlen;
+        freeaddrinfo(ai);
+        return 0;
+}
+
+int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d)
+{
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        int e;
+        if ((e = parse_listen(s->cfg.listen, &ss, &sl, d)) < 0)
+                return e;
+        struct vtd_http *h = calloc(1, sizeof(*h));
+        if (!h)
+                return VT_E_NOMEM;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+        if (ss.ss_family == AF_INET6)
+                flags |= MHD_USE_IPv6;
+        if (s->cfg.tls_certificate) {
+                size_t n;
+                if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+                        free(h);
+                        return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                           "tls: this libmicrohttpd has no TLS support");
+                }
+                if ((e = vt_read_file(s->cfg.tls_certificate, 1u << 20, &h->cert, &n)) < 0 ||
+                    (e = vt_read_file(s->cfg.tls_private_key, 1u << 20, &h->key, &h->key_len)) <
+                            0) {
+                        vtd_http_stop(h);
+                        return vt_diag_set(d, e,
+                                           "tls: cannot read the certificate or the private key");
+                }
+                flags |= MHD_USE_TLS;
+        }
+        h->d = MHD_start_daemon(
+                flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+                s->cfg.max_connections + 64, MHD_OPTION_CONNECTION_TIMEOUT,
+                s->cfg.connection_timeout, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
+                MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                notify_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                s->cfg.tls_certificate ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, h->key,
+                MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_END);
+        if (!h->d) {
+                vtd_http_stop(h);
+                return vt_diag_set(d, VT_E_IO, "http: cannot listen on %s", s->cfg.listen);
+        }
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+        h->port = info ? info->port : 0;
+        *ret = h;
+        return 0;
+}
+
+void vtd_http_stop(struct vtd_http *h)
+{
+        if (!h)
+                return;
+        if (h->d)
+                MHD_stop_daemon(h->d);
+        free(h->cert);
+        if (h->key)
+                OPENSSL_clear_free(h->key, h->key_len);
+        free(h);
+}

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+/*
+ * The attestation half of the KBS protocol 0.4.0 (Trustee wire format):
+ *   POST /kbs/v0/auth    {"version","tee","extra-params"} -> {"nonce","extra-params"} + cookie
+ *   POST /kbs/v0/attest  {"runtime-data","tee-evidence","init-data"?} -> {"token"}
+ * The broker only ever handles verified claims: evidence is verified and appraised by
+ * libveritee, and what reaches the token is the verified report's claims.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "crypto/jwk.h"
+#include "evidence/snp_wire.h"
+#include "kbs/rcar.h"
+#include "server.h"
+#include "util/b64.h"
+#include "util/hex.h"
+#include "util/json.h"
+#include "util/toml.h"
+
+#define KBS_PROTOCOL_VERSION VT_KBS_PROTOCOL_VERSION
+#define MAX_INIT_DATA_BYTES  (64u * 1024u)
+
+static const char *const known_tees[] = {
+        "snp",       "sim", "sample", "tdx", "sgx", "az-snp-vtpm", "az-tdx-vtpm", "azsnpvtpm",
+        "aztdxvtpm", "tpm", "cca",    "csv", "se",  "nvidia",      "hygondcu",    "sampledevice"};
+
+static bool tee_supported(const struct vtd *s, const char *tee)
+{
+        return strcmp(tee, "snp") == 0 || (strcmp(tee, "sim") == 0 && s->snp_sim) ||
+               (strcmp(tee, "sample") == 0 && s->cfg.allow_sample);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+        size_t i = 0;
+        for (; src && src[i] && i + 1 < cap; i++)
+                dst[i] = src[i];
+        dst[i] = 0;
+}
+
+static json_t *parse_body(struct vtd_request *req, struct vtd_response *res)
+{
+        json_error_t je;
+        json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                vtd_problem(res, req, 400, "SerdeError", "Serialize/Deserialize failed: %s",
+                            j ? "body is not a JSON object" : je.text);
+                return NULL;
+        }
+        return j;
+}
+
+static void http_date(int64_t t, char *buf, size_t cap)
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        strftime(buf, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        json_auto_t *body = parse_body(req, res);
+        if (!body)
+                return;
+        const char *version = json_string_value(json_object_get(body, "version"));
+        const char *tee = json_string_value(json_object_get(body, "tee"));
+        copy_str(req->tee, sizeof(req->tee), tee);
+        if (!version || strcmp(version, KBS_PROTOCOL_VERSION) != 0) {
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Auth failed: KBS Client Protocol "
+                            "Version Mismatch: "
+                            "expected %s, got %.32s",
+                            KBS_PROTOCOL_VERSION, version ? version : "(none)");
+                return;
+        }
+        bool known = false;
+        for (size_t i = 0; tee && i < ELEMENTSOF(known_tees); i++)
+                if (strcmp(tee, known_tees[i]) == 0)
+                        known = true;
+        if (!known) {
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Auth failed: unknown tee \"%.24s\"",
+                            tee ? tee : "");
+                return;
+        }
+        if (!tee_supported(s, tee)) {
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Auth failed: tee \"%s\" is not "
+                            "accepted by this "
+                            "server%s",
+                            tee,
+                            strcmp(tee, "sample") == 0
+                                    ? " (unsigned sample evidence needs attestation.allow_sample)"
+                            : strcmp(tee, "sim") == 0
+                                    ? " (the simulator is not trusted: attestation.simulator_root)"
+                                    : "");
+                return;
+        }
+        uint8_t id[16], nonce[32];
+        struct vt_session sess = {0};
+        _cleanup_free_ char *nonce64 = NULL;
+        if (RAND_bytes(id, sizeof(id)) != 1 || RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+            vt_b64_encode(nonce, sizeof(nonce), VT_B64_STD, &nonce64) < 0) {
+                vtd_problem(res, req, 500, "InternalError", "cannot create a session");
+                return;
+        }
+        vt_hex_encode(id, sizeof(id), sess.id);
+        copy_str(sess.tee, sizeof(sess.tee), tee);
+        copy_str(sess.nonce, sizeof(sess.nonce), nonce64);
+        int64_t now = vtd_now();
+        sess.created = now;
+        sess.expires = now + s->cfg.session_ttl;
+        sess.state = VT_SESSION_AUTHED;
+        int e = vt_store_session_create(s->store, &sess, now, s->cfg.max_sessions);
+        if (e == VT_E_LIMIT) {
+                res->retry_after = 5;
+                vtd_problem(res, req, 429, "TooManySessions",
+                            "too many open sessions (limit %zu); retry later", s->cfg.max_sessions);
+                return;
+        }
+        if (e < 0) {
+                vtd_problem(res, req, 503, "StoreError", "the session store is unavailable");
+                return;
+        }
+        char date[64];
+        http_date(sess.expires, date, sizeof(date));
+        if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",
+                     sess.id, date, s->cfg.tls_certificate ? "; Secure" : "") < 0)
+                res->set_cookie = NULL;
+        vtd_json_response(res, 200, json_pack("{s:s, s:s}", "nonce", nonce64, "extra-params", ""));
+}
+
+/* init-data: {"format":"toml","body":"<TOML>"}: digest (algorithm from the TOML) must
+ * equal the TEE's launch field, zero-padded or truncated to its size. */
+static int check_init_data(const json_t *init, const uint8_t *field, size_t field_len,
+                           char **ret_hex, json_t **ret_claims, struct vt_diag *d)
+{
+        const char *format = json_string_value(json_object_get(init, "format"));
+        json_t *bj = json_object_get(init, "body");
+        const char *body = json_string_value(bj);
+        if (!format || strcmp(format, "toml") != 0)
+                return vt_diag_set(d, VT_E_FORMAT, "init-data: format must be \"toml\"");
+        if (!body || json_string_length(bj) > MAX_INIT_DATA_BYTES)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "init-data: body must be a string of at most %u bytes",
+                                   MAX_INIT_DATA_BYTES);
+        size_t blen = json_string_length(bj);
+        json_auto_t *toml = NULL;
+        int e = vt_toml_parse(body, blen, &toml, d);
+        if (e < 0)
+                return e;
+        const char *alg = json_string_value(json_object_get(toml, "algorithm"));
+        const EVP_MD *md = !alg                         ? NULL
+                           : strcmp(alg, "sha256") == 0 ? EVP_sha256()
+                           : strcmp(alg, "sha384") == 0 ? EVP_sha384()
+                           : strcmp(alg, "sha512") == 0 ? EVP_sha512()
+                                                        : NULL;
+        if (!md)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "init-data: algorithm must be sha256, sha384 or sha512");
+        uint8_t dg[64] = {0}, want[64] = {0};
+        unsigned dl = 0;
+        if (!EVP_Digest(body, blen, dg, &dl, md, NULL))
+                return VT_E_CRYPTO;
+        memcpy(want, dg, dl < field_len ? dl : field_len);
+        if (memcmp(want, field, field_len) != 0) {
+                char w[129], h[129];
+                vt_hex_encode(want, field_len, w);
+                vt_hex_encode(field, field_len, h);
+                return vt_diag_set(d, VT_E_BINDING,
+                                   "init-data: digest %s does not match host_data %s", w, h);
+        }
+        char *hex = malloc(2 * dl + 1);
+        if (!hex)
+                return VT_E_NOMEM;
+        vt_hex_encode(dg, dl, hex);
+        /* claims: the [data] table, with embedded TOML documents (aa.toml, cdh.toml)
+         * turned into JSON where they parse */
+        json_t *data = json_object_get(toml, "data");
+        json_t *claims = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach (data, k, v) {
+                json_t *conv = NULL;
+                size_t kl = strlen(k);
+                if (json_is_string(v) && kl > 5 && strcmp(k + kl - 5, ".toml") == 0 &&
+                    vt_toml_parse(json_string_value(v), json_string_length(v), &conv, NULL) == 0)
+                        json_object_set_new(claims, k, conv);
+                else
+                        json_object_set(claims, k, v);
+        }
+        *ret_hex = hex;
+        *ret_claims = claims;
+        return 0;
+}
+
+struct verified {
+        json_t *tee_claims;
+        struct vt_ar4si tv;
+        bool simulated;
+        char *init_hex;
+        json_t *init_claims;
+        struct vt_diag appraisal;
+};
+
+static void verified_done(struct verified *v)
+{
+        json_decref(v->tee_claims);
+        json_decref(v->init_claims);
+        free(v->init_hex);
+}
+
+static int verify_snp_like(struct vtd *s, const char *tee, const json_t *primary,
+                           const uint8_t expected[64], const json_t *init, struct verified *out,
+                           struct vt_diag *d)
+{
+        struct vt_snp_wire w;
+        struct vt_snp_result res;
+        int e = vt_snp_wire_decode(primary, &w, d);
+        if (e < 0)
+                return e;
+        bool sim = strcmp(tee, "sim") == 0;
+        struct vt_snp_verify_opts o = {0};
+        const struct vt_snp_wire_cert *leaf = vt_snp_wire_find(&w, "VCEK");
+        if (!leaf)
+                leaf = vt_snp_wire_find(&w, "VLEK");
+        if (leaf) {
+                o.leaf = leaf->der;
+                o.leaf_len = leaf->len;
+        }
+        /* an intermediate sent along (ASK or ASVK) is a hint; roots are always the pinned ones */
+        const struct vt_snp_wire_cert *inter = vt_snp_wire_find(&w, "ASK");
+        if (!inter)
+                inter = vt_snp_wire_find(&w, "ASVK");
+        if (inter) {
+                o.chain = inter->der;
+                o.chain_len = inter->len;
+        }
+        e = vt_snp_verify(sim ? s->snp_sim : s->snp_hw, w.report, sizeof(w.report), &o, &res, d);
+        vt_snp_wire_done(&w);
+        if (e < 0)
+                return e;
+        if (sim && res.root_builtin)
+                return vt_diag_set(d, VT_E_CHAIN,
+                                   "sim: evidence is rooted in AMD, send it as tee snp");
+        if (memcmp(res.report.report_data, expected, 64) != 0) {
+                char h[129], w2[129];
+                vt_hex_encode(res.report.report_data, 64, h);
+                vt_hex_encode(expected, 64, w2);
+                return vt_diag_set(d, VT_E_BINDING,
+                                   "%s: report_data %.32s... does not bind this session's nonce "
+                                   "and tee-pubkey "
+                                   "(expected %.32s...)",
+                                   tee, h, w2);
+        }
+        if (init && !json_is_null(init) &&
+            (e = check_init_data(init, res.report.host_data, 32, &out->init_hex, &out->init_claims,
+                                 d)) < 0)
+                return e;
+        _cleanup_free_ char *claims = NULL;
+        if ((e = vt_snp_claims_json(&res.report, &claims)) < 0)
+                return e;
+        out->tee_claims = json_loads(claims, 0, NULL);
+        if (!out->tee_claims)
+                return VT_E_NOMEM;
+        out->simulated = !res.root_builtin;
+        json_object_set_new(out->tee_claims, "simulated", json_boolean(out->simulated));
+        vt_snp_policy_appraise(vtd_refvals_snp(s->refvals, tee), &res.report, &out->tv,
+                               &out->appraisal);
+        return 0;
+}
+
+/* tee "sample": unsigned; only the binding is checked. Never better than "warning". */
+static int verify_sample(const json_t *primary, const uint8_t expected[48], struct verified *out,
+                         struct vt_diag *d)
+{
+        const char *rd = json_string_value(json_object_get(primary, "report_data"));
+        _cleanup_free_ uint8_t *b = NULL;
+        size_t bl = 0;
+        if (!rd || vt_b64_decode(rd, strlen(rd), VT_B64_STD, 64, &b, &bl) < 0)
+                return vt_diag_set(d, VT_E_FORMAT, "sample: report_data must be standard base64");
+        if (bl != 48 || memcmp(b, expected, 48) != 0)
+                return vt_diag_set(
+                        d, VT_E_BINDING,
+                        "sample: report_data does not bind this session's nonce and tee-pubkey");
+        out->tee_claims = json_pack("{s:O?, s:s, s:b}", "svn", json_object_get(primary, "svn"),
+                                    "launch_digest", "abcde", "debug", 0);
+        out->tv = (struct vt_ar4si){
+                .instance_identity = 2, .hardware = 97, .executables = 33, .configuration = 36};
+        vt_diag_set(&out->appraisal, VT_E_POLICY, "sample: unsigned evidence from no hardware");
+        return out->tee_claims ? 0 : VT_E_NOMEM;
+}
+
+void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
+                    struct vtd_response *res)
+{
+        struct vt_session sess;
+        struct vt_diag d = {0};
+        struct verified ver = {0};
+        int64_t now = vtd_now();
+        int e;
+
+        if (!cookie || strlen(cookie) != 32) {
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Attest failed: no kbs-session-id "
+                            "cookie");
+                return;
+        }
+        e = vt_store_session_get(s->store, cookie, now, &sess);
+        if (e == 0 || e == VT_E_EXPIRED)
+                copy_str(req->tee, sizeof(req->tee), sess.tee);
+        if (e == VT_E_NOTFOUND || e == VT_E_EXPIRED) {
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Attest failed: session %s",
+                            e == VT_E_EXPIRED ? "expired" : "not found");
+                return;
+        }
+        if (e < 0) {
+                vtd_problem(res, req, 503, "StoreError", "the session store is unavailable");
+                return;
+        }
+        json_auto_t *body = parse_body(req, res);
+        if (!body)
+                return;
+        json_t *rt = json_object_get(body, "runtime-data");
+        json_t *te = json_object_get(body, "tee-evidence");
+        json_t *init = json_object_get(body, "init-data");
+        const char *nonce = json_string_value(json_object_get(rt, "nonce"));
+        json_t *jwk = json_object_get(rt, "tee-pubkey");
+        json_t *primary = json_object_get(te, "primary_evidence");
+        json_t *addj = json_object_get(te, "additional_evidence");
+        const char *additional = addj ? json_string_value(addj) : "";
+        if (!json_is_object(rt) || !nonce || !jwk || !json_is_object(te) || !primary ||
+            !additional) {
+                vtd_problem(res, req, 400, "SerdeError",
+                            "Serialize/Deserialize failed: attestation needs "
+                            "runtime-data{nonce,tee-pubkey} and "
+                            "tee-evidence{primary_evidence,additional_evidence}");
+                return;
+        }
+        _cleanup_free_ char *ev_txt = json_dumps(te, JSON_COMPACT);
+        if (!ev_txt || strlen(ev_txt) > s->cfg.max_evidence) {
+                vtd_problem(res, req, 413, "PayloadTooLarge", "tee-evidence larger than %zu bytes",
+                            s->cfg.max_evidence);
+                return;
+        }
+        if (vt_jwk_to_pkey(jwk, NULL, &d) < 0) {
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Attest failed: tee-pubkey: %s",
+                            d.msg);
+                return;
+        }
+        /* the nonce is single-use: claim it before doing any verification work */
+        e = vt_store_session_claim(s->store, sess.id, nonce, now);
+        if (e < 0) {
+                const char *why = e == VT_E_BINDING ? "nonce does not match the session's challenge"
+                                  : e == VT_E_REPLAY   ? "nonce already used"
+                                  : e == VT_E_EXPIRED  ? "session expired"
+                                  : e == VT_E_NOTFOUND ? "session not found"
+                                                       : "session store unavailable";
+                vtd_problem(res, req, e == VT_E_STORE ? 503 : 401, "AttestationError",
+                            "Attestation error: RCAR handshake Attest failed: %s", why);
+                return;
+        }
+        uint8_t digest[48], expected[64] = {0};
+        if (vt_kbs_runtime_binding(nonce, jwk, additional, digest) < 0) {
+                vtd_problem(res, req, 500, "InternalError",
+                            "cannot compute the runtime-data binding");
+                return;
+        }
+        memcpy(expected, digest, 48);
+        if (strcmp(sess.tee, "sample") == 0)
+                e = verify_sample(primary, digest, &ver, &d);
+        else if (strcmp(sess.tee, "snp") == 0 || strcmp(sess.tee, "sim") == 0)
+                e = verify_snp_like(s, sess.tee, primary, expected, init, &ver, &d);
+        else
+                e = vt_diag_set(&d, VT_E_UNSUPPORTED, "tee %s is not supported", sess.tee);
+        if (e < 0) {
+                vtd_count_verification(s, sess.tee, "rejected");
+                copy_str(req->verdict, sizeof(req->verdict), "rejected");
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Attest failed: %s",
+                            d.msg[0] ? d.msg : vt_strerror(e));
+                verified_done(&ver);
+                return;
+        }
+        enum vt_ear_status st = vt_ear_status_of(&ver.tv);
+        vtd_count_verification(s, sess.tee, vt_ear_status_name(st));
+        copy_str(req->verdict, sizeof(req->verdict), vt_ear_status_name(st));
+        if (st == VT_EAR_NONE || st > s->cfg.min_status) {
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Attest failed: appraisal %s: %s",
+                            vt_ear_status_name(st),
+                            ver.appraisal.msg[0] ? ver.appraisal.msg : "not affirming");
+                verified_done(&ver);
+                return;
+        }
+        json_auto_t *rtc = json_pack("{s:s, s:O}", "nonce", nonce, "tee-pubkey", jwk);
+        if (rtc && additional[0])
+                json_object_set_new(rtc, "additional-evidence", json_string(additional));
+        struct vt_ear_input in = {
+                .issuer = s->cfg.token_issuer,
+                .iat = now,
+                .ttl = s->cfg.token_ttl,
+                .policy_id = "default",
+                .tee = sess.tee,
+                .tee_claims = ver.tee_claims,
+                .report_data = expected,
+                .report_data_len = strcmp(sess.tee, "sample") == 0 ? 48 : 64,
+                .runtime_data = rtc,
+                .init_data_hex = ver.init_hex,
+                .init_data_claims = ver.init_claims,
+                .tv = &ver.tv,
+                .simulated = ver.simulated,
+        };
+        json_auto_t *claims = vt_ear_claims(&in);
+        _cleanup_free_ char *token = NULL;
+        if (!claims || vt_jwt_sign(s->signer, claims, &token) < 0) {
+                vtd_problem(res, req, 500, "InternalError", "cannot sign the attestation token");
+                verified_done(&ver);
+                return;
+        }
+        (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED);
+        char date[64];
+        http_date(sess.expires, date, sizeof(date));
+        if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",
+                     sess.id, date, s->cfg.tls_certificate ? "; Secure" : "") < 0)
+                res->set_cookie = NULL;
+        if (ver.simulated)
+                snprintf(req->reason, sizeof(req->reason),
+                         "simulated evidence (veritee simulator root)");
+        vtd_json_response(res, 200, json_pack("{s:s}", "token", token));
+        verified_done(&ver);
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* veriteed: shared server state and the request/response helpers of the API files. */
+#ifndef VTD_SERVER_H
+#define VTD_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "store/store.h"
+#include "token/ear.h"
+#include "token/jwt.h"
+#include "veritee/snp.h"
+
+struct vtd_refvals; /* per-tee reference values (appraisal) */
+
+/* Routes, for metrics and logs. */
+enum vtd_route {
+        ROUTE_AUTH,
+        ROUTE_ATTEST,
+        ROUTE_JWKS,
+        ROUTE_OIDC,
+        ROUTE_HEALTHZ,
+        ROUTE_READYZ,
+        ROUTE_METRICS,
+        ROUTE_OTHER,
+        _ROUTE_MAX,
+};
+
+#define VTD_N_STATUS  10
+#define VTD_N_BUCKETS 12
+#define VTD_N_TEES    4
+#define VTD_N_VERDICT 4
+
+struct vtd_metrics {
+        atomic_ulong requests[_ROUTE_MAX][VTD_N_STATUS];
+        atomic_ulong verifications[VTD_N_TEES][VTD_N_VERDICT];
+        atomic_ulong latency_bucket[VTD_N_BUCKETS]; /* cumulative counts are computed on output */
+        atomic_ulong latency_count;
+        atomic_ullong latency_sum_us;
+};
+
+struct vtd {
+        struct vtd_config cfg;
+        struct vt_store *store;
+        struct vt_signer *signer;
+        struct vt_snp_verifier *snp_hw;  /* AMD roots only */
+        struct vt_snp_verifier *snp_sim; /* AMD roots + the simulator root, if configured */
+        struct vtd_refvals *refvals;
+        struct vtd_metrics metrics;
+        atomic_ulong sessions_open_estimate;
+        int64_t started;
+};
+
+/* The per-request record: filled by handlers, logged once when the request ends. */
+struct vtd_request {
+        char id[17];
+        enum vtd_route route;
+        char method[8];
+        uint64_t start_us;
+        unsigned status;
+        char tee[24];
+        char verdict[24];
+        char reason[384];
+        /* body */
+        uint8_t *body;
+        size_t body_len;
+        bool body_too_big;
+        bool started;
+};
+
+/* A response: status, body and headers (owned). */
+struct vtd_response {
+        unsigned status;
+        char *body;
+        const char *content_type;
+        char *set_cookie;
+        unsigned retry_after;
+};
+
+/* vtd_problem fills an RFC 7807 error response ("type" under Trustee's error URL
+ * prefix, "detail") and records reason for the log. */
+void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned status,
+                 const char *variant, const char *detail_fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+/* vtd_json_response serialises obj (stolen) as the body. */
+void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj);
+
+/* KBS attestation half (kbs.c). cookie may be NULL. */
+void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
+                    struct vtd_response *res);
+
+/* Well-known documents and probes (wellknown.c). host: the Host header, for issuer URLs. */
+void vtd_jwks(struct vtd *s, struct vtd_response *res);
+void vtd_oidc(struct vtd *s, const char *host, struct vtd_response *res);
+void vtd_metrics_text(struct vtd *s, struct vtd_response *res);
+void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict);
+void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us);
+
+/* Reference values (refvals.c). */
+int vtd_refvals_load(const char *path, struct vtd_refvals **ret, struct vt_diag *d);
+void vtd_refvals_free(struct vtd_refvals *r);
+const struct vt_snp_policy *vtd_refvals_snp(const struct vtd_refvals *r, const char *tee);
+
+/* vtd_now returns the wall-clock time in seconds. */
+int64_t vtd_now(void);
+
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+/* Published documents: JWKS, OpenID discovery, Prometheus metrics. */
+#include <stdio.h>
+#include <string.h>
+
+#include "server.h"
+
+void vtd_jwks(struct vtd *s, struct vtd_response *res)
+{
+        vtd_json_response(res, 200, json_pack("{s:[o]}", "keys", vt_signer_jwk(s->signer)));
+}
+
+void vtd_oidc(struct vtd *s, const char *host, struct vtd_response *res)
+{
+        char base[300];
+        /* the Host header is client input: accept only a plain host[:port] */
+        bool ok = host && *host && strlen(host) < 200;
+        for (const char *p = host; ok && *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == ':' ||
+                      *p == '[' || *p == ']'))
+                        ok = false;
+        snprintf(base, sizeof(base), "%s://%s", s->cfg.tls_certificate ? "https" : "http",
+                 ok ? host : s->cfg.listen);
+        char jwks[340];
+        snprintf(jwks, sizeof(jwks), "%s/.well-known/jwks.json", base);
+        vtd_json_response(res, 200,
+                          json_pack("{s:s, s:s, s:[s], s:[s], s:[s]}", "issuer",
+                                    s->cfg.token_issuer, "jwks_uri", jwks,
+                                    "id_token_signing_alg_values_supported", "ES256",
+                                    "response_types_supported", "token", "subject_types_supported",
+                                    "public"));
+}
+
+static const char *const route_names[_ROUTE_MAX] = {
+        "auth", "attest", "jwks", "openid-configuration", "healthz", "readyz", "metrics", "other"};
+static const unsigned status_codes[VTD_N_STATUS] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
+static const char *const tee_names[VTD_N_TEES] = {"snp", "sim", "sample", "other"};
+static const char *const verdict_names[VTD_N_VERDICT] = {"affirming", "warning", "contraindicated",
+                                                         "rejected"};
+/* latency bucket upper bounds in seconds */
+static const double buckets[VTD_N_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                              0.05,   0.1,   0.25,   0.5,   1,    5};
+
+void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict)
+{
+        size_t t = VTD_N_TEES - 1, v = VTD_N_VERDICT - 1;
+        for (size_t i = 0; i < VTD_N_TEES - 1; i++)
+                if (strcmp(tee, tee_names[i]) == 0)
+                        t = i;
+        for (size_t i = 0; i < VTD_N_VERDICT; i++)
+                if (strcmp(verdict, verdict_names[i]) == 0)
+                        v = i;
+        atomic_fetch_add(&s->metrics.verifications[t][v], 1);
+}
+
+void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us)
+{
+        size_t k = VTD_N_STATUS - 1;
+        for (size_t i = 0; i < VTD_N_STATUS - 1; i++)
+                if (status_codes[i] == status)
+                        k = i;
+        atomic_fetch_add(&s->metrics.requests[r][k], 1);
+        double sec = (double)dur_us / 1e6;
+        for (size_t i = 0; i < VTD_N_BUCKETS; i++)
+                if (sec <= buckets[i]) {
+                        atomic_fetch_add(&s->metrics.latency_bucket[i], 1);
+                        break;
+                }
+        atomic_fetch_add(&s->metrics.latency_count, 1);
+        atomic_fetch_add(&s->metrics.latency_sum_us, dur_us);
+}
+
+void vtd_metrics_text(struct vtd *s, struct vtd_response *res)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f) {
+                res->status = 500;
+                return;
+        }
+        fprintf(f, "# HELP veritee_http_requests_total HTTP requests by route and status.\n"
+                   "# TYPE veritee_http_requests_total counter\n");
+        for (size_t r = 0; r < _ROUTE_MAX; r++)
+                for (size_t k = 0; k < VTD_N_STATUS; k++) {
+                        unsigned long n = atomic_load(&s->metrics.requests[r][k]);
+                        if (!n)
+                                continue;
+                        if (status_codes[k])
+                                fprintf(f,
+                                        "veritee_http_requests_total{route=\"%s\",status=\"%u\"} "
+                                        "%lu\n",
+                                        route_names[r], status_codes[k], n);
+                        else
+                                fprintf(f,
+                                        "veritee_http_requests_total{route=\"%s\",status=\"other\"}"
+                                        " %lu\n",
+                                        route_names[r], n);
+                }
+        fprintf(f, "# HELP veritee_verifications_total Evidence verifications by tee and verdict.\n"
+                   "# TYPE veritee_verifications_total counter\n");
+        for (size_t t = 0; t < VTD_N_TEES; t++)
+                for (size_t v = 0; v < VTD_N_VERDICT; v++)
+                        fprintf(f, "veritee_verifications_total{tee=\"%s\",verdict=\"%s\"} %lu\n",
+                                tee_names[t], verdict_names[v],
+                                atomic_load(&s->metrics.verifications[t][v]));
+        fprintf(f, "# HELP veritee_http_request_duration_seconds Request latency.\n"
+                   "# TYPE veritee_http_request_duration_seconds histogram\n");
+        unsigned long cum = 0;
+        for (size_t i = 0; i < VTD_N_BUCKETS; i++) {
+                cum += atomic_load(&s->metrics.latency_bucket[i]);
+                fprintf(f, "veritee_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
+                        buckets[i], cum);
+        }
+        unsigned long count = atomic_load(&s->metrics.latency_count);
+        fprintf(f, "veritee_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", count);
+        fprintf(f, "veritee_http_request_duration_seconds_sum %.6f\n",
+                (double)atomic_load(&s->metrics.latency_sum_us) / 1e6);
+        fprintf(f, "veritee_http_request_duration_seconds_count %lu\n", count);
+        fclose(f);
+        res->status = 200;
+        res->body = buf;
+        res->content_type = "text/plain; version=0.0.4";
+}

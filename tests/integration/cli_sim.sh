@@ -1,0 +1,128 @@
+#!/bin/sh
+# The command contract of `veritee sim` (docs/simulator.md): init makes a labelled
+# simulator with private keys 0600, report signs a version-3 report with the fields
+# asked for, and `veritee verify snp` rejects it because the simulator is not an AMD
+# root. Usage errors exit 2, failures 1.
+set -u
+B="${VT_BIN:-build/bin}/veritee"
+if [ ! -x "$B" ]; then
+        echo "skipped: $B not built"
+        exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+D="$tmp/sim"
+fails=0
+
+# expect CODE DESCRIPTION PATTERN-IN-STDOUT -- COMMAND...
+expect() {
+        code=$1 desc=$2 pat=$3
+        shift 4
+        "$@" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        if [ "$rc" -ne "$code" ]; then
+                echo "FAIL: $desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1)); return
+        fi
+        if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out"; then
+                echo "FAIL: $desc: stdout lacks $pat"; cat "$tmp/out"; fails=$((fails + 1)); return
+        fi
+        if [ "$code" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+                echo "FAIL: $desc: usage error is not one line on stderr"; cat "$tmp/err"; fails=$((fails + 1)); return
+        fi
+        echo "ok: $desc"
+}
+
+# check DESCRIPTION COMMAND...: a plain condition
+check() {
+        desc=$1
+        shift
+        if "$@"; then
+                echo "ok: $desc"
+        else
+                echo "FAIL: $desc"; fails=$((fails + 1))
+        fi
+}
+
+mode() {
+        stat -c %a "$1" 2>/dev/null || echo "?"
+}
+
+expect 0 "sim init" "\"root\":\"$D/root.pem\"" -- "$B" sim init "$D"
+check "private keys are 0600" [ "$(mode "$D/ark.key")$(mode "$D/ask.key")" = "600600" ]
+check "directory is 0700" [ "$(mode "$D")" = "700" ]
+check "root.pem and guest.json are 0644" [ "$(mode "$D/root.pem")$(mode "$D/guest.json")" = "644644" ]
+check "root names the simulator" grep -q "BEGIN CERTIFICATE" "$D/root.pem"
+if command -v openssl >/dev/null 2>&1; then
+        check "ARK subject says NOT AMD" sh -c "openssl x509 -in '$D/root.pem' -noout -subject | grep -q 'veritee simulator (NOT AMD)'"
+fi
+cp "$D/root.pem" "$tmp/root.before"
+expect 1 "re-init without --force" '' -- "$B" sim init "$D"
+grep -q -- "--force" "$tmp/err" || { echo "FAIL: refusal does not mention --force"; fails=$((fails + 1)); }
+check "root.pem unchanged" cmp -s "$D/root.pem" "$tmp/root.before"
+
+expect 0 "sim report (defaults)" "{\"report\":\"$D/report.bin\",\"chain\":\"$D/chain.pem\"}" -- "$B" sim report "$D" --report-data 00112233
+check "report is 1184 bytes" [ "$(wc -c <"$D/report.bin" | tr -d ' ')" = "1184" ]
+check "chain has three certificates" [ "$(grep -c 'BEGIN CERTIFICATE' "$D/chain.pem")" = "3" ]
+check "VCEK key is 0600" [ "$(mode "$D/vcek-7308000000000003.key")" = "600" ]
+expect 0 "inspect: default guest" '"report_data":"00112233000000' -- "$B" inspect snp "$D/report.bin"
+grep -q '"reported_tcb":{"bootloader":3,"tee":0,"snp":8,"microcode":115' "$tmp/out" || { echo "FAIL: default TCB"; fails=$((fails + 1)); }
+grep -q '"debug_allowed":false' "$tmp/out" || { echo "FAIL: default debug bit"; fails=$((fails + 1)); }
+
+# Not trusted: the simulator is not an AMD root, and verify has no way to trust it.
+expect 1 "verify: leaf only, not trusted" '"verdict":"rejected"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem"
+grep -q "pinned AMD root" "$tmp/out" || { echo "FAIL: reason does not say the root is not pinned"; fails=$((fails + 1)); }
+expect 1 "verify: with the simulator's chain, not trusted" '"verdict":"rejected"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem" --chain "$D/chain.pem"
+grep -q 'supplied root \\"ARK-Milan\\" does not match any pinned AMD root' "$tmp/out" || { echo "FAIL: reason does not name the unpinned ARK"; fails=$((fails + 1)); }
+
+M=$(printf '%096d' 0 | tr 0 a)
+H=$(printf '%064d' 0 | tr 0 b)
+expect 0 "sim report (every option)" "\"report\":\"$tmp/r2.bin\"" -- "$B" sim report "$D" --report-data ff --measurement "$M" --host-data "$H" --debug --vmpl 2 --tcb 4:1:9:0xd1 --guest-svn 7 --policy 0x30000 -o "$tmp/r2.bin" --chain-out "$tmp/c2.pem"
+check "a second VCEK for the second TCB" [ "$(ls "$D"/vcek-*.pem | wc -l | tr -d ' ')" = "2" ]
+check "second chain written" [ "$(grep -c 'BEGIN CERTIFICATE' "$tmp/c2.pem")" = "3" ]
+expect 0 "inspect: asked fields" "\"report_data\":\"ff00000000" -- "$B" inspect snp "$tmp/r2.bin"
+for want in "\"measurement\":\"$M\"" "\"host_data\":\"$H\"" '"vmpl":2' '"guest_svn":7' '"debug_allowed":true' \
+        '"reported_tcb":{"bootloader":4,"tee":1,"snp":9,"microcode":209' '"cpuid_fam_id":25' '"version":3'; do
+        grep -q -- "$want" "$tmp/out" || { echo "FAIL: inspect lacks $want"; fails=$((fails + 1)); }
+done
+expect 1 "verify second report: not trusted" '"verdict":"rejected"' -- "$B" verify snp "$tmp/r2.bin" --cert "$tmp/c2.pem"
+
+# Usage errors: exit 2, one line.
+expect 2 "no --report-data" '' -- "$B" sim report "$D"
+expect 2 "odd hex" '' -- "$B" sim report "$D" --report-data abc
+expect 2 "non-hex" '' -- "$B" sim report "$D" --report-data zz
+expect 2 "65 bytes of report data" '' -- "$B" sim report "$D" --report-data "$(printf '%0130d' 0)"
+expect 2 "short measurement" '' -- "$B" sim report "$D" --report-data 00 --measurement 00
+expect 2 "short host data" '' -- "$B" sim report "$D" --report-data 00 --host-data 00
+expect 2 "--vmpl 4" '' -- "$B" sim report "$D" --report-data 00 --vmpl 4
+expect 2 "--vmpl -1" '' -- "$B" sim report "$D" --report-data 00 --vmpl -1
+expect 2 "--vmpl ' 1'" '' -- "$B" sim report "$D" --report-data 00 --vmpl " 1"
+expect 2 "--tcb with three parts" '' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3
+expect 2 "--tcb part 256" '' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3:256
+expect 2 "--tcb trailing colon" '' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3:4:
+expect 2 "--guest-svn too large" '' -- "$B" sim report "$D" --report-data 00 --guest-svn 4294967296
+expect 2 "--policy without bit 17" '' -- "$B" sim report "$D" --report-data 00 --policy 10000
+expect 2 "--policy with reserved bits" '' -- "$B" sim report "$D" --report-data 00 --policy 0x4030000
+expect 2 "--policy not hex" '' -- "$B" sim report "$D" --report-data 00 --policy 0x0x30000
+expect 2 "unknown option" '' -- "$B" sim report "$D" --report-data 00 --frobnicate
+expect 2 "missing option value" '' -- "$B" sim report "$D" --report-data
+expect 2 "no DIR" '' -- "$B" sim report --report-data 00
+expect 2 "two DIRs" '' -- "$B" sim report "$D" "$D" --report-data 00
+expect 2 "init without DIR" '' -- "$B" sim init
+expect 2 "unknown sim command" '' -- "$B" sim frob "$D"
+expect 2 "sim alone" '' -- "$B" sim
+
+# Failures: exit 1.
+expect 1 "report without a simulator" '' -- "$B" sim report "$tmp/none" --report-data 00
+grep -q "sim init" "$tmp/err" || { echo "FAIL: no hint to run sim init"; fails=$((fails + 1)); }
+expect 1 "init under a missing parent" '' -- "$B" sim init "$tmp/no/such/dir"
+
+expect 0 "help" 'sim report DIR' -- "$B" sim --help
+expect 0 "init help" 'usage: veritee sim init' -- "$B" sim init --help
+expect 0 "report help" 'usage: veritee sim report' -- "$B" sim report --help
+expect 0 "top-level help lists sim" 'sim init DIR' -- "$B" --help
+
+if [ "$fails" -ne 0 ]; then
+        echo "$fails check(s) failed"
+        exit 1
+fi
+echo "all sim CLI checks passed"

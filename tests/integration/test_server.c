@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The real veriteed on 127.0.0.1 with a temporary SQLite store: the real agent
+ * attests with the simulator, the token verifies with the published JWKS by the jose
+ * command-line tool, and each refusal has its status and its reason in the log.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <strings.h>
+
+#include "evidence/snp_wire.h"
+#include "kbs/rcar.h"
+#include "testutil.h"
+#include "util/b64.h"
+#include "util/file.h"
+#include "util/hex.h"
+#include "util/json.h"
+#include "veritee/sim.h"
+
+extern char **environ;
+
+struct server {
+        pid_t pid;
+        char log[512];
+        char url[64];
+};
+
+static char dir[256], simdir[300];
+/* every server started, so that teardown stops them even after a failed assertion */
+static pid_t started[16];
+static size_t n_started;
+static struct vt_sim_guest guest;
+static struct server S1; /* trusts the simulator, has reference values */
+
+static const char *bin(const char *name)
+{
+        static __thread char buf[4][512];
+        static __thread int k;
+        const char *b = getenv("VT_BIN");
+        k = (k + 1) % 4;
+        snprintf(buf[k], sizeof(buf[k]), "%s/%s", b ? b : "build/bin", name);
+        return buf[k];
+}
+
+static void write_text(const char *path, const char *text)
+{
+        assert_int_equal(vt_write_file_atomic(path, text, strlen(text), 0600), 0);
+}
+
+static char *slurp(const char *path)
+{
+        uint8_t *b = NULL;
+        size_t n;
+        if (vt_read_file(path, 16u << 20, &b, &n) < 0)
+                return NULL;
+        return (char *)b;
+}
+
+/* Starts veriteed with config text; waits for its "listening on" line. */
+static void server_start(struct server *s, const char *name, const char *config)
+{
+        char cfg[512];
+        snprintf(cfg, sizeof(cfg), "%s/%s.yaml", dir, name);
+        snprintf(s->log, sizeof(s->log), "%s/%s.log", dir, name);
+        write_text(cfg, config);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        /* a fresh log per start (the port is read from it); stdout away from CTest's pipe */
+        posix_spawn_file_actions_addopen(&fa, 2, s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        char *argv[] = {(char *)bin("veriteed"), "--config", cfg, NULL};
+        assert_int_equal(posix_spawn(&s->pid, argv[0], &fa, NULL, argv, environ), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        if (n_started < sizeof(started) / sizeof(started[0]))
+                started[n_started++] = s->pid;
+        for (int i = 0; i < 600; i++) {
+                char *log = slurp(s->log);
+                const char *p = log ? strstr(log, "listening on http://127.0.0.1:") : NULL;
+                if (p) {
+                        unsigned port = (unsigned)strtoul(
+                                p + strlen("listening on http://127.0.0.1:"), NULL, 10);
+                        snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u", port);
+                        free(log);
+                        return;
+                }
+                free(log);
+                int st;
+                if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+                        char *l = slurp(s->log);
+                        fail_msg("veriteed exited: %s", l ? l : "");
+                }
+                usleep(50 * 1000);
+        }
+        fail_msg("veriteed did not start");
+}
+
+static void server_stop(struct server *s)
+{
+        if (s->pid > 0) {
+                int st;
+                kill(s->pid, SIGTERM);
+                waitpid(s->pid, &st, 0);
+                s->pid = 0;
+        }
+}
+
+static bool log_has(const struct server *s, const char *needle)
+{
+        for (int i = 0; i < 40; i++) { /* the log line is written when the request completes */
+                char *l = slurp(s->log);
+                bool ok = l && strstr(l, needle);
+                free(l);
+                if (ok)
+                        return true;
+                usleep(25 * 1000);
+        }
+        return false;
+}
+
+struct http {
+        char *body;
+        size_t len;
+        char cookie[128];
+        long status;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+        struct http *h = ud;
+        h->body = realloc(h->body, h->len + sz * n + 1);
+        memcpy(h->body + h->len, p, sz * n);
+        h->len += sz * n;
+        h->body[h->len] = 0;
+        return sz * n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+        struct http *h = ud;
+        size_t len = sz * n;
+        static const char key[] = "Set-Cookie: kbs-session-id=";
+        if (len > sizeof(key) && strncasecmp(p, key, sizeof(key) - 1) == 0) {
+                size_t i = 0;
+                const char *v = p + sizeof(key) - 1;
+                while (i + 1 < sizeof(h->cookie) && v[i] && v[i] != ';' && v[i] != '\r')
+                        i++;
+                memcpy(h->cookie, v, i);
+                h->cookie[i] = 0;
+        }
+        return len;
+}
+
+/* One request; body NULL means GET. */
+static struct http request(const struct server *s, const char *path, const char *body,
+                           size_t body_len, const char *cookie)
+{
+        struct http h = {0};
+        char url[256], ck[160];
+        CURL *c = curl_easy_init();
+        struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+        snprintf(url, sizeof(url), "%s%s", s->url, path);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+        if (cookie) {
+                snprintf(ck, sizeof(ck), "kbs-session-id=%s", cookie);
+                curl_easy_setopt(c, CURLOPT_COOKIE, ck);
+        }
+        if (body) {
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+        }
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h.status);
+        curl_slist_free_all(hdr);
+        curl_easy_cleanup(c);
+        return h;
+}
+
+static struct http post(const struct server *s, const char *path, const char *body,
+                        const char *cookie)
+{
+        return request(s, path, body, strlen(body), cookie);
+}
+
+/* /auth: returns the nonce (malloc'd) and the cookie. */
+static char *auth(const struct server *s, const char *tee, char cookie[128])
+{
+        char body[128];
+        snprintf(body, sizeof(body), "{\"version\":\"0.4.0\",\"tee\":\"%s\",\"extra-params\":\"\"}",
+                 tee);
+        struct http h = post(s, "/kbs/v0/auth", body, NULL);
+        assert_int_equal(h.status, 200);
+        json_auto_t *j = json_loads(h.body, 0, NULL);
+        const char *n = json_string_value(json_object_get(j, "nonce"));
+        assert_non_null(n);
+        assert_int_equal(strlen(n), 44);
+        assert_int_equal(strlen(h.cookie), 32);
+        memcpy(cookie, h.cookie, sizeof(h.cookie));
+        char *ret = strdup(n);
+        free(h.body);
+        return ret;
+}
+
+static json_t *new_jwk(void)
+{
+        EVP_PKEY *k = EVP_EC_gen("P-256");
+        uint8_t pub[65];
+        size_t n = 0;
+        char *x = NULL, *y = NULL;
+        assert_true(
+                EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n));
+        assert_int_equal(vt_b64_encode(pub + 1, 32, VT_B64_URL, &x), 0);
+        assert_int_equal(vt_b64_encode(pub + 33, 32, VT_B64_URL, &y), 0);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "alg",
+                              "ECDH-ES+A256KW", "x", x, "y", y);
+        free(x);
+        free(y);
+        EVP_PKEY_free(k);
+        return j;
+}
+
+/* The /attest body for nonce: evidence from guest g bound to bind_jwk, sent with send_jwk. */
+static char *attest_body(const char *nonce, const struct vt_sim_guest *g, json_t *bind_jwk,
+                         json_t *send_jwk)
+{
+        uint8_t rd[64] = {0}, report[VT_SNP_REPORT_SIZE];
+        char *chain = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_kbs_runtime_binding(nonce, bind_jwk, "", rd), 0);
+        if (vt_sim_report(simdir, g, rd, report, &chain, &d) < 0)
+                fail_msg("sim report: %s", d.msg);
+        /* VCEK and ASK as DER for the wire */
+        BIO *b = BIO_new_mem_buf(chain, -1);
+        X509 *vcek = PEM_read_bio_X509(b, NULL, NULL, NULL),
+             *ask = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        BIO_free(b);
+        struct vt_snp_wire_cert certs[2] = {{.type = "VCEK"}, {.type = "ASK"}};
+        unsigned char *d0 = NULL, *d1 = NULL;
+        certs[0].len = (size_t)i2d_X509(vcek, &d0);
+        certs[1].len = (size_t)i2d_X509(ask, &d1);
+        certs[0].der = d0;
+        certs[1].der = d1;
+        json_t *ev = NULL;
+        assert_int_equal(vt_snp_wire_encode(report, certs, 2, &ev), 0);
+        json_auto_t *body = json_pack("{s:{s:s, s:O}, s:{s:o, s:s}}", "runtime-data", "nonce",
+                                      nonce, "tee-pubkey", send_jwk, "tee-evidence",
+                                      "primary_evidence", ev, "additional_evidence", "");
+        OPENSSL_free(d0);
+        OPENSSL_free(d1);
+        X509_free(vcek);
+        X509_free(ask);
+        free(chain);
+        return json_dumps(body, JSON_COMPACT);
+}
+
+static int setup(void **state)
+{
+        char rv[600], cfg[2048];
+        struct vt_diag d = {0};
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        snprintf(dir, sizeof(dir), "%s/veritee-server-XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        if (!mkdtemp(dir))
+                return -1;
+        snprintf(simdir, sizeof(simdir), "%s/sim", dir);
+        if (vt_sim_init(simdir, false, &d) < 0 || vt_sim_load_guest(simdir, &guest, &d) < 0) {
+                fprintf(stderr, "sim: %s\n", d.msg);
+                return -1;
+        }
+        char m[97];
+        vt_hex_encode(guest.measurement, 48, m);
+        snprintf(rv, sizeof(rv),
+                 "{\"sim\":{\"measurements\":[\"%s\"],\"minimum_tcb\":{\"microcode\":100}}}", m);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/rv.json", dir);
+        write_text(path, rv);
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/s1\nsession:\n  ttl_seconds: 5\n"
+                 "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
+                 "limits:\n  max_body_bytes: 65536\n  threads: 2\n",
+                 dir, dir, simdir);
+        server_start(&S1, "s1", cfg);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        server_stop(&S1);
+        for (size_t i = 0; i < n_started; i++) {
+                int st;
+                if (kill(started[i], SIGTERM) == 0)
+                        waitpid(started[i], &st, 0);
+        }
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+                return -1;
+        curl_global_cleanup();
+        return 0;
+}
+
+/* The real agent attests; jose verifies the token with the published JWKS. */
+static void test_server_agent_and_jose(void **state)
+{
+        char cmd[2048], tok[512], jwks[512], pay[512];
+        snprintf(tok, sizeof(tok), "%s/token.jws", dir);
+        snprintf(jwks, sizeof(jwks), "%s/jwks.json", dir);
+        snprintf(pay, sizeof(pay), "%s/payload.json", dir);
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' agent attest --kbs '%s' --tee sim --sim-dir '%s' | tr -d '\\n' > '%s'",
+                 bin("veritee"), S1.url, simdir, tok);
+        assert_int_equal(system(cmd), 0);
+        struct http h = request(&S1, "/.well-known/jwks.json", NULL, 0, NULL);
+        assert_int_equal(h.status, 200);
+        write_text(jwks, h.body);
+        free(h.body);
+        snprintf(cmd, sizeof(cmd), "jose jws ver -i '%s' -k '%s' -O '%s'", tok, jwks, pay);
+        assert_int_equal(system(cmd), 0);
+        char *p = slurp(pay);
+        assert_non_null(p);
+        json_auto_t *claims = json_loads(p, 0, NULL);
+        free(p);
+        json_t *cpu0 = json_object_get(json_object_get(claims, "submods"), "cpu0");
+        assert_string_equal(json_string_value(json_object_get(claims, "eat_profile")),
+                            "tag:github.com,2024:confidential-containers/Trustee");
+        assert_string_equal(json_string_value(json_object_get(cpu0, "ear.status")), "affirming");
+        assert_true(json_is_true(json_object_get(cpu0, "veritee.simulated")));
+        json_t *ev = json_object_get(cpu0, "ear.veraison.annotated-evidence");
+        assert_non_null(json_object_get(json_object_get(ev, "runtime_data_claims"), "tee-pubkey"));
+        assert_true(json_is_true(json_object_get(json_object_get(ev, "sim"), "simulated")));
+        assert_int_equal(
+                json_integer_value(json_object_get(
+                        json_object_get(cpu0, "ear.trustworthiness-vector"), "executables")),
+                2);
+        assert_true(json_integer_value(json_object_get(claims, "exp")) >
+                    json_integer_value(json_object_get(claims, "iat")));
+        /* a tampered token does not verify */
+        char *t = slurp(tok);
+        size_t tl = strlen(t);
+        t[tl - 5] = t[tl - 5] == 'A' ? 'B' : 'A';
+        write_text(tok, t);
+        free(t);
+        snprintf(cmd, sizeof(cmd), "jose jws ver -i '%s' -k '%s' -O /dev/null 2>/dev/null", tok,
+                 jwks);
+        assert_int_not_equal(system(cmd), 0);
+        /* OIDC discovery points at the JWKS */
+        h = request(&S1, "/.well-known/openid-configuration", NULL, 0, NULL);
+        assert_int_equal(h.status, 200);
+        assert_non_null(strstr(h.body, "/.well-known/jwks.json"));
+        free(h.body);
+        assert_true(log_has(&S1, "\"route\":\"/kbs/v0/attest\",\"status\":200"));
+}
+
+static void expect_attest(const struct server *s, const char *body, const char *cookie, long status,
+                          const char *reason)
+{
+        struct http h = post(s, "/kbs/v0/attest", body, cookie);
+        if (h.status != status)
+                fail_msg("status %ld, want %ld: %s", h.status, status, h.body ? h.body : "");
+        if (reason) {
+                assert_non_null(
+                        strstr(h.body, "https://github.com/confidential-containers/kbs/errors/"));
+                if (!log_has(s, reason))
+                        fail_msg("log lacks \"%s\"", reason);
+        }
+        free(h.body);
+}
+
+static void test_server_refusals(void **state)
+{
+        char cookie[128];
+        json_auto_t *jwk = new_jwk(), *other = new_jwk();
+
+        /* protocol version 0.2.0 (the Trustee CCA fixture) */
+        size_t n;
+        uint8_t *fx = vt_test_load_vector("kbs/trustee/cca/kbs-request.json", &n);
+        struct http h = post(&S1, "/kbs/v0/auth", (const char *)fx, NULL);
+        free(fx);
+        assert_int_equal(h.status, 401);
+        assert_non_null(strstr(h.body, "Protocol Version Mismatch"));
+        free(h.body);
+        assert_true(log_has(&S1, "expected 0.4.0, got 0.2.0"));
+
+        /* a wrong nonce (the session stays usable), then the right one, then a reuse */
+        char *nonce = auth(&S1, "sim", cookie);
+        char *wrong = strdup(nonce);
+        wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
+        char *body = attest_body(wrong, &guest, jwk, jwk);
+        expect_attest(&S1, body, cookie, 401, "nonce does not match the session's challenge");
+        free(body);
+        body = attest_body(nonce, &guest, jwk, jwk);
+        expect_attest(&S1, body, cookie, 200, NULL);
+        expect_attest(&S1, body, cookie, 401, "nonce already used");
+        free(body);
+        free(wrong);
+        free(nonce);
+
+        /* evidence bound to another key */
+        nonce = auth(&S1, "sim", cookie);
+        body = attest_body(nonce, &guest, other, jwk);
+        expect_attest(&S1, body, cookie, 401, "does not bind this session's nonce and tee-pubkey");
+        free(body);
+        free(nonce);
+
+        /* a simulator report with debug set */
+        struct vt_sim_guest g = guest;
+        g.policy |= 1ull << 19;
+        nonce = auth(&S1, "sim", cookie);
+        body = attest_body(nonce, &g, jwk, jwk);
+        expect_attest(&S1, body, cookie, 401, "policy_debug_allowed is true");
+        free(body);
+        free(nonce);
+
+        /* an unknown measurement */
+        g = guest;
+        g.measurement[0] ^= 0xff;
+        nonce = auth(&S1, "sim", cookie);
+        body = attest_body(nonce, &g, jwk, jwk);
+        expect_attest(&S1, body, cookie, 401, "appraisal contraindicated: snp: measurement");
+        free(body);
+        free(nonce);
+
+        /* TCB below the minimum: a warning, refused by the default minimum status */
+        g = guest;
+        g.microcode = 50;
+        nonce = auth(&S1, "sim", cookie);
+        body = attest_body(nonce, &g, jwk, jwk);
+        expect_attest(&S1, body, cookie, 401,
+                      "appraisal warning: snp: reported_tcb.microcode 0x32 < minimum 0x64");
+        free(body);
+        free(nonce);
+
+        /* a malformed JWK */
+        nonce = auth(&S1, "sim", cookie);
+        json_auto_t *bad = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
+                                     "AAAA", "y", "AAAA");
+        body = attest_body(nonce, &guest, jwk, bad);
+        expect_attest(&S1, body, cookie, 401, "tee-pubkey: jwk");
+        free(body);
+        free(nonce);
+
+        /* simulator evidence sent as hardware evidence: not an AMD chain */
+        nonce = auth(&S1, "snp", cookie);
+        body = attest_body(nonce, &guest, jwk, jwk);
+        expect_attest(&S1, body, cookie, 401, "under a pinned AMD root");
+        free(body);
+        free(nonce);
+
+        /* an oversized body: 413, and nothing else happens */
+        size_t big = 70000;
+        char *huge = malloc(big + 1);
+        memset(huge, ' ', big);
+        huge[big] = 0;
+        h = request(&S1, "/kbs/v0/auth", huge, big, NULL);
+        assert_int_equal(h.status, 413);
+        free(h.body);
+        free(huge);
+        assert_true(log_has(&S1, "\"status\":413"));
+
+        /* no cookie, unknown cookie */
+        expect_attest(&S1, "{}", NULL, 401, "no kbs-session-id cookie");
+        expect_attest(&S1, "{}", "0123456789abcdef0123456789abcdef", 401, "session not found");
+        /* not JSON */
+        h = post(&S1, "/kbs/v0/auth", "{nope", NULL);
+        assert_int_equal(h.status, 400);
+        free(h.body);
+        /* sample is refused unless allowed */
+        h = post(&S1, "/kbs/v0/auth",
+                 "{\"version\":\"0.4.0\",\"tee\":\"sample\",\"extra-params\":\"\"}", NULL);
+        assert_int_equal(h.status, 401);
+        assert_non_null(strstr(h.body, "allow_sample"));
+        free(h.body);
+}
+
+static void test_server_expired_session(void **state)
+{
+        char cookie[128];
+        json_auto_t *jwk = new_jwk();
+        char *nonce = auth(&S1, "sim", cookie);
+        char *body = attest_body(nonce, &guest, jwk, jwk);
+        sleep(6); /* session.ttl_seconds is 5 */
+        expect_attest(&S1, body, cookie, 401, "session expired");
+        free(body);
+        free(nonce);
+}
+
+/* Sessions live in the store: a restart, or a second process on the same database,
+ * continues the handshake. */
+static void test_server_restart_and_second_process(void **state)
+{
+        char cookie[128], cfg[1024];
+        json_auto_t *jwk = new_jwk();
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/s1\nsession:\n  ttl_seconds: 30\n"
+                 "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n",
+                 dir, dir, simdir);
+        struct server s2 = {0};
+        server_start(&s2, "s2", cfg);
+        char *nonce = auth(&S1, "sim", cookie);
+        char *body = attest_body(nonce, &guest, jwk, jwk);
+        expect_attest(&s2, body, cookie, 200, NULL); /* the other process finishes it */
+        expect_attest(&S1, body, cookie, 401, "nonce already used");
+        free(body);
+        free(nonce);
+        nonce = auth(&s2, "sim", cookie);
+        body = attest_body(nonce, &guest, jwk, jwk);
+        server_stop(&s2);
+        server_start(&s2, "s2", cfg); /* restart */
+        expect_attest(&s2, body, cookie, 200, NULL);
+        free(body);
+        free(nonce);
+        server_stop(&s2);
+}
+
+/* Without the simulator root configured, tee sim is refused; past max_sessions, 429. */
+static void test_server_untrusted_sim_and_limits(void **state)
+{
+        char cfg[1024], cookie[128];
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/s3\nlimits:\n  max_sessions: 2\n", dir);
+        struct server s3 = {0};
+        server_start(&s3, "s3", cfg);
+        struct http h = post(&s3, "/kbs/v0/auth",
+                             "{\"version\":\"0.4.0\",\"tee\":\"sim\",\"extra-params\":\"\"}", NULL);
+        assert_int_equal(h.status, 401);
+        assert_non_null(strstr(h.body, "the simulator is not trusted"));
+        free(h.body);
+        assert_true(log_has(&s3, "the simulator is not trusted"));
+        free(auth(&s3, "snp", cookie));
+        free(auth(&s3, "snp", cookie));
+        h = post(&s3, "/kbs/v0/auth",
+                 "{\"version\":\"0.4.0\",\"tee\":\"snp\",\"extra-params\":\"\"}", NULL);
+        assert_int_equal(h.status, 429);
+        free(h.body);
+        assert_true(log_has(&s3, "too many open sessions"));
+        /* probes, metrics, unknown routes */
+        h = request(&s3, "/healthz", NULL, 0, NULL);
+        assert_int_equal(h.status, 200);
+        free(h.body);
+        h = request(&s3, "/readyz", NULL, 0, NULL);
+        assert_int_equal(h.status, 200);
+        free(h.body);
+        h = request(&s3, "/metrics", NULL, 0, NULL);
+        assert_int_equal(h.status, 200);
+        assert_non_null(
+                strstr(h.body, "veritee_http_requests_total{route=\"auth\",status=\"429\"} 1"));
+        assert_non_null(
+                strstr(h.body, "veritee_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
+        assert_non_null(
+                strstr(h.body, "veritee_verifications_total{tee=\"snp\",verdict=\"rejected\"} 0"));
+        free(h.body);
+        h = request(&s3, "/kbs/v0/nothing", NULL, 0, NULL);
+        assert_int_equal(h.status, 404);
+        free(h.body);
+        h = request(&s3, "/kbs/v0/auth", NULL, 0, NULL);
+        assert_int_equal(h.status, 405);
+        free(h.body);
+        server_stop(&s3);
+        /* the log never holds a token, a nonce or evidence */
+        char *l = slurp(s3.log);
+        assert_null(strstr(l, "eyJ"));
+        assert_null(strstr(l, "attestation_report"));
+        free(l);
+        char *l1 = slurp(S1.log);
+        assert_null(strstr(l1, "eyJ"));
+        assert_null(strstr(l1, "\"nonce\""));
+        free(l1);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_server_agent_and_jose),
+                cmocka_unit_test(test_server_refusals),
+                cmocka_unit_test(test_server_expired_session),
+                cmocka_unit_test(test_server_restart_and_second_process),
+                cmocka_unit_test(test_server_untrusted_sim_and_limits),
+        };
+        setenv("no_proxy", "127.0.0.1,localhost", 1);
+        setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+        return cmocka_run_group_tests(tests, setup, teardown);
+}

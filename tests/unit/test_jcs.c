@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "testutil.h"
+#include "util/hex.h"
+#include "util/jcs.h"
+#include "util/json.h"
+#include "util/macro.h"
+#include "veritee/veritee.h"
+
+/* jcs_of returns the canonical form of v (the test fails if there is none). */
+static char *jcs_of(const json_t *v)
+{
+        char *s = NULL;
+        size_t n = 0;
+        int e = vt_jcs_serialize(v, &s, &n);
+        if (e < 0)
+                fail_msg("vt_jcs_serialize: %s", vt_strerror(e));
+        assert_int_equal(strlen(s), n);
+        return s;
+}
+
+/* check_text parses JSON text (any value) and expects want as its canonical form. */
+static void check_text(const char *text, const char *want)
+{
+        json_error_t err;
+        _cleanup_json_ json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+        if (!v)
+                fail_msg("test input does not parse: %s: %s", text, err.text);
+        _cleanup_free_ char *s = jcs_of(v);
+        assert_string_equal(s, want);
+}
+
+static void sha384_hex(const char *s, size_t n, char hex[97])
+{
+        uint8_t md[48];
+        unsigned len = 0;
+        assert_int_equal(EVP_Digest(s, n, md, &len, EVP_sha384(), NULL), 1);
+        assert_int_equal(len, 48);
+        vt_hex_encode(md, 48, hex);
+}
+
+/* RFC 8785 section 3.2.2 (and appendix): the sample object. */
+static void test_jcs_rfc8785_example(void **state)
+{
+        check_text("{\n"
+                   "  \"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, "
+                   "0.000000000000000000000000001],\n"
+                   "  \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\",\n"
+                   "  \"literals\": [null, true, false]\n"
+                   "}",
+                   "{\"literals\":[null,true,false],"
+                   "\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],"
+                   "\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
+}
+
+/* RFC 8785 section 3.2.3: sorting by UTF-16 code units. */
+static void test_jcs_rfc8785_sorting(void **state)
+{
+        check_text("{\n"
+                   "  \"\\u20ac\": \"Euro Sign\",\n"
+                   "  \"\\r\": \"Carriage Return\",\n"
+                   "  \"\\ufb33\": \"Hebrew Letter Dalet With Dagesh\",\n"
+                   "  \"1\": \"One\",\n"
+                   "  \"\\ud83d\\ude00\": \"Emoji: Grinning Face\",\n"
+                   "  \"\\u0080\": \"Control\",\n"
+                   "  \"\\u00f6\": \"Latin Small Letter O With Diaeresis\"\n"
+                   "}",
+                   "{\"\\r\":\"Carriage Return\","
+                   "\"1\":\"One\","
+                   "\"\xc2\x80\":\"Control\","
+                   "\"\xc3\xb6\":\"Latin Small Letter O With Diaeresis\","
+                   "\"\xe2\x82\xac\":\"Euro Sign\","
+                   "\"\xf0\x9f\x98\x80\":\"Emoji: Grinning Face\","
+                   "\"\xef\xac\xb3\":\"Hebrew Letter Dalet With Dagesh\"}");
+}
+
+/* Where UTF-16 order and UTF-8 (code point) order disagree: U+10000 and above are
+ * surrogate pairs (0xd800..0xdbff) and sort before U+E000..U+FFFF. */
+static void test_jcs_sort_utf16(void **state)
+{
+        check_text("{\"\\uffff\":3,\"\\ue000\":2,\"\\ud83d\\ude00\":1,\"z\":0,"
+                   "\"\\udbff\\udfff\":4,\"\\ud800\\udc00\":5}",
+                   "{\"z\":0,\"\xf0\x90\x80\x80\":5,\"\xf0\x9f\x98\x80\":1,"
+                   "\"\xf4\x8f\xbf\xbf\":4,\"\xee\x80\x80\":2,\"\xef\xbf\xbf\":3}");
+        /* prefixes first; nested objects sorted too, arrays keep their order */
+        check_text("{\"b\":[{\"y\":1,\"x\":2},3],\"ab\":{},\"a\":[],\"\":null,\"aa\":true}",
+                   "{\"\":null,\"a\":[],\"aa\":true,\"ab\":{},\"b\":[{\"x\":2,\"y\":1},3]}");
+
+        /* a key with NUL sorts after its prefix and is escaped */
+        _cleanup_json_ json_t *o = json_object();
+        assert_int_equal(json_object_setn_new(o, "a\0b", 3, json_integer(2)), 0);
+        assert_int_equal(json_object_set_new(o, "a", json_integer(1)), 0);
+        assert_int_equal(json_object_set_new(o, "a\x01", json_integer(3)), 0);
+        _cleanup_free_ char *s = jcs_of(o);
+        assert_string_equal(s, "{\"a\":1,\"a\\u0000b\":2,\"a\\u0001\":3}");
+}
+
+/* Trustee attestation-service/src/lib.rs unit test. */
+static void test_jcs_trustee_unit_vector(void **state)
+{
+        _cleanup_json_ json_t *v =
+                json_loads("{\"b\":1,\"a\":\"test\",\"c\":{\"d\":\"e\"}}", 0, NULL);
+        _cleanup_free_ char *s = NULL;
+        size_t n;
+        char hex[97];
+
+        assert_non_null(v);
+        assert_int_equal(vt_jcs_serialize(v, &s, &n), 0);
+        assert_string_equal(s, "{\"a\":\"test\",\"b\":1,\"c\":{\"d\":\"e\"}}");
+        sha384_hex(s, n, hex);
+        assert_string_equal(hex, "e71ce8e70d814ba6639c3612ebee0ff1f76f650f8dbb5e47157e0f3f"
+                                 "525cd22c4597480a186427c813ca941da78870c3");
+        assert_memory_equal(hex, "e71ce8e7", 8);
+        assert_string_equal(hex + 92, "70c3");
+}
+
+/* ../shared/testdata/kbs/derived: the KBS runtime-data binding (JCS of
+ * additional-evidence, nonce and tee-pubkey, then SHA-384), and the Trustee vector. */
+static void test_jcs_kbs_binding_vector(void **state)
+{
+        size_t len;
+        _cleanup_free_ uint8_t *raw =
+                vt_test_load_vector("kbs/derived/rcar-binding-and-jwe-vectors.json", &len);
+        json_error_t err;
+        _cleanup_json_ json_t *j = json_loadb((const char *)raw, len, 0, &err);
+        if (!j)
+                fail_msg("vector file: %s", err.text);
+
+        const struct {
+                const char *section, *input, *canonical, *digest;
+        } cases[] = {
+                {"runtime_data_binding", "hashed_object_before_canonicalization",
+                 "jcs_canonical_json", "sha384_hex"},
+                {"as_unit_vector_lib_rs", "input", "jcs", "sha384_hex"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_t *c = json_object_get(j, cases[i].section);
+                json_t *in = json_object_get(c, cases[i].input);
+                const char *want = json_string_value(json_object_get(c, cases[i].canonical));
+                const char *digest = json_string_value(json_object_get(c, cases[i].digest));
+                _cleanup_free_ char *s = NULL;
+                size_t n;
+                char hex[97];
+
+                if (!json_is_object(in) || !want || !digest)
+                        fail_msg("vector %s is incomplete", cases[i].section);
+                assert_int_equal(vt_jcs_serialize(in, &s, &n), 0);
+                assert_string_equal(s, want);
+                sha384_hex(s, n, hex);
+                assert_string_equal(hex, digest);
+        }
+        /* the binding object's keys are out of order in the file */
+        const char *first = json_object_iter_key(
+                json_object_iter(json_object_get(json_object_get(j, "runtime_data_binding"),
+                                                 "hashed_object_before_canonicalization")));
+        assert_string_equal(first, "tee-pubkey");
+}
+
+static void test_jcs_strings(void **state)
+{
+        char all[32];
+        for (size_t i = 0; i < sizeof(all); i++)
+                all[i] = (char)i;
+        _cleanup_json_ json_t *v = json_stringn(all, sizeof(all));
+        assert_non_null(v);
+        _cleanup_free_ char *s = jcs_of(v);
+        assert_string_equal(s, "\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007"
+                               "\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f"
+                               "\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017"
+                               "\\u0018\\u0019\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f\"");
+
+        /* '/', DEL, U+2028 and non-BMP characters are not escaped; '"' and '\' are */
+        check_text("\"a/b\\u007f\\u2028\\ud83d\\ude00 \\\"q\\\" \\\\ \\u00e9\"",
+                   "\"a/b\x7f\xe2\x80\xa8\xf0\x9f\x98\x80 \\\"q\\\" \\\\ \xc3\xa9\"");
+        check_text("\"\"", "\"\"");
+}
+
+static void test_jcs_numbers(void **state)
+{
+        static const struct {
+                double x;
+                const char *want;
+        } reals[] = {
+                {0.0, "0"},
+                {-0.0, "0"},
+                {1.0, "1"},
+                {-1.5, "-1.5"},
+                {100.0, "100"},
+                {0.5, "0.5"},
+                {4.50, "4.5"},
+                {2e-3, "0.002"},
+                {0.1 + 0.2, "0.30000000000000004"},
+                {333333333.33333329, "333333333.3333333"},
+                {1e21, "1e+21"},
+                {1e20, "100000000000000000000"},
+                {123e18, "123000000000000000000"},
+                {1e16, "10000000000000000"},
+                {12345678901234567890.0, "12345678901234567000"},
+                {9223372036854775808.0, "9223372036854776000"},
+                {1180591620717411303424.0, "1.1805916207174113e+21"},
+                {1e30, "1e+30"},
+                {-1e30, "-1e+30"},
+                {1e-6, "0.000001"},
+                {1.5e-6, "0.0000015"},
+                {1e-7, "1e-7"},
+                {9.5367431640625e-07, "9.5367431640625e-7"},
+                {1e-27, "1e-27"},
+                {5e-324, "5e-324"},
+                {2.2250738585072014e-308, "2.2250738585072014e-308"},
+                {8.98846567431158e+307, "8.98846567431158e+307"},
+                {1.7976931348623157e308, "1.7976931348623157e+308"},
+                {-1.7976931348623157e308, "-1.7976931348623157e+308"},
+                {9007199254740993.0, "9007199254740992"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(reals); i++) {
+                _cleanup_json_ json_t *v = json_real(reals[i].x);
+                _cleanup_free_ char *s = jcs_of(v);
+                if (strcmp(s, reals[i].want) != 0)
+                        fail_msg("%.17g: got %s, want %s", reals[i].x, s, reals[i].want);
+        }
+
+        /* integers print as they are (json_integer, not doubles) */
+        check_text("[0,-0,-1,9007199254740993,9223372036854775807,-9223372036854775808]",
+                   "[0,0,-1,9007199254740993,9223372036854775807,-9223372036854775808]");
+        check_text("[1.0,-0.0,1E2,1e-7,0.000001,0.10,-2.5e-3]",
+                   "[1,0,100,1e-7,0.000001,0.1,-0.0025]");
+}
+
+/* jansson itself refuses NaN and infinities, so JCS cannot be handed them; the
+ * check in jcs.c is a second line. */
+static void test_jcs_nan_inf(void **state)
+{
+        assert_null(json_real(NAN));
+        assert_null(json_real(INFINITY));
+        assert_null(json_real(-INFINITY));
+        _cleanup_json_ json_t *r = json_real(1.0);
+        assert_int_equal(json_real_set(r, NAN), -1);
+        assert_null(json_loads("[1e400]", 0, NULL));
+}
+
+static void test_jcs_invalid_utf8(void **state)
+{
+        static const char *const bad[] = {
+                "\xff",     "\xc0\x80", "\xc1\xbf",      "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                "\xe2\x82", "\x80",     "a\xf0\x9f\x98",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char *s = (char *)"untouched";
+                size_t n = 99;
+                _cleanup_json_ json_t *v = json_stringn_nocheck(bad[i], strlen(bad[i]));
+                _cleanup_json_ json_t *o = json_object();
+                _cleanup_json_ json_t *a = json_pack("[i,{s:[O]}]", 1, "k", v);
+                assert_non_null(v);
+                assert_non_null(a);
+                assert_int_equal(vt_jcs_serialize(v, &s, &n), VT_E_FORMAT);
+                assert_int_equal(vt_jcs_serialize(a, &s, &n), VT_E_FORMAT);
+                assert_int_equal(json_object_set_new_nocheck(o, bad[i], json_null()), 0);
+                assert_int_equal(vt_jcs_serialize(o, &s, &n), VT_E_FORMAT);
+                assert_string_equal(s, "untouched");
+                assert_int_equal(n, 99);
+        }
+}
+
+static void test_jcs_structure(void **state)
+{
+        check_text("{}", "{}");
+        check_text("[]", "[]");
+        check_text("null", "null");
+        check_text("true", "true");
+        check_text("[{},[],[[]],{\"a\":{}}]", "[{},[],[[]],{\"a\":{}}]");
+        check_text("{ \"a\" : [ 1 , 2 ] ,\n\t\"b\" : { } }", "{\"a\":[1,2],\"b\":{}}");
+
+        /* ret_len is optional */
+        _cleanup_json_ json_t *v = json_pack("{s:i}", "k", 1);
+        _cleanup_free_ char *s = NULL;
+        assert_int_equal(vt_jcs_serialize(v, &s, NULL), 0);
+        assert_string_equal(s, "{\"k\":1}");
+        assert_int_equal(vt_jcs_serialize(NULL, &s, NULL), VT_E_INVAL);
+}
+
+static json_t *nest(size_t depth)
+{
+        json_t *v = json_integer(7);
+        for (size_t i = 0; i < depth && v; i++) {
+                json_t *a = i % 2 ? json_array() : json_object();
+                if (!a)
+                        break;
+                if (json_is_array(a))
+                        json_array_append_new(a, v);
+                else
+                        json_object_set_new(a, "k", v);
+                v = a;
+        }
+        return v;
+}
+
+/* Deep values (and cycles, which jansson does not prevent) stop at 512 levels. */
+static void test_jcs_depth(void **state)
+{
+        _cleanup_json_ json_t *ok = nest(512), *deep = nest(513);
+        char *s = NULL;
+        size_t n;
+
+        assert_int_equal(vt_jcs_serialize(ok, &s, &n), 0);
+        free(s);
+        s = NULL;
+        assert_int_equal(vt_jcs_serialize(deep, &s, &n), VT_E_LIMIT);
+        assert_null(s);
+
+        /* jansson refuses an array holding itself, but not a longer cycle */
+        json_t *a = json_array(), *b = json_array();
+        assert_int_equal(json_array_append_new(a, b), 0);
+        assert_int_equal(json_array_append(b, a), 0);
+        assert_int_equal(vt_jcs_serialize(a, &s, &n), VT_E_LIMIT);
+        json_array_clear(b);
+        json_decref(a);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_jcs_rfc8785_example),
+                cmocka_unit_test(test_jcs_rfc8785_sorting),
+                cmocka_unit_test(test_jcs_sort_utf16),
+                cmocka_unit_test(test_jcs_trustee_unit_vector),
+                cmocka_unit_test(test_jcs_kbs_binding_vector),
+                cmocka_unit_test(test_jcs_strings),
+                cmocka_unit_test(test_jcs_numbers),
+                cmocka_unit_test(test_jcs_nan_inf),
+                cmocka_unit_test(test_jcs_invalid_utf8),
+                cmocka_unit_test(test_jcs_structure),
+                cmocka_unit_test(test_jcs_depth),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
