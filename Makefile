@@ -17,9 +17,10 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
-# Until veriteed exists, `make run` builds and shows the CLI.
+# veriteed on its embedded SQLite store, with a development configuration under ./var
+# that trusts the simulator (scripts/dev-run.sh says so when it starts).
 run: build
-	$(BUILD)/bin/veritee --help
+	VT_BIN=$(BUILD)/bin ./scripts/dev-run.sh
 
 test: build
 	./scripts/check-banned.sh

@@ -9,7 +9,7 @@
  *
  * Directory layout (created by vt_sim_init, keys 0600):
  *   root.pem       ARK + ASK certificates (the bundle to trust)
- *   ark.key        ASK.key   the root and intermediate private keys (PEM)
+ *   ark.key, ask.key   the root and intermediate private keys (PEM)
  *   guest.json     the simulated guest (measurement, policy, tcb, chip_id, ...)
  *   vcek-<tcb>.pem/.key   VCEKs issued on demand, one per reported TCB
  */

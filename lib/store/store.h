@@ -21,7 +21,7 @@ enum vt_session_state {
 };
 
 struct vt_session {
-        char id[33];    /* 32 lowercase hex characters */
+        char id[33]; /* 32 lowercase hex characters */
         char tee[32];
         char nonce[64]; /* as sent to the client (standard base64) */
         int64_t created, expires;

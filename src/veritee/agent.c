@@ -21,6 +21,7 @@
 #include "util/b64.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/toml.h"
 
 #define MAX_ANSWER (4u << 20)
 
@@ -108,8 +109,8 @@ static int make_tee_key(EVP_PKEY **ret_key, json_t **ret_jwk)
 
 /* vt_agent_attest runs RCAR and returns the token (malloc'd). */
 static int agent_attest(const char *kbs, const struct vt_provider *p,
-                        const struct vt_provider_opts *po, const char *init_data, char **ret_token,
-                        struct vt_diag *d)
+                        const struct vt_provider_opts *po, const char *init_data, size_t init_len,
+                        char **ret_token, struct vt_diag *d)
 {
         json_auto_t *auth = NULL, *chal = NULL, *jwk = NULL, *ev = NULL, *att = NULL, *ans = NULL;
         EVP_PKEY *key = NULL;
@@ -157,17 +158,10 @@ static int agent_attest(const char *kbs, const struct vt_provider *p,
                 e = VT_E_NOMEM;
                 goto out;
         }
-        if (init_data) {
-                _cleanup_free_ uint8_t *txt = NULL;
-                size_t tl;
-                if ((e = vt_read_file(init_data, 64u * 1024u, &txt, &tl)) < 0) {
-                        vt_diag_set(d, e, "cannot read init-data %s", init_data);
-                        goto out;
-                }
+        if (init_data)
                 json_object_set_new(
                         att, "init-data",
-                        json_pack("{s:s, s:s%}", "format", "toml", "body", (const char *)txt, tl));
-        }
+                        json_pack("{s:s, s:s%}", "format", "toml", "body", init_data, init_len));
         if ((e = post_json(c, base, "/kbs/v0/attest", att, &status, &ans, d)) < 0)
                 goto out;
         const char *token = json_string_value(json_object_get(ans, "token"));
@@ -237,9 +231,37 @@ int cmd_agent(int argc, char **argv)
                 fprintf(stderr, "veritee: tee %s is not available here: %s\n", p->name, d.msg);
                 return EXIT_REJECTED;
         }
+        _cleanup_free_ uint8_t *init_txt = NULL;
+        size_t init_len = 0;
+        uint8_t digest[64];
+        if (init) {
+                json_auto_t *toml = NULL;
+                if (vt_read_file(init, 64u * 1024u, &init_txt, &init_len) < 0) {
+                        fprintf(stderr, "veritee: cannot read init-data %s\n", init);
+                        return EXIT_USAGE;
+                }
+                if (vt_toml_parse((const char *)init_txt, init_len, &toml, &d) < 0) {
+                        fprintf(stderr, "veritee: %s: %s\n", init, d.msg);
+                        return EXIT_USAGE;
+                }
+                const char *alg = json_string_value(json_object_get(toml, "algorithm"));
+                const EVP_MD *md = !alg                         ? NULL
+                                   : strcmp(alg, "sha256") == 0 ? EVP_sha256()
+                                   : strcmp(alg, "sha384") == 0 ? EVP_sha384()
+                                   : strcmp(alg, "sha512") == 0 ? EVP_sha512()
+                                                                : NULL;
+                unsigned dl = 0;
+                if (!md || !EVP_Digest(init_txt, init_len, digest, &dl, md, NULL)) {
+                        fprintf(stderr, "veritee: %s: algorithm must be sha256, sha384 or sha512\n",
+                                init);
+                        return EXIT_USAGE;
+                }
+                po.init_data_digest = digest;
+                po.init_data_digest_len = dl;
+        }
         curl_global_init(CURL_GLOBAL_DEFAULT);
         _cleanup_free_ char *token = NULL;
-        int e = agent_attest(kbs, p, &po, init, &token, &d);
+        int e = agent_attest(kbs, p, &po, (const char *)init_txt, init_len, &token, &d);
         curl_global_cleanup();
         if (e < 0) {
                 fprintf(stderr, "veritee: %s\n", d.msg[0] ? d.msg : vt_strerror(e));

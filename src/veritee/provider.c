@@ -68,8 +68,15 @@ static int sim_collect(const struct vt_provider_opts *o, const uint8_t report_da
         _cleanup_(vt_x509_stack_freep) STACK_OF(X509) *sk = NULL;
         struct vt_snp_wire_cert certs[2] = {{.type = "VCEK"}, {.type = "ASK"}};
         int e;
-        if ((e = sim_probe(o, d)) < 0 || (e = vt_sim_load_guest(o->sim_dir, &g, d)) < 0 ||
-            (e = vt_sim_report(o->sim_dir, &g, report_data, report, &chain, d)) < 0)
+        if ((e = sim_probe(o, d)) < 0 || (e = vt_sim_load_guest(o->sim_dir, &g, d)) < 0)
+                return e;
+        if (o->init_data_digest) {
+                memset(g.host_data, 0, sizeof(g.host_data));
+                memcpy(g.host_data, o->init_data_digest,
+                       o->init_data_digest_len < sizeof(g.host_data) ? o->init_data_digest_len
+                                                                     : sizeof(g.host_data));
+        }
+        if ((e = vt_sim_report(o->sim_dir, &g, report_data, report, &chain, d)) < 0)
                 return e;
         if ((e = vt_x509_parse_many((const uint8_t *)chain, strlen(chain), &sk)) < 0 ||
             sk_X509_num(sk) < 2)

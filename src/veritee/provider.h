@@ -16,6 +16,10 @@
 
 struct vt_provider_opts {
         const char *sim_dir; /* sim: the simulator directory */
+        /* sim: the launch digest of the init-data the host would have put in HOST_DATA
+         * (on hardware the host sets it at launch; the simulator plays the host) */
+        const uint8_t *init_data_digest;
+        size_t init_data_digest_len;
 };
 
 struct vt_provider {

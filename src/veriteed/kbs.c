@@ -156,6 +156,19 @@ static int check_init_data(const json_t *init, const uint8_t *field, size_t fiel
         int e = vt_toml_parse(body, blen, &toml, d);
         if (e < 0)
                 return e;
+        const char *version = json_string_value(json_object_get(toml, "version"));
+        if (!version || strcmp(version, "0.1.0") != 0)
+                return vt_diag_set(d, VT_E_FORMAT, "init-data: version must be \"0.1.0\"");
+        json_t *data0 = json_object_get(toml, "data");
+        const char *dk;
+        json_t *dv;
+        if (data0 && !json_is_object(data0))
+                return vt_diag_set(d, VT_E_FORMAT, "init-data: [data] must be a table");
+        json_object_foreach (data0, dk, dv) {
+                if (!json_is_string(dv))
+                        return vt_diag_set(d, VT_E_FORMAT, "init-data: data.%.64s must be a string",
+                                           dk);
+        }
         const char *alg = json_string_value(json_object_get(toml, "algorithm"));
         const EVP_MD *md = !alg                         ? NULL
                            : strcmp(alg, "sha256") == 0 ? EVP_sha256()

@@ -68,11 +68,13 @@ expect 0 "inspect: default guest" '"report_data":"00112233000000' -- "$B" inspec
 grep -q '"reported_tcb":{"bootloader":3,"tee":0,"snp":8,"microcode":115' "$tmp/out" || { echo "FAIL: default TCB"; fails=$((fails + 1)); }
 grep -q '"debug_allowed":false' "$tmp/out" || { echo "FAIL: default debug bit"; fails=$((fails + 1)); }
 
-# Not trusted: the simulator is not an AMD root, and verify has no way to trust it.
+# Not trusted: the simulator is not an AMD root; trusted only with --trust-root.
 expect 1 "verify: leaf only, not trusted" '"verdict":"rejected"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem"
 grep -q "pinned AMD root" "$tmp/out" || { echo "FAIL: reason does not say the root is not pinned"; fails=$((fails + 1)); }
 expect 1 "verify: with the simulator's chain, not trusted" '"verdict":"rejected"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem" --chain "$D/chain.pem"
 grep -q 'supplied root \\"ARK-Milan\\" does not match any pinned AMD root' "$tmp/out" || { echo "FAIL: reason does not name the unpinned ARK"; fails=$((fails + 1)); }
+expect 0 "verify with --trust-root root.pem" '"verdict":"trusted"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem" --trust-root "$D/root.pem"
+grep -q '(extra, not AMD)' "$tmp/out" || { echo "FAIL: trusted simulator result does not say it is not AMD"; fails=$((fails + 1)); }
 
 M=$(printf '%096d' 0 | tr 0 a)
 H=$(printf '%064d' 0 | tr 0 b)

@@ -586,12 +586,68 @@ static void test_server_untrusted_sim_and_limits(void **state)
         free(l1);
 }
 
+static const char init_toml[] =
+        "version = \"0.1.0\"\nalgorithm = \"sha384\"\n[data]\n"
+        "\"aa.toml\" = '''\n[token_configs.kbs]\nurl = \"http://127.0.0.1:8080\"\n'''\n";
+
+/* init-data: its digest must be HOST_DATA; its claims reach the token. */
+static void test_server_init_data(void **state)
+{
+        char path[512], tok[512], jwks[512], pay[512], cmd[2048], cookie[128];
+        snprintf(path, sizeof(path), "%s/init.toml", dir);
+        snprintf(tok, sizeof(tok), "%s/token-init.jws", dir);
+        snprintf(jwks, sizeof(jwks), "%s/jwks.json", dir);
+        snprintf(pay, sizeof(pay), "%s/payload-init.json", dir);
+        write_text(path, init_toml);
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' agent attest --kbs '%s' --tee sim --sim-dir '%s' --init-data '%s' | tr -d "
+                 "'\\n' > '%s'",
+                 bin("veritee"), S1.url, simdir, path, tok);
+        assert_int_equal(system(cmd), 0);
+        struct http h = request(&S1, "/.well-known/jwks.json", NULL, 0, NULL);
+        write_text(jwks, h.body);
+        free(h.body);
+        snprintf(cmd, sizeof(cmd), "jose jws ver -i '%s' -k '%s' -O '%s'", tok, jwks, pay);
+        assert_int_equal(system(cmd), 0);
+        char *p = slurp(pay);
+        json_auto_t *claims = json_loads(p, 0, NULL);
+        free(p);
+        json_t *ev = json_object_get(json_object_get(json_object_get(claims, "submods"), "cpu0"),
+                                     "ear.veraison.annotated-evidence");
+        uint8_t dg[48];
+        char hex[97];
+        assert_true(EVP_Digest(init_toml, strlen(init_toml), dg, NULL, EVP_sha384(), NULL));
+        vt_hex_encode(dg, 48, hex);
+        assert_string_equal(json_string_value(json_object_get(ev, "init_data")), hex);
+        json_t *url = json_object_get(
+                json_object_get(
+                        json_object_get(
+                                json_object_get(json_object_get(ev, "init_data_claims"), "aa.toml"),
+                                "token_configs"),
+                        "kbs"),
+                "url");
+        assert_string_equal(json_string_value(url), "http://127.0.0.1:8080");
+        /* the same init-data with evidence whose HOST_DATA is something else */
+        json_auto_t *jwk = new_jwk();
+        char *nonce = auth(&S1, "sim", cookie);
+        char *body = attest_body(nonce, &guest, jwk, jwk);
+        json_auto_t *b = json_loads(body, 0, NULL);
+        json_object_set_new(b, "init-data",
+                            json_pack("{s:s, s:s}", "format", "toml", "body", init_toml));
+        free(body);
+        body = json_dumps(b, JSON_COMPACT);
+        expect_attest(&S1, body, cookie, 401, "init-data: digest");
+        free(body);
+        free(nonce);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_server_agent_and_jose),
                 cmocka_unit_test(test_server_refusals),
                 cmocka_unit_test(test_server_expired_session),
+                cmocka_unit_test(test_server_init_data),
                 cmocka_unit_test(test_server_restart_and_second_process),
                 cmocka_unit_test(test_server_untrusted_sim_and_limits),
         };
