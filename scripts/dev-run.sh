@@ -24,6 +24,12 @@ if [ ! -f "$VAR/reference-values.json" ]; then
 }
 JSON
 fi
+# secrets at rest are sealed with a key-encryption key; the admin API needs a key pair and
+# a token (the demo commands in README.md use var/admin.jwt)
+[ -f "$VAR/kek" ] || "$B/veritee" admin kekgen "$VAR/kek" >/dev/null
+[ -f "$VAR/admin.pub" ] || "$B/veritee" admin keygen --out "$VAR/admin" >/dev/null
+[ -f "$VAR/admin.jwt" ] && [ -n "$(find "$VAR/admin.jwt" -mmin -1440 2>/dev/null)" ] ||
+        (umask 077 && "$B/veritee" admin token --key "$VAR/admin.key" --role admin --ttl 1d --sub dev >"$VAR/admin.jwt")
 if [ ! -f "$VAR/veriteed.yaml" ]; then
         cat >"$VAR/veriteed.yaml" <<YAML
 # Development configuration written by scripts/dev-run.sh (make run).
@@ -33,6 +39,10 @@ attestation:
   reference_values: $VAR/reference-values.json
   # Trusts the veritee simulator: never do this in production.
   simulator_root: $VAR/sim/root.pem
+secrets:
+  kek_file: $VAR/kek
+admin:
+  keys: [$VAR/admin.pub]
 YAML
 fi
 echo "veriteed: development mode under $VAR; it trusts the veritee SIMULATOR root ($VAR/sim/root.pem), not only AMD. Try:"

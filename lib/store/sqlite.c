@@ -40,6 +40,50 @@ static const char *const migrations[] = {
         "state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2))"
         ");"
         "CREATE INDEX sessions_expires ON sessions (expires);",
+
+        /* 2: secret release. Resources hold sealed blobs only (a wrapped data key and a
+         * ciphertext); the CHECKs keep a row as the store writes it. A policy goes with
+         * its resource. Reference values carry a generation counter that triggers bump
+         * in the same transaction as any change, whoever makes it. */
+        "CREATE TABLE resources ("
+        "path TEXT PRIMARY KEY NOT NULL,"
+        "repo TEXT NOT NULL CHECK (repo = substr(path, 1, instr(path, '/') - 1)),"
+        "kek_id TEXT NOT NULL,"
+        "wrapped_dek BLOB NOT NULL CHECK (typeof(wrapped_dek) = 'blob'),"
+        "ciphertext BLOB NOT NULL CHECK (typeof(ciphertext) = 'blob'),"
+        "size INTEGER NOT NULL CHECK (size >= 0),"
+        "created INTEGER NOT NULL,"
+        "updated INTEGER NOT NULL"
+        ");"
+        "CREATE INDEX resources_repo ON resources (repo);"
+        "CREATE TABLE policies ("
+        "path TEXT PRIMARY KEY NOT NULL REFERENCES resources (path) ON DELETE CASCADE,"
+        "policy TEXT NOT NULL,"
+        "updated INTEGER NOT NULL"
+        ");"
+        "CREATE TABLE refvals ("
+        "id TEXT PRIMARY KEY NOT NULL,"
+        "tee TEXT NOT NULL,"
+        "value TEXT NOT NULL,"
+        "created INTEGER NOT NULL"
+        ");"
+        "CREATE INDEX refvals_tee ON refvals (tee);"
+        "CREATE TABLE generations ("
+        "name TEXT PRIMARY KEY NOT NULL,"
+        "value INTEGER NOT NULL"
+        ");"
+        "INSERT INTO generations (name, value) VALUES ('refvals', 0);"
+        "CREATE TRIGGER refvals_insert AFTER INSERT ON refvals BEGIN "
+        "UPDATE generations SET value = value + 1 WHERE name = 'refvals'; END;"
+        "CREATE TRIGGER refvals_update AFTER UPDATE ON refvals BEGIN "
+        "UPDATE generations SET value = value + 1 WHERE name = 'refvals'; END;"
+        "CREATE TRIGGER refvals_delete AFTER DELETE ON refvals BEGIN "
+        "UPDATE generations SET value = value + 1 WHERE name = 'refvals'; END;",
+
+        /* 3: the claims of a session's attestation token, so that a guest holding only the
+         * session cookie can fetch resources. Claims, not the token: a stolen database
+         * yields no bearer credential. */
+        "ALTER TABLE sessions ADD COLUMN claims TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
@@ -515,6 +559,51 @@ int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_sessi
         return r;
 }
 
+static int text_dup(sqlite3_stmt *st, int col, char **ret);
+
+int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *claims_json)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = prepare(s, "UPDATE sessions SET claims = ?2 WHERE id = ?1", &st, NULL);
+        if (r == 0) {
+                sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, claims_json, -1, SQLITE_STATIC);
+                r = step_done(s, st, "set session claims", NULL);
+                if (r == 0 && sqlite3_changes(s->db) != 1)
+                        r = VT_E_NOTFOUND;
+        }
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now, char **ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (!s || !id || !ret)
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = prepare(s, "SELECT claims, expires FROM sessions WHERE id = ?1", &st, NULL);
+        if (r == 0) {
+                sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+                int rc = sqlite3_step(st);
+                if (rc == SQLITE_DONE)
+                        r = VT_E_NOTFOUND;
+                else if (rc != SQLITE_ROW)
+                        r = VT_E_STORE;
+                else if (sqlite3_column_int64(st, 1) <= now)
+                        r = VT_E_EXPIRED;
+                else if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
+                        r = VT_E_NOTFOUND;
+                else
+                        r = text_dup(st, 0, ret);
+        }
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
 int vt_store_session_count_live(struct vt_store *s, int64_t now, size_t *ret)
 {
         if (!s || !ret)
@@ -556,5 +645,734 @@ int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n)
                 return r;
         if (ret_n)
                 *ret_n = n;
+        return 0;
+}
+
+/*
+ * Secret release (schema version 2): resources, their policies, reference values.
+ */
+
+/* path_char: [A-Za-z0-9_-], and '.' except as a segment's first character (so that
+ * "." and ".." are never segments). No locale: the set is ASCII whatever LC_CTYPE says. */
+static bool path_char(char c, bool first)
+{
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '_' || c == '-')
+                return true;
+        return c == '.' && !first;
+}
+
+/* segment_len returns the length of the valid segment at p, which ends at '/' or NUL,
+ * or 0 if the segment is empty or has a character outside the set. */
+static size_t segment_len(const char *p)
+{
+        size_t n = 0;
+        for (; p[n] && p[n] != '/'; n++)
+                if (!path_char(p[n], n == 0))
+                        return 0;
+        return n;
+}
+
+#define RESOURCE_PATH_MAX sizeof(((struct vt_resource_meta *)0)->path)
+
+bool vt_resource_path_valid(const char *path)
+{
+        /* Fewer than 256 bytes: a path fits struct vt_resource_meta.path. */
+        if (!path || strnlen(path, RESOURCE_PATH_MAX) >= RESOURCE_PATH_MAX)
+                return false;
+        const char *p = path;
+        for (int i = 0; i < 3; i++) {
+                size_t n = segment_len(p);
+                if (n == 0)
+                        return false;
+                p += n;
+                if (i < 2) {
+                        if (*p != '/')
+                                return false;
+                        p++;
+                }
+        }
+        return *p == 0;
+}
+
+/* repo_valid: one path segment, as the first segment of a path must be. */
+static bool repo_valid(const char *repo)
+{
+        size_t n = segment_len(repo);
+        return n > 0 && repo[n] == 0;
+}
+
+#define REFVAL_ID_MAX 64
+
+bool vt_refval_id_valid(const char *id)
+{
+        if (!id)
+                return false;
+        size_t n = strnlen(id, REFVAL_ID_MAX + 1);
+        if (n == 0 || n > REFVAL_ID_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!path_char(id[i], false))
+                        return false;
+        return true;
+}
+
+/* name_valid: a kek_id or a tee, 1 to 31 bytes (they come back in char[32] fields). */
+static bool name_valid(const char *name)
+{
+        if (!name)
+                return false;
+        size_t n = strnlen(name, 32);
+        return n > 0 && n < 32;
+}
+
+/* json_check: a non-empty document of at most VT_STORE_MAX_JSON bytes. The store keeps
+ * it as given; parsing it is the caller's business. */
+static int json_check(const char *json)
+{
+        if (!json || !*json)
+                return VT_E_INVAL;
+        if (strnlen(json, VT_STORE_MAX_JSON + 1) > VT_STORE_MAX_JSON)
+                return VT_E_LIMIT;
+        return 0;
+}
+
+/* sync_full: writes to resources, policies and reference values are rare administrative
+ * changes whose loss after a power cut does harm (a rotation lost after the old KEK is
+ * destroyed, a tightened policy or a deleted secret coming back), so their commits sync
+ * the WAL. synchronous is per connection: set it, commit, set NORMAL back, all under the
+ * lock, so that session writes keep NORMAL. Outside a transaction only. */
+static int sync_full(struct vt_store *s)
+{
+        return exec(s, "PRAGMA synchronous = FULL", "set synchronous=FULL", NULL);
+}
+
+static void sync_normal(struct vt_store *s)
+{
+        /* On failure the connection stays FULL: slower, never less safe. */
+        (void)exec(s, "PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", NULL);
+}
+
+/* bind_blob binds n bytes at p (borrowed until the statement is reset) as a BLOB, also
+ * when n is 0 (a NULL pointer would bind NULL instead). */
+static int bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
+{
+        static const uint8_t empty[1];
+        int rc = sqlite3_bind_blob64(st, i, n ? p : empty, (sqlite3_uint64)n, SQLITE_STATIC);
+        if (rc == SQLITE_TOOBIG)
+                return VT_E_LIMIT;
+        return rc == SQLITE_OK ? 0 : VT_E_STORE;
+}
+
+/* blob_dup returns a malloc'd copy of a BLOB column (at least one byte allocated). */
+static int blob_dup(sqlite3_stmt *st, int col, uint8_t **ret, size_t *ret_len)
+{
+        if (sqlite3_column_type(st, col) != SQLITE_BLOB)
+                return VT_E_STORE; /* the schema's CHECK allows nothing else */
+        const void *v = sqlite3_column_blob(st, col);
+        int n = sqlite3_column_bytes(st, col);
+        if (n < 0 || (n > 0 && !v))
+                return VT_E_STORE;
+        uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
+        if (!p)
+                return VT_E_NOMEM;
+        if (n > 0)
+                memcpy(p, v, (size_t)n);
+        *ret = p;
+        *ret_len = (size_t)n;
+        return 0;
+}
+
+/* text_dup returns a malloc'd, NUL-terminated copy of a TEXT column. */
+static int text_dup(sqlite3_stmt *st, int col, char **ret)
+{
+        const unsigned char *v = sqlite3_column_text(st, col);
+        int n = sqlite3_column_bytes(st, col);
+        if (!v || n < 0)
+                return VT_E_STORE;
+        char *p = malloc((size_t)n + 1);
+        if (!p)
+                return VT_E_NOMEM;
+        memcpy(p, v, (size_t)n);
+        p[n] = 0;
+        *ret = p;
+        return 0;
+}
+
+/* grow makes room for one more element of size sz in *v (n used, *cap allocated). */
+static int grow(void **v, size_t n, size_t *cap, size_t sz)
+{
+        if (n < *cap)
+                return 0;
+        size_t c = *cap ? *cap * 2 : 16;
+        if (c < *cap || c > SIZE_MAX / sz)
+                return VT_E_NOMEM;
+        void *p = realloc(*v, c * sz);
+        if (!p)
+                return VT_E_NOMEM;
+        *v = p;
+        *cap = c;
+        return 0;
+}
+
+static int resource_put_locked(struct vt_store *s, const char *path, const char *kek_id,
+                               const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
+                               size_t ct_len, int64_t plain_len, int64_t now)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        /* An upsert, not INSERT OR REPLACE: REPLACE deletes the old row, which would
+         * lose created and cascade to the policy. */
+        int r = prepare(s,
+                        "INSERT INTO resources "
+                        "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
+                        "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
+                        "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
+                        "size = excluded.size, updated = excluded.updated",
+                        &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+        /* The repo is the first segment; a valid path has its first '/' within 256 bytes. */
+        sqlite3_bind_text(st, 2, path, (int)strcspn(path, "/"), SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, kek_id, -1, SQLITE_STATIC);
+        if ((r = bind_blob(st, 4, wdek, wdek_len)) < 0 || (r = bind_blob(st, 5, ct, ct_len)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 6, plain_len);
+        sqlite3_bind_int64(st, 7, now);
+        return step_done(s, st, "put resource", NULL);
+}
+
+int vt_store_resource_put(struct vt_store *s, const char *path, const char *kek_id,
+                          const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
+                          size_t plain_len, int64_t now)
+{
+        if (!s || !vt_resource_path_valid(path) || !name_valid(kek_id) || !wdek || !wdek_len ||
+            (!ct && ct_len) || (uint64_t)plain_len > (uint64_t)INT64_MAX)
+                return VT_E_INVAL;
+        if (wdek_len > VT_STORE_MAX_WDEK || ct_len > VT_STORE_MAX_CT)
+                return VT_E_LIMIT;
+        pthread_mutex_lock(&s->lock);
+        int r = sync_full(s);
+        if (r == 0)
+                r = resource_put_locked(s, path, kek_id, wdek, wdek_len, ct, ct_len,
+                                        (int64_t)plain_len, now);
+        sync_normal(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int resource_get_locked(struct vt_store *s, const char *path, char kek_id[32],
+                               uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT kek_id, wrapped_dek, ciphertext FROM resources WHERE path = ?1",
+                        &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return VT_E_NOTFOUND;
+        if (rc != SQLITE_ROW)
+                return VT_E_STORE;
+
+        char kek[32];
+        _cleanup_free_ uint8_t *w = NULL, *c = NULL;
+        size_t wlen, clen;
+        if (copy_text(st, 0, kek, sizeof(kek)) < 0)
+                return VT_E_STORE;
+        if ((r = blob_dup(st, 1, &w, &wlen)) < 0 || (r = blob_dup(st, 2, &c, &clen)) < 0)
+                return r;
+        memcpy(kek_id, kek, sizeof(kek));
+        *wdek = TAKE_PTR(w);
+        *wdek_len = wlen;
+        *ct = TAKE_PTR(c);
+        *ct_len = clen;
+        return 0;
+}
+
+int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
+                          size_t *wdek_len, uint8_t **ct, size_t *ct_len)
+{
+        if (!s || !vt_resource_path_valid(path) || !kek_id || !wdek || !wdek_len || !ct || !ct_len)
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = resource_get_locked(s, path, kek_id, wdek, wdek_len, ct, ct_len);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+/* resource_delete_tx runs inside BEGIN IMMEDIATE. The policy goes explicitly too, so
+ * that it does not depend on foreign_keys being on (the schema's ON DELETE CASCADE
+ * covers other writers). */
+static int resource_delete_tx(struct vt_store *s, const char *path)
+{
+        _cleanup_stmt_ sqlite3_stmt *pol = NULL, *res = NULL;
+        int r = prepare(s, "DELETE FROM policies WHERE path = ?1", &pol, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(pol, 1, path, -1, SQLITE_STATIC);
+        r = step_done(s, pol, "delete policy", NULL);
+        if (r < 0)
+                return r;
+        r = prepare(s, "DELETE FROM resources WHERE path = ?1", &res, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(res, 1, path, -1, SQLITE_STATIC);
+        r = step_done(s, res, "delete resource", NULL);
+        if (r < 0)
+                return r;
+        return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
+}
+
+int vt_store_resource_delete(struct vt_store *s, const char *path)
+{
+        if (!s || !vt_resource_path_valid(path))
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = sync_full(s);
+        if (r == 0)
+                r = tx_begin(s, NULL);
+        if (r == 0)
+                r = tx_end(s, resource_delete_tx(s, path), NULL);
+        sync_normal(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+/* resource_list_locked reads the metadata of the matching resources into a new array. */
+static int resource_list_locked(struct vt_store *s, const char *repo, struct vt_resource_meta **ret,
+                                size_t *ret_n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        /* Two texts rather than "?1 IS NULL OR repo = ?1", so that the filtered one can
+         * use the index on repo. */
+        int r = prepare(s,
+                        repo ? "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
+                               "p.path IS NOT NULL FROM resources r "
+                               "LEFT JOIN policies p ON p.path = r.path "
+                               "WHERE r.repo = ?1 ORDER BY r.path"
+                             : "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
+                               "p.path IS NOT NULL FROM resources r "
+                               "LEFT JOIN policies p ON p.path = r.path ORDER BY r.path",
+                        &st, NULL);
+        if (r < 0)
+                return r;
+        if (repo)
+                sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+
+        _cleanup_free_ struct vt_resource_meta *v = NULL;
+        size_t n = 0, cap = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = grow((void **)&v, n, &cap, sizeof(*v));
+                if (r < 0)
+                        return r;
+                struct vt_resource_meta *m = &v[n];
+                *m = (struct vt_resource_meta){0};
+                if (copy_text(st, 0, m->path, sizeof(m->path)) < 0 ||
+                    copy_text(st, 1, m->kek_id, sizeof(m->kek_id)) < 0)
+                        return VT_E_STORE;
+                sqlite3_int64 size = sqlite3_column_int64(st, 2);
+                if (size < 0 || (uint64_t)size > SIZE_MAX)
+                        return VT_E_STORE;
+                m->size = (size_t)size;
+                m->created = sqlite3_column_int64(st, 3);
+                m->updated = sqlite3_column_int64(st, 4);
+                m->has_policy = sqlite3_column_int(st, 5) != 0;
+                n++;
+        }
+        if (rc != SQLITE_DONE)
+                return VT_E_STORE;
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
+                           int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud)
+{
+        if (!s || !cb || (repo_or_null && !repo_valid(repo_or_null)))
+                return VT_E_INVAL;
+        _cleanup_free_ struct vt_resource_meta *v = NULL;
+        size_t n = 0;
+        pthread_mutex_lock(&s->lock);
+        int r = resource_list_locked(s, repo_or_null, &v, &n);
+        pthread_mutex_unlock(&s->lock);
+        /* Unlocked: a callback may call the store (e.g. get each resource it is shown). */
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                int c = cb(&v[i], ud);
+                if (c < 0)
+                        r = c;
+        }
+        return r;
+}
+
+struct wrap_row {
+        char path[256];
+        char kek_id[32];
+        uint8_t *wdek;
+        size_t len;
+};
+
+static void wrap_rows_free(struct wrap_row *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i].wdek);
+        free(v);
+}
+
+/* wrap_rows_read reads every resource's wrapped key. The rows are read completely
+ * before any is updated, so that the updates cannot disturb the scan. */
+static int wrap_rows_read(struct vt_store *s, struct wrap_row **ret, size_t *ret_n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path", &st,
+                        NULL);
+        if (r < 0)
+                return r;
+        struct wrap_row *v = NULL;
+        size_t n = 0, cap = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = grow((void **)&v, n, &cap, sizeof(*v));
+                if (r < 0)
+                        break;
+                struct wrap_row *w = &v[n];
+                *w = (struct wrap_row){0};
+                if (copy_text(st, 0, w->path, sizeof(w->path)) < 0 ||
+                    copy_text(st, 1, w->kek_id, sizeof(w->kek_id)) < 0) {
+                        r = VT_E_STORE;
+                        break;
+                }
+                r = blob_dup(st, 2, &w->wdek, &w->len);
+                if (r < 0)
+                        break;
+                n++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = VT_E_STORE;
+        if (r < 0) {
+                wrap_rows_free(v, n);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+/* rewrap_all_tx runs inside BEGIN IMMEDIATE; any error makes the caller roll back. */
+static int rewrap_all_tx(struct vt_store *s, const char *new_kek_id,
+                         int (*rewrap)(const char *path, const char *kek_id, const uint8_t *wdek,
+                                       size_t len, uint8_t **ret_new, size_t *ret_new_len,
+                                       void *ud),
+                         void *ud, size_t *ret_count)
+{
+        struct wrap_row *v = NULL;
+        size_t n = 0;
+        int r = wrap_rows_read(s, &v, &n);
+        if (r < 0)
+                return r;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        r = prepare(s, "UPDATE resources SET kek_id = ?2, wrapped_dek = ?3 WHERE path = ?1", &st,
+                    NULL);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                uint8_t *nw = NULL;
+                size_t nlen = 0;
+                r = rewrap(v[i].path, v[i].kek_id, v[i].wdek, v[i].len, &nw, &nlen, ud);
+                if (r < 0)
+                        break; /* the callback's error; *ret_new is not ours */
+                r = 0;
+                if (!nw || nlen == 0)
+                        r = VT_E_INVAL;
+                else if (nlen > VT_STORE_MAX_WDEK)
+                        r = VT_E_LIMIT;
+                if (r == 0) {
+                        sqlite3_bind_text(st, 1, v[i].path, -1, SQLITE_STATIC);
+                        sqlite3_bind_text(st, 2, new_kek_id, -1, SQLITE_STATIC);
+                        r = bind_blob(st, 3, nw, nlen);
+                }
+                if (r == 0)
+                        r = step_done(s, st, "rewrap resource", NULL);
+                if (r == 0 && sqlite3_changes(s->db) != 1)
+                        r = VT_E_STORE; /* we hold the write lock: the row cannot go */
+                sqlite3_reset(st);
+                sqlite3_clear_bindings(st); /* nw is freed next */
+                free(nw);
+        }
+        wrap_rows_free(v, n);
+        if (r == 0)
+                *ret_count = n;
+        return r;
+}
+
+int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
+                                 int (*rewrap)(const char *path, const char *kek_id,
+                                               const uint8_t *wdek, size_t len, uint8_t **ret_new,
+                                               size_t *ret_new_len, void *ud),
+                                 void *ud, size_t *ret_count)
+{
+        if (!s || !name_valid(new_kek_id) || !rewrap)
+                return VT_E_INVAL;
+        size_t n = 0;
+        pthread_mutex_lock(&s->lock);
+        int r = sync_full(s);
+        if (r == 0)
+                r = tx_begin(s, NULL);
+        if (r == 0)
+                r = tx_end(s, rewrap_all_tx(s, new_kek_id, rewrap, ud, &n), NULL);
+        sync_normal(s);
+        pthread_mutex_unlock(&s->lock);
+        if (r == 0 && ret_count)
+                *ret_count = n;
+        return r;
+}
+
+static int policy_set_locked(struct vt_store *s, const char *path, const char *json, int64_t now)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        /* One statement: the existence check and the write cannot be separated by
+         * another connection's delete. (The WHERE also resolves the upsert's parsing
+         * ambiguity after a SELECT.) */
+        int r = prepare(s,
+                        "INSERT INTO policies (path, policy, updated) SELECT ?1, ?2, ?3 "
+                        "WHERE EXISTS (SELECT 1 FROM resources WHERE path = ?1) "
+                        "ON CONFLICT (path) DO UPDATE SET policy = excluded.policy, "
+                        "updated = excluded.updated",
+                        &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+                return VT_E_NOTFOUND;
+        if (rc != SQLITE_DONE)
+                return store_fail(s, NULL, "set policy");
+        return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
+}
+
+int vt_store_policy_set(struct vt_store *s, const char *path, const char *json, int64_t now)
+{
+        if (!s || !vt_resource_path_valid(path))
+                return VT_E_INVAL;
+        int r = json_check(json);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&s->lock);
+        r = sync_full(s);
+        if (r == 0)
+                r = policy_set_locked(s, path, json, now);
+        sync_normal(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int policy_get_locked(struct vt_store *s, const char *path, char **ret_json)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT policy FROM policies WHERE path = ?1", &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return VT_E_NOTFOUND;
+        if (rc != SQLITE_ROW)
+                return VT_E_STORE;
+        return text_dup(st, 0, ret_json);
+}
+
+int vt_store_policy_get(struct vt_store *s, const char *path, char **ret_json)
+{
+        if (!s || !vt_resource_path_valid(path) || !ret_json)
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = policy_get_locked(s, path, ret_json);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int refval_add_locked(struct vt_store *s, const char *id, const char *tee, const char *json,
+                             int64_t now)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        /* The triggers bump the generation in this statement's transaction. */
+        int r = prepare(s,
+                        "INSERT INTO refvals (id, tee, value, created) VALUES (?1, ?2, ?3, ?4) "
+                        "ON CONFLICT (id) DO UPDATE SET tee = excluded.tee, "
+                        "value = excluded.value, created = excluded.created",
+                        &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tee, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now);
+        return step_done(s, st, "add reference value", NULL);
+}
+
+int vt_store_refval_add(struct vt_store *s, const char *id, const char *tee, const char *json,
+                        int64_t now)
+{
+        if (!s || !vt_refval_id_valid(id) || !name_valid(tee))
+                return VT_E_INVAL;
+        int r = json_check(json);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&s->lock);
+        r = sync_full(s);
+        if (r == 0)
+                r = refval_add_locked(s, id, tee, json, now);
+        sync_normal(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int refval_delete_locked(struct vt_store *s, const char *id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "DELETE FROM refvals WHERE id = ?1", &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        r = step_done(s, st, "delete reference value", NULL);
+        if (r < 0)
+                return r;
+        /* sqlite3_changes leaves out the trigger's update of the generation. */
+        return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
+}
+
+int vt_store_refval_delete(struct vt_store *s, const char *id)
+{
+        if (!s || !vt_refval_id_valid(id))
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = sync_full(s);
+        if (r == 0)
+                r = refval_delete_locked(s, id);
+        sync_normal(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+/* One reference value read for a list: the three strings share one allocation. */
+struct refval_row {
+        char *id, *tee, *json;
+};
+
+static void refval_rows_free(struct refval_row *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i].id);
+        free(v);
+}
+
+static int refval_row_read(sqlite3_stmt *st, struct refval_row *ret)
+{
+        const char *col[3];
+        size_t len[3], total = 0;
+        for (int i = 0; i < 3; i++) {
+                col[i] = (const char *)sqlite3_column_text(st, i);
+                int n = sqlite3_column_bytes(st, i);
+                if (!col[i] || n < 0)
+                        return VT_E_STORE;
+                len[i] = (size_t)n;
+                total += len[i] + 1; /* each below SQLite's 2^31 limit: no overflow */
+        }
+        char *p = malloc(total);
+        if (!p)
+                return VT_E_NOMEM;
+        char *out[3];
+        for (size_t i = 0, off = 0; i < 3; off += len[i] + 1, i++) {
+                out[i] = p + off;
+                memcpy(out[i], col[i], len[i]);
+                out[i][len[i]] = 0;
+        }
+        *ret = (struct refval_row){out[0], out[1], out[2]};
+        return 0;
+}
+
+static int refval_list_locked(struct vt_store *s, const char *tee, struct refval_row **ret,
+                              size_t *ret_n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s,
+                        tee ? "SELECT id, tee, value FROM refvals WHERE tee = ?1 ORDER BY id"
+                            : "SELECT id, tee, value FROM refvals ORDER BY id",
+                        &st, NULL);
+        if (r < 0)
+                return r;
+        if (tee)
+                sqlite3_bind_text(st, 1, tee, -1, SQLITE_STATIC);
+        struct refval_row *v = NULL;
+        size_t n = 0, cap = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = grow((void **)&v, n, &cap, sizeof(*v));
+                if (r == 0)
+                        r = refval_row_read(st, &v[n]);
+                if (r < 0)
+                        break;
+                n++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = VT_E_STORE;
+        if (r < 0) {
+                refval_rows_free(v, n);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
+                         int (*cb)(const char *id, const char *tee, const char *json, void *ud),
+                         void *ud)
+{
+        if (!s || !cb || (tee_or_null && !name_valid(tee_or_null)))
+                return VT_E_INVAL;
+        struct refval_row *v = NULL;
+        size_t n = 0;
+        pthread_mutex_lock(&s->lock);
+        int r = refval_list_locked(s, tee_or_null, &v, &n);
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                int c = cb(v[i].id, v[i].tee, v[i].json, ud);
+                if (c < 0)
+                        r = c;
+        }
+        refval_rows_free(v, n);
+        return r;
+}
+
+static int refval_generation_locked(struct vt_store *s, int64_t *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT value FROM generations WHERE name = 'refvals'", &st, NULL);
+        if (r < 0)
+                return r;
+        /* The row is written by migration 2; without it the triggers count nothing. */
+        r = step_one(s, st, "read reference value generation", NULL);
+        if (r < 0)
+                return r;
+        *ret = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int vt_store_refval_generation(struct vt_store *s, int64_t *ret)
+{
+        if (!s || !ret)
+                return VT_E_INVAL;
+        int64_t g;
+        pthread_mutex_lock(&s->lock);
+        int r = refval_generation_locked(s, &g);
+        pthread_mutex_unlock(&s->lock);
+        if (r < 0)
+                return r;
+        *ret = g;
         return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef VT_STORE_STORE_H
 #define VT_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,10 +59,124 @@ int vt_store_session_claim(struct vt_store *s, const char *id, const char *nonce
 /* vt_store_session_set_state sets the state of a session (e.g. ATTESTED). */
 int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_session_state st);
 
+/* vt_store_session_set_claims keeps the claims (JSON) of the session's token (schema 3). */
+int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *claims_json);
+
+/* vt_store_session_get_claims returns the claims of a live session in a malloc'd string:
+ * VT_E_NOTFOUND (no session or no claims), VT_E_EXPIRED. */
+int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now, char **ret);
+
 /* vt_store_session_count_live counts sessions not expired at now. */
 int vt_store_session_count_live(struct vt_store *s, int64_t now, size_t *ret);
 
 /* vt_store_sweep deletes sessions expired before now; returns how many in *ret_n. */
 int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n);
+
+/*
+ * Secret release (schema version 2). The store never sees a plaintext secret: callers
+ * seal it first (a data key wrapped under a KEK, the secret encrypted under the data
+ * key) and pass the wrapped key and the ciphertext as opaque blobs. The functions below
+ * that write commit with synchronous=FULL: an acknowledged change survives a power cut.
+ */
+
+/* Caps on what the store accepts (VT_E_LIMIT above them). */
+#define VT_STORE_MAX_WDEK (64u * 1024u)         /* a wrapped data key */
+#define VT_STORE_MAX_CT   (32u * 1024u * 1024u) /* a sealed resource */
+#define VT_STORE_MAX_JSON (1024u * 1024u)       /* a policy or a reference value */
+
+struct vt_resource_meta {
+        char path[256]; /* "repo/type/tag" */
+        char kek_id[32];
+        size_t size; /* plaintext length, as given to put (metadata only) */
+        int64_t created, updated;
+        bool has_policy;
+};
+
+/* vt_resource_path_valid says whether path is a resource path: exactly three segments
+ * separated by '/', each matching [A-Za-z0-9_-][A-Za-z0-9_.-]* (so "." and ".." are
+ * not segments), fewer than 256 bytes in all. Every store function that takes a path
+ * checks it (VT_E_INVAL). Thread-safe. */
+bool vt_resource_path_valid(const char *path);
+
+/* vt_store_resource_put inserts the resource at path, or replaces its blobs, kek_id and
+ * size if it exists (then created is kept, updated becomes now, and its policy stays).
+ * kek_id is 1 to 31 bytes; wdek (wdek_len > 0) and ct (ct_len may be 0) are borrowed
+ * and stored as BLOBs; plain_len is metadata. VT_E_INVAL for a bad path or argument,
+ * VT_E_LIMIT for a blob above VT_STORE_MAX_WDEK/VT_STORE_MAX_CT. */
+int vt_store_resource_put(struct vt_store *s, const char *path, const char *kek_id,
+                          const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
+                          size_t plain_len, int64_t now);
+
+/* vt_store_resource_get reads the resource at path: its kek_id into kek_id, and new
+ * malloc'd copies of the wrapped key and the ciphertext into *wdek and *ct (at least one
+ * byte allocated even when a length is 0), which the caller frees with free(). Outputs
+ * are written only on success. VT_E_NOTFOUND if there is no such resource. */
+int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
+                          size_t *wdek_len, uint8_t **ct, size_t *ct_len);
+
+/* vt_store_resource_delete deletes the resource at path and its policy, in one
+ * transaction. VT_E_NOTFOUND if there is no such resource. */
+int vt_store_resource_delete(struct vt_store *s, const char *path);
+
+/* vt_store_resource_list calls cb for each resource (only those whose first segment is
+ * repo_or_null, if given; a repo that is not a valid segment is VT_E_INVAL) in path
+ * order (bytewise). The rows are read in one statement before the first call and cb
+ * runs without the store's lock, so cb may call the store. A cb returning < 0 stops the
+ * walk and its value is returned; otherwise 0. The meta is valid during the call only. */
+int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
+                           int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud);
+
+/* vt_store_resource_rewrap_all rotates the KEK: in one BEGIN IMMEDIATE transaction it
+ * calls rewrap for every resource in path order with its path, kek_id and wrapped key
+ * (borrowed), and stores the new wrapped key that rewrap returns in *ret_new (malloc'd,
+ * 1 to VT_STORE_MAX_WDEK bytes; on a return >= 0 the store takes ownership and frees it,
+ * even when it refuses the key; after a < 0 return it leaves *ret_new alone) with kek_id
+ * new_kek_id (updated is not changed: the secret is the same). If rewrap returns < 0,
+ * or returns an empty or oversized key, everything is rolled back, no resource changes,
+ * and that error (VT_E_INVAL, VT_E_LIMIT for a bad key) is returned. On success the
+ * number of resources is written to *ret_count (may be NULL). rewrap runs with the store
+ * locked and the database write lock held: it must not call the store, and other
+ * writers wait (up to the busy timeout) until it has been called for every resource. */
+int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
+                                 int (*rewrap)(const char *path, const char *kek_id,
+                                               const uint8_t *wdek, size_t len, uint8_t **ret_new,
+                                               size_t *ret_new_len, void *ud),
+                                 void *ud, size_t *ret_count);
+
+/* vt_store_policy_set sets (or replaces) the release policy of the resource at path to
+ * json (stored as given; the caller validates it). VT_E_NOTFOUND if the resource does
+ * not exist, VT_E_LIMIT above VT_STORE_MAX_JSON. */
+int vt_store_policy_set(struct vt_store *s, const char *path, const char *json, int64_t now);
+
+/* vt_store_policy_get returns a malloc'd copy of the policy of path in *ret_json (the
+ * caller frees it). VT_E_NOTFOUND if the resource has no policy. */
+int vt_store_policy_get(struct vt_store *s, const char *path, char **ret_json);
+
+/* vt_refval_id_valid says whether id is a reference value id: 1 to 64 characters from
+ * [A-Za-z0-9_.-]. Thread-safe. */
+bool vt_refval_id_valid(const char *id);
+
+/* vt_store_refval_add stores a reference value (json, stored as given) for tee (1 to 31
+ * bytes) under id, replacing the value of an existing id (created becomes now).
+ * VT_E_INVAL for a bad id or tee, VT_E_LIMIT above VT_STORE_MAX_JSON. */
+int vt_store_refval_add(struct vt_store *s, const char *id, const char *tee, const char *json,
+                        int64_t now);
+
+/* vt_store_refval_delete deletes reference value id. VT_E_NOTFOUND if there is none. */
+int vt_store_refval_delete(struct vt_store *s, const char *id);
+
+/* vt_store_refval_list calls cb(id, tee, json, ud) for each reference value (only tee's,
+ * if tee_or_null is given) in id order. As for vt_store_resource_list, the rows are read
+ * first, cb runs unlocked and may call the store, and a cb returning < 0 stops the walk
+ * with that value. The strings are valid during the call only. */
+int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
+                         int (*cb)(const char *id, const char *tee, const char *json, void *ud),
+                         void *ud);
+
+/* vt_store_refval_generation returns in *ret a counter that every change to the
+ * reference values (add, replace, delete, by any process) increases, in the same
+ * transaction as the change: a server reloads them only when it differs from the value
+ * it last saw. It is 0 until the first change and never decreases. */
+int vt_store_refval_generation(struct vt_store *s, int64_t *ret);
 
 #endif

@@ -74,6 +74,13 @@ static int signer_fill_public(struct vt_signer *s)
         return b64url_into(h, sizeof(h), s->kid, sizeof(s->kid));
 }
 
+/* Never prompt for a passphrase: an encrypted key file is an error. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+        (void)buf, (void)size, (void)rwflag, (void)u;
+        return -1;
+}
+
 int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt_diag *d)
 {
         _cleanup_(vt_signer_freep) struct vt_signer *s = calloc(1, sizeof(*s));
@@ -90,7 +97,7 @@ int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt
                 FILE *f = fopen(path, "re");
                 if (!f)
                         return vt_diag_set(d, VT_E_IO, "cannot open token key %s", path);
-                s->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+                s->key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
                 fclose(f);
                 if (!s->key || vt_ec_curve_nid(s->key) != NID_X9_62_prime256v1) {
                         ERR_clear_error();
@@ -290,15 +297,31 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
                 return vt_diag_set(d, VT_E_FORMAT, "token: claims are not a JSON object");
         }
         json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf");
-        if (!json_is_integer(exp) || json_integer_value(exp) + 60 < now) {
+        if (!json_is_integer(exp) || json_integer_value(exp) < now - 60) {
                 json_decref(claims);
                 return vt_diag_set(d, VT_E_EXPIRED, "token: expired or without exp");
         }
-        if (nbf && (!json_is_integer(nbf) || json_integer_value(nbf) - 60 > now)) {
+        if (nbf && (!json_is_integer(nbf) || json_integer_value(nbf) > now + 60)) {
                 json_decref(claims);
                 return vt_diag_set(d, VT_E_EXPIRED, "token: not yet valid (nbf)");
         }
         *ret_claims = claims;
         (void)tl;
         return 0;
+}
+
+json_t *vt_jwk_p256_public(EVP_PKEY *key)
+{
+        uint8_t pub[65];
+        size_t n = 0;
+        _cleanup_free_ char *x = NULL, *y = NULL;
+        if (!key || vt_ec_curve_nid(key) != NID_X9_62_prime256v1 ||
+            !EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n) ||
+            n != 65 || vt_b64_encode(pub + 1, 32, VT_B64_URL, &x) < 0 ||
+            vt_b64_encode(pub + 33, 32, VT_B64_URL, &y) < 0) {
+                ERR_clear_error();
+                return NULL;
+        }
+        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", x, "y", y,
+                         "alg", "ES256");
 }

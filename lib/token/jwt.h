@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "veritee/veritee.h"
 
@@ -37,5 +38,8 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret);
  * VT_E_FORMAT with a reason in d. */
 int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
                   struct vt_diag *d);
+
+/* vt_jwk_p256_public returns the public JWK of a P-256 key (NULL for other keys). */
+json_t *vt_jwk_p256_public(EVP_PKEY *key);
 
 #endif

@@ -20,6 +20,8 @@
 #include "provider.h"
 #include "util/b64.h"
 #include "util/file.h"
+#include "crypto/jwe.h"
+#include "store/store.h"
 #include "util/json.h"
 #include "util/toml.h"
 
@@ -107,143 +109,209 @@ static int make_tee_key(EVP_PKEY **ret_key, json_t **ret_jwk)
         return *ret_jwk ? 0 : VT_E_NOMEM;
 }
 
-/* vt_agent_attest runs RCAR and returns the token (malloc'd). */
-static int agent_attest(const char *kbs, const struct vt_provider *p,
-                        const struct vt_provider_opts *po, const char *init_data, size_t init_len,
-                        char **ret_token, struct vt_diag *d)
+/* One agent run: a KBS connection (with its cookie jar), the evidence provider, and,
+ * once attested, the TEE key (private, in memory only) and the token. */
+struct agent {
+        char *base;
+        const struct vt_provider *p;
+        struct vt_provider_opts po;
+        const char *init_data;
+        size_t init_len;
+        CURL *c;
+        EVP_PKEY *key;
+        char *token;
+};
+
+static void agent_done(struct agent *a)
+{
+        if (a->c)
+                curl_easy_cleanup(a->c);
+        EVP_PKEY_free(a->key);
+        if (a->token)
+                OPENSSL_clear_free(a->token, strlen(a->token));
+        free(a->base);
+        memset(a, 0, sizeof(*a));
+}
+
+static int agent_init(struct agent *a, const char *kbs)
+{
+        size_t bl = strlen(kbs);
+        a->base = strndup(kbs, bl);
+        if (!a->base)
+                return VT_E_NOMEM;
+        while (bl > 0 && a->base[bl - 1] == '/')
+                a->base[--bl] = 0;
+        a->c = curl_easy_init();
+        if (!a->c)
+                return VT_E_NOMEM;
+        curl_easy_setopt(a->c, CURLOPT_COOKIEFILE,
+                         ""); /* in-memory cookie engine: kbs-session-id */
+        curl_easy_setopt(a->c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(a->c, CURLOPT_TIMEOUT, 60L);
+        curl_easy_setopt(a->c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(a->c, CURLOPT_USERAGENT, "veritee-agent/" VT_VERSION);
+        return 0;
+}
+
+/* Runs RCAR: a fresh TEE key, evidence bound to it and the nonce, the token. */
+static int agent_attest(struct agent *a, struct vt_diag *d)
 {
         json_auto_t *auth = NULL, *chal = NULL, *jwk = NULL, *ev = NULL, *att = NULL, *ans = NULL;
-        EVP_PKEY *key = NULL;
         long status = 0;
         int e;
-        size_t bl = strlen(kbs);
-        _cleanup_free_ char *base = strndup(kbs, bl);
-        if (!base)
-                return VT_E_NOMEM;
-        while (bl > 0 && base[bl - 1] == '/')
-                base[--bl] = 0;
-        CURL *c = curl_easy_init();
-        if (!c)
-                return VT_E_NOMEM;
-        curl_easy_setopt(c, CURLOPT_COOKIEFILE, ""); /* in-memory cookie engine: kbs-session-id */
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "veritee-agent/" VT_VERSION);
-
-        auth = json_pack("{s:s, s:s, s:s}", "version", VT_KBS_PROTOCOL_VERSION, "tee", p->tee,
+        EVP_PKEY_free(a->key);
+        a->key = NULL;
+        if (a->token) {
+                OPENSSL_clear_free(a->token, strlen(a->token));
+                a->token = NULL;
+        }
+        auth = json_pack("{s:s, s:s, s:s}", "version", VT_KBS_PROTOCOL_VERSION, "tee", a->p->tee,
                          "extra-params", "");
-        if ((e = post_json(c, base, "/kbs/v0/auth", auth, &status, &chal, d)) < 0)
-                goto out;
+        if ((e = post_json(a->c, a->base, "/kbs/v0/auth", auth, &status, &chal, d)) < 0)
+                return e;
         const char *nonce = json_string_value(json_object_get(chal, "nonce"));
-        if (status != 200 || !nonce) {
-                e = fail_answer("auth", status, chal, d);
-                goto out;
-        }
-        if ((e = make_tee_key(&key, &jwk)) < 0) {
-                vt_diag_set(d, e, "cannot make the TEE key");
-                goto out;
-        }
+        if (status != 200 || !nonce)
+                return fail_answer("auth", status, chal, d);
+        if ((e = make_tee_key(&a->key, &jwk)) < 0)
+                return vt_diag_set(d, e, "cannot make the TEE key");
         uint8_t rd[64] = {0};
-        if ((e = vt_kbs_runtime_binding(nonce, jwk, "", rd)) < 0) {
-                vt_diag_set(d, e, "cannot compute the runtime-data binding");
-                goto out;
-        }
-        if ((e = p->collect(po, rd, &ev, d)) < 0)
-                goto out;
+        if ((e = vt_kbs_runtime_binding(nonce, jwk, "", rd)) < 0)
+                return vt_diag_set(d, e, "cannot compute the runtime-data binding");
+        if ((e = a->p->collect(&a->po, rd, &ev, d)) < 0)
+                return e;
         att = json_pack("{s:{s:s, s:O}, s:{s:O, s:s}}", "runtime-data", "nonce", nonce,
                         "tee-pubkey", jwk, "tee-evidence", "primary_evidence", ev,
                         "additional_evidence", "");
-        if (!att) {
-                e = VT_E_NOMEM;
-                goto out;
-        }
-        if (init_data)
-                json_object_set_new(
-                        att, "init-data",
-                        json_pack("{s:s, s:s%}", "format", "toml", "body", init_data, init_len));
-        if ((e = post_json(c, base, "/kbs/v0/attest", att, &status, &ans, d)) < 0)
-                goto out;
+        if (!att)
+                return VT_E_NOMEM;
+        if (a->init_data)
+                json_object_set_new(att, "init-data",
+                                    json_pack("{s:s, s:s%}", "format", "toml", "body", a->init_data,
+                                              a->init_len));
+        if ((e = post_json(a->c, a->base, "/kbs/v0/attest", att, &status, &ans, d)) < 0)
+                return e;
         const char *token = json_string_value(json_object_get(ans, "token"));
-        if (status != 200 || !token) {
-                e = fail_answer("attest", status, ans, d);
-                goto out;
-        }
-        *ret_token = strdup(token);
-        e = *ret_token ? 0 : VT_E_NOMEM;
-out:
-        EVP_PKEY_free(key);
-        curl_easy_cleanup(c);
-        return e;
+        if (status != 200 || !token)
+                return fail_answer("attest", status, ans, d);
+        a->token = strdup(token);
+        return a->token ? 0 : VT_E_NOMEM;
 }
 
-int cmd_agent(int argc, char **argv)
+/* GETs one resource with the token, re-attesting once on 401 like the CoCo client, and
+ * decrypts the JWE with the TEE key. The plaintext is freed with OPENSSL_clear_free. */
+static int agent_get(struct agent *a, const char *path, uint8_t **ret, size_t *ret_len,
+                     struct vt_diag *d)
+{
+        for (int attempt = 0; attempt < 2; attempt++) {
+                if (!a->token || attempt == 1) {
+                        int e = agent_attest(a, d);
+                        if (e < 0)
+                                return e;
+                }
+                _cleanup_free_ char *url = NULL, *authz = NULL;
+                struct answer ans = {0};
+                long status = 0;
+                if (asprintf(&url, "%s/kbs/v0/resource/%s", a->base, path) < 0 ||
+                    asprintf(&authz, "Authorization: Bearer %s", a->token) < 0)
+                        return VT_E_NOMEM;
+                struct curl_slist *h = curl_slist_append(NULL, authz);
+                curl_easy_setopt(a->c, CURLOPT_URL, url);
+                curl_easy_setopt(a->c, CURLOPT_HTTPGET, 1L);
+                curl_easy_setopt(a->c, CURLOPT_HTTPHEADER, h);
+                curl_easy_setopt(a->c, CURLOPT_WRITEFUNCTION, answer_write);
+                curl_easy_setopt(a->c, CURLOPT_WRITEDATA, &ans);
+                CURLcode cr = curl_easy_perform(a->c);
+                curl_easy_setopt(a->c, CURLOPT_HTTPHEADER, NULL);
+                curl_slist_free_all(h);
+                OPENSSL_cleanse(authz, strlen(authz));
+                if (cr != CURLE_OK) {
+                        free(ans.buf);
+                        return vt_diag_set(d, VT_E_NETWORK, "GET %s: %s", url,
+                                           curl_easy_strerror(cr));
+                }
+                curl_easy_getinfo(a->c, CURLINFO_RESPONSE_CODE, &status);
+                json_auto_t *j = ans.buf ? json_loads(ans.buf, 0, NULL) : NULL;
+                free(ans.buf);
+                if (status == 401 && attempt == 0)
+                        continue; /* the token may have expired or been refused: attest again */
+                if (status != 200)
+                        return fail_answer(path, status, j, d);
+                return vt_jwe_decrypt(a->key, j, ret, ret_len, d);
+        }
+        return vt_diag_set(d, VT_E_POLICY, "%s: refused after a fresh attestation", path);
+}
+
+/* Options shared by the agent's commands. */
+struct agent_cli {
+        const char *kbs, *tee, *init, *out;
+        char **maps;
+        size_t n_maps;
+        struct vt_provider_opts po;
+};
+
+static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const char *use)
 {
         static const struct option opts[] = {
                 {"kbs", required_argument, NULL, 'k'},
                 {"tee", required_argument, NULL, 't'},
                 {"sim-dir", required_argument, NULL, 's'},
                 {"init-data", required_argument, NULL, 'i'},
+                {"output", required_argument, NULL, 'o'},
+                {"map", required_argument, NULL, 'm'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
-        static const char use[] =
-                "usage: veritee agent attest --kbs URL [--tee auto|sim] [--sim-dir DIR] "
-                "[--init-data FILE]";
-        const char *kbs = NULL, *tee = "auto", *init = NULL;
-        struct vt_provider_opts po = {0};
-        struct vt_diag d = {0};
         int c;
-        if (argc < 2 || strcmp(argv[1], "attest") != 0)
-                return cli_usage_error("%s", use);
-        argc--;
-        argv++;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'k':
-                        kbs = optarg;
+                        o->kbs = optarg;
                         break;
                 case 't':
-                        tee = optarg;
+                        o->tee = optarg;
                         break;
                 case 's':
-                        po.sim_dir = optarg;
+                        o->po.sim_dir = optarg;
                         break;
                 case 'i':
-                        init = optarg;
+                        o->init = optarg;
+                        break;
+                case 'o':
+                        o->out = optarg;
+                        break;
+                case 'm':
+                        if (o->n_maps >= 256)
+                                return cli_usage_error("--map: at most 256");
+                        o->maps[o->n_maps++] = optarg;
                         break;
                 case 'h':
                         puts(use);
-                        return 0;
+                        return 1;
                 default:
-                        return EXIT_USAGE;
+                        return -1;
                 }
         }
-        if (!kbs || optind != argc)
-                return cli_usage_error("%s", use);
-        const struct vt_provider *p = vt_provider_find(tee, &po, &d);
-        if (!p) {
-                fprintf(stderr, "veritee: %s\n", d.msg);
-                return EXIT_USAGE;
-        }
-        if (p->probe(&po, &d) < 0) {
-                fprintf(stderr, "veritee: tee %s is not available here: %s\n", p->name, d.msg);
-                return EXIT_REJECTED;
-        }
-        _cleanup_free_ uint8_t *init_txt = NULL;
-        size_t init_len = 0;
-        uint8_t digest[64];
-        if (init) {
+        if (!o->kbs)
+                return cli_usage_error("%s", use) ? -1 : -1;
+        return 0;
+}
+
+static int setup_agent(struct agent *a, struct agent_cli *o, uint8_t *digest, uint8_t **init_txt,
+                       struct vt_diag *d)
+{
+        const struct vt_provider *p = vt_provider_find(o->tee, &o->po, d);
+        if (!p)
+                return VT_E_NOTFOUND;
+        if (p->probe(&o->po, d) < 0)
+                return vt_diag_set(d, VT_E_NOTFOUND, "tee %s is not available here", p->name);
+        if (o->init) {
                 json_auto_t *toml = NULL;
-                if (vt_read_file(init, 64u * 1024u, &init_txt, &init_len) < 0) {
-                        fprintf(stderr, "veritee: cannot read init-data %s\n", init);
-                        return EXIT_USAGE;
-                }
-                if (vt_toml_parse((const char *)init_txt, init_len, &toml, &d) < 0) {
-                        fprintf(stderr, "veritee: %s: %s\n", init, d.msg);
-                        return EXIT_USAGE;
-                }
+                size_t len = 0;
+                if (vt_read_file(o->init, 64u * 1024u, init_txt, &len) < 0)
+                        return vt_diag_set(d, VT_E_IO, "cannot read init-data %s", o->init);
+                if (vt_toml_parse((const char *)*init_txt, len, &toml, d) < 0)
+                        return VT_E_FORMAT;
                 const char *alg = json_string_value(json_object_get(toml, "algorithm"));
                 const EVP_MD *md = !alg                         ? NULL
                                    : strcmp(alg, "sha256") == 0 ? EVP_sha256()
@@ -251,22 +319,107 @@ int cmd_agent(int argc, char **argv)
                                    : strcmp(alg, "sha512") == 0 ? EVP_sha512()
                                                                 : NULL;
                 unsigned dl = 0;
-                if (!md || !EVP_Digest(init_txt, init_len, digest, &dl, md, NULL)) {
-                        fprintf(stderr, "veritee: %s: algorithm must be sha256, sha384 or sha512\n",
-                                init);
-                        return EXIT_USAGE;
-                }
-                po.init_data_digest = digest;
-                po.init_data_digest_len = dl;
+                if (!md || !EVP_Digest(*init_txt, len, digest, &dl, md, NULL))
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "%s: algorithm must be sha256, sha384 or sha512",
+                                           o->init);
+                o->po.init_data_digest = digest;
+                o->po.init_data_digest_len = dl;
+                a->init_data = (const char *)*init_txt;
+                a->init_len = len;
+        }
+        a->p = p;
+        a->po = o->po;
+        return agent_init(a, o->kbs);
+}
+
+/* Writes data to path atomically (temporary file + rename in the same directory), 0400. */
+static int write_secret(const char *path, const uint8_t *data, size_t len)
+{
+        return vt_write_file_atomic(path, data, len, 0400);
+}
+
+int cmd_agent(int argc, char **argv)
+{
+        static const char use[] = "usage: veritee agent attest --kbs URL [--tee auto|sim] "
+                                  "[--sim-dir DIR] [--init-data FILE]\n"
+                                  "       veritee agent get-resource --kbs URL REPO/TYPE/TAG [-o "
+                                  "FILE] [--tee ...] [--sim-dir DIR]\n"
+                                  "       veritee agent fetch --kbs URL --map REPO/TYPE/TAG=PATH "
+                                  "[--map ...] [--tee ...] [--sim-dir DIR]";
+        char *maps[256];
+        struct agent_cli o = {.tee = "auto", .maps = maps};
+        struct agent a = {0};
+        struct vt_diag d = {0};
+        _cleanup_free_ uint8_t *init_txt = NULL;
+        uint8_t digest[64];
+        int e, r;
+        if (argc < 2)
+                return cli_usage_error("%s", use);
+        const char *verb = argv[1];
+        if (strcmp(verb, "attest") != 0 && strcmp(verb, "get-resource") != 0 &&
+            strcmp(verb, "fetch") != 0)
+                return cli_usage_error("agent: unknown command \"%s\"\n%s", verb, use);
+        if ((r = parse_agent_opts(argc - 1, argv + 1, &o, use)) != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        int rest = optind + 1; /* positional arguments, relative to argv */
+        bool get = strcmp(verb, "get-resource") == 0, fetch = strcmp(verb, "fetch") == 0;
+        if ((get && rest != argc - 1) || (!get && rest != argc) || (fetch && o.n_maps == 0))
+                return cli_usage_error("%s", use);
+        if (get && !vt_resource_path_valid(argv[rest]))
+                return cli_usage_error("\"%s\" is not REPO/TYPE/TAG", argv[rest]);
+        for (size_t i = 0; i < o.n_maps; i++) {
+                char *eq = strchr(o.maps[i], '=');
+                if (!eq || eq[1] == 0)
+                        return cli_usage_error("--map %s: expected REPO/TYPE/TAG=PATH", o.maps[i]);
+                *eq = 0;
+                if (!vt_resource_path_valid(o.maps[i]))
+                        return cli_usage_error("--map: \"%s\" is not REPO/TYPE/TAG", o.maps[i]);
         }
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        _cleanup_free_ char *token = NULL;
-        int e = agent_attest(kbs, p, &po, (const char *)init_txt, init_len, &token, &d);
+        if ((e = setup_agent(&a, &o, digest, &init_txt, &d)) < 0)
+                goto out;
+        if (strcmp(verb, "attest") == 0) {
+                if ((e = agent_attest(&a, &d)) == 0)
+                        printf("%s\n", a.token);
+                goto out;
+        }
+        if (get) {
+                uint8_t *secret = NULL;
+                size_t sl = 0;
+                if ((e = agent_get(&a, argv[rest], &secret, &sl, &d)) < 0)
+                        goto out;
+                if (o.out)
+                        e = write_secret(o.out, secret, sl) < 0
+                                    ? vt_diag_set(&d, VT_E_IO, "cannot write %s", o.out)
+                                    : 0;
+                else
+                        e = fwrite(secret, 1, sl, stdout) == sl ? 0 : VT_E_IO;
+                OPENSSL_clear_free(secret, sl);
+                goto out;
+        }
+        /* fetch: everything first, then write; nothing is written if any fetch fails */
+        uint8_t *secrets[256] = {0};
+        size_t lens[256] = {0};
+        for (size_t i = 0; i < o.n_maps && e == 0; i++)
+                e = agent_get(&a, o.maps[i], &secrets[i], &lens[i], &d);
+        for (size_t i = 0; i < o.n_maps && e == 0; i++) {
+                const char *dst = o.maps[i] + strlen(o.maps[i]) + 1;
+                if (write_secret(dst, secrets[i], lens[i]) < 0)
+                        e = vt_diag_set(&d, VT_E_IO, "cannot write %s", dst);
+                else
+                        fprintf(stderr, "veritee: wrote %s (%zu bytes) from %s\n", dst, lens[i],
+                                o.maps[i]);
+        }
+        for (size_t i = 0; i < o.n_maps; i++)
+                if (secrets[i])
+                        OPENSSL_clear_free(secrets[i], lens[i]);
+out:
+        agent_done(&a);
         curl_global_cleanup();
         if (e < 0) {
                 fprintf(stderr, "veritee: %s\n", d.msg[0] ? d.msg : vt_strerror(e));
                 return EXIT_REJECTED;
         }
-        printf("%s\n", token);
         return 0;
 }

@@ -23,6 +23,11 @@ int cmd_verify(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_secret(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_refval(int argc, char **argv);
+int cmd_admin_kek(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
 
 /* cli_read reads a named file (or "-" for stdin is not supported: evidence is a file);
  * on failure prints "veritee: cannot read PATH" and returns NULL. */

@@ -38,6 +38,21 @@ static const char usage[] =
         "      [--chain-out PEM]        sign a version-3 report with the simulator's VCEK\n"
         "  agent attest --kbs URL [--tee auto|sim] [--sim-dir DIR] [--init-data FILE]\n"
         "                               attest to a key broker (KBS 0.4.0) and print the token\n"
+        "  agent get-resource --kbs URL REPO/TYPE/TAG [-o FILE] [--tee ...] [--sim-dir DIR]\n"
+        "                               attest, fetch one secret, decrypt it, write it (0400)\n"
+        "  agent fetch --kbs URL --map REPO/TYPE/TAG=PATH [--map ...] [--tee ...] [--sim-dir DIR]\n"
+        "                               fetch all, then write each atomically (0400); none on "
+        "failure\n"
+        "  secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | ls [--repo R]\n"
+        "  policy get REPO/TYPE/TAG | set REPO/TYPE/TAG FILE\n"
+        "  refval add ID --tee snp|sim FILE | ls | rm ID\n"
+        "                               admin API; each takes --server URL --token FILE [--json]\n"
+        "  admin keygen [--out PREFIX]  make an Ed25519 key pair for veriteed's admin API\n"
+        "  admin token --key KEY --role admin|writer|reader [--repo R]... [--ttl DURATION]\n"
+        "      [--sub TEXT]             print a bearer token for veriteed's admin API\n"
+        "  admin kekgen FILE            make a key-encryption key (0600) for secrets.kek_file\n"
+        "  admin rotate-kek NEW_KEY_FILE --config veriteed.yaml\n"
+        "                               re-wrap every stored data key under a new KEK\n"
         "  version                      print the version\n"
         "  help                         print this text\n"
         "\n"
@@ -87,5 +102,13 @@ int main(int argc, char **argv)
                 return cmd_sim(argc - 1, argv + 1);
         if (strcmp(argv[1], "agent") == 0)
                 return cmd_agent(argc - 1, argv + 1);
+        if (strcmp(argv[1], "secret") == 0)
+                return cmd_secret(argc - 1, argv + 1);
+        if (strcmp(argv[1], "policy") == 0)
+                return cmd_policy(argc - 1, argv + 1);
+        if (strcmp(argv[1], "refval") == 0)
+                return cmd_refval(argc - 1, argv + 1);
+        if (strcmp(argv[1], "admin") == 0)
+                return cmd_admin(argc - 1, argv + 1);
         return cli_usage_error("unknown command \"%s\"", argv[1]);
 }

@@ -236,6 +236,52 @@ static char *join(const char *dir, const char *name)
         return asprintf(&s, "%s/%s", dir, name) < 0 ? NULL : s;
 }
 
+static void free_list(char **l, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
+/* A sequence of strings (a single string is taken as a one-element list). */
+static int get_list(const struct section *s, const char *k, char ***out, size_t *n,
+                    struct vt_diag *d)
+{
+        json_t *v = s->obj ? json_object_get(s->obj, k) : NULL;
+        size_t i;
+        json_t *x;
+        if (!v)
+                return 0;
+        if (json_is_string(v)) {
+                json_t *a = json_array();
+                json_array_append(a, v);
+                v = a;
+        } else if (!json_is_array(v) || json_array_size(v) > 64) {
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "config: %s.%s must be a list of at most 64 strings", s->name,
+                                   k);
+        } else {
+                json_incref(v);
+        }
+        char **l = calloc(json_array_size(v) + 1, sizeof(char *));
+        if (!l) {
+                json_decref(v);
+                return VT_E_NOMEM;
+        }
+        json_array_foreach (v, i, x) {
+                if (!json_is_string(x) || !(l[i] = strdup(json_string_value(x)))) {
+                        free_list(l, i);
+                        json_decref(v);
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "config: %s.%s must be a list of strings", s->name, k);
+                }
+        }
+        *n = json_array_size(v);
+        *out = l;
+        json_decref(v);
+        return 0;
+}
+
 void vtd_config_done(struct vtd_config *c)
 {
         free(c->listen);
@@ -249,14 +295,23 @@ void vtd_config_done(struct vtd_config *c)
         free(c->simulator_root);
         free(c->kds_url);
         free(c->kds_cache_dir);
+        free(c->kek_file);
+        free_list(c->admin_keys, c->n_admin_keys);
+        free_list(c->trusted_jwks, c->n_trusted_jwks);
+        free_list(c->trusted_certs, c->n_trusted_certs);
+        free_list(c->extra_teekey_paths, c->n_extra_teekey_paths);
         memset(c, 0, sizeof(*c));
 }
 
 int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
 {
-        static const char *const top_keys[] = {"listen",      "tls",    "state_dir",
-                                               "store",       "token",  "session",
-                                               "attestation", "limits", NULL};
+        static const char *const top_keys[] = {"listen",  "tls",     "state_dir",   "store",
+                                               "token",   "session", "attestation", "limits",
+                                               "secrets", "admin",   "tokens",      NULL};
+        static const char *const secrets_keys[] = {"kek_file", NULL};
+        static const char *const admin_keys[] = {"keys", NULL};
+        static const char *const tokens_keys[] = {"trusted_jwks", "trusted_certs",
+                                                  "extra_teekey_paths", NULL};
         static const char *const tls_keys[] = {"certificate", "private_key", NULL};
         static const char *const store_keys[] = {"sqlite", NULL};
         static const char *const token_keys[] = {"signing_key", "issuer", "ttl_seconds", NULL};
@@ -310,7 +365,11 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         struct section session = {json_object_get(root, "session"), "session", session_keys};
         struct section att = {json_object_get(root, "attestation"), "attestation", att_keys};
         struct section lim = {json_object_get(root, "limits"), "limits", lim_keys};
-        const struct section *all[] = {&top, &tls, &store, &token, &session, &att, &lim};
+        struct section secrets = {json_object_get(root, "secrets"), "secrets", secrets_keys};
+        struct section admin = {json_object_get(root, "admin"), "admin", admin_keys};
+        struct section tokens = {json_object_get(root, "tokens"), "tokens", tokens_keys};
+        const struct section *all[] = {&top, &tls, &store,   &token, &session,
+                                       &att, &lim, &secrets, &admin, &tokens};
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 if ((e = check_known(all[i], d)) < 0)
                         goto fail;
@@ -326,7 +385,14 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
             (e = get_str(&att, "simulator_root", &c->simulator_root, d)) < 0 ||
             (e = get_str(&att, "kds_url", &c->kds_url, d)) < 0 ||
             (e = get_str(&att, "kds_cache_dir", &c->kds_cache_dir, d)) < 0 ||
-            (e = get_bool(&att, "allow_sample", &c->allow_sample, d)) < 0)
+            (e = get_bool(&att, "allow_sample", &c->allow_sample, d)) < 0 ||
+            (e = get_str(&secrets, "kek_file", &c->kek_file, d)) < 0 ||
+            (e = get_list(&admin, "keys", &c->admin_keys, &c->n_admin_keys, d)) < 0 ||
+            (e = get_list(&tokens, "trusted_jwks", &c->trusted_jwks, &c->n_trusted_jwks, d)) < 0 ||
+            (e = get_list(&tokens, "trusted_certs", &c->trusted_certs, &c->n_trusted_certs, d)) <
+                    0 ||
+            (e = get_list(&tokens, "extra_teekey_paths", &c->extra_teekey_paths,
+                          &c->n_extra_teekey_paths, d)) < 0)
                 goto fail;
         n = (uint64_t)c->token_ttl;
         if ((e = get_u64(&token, "ttl_seconds", 10, 86400, &n, d)) < 0)

@@ -32,6 +32,15 @@ struct vtd_config {
         unsigned threads;
         unsigned max_connections;
         unsigned connection_timeout;
+        char *kek_file;    /* secrets.kek_file: seals stored secrets; NULL: no resources */
+        char **admin_keys; /* admin.keys: public keys for admin tokens; none: no admin API */
+        size_t n_admin_keys;
+        char **trusted_jwks; /* tokens.trusted_jwks: more JWKS files for bearer tokens */
+        size_t n_trusted_jwks;
+        char **trusted_certs; /* tokens.trusted_certs: PEM certificates / public keys */
+        size_t n_trusted_certs;
+        char **extra_teekey_paths; /* tokens.extra_teekey_paths: JSON pointers tried first */
+        size_t n_extra_teekey_paths;
 };
 
 /* vtd_config_load reads a YAML file (path NULL: defaults only) and fills *c. Unknown

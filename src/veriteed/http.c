@@ -118,31 +118,59 @@ const char *vtd_route_name(enum vtd_route r)
                                                       "/healthz",
                                                       "/readyz",
                                                       "/metrics",
+                                                      "/kbs/v0/resource",
+                                                      "/kbs/v0/resource-policy",
+                                                      "/kbs/v0/resources",
+                                                      "/kbs/v0/reference-value",
                                                       "other"};
         return (unsigned)r < _ROUTE_MAX ? names[r] : "other";
 }
 
-static enum vtd_route route_of(const char *url, bool *post)
+/* Methods a route accepts, as a bit set. */
+enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8 };
+
+static unsigned method_bit(const char *m)
+{
+        return strcmp(m, "GET") == 0      ? M_GET
+               : strcmp(m, "POST") == 0   ? M_POST
+               : strcmp(m, "PUT") == 0    ? M_PUT
+               : strcmp(m, "DELETE") == 0 ? M_DELETE
+                                          : 0;
+}
+
+/* Maps a URL to a route, the methods it takes and the rest of the path after a prefix. */
+static enum vtd_route route_of(const char *url, unsigned *methods, const char **rest)
 {
         static const struct {
                 const char *path;
                 enum vtd_route r;
-                bool post;
+                unsigned methods;
+                bool prefix;
         } table[] = {
-                {"/kbs/v0/auth", ROUTE_AUTH, true},
-                {"/kbs/v0/attest", ROUTE_ATTEST, true},
-                {"/.well-known/jwks.json", ROUTE_JWKS, false},
-                {"/.well-known/openid-configuration", ROUTE_OIDC, false},
-                {"/healthz", ROUTE_HEALTHZ, false},
-                {"/readyz", ROUTE_READYZ, false},
-                {"/metrics", ROUTE_METRICS, false},
+                {"/kbs/v0/auth", ROUTE_AUTH, M_POST, false},
+                {"/kbs/v0/attest", ROUTE_ATTEST, M_POST, false},
+                {"/.well-known/jwks.json", ROUTE_JWKS, M_GET, false},
+                {"/.well-known/openid-configuration", ROUTE_OIDC, M_GET, false},
+                {"/healthz", ROUTE_HEALTHZ, M_GET, false},
+                {"/readyz", ROUTE_READYZ, M_GET, false},
+                {"/metrics", ROUTE_METRICS, M_GET, false},
+                {"/kbs/v0/resources", ROUTE_RESOURCES, M_GET, false},
+                {"/kbs/v0/resource/", ROUTE_RESOURCE, M_GET | M_POST | M_PUT | M_DELETE, true},
+                {"/kbs/v0/resource-policy/", ROUTE_RESOURCE_POLICY, M_GET | M_POST | M_PUT, true},
+                {"/kbs/v0/reference-value", ROUTE_REFVAL, M_GET | M_POST, false},
+                {"/kbs/v0/reference-value/", ROUTE_REFVAL, M_DELETE, true},
         };
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (strcmp(url, table[i].path) == 0) {
-                        *post = table[i].post;
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                size_t n = strlen(table[i].path);
+                if (table[i].prefix ? strncmp(url, table[i].path, n) == 0
+                                    : strcmp(url, table[i].path) == 0) {
+                        *methods = table[i].methods;
+                        *rest = url + (table[i].prefix ? n : strlen(url));
                         return table[i].r;
                 }
-        *post = false;
+        }
+        *methods = 0;
+        *rest = "";
         return ROUTE_OTHER;
 }
 
@@ -235,12 +263,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         struct vtd *s = cls;
         struct vtd_request *req = *con_cls;
         struct vtd_response res = {0};
-        bool post;
+        unsigned methods;
+        const char *rest;
         if (!req)
                 return MHD_NO;
+        req->route = route_of(url, &methods, &rest);
+        bool body = method_bit(method) & (M_POST | M_PUT);
         if (!req->started) {
                 req->started = true;
-                req->route = route_of(url, &post);
                 snprintf(req->method, sizeof(req->method), "%.7s", method);
                 if (atomic_load(&active_connections) > (long)s->cfg.max_connections) {
                         res.retry_after = 1;
@@ -253,12 +283,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                                     "Request path is invalid");
                         return send_response(c, req, &res);
                 }
-                if (strcmp(method, post ? "POST" : "GET") != 0) {
-                        vtd_problem(&res, req, 405, "MethodNotAllowed", "use %s",
-                                    post ? "POST" : "GET");
+                if (!(method_bit(method) & methods)) {
+                        vtd_problem(&res, req, 405, "MethodNotAllowed",
+                                    "method %.7s not allowed here", method);
                         return send_response(c, req, &res);
                 }
-                if (post) {
+                if (body) {
                         const char *cl = MHD_lookup_connection_value(
                                 c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
                         char *end = NULL;
@@ -315,6 +345,37 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 break;
         case ROUTE_METRICS:
                 vtd_metrics_text(s, &res);
+                break;
+        case ROUTE_RESOURCE: {
+                const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                MHD_HTTP_HEADER_AUTHORIZATION);
+                if (strcmp(method, "GET") == 0)
+                        vtd_resource_get(
+                                s, req, rest, authz,
+                                MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id"),
+                                &res);
+                else
+                        vtd_admin_resource(s, req, method, rest, authz, &res);
+                break;
+        }
+        case ROUTE_RESOURCE_POLICY:
+                vtd_admin_policy(s, req, method, rest,
+                                 MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_AUTHORIZATION),
+                                 &res);
+                break;
+        case ROUTE_RESOURCES:
+                vtd_admin_list(s, req,
+                               MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "repo"),
+                               MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                           MHD_HTTP_HEADER_AUTHORIZATION),
+                               &res);
+                break;
+        case ROUTE_REFVAL:
+                vtd_admin_refval(s, req, method, rest,
+                                 MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_AUTHORIZATION),
+                                 &res);
                 break;
         default:
                 vtd_problem(&res, req, 404, "InvalidRequestPath", "Request path is invalid");

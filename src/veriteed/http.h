@@ -14,6 +14,5 @@ struct vtd_http {
 int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d);
 void vtd_http_stop(struct vtd_http *h);
 const char *vtd_route_name(enum vtd_route r);
-void vtd_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -285,8 +285,7 @@ static int verify_snp_like(struct vtd *s, const char *tee, const json_t *primary
                 return VT_E_NOMEM;
         out->simulated = !res.root_builtin;
         json_object_set_new(out->tee_claims, "simulated", json_boolean(out->simulated));
-        vt_snp_policy_appraise(vtd_refvals_snp(s->refvals, tee), &res.report, &out->tv,
-                               &out->appraisal);
+        vtd_appraise(s, tee, &res.report, &out->tv, &out->appraisal);
         return 0;
 }
 
@@ -441,6 +440,9 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 return;
         }
         (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED);
+        _cleanup_free_ char *claims_txt = json_dumps(claims, JSON_COMPACT);
+        if (claims_txt)
+                (void)vt_store_session_set_claims(s->store, sess.id, claims_txt);
         char date[64];
         http_date(sess.expires, date, sizeof(date));
         if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",

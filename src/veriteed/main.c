@@ -9,7 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
+#include "crypto/seal.h"
+#include "crypto/x509.h"
 #include "http.h"
+#include "token/admin.h"
 #include "server.h"
 #include "util/file.h"
 #include "util/macro.h"
@@ -32,6 +37,9 @@ static void server_done(struct vtd *s)
         vt_snp_verifier_free(s->snp_hw);
         vt_snp_verifier_free(s->snp_sim);
         vtd_refvals_free(s->refvals);
+        vt_kek_free(s->kek);
+        vt_admin_keys_free(s->admin);
+        json_decref(s->token_jwks);
         vtd_config_done(&s->cfg);
 }
 
@@ -50,6 +58,54 @@ static int mkdir_p(const char *path, mode_t mode)
         return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The keys that verify bearer tokens at the resource endpoint: our own signing key, the
+ * configured JWKS files and the public keys of the configured certificates. */
+static int build_token_jwks(struct vtd *s, struct vt_diag *d)
+{
+        json_t *keys = json_array();
+        s->token_jwks = json_pack("{s:o}", "keys", keys);
+        if (!s->token_jwks || json_array_append_new(keys, vt_signer_jwk(s->signer)) < 0)
+                return VT_E_NOMEM;
+        for (size_t i = 0; i < s->cfg.n_trusted_jwks; i++) {
+                json_error_t je;
+                json_auto_t *j =
+                        json_load_file(s->cfg.trusted_jwks[i], JSON_REJECT_DUPLICATES, &je);
+                json_t *ks = json_object_get(j, "keys");
+                if (!json_is_array(ks))
+                        return vt_diag_set(
+                                d, VT_E_FORMAT,
+                                "tokens.trusted_jwks: %s is not a JWKS ({\"keys\":[...]})",
+                                s->cfg.trusted_jwks[i]);
+                json_array_extend(keys, ks);
+        }
+        for (size_t i = 0; i < s->cfg.n_trusted_certs; i++) {
+                _cleanup_free_ uint8_t *pem = NULL;
+                size_t n;
+                X509 *x = NULL;
+                EVP_PKEY *pk = NULL;
+                if (vt_read_file(s->cfg.trusted_certs[i], 1u << 20, &pem, &n) < 0)
+                        return vt_diag_set(d, VT_E_IO, "tokens.trusted_certs: cannot read %s",
+                                           s->cfg.trusted_certs[i]);
+                if (vt_x509_parse_one(pem, n, &x) == 0) {
+                        pk = X509_get_pubkey(x);
+                        X509_free(x);
+                } else {
+                        BIO *b = BIO_new_mem_buf(pem, (int)n);
+                        pk = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+                        BIO_free(b);
+                }
+                json_t *jwk = vt_jwk_p256_public(pk);
+                EVP_PKEY_free(pk);
+                if (!jwk)
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "tokens.trusted_certs: %s holds no P-256 certificate or "
+                                           "public key (tokens are ES256)",
+                                           s->cfg.trusted_certs[i]);
+                json_array_append_new(keys, jwk);
+        }
+        return 0;
+}
+
 static int server_init(struct vtd *s, struct vt_diag *d)
 {
         int e;
@@ -60,7 +116,7 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                 return e;
         if ((e = vt_signer_load_or_create(s->cfg.token_key, &s->signer, d)) < 0)
                 return e;
-        if ((e = vtd_refvals_load(s->cfg.reference_values, &s->refvals, d)) < 0)
+        if ((e = vtd_refvals_load(s->cfg.reference_values, s->store, &s->refvals, d)) < 0)
                 return e;
         (void)mkdir_p(s->cfg.kds_cache_dir, 0700);
         if ((e = vt_snp_verifier_new(&s->snp_hw)) < 0 ||
@@ -78,6 +134,13 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                     (e = vt_snp_verifier_add_root(s->snp_sim, VT_SNP_PRODUCT_MILAN, pem, n, d)) < 0)
                         return e;
         }
+        if (s->cfg.kek_file && (e = vt_kek_load(s->cfg.kek_file, &s->kek, d)) < 0)
+                return e;
+        if (s->cfg.n_admin_keys && (e = vt_admin_keys_load((const char *const *)s->cfg.admin_keys,
+                                                           s->cfg.n_admin_keys, &s->admin, d)) < 0)
+                return e;
+        if ((e = build_token_jwks(s, d)) < 0)
+                return e;
         s->started = vtd_now();
         return 0;
 }
@@ -180,7 +243,13 @@ int main(int argc, char **argv)
                 vtd_log("warning", "tee \"sample\" (unsigned evidence) is accepted: "
                                    "attestation.allow_sample is true");
         if (!s.cfg.reference_values)
-                vtd_log("warning", "no reference values configured: no evidence can be affirming");
+                vtd_log("warning", "no reference values file configured: only reference values "
+                                   "added through the "
+                                   "admin API can make evidence affirming");
+        vtd_log("info", "secret release %s; admin API %s",
+                s.kek ? "enabled (secrets sealed with the configured KEK)"
+                      : "disabled (no secrets.kek_file)",
+                s.admin ? "enabled" : "disabled (no admin.keys)");
         int sig = 0;
         sigwait(&set, &sig);
         vtd_log("info", "signal %d: stopping", sig);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Reference values per tee, from the JSON file named by attestation.reference_values:
- *   {"snp": <SNP policy (docs/policy.md)>, "sim": <SNP policy for the simulator>}
- * A tee without an entry has no reference values: its evidence is never affirming.
+ * Reference values: the file named by attestation.reference_values
+ * ({"snp": <SNP policy>, "sim": <SNP policy>}) plus the entries added through the admin
+ * API (stored, each {id, tee, value}). Evidence is appraised against every entry for
+ * its tee and gets the best vector; a tee with no entry is never affirming.
+ * The set is reloaded when the store's reference-value generation changes.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "server.h"
@@ -11,21 +14,82 @@
 #include "util/json.h"
 
 #define MAX_REFVALS_BYTES (4u << 20)
+#define MAX_ENTRIES       1024
+
+struct refval {
+        char id[72];
+        char tee[16];
+        struct vt_snp_policy *p;
+};
 
 struct vtd_refvals {
-        struct vt_snp_policy *snp, *sim;
+        struct refval *v;
+        size_t n;
+        int64_t generation;
 };
+
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 
 void vtd_refvals_free(struct vtd_refvals *r)
 {
         if (!r)
                 return;
-        vt_snp_policy_free(r->snp);
-        vt_snp_policy_free(r->sim);
+        for (size_t i = 0; i < r->n; i++)
+                vt_snp_policy_free(r->v[i].p);
+        free(r->v);
         free(r);
 }
 
-int vtd_refvals_load(const char *path, struct vtd_refvals **ret, struct vt_diag *d)
+bool vtd_refval_tee_known(const char *tee)
+{
+        return tee && (strcmp(tee, "snp") == 0 || strcmp(tee, "sim") == 0);
+}
+
+static int add(struct vtd_refvals *r, const char *id, const char *tee, const json_t *value,
+               struct vt_diag *d)
+{
+        if (!vtd_refval_tee_known(tee))
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "reference values: unknown tee \"%.16s\" (snp, sim)", tee);
+        if (r->n >= MAX_ENTRIES)
+                return vt_diag_set(d, VT_E_LIMIT, "reference values: more than %d entries",
+                                   MAX_ENTRIES);
+        struct refval *nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
+        if (!nv)
+                return VT_E_NOMEM;
+        r->v = nv;
+        struct refval *e = &r->v[r->n];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->id, sizeof(e->id), "%.64s", id);
+        snprintf(e->tee, sizeof(e->tee), "%s", tee);
+        _cleanup_free_ char *txt = json_dumps(value, JSON_COMPACT);
+        struct vt_diag pd = {0};
+        int err;
+        if (!txt)
+                return VT_E_NOMEM;
+        if ((err = vt_snp_policy_parse(txt, strlen(txt), &e->p, &pd)) < 0)
+                return vt_diag_set(d, err, "reference values %s: %s", id, pd.msg);
+        r->n++;
+        return 0;
+}
+
+struct list_ctx {
+        struct vtd_refvals *r;
+        struct vt_diag *d;
+};
+
+static int from_store(const char *id, const char *tee, const char *json, void *ud)
+{
+        struct list_ctx *c = ud;
+        json_auto_t *v = json_loads(json, JSON_REJECT_DUPLICATES, NULL);
+        if (!v)
+                return vt_diag_set(c->d, VT_E_FORMAT,
+                                   "reference values %s: stored value is not JSON", id);
+        return add(c->r, id, tee, v, c->d);
+}
+
+int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refvals **ret,
+                     struct vt_diag *d)
 {
         _cleanup_free_ uint8_t *buf = NULL;
         size_t len;
@@ -36,50 +100,94 @@ int vtd_refvals_load(const char *path, struct vtd_refvals **ret, struct vt_diag 
         struct vtd_refvals *r = calloc(1, sizeof(*r));
         if (!r)
                 return VT_E_NOMEM;
-        if (!path) {
-                *ret = r;
-                return 0;
-        }
-        if ((e = vt_read_file(path, MAX_REFVALS_BYTES, &buf, &len)) < 0) {
-                free(r);
-                return vt_diag_set(d, e, "reference values: cannot read %s", path);
-        }
-        json_auto_t *root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
-        if (!json_is_object(root)) {
-                free(r);
-                return vt_diag_set(d, VT_E_FORMAT,
-                                   "reference values %s: not a JSON object (line %d: %s)", path,
-                                   je.line, root ? "" : je.text);
-        }
-        json_object_foreach (root, k, v) {
-                struct vt_snp_policy **slot = strcmp(k, "snp") == 0   ? &r->snp
-                                              : strcmp(k, "sim") == 0 ? &r->sim
-                                                                      : NULL;
-                if (!slot) {
+        if (store && vt_store_refval_generation(store, &r->generation) < 0)
+                r->generation = -1;
+        if (path) {
+                if ((e = vt_read_file(path, MAX_REFVALS_BYTES, &buf, &len)) < 0) {
+                        vtd_refvals_free(r);
+                        return vt_diag_set(d, e, "reference values: cannot read %s", path);
+                }
+                json_auto_t *root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
+                if (!json_is_object(root)) {
                         vtd_refvals_free(r);
                         return vt_diag_set(d, VT_E_FORMAT,
-                                           "reference values %s: unknown tee \"%s\" (snp, sim)",
-                                           path, k);
+                                           "reference values %s: not a JSON object (line %d)", path,
+                                           je.line);
                 }
-                _cleanup_free_ char *txt = json_dumps(v, JSON_COMPACT);
-                struct vt_diag pd = {0};
-                if (!txt || (e = vt_snp_policy_parse(txt, strlen(txt), slot, &pd)) < 0) {
+                json_object_foreach (root, k, v) {
+                        char id[72];
+                        snprintf(id, sizeof(id), "file:%.32s", k);
+                        if ((e = add(r, id, k, v, d)) < 0) {
+                                vtd_refvals_free(r);
+                                return e;
+                        }
+                }
+        }
+        if (store) {
+                struct list_ctx c = {r, d};
+                if ((e = vt_store_refval_list(store, NULL, from_store, &c)) < 0) {
                         vtd_refvals_free(r);
-                        return vt_diag_set(d, txt ? e : VT_E_NOMEM, "reference values %s: %s: %s",
-                                           path, k, pd.msg);
+                        return e;
                 }
         }
         *ret = r;
         return 0;
 }
 
-const struct vt_snp_policy *vtd_refvals_snp(const struct vtd_refvals *r, const char *tee)
+static int rank(const struct vt_ar4si *tv)
 {
-        if (!r)
-                return NULL;
-        if (strcmp(tee, "snp") == 0)
-                return r->snp;
-        if (strcmp(tee, "sim") == 0)
-                return r->sim;
-        return NULL;
+        enum vt_ear_status st = vt_ear_status_of(tv);
+        return st == VT_EAR_AFFIRMING         ? 0
+               : st == VT_EAR_WARNING         ? 1
+               : st == VT_EAR_CONTRAINDICATED ? 2
+                                              : 3;
+}
+
+void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
+                  struct vt_ar4si *tv, struct vt_diag *d)
+{
+        /* reload when the admin API changed the stored reference values */
+        int64_t gen = 0;
+        pthread_rwlock_rdlock(&lock);
+        bool stale = vt_store_refval_generation(s->store, &gen) == 0 && s->refvals &&
+                     gen != s->refvals->generation;
+        pthread_rwlock_unlock(&lock);
+        if (stale) {
+                struct vtd_refvals *fresh = NULL;
+                struct vt_diag ld = {0};
+                if (vtd_refvals_load(s->cfg.reference_values, s->store, &fresh, &ld) == 0) {
+                        pthread_rwlock_wrlock(&lock);
+                        vtd_refvals_free(s->refvals);
+                        s->refvals = fresh;
+                        pthread_rwlock_unlock(&lock);
+                }
+        }
+        pthread_rwlock_rdlock(&lock);
+        bool any = false;
+        struct vt_ar4si best = {0};
+        struct vt_diag best_d = {0};
+        for (size_t i = 0; s->refvals && i < s->refvals->n; i++) {
+                const struct refval *e = &s->refvals->v[i];
+                if (strcmp(e->tee, tee) != 0)
+                        continue;
+                struct vt_ar4si cand;
+                struct vt_diag cd = {0};
+                vt_snp_policy_appraise(e->p, rep, &cand, &cd);
+                if (!any || rank(&cand) < rank(&best)) {
+                        best = cand;
+                        best_d = cd;
+                        if (cd.msg[0])
+                                snprintf(best_d.msg, sizeof(best_d.msg),
+                                         "%.400s (reference values %s)", cd.msg, e->id);
+                }
+                any = true;
+        }
+        pthread_rwlock_unlock(&lock);
+        if (!any) {
+                vt_snp_policy_appraise(NULL, rep, tv, d);
+                return;
+        }
+        *tv = best;
+        if (best_d.msg[0])
+                vt_diag_set(d, VT_E_POLICY, "%s", best_d.msg);
 }

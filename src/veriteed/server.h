@@ -17,6 +17,8 @@
 #include "veritee/snp.h"
 
 struct vtd_refvals; /* per-tee reference values (appraisal) */
+struct vt_kek;
+struct vt_admin_keys;
 
 /* Routes, for metrics and logs. */
 enum vtd_route {
@@ -27,6 +29,10 @@ enum vtd_route {
         ROUTE_HEALTHZ,
         ROUTE_READYZ,
         ROUTE_METRICS,
+        ROUTE_RESOURCE,
+        ROUTE_RESOURCE_POLICY,
+        ROUTE_RESOURCES,
+        ROUTE_REFVAL,
         ROUTE_OTHER,
         _ROUTE_MAX,
 };
@@ -51,6 +57,9 @@ struct vtd {
         struct vt_snp_verifier *snp_hw;  /* AMD roots only */
         struct vt_snp_verifier *snp_sim; /* AMD roots + the simulator root, if configured */
         struct vtd_refvals *refvals;
+        struct vt_kek *kek;          /* NULL: no resource storage */
+        struct vt_admin_keys *admin; /* NULL: no admin API */
+        json_t *token_jwks;          /* keys that verify bearer tokens: ours + configured */
         struct vtd_metrics metrics;
         atomic_ulong sessions_open_estimate;
         int64_t started;
@@ -96,6 +105,26 @@ void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *r
 void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                     struct vtd_response *res);
 
+/* Resources and the admin API (resource.c). */
+void vtd_resource_get(struct vtd *s, struct vtd_request *req, const char *path, const char *authz,
+                      const char *cookie, struct vtd_response *res);
+void vtd_admin_resource(struct vtd *s, struct vtd_request *req, const char *method,
+                        const char *path, const char *authz, struct vtd_response *res);
+void vtd_admin_policy(struct vtd *s, struct vtd_request *req, const char *method, const char *path,
+                      const char *authz, struct vtd_response *res);
+void vtd_admin_list(struct vtd *s, struct vtd_request *req, const char *repo, const char *authz,
+                    struct vtd_response *res);
+void vtd_admin_refval(struct vtd *s, struct vtd_request *req, const char *method, const char *id,
+                      const char *authz, struct vtd_response *res);
+/* The KEK (kek.c): seal with the current key; unseal, reloading secrets.kek_file once
+ * after a rotation. Thread-safe. */
+int vtd_kek_seal(struct vtd *s, const char *path, const uint8_t *secret, size_t len,
+                 char kek_id[32], uint8_t **wdek, size_t *wl, uint8_t **ct, size_t *cl);
+int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const uint8_t *wdek,
+                   size_t wl, const uint8_t *ct, size_t cl, uint8_t **ret, size_t *ret_len,
+                   struct vt_diag *d);
+void vtd_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Well-known documents and probes (wellknown.c). host: the Host header, for issuer URLs. */
 void vtd_jwks(struct vtd *s, struct vtd_response *res);
 void vtd_oidc(struct vtd *s, const char *host, struct vtd_response *res);
@@ -103,10 +132,15 @@ void vtd_metrics_text(struct vtd *s, struct vtd_response *res);
 void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict);
 void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us);
 
-/* Reference values (refvals.c). */
-int vtd_refvals_load(const char *path, struct vtd_refvals **ret, struct vt_diag *d);
+/* Reference values (refvals.c): the file plus the stored entries. */
+int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refvals **ret,
+                     struct vt_diag *d);
 void vtd_refvals_free(struct vtd_refvals *r);
-const struct vt_snp_policy *vtd_refvals_snp(const struct vtd_refvals *r, const char *tee);
+bool vtd_refval_tee_known(const char *tee);
+/* vtd_appraise gives the best AR4SI vector over the reference values for tee (thread-safe;
+ * reloads them when the stored ones changed). */
+void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
+                  struct vt_ar4si *tv, struct vt_diag *d);
 
 /* vtd_now returns the wall-clock time in seconds. */
 int64_t vtd_now(void);

@@ -33,8 +33,18 @@ void vtd_oidc(struct vtd *s, const char *host, struct vtd_response *res)
                                     "public"));
 }
 
-static const char *const route_names[_ROUTE_MAX] = {
-        "auth", "attest", "jwks", "openid-configuration", "healthz", "readyz", "metrics", "other"};
+static const char *const route_names[_ROUTE_MAX] = {"auth",
+                                                    "attest",
+                                                    "jwks",
+                                                    "openid-configuration",
+                                                    "healthz",
+                                                    "readyz",
+                                                    "metrics",
+                                                    "resource",
+                                                    "resource-policy",
+                                                    "resources",
+                                                    "reference-value",
+                                                    "other"};
 static const unsigned status_codes[VTD_N_STATUS] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
 static const char *const tee_names[VTD_N_TEES] = {"snp", "sim", "sample", "other"};
 static const char *const verdict_names[VTD_N_VERDICT] = {"affirming", "warning", "contraindicated",

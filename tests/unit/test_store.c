@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The SQLite store: schema, WAL, file mode, session semantics and single-use nonces
- * across threads and processes. Each test gets a fresh temporary directory. */
+ * across threads and processes; schema version 2 (resources, policies, reference values,
+ * KEK rotation) and the upgrade from version 1. Each test gets a fresh temporary
+ * directory. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -719,7 +723,854 @@ static void test_store_processes_create_limit(void **state)
         assert_string_equal(buf, "100");
 }
 
+/*
+ * Schema version 2: resources, policies, reference values.
+ */
+
+static const uint8_t WDEK[] = {0x00, 0x01, 0xfe, 0xff, 0x00, 'w', 'k'};
+static const uint8_t CT[] = {'c', 0x00, 't', 0x80, 0x00};
+
+static void put_ok(struct vt_store *s, const char *path, const char *kek, int64_t now)
+{
+        int r = vt_store_resource_put(s, path, kek, WDEK, sizeof(WDEK), CT, sizeof(CT), 3, now);
+        if (r < 0)
+                fail_msg("put %s: %s", path, vt_strerror(r));
+}
+
+/* raw_snapshot renders every resource row (path, kek_id, blobs, times) as one string,
+ * to compare the table before and after an operation that must change nothing. */
+static void raw_snapshot(const char *path, char *out, size_t n)
+{
+        raw_text(path,
+                 "SELECT coalesce(group_concat(x, ';'), '') FROM (SELECT path || ',' || kek_id || "
+                 "',' || hex(wrapped_dek) || ',' || hex(ciphertext) || ',' || size || ',' || "
+                 "created || ',' || updated AS x FROM resources ORDER BY path)",
+                 out, n);
+}
+
+static void assert_schema_v2(const char *db)
+{
+        char buf[64];
+        raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
+        assert_string_equal(buf, "3");
+        raw_text(db,
+                 "SELECT count(*) FROM sqlite_master WHERE name IN ('resources', "
+                 "'resources_repo', 'policies', 'refvals', 'refvals_tee', 'generations', "
+                 "'refvals_insert', 'refvals_update', 'refvals_delete')",
+                 buf, sizeof(buf));
+        assert_string_equal(buf, "9");
+}
+
+/* A version 1 database (made by the current code and taken back to version 1 with the
+ * raw API) upgrades in place to version 2 on open and keeps its sessions. */
+static void test_store_v1_upgrade(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
+        vt_store_close(s);
+        raw_exec(f->db, "DROP TABLE policies; DROP TABLE resources; DROP TABLE refvals; "
+                        "DROP TABLE generations; ALTER TABLE sessions DROP COLUMN claims; "
+                        "PRAGMA user_version = 1");
+        char buf[64];
+        raw_text(f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'resources'", buf,
+                 sizeof(buf));
+        assert_string_equal(buf, "0");
+
+        s = open_ok(f->db);
+        int v = 0;
+        assert_int_equal(vt_store_schema_version(s, &v), 0);
+        assert_int_equal(v, 3);
+        struct vt_session out;
+        assert_int_equal(vt_store_session_get(s, in.id, T0, &out), 0);
+        assert_sess_equal(&out, &in);
+        int64_t gen = -1;
+        assert_int_equal(vt_store_refval_generation(s, &gen), 0);
+        assert_int_equal(gen, 0);
+        put_ok(s, "repo/key/v1", "kek1", T0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/v1", "{}", T0), 0);
+        assert_int_equal(vt_store_refval_add(s, "ref1", "snp", "{}", T0), 0);
+        vt_store_close(s);
+        assert_schema_v2(f->db);
+}
+
+/* A database written by veritee 0.1 (schema version 1, exactly as shipped, in WAL mode)
+ * upgrades to version 2 and keeps its sessions. */
+static void test_store_v1_fixture_upgrade(void **state)
+{
+        struct fixture *f = *state;
+        sqlite3 *db = NULL;
+        assert_int_equal(
+                sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                SQLITE_OK);
+        assert_int_equal(
+                sqlite3_exec(db,
+                             "PRAGMA journal_mode = WAL;"
+                             "CREATE TABLE sessions ("
+                             "id TEXT PRIMARY KEY NOT NULL,"
+                             "tee TEXT NOT NULL,"
+                             "nonce TEXT NOT NULL,"
+                             "created INTEGER NOT NULL,"
+                             "expires INTEGER NOT NULL,"
+                             "state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2))"
+                             ");"
+                             "CREATE INDEX sessions_expires ON sessions (expires);"
+                             "INSERT INTO sessions VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+                             " 'snp', 'QUFBQQ==', 1748736000, 1748736060, 1);"
+                             "PRAGMA user_version = 1;",
+                             NULL, NULL, NULL),
+                SQLITE_OK);
+        sqlite3_close(db);
+
+        struct vt_store *s = open_ok(f->db);
+        int v = 0;
+        assert_int_equal(vt_store_schema_version(s, &v), 0);
+        assert_int_equal(v, 3);
+        struct vt_session out;
+        assert_int_equal(vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out), 0);
+        assert_string_equal(out.nonce, "QUFBQQ==");
+        assert_int_equal(out.state, VT_SESSION_CLAIMED);
+        assert_int_equal(out.expires, T0 + 60);
+        vt_store_close(s);
+        assert_schema_v2(f->db);
+}
+
+/* The path rules, in and out of the store. */
+static void test_store_resource_path_valid(void **state)
+{
+        struct fixture *f = *state;
+        char long_path[301];
+        memset(long_path, 'a', sizeof(long_path) - 1);
+        long_path[sizeof(long_path) - 1] = 0;
+        long_path[1] = '/';
+        long_path[3] = '/';
+        /* 255 bytes is the longest path, 256 is one too many. */
+        char p255[256], p256[257];
+        memset(p255, 'b', sizeof(p255) - 1);
+        p255[sizeof(p255) - 1] = 0;
+        p255[1] = '/';
+        p255[3] = '/';
+        memcpy(p256, p255, sizeof(p255) - 1);
+        p256[255] = 'b';
+        p256[256] = 0;
+
+        static const char *const good[] = {
+                "a/b/c",    "my-repo/key_type/v1.2", "A/B/C", "0/1/2", "_/-/_", "a/b/c.",
+                "a/b..c/d", "default/key/tag-1_2.3",
+        };
+        static const char *const bad[] = {
+                "../b/c",   "a/../c",   "a/b/..",    "./b/c",        "a/./c",
+                "a/b/.",    "a/b",      "a/b/c/d",   ".a/b/c",       "a/.b/c",
+                "a/b/.c",   "a//c",     "/a/b/c",    "a/b/c/",       "",
+                "a/b/c\n",  "a/b/c ",   " a/b/c",    "a/b/\xc3\xa9", "r\xc3\xa9po/b/c",
+                "a/b/c%2f", "a\\b/c/d", "a/b/c\x7f", "a/b/c'",       "a/b/*",
+                "//",       "a",        "a/b//c",
+        };
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+                if (!vt_resource_path_valid(good[i]))
+                        fail_msg("good path refused: \"%s\"", good[i]);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (vt_resource_path_valid(bad[i]))
+                        fail_msg("bad path accepted: \"%s\"", bad[i]);
+        assert_false(vt_resource_path_valid(long_path));
+        assert_false(vt_resource_path_valid(NULL));
+        assert_true(vt_resource_path_valid(p255));
+        assert_false(vt_resource_path_valid(p256));
+
+        /* The store checks too, in every function that takes a path. */
+        struct vt_store *s = open_ok(f->db);
+        char kek[32];
+        uint8_t *w = NULL, *c = NULL;
+        size_t wl = 0, cl = 0;
+        char *json = NULL;
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(vt_store_resource_put(s, bad[i], "k", WDEK, sizeof(WDEK), CT,
+                                                       sizeof(CT), 3, T0),
+                                 VT_E_INVAL);
+                assert_int_equal(vt_store_resource_get(s, bad[i], kek, &w, &wl, &c, &cl),
+                                 VT_E_INVAL);
+                assert_int_equal(vt_store_resource_delete(s, bad[i]), VT_E_INVAL);
+                assert_int_equal(vt_store_policy_set(s, bad[i], "{}", T0), VT_E_INVAL);
+                assert_int_equal(vt_store_policy_get(s, bad[i], &json), VT_E_INVAL);
+        }
+        assert_int_equal(
+                vt_store_resource_put(s, long_path, "k", WDEK, sizeof(WDEK), CT, sizeof(CT), 3, T0),
+                VT_E_INVAL);
+        assert_int_equal(
+                vt_store_resource_put(s, p256, "k", WDEK, sizeof(WDEK), CT, sizeof(CT), 3, T0),
+                VT_E_INVAL);
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+                put_ok(s, good[i], "k", T0);
+        put_ok(s, p255, "k", T0);
+        assert_int_equal(vt_store_resource_get(s, p255, kek, &w, &wl, &c, &cl), 0);
+        free(w);
+        free(c);
+        assert_null(json);
+        vt_store_close(s);
+        char buf[16];
+        raw_text(f->db, "SELECT count(*) FROM resources", buf, sizeof(buf));
+        assert_int_equal(strtoul(buf, NULL, 10), sizeof(good) / sizeof(good[0]) + 1);
+}
+
+/* Put and get: blobs round-trip byte for byte (NULs included) and are stored as BLOBs;
+ * the repo column is the first segment; bad arguments and caps. */
+static void test_store_resource_put_get(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        assert_int_equal(vt_store_resource_put(s, "my-repo/key_type/v1.2", "kek-2025", WDEK,
+                                               sizeof(WDEK), CT, sizeof(CT), 4096, T0),
+                         0);
+        char kek[32] = "untouched";
+        uint8_t *w = NULL, *c = NULL;
+        size_t wl = 0, cl = 0;
+        assert_int_equal(vt_store_resource_get(s, "my-repo/key_type/v1.2", kek, &w, &wl, &c, &cl),
+                         0);
+        assert_string_equal(kek, "kek-2025");
+        assert_int_equal(wl, sizeof(WDEK));
+        assert_memory_equal(w, WDEK, sizeof(WDEK));
+        assert_int_equal(cl, sizeof(CT));
+        assert_memory_equal(c, CT, sizeof(CT));
+        free(w);
+        free(c);
+
+        char buf[128];
+        raw_text(f->db,
+                 "SELECT typeof(wrapped_dek) || ',' || typeof(ciphertext) || ',' || repo || ',' "
+                 "|| size || ',' || created || ',' || updated FROM resources",
+                 buf, sizeof(buf));
+        assert_string_equal(buf, "blob,blob,my-repo,4096,1748736000,1748736000");
+
+        /* An empty ciphertext is a BLOB too, and get still allocates. */
+        assert_int_equal(vt_store_resource_put(s, "r/t/empty", "k", WDEK, 1, NULL, 0, 0, T0), 0);
+        w = c = NULL;
+        assert_int_equal(vt_store_resource_get(s, "r/t/empty", kek, &w, &wl, &c, &cl), 0);
+        assert_non_null(w);
+        assert_non_null(c);
+        assert_int_equal(wl, 1);
+        assert_int_equal(cl, 0);
+        free(w);
+        free(c);
+        raw_text(f->db, "SELECT typeof(ciphertext) FROM resources WHERE path = 'r/t/empty'", buf,
+                 sizeof(buf));
+        assert_string_equal(buf, "blob");
+
+        /* NOTFOUND writes nothing. */
+        w = c = NULL;
+        wl = cl = 7;
+        memcpy(kek, "same", 5);
+        assert_int_equal(vt_store_resource_get(s, "my-repo/key_type/v1.3", kek, &w, &wl, &c, &cl),
+                         VT_E_NOTFOUND);
+        assert_null(w);
+        assert_null(c);
+        assert_int_equal(wl, 7);
+        assert_string_equal(kek, "same");
+
+        /* Bad arguments. */
+        const char *p = "a/b/c";
+        char kek32[33];
+        memset(kek32, 'k', 32);
+        kek32[32] = 0;
+        assert_int_equal(vt_store_resource_put(NULL, p, "k", WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, NULL, "k", WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, NULL, WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, "", WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, kek32, WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
+        kek32[31] = 0; /* 31 bytes fit */
+        assert_int_equal(vt_store_resource_put(s, "a/b/k31", kek32, WDEK, 1, CT, 1, 1, T0), 0);
+        assert_int_equal(vt_store_resource_get(s, "a/b/k31", kek, &w, &wl, &c, &cl), 0);
+        assert_string_equal(kek, kek32);
+        free(w);
+        free(c);
+        assert_int_equal(vt_store_resource_put(s, p, "k", NULL, 1, CT, 1, 1, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 0, CT, 1, 1, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 1, NULL, 1, 1, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 1, CT, 1, SIZE_MAX, T0),
+                         VT_E_INVAL);
+        assert_int_equal(
+                vt_store_resource_put(s, p, "k", WDEK, VT_STORE_MAX_WDEK + 1, CT, 1, 1, T0),
+                VT_E_LIMIT);
+        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 1, CT, VT_STORE_MAX_CT + 1, 1, T0),
+                         VT_E_LIMIT);
+        assert_int_equal(vt_store_resource_get(NULL, p, kek, &w, &wl, &c, &cl), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, NULL, &w, &wl, &c, &cl), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, kek, NULL, &wl, &c, &cl), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, kek, &w, NULL, &c, &cl), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, kek, &w, &wl, NULL, &cl), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, kek, &w, &wl, &c, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_delete(NULL, p), VT_E_INVAL);
+        vt_store_close(s);
+        raw_text(f->db, "SELECT count(*) FROM resources", buf, sizeof(buf));
+        assert_string_equal(buf, "3");
+}
+
+struct collected {
+        char paths[16][256];
+        struct vt_resource_meta m[16];
+        size_t n;
+        size_t stop_after;  /* 0: never */
+        struct vt_store *s; /* if set, the callback reads each resource back */
+};
+
+static int collect_cb(const struct vt_resource_meta *m, void *ud)
+{
+        struct collected *c = ud;
+        if (c->n >= 16)
+                return VT_E_LIMIT;
+        c->m[c->n] = *m;
+        snprintf(c->paths[c->n], sizeof(c->paths[0]), "%s", m->path);
+        c->n++;
+        if (c->s) {
+                char kek[32];
+                uint8_t *w = NULL, *ct = NULL;
+                size_t wl, cl;
+                int r = vt_store_resource_get(c->s, m->path, kek, &w, &wl, &ct, &cl);
+                free(w);
+                free(ct);
+                if (r < 0)
+                        return r;
+        }
+        return c->stop_after && c->n == c->stop_after ? -1234 : 0;
+}
+
+/* Replace: new blobs, kek_id and size; created kept, updated changes; the policy stays. */
+static void test_store_resource_replace(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        put_ok(s, "repo/key/one", "kek1", T0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/one", "{\"allOf\":[]}", T0), 0);
+        static const uint8_t w2[] = {9, 8, 7};
+        static const uint8_t c2[] = {6, 5, 4, 3, 2, 1};
+        assert_int_equal(vt_store_resource_put(s, "repo/key/one", "kek2", w2, sizeof(w2), c2,
+                                               sizeof(c2), 99, T0 + 100),
+                         0);
+        char kek[32];
+        uint8_t *w = NULL, *c = NULL;
+        size_t wl, cl;
+        assert_int_equal(vt_store_resource_get(s, "repo/key/one", kek, &w, &wl, &c, &cl), 0);
+        assert_string_equal(kek, "kek2");
+        assert_int_equal(wl, sizeof(w2));
+        assert_memory_equal(w, w2, sizeof(w2));
+        assert_int_equal(cl, sizeof(c2));
+        assert_memory_equal(c, c2, sizeof(c2));
+        free(w);
+        free(c);
+
+        struct collected col = {0};
+        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col), 0);
+        assert_int_equal(col.n, 1);
+        assert_string_equal(col.m[0].path, "repo/key/one");
+        assert_string_equal(col.m[0].kek_id, "kek2");
+        assert_int_equal(col.m[0].size, 99);
+        assert_int_equal(col.m[0].created, T0);
+        assert_int_equal(col.m[0].updated, T0 + 100);
+        assert_true(col.m[0].has_policy);
+        char *json = NULL;
+        assert_int_equal(vt_store_policy_get(s, "repo/key/one", &json), 0);
+        assert_string_equal(json, "{\"allOf\":[]}");
+        free(json);
+        vt_store_close(s);
+        char buf[16];
+        raw_text(f->db, "SELECT count(*) FROM resources", buf, sizeof(buf));
+        assert_string_equal(buf, "1");
+}
+
+/* Delete: NOTFOUND when absent; takes the policy with it (in the store, and by the
+ * schema's ON DELETE CASCADE for any other writer with foreign keys on). */
+static void test_store_resource_delete(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        put_ok(s, "repo/key/a", "k", T0);
+        put_ok(s, "repo/key/b", "k", T0);
+        put_ok(s, "repo/key/c", "k", T0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/a", "{\"a\":1}", T0), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/b", "{\"b\":1}", T0), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/c", "{\"c\":1}", T0), 0);
+
+        assert_int_equal(vt_store_resource_delete(s, "repo/key/a"), 0);
+        assert_int_equal(vt_store_resource_delete(s, "repo/key/a"), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_resource_delete(s, "repo/key/zz"), VT_E_NOTFOUND);
+        char kek[32];
+        uint8_t *w = NULL, *c = NULL;
+        size_t wl, cl;
+        assert_int_equal(vt_store_resource_get(s, "repo/key/a", kek, &w, &wl, &c, &cl),
+                         VT_E_NOTFOUND);
+        char *json = NULL;
+        assert_int_equal(vt_store_policy_get(s, "repo/key/a", &json), VT_E_NOTFOUND);
+        assert_null(json);
+        /* A new resource at the same path starts without a policy. */
+        put_ok(s, "repo/key/a", "k", T0 + 1);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/a", &json), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/b", &json), 0);
+        assert_string_equal(json, "{\"b\":1}");
+        free(json);
+        vt_store_close(s);
+
+        /* The cascade itself: another connection deleting the resource row. */
+        raw_exec(f->db,
+                 "PRAGMA foreign_keys = ON; DELETE FROM resources WHERE path = 'repo/key/b'");
+        char buf[64];
+        raw_text(f->db, "SELECT group_concat(path) FROM policies", buf, sizeof(buf));
+        assert_string_equal(buf, "repo/key/c");
+}
+
+/* List: all and per repo, in path order, has_policy, a callback that stops the walk,
+ * a callback that calls the store, bad arguments. */
+static void test_store_resource_list(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        /* Inserted out of order; bytewise order puts upper case and '-' before lower case. */
+        static const char *const paths[] = {
+                "b/t/2", "a/t/1", "b/t/10", "B/t/1", "a-b/t/1", "a/u/0", "b/s/9", "ab/t/1",
+        };
+        static const char *const sorted[] = {
+                "B/t/1", "a-b/t/1", "a/t/1", "a/u/0", "ab/t/1", "b/s/9", "b/t/10", "b/t/2",
+        };
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+                put_ok(s, paths[i], "k", T0 + (int64_t)i);
+        assert_int_equal(vt_store_policy_set(s, "a/u/0", "{}", T0), 0);
+
+        struct collected col = {0};
+        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col), 0);
+        assert_int_equal(col.n, sizeof(sorted) / sizeof(sorted[0]));
+        for (size_t i = 0; i < col.n; i++) {
+                assert_string_equal(col.paths[i], sorted[i]);
+                assert_int_equal(col.m[i].has_policy, strcmp(sorted[i], "a/u/0") == 0);
+                assert_int_equal(col.m[i].size, 3);
+                assert_string_equal(col.m[i].kek_id, "k");
+        }
+
+        /* Per repo: "a" is not a prefix match ("a-b", "ab" are other repos). */
+        memset(&col, 0, sizeof(col));
+        assert_int_equal(vt_store_resource_list(s, "a", collect_cb, &col), 0);
+        assert_int_equal(col.n, 2);
+        assert_string_equal(col.paths[0], "a/t/1");
+        assert_string_equal(col.paths[1], "a/u/0");
+        memset(&col, 0, sizeof(col));
+        assert_int_equal(vt_store_resource_list(s, "b", collect_cb, &col), 0);
+        assert_int_equal(col.n, 3);
+        assert_string_equal(col.paths[0], "b/s/9");
+        assert_string_equal(col.paths[2], "b/t/2");
+        memset(&col, 0, sizeof(col));
+        assert_int_equal(vt_store_resource_list(s, "none", collect_cb, &col), 0);
+        assert_int_equal(col.n, 0);
+
+        /* A callback returning < 0 stops the walk, and its value comes back. */
+        memset(&col, 0, sizeof(col));
+        col.stop_after = 3;
+        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col), -1234);
+        assert_int_equal(col.n, 3);
+        assert_string_equal(col.paths[2], "a/t/1");
+
+        /* The callback runs unlocked: it may call the store. */
+        memset(&col, 0, sizeof(col));
+        col.s = s;
+        assert_int_equal(vt_store_resource_list(s, "b", collect_cb, &col), 0);
+        assert_int_equal(col.n, 3);
+
+        assert_int_equal(vt_store_resource_list(NULL, NULL, collect_cb, &col), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_list(s, NULL, NULL, &col), VT_E_INVAL);
+        static const char *const bad_repos[] = {"", "a/t", "..", ".a", "a b", "a%"};
+        for (size_t i = 0; i < sizeof(bad_repos) / sizeof(bad_repos[0]); i++)
+                assert_int_equal(vt_store_resource_list(s, bad_repos[i], collect_cb, &col),
+                                 VT_E_INVAL);
+        vt_store_close(s);
+}
+
+/* Policies: set needs the resource, replaces, get copies; JSON is stored as given. */
+static void test_store_policy(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        char *json = NULL;
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "{}", T0), VT_E_NOTFOUND);
+        put_ok(s, "repo/key/x", "k", T0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json), VT_E_NOTFOUND);
+        const char *p1 = "{\"anyOf\": [{\"claim\": \"/x\", \"equals\": \"' OR 1=1 --\"}]}";
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", p1, T0 + 1), 0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json), 0);
+        assert_string_equal(json, p1);
+        free(json);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "{\"allOf\":[]}", T0 + 2), 0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json), 0);
+        assert_string_equal(json, "{\"allOf\":[]}");
+        free(json);
+        json = NULL;
+
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", NULL, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "", T0), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_set(NULL, "repo/key/x", "{}", T0), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_get(NULL, "repo/key/x", &json), VT_E_INVAL);
+        char *big = malloc(VT_STORE_MAX_JSON + 2);
+        assert_non_null(big);
+        memset(big, ' ', VT_STORE_MAX_JSON + 1);
+        big[0] = '{';
+        big[VT_STORE_MAX_JSON] = '}';
+        big[VT_STORE_MAX_JSON + 1] = 0;
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", big, T0), VT_E_LIMIT);
+        big[VT_STORE_MAX_JSON - 1] = '}';
+        big[VT_STORE_MAX_JSON] = 0; /* exactly the cap */
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", big, T0 + 3), 0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json), 0);
+        assert_int_equal(strlen(json), VT_STORE_MAX_JSON);
+        free(json);
+        free(big);
+        vt_store_close(s);
+        char buf[64];
+        raw_text(f->db, "SELECT updated FROM policies", buf, sizeof(buf));
+        assert_int_equal(strtoul(buf, NULL, 10), T0 + 3);
+}
+
+struct refvals_seen {
+        char ids[8][65];
+        char tees[8][32];
+        char json[8][128];
+        size_t n;
+        size_t stop_after;
+};
+
+static int refval_cb(const char *id, const char *tee, const char *json, void *ud)
+{
+        struct refvals_seen *r = ud;
+        if (r->n >= 8)
+                return VT_E_LIMIT;
+        snprintf(r->ids[r->n], sizeof(r->ids[0]), "%s", id);
+        snprintf(r->tees[r->n], sizeof(r->tees[0]), "%s", tee);
+        snprintf(r->json[r->n], sizeof(r->json[0]), "%s", json);
+        r->n++;
+        return r->stop_after && r->n == r->stop_after ? -77 : 0;
+}
+
+static int64_t generation(struct vt_store *s)
+{
+        int64_t g = -1;
+        assert_int_equal(vt_store_refval_generation(s, &g), 0);
+        return g;
+}
+
+/* Reference values: add, replace, list (all, per tee, ordered, stopped), delete; the
+ * generation grows with every change, seen by other handles, and not on failures. */
+static void test_store_refval(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct vt_store *other = open_ok(f->db);
+        assert_int_equal(generation(s), 0);
+        assert_int_equal(vt_store_refval_add(s, "snp-prod", "snp", "{\"m\":\"aa\"}", T0), 0);
+        assert_int_equal(generation(s), 1);
+        assert_int_equal(generation(other), 1);
+        assert_int_equal(vt_store_refval_add(s, "a.tdx_1", "tdx", "{\"m\":\"bb\"}", T0), 0);
+        assert_int_equal(vt_store_refval_add(s, "Z", "snp", "{\"q\":\"'\\\"\"}", T0), 0);
+        assert_int_equal(generation(s), 3);
+        /* Replace: same id, new tee and value. */
+        assert_int_equal(vt_store_refval_add(s, "snp-prod", "sgx", "{\"m\":\"cc\"}", T0 + 5), 0);
+        assert_int_equal(generation(other), 4);
+        char buf[64];
+        raw_text(f->db, "SELECT count(*) || ',' || created FROM refvals WHERE id = 'snp-prod'", buf,
+                 sizeof(buf));
+        assert_string_equal(buf, "1,1748736005");
+
+        struct refvals_seen seen = {0};
+        assert_int_equal(vt_store_refval_list(s, NULL, refval_cb, &seen), 0);
+        assert_int_equal(seen.n, 3);
+        assert_string_equal(seen.ids[0], "Z");
+        assert_string_equal(seen.ids[1], "a.tdx_1");
+        assert_string_equal(seen.ids[2], "snp-prod");
+        assert_string_equal(seen.tees[2], "sgx");
+        assert_string_equal(seen.json[2], "{\"m\":\"cc\"}");
+        assert_string_equal(seen.json[0], "{\"q\":\"'\\\"\"}");
+        memset(&seen, 0, sizeof(seen));
+        assert_int_equal(vt_store_refval_list(s, "snp", refval_cb, &seen), 0);
+        assert_int_equal(seen.n, 1);
+        assert_string_equal(seen.ids[0], "Z");
+        memset(&seen, 0, sizeof(seen));
+        assert_int_equal(vt_store_refval_list(s, "azure", refval_cb, &seen), 0);
+        assert_int_equal(seen.n, 0);
+        seen.stop_after = 2;
+        assert_int_equal(vt_store_refval_list(s, NULL, refval_cb, &seen), -77);
+        assert_int_equal(seen.n, 2);
+
+        /* Failures change nothing, the generation included. */
+        static const char *const bad_ids[] = {
+                "",   "a/b",  "a b",
+                "a'", "id\n", "\xc3\xa9",
+                "x%", NULL,   "12345678901234567890123456789012345678901234567890123456789012345",
+        };
+        for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+                assert_int_equal(vt_store_refval_add(s, bad_ids[i], "snp", "{}", T0), VT_E_INVAL);
+                assert_int_equal(vt_store_refval_delete(s, bad_ids[i]), VT_E_INVAL);
+        }
+        const char *id64 = "1234567890123456789012345678901234567890123456789012345678901234";
+        assert_true(vt_refval_id_valid(id64));
+        assert_true(vt_refval_id_valid(".."));
+        assert_false(vt_refval_id_valid(bad_ids[8]));
+        assert_int_equal(vt_store_refval_add(s, "ok", NULL, "{}", T0), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_add(s, "ok", "", "{}", T0), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_add(s, "ok", "0123456789abcdef0123456789abcdef", "{}", T0),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_refval_add(s, "ok", "snp", NULL, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_add(NULL, "ok", "snp", "{}", T0), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_list(s, "", refval_cb, &seen), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_list(s, NULL, NULL, &seen), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_generation(s, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_generation(NULL, &(int64_t){0}), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_delete(s, "missing"), VT_E_NOTFOUND);
+        assert_int_equal(generation(s), 4);
+
+        assert_int_equal(vt_store_refval_add(s, id64, "snp", "{}", T0), 0);
+        assert_int_equal(generation(s), 5);
+        assert_int_equal(vt_store_refval_delete(other, "Z"), 0);
+        assert_int_equal(generation(s), 6);
+        assert_int_equal(vt_store_refval_delete(s, "Z"), VT_E_NOTFOUND);
+        assert_int_equal(generation(s), 6);
+        memset(&seen, 0, sizeof(seen));
+        assert_int_equal(vt_store_refval_list(other, NULL, refval_cb, &seen), 0);
+        assert_int_equal(seen.n, 3);
+        assert_string_equal(seen.ids[0], id64);
+        vt_store_close(other);
+        vt_store_close(s);
+
+        /* The counter lives in the database: it survives a reopen. */
+        s = open_ok(f->db);
+        assert_int_equal(generation(s), 6);
+        vt_store_close(s);
+}
+
+struct rewrap_ctx {
+        size_t calls;
+        size_t fail_at; /* 1-based; 0: never */
+        int fail_with;
+        bool bad_output; /* on the fail_at call, succeed but return an empty key */
+        char seen_kek[32];
+};
+
+/* rewrap_cb "rewraps" by prefixing "R:" to the old wrapped key. */
+static int rewrap_cb(const char *path, const char *kek_id, const uint8_t *wdek, size_t len,
+                     uint8_t **ret_new, size_t *ret_new_len, void *ud)
+{
+        struct rewrap_ctx *c = ud;
+        c->calls++;
+        snprintf(c->seen_kek, sizeof(c->seen_kek), "%s", kek_id);
+        if (!vt_resource_path_valid(path))
+                return VT_E_INVAL;
+        if (c->fail_at == c->calls) {
+                if (!c->bad_output)
+                        return c->fail_with;
+                *ret_new = malloc(1);
+                *ret_new_len = 0;
+                return 0;
+        }
+        uint8_t *p = malloc(len + 2);
+        if (!p)
+                return VT_E_NOMEM;
+        p[0] = 'R';
+        p[1] = ':';
+        memcpy(p + 2, wdek, len);
+        *ret_new = p;
+        *ret_new_len = len + 2;
+        return 0;
+}
+
+/* KEK rotation: every row rewrapped under the new kek_id in one transaction; a callback
+ * failing on the third row (or returning nothing) leaves every row as it was. */
+static void test_store_rewrap_all(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct rewrap_ctx ctx = {0};
+        size_t n = 99;
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(ctx.calls, 0);
+
+        static const char *const paths[] = {"r/k/1", "r/k/2", "r/k/3", "r/k/4", "s/k/5"};
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+                put_ok(s, paths[i], "kek1", T0 + (int64_t)i);
+        assert_int_equal(vt_store_policy_set(s, "r/k/2", "{}", T0), 0);
+
+        char before[2048], after[2048];
+        raw_snapshot(f->db, before, sizeof(before));
+
+        /* Failure on the third row: rolled back, the callback's error returned. */
+        ctx = (struct rewrap_ctx){.fail_at = 3, .fail_with = VT_E_CRYPTO};
+        n = 99;
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n), VT_E_CRYPTO);
+        assert_int_equal(ctx.calls, 3);
+        assert_int_equal(n, 99);
+        raw_snapshot(f->db, after, sizeof(after));
+        assert_string_equal(after, before);
+
+        /* A callback that "succeeds" with an empty key is refused the same way. */
+        ctx = (struct rewrap_ctx){.fail_at = 3, .bad_output = true};
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n), VT_E_INVAL);
+        raw_snapshot(f->db, after, sizeof(after));
+        assert_string_equal(after, before);
+
+        assert_int_equal(vt_store_resource_rewrap_all(s, "", rewrap_cb, &ctx, &n), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", NULL, &ctx, &n), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_rewrap_all(NULL, "kek2", rewrap_cb, &ctx, &n),
+                         VT_E_INVAL);
+
+        /* Success: every row, the new kek_id, updated left alone, the store usable after. */
+        ctx = (struct rewrap_ctx){0};
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n), 0);
+        assert_int_equal(n, 5);
+        assert_int_equal(ctx.calls, 5);
+        assert_string_equal(ctx.seen_kek, "kek1");
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                char kek[32];
+                uint8_t *w = NULL, *c = NULL;
+                size_t wl, cl;
+                assert_int_equal(vt_store_resource_get(s, paths[i], kek, &w, &wl, &c, &cl), 0);
+                assert_string_equal(kek, "kek2");
+                assert_int_equal(wl, sizeof(WDEK) + 2);
+                assert_memory_equal(w, "R:", 2);
+                assert_memory_equal(w + 2, WDEK, sizeof(WDEK));
+                assert_int_equal(cl, sizeof(CT));
+                assert_memory_equal(c, CT, sizeof(CT));
+                free(w);
+                free(c);
+        }
+        char buf[256];
+        raw_text(f->db,
+                 "SELECT group_concat(updated || typeof(wrapped_dek), ',') FROM "
+                 "(SELECT * FROM resources ORDER BY path)",
+                 buf, sizeof(buf));
+        assert_string_equal(buf, "1748736000blob,1748736001blob,1748736002blob,1748736003blob,"
+                                 "1748736004blob");
+        char *json = NULL;
+        assert_int_equal(vt_store_policy_get(s, "r/k/2", &json), 0);
+        free(json);
+        put_ok(s, "r/k/6", "kek2", T0);
+
+        /* A second rotation sees the new kek_id, and ret_count may be NULL. */
+        ctx = (struct rewrap_ctx){0};
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek3", rewrap_cb, &ctx, NULL), 0);
+        assert_int_equal(ctx.calls, 6);
+        assert_string_equal(ctx.seen_kek, "kek2");
+        vt_store_close(s);
+}
+
+struct lister {
+        struct vt_store *s;
+        const char *repo;
+        pthread_barrier_t *go;
+        int puts, lists, errors;
+        size_t seen_all;
+};
+
+struct order_check {
+        char last[256];
+        size_t n, own;
+        const char *repo;
+        bool bad_order;
+};
+
+static int order_cb(const struct vt_resource_meta *m, void *ud)
+{
+        struct order_check *o = ud;
+        if (o->n && strcmp(o->last, m->path) >= 0)
+                o->bad_order = true;
+        snprintf(o->last, sizeof(o->last), "%s", m->path);
+        o->n++;
+        if (strncmp(m->path, o->repo, strlen(o->repo)) == 0 && m->path[strlen(o->repo)] == '/')
+                o->own++;
+        return 0;
+}
+
+/* put_and_list puts resources into its own repo and, after each, lists everything: the
+ * list is ordered and holds every resource this thread has put so far. */
+static void *put_and_list(void *arg)
+{
+        struct lister *l = arg;
+        pthread_barrier_wait(l->go);
+        for (int i = 0; i < 60; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "%s/key/%03d", l->repo, i);
+                if (vt_store_resource_put(l->s, path, "k", WDEK, sizeof(WDEK), CT, sizeof(CT), 3,
+                                          T0) < 0) {
+                        l->errors++;
+                        continue;
+                }
+                l->puts++;
+                struct order_check o = {.repo = l->repo};
+                if (vt_store_resource_list(l->s, NULL, order_cb, &o) < 0 || o.bad_order ||
+                    o.own != (size_t)l->puts)
+                        l->errors++;
+                l->lists++;
+                l->seen_all = o.n;
+        }
+        return NULL;
+}
+
+/* Two threads putting and listing, through one shared handle and through a handle each. */
+static void test_store_resource_threads(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *shared = open_ok(f->db);
+        for (int mode = 0; mode < 2; mode++) {
+                struct vt_store *own[2] = {shared, shared};
+                if (mode == 1) {
+                        own[0] = open_ok(f->db);
+                        own[1] = open_ok(f->db);
+                }
+                pthread_barrier_t go;
+                assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+                static const char *const repos[2][2] = {{"t0", "t1"}, {"u0", "u1"}};
+                struct lister l[2];
+                pthread_t th[2];
+                for (int i = 0; i < 2; i++) {
+                        l[i] = (struct lister){own[i], repos[mode][i], &go, 0, 0, 0, 0};
+                        assert_int_equal(pthread_create(&th[i], NULL, put_and_list, &l[i]), 0);
+                }
+                for (int i = 0; i < 2; i++)
+                        pthread_join(th[i], NULL);
+                pthread_barrier_destroy(&go);
+                for (int i = 0; i < 2; i++) {
+                        assert_int_equal(l[i].errors, 0);
+                        assert_int_equal(l[i].puts, 60);
+                        assert_int_equal(l[i].lists, 60);
+                }
+                if (mode == 1) {
+                        vt_store_close(own[0]);
+                        vt_store_close(own[1]);
+                }
+                struct order_check o = {.repo = repos[mode][0]};
+                assert_int_equal(vt_store_resource_list(shared, NULL, order_cb, &o), 0);
+                assert_false(o.bad_order);
+                assert_int_equal(o.n, 120 * (size_t)(mode + 1));
+                assert_int_equal(o.own, 60);
+        }
+        vt_store_close(shared);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+/* Schema 3: the claims of a session's token, for cookie-based release. */
+static void test_store_session_claims(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
+        char *c = NULL;
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
+        assert_int_equal(vt_store_session_get_claims(s, in.id, T0, &c), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_set_claims(s, in.id, "{\"a\":1}"), 0);
+        assert_int_equal(vt_store_session_get_claims(s, in.id, T0, &c), 0);
+        assert_string_equal(c, "{\"a\":1}");
+        free(c);
+        assert_int_equal(vt_store_session_get_claims(s, in.id, T0 + 60, &c), VT_E_EXPIRED);
+        assert_int_equal(vt_store_session_get_claims(s, "ffffffffffffffffffffffffffffffff", T0, &c),
+                         VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_set_claims(s, "ffffffffffffffffffffffffffffffff", "{}"),
+                         VT_E_NOTFOUND);
+        vt_store_close(s);
+}
 
 int main(void)
 {
@@ -740,6 +1591,18 @@ int main(void)
                 T(test_store_threads_create_limit),
                 T(test_store_claim_race_processes),
                 T(test_store_processes_create_limit),
+                T(test_store_v1_upgrade),
+                T(test_store_v1_fixture_upgrade),
+                T(test_store_session_claims),
+                T(test_store_resource_path_valid),
+                T(test_store_resource_put_get),
+                T(test_store_resource_replace),
+                T(test_store_resource_delete),
+                T(test_store_resource_list),
+                T(test_store_policy),
+                T(test_store_refval),
+                T(test_store_rewrap_all),
+                T(test_store_resource_threads),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

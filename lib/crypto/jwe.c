@@ -1,0 +1,791 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * JWE for KBS resource responses (RFC 7516 flattened JSON, RFC 7518 algorithms).
+ *
+ * Wire compatibility targets Trustee's kbs/src/jwe: the protected header is serde's
+ * {"alg","enc","epk":{"crv","kty","x","y"}} and the GCM AAD is the ASCII of the
+ * "protected" member exactly as received. Decryption never hands out plaintext
+ * before GCM has checked the tag; every secret (CEK, ECDH Z, KEK) lives in a
+ * struct secret that is cleansed on every path out.
+ */
+#include "crypto/jwe.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+#include "crypto/jwk.h"
+#include "crypto/x509.h"
+#include "util/b64.h"
+#include "util/json.h"
+#include "util/macro.h"
+
+#define ALG_ECDH "ECDH-ES+A256KW"
+#define ALG_OAEP "RSA-OAEP-256"
+#define ENC_GCM  "A256GCM"
+
+#define CEK_LEN 32
+#define IV_LEN  12
+#define TAG_LEN 16
+#define KW_LEN  40 /* RFC 3394 wrap of a 32-byte key */
+
+#define MAX_HEADER    8192u /* decoded protected header */
+#define MAX_RSA_BYTES 1024u /* 8192-bit modulus, the largest vt_jwk_to_pkey accepts */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_clear_free)
+
+/* A fixed-size secret on the stack (CEK, Z, KEK, an RSA-OAEP output). */
+struct secret {
+        size_t n;
+        uint8_t b[MAX_RSA_BYTES];
+};
+
+static void secret_wipe(struct secret *s)
+{
+        OPENSSL_cleanse(s, sizeof(*s));
+}
+
+/* A malloc'd secret (vt_b64_decode output of a private key member). */
+struct heap_secret {
+        uint8_t *p;
+        size_t n;
+};
+
+static void heap_secret_wipe(struct heap_secret *s)
+{
+        if (s->p) {
+                OPENSSL_cleanse(s->p, s->n);
+                free(s->p);
+        }
+}
+
+/* The plaintext being decrypted: OPENSSL_malloc'd, as the caller frees it with
+ * OPENSSL_clear_free. */
+struct plain {
+        uint8_t *p;
+        size_t n;
+};
+
+static void plain_wipe(struct plain *b)
+{
+        OPENSSL_clear_free(b->p, b->n);
+}
+
+struct curve {
+        const char *crv;  /* JWK name */
+        const char *ossl; /* OpenSSL group name */
+        size_t n;         /* coordinate, private scalar and Z size in bytes */
+};
+
+static const struct curve curves[] = {
+        {"P-256", "prime256v1", 32},
+        {"P-521", "secp521r1", 66},
+};
+
+/* key_curve returns the curve of an EC key, or NULL for other keys and curves. */
+static const struct curve *key_curve(EVP_PKEY *key)
+{
+        char name[64];
+
+        if (!EVP_PKEY_is_a(key, "EC") ||
+            EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name),
+                                           NULL) != 1) {
+                ERR_clear_error();
+                return NULL;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(curves); i++)
+                if (strcmp(name, curves[i].ossl) == 0 || strcmp(name, curves[i].crv) == 0)
+                        return &curves[i];
+        return NULL;
+}
+
+static int b64_set(json_t *obj, const char *k, const uint8_t *p, size_t n)
+{
+        _cleanup_free_ char *s = NULL;
+        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
+
+        if (e < 0)
+                return e;
+        return vt_json_set(obj, k, json_string(s));
+}
+
+/* ec_jwk returns the public JWK of an EC key: with_alg gives the tee-pubkey shape
+ * {"kty","crv","alg","x","y"}, otherwise the epk shape {"crv","kty","x","y"} (serde's
+ * field order in Trustee, so that the protected header matches byte for byte). */
+static int ec_jwk(EVP_PKEY *key, const struct curve *c, bool with_alg, json_t **ret)
+{
+        _cleanup_(BN_clear_freep) BIGNUM *bx = NULL, *by = NULL;
+        _cleanup_json_ json_t *j = json_object();
+        uint8_t x[66], y[66];
+        int e;
+
+        if (!j)
+                return VT_E_NOMEM;
+        if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1 ||
+            EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1 ||
+            BN_bn2binpad(bx, x, (int)c->n) != (int)c->n ||
+            BN_bn2binpad(by, y, (int)c->n) != (int)c->n) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        if (with_alg) {
+                if ((e = vt_json_set(j, "kty", json_string("EC"))) < 0 ||
+                    (e = vt_json_set(j, "crv", json_string(c->crv))) < 0 ||
+                    (e = vt_json_set(j, "alg", json_string(ALG_ECDH))) < 0)
+                        return e;
+        } else {
+                if ((e = vt_json_set(j, "crv", json_string(c->crv))) < 0 ||
+                    (e = vt_json_set(j, "kty", json_string("EC"))) < 0)
+                        return e;
+        }
+        if ((e = b64_set(j, "x", x, c->n)) < 0 || (e = b64_set(j, "y", y, c->n)) < 0)
+                return e;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+/* ecdh puts the shared x-coordinate (RFC 7518 "Z", padded to the field size) in z. */
+static int ecdh(EVP_PKEY *priv, EVP_PKEY *peer, struct secret *z)
+{
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+                EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
+        size_t n = sizeof(z->b);
+
+        if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
+            EVP_PKEY_derive(ctx, z->b, &n) != 1) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        z->n = n;
+        return 0;
+}
+
+static void put_be32(uint8_t b[4], uint32_t v)
+{
+        b[0] = (uint8_t)(v >> 24);
+        b[1] = (uint8_t)(v >> 16);
+        b[2] = (uint8_t)(v >> 8);
+        b[3] = (uint8_t)v;
+}
+
+int vt_jwe_concat_kdf(const uint8_t *z, size_t zlen, const char *alg_id, uint8_t ret_kek[32])
+{
+        /* round 1 of 1 (keydatalen 256 = one SHA-256 output); empty apu and apv are
+         * length-prefixed with 0; SuppPubInfo is keydatalen in bits */
+        static const uint8_t counter[4] = {0, 0, 0, 1}, empty[4] = {0, 0, 0, 0},
+                             keydatalen[4] = {0, 0, 1, 0};
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
+        _cleanup_(secret_wipe) struct secret k = {0};
+        unsigned int outl = 0;
+        uint8_t alen[4];
+        size_t n;
+
+        if (!z || !alg_id || !ret_kek)
+                return VT_E_INVAL;
+        n = strlen(alg_id);
+        if (n > 255)
+                return VT_E_INVAL;
+        put_be32(alen, (uint32_t)n);
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return VT_E_NOMEM;
+        if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+            EVP_DigestUpdate(ctx, counter, sizeof(counter)) != 1 ||
+            EVP_DigestUpdate(ctx, z, zlen) != 1 || EVP_DigestUpdate(ctx, alen, sizeof(alen)) != 1 ||
+            EVP_DigestUpdate(ctx, alg_id, n) != 1 ||
+            EVP_DigestUpdate(ctx, empty, sizeof(empty)) != 1 ||
+            EVP_DigestUpdate(ctx, empty, sizeof(empty)) != 1 ||
+            EVP_DigestUpdate(ctx, keydatalen, sizeof(keydatalen)) != 1 ||
+            EVP_DigestFinal_ex(ctx, k.b, &outl) != 1 || outl != 32) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        memcpy(ret_kek, k.b, 32);
+        return 0;
+}
+
+/* a256kw runs AES-256 key wrap (enc 1) or unwrap (enc 0) of inl bytes into exactly
+ * outl bytes of out. */
+static int a256kw(int enc, const uint8_t kek[32], const uint8_t *in, size_t inl, uint8_t *out,
+                  size_t outl)
+{
+        _cleanup_(EVP_CIPHER_CTX_freep) EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        _cleanup_(secret_wipe) struct secret buf = {0};
+        int l1 = 0, l2 = 0;
+
+        if (!ctx)
+                return VT_E_NOMEM;
+        EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+        if (EVP_CipherInit_ex(ctx, EVP_aes_256_wrap(), NULL, kek, NULL, enc) != 1 ||
+            EVP_CipherUpdate(ctx, buf.b, &l1, in, (int)inl) != 1 ||
+            EVP_CipherFinal_ex(ctx, buf.b + l1, &l2) != 1 || (size_t)l1 + (size_t)l2 != outl) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        memcpy(out, buf.b, outl);
+        return 0;
+}
+
+int vt_jwe_a256kw_wrap(const uint8_t kek[32], const uint8_t cek[32], uint8_t ret_wrapped[40])
+{
+        if (!kek || !cek || !ret_wrapped)
+                return VT_E_INVAL;
+        return a256kw(1, kek, cek, CEK_LEN, ret_wrapped, KW_LEN);
+}
+
+int vt_jwe_a256kw_unwrap(const uint8_t kek[32], const uint8_t wrapped[40], uint8_t ret_cek[32])
+{
+        if (!kek || !wrapped || !ret_cek)
+                return VT_E_INVAL;
+        return a256kw(0, kek, wrapped, KW_LEN, ret_cek, CEK_LEN);
+}
+
+/* rsa_oaep256 encrypts (enc 1) or decrypts with RSAES-OAEP, SHA-256 and MGF1-SHA-256
+ * (RFC 7518 section 4.3); *outl is the size of out on entry. */
+static int rsa_oaep256(EVP_PKEY *key, int enc, const uint8_t *in, size_t inl, uint8_t *out,
+                       size_t *outl)
+{
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+                EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+        int ok;
+
+        if (!ctx)
+                return VT_E_NOMEM;
+        ok = (enc ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) == 1 &&
+             EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
+             (enc ? EVP_PKEY_encrypt(ctx, out, outl, in, inl)
+                  : EVP_PKEY_decrypt(ctx, out, outl, in, inl)) == 1;
+        ERR_clear_error();
+        return ok ? 0 : VT_E_CRYPTO;
+}
+
+/* gcm runs A256GCM over n bytes (n <= VT_JWE_MAX_PLAINTEXT, so int lengths hold):
+ * enc 1 seals in into out and writes tag; enc 0 opens in into out and checks tag,
+ * returning VT_E_CRYPTO (out then holds unauthenticated bytes the caller must wipe). */
+static int gcm(int enc, const uint8_t cek[32], const uint8_t iv[12], const char *aad, size_t aadl,
+               const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[16])
+{
+        _cleanup_(EVP_CIPHER_CTX_freep) EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        int l = 0;
+
+        if (!ctx)
+                return VT_E_NOMEM;
+        if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) != 1 ||
+            EVP_CipherInit_ex(ctx, NULL, NULL, cek, iv, enc) != 1 ||
+            EVP_CipherUpdate(ctx, NULL, &l, (const uint8_t *)aad, (int)aadl) != 1 ||
+            (n > 0 && (EVP_CipherUpdate(ctx, out, &l, in, (int)n) != 1 || (size_t)l != n)) ||
+            (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1) ||
+            EVP_CipherFinal_ex(ctx, out + n, &l) != 1 || l != 0 ||
+            (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) != 1)) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        return 0;
+}
+
+/* recipient_key validates the recipient JWK, refusing RSA1_5 before anything else. */
+static int recipient_key(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
+{
+        const char *alg = json_string_value(json_object_get(jwk, "alg"));
+
+        if (alg && strcmp(alg, "RSA1_5") == 0)
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwe: recipient alg RSA1_5 is refused (PKCS#1 v1.5 padding "
+                                   "oracle); use RSA-OAEP-256 or ECDH-ES+A256KW");
+        return vt_jwk_to_pkey(jwk, ret, d);
+}
+
+/* encrypt_to builds the JWE for pub; eph is the ephemeral EC key pair, or NULL to
+ * generate one. */
+static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const uint8_t iv[12],
+                      const uint8_t *pt, size_t len, json_t **ret, struct vt_diag *d)
+{
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *own_eph = NULL;
+        _cleanup_json_ json_t *hdr = json_object(), *out = NULL;
+        _cleanup_free_ char *hdr_json = NULL, *prot = NULL;
+        _cleanup_free_ uint8_t *ct = NULL;
+        _cleanup_(secret_wipe) struct secret z = {0}, kek = {0};
+        uint8_t ek[MAX_RSA_BYTES], tag[TAG_LEN];
+        size_t ek_len;
+        int e;
+
+        if (!hdr)
+                return VT_E_NOMEM;
+        if (EVP_PKEY_is_a(pub, "EC")) {
+                const struct curve *c = key_curve(pub);
+                json_t *epk = NULL;
+
+                if (!c)
+                        return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                           "jwe: recipient EC curve not supported (P-256, P-521)");
+                if (!eph) {
+                        own_eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", c->ossl);
+                        if (!own_eph) {
+                                ERR_clear_error();
+                                return vt_diag_set(d, VT_E_CRYPTO,
+                                                   "jwe: generating the %s ephemeral key failed",
+                                                   c->crv);
+                        }
+                        eph = own_eph;
+                } else if (key_curve(eph) != c) {
+                        return vt_diag_set(d, VT_E_INVAL,
+                                           "jwe: the ephemeral key is not on the recipient's "
+                                           "curve %s",
+                                           c->crv);
+                }
+                if (ecdh(eph, pub, &z) < 0)
+                        return vt_diag_set(d, VT_E_CRYPTO,
+                                           "jwe: ECDH with the recipient's %s key failed", c->crv);
+                if ((e = vt_jwe_concat_kdf(z.b, z.n, ALG_ECDH, kek.b)) < 0 ||
+                    (e = vt_jwe_a256kw_wrap(kek.b, cek, ek)) < 0)
+                        return vt_diag_set(d, e, "jwe: deriving or wrapping the CEK failed");
+                ek_len = KW_LEN;
+                if ((e = vt_json_set(hdr, "alg", json_string(ALG_ECDH))) < 0 ||
+                    (e = vt_json_set(hdr, "enc", json_string(ENC_GCM))) < 0)
+                        return e;
+                if ((e = ec_jwk(eph, c, false, &epk)) < 0)
+                        return vt_diag_set(d, e, "jwe: encoding epk failed");
+                if ((e = vt_json_set(hdr, "epk", epk)) < 0) /* takes epk even on failure */
+                        return e;
+        } else if (EVP_PKEY_is_a(pub, "RSA")) {
+                ek_len = sizeof(ek);
+                if (rsa_oaep256(pub, 1, cek, CEK_LEN, ek, &ek_len) < 0)
+                        return vt_diag_set(d, VT_E_CRYPTO,
+                                           "jwe: RSA-OAEP-256 encryption of the CEK failed");
+                if ((e = vt_json_set(hdr, "alg", json_string(ALG_OAEP))) < 0 ||
+                    (e = vt_json_set(hdr, "enc", json_string(ENC_GCM))) < 0)
+                        return e;
+        } else {
+                return vt_diag_set(d, VT_E_UNSUPPORTED, "jwe: recipient key type not supported");
+        }
+
+        if ((e = vt_json_dump(hdr, &hdr_json)) < 0 ||
+            (e = vt_b64_encode((const uint8_t *)hdr_json, strlen(hdr_json), VT_B64_URL, &prot)) < 0)
+                return e;
+        ct = malloc(len > 0 ? len : 1);
+        if (!ct)
+                return VT_E_NOMEM;
+        if ((e = gcm(1, cek, iv, prot, strlen(prot), pt, len, ct, tag)) < 0)
+                return vt_diag_set(d, e, "jwe: A256GCM encryption failed");
+
+        out = json_object();
+        if (!out)
+                return VT_E_NOMEM;
+        if ((e = vt_json_set(out, "protected", json_string(prot))) < 0 ||
+            (e = b64_set(out, "encrypted_key", ek, ek_len)) < 0 ||
+            (e = b64_set(out, "iv", iv, IV_LEN)) < 0 ||
+            (e = b64_set(out, "ciphertext", ct, len)) < 0 ||
+            (e = b64_set(out, "tag", tag, TAG_LEN)) < 0)
+                return e;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int vt_jwe_encrypt_with(const json_t *recipient_jwk, EVP_PKEY *ephemeral, const uint8_t cek[32],
+                        const uint8_t iv[12], const uint8_t *plaintext, size_t len, json_t **ret,
+                        struct vt_diag *d)
+{
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
+        int e;
+
+        if (!recipient_jwk || !cek || !iv || (!plaintext && len > 0) || !ret)
+                return VT_E_INVAL;
+        if (len > VT_JWE_MAX_PLAINTEXT)
+                return vt_diag_set(d, VT_E_LIMIT, "jwe: plaintext of %zu bytes exceeds %u", len,
+                                   VT_JWE_MAX_PLAINTEXT);
+        if ((e = recipient_key(recipient_jwk, &pub, d)) < 0)
+                return e;
+        return encrypt_to(pub, ephemeral, cek, iv, plaintext, len, ret, d);
+}
+
+int vt_jwe_encrypt(const json_t *recipient_jwk, const uint8_t *plaintext, size_t len, json_t **ret,
+                   struct vt_diag *d)
+{
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
+        _cleanup_(secret_wipe) struct secret cek = {0};
+        uint8_t iv[IV_LEN];
+        int e;
+
+        if (!recipient_jwk || (!plaintext && len > 0) || !ret)
+                return VT_E_INVAL;
+        if (len > VT_JWE_MAX_PLAINTEXT)
+                return vt_diag_set(d, VT_E_LIMIT, "jwe: plaintext of %zu bytes exceeds %u", len,
+                                   VT_JWE_MAX_PLAINTEXT);
+        if ((e = recipient_key(recipient_jwk, &pub, d)) < 0)
+                return e;
+        if (RAND_priv_bytes(cek.b, CEK_LEN) != 1 || RAND_bytes(iv, IV_LEN) != 1) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_CRYPTO, "jwe: the random generator failed");
+        }
+        return encrypt_to(pub, NULL, cek.b, iv, plaintext, len, ret, d);
+}
+
+/* b64_member decodes the string member k of obj (named where for messages) into
+ * exactly want bytes (0: any length up to max). */
+static int b64_member(const json_t *obj, const char *where, const char *k, size_t max, size_t want,
+                      uint8_t **ret, size_t *ret_len, struct vt_diag *d)
+{
+        const json_t *v = json_object_get(obj, k);
+        const char *s = json_string_value(v);
+        uint8_t *p = NULL;
+        size_t n = 0;
+        int e;
+
+        if (!s)
+                return vt_diag_set(d, VT_E_FORMAT, "%s: member \"%s\" missing or not a string",
+                                   where, k);
+        e = vt_b64_decode(s, json_string_length(v), VT_B64_URL, max, &p, &n);
+        if (e == VT_E_NOMEM)
+                return e;
+        if (e == VT_E_LIMIT)
+                return vt_diag_set(d, VT_E_FORMAT, "%s: member \"%s\" is longer than %zu bytes",
+                                   where, k, max);
+        if (e < 0)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "%s: member \"%s\" is not base64url without padding", where, k);
+        if (want && n != want) {
+                OPENSSL_cleanse(p, n);
+                free(p);
+                return vt_diag_set(d, VT_E_FORMAT, "%s: member \"%s\" is %zu bytes, expected %zu",
+                                   where, k, n, want);
+        }
+        *ret = p;
+        *ret_len = n;
+        return 0;
+}
+
+/* hdr_get looks a header parameter up in the (disjoint) header objects. */
+static const json_t *hdr_get(const json_t *const hdrs[3], const char *k)
+{
+        for (size_t i = 0; i < 3; i++) {
+                const json_t *v = hdrs[i] ? json_object_get(hdrs[i], k) : NULL;
+                if (v)
+                        return v;
+        }
+        return NULL;
+}
+
+static const char *const hdr_names[3] = {"protected", "header", "unprotected"};
+
+/* joint_header parses the protected header into *ret_prot and checks the three header
+ * objects (RFC 7516 section 7.2.1: protected, shared unprotected, per-recipient
+ * unprotected) for shape and disjointness. */
+static int joint_header(const json_t *jwe, json_t **ret_prot, const json_t *hdrs[3],
+                        struct vt_diag *d)
+{
+        _cleanup_free_ uint8_t *raw = NULL;
+        _cleanup_json_ json_t *prot = NULL;
+        json_error_t jerr;
+        size_t n;
+        int e;
+
+        if ((e = b64_member(jwe, "jwe", "protected", MAX_HEADER, 0, &raw, &n, d)) < 0)
+                return e;
+        prot = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, &jerr);
+        if (!prot)
+                return vt_diag_set(d, VT_E_FORMAT, "jwe: protected header is not JSON: %s",
+                                   jerr.text);
+        if (!json_is_object(prot))
+                return vt_diag_set(d, VT_E_FORMAT, "jwe: protected header is not a JSON object");
+        hdrs[0] = prot;
+        hdrs[1] = json_object_get(jwe, "header");
+        hdrs[2] = json_object_get(jwe, "unprotected");
+        for (size_t i = 1; i < 3; i++)
+                if (hdrs[i] && !json_is_object(hdrs[i]))
+                        return vt_diag_set(d, VT_E_FORMAT, "jwe: member \"%s\" is not an object",
+                                           hdr_names[i]);
+        for (size_t i = 0; i < 3; i++) {
+                const char *k;
+                json_t *v;
+
+                if (!hdrs[i])
+                        continue;
+                json_object_foreach ((json_t *)hdrs[i], k, v)
+                        for (size_t j = i + 1; j < 3; j++)
+                                if (hdrs[j] && json_object_get(hdrs[j], k))
+                                        return vt_diag_set(d, VT_E_FORMAT,
+                                                           "jwe: header parameter \"%s\" is in "
+                                                           "both \"%s\" and \"%s\"",
+                                                           k, hdr_names[i], hdr_names[j]);
+        }
+        *ret_prot = TAKE_PTR(prot);
+        return 0;
+}
+
+/* unwrap_ecdh recovers the CEK of an ECDH-ES+A256KW recipient. */
+static int unwrap_ecdh(EVP_PKEY *key, const struct curve *c, const json_t *epk, const uint8_t *ek,
+                       struct secret *cek, struct vt_diag *d)
+{
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *peer = NULL;
+        _cleanup_(secret_wipe) struct secret z = {0}, kek = {0};
+        struct vt_diag sub = {0};
+        const char *kty, *crv;
+        int e;
+
+        if (!json_is_object(epk))
+                return vt_diag_set(d, VT_E_FORMAT, "jwe: header \"epk\" missing or not an object");
+        kty = json_string_value(json_object_get(epk, "kty"));
+        if (!kty || strcmp(kty, "EC") != 0)
+                return vt_diag_set(d, VT_E_FORMAT, "jwe: epk kty must be EC");
+        crv = json_string_value(json_object_get(epk, "crv"));
+        if (crv && strcmp(crv, c->crv) != 0)
+                return vt_diag_set(d, VT_E_CRYPTO, "jwe: epk curve %s is not the key's curve %s",
+                                   crv, c->crv);
+        /* the checks of a tee-pubkey: kty EC, the curve, coordinate sizes, the point on
+         * the curve, no private members */
+        if ((e = vt_jwk_to_pkey(epk, &peer, &sub)) < 0)
+                return vt_diag_set(d, e, "jwe: epk: %s", sub.msg);
+        if (ecdh(key, peer, &z) < 0)
+                return vt_diag_set(d, VT_E_CRYPTO,
+                                   "jwe: ECDH of the key with epk failed (not a private key?)");
+        if ((e = vt_jwe_concat_kdf(z.b, z.n, ALG_ECDH, kek.b)) < 0)
+                return vt_diag_set(d, e, "jwe: Concat KDF failed");
+        if (vt_jwe_a256kw_unwrap(kek.b, ek, cek->b) < 0)
+                return vt_diag_set(d, VT_E_CRYPTO,
+                                   "jwe: A256KW unwrap of encrypted_key failed (wrong key, or "
+                                   "epk or encrypted_key altered)");
+        cek->n = CEK_LEN;
+        return 0;
+}
+
+int vt_jwe_decrypt(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, size_t *ret_len,
+                   struct vt_diag *d)
+{
+        static const char *const members[] = {"protected", "encrypted_key", "iv", "ciphertext",
+                                              "tag"};
+        _cleanup_json_ json_t *prot = NULL;
+        _cleanup_free_ uint8_t *ek = NULL, *iv = NULL, *ct = NULL, *tag = NULL;
+        _cleanup_(secret_wipe) struct secret cek = {0};
+        _cleanup_(plain_wipe) struct plain pt = {0};
+        const json_t *hdrs[3] = {NULL, NULL, NULL};
+        const char *alg, *enc, *want, *protected_s;
+        const struct curve *c = NULL;
+        size_t ek_len, iv_len, ct_len, tag_len, ek_want;
+        bool is_ec;
+        int e;
+
+        if (!key || !jwe || !ret || !ret_len)
+                return VT_E_INVAL;
+        if (!json_is_object(jwe))
+                return vt_diag_set(d, VT_E_FORMAT, "jwe: not a JSON object");
+        if (json_object_get(jwe, "recipients"))
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwe: general serialisation (\"recipients\") is not "
+                                   "supported, only flattened");
+        if (json_object_get(jwe, "aad"))
+                return vt_diag_set(d, VT_E_UNSUPPORTED, "jwe: member \"aad\" is not supported");
+        for (size_t i = 0; i < ELEMENTSOF(members); i++)
+                if (!json_is_string(json_object_get(jwe, members[i])))
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "jwe: member \"%s\" missing or not a string",
+                                           members[i]);
+
+        is_ec = EVP_PKEY_is_a(key, "EC");
+        if (is_ec) {
+                c = key_curve(key);
+                if (!c)
+                        return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                           "jwe: the key's EC curve is not P-256 or P-521");
+        } else if (!EVP_PKEY_is_a(key, "RSA")) {
+                return vt_diag_set(d, VT_E_UNSUPPORTED, "jwe: key type %s not supported (EC, RSA)",
+                                   EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key)
+                                                                : "(unknown)");
+        }
+
+        if ((e = joint_header(jwe, &prot, hdrs, d)) < 0)
+                return e;
+        if (hdr_get(hdrs, "zip"))
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwe: header \"zip\" (compression) is refused");
+        if (hdr_get(hdrs, "crit"))
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwe: header \"crit\" names extensions this decoder does "
+                                   "not implement");
+        enc = json_string_value(hdr_get(hdrs, "enc"));
+        if (!enc)
+                return vt_diag_set(d, VT_E_FORMAT, "jwe: header \"enc\" missing or not a string");
+        if (strcmp(enc, ENC_GCM) != 0)
+                return vt_diag_set(d, VT_E_UNSUPPORTED, "jwe: enc %s not supported (A256GCM)", enc);
+        alg = json_string_value(hdr_get(hdrs, "alg"));
+        if (!alg)
+                return vt_diag_set(d, VT_E_FORMAT, "jwe: header \"alg\" missing or not a string");
+        if (strcmp(alg, "RSA1_5") == 0)
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwe: alg RSA1_5 is refused (PKCS#1 v1.5 padding oracle)");
+        if (strcmp(alg, ALG_ECDH) != 0 && strcmp(alg, ALG_OAEP) != 0)
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwe: alg %s not supported (ECDH-ES+A256KW, RSA-OAEP-256)", alg);
+        want = is_ec ? ALG_ECDH : ALG_OAEP;
+        if (strcmp(alg, want) != 0)
+                return vt_diag_set(d, VT_E_CRYPTO, "jwe: alg %s does not fit the %s key (%s)", alg,
+                                   is_ec ? "EC" : "RSA", want);
+
+        ek_want = is_ec ? KW_LEN : (size_t)EVP_PKEY_get_size(key);
+        if ((e = b64_member(jwe, "jwe", "encrypted_key", MAX_RSA_BYTES, ek_want, &ek, &ek_len, d)) <
+                    0 ||
+            (e = b64_member(jwe, "jwe", "iv", 64, IV_LEN, &iv, &iv_len, d)) < 0 ||
+            (e = b64_member(jwe, "jwe", "tag", 64, TAG_LEN, &tag, &tag_len, d)) < 0 ||
+            (e = b64_member(jwe, "jwe", "ciphertext", VT_JWE_MAX_PLAINTEXT, 0, &ct, &ct_len, d)) <
+                    0)
+                return e;
+
+        if (is_ec) {
+                if ((e = unwrap_ecdh(key, c, hdr_get(hdrs, "epk"), ek, &cek, d)) < 0)
+                        return e;
+        } else {
+                cek.n = sizeof(cek.b);
+                if (rsa_oaep256(key, 0, ek, ek_len, cek.b, &cek.n) < 0 || cek.n != CEK_LEN)
+                        return vt_diag_set(d, VT_E_CRYPTO,
+                                           "jwe: RSA-OAEP-256 decryption of encrypted_key failed "
+                                           "(wrong key, not a private key, or altered)");
+        }
+
+        pt.p = OPENSSL_malloc(ct_len > 0 ? ct_len : 1);
+        if (!pt.p)
+                return VT_E_NOMEM;
+        pt.n = ct_len;
+        protected_s = json_string_value(json_object_get(jwe, "protected"));
+        if (gcm(0, cek.b, iv, protected_s, strlen(protected_s), ct, ct_len, pt.p, tag) < 0)
+                return vt_diag_set(d, VT_E_CRYPTO,
+                                   "jwe: A256GCM authentication failed (wrong key, or "
+                                   "protected, iv, ciphertext or tag altered)");
+        *ret_len = pt.n;
+        *ret = TAKE_PTR(pt.p);
+        return 0;
+}
+
+int vt_jwk_from_private(EVP_PKEY *key, json_t **ret)
+{
+        if (!key || !ret)
+                return VT_E_INVAL;
+        if (EVP_PKEY_is_a(key, "EC")) {
+                const struct curve *c = key_curve(key);
+                return c ? ec_jwk(key, c, true, ret) : VT_E_UNSUPPORTED;
+        }
+        if (EVP_PKEY_is_a(key, "RSA")) {
+                _cleanup_(BN_clear_freep) BIGNUM *n = NULL, *ex = NULL;
+                _cleanup_free_ uint8_t *nb = NULL;
+                _cleanup_json_ json_t *j = json_object();
+                uint8_t eb[16];
+                int nl, el, e;
+
+                if (!j)
+                        return VT_E_NOMEM;
+                if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+                    EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &ex) != 1 ||
+                    BN_num_bytes(ex) > (int)sizeof(eb)) {
+                        ERR_clear_error();
+                        return VT_E_CRYPTO;
+                }
+                nb = malloc((size_t)BN_num_bytes(n) + 1);
+                if (!nb)
+                        return VT_E_NOMEM;
+                /* RFC 7518 section 6.3.1: unsigned big-endian, no leading zeros */
+                nl = BN_bn2bin(n, nb);
+                el = BN_bn2bin(ex, eb);
+                if ((e = vt_json_set(j, "kty", json_string("RSA"))) < 0 ||
+                    (e = vt_json_set(j, "alg", json_string(ALG_OAEP))) < 0 ||
+                    (e = b64_set(j, "n", nb, (size_t)nl)) < 0 ||
+                    (e = b64_set(j, "e", eb, (size_t)el)) < 0)
+                        return e;
+                *ret = TAKE_PTR(j);
+                return 0;
+        }
+        return VT_E_UNSUPPORTED;
+}
+
+int vt_jwk_private_to_pkey(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
+{
+        static const char *const public_members[] = {"kty", "crv", "x", "y"};
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL, *key = NULL;
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
+        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = NULL;
+        _cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
+        _cleanup_(BN_clear_freep) BIGNUM *priv = NULL;
+        _cleanup_(heap_secret_wipe) struct heap_secret db = {0};
+        _cleanup_json_ json_t *pubj = NULL;
+        const struct curve *c = NULL;
+        const char *kty, *crv;
+        uint8_t point[1 + 2 * 66];
+        size_t plen = 0;
+        int e;
+
+        if (!jwk || !ret)
+                return VT_E_INVAL;
+        if (!json_is_object(jwk))
+                return vt_diag_set(d, VT_E_FORMAT, "jwk: not a JSON object");
+        kty = json_string_value(json_object_get(jwk, "kty"));
+        if (!kty || strcmp(kty, "EC") != 0)
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwk: private key kty %s not supported (EC)",
+                                   kty ? kty : "(none)");
+        crv = json_string_value(json_object_get(jwk, "crv"));
+        for (size_t i = 0; crv && i < ELEMENTSOF(curves); i++)
+                if (strcmp(crv, curves[i].crv) == 0)
+                        c = &curves[i];
+        if (!c)
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwk: EC curve %s not supported (P-256, P-521)",
+                                   crv ? crv : "(none)");
+
+        /* the public half goes through the tee-pubkey checks (sizes, point on curve) */
+        pubj = json_object();
+        if (!pubj)
+                return VT_E_NOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(public_members); i++) {
+                json_t *v = json_object_get(jwk, public_members[i]);
+                if (v && json_object_set(pubj, public_members[i], v) < 0)
+                        return VT_E_NOMEM;
+        }
+        if ((e = vt_jwk_to_pkey(pubj, &pub, d)) < 0)
+                return e;
+        if (EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point),
+                                            &plen) != 1) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_CRYPTO, "jwk: cannot encode the public point");
+        }
+
+        /* RFC 7518 section 6.2.2.1: d is exactly the size of the curve order */
+        if ((e = b64_member(jwk, "jwk", "d", c->n, c->n, &db.p, &db.n, d)) < 0)
+                return e;
+        priv = BN_secure_new();
+        if (!priv || !BN_bin2bn(db.p, (int)db.n, priv))
+                return VT_E_NOMEM;
+        bld = OSSL_PARAM_BLD_new();
+        if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->ossl, 0) ||
+            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, plen) ||
+            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) ||
+            !(params = OSSL_PARAM_BLD_to_param(bld)))
+                return VT_E_NOMEM;
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_FORMAT, "jwk: cannot build the %s key pair", c->crv);
+        }
+        /* full check: the public point, 0 < d < order, and d * G == (x, y) */
+        chk = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+        if (!chk || EVP_PKEY_check(chk) != 1) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "jwk: \"d\" is out of range or does not belong to (x, y)");
+        }
+        *ret = TAKE_PTR(key);
+        return 0;
+}

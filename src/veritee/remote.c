@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The operator's commands against a running veriteed's admin API:
+ *   veritee secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | ls [--repo R]
+ *   veritee policy get|set REPO/TYPE/TAG [FILE]
+ *   veritee refval add ID --tee snp|sim FILE | ls | rm ID
+ * Each takes --server URL (default http://127.0.0.1:8080) and --token FILE (an admin
+ * JWT, see `veritee admin token`), prints JSON with --json, and says what failed in one line.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "store/store.h"
+#include "util/file.h"
+#include "util/json.h"
+
+#define MAX_ANSWER (8u << 20)
+
+struct remote {
+        const char *server;
+        const char *token_file;
+        bool json;
+        char *token;
+};
+
+struct buf {
+        char *p;
+        size_t len;
+};
+
+static size_t sink(char *p, size_t sz, size_t n, void *ud)
+{
+        struct buf *b = ud;
+        size_t k = sz * n;
+        if (k > MAX_ANSWER - b->len)
+                return 0;
+        char *nb = realloc(b->p, b->len + k + 1);
+        if (!nb)
+                return 0;
+        b->p = nb;
+        memcpy(b->p + b->len, p, k);
+        b->len += k;
+        b->p[b->len] = 0;
+        return k;
+}
+
+/* One admin request; returns the HTTP status (or -1) and the answer. */
+static long call(struct remote *r, const char *method, const char *path, const void *body,
+                 size_t len, const char *content_type, struct buf *ans)
+{
+        _cleanup_free_ char *url = NULL, *authz = NULL, *ct = NULL;
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = NULL;
+        long status = -1;
+        if (!c || asprintf(&url, "%s%s", r->server, path) < 0 ||
+            asprintf(&authz, "Authorization: Bearer %s", r->token) < 0 ||
+            asprintf(&ct, "Content-Type: %s", content_type ? content_type : "application/json") <
+                    0) {
+                curl_easy_cleanup(c);
+                return -1;
+        }
+        h = curl_slist_append(h, authz);
+        h = curl_slist_append(h, ct);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
+        if (body) {
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+        }
+        CURLcode cr = curl_easy_perform(c);
+        if (cr == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        else
+                fprintf(stderr, "veritee: %s %s: %s\n", method, url, curl_easy_strerror(cr));
+        curl_slist_free_all(h);
+        OPENSSL_cleanse(authz, strlen(authz));
+        curl_easy_cleanup(c);
+        return status;
+}
+
+/* Prints the outcome: the JSON answer with --json, else a line; returns the exit code. */
+static int report(struct remote *r, long status, struct buf *ans, const char *what)
+{
+        json_auto_t *j = ans->p ? json_loads(ans->p, 0, NULL) : NULL;
+        int rc = status == 200 ? 0 : EXIT_REJECTED;
+        if (status < 0)
+                rc = EXIT_REJECTED;
+        else if (status != 200) {
+                const char *detail = json_string_value(json_object_get(j, "detail"));
+                fprintf(stderr, "veritee: %s: HTTP %ld: %s\n", what, status,
+                        detail ? detail : (ans->p ? ans->p : ""));
+        } else if (r->json || !json_is_object(j)) {
+                printf("%s\n", ans->p ? ans->p : "");
+        } else {
+                const char *k;
+                json_t *v;
+                json_t *list = json_object_get(j, "resources");
+                json_t *rv = json_object_get(j, "reference_values");
+                size_t i;
+                if (json_is_array(list)) {
+                        json_array_foreach (list, i, v) {
+                                printf("%s\t%lld bytes\tpolicy:%s\n",
+                                       json_string_value(json_object_get(v, "path")),
+                                       (long long)json_integer_value(json_object_get(v, "size")),
+                                       json_is_true(json_object_get(v, "has_policy"))
+                                               ? "yes"
+                                               : "NO (never released)");
+                        }
+                } else if (json_is_array(rv)) {
+                        json_array_foreach (rv, i, v) {
+                                _cleanup_free_ char *val =
+                                        json_dumps(json_object_get(v, "value"), JSON_COMPACT);
+                                printf("%s\t%s\t%s\n", json_string_value(json_object_get(v, "id")),
+                                       json_string_value(json_object_get(v, "tee")),
+                                       val ? val : "");
+                        }
+                } else {
+                        json_object_foreach (j, k, v) {
+                                _cleanup_free_ char *val =
+                                        json_is_string(v)
+                                                ? NULL
+                                                : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                                printf("%s: %s\n", k,
+                                       json_is_string(v) ? json_string_value(v) : (val ? val : ""));
+                        }
+                }
+        }
+        free(ans->p);
+        return rc;
+}
+
+static int parse_common(int argc, char **argv, struct remote *r, const char **tee,
+                        const char **policy, const char **repo, const char *use)
+{
+        static const struct option opts[] = {
+                {"server", required_argument, NULL, 's'}, {"token", required_argument, NULL, 't'},
+                {"json", no_argument, NULL, 'j'},         {"tee", required_argument, NULL, 'T'},
+                {"policy", required_argument, NULL, 'p'}, {"repo", required_argument, NULL, 'r'},
+                {"help", no_argument, NULL, 'h'},         {0},
+        };
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 's':
+                        r->server = optarg;
+                        break;
+                case 't':
+                        r->token_file = optarg;
+                        break;
+                case 'j':
+                        r->json = true;
+                        break;
+                case 'T':
+                        *tee = optarg;
+                        break;
+                case 'p':
+                        *policy = optarg;
+                        break;
+                case 'r':
+                        *repo = optarg;
+                        break;
+                case 'h':
+                        puts(use);
+                        return 1;
+                default:
+                        return -1;
+                }
+        }
+        if (!r->token_file) {
+                cli_usage_error("--token FILE is required (make one with veritee admin token)");
+                return -1;
+        }
+        size_t n;
+        uint8_t *t = cli_read(r->token_file, 64u * 1024u, &n);
+        if (!t)
+                return -1;
+        while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
+                t[--n] = 0;
+        r->token = (char *)t;
+        return 0;
+}
+
+static void remote_done(struct remote *r)
+{
+        if (r->token)
+                OPENSSL_clear_free(r->token, strlen(r->token));
+}
+
+static int need_path(const char *p)
+{
+        if (!p || !vt_resource_path_valid(p))
+                return cli_usage_error(
+                        "\"%s\" is not REPO/TYPE/TAG (segments [A-Za-z0-9_-][A-Za-z0-9_.-]*)",
+                        p ? p : "");
+        return 0;
+}
+
+int cmd_secret(int argc, char **argv)
+{
+        static const char use[] =
+                "usage: veritee secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | "
+                "ls [--repo R]   (with --server URL --token FILE [--json])";
+        struct remote r = {.server = "http://127.0.0.1:8080"};
+        const char *tee = NULL, *policy = NULL, *repo = NULL;
+        struct buf ans = {0};
+        char path[512];
+        int rc;
+        if (argc < 2)
+                return cli_usage_error("%s", use);
+        const char *verb = argv[1];
+        if ((rc = parse_common(argc - 1, argv + 1, &r, &tee, &policy, &repo, use)) != 0)
+                return rc > 0 ? 0 : EXIT_USAGE;
+        int rest = optind + 1;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (strcmp(verb, "put") == 0 && rest == argc - 2) {
+                if (need_path(argv[rest])) {
+                        rc = EXIT_USAGE;
+                        goto out;
+                }
+                size_t n, pn = 0;
+                uint8_t *data = cli_read(argv[rest + 1], 16u << 20, &n);
+                _cleanup_free_ uint8_t *pol = policy ? cli_read(policy, 64u * 1024u, &pn) : NULL;
+                if (!data || (policy && !pol)) {
+                        if (data)
+                                OPENSSL_clear_free(data, n);
+                        rc = EXIT_USAGE;
+                        goto out;
+                }
+                snprintf(path, sizeof(path), "/kbs/v0/resource/%s", argv[rest]);
+                long st = call(&r, "POST", path, data, n, "application/octet-stream", &ans);
+                OPENSSL_clear_free(data, n);
+                if (st != 200 || !policy) {
+                        rc = report(&r, st, &ans, "secret put");
+                        goto out;
+                }
+                free(ans.p);
+                ans = (struct buf){0};
+                snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", argv[rest]);
+                rc = report(&r, call(&r, "PUT", path, pol, pn, NULL, &ans), &ans, "policy set");
+        } else if (strcmp(verb, "rm") == 0 && rest == argc - 1) {
+                if (need_path(argv[rest])) {
+                        rc = EXIT_USAGE;
+                        goto out;
+                }
+                snprintf(path, sizeof(path), "/kbs/v0/resource/%s", argv[rest]);
+                rc = report(&r, call(&r, "DELETE", path, NULL, 0, NULL, &ans), &ans, "secret rm");
+        } else if (strcmp(verb, "ls") == 0 && rest == argc) {
+                _cleanup_free_ char *esc = NULL;
+                if (repo && !(esc = curl_easy_escape(NULL, repo, 0))) {
+                        rc = EXIT_USAGE;
+                        goto out;
+                }
+                snprintf(path, sizeof(path), "/kbs/v0/resources%s%s", repo ? "?repo=" : "",
+                         repo ? esc : "");
+                rc = report(&r, call(&r, "GET", path, NULL, 0, NULL, &ans), &ans, "secret ls");
+        } else {
+                rc = cli_usage_error("%s", use);
+        }
+out:
+        remote_done(&r);
+        curl_global_cleanup();
+        return rc;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+        static const char use[] =
+                "usage: veritee policy get REPO/TYPE/TAG | set REPO/TYPE/TAG FILE   (with --server "
+                "URL --token FILE [--json])";
+        struct remote r = {.server = "http://127.0.0.1:8080"};
+        const char *tee = NULL, *policy = NULL, *repo = NULL;
+        struct buf ans = {0};
+        char path[512];
+        int rc;
+        if (argc < 2)
+                return cli_usage_error("%s", use);
+        const char *verb = argv[1];
+        if ((rc = parse_common(argc - 1, argv + 1, &r, &tee, &policy, &repo, use)) != 0)
+                return rc > 0 ? 0 : EXIT_USAGE;
+        int rest = optind + 1;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        bool get = strcmp(verb, "get") == 0, set = strcmp(verb, "set") == 0;
+        if ((get && rest == argc - 1) || (set && rest == argc - 2)) {
+                if (need_path(argv[rest])) {
+                        rc = EXIT_USAGE;
+                        goto out;
+                }
+                snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", argv[rest]);
+                if (get) {
+                        r.json = true; /* a policy is JSON: print it as it is */
+                        rc = report(&r, call(&r, "GET", path, NULL, 0, NULL, &ans), &ans,
+                                    "policy get");
+                } else {
+                        size_t n;
+                        _cleanup_free_ uint8_t *pol = cli_read(argv[rest + 1], 64u * 1024u, &n);
+                        rc = pol ? report(&r, call(&r, "PUT", path, pol, n, NULL, &ans), &ans,
+                                          "policy set")
+                                 : EXIT_USAGE;
+                }
+        } else {
+                rc = cli_usage_error("%s", use);
+        }
+out:
+        remote_done(&r);
+        curl_global_cleanup();
+        return rc;
+}
+
+int cmd_refval(int argc, char **argv)
+{
+        static const char use[] =
+                "usage: veritee refval add ID --tee snp|sim FILE | ls | rm ID   (with --server URL "
+                "--token FILE [--json])";
+        struct remote r = {.server = "http://127.0.0.1:8080"};
+        const char *tee = NULL, *policy = NULL, *repo = NULL;
+        struct buf ans = {0};
+        char path[512];
+        int rc;
+        if (argc < 2)
+                return cli_usage_error("%s", use);
+        const char *verb = argv[1];
+        if ((rc = parse_common(argc - 1, argv + 1, &r, &tee, &policy, &repo, use)) != 0)
+                return rc > 0 ? 0 : EXIT_USAGE;
+        int rest = optind + 1;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (strcmp(verb, "add") == 0 && rest == argc - 2 && tee) {
+                size_t n;
+                _cleanup_free_ uint8_t *txt = cli_read(argv[rest + 1], 256u * 1024u, &n);
+                json_auto_t *v = txt ? json_loadb((const char *)txt, n, 0, NULL) : NULL;
+                if (!v) {
+                        if (txt)
+                                fprintf(stderr, "veritee: %s is not JSON\n", argv[rest + 1]);
+                        rc = EXIT_USAGE;
+                        goto out;
+                }
+                json_auto_t *body =
+                        json_pack("{s:s, s:s, s:O}", "id", argv[rest], "tee", tee, "value", v);
+                _cleanup_free_ char *b = json_dumps(body, JSON_COMPACT);
+                rc = report(&r,
+                            call(&r, "POST", "/kbs/v0/reference-value", b, strlen(b), NULL, &ans),
+                            &ans, "refval add");
+        } else if (strcmp(verb, "ls") == 0 && rest == argc) {
+                rc = report(&r, call(&r, "GET", "/kbs/v0/reference-value", NULL, 0, NULL, &ans),
+                            &ans, "refval ls");
+        } else if (strcmp(verb, "rm") == 0 && rest == argc - 1) {
+                _cleanup_free_ char *esc = curl_easy_escape(NULL, argv[rest], 0);
+                snprintf(path, sizeof(path), "/kbs/v0/reference-value/%s", esc ? esc : "");
+                rc = report(&r, call(&r, "DELETE", path, NULL, 0, NULL, &ans), &ans, "refval rm");
+        } else {
+                rc = cli_usage_error("%s", use);
+        }
+out:
+        remote_done(&r);
+        curl_global_cleanup();
+        return rc;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Integration-test helpers: a real veriteed on 127.0.0.1, HTTP requests, KBS handshakes
+ * with simulator evidence. Each test binary sets vtt_dir (its temporary directory) and
+ * vtt_simdir (a simulator made there) before using them. */
+#ifndef VT_TEST_VTDTEST_H
+#define VT_TEST_VTDTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "veritee/sim.h"
+
+struct server {
+        pid_t pid;
+        char log[512];
+        char url[64];
+};
+
+struct http {
+        char *body;
+        size_t len;
+        char cookie[128];
+        long status;
+};
+
+extern char vtt_dir[256], vtt_simdir[300];
+
+const char *bin(const char *name);
+void write_text(const char *path, const char *text);
+char *slurp(const char *path);
+/* server_start writes DIR/NAME.yaml, starts veriteed with its log in DIR/NAME.log and
+ * waits for its "listening on" line; server_stop_all stops every server started. */
+void server_start(struct server *s, const char *name, const char *config);
+void server_stop(struct server *s);
+void server_stop_all(void);
+bool log_has(const struct server *s, const char *needle);
+/* request: body NULL means GET; authz is a full header value or NULL. */
+struct http request_full(const struct server *s, const char *method, const char *path,
+                         const char *body, size_t body_len, const char *cookie, const char *authz);
+struct http request(const struct server *s, const char *path, const char *body, size_t body_len,
+                    const char *cookie);
+struct http post(const struct server *s, const char *path, const char *body, const char *cookie);
+char *auth(const struct server *s, const char *tee, char cookie[128]);
+/* new_jwk makes a P-256 key; its private key goes to *ret_key when ret_key is non-NULL. */
+json_t *new_jwk_key(void **ret_key);
+json_t *new_jwk(void);
+char *attest_body(const char *nonce, const struct vt_sim_guest *g, json_t *bind_jwk,
+                  json_t *send_jwk);
+/* attest_token runs auth+attest with guest g and jwk and returns the token (malloc'd). */
+char *attest_token(const struct server *s, const struct vt_sim_guest *g, json_t *jwk);
+
+#endif

@@ -1,0 +1,207 @@
+#!/bin/sh
+# The command contract of `veritee admin` (docs/admin.md): keygen writes an Ed25519
+# key pair (private 0600, public 0644) and never overwrites; token prints a JWT for a
+# role, signed EdDSA or ES256 by key type. Usage errors exit 2 with one line on
+# stderr, failures 1. The private key never appears on stdout or stderr.
+set -u
+B="${VT_BIN:-build/bin}/veritee"
+case $B in /*) ;; *) B="$PWD/$B" ;; esac # one check runs in another directory
+if [ ! -x "$B" ]; then
+        echo "skipped: $B not built"
+        exit 77
+fi
+tmp=$(mktemp -d)
+tmp=$(cd "$tmp" && pwd -P) # keygen prints the resolved path of the public key
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+# expect CODE DESCRIPTION PATTERN-IN-STDOUT -- COMMAND...
+expect() {
+        code=$1 desc=$2 pat=$3
+        shift 4
+        "$@" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        if [ "$rc" -ne "$code" ]; then
+                echo "FAIL: $desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1)); return
+        fi
+        if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out"; then
+                echo "FAIL: $desc: stdout lacks $pat"; cat "$tmp/out"; fails=$((fails + 1)); return
+        fi
+        if [ "$code" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+                echo "FAIL: $desc: error is not one line on stderr"; cat "$tmp/err"; fails=$((fails + 1)); return
+        fi
+        if [ "$code" -ne 0 ] && [ -s "$tmp/out" ]; then
+                echo "FAIL: $desc: printed on stdout while failing"; cat "$tmp/out"; fails=$((fails + 1)); return
+        fi
+        echo "ok: $desc"
+}
+
+# check DESCRIPTION COMMAND...: a plain condition
+check() {
+        desc=$1
+        shift
+        if "$@"; then
+                echo "ok: $desc"
+        else
+                echo "FAIL: $desc"; fails=$((fails + 1))
+        fi
+}
+
+mode() {
+        stat -c %a "$1" 2>/dev/null || echo "?"
+}
+
+# b64url_json PART: decode one base64url part of a JWT to text
+b64url_json() {
+        s=$(printf '%s' "$1" | tr '_-' '/+')
+        case $(( ${#s} % 4 )) in
+        2) s="$s==" ;;
+        3) s="$s=" ;;
+        esac
+        printf '%s' "$s" | base64 -d 2>/dev/null
+}
+
+# no_secret FILE: neither output holds a line of the private key's base64
+no_secret() {
+        body=$(grep -v -- '-----' "$1" | head -n 1)
+        ! grep -q -- "$body" "$tmp/out" "$tmp/err"
+}
+
+K="$tmp/adm"
+
+# keygen
+expect 0 "keygen --out" "private key: $K.key" -- "$B" admin keygen --out "$K"
+check "private key is 0600" [ "$(mode "$K.key")" = "600" ]
+check "public key is 0644" [ "$(mode "$K.pub")" = "644" ]
+check "private key is PKCS#8 PEM" grep -q "BEGIN PRIVATE KEY" "$K.key"
+check "public key is PEM" grep -q "BEGIN PUBLIC KEY" "$K.pub"
+check "keygen prints the public key path" grep -q "public key:  $K.pub" "$tmp/out"
+check "keygen prints the configuration" grep -q "^admin:$" "$tmp/out"
+check "keygen prints the keys line" grep -q "^  keys: \[$K.pub\]$" "$tmp/out"
+check "keygen prints a key id" grep -Eq "^key id: +[A-Za-z0-9_-]{43}$" "$tmp/out"
+check "keygen does not print the private key" no_secret "$K.key"
+if command -v openssl >/dev/null 2>&1; then
+        check "the key is Ed25519" sh -c "openssl pkey -in '$K.key' -noout -text 2>/dev/null | grep -q ED25519"
+fi
+
+cp "$K.key" "$tmp/key.before"
+cp "$K.pub" "$tmp/pub.before"
+expect 1 "keygen refuses to overwrite" '' -- "$B" admin keygen --out "$K"
+grep -q "already exists" "$tmp/err" || { echo "FAIL: refusal does not say the file exists"; fails=$((fails + 1)); }
+check "private key unchanged" cmp -s "$K.key" "$tmp/key.before"
+check "public key unchanged" cmp -s "$K.pub" "$tmp/pub.before"
+rm "$K.pub"
+expect 1 "keygen refuses when only the private key exists" '' -- "$B" admin keygen --out "$K"
+check "no public key written" [ ! -e "$K.pub" ]
+check "private key still unchanged" cmp -s "$K.key" "$tmp/key.before"
+cp "$tmp/pub.before" "$K.pub"
+
+(cd "$tmp" && "$B" admin keygen >"$tmp/out" 2>"$tmp/err")
+check "keygen default prefix ./veritee-admin" test -f "$tmp/veritee-admin.key" -a -f "$tmp/veritee-admin.pub"
+check "default keys line is absolute" grep -q "^  keys: \[$tmp/veritee-admin.pub\]$" "$tmp/out"
+mkdir "$tmp/a dir"
+expect 0 "keygen into a path with a space" '' -- "$B" admin keygen --out "$tmp/a dir/k"
+check "a path with a space is quoted" grep -q "^  keys: \[\"$tmp/a dir/k.pub\"\]$" "$tmp/out"
+expect 1 "keygen into a missing directory" '' -- "$B" admin keygen --out "$tmp/no/such/k"
+
+# tokens for each role
+expect 0 "token admin" '' -- "$B" admin token --key "$K.key" --role admin --sub "ops@example"
+check "token has three parts" sh -c "grep -Eq '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{86}$' '$tmp/out'"
+check "one line" [ "$(wc -l <"$tmp/out")" -eq 1 ]
+check "token does not hold the private key" no_secret "$K.key"
+T=$(cat "$tmp/out")
+H=$(b64url_json "$(echo "$T" | cut -d. -f1)")
+P=$(b64url_json "$(echo "$T" | cut -d. -f2)")
+check "header alg EdDSA" sh -c "echo '$H' | grep -q '\"alg\":\"EdDSA\"'"
+check "header kid" sh -c "echo '$H' | grep -q '\"kid\":\"'"
+check "claims: iss, sub, role" sh -c "echo '$P' | grep -q '\"iss\":\"veritee-admin\",\"sub\":\"ops@example\",\"role\":\"admin\"'"
+IAT=$(echo "$P" | sed -n 's/.*"iat":\([0-9]*\).*/\1/p')
+EXP=$(echo "$P" | sed -n 's/.*"exp":\([0-9]*\).*/\1/p')
+check "default ttl is 1h" [ "$((EXP - IAT))" -eq 3600 ]
+
+expect 0 "token reader" '' -- "$B" admin token --key "$K.key" --role reader
+P=$(b64url_json "$(cut -d. -f2 "$tmp/out")")
+check "reader claims" sh -c "echo '$P' | grep -q '\"role\":\"reader\"'"
+check "reader has no repos" sh -c "! echo '$P' | grep -q repos"
+
+expect 0 "token writer" '' -- "$B" admin token --key "$K.key" --role writer --repo alpha --repo beta --ttl 30m
+P=$(b64url_json "$(cut -d. -f2 "$tmp/out")")
+check "writer claims" sh -c "echo '$P' | grep -q '\"role\":\"writer\",\"repos\":\[\"alpha\",\"beta\"\]'"
+IAT=$(echo "$P" | sed -n 's/.*"iat":\([0-9]*\).*/\1/p')
+EXP=$(echo "$P" | sed -n 's/.*"exp":\([0-9]*\).*/\1/p')
+check "--ttl 30m" [ "$((EXP - IAT))" -eq 1800 ]
+
+for ttl in 3600s:3600 3600:3600 2h:7200 7d:604800 30d:2592000 1s:1; do
+        expect 0 "--ttl ${ttl%%:*}" '' -- "$B" admin token --key "$K.key" --role reader --ttl "${ttl%%:*}"
+        P=$(b64url_json "$(cut -d. -f2 "$tmp/out")")
+        IAT=$(echo "$P" | sed -n 's/.*"iat":\([0-9]*\).*/\1/p')
+        EXP=$(echo "$P" | sed -n 's/.*"exp":\([0-9]*\).*/\1/p')
+        check "--ttl ${ttl%%:*} is ${ttl##*:} s" [ "$((EXP - IAT))" -eq "${ttl##*:}" ]
+done
+
+# a P-256 key made with OpenSSL signs ES256
+if command -v openssl >/dev/null 2>&1; then
+        (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/p256.key" 2>/dev/null)
+        expect 0 "token with a P-256 key" '' -- "$B" admin token --key "$tmp/p256.key" --role admin
+        H=$(b64url_json "$(cut -d. -f1 "$tmp/out")")
+        check "header alg ES256" sh -c "echo '$H' | grep -q '\"alg\":\"ES256\"'"
+        (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/rsa.key" 2>/dev/null)
+        expect 1 "token with an RSA key" '' -- "$B" admin token --key "$tmp/rsa.key" --role admin
+        grep -q "RSA keys do not sign" "$tmp/err" || { echo "FAIL: RSA refusal"; cat "$tmp/err"; fails=$((fails + 1)); }
+fi
+
+# failures: exit 1
+chmod 640 "$K.key"
+expect 1 "token with a group-readable key" '' -- "$B" admin token --key "$K.key" --role admin
+grep -q "chmod 600" "$tmp/err" || { echo "FAIL: no chmod hint"; fails=$((fails + 1)); }
+chmod 600 "$K.key"
+expect 1 "token with a missing key" '' -- "$B" admin token --key "$tmp/none.key" --role admin
+chmod 600 "$K.pub"
+expect 1 "token with the public key" '' -- "$B" admin token --key "$K.pub" --role admin
+chmod 644 "$K.pub"
+
+# usage errors: exit 2, one line
+expect 2 "bad --ttl 0" '' -- "$B" admin token --key "$K.key" --role admin --ttl 0
+expect 2 "bad --ttl 31d" '' -- "$B" admin token --key "$K.key" --role admin --ttl 31d
+expect 2 "bad --ttl 2592001s" '' -- "$B" admin token --key "$K.key" --role admin --ttl 2592001
+expect 2 "bad --ttl 1w" '' -- "$B" admin token --key "$K.key" --role admin --ttl 1w
+expect 2 "bad --ttl 1.5h" '' -- "$B" admin token --key "$K.key" --role admin --ttl 1.5h
+expect 2 "bad --ttl -1h" '' -- "$B" admin token --key "$K.key" --role admin --ttl -1h
+expect 2 "bad --ttl 1hh" '' -- "$B" admin token --key "$K.key" --role admin --ttl 1hh
+expect 2 "bad --ttl h" '' -- "$B" admin token --key "$K.key" --role admin --ttl h
+expect 2 "bad --ttl ' 1h'" '' -- "$B" admin token --key "$K.key" --role admin --ttl " 1h"
+expect 2 "bad --ttl 99999999999d" '' -- "$B" admin token --key "$K.key" --role admin --ttl 99999999999d
+expect 2 "bad --role root" '' -- "$B" admin token --key "$K.key" --role root
+expect 2 "bad --role Admin" '' -- "$B" admin token --key "$K.key" --role Admin
+expect 2 "bad --role none" '' -- "$B" admin token --key "$K.key" --role none
+expect 2 "no --role" '' -- "$B" admin token --key "$K.key"
+expect 2 "no --key" '' -- "$B" admin token --role admin
+expect 2 "writer without --repo" '' -- "$B" admin token --key "$K.key" --role writer
+expect 2 "--repo with reader" '' -- "$B" admin token --key "$K.key" --role reader --repo a
+expect 2 "--repo with admin" '' -- "$B" admin token --key "$K.key" --role admin --repo a
+expect 2 "empty --repo" '' -- "$B" admin token --key "$K.key" --role writer --repo ""
+expect 2 "--repo of 64 bytes" '' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf '%064d' 0)"
+set -- "$B" admin token --key "$K.key" --role writer
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do set -- "$@" --repo "r$i"; done
+expect 2 "17 --repo" '' -- "$@"
+expect 2 "--sub with a newline" '' -- "$B" admin token --key "$K.key" --role admin --sub "a
+b"
+expect 2 "unknown option" '' -- "$B" admin token --key "$K.key" --role admin --frobnicate
+expect 2 "missing option value" '' -- "$B" admin token --key "$K.key" --role
+expect 2 "stray argument" '' -- "$B" admin token --key "$K.key" --role admin extra
+expect 2 "keygen stray argument" '' -- "$B" admin keygen "$tmp/x"
+expect 2 "keygen --out a directory" '' -- "$B" admin keygen --out "$tmp/"
+expect 2 "keygen --out empty" '' -- "$B" admin keygen --out ""
+expect 2 "unknown admin command" '' -- "$B" admin frob
+expect 2 "admin alone" '' -- "$B" admin
+
+expect 0 "admin help" 'admin keygen' -- "$B" admin --help
+expect 0 "keygen help" 'usage: veritee admin keygen' -- "$B" admin keygen --help
+expect 0 "token help" 'usage: veritee admin token' -- "$B" admin token --help
+expect 0 "top-level help lists admin" 'admin keygen' -- "$B" --help
+
+if [ "$fails" -ne 0 ]; then
+        echo "$fails check(s) failed"
+        exit 1
+fi
+echo "all admin CLI checks passed"

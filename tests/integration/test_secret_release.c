@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Secret release end to end: the real veriteed with a KEK, admin keys and the simulator;
+ * an operator stores secrets and policies with the CLI; the real agent attests, fetches
+ * and decrypts; the same JWE is decrypted by the jose command-line tool; every refusal
+ * has its reason in the log; the database never holds a secret in the clear.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include "crypto/seal.h"
+#include "store/store.h"
+#include "testutil.h"
+#include "token/admin.h"
+#include "token/jwt.h"
+#include "util/b64.h"
+#include "util/file.h"
+#include "util/hex.h"
+#include "util/json.h"
+#include "vtdtest.h"
+
+static struct vt_sim_guest guest;
+static struct server S;
+static char cfg_text[4096], tok_admin[600], tok_reader[600], tok_writer[600], measurement[97];
+static const char secret_text[] = "correct horse battery staple 7f3a";
+
+static void path_in(char *buf, size_t n, const char *name)
+{
+        snprintf(buf, n, "%s/%s", vtt_dir, name);
+}
+
+static void make_token(const char *key, enum vt_admin_role role, const char *repo, const char *out)
+{
+        char *jwt = NULL;
+        struct vt_diag d = {0};
+        const char *repos[1] = {repo};
+        if (vt_admin_token_make(key, role, repo ? repos : NULL, repo ? 1 : 0, 3600, "test", &jwt,
+                                &d) < 0)
+                fail_msg("admin token: %s", d.msg);
+        write_text(out, jwt);
+        free(jwt);
+}
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+        char cmd[4096];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        int st = system(cmd);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int setup(void **state)
+{
+        char p[512], key[512], pub[512];
+        struct vt_diag d = {0};
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        snprintf(vtt_dir, sizeof(vtt_dir), "%s/veritee-release-XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        if (!mkdtemp(vtt_dir))
+                return -1;
+        snprintf(vtt_simdir, sizeof(vtt_simdir), "%s/sim", vtt_dir);
+        if (vt_sim_init(vtt_simdir, false, &d) < 0 ||
+            vt_sim_load_guest(vtt_simdir, &guest, &d) < 0) {
+                fprintf(stderr, "sim: %s\n", d.msg);
+                return -1;
+        }
+        vt_hex_encode(guest.measurement, 48, measurement);
+        path_in(p, sizeof(p), "kek");
+        if (vt_kek_generate(p, &d) < 0) {
+                fprintf(stderr, "kek: %s\n", d.msg);
+                return -1;
+        }
+        path_in(key, sizeof(key), "admin.key");
+        path_in(pub, sizeof(pub), "admin.pub");
+        if (vt_admin_keygen(key, pub, &d) < 0) {
+                fprintf(stderr, "admin keygen: %s\n", d.msg);
+                return -1;
+        }
+        path_in(tok_admin, sizeof(tok_admin), "admin.jwt");
+        path_in(tok_reader, sizeof(tok_reader), "reader.jwt");
+        path_in(tok_writer, sizeof(tok_writer), "writer.jwt");
+        make_token(key, VT_ROLE_ADMIN, NULL, tok_admin);
+        make_token(key, VT_ROLE_READER, NULL, tok_reader);
+        make_token(key, VT_ROLE_WRITER, "team-a", tok_writer);
+        char rv[512];
+        snprintf(rv, sizeof(rv), "{\"sim\":{\"measurements\":[\"%s\"]}}", measurement);
+        path_in(p, sizeof(p), "rv.json");
+        write_text(p, rv);
+        snprintf(cfg_text, sizeof(cfg_text),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
+                 "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
+                 "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s]\n",
+                 vtt_dir, vtt_dir, vtt_simdir, vtt_dir, pub);
+        server_start(&S, "release", cfg_text);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        server_stop_all();
+        if (getenv("VT_KEEP_TMP")) /* for debugging: keep logs and state */
+                return 0;
+        if (run("rm -rf '%s'", vtt_dir) != 0)
+                return -1;
+        curl_global_cleanup();
+        return 0;
+}
+
+static const char *policy_affirming_sim =
+        "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":\"affirming\"},"
+        "{\"claim\":\"/submods/cpu0/veritee.simulated\",\"equals\":true}]}";
+
+/* Operator stores a secret with a policy; the agent fetches and decrypts it. */
+static void test_release_full_flow(void **state)
+{
+        char sec[512], pol[512], out[512];
+        path_in(sec, sizeof(sec), "secret.txt");
+        path_in(pol, sizeof(pol), "policy.json");
+        path_in(out, sizeof(out), "fetched.txt");
+        write_text(sec, secret_text);
+        write_text(pol, policy_affirming_sim);
+        assert_int_equal(run("'%s' secret put default/key/db '%s' --policy '%s' --server %s "
+                             "--token '%s' >/dev/null",
+                             bin("veritee"), sec, pol, S.url, tok_admin),
+                         0);
+        assert_int_equal(run("'%s' agent get-resource --kbs %s default/key/db -o '%s' --tee sim "
+                             "--sim-dir '%s'",
+                             bin("veritee"), S.url, out, vtt_simdir),
+                         0);
+        char *got = slurp(out);
+        assert_string_equal(got, secret_text);
+        free(got);
+        struct stat st;
+        assert_int_equal(stat(out, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0400);
+        assert_true(log_has(&S, "released default/key/db"));
+        /* listing shows names and metadata, never values */
+        char ls[512];
+        path_in(ls, sizeof(ls), "ls.json");
+        assert_int_equal(run("'%s' secret ls --json --server %s --token '%s' > '%s'",
+                             bin("veritee"), S.url, tok_reader, ls),
+                         0);
+        char *l = slurp(ls);
+        assert_non_null(strstr(l, "default/key/db"));
+        assert_null(strstr(l, secret_text));
+        free(l);
+        /* the database (and its WAL) never hold the secret in the clear */
+        char db[512];
+        snprintf(db, sizeof(db), "%s/state/veritee.db", vtt_dir);
+        const char *suffix[] = {"", "-wal"};
+        for (int i = 0; i < 2; i++) {
+                char f[600];
+                uint8_t *b = NULL;
+                size_t n = 0;
+                snprintf(f, sizeof(f), "%s%s", db, suffix[i]);
+                if (vt_read_file(f, 64u << 20, &b, &n) < 0)
+                        continue;
+                assert_null(memmem(b, n, secret_text, strlen(secret_text)));
+                free(b);
+        }
+}
+
+/* The JWE the server returns decrypts with an independent implementation (jose). */
+static void test_release_jwe_with_jose(void **state)
+{
+        EVP_PKEY *k = NULL;
+        json_auto_t *jwk = new_jwk_key((void **)&k);
+        char *token = attest_token(&S, &guest, jwk);
+        char authz[32768];
+        snprintf(authz, sizeof(authz), "Bearer %s", token);
+        struct http h =
+                request_full(&S, "GET", "/kbs/v0/resource/default/key/db", NULL, 0, NULL, authz);
+        assert_int_equal(h.status, 200);
+        char jwe[512], key[512], out[512];
+        path_in(jwe, sizeof(jwe), "resp.jwe");
+        path_in(key, sizeof(key), "tee.jwk");
+        path_in(out, sizeof(out), "jose-out");
+        write_text(jwe, h.body);
+        free(h.body);
+        BIGNUM *dbn = NULL;
+        uint8_t db[32];
+        char *d64 = NULL;
+        assert_true(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &dbn));
+        assert_int_equal(BN_bn2binpad(dbn, db, 32), 32);
+        assert_int_equal(vt_b64_encode(db, 32, VT_B64_URL, &d64), 0);
+        json_auto_t *priv = json_deep_copy(jwk);
+        json_object_set_new(priv, "d", json_string(d64));
+        json_object_del(priv, "alg");
+        char *txt = json_dumps(priv, JSON_COMPACT);
+        write_text(key, txt);
+        free(txt);
+        assert_int_equal(run("jose jwe dec -i '%s' -k '%s' -O '%s'", jwe, key, out), 0);
+        char *got = slurp(out);
+        assert_string_equal(got, secret_text);
+        free(got);
+        OPENSSL_clear_free(d64, strlen(d64));
+        OPENSSL_cleanse(db, sizeof(db));
+        BN_clear_free(dbn);
+        EVP_PKEY_free(k);
+        free(token);
+}
+
+static void expect_get(const char *path, const char *authz, long status, const char *reason)
+{
+        struct http h = request_full(&S, "GET", path, NULL, 0, NULL, authz);
+        if (h.status != status)
+                fail_msg("GET %s: %ld, want %ld: %s", path, h.status, status, h.body ? h.body : "");
+        /* the client is told no reason for a denial */
+        if (status == 401)
+                assert_null(strstr(h.body ? h.body : "", "claim"));
+        free(h.body);
+        if (!log_has(&S, reason))
+                fail_msg("log lacks \"%s\"", reason);
+}
+
+static void expect_admin(const char *method, const char *path, const char *body,
+                         const char *token_file, long status, const char *reason)
+{
+        char authz[2048];
+        char *t = token_file ? slurp(token_file) : NULL;
+        if (t)
+                snprintf(authz, sizeof(authz), "Bearer %s", t);
+        free(t);
+        struct http h = request_full(&S, method, path, body, body ? strlen(body) : 0, NULL,
+                                     token_file ? authz : NULL);
+        if (h.status != status)
+                fail_msg("%s %s: %ld, want %ld: %s", method, path, h.status, status,
+                         h.body ? h.body : "");
+        free(h.body);
+        if (reason && !log_has(&S, reason))
+                fail_msg("log lacks \"%s\"", reason);
+}
+
+static void test_release_refusals(void **state)
+{
+        json_auto_t *jwk = new_jwk();
+        char *token = attest_token(&S, &guest, jwk);
+        char authz[32768], p[512];
+
+        /* a token signed by another key */
+        struct vt_signer *other = NULL;
+        struct vt_diag d = {0};
+        path_in(p, sizeof(p), "other-signing.pem");
+        assert_int_equal(vt_signer_load_or_create(p, &other, &d), 0);
+        json_auto_t *claims =
+                json_pack("{s:I, s:I, s:{s:{s:s, s:b}}}", "iat", (json_int_t)time(NULL), "exp",
+                          (json_int_t)time(NULL) + 300, "submods", "cpu0", "ear.status",
+                          "affirming", "veritee.simulated", 1);
+        char *forged = NULL;
+        assert_int_equal(vt_jwt_sign(other, claims, &forged), 0);
+        snprintf(authz, sizeof(authz), "Bearer %s", forged);
+        expect_get("/kbs/v0/resource/default/key/db", authz, 401, "token: no trusted key");
+        free(forged);
+        vt_signer_free(other);
+
+        /* an expired token signed by the server's own key */
+        struct vt_signer *own = NULL;
+        snprintf(p, sizeof(p), "%s/state/token-signing-key.pem", vtt_dir);
+        assert_int_equal(vt_signer_load_or_create(p, &own, &d), 0);
+        json_object_set_new(claims, "exp", json_integer((json_int_t)time(NULL) - 3600));
+        char *expired = NULL;
+        assert_int_equal(vt_jwt_sign(own, claims, &expired), 0);
+        snprintf(authz, sizeof(authz), "Bearer %s", expired);
+        expect_get("/kbs/v0/resource/default/key/db", authz, 401, "token: expired");
+        free(expired);
+        vt_signer_free(own);
+
+        snprintf(authz, sizeof(authz), "Bearer %s", token);
+        /* a policy that does not match (another measurement) */
+        char sec[512];
+        path_in(sec, sizeof(sec), "secret.txt");
+        write_text(sec, secret_text);
+        assert_int_equal(
+                run("'%s' secret put default/key/other '%s' --server %s --token '%s' >/dev/null",
+                    bin("veritee"), sec, S.url, tok_admin),
+                0);
+        expect_get("/kbs/v0/resource/default/key/other", authz, 401, "no release policy");
+        char pol[1024], polf[512];
+        snprintf(pol, sizeof(pol),
+                 "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.veraison.annotated-evidence/sim/"
+                 "measurement\",\"in\":[\"%096d\"]}]}",
+                 0);
+        path_in(polf, sizeof(polf), "pol-other.json");
+        write_text(polf, pol);
+        assert_int_equal(
+                run("'%s' policy set default/key/other '%s' --server %s --token '%s' >/dev/null",
+                    bin("veritee"), polf, S.url, tok_admin),
+                0);
+        expect_get("/kbs/v0/resource/default/key/other", authz, 401,
+                   "release default/key/other denied: claim");
+        /* a missing resource, a traversal path */
+        expect_get("/kbs/v0/resource/default/key/none", authz, 401,
+                   "release default/key/none: no such resource");
+        expect_get("/kbs/v0/resource/default/../key/db", authz, 404, "Request path is invalid");
+        /* admin: without a token, a reader writing, a writer outside its repository */
+        expect_admin("POST", "/kbs/v0/resource/default/key/x", "v", NULL, 401,
+                     "no Authorization: Bearer token");
+        expect_admin("POST", "/kbs/v0/resource/default/key/x", "v", tok_reader, 401, "reader");
+        expect_admin("POST", "/kbs/v0/resource/default/key/x", "v", tok_writer, 401,
+                     "may not write");
+        expect_admin("POST", "/kbs/v0/resource/team-a/key/x", "v", tok_writer, 200,
+                     "stored team-a/key/x");
+        expect_admin("DELETE", "/kbs/v0/resource/team-a/key/x", NULL, tok_writer, 200, NULL);
+        expect_admin("PUT", "/kbs/v0/resource-policy/default/key/db", "{\"allOf\":[]}", tok_admin,
+                     400, "Failed to parse policy");
+        free(token);
+}
+
+/* fetch writes every file (0400) or none. */
+static void test_release_fetch_all_or_nothing(void **state)
+{
+        char a[512], b[512], sec[512], pol[512];
+        path_in(sec, sizeof(sec), "secret2.txt");
+        path_in(pol, sizeof(pol), "policy.json");
+        write_text(sec, "second secret");
+        write_text(pol, policy_affirming_sim);
+        assert_int_equal(run("'%s' secret put default/key/two '%s' --policy '%s' --server %s "
+                             "--token '%s' >/dev/null",
+                             bin("veritee"), sec, pol, S.url, tok_admin),
+                         0);
+        path_in(a, sizeof(a), "f1");
+        path_in(b, sizeof(b), "f2");
+        assert_int_equal(
+                run("'%s' agent fetch --kbs %s --tee sim --sim-dir '%s' --map default/key/db='%s' "
+                    "--map default/key/none='%s' 2>/dev/null",
+                    bin("veritee"), S.url, vtt_simdir, a, b),
+                1);
+        assert_int_equal(access(a, F_OK), -1);
+        assert_int_equal(access(b, F_OK), -1);
+        assert_int_equal(
+                run("'%s' agent fetch --kbs %s --tee sim --sim-dir '%s' --map default/key/db='%s' "
+                    "--map default/key/two='%s' 2>/dev/null",
+                    bin("veritee"), S.url, vtt_simdir, a, b),
+                0);
+        char *x = slurp(a), *y = slurp(b);
+        assert_string_equal(x, secret_text);
+        assert_string_equal(y, "second secret");
+        free(x);
+        free(y);
+}
+
+/* KEK rotation while the server runs: every data key re-wrapped, secrets still released. */
+static int check_kek(const struct vt_resource_meta *m, void *ud)
+{
+        assert_string_equal(m->kek_id, (const char *)ud);
+        return 0;
+}
+
+static void test_release_rotate_kek(void **state)
+{
+        char newk[512], cfg[512], out[512], db[512];
+        struct vt_diag d = {0};
+        path_in(newk, sizeof(newk), "kek2");
+        path_in(cfg, sizeof(cfg), "release.yaml");
+        path_in(out, sizeof(out), "after-rotation.txt");
+        assert_int_equal(vt_kek_generate(newk, &d), 0);
+        struct vt_kek *k2 = NULL;
+        assert_int_equal(vt_kek_load(newk, &k2, &d), 0);
+        assert_int_equal(run("'%s' admin rotate-kek '%s' --config '%s' >/dev/null", bin("veritee"),
+                             newk, cfg),
+                         0);
+        /* every row names the new KEK */
+        snprintf(db, sizeof(db), "%s/state/veritee.db", vtt_dir);
+        struct vt_store *st = NULL;
+        assert_int_equal(vt_store_open(db, &st, &d), 0);
+        assert_int_equal(vt_store_resource_list(st, NULL, check_kek, (void *)vt_kek_id(k2)), 0);
+        vt_store_close(st);
+        assert_int_equal(run("'%s' agent get-resource --kbs %s default/key/db -o '%s' --tee sim "
+                             "--sim-dir '%s'",
+                             bin("veritee"), S.url, out, vtt_simdir),
+                         0);
+        char *got = slurp(out);
+        assert_string_equal(got, secret_text);
+        free(got);
+        assert_true(log_has(&S, "key-encryption key reloaded"));
+        /* rotating to the same key again is refused and changes nothing */
+        assert_int_not_equal(run("'%s' admin rotate-kek '%s' --config '%s' 2>/dev/null",
+                                 bin("veritee"), newk, cfg),
+                             0);
+        vt_kek_free(k2);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_release_full_flow),
+                cmocka_unit_test(test_release_jwe_with_jose),
+                cmocka_unit_test(test_release_refusals),
+                cmocka_unit_test(test_release_fetch_all_or_nothing),
+                cmocka_unit_test(test_release_rotate_kek),
+        };
+        setenv("no_proxy", "127.0.0.1,localhost", 1);
+        setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
