@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Intel DCAP quotes: SGX (quote v3) and TDX (quote v4 and v5; TDX 1.0 and 1.5 bodies).
+ * Parsing (no I/O, no keys) and verification to the Intel SGX Root CA pinned by key,
+ * with collateral (TCB info, QE identity, CRLs). Facts: docs/dcap.md.
+ */
+#ifndef VERITEE_DCAP_H
+#define VERITEE_DCAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "veritee/veritee.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VT_DCAP_HEADER_SIZE   48u
+#define VT_SGX_REPORT_SIZE    384u
+#define VT_TD10_REPORT_SIZE   584u
+#define VT_TD15_REPORT_SIZE   648u
+#define VT_DCAP_MAX_QUOTE     (64u * 1024u)
+
+enum vt_dcap_body_type {
+        VT_DCAP_BODY_SGX = 1,
+        VT_DCAP_BODY_TD10 = 2,
+        VT_DCAP_BODY_TD15 = 3,
+};
+
+/* An SGX report body: the enclave's (quote v3) and the QE's (every quote). */
+struct vt_sgx_report_body {
+        uint8_t cpusvn[16];
+        uint32_t miscselect;
+        uint8_t isv_ext_prod_id[16];
+        uint8_t attributes[16]; /* flags u64 LE (bit 1 DEBUG), xfrm u64 LE */
+        uint8_t mr_enclave[32];
+        uint8_t mr_signer[32];
+        uint8_t config_id[64];
+        uint16_t isv_prod_id, isv_svn, config_svn;
+        uint8_t isv_family_id[16];
+        uint8_t report_data[64];
+};
+
+/* A TD report body; the last two fields are TDX 1.5 only (body type 3). */
+struct vt_td_report_body {
+        uint8_t tee_tcb_svn[16];
+        uint8_t mr_seam[48], mr_signer_seam[48];
+        uint64_t seam_attributes, td_attributes, xfam;
+        uint8_t mr_td[48], mr_config_id[48], mr_owner[48], mr_owner_config[48];
+        uint8_t rtmr[4][48];
+        uint8_t report_data[64];
+        uint8_t tee_tcb_svn2[16];
+        uint8_t mr_service_td[48];
+};
+
+/* A parsed quote. Owns copies of everything; free with vt_dcap_quote_free. */
+struct vt_dcap_quote {
+        uint16_t version;      /* 3, 4, 5 */
+        uint16_t att_key_type; /* 2: ECDSA-256 P-256 */
+        uint32_t tee_type;     /* 0 SGX, 0x81 TDX */
+        uint16_t qe_svn, pce_svn; /* v3 header fields */
+        uint8_t qe_vendor_id[16];
+        uint8_t user_data[20];
+        enum vt_dcap_body_type body_type;
+        struct vt_sgx_report_body sgx; /* body_type SGX */
+        struct vt_td_report_body td;   /* body_type TD10/TD15 */
+        size_t signed_len;             /* the quote signature covers raw[0, signed_len) */
+        uint8_t signature[64];         /* r||s, big-endian */
+        uint8_t attest_key[64];        /* X||Y */
+        uint16_t cert_data_type;       /* outer: 6 (QE report certification data) for v4/v5; v3: the PCK cert type */
+        struct vt_sgx_report_body qe_report;
+        uint8_t qe_report_raw[VT_SGX_REPORT_SIZE];
+        uint8_t qe_report_signature[64];
+        uint8_t *qe_auth_data;
+        size_t qe_auth_len;
+        uint16_t pck_cert_type;  /* inner: 5 = PCK chain (PEM) */
+        char *pck_chain_pem;     /* NUL-terminated; may be NULL when pck_cert_type != 5 */
+        size_t pck_chain_len;
+        size_t trailing_zeros;   /* zero bytes after the signature data (accepted) */
+        uint8_t *raw;            /* the quote bytes up to the end of the signature data */
+        size_t raw_len;
+};
+
+/* vt_dcap_quote_parse parses a quote by its length fields: trailing zero bytes are
+ * accepted, anything else after the signature data is VT_E_TRAILING. Rejects unknown
+ * versions, attestation key types other than 2, a vendor other than Intel, a tee_type
+ * that does not match the version/body, certification data other than type 6 (v4/v5)
+ * with an inner type 5, and any length that runs past the buffer. */
+VT_EXPORT int vt_dcap_quote_parse(const uint8_t *buf, size_t len, struct vt_dcap_quote **ret,
+                                  struct vt_diag *d);
+VT_EXPORT void vt_dcap_quote_free(struct vt_dcap_quote *q);
+
+/* vt_dcap_quote_json: every field as JSON (veritee inspect tdx|sgx). Malloc'd. */
+VT_EXPORT int vt_dcap_quote_json(const struct vt_dcap_quote *q, char **ret);
+
+/* ---- verification ---- */
+
+/* TCB statuses, best first. */
+enum vt_tcb_status {
+        VT_TCB_UP_TO_DATE = 0,
+        VT_TCB_SW_HARDENING_NEEDED,
+        VT_TCB_CONFIGURATION_NEEDED,
+        VT_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+        VT_TCB_TD_RELAUNCH_ADVISED,
+        VT_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED,
+        VT_TCB_OUT_OF_DATE,
+        VT_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+        VT_TCB_REVOKED,
+        _VT_TCB_STATUS_MAX,
+};
+
+/* "UpToDate", "SWHardeningNeeded", ... as Intel spells them. */
+VT_EXPORT const char *vt_tcb_status_name(enum vt_tcb_status s);
+VT_EXPORT int vt_tcb_status_from_name(const char *name, enum vt_tcb_status *ret);
+
+/* Collateral for one FMSPC: parsed from the QuoteCollateralV3 JSON layout (every value a
+ * string; tcb_info and qe_identity are the exact signed bytes). Opaque. */
+struct vt_dcap_collateral;
+VT_EXPORT int vt_dcap_collateral_parse(const char *json, size_t len, struct vt_dcap_collateral **ret,
+                                       struct vt_diag *d);
+VT_EXPORT void vt_dcap_collateral_free(struct vt_dcap_collateral *c);
+
+#define VT_DCAP_MAX_ADVISORIES 64
+
+struct vt_dcap_result {
+        enum vt_tcb_status status;
+        char advisory_ids[VT_DCAP_MAX_ADVISORIES][24];
+        size_t n_advisories;
+        uint8_t fmspc[6];
+        uint8_t pce_id[2];
+        char tdx_module_id[16]; /* "TDX_01" or "" */
+        int64_t collateral_earliest_expiry;
+};
+
+/* Which statuses a policy accepts (default: UpToDate only). */
+struct vt_dcap_policy_opts {
+        unsigned accepted_statuses; /* bit per enum vt_tcb_status; 0: UpToDate only */
+};
+
+/* The verifier: pinned Intel root, caches of verified PCK chains. Thread-safe. */
+struct vt_dcap_verifier;
+VT_EXPORT int vt_dcap_verifier_new(struct vt_dcap_verifier **ret);
+VT_EXPORT void vt_dcap_verifier_free(struct vt_dcap_verifier *v);
+/* vt_dcap_verifier_set_pccs: PCS/PCCS base URL for collateral fetching and an on-disk cache. */
+VT_EXPORT int vt_dcap_verifier_set_pccs(struct vt_dcap_verifier *v, const char *base_url, const char *cache_dir);
+
+/* vt_dcap_verify verifies quote (len bytes) with collateral c (NULL: fetch from the
+ * PCCS) at time at (0: now). On success *ret_quote owns the parsed quote and *ret the
+ * TCB status and advisories; a status not accepted by opts is VT_E_TCB with the status
+ * in diag (ret and ret_quote are still filled so callers can report it). */
+VT_EXPORT int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *quote, size_t len,
+                             const struct vt_dcap_collateral *c, int64_t at,
+                             const struct vt_dcap_policy_opts *opts, struct vt_dcap_quote **ret_quote,
+                             struct vt_dcap_result *ret, struct vt_diag *d);
+
+/* vt_dcap_claims_json: claims with the Trustee names (tdx: mr_td, mr_seam, mr_config_id,
+ * mr_owner, rtmr_0..3, report_data, td_attributes_debug, xfam, ...; sgx: mr_enclave,
+ * mr_signer, isv_prod_id, isv_svn, report_data, debug) plus tcb_status, advisory_ids,
+ * quote_version, fmspc. Malloc'd. */
+VT_EXPORT int vt_dcap_claims_json(const struct vt_dcap_quote *q, const struct vt_dcap_result *r, char **ret);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
