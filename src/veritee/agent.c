@@ -243,7 +243,7 @@ static int agent_get(struct agent *a, const char *path, uint8_t **ret, size_t *r
 
 /* Options shared by the agent's commands. */
 struct agent_cli {
-        const char *kbs, *tee, *init, *out;
+        const char *kbs, *tee, *init, *out, *cacert;
         char **maps;
         size_t n_maps;
         struct vt_provider_opts po;
@@ -258,6 +258,7 @@ static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const ch
                 {"init-data", required_argument, NULL, 'i'},
                 {"output", required_argument, NULL, 'o'},
                 {"map", required_argument, NULL, 'm'},
+                {"cacert", required_argument, NULL, 'C'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -279,6 +280,9 @@ static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const ch
                         break;
                 case 'o':
                         o->out = optarg;
+                        break;
+                case 'C':
+                        o->cacert = optarg;
                         break;
                 case 'm':
                         if (o->n_maps >= 256)
@@ -330,7 +334,10 @@ static int setup_agent(struct agent *a, struct agent_cli *o, uint8_t *digest, ui
         }
         a->p = p;
         a->po = o->po;
-        return agent_init(a, o->kbs);
+        int e = agent_init(a, o->kbs);
+        if (e == 0 && o->cacert)
+                curl_easy_setopt(a->c, CURLOPT_CAINFO, o->cacert); /* a KBS with its own CA */
+        return e;
 }
 
 /* Writes data to path atomically (temporary file + rename in the same directory), 0400. */

@@ -78,11 +78,13 @@ void server_start(struct server *s, const char *name, const char *config)
                 started[n_started++] = s->pid;
         for (int i = 0; i < 600; i++) {
                 char *log = slurp(s->log);
-                const char *p = log ? strstr(log, "listening on http://127.0.0.1:") : NULL;
-                if (p) {
-                        unsigned port = (unsigned)strtoul(
-                                p + strlen("listening on http://127.0.0.1:"), NULL, 10);
-                        snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u", port);
+                const char *p = log ? strstr(log, "listening on http") : NULL;
+                const char *h = p ? strstr(p, "://127.0.0.1:") : NULL;
+                if (h) {
+                        unsigned port = (unsigned)strtoul(h + strlen("://127.0.0.1:"), NULL, 10);
+                        snprintf(s->url, sizeof(s->url), "%.*s://127.0.0.1:%u",
+                                 (int)(h - p - strlen("listening on ")),
+                                 p + strlen("listening on "), port);
                         free(log);
                         return;
                 }

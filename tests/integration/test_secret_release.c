@@ -397,6 +397,56 @@ static void test_release_rotate_kek(void **state)
         vt_kek_free(k2);
 }
 
+/* The session cookie works as well as the bearer token; reference values through the CLI. */
+static void test_release_cookie_and_refvals(void **state)
+{
+        char cookie[128], rv[512], out[512];
+        json_auto_t *jwk = new_jwk();
+        char *nonce = auth(&S, "sim", cookie);
+        char *body = attest_body(nonce, &guest, jwk, jwk);
+        struct http h = post(&S, "/kbs/v0/attest", body, cookie);
+        assert_int_equal(h.status, 200);
+        free(h.body);
+        h = request_full(&S, "GET", "/kbs/v0/resource/default/key/db", NULL, 0, cookie, NULL);
+        assert_int_equal(h.status, 200);
+        assert_non_null(strstr(h.body, "\"ciphertext\""));
+        free(h.body);
+        free(body);
+        free(nonce);
+        /* refval add / ls / rm through the admin API */
+        path_in(rv, sizeof(rv), "refval.json");
+        path_in(out, sizeof(out), "refvals.out");
+        char v[256];
+        snprintf(v, sizeof(v), "{\"measurements\":[\"%s\"],\"debug_allowed\":false}", measurement);
+        write_text(rv, v);
+        assert_int_equal(run("'%s' refval add sim-guest-1 --tee sim '%s' --server %s --token '%s' "
+                             ">/dev/null",
+                             bin("veritee"), rv, S.url, tok_admin),
+                         0);
+        assert_int_equal(run("'%s' refval ls --server %s --token '%s' > '%s'", bin("veritee"),
+                             S.url, tok_reader, out),
+                         0);
+        char *l = slurp(out);
+        assert_non_null(strstr(l, "sim-guest-1"));
+        free(l);
+        /* a reader cannot add reference values; a malformed one is refused */
+        assert_int_equal(
+                run("'%s' refval add x --tee sim '%s' --server %s --token '%s' 2>/dev/null",
+                    bin("veritee"), rv, S.url, tok_reader),
+                1);
+        write_text(rv, "{\"measurments\":[]}");
+        assert_int_equal(
+                run("'%s' refval add bad --tee sim '%s' --server %s --token '%s' 2>/dev/null",
+                    bin("veritee"), rv, S.url, tok_admin),
+                1);
+        assert_int_equal(run("'%s' refval rm sim-guest-1 --server %s --token '%s' >/dev/null",
+                             bin("veritee"), S.url, tok_admin),
+                         0);
+        assert_int_equal(run("'%s' refval rm sim-guest-1 --server %s --token '%s' 2>/dev/null",
+                             bin("veritee"), S.url, tok_admin),
+                         1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -405,6 +455,7 @@ int main(void)
                 cmocka_unit_test(test_release_refusals),
                 cmocka_unit_test(test_release_fetch_all_or_nothing),
                 cmocka_unit_test(test_release_rotate_kek),
+                cmocka_unit_test(test_release_cookie_and_refvals),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);

@@ -403,6 +403,40 @@ static void test_server_init_data(void **state)
         free(nonce);
 }
 
+/* HTTPS when a certificate and key are configured: the agent attests over TLS. */
+static void test_server_https(void **state)
+{
+        char cmd[2048], cfg[2048];
+        snprintf(cmd, sizeof(cmd),
+                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+                 "-subj /CN=127.0.0.1 "
+                 "-addext subjectAltName=IP:127.0.0.1 -keyout '%s/tls.key' -out '%s/tls.crt' "
+                 "2>/dev/null",
+                 dir, dir);
+        assert_int_equal(system(cmd), 0);
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/s4\ntls:\n  certificate: %s/tls.crt\n  "
+                 "private_key: %s/tls.key\n"
+                 "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n",
+                 dir, dir, dir, dir, simdir);
+        struct server s4 = {0};
+        server_start(&s4, "s4", cfg);
+        assert_int_equal(strncmp(s4.url, "https://127.0.0.1:", 18), 0);
+        unsigned port = (unsigned)strtoul(s4.url + 18, NULL, 10);
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' agent attest --kbs https://127.0.0.1:%u --tee sim --sim-dir '%s' --cacert "
+                 "'%s/tls.crt' "
+                 ">/dev/null",
+                 bin("veritee"), port, simdir, dir);
+        assert_int_equal(system(cmd), 0);
+        /* plain HTTP to the TLS port fails */
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' agent attest --kbs http://127.0.0.1:%u --tee sim --sim-dir '%s' 2>/dev/null",
+                 bin("veritee"), port, simdir);
+        assert_int_not_equal(system(cmd), 0);
+        server_stop(&s4);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -412,6 +446,7 @@ int main(void)
                 cmocka_unit_test(test_server_init_data),
                 cmocka_unit_test(test_server_restart_and_second_process),
                 cmocka_unit_test(test_server_untrusted_sim_and_limits),
+                cmocka_unit_test(test_server_https),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
