@@ -34,8 +34,8 @@ bool vt_intel_root_is_pinned(X509 *x);
 
 /* Collateral after vt_dcap_collateral_verify: chains to the pinned root, CRLs,
  * signatures over the exact bytes, windows at time at. Fills earliest expiry. */
-int vt_dcap_collateral_verify(const struct vt_dcap_collateral *c, int64_t at, int64_t *ret_earliest_expiry,
-                              struct vt_diag *d);
+int vt_dcap_collateral_verify(const struct vt_dcap_collateral *c, int64_t at,
+                              int64_t *ret_earliest_expiry, struct vt_diag *d);
 
 /* The CRLs of the collateral, for the PCK chain checks (borrowed). */
 X509_CRL *vt_dcap_collateral_root_crl(const struct vt_dcap_collateral *c);
@@ -48,6 +48,7 @@ X509_CRL *vt_dcap_collateral_pck_crl(const struct vt_dcap_collateral *c);
  * module identity applies), status merge (module, QE, TD relaunch) and advisory IDs.
  * "No matching TCB level" is VT_E_TCB naming the component that falls short. */
 int vt_dcap_tcb_evaluate(const struct vt_dcap_collateral *c, const struct vt_dcap_quote *q,
-                         const struct vt_pck_ext *pck, struct vt_dcap_result *ret, struct vt_diag *d);
+                         const struct vt_pck_ext *pck, struct vt_dcap_result *ret,
+                         struct vt_diag *d);
 
 #endif
