@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <pthread.h>
 
@@ -44,9 +45,38 @@ static void curl_init_once(void)
         curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+struct header_sink {
+        const char *name;
+        char *value;
+};
+
+static size_t header_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+        struct header_sink *h = ud;
+        size_t n = size * nmemb, nl = strlen(h->name);
+        if (!h->value && n > nl + 1 && strncasecmp(p, h->name, nl) == 0 && p[nl] == ':') {
+                const char *v = p + nl + 1;
+                size_t vl = n - nl - 1;
+                while (vl && (*v == ' ' || *v == '\t'))
+                        v++, vl--;
+                while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+                        vl--;
+                if (vl <= 64 * 1024)
+                        h->value = strndup(v, vl);
+        }
+        return n;
+}
+
 int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, struct vt_diag *d)
 {
+        return vt_http_get_header(url, max, NULL, NULL, ret, ret_len, d);
+}
+
+int vt_http_get_header(const char *url, size_t max, const char *header, char **ret_header,
+                       uint8_t **ret, size_t *ret_len, struct vt_diag *d)
+{
         struct sink s = {.max = max};
+        struct header_sink hs = {.name = header};
         long status = 0;
         int e = 0;
 
@@ -66,6 +96,10 @@ int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, str
         curl_easy_setopt(c, CURLOPT_USERAGENT, "veritee/" VT_VERSION);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+        if (header) {
+                curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_write);
+                curl_easy_setopt(c, CURLOPT_HEADERDATA, &hs);
+        }
         CURLcode cr = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_cleanup(c);
@@ -79,12 +113,19 @@ int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, str
                                 "http: GET %s answered status %ld", url, status);
         else if (s.len == 0)
                 e = vt_diag_set(d, VT_E_FORMAT, "http: GET %s answered an empty body", url);
+        if (e == 0 && header && !hs.value)
+                e = vt_diag_set(d, VT_E_FORMAT, "http: GET %s: no %s header", url, header);
         if (e < 0) {
                 free(s.buf);
+                free(hs.value);
                 return e;
         }
         *ret = s.buf;
         *ret_len = s.len;
+        if (ret_header)
+                *ret_header = hs.value;
+        else
+                free(hs.value);
         return 0;
 }
 

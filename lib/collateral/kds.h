@@ -15,6 +15,11 @@
  * 404 and VT_E_NETWORK otherwise, with the status in diag. */
 int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, struct vt_diag *d);
 
+/* vt_http_get_header is vt_http_get that also returns the value of one response header
+ * (malloc'd; VT_E_FORMAT when absent). */
+int vt_http_get_header(const char *url, size_t max, const char *header, char **ret_header,
+                       uint8_t **ret, size_t *ret_len, struct vt_diag *d);
+
 /* vt_kds_cache_path names the on-disk cache file for the VCEK of r:
  * DIR/snp-vcek-<Product>-<hwid>-<reported tcb>.der */
 int vt_kds_cache_path(const char *dir, enum vt_snp_product p, const struct vt_snp_report *r,

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "util/macro.h"
+#include "veritee/dcap.h"
 #include "veritee/snp.h"
 
 /* Prints the verdict object and returns the exit code. claims_json may be NULL. */
@@ -165,11 +166,123 @@ static int verify_snp(int argc, char **argv)
         return print_verdict("snp", true, reason, claims);
 }
 
+static int verify_dcap(const char *tee, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"collateral", required_argument, NULL, 'c'},
+                {"pccs-url", required_argument, NULL, 'u'},
+                {"cache-dir", required_argument, NULL, 'd'},
+                {"at", required_argument, NULL, 'a'},
+                {"policy", required_argument, NULL, 'p'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        const char *collateral = NULL, *pccs = NULL, *cache = NULL, *at = NULL, *policy = NULL;
+        struct vt_diag d = {0};
+        int64_t t = 0;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'c':
+                        collateral = optarg;
+                        break;
+                case 'u':
+                        pccs = optarg;
+                        break;
+                case 'd':
+                        cache = optarg;
+                        break;
+                case 'a':
+                        at = optarg;
+                        break;
+                case 'p':
+                        policy = optarg;
+                        break;
+                case 'h':
+                        printf("usage: veritee verify %s QUOTE [--collateral FILE | --pccs-url "
+                               "URL] [--cache-dir DIR] "
+                               "[--at RFC3339] [--policy FILE]\n",
+                               tee);
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage_error("usage: veritee verify %s QUOTE [--collateral FILE | "
+                                       "--pccs-url URL] [OPTIONS]",
+                                       tee);
+        if (collateral && pccs)
+                return cli_usage_error("give --collateral or --pccs-url, not both");
+        if (at && vt_time_parse_rfc3339(at, &t) < 0)
+                return cli_usage_error(
+                        "--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
+        size_t ql, cl = 0, pl = 0;
+        _cleanup_free_ uint8_t *quote = cli_read(argv[optind], CLI_MAX_EVIDENCE, &ql);
+        if (!quote)
+                return EXIT_USAGE;
+        _cleanup_free_ uint8_t *coll_txt = collateral ? cli_read(collateral, 4u << 20, &cl) : NULL;
+        _cleanup_free_ uint8_t *pol_txt = policy ? cli_read(policy, 256u * 1024u, &pl) : NULL;
+        if ((collateral && !coll_txt) || (policy && !pol_txt))
+                return EXIT_USAGE;
+        struct vt_dcap_policy *pol = NULL;
+        if (pol_txt && vt_dcap_policy_parse((const char *)pol_txt, pl, &pol, &d) < 0) {
+                fprintf(stderr, "veritee: %s: %s\n", policy, d.msg);
+                return EXIT_USAGE;
+        }
+        struct vt_dcap_collateral *coll = NULL;
+        struct vt_dcap_verifier *v = NULL;
+        struct vt_dcap_quote *q = NULL;
+        struct vt_dcap_result res;
+        int rc;
+        if (coll_txt && vt_dcap_collateral_parse((const char *)coll_txt, cl, &coll, &d) < 0) {
+                rc = print_verdict(tee, false, d.msg, NULL);
+                vt_dcap_policy_free(pol);
+                return rc;
+        }
+        if (vt_dcap_verifier_new(&v) < 0 || vt_dcap_verifier_set_pccs(v, pccs, cache) < 0) {
+                vt_dcap_collateral_free(coll);
+                vt_dcap_policy_free(pol);
+                return EXIT_USAGE;
+        }
+        struct vt_dcap_policy_opts po = {.accepted_statuses = vt_dcap_policy_statuses(pol)};
+        int e = vt_dcap_verify(v, quote, ql, coll, t, &po, &q, &res, &d);
+        bool is_tdx = strcmp(tee, "tdx") == 0;
+        if ((e == 0 || e == VT_E_TCB) && (q->body_type == VT_DCAP_BODY_SGX) == is_tdx)
+                e = vt_diag_set(&d, VT_E_FORMAT, "the quote is %s, not %s", is_tdx ? "SGX" : "TDX",
+                                tee);
+        if (e == 0)
+                e = vt_dcap_policy_check(pol, q, &d);
+        if (e < 0) {
+                rc = print_verdict(tee, false, d.msg[0] ? d.msg : vt_strerror(e), NULL);
+        } else {
+                _cleanup_free_ char *claims = NULL;
+                char reason[256];
+                snprintf(reason, sizeof(reason),
+                         "quote, QE report and PCK chain verified to the Intel SGX Root CA; TCB "
+                         "status %s; policy "
+                         "satisfied%s",
+                         vt_tcb_status_name(res.status),
+                         pol ? "" : " (default: UpToDate only, no debug)");
+                rc = vt_dcap_claims_json(q, &res, &claims) < 0
+                             ? print_verdict(tee, false, "out of memory", NULL)
+                             : print_verdict(tee, true, reason, claims);
+        }
+        vt_dcap_quote_free(q);
+        vt_dcap_verifier_free(v);
+        vt_dcap_collateral_free(coll);
+        vt_dcap_policy_free(pol);
+        return rc;
+}
+
 int cmd_verify(int argc, char **argv)
 {
         if (argc < 2)
                 return cli_usage_error("usage: veritee verify snp REPORT [OPTIONS]");
         if (strcmp(argv[1], "snp") == 0)
                 return verify_snp(argc - 1, argv + 1);
-        return cli_usage_error("verify: unknown tee \"%s\" (known: snp)", argv[1]);
+        if (strcmp(argv[1], "tdx") == 0 || strcmp(argv[1], "sgx") == 0)
+                return verify_dcap(argv[1], argc - 1, argv + 1);
+        return cli_usage_error("verify: unknown tee \"%s\" (known: snp, tdx, sgx)", argv[1]);
 }

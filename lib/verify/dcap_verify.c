@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * DCAP quote verification (Intel QVL order, spec 4.1.2.4.x): PCK chain to the pinned
+ * Intel SGX Root CA and the collateral's CRLs, the QE report signature by the PCK key,
+ * the QE report's binding of the attestation key, the quote signature over the exact
+ * bytes, then TCB evaluation against the collateral (dcap_tcb.c). Verified PCK chains
+ * are cached by the SHA-256 of the PEM text, so a warm verification costs two ECDSA
+ * P-256 verifications.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include <stdio.h>
+
+#include <openssl/asn1.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "collateral/pccs.h"
+#include "crypto/x509.h"
+#include "util/file.h"
+#include "util/hex.h"
+#include "util/json.h"
+#include "verify/dcap_internal.h"
+
+#define SGX_EXT_OID   "1.2.840.113741.1.13.1"
+#define PCK_CACHE_MAX 128
+
+/* ---- the SGX extension of PCK certificates ---- */
+
+static void seq_free(ASN1_SEQUENCE_ANY *s)
+{
+        sk_ASN1_TYPE_pop_free(s, ASN1_TYPE_free);
+}
+
+/* Splits an item SEQUENCE { OID, value } of the extension. */
+static int item(const ASN1_TYPE *t, char *oid, size_t cap, const ASN1_TYPE **ret_value,
+                ASN1_SEQUENCE_ANY **own)
+{
+        if (!t || t->type != V_ASN1_SEQUENCE)
+                return VT_E_FORMAT;
+        const unsigned char *p = t->value.sequence->data;
+        ASN1_SEQUENCE_ANY *s = d2i_ASN1_SEQUENCE_ANY(NULL, &p, t->value.sequence->length);
+        if (!s || sk_ASN1_TYPE_num(s) != 2 || sk_ASN1_TYPE_value(s, 0)->type != V_ASN1_OBJECT) {
+                seq_free(s);
+                return VT_E_FORMAT;
+        }
+        if (OBJ_obj2txt(oid, (int)cap, sk_ASN1_TYPE_value(s, 0)->value.object, 1) <= 0) {
+                seq_free(s);
+                return VT_E_FORMAT;
+        }
+        *ret_value = sk_ASN1_TYPE_value(s, 1);
+        *own = s;
+        return 0;
+}
+
+static int octets(const ASN1_TYPE *v, uint8_t *out, size_t n)
+{
+        if (v->type != V_ASN1_OCTET_STRING || (size_t)v->value.octet_string->length != n)
+                return VT_E_FORMAT;
+        memcpy(out, v->value.octet_string->data, n);
+        return 0;
+}
+
+static int integer(const ASN1_TYPE *v, int64_t max, int64_t *out)
+{
+        if (v->type != V_ASN1_INTEGER && v->type != V_ASN1_ENUMERATED)
+                return VT_E_FORMAT;
+        int64_t x = 0;
+        int ok = v->type == V_ASN1_ENUMERATED ? ASN1_ENUMERATED_get_int64(&x, v->value.enumerated)
+                                              : ASN1_INTEGER_get_int64(&x, v->value.integer);
+        if (!ok || x < 0 || x > max)
+                return VT_E_FORMAT;
+        *out = x;
+        return 0;
+}
+
+int vt_pck_ext_parse(X509 *pck, struct vt_pck_ext *ret, struct vt_diag *d)
+{
+        struct vt_pck_ext e = {.sgx_type = -1};
+        const uint8_t *p;
+        size_t n;
+        unsigned seen = 0;
+        if (vt_x509_ext_data(pck, SGX_EXT_OID, &p, &n) < 0)
+                return vt_diag_set(d, VT_E_FORMAT, "dcap: PCK certificate has no SGX extension");
+        ASN1_SEQUENCE_ANY *top = d2i_ASN1_SEQUENCE_ANY(NULL, &p, (long)n);
+        if (!top) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_FORMAT, "dcap: PCK SGX extension is not a DER sequence");
+        }
+        int err = 0;
+        for (int i = 0; i < sk_ASN1_TYPE_num(top) && !err; i++) {
+                char oid[64];
+                const ASN1_TYPE *v;
+                ASN1_SEQUENCE_ANY *own = NULL;
+                if (item(sk_ASN1_TYPE_value(top, i), oid, sizeof(oid), &v, &own) < 0) {
+                        err = VT_E_FORMAT;
+                        break;
+                }
+                const char *sub = strncmp(oid, SGX_EXT_OID ".", strlen(SGX_EXT_OID) + 1) == 0
+                                          ? oid + strlen(SGX_EXT_OID) + 1
+                                          : "";
+                int64_t x = 0;
+                if (strcmp(sub, "1") == 0) {
+                        err = octets(v, e.ppid, 16);
+                } else if (strcmp(sub, "3") == 0) {
+                        err = octets(v, e.pce_id, 2);
+                        seen |= 1;
+                } else if (strcmp(sub, "4") == 0) {
+                        err = octets(v, e.fmspc, 6);
+                        seen |= 2;
+                } else if (strcmp(sub, "5") == 0) {
+                        err = integer(v, 2, &x);
+                        e.sgx_type = (int)x;
+                } else if (strcmp(sub, "2") == 0) {
+                        /* TCB: SEQUENCE of { OID .2.N, INTEGER | OCTET STRING } */
+                        if (v->type != V_ASN1_SEQUENCE) {
+                                err = VT_E_FORMAT;
+                        } else {
+                                const unsigned char *q = v->value.sequence->data;
+                                ASN1_SEQUENCE_ANY *tcb =
+                                        d2i_ASN1_SEQUENCE_ANY(NULL, &q, v->value.sequence->length);
+                                unsigned comps = 0;
+                                for (int k = 0; tcb && k < sk_ASN1_TYPE_num(tcb) && !err; k++) {
+                                        char o2[64];
+                                        const ASN1_TYPE *v2;
+                                        ASN1_SEQUENCE_ANY *own2 = NULL;
+                                        if (item(sk_ASN1_TYPE_value(tcb, k), o2, sizeof(o2), &v2,
+                                                 &own2) < 0) {
+                                                err = VT_E_FORMAT;
+                                                break;
+                                        }
+                                        size_t pl = strlen(SGX_EXT_OID ".2.");
+                                        unsigned idx = 0;
+                                        const char *s2 = strncmp(o2, SGX_EXT_OID ".2.", pl) == 0
+                                                                 ? o2 + pl
+                                                                 : "";
+                                        for (; *s2 >= '0' && *s2 <= '9' && idx < 100; s2++)
+                                                idx = idx * 10 + (unsigned)(*s2 - '0');
+                                        if (*s2 || idx == 0) {
+                                                err = VT_E_FORMAT;
+                                        } else if (idx <= 16) {
+                                                err = integer(v2, 255, &x);
+                                                e.comp_svn[idx - 1] = (uint8_t)x;
+                                                comps |= 1u << (idx - 1);
+                                        } else if (idx == 17) {
+                                                err = integer(v2, 65535, &x);
+                                                e.pcesvn = (uint16_t)x;
+                                                comps |= 1u << 16;
+                                        } else if (idx == 18) {
+                                                err = octets(v2, e.cpusvn, 16);
+                                        }
+                                        seq_free(own2);
+                                }
+                                if (!tcb || comps != 0x1ffff)
+                                        err = VT_E_FORMAT;
+                                else
+                                        seen |= 4;
+                                seq_free(tcb);
+                        }
+                }
+                seq_free(own);
+        }
+        seq_free(top);
+        ERR_clear_error();
+        if (err || seen != 7)
+                return vt_diag_set(
+                        d, VT_E_FORMAT,
+                        "dcap: PCK SGX extension lacks or mangles FMSPC, PCE-ID or the TCB");
+        *ret = e;
+        return 0;
+}
+
+/* ---- the verifier ---- */
+
+struct pck_entry {
+        uint8_t key[32]; /* SHA-256 of the PEM chain */
+        EVP_PKEY *leaf_key;
+        X509 *leaf, *inter;
+        struct vt_pck_ext ext;
+        int64_t nb, na; /* the chain's common validity window */
+        uint64_t tick;
+};
+
+#define COLL_CACHE_MAX 32
+
+/* Collateral fetched from the PCCS, by platform (tee, CA, FMSPC), as the JSON text. */
+struct coll_entry {
+        char key[48];
+        char *json;
+        int64_t expires;
+};
+
+struct vt_dcap_verifier {
+        pthread_mutex_t lock;
+        struct pck_entry cache[PCK_CACHE_MAX];
+        size_t n;
+        uint64_t tick;
+        struct coll_entry coll[COLL_CACHE_MAX];
+        size_t coll_next;
+        char *pccs_url, *cache_dir;
+};
+
+static void pck_entry_done(struct pck_entry *e)
+{
+        EVP_PKEY_free(e->leaf_key);
+        X509_free(e->leaf);
+        X509_free(e->inter);
+        memset(e, 0, sizeof(*e));
+}
+
+int vt_dcap_verifier_new(struct vt_dcap_verifier **ret)
+{
+        struct vt_dcap_verifier *v = calloc(1, sizeof(*v));
+        if (!v)
+                return VT_E_NOMEM;
+        pthread_mutex_init(&v->lock, NULL);
+        *ret = v;
+        return 0;
+}
+
+void vt_dcap_verifier_free(struct vt_dcap_verifier *v)
+{
+        if (!v)
+                return;
+        for (size_t i = 0; i < v->n; i++)
+                pck_entry_done(&v->cache[i]);
+        for (size_t i = 0; i < COLL_CACHE_MAX; i++)
+                free(v->coll[i].json);
+        free(v->pccs_url);
+        free(v->cache_dir);
+        pthread_mutex_destroy(&v->lock);
+        free(v);
+}
+
+int vt_dcap_verifier_set_pccs(struct vt_dcap_verifier *v, const char *base_url,
+                              const char *cache_dir)
+{
+        char *u = base_url ? strdup(base_url) : NULL, *c = cache_dir ? strdup(cache_dir) : NULL;
+        if ((base_url && !u) || (cache_dir && !c)) {
+                free(u);
+                free(c);
+                return VT_E_NOMEM;
+        }
+        free(v->pccs_url);
+        free(v->cache_dir);
+        v->pccs_url = u;
+        v->cache_dir = c;
+        return 0;
+}
+
+static int verify_ecdsa_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64])
+{
+        uint8_t dg[32];
+        if (!EVP_Digest(msg, len, dg, NULL, EVP_sha256(), NULL))
+                return VT_E_CRYPTO;
+        return vt_ecdsa_verify_rs(key, dg, sizeof(dg), sig, sig + 32, 32);
+}
+
+/* A raw X||Y P-256 point as a key. */
+static EVP_PKEY *raw_p256(const uint8_t xy[64])
+{
+        uint8_t pub[65];
+        pub[0] = 0x04;
+        memcpy(pub + 1, xy, 64);
+        EVP_PKEY *k = NULL;
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string("group", (char *)"P-256", 0),
+                OSSL_PARAM_construct_octet_string("pub", pub, sizeof(pub)),
+                OSSL_PARAM_construct_end(),
+        };
+        if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+            EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) != 1)
+                k = NULL;
+        EVP_PKEY_CTX_free(ctx);
+        ERR_clear_error();
+        return k;
+}
+
+static bool is_ecdsa_sha256(X509 *x)
+{
+        return X509_get_signature_nid(x) == NID_ecdsa_with_SHA256;
+}
+
+/* Parses and verifies the PCK chain (leaf, CA, root) of a quote; cached. */
+static int pck_chain(struct vt_dcap_verifier *v, const struct vt_dcap_quote *q,
+                     struct pck_entry *ret, struct vt_diag *d)
+{
+        uint8_t key[32];
+        if (!q->pck_chain_pem)
+                return vt_diag_set(d, VT_E_NOTFOUND,
+                                   "dcap: the quote carries no PCK certificate chain "
+                                   "(certification data type %u)",
+                                   q->pck_cert_type);
+        if (!EVP_Digest(q->pck_chain_pem, q->pck_chain_len, key, NULL, EVP_sha256(), NULL))
+                return VT_E_CRYPTO;
+        pthread_mutex_lock(&v->lock);
+        for (size_t i = 0; i < v->n; i++)
+                if (memcmp(v->cache[i].key, key, 32) == 0) {
+                        v->cache[i].tick = ++v->tick;
+                        *ret = v->cache[i];
+                        EVP_PKEY_up_ref(ret->leaf_key);
+                        X509_up_ref(ret->leaf);
+                        X509_up_ref(ret->inter);
+                        pthread_mutex_unlock(&v->lock);
+                        return 0;
+                }
+        pthread_mutex_unlock(&v->lock);
+
+        _cleanup_(vt_x509_stack_freep) STACK_OF(X509) *sk = NULL;
+        struct pck_entry e = {0};
+        char cn[128];
+        int err;
+        if (vt_x509_parse_many((const uint8_t *)q->pck_chain_pem, q->pck_chain_len, &sk) < 0 ||
+            sk_X509_num(sk) != 3)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "dcap: the PCK chain is not three PEM certificates");
+        X509 *leaf = sk_X509_value(sk, 0), *inter = sk_X509_value(sk, 1),
+             *root = sk_X509_value(sk, 2);
+        if (!vt_intel_root_is_pinned(root))
+                return vt_diag_set(
+                        d, VT_E_CHAIN,
+                        "dcap: PCK chain root is not the Intel SGX Root CA (pinned by key)");
+        vt_x509_subject_cn(leaf, cn, sizeof(cn));
+        if (!strstr(cn, "SGX PCK Certificate"))
+                return vt_diag_set(d, VT_E_CHAIN,
+                                   "dcap: PCK leaf CN \"%s\" is not an SGX PCK Certificate", cn);
+        EVP_PKEY *root_key = X509_get0_pubkey(root), *inter_key = X509_get0_pubkey(inter);
+        if (!root_key || !inter_key || !is_ecdsa_sha256(inter) || !is_ecdsa_sha256(leaf) ||
+            X509_NAME_cmp(X509_get_issuer_name(inter), X509_get_subject_name(root)) != 0 ||
+            X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(inter)) != 0 ||
+            X509_verify(inter, root_key) != 1 || X509_verify(leaf, inter_key) != 1 ||
+            X509_check_ca(inter) < 1) {
+                ERR_clear_error();
+                return vt_diag_set(
+                        d, VT_E_CHAIN,
+                        "dcap: PCK chain signatures do not verify to the Intel SGX Root CA");
+        }
+        if ((err = vt_pck_ext_parse(leaf, &e.ext, d)) < 0)
+                return err;
+        int64_t nb[3], na[3];
+        X509 *certs[3] = {leaf, inter, root};
+        for (int i = 0; i < 3; i++)
+                if (vt_x509_window(certs[i], &nb[i], &na[i]) < 0)
+                        return vt_diag_set(d, VT_E_FORMAT, "dcap: unreadable certificate validity");
+        e.nb = nb[0] > nb[1] ? nb[0] : nb[1];
+        e.nb = e.nb > nb[2] ? e.nb : nb[2];
+        e.na = na[0] < na[1] ? na[0] : na[1];
+        e.na = e.na < na[2] ? e.na : na[2];
+        e.leaf_key = X509_get_pubkey(leaf);
+        e.leaf = X509_dup(leaf);
+        e.inter = X509_dup(inter);
+        if (!e.leaf_key || !e.leaf || !e.inter ||
+            vt_ec_curve_nid(e.leaf_key) != NID_X9_62_prime256v1) {
+                pck_entry_done(&e);
+                return vt_diag_set(d, VT_E_CHAIN, "dcap: PCK leaf key is not P-256");
+        }
+        memcpy(e.key, key, 32);
+        pthread_mutex_lock(&v->lock);
+        size_t slot = v->n;
+        if (slot == PCK_CACHE_MAX) {
+                slot = 0;
+                for (size_t i = 1; i < v->n; i++)
+                        if (v->cache[i].tick < v->cache[slot].tick)
+                                slot = i;
+                pck_entry_done(&v->cache[slot]);
+        } else {
+                v->n++;
+        }
+        e.tick = ++v->tick;
+        v->cache[slot] = e;
+        *ret = e;
+        EVP_PKEY_up_ref(ret->leaf_key);
+        X509_up_ref(ret->leaf);
+        X509_up_ref(ret->inter);
+        pthread_mutex_unlock(&v->lock);
+        return 0;
+}
+
+static int check_revocation(const struct vt_dcap_collateral *c, const struct pck_entry *e,
+                            struct vt_diag *d)
+{
+        X509_CRL *pck_crl = vt_dcap_collateral_pck_crl(c),
+                 *root_crl = vt_dcap_collateral_root_crl(c);
+        X509_REVOKED *r = NULL;
+        if (!pck_crl || !root_crl)
+                return vt_diag_set(d, VT_E_NOTFOUND,
+                                   "dcap: collateral lacks the PCK or root CA CRL");
+        /* the PCK CRL must be the one of the leaf's issuer (Platform or Processor CA) */
+        if (X509_NAME_cmp(X509_CRL_get_issuer(pck_crl), X509_get_issuer_name(e->leaf)) != 0)
+                return vt_diag_set(d, VT_E_CHAIN,
+                                   "dcap: the PCK CRL is not issued by the PCK certificate's CA");
+        if (X509_CRL_get0_by_serial(pck_crl, &r, X509_get0_serialNumber(e->leaf)) == 1)
+                return vt_diag_set(d, VT_E_REVOKED, "dcap: the PCK certificate is revoked");
+        if (X509_CRL_get0_by_serial(root_crl, &r, X509_get0_serialNumber(e->inter)) == 1)
+                return vt_diag_set(d, VT_E_REVOKED, "dcap: the PCK CA certificate is revoked");
+        return 0;
+}
+
+/* Collateral for the quote's platform from memory, the disk cache or the PCCS; only
+ * collateral that verifies at `at` is returned or remembered. */
+static int fetch_collateral(struct vt_dcap_verifier *v, const struct vt_dcap_quote *q,
+                            const struct pck_entry *e, int64_t at, struct vt_dcap_collateral **ret,
+                            struct vt_diag *d)
+{
+        char issuer[128], fm[13], key[48];
+        bool tdx = q->body_type != VT_DCAP_BODY_SGX;
+        vt_x509_issuer_cn(e->leaf, issuer, sizeof(issuer));
+        bool platform = strstr(issuer, "Platform") != NULL;
+        vt_hex_encode(e->ext.fmspc, 6, fm);
+        snprintf(key, sizeof(key), "%s-%s-%s", tdx ? "tdx" : "sgx",
+                 platform ? "platform" : "processor", fm);
+        _cleanup_free_ char *json = NULL, *path = NULL;
+        int err;
+        pthread_mutex_lock(&v->lock);
+        for (size_t i = 0; i < COLL_CACHE_MAX; i++)
+                if (v->coll[i].json && strcmp(v->coll[i].key, key) == 0 &&
+                    at <= v->coll[i].expires) {
+                        json = strdup(v->coll[i].json);
+                        break;
+                }
+        pthread_mutex_unlock(&v->lock);
+        if (!json && v->cache_dir && asprintf(&path, "%s/dcap-%s.json", v->cache_dir, key) > 0) {
+                uint8_t *b = NULL;
+                size_t n;
+                if (vt_read_file(path, 4u << 20, &b, &n) == 0)
+                        json = (char *)b;
+        }
+        struct vt_dcap_collateral *c = NULL;
+        int64_t exp = 0;
+        bool fresh = false;
+        if (json && (vt_dcap_collateral_parse(json, strlen(json), &c, NULL) < 0 ||
+                     vt_dcap_collateral_verify(c, at, &exp, NULL) < 0)) {
+                vt_dcap_collateral_free(c);
+                c = NULL;
+                free(TAKE_PTR(json));
+        }
+        if (!json) {
+                if (!v->pccs_url)
+                        return vt_diag_set(
+                                d, VT_E_NOTFOUND,
+                                "dcap: no collateral (give a collateral file or a PCCS URL)");
+                if ((err = vt_pccs_fetch(v->pccs_url, tdx, platform, e->ext.fmspc, &json, d)) < 0)
+                        return err;
+                if ((err = vt_dcap_collateral_parse(json, strlen(json), &c, d)) < 0 ||
+                    (err = vt_dcap_collateral_verify(c, at, &exp, d)) < 0) {
+                        vt_dcap_collateral_free(c);
+                        return err;
+                }
+                fresh = true;
+        }
+        if (fresh && path)
+                (void)vt_write_file_atomic(path, json, strlen(json), 0644);
+        pthread_mutex_lock(&v->lock);
+        struct coll_entry *slot = &v->coll[v->coll_next++ % COLL_CACHE_MAX];
+        free(slot->json);
+        snprintf(slot->key, sizeof(slot->key), "%s", key);
+        slot->json = TAKE_PTR(json);
+        slot->expires = exp;
+        pthread_mutex_unlock(&v->lock);
+        *ret = c;
+        return 0;
+}
+
+int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *buf, size_t len,
+                   const struct vt_dcap_collateral *c, int64_t at,
+                   const struct vt_dcap_policy_opts *opts, struct vt_dcap_quote **ret_quote,
+                   struct vt_dcap_result *ret, struct vt_diag *d)
+{
+        struct vt_dcap_quote *q = NULL;
+        struct pck_entry e = {0};
+        EVP_PKEY *ak = NULL;
+        struct vt_dcap_result res = {0};
+        struct vt_dcap_collateral *fetched = NULL;
+        int64_t earliest = 0;
+        int err;
+        if (!v || !buf || !ret)
+                return VT_E_INVAL;
+        if (!at)
+                at = (int64_t)time(NULL);
+        if ((err = vt_dcap_quote_parse(buf, len, &q, d)) < 0)
+                return err;
+        if ((err = pck_chain(v, q, &e, d)) < 0)
+                goto out;
+        if (!c) {
+                if ((err = fetch_collateral(v, q, &e, at, &fetched, d)) < 0)
+                        goto out;
+                c = fetched;
+        }
+        if ((err = vt_dcap_collateral_verify(c, at, &earliest, d)) < 0)
+                goto out;
+        if (at < e.nb || at > e.na) {
+                char t[21];
+                vt_time_format_rfc3339(at, t);
+                err = vt_diag_set(d, VT_E_EXPIRED,
+                                  "dcap: a PCK chain certificate is not valid at %s", t);
+                goto out;
+        }
+        if ((err = check_revocation(c, &e, d)) < 0)
+                goto out;
+        /* the QE report is signed by the PCK key */
+        if (verify_ecdsa_raw(e.leaf_key, q->qe_report_raw, sizeof(q->qe_report_raw),
+                             q->qe_report_signature) < 0) {
+                err = vt_diag_set(d, VT_E_SIGNATURE,
+                                  "dcap: QE report signature does not verify with the PCK key");
+                goto out;
+        }
+        /* the QE report binds the attestation key: SHA-256(AK || auth data) */
+        {
+                uint8_t h[32];
+                EVP_MD_CTX *md = EVP_MD_CTX_new();
+                int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+                         EVP_DigestUpdate(md, q->attest_key, 64) &&
+                         EVP_DigestUpdate(md, q->qe_auth_data, q->qe_auth_len) &&
+                         EVP_DigestFinal_ex(md, h, NULL);
+                EVP_MD_CTX_free(md);
+                static const uint8_t zero[32];
+                if (!ok || memcmp(h, q->qe_report.report_data, 32) != 0 ||
+                    memcmp(q->qe_report.report_data + 32, zero, 32) != 0) {
+                        err = vt_diag_set(d, VT_E_BINDING,
+                                          "dcap: QE report data does not bind the attestation key "
+                                          "(SHA-256(AK || auth data))");
+                        goto out;
+                }
+        }
+        /* the quote signature over header and body */
+        ak = raw_p256(q->attest_key);
+        if (!ak || verify_ecdsa_raw(ak, q->raw, q->signed_len, q->signature) < 0) {
+                err = vt_diag_set(d, VT_E_SIGNATURE,
+                                  "dcap: quote signature does not verify with the attestation key");
+                goto out;
+        }
+        if ((err = vt_dcap_tcb_evaluate(c, q, &e.ext, &res, d)) < 0)
+                goto out;
+        res.collateral_earliest_expiry = earliest;
+        unsigned accepted =
+                opts && opts->accepted_statuses ? opts->accepted_statuses : 1u << VT_TCB_UP_TO_DATE;
+        if (!(accepted & (1u << res.status)))
+                err = vt_diag_set(d, VT_E_TCB, "dcap: TCB status %s is not accepted by the policy",
+                                  vt_tcb_status_name(res.status));
+out:
+        vt_dcap_collateral_free(fetched);
+        EVP_PKEY_free(ak);
+        pck_entry_done(&e);
+        if (err == 0 || err == VT_E_TCB) {
+                *ret = res;
+                if (ret_quote)
+                        *ret_quote = q;
+                else
+                        vt_dcap_quote_free(q);
+        } else {
+                vt_dcap_quote_free(q);
+        }
+        return err;
+}
+
+/* ---- claims ---- */
+
+static const char *const status_names[_VT_TCB_STATUS_MAX] = {
+        [VT_TCB_UP_TO_DATE] = "UpToDate",
+        [VT_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
+        [VT_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
+        [VT_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
+        [VT_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
+        [VT_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] = "TDRelaunchAdvisedConfigurationNeeded",
+        [VT_TCB_OUT_OF_DATE] = "OutOfDate",
+        [VT_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
+        [VT_TCB_REVOKED] = "Revoked",
+};
+
+const char *vt_tcb_status_name(enum vt_tcb_status s)
+{
+        return (unsigned)s < _VT_TCB_STATUS_MAX ? status_names[s] : "unknown";
+}
+
+int vt_tcb_status_from_name(const char *name, enum vt_tcb_status *ret)
+{
+        for (int i = 0; name && i < _VT_TCB_STATUS_MAX; i++)
+                if (strcmp(name, status_names[i]) == 0) {
+                        *ret = (enum vt_tcb_status)i;
+                        return 0;
+                }
+        return VT_E_NOTFOUND;
+}
+
+#define SETJ(k, v)                                                                                 \
+        do {                                                                                       \
+                if (vt_json_set(o, (k), (v)) < 0)                                                  \
+                        return VT_E_NOMEM;                                                         \
+        } while (0)
+
+int vt_dcap_claims_json(const struct vt_dcap_quote *q, const struct vt_dcap_result *r, char **ret)
+{
+        json_auto_t *o = json_object(), *adv = json_array();
+        char key[16];
+        if (!o || !adv)
+                return VT_E_NOMEM;
+        SETJ("quote_version", json_integer(q->version));
+        if (q->body_type == VT_DCAP_BODY_SGX) {
+                const struct vt_sgx_report_body *b = &q->sgx;
+                SETJ("mr_enclave", vt_json_hex(b->mr_enclave, 32));
+                SETJ("mr_signer", vt_json_hex(b->mr_signer, 32));
+                SETJ("isv_prod_id", json_integer(b->isv_prod_id));
+                SETJ("isv_svn", json_integer(b->isv_svn));
+                SETJ("config_svn", json_integer(b->config_svn));
+                SETJ("config_id", vt_json_hex(b->config_id, 64));
+                SETJ("cpu_svn", vt_json_hex(b->cpusvn, 16));
+                SETJ("misc_select", json_integer(b->miscselect));
+                SETJ("attributes", vt_json_hex(b->attributes, 16));
+                SETJ("debug", json_boolean(b->attributes[0] & 2));
+                SETJ("isv_family_id", vt_json_hex(b->isv_family_id, 16));
+                SETJ("isv_ext_prod_id", vt_json_hex(b->isv_ext_prod_id, 16));
+                SETJ("report_data", vt_json_hex(b->report_data, 64));
+        } else {
+                const struct vt_td_report_body *b = &q->td;
+                SETJ("mr_td", vt_json_hex(b->mr_td, 48));
+                SETJ("mr_seam", vt_json_hex(b->mr_seam, 48));
+                SETJ("mrsigner_seam", vt_json_hex(b->mr_signer_seam, 48));
+                SETJ("mr_config_id", vt_json_hex(b->mr_config_id, 48));
+                SETJ("mr_owner", vt_json_hex(b->mr_owner, 48));
+                SETJ("mr_owner_config", vt_json_hex(b->mr_owner_config, 48));
+                for (int i = 0; i < 4; i++) {
+                        snprintf(key, sizeof(key), "rtmr_%d", i);
+                        SETJ(key, vt_json_hex(b->rtmr[i], 48));
+                }
+                SETJ("report_data", vt_json_hex(b->report_data, 64));
+                SETJ("tcb_svn", vt_json_hex(b->tee_tcb_svn, 16));
+                SETJ("td_attributes", json_integer((json_int_t)b->td_attributes));
+                SETJ("td_attributes_debug", json_boolean(b->td_attributes & 1));
+                SETJ("td_attributes_sept_ve_disable",
+                     json_boolean(b->td_attributes & (1ull << 28)));
+                SETJ("td_attributes_protection_keys",
+                     json_boolean(b->td_attributes & (1ull << 30)));
+                SETJ("td_attributes_key_locker", json_boolean(b->td_attributes & (1ull << 31)));
+                SETJ("td_attributes_perfmon", json_boolean(b->td_attributes & (1ull << 63)));
+                SETJ("xfam", json_integer((json_int_t)b->xfam));
+                SETJ("seam_attributes", json_integer((json_int_t)b->seam_attributes));
+                if (q->body_type == VT_DCAP_BODY_TD15) {
+                        SETJ("tcb_svn_2", vt_json_hex(b->tee_tcb_svn2, 16));
+                        SETJ("mr_servicetd", vt_json_hex(b->mr_service_td, 48));
+                }
+        }
+        if (r) {
+                SETJ("tcb_status", json_string(vt_tcb_status_name(r->status)));
+                for (size_t i = 0; i < r->n_advisories; i++)
+                        if (json_array_append_new(adv, json_string(r->advisory_ids[i])) < 0)
+                                return VT_E_NOMEM;
+                SETJ("advisory_ids", json_incref(adv));
+                SETJ("fmspc", vt_json_hex(r->fmspc, 6));
+                SETJ("pce_id", vt_json_hex(r->pce_id, 2));
+                if (r->tdx_module_id[0])
+                        SETJ("tdx_module_id", json_string(r->tdx_module_id));
+        }
+        return vt_json_dump(o, ret);
+}
