@@ -186,6 +186,8 @@ VT_EXPORT int vt_dcap_policy_parse(const char *json, size_t len, struct vt_dcap_
 VT_EXPORT void vt_dcap_policy_free(struct vt_dcap_policy *p);
 /* vt_dcap_policy_statuses: the accepted statuses as a bit set (p may be NULL: UpToDate). */
 VT_EXPORT unsigned vt_dcap_policy_statuses(const struct vt_dcap_policy *p);
+/* vt_dcap_policy_has_references: whether p names any measurement (mr_td, rtmr, mr_enclave, ...). */
+VT_EXPORT bool vt_dcap_policy_has_references(const struct vt_dcap_policy *p);
 /* vt_dcap_policy_check: the non-TCB checks on a verified quote (p NULL: the defaults). */
 VT_EXPORT int vt_dcap_policy_check(const struct vt_dcap_policy *p, const struct vt_dcap_quote *q,
                                    struct vt_diag *d);

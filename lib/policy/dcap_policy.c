@@ -192,3 +192,13 @@ int vt_dcap_policy_check(const struct vt_dcap_policy *p, const struct vt_dcap_qu
         }
         return 0;
 }
+
+bool vt_dcap_policy_has_references(const struct vt_dcap_policy *p)
+{
+        if (!p)
+                return false;
+        bool any = p->mr_td.n || p->mr_config_id.n || p->mr_enclave.n || p->mr_signer.n;
+        for (int i = 0; i < 4; i++)
+                any = any || p->rtmr[i].n;
+        return any;
+}

@@ -295,6 +295,8 @@ void vtd_config_done(struct vtd_config *c)
         free(c->simulator_root);
         free(c->kds_url);
         free(c->kds_cache_dir);
+        free(c->pccs_url);
+        free(c->dcap_cache_dir);
         free(c->kek_file);
         free_list(c->admin_keys, c->n_admin_keys);
         free_list(c->trusted_jwks, c->n_trusted_jwks);
@@ -316,13 +318,10 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         static const char *const store_keys[] = {"sqlite", NULL};
         static const char *const token_keys[] = {"signing_key", "issuer", "ttl_seconds", NULL};
         static const char *const session_keys[] = {"ttl_seconds", NULL};
-        static const char *const att_keys[] = {"reference_values",
-                                               "simulator_root",
-                                               "allow_sample",
-                                               "minimum_status",
-                                               "kds_url",
-                                               "kds_cache_dir",
-                                               NULL};
+        static const char *const att_keys[] = {
+                "reference_values", "simulator_root", "allow_sample",
+                "minimum_status",   "kds_url",        "kds_cache_dir",
+                "pccs_url",         "dcap_cache_dir", NULL};
         static const char *const lim_keys[] = {"max_body_bytes",
                                                "max_evidence_bytes",
                                                "max_sessions",
@@ -385,6 +384,8 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
             (e = get_str(&att, "simulator_root", &c->simulator_root, d)) < 0 ||
             (e = get_str(&att, "kds_url", &c->kds_url, d)) < 0 ||
             (e = get_str(&att, "kds_cache_dir", &c->kds_cache_dir, d)) < 0 ||
+            (e = get_str(&att, "pccs_url", &c->pccs_url, d)) < 0 ||
+            (e = get_str(&att, "dcap_cache_dir", &c->dcap_cache_dir, d)) < 0 ||
             (e = get_bool(&att, "allow_sample", &c->allow_sample, d)) < 0 ||
             (e = get_str(&secrets, "kek_file", &c->kek_file, d)) < 0 ||
             (e = get_list(&admin, "keys", &c->admin_keys, &c->n_admin_keys, d)) < 0 ||
@@ -457,6 +458,10 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         if (!c->token_key && !(c->token_key = join(c->state_dir, "token-signing-key.pem")))
                 goto nomem;
         if (!c->kds_cache_dir && !(c->kds_cache_dir = join(c->state_dir, "kds-cache")))
+                goto nomem;
+        if (!c->pccs_url && !(c->pccs_url = strdup("https://api.trustedservices.intel.com")))
+                goto nomem;
+        if (!c->dcap_cache_dir && !(c->dcap_cache_dir = join(c->state_dir, "dcap-cache")))
                 goto nomem;
         if (!c->token_issuer && !(c->token_issuer = strdup("veritee")))
                 goto nomem;

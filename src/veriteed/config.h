@@ -26,6 +26,8 @@ struct vtd_config {
         enum vt_ear_status min_status;
         char *kds_url;
         char *kds_cache_dir;
+        char *pccs_url;       /* attestation.pccs_url: Intel PCS or a PCCS */
+        char *dcap_cache_dir; /* attestation.dcap_cache_dir */
         size_t max_body;
         size_t max_evidence;
         size_t max_sessions;

@@ -31,7 +31,8 @@ static const char *const known_tees[] = {
 
 static bool tee_supported(const struct vtd *s, const char *tee)
 {
-        return strcmp(tee, "snp") == 0 || (strcmp(tee, "sim") == 0 && s->snp_sim) ||
+        return strcmp(tee, "snp") == 0 || strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0 ||
+               (strcmp(tee, "sim") == 0 && s->snp_sim) ||
                (strcmp(tee, "sample") == 0 && s->cfg.allow_sample);
 }
 
@@ -289,6 +290,54 @@ static int verify_snp_like(struct vtd *s, const char *tee, const json_t *primary
         return 0;
 }
 
+/* tee "tdx" / "sgx": {"quote": "<standard base64 DCAP quote>", "cc_eventlog": ...}. The report
+ * data is the quote's 64-byte field; init-data goes in MRCONFIGID (48 bytes). */
+static int verify_dcap_evidence(struct vtd *s, const char *tee, const json_t *primary,
+                                const uint8_t expected[64], const json_t *init,
+                                struct verified *out, struct vt_diag *d)
+{
+        const char *b64 = json_string_value(json_object_get(primary, "quote"));
+        _cleanup_free_ uint8_t *quote = NULL;
+        size_t ql = 0;
+        struct vt_dcap_quote *q = NULL;
+        struct vt_dcap_result res;
+        int e;
+        if (!b64 || vt_b64_decode(b64, strlen(b64), VT_B64_STD, 1u << 20, &quote, &ql) < 0)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "%s: evidence must be {\"quote\": standard base64}", tee);
+        /* every status is verified here; which ones are acceptable is appraisal */
+        struct vt_dcap_policy_opts all = {.accepted_statuses = (1u << _VT_TCB_STATUS_MAX) - 1};
+        if ((e = vt_dcap_verify(s->dcap, quote, ql, NULL, vtd_now(), &all, &q, &res, d)) < 0)
+                return e;
+        bool tdx = strcmp(tee, "tdx") == 0;
+        if ((q->body_type == VT_DCAP_BODY_SGX) == tdx) {
+                vt_dcap_quote_free(q);
+                return vt_diag_set(d, VT_E_FORMAT, "%s: the quote is %s", tee, tdx ? "SGX" : "TDX");
+        }
+        const uint8_t *rd = tdx ? q->td.report_data : q->sgx.report_data;
+        if (memcmp(rd, expected, 64) != 0) {
+                vt_dcap_quote_free(q);
+                return vt_diag_set(
+                        d, VT_E_BINDING,
+                        "%s: report_data does not bind this session's nonce and tee-pubkey", tee);
+        }
+        if (tdx && init && !json_is_null(init) &&
+            (e = check_init_data(init, q->td.mr_config_id, 48, &out->init_hex, &out->init_claims,
+                                 d)) < 0) {
+                vt_dcap_quote_free(q);
+                return e;
+        }
+        _cleanup_free_ char *claims = NULL;
+        if ((e = vt_dcap_claims_json(q, &res, &claims)) < 0) {
+                vt_dcap_quote_free(q);
+                return e;
+        }
+        out->tee_claims = json_loads(claims, 0, NULL);
+        vtd_appraise_dcap(s, tee, q, &res, &out->tv, &out->appraisal);
+        vt_dcap_quote_free(q);
+        return out->tee_claims ? 0 : VT_E_NOMEM;
+}
+
 /* tee "sample": unsigned; only the binding is checked. Never better than "warning". */
 static int verify_sample(const json_t *primary, const uint8_t expected[48], struct verified *out,
                          struct vt_diag *d)
@@ -392,6 +441,8 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 e = verify_sample(primary, digest, &ver, &d);
         else if (strcmp(sess.tee, "snp") == 0 || strcmp(sess.tee, "sim") == 0)
                 e = verify_snp_like(s, sess.tee, primary, expected, init, &ver, &d);
+        else if (strcmp(sess.tee, "tdx") == 0 || strcmp(sess.tee, "sgx") == 0)
+                e = verify_dcap_evidence(s, sess.tee, primary, expected, init, &ver, &d);
         else
                 e = vt_diag_set(&d, VT_E_UNSUPPORTED, "tee %s is not supported", sess.tee);
         if (e < 0) {

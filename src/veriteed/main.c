@@ -36,6 +36,7 @@ static void server_done(struct vtd *s)
         vt_signer_free(s->signer);
         vt_snp_verifier_free(s->snp_hw);
         vt_snp_verifier_free(s->snp_sim);
+        vt_dcap_verifier_free(s->dcap);
         vtd_refvals_free(s->refvals);
         vt_kek_free(s->kek);
         vt_admin_keys_free(s->admin);
@@ -122,6 +123,10 @@ static int server_init(struct vtd *s, struct vt_diag *d)
         if ((e = vt_snp_verifier_new(&s->snp_hw)) < 0 ||
             (e = vt_snp_verifier_set_kds(s->snp_hw, s->cfg.kds_url, s->cfg.kds_cache_dir)) < 0)
                 return vt_diag_set(d, e, "cannot set up the SNP verifier");
+        (void)mkdir_p(s->cfg.dcap_cache_dir, 0700);
+        if ((e = vt_dcap_verifier_new(&s->dcap)) < 0 ||
+            (e = vt_dcap_verifier_set_pccs(s->dcap, s->cfg.pccs_url, s->cfg.dcap_cache_dir)) < 0)
+                return vt_diag_set(d, e, "cannot set up the DCAP verifier");
         if (s->cfg.simulator_root) {
                 _cleanup_free_ uint8_t *pem = NULL;
                 size_t n;

@@ -19,7 +19,8 @@
 struct refval {
         char id[72];
         char tee[16];
-        struct vt_snp_policy *p;
+        struct vt_snp_policy *p;     /* snp, sim */
+        struct vt_dcap_policy *dcap; /* tdx, sgx */
 };
 
 struct vtd_refvals {
@@ -34,15 +35,18 @@ void vtd_refvals_free(struct vtd_refvals *r)
 {
         if (!r)
                 return;
-        for (size_t i = 0; i < r->n; i++)
+        for (size_t i = 0; i < r->n; i++) {
                 vt_snp_policy_free(r->v[i].p);
+                vt_dcap_policy_free(r->v[i].dcap);
+        }
         free(r->v);
         free(r);
 }
 
 bool vtd_refval_tee_known(const char *tee)
 {
-        return tee && (strcmp(tee, "snp") == 0 || strcmp(tee, "sim") == 0);
+        return tee && (strcmp(tee, "snp") == 0 || strcmp(tee, "sim") == 0 ||
+                       strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0);
 }
 
 static int add(struct vtd_refvals *r, const char *id, const char *tee, const json_t *value,
@@ -67,7 +71,10 @@ static int add(struct vtd_refvals *r, const char *id, const char *tee, const jso
         int err;
         if (!txt)
                 return VT_E_NOMEM;
-        if ((err = vt_snp_policy_parse(txt, strlen(txt), &e->p, &pd)) < 0)
+        bool dcap = strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0;
+        err = dcap ? vt_dcap_policy_parse(txt, strlen(txt), &e->dcap, &pd)
+                   : vt_snp_policy_parse(txt, strlen(txt), &e->p, &pd);
+        if (err < 0)
                 return vt_diag_set(d, err, "reference values %s: %s", id, pd.msg);
         r->n++;
         return 0;
@@ -143,8 +150,7 @@ static int rank(const struct vt_ar4si *tv)
                                               : 3;
 }
 
-void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
-                  struct vt_ar4si *tv, struct vt_diag *d)
+static void reload_if_stale(struct vtd *s)
 {
         /* reload when the admin API changed the stored reference values */
         int64_t gen = 0;
@@ -162,13 +168,71 @@ void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *re
                         pthread_rwlock_unlock(&lock);
                 }
         }
+}
+
+/* The AR4SI vector of a verified DCAP quote under one policy (NULL: none configured). */
+static void dcap_vector(const struct vt_dcap_policy *p, const struct vt_dcap_quote *q,
+                        const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d)
+{
+        struct vt_ar4si v = {.instance_identity = 2, .runtime_opaque = 2};
+        unsigned ok = vt_dcap_policy_statuses(p);
+        v.hardware = r->status == VT_TCB_REVOKED ? 96 : (ok & (1u << r->status)) ? 2 : 32;
+        if (v.hardware != 2)
+                vt_diag_set(d, VT_E_TCB, "dcap: TCB status %s is not accepted",
+                            vt_tcb_status_name(r->status));
+        v.configuration = vt_dcap_policy_check(p, q, d) < 0 ? 96 : p ? 2 : 36;
+        v.executables = !p                                 ? 33
+                        : vt_dcap_policy_has_references(p) ? (v.configuration == 96 ? 96 : 2)
+                                                           : 33;
+        if (!p)
+                vt_diag_set(d, VT_E_POLICY, "dcap: no reference values for this tee");
+        else if (v.executables == 33)
+                vt_diag_set(d, VT_E_POLICY, "dcap: reference values name no measurement");
+        *tv = v;
+}
+
+void vtd_appraise_dcap(struct vtd *s, const char *tee, const struct vt_dcap_quote *q,
+                       const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d)
+{
+        reload_if_stale(s);
         pthread_rwlock_rdlock(&lock);
         bool any = false;
         struct vt_ar4si best = {0};
         struct vt_diag best_d = {0};
         for (size_t i = 0; s->refvals && i < s->refvals->n; i++) {
                 const struct refval *e = &s->refvals->v[i];
-                if (strcmp(e->tee, tee) != 0)
+                if (strcmp(e->tee, tee) != 0 || !e->dcap)
+                        continue;
+                struct vt_ar4si cand;
+                struct vt_diag cd = {0};
+                dcap_vector(e->dcap, q, r, &cand, &cd);
+                if (!any || rank(&cand) < rank(&best)) {
+                        best = cand;
+                        best_d = cd;
+                }
+                any = true;
+        }
+        pthread_rwlock_unlock(&lock);
+        if (!any) {
+                dcap_vector(NULL, q, r, tv, d);
+                return;
+        }
+        *tv = best;
+        if (best_d.msg[0])
+                vt_diag_set(d, VT_E_POLICY, "%s", best_d.msg);
+}
+
+void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
+                  struct vt_ar4si *tv, struct vt_diag *d)
+{
+        reload_if_stale(s);
+        pthread_rwlock_rdlock(&lock);
+        bool any = false;
+        struct vt_ar4si best = {0};
+        struct vt_diag best_d = {0};
+        for (size_t i = 0; s->refvals && i < s->refvals->n; i++) {
+                const struct refval *e = &s->refvals->v[i];
+                if (strcmp(e->tee, tee) != 0 || !e->p)
                         continue;
                 struct vt_ar4si cand;
                 struct vt_diag cd = {0};

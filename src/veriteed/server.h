@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "token/ear.h"
 #include "token/jwt.h"
+#include "veritee/dcap.h"
 #include "veritee/snp.h"
 
 struct vtd_refvals; /* per-tee reference values (appraisal) */
@@ -56,6 +57,7 @@ struct vtd {
         struct vt_signer *signer;
         struct vt_snp_verifier *snp_hw;  /* AMD roots only */
         struct vt_snp_verifier *snp_sim; /* AMD roots + the simulator root, if configured */
+        struct vt_dcap_verifier *dcap;   /* Intel root; collateral from the PCCS */
         struct vtd_refvals *refvals;
         struct vt_kek *kek;          /* NULL: no resource storage */
         struct vt_admin_keys *admin; /* NULL: no admin API */
@@ -141,6 +143,8 @@ bool vtd_refval_tee_known(const char *tee);
  * reloads them when the stored ones changed). */
 void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
                   struct vt_ar4si *tv, struct vt_diag *d);
+void vtd_appraise_dcap(struct vtd *s, const char *tee, const struct vt_dcap_quote *q,
+                       const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d);
 
 /* vtd_now returns the wall-clock time in seconds. */
 int64_t vtd_now(void);

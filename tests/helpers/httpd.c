@@ -24,6 +24,7 @@ struct route {
         int status;
         uint8_t *body;
         size_t body_len;
+        char *headers; /* NULL or CRLF-terminated lines */
 };
 
 struct test_httpd {
@@ -35,6 +36,8 @@ struct test_httpd {
         unsigned hits;
         char last[HTTPD_MAX_REQUEST + 1];
         char last_copy[HTTPD_MAX_REQUEST + 1];
+        char *log[TEST_HTTPD_MAX_LOG]; /* targets of well-formed requests, oldest first */
+        unsigned n_log;
         struct route *routes;
         size_t n_routes;
 };
@@ -130,19 +133,39 @@ static bool parse_request_line(char *req, size_t len, char **ret_method, char **
         return true;
 }
 
-static void respond(int fd, int status, const uint8_t *body, size_t len, bool head)
+static void respond(int fd, int status, const char *extra, const uint8_t *body, size_t len,
+                    bool head)
 {
         char hdr[256];
         int n = snprintf(hdr, sizeof(hdr),
                          "HTTP/1.1 %d %s\r\nContent-Type: application/octet-stream\r\n"
-                         "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                         "Content-Length: %zu\r\nConnection: close\r\n",
                          status, reason_phrase(status), len);
         if (n < 0 || (size_t)n >= sizeof(hdr))
                 return;
         if (send_all(fd, hdr, (size_t)n) < 0)
                 return;
+        if (extra && send_all(fd, extra, strlen(extra)) < 0)
+                return;
+        if (send_all(fd, "\r\n", 2) < 0)
+                return;
         if (!head && len > 0)
                 (void)send_all(fd, body, len);
+}
+
+/* A header block is "Name: value\r\n" lines: CR only before LF, LF only after CR. */
+static bool headers_ok(const char *s)
+{
+        size_t n = strlen(s);
+        if (n < 2 || s[n - 2] != '\r' || s[n - 1] != '\n')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '\r' && s[i + 1] != '\n')
+                        return false;
+                if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+                        return false;
+        }
+        return true;
 }
 
 static void serve_one(struct test_httpd *h, int fd)
@@ -169,6 +192,8 @@ static void serve_one(struct test_httpd *h, int fd)
         h->hits++;
         if (ok) {
                 snprintf(h->last, sizeof(h->last), "%s", target);
+                if (h->n_log < TEST_HTTPD_MAX_LOG && (h->log[h->n_log] = strdup(target)))
+                        h->n_log++;
                 for (size_t i = 0; i < h->n_routes && !rt; i++)
                         if (strcmp(h->routes[i].path, target) == 0)
                                 rt = &h->routes[i];
@@ -177,11 +202,12 @@ static void serve_one(struct test_httpd *h, int fd)
 
         bool head = ok && strcmp(method, "HEAD") == 0;
         if (!ok)
-                respond(fd, 400, (const uint8_t *)bad, sizeof(bad) - 1, false);
+                respond(fd, 400, NULL, (const uint8_t *)bad, sizeof(bad) - 1, false);
         else if (!rt)
-                respond(fd, 404, (const uint8_t *)not_found, sizeof(not_found) - 1, head);
+                respond(fd, 404, NULL, (const uint8_t *)not_found, sizeof(not_found) - 1, head);
         else
-                respond(fd, rt->status ? rt->status : 200, rt->body, rt->body_len, head);
+                respond(fd, rt->status ? rt->status : 200, rt->headers, rt->body, rt->body_len,
+                        head);
 
         /* Let the client read the answer before the socket closes: unread request
          * bytes would otherwise turn the close into a reset. Bounded in time and size. */
@@ -226,8 +252,11 @@ static void httpd_free(struct test_httpd *h)
         for (size_t i = 0; i < h->n_routes; i++) {
                 free(h->routes[i].path);
                 free(h->routes[i].body);
+                free(h->routes[i].headers);
         }
         free(h->routes);
+        for (unsigned i = 0; i < h->n_log; i++)
+                free(h->log[i]);
         pthread_mutex_destroy(&h->lock);
         free(h);
 }
@@ -256,6 +285,14 @@ struct test_httpd *test_httpd_start(const struct test_route *routes, size_t n)
                 r->body = malloc(r->body_len ? r->body_len : 1);
                 if (!r->path || !r->body)
                         goto fail;
+                if (routes[i].headers) {
+                        if (!headers_ok(routes[i].headers)) {
+                                errno = EINVAL;
+                                goto fail;
+                        }
+                        if (!(r->headers = strdup(routes[i].headers)))
+                                goto fail;
+                }
                 if (r->body_len)
                         memcpy(r->body, routes[i].body, r->body_len);
         }
@@ -306,6 +343,18 @@ const char *test_httpd_last_path(struct test_httpd *h)
         memcpy(h->last_copy, h->last, sizeof(h->last_copy));
         pthread_mutex_unlock(&h->lock);
         return h->last_copy;
+}
+
+int test_httpd_request(struct test_httpd *h, unsigned i, char *buf, size_t cap)
+{
+        int found = 0;
+        pthread_mutex_lock(&h->lock);
+        if (i < h->n_log) {
+                snprintf(buf, cap, "%s", h->log[i]);
+                found = 1;
+        }
+        pthread_mutex_unlock(&h->lock);
+        return found;
 }
 
 void test_httpd_stop(struct test_httpd *h)

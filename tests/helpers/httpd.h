@@ -11,12 +11,16 @@
 #include <stddef.h>
 
 /* One canned answer. path is the request target exactly as the client sends it
- * ("/vcek/v1/Milan/ab..?blSPL=4&..."); status 0 means 200. */
+ * ("/vcek/v1/Milan/ab..?blSPL=4&..."); status 0 means 200. headers (optional, NULL for
+ * none) are extra response header lines sent after the standard ones, each written
+ * "Name: value\r\n" (the PCS issuer-chain headers, for example); test_httpd_start
+ * refuses a block that does not end in CRLF or that holds a bare CR or LF. */
 struct test_route {
         const char *path;
         int status;
         const void *body;
         size_t body_len;
+        const char *headers;
 };
 
 struct test_httpd;
@@ -40,6 +44,12 @@ unsigned test_httpd_hits(struct test_httpd *h);
  * request ("" if none) in a buffer owned by h that stays valid until the next call
  * or test_httpd_stop. Call it from one thread only. */
 const char *test_httpd_last_path(struct test_httpd *h);
+
+/* test_httpd_request copies the target of the i-th well-formed request (0: the
+ * oldest; the first TEST_HTTPD_MAX_LOG are kept) into buf (truncated to cap) and
+ * returns 1, or returns 0 when there is no such request. Thread-safe. */
+#define TEST_HTTPD_MAX_LOG 64u
+int test_httpd_request(struct test_httpd *h, unsigned i, char *buf, size_t cap);
 
 /* test_httpd_stop stops the server thread, closes the socket and frees h
  * (NULL is a no-op). The port is free again afterwards. */

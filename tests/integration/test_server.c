@@ -62,6 +62,7 @@ static int setup(void **state)
         snprintf(cfg, sizeof(cfg),
                  "listen: 127.0.0.1:0\nstate_dir: %s/s1\nsession:\n  ttl_seconds: 5\n"
                  "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
+                 "  pccs_url: http://127.0.0.1:9\n  kds_url: http://127.0.0.1:9\n"
                  "limits:\n  max_body_bytes: 65536\n  threads: 2\n",
                  dir, dir, simdir);
         server_start(&S1, "s1", cfg);
@@ -437,6 +438,40 @@ static void test_server_https(void **state)
         server_stop(&s4);
 }
 
+/* tee tdx: the quote is decoded and verified; collateral comes from the configured PCCS
+ * (here a closed port, so the refusal names it: no test reaches Intel). */
+static void test_server_tdx_evidence(void **state)
+{
+        char cookie[128];
+        size_t n;
+        uint8_t *q = vt_test_load_vector("dcap/tdx_b0c06f_eval17/quote.bin", &n);
+        char *q64 = NULL;
+        assert_int_equal(vt_b64_encode(q, n, VT_B64_STD, &q64), 0);
+        free(q);
+        json_auto_t *jwk = new_jwk();
+        char *nonce = auth(&S1, "tdx", cookie);
+        json_auto_t *body =
+                json_pack("{s:{s:s, s:O}, s:{s:{s:s, s:n}, s:s}}", "runtime-data", "nonce", nonce,
+                          "tee-pubkey", jwk, "tee-evidence", "primary_evidence", "quote", q64,
+                          "cc_eventlog", "additional_evidence", "");
+        char *txt = json_dumps(body, JSON_COMPACT);
+        expect_attest(&S1, txt, cookie, 401,
+                      "http: GET http://127.0.0.1:9/sgx/certification/v4/pckcrl");
+        free(txt);
+        free(nonce);
+        /* not base64 */
+        nonce = auth(&S1, "tdx", cookie);
+        json_object_set_new(
+                json_object_get(json_object_get(body, "tee-evidence"), "primary_evidence"), "quote",
+                json_string("not base64!"));
+        json_object_set_new(json_object_get(body, "runtime-data"), "nonce", json_string(nonce));
+        txt = json_dumps(body, JSON_COMPACT);
+        expect_attest(&S1, txt, cookie, 401, "tdx: evidence must be");
+        free(txt);
+        free(nonce);
+        free(q64);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -447,6 +482,7 @@ int main(void)
                 cmocka_unit_test(test_server_restart_and_second_process),
                 cmocka_unit_test(test_server_untrusted_sim_and_limits),
                 cmocka_unit_test(test_server_https),
+                cmocka_unit_test(test_server_tdx_evidence),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
