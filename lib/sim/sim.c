@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/x509.h"
+#include "crypto/keyfile.h"
 #include "util/file.h"
 #include "util/hex.h"
 #include "util/json.h"
@@ -146,48 +147,15 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
  * read (like OpenSSH's identity files); its bytes are cleansed after parsing. */
 static int load_key(const char *path, EVP_PKEY **ret, struct vt_diag *d)
 {
-        struct stat st;
         uint8_t *buf = NULL;
-        size_t len, got = 0;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-        if (fd < 0)
-                return vt_diag_set(d, VT_E_IO, "sim: cannot open %s: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-            (uint64_t)st.st_size > MAX_KEY_BYTES) {
-                close(fd);
-                return vt_diag_set(d, VT_E_FORMAT, "sim: %s is not a regular file of 1..%u bytes",
-                                   path, MAX_KEY_BYTES);
-        }
-        if (st.st_mode & 077) {
-                close(fd);
-                return vt_diag_set(d, VT_E_INVAL,
-                                   "sim: %s has mode %04o; a private key must be 0600", path,
-                                   (unsigned)(st.st_mode & 07777));
-        }
-        len = (size_t)st.st_size;
-        buf = OPENSSL_malloc(len);
-        if (!buf) {
-                close(fd);
-                return VT_E_NOMEM;
-        }
-        while (got < len) {
-                ssize_t r = read(fd, buf + got, len - got);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        break;
-                got += (size_t)r;
-        }
-        close(fd);
-        if (got != len) {
-                OPENSSL_clear_free(buf, len);
-                return vt_diag_set(d, VT_E_IO, "sim: cannot read %s", path);
-        }
+        size_t len = 0;
+        int e = vt_read_private_file(path, MAX_KEY_BYTES, false, "sim: key", &buf, &len, d);
+        if (e < 0)
+                return e;
         BIO *b = BIO_new_mem_buf(buf, (int)len);
         EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
         BIO_free(b);
-        OPENSSL_clear_free(buf, len);
+        OPENSSL_clear_free(buf, len + 1);
         if (!k)
                 return crypto_fail(d, "cannot parse the private key");
         *ret = k;

@@ -30,6 +30,7 @@
 #include <openssl/pem.h>
 
 #include "crypto/x509.h"
+#include "crypto/keyfile.h"
 #include "util/b64.h"
 #include "util/file.h"
 #include "util/macro.h"
@@ -826,49 +827,17 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_type,
                         struct vt_diag *d)
 {
-        struct stat st;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return vt_diag_set(d, VT_E_IO, "admin key %s: cannot open it: %s", path,
-                                   strerror(errno));
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-            (uint64_t)st.st_size > MAX_PEM_BYTES) {
-                close(fd);
-                return vt_diag_set(d, VT_E_FORMAT, "admin key %s is not a file of 1..%u bytes",
-                                   path, MAX_PEM_BYTES);
-        }
-        if (st.st_mode & 077) {
-                close(fd);
-                return vt_diag_set(d, VT_E_INVAL,
-                                   "admin key %s is accessible by group or others (mode %04o); "
-                                   "chmod 600 it",
-                                   path, (unsigned)(st.st_mode & 07777));
-        }
-        size_t len = (size_t)st.st_size, got = 0;
-        uint8_t *buf = OPENSSL_malloc(len);
-        if (!buf) {
-                close(fd);
-                return VT_E_NOMEM;
-        }
-        while (got < len) {
-                ssize_t r = read(fd, buf + got, len - got);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        break;
-                got += (size_t)r;
-        }
-        close(fd);
-        if (got != len) {
-                OPENSSL_clear_free(buf, len);
-                return vt_diag_set(d, VT_E_IO, "admin key %s: cannot read it", path);
-        }
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        int e = vt_read_private_file(path, MAX_PEM_BYTES, true, "admin key", &buf, &len, d);
+        if (e < 0)
+                return e;
         bool encrypted = memmem(buf, len, "ENCRYPTED", 9) != NULL;
         bool public_only = !memmem(buf, len, "PRIVATE KEY", 11) && memmem(buf, len, "PUBLIC", 6);
         BIO *b = BIO_new_mem_buf(buf, (int)len);
         EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
         BIO_free(b);
-        OPENSSL_clear_free(buf, len);
+        OPENSSL_clear_free(buf, len + 1);
         ERR_clear_error();
         if (!key) {
                 if (encrypted)

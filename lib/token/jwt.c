@@ -17,6 +17,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "crypto/keyfile.h"
 #include "crypto/x509.h"
 #include "util/b64.h"
 #include "util/file.h"
@@ -89,16 +90,15 @@ int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt
         if (!s)
                 return VT_E_NOMEM;
         if (stat(path, &st) == 0) {
-                if (st.st_mode & 077)
-                        return vt_diag_set(d, VT_E_INVAL,
-                                           "token key %s is accessible by group or others (mode "
-                                           "%03o); chmod 600 it",
-                                           path, (unsigned)(st.st_mode & 0777));
-                FILE *f = fopen(path, "re");
-                if (!f)
-                        return vt_diag_set(d, VT_E_IO, "cannot open token key %s", path);
-                s->key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
-                fclose(f);
+                uint8_t *pem = NULL;
+                size_t n = 0;
+                if ((e = vt_read_private_file(path, 64u * 1024u, false, "token key", &pem, &n, d)) <
+                    0)
+                        return e;
+                BIO *b = BIO_new_mem_buf(pem, (int)n);
+                s->key = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
+                BIO_free(b);
+                OPENSSL_clear_free(pem, n + 1);
                 if (!s->key || vt_ec_curve_nid(s->key) != NID_X9_62_prime256v1) {
                         ERR_clear_error();
                         return vt_diag_set(d, VT_E_FORMAT,

@@ -1021,7 +1021,7 @@ static void test_admin_token_make_refusals(void **state)
         assert_int_equal(chmod(ed_pub, 0644), 0);
         snprintf(c, sizeof(c), "%s/none.key", dir);
         REFUSE(VT_E_IO, "cannot open", c, VT_ROLE_ADMIN, NULL, 0, 60, NULL);
-        REFUSE(VT_E_FORMAT, "not a file", dir, VT_ROLE_ADMIN, NULL, 0, 60, NULL);
+        REFUSE(VT_E_FORMAT, "not a regular file", dir, VT_ROLE_ADMIN, NULL, 0, 60, NULL);
 
         REFUSE(VT_E_INVAL, "writer needs at least one", ed_key, VT_ROLE_WRITER, NULL, 0, 60, NULL);
         REFUSE(VT_E_INVAL, "only apply to role writer", ed_key, VT_ROLE_READER, one, 1, 60, NULL);
