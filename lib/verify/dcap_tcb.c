@@ -16,6 +16,9 @@
 
 #define TEE_TYPE_TDX 0x81u
 
+_Static_assert(VT_DCAP_COLL_ADV_LEN == sizeof(((struct vt_dcap_result *)0)->advisory_ids[0]),
+               "advisory IDs of the collateral must fit the result");
+
 /* What a module or QE TCB level says about its component. */
 enum comp_state {
         COMP_UP_TO_DATE,

@@ -1311,6 +1311,14 @@ static int eval_vector(const char *quote, const char *coll, struct vt_dcap_resul
         assert_int_equal(
                 vt_x509_parse_many((const uint8_t *)q->pck_chain_pem, q->pck_chain_len, &sk), 0);
         pck_ext(sk_X509_value(sk, 0), &pck);
+        /* cross-check the library's reader of the same extension */
+        struct vt_pck_ext lib;
+        if (vt_pck_ext_parse(sk_X509_value(sk, 0), &lib, d) < 0)
+                fail_msg("%s: vt_pck_ext_parse: %s", quote, d->msg);
+        assert_memory_equal(lib.comp_svn, pck.comp_svn, 16);
+        assert_int_equal(lib.pcesvn, pck.pcesvn);
+        assert_memory_equal(lib.fmspc, pck.fmspc, 6);
+        assert_memory_equal(lib.pce_id, pck.pce_id, 2);
         int e = vt_dcap_tcb_evaluate(c, q, &pck, res, d);
         sk_X509_pop_free(sk, X509_free);
         vt_dcap_collateral_free(c);
