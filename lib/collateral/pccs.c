@@ -31,6 +31,15 @@ static char *url_decode(const char *s)
         return r;
 }
 
+/* An issuer chain header, URL-decoded: PEM is printable ASCII. */
+static bool pem_text(const char *s)
+{
+        for (; *s; s++)
+                if (*s != '\n' && *s != '\r' && (*s < 0x20 || *s > 0x7e))
+                        return false;
+        return true;
+}
+
 /* The value of key in a JSON body {"key":{...},"signature":"hex"}, as the exact bytes. */
 static int split_signed(const uint8_t *body, size_t len, const char *key, char **ret_raw,
                         char **ret_sig, struct vt_diag *d)
@@ -75,14 +84,31 @@ static int split_signed(const uint8_t *body, size_t len, const char *key, char *
         return *ret_raw && *ret_sig ? 0 : VT_E_NOMEM;
 }
 
+/* DER starts with 0x30, which is also the character '0', so the first byte cannot tell
+ * DER from hex text: text is printable ASCII throughout and either PEM armour or hex. */
+static bool crl_is_text(const uint8_t *b, size_t len)
+{
+        bool hex = true;
+        if (len == 0)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                uint8_t c = b[i];
+                if (c != '\t' && c != '\n' && c != '\r' && (c < 0x20 || c > 0x7e))
+                        return false;
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                      c == '\n' || c == '\r' || c == ' ' || c == '\t'))
+                        hex = false;
+        }
+        return hex || (len >= 5 && memcmp(b, "-----", 5) == 0);
+}
+
 /* A CRL answer as hex of DER: PCS gives PEM (or DER with encoding=der), PCCS hex. */
 static int crl_hex(const uint8_t *body, size_t len, char **ret)
 {
         char *h = malloc(2 * len + 1);
         if (!h)
                 return VT_E_NOMEM;
-        if (len > 0 && (body[0] == '-' || (body[0] >= '0' && body[0] <= '9') ||
-                        (body[0] >= 'a' && body[0] <= 'f'))) {
+        if (crl_is_text(body, len)) {
                 /* PEM or hex text: pass it through; the collateral parser accepts all three */
                 memcpy(h, body, len);
                 h[len] = 0;
@@ -122,6 +148,10 @@ int vt_pccs_fetch(const char *base, bool tdx, bool platform_ca, const uint8_t fm
                         hdr = NULL;                                                                \
                         if (!out_hdr)                                                              \
                                 return VT_E_NOMEM;                                                 \
+                        if (!pem_text(out_hdr))                                                    \
+                                return vt_diag_set(d, VT_E_FORMAT,                                 \
+                                                   "pccs: %s header of %s is not PEM text",        \
+                                                   header, url);                                   \
                 }                                                                                  \
         } while (0)
         GET("/sgx/certification/v4/pckcrl?ca=%s&encoding=der", "SGX-PCK-CRL-Issuer-Chain",

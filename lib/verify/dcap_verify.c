@@ -177,7 +177,8 @@ int vt_pck_ext_parse(X509 *pck, struct vt_pck_ext *ret, struct vt_diag *d)
 /* ---- the verifier ---- */
 
 struct pck_entry {
-        uint8_t key[32]; /* SHA-256 of the PEM chain */
+        char *pem; /* the PEM chain as received: the cache key (compared, not hashed) */
+        size_t pem_len;
         EVP_PKEY *leaf_key;
         X509 *leaf, *inter;
         struct vt_pck_ext ext;
@@ -186,12 +187,14 @@ struct pck_entry {
 };
 
 #define COLL_CACHE_MAX 32
+#define AK_CACHE_MAX   16
 
 /* Collateral fetched from the PCCS, by platform (tee, CA, FMSPC), as the JSON text. */
 struct coll_entry {
-        char key[48];
-        char *json;
+        char key[320]; /* PCCS URL | tee-ca-fmspc */
+        struct vt_dcap_collateral *c;
         int64_t expires;
+        unsigned refs; /* callers using c; the slot is reused only at 0 */
 };
 
 struct vt_dcap_verifier {
@@ -201,11 +204,18 @@ struct vt_dcap_verifier {
         uint64_t tick;
         struct coll_entry coll[COLL_CACHE_MAX];
         size_t coll_next;
+        /* attestation keys seen lately: building a P-256 key costs ~10% of a verification */
+        struct {
+                uint8_t xy[64];
+                EVP_PKEY *key;
+        } ak[AK_CACHE_MAX];
+        size_t ak_next;
         char *pccs_url, *cache_dir;
 };
 
 static void pck_entry_done(struct pck_entry *e)
 {
+        free(e->pem);
         EVP_PKEY_free(e->leaf_key);
         X509_free(e->leaf);
         X509_free(e->inter);
@@ -229,7 +239,9 @@ void vt_dcap_verifier_free(struct vt_dcap_verifier *v)
         for (size_t i = 0; i < v->n; i++)
                 pck_entry_done(&v->cache[i]);
         for (size_t i = 0; i < COLL_CACHE_MAX; i++)
-                free(v->coll[i].json);
+                vt_dcap_collateral_free(v->coll[i].c);
+        for (size_t i = 0; i < AK_CACHE_MAX; i++)
+                EVP_PKEY_free(v->ak[i].key);
         free(v->pccs_url);
         free(v->cache_dir);
         pthread_mutex_destroy(&v->lock);
@@ -281,6 +293,34 @@ static EVP_PKEY *raw_p256(const uint8_t xy[64])
         return k;
 }
 
+/* The attestation key as an EVP_PKEY, from the cache or built and cached (a reference
+ * the caller frees). */
+static EVP_PKEY *attestation_key(struct vt_dcap_verifier *v, const uint8_t xy[64])
+{
+        EVP_PKEY *k = NULL;
+        pthread_mutex_lock(&v->lock);
+        for (size_t i = 0; i < AK_CACHE_MAX; i++)
+                if (v->ak[i].key && memcmp(v->ak[i].xy, xy, 64) == 0) {
+                        k = v->ak[i].key;
+                        EVP_PKEY_up_ref(k);
+                        break;
+                }
+        pthread_mutex_unlock(&v->lock);
+        if (k)
+                return k;
+        k = raw_p256(xy);
+        if (!k)
+                return NULL;
+        pthread_mutex_lock(&v->lock);
+        size_t slot = v->ak_next++ % AK_CACHE_MAX;
+        EVP_PKEY_free(v->ak[slot].key);
+        memcpy(v->ak[slot].xy, xy, 64);
+        v->ak[slot].key = k;
+        EVP_PKEY_up_ref(k);
+        pthread_mutex_unlock(&v->lock);
+        return k;
+}
+
 static bool is_ecdsa_sha256(X509 *x)
 {
         return X509_get_signature_nid(x) == NID_ecdsa_with_SHA256;
@@ -290,19 +330,18 @@ static bool is_ecdsa_sha256(X509 *x)
 static int pck_chain(struct vt_dcap_verifier *v, const struct vt_dcap_quote *q,
                      struct pck_entry *ret, struct vt_diag *d)
 {
-        uint8_t key[32];
         if (!q->pck_chain_pem)
                 return vt_diag_set(d, VT_E_NOTFOUND,
                                    "dcap: the quote carries no PCK certificate chain "
                                    "(certification data type %u)",
                                    q->pck_cert_type);
-        if (!EVP_Digest(q->pck_chain_pem, q->pck_chain_len, key, NULL, EVP_sha256(), NULL))
-                return VT_E_CRYPTO;
         pthread_mutex_lock(&v->lock);
         for (size_t i = 0; i < v->n; i++)
-                if (memcmp(v->cache[i].key, key, 32) == 0) {
+                if (v->cache[i].pem_len == q->pck_chain_len &&
+                    memcmp(v->cache[i].pem, q->pck_chain_pem, q->pck_chain_len) == 0) {
                         v->cache[i].tick = ++v->tick;
                         *ret = v->cache[i];
+                        ret->pem = NULL; /* the cache keeps its copy */
                         EVP_PKEY_up_ref(ret->leaf_key);
                         X509_up_ref(ret->leaf);
                         X509_up_ref(ret->inter);
@@ -359,7 +398,13 @@ static int pck_chain(struct vt_dcap_verifier *v, const struct vt_dcap_quote *q,
                 pck_entry_done(&e);
                 return vt_diag_set(d, VT_E_CHAIN, "dcap: PCK leaf key is not P-256");
         }
-        memcpy(e.key, key, 32);
+        e.pem = malloc(q->pck_chain_len);
+        if (!e.pem) {
+                pck_entry_done(&e);
+                return VT_E_NOMEM;
+        }
+        memcpy(e.pem, q->pck_chain_pem, q->pck_chain_len);
+        e.pem_len = q->pck_chain_len;
         pthread_mutex_lock(&v->lock);
         size_t slot = v->n;
         if (slot == PCK_CACHE_MAX) {
@@ -374,6 +419,7 @@ static int pck_chain(struct vt_dcap_verifier *v, const struct vt_dcap_quote *q,
         e.tick = ++v->tick;
         v->cache[slot] = e;
         *ret = e;
+        ret->pem = NULL;
         EVP_PKEY_up_ref(ret->leaf_key);
         X509_up_ref(ret->leaf);
         X509_up_ref(ret->inter);
@@ -402,29 +448,36 @@ static int check_revocation(const struct vt_dcap_collateral *c, const struct pck
 }
 
 /* Collateral for the quote's platform from memory, the disk cache or the PCCS; only
- * collateral that verifies at `at` is returned or remembered. */
+ * collateral that verifies at `at` is returned or remembered. A parsed collateral is kept
+ * in memory (its signatures are checked once); *ret_ent is then set and the caller gives
+ * it back with coll_release, else the caller owns *ret. */
 static int fetch_collateral(struct vt_dcap_verifier *v, const struct vt_dcap_quote *q,
                             const struct pck_entry *e, int64_t at, struct vt_dcap_collateral **ret,
-                            struct vt_diag *d)
+                            struct coll_entry **ret_ent, struct vt_diag *d)
 {
-        char issuer[128], fm[13], key[48];
+        char issuer[128], fm[13], key[320], file[48];
         bool tdx = q->body_type != VT_DCAP_BODY_SGX;
         vt_x509_issuer_cn(e->leaf, issuer, sizeof(issuer));
         bool platform = strstr(issuer, "Platform") != NULL;
         vt_hex_encode(e->ext.fmspc, 6, fm);
-        snprintf(key, sizeof(key), "%s-%s-%s", tdx ? "tdx" : "sgx",
+        snprintf(file, sizeof(file), "%s-%s-%s", tdx ? "tdx" : "sgx",
                  platform ? "platform" : "processor", fm);
+        snprintf(key, sizeof(key), "%.260s|%s", v->pccs_url ? v->pccs_url : "", file);
         _cleanup_free_ char *json = NULL, *path = NULL;
         int err;
         pthread_mutex_lock(&v->lock);
-        for (size_t i = 0; i < COLL_CACHE_MAX; i++)
-                if (v->coll[i].json && strcmp(v->coll[i].key, key) == 0 &&
-                    at <= v->coll[i].expires) {
-                        json = strdup(v->coll[i].json);
-                        break;
+        for (size_t i = 0; i < COLL_CACHE_MAX; i++) {
+                struct coll_entry *ce = &v->coll[i];
+                if (ce->c && strcmp(ce->key, key) == 0 && at <= ce->expires) {
+                        ce->refs++;
+                        *ret = ce->c;
+                        *ret_ent = ce;
+                        pthread_mutex_unlock(&v->lock);
+                        return 0;
                 }
+        }
         pthread_mutex_unlock(&v->lock);
-        if (!json && v->cache_dir && asprintf(&path, "%s/dcap-%s.json", v->cache_dir, key) > 0) {
+        if (v->cache_dir && asprintf(&path, "%s/dcap-%s.json", v->cache_dir, file) > 0) {
                 uint8_t *b = NULL;
                 size_t n;
                 if (vt_read_file(path, 4u << 20, &b, &n) == 0)
@@ -455,15 +508,36 @@ static int fetch_collateral(struct vt_dcap_verifier *v, const struct vt_dcap_quo
         }
         if (fresh && path)
                 (void)vt_write_file_atomic(path, json, strlen(json), 0644);
+        /* remember it in a slot no caller is using: the same platform's, else an empty or
+         * the first idle one */
         pthread_mutex_lock(&v->lock);
-        struct coll_entry *slot = &v->coll[v->coll_next++ % COLL_CACHE_MAX];
-        free(slot->json);
-        snprintf(slot->key, sizeof(slot->key), "%s", key);
-        slot->json = TAKE_PTR(json);
-        slot->expires = exp;
+        struct coll_entry *slot = NULL;
+        for (size_t i = 0; i < COLL_CACHE_MAX && !slot; i++)
+                if (v->coll[i].refs == 0 && (!v->coll[i].c || strcmp(v->coll[i].key, key) == 0))
+                        slot = &v->coll[i];
+        for (size_t i = 0; i < COLL_CACHE_MAX && !slot; i++)
+                if (v->coll[(v->coll_next + i) % COLL_CACHE_MAX].refs == 0)
+                        slot = &v->coll[(v->coll_next++ + i) % COLL_CACHE_MAX];
+        if (slot) {
+                vt_dcap_collateral_free(slot->c);
+                snprintf(slot->key, sizeof(slot->key), "%s", key);
+                slot->c = c;
+                slot->expires = exp;
+                slot->refs = 1;
+                *ret_ent = slot;
+        } else {
+                *ret_ent = NULL;
+        }
         pthread_mutex_unlock(&v->lock);
         *ret = c;
         return 0;
+}
+
+static void coll_release(struct vt_dcap_verifier *v, struct coll_entry *ce)
+{
+        pthread_mutex_lock(&v->lock);
+        ce->refs--;
+        pthread_mutex_unlock(&v->lock);
 }
 
 int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *buf, size_t len,
@@ -476,6 +550,7 @@ int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *buf, size_t len,
         EVP_PKEY *ak = NULL;
         struct vt_dcap_result res = {0};
         struct vt_dcap_collateral *fetched = NULL;
+        struct coll_entry *cached = NULL;
         int64_t earliest = 0;
         int err;
         if (!v || !buf || !ret)
@@ -487,9 +562,12 @@ int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *buf, size_t len,
         if ((err = pck_chain(v, q, &e, d)) < 0)
                 goto out;
         if (!c) {
-                if ((err = fetch_collateral(v, q, &e, at, &fetched, d)) < 0)
+                struct vt_dcap_collateral *got = NULL;
+                if ((err = fetch_collateral(v, q, &e, at, &got, &cached, d)) < 0)
                         goto out;
-                c = fetched;
+                if (!cached)
+                        fetched = got;
+                c = got;
         }
         if ((err = vt_dcap_collateral_verify(c, at, &earliest, d)) < 0)
                 goto out;
@@ -528,7 +606,7 @@ int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *buf, size_t len,
                 }
         }
         /* the quote signature over header and body */
-        ak = raw_p256(q->attest_key);
+        ak = attestation_key(v, q->attest_key);
         if (!ak || verify_ecdsa_raw(ak, q->raw, q->signed_len, q->signature) < 0) {
                 err = vt_diag_set(d, VT_E_SIGNATURE,
                                   "dcap: quote signature does not verify with the attestation key");
@@ -544,6 +622,8 @@ int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *buf, size_t len,
                                   vt_tcb_status_name(res.status));
 out:
         vt_dcap_collateral_free(fetched);
+        if (cached)
+                coll_release(v, cached);
         EVP_PKEY_free(ak);
         pck_entry_done(&e);
         if (err == 0 || err == VT_E_TCB) {

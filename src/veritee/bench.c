@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* veritee bench: full verifications per second with a warm chain cache. */
+/*
+ * veritee bench: full verifications per second with warm caches, on 1..N threads.
+ *   snp:     vt_snp_verify of a recorded report with its VCEK (chain cache warm).
+ *   tdx|sgx: vt_dcap_verify of a recorded quote with its collateral parsed once and the
+ *            PCK chain cache warm (the first call warms both).
+ */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,20 +14,46 @@
 
 #include "cli.h"
 #include "util/macro.h"
+#include "veritee/dcap.h"
 #include "veritee/snp.h"
 
-#define DEFAULT_REPORT "../shared/testdata/snp/msft-tav/milan_attestation_report.bin"
-#define DEFAULT_CERT   "../shared/testdata/snp/msft-tav/milan_vcek.pem"
+#define DEFAULT_REPORT "snp/msft-tav/milan_attestation_report.bin"
+#define DEFAULT_CERT   "snp/msft-tav/milan_vcek.pem"
+#define TDX_DIR        "dcap/tdx_b0c06f_eval17"
+#define SGX_DIR        "dcap/sgx_00a067_eval17"
+#define DCAP_AT        "2025-06-20T00:00:00Z" /* inside both default vectors' windows */
+
+#define USAGE                                                                                      \
+        "usage: veritee bench snp [--seconds N] [--threads N] [--report FILE --cert FILE]\n"       \
+        "       veritee bench tdx|sgx [--seconds N] [--threads N] [--quote FILE --collateral "     \
+        "FILE --at RFC3339]"
+
+/* One verification of whatever the benchmark measures; < 0 stops it. */
+typedef int (*bench_fn)(void *ctx);
 
 struct worker {
-        struct vt_snp_verifier *v;
-        const uint8_t *rep;
-        size_t rep_len;
-        const struct vt_snp_verify_opts *opts;
+        bench_fn fn;
+        void *ctx;
         double seconds;
         uint64_t done;
         int err;
         pthread_t th;
+};
+
+struct snp_ctx {
+        struct vt_snp_verifier *v;
+        const uint8_t *rep;
+        size_t rep_len;
+        const struct vt_snp_verify_opts *opts;
+};
+
+struct dcap_ctx {
+        struct vt_dcap_verifier *v;
+        const uint8_t *quote;
+        size_t quote_len;
+        const struct vt_dcap_collateral *coll;
+        int64_t at;
+        const struct vt_dcap_policy_opts *opts;
 };
 
 static double now(void)
@@ -32,14 +63,28 @@ static double now(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int snp_once(void *arg)
+{
+        struct snp_ctx *c = arg;
+        struct vt_snp_result res;
+        return vt_snp_verify(c->v, c->rep, c->rep_len, c->opts, &res, NULL);
+}
+
+static int dcap_once(void *arg)
+{
+        struct dcap_ctx *c = arg;
+        struct vt_dcap_result res;
+        return vt_dcap_verify(c->v, c->quote, c->quote_len, c->coll, c->at, c->opts, NULL, &res,
+                              NULL);
+}
+
 static void *run(void *arg)
 {
         struct worker *w = arg;
-        struct vt_snp_result res;
         double end = now() + w->seconds;
         while (now() < end) {
                 for (int i = 0; i < 16; i++) {
-                        int e = vt_snp_verify(w->v, w->rep, w->rep_len, w->opts, &res, NULL);
+                        int e = w->fn(w->ctx);
                         if (e < 0) {
                                 w->err = e;
                                 return NULL;
@@ -50,6 +95,137 @@ static void *run(void *arg)
         return NULL;
 }
 
+/* Runs fn on `threads` threads for `seconds` and prints the JSON line. */
+static int measure(const char *op, bench_fn fn, void *ctx, int threads, double seconds)
+{
+        struct worker *w = calloc((size_t)threads, sizeof(*w));
+        int started = 0, err = 0;
+        uint64_t total = 0;
+        if (!w)
+                return EXIT_USAGE;
+        double t0 = now();
+        for (; started < threads; started++) {
+                w[started] = (struct worker){.fn = fn, .ctx = ctx, .seconds = seconds};
+                if (pthread_create(&w[started].th, NULL, run, &w[started]) != 0) {
+                        err = VT_E_NOMEM;
+                        break;
+                }
+        }
+        for (int i = 0; i < started; i++) {
+                pthread_join(w[i].th, NULL);
+                total += w[i].done;
+                if (w[i].err)
+                        err = w[i].err;
+        }
+        double el = now() - t0;
+        free(w);
+        if (err) {
+                fprintf(stderr, "veritee: verification failed during the benchmark: %s\n",
+                        vt_strerror(err));
+                return EXIT_REJECTED;
+        }
+        printf("{\"op\":\"%s\",\"threads\":%d,\"per_sec\":%.1f}\n", op, threads,
+               (double)total / el);
+        return 0;
+}
+
+/* The default vector file rel under VT_TESTDATA (default ../shared/testdata). */
+static const char *vector(const char *rel, char *buf, size_t cap)
+{
+        const char *base = getenv("VT_TESTDATA");
+        snprintf(buf, cap, "%s/%s", base && *base ? base : "../shared/testdata", rel);
+        return buf;
+}
+
+static int bench_snp(const char *report, const char *cert, int threads, double seconds)
+{
+        char rb[4096], cb[4096];
+        size_t rl, cl;
+        _cleanup_free_ uint8_t *rep = cli_read(
+                report ? report : vector(DEFAULT_REPORT, rb, sizeof(rb)), CLI_MAX_EVIDENCE, &rl);
+        _cleanup_free_ uint8_t *leaf =
+                rep ? cli_read(cert ? cert : vector(DEFAULT_CERT, cb, sizeof(cb)), CLI_MAX_CERT,
+                               &cl)
+                    : NULL;
+        if (!rep || !leaf)
+                return EXIT_USAGE;
+        struct vt_snp_verifier *v = NULL;
+        if (vt_snp_verifier_new(&v) < 0)
+                return EXIT_USAGE;
+        struct vt_snp_verify_opts vo = {.leaf = leaf, .leaf_len = cl};
+        struct vt_snp_result res;
+        struct vt_diag d = {0};
+        /* warm the chain cache and make sure the vector verifies at all */
+        if (vt_snp_verify(v, rep, rl, &vo, &res, &d) < 0) {
+                fprintf(stderr, "veritee: bench vector does not verify: %s\n", d.msg);
+                vt_snp_verifier_free(v);
+                return EXIT_REJECTED;
+        }
+        struct snp_ctx c = {.v = v, .rep = rep, .rep_len = rl, .opts = &vo};
+        int rc = measure("snp_verify", snp_once, &c, threads, seconds);
+        vt_snp_verifier_free(v);
+        return rc;
+}
+
+static int bench_dcap(bool tdx, const char *quote, const char *collateral, const char *at,
+                      int threads, double seconds)
+{
+        char qb[4096], cb[4096], rel[64];
+        const char *dir = tdx ? TDX_DIR : SGX_DIR;
+        size_t ql, cl;
+        int64_t t;
+        if (vt_time_parse_rfc3339(at ? at : DCAP_AT, &t) < 0)
+                return cli_usage_error("--at: \"%s\" is not an RFC 3339 time", at);
+        if (!quote) {
+                snprintf(rel, sizeof(rel), "%s/quote.bin", dir);
+                quote = vector(rel, qb, sizeof(qb));
+        }
+        if (!collateral) {
+                snprintf(rel, sizeof(rel), "%s/collateral.json", dir);
+                collateral = vector(rel, cb, sizeof(cb));
+        }
+        _cleanup_free_ uint8_t *q = cli_read(quote, CLI_MAX_EVIDENCE, &ql);
+        _cleanup_free_ uint8_t *ctext = q ? cli_read(collateral, 4u << 20, &cl) : NULL;
+        if (!q || !ctext)
+                return EXIT_USAGE;
+        struct vt_diag d = {0};
+        struct vt_dcap_collateral *coll = NULL;
+        struct vt_dcap_verifier *v = NULL;
+        if (vt_dcap_collateral_parse((const char *)ctext, cl, &coll, &d) < 0) {
+                fprintf(stderr, "veritee: %s: %s\n", collateral, d.msg);
+                return EXIT_USAGE;
+        }
+        if (vt_dcap_verifier_new(&v) < 0) {
+                vt_dcap_collateral_free(coll);
+                return EXIT_USAGE;
+        }
+        /* the benchmark measures the work, not the verdict: every TCB status counts (the
+         * default SGX vector is ConfigurationAndSWHardeningNeeded) */
+        struct vt_dcap_policy_opts po = {.accepted_statuses = (1u << _VT_TCB_STATUS_MAX) - 1};
+        struct vt_dcap_quote *parsed = NULL;
+        struct vt_dcap_result res;
+        int rc = 0;
+        /* warm the PCK chain cache and the collateral's checks; the vector must verify */
+        int e = vt_dcap_verify(v, q, ql, coll, t, &po, &parsed, &res, &d);
+        if (e < 0) {
+                fprintf(stderr, "veritee: bench vector does not verify: %s\n",
+                        d.msg[0] ? d.msg : vt_strerror(e));
+                rc = EXIT_REJECTED;
+        } else if ((parsed->body_type == VT_DCAP_BODY_SGX) == tdx) {
+                fprintf(stderr, "veritee: bench: the quote is %s, not %s\n", tdx ? "SGX" : "TDX",
+                        tdx ? "TDX" : "SGX");
+                rc = EXIT_USAGE;
+        } else {
+                struct dcap_ctx c = {
+                        .v = v, .quote = q, .quote_len = ql, .coll = coll, .at = t, .opts = &po};
+                rc = measure(tdx ? "tdx_verify" : "sgx_verify", dcap_once, &c, threads, seconds);
+        }
+        vt_dcap_quote_free(parsed);
+        vt_dcap_verifier_free(v);
+        vt_dcap_collateral_free(coll);
+        return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -57,16 +233,21 @@ int cmd_bench(int argc, char **argv)
                 {"threads", required_argument, NULL, 't'},
                 {"report", required_argument, NULL, 'r'},
                 {"cert", required_argument, NULL, 'c'},
+                {"quote", required_argument, NULL, 'q'},
+                {"collateral", required_argument, NULL, 'C'},
+                {"at", required_argument, NULL, 'a'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
-        const char *report = DEFAULT_REPORT, *cert = DEFAULT_CERT;
+        const char *report = NULL, *cert = NULL, *quote = NULL, *collateral = NULL, *at = NULL;
         double seconds = 3;
         int threads = 1, c;
 
-        if (argc < 2 || strcmp(argv[1], "snp") != 0)
-                return cli_usage_error("usage: veritee bench snp [--seconds N] [--threads N] "
-                                       "[--report FILE --cert FILE]");
+        if (argc < 2 || (strcmp(argv[1], "snp") != 0 && strcmp(argv[1], "tdx") != 0 &&
+                         strcmp(argv[1], "sgx") != 0))
+                return cli_usage_error(USAGE);
+        const char *tee = argv[1];
+        bool snp = strcmp(tee, "snp") == 0;
         argc--;
         argv++;
         optind = 1;
@@ -91,9 +272,17 @@ int cmd_bench(int argc, char **argv)
                 case 'c':
                         cert = optarg;
                         break;
+                case 'q':
+                        quote = optarg;
+                        break;
+                case 'C':
+                        collateral = optarg;
+                        break;
+                case 'a':
+                        at = optarg;
+                        break;
                 case 'h':
-                        puts("usage: veritee bench snp [--seconds N] [--threads N] [--report FILE "
-                             "--cert FILE]");
+                        puts(USAGE);
                         return 0;
                 default:
                         return EXIT_USAGE;
@@ -101,51 +290,11 @@ int cmd_bench(int argc, char **argv)
         }
         if (optind != argc)
                 return cli_usage_error("bench: unexpected argument \"%s\"", argv[optind]);
-        size_t rl, cl;
-        _cleanup_free_ uint8_t *rep = cli_read(report, CLI_MAX_EVIDENCE, &rl);
-        _cleanup_free_ uint8_t *leaf = rep ? cli_read(cert, CLI_MAX_CERT, &cl) : NULL;
-        if (!rep || !leaf)
-                return EXIT_USAGE;
-        struct vt_snp_verifier *v = NULL;
-        if (vt_snp_verifier_new(&v) < 0)
-                return EXIT_USAGE;
-        struct vt_snp_verify_opts vo = {.leaf = leaf, .leaf_len = cl};
-        struct vt_snp_result res;
-        struct vt_diag d = {0};
-        /* warm the chain cache and make sure the vector verifies at all */
-        if (vt_snp_verify(v, rep, rl, &vo, &res, &d) < 0) {
-                fprintf(stderr, "veritee: bench vector does not verify: %s\n", d.msg);
-                vt_snp_verifier_free(v);
-                return EXIT_REJECTED;
-        }
-        struct worker *w = calloc((size_t)threads, sizeof(*w));
-        if (!w) {
-                vt_snp_verifier_free(v);
-                return EXIT_USAGE;
-        }
-        double t0 = now();
-        for (int i = 0; i < threads; i++) {
-                w[i] = (struct worker){
-                        .v = v, .rep = rep, .rep_len = rl, .opts = &vo, .seconds = seconds};
-                pthread_create(&w[i].th, NULL, run, &w[i]);
-        }
-        uint64_t total = 0;
-        int err = 0;
-        for (int i = 0; i < threads; i++) {
-                pthread_join(w[i].th, NULL);
-                total += w[i].done;
-                if (w[i].err)
-                        err = w[i].err;
-        }
-        double el = now() - t0;
-        free(w);
-        vt_snp_verifier_free(v);
-        if (err) {
-                fprintf(stderr, "veritee: verification failed during the benchmark: %s\n",
-                        vt_strerror(err));
-                return EXIT_REJECTED;
-        }
-        printf("{\"op\":\"snp_verify\",\"threads\":%d,\"per_sec\":%.1f}\n", threads,
-               (double)total / el);
-        return 0;
+        if (snp && (quote || collateral || at))
+                return cli_usage_error("bench snp: --quote, --collateral and --at are for tdx|sgx");
+        if (!snp && (report || cert))
+                return cli_usage_error("bench %s: --report and --cert are for snp", tee);
+        if (snp)
+                return bench_snp(report, cert, threads, seconds);
+        return bench_dcap(strcmp(tee, "tdx") == 0, quote, collateral, at, threads, seconds);
 }
