@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * veritee agent: the guest side of the KBS protocol 0.4.0.
- *   veritee agent attest --kbs URL [--tee auto|sim] [--sim-dir DIR] [--init-data FILE]
+ *   veritee agent attest --kbs URL [--tee auto|snp|tdx|az-snp-vtpm|sim] [--sim-dir DIR]
+ *                        [--init-data FILE] [--tsm-path DIR] [--sev-guest DEV] [--tcti CONF]
+ *                        [--vcek FILE]
  * runs /auth and /attest with an ephemeral P-256 key and prints the attestation token.
  */
 #define _GNU_SOURCE
@@ -259,6 +261,10 @@ static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const ch
                 {"output", required_argument, NULL, 'o'},
                 {"map", required_argument, NULL, 'm'},
                 {"cacert", required_argument, NULL, 'C'},
+                {"tsm-path", required_argument, NULL, 'T'},
+                {"sev-guest", required_argument, NULL, 'G'},
+                {"tcti", required_argument, NULL, 'P'},
+                {"vcek", required_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -283,6 +289,18 @@ static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const ch
                         break;
                 case 'C':
                         o->cacert = optarg;
+                        break;
+                case 'T':
+                        o->po.tsm_path = optarg;
+                        break;
+                case 'G':
+                        o->po.sev_guest_path = optarg;
+                        break;
+                case 'P':
+                        o->po.tcti = optarg;
+                        break;
+                case 'V':
+                        o->po.vcek_file = optarg;
                         break;
                 case 'm':
                         if (o->n_maps >= 256)
@@ -348,8 +366,11 @@ static int write_secret(const char *path, const uint8_t *data, size_t len)
 
 int cmd_agent(int argc, char **argv)
 {
-        static const char use[] = "usage: veritee agent attest --kbs URL [--tee auto|sim] "
+        static const char use[] = "usage: veritee agent attest --kbs URL [--tee "
+                                  "auto|snp|tdx|az-snp-vtpm|sim] "
                                   "[--sim-dir DIR] [--init-data FILE]\n"
+                                  "         evidence: [--tsm-path DIR] [--sev-guest DEV] "
+                                  "[--tcti CONF] [--vcek FILE]\n"
                                   "       veritee agent get-resource --kbs URL REPO/TYPE/TAG [-o "
                                   "FILE] [--tee ...] [--sim-dir DIR]\n"
                                   "       veritee agent fetch --kbs URL --map REPO/TYPE/TAG=PATH "

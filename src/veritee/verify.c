@@ -8,7 +8,9 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "util/hex.h"
 #include "util/macro.h"
+#include "veritee/azure.h"
 #include "veritee/dcap.h"
 #include "veritee/snp.h"
 
@@ -276,6 +278,193 @@ static int verify_dcap(const char *tee, int argc, char **argv)
         return rc;
 }
 
+/* Names of the vt_az_result.checks bits, for the reason line. */
+static void az_checks_text(unsigned checks, char *buf, size_t cap)
+{
+        static const char *const names[] = {"trusted AK",      "quote signature", "nonce",
+                                            "PCR digest",      "HCL binding",     "user-data",
+                                            "hardware report", "init-data"};
+        size_t o = 0;
+        buf[0] = 0;
+        for (size_t i = 0; i < ELEMENTSOF(names) && o < cap; i++)
+                if (checks & (1u << i)) {
+                        int k = snprintf(buf + o, cap - o, "%s%s", o ? ", " : "", names[i]);
+                        if (k < 0)
+                                break;
+                        o += (size_t)k;
+                }
+}
+
+/* veritee verify az-snp-vtpm|az-tdx-vtpm|tpm EVIDENCE.json --report-data HEX ... */
+static int verify_azure(const char *name, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"report-data", required_argument, NULL, 'r'},
+                {"init-data-digest", required_argument, NULL, 'i'},
+                {"at", required_argument, NULL, 'a'},
+                {"collateral", required_argument, NULL, 'c'},
+                {"pccs-url", required_argument, NULL, 'u'},
+                {"cache-dir", required_argument, NULL, 'd'},
+                {"ak", required_argument, NULL, 'k'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        const char *rd_hex = NULL, *init_hex = NULL, *at = NULL, *collateral = NULL, *pccs = NULL,
+                   *cache = NULL, *aks_paths[16];
+        size_t n_aks = 0;
+        enum vt_az_tee tee;
+        struct vt_az_verify_opts vo = {0};
+        struct vt_diag d = {0};
+        uint8_t rd[64], init[32];
+        int c, n;
+
+        if (vt_az_tee_from_name(name, &tee) < 0)
+                return cli_usage_error("verify: unknown tee \"%s\"", name);
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'r':
+                        rd_hex = optarg;
+                        break;
+                case 'i':
+                        init_hex = optarg;
+                        break;
+                case 'a':
+                        at = optarg;
+                        break;
+                case 'c':
+                        collateral = optarg;
+                        break;
+                case 'u':
+                        pccs = optarg;
+                        break;
+                case 'd':
+                        cache = optarg;
+                        break;
+                case 'k':
+                        if (n_aks >= ELEMENTSOF(aks_paths))
+                                return cli_usage_error("--ak: at most %zu keys",
+                                                       ELEMENTSOF(aks_paths));
+                        aks_paths[n_aks++] = optarg;
+                        break;
+                case 'h':
+                        printf("usage: veritee verify %s EVIDENCE.json --report-data HEX [--at "
+                               "RFC3339] [--init-data-digest HEX] [--collateral FILE | --pccs-url "
+                               "URL] [--cache-dir DIR] [--ak PEM ...]\n",
+                               vt_az_tee_name(tee));
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage_error("usage: veritee verify %s EVIDENCE.json --report-data HEX "
+                                       "[OPTIONS]",
+                                       name);
+        if (!rd_hex)
+                return cli_usage_error("--report-data HEX is required (the expected TPM quote "
+                                       "nonce, 1..64 bytes)");
+        if ((n = vt_hex_decode(rd_hex, rd, sizeof(rd))) <= 0)
+                return cli_usage_error("--report-data: \"%s\" is not hex of 1..64 bytes", rd_hex);
+        vo.report_data = rd;
+        vo.report_data_len = (size_t)n;
+        if (init_hex) {
+                if (vt_hex_decode(init_hex, init, sizeof(init)) != (int)sizeof(init))
+                        return cli_usage_error("--init-data-digest: \"%s\" is not 32 bytes of hex "
+                                               "(SHA-256)",
+                                               init_hex);
+                vo.init_data_digest = init;
+        }
+        if (at && vt_time_parse_rfc3339(at, &vo.at) < 0)
+                return cli_usage_error(
+                        "--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
+        if (collateral && pccs)
+                return cli_usage_error("give --collateral or --pccs-url, not both");
+        if (tee != VT_AZ_TEE_TDX_VTPM && (collateral || pccs || cache))
+                return cli_usage_error("--collateral, --pccs-url and --cache-dir are for "
+                                       "az-tdx-vtpm");
+        if (tee != VT_AZ_TEE_TPM && n_aks)
+                return cli_usage_error("--ak is for tee tpm (az-* evidence carries its AK)");
+        if (tee == VT_AZ_TEE_TPM && !n_aks)
+                return cli_usage_error("tpm: give the trusted attestation keys with --ak PEM");
+
+        size_t el = 0, cl = 0;
+        _cleanup_free_ uint8_t *ev = cli_read(argv[optind], CLI_MAX_EVIDENCE, &el);
+        _cleanup_free_ uint8_t *coll_txt = collateral ? cli_read(collateral, 4u << 20, &cl) : NULL;
+        if (!ev || (collateral && !coll_txt))
+                return EXIT_USAGE;
+        struct vt_snp_verifier *snp = NULL;
+        struct vt_dcap_verifier *dcap = NULL;
+        struct vt_dcap_collateral *coll = NULL;
+        struct vt_tpm_aks *aks = NULL;
+        struct vt_az_result res = {0};
+        char *claims = NULL;
+        int rc = EXIT_USAGE, e;
+        if (tee == VT_AZ_TEE_TPM) {
+                if (vt_tpm_aks_new(&aks) < 0)
+                        goto out;
+                for (size_t i = 0; i < n_aks; i++) {
+                        size_t kl;
+                        _cleanup_free_ uint8_t *kb = cli_read(aks_paths[i], CLI_MAX_CERT, &kl);
+                        if (!kb)
+                                goto out;
+                        if (vt_tpm_aks_add(aks, kb, kl, &d) < 0) {
+                                fprintf(stderr, "veritee: --ak %s: %s\n", aks_paths[i], d.msg);
+                                goto out;
+                        }
+                }
+                vo.aks = aks;
+        } else if (tee == VT_AZ_TEE_SNP_VTPM) {
+                if (vt_snp_verifier_new(&snp) < 0)
+                        goto out;
+                vo.snp = snp;
+        } else {
+                if (vt_dcap_verifier_new(&dcap) < 0 ||
+                    vt_dcap_verifier_set_pccs(dcap, pccs, cache) < 0)
+                        goto out;
+                if (coll_txt &&
+                    vt_dcap_collateral_parse((const char *)coll_txt, cl, &coll, &d) < 0) {
+                        rc = print_verdict(vt_az_tee_name(tee), false, d.msg, NULL);
+                        goto out;
+                }
+                vo.dcap = dcap;
+                vo.collateral = coll;
+        }
+        vt_diag_clear(&d);
+        e = vt_az_verify(tee, (const char *)ev, el, &vo, &res, &d);
+        char passed[160], reason[sizeof(d.msg) + 200];
+        az_checks_text(res.checks, passed, sizeof(passed));
+        if (e < 0) {
+                snprintf(reason, sizeof(reason), "%s%s%s", d.msg[0] ? d.msg : vt_strerror(e),
+                         passed[0] ? "; passed: " : "", passed);
+                rc = print_verdict(vt_az_tee_name(tee), false, reason, NULL);
+                goto out;
+        }
+        if (vt_az_claims_json(&res, &claims) < 0) {
+                rc = print_verdict(vt_az_tee_name(tee), false, "out of memory", NULL);
+                goto out;
+        }
+        if (tee == VT_AZ_TEE_SNP_VTPM)
+                snprintf(reason, sizeof(reason),
+                         "%s verified; SNP report: VCEK chain to the %s AMD root, VMPL 0", passed,
+                         vt_snp_product_name(res.snp.product));
+        else if (tee == VT_AZ_TEE_TDX_VTPM)
+                snprintf(reason, sizeof(reason),
+                         "%s verified; TD quote: PCK chain to the Intel SGX Root CA, TCB status %s",
+                         passed, vt_tcb_status_name(res.dcap.status));
+        else
+                snprintf(reason, sizeof(reason), "%s verified", passed);
+        rc = print_verdict(vt_az_tee_name(tee), true, reason, claims);
+out:
+        free(claims);
+        vt_az_result_done(&res);
+        vt_tpm_aks_free(aks);
+        vt_snp_verifier_free(snp);
+        vt_dcap_collateral_free(coll);
+        vt_dcap_verifier_free(dcap);
+        return rc;
+}
+
 int cmd_verify(int argc, char **argv)
 {
         if (argc < 2)
@@ -284,5 +473,11 @@ int cmd_verify(int argc, char **argv)
                 return verify_snp(argc - 1, argv + 1);
         if (strcmp(argv[1], "tdx") == 0 || strcmp(argv[1], "sgx") == 0)
                 return verify_dcap(argv[1], argc - 1, argv + 1);
-        return cli_usage_error("verify: unknown tee \"%s\" (known: snp, tdx, sgx)", argv[1]);
+        if (strcmp(argv[1], "az-snp-vtpm") == 0 || strcmp(argv[1], "az-tdx-vtpm") == 0 ||
+            strcmp(argv[1], "azsnpvtpm") == 0 || strcmp(argv[1], "aztdxvtpm") == 0 ||
+            strcmp(argv[1], "tpm") == 0)
+                return verify_azure(argv[1], argc - 1, argv + 1);
+        return cli_usage_error("verify: unknown tee \"%s\" (known: snp, tdx, sgx, az-snp-vtpm, "
+                               "az-tdx-vtpm, tpm)",
+                               argv[1]);
 }

@@ -302,6 +302,8 @@ void vtd_config_done(struct vtd_config *c)
         free_list(c->trusted_jwks, c->n_trusted_jwks);
         free_list(c->trusted_certs, c->n_trusted_certs);
         free_list(c->extra_teekey_paths, c->n_extra_teekey_paths);
+        free_list(c->tpm_trusted_aks, c->n_tpm_trusted_aks);
+        vt_tpm_aks_free(c->tpm_aks);
         memset(c, 0, sizeof(*c));
 }
 
@@ -318,10 +320,11 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         static const char *const store_keys[] = {"sqlite", NULL};
         static const char *const token_keys[] = {"signing_key", "issuer", "ttl_seconds", NULL};
         static const char *const session_keys[] = {"ttl_seconds", NULL};
-        static const char *const att_keys[] = {
-                "reference_values", "simulator_root", "allow_sample",
-                "minimum_status",   "kds_url",        "kds_cache_dir",
-                "pccs_url",         "dcap_cache_dir", NULL};
+        static const char *const att_keys[] = {"reference_values", "simulator_root",
+                                               "allow_sample",     "minimum_status",
+                                               "kds_url",          "kds_cache_dir",
+                                               "pccs_url",         "dcap_cache_dir",
+                                               "tpm_trusted_aks",  NULL};
         static const char *const lim_keys[] = {"max_body_bytes",
                                                "max_evidence_bytes",
                                                "max_sessions",
@@ -393,7 +396,9 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
             (e = get_list(&tokens, "trusted_certs", &c->trusted_certs, &c->n_trusted_certs, d)) <
                     0 ||
             (e = get_list(&tokens, "extra_teekey_paths", &c->extra_teekey_paths,
-                          &c->n_extra_teekey_paths, d)) < 0)
+                          &c->n_extra_teekey_paths, d)) < 0 ||
+            (e = get_list(&att, "tpm_trusted_aks", &c->tpm_trusted_aks, &c->n_tpm_trusted_aks, d)) <
+                    0)
                 goto fail;
         n = (uint64_t)c->token_ttl;
         if ((e = get_u64(&token, "ttl_seconds", 10, 86400, &n, d)) < 0)

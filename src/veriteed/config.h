@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "token/ear.h"
+#include "veritee/azure.h"
 #include "veritee/veritee.h"
 
 struct vtd_config {
@@ -43,6 +44,9 @@ struct vtd_config {
         size_t n_trusted_certs;
         char **extra_teekey_paths; /* tokens.extra_teekey_paths: JSON pointers tried first */
         size_t n_extra_teekey_paths;
+        char **tpm_trusted_aks; /* attestation.tpm_trusted_aks: PEM public keys of TPM AKs */
+        size_t n_tpm_trusted_aks;
+        struct vt_tpm_aks *tpm_aks; /* those keys, loaded by main.c; NULL: tee tpm refused */
 };
 
 /* vtd_config_load reads a YAML file (path NULL: defaults only) and fills *c. Unknown

@@ -21,6 +21,7 @@
 #include "util/hex.h"
 #include "util/json.h"
 #include "util/toml.h"
+#include "veritee/azure.h"
 
 #define KBS_PROTOCOL_VERSION VT_KBS_PROTOCOL_VERSION
 #define MAX_INIT_DATA_BYTES  (64u * 1024u)
@@ -33,7 +34,10 @@ static bool tee_supported(const struct vtd *s, const char *tee)
 {
         return strcmp(tee, "snp") == 0 || strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0 ||
                (strcmp(tee, "sim") == 0 && s->snp_sim) ||
-               (strcmp(tee, "sample") == 0 && s->cfg.allow_sample);
+               (strcmp(tee, "sample") == 0 && s->cfg.allow_sample) ||
+               strcmp(tee, "az-snp-vtpm") == 0 || strcmp(tee, "az-tdx-vtpm") == 0 ||
+               strcmp(tee, "azsnpvtpm") == 0 || strcmp(tee, "aztdxvtpm") == 0 ||
+               (strcmp(tee, "tpm") == 0 && vt_tpm_aks_count(s->cfg.tpm_aks) > 0);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -101,6 +105,8 @@ void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *r
                                     ? " (unsigned sample evidence needs attestation.allow_sample)"
                             : strcmp(tee, "sim") == 0
                                     ? " (the simulator is not trusted: attestation.simulator_root)"
+                            : strcmp(tee, "tpm") == 0
+                                    ? " (no trusted TPM keys: attestation.tpm_trusted_aks)"
                                     : "");
                 return;
         }
@@ -338,6 +344,86 @@ static int verify_dcap_evidence(struct vtd *s, const char *tee, const json_t *pr
         return out->tee_claims ? 0 : VT_E_NOMEM;
 }
 
+/* tees az-snp-vtpm, az-tdx-vtpm (and their old spellings) and tpm: a TPM quote whose extraData
+ * is this session's 48-byte binding digest (Trustee compares it exactly; tpm zero-pads it to 64
+ * bytes). init-data is bound through PCR8 = SHA-256(0^32 || SHA-256(init-data)). */
+static int verify_az_evidence(struct vtd *s, const char *tee, const json_t *primary,
+                              const uint8_t digest[48], const json_t *init, struct verified *out,
+                              struct vt_diag *d)
+{
+        enum vt_az_tee t;
+        uint8_t init_dg[32];
+        struct vt_az_result res;
+        int e;
+        if (vt_az_tee_from_name(tee, &t) < 0)
+                return vt_diag_set(d, VT_E_UNSUPPORTED, "tee %s is not supported", tee);
+        if (init && !json_is_null(init)) {
+                /* the vTPM extends PCR8 with a SHA-256 digest: only sha256 init-data binds */
+                json_t *bj = json_object_get(init, "body");
+                json_auto_t *toml = NULL;
+                if (!json_is_string(bj) || json_string_length(bj) > MAX_INIT_DATA_BYTES)
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "init-data: body must be a string of at most %u bytes",
+                                           MAX_INIT_DATA_BYTES);
+                if ((e = vt_toml_parse(json_string_value(bj), json_string_length(bj), &toml, d)) <
+                    0)
+                        return e;
+                const char *alg = json_string_value(json_object_get(toml, "algorithm"));
+                if (!alg || strcmp(alg, "sha256") != 0)
+                        return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                           "init-data: %s binds init-data through PCR8, which "
+                                           "needs algorithm sha256",
+                                           tee);
+                if (!EVP_Digest(json_string_value(bj), json_string_length(bj), init_dg, NULL,
+                                EVP_sha256(), NULL))
+                        return VT_E_CRYPTO;
+                /* the format checks and the claims; the digest is compared with itself */
+                if ((e = check_init_data(init, init_dg, sizeof(init_dg), &out->init_hex,
+                                         &out->init_claims, d)) < 0)
+                        return e;
+        }
+        _cleanup_free_ char *txt = json_dumps(primary, JSON_COMPACT);
+        if (!txt)
+                return VT_E_NOMEM;
+        /* every TCB status is verified here; which ones are acceptable is appraisal */
+        struct vt_dcap_policy_opts all = {.accepted_statuses = (1u << _VT_TCB_STATUS_MAX) - 1};
+        struct vt_az_verify_opts o = {
+                .report_data = digest,
+                .report_data_len = 48,
+                .init_data_digest = init && !json_is_null(init) ? init_dg : NULL,
+                .at = vtd_now(),
+                .snp = s->snp_hw,
+                .dcap = s->dcap,
+                .dcap_opts = &all,
+                .aks = s->cfg.tpm_aks,
+        };
+        if ((e = vt_az_verify(t, txt, strlen(txt), &o, &res, d)) < 0) {
+                vt_az_result_done(&res);
+                return e;
+        }
+        _cleanup_free_ char *claims = NULL;
+        if ((e = vt_az_claims_json(&res, &claims)) < 0) {
+                vt_az_result_done(&res);
+                return e;
+        }
+        out->tee_claims = json_loads(claims, 0, NULL);
+        if (t == VT_AZ_TEE_SNP_VTPM) {
+                vtd_appraise(s, vt_az_tee_name(t), &res.snp.report, &out->tv, &out->appraisal);
+        } else if (t == VT_AZ_TEE_TDX_VTPM) {
+                vtd_appraise_dcap(s, vt_az_tee_name(t), res.td, &res.dcap, &out->tv,
+                                  &out->appraisal);
+        } else {
+                /* a trusted AK says which TPM; nothing here says what runs on it */
+                out->tv = (struct vt_ar4si){.instance_identity = 2,
+                                            .hardware = 2,
+                                            .executables = 33,
+                                            .configuration = 36};
+                vt_diag_set(&out->appraisal, VT_E_POLICY, "tpm: no reference values for the PCRs");
+        }
+        vt_az_result_done(&res);
+        return out->tee_claims ? 0 : VT_E_NOMEM;
+}
+
 /* tee "sample": unsigned; only the binding is checked. Never better than "warning". */
 static int verify_sample(const json_t *primary, const uint8_t expected[48], struct verified *out,
                          struct vt_diag *d)
@@ -443,6 +529,8 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 e = verify_snp_like(s, sess.tee, primary, expected, init, &ver, &d);
         else if (strcmp(sess.tee, "tdx") == 0 || strcmp(sess.tee, "sgx") == 0)
                 e = verify_dcap_evidence(s, sess.tee, primary, expected, init, &ver, &d);
+        else if (vt_az_tee_from_name(sess.tee, &(enum vt_az_tee){0}) == 0)
+                e = verify_az_evidence(s, sess.tee, primary, digest, init, &ver, &d);
         else
                 e = vt_diag_set(&d, VT_E_UNSUPPORTED, "tee %s is not supported", sess.tee);
         if (e < 0) {
@@ -476,7 +564,10 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 .tee = sess.tee,
                 .tee_claims = ver.tee_claims,
                 .report_data = expected,
-                .report_data_len = strcmp(sess.tee, "sample") == 0 ? 48 : 64,
+                .report_data_len = (strcmp(sess.tee, "snp") == 0 || strcmp(sess.tee, "sim") == 0 ||
+                                    strcmp(sess.tee, "tdx") == 0 || strcmp(sess.tee, "sgx") == 0)
+                                           ? 64 /* padded into the hardware report's field */
+                                           : 48,
                 .runtime_data = rtc,
                 .init_data_hex = ver.init_hex,
                 .init_data_claims = ver.init_claims,

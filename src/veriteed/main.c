@@ -107,6 +107,28 @@ static int build_token_jwks(struct vtd *s, struct vt_diag *d)
         return 0;
 }
 
+/* attestation.tpm_trusted_aks: the TPM attestation keys whose quotes tee tpm accepts. */
+static int load_tpm_aks(struct vtd_config *c, struct vt_diag *d)
+{
+        int e;
+        if (!c->n_tpm_trusted_aks)
+                return 0;
+        if ((e = vt_tpm_aks_new(&c->tpm_aks)) < 0)
+                return e;
+        for (size_t i = 0; i < c->n_tpm_trusted_aks; i++) {
+                _cleanup_free_ uint8_t *pem = NULL;
+                size_t n;
+                struct vt_diag kd = {0};
+                if ((e = vt_read_file(c->tpm_trusted_aks[i], 1u << 20, &pem, &n)) < 0)
+                        return vt_diag_set(d, e, "attestation.tpm_trusted_aks: cannot read %s",
+                                           c->tpm_trusted_aks[i]);
+                if ((e = vt_tpm_aks_add(c->tpm_aks, pem, n, &kd)) < 0)
+                        return vt_diag_set(d, e, "attestation.tpm_trusted_aks: %s: %s",
+                                           c->tpm_trusted_aks[i], kd.msg);
+        }
+        return 0;
+}
+
 static int server_init(struct vtd *s, struct vt_diag *d)
 {
         int e;
@@ -145,6 +167,8 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                                                            s->cfg.n_admin_keys, &s->admin, d)) < 0)
                 return e;
         if ((e = build_token_jwks(s, d)) < 0)
+                return e;
+        if ((e = load_tpm_aks(&s->cfg, d)) < 0)
                 return e;
         s->started = vtd_now();
         return 0;

@@ -45,8 +45,12 @@ void vtd_refvals_free(struct vtd_refvals *r)
 
 bool vtd_refval_tee_known(const char *tee)
 {
-        return tee && (strcmp(tee, "snp") == 0 || strcmp(tee, "sim") == 0 ||
-                       strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0);
+        static const char *const known[] = {"snp", "sim",         "tdx",
+                                            "sgx", "az-snp-vtpm", "az-tdx-vtpm"};
+        for (size_t i = 0; tee && i < ELEMENTSOF(known); i++)
+                if (strcmp(tee, known[i]) == 0)
+                        return true;
+        return false;
 }
 
 static int add(struct vtd_refvals *r, const char *id, const char *tee, const json_t *value,
@@ -54,7 +58,9 @@ static int add(struct vtd_refvals *r, const char *id, const char *tee, const jso
 {
         if (!vtd_refval_tee_known(tee))
                 return vt_diag_set(d, VT_E_FORMAT,
-                                   "reference values: unknown tee \"%.16s\" (snp, sim)", tee);
+                                   "reference values: unknown tee \"%.16s\" (snp, sim, tdx, sgx, "
+                                   "az-snp-vtpm, az-tdx-vtpm)",
+                                   tee);
         if (r->n >= MAX_ENTRIES)
                 return vt_diag_set(d, VT_E_LIMIT, "reference values: more than %d entries",
                                    MAX_ENTRIES);
@@ -71,7 +77,9 @@ static int add(struct vtd_refvals *r, const char *id, const char *tee, const jso
         int err;
         if (!txt)
                 return VT_E_NOMEM;
-        bool dcap = strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0;
+        /* az-snp-vtpm is appraised on its SNP report, az-tdx-vtpm on its TD quote */
+        bool dcap = strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0 ||
+                    strcmp(tee, "az-tdx-vtpm") == 0;
         err = dcap ? vt_dcap_policy_parse(txt, strlen(txt), &e->dcap, &pd)
                    : vt_snp_policy_parse(txt, strlen(txt), &e->p, &pd);
         if (err < 0)

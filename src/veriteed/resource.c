@@ -351,16 +351,24 @@ void vtd_admin_refval(struct vtd *s, struct vtd_request *req, const char *method
                 return;
         }
         if (!vtd_refval_tee_known(tee)) {
-                vtd_problem(res, req, 400, "SerdeError", "unknown tee \"%.16s\" (snp, sim)", tee);
+                vtd_problem(res, req, 400, "SerdeError",
+                            "unknown tee \"%.16s\" (snp, sim, tdx, sgx, az-snp-vtpm, az-tdx-vtpm)",
+                            tee);
                 return;
         }
         _cleanup_free_ char *txt = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        /* the same parser the appraisal will use: SNP for snp/sim/az-snp-vtpm, DCAP otherwise */
+        bool dcap = strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0 ||
+                    strcmp(tee, "az-tdx-vtpm") == 0;
         struct vt_snp_policy *p = NULL;
-        if (!txt || vt_snp_policy_parse(txt, strlen(txt), &p, &d) < 0) {
+        struct vt_dcap_policy *dp = NULL;
+        if (!txt || (dcap ? vt_dcap_policy_parse(txt, strlen(txt), &dp, &d)
+                          : vt_snp_policy_parse(txt, strlen(txt), &p, &d)) < 0) {
                 vtd_problem(res, req, 400, "SerdeError", "reference value: %.300s", d.msg);
                 return;
         }
         vt_snp_policy_free(p);
+        vt_dcap_policy_free(dp);
         e = vt_store_refval_add(s->store, rid, tee, txt, vtd_now());
         if (e == VT_E_INVAL)
                 vtd_problem(res, req, 400, "SerdeError",
