@@ -22,6 +22,7 @@
 #include "provider.h"
 #include "util/b64.h"
 #include "util/file.h"
+#include "collateral/http.h"
 #include "crypto/jwe.h"
 #include "store/store.h"
 #include "util/json.h"
@@ -29,58 +30,28 @@
 
 #define MAX_ANSWER (4u << 20)
 
-struct answer {
-        char *buf;
-        size_t len;
-        bool too_big;
-};
-
-static size_t answer_write(char *p, size_t size, size_t n, void *ud)
-{
-        struct answer *a = ud;
-        size_t k = size * n;
-        if (k > MAX_ANSWER - a->len) {
-                a->too_big = true;
-                return 0;
-        }
-        char *nb = realloc(a->buf, a->len + k + 1);
-        if (!nb)
-                return 0;
-        a->buf = nb;
-        memcpy(a->buf + a->len, p, k);
-        a->len += k;
-        a->buf[a->len] = 0;
-        return k;
-}
-
-/* POSTs body (JSON) to base+path with the handle's cookies; returns the status and the
- * answer parsed as JSON (NULL if not JSON). */
+/* POSTs body (JSON) to base+path on the agent's handle (its cookie jar); returns the
+ * status and the answer parsed as JSON (NULL if not JSON). */
 static int post_json(CURL *c, const char *base, const char *path, const json_t *body, long *status,
                      json_t **ret, struct vt_diag *d)
 {
+        static const char *const headers[] = {"Content-Type: application/json", NULL};
         _cleanup_free_ char *url = NULL, *txt = json_dumps(body, JSON_COMPACT);
-        struct answer a = {0};
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-        if (!txt || asprintf(&url, "%s%s", base, path) < 0) {
-                curl_slist_free_all(h);
+        struct vt_http_response rs = {0};
+        if (!txt || asprintf(&url, "%s%s", base, path) < 0)
                 return VT_E_NOMEM;
-        }
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, txt);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, answer_write);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-        CURLcode cr = curl_easy_perform(c);
-        curl_slist_free_all(h);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-        if (cr != CURLE_OK) {
-                free(a.buf);
-                return vt_diag_set(d, VT_E_NETWORK, "POST %s: %s", url,
-                                   a.too_big ? "answer too large" : curl_easy_strerror(cr));
-        }
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-        *ret = a.buf ? json_loads(a.buf, 0, NULL) : NULL;
-        free(a.buf);
+        struct vt_http_request rq = {.url = url,
+                                     .headers = headers,
+                                     .body = txt,
+                                     .body_len = strlen(txt),
+                                     .max = MAX_ANSWER,
+                                     .handle = c};
+        int e = vt_http_do(&rq, &rs, d);
+        if (e < 0)
+                return e;
+        *status = rs.status;
+        *ret = rs.body ? json_loads((const char *)rs.body, 0, NULL) : NULL;
+        vt_http_response_done(&rs);
         return 0;
 }
 
@@ -211,29 +182,20 @@ static int agent_get(struct agent *a, const char *path, uint8_t **ret, size_t *r
                                 return e;
                 }
                 _cleanup_free_ char *url = NULL, *authz = NULL;
-                struct answer ans = {0};
-                long status = 0;
+                struct vt_http_response rs = {0};
                 if (asprintf(&url, "%s/kbs/v0/resource/%s", a->base, path) < 0 ||
                     asprintf(&authz, "Authorization: Bearer %s", a->token) < 0)
                         return VT_E_NOMEM;
-                struct curl_slist *h = curl_slist_append(NULL, authz);
-                curl_easy_setopt(a->c, CURLOPT_URL, url);
-                curl_easy_setopt(a->c, CURLOPT_HTTPGET, 1L);
-                curl_easy_setopt(a->c, CURLOPT_HTTPHEADER, h);
-                curl_easy_setopt(a->c, CURLOPT_WRITEFUNCTION, answer_write);
-                curl_easy_setopt(a->c, CURLOPT_WRITEDATA, &ans);
-                CURLcode cr = curl_easy_perform(a->c);
-                curl_easy_setopt(a->c, CURLOPT_HTTPHEADER, NULL);
-                curl_slist_free_all(h);
+                const char *headers[] = {authz, NULL};
+                struct vt_http_request rq = {
+                        .url = url, .headers = headers, .max = MAX_ANSWER, .handle = a->c};
+                int e = vt_http_do(&rq, &rs, d);
                 OPENSSL_cleanse(authz, strlen(authz));
-                if (cr != CURLE_OK) {
-                        free(ans.buf);
-                        return vt_diag_set(d, VT_E_NETWORK, "GET %s: %s", url,
-                                           curl_easy_strerror(cr));
-                }
-                curl_easy_getinfo(a->c, CURLINFO_RESPONSE_CODE, &status);
-                json_auto_t *j = ans.buf ? json_loads(ans.buf, 0, NULL) : NULL;
-                free(ans.buf);
+                if (e < 0)
+                        return e;
+                long status = rs.status;
+                json_auto_t *j = rs.body ? json_loads((const char *)rs.body, 0, NULL) : NULL;
+                vt_http_response_done(&rs);
                 if (status == 401 && attempt == 0)
                         continue; /* the token may have expired or been refused: attest again */
                 if (status != 200)

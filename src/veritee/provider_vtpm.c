@@ -18,6 +18,7 @@
  * Azure CVM (docs/providers.md).
  */
 #define _GNU_SOURCE
+#include "collateral/http.h"
 #include "provider.h"
 
 #include <errno.h>
@@ -443,30 +444,6 @@ static int get_quote(struct tpm *t, const uint8_t report_data[64], struct quote 
         return e;
 }
 
-struct answer {
-        char *buf;
-        size_t len;
-        bool too_big;
-};
-
-static size_t answer_write(char *p, size_t size, size_t n, void *ud)
-{
-        struct answer *a = ud;
-        size_t k = size * n;
-        if (k > THIM_MAX - a->len) {
-                a->too_big = true;
-                return 0;
-        }
-        char *nb = realloc(a->buf, a->len + k + 1);
-        if (!nb)
-                return 0;
-        a->buf = nb;
-        memcpy(a->buf + a->len, p, k);
-        a->len += k;
-        a->buf[a->len] = 0;
-        return k;
-}
-
 /* A certificate (PEM, or DER) as DER. */
 static int cert_der(const uint8_t *buf, size_t len, uint8_t **ret, size_t *ret_len)
 {
@@ -512,38 +489,23 @@ static int get_vcek(const struct vt_provider_opts *o, uint8_t **ret, size_t *ret
                 return 0;
         }
         const char *url = o->thim_url ? o->thim_url : VT_VTPM_THIM_URL;
-        CURL *c = curl_easy_init();
-        struct curl_slist *h = curl_slist_append(NULL, "Metadata: true");
-        struct answer a = {0};
-        long status = 0;
-        if (!c || !h) {
-                curl_slist_free_all(h);
-                if (c)
-                        curl_easy_cleanup(c);
-                return VT_E_NOMEM;
+        static const char *const headers[] = {"Metadata: true", NULL};
+        struct vt_http_request rq = {
+                .url = url, .headers = headers, .max = THIM_MAX, .no_proxy = true};
+        struct vt_http_response rs = {0};
+        struct vt_diag hd = {0};
+        int he = vt_http_do(&rq, &rs, &hd);
+        if (he < 0 || rs.status != 200) {
+                vt_http_response_done(&rs);
+                return vt_diag_set(d, VT_E_NETWORK,
+                                   "vtpm: cannot get the VCEK from %s: %s (outside Azure, give it "
+                                   "with --vcek FILE)",
+                                   url, he < 0 ? hd.msg : "HTTP error");
         }
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_NOPROXY, "169.254.169.254"); /* IMDS is never proxied */
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, answer_write);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-        CURLcode cr = curl_easy_perform(c);
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_slist_free_all(h);
-        curl_easy_cleanup(c);
-        _cleanup_free_ char *body = a.buf;
-        if (cr != CURLE_OK || status != 200)
-                return vt_diag_set(
-                        d, VT_E_NETWORK,
-                        "vtpm: cannot get the VCEK from %s: %s (outside Azure, give "
-                        "it with --vcek FILE)",
-                        url,
-                        cr != CURLE_OK ? (a.too_big ? "answer too large" : curl_easy_strerror(cr))
-                                       : "HTTP error");
-        json_auto_t *j = json_loadb(body ? body : "", a.len, 0, NULL);
+        _cleanup_free_ char *body = (char *)TAKE_PTR(rs.body);
+        size_t body_len = rs.len;
+        vt_http_response_done(&rs);
+        json_auto_t *j = json_loadb(body ? body : "", body_len, 0, NULL);
         const char *pem = json_string_value(json_object_get(j, "vcekCert"));
         if (!pem || cert_der((const uint8_t *)pem, strlen(pem), ret, ret_len) < 0)
                 return vt_diag_set(d, VT_E_FORMAT, "vtpm: %s answered no vcekCert certificate",

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "collateral/http.h"
 #include "store/store.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -35,58 +36,34 @@ struct buf {
         size_t len;
 };
 
-static size_t sink(char *p, size_t sz, size_t n, void *ud)
-{
-        struct buf *b = ud;
-        size_t k = sz * n;
-        if (k > MAX_ANSWER - b->len)
-                return 0;
-        char *nb = realloc(b->p, b->len + k + 1);
-        if (!nb)
-                return 0;
-        b->p = nb;
-        memcpy(b->p + b->len, p, k);
-        b->len += k;
-        b->p[b->len] = 0;
-        return k;
-}
-
 /* One admin request; returns the HTTP status (or -1) and the answer. */
 static long call(struct remote *r, const char *method, const char *path, const void *body,
                  size_t len, const char *content_type, struct buf *ans)
 {
         _cleanup_free_ char *url = NULL, *authz = NULL, *ct = NULL;
-        CURL *c = curl_easy_init();
-        struct curl_slist *h = NULL;
-        long status = -1;
-        if (!c || asprintf(&url, "%s%s", r->server, path) < 0 ||
+        struct vt_http_response rs = {0};
+        struct vt_diag d = {0};
+        if (asprintf(&url, "%s%s", r->server, path) < 0 ||
             asprintf(&authz, "Authorization: Bearer %s", r->token) < 0 ||
-            asprintf(&ct, "Content-Type: %s", content_type ? content_type : "application/json") <
-                    0) {
-                curl_easy_cleanup(c);
+            asprintf(&ct, "Content-Type: %s", content_type ? content_type : "application/json") < 0)
+                return -1;
+        const char *headers[] = {authz, ct, NULL};
+        struct vt_http_request rq = {.method = method,
+                                     .url = url,
+                                     .headers = headers,
+                                     .body = body,
+                                     .body_len = len,
+                                     .max = MAX_ANSWER};
+        int e = vt_http_do(&rq, &rs, &d);
+        OPENSSL_cleanse(authz, strlen(authz));
+        if (e < 0) {
+                fprintf(stderr, "veritee: %s\n", d.msg);
                 return -1;
         }
-        h = curl_slist_append(h, authz);
-        h = curl_slist_append(h, ct);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
-        if (body) {
-                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-        }
-        CURLcode cr = curl_easy_perform(c);
-        if (cr == CURLE_OK)
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        else
-                fprintf(stderr, "veritee: %s %s: %s\n", method, url, curl_easy_strerror(cr));
-        curl_slist_free_all(h);
-        OPENSSL_cleanse(authz, strlen(authz));
-        curl_easy_cleanup(c);
+        ans->p = (char *)TAKE_PTR(rs.body);
+        ans->len = rs.len;
+        long status = rs.status;
+        vt_http_response_done(&rs);
         return status;
 }
 
