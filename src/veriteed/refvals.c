@@ -199,39 +199,26 @@ static void dcap_vector(const struct vt_dcap_policy *p, const struct vt_dcap_quo
         *tv = v;
 }
 
-void vtd_appraise_dcap(struct vtd *s, const char *tee, const struct vt_dcap_quote *q,
-                       const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d)
+/* The evidence being appraised: an SNP report, or a DCAP quote with its TCB result. */
+struct subject {
+        const struct vt_snp_report *snp;
+        const struct vt_dcap_quote *q;
+        const struct vt_dcap_result *r;
+};
+
+/* The vector of one subject under one entry (NULL: no reference values). */
+static void vector_of(const struct refval *e, const struct subject *x, struct vt_ar4si *tv,
+                      struct vt_diag *d)
 {
-        reload_if_stale(s);
-        pthread_rwlock_rdlock(&lock);
-        bool any = false;
-        struct vt_ar4si best = {0};
-        struct vt_diag best_d = {0};
-        for (size_t i = 0; s->refvals && i < s->refvals->n; i++) {
-                const struct refval *e = &s->refvals->v[i];
-                if (strcmp(e->tee, tee) != 0 || !e->dcap)
-                        continue;
-                struct vt_ar4si cand;
-                struct vt_diag cd = {0};
-                dcap_vector(e->dcap, q, r, &cand, &cd);
-                if (!any || rank(&cand) < rank(&best)) {
-                        best = cand;
-                        best_d = cd;
-                }
-                any = true;
-        }
-        pthread_rwlock_unlock(&lock);
-        if (!any) {
-                dcap_vector(NULL, q, r, tv, d);
-                return;
-        }
-        *tv = best;
-        if (best_d.msg[0])
-                vt_diag_set(d, VT_E_POLICY, "%s", best_d.msg);
+        if (x->snp)
+                vt_snp_policy_appraise(e ? e->p : NULL, x->snp, tv, d);
+        else
+                dcap_vector(e ? e->dcap : NULL, x->q, x->r, tv, d);
 }
 
-void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
-                  struct vt_ar4si *tv, struct vt_diag *d)
+/* The best vector over every entry for tee of the subject's kind. Thread-safe. */
+static void appraise(struct vtd *s, const char *tee, const struct subject *x, struct vt_ar4si *tv,
+                     struct vt_diag *d)
 {
         reload_if_stale(s);
         pthread_rwlock_rdlock(&lock);
@@ -240,11 +227,11 @@ void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *re
         struct vt_diag best_d = {0};
         for (size_t i = 0; s->refvals && i < s->refvals->n; i++) {
                 const struct refval *e = &s->refvals->v[i];
-                if (strcmp(e->tee, tee) != 0 || !e->p)
+                if (strcmp(e->tee, tee) != 0 || !(x->snp ? (void *)e->p : (void *)e->dcap))
                         continue;
                 struct vt_ar4si cand;
                 struct vt_diag cd = {0};
-                vt_snp_policy_appraise(e->p, rep, &cand, &cd);
+                vector_of(e, x, &cand, &cd);
                 if (!any || rank(&cand) < rank(&best)) {
                         best = cand;
                         best_d = cd;
@@ -256,10 +243,24 @@ void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *re
         }
         pthread_rwlock_unlock(&lock);
         if (!any) {
-                vt_snp_policy_appraise(NULL, rep, tv, d);
+                vector_of(NULL, x, tv, d);
                 return;
         }
         *tv = best;
         if (best_d.msg[0])
                 vt_diag_set(d, VT_E_POLICY, "%s", best_d.msg);
+}
+
+void vtd_appraise_dcap(struct vtd *s, const char *tee, const struct vt_dcap_quote *q,
+                       const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d)
+{
+        const struct subject x = {.q = q, .r = r};
+        appraise(s, tee, &x, tv, d);
+}
+
+void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
+                  struct vt_ar4si *tv, struct vt_diag *d)
+{
+        const struct subject x = {.snp = rep};
+        appraise(s, tee, &x, tv, d);
 }
