@@ -185,162 +185,154 @@ static int need_path(const char *p)
         return 0;
 }
 
-int cmd_secret(int argc, char **argv)
+/* What a command is given: the verb, its positional arguments and the options. */
+struct remote_args {
+        const char *verb;
+        char **pos;
+        int n;
+        const char *tee, *policy, *repo;
+};
+
+static int secret_run(struct remote *r, const struct remote_args *a, const char *use)
 {
-        static const char use[] =
-                "usage: veritee secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | "
-                "ls [--repo R]   (with --server URL --token FILE [--json])";
-        struct remote r = {.server = "http://127.0.0.1:8080"};
-        const char *tee = NULL, *policy = NULL, *repo = NULL;
         struct buf ans = {0};
         char path[512];
+        if (strcmp(a->verb, "put") == 0 && a->n == 2) {
+                if (need_path(a->pos[0]))
+                        return EXIT_USAGE;
+                size_t n, pn = 0;
+                uint8_t *data = cli_read(a->pos[1], 16u << 20, &n);
+                _cleanup_free_ uint8_t *pol =
+                        a->policy ? cli_read(a->policy, 64u * 1024u, &pn) : NULL;
+                if (!data || (a->policy && !pol)) {
+                        if (data)
+                                OPENSSL_clear_free(data, n);
+                        return EXIT_USAGE;
+                }
+                snprintf(path, sizeof(path), "/kbs/v0/resource/%s", a->pos[0]);
+                long st = call(r, "POST", path, data, n, "application/octet-stream", &ans);
+                OPENSSL_clear_free(data, n);
+                if (st != 200 || !a->policy)
+                        return report(r, st, &ans, "secret put");
+                free(ans.p);
+                ans = (struct buf){0};
+                snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", a->pos[0]);
+                return report(r, call(r, "PUT", path, pol, pn, NULL, &ans), &ans, "policy set");
+        }
+        if (strcmp(a->verb, "rm") == 0 && a->n == 1) {
+                if (need_path(a->pos[0]))
+                        return EXIT_USAGE;
+                snprintf(path, sizeof(path), "/kbs/v0/resource/%s", a->pos[0]);
+                return report(r, call(r, "DELETE", path, NULL, 0, NULL, &ans), &ans, "secret rm");
+        }
+        if (strcmp(a->verb, "ls") == 0 && a->n == 0) {
+                _cleanup_free_ char *esc = NULL;
+                if (a->repo && !(esc = curl_easy_escape(NULL, a->repo, 0)))
+                        return EXIT_USAGE;
+                snprintf(path, sizeof(path), "/kbs/v0/resources%s%s", a->repo ? "?repo=" : "",
+                         a->repo ? esc : "");
+                return report(r, call(r, "GET", path, NULL, 0, NULL, &ans), &ans, "secret ls");
+        }
+        return cli_usage_error("%s", use);
+}
+
+static int policy_run(struct remote *r, const struct remote_args *a, const char *use)
+{
+        struct buf ans = {0};
+        char path[512];
+        bool get = strcmp(a->verb, "get") == 0, set = strcmp(a->verb, "set") == 0;
+        if (!((get && a->n == 1) || (set && a->n == 2)))
+                return cli_usage_error("%s", use);
+        if (need_path(a->pos[0]))
+                return EXIT_USAGE;
+        snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", a->pos[0]);
+        if (get) {
+                r->json = true; /* a policy is JSON: print it as it is */
+                return report(r, call(r, "GET", path, NULL, 0, NULL, &ans), &ans, "policy get");
+        }
+        size_t n;
+        _cleanup_free_ uint8_t *pol = cli_read(a->pos[1], 64u * 1024u, &n);
+        return pol ? report(r, call(r, "PUT", path, pol, n, NULL, &ans), &ans, "policy set")
+                   : EXIT_USAGE;
+}
+
+static int refval_run(struct remote *r, const struct remote_args *a, const char *use)
+{
+        struct buf ans = {0};
+        char path[512];
+        if (strcmp(a->verb, "add") == 0 && a->n == 2 && a->tee) {
+                size_t n;
+                _cleanup_free_ uint8_t *txt = cli_read(a->pos[1], 256u * 1024u, &n);
+                json_auto_t *v = txt ? json_loadb((const char *)txt, n, 0, NULL) : NULL;
+                if (!v) {
+                        if (txt)
+                                fprintf(stderr, "veritee: %s is not JSON\n", a->pos[1]);
+                        return EXIT_USAGE;
+                }
+                json_auto_t *body =
+                        json_pack("{s:s, s:s, s:O}", "id", a->pos[0], "tee", a->tee, "value", v);
+                _cleanup_free_ char *b = body ? json_dumps(body, JSON_COMPACT) : NULL;
+                if (!b)
+                        return EXIT_USAGE;
+                return report(r,
+                              call(r, "POST", "/kbs/v0/reference-value", b, strlen(b), NULL, &ans),
+                              &ans, "refval add");
+        }
+        if (strcmp(a->verb, "ls") == 0 && a->n == 0)
+                return report(r, call(r, "GET", "/kbs/v0/reference-value", NULL, 0, NULL, &ans),
+                              &ans, "refval ls");
+        if (strcmp(a->verb, "rm") == 0 && a->n == 1) {
+                _cleanup_free_ char *esc = curl_easy_escape(NULL, a->pos[0], 0);
+                snprintf(path, sizeof(path), "/kbs/v0/reference-value/%s", esc ? esc : "");
+                return report(r, call(r, "DELETE", path, NULL, 0, NULL, &ans), &ans, "refval rm");
+        }
+        return cli_usage_error("%s", use);
+}
+
+/* The shared part of every admin command: options, the token, libcurl, clean-up. */
+static int run_remote(int argc, char **argv, const char *use,
+                      int (*fn)(struct remote *r, const struct remote_args *a, const char *use))
+{
+        struct remote r = {.server = "http://127.0.0.1:8080"};
+        struct remote_args a = {0};
         int rc;
         if (argc < 2)
                 return cli_usage_error("%s", use);
-        const char *verb = argv[1];
-        if ((rc = parse_common(argc - 1, argv + 1, &r, &tee, &policy, &repo, use)) != 0)
+        a.verb = argv[1];
+        if ((rc = parse_common(argc - 1, argv + 1, &r, &a.tee, &a.policy, &a.repo, use)) != 0)
                 return rc > 0 ? 0 : EXIT_USAGE;
-        int rest = optind + 1;
+        a.pos = argv + optind + 1;
+        a.n = argc - (optind + 1);
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (strcmp(verb, "put") == 0 && rest == argc - 2) {
-                if (need_path(argv[rest])) {
-                        rc = EXIT_USAGE;
-                        goto out;
-                }
-                size_t n, pn = 0;
-                uint8_t *data = cli_read(argv[rest + 1], 16u << 20, &n);
-                _cleanup_free_ uint8_t *pol = policy ? cli_read(policy, 64u * 1024u, &pn) : NULL;
-                if (!data || (policy && !pol)) {
-                        if (data)
-                                OPENSSL_clear_free(data, n);
-                        rc = EXIT_USAGE;
-                        goto out;
-                }
-                snprintf(path, sizeof(path), "/kbs/v0/resource/%s", argv[rest]);
-                long st = call(&r, "POST", path, data, n, "application/octet-stream", &ans);
-                OPENSSL_clear_free(data, n);
-                if (st != 200 || !policy) {
-                        rc = report(&r, st, &ans, "secret put");
-                        goto out;
-                }
-                free(ans.p);
-                ans = (struct buf){0};
-                snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", argv[rest]);
-                rc = report(&r, call(&r, "PUT", path, pol, pn, NULL, &ans), &ans, "policy set");
-        } else if (strcmp(verb, "rm") == 0 && rest == argc - 1) {
-                if (need_path(argv[rest])) {
-                        rc = EXIT_USAGE;
-                        goto out;
-                }
-                snprintf(path, sizeof(path), "/kbs/v0/resource/%s", argv[rest]);
-                rc = report(&r, call(&r, "DELETE", path, NULL, 0, NULL, &ans), &ans, "secret rm");
-        } else if (strcmp(verb, "ls") == 0 && rest == argc) {
-                _cleanup_free_ char *esc = NULL;
-                if (repo && !(esc = curl_easy_escape(NULL, repo, 0))) {
-                        rc = EXIT_USAGE;
-                        goto out;
-                }
-                snprintf(path, sizeof(path), "/kbs/v0/resources%s%s", repo ? "?repo=" : "",
-                         repo ? esc : "");
-                rc = report(&r, call(&r, "GET", path, NULL, 0, NULL, &ans), &ans, "secret ls");
-        } else {
-                rc = cli_usage_error("%s", use);
-        }
-out:
+        rc = fn(&r, &a, use);
         remote_done(&r);
         curl_global_cleanup();
         return rc;
+}
+
+int cmd_secret(int argc, char **argv)
+{
+        return run_remote(
+                argc, argv,
+                "usage: veritee secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | "
+                "ls [--repo R]   (with --server URL --token FILE [--json])",
+                secret_run);
 }
 
 int cmd_policy(int argc, char **argv)
 {
-        static const char use[] =
+        return run_remote(
+                argc, argv,
                 "usage: veritee policy get REPO/TYPE/TAG | set REPO/TYPE/TAG FILE   (with --server "
-                "URL --token FILE [--json])";
-        struct remote r = {.server = "http://127.0.0.1:8080"};
-        const char *tee = NULL, *policy = NULL, *repo = NULL;
-        struct buf ans = {0};
-        char path[512];
-        int rc;
-        if (argc < 2)
-                return cli_usage_error("%s", use);
-        const char *verb = argv[1];
-        if ((rc = parse_common(argc - 1, argv + 1, &r, &tee, &policy, &repo, use)) != 0)
-                return rc > 0 ? 0 : EXIT_USAGE;
-        int rest = optind + 1;
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        bool get = strcmp(verb, "get") == 0, set = strcmp(verb, "set") == 0;
-        if ((get && rest == argc - 1) || (set && rest == argc - 2)) {
-                if (need_path(argv[rest])) {
-                        rc = EXIT_USAGE;
-                        goto out;
-                }
-                snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", argv[rest]);
-                if (get) {
-                        r.json = true; /* a policy is JSON: print it as it is */
-                        rc = report(&r, call(&r, "GET", path, NULL, 0, NULL, &ans), &ans,
-                                    "policy get");
-                } else {
-                        size_t n;
-                        _cleanup_free_ uint8_t *pol = cli_read(argv[rest + 1], 64u * 1024u, &n);
-                        rc = pol ? report(&r, call(&r, "PUT", path, pol, n, NULL, &ans), &ans,
-                                          "policy set")
-                                 : EXIT_USAGE;
-                }
-        } else {
-                rc = cli_usage_error("%s", use);
-        }
-out:
-        remote_done(&r);
-        curl_global_cleanup();
-        return rc;
+                "URL --token FILE [--json])",
+                policy_run);
 }
 
 int cmd_refval(int argc, char **argv)
 {
-        static const char use[] =
-                "usage: veritee refval add ID --tee snp|sim FILE | ls | rm ID   (with --server URL "
-                "--token FILE [--json])";
-        struct remote r = {.server = "http://127.0.0.1:8080"};
-        const char *tee = NULL, *policy = NULL, *repo = NULL;
-        struct buf ans = {0};
-        char path[512];
-        int rc;
-        if (argc < 2)
-                return cli_usage_error("%s", use);
-        const char *verb = argv[1];
-        if ((rc = parse_common(argc - 1, argv + 1, &r, &tee, &policy, &repo, use)) != 0)
-                return rc > 0 ? 0 : EXIT_USAGE;
-        int rest = optind + 1;
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (strcmp(verb, "add") == 0 && rest == argc - 2 && tee) {
-                size_t n;
-                _cleanup_free_ uint8_t *txt = cli_read(argv[rest + 1], 256u * 1024u, &n);
-                json_auto_t *v = txt ? json_loadb((const char *)txt, n, 0, NULL) : NULL;
-                if (!v) {
-                        if (txt)
-                                fprintf(stderr, "veritee: %s is not JSON\n", argv[rest + 1]);
-                        rc = EXIT_USAGE;
-                        goto out;
-                }
-                json_auto_t *body =
-                        json_pack("{s:s, s:s, s:O}", "id", argv[rest], "tee", tee, "value", v);
-                _cleanup_free_ char *b = json_dumps(body, JSON_COMPACT);
-                rc = report(&r,
-                            call(&r, "POST", "/kbs/v0/reference-value", b, strlen(b), NULL, &ans),
-                            &ans, "refval add");
-        } else if (strcmp(verb, "ls") == 0 && rest == argc) {
-                rc = report(&r, call(&r, "GET", "/kbs/v0/reference-value", NULL, 0, NULL, &ans),
-                            &ans, "refval ls");
-        } else if (strcmp(verb, "rm") == 0 && rest == argc - 1) {
-                _cleanup_free_ char *esc = curl_easy_escape(NULL, argv[rest], 0);
-                snprintf(path, sizeof(path), "/kbs/v0/reference-value/%s", esc ? esc : "");
-                rc = report(&r, call(&r, "DELETE", path, NULL, 0, NULL, &ans), &ans, "refval rm");
-        } else {
-                rc = cli_usage_error("%s", use);
-        }
-out:
-        remote_done(&r);
-        curl_global_cleanup();
-        return rc;
+        return run_remote(argc, argv,
+                          "usage: veritee refval add ID --tee "
+                          "snp|sim|tdx|sgx|az-snp-vtpm|az-tdx-vtpm FILE | ls "
+                          "| rm ID   (with --server URL --token FILE [--json])",
+                          refval_run);
 }
