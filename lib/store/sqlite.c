@@ -155,6 +155,23 @@ static int step_done(struct vt_store *s, sqlite3_stmt *st, const char *what, str
         return 0;
 }
 
+/* exec_text runs one statement with text parameters ?1 (and ?2 when b is non-NULL) and
+ * returns VT_E_NOTFOUND when it changed no row (triggers' changes do not count). */
+static int exec_text(struct vt_store *s, const char *sql, const char *a, const char *b,
+                     const char *what)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, sql, &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+        if (b)
+                sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+        if ((r = step_done(s, st, what, NULL)) < 0)
+                return r;
+        return sqlite3_changes(s->db) >= 1 ? 0 : VT_E_NOTFOUND;
+}
+
 static int read_user_version(struct vt_store *s, int *ret, struct vt_diag *d)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -563,18 +580,11 @@ static int text_dup(sqlite3_stmt *st, int col, char **ret);
 
 int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *claims_json)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
         if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
-        int r = prepare(s, "UPDATE sessions SET claims = ?2 WHERE id = ?1", &st, NULL);
-        if (r == 0) {
-                sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 2, claims_json, -1, SQLITE_STATIC);
-                r = step_done(s, st, "set session claims", NULL);
-                if (r == 0 && sqlite3_changes(s->db) != 1)
-                        r = VT_E_NOTFOUND;
-        }
+        int r = exec_text(s, "UPDATE sessions SET claims = ?2 WHERE id = ?1", id, claims_json,
+                          "set session claims");
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -908,22 +918,10 @@ int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32],
  * covers other writers). */
 static int resource_delete_tx(struct vt_store *s, const char *path)
 {
-        _cleanup_stmt_ sqlite3_stmt *pol = NULL, *res = NULL;
-        int r = prepare(s, "DELETE FROM policies WHERE path = ?1", &pol, NULL);
-        if (r < 0)
+        int r = exec_text(s, "DELETE FROM policies WHERE path = ?1", path, NULL, "delete policy");
+        if (r < 0 && r != VT_E_NOTFOUND) /* a resource without a policy is fine */
                 return r;
-        sqlite3_bind_text(pol, 1, path, -1, SQLITE_STATIC);
-        r = step_done(s, pol, "delete policy", NULL);
-        if (r < 0)
-                return r;
-        r = prepare(s, "DELETE FROM resources WHERE path = ?1", &res, NULL);
-        if (r < 0)
-                return r;
-        sqlite3_bind_text(res, 1, path, -1, SQLITE_STATIC);
-        r = step_done(s, res, "delete resource", NULL);
-        if (r < 0)
-                return r;
-        return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
+        return exec_text(s, "DELETE FROM resources WHERE path = ?1", path, NULL, "delete resource");
 }
 
 int vt_store_resource_delete(struct vt_store *s, const char *path)
@@ -1233,16 +1231,9 @@ int vt_store_refval_add(struct vt_store *s, const char *id, const char *tee, con
 
 static int refval_delete_locked(struct vt_store *s, const char *id)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, "DELETE FROM refvals WHERE id = ?1", &st, NULL);
-        if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        r = step_done(s, st, "delete reference value", NULL);
-        if (r < 0)
-                return r;
         /* sqlite3_changes leaves out the trigger's update of the generation. */
-        return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
+        return exec_text(s, "DELETE FROM refvals WHERE id = ?1", id, NULL,
+                         "delete reference value");
 }
 
 int vt_store_refval_delete(struct vt_store *s, const char *id)
