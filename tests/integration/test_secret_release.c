@@ -21,6 +21,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include "crypto/jwe.h"
 #include "crypto/seal.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -103,11 +104,24 @@ static int setup(void **state)
         snprintf(rv, sizeof(rv), "{\"sim\":{\"measurements\":[\"%s\"]}}", measurement);
         path_in(p, sizeof(p), "rv.json");
         write_text(p, rv);
+        /* an external attestation service whose tokens this broker also trusts */
+        struct vt_signer *ext = NULL;
+        path_in(p, sizeof(p), "external-as.pem");
+        if (vt_signer_load_or_create(p, &ext, &d) < 0)
+                return -1;
+        json_t *jwks = json_pack("{s:[o]}", "keys", vt_signer_jwk(ext));
+        char *jt = json_dumps(jwks, JSON_COMPACT);
+        path_in(p, sizeof(p), "external-jwks.json");
+        write_text(p, jt);
+        free(jt);
+        json_decref(jwks);
+        vt_signer_free(ext);
         snprintf(cfg_text, sizeof(cfg_text),
                  "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
                  "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
-                 "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s]\n",
-                 vtt_dir, vtt_dir, vtt_simdir, vtt_dir, pub);
+                 "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s]\n"
+                 "tokens:\n  trusted_jwks: [%s/external-jwks.json]\n",
+                 vtt_dir, vtt_dir, vtt_simdir, vtt_dir, pub, vtt_dir);
         server_start(&S, "release", cfg_text);
         return 0;
 }
@@ -447,11 +461,47 @@ static void test_release_cookie_and_refvals(void **state)
                          1);
 }
 
+/* A token from another attestation service listed in tokens.trusted_jwks is accepted
+ * (passport model); the TEE key comes from its claims by Trustee's JSON pointers. */
+static void test_release_external_token(void **state)
+{
+        char p[512], authz[32768];
+        struct vt_signer *ext = NULL;
+        struct vt_diag d = {0};
+        EVP_PKEY *k = NULL;
+        path_in(p, sizeof(p), "external-as.pem");
+        assert_int_equal(vt_signer_load_or_create(p, &ext, &d), 0);
+        json_auto_t *jwk = new_jwk_key((void **)&k);
+        json_auto_t *claims = json_pack("{s:I, s:I, s:{s:{s:s, s:b, s:{s:{s:O}}}}}", "iat",
+                                        (json_int_t)time(NULL), "exp", (json_int_t)time(NULL) + 300,
+                                        "submods", "cpu0", "ear.status", "affirming",
+                                        "veritee.simulated", 1, "ear.veraison.annotated-evidence",
+                                        "runtime_data_claims", "tee-pubkey", jwk);
+        char *tok = NULL;
+        assert_int_equal(vt_jwt_sign(ext, claims, &tok), 0);
+        snprintf(authz, sizeof(authz), "Bearer %s", tok);
+        struct http h =
+                request_full(&S, "GET", "/kbs/v0/resource/default/key/db", NULL, 0, NULL, authz);
+        assert_int_equal(h.status, 200);
+        json_auto_t *jwe = json_loads(h.body, 0, NULL);
+        free(h.body);
+        uint8_t *plain = NULL;
+        size_t pl = 0;
+        assert_int_equal(vt_jwe_decrypt(k, jwe, &plain, &pl, &d), 0);
+        assert_int_equal(pl, strlen(secret_text));
+        assert_memory_equal(plain, secret_text, pl);
+        OPENSSL_clear_free(plain, pl);
+        free(tok);
+        EVP_PKEY_free(k);
+        vt_signer_free(ext);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_release_full_flow),
                 cmocka_unit_test(test_release_jwe_with_jose),
+                cmocka_unit_test(test_release_external_token),
                 cmocka_unit_test(test_release_refusals),
                 cmocka_unit_test(test_release_fetch_all_or_nothing),
                 cmocka_unit_test(test_release_rotate_kek),

@@ -14,6 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -472,6 +476,40 @@ static void test_server_tdx_evidence(void **state)
         free(q64);
 }
 
+/* Past limits.max_connections a request gets 503 and nothing else changes; an idle
+ * connection is closed after limits.connection_timeout_seconds. */
+static void test_server_connection_limit(void **state)
+{
+        char cfg[1024];
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/s5\nlimits:\n  max_connections: 1\n"
+                 "  connection_timeout_seconds: 2\n  threads: 1\n",
+                 dir);
+        struct server s5 = {0};
+        server_start(&s5, "s5", cfg);
+        unsigned port = (unsigned)strtoul(strrchr(s5.url, ':') + 1, NULL, 10);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        usleep(200 * 1000); /* the idle connection is now counted */
+        struct http h = request(&s5, "/healthz", NULL, 0, NULL);
+        assert_int_equal(h.status, 503);
+        free(h.body);
+        assert_true(log_has(&s5, "too many connections (limit 1)"));
+        /* the idle connection times out and the server answers again */
+        struct timeval tv = {.tv_sec = 15};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        char b;
+        assert_int_equal(read(fd, &b, 1), 0);
+        close(fd);
+        usleep(100 * 1000);
+        h = request(&s5, "/healthz", NULL, 0, NULL);
+        assert_int_equal(h.status, 200);
+        free(h.body);
+        server_stop(&s5);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -482,6 +520,7 @@ int main(void)
                 cmocka_unit_test(test_server_restart_and_second_process),
                 cmocka_unit_test(test_server_untrusted_sim_and_limits),
                 cmocka_unit_test(test_server_https),
+                cmocka_unit_test(test_server_connection_limit),
                 cmocka_unit_test(test_server_tdx_evidence),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
