@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="cmake make gcc clang pkg-config libssl-dev openssl libjansson-dev libcurl4-openssl-dev
-libcmocka-dev libsqlite3-dev libmicrohttpd-dev libyaml-dev libjose-dev jose libclang-rt-14-dev llvm-14 clang-format python3 python3-cryptography ca-certificates libtss2-dev swtpm swtpm-tools tpm2-tools"
+libcmocka-dev libsqlite3-dev libmicrohttpd-dev libyaml-dev jose libclang-rt-14-dev llvm-14 clang-format python3 python3-cryptography ca-certificates libtss2-dev swtpm swtpm-tools tpm2-tools"
 
 missing=""
 for p in $PKGS; do
