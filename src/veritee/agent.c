@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +348,10 @@ int cmd_agent(int argc, char **argv)
         int e, r;
         if (argc < 2)
                 return cli_usage_error("%s", use);
+        /* the TEE key and fetched secrets must not end up in a core file */
+        struct rlimit nocore = {0, 0};
+        (void)setrlimit(RLIMIT_CORE, &nocore);
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         const char *verb = argv[1];
         if (strcmp(verb, "attest") != 0 && strcmp(verb, "get-resource") != 0 &&
             strcmp(verb, "fetch") != 0)

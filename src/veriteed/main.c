@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,6 +223,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "veriteed: unexpected argument \"%s\"\n%s", argv[optind], usage);
                 return 2;
         }
+
+        /* no core dumps and no ptrace by other users' processes: the KEK, unsealed secrets
+         * and the token key live in this process (the KEK page is also excluded from
+         * dumps on its own) */
+        struct rlimit nocore = {0, 0};
+        (void)setrlimit(RLIMIT_CORE, &nocore);
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
         static struct vtd s;
         struct vt_diag d = {0};
