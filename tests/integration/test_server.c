@@ -510,6 +510,35 @@ static void test_server_connection_limit(void **state)
         server_stop(&s5);
 }
 
+/* tee sample (unsigned) only with attestation.allow_sample, and even then never affirming. */
+static void test_server_sample(void **state)
+{
+        char cfg[1024], cookie[128];
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/s6\nattestation:\n  allow_sample: true\n",
+                 dir);
+        struct server s6 = {0};
+        server_start(&s6, "s6", cfg);
+        assert_true(log_has(&s6, "tee \\\"sample\\\" (unsigned evidence) is accepted"));
+        json_auto_t *jwk = new_jwk();
+        char *nonce = auth(&s6, "sample", cookie);
+        uint8_t dg[48];
+        char *rd = NULL;
+        assert_int_equal(vt_kbs_runtime_binding(nonce, jwk, "", dg), 0);
+        assert_int_equal(vt_b64_encode(dg, 48, VT_B64_STD, &rd), 0);
+        json_auto_t *body =
+                json_pack("{s:{s:s, s:O}, s:{s:{s:s, s:s}, s:s}}", "runtime-data", "nonce", nonce,
+                          "tee-pubkey", jwk, "tee-evidence", "primary_evidence", "svn", "1",
+                          "report_data", rd, "additional_evidence", "");
+        char *txt = json_dumps(body, JSON_COMPACT);
+        expect_attest(&s6, txt, cookie, 401,
+                      "appraisal contraindicated: sample: unsigned evidence");
+        free(txt);
+        free(rd);
+        free(nonce);
+        server_stop(&s6);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -521,6 +550,7 @@ int main(void)
                 cmocka_unit_test(test_server_untrusted_sim_and_limits),
                 cmocka_unit_test(test_server_https),
                 cmocka_unit_test(test_server_connection_limit),
+                cmocka_unit_test(test_server_sample),
                 cmocka_unit_test(test_server_tdx_evidence),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
