@@ -825,6 +825,45 @@ static int grow(void **v, size_t n, size_t *cap, size_t sz)
         return 0;
 }
 
+/* rows_free clears (if clear is set) and frees an array of n rows of size sz. */
+static void rows_free(void *v, size_t n, size_t sz, void (*clear)(void *row))
+{
+        for (size_t i = 0; v && clear && i < n; i++)
+                clear((uint8_t *)v + i * sz);
+        free(v);
+}
+
+/* collect_rows steps st to its end and reads each row with read into a new array of
+ * rows of size sz, each zeroed first. A read that fails frees what it took itself; the
+ * rows read before it are cleared and freed here. */
+static int collect_rows(sqlite3_stmt *st, size_t sz, int (*read)(sqlite3_stmt *st, void *row),
+                        void (*clear)(void *row), void **ret, size_t *ret_n)
+{
+        void *v = NULL;
+        size_t n = 0, cap = 0;
+        int r = 0, rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = grow(&v, n, &cap, sz);
+                if (r == 0) {
+                        void *row = (uint8_t *)v + n * sz;
+                        memset(row, 0, sz);
+                        r = read(st, row);
+                }
+                if (r < 0)
+                        break;
+                n++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = VT_E_STORE;
+        if (r < 0) {
+                rows_free(v, n, sz, clear);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
 static int resource_put_locked(struct vt_store *s, const char *path, const char *kek_id,
                                const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
                                size_t ct_len, int64_t plain_len, int64_t now)
@@ -939,6 +978,22 @@ int vt_store_resource_delete(struct vt_store *s, const char *path)
         return r;
 }
 
+static int resource_meta_read(sqlite3_stmt *st, void *row)
+{
+        struct vt_resource_meta *m = row;
+        if (copy_text(st, 0, m->path, sizeof(m->path)) < 0 ||
+            copy_text(st, 1, m->kek_id, sizeof(m->kek_id)) < 0)
+                return VT_E_STORE;
+        sqlite3_int64 size = sqlite3_column_int64(st, 2);
+        if (size < 0 || (uint64_t)size > SIZE_MAX)
+                return VT_E_STORE;
+        m->size = (size_t)size;
+        m->created = sqlite3_column_int64(st, 3);
+        m->updated = sqlite3_column_int64(st, 4);
+        m->has_policy = sqlite3_column_int(st, 5) != 0;
+        return 0;
+}
+
 /* resource_list_locked reads the metadata of the matching resources into a new array. */
 static int resource_list_locked(struct vt_store *s, const char *repo, struct vt_resource_meta **ret,
                                 size_t *ret_n)
@@ -960,32 +1015,10 @@ static int resource_list_locked(struct vt_store *s, const char *repo, struct vt_
         if (repo)
                 sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
 
-        _cleanup_free_ struct vt_resource_meta *v = NULL;
-        size_t n = 0, cap = 0;
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                r = grow((void **)&v, n, &cap, sizeof(*v));
-                if (r < 0)
-                        return r;
-                struct vt_resource_meta *m = &v[n];
-                *m = (struct vt_resource_meta){0};
-                if (copy_text(st, 0, m->path, sizeof(m->path)) < 0 ||
-                    copy_text(st, 1, m->kek_id, sizeof(m->kek_id)) < 0)
-                        return VT_E_STORE;
-                sqlite3_int64 size = sqlite3_column_int64(st, 2);
-                if (size < 0 || (uint64_t)size > SIZE_MAX)
-                        return VT_E_STORE;
-                m->size = (size_t)size;
-                m->created = sqlite3_column_int64(st, 3);
-                m->updated = sqlite3_column_int64(st, 4);
-                m->has_policy = sqlite3_column_int(st, 5) != 0;
-                n++;
-        }
-        if (rc != SQLITE_DONE)
-                return VT_E_STORE;
-        *ret = TAKE_PTR(v);
-        *ret_n = n;
-        return 0;
+        void *v = NULL;
+        r = collect_rows(st, sizeof(**ret), resource_meta_read, NULL, &v, ret_n);
+        *ret = v;
+        return r;
 }
 
 int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
@@ -1014,11 +1047,18 @@ struct wrap_row {
         size_t len;
 };
 
-static void wrap_rows_free(struct wrap_row *v, size_t n)
+static void wrap_row_clear(void *row)
 {
-        for (size_t i = 0; i < n; i++)
-                free(v[i].wdek);
-        free(v);
+        free(((struct wrap_row *)row)->wdek);
+}
+
+static int wrap_row_read(sqlite3_stmt *st, void *row)
+{
+        struct wrap_row *w = row;
+        if (copy_text(st, 0, w->path, sizeof(w->path)) < 0 ||
+            copy_text(st, 1, w->kek_id, sizeof(w->kek_id)) < 0)
+                return VT_E_STORE;
+        return blob_dup(st, 2, &w->wdek, &w->len);
 }
 
 /* wrap_rows_read reads every resource's wrapped key. The rows are read completely
@@ -1030,34 +1070,10 @@ static int wrap_rows_read(struct vt_store *s, struct wrap_row **ret, size_t *ret
                         NULL);
         if (r < 0)
                 return r;
-        struct wrap_row *v = NULL;
-        size_t n = 0, cap = 0;
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                r = grow((void **)&v, n, &cap, sizeof(*v));
-                if (r < 0)
-                        break;
-                struct wrap_row *w = &v[n];
-                *w = (struct wrap_row){0};
-                if (copy_text(st, 0, w->path, sizeof(w->path)) < 0 ||
-                    copy_text(st, 1, w->kek_id, sizeof(w->kek_id)) < 0) {
-                        r = VT_E_STORE;
-                        break;
-                }
-                r = blob_dup(st, 2, &w->wdek, &w->len);
-                if (r < 0)
-                        break;
-                n++;
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-                r = VT_E_STORE;
-        if (r < 0) {
-                wrap_rows_free(v, n);
-                return r;
-        }
+        void *v = NULL;
+        r = collect_rows(st, sizeof(**ret), wrap_row_read, wrap_row_clear, &v, ret_n);
         *ret = v;
-        *ret_n = n;
-        return 0;
+        return r;
 }
 
 /* rewrap_all_tx runs inside BEGIN IMMEDIATE; any error makes the caller roll back. */
@@ -1099,7 +1115,7 @@ static int rewrap_all_tx(struct vt_store *s, const char *new_kek_id,
                 sqlite3_clear_bindings(st); /* nw is freed next */
                 free(nw);
         }
-        wrap_rows_free(v, n);
+        rows_free(v, n, sizeof(*v), wrap_row_clear);
         if (r == 0)
                 *ret_count = n;
         return r;
@@ -1254,15 +1270,14 @@ struct refval_row {
         char *id, *tee, *json;
 };
 
-static void refval_rows_free(struct refval_row *v, size_t n)
+static void refval_row_clear(void *row)
 {
-        for (size_t i = 0; i < n; i++)
-                free(v[i].id);
-        free(v);
+        free(((struct refval_row *)row)->id);
 }
 
-static int refval_row_read(sqlite3_stmt *st, struct refval_row *ret)
+static int refval_row_read(sqlite3_stmt *st, void *row)
 {
+        struct refval_row *ret = row;
         const char *col[3];
         size_t len[3], total = 0;
         for (int i = 0; i < 3; i++) {
@@ -1298,26 +1313,10 @@ static int refval_list_locked(struct vt_store *s, const char *tee, struct refval
                 return r;
         if (tee)
                 sqlite3_bind_text(st, 1, tee, -1, SQLITE_STATIC);
-        struct refval_row *v = NULL;
-        size_t n = 0, cap = 0;
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                r = grow((void **)&v, n, &cap, sizeof(*v));
-                if (r == 0)
-                        r = refval_row_read(st, &v[n]);
-                if (r < 0)
-                        break;
-                n++;
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-                r = VT_E_STORE;
-        if (r < 0) {
-                refval_rows_free(v, n);
-                return r;
-        }
+        void *v = NULL;
+        r = collect_rows(st, sizeof(**ret), refval_row_read, refval_row_clear, &v, ret_n);
         *ret = v;
-        *ret_n = n;
-        return 0;
+        return r;
 }
 
 int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
@@ -1336,7 +1335,7 @@ int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
                 if (c < 0)
                         r = c;
         }
-        refval_rows_free(v, n);
+        rows_free(v, n, sizeof(*v), refval_row_clear);
         return r;
 }
 
