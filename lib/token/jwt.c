@@ -224,6 +224,15 @@ static int jwk_to_key(const json_t *jwk, EVP_PKEY **ret)
         return e;
 }
 
+bool vt_jwt_key_usable(const json_t *jwk)
+{
+        EVP_PKEY *pk = NULL;
+        if (!json_is_object(jwk) || json_object_get(jwk, "d") || jwk_to_key(jwk, &pk) < 0)
+                return false;
+        EVP_PKEY_free(pk);
+        return true;
+}
+
 int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
                   struct vt_diag *d)
 {

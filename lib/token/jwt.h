@@ -6,6 +6,7 @@
 #ifndef VT_TOKEN_JWT_H
 #define VT_TOKEN_JWT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -38,6 +39,10 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret);
  * VT_E_FORMAT with a reason in d. */
 int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
                   struct vt_diag *d);
+
+/* vt_jwt_key_usable tells whether vt_jwt_verify can use a JWK: a public EC P-256 key
+ * with x and y of 32 bytes, the point on the curve. */
+bool vt_jwt_key_usable(const json_t *jwk);
 
 /* vt_jwk_p256_public returns the public JWK of a P-256 key (NULL for other keys). */
 json_t *vt_jwk_p256_public(EVP_PKEY *key);

@@ -70,16 +70,30 @@ static int build_token_jwks(struct vtd *s, struct vt_diag *d)
         if (!s->token_jwks || json_array_append_new(keys, vt_signer_jwk(s->signer)) < 0)
                 return VT_E_NOMEM;
         for (size_t i = 0; i < s->cfg.n_trusted_jwks; i++) {
-                json_error_t je;
-                json_auto_t *j =
-                        json_load_file(s->cfg.trusted_jwks[i], JSON_REJECT_DUPLICATES, &je);
+                const char *path = s->cfg.trusted_jwks[i];
+                _cleanup_free_ uint8_t *text = NULL;
+                size_t n, used = 0, k;
+                json_t *key;
+                if (vt_read_file(path, 1u << 20, &text, &n) < 0)
+                        return vt_diag_set(d, VT_E_IO,
+                                           "tokens.trusted_jwks: cannot read %s (at most 1 MiB)",
+                                           path);
+                json_auto_t *j = json_loadb((const char *)text, n, JSON_REJECT_DUPLICATES, NULL);
                 json_t *ks = json_object_get(j, "keys");
                 if (!json_is_array(ks))
                         return vt_diag_set(
                                 d, VT_E_FORMAT,
-                                "tokens.trusted_jwks: %s is not a JWKS ({\"keys\":[...]})",
-                                s->cfg.trusted_jwks[i]);
-                json_array_extend(keys, ks);
+                                "tokens.trusted_jwks: %s is not a JWKS ({\"keys\":[...]})", path);
+                /* only keys that can verify a token (ES256: public P-256); a set with
+                 * none is a mistake worth stopping for */
+                json_array_foreach (ks, k, key)
+                        if (vt_jwt_key_usable(key) && json_array_append(keys, key) == 0)
+                                used++;
+                if (!used)
+                        return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                           "tokens.trusted_jwks: %s holds no public P-256 key "
+                                           "(tokens are ES256)",
+                                           path);
         }
         for (size_t i = 0; i < s->cfg.n_trusted_certs; i++) {
                 _cleanup_free_ uint8_t *pem = NULL;

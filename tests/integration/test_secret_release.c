@@ -116,12 +116,22 @@ static int setup(void **state)
         free(jt);
         json_decref(jwks);
         vt_signer_free(ext);
+        /* and one that publishes its key as a certificate (tokens.trusted_certs) */
+        path_in(p, sizeof(p), "external-cert-as.pem");
+        if (vt_signer_load_or_create(p, &ext, &d) < 0)
+                return -1;
+        vt_signer_free(ext);
+        if (run("openssl req -new -x509 -key '%s' -subj /CN=external-as -days 2 -out "
+                "'%s/external-as.crt' 2>/dev/null",
+                p, vtt_dir) != 0)
+                return -1;
         snprintf(cfg_text, sizeof(cfg_text),
                  "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
                  "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
                  "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s]\n"
-                 "tokens:\n  trusted_jwks: [%s/external-jwks.json]\n",
-                 vtt_dir, vtt_dir, vtt_simdir, vtt_dir, pub, vtt_dir);
+                 "tokens:\n  trusted_jwks: [%s/external-jwks.json]\n"
+                 "  trusted_certs: [%s/external-as.crt]\n",
+                 vtt_dir, vtt_dir, vtt_simdir, vtt_dir, pub, vtt_dir, vtt_dir);
         server_start(&S, "release", cfg_text);
         return 0;
 }
@@ -280,7 +290,10 @@ static void test_release_refusals(void **state)
         char *forged = NULL;
         assert_int_equal(vt_jwt_sign(other, claims, &forged), 0);
         snprintf(authz, sizeof(authz), "Bearer %s", forged);
-        expect_get("/kbs/v0/resource/default/key/db", authz, 401, "token: no trusted key");
+        /* its kid matches no JWKS key, but the kid-less key of tokens.trusted_certs is
+         * tried too, and refuses it */
+        expect_get("/kbs/v0/resource/default/key/db", authz, 401,
+                   "token: signature does not verify with a trusted key");
         free(forged);
         vt_signer_free(other);
 
@@ -461,15 +474,16 @@ static void test_release_cookie_and_refvals(void **state)
                          1);
 }
 
-/* A token from another attestation service listed in tokens.trusted_jwks is accepted
- * (passport model); the TEE key comes from its claims by Trustee's JSON pointers. */
-static void test_release_external_token(void **state)
+/* A token from another attestation service is accepted when its key is listed in
+ * tokens.trusted_jwks or tokens.trusted_certs (passport model); the TEE key comes from
+ * its claims by Trustee's JSON pointers. */
+static void release_external_token(const char *key_file)
 {
         char p[512], authz[32768];
         struct vt_signer *ext = NULL;
         struct vt_diag d = {0};
         EVP_PKEY *k = NULL;
-        path_in(p, sizeof(p), "external-as.pem");
+        path_in(p, sizeof(p), key_file);
         assert_int_equal(vt_signer_load_or_create(p, &ext, &d), 0);
         json_auto_t *jwk = new_jwk_key((void **)&k);
         json_auto_t *claims = json_pack("{s:I, s:I, s:{s:{s:s, s:b, s:{s:{s:O}}}}}", "iat",
@@ -482,7 +496,9 @@ static void test_release_external_token(void **state)
         snprintf(authz, sizeof(authz), "Bearer %s", tok);
         struct http h =
                 request_full(&S, "GET", "/kbs/v0/resource/default/key/db", NULL, 0, NULL, authz);
-        assert_int_equal(h.status, 200);
+        if (h.status != 200)
+                fail_msg("token of %s: %ld, want 200: %s", key_file, h.status,
+                         h.body ? h.body : "");
         json_auto_t *jwe = json_loads(h.body, 0, NULL);
         free(h.body);
         uint8_t *plain = NULL;
@@ -494,6 +510,12 @@ static void test_release_external_token(void **state)
         free(tok);
         EVP_PKEY_free(k);
         vt_signer_free(ext);
+}
+
+static void test_release_external_token(void **state)
+{
+        release_external_token("external-as.pem");      /* tokens.trusted_jwks */
+        release_external_token("external-cert-as.pem"); /* tokens.trusted_certs */
 }
 
 int main(void)

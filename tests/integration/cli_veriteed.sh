@@ -1,0 +1,123 @@
+#!/bin/sh
+# The start-up contract of veriteed (docs/configuration.md): --check-config loads the
+# configuration and every key it names, then exits 0; a configuration error exits 2
+# and a key or file that cannot serve exits 1, each with one line naming the setting.
+# Covers the token trust anchors: tokens.trusted_jwks keeps the ES256-usable keys and
+# refuses a set with none, tokens.trusted_certs takes P-256 certificates or public keys.
+set -u
+D="${VT_BIN:-build/bin}/veriteed"
+if [ ! -x "$D" ]; then
+        echo "skipped: $D not built"
+        exit 77
+fi
+if ! command -v openssl >/dev/null; then
+        echo "skipped: openssl not installed"
+        exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+# expect CODE DESCRIPTION PATTERN CONFIG-TEXT: run --check-config on the text; the
+# pattern is looked for on stdout when CODE is 0, on stderr otherwise
+expect() {
+        code=$1 desc=$2 pat=$3
+        printf 'listen: 127.0.0.1:0\nstate_dir: %s/state\n%s' "$tmp" "$4" >"$tmp/c.yaml"
+        "$D" --config "$tmp/c.yaml" --check-config >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        where="$tmp/err"
+        [ "$code" -eq 0 ] && where="$tmp/out"
+        if [ "$rc" -ne "$code" ]; then
+                echo "FAIL: $desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1)); return
+        fi
+        if ! grep -q -- "$pat" "$where"; then
+                echo "FAIL: $desc: output lacks $pat"; cat "$where"; fails=$((fails + 1)); return
+        fi
+        if [ "$code" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+                echo "FAIL: $desc: error is not one line"; cat "$tmp/err"; fails=$((fails + 1)); return
+        fi
+        echo "ok: $desc"
+}
+
+# keys and certificates: P-256 (usable for ES256) and RSA (not)
+openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/ec.key" 2>/dev/null
+openssl req -new -x509 -key "$tmp/ec.key" -subj /CN=external-as -days 2 -out "$tmp/ec.crt" 2>/dev/null
+openssl pkey -in "$tmp/ec.key" -pubout -out "$tmp/ec.pub" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/rsa.key" 2>/dev/null
+openssl req -new -x509 -key "$tmp/rsa.key" -subj /CN=rsa-as -days 2 -out "$tmp/rsa.crt" 2>/dev/null
+# a JWKS with one P-256 key (x, y from the uncompressed point) and one RSA key
+pt=$(openssl pkey -pubin -in "$tmp/ec.pub" -outform DER 2>/dev/null | tail -c 64 | od -An -v -tx1 | tr -d ' \n')
+b64u() { printf '%s' "$1" | sed 's/../\\x&/g' | xargs -0 printf '%b' | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+x=$(b64u "$(printf '%s' "$pt" | cut -c1-64)")
+y=$(b64u "$(printf '%s' "$pt" | cut -c65-128)")
+ec_jwk="{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"$x\",\"y\":\"$y\",\"kid\":\"ext\"}"
+rsa_jwk='{"kty":"RSA","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"}'
+printf '{"keys":[%s,%s]}' "$rsa_jwk" "$ec_jwk" >"$tmp/mixed.jwks"
+printf '{"keys":[%s]}' "$rsa_jwk" >"$tmp/rsa.jwks"
+printf '{"keys":[{"kty":"EC","crv":"P-256","x":"%s","y":"%s","d":"AAAA"}]}' "$x" "$y" >"$tmp/private.jwks"
+printf '{"keys":{}}' >"$tmp/notset.jwks"
+printf '{"keys":[],"keys":[]}' >"$tmp/dup.jwks"
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$tmp/big.jwks"
+
+expect 0 "minimal configuration" 'configuration ok' ''
+expect 0 "trusted_jwks with a P-256 key among others" 'configuration ok' \
+        "tokens:
+  trusted_jwks: [$tmp/mixed.jwks]
+"
+expect 0 "trusted_certs with a P-256 certificate and a P-256 public key" 'configuration ok' \
+        "tokens:
+  trusted_certs: [$tmp/ec.crt, $tmp/ec.pub]
+"
+expect 1 "trusted_jwks missing file" 'tokens.trusted_jwks: cannot read' \
+        "tokens:
+  trusted_jwks: [$tmp/none.jwks]
+"
+expect 1 "trusted_jwks of more than 1 MiB" 'tokens.trusted_jwks: cannot read' \
+        "tokens:
+  trusted_jwks: [$tmp/big.jwks]
+"
+expect 1 "trusted_jwks whose keys is not an array" 'is not a JWKS' \
+        "tokens:
+  trusted_jwks: [$tmp/notset.jwks]
+"
+expect 1 "trusted_jwks with a duplicate member" 'is not a JWKS' \
+        "tokens:
+  trusted_jwks: [$tmp/dup.jwks]
+"
+expect 1 "trusted_jwks with only an RSA key" 'holds no public P-256 key' \
+        "tokens:
+  trusted_jwks: [$tmp/rsa.jwks]
+"
+expect 1 "trusted_jwks with a private key" 'holds no public P-256 key' \
+        "tokens:
+  trusted_jwks: [$tmp/private.jwks]
+"
+expect 1 "trusted_certs missing file" 'tokens.trusted_certs: cannot read' \
+        "tokens:
+  trusted_certs: [$tmp/none.crt]
+"
+expect 1 "trusted_certs with an RSA certificate" 'holds no P-256 certificate' \
+        "tokens:
+  trusted_certs: [$tmp/rsa.crt]
+"
+expect 1 "trusted_certs with a private key" 'holds no P-256 certificate' \
+        "tokens:
+  trusted_certs: [$tmp/ec.key]
+"
+expect 2 "unknown tokens key" 'unknown key' \
+        "tokens:
+  trusted_jwk: [$tmp/mixed.jwks]
+"
+expect 2 "unknown top-level key" 'unknown key' 'bogus: 1
+'
+
+"$D" --help >"$tmp/out" 2>&1 && grep -q -- '--check-config' "$tmp/out" && echo "ok: --help" ||
+        { echo "FAIL: --help"; fails=$((fails + 1)); }
+"$D" --frobnicate >/dev/null 2>&1
+[ $? -eq 2 ] && echo "ok: unknown option exits 2" || { echo "FAIL: unknown option"; fails=$((fails + 1)); }
+
+if [ "$fails" -ne 0 ]; then
+        echo "$fails failed"
+        exit 1
+fi
+echo "all passed"
