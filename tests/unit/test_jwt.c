@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ES256 tokens (lib/token/jwt.c): sign and verify round trip; key choice by kid and
+ * the kid-less keys of tokens.trusted_certs; exp and nbf with their 60 s leeway;
+ * refusal of other algorithms, malformed structure and duplicate members; every
+ * single-character change of a token refused; which JWKs can verify at all.
+ */
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "token/jwt.h"
+#include "util/b64.h"
+#include "util/json.h"
+#include "veritee/veritee.h"
+
+#define NOW ((int64_t)1800000000)
+
+static struct {
+        char dir[64];
+        struct vt_signer *a, *b;
+} S;
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+        (void)st, (void)flag, (void)f;
+        return remove(p);
+}
+
+static int setup(void **state)
+{
+        (void)state;
+        char p[128];
+        struct vt_diag d = {0};
+        snprintf(S.dir, sizeof(S.dir), "/tmp/vt-jwt-XXXXXX");
+        if (!mkdtemp(S.dir))
+                return -1;
+        snprintf(p, sizeof(p), "%s/a.pem", S.dir);
+        if (vt_signer_load_or_create(p, &S.a, &d) < 0)
+                return -1;
+        snprintf(p, sizeof(p), "%s/b.pem", S.dir);
+        return vt_signer_load_or_create(p, &S.b, &d) < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        vt_signer_free(S.a);
+        vt_signer_free(S.b);
+        return nftw(S.dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* a JWKS of the given keys (reference taken) */
+static json_t *jwks_of(json_t *k1, json_t *k2)
+{
+        json_t *keys = json_array();
+        json_array_append_new(keys, k1);
+        if (k2)
+                json_array_append_new(keys, k2);
+        return json_pack("{s:o}", "keys", keys);
+}
+
+static char *sign(struct vt_signer *s, json_t *claims)
+{
+        char *t = NULL;
+        assert_int_equal(vt_jwt_sign(s, claims, &t), 0);
+        return t;
+}
+
+static char *sign_exp(struct vt_signer *s, int64_t exp)
+{
+        json_auto_t *c = json_pack("{s:s, s:I}", "sub", "guest", "exp", (json_int_t)exp);
+        return sign(s, c);
+}
+
+/* verify expecting code; on failure the reason must contain want */
+static void expect_verify(const char *tok, const json_t *jwks, int code, const char *want)
+{
+        struct vt_diag d = {0};
+        json_t *claims = NULL;
+        int r = vt_jwt_verify(tok, jwks, NOW, &claims, &d);
+        if (r != code)
+                fail_msg("verify: %d (%s), want %d", r, d.msg, code);
+        if (code == 0) {
+                assert_string_equal(json_string_value(json_object_get(claims, "sub")), "guest");
+                json_decref(claims);
+        } else if (want && !strstr(d.msg, want)) {
+                fail_msg("reason \"%s\" lacks \"%s\"", d.msg, want);
+        }
+}
+
+/* a compact token from a header text, a payload text and signature bytes */
+static char *compact(const char *hdr, const char *payload, const uint8_t *sig, size_t sl)
+{
+        char *h = NULL, *p = NULL, *s = NULL, *out = NULL;
+        assert_int_equal(vt_b64_encode((const uint8_t *)hdr, strlen(hdr), VT_B64_URL, &h), 0);
+        assert_int_equal(vt_b64_encode((const uint8_t *)payload, strlen(payload), VT_B64_URL, &p),
+                         0);
+        assert_int_equal(vt_b64_encode(sig, sl, VT_B64_URL, &s), 0);
+        assert_true(asprintf(&out, "%s.%s.%s", h, p, s) > 0);
+        free(h);
+        free(p);
+        free(s);
+        return out;
+}
+
+static void test_round_trip_and_kid(void **state)
+{
+        (void)state;
+        json_auto_t *ja = vt_signer_jwk(S.a);
+        assert_string_equal(json_string_value(json_object_get(ja, "kid")), vt_signer_kid(S.a));
+        assert_true(vt_jwt_key_usable(ja));
+        json_auto_t *own = jwks_of(json_incref(ja), vt_signer_jwk(S.b));
+        char *t = sign_exp(S.a, NOW + 300);
+        expect_verify(t, own, 0, NULL);
+
+        /* the header names the key: kid and the public JWK */
+        char *dot = strchr(t, '.');
+        uint8_t *hb = NULL;
+        size_t hl = 0;
+        assert_int_equal(vt_b64_decode(t, (size_t)(dot - t), VT_B64_URL, 4096, &hb, &hl), 0);
+        json_auto_t *h = json_loadb((const char *)hb, hl, 0, NULL);
+        free(hb);
+        assert_string_equal(json_string_value(json_object_get(h, "alg")), "ES256");
+        assert_string_equal(json_string_value(json_object_get(h, "kid")), vt_signer_kid(S.a));
+
+        /* only b's key, with its kid: none is tried */
+        json_auto_t *only_b = jwks_of(vt_signer_jwk(S.b), NULL);
+        expect_verify(t, only_b, VT_E_SIGNATURE, "no trusted key with kid");
+        /* b's key without a kid (as tokens.trusted_certs gives): tried and refuses */
+        json_t *bk = vt_signer_jwk(S.b);
+        json_object_del(bk, "kid");
+        json_auto_t *b_nokid = jwks_of(bk, NULL);
+        expect_verify(t, b_nokid, VT_E_SIGNATURE, "signature does not verify");
+        /* a's key without a kid verifies a's tokens */
+        json_t *ak = vt_signer_jwk(S.a);
+        json_object_del(ak, "kid");
+        json_auto_t *a_nokid = jwks_of(ak, NULL);
+        expect_verify(t, a_nokid, 0, NULL);
+        /* an empty set, and a set whose only key is unusable */
+        json_auto_t *empty = json_pack("{s:[]}", "keys");
+        expect_verify(t, empty, VT_E_SIGNATURE, "no trusted key");
+        json_auto_t *rsa =
+                jwks_of(json_pack("{s:s, s:s, s:s}", "kty", "RSA", "n", "AQAB", "e", "AQAB"), NULL);
+        expect_verify(t, rsa, VT_E_SIGNATURE, "no trusted key");
+        free(t);
+}
+
+static void test_times(void **state)
+{
+        (void)state;
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        char *t;
+        expect_verify(t = sign_exp(S.a, NOW - 59), ks, 0, NULL); /* within the leeway */
+        free(t);
+        expect_verify(t = sign_exp(S.a, NOW - 61), ks, VT_E_EXPIRED, "expired");
+        free(t);
+        json_auto_t *noexp = json_pack("{s:s}", "sub", "guest");
+        expect_verify(t = sign(S.a, noexp), ks, VT_E_EXPIRED, "without exp");
+        free(t);
+        json_auto_t *strexp = json_pack("{s:s, s:s}", "sub", "guest", "exp", "1900000000");
+        expect_verify(t = sign(S.a, strexp), ks, VT_E_EXPIRED, "without exp");
+        free(t);
+        json_auto_t *nbf = json_pack("{s:s, s:I, s:I}", "sub", "guest", "exp",
+                                     (json_int_t)NOW + 300, "nbf", (json_int_t)NOW + 59);
+        expect_verify(t = sign(S.a, nbf), ks, 0, NULL);
+        free(t);
+        json_object_set_new(nbf, "nbf", json_integer((json_int_t)NOW + 61));
+        expect_verify(t = sign(S.a, nbf), ks, VT_E_EXPIRED, "not yet valid");
+        free(t);
+        json_object_set_new(nbf, "nbf", json_string("0"));
+        expect_verify(t = sign(S.a, nbf), ks, VT_E_EXPIRED, "not yet valid");
+        free(t);
+}
+
+static void test_algorithms_and_structure(void **state)
+{
+        (void)state;
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        uint8_t sig[64] = {1};
+        const char *payload = "{\"sub\":\"guest\",\"exp\":1800000300}";
+        static const char *const algs[] = {"none", "HS256", "RS256", "ES384", "EdDSA", "es256"};
+        for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+                char hdr[64];
+                snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\"}", algs[i]);
+                char *t = compact(hdr, payload, sig, sizeof(sig));
+                expect_verify(t, ks, VT_E_UNSUPPORTED, algs[i]);
+                free(t);
+        }
+        char *t = compact("{\"typ\":\"JWT\"}", payload, sig, sizeof(sig));
+        expect_verify(t, ks, VT_E_UNSUPPORTED, "(none)");
+        free(t);
+        t = compact("{\"alg\":\"ES256\",\"alg\":\"ES256\"}", payload, sig, sizeof(sig));
+        expect_verify(t, ks, VT_E_FORMAT, "header");
+        free(t);
+        t = compact("[\"ES256\"]", payload, sig, sizeof(sig));
+        expect_verify(t, ks, VT_E_FORMAT, "header");
+        free(t);
+        t = compact("{\"alg\":\"ES256\"}", payload, sig, 63);
+        expect_verify(t, ks, VT_E_SIGNATURE, "64 bytes");
+        free(t);
+        /* a forged signature over a well-formed token */
+        t = compact("{\"alg\":\"ES256\"}", payload, sig, sizeof(sig));
+        expect_verify(t, ks, VT_E_SIGNATURE, "does not verify");
+        free(t);
+
+        char *good = sign_exp(S.a, NOW + 300);
+        char *dot1 = strchr(good, '.'), *dot2 = strchr(dot1 + 1, '.');
+        char buf[4096];
+        /* two parts, four parts, an empty signature, a character outside base64url */
+        snprintf(buf, sizeof(buf), "%.*s", (int)(dot2 - good), good);
+        expect_verify(buf, ks, VT_E_FORMAT, NULL);
+        snprintf(buf, sizeof(buf), "%s.x", good);
+        expect_verify(buf, ks, VT_E_FORMAT, NULL);
+        snprintf(buf, sizeof(buf), "%.*s.", (int)(dot2 - good), good);
+        expect_verify(buf, ks, VT_E_SIGNATURE, "64 bytes");
+        snprintf(buf, sizeof(buf), "%s", good);
+        buf[1] = '+';
+        expect_verify(buf, ks, VT_E_FORMAT, "base64url");
+        /* more than 256 KiB */
+        size_t big = 256u * 1024u + 1;
+        char *huge = malloc(big + 1);
+        assert_non_null(huge);
+        memset(huge, 'A', big);
+        huge[big] = 0;
+        expect_verify(huge, ks, VT_E_LIMIT, "larger than");
+        free(huge);
+        free(good);
+}
+
+/* Each character of a valid token replaced by another base64url character: never
+ * verifies (the decoder refuses non-zero trailing bits, so no two texts are one). */
+static void test_every_change_refused(void **state)
+{
+        (void)state;
+        static const char alphabet[] =
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        char *t = sign_exp(S.a, NOW + 300);
+        size_t n = strlen(t), tried = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (t[i] == '.')
+                        continue;
+                char keep = t[i];
+                /* the character three places on in the alphabet: another value */
+                const char *at = strchr(alphabet, keep);
+                assert_non_null(at);
+                t[i] = alphabet[((size_t)(at - alphabet) + 3) % 64];
+                json_t *c = NULL;
+                struct vt_diag d = {0};
+                if (vt_jwt_verify(t, ks, NOW, &c, &d) == 0)
+                        fail_msg("changed character %zu still verifies", i);
+                t[i] = keep;
+                tried++;
+        }
+        assert_true(tried > 100);
+        expect_verify(t, ks, 0, NULL); /* and the original still does */
+        free(t);
+}
+
+static void test_key_usable(void **state)
+{
+        (void)state;
+        json_auto_t *k = vt_signer_jwk(S.a);
+        assert_true(vt_jwt_key_usable(k));
+        assert_false(vt_jwt_key_usable(NULL));
+        json_auto_t *arr = json_array();
+        assert_false(vt_jwt_key_usable(arr));
+
+        json_auto_t *priv = json_deep_copy(k);
+        json_object_set_new(priv, "d", json_string("AAAA"));
+        assert_false(vt_jwt_key_usable(priv));
+        json_auto_t *p384 = json_deep_copy(k);
+        json_object_set_new(p384, "crv", json_string("P-384"));
+        assert_false(vt_jwt_key_usable(p384));
+        /* x one byte short */
+        json_auto_t *shortx = json_deep_copy(k);
+        json_object_set_new(shortx, "x", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        assert_false(vt_jwt_key_usable(shortx));
+        /* (0, 0) is not on the curve */
+        json_auto_t *off = json_deep_copy(k);
+        json_object_set_new(off, "x", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        json_object_set_new(off, "y", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+        assert_false(vt_jwt_key_usable(off));
+
+        /* vt_jwk_p256_public: a P-256 key gives a usable JWK, other keys none */
+        EVP_PKEY *ec = EVP_EC_gen("P-256"), *ec384 = EVP_EC_gen("P-384");
+        EVP_PKEY *rsa = EVP_RSA_gen(2048);
+        assert_non_null(ec);
+        json_auto_t *j = vt_jwk_p256_public(ec);
+        assert_non_null(j);
+        assert_true(vt_jwt_key_usable(j));
+        assert_null(vt_jwk_p256_public(ec384));
+        assert_null(vt_jwk_p256_public(rsa));
+        assert_null(vt_jwk_p256_public(NULL));
+        EVP_PKEY_free(ec);
+        EVP_PKEY_free(ec384);
+        EVP_PKEY_free(rsa);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_round_trip_and_kid),
+                cmocka_unit_test(test_times),
+                cmocka_unit_test(test_algorithms_and_structure),
+                cmocka_unit_test(test_every_change_refused),
+                cmocka_unit_test(test_key_usable),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
