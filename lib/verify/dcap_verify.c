@@ -4,8 +4,8 @@
  * Intel SGX Root CA and the collateral's CRLs, the QE report signature by the PCK key,
  * the QE report's binding of the attestation key, the quote signature over the exact
  * bytes, then TCB evaluation against the collateral (dcap_tcb.c). Verified PCK chains
- * are cached by the SHA-256 of the PEM text, so a warm verification costs two ECDSA
- * P-256 verifications.
+ * are cached by their PEM text and verified QE reports by their bytes, so a warm
+ * verification costs one ECDSA P-256 verification (the quote's).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -188,6 +188,7 @@ struct pck_entry {
 
 #define COLL_CACHE_MAX 32
 #define AK_CACHE_MAX   16
+#define QE_CACHE_MAX   16
 
 /* Collateral fetched from the PCCS, by platform (tee, CA, FMSPC), as the JSON text. */
 struct coll_entry {
@@ -210,6 +211,13 @@ struct vt_dcap_verifier {
                 EVP_PKEY *key;
         } ak[AK_CACHE_MAX];
         size_t ak_next;
+        /* QE reports that verified under a PCK key: a platform's QE signs the same report
+         * for every quote until its TCB changes, so a warm verification skips the check */
+        struct {
+                uint8_t pck[65], report[VT_SGX_REPORT_SIZE], sig[64];
+                bool set;
+        } qe[QE_CACHE_MAX];
+        size_t qe_next;
         char *pccs_url, *cache_dir;
 };
 
@@ -270,6 +278,42 @@ static int verify_ecdsa_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, const
         if (!EVP_Digest(msg, len, dg, NULL, EVP_sha256(), NULL))
                 return VT_E_CRYPTO;
         return vt_ecdsa_verify_rs(key, dg, sizeof(dg), sig, sig + 32, 32);
+}
+
+/* qe_report_verify checks the QE report's signature by the PCK key, or finds that
+ * these very bytes (key, report, signature) verified before. */
+static int qe_report_verify(struct vt_dcap_verifier *v, EVP_PKEY *pck,
+                            const struct vt_dcap_quote *q)
+{
+        uint8_t pub[65];
+        size_t n = 0;
+        if (!EVP_PKEY_get_octet_string_param(pck, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n) ||
+            n != sizeof(pub)) {
+                ERR_clear_error(); /* not an uncompressed point: verify without the cache */
+                return verify_ecdsa_raw(pck, q->qe_report_raw, sizeof(q->qe_report_raw),
+                                        q->qe_report_signature);
+        }
+        bool seen = false;
+        pthread_mutex_lock(&v->lock);
+        for (size_t i = 0; i < QE_CACHE_MAX && !seen; i++)
+                seen = v->qe[i].set && memcmp(v->qe[i].pck, pub, sizeof(pub)) == 0 &&
+                       memcmp(v->qe[i].report, q->qe_report_raw, sizeof(q->qe_report_raw)) == 0 &&
+                       memcmp(v->qe[i].sig, q->qe_report_signature, 64) == 0;
+        pthread_mutex_unlock(&v->lock);
+        if (seen)
+                return 0;
+        int e = verify_ecdsa_raw(pck, q->qe_report_raw, sizeof(q->qe_report_raw),
+                                 q->qe_report_signature);
+        if (e < 0)
+                return e;
+        pthread_mutex_lock(&v->lock);
+        size_t slot = v->qe_next++ % QE_CACHE_MAX;
+        memcpy(v->qe[slot].pck, pub, sizeof(pub));
+        memcpy(v->qe[slot].report, q->qe_report_raw, sizeof(q->qe_report_raw));
+        memcpy(v->qe[slot].sig, q->qe_report_signature, 64);
+        v->qe[slot].set = true;
+        pthread_mutex_unlock(&v->lock);
+        return 0;
 }
 
 /* A raw X||Y P-256 point as a key. */
@@ -581,8 +625,7 @@ int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *buf, size_t len,
         if ((err = check_revocation(c, &e, d)) < 0)
                 goto out;
         /* the QE report is signed by the PCK key */
-        if (verify_ecdsa_raw(e.leaf_key, q->qe_report_raw, sizeof(q->qe_report_raw),
-                             q->qe_report_signature) < 0) {
+        if (qe_report_verify(v, e.leaf_key, q) < 0) {
                 err = vt_diag_set(d, VT_E_SIGNATURE,
                                   "dcap: QE report signature does not verify with the PCK key");
                 goto out;

@@ -5,6 +5,7 @@
  * and TCB status that Intel's rules give (PROVENANCE.md says which answer is right where
  * the peers disagree), plus the negative cases.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,11 +230,30 @@ static void test_dcap_vectors_tampering(void **state)
         assert_int_equal(
                 vt_dcap_verify(V, b, n, c, T("2025-06-20T00:00:00Z"), &all, NULL, &res, &d),
                 VT_E_SIGNATURE);
-        /* every truncation of the signed quote is refused without a crash (cutting only
-         * trailing zero padding leaves a valid quote) */
         b[568] ^= 1;
+        /* the QE report and its signature, after the same bytes verified once (the
+         * verifier remembers verified QE reports): a changed byte is still refused */
+        assert_int_equal(
+                vt_dcap_verify(V, b, n, c, T("2025-06-20T00:00:00Z"), &all, NULL, &res, NULL), 0);
         struct vt_dcap_quote *pq = NULL;
         assert_int_equal(vt_dcap_quote_parse(b, n, &pq, NULL), 0);
+        const uint8_t *qr = memmem(b, n, pq->qe_report_raw, sizeof(pq->qe_report_raw));
+        const uint8_t *qs = memmem(b, n, pq->qe_report_signature, 64);
+        assert_non_null(qr);
+        assert_non_null(qs);
+        size_t at_byte[] = {(size_t)(qr - b), (size_t)(qr - b) + 383, (size_t)(qs - b),
+                            (size_t)(qs - b) + 63};
+        for (size_t k = 0; k < sizeof(at_byte) / sizeof(at_byte[0]); k++) {
+                b[at_byte[k]] ^= 0x10;
+                d = (struct vt_diag){0};
+                assert_int_equal(
+                        vt_dcap_verify(V, b, n, c, T("2025-06-20T00:00:00Z"), &all, NULL, &res, &d),
+                        VT_E_SIGNATURE);
+                assert_non_null(strstr(d.msg, "QE report signature"));
+                b[at_byte[k]] ^= 0x10;
+        }
+        /* every truncation of the signed quote is refused without a crash (cutting only
+         * trailing zero padding leaves a valid quote) */
         size_t end = pq->raw_len;
         vt_dcap_quote_free(pq);
         for (size_t k = 0; k < end; k++) {
