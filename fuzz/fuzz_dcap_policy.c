@@ -3,7 +3,8 @@
  * Fuzz target: an untrusted DCAP appraisal policy (JSON). Parses it and, when it
  * parses, checks four fixed quotes against it: zero-filled TDX 1.5, TDX 1.0 and SGX
  * quotes, and a TDX 1.5 quote with debug, SEPT_VE_DISABLE, a service TD and non-zero
- * measurements, so that both outcomes of most checks stay reachable.
+ * measurements, so that both outcomes of most checks stay reachable; and the collateral
+ * age limit against four ages.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -61,6 +62,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         (void)vt_dcap_policy_statuses(p);
         (void)vt_dcap_policy_has_references(p);
+        /* collateral ages on both sides of any limit a policy can set (1..3650 days) */
+        static const int64_t ages[] = {0, 86400, 86401, 3650LL * 86400 + 1};
+        for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+                struct vt_dcap_result r = {.collateral_age = ages[i]};
+                vt_diag_clear(&d);
+                e = vt_dcap_policy_check_collateral(p, &r, &d);
+                if (e < 0 && d.msg[0] == '\0')
+                        abort();
+        }
         for (size_t i = 0; i < N_QUOTES; i++) {
                 vt_diag_clear(&d);
                 e = vt_dcap_policy_check(p, &q[i], &d);

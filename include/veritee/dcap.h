@@ -145,6 +145,8 @@ struct vt_dcap_result {
         uint8_t pce_id[2];
         char tdx_module_id[16]; /* "TDX_01" or "" */
         int64_t collateral_earliest_expiry;
+        int64_t collateral_age; /* seconds from the older issueDate (TCB info, QE identity) to
+                                 * the verification time */
 };
 
 /* Which statuses a policy accepts (default: UpToDate only). */
@@ -179,7 +181,8 @@ VT_EXPORT int vt_dcap_claims_json(const struct vt_dcap_quote *q, const struct vt
 
 /* Appraisal policy (docs/dcap.md): accepted_tcb_statuses (default ["UpToDate"]),
  * debug_allowed (false), sept_ve_disable_required (false), mr_service_td_allowed (false),
- * mr_td, mr_config_id, rtmr_0..3, mr_enclave, mr_signer lists, isv_prod_id, minimum_isv_svn. */
+ * mr_td, mr_config_id, rtmr_0..3, mr_enclave, mr_signer lists, isv_prod_id, minimum_isv_svn,
+ * max_collateral_age_days (none). */
 struct vt_dcap_policy;
 VT_EXPORT int vt_dcap_policy_parse(const char *json, size_t len, struct vt_dcap_policy **ret,
                                    struct vt_diag *d);
@@ -188,6 +191,10 @@ VT_EXPORT void vt_dcap_policy_free(struct vt_dcap_policy *p);
 VT_EXPORT unsigned vt_dcap_policy_statuses(const struct vt_dcap_policy *p);
 /* vt_dcap_policy_has_references: whether p names any measurement (mr_td, rtmr, mr_enclave, ...). */
 VT_EXPORT bool vt_dcap_policy_has_references(const struct vt_dcap_policy *p);
+/* vt_dcap_policy_check_collateral: the policy's max_collateral_age_days against the
+ * result's collateral_age (VT_E_EXPIRED naming both; p NULL or no limit: 0). */
+VT_EXPORT int vt_dcap_policy_check_collateral(const struct vt_dcap_policy *p,
+                                              const struct vt_dcap_result *r, struct vt_diag *d);
 /* vt_dcap_policy_check: the non-TCB checks on a verified quote (p NULL: the defaults). */
 VT_EXPORT int vt_dcap_policy_check(const struct vt_dcap_policy *p, const struct vt_dcap_quote *q,
                                    struct vt_diag *d);

@@ -24,6 +24,7 @@ struct vt_dcap_policy {
         struct list mr_td, mr_config_id, rtmr[4], mr_enclave, mr_signer;
         int isv_prod_id; /* -1: any */
         int min_isv_svn; /* -1: any */
+        int64_t max_age; /* seconds; 0: no limit */
 };
 
 void vt_dcap_policy_free(struct vt_dcap_policy *p)
@@ -117,6 +118,13 @@ int vt_dcap_policy_parse(const char *json, size_t len, struct vt_dcap_policy **r
                                 p->isv_prod_id = (int)json_integer_value(v);
                         else
                                 p->min_isv_svn = (int)json_integer_value(v);
+                } else if (strcmp(k, "max_collateral_age_days") == 0) {
+                        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                            json_integer_value(v) > 3650)
+                                e = vt_diag_set(d, VT_E_FORMAT,
+                                                "dcap policy: %s must be an integer 1..3650", k);
+                        else
+                                p->max_age = (int64_t)json_integer_value(v) * 86400;
                 } else {
                         e = vt_diag_set(d, VT_E_FORMAT, "dcap policy: unknown key \"%s\"", k);
                 }
@@ -191,6 +199,20 @@ int vt_dcap_policy_check(const struct vt_dcap_policy *p, const struct vt_dcap_qu
                         return e;
         }
         return 0;
+}
+
+int vt_dcap_policy_check_collateral(const struct vt_dcap_policy *p, const struct vt_dcap_result *r,
+                                    struct vt_diag *d)
+{
+        if (!r)
+                return VT_E_INVAL;
+        if (!p || !p->max_age || r->collateral_age <= p->max_age)
+                return 0;
+        return vt_diag_set(d, VT_E_EXPIRED,
+                           "dcap: collateral is %.1f days old at the verification time "
+                           "(TCB info or QE identity issueDate), more than "
+                           "max_collateral_age_days %lld",
+                           (double)r->collateral_age / 86400.0, (long long)(p->max_age / 86400));
 }
 
 bool vt_dcap_policy_has_references(const struct vt_dcap_policy *p)

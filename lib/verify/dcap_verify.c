@@ -24,6 +24,7 @@
 #include "util/file.h"
 #include "util/hex.h"
 #include "util/json.h"
+#include "verify/dcap_collateral.h"
 #include "verify/dcap_internal.h"
 
 #define SGX_EXT_OID   "1.2.840.113741.1.13.1"
@@ -658,6 +659,8 @@ int vt_dcap_verify(struct vt_dcap_verifier *v, const uint8_t *buf, size_t len,
         if ((err = vt_dcap_tcb_evaluate(c, q, &e.ext, &res, d)) < 0)
                 goto out;
         res.collateral_earliest_expiry = earliest;
+        res.collateral_age =
+                at - (c->tcb.issue_date < c->qe.issue_date ? c->tcb.issue_date : c->qe.issue_date);
         unsigned accepted =
                 opts && opts->accepted_statuses ? opts->accepted_statuses : 1u << VT_TCB_UP_TO_DATE;
         if (!(accepted & (1u << res.status)))

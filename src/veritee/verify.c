@@ -256,6 +256,8 @@ static int verify_dcap(const char *tee, int argc, char **argv)
                                 tee);
         if (e == 0)
                 e = vt_dcap_policy_check(pol, q, &d);
+        if (e == 0)
+                e = vt_dcap_policy_check_collateral(pol, &res, &d);
         if (e < 0) {
                 rc = print_verdict(tee, false, d.msg[0] ? d.msg : vt_strerror(e), NULL);
         } else {

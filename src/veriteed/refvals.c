@@ -188,6 +188,9 @@ static void dcap_vector(const struct vt_dcap_policy *p, const struct vt_dcap_quo
         if (v.hardware != 2)
                 vt_diag_set(d, VT_E_TCB, "dcap: TCB status %s is not accepted",
                             vt_tcb_status_name(r->status));
+        /* collateral older than the policy allows: the TCB status may be out of date */
+        else if (vt_dcap_policy_check_collateral(p, r, d) < 0)
+                v.hardware = 32;
         v.configuration = vt_dcap_policy_check(p, q, d) < 0 ? 96 : p ? 2 : 36;
         v.executables = !p                                 ? 33
                         : vt_dcap_policy_has_references(p) ? (v.configuration == 96 ? 96 : 2)

@@ -190,6 +190,61 @@ static void test_dcap_vectors_windows(void **state)
         vt_dcap_collateral_free(c);
 }
 
+/* max_collateral_age_days: the age is measured from the older issueDate to the
+ * verification time; a policy refuses collateral older than it allows. */
+static void test_dcap_vectors_collateral_age(void **state)
+{
+        struct vt_dcap_collateral *c =
+                load_collateral("dcap/tdx_b0c06f_eval17/collateral.json", NULL, NULL);
+        struct vt_dcap_result fresh, old;
+        struct vt_dcap_quote *q = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(
+                verify("tdx_b0c06f_eval17/quote.bin", c, T("2025-06-20T00:00:00Z"), &fresh, &q, &d),
+                0);
+        vt_dcap_quote_free(q);
+        q = NULL;
+        assert_int_equal(
+                verify("tdx_b0c06f_eval17/quote.bin", c, T("2025-07-10T00:00:00Z"), &old, &q, &d),
+                0);
+        vt_dcap_quote_free(q);
+        assert_true(fresh.collateral_age >= 0 && fresh.collateral_age < 7 * 86400);
+        assert_int_equal(old.collateral_age - fresh.collateral_age, 20 * 86400);
+
+        struct vt_dcap_policy *p = NULL;
+        const char *week = "{\"max_collateral_age_days\": 7}";
+        assert_int_equal(vt_dcap_policy_parse(week, strlen(week), &p, &d), 0);
+        assert_int_equal(vt_dcap_policy_check_collateral(p, &fresh, &d), 0);
+        assert_int_equal(vt_dcap_policy_check_collateral(p, &old, &d), VT_E_EXPIRED);
+        assert_non_null(strstr(d.msg, "max_collateral_age_days 7"));
+        /* exactly at the limit is accepted, one second past it is not */
+        struct vt_dcap_result edge = fresh;
+        edge.collateral_age = 7 * 86400;
+        assert_int_equal(vt_dcap_policy_check_collateral(p, &edge, &d), 0);
+        edge.collateral_age++;
+        assert_int_equal(vt_dcap_policy_check_collateral(p, &edge, &d), VT_E_EXPIRED);
+        vt_dcap_policy_free(p);
+        /* no policy, or a policy without the key: no limit */
+        assert_int_equal(vt_dcap_policy_check_collateral(NULL, &old, &d), 0);
+        const char *none = "{\"debug_allowed\": false}";
+        assert_int_equal(vt_dcap_policy_parse(none, strlen(none), &p, &d), 0);
+        assert_int_equal(vt_dcap_policy_check_collateral(p, &old, &d), 0);
+        vt_dcap_policy_free(p);
+        /* out of range or of the wrong type */
+        static const char *const bad[] = {
+                "{\"max_collateral_age_days\": 0}", "{\"max_collateral_age_days\": 3651}",
+                "{\"max_collateral_age_days\": \"7\"}", "{\"max_collateral_age_days\": 1.5}",
+                "{\"max_collateral_age_days\": -1}"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                p = NULL;
+                d = (struct vt_diag){0};
+                assert_int_equal(vt_dcap_policy_parse(bad[i], strlen(bad[i]), &p, &d), VT_E_FORMAT);
+                assert_null(p);
+                assert_non_null(strstr(d.msg, "max_collateral_age_days"));
+        }
+        vt_dcap_collateral_free(c);
+}
+
 /* Edited collateral and quotes are refused. */
 static void test_dcap_vectors_tampering(void **state)
 {
@@ -288,6 +343,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_dcap_vectors_table),
                 cmocka_unit_test(test_dcap_vectors_windows),
+                cmocka_unit_test(test_dcap_vectors_collateral_age),
                 cmocka_unit_test(test_dcap_vectors_tampering),
                 cmocka_unit_test(test_dcap_vectors_synthetic_root),
         };
