@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* veritee: the command-line tool. One verb family per file. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,17 @@ static const char usage[] =
         "RFC3339]\n"
         "      [--policy FILE]          verify an Intel DCAP quote (TDX v4/v5, SGX v3) to the "
         "Intel root\n"
+        "  verify az-snp-vtpm|az-tdx-vtpm|tpm EVIDENCE.json --report-data HEX [--at RFC3339]\n"
+        "      [--init-data-digest HEX] [--collateral FILE | --pccs-url URL] [--cache-dir DIR]\n"
+        "      [--ak PEM ...]           verify Azure vTPM evidence or a TPM quote (docs/azure.md)\n"
         "  inspect tdx|sgx QUOTE        print every field of a DCAP quote as JSON\n"
         "  bench snp [--seconds N] [--threads N] [--report FILE --cert FILE]\n"
         "                               measure full SNP verifications per second (warm chain "
         "cache)\n"
+        "  bench tdx|sgx [--seconds N] [--threads N] [--quote FILE --collateral FILE --at "
+        "RFC3339]\n"
+        "                               measure full DCAP verifications per second (warm "
+        "caches)\n"
         "  sim init DIR [--force]       create a labelled SEV-SNP simulator (NOT AMD) in DIR\n"
         "  sim report DIR --report-data HEX [--measurement HEX] [--host-data HEX] [--debug]\n"
         "      [--vmpl N] [--tcb BL:TEE:SNP:UCODE] [--guest-svn N] [--policy HEX] [-o FILE]\n"
@@ -51,9 +59,14 @@ static const char usage[] =
         "                               fetch all, then write each atomically (0400); none on "
         "failure\n"
         "  secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | ls [--repo R]\n"
+        "      --server URL --token FILE [--json]\n"
+        "                               store, remove or list secrets (admin API, docs/admin.md)\n"
         "  policy get REPO/TYPE/TAG | set REPO/TYPE/TAG FILE\n"
-        "  refval add ID --tee snp|sim FILE | ls | rm ID\n"
-        "                               admin API; each takes --server URL --token FILE [--json]\n"
+        "      --server URL --token FILE [--json]\n"
+        "                               read or set a secret's release policy (admin API)\n"
+        "  refval add ID --tee snp|sim|tdx|sgx|az-snp-vtpm|az-tdx-vtpm FILE | ls | rm ID\n"
+        "      --server URL --token FILE [--json]\n"
+        "                               manage stored reference values (admin API)\n"
         "  admin keygen [--out PREFIX]  make an Ed25519 key pair for veriteed's admin API\n"
         "  admin token --key KEY --role admin|writer|reader [--repo R]... [--ttl DURATION]\n"
         "      [--sub TEXT]             print a bearer token for veriteed's admin API\n"
@@ -88,6 +101,28 @@ uint8_t *cli_read(const char *path, size_t max, size_t *ret_len)
         return e < 0 ? NULL : buf;
 }
 
+/* usage_of prints the lines of the usage text for one command: each line that starts
+ * with "  CMD " and the indented lines that continue it. */
+static int usage_of(const char *cmd)
+{
+        size_t n = strlen(cmd);
+        bool in = false;
+        printf("Usage:\n");
+        for (const char *l = usage; *l;) {
+                const char *e = strchr(l, '\n');
+                size_t len = e ? (size_t)(e - l) : strlen(l);
+                if (len > n + 2 && strncmp(l, "  ", 2) == 0 && strncmp(l + 2, cmd, n) == 0 &&
+                    l[n + 2] == ' ')
+                        in = true;
+                else if (len < 4 || strncmp(l, "    ", 4) != 0)
+                        in = false;
+                if (in)
+                        printf("%.*s\n", (int)len, l);
+                l += len + (e ? 1 : 0);
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
@@ -99,6 +134,14 @@ int main(int argc, char **argv)
                 printf("veritee %s\n", VT_VERSION);
                 return 0;
         }
+        /* CMD --help for the families without a help of their own */
+        static const char *const families[] = {"inspect", "verify", "bench", "agent",
+                                               "secret",  "policy", "refval"};
+        for (size_t i = 0; argc == 3 && i < sizeof(families) / sizeof(families[0]); i++)
+                if (strcmp(argv[1], families[i]) == 0 &&
+                    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ||
+                     strcmp(argv[2], "help") == 0))
+                        return usage_of(argv[1]);
         if (strcmp(argv[1], "inspect") == 0)
                 return cmd_inspect(argc - 1, argv + 1);
         if (strcmp(argv[1], "verify") == 0)
