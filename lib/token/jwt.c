@@ -224,10 +224,29 @@ static int jwk_to_key(const json_t *jwk, EVP_PKEY **ret)
         return e;
 }
 
+/* key_for_verify: the key of a JWK that may verify ES256 signatures (RFC 7517: "use",
+ * when present, is "sig"; "alg" is ES256; "key_ops" includes "verify"), public only. */
+static int key_for_verify(const json_t *jwk, EVP_PKEY **ret)
+{
+        const json_t *use = json_object_get(jwk, "use"), *alg = json_object_get(jwk, "alg");
+        const json_t *ops = json_object_get(jwk, "key_ops"), *op;
+        size_t i;
+        bool verify = !ops;
+        json_array_foreach (ops, i, op)
+                verify = verify ||
+                         (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0);
+        if (!json_is_object(jwk) || json_object_get(jwk, "d") ||
+            (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0)) ||
+            (alg && (!json_is_string(alg) || strcmp(json_string_value(alg), "ES256") != 0)) ||
+            (ops && !verify))
+                return VT_E_UNSUPPORTED;
+        return jwk_to_key(jwk, ret);
+}
+
 bool vt_jwt_key_usable(const json_t *jwk)
 {
         EVP_PKEY *pk = NULL;
-        if (!json_is_object(jwk) || json_object_get(jwk, "d") || jwk_to_key(jwk, &pk) < 0)
+        if (key_for_verify(jwk, &pk) < 0)
                 return false;
         EVP_PKEY_free(pk);
         return true;
@@ -269,7 +288,7 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
                 EVP_PKEY *pk = NULL;
                 if (kid && kkid && strcmp(kid, kkid) != 0)
                         continue;
-                if (jwk_to_key(k, &pk) < 0)
+                if (key_for_verify(k, &pk) < 0)
                         continue;
                 any = true;
                 ECDSA_SIG *sig = ECDSA_SIG_new();

@@ -41,7 +41,8 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
                   struct vt_diag *d);
 
 /* vt_jwt_key_usable tells whether vt_jwt_verify can use a JWK: a public EC P-256 key
- * with x and y of 32 bytes, the point on the curve. */
+ * with x and y of 32 bytes, the point on the curve, and, where the JWK says, "use" "sig",
+ * "alg" "ES256" and "verify" among its "key_ops". */
 bool vt_jwt_key_usable(const json_t *jwk);
 
 /* vt_jwk_p256_public returns the public JWK of a P-256 key (NULL for other keys). */

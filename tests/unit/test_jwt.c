@@ -292,6 +292,30 @@ static void test_key_usable(void **state)
         json_object_set_new(off, "y", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
         assert_false(vt_jwt_key_usable(off));
 
+        /* what the JWK says it is for: use, alg, key_ops */
+        static const char *const refuse[][2] = {
+                {"use", "\"enc\""},        {"use", "1"},
+                {"alg", "\"ES384\""},      {"alg", "\"ECDH-ES+A256KW\""},
+                {"key_ops", "[\"sign\"]"}, {"key_ops", "[]"},
+        };
+        for (size_t i = 0; i < sizeof(refuse) / sizeof(refuse[0]); i++) {
+                json_auto_t *m = json_deep_copy(k);
+                json_object_set_new(m, refuse[i][0],
+                                    json_loads(refuse[i][1], JSON_DECODE_ANY, NULL));
+                if (vt_jwt_key_usable(m))
+                        fail_msg("usable with %s: %s", refuse[i][0], refuse[i][1]);
+        }
+        json_auto_t *ops = json_deep_copy(k);
+        json_object_set_new(ops, "key_ops", json_pack("[s, s]", "sign", "verify"));
+        assert_true(vt_jwt_key_usable(ops));
+        /* and a token is not verified with a key marked for encryption */
+        json_t *enc = vt_signer_jwk(S.a);
+        json_object_set_new(enc, "use", json_string("enc"));
+        json_auto_t *enc_set = jwks_of(enc, NULL);
+        char *t = sign_exp(S.a, NOW + 300);
+        expect_verify(t, enc_set, VT_E_SIGNATURE, "no trusted key");
+        free(t);
+
         /* vt_jwk_p256_public: a P-256 key gives a usable JWK, other keys none */
         EVP_PKEY *ec = EVP_EC_gen("P-256"), *ec384 = EVP_EC_gen("P-384");
         EVP_PKEY *rsa = EVP_RSA_gen(2048);
