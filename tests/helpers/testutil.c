@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
 #include "testutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util/file.h"
+
+extern char **environ;
 
 #ifndef VT_TESTDATA_DEFAULT
 #define VT_TESTDATA_DEFAULT "../shared/testdata"
@@ -43,4 +51,53 @@ uint8_t *vt_test_load_vector(const char *rel, size_t *len)
                 return NULL;
         }
         return vt_test_load(p, len);
+}
+
+int vt_test_run_capture(char *const argv[], char *out, size_t cap)
+{
+        posix_spawn_file_actions_t fa;
+        int p[2];
+        pid_t pid;
+        size_t len = 0;
+        int status = 0;
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+        assert_int_equal(posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO), 0);
+        assert_int_equal(
+                posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0), 0);
+        int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(p[1]);
+        if (e != 0) {
+                close(p[0]);
+                print_message("cannot run %s: %s\n", argv[0], strerror(e));
+                fail();
+        }
+        for (;;) {
+                ssize_t k = read(p[0], out + len, cap - 1 - len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                len += (size_t)k;
+                if (len == cap - 1)
+                        break;
+        }
+        out[len] = 0;
+        close(p[0]);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int vt_test_sh(const char *fmt, ...)
+{
+        char cmd[8192];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        int st = system(cmd);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

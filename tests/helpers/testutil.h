@@ -21,6 +21,15 @@ uint8_t *vt_test_load(const char *path, size_t *len);
  * skipped with "skipped: ../shared/testdata not found") when they are absent. */
 uint8_t *vt_test_load_vector(const char *rel, size_t *len);
 
+/* vt_test_run_capture runs argv (argv[0] a path) with stdout captured into out
+ * (NUL-terminated, at most cap - 1 bytes) and stderr to /dev/null; returns the exit
+ * status, or -1 if it did not exit normally. Fails the test if it cannot start. */
+int vt_test_run_capture(char *const argv[], char *out, size_t cap);
+
+/* vt_test_sh runs a shell command made from fmt (at most 8 KiB); returns its exit
+ * status, or -1 if it did not exit normally. */
+int vt_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* VT_REQUIRE_TESTDATA skips the current test when the vectors are absent. */
 #define VT_REQUIRE_TESTDATA()                                                                      \
         do {                                                                                       \

@@ -11,13 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -28,8 +26,6 @@
 #include "httpd.h"
 #include "util/file.h"
 #include "veritee/snp.h"
-
-extern char **environ;
 
 /* The msft-tav VCEKs are valid 2026-02-05 .. 2033-02-05 (PROVENANCE.md). */
 #define T_2027_01_01 INT64_C(1798761600)
@@ -516,46 +512,6 @@ static void test_kds_no_request(void **state)
         test_httpd_stop(h);
 }
 
-/* Runs argv with stdout captured into out (NUL-terminated); returns the exit status
- * or -1 if it did not exit normally. */
-static int run_capture(char *const argv[], char *out, size_t cap)
-{
-        posix_spawn_file_actions_t fa;
-        int p[2];
-        pid_t pid;
-        size_t len = 0;
-        int status = 0;
-
-        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-        assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-        assert_int_equal(posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO), 0);
-        assert_int_equal(
-                posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0), 0);
-        int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        close(p[1]);
-        if (e != 0) {
-                close(p[0]);
-                print_message("cannot run %s: %s\n", argv[0], strerror(e));
-                fail();
-        }
-        for (;;) {
-                ssize_t k = read(p[0], out + len, cap - 1 - len);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                len += (size_t)k;
-                if (len == cap - 1)
-                        break;
-        }
-        out[len] = 0;
-        close(p[0]);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void test_kds_cli(void **state)
 {
         struct vec v;
@@ -575,7 +531,7 @@ static void test_kds_cli(void **state)
         test_httpd_url(h, base, sizeof(base));
         char *argv[] = {bin,           "verify", "snp",  report,     "--kds-url", base,
                         "--cache-dir", v.cache,  "--at", AT_RFC3339, NULL};
-        int rc = run_capture(argv, out, sizeof(out));
+        int rc = vt_test_run_capture(argv, out, sizeof(out));
         if (rc != 0)
                 print_message("veritee exit %d, stdout: %s\n", rc, out);
         assert_int_equal(rc, 0);
@@ -589,7 +545,7 @@ static void test_kds_cli(void **state)
         vec_new_cache(&v);
         h = serve(NULL, 0, NULL, 0);
         test_httpd_url(h, base, sizeof(base));
-        rc = run_capture(argv, out, sizeof(out));
+        rc = vt_test_run_capture(argv, out, sizeof(out));
         assert_int_equal(rc, 1);
         assert_non_null(strstr(out, "\"verdict\":\"rejected\""));
         assert_non_null(strstr(out, "404"));

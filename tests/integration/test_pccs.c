@@ -11,12 +11,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -29,8 +27,6 @@
 #include "httpd.h"
 #include "util/file.h"
 #include "veritee/dcap.h"
-
-extern char **environ;
 
 #define VEC "dcap/tdx_50806f_eval15_gtg/"
 
@@ -559,46 +555,6 @@ static void test_pccs_tampered_tcbinfo(void **state)
         pcs_done(&p);
 }
 
-/* Runs argv with stdout captured into out (NUL-terminated); returns the exit status
- * or -1 if it did not exit normally. */
-static int run_capture(char *const argv[], char *out, size_t cap)
-{
-        posix_spawn_file_actions_t fa;
-        int pfd[2];
-        pid_t pid;
-        size_t len = 0;
-        int status = 0;
-
-        assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-        assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-        assert_int_equal(posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO), 0);
-        assert_int_equal(
-                posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0), 0);
-        int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        close(pfd[1]);
-        if (e != 0) {
-                close(pfd[0]);
-                print_message("cannot run %s: %s\n", argv[0], strerror(e));
-                fail();
-        }
-        for (;;) {
-                ssize_t k = read(pfd[0], out + len, cap - 1 - len);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                len += (size_t)k;
-                if (len == cap - 1)
-                        break;
-        }
-        out[len] = 0;
-        close(pfd[0]);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* veritee verify tdx --pccs-url: trusted with a policy that allows debug TDs, rejected
  * (exit 1, naming the debug attribute) without one. */
 static void test_pccs_cli(void **state)
@@ -625,7 +581,7 @@ static void test_pccs_cli(void **state)
 
         char *with[] = {bin,    "verify",   "tdx",      quote,  "--pccs-url", url,
                         "--at", AT_RFC3339, "--policy", policy, NULL};
-        int rc = run_capture(with, out, sizeof(out));
+        int rc = vt_test_run_capture(with, out, sizeof(out));
         if (rc != 0)
                 print_message("veritee exit %d, stdout: %s\n", rc, out);
         assert_int_equal(rc, 0);
@@ -636,7 +592,7 @@ static void test_pccs_cli(void **state)
 
         char *without[] = {bin, "verify", "tdx",      quote, "--pccs-url",
                            url, "--at",   AT_RFC3339, NULL};
-        rc = run_capture(without, out, sizeof(out));
+        rc = vt_test_run_capture(without, out, sizeof(out));
         if (rc != 1)
                 print_message("veritee exit %d, stdout: %s\n", rc, out);
         assert_int_equal(rc, 1);

@@ -77,18 +77,6 @@ static void path_in(char *buf, size_t n, const char *name)
         snprintf(buf, n, "%s/%s", vtt_dir, name);
 }
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-        char cmd[8192];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        int st = system(cmd);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* tpm2-tools against our swtpm; output to DIR/tpm2.log */
 static int tpm2(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int tpm2(const char *fmt, ...)
@@ -98,7 +86,7 @@ static int tpm2(const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(args, sizeof(args), fmt, ap);
         va_end(ap);
-        return run("%s %s >>'%s/tpm2.log' 2>&1", T.env, args, vtt_dir);
+        return vt_test_sh("%s %s >>'%s/tpm2.log' 2>&1", T.env, args, vtt_dir);
 }
 
 static struct vt_provider_opts opts(void)
@@ -352,7 +340,9 @@ static int setup(void **state)
                  "  kds_url: http://127.0.0.1:9\n",
                  vtt_dir, vtt_dir, vtt_simdir);
         server_start(&S, "providers", cfg);
-        have_tpm = run("command -v swtpm >/dev/null && command -v tpm2_nvdefine >/dev/null") == 0;
+        have_tpm =
+                vt_test_sh("command -v swtpm >/dev/null && command -v tpm2_nvdefine >/dev/null") ==
+                0;
         if (!have_tpm)
                 fprintf(stderr, "swtpm or tpm2-tools missing: the vTPM tests are skipped\n");
         else if (swtpm_start() < 0 || swtpm_provision() < 0) {
@@ -372,7 +362,7 @@ static int teardown(void **state)
         curl_global_cleanup();
         if (getenv("VT_KEEP_TMP"))
                 return 0;
-        return run("rm -rf '%s'", vtt_dir) == 0 ? 0 : -1;
+        return vt_test_sh("rm -rf '%s'", vtt_dir) == 0 ? 0 : -1;
 }
 
 /* ---- configfs-tsm ---- */
@@ -553,9 +543,9 @@ static void test_agent_tsm_snp_refused_by_server(void **state)
         char err[512];
         path_in(err, sizeof(err), "agent.err");
         unsigned before = fake_tsm_answers(snp_tree);
-        int rc = run("'%s' agent attest --kbs %s --tee snp --tsm-path '%s' "
-                     "--sev-guest /nonexistent >/dev/null 2>'%s'",
-                     bin("veritee"), S.url, snp_root, err);
+        int rc = vt_test_sh("'%s' agent attest --kbs %s --tee snp --tsm-path '%s' "
+                            "--sev-guest /nonexistent >/dev/null 2>'%s'",
+                            bin("veritee"), S.url, snp_root, err);
         char *msg = slurp(err);
         print_message("agent: %s", msg ? msg : "");
         assert_int_equal(rc, 1);
@@ -566,8 +556,8 @@ static void test_agent_tsm_snp_refused_by_server(void **state)
         assert_non_null(strstr(msg, "pinned AMD root"));
         free(msg);
         /* the same agent and server with the simulator provider are accepted */
-        rc = run("'%s' agent attest --kbs %s --tee sim --sim-dir '%s' >/dev/null 2>'%s'",
-                 bin("veritee"), S.url, vtt_simdir, err);
+        rc = vt_test_sh("'%s' agent attest --kbs %s --tee sim --sim-dir '%s' >/dev/null 2>'%s'",
+                        bin("veritee"), S.url, vtt_simdir, err);
         msg = slurp(err);
         if (rc != 0)
                 fail_msg("agent --tee sim: %s", msg ? msg : "");

@@ -55,18 +55,6 @@ static void make_token(const char *key, enum vt_admin_role role, const char *rep
         free(jwt);
 }
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-        char cmd[4096];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        int st = system(cmd);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int setup(void **state)
 {
         char p[512], key[512], pub[512];
@@ -121,9 +109,9 @@ static int setup(void **state)
         if (vt_signer_load_or_create(p, &ext, &d) < 0)
                 return -1;
         vt_signer_free(ext);
-        if (run("openssl req -new -x509 -key '%s' -subj /CN=external-as -days 2 -out "
-                "'%s/external-as.crt' 2>/dev/null",
-                p, vtt_dir) != 0)
+        if (vt_test_sh("openssl req -new -x509 -key '%s' -subj /CN=external-as -days 2 -out "
+                       "'%s/external-as.crt' 2>/dev/null",
+                       p, vtt_dir) != 0)
                 return -1;
         snprintf(cfg_text, sizeof(cfg_text),
                  "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
@@ -141,7 +129,7 @@ static int teardown(void **state)
         server_stop_all();
         if (getenv("VT_KEEP_TMP")) /* for debugging: keep logs and state */
                 return 0;
-        if (run("rm -rf '%s'", vtt_dir) != 0)
+        if (vt_test_sh("rm -rf '%s'", vtt_dir) != 0)
                 return -1;
         curl_global_cleanup();
         return 0;
@@ -160,14 +148,15 @@ static void test_release_full_flow(void **state)
         path_in(out, sizeof(out), "fetched.txt");
         write_text(sec, secret_text);
         write_text(pol, policy_affirming_sim);
-        assert_int_equal(run("'%s' secret put default/key/db '%s' --policy '%s' --server %s "
-                             "--token '%s' >/dev/null",
-                             bin("veritee"), sec, pol, S.url, tok_admin),
+        assert_int_equal(vt_test_sh("'%s' secret put default/key/db '%s' --policy '%s' --server %s "
+                                    "--token '%s' >/dev/null",
+                                    bin("veritee"), sec, pol, S.url, tok_admin),
                          0);
-        assert_int_equal(run("'%s' agent get-resource --kbs %s default/key/db -o '%s' --tee sim "
-                             "--sim-dir '%s'",
-                             bin("veritee"), S.url, out, vtt_simdir),
-                         0);
+        assert_int_equal(
+                vt_test_sh("'%s' agent get-resource --kbs %s default/key/db -o '%s' --tee sim "
+                           "--sim-dir '%s'",
+                           bin("veritee"), S.url, out, vtt_simdir),
+                0);
         char *got = slurp(out);
         assert_string_equal(got, secret_text);
         free(got);
@@ -178,8 +167,8 @@ static void test_release_full_flow(void **state)
         /* listing shows names and metadata, never values */
         char ls[512];
         path_in(ls, sizeof(ls), "ls.json");
-        assert_int_equal(run("'%s' secret ls --json --server %s --token '%s' > '%s'",
-                             bin("veritee"), S.url, tok_reader, ls),
+        assert_int_equal(vt_test_sh("'%s' secret ls --json --server %s --token '%s' > '%s'",
+                                    bin("veritee"), S.url, tok_reader, ls),
                          0);
         char *l = slurp(ls);
         assert_non_null(strstr(l, "default/key/db"));
@@ -230,7 +219,7 @@ static void test_release_jwe_with_jose(void **state)
         char *txt = json_dumps(priv, JSON_COMPACT);
         write_text(key, txt);
         free(txt);
-        assert_int_equal(run("jose jwe dec -i '%s' -k '%s' -O '%s'", jwe, key, out), 0);
+        assert_int_equal(vt_test_sh("jose jwe dec -i '%s' -k '%s' -O '%s'", jwe, key, out), 0);
         char *got = slurp(out);
         assert_string_equal(got, secret_text);
         free(got);
@@ -314,10 +303,10 @@ static void test_release_refusals(void **state)
         char sec[512];
         path_in(sec, sizeof(sec), "secret.txt");
         write_text(sec, secret_text);
-        assert_int_equal(
-                run("'%s' secret put default/key/other '%s' --server %s --token '%s' >/dev/null",
-                    bin("veritee"), sec, S.url, tok_admin),
-                0);
+        assert_int_equal(vt_test_sh("'%s' secret put default/key/other '%s' --server %s --token "
+                                    "'%s' >/dev/null",
+                                    bin("veritee"), sec, S.url, tok_admin),
+                         0);
         expect_get("/kbs/v0/resource/default/key/other", authz, 401, "no release policy");
         char pol[1024], polf[512];
         snprintf(pol, sizeof(pol),
@@ -326,10 +315,10 @@ static void test_release_refusals(void **state)
                  0);
         path_in(polf, sizeof(polf), "pol-other.json");
         write_text(polf, pol);
-        assert_int_equal(
-                run("'%s' policy set default/key/other '%s' --server %s --token '%s' >/dev/null",
-                    bin("veritee"), polf, S.url, tok_admin),
-                0);
+        assert_int_equal(vt_test_sh("'%s' policy set default/key/other '%s' --server %s --token "
+                                    "'%s' >/dev/null",
+                                    bin("veritee"), polf, S.url, tok_admin),
+                         0);
         expect_get("/kbs/v0/resource/default/key/other", authz, 401,
                    "release default/key/other denied: claim");
         /* a missing resource, a traversal path */
@@ -358,24 +347,25 @@ static void test_release_fetch_all_or_nothing(void **state)
         path_in(pol, sizeof(pol), "policy.json");
         write_text(sec, "second secret");
         write_text(pol, policy_affirming_sim);
-        assert_int_equal(run("'%s' secret put default/key/two '%s' --policy '%s' --server %s "
-                             "--token '%s' >/dev/null",
-                             bin("veritee"), sec, pol, S.url, tok_admin),
-                         0);
+        assert_int_equal(
+                vt_test_sh("'%s' secret put default/key/two '%s' --policy '%s' --server %s "
+                           "--token '%s' >/dev/null",
+                           bin("veritee"), sec, pol, S.url, tok_admin),
+                0);
         path_in(a, sizeof(a), "f1");
         path_in(b, sizeof(b), "f2");
-        assert_int_equal(
-                run("'%s' agent fetch --kbs %s --tee sim --sim-dir '%s' --map default/key/db='%s' "
-                    "--map default/key/none='%s' 2>/dev/null",
-                    bin("veritee"), S.url, vtt_simdir, a, b),
-                1);
+        assert_int_equal(vt_test_sh("'%s' agent fetch --kbs %s --tee sim --sim-dir '%s' --map "
+                                    "default/key/db='%s' "
+                                    "--map default/key/none='%s' 2>/dev/null",
+                                    bin("veritee"), S.url, vtt_simdir, a, b),
+                         1);
         assert_int_equal(access(a, F_OK), -1);
         assert_int_equal(access(b, F_OK), -1);
-        assert_int_equal(
-                run("'%s' agent fetch --kbs %s --tee sim --sim-dir '%s' --map default/key/db='%s' "
-                    "--map default/key/two='%s' 2>/dev/null",
-                    bin("veritee"), S.url, vtt_simdir, a, b),
-                0);
+        assert_int_equal(vt_test_sh("'%s' agent fetch --kbs %s --tee sim --sim-dir '%s' --map "
+                                    "default/key/db='%s' "
+                                    "--map default/key/two='%s' 2>/dev/null",
+                                    bin("veritee"), S.url, vtt_simdir, a, b),
+                         0);
         char *x = slurp(a), *y = slurp(b);
         assert_string_equal(x, secret_text);
         assert_string_equal(y, "second secret");
@@ -400,8 +390,8 @@ static void test_release_rotate_kek(void **state)
         assert_int_equal(vt_kek_generate(newk, &d), 0);
         struct vt_kek *k2 = NULL;
         assert_int_equal(vt_kek_load(newk, &k2, &d), 0);
-        assert_int_equal(run("'%s' admin rotate-kek '%s' --config '%s' >/dev/null", bin("veritee"),
-                             newk, cfg),
+        assert_int_equal(vt_test_sh("'%s' admin rotate-kek '%s' --config '%s' >/dev/null",
+                                    bin("veritee"), newk, cfg),
                          0);
         /* every row names the new KEK */
         snprintf(db, sizeof(db), "%s/state/veritee.db", vtt_dir);
@@ -409,17 +399,18 @@ static void test_release_rotate_kek(void **state)
         assert_int_equal(vt_store_open(db, &st, &d), 0);
         assert_int_equal(vt_store_resource_list(st, NULL, check_kek, (void *)vt_kek_id(k2)), 0);
         vt_store_close(st);
-        assert_int_equal(run("'%s' agent get-resource --kbs %s default/key/db -o '%s' --tee sim "
-                             "--sim-dir '%s'",
-                             bin("veritee"), S.url, out, vtt_simdir),
-                         0);
+        assert_int_equal(
+                vt_test_sh("'%s' agent get-resource --kbs %s default/key/db -o '%s' --tee sim "
+                           "--sim-dir '%s'",
+                           bin("veritee"), S.url, out, vtt_simdir),
+                0);
         char *got = slurp(out);
         assert_string_equal(got, secret_text);
         free(got);
         assert_true(log_has(&S, "key-encryption key reloaded"));
         /* rotating to the same key again is refused and changes nothing */
-        assert_int_not_equal(run("'%s' admin rotate-kek '%s' --config '%s' 2>/dev/null",
-                                 bin("veritee"), newk, cfg),
+        assert_int_not_equal(vt_test_sh("'%s' admin rotate-kek '%s' --config '%s' 2>/dev/null",
+                                        bin("veritee"), newk, cfg),
                              0);
         vt_kek_free(k2);
 }
@@ -446,32 +437,36 @@ static void test_release_cookie_and_refvals(void **state)
         char v[256];
         snprintf(v, sizeof(v), "{\"measurements\":[\"%s\"],\"debug_allowed\":false}", measurement);
         write_text(rv, v);
-        assert_int_equal(run("'%s' refval add sim-guest-1 --tee sim '%s' --server %s --token '%s' "
-                             ">/dev/null",
-                             bin("veritee"), rv, S.url, tok_admin),
-                         0);
-        assert_int_equal(run("'%s' refval ls --server %s --token '%s' > '%s'", bin("veritee"),
-                             S.url, tok_reader, out),
+        assert_int_equal(
+                vt_test_sh("'%s' refval add sim-guest-1 --tee sim '%s' --server %s --token '%s' "
+                           ">/dev/null",
+                           bin("veritee"), rv, S.url, tok_admin),
+                0);
+        assert_int_equal(vt_test_sh("'%s' refval ls --server %s --token '%s' > '%s'",
+                                    bin("veritee"), S.url, tok_reader, out),
                          0);
         char *l = slurp(out);
         assert_non_null(strstr(l, "sim-guest-1"));
         free(l);
         /* a reader cannot add reference values; a malformed one is refused */
         assert_int_equal(
-                run("'%s' refval add x --tee sim '%s' --server %s --token '%s' 2>/dev/null",
-                    bin("veritee"), rv, S.url, tok_reader),
+                vt_test_sh("'%s' refval add x --tee sim '%s' --server %s --token '%s' 2>/dev/null",
+                           bin("veritee"), rv, S.url, tok_reader),
                 1);
         write_text(rv, "{\"measurments\":[]}");
         assert_int_equal(
-                run("'%s' refval add bad --tee sim '%s' --server %s --token '%s' 2>/dev/null",
-                    bin("veritee"), rv, S.url, tok_admin),
+                vt_test_sh(
+                        "'%s' refval add bad --tee sim '%s' --server %s --token '%s' 2>/dev/null",
+                        bin("veritee"), rv, S.url, tok_admin),
                 1);
-        assert_int_equal(run("'%s' refval rm sim-guest-1 --server %s --token '%s' >/dev/null",
-                             bin("veritee"), S.url, tok_admin),
-                         0);
-        assert_int_equal(run("'%s' refval rm sim-guest-1 --server %s --token '%s' 2>/dev/null",
-                             bin("veritee"), S.url, tok_admin),
-                         1);
+        assert_int_equal(
+                vt_test_sh("'%s' refval rm sim-guest-1 --server %s --token '%s' >/dev/null",
+                           bin("veritee"), S.url, tok_admin),
+                0);
+        assert_int_equal(
+                vt_test_sh("'%s' refval rm sim-guest-1 --server %s --token '%s' 2>/dev/null",
+                           bin("veritee"), S.url, tok_admin),
+                1);
 }
 
 /* A token from another attestation service is accepted when its key is listed in
