@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -100,4 +101,43 @@ int vt_test_sh(const char *fmt, ...)
         va_end(ap);
         int st = system(cmd);
         return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void vt_test_rm_dir(const char *dir)
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                        (void)unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        (void)rmdir(dir);
+}
+
+void vt_test_fresh_dir(char *dir, size_t cap, const char *tag)
+{
+        const char *tmp = getenv("TMPDIR");
+        if (dir[0])
+                vt_test_rm_dir(dir);
+        snprintf(dir, cap, "%s/vt-test-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag);
+        assert_non_null(mkdtemp(dir));
+}
+
+int vt_test_count_files(const char *dir, char *name, size_t cap)
+{
+        DIR *d = opendir(dir);
+        int n = 0;
+        assert_non_null(d);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                n++;
+                if (name)
+                        snprintf(name, cap, "%s", de->d_name);
+        }
+        closedir(d);
+        return n;
 }

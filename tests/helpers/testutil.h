@@ -30,6 +30,17 @@ int vt_test_run_capture(char *const argv[], char *out, size_t cap);
  * status, or -1 if it did not exit normally. */
 int vt_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* vt_test_rm_dir removes a directory of plain files (one level; errors ignored). */
+void vt_test_rm_dir(const char *dir);
+
+/* vt_test_fresh_dir removes the directory in dir (if dir is not empty) and makes a new
+ * one, $TMPDIR/vt-test-TAG-XXXXXX (else /tmp), whose path it writes into dir. */
+void vt_test_fresh_dir(char *dir, size_t cap, const char *tag);
+
+/* vt_test_count_files returns the number of entries in dir (fails the test if it
+ * cannot be read) and writes the name of the last one seen into name (if not NULL). */
+int vt_test_count_files(const char *dir, char *name, size_t cap);
+
 /* VT_REQUIRE_TESTDATA skips the current test when the vectors are absent. */
 #define VT_REQUIRE_TESTDATA()                                                                      \
         do {                                                                                       \

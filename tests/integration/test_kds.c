@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -111,26 +110,10 @@ static void turin_path(const uint8_t *rep, char *buf, size_t cap)
                  chip, tcb[0], tcb[1], tcb[2], tcb[3], tcb[7]);
 }
 
-static void rm_dir(const char *dir)
-{
-        DIR *d = opendir(dir);
-        if (!d)
-                return;
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        (void)unlinkat(dirfd(d), de->d_name, 0);
-        closedir(d);
-        (void)rmdir(dir);
-}
-
 /* Replaces v's cache directory by a fresh, empty one. */
 static void vec_new_cache(struct vec *v)
 {
-        const char *tmp = getenv("TMPDIR");
-        rm_dir(v->cache);
-        snprintf(v->cache, sizeof(v->cache), "%s/vt-test-kds-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(v->cache));
+        vt_test_fresh_dir(v->cache, sizeof(v->cache), "kds");
 }
 
 static void vec_load(struct vec *v, const char *report, const char *vcek_pem)
@@ -146,27 +129,9 @@ static void vec_load(struct vec *v, const char *report, const char *vcek_pem)
 
 static void vec_done(struct vec *v)
 {
-        rm_dir(v->cache);
+        vt_test_rm_dir(v->cache);
         free(v->report);
         free(v->vcek);
-}
-
-/* Number of files in dir; the name of one of them into name. */
-static int count_files(const char *dir, char *name, size_t cap)
-{
-        DIR *d = opendir(dir);
-        int n = 0;
-        assert_non_null(d);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                n++;
-                if (name)
-                        snprintf(name, cap, "%s", de->d_name);
-        }
-        closedir(d);
-        return n;
 }
 
 static struct test_httpd *serve(const char *path, int status, const void *body, size_t len)
@@ -246,7 +211,7 @@ static void test_kds_milan_fetch(void **state)
         assert_true(res.root_builtin);
 
         /* the fetched DER is in the cache, under a name with the product */
-        assert_int_equal(count_files(v.cache, name, sizeof(name)), 1);
+        assert_int_equal(vt_test_count_files(v.cache, name, sizeof(name)), 1);
         assert_int_equal(strncmp(name, "snp-vcek-Milan-", 15), 0);
         char path[512];
         uint8_t *cached = NULL;
@@ -293,7 +258,7 @@ static void test_kds_turin_fetch(void **state)
         assert_int_equal(test_httpd_hits(h), 1);
         assert_string_equal(test_httpd_last_path(h), TURIN_PATH);
         assert_int_equal(res.product, VT_SNP_PRODUCT_TURIN);
-        assert_int_equal(count_files(v.cache, NULL, 0), 1);
+        assert_int_equal(vt_test_count_files(v.cache, NULL, 0), 1);
 
         test_httpd_stop(h);
         vec_done(&v);
@@ -315,7 +280,7 @@ static void test_kds_disk_cache(void **state)
                            VT_SNP_PRODUCT_UNKNOWN, NULL, &d);
         expect_rc(e, 0, &d);
         assert_int_equal(test_httpd_hits(h), 1);
-        assert_int_equal(count_files(v.cache, name, sizeof(name)), 1);
+        assert_int_equal(vt_test_count_files(v.cache, name, sizeof(name)), 1);
         snprintf(path, sizeof(path), "%s/%s", v.cache, name);
         test_httpd_stop(h);
 
@@ -429,7 +394,7 @@ static void test_kds_http_errors(void **state)
         test_httpd_stop(h);
 
         /* nothing of the above reached the cache */
-        assert_int_equal(count_files(v.cache, NULL, 0), 0);
+        assert_int_equal(vt_test_count_files(v.cache, NULL, 0), 0);
         vec_done(&v);
 }
 
@@ -538,7 +503,7 @@ static void test_kds_cli(void **state)
         assert_non_null(strstr(out, "\"verdict\":\"trusted\""));
         assert_int_equal(test_httpd_hits(h), 1);
         assert_string_equal(test_httpd_last_path(h), v.path);
-        assert_int_equal(count_files(v.cache, NULL, 0), 1);
+        assert_int_equal(vt_test_count_files(v.cache, NULL, 0), 1);
         test_httpd_stop(h);
 
         /* an empty KDS and an empty cache: rejected, exit 1, the reason names the 404 */

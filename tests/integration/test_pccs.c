@@ -8,7 +8,6 @@
  * that must not be cached, and `veritee verify tdx --pccs-url` with and without a policy.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -108,44 +107,9 @@ static char *to_hex(const uint8_t *p, size_t n)
         return h;
 }
 
-static void rm_dir(const char *dir)
-{
-        DIR *d = opendir(dir);
-        if (!d)
-                return;
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        (void)unlinkat(dirfd(d), de->d_name, 0);
-        closedir(d);
-        (void)rmdir(dir);
-}
-
 static void new_dir(struct pcs *p)
 {
-        const char *tmp = getenv("TMPDIR");
-        if (p->dir[0])
-                rm_dir(p->dir);
-        snprintf(p->dir, sizeof(p->dir), "%s/vt-test-pccs-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(p->dir));
-}
-
-/* Number of files in dir; the name of the last one seen into name. */
-static int count_files(const char *dir, char *name, size_t cap)
-{
-        DIR *d = opendir(dir);
-        int n = 0;
-        assert_non_null(d);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                n++;
-                if (name)
-                        snprintf(name, cap, "%s", de->d_name);
-        }
-        closedir(d);
-        return n;
+        vt_test_fresh_dir(p->dir, sizeof(p->dir), "pccs");
 }
 
 static void pcs_load(struct pcs *p)
@@ -169,7 +133,7 @@ static void pcs_load(struct pcs *p)
 
 static void pcs_done(struct pcs *p)
 {
-        rm_dir(p->dir);
+        vt_test_rm_dir(p->dir);
         free(p->quote);
         free(p->tcb);
         free(p->qe);
@@ -311,7 +275,7 @@ static void test_pccs_fetch_and_cache(void **state)
         vt_dcap_verifier_free(v);
 
         /* one file in the cache, in QuoteCollateralV3 form, with the signed bytes as sent */
-        assert_int_equal(count_files(p.dir, name, sizeof(name)), 1);
+        assert_int_equal(vt_test_count_files(p.dir, name, sizeof(name)), 1);
         assert_string_equal(name, CACHE_FILE);
         snprintf(path, sizeof(path), "%s/%s", p.dir, CACHE_FILE);
         char *got = json_file_string(path, "tcb_info");
@@ -328,7 +292,7 @@ static void test_pccs_fetch_and_cache(void **state)
         /* a second verifier with the same cache verifies with the server gone */
         expect_rc(verify_once(url, p.dir, &p, &res, &d), 0, &d);
         expect_uptodate(&res);
-        assert_int_equal(count_files(p.dir, NULL, 0), 1);
+        assert_int_equal(vt_test_count_files(p.dir, NULL, 0), 1);
 
         /* without the cache it has to ask, and nobody answers */
         expect_rc(verify_once(url, NULL, &p, &res, &d), VT_E_NETWORK, &d);
@@ -496,7 +460,7 @@ static void test_pccs_http_errors(void **state)
                 expect_msg(&d, cases[i].msg);
                 if (cases[i].msg2)
                         expect_msg(&d, cases[i].msg2);
-                assert_int_equal(count_files(p.dir, NULL, 0), 0);
+                assert_int_equal(vt_test_count_files(p.dir, NULL, 0), 0);
                 test_httpd_stop(h);
         }
         pcs_done(&p);
@@ -535,7 +499,7 @@ static void test_pccs_tampered_tcbinfo(void **state)
         expect_rc(verify_with(v, &p, &res, &d), VT_E_SIGNATURE, &d);
         expect_msg(&d, "tcb_info");
         expect_msg(&d, "signature");
-        assert_int_equal(count_files(p.dir, NULL, 0), 0);
+        assert_int_equal(vt_test_count_files(p.dir, NULL, 0), 0);
         /* asked again, the verifier asks again: nothing was remembered */
         expect_rc(verify_with(v, &p, &res, &d), VT_E_SIGNATURE, &d);
         assert_int_equal(test_httpd_hits(h), 2 * N_ROUTES);
@@ -548,7 +512,7 @@ static void test_pccs_tampered_tcbinfo(void **state)
         expect_rc(verify_with(v, &p, &res, &d), 0, &d);
         expect_uptodate(&res);
         expect_requests(h, want, N_ROUTES);
-        assert_int_equal(count_files(p.dir, NULL, 0), 1);
+        assert_int_equal(vt_test_count_files(p.dir, NULL, 0), 1);
         test_httpd_stop(h);
         vt_dcap_verifier_free(v);
         free(bad);
