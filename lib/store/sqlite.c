@@ -833,15 +833,21 @@ static void rows_free(void *v, size_t n, size_t sz, void (*clear)(void *row))
         free(v);
 }
 
-/* collect_rows steps st to its end and reads each row with read into a new array of
- * rows of size sz, each zeroed first. A read that fails frees what it took itself; the
- * rows read before it are cleared and freed here. */
-static int collect_rows(sqlite3_stmt *st, size_t sz, int (*read)(sqlite3_stmt *st, void *row),
-                        void (*clear)(void *row), void **ret, size_t *ret_n)
+/* select_rows runs sql (with param bound to ?1 when not NULL) and reads each row with
+ * read into a new array of rows of size sz, each zeroed first. A read that fails frees
+ * what it took itself; the rows read before it are cleared and freed here. */
+static int select_rows(struct vt_store *s, const char *sql, const char *param, size_t sz,
+                       int (*read)(sqlite3_stmt *st, void *row), void (*clear)(void *row),
+                       void **ret, size_t *ret_n)
 {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
         void *v = NULL;
         size_t n = 0, cap = 0;
-        int r = 0, rc;
+        int r = prepare(s, sql, &st, NULL), rc;
+        if (r < 0)
+                return r;
+        if (param)
+                sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 r = grow(&v, n, &cap, sz);
                 if (r == 0) {
@@ -998,25 +1004,17 @@ static int resource_meta_read(sqlite3_stmt *st, void *row)
 static int resource_list_locked(struct vt_store *s, const char *repo, struct vt_resource_meta **ret,
                                 size_t *ret_n)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
         /* Two texts rather than "?1 IS NULL OR repo = ?1", so that the filtered one can
          * use the index on repo. */
-        int r = prepare(s,
-                        repo ? "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
-                               "p.path IS NOT NULL FROM resources r "
-                               "LEFT JOIN policies p ON p.path = r.path "
-                               "WHERE r.repo = ?1 ORDER BY r.path"
-                             : "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
-                               "p.path IS NOT NULL FROM resources r "
-                               "LEFT JOIN policies p ON p.path = r.path ORDER BY r.path",
-                        &st, NULL);
-        if (r < 0)
-                return r;
-        if (repo)
-                sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-
+        const char *sql = repo ? "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
+                                 "p.path IS NOT NULL FROM resources r "
+                                 "LEFT JOIN policies p ON p.path = r.path "
+                                 "WHERE r.repo = ?1 ORDER BY r.path"
+                               : "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
+                                 "p.path IS NOT NULL FROM resources r "
+                                 "LEFT JOIN policies p ON p.path = r.path ORDER BY r.path";
         void *v = NULL;
-        r = collect_rows(st, sizeof(**ret), resource_meta_read, NULL, &v, ret_n);
+        int r = select_rows(s, sql, repo, sizeof(**ret), resource_meta_read, NULL, &v, ret_n);
         *ret = v;
         return r;
 }
@@ -1065,13 +1063,9 @@ static int wrap_row_read(sqlite3_stmt *st, void *row)
  * before any is updated, so that the updates cannot disturb the scan. */
 static int wrap_rows_read(struct vt_store *s, struct wrap_row **ret, size_t *ret_n)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path", &st,
-                        NULL);
-        if (r < 0)
-                return r;
         void *v = NULL;
-        r = collect_rows(st, sizeof(**ret), wrap_row_read, wrap_row_clear, &v, ret_n);
+        int r = select_rows(s, "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path",
+                            NULL, sizeof(**ret), wrap_row_read, wrap_row_clear, &v, ret_n);
         *ret = v;
         return r;
 }
@@ -1304,17 +1298,11 @@ static int refval_row_read(sqlite3_stmt *st, void *row)
 static int refval_list_locked(struct vt_store *s, const char *tee, struct refval_row **ret,
                               size_t *ret_n)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s,
-                        tee ? "SELECT id, tee, value FROM refvals WHERE tee = ?1 ORDER BY id"
-                            : "SELECT id, tee, value FROM refvals ORDER BY id",
-                        &st, NULL);
-        if (r < 0)
-                return r;
-        if (tee)
-                sqlite3_bind_text(st, 1, tee, -1, SQLITE_STATIC);
         void *v = NULL;
-        r = collect_rows(st, sizeof(**ret), refval_row_read, refval_row_clear, &v, ret_n);
+        int r = select_rows(s,
+                            tee ? "SELECT id, tee, value FROM refvals WHERE tee = ?1 ORDER BY id"
+                                : "SELECT id, tee, value FROM refvals ORDER BY id",
+                            tee, sizeof(**ret), refval_row_read, refval_row_clear, &v, ret_n);
         *ret = v;
         return r;
 }
