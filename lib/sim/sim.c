@@ -90,51 +90,14 @@ int vt_sim_root_path(const char *dir, char **ret)
 
 /* ---- files ---- */
 
-/* Writes data to path through a temporary file in the same directory and rename(2).
- * mkstemp creates the file with O_EXCL and mode 0600, and it gets its final mode
- * before the first byte is written, so a private key is never readable by anyone
- * else, not even for a moment, and readers see the old file or the whole new one. */
+/* write_atomic: vt_write_file_atomic with the reason in d. */
 static int write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                         struct vt_diag *d)
 {
-        size_t n = strlen(path) + sizeof(".tmpXXXXXX");
-        _cleanup_free_ char *tmp = malloc(n);
-        const uint8_t *p = data;
-        int fd, err;
-
-        if (!tmp)
-                return VT_E_NOMEM;
-        snprintf(tmp, n, "%s.tmpXXXXXX", path);
-        fd = mkstemp(tmp);
-        if (fd < 0)
-                return vt_diag_set(d, VT_E_IO, "sim: cannot create %s: %s", tmp, strerror(errno));
-        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fchmod(fd, mode) < 0)
-                goto fail;
-        while (len > 0) {
-                ssize_t w = write(fd, p, len);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        goto fail;
-                p += w;
-                len -= (size_t)w;
-        }
-        if (fsync(fd) < 0)
-                goto fail;
-        if (close(fd) < 0) {
-                fd = -1;
-                goto fail;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0)
-                goto fail;
-        return 0;
-fail:
-        err = errno;
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-        return vt_diag_set(d, VT_E_IO, "sim: cannot write %s: %s", path, strerror(err));
+        int e = vt_write_file_atomic(path, data, len, mode);
+        if (e == VT_E_IO)
+                return vt_diag_set(d, e, "sim: cannot write %s: %s", path, strerror(errno));
+        return e;
 }
 
 static int no_passphrase(char *buf, int size, int rwflag, void *u)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
 #include "util/file.h"
 
 #include <errno.h>
@@ -69,32 +70,39 @@ int vt_write_file_atomic(const char *path, const void *data, size_t len, unsigne
         if (!tmp)
                 return VT_E_NOMEM;
         snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-        int fd = mkstemp(tmp);
+        /* mkstemp makes the file 0600 and the mode is set before the first byte, so a
+         * private key is never readable by others, not even for a moment */
+        int fd = mkostemp(tmp, O_CLOEXEC), err;
         if (fd < 0)
                 return VT_E_IO;
         const uint8_t *p = data;
         size_t left = len;
+        if (fchmod(fd, (mode_t)mode) < 0)
+                goto fail;
         while (left) {
                 ssize_t n = write(fd, p, left);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        close(fd);
-                        unlink(tmp);
-                        return VT_E_IO;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (n == 0)
+                                errno = EIO;
+                        goto fail;
                 }
                 p += n;
                 left -= (size_t)n;
         }
-        if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
-                close(fd);
-                unlink(tmp);
-                return VT_E_IO;
-        }
-        close(fd);
-        if (rename(tmp, path) < 0) {
-                unlink(tmp);
-                return VT_E_IO;
-        }
+        if (fsync(fd) < 0)
+                goto fail;
+        err = close(fd);
+        fd = -1;
+        if (err < 0 || rename(tmp, path) < 0)
+                goto fail;
         return 0;
+fail:
+        err = errno; /* for the caller's message */
+        if (fd >= 0)
+                close(fd);
+        unlink(tmp);
+        errno = err;
+        return VT_E_IO;
 }

@@ -11,7 +11,8 @@
 int vt_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
 
 /* vt_write_file_atomic writes data to path via a temporary file in the same directory
- * and rename(2), with the given mode. */
+ * (mode set before the first byte, fsync'd) and rename(2): readers see the old file or
+ * the whole new one. On VT_E_IO errno says why. */
 int vt_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
 #endif
