@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/core_names.h>
@@ -172,8 +173,21 @@ static int agent_attest(struct agent *a, struct vt_diag *d)
         return a->token ? 0 : VT_E_NOMEM;
 }
 
-/* GETs one resource with the token, re-attesting once on 401 like the CoCo client, and
- * decrypts the JWE with the TEE key. The plaintext is freed with OPENSSL_clear_free. */
+/* token_refused says whether a 401 answer refused the token itself (missing, expired, not
+ * ours: RFC 7807 type ".../TokenVerifierError"), which a fresh attestation can mend, rather
+ * than the release (policy, no such resource), which it cannot. */
+static bool token_refused(const json_t *problem)
+{
+        const char *type = json_string_value(json_object_get(problem, "type"));
+        static const char suffix[] = "/TokenVerifierError";
+        size_t n = type ? strlen(type) : 0;
+        return n >= sizeof(suffix) - 1 && strcmp(type + n - (sizeof(suffix) - 1), suffix) == 0;
+}
+
+/* GETs one resource with the token, re-attesting once when the token was refused (not
+ * when the release was: a policy denial is final, and attesting again would only load the
+ * server), and decrypts the JWE with the TEE key. The plaintext is freed with
+ * OPENSSL_clear_free. */
 static int agent_get(struct agent *a, const char *path, uint8_t **ret, size_t *ret_len,
                      struct vt_diag *d)
 {
@@ -198,8 +212,8 @@ static int agent_get(struct agent *a, const char *path, uint8_t **ret, size_t *r
                 long status = rs.status;
                 json_auto_t *j = rs.body ? json_loads((const char *)rs.body, 0, NULL) : NULL;
                 vt_http_response_done(&rs);
-                if (status == 401 && attempt == 0)
-                        continue; /* the token may have expired or been refused: attest again */
+                if (status == 401 && attempt == 0 && token_refused(j))
+                        continue; /* the token expired or was not accepted: attest again */
                 if (status != 200)
                         return fail_answer(path, status, j, d);
                 return vt_jwe_decrypt(a->key, j, ret, ret_len, d);
@@ -389,8 +403,11 @@ int cmd_agent(int argc, char **argv)
                         e = write_secret(o.out, secret, sl) < 0
                                     ? vt_diag_set(&d, VT_E_IO, "cannot write %s", o.out)
                                     : 0;
-                else
-                        e = fwrite(secret, 1, sl, stdout) == sl ? 0 : VT_E_IO;
+                else if (fwrite(secret, 1, sl, stdout) != sl)
+                        e = VT_E_IO;
+                /* the prompt on a line of its own; a file or a pipe gets the exact bytes */
+                else if (sl > 0 && secret[sl - 1] != '\n' && isatty(STDOUT_FILENO))
+                        e = fputc('\n', stdout) == EOF ? VT_E_IO : 0;
                 OPENSSL_clear_free(secret, sl);
                 goto out;
         }
