@@ -388,8 +388,8 @@ static int clean_siblings(struct vt_keyring *kr, struct vt_store *st, const char
                              cur, kr->kek_file);
                 else
                         note(kr,
-                             "KEK: rolled back an interrupted rotation: removed the staged key "
-                             "%s (KEK %s never became current and no secret is sealed under it)",
+                             "KEK: rolled back an interrupted rotation: removed the staged key %s "
+                             "(KEK %s is not current and no secret is sealed under it)",
                              full, rest);
         }
         closedir(dh);
