@@ -266,14 +266,24 @@ void vtd_admin_policy(struct vtd *s, struct vtd_request *req, const char *method
                 vtd_json_response(res, 200, j ? j : json_null());
                 return;
         }
+        /* A policy, or (put with policy) a policy, one NUL byte and the secret: JSON text
+         * never holds a NUL byte, so the two cannot be confused (docs/admin.md). The
+         * policy is checked before anything changes. */
+        const uint8_t *body = req->body ? req->body : (const uint8_t *)"";
+        const uint8_t *nul = memchr(body, 0, req->body_len);
+        size_t pl = nul ? (size_t)(nul - body) : req->body_len;
         struct vt_release_policy *pol = NULL;
-        if ((e = vt_release_policy_parse((const char *)(req->body ? req->body : (uint8_t *)""),
-                                         req->body_len, &pol, &d)) < 0) {
+        if ((e = vt_release_policy_parse((const char *)body, pl, &pol, &d)) < 0) {
                 vtd_problem(res, req, 400, "ParsePolicyError", "Failed to parse policy: %.300s",
                             d.msg);
                 return;
         }
         vt_release_policy_free(pol);
+        if (nul) {
+                store_secret(s, req, path, nul + 1, req->body_len - pl - 1, (const char *)body,
+                             res);
+                return;
+        }
         e = vt_store_policy_set(s->store, path, (const char *)req->body, vtd_now());
         if (e == VT_E_NOTFOUND)
                 vtd_problem(res, req, 404, "ResourceNotFound",

@@ -216,10 +216,77 @@ static void test_writes_rotate_under_running_server(void **state)
         vt_kek_free(k3);
 }
 
+/* cli_put runs `veritee secret put PATH VALUE_FILE --policy POLICY_FILE`; its exit. */
+static int cli_put(const char *path, const char *value, const char *policy)
+{
+        char vf[512], pf[512];
+        path_in(vf, sizeof(vf), "put-value");
+        path_in(pf, sizeof(pf), "put-policy.json");
+        write_text(vf, value);
+        write_text(pf, policy);
+        return vt_test_sh("'%s' secret put %s '%s' --policy '%s' --server %s --token '%s' "
+                          ">/dev/null 2>>'%s/put.err'",
+                          bin("veritee"), path, vf, pf, S.url, tok_admin, vtt_dir);
+}
+
+static void expect_policy(const char *path, const char *want)
+{
+        char url[512];
+        snprintf(url, sizeof(url), "/kbs/v0/resource-policy/%s", path);
+        struct http h = request_full(&S, "GET", url, NULL, 0, NULL, admin_authz);
+        assert_int_equal(h.status, 200);
+        json_auto_t *got = json_loads(h.body, 0, NULL);
+        json_auto_t *w = json_loads(want, 0, NULL);
+        free(h.body);
+        assert_non_null(got);
+        assert_true(json_equal(got, w));
+}
+
+/* A put whose policy is refused changes nothing: before the fix the CLI stored the value
+ * first and then failed to set the policy, so the new value was served under the old
+ * policy. A put with a valid policy changes both. */
+static void test_writes_put_policy_is_one_change(void **state)
+{
+        static const char *const p2 =
+                "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":"
+                "\"affirming\"},{\"claim\":\"/submods/cpu0/veritee.simulated\",\"exists\":"
+                "true}]}";
+        (void)state;
+        assert_int_equal(cli_put("default/key/pp", "old value", policy_affirming_sim), 0);
+        expect_secret("default/key/pp", "old value");
+        /* an invalid policy (an empty group), and one that is not JSON */
+        assert_int_equal(cli_put("default/key/pp", "new value", "{\"allOf\":[]}"), 1);
+        assert_int_equal(cli_put("default/key/pp", "new value", "not json"), 1);
+        expect_secret("default/key/pp", "old value");
+        expect_policy("default/key/pp", policy_affirming_sim);
+        char ef[512];
+        path_in(ef, sizeof(ef), "put.err");
+        char *err = slurp(ef);
+        assert_non_null(strstr(err, "Failed to parse policy"));
+        assert_null(strstr(err, "new value")); /* never a secret in a message */
+        free(err);
+        /* a new path with a refused policy is not created */
+        assert_int_equal(cli_put("default/key/none", "v", "{\"allOf\":[]}"), 1);
+        struct http h = request_full(&S, "GET", "/kbs/v0/resource-policy/default/key/none", NULL, 0,
+                                     NULL, admin_authz);
+        assert_int_equal(h.status, 404);
+        free(h.body);
+        /* a valid policy: value and policy change together */
+        assert_int_equal(cli_put("default/key/pp", "new value", p2), 0);
+        expect_secret("default/key/pp", "new value");
+        expect_policy("default/key/pp", p2);
+        /* a policy on its own (no NUL byte) still only sets the policy */
+        admin("PUT", "/kbs/v0/resource-policy/default/key/pp", policy_affirming_sim,
+              strlen(policy_affirming_sim), 200);
+        expect_policy("default/key/pp", policy_affirming_sim);
+        expect_secret("default/key/pp", "new value");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_writes_rotate_under_running_server),
+                cmocka_unit_test(test_writes_put_policy_is_one_change),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
