@@ -45,7 +45,8 @@ enum vt_err {
         VT_E_BINDING = -19,
         VT_E_LIMIT = -20,
         VT_E_REPLAY = -21,
-        _VT_E_MIN = -22,
+        VT_E_STALE = -22, /* based on state that changed meanwhile (e.g. a retired KEK): retry */
+        _VT_E_MIN = -23,
 };
 
 /* vt_strerror returns a static, short name for err ("signature", ...). */

@@ -84,6 +84,17 @@ static const char *const migrations[] = {
          * session cookie can fetch resources. Claims, not the token: a stolen database
          * yields no bearer credential. */
         "ALTER TABLE sessions ADD COLUMN claims TEXT;",
+
+        /* 4: the current key-encryption key: one row (id 1) naming the KEK that data keys
+         * must be wrapped under now, and a generation that each rotation bumps. A resource
+         * write checks it in its own transaction and a rotation changes it in the
+         * transaction that rewraps every data key, so that nothing is ever written under a
+         * retired KEK. Empty until a server or a rotation adopts secrets.kek_file. */
+        "CREATE TABLE kek ("
+        "id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),"
+        "current TEXT NOT NULL CHECK (length(current) BETWEEN 1 AND 31),"
+        "generation INTEGER NOT NULL"
+        ");",
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
@@ -870,6 +881,8 @@ static int select_rows(struct vt_store *s, const char *sql, const char *param, s
         return 0;
 }
 
+static int policy_set_locked(struct vt_store *s, const char *path, const char *json, int64_t now);
+
 static int resource_put_locked(struct vt_store *s, const char *path, const char *kek_id,
                                const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
                                size_t ct_len, int64_t plain_len, int64_t now)
@@ -898,23 +911,80 @@ static int resource_put_locked(struct vt_store *s, const char *path, const char 
         return step_done(s, st, "put resource", NULL);
 }
 
-int vt_store_resource_put(struct vt_store *s, const char *path, const char *kek_id,
-                          const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
-                          size_t plain_len, int64_t now)
+/* kek_check_tx runs inside a write transaction: a data key wrapped under kek_id may be
+ * written only while kek_id is the current KEK (or while none is recorded: a database
+ * that no server has opened since schema 4). Else VT_E_STALE: a rotation committed after
+ * the caller read the current KEK, and the caller seals again. */
+static int kek_check_tx(struct vt_store *s, const char *kek_id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT current FROM kek WHERE id = 1", &st, NULL);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return 0;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, NULL, "read the current KEK");
+        const char *cur = (const char *)sqlite3_column_text(st, 0);
+        return cur && strcmp(cur, kek_id) == 0 ? 0 : VT_E_STALE;
+}
+
+static int resource_put_tx(struct vt_store *s, const char *path, const char *kek_id,
+                           const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
+                           size_t plain_len, const char *policy, int64_t now)
+{
+        int r = kek_check_tx(s, kek_id);
+        if (r == 0)
+                r = resource_put_locked(s, path, kek_id, wdek, wdek_len, ct, ct_len,
+                                        (int64_t)plain_len, now);
+        if (r == 0 && policy)
+                r = policy_set_locked(s, path, policy, now);
+        return r;
+}
+
+static int resource_put_common(struct vt_store *s, const char *path, const char *kek_id,
+                               const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
+                               size_t ct_len, size_t plain_len, const char *policy, int64_t now)
 {
         if (!s || !vt_resource_path_valid(path) || !name_valid(kek_id) || !wdek || !wdek_len ||
             (!ct && ct_len) || (uint64_t)plain_len > (uint64_t)INT64_MAX)
                 return VT_E_INVAL;
         if (wdek_len > VT_STORE_MAX_WDEK || ct_len > VT_STORE_MAX_CT)
                 return VT_E_LIMIT;
+        int r = policy ? json_check(policy) : 0;
+        if (r < 0)
+                return r;
         pthread_mutex_lock(&s->lock);
-        int r = sync_full(s);
+        r = sync_full(s);
         if (r == 0)
-                r = resource_put_locked(s, path, kek_id, wdek, wdek_len, ct, ct_len,
-                                        (int64_t)plain_len, now);
+                r = tx_begin(s, NULL);
+        if (r == 0)
+                r = tx_end(s,
+                           resource_put_tx(s, path, kek_id, wdek, wdek_len, ct, ct_len, plain_len,
+                                           policy, now),
+                           NULL);
         sync_normal(s);
         pthread_mutex_unlock(&s->lock);
         return r;
+}
+
+int vt_store_resource_put(struct vt_store *s, const char *path, const char *kek_id,
+                          const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
+                          size_t plain_len, int64_t now)
+{
+        return resource_put_common(s, path, kek_id, wdek, wdek_len, ct, ct_len, plain_len, NULL,
+                                   now);
+}
+
+int vt_store_resource_put_policy(struct vt_store *s, const char *path, const char *kek_id,
+                                 const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
+                                 size_t ct_len, size_t plain_len, const char *policy, int64_t now)
+{
+        if (!policy)
+                return VT_E_INVAL;
+        return resource_put_common(s, path, kek_id, wdek, wdek_len, ct, ct_len, plain_len, policy,
+                                   now);
 }
 
 static int resource_get_locked(struct vt_store *s, const char *path, char kek_id[32],
@@ -1070,6 +1140,17 @@ static int wrap_rows_read(struct vt_store *s, struct wrap_row **ret, size_t *ret
         return r;
 }
 
+/* kek_set_current_tx makes kek_id the current KEK and bumps the generation, inside the
+ * caller's transaction. */
+static int kek_set_current_tx(struct vt_store *s, const char *kek_id)
+{
+        return exec_text(s,
+                         "INSERT INTO kek (id, current, generation) VALUES (1, ?1, 1) "
+                         "ON CONFLICT (id) DO UPDATE SET current = excluded.current, "
+                         "generation = generation + 1",
+                         kek_id, NULL, "set the current KEK");
+}
+
 /* rewrap_all_tx runs inside BEGIN IMMEDIATE; any error makes the caller roll back. */
 static int rewrap_all_tx(struct vt_store *s, const char *new_kek_id,
                          int (*rewrap)(const char *path, const char *kek_id, const uint8_t *wdek,
@@ -1111,6 +1192,8 @@ static int rewrap_all_tx(struct vt_store *s, const char *new_kek_id,
         }
         rows_free(v, n, sizeof(*v), wrap_row_clear);
         if (r == 0)
+                r = kek_set_current_tx(s, new_kek_id);
+        if (r == 0)
                 *ret_count = n;
         return r;
 }
@@ -1134,6 +1217,100 @@ int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
         pthread_mutex_unlock(&s->lock);
         if (r == 0 && ret_count)
                 *ret_count = n;
+        return r;
+}
+
+static int kek_current_locked(struct vt_store *s, char id[32], int64_t *gen)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT current, generation FROM kek WHERE id = 1", &st, NULL);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return VT_E_NOTFOUND;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, NULL, "read the current KEK");
+        if (copy_text(st, 0, id, 32) < 0)
+                return VT_E_STORE;
+        *gen = sqlite3_column_int64(st, 1);
+        return 0;
+}
+
+int vt_store_kek_current(struct vt_store *s, char ret_id[32], int64_t *ret_generation)
+{
+        if (!s || !ret_id)
+                return VT_E_INVAL;
+        char id[32];
+        int64_t gen = 0;
+        pthread_mutex_lock(&s->lock);
+        int r = kek_current_locked(s, id, &gen);
+        pthread_mutex_unlock(&s->lock);
+        if (r < 0)
+                return r;
+        memcpy(ret_id, id, sizeof(id));
+        if (ret_generation)
+                *ret_generation = gen;
+        return 0;
+}
+
+static int kek_adopt_tx(struct vt_store *s, const char *kek_id, char id[32])
+{
+        int64_t gen;
+        int r = kek_current_locked(s, id, &gen);
+        if (r != VT_E_NOTFOUND)
+                return r; /* someone was first: theirs stands */
+        r = kek_set_current_tx(s, kek_id);
+        if (r == 0)
+                snprintf(id, 32, "%s", kek_id);
+        return r;
+}
+
+int vt_store_kek_adopt(struct vt_store *s, const char *kek_id, char ret_id[32])
+{
+        if (!s || !name_valid(kek_id) || !ret_id)
+                return VT_E_INVAL;
+        char id[32];
+        pthread_mutex_lock(&s->lock);
+        int r = sync_full(s);
+        if (r == 0)
+                r = tx_begin(s, NULL);
+        if (r == 0)
+                r = tx_end(s, kek_adopt_tx(s, kek_id, id), NULL);
+        sync_normal(s);
+        pthread_mutex_unlock(&s->lock);
+        if (r == 0)
+                memcpy(ret_id, id, sizeof(id));
+        return r;
+}
+
+static int kek_count_locked(struct vt_store *s, const char *kek_id, size_t *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT count(*) FROM resources WHERE kek_id = ?1", &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, kek_id, -1, SQLITE_STATIC);
+        r = step_one(s, st, "count resources under a KEK", NULL);
+        if (r < 0)
+                return r;
+        sqlite3_int64 n = sqlite3_column_int64(st, 0);
+        if (n < 0)
+                return VT_E_STORE;
+        *ret = (size_t)n;
+        return 0;
+}
+
+int vt_store_kek_count(struct vt_store *s, const char *kek_id, size_t *ret)
+{
+        if (!s || !name_valid(kek_id) || !ret)
+                return VT_E_INVAL;
+        size_t n = 0;
+        pthread_mutex_lock(&s->lock);
+        int r = kek_count_locked(s, kek_id, &n);
+        pthread_mutex_unlock(&s->lock);
+        if (r == 0)
+                *ret = n;
         return r;
 }
 

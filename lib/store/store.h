@@ -101,11 +101,20 @@ bool vt_resource_path_valid(const char *path);
 /* vt_store_resource_put inserts the resource at path, or replaces its blobs, kek_id and
  * size if it exists (then created is kept, updated becomes now, and its policy stays).
  * kek_id is 1 to 31 bytes; wdek (wdek_len > 0) and ct (ct_len may be 0) are borrowed
- * and stored as BLOBs; plain_len is metadata. VT_E_INVAL for a bad path or argument,
+ * and stored as BLOBs; plain_len is metadata. One BEGIN IMMEDIATE transaction that first
+ * checks that kek_id is the current KEK (vt_store_kek_current; any id while none is
+ * recorded): VT_E_STALE if a rotation made another KEK current, and nothing is written
+ * (seal again under the current KEK and retry). VT_E_INVAL for a bad path or argument,
  * VT_E_LIMIT for a blob above VT_STORE_MAX_WDEK/VT_STORE_MAX_CT. */
 int vt_store_resource_put(struct vt_store *s, const char *path, const char *kek_id,
                           const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
                           size_t plain_len, int64_t now);
+
+/* vt_store_resource_put_policy is vt_store_resource_put and vt_store_policy_set of policy
+ * (the caller validated it) in the same transaction: both change or neither does. */
+int vt_store_resource_put_policy(struct vt_store *s, const char *path, const char *kek_id,
+                                 const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
+                                 size_t ct_len, size_t plain_len, const char *policy, int64_t now);
 
 /* vt_store_resource_get reads the resource at path: its kek_id into kek_id, and new
  * malloc'd copies of the wrapped key and the ciphertext into *wdek and *ct (at least one
@@ -134,7 +143,9 @@ int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
  * new_kek_id (updated is not changed: the secret is the same). If rewrap returns < 0,
  * or returns an empty or oversized key, everything is rolled back, no resource changes,
  * and that error (VT_E_INVAL, VT_E_LIMIT for a bad key) is returned. On success the
- * number of resources is written to *ret_count (may be NULL). rewrap runs with the store
+ * number of resources is written to *ret_count (may be NULL). In the same transaction
+ * new_kek_id becomes the current KEK (vt_store_kek_current; the generation grows by one),
+ * so that no write sealed under the old KEK can follow it. rewrap runs with the store
  * locked and the database write lock held: it must not call the store, and other
  * writers wait (up to the busy timeout) until it has been called for every resource. */
 int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
@@ -142,6 +153,24 @@ int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
                                                const uint8_t *wdek, size_t len, uint8_t **ret_new,
                                                size_t *ret_new_len, void *ud),
                                  void *ud, size_t *ret_count);
+
+/*
+ * The current KEK (schema version 4): one record, the id of the KEK under which data keys
+ * are wrapped now, and a generation that each rotation bumps. See lib/store/keyring.h
+ * for how the key files follow it.
+ */
+
+/* vt_store_kek_current reads the current KEK's id into ret_id and its generation into
+ * *ret_generation (may be NULL). VT_E_NOTFOUND if none is recorded yet. */
+int vt_store_kek_current(struct vt_store *s, char ret_id[32], int64_t *ret_generation);
+
+/* vt_store_kek_adopt records kek_id as the current KEK if none is recorded (generation
+ * 1), in one transaction; ret_id receives the current KEK afterwards: kek_id, or the one
+ * another process recorded first. */
+int vt_store_kek_adopt(struct vt_store *s, const char *kek_id, char ret_id[32]);
+
+/* vt_store_kek_count counts the resources whose data key is wrapped under kek_id. */
+int vt_store_kek_count(struct vt_store *s, const char *kek_id, size_t *ret);
 
 /* vt_store_policy_set sets (or replaces) the release policy of the resource at path to
  * json (stored as given; the caller validates it). VT_E_NOTFOUND if the resource does

@@ -28,6 +28,7 @@ static const char *const names[] = {
         [-VT_E_BINDING] = "binding mismatch",
         [-VT_E_LIMIT] = "limit reached",
         [-VT_E_REPLAY] = "replayed",
+        [-VT_E_STALE] = "stale (retry)",
 };
 
 const char *vt_strerror(int err)

@@ -63,6 +63,22 @@ int vt_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
         return 0;
 }
 
+int vt_fsync_parent(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *dir =
+                slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+        if (!dir)
+                return VT_E_NOMEM;
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return VT_E_IO;
+        int r = fsync(fd), err = errno;
+        close(fd);
+        errno = err;
+        return r < 0 ? VT_E_IO : 0;
+}
+
 int vt_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
         size_t plen = strlen(path);
@@ -97,7 +113,9 @@ int vt_write_file_atomic(const char *path, const void *data, size_t len, unsigne
         fd = -1;
         if (err < 0 || rename(tmp, path) < 0)
                 goto fail;
-        return 0;
+        /* the rename is durable only once the directory is: a key installed and then lost
+         * to a power cut would lose what it protects */
+        return vt_fsync_parent(path);
 fail:
         err = errno; /* for the caller's message */
         if (fd >= 0)

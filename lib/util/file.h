@@ -11,8 +11,14 @@
 int vt_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
 
 /* vt_write_file_atomic writes data to path via a temporary file in the same directory
- * (mode set before the first byte, fsync'd) and rename(2): readers see the old file or
- * the whole new one. On VT_E_IO errno says why. */
+ * (mode set before the first byte, fsync'd) and rename(2), then fsyncs the directory:
+ * readers see the old file or the whole new one, and once it returns 0 the new file
+ * survives a crash or power cut. On VT_E_IO errno says why (a VT_E_IO from the directory
+ * fsync comes after the rename: the new file is in place but may not be durable). */
 int vt_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* vt_fsync_parent fsyncs the directory that holds path, so that a rename, creation or
+ * unlink of path in it is durable. VT_E_IO (errno says why). */
+int vt_fsync_parent(const char *path);
 
 #endif

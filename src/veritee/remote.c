@@ -209,15 +209,33 @@ static int secret_run(struct remote *r, const struct remote_args *a, const char 
                                 OPENSSL_clear_free(data, n);
                         return EXIT_USAGE;
                 }
-                snprintf(path, sizeof(path), "/kbs/v0/resource/%s", a->pos[0]);
-                long st = call(r, "POST", path, data, n, "application/octet-stream", &ans);
-                OPENSSL_clear_free(data, n);
-                if (st != 200 || !a->policy)
+                if (!a->policy) {
+                        snprintf(path, sizeof(path), "/kbs/v0/resource/%s", a->pos[0]);
+                        long st = call(r, "POST", path, data, n, "application/octet-stream", &ans);
+                        OPENSSL_clear_free(data, n);
                         return report(r, st, &ans, "secret put");
-                free(ans.p);
-                ans = (struct buf){0};
+                }
+                /* Value and policy in one request, committed in one transaction: the
+                 * policy, a NUL byte, the value (docs/admin.md). A refused policy leaves
+                 * the old value and policy in place. */
+                if (memchr(pol, 0, pn)) {
+                        OPENSSL_clear_free(data, n);
+                        return cli_usage_error("%s holds a NUL byte: not a JSON policy", a->policy);
+                }
+                size_t bl = pn + 1 + n;
+                uint8_t *body = malloc(bl);
+                if (!body) {
+                        OPENSSL_clear_free(data, n);
+                        return EXIT_REJECTED;
+                }
+                memcpy(body, pol, pn);
+                body[pn] = 0;
+                memcpy(body + pn + 1, data, n);
+                OPENSSL_clear_free(data, n);
                 snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", a->pos[0]);
-                return report(r, call(r, "PUT", path, pol, pn, NULL, &ans), &ans, "policy set");
+                long st = call(r, "PUT", path, body, bl, "application/octet-stream", &ans);
+                OPENSSL_clear_free(body, bl);
+                return report(r, st, &ans, "secret put");
         }
         if (strcmp(a->verb, "rm") == 0 && a->n == 1) {
                 if (need_path(a->pos[0]))

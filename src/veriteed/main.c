@@ -16,6 +16,7 @@
 #include "crypto/seal.h"
 #include "crypto/x509.h"
 #include "http.h"
+#include "store/keyring.h"
 #include "token/admin.h"
 #include "server.h"
 #include "util/file.h"
@@ -40,7 +41,7 @@ static void server_done(struct vtd *s)
         vt_snp_verifier_free(s->snp_sim);
         vt_dcap_verifier_free(s->dcap);
         vtd_refvals_free(s->refvals);
-        vt_kek_free(s->kek);
+        vt_keyring_free(s->kek);
         vt_admin_keys_free(s->admin);
         json_decref(s->token_jwks);
         vtd_config_done(&s->cfg);
@@ -177,7 +178,7 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                     (e = vt_snp_verifier_add_root(s->snp_sim, VT_SNP_PRODUCT_MILAN, pem, n, d)) < 0)
                         return e;
         }
-        if (s->cfg.kek_file && (e = vt_kek_load(s->cfg.kek_file, &s->kek, d)) < 0)
+        if (s->cfg.kek_file && (e = vtd_kek_init(s, d)) < 0)
                 return e;
         if (s->cfg.n_admin_keys && (e = vt_admin_keys_load((const char *const *)s->cfg.admin_keys,
                                                            s->cfg.n_admin_keys, &s->admin, d)) < 0)
@@ -299,7 +300,7 @@ int main(int argc, char **argv)
                                    "added through the "
                                    "admin API can make evidence affirming");
         vtd_log("info", "secret release %s; admin API %s",
-                s.kek ? "enabled (secrets sealed with the configured KEK)"
+                s.kek ? "enabled (secrets sealed under the store's current KEK)"
                       : "disabled (no secrets.kek_file)",
                 s.admin ? "enabled" : "disabled (no admin.keys)");
         int sig = 0;

@@ -183,6 +183,36 @@ static int admin_check(struct vtd *s, struct vtd_request *req, const char *authz
         return 0;
 }
 
+/* store_secret seals secret under the current KEK and writes it, with policy (already
+ * validated) in the same transaction when it is not NULL; then answers. */
+static void store_secret(struct vtd *s, struct vtd_request *req, const char *path,
+                         const uint8_t *secret, size_t len, const char *policy,
+                         struct vtd_response *res)
+{
+        struct vt_diag d = {0};
+        if (!s->kek) {
+                vtd_problem(res, req, 503, "PluginInternalError",
+                            "secrets.kek_file is not configured");
+                return;
+        }
+        int e = vtd_kek_put(s, path, secret, len, policy, &d);
+        if (e < 0) {
+                if (e == VT_E_STORE || e == VT_E_STALE)
+                        vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+                else
+                        vtd_problem(res, req, 500, "PluginInternalError", "cannot seal the secret");
+                /* d names paths and KEK ids, never a secret */
+                snprintf(req->reason, sizeof(req->reason), "store %s: %.300s", path, d.msg);
+                return;
+        }
+        snprintf(req->reason, sizeof(req->reason), "stored %s (%zu bytes)%s", path, len,
+                 policy ? " and its policy" : "");
+        json_t *ans = json_pack("{s:s, s:I}", "stored", path, "size", (json_int_t)len);
+        if (ans && policy)
+                json_object_set_new(ans, "policy", json_string(path));
+        vtd_json_response(res, 200, ans);
+}
+
 void vtd_admin_resource(struct vtd *s, struct vtd_request *req, const char *method,
                         const char *path, const char *authz, struct vtd_response *res)
 {
@@ -205,28 +235,8 @@ void vtd_admin_resource(struct vtd *s, struct vtd_request *req, const char *meth
                         vtd_json_response(res, 200, json_pack("{s:s}", "deleted", path));
                 return;
         }
-        if (!s->kek) {
-                vtd_problem(res, req, 503, "PluginInternalError",
-                            "secrets.kek_file is not configured");
-                return;
-        }
-        _cleanup_free_ uint8_t *wdek = NULL, *ct = NULL;
-        size_t wl, cl;
-        char kid[32];
-        if ((e = vtd_kek_seal(s, path, req->body ? req->body : (const uint8_t *)"", req->body_len,
-                              kid, &wdek, &wl, &ct, &cl)) < 0) {
-                vtd_problem(res, req, 500, "PluginInternalError", "cannot seal the secret");
-                return;
-        }
-        e = vt_store_resource_put(s->store, path, kid, wdek, wl, ct, cl, req->body_len, vtd_now());
-        if (e < 0) {
-                vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
-                return;
-        }
-        snprintf(req->reason, sizeof(req->reason), "stored %s (%zu bytes)", path, req->body_len);
-        vtd_json_response(
-                res, 200,
-                json_pack("{s:s, s:I}", "stored", path, "size", (json_int_t)req->body_len));
+        store_secret(s, req, path, req->body ? req->body : (const uint8_t *)"", req->body_len, NULL,
+                     res);
 }
 
 void vtd_admin_policy(struct vtd *s, struct vtd_request *req, const char *method, const char *path,
@@ -256,14 +266,24 @@ void vtd_admin_policy(struct vtd *s, struct vtd_request *req, const char *method
                 vtd_json_response(res, 200, j ? j : json_null());
                 return;
         }
+        /* A policy, or (put with policy) a policy, one NUL byte and the secret: JSON text
+         * never holds a NUL byte, so the two cannot be confused (docs/admin.md). The
+         * policy is checked before anything changes. */
+        const uint8_t *body = req->body ? req->body : (const uint8_t *)"";
+        const uint8_t *nul = memchr(body, 0, req->body_len);
+        size_t pl = nul ? (size_t)(nul - body) : req->body_len;
         struct vt_release_policy *pol = NULL;
-        if ((e = vt_release_policy_parse((const char *)(req->body ? req->body : (uint8_t *)""),
-                                         req->body_len, &pol, &d)) < 0) {
+        if ((e = vt_release_policy_parse((const char *)body, pl, &pol, &d)) < 0) {
                 vtd_problem(res, req, 400, "ParsePolicyError", "Failed to parse policy: %.300s",
                             d.msg);
                 return;
         }
         vt_release_policy_free(pol);
+        if (nul) {
+                store_secret(s, req, path, nul + 1, req->body_len - pl - 1, (const char *)body,
+                             res);
+                return;
+        }
         e = vt_store_policy_set(s->store, path, (const char *)req->body, vtd_now());
         if (e == VT_E_NOTFOUND)
                 vtd_problem(res, req, 404, "ResourceNotFound",

@@ -18,7 +18,7 @@
 #include "veritee/snp.h"
 
 struct vtd_refvals; /* per-tee reference values (appraisal) */
-struct vt_kek;
+struct vt_keyring;
 struct vt_admin_keys;
 
 /* Routes, for metrics and logs. */
@@ -59,7 +59,7 @@ struct vtd {
         struct vt_snp_verifier *snp_sim; /* AMD roots + the simulator root, if configured */
         struct vt_dcap_verifier *dcap;   /* Intel root; collateral from the PCCS */
         struct vtd_refvals *refvals;
-        struct vt_kek *kek;          /* NULL: no resource storage */
+        struct vt_keyring *kek;      /* NULL: no resource storage */
         struct vt_admin_keys *admin; /* NULL: no admin API */
         json_t *token_jwks;          /* keys that verify bearer tokens: ours + configured */
         struct vtd_metrics metrics;
@@ -118,10 +118,15 @@ void vtd_admin_list(struct vtd *s, struct vtd_request *req, const char *repo, co
                     struct vtd_response *res);
 void vtd_admin_refval(struct vtd *s, struct vtd_request *req, const char *method, const char *id,
                       const char *authz, struct vtd_response *res);
-/* The KEK (kek.c): seal with the current key; unseal, reloading secrets.kek_file once
- * after a rotation. Thread-safe. */
-int vtd_kek_seal(struct vtd *s, const char *path, const uint8_t *secret, size_t len,
-                 char kek_id[32], uint8_t **wdek, size_t *wl, uint8_t **ct, size_t *cl);
+/* The KEKs (kek.c, lib/store/keyring.h). vtd_kek_init makes the keyring and resumes or
+ * rolls back an interrupted rotation (after the store is open). vtd_kek_put seals under
+ * the store's current KEK and writes the secret (and policy, when not NULL, in the same
+ * transaction), sealing again if a rotation commits in between. vtd_kek_unseal unseals
+ * a row read from the store, reading it again once if its KEK was retired meanwhile.
+ * Thread-safe. */
+int vtd_kek_init(struct vtd *s, struct vt_diag *d);
+int vtd_kek_put(struct vtd *s, const char *path, const uint8_t *secret, size_t len,
+                const char *policy, struct vt_diag *d);
 int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const uint8_t *wdek,
                    size_t wl, const uint8_t *ct, size_t cl, uint8_t **ret, size_t *ret_len,
                    struct vt_diag *d);

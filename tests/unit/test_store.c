@@ -752,13 +752,13 @@ static void assert_schema_v2(const char *db)
 {
         char buf[64];
         raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
-        assert_string_equal(buf, "3");
+        assert_string_equal(buf, "4");
         raw_text(db,
                  "SELECT count(*) FROM sqlite_master WHERE name IN ('resources', "
                  "'resources_repo', 'policies', 'refvals', 'refvals_tee', 'generations', "
-                 "'refvals_insert', 'refvals_update', 'refvals_delete')",
+                 "'refvals_insert', 'refvals_update', 'refvals_delete', 'kek')",
                  buf, sizeof(buf));
-        assert_string_equal(buf, "9");
+        assert_string_equal(buf, "10");
 }
 
 /* A version 1 database (made by the current code and taken back to version 1 with the
@@ -772,7 +772,7 @@ static void test_store_v1_upgrade(void **state)
         vt_store_close(s);
         raw_exec(f->db, "DROP TABLE policies; DROP TABLE resources; DROP TABLE refvals; "
                         "DROP TABLE generations; ALTER TABLE sessions DROP COLUMN claims; "
-                        "PRAGMA user_version = 1");
+                        "DROP TABLE kek; PRAGMA user_version = 1");
         char buf[64];
         raw_text(f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'resources'", buf,
                  sizeof(buf));
@@ -781,7 +781,7 @@ static void test_store_v1_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v), 0);
-        assert_int_equal(v, 3);
+        assert_int_equal(v, 4);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out), 0);
         assert_sess_equal(&out, &in);
@@ -826,7 +826,7 @@ static void test_store_v1_fixture_upgrade(void **state)
         struct vt_store *s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v), 0);
-        assert_int_equal(v, 3);
+        assert_int_equal(v, 4);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out), 0);
         assert_string_equal(out.nonce, "QUFBQQ==");
@@ -1384,7 +1384,8 @@ static void test_store_rewrap_all(void **state)
         struct vt_store *s = open_ok(f->db);
         struct rewrap_ctx ctx = {0};
         size_t n = 99;
-        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n), 0);
+        /* an empty store: nothing to rewrap, and kek1 becomes current */
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek1", rewrap_cb, &ctx, &n), 0);
         assert_int_equal(n, 0);
         assert_int_equal(ctx.calls, 0);
 
