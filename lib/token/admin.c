@@ -530,11 +530,11 @@ static int check_claims(const json_t *c, int64_t now, struct vt_admin_principal 
                 if (!s)
                         return vt_diag_set(d, VT_E_FORMAT,
                                            "admin token: repos[%zu] is not a string", i);
-                if (l == 0 || l >= VT_ADMIN_REPO_MAX || strlen(s) != l || has_control(s))
+                if (l == 0 || l > VT_REPO_NAME_MAX || strlen(s) != l || has_control(s))
                         return vt_diag_set(d, VT_E_FORMAT,
                                            "admin token: repos[%zu] must be 1..%d bytes without "
                                            "control characters",
-                                           i, VT_ADMIN_REPO_MAX - 1);
+                                           i, VT_REPO_NAME_MAX);
                 memcpy(p->repos[i], s, l + 1);
         }
         p->n_repos = n;
@@ -682,7 +682,7 @@ static void repo_list(const struct vt_admin_principal *p, char *buf, size_t cap)
         int n = snprintf(buf, cap, "[");
         o = n > 0 ? (size_t)n : 0;
         for (size_t i = 0; i < p->n_repos && i < VT_ADMIN_MAX_REPOS && o < cap; i++) {
-                n = snprintf(buf + o, cap - o, "%s%.*s", i ? "," : "", VT_ADMIN_REPO_MAX - 1,
+                n = snprintf(buf + o, cap - o, "%s%.*s", i ? "," : "", VT_REPO_NAME_MAX,
                              p->repos[i]);
                 if (n < 0)
                         break;
@@ -692,10 +692,12 @@ static void repo_list(const struct vt_admin_principal *p, char *buf, size_t cap)
                 snprintf(buf + o, cap - o, "]");
 }
 
+/* A writer may write repo only if repo equals one of its names as a whole: a name over
+ * the limit is never cut to fit, it simply matches nothing. */
 static bool writer_has(const struct vt_admin_principal *p, const char *repo)
 {
-        size_t l = strlen(repo);
-        if (l == 0 || l >= VT_ADMIN_REPO_MAX)
+        size_t l = strnlen(repo, VT_REPO_NAME_MAX + 1);
+        if (l == 0 || l > VT_REPO_NAME_MAX)
                 return false;
         /* memcmp over l + 1 bytes also compares the NUL, and never reads past repos[i] */
         for (size_t i = 0; i < p->n_repos && i < VT_ADMIN_MAX_REPOS; i++)
@@ -864,11 +866,11 @@ static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_typ
 static int check_repo_arg(const char *r, struct vt_diag *d)
 {
         size_t l = r ? strlen(r) : 0;
-        if (l == 0 || l >= VT_ADMIN_REPO_MAX || has_control(r))
+        if (l == 0 || l > VT_REPO_NAME_MAX || has_control(r))
                 return vt_diag_set(d, VT_E_INVAL,
                                    "admin token: a repository name must be 1..%d bytes without "
                                    "control characters",
-                                   VT_ADMIN_REPO_MAX - 1);
+                                   VT_REPO_NAME_MAX);
         return 0;
 }
 

@@ -38,7 +38,7 @@ enum vtd_route {
         _ROUTE_MAX,
 };
 
-#define VTD_N_STATUS  10
+#define VTD_N_STATUS  11
 #define VTD_N_BUCKETS 12
 #define VTD_N_TEES    4
 #define VTD_N_VERDICT 4

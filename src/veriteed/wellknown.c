@@ -45,7 +45,8 @@ static const char *const route_names[_ROUTE_MAX] = {"auth",
                                                     "resources",
                                                     "reference-value",
                                                     "other"};
-static const unsigned status_codes[VTD_N_STATUS] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
+static const unsigned status_codes[VTD_N_STATUS] = {200, 400, 401, 403, 404, 405,
+                                                    413, 429, 500, 503, 0};
 static const char *const tee_names[VTD_N_TEES] = {"snp", "sim", "sample", "other"};
 static const char *const verdict_names[VTD_N_VERDICT] = {"affirming", "warning", "contraindicated",
                                                          "rejected"};

@@ -866,6 +866,15 @@ static void test_admin_authorize_matrix(void **state)
         longname[sizeof(longname) - 1] = 0;
         assert_int_equal(vt_admin_authorize(&ps[2], VT_ADMIN_WRITE_RESOURCE, longname, NULL),
                          VT_E_POLICY);
+        /* nor does the longest name with more after it: names are never cut to fit */
+        struct vt_admin_principal wl = {.role = VT_ROLE_WRITER, .n_repos = 1};
+        memset(wl.repos[0], 'a', VT_REPO_NAME_MAX);
+        longname[VT_REPO_NAME_MAX] = 0;
+        assert_int_equal(vt_admin_authorize(&wl, VT_ADMIN_WRITE_RESOURCE, longname, NULL), 0);
+        longname[VT_REPO_NAME_MAX] = 'a';
+        longname[VT_REPO_NAME_MAX + 1] = 0;
+        assert_int_equal(vt_admin_authorize(&wl, VT_ADMIN_WRITE_RESOURCE, longname, NULL),
+                         VT_E_POLICY);
         /* and a principal from a real token */
         struct vt_admin_principal p;
         assert_int_equal(

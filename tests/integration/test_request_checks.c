@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the real veriteed refuses before any permission or policy is looked at: a
+ * repository name over VT_REPO_NAME_MAX bytes (never cut to fit, so a writer of R cannot
+ * act on "R..."), a bad ?repo= (400, not a store error). Each refusal is checked for its
+ * status and for the reason a person reads in the log.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "crypto/seal.h"
+#include "testutil.h"
+#include "token/admin.h"
+#include "util/hex.h"
+#include "util/json.h"
+#include "util/repo.h"
+#include "vtdtest.h"
+
+static struct vt_sim_guest guest;
+static struct server S;
+static char admin_key[512], tok_admin[4096], tok_writer_long[4096], tok_writer_a[4096];
+/* a repository name of exactly VT_REPO_NAME_MAX bytes; its writer's token is tok_writer_long */
+static char R[VT_REPO_NAME_MAX + 1];
+
+static const char *policy_affirming_sim =
+        "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":\"affirming\"},"
+        "{\"claim\":\"/submods/cpu0/veritee.simulated\",\"equals\":true}]}";
+
+static void path_in(char *buf, size_t n, const char *name)
+{
+        snprintf(buf, n, "%s/%s", vtt_dir, name);
+}
+
+/* "Bearer <token>" for a token of role on repo (NULL: none). */
+static void bearer(enum vt_admin_role role, const char *repo, char *out, size_t cap)
+{
+        char *jwt = NULL;
+        struct vt_diag d = {0};
+        const char *repos[1] = {repo};
+        if (vt_admin_token_make(admin_key, role, repo ? repos : NULL, repo ? 1 : 0, 3600, "test",
+                                &jwt, &d) < 0)
+                fail_msg("admin token: %s", d.msg);
+        snprintf(out, cap, "Bearer %s", jwt);
+        free(jwt);
+}
+
+static int setup(void **state)
+{
+        char p[512], pub[512], cfg[4096];
+        struct vt_diag d = {0};
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        snprintf(vtt_dir, sizeof(vtt_dir), "%s/veritee-checks-XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        if (!mkdtemp(vtt_dir))
+                return -1;
+        snprintf(vtt_simdir, sizeof(vtt_simdir), "%s/sim", vtt_dir);
+        if (vt_sim_init(vtt_simdir, false, &d) < 0 ||
+            vt_sim_load_guest(vtt_simdir, &guest, &d) < 0) {
+                fprintf(stderr, "sim: %s\n", d.msg);
+                return -1;
+        }
+        path_in(p, sizeof(p), "kek");
+        if (vt_kek_generate(p, &d) < 0)
+                return -1;
+        path_in(admin_key, sizeof(admin_key), "admin.key");
+        path_in(pub, sizeof(pub), "admin.pub");
+        if (vt_admin_keygen(admin_key, pub, &d) < 0)
+                return -1;
+        memset(R, 'r', VT_REPO_NAME_MAX);
+        memcpy(R, "repo-", 5);
+        R[VT_REPO_NAME_MAX] = 0;
+        bearer(VT_ROLE_ADMIN, NULL, tok_admin, sizeof(tok_admin));
+        bearer(VT_ROLE_WRITER, R, tok_writer_long, sizeof(tok_writer_long));
+        bearer(VT_ROLE_WRITER, "team-a", tok_writer_a, sizeof(tok_writer_a));
+        char measurement[97], rv[512];
+        vt_hex_encode(guest.measurement, 48, measurement);
+        snprintf(rv, sizeof(rv), "{\"sim\":{\"measurements\":[\"%s\"]}}", measurement);
+        path_in(p, sizeof(p), "rv.json");
+        write_text(p, rv);
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
+                 "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
+                 "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s]\n",
+                 vtt_dir, vtt_dir, vtt_simdir, vtt_dir, pub);
+        server_start(&S, "checks", cfg);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        server_stop_all();
+        if (getenv("VT_KEEP_TMP"))
+                return 0;
+        if (vt_test_sh("rm -rf '%s'", vtt_dir) != 0)
+                return -1;
+        curl_global_cleanup();
+        return 0;
+}
+
+/* One request; checks the status and, when given, that the answer and the log say why. */
+static void expect(const char *method, const char *path, const char *body, const char *authz,
+                   long status, const char *reason)
+{
+        struct http h = request_full(&S, method, path, body, body ? strlen(body) : 0, NULL, authz);
+        if (h.status != status)
+                fail_msg("%s %s: %ld, want %ld: %s", method, path, h.status, status,
+                         h.body ? h.body : "");
+        if (reason && status != 200 && status != 401 && !strstr(h.body ? h.body : "", reason))
+                fail_msg("%s %s: the answer lacks \"%s\": %s", method, path, reason,
+                         h.body ? h.body : "");
+        free(h.body);
+        if (reason && !log_has(&S, reason))
+                fail_msg("%s %s: the log lacks \"%s\"", method, path, reason);
+}
+
+/* The three writes of the admin API on repository repo, each expected to get status. */
+static void expect_writes(const char *repo, const char *authz, long status, const char *reason)
+{
+        char path[1024];
+        snprintf(path, sizeof(path), "/kbs/v0/resource/%s/key/a", repo);
+        expect("PUT", path, "v", authz, status, reason);
+        snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s/key/a", repo);
+        expect("PUT", path, policy_affirming_sim, authz, status, reason);
+        snprintf(path, sizeof(path), "/kbs/v0/resource/%s/key/a", repo);
+        expect("DELETE", path, NULL, authz, status, reason);
+}
+
+/* Whether the store lists a resource whose path starts with prefix. */
+static bool listed(const char *prefix)
+{
+        struct http h = request_full(&S, "GET", "/kbs/v0/resources", NULL, 0, NULL, tok_admin);
+        assert_int_equal(h.status, 200);
+        json_auto_t *j = json_loads(h.body, 0, NULL);
+        free(h.body);
+        size_t i;
+        json_t *r;
+        json_array_foreach (json_object_get(j, "resources"), i, r) {
+                const char *p = json_string_value(json_object_get(r, "path"));
+                if (p && strncmp(p, prefix, strlen(prefix)) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* A writer for a repository of the longest allowed name may not reach any repository whose
+ * name merely starts with it: such names are over the limit and refused (400) before any
+ * permission check, for everyone; a name within the limit that is not its own is 403. */
+static void test_checks_writer_stays_in_its_repository(void **state)
+{
+        char longer[VT_REPO_NAME_MAX + 16], other[VT_REPO_NAME_MAX + 1], name[300], path[512];
+
+        /* its own repository: put, policy, release-ready, delete */
+        snprintf(path, sizeof(path), "/kbs/v0/resource/%s/key/a", R);
+        expect("PUT", path, "v", tok_writer_long, 200, NULL);
+        snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s/key/a", R);
+        expect("PUT", path, policy_affirming_sim, tok_writer_long, 200, NULL);
+
+        /* R + "x" and R + "anything": one name longer than the limit */
+        snprintf(longer, sizeof(longer), "%sx", R);
+        expect_writes(longer, tok_writer_long, 400,
+                      "repository name of 64 bytes is too long (at most 63)");
+        snprintf(longer, sizeof(longer), "%sanything", R);
+        expect_writes(longer, tok_writer_long, 400,
+                      "repository name of 71 bytes is too long (at most 63)");
+        /* refused before any check: an admin gets the same answer */
+        expect_writes(longer, tok_admin, 400,
+                      "repository name of 71 bytes is too long (at most 63)");
+        assert_false(listed(longer));
+        snprintf(longer, sizeof(longer), "%sx", R);
+        assert_false(listed(longer));
+
+        /* a name within the limit that differs from R in its last byte: authorization */
+        memcpy(other, R, sizeof(other));
+        other[VT_REPO_NAME_MAX - 1] = 's';
+        char want[256];
+        snprintf(want, sizeof(want), "may not write repository %.40s", other);
+        expect_writes(other, tok_writer_long, 403, want);
+
+        /* 64, 255 and 256 bytes of another name */
+        static const size_t lens[] = {64, 255, 256};
+        for (size_t i = 0; i < ELEMENTSOF(lens); i++) {
+                memset(name, 'b', lens[i]);
+                name[lens[i]] = 0;
+                snprintf(want, sizeof(want),
+                         "repository name of %zu bytes is too long (at most 63)", lens[i]);
+                expect_writes(name, tok_writer_long, 400, want);
+                expect_writes(name, tok_admin, 400, want);
+                /* and the release and list endpoints */
+                snprintf(path, sizeof(path), "/kbs/v0/resource/%s/key/a", name);
+                expect("GET", path, NULL, NULL, 400, want);
+                snprintf(path, sizeof(path), "/kbs/v0/resources?repo=%s", name);
+                snprintf(want, sizeof(want), "repo of %zu bytes is too long (at most 63)", lens[i]);
+                expect("GET", path, NULL, tok_admin, 400, want);
+        }
+
+        /* the writer still has its own repository */
+        snprintf(path, sizeof(path), "/kbs/v0/resources?repo=%s", R);
+        struct http h = request_full(&S, "GET", path, NULL, 0, NULL, tok_writer_long);
+        assert_int_equal(h.status, 200);
+        assert_non_null(strstr(h.body, R));
+        free(h.body);
+        snprintf(path, sizeof(path), "/kbs/v0/resource/%s/key/a", R);
+        expect("DELETE", path, NULL, tok_writer_long, 200, NULL);
+        assert_false(listed(R));
+}
+
+/* ?repo= that is not a repository name is the client's mistake: 400 with a problem body,
+ * logged at info (not 503 at error, as if the store had failed). */
+static void test_checks_list_bad_repo(void **state)
+{
+        static const char *const bad[] = {"../x", "", "a%2Fb", ".x", "a%20b"};
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char path[128];
+                snprintf(path, sizeof(path), "/kbs/v0/resources?repo=%s", bad[i]);
+                struct http h = request_full(&S, "GET", path, NULL, 0, NULL, tok_admin);
+                if (h.status != 400)
+                        fail_msg("?repo=%s: %ld, want 400: %s", bad[i], h.status,
+                                 h.body ? h.body : "");
+                json_auto_t *j = json_loads(h.body, 0, NULL);
+                free(h.body);
+                assert_string_equal(
+                        json_string_value(json_object_get(j, "type")),
+                        "https://github.com/confidential-containers/kbs/errors/InvalidRequestPath");
+                assert_non_null(strstr(json_string_value(json_object_get(j, "detail")),
+                                       "repo must be one path segment"));
+        }
+        assert_true(log_has(&S, "repo must be one path segment"));
+        /* none of them was logged as a server error */
+        char *log = slurp(S.log);
+        for (char *l = log; l && *l;) {
+                char *nl = strchr(l, '\n');
+                if (nl)
+                        *nl = 0;
+                if (strstr(l, "/kbs/v0/resources") && strstr(l, "\"level\":\"error\""))
+                        fail_msg("logged as an error: %s", l);
+                l = nl ? nl + 1 : l + strlen(l);
+        }
+        free(log);
+        expect("GET", "/kbs/v0/resources?repo=team-a", NULL, tok_admin, 200, NULL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_checks_writer_stays_in_its_repository),
+                cmocka_unit_test(test_checks_list_bad_repo),
+        };
+        setenv("no_proxy", "127.0.0.1,localhost", 1);
+        setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
