@@ -82,6 +82,9 @@ struct vtd_request {
         size_t body_len;
         bool body_too_big;
         bool started;
+        /* the raw URI, before libmicrohttpd decodes it (http.c uri_log) */
+        size_t raw_uri_len;
+        bool raw_uri_hides; /* %00 anywhere, or %2F in the path */
 };
 
 /* A response: status, body and headers (owned). */

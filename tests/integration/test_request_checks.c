@@ -2,8 +2,9 @@
 /*
  * What the real veriteed refuses before any permission or policy is looked at: a
  * repository name over VT_REPO_NAME_MAX bytes (never cut to fit, so a writer of R cannot
- * act on "R..."), a bad ?repo= (400, not a store error). Each refusal is checked for its
- * status and for the reason a person reads in the log.
+ * act on "R..."), a bad ?repo= (400, not a store error), a URL that hides bytes from its
+ * decoded form (%00, a raw NUL, %2F). Each refusal is checked for its status and for the
+ * reason a person reads in the log.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -249,11 +250,88 @@ static void test_checks_list_bad_repo(void **state)
         expect("GET", "/kbs/v0/resources?repo=team-a", NULL, tok_admin, 200, NULL);
 }
 
+/* Sends raw bytes (a request line with a NUL in it, which no URL library will send) and
+ * returns the status of the answer. */
+static long raw_status(const char *req, size_t len)
+{
+        unsigned port = (unsigned)strtoul(strrchr(S.url, ':') + 1, NULL, 10);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        struct timeval tv = {.tv_sec = 10};
+        char buf[2048] = {0};
+        assert_true(fd >= 0);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(write(fd, req, len), (ssize_t)len);
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        assert_true(n > 12);
+        assert_memory_equal(buf, "HTTP/1.1 ", 9);
+        assert_true(buf[9] >= '1' && buf[9] <= '5' && buf[10] >= '0' && buf[10] <= '9' &&
+                    buf[11] >= '0' && buf[11] <= '9');
+        return (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+}
+
+/* %00, a raw NUL and an encoded slash are refused with 400 on the release and the admin
+ * routes: decoded, "db%00.txt" would be "db" and "default%2Fkey/db" would be
+ * "default/key/db". */
+static void test_checks_path_hidden_bytes(void **state)
+{
+        static const char why[] = "the URL holds a NUL byte (raw or %00) or an encoded slash (%2F)";
+        expect("PUT", "/kbs/v0/resource/default/key/db", "the secret", tok_admin, 200, NULL);
+        expect("PUT", "/kbs/v0/resource-policy/default/key/db", policy_affirming_sim, tok_admin,
+               200, NULL);
+        json_auto_t *jwk = new_jwk();
+        char *token = attest_token(&S, &guest, jwk);
+        char authz[32768];
+        snprintf(authz, sizeof(authz), "Bearer %s", token);
+        /* the control: the token releases db */
+        expect("GET", "/kbs/v0/resource/default/key/db", NULL, authz, 200, NULL);
+
+        static const char *const gets[] = {
+                "/kbs/v0/resource/default/key/db%00.txt", "/kbs/v0/resource/default/key/db%00",
+                "/kbs/v0/resource/default%2Fkey/db",      "/kbs/v0/resource/default%2fkey%2fdb",
+                "/kbs/v0/resource/default/key/db?x=%00",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(gets); i++)
+                expect("GET", gets[i], NULL, authz, 400, why);
+        /* a raw NUL in the request line */
+        char req[33000];
+        int n = snprintf(req, sizeof(req),
+                         "GET /kbs/v0/resource/default/key/db@.txt HTTP/1.1\r\nHost: x\r\n"
+                         "Authorization: %s\r\nConnection: close\r\n\r\n",
+                         authz);
+        *strchr(req, '@') = 0;
+        assert_int_equal(raw_status(req, (size_t)n), 400);
+        assert_true(log_has(&S, why));
+
+        /* admin writes: nothing is stored under, or deleted from, the decoded name */
+        expect("PUT", "/kbs/v0/resource/team-a/key/x%00y", "v", tok_admin, 400, why);
+        expect("PUT", "/kbs/v0/resource/team-a%2Fkey/x", "v", tok_writer_a, 400, why);
+        expect("PUT", "/kbs/v0/resource-policy/default/key/db%00z", policy_affirming_sim, tok_admin,
+               400, why);
+        assert_false(listed("team-a/key/x"));
+        expect("DELETE", "/kbs/v0/resource/default/key/db%00zz", NULL, tok_admin, 400, why);
+        expect("DELETE", "/kbs/v0/resource/default%2Fkey/db", NULL, tok_admin, 400, why);
+        n = snprintf(req, sizeof(req),
+                     "DELETE /kbs/v0/resource/default/key/db@zz HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: %s\r\nConnection: close\r\n\r\n",
+                     tok_admin);
+        *strchr(req, '@') = 0;
+        assert_int_equal(raw_status(req, (size_t)n), 400);
+        assert_true(listed("default/key/db"));
+        /* the same secret is still released by its real name */
+        expect("GET", "/kbs/v0/resource/default/key/db", NULL, authz, 200, NULL);
+        free(token);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_checks_writer_stays_in_its_repository),
                 cmocka_unit_test(test_checks_list_bad_repo),
+                cmocka_unit_test(test_checks_path_hidden_bytes),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
