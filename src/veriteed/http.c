@@ -369,10 +369,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         case ROUTE_JWKS:
                 vtd_jwks(s, &res);
                 break;
-        case ROUTE_OIDC:
-                vtd_oidc(s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-                         &res);
+        case ROUTE_OIDC: {
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+                const union MHD_DaemonInfo *di =
+                        ci ? MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+                vtd_oidc(s, di ? di->port : 0, &res);
                 break;
+        }
         case ROUTE_HEALTHZ:
                 vtd_json_response(&res, 200, json_pack("{s:s}", "status", "ok"));
                 break;

@@ -130,9 +130,10 @@ int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const ui
                    struct vt_diag *d);
 void vtd_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Well-known documents and probes (wellknown.c). host: the Host header, for issuer URLs. */
+/* Well-known documents and probes (wellknown.c). vtd_oidc builds jwks_uri from
+ * public_url, else from listen with port, the port actually bound. */
 void vtd_jwks(struct vtd *s, struct vtd_response *res);
-void vtd_oidc(struct vtd *s, const char *host, struct vtd_response *res);
+void vtd_oidc(struct vtd *s, unsigned port, struct vtd_response *res);
 void vtd_metrics_text(struct vtd *s, struct vtd_response *res);
 void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict);
 void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us);

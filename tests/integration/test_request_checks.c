@@ -250,22 +250,27 @@ static void test_checks_list_bad_repo(void **state)
         expect("GET", "/kbs/v0/resources?repo=team-a", NULL, tok_admin, 200, NULL);
 }
 
-/* Sends raw bytes (a request line with a NUL in it, which no URL library will send) and
- * returns the status of the answer. */
-static long raw_status(const char *req, size_t len)
+/* Sends raw bytes to server s (a request line with a NUL in it, or a Host header of our
+ * choosing, which a URL library will not send) and returns the status of the answer; the
+ * whole answer goes into out when it is not NULL. */
+static long raw_exchange(const struct server *s, const char *req, size_t len, char *out, size_t cap)
 {
-        unsigned port = (unsigned)strtoul(strrchr(S.url, ':') + 1, NULL, 10);
+        unsigned port = (unsigned)strtoul(strrchr(s->url, ':') + 1, NULL, 10);
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
         struct timeval tv = {.tv_sec = 10};
-        char buf[2048] = {0};
+        char buf[8192] = {0};
         assert_true(fd >= 0);
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
         assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
         assert_int_equal(write(fd, req, len), (ssize_t)len);
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        size_t n = 0;
+        for (ssize_t r; n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0;)
+                n += (size_t)r;
         close(fd);
+        if (out)
+                snprintf(out, cap, "%s", buf);
         assert_true(n > 12);
         assert_memory_equal(buf, "HTTP/1.1 ", 9);
         assert_true(buf[9] >= '1' && buf[9] <= '5' && buf[10] >= '0' && buf[10] <= '9' &&
@@ -303,7 +308,7 @@ static void test_checks_path_hidden_bytes(void **state)
                          "Authorization: %s\r\nConnection: close\r\n\r\n",
                          authz);
         *strchr(req, '@') = 0;
-        assert_int_equal(raw_status(req, (size_t)n), 400);
+        assert_int_equal(raw_exchange(&S, req, (size_t)n, NULL, 0), 400);
         assert_true(log_has(&S, why));
 
         /* admin writes: nothing is stored under, or deleted from, the decoded name */
@@ -319,11 +324,69 @@ static void test_checks_path_hidden_bytes(void **state)
                      "Authorization: %s\r\nConnection: close\r\n\r\n",
                      tok_admin);
         *strchr(req, '@') = 0;
-        assert_int_equal(raw_status(req, (size_t)n), 400);
+        assert_int_equal(raw_exchange(&S, req, (size_t)n, NULL, 0), 400);
         assert_true(listed("default/key/db"));
         /* the same secret is still released by its real name */
         expect("GET", "/kbs/v0/resource/default/key/db", NULL, authz, 200, NULL);
         free(token);
+}
+
+/* The body of a raw answer (after the blank line), parsed. */
+static json_t *oidc_of(const struct server *s, const char *host)
+{
+        char req[512], ans[8192];
+        int n = snprintf(req, sizeof(req),
+                         "GET /.well-known/openid-configuration HTTP/1.1\r\nHost: %s\r\n"
+                         "Connection: close\r\n\r\n",
+                         host);
+        assert_int_equal(raw_exchange(s, req, (size_t)n, ans, sizeof(ans)), 200);
+        const char *body = strstr(ans, "\r\n\r\n");
+        assert_non_null(body);
+        json_t *j = json_loads(body + 4, 0, NULL);
+        assert_non_null(j);
+        return j;
+}
+
+/* jwks_uri comes from the configuration, never from the client's Host header: without
+ * public_url it is the listen address with the port bound; with it, public_url. */
+static void test_checks_oidc_jwks_uri(void **state)
+{
+        char want[300];
+        json_auto_t *j = oidc_of(&S, "evil.example");
+        const char *u = json_string_value(json_object_get(j, "jwks_uri"));
+        assert_non_null(u);
+        snprintf(want, sizeof(want), "%s/.well-known/jwks.json", S.url);
+        assert_string_equal(u, want);
+        json_auto_t *j2 = oidc_of(&S, "evil.example:8443");
+        assert_string_equal(json_string_value(json_object_get(j2, "jwks_uri")), want);
+
+        struct server p = {0};
+        char cfg[1024];
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/state-public\n"
+                 "public_url: https://kbs.example.com:8443/broker/\n",
+                 vtt_dir);
+        server_start(&p, "public", cfg);
+        json_auto_t *j3 = oidc_of(&p, "evil.example");
+        assert_string_equal(json_string_value(json_object_get(j3, "jwks_uri")),
+                            "https://kbs.example.com:8443/broker/.well-known/jwks.json");
+        server_stop(&p);
+
+        /* a public_url that is not an http(s) URL stops the server, naming the key */
+        static const char *const bad[] = {"kbs.example.com", "ftp://kbs.example.com", "https://",
+                                          "https://kbs.example.com/?x=1", "\"https://a b\""};
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char f[512];
+                snprintf(f, sizeof(f), "%s/bad-public.yaml", vtt_dir);
+                snprintf(cfg, sizeof(cfg),
+                         "listen: 127.0.0.1:0\nstate_dir: %s/state-bad\npublic_url: %s\n", vtt_dir,
+                         bad[i]);
+                write_text(f, cfg);
+                if (vt_test_sh(
+                            "'%s' --config '%s' --check-config 2>&1 | grep -q 'public_url must be'",
+                            bin("veriteed"), f) != 0)
+                        fail_msg("public_url %s was not refused", bad[i]);
+        }
 }
 
 int main(void)
@@ -332,6 +395,7 @@ int main(void)
                 cmocka_unit_test(test_checks_writer_stays_in_its_repository),
                 cmocka_unit_test(test_checks_list_bad_repo),
                 cmocka_unit_test(test_checks_path_hidden_bytes),
+                cmocka_unit_test(test_checks_oidc_jwks_uri),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
