@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "crypto/seal.h"
+#include "kbs/rcar.h"
 #include "testutil.h"
 #include "token/admin.h"
 #include "util/hex.h"
@@ -389,6 +390,69 @@ static void test_checks_oidc_jwks_uri(void **state)
         }
 }
 
+/* Whether the log holds any 8-digit run of hex (4 bytes) of the value. */
+static bool log_holds_any_of(const struct server *s, const uint8_t *v, size_t n)
+{
+        char hex[129], win[9];
+        char *log = slurp(s->log);
+        bool found = false;
+        vt_hex_encode(v, n, hex);
+        for (size_t i = 0; log && !found && i + 8 <= 2 * n; i++) {
+                memcpy(win, hex + i, 8);
+                win[8] = 0;
+                /* runs of 0 or 9 are in any duration_ms ("1.4000000000000001"): skip them */
+                found = !strstr(win, "0000") && !strstr(win, "9999") && strstr(log, win);
+        }
+        if (found)
+                print_message("the log holds \"%s\" of %s\n", win, hex);
+        free(log);
+        return found;
+}
+
+/* A refusal for a report_data that does not bind the session (and one for init-data that
+ * does not match host_data) says so, with fingerprints, and logs nothing of the raw
+ * report data, expected report data or host data. */
+static void test_checks_no_raw_evidence_logged(void **state)
+{
+        char cookie[128];
+        json_auto_t *jwk = new_jwk(), *other = new_jwk();
+        char *nonce = auth(&S, "sim", cookie);
+        uint8_t rd[64] = {0}, expected[64] = {0};
+        assert_int_equal(vt_kbs_runtime_binding(nonce, other, "", rd), 0);
+        assert_int_equal(vt_kbs_runtime_binding(nonce, jwk, "", expected), 0);
+        char *body = attest_body(nonce, &guest, other, jwk);
+        struct http h = post(&S, "/kbs/v0/attest", body, cookie);
+        assert_int_equal(h.status, 401);
+        free(h.body);
+        free(body);
+        free(nonce);
+        assert_true(log_has(&S, "sim: report_data does not bind this session's nonce and "
+                                "tee-pubkey (fingerprints: report_data sha256:"));
+        /* the SHA-384 binding; the rest is zero padding */
+        assert_false(log_holds_any_of(&S, rd, 48));
+        assert_false(log_holds_any_of(&S, expected, 48));
+
+        /* init-data whose digest is not the guest's host_data */
+        struct vt_sim_guest g = guest;
+        for (size_t i = 0; i < sizeof(g.host_data); i++)
+                g.host_data[i] = (uint8_t)(0x3c + 7 * i);
+        nonce = auth(&S, "sim", cookie);
+        body = attest_body(nonce, &g, jwk, jwk);
+        json_auto_t *b = json_loads(body, 0, NULL);
+        json_object_set_new(b, "init-data",
+                            json_pack("{s:s, s:s}", "format", "toml", "body",
+                                      "algorithm = \"sha384\"\nversion = \"0.1.0\"\n"));
+        free(body);
+        body = json_dumps(b, JSON_COMPACT);
+        h = post(&S, "/kbs/v0/attest", body, cookie);
+        assert_int_equal(h.status, 401);
+        free(h.body);
+        free(body);
+        free(nonce);
+        assert_true(log_has(&S, "init-data: digest does not match host_data (fingerprints: "));
+        assert_false(log_holds_any_of(&S, g.host_data, 32));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -396,6 +460,7 @@ int main(void)
                 cmocka_unit_test(test_checks_list_bad_repo),
                 cmocka_unit_test(test_checks_path_hidden_bytes),
                 cmocka_unit_test(test_checks_oidc_jwks_uri),
+                cmocka_unit_test(test_checks_no_raw_evidence_logged),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
