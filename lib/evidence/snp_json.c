@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* JSON views of an SNP report: every field (inspect) and the flat claims (verify, tokens). */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "util/json.h"
@@ -8,8 +9,13 @@
 static json_t *tcb_json(const struct vt_snp_tcb *t)
 {
         json_t *o = json_object();
+        char raw[19];
         if (!o)
                 return NULL;
+        /* raw as "0x" and 16 hex digits: a TCB is a full 64-bit value (microcode is its top
+         * byte), which a JSON integer (jansson: int64) cannot hold from 2^63 on and which
+         * many readers round from 2^53 on */
+        snprintf(raw, sizeof(raw), "0x%016" PRIx64, t->raw);
         int e = 0;
         if (t->turin)
                 e |= vt_json_set(o, "fmc", json_integer(t->fmc));
@@ -17,7 +23,7 @@ static json_t *tcb_json(const struct vt_snp_tcb *t)
         e |= vt_json_set(o, "tee", json_integer(t->tee));
         e |= vt_json_set(o, "snp", json_integer(t->snp));
         e |= vt_json_set(o, "microcode", json_integer(t->microcode));
-        e |= vt_json_set(o, "raw", json_integer((json_int_t)t->raw));
+        e |= vt_json_set(o, "raw", json_string(raw));
         if (e) {
                 json_decref(o);
                 return NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crypto/digest.h"
 #include "util/hex.h"
 #include "util/json.h"
 #include "veritee/snp.h"
@@ -216,6 +217,18 @@ int vt_snp_policy_parse(const char *json, size_t len, struct vt_snp_policy **ret
         return 0;
 }
 
+/* report_data and host_data are the guest's own values (a nonce binding, init-data): the
+ * reason names their fingerprints, never the bytes */
+static int fail_fingerprint(struct vt_diag *d, const char *field, const uint8_t *want,
+                            const uint8_t *have, size_t n)
+{
+        char w[VT_FINGERPRINT_LEN], h[VT_FINGERPRINT_LEN];
+        return vt_diag_set(d, VT_E_POLICY,
+                           "snp: %s differs from the reference value "
+                           "(fingerprints: %s, expected %s)",
+                           field, vt_fingerprint(have, n, h), vt_fingerprint(want, n, w));
+}
+
 static int fail_hex(struct vt_diag *d, const char *field, const uint8_t *want, const uint8_t *have,
                     size_t n)
 {
@@ -299,9 +312,9 @@ static int check_config(const struct vt_snp_policy *p, const struct vt_snp_repor
         if (p->has_vmpl && r->vmpl != p->vmpl)
                 return vt_diag_set(d, VT_E_POLICY, "snp: vmpl %u, expected %u", r->vmpl, p->vmpl);
         if (p->has_host_data && memcmp(p->host_data, r->host_data, 32) != 0)
-                return fail_hex(d, "host_data", p->host_data, r->host_data, 32);
+                return fail_fingerprint(d, "host_data", p->host_data, r->host_data, 32);
         if (p->has_report_data && memcmp(p->report_data, r->report_data, 64) != 0)
-                return fail_hex(d, "report_data", p->report_data, r->report_data, 64);
+                return fail_fingerprint(d, "report_data", p->report_data, r->report_data, 64);
         return 0;
 }
 

@@ -704,7 +704,7 @@ bool vt_resource_path_valid(const char *path)
         const char *p = path;
         for (int i = 0; i < 3; i++) {
                 size_t n = segment_len(p);
-                if (n == 0)
+                if (n == 0 || (i == 0 && n > VT_REPO_NAME_MAX))
                         return false;
                 p += n;
                 if (i < 2) {
@@ -716,11 +716,10 @@ bool vt_resource_path_valid(const char *path)
         return *p == 0;
 }
 
-/* repo_valid: one path segment, as the first segment of a path must be. */
-static bool repo_valid(const char *repo)
+bool vt_resource_repo_valid(const char *repo)
 {
-        size_t n = segment_len(repo);
-        return n > 0 && repo[n] == 0;
+        size_t n = repo ? segment_len(repo) : 0;
+        return n > 0 && n <= VT_REPO_NAME_MAX && repo[n] == 0;
 }
 
 #define REFVAL_ID_MAX 64
@@ -1092,7 +1091,7 @@ static int resource_list_locked(struct vt_store *s, const char *repo, struct vt_
 int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
                            int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud)
 {
-        if (!s || !cb || (repo_or_null && !repo_valid(repo_or_null)))
+        if (!s || !cb || (repo_or_null && !vt_resource_repo_valid(repo_or_null)))
                 return VT_E_INVAL;
         _cleanup_free_ struct vt_resource_meta *v = NULL;
         size_t n = 0;

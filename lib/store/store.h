@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/repo.h"
 #include "veritee/veritee.h"
 
 struct vt_store;
@@ -94,9 +95,14 @@ struct vt_resource_meta {
 
 /* vt_resource_path_valid says whether path is a resource path: exactly three segments
  * separated by '/', each matching [A-Za-z0-9_-][A-Za-z0-9_.-]* (so "." and ".." are
- * not segments), fewer than 256 bytes in all. Every store function that takes a path
- * checks it (VT_E_INVAL). Thread-safe. */
+ * not segments), the first (the repository) at most VT_REPO_NAME_MAX bytes, fewer than
+ * 256 bytes in all. Every store function that takes a path checks it (VT_E_INVAL).
+ * Thread-safe. */
 bool vt_resource_path_valid(const char *path);
+
+/* vt_resource_repo_valid says whether repo is a repository name, the first segment of a
+ * resource path: [A-Za-z0-9_-][A-Za-z0-9_.-]*, 1..VT_REPO_NAME_MAX bytes. Thread-safe. */
+bool vt_resource_repo_valid(const char *repo);
 
 /* vt_store_resource_put inserts the resource at path, or replaces its blobs, kek_id and
  * size if it exists (then created is kept, updated becomes now, and its policy stays).

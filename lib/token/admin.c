@@ -2,7 +2,8 @@
 /*
  * Admin API tokens (docs/admin.md). Verification is written out here rather than
  * shared with token/jwt.c because the rules differ: two algorithms, each bound to one
- * key type, keys from PEM files rather than a JWKS, and claims that grant rights.
+ * key type, keys from PEM files rather than a JWKS, and claims that grant rights. The
+ * rules both share (no crit, a low S, the exp/nbf/iat window) live in token/jose.c.
  *
  * Order of checks in vt_admin_authenticate: the shape of the bearer value, the header
  * (alg first, so "none"/HS256/RS256 are named as such), the signature, and only then
@@ -31,6 +32,7 @@
 
 #include "crypto/x509.h"
 #include "crypto/keyfile.h"
+#include "token/jose.h"
 #include "util/b64.h"
 #include "util/file.h"
 #include "util/macro.h"
@@ -362,9 +364,12 @@ int vt_admin_role_parse(const char *s, enum vt_admin_role *ret)
         return VT_E_INVAL;
 }
 
-/* Verifies a 64-byte JWS signature (EdDSA: R||S; ES256: r||s) over in. */
+_Static_assert(VT_ADMIN_LEEWAY == VT_JOSE_LEEWAY, "one leeway for every token");
+
+/* Verifies a JWS signature over in: EdDSA R||S in sig, ES256 as der (vt_jose_es256_der,
+ * which has refused a high S). */
 static bool verify_sig(const struct admin_key *key, const char *in, size_t len,
-                       const uint8_t sig[static SIG_LEN])
+                       const uint8_t sig[static SIG_LEN], const uint8_t *der, size_t der_len)
 {
         _cleanup_(md_ctx_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
         bool ok = false;
@@ -374,21 +379,8 @@ static bool verify_sig(const struct admin_key *key, const char *in, size_t len,
                 ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, key->pkey) == 1 &&
                      EVP_DigestVerify(md, sig, SIG_LEN, (const uint8_t *)in, len) == 1;
         } else {
-                ECDSA_SIG *s = ECDSA_SIG_new();
-                BIGNUM *r = BN_bin2bn(sig, 32, NULL), *sv = BN_bin2bn(sig + 32, 32, NULL);
-                uint8_t der[80], *p = der;
-                if (s && r && sv && ECDSA_SIG_set0(s, r, sv)) {
-                        int dl = i2d_ECDSA_SIG(s, NULL);
-                        if (dl > 0 && (size_t)dl <= sizeof(der) && i2d_ECDSA_SIG(s, &p) == dl)
-                                ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-                                                          key->pkey) == 1 &&
-                                     EVP_DigestVerify(md, der, (size_t)dl, (const uint8_t *)in,
-                                                      len) == 1;
-                } else {
-                        BN_free(r);
-                        BN_free(sv);
-                }
-                ECDSA_SIG_free(s);
+                ok = der && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+                     EVP_DigestVerify(md, der, der_len, (const uint8_t *)in, len) == 1;
         }
         ERR_clear_error();
         return ok;
@@ -417,25 +409,7 @@ static int sign(EVP_PKEY *key, enum key_type t, const char *in, size_t len,
                 ERR_clear_error();
                 return VT_E_CRYPTO;
         }
-        const uint8_t *p = der;
-        ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)dl);
-        bool ok = s && BN_bn2binpad(ECDSA_SIG_get0_r(s), sig, 32) == 32 &&
-                  BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + 32, 32) == 32;
-        ECDSA_SIG_free(s);
-        ERR_clear_error();
-        return ok ? 0 : VT_E_CRYPTO;
-}
-
-/* Reads an integer time claim: 0 and *ret set, 1 when absent, or VT_E_FORMAT. */
-static int time_claim(const json_t *claims, const char *name, int64_t *ret, struct vt_diag *d)
-{
-        const json_t *v = json_object_get(claims, name);
-        if (!v)
-                return 1;
-        if (!json_is_integer(v))
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: %s is not an integer", name);
-        *ret = (int64_t)json_integer_value(v);
-        return 0;
+        return vt_jose_es256_raw(der, dl, sig); /* with a low S, as verifiers require */
 }
 
 /* Copies sub for logs: at most VT_ADMIN_SUB_MAX - 1 bytes, cut at a UTF-8 character
@@ -458,40 +432,11 @@ static void copy_sub(const char *s, char out[static VT_ADMIN_SUB_MAX])
 static int check_claims(const json_t *c, int64_t now, struct vt_admin_principal *p,
                         struct vt_diag *d)
 {
-        /* now +- leeway, saturated so that no comparison below can overflow */
-        int64_t lo = now > INT64_MIN + VT_ADMIN_LEEWAY ? now - VT_ADMIN_LEEWAY : INT64_MIN;
-        int64_t hi = now < INT64_MAX - VT_ADMIN_LEEWAY ? now + VT_ADMIN_LEEWAY : INT64_MAX;
-        char t1[21], t2[21], ebuf[ECHO_MAX + 4];
-        int64_t exp = 0, nbf = 0, iat = 0;
+        char ebuf[ECHO_MAX + 4];
         int e;
 
-        if ((e = time_claim(c, "exp", &exp, d)) < 0)
+        if ((e = vt_jose_check_times(c, now, "admin token", d)) < 0)
                 return e;
-        if (e > 0)
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: no exp claim");
-        if (exp < lo) {
-                vt_time_format_rfc3339(exp, t1);
-                vt_time_format_rfc3339(now, t2);
-                return vt_diag_set(d, VT_E_EXPIRED, "admin token: expired at %s (now %s)", t1, t2);
-        }
-        if ((e = time_claim(c, "nbf", &nbf, d)) < 0)
-                return e;
-        if (e == 0 && nbf > hi) {
-                vt_time_format_rfc3339(nbf, t1);
-                vt_time_format_rfc3339(now, t2);
-                return vt_diag_set(d, VT_E_EXPIRED, "admin token: not valid before %s (now %s)", t1,
-                                   t2);
-        }
-        if ((e = time_claim(c, "iat", &iat, d)) < 0)
-                return e;
-        if (e == 0 && iat > hi) {
-                vt_time_format_rfc3339(iat, t1);
-                vt_time_format_rfc3339(now, t2);
-                return vt_diag_set(d, VT_E_EXPIRED,
-                                   "admin token: issued in the future at %s (now %s); check the "
-                                   "clocks",
-                                   t1, t2);
-        }
 
         const json_t *role = json_object_get(c, "role");
         if (!role)
@@ -530,11 +475,11 @@ static int check_claims(const json_t *c, int64_t now, struct vt_admin_principal 
                 if (!s)
                         return vt_diag_set(d, VT_E_FORMAT,
                                            "admin token: repos[%zu] is not a string", i);
-                if (l == 0 || l >= VT_ADMIN_REPO_MAX || strlen(s) != l || has_control(s))
+                if (l == 0 || l > VT_REPO_NAME_MAX || strlen(s) != l || has_control(s))
                         return vt_diag_set(d, VT_E_FORMAT,
                                            "admin token: repos[%zu] must be 1..%d bytes without "
                                            "control characters",
-                                           i, VT_ADMIN_REPO_MAX - 1);
+                                           i, VT_REPO_NAME_MAX);
                 memcpy(p->repos[i], s, l + 1);
         }
         p->n_repos = n;
@@ -614,9 +559,8 @@ int vt_admin_authenticate(const struct vt_admin_keys *k, const char *authorizati
                                    "admin token: algorithm \"%s\" is not accepted (EdDSA or "
                                    "ES256 only)",
                                    echo(alg, ebuf));
-        /* RFC 7515 4.1.11: extensions we do not understand must be refused */
-        if (json_object_get(hdr, "crit"))
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: crit header is not supported");
+        if ((e = vt_jose_check_crit(hdr, "admin token", d)) < 0)
+                return e;
         const json_t *jkid = json_object_get(hdr, "kid");
         if (jkid && (!json_is_string(jkid) || json_string_length(jkid) > MAX_KID))
                 return vt_diag_set(d, VT_E_FORMAT, "admin token: kid is not a short string");
@@ -638,17 +582,21 @@ int vt_admin_authenticate(const struct vt_admin_keys *k, const char *authorizati
                 return vt_diag_set(d, VT_E_SIGNATURE,
                                    "admin token: alg %s does not match key %s (%s: %s only)", alg,
                                    first->kid, type_name(first->type), type_alg(first->type));
+        uint8_t der[80];
+        size_t der_len = 0;
+        if (want == KT_P256 && (e = vt_jose_es256_der(sb, der, &der_len, "admin token", d)) < 0)
+                return e;
         size_t signing_len = (size_t)(dot2 - tok), tried = 0;
         bool ok = false;
         if (first) {
                 tried++;
-                ok = verify_sig(first, tok, signing_len, sb);
+                ok = verify_sig(first, tok, signing_len, sb, der, der_len);
         }
         for (size_t i = 0; !ok && i < k->n; i++) {
                 if (&k->k[i] == first || k->k[i].type != want)
                         continue;
                 tried++;
-                ok = verify_sig(&k->k[i], tok, signing_len, sb);
+                ok = verify_sig(&k->k[i], tok, signing_len, sb, der, der_len);
         }
         if (tried == 0)
                 return vt_diag_set(d, VT_E_SIGNATURE,
@@ -682,7 +630,7 @@ static void repo_list(const struct vt_admin_principal *p, char *buf, size_t cap)
         int n = snprintf(buf, cap, "[");
         o = n > 0 ? (size_t)n : 0;
         for (size_t i = 0; i < p->n_repos && i < VT_ADMIN_MAX_REPOS && o < cap; i++) {
-                n = snprintf(buf + o, cap - o, "%s%.*s", i ? "," : "", VT_ADMIN_REPO_MAX - 1,
+                n = snprintf(buf + o, cap - o, "%s%.*s", i ? "," : "", VT_REPO_NAME_MAX,
                              p->repos[i]);
                 if (n < 0)
                         break;
@@ -692,10 +640,12 @@ static void repo_list(const struct vt_admin_principal *p, char *buf, size_t cap)
                 snprintf(buf + o, cap - o, "]");
 }
 
+/* A writer may write repo only if repo equals one of its names as a whole: a name over
+ * the limit is never cut to fit, it simply matches nothing. */
 static bool writer_has(const struct vt_admin_principal *p, const char *repo)
 {
-        size_t l = strlen(repo);
-        if (l == 0 || l >= VT_ADMIN_REPO_MAX)
+        size_t l = strnlen(repo, VT_REPO_NAME_MAX + 1);
+        if (l == 0 || l > VT_REPO_NAME_MAX)
                 return false;
         /* memcmp over l + 1 bytes also compares the NUL, and never reads past repos[i] */
         for (size_t i = 0; i < p->n_repos && i < VT_ADMIN_MAX_REPOS; i++)
@@ -864,11 +814,11 @@ static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_typ
 static int check_repo_arg(const char *r, struct vt_diag *d)
 {
         size_t l = r ? strlen(r) : 0;
-        if (l == 0 || l >= VT_ADMIN_REPO_MAX || has_control(r))
+        if (l == 0 || l > VT_REPO_NAME_MAX || has_control(r))
                 return vt_diag_set(d, VT_E_INVAL,
                                    "admin token: a repository name must be 1..%d bytes without "
                                    "control characters",
-                                   VT_ADMIN_REPO_MAX - 1);
+                                   VT_REPO_NAME_MAX);
         return 0;
 }
 

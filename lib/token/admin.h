@@ -12,12 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/repo.h"
 #include "veritee/veritee.h"
 
-#define VT_ADMIN_MAX_KEYS   64  /* public keys in one configuration */
-#define VT_ADMIN_MAX_REPOS  16  /* repositories in one writer token */
-#define VT_ADMIN_REPO_MAX   64  /* bytes of a repository name, with its NUL */
-#define VT_ADMIN_SUB_MAX    128 /* bytes of sub, with its NUL */
+#define VT_ADMIN_MAX_KEYS   64                     /* public keys in one configuration */
+#define VT_ADMIN_MAX_REPOS  16                     /* repositories in one writer token */
+#define VT_ADMIN_REPO_MAX   (VT_REPO_NAME_MAX + 1) /* a repository name and its NUL */
+#define VT_ADMIN_SUB_MAX    128                    /* bytes of sub, with its NUL */
 #define VT_ADMIN_MAX_TTL    (30 * 86400)
 #define VT_ADMIN_LEEWAY     60   /* seconds of clock skew allowed for exp, nbf, iat */
 #define VT_ADMIN_MAX_HEADER 8192 /* bytes of an Authorization header value */

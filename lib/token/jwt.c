@@ -19,6 +19,7 @@
 
 #include "crypto/keyfile.h"
 #include "crypto/x509.h"
+#include "token/jose.h"
 #include "util/b64.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -170,14 +171,8 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
                 return VT_E_CRYPTO;
         }
         EVP_MD_CTX_free(md);
-        const uint8_t *p = der;
-        ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
-        if (!sig || BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32) != 32 ||
-            BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32) != 32) {
-                ECDSA_SIG_free(sig);
-                return VT_E_CRYPTO;
-        }
-        ECDSA_SIG_free(sig);
+        if ((e = vt_jose_es256_raw(der, dl, raw)) < 0) /* a low S, as verifiers require */
+                return e;
         if ((e = vt_b64_encode(raw, sizeof(raw), VT_B64_URL, &s64)) < 0)
                 return e;
         if (asprintf(&out, "%s.%s", input, s64) < 0)
@@ -276,8 +271,15 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
                                    "token: algorithm %s is not accepted (ES256 only)",
                                    alg ? alg : "(none)");
+        int e;
+        if ((e = vt_jose_check_crit(hdr, "token", d)) < 0)
+                return e;
         if (sl != 64)
                 return vt_diag_set(d, VT_E_SIGNATURE, "token: ES256 signature must be 64 bytes");
+        uint8_t der[80];
+        size_t dl = 0;
+        if ((e = vt_jose_es256_der(sb, der, &dl, "token", d)) < 0)
+                return e;
         const char *kid = json_string_value(json_object_get(hdr, "kid"));
         const json_t *keys = json_object_get(jwks, "keys");
         size_t i;
@@ -291,23 +293,12 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
                 if (key_for_verify(k, &pk) < 0)
                         continue;
                 any = true;
-                ECDSA_SIG *sig = ECDSA_SIG_new();
-                BIGNUM *r = BN_bin2bn(sb, 32, NULL), *s = BN_bin2bn(sb + 32, 32, NULL);
-                uint8_t der[80], *p = der;
-                if (sig && r && s && ECDSA_SIG_set0(sig, r, s)) {
-                        int dl = i2d_ECDSA_SIG(sig, &p);
-                        EVP_MD_CTX *md = EVP_MD_CTX_new();
-                        if (dl > 0 && md &&
-                            EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
-                            EVP_DigestVerify(md, der, (size_t)dl, (const uint8_t *)token,
-                                             (size_t)(dot2 - token)) == 1)
-                                ok = true;
-                        EVP_MD_CTX_free(md);
-                } else {
-                        BN_free(r);
-                        BN_free(s);
-                }
-                ECDSA_SIG_free(sig);
+                EVP_MD_CTX *md = EVP_MD_CTX_new();
+                if (md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
+                    EVP_DigestVerify(md, der, dl, (const uint8_t *)token, (size_t)(dot2 - token)) ==
+                            1)
+                        ok = true;
+                EVP_MD_CTX_free(md);
                 EVP_PKEY_free(pk);
                 ERR_clear_error();
                 if (ok)
@@ -324,14 +315,9 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
                 json_decref(claims);
                 return vt_diag_set(d, VT_E_FORMAT, "token: claims are not a JSON object");
         }
-        json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf");
-        if (!json_is_integer(exp) || json_integer_value(exp) < now - 60) {
+        if ((e = vt_jose_check_times(claims, now, "token", d)) < 0) {
                 json_decref(claims);
-                return vt_diag_set(d, VT_E_EXPIRED, "token: expired or without exp");
-        }
-        if (nbf && (!json_is_integer(nbf) || json_integer_value(nbf) > now + 60)) {
-                json_decref(claims);
-                return vt_diag_set(d, VT_E_EXPIRED, "token: not yet valid (nbf)");
+                return e;
         }
         *ret_claims = claims;
         (void)tl;

@@ -34,9 +34,10 @@ json_t *vt_signer_jwk(const struct vt_signer *s);
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret);
 
 /* vt_jwt_verify checks a compact ES256 JWS against the keys of a JWKS
- * ({"keys":[...]}; a key is chosen by kid when the header has one), its exp and nbf
- * at now (with 60 s leeway), and returns its claims. VT_E_SIGNATURE, VT_E_EXPIRED,
- * VT_E_FORMAT with a reason in d. */
+ * ({"keys":[...]}; a key is chosen by kid when the header has one) and returns its
+ * claims. The same rules as admin tokens (token/jose.h): no crit header, a low S, exp
+ * required, exp, nbf and iat at now with 60 s leeway. VT_E_SIGNATURE, VT_E_EXPIRED,
+ * VT_E_FORMAT, VT_E_UNSUPPORTED, VT_E_LIMIT with a reason in d. Thread-safe. */
 int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
                   struct vt_diag *d);
 

@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "crypto/digest.h"
 #include "crypto/x509.h"
 #include "util/hex.h"
 #include "util/json.h"
@@ -221,13 +222,11 @@ int vt_az_check_init_data(const uint8_t pcr8[32], const uint8_t digest[32], stru
         if (!EVP_Digest(in, sizeof(in), want, NULL, EVP_sha256(), NULL))
                 return VT_E_CRYPTO;
         if (memcmp(want, pcr8, 32) != 0) {
-                char w[65], h[65];
-                vt_hex_encode(want, 32, w);
-                vt_hex_encode(pcr8, 32, h);
+                char w[VT_FINGERPRINT_LEN], h[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
-                                   "init-data: PCR8 %s != SHA-256(32 zero bytes || init-data "
-                                   "digest) %s",
-                                   h, w);
+                                   "init-data: PCR8 != SHA-256(32 zero bytes || init-data digest) "
+                                   "(fingerprints: PCR8 %s, expected %s)",
+                                   vt_fingerprint(pcr8, 32, h), vt_fingerprint(want, 32, w));
         }
         return 0;
 }
@@ -258,13 +257,14 @@ static int check_nonce(const struct vt_az_evidence *ev, const struct vt_az_verif
         if (ev->tee == VT_AZ_TEE_TPM)
                 wl = 64;
         if (a->extra_data_len != wl || memcmp(a->extra_data, want, wl) != 0) {
-                char h[133], w[129];
-                vt_hex_encode(a->extra_data, a->extra_data_len, h);
-                vt_hex_encode(want, wl, w);
+                char h[VT_FINGERPRINT_LEN], w[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
-                                   "%s: TPM quote extraData %s does not match the expected report "
-                                   "data %s (nonce)",
-                                   tee, h, w);
+                                   "%s: TPM quote extraData (%zu bytes) does not match the "
+                                   "expected report data (%zu bytes; nonce) (fingerprints: "
+                                   "extraData %s, expected %s)",
+                                   tee, (size_t)a->extra_data_len, wl,
+                                   vt_fingerprint(a->extra_data, a->extra_data_len, h),
+                                   vt_fingerprint(want, wl, w));
         }
         return 0;
 }
@@ -345,13 +345,12 @@ static int check_user_data(const struct vt_az_evidence *ev, const struct vt_hcl_
                                    tee, ev->version);
         if (h->user_data_len < o->report_data_len ||
             memcmp(h->user_data, o->report_data, o->report_data_len) != 0) {
-                char u[129], w[129];
-                vt_hex_encode(h->user_data, h->user_data_len, u);
-                vt_hex_encode(o->report_data, o->report_data_len, w);
+                char u[VT_FINGERPRINT_LEN], w[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
-                                   "%s: HCL user-data %s does not start with the expected report "
-                                   "data %s",
-                                   tee, u, w);
+                                   "%s: HCL user-data does not start with the expected report "
+                                   "data (fingerprints: user-data %s, expected %s)",
+                                   tee, vt_fingerprint(h->user_data, h->user_data_len, u),
+                                   vt_fingerprint(o->report_data, o->report_data_len, w));
         }
         return 0;
 }

@@ -230,10 +230,10 @@ static int admin_token(int argc, char **argv)
                         if (n_repos == VT_ADMIN_MAX_REPOS)
                                 return cli_usage_error("admin token: at most %d --repo",
                                                        VT_ADMIN_MAX_REPOS);
-                        if (!valid_text(optarg, VT_ADMIN_REPO_MAX - 1))
+                        if (!valid_text(optarg, VT_REPO_NAME_MAX))
                                 return cli_usage_error("admin token: --repo must be 1..%d "
                                                        "bytes without control characters",
-                                                       VT_ADMIN_REPO_MAX - 1);
+                                                       VT_REPO_NAME_MAX);
                         repos[n_repos++] = optarg;
                         break;
                 case 't':

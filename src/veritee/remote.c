@@ -178,6 +178,11 @@ static void remote_done(struct remote *r)
 
 static int need_path(const char *p)
 {
+        size_t rl = p ? strcspn(p, "/") : 0;
+        if (rl > VT_REPO_NAME_MAX)
+                return cli_usage_error("\"%.*s...\": repository name of %zu bytes is too long "
+                                       "(at most %d)",
+                                       16, p, rl, VT_REPO_NAME_MAX);
         if (!p || !vt_resource_path_valid(p))
                 return cli_usage_error(
                         "\"%s\" is not REPO/TYPE/TAG (segments [A-Za-z0-9_-][A-Za-z0-9_.-]*)",
@@ -245,6 +250,10 @@ static int secret_run(struct remote *r, const struct remote_args *a, const char 
         }
         if (strcmp(a->verb, "ls") == 0 && a->n == 0) {
                 _cleanup_free_ char *esc = NULL;
+                if (a->repo && !vt_resource_repo_valid(a->repo))
+                        return cli_usage_error("--repo must be a repository name of 1..%d bytes "
+                                               "([A-Za-z0-9_-][A-Za-z0-9_.-]*)",
+                                               VT_REPO_NAME_MAX);
                 if (a->repo && !(esc = curl_easy_escape(NULL, a->repo, 0)))
                         return EXIT_USAGE;
                 snprintf(path, sizeof(path), "/kbs/v0/resources%s%s", a->repo ? "?repo=" : "",

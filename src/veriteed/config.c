@@ -197,6 +197,31 @@ static int get_str(const struct section *s, const char *k, char **out, struct vt
         return 0;
 }
 
+/* public_url: http:// or https://, then a host, printable ASCII without spaces, '?' or
+ * '#', under 256 bytes; a trailing '/' is dropped. It goes into published documents
+ * (jwks_uri) as it is. */
+static int get_public_url(const struct section *s, char **out, struct vt_diag *d)
+{
+        int e = get_str(s, "public_url", out, d);
+        if (e < 0 || !*out)
+                return e;
+        char *u = *out;
+        size_t n = strlen(u);
+        const char *host = strncmp(u, "https://", 8) == 0  ? u + 8
+                           : strncmp(u, "http://", 7) == 0 ? u + 7
+                                                           : NULL;
+        bool ok = host && *host && *host != '/' && n < 256;
+        for (const char *p = u; ok && *p; p++)
+                ok = *p > 0x20 && *p < 0x7f && *p != '?' && *p != '#' && *p != '"' && *p != '\\';
+        if (!ok)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "config: public_url must be http(s)://HOST[:PORT][/PATH] (no "
+                                   "spaces, query or fragment), under 256 bytes");
+        while (n > 0 && u[n - 1] == '/')
+                u[--n] = 0;
+        return 0;
+}
+
 static int get_u64(const struct section *s, const char *k, uint64_t min, uint64_t max,
                    uint64_t *out, struct vt_diag *d)
 {
@@ -285,6 +310,7 @@ static int get_list(const struct section *s, const char *k, char ***out, size_t 
 void vtd_config_done(struct vtd_config *c)
 {
         free(c->listen);
+        free(c->public_url);
         free(c->tls_certificate);
         free(c->tls_private_key);
         free(c->state_dir);
@@ -309,9 +335,9 @@ void vtd_config_done(struct vtd_config *c)
 
 int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
 {
-        static const char *const top_keys[] = {"listen",  "tls",     "state_dir",   "store",
-                                               "token",   "session", "attestation", "limits",
-                                               "secrets", "admin",   "tokens",      NULL};
+        static const char *const top_keys[] = {
+                "listen",      "public_url", "tls",     "state_dir", "store",  "token", "session",
+                "attestation", "limits",     "secrets", "admin",     "tokens", NULL};
         static const char *const secrets_keys[] = {"kek_file", NULL};
         static const char *const admin_keys[] = {"keys", NULL};
         static const char *const tokens_keys[] = {"trusted_jwks", "trusted_certs",
@@ -377,6 +403,7 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
                         goto fail;
         struct section topv = {root, "config", top_keys};
         if ((e = get_str(&topv, "listen", &c->listen, d)) < 0 ||
+            (e = get_public_url(&topv, &c->public_url, d)) < 0 ||
             (e = get_str(&topv, "state_dir", &c->state_dir, d)) < 0 ||
             (e = get_str(&tls, "certificate", &c->tls_certificate, d)) < 0 ||
             (e = get_str(&tls, "private_key", &c->tls_private_key, d)) < 0 ||

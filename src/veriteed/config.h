@@ -13,7 +13,9 @@
 #include "veritee/veritee.h"
 
 struct vtd_config {
-        char *listen; /* "127.0.0.1:8080" */
+        char *listen;     /* "127.0.0.1:8080" */
+        char *public_url; /* public_url: how clients reach us ("https://kbs.example"); NULL:
+                           * from listen */
         char *tls_certificate, *tls_private_key;
         char *state_dir;
         char *database;

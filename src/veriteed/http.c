@@ -174,12 +174,42 @@ static enum vtd_route route_of(const char *url, unsigned *methods, const char **
         return ROUTE_OTHER;
 }
 
+/* Whether a raw URI hides something from its decoded form: libmicrohttpd decodes the URL
+ * before the handler sees it, and there %00 ends the string early ("key%00.txt" would
+ * be "key") and %2F becomes a '/' that was not a separator. */
+static bool uri_hides(const char *uri)
+{
+        size_t path_len = strcspn(uri, "?");
+        for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%')) {
+                if (p[1] == '0' && p[2] == '0')
+                        return true;
+                if (p[1] == '2' && (p[2] == 'f' || p[2] == 'F') && (size_t)(p - uri) < path_len)
+                        return true;
+        }
+        return false;
+}
+
+/* Whether the URI the handler got is the whole raw URI. A raw NUL in the request line
+ * also ends the string early, in the raw URI as much as in the decoded one; what gives it
+ * away is the distance from the URL to the HTTP version, which libmicrohttpd parses
+ * from the end of the line: it is the raw URI's length plus the NUL put in place of the
+ * space, unless a NUL came earlier. ("" is libmicrohttpd's version for a line without
+ * one, which it answers itself.) */
+static bool uri_whole(const struct vtd_request *r, const char *url, const char *version)
+{
+        if (!version || !*version)
+                return true;
+        return (uintptr_t)version - (uintptr_t)url == r->raw_uri_len + 1;
+}
+
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
         struct vtd_request *r = calloc(1, sizeof(*r));
         uint8_t id[8];
         if (!r)
                 return NULL;
+        r->raw_uri_len = strlen(uri);
+        r->raw_uri_hides = uri_hides(uri);
         r->start_us = now_us();
         if (RAND_bytes(id, sizeof(id)) != 1)
                 memset(id, 0, sizeof(id));
@@ -278,6 +308,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                                     "too many connections (limit %u)", s->cfg.max_connections);
                         return send_response(c, req, &res);
                 }
+                if (req->raw_uri_hides || !uri_whole(req, url, version)) {
+                        vtd_problem(&res, req, 400, "InvalidRequestPath",
+                                    "the URL holds a NUL byte (raw or %%00) or an encoded "
+                                    "slash (%%2F)");
+                        return send_response(c, req, &res);
+                }
                 if (req->route == ROUTE_OTHER) {
                         vtd_problem(&res, req, 404, "InvalidRequestPath",
                                     "Request path is invalid");
@@ -333,10 +369,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         case ROUTE_JWKS:
                 vtd_jwks(s, &res);
                 break;
-        case ROUTE_OIDC:
-                vtd_oidc(s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-                         &res);
+        case ROUTE_OIDC: {
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+                const union MHD_DaemonInfo *di =
+                        ci ? MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+                vtd_oidc(s, di ? di->port : 0, &res);
                 break;
+        }
         case ROUTE_HEALTHZ:
                 vtd_json_response(&res, 200, json_pack("{s:s}", "status", "ok"));
                 break;

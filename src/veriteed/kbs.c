@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "crypto/digest.h"
 #include "crypto/jwk.h"
 #include "evidence/snp_wire.h"
 #include "kbs/rcar.h"
@@ -191,11 +192,12 @@ static int check_init_data(const json_t *init, const uint8_t *field, size_t fiel
                 return VT_E_CRYPTO;
         memcpy(want, dg, dl < field_len ? dl : field_len);
         if (memcmp(want, field, field_len) != 0) {
-                char w[129], h[129];
-                vt_hex_encode(want, field_len, w);
-                vt_hex_encode(field, field_len, h);
+                char w[VT_FINGERPRINT_LEN], h[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
-                                   "init-data: digest %s does not match host_data %s", w, h);
+                                   "init-data: digest does not match host_data (fingerprints: "
+                                   "init-data digest %s, host_data %s)",
+                                   vt_fingerprint(want, field_len, w),
+                                   vt_fingerprint(field, field_len, h));
         }
         char *hex = malloc(2 * dl + 1);
         if (!hex)
@@ -271,14 +273,12 @@ static int verify_snp_like(struct vtd *s, const char *tee, const json_t *primary
                 return vt_diag_set(d, VT_E_CHAIN,
                                    "sim: evidence is rooted in AMD, send it as tee snp");
         if (memcmp(res.report.report_data, expected, 64) != 0) {
-                char h[129], w2[129];
-                vt_hex_encode(res.report.report_data, 64, h);
-                vt_hex_encode(expected, 64, w2);
+                char h[VT_FINGERPRINT_LEN], w2[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
-                                   "%s: report_data %.32s... does not bind this session's nonce "
-                                   "and tee-pubkey "
-                                   "(expected %.32s...)",
-                                   tee, h, w2);
+                                   "%s: report_data does not bind this session's nonce and "
+                                   "tee-pubkey (fingerprints: report_data %s, expected %s)",
+                                   tee, vt_fingerprint(res.report.report_data, 64, h),
+                                   vt_fingerprint(expected, 64, w2));
         }
         if (init && !json_is_null(init) &&
             (e = check_init_data(init, res.report.host_data, 32, &out->init_hex, &out->init_claims,

@@ -44,12 +44,22 @@ static const json_t *tee_key_of(const struct vtd *s, const json_t *claims)
         return NULL;
 }
 
-static void repo_of(const char *path, char out[64])
+/* repo_of copies the repository of a resource path (its first segment) into out, whole.
+ * A name over VT_REPO_NAME_MAX bytes is refused here, before any other check, with 400:
+ * cutting it to fit would let a writer of "r" act on every repository named "r...". */
+static bool repo_of(struct vtd_request *req, const char *path, char out[VT_REPO_NAME_MAX + 1],
+                    struct vtd_response *res)
 {
-        size_t i = 0;
-        for (; path[i] && path[i] != '/' && i < 63; i++)
-                out[i] = path[i];
-        out[i] = 0;
+        size_t n = strcspn(path, "/");
+        if (n > VT_REPO_NAME_MAX) {
+                vtd_problem(res, req, 400, "InvalidRequestPath",
+                            "repository name of %zu bytes is too long (at most %d)", n,
+                            VT_REPO_NAME_MAX);
+                return false;
+        }
+        memcpy(out, path, n);
+        out[n] = 0;
+        return true;
 }
 
 /* The token of a request: Bearer first (CoCo's data hub uses it), then the session. */
@@ -93,7 +103,10 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, const char *path, 
         struct vt_release_policy *pol = NULL;
         int e;
 
+        char repo[VT_REPO_NAME_MAX + 1];
         snprintf(req->verdict, sizeof(req->verdict), "denied");
+        if (!repo_of(req, path, repo, res))
+                return;
         if (!vt_resource_path_valid(path)) {
                 vtd_problem(res, req, 404, "InvalidRequestPath", "Request path is invalid");
                 return;
@@ -175,8 +188,9 @@ static int admin_check(struct vtd *s, struct vtd_request *req, const char *authz
                             authz ? d.msg : "no Authorization: Bearer token");
                 return VT_E_POLICY;
         }
+        /* authenticated, but this principal may not do this: 403 */
         if (vt_admin_authorize(&p, op, repo, &d) < 0) {
-                vtd_problem(res, req, 401, "AdminAuthAccess",
+                vtd_problem(res, req, 403, "AdminAuthAccess",
                             "admin access denied for %.100s: %.300s", p.sub, d.msg);
                 return VT_E_POLICY;
         }
@@ -216,13 +230,14 @@ static void store_secret(struct vtd *s, struct vtd_request *req, const char *pat
 void vtd_admin_resource(struct vtd *s, struct vtd_request *req, const char *method,
                         const char *path, const char *authz, struct vtd_response *res)
 {
-        char repo[64];
+        char repo[VT_REPO_NAME_MAX + 1];
         int e;
+        if (!repo_of(req, path, repo, res))
+                return;
         if (!vt_resource_path_valid(path)) {
                 vtd_problem(res, req, 404, "InvalidRequestPath", "Request path is invalid");
                 return;
         }
-        repo_of(path, repo);
         if (admin_check(s, req, authz, VT_ADMIN_WRITE_RESOURCE, repo, res) < 0)
                 return;
         if (strcmp(method, "DELETE") == 0) {
@@ -242,14 +257,15 @@ void vtd_admin_resource(struct vtd *s, struct vtd_request *req, const char *meth
 void vtd_admin_policy(struct vtd *s, struct vtd_request *req, const char *method, const char *path,
                       const char *authz, struct vtd_response *res)
 {
-        char repo[64];
+        char repo[VT_REPO_NAME_MAX + 1];
         struct vt_diag d = {0};
         int e;
+        if (!repo_of(req, path, repo, res))
+                return;
         if (!vt_resource_path_valid(path)) {
                 vtd_problem(res, req, 404, "InvalidRequestPath", "Request path is invalid");
                 return;
         }
-        repo_of(path, repo);
         bool write = strcmp(method, "GET") != 0;
         if (admin_check(s, req, authz, write ? VT_ADMIN_WRITE_RESOURCE : VT_ADMIN_READ, repo, res) <
             0)
@@ -311,6 +327,19 @@ static int list_cb(const struct vt_resource_meta *m, void *ud)
 void vtd_admin_list(struct vtd *s, struct vtd_request *req, const char *repo, const char *authz,
                     struct vtd_response *res)
 {
+        /* ?repo= is client input like a path: checked before anything else, and a bad one
+         * is the client's mistake (400), not the store's */
+        if (repo && strnlen(repo, VT_REPO_NAME_MAX + 1) > VT_REPO_NAME_MAX) {
+                vtd_problem(res, req, 400, "InvalidRequestPath",
+                            "repo of %zu bytes is too long (at most %d)", strlen(repo),
+                            VT_REPO_NAME_MAX);
+                return;
+        }
+        if (repo && !vt_resource_repo_valid(repo)) {
+                vtd_problem(res, req, 400, "InvalidRequestPath",
+                            "repo must be one path segment [A-Za-z0-9_-][A-Za-z0-9_.-]*");
+                return;
+        }
         if (admin_check(s, req, authz, VT_ADMIN_READ, repo, res) < 0)
                 return;
         json_auto_t *a = json_array();

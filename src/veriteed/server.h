@@ -38,7 +38,7 @@ enum vtd_route {
         _ROUTE_MAX,
 };
 
-#define VTD_N_STATUS  10
+#define VTD_N_STATUS  11
 #define VTD_N_BUCKETS 12
 #define VTD_N_TEES    4
 #define VTD_N_VERDICT 4
@@ -82,6 +82,9 @@ struct vtd_request {
         size_t body_len;
         bool body_too_big;
         bool started;
+        /* the raw URI, before libmicrohttpd decodes it (http.c uri_log) */
+        size_t raw_uri_len;
+        bool raw_uri_hides; /* %00 anywhere, or %2F in the path */
 };
 
 /* A response: status, body and headers (owned). */
@@ -132,9 +135,10 @@ int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const ui
                    struct vt_diag *d);
 void vtd_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Well-known documents and probes (wellknown.c). host: the Host header, for issuer URLs. */
+/* Well-known documents and probes (wellknown.c). vtd_oidc builds jwks_uri from
+ * public_url, else from listen with port, the port actually bound. */
 void vtd_jwks(struct vtd *s, struct vtd_response *res);
-void vtd_oidc(struct vtd *s, const char *host, struct vtd_response *res);
+void vtd_oidc(struct vtd *s, unsigned port, struct vtd_response *res);
 void vtd_metrics_text(struct vtd *s, struct vtd_response *res);
 void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict);
 void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us);

@@ -11,19 +11,23 @@ void vtd_jwks(struct vtd *s, struct vtd_response *res)
         vtd_json_response(res, 200, json_pack("{s:[o]}", "keys", vt_signer_jwk(s->signer)));
 }
 
-void vtd_oidc(struct vtd *s, const char *host, struct vtd_response *res)
+void vtd_oidc(struct vtd *s, unsigned port, struct vtd_response *res)
 {
-        char base[300];
-        /* the Host header is client input: accept only a plain host[:port] */
-        bool ok = host && *host && strlen(host) < 200;
-        for (const char *p = host; ok && *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == ':' ||
-                      *p == '[' || *p == ']'))
-                        ok = false;
-        snprintf(base, sizeof(base), "%s://%s", s->cfg.tls_certificate ? "https" : "http",
-                 ok ? host : s->cfg.listen);
-        char jwks[340];
+        /* From the configuration only, never from the request: a Host header is the
+         * client's to choose, and a discovery document that names the client's host as
+         * where our keys live would let whoever can reach us, or sits in front of a cache,
+         * point verifiers at keys of their own. */
+        char base[300], jwks[340];
+        if (s->cfg.public_url) {
+                snprintf(base, sizeof(base), "%s", s->cfg.public_url);
+        } else {
+                /* listen is HOST:PORT (config.c); the port actually bound replaces it, so
+                 * that "port 0" names the port chosen */
+                const char *colon = strrchr(s->cfg.listen, ':');
+                int hl = colon ? (int)(colon - s->cfg.listen) : (int)strlen(s->cfg.listen);
+                snprintf(base, sizeof(base), "%s://%.*s:%u",
+                         s->cfg.tls_certificate ? "https" : "http", hl, s->cfg.listen, port);
+        }
         snprintf(jwks, sizeof(jwks), "%s/.well-known/jwks.json", base);
         vtd_json_response(res, 200,
                           json_pack("{s:s, s:s, s:[s], s:[s], s:[s]}", "issuer",
@@ -45,7 +49,8 @@ static const char *const route_names[_ROUTE_MAX] = {"auth",
                                                     "resources",
                                                     "reference-value",
                                                     "other"};
-static const unsigned status_codes[VTD_N_STATUS] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
+static const unsigned status_codes[VTD_N_STATUS] = {200, 400, 401, 403, 404, 405,
+                                                    413, 429, 500, 503, 0};
 static const char *const tee_names[VTD_N_TEES] = {"snp", "sim", "sample", "other"};
 static const char *const verdict_names[VTD_N_VERDICT] = {"affirming", "warning", "contraindicated",
                                                          "rejected"};

@@ -181,6 +181,20 @@ expect 2 "--repo with reader" '' -- "$B" admin token --key "$K.key" --role reade
 expect 2 "--repo with admin" '' -- "$B" admin token --key "$K.key" --role admin --repo a
 expect 2 "empty --repo" '' -- "$B" admin token --key "$K.key" --role writer --repo ""
 expect 2 "--repo of 64 bytes" '' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf '%064d' 0)"
+check "--repo of 64 bytes: the error names the limit" grep -q -- "--repo must be 1..63 bytes" "$tmp/err"
+for n in 255 256; do
+        expect 2 "--repo of $n bytes" '' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf "%0${n}d" 0)"
+        check "--repo of $n bytes: the error names the limit" grep -q -- "--repo must be 1..63 bytes" "$tmp/err"
+done
+expect 0 "--repo of 63 bytes" '' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf '%063d' 0)"
+# the resource commands refuse such names before contacting any server (port 9: discard)
+echo token >"$tmp/tok"
+for n in 64 255 256; do
+        expect 2 "secret put, repository of $n bytes" '' -- "$B" secret put "$(printf "%0${n}d" 0)/key/a" "$tmp/tok" --server http://127.0.0.1:9 --token "$tmp/tok"
+        check "secret put, repository of $n bytes: the error says why" grep -q "repository name of $n bytes is too long (at most 63)" "$tmp/err"
+        expect 2 "secret ls --repo of $n bytes" '' -- "$B" secret ls --repo "$(printf "%0${n}d" 0)" --server http://127.0.0.1:9 --token "$tmp/tok"
+        check "secret ls --repo of $n bytes: the error says why" grep -q "repository name of 1..63 bytes" "$tmp/err"
+done
 set -- "$B" admin token --key "$K.key" --role writer
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do set -- "$@" --repo "r$i"; done
 expect 2 "17 --repo" '' -- "$@"

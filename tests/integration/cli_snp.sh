@@ -57,6 +57,11 @@ expect 1 "KDS unreachable (closed port)" 'http: GET http://127.0.0.1:9/vcek/v1/M
 expect 0 "inspect Turin" '"reported_tcb":{"fmc":1,"bootloader":1,"tee":1,"snp":4,"microcode":81' -- "$B" inspect snp "$S/msft-tav/turin_attestation_report.bin"
 expect 0 "inspect policy bits" '"debug_allowed":true' -- "$B" inspect snp "$S/gsg/milan_v2_attestation.bin"
 expect 0 "inspect legacy TCB layout" '"reported_tcb":{"bootloader":2,"tee":0,"snp":5,"microcode":68' -- "$B" inspect snp "$S/gsg/milan_v2_attestation.bin"
+# microcode 0xde makes the TCB 2^63 or more: raw is unsigned hex, never negative
+cp "$S/gsg/milan_v2_attestation.bin" "$tmp/tcb-de.bin"
+printf '\336' | dd of="$tmp/tcb-de.bin" bs=1 seek=$((0x187)) conv=notrunc 2>/dev/null
+expect 0 "inspect TCB >= 2^63" '"reported_tcb":{"bootloader":2,"tee":0,"snp":5,"microcode":222,"raw":"0xde05000000000002"}' -- "$B" inspect snp "$tmp/tcb-de.bin"
+grep -q '"raw":-' "$tmp/out" && { echo "FAIL: a negative raw TCB"; fails=$((fails + 1)); }
 expect 1 "inspect malformed" '' -- "$B" inspect snp "$S/bad/turin_v5_sig_reserved_nonzero.bin"
 grep -q "offset 0x3a0" "$tmp/err" || { echo "FAIL: inspect reason lacks the offset"; fails=$((fails + 1)); }
 expect 2 "inspect missing file" '' -- "$B" inspect snp "$tmp/none.bin"

@@ -18,6 +18,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 
 #include "testutil.h"
@@ -173,7 +174,7 @@ static char *b64(const void *p, size_t n)
 /* "Bearer " + a compact JWS of header and payload (JSON text, used as is), signed the
  * way how says: "EdDSA" or "ES256" with key, "HS256" with the bytes of ed.pub as the
  * HMAC secret, "RS256" with the RSA key, "none" with no signature, "zero" with 64 zero
- * bytes. */
+ * bytes; "ES256-high" as ES256 with the high S of the signature pair. */
 static char *mk(const char *how, EVP_PKEY *key, const char *header, const char *payload)
 {
         char *h = b64(header, strlen(header)), *p = b64(payload, strlen(payload)), *s = NULL;
@@ -188,7 +189,7 @@ static char *mk(const char *how, EVP_PKEY *key, const char *header, const char *
                                  1);
                 assert_int_equal(EVP_DigestSign(md, sig, &sl, (uint8_t *)input, strlen(input)), 1);
                 EVP_MD_CTX_free(md);
-        } else if (strcmp(how, "ES256") == 0) {
+        } else if (strncmp(how, "ES256", 5) == 0) {
                 uint8_t der[80];
                 size_t dl = sizeof(der);
                 EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -198,8 +199,21 @@ static char *mk(const char *how, EVP_PKEY *key, const char *header, const char *
                 const uint8_t *q = der;
                 ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &q, (long)dl);
                 assert_non_null(es);
+                /* the low S of the pair (as a correct signer writes), or the high one
+                 * when asked for ("ES256-high"); both verify */
+                BIGNUM *n = BN_new(), *other = BN_new();
+                EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+                assert_true(n && other && g && EC_GROUP_get_order(g, n, NULL));
+                assert_true(BN_sub(other, n, ECDSA_SIG_get0_s(es)));
+                bool low = BN_cmp(ECDSA_SIG_get0_s(es), other) < 0;
+                bool want_high = strcmp(how, "ES256-high") == 0;
                 assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, 32), 32);
-                assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + 32, 32), 32);
+                assert_int_equal(
+                        BN_bn2binpad(low != want_high ? ECDSA_SIG_get0_s(es) : other, sig + 32, 32),
+                        32);
+                BN_free(n);
+                BN_free(other);
+                EC_GROUP_free(g);
                 ECDSA_SIG_free(es);
                 sl = 64;
         } else if (strcmp(how, "HS256") == 0) {
@@ -560,6 +574,15 @@ static void test_admin_alg_key_mismatch(void **state)
         t = mk("EdDSA", ed, ed_header(), claims);
         assert_int_equal(auth(k_p256, t, NULL, "no Ed25519 key is configured"), VT_E_SIGNATURE);
         free(t);
+        /* a P-256 signature with the high S of its pair verifies mathematically, but it
+         * is the second spelling of a token: refused, by name; the low one is accepted */
+        snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\"}", kid_of(k_p256));
+        t = mk("ES256-high", p256, hdr, claims);
+        assert_int_equal(auth(k_p256, t, NULL, "ES256 signature has a high S"), VT_E_SIGNATURE);
+        free(t);
+        t = mk("ES256", p256, hdr, claims);
+        assert_int_equal(auth(k_p256, t, NULL, NULL), 0);
+        free(t);
         /* EdDSA header naming the P-256 key */
         snprintf(hdr, sizeof(hdr), "{\"alg\":\"EdDSA\",\"kid\":\"%s\"}", kid_of(k_p256));
         t = mk("EdDSA", ed, hdr, claims);
@@ -865,6 +888,15 @@ static void test_admin_authorize_matrix(void **state)
         memset(longname, 'a', sizeof(longname) - 1);
         longname[sizeof(longname) - 1] = 0;
         assert_int_equal(vt_admin_authorize(&ps[2], VT_ADMIN_WRITE_RESOURCE, longname, NULL),
+                         VT_E_POLICY);
+        /* nor does the longest name with more after it: names are never cut to fit */
+        struct vt_admin_principal wl = {.role = VT_ROLE_WRITER, .n_repos = 1};
+        memset(wl.repos[0], 'a', VT_REPO_NAME_MAX);
+        longname[VT_REPO_NAME_MAX] = 0;
+        assert_int_equal(vt_admin_authorize(&wl, VT_ADMIN_WRITE_RESOURCE, longname, NULL), 0);
+        longname[VT_REPO_NAME_MAX] = 'a';
+        longname[VT_REPO_NAME_MAX + 1] = 0;
+        assert_int_equal(vt_admin_authorize(&wl, VT_ADMIN_WRITE_RESOURCE, longname, NULL),
                          VT_E_POLICY);
         /* and a principal from a real token */
         struct vt_admin_principal p;

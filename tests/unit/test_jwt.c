@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ES256 tokens (lib/token/jwt.c): sign and verify round trip; key choice by kid and
- * the kid-less keys of tokens.trusted_certs; exp and nbf with their 60 s leeway;
- * refusal of other algorithms, malformed structure and duplicate members; every
- * single-character change of a token refused; which JWKs can verify at all.
+ * the kid-less keys of tokens.trusted_certs; exp, nbf and iat with their 60 s leeway;
+ * refusal of a crit header and of a high S; refusal of other algorithms, malformed structure and
+ * duplicate members; every single-character change of a token refused; which JWKs can verify at
+ * all.
  */
 #define _GNU_SOURCE
 #include <ftw.h>
@@ -14,7 +15,10 @@
 
 #include "testutil.h"
 
+#include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <openssl/pem.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
@@ -165,21 +169,131 @@ static void test_times(void **state)
         expect_verify(t = sign_exp(S.a, NOW - 61), ks, VT_E_EXPIRED, "expired");
         free(t);
         json_auto_t *noexp = json_pack("{s:s}", "sub", "guest");
-        expect_verify(t = sign(S.a, noexp), ks, VT_E_EXPIRED, "without exp");
+        expect_verify(t = sign(S.a, noexp), ks, VT_E_FORMAT, "token: no exp claim");
         free(t);
         json_auto_t *strexp = json_pack("{s:s, s:s}", "sub", "guest", "exp", "1900000000");
-        expect_verify(t = sign(S.a, strexp), ks, VT_E_EXPIRED, "without exp");
+        expect_verify(t = sign(S.a, strexp), ks, VT_E_FORMAT, "token: exp is not an integer");
         free(t);
         json_auto_t *nbf = json_pack("{s:s, s:I, s:I}", "sub", "guest", "exp",
                                      (json_int_t)NOW + 300, "nbf", (json_int_t)NOW + 59);
         expect_verify(t = sign(S.a, nbf), ks, 0, NULL);
         free(t);
         json_object_set_new(nbf, "nbf", json_integer((json_int_t)NOW + 61));
-        expect_verify(t = sign(S.a, nbf), ks, VT_E_EXPIRED, "not yet valid");
+        expect_verify(t = sign(S.a, nbf), ks, VT_E_EXPIRED, "token: not valid before");
         free(t);
         json_object_set_new(nbf, "nbf", json_string("0"));
-        expect_verify(t = sign(S.a, nbf), ks, VT_E_EXPIRED, "not yet valid");
+        expect_verify(t = sign(S.a, nbf), ks, VT_E_FORMAT, "token: nbf is not an integer");
         free(t);
+}
+
+/* iat in the future beyond the leeway: refused, by name, as for admin tokens; within the
+ * leeway the same token is accepted, so iat is the reason. */
+static void test_iat_in_the_future(void **state)
+{
+        (void)state;
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        json_auto_t *c = json_pack("{s:s, s:I, s:I}", "sub", "guest", "exp", (json_int_t)NOW + 300,
+                                   "iat", (json_int_t)NOW + 59);
+        char *t;
+        expect_verify(t = sign(S.a, c), ks, 0, NULL);
+        free(t);
+        json_object_set_new(c, "iat", json_integer((json_int_t)NOW + 61));
+        expect_verify(t = sign(S.a, c), ks, VT_E_EXPIRED,
+                      "token: issued in the future at 2027-01-15T08:01:01Z");
+        free(t);
+        json_object_set_new(c, "iat", json_string("1800000000"));
+        expect_verify(t = sign(S.a, c), ks, VT_E_FORMAT, "token: iat is not an integer");
+        free(t);
+}
+
+/* A compact token of the header and payload texts, signed with a's key (the PEM file);
+ * high picks the high S of the signature pair instead of the low one. */
+static char *sign_texts(const char *hdr, const char *payload, bool high)
+{
+        char p[128], *h = NULL, *pl = NULL, *input = NULL, *sg = NULL, *out = NULL;
+        snprintf(p, sizeof(p), "%s/a.pem", S.dir);
+        FILE *f = fopen(p, "r");
+        assert_non_null(f);
+        EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+        assert_non_null(key);
+        assert_int_equal(vt_b64_encode((const uint8_t *)hdr, strlen(hdr), VT_B64_URL, &h), 0);
+        assert_int_equal(vt_b64_encode((const uint8_t *)payload, strlen(payload), VT_B64_URL, &pl),
+                         0);
+        assert_true(asprintf(&input, "%s.%s", h, pl) > 0);
+        uint8_t der[80], raw[64];
+        size_t dl = sizeof(der);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+        assert_int_equal(EVP_DigestSign(md, der, &dl, (uint8_t *)input, strlen(input)), 1);
+        EVP_MD_CTX_free(md);
+        const uint8_t *q = der;
+        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &q, (long)dl);
+        BIGNUM *n = BN_new(), *other = BN_new();
+        EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+        assert_true(es && n && other && g && EC_GROUP_get_order(g, n, NULL));
+        assert_true(BN_sub(other, n, ECDSA_SIG_get0_s(es)));
+        bool low = BN_cmp(ECDSA_SIG_get0_s(es), other) < 0;
+        assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 32), 32);
+        assert_int_equal(BN_bn2binpad(low != high ? ECDSA_SIG_get0_s(es) : other, raw + 32, 32),
+                         32);
+        assert_int_equal(vt_b64_encode(raw, sizeof(raw), VT_B64_URL, &sg), 0);
+        assert_true(asprintf(&out, "%s.%s", input, sg) > 0);
+        BN_free(n);
+        BN_free(other);
+        EC_GROUP_free(g);
+        ECDSA_SIG_free(es);
+        EVP_PKEY_free(key);
+        free(h);
+        free(pl);
+        free(input);
+        free(sg);
+        return out;
+}
+
+/* A crit header is refused (RFC 7515 4.1.11: we understand no extension); the same
+ * token without it verifies. */
+static void test_crit_refused(void **state)
+{
+        (void)state;
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        const char *payload = "{\"sub\":\"guest\",\"exp\":1800000300}";
+        char hdr[256];
+        snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\"}", vt_signer_kid(S.a));
+        char *t = sign_texts(hdr, payload, false);
+        expect_verify(t, ks, 0, NULL);
+        free(t);
+        snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\",\"crit\":[\"exp\"]}",
+                 vt_signer_kid(S.a));
+        t = sign_texts(hdr, payload, false);
+        expect_verify(t, ks, VT_E_FORMAT, "token: crit header is not supported");
+        free(t);
+        snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"crit\":[]}");
+        t = sign_texts(hdr, payload, false);
+        expect_verify(t, ks, VT_E_FORMAT, "token: crit header is not supported");
+        free(t);
+}
+
+/* The high S of an ECDSA signature pair verifies as well as the low one; it is refused,
+ * by name, so that a token has one spelling. Our own signer writes the low S. */
+static void test_high_s_refused(void **state)
+{
+        (void)state;
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        const char *payload = "{\"sub\":\"guest\",\"exp\":1800000300}";
+        const char *hdr = "{\"alg\":\"ES256\"}";
+        char *t = sign_texts(hdr, payload, false);
+        expect_verify(t, ks, 0, NULL);
+        free(t);
+        t = sign_texts(hdr, payload, true);
+        expect_verify(t, ks, VT_E_SIGNATURE, "token: ES256 signature has a high S");
+        free(t);
+        /* vt_jwt_sign: 64 tokens, every one with a low S (a high one would be refused) */
+        for (int i = 0; i < 64; i++) {
+                char *own = sign_exp(S.a, NOW + 300);
+                expect_verify(own, ks, 0, NULL);
+                free(own);
+        }
 }
 
 static void test_algorithms_and_structure(void **state)
@@ -336,6 +450,9 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip_and_kid),
                 cmocka_unit_test(test_times),
+                cmocka_unit_test(test_iat_in_the_future),
+                cmocka_unit_test(test_crit_refused),
+                cmocka_unit_test(test_high_s_refused),
                 cmocka_unit_test(test_algorithms_and_structure),
                 cmocka_unit_test(test_every_change_refused),
                 cmocka_unit_test(test_key_usable),

@@ -149,6 +149,18 @@ static void test_snp_parse_json(void **state)
         assert_non_null(strstr(js, "\"platform_smt_enabled\":true"));
         assert_non_null(strstr(js, "\"signer\":\"vcek\""));
         free(js);
+        /* a TCB of 2^63 or more (microcode 0xde, as on a GCP Genoa host): raw as unsigned hex,
+         * not a negative number */
+        put64(b + 0x180, 0xde1b000000000004ull);
+        assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, NULL), 0);
+        assert_int_equal(vt_snp_report_json(&r, &js), 0);
+        assert_non_null(strstr(js, "\"reported_tcb\":{\"bootloader\":4,\"tee\":0,\"snp\":27,"
+                                   "\"microcode\":222,\"raw\":\"0xde1b000000000004\"}"));
+        assert_null(strstr(js, "-2442358372918362108"));
+        free(js);
+        assert_int_equal(vt_snp_claims_json(&r, &js), 0);
+        assert_non_null(strstr(js, "\"reported_tcb_microcode\":222"));
+        free(js);
 }
 
 static void test_snp_parse_truncations(void **state)

@@ -877,6 +877,22 @@ static void test_store_resource_path_valid(void **state)
         assert_false(vt_resource_path_valid(NULL));
         assert_true(vt_resource_path_valid(p255));
         assert_false(vt_resource_path_valid(p256));
+        /* the repository segment: VT_REPO_NAME_MAX bytes at most, never cut */
+        char repo[VT_REPO_NAME_MAX + 2], path[VT_REPO_NAME_MAX + 16];
+        memset(repo, 'r', VT_REPO_NAME_MAX);
+        repo[VT_REPO_NAME_MAX] = 0;
+        snprintf(path, sizeof(path), "%s/t/x", repo);
+        assert_true(vt_resource_path_valid(path));
+        assert_true(vt_resource_repo_valid(repo));
+        repo[VT_REPO_NAME_MAX] = 'x';
+        repo[VT_REPO_NAME_MAX + 1] = 0;
+        snprintf(path, sizeof(path), "%s/t/x", repo);
+        assert_false(vt_resource_path_valid(path));
+        assert_false(vt_resource_repo_valid(repo));
+        assert_false(vt_resource_repo_valid(""));
+        assert_false(vt_resource_repo_valid("../x"));
+        assert_false(vt_resource_repo_valid("a/b"));
+        assert_false(vt_resource_repo_valid(NULL));
 
         /* The store checks too, in every function that takes a path. */
         struct vt_store *s = open_ok(f->db);
