@@ -19,24 +19,13 @@
 
 #include "crypto/x509.h"
 #include "util/macro.h"
+#include "util/wr.h"
 #include "veritee/snp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* 2025-06-01T00:00:00Z: a fixed verification time keeps runs reproducible. */
 #define FUZZ_VERIFY_AT 1748736000
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* A version 3 Milan report that parses, signed by a VCEK (signer info 0), all else zero.
  * Offsets: include/veritee/snp.h and lib/evidence/snp.c. Same as in fuzz_snp_policy.c. */
@@ -47,11 +36,11 @@ static const uint8_t *fixed_report(void)
 
         if (done)
                 return r;
-        put_le32(r + 0x000, 3);       /* version */
-        put_le64(r + 0x008, 0x30000); /* policy: SMT allowed, reserved bit 17 */
-        put_le32(r + 0x034, 1);       /* signature_algo: ECDSA P-384 with SHA-384 */
-        r[0x188] = 0x19;              /* cpuid_fam_id */
-        r[0x189] = 0x01;              /* cpuid_mod_id: Milan */
+        vt_put_u32le(r + 0x000, 3);       /* version */
+        vt_put_u64le(r + 0x008, 0x30000); /* policy: SMT allowed, reserved bit 17 */
+        vt_put_u32le(r + 0x034, 1);       /* signature_algo: ECDSA P-384 with SHA-384 */
+        r[0x188] = 0x19;                  /* cpuid_fam_id */
+        r[0x189] = 0x01;                  /* cpuid_mod_id: Milan */
         done = true;
         return r;
 }

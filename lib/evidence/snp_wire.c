@@ -10,11 +10,19 @@
 
 #include "evidence/snp_wire.h"
 #include "util/json.h"
+#include "util/wr.h"
 
+/* A field of n bytes (1, 2, 4 or 8), little-endian; get_uint checked that v fits. */
 static void put(uint8_t *p, uint64_t v, int n)
 {
-        for (int i = 0; i < n; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
+        if (n == 1)
+                p[0] = (uint8_t)v;
+        else if (n == 2)
+                vt_put_u16le(p, (uint16_t)v);
+        else if (n == 4)
+                vt_put_u32le(p, (uint32_t)v);
+        else
+                vt_put_u64le(p, v);
 }
 
 static int get_uint(const json_t *o, const char *k, uint64_t max, uint64_t *ret, struct vt_diag *d)

@@ -48,6 +48,7 @@
 #include "util/file.h"
 #include "util/hex.h"
 #include "util/json.h"
+#include "util/wr.h"
 #include "veritee/dcap.h"
 #if __has_include("veritee/azure.h")
 #include "veritee/azure.h"
@@ -205,12 +206,6 @@ static json_t *ak_jwk(const char *pem_path)
         return j;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* An HCL report as the paravisor writes it: "HCLA" header, a simulator SNP report whose
  * REPORT_DATA[0..32] is SHA-256 of the runtime JSON (with HCLAkPub and, when user_data
  * is non-NULL, "user-data"), then that JSON. */
@@ -246,15 +241,15 @@ static uint8_t *make_hcl(const uint8_t *user_data, size_t *ret_len)
         size_t len = 0x4d4 + jl;
         uint8_t *h = calloc(1, len);
         memcpy(h, "HCLA", 4);
-        put32(h + 4, 1);
-        put32(h + 8, (uint32_t)(0x20 + VT_SNP_REPORT_SIZE + 20 + jl));
-        put32(h + 12, 2);
+        vt_put_u32le(h + 4, 1);
+        vt_put_u32le(h + 8, (uint32_t)(0x20 + VT_SNP_REPORT_SIZE + 20 + jl));
+        vt_put_u32le(h + 12, 2);
         memcpy(h + 0x20, report, sizeof(report));
-        put32(h + 0x4c0, (uint32_t)(20 + jl));
-        put32(h + 0x4c4, 1);
-        put32(h + 0x4c8, 2); /* SNP */
-        put32(h + 0x4cc, 1); /* SHA-256 */
-        put32(h + 0x4d0, (uint32_t)jl);
+        vt_put_u32le(h + 0x4c0, (uint32_t)(20 + jl));
+        vt_put_u32le(h + 0x4c4, 1);
+        vt_put_u32le(h + 0x4c8, 2); /* SNP */
+        vt_put_u32le(h + 0x4cc, 1); /* SHA-256 */
+        vt_put_u32le(h + 0x4d0, (uint32_t)jl);
         memcpy(h + 0x4d4, js, jl);
         free(js);
         *ret_len = len;

@@ -20,6 +20,7 @@
 #include "util/b64.h"
 #include "util/hex.h"
 #include "util/macro.h"
+#include "util/wr.h"
 #include "veritee/azure.h"
 
 /* ---- builders ---- */
@@ -43,11 +44,6 @@ static void be64(struct buf *w, uint64_t v)
 {
         be32(w, (uint32_t)(v >> 32));
         be32(w, (uint32_t)v);
-}
-static void le32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
 }
 static void put(struct buf *w, const void *p, size_t n)
 {
@@ -281,16 +277,16 @@ static size_t make_hcl(uint8_t *b, size_t total, uint32_t type, const char *var,
         uint8_t h[32];
         memset(b, 0, total);
         memcpy(b, "HCLA", 4);
-        le32(b + 4, 1);
-        le32(b + 8, (uint32_t)size);
-        le32(b + 12, 2);
+        vt_put_u32le(b + 4, 1);
+        vt_put_u32le(b + 8, (uint32_t)size);
+        vt_put_u32le(b + 12, 2);
         if (snp_report)
                 memcpy(b + 0x20, snp_report, VT_SNP_REPORT_SIZE);
-        le32(b + 0x4c0, (uint32_t)(20 + vl));
-        le32(b + 0x4c4, 1);
-        le32(b + 0x4c8, type);
-        le32(b + 0x4cc, 1);
-        le32(b + 0x4d0, (uint32_t)vl);
+        vt_put_u32le(b + 0x4c0, (uint32_t)(20 + vl));
+        vt_put_u32le(b + 0x4c4, 1);
+        vt_put_u32le(b + 0x4c8, type);
+        vt_put_u32le(b + 0x4cc, 1);
+        vt_put_u32le(b + 0x4d0, (uint32_t)vl);
         memcpy(b + 0x4d4, var, vl);
         sha256(var, vl, h);
         if (type == VT_HCL_REPORT_TDX) {
@@ -306,9 +302,9 @@ static size_t make_hcl(uint8_t *b, size_t total, uint32_t type, const char *var,
 static void make_snp(uint8_t r[VT_SNP_REPORT_SIZE])
 {
         memset(r, 0, VT_SNP_REPORT_SIZE);
-        le32(r, 2);
-        le32(r + 8, 0x30000);
-        le32(r + 0x34, 1);
+        vt_put_u32le(r, 2);
+        vt_put_u32le(r + 8, 0x30000);
+        vt_put_u32le(r + 0x34, 1);
 }
 
 static const char runtime_json[] =
@@ -452,7 +448,7 @@ static void test_hcl_snp_and_hashes(void **state)
         assert_int_equal(vt_hcl_check_binding(r, r->hw_report_data, &d), 0);
         vt_hcl_report_free(r);
         /* SHA-384 of the runtime data */
-        le32(b + 0x4cc, VT_HCL_HASH_SHA384);
+        vt_put_u32le(b + 0x4cc, VT_HCL_HASH_SHA384);
         uint8_t h[48];
         unsigned hl;
         assert_true(EVP_Digest(runtime_json, strlen(runtime_json), h, &hl, EVP_sha384(), NULL));

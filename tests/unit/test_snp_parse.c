@@ -5,33 +5,23 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "util/wr.h"
 #include "veritee/snp.h"
-
-static void put32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* A structurally valid report of the given version with distinct values in every field. */
 static void make_report(uint8_t r[VT_SNP_REPORT_SIZE], uint32_t version)
 {
         memset(r, 0, VT_SNP_REPORT_SIZE);
-        put32(r + 0x000, version);
-        put32(r + 0x004, 7);
-        put64(r + 0x008, 0x3001f);
+        vt_put_u32le(r + 0x000, version);
+        vt_put_u32le(r + 0x004, 7);
+        vt_put_u64le(r + 0x008, 0x3001f);
         memset(r + 0x010, 0x11, 16);
         memset(r + 0x020, 0x22, 16);
-        put32(r + 0x030, 1);
-        put32(r + 0x034, 1);
-        put64(r + 0x038, 0xd315000000000004ull);
-        put64(r + 0x040, 0x25);
-        put32(r + 0x048, 0x3); /* author key en, mask chip key, VCEK */
+        vt_put_u32le(r + 0x030, 1);
+        vt_put_u32le(r + 0x034, 1);
+        vt_put_u64le(r + 0x038, 0xd315000000000004ull);
+        vt_put_u64le(r + 0x040, 0x25);
+        vt_put_u32le(r + 0x048, 0x3); /* author key en, mask chip key, VCEK */
         for (int i = 0; i < 64; i++)
                 r[0x050 + i] = (uint8_t)i;
         memset(r + 0x090, 0x90, 48);
@@ -40,20 +30,20 @@ static void make_report(uint8_t r[VT_SNP_REPORT_SIZE], uint32_t version)
         memset(r + 0x110, 0x10, 48);
         memset(r + 0x140, 0x40, 32);
         memset(r + 0x160, 0xff, 32);
-        put64(r + 0x180, 0xdb18000000000004ull);
+        vt_put_u64le(r + 0x180, 0xdb18000000000004ull);
         if (version >= 3) {
                 r[0x188] = 0x19;
                 r[0x189] = 0x11;
                 r[0x18a] = 0x01;
         }
         memset(r + 0x1a0, 0xa0, 64);
-        put64(r + 0x1e0, 0xdb18000000000004ull);
+        vt_put_u64le(r + 0x1e0, 0xdb18000000000004ull);
         r[0x1e8] = 29, r[0x1e9] = 55, r[0x1ea] = 1;
         r[0x1ec] = 29, r[0x1ed] = 55, r[0x1ee] = 1;
-        put64(r + 0x1f0, 0xdb18000000000004ull);
+        vt_put_u64le(r + 0x1f0, 0xdb18000000000004ull);
         if (version >= 5) {
-                put64(r + 0x1f8, 0x3f);
-                put64(r + 0x200, 0x1f);
+                vt_put_u64le(r + 0x1f8, 0x3f);
+                vt_put_u64le(r + 0x200, 0x1f);
         }
         r[0x2a0] = 0x01; /* R little-endian: least significant byte first */
         r[0x2a0 + 47] = 0xaa;
@@ -109,7 +99,7 @@ static void test_snp_parse_fields(void **state)
         make_report(b, 5);
         b[0x188] = 0x1a; /* Turin: Turin TCB layout */
         b[0x189] = 0x02;
-        put64(b + 0x180, 0x5100000004010101ull);
+        vt_put_u64le(b + 0x180, 0x5100000004010101ull);
         assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, &d), 0);
         assert_int_equal(r.product, VT_SNP_PRODUCT_TURIN);
         assert_true(r.reported_tcb.turin);
@@ -151,7 +141,7 @@ static void test_snp_parse_json(void **state)
         free(js);
         /* a TCB of 2^63 or more (microcode 0xde, as on a GCP Genoa host): raw as unsigned hex,
          * not a negative number */
-        put64(b + 0x180, 0xde1b000000000004ull);
+        vt_put_u64le(b + 0x180, 0xde1b000000000004ull);
         assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, NULL), 0);
         assert_int_equal(vt_snp_report_json(&r, &js), 0);
         assert_non_null(strstr(js, "\"reported_tcb\":{\"bootloader\":4,\"tee\":0,\"snp\":27,"
@@ -215,36 +205,36 @@ static void test_snp_parse_rejects(void **state)
         static const uint32_t bad_versions[] = {0, 1, 4, 6, 0x100, 0xffffffff};
         for (size_t i = 0; i < sizeof(bad_versions) / sizeof(bad_versions[0]); i++) {
                 make_report(b, 3);
-                put32(b, bad_versions[i]);
+                vt_put_u32le(b, bad_versions[i]);
                 d = (struct vt_diag){0};
                 assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, &d), VT_E_UNSUPPORTED);
                 assert_non_null(strstr(d.msg, "version"));
         }
         make_report(b, 3);
-        put32(b + 0x34, 2);
+        vt_put_u32le(b + 0x34, 2);
         d = (struct vt_diag){0};
         assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, &d), VT_E_UNSUPPORTED);
         assert_non_null(strstr(d.msg, "signature algorithm 2"));
         make_report(b, 3);
-        put64(b + 0x08, 0x1001f); /* bit 17 clear */
+        vt_put_u64le(b + 0x08, 0x1001f); /* bit 17 clear */
         d = (struct vt_diag){0};
         assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, &d), VT_E_RESERVED);
         assert_non_null(strstr(d.msg, "bit 17"));
         make_report(b, 3);
-        put64(b + 0x08, 0x3001f | (1ull << 26));
+        vt_put_u64le(b + 0x08, 0x3001f | (1ull << 26));
         assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, NULL), VT_E_RESERVED);
         make_report(b, 3);
-        put32(b + 0x48, 1u << 5);
+        vt_put_u32le(b + 0x48, 1u << 5);
         assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, NULL), VT_E_RESERVED);
         for (uint32_t sk = 2; sk <= 6; sk++) {
                 make_report(b, 3);
-                put32(b + 0x48, sk << 2);
+                vt_put_u32le(b + 0x48, sk << 2);
                 d = (struct vt_diag){0};
                 assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, &d), VT_E_RESERVED);
                 assert_non_null(strstr(d.msg, "signing key"));
         }
         make_report(b, 3);
-        put32(b + 0x48, 7u << 2);
+        vt_put_u32le(b + 0x48, 7u << 2);
         assert_int_equal(vt_snp_report_parse(b, sizeof(b), &r, NULL), 0);
         assert_int_equal(vt_snp_signing_key(&r), 7);
         assert_int_equal(vt_snp_report_parse(NULL, 0, &r, NULL), VT_E_INVAL);
