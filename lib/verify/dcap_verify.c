@@ -24,6 +24,7 @@
 #include "util/file.h"
 #include "util/hex.h"
 #include "util/json.h"
+#include "util/rd.h"
 #include "verify/dcap_collateral.h"
 #include "verify/dcap_internal.h"
 
@@ -32,51 +33,102 @@
 
 /* ---- the SGX extension of PCK certificates ---- */
 
-static void seq_free(ASN1_SEQUENCE_ANY *s)
+/* 1.2.840.113741.1.13.1 and its TCB arc .2, as DER OID contents */
+static const uint8_t sgx_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
+static const uint8_t sgx_tcb_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02};
+
+/* OID contents as X.690 8.19 has them: arcs in base 128, no 0x80 leading an arc. */
+static bool oid_valid(const struct vt_rd *oid)
 {
-        sk_ASN1_TYPE_pop_free(s, ASN1_TYPE_free);
+        if (oid->len == 0 || oid->p[oid->len - 1] & 0x80)
+                return false;
+        for (size_t i = 0; i < oid->len; i++)
+                if (oid->p[i] == 0x80 && (i == 0 || !(oid->p[i - 1] & 0x80)))
+                        return false;
+        return true;
 }
 
-/* Splits an item SEQUENCE { OID, value } of the extension. */
-static int item(const ASN1_TYPE *t, char *oid, size_t cap, const ASN1_TYPE **ret_value,
-                ASN1_SEQUENCE_ANY **own)
+/* Reads an item SEQUENCE { OID, value } of the extension: *ret_sub is what the OID has
+ * below prefix (empty when the OID is not under prefix), *ret_value the whole value
+ * element and *ret_tag its tag. */
+static int item(struct vt_rd *r, const uint8_t *prefix, size_t plen, struct vt_rd *ret_sub,
+                struct vt_rd *ret_value, unsigned *ret_tag)
 {
-        if (!t || t->type != V_ASN1_SEQUENCE)
+        struct vt_rd seq, oid, value;
+        unsigned tag;
+        if (vt_rd_der(r, VT_DER_SEQUENCE, &seq) < 0 || vt_rd_der(&seq, VT_DER_OID, &oid) < 0 ||
+            !oid_valid(&oid) || vt_rd_der_any(&seq, &value, &tag, NULL) < 0 || vt_rd_done(&seq) < 0)
                 return VT_E_FORMAT;
-        const unsigned char *p = t->value.sequence->data;
-        ASN1_SEQUENCE_ANY *s = d2i_ASN1_SEQUENCE_ANY(NULL, &p, t->value.sequence->length);
-        if (!s || sk_ASN1_TYPE_num(s) != 2 || sk_ASN1_TYPE_value(s, 0)->type != V_ASN1_OBJECT) {
-                seq_free(s);
-                return VT_E_FORMAT;
-        }
-        if (OBJ_obj2txt(oid, (int)cap, sk_ASN1_TYPE_value(s, 0)->value.object, 1) <= 0) {
-                seq_free(s);
-                return VT_E_FORMAT;
-        }
-        *ret_value = sk_ASN1_TYPE_value(s, 1);
-        *own = s;
+        *ret_sub = oid;
+        if (oid.len > plen && memcmp(oid.p, prefix, plen) == 0)
+                (void)vt_rd_skip(ret_sub, plen);
+        else
+                (void)vt_rd_skip(ret_sub, oid.len);
+        *ret_value = value;
+        *ret_tag = tag;
         return 0;
 }
 
-static int octets(const ASN1_TYPE *v, uint8_t *out, size_t n)
+/* The sub-identifier is exactly the one arc a (below 128). */
+static bool sub_is(const struct vt_rd *sub, uint8_t a)
 {
-        if (v->type != V_ASN1_OCTET_STRING || (size_t)v->value.octet_string->length != n)
+        return sub->len == 1 && sub->p[0] == a;
+}
+
+static int octets(struct vt_rd *v, uint8_t *out, size_t n)
+{
+        struct vt_rd c;
+        if (vt_rd_der(v, VT_DER_OCTET_STRING, &c) < 0 || c.len != n)
                 return VT_E_FORMAT;
-        memcpy(out, v->value.octet_string->data, n);
+        memcpy(out, c.p, n);
         return 0;
 }
 
-static int integer(const ASN1_TYPE *v, int64_t max, int64_t *out)
+static int integer(struct vt_rd *v, unsigned tag, uint64_t max, uint64_t *out)
 {
-        if (v->type != V_ASN1_INTEGER && v->type != V_ASN1_ENUMERATED)
-                return VT_E_FORMAT;
-        int64_t x = 0;
-        int ok = v->type == V_ASN1_ENUMERATED ? ASN1_ENUMERATED_get_int64(&x, v->value.enumerated)
-                                              : ASN1_INTEGER_get_int64(&x, v->value.integer);
-        if (!ok || x < 0 || x > max)
+        uint64_t x;
+        if ((tag != VT_DER_INTEGER && tag != VT_DER_ENUMERATED) ||
+            vt_rd_der_uint64(v, tag, &x) < 0 || x > max)
                 return VT_E_FORMAT;
         *out = x;
         return 0;
+}
+
+/* TCB: SEQUENCE of { OID .2.N, INTEGER | OCTET STRING }; N 1..16 are the component
+ * SVNs, 17 the PCESVN, 18 the CPUSVN; all 17 SVNs must be there. */
+static int tcb(struct vt_rd *v, struct vt_pck_ext *e)
+{
+        struct vt_rd seq;
+        unsigned comps = 0;
+        if (vt_rd_der(v, VT_DER_SEQUENCE, &seq) < 0)
+                return VT_E_FORMAT;
+        while (vt_rd_left(&seq) > 0) {
+                struct vt_rd sub, value;
+                unsigned tag;
+                uint64_t x = 0, idx = 0;
+                if (item(&seq, sgx_tcb_oid, sizeof(sgx_tcb_oid), &sub, &value, &tag) < 0)
+                        return VT_E_FORMAT;
+                /* one arc; numbers from 1000 on were never SGX TCB components */
+                for (size_t i = 0; i < sub.len && idx < 1000; i++)
+                        idx = idx << 7 | (sub.p[i] & 0x7f);
+                if (sub.len == 0 || idx == 0 || idx >= 1000)
+                        return VT_E_FORMAT;
+                if (idx <= 16) {
+                        if (integer(&value, tag, 255, &x) < 0)
+                                return VT_E_FORMAT;
+                        e->comp_svn[idx - 1] = (uint8_t)x;
+                        comps |= 1u << (idx - 1);
+                } else if (idx == 17) {
+                        if (integer(&value, tag, 65535, &x) < 0)
+                                return VT_E_FORMAT;
+                        e->pcesvn = (uint16_t)x;
+                        comps |= 1u << 16;
+                } else if (idx == 18) {
+                        if (octets(&value, e->cpusvn, 16) < 0)
+                                return VT_E_FORMAT;
+                }
+        }
+        return comps == 0x1ffff ? 0 : VT_E_FORMAT;
 }
 
 int vt_pck_ext_parse(X509 *pck, struct vt_pck_ext *ret, struct vt_diag *d)
@@ -85,88 +137,35 @@ int vt_pck_ext_parse(X509 *pck, struct vt_pck_ext *ret, struct vt_diag *d)
         const uint8_t *p;
         size_t n;
         unsigned seen = 0;
+        struct vt_rd r, top;
         if (vt_x509_ext_data(pck, SGX_EXT_OID, &p, &n) < 0)
                 return vt_diag_set(d, VT_E_FORMAT, "dcap: PCK certificate has no SGX extension");
-        ASN1_SEQUENCE_ANY *top = d2i_ASN1_SEQUENCE_ANY(NULL, &p, (long)n);
-        if (!top) {
-                ERR_clear_error();
+        vt_rd_init(&r, p, n);
+        if (vt_rd_der(&r, VT_DER_SEQUENCE, &top) < 0 || vt_rd_done(&r) < 0)
                 return vt_diag_set(d, VT_E_FORMAT, "dcap: PCK SGX extension is not a DER sequence");
-        }
         int err = 0;
-        for (int i = 0; i < sk_ASN1_TYPE_num(top) && !err; i++) {
-                char oid[64];
-                const ASN1_TYPE *v;
-                ASN1_SEQUENCE_ANY *own = NULL;
-                if (item(sk_ASN1_TYPE_value(top, i), oid, sizeof(oid), &v, &own) < 0) {
+        while (vt_rd_left(&top) > 0 && !err) {
+                struct vt_rd sub, value;
+                unsigned tag;
+                uint64_t x = 0;
+                if (item(&top, sgx_oid, sizeof(sgx_oid), &sub, &value, &tag) < 0) {
                         err = VT_E_FORMAT;
-                        break;
-                }
-                const char *sub = strncmp(oid, SGX_EXT_OID ".", strlen(SGX_EXT_OID) + 1) == 0
-                                          ? oid + strlen(SGX_EXT_OID) + 1
-                                          : "";
-                int64_t x = 0;
-                if (strcmp(sub, "1") == 0) {
-                        err = octets(v, e.ppid, 16);
-                } else if (strcmp(sub, "3") == 0) {
-                        err = octets(v, e.pce_id, 2);
+                } else if (sub_is(&sub, 1)) {
+                        err = octets(&value, e.ppid, 16);
+                } else if (sub_is(&sub, 3)) {
+                        err = octets(&value, e.pce_id, 2);
                         seen |= 1;
-                } else if (strcmp(sub, "4") == 0) {
-                        err = octets(v, e.fmspc, 6);
+                } else if (sub_is(&sub, 4)) {
+                        err = octets(&value, e.fmspc, 6);
                         seen |= 2;
-                } else if (strcmp(sub, "5") == 0) {
-                        err = integer(v, 2, &x);
+                } else if (sub_is(&sub, 5)) {
+                        err = integer(&value, tag, 2, &x);
                         e.sgx_type = (int)x;
-                } else if (strcmp(sub, "2") == 0) {
-                        /* TCB: SEQUENCE of { OID .2.N, INTEGER | OCTET STRING } */
-                        if (v->type != V_ASN1_SEQUENCE) {
-                                err = VT_E_FORMAT;
-                        } else {
-                                const unsigned char *q = v->value.sequence->data;
-                                ASN1_SEQUENCE_ANY *tcb =
-                                        d2i_ASN1_SEQUENCE_ANY(NULL, &q, v->value.sequence->length);
-                                unsigned comps = 0;
-                                for (int k = 0; tcb && k < sk_ASN1_TYPE_num(tcb) && !err; k++) {
-                                        char o2[64];
-                                        const ASN1_TYPE *v2;
-                                        ASN1_SEQUENCE_ANY *own2 = NULL;
-                                        if (item(sk_ASN1_TYPE_value(tcb, k), o2, sizeof(o2), &v2,
-                                                 &own2) < 0) {
-                                                err = VT_E_FORMAT;
-                                                break;
-                                        }
-                                        size_t pl = strlen(SGX_EXT_OID ".2.");
-                                        unsigned idx = 0;
-                                        const char *s2 = strncmp(o2, SGX_EXT_OID ".2.", pl) == 0
-                                                                 ? o2 + pl
-                                                                 : "";
-                                        for (; *s2 >= '0' && *s2 <= '9' && idx < 100; s2++)
-                                                idx = idx * 10 + (unsigned)(*s2 - '0');
-                                        if (*s2 || idx == 0) {
-                                                err = VT_E_FORMAT;
-                                        } else if (idx <= 16) {
-                                                err = integer(v2, 255, &x);
-                                                e.comp_svn[idx - 1] = (uint8_t)x;
-                                                comps |= 1u << (idx - 1);
-                                        } else if (idx == 17) {
-                                                err = integer(v2, 65535, &x);
-                                                e.pcesvn = (uint16_t)x;
-                                                comps |= 1u << 16;
-                                        } else if (idx == 18) {
-                                                err = octets(v2, e.cpusvn, 16);
-                                        }
-                                        seq_free(own2);
-                                }
-                                if (!tcb || comps != 0x1ffff)
-                                        err = VT_E_FORMAT;
-                                else
-                                        seen |= 4;
-                                seq_free(tcb);
-                        }
+                } else if (sub_is(&sub, 2)) {
+                        err = tcb(&value, &e);
+                        seen |= 4;
                 }
-                seq_free(own);
         }
-        seq_free(top);
-        ERR_clear_error();
         if (err || seen != 7)
                 return vt_diag_set(
                         d, VT_E_FORMAT,
