@@ -6,8 +6,6 @@
  */
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "util/b64.h"
 #include "util/hex.h"
 #include "util/json.h"
@@ -265,44 +263,6 @@ int vt_hcl_report_parse(const uint8_t *buf, size_t len, struct vt_hcl_report **r
         if ((e = parse_runtime(r, d)) < 0)
                 return e;
         *ret = TAKE_PTR(r);
-        return 0;
-}
-
-int vt_hcl_report_var_digest(const struct vt_hcl_report *r, uint8_t out[64])
-{
-        const EVP_MD *md = r->hash_type == VT_HCL_HASH_SHA256   ? EVP_sha256()
-                           : r->hash_type == VT_HCL_HASH_SHA384 ? EVP_sha384()
-                           : r->hash_type == VT_HCL_HASH_SHA512 ? EVP_sha512()
-                                                                : NULL;
-        unsigned n = 0;
-        if (!md)
-                return VT_E_UNSUPPORTED;
-        if (!EVP_Digest(r->var_data, r->var_len, out, &n, md, NULL))
-                return VT_E_CRYPTO;
-        return (int)n;
-}
-
-int vt_hcl_check_binding(const struct vt_hcl_report *r, const uint8_t report_data[64],
-                         struct vt_diag *d)
-{
-        uint8_t want[64] = {0};
-        int n = vt_hcl_report_var_digest(r, want);
-        if (n < 0)
-                return n;
-        if (memcmp(want, report_data, 64) != 0) {
-                char w[129], h[129];
-                vt_hex_encode(want, 64, w);
-                vt_hex_encode(report_data, 64, h);
-                return vt_diag_set(
-                        d, VT_E_BINDING,
-                        "hcl: REPORT_DATA %.64s%s != SHA-%d(runtime data) %.64s followed "
-                        "by zeros",
-                        h,
-                        memcmp(report_data + n, want + n, 64 - (size_t)n) ? " (tail "
-                                                                            "not zero)"
-                                                                          : "",
-                        n * 8, w);
-        }
         return 0;
 }
 

@@ -6,8 +6,6 @@
  */
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "util/rd.h"
 #include "veritee/azure.h"
 
@@ -151,66 +149,5 @@ int vt_tpm_signature_parse(const uint8_t *buf, size_t len, struct vt_tpm_signatu
                 return vt_diag_set(d, VT_E_TRAILING, "tpm: %zu bytes after the TPMT_SIGNATURE",
                                    vt_rd_left(&rd));
         *ret = s;
-        return 0;
-}
-
-int vt_tpm_check_pcrs(const struct vt_tpm_attest *a, const uint8_t pcrs[VT_TPM_NUM_PCRS][32],
-                      uint32_t *ret_mask, struct vt_diag *d)
-{
-        const EVP_MD *md;
-        uint8_t h[64];
-        unsigned hl = 0;
-        uint32_t mask = 0;
-        int ok;
-
-        if (!a || !pcrs)
-                return VT_E_INVAL;
-        switch (a->pcr_digest_len) {
-        case 32:
-                md = EVP_sha256();
-                break;
-        case 48:
-                md = EVP_sha384();
-                break;
-        default:
-                return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                   "tpm: pcrDigest of %u bytes (supported: SHA-256, SHA-384)",
-                                   a->pcr_digest_len);
-        }
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        ok = ctx && EVP_DigestInit_ex(ctx, md, NULL);
-        for (uint32_t i = 0; ok && i < a->n_sel; i++) {
-                const struct vt_tpm_pcr_selection *s = &a->sel[i];
-                for (unsigned pcr = 0; ok && pcr < 8u * s->size_of_select; pcr++) {
-                        if (!(s->select[pcr / 8] & (1u << (pcr % 8))))
-                                continue;
-                        if (s->hash_alg != VT_TPM_ALG_SHA256) {
-                                EVP_MD_CTX_free(ctx);
-                                return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                                   "tpm: the quote selects PCR %u of bank 0x%04x; "
-                                                   "only the SHA-256 bank (0x000b) is sent",
-                                                   pcr, s->hash_alg);
-                        }
-                        if (pcr >= VT_TPM_NUM_PCRS) {
-                                EVP_MD_CTX_free(ctx);
-                                return vt_diag_set(d, VT_E_FORMAT,
-                                                   "tpm: the quote selects PCR %u, beyond PCR 23",
-                                                   pcr);
-                        }
-                        ok = EVP_DigestUpdate(ctx, pcrs[pcr], 32);
-                        mask |= 1u << pcr;
-                }
-        }
-        ok = ok && EVP_DigestFinal_ex(ctx, h, &hl);
-        EVP_MD_CTX_free(ctx);
-        if (!ok)
-                return VT_E_CRYPTO;
-        if (hl != a->pcr_digest_len || memcmp(h, a->pcr_digest, hl) != 0)
-                return vt_diag_set(d, VT_E_BINDING,
-                                   "tpm: PCR digest mismatch: the hash of the %d selected PCR "
-                                   "values is not the quote's pcrDigest",
-                                   __builtin_popcount(mask));
-        if (ret_mask)
-                *ret_mask = mask;
         return 0;
 }

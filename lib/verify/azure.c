@@ -14,6 +14,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -28,6 +29,107 @@
 #define MIN_RSA_AK_BITS  2048
 #define MAX_AK_KEY_BYTES (64u * 1024u)
 #define INIT_DATA_PCR    8
+
+/* ---- digests over parsed evidence (lib/evidence only turns bytes into structs) ---- */
+
+int vt_hcl_report_var_digest(const struct vt_hcl_report *r, uint8_t out[64])
+{
+        const EVP_MD *md = r->hash_type == VT_HCL_HASH_SHA256   ? EVP_sha256()
+                           : r->hash_type == VT_HCL_HASH_SHA384 ? EVP_sha384()
+                           : r->hash_type == VT_HCL_HASH_SHA512 ? EVP_sha512()
+                                                                : NULL;
+        unsigned n = 0;
+        if (!md)
+                return VT_E_UNSUPPORTED;
+        if (!EVP_Digest(r->var_data, r->var_len, out, &n, md, NULL))
+                return VT_E_CRYPTO;
+        return (int)n;
+}
+
+int vt_hcl_check_binding(const struct vt_hcl_report *r, const uint8_t report_data[64],
+                         struct vt_diag *d)
+{
+        uint8_t want[64] = {0};
+        int n = vt_hcl_report_var_digest(r, want);
+        if (n < 0)
+                return n;
+        if (memcmp(want, report_data, 64) != 0) {
+                char w[129], h[129];
+                vt_hex_encode(want, 64, w);
+                vt_hex_encode(report_data, 64, h);
+                return vt_diag_set(
+                        d, VT_E_BINDING,
+                        "hcl: REPORT_DATA %.64s%s != SHA-%d(runtime data) %.64s followed "
+                        "by zeros",
+                        h,
+                        memcmp(report_data + n, want + n, 64 - (size_t)n) ? " (tail "
+                                                                            "not zero)"
+                                                                          : "",
+                        n * 8, w);
+        }
+        return 0;
+}
+
+int vt_tpm_check_pcrs(const struct vt_tpm_attest *a, const uint8_t pcrs[VT_TPM_NUM_PCRS][32],
+                      uint32_t *ret_mask, struct vt_diag *d)
+{
+        const EVP_MD *md;
+        uint8_t h[64];
+        unsigned hl = 0;
+        uint32_t mask = 0;
+        int ok;
+
+        if (!a || !pcrs)
+                return VT_E_INVAL;
+        switch (a->pcr_digest_len) {
+        case 32:
+                md = EVP_sha256();
+                break;
+        case 48:
+                md = EVP_sha384();
+                break;
+        default:
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "tpm: pcrDigest of %u bytes (supported: SHA-256, SHA-384)",
+                                   a->pcr_digest_len);
+        }
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        ok = ctx && EVP_DigestInit_ex(ctx, md, NULL);
+        for (uint32_t i = 0; ok && i < a->n_sel; i++) {
+                const struct vt_tpm_pcr_selection *s = &a->sel[i];
+                for (unsigned pcr = 0; ok && pcr < 8u * s->size_of_select; pcr++) {
+                        if (!(s->select[pcr / 8] & (1u << (pcr % 8))))
+                                continue;
+                        if (s->hash_alg != VT_TPM_ALG_SHA256) {
+                                EVP_MD_CTX_free(ctx);
+                                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                                   "tpm: the quote selects PCR %u of bank 0x%04x; "
+                                                   "only the SHA-256 bank (0x000b) is sent",
+                                                   pcr, s->hash_alg);
+                        }
+                        if (pcr >= VT_TPM_NUM_PCRS) {
+                                EVP_MD_CTX_free(ctx);
+                                return vt_diag_set(d, VT_E_FORMAT,
+                                                   "tpm: the quote selects PCR %u, beyond PCR 23",
+                                                   pcr);
+                        }
+                        ok = EVP_DigestUpdate(ctx, pcrs[pcr], 32);
+                        mask |= 1u << pcr;
+                }
+        }
+        ok = ok && EVP_DigestFinal_ex(ctx, h, &hl);
+        EVP_MD_CTX_free(ctx);
+        if (!ok)
+                return VT_E_CRYPTO;
+        if (hl != a->pcr_digest_len || memcmp(h, a->pcr_digest, hl) != 0)
+                return vt_diag_set(d, VT_E_BINDING,
+                                   "tpm: PCR digest mismatch: the hash of the %d selected PCR "
+                                   "values is not the quote's pcrDigest",
+                                   __builtin_popcount(mask));
+        if (ret_mask)
+                *ret_mask = mask;
+        return 0;
+}
 
 /* ---- trusted AKs ---- */
 
