@@ -10,6 +10,7 @@
 
 #include "crypto/x509.h"
 #include "util/macro.h"
+#include "evidence/snp_guest.h"
 #include "evidence/snp_wire.h"
 #include "veritee/sim.h"
 
@@ -57,74 +58,6 @@ const struct vt_provider *vt_provider_find(const char *name, const struct vt_pro
 }
 
 /* ---- the GHCB certificate table (configfs-tsm auxblob, SNP_GET_EXT_REPORT) ---- */
-
-/* GUIDs in the byte order of their RFC 4122 string, as go-sev-guest reads them */
-static const struct {
-        const char *type;
-        uint8_t guid[16];
-} cert_guids[] = {
-        {"VCEK",
-         {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64, 0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac,
-          0xcd}},
-        {"VLEK",
-         {0xa8, 0x07, 0x4b, 0xc2, 0xa2, 0x5a, 0x48, 0x3e, 0xaa, 0xe6, 0x39, 0xc0, 0x45, 0xa0, 0xb8,
-          0xa1}},
-        {"ASK",
-         {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4, 0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7,
-          0x82}},
-        {"ARK",
-         {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52, 0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0,
-          0xae}},
-};
-
-#define CERT_TABLE_MAX_ENTRIES 64
-
-static uint32_t le32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-int vt_snp_cert_table_parse(const uint8_t *buf, size_t len, struct vt_snp_wire_cert *certs,
-                            size_t cap, size_t *ret_n, struct vt_diag *d)
-{
-        static const uint8_t zero[24];
-        size_t n = 0;
-        for (size_t i = 0, at = 0; len > 0; i++, at += 24) {
-                if (i >= CERT_TABLE_MAX_ENTRIES || at > len || len - at < 24)
-                        return vt_diag_set(d, VT_E_FORMAT,
-                                           "certificate table: no terminating entry within %zu "
-                                           "bytes",
-                                           len);
-                const uint8_t *e = buf + at;
-                if (memcmp(e, zero, sizeof(zero)) == 0)
-                        break;
-                uint32_t off = le32(e + 16), sz = le32(e + 20);
-                if (off > len || sz > len - off)
-                        return vt_diag_set(d, VT_E_FORMAT,
-                                           "certificate table entry %zu: offset %u length %u "
-                                           "outside the %zu bytes",
-                                           i, off, sz, len);
-                for (size_t k = 0; k < ELEMENTSOF(cert_guids) && sz > 0; k++) {
-                        if (memcmp(e, cert_guids[k].guid, 16) != 0)
-                                continue;
-                        if (n >= cap)
-                                return vt_diag_set(d, VT_E_LIMIT,
-                                                   "certificate table: more than %zu certificates",
-                                                   cap);
-                        if (sz > VT_SNP_WIRE_MAX_CERT_BYTES)
-                                return vt_diag_set(
-                                        d, VT_E_LIMIT, "certificate table: %s is %u bytes (cap %u)",
-                                        cert_guids[k].type, sz, VT_SNP_WIRE_MAX_CERT_BYTES);
-                        memset(&certs[n], 0, sizeof(certs[n]));
-                        snprintf(certs[n].type, sizeof(certs[n].type), "%s", cert_guids[k].type);
-                        certs[n].der = (uint8_t *)(buf + off);
-                        certs[n].len = sz;
-                        n++;
-                }
-        }
-        *ret_n = n;
-        return 0;
-}
 
 int vt_snp_evidence(const uint8_t report[VT_SNP_REPORT_SIZE], const uint8_t *table,
                     size_t table_len, json_t **ret, struct vt_diag *d)

@@ -70,16 +70,9 @@ extern const struct vt_provider vt_provider_sevguest;
 extern const struct vt_provider vt_provider_vtpm;
 extern const struct vt_provider vt_provider_sim;
 
-/* vt_snp_cert_table_parse reads a GHCB certificate table (the auxblob of configfs-tsm,
- * the certificate buffer of SNP_GET_EXT_REPORT): {GUID, u32 offset, u32 length} entries
- * up to an all-zero one, offsets from the start of buf. VCEK, VLEK, ASK and ARK entries
- * go to certs (der points into buf: borrowed), others (the CRL, unknown GUIDs) are
- * skipped. An empty buffer is an empty table. VT_E_FORMAT for an entry outside buf. */
-int vt_snp_cert_table_parse(const uint8_t *buf, size_t len, struct vt_snp_wire_cert *certs,
-                            size_t cap, size_t *ret_n, struct vt_diag *d);
-
 /* vt_snp_evidence builds tee "snp" evidence (Trustee's wire JSON) from a report and a
- * GHCB certificate table (may be empty). */
+ * GHCB certificate table (may be empty), read by vt_snp_cert_table_parse
+ * (lib/evidence/snp_guest.h). */
 int vt_snp_evidence(const uint8_t report[VT_SNP_REPORT_SIZE], const uint8_t *table,
                     size_t table_len, json_t **ret, struct vt_diag *d);
 

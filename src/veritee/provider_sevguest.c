@@ -23,12 +23,12 @@
 
 #include <linux/sev-guest.h>
 
+#include "evidence/snp_guest.h"
 #include "util/macro.h"
 
 #define CERTS_PAGE    4096u
 #define CERTS_INITIAL (16u * 1024u) /* SEV_FW_BLOB_MAX_SIZE */
 #define CERTS_MAX     (64u * 1024u)
-#define RSP_REPORT_AT 0x20u
 #define MSG_VERSION   1
 
 _Static_assert(sizeof(struct snp_guest_request_ioctl) == 32, "snp_guest_request_ioctl layout");
@@ -121,19 +121,11 @@ static int sevguest_collect(const struct vt_provider_opts *o, const uint8_t repo
                                    "%s: SNP_GET_EXT_REPORT: %s (firmware error 0x%x, VMM error "
                                    "0x%x)",
                                    dev_path(o), strerror(err), io.fw_error, io.vmm_error);
-        /* MSG_REPORT_RSP: u32 status, u32 report_size, 24 reserved, the report */
-        uint32_t status = (uint32_t)resp.data[0] | (uint32_t)resp.data[1] << 8 |
-                          (uint32_t)resp.data[2] << 16 | (uint32_t)resp.data[3] << 24;
-        uint32_t size = (uint32_t)resp.data[4] | (uint32_t)resp.data[5] << 8 |
-                        (uint32_t)resp.data[6] << 16 | (uint32_t)resp.data[7] << 24;
-        if (status != 0)
-                return vt_diag_set(d, VT_E_IO, "%s: the firmware answered status 0x%x%s",
-                                   dev_path(o), status,
-                                   status == 0x16 ? " (invalid parameter)" : "");
-        if (size != VT_SNP_REPORT_SIZE || RSP_REPORT_AT + size > sizeof(resp.data))
-                return vt_diag_set(d, VT_E_FORMAT, "%s: report_size %u, expected %u", dev_path(o),
-                                   size, VT_SNP_REPORT_SIZE);
-        const uint8_t *report = resp.data + RSP_REPORT_AT;
+        /* MSG_REPORT_RSP: the host relays it, so it is read like any evidence */
+        const uint8_t *report = NULL;
+        struct vt_diag rd = {0};
+        if ((e = vt_snp_report_rsp_parse(resp.data, sizeof(resp.data), &report, &rd)) < 0)
+                return vt_diag_set(d, e, "%s: %s", dev_path(o), rd.msg);
         if (memcmp(report + 0x50, report_data, 64) != 0)
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "%s: the report carries other report data than requested",
