@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -43,6 +42,7 @@
 #include "util/hex.h"
 #include "util/json.h"
 #include "util/macro.h"
+#include "veritee/azure.h"
 
 /* The quote's qualifying data: the KBS runtime-data binding, a SHA-384 digest (48 bytes,
  * vt_kbs_runtime_binding), unpadded, as Trustee's az-snp-vtpm attester quotes it and its
@@ -50,17 +50,15 @@
  * (the digest and zeros), so the HCL user-data starts with the digest. */
 #define VTPM_NONCE_LEN 48
 
-#define NV_HCL_REPORT   0x01400001u
-#define NV_USER_DATA    0x01400002u
-#define AK_HANDLE       0x81000003u
-#define HCL_MAX         (16u * 1024u)
-#define HCL_VAR_SIZE_AT 0x4d0u
-#define HCL_VAR_AT      0x4d4u
-#define N_PCRS          24
-#define QUOTE_ATTEMPTS  3
-#define POLL_MS         100u
-#define THIM_MAX        (256u * 1024u)
-#define VCEK_MAX        (64u * 1024u)
+#define NV_HCL_REPORT  0x01400001u
+#define NV_USER_DATA   0x01400002u
+#define AK_HANDLE      0x81000003u
+#define HCL_MAX        (16u * 1024u)
+#define N_PCRS         24
+#define QUOTE_ATTEMPTS 3
+#define POLL_MS        100u
+#define THIM_MAX       (256u * 1024u)
+#define VCEK_MAX       (64u * 1024u)
 
 struct tpm {
         TSS2_TCTI_CONTEXT *tcti;
@@ -225,40 +223,23 @@ static int write_user_data(struct tpm *t, const uint8_t report_data[64], struct 
         return 0;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* The HCL report's runtime JSON "user-data": 1 when it is report_data, 0 when it is
- * something else, 2 when there is none (older paravisor firmware). */
+ * something else, 2 when there is none (older paravisor firmware). The report is read
+ * by the library's one HCL parser (vt_hcl_report_parse), as the verifier reads it. */
 static int hcl_user_data(const uint8_t *hcl, size_t len, const uint8_t report_data[64],
                          struct vt_diag *d)
 {
-        if (len < HCL_VAR_AT || memcmp(hcl, "HCLA", 4) != 0)
-                return vt_diag_set(d, VT_E_FORMAT,
-                                   "vtpm: NV 0x%08x is not an HCL report (%zu bytes, no HCLA)",
-                                   NV_HCL_REPORT, len);
-        uint32_t var = le32(hcl + HCL_VAR_SIZE_AT);
-        if (var > len - HCL_VAR_AT)
-                return vt_diag_set(d, VT_E_FORMAT,
-                                   "vtpm: HCL report variable data (%u bytes) runs past its %zu "
-                                   "bytes",
-                                   var, len);
-        size_t n = var;
-        while (n > 0 && hcl[HCL_VAR_AT + n - 1] == 0)
-                n--;
-        json_error_t je;
-        json_auto_t *rt = json_loadb((const char *)hcl + HCL_VAR_AT, n, 0, &je);
-        if (!json_is_object(rt))
-                return vt_diag_set(d, VT_E_FORMAT, "vtpm: HCL runtime data is not JSON: %s",
-                                   je.text);
-        const char *ud = json_string_value(json_object_get(rt, "user-data"));
-        if (!ud)
-                return 2;
-        char want[129];
-        vt_hex_encode(report_data, 64, want);
-        return strlen(ud) == 128 && strncasecmp(ud, want, 128) == 0 ? 1 : 0;
+        struct vt_hcl_report *r = NULL;
+        struct vt_diag pd = {0};
+        int e = vt_hcl_report_parse(hcl, len, &r, &pd);
+        if (e < 0)
+                return vt_diag_set(d, e, "vtpm: NV 0x%08x is not an HCL report (%zu bytes): %s",
+                                   NV_HCL_REPORT, len, pd.msg);
+        int u = !r->has_user_data                                                      ? 2
+                : r->user_data_len == 64 && memcmp(r->user_data, report_data, 64) == 0 ? 1
+                                                                                       : 0;
+        vt_hcl_report_free(r);
+        return u;
 }
 
 static void sleep_ms(unsigned ms)
