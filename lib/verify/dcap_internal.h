@@ -26,8 +26,11 @@ struct vt_pck_ext {
         int sgx_type;
 };
 
-/* vt_pck_ext_parse reads the SGX extension of a PCK leaf. */
+/* vt_pck_ext_parse reads the SGX extension of a PCK leaf; vt_pck_ext_parse_der reads
+ * the extension's value (the DER inside its OCTET STRING). VT_E_FORMAT when an item
+ * is missing or malformed; *ret is set only on success. */
 int vt_pck_ext_parse(X509 *pck, struct vt_pck_ext *ret, struct vt_diag *d);
+int vt_pck_ext_parse_der(const uint8_t *p, size_t n, struct vt_pck_ext *ret, struct vt_diag *d);
 
 /* vt_intel_root_is_pinned returns true if x is the Intel SGX Root CA by public key. */
 bool vt_intel_root_is_pinned(X509 *x);

@@ -131,15 +131,11 @@ static int tcb(struct vt_rd *v, struct vt_pck_ext *e)
         return comps == 0x1ffff ? 0 : VT_E_FORMAT;
 }
 
-int vt_pck_ext_parse(X509 *pck, struct vt_pck_ext *ret, struct vt_diag *d)
+int vt_pck_ext_parse_der(const uint8_t *p, size_t n, struct vt_pck_ext *ret, struct vt_diag *d)
 {
         struct vt_pck_ext e = {.sgx_type = -1};
-        const uint8_t *p;
-        size_t n;
         unsigned seen = 0;
         struct vt_rd r, top;
-        if (vt_x509_ext_data(pck, SGX_EXT_OID, &p, &n) < 0)
-                return vt_diag_set(d, VT_E_FORMAT, "dcap: PCK certificate has no SGX extension");
         vt_rd_init(&r, p, n);
         if (vt_rd_der(&r, VT_DER_SEQUENCE, &top) < 0 || vt_rd_done(&r) < 0)
                 return vt_diag_set(d, VT_E_FORMAT, "dcap: PCK SGX extension is not a DER sequence");
@@ -172,6 +168,15 @@ int vt_pck_ext_parse(X509 *pck, struct vt_pck_ext *ret, struct vt_diag *d)
                         "dcap: PCK SGX extension lacks or mangles FMSPC, PCE-ID or the TCB");
         *ret = e;
         return 0;
+}
+
+int vt_pck_ext_parse(X509 *pck, struct vt_pck_ext *ret, struct vt_diag *d)
+{
+        const uint8_t *p;
+        size_t n;
+        if (vt_x509_ext_data(pck, SGX_EXT_OID, &p, &n) < 0)
+                return vt_diag_set(d, VT_E_FORMAT, "dcap: PCK certificate has no SGX extension");
+        return vt_pck_ext_parse_der(p, n, ret, d);
 }
 
 /* ---- the verifier ---- */
