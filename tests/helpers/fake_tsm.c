@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "util/file.h"
+#include "util/wr.h"
 #include "veritee/sim.h"
 
 #define MAX_ENTRIES   64
@@ -130,10 +131,8 @@ static uint8_t *cert_table(const char *chain_pem, size_t *ret_len)
         for (size_t i = 0; t && i < n; i++) {
                 uint8_t *e = t + i * 24;
                 memcpy(e, guids[i], 16);
-                for (int k = 0; k < 4; k++) {
-                        e[16 + k] = (uint8_t)(off >> (8 * k));
-                        e[20 + k] = (uint8_t)((uint32_t)len[i] >> (8 * k));
-                }
+                vt_put_u32le(e + 16, (uint32_t)off);
+                vt_put_u32le(e + 20, (uint32_t)len[i]);
                 memcpy(t + off, der[i], (size_t)len[i]);
                 off += (size_t)len[i];
         }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "testutil.h"
+#include "util/wr.h"
 #include "veritee/dcap.h"
 
 static const uint8_t intel_vendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
@@ -20,16 +21,6 @@ static const char fake_chain[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CE
                                  "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n"
                                  "-----BEGIN CERTIFICATE-----\nCCCC\n-----END CERTIFICATE-----\n";
 
-static void set16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-}
-static void set32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
 static uint16_t get16(const uint8_t *p)
 {
         return (uint16_t)(p[0] | p[1] << 8);
@@ -73,13 +64,13 @@ static size_t qb_fill(struct qb *q, size_t n, uint8_t seed)
 static size_t qb_u16(struct qb *q, uint16_t v)
 {
         uint8_t t[2];
-        set16(t, v);
+        vt_put_u16le(t, v);
         return qb_put(q, t, 2);
 }
 static size_t qb_u32(struct qb *q, uint32_t v)
 {
         uint8_t t[4];
-        set32(t, v);
+        vt_put_u32le(t, v);
         return qb_put(q, t, 4);
 }
 
@@ -137,9 +128,9 @@ static void build_quote(struct qb *q, unsigned version, unsigned body_type, unsi
                 l->chain = qb_fill(q, 16, 0x77);
         }
         l->end = q->n;
-        set32(q->b + l->len_off, (uint32_t)(q->n - l->len_off - 4));
+        vt_put_u32le(q->b + l->len_off, (uint32_t)(q->n - l->len_off - 4));
         if (cds_off)
-                set32(q->b + cds_off, (uint32_t)(q->n - cds_off - 4));
+                vt_put_u32le(q->b + cds_off, (uint32_t)(q->n - cds_off - 4));
 }
 
 static struct vt_dcap_quote *parse_ok(const uint8_t *b, size_t n)
@@ -324,86 +315,86 @@ static void test_dcap_parse_synthetic_rejects(void **state)
 
         build_quote(&b, 4, 0, 5, &l);
         uint8_t *p = b.b;
-        set16(p, 6);
+        vt_put_u16le(p, 6);
         expect_reject(p, b.n, VT_E_UNSUPPORTED, "quote version 6");
-        set16(p, 2);
+        vt_put_u16le(p, 2);
         expect_reject(p, b.n, VT_E_UNSUPPORTED, "quote version 2");
-        set16(p, 4);
-        set16(p + 2, 3);
+        vt_put_u16le(p, 4);
+        vt_put_u16le(p + 2, 3);
         expect_reject(p, b.n, VT_E_UNSUPPORTED, "att_key_type 3 (ECDSA-384");
-        set16(p + 2, 1);
+        vt_put_u16le(p + 2, 1);
         expect_reject(p, b.n, VT_E_UNSUPPORTED, "att_key_type 1");
-        set16(p + 2, 2);
+        vt_put_u16le(p + 2, 2);
         p[27] ^= 1;
         expect_reject(p, b.n, VT_E_UNSUPPORTED, "qe_vendor_id 939a7233f79c4ca9940a0db3957f0606");
         p[27] ^= 1;
-        set32(p + 4, 0);
+        vt_put_u32le(p + 4, 0);
         expect_reject(p, b.n, VT_E_FORMAT, "tee_type 0x0 at offset 0x4");
-        set32(p + 4, 0x81);
+        vt_put_u32le(p + 4, 0x81);
 
         /* Certification data: the declared size must be used up exactly. */
         size_t cdt = l.sig + 128, cds = cdt + 2;
         uint32_t size = get32(p + cds);
-        set32(p + cds, size - 1);
+        vt_put_u32le(p + cds, size - 1);
         expect_reject(p, b.n, VT_E_FORMAT, "inner cert_data_size");
-        set32(p + cds, size + 1);
+        vt_put_u32le(p + cds, size + 1);
         expect_reject(p, b.n, VT_E_FORMAT, "cert_data_size");
-        set32(p + cds, 0);
+        vt_put_u32le(p + cds, 0);
         expect_reject(p, b.n, VT_E_FORMAT, "ends inside the QE report");
-        set32(p + cds, size);
+        vt_put_u32le(p + cds, size);
         /* one spare byte inside both lengths: unused by the certification data */
         uint8_t one_more[sizeof(b.b) + 1];
         memcpy(one_more, p, b.n);
         one_more[b.n] = 0;
-        set32(one_more + l.len_off, get32(p + l.len_off) + 1);
-        set32(one_more + cds, size + 1);
+        vt_put_u32le(one_more + l.len_off, get32(p + l.len_off) + 1);
+        vt_put_u32le(one_more + cds, size + 1);
         expect_reject(one_more, b.n + 1, VT_E_FORMAT, "1 bytes unused");
 
         /* QE authentication data cap and length */
         size_t auth = l.qe_report + 448;
-        set16(p + auth, 4097);
+        vt_put_u16le(p + auth, 4097);
         expect_reject(p, b.n, VT_E_LIMIT, "qe_auth_data_size 4097");
-        set16(p + auth, 4000);
+        vt_put_u16le(p + auth, 4000);
         expect_reject(p, b.n, VT_E_FORMAT, "qe_auth_data_size 4000");
-        set16(p + auth, 32);
+        vt_put_u16le(p + auth, 32);
 
         /* inner certification data: cap, type, emptiness */
-        set32(p + l.inner_type + 2, 16385);
+        vt_put_u32le(p + l.inner_type + 2, 16385);
         expect_reject(p, b.n, VT_E_LIMIT, "inner cert_data_size 16385");
-        set32(p + l.inner_type + 2, sizeof(fake_chain));
-        set16(p + l.inner_type, 3);
+        vt_put_u32le(p + l.inner_type + 2, sizeof(fake_chain));
+        vt_put_u16le(p + l.inner_type, 3);
         expect_reject(p, b.n, VT_E_UNSUPPORTED, "inner cert_data_type 3");
-        set16(p + l.inner_type, 5);
+        vt_put_u16le(p + l.inner_type, 5);
         memset(p + l.chain, 0, sizeof(fake_chain));
         expect_reject(p, b.n, VT_E_FORMAT, "PCK certificate chain");
 
         /* the signature data length: cap, and too small for the fixed fields */
         build_quote(&b, 4, 0, 5, &l);
-        set32(p + l.len_off, 70000);
+        vt_put_u32le(p + l.len_off, 70000);
         expect_reject(p, b.n, VT_E_LIMIT, "signature data length 70000");
-        set32(p + l.len_off, 100);
+        vt_put_u32le(p + l.len_off, 100);
         expect_reject(p, b.n, VT_E_FORMAT,
                       "signature data (signature data length 100 at offset 0x278) ends inside "
                       "the attestation key");
 
         /* v5 descriptor */
         build_quote(&b, 5, 3, 5, &l);
-        set16(p + 48, 4);
+        vt_put_u16le(p + 48, 4);
         expect_reject(p, b.n, VT_E_UNSUPPORTED, "body_type 4 at offset 0x30");
-        set16(p + 48, 0);
+        vt_put_u16le(p + 48, 0);
         expect_reject(p, b.n, VT_E_UNSUPPORTED, "body_type 0");
-        set16(p + 48, 2);
+        vt_put_u16le(p + 48, 2);
         expect_reject(p, b.n, VT_E_FORMAT,
                       "body_size 648 at offset 0x32 does not match body_type 2");
-        set16(p + 48, 3);
-        set32(p + 50, 584);
+        vt_put_u16le(p + 48, 3);
+        vt_put_u32le(p + 50, 584);
         expect_reject(p, b.n, VT_E_FORMAT, "body_size 584");
-        set32(p + 50, 648);
-        set16(p + 48, 1);
-        set32(p + 50, 384);
+        vt_put_u32le(p + 50, 648);
+        vt_put_u16le(p + 48, 1);
+        vt_put_u32le(p + 50, 384);
         expect_reject(p, b.n, VT_E_FORMAT, "tee_type 0x81 at offset 0x4 does not match the SGX");
         build_quote(&b, 5, 1, 5, &l);
-        set32(p + 4, 0x81);
+        vt_put_u32le(p + 4, 0x81);
         expect_reject(p, b.n, VT_E_FORMAT, "tee_type 0x81 at offset 0x4 does not match the SGX");
 
         /* v3: types 1-4 are kept without a chain; others are refused */
@@ -425,7 +416,7 @@ static void test_dcap_parse_synthetic_rejects(void **state)
         build_quote(&b, 3, 0, 0, &l);
         expect_reject(b.b, b.n, VT_E_UNSUPPORTED, "cert_data_type 0");
         build_quote(&b, 3, 0, 5, &l);
-        set32(p + 4, 0x81);
+        vt_put_u32le(p + 4, 0x81);
         expect_reject(p, b.n, VT_E_FORMAT, "tee_type 0x81");
 
         expect_reject(NULL, 0, VT_E_TRUNCATED, "version");
@@ -433,7 +424,7 @@ static void test_dcap_parse_synthetic_rejects(void **state)
         assert_int_equal(vt_dcap_quote_parse(b.b, b.n, NULL, NULL), VT_E_INVAL);
         assert_int_equal(vt_dcap_quote_parse(NULL, 5, &q, NULL), VT_E_INVAL);
         /* no diag: still the code */
-        set16(p, 9);
+        vt_put_u16le(p, 9);
         assert_int_equal(vt_dcap_quote_parse(b.b, b.n, &q, NULL), VT_E_UNSUPPORTED);
         assert_null(q);
 }
@@ -738,28 +729,28 @@ static void mutate_vector(const char *rel)
         assert_non_null(p);
         memcpy(p, b, n);
 
-        set16(p, 6);
+        vt_put_u16le(p, 6);
         expect_reject(p, n, VT_E_UNSUPPORTED, "quote version 6 at offset 0x0");
-        set16(p, (uint16_t)version);
-        set16(p + 2, 3);
+        vt_put_u16le(p, (uint16_t)version);
+        vt_put_u16le(p + 2, 3);
         expect_reject(p, n, VT_E_UNSUPPORTED, "att_key_type 3");
-        set16(p + 2, 2);
+        vt_put_u16le(p + 2, 2);
         p[12] ^= 0x80;
         expect_reject(p, n, VT_E_UNSUPPORTED, "qe_vendor_id 139a7233");
         p[12] ^= 0x80;
-        set32(p + 4, q->tee_type ^ 0x81);
+        vt_put_u32le(p + 4, q->tee_type ^ 0x81);
         expect_reject(p, n, VT_E_FORMAT, "tee_type");
-        set32(p + 4, q->tee_type);
+        vt_put_u32le(p + 4, q->tee_type);
 
         /* signature data length +1 / -1 */
-        set32(p + lo, sig_len + 1);
+        vt_put_u32le(p + lo, sig_len + 1);
         if (q->trailing_zeros)
                 expect_reject(p, n, VT_E_FORMAT, "signature data length");
         else
                 expect_reject(p, n, VT_E_TRUNCATED, "signature data length");
-        set32(p + lo, sig_len - 1);
+        vt_put_u32le(p + lo, sig_len - 1);
         expect_reject(p, n, VT_E_FORMAT, "signature data length");
-        set32(p + lo, sig_len);
+        vt_put_u32le(p + lo, sig_len);
 
         /* after the signature data: a zero is padding, anything else is refused */
         if (!q->trailing_zeros) {
@@ -776,37 +767,37 @@ static void mutate_vector(const char *rel)
                 /* flat: the PCK certification data type follows the auth data */
                 size_t ct = sd + 64 + 64 + 384 + 64 + 2 + q->qe_auth_len;
                 assert_int_equal(get16(p + ct), 5);
-                set16(p + ct, 7);
+                vt_put_u16le(p + ct, 7);
                 expect_reject(p, n, VT_E_UNSUPPORTED, "cert_data_type 7");
-                set16(p + ct, 4); /* a PPID form: kept, no chain */
+                vt_put_u16le(p + ct, 4); /* a PPID form: kept, no chain */
                 struct vt_dcap_quote *q2 = parse_ok(p, n);
                 assert_int_equal(q2->pck_cert_type, 4);
                 assert_null(q2->pck_chain_pem);
                 vt_dcap_quote_free(q2);
-                set16(p + ct, 5);
+                vt_put_u16le(p + ct, 5);
         } else {
                 assert_int_equal(get16(p + sd + 128), 6);
-                set16(p + sd + 128, 7);
+                vt_put_u16le(p + sd + 128, 7);
                 expect_reject(p, n, VT_E_UNSUPPORTED, "cert_data_type 7");
-                set16(p + sd + 128, 6);
+                vt_put_u16le(p + sd + 128, 6);
                 size_t inner = sd + 134 + 384 + 64 + 2 + q->qe_auth_len;
                 assert_int_equal(get16(p + inner), 5);
-                set16(p + inner, 4);
+                vt_put_u16le(p + inner, 4);
                 expect_reject(p, n, VT_E_UNSUPPORTED, "inner cert_data_type 4");
-                set16(p + inner, 5);
+                vt_put_u16le(p + inner, 5);
                 uint32_t cds = get32(p + sd + 130);
-                set32(p + sd + 130, cds - 1);
+                vt_put_u32le(p + sd + 130, cds - 1);
                 expect_reject(p, n, VT_E_FORMAT, "inner cert_data_size");
-                set32(p + sd + 130, cds);
+                vt_put_u32le(p + sd + 130, cds);
         }
         if (version == 5) {
                 assert_int_equal(get32(p + 50), 648);
-                set32(p + 50, 584);
+                vt_put_u32le(p + 50, 584);
                 expect_reject(p, n, VT_E_FORMAT, "body_size 584 at offset 0x32");
-                set32(p + 50, 648);
-                set16(p + 48, 2);
+                vt_put_u32le(p + 50, 648);
+                vt_put_u16le(p + 48, 2);
                 expect_reject(p, n, VT_E_FORMAT, "body_size 648 at offset 0x32");
-                set16(p + 48, 3);
+                vt_put_u16le(p + 48, 3);
         }
         /* all changes undone: it parses again */
         vt_dcap_quote_free(parse_ok(p, n));
