@@ -91,5 +91,5 @@ int main(void)
                 cmocka_unit_test(test_rd_truncations),
                 cmocka_unit_test(test_rd_sub_and_zero),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }
