@@ -21,6 +21,9 @@ extern char **environ;
 #ifndef VT_TESTDATA_DEFAULT
 #define VT_TESTDATA_DEFAULT "../shared/testdata"
 #endif
+#ifndef VT_TEST_HELPERS_DIR
+#error "VT_TEST_HELPERS_DIR (tests/helpers of the source tree) is set by tests/CMakeLists.txt"
+#endif
 
 /* Cases that ended in vtt_skip in this process (cmocka runs the cases one after another in
  * the calling process, and a case ends at its first skip). */
@@ -92,6 +95,13 @@ uint8_t *vt_test_load_vector(const char *rel, size_t *len)
         if (!p)
                 vtt_skip("../shared/testdata not found");
         return vt_test_load(p, len);
+}
+
+const char *vt_test_helper(const char *name)
+{
+        static __thread char buf[4096];
+        snprintf(buf, sizeof(buf), "%s/%s", VT_TEST_HELPERS_DIR, name);
+        return buf;
 }
 
 int vt_test_run_capture(char *const argv[], char *out, size_t cap)

@@ -50,6 +50,10 @@ uint8_t *vt_test_load(const char *path, size_t *len);
  * skipped with "skipped: ../shared/testdata not found") when they are absent. */
 uint8_t *vt_test_load_vector(const char *rel, size_t *len);
 
+/* vt_test_helper returns the path of NAME in tests/helpers of the source tree (scripts the
+ * tests run, e.g. "oaep_rsa.py") in a static buffer. */
+const char *vt_test_helper(const char *name);
+
 /* vt_test_run_capture runs argv (argv[0] a path) with stdout captured into out
  * (NUL-terminated, at most cap - 1 bytes) and stderr to /dev/null; returns the exit
  * status, or -1 if it did not exit normally. Fails the test if it cannot start. */
