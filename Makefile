@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 MAKEFLAGS  += --no-print-directory
 
 .PHONY: all deps deps-test build build-tests run test test-bare-debian asan fuzz bench format \
-	format-check check-banned clean
+	format-check check-banned check-layers clean
 
 all: build
 
@@ -37,6 +37,7 @@ run: build
 
 test: build-tests
 	./scripts/check-banned.sh
+	./scripts/check-layers.sh $(BUILD)
 	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j$(JOBS)
 
 # The README's set-up lines, `make run` and `make test` on a freshly bootstrapped Debian 12
@@ -76,6 +77,10 @@ format-check:
 
 check-banned:
 	./scripts/check-banned.sh
+
+# The dependency rule of docs/ARCHITECTURE.md on the object files (needs a build).
+check-layers: build
+	./scripts/check-layers.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -13,6 +13,36 @@
 
 #define MAX_LIST 64
 
+/* The TCB status names, as Intel spells them, are the vocabulary of accepted_tcb_statuses:
+ * they live here, and lib/verify names a status through them (verify may use policy; policy
+ * never uses verify, see docs/ARCHITECTURE.md). */
+static const char *const status_names[_VT_TCB_STATUS_MAX] = {
+        [VT_TCB_UP_TO_DATE] = "UpToDate",
+        [VT_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
+        [VT_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
+        [VT_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
+        [VT_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
+        [VT_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] = "TDRelaunchAdvisedConfigurationNeeded",
+        [VT_TCB_OUT_OF_DATE] = "OutOfDate",
+        [VT_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
+        [VT_TCB_REVOKED] = "Revoked",
+};
+
+const char *vt_tcb_status_name(enum vt_tcb_status s)
+{
+        return (unsigned)s < _VT_TCB_STATUS_MAX ? status_names[s] : "unknown";
+}
+
+int vt_tcb_status_from_name(const char *name, enum vt_tcb_status *ret)
+{
+        for (int i = 0; name && i < _VT_TCB_STATUS_MAX; i++)
+                if (strcmp(name, status_names[i]) == 0) {
+                        *ret = (enum vt_tcb_status)i;
+                        return 0;
+                }
+        return VT_E_NOTFOUND;
+}
+
 struct list {
         size_t n, len;
         uint8_t v[MAX_LIST][48];

@@ -690,33 +690,6 @@ out:
 
 /* ---- claims ---- */
 
-static const char *const status_names[_VT_TCB_STATUS_MAX] = {
-        [VT_TCB_UP_TO_DATE] = "UpToDate",
-        [VT_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
-        [VT_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
-        [VT_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
-        [VT_TCB_TD_RELAUNCH_ADVISED] = "TDRelaunchAdvised",
-        [VT_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED] = "TDRelaunchAdvisedConfigurationNeeded",
-        [VT_TCB_OUT_OF_DATE] = "OutOfDate",
-        [VT_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
-        [VT_TCB_REVOKED] = "Revoked",
-};
-
-const char *vt_tcb_status_name(enum vt_tcb_status s)
-{
-        return (unsigned)s < _VT_TCB_STATUS_MAX ? status_names[s] : "unknown";
-}
-
-int vt_tcb_status_from_name(const char *name, enum vt_tcb_status *ret)
-{
-        for (int i = 0; name && i < _VT_TCB_STATUS_MAX; i++)
-                if (strcmp(name, status_names[i]) == 0) {
-                        *ret = (enum vt_tcb_status)i;
-                        return 0;
-                }
-        return VT_E_NOTFOUND;
-}
-
 #define SETJ(k, v)                                                                                 \
         do {                                                                                       \
                 if (vt_json_set(o, (k), (v)) < 0)                                                  \

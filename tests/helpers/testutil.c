@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,42 @@ extern char **environ;
 #ifndef VT_TESTDATA_DEFAULT
 #define VT_TESTDATA_DEFAULT "../shared/testdata"
 #endif
+#ifndef VT_TEST_HELPERS_DIR
+#error "VT_TEST_HELPERS_DIR (tests/helpers of the source tree) is set by tests/CMakeLists.txt"
+#endif
+
+/* Cases that ended in vtt_skip in this process (cmocka runs the cases one after another in
+ * the calling process, and a case ends at its first skip). */
+static size_t vtt_skipped;
+
+void vtt_skip_at(const char *file, int line, const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        print_message("skipped: %s\n", msg);
+        vtt_skipped++;
+        _skip(file, line);
+        abort(); /* _skip does not return */
+}
+
+int vtt_run_group(const char *name, const struct CMUnitTest *tests, size_t n,
+                  CMFixtureFunction group_setup, CMFixtureFunction group_teardown)
+{
+        vtt_skipped = 0;
+        int failed = _cmocka_run_group_tests(name, tests, n, group_setup, group_teardown);
+        if (failed != 0)
+                return failed;
+        if (n > 0 && vtt_skipped >= n) {
+                print_message(
+                        "%s: all %zu cases skipped: exit %d, reported as skipped, not passed\n",
+                        program_invocation_short_name, n, VTT_EXIT_SKIPPED);
+                return VTT_EXIT_SKIPPED;
+        }
+        return 0;
+}
 
 const char *vt_testdata(const char *rel)
 {
@@ -29,6 +66,15 @@ const char *vt_testdata(const char *rel)
         if (!base || !*base)
                 base = VT_TESTDATA_DEFAULT;
         if (stat(base, &st) != 0 || !S_ISDIR(st.st_mode))
+                return NULL;
+        DIR *d = opendir(base);
+        bool empty = true;
+        if (!d)
+                return NULL;
+        for (struct dirent *de; empty && (de = readdir(d));)
+                empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+        closedir(d);
+        if (empty)
                 return NULL;
         snprintf(buf, sizeof(buf), "%s/%s", base, rel);
         return buf;
@@ -46,12 +92,16 @@ uint8_t *vt_test_load(const char *path, size_t *len)
 uint8_t *vt_test_load_vector(const char *rel, size_t *len)
 {
         const char *p = vt_testdata(rel);
-        if (!p) {
-                print_message("skipped: ../shared/testdata not found\n");
-                skip();
-                return NULL;
-        }
+        if (!p)
+                vtt_skip("../shared/testdata not found");
         return vt_test_load(p, len);
+}
+
+const char *vt_test_helper(const char *name)
+{
+        static __thread char buf[4096];
+        snprintf(buf, sizeof(buf), "%s/%s", VT_TEST_HELPERS_DIR, name);
+        return buf;
 }
 
 int vt_test_run_capture(char *const argv[], char *out, size_t cap)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Helpers for cmocka tests: test vectors from ../shared/testdata, file loading. */
+/* Helpers for cmocka tests: test vectors from ../shared/testdata, file loading, and the
+ * skip bookkeeping that makes a suite whose every case was skipped say so to CTest. */
 #ifndef VT_TESTUTIL_H
 #define VT_TESTUTIL_H
 
@@ -9,9 +10,42 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+/* A test that could not run says skipped, never passed: every skip goes through vtt_skip
+ * (which records it and prints the reason) and every suite through vtt_run_group_tests
+ * (which exits 77, CTest's SKIP_RETURN_CODE, when every case was skipped). cmocka's own
+ * spellings are routed through the same bookkeeping, so that a test written (or merged)
+ * with skip() or cmocka_run_group_tests cannot bypass it; write vtt_skip("why") so that
+ * the log says why. */
+#undef skip
+#define skip() vtt_skip_at(__FILE__, __LINE__, "%s", "no reason given (write vtt_skip(\"why\"))")
+#undef cmocka_run_group_tests
+#define cmocka_run_group_tests(tests, group_setup, group_teardown)                                 \
+        vtt_run_group_tests(tests, group_setup, group_teardown)
+
+/* vtt_skip ends the current test case as skipped after printing "skipped: REASON" (a
+ * printf format); it is counted for vtt_run_group_tests. Call it from a test case (or from
+ * a helper the case calls), not from a group setup: cmocka reports a group setup that
+ * skips as failed. Does not return. */
+#define vtt_skip(...) vtt_skip_at(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void vtt_skip_at(const char *file, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* vtt_run_group_tests runs the cases of the array TESTS like cmocka_run_group_tests and
+ * returns what main should return: the number of failed cases if any failed, else 77
+ * when every case was skipped, else 0. */
+#define vtt_run_group_tests(tests, group_setup, group_teardown)                                    \
+        vtt_run_group(#tests, tests, sizeof(tests) / sizeof((tests)[0]), group_setup,              \
+                      group_teardown)
+int vtt_run_group(const char *name, const struct CMUnitTest *tests, size_t n,
+                  CMFixtureFunction group_setup, CMFixtureFunction group_teardown);
+
+/* The exit status of a suite whose every case was skipped (CTest SKIP_RETURN_CODE). */
+#define VTT_EXIT_SKIPPED 77
+
 /* vt_testdata returns the absolute path of REL under the shared test vectors
  * (env VT_TESTDATA, else the configured default) in a static buffer, or NULL if the
- * test-vector directory is absent. */
+ * test-vector directory is absent or empty (an empty checkout is no vectors, and a test
+ * that needs them is skipped rather than failed on a missing file). */
 const char *vt_testdata(const char *rel);
 
 /* vt_test_load reads a whole file; fails the test if unreadable. Caller frees. */
@@ -20,6 +54,10 @@ uint8_t *vt_test_load(const char *path, size_t *len);
 /* vt_test_load_vector reads REL from the shared vectors; NULL (and the test is
  * skipped with "skipped: ../shared/testdata not found") when they are absent. */
 uint8_t *vt_test_load_vector(const char *rel, size_t *len);
+
+/* vt_test_helper returns the path of NAME in tests/helpers of the source tree (scripts the
+ * tests run, e.g. "oaep_rsa.py") in a static buffer. */
+const char *vt_test_helper(const char *name);
 
 /* vt_test_run_capture runs argv (argv[0] a path) with stdout captured into out
  * (NUL-terminated, at most cap - 1 bytes) and stderr to /dev/null; returns the exit
@@ -44,10 +82,8 @@ int vt_test_count_files(const char *dir, char *name, size_t cap);
 /* VT_REQUIRE_TESTDATA skips the current test when the vectors are absent. */
 #define VT_REQUIRE_TESTDATA()                                                                      \
         do {                                                                                       \
-                if (!vt_testdata("")) {                                                            \
-                        print_message("skipped: ../shared/testdata not found\n");                  \
-                        skip();                                                                    \
-                }                                                                                  \
+                if (!vt_testdata(""))                                                              \
+                        vtt_skip("../shared/testdata not found");                                  \
         } while (0)
 
 #endif

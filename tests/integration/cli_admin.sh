@@ -15,10 +15,20 @@ tmp=$(cd "$tmp" && pwd -P) # keygen prints the resolved path of the public key
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 
-# expect CODE DESCRIPTION PATTERN-IN-STDOUT -- COMMAND...
+# expect CODE DESCRIPTION PATTERN-IN-STDOUT [REASON-ON-STDERR] -- COMMAND...
+# A case that expects a non-zero exit names the reason a person reads on stderr (a fixed
+# string); without one the case fails.
 expect() {
-        code=$1 desc=$2 pat=$3
-        shift 4
+        code=$1 desc=$2 pat=$3 why=
+        shift 3
+        if [ "$1" != "--" ]; then
+                why=$1
+                shift
+        fi
+        shift
+        if [ "$code" -ne 0 ] && [ -z "$why" ]; then
+                echo "FAIL: $desc: a failing case must check the reason on stderr"; fails=$((fails + 1)); return
+        fi
         "$@" >"$tmp/out" 2>"$tmp/err"
         rc=$?
         if [ "$rc" -ne "$code" ]; then
@@ -32,6 +42,9 @@ expect() {
         fi
         if [ "$code" -ne 0 ] && [ -s "$tmp/out" ]; then
                 echo "FAIL: $desc: printed on stdout while failing"; cat "$tmp/out"; fails=$((fails + 1)); return
+        fi
+        if [ -n "$why" ] && ! grep -qF -- "$why" "$tmp/err"; then
+                echo "FAIL: $desc: stderr lacks the reason \"$why\""; cat "$tmp/err"; fails=$((fails + 1)); return
         fi
         echo "ok: $desc"
 }
@@ -86,12 +99,11 @@ fi
 
 cp "$K.key" "$tmp/key.before"
 cp "$K.pub" "$tmp/pub.before"
-expect 1 "keygen refuses to overwrite" '' -- "$B" admin keygen --out "$K"
-grep -q "already exists" "$tmp/err" || { echo "FAIL: refusal does not say the file exists"; fails=$((fails + 1)); }
+expect 1 "keygen refuses to overwrite" '' "admin keygen: $K.key already exists; not overwriting it" -- "$B" admin keygen --out "$K"
 check "private key unchanged" cmp -s "$K.key" "$tmp/key.before"
 check "public key unchanged" cmp -s "$K.pub" "$tmp/pub.before"
 rm "$K.pub"
-expect 1 "keygen refuses when only the private key exists" '' -- "$B" admin keygen --out "$K"
+expect 1 "keygen refuses when only the private key exists" '' "admin keygen: $K.key already exists; not overwriting it" -- "$B" admin keygen --out "$K"
 check "no public key written" [ ! -e "$K.pub" ]
 check "private key still unchanged" cmp -s "$K.key" "$tmp/key.before"
 cp "$tmp/pub.before" "$K.pub"
@@ -102,7 +114,7 @@ check "default keys line is absolute" grep -q "^  keys: \[$tmp/veritee-admin.pub
 mkdir "$tmp/a dir"
 expect 0 "keygen into a path with a space" '' -- "$B" admin keygen --out "$tmp/a dir/k"
 check "a path with a space is quoted" grep -q "^  keys: \[\"$tmp/a dir/k.pub\"\]$" "$tmp/out"
-expect 1 "keygen into a missing directory" '' -- "$B" admin keygen --out "$tmp/no/such/k"
+expect 1 "keygen into a missing directory" '' "admin keygen: cannot create $tmp/no/such/k.key: No such file or directory" -- "$B" admin keygen --out "$tmp/no/such/k"
 
 # tokens for each role
 expect 0 "token admin" '' -- "$B" admin token --key "$K.key" --role admin --sub "ops@example"
@@ -146,68 +158,62 @@ if command -v openssl >/dev/null 2>&1; then
         H=$(b64url_json "$(cut -d. -f1 "$tmp/out")")
         check "header alg ES256" sh -c "echo '$H' | grep -q '\"alg\":\"ES256\"'"
         (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/rsa.key" 2>/dev/null)
-        expect 1 "token with an RSA key" '' -- "$B" admin token --key "$tmp/rsa.key" --role admin
-        grep -q "RSA keys do not sign" "$tmp/err" || { echo "FAIL: RSA refusal"; cat "$tmp/err"; fails=$((fails + 1)); }
+        expect 1 "token with an RSA key" '' 'RSA keys do not sign admin tokens (Ed25519 or P-256 only)' -- "$B" admin token --key "$tmp/rsa.key" --role admin
 fi
 
 # failures: exit 1
 chmod 640 "$K.key"
-expect 1 "token with a group-readable key" '' -- "$B" admin token --key "$K.key" --role admin
-grep -q "chmod 600" "$tmp/err" || { echo "FAIL: no chmod hint"; fails=$((fails + 1)); }
+expect 1 "token with a group-readable key" '' "admin key $K.key is accessible by group or others (mode 0640); chmod 600 it" -- "$B" admin token --key "$K.key" --role admin
 chmod 600 "$K.key"
-expect 1 "token with a missing key" '' -- "$B" admin token --key "$tmp/none.key" --role admin
+expect 1 "token with a missing key" '' "admin key $tmp/none.key: cannot open it: No such file or directory" -- "$B" admin token --key "$tmp/none.key" --role admin
 chmod 600 "$K.pub"
-expect 1 "token with the public key" '' -- "$B" admin token --key "$K.pub" --role admin
+expect 1 "token with the public key" '' "admin key $K.pub is not a PEM private key (it is a public key)" -- "$B" admin token --key "$K.pub" --role admin
 chmod 644 "$K.pub"
 
 # usage errors: exit 2, one line
-expect 2 "bad --ttl 0" '' -- "$B" admin token --key "$K.key" --role admin --ttl 0
-expect 2 "bad --ttl 31d" '' -- "$B" admin token --key "$K.key" --role admin --ttl 31d
-expect 2 "bad --ttl 2592001s" '' -- "$B" admin token --key "$K.key" --role admin --ttl 2592001
-expect 2 "bad --ttl 1w" '' -- "$B" admin token --key "$K.key" --role admin --ttl 1w
-expect 2 "bad --ttl 1.5h" '' -- "$B" admin token --key "$K.key" --role admin --ttl 1.5h
-expect 2 "bad --ttl -1h" '' -- "$B" admin token --key "$K.key" --role admin --ttl -1h
-expect 2 "bad --ttl 1hh" '' -- "$B" admin token --key "$K.key" --role admin --ttl 1hh
-expect 2 "bad --ttl h" '' -- "$B" admin token --key "$K.key" --role admin --ttl h
-expect 2 "bad --ttl ' 1h'" '' -- "$B" admin token --key "$K.key" --role admin --ttl " 1h"
-expect 2 "bad --ttl 99999999999d" '' -- "$B" admin token --key "$K.key" --role admin --ttl 99999999999d
-expect 2 "bad --role root" '' -- "$B" admin token --key "$K.key" --role root
-expect 2 "bad --role Admin" '' -- "$B" admin token --key "$K.key" --role Admin
-expect 2 "bad --role none" '' -- "$B" admin token --key "$K.key" --role none
-expect 2 "no --role" '' -- "$B" admin token --key "$K.key"
-expect 2 "no --key" '' -- "$B" admin token --role admin
-expect 2 "writer without --repo" '' -- "$B" admin token --key "$K.key" --role writer
-expect 2 "--repo with reader" '' -- "$B" admin token --key "$K.key" --role reader --repo a
-expect 2 "--repo with admin" '' -- "$B" admin token --key "$K.key" --role admin --repo a
-expect 2 "empty --repo" '' -- "$B" admin token --key "$K.key" --role writer --repo ""
-expect 2 "--repo of 64 bytes" '' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf '%064d' 0)"
-check "--repo of 64 bytes: the error names the limit" grep -q -- "--repo must be 1..63 bytes" "$tmp/err"
+expect 2 "bad --ttl 0" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl 0
+expect 2 "bad --ttl 31d" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl 31d
+expect 2 "bad --ttl 2592001s" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl 2592001
+expect 2 "bad --ttl 1w" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl 1w
+expect 2 "bad --ttl 1.5h" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl 1.5h
+expect 2 "bad --ttl -1h" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl -1h
+expect 2 "bad --ttl 1hh" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl 1hh
+expect 2 "bad --ttl h" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl h
+expect 2 "bad --ttl ' 1h'" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl " 1h"
+expect 2 "bad --ttl 99999999999d" '' 'admin token: --ttl must be a duration like 3600s, 30m, 1h or 7d, at most 30d' -- "$B" admin token --key "$K.key" --role admin --ttl 99999999999d
+expect 2 "bad --role root" '' 'admin token: --role must be admin, writer or reader' -- "$B" admin token --key "$K.key" --role root
+expect 2 "bad --role Admin" '' 'admin token: --role must be admin, writer or reader' -- "$B" admin token --key "$K.key" --role Admin
+expect 2 "bad --role none" '' 'admin token: --role must be admin, writer or reader' -- "$B" admin token --key "$K.key" --role none
+expect 2 "no --role" '' 'admin token: --role admin|writer|reader is required' -- "$B" admin token --key "$K.key"
+expect 2 "no --key" '' 'admin token: --key PRIVATE_KEY is required' -- "$B" admin token --role admin
+expect 2 "writer without --repo" '' 'admin token: --role writer needs at least one --repo' -- "$B" admin token --key "$K.key" --role writer
+expect 2 "--repo with reader" '' 'admin token: --repo only applies to --role writer' -- "$B" admin token --key "$K.key" --role reader --repo a
+expect 2 "--repo with admin" '' 'admin token: --repo only applies to --role writer' -- "$B" admin token --key "$K.key" --role admin --repo a
+expect 2 "empty --repo" '' 'admin token: --repo must be 1..63 bytes without control characters' -- "$B" admin token --key "$K.key" --role writer --repo ""
+expect 2 "--repo of 64 bytes" '' 'admin token: --repo must be 1..63 bytes without control characters' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf '%064d' 0)"
 for n in 255 256; do
-        expect 2 "--repo of $n bytes" '' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf "%0${n}d" 0)"
-        check "--repo of $n bytes: the error names the limit" grep -q -- "--repo must be 1..63 bytes" "$tmp/err"
+        expect 2 "--repo of $n bytes" '' 'admin token: --repo must be 1..63 bytes without control characters' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf "%0${n}d" 0)"
 done
 expect 0 "--repo of 63 bytes" '' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf '%063d' 0)"
 # the resource commands refuse such names before contacting any server (port 9: discard)
 echo token >"$tmp/tok"
 for n in 64 255 256; do
-        expect 2 "secret put, repository of $n bytes" '' -- "$B" secret put "$(printf "%0${n}d" 0)/key/a" "$tmp/tok" --server http://127.0.0.1:9 --token "$tmp/tok"
-        check "secret put, repository of $n bytes: the error says why" grep -q "repository name of $n bytes is too long (at most 63)" "$tmp/err"
-        expect 2 "secret ls --repo of $n bytes" '' -- "$B" secret ls --repo "$(printf "%0${n}d" 0)" --server http://127.0.0.1:9 --token "$tmp/tok"
-        check "secret ls --repo of $n bytes: the error says why" grep -q "repository name of 1..63 bytes" "$tmp/err"
+        expect 2 "secret put, repository of $n bytes" '' "repository name of $n bytes is too long (at most 63)" -- "$B" secret put "$(printf "%0${n}d" 0)/key/a" "$tmp/tok" --server http://127.0.0.1:9 --token "$tmp/tok"
+        expect 2 "secret ls --repo of $n bytes" '' '--repo must be a repository name of 1..63 bytes' -- "$B" secret ls --repo "$(printf "%0${n}d" 0)" --server http://127.0.0.1:9 --token "$tmp/tok"
 done
 set -- "$B" admin token --key "$K.key" --role writer
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do set -- "$@" --repo "r$i"; done
-expect 2 "17 --repo" '' -- "$@"
-expect 2 "--sub with a newline" '' -- "$B" admin token --key "$K.key" --role admin --sub "a
+expect 2 "17 --repo" '' 'admin token: at most 16 --repo' -- "$@"
+expect 2 "--sub with a newline" '' 'admin token: --sub must be 1..127 bytes without control characters' -- "$B" admin token --key "$K.key" --role admin --sub "a
 b"
-expect 2 "unknown option" '' -- "$B" admin token --key "$K.key" --role admin --frobnicate
-expect 2 "missing option value" '' -- "$B" admin token --key "$K.key" --role
-expect 2 "stray argument" '' -- "$B" admin token --key "$K.key" --role admin extra
-expect 2 "keygen stray argument" '' -- "$B" admin keygen "$tmp/x"
-expect 2 "keygen --out a directory" '' -- "$B" admin keygen --out "$tmp/"
-expect 2 "keygen --out empty" '' -- "$B" admin keygen --out ""
-expect 2 "unknown admin command" '' -- "$B" admin frob
-expect 2 "admin alone" '' -- "$B" admin
+expect 2 "unknown option" '' 'admin token: unknown option "--frobnicate"' -- "$B" admin token --key "$K.key" --role admin --frobnicate
+expect 2 "missing option value" '' 'admin token: --role needs a value' -- "$B" admin token --key "$K.key" --role
+expect 2 "stray argument" '' 'admin token: unexpected argument "extra"' -- "$B" admin token --key "$K.key" --role admin extra
+expect 2 "keygen stray argument" '' "admin keygen: unexpected argument \"$tmp/x\"" -- "$B" admin keygen "$tmp/x"
+expect 2 "keygen --out a directory" '' 'admin keygen: --out PREFIX names files (PREFIX.key, PREFIX.pub), not a directory' -- "$B" admin keygen --out "$tmp/"
+expect 2 "keygen --out empty" '' 'admin keygen: --out PREFIX names files (PREFIX.key, PREFIX.pub), not a directory' -- "$B" admin keygen --out ""
+expect 2 "unknown admin command" '' 'admin: unknown command "frob"' -- "$B" admin frob
+expect 2 "admin alone" '' 'usage: veritee admin keygen|token ...' -- "$B" admin
 
 expect 0 "admin help" 'admin keygen' -- "$B" admin --help
 expect 0 "keygen help" 'usage: veritee admin keygen' -- "$B" admin keygen --help

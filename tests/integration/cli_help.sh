@@ -1,7 +1,7 @@
 #!/bin/sh
 # Help for every command family: `veritee CMD --help` (also -h and help) exits 0 and
 # prints on stdout the usage lines of that family, each of which the top-level help
-# has too; an unknown command still exits 2.
+# has too; an unknown command still exits 2 and names itself on stderr.
 set -u
 B="${VT_BIN:-build/bin}/veritee"
 if [ ! -x "$B" ]; then
@@ -39,8 +39,15 @@ done
 for tee in snp tdx az-snp-vtpm tpm; do
         grep -q "^  verify .*$tee" "$tmp/all" || fail "veritee --help lacks verify $tee"
 done
-"$B" frobnicate >/dev/null 2>&1
-[ $? -eq 2 ] && echo "ok: unknown command exits 2" || fail "unknown command"
+"$B" frobnicate >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" -ne 2 ]; then
+        fail "unknown command: exit $rc, want 2"
+elif ! grep -qF 'unknown command "frobnicate" (see veritee --help)' "$tmp/err"; then
+        fail "unknown command: stderr lacks the reason"; cat "$tmp/err"
+else
+        echo "ok: unknown command exits 2 and says so"
+fi
 
 if [ "$fails" -ne 0 ]; then
         echo "$fails failed"

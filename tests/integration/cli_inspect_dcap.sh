@@ -5,7 +5,8 @@
 set -u
 B="${VT_BIN:-build/bin}/veritee"
 T="${VT_TESTDATA:-../shared/testdata}"
-if [ ! -d "$T" ]; then
+# an absent or empty directory is no vectors (as in tests/helpers/testutil.c)
+if [ -z "$(ls -A "$T" 2>/dev/null)" ]; then
         echo "skipped: ../shared/testdata not found"
         exit 77
 fi
@@ -43,9 +44,10 @@ expect() {
         echo "ok: $desc"
 }
 
-# stderr_has PATTERN DESCRIPTION: the reason of the last command names the check.
+# stderr_has STRING DESCRIPTION: the reason of the last command names the check (every case
+# that expects a non-zero exit is followed by one).
 stderr_has() {
-        grep -q -- "$1" "$tmp/err" || { fail "$2: stderr lacks \"$1\""; cat "$tmp/err"; }
+        grep -qF -- "$1" "$tmp/err" || { fail "$2: stderr lacks \"$1\""; cat "$tmp/err"; }
 }
 
 V4="$D/tdx_b0c06f_eval17/quote.bin"
@@ -80,14 +82,18 @@ expect 1 "inspect a truncated header" '' -- "$B" inspect tdx "$tmp/header.bin"
 stderr_has "truncated in user_data" "truncated header"
 : >"$tmp/empty.bin"
 expect 1 "inspect an empty file" '' -- "$B" inspect sgx "$tmp/empty.bin"
+stderr_has "quote truncated in version at offset 0x0 (0 bytes)" "empty"
 cp "$V4" "$tmp/trailing.bin"
 printf 'x' >>"$tmp/trailing.bin"
 expect 1 "inspect a quote followed by a non-zero byte" '' -- "$B" inspect tdx "$tmp/trailing.bin"
 stderr_has "offset 0x138e after the signature data" "trailing"
 
 expect 2 "inspect missing file" '' -- "$B" inspect tdx "$tmp/none.bin"
+stderr_has "cannot read $tmp/none.bin" "missing file"
 expect 2 "inspect unknown tee" '' -- "$B" inspect sev "$V4"
+stderr_has 'inspect: unknown tee "sev" (known: snp, tdx, sgx)' "unknown tee"
 expect 2 "inspect without a file" '' -- "$B" inspect tdx
+stderr_has "usage: veritee inspect snp|tdx|sgx EVIDENCE" "without a file"
 
 if [ "$fails" -ne 0 ]; then
         echo "$fails check(s) failed"

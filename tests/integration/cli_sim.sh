@@ -14,10 +14,20 @@ trap 'rm -rf "$tmp"' EXIT
 D="$tmp/sim"
 fails=0
 
-# expect CODE DESCRIPTION PATTERN-IN-STDOUT -- COMMAND...
+# expect CODE DESCRIPTION PATTERN-IN-STDOUT [REASON-ON-STDERR] -- COMMAND...
+# A case that expects a non-zero exit names the reason a person reads on stderr (a fixed
+# string); without one the case fails.
 expect() {
-        code=$1 desc=$2 pat=$3
-        shift 4
+        code=$1 desc=$2 pat=$3 why=
+        shift 3
+        if [ "$1" != "--" ]; then
+                why=$1
+                shift
+        fi
+        shift
+        if [ "$code" -ne 0 ] && [ -z "$why" ]; then
+                echo "FAIL: $desc: a failing case must check the reason on stderr"; fails=$((fails + 1)); return
+        fi
         "$@" >"$tmp/out" 2>"$tmp/err"
         rc=$?
         if [ "$rc" -ne "$code" ]; then
@@ -28,6 +38,9 @@ expect() {
         fi
         if [ "$code" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
                 echo "FAIL: $desc: usage error is not one line on stderr"; cat "$tmp/err"; fails=$((fails + 1)); return
+        fi
+        if [ -n "$why" ] && ! grep -qF -- "$why" "$tmp/err"; then
+                echo "FAIL: $desc: stderr lacks the reason \"$why\""; cat "$tmp/err"; fails=$((fails + 1)); return
         fi
         echo "ok: $desc"
 }
@@ -56,8 +69,7 @@ if command -v openssl >/dev/null 2>&1; then
         check "ARK subject says NOT AMD" sh -c "openssl x509 -in '$D/root.pem' -noout -subject | grep -q 'veritee simulator (NOT AMD)'"
 fi
 cp "$D/root.pem" "$tmp/root.before"
-expect 1 "re-init without --force" '' -- "$B" sim init "$D"
-grep -q -- "--force" "$tmp/err" || { echo "FAIL: refusal does not mention --force"; fails=$((fails + 1)); }
+expect 1 "re-init without --force" '' "sim: $D already holds a simulator (root.pem); re-create it with --force" -- "$B" sim init "$D"
 check "root.pem unchanged" cmp -s "$D/root.pem" "$tmp/root.before"
 
 expect 0 "sim report (defaults)" "{\"report\":\"$D/report.bin\",\"chain\":\"$D/chain.pem\"}" -- "$B" sim report "$D" --report-data 00112233
@@ -69,9 +81,9 @@ grep -q '"reported_tcb":{"bootloader":3,"tee":0,"snp":8,"microcode":115' "$tmp/o
 grep -q '"debug_allowed":false' "$tmp/out" || { echo "FAIL: default debug bit"; fails=$((fails + 1)); }
 
 # Not trusted: the simulator is not an AMD root; trusted only with --trust-root.
-expect 1 "verify: leaf only, not trusted" '"verdict":"rejected"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem"
+expect 1 "verify: leaf only, not trusted" '"verdict":"rejected"' 'rejected: snp: chain: no trusted intermediate "SEV-Milan" signs the SEV-VCEK with RSA-PSS/SHA-384 under a pinned AMD root' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem"
 grep -q "pinned AMD root" "$tmp/out" || { echo "FAIL: reason does not say the root is not pinned"; fails=$((fails + 1)); }
-expect 1 "verify: with the simulator's chain, not trusted" '"verdict":"rejected"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem" --chain "$D/chain.pem"
+expect 1 "verify: with the simulator's chain, not trusted" '"verdict":"rejected"' 'rejected: snp: supplied root "ARK-Milan" does not match any pinned AMD root key' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem" --chain "$D/chain.pem"
 grep -q 'supplied root \\"ARK-Milan\\" does not match any pinned AMD root' "$tmp/out" || { echo "FAIL: reason does not name the unpinned ARK"; fails=$((fails + 1)); }
 expect 0 "verify with --trust-root root.pem" '"verdict":"trusted"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem" --trust-root "$D/root.pem"
 grep -q '(extra, not AMD)' "$tmp/out" || { echo "FAIL: trusted simulator result does not say it is not AMD"; fails=$((fails + 1)); }
@@ -86,37 +98,36 @@ for want in "\"measurement\":\"$M\"" "\"host_data\":\"$H\"" '"vmpl":2' '"guest_s
         '"reported_tcb":{"bootloader":4,"tee":1,"snp":9,"microcode":209' '"cpuid_fam_id":25' '"version":3'; do
         grep -q -- "$want" "$tmp/out" || { echo "FAIL: inspect lacks $want"; fails=$((fails + 1)); }
 done
-expect 1 "verify second report: not trusted" '"verdict":"rejected"' -- "$B" verify snp "$tmp/r2.bin" --cert "$tmp/c2.pem"
+expect 1 "verify second report: not trusted" '"verdict":"rejected"' 'rejected: snp: chain: no trusted intermediate "SEV-Milan" signs the SEV-VCEK with RSA-PSS/SHA-384 under a pinned AMD root' -- "$B" verify snp "$tmp/r2.bin" --cert "$tmp/c2.pem"
 
 # Usage errors: exit 2, one line.
-expect 2 "no --report-data" '' -- "$B" sim report "$D"
-expect 2 "odd hex" '' -- "$B" sim report "$D" --report-data abc
-expect 2 "non-hex" '' -- "$B" sim report "$D" --report-data zz
-expect 2 "65 bytes of report data" '' -- "$B" sim report "$D" --report-data "$(printf '%0130d' 0)"
-expect 2 "short measurement" '' -- "$B" sim report "$D" --report-data 00 --measurement 00
-expect 2 "short host data" '' -- "$B" sim report "$D" --report-data 00 --host-data 00
-expect 2 "--vmpl 4" '' -- "$B" sim report "$D" --report-data 00 --vmpl 4
-expect 2 "--vmpl -1" '' -- "$B" sim report "$D" --report-data 00 --vmpl -1
-expect 2 "--vmpl ' 1'" '' -- "$B" sim report "$D" --report-data 00 --vmpl " 1"
-expect 2 "--tcb with three parts" '' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3
-expect 2 "--tcb part 256" '' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3:256
-expect 2 "--tcb trailing colon" '' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3:4:
-expect 2 "--guest-svn too large" '' -- "$B" sim report "$D" --report-data 00 --guest-svn 4294967296
-expect 2 "--policy without bit 17" '' -- "$B" sim report "$D" --report-data 00 --policy 10000
-expect 2 "--policy with reserved bits" '' -- "$B" sim report "$D" --report-data 00 --policy 0x4030000
-expect 2 "--policy not hex" '' -- "$B" sim report "$D" --report-data 00 --policy 0x0x30000
-expect 2 "unknown option" '' -- "$B" sim report "$D" --report-data 00 --frobnicate
-expect 2 "missing option value" '' -- "$B" sim report "$D" --report-data
-expect 2 "no DIR" '' -- "$B" sim report --report-data 00
-expect 2 "two DIRs" '' -- "$B" sim report "$D" "$D" --report-data 00
-expect 2 "init without DIR" '' -- "$B" sim init
-expect 2 "unknown sim command" '' -- "$B" sim frob "$D"
-expect 2 "sim alone" '' -- "$B" sim
+expect 2 "no --report-data" '' 'sim report: --report-data HEX is required' -- "$B" sim report "$D"
+expect 2 "odd hex" '' 'sim report: --report-data must be at most 64 bytes of hex' -- "$B" sim report "$D" --report-data abc
+expect 2 "non-hex" '' 'sim report: --report-data must be at most 64 bytes of hex' -- "$B" sim report "$D" --report-data zz
+expect 2 "65 bytes of report data" '' 'sim report: --report-data must be at most 64 bytes of hex' -- "$B" sim report "$D" --report-data "$(printf '%0130d' 0)"
+expect 2 "short measurement" '' 'sim report: --measurement must be 48 bytes of hex' -- "$B" sim report "$D" --report-data 00 --measurement 00
+expect 2 "short host data" '' 'sim report: --host-data must be 32 bytes of hex' -- "$B" sim report "$D" --report-data 00 --host-data 00
+expect 2 "--vmpl 4" '' 'sim report: --vmpl must be 0..3' -- "$B" sim report "$D" --report-data 00 --vmpl 4
+expect 2 "--vmpl -1" '' 'sim report: --vmpl must be 0..3' -- "$B" sim report "$D" --report-data 00 --vmpl -1
+expect 2 "--vmpl ' 1'" '' 'sim report: --vmpl must be 0..3' -- "$B" sim report "$D" --report-data 00 --vmpl " 1"
+expect 2 "--tcb with three parts" '' 'sim report: --tcb must be BL:TEE:SNP:UCODE, each 0..255' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3
+expect 2 "--tcb part 256" '' 'sim report: --tcb must be BL:TEE:SNP:UCODE, each 0..255' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3:256
+expect 2 "--tcb trailing colon" '' 'sim report: --tcb must be BL:TEE:SNP:UCODE, each 0..255' -- "$B" sim report "$D" --report-data 00 --tcb 1:2:3:4:
+expect 2 "--guest-svn too large" '' 'sim report: --guest-svn must be 0..4294967295' -- "$B" sim report "$D" --report-data 00 --guest-svn 4294967296
+expect 2 "--policy without bit 17" '' 'sim report: --policy must be hex with bit 17 set and bits 63:26 clear' -- "$B" sim report "$D" --report-data 00 --policy 10000
+expect 2 "--policy with reserved bits" '' 'sim report: --policy must be hex with bit 17 set and bits 63:26 clear' -- "$B" sim report "$D" --report-data 00 --policy 0x4030000
+expect 2 "--policy not hex" '' 'sim report: --policy must be hex with bit 17 set and bits 63:26 clear' -- "$B" sim report "$D" --report-data 00 --policy 0x0x30000
+expect 2 "unknown option" '' 'sim report: unknown option "--frobnicate"' -- "$B" sim report "$D" --report-data 00 --frobnicate
+expect 2 "missing option value" '' 'sim report: --report-data needs a value' -- "$B" sim report "$D" --report-data
+expect 2 "no DIR" '' 'usage: veritee sim report DIR --report-data HEX [OPTIONS]' -- "$B" sim report --report-data 00
+expect 2 "two DIRs" '' 'usage: veritee sim report DIR --report-data HEX [OPTIONS]' -- "$B" sim report "$D" "$D" --report-data 00
+expect 2 "init without DIR" '' 'usage: veritee sim init DIR [--force]' -- "$B" sim init
+expect 2 "unknown sim command" '' 'sim: unknown command "frob" (known: init, report)' -- "$B" sim frob "$D"
+expect 2 "sim alone" '' 'usage: veritee sim init|report DIR ...' -- "$B" sim
 
 # Failures: exit 1.
-expect 1 "report without a simulator" '' -- "$B" sim report "$tmp/none" --report-data 00
-grep -q "sim init" "$tmp/err" || { echo "FAIL: no hint to run sim init"; fails=$((fails + 1)); }
-expect 1 "init under a missing parent" '' -- "$B" sim init "$tmp/no/such/dir"
+expect 1 "report without a simulator" '' "sim: cannot read $tmp/none/guest.json (run \`veritee sim init DIR\` first)" -- "$B" sim report "$tmp/none" --report-data 00
+expect 1 "init under a missing parent" '' "sim: cannot create $tmp/no/such/dir: No such file or directory" -- "$B" sim init "$tmp/no/such/dir"
 
 expect 0 "help" 'sim report DIR' -- "$B" sim --help
 expect 0 "init help" 'usage: veritee sim init' -- "$B" sim init --help

@@ -4,7 +4,8 @@
 set -u
 B="${VT_BIN:-build/bin}/veritee"
 T="${VT_TESTDATA:-../shared/testdata}"
-if [ ! -d "$T" ]; then
+# an absent or empty directory is no vectors (as in tests/helpers/testutil.c)
+if [ -z "$(ls -A "$T" 2>/dev/null)" ]; then
         echo "skipped: ../shared/testdata not found"
         exit 77
 fi
@@ -13,10 +14,20 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 
-# expect CODE DESCRIPTION PATTERN-IN-STDOUT -- COMMAND...
+# expect CODE DESCRIPTION PATTERN-IN-STDOUT [REASON-ON-STDERR] -- COMMAND...
+# A case that expects a non-zero exit names the reason a person reads on stderr (a fixed
+# string); without one the case fails.
 expect() {
-        code=$1 desc=$2 pat=$3
-        shift 4
+        code=$1 desc=$2 pat=$3 why=
+        shift 3
+        if [ "$1" != "--" ]; then
+                why=$1
+                shift
+        fi
+        shift
+        if [ "$code" -ne 0 ] && [ -z "$why" ]; then
+                echo "FAIL: $desc: a failing case must check the reason on stderr"; fails=$((fails + 1)); return
+        fi
         "$@" >"$tmp/out" 2>"$tmp/err"
         rc=$?
         if [ "$rc" -ne "$code" ]; then
@@ -24,6 +35,9 @@ expect() {
         fi
         if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out"; then
                 echo "FAIL: $desc: stdout lacks $pat"; cat "$tmp/out"; fails=$((fails + 1)); return
+        fi
+        if [ -n "$why" ] && ! grep -qF -- "$why" "$tmp/err"; then
+                echo "FAIL: $desc: stderr lacks the reason \"$why\""; cat "$tmp/err"; fails=$((fails + 1)); return
         fi
         if [ "$desc" != "help" ] && [ "$(wc -l <"$tmp/out")" -gt 1 ]; then
                 echo "FAIL: $desc: stdout has more than one line"; fails=$((fails + 1)); return
@@ -36,23 +50,22 @@ expect 0 "claims use Trustee names" '"reported_tcb_microcode":81' -- "$B" verify
 expect 0 "DER leaf" '"product":"Milan"' -- "$B" verify snp "$S/gsg/milan_v2_attestation.bin" --cert "$S/gsg/milan_v2_vcek.der"
 expect 0 "explicit chain" '"verdict":"trusted"' -- "$B" verify snp "$S/msft-tav/genoa_attestation_report.bin" --cert "$S/msft-tav/genoa_vcek.pem" --chain "$S/roots/genoa_vcek_cert_chain.pem"
 expect 0 "VLEK at a time inside its window" '"signer":"vlek"' -- "$B" verify snp "$S/trustee/test-vlek-report.bin" --cert "$S/trustee/test-vlek.der" --at 2025-06-01T00:00:00Z
-expect 1 "VLEK now (expired)" '"verdict":"rejected"' -- "$B" verify snp "$S/trustee/test-vlek-report.bin" --cert "$S/trustee/test-vlek.der"
-grep -q "not valid at" "$tmp/err" || { echo "FAIL: expired reason not on stderr"; fails=$((fails + 1)); }
-expect 1 "bad signature" '"reason":"snp: report signature' -- "$B" verify snp "$S/bad/turin_v5_measurement_bit0_flipped.bin" --cert "$S/msft-tav/turin_vcek.pem"
-expect 1 "rejected has empty claims" '"claims":{}' -- "$B" verify snp "$S/bad/turin_v5_sig_reserved_nonzero.bin" --cert "$S/msft-tav/turin_vcek.pem"
+expect 1 "VLEK now (expired)" '"verdict":"rejected"' 'leaf certificate "SEV-VLEK" is not valid at' -- "$B" verify snp "$S/trustee/test-vlek-report.bin" --cert "$S/trustee/test-vlek.der"
+expect 1 "bad signature" '"reason":"snp: report signature' 'rejected: snp: report signature (ECDSA P-384/SHA-384 over 0x000-0x29f) does not verify with the VCEK' -- "$B" verify snp "$S/bad/turin_v5_measurement_bit0_flipped.bin" --cert "$S/msft-tav/turin_vcek.pem"
+expect 1 "rejected has empty claims" '"claims":{}' 'rejected: snp: reserved byte at offset 0x3a0' -- "$B" verify snp "$S/bad/turin_v5_sig_reserved_nonzero.bin" --cert "$S/msft-tav/turin_vcek.pem"
 printf '{"debug_allowed":false,"minimum_tcb":{"microcode":220}}' >"$tmp/pol.json"
-expect 1 "policy minimum microcode" 'reported_tcb.microcode 0xdb < minimum 0xdc' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --cert "$S/msft-tav/milan_vcek.pem" --policy "$tmp/pol.json"
+expect 1 "policy minimum microcode" 'reported_tcb.microcode 0xdb < minimum 0xdc' 'rejected: snp: reported_tcb.microcode 0xdb < minimum 0xdc' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --cert "$S/msft-tav/milan_vcek.pem" --policy "$tmp/pol.json"
 printf '{"minimum_tcb":{"microcode":219},"vmpl":0}' >"$tmp/pol2.json"
 expect 0 "policy satisfied" '"reason":"signature, VCEK chain to the Milan AMD root, TCB and chip binding verified; policy satisfied"' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --cert "$S/msft-tav/milan_vcek.pem" --policy "$tmp/pol2.json"
 printf '{"debugallowed":false}' >"$tmp/bad.json"
-expect 2 "policy with an unknown key" '' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --cert "$S/msft-tav/milan_vcek.pem" --policy "$tmp/bad.json"
-expect 2 "missing report" '' -- "$B" verify snp "$tmp/none.bin"
-expect 2 "bad --at" '' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --at yesterday
-expect 2 "unknown tee" '' -- "$B" verify sev "$S/msft-tav/milan_attestation_report.bin"
-expect 2 "unknown option" '' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --frobnicate
+expect 2 "policy with an unknown key" '' 'policy: unknown key "debugallowed"' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --cert "$S/msft-tav/milan_vcek.pem" --policy "$tmp/bad.json"
+expect 2 "missing report" '' "cannot read $tmp/none.bin" -- "$B" verify snp "$tmp/none.bin"
+expect 2 "bad --at" '' '--at: "yesterday" is not an RFC 3339 time' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --at yesterday
+expect 2 "unknown tee" '' 'verify: unknown tee "sev"' -- "$B" verify sev "$S/msft-tav/milan_attestation_report.bin"
+expect 2 "unknown option" '' "unrecognized option '--frobnicate'" -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --frobnicate
 head -c 1000 "$S/msft-tav/milan_attestation_report.bin" >"$tmp/short.bin"
-expect 1 "truncated report" '"verdict":"rejected"' -- "$B" verify snp "$tmp/short.bin" --cert "$S/msft-tav/milan_vcek.pem"
-expect 1 "KDS unreachable (closed port)" 'http: GET http://127.0.0.1:9/vcek/v1/Milan/' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --kds-url http://127.0.0.1:9
+expect 1 "truncated report" '"verdict":"rejected"' 'rejected: snp: report length 1000, expected 1184' -- "$B" verify snp "$tmp/short.bin" --cert "$S/msft-tav/milan_vcek.pem"
+expect 1 "KDS unreachable (closed port)" 'http: GET http://127.0.0.1:9/vcek/v1/Milan/' 'rejected: http: GET http://127.0.0.1:9/vcek/v1/Milan/' -- "$B" verify snp "$S/msft-tav/milan_attestation_report.bin" --kds-url http://127.0.0.1:9
 
 expect 0 "inspect Turin" '"reported_tcb":{"fmc":1,"bootloader":1,"tee":1,"snp":4,"microcode":81' -- "$B" inspect snp "$S/msft-tav/turin_attestation_report.bin"
 expect 0 "inspect policy bits" '"debug_allowed":true' -- "$B" inspect snp "$S/gsg/milan_v2_attestation.bin"
@@ -62,9 +75,8 @@ cp "$S/gsg/milan_v2_attestation.bin" "$tmp/tcb-de.bin"
 printf '\336' | dd of="$tmp/tcb-de.bin" bs=1 seek=$((0x187)) conv=notrunc 2>/dev/null
 expect 0 "inspect TCB >= 2^63" '"reported_tcb":{"bootloader":2,"tee":0,"snp":5,"microcode":222,"raw":"0xde05000000000002"}' -- "$B" inspect snp "$tmp/tcb-de.bin"
 grep -q '"raw":-' "$tmp/out" && { echo "FAIL: a negative raw TCB"; fails=$((fails + 1)); }
-expect 1 "inspect malformed" '' -- "$B" inspect snp "$S/bad/turin_v5_sig_reserved_nonzero.bin"
-grep -q "offset 0x3a0" "$tmp/err" || { echo "FAIL: inspect reason lacks the offset"; fails=$((fails + 1)); }
-expect 2 "inspect missing file" '' -- "$B" inspect snp "$tmp/none.bin"
+expect 1 "inspect malformed" '' 'snp: reserved byte at offset 0x3a0 (signature reserved 0x330) is 0x01, must be zero' -- "$B" inspect snp "$S/bad/turin_v5_sig_reserved_nonzero.bin"
+expect 2 "inspect missing file" '' "cannot read $tmp/none.bin" -- "$B" inspect snp "$tmp/none.bin"
 expect 0 "help" 'Usage: veritee' -- "$B" --help
 
 if [ "$fails" -ne 0 ]; then

@@ -113,8 +113,15 @@ expect 2 "unknown top-level key" 'unknown key' 'bogus: 1
 
 "$D" --help >"$tmp/out" 2>&1 && grep -q -- '--check-config' "$tmp/out" && echo "ok: --help" ||
         { echo "FAIL: --help"; fails=$((fails + 1)); }
-"$D" --frobnicate >/dev/null 2>&1
-[ $? -eq 2 ] && echo "ok: unknown option exits 2" || { echo "FAIL: unknown option"; fails=$((fails + 1)); }
+"$D" --frobnicate >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" -ne 2 ]; then
+        echo "FAIL: unknown option: exit $rc, want 2"; fails=$((fails + 1))
+elif ! grep -qF "unrecognized option '--frobnicate'" "$tmp/err"; then
+        echo "FAIL: unknown option: stderr does not name it"; cat "$tmp/err"; fails=$((fails + 1))
+else
+        echo "ok: unknown option exits 2 and names it"
+fi
 
 if [ "$fails" -ne 0 ]; then
         echo "$fails failed"

@@ -483,10 +483,8 @@ static void test_kds_cli(void **state)
         char base[64], bin[4096], report[4096], out[65536];
         const char *dir = getenv("VT_BIN");
 
-        if (!dir || !*dir) {
-                print_message("skipped: VT_BIN not set\n");
-                skip();
-        }
+        if (!dir || !*dir)
+                vtt_skip("VT_BIN not set");
         vec_load(&v, MILAN_REPORT, MILAN_VCEK);
         milan_path(v.report, v.path, sizeof(v.path));
         snprintf(bin, sizeof(bin), "%s/veritee", dir);
@@ -597,5 +595,5 @@ int main(void)
                 cmocka_unit_test(test_kds_http_errors), cmocka_unit_test(test_kds_other_chip),
                 cmocka_unit_test(test_kds_no_request),  cmocka_unit_test(test_kds_cli),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

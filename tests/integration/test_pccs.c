@@ -530,10 +530,8 @@ static void test_pccs_cli(void **state)
         const char *dir = getenv("VT_BIN");
         (void)state;
 
-        if (!dir || !*dir) {
-                print_message("skipped: VT_BIN not set\n");
-                skip();
-        }
+        if (!dir || !*dir)
+                vtt_skip("VT_BIN not set");
         pcs_load(&p);
         snprintf(bin, sizeof(bin), "%s/veritee", dir);
         snprintf(quote, sizeof(quote), "%s", vt_testdata(VEC "quote_debug_td.bin"));
@@ -615,5 +613,5 @@ int main(void)
                 cmocka_unit_test(test_pccs_tampered_tcbinfo),
                 cmocka_unit_test(test_pccs_cli),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -624,10 +624,8 @@ static void test_sevguest_not_a_device(void **state)
 
 #define REQUIRE_TPM()                                                                              \
         do {                                                                                       \
-                if (!have_tpm) {                                                                   \
-                        print_message("skipped: swtpm/tpm2-tools not installed\n");                \
-                        skip();                                                                    \
-                }                                                                                  \
+                if (!have_tpm)                                                                     \
+                        vtt_skip("swtpm/tpm2-tools not installed");                                \
         } while (0)
 
 static uint16_t be16(const uint8_t *p)
@@ -872,5 +870,5 @@ int main(void)
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return vtt_run_group_tests(tests, setup, teardown);
 }

@@ -1115,5 +1115,5 @@ int main(void)
                 cmocka_unit_test(test_admin_token_make_refusals),
                 cmocka_unit_test(test_admin_role_names),
         };
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        return vtt_run_group_tests(tests, group_setup, group_teardown);
 }

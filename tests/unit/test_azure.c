@@ -794,5 +794,5 @@ int main(void)
                 cmocka_unit_test(test_az_snp_synthetic),
                 cmocka_unit_test(test_evidence_parse_rejects),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

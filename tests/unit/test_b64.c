@@ -288,5 +288,5 @@ int main(void)
                 cmocka_unit_test(test_b64_args),
                 cmocka_unit_test(test_b64_kbs_vectors),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -1420,5 +1420,5 @@ int main(void)
                 cmocka_unit_test(test_bodies_limits),
                 cmocka_unit_test(test_tcb_vectors),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -828,5 +828,5 @@ int main(void)
                 cmocka_unit_test(test_dcap_parse_vectors_truncations),
                 cmocka_unit_test(test_dcap_parse_vectors_mutations),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -337,5 +337,5 @@ int main(void)
                 cmocka_unit_test(test_jcs_structure),
                 cmocka_unit_test(test_jcs_depth),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

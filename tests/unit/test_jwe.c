@@ -47,7 +47,7 @@ static struct {
 
 /* the files of the interoperability tests, in S.dir */
 static struct {
-        char alg[128], key[128], pub[128], ours[128], theirs[128], pt[128], out[128], py[128];
+        char alg[128], key[128], pub[128], ours[128], theirs[128], pt[128], out[128];
 } P;
 
 static EVP_PKEY *gen_ec(const char *crv)
@@ -84,7 +84,6 @@ static int group_setup(void **state)
         snprintf(P.theirs, sizeof(P.theirs), "%s/theirs.jwe", S.dir);
         snprintf(P.pt, sizeof(P.pt), "%s/pt.bin", S.dir);
         snprintf(P.out, sizeof(P.out), "%s/out.bin", S.dir);
-        snprintf(P.py, sizeof(P.py), "%s/oaep.py", S.dir);
         return 0;
 }
 
@@ -625,62 +624,26 @@ static void test_jwe_jose_p521(void **state)
 
 /* Fallback for RSA-OAEP-256 when libjose lacks it (jose <= 12 built against OpenSSL 3
  * does not register any RSA-OAEP algorithm; fixed upstream in latchset/jose#145):
- * the same two directions with python3-cryptography. Exits 77 without it. */
-static const char oaep_py[] =
-        "import base64, json, os, sys\n"
-        "try:\n"
-        "    from cryptography.hazmat.primitives import hashes\n"
-        "    from cryptography.hazmat.primitives.asymmetric import padding, rsa\n"
-        "    from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n"
-        "except ImportError:\n"
-        "    sys.exit(77)\n"
-        "def b64d(s): return base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))\n"
-        "def b64e(b): return base64.urlsafe_b64encode(b).rstrip(b'=').decode()\n"
-        "def num(s): return int.from_bytes(b64d(s), 'big')\n"
-        "mode, keyf, src, dst = sys.argv[1:5]\n"
-        "k = json.load(open(keyf))\n"
-        "pub = rsa.RSAPublicNumbers(num(k['e']), num(k['n']))\n"
-        "priv = rsa.RSAPrivateNumbers(num(k['p']), num(k['q']), num(k['d']), num(k['dp']),\n"
-        "                             num(k['dq']), num(k['qi']), pub).private_key()\n"
-        "oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),\n"
-        "                    label=None)\n"
-        "if mode == 'dec':\n"
-        "    j = json.load(open(src))\n"
-        "    assert json.loads(b64d(j['protected'])) == {'alg': 'RSA-OAEP-256', 'enc': "
-        "'A256GCM'}\n"
-        "    cek = priv.decrypt(b64d(j['encrypted_key']), oaep)\n"
-        "    pt = AESGCM(cek).decrypt(b64d(j['iv']), b64d(j['ciphertext']) + b64d(j['tag']),\n"
-        "                             j['protected'].encode())\n"
-        "    open(dst, 'wb').write(pt)\n"
-        "else:\n"
-        "    pt = open(src, 'rb').read()\n"
-        "    hdr = json.dumps({'alg': 'RSA-OAEP-256', 'enc': 'A256GCM'}, separators=(',', ':'))\n"
-        "    prot = b64e(hdr.encode())\n"
-        "    cek, iv = os.urandom(32), os.urandom(12)\n"
-        "    ct = AESGCM(cek).encrypt(iv, pt, prot.encode())\n"
-        "    json.dump({'protected': prot, 'encrypted_key': b64e(pub.public_key().encrypt(cek, "
-        "oaep)),\n"
-        "               'iv': b64e(iv), 'ciphertext': b64e(ct[:-16]), 'tag': b64e(ct[-16:])},\n"
-        "              open(dst, 'w'))\n";
+ * the same two directions with python3-cryptography (tests/helpers/oaep_rsa.py, which
+ * exits 77 without it). */
 
 static void python_both_ways(EVP_PKEY *k)
 {
         _cleanup_json_ json_t *priv = private_jwk(k), *theirs = NULL, *ours = NULL;
         _cleanup_free_ uint8_t *pt = random_bytes(4096);
-        char *const dec[] = {"python3", P.py, "dec", P.key, P.ours, P.out, NULL};
-        char *const enc[] = {"python3", P.py, "enc", P.key, P.pt, P.theirs, NULL};
+        char py[4096];
+        snprintf(py, sizeof(py), "%s", vt_test_helper("oaep_rsa.py"));
+        char *const dec[] = {"python3", py, "dec", P.key, P.ours, P.out, NULL};
+        char *const enc[] = {"python3", py, "enc", P.key, P.pt, P.theirs, NULL};
         int e;
 
-        write_file(P.py, oaep_py, strlen(oaep_py));
         write_json(P.key, priv);
         ours = encrypt_ok(k, pt, 4096);
         write_json(P.ours, ours);
         e = run(dec, NULL);
-        if (e == -ENOENT || e == 77) {
-                print_message("skipped: jose lacks RSA-OAEP-256 and python3-cryptography is not "
-                              "available for the fallback cross-check\n");
-                skip();
-        }
+        if (e == -ENOENT || e == 77)
+                vtt_skip("jose lacks RSA-OAEP-256 and python3-cryptography is not available for "
+                         "the fallback cross-check");
         if (e != 0)
                 fail_msg("python3-cryptography could not decrypt our RSA-OAEP-256 JWE (%d)", e);
         compare_file(P.out, pt, 4096);
@@ -1242,5 +1205,5 @@ int main(void)
                 cmocka_unit_test(test_jwe_jwk_from_private),
                 cmocka_unit_test(test_jwe_jwk_private_to_pkey),
         };
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        return vtt_run_group_tests(tests, group_setup, group_teardown);
 }

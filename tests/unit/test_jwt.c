@@ -457,5 +457,5 @@ int main(void)
                 cmocka_unit_test(test_every_change_refused),
                 cmocka_unit_test(test_key_usable),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return vtt_run_group_tests(tests, setup, teardown);
 }

@@ -217,5 +217,5 @@ int main(void)
                 cmocka_unit_test(test_kbs_snp_wire_rejects),
                 cmocka_unit_test(test_kbs_jwk),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -334,5 +334,5 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_keyring_rotate_mixed_rows, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -432,5 +432,5 @@ int main(void)
                 cmocka_unit_test(test_rd_der_uint64),   cmocka_unit_test(test_wr_puts),
                 cmocka_unit_test(test_wr_limits),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -701,10 +701,8 @@ static void test_kek_memory(void **state)
 
 static void test_no_secret_in_freed_memory(void **state)
 {
-        if (!watch_ok) {
-                print_message("skipped: CRYPTO_set_mem_functions was refused\n");
-                skip();
-        }
+        if (!watch_ok)
+                vtt_skip("CRYPTO_set_mem_functions was refused");
         _cleanup_(vt_kek_freep) struct vt_kek *k = kek_of("watch.key", key1);
         _cleanup_free_ uint8_t *secret = pattern(4096);
         memcpy(watch_key, key1, VT_KEK_SIZE);
@@ -758,5 +756,5 @@ int main(void)
                 cmocka_unit_test(test_kek_memory),
                 cmocka_unit_test(test_no_secret_in_freed_memory),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return vtt_run_group_tests(tests, setup, teardown);
 }

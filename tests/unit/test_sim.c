@@ -648,5 +648,5 @@ int main(void)
                 cmocka_unit_test(test_sim_load_guest_strict),
                 cmocka_unit_test(test_sim_reinit_force),
         };
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        return vtt_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -536,5 +536,5 @@ int main(void)
                 cmocka_unit_test(test_leaf_window),
                 cmocka_unit_test(test_vlek_chain),
         };
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        return vtt_run_group_tests(tests, group_setup, group_teardown);
 }

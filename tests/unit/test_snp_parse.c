@@ -264,5 +264,5 @@ int main(void)
                 cmocka_unit_test(test_snp_parse_rejects),
                 cmocka_unit_test(test_snp_products),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

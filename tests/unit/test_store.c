@@ -1621,5 +1621,5 @@ int main(void)
                 T(test_store_rewrap_all),
                 T(test_store_resource_threads),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

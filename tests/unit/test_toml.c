@@ -528,5 +528,5 @@ int main(void)
                 cmocka_unit_test(test_toml_limits),
                 cmocka_unit_test(test_toml_args),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

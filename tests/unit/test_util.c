@@ -75,5 +75,5 @@ int main(void)
                 cmocka_unit_test(test_time_rfc3339),
                 cmocka_unit_test(test_strerror),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return vtt_run_group_tests(tests, NULL, NULL);
 }

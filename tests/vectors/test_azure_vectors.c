@@ -942,5 +942,5 @@ int main(void)
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
-        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+        return vtt_run_group_tests(tests, group_setup, group_teardown);
 }

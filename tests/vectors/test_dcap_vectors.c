@@ -347,5 +347,5 @@ int main(void)
                 cmocka_unit_test(test_dcap_vectors_tampering),
                 cmocka_unit_test(test_dcap_vectors_synthetic_root),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return vtt_run_group_tests(tests, setup, teardown);
 }

@@ -504,5 +504,5 @@ int main(void)
                 cmocka_unit_test(test_snp_vectors_azure_hcl_inner),
                 cmocka_unit_test(test_snp_vectors_policy),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return vtt_run_group_tests(tests, setup, teardown);
 }
