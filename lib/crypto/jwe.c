@@ -24,6 +24,7 @@
 #include <openssl/rsa.h>
 
 #include "crypto/jwk.h"
+#include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "util/b64.h"
 #include "util/json.h"
@@ -40,12 +41,6 @@
 
 #define MAX_HEADER    8192u /* decoded protected header */
 #define MAX_RSA_BYTES 1024u /* 8192-bit modulus, the largest vt_jwk_to_pkey accepts */
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_clear_free)
 
 /* A fixed-size secret on the stack (CEK, Z, KEK, an RSA-OAEP output). */
 struct secret {

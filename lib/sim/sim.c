@@ -27,6 +27,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "crypto/keyfile.h"
 #include "util/file.h"
@@ -55,12 +56,6 @@
 #define FW_MINOR 55
 #define FW_BUILD 0
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_NAME *, X509_NAME_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_EXTENSION *, X509_EXTENSION_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_OCTET_STRING *, ASN1_OCTET_STRING_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 static int crypto_fail(struct vt_diag *d, const char *what)

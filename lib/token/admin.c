@@ -30,6 +30,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "crypto/keyfile.h"
 #include "token/jose.h"
@@ -59,16 +60,6 @@ struct vt_admin_keys {
         size_t n;
         struct admin_key k[];
 };
-
-static void bio_freep(BIO **b)
-{
-        BIO_free(*b);
-}
-
-static void md_ctx_freep(EVP_MD_CTX **m)
-{
-        EVP_MD_CTX_free(*m);
-}
 
 static const char *type_name(enum key_type t)
 {
@@ -223,7 +214,7 @@ const char *vt_admin_keys_kid(const struct vt_admin_keys *k, size_t i)
 static int parse_public(const char *path, const uint8_t *buf, size_t len, struct admin_key *out,
                         struct vt_diag *d)
 {
-        _cleanup_(bio_freep) BIO *b = BIO_new_mem_buf(buf, (int)len);
+        _cleanup_(BIO_freep) BIO *b = BIO_new_mem_buf(buf, (int)len);
         char *name = NULL, *header = NULL;
         unsigned char *data = NULL;
         long dlen = 0;
@@ -371,7 +362,7 @@ _Static_assert(VT_ADMIN_LEEWAY == VT_JOSE_LEEWAY, "one leeway for every token");
 static bool verify_sig(const struct admin_key *key, const char *in, size_t len,
                        const uint8_t sig[static SIG_LEN], const uint8_t *der, size_t der_len)
 {
-        _cleanup_(md_ctx_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
         bool ok = false;
         if (!md)
                 return false;
@@ -390,7 +381,7 @@ static bool verify_sig(const struct admin_key *key, const char *in, size_t len,
 static int sign(EVP_PKEY *key, enum key_type t, const char *in, size_t len,
                 uint8_t sig[static SIG_LEN])
 {
-        _cleanup_(md_ctx_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
         if (!md)
                 return VT_E_NOMEM;
         if (t == KT_ED25519) {
@@ -726,8 +717,8 @@ static int write_new(const char *path, const void *data, size_t len, unsigned mo
 int vt_admin_keygen(const char *private_path, const char *public_path, struct vt_diag *d)
 {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
-        _cleanup_(bio_freep) BIO *priv = BIO_new(BIO_s_secmem()); /* cleansed when freed */
-        _cleanup_(bio_freep) BIO *pub = BIO_new(BIO_s_mem());
+        _cleanup_(BIO_freep) BIO *priv = BIO_new(BIO_s_secmem()); /* cleansed when freed */
+        _cleanup_(BIO_freep) BIO *pub = BIO_new(BIO_s_mem());
         struct stat st;
         char *pp = NULL, *pu = NULL;
         long npriv, npub;
