@@ -32,6 +32,7 @@
 
 #include "crypto/openssl-util.h"
 #include "crypto/x509.h"
+#include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "token/jose.h"
 #include "util/b64.h"
@@ -41,7 +42,7 @@
 #define MAX_PEM_BYTES   (64u * 1024u)
 #define MAX_JOSE_HEADER 1024u /* decoded bytes */
 #define MAX_KID         128u
-#define KID_LEN         43 /* base64url of 32 bytes */
+#define KID_LEN         VT_JWK_THUMBPRINT_LEN
 #define SIG_LEN         64 /* EdDSA and ES256 alike */
 #define ECHO_MAX        48 /* bytes of an untrusted string echoed into a reason */
 
@@ -111,19 +112,6 @@ static bool ascii_prefix_ci(const char *s, const char *prefix)
         return true;
 }
 
-static int b64url_into(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-        _cleanup_free_ char *s = NULL;
-        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
-        if (e < 0)
-                return e;
-        size_t l = strlen(s);
-        if (l >= cap)
-                return VT_E_INVAL;
-        memcpy(out, s, l + 1);
-        return 0;
-}
-
 /* Ed25519 or P-256, or VT_E_UNSUPPORTED. */
 static int classify(EVP_PKEY *key, enum key_type *ret)
 {
@@ -150,43 +138,6 @@ static void describe(EVP_PKEY *key, char *buf, size_t cap)
         else
                 snprintf(buf, cap, "%s", t ? t : "unknown");
         ERR_clear_error();
-}
-
-/* RFC 7638 thumbprint of the public JWK: the required members in lexicographic order,
- * no whitespace, SHA-256, base64url. Works on private keys too (public part). */
-static int thumbprint(EVP_PKEY *key, enum key_type t, char kid[static KID_LEN + 1])
-{
-        char json[256], x[64], y[64];
-        uint8_t h[32];
-        int e;
-        if (t == KT_ED25519) {
-                uint8_t raw[32];
-                size_t n = sizeof(raw);
-                if (!EVP_PKEY_get_raw_public_key(key, raw, &n) || n != sizeof(raw))
-                        return VT_E_CRYPTO;
-                if ((e = b64url_into(raw, n, x, sizeof(x))) < 0)
-                        return e;
-                snprintf(json, sizeof(json), "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}",
-                         x);
-        } else {
-                BIGNUM *bx = NULL, *by = NULL;
-                uint8_t rx[32], ry[32];
-                bool ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) &&
-                          EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) &&
-                          BN_bn2binpad(bx, rx, 32) == 32 && BN_bn2binpad(by, ry, 32) == 32;
-                BN_free(bx);
-                BN_free(by);
-                if (!ok)
-                        return VT_E_CRYPTO;
-                if ((e = b64url_into(rx, 32, x, sizeof(x))) < 0 ||
-                    (e = b64url_into(ry, 32, y, sizeof(y))) < 0)
-                        return e;
-                snprintf(json, sizeof(json),
-                         "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
-        }
-        if (!EVP_Digest(json, strlen(json), h, NULL, EVP_sha256(), NULL))
-                return VT_E_CRYPTO;
-        return b64url_into(h, sizeof(h), kid, KID_LEN + 1);
 }
 
 void vt_admin_keys_free(struct vt_admin_keys *k)
@@ -255,7 +206,7 @@ static int parse_public(const char *path, const uint8_t *buf, size_t len, struct
                                         "P-256 only)",
                                         path, desc);
                         EVP_PKEY_free(key);
-                } else if ((e = thumbprint(key, out->type, out->kid)) < 0) {
+                } else if ((e = vt_jwk_thumbprint(key, out->kid)) < 0) {
                         e = vt_diag_set(d, e, "admin key %s: cannot compute its key id", path);
                         EVP_PKEY_free(key);
                 } else {
@@ -854,7 +805,7 @@ int vt_admin_token_make(const char *private_key_path, enum vt_admin_role role,
 
         if ((e = load_private(private_key_path, &key, &t, d)) < 0)
                 return e;
-        if ((e = thumbprint(key, t, kid)) < 0)
+        if ((e = vt_jwk_thumbprint(key, kid)) < 0)
                 return vt_diag_set(d, e, "admin key %s: cannot compute its key id",
                                    private_key_path);
 

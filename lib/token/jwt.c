@@ -17,7 +17,9 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "crypto/jwk.h"
 #include "crypto/keyfile.h"
+#include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "token/jose.h"
 #include "util/b64.h"
@@ -28,8 +30,7 @@
 
 struct vt_signer {
         EVP_PKEY *key;
-        char x[64], y[64]; /* base64url coordinates */
-        char kid[64];
+        char kid[VT_JWK_THUMBPRINT_LEN + 1]; /* RFC 7638 thumbprint */
 };
 
 void vt_signer_free(struct vt_signer *s)
@@ -42,39 +43,6 @@ void vt_signer_free(struct vt_signer *s)
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_signer *, vt_signer_free)
-
-static int b64url_into(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-        _cleanup_free_ char *s = NULL;
-        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
-        if (e < 0)
-                return e;
-        if (strlen(s) >= cap)
-                return VT_E_INVAL;
-        memcpy(out, s, strlen(s) + 1);
-        return 0;
-}
-
-static int signer_fill_public(struct vt_signer *s)
-{
-        uint8_t pub[65], h[32];
-        size_t n = 0;
-        char thumb[256];
-        if (!EVP_PKEY_get_octet_string_param(s->key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub),
-                                             &n) ||
-            n != 65 || pub[0] != 0x04)
-                return VT_E_CRYPTO;
-        int e;
-        if ((e = b64url_into(pub + 1, 32, s->x, sizeof(s->x))) < 0 ||
-            (e = b64url_into(pub + 33, 32, s->y, sizeof(s->y))) < 0)
-                return e;
-        /* RFC 7638: required members in lexicographic order, no whitespace */
-        snprintf(thumb, sizeof(thumb),
-                 "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", s->x, s->y);
-        if (!EVP_Digest(thumb, strlen(thumb), h, NULL, EVP_sha256(), NULL))
-                return VT_E_CRYPTO;
-        return b64url_into(h, sizeof(h), s->kid, sizeof(s->kid));
-}
 
 /* Never prompt for a passphrase: an encrypted key file is an error. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -123,7 +91,7 @@ int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt
         } else {
                 return vt_diag_set(d, VT_E_IO, "cannot stat token key %s", path);
         }
-        if ((e = signer_fill_public(s)) < 0)
+        if ((e = vt_jwk_thumbprint(s->key, s->kid)) < 0)
                 return vt_diag_set(d, e, "token key %s: cannot derive the public key", path);
         *ret = TAKE_PTR(s);
         return 0;
@@ -136,8 +104,15 @@ const char *vt_signer_kid(const struct vt_signer *s)
 
 json_t *vt_signer_jwk(const struct vt_signer *s)
 {
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
-                         s->x, "y", s->y, "alg", "ES256", "use", "sig", "kid", s->kid);
+        json_t *j = NULL;
+        if (vt_jwk_from_pkey(s->key, VT_JWK_ALG_LAST, "ES256", &j) < 0)
+                return NULL;
+        if (vt_json_set(j, "use", json_string("sig")) < 0 ||
+            vt_json_set(j, "kid", json_string(s->kid)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
 }
 
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
@@ -181,70 +156,9 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
         return 0;
 }
 
-/* Builds an EC P-256 public key from a JWK. */
-static int jwk_to_key(const json_t *jwk, EVP_PKEY **ret)
-{
-        const char *kty = json_string_value(json_object_get(jwk, "kty"));
-        const char *crv = json_string_value(json_object_get(jwk, "crv"));
-        const char *x = json_string_value(json_object_get(jwk, "x"));
-        const char *y = json_string_value(json_object_get(jwk, "y"));
-        _cleanup_free_ uint8_t *xb = NULL, *yb = NULL;
-        size_t xl, yl;
-        uint8_t pub[65];
-        if (!kty || !crv || !x || !y || strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0)
-                return VT_E_UNSUPPORTED;
-        if (vt_b64_decode(x, strlen(x), VT_B64_URL, 32, &xb, &xl) < 0 || xl != 32 ||
-            vt_b64_decode(y, strlen(y), VT_B64_URL, 32, &yb, &yl) < 0 || yl != 32)
-                return VT_E_FORMAT;
-        pub[0] = 0x04;
-        memcpy(pub + 1, xb, 32);
-        memcpy(pub + 33, yb, 32);
-        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-        OSSL_PARAM *params = NULL;
-        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        EVP_PKEY *key = NULL;
-        int e = VT_E_FORMAT;
-        if (bld && ctx &&
-            OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) &&
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)) &&
-            (params = OSSL_PARAM_BLD_to_param(bld)) && EVP_PKEY_fromdata_init(ctx) == 1 &&
-            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1)
-                e = 0;
-        OSSL_PARAM_free(params);
-        OSSL_PARAM_BLD_free(bld);
-        EVP_PKEY_CTX_free(ctx);
-        ERR_clear_error();
-        if (e == 0)
-                *ret = key;
-        return e;
-}
-
-/* key_for_verify: the key of a JWK that may verify ES256 signatures (RFC 7517: "use",
- * when present, is "sig"; "alg" is ES256; "key_ops" includes "verify"), public only. */
-static int key_for_verify(const json_t *jwk, EVP_PKEY **ret)
-{
-        const json_t *use = json_object_get(jwk, "use"), *alg = json_object_get(jwk, "alg");
-        const json_t *ops = json_object_get(jwk, "key_ops"), *op;
-        size_t i;
-        bool verify = !ops;
-        json_array_foreach (ops, i, op)
-                verify = verify ||
-                         (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0);
-        if (!json_is_object(jwk) || json_object_get(jwk, "d") ||
-            (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0)) ||
-            (alg && (!json_is_string(alg) || strcmp(json_string_value(alg), "ES256") != 0)) ||
-            (ops && !verify))
-                return VT_E_UNSUPPORTED;
-        return jwk_to_key(jwk, ret);
-}
-
 bool vt_jwt_key_usable(const json_t *jwk)
 {
-        EVP_PKEY *pk = NULL;
-        if (key_for_verify(jwk, &pk) < 0)
-                return false;
-        EVP_PKEY_free(pk);
-        return true;
+        return vt_jwk_to_verify_key(jwk, NULL, NULL) == 0;
 }
 
 int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
@@ -284,13 +198,14 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
         const json_t *keys = json_object_get(jwks, "keys");
         size_t i;
         json_t *k;
+        struct vt_diag why = {0}; /* why the first key with this kid was refused */
         bool any = false, ok = false;
         json_array_foreach (keys, i, k) {
                 const char *kkid = json_string_value(json_object_get(k, "kid"));
                 EVP_PKEY *pk = NULL;
                 if (kid && kkid && strcmp(kid, kkid) != 0)
                         continue;
-                if (key_for_verify(k, &pk) < 0)
+                if (vt_jwk_to_verify_key(k, &pk, &why) < 0)
                         continue;
                 any = true;
                 EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -305,8 +220,9 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
                         break;
         }
         if (!any)
-                return vt_diag_set(d, VT_E_SIGNATURE, "token: no trusted key%s%s",
-                                   kid ? " with kid " : "", kid ? kid : "");
+                return vt_diag_set(d, VT_E_SIGNATURE, "token: no trusted key%s%s%s%s%s",
+                                   kid ? " with kid " : "", kid ? kid : "", why.msg[0] ? " (" : "",
+                                   why.msg, why.msg[0] ? ")" : "");
         if (!ok)
                 return vt_diag_set(d, VT_E_SIGNATURE,
                                    "token: signature does not verify with a trusted key");
@@ -326,16 +242,10 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
 
 json_t *vt_jwk_p256_public(EVP_PKEY *key)
 {
-        uint8_t pub[65];
-        size_t n = 0;
-        _cleanup_free_ char *x = NULL, *y = NULL;
-        if (!key || vt_ec_curve_nid(key) != NID_X9_62_prime256v1 ||
-            !EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n) ||
-            n != 65 || vt_b64_encode(pub + 1, 32, VT_B64_URL, &x) < 0 ||
-            vt_b64_encode(pub + 33, 32, VT_B64_URL, &y) < 0) {
+        json_t *j = NULL;
+        if (!key || vt_ec_curve_nid(key) != NID_X9_62_prime256v1) {
                 ERR_clear_error();
                 return NULL;
         }
-        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", x, "y", y,
-                         "alg", "ES256");
+        return vt_jwk_from_pkey(key, VT_JWK_ALG_LAST, "ES256", &j) < 0 ? NULL : j;
 }

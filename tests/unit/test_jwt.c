@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "crypto/jwk.h"
 #include "token/jwt.h"
 #include "util/b64.h"
 #include "util/json.h"
@@ -445,6 +446,25 @@ static void test_key_usable(void **state)
         EVP_PKEY_free(rsa);
 }
 
+/* A trusted key whose point is not on P-256 (y replaced by x) is refused by the one JWK
+ * check, and the refusal says so, on every path that turns a JWK into a verification
+ * key: vt_jwk_to_verify_key, vt_jwt_key_usable and vt_jwt_verify. */
+static void test_off_curve_key_refused(void **state)
+{
+        (void)state;
+        struct vt_diag d = {0};
+        json_t *off = vt_signer_jwk(S.a);
+        json_object_set(off, "y", json_object_get(off, "x"));
+        assert_int_equal(vt_jwk_to_verify_key(off, NULL, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "the P-256 point is not on the curve"));
+        assert_false(vt_jwt_key_usable(off));
+        json_auto_t *ks = jwks_of(off, NULL);
+        char *t = sign_exp(S.a, NOW + 300);
+        expect_verify(t, ks, VT_E_SIGNATURE, "no trusted key");
+        expect_verify(t, ks, VT_E_SIGNATURE, "the P-256 point is not on the curve");
+        free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -456,6 +476,7 @@ int main(void)
                 cmocka_unit_test(test_algorithms_and_structure),
                 cmocka_unit_test(test_every_change_refused),
                 cmocka_unit_test(test_key_usable),
+                cmocka_unit_test(test_off_curve_key_refused),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
