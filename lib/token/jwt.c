@@ -117,43 +117,13 @@ json_t *vt_signer_jwk(const struct vt_signer *s)
 
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
 {
-        _cleanup_free_ char *hdr = NULL, *payload = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL,
-                            *input = NULL, *out = NULL;
-        json_t *jwk = vt_signer_jwk(s);
-        json_t *h = jwk ? json_pack("{s:s, s:s, s:s, s:o}", "alg", "ES256", "typ", "JWT", "kid",
-                                    s->kid, "jwk", jwk)
-                        : NULL;
-        uint8_t der[80], raw[64];
-        size_t dl = sizeof(der);
-        int e = VT_E_NOMEM;
+        json_auto_t *jwk = vt_signer_jwk(s);
+        json_auto_t *h = jwk ? json_pack("{s:s, s:s, s:s, s:O}", "alg", "ES256", "typ", "JWT",
+                                         "kid", s->kid, "jwk", jwk)
+                             : NULL;
         if (!h)
                 return VT_E_NOMEM;
-        hdr = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(h);
-        payload = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!hdr || !payload)
-                return VT_E_NOMEM;
-        if ((e = vt_b64_encode((const uint8_t *)hdr, strlen(hdr), VT_B64_URL, &h64)) < 0 ||
-            (e = vt_b64_encode((const uint8_t *)payload, strlen(payload), VT_B64_URL, &p64)) < 0)
-                return e;
-        if (asprintf(&input, "%s.%s", h64, p64) < 0)
-                return VT_E_NOMEM;
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, s->key) != 1 ||
-            EVP_DigestSign(md, der, &dl, (const uint8_t *)input, strlen(input)) != 1) {
-                EVP_MD_CTX_free(md);
-                ERR_clear_error();
-                return VT_E_CRYPTO;
-        }
-        EVP_MD_CTX_free(md);
-        if ((e = vt_jose_es256_raw(der, dl, raw)) < 0) /* a low S, as verifiers require */
-                return e;
-        if ((e = vt_b64_encode(raw, sizeof(raw), VT_B64_URL, &s64)) < 0)
-                return e;
-        if (asprintf(&out, "%s.%s", input, s64) < 0)
-                return VT_E_NOMEM;
-        *ret = TAKE_PTR(out);
-        return 0;
+        return vt_jws_sign(s->key, VT_JWS_ES256, h, claims, ret);
 }
 
 bool vt_jwt_key_usable(const json_t *jwk)
@@ -164,79 +134,48 @@ bool vt_jwt_key_usable(const json_t *jwk)
 int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
                   struct vt_diag *d)
 {
-        _cleanup_free_ uint8_t *hb = NULL, *pb = NULL, *sb = NULL;
-        size_t hl, pl, sl, tl;
-        if (!token || (tl = strlen(token)) > MAX_TOKEN_BYTES)
-                return vt_diag_set(d, VT_E_LIMIT, "token: larger than %u bytes", MAX_TOKEN_BYTES);
-        const char *dot1 = strchr(token, '.');
-        const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
-        if (!dot1 || !dot2 || strchr(dot2 + 1, '.'))
-                return vt_diag_set(d, VT_E_FORMAT, "token: not a compact JWS (three parts)");
-        if (vt_b64_decode(token, (size_t)(dot1 - token), VT_B64_URL, 4096, &hb, &hl) < 0 ||
-            vt_b64_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), VT_B64_URL, MAX_TOKEN_BYTES, &pb,
-                          &pl) < 0 ||
-            vt_b64_decode(dot2 + 1, strlen(dot2 + 1), VT_B64_URL, 64, &sb, &sl) < 0)
-                return vt_diag_set(d, VT_E_FORMAT, "token: a part is not base64url");
-        json_auto_t *hdr = json_loadb((const char *)hb, hl, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(hdr))
-                return vt_diag_set(d, VT_E_FORMAT, "token: header is not a JSON object");
-        const char *alg = json_string_value(json_object_get(hdr, "alg"));
-        if (!alg || strcmp(alg, "ES256") != 0)
+        _cleanup_(vt_jws_done) struct vt_jws jws = {0};
+        struct vt_jws_sig sig;
+        enum vt_jws_alg alg;
+        int e;
+
+        if ((e = vt_jws_parse(token, MAX_TOKEN_BYTES, 4096, "token", &jws, d)) < 0)
+                return e;
+        if (vt_jws_alg_of(&jws, VT_JWS_ES256, &alg) != 0)
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
                                    "token: algorithm %s is not accepted (ES256 only)",
-                                   alg ? alg : "(none)");
-        int e;
-        if ((e = vt_jose_check_crit(hdr, "token", d)) < 0)
+                                   jws.alg ? jws.alg : "(none)");
+        if ((e = vt_jws_signature(&jws, alg, &sig, d)) < 0)
                 return e;
-        if (sl != 64)
-                return vt_diag_set(d, VT_E_SIGNATURE, "token: ES256 signature must be 64 bytes");
-        uint8_t der[80];
-        size_t dl = 0;
-        if ((e = vt_jose_es256_der(sb, der, &dl, "token", d)) < 0)
-                return e;
-        const char *kid = json_string_value(json_object_get(hdr, "kid"));
         const json_t *keys = json_object_get(jwks, "keys");
+        struct vt_diag why = {0}; /* why the first key with this kid was refused */
         size_t i;
         json_t *k;
-        struct vt_diag why = {0}; /* why the first key with this kid was refused */
         bool any = false, ok = false;
         json_array_foreach (keys, i, k) {
                 const char *kkid = json_string_value(json_object_get(k, "kid"));
-                EVP_PKEY *pk = NULL;
-                if (kid && kkid && strcmp(kid, kkid) != 0)
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *pk = NULL;
+                if (jws.kid && kkid && strcmp(jws.kid, kkid) != 0)
                         continue;
                 if (vt_jwk_to_verify_key(k, &pk, &why) < 0)
                         continue;
                 any = true;
-                EVP_MD_CTX *md = EVP_MD_CTX_new();
-                if (md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
-                    EVP_DigestVerify(md, der, dl, (const uint8_t *)token, (size_t)(dot2 - token)) ==
-                            1)
-                        ok = true;
-                EVP_MD_CTX_free(md);
-                EVP_PKEY_free(pk);
-                ERR_clear_error();
-                if (ok)
+                if ((ok = vt_jws_verify(&jws, &sig, pk)))
                         break;
         }
         if (!any)
                 return vt_diag_set(d, VT_E_SIGNATURE, "token: no trusted key%s%s%s%s%s",
-                                   kid ? " with kid " : "", kid ? kid : "", why.msg[0] ? " (" : "",
-                                   why.msg, why.msg[0] ? ")" : "");
+                                   jws.kid ? " with kid " : "", jws.kid ? jws.kid : "",
+                                   why.msg[0] ? " (" : "", why.msg, why.msg[0] ? ")" : "");
         if (!ok)
                 return vt_diag_set(d, VT_E_SIGNATURE,
                                    "token: signature does not verify with a trusted key");
-        json_t *claims = json_loadb((const char *)pb, pl, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(claims)) {
-                json_decref(claims);
-                return vt_diag_set(d, VT_E_FORMAT, "token: claims are not a JSON object");
-        }
-        if ((e = vt_jose_check_times(claims, now, "token", d)) < 0) {
-                json_decref(claims);
+        json_auto_t *claims = NULL;
+        if ((e = vt_jws_claims(&jws, MAX_TOKEN_BYTES, &claims, d)) < 0)
                 return e;
-        }
-        *ret_claims = claims;
-        (void)tl;
+        if ((e = vt_jose_check_times(claims, now, "token", d)) < 0)
+                return e;
+        *ret_claims = TAKE_PTR(claims);
         return 0;
 }
 

@@ -465,6 +465,24 @@ static void test_off_curve_key_refused(void **state)
         free(t);
 }
 
+/* The header rules of the JWS core apply to attestation tokens as to admin tokens: a
+ * kid that is not a short string is refused before any key is looked at. */
+static void test_kid_must_be_short_string(void **state)
+{
+        (void)state;
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        uint8_t sig[64] = {1};
+        const char *payload = "{\"sub\":\"guest\",\"exp\":1800000300}";
+        char *t = compact("{\"alg\":\"ES256\",\"kid\":123}", payload, sig, sizeof(sig));
+        expect_verify(t, ks, VT_E_FORMAT, "token: kid is not a short string");
+        free(t);
+        char hdr[300];
+        snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%0129d\"}", 0);
+        t = compact(hdr, payload, sig, sizeof(sig));
+        expect_verify(t, ks, VT_E_FORMAT, "token: kid is not a short string");
+        free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -477,6 +495,7 @@ int main(void)
                 cmocka_unit_test(test_every_change_refused),
                 cmocka_unit_test(test_key_usable),
                 cmocka_unit_test(test_off_curve_key_refused),
+                cmocka_unit_test(test_kid_must_be_short_string),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
