@@ -65,16 +65,6 @@ static void plain_wipe(struct plain *b)
         OPENSSL_clear_free(b->p, b->n);
 }
 
-static int b64_set(json_t *obj, const char *k, const uint8_t *p, size_t n)
-{
-        _cleanup_free_ char *s = NULL;
-        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
-
-        if (e < 0)
-                return e;
-        return vt_json_set(obj, k, json_string(s));
-}
-
 /* ecdh puts the shared x-coordinate (RFC 7518 "Z", padded to the field size) in z. */
 static int ecdh(EVP_PKEY *priv, EVP_PKEY *peer, struct secret *z)
 {
@@ -306,10 +296,10 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
         if (!out)
                 return VT_E_NOMEM;
         if ((e = vt_json_set(out, "protected", json_string(prot))) < 0 ||
-            (e = b64_set(out, "encrypted_key", ek, ek_len)) < 0 ||
-            (e = b64_set(out, "iv", iv, IV_LEN)) < 0 ||
-            (e = b64_set(out, "ciphertext", ct, len)) < 0 ||
-            (e = b64_set(out, "tag", tag, TAG_LEN)) < 0)
+            (e = vt_json_set_b64(out, "encrypted_key", ek, ek_len)) < 0 ||
+            (e = vt_json_set_b64(out, "iv", iv, IV_LEN)) < 0 ||
+            (e = vt_json_set_b64(out, "ciphertext", ct, len)) < 0 ||
+            (e = vt_json_set_b64(out, "tag", tag, TAG_LEN)) < 0)
                 return e;
         *ret = TAKE_PTR(out);
         return 0;

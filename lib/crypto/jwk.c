@@ -354,16 +354,6 @@ int vt_jwk_private_to_pkey(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
         return 0;
 }
 
-static int b64_set(json_t *obj, const char *k, const uint8_t *p, size_t n)
-{
-        _cleanup_free_ char *s = NULL;
-        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
-
-        if (e < 0)
-                return e;
-        return vt_json_set(obj, k, json_string(s));
-}
-
 static int set_str(json_t *obj, const char *k, const char *v)
 {
         return v ? vt_json_set(obj, k, json_string(v)) : 0;
@@ -390,8 +380,9 @@ int vt_jwk_from_pkey(EVP_PKEY *key, enum vt_jwk_layout layout, const char *alg, 
                 else
                         e = set_str(j, "kty", "EC") ?: set_str(j, "crv", c->crv)
                                                         ?: set_str(j, "alg", alg_first);
-                if (e < 0 || (e = b64_set(j, "x", x, c->n)) < 0 ||
-                    (e = b64_set(j, "y", y, c->n)) < 0 || (e = set_str(j, "alg", alg_last)) < 0)
+                if (e < 0 || (e = vt_json_set_b64(j, "x", x, c->n)) < 0 ||
+                    (e = vt_json_set_b64(j, "y", y, c->n)) < 0 ||
+                    (e = set_str(j, "alg", alg_last)) < 0)
                         return e;
         } else if (EVP_PKEY_is_a(key, "RSA") && layout != VT_JWK_EPK) {
                 _cleanup_(BN_freep) BIGNUM *n = NULL, *ex = NULL;
@@ -412,8 +403,8 @@ int vt_jwk_from_pkey(EVP_PKEY *key, enum vt_jwk_layout layout, const char *alg, 
                 nl = BN_bn2bin(n, nb);
                 el = BN_bn2bin(ex, eb);
                 if ((e = set_str(j, "kty", "RSA")) < 0 || (e = set_str(j, "alg", alg_first)) < 0 ||
-                    (e = b64_set(j, "n", nb, (size_t)nl)) < 0 ||
-                    (e = b64_set(j, "e", eb, (size_t)el)) < 0 ||
+                    (e = vt_json_set_b64(j, "n", nb, (size_t)nl)) < 0 ||
+                    (e = vt_json_set_b64(j, "e", eb, (size_t)el)) < 0 ||
                     (e = set_str(j, "alg", alg_last)) < 0)
                         return e;
         } else if (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 && layout != VT_JWK_EPK) {
@@ -424,7 +415,8 @@ int vt_jwk_from_pkey(EVP_PKEY *key, enum vt_jwk_layout layout, const char *alg, 
                         return VT_E_CRYPTO;
                 }
                 if ((e = set_str(j, "kty", "OKP")) < 0 || (e = set_str(j, "crv", "Ed25519")) < 0 ||
-                    (e = set_str(j, "alg", alg_first)) < 0 || (e = b64_set(j, "x", raw, n)) < 0 ||
+                    (e = set_str(j, "alg", alg_first)) < 0 ||
+                    (e = vt_json_set_b64(j, "x", raw, n)) < 0 ||
                     (e = set_str(j, "alg", alg_last)) < 0)
                         return e;
         } else {
