@@ -96,12 +96,6 @@ static int write_atomic(const char *path, const void *data, size_t len, mode_t m
         return e;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-        /* Never prompt on a terminal: the simulator's keys are not encrypted. */
-        return -1;
-}
-
 /* Reads a PEM private key. The file must be a regular file that only its owner can
  * read (like OpenSSH's identity files); its bytes are cleansed after parsing. */
 static int load_key(const char *path, EVP_PKEY **ret, struct vt_diag *d)
@@ -111,14 +105,9 @@ static int load_key(const char *path, EVP_PKEY **ret, struct vt_diag *d)
         int e = vt_read_private_file(path, MAX_KEY_BYTES, false, "sim: key", &buf, &len, d);
         if (e < 0)
                 return e;
-        BIO *b = BIO_new_mem_buf(buf, (int)len);
-        EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
-        BIO_free(b);
+        e = vt_pem_private_key(buf, len, ret);
         OPENSSL_clear_free(buf, len + 1);
-        if (!k)
-                return crypto_fail(d, "cannot parse the private key");
-        *ret = k;
-        return 0;
+        return e < 0 ? crypto_fail(d, "cannot parse the private key") : 0;
 }
 
 /* Writes key as unencrypted PKCS#8 PEM, mode 0600. The PEM text lives in a

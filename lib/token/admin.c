@@ -191,24 +191,21 @@ static int parse_public(const char *path, const uint8_t *buf, size_t len, struct
                                 path, echo(name, n));
         } else {
                 const unsigned char *p = data;
-                EVP_PKEY *key = d2i_PUBKEY(NULL, &p, dlen);
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = d2i_PUBKEY(NULL, &p, dlen);
                 char desc[80];
                 if (!key || p != data + dlen) {
                         e = vt_diag_set(d, VT_E_FORMAT, "admin key %s: not a valid public key",
                                         path);
-                        EVP_PKEY_free(key);
                 } else if (classify(key, &out->type) < 0) {
                         describe(key, desc, sizeof(desc));
                         e = vt_diag_set(d, VT_E_UNSUPPORTED,
                                         "admin key %s: %s keys are not accepted (Ed25519 or "
                                         "P-256 only)",
                                         path, desc);
-                        EVP_PKEY_free(key);
                 } else if ((e = vt_jwk_thumbprint(key, out->kid)) < 0) {
                         e = vt_diag_set(d, e, "admin key %s: cannot compute its key id", path);
-                        EVP_PKEY_free(key);
                 } else {
-                        out->pkey = key;
+                        out->pkey = TAKE_PTR(key);
                 }
         }
         OPENSSL_secure_free(name);
@@ -614,12 +611,6 @@ int vt_admin_keygen(const char *private_path, const char *public_path, struct vt
         return 0;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-        /* never prompt on a terminal */
-        return -1;
-}
-
 /* Reads the private key at path; the file must be a regular file that only its owner
  * may access. Its bytes are cleansed after parsing. */
 static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_type,
@@ -632,9 +623,8 @@ static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_typ
                 return e;
         bool encrypted = memmem(buf, len, "ENCRYPTED", 9) != NULL;
         bool public_only = !memmem(buf, len, "PRIVATE KEY", 11) && memmem(buf, len, "PUBLIC", 6);
-        BIO *b = BIO_new_mem_buf(buf, (int)len);
-        EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
-        BIO_free(b);
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        (void)vt_pem_private_key(buf, len, &key);
         OPENSSL_clear_free(buf, len + 1);
         ERR_clear_error();
         if (!key) {
@@ -649,13 +639,12 @@ static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_typ
         if (classify(key, ret_type) < 0) {
                 char desc[80];
                 describe(key, desc, sizeof(desc));
-                EVP_PKEY_free(key);
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
                                    "admin key %s: %s keys do not sign admin tokens (Ed25519 "
                                    "or P-256 only)",
                                    path, desc);
         }
-        *ret = key;
+        *ret = TAKE_PTR(key);
         return 0;
 }
 

@@ -44,13 +44,6 @@ void vt_signer_free(struct vt_signer *s)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_signer *, vt_signer_free)
 
-/* Never prompt for a passphrase: an encrypted key file is an error. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-        (void)buf, (void)size, (void)rwflag, (void)u;
-        return -1;
-}
-
 int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt_diag *d)
 {
         _cleanup_(vt_signer_freep) struct vt_signer *s = calloc(1, sizeof(*s));
@@ -64,9 +57,7 @@ int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt
                 if ((e = vt_read_private_file(path, 64u * 1024u, false, "token key", &pem, &n, d)) <
                     0)
                         return e;
-                BIO *b = BIO_new_mem_buf(pem, (int)n);
-                s->key = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
-                BIO_free(b);
+                (void)vt_pem_private_key(pem, n, &s->key);
                 OPENSSL_clear_free(pem, n + 1);
                 if (!s->key || vt_ec_curve_nid(s->key) != NID_X9_62_prime256v1) {
                         ERR_clear_error();
@@ -77,16 +68,12 @@ int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt
                 s->key = EVP_EC_gen("P-256");
                 if (!s->key)
                         return vt_diag_set(d, VT_E_CRYPTO, "cannot generate the token signing key");
-                BIO *b = BIO_new(BIO_s_secmem()); /* cleared when freed */
-                if (!b || !PEM_write_bio_PrivateKey(b, s->key, NULL, NULL, 0, NULL, NULL)) {
-                        BIO_free(b);
+                _cleanup_(BIO_free_allp) BIO *b = BIO_new(BIO_s_secmem()); /* cleared when freed */
+                if (!b || !PEM_write_bio_PrivateKey(b, s->key, NULL, NULL, 0, NULL, NULL))
                         return VT_E_CRYPTO;
-                }
                 char *pem = NULL;
                 long n = BIO_get_mem_data(b, &pem);
-                e = vt_write_file_atomic(path, pem, (size_t)n, 0600);
-                BIO_free_all(b);
-                if (e < 0)
+                if ((e = vt_write_file_atomic(path, pem, (size_t)n, 0600)) < 0)
                         return vt_diag_set(d, e, "cannot write token key %s", path);
         } else {
                 return vt_diag_set(d, VT_E_IO, "cannot stat token key %s", path);
