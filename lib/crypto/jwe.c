@@ -325,23 +325,15 @@ int vt_jwe_encrypt_with(const json_t *recipient_jwk, EVP_PKEY *ephemeral, const 
 int vt_jwe_encrypt(const json_t *recipient_jwk, const uint8_t *plaintext, size_t len, json_t **ret,
                    struct vt_diag *d)
 {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
         _cleanup_(secret_wipe) struct secret cek = {0};
         uint8_t iv[IV_LEN];
-        int e;
 
-        if (!recipient_jwk || (!plaintext && len > 0) || !ret)
-                return VT_E_INVAL;
-        if (len > VT_JWE_MAX_PLAINTEXT)
-                return vt_diag_set(d, VT_E_LIMIT, "jwe: plaintext of %zu bytes exceeds %u", len,
-                                   VT_JWE_MAX_PLAINTEXT);
-        if ((e = recipient_key(recipient_jwk, &pub, d)) < 0)
-                return e;
+        /* a fresh CEK and IV for every message; the rest is vt_jwe_encrypt_with */
         if (RAND_priv_bytes(cek.b, CEK_LEN) != 1 || RAND_bytes(iv, IV_LEN) != 1) {
                 ERR_clear_error();
                 return vt_diag_set(d, VT_E_CRYPTO, "jwe: the random generator failed");
         }
-        return encrypt_to(pub, NULL, cek.b, iv, plaintext, len, ret, d);
+        return vt_jwe_encrypt_with(recipient_jwk, NULL, cek.b, iv, plaintext, len, ret, d);
 }
 
 /* b64_member decodes the string member k of obj (named where for messages) into

@@ -60,7 +60,8 @@ int vt_jwe_a256kw_unwrap(const uint8_t kek[32], const uint8_t wrapped[40], uint8
 
 /* vt_jwe_encrypt_with is vt_jwe_encrypt with a caller-chosen CEK, IV and (for an EC
  * recipient) ephemeral key pair, so that a test can reproduce a known JWE byte for
- * byte. Known-answer tests only: reusing a CEK/IV pair breaks GCM. */
+ * byte (vt_jwe_encrypt is this with a fresh random CEK and IV and a new ephemeral
+ * key). Known-answer tests only: reusing a CEK/IV pair breaks GCM. */
 int vt_jwe_encrypt_with(const json_t *recipient_jwk, EVP_PKEY *ephemeral, const uint8_t cek[32],
                         const uint8_t iv[12], const uint8_t *plaintext, size_t len, json_t **ret,
                         struct vt_diag *d);
