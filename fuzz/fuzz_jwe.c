@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "crypto/jwe.h"
+#include "crypto/jwk.h"
 #include "crypto/x509.h"
 #include "util/json.h"
 #include "util/macro.h"

@@ -24,6 +24,7 @@
 #include <openssl/rsa.h>
 
 #include "crypto/jwk.h"
+#include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "util/b64.h"
 #include "util/json.h"
@@ -41,12 +42,6 @@
 #define MAX_HEADER    8192u /* decoded protected header */
 #define MAX_RSA_BYTES 1024u /* 8192-bit modulus, the largest vt_jwk_to_pkey accepts */
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_clear_free)
-
 /* A fixed-size secret on the stack (CEK, Z, KEK, an RSA-OAEP output). */
 struct secret {
         size_t n;
@@ -56,20 +51,6 @@ struct secret {
 static void secret_wipe(struct secret *s)
 {
         OPENSSL_cleanse(s, sizeof(*s));
-}
-
-/* A malloc'd secret (vt_b64_decode output of a private key member). */
-struct heap_secret {
-        uint8_t *p;
-        size_t n;
-};
-
-static void heap_secret_wipe(struct heap_secret *s)
-{
-        if (s->p) {
-                OPENSSL_cleanse(s->p, s->n);
-                free(s->p);
-        }
 }
 
 /* The plaintext being decrypted: OPENSSL_malloc'd, as the caller frees it with
@@ -82,79 +63,6 @@ struct plain {
 static void plain_wipe(struct plain *b)
 {
         OPENSSL_clear_free(b->p, b->n);
-}
-
-struct curve {
-        const char *crv;  /* JWK name */
-        const char *ossl; /* OpenSSL group name */
-        size_t n;         /* coordinate, private scalar and Z size in bytes */
-};
-
-static const struct curve curves[] = {
-        {"P-256", "prime256v1", 32},
-        {"P-521", "secp521r1", 66},
-};
-
-/* key_curve returns the curve of an EC key, or NULL for other keys and curves. */
-static const struct curve *key_curve(EVP_PKEY *key)
-{
-        char name[64];
-
-        if (!EVP_PKEY_is_a(key, "EC") ||
-            EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name),
-                                           NULL) != 1) {
-                ERR_clear_error();
-                return NULL;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(curves); i++)
-                if (strcmp(name, curves[i].ossl) == 0 || strcmp(name, curves[i].crv) == 0)
-                        return &curves[i];
-        return NULL;
-}
-
-static int b64_set(json_t *obj, const char *k, const uint8_t *p, size_t n)
-{
-        _cleanup_free_ char *s = NULL;
-        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
-
-        if (e < 0)
-                return e;
-        return vt_json_set(obj, k, json_string(s));
-}
-
-/* ec_jwk returns the public JWK of an EC key: with_alg gives the tee-pubkey shape
- * {"kty","crv","alg","x","y"}, otherwise the epk shape {"crv","kty","x","y"} (serde's
- * field order in Trustee, so that the protected header matches byte for byte). */
-static int ec_jwk(EVP_PKEY *key, const struct curve *c, bool with_alg, json_t **ret)
-{
-        _cleanup_(BN_clear_freep) BIGNUM *bx = NULL, *by = NULL;
-        _cleanup_json_ json_t *j = json_object();
-        uint8_t x[66], y[66];
-        int e;
-
-        if (!j)
-                return VT_E_NOMEM;
-        if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1 ||
-            EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1 ||
-            BN_bn2binpad(bx, x, (int)c->n) != (int)c->n ||
-            BN_bn2binpad(by, y, (int)c->n) != (int)c->n) {
-                ERR_clear_error();
-                return VT_E_CRYPTO;
-        }
-        if (with_alg) {
-                if ((e = vt_json_set(j, "kty", json_string("EC"))) < 0 ||
-                    (e = vt_json_set(j, "crv", json_string(c->crv))) < 0 ||
-                    (e = vt_json_set(j, "alg", json_string(ALG_ECDH))) < 0)
-                        return e;
-        } else {
-                if ((e = vt_json_set(j, "crv", json_string(c->crv))) < 0 ||
-                    (e = vt_json_set(j, "kty", json_string("EC"))) < 0)
-                        return e;
-        }
-        if ((e = b64_set(j, "x", x, c->n)) < 0 || (e = b64_set(j, "y", y, c->n)) < 0)
-                return e;
-        *ret = TAKE_PTR(j);
-        return 0;
 }
 
 /* ecdh puts the shared x-coordinate (RFC 7518 "Z", padded to the field size) in z. */
@@ -328,7 +236,7 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
         if (!hdr)
                 return VT_E_NOMEM;
         if (EVP_PKEY_is_a(pub, "EC")) {
-                const struct curve *c = key_curve(pub);
+                const struct vt_jwk_curve *c = vt_jwk_curve_of(pub);
                 json_t *epk = NULL;
 
                 if (!c)
@@ -343,7 +251,7 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
                                                    c->crv);
                         }
                         eph = own_eph;
-                } else if (key_curve(eph) != c) {
+                } else if (vt_jwk_curve_of(eph) != c) {
                         return vt_diag_set(d, VT_E_INVAL,
                                            "jwe: the ephemeral key is not on the recipient's "
                                            "curve %s",
@@ -359,7 +267,7 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
                 if ((e = vt_json_set(hdr, "alg", json_string(ALG_ECDH))) < 0 ||
                     (e = vt_json_set(hdr, "enc", json_string(ENC_GCM))) < 0)
                         return e;
-                if ((e = ec_jwk(eph, c, false, &epk)) < 0)
+                if ((e = vt_jwk_from_pkey(eph, VT_JWK_EPK, NULL, &epk)) < 0)
                         return vt_diag_set(d, e, "jwe: encoding epk failed");
                 if ((e = vt_json_set(hdr, "epk", epk)) < 0) /* takes epk even on failure */
                         return e;
@@ -388,10 +296,10 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
         if (!out)
                 return VT_E_NOMEM;
         if ((e = vt_json_set(out, "protected", json_string(prot))) < 0 ||
-            (e = b64_set(out, "encrypted_key", ek, ek_len)) < 0 ||
-            (e = b64_set(out, "iv", iv, IV_LEN)) < 0 ||
-            (e = b64_set(out, "ciphertext", ct, len)) < 0 ||
-            (e = b64_set(out, "tag", tag, TAG_LEN)) < 0)
+            (e = vt_json_set_b64(out, "encrypted_key", ek, ek_len)) < 0 ||
+            (e = vt_json_set_b64(out, "iv", iv, IV_LEN)) < 0 ||
+            (e = vt_json_set_b64(out, "ciphertext", ct, len)) < 0 ||
+            (e = vt_json_set_b64(out, "tag", tag, TAG_LEN)) < 0)
                 return e;
         *ret = TAKE_PTR(out);
         return 0;
@@ -417,23 +325,15 @@ int vt_jwe_encrypt_with(const json_t *recipient_jwk, EVP_PKEY *ephemeral, const 
 int vt_jwe_encrypt(const json_t *recipient_jwk, const uint8_t *plaintext, size_t len, json_t **ret,
                    struct vt_diag *d)
 {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL;
         _cleanup_(secret_wipe) struct secret cek = {0};
         uint8_t iv[IV_LEN];
-        int e;
 
-        if (!recipient_jwk || (!plaintext && len > 0) || !ret)
-                return VT_E_INVAL;
-        if (len > VT_JWE_MAX_PLAINTEXT)
-                return vt_diag_set(d, VT_E_LIMIT, "jwe: plaintext of %zu bytes exceeds %u", len,
-                                   VT_JWE_MAX_PLAINTEXT);
-        if ((e = recipient_key(recipient_jwk, &pub, d)) < 0)
-                return e;
+        /* a fresh CEK and IV for every message; the rest is vt_jwe_encrypt_with */
         if (RAND_priv_bytes(cek.b, CEK_LEN) != 1 || RAND_bytes(iv, IV_LEN) != 1) {
                 ERR_clear_error();
                 return vt_diag_set(d, VT_E_CRYPTO, "jwe: the random generator failed");
         }
-        return encrypt_to(pub, NULL, cek.b, iv, plaintext, len, ret, d);
+        return vt_jwe_encrypt_with(recipient_jwk, NULL, cek.b, iv, plaintext, len, ret, d);
 }
 
 /* b64_member decodes the string member k of obj (named where for messages) into
@@ -529,8 +429,8 @@ static int joint_header(const json_t *jwe, json_t **ret_prot, const json_t *hdrs
 }
 
 /* unwrap_ecdh recovers the CEK of an ECDH-ES+A256KW recipient. */
-static int unwrap_ecdh(EVP_PKEY *key, const struct curve *c, const json_t *epk, const uint8_t *ek,
-                       struct secret *cek, struct vt_diag *d)
+static int unwrap_ecdh(EVP_PKEY *key, const struct vt_jwk_curve *c, const json_t *epk,
+                       const uint8_t *ek, struct secret *cek, struct vt_diag *d)
 {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *peer = NULL;
         _cleanup_(secret_wipe) struct secret z = {0}, kek = {0};
@@ -575,7 +475,7 @@ int vt_jwe_decrypt(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, size_t *ret_
         _cleanup_(plain_wipe) struct plain pt = {0};
         const json_t *hdrs[3] = {NULL, NULL, NULL};
         const char *alg, *enc, *want, *protected_s;
-        const struct curve *c = NULL;
+        const struct vt_jwk_curve *c = NULL;
         size_t ek_len, iv_len, ct_len, tag_len, ek_want;
         bool is_ec;
         int e;
@@ -598,7 +498,7 @@ int vt_jwe_decrypt(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, size_t *ret_
 
         is_ec = EVP_PKEY_is_a(key, "EC");
         if (is_ec) {
-                c = key_curve(key);
+                c = vt_jwk_curve_of(key);
                 if (!c)
                         return vt_diag_set(d, VT_E_UNSUPPORTED,
                                            "jwe: the key's EC curve is not P-256 or P-521");
@@ -667,125 +567,5 @@ int vt_jwe_decrypt(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, size_t *ret_
                                    "protected, iv, ciphertext or tag altered)");
         *ret_len = pt.n;
         *ret = TAKE_PTR(pt.p);
-        return 0;
-}
-
-int vt_jwk_from_private(EVP_PKEY *key, json_t **ret)
-{
-        if (!key || !ret)
-                return VT_E_INVAL;
-        if (EVP_PKEY_is_a(key, "EC")) {
-                const struct curve *c = key_curve(key);
-                return c ? ec_jwk(key, c, true, ret) : VT_E_UNSUPPORTED;
-        }
-        if (EVP_PKEY_is_a(key, "RSA")) {
-                _cleanup_(BN_clear_freep) BIGNUM *n = NULL, *ex = NULL;
-                _cleanup_free_ uint8_t *nb = NULL;
-                _cleanup_json_ json_t *j = json_object();
-                uint8_t eb[16];
-                int nl, el, e;
-
-                if (!j)
-                        return VT_E_NOMEM;
-                if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
-                    EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &ex) != 1 ||
-                    BN_num_bytes(ex) > (int)sizeof(eb)) {
-                        ERR_clear_error();
-                        return VT_E_CRYPTO;
-                }
-                nb = malloc((size_t)BN_num_bytes(n) + 1);
-                if (!nb)
-                        return VT_E_NOMEM;
-                /* RFC 7518 section 6.3.1: unsigned big-endian, no leading zeros */
-                nl = BN_bn2bin(n, nb);
-                el = BN_bn2bin(ex, eb);
-                if ((e = vt_json_set(j, "kty", json_string("RSA"))) < 0 ||
-                    (e = vt_json_set(j, "alg", json_string(ALG_OAEP))) < 0 ||
-                    (e = b64_set(j, "n", nb, (size_t)nl)) < 0 ||
-                    (e = b64_set(j, "e", eb, (size_t)el)) < 0)
-                        return e;
-                *ret = TAKE_PTR(j);
-                return 0;
-        }
-        return VT_E_UNSUPPORTED;
-}
-
-int vt_jwk_private_to_pkey(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
-{
-        static const char *const public_members[] = {"kty", "crv", "x", "y"};
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = NULL, *key = NULL;
-        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
-        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = NULL;
-        _cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
-        _cleanup_(BN_clear_freep) BIGNUM *priv = NULL;
-        _cleanup_(heap_secret_wipe) struct heap_secret db = {0};
-        _cleanup_json_ json_t *pubj = NULL;
-        const struct curve *c = NULL;
-        const char *kty, *crv;
-        uint8_t point[1 + 2 * 66];
-        size_t plen = 0;
-        int e;
-
-        if (!jwk || !ret)
-                return VT_E_INVAL;
-        if (!json_is_object(jwk))
-                return vt_diag_set(d, VT_E_FORMAT, "jwk: not a JSON object");
-        kty = json_string_value(json_object_get(jwk, "kty"));
-        if (!kty || strcmp(kty, "EC") != 0)
-                return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                   "jwk: private key kty %s not supported (EC)",
-                                   kty ? kty : "(none)");
-        crv = json_string_value(json_object_get(jwk, "crv"));
-        for (size_t i = 0; crv && i < ELEMENTSOF(curves); i++)
-                if (strcmp(crv, curves[i].crv) == 0)
-                        c = &curves[i];
-        if (!c)
-                return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                   "jwk: EC curve %s not supported (P-256, P-521)",
-                                   crv ? crv : "(none)");
-
-        /* the public half goes through the tee-pubkey checks (sizes, point on curve) */
-        pubj = json_object();
-        if (!pubj)
-                return VT_E_NOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(public_members); i++) {
-                json_t *v = json_object_get(jwk, public_members[i]);
-                if (v && json_object_set(pubj, public_members[i], v) < 0)
-                        return VT_E_NOMEM;
-        }
-        if ((e = vt_jwk_to_pkey(pubj, &pub, d)) < 0)
-                return e;
-        if (EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point),
-                                            &plen) != 1) {
-                ERR_clear_error();
-                return vt_diag_set(d, VT_E_CRYPTO, "jwk: cannot encode the public point");
-        }
-
-        /* RFC 7518 section 6.2.2.1: d is exactly the size of the curve order */
-        if ((e = b64_member(jwk, "jwk", "d", c->n, c->n, &db.p, &db.n, d)) < 0)
-                return e;
-        priv = BN_secure_new();
-        if (!priv || !BN_bin2bn(db.p, (int)db.n, priv))
-                return VT_E_NOMEM;
-        bld = OSSL_PARAM_BLD_new();
-        if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->ossl, 0) ||
-            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, plen) ||
-            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) ||
-            !(params = OSSL_PARAM_BLD_to_param(bld)))
-                return VT_E_NOMEM;
-        ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) {
-                ERR_clear_error();
-                return vt_diag_set(d, VT_E_FORMAT, "jwk: cannot build the %s key pair", c->crv);
-        }
-        /* full check: the public point, 0 < d < order, and d * G == (x, y) */
-        chk = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-        if (!chk || EVP_PKEY_check(chk) != 1) {
-                ERR_clear_error();
-                return vt_diag_set(d, VT_E_FORMAT,
-                                   "jwk: \"d\" is out of range or does not belong to (x, y)");
-        }
-        *ret = TAKE_PTR(key);
         return 0;
 }

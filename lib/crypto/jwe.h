@@ -46,17 +46,6 @@ int vt_jwe_encrypt(const json_t *recipient_jwk, const uint8_t *plaintext, size_t
 int vt_jwe_decrypt(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, size_t *ret_len,
                    struct vt_diag *d);
 
-/* vt_jwk_from_private returns in *ret a new public JWK for key (private or public):
- * EC {"kty","crv","alg":"ECDH-ES+A256KW","x","y"} for P-256/P-521, RSA
- * {"kty","alg":"RSA-OAEP-256","n","e"}, as the agent sends as tee-pubkey. Other key
- * types and curves are VT_E_UNSUPPORTED. */
-int vt_jwk_from_private(EVP_PKEY *key, json_t **ret);
-
-/* vt_jwk_private_to_pkey turns an EC private JWK (kty, crv P-256/P-521, x, y, d;
- * other members ignored) into a key pair in *ret, checking that d belongs to (x, y).
- * For tests and vectors: RSA private JWKs are VT_E_UNSUPPORTED. */
-int vt_jwk_private_to_pkey(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d);
-
 /* Building blocks, exposed for known-answer tests. */
 
 /* vt_jwe_concat_kdf derives the 256-bit key-encryption key from the ECDH secret z:
@@ -71,7 +60,8 @@ int vt_jwe_a256kw_unwrap(const uint8_t kek[32], const uint8_t wrapped[40], uint8
 
 /* vt_jwe_encrypt_with is vt_jwe_encrypt with a caller-chosen CEK, IV and (for an EC
  * recipient) ephemeral key pair, so that a test can reproduce a known JWE byte for
- * byte. Known-answer tests only: reusing a CEK/IV pair breaks GCM. */
+ * byte (vt_jwe_encrypt is this with a fresh random CEK and IV and a new ephemeral
+ * key). Known-answer tests only: reusing a CEK/IV pair breaks GCM. */
 int vt_jwe_encrypt_with(const json_t *recipient_jwk, EVP_PKEY *ephemeral, const uint8_t cek[32],
                         const uint8_t iv[12], const uint8_t *plaintext, size_t len, json_t **ret,
                         struct vt_diag *d);

@@ -2,12 +2,14 @@
 #include "crypto/keyfile.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 
 int vt_read_private_file(const char *path, size_t max, bool follow, const char *what, uint8_t **ret,
                          size_t *ret_len, struct vt_diag *d)
@@ -53,5 +55,23 @@ int vt_read_private_file(const char *path, size_t max, bool follow, const char *
         buf[len] = 0;
         *ret = buf;
         *ret_len = len;
+        return 0;
+}
+
+/* The passphrase callback of OpenSSL's PEM readers: never prompt, always fail. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+        (void)buf, (void)size, (void)rwflag, (void)u;
+        return -1;
+}
+
+int vt_pem_private_key(const uint8_t *pem, size_t len, EVP_PKEY **ret)
+{
+        BIO *b = len <= INT_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+        EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
+        BIO_free(b);
+        if (!k)
+                return VT_E_FORMAT;
+        *ret = k;
         return 0;
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "veritee/veritee.h"
 
 /* vt_read_private_file reads a regular file of 1..max bytes that only its owner may
@@ -18,5 +20,11 @@
  * VT_E_INVAL "accessible by group or others (mode 0640); chmod 600 it". */
 int vt_read_private_file(const char *path, size_t max, bool follow, const char *what, uint8_t **ret,
                          size_t *ret_len, struct vt_diag *d);
+
+/* vt_pem_private_key parses the first PEM private key in pem[0..len) into *ret, never
+ * asking for a passphrase (an encrypted key is refused, not prompted for on a
+ * terminal). VT_E_FORMAT, with OpenSSL's reason left on its error queue for the
+ * caller's message. */
+int vt_pem_private_key(const uint8_t *pem, size_t len, EVP_PKEY **ret);
 
 #endif

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "crypto/openssl-util.h"
 #include "util/hex.h"
 #include "util/macro.h"
 
@@ -35,8 +36,6 @@ struct vt_kek {
         bool locked;
         size_t map_len;
 };
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_free)
 
 static void cleanse_key(uint8_t (*p)[VT_KEK_SIZE])
 {

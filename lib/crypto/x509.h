@@ -10,19 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "crypto/openssl-util.h"
 #include "util/macro.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_CRL *, X509_CRL_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_OBJECT *, ASN1_OBJECT_free)
-
-static inline void vt_x509_stack_freep(STACK_OF(X509) * *p)
-{
-        if (*p)
-                sk_X509_pop_free(*p, X509_free);
-}
 
 /* Caps on untrusted certificate input. */
 #define VT_CERT_MAX_BYTES  (64u * 1024u)

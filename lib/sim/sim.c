@@ -27,8 +27,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "crypto/keyfile.h"
+#include "sim/amdchain.h"
 #include "util/file.h"
 #include "util/hex.h"
 #include "util/json.h"
@@ -38,7 +40,7 @@
 #define SIM_OU         "Simulated SEV-SNP, no hardware root of trust"
 #define SIM_PRODUCT    "Milan"
 #define SIM_PRODUCT_B0 "Milan-B0"
-#define AMD_OID        "1.3.6.1.4.1.3704.1."
+#define AMD_OID        VT_AMD_OID
 
 #define RSA_BITS 4096
 #define DAY      INT64_C(86400)
@@ -55,12 +57,6 @@
 #define FW_MINOR 55
 #define FW_BUILD 0
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_NAME *, X509_NAME_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_EXTENSION *, X509_EXTENSION_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_OCTET_STRING *, ASN1_OCTET_STRING_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 
 static int crypto_fail(struct vt_diag *d, const char *what)
@@ -100,12 +96,6 @@ static int write_atomic(const char *path, const void *data, size_t len, mode_t m
         return e;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-        /* Never prompt on a terminal: the simulator's keys are not encrypted. */
-        return -1;
-}
-
 /* Reads a PEM private key. The file must be a regular file that only its owner can
  * read (like OpenSSH's identity files); its bytes are cleansed after parsing. */
 static int load_key(const char *path, EVP_PKEY **ret, struct vt_diag *d)
@@ -115,14 +105,9 @@ static int load_key(const char *path, EVP_PKEY **ret, struct vt_diag *d)
         int e = vt_read_private_file(path, MAX_KEY_BYTES, false, "sim: key", &buf, &len, d);
         if (e < 0)
                 return e;
-        BIO *b = BIO_new_mem_buf(buf, (int)len);
-        EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
-        BIO_free(b);
+        e = vt_pem_private_key(buf, len, ret);
         OPENSSL_clear_free(buf, len + 1);
-        if (!k)
-                return crypto_fail(d, "cannot parse the private key");
-        *ret = k;
-        return 0;
+        return e < 0 ? crypto_fail(d, "cannot parse the private key") : 0;
 }
 
 /* Writes key as unencrypted PKCS#8 PEM, mode 0600. The PEM text lives in a
@@ -176,22 +161,6 @@ static void fsync_dir(const char *dir)
 
 /* ---- certificates ---- */
 
-static int sim_name(const char *cn, X509_NAME **ret)
-{
-        _cleanup_(X509_NAME_freep) X509_NAME *n = X509_NAME_new();
-        if (!n)
-                return VT_E_NOMEM;
-        if (!X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const unsigned char *)SIM_OU, -1,
-                                        -1, 0) ||
-            !X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)SIM_O, -1, -1,
-                                        0) ||
-            !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                        0))
-                return VT_E_CRYPTO;
-        *ret = TAKE_PTR(n);
-        return 0;
-}
-
 /* A random positive 63-bit serial, so that two simulators never share an
  * (issuer name, serial) pair. */
 static int random_serial(uint64_t *ret)
@@ -207,132 +176,44 @@ static int random_serial(uint64_t *ret)
         return 0;
 }
 
-/* A v3 certificate without extensions. issuer NULL: self-issued. */
-static int new_cert(uint64_t serial, const char *cn, X509 *issuer, EVP_PKEY *pub, int64_t nb,
-                    int64_t na, X509 **ret, struct vt_diag *d)
-{
-        _cleanup_(X509_freep) X509 *x = X509_new();
-        _cleanup_(X509_NAME_freep) X509_NAME *subj = NULL;
-        if (!x)
-                return VT_E_NOMEM;
-        if (sim_name(cn, &subj) < 0 || !X509_set_version(x, X509_VERSION_3) ||
-            !ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), serial) ||
-            !X509_set_subject_name(x, subj) ||
-            !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : subj) ||
-            !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) ||
-            !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) || !X509_set_pubkey(x, pub))
-                return crypto_fail(d, "cannot build a certificate");
-        *ret = TAKE_PTR(x);
-        return 0;
-}
-
-static int add_conf_ext(X509 *x, X509 *issuer, int nid, const char *value, struct vt_diag *d)
-{
-        X509V3_CTX ctx;
-        X509V3_set_ctx_nodb(&ctx);
-        X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-        _cleanup_(X509_EXTENSION_freep) X509_EXTENSION *ext =
-                X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
-        if (!ext || !X509_add_ext(x, ext, -1))
-                return crypto_fail(d, "cannot add a certificate extension");
-        return 0;
-}
-
-/* A non-critical extension whose OCTET STRING holds exactly der[0..len). */
-static int add_raw_ext(X509 *x, const char *oid, const uint8_t *der, size_t len, struct vt_diag *d)
-{
-        _cleanup_(ASN1_OBJECT_freep) ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
-        _cleanup_(ASN1_OCTET_STRING_freep) ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-        if (!obj || !os || !ASN1_OCTET_STRING_set(os, der, (int)len))
-                return crypto_fail(d, "cannot build an AMD extension");
-        _cleanup_(X509_EXTENSION_freep) X509_EXTENSION *ext =
-                X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);
-        if (!ext || !X509_add_ext(x, ext, -1))
-                return crypto_fail(d, "cannot add an AMD extension");
-        return 0;
-}
-
-/* DER INTEGER 0..255 as KDS writes it: 02 01 v, or 02 02 00 v from 0x80 on.
- * Returns the length (3 or 4). */
-static size_t der_small_int(uint8_t v, uint8_t der[4])
-{
-        der[0] = 0x02;
-        if (v < 0x80) {
-                der[1] = 0x01;
-                der[2] = v;
-                return 3;
-        }
-        der[1] = 0x02;
-        der[2] = 0x00;
-        der[3] = v;
-        return 4;
-}
-
-static int add_int_ext(X509 *x, const char *oid, uint8_t v, struct vt_diag *d)
-{
-        uint8_t der[4];
-        return add_raw_ext(x, oid, der, der_small_int(v, der), d);
-}
-
 /* Whether x carries extension oid with exactly the DER INTEGER v. */
 static bool has_int_ext(X509 *x, const char *oid, uint8_t v)
 {
         uint8_t der[4];
-        size_t n = der_small_int(v, der), len;
+        size_t n = vt_amd_der_small_int(v, der), len;
         const uint8_t *p;
         return vt_x509_ext_data(x, oid, &p, &len) == 0 && len == n && memcmp(p, der, n) == 0;
 }
 
-/* Signs x with RSASSA-PSS, SHA-384, MGF1-SHA-384 and a 48-byte salt: AMD's
- * parameters, and the only ones the verifier accepts. */
-static int sign_pss(X509 *x, EVP_PKEY *key, struct vt_diag *d)
-{
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *m = EVP_MD_CTX_new();
-        EVP_PKEY_CTX *pc = NULL;
-        if (!m)
-                return VT_E_NOMEM;
-        if (EVP_DigestSignInit(m, &pc, EVP_sha384(), NULL, key) != 1 ||
-            EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) <= 0 ||
-            EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 48) <= 0 ||
-            EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha384()) <= 0 || X509_sign_ctx(x, m) <= 0)
-                return crypto_fail(d, "cannot sign a certificate with RSA-PSS");
-        return 0;
-}
+static const struct vt_amd_name sim_name = {.ou = SIM_OU, .o = SIM_O};
 
 static uint64_t tcb_raw(const struct vt_sim_guest *g)
 {
-        /* Milan layout: byte 0 bootloader, 1 tee, 6 snp, 7 microcode. */
-        return (uint64_t)g->bootloader | (uint64_t)g->tee << 8 | (uint64_t)g->snp << 48 |
-               (uint64_t)g->microcode << 56;
+        return vt_amd_tcb_raw(0, g->bootloader, g->tee, g->snp, g->microcode, false);
 }
 
 static int issue_vcek(X509 *ask, EVP_PKEY *ask_key, const struct vt_sim_guest *g, EVP_PKEY *key,
                       X509 **ret, struct vt_diag *d)
 {
-        static const char *const spl_oid[8] = {
-                AMD_OID "3.1", AMD_OID "3.2", AMD_OID "3.3", AMD_OID "3.4",
-                AMD_OID "3.5", AMD_OID "3.6", AMD_OID "3.7", AMD_OID "3.8",
-        };
-        const uint8_t spl[8] = {g->bootloader, g->tee, g->snp, 0, 0, 0, 0, g->microcode};
-        uint8_t name[2 + sizeof(SIM_PRODUCT_B0) - 1] = {0x16, sizeof(SIM_PRODUCT_B0) - 1};
-        _cleanup_(X509_freep) X509 *x = NULL;
         int64_t now = (int64_t)time(NULL);
-        int e;
-
-        memcpy(name + 2, SIM_PRODUCT_B0, sizeof(SIM_PRODUCT_B0) - 1);
-        /* Serial 0, no keyUsage or basicConstraints: as KDS issues VCEKs. */
-        if ((e = new_cert(0, "SEV-VCEK", ask, key, now - DAY, now + VCEK_LIFETIME, &x, d)) < 0 ||
-            (e = add_int_ext(x, AMD_OID "1", 0, d)) < 0 ||
-            (e = add_raw_ext(x, AMD_OID "2", name, sizeof(name), d)) < 0)
-                return e;
-        for (size_t i = 0; i < ELEMENTSOF(spl); i++)
-                if ((e = add_int_ext(x, spl_oid[i], spl[i], d)) < 0)
-                        return e;
-        if ((e = add_raw_ext(x, AMD_OID "4", g->chip_id, sizeof(g->chip_id), d)) < 0 ||
-            (e = sign_pss(x, ask_key, d)) < 0)
-                return e;
-        *ret = TAKE_PTR(x);
-        return 0;
+        /* Serial 0, all eight SPLs, no keyUsage or basicConstraints: as KDS issues VCEKs. */
+        const struct vt_amd_leaf l = {
+                .cn = "SEV-VCEK",
+                .serial = 0,
+                .not_before = now - DAY,
+                .not_after = now + VCEK_LIFETIME,
+                .struct_version = 0,
+                .product = SIM_PRODUCT_B0,
+                .bl = g->bootloader,
+                .tee = g->tee,
+                .snp = g->snp,
+                .ucode = g->microcode,
+                .reserved_spls = true,
+                .fmc = -1,
+                .hwid = g->chip_id,
+                .hwid_len = sizeof(g->chip_id),
+        };
+        return vt_amd_issue_leaf(&sim_name, &l, ask, ask_key, key, ret, d);
 }
 
 /* Whether a VCEK found in the directory can sign for g: issued by this ASK, for
@@ -746,18 +627,10 @@ int vt_sim_init(const char *dir, bool force, struct vt_diag *d)
         if ((e = random_serial(&ark_serial)) < 0 || (e = random_serial(&ask_serial)) < 0)
                 return crypto_fail(d, "no randomness");
 
-        if ((e = new_cert(ark_serial, "ARK-" SIM_PRODUCT, NULL, ark_key, now - DAY,
-                          now - DAY + ROOT_LIFETIME, &ark, d)) < 0 ||
-            (e = add_conf_ext(ark, NULL, NID_basic_constraints, "critical,CA:TRUE", d)) < 0 ||
-            (e = add_conf_ext(ark, NULL, NID_key_usage, "critical,keyCertSign,cRLSign", d)) < 0 ||
-            (e = sign_pss(ark, ark_key, d)) < 0)
-                return e;
-        if ((e = new_cert(ask_serial, "SEV-" SIM_PRODUCT, ark, ask_key, now - DAY,
-                          now - DAY + ROOT_LIFETIME, &ask, d)) < 0 ||
-            (e = add_conf_ext(ask, ark, NID_basic_constraints, "critical,CA:TRUE,pathlen:0", d)) <
-                    0 ||
-            (e = add_conf_ext(ask, ark, NID_key_usage, "critical,keyCertSign,cRLSign", d)) < 0 ||
-            (e = sign_pss(ask, ark_key, d)) < 0)
+        if ((e = vt_amd_issue_ark(&sim_name, ark_serial, "ARK-" SIM_PRODUCT, ark_key, now - DAY,
+                                  now - DAY + ROOT_LIFETIME, &ark, d)) < 0 ||
+            (e = vt_amd_issue_ca(&sim_name, ask_serial, "SEV-" SIM_PRODUCT, ark, ark_key, ask_key,
+                                 now - DAY, now - DAY + ROOT_LIFETIME, &ask, d)) < 0)
                 return e;
         X509 *bundle[2] = {ark, ask};
         if ((e = certs_pem(bundle, 2, &root_pem, &root_len, d)) < 0)
@@ -783,81 +656,6 @@ int vt_sim_init(const char *dir, bool force, struct vt_diag *d)
 
 /* ---- reports ---- */
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void build_report(const struct vt_sim_guest *g, const uint8_t report_data[64],
-                         const uint8_t report_id[32], uint8_t rep[VT_SNP_REPORT_SIZE])
-{
-        uint64_t tcb = tcb_raw(g);
-
-        memset(rep, 0, VT_SNP_REPORT_SIZE);
-        put_le32(rep + 0x000, 3); /* version */
-        put_le32(rep + 0x004, g->guest_svn);
-        put_le64(rep + 0x008, g->policy);
-        memcpy(rep + 0x010, g->family_id, 16);
-        memcpy(rep + 0x020, g->image_id, 16);
-        put_le32(rep + 0x030, g->vmpl);
-        put_le32(rep + 0x034, 1);   /* ECDSA P-384 with SHA-384 */
-        put_le64(rep + 0x038, tcb); /* current */
-        put_le64(rep + 0x040, 1);   /* platform info: SMT enabled */
-        put_le32(rep + 0x048, 0);   /* signed by the VCEK, no author key */
-        memcpy(rep + 0x050, report_data, 64);
-        memcpy(rep + 0x090, g->measurement, 48);
-        memcpy(rep + 0x0c0, g->host_data, 32);
-        /* 0x0e0 ID_KEY_DIGEST, 0x110 AUTHOR_KEY_DIGEST: no ID block */
-        memcpy(rep + 0x140, report_id, 32);
-        memset(rep + 0x160, 0xff, 32); /* REPORT_ID_MA: no migration agent */
-        put_le64(rep + 0x180, tcb);    /* reported */
-        rep[0x188] = 0x19;             /* Milan: family 19h, model 01h, stepping 1 */
-        rep[0x189] = 0x01;
-        rep[0x18a] = 0x01;
-        memcpy(rep + 0x1a0, g->chip_id, 64);
-        put_le64(rep + 0x1e0, tcb); /* committed */
-        rep[0x1e8] = FW_BUILD;
-        rep[0x1e9] = FW_MINOR;
-        rep[0x1ea] = FW_MAJOR;
-        rep[0x1ec] = FW_BUILD;
-        rep[0x1ed] = FW_MINOR;
-        rep[0x1ee] = FW_MAJOR;
-        put_le64(rep + 0x1f0, tcb); /* launch */
-}
-
-/* Signs SHA-384(rep[0..0x29f]) with ECDSA P-384 and stores R and S as 72-byte
- * little-endian fields at 0x2a0 and 0x2e8 (48 significant bytes, the rest zero). */
-static int sign_report(uint8_t rep[VT_SNP_REPORT_SIZE], EVP_PKEY *key, struct vt_diag *d)
-{
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *m = EVP_MD_CTX_new();
-        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = NULL;
-        uint8_t der[128];
-        size_t dl = sizeof(der);
-
-        if (!m)
-                return VT_E_NOMEM;
-        if (EVP_DigestSignInit(m, NULL, EVP_sha384(), NULL, key) != 1 ||
-            EVP_DigestSign(m, der, &dl, rep, VT_SNP_SIGNED_SIZE) != 1)
-                return crypto_fail(d, "cannot sign the report");
-        const uint8_t *p = der;
-        sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
-        if (!sig)
-                return crypto_fail(d, "cannot decode the report signature");
-        memset(rep + VT_SNP_SIGNED_SIZE, 0, VT_SNP_REPORT_SIZE - VT_SNP_SIGNED_SIZE);
-        if (BN_num_bytes(ECDSA_SIG_get0_r(sig)) > 48 || BN_num_bytes(ECDSA_SIG_get0_s(sig)) > 48 ||
-            BN_bn2lebinpad(ECDSA_SIG_get0_r(sig), rep + 0x2a0, 72) != 72 ||
-            BN_bn2lebinpad(ECDSA_SIG_get0_s(sig), rep + 0x2e8, 72) != 72)
-                return crypto_fail(d, "cannot store the report signature");
-        return 0;
-}
-
 int vt_sim_report(const char *dir, const struct vt_sim_guest *g, const uint8_t report_data[64],
                   uint8_t out[VT_SNP_REPORT_SIZE], char **ret_chain_pem, struct vt_diag *d)
 {
@@ -878,8 +676,30 @@ int vt_sim_report(const char *dir, const struct vt_sim_guest *g, const uint8_t r
                 return e;
         if (RAND_bytes(report_id, sizeof(report_id)) != 1)
                 return crypto_fail(d, "no randomness");
-        build_report(g, report_data, report_id, rep);
-        if ((e = sign_report(rep, vcek_key, d)) < 0)
+        const struct vt_amd_report r = {
+                .version = 3,
+                .guest_svn = g->guest_svn,
+                .policy = g->policy,
+                .family_id = g->family_id,
+                .image_id = g->image_id,
+                .vmpl = g->vmpl,
+                .tcb = tcb_raw(g),
+                .platform_info = 1, /* SMT enabled */
+                .signing_key = 0,   /* the VCEK, no author key */
+                .report_data = report_data,
+                .measurement = g->measurement,
+                .host_data = g->host_data,
+                .report_id = report_id,
+                .chip_id = g->chip_id,
+                .cpuid_fam = 0x19, /* Milan: family 19h, model 01h, stepping 1 */
+                .cpuid_mod = 0x01,
+                .cpuid_step = 0x01,
+                .fw_major = FW_MAJOR,
+                .fw_minor = FW_MINOR,
+                .fw_build = FW_BUILD,
+        };
+        vt_amd_report_build(&r, rep);
+        if ((e = vt_amd_report_sign(rep, vcek_key, d)) < 0)
                 return e;
         /* What the simulator signs must parse; anything else is a bug here. */
         if ((e = vt_snp_report_parse(rep, sizeof(rep), &parsed, d)) < 0)

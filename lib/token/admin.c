@@ -30,7 +30,9 @@
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 
+#include "crypto/openssl-util.h"
 #include "crypto/x509.h"
+#include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "token/jose.h"
 #include "util/b64.h"
@@ -39,9 +41,7 @@
 
 #define MAX_PEM_BYTES   (64u * 1024u)
 #define MAX_JOSE_HEADER 1024u /* decoded bytes */
-#define MAX_KID         128u
-#define KID_LEN         43 /* base64url of 32 bytes */
-#define SIG_LEN         64 /* EdDSA and ES256 alike */
+#define KID_LEN         VT_JWK_THUMBPRINT_LEN
 #define ECHO_MAX        48 /* bytes of an untrusted string echoed into a reason */
 
 enum key_type {
@@ -59,16 +59,6 @@ struct vt_admin_keys {
         size_t n;
         struct admin_key k[];
 };
-
-static void bio_freep(BIO **b)
-{
-        BIO_free(*b);
-}
-
-static void md_ctx_freep(EVP_MD_CTX **m)
-{
-        EVP_MD_CTX_free(*m);
-}
 
 static const char *type_name(enum key_type t)
 {
@@ -120,19 +110,6 @@ static bool ascii_prefix_ci(const char *s, const char *prefix)
         return true;
 }
 
-static int b64url_into(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-        _cleanup_free_ char *s = NULL;
-        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
-        if (e < 0)
-                return e;
-        size_t l = strlen(s);
-        if (l >= cap)
-                return VT_E_INVAL;
-        memcpy(out, s, l + 1);
-        return 0;
-}
-
 /* Ed25519 or P-256, or VT_E_UNSUPPORTED. */
 static int classify(EVP_PKEY *key, enum key_type *ret)
 {
@@ -161,43 +138,6 @@ static void describe(EVP_PKEY *key, char *buf, size_t cap)
         ERR_clear_error();
 }
 
-/* RFC 7638 thumbprint of the public JWK: the required members in lexicographic order,
- * no whitespace, SHA-256, base64url. Works on private keys too (public part). */
-static int thumbprint(EVP_PKEY *key, enum key_type t, char kid[static KID_LEN + 1])
-{
-        char json[256], x[64], y[64];
-        uint8_t h[32];
-        int e;
-        if (t == KT_ED25519) {
-                uint8_t raw[32];
-                size_t n = sizeof(raw);
-                if (!EVP_PKEY_get_raw_public_key(key, raw, &n) || n != sizeof(raw))
-                        return VT_E_CRYPTO;
-                if ((e = b64url_into(raw, n, x, sizeof(x))) < 0)
-                        return e;
-                snprintf(json, sizeof(json), "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}",
-                         x);
-        } else {
-                BIGNUM *bx = NULL, *by = NULL;
-                uint8_t rx[32], ry[32];
-                bool ok = EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) &&
-                          EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) &&
-                          BN_bn2binpad(bx, rx, 32) == 32 && BN_bn2binpad(by, ry, 32) == 32;
-                BN_free(bx);
-                BN_free(by);
-                if (!ok)
-                        return VT_E_CRYPTO;
-                if ((e = b64url_into(rx, 32, x, sizeof(x))) < 0 ||
-                    (e = b64url_into(ry, 32, y, sizeof(y))) < 0)
-                        return e;
-                snprintf(json, sizeof(json),
-                         "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
-        }
-        if (!EVP_Digest(json, strlen(json), h, NULL, EVP_sha256(), NULL))
-                return VT_E_CRYPTO;
-        return b64url_into(h, sizeof(h), kid, KID_LEN + 1);
-}
-
 void vt_admin_keys_free(struct vt_admin_keys *k)
 {
         if (!k)
@@ -223,7 +163,7 @@ const char *vt_admin_keys_kid(const struct vt_admin_keys *k, size_t i)
 static int parse_public(const char *path, const uint8_t *buf, size_t len, struct admin_key *out,
                         struct vt_diag *d)
 {
-        _cleanup_(bio_freep) BIO *b = BIO_new_mem_buf(buf, (int)len);
+        _cleanup_(BIO_freep) BIO *b = BIO_new_mem_buf(buf, (int)len);
         char *name = NULL, *header = NULL;
         unsigned char *data = NULL;
         long dlen = 0;
@@ -251,24 +191,21 @@ static int parse_public(const char *path, const uint8_t *buf, size_t len, struct
                                 path, echo(name, n));
         } else {
                 const unsigned char *p = data;
-                EVP_PKEY *key = d2i_PUBKEY(NULL, &p, dlen);
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = d2i_PUBKEY(NULL, &p, dlen);
                 char desc[80];
                 if (!key || p != data + dlen) {
                         e = vt_diag_set(d, VT_E_FORMAT, "admin key %s: not a valid public key",
                                         path);
-                        EVP_PKEY_free(key);
                 } else if (classify(key, &out->type) < 0) {
                         describe(key, desc, sizeof(desc));
                         e = vt_diag_set(d, VT_E_UNSUPPORTED,
                                         "admin key %s: %s keys are not accepted (Ed25519 or "
                                         "P-256 only)",
                                         path, desc);
-                        EVP_PKEY_free(key);
-                } else if ((e = thumbprint(key, out->type, out->kid)) < 0) {
+                } else if ((e = vt_jwk_thumbprint(key, out->kid)) < 0) {
                         e = vt_diag_set(d, e, "admin key %s: cannot compute its key id", path);
-                        EVP_PKEY_free(key);
                 } else {
-                        out->pkey = key;
+                        out->pkey = TAKE_PTR(key);
                 }
         }
         OPENSSL_secure_free(name);
@@ -366,52 +303,6 @@ int vt_admin_role_parse(const char *s, enum vt_admin_role *ret)
 
 _Static_assert(VT_ADMIN_LEEWAY == VT_JOSE_LEEWAY, "one leeway for every token");
 
-/* Verifies a JWS signature over in: EdDSA R||S in sig, ES256 as der (vt_jose_es256_der,
- * which has refused a high S). */
-static bool verify_sig(const struct admin_key *key, const char *in, size_t len,
-                       const uint8_t sig[static SIG_LEN], const uint8_t *der, size_t der_len)
-{
-        _cleanup_(md_ctx_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-        bool ok = false;
-        if (!md)
-                return false;
-        if (key->type == KT_ED25519) {
-                ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, key->pkey) == 1 &&
-                     EVP_DigestVerify(md, sig, SIG_LEN, (const uint8_t *)in, len) == 1;
-        } else {
-                ok = der && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
-                     EVP_DigestVerify(md, der, der_len, (const uint8_t *)in, len) == 1;
-        }
-        ERR_clear_error();
-        return ok;
-}
-
-/* Signs in with key into a 64-byte JWS signature. */
-static int sign(EVP_PKEY *key, enum key_type t, const char *in, size_t len,
-                uint8_t sig[static SIG_LEN])
-{
-        _cleanup_(md_ctx_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md)
-                return VT_E_NOMEM;
-        if (t == KT_ED25519) {
-                size_t sl = SIG_LEN;
-                if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
-                    EVP_DigestSign(md, sig, &sl, (const uint8_t *)in, len) != 1 || sl != SIG_LEN) {
-                        ERR_clear_error();
-                        return VT_E_CRYPTO;
-                }
-                return 0;
-        }
-        uint8_t der[80];
-        size_t dl = sizeof(der);
-        if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-            EVP_DigestSign(md, der, &dl, (const uint8_t *)in, len) != 1) {
-                ERR_clear_error();
-                return VT_E_CRYPTO;
-        }
-        return vt_jose_es256_raw(der, dl, sig); /* with a low S, as verifiers require */
-}
-
 /* Copies sub for logs: at most VT_ADMIN_SUB_MAX - 1 bytes, cut at a UTF-8 character
  * boundary, control characters replaced by '?'. */
 static void copy_sub(const char *s, char out[static VT_ADMIN_SUB_MAX])
@@ -489,8 +380,6 @@ static int check_claims(const json_t *c, int64_t now, struct vt_admin_principal 
 int vt_admin_authenticate(const struct vt_admin_keys *k, const char *authorization, int64_t now,
                           struct vt_admin_principal *ret, struct vt_diag *d)
 {
-        _cleanup_free_ uint8_t *hb = NULL, *pb = NULL, *sb = NULL;
-        size_t hl = 0, pl = 0, sl = 0;
         char ebuf[ECHO_MAX + 4];
         int e;
 
@@ -515,61 +404,23 @@ int vt_admin_authenticate(const struct vt_admin_keys *k, const char *authorizati
         if (!*tok)
                 return vt_diag_set(d, VT_E_FORMAT, "admin: no token after Bearer");
 
-        const char *dot1 = NULL, *dot2 = NULL, *end;
-        for (end = tok; *end; end++) {
-                unsigned char c = (unsigned char)*end;
-                if (c == '.') {
-                        if (dot2)
-                                return vt_diag_set(d, VT_E_FORMAT,
-                                                   "admin token: more than three parts");
-                        if (dot1)
-                                dot2 = end;
-                        else
-                                dot1 = end;
-                } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                             (c >= '0' && c <= '9') || c == '-' || c == '_')) {
-                        return vt_diag_set(d, VT_E_FORMAT,
-                                           "admin token: byte 0x%02x at offset %zu is not "
-                                           "base64url",
-                                           c, (size_t)(end - tok));
-                }
-        }
-        if (!dot2)
-                return vt_diag_set(d, VT_E_FORMAT,
-                                   "admin token: not a compact JWS (header.payload.signature)");
-        if (dot1 == tok || dot2 == dot1 + 1)
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: empty header or payload");
-
-        if (vt_b64_decode(tok, (size_t)(dot1 - tok), VT_B64_URL, MAX_JOSE_HEADER, &hb, &hl) < 0)
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: header is not base64url");
-        json_auto_t *hdr = json_loadb((const char *)hb, hl, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(hdr))
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: header is not a JSON object");
-        const json_t *jalg = json_object_get(hdr, "alg");
-        if (!json_is_string(jalg))
+        _cleanup_(vt_jws_done) struct vt_jws jws = {0};
+        if ((e = vt_jws_parse(tok, VT_ADMIN_MAX_HEADER, MAX_JOSE_HEADER, "admin token", &jws, d)) <
+            0)
+                return e;
+        if (!jws.alg)
                 return vt_diag_set(d, VT_E_FORMAT, "admin token: header has no alg");
-        const char *alg = json_string_value(jalg);
-        enum key_type want;
-        if (strcmp(alg, "EdDSA") == 0)
-                want = KT_ED25519;
-        else if (strcmp(alg, "ES256") == 0)
-                want = KT_P256;
-        else
+        enum vt_jws_alg alg;
+        if (vt_jws_alg_of(&jws, VT_JWS_EDDSA | VT_JWS_ES256, &alg) != 0)
                 return vt_diag_set(d, VT_E_SIGNATURE,
                                    "admin token: algorithm \"%s\" is not accepted (EdDSA or "
                                    "ES256 only)",
-                                   echo(alg, ebuf));
-        if ((e = vt_jose_check_crit(hdr, "admin token", d)) < 0)
+                                   echo(jws.alg, ebuf));
+        enum key_type want = alg == VT_JWS_EDDSA ? KT_ED25519 : KT_P256;
+        const char *kid = jws.kid;
+        struct vt_jws_sig sig;
+        if ((e = vt_jws_signature(&jws, alg, &sig, d)) < 0)
                 return e;
-        const json_t *jkid = json_object_get(hdr, "kid");
-        if (jkid && (!json_is_string(jkid) || json_string_length(jkid) > MAX_KID))
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: kid is not a short string");
-        const char *kid = json_string_value(jkid);
-
-        if (vt_b64_decode(dot2 + 1, (size_t)(end - dot2 - 1), VT_B64_URL, SIG_LEN, &sb, &sl) < 0 ||
-            sl != SIG_LEN)
-                return vt_diag_set(d, VT_E_SIGNATURE, "admin token: %s signature must be %d bytes",
-                                   alg, SIG_LEN);
 
         /* The key named by kid goes first; the others of the right type are tried after
          * it, so a stale or absent kid still works. A kid naming a key of the other type
@@ -580,27 +431,24 @@ int vt_admin_authenticate(const struct vt_admin_keys *k, const char *authorizati
                         first = &k->k[i];
         if (first && first->type != want)
                 return vt_diag_set(d, VT_E_SIGNATURE,
-                                   "admin token: alg %s does not match key %s (%s: %s only)", alg,
-                                   first->kid, type_name(first->type), type_alg(first->type));
-        uint8_t der[80];
-        size_t der_len = 0;
-        if (want == KT_P256 && (e = vt_jose_es256_der(sb, der, &der_len, "admin token", d)) < 0)
-                return e;
-        size_t signing_len = (size_t)(dot2 - tok), tried = 0;
+                                   "admin token: alg %s does not match key %s (%s: %s only)",
+                                   jws.alg, first->kid, type_name(first->type),
+                                   type_alg(first->type));
+        size_t tried = 0;
         bool ok = false;
         if (first) {
                 tried++;
-                ok = verify_sig(first, tok, signing_len, sb, der, der_len);
+                ok = vt_jws_verify(&jws, &sig, first->pkey);
         }
         for (size_t i = 0; !ok && i < k->n; i++) {
                 if (&k->k[i] == first || k->k[i].type != want)
                         continue;
                 tried++;
-                ok = verify_sig(&k->k[i], tok, signing_len, sb, der, der_len);
+                ok = vt_jws_verify(&jws, &sig, k->k[i].pkey);
         }
         if (tried == 0)
                 return vt_diag_set(d, VT_E_SIGNATURE,
-                                   "admin token: alg %s but no %s key is configured", alg,
+                                   "admin token: alg %s but no %s key is configured", jws.alg,
                                    type_name(want));
         if (!ok)
                 return vt_diag_set(d, VT_E_SIGNATURE,
@@ -610,12 +458,9 @@ int vt_admin_authenticate(const struct vt_admin_keys *k, const char *authorizati
                                    kid && !first ? " (its kid names no configured key)" : "");
 
         /* Signed by a trusted key: now the claims. */
-        if (vt_b64_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), VT_B64_URL, VT_ADMIN_MAX_HEADER, &pb,
-                          &pl) < 0)
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: payload is not base64url");
-        json_auto_t *claims = json_loadb((const char *)pb, pl, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(claims))
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: claims are not a JSON object");
+        json_auto_t *claims = NULL;
+        if ((e = vt_jws_claims(&jws, VT_ADMIN_MAX_HEADER, &claims, d)) < 0)
+                return e;
         struct vt_admin_principal p = {0};
         if ((e = check_claims(claims, now, &p, d)) < 0)
                 return e;
@@ -726,8 +571,8 @@ static int write_new(const char *path, const void *data, size_t len, unsigned mo
 int vt_admin_keygen(const char *private_path, const char *public_path, struct vt_diag *d)
 {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
-        _cleanup_(bio_freep) BIO *priv = BIO_new(BIO_s_secmem()); /* cleansed when freed */
-        _cleanup_(bio_freep) BIO *pub = BIO_new(BIO_s_mem());
+        _cleanup_(BIO_freep) BIO *priv = BIO_new(BIO_s_secmem()); /* cleansed when freed */
+        _cleanup_(BIO_freep) BIO *pub = BIO_new(BIO_s_mem());
         struct stat st;
         char *pp = NULL, *pu = NULL;
         long npriv, npub;
@@ -766,12 +611,6 @@ int vt_admin_keygen(const char *private_path, const char *public_path, struct vt
         return 0;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-        /* never prompt on a terminal */
-        return -1;
-}
-
 /* Reads the private key at path; the file must be a regular file that only its owner
  * may access. Its bytes are cleansed after parsing. */
 static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_type,
@@ -784,9 +623,8 @@ static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_typ
                 return e;
         bool encrypted = memmem(buf, len, "ENCRYPTED", 9) != NULL;
         bool public_only = !memmem(buf, len, "PRIVATE KEY", 11) && memmem(buf, len, "PUBLIC", 6);
-        BIO *b = BIO_new_mem_buf(buf, (int)len);
-        EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
-        BIO_free(b);
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        (void)vt_pem_private_key(buf, len, &key);
         OPENSSL_clear_free(buf, len + 1);
         ERR_clear_error();
         if (!key) {
@@ -801,13 +639,12 @@ static int load_private(const char *path, EVP_PKEY **ret, enum key_type *ret_typ
         if (classify(key, ret_type) < 0) {
                 char desc[80];
                 describe(key, desc, sizeof(desc));
-                EVP_PKEY_free(key);
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
                                    "admin key %s: %s keys do not sign admin tokens (Ed25519 "
                                    "or P-256 only)",
                                    path, desc);
         }
-        *ret = key;
+        *ret = TAKE_PTR(key);
         return 0;
 }
 
@@ -827,9 +664,7 @@ int vt_admin_token_make(const char *private_key_path, enum vt_admin_role role,
                         const char *sub, char **ret_jwt, struct vt_diag *d)
 {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
-        _cleanup_free_ char *hdr = NULL, *payload = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL;
-        char kid[KID_LEN + 1], *out = NULL;
-        uint8_t sig[SIG_LEN];
+        char kid[KID_LEN + 1];
         enum key_type t = KT_ED25519;
         int e;
 
@@ -863,7 +698,7 @@ int vt_admin_token_make(const char *private_key_path, enum vt_admin_role role,
 
         if ((e = load_private(private_key_path, &key, &t, d)) < 0)
                 return e;
-        if ((e = thumbprint(key, t, kid)) < 0)
+        if ((e = vt_jwk_thumbprint(key, kid)) < 0)
                 return vt_diag_set(d, e, "admin key %s: cannot compute its key id",
                                    private_key_path);
 
@@ -882,35 +717,8 @@ int vt_admin_token_make(const char *private_key_path, enum vt_admin_role role,
             json_object_set_new(c, "iat", json_integer(now)) < 0 ||
             json_object_set_new(c, "exp", json_integer(now + ttl_seconds)) < 0)
                 return VT_E_NOMEM;
-        hdr = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        payload = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!hdr || !payload)
-                return VT_E_NOMEM;
-        if ((e = vt_b64_encode((const uint8_t *)hdr, strlen(hdr), VT_B64_URL, &h64)) < 0 ||
-            (e = vt_b64_encode((const uint8_t *)payload, strlen(payload), VT_B64_URL, &p64)) < 0)
-                return e;
-        size_t hl = strlen(h64), pl = strlen(p64);
-        /* header.payload.signature: the signature is 86 characters */
-        size_t cap = hl + 1 + pl + 1 + 87;
-        out = malloc(cap);
-        if (!out)
-                return VT_E_NOMEM;
-        memcpy(out, h64, hl);
-        out[hl] = '.';
-        memcpy(out + hl + 1, p64, pl);
-        out[hl + 1 + pl] = 0;
-        if ((e = sign(key, t, out, hl + 1 + pl, sig)) < 0) {
-                free(out);
+        if ((e = vt_jws_sign(key, t == KT_ED25519 ? VT_JWS_EDDSA : VT_JWS_ES256, h, c, ret_jwt)) <
+            0)
                 return vt_diag_set(d, e, "admin token: cannot sign with %s", private_key_path);
-        }
-        e = vt_b64_encode(sig, sizeof(sig), VT_B64_URL, &s64);
-        OPENSSL_cleanse(sig, sizeof(sig));
-        if (e < 0) {
-                free(out);
-                return e;
-        }
-        snprintf(out + hl + 1 + pl, cap - hl - 1 - pl, ".%s", s64);
-        OPENSSL_cleanse(s64, strlen(s64));
-        *ret_jwt = out;
         return 0;
 }

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "token/jose.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 
+#include "crypto/openssl-util.h"
+#include "util/b64.h"
 #include "util/macro.h"
 
 /* half the order of P-256, rounded down, big-endian: the largest low S */
@@ -39,39 +42,36 @@ int vt_jose_es256_der(const uint8_t sig[64], uint8_t der[static 80], size_t *der
                                    "%s: ES256 signature has a high S (more than half the "
                                    "group order; the signer must use the low one)",
                                    who);
-        ECDSA_SIG *s = ECDSA_SIG_new();
-        BIGNUM *r = BN_bin2bn(sig, 32, NULL), *sv = BN_bin2bn(sig + 32, 32, NULL);
-        int e = VT_E_CRYPTO;
-        if (s && r && sv && ECDSA_SIG_set0(s, r, sv)) {
-                r = sv = NULL; /* owned by s now */
-                uint8_t *p = der;
-                int dl = i2d_ECDSA_SIG(s, NULL);
-                if (dl > 0 && dl <= 80 && i2d_ECDSA_SIG(s, &p) == dl) {
-                        *der_len = (size_t)dl;
-                        e = 0;
-                }
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *s = ECDSA_SIG_new();
+        _cleanup_(BN_freep) BIGNUM *r = BN_bin2bn(sig, 32, NULL);
+        _cleanup_(BN_freep) BIGNUM *sv = BN_bin2bn(sig + 32, 32, NULL);
+        if (!s || !r || !sv || !ECDSA_SIG_set0(s, r, sv)) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
         }
-        BN_free(r);
-        BN_free(sv);
-        ECDSA_SIG_free(s);
-        ERR_clear_error();
-        return e;
+        r = sv = NULL; /* owned by s now */
+        uint8_t *p = der;
+        int dl = i2d_ECDSA_SIG(s, NULL);
+        if (dl <= 0 || dl > 80 || i2d_ECDSA_SIG(s, &p) != dl) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        *der_len = (size_t)dl;
+        return 0;
 }
 
 int vt_jose_es256_raw(const uint8_t *der, size_t der_len, uint8_t sig[static 64])
 {
         const uint8_t *p = der;
-        ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-        BIGNUM *n = BN_bin2bn(p256_order, 32, NULL), *low = NULL;
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+        _cleanup_(BN_freep) BIGNUM *n = BN_bin2bn(p256_order, 32, NULL);
+        _cleanup_(BN_freep) BIGNUM *low = NULL;
         bool ok = s && n && p == der + der_len &&
                   BN_bn2binpad(ECDSA_SIG_get0_r(s), sig, 32) == 32 &&
                   BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + 32, 32) == 32;
         if (ok && memcmp(sig + 32, p256_half_order, 32) > 0)
                 ok = (low = BN_new()) && BN_sub(low, n, ECDSA_SIG_get0_s(s)) &&
                      BN_bn2binpad(low, sig + 32, 32) == 32;
-        BN_free(low);
-        BN_free(n);
-        ECDSA_SIG_free(s);
         ERR_clear_error();
         return ok ? 0 : VT_E_CRYPTO;
 }
@@ -124,5 +124,208 @@ int vt_jose_check_times(const json_t *claims, int64_t now, const char *who, stru
                                    "%s: issued in the future at %s (now %s); check the clocks", who,
                                    t1, t2);
         }
+        return 0;
+}
+
+static bool b64url_byte(unsigned char c)
+{
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+}
+
+int vt_jws_parse(const char *token, size_t max_len, size_t max_header, const char *who,
+                 struct vt_jws *ret, struct vt_diag *d)
+{
+        _cleanup_free_ uint8_t *hb = NULL;
+        const char *dot1 = NULL, *dot2 = NULL, *end;
+        size_t hl = 0;
+
+        if (!token || strnlen(token, max_len + 1) > max_len)
+                return vt_diag_set(d, VT_E_LIMIT, "%s: larger than %zu bytes", who, max_len);
+        for (end = token; *end; end++) {
+                unsigned char c = (unsigned char)*end;
+                if (c == '.') {
+                        if (dot2)
+                                return vt_diag_set(d, VT_E_FORMAT, "%s: more than three parts",
+                                                   who);
+                        if (dot1)
+                                dot2 = end;
+                        else
+                                dot1 = end;
+                } else if (!b64url_byte(c)) {
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "%s: byte 0x%02x at offset %zu is not base64url", who, c,
+                                           (size_t)(end - token));
+                }
+        }
+        if (!dot2)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "%s: not a compact JWS (header.payload.signature)", who);
+        if (dot1 == token || dot2 == dot1 + 1)
+                return vt_diag_set(d, VT_E_FORMAT, "%s: empty header or payload", who);
+        if (vt_b64_decode(token, (size_t)(dot1 - token), VT_B64_URL, max_header, &hb, &hl) < 0)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "%s: header is not base64url of at most %zu bytes", who,
+                                   max_header);
+        json_auto_t *hdr = json_loadb((const char *)hb, hl, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(hdr))
+                return vt_diag_set(d, VT_E_FORMAT, "%s: header is not a JSON object", who);
+        int e;
+        if ((e = vt_jose_check_crit(hdr, who, d)) < 0)
+                return e;
+        const json_t *jkid = json_object_get(hdr, "kid");
+        if (jkid && (!json_is_string(jkid) || json_string_length(jkid) > VT_JWS_MAX_KID ||
+                     strlen(json_string_value(jkid)) != json_string_length(jkid)))
+                return vt_diag_set(d, VT_E_FORMAT, "%s: kid is not a short string", who);
+        *ret = (struct vt_jws){
+                .who = who,
+                .alg = json_string_value(json_object_get(hdr, "alg")),
+                .kid = json_string_value(jkid),
+                .signing = token,
+                .signing_len = (size_t)(dot2 - token),
+                .payload64 = dot1 + 1,
+                .payload64_len = (size_t)(dot2 - dot1 - 1),
+                .sig64 = dot2 + 1,
+                .sig64_len = (size_t)(end - dot2 - 1),
+        };
+        ret->hdr = TAKE_PTR(hdr);
+        return 0;
+}
+
+void vt_jws_done(struct vt_jws *j)
+{
+        if (!j)
+                return;
+        json_decref(j->hdr);
+        j->hdr = NULL;
+}
+
+int vt_jws_alg_of(const struct vt_jws *j, unsigned accepted, enum vt_jws_alg *ret)
+{
+        static const struct {
+                const char *name;
+                enum vt_jws_alg alg;
+        } algs[] = {{"ES256", VT_JWS_ES256}, {"EdDSA", VT_JWS_EDDSA}};
+
+        if (!j->alg)
+                return 1;
+        for (size_t i = 0; i < ELEMENTSOF(algs); i++)
+                if (strcmp(j->alg, algs[i].name) == 0 && (accepted & algs[i].alg)) {
+                        *ret = algs[i].alg;
+                        return 0;
+                }
+        return VT_E_UNSUPPORTED;
+}
+
+int vt_jws_signature(const struct vt_jws *j, enum vt_jws_alg alg, struct vt_jws_sig *ret,
+                     struct vt_diag *d)
+{
+        const char *name = alg == VT_JWS_ES256 ? "ES256" : "EdDSA";
+        _cleanup_free_ uint8_t *sb = NULL;
+        size_t sl = 0;
+
+        if (vt_b64_decode(j->sig64, j->sig64_len, VT_B64_URL, VT_JWS_SIG_LEN, &sb, &sl) < 0 ||
+            sl != VT_JWS_SIG_LEN)
+                return vt_diag_set(d, VT_E_SIGNATURE, "%s: %s signature must be %d bytes", j->who,
+                                   name, VT_JWS_SIG_LEN);
+        ret->alg = alg;
+        memcpy(ret->raw, sb, VT_JWS_SIG_LEN);
+        ret->der_len = 0;
+        if (alg == VT_JWS_ES256)
+                return vt_jose_es256_der(ret->raw, ret->der, &ret->der_len, j->who, d);
+        return 0;
+}
+
+bool vt_jws_verify(const struct vt_jws *j, const struct vt_jws_sig *sig, EVP_PKEY *key)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        const uint8_t *in = (const uint8_t *)j->signing;
+        bool ok;
+
+        if (!md || !key)
+                return false;
+        if (sig->alg == VT_JWS_EDDSA)
+                ok = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 &&
+                     EVP_DigestVerifyInit(md, NULL, NULL, NULL, key) == 1 &&
+                     EVP_DigestVerify(md, sig->raw, VT_JWS_SIG_LEN, in, j->signing_len) == 1;
+        else
+                ok = sig->der_len > 0 && EVP_PKEY_is_a(key, "EC") &&
+                     EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+                     EVP_DigestVerify(md, sig->der, sig->der_len, in, j->signing_len) == 1;
+        ERR_clear_error();
+        return ok;
+}
+
+int vt_jws_claims(const struct vt_jws *j, size_t max, json_t **ret, struct vt_diag *d)
+{
+        _cleanup_free_ uint8_t *pb = NULL;
+        size_t pl = 0;
+
+        if (vt_b64_decode(j->payload64, j->payload64_len, VT_B64_URL, max, &pb, &pl) < 0)
+                return vt_diag_set(d, VT_E_FORMAT, "%s: payload is not base64url", j->who);
+        json_t *claims = json_loadb((const char *)pb, pl, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(claims)) {
+                json_decref(claims);
+                return vt_diag_set(d, VT_E_FORMAT, "%s: claims are not a JSON object", j->who);
+        }
+        *ret = claims;
+        return 0;
+}
+
+/* The base64url of the compact JSON of v, in its member order. */
+static int b64_json(const json_t *v, char **ret)
+{
+        _cleanup_free_ char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!s)
+                return VT_E_NOMEM;
+        return vt_b64_encode((const uint8_t *)s, strlen(s), VT_B64_URL, ret);
+}
+
+int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
+                char **ret)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_free_ char *h64 = NULL, *p64 = NULL, *s64 = NULL, *out = NULL;
+        uint8_t der[80], raw[VT_JWS_SIG_LEN];
+        size_t dl = sizeof(der), rl = sizeof(raw);
+        int e;
+
+        if (!md)
+                return VT_E_NOMEM;
+        if ((e = b64_json(hdr, &h64)) < 0 || (e = b64_json(claims, &p64)) < 0)
+                return e;
+        size_t hl = strlen(h64), pl = strlen(p64);
+        /* header.payload.signature: the signature is 86 characters */
+        size_t cap = hl + 1 + pl + 1 + 87;
+        out = malloc(cap);
+        if (!out)
+                return VT_E_NOMEM;
+        memcpy(out, h64, hl);
+        out[hl] = '.';
+        memcpy(out + hl + 1, p64, pl);
+        out[hl + 1 + pl] = 0;
+        if (alg == VT_JWS_EDDSA) {
+                if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
+                    EVP_DigestSign(md, raw, &rl, (const uint8_t *)out, hl + 1 + pl) != 1 ||
+                    rl != sizeof(raw)) {
+                        ERR_clear_error();
+                        return VT_E_CRYPTO;
+                }
+        } else {
+                if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+                    EVP_DigestSign(md, der, &dl, (const uint8_t *)out, hl + 1 + pl) != 1) {
+                        ERR_clear_error();
+                        return VT_E_CRYPTO;
+                }
+                if ((e = vt_jose_es256_raw(der, dl, raw)) < 0) /* a low S, as verifiers require */
+                        return e;
+        }
+        e = vt_b64_encode(raw, sizeof(raw), VT_B64_URL, &s64);
+        OPENSSL_cleanse(raw, sizeof(raw));
+        if (e < 0)
+                return e;
+        snprintf(out + hl + 1 + pl, cap - hl - 1 - pl, ".%s", s64);
+        OPENSSL_cleanse(s64, strlen(s64));
+        *ret = TAKE_PTR(out);
         return 0;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * JWS checks shared by the two token checkers, attestation tokens (jwt.c, our own and
+ * The JWS core shared by the two token checkers, attestation tokens (jwt.c, our own and
  * those of tokens.trusted_jwks) and admin tokens (admin.c), so that each rule is written
- * once: no crit header, ES256 signatures with a low S, and the exp/nbf/iat window.
+ * once: the compact serialisation (alphabet, three parts, sizes), the protected header
+ * (a JSON object without duplicates, no crit, a short string kid), the algorithm,
+ * the signature (64 bytes; ES256 with a low S) and its verification, signing, and the
+ * exp/nbf/iat window. Which algorithms and keys a checker accepts stays with it.
  * Internal to lib/token.
  */
 #ifndef VT_TOKEN_JOSE_H
@@ -13,10 +16,80 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "veritee/veritee.h"
 
 #define VT_JOSE_LEEWAY 60 /* seconds of clock skew allowed for exp, nbf and iat */
+#define VT_JWS_SIG_LEN 64 /* ES256 r||s and EdDSA R||S alike */
+#define VT_JWS_MAX_KID 128
+
+/* The signature algorithms of the JWS core, as a mask of accepted ones. */
+enum vt_jws_alg {
+        VT_JWS_ES256 = 1 << 0,
+        VT_JWS_EDDSA = 1 << 1,
+};
+
+/* A compact JWS taken apart by vt_jws_parse: the protected header is decoded and
+ * checked, the rest points into the token (borrowed: the token must outlive it). */
+struct vt_jws {
+        json_t *hdr;         /* owned; vt_jws_done releases it */
+        const char *who;     /* "token", "admin token": the prefix of every reason */
+        const char *alg;     /* the header's alg, NULL when absent or not a string */
+        const char *kid;     /* the header's kid, NULL when absent */
+        const char *signing; /* header.payload, the signed bytes */
+        size_t signing_len;
+        const char *payload64; /* the payload, base64url */
+        size_t payload64_len;
+        const char *sig64; /* the signature, base64url */
+        size_t sig64_len;
+};
+
+/* A decoded signature: raw as in the token, der for OpenSSL (ES256 only). */
+struct vt_jws_sig {
+        enum vt_jws_alg alg;
+        uint8_t raw[VT_JWS_SIG_LEN];
+        uint8_t der[80];
+        size_t der_len;
+};
+
+/* vt_jws_parse takes apart the compact JWS token (at most max_len bytes; a decoded
+ * header of at most max_header): only base64url bytes and two dots, a non-empty header
+ * and payload, the header a JSON object without duplicate members, without "crit", and
+ * a "kid", when present, a string of at most VT_JWS_MAX_KID bytes. The signature is
+ * not checked here. On success fills *ret (release with vt_jws_done); otherwise
+ * VT_E_LIMIT or VT_E_FORMAT with "<who>: ..." in d. Thread-safe. */
+int vt_jws_parse(const char *token, size_t max_len, size_t max_header, const char *who,
+                 struct vt_jws *ret, struct vt_diag *d);
+
+/* vt_jws_done releases what vt_jws_parse allocated. */
+void vt_jws_done(struct vt_jws *j);
+
+/* vt_jws_alg_of returns the algorithm the header names when it is one of the mask
+ * accepted: 0 and *ret set, 1 when the header has no alg, VT_E_UNSUPPORTED when it
+ * names another. The caller words the refusal (its error codes are part of its
+ * contract). Thread-safe. */
+int vt_jws_alg_of(const struct vt_jws *j, unsigned accepted, enum vt_jws_alg *ret);
+
+/* vt_jws_signature decodes the signature of j for alg: exactly VT_JWS_SIG_LEN bytes,
+ * and for ES256 a low S (vt_jose_es256_der). VT_E_SIGNATURE with the reason in d, or
+ * VT_E_CRYPTO. Thread-safe. */
+int vt_jws_signature(const struct vt_jws *j, enum vt_jws_alg alg, struct vt_jws_sig *ret,
+                     struct vt_diag *d);
+
+/* vt_jws_verify tells whether sig verifies over the signed bytes of j with key (EC
+ * P-256 for ES256, Ed25519 for EdDSA). Thread-safe. */
+bool vt_jws_verify(const struct vt_jws *j, const struct vt_jws_sig *sig, EVP_PKEY *key);
+
+/* vt_jws_claims decodes the payload of a verified j (at most max bytes) into a new JSON
+ * object in *ret. VT_E_FORMAT with "<who>: ..." in d. Thread-safe. */
+int vt_jws_claims(const struct vt_jws *j, size_t max, json_t **ret, struct vt_diag *d);
+
+/* vt_jws_sign returns in *ret a new compact JWS of claims under the protected header
+ * hdr (both serialised compactly in their member order), signed with key by alg
+ * (ES256 with a low S, or EdDSA). VT_E_NOMEM or VT_E_CRYPTO. Thread-safe. */
+int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
+                char **ret);
 
 /* vt_jose_check_crit returns 0 when the JOSE header hdr has no "crit" member, else
  * VT_E_FORMAT with "<who>: crit header is not supported" in d: RFC 7515 section 4.1.11

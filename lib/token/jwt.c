@@ -17,7 +17,9 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "crypto/jwk.h"
 #include "crypto/keyfile.h"
+#include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "token/jose.h"
 #include "util/b64.h"
@@ -28,8 +30,7 @@
 
 struct vt_signer {
         EVP_PKEY *key;
-        char x[64], y[64]; /* base64url coordinates */
-        char kid[64];
+        char kid[VT_JWK_THUMBPRINT_LEN + 1]; /* RFC 7638 thumbprint */
 };
 
 void vt_signer_free(struct vt_signer *s)
@@ -42,46 +43,6 @@ void vt_signer_free(struct vt_signer *s)
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_signer *, vt_signer_free)
-
-static int b64url_into(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-        _cleanup_free_ char *s = NULL;
-        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
-        if (e < 0)
-                return e;
-        if (strlen(s) >= cap)
-                return VT_E_INVAL;
-        memcpy(out, s, strlen(s) + 1);
-        return 0;
-}
-
-static int signer_fill_public(struct vt_signer *s)
-{
-        uint8_t pub[65], h[32];
-        size_t n = 0;
-        char thumb[256];
-        if (!EVP_PKEY_get_octet_string_param(s->key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub),
-                                             &n) ||
-            n != 65 || pub[0] != 0x04)
-                return VT_E_CRYPTO;
-        int e;
-        if ((e = b64url_into(pub + 1, 32, s->x, sizeof(s->x))) < 0 ||
-            (e = b64url_into(pub + 33, 32, s->y, sizeof(s->y))) < 0)
-                return e;
-        /* RFC 7638: required members in lexicographic order, no whitespace */
-        snprintf(thumb, sizeof(thumb),
-                 "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", s->x, s->y);
-        if (!EVP_Digest(thumb, strlen(thumb), h, NULL, EVP_sha256(), NULL))
-                return VT_E_CRYPTO;
-        return b64url_into(h, sizeof(h), s->kid, sizeof(s->kid));
-}
-
-/* Never prompt for a passphrase: an encrypted key file is an error. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-        (void)buf, (void)size, (void)rwflag, (void)u;
-        return -1;
-}
 
 int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt_diag *d)
 {
@@ -96,9 +57,7 @@ int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt
                 if ((e = vt_read_private_file(path, 64u * 1024u, false, "token key", &pem, &n, d)) <
                     0)
                         return e;
-                BIO *b = BIO_new_mem_buf(pem, (int)n);
-                s->key = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
-                BIO_free(b);
+                (void)vt_pem_private_key(pem, n, &s->key);
                 OPENSSL_clear_free(pem, n + 1);
                 if (!s->key || vt_ec_curve_nid(s->key) != NID_X9_62_prime256v1) {
                         ERR_clear_error();
@@ -109,21 +68,17 @@ int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt
                 s->key = EVP_EC_gen("P-256");
                 if (!s->key)
                         return vt_diag_set(d, VT_E_CRYPTO, "cannot generate the token signing key");
-                BIO *b = BIO_new(BIO_s_secmem()); /* cleared when freed */
-                if (!b || !PEM_write_bio_PrivateKey(b, s->key, NULL, NULL, 0, NULL, NULL)) {
-                        BIO_free(b);
+                _cleanup_(BIO_free_allp) BIO *b = BIO_new(BIO_s_secmem()); /* cleared when freed */
+                if (!b || !PEM_write_bio_PrivateKey(b, s->key, NULL, NULL, 0, NULL, NULL))
                         return VT_E_CRYPTO;
-                }
                 char *pem = NULL;
                 long n = BIO_get_mem_data(b, &pem);
-                e = vt_write_file_atomic(path, pem, (size_t)n, 0600);
-                BIO_free_all(b);
-                if (e < 0)
+                if ((e = vt_write_file_atomic(path, pem, (size_t)n, 0600)) < 0)
                         return vt_diag_set(d, e, "cannot write token key %s", path);
         } else {
                 return vt_diag_set(d, VT_E_IO, "cannot stat token key %s", path);
         }
-        if ((e = signer_fill_public(s)) < 0)
+        if ((e = vt_jwk_thumbprint(s->key, s->kid)) < 0)
                 return vt_diag_set(d, e, "token key %s: cannot derive the public key", path);
         *ret = TAKE_PTR(s);
         return 0;
@@ -136,206 +91,87 @@ const char *vt_signer_kid(const struct vt_signer *s)
 
 json_t *vt_signer_jwk(const struct vt_signer *s)
 {
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
-                         s->x, "y", s->y, "alg", "ES256", "use", "sig", "kid", s->kid);
+        json_t *j = NULL;
+        if (vt_jwk_from_pkey(s->key, VT_JWK_ALG_LAST, "ES256", &j) < 0)
+                return NULL;
+        if (vt_json_set(j, "use", json_string("sig")) < 0 ||
+            vt_json_set(j, "kid", json_string(s->kid)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
 }
 
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
 {
-        _cleanup_free_ char *hdr = NULL, *payload = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL,
-                            *input = NULL, *out = NULL;
-        json_t *jwk = vt_signer_jwk(s);
-        json_t *h = jwk ? json_pack("{s:s, s:s, s:s, s:o}", "alg", "ES256", "typ", "JWT", "kid",
-                                    s->kid, "jwk", jwk)
-                        : NULL;
-        uint8_t der[80], raw[64];
-        size_t dl = sizeof(der);
-        int e = VT_E_NOMEM;
+        json_auto_t *jwk = vt_signer_jwk(s);
+        json_auto_t *h = jwk ? json_pack("{s:s, s:s, s:s, s:O}", "alg", "ES256", "typ", "JWT",
+                                         "kid", s->kid, "jwk", jwk)
+                             : NULL;
         if (!h)
                 return VT_E_NOMEM;
-        hdr = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(h);
-        payload = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!hdr || !payload)
-                return VT_E_NOMEM;
-        if ((e = vt_b64_encode((const uint8_t *)hdr, strlen(hdr), VT_B64_URL, &h64)) < 0 ||
-            (e = vt_b64_encode((const uint8_t *)payload, strlen(payload), VT_B64_URL, &p64)) < 0)
-                return e;
-        if (asprintf(&input, "%s.%s", h64, p64) < 0)
-                return VT_E_NOMEM;
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, s->key) != 1 ||
-            EVP_DigestSign(md, der, &dl, (const uint8_t *)input, strlen(input)) != 1) {
-                EVP_MD_CTX_free(md);
-                ERR_clear_error();
-                return VT_E_CRYPTO;
-        }
-        EVP_MD_CTX_free(md);
-        if ((e = vt_jose_es256_raw(der, dl, raw)) < 0) /* a low S, as verifiers require */
-                return e;
-        if ((e = vt_b64_encode(raw, sizeof(raw), VT_B64_URL, &s64)) < 0)
-                return e;
-        if (asprintf(&out, "%s.%s", input, s64) < 0)
-                return VT_E_NOMEM;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
-
-/* Builds an EC P-256 public key from a JWK. */
-static int jwk_to_key(const json_t *jwk, EVP_PKEY **ret)
-{
-        const char *kty = json_string_value(json_object_get(jwk, "kty"));
-        const char *crv = json_string_value(json_object_get(jwk, "crv"));
-        const char *x = json_string_value(json_object_get(jwk, "x"));
-        const char *y = json_string_value(json_object_get(jwk, "y"));
-        _cleanup_free_ uint8_t *xb = NULL, *yb = NULL;
-        size_t xl, yl;
-        uint8_t pub[65];
-        if (!kty || !crv || !x || !y || strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0)
-                return VT_E_UNSUPPORTED;
-        if (vt_b64_decode(x, strlen(x), VT_B64_URL, 32, &xb, &xl) < 0 || xl != 32 ||
-            vt_b64_decode(y, strlen(y), VT_B64_URL, 32, &yb, &yl) < 0 || yl != 32)
-                return VT_E_FORMAT;
-        pub[0] = 0x04;
-        memcpy(pub + 1, xb, 32);
-        memcpy(pub + 33, yb, 32);
-        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-        OSSL_PARAM *params = NULL;
-        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        EVP_PKEY *key = NULL;
-        int e = VT_E_FORMAT;
-        if (bld && ctx &&
-            OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) &&
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)) &&
-            (params = OSSL_PARAM_BLD_to_param(bld)) && EVP_PKEY_fromdata_init(ctx) == 1 &&
-            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1)
-                e = 0;
-        OSSL_PARAM_free(params);
-        OSSL_PARAM_BLD_free(bld);
-        EVP_PKEY_CTX_free(ctx);
-        ERR_clear_error();
-        if (e == 0)
-                *ret = key;
-        return e;
-}
-
-/* key_for_verify: the key of a JWK that may verify ES256 signatures (RFC 7517: "use",
- * when present, is "sig"; "alg" is ES256; "key_ops" includes "verify"), public only. */
-static int key_for_verify(const json_t *jwk, EVP_PKEY **ret)
-{
-        const json_t *use = json_object_get(jwk, "use"), *alg = json_object_get(jwk, "alg");
-        const json_t *ops = json_object_get(jwk, "key_ops"), *op;
-        size_t i;
-        bool verify = !ops;
-        json_array_foreach (ops, i, op)
-                verify = verify ||
-                         (json_is_string(op) && strcmp(json_string_value(op), "verify") == 0);
-        if (!json_is_object(jwk) || json_object_get(jwk, "d") ||
-            (use && (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0)) ||
-            (alg && (!json_is_string(alg) || strcmp(json_string_value(alg), "ES256") != 0)) ||
-            (ops && !verify))
-                return VT_E_UNSUPPORTED;
-        return jwk_to_key(jwk, ret);
+        return vt_jws_sign(s->key, VT_JWS_ES256, h, claims, ret);
 }
 
 bool vt_jwt_key_usable(const json_t *jwk)
 {
-        EVP_PKEY *pk = NULL;
-        if (key_for_verify(jwk, &pk) < 0)
-                return false;
-        EVP_PKEY_free(pk);
-        return true;
+        return vt_jwk_to_verify_key(jwk, NULL, NULL) == 0;
 }
 
 int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
                   struct vt_diag *d)
 {
-        _cleanup_free_ uint8_t *hb = NULL, *pb = NULL, *sb = NULL;
-        size_t hl, pl, sl, tl;
-        if (!token || (tl = strlen(token)) > MAX_TOKEN_BYTES)
-                return vt_diag_set(d, VT_E_LIMIT, "token: larger than %u bytes", MAX_TOKEN_BYTES);
-        const char *dot1 = strchr(token, '.');
-        const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
-        if (!dot1 || !dot2 || strchr(dot2 + 1, '.'))
-                return vt_diag_set(d, VT_E_FORMAT, "token: not a compact JWS (three parts)");
-        if (vt_b64_decode(token, (size_t)(dot1 - token), VT_B64_URL, 4096, &hb, &hl) < 0 ||
-            vt_b64_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), VT_B64_URL, MAX_TOKEN_BYTES, &pb,
-                          &pl) < 0 ||
-            vt_b64_decode(dot2 + 1, strlen(dot2 + 1), VT_B64_URL, 64, &sb, &sl) < 0)
-                return vt_diag_set(d, VT_E_FORMAT, "token: a part is not base64url");
-        json_auto_t *hdr = json_loadb((const char *)hb, hl, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(hdr))
-                return vt_diag_set(d, VT_E_FORMAT, "token: header is not a JSON object");
-        const char *alg = json_string_value(json_object_get(hdr, "alg"));
-        if (!alg || strcmp(alg, "ES256") != 0)
+        _cleanup_(vt_jws_done) struct vt_jws jws = {0};
+        struct vt_jws_sig sig;
+        enum vt_jws_alg alg;
+        int e;
+
+        if ((e = vt_jws_parse(token, MAX_TOKEN_BYTES, 4096, "token", &jws, d)) < 0)
+                return e;
+        if (vt_jws_alg_of(&jws, VT_JWS_ES256, &alg) != 0)
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
                                    "token: algorithm %s is not accepted (ES256 only)",
-                                   alg ? alg : "(none)");
-        int e;
-        if ((e = vt_jose_check_crit(hdr, "token", d)) < 0)
+                                   jws.alg ? jws.alg : "(none)");
+        if ((e = vt_jws_signature(&jws, alg, &sig, d)) < 0)
                 return e;
-        if (sl != 64)
-                return vt_diag_set(d, VT_E_SIGNATURE, "token: ES256 signature must be 64 bytes");
-        uint8_t der[80];
-        size_t dl = 0;
-        if ((e = vt_jose_es256_der(sb, der, &dl, "token", d)) < 0)
-                return e;
-        const char *kid = json_string_value(json_object_get(hdr, "kid"));
         const json_t *keys = json_object_get(jwks, "keys");
+        struct vt_diag why = {0}; /* why the first key with this kid was refused */
         size_t i;
         json_t *k;
         bool any = false, ok = false;
         json_array_foreach (keys, i, k) {
                 const char *kkid = json_string_value(json_object_get(k, "kid"));
-                EVP_PKEY *pk = NULL;
-                if (kid && kkid && strcmp(kid, kkid) != 0)
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *pk = NULL;
+                if (jws.kid && kkid && strcmp(jws.kid, kkid) != 0)
                         continue;
-                if (key_for_verify(k, &pk) < 0)
+                if (vt_jwk_to_verify_key(k, &pk, &why) < 0)
                         continue;
                 any = true;
-                EVP_MD_CTX *md = EVP_MD_CTX_new();
-                if (md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
-                    EVP_DigestVerify(md, der, dl, (const uint8_t *)token, (size_t)(dot2 - token)) ==
-                            1)
-                        ok = true;
-                EVP_MD_CTX_free(md);
-                EVP_PKEY_free(pk);
-                ERR_clear_error();
-                if (ok)
+                if ((ok = vt_jws_verify(&jws, &sig, pk)))
                         break;
         }
         if (!any)
-                return vt_diag_set(d, VT_E_SIGNATURE, "token: no trusted key%s%s",
-                                   kid ? " with kid " : "", kid ? kid : "");
+                return vt_diag_set(d, VT_E_SIGNATURE, "token: no trusted key%s%s%s%s%s",
+                                   jws.kid ? " with kid " : "", jws.kid ? jws.kid : "",
+                                   why.msg[0] ? " (" : "", why.msg, why.msg[0] ? ")" : "");
         if (!ok)
                 return vt_diag_set(d, VT_E_SIGNATURE,
                                    "token: signature does not verify with a trusted key");
-        json_t *claims = json_loadb((const char *)pb, pl, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(claims)) {
-                json_decref(claims);
-                return vt_diag_set(d, VT_E_FORMAT, "token: claims are not a JSON object");
-        }
-        if ((e = vt_jose_check_times(claims, now, "token", d)) < 0) {
-                json_decref(claims);
+        json_auto_t *claims = NULL;
+        if ((e = vt_jws_claims(&jws, MAX_TOKEN_BYTES, &claims, d)) < 0)
                 return e;
-        }
-        *ret_claims = claims;
-        (void)tl;
+        if ((e = vt_jose_check_times(claims, now, "token", d)) < 0)
+                return e;
+        *ret_claims = TAKE_PTR(claims);
         return 0;
 }
 
 json_t *vt_jwk_p256_public(EVP_PKEY *key)
 {
-        uint8_t pub[65];
-        size_t n = 0;
-        _cleanup_free_ char *x = NULL, *y = NULL;
-        if (!key || vt_ec_curve_nid(key) != NID_X9_62_prime256v1 ||
-            !EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n) ||
-            n != 65 || vt_b64_encode(pub + 1, 32, VT_B64_URL, &x) < 0 ||
-            vt_b64_encode(pub + 33, 32, VT_B64_URL, &y) < 0) {
+        json_t *j = NULL;
+        if (!key || vt_ec_curve_nid(key) != NID_X9_62_prime256v1) {
                 ERR_clear_error();
                 return NULL;
         }
-        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", x, "y", y,
-                         "alg", "ES256");
+        return vt_jwk_from_pkey(key, VT_JWK_ALG_LAST, "ES256", &j) < 0 ? NULL : j;
 }

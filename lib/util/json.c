@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "util/b64.h"
 #include "util/hex.h"
 #include "veritee/veritee.h"
 
@@ -31,4 +32,14 @@ int vt_json_dump(const json_t *obj, char **ret)
                 return VT_E_NOMEM;
         *ret = s;
         return 0;
+}
+
+int vt_json_set_b64(json_t *obj, const char *key, const uint8_t *p, size_t n)
+{
+        _cleanup_free_ char *s = NULL;
+        int e = vt_b64_encode(p, n, VT_B64_URL, &s);
+
+        if (e < 0)
+                return e;
+        return vt_json_set(obj, key, json_string(s));
 }

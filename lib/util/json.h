@@ -19,6 +19,10 @@ json_t *vt_json_hex(const uint8_t *p, size_t n);
 /* vt_json_set adds value under key, taking ownership; returns VT_E_NOMEM on failure. */
 int vt_json_set(json_t *obj, const char *key, json_t *value);
 
+/* vt_json_set_b64 adds the base64url (no padding) of n bytes at p under key; returns
+ * VT_E_NOMEM on failure. */
+int vt_json_set_b64(json_t *obj, const char *key, const uint8_t *p, size_t n);
+
 /* vt_json_dump serialises obj compactly (keys in insertion order) into a malloc'd string. */
 int vt_json_dump(const json_t *obj, char **ret);
 

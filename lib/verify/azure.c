@@ -20,6 +20,7 @@
 #include <openssl/rsa.h>
 
 #include "crypto/digest.h"
+#include "crypto/jwk.h"
 #include "crypto/x509.h"
 #include "util/hex.h"
 #include "util/json.h"
@@ -233,24 +234,8 @@ static bool aks_contains(const struct vt_tpm_aks *a, const uint8_t h[32])
 /* An RSA public key from big-endian n and e (the HCLAkPub JWK). */
 static EVP_PKEY *rsa_from_ne(const uint8_t *n, size_t nl, const uint8_t *e, size_t el)
 {
-        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-        BIGNUM *bn = BN_bin2bn(n, (int)nl, NULL), *be = BN_bin2bn(e, (int)el, NULL);
-        OSSL_PARAM *params = NULL;
-        EVP_PKEY_CTX *ctx = NULL;
         EVP_PKEY *k = NULL;
-        if (bld && bn && be && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
-            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) &&
-            (params = OSSL_PARAM_BLD_to_param(bld)) &&
-            (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) &&
-            EVP_PKEY_fromdata_init(ctx) == 1)
-                (void)EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params);
-        EVP_PKEY_CTX_free(ctx);
-        OSSL_PARAM_free(params);
-        OSSL_PARAM_BLD_free(bld);
-        BN_free(bn);
-        BN_free(be);
-        ERR_clear_error();
-        return k;
+        return vt_rsa_public_from_ne(n, nl, e, el, &k) == 0 ? k : NULL;
 }
 
 static const EVP_MD *tpm_md(uint16_t alg)

@@ -17,6 +17,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 
+#include "crypto/jwk.h"
 #include "crypto/x509.h"
 #include "util/hex.h"
 #include "util/json.h"
@@ -764,21 +765,12 @@ X509_CRL *vt_dcap_collateral_pck_crl(const struct vt_dcap_collateral *c)
 bool vt_intel_root_is_pinned(X509 *x)
 {
         uint8_t want[64], got[64];
-        BIGNUM *bx = NULL, *by = NULL;
-        bool ok = false;
         EVP_PKEY *k = x ? X509_get0_pubkey(x) : NULL;
-        if (!k || vt_ec_curve_nid(k) != NID_X9_62_prime256v1)
-                goto out;
-        if (!EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &bx) ||
-            !EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &by) ||
-            BN_bn2binpad(bx, got, 32) != 32 || BN_bn2binpad(by, got + 32, 32) != 32)
-                goto out;
-        if (vt_hex_decode(VT_INTEL_ROOT_SPKI_XY_HEX, want, sizeof(want)) != (int)sizeof(want))
-                goto out;
-        ok = memcmp(want, got, sizeof(want)) == 0;
-out:
-        BN_free(bx);
-        BN_free(by);
+        bool ok =
+                k && vt_ec_curve_nid(k) == NID_X9_62_prime256v1 &&
+                vt_ec_public_xy(k, vt_jwk_curve_named("P-256"), got, got + 32) == 0 &&
+                vt_hex_decode(VT_INTEL_ROOT_SPKI_XY_HEX, want, sizeof(want)) == (int)sizeof(want) &&
+                memcmp(want, got, sizeof(want)) == 0;
         ERR_clear_error();
         return ok;
 }

@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "collateral/pccs.h"
+#include "crypto/jwk.h"
 #include "crypto/x509.h"
 #include "util/file.h"
 #include "util/hex.h"
@@ -324,22 +325,8 @@ static int qe_report_verify(struct vt_dcap_verifier *v, EVP_PKEY *pck,
 /* A raw X||Y P-256 point as a key. */
 static EVP_PKEY *raw_p256(const uint8_t xy[64])
 {
-        uint8_t pub[65];
-        pub[0] = 0x04;
-        memcpy(pub + 1, xy, 64);
         EVP_PKEY *k = NULL;
-        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string("group", (char *)"P-256", 0),
-                OSSL_PARAM_construct_octet_string("pub", pub, sizeof(pub)),
-                OSSL_PARAM_construct_end(),
-        };
-        if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
-            EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params) != 1)
-                k = NULL;
-        EVP_PKEY_CTX_free(ctx);
-        ERR_clear_error();
-        return k;
+        return vt_ec_public_from_xy(vt_jwk_curve_named("P-256"), xy, xy + 32, &k) == 0 ? k : NULL;
 }
 
 /* The attestation key as an EVP_PKEY, from the cache or built and cached (a reference

@@ -27,6 +27,8 @@
 #include "util/file.h"
 #include "collateral/http.h"
 #include "crypto/jwe.h"
+#include "crypto/jwk.h"
+#include "crypto/openssl-util.h"
 #include "store/store.h"
 #include "util/json.h"
 #include "util/toml.h"
@@ -68,21 +70,14 @@ static int fail_answer(const char *what, long status, json_t *ans, struct vt_dia
 /* An ephemeral P-256 key and its public JWK (alg ECDH-ES+A256KW, as CoCo guests send). */
 static int make_tee_key(EVP_PKEY **ret_key, json_t **ret_jwk)
 {
-        EVP_PKEY *k = EVP_EC_gen("P-256");
-        uint8_t pub[65];
-        size_t n = 0;
-        _cleanup_free_ char *x = NULL, *y = NULL;
-        if (!k ||
-            !EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n) ||
-            n != 65 || vt_b64_encode(pub + 1, 32, VT_B64_URL, &x) < 0 ||
-            vt_b64_encode(pub + 33, 32, VT_B64_URL, &y) < 0) {
-                EVP_PKEY_free(k);
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = EVP_EC_gen("P-256");
+        int e;
+        if (!k)
                 return VT_E_CRYPTO;
-        }
-        *ret_jwk = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "alg",
-                             "ECDH-ES+A256KW", "x", x, "y", y);
-        *ret_key = k;
-        return *ret_jwk ? 0 : VT_E_NOMEM;
+        if ((e = vt_jwk_from_private(k, ret_jwk)) < 0)
+                return e;
+        *ret_key = TAKE_PTR(k);
+        return 0;
 }
 
 /* One agent run: a KBS connection (with its cookie jar), the evidence provider, and,

@@ -3,7 +3,9 @@
  * An AMD-shaped SEV-SNP test PKI built with OpenSSL 3: ARK (self-signed RSA,
  * RSASSA-PSS SHA-384/MGF1-SHA-384/salt 48) -> ASK -> VCEK (EC P-384 with the AMD
  * 1.3.6.1.4.1.3704.1.* extensions), signed SNP reports and ARK-signed CRLs.
- * Only for tests (and the ideas for the simulator): the keys are not protected.
+ * Only for tests: the keys are not protected. The certificates and reports come from
+ * the one builder the simulator uses too (lib/sim/amdchain.h); this file adds the test
+ * defaults (names, windows, serials), CRLs and exports.
  * Functions return 0 or a negative VT_E_* code (VT_E_CRYPTO for OpenSSL failures).
  */
 #ifndef VT_TEST_SNPCHAIN_H

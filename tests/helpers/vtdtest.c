@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "crypto/jwk.h"
 #include "evidence/snp_wire.h"
 #include "kbs/rcar.h"
 #include "testutil.h"
@@ -236,17 +237,9 @@ json_t *new_jwk(void)
 json_t *new_jwk_key(void **ret_key)
 {
         EVP_PKEY *k = EVP_EC_gen("P-256");
-        uint8_t pub[65];
-        size_t n = 0;
-        char *x = NULL, *y = NULL;
-        assert_true(
-                EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n));
-        assert_int_equal(vt_b64_encode(pub + 1, 32, VT_B64_URL, &x), 0);
-        assert_int_equal(vt_b64_encode(pub + 33, 32, VT_B64_URL, &y), 0);
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "alg",
-                              "ECDH-ES+A256KW", "x", x, "y", y);
-        free(x);
-        free(y);
+        json_t *j = NULL;
+        assert_non_null(k);
+        assert_int_equal(vt_jwk_from_private(k, &j), 0);
         if (ret_key)
                 *ret_key = k;
         else

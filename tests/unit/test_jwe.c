@@ -36,8 +36,6 @@
 
 extern char **environ;
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_clear_free)
-
 #define VECTOR "kbs/derived/rcar-binding-and-jwe-vectors.json"
 
 static struct {

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "crypto/jwk.h"
 #include "token/jwt.h"
 #include "util/b64.h"
 #include "util/json.h"
@@ -445,6 +446,43 @@ static void test_key_usable(void **state)
         EVP_PKEY_free(rsa);
 }
 
+/* A trusted key whose point is not on P-256 (y replaced by x) is refused by the one JWK
+ * check, and the refusal says so, on every path that turns a JWK into a verification
+ * key: vt_jwk_to_verify_key, vt_jwt_key_usable and vt_jwt_verify. */
+static void test_off_curve_key_refused(void **state)
+{
+        (void)state;
+        struct vt_diag d = {0};
+        json_t *off = vt_signer_jwk(S.a);
+        json_object_set(off, "y", json_object_get(off, "x"));
+        assert_int_equal(vt_jwk_to_verify_key(off, NULL, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "the P-256 point is not on the curve"));
+        assert_false(vt_jwt_key_usable(off));
+        json_auto_t *ks = jwks_of(off, NULL);
+        char *t = sign_exp(S.a, NOW + 300);
+        expect_verify(t, ks, VT_E_SIGNATURE, "no trusted key");
+        expect_verify(t, ks, VT_E_SIGNATURE, "the P-256 point is not on the curve");
+        free(t);
+}
+
+/* The header rules of the JWS core apply to attestation tokens as to admin tokens: a
+ * kid that is not a short string is refused before any key is looked at. */
+static void test_kid_must_be_short_string(void **state)
+{
+        (void)state;
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        uint8_t sig[64] = {1};
+        const char *payload = "{\"sub\":\"guest\",\"exp\":1800000300}";
+        char *t = compact("{\"alg\":\"ES256\",\"kid\":123}", payload, sig, sizeof(sig));
+        expect_verify(t, ks, VT_E_FORMAT, "token: kid is not a short string");
+        free(t);
+        char hdr[300];
+        snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%0129d\"}", 0);
+        t = compact(hdr, payload, sig, sizeof(sig));
+        expect_verify(t, ks, VT_E_FORMAT, "token: kid is not a short string");
+        free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -456,6 +494,8 @@ int main(void)
                 cmocka_unit_test(test_algorithms_and_structure),
                 cmocka_unit_test(test_every_change_refused),
                 cmocka_unit_test(test_key_usable),
+                cmocka_unit_test(test_off_curve_key_refused),
+                cmocka_unit_test(test_kid_must_be_short_string),
         };
         return vtt_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The _cleanup_ functions of the OpenSSL types, all in one place (after systemd's
+ * openssl-util.h): `_cleanup_(EVP_PKEY_freep) EVP_PKEY *k = NULL;` frees k on every exit.
+ * Internal to lib/, tests and fuzzers.
+ */
+#ifndef VT_CRYPTO_OPENSSL_UTIL_H
+#define VT_CRYPTO_OPENSSL_UTIL_H
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "util/macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_clear_free) /* secrets */
+DEFINE_TRIVIAL_CLEANUP_FUNC(BN_CTX *, BN_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free_all)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_CRL *, X509_CRL_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE *, X509_STORE_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE_CTX *, X509_STORE_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_NAME *, X509_NAME_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_EXTENSION *, X509_EXTENSION_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_REVOKED *, X509_REVOKED_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_OBJECT *, ASN1_OBJECT_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_TIME *, ASN1_TIME_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_INTEGER *, ASN1_INTEGER_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_OCTET_STRING *, ASN1_OCTET_STRING_free)
+
+static inline void vt_x509_stack_freep(STACK_OF(X509) * *p)
+{
+        if (*p)
+                sk_X509_pop_free(*p, X509_free);
+}
+
+#endif
