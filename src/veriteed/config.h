@@ -21,6 +21,8 @@ struct vtd_config {
         char *token_issuer;
         int64_t token_ttl;
         int64_t session_ttl;
+        int64_t unattested_ttl;  /* session.unattested_ttl_seconds: a challenge not yet used */
+        unsigned sweep_interval; /* session.sweep_interval_seconds */
         char *reference_values;
         char *simulator_root;
         bool allow_sample;
@@ -31,7 +33,8 @@ struct vtd_config {
         char *dcap_cache_dir; /* attestation.dcap_cache_dir */
         size_t max_body;
         size_t max_evidence;
-        size_t max_sessions;
+        size_t max_sessions;            /* open (unattested) sessions, overall */
+        size_t max_sessions_per_client; /* ... and per client address */
         unsigned threads;
         unsigned max_connections;
         unsigned connection_timeout;

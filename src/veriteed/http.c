@@ -174,6 +174,28 @@ static enum vtd_route route_of(const char *url, unsigned *methods, const char **
         return ROUTE_OTHER;
 }
 
+/* The key under which a client's sessions and connections are counted: its IPv4
+ * address, or the /64 of an IPv6 address (one host usually holds a whole /64). */
+static void client_key(const struct sockaddr *sa, char out[48])
+{
+        char a[INET6_ADDRSTRLEN];
+        snprintf(out, 48, "unknown");
+        if (sa && sa->sa_family == AF_INET) {
+                if (inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a)))
+                        snprintf(out, 48, "%s", a);
+        } else if (sa && sa->sa_family == AF_INET6) {
+                struct in6_addr in = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+                if (IN6_IS_ADDR_V4MAPPED(&in)) {
+                        if (inet_ntop(AF_INET, &in.s6_addr[12], a, sizeof(a)))
+                                snprintf(out, 48, "%s", a);
+                        return;
+                }
+                memset(&in.s6_addr[8], 0, 8);
+                if (inet_ntop(AF_INET6, &in, a, sizeof(a)))
+                        snprintf(out, 48, "%.44s/64", a);
+        }
+}
+
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
         struct vtd_request *r = calloc(1, sizeof(*r));
@@ -181,6 +203,9 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
         if (!r)
                 return NULL;
         r->start_us = now_us();
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        client_key(ci ? ci->client_addr : NULL, r->client);
         if (RAND_bytes(id, sizeof(id)) != 1)
                 memset(id, 0, sizeof(id));
         vt_hex_encode(id, sizeof(id), r->id);

@@ -121,15 +121,20 @@ void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *r
         vt_hex_encode(id, sizeof(id), sess.id);
         copy_str(sess.tee, sizeof(sess.tee), tee);
         copy_str(sess.nonce, sizeof(sess.nonce), nonce64);
+        copy_str(sess.client, sizeof(sess.client), req->client);
         int64_t now = vtd_now();
         sess.created = now;
-        sess.expires = now + s->cfg.session_ttl;
+        /* an unused challenge lives briefly: anyone may ask for one, and until it is used
+         * it holds a place under limits.max_sessions */
+        sess.expires = now + (s->cfg.unattested_ttl < s->cfg.session_ttl ? s->cfg.unattested_ttl
+                                                                         : s->cfg.session_ttl);
         sess.state = VT_SESSION_AUTHED;
-        int e = vt_store_session_create(s->store, &sess, now, s->cfg.max_sessions);
+        struct vt_diag sd = {0};
+        int e = vt_store_session_open(s->store, &sess, now, s->cfg.max_sessions,
+                                      s->cfg.max_sessions_per_client, &sd);
         if (e == VT_E_LIMIT) {
                 res->retry_after = 5;
-                vtd_problem(res, req, 429, "TooManySessions",
-                            "too many open sessions (limit %zu); retry later", s->cfg.max_sessions);
+                vtd_problem(res, req, 429, "TooManySessions", "%s; retry later", sd.msg);
                 return;
         }
         if (e < 0) {
@@ -581,12 +586,17 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 verified_done(&ver);
                 return;
         }
-        (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED);
+        /* the session now holds the token's claims (for resources fetched with the cookie):
+         * it lives session.ttl_seconds, and never past the token's exp */
+        int64_t expires = now + (s->cfg.token_ttl < s->cfg.session_ttl ? s->cfg.token_ttl
+                                                                       : s->cfg.session_ttl);
         _cleanup_free_ char *claims_txt = json_dumps(claims, JSON_COMPACT);
         if (claims_txt)
-                (void)vt_store_session_set_claims(s->store, sess.id, claims_txt);
+                (void)vt_store_session_set_attested(s->store, sess.id, claims_txt, expires);
+        else
+                (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED);
         char date[64];
-        http_date(sess.expires, date, sizeof(date));
+        http_date(claims_txt ? expires : sess.expires, date, sizeof(date));
         if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",
                      sess.id, date, s->cfg.tls_certificate ? "; Secure" : "") < 0)
                 res->set_cookie = NULL;

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -190,16 +191,70 @@ static int server_init(struct vtd *s, struct vt_diag *d)
         return 0;
 }
 
-static void *sweeper(void *arg)
+/* The sweeper deletes expired sessions every session.sweep_interval_seconds and gives
+ * their space back; it is woken and joined at shutdown. */
+struct sweeper {
+        struct vtd *s;
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t wake; /* CLOCK_MONOTONIC */
+        bool stop;
+};
+
+static void *sweeper_main(void *arg)
 {
-        struct vtd *s = arg;
-        for (;;) {
-                sleep(60);
+        struct sweeper *w = arg;
+        pthread_mutex_lock(&w->lock);
+        while (!w->stop) {
+                struct timespec until;
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_sec += w->s->cfg.sweep_interval;
+                while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
+                        ;
+                if (w->stop)
+                        break;
+                pthread_mutex_unlock(&w->lock);
                 size_t n = 0;
-                if (vt_store_sweep(s->store, vtd_now(), &n) == 0 && n)
+                if (vt_store_sweep(w->s->store, vtd_now(), &n) < 0)
+                        vtd_log("warning", "sweeping expired sessions failed");
+                else if (n)
                         vtd_log("debug", "swept %zu expired sessions", n);
+                pthread_mutex_lock(&w->lock);
         }
+        pthread_mutex_unlock(&w->lock);
         return NULL;
+}
+
+static int sweeper_start(struct sweeper *w, struct vtd *s)
+{
+        pthread_condattr_t ca;
+        w->s = s;
+        w->stop = false;
+        if (pthread_condattr_init(&ca) != 0)
+                return VT_E_NOMEM;
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        int r = pthread_cond_init(&w->wake, &ca);
+        pthread_condattr_destroy(&ca);
+        if (r != 0)
+                return VT_E_NOMEM;
+        pthread_mutex_init(&w->lock, NULL);
+        if (pthread_create(&w->thread, NULL, sweeper_main, w) != 0) {
+                pthread_cond_destroy(&w->wake);
+                pthread_mutex_destroy(&w->lock);
+                return VT_E_NOMEM;
+        }
+        return 0;
+}
+
+static void sweeper_stop(struct sweeper *w)
+{
+        pthread_mutex_lock(&w->lock);
+        w->stop = true;
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(w->thread, NULL);
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
 }
 
 int main(int argc, char **argv)
@@ -274,9 +329,13 @@ int main(int argc, char **argv)
                 server_done(&s);
                 return 1;
         }
-        pthread_t sw;
-        pthread_create(&sw, NULL, sweeper, &s);
-        pthread_detach(sw);
+        static struct sweeper sw;
+        if (sweeper_start(&sw, &s) < 0) {
+                vtd_log("error", "start-up failed: cannot start the session sweeper");
+                vtd_http_stop(h);
+                server_done(&s);
+                return 1;
+        }
         char host[160];
         snprintf(host, sizeof(host), "%s", s.cfg.listen);
         char *colon = strrchr(host, ':');
@@ -306,6 +365,7 @@ int main(int argc, char **argv)
         sigwait(&set, &sig);
         vtd_log("info", "signal %d: stopping", sig);
         vtd_http_stop(h);
+        sweeper_stop(&sw);
         server_done(&s);
         return 0;
 }

@@ -70,6 +70,7 @@ struct vtd {
 /* The per-request record: filled by handlers, logged once when the request ends. */
 struct vtd_request {
         char id[17];
+        char client[48]; /* the client's address (IPv6: its /64), for per-client limits */
         enum vtd_route route;
         char method[8];
         uint64_t start_us;
