@@ -333,6 +333,8 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
                                                "threads",
                                                "max_connections",
                                                "connection_timeout_seconds",
+                                               "request_timeout_seconds",
+                                               "max_connections_per_client",
                                                NULL};
         _cleanup_free_ uint8_t *buf = NULL;
         json_auto_t *root = NULL;
@@ -353,6 +355,8 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         c->threads = 4;
         c->max_connections = 256;
         c->connection_timeout = 30;
+        c->request_timeout = 10;
+        c->max_connections_per_client = 32;
         if (path) {
                 if ((e = vt_read_file(path, MAX_CONFIG_BYTES, &buf, &len)) < 0)
                         return vt_diag_set(d, e, "config: cannot read %s", path);
@@ -449,6 +453,14 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         if ((e = get_u64(&lim, "connection_timeout_seconds", 1, 3600, &n, d)) < 0)
                 goto fail;
         c->connection_timeout = (unsigned)n;
+        n = c->request_timeout;
+        if ((e = get_u64(&lim, "request_timeout_seconds", 1, 3600, &n, d)) < 0)
+                goto fail;
+        c->request_timeout = (unsigned)n;
+        n = c->max_connections_per_client;
+        if ((e = get_u64(&lim, "max_connections_per_client", 1, 65536, &n, d)) < 0)
+                goto fail;
+        c->max_connections_per_client = (unsigned)n;
         json_t *ms = att.obj ? json_object_get(att.obj, "minimum_status") : NULL;
         if (ms) {
                 const char *s = json_string_value(ms);

@@ -38,6 +38,8 @@ struct vtd_config {
         unsigned threads;
         unsigned max_connections;
         unsigned connection_timeout;
+        unsigned request_timeout;            /* whole request (headers and body) within this */
+        unsigned max_connections_per_client; /* per client address */
         char *kek_file;    /* secrets.kek_file: seals stored secrets; NULL: no resources */
         char **admin_keys; /* admin.keys: public keys for admin tokens; none: no admin API */
         size_t n_admin_keys;

@@ -478,12 +478,130 @@ static void test_dos_db_size(void **state)
         server_stop(&s);
 }
 
+/* ---- 2. slow clients ---- */
+
+static unsigned port_of(const struct server *s)
+{
+        return (unsigned)strtoul(strrchr(s->url, ':') + 1, NULL, 10);
+}
+
+/* connect_from opens a TCP connection from address src to the server (-1 if refused). */
+static int connect_from(const char *src, unsigned port)
+{
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET};
+        assert_int_equal(inet_pton(AF_INET, src, &a.sin_addr), 1);
+        assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* closed_by_peer: the server has closed (or reset) fd. */
+static bool closed_by_peer(int fd)
+{
+        char b[256];
+        ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* healthz from the honest address on a fresh connection; returns the status (0: no
+ * answer within 1 s) and the time taken in *secs. */
+static long healthz(const struct server *s, double *secs)
+{
+        CURL *c = curl_easy_init();
+        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+        double t0 = mono();
+        struct reply r = call(c, HONEST, s, "/healthz", NULL, NULL, 1000);
+        *secs = mono() - t0;
+        free(r.body);
+        curl_easy_cleanup(c);
+        return r.status;
+}
+
+/* 300 clients from one address each send a request line and then one header line a
+ * second. Past limits.max_connections_per_client (32) they are refused at once; the
+ * 32 held are cut at limits.request_timeout_seconds (3 s here, although each is never
+ * idle); all the while /healthz from another address is answered within 1 s. The old
+ * server kept all 300 (the idle timeout never fired) and answered /healthz 503. */
+static void test_dos_slow_clients(void **state)
+{
+        enum { N = 300, DEADLINE = 3 };
+        struct server s = {0};
+        char extra[256];
+        snprintf(extra, sizeof(extra), "limits:\n  request_timeout_seconds: %d\n", DEADLINE);
+        start(&s, "slow", extra);
+        unsigned port = port_of(&s);
+        int fds[N];
+        double closed_at[N];
+        double t0 = mono();
+        for (unsigned i = 0; i < N; i++) {
+                fds[i] = connect_from(ATTACKER, port);
+                closed_at[i] = fds[i] < 0 ? 0 : -1;
+                if (fds[i] >= 0)
+                        (void)send(fds[i], "GET /healthz HTTP/1.1\r\n", 23, MSG_NOSIGNAL);
+        }
+        unsigned probes = 0, answered = 0;
+        double worst = 0, last_line = mono(), last_probe = 0;
+        while (mono() - t0 < DEADLINE + 4) {
+                if (mono() - last_line >= 1.0) {
+                        last_line = mono();
+                        for (unsigned i = 0; i < N; i++)
+                                if (closed_at[i] < 0)
+                                        (void)send(fds[i], "X-Slow: 1\r\n", 11, MSG_NOSIGNAL);
+                }
+                for (unsigned i = 0; i < N; i++)
+                        if (closed_at[i] < 0 && closed_by_peer(fds[i]))
+                                closed_at[i] = mono() - t0;
+                if (mono() - last_probe >= 0.5) {
+                        double dt;
+                        last_probe = mono();
+                        probes++;
+                        if (healthz(&s, &dt) == 200 && dt < 1.0)
+                                answered++;
+                        if (dt > worst)
+                                worst = dt;
+                }
+                usleep(50 * 1000);
+        }
+        unsigned refused = 0, cut = 0, early = 0, open = 0;
+        for (unsigned i = 0; i < N; i++) {
+                if (closed_at[i] < 0)
+                        open++;
+                else if (closed_at[i] < 1.0)
+                        refused++;
+                else if (closed_at[i] >= DEADLINE - 0.5 && closed_at[i] <= DEADLINE + 2.0)
+                        cut++;
+                else
+                        early++;
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        }
+        print_message("slow: %u refused at once, %u cut at the deadline, %u other, %u still open; "
+                      "/healthz %u/%u within 1 s (slowest %.3f s)\n",
+                      refused, cut, early, open, answered, probes, worst);
+        assert_int_equal(answered, probes);
+        assert_int_equal(open, 0);
+        assert_int_equal(early, 0);
+        assert_int_equal(cut, 32);
+        assert_int_equal(refused, N - 32);
+        assert_true(log_has(&s, "had not sent a whole request within 3 s"));
+        server_stop(&s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_dos_auth_flood),
                 cmocka_unit_test(test_dos_spent_sessions),
                 cmocka_unit_test(test_dos_db_size),
+                cmocka_unit_test(test_dos_slow_clients),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
