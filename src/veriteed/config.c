@@ -321,11 +321,19 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         static const char *const token_keys[] = {"signing_key", "issuer", "ttl_seconds", NULL};
         static const char *const session_keys[] = {"ttl_seconds", "unattested_ttl_seconds",
                                                    "sweep_interval_seconds", NULL};
-        static const char *const att_keys[] = {"reference_values", "simulator_root",
-                                               "allow_sample",     "minimum_status",
-                                               "kds_url",          "kds_cache_dir",
-                                               "pccs_url",         "dcap_cache_dir",
-                                               "tpm_trusted_aks",  NULL};
+        static const char *const att_keys[] = {"reference_values",
+                                               "simulator_root",
+                                               "allow_sample",
+                                               "minimum_status",
+                                               "kds_url",
+                                               "kds_cache_dir",
+                                               "pccs_url",
+                                               "dcap_cache_dir",
+                                               "tpm_trusted_aks",
+                                               "kds_timeout_seconds",
+                                               "kds_max_fetches",
+                                               "kds_retry_seconds",
+                                               NULL};
         static const char *const lim_keys[] = {"max_body_bytes",
                                                "max_evidence_bytes",
                                                "max_sessions",
@@ -350,6 +358,9 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         c->min_status = VT_EAR_AFFIRMING;
         c->max_body = 1u << 20;
         c->max_evidence = 512u * 1024u;
+        c->kds_timeout = 5;
+        c->kds_max_fetches = 2;
+        c->kds_retry = 60;
         c->max_sessions = 10000;
         c->max_sessions_per_client = 64;
         c->threads = 4;
@@ -453,6 +464,18 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         if ((e = get_u64(&lim, "connection_timeout_seconds", 1, 3600, &n, d)) < 0)
                 goto fail;
         c->connection_timeout = (unsigned)n;
+        n = c->kds_timeout;
+        if ((e = get_u64(&att, "kds_timeout_seconds", 1, 60, &n, d)) < 0)
+                goto fail;
+        c->kds_timeout = (unsigned)n;
+        n = c->kds_max_fetches;
+        if ((e = get_u64(&att, "kds_max_fetches", 0, 64, &n, d)) < 0)
+                goto fail;
+        c->kds_max_fetches = (unsigned)n;
+        n = c->kds_retry;
+        if ((e = get_u64(&att, "kds_retry_seconds", 0, 86400, &n, d)) < 0)
+                goto fail;
+        c->kds_retry = (unsigned)n;
         n = c->request_timeout;
         if ((e = get_u64(&lim, "request_timeout_seconds", 1, 3600, &n, d)) < 0)
                 goto fail;

@@ -29,8 +29,11 @@ struct vtd_config {
         enum vt_ear_status min_status;
         char *kds_url;
         char *kds_cache_dir;
-        char *pccs_url;       /* attestation.pccs_url: Intel PCS or a PCCS */
-        char *dcap_cache_dir; /* attestation.dcap_cache_dir */
+        unsigned kds_timeout;     /* attestation.kds_timeout_seconds: one VCEK fetch */
+        unsigned kds_max_fetches; /* attestation.kds_max_fetches: at once (0: none) */
+        unsigned kds_retry;       /* attestation.kds_retry_seconds: after a failed fetch */
+        char *pccs_url;           /* attestation.pccs_url: Intel PCS or a PCCS */
+        char *dcap_cache_dir;     /* attestation.dcap_cache_dir */
         size_t max_body;
         size_t max_evidence;
         size_t max_sessions;            /* open (unattested) sessions, overall */

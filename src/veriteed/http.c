@@ -568,7 +568,12 @@ int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d)
         pthread_mutex_init(&h->lock, NULL);
         for (size_t i = 0; i < h->n_conns; i++)
                 h->conns[i] = (struct vtd_conn){.h = h, .fd = -1};
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+        /* A thread per connection: a request that waits (a collateral fetch, a slow
+         * verification) holds up no other connection, as a worker of a pool would every
+         * connection it has accepted. Connections are bounded (max_connections, per
+         * client, the request deadline), and so is the verification work (s->verify). */
+        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                         MHD_USE_POLL | MHD_USE_ERROR_LOG;
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         if (s->cfg.tls_certificate) {
@@ -589,12 +594,11 @@ int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d)
         }
         h->d = MHD_start_daemon(
                 flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
-                (unsigned)h->n_conns, MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.connection_timeout,
-                MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_connections_per_client,
-                MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->n_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+                s->cfg.connection_timeout, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                s->cfg.max_connections_per_client, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
+                MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                notify_connection, h, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                 s->cfg.tls_certificate ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, h->key,
                 MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_END);
         if (!h->d) {

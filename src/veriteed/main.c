@@ -146,6 +146,22 @@ static int load_tpm_aks(struct vtd_config *c, struct vt_diag *d)
         return 0;
 }
 
+/* VCEK fetches run inside a verification (limits.threads at once): bounded so that they
+ * never hold every verification slot (at most limits.threads - 1; with one, none). */
+static unsigned kds_fetches(const struct vtd_config *c)
+{
+        return c->kds_max_fetches < c->threads ? c->kds_max_fetches : c->threads - 1;
+}
+
+static int set_kds(struct vt_snp_verifier *v, const struct vtd_config *c)
+{
+        int e = vt_snp_verifier_set_kds(v, c->kds_url, c->kds_cache_dir);
+        if (e == 0)
+                e = vt_snp_verifier_set_fetch_limits(v, c->kds_timeout * 1000u, kds_fetches(c),
+                                                     c->kds_retry);
+        return e;
+}
+
 static int server_init(struct vtd *s, struct vt_diag *d)
 {
         int e;
@@ -159,8 +175,7 @@ static int server_init(struct vtd *s, struct vt_diag *d)
         if ((e = vtd_refvals_load(s->cfg.reference_values, s->store, &s->refvals, d)) < 0)
                 return e;
         (void)mkdir_p(s->cfg.kds_cache_dir, 0700);
-        if ((e = vt_snp_verifier_new(&s->snp_hw)) < 0 ||
-            (e = vt_snp_verifier_set_kds(s->snp_hw, s->cfg.kds_url, s->cfg.kds_cache_dir)) < 0)
+        if ((e = vt_snp_verifier_new(&s->snp_hw)) < 0 || (e = set_kds(s->snp_hw, &s->cfg)) < 0)
                 return vt_diag_set(d, e, "cannot set up the SNP verifier");
         (void)mkdir_p(s->cfg.dcap_cache_dir, 0700);
         if ((e = vt_dcap_verifier_new(&s->dcap)) < 0 ||
@@ -173,8 +188,7 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                         return vt_diag_set(d, e, "cannot read attestation.simulator_root %s",
                                            s->cfg.simulator_root);
                 if ((e = vt_snp_verifier_new(&s->snp_sim)) < 0 ||
-                    (e = vt_snp_verifier_set_kds(s->snp_sim, s->cfg.kds_url,
-                                                 s->cfg.kds_cache_dir)) < 0 ||
+                    (e = set_kds(s->snp_sim, &s->cfg)) < 0 ||
                     (e = vt_snp_verifier_add_root(s->snp_sim, VT_SNP_PRODUCT_MILAN, pem, n, d)) < 0)
                         return e;
         }
@@ -187,6 +201,8 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                 return e;
         if ((e = load_tpm_aks(&s->cfg, d)) < 0)
                 return e;
+        if (sem_init(&s->verify, 0, s->cfg.threads) < 0)
+                return vt_diag_set(d, VT_E_NOMEM, "cannot make the verification semaphore");
         s->started = vtd_now();
         return 0;
 }
@@ -350,6 +366,11 @@ int main(int argc, char **argv)
                         "root %s is accepted; "
                         "it is not hardware, and its tokens say veritee.simulated=true",
                         s.cfg.simulator_root);
+        if (kds_fetches(&s.cfg) < s.cfg.kds_max_fetches)
+                vtd_log("warning",
+                        "at most %u VCEK fetch(es) from KDS at once (attestation.kds_max_fetches "
+                        "is %u, limits.threads %u: fetches never hold every thread)",
+                        kds_fetches(&s.cfg), s.cfg.kds_max_fetches, s.cfg.threads);
         if (s.cfg.allow_sample)
                 vtd_log("warning", "tee \"sample\" (unsigned evidence) is accepted: "
                                    "attestation.allow_sample is true");

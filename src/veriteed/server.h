@@ -3,6 +3,7 @@
 #ifndef VTD_SERVER_H
 #define VTD_SERVER_H
 
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,6 +65,7 @@ struct vtd {
         json_t *token_jwks;          /* keys that verify bearer tokens: ours + configured */
         struct vtd_metrics metrics;
         atomic_ulong sessions_open_estimate;
+        sem_t verify; /* limits.threads: evidence verified at once */
         int64_t started;
 };
 

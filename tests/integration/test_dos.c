@@ -595,13 +595,255 @@ static void test_dos_slow_clients(void **state)
         server_stop(&s);
 }
 
+/* ---- 3. collateral fetches ---- */
+
+/* A KDS that accepts connections and never answers (a real server that misbehaves). */
+struct mute_kds {
+        int lfd;
+        unsigned port;
+        atomic_uint accepted;
+        atomic_bool stop;
+        int held[512];
+        unsigned n_held;
+        pthread_t t;
+};
+
+static void *mute_main(void *arg)
+{
+        struct mute_kds *k = arg;
+        while (!atomic_load(&k->stop)) {
+                struct pollfd p = {.fd = k->lfd, .events = POLLIN};
+                if (poll(&p, 1, 100) <= 0)
+                        continue;
+                int fd = accept4(k->lfd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                atomic_fetch_add(&k->accepted, 1);
+                if (k->n_held < 512)
+                        k->held[k->n_held++] = fd;
+                else
+                        close(fd);
+        }
+        return NULL;
+}
+
+static void mute_start(struct mute_kds *k)
+{
+        memset(k, 0, sizeof(*k));
+        k->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t al = sizeof(a);
+        assert_int_equal(bind(k->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(listen(k->lfd, 64), 0);
+        assert_int_equal(getsockname(k->lfd, (struct sockaddr *)&a, &al), 0);
+        k->port = ntohs(a.sin_port);
+        assert_int_equal(pthread_create(&k->t, NULL, mute_main, k), 0);
+}
+
+static void mute_stop(struct mute_kds *k)
+{
+        atomic_store(&k->stop, true);
+        pthread_join(k->t, NULL);
+        for (unsigned i = 0; i < k->n_held; i++)
+                close(k->held[i]);
+        close(k->lfd);
+}
+
+/* SNP evidence with no VCEK: the simulator's template report bound to nonce and jwk,
+ * with chip_id (report offset 0x1a0) set to chip. Its signature is not AMD's, but the
+ * VCEK is fetched before any signature can be checked. */
+static char *novcek_body(const struct fast_guest *fg, const char *nonce, json_t *jwk,
+                         const uint8_t chip[64], bool bind)
+{
+        uint8_t rep[VT_SNP_REPORT_SIZE];
+        memcpy(rep, fg->report, sizeof(rep));
+        memset(rep + 0x50, 0, 64);
+        if (bind)
+                assert_int_equal(vt_kbs_runtime_binding(nonce, jwk, "", rep + 0x50), 0);
+        memcpy(rep + 0x1a0, chip, 64);
+        json_t *ev = NULL;
+        assert_int_equal(vt_snp_wire_encode(rep, NULL, 0, &ev), 0);
+        json_auto_t *body = json_pack("{s:{s:s, s:O}, s:{s:o, s:s}}", "runtime-data", "nonce",
+                                      nonce, "tee-pubkey", jwk, "tee-evidence", "primary_evidence",
+                                      ev, "additional_evidence", "");
+        return json_dumps(body, JSON_COMPACT);
+}
+
+static const char snp_auth[] = "{\"version\":\"0.4.0\",\"tee\":\"snp\",\"extra-params\":\"\"}";
+
+/* One anonymous attempt: auth as snp, then evidence without a VCEK; the attest status. */
+static long novcek_attempt(CURL *c, const char *src, const struct server *s,
+                           const struct fast_guest *fg, json_t *jwk, const uint8_t chip[64],
+                           bool bind, long timeout_ms, char **ret_body)
+{
+        struct reply a = call(c, src, s, "/kbs/v0/auth", snp_auth, NULL, timeout_ms);
+        json_t *j = a.status == 200 ? json_loads(a.body, 0, NULL) : NULL;
+        const char *nonce = json_string_value(json_object_get(j, "nonce"));
+        free(a.body);
+        if (!nonce) {
+                json_decref(j);
+                return a.status;
+        }
+        char *body = novcek_body(fg, nonce, jwk, chip, bind);
+        struct reply t = call(c, src, s, "/kbs/v0/attest", body, a.cookie, timeout_ms);
+        free(body);
+        json_decref(j);
+        if (ret_body)
+                *ret_body = t.body;
+        else
+                free(t.body);
+        return t.status;
+}
+
+struct attacker {
+        const struct server *s;
+        const struct fast_guest *fg;
+        char src[16];
+        double until;
+        unsigned tries;
+};
+
+static void *attacker_main(void *arg)
+{
+        struct attacker *a = arg;
+        json_t *jwk = new_jwk();
+        CURL *c = curl_easy_init();
+        /* a new connection each time, and no patience: the request thread stays behind */
+        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+        while (mono() < a->until) {
+                uint8_t chip[64];
+                for (unsigned i = 0; i < 64; i++)
+                        chip[i] = (uint8_t)(random() & 0xff);
+                (void)novcek_attempt(c, a->src, a->s, a->fg, jwk, chip, true, 1000, NULL);
+                a->tries++;
+        }
+        curl_easy_cleanup(c);
+        json_decref(jwk);
+        return NULL;
+}
+
+/* Sixteen anonymous clients send SNP evidence without a VCEK and a new chip_id each time,
+ * against a KDS that never answers. Fetches are bounded (2 at once, 2 s each, one per
+ * client), so /healthz and a simulator TEE's whole flow are answered within a second
+ * throughout and KDS sees a bounded number of connections. A failed chip is not
+ * fetched again, and evidence that does not bind the nonce costs no fetch. The old
+ * server fetched on every request thread for 30 s each. */
+static void test_dos_kds_fetches(void **state)
+{
+        enum { ATTACKERS = 16, SECONDS = 6 };
+        struct mute_kds k;
+        mute_start(&k);
+        char extra[512];
+        snprintf(extra, sizeof(extra),
+                 "  kds_url: http://127.0.0.1:%u\n  kds_timeout_seconds: 2\n"
+                 "  kds_max_fetches: 2\n",
+                 k.port);
+        struct server s = {0};
+        start(&s, "kds", extra);
+        struct fast_guest fg;
+        fast_guest_init(&fg);
+
+        struct attacker at[ATTACKERS];
+        pthread_t t[ATTACKERS];
+        double t0 = mono();
+        for (unsigned i = 0; i < ATTACKERS; i++) {
+                at[i] = (struct attacker){.s = &s, .fg = &fg, .until = t0 + SECONDS};
+                /* more clients than request threads; two share an address */
+                snprintf(at[i].src, sizeof(at[i].src), "127.0.0.%u", 10 + (i ? i : 1));
+                assert_int_equal(pthread_create(&t[i], NULL, attacker_main, &at[i]), 0);
+        }
+        json_auto_t *jwk = new_jwk();
+        unsigned probes = 0, ok_probes = 0, flows = 0, ok_flows = 0;
+        double worst_probe = 0, worst_flow = 0;
+        usleep(300 * 1000);
+        while (mono() - t0 < SECONDS) {
+                double dt;
+                probes++;
+                if (healthz(&s, &dt) == 200 && dt < 1.0)
+                        ok_probes++;
+                if (dt > worst_probe)
+                        worst_probe = dt;
+                /* a simulator TEE's whole flow, with its VCEK */
+                CURL *c = curl_easy_init();
+                double f0 = mono();
+                struct reply a = call(c, HONEST, &s, "/kbs/v0/auth", auth_body, NULL, 1000);
+                json_auto_t *j = a.status == 200 ? json_loads(a.body, 0, NULL) : NULL;
+                const char *nonce = json_string_value(json_object_get(j, "nonce"));
+                double build = 0;
+                long st = 0;
+                if (nonce) {
+                        double b0 = mono();
+                        char *body = fast_attest_body(&fg, nonce, jwk);
+                        build = mono() - b0;
+                        struct reply r =
+                                call(c, HONEST, &s, "/kbs/v0/attest", body, a.cookie, 1000);
+                        st = r.status;
+                        free(r.body);
+                        free(body);
+                }
+                free(a.body);
+                curl_easy_cleanup(c);
+                double fdt = mono() - f0 - build;
+                flows++;
+                if (st == 200 && fdt < 1.0)
+                        ok_flows++;
+                if (fdt > worst_flow)
+                        worst_flow = fdt;
+                usleep(200 * 1000);
+        }
+        unsigned tries = 0;
+        for (unsigned i = 0; i < ATTACKERS; i++) {
+                pthread_join(t[i], NULL);
+                tries += at[i].tries;
+        }
+        unsigned hits = atomic_load(&k.accepted);
+        print_message("kds: %u anonymous attempts, %u KDS connections; /healthz %u/%u within 1 s "
+                      "(slowest %.3f s); TEE flows %u/%u within 1 s (slowest %.3f s)\n",
+                      tries, hits, ok_probes, probes, worst_probe, ok_flows, flows, worst_flow);
+        assert_int_equal(ok_probes, probes);
+        assert_int_equal(ok_flows, flows);
+        assert_true(hits >= 2);
+        assert_true(hits <= 2 * (SECONDS / 2 + 2));
+        assert_true(log_has(&s, "VCEK fetches from KDS in flight (the limit)") ||
+                    log_has(&s, "for this client is in flight already"));
+
+        /* a chip whose fetch failed is not fetched again for kds_retry_seconds */
+        uint8_t chip[64];
+        memset(chip, 0x5a, sizeof(chip));
+        CURL *c = curl_easy_init();
+        char *body = NULL;
+        assert_int_equal(novcek_attempt(c, "127.0.0.40", &s, &fg, jwk, chip, true, 10000, NULL),
+                         401);
+        unsigned before = atomic_load(&k.accepted);
+        double a0 = mono();
+        assert_int_equal(novcek_attempt(c, "127.0.0.40", &s, &fg, jwk, chip, true, 10000, &body),
+                         401);
+        assert_true(mono() - a0 < 1.0);
+        assert_non_null(strstr(body, "not tried again"));
+        free(body);
+        /* evidence that does not bind this session's nonce costs no fetch */
+        memset(chip, 0xa5, sizeof(chip));
+        body = NULL;
+        assert_int_equal(novcek_attempt(c, "127.0.0.40", &s, &fg, jwk, chip, false, 10000, &body),
+                         401);
+        assert_non_null(strstr(body, "checked before fetching the VCEK"));
+        free(body);
+        usleep(200 * 1000);
+        assert_int_equal(atomic_load(&k.accepted), before);
+        curl_easy_cleanup(c);
+        fast_guest_done(&fg);
+        server_stop(&s);
+        mute_stop(&k);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_dos_auth_flood),
-                cmocka_unit_test(test_dos_spent_sessions),
-                cmocka_unit_test(test_dos_db_size),
-                cmocka_unit_test(test_dos_slow_clients),
+                cmocka_unit_test(test_dos_auth_flood),  cmocka_unit_test(test_dos_spent_sessions),
+                cmocka_unit_test(test_dos_db_size),     cmocka_unit_test(test_dos_slow_clients),
+                cmocka_unit_test(test_dos_kds_fetches),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
