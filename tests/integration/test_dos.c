@@ -463,7 +463,8 @@ static void test_dos_db_size(void **state)
         print_message("db: %u flows in %.1f s; %lld sessions left (claims %lld bytes each); "
                       "database %lld bytes, WAL %lld bytes\n",
                       ok, dt, rows, claims, size, wsize);
-        assert_true(ok >= 2000);
+        /* the lifetimes keep about 7 s of flows out of 45 s, whatever the rate */
+        assert_true(ok >= 500);
         assert_true(claims > 2000);
         assert_true(size < (long long)ok * claims / 2);
         assert_true(wsize < 24ll * 1000 * 1000);
