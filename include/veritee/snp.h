@@ -156,6 +156,15 @@ VT_EXPORT void vt_snp_verifier_free(struct vt_snp_verifier *v);
  * (NULL: no disk cache). Strings are copied. */
 VT_EXPORT int vt_snp_verifier_set_kds(struct vt_snp_verifier *v, const char *base_url,
                                       const char *cache_dir);
+/* vt_snp_verifier_set_fetch_limits bounds the fetches of VCEKs from KDS, which run on
+ * the caller's thread (a server's request thread): each takes at most timeout_ms (0:
+ * 30 s); at most max_in_flight run at once (0: never fetch) and at most one per client
+ * (vt_snp_verify_opts.client); the same URL is not fetched twice at once; and a URL
+ * whose fetch failed is not fetched again for retry_s seconds. Over a limit
+ * vt_snp_verify fails at once with VT_E_LIMIT. Without this call: 30 s and no limits.
+ * Call it before the verifier is shared. */
+VT_EXPORT int vt_snp_verifier_set_fetch_limits(struct vt_snp_verifier *v, unsigned timeout_ms,
+                                               unsigned max_in_flight, unsigned retry_s);
 /* vt_snp_verifier_add_root trusts an extra ARK (PEM or DER) for product p besides the
  * built-in AMD roots; used for the labelled simulator. */
 VT_EXPORT int vt_snp_verifier_add_root(struct vt_snp_verifier *v, enum vt_snp_product p,
@@ -171,6 +180,7 @@ struct vt_snp_verify_opts {
         int64_t at;                         /* verification time (seconds since epoch); 0: now */
         enum vt_snp_product product;        /* UNKNOWN: from the report / leaf certificate */
         const struct vt_snp_policy *policy; /* NULL: authenticity checks only */
+        const char *client; /* who asks (an address), for the per-client fetch limit; or NULL */
 };
 
 struct vt_snp_result {

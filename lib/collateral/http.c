@@ -88,8 +88,9 @@ int vt_http_do(const struct vt_http_request *r, struct vt_http_response *ret, st
         curl_easy_setopt(c, CURLOPT_URL, r->url);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+        long timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : 30000L;
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000L ? timeout_ms : 10000L);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_USERAGENT, "veritee/" VT_VERSION);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);

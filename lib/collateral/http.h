@@ -20,6 +20,7 @@ struct vt_http_request {
         void *handle;               /* a CURL * to reuse (its cookie jar), or NULL */
         const char *cacert;         /* CA bundle for https, or NULL: the system's */
         bool no_proxy;              /* never use a proxy (link-local metadata services) */
+        long timeout_ms;            /* the whole request; 0: 30 s */
 };
 
 struct vt_http_response {
@@ -29,7 +30,7 @@ struct vt_http_response {
         char *header; /* the captured header's value, or NULL */
 };
 
-/* vt_http_do performs one request: redirects are not followed, 30 s timeout. Transport
+/* vt_http_do performs one request: redirects are not followed, timeout_ms (30 s). Transport
  * failures are VT_E_NETWORK ("METHOD URL: reason"), an answer over max VT_E_LIMIT; any
  * HTTP status is a success here and is in ret->status. Release with
  * vt_http_response_done. Thread-safe (one handle per thread). */

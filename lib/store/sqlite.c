@@ -95,6 +95,13 @@ static const char *const migrations[] = {
         "current TEXT NOT NULL CHECK (length(current) BETWEEN 1 AND 31),"
         "generation INTEGER NOT NULL"
         ");",
+
+        /* 5: open sessions (challenge issued, nonce unused) are what the limits count,
+         * overall and per client address: a partial index each, so that a count never
+         * walks the spent sessions. */
+        "ALTER TABLE sessions ADD COLUMN client TEXT NOT NULL DEFAULT '';"
+        "CREATE INDEX sessions_open ON sessions (expires) WHERE state = 0;"
+        "CREATE INDEX sessions_open_client ON sessions (client, expires) WHERE state = 0;",
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
@@ -273,10 +280,47 @@ static int set_wal(struct vt_store *s, struct vt_diag *d)
         return 0;
 }
 
+/* query_int runs constant SQL that yields one integer (a pragma, a count). */
+static int query_int(struct vt_store *s, const char *sql, const char *what, int64_t *ret,
+                     struct vt_diag *d)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, sql, &st, d);
+        if (r < 0)
+                return r;
+        if ((r = step_one(s, st, what, d)) < 0)
+                return r;
+        *ret = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+/* Sessions come and go by the thousand, so deleted rows must give their pages back to
+ * the file system: with auto_vacuum=INCREMENTAL the sweep does it (PRAGMA
+ * incremental_vacuum). The mode takes effect only on a database without tables or
+ * through a VACUUM, which rebuilds the file once (it cannot run inside a transaction,
+ * so it is not a migration step). It must be set before the switch to WAL: on a fresh
+ * file in WAL mode the setting is ignored. */
+static int set_auto_vacuum(struct vt_store *s, struct vt_diag *d)
+{
+        int64_t mode, tables;
+        int r = query_int(s, "PRAGMA auto_vacuum", "read auto_vacuum", &mode, d);
+        if (r < 0 || mode == 2 /* INCREMENTAL */)
+                return r;
+        if ((r = exec(s, "PRAGMA auto_vacuum = INCREMENTAL", "set auto_vacuum", d)) < 0)
+                return r;
+        r = query_int(s, "SELECT count(*) FROM sqlite_master", "read the schema", &tables, d);
+        if (r < 0 || tables == 0)
+                return r;
+        return exec(s, "VACUUM", "vacuum to switch on auto_vacuum=INCREMENTAL", d);
+}
+
 static int configure(struct vt_store *s, struct vt_diag *d)
 {
         if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
                 return store_fail(s, d, "busy timeout");
+        int r0 = set_auto_vacuum(s, d);
+        if (r0 < 0)
+                return r0;
         /* WAL: readers never block the writer, and any number of processes on one host
          * can share the file (WAL needs shared memory, so a local file system). */
         int r = set_wal(s, d);
@@ -284,6 +328,10 @@ static int configure(struct vt_store *s, struct vt_diag *d)
                 return r;
         /* NORMAL in WAL mode: never corrupts; a power cut may lose the last commits. */
         r = exec(s, "PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", d);
+        if (r < 0)
+                return r;
+        /* a checkpoint that empties the WAL also shrinks it back to this size */
+        r = exec(s, "PRAGMA journal_size_limit = 16777216", "set journal_size_limit", d);
         if (r < 0)
                 return r;
         return exec(s, "PRAGMA foreign_keys = ON", "set foreign_keys=ON", d);
@@ -384,13 +432,18 @@ static bool state_valid(int st)
         return st >= VT_SESSION_AUTHED && st <= VT_SESSION_ATTESTED;
 }
 
-static int count_live_locked(struct vt_store *s, int64_t now, size_t *ret)
+/* count_locked counts the sessions not expired at now: all of them (sql with ?1), or
+ * the open ones, overall or of one client (?2). */
+static int count_locked(struct vt_store *s, const char *sql, int64_t now, const char *client,
+                        size_t *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, "SELECT count(*) FROM sessions WHERE expires > ?1", &st, NULL);
+        int r = prepare(s, sql, &st, NULL);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, now);
+        if (client)
+                sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
         r = step_one(s, st, "count sessions", NULL);
         if (r < 0)
                 return r;
@@ -401,22 +454,47 @@ static int count_live_locked(struct vt_store *s, int64_t now, size_t *ret)
         return 0;
 }
 
-/* session_create_tx runs inside BEGIN IMMEDIATE: no other connection can insert
- * between the count and the insert. */
-static int session_create_tx(struct vt_store *s, const struct vt_session *sess, int64_t now,
-                             size_t max_live)
+static int count_live_locked(struct vt_store *s, int64_t now, size_t *ret)
 {
-        size_t live;
-        int r = count_live_locked(s, now, &live);
+        return count_locked(s, "SELECT count(*) FROM sessions WHERE expires > ?1", now, NULL, ret);
+}
+
+/* Open: challenge issued and nonce unused (state 0), not expired. Both counts walk a
+ * partial index of the open sessions only (schema 5). */
+static int count_open_locked(struct vt_store *s, int64_t now, const char *client, size_t *ret)
+{
+        return count_locked(s,
+                            client ? "SELECT count(*) FROM sessions "
+                                     "WHERE state = 0 AND client = ?2 AND expires > ?1"
+                                   : "SELECT count(*) FROM sessions "
+                                     "WHERE state = 0 AND expires > ?1",
+                            now, client, ret);
+}
+
+/* session_create_tx runs inside BEGIN IMMEDIATE: no other connection can insert
+ * between the counts and the insert. */
+static int session_create_tx(struct vt_store *s, const struct vt_session *sess, int64_t now,
+                             size_t max_open, size_t max_open_per_client, struct vt_diag *d)
+{
+        size_t open;
+        int r = count_open_locked(s, now, NULL, &open);
         if (r < 0)
                 return r;
-        if (live >= max_live)
-                return VT_E_LIMIT;
+        if (open >= max_open)
+                return vt_diag_set(d, VT_E_LIMIT, "too many open sessions (limit %zu)", max_open);
+        if (max_open_per_client) {
+                if ((r = count_open_locked(s, now, sess->client, &open)) < 0)
+                        return r;
+                if (open >= max_open_per_client)
+                        return vt_diag_set(d, VT_E_LIMIT,
+                                           "too many open sessions from this client (limit %zu)",
+                                           max_open_per_client);
+        }
 
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         r = prepare(s,
-                    "INSERT INTO sessions (id, tee, nonce, created, expires, state) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO sessions (id, tee, nonce, created, expires, state, client) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     &st, NULL);
         if (r < 0)
                 return r;
@@ -426,6 +504,7 @@ static int session_create_tx(struct vt_store *s, const struct vt_session *sess, 
         sqlite3_bind_int64(st, 4, sess->created);
         sqlite3_bind_int64(st, 5, sess->expires);
         sqlite3_bind_int(st, 6, (int)sess->state);
+        sqlite3_bind_text(st, 7, sess->client, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
                 return VT_E_INVAL; /* a session with this id exists */
@@ -434,19 +513,27 @@ static int session_create_tx(struct vt_store *s, const struct vt_session *sess, 
         return 0;
 }
 
-int vt_store_session_create(struct vt_store *s, const struct vt_session *sess, int64_t now,
-                            size_t max_live)
+int vt_store_session_open(struct vt_store *s, const struct vt_session *sess, int64_t now,
+                          size_t max_open, size_t max_open_per_client, struct vt_diag *d)
 {
         if (!s || !sess || !text_fits(sess->id, sizeof(sess->id)) || !sess->id[0] ||
             !text_fits(sess->tee, sizeof(sess->tee)) ||
-            !text_fits(sess->nonce, sizeof(sess->nonce)) || !state_valid((int)sess->state))
+            !text_fits(sess->nonce, sizeof(sess->nonce)) ||
+            !text_fits(sess->client, sizeof(sess->client)) || !state_valid((int)sess->state))
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = tx_begin(s, NULL);
         if (r == 0)
-                r = tx_end(s, session_create_tx(s, sess, now, max_live), NULL);
+                r = tx_end(s, session_create_tx(s, sess, now, max_open, max_open_per_client, d),
+                           NULL);
         pthread_mutex_unlock(&s->lock);
         return r;
+}
+
+int vt_store_session_create(struct vt_store *s, const struct vt_session *sess, int64_t now,
+                            size_t max_live)
+{
+        return vt_store_session_open(s, sess, now, max_live, 0, NULL);
 }
 
 /* copy_text copies a column into a fixed field; a value that does not fit was not
@@ -466,7 +553,7 @@ static int session_get_locked(struct vt_store *s, const char *id, struct vt_sess
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s,
-                        "SELECT id, tee, nonce, created, expires, state FROM sessions "
+                        "SELECT id, tee, nonce, created, expires, state, client FROM sessions "
                         "WHERE id = ?1",
                         &st, NULL);
         if (r < 0)
@@ -481,7 +568,8 @@ static int session_get_locked(struct vt_store *s, const char *id, struct vt_sess
         struct vt_session out = {0};
         if (copy_text(st, 0, out.id, sizeof(out.id)) < 0 ||
             copy_text(st, 1, out.tee, sizeof(out.tee)) < 0 ||
-            copy_text(st, 2, out.nonce, sizeof(out.nonce)) < 0)
+            copy_text(st, 2, out.nonce, sizeof(out.nonce)) < 0 ||
+            copy_text(st, 6, out.client, sizeof(out.client)) < 0)
                 return VT_E_STORE;
         out.created = sqlite3_column_int64(st, 3);
         out.expires = sqlite3_column_int64(st, 4);
@@ -600,6 +688,27 @@ int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *
         return r;
 }
 
+int vt_store_session_set_attested(struct vt_store *s, const char *id, const char *claims_json,
+                                  int64_t expires)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = prepare(s, "UPDATE sessions SET state = 2, claims = ?2, expires = ?3 WHERE id = ?1",
+                        &st, NULL);
+        if (r == 0) {
+                sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, claims_json, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 3, expires);
+                r = step_done(s, st, "set session attested", NULL);
+                if (r == 0 && sqlite3_changes(s->db) != 1)
+                        r = VT_E_NOTFOUND;
+        }
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
 int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now, char **ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -651,7 +760,14 @@ static int sweep_locked(struct vt_store *s, int64_t now, size_t *ret_n)
         if (r < 0)
                 return r;
         *ret_n = (size_t)sqlite3_changes(s->db);
-        return 0;
+        if (*ret_n == 0)
+                return 0;
+        /* Give the freed pages back (auto_vacuum=INCREMENTAL): the file shrinks at the
+         * next checkpoint, which we ask for now rather than at the next 1000 pages. A
+         * passive checkpoint waits for nobody; what it cannot do now is done next time. */
+        if ((r = exec(s, "PRAGMA incremental_vacuum", "incremental vacuum", NULL)) < 0)
+                return r;
+        return exec(s, "PRAGMA wal_checkpoint(PASSIVE)", "checkpoint", NULL);
 }
 
 int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n)

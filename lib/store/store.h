@@ -28,6 +28,7 @@ struct vt_session {
         char nonce[64]; /* as sent to the client (standard base64) */
         int64_t created, expires;
         enum vt_session_state state;
+        char client[48]; /* who asked for it (an address), for per-client limits; "" if unknown */
 };
 
 /* vt_store_open opens (creating if needed) the SQLite database at path, sets WAL mode
@@ -42,8 +43,15 @@ int vt_store_schema_version(struct vt_store *s, int *ret);
 /* vt_store_ping checks that the database answers (for /readyz). */
 int vt_store_ping(struct vt_store *s);
 
-/* vt_store_session_create inserts a new session unless max_live sessions (not yet
- * expired at now) already exist: then VT_E_LIMIT and nothing is written. */
+/* vt_store_session_open inserts a new session unless max_open open sessions (state
+ * AUTHED: nonce unused, and not expired at now) exist already, or max_open_per_client
+ * (0: no such limit) open ones of sess->client: then VT_E_LIMIT, d says which limit, and
+ * nothing is written. Spent sessions (CLAIMED, ATTESTED) count against neither. The
+ * counts and the insert are one transaction, so the limits hold across processes. */
+int vt_store_session_open(struct vt_store *s, const struct vt_session *sess, int64_t now,
+                          size_t max_open, size_t max_open_per_client, struct vt_diag *d);
+
+/* vt_store_session_create is vt_store_session_open without a per-client limit. */
 int vt_store_session_create(struct vt_store *s, const struct vt_session *sess, int64_t now,
                             size_t max_live);
 
@@ -63,6 +71,12 @@ int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_sessi
 /* vt_store_session_set_claims keeps the claims (JSON) of the session's token (schema 3). */
 int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *claims_json);
 
+/* vt_store_session_set_attested marks a session ATTESTED, keeps the claims (JSON) of its
+ * token and sets its expiry (the caller makes it no later than the token's exp, so that
+ * the claims do not outlive the token). VT_E_NOTFOUND if there is no such session. */
+int vt_store_session_set_attested(struct vt_store *s, const char *id, const char *claims_json,
+                                  int64_t expires);
+
 /* vt_store_session_get_claims returns the claims of a live session in a malloc'd string:
  * VT_E_NOTFOUND (no session or no claims), VT_E_EXPIRED. */
 int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now, char **ret);
@@ -70,7 +84,9 @@ int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now,
 /* vt_store_session_count_live counts sessions not expired at now. */
 int vt_store_session_count_live(struct vt_store *s, int64_t now, size_t *ret);
 
-/* vt_store_sweep deletes sessions expired before now; returns how many in *ret_n. */
+/* vt_store_sweep deletes sessions expired at now (expires <= now) with their claims,
+ * returns how many in *ret_n, and gives the freed pages back to the file system
+ * (incremental vacuum, then a passive checkpoint). */
 int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n);
 
 /*

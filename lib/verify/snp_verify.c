@@ -81,6 +81,8 @@ struct vt_snp_verifier {
         size_t fetched_next;
         char *kds_url;
         char *cache_dir;
+        long fetch_timeout_ms;    /* 0: 30 s */
+        struct vt_kds_gate *gate; /* NULL: no limits on fetches */
 };
 
 static void root_done(struct root *r)
@@ -112,6 +114,7 @@ void vt_snp_verifier_free(struct vt_snp_verifier *v)
         pthread_mutex_destroy(&v->lock);
         free(v->kds_url);
         free(v->cache_dir);
+        vt_kds_gate_free(v->gate);
         free(v);
 }
 
@@ -229,6 +232,21 @@ int vt_snp_verifier_set_kds(struct vt_snp_verifier *v, const char *base_url, con
         }
         free(v->cache_dir);
         v->cache_dir = c;
+        return 0;
+}
+
+int vt_snp_verifier_set_fetch_limits(struct vt_snp_verifier *v, unsigned timeout_ms,
+                                     unsigned max_in_flight, unsigned retry_s)
+{
+        struct vt_kds_gate *g = NULL;
+        if (!v)
+                return VT_E_INVAL;
+        int e = vt_kds_gate_new(max_in_flight, retry_s, &g);
+        if (e < 0)
+                return e;
+        vt_kds_gate_free(v->gate);
+        v->gate = g;
+        v->fetch_timeout_ms = (long)timeout_ms;
         return 0;
 }
 
@@ -681,8 +699,8 @@ static void fetched_leaf_done(struct fetched_leaf *f)
 }
 
 static int fetch_leaf(struct vt_snp_verifier *v, const struct vt_snp_report *r,
-                      enum vt_snp_product p, int64_t at, struct fetched_leaf *ret,
-                      struct vt_diag *d)
+                      enum vt_snp_product p, int64_t at, const char *client,
+                      struct fetched_leaf *ret, struct vt_diag *d)
 {
         _cleanup_free_ char *url = NULL, *path = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
@@ -739,13 +757,21 @@ static int fetch_leaf(struct vt_snp_verifier *v, const struct vt_snp_report *r,
                 X509_free(x);
         }
         if (ret->source == FROM_NETWORK) {
-                if ((e = vt_http_get(url, VT_CERT_MAX_BYTES, &buf, &len, d)) < 0)
+                /* the gate (a server's): bounded in number, per client and in time, and
+                 * a failure is remembered, so that no client can hold every thread */
+                int64_t now = (int64_t)time(NULL);
+                if (v->gate && (e = vt_kds_gate_enter(v->gate, ret->url_hash, client, now, d)) < 0)
                         return e;
                 X509 *x = NULL;
-                if (vt_x509_parse_one(buf, len, &x) < 0)
-                        return vt_diag_set(d, VT_E_FORMAT,
-                                           "snp: KDS answer from %s is not a certificate", url);
+                e = vt_kds_get(url, VT_CERT_MAX_BYTES, v->fetch_timeout_ms, &buf, &len, d);
+                if (e == 0 && vt_x509_parse_one(buf, len, &x) < 0)
+                        e = vt_diag_set(d, VT_E_FORMAT,
+                                        "snp: KDS answer from %s is not a certificate", url);
                 X509_free(x);
+                if (v->gate)
+                        vt_kds_gate_leave(v->gate, ret->url_hash, e < 0, (int64_t)time(NULL));
+                if (e < 0)
+                        return e;
         }
         ret->buf = TAKE_PTR(buf);
         ret->len = len;
@@ -812,7 +838,7 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
         }
 
         if (!leaf) {
-                if ((e = fetch_leaf(v, &r, p, at, &fetched, d)) < 0) {
+                if ((e = fetch_leaf(v, &r, p, at, o->client, &fetched, d)) < 0) {
                         fetched_leaf_done(&fetched);
                         return e;
                 }

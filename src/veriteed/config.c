@@ -345,18 +345,30 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         static const char *const tls_keys[] = {"certificate", "private_key", NULL};
         static const char *const store_keys[] = {"sqlite", NULL};
         static const char *const token_keys[] = {"signing_key", "issuer", "ttl_seconds", NULL};
-        static const char *const session_keys[] = {"ttl_seconds", NULL};
-        static const char *const att_keys[] = {"reference_values", "simulator_root",
-                                               "allow_sample",     "minimum_status",
-                                               "kds_url",          "kds_cache_dir",
-                                               "pccs_url",         "dcap_cache_dir",
-                                               "tpm_trusted_aks",  NULL};
+        static const char *const session_keys[] = {"ttl_seconds", "unattested_ttl_seconds",
+                                                   "sweep_interval_seconds", NULL};
+        static const char *const att_keys[] = {"reference_values",
+                                               "simulator_root",
+                                               "allow_sample",
+                                               "minimum_status",
+                                               "kds_url",
+                                               "kds_cache_dir",
+                                               "pccs_url",
+                                               "dcap_cache_dir",
+                                               "tpm_trusted_aks",
+                                               "kds_timeout_seconds",
+                                               "kds_max_fetches",
+                                               "kds_retry_seconds",
+                                               NULL};
         static const char *const lim_keys[] = {"max_body_bytes",
                                                "max_evidence_bytes",
                                                "max_sessions",
+                                               "max_sessions_per_client",
                                                "threads",
                                                "max_connections",
                                                "connection_timeout_seconds",
+                                               "request_timeout_seconds",
+                                               "max_connections_per_client",
                                                NULL};
         _cleanup_free_ uint8_t *buf = NULL;
         json_auto_t *root = NULL;
@@ -367,13 +379,21 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         memset(c, 0, sizeof(*c));
         c->token_ttl = 300;
         c->session_ttl = 300;
+        c->unattested_ttl = 60;
+        c->sweep_interval = 30;
         c->min_status = VT_EAR_AFFIRMING;
         c->max_body = 1u << 20;
         c->max_evidence = 512u * 1024u;
+        c->kds_timeout = 5;
+        c->kds_max_fetches = 2;
+        c->kds_retry = 60;
         c->max_sessions = 10000;
+        c->max_sessions_per_client = 64;
         c->threads = 4;
         c->max_connections = 256;
         c->connection_timeout = 30;
+        c->request_timeout = 10;
+        c->max_connections_per_client = 32;
         if (path) {
                 if ((e = vt_read_file(path, MAX_CONFIG_BYTES, &buf, &len)) < 0)
                         return vt_diag_set(d, e, "config: cannot read %s", path);
@@ -435,6 +455,14 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         if ((e = get_u64(&session, "ttl_seconds", 5, 3600, &n, d)) < 0)
                 goto fail;
         c->session_ttl = (int64_t)n;
+        n = (uint64_t)c->unattested_ttl;
+        if ((e = get_u64(&session, "unattested_ttl_seconds", 5, 3600, &n, d)) < 0)
+                goto fail;
+        c->unattested_ttl = (int64_t)n;
+        n = c->sweep_interval;
+        if ((e = get_u64(&session, "sweep_interval_seconds", 1, 3600, &n, d)) < 0)
+                goto fail;
+        c->sweep_interval = (unsigned)n;
         n = c->max_body;
         if ((e = get_u64(&lim, "max_body_bytes", 1024, 64u << 20, &n, d)) < 0)
                 goto fail;
@@ -447,6 +475,10 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         if ((e = get_u64(&lim, "max_sessions", 1, 10000000, &n, d)) < 0)
                 goto fail;
         c->max_sessions = n;
+        n = c->max_sessions_per_client;
+        if ((e = get_u64(&lim, "max_sessions_per_client", 1, 10000000, &n, d)) < 0)
+                goto fail;
+        c->max_sessions_per_client = n;
         n = c->threads;
         if ((e = get_u64(&lim, "threads", 1, 256, &n, d)) < 0)
                 goto fail;
@@ -459,6 +491,26 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
         if ((e = get_u64(&lim, "connection_timeout_seconds", 1, 3600, &n, d)) < 0)
                 goto fail;
         c->connection_timeout = (unsigned)n;
+        n = c->kds_timeout;
+        if ((e = get_u64(&att, "kds_timeout_seconds", 1, 60, &n, d)) < 0)
+                goto fail;
+        c->kds_timeout = (unsigned)n;
+        n = c->kds_max_fetches;
+        if ((e = get_u64(&att, "kds_max_fetches", 0, 64, &n, d)) < 0)
+                goto fail;
+        c->kds_max_fetches = (unsigned)n;
+        n = c->kds_retry;
+        if ((e = get_u64(&att, "kds_retry_seconds", 0, 86400, &n, d)) < 0)
+                goto fail;
+        c->kds_retry = (unsigned)n;
+        n = c->request_timeout;
+        if ((e = get_u64(&lim, "request_timeout_seconds", 1, 3600, &n, d)) < 0)
+                goto fail;
+        c->request_timeout = (unsigned)n;
+        n = c->max_connections_per_client;
+        if ((e = get_u64(&lim, "max_connections_per_client", 1, 65536, &n, d)) < 0)
+                goto fail;
+        c->max_connections_per_client = (unsigned)n;
         json_t *ms = att.obj ? json_object_get(att.obj, "minimum_status") : NULL;
         if (ms) {
                 const char *s = json_string_value(ms);

@@ -23,20 +23,28 @@ struct vtd_config {
         char *token_issuer;
         int64_t token_ttl;
         int64_t session_ttl;
+        int64_t unattested_ttl;  /* session.unattested_ttl_seconds: a challenge not yet used */
+        unsigned sweep_interval; /* session.sweep_interval_seconds */
         char *reference_values;
         char *simulator_root;
         bool allow_sample;
         enum vt_ear_status min_status;
         char *kds_url;
         char *kds_cache_dir;
-        char *pccs_url;       /* attestation.pccs_url: Intel PCS or a PCCS */
-        char *dcap_cache_dir; /* attestation.dcap_cache_dir */
+        unsigned kds_timeout;     /* attestation.kds_timeout_seconds: one VCEK fetch */
+        unsigned kds_max_fetches; /* attestation.kds_max_fetches: at once (0: none) */
+        unsigned kds_retry;       /* attestation.kds_retry_seconds: after a failed fetch */
+        char *pccs_url;           /* attestation.pccs_url: Intel PCS or a PCCS */
+        char *dcap_cache_dir;     /* attestation.dcap_cache_dir */
         size_t max_body;
         size_t max_evidence;
-        size_t max_sessions;
+        size_t max_sessions;            /* open (unattested) sessions, overall */
+        size_t max_sessions_per_client; /* ... and per client address */
         unsigned threads;
         unsigned max_connections;
         unsigned connection_timeout;
+        unsigned request_timeout;            /* whole request (headers and body) within this */
+        unsigned max_connections_per_client; /* per client address */
         char *kek_file;    /* secrets.kek_file: seals stored secrets; NULL: no resources */
         char **admin_keys; /* admin.keys: public keys for admin tokens; none: no admin API */
         size_t n_admin_keys;

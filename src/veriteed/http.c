@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <openssl/rand.h>
@@ -202,6 +203,28 @@ static bool uri_whole(const struct vtd_request *r, const char *url, const char *
         return (uintptr_t)version - (uintptr_t)url == r->raw_uri_len + 1;
 }
 
+/* The key under which a client's sessions and connections are counted: its IPv4
+ * address, or the /64 of an IPv6 address (one host usually holds a whole /64). */
+static void client_key(const struct sockaddr *sa, char out[48])
+{
+        char a[INET6_ADDRSTRLEN];
+        snprintf(out, 48, "unknown");
+        if (sa && sa->sa_family == AF_INET) {
+                if (inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a)))
+                        snprintf(out, 48, "%s", a);
+        } else if (sa && sa->sa_family == AF_INET6) {
+                struct in6_addr in = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+                if (IN6_IS_ADDR_V4MAPPED(&in)) {
+                        if (inet_ntop(AF_INET, &in.s6_addr[12], a, sizeof(a)))
+                                snprintf(out, 48, "%s", a);
+                        return;
+                }
+                memset(&in.s6_addr[8], 0, 8);
+                if (inet_ntop(AF_INET6, &in, a, sizeof(a)))
+                        snprintf(out, 48, "%.44s/64", a);
+        }
+}
+
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
         struct vtd_request *r = calloc(1, sizeof(*r));
@@ -211,17 +234,23 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
         r->raw_uri_len = strlen(uri);
         r->raw_uri_hides = uri_hides(uri);
         r->start_us = now_us();
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        client_key(ci ? ci->client_addr : NULL, r->client);
         if (RAND_bytes(id, sizeof(id)) != 1)
                 memset(id, 0, sizeof(id));
         vt_hex_encode(id, sizeof(id), r->id);
         return r;
 }
 
+static void conn_mark(struct MHD_Connection *c, bool receiving);
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
         struct vtd *s = cls;
         struct vtd_request *r = *con_cls;
+        conn_mark(c, true); /* a kept-alive connection's next request starts now */
         if (!r)
                 return;
         if (r->status == 0)
@@ -234,13 +263,114 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         *con_cls = NULL;
 }
 
+/*
+ * The request deadline. connection_timeout_seconds is an idle timeout: a client that
+ * sends a byte now and then keeps a connection (and its place under max_connections)
+ * for ever. So every connection has a slot with the time its current request started
+ * (the accept, or the end of the previous response on a kept-alive connection) and a
+ * watchdog shuts down the socket of a request not received in whole within
+ * limits.request_timeout_seconds; libmicrohttpd then sees the end of the stream and
+ * closes the connection. Once the request is complete (a response is queued) the
+ * deadline no longer applies: verification time is not the client's.
+ *
+ * libmicrohttpd calls the CLOSED notification before it closes the fd, and the slot is
+ * freed there under h->lock, so the watchdog (which shuts fds down only under h->lock)
+ * never touches an fd that has been closed and perhaps reused.
+ */
+struct vtd_conn {
+        struct vtd_http *h;
+        int fd;            /* -1: free slot */
+        bool receiving;    /* a request is being received: the deadline applies */
+        uint64_t start_us; /* when that request started (monotonic) */
+};
+
+static struct vtd_conn *conn_of(struct MHD_Connection *c)
+{
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return ci ? ci->socket_context : NULL;
+}
+
+/* conn_mark: a request starts being received (receiving) or is complete. */
+static void conn_mark(struct MHD_Connection *c, bool receiving)
+{
+        struct vtd_conn *k = conn_of(c);
+        if (!k)
+                return;
+        pthread_mutex_lock(&k->h->lock);
+        k->receiving = receiving;
+        k->start_us = now_us();
+        pthread_mutex_unlock(&k->h->lock);
+}
+
 static void notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                               enum MHD_ConnectionNotificationCode toe)
 {
-        if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        struct vtd_http *h = cls;
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
                 atomic_fetch_add(&active_connections, 1);
-        else
-                atomic_fetch_sub(&active_connections, 1);
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+                pthread_mutex_lock(&h->lock);
+                for (size_t i = 0; ci && i < h->n_conns; i++)
+                        if (h->conns[i].fd < 0) {
+                                h->conns[i].fd = ci->connect_fd;
+                                h->conns[i].receiving = true;
+                                h->conns[i].start_us = now_us();
+                                *socket_context = &h->conns[i];
+                                break;
+                        }
+                pthread_mutex_unlock(&h->lock);
+                return;
+        }
+        atomic_fetch_sub(&active_connections, 1);
+        struct vtd_conn *k = *socket_context;
+        if (k) {
+                pthread_mutex_lock(&h->lock);
+                k->fd = -1;
+                k->receiving = false;
+                pthread_mutex_unlock(&h->lock);
+                *socket_context = NULL;
+        }
+}
+
+static void *watchdog_main(void *arg)
+{
+        struct vtd_http *h = arg;
+        uint64_t limit_us = (uint64_t)h->s->cfg.request_timeout * 1000000u;
+        pthread_mutex_lock(&h->lock);
+        while (!h->stop) {
+                struct timespec until;
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_nsec += 200 * 1000 * 1000;
+                if (until.tv_nsec >= 1000000000) {
+                        until.tv_sec++;
+                        until.tv_nsec -= 1000000000;
+                }
+                (void)pthread_cond_timedwait(&h->wake, &h->lock, &until);
+                if (h->stop)
+                        break;
+                uint64_t now = now_us();
+                unsigned cut = 0;
+                for (size_t i = 0; i < h->n_conns; i++) {
+                        struct vtd_conn *k = &h->conns[i];
+                        if (k->fd >= 0 && k->receiving && now - k->start_us > limit_us) {
+                                (void)shutdown(k->fd, SHUT_RDWR);
+                                k->receiving = false;
+                                cut++;
+                        }
+                }
+                if (cut) {
+                        pthread_mutex_unlock(&h->lock);
+                        vtd_log("warning",
+                                "closed %u connection(s) that had not sent a whole request within "
+                                "%u s (limits.request_timeout_seconds)",
+                                cut, h->s->cfg.request_timeout);
+                        pthread_mutex_lock(&h->lock);
+                }
+        }
+        pthread_mutex_unlock(&h->lock);
+        return NULL;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_request *req,
@@ -273,6 +403,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         free(res->set_cookie);
         req->status = res->status;
         enum MHD_Result ret = MHD_queue_response(c, res->status, r);
+        conn_mark(c, false); /* the request is complete: the deadline no longer applies */
         MHD_destroy_response(r);
         return ret;
 }
@@ -462,13 +593,33 @@ int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d)
         struct vtd_http *h = calloc(1, sizeof(*h));
         if (!h)
                 return VT_E_NOMEM;
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+        h->s = s;
+        h->n_conns = (size_t)s->cfg.max_connections + 64; /* MHD_OPTION_CONNECTION_LIMIT */
+        h->conns = calloc(h->n_conns, sizeof(*h->conns));
+        pthread_condattr_t ca;
+        if (!h->conns || pthread_condattr_init(&ca) != 0) {
+                free(h->conns);
+                free(h);
+                return VT_E_NOMEM;
+        }
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&h->wake, &ca);
+        pthread_condattr_destroy(&ca);
+        pthread_mutex_init(&h->lock, NULL);
+        for (size_t i = 0; i < h->n_conns; i++)
+                h->conns[i] = (struct vtd_conn){.h = h, .fd = -1};
+        /* A thread per connection: a request that waits (a collateral fetch, a slow
+         * verification) holds up no other connection, as a worker of a pool would every
+         * connection it has accepted. Connections are bounded (max_connections, per
+         * client, the request deadline), and so is the verification work (s->verify). */
+        unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                         MHD_USE_POLL | MHD_USE_ERROR_LOG;
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         if (s->cfg.tls_certificate) {
                 size_t n;
                 if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
-                        free(h);
+                        vtd_http_stop(h);
                         return vt_diag_set(d, VT_E_UNSUPPORTED,
                                            "tls: this libmicrohttpd has no TLS support");
                 }
@@ -483,11 +634,11 @@ int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d)
         }
         h->d = MHD_start_daemon(
                 flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
-                s->cfg.max_connections + 64, MHD_OPTION_CONNECTION_TIMEOUT,
-                s->cfg.connection_timeout, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->n_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+                s->cfg.connection_timeout, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                s->cfg.max_connections_per_client, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
                 MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-                notify_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                notify_connection, h, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                 s->cfg.tls_certificate ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, h->key,
                 MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_END);
         if (!h->d) {
@@ -496,6 +647,11 @@ int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d)
         }
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
         h->port = info ? info->port : 0;
+        if (pthread_create(&h->watchdog, NULL, watchdog_main, h) != 0) {
+                vtd_http_stop(h);
+                return vt_diag_set(d, VT_E_NOMEM, "http: cannot start the request watchdog");
+        }
+        h->watchdog_running = true;
         *ret = h;
         return 0;
 }
@@ -504,8 +660,19 @@ void vtd_http_stop(struct vtd_http *h)
 {
         if (!h)
                 return;
+        if (h->watchdog_running) {
+                pthread_mutex_lock(&h->lock);
+                h->stop = true;
+                pthread_cond_signal(&h->wake);
+                pthread_mutex_unlock(&h->lock);
+                pthread_join(h->watchdog, NULL);
+        }
+        /* after the watchdog: closing connections still takes h->lock */
         if (h->d)
                 MHD_stop_daemon(h->d);
+        pthread_cond_destroy(&h->wake);
+        pthread_mutex_destroy(&h->lock);
+        free(h->conns);
         free(h->cert);
         if (h->key)
                 OPENSSL_clear_free(h->key, h->key_len);

@@ -122,15 +122,20 @@ void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *r
         vt_hex_encode(id, sizeof(id), sess.id);
         copy_str(sess.tee, sizeof(sess.tee), tee);
         copy_str(sess.nonce, sizeof(sess.nonce), nonce64);
+        copy_str(sess.client, sizeof(sess.client), req->client);
         int64_t now = vtd_now();
         sess.created = now;
-        sess.expires = now + s->cfg.session_ttl;
+        /* an unused challenge lives briefly: anyone may ask for one, and until it is used
+         * it holds a place under limits.max_sessions */
+        sess.expires = now + (s->cfg.unattested_ttl < s->cfg.session_ttl ? s->cfg.unattested_ttl
+                                                                         : s->cfg.session_ttl);
         sess.state = VT_SESSION_AUTHED;
-        int e = vt_store_session_create(s->store, &sess, now, s->cfg.max_sessions);
+        struct vt_diag sd = {0};
+        int e = vt_store_session_open(s->store, &sess, now, s->cfg.max_sessions,
+                                      s->cfg.max_sessions_per_client, &sd);
         if (e == VT_E_LIMIT) {
                 res->retry_after = 5;
-                vtd_problem(res, req, 429, "TooManySessions",
-                            "too many open sessions (limit %zu); retry later", s->cfg.max_sessions);
+                vtd_problem(res, req, 429, "TooManySessions", "%s; retry later", sd.msg);
                 return;
         }
         if (e < 0) {
@@ -239,9 +244,38 @@ static void verified_done(struct verified *v)
         free(v->init_hex);
 }
 
-static int verify_snp_like(struct vtd *s, const char *tee, const json_t *primary,
-                           const uint8_t expected[64], const json_t *init, struct verified *out,
-                           struct vt_diag *d)
+/* Without a VCEK in the evidence, verification fetches one from KDS: first the checks
+ * that need no certificate, so that a report that does not bind this session, or that
+ * the reference values refuse anyway, costs no fetch. The appraisal of the report as
+ * sent equals that of the verified one when its CPUID names the product (the layout is
+ * then the same); otherwise only the binding is checked here. */
+static int precheck_snp(struct vtd *s, const char *tee, const uint8_t report[VT_SNP_REPORT_SIZE],
+                        const uint8_t expected[64], struct vt_diag *d)
+{
+        struct vt_snp_report r;
+        int e = vt_snp_report_parse(report, VT_SNP_REPORT_SIZE, &r, d);
+        if (e < 0)
+                return e;
+        if (memcmp(r.report_data, expected, 64) != 0)
+                return vt_diag_set(d, VT_E_BINDING,
+                                   "%s: report_data does not bind this session's nonce and "
+                                   "tee-pubkey (checked before fetching the VCEK)",
+                                   tee);
+        if (r.product == VT_SNP_PRODUCT_UNKNOWN)
+                return 0;
+        struct vt_ar4si tv;
+        struct vt_diag ad = {0};
+        vtd_appraise(s, tee, &r, &tv, &ad);
+        enum vt_ear_status st = vt_ear_status_of(&tv);
+        if (st == VT_EAR_NONE || st > s->cfg.min_status)
+                return vt_diag_set(d, VT_E_POLICY, "appraisal %s (before fetching the VCEK): %s",
+                                   vt_ear_status_name(st), ad.msg[0] ? ad.msg : "not affirming");
+        return 0;
+}
+
+static int verify_snp_like(struct vtd *s, const char *tee, const char *client,
+                           const json_t *primary, const uint8_t expected[64], const json_t *init,
+                           struct verified *out, struct vt_diag *d)
 {
         struct vt_snp_wire w;
         struct vt_snp_result res;
@@ -249,13 +283,16 @@ static int verify_snp_like(struct vtd *s, const char *tee, const json_t *primary
         if (e < 0)
                 return e;
         bool sim = strcmp(tee, "sim") == 0;
-        struct vt_snp_verify_opts o = {0};
+        struct vt_snp_verify_opts o = {.client = client};
         const struct vt_snp_wire_cert *leaf = vt_snp_wire_find(&w, "VCEK");
         if (!leaf)
                 leaf = vt_snp_wire_find(&w, "VLEK");
         if (leaf) {
                 o.leaf = leaf->der;
                 o.leaf_len = leaf->len;
+        } else if ((e = precheck_snp(s, tee, w.report, expected, d)) < 0) {
+                vt_snp_wire_done(&w);
+                return e;
         }
         /* an intermediate sent along (ASK or ASVK) is a hint; roots are always the pinned ones */
         const struct vt_snp_wire_cert *inter = vt_snp_wire_find(&w, "ASK");
@@ -523,16 +560,21 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 return;
         }
         memcpy(expected, digest, 48);
+        /* at most limits.threads verifications at once (CPU, and KDS/PCCS fetches, which
+         * are bounded below that); the others wait their turn on their own connection */
+        while (sem_wait(&s->verify) < 0)
+                ;
         if (strcmp(sess.tee, "sample") == 0)
                 e = verify_sample(primary, digest, &ver, &d);
         else if (strcmp(sess.tee, "snp") == 0 || strcmp(sess.tee, "sim") == 0)
-                e = verify_snp_like(s, sess.tee, primary, expected, init, &ver, &d);
+                e = verify_snp_like(s, sess.tee, req->client, primary, expected, init, &ver, &d);
         else if (strcmp(sess.tee, "tdx") == 0 || strcmp(sess.tee, "sgx") == 0)
                 e = verify_dcap_evidence(s, sess.tee, primary, expected, init, &ver, &d);
         else if (vt_az_tee_from_name(sess.tee, &(enum vt_az_tee){0}) == 0)
                 e = verify_az_evidence(s, sess.tee, primary, digest, init, &ver, &d);
         else
                 e = vt_diag_set(&d, VT_E_UNSUPPORTED, "tee %s is not supported", sess.tee);
+        sem_post(&s->verify);
         if (e < 0) {
                 vtd_count_verification(s, sess.tee, "rejected");
                 copy_str(req->verdict, sizeof(req->verdict), "rejected");
@@ -581,12 +623,17 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 verified_done(&ver);
                 return;
         }
-        (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED);
+        /* the session now holds the token's claims (for resources fetched with the cookie):
+         * it lives session.ttl_seconds, and never past the token's exp */
+        int64_t expires = now + (s->cfg.token_ttl < s->cfg.session_ttl ? s->cfg.token_ttl
+                                                                       : s->cfg.session_ttl);
         _cleanup_free_ char *claims_txt = json_dumps(claims, JSON_COMPACT);
         if (claims_txt)
-                (void)vt_store_session_set_claims(s->store, sess.id, claims_txt);
+                (void)vt_store_session_set_attested(s->store, sess.id, claims_txt, expires);
+        else
+                (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED);
         char date[64];
-        http_date(sess.expires, date, sizeof(date));
+        http_date(claims_txt ? expires : sess.expires, date, sizeof(date));
         if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",
                      sess.id, date, s->cfg.tls_certificate ? "; Secure" : "") < 0)
                 res->set_cookie = NULL;

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -146,6 +147,22 @@ static int load_tpm_aks(struct vtd_config *c, struct vt_diag *d)
         return 0;
 }
 
+/* VCEK fetches run inside a verification (limits.threads at once): bounded so that they
+ * never hold every verification slot (at most limits.threads - 1; with one, none). */
+static unsigned kds_fetches(const struct vtd_config *c)
+{
+        return c->kds_max_fetches < c->threads ? c->kds_max_fetches : c->threads - 1;
+}
+
+static int set_kds(struct vt_snp_verifier *v, const struct vtd_config *c)
+{
+        int e = vt_snp_verifier_set_kds(v, c->kds_url, c->kds_cache_dir);
+        if (e == 0)
+                e = vt_snp_verifier_set_fetch_limits(v, c->kds_timeout * 1000u, kds_fetches(c),
+                                                     c->kds_retry);
+        return e;
+}
+
 static int server_init(struct vtd *s, struct vt_diag *d)
 {
         int e;
@@ -159,8 +176,7 @@ static int server_init(struct vtd *s, struct vt_diag *d)
         if ((e = vtd_refvals_load(s->cfg.reference_values, s->store, &s->refvals, d)) < 0)
                 return e;
         (void)mkdir_p(s->cfg.kds_cache_dir, 0700);
-        if ((e = vt_snp_verifier_new(&s->snp_hw)) < 0 ||
-            (e = vt_snp_verifier_set_kds(s->snp_hw, s->cfg.kds_url, s->cfg.kds_cache_dir)) < 0)
+        if ((e = vt_snp_verifier_new(&s->snp_hw)) < 0 || (e = set_kds(s->snp_hw, &s->cfg)) < 0)
                 return vt_diag_set(d, e, "cannot set up the SNP verifier");
         (void)mkdir_p(s->cfg.dcap_cache_dir, 0700);
         if ((e = vt_dcap_verifier_new(&s->dcap)) < 0 ||
@@ -173,8 +189,7 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                         return vt_diag_set(d, e, "cannot read attestation.simulator_root %s",
                                            s->cfg.simulator_root);
                 if ((e = vt_snp_verifier_new(&s->snp_sim)) < 0 ||
-                    (e = vt_snp_verifier_set_kds(s->snp_sim, s->cfg.kds_url,
-                                                 s->cfg.kds_cache_dir)) < 0 ||
+                    (e = set_kds(s->snp_sim, &s->cfg)) < 0 ||
                     (e = vt_snp_verifier_add_root(s->snp_sim, VT_SNP_PRODUCT_MILAN, pem, n, d)) < 0)
                         return e;
         }
@@ -187,20 +202,76 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                 return e;
         if ((e = load_tpm_aks(&s->cfg, d)) < 0)
                 return e;
+        if (sem_init(&s->verify, 0, s->cfg.threads) < 0)
+                return vt_diag_set(d, VT_E_NOMEM, "cannot make the verification semaphore");
         s->started = vtd_now();
         return 0;
 }
 
-static void *sweeper(void *arg)
+/* The sweeper deletes expired sessions every session.sweep_interval_seconds and gives
+ * their space back; it is woken and joined at shutdown. */
+struct sweeper {
+        struct vtd *s;
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t wake; /* CLOCK_MONOTONIC */
+        bool stop;
+};
+
+static void *sweeper_main(void *arg)
 {
-        struct vtd *s = arg;
-        for (;;) {
-                sleep(60);
+        struct sweeper *w = arg;
+        pthread_mutex_lock(&w->lock);
+        while (!w->stop) {
+                struct timespec until;
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_sec += w->s->cfg.sweep_interval;
+                while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
+                        ;
+                if (w->stop)
+                        break;
+                pthread_mutex_unlock(&w->lock);
                 size_t n = 0;
-                if (vt_store_sweep(s->store, vtd_now(), &n) == 0 && n)
+                if (vt_store_sweep(w->s->store, vtd_now(), &n) < 0)
+                        vtd_log("warning", "sweeping expired sessions failed");
+                else if (n)
                         vtd_log("debug", "swept %zu expired sessions", n);
+                pthread_mutex_lock(&w->lock);
         }
+        pthread_mutex_unlock(&w->lock);
         return NULL;
+}
+
+static int sweeper_start(struct sweeper *w, struct vtd *s)
+{
+        pthread_condattr_t ca;
+        w->s = s;
+        w->stop = false;
+        if (pthread_condattr_init(&ca) != 0)
+                return VT_E_NOMEM;
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        int r = pthread_cond_init(&w->wake, &ca);
+        pthread_condattr_destroy(&ca);
+        if (r != 0)
+                return VT_E_NOMEM;
+        pthread_mutex_init(&w->lock, NULL);
+        if (pthread_create(&w->thread, NULL, sweeper_main, w) != 0) {
+                pthread_cond_destroy(&w->wake);
+                pthread_mutex_destroy(&w->lock);
+                return VT_E_NOMEM;
+        }
+        return 0;
+}
+
+static void sweeper_stop(struct sweeper *w)
+{
+        pthread_mutex_lock(&w->lock);
+        w->stop = true;
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(w->thread, NULL);
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
 }
 
 int main(int argc, char **argv)
@@ -275,9 +346,13 @@ int main(int argc, char **argv)
                 server_done(&s);
                 return 1;
         }
-        pthread_t sw;
-        pthread_create(&sw, NULL, sweeper, &s);
-        pthread_detach(sw);
+        static struct sweeper sw;
+        if (sweeper_start(&sw, &s) < 0) {
+                vtd_log("error", "start-up failed: cannot start the session sweeper");
+                vtd_http_stop(h);
+                server_done(&s);
+                return 1;
+        }
         char host[160];
         snprintf(host, sizeof(host), "%s", s.cfg.listen);
         char *colon = strrchr(host, ':');
@@ -292,6 +367,11 @@ int main(int argc, char **argv)
                         "root %s is accepted; "
                         "it is not hardware, and its tokens say veritee.simulated=true",
                         s.cfg.simulator_root);
+        if (kds_fetches(&s.cfg) < s.cfg.kds_max_fetches)
+                vtd_log("warning",
+                        "at most %u VCEK fetch(es) from KDS at once (attestation.kds_max_fetches "
+                        "is %u, limits.threads %u: fetches never hold every thread)",
+                        kds_fetches(&s.cfg), s.cfg.kds_max_fetches, s.cfg.threads);
         if (s.cfg.allow_sample)
                 vtd_log("warning", "tee \"sample\" (unsigned evidence) is accepted: "
                                    "attestation.allow_sample is true");
@@ -307,6 +387,7 @@ int main(int argc, char **argv)
         sigwait(&set, &sig);
         vtd_log("info", "signal %d: stopping", sig);
         vtd_http_stop(h);
+        sweeper_stop(&sw);
         server_done(&s);
         return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef VTD_SERVER_H
 #define VTD_SERVER_H
 
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,12 +65,14 @@ struct vtd {
         json_t *token_jwks;          /* keys that verify bearer tokens: ours + configured */
         struct vtd_metrics metrics;
         atomic_ulong sessions_open_estimate;
+        sem_t verify; /* limits.threads: evidence verified at once */
         int64_t started;
 };
 
 /* The per-request record: filled by handlers, logged once when the request ends. */
 struct vtd_request {
         char id[17];
+        char client[48]; /* the client's address (IPv6: its /64), for per-client limits */
         enum vtd_route route;
         char method[8];
         uint64_t start_us;

@@ -433,6 +433,137 @@ static void test_store_count_sweep(void **state)
         vt_store_close(s);
 }
 
+/* Only open sessions (nonce unused, unexpired) count against the limits; the
+ * per-client limit counts one client's and leaves room for the others. */
+static void test_store_open_limits(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct vt_diag d = {0};
+        char id[33];
+        for (unsigned i = 0; i < 3; i++) {
+                hexid(id, i);
+                struct vt_session x = mksess(id, "bm9uY2U=", T0, T0 + 60);
+                snprintf(x.client, sizeof(x.client), "192.0.2.1");
+                assert_int_equal(vt_store_session_open(s, &x, T0, 5, 3, NULL), 0);
+        }
+        hexid(id, 3);
+        struct vt_session x = mksess(id, "bm9uY2U=", T0, T0 + 60);
+        snprintf(x.client, sizeof(x.client), "192.0.2.1");
+        assert_int_equal(vt_store_session_open(s, &x, T0, 5, 3, &d), VT_E_LIMIT);
+        assert_non_null(strstr(d.msg, "from this client (limit 3)"));
+        /* another client still gets one */
+        snprintf(x.client, sizeof(x.client), "192.0.2.2");
+        assert_int_equal(vt_store_session_open(s, &x, T0, 5, 3, NULL), 0);
+        struct vt_session out;
+        assert_int_equal(vt_store_session_get(s, x.id, T0, &out), 0);
+        assert_string_equal(out.client, "192.0.2.2");
+        /* spent sessions (claimed, attested) count against neither limit */
+        hexid(id, 0);
+        assert_int_equal(vt_store_session_claim(s, id, "bm9uY2U=", T0), 0);
+        hexid(id, 1);
+        assert_int_equal(vt_store_session_set_attested(s, id, "{\"a\":1}", T0 + 10), 0);
+        hexid(id, 4);
+        struct vt_session y = mksess(id, "bm9uY2U=", T0, T0 + 60);
+        snprintf(y.client, sizeof(y.client), "192.0.2.1");
+        assert_int_equal(vt_store_session_open(s, &y, T0, 5, 3, NULL), 0);
+        hexid(id, 5);
+        y = mksess(id, "bm9uY2U=", T0, T0 + 60);
+        snprintf(y.client, sizeof(y.client), "192.0.2.1");
+        assert_int_equal(vt_store_session_open(s, &y, T0, 5, 3, NULL), 0);
+        hexid(id, 6);
+        y = mksess(id, "bm9uY2U=", T0, T0 + 60);
+        snprintf(y.client, sizeof(y.client), "192.0.2.3");
+        assert_int_equal(vt_store_session_open(s, &y, T0, 5, 3, NULL), 0);
+        /* five open now: the overall limit */
+        hexid(id, 7);
+        y = mksess(id, "bm9uY2U=", T0, T0 + 60);
+        snprintf(y.client, sizeof(y.client), "192.0.2.4");
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(vt_store_session_open(s, &y, T0, 5, 3, &d), VT_E_LIMIT);
+        assert_non_null(strstr(d.msg, "too many open sessions (limit 5)"));
+        /* set_attested wrote state, claims and the new expiry */
+        hexid(id, 1);
+        assert_int_equal(vt_store_session_get(s, id, T0, &out), 0);
+        assert_int_equal(out.state, VT_SESSION_ATTESTED);
+        assert_int_equal(out.expires, T0 + 10);
+        char *c = NULL;
+        assert_int_equal(vt_store_session_get_claims(s, id, T0 + 10, &c), VT_E_EXPIRED);
+        assert_int_equal(
+                vt_store_session_set_attested(s, "ffffffffffffffffffffffffffffffff", "{}", T0),
+                VT_E_NOTFOUND);
+        vt_store_close(s);
+}
+
+/* The sweep deletes expired sessions with their claims and the file shrinks again
+ * (auto_vacuum=INCREMENTAL). */
+static void test_store_sweep_reclaims(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        char id[33], buf[32];
+        char *claims = malloc(8001);
+        assert_non_null(claims);
+        memset(claims, 'x', 8000);
+        claims[0] = '"';
+        claims[7999] = '"';
+        claims[8000] = 0;
+        raw_text(f->db, "PRAGMA auto_vacuum", buf, sizeof(buf));
+        assert_string_equal(buf, "2");
+        for (unsigned i = 0; i < 2000; i++) {
+                hexid(id, i);
+                struct vt_session x = mksess(id, "bm9uY2U=", T0, T0 + 60);
+                assert_int_equal(vt_store_session_create(s, &x, T0, 100000), 0);
+                assert_int_equal(vt_store_session_set_attested(s, id, claims, T0 + 30), 0);
+        }
+        free(claims);
+        struct stat st;
+        char wal[600];
+        snprintf(wal, sizeof(wal), "%s-wal", f->db);
+        assert_int_equal(vt_store_sweep(s, T0 + 10, NULL), 0); /* a checkpoint */
+        assert_int_equal(stat(f->db, &st), 0);
+        off_t full = st.st_size;
+        assert_true(full > 16 * 1000 * 1000);
+        size_t n = 0;
+        assert_int_equal(vt_store_sweep(s, T0 + 30, &n), 0);
+        assert_int_equal(n, 2000);
+        assert_int_equal(stat(f->db, &st), 0);
+        assert_true(st.st_size < full / 10);
+        vt_store_close(s);
+}
+
+/* A version 3 database without auto_vacuum (as veritee made them before schema 5)
+ * upgrades: sessions keep their rows (client ''), and it is vacuumed once into
+ * auto_vacuum=INCREMENTAL. */
+static void test_store_v3_upgrade(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
+        vt_store_close(s);
+        raw_exec(f->db, "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
+                        "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 3; "
+                        "PRAGMA auto_vacuum = NONE; VACUUM");
+        char buf[64];
+        raw_text(f->db, "PRAGMA auto_vacuum", buf, sizeof(buf));
+        assert_string_equal(buf, "0");
+        s = open_ok(f->db);
+        int v = 0;
+        assert_int_equal(vt_store_schema_version(s, &v), 0);
+        assert_int_equal(v, 5);
+        struct vt_session out;
+        assert_int_equal(vt_store_session_get(s, in.id, T0, &out), 0);
+        assert_sess_equal(&out, &in);
+        assert_string_equal(out.client, "");
+        vt_store_close(s);
+        raw_text(f->db, "PRAGMA auto_vacuum", buf, sizeof(buf));
+        assert_string_equal(buf, "2");
+        raw_text(f->db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sessions_open%'", buf,
+                 sizeof(buf));
+        assert_string_equal(buf, "2");
+}
+
 /* max_live: the next create fails with LIMIT and writes nothing; expired sessions
  * do not count, swept or not. */
 static void test_store_limit(void **state)
@@ -752,7 +883,7 @@ static void assert_schema_v2(const char *db)
 {
         char buf[64];
         raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
-        assert_string_equal(buf, "4");
+        assert_string_equal(buf, "5");
         raw_text(db,
                  "SELECT count(*) FROM sqlite_master WHERE name IN ('resources', "
                  "'resources_repo', 'policies', 'refvals', 'refvals_tee', 'generations', "
@@ -772,7 +903,8 @@ static void test_store_v1_upgrade(void **state)
         vt_store_close(s);
         raw_exec(f->db, "DROP TABLE policies; DROP TABLE resources; DROP TABLE refvals; "
                         "DROP TABLE generations; ALTER TABLE sessions DROP COLUMN claims; "
-                        "DROP TABLE kek; PRAGMA user_version = 1");
+                        "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
+                        "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 1");
         char buf[64];
         raw_text(f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'resources'", buf,
                  sizeof(buf));
@@ -781,7 +913,7 @@ static void test_store_v1_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v), 0);
-        assert_int_equal(v, 4);
+        assert_int_equal(v, 5);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out), 0);
         assert_sess_equal(&out, &in);
@@ -826,7 +958,7 @@ static void test_store_v1_fixture_upgrade(void **state)
         struct vt_store *s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v), 0);
-        assert_int_equal(v, 4);
+        assert_int_equal(v, 5);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out), 0);
         assert_string_equal(out.nonce, "QUFBQQ==");
@@ -1603,6 +1735,9 @@ int main(void)
                 T(test_store_session_set_state),
                 T(test_store_count_sweep),
                 T(test_store_limit),
+                T(test_store_open_limits),
+                T(test_store_sweep_reclaims),
+                T(test_store_v3_upgrade),
                 T(test_store_binding_metachars),
                 T(test_store_claim_race_threads),
                 T(test_store_threads_create_limit),
