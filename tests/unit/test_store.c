@@ -542,9 +542,10 @@ static void test_store_v3_upgrade(void **state)
         struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
         assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
         vt_store_close(s);
-        raw_exec(f->db, "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
-                        "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 3; "
-                        "PRAGMA auto_vacuum = NONE; VACUUM");
+        raw_exec(f->db,
+                 "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
+                 "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 3; "
+                 "PRAGMA auto_vacuum = NONE; VACUUM");
         char buf[64];
         raw_text(f->db, "PRAGMA auto_vacuum", buf, sizeof(buf));
         assert_string_equal(buf, "0");
@@ -901,10 +902,11 @@ static void test_store_v1_upgrade(void **state)
         struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
         assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
         vt_store_close(s);
-        raw_exec(f->db, "DROP TABLE policies; DROP TABLE resources; DROP TABLE refvals; "
-                        "DROP TABLE generations; ALTER TABLE sessions DROP COLUMN claims; "
-                        "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
-                        "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 1");
+        raw_exec(f->db,
+                 "DROP TABLE policies; DROP TABLE resources; DROP TABLE refvals; "
+                 "DROP TABLE generations; ALTER TABLE sessions DROP COLUMN claims; "
+                 "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
+                 "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 1");
         char buf[64];
         raw_text(f->db, "SELECT count(*) FROM sqlite_master WHERE name = 'resources'", buf,
                  sizeof(buf));
