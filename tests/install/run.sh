@@ -9,7 +9,8 @@ set -u
 BUILD=${1:?usage: run.sh BUILD_DIR}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TD=${VT_TESTDATA:-$ROOT/../shared/testdata}
-for t in pkg-config cc nm; do
+CC=${VT_CC:-cc}
+for t in pkg-config "$CC" nm; do
         command -v "$t" >/dev/null 2>&1 || {
                 echo "skipped: $t not installed"
                 exit 77
@@ -53,8 +54,8 @@ fi
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 flags=$(pkg-config --define-variable=prefix="$P" --cflags --libs veritee) || fail "pkg-config veritee"
 # shellcheck disable=SC2086
-if cc -std=c11 -Wall -Wextra -Werror -o "$tmp/verify_snp" "$ROOT/tests/install/verify_snp.c" \
-        $flags -Wl,-rpath,"$(dirname "$lib")" 2>"$tmp/cc.log"; then
+if "$CC" -std=c11 -Wall -Wextra -Werror ${VT_EXTRA_CFLAGS:-} -o "$tmp/verify_snp" \
+        "$ROOT/tests/install/verify_snp.c" $flags -Wl,-rpath,"$(dirname "$lib")" 2>"$tmp/cc.log"; then
         ok "verify_snp.c builds with \`pkg-config --cflags --libs veritee\` ($flags)"
 else
         fail "verify_snp.c does not build against the installed library"
