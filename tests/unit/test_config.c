@@ -329,6 +329,40 @@ static void test_config_docs_list_every_row(void **state)
         }
 }
 
+/* Does the page's YAML example set key ("name:" at the top level, "  name:" under
+ * "section:")? */
+static bool in_example(const char *doc, const char *key)
+{
+        char sec[64], want[128];
+        const char *name, *l = strstr(doc, "```yaml\n"), *end;
+        assert_non_null(l);
+        end = strstr(l + 8, "```");
+        assert_non_null(end);
+        split(key, sec, sizeof(sec), &name);
+        bool inside = !*sec;
+        snprintf(want, sizeof(want), "%s%s:", *sec ? "  " : "", name);
+        for (l = strchr(l, '\n') + 1; l < end; l = strchr(l, '\n') + 1) {
+                if (*sec && l[0] != ' ')
+                        inside = strncmp(l, sec, strlen(sec)) == 0 && l[strlen(sec)] == ':';
+                if (inside && strncmp(l, want, strlen(want)) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static void test_config_docs_example(void **state)
+{
+        size_t n, len;
+        const struct vtd_config_item *items = vtd_config_items(&n);
+        _cleanup_free_ char *doc =
+                (char *)vt_test_load(vt_test_helper("../../docs/configuration.md"), &len);
+        (void)state;
+        for (size_t i = 0; i < n; i++)
+                if (!in_example(doc, items[i].key))
+                        fail_msg("docs/configuration.md: the YAML example does not set %s",
+                                 items[i].key);
+}
+
 static void test_config_docs_no_other_row(void **state)
 {
         size_t n, len, rows = 0;
@@ -372,6 +406,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_config_values, setup, teardown),
                 cmocka_unit_test(test_config_docs_list_every_row),
                 cmocka_unit_test(test_config_docs_no_other_row),
+                cmocka_unit_test(test_config_docs_example),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }
