@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "veritee/veritee.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

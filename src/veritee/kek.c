@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../veriteed/config.h"
+#include "config/config.h"
 #include "cli.h"
 #include "crypto/seal.h"
 #include "store/keyring.h"

@@ -45,6 +45,7 @@ static void server_done(struct vtd *s)
         vt_keyring_free(s->kek);
         vt_admin_keys_free(s->admin);
         json_decref(s->token_jwks);
+        vt_tpm_aks_free(s->cfg.tpm_aks);
         vtd_config_done(&s->cfg);
 }
 

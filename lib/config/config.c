@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* veriteed's configuration: one table row per option (systemd's ConfigTableItem). The key,
+ * the type, the bounds, the default and where the value goes are written once, in items[];
+ * reading the file (yaml.c), unknown-key refusal, typing, bounds, defaults and freeing all
+ * come from it. docs/configuration.md lists the same keys (test_config checks it). */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/file.h"
+#include "util/json.h"
+
+#define MAX_LIST 64
+
+static int check_public_url(const struct vtd_config_item *it, char *u, struct vt_diag *d);
+static int parse_status(const struct vtd_config_item *it, const char *s, void *field,
+                        struct vt_diag *d);
+
+#define FIELD(f) offsetof(struct vtd_config, f)
+#define STRING(k, f, ...)                                                                          \
+        {                                                                                          \
+                .key = k, .type = VTD_CONFIG_STRING, .offset = FIELD(f), __VA_ARGS__               \
+        }
+#define UINT(k, f, lo, hi, dflt)                                                                   \
+        {                                                                                          \
+                .key = k, .type = VTD_CONFIG_UINT, .offset = FIELD(f),                             \
+                .size = sizeof(((struct vtd_config *)0)->f), .min = lo, .max = hi, .def = dflt     \
+        }
+#define BOOL(k, f, dflt)                                                                           \
+        {                                                                                          \
+                .key = k, .type = VTD_CONFIG_BOOL, .offset = FIELD(f), .def = dflt                 \
+        }
+#define LIST(k, f)                                                                                 \
+        {                                                                                          \
+                .key = k, .type = VTD_CONFIG_LIST, .offset = FIELD(f), .n_offset = FIELD(n_##f)    \
+        }
+#define CUSTOM(k, f, fn, dflt)                                                                     \
+        {                                                                                          \
+                .key = k, .type = VTD_CONFIG_CUSTOM, .offset = FIELD(f), .parse = fn,              \
+                .def_str = dflt                                                                    \
+        }
+#define UNDER_STATE_DIR(name) .def_str = name, .def_in_state_dir = true
+
+/* Sections in the order their unknown keys are reported: the top level, then tls, store,
+ * token, session, attestation, limits, secrets, admin, tokens. */
+static const struct vtd_config_item items[] = {
+        STRING("listen", listen, .def_str = "127.0.0.1:8080"),
+        STRING("public_url", public_url, .check = check_public_url),
+        STRING("tls.certificate", tls_certificate),
+        STRING("tls.private_key", tls_private_key),
+        STRING("state_dir", state_dir, .def_str = "/var/lib/veritee"),
+        STRING("store.sqlite", database, UNDER_STATE_DIR("veritee.db")),
+        STRING("token.signing_key", token_key, UNDER_STATE_DIR("token-signing-key.pem")),
+        STRING("token.issuer", token_issuer, .def_str = "veritee"),
+        UINT("token.ttl_seconds", token_ttl, 10, 86400, 300),
+        UINT("session.ttl_seconds", session_ttl, 5, 3600, 300),
+        UINT("session.unattested_ttl_seconds", unattested_ttl, 5, 3600, 60),
+        UINT("session.sweep_interval_seconds", sweep_interval, 1, 3600, 30),
+        STRING("attestation.reference_values", reference_values),
+        STRING("attestation.simulator_root", simulator_root),
+        BOOL("attestation.allow_sample", allow_sample, false),
+        CUSTOM("attestation.minimum_status", min_status, parse_status, "affirming"),
+        STRING("attestation.kds_url", kds_url),
+        STRING("attestation.kds_cache_dir", kds_cache_dir, UNDER_STATE_DIR("kds-cache")),
+        UINT("attestation.kds_timeout_seconds", kds_timeout, 1, 60, 5),
+        UINT("attestation.kds_max_fetches", kds_max_fetches, 0, 64, 2),
+        UINT("attestation.kds_retry_seconds", kds_retry, 0, 86400, 60),
+        STRING("attestation.pccs_url", pccs_url,
+               .def_str = "https://api.trustedservices.intel.com"),
+        STRING("attestation.dcap_cache_dir", dcap_cache_dir, UNDER_STATE_DIR("dcap-cache")),
+        LIST("attestation.tpm_trusted_aks", tpm_trusted_aks),
+        UINT("limits.max_body_bytes", max_body, 1024, 64u << 20, 1u << 20),
+        UINT("limits.max_evidence_bytes", max_evidence, 1024, 64u << 20, 512u * 1024u),
+        UINT("limits.max_sessions", max_sessions, 1, 10000000, 10000),
+        UINT("limits.max_sessions_per_client", max_sessions_per_client, 1, 10000000, 64),
+        UINT("limits.threads", threads, 1, 256, 4),
+        UINT("limits.max_connections", max_connections, 1, 65536, 256),
+        UINT("limits.connection_timeout_seconds", connection_timeout, 1, 3600, 30),
+        UINT("limits.request_timeout_seconds", request_timeout, 1, 3600, 10),
+        UINT("limits.max_connections_per_client", max_connections_per_client, 1, 65536, 32),
+        STRING("secrets.kek_file", kek_file),
+        LIST("admin.keys", admin_keys),
+        LIST("tokens.trusted_jwks", trusted_jwks),
+        LIST("tokens.trusted_certs", trusted_certs),
+        LIST("tokens.extra_teekey_paths", extra_teekey_paths),
+};
+
+const struct vtd_config_item *vtd_config_items(size_t *ret_n)
+{
+        *ret_n = ELEMENTSOF(items);
+        return items;
+}
+
+/* ---- the special types ---- */
+
+/* public_url: http:// or https://, then a host, printable ASCII without spaces, '?' or
+ * '#', under 256 bytes; a trailing '/' is dropped. It goes into published documents
+ * (jwks_uri) as it is. */
+static int check_public_url(const struct vtd_config_item *it, char *u, struct vt_diag *d)
+{
+        size_t n = strlen(u);
+        const char *host = strncmp(u, "https://", 8) == 0  ? u + 8
+                           : strncmp(u, "http://", 7) == 0 ? u + 7
+                                                           : NULL;
+        bool ok = host && *host && *host != '/' && n < 256;
+        for (const char *p = u; ok && *p; p++)
+                ok = *p > 0x20 && *p < 0x7f && *p != '?' && *p != '#' && *p != '"' && *p != '\\';
+        if (!ok)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "config: %s must be http(s)://HOST[:PORT][/PATH] (no "
+                                   "spaces, query or fragment), under 256 bytes",
+                                   it->key);
+        while (n > 0 && u[n - 1] == '/')
+                u[--n] = 0;
+        return 0;
+}
+
+static int parse_status(const struct vtd_config_item *it, const char *s, void *field,
+                        struct vt_diag *d)
+{
+        enum vt_ear_status *st = field;
+        if (s && strcmp(s, "affirming") == 0)
+                *st = VT_EAR_AFFIRMING;
+        else if (s && strcmp(s, "warning") == 0)
+                *st = VT_EAR_WARNING;
+        else
+                return vt_diag_set(d, VT_E_FORMAT, "config: %s must be affirming or warning",
+                                   it->key);
+        return 0;
+}
+
+/* ---- applying one row ---- */
+
+/* How messages name a key: top-level keys as "config.KEY", the others as they are. */
+#define SHOWN(it) (strchr((it)->key, '.') ? "" : "config."), (it)->key
+
+static void *field_of(struct vtd_config *c, size_t offset)
+{
+        return (uint8_t *)c + offset;
+}
+
+static int get_string(const struct vtd_config_item *it, json_t *v, char **out, struct vt_diag *d)
+{
+        if (!json_is_string(v))
+                return vt_diag_set(d, VT_E_FORMAT, "config: %s%s must be a string", SHOWN(it));
+        char *s = strdup(json_string_value(v));
+        if (!s)
+                return VT_E_NOMEM;
+        free(*out);
+        *out = s;
+        return it->check ? it->check(it, s, d) : 0;
+}
+
+static void put_uint(void *field, size_t size, uint64_t n)
+{
+        if (size == sizeof(uint32_t)) {
+                uint32_t x = (uint32_t)n;
+                memcpy(field, &x, sizeof(x));
+        } else {
+                memcpy(field, &n, sizeof(n));
+        }
+}
+
+static int get_uint(const struct vtd_config_item *it, json_t *v, void *field, struct vt_diag *d)
+{
+        const char *str = json_string_value(v);
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = str && *str >= '0' && *str <= '9' ? strtoull(str, &end, 10) : 0;
+        if (!str || !end || *end || errno || n < it->min || n > it->max)
+                return vt_diag_set(d, VT_E_FORMAT, "config: %s%s must be an integer %llu..%llu",
+                                   SHOWN(it), (unsigned long long)it->min,
+                                   (unsigned long long)it->max);
+        put_uint(field, it->size, n);
+        return 0;
+}
+
+static int get_bool(const struct vtd_config_item *it, json_t *v, bool *out, struct vt_diag *d)
+{
+        const char *str = json_string_value(v);
+        if (str && strcmp(str, "true") == 0)
+                *out = true;
+        else if (str && strcmp(str, "false") == 0)
+                *out = false;
+        else
+                return vt_diag_set(d, VT_E_FORMAT, "config: %s%s must be true or false", SHOWN(it));
+        return 0;
+}
+
+static void free_list(char **l, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
+/* A sequence of strings (a single string is taken as a one-element list). */
+static int get_list(const struct vtd_config_item *it, json_t *v, char ***out, size_t *n,
+                    struct vt_diag *d)
+{
+        json_auto_t *a = json_is_string(v) ? json_array() : json_incref(v);
+        size_t i;
+        json_t *x;
+        if (!a || (json_is_string(v) && json_array_append(a, v) < 0))
+                return VT_E_NOMEM;
+        if (!json_is_array(a) || json_array_size(a) > MAX_LIST)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "config: %s%s must be a list of at most %d strings", SHOWN(it),
+                                   MAX_LIST);
+        char **l = calloc(json_array_size(a) + 1, sizeof(char *));
+        if (!l)
+                return VT_E_NOMEM;
+        json_array_foreach (a, i, x) {
+                if (!json_is_string(x) || !(l[i] = strdup(json_string_value(x)))) {
+                        free_list(l, i);
+                        return vt_diag_set(d, VT_E_FORMAT, "config: %s%s must be a list of strings",
+                                           SHOWN(it));
+                }
+        }
+        free_list(*out, *n);
+        *n = json_array_size(a);
+        *out = l;
+        return 0;
+}
+
+static int apply_item(const struct vtd_config_item *it, json_t *v, struct vtd_config *c,
+                      struct vt_diag *d)
+{
+        void *f = field_of(c, it->offset);
+        switch (it->type) {
+        case VTD_CONFIG_STRING:
+                return get_string(it, v, f, d);
+        case VTD_CONFIG_BOOL:
+                return get_bool(it, v, f, d);
+        case VTD_CONFIG_UINT:
+                return get_uint(it, v, f, d);
+        case VTD_CONFIG_LIST:
+                return get_list(it, v, f, field_of(c, it->n_offset), d);
+        case VTD_CONFIG_CUSTOM:
+                return it->parse(it, json_string_value(v), f, d);
+        }
+        return VT_E_INVAL;
+}
+
+/* ---- the table over a tree ---- */
+
+/* The section of a key ("tls" of "tls.certificate") into buf, or "" at the top level;
+ * *ret_name is the part after it. */
+static void split_key(const char *key, char buf[static 64], const char **ret_name)
+{
+        const char *dot = strchr(key, '.');
+        size_t n = dot ? (size_t)(dot - key) : 0;
+        if (n >= 64)
+                n = 0;
+        memcpy(buf, key, n);
+        buf[n] = 0;
+        *ret_name = dot ? dot + 1 : key;
+}
+
+/* The value the file gives for a row, or NULL. Sections were checked to be mappings. */
+static json_t *lookup(json_t *root, const struct vtd_config_item *it)
+{
+        char sec[64];
+        const char *name;
+        split_key(it->key, sec, &name);
+        json_t *o = *sec ? json_object_get(root, sec) : root;
+        return json_is_object(o) ? json_object_get(o, name) : NULL;
+}
+
+/* Is key (in section sec, "" at the top level) a row, or at the top level a section? */
+static bool known(const char *sec, const char *key)
+{
+        size_t sl = strlen(sec), kl = strlen(key);
+        for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                const char *k = items[i].key;
+                if (sl ? strncmp(k, sec, sl) == 0 && k[sl] == '.' && strcmp(k + sl + 1, key) == 0
+                       : strcmp(k, key) == 0 || (strncmp(k, key, kl) == 0 && k[kl] == '.'))
+                        return true;
+        }
+        return false;
+}
+
+static int check_section(json_t *root, const char *sec, struct vt_diag *d)
+{
+        json_t *o = *sec ? json_object_get(root, sec) : root, *v;
+        const char *k;
+        if (!o)
+                return 0;
+        if (!json_is_object(o))
+                return vt_diag_set(d, VT_E_FORMAT, "config: %s must be a mapping", sec);
+        json_object_foreach (o, k, v) {
+                if (!known(sec, k))
+                        return vt_diag_set(d, VT_E_FORMAT, "config: unknown key \"%s%s%s\"", sec,
+                                           *sec ? "." : "", k);
+        }
+        return 0;
+}
+
+/* Unknown keys and sections that are not mappings: the top level, then each section in the
+ * order of the table. */
+static int check_keys(json_t *root, struct vt_diag *d)
+{
+        char sec[64], prev[64] = "";
+        const char *name;
+        int e = check_section(root, "", d);
+        for (size_t i = 0; e == 0 && i < ELEMENTSOF(items); i++) {
+                split_key(items[i].key, sec, &name);
+                if (*sec && strcmp(sec, prev) != 0)
+                        e = check_section(root, sec, d);
+                memcpy(prev, sec, sizeof(prev));
+        }
+        return e;
+}
+
+/* The defaults of the fixed-size rows, before the file is read. */
+static void set_defaults(struct vtd_config *c)
+{
+        memset(c, 0, sizeof(*c));
+        for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                const struct vtd_config_item *it = &items[i];
+                void *f = field_of(c, it->offset);
+                if (it->type == VTD_CONFIG_UINT)
+                        put_uint(f, it->size, it->def);
+                else if (it->type == VTD_CONFIG_BOOL)
+                        *(bool *)f = it->def != 0;
+                else if (it->type == VTD_CONFIG_CUSTOM && it->def_str)
+                        (void)it->parse(it, it->def_str, f, NULL);
+        }
+}
+
+/* The defaults of the strings the file did not give: first the fixed ones (state_dir
+ * among them), then those under state_dir. */
+static int set_string_defaults(struct vtd_config *c)
+{
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                        const struct vtd_config_item *it = &items[i];
+                        char **f = field_of(c, it->offset);
+                        if (it->type != VTD_CONFIG_STRING || !it->def_str || *f ||
+                            it->def_in_state_dir != (pass == 1))
+                                continue;
+                        if (pass == 0 ? !(*f = strdup(it->def_str))
+                                      : asprintf(f, "%s/%s", c->state_dir, it->def_str) < 0) {
+                                *f = NULL;
+                                return VT_E_NOMEM;
+                        }
+                }
+        return 0;
+}
+
+/* What one row cannot say: bounds between options. */
+static int check_across(struct vtd_config *c, struct vt_diag *d)
+{
+        if (c->max_evidence > c->max_body)
+                c->max_evidence = c->max_body;
+        if ((c->tls_certificate == NULL) != (c->tls_private_key == NULL))
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "config: tls needs both certificate and private_key");
+        return 0;
+}
+
+/* The file as a tree (path NULL: an empty mapping). */
+static int read_tree(const char *path, json_t **ret, struct vt_diag *d)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0;
+        void *j = NULL;
+        int e;
+        if (!path) {
+                *ret = json_object();
+                return *ret ? 0 : VT_E_NOMEM;
+        }
+        if ((e = vt_read_file(path, VTD_CONFIG_MAX_BYTES, &buf, &len)) < 0)
+                return vt_diag_set(d, e, "config: cannot read %s", path);
+        if ((e = vtd_yaml_to_json((const char *)buf, len, &j, d)) < 0)
+                return e;
+        *ret = j;
+        return 0;
+}
+
+void vtd_config_done(struct vtd_config *c)
+{
+        for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                void *f = field_of(c, items[i].offset);
+                if (items[i].type == VTD_CONFIG_STRING)
+                        free(*(char **)f);
+                else if (items[i].type == VTD_CONFIG_LIST)
+                        free_list(*(char ***)f, *(size_t *)field_of(c, items[i].n_offset));
+        }
+        memset(c, 0, sizeof(*c));
+}
+
+int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
+{
+        json_auto_t *root = NULL;
+        int e;
+
+        set_defaults(c);
+        if ((e = read_tree(path, &root, d)) < 0)
+                return e;
+        if (!json_is_object(root))
+                return vt_diag_set(d, VT_E_FORMAT, "config: the document must be a mapping");
+        if ((e = check_keys(root, d)) < 0)
+                goto fail;
+        for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                json_t *v = lookup(root, &items[i]);
+                if (v && (e = apply_item(&items[i], v, c, d)) < 0)
+                        goto fail;
+        }
+        if ((e = check_across(c, d)) < 0 || (e = set_string_defaults(c)) < 0)
+                goto fail;
+        return 0;
+fail:
+        vtd_config_done(c);
+        return e;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* veriteed's configuration: YAML file -> struct vtd_config, every option a row of one table
+ * (config.c) with its type, bounds and safe default (docs/configuration.md). Internal: used
+ * by veriteed and by `veritee admin rotate-kek`, which reads the server's file. */
+#ifndef VT_CONFIG_CONFIG_H
+#define VT_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "token/ear.h"
+#include "veritee/azure.h"
+#include "veritee/veritee.h"
+
+/* The largest configuration file. */
+#define VTD_CONFIG_MAX_BYTES (1u << 20)
+
+struct vtd_config {
+        char *listen;     /* "127.0.0.1:8080" */
+        char *public_url; /* public_url: how clients reach us ("https://kbs.example"); NULL:
+                           * from listen */
+        char *tls_certificate, *tls_private_key;
+        char *state_dir;
+        char *database;
+        char *token_key;
+        char *token_issuer;
+        int64_t token_ttl;
+        int64_t session_ttl;
+        int64_t unattested_ttl;  /* session.unattested_ttl_seconds: a challenge not yet used */
+        unsigned sweep_interval; /* session.sweep_interval_seconds */
+        char *reference_values;
+        char *simulator_root;
+        bool allow_sample;
+        enum vt_ear_status min_status;
+        char *kds_url;
+        char *kds_cache_dir;
+        unsigned kds_timeout;     /* attestation.kds_timeout_seconds: one VCEK fetch */
+        unsigned kds_max_fetches; /* attestation.kds_max_fetches: at once (0: none) */
+        unsigned kds_retry;       /* attestation.kds_retry_seconds: after a failed fetch */
+        char *pccs_url;           /* attestation.pccs_url: Intel PCS or a PCCS */
+        char *dcap_cache_dir;     /* attestation.dcap_cache_dir */
+        size_t max_body;
+        size_t max_evidence;
+        size_t max_sessions;            /* open (unattested) sessions, overall */
+        size_t max_sessions_per_client; /* ... and per client address */
+        unsigned threads;
+        unsigned max_connections;
+        unsigned connection_timeout;
+        unsigned request_timeout;            /* whole request (headers and body) within this */
+        unsigned max_connections_per_client; /* per client address */
+        char *kek_file;    /* secrets.kek_file: seals stored secrets; NULL: no resources */
+        char **admin_keys; /* admin.keys: public keys for admin tokens; none: no admin API */
+        size_t n_admin_keys;
+        char **trusted_jwks; /* tokens.trusted_jwks: more JWKS files for bearer tokens */
+        size_t n_trusted_jwks;
+        char **trusted_certs; /* tokens.trusted_certs: PEM certificates / public keys */
+        size_t n_trusted_certs;
+        char **extra_teekey_paths; /* tokens.extra_teekey_paths: JSON pointers tried first */
+        size_t n_extra_teekey_paths;
+        char **tpm_trusted_aks; /* attestation.tpm_trusted_aks: PEM public keys of TPM AKs */
+        size_t n_tpm_trusted_aks;
+        struct vt_tpm_aks *tpm_aks; /* those keys, loaded and freed by veriteed (main.c), not
+                                     * by vtd_config_done; NULL: tee tpm refused */
+};
+
+/* What a row stores, at offsetof(struct vtd_config, ...). */
+enum vtd_config_type {
+        VTD_CONFIG_STRING, /* char *; .check may validate and rewrite it */
+        VTD_CONFIG_BOOL,   /* bool: true or false */
+        VTD_CONFIG_UINT,   /* an unsigned integer field of .size bytes (4 or 8), .min...max */
+        VTD_CONFIG_LIST,   /* char ** with its count (size_t) at .n_offset; a single string is a
+                            * one-element list; at most 64 */
+        VTD_CONFIG_CUSTOM, /* .parse turns the scalar into the field (nothing to free) */
+};
+
+struct vtd_config_item {
+        const char *key; /* "limits.max_sessions" (SECTION.NAME) or a top-level "listen" */
+        enum vtd_config_type type;
+        size_t offset;
+        size_t size;     /* UINT: sizeof the field */
+        size_t n_offset; /* LIST: offsetof the count */
+        uint64_t min, max;
+        uint64_t def;          /* UINT, BOOL: the default */
+        const char *def_str;   /* STRING: the default (NULL: none); CUSTOM: parsed by .parse */
+        bool def_in_state_dir; /* STRING: the default is STATE_DIR/def_str */
+        /* STRING: checks (and may rewrite) the value read from the file */
+        int (*check)(const struct vtd_config_item *it, char *value, struct vt_diag *d);
+        /* CUSTOM: s is the scalar, NULL when the value is not one */
+        int (*parse)(const struct vtd_config_item *it, const char *s, void *field,
+                     struct vt_diag *d);
+};
+
+/* vtd_config_items returns the table of options (static; *ret_n rows), in the order of
+ * docs/configuration.md. */
+const struct vtd_config_item *vtd_config_items(size_t *ret_n);
+
+/* vtd_config_load reads a YAML file (path NULL: defaults only) and fills *c. Unknown
+ * keys and values of the wrong type are errors naming the key. On failure *c holds
+ * nothing to free. */
+int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d);
+/* vtd_config_done frees what vtd_config_load filled in (not tpm_aks) and zeroes *c. */
+void vtd_config_done(struct vtd_config *c);
+
+/* vtd_yaml_to_json converts a YAML document (mappings, sequences, scalars as strings)
+ * into JSON; at most 1 MiB and nesting 32. */
+int vtd_yaml_to_json(const char *text, size_t len, void **ret_json_t, struct vt_diag *d);
+
+#endif
