@@ -79,7 +79,11 @@ fi
         done
         find "$B/CMakeFiles/veriteed.dir" -name '*.o' | sed 's|^|veriteed |'
 } | sort | awk '{ src = $2; sub(/^.*\.dir\//, "", src); sub(/\.o$/, "", src); print $1, src, $2 }' \
-        >"$tmp/objs"
+        >"$tmp/objs.all"
+# an object whose source is gone (deleted or moved since that build) is left over, not code
+while read -r prog src obj; do
+        [ -f "$src" ] && echo "$prog $src $obj"
+done <"$tmp/objs.all" >"$tmp/objs"
 [ "$(grep -c '^lib ' "$tmp/objs")" -gt 0 ] || fail "no library objects in $B: build first"
 
 # "program source symbol" for definitions and for references.
