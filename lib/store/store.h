@@ -15,6 +15,10 @@
 #include "veritee/veritee.h"
 
 struct vt_store;
+struct vt_store_ops; /* a back end (store_impl.h) */
+
+/* The SQLite back end (sqlite.c). */
+extern const struct vt_store_ops vt_store_sqlite_ops;
 
 enum vt_session_state {
         VT_SESSION_AUTHED = 0,   /* challenge issued, nonce unused */
@@ -36,6 +40,14 @@ struct vt_session {
  * transaction. A database from a newer veritee is refused (VT_E_UNSUPPORTED). */
 int vt_store_open(const char *path, struct vt_store **ret, struct vt_diag *d);
 void vt_store_close(struct vt_store *s);
+
+/* vt_store_open_with opens the store at path (for SQLite a file name) with a back end;
+ * vt_store_open is vt_store_open_with(&vt_store_sqlite_ops, ...). */
+int vt_store_open_with(const struct vt_store_ops *backend, const char *path, struct vt_store **ret,
+                       struct vt_diag *d);
+
+/* vt_store_backend_name returns the name of a back end ("sqlite"). */
+const char *vt_store_backend_name(const struct vt_store_ops *backend);
 
 /* vt_store_schema_version returns the schema version of the open database. */
 int vt_store_schema_version(struct vt_store *s, int *ret);

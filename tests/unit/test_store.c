@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The SQLite store: schema, WAL, file mode, session semantics and single-use nonces
- * across threads and processes; schema version 2 (resources, policies, reference values,
- * KEK rotation) and the upgrade from version 1. Each test gets a fresh temporary
- * directory. */
+/* The store: session semantics and single-use nonces across threads and processes;
+ * resources, policies, reference values, KEK rotation; for SQLite also the schema, WAL,
+ * file mode and the upgrades from older schemas. Each test gets a fresh temporary
+ * directory.
+ *
+ * The suite runs against one back end, named by its first argument or by
+ * VT_TEST_STORE_BACKEND ("sqlite" when neither is given). Cases that look at SQLite's
+ * own rows or files (raw_exec, raw_text, sqlite_only) skip on any other back end. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -22,6 +26,29 @@
 
 #define ROUNDS 50
 #define T0     1748736000 /* 2025-06-01T00:00:00Z */
+
+/* The back end under test (main). */
+static const struct vt_store_ops *backend;
+
+static const struct {
+        const char *name;
+        const struct vt_store_ops *ops;
+} backends[] = {
+        {"sqlite", &vt_store_sqlite_ops},
+};
+
+/* store_open opens the store at path with the back end under test. */
+static int store_open(const char *path, struct vt_store **ret, struct vt_diag *d)
+{
+        return vt_store_open_with(backend, path, ret, d);
+}
+
+/* sqlite_only skips the calling case unless the back end under test is SQLite. */
+static void sqlite_only(void)
+{
+        if (backend != &vt_store_sqlite_ops)
+                vtt_skip("SQLite only (back end %s)", vt_store_backend_name(backend));
+}
 
 struct fixture {
         char dir[256];
@@ -67,7 +94,7 @@ static struct vt_store *open_ok(const char *path)
 {
         struct vt_store *s = NULL;
         struct vt_diag d = {0};
-        int r = vt_store_open(path, &s, &d);
+        int r = store_open(path, &s, &d);
         if (r < 0)
                 fail_msg("vt_store_open %s: %s: %s", path, vt_strerror(r), d.msg);
         return s;
@@ -94,6 +121,7 @@ static void hexid(char id[33], unsigned n)
 /* raw_* use SQLite directly, to look at what the store wrote from the outside. */
 static void raw_exec(const char *path, const char *sql)
 {
+        sqlite_only();
         sqlite3 *db = NULL;
         assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -102,6 +130,7 @@ static void raw_exec(const char *path, const char *sql)
 
 static void raw_text(const char *path, const char *sql, char *out, size_t n)
 {
+        sqlite_only();
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -159,6 +188,7 @@ static void test_store_open_migrate_reopen(void **state)
 /* The database is in WAL mode (persistent, so another connection sees it). */
 static void test_store_wal(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         char mode[16];
@@ -173,6 +203,7 @@ static void test_store_wal(void **state)
 /* The file is created 0600 even with umask 0, and so are the -wal and -shm files. */
 static void test_store_file_mode(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         mode_t old = umask(0);
         struct vt_store *s = open_ok(f->db);
@@ -191,13 +222,14 @@ static void test_store_file_mode(void **state)
 /* A database from a newer veritee is refused, with a reason, and left untouched. */
 static void test_store_newer_schema_refused(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         vt_store_close(open_ok(f->db));
         raw_exec(f->db, "PRAGMA user_version = 999");
 
         struct vt_store *s = NULL;
         struct vt_diag d = {0};
-        assert_int_equal(vt_store_open(f->db, &s, &d), VT_E_UNSUPPORTED);
+        assert_int_equal(store_open(f->db, &s, &d), VT_E_UNSUPPORTED);
         assert_null(s);
         assert_int_equal(d.err, VT_E_UNSUPPORTED);
         assert_non_null(strstr(d.msg, "999"));
@@ -213,14 +245,14 @@ static void test_store_open_errors(void **state)
         struct fixture *f = *state;
         struct vt_store *s = NULL;
         struct vt_diag d = {0};
-        assert_int_equal(vt_store_open(NULL, &s, &d), VT_E_INVAL);
-        assert_int_equal(vt_store_open("", &s, NULL), VT_E_INVAL);
-        assert_int_equal(vt_store_open(f->db, NULL, NULL), VT_E_INVAL);
+        assert_int_equal(store_open(NULL, &s, &d), VT_E_INVAL);
+        assert_int_equal(store_open("", &s, NULL), VT_E_INVAL);
+        assert_int_equal(store_open(f->db, NULL, NULL), VT_E_INVAL);
 
         char p[320];
         snprintf(p, sizeof(p), "%s/missing/veritee.db", f->dir);
         vt_diag_clear(&d);
-        assert_int_equal(vt_store_open(p, &s, &d), VT_E_STORE);
+        assert_int_equal(store_open(p, &s, &d), VT_E_STORE);
         assert_null(s);
         assert_non_null(strstr(d.msg, p));
         assert_int_equal(access(p, F_OK), -1);
@@ -231,7 +263,7 @@ static void test_store_open_errors(void **state)
                 fputs("this is not an SQLite database\n", fp);
         fclose(fp);
         vt_diag_clear(&d);
-        assert_int_equal(vt_store_open(f->db, &s, &d), VT_E_STORE);
+        assert_int_equal(store_open(f->db, &s, &d), VT_E_STORE);
         assert_null(s);
         assert_non_null(strstr(d.msg, "store:"));
 }
@@ -250,7 +282,7 @@ static void test_store_open_concurrent_processes(void **state)
                         if (pids[i] == 0) {
                                 struct vt_store *c = NULL;
                                 int v = 0;
-                                int r = vt_store_open(f->db, &c, NULL);
+                                int r = store_open(f->db, &c, NULL);
                                 if (r == 0)
                                         r = vt_store_schema_version(c, &v);
                                 vt_store_close(c);
@@ -499,6 +531,7 @@ static void test_store_open_limits(void **state)
  * (auto_vacuum=INCREMENTAL). */
 static void test_store_sweep_reclaims(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         char id[33], buf[32];
@@ -537,6 +570,7 @@ static void test_store_sweep_reclaims(void **state)
  * auto_vacuum=INCREMENTAL. */
 static void test_store_v3_upgrade(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
@@ -792,7 +826,7 @@ static void test_store_claim_race_processes(void **state)
                         /* The parent's connection is never touched here. */
                         struct vt_store *c = NULL;
                         char b = 0;
-                        int r = vt_store_open(f->db, &c, NULL);
+                        int r = store_open(f->db, &c, NULL);
                         if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) != 1)
                                 _exit(3);
                         if (r == 0)
@@ -836,7 +870,7 @@ static void test_store_processes_create_limit(void **state)
                 assert_true(pids[i] >= 0);
                 if (pids[i] == 0) {
                         struct creator c = {NULL, i * 1000u, 0, 0, 0};
-                        if (vt_store_open(f->db, &c.s, NULL) < 0)
+                        if (store_open(f->db, &c.s, NULL) < 0)
                                 _exit(255);
                         create_many(&c);
                         vt_store_close(c.s);
@@ -897,6 +931,7 @@ static void assert_schema_v2(const char *db)
  * raw API) upgrades in place to version 2 on open and keeps its sessions. */
 static void test_store_v1_upgrade(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
@@ -933,6 +968,7 @@ static void test_store_v1_upgrade(void **state)
  * upgrades to version 2 and keeps its sessions. */
 static void test_store_v1_fixture_upgrade(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         sqlite3 *db = NULL;
         assert_int_equal(
@@ -1723,8 +1759,18 @@ static void test_store_session_claims(void **state)
         vt_store_close(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+        const char *name = argc > 1 ? argv[1] : getenv("VT_TEST_STORE_BACKEND");
+        if (!name || !*name)
+                name = "sqlite";
+        for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+                if (strcmp(backends[i].name, name) == 0)
+                        backend = backends[i].ops;
+        if (!backend) {
+                printf("skipped: no store back end \"%s\" in this build\n", name);
+                return 77;
+        }
         const struct CMUnitTest tests[] = {
                 T(test_store_open_migrate_reopen),
                 T(test_store_wal),
