@@ -116,6 +116,10 @@ struct vt_sqlite {
          * connection, and sqlite3_changes/sqlite3_errmsg must describe our statement,
          * not another thread's. SQLITE_OPEN_FULLMUTEX alone gives neither. */
         pthread_mutex_t lock;
+        /* The SQLite failure of the operation in progress (under lock), for its diag:
+         * the first failing call's extended result code and message. */
+        int err_code;
+        char err_msg[256];
 };
 
 static struct vt_sqlite *sq_of(struct vt_store *base)
@@ -129,9 +133,62 @@ static void stmt_finalizep(sqlite3_stmt **p)
 }
 #define _cleanup_stmt_ _cleanup_(stmt_finalizep)
 
+/* sqlite_code_name names the primary result code of rc, so that an operator tells a
+ * busy database (SQLITE_BUSY: another connection holds the write lock past the busy
+ * timeout) from a full disk (SQLITE_FULL) or an I/O error (SQLITE_IOERR). */
+static const char *sqlite_code_name(int rc)
+{
+        switch (rc & 0xff) {
+        case SQLITE_BUSY:
+                return "SQLITE_BUSY";
+        case SQLITE_LOCKED:
+                return "SQLITE_LOCKED";
+        case SQLITE_FULL:
+                return "SQLITE_FULL";
+        case SQLITE_IOERR:
+                return "SQLITE_IOERR";
+        case SQLITE_READONLY:
+                return "SQLITE_READONLY";
+        case SQLITE_CORRUPT:
+                return "SQLITE_CORRUPT";
+        case SQLITE_NOTADB:
+                return "SQLITE_NOTADB";
+        case SQLITE_CANTOPEN:
+                return "SQLITE_CANTOPEN";
+        case SQLITE_CONSTRAINT:
+                return "SQLITE_CONSTRAINT";
+        case SQLITE_TOOBIG:
+                return "SQLITE_TOOBIG";
+        case SQLITE_NOMEM:
+                return "SQLITE_NOMEM";
+        default:
+                return "SQLITE_ERROR";
+        }
+}
+
+/* store_fail records the connection's last error (the first of the operation) for
+ * sq_diag and returns VT_E_STORE, with the reason in d when it is given. */
 static int store_fail(struct vt_sqlite *s, struct vt_diag *d, const char *what)
 {
-        return vt_diag_set(d, VT_E_STORE, "store: %s: %s", what, sqlite3_errmsg(s->db));
+        int rc = sqlite3_extended_errcode(s->db);
+        if (!s->err_code) {
+                s->err_code = rc ? rc : SQLITE_ERROR;
+                snprintf(s->err_msg, sizeof(s->err_msg), "%s: %s", what, sqlite3_errmsg(s->db));
+        }
+        return vt_diag_set(d, VT_E_STORE, "store: %s: %s (%s)", what, sqlite3_errmsg(s->db),
+                           sqlite_code_name(rc));
+}
+
+/* sq_diag ends an operation (under lock): a SQLite failure during it goes into d with
+ * the name of its result code, and the record is cleared for the next one. */
+static int sq_diag(struct vt_sqlite *s, int r, const char *op, struct vt_diag *d)
+{
+        if (r < 0 && s->err_code)
+                vt_diag_set(d, r, "store: %s: %s (%s)", op, s->err_msg,
+                            sqlite_code_name(s->err_code));
+        s->err_code = 0;
+        s->err_msg[0] = 0;
+        return r;
 }
 
 static int prepare(struct vt_sqlite *s, const char *sql, sqlite3_stmt **ret, struct vt_diag *d)
@@ -397,12 +454,13 @@ static int sq_open(const char *path, struct vt_store **ret, struct vt_diag *d)
         r = migrate(s, d);
         if (r < 0)
                 return r;
+        s->err_code = 0; /* what open recorded went into d */
         s->base.ops = &vt_store_sqlite_ops;
         *ret = &TAKE_PTR(s)->base;
         return 0;
 }
 
-static int sq_schema_version(struct vt_store *base, int *ret)
+static int sq_schema_version(struct vt_store *base, int *ret, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !ret)
@@ -410,6 +468,7 @@ static int sq_schema_version(struct vt_store *base, int *ret)
         int v;
         pthread_mutex_lock(&s->lock);
         int r = read_user_version(s, &v, NULL);
+        r = sq_diag(s, r, "schema version", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -427,13 +486,14 @@ static int ping_locked(struct vt_sqlite *s)
         return step_one(s, st, "ping", NULL);
 }
 
-static int sq_ping(struct vt_store *base)
+static int sq_ping(struct vt_store *base, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = ping_locked(s);
+        r = sq_diag(s, r, "ping", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -526,7 +586,7 @@ static int session_create_tx(struct vt_sqlite *s, const struct vt_session *sess,
         if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
                 return VT_E_INVAL; /* a session with this id exists */
         if (rc != SQLITE_DONE)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "insert session");
         return 0;
 }
 
@@ -544,6 +604,7 @@ static int sq_session_open(struct vt_store *base, const struct vt_session *sess,
         if (r == 0)
                 r = tx_end(s, session_create_tx(s, sess, now, max_open, max_open_per_client, d),
                            NULL);
+        r = sq_diag(s, r, "session open", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -575,7 +636,7 @@ static int session_get_locked(struct vt_sqlite *s, const char *id, struct vt_ses
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "read");
 
         struct vt_session out = {0};
         if (copy_text(st, 0, out.id, sizeof(out.id)) < 0 ||
@@ -594,13 +655,14 @@ static int session_get_locked(struct vt_sqlite *s, const char *id, struct vt_ses
 }
 
 static int sq_session_get(struct vt_store *base, const char *id, int64_t now,
-                          struct vt_session *ret)
+                          struct vt_session *ret, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !id || !ret)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = session_get_locked(s, id, ret);
+        r = sq_diag(s, r, "session get", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -621,7 +683,7 @@ static int claim_classify(struct vt_sqlite *s, const char *id, const char *nonce
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "read");
         if (sqlite3_column_int64(st, 1) <= now)
                 return VT_E_EXPIRED;
         if (sqlite3_column_int(st, 2) != 1)
@@ -655,13 +717,15 @@ static int session_claim_locked(struct vt_sqlite *s, const char *id, const char 
         return claim_classify(s, id, nonce, now);
 }
 
-static int sq_session_claim(struct vt_store *base, const char *id, const char *nonce, int64_t now)
+static int sq_session_claim(struct vt_store *base, const char *id, const char *nonce, int64_t now,
+                            struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !id || !nonce)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = session_claim_locked(s, id, nonce, now);
+        r = sq_diag(s, r, "session claim", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -680,20 +744,23 @@ static int session_set_state_locked(struct vt_sqlite *s, const char *id, int sta
         return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
 }
 
-static int sq_session_set_state(struct vt_store *base, const char *id, enum vt_session_state st)
+static int sq_session_set_state(struct vt_store *base, const char *id, enum vt_session_state st,
+                                struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !id || !state_valid((int)st))
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = session_set_state_locked(s, id, (int)st);
+        r = sq_diag(s, r, "session set state", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
 static int text_dup(sqlite3_stmt *st, int col, char **ret);
 
-static int sq_session_set_claims(struct vt_store *base, const char *id, const char *claims_json)
+static int sq_session_set_claims(struct vt_store *base, const char *id, const char *claims_json,
+                                 struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
@@ -701,12 +768,13 @@ static int sq_session_set_claims(struct vt_store *base, const char *id, const ch
         pthread_mutex_lock(&s->lock);
         int r = exec_text(s, "UPDATE sessions SET claims = ?2 WHERE id = ?1", id, claims_json,
                           "set session claims");
+        r = sq_diag(s, r, "session set claims", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
 static int sq_session_set_attested(struct vt_store *base, const char *id, const char *claims_json,
-                                   int64_t expires)
+                                   int64_t expires, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -723,11 +791,13 @@ static int sq_session_set_attested(struct vt_store *base, const char *id, const 
                 if (r == 0 && sqlite3_changes(s->db) != 1)
                         r = VT_E_NOTFOUND;
         }
+        r = sq_diag(s, r, "session set attested", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-static int sq_session_get_claims(struct vt_store *base, const char *id, int64_t now, char **ret)
+static int sq_session_get_claims(struct vt_store *base, const char *id, int64_t now, char **ret,
+                                 struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -741,7 +811,7 @@ static int sq_session_get_claims(struct vt_store *base, const char *id, int64_t 
                 if (rc == SQLITE_DONE)
                         r = VT_E_NOTFOUND;
                 else if (rc != SQLITE_ROW)
-                        r = VT_E_STORE;
+                        r = store_fail(s, NULL, "read session claims");
                 else if (sqlite3_column_int64(st, 1) <= now)
                         r = VT_E_EXPIRED;
                 else if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
@@ -749,11 +819,12 @@ static int sq_session_get_claims(struct vt_store *base, const char *id, int64_t 
                 else
                         r = text_dup(st, 0, ret);
         }
+        r = sq_diag(s, r, "session get claims", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-static int sq_session_count_live(struct vt_store *base, int64_t now, size_t *ret)
+static int sq_session_count_live(struct vt_store *base, int64_t now, size_t *ret, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !ret)
@@ -761,6 +832,7 @@ static int sq_session_count_live(struct vt_store *base, int64_t now, size_t *ret
         size_t n;
         pthread_mutex_lock(&s->lock);
         int r = count_live_locked(s, now, &n);
+        r = sq_diag(s, r, "session count live", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -790,7 +862,7 @@ static int sweep_locked(struct vt_sqlite *s, int64_t now, size_t *ret_n)
         return exec(s, "PRAGMA wal_checkpoint(PASSIVE)", "checkpoint", NULL);
 }
 
-static int sq_sweep(struct vt_store *base, int64_t now, size_t *ret_n)
+static int sq_sweep(struct vt_store *base, int64_t now, size_t *ret_n, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s)
@@ -798,6 +870,7 @@ static int sq_sweep(struct vt_store *base, int64_t now, size_t *ret_n)
         size_t n;
         pthread_mutex_lock(&s->lock);
         int r = sweep_locked(s, now, &n);
+        r = sq_diag(s, r, "sweep", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -943,7 +1016,7 @@ static int select_rows(struct vt_sqlite *s, const char *sql, const char *param, 
                 n++;
         }
         if (r == 0 && rc != SQLITE_DONE)
-                r = VT_E_STORE;
+                r = store_fail(s, NULL, "read rows");
         if (r < 0) {
                 rows_free(v, n, sz, clear);
                 return r;
@@ -1017,7 +1090,8 @@ static int resource_put_tx(struct vt_sqlite *s, const char *path, const char *ke
 
 static int resource_put_common(struct vt_sqlite *s, const char *path, const char *kek_id,
                                const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
-                               size_t ct_len, size_t plain_len, const char *policy, int64_t now)
+                               size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                               struct vt_diag *d)
 {
         if (!s || !vt_resource_path_valid(path) || !name_valid(kek_id) || !wdek || !wdek_len ||
             (!ct && ct_len) || (uint64_t)plain_len > (uint64_t)INT64_MAX)
@@ -1037,28 +1111,30 @@ static int resource_put_common(struct vt_sqlite *s, const char *path, const char
                                            policy, now),
                            NULL);
         sync_normal(s);
+        r = sq_diag(s, r, "resource put", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
 static int sq_resource_put(struct vt_store *base, const char *path, const char *kek_id,
                            const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
-                           size_t plain_len, int64_t now)
+                           size_t plain_len, int64_t now, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         return resource_put_common(s, path, kek_id, wdek, wdek_len, ct, ct_len, plain_len, NULL,
-                                   now);
+                                   now, d);
 }
 
 static int sq_resource_put_policy(struct vt_store *base, const char *path, const char *kek_id,
                                   const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
-                                  size_t ct_len, size_t plain_len, const char *policy, int64_t now)
+                                  size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                                  struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!policy)
                 return VT_E_INVAL;
         return resource_put_common(s, path, kek_id, wdek, wdek_len, ct, ct_len, plain_len, policy,
-                                   now);
+                                   now, d);
 }
 
 static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_id[32],
@@ -1074,7 +1150,7 @@ static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_i
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "read");
 
         char kek[32];
         _cleanup_free_ uint8_t *w = NULL, *c = NULL;
@@ -1092,13 +1168,14 @@ static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_i
 }
 
 static int sq_resource_get(struct vt_store *base, const char *path, char kek_id[32], uint8_t **wdek,
-                           size_t *wdek_len, uint8_t **ct, size_t *ct_len)
+                           size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_resource_path_valid(path) || !kek_id || !wdek || !wdek_len || !ct || !ct_len)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = resource_get_locked(s, path, kek_id, wdek, wdek_len, ct, ct_len);
+        r = sq_diag(s, r, "resource get", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1114,7 +1191,7 @@ static int resource_delete_tx(struct vt_sqlite *s, const char *path)
         return exec_text(s, "DELETE FROM resources WHERE path = ?1", path, NULL, "delete resource");
 }
 
-static int sq_resource_delete(struct vt_store *base, const char *path)
+static int sq_resource_delete(struct vt_store *base, const char *path, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_resource_path_valid(path))
@@ -1126,6 +1203,7 @@ static int sq_resource_delete(struct vt_store *base, const char *path)
         if (r == 0)
                 r = tx_end(s, resource_delete_tx(s, path), NULL);
         sync_normal(s);
+        r = sq_diag(s, r, "resource delete", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1166,7 +1244,8 @@ static int resource_list_locked(struct vt_sqlite *s, const char *repo,
 }
 
 static int sq_resource_list(struct vt_store *base, const char *repo_or_null,
-                            int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud)
+                            int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
+                            struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !cb || (repo_or_null && !vt_resource_repo_valid(repo_or_null)))
@@ -1175,6 +1254,7 @@ static int sq_resource_list(struct vt_store *base, const char *repo_or_null,
         size_t n = 0;
         pthread_mutex_lock(&s->lock);
         int r = resource_list_locked(s, repo_or_null, &v, &n);
+        r = sq_diag(s, r, "resource list", d);
         pthread_mutex_unlock(&s->lock);
         /* Unlocked: a callback may call the store (e.g. get each resource it is shown). */
         for (size_t i = 0; r == 0 && i < n; i++) {
@@ -1279,7 +1359,7 @@ static int sq_resource_rewrap_all(struct vt_store *base, const char *new_kek_id,
                                   int (*rewrap)(const char *path, const char *kek_id,
                                                 const uint8_t *wdek, size_t len, uint8_t **ret_new,
                                                 size_t *ret_new_len, void *ud),
-                                  void *ud, size_t *ret_count)
+                                  void *ud, size_t *ret_count, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !name_valid(new_kek_id) || !rewrap)
@@ -1292,6 +1372,7 @@ static int sq_resource_rewrap_all(struct vt_store *base, const char *new_kek_id,
         if (r == 0)
                 r = tx_end(s, rewrap_all_tx(s, new_kek_id, rewrap, ud, &n), NULL);
         sync_normal(s);
+        r = sq_diag(s, r, "resource rewrap all", d);
         pthread_mutex_unlock(&s->lock);
         if (r == 0 && ret_count)
                 *ret_count = n;
@@ -1315,7 +1396,8 @@ static int kek_current_locked(struct vt_sqlite *s, char id[32], int64_t *gen)
         return 0;
 }
 
-static int sq_kek_current(struct vt_store *base, char ret_id[32], int64_t *ret_generation)
+static int sq_kek_current(struct vt_store *base, char ret_id[32], int64_t *ret_generation,
+                          struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !ret_id)
@@ -1324,6 +1406,7 @@ static int sq_kek_current(struct vt_store *base, char ret_id[32], int64_t *ret_g
         int64_t gen = 0;
         pthread_mutex_lock(&s->lock);
         int r = kek_current_locked(s, id, &gen);
+        r = sq_diag(s, r, "kek current", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -1345,7 +1428,8 @@ static int kek_adopt_tx(struct vt_sqlite *s, const char *kek_id, char id[32])
         return r;
 }
 
-static int sq_kek_adopt(struct vt_store *base, const char *kek_id, char ret_id[32])
+static int sq_kek_adopt(struct vt_store *base, const char *kek_id, char ret_id[32],
+                        struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !name_valid(kek_id) || !ret_id)
@@ -1358,6 +1442,7 @@ static int sq_kek_adopt(struct vt_store *base, const char *kek_id, char ret_id[3
         if (r == 0)
                 r = tx_end(s, kek_adopt_tx(s, kek_id, id), NULL);
         sync_normal(s);
+        r = sq_diag(s, r, "kek adopt", d);
         pthread_mutex_unlock(&s->lock);
         if (r == 0)
                 memcpy(ret_id, id, sizeof(id));
@@ -1381,7 +1466,7 @@ static int kek_count_locked(struct vt_sqlite *s, const char *kek_id, size_t *ret
         return 0;
 }
 
-static int sq_kek_count(struct vt_store *base, const char *kek_id, size_t *ret)
+static int sq_kek_count(struct vt_store *base, const char *kek_id, size_t *ret, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !name_valid(kek_id) || !ret)
@@ -1389,6 +1474,7 @@ static int sq_kek_count(struct vt_store *base, const char *kek_id, size_t *ret)
         size_t n = 0;
         pthread_mutex_lock(&s->lock);
         int r = kek_count_locked(s, kek_id, &n);
+        r = sq_diag(s, r, "kek count", d);
         pthread_mutex_unlock(&s->lock);
         if (r == 0)
                 *ret = n;
@@ -1420,7 +1506,8 @@ static int policy_set_locked(struct vt_sqlite *s, const char *path, const char *
         return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
 }
 
-static int sq_policy_set(struct vt_store *base, const char *path, const char *json, int64_t now)
+static int sq_policy_set(struct vt_store *base, const char *path, const char *json, int64_t now,
+                         struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_resource_path_valid(path))
@@ -1433,6 +1520,7 @@ static int sq_policy_set(struct vt_store *base, const char *path, const char *js
         if (r == 0)
                 r = policy_set_locked(s, path, json, now);
         sync_normal(s);
+        r = sq_diag(s, r, "policy set", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1448,17 +1536,19 @@ static int policy_get_locked(struct vt_sqlite *s, const char *path, char **ret_j
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "read");
         return text_dup(st, 0, ret_json);
 }
 
-static int sq_policy_get(struct vt_store *base, const char *path, char **ret_json)
+static int sq_policy_get(struct vt_store *base, const char *path, char **ret_json,
+                         struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_resource_path_valid(path) || !ret_json)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = policy_get_locked(s, path, ret_json);
+        r = sq_diag(s, r, "policy get", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1483,7 +1573,7 @@ static int refval_add_locked(struct vt_sqlite *s, const char *id, const char *te
 }
 
 static int sq_refval_add(struct vt_store *base, const char *id, const char *tee, const char *json,
-                         int64_t now)
+                         int64_t now, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_refval_id_valid(id) || !name_valid(tee))
@@ -1496,6 +1586,7 @@ static int sq_refval_add(struct vt_store *base, const char *id, const char *tee,
         if (r == 0)
                 r = refval_add_locked(s, id, tee, json, now);
         sync_normal(s);
+        r = sq_diag(s, r, "refval add", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1507,7 +1598,7 @@ static int refval_delete_locked(struct vt_sqlite *s, const char *id)
                          "delete reference value");
 }
 
-static int sq_refval_delete(struct vt_store *base, const char *id)
+static int sq_refval_delete(struct vt_store *base, const char *id, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_refval_id_valid(id))
@@ -1517,6 +1608,7 @@ static int sq_refval_delete(struct vt_store *base, const char *id)
         if (r == 0)
                 r = refval_delete_locked(s, id);
         sync_normal(s);
+        r = sq_diag(s, r, "refval delete", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1571,7 +1663,7 @@ static int refval_list_locked(struct vt_sqlite *s, const char *tee, struct refva
 
 static int sq_refval_list(struct vt_store *base, const char *tee_or_null,
                           int (*cb)(const char *id, const char *tee, const char *json, void *ud),
-                          void *ud)
+                          void *ud, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !cb || (tee_or_null && !name_valid(tee_or_null)))
@@ -1580,6 +1672,7 @@ static int sq_refval_list(struct vt_store *base, const char *tee_or_null,
         size_t n = 0;
         pthread_mutex_lock(&s->lock);
         int r = refval_list_locked(s, tee_or_null, &v, &n);
+        r = sq_diag(s, r, "refval list", d);
         pthread_mutex_unlock(&s->lock);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 int c = cb(v[i].id, v[i].tee, v[i].json, ud);
@@ -1604,7 +1697,7 @@ static int refval_generation_locked(struct vt_sqlite *s, int64_t *ret)
         return 0;
 }
 
-static int sq_refval_generation(struct vt_store *base, int64_t *ret)
+static int sq_refval_generation(struct vt_store *base, int64_t *ret, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !ret)
@@ -1612,6 +1705,7 @@ static int sq_refval_generation(struct vt_store *base, int64_t *ret)
         int64_t g;
         pthread_mutex_lock(&s->lock);
         int r = refval_generation_locked(s, &g);
+        r = sq_diag(s, r, "refval generation", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;

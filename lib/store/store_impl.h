@@ -18,48 +18,57 @@ struct vt_store_ops {
         const char *name; /* "sqlite", ... */
         int (*open)(const char *path, struct vt_store **ret, struct vt_diag *d);
         void (*close)(struct vt_store *s);
-        int (*schema_version)(struct vt_store *s, int *ret);
-        int (*ping)(struct vt_store *s);
+        int (*schema_version)(struct vt_store *s, int *ret, struct vt_diag *d);
+        int (*ping)(struct vt_store *s, struct vt_diag *d);
         int (*session_open)(struct vt_store *s, const struct vt_session *sess, int64_t now,
                             size_t max_open, size_t max_open_per_client, struct vt_diag *d);
-        int (*session_get)(struct vt_store *s, const char *id, int64_t now, struct vt_session *ret);
-        int (*session_claim)(struct vt_store *s, const char *id, const char *nonce, int64_t now);
-        int (*session_set_state)(struct vt_store *s, const char *id, enum vt_session_state st);
-        int (*session_set_claims)(struct vt_store *s, const char *id, const char *claims_json);
+        int (*session_get)(struct vt_store *s, const char *id, int64_t now, struct vt_session *ret,
+                           struct vt_diag *d);
+        int (*session_claim)(struct vt_store *s, const char *id, const char *nonce, int64_t now,
+                             struct vt_diag *d);
+        int (*session_set_state)(struct vt_store *s, const char *id, enum vt_session_state st,
+                                 struct vt_diag *d);
+        int (*session_set_claims)(struct vt_store *s, const char *id, const char *claims_json,
+                                  struct vt_diag *d);
         int (*session_set_attested)(struct vt_store *s, const char *id, const char *claims_json,
-                                    int64_t expires);
-        int (*session_get_claims)(struct vt_store *s, const char *id, int64_t now, char **ret);
-        int (*session_count_live)(struct vt_store *s, int64_t now, size_t *ret);
-        int (*sweep)(struct vt_store *s, int64_t now, size_t *ret_n);
+                                    int64_t expires, struct vt_diag *d);
+        int (*session_get_claims)(struct vt_store *s, const char *id, int64_t now, char **ret,
+                                  struct vt_diag *d);
+        int (*session_count_live)(struct vt_store *s, int64_t now, size_t *ret, struct vt_diag *d);
+        int (*sweep)(struct vt_store *s, int64_t now, size_t *ret_n, struct vt_diag *d);
         int (*resource_put)(struct vt_store *s, const char *path, const char *kek_id,
                             const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
-                            size_t plain_len, int64_t now);
+                            size_t plain_len, int64_t now, struct vt_diag *d);
         int (*resource_put_policy)(struct vt_store *s, const char *path, const char *kek_id,
                                    const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
-                                   size_t ct_len, size_t plain_len, const char *policy,
-                                   int64_t now);
+                                   size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                                   struct vt_diag *d);
         int (*resource_get)(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
-                            size_t *wdek_len, uint8_t **ct, size_t *ct_len);
-        int (*resource_delete)(struct vt_store *s, const char *path);
+                            size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d);
+        int (*resource_delete)(struct vt_store *s, const char *path, struct vt_diag *d);
         int (*resource_list)(struct vt_store *s, const char *repo_or_null,
-                             int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud);
+                             int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
+                             struct vt_diag *d);
         int (*resource_rewrap_all)(struct vt_store *s, const char *new_kek_id,
                                    int (*rewrap)(const char *path, const char *kek_id,
                                                  const uint8_t *wdek, size_t len, uint8_t **ret_new,
                                                  size_t *ret_new_len, void *ud),
-                                   void *ud, size_t *ret_count);
-        int (*kek_current)(struct vt_store *s, char ret_id[32], int64_t *ret_generation);
-        int (*kek_adopt)(struct vt_store *s, const char *kek_id, char ret_id[32]);
-        int (*kek_count)(struct vt_store *s, const char *kek_id, size_t *ret);
-        int (*policy_set)(struct vt_store *s, const char *path, const char *json, int64_t now);
-        int (*policy_get)(struct vt_store *s, const char *path, char **ret_json);
+                                   void *ud, size_t *ret_count, struct vt_diag *d);
+        int (*kek_current)(struct vt_store *s, char ret_id[32], int64_t *ret_generation,
+                           struct vt_diag *d);
+        int (*kek_adopt)(struct vt_store *s, const char *kek_id, char ret_id[32],
+                         struct vt_diag *d);
+        int (*kek_count)(struct vt_store *s, const char *kek_id, size_t *ret, struct vt_diag *d);
+        int (*policy_set)(struct vt_store *s, const char *path, const char *json, int64_t now,
+                          struct vt_diag *d);
+        int (*policy_get)(struct vt_store *s, const char *path, char **ret_json, struct vt_diag *d);
         int (*refval_add)(struct vt_store *s, const char *id, const char *tee, const char *json,
-                          int64_t now);
-        int (*refval_delete)(struct vt_store *s, const char *id);
+                          int64_t now, struct vt_diag *d);
+        int (*refval_delete)(struct vt_store *s, const char *id, struct vt_diag *d);
         int (*refval_list)(struct vt_store *s, const char *tee_or_null,
                            int (*cb)(const char *id, const char *tee, const char *json, void *ud),
-                           void *ud);
-        int (*refval_generation)(struct vt_store *s, int64_t *ret);
+                           void *ud, struct vt_diag *d);
+        int (*refval_generation)(struct vt_store *s, int64_t *ret, struct vt_diag *d);
 };
 
 #endif

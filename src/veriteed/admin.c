@@ -67,6 +67,14 @@ static void store_secret(struct vtd *s, struct vtd_request *req, const char *pat
         vtd_json_response(res, 200, ans);
 }
 
+/* store_error answers a failed store call with 503; the store's reason (busy, disk
+ * full, I/O error) goes to the log only. */
+static void store_error(struct vtd_request *req, struct vtd_response *res, const struct vt_diag *d)
+{
+        vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+        snprintf(req->reason, sizeof(req->reason), "the store is unavailable: %.300s", d->msg);
+}
+
 /* resource_target checks the path of a resource or policy request and its admin token;
  * on failure it fills res and returns false. */
 static bool resource_target(struct vtd *s, struct vtd_request *req, enum vt_admin_op op,
@@ -87,11 +95,12 @@ void vtd_admin_resource_delete(struct vtd *s, struct vtd_request *req, struct vt
         const char *path = req->rest;
         if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, res))
                 return;
-        int e = vt_store_resource_delete(s->store, path);
+        struct vt_diag d = {0};
+        int e = vt_store_resource_delete(s->store, path, &d);
         if (e == VT_E_NOTFOUND)
                 vtd_problem(res, req, 404, "ResourceNotFound", "no resource %s", path);
         else if (e < 0)
-                vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+                store_error(req, res, &d);
         else
                 vtd_json_response(res, 200, json_pack("{s:s}", "deleted", path));
 }
@@ -109,7 +118,7 @@ void vtd_admin_policy_get(struct vtd *s, struct vtd_request *req, struct vtd_res
         _cleanup_free_ char *p = NULL;
         if (!resource_target(s, req, VT_ADMIN_READ, res))
                 return;
-        if (vt_store_policy_get(s->store, req->rest, &p) < 0) {
+        if (vt_store_policy_get(s->store, req->rest, &p, NULL) < 0) {
                 vtd_problem(res, req, 404, "PolicyNotFound", "no release policy for %s", req->rest);
                 return;
         }
@@ -142,12 +151,13 @@ void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_res
                              res);
                 return;
         }
-        e = vt_store_policy_set(s->store, path, (const char *)req->body, vtd_now());
+        vt_diag_clear(&d);
+        e = vt_store_policy_set(s->store, path, (const char *)req->body, vtd_now(), &d);
         if (e == VT_E_NOTFOUND)
                 vtd_problem(res, req, 404, "ResourceNotFound",
                             "no resource %s: store the secret first", path);
         else if (e < 0)
-                vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+                store_error(req, res, &d);
         else {
                 snprintf(req->reason, sizeof(req->reason), "policy set for %s", path);
                 vtd_json_response(res, 200, json_pack("{s:s}", "policy", path));
@@ -185,8 +195,9 @@ void vtd_admin_list(struct vtd *s, struct vtd_request *req, struct vtd_response 
         if (admin_check(s, req, req->authz, VT_ADMIN_READ, repo, res) < 0)
                 return;
         json_auto_t *a = json_array();
-        if (!a || vt_store_resource_list(s->store, repo, list_cb, a) < 0) {
-                vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+        struct vt_diag d = {0};
+        if (!a || vt_store_resource_list(s->store, repo, list_cb, a, &d) < 0) {
+                store_error(req, res, &d);
                 return;
         }
         vtd_json_response(res, 200, json_pack("{s:O}", "resources", a));
@@ -207,8 +218,9 @@ void vtd_admin_refval_list(struct vtd *s, struct vtd_request *req, struct vtd_re
         if (admin_check(s, req, req->authz, VT_ADMIN_READ, NULL, res) < 0)
                 return;
         json_auto_t *a = json_array();
-        if (!a || vt_store_refval_list(s->store, NULL, refval_cb, a) < 0) {
-                vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+        struct vt_diag d = {0};
+        if (!a || vt_store_refval_list(s->store, NULL, refval_cb, a, &d) < 0) {
+                store_error(req, res, &d);
                 return;
         }
         vtd_json_response(res, 200, json_pack("{s:O}", "reference_values", a));
@@ -219,12 +231,13 @@ void vtd_admin_refval_delete(struct vtd *s, struct vtd_request *req, struct vtd_
         const char *id = req->rest;
         if (admin_check(s, req, req->authz, VT_ADMIN_WRITE_GLOBAL, NULL, res) < 0)
                 return;
-        int e = id && *id ? vt_store_refval_delete(s->store, id) : VT_E_NOTFOUND;
+        struct vt_diag d = {0};
+        int e = id && *id ? vt_store_refval_delete(s->store, id, &d) : VT_E_NOTFOUND;
         if (e == VT_E_NOTFOUND || e == VT_E_INVAL)
                 vtd_problem(res, req, 404, "ReferenceValueNotFound", "no reference value %.64s",
                             id ? id : "");
         else if (e < 0)
-                vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+                store_error(req, res, &d);
         else
                 vtd_json_response(res, 200, json_pack("{s:s}", "deleted", id));
 }
@@ -264,12 +277,13 @@ void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_res
         }
         vt_snp_policy_free(p);
         vt_dcap_policy_free(dp);
-        e = vt_store_refval_add(s->store, rid, tee, txt, vtd_now());
+        vt_diag_clear(&d);
+        e = vt_store_refval_add(s->store, rid, tee, txt, vtd_now(), &d);
         if (e == VT_E_INVAL)
                 vtd_problem(res, req, 400, "SerdeError",
                             "reference value id must be [A-Za-z0-9_.-]{1,64}");
         else if (e < 0)
-                vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+                store_error(req, res, &d);
         else {
                 snprintf(req->reason, sizeof(req->reason), "reference value %.64s set for %s", rid,
                          tee);

@@ -63,8 +63,11 @@ static void route_healthz(struct vtd *s, struct vtd_request *req, struct vtd_res
 
 static void route_readyz(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        if (vt_store_ping(s->store) < 0) {
+        struct vt_diag d = {0};
+        if (vt_store_ping(s->store, &d) < 0) {
                 vtd_problem(res, req, 503, "NotReady", "the store does not answer");
+                snprintf(req->reason, sizeof(req->reason), "the store does not answer: %.300s",
+                         d.msg);
                 return;
         }
         vtd_json_response(res, 200, json_pack("{s:s}", "status", "ready"));

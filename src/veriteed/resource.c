@@ -67,7 +67,7 @@ static int request_claims(struct vtd *s, const char *authz, const char *cookie, 
                 return vt_jwt_verify(authz + 7, s->token_jwks, vtd_now(), ret, d);
         if (cookie && strlen(cookie) == 32) {
                 _cleanup_free_ char *claims = NULL;
-                int e = vt_store_session_get_claims(s->store, cookie, vtd_now(), &claims);
+                int e = vt_store_session_get_claims(s->store, cookie, vtd_now(), &claims, NULL);
                 if (e == VT_E_EXPIRED)
                         return vt_diag_set(d, VT_E_EXPIRED, "session expired");
                 if (e < 0)
@@ -118,14 +118,16 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 snprintf(req->reason, sizeof(req->reason), "release %s: %.300s", path, d.msg);
                 return;
         }
-        e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl);
+        vt_diag_clear(&d);
+        e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &d);
         if (e < 0) {
                 vtd_problem(res, req, 401, "PluginInternalError", "Plugin internal error");
-                snprintf(req->reason, sizeof(req->reason), "release %s: %s", path,
-                         e == VT_E_NOTFOUND ? "no such resource" : "store unavailable");
+                snprintf(req->reason, sizeof(req->reason), "release %s: %s%.300s", path,
+                         e == VT_E_NOTFOUND ? "no such resource" : "store unavailable: ",
+                         e == VT_E_NOTFOUND ? "" : d.msg);
                 return;
         }
-        if (vt_store_policy_get(s->store, path, &policy) < 0) {
+        if (vt_store_policy_get(s->store, path, &policy, NULL) < 0) {
                 vtd_problem(res, req, 401, "PolicyDeny", "Access denied by policy");
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: no release policy (no policy, no release)", path);
