@@ -201,13 +201,16 @@ int vt_keyring_put(struct vt_keyring *kr, struct vt_store *st, const char *path,
                 return vt_diag_set(d, VT_E_INVAL, "keyring: put: missing argument");
         int e = VT_E_STALE;
         char cur[32];
+        struct vt_diag sd = {0}; /* the store's reason */
         for (int i = 0; i < PUT_ATTEMPTS && e == VT_E_STALE; i++) {
                 struct seal_ctx c = {.path = path, .secret = secret, .len = len};
                 struct vt_diag kd = {0};
-                if ((e = vt_store_kek_current(st, cur, NULL)) < 0)
-                        return vt_diag_set(d, e,
-                                           e == VT_E_NOTFOUND ? "the store records no current KEK"
-                                                              : "cannot read the current KEK");
+                vt_diag_clear(&sd);
+                if ((e = vt_store_kek_current(st, cur, NULL, &sd)) < 0)
+                        return e == VT_E_NOTFOUND
+                                       ? vt_diag_set(d, e, "the store records no current KEK")
+                                       : vt_diag_set(d, e, "cannot read the current KEK: %s",
+                                                     sd.msg);
                 e = with_key(kr, cur, seal_fn, &c, &kd);
                 if (e == VT_E_NOTFOUND || e == VT_E_STALE) {
                         /* retired by a rotation between our read and the load: read again */
@@ -220,9 +223,9 @@ int vt_keyring_put(struct vt_keyring *kr, struct vt_store *st, const char *path,
                         return vt_diag_set(d, e, "cannot seal %s under KEK %s%s%s", path, cur,
                                            kd.msg[0] ? ": " : "", kd.msg);
                 e = policy ? vt_store_resource_put_policy(st, path, cur, c.wdek, c.wl, c.ct, c.cl,
-                                                          len, policy, now)
+                                                          len, policy, now, &sd)
                            : vt_store_resource_put(st, path, cur, c.wdek, c.wl, c.ct, c.cl, len,
-                                                   now);
+                                                   now, &sd);
                 free(c.wdek);
                 free(c.ct);
         }
@@ -230,7 +233,7 @@ int vt_keyring_put(struct vt_keyring *kr, struct vt_store *st, const char *path,
                 return vt_diag_set(d, e, "the current KEK changed %d times during the write of %s",
                                    PUT_ATTEMPTS, path);
         if (e < 0)
-                return vt_diag_set(d, e, "cannot store %s", path);
+                return vt_diag_set(d, e, "cannot store %s: %s", path, sd.msg);
         if (ret_kek_id)
                 memcpy(ret_kek_id, cur, sizeof(cur));
         return 0;
@@ -367,8 +370,10 @@ static int clean_siblings(struct vt_keyring *kr, struct vt_store *st, const char
                 }
                 vt_kek_free(k);
                 size_t rows = 0;
-                if (strcmp(rest, cur) != 0 && (e = vt_store_kek_count(st, rest, &rows)) < 0) {
-                        vt_diag_set(d, e, "cannot count the secrets under KEK %s", rest);
+                struct vt_diag sd = {0};
+                if (strcmp(rest, cur) != 0 && (e = vt_store_kek_count(st, rest, &rows, &sd)) < 0) {
+                        vt_diag_set(d, e, "cannot count the secrets under KEK %s: %s", rest,
+                                    sd.msg);
                         break;
                 }
                 if (rows > 0) {
@@ -411,12 +416,13 @@ static int recover_locked(struct vt_keyring *kr, struct vt_store *st, char cur[3
                 snprintf(fid, sizeof(fid), "%s", vt_kek_id(fk));
         vt_kek_free(fk);
 
-        int e = vt_store_kek_current(st, cur, NULL);
+        int e = vt_store_kek_current(st, cur, NULL, NULL);
         if (e == VT_E_NOTFOUND) {
                 if (fe < 0)
                         return vt_diag_set(d, fe, "%s", fd.msg);
-                if ((e = vt_store_kek_adopt(st, fid, cur)) < 0)
-                        return vt_diag_set(d, e, "cannot record the current KEK");
+                struct vt_diag sd = {0};
+                if ((e = vt_store_kek_adopt(st, fid, cur, &sd)) < 0)
+                        return vt_diag_set(d, e, "cannot record the current KEK: %s", sd.msg);
                 if (strcmp(cur, fid) == 0)
                         note(kr,
                              "KEK: adopted KEK %s of %s as the current KEK (the database had no "
@@ -555,17 +561,19 @@ static int rotate_locked(struct vt_keyring *kr, struct vt_store *st, const char 
                 goto out;
         /* the commit point: before it the new key is durable beside kek_file, after it
          * every row is under the new key and the store says it is current */
-        e = vt_store_resource_rewrap_all(st, nid, rotate_rewrap, &c, &n);
+        struct vt_diag sd = {0};
+        e = vt_store_resource_rewrap_all(st, nid, rotate_rewrap, &c, &n, &sd);
         if (e < 0) {
                 char now_cur[32];
                 size_t rows = 1;
                 if (!d || !d->msg[0])
-                        vt_diag_set(d, e, "rewrapping failed; nothing changed");
+                        vt_diag_set(d, e, "rewrapping failed; nothing changed: %s", sd.msg);
                 /* Remove the staged key only if the store confirms that the transaction did
                  * not commit (a failed COMMIT may still have reached the disk); else the
                  * next recovery decides. */
-                if (vt_store_kek_current(st, now_cur, NULL) == 0 && strcmp(now_cur, nid) != 0 &&
-                    vt_store_kek_count(st, nid, &rows) == 0 && rows == 0 && unlink(staged) == 0)
+                if (vt_store_kek_current(st, now_cur, NULL, NULL) == 0 &&
+                    strcmp(now_cur, nid) != 0 && vt_store_kek_count(st, nid, &rows, NULL) == 0 &&
+                    rows == 0 && unlink(staged) == 0)
                         (void)vt_fsync_parent(staged);
                 goto out;
         }

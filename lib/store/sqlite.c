@@ -5,6 +5,7 @@
  * in one process a struct vt_store is shared by all threads.
  */
 #include "store/store.h"
+#include "store/store_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,13 +107,25 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
 
-struct vt_store {
+/* The interface's base is the first member: a struct vt_store * of this back end is its
+ * struct vt_sqlite *. */
+struct vt_sqlite {
+        struct vt_store base; /* first: the interface (store_impl.h) */
         sqlite3 *db;
         /* Held for every operation: a transaction spans several calls on the one
          * connection, and sqlite3_changes/sqlite3_errmsg must describe our statement,
          * not another thread's. SQLITE_OPEN_FULLMUTEX alone gives neither. */
         pthread_mutex_t lock;
+        /* The SQLite failure of the operation in progress (under lock), for its diag:
+         * the first failing call's extended result code and message. */
+        int err_code;
+        char err_msg[256];
 };
+
+static struct vt_sqlite *sq_of(struct vt_store *base)
+{
+        return (struct vt_sqlite *)base;
+}
 
 static void stmt_finalizep(sqlite3_stmt **p)
 {
@@ -120,12 +133,65 @@ static void stmt_finalizep(sqlite3_stmt **p)
 }
 #define _cleanup_stmt_ _cleanup_(stmt_finalizep)
 
-static int store_fail(struct vt_store *s, struct vt_diag *d, const char *what)
+/* sqlite_code_name names the primary result code of rc, so that an operator tells a
+ * busy database (SQLITE_BUSY: another connection holds the write lock past the busy
+ * timeout) from a full disk (SQLITE_FULL) or an I/O error (SQLITE_IOERR). */
+static const char *sqlite_code_name(int rc)
 {
-        return vt_diag_set(d, VT_E_STORE, "store: %s: %s", what, sqlite3_errmsg(s->db));
+        switch (rc & 0xff) {
+        case SQLITE_BUSY:
+                return "SQLITE_BUSY";
+        case SQLITE_LOCKED:
+                return "SQLITE_LOCKED";
+        case SQLITE_FULL:
+                return "SQLITE_FULL";
+        case SQLITE_IOERR:
+                return "SQLITE_IOERR";
+        case SQLITE_READONLY:
+                return "SQLITE_READONLY";
+        case SQLITE_CORRUPT:
+                return "SQLITE_CORRUPT";
+        case SQLITE_NOTADB:
+                return "SQLITE_NOTADB";
+        case SQLITE_CANTOPEN:
+                return "SQLITE_CANTOPEN";
+        case SQLITE_CONSTRAINT:
+                return "SQLITE_CONSTRAINT";
+        case SQLITE_TOOBIG:
+                return "SQLITE_TOOBIG";
+        case SQLITE_NOMEM:
+                return "SQLITE_NOMEM";
+        default:
+                return "SQLITE_ERROR";
+        }
 }
 
-static int prepare(struct vt_store *s, const char *sql, sqlite3_stmt **ret, struct vt_diag *d)
+/* store_fail records the connection's last error (the first of the operation) for
+ * sq_diag and returns VT_E_STORE, with the reason in d when it is given. */
+static int store_fail(struct vt_sqlite *s, struct vt_diag *d, const char *what)
+{
+        int rc = sqlite3_extended_errcode(s->db);
+        if (!s->err_code) {
+                s->err_code = rc ? rc : SQLITE_ERROR;
+                snprintf(s->err_msg, sizeof(s->err_msg), "%s: %s", what, sqlite3_errmsg(s->db));
+        }
+        return vt_diag_set(d, VT_E_STORE, "store: %s: %s (%s)", what, sqlite3_errmsg(s->db),
+                           sqlite_code_name(rc));
+}
+
+/* sq_diag ends an operation (under lock): a SQLite failure during it goes into d with
+ * the name of its result code, and the record is cleared for the next one. */
+static int sq_diag(struct vt_sqlite *s, int r, const char *op, struct vt_diag *d)
+{
+        if (r < 0 && s->err_code)
+                vt_diag_set(d, r, "store: %s: %s (%s)", op, s->err_msg,
+                            sqlite_code_name(s->err_code));
+        s->err_code = 0;
+        s->err_msg[0] = 0;
+        return r;
+}
+
+static int prepare(struct vt_sqlite *s, const char *sql, sqlite3_stmt **ret, struct vt_diag *d)
 {
         if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK)
                 return store_fail(s, d, "prepare");
@@ -133,14 +199,14 @@ static int prepare(struct vt_store *s, const char *sql, sqlite3_stmt **ret, stru
 }
 
 /* exec runs constant SQL (no values in it: those are always bound). */
-static int exec(struct vt_store *s, const char *sql, const char *what, struct vt_diag *d)
+static int exec(struct vt_sqlite *s, const char *sql, const char *what, struct vt_diag *d)
 {
         if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
                 return store_fail(s, d, what);
         return 0;
 }
 
-static int tx_begin(struct vt_store *s, struct vt_diag *d)
+static int tx_begin(struct vt_sqlite *s, struct vt_diag *d)
 {
         /* IMMEDIATE takes the write lock now (waiting up to the busy timeout), so that
          * what we read inside the transaction cannot change before we write. */
@@ -148,7 +214,7 @@ static int tx_begin(struct vt_store *s, struct vt_diag *d)
 }
 
 /* tx_end commits if r is 0, else rolls back; returns r or the commit error. */
-static int tx_end(struct vt_store *s, int r, struct vt_diag *d)
+static int tx_end(struct vt_sqlite *s, int r, struct vt_diag *d)
 {
         if (r == 0)
                 r = exec(s, "COMMIT", "commit", d);
@@ -159,14 +225,14 @@ static int tx_end(struct vt_store *s, int r, struct vt_diag *d)
 }
 
 /* step_one steps a statement that yields exactly one row (a count, a pragma). */
-static int step_one(struct vt_store *s, sqlite3_stmt *st, const char *what, struct vt_diag *d)
+static int step_one(struct vt_sqlite *s, sqlite3_stmt *st, const char *what, struct vt_diag *d)
 {
         if (sqlite3_step(st) != SQLITE_ROW)
                 return store_fail(s, d, what);
         return 0;
 }
 
-static int step_done(struct vt_store *s, sqlite3_stmt *st, const char *what, struct vt_diag *d)
+static int step_done(struct vt_sqlite *s, sqlite3_stmt *st, const char *what, struct vt_diag *d)
 {
         if (sqlite3_step(st) != SQLITE_DONE)
                 return store_fail(s, d, what);
@@ -175,7 +241,7 @@ static int step_done(struct vt_store *s, sqlite3_stmt *st, const char *what, str
 
 /* exec_text runs one statement with text parameters ?1 (and ?2 when b is non-NULL) and
  * returns VT_E_NOTFOUND when it changed no row (triggers' changes do not count). */
-static int exec_text(struct vt_store *s, const char *sql, const char *a, const char *b,
+static int exec_text(struct vt_sqlite *s, const char *sql, const char *a, const char *b,
                      const char *what)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -190,7 +256,7 @@ static int exec_text(struct vt_store *s, const char *sql, const char *a, const c
         return sqlite3_changes(s->db) >= 1 ? 0 : VT_E_NOTFOUND;
 }
 
-static int read_user_version(struct vt_store *s, int *ret, struct vt_diag *d)
+static int read_user_version(struct vt_sqlite *s, int *ret, struct vt_diag *d)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "PRAGMA user_version", &st, d);
@@ -217,7 +283,7 @@ static int check_version(int v, struct vt_diag *d)
 
 /* migrate_tx runs inside BEGIN IMMEDIATE: the version is read again there, because
  * another process may have migrated between our first look and our write lock. */
-static int migrate_tx(struct vt_store *s, struct vt_diag *d)
+static int migrate_tx(struct vt_sqlite *s, struct vt_diag *d)
 {
         int v, r = read_user_version(s, &v, d);
         if (r < 0)
@@ -236,7 +302,7 @@ static int migrate_tx(struct vt_store *s, struct vt_diag *d)
         return exec(s, sql, "write schema version", d);
 }
 
-static int migrate(struct vt_store *s, struct vt_diag *d)
+static int migrate(struct vt_sqlite *s, struct vt_diag *d)
 {
         int v, r = read_user_version(s, &v, d);
         if (r < 0)
@@ -254,7 +320,7 @@ static int migrate(struct vt_store *s, struct vt_diag *d)
  * refuses it with SQLITE_BUSY without calling the busy handler when another connection
  * holds a lock (e.g. several processes opening a fresh file at once), so we retry
  * here, for as long as the busy timeout. */
-static int set_wal(struct vt_store *s, struct vt_diag *d)
+static int set_wal(struct vt_sqlite *s, struct vt_diag *d)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "PRAGMA journal_mode = WAL", &st, d);
@@ -281,7 +347,7 @@ static int set_wal(struct vt_store *s, struct vt_diag *d)
 }
 
 /* query_int runs constant SQL that yields one integer (a pragma, a count). */
-static int query_int(struct vt_store *s, const char *sql, const char *what, int64_t *ret,
+static int query_int(struct vt_sqlite *s, const char *sql, const char *what, int64_t *ret,
                      struct vt_diag *d)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -300,7 +366,7 @@ static int query_int(struct vt_store *s, const char *sql, const char *what, int6
  * through a VACUUM, which rebuilds the file once (it cannot run inside a transaction,
  * so it is not a migration step). It must be set before the switch to WAL: on a fresh
  * file in WAL mode the setting is ignored. */
-static int set_auto_vacuum(struct vt_store *s, struct vt_diag *d)
+static int set_auto_vacuum(struct vt_sqlite *s, struct vt_diag *d)
 {
         int64_t mode, tables;
         int r = query_int(s, "PRAGMA auto_vacuum", "read auto_vacuum", &mode, d);
@@ -314,7 +380,7 @@ static int set_auto_vacuum(struct vt_store *s, struct vt_diag *d)
         return exec(s, "VACUUM", "vacuum to switch on auto_vacuum=INCREMENTAL", d);
 }
 
-static int configure(struct vt_store *s, struct vt_diag *d)
+static int configure(struct vt_sqlite *s, struct vt_diag *d)
 {
         if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
                 return store_fail(s, d, "busy timeout");
@@ -337,7 +403,7 @@ static int configure(struct vt_store *s, struct vt_diag *d)
         return exec(s, "PRAGMA foreign_keys = ON", "set foreign_keys=ON", d);
 }
 
-void vt_store_close(struct vt_store *s)
+static void sq_free(struct vt_sqlite *s)
 {
         if (!s)
                 return;
@@ -347,9 +413,14 @@ void vt_store_close(struct vt_store *s)
         free(s);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_store *, vt_store_close)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_sqlite *, sq_free)
 
-int vt_store_open(const char *path, struct vt_store **ret, struct vt_diag *d)
+static void sq_close(struct vt_store *base)
+{
+        sq_free(sq_of(base));
+}
+
+static int sq_open(const char *path, struct vt_store **ret, struct vt_diag *d)
 {
         if (!path || !*path || !ret)
                 return vt_diag_set(d, VT_E_INVAL, "store: a database path and ret are required");
@@ -364,7 +435,7 @@ int vt_store_open(const char *path, struct vt_store **ret, struct vt_diag *d)
         }
         close(fd);
 
-        _cleanup_(vt_store_closep) struct vt_store *s = calloc(1, sizeof(*s));
+        _cleanup_(sq_freep) struct vt_sqlite *s = calloc(1, sizeof(*s));
         if (!s)
                 return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
         if (pthread_mutex_init(&s->lock, NULL) != 0) {
@@ -383,17 +454,21 @@ int vt_store_open(const char *path, struct vt_store **ret, struct vt_diag *d)
         r = migrate(s, d);
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(s);
+        s->err_code = 0; /* what open recorded went into d */
+        s->base.ops = &vt_store_sqlite_ops;
+        *ret = &TAKE_PTR(s)->base;
         return 0;
 }
 
-int vt_store_schema_version(struct vt_store *s, int *ret)
+static int sq_schema_version(struct vt_store *base, int *ret, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !ret)
                 return VT_E_INVAL;
         int v;
         pthread_mutex_lock(&s->lock);
         int r = read_user_version(s, &v, NULL);
+        r = sq_diag(s, r, "schema version", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -401,7 +476,7 @@ int vt_store_schema_version(struct vt_store *s, int *ret)
         return 0;
 }
 
-static int ping_locked(struct vt_store *s)
+static int ping_locked(struct vt_sqlite *s)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         /* Touch the schema, not just the library: a missing or locked-out file fails. */
@@ -411,12 +486,14 @@ static int ping_locked(struct vt_store *s)
         return step_one(s, st, "ping", NULL);
 }
 
-int vt_store_ping(struct vt_store *s)
+static int sq_ping(struct vt_store *base, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = ping_locked(s);
+        r = sq_diag(s, r, "ping", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -434,7 +511,7 @@ static bool state_valid(int st)
 
 /* count_locked counts the sessions not expired at now: all of them (sql with ?1), or
  * the open ones, overall or of one client (?2). */
-static int count_locked(struct vt_store *s, const char *sql, int64_t now, const char *client,
+static int count_locked(struct vt_sqlite *s, const char *sql, int64_t now, const char *client,
                         size_t *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -454,14 +531,14 @@ static int count_locked(struct vt_store *s, const char *sql, int64_t now, const 
         return 0;
 }
 
-static int count_live_locked(struct vt_store *s, int64_t now, size_t *ret)
+static int count_live_locked(struct vt_sqlite *s, int64_t now, size_t *ret)
 {
         return count_locked(s, "SELECT count(*) FROM sessions WHERE expires > ?1", now, NULL, ret);
 }
 
 /* Open: challenge issued and nonce unused (state 0), not expired. Both counts walk a
  * partial index of the open sessions only (schema 5). */
-static int count_open_locked(struct vt_store *s, int64_t now, const char *client, size_t *ret)
+static int count_open_locked(struct vt_sqlite *s, int64_t now, const char *client, size_t *ret)
 {
         return count_locked(s,
                             client ? "SELECT count(*) FROM sessions "
@@ -473,7 +550,7 @@ static int count_open_locked(struct vt_store *s, int64_t now, const char *client
 
 /* session_create_tx runs inside BEGIN IMMEDIATE: no other connection can insert
  * between the counts and the insert. */
-static int session_create_tx(struct vt_store *s, const struct vt_session *sess, int64_t now,
+static int session_create_tx(struct vt_sqlite *s, const struct vt_session *sess, int64_t now,
                              size_t max_open, size_t max_open_per_client, struct vt_diag *d)
 {
         size_t open;
@@ -509,13 +586,14 @@ static int session_create_tx(struct vt_store *s, const struct vt_session *sess, 
         if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
                 return VT_E_INVAL; /* a session with this id exists */
         if (rc != SQLITE_DONE)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "insert session");
         return 0;
 }
 
-int vt_store_session_open(struct vt_store *s, const struct vt_session *sess, int64_t now,
-                          size_t max_open, size_t max_open_per_client, struct vt_diag *d)
+static int sq_session_open(struct vt_store *base, const struct vt_session *sess, int64_t now,
+                           size_t max_open, size_t max_open_per_client, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !sess || !text_fits(sess->id, sizeof(sess->id)) || !sess->id[0] ||
             !text_fits(sess->tee, sizeof(sess->tee)) ||
             !text_fits(sess->nonce, sizeof(sess->nonce)) ||
@@ -526,14 +604,9 @@ int vt_store_session_open(struct vt_store *s, const struct vt_session *sess, int
         if (r == 0)
                 r = tx_end(s, session_create_tx(s, sess, now, max_open, max_open_per_client, d),
                            NULL);
+        r = sq_diag(s, r, "session open", d);
         pthread_mutex_unlock(&s->lock);
         return r;
-}
-
-int vt_store_session_create(struct vt_store *s, const struct vt_session *sess, int64_t now,
-                            size_t max_live)
-{
-        return vt_store_session_open(s, sess, now, max_live, 0, NULL);
 }
 
 /* copy_text copies a column into a fixed field; a value that does not fit was not
@@ -549,7 +622,7 @@ static int copy_text(sqlite3_stmt *st, int col, char *dst, size_t n)
         return 0;
 }
 
-static int session_get_locked(struct vt_store *s, const char *id, struct vt_session *ret)
+static int session_get_locked(struct vt_sqlite *s, const char *id, struct vt_session *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s,
@@ -563,7 +636,7 @@ static int session_get_locked(struct vt_store *s, const char *id, struct vt_sess
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "read");
 
         struct vt_session out = {0};
         if (copy_text(st, 0, out.id, sizeof(out.id)) < 0 ||
@@ -581,12 +654,15 @@ static int session_get_locked(struct vt_store *s, const char *id, struct vt_sess
         return 0;
 }
 
-int vt_store_session_get(struct vt_store *s, const char *id, int64_t now, struct vt_session *ret)
+static int sq_session_get(struct vt_store *base, const char *id, int64_t now,
+                          struct vt_session *ret, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !id || !ret)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = session_get_locked(s, id, ret);
+        r = sq_diag(s, r, "session get", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -594,7 +670,7 @@ int vt_store_session_get(struct vt_store *s, const char *id, int64_t now, struct
 }
 
 /* claim_classify says why a claim changed nothing. */
-static int claim_classify(struct vt_store *s, const char *id, const char *nonce, int64_t now)
+static int claim_classify(struct vt_sqlite *s, const char *id, const char *nonce, int64_t now)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "SELECT state, expires, nonce = ?2 FROM sessions WHERE id = ?1", &st,
@@ -607,7 +683,7 @@ static int claim_classify(struct vt_store *s, const char *id, const char *nonce,
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "read");
         if (sqlite3_column_int64(st, 1) <= now)
                 return VT_E_EXPIRED;
         if (sqlite3_column_int(st, 2) != 1)
@@ -619,7 +695,7 @@ static int claim_classify(struct vt_store *s, const char *id, const char *nonce,
         return VT_E_REPLAY;
 }
 
-static int session_claim_locked(struct vt_store *s, const char *id, const char *nonce, int64_t now)
+static int session_claim_locked(struct vt_sqlite *s, const char *id, const char *nonce, int64_t now)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         /* One statement decides: SQLite runs it under the database write lock, so of
@@ -641,17 +717,20 @@ static int session_claim_locked(struct vt_store *s, const char *id, const char *
         return claim_classify(s, id, nonce, now);
 }
 
-int vt_store_session_claim(struct vt_store *s, const char *id, const char *nonce, int64_t now)
+static int sq_session_claim(struct vt_store *base, const char *id, const char *nonce, int64_t now,
+                            struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !id || !nonce)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = session_claim_locked(s, id, nonce, now);
+        r = sq_diag(s, r, "session claim", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-static int session_set_state_locked(struct vt_store *s, const char *id, int state)
+static int session_set_state_locked(struct vt_sqlite *s, const char *id, int state)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "UPDATE sessions SET state = ?2 WHERE id = ?1", &st, NULL);
@@ -665,32 +744,39 @@ static int session_set_state_locked(struct vt_store *s, const char *id, int stat
         return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
 }
 
-int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_session_state st)
+static int sq_session_set_state(struct vt_store *base, const char *id, enum vt_session_state st,
+                                struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !id || !state_valid((int)st))
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = session_set_state_locked(s, id, (int)st);
+        r = sq_diag(s, r, "session set state", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
 static int text_dup(sqlite3_stmt *st, int col, char **ret);
 
-int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *claims_json)
+static int sq_session_set_claims(struct vt_store *base, const char *id, const char *claims_json,
+                                 struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = exec_text(s, "UPDATE sessions SET claims = ?2 WHERE id = ?1", id, claims_json,
                           "set session claims");
+        r = sq_diag(s, r, "session set claims", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-int vt_store_session_set_attested(struct vt_store *s, const char *id, const char *claims_json,
-                                  int64_t expires)
+static int sq_session_set_attested(struct vt_store *base, const char *id, const char *claims_json,
+                                   int64_t expires, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
                 return VT_E_INVAL;
@@ -705,12 +791,15 @@ int vt_store_session_set_attested(struct vt_store *s, const char *id, const char
                 if (r == 0 && sqlite3_changes(s->db) != 1)
                         r = VT_E_NOTFOUND;
         }
+        r = sq_diag(s, r, "session set attested", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now, char **ret)
+static int sq_session_get_claims(struct vt_store *base, const char *id, int64_t now, char **ret,
+                                 struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         if (!s || !id || !ret)
                 return VT_E_INVAL;
@@ -722,7 +811,7 @@ int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now,
                 if (rc == SQLITE_DONE)
                         r = VT_E_NOTFOUND;
                 else if (rc != SQLITE_ROW)
-                        r = VT_E_STORE;
+                        r = store_fail(s, NULL, "read session claims");
                 else if (sqlite3_column_int64(st, 1) <= now)
                         r = VT_E_EXPIRED;
                 else if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
@@ -730,17 +819,20 @@ int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now,
                 else
                         r = text_dup(st, 0, ret);
         }
+        r = sq_diag(s, r, "session get claims", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-int vt_store_session_count_live(struct vt_store *s, int64_t now, size_t *ret)
+static int sq_session_count_live(struct vt_store *base, int64_t now, size_t *ret, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !ret)
                 return VT_E_INVAL;
         size_t n;
         pthread_mutex_lock(&s->lock);
         int r = count_live_locked(s, now, &n);
+        r = sq_diag(s, r, "session count live", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -748,7 +840,7 @@ int vt_store_session_count_live(struct vt_store *s, int64_t now, size_t *ret)
         return 0;
 }
 
-static int sweep_locked(struct vt_store *s, int64_t now, size_t *ret_n)
+static int sweep_locked(struct vt_sqlite *s, int64_t now, size_t *ret_n)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         /* Expired means expires <= now: exactly the sessions count_live leaves out. */
@@ -770,13 +862,15 @@ static int sweep_locked(struct vt_store *s, int64_t now, size_t *ret_n)
         return exec(s, "PRAGMA wal_checkpoint(PASSIVE)", "checkpoint", NULL);
 }
 
-int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n)
+static int sq_sweep(struct vt_store *base, int64_t now, size_t *ret_n, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s)
                 return VT_E_INVAL;
         size_t n;
         pthread_mutex_lock(&s->lock);
         int r = sweep_locked(s, now, &n);
+        r = sq_diag(s, r, "sweep", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -788,70 +882,6 @@ int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n)
 /*
  * Secret release (schema version 2): resources, their policies, reference values.
  */
-
-/* path_char: [A-Za-z0-9_-], and '.' except as a segment's first character (so that
- * "." and ".." are never segments). No locale: the set is ASCII whatever LC_CTYPE says. */
-static bool path_char(char c, bool first)
-{
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '_' || c == '-')
-                return true;
-        return c == '.' && !first;
-}
-
-/* segment_len returns the length of the valid segment at p, which ends at '/' or NUL,
- * or 0 if the segment is empty or has a character outside the set. */
-static size_t segment_len(const char *p)
-{
-        size_t n = 0;
-        for (; p[n] && p[n] != '/'; n++)
-                if (!path_char(p[n], n == 0))
-                        return 0;
-        return n;
-}
-
-#define RESOURCE_PATH_MAX sizeof(((struct vt_resource_meta *)0)->path)
-
-bool vt_resource_path_valid(const char *path)
-{
-        /* Fewer than 256 bytes: a path fits struct vt_resource_meta.path. */
-        if (!path || strnlen(path, RESOURCE_PATH_MAX) >= RESOURCE_PATH_MAX)
-                return false;
-        const char *p = path;
-        for (int i = 0; i < 3; i++) {
-                size_t n = segment_len(p);
-                if (n == 0 || (i == 0 && n > VT_REPO_NAME_MAX))
-                        return false;
-                p += n;
-                if (i < 2) {
-                        if (*p != '/')
-                                return false;
-                        p++;
-                }
-        }
-        return *p == 0;
-}
-
-bool vt_resource_repo_valid(const char *repo)
-{
-        size_t n = repo ? segment_len(repo) : 0;
-        return n > 0 && n <= VT_REPO_NAME_MAX && repo[n] == 0;
-}
-
-#define REFVAL_ID_MAX 64
-
-bool vt_refval_id_valid(const char *id)
-{
-        if (!id)
-                return false;
-        size_t n = strnlen(id, REFVAL_ID_MAX + 1);
-        if (n == 0 || n > REFVAL_ID_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!path_char(id[i], false))
-                        return false;
-        return true;
-}
 
 /* name_valid: a kek_id or a tee, 1 to 31 bytes (they come back in char[32] fields). */
 static bool name_valid(const char *name)
@@ -878,12 +908,12 @@ static int json_check(const char *json)
  * destroyed, a tightened policy or a deleted secret coming back), so their commits sync
  * the WAL. synchronous is per connection: set it, commit, set NORMAL back, all under the
  * lock, so that session writes keep NORMAL. Outside a transaction only. */
-static int sync_full(struct vt_store *s)
+static int sync_full(struct vt_sqlite *s)
 {
         return exec(s, "PRAGMA synchronous = FULL", "set synchronous=FULL", NULL);
 }
 
-static void sync_normal(struct vt_store *s)
+static void sync_normal(struct vt_sqlite *s)
 {
         /* On failure the connection stays FULL: slower, never less safe. */
         (void)exec(s, "PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", NULL);
@@ -962,7 +992,7 @@ static void rows_free(void *v, size_t n, size_t sz, void (*clear)(void *row))
 /* select_rows runs sql (with param bound to ?1 when not NULL) and reads each row with
  * read into a new array of rows of size sz, each zeroed first. A read that fails frees
  * what it took itself; the rows read before it are cleared and freed here. */
-static int select_rows(struct vt_store *s, const char *sql, const char *param, size_t sz,
+static int select_rows(struct vt_sqlite *s, const char *sql, const char *param, size_t sz,
                        int (*read)(sqlite3_stmt *st, void *row), void (*clear)(void *row),
                        void **ret, size_t *ret_n)
 {
@@ -986,7 +1016,7 @@ static int select_rows(struct vt_store *s, const char *sql, const char *param, s
                 n++;
         }
         if (r == 0 && rc != SQLITE_DONE)
-                r = VT_E_STORE;
+                r = store_fail(s, NULL, "read rows");
         if (r < 0) {
                 rows_free(v, n, sz, clear);
                 return r;
@@ -996,9 +1026,9 @@ static int select_rows(struct vt_store *s, const char *sql, const char *param, s
         return 0;
 }
 
-static int policy_set_locked(struct vt_store *s, const char *path, const char *json, int64_t now);
+static int policy_set_locked(struct vt_sqlite *s, const char *path, const char *json, int64_t now);
 
-static int resource_put_locked(struct vt_store *s, const char *path, const char *kek_id,
+static int resource_put_locked(struct vt_sqlite *s, const char *path, const char *kek_id,
                                const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
                                size_t ct_len, int64_t plain_len, int64_t now)
 {
@@ -1030,7 +1060,7 @@ static int resource_put_locked(struct vt_store *s, const char *path, const char 
  * written only while kek_id is the current KEK (or while none is recorded: a database
  * that no server has opened since schema 4). Else VT_E_STALE: a rotation committed after
  * the caller read the current KEK, and the caller seals again. */
-static int kek_check_tx(struct vt_store *s, const char *kek_id)
+static int kek_check_tx(struct vt_sqlite *s, const char *kek_id)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "SELECT current FROM kek WHERE id = 1", &st, NULL);
@@ -1045,7 +1075,7 @@ static int kek_check_tx(struct vt_store *s, const char *kek_id)
         return cur && strcmp(cur, kek_id) == 0 ? 0 : VT_E_STALE;
 }
 
-static int resource_put_tx(struct vt_store *s, const char *path, const char *kek_id,
+static int resource_put_tx(struct vt_sqlite *s, const char *path, const char *kek_id,
                            const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
                            size_t plain_len, const char *policy, int64_t now)
 {
@@ -1058,9 +1088,10 @@ static int resource_put_tx(struct vt_store *s, const char *path, const char *kek
         return r;
 }
 
-static int resource_put_common(struct vt_store *s, const char *path, const char *kek_id,
+static int resource_put_common(struct vt_sqlite *s, const char *path, const char *kek_id,
                                const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
-                               size_t ct_len, size_t plain_len, const char *policy, int64_t now)
+                               size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                               struct vt_diag *d)
 {
         if (!s || !vt_resource_path_valid(path) || !name_valid(kek_id) || !wdek || !wdek_len ||
             (!ct && ct_len) || (uint64_t)plain_len > (uint64_t)INT64_MAX)
@@ -1080,29 +1111,33 @@ static int resource_put_common(struct vt_store *s, const char *path, const char 
                                            policy, now),
                            NULL);
         sync_normal(s);
+        r = sq_diag(s, r, "resource put", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-int vt_store_resource_put(struct vt_store *s, const char *path, const char *kek_id,
-                          const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
-                          size_t plain_len, int64_t now)
+static int sq_resource_put(struct vt_store *base, const char *path, const char *kek_id,
+                           const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
+                           size_t plain_len, int64_t now, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         return resource_put_common(s, path, kek_id, wdek, wdek_len, ct, ct_len, plain_len, NULL,
-                                   now);
+                                   now, d);
 }
 
-int vt_store_resource_put_policy(struct vt_store *s, const char *path, const char *kek_id,
-                                 const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
-                                 size_t ct_len, size_t plain_len, const char *policy, int64_t now)
+static int sq_resource_put_policy(struct vt_store *base, const char *path, const char *kek_id,
+                                  const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
+                                  size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                                  struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!policy)
                 return VT_E_INVAL;
         return resource_put_common(s, path, kek_id, wdek, wdek_len, ct, ct_len, plain_len, policy,
-                                   now);
+                                   now, d);
 }
 
-static int resource_get_locked(struct vt_store *s, const char *path, char kek_id[32],
+static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_id[32],
                                uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -1115,7 +1150,7 @@ static int resource_get_locked(struct vt_store *s, const char *path, char kek_id
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "read");
 
         char kek[32];
         _cleanup_free_ uint8_t *w = NULL, *c = NULL;
@@ -1132,13 +1167,15 @@ static int resource_get_locked(struct vt_store *s, const char *path, char kek_id
         return 0;
 }
 
-int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
-                          size_t *wdek_len, uint8_t **ct, size_t *ct_len)
+static int sq_resource_get(struct vt_store *base, const char *path, char kek_id[32], uint8_t **wdek,
+                           size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_resource_path_valid(path) || !kek_id || !wdek || !wdek_len || !ct || !ct_len)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = resource_get_locked(s, path, kek_id, wdek, wdek_len, ct, ct_len);
+        r = sq_diag(s, r, "resource get", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1146,7 +1183,7 @@ int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32],
 /* resource_delete_tx runs inside BEGIN IMMEDIATE. The policy goes explicitly too, so
  * that it does not depend on foreign_keys being on (the schema's ON DELETE CASCADE
  * covers other writers). */
-static int resource_delete_tx(struct vt_store *s, const char *path)
+static int resource_delete_tx(struct vt_sqlite *s, const char *path)
 {
         int r = exec_text(s, "DELETE FROM policies WHERE path = ?1", path, NULL, "delete policy");
         if (r < 0 && r != VT_E_NOTFOUND) /* a resource without a policy is fine */
@@ -1154,8 +1191,9 @@ static int resource_delete_tx(struct vt_store *s, const char *path)
         return exec_text(s, "DELETE FROM resources WHERE path = ?1", path, NULL, "delete resource");
 }
 
-int vt_store_resource_delete(struct vt_store *s, const char *path)
+static int sq_resource_delete(struct vt_store *base, const char *path, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_resource_path_valid(path))
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
@@ -1165,6 +1203,7 @@ int vt_store_resource_delete(struct vt_store *s, const char *path)
         if (r == 0)
                 r = tx_end(s, resource_delete_tx(s, path), NULL);
         sync_normal(s);
+        r = sq_diag(s, r, "resource delete", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1186,8 +1225,8 @@ static int resource_meta_read(sqlite3_stmt *st, void *row)
 }
 
 /* resource_list_locked reads the metadata of the matching resources into a new array. */
-static int resource_list_locked(struct vt_store *s, const char *repo, struct vt_resource_meta **ret,
-                                size_t *ret_n)
+static int resource_list_locked(struct vt_sqlite *s, const char *repo,
+                                struct vt_resource_meta **ret, size_t *ret_n)
 {
         /* Two texts rather than "?1 IS NULL OR repo = ?1", so that the filtered one can
          * use the index on repo. */
@@ -1204,15 +1243,18 @@ static int resource_list_locked(struct vt_store *s, const char *repo, struct vt_
         return r;
 }
 
-int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
-                           int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud)
+static int sq_resource_list(struct vt_store *base, const char *repo_or_null,
+                            int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
+                            struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !cb || (repo_or_null && !vt_resource_repo_valid(repo_or_null)))
                 return VT_E_INVAL;
         _cleanup_free_ struct vt_resource_meta *v = NULL;
         size_t n = 0;
         pthread_mutex_lock(&s->lock);
         int r = resource_list_locked(s, repo_or_null, &v, &n);
+        r = sq_diag(s, r, "resource list", d);
         pthread_mutex_unlock(&s->lock);
         /* Unlocked: a callback may call the store (e.g. get each resource it is shown). */
         for (size_t i = 0; r == 0 && i < n; i++) {
@@ -1246,7 +1288,7 @@ static int wrap_row_read(sqlite3_stmt *st, void *row)
 
 /* wrap_rows_read reads every resource's wrapped key. The rows are read completely
  * before any is updated, so that the updates cannot disturb the scan. */
-static int wrap_rows_read(struct vt_store *s, struct wrap_row **ret, size_t *ret_n)
+static int wrap_rows_read(struct vt_sqlite *s, struct wrap_row **ret, size_t *ret_n)
 {
         void *v = NULL;
         int r = select_rows(s, "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path",
@@ -1257,7 +1299,7 @@ static int wrap_rows_read(struct vt_store *s, struct wrap_row **ret, size_t *ret
 
 /* kek_set_current_tx makes kek_id the current KEK and bumps the generation, inside the
  * caller's transaction. */
-static int kek_set_current_tx(struct vt_store *s, const char *kek_id)
+static int kek_set_current_tx(struct vt_sqlite *s, const char *kek_id)
 {
         return exec_text(s,
                          "INSERT INTO kek (id, current, generation) VALUES (1, ?1, 1) "
@@ -1267,7 +1309,7 @@ static int kek_set_current_tx(struct vt_store *s, const char *kek_id)
 }
 
 /* rewrap_all_tx runs inside BEGIN IMMEDIATE; any error makes the caller roll back. */
-static int rewrap_all_tx(struct vt_store *s, const char *new_kek_id,
+static int rewrap_all_tx(struct vt_sqlite *s, const char *new_kek_id,
                          int (*rewrap)(const char *path, const char *kek_id, const uint8_t *wdek,
                                        size_t len, uint8_t **ret_new, size_t *ret_new_len,
                                        void *ud),
@@ -1313,12 +1355,13 @@ static int rewrap_all_tx(struct vt_store *s, const char *new_kek_id,
         return r;
 }
 
-int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
-                                 int (*rewrap)(const char *path, const char *kek_id,
-                                               const uint8_t *wdek, size_t len, uint8_t **ret_new,
-                                               size_t *ret_new_len, void *ud),
-                                 void *ud, size_t *ret_count)
+static int sq_resource_rewrap_all(struct vt_store *base, const char *new_kek_id,
+                                  int (*rewrap)(const char *path, const char *kek_id,
+                                                const uint8_t *wdek, size_t len, uint8_t **ret_new,
+                                                size_t *ret_new_len, void *ud),
+                                  void *ud, size_t *ret_count, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !name_valid(new_kek_id) || !rewrap)
                 return VT_E_INVAL;
         size_t n = 0;
@@ -1329,13 +1372,14 @@ int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
         if (r == 0)
                 r = tx_end(s, rewrap_all_tx(s, new_kek_id, rewrap, ud, &n), NULL);
         sync_normal(s);
+        r = sq_diag(s, r, "resource rewrap all", d);
         pthread_mutex_unlock(&s->lock);
         if (r == 0 && ret_count)
                 *ret_count = n;
         return r;
 }
 
-static int kek_current_locked(struct vt_store *s, char id[32], int64_t *gen)
+static int kek_current_locked(struct vt_sqlite *s, char id[32], int64_t *gen)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "SELECT current, generation FROM kek WHERE id = 1", &st, NULL);
@@ -1352,14 +1396,17 @@ static int kek_current_locked(struct vt_store *s, char id[32], int64_t *gen)
         return 0;
 }
 
-int vt_store_kek_current(struct vt_store *s, char ret_id[32], int64_t *ret_generation)
+static int sq_kek_current(struct vt_store *base, char ret_id[32], int64_t *ret_generation,
+                          struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !ret_id)
                 return VT_E_INVAL;
         char id[32];
         int64_t gen = 0;
         pthread_mutex_lock(&s->lock);
         int r = kek_current_locked(s, id, &gen);
+        r = sq_diag(s, r, "kek current", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
@@ -1369,7 +1416,7 @@ int vt_store_kek_current(struct vt_store *s, char ret_id[32], int64_t *ret_gener
         return 0;
 }
 
-static int kek_adopt_tx(struct vt_store *s, const char *kek_id, char id[32])
+static int kek_adopt_tx(struct vt_sqlite *s, const char *kek_id, char id[32])
 {
         int64_t gen;
         int r = kek_current_locked(s, id, &gen);
@@ -1381,8 +1428,10 @@ static int kek_adopt_tx(struct vt_store *s, const char *kek_id, char id[32])
         return r;
 }
 
-int vt_store_kek_adopt(struct vt_store *s, const char *kek_id, char ret_id[32])
+static int sq_kek_adopt(struct vt_store *base, const char *kek_id, char ret_id[32],
+                        struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !name_valid(kek_id) || !ret_id)
                 return VT_E_INVAL;
         char id[32];
@@ -1393,13 +1442,14 @@ int vt_store_kek_adopt(struct vt_store *s, const char *kek_id, char ret_id[32])
         if (r == 0)
                 r = tx_end(s, kek_adopt_tx(s, kek_id, id), NULL);
         sync_normal(s);
+        r = sq_diag(s, r, "kek adopt", d);
         pthread_mutex_unlock(&s->lock);
         if (r == 0)
                 memcpy(ret_id, id, sizeof(id));
         return r;
 }
 
-static int kek_count_locked(struct vt_store *s, const char *kek_id, size_t *ret)
+static int kek_count_locked(struct vt_sqlite *s, const char *kek_id, size_t *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "SELECT count(*) FROM resources WHERE kek_id = ?1", &st, NULL);
@@ -1416,20 +1466,22 @@ static int kek_count_locked(struct vt_store *s, const char *kek_id, size_t *ret)
         return 0;
 }
 
-int vt_store_kek_count(struct vt_store *s, const char *kek_id, size_t *ret)
+static int sq_kek_count(struct vt_store *base, const char *kek_id, size_t *ret, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !name_valid(kek_id) || !ret)
                 return VT_E_INVAL;
         size_t n = 0;
         pthread_mutex_lock(&s->lock);
         int r = kek_count_locked(s, kek_id, &n);
+        r = sq_diag(s, r, "kek count", d);
         pthread_mutex_unlock(&s->lock);
         if (r == 0)
                 *ret = n;
         return r;
 }
 
-static int policy_set_locked(struct vt_store *s, const char *path, const char *json, int64_t now)
+static int policy_set_locked(struct vt_sqlite *s, const char *path, const char *json, int64_t now)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         /* One statement: the existence check and the write cannot be separated by
@@ -1454,8 +1506,10 @@ static int policy_set_locked(struct vt_store *s, const char *path, const char *j
         return sqlite3_changes(s->db) == 1 ? 0 : VT_E_NOTFOUND;
 }
 
-int vt_store_policy_set(struct vt_store *s, const char *path, const char *json, int64_t now)
+static int sq_policy_set(struct vt_store *base, const char *path, const char *json, int64_t now,
+                         struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_resource_path_valid(path))
                 return VT_E_INVAL;
         int r = json_check(json);
@@ -1466,11 +1520,12 @@ int vt_store_policy_set(struct vt_store *s, const char *path, const char *json, 
         if (r == 0)
                 r = policy_set_locked(s, path, json, now);
         sync_normal(s);
+        r = sq_diag(s, r, "policy set", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-static int policy_get_locked(struct vt_store *s, const char *path, char **ret_json)
+static int policy_get_locked(struct vt_sqlite *s, const char *path, char **ret_json)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "SELECT policy FROM policies WHERE path = ?1", &st, NULL);
@@ -1481,21 +1536,24 @@ static int policy_get_locked(struct vt_store *s, const char *path, char **ret_js
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
-                return VT_E_STORE;
+                return store_fail(s, NULL, "read");
         return text_dup(st, 0, ret_json);
 }
 
-int vt_store_policy_get(struct vt_store *s, const char *path, char **ret_json)
+static int sq_policy_get(struct vt_store *base, const char *path, char **ret_json,
+                         struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_resource_path_valid(path) || !ret_json)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
         int r = policy_get_locked(s, path, ret_json);
+        r = sq_diag(s, r, "policy get", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-static int refval_add_locked(struct vt_store *s, const char *id, const char *tee, const char *json,
+static int refval_add_locked(struct vt_sqlite *s, const char *id, const char *tee, const char *json,
                              int64_t now)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -1514,9 +1572,10 @@ static int refval_add_locked(struct vt_store *s, const char *id, const char *tee
         return step_done(s, st, "add reference value", NULL);
 }
 
-int vt_store_refval_add(struct vt_store *s, const char *id, const char *tee, const char *json,
-                        int64_t now)
+static int sq_refval_add(struct vt_store *base, const char *id, const char *tee, const char *json,
+                         int64_t now, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_refval_id_valid(id) || !name_valid(tee))
                 return VT_E_INVAL;
         int r = json_check(json);
@@ -1527,19 +1586,21 @@ int vt_store_refval_add(struct vt_store *s, const char *id, const char *tee, con
         if (r == 0)
                 r = refval_add_locked(s, id, tee, json, now);
         sync_normal(s);
+        r = sq_diag(s, r, "refval add", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
 
-static int refval_delete_locked(struct vt_store *s, const char *id)
+static int refval_delete_locked(struct vt_sqlite *s, const char *id)
 {
         /* sqlite3_changes leaves out the trigger's update of the generation. */
         return exec_text(s, "DELETE FROM refvals WHERE id = ?1", id, NULL,
                          "delete reference value");
 }
 
-int vt_store_refval_delete(struct vt_store *s, const char *id)
+static int sq_refval_delete(struct vt_store *base, const char *id, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !vt_refval_id_valid(id))
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
@@ -1547,6 +1608,7 @@ int vt_store_refval_delete(struct vt_store *s, const char *id)
         if (r == 0)
                 r = refval_delete_locked(s, id);
         sync_normal(s);
+        r = sq_diag(s, r, "refval delete", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -1587,7 +1649,7 @@ static int refval_row_read(sqlite3_stmt *st, void *row)
         return 0;
 }
 
-static int refval_list_locked(struct vt_store *s, const char *tee, struct refval_row **ret,
+static int refval_list_locked(struct vt_sqlite *s, const char *tee, struct refval_row **ret,
                               size_t *ret_n)
 {
         void *v = NULL;
@@ -1599,16 +1661,18 @@ static int refval_list_locked(struct vt_store *s, const char *tee, struct refval
         return r;
 }
 
-int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
-                         int (*cb)(const char *id, const char *tee, const char *json, void *ud),
-                         void *ud)
+static int sq_refval_list(struct vt_store *base, const char *tee_or_null,
+                          int (*cb)(const char *id, const char *tee, const char *json, void *ud),
+                          void *ud, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !cb || (tee_or_null && !name_valid(tee_or_null)))
                 return VT_E_INVAL;
         struct refval_row *v = NULL;
         size_t n = 0;
         pthread_mutex_lock(&s->lock);
         int r = refval_list_locked(s, tee_or_null, &v, &n);
+        r = sq_diag(s, r, "refval list", d);
         pthread_mutex_unlock(&s->lock);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 int c = cb(v[i].id, v[i].tee, v[i].json, ud);
@@ -1619,7 +1683,7 @@ int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
         return r;
 }
 
-static int refval_generation_locked(struct vt_store *s, int64_t *ret)
+static int refval_generation_locked(struct vt_sqlite *s, int64_t *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s, "SELECT value FROM generations WHERE name = 'refvals'", &st, NULL);
@@ -1633,16 +1697,50 @@ static int refval_generation_locked(struct vt_store *s, int64_t *ret)
         return 0;
 }
 
-int vt_store_refval_generation(struct vt_store *s, int64_t *ret)
+static int sq_refval_generation(struct vt_store *base, int64_t *ret, struct vt_diag *d)
 {
+        struct vt_sqlite *s = sq_of(base);
         if (!s || !ret)
                 return VT_E_INVAL;
         int64_t g;
         pthread_mutex_lock(&s->lock);
         int r = refval_generation_locked(s, &g);
+        r = sq_diag(s, r, "refval generation", d);
         pthread_mutex_unlock(&s->lock);
         if (r < 0)
                 return r;
         *ret = g;
         return 0;
 }
+
+const struct vt_store_ops vt_store_sqlite_ops = {
+        .name = "sqlite",
+        .open = sq_open,
+        .close = sq_close,
+        .schema_version = sq_schema_version,
+        .ping = sq_ping,
+        .session_open = sq_session_open,
+        .session_get = sq_session_get,
+        .session_claim = sq_session_claim,
+        .session_set_state = sq_session_set_state,
+        .session_set_claims = sq_session_set_claims,
+        .session_set_attested = sq_session_set_attested,
+        .session_get_claims = sq_session_get_claims,
+        .session_count_live = sq_session_count_live,
+        .sweep = sq_sweep,
+        .resource_put = sq_resource_put,
+        .resource_put_policy = sq_resource_put_policy,
+        .resource_get = sq_resource_get,
+        .resource_delete = sq_resource_delete,
+        .resource_list = sq_resource_list,
+        .resource_rewrap_all = sq_resource_rewrap_all,
+        .kek_current = sq_kek_current,
+        .kek_adopt = sq_kek_adopt,
+        .kek_count = sq_kek_count,
+        .policy_set = sq_policy_set,
+        .policy_get = sq_policy_get,
+        .refval_add = sq_refval_add,
+        .refval_delete = sq_refval_delete,
+        .refval_list = sq_refval_list,
+        .refval_generation = sq_refval_generation,
+};

@@ -3,6 +3,12 @@
  * The store: durable state shared by every veriteed replica. One interface; the
  * embedded back end is SQLite in WAL mode (sqlite.c). Thread-safe: one store may be
  * used from many threads. Times are seconds since the epoch, passed in by the caller.
+ *
+ * Every operation takes an optional struct vt_diag *d (may be NULL) that receives the
+ * reason of a failure; for a failure of the database it names the back end's error, so
+ * that an operator tells a busy database from a full disk or an I/O error (SQLite:
+ * SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR ...). Outputs are written only on success
+ * (vt_store_session_get also fills *ret for an expired session, as it says).
  */
 #ifndef VT_STORE_STORE_H
 #define VT_STORE_STORE_H
@@ -15,6 +21,10 @@
 #include "veritee/veritee.h"
 
 struct vt_store;
+struct vt_store_ops; /* a back end (store_impl.h) */
+
+/* The SQLite back end (sqlite.c). */
+extern const struct vt_store_ops vt_store_sqlite_ops;
 
 enum vt_session_state {
         VT_SESSION_AUTHED = 0,   /* challenge issued, nonce unused */
@@ -37,11 +47,19 @@ struct vt_session {
 int vt_store_open(const char *path, struct vt_store **ret, struct vt_diag *d);
 void vt_store_close(struct vt_store *s);
 
+/* vt_store_open_with opens the store at path (for SQLite a file name) with a back end;
+ * vt_store_open is vt_store_open_with(&vt_store_sqlite_ops, ...). */
+int vt_store_open_with(const struct vt_store_ops *backend, const char *path, struct vt_store **ret,
+                       struct vt_diag *d);
+
+/* vt_store_backend_name returns the name of a back end ("sqlite"). */
+const char *vt_store_backend_name(const struct vt_store_ops *backend);
+
 /* vt_store_schema_version returns the schema version of the open database. */
-int vt_store_schema_version(struct vt_store *s, int *ret);
+int vt_store_schema_version(struct vt_store *s, int *ret, struct vt_diag *d);
 
 /* vt_store_ping checks that the database answers (for /readyz). */
-int vt_store_ping(struct vt_store *s);
+int vt_store_ping(struct vt_store *s, struct vt_diag *d);
 
 /* vt_store_session_open inserts a new session unless max_open open sessions (state
  * AUTHED: nonce unused, and not expired at now) exist already, or max_open_per_client
@@ -53,41 +71,46 @@ int vt_store_session_open(struct vt_store *s, const struct vt_session *sess, int
 
 /* vt_store_session_create is vt_store_session_open without a per-client limit. */
 int vt_store_session_create(struct vt_store *s, const struct vt_session *sess, int64_t now,
-                            size_t max_live);
+                            size_t max_live, struct vt_diag *d);
 
 /* vt_store_session_get reads a session: VT_E_NOTFOUND if absent, VT_E_EXPIRED if
  * expired at now (*ret is filled in both the success and the expired case). */
-int vt_store_session_get(struct vt_store *s, const char *id, int64_t now, struct vt_session *ret);
+int vt_store_session_get(struct vt_store *s, const char *id, int64_t now, struct vt_session *ret,
+                         struct vt_diag *d);
 
 /* vt_store_session_claim atomically moves a live AUTHED session whose nonce equals
  * nonce to CLAIMED, so that a nonce is used at most once, across threads and
  * processes. Errors: VT_E_NOTFOUND (no session), VT_E_EXPIRED, VT_E_BINDING (nonce
  * differs; the session is left as it was), VT_E_REPLAY (nonce already used). */
-int vt_store_session_claim(struct vt_store *s, const char *id, const char *nonce, int64_t now);
+int vt_store_session_claim(struct vt_store *s, const char *id, const char *nonce, int64_t now,
+                           struct vt_diag *d);
 
 /* vt_store_session_set_state sets the state of a session (e.g. ATTESTED). */
-int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_session_state st);
+int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_session_state st,
+                               struct vt_diag *d);
 
 /* vt_store_session_set_claims keeps the claims (JSON) of the session's token (schema 3). */
-int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *claims_json);
+int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *claims_json,
+                                struct vt_diag *d);
 
 /* vt_store_session_set_attested marks a session ATTESTED, keeps the claims (JSON) of its
  * token and sets its expiry (the caller makes it no later than the token's exp, so that
  * the claims do not outlive the token). VT_E_NOTFOUND if there is no such session. */
 int vt_store_session_set_attested(struct vt_store *s, const char *id, const char *claims_json,
-                                  int64_t expires);
+                                  int64_t expires, struct vt_diag *d);
 
 /* vt_store_session_get_claims returns the claims of a live session in a malloc'd string:
  * VT_E_NOTFOUND (no session or no claims), VT_E_EXPIRED. */
-int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now, char **ret);
+int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now, char **ret,
+                                struct vt_diag *d);
 
 /* vt_store_session_count_live counts sessions not expired at now. */
-int vt_store_session_count_live(struct vt_store *s, int64_t now, size_t *ret);
+int vt_store_session_count_live(struct vt_store *s, int64_t now, size_t *ret, struct vt_diag *d);
 
 /* vt_store_sweep deletes sessions expired at now (expires <= now) with their claims,
  * returns how many in *ret_n, and gives the freed pages back to the file system
  * (incremental vacuum, then a passive checkpoint). */
-int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n);
+int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n, struct vt_diag *d);
 
 /*
  * Secret release (schema version 2). The store never sees a plaintext secret: callers
@@ -130,24 +153,25 @@ bool vt_resource_repo_valid(const char *repo);
  * VT_E_LIMIT for a blob above VT_STORE_MAX_WDEK/VT_STORE_MAX_CT. */
 int vt_store_resource_put(struct vt_store *s, const char *path, const char *kek_id,
                           const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
-                          size_t plain_len, int64_t now);
+                          size_t plain_len, int64_t now, struct vt_diag *d);
 
 /* vt_store_resource_put_policy is vt_store_resource_put and vt_store_policy_set of policy
  * (the caller validated it) in the same transaction: both change or neither does. */
 int vt_store_resource_put_policy(struct vt_store *s, const char *path, const char *kek_id,
                                  const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
-                                 size_t ct_len, size_t plain_len, const char *policy, int64_t now);
+                                 size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                                 struct vt_diag *d);
 
 /* vt_store_resource_get reads the resource at path: its kek_id into kek_id, and new
  * malloc'd copies of the wrapped key and the ciphertext into *wdek and *ct (at least one
  * byte allocated even when a length is 0), which the caller frees with free(). Outputs
  * are written only on success. VT_E_NOTFOUND if there is no such resource. */
 int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
-                          size_t *wdek_len, uint8_t **ct, size_t *ct_len);
+                          size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d);
 
 /* vt_store_resource_delete deletes the resource at path and its policy, in one
  * transaction. VT_E_NOTFOUND if there is no such resource. */
-int vt_store_resource_delete(struct vt_store *s, const char *path);
+int vt_store_resource_delete(struct vt_store *s, const char *path, struct vt_diag *d);
 
 /* vt_store_resource_list calls cb for each resource (only those whose first segment is
  * repo_or_null, if given; a repo that is not a valid segment is VT_E_INVAL) in path
@@ -155,7 +179,8 @@ int vt_store_resource_delete(struct vt_store *s, const char *path);
  * runs without the store's lock, so cb may call the store. A cb returning < 0 stops the
  * walk and its value is returned; otherwise 0. The meta is valid during the call only. */
 int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
-                           int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud);
+                           int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
+                           struct vt_diag *d);
 
 /* vt_store_resource_rewrap_all rotates the KEK: in one BEGIN IMMEDIATE transaction it
  * calls rewrap for every resource in path order with its path, kek_id and wrapped key
@@ -174,7 +199,7 @@ int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
                                  int (*rewrap)(const char *path, const char *kek_id,
                                                const uint8_t *wdek, size_t len, uint8_t **ret_new,
                                                size_t *ret_new_len, void *ud),
-                                 void *ud, size_t *ret_count);
+                                 void *ud, size_t *ret_count, struct vt_diag *d);
 
 /*
  * The current KEK (schema version 4): one record, the id of the KEK under which data keys
@@ -184,24 +209,26 @@ int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
 
 /* vt_store_kek_current reads the current KEK's id into ret_id and its generation into
  * *ret_generation (may be NULL). VT_E_NOTFOUND if none is recorded yet. */
-int vt_store_kek_current(struct vt_store *s, char ret_id[32], int64_t *ret_generation);
+int vt_store_kek_current(struct vt_store *s, char ret_id[32], int64_t *ret_generation,
+                         struct vt_diag *d);
 
 /* vt_store_kek_adopt records kek_id as the current KEK if none is recorded (generation
  * 1), in one transaction; ret_id receives the current KEK afterwards: kek_id, or the one
  * another process recorded first. */
-int vt_store_kek_adopt(struct vt_store *s, const char *kek_id, char ret_id[32]);
+int vt_store_kek_adopt(struct vt_store *s, const char *kek_id, char ret_id[32], struct vt_diag *d);
 
 /* vt_store_kek_count counts the resources whose data key is wrapped under kek_id. */
-int vt_store_kek_count(struct vt_store *s, const char *kek_id, size_t *ret);
+int vt_store_kek_count(struct vt_store *s, const char *kek_id, size_t *ret, struct vt_diag *d);
 
 /* vt_store_policy_set sets (or replaces) the release policy of the resource at path to
  * json (stored as given; the caller validates it). VT_E_NOTFOUND if the resource does
  * not exist, VT_E_LIMIT above VT_STORE_MAX_JSON. */
-int vt_store_policy_set(struct vt_store *s, const char *path, const char *json, int64_t now);
+int vt_store_policy_set(struct vt_store *s, const char *path, const char *json, int64_t now,
+                        struct vt_diag *d);
 
 /* vt_store_policy_get returns a malloc'd copy of the policy of path in *ret_json (the
  * caller frees it). VT_E_NOTFOUND if the resource has no policy. */
-int vt_store_policy_get(struct vt_store *s, const char *path, char **ret_json);
+int vt_store_policy_get(struct vt_store *s, const char *path, char **ret_json, struct vt_diag *d);
 
 /* vt_refval_id_valid says whether id is a reference value id: 1 to 64 characters from
  * [A-Za-z0-9_.-]. Thread-safe. */
@@ -211,10 +238,10 @@ bool vt_refval_id_valid(const char *id);
  * bytes) under id, replacing the value of an existing id (created becomes now).
  * VT_E_INVAL for a bad id or tee, VT_E_LIMIT above VT_STORE_MAX_JSON. */
 int vt_store_refval_add(struct vt_store *s, const char *id, const char *tee, const char *json,
-                        int64_t now);
+                        int64_t now, struct vt_diag *d);
 
 /* vt_store_refval_delete deletes reference value id. VT_E_NOTFOUND if there is none. */
-int vt_store_refval_delete(struct vt_store *s, const char *id);
+int vt_store_refval_delete(struct vt_store *s, const char *id, struct vt_diag *d);
 
 /* vt_store_refval_list calls cb(id, tee, json, ud) for each reference value (only tee's,
  * if tee_or_null is given) in id order. As for vt_store_resource_list, the rows are read
@@ -222,12 +249,12 @@ int vt_store_refval_delete(struct vt_store *s, const char *id);
  * with that value. The strings are valid during the call only. */
 int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
                          int (*cb)(const char *id, const char *tee, const char *json, void *ud),
-                         void *ud);
+                         void *ud, struct vt_diag *d);
 
 /* vt_store_refval_generation returns in *ret a counter that every change to the
  * reference values (add, replace, delete, by any process) increases, in the same
  * transaction as the change: a server reloads them only when it differs from the value
  * it last saw. It is 0 until the first change and never decreases. */
-int vt_store_refval_generation(struct vt_store *s, int64_t *ret);
+int vt_store_refval_generation(struct vt_store *s, int64_t *ret, struct vt_diag *d);
 
 #endif

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * HTTP plumbing on libmicrohttpd: routing, bounded bodies, limits, one structured log
- * line per request, metrics. API handlers live in their own files (kbs.c, ...).
+ * HTTP plumbing on libmicrohttpd: the route table (each row with its handler), bounded
+ * bodies, limits, one structured log line per request, metrics. API handlers live in
+ * their own files (kbs.c, resource.c, admin.c, wellknown.c); the request record and
+ * the response helpers in response.c.
  */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,111 +22,7 @@
 #include "util/hex.h"
 #include "util/json.h"
 
-#define PROBLEM_PREFIX "https://github.com/confidential-containers/kbs/errors/"
-
 static atomic_long active_connections;
-
-int64_t vtd_now(void)
-{
-        return (int64_t)time(NULL);
-}
-
-static uint64_t now_us(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned status,
-                 const char *variant, const char *fmt, ...)
-{
-        char detail[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-        va_end(ap);
-        char type[160];
-        snprintf(type, sizeof(type), PROBLEM_PREFIX "%s", variant);
-        snprintf(req->reason, sizeof(req->reason), "%.383s", detail);
-        vtd_json_response(res, status, json_pack("{s:s, s:s}", "type", type, "detail", detail));
-        res->content_type = "application/problem+json";
-}
-
-void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj)
-{
-        free(res->body);
-        res->body = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        json_decref(obj);
-        res->status = res->body ? status : 500;
-        res->content_type = "application/json";
-}
-
-static void log_request(const struct vtd_request *r)
-{
-        char ts[32];
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        time_t t = now.tv_sec;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        json_auto_t *o =
-                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "ts", ts, "level",
-                          r->status >= 500 ? "error" : "info", "msg", "request", "request_id",
-                          r->id, "method", r->method, "route", vtd_route_name(r->route), "status",
-                          r->status, "duration_ms", (double)(now_us() - r->start_us) / 1000.0);
-        if (!o)
-                return;
-        if (r->tee[0])
-                json_object_set_new(o, "tee", json_string(r->tee));
-        if (r->verdict[0])
-                json_object_set_new(o, "verdict", json_string(r->verdict));
-        if (r->reason[0])
-                json_object_set_new(o, "reason", json_string(r->reason));
-        char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-        if (line) {
-                fprintf(stderr, "%s\n", line);
-                free(line);
-        }
-}
-
-void vtd_log(const char *level, const char *fmt, ...)
-{
-        char msg[1024], ts[32];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        json_auto_t *o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level, "msg", msg);
-        char *line =
-                o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
-        if (line) {
-                fprintf(stderr, "%s\n", line);
-                free(line);
-        }
-}
-
-const char *vtd_route_name(enum vtd_route r)
-{
-        static const char *const names[_ROUTE_MAX] = {"/kbs/v0/auth",
-                                                      "/kbs/v0/attest",
-                                                      "/.well-known/jwks.json",
-                                                      "/.well-known/openid-configuration",
-                                                      "/healthz",
-                                                      "/readyz",
-                                                      "/metrics",
-                                                      "/kbs/v0/resource",
-                                                      "/kbs/v0/resource-policy",
-                                                      "/kbs/v0/resources",
-                                                      "/kbs/v0/reference-value",
-                                                      "other"};
-        return (unsigned)r < _ROUTE_MAX ? names[r] : "other";
-}
 
 /* Methods a route accepts, as a bit set. */
 enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8 };
@@ -139,40 +36,103 @@ static unsigned method_bit(const char *m)
                                           : 0;
 }
 
-/* Maps a URL to a route, the methods it takes and the rest of the path after a prefix. */
-static enum vtd_route route_of(const char *url, unsigned *methods, const char **rest)
+/* The well-known documents and probes, in the handler shape of the route table. */
+static void route_jwks(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        static const struct {
-                const char *path;
-                enum vtd_route r;
-                unsigned methods;
-                bool prefix;
-        } table[] = {
-                {"/kbs/v0/auth", ROUTE_AUTH, M_POST, false},
-                {"/kbs/v0/attest", ROUTE_ATTEST, M_POST, false},
-                {"/.well-known/jwks.json", ROUTE_JWKS, M_GET, false},
-                {"/.well-known/openid-configuration", ROUTE_OIDC, M_GET, false},
-                {"/healthz", ROUTE_HEALTHZ, M_GET, false},
-                {"/readyz", ROUTE_READYZ, M_GET, false},
-                {"/metrics", ROUTE_METRICS, M_GET, false},
-                {"/kbs/v0/resources", ROUTE_RESOURCES, M_GET, false},
-                {"/kbs/v0/resource/", ROUTE_RESOURCE, M_GET | M_POST | M_PUT | M_DELETE, true},
-                {"/kbs/v0/resource-policy/", ROUTE_RESOURCE_POLICY, M_GET | M_POST | M_PUT, true},
-                {"/kbs/v0/reference-value", ROUTE_REFVAL, M_GET | M_POST, false},
-                {"/kbs/v0/reference-value/", ROUTE_REFVAL, M_DELETE, true},
-        };
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                size_t n = strlen(table[i].path);
-                if (table[i].prefix ? strncmp(url, table[i].path, n) == 0
-                                    : strcmp(url, table[i].path) == 0) {
-                        *methods = table[i].methods;
-                        *rest = url + (table[i].prefix ? n : strlen(url));
-                        return table[i].r;
+        (void)req;
+        vtd_jwks(s, res);
+}
+
+static void route_oidc(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        vtd_oidc(s, req->port, res);
+}
+
+static void route_metrics(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        (void)req;
+        vtd_metrics_text(s, res);
+}
+
+static void route_healthz(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        (void)s;
+        (void)req;
+        vtd_json_response(res, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void route_readyz(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        struct vt_diag d = {0};
+        if (vt_store_ping(s->store, &d) < 0) {
+                vtd_problem(res, req, 503, "NotReady", "the store does not answer");
+                snprintf(req->reason, sizeof(req->reason), "the store does not answer: %.300s",
+                         d.msg);
+                return;
+        }
+        vtd_json_response(res, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+static void route_attest(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        vtd_kbs_attest(s, req, req->cookie, res);
+}
+
+/* A row of the route table: a path (or a prefix, whose rest the handler gets in
+ * req->rest), the methods it takes, the route id for metrics and logs, the handler. */
+struct vtd_route_row {
+        const char *path;
+        bool prefix;
+        unsigned methods;
+        enum vtd_route route;
+        void (*handler)(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+};
+
+static const struct vtd_route_row routes[] = {
+        {"/kbs/v0/auth", false, M_POST, ROUTE_AUTH, vtd_kbs_auth},
+        {"/kbs/v0/attest", false, M_POST, ROUTE_ATTEST, route_attest},
+        {"/.well-known/jwks.json", false, M_GET, ROUTE_JWKS, route_jwks},
+        {"/.well-known/openid-configuration", false, M_GET, ROUTE_OIDC, route_oidc},
+        {"/healthz", false, M_GET, ROUTE_HEALTHZ, route_healthz},
+        {"/readyz", false, M_GET, ROUTE_READYZ, route_readyz},
+        {"/metrics", false, M_GET, ROUTE_METRICS, route_metrics},
+        {"/kbs/v0/resources", false, M_GET, ROUTE_RESOURCES, vtd_admin_list},
+        {"/kbs/v0/resource/", true, M_GET, ROUTE_RESOURCE, vtd_resource_get},
+        {"/kbs/v0/resource/", true, M_POST | M_PUT, ROUTE_RESOURCE, vtd_admin_resource_put},
+        {"/kbs/v0/resource/", true, M_DELETE, ROUTE_RESOURCE, vtd_admin_resource_delete},
+        {"/kbs/v0/resource-policy/", true, M_GET, ROUTE_RESOURCE_POLICY, vtd_admin_policy_get},
+        {"/kbs/v0/resource-policy/", true, M_POST | M_PUT, ROUTE_RESOURCE_POLICY,
+         vtd_admin_policy_put},
+        {"/kbs/v0/reference-value", false, M_GET, ROUTE_REFVAL, vtd_admin_refval_list},
+        {"/kbs/v0/reference-value", false, M_POST, ROUTE_REFVAL, vtd_admin_refval_add},
+        {"/kbs/v0/reference-value/", true, M_DELETE, ROUTE_REFVAL, vtd_admin_refval_delete},
+};
+
+/* route_of finds the row for a URL and a method. It returns the route id of the first
+ * row whose path matches (ROUTE_OTHER: none), and sets *ret_row to the row that also
+ * takes the method (NULL: the path is known, the method is not) and *rest to the path
+ * after its prefix. */
+static enum vtd_route route_of(const char *url, const char *method,
+                               const struct vtd_route_row **ret_row, const char **rest)
+{
+        enum vtd_route r = ROUTE_OTHER;
+        unsigned m = method_bit(method);
+        *ret_row = NULL;
+        *rest = "";
+        for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
+                const struct vtd_route_row *row = &routes[i];
+                size_t n = strlen(row->path);
+                if (!(row->prefix ? strncmp(url, row->path, n) == 0 : strcmp(url, row->path) == 0))
+                        continue;
+                if (r == ROUTE_OTHER)
+                        r = row->route;
+                if (row->route == r && (row->methods & m)) {
+                        *ret_row = row;
+                        *rest = url + (row->prefix ? n : strlen(url));
+                        return r;
                 }
         }
-        *methods = 0;
-        *rest = "";
-        return ROUTE_OTHER;
+        return r;
 }
 
 /* Whether a raw URI hides something from its decoded form: libmicrohttpd decodes the URL
@@ -233,7 +193,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
                 return NULL;
         r->raw_uri_len = strlen(uri);
         r->raw_uri_hides = uri_hides(uri);
-        r->start_us = now_us();
+        r->start_us = vtd_now_us();
         const union MHD_ConnectionInfo *ci =
                 MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         client_key(ci ? ci->client_addr : NULL, r->client);
@@ -255,8 +215,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                 return;
         if (r->status == 0)
                 r->status = 499; /* the client went away before an answer */
-        vtd_metrics_count_request(s, r->route, r->status, now_us() - r->start_us);
-        log_request(r);
+        vtd_metrics_count_request(s, r->route, r->status, vtd_now_us() - r->start_us);
+        vtd_log_request(r);
         if (r->body)
                 OPENSSL_clear_free(r->body, r->body_len);
         free(r);
@@ -299,7 +259,7 @@ static void conn_mark(struct MHD_Connection *c, bool receiving)
                 return;
         pthread_mutex_lock(&k->h->lock);
         k->receiving = receiving;
-        k->start_us = now_us();
+        k->start_us = vtd_now_us();
         pthread_mutex_unlock(&k->h->lock);
 }
 
@@ -316,7 +276,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
                         if (h->conns[i].fd < 0) {
                                 h->conns[i].fd = ci->connect_fd;
                                 h->conns[i].receiving = true;
-                                h->conns[i].start_us = now_us();
+                                h->conns[i].start_us = vtd_now_us();
                                 *socket_context = &h->conns[i];
                                 break;
                         }
@@ -350,7 +310,7 @@ static void *watchdog_main(void *arg)
                 (void)pthread_cond_timedwait(&h->wake, &h->lock, &until);
                 if (h->stop)
                         break;
-                uint64_t now = now_us();
+                uint64_t now = vtd_now_us();
                 unsigned cut = 0;
                 for (size_t i = 0; i < h->n_conns; i++) {
                         struct vtd_conn *k = &h->conns[i];
@@ -408,15 +368,82 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         return ret;
 }
 
-static void readyz(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+/* admit checks a request when its headers have arrived: the connection limit, the
+ * URL, the route and method, the announced body size. It answers a refused request and
+ * returns false. */
+static bool admit(struct vtd *s, struct MHD_Connection *c, struct vtd_request *req, const char *url,
+                  const char *method, const char *version, struct vtd_response *res)
 {
-        if (vt_store_ping(s->store) < 0) {
-                vtd_problem(res, req, 503, "NotReady", "the store does not answer");
-                return;
+        if (atomic_load(&active_connections) > (long)s->cfg.max_connections) {
+                res->retry_after = 1;
+                vtd_problem(res, req, 503, "ServiceUnavailable", "too many connections (limit %u)",
+                            s->cfg.max_connections);
+                return false;
         }
-        vtd_json_response(res, 200, json_pack("{s:s}", "status", "ready"));
+        if (req->raw_uri_hides || !uri_whole(req, url, version)) {
+                vtd_problem(res, req, 400, "InvalidRequestPath",
+                            "the URL holds a NUL byte (raw or %%00) or an encoded slash (%%2F)");
+                return false;
+        }
+        if (req->route == ROUTE_OTHER) {
+                vtd_problem(res, req, 404, "InvalidRequestPath", "Request path is invalid");
+                return false;
+        }
+        if (!req->row) {
+                vtd_problem(res, req, 405, "MethodNotAllowed", "method %.7s not allowed here",
+                            method);
+                return false;
+        }
+        if (method_bit(method) & (M_POST | M_PUT)) {
+                const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+                char *end = NULL;
+                unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+                if (cl && (!end || *end || n > s->cfg.max_body)) {
+                        vtd_problem(res, req, 413, "PayloadTooLarge",
+                                    "request body larger than %zu bytes", s->cfg.max_body);
+                        return false;
+                }
+        }
+        return true;
 }
 
+/* accumulate appends a piece of the body, up to limits.max_body_bytes; past it the
+ * body is dropped and the request answered with 413 once whole. */
+static bool accumulate(struct vtd *s, struct vtd_request *req, const char *data, size_t n)
+{
+        if (req->body_too_big || req->body_len + n > s->cfg.max_body) {
+                req->body_too_big = true;
+                return true;
+        }
+        uint8_t *nb = realloc(req->body, req->body_len + n + 1);
+        if (!nb)
+                return false;
+        req->body = nb;
+        memcpy(req->body + req->body_len, data, n);
+        req->body_len += n;
+        req->body[req->body_len] = 0;
+        return true;
+}
+
+/* dispatch gives the handler of the request's row what it reads from the connection and
+ * calls it. */
+static void dispatch(struct vtd *s, struct MHD_Connection *c, struct vtd_request *req,
+                     struct vtd_response *res)
+{
+        req->authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        req->cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
+        req->query_repo = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "repo");
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+        const union MHD_DaemonInfo *di =
+                ci ? MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+        req->port = di ? di->port : 0;
+        req->row->handler(s, req, res);
+        req->authz = req->cookie = req->query_repo = NULL;
+}
+
+/* libmicrohttpd's access handler: called once with the headers, then with each piece of
+ * the body, then once more when the body is complete. */
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload_data,
                                size_t *upload_data_size, void **con_cls)
@@ -424,62 +451,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         struct vtd *s = cls;
         struct vtd_request *req = *con_cls;
         struct vtd_response res = {0};
-        unsigned methods;
-        const char *rest;
         if (!req)
                 return MHD_NO;
-        req->route = route_of(url, &methods, &rest);
-        bool body = method_bit(method) & (M_POST | M_PUT);
+        req->route = route_of(url, method, &req->row, &req->rest);
         if (!req->started) {
                 req->started = true;
                 snprintf(req->method, sizeof(req->method), "%.7s", method);
-                if (atomic_load(&active_connections) > (long)s->cfg.max_connections) {
-                        res.retry_after = 1;
-                        vtd_problem(&res, req, 503, "ServiceUnavailable",
-                                    "too many connections (limit %u)", s->cfg.max_connections);
+                if (!admit(s, c, req, url, method, version, &res))
                         return send_response(c, req, &res);
-                }
-                if (req->raw_uri_hides || !uri_whole(req, url, version)) {
-                        vtd_problem(&res, req, 400, "InvalidRequestPath",
-                                    "the URL holds a NUL byte (raw or %%00) or an encoded "
-                                    "slash (%%2F)");
-                        return send_response(c, req, &res);
-                }
-                if (req->route == ROUTE_OTHER) {
-                        vtd_problem(&res, req, 404, "InvalidRequestPath",
-                                    "Request path is invalid");
-                        return send_response(c, req, &res);
-                }
-                if (!(method_bit(method) & methods)) {
-                        vtd_problem(&res, req, 405, "MethodNotAllowed",
-                                    "method %.7s not allowed here", method);
-                        return send_response(c, req, &res);
-                }
-                if (body) {
-                        const char *cl = MHD_lookup_connection_value(
-                                c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-                        char *end = NULL;
-                        unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
-                        if (cl && (!end || *end || n > s->cfg.max_body)) {
-                                vtd_problem(&res, req, 413, "PayloadTooLarge",
-                                            "request body larger than %zu bytes", s->cfg.max_body);
-                                return send_response(c, req, &res);
-                        }
-                }
                 return MHD_YES;
         }
         if (*upload_data_size) {
-                if (!req->body_too_big && req->body_len + *upload_data_size <= s->cfg.max_body) {
-                        uint8_t *nb = realloc(req->body, req->body_len + *upload_data_size + 1);
-                        if (!nb)
-                                return MHD_NO;
-                        req->body = nb;
-                        memcpy(req->body + req->body_len, upload_data, *upload_data_size);
-                        req->body_len += *upload_data_size;
-                        req->body[req->body_len] = 0;
-                } else {
-                        req->body_too_big = true;
-                }
+                if (!accumulate(s, req, upload_data, *upload_data_size))
+                        return MHD_NO;
                 *upload_data_size = 0;
                 return MHD_YES;
         }
@@ -488,69 +472,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                             s->cfg.max_body);
                 return send_response(c, req, &res);
         }
-        switch (req->route) {
-        case ROUTE_AUTH:
-                vtd_kbs_auth(s, req, &res);
-                break;
-        case ROUTE_ATTEST:
-                vtd_kbs_attest(s, req,
-                               MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id"),
-                               &res);
-                break;
-        case ROUTE_JWKS:
-                vtd_jwks(s, &res);
-                break;
-        case ROUTE_OIDC: {
-                const union MHD_ConnectionInfo *ci =
-                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
-                const union MHD_DaemonInfo *di =
-                        ci ? MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
-                vtd_oidc(s, di ? di->port : 0, &res);
-                break;
-        }
-        case ROUTE_HEALTHZ:
-                vtd_json_response(&res, 200, json_pack("{s:s}", "status", "ok"));
-                break;
-        case ROUTE_READYZ:
-                readyz(s, req, &res);
-                break;
-        case ROUTE_METRICS:
-                vtd_metrics_text(s, &res);
-                break;
-        case ROUTE_RESOURCE: {
-                const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                MHD_HTTP_HEADER_AUTHORIZATION);
-                if (strcmp(method, "GET") == 0)
-                        vtd_resource_get(
-                                s, req, rest, authz,
-                                MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id"),
-                                &res);
-                else
-                        vtd_admin_resource(s, req, method, rest, authz, &res);
-                break;
-        }
-        case ROUTE_RESOURCE_POLICY:
-                vtd_admin_policy(s, req, method, rest,
-                                 MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                             MHD_HTTP_HEADER_AUTHORIZATION),
-                                 &res);
-                break;
-        case ROUTE_RESOURCES:
-                vtd_admin_list(s, req,
-                               MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "repo"),
-                               MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                           MHD_HTTP_HEADER_AUTHORIZATION),
-                               &res);
-                break;
-        case ROUTE_REFVAL:
-                vtd_admin_refval(s, req, method, rest,
-                                 MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                             MHD_HTTP_HEADER_AUTHORIZATION),
-                                 &res);
-                break;
-        default:
-                vtd_problem(&res, req, 404, "InvalidRequestPath", "Request path is invalid");
-        }
+        dispatch(s, c, req, &res);
+        req->rest = NULL;
         return send_response(c, req, &res);
 }
 

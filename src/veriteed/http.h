@@ -27,6 +27,5 @@ struct vtd_http {
 
 int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d);
 void vtd_http_stop(struct vtd_http *h);
-const char *vtd_route_name(enum vtd_route r);
 
 #endif

@@ -497,7 +497,7 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                             "cookie");
                 return;
         }
-        e = vt_store_session_get(s->store, cookie, now, &sess);
+        e = vt_store_session_get(s->store, cookie, now, &sess, NULL);
         if (e == 0 || e == VT_E_EXPIRED)
                 copy_str(req->tee, sizeof(req->tee), sess.tee);
         if (e == VT_E_NOTFOUND || e == VT_E_EXPIRED) {
@@ -542,7 +542,7 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 return;
         }
         /* the nonce is single-use: claim it before doing any verification work */
-        e = vt_store_session_claim(s->store, sess.id, nonce, now);
+        e = vt_store_session_claim(s->store, sess.id, nonce, now, NULL);
         if (e < 0) {
                 const char *why = e == VT_E_BINDING ? "nonce does not match the session's challenge"
                                   : e == VT_E_REPLAY   ? "nonce already used"
@@ -629,9 +629,9 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                                                                        : s->cfg.session_ttl);
         _cleanup_free_ char *claims_txt = json_dumps(claims, JSON_COMPACT);
         if (claims_txt)
-                (void)vt_store_session_set_attested(s->store, sess.id, claims_txt, expires);
+                (void)vt_store_session_set_attested(s->store, sess.id, claims_txt, expires, NULL);
         else
-                (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED);
+                (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED, NULL);
         char date[64];
         http_date(claims_txt ? expires : sess.expires, date, sizeof(date));
         if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",

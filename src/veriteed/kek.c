@@ -28,7 +28,7 @@ int vtd_kek_init(struct vtd *s, struct vt_diag *d)
         if ((e = vt_keyring_recover(s->kek, s->store, d)) < 0)
                 return e;
         char cur[32];
-        if ((e = vt_store_kek_current(s->store, cur, NULL)) < 0)
+        if ((e = vt_store_kek_current(s->store, cur, NULL, NULL)) < 0)
                 return vt_diag_set(d, e, "cannot read the current KEK");
         vtd_log("info", "key-encryption key: KEK %s (%s) is current", cur, s->cfg.kek_file);
         return 0;
@@ -53,7 +53,7 @@ int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const ui
         _cleanup_free_ uint8_t *w2 = NULL, *c2 = NULL;
         size_t wl2, cl2;
         char kid2[32];
-        if (vt_store_resource_get(s->store, path, kid2, &w2, &wl2, &c2, &cl2) < 0 ||
+        if (vt_store_resource_get(s->store, path, kid2, &w2, &wl2, &c2, &cl2, NULL) < 0 ||
             strcmp(kid2, kek_id) == 0)
                 return vt_diag_set(d, VT_E_CRYPTO, "secret %s is sealed under KEK %s: %s", path,
                                    kek_id, ud.msg);

@@ -233,8 +233,9 @@ static void *sweeper_main(void *arg)
                         break;
                 pthread_mutex_unlock(&w->lock);
                 size_t n = 0;
-                if (vt_store_sweep(w->s->store, vtd_now(), &n) < 0)
-                        vtd_log("warning", "sweeping expired sessions failed");
+                struct vt_diag d = {0};
+                if (vt_store_sweep(w->s->store, vtd_now(), &n, &d) < 0)
+                        vtd_log("warning", "sweeping expired sessions failed: %s", d.msg);
                 else if (n)
                         vtd_log("debug", "swept %zu expired sessions", n);
                 pthread_mutex_lock(&w->lock);

@@ -115,7 +115,7 @@ int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refval
         struct vtd_refvals *r = calloc(1, sizeof(*r));
         if (!r)
                 return VT_E_NOMEM;
-        if (store && vt_store_refval_generation(store, &r->generation) < 0)
+        if (store && vt_store_refval_generation(store, &r->generation, NULL) < 0)
                 r->generation = -1;
         if (path) {
                 if ((e = vt_read_file(path, MAX_REFVALS_BYTES, &buf, &len)) < 0) {
@@ -140,7 +140,7 @@ int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refval
         }
         if (store) {
                 struct list_ctx c = {r, d};
-                if ((e = vt_store_refval_list(store, NULL, from_store, &c)) < 0) {
+                if ((e = vt_store_refval_list(store, NULL, from_store, &c, NULL)) < 0) {
                         vtd_refvals_free(r);
                         return e;
                 }
@@ -163,7 +163,7 @@ static void reload_if_stale(struct vtd *s)
         /* reload when the admin API changed the stored reference values */
         int64_t gen = 0;
         pthread_rwlock_rdlock(&lock);
-        bool stale = vt_store_refval_generation(s->store, &gen) == 0 && s->refvals &&
+        bool stale = vt_store_refval_generation(s->store, &gen, NULL) == 0 && s->refvals &&
                      gen != s->refvals->generation;
         pthread_rwlock_unlock(&lock);
         if (stale) {

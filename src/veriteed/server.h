@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "response.h"
 #include "store/store.h"
 #include "token/ear.h"
 #include "token/jwt.h"
@@ -21,23 +22,6 @@
 struct vtd_refvals; /* per-tee reference values (appraisal) */
 struct vt_keyring;
 struct vt_admin_keys;
-
-/* Routes, for metrics and logs. */
-enum vtd_route {
-        ROUTE_AUTH,
-        ROUTE_ATTEST,
-        ROUTE_JWKS,
-        ROUTE_OIDC,
-        ROUTE_HEALTHZ,
-        ROUTE_READYZ,
-        ROUTE_METRICS,
-        ROUTE_RESOURCE,
-        ROUTE_RESOURCE_POLICY,
-        ROUTE_RESOURCES,
-        ROUTE_REFVAL,
-        ROUTE_OTHER,
-        _ROUTE_MAX,
-};
 
 #define VTD_N_STATUS  11
 #define VTD_N_BUCKETS 12
@@ -69,61 +53,28 @@ struct vtd {
         int64_t started;
 };
 
-/* The per-request record: filled by handlers, logged once when the request ends. */
-struct vtd_request {
-        char id[17];
-        char client[48]; /* the client's address (IPv6: its /64), for per-client limits */
-        enum vtd_route route;
-        char method[8];
-        uint64_t start_us;
-        unsigned status;
-        char tee[24];
-        char verdict[24];
-        char reason[384];
-        /* body */
-        uint8_t *body;
-        size_t body_len;
-        bool body_too_big;
-        bool started;
-        /* the raw URI, before libmicrohttpd decodes it (http.c uri_log) */
-        size_t raw_uri_len;
-        bool raw_uri_hides; /* %00 anywhere, or %2F in the path */
-};
-
-/* A response: status, body and headers (owned). */
-struct vtd_response {
-        unsigned status;
-        char *body;
-        const char *content_type;
-        char *set_cookie;
-        unsigned retry_after;
-};
-
-/* vtd_problem fills an RFC 7807 error response ("type" under Trustee's error URL
- * prefix, "detail") and records reason for the log. */
-void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned status,
-                 const char *variant, const char *detail_fmt, ...)
-        __attribute__((format(printf, 5, 6)));
-
-/* vtd_json_response serialises obj (stolen) as the body. */
-void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj);
-
 /* KBS attestation half (kbs.c). cookie may be NULL. */
 void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                     struct vtd_response *res);
 
-/* Resources and the admin API (resource.c). */
-void vtd_resource_get(struct vtd *s, struct vtd_request *req, const char *path, const char *authz,
-                      const char *cookie, struct vtd_response *res);
-void vtd_admin_resource(struct vtd *s, struct vtd_request *req, const char *method,
-                        const char *path, const char *authz, struct vtd_response *res);
-void vtd_admin_policy(struct vtd *s, struct vtd_request *req, const char *method, const char *path,
-                      const char *authz, struct vtd_response *res);
-void vtd_admin_list(struct vtd *s, struct vtd_request *req, const char *repo, const char *authz,
-                    struct vtd_response *res);
-void vtd_admin_refval(struct vtd *s, struct vtd_request *req, const char *method, const char *id,
-                      const char *authz, struct vtd_response *res);
+/* Secret release (resource.c): GET /kbs/v0/resource/<path>. */
+void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+
+/* The admin API (admin.c): resources, release policies, the list, reference values. */
+void vtd_admin_resource_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_admin_resource_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_admin_policy_get(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_admin_list(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_admin_refval_list(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_admin_refval_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* vtd_repo_of copies the repository of a resource path (its first segment) into out,
+ * whole; a name over VT_REPO_NAME_MAX bytes is answered with 400 and gives false. */
+bool vtd_repo_of(struct vtd_request *req, const char *path, char out[VT_REPO_NAME_MAX + 1],
+                 struct vtd_response *res);
+
 /* The KEKs (kek.c, lib/store/keyring.h). vtd_kek_init makes the keyring and resumes or
  * rolls back an interrupted rotation (after the store is open). vtd_kek_put seals under
  * the store's current KEK and writes the secret (and policy, when not NULL, in the same
@@ -136,7 +87,6 @@ int vtd_kek_put(struct vtd *s, const char *path, const uint8_t *secret, size_t l
 int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const uint8_t *wdek,
                    size_t wl, const uint8_t *ct, size_t cl, uint8_t **ret, size_t *ret_len,
                    struct vt_diag *d);
-void vtd_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Well-known documents and probes (wellknown.c). vtd_oidc builds jwks_uri from
  * public_url, else from listen with port, the port actually bound. */
@@ -157,8 +107,5 @@ void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *re
                   struct vt_ar4si *tv, struct vt_diag *d);
 void vtd_appraise_dcap(struct vtd *s, const char *tee, const struct vt_dcap_quote *q,
                        const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d);
-
-/* vtd_now returns the wall-clock time in seconds. */
-int64_t vtd_now(void);
 
 #endif

@@ -311,7 +311,7 @@ static int check_all(char got[N_PATHS][64])
                 size_t wl, cl, pl;
                 got[i][0] = 0;
                 secret_path(path, sizeof(path), i);
-                int e = vt_store_resource_get(st, path, kek, &w, &wl, &c, &cl);
+                int e = vt_store_resource_get(st, path, kek, &w, &wl, &c, &cl, NULL);
                 if (e == VT_E_NOTFOUND) {
                         if (acked[i] >= 0)
                                 snprintf(why, sizeof(why), "acknowledged v%ld, but it is gone",

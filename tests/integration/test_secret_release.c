@@ -397,7 +397,8 @@ static void test_release_rotate_kek(void **state)
         snprintf(db, sizeof(db), "%s/state/veritee.db", vtt_dir);
         struct vt_store *st = NULL;
         assert_int_equal(vt_store_open(db, &st, &d), 0);
-        assert_int_equal(vt_store_resource_list(st, NULL, check_kek, (void *)vt_kek_id(k2)), 0);
+        assert_int_equal(vt_store_resource_list(st, NULL, check_kek, (void *)vt_kek_id(k2), NULL),
+                         0);
         vt_store_close(st);
         assert_int_equal(
                 vt_test_sh("'%s' agent get-resource --kbs %s default/key/db -o '%s' --tee sim "

@@ -206,10 +206,10 @@ static void test_writes_rotate_under_running_server(void **state)
         size_t n = 0;
         snprintf(db, sizeof(db), "%s/state/veritee.db", vtt_dir);
         assert_int_equal(vt_store_open(db, &st, &d), 0);
-        assert_int_equal(vt_store_kek_current(st, cur, &gen), 0);
+        assert_int_equal(vt_store_kek_current(st, cur, &gen, NULL), 0);
         assert_string_equal(cur, vt_kek_id(k3));
         assert_int_equal(gen, 3); /* adopted, then two rotations */
-        assert_int_equal(vt_store_kek_count(st, vt_kek_id(k3), &n), 0);
+        assert_int_equal(vt_store_kek_count(st, vt_kek_id(k3), &n, NULL), 0);
         assert_int_equal(n, 2);
         vt_store_close(st);
         vt_kek_free(k2);

@@ -86,7 +86,7 @@ static void expect_secret(struct vt_keyring *kr, struct vt_store *st, const char
         uint8_t *w = NULL, *c = NULL, *p = NULL;
         size_t wl, cl, pl;
         struct vt_diag d = {0};
-        assert_int_equal(vt_store_resource_get(st, path, kek, &w, &wl, &c, &cl), 0);
+        assert_int_equal(vt_store_resource_get(st, path, kek, &w, &wl, &c, &cl, NULL), 0);
         if (vt_keyring_unseal(kr, kek, path, w, wl, c, cl, &p, &pl, &d) < 0)
                 fail_msg("%s: %s", path, d.msg);
         assert_int_equal(pl, strlen(want));
@@ -111,8 +111,9 @@ static void put_raw(struct vt_store *st, const struct vt_kek *k, const char *pat
         assert_int_equal(vt_seal(k, (const uint8_t *)path, strlen(path), (const uint8_t *)v,
                                  strlen(v), &w, &wl, &c, &cl),
                          0);
-        assert_int_equal(vt_store_resource_put(st, path, vt_kek_id(k), w, wl, c, cl, strlen(v), T0),
-                         0);
+        assert_int_equal(
+                vt_store_resource_put(st, path, vt_kek_id(k), w, wl, c, cl, strlen(v), T0, NULL),
+                0);
         free(w);
         free(c);
 }
@@ -136,9 +137,9 @@ static void test_keyring_adopt_and_stale(void **state)
         open_all(f, &st, &kr);
         struct vt_kek *k1 = load(f->kek);
         put_raw(st, k1, "r/k/old", "from schema 3");
-        assert_int_equal(vt_store_kek_current(st, cur, NULL), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_kek_current(st, cur, NULL, NULL), VT_E_NOTFOUND);
         assert_int_equal(vt_keyring_recover(kr, st, &d), 0);
-        assert_int_equal(vt_store_kek_current(st, cur, NULL), 0);
+        assert_int_equal(vt_store_kek_current(st, cur, NULL, NULL), 0);
         assert_string_equal(cur, vt_kek_id(k1));
         assert_non_null(strstr(f->notes, "KEK: adopted KEK"));
         expect_secret(kr, st, "r/k/old", "from schema 3");
@@ -150,13 +151,14 @@ static void test_keyring_adopt_and_stale(void **state)
         assert_int_equal(vt_seal(k1, (const uint8_t *)"r/k/new", 7, (const uint8_t *)"x", 1, &w,
                                  &wl, &c, &cl),
                          0);
-        assert_int_equal(vt_store_resource_put(st, "r/k/new", vt_kek_id(k1), w, wl, c, cl, 1, T0),
-                         VT_E_STALE);
+        assert_int_equal(
+                vt_store_resource_put(st, "r/k/new", vt_kek_id(k1), w, wl, c, cl, 1, T0, NULL),
+                VT_E_STALE);
         assert_int_equal(vt_store_resource_put_policy(st, "r/k/old", vt_kek_id(k1), w, wl, c, cl, 1,
-                                                      "{}", T0),
+                                                      "{}", T0, NULL),
                          VT_E_STALE);
         char *pol = NULL;
-        assert_int_equal(vt_store_policy_get(st, "r/k/old", &pol), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_policy_get(st, "r/k/old", &pol, NULL), VT_E_NOTFOUND);
         free(w);
         free(c);
         /* the keyring's put seals under the current KEK */
@@ -165,7 +167,7 @@ static void test_keyring_adopt_and_stale(void **state)
                 vt_keyring_put(kr, st, "r/k/new", (const uint8_t *)"new", 3, "{}", T0, used, &d),
                 0);
         assert_string_equal(used, vt_kek_id(k2));
-        assert_int_equal(vt_store_policy_get(st, "r/k/new", &pol), 0);
+        assert_int_equal(vt_store_policy_get(st, "r/k/new", &pol, NULL), 0);
         free(pol);
         expect_secret(kr, st, "r/k/new", "new");
         expect_secret(kr, st, "r/k/old", "from schema 3");
@@ -295,20 +297,20 @@ static void test_keyring_rotate_mixed_rows(void **state)
         assert_int_equal(vt_keyring_rotate(kr, st, p4, NULL, NULL, &d), VT_E_NOTFOUND);
         assert_non_null(strstr(d.msg, "r/k/lost"));
         assert_non_null(strstr(d.msg, vt_kek_id(kl)));
-        assert_int_equal(vt_store_kek_current(st, cur, NULL), 0);
+        assert_int_equal(vt_store_kek_current(st, cur, NULL, NULL), 0);
         struct vt_kek *k1 = load(f->kek);
         assert_string_equal(cur, vt_kek_id(k1));
         char staged4[400];
         snprintf(staged4, sizeof(staged4), "%s.%s", f->kek, vt_kek_id(k4));
         assert_int_equal(access(staged4, F_OK), -1);
         /* the operator deletes the lost secret; the rotation then rewraps every row */
-        assert_int_equal(vt_store_resource_delete(st, "r/k/lost"), 0);
+        assert_int_equal(vt_store_resource_delete(st, "r/k/lost", NULL), 0);
         struct vt_kek *k5 = new_key(f, "kek5", p5);
         size_t n = 0;
         d = (struct vt_diag){0};
         assert_int_equal(vt_keyring_rotate(kr, st, p5, &n, NULL, &d), 0);
         assert_int_equal(n, 2);
-        assert_int_equal(vt_store_kek_count(st, vt_kek_id(k5), &n), 0);
+        assert_int_equal(vt_store_kek_count(st, vt_kek_id(k5), &n, NULL), 0);
         assert_int_equal(n, 2);
         expect_secret(kr, st, "r/k/x", "under X");
         expect_secret(kr, st, "r/k/a", "A");

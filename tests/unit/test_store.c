@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The SQLite store: schema, WAL, file mode, session semantics and single-use nonces
- * across threads and processes; schema version 2 (resources, policies, reference values,
- * KEK rotation) and the upgrade from version 1. Each test gets a fresh temporary
- * directory. */
+/* The store: session semantics and single-use nonces across threads and processes;
+ * resources, policies, reference values, KEK rotation; for SQLite also the schema, WAL,
+ * file mode and the upgrades from older schemas. Each test gets a fresh temporary
+ * directory.
+ *
+ * The suite runs against one back end, named by its first argument or by
+ * VT_TEST_STORE_BACKEND ("sqlite" when neither is given). Cases that look at SQLite's
+ * own rows or files (raw_exec, raw_text, sqlite_only) skip on any other back end. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -22,6 +26,29 @@
 
 #define ROUNDS 50
 #define T0     1748736000 /* 2025-06-01T00:00:00Z */
+
+/* The back end under test (main). */
+static const struct vt_store_ops *backend;
+
+static const struct {
+        const char *name;
+        const struct vt_store_ops *ops;
+} backends[] = {
+        {"sqlite", &vt_store_sqlite_ops},
+};
+
+/* store_open opens the store at path with the back end under test. */
+static int store_open(const char *path, struct vt_store **ret, struct vt_diag *d)
+{
+        return vt_store_open_with(backend, path, ret, d);
+}
+
+/* sqlite_only skips the calling case unless the back end under test is SQLite. */
+static void sqlite_only(void)
+{
+        if (backend != &vt_store_sqlite_ops)
+                vtt_skip("SQLite only (back end %s)", vt_store_backend_name(backend));
+}
 
 struct fixture {
         char dir[256];
@@ -67,7 +94,7 @@ static struct vt_store *open_ok(const char *path)
 {
         struct vt_store *s = NULL;
         struct vt_diag d = {0};
-        int r = vt_store_open(path, &s, &d);
+        int r = store_open(path, &s, &d);
         if (r < 0)
                 fail_msg("vt_store_open %s: %s: %s", path, vt_strerror(r), d.msg);
         return s;
@@ -94,6 +121,7 @@ static void hexid(char id[33], unsigned n)
 /* raw_* use SQLite directly, to look at what the store wrote from the outside. */
 static void raw_exec(const char *path, const char *sql)
 {
+        sqlite_only();
         sqlite3 *db = NULL;
         assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -102,6 +130,7 @@ static void raw_exec(const char *path, const char *sql)
 
 static void raw_text(const char *path, const char *sql, char *out, size_t n)
 {
+        sqlite_only();
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -129,18 +158,18 @@ static void test_store_open_migrate_reopen(void **state)
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         int v1 = -1, v2 = -1;
-        assert_int_equal(vt_store_schema_version(s, &v1), 0);
+        assert_int_equal(vt_store_schema_version(s, &v1, NULL), 0);
         assert_true(v1 >= 1);
-        assert_int_equal(vt_store_ping(s), 0);
+        assert_int_equal(vt_store_ping(s, NULL), 0);
         struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
-        assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10, NULL), 0);
         vt_store_close(s);
 
         s = open_ok(f->db);
-        assert_int_equal(vt_store_schema_version(s, &v2), 0);
+        assert_int_equal(vt_store_schema_version(s, &v2, NULL), 0);
         assert_int_equal(v2, v1);
         struct vt_session out;
-        assert_int_equal(vt_store_session_get(s, in.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
         vt_store_close(s);
 
@@ -151,14 +180,15 @@ static void test_store_open_migrate_reopen(void **state)
                  sizeof(buf));
         assert_string_equal(buf, "1");
 
-        assert_int_equal(vt_store_schema_version(NULL, &v1), VT_E_INVAL);
-        assert_int_equal(vt_store_ping(NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_schema_version(NULL, &v1, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_ping(NULL, NULL), VT_E_INVAL);
         vt_store_close(NULL);
 }
 
 /* The database is in WAL mode (persistent, so another connection sees it). */
 static void test_store_wal(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         char mode[16];
@@ -173,6 +203,7 @@ static void test_store_wal(void **state)
 /* The file is created 0600 even with umask 0, and so are the -wal and -shm files. */
 static void test_store_file_mode(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         mode_t old = umask(0);
         struct vt_store *s = open_ok(f->db);
@@ -191,13 +222,14 @@ static void test_store_file_mode(void **state)
 /* A database from a newer veritee is refused, with a reason, and left untouched. */
 static void test_store_newer_schema_refused(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         vt_store_close(open_ok(f->db));
         raw_exec(f->db, "PRAGMA user_version = 999");
 
         struct vt_store *s = NULL;
         struct vt_diag d = {0};
-        assert_int_equal(vt_store_open(f->db, &s, &d), VT_E_UNSUPPORTED);
+        assert_int_equal(store_open(f->db, &s, &d), VT_E_UNSUPPORTED);
         assert_null(s);
         assert_int_equal(d.err, VT_E_UNSUPPORTED);
         assert_non_null(strstr(d.msg, "999"));
@@ -213,14 +245,14 @@ static void test_store_open_errors(void **state)
         struct fixture *f = *state;
         struct vt_store *s = NULL;
         struct vt_diag d = {0};
-        assert_int_equal(vt_store_open(NULL, &s, &d), VT_E_INVAL);
-        assert_int_equal(vt_store_open("", &s, NULL), VT_E_INVAL);
-        assert_int_equal(vt_store_open(f->db, NULL, NULL), VT_E_INVAL);
+        assert_int_equal(store_open(NULL, &s, &d), VT_E_INVAL);
+        assert_int_equal(store_open("", &s, NULL), VT_E_INVAL);
+        assert_int_equal(store_open(f->db, NULL, NULL), VT_E_INVAL);
 
         char p[320];
         snprintf(p, sizeof(p), "%s/missing/veritee.db", f->dir);
         vt_diag_clear(&d);
-        assert_int_equal(vt_store_open(p, &s, &d), VT_E_STORE);
+        assert_int_equal(store_open(p, &s, &d), VT_E_STORE);
         assert_null(s);
         assert_non_null(strstr(d.msg, p));
         assert_int_equal(access(p, F_OK), -1);
@@ -231,7 +263,7 @@ static void test_store_open_errors(void **state)
                 fputs("this is not an SQLite database\n", fp);
         fclose(fp);
         vt_diag_clear(&d);
-        assert_int_equal(vt_store_open(f->db, &s, &d), VT_E_STORE);
+        assert_int_equal(store_open(f->db, &s, &d), VT_E_STORE);
         assert_null(s);
         assert_non_null(strstr(d.msg, "store:"));
 }
@@ -250,16 +282,16 @@ static void test_store_open_concurrent_processes(void **state)
                         if (pids[i] == 0) {
                                 struct vt_store *c = NULL;
                                 int v = 0;
-                                int r = vt_store_open(f->db, &c, NULL);
+                                int r = store_open(f->db, &c, NULL);
                                 if (r == 0)
-                                        r = vt_store_schema_version(c, &v);
+                                        r = vt_store_schema_version(c, &v, NULL);
                                 vt_store_close(c);
                                 _exit(r == 0 && v >= 1 ? 0 : 1);
                         }
                 }
                 struct vt_store *s = open_ok(f->db);
                 int v = 0;
-                assert_int_equal(vt_store_schema_version(s, &v), 0);
+                assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
                 assert_true(v >= 1);
                 vt_store_close(s);
                 for (int i = 0; i < CHILDREN; i++) {
@@ -278,43 +310,44 @@ static void test_store_session_create_get(void **state)
         struct vt_store *s = open_ok(f->db);
         struct vt_session a = mksess("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "QUFBQQ==", T0, T0 + 60);
         struct vt_session out;
-        assert_int_equal(vt_store_session_create(s, &a, T0, 10), 0);
-        assert_int_equal(vt_store_session_get(s, a.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_create(s, &a, T0, 10, NULL), 0);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &a);
-        assert_int_equal(vt_store_session_get(s, a.id, T0 + 59, &out), 0);
+        assert_int_equal(vt_store_session_get(s, a.id, T0 + 59, &out, NULL), 0);
 
         /* expires == now is expired: the session lives in [created, expires). */
         memset(&out, 0, sizeof(out));
-        assert_int_equal(vt_store_session_get(s, a.id, T0 + 60, &out), VT_E_EXPIRED);
+        assert_int_equal(vt_store_session_get(s, a.id, T0 + 60, &out, NULL), VT_E_EXPIRED);
         assert_sess_equal(&out, &a);
-        assert_int_equal(vt_store_session_get(s, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", T0, &out),
-                         VT_E_NOTFOUND);
+        assert_int_equal(
+                vt_store_session_get(s, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", T0, &out, NULL),
+                VT_E_NOTFOUND);
 
         /* A duplicate id is refused and the first session is unchanged. */
         struct vt_session dup = mksess(a.id, "other", T0 + 1, T0 + 120);
-        assert_int_equal(vt_store_session_create(s, &dup, T0, 10), VT_E_INVAL);
-        assert_int_equal(vt_store_session_get(s, a.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_create(s, &dup, T0, 10, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &a);
 
         /* Bad input. */
         struct vt_session bad = mksess("cccccccccccccccccccccccccccccccc", "x", T0, T0 + 60);
         memset(bad.id, 'c', sizeof(bad.id)); /* not terminated */
-        assert_int_equal(vt_store_session_create(s, &bad, T0, 10), VT_E_INVAL);
+        assert_int_equal(vt_store_session_create(s, &bad, T0, 10, NULL), VT_E_INVAL);
         bad = mksess("", "x", T0, T0 + 60);
-        assert_int_equal(vt_store_session_create(s, &bad, T0, 10), VT_E_INVAL);
+        assert_int_equal(vt_store_session_create(s, &bad, T0, 10, NULL), VT_E_INVAL);
         bad = mksess("cccccccccccccccccccccccccccccccc", "x", T0, T0 + 60);
         memset(bad.nonce, 'n', sizeof(bad.nonce));
-        assert_int_equal(vt_store_session_create(s, &bad, T0, 10), VT_E_INVAL);
+        assert_int_equal(vt_store_session_create(s, &bad, T0, 10, NULL), VT_E_INVAL);
         bad = mksess("cccccccccccccccccccccccccccccccc", "x", T0, T0 + 60);
         bad.state = (enum vt_session_state)7;
-        assert_int_equal(vt_store_session_create(s, &bad, T0, 10), VT_E_INVAL);
-        assert_int_equal(vt_store_session_create(NULL, &a, T0, 10), VT_E_INVAL);
-        assert_int_equal(vt_store_session_create(s, NULL, T0, 10), VT_E_INVAL);
-        assert_int_equal(vt_store_session_get(s, NULL, T0, &out), VT_E_INVAL);
-        assert_int_equal(vt_store_session_get(s, a.id, T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_create(s, &bad, T0, 10, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_create(NULL, &a, T0, 10, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_create(s, NULL, T0, 10, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_get(s, NULL, T0, &out, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, NULL, NULL), VT_E_INVAL);
 
         size_t n;
-        assert_int_equal(vt_store_session_count_live(s, T0, &n), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0, &n, NULL), 0);
         assert_int_equal(n, 1);
         vt_store_close(s);
 }
@@ -326,39 +359,40 @@ static void test_store_session_claim(void **state)
         struct vt_store *s = open_ok(f->db);
         struct vt_session a = mksess("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "QUFBQQ==", T0, T0 + 60);
         struct vt_session out;
-        assert_int_equal(vt_store_session_create(s, &a, T0, 10), 0);
+        assert_int_equal(vt_store_session_create(s, &a, T0, 10, NULL), 0);
 
         /* Wrong nonce: BINDING, and the session can still be claimed. */
-        assert_int_equal(vt_store_session_claim(s, a.id, "QUFBQg==", T0), VT_E_BINDING);
-        assert_int_equal(vt_store_session_claim(s, a.id, "", T0), VT_E_BINDING);
-        assert_int_equal(vt_store_session_claim(s, a.id, "qufbqq==", T0), VT_E_BINDING);
-        assert_int_equal(vt_store_session_get(s, a.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_claim(s, a.id, "QUFBQg==", T0, NULL), VT_E_BINDING);
+        assert_int_equal(vt_store_session_claim(s, a.id, "", T0, NULL), VT_E_BINDING);
+        assert_int_equal(vt_store_session_claim(s, a.id, "qufbqq==", T0, NULL), VT_E_BINDING);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
         assert_int_equal(out.state, VT_SESSION_AUTHED);
 
-        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0 + 59), 0);
-        assert_int_equal(vt_store_session_get(s, a.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0 + 59, NULL), 0);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
         assert_int_equal(out.state, VT_SESSION_CLAIMED);
-        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0 + 1), VT_E_REPLAY);
+        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0 + 1, NULL), VT_E_REPLAY);
         /* A wrong nonce on a used session is still a binding failure. */
-        assert_int_equal(vt_store_session_claim(s, a.id, "QUFBQg==", T0 + 1), VT_E_BINDING);
+        assert_int_equal(vt_store_session_claim(s, a.id, "QUFBQg==", T0 + 1, NULL), VT_E_BINDING);
 
         /* After ATTESTED the nonce stays used. */
-        assert_int_equal(vt_store_session_set_state(s, a.id, VT_SESSION_ATTESTED), 0);
-        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0 + 1), VT_E_REPLAY);
+        assert_int_equal(vt_store_session_set_state(s, a.id, VT_SESSION_ATTESTED, NULL), 0);
+        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0 + 1, NULL), VT_E_REPLAY);
 
         /* Expired (expires == now counts) and unknown sessions. */
         struct vt_session b = mksess("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "QkJCQg==", T0, T0 + 60);
-        assert_int_equal(vt_store_session_create(s, &b, T0, 10), 0);
-        assert_int_equal(vt_store_session_claim(s, b.id, b.nonce, T0 + 60), VT_E_EXPIRED);
-        assert_int_equal(vt_store_session_claim(s, b.id, b.nonce, T0 + 3600), VT_E_EXPIRED);
-        assert_int_equal(vt_store_session_claim(s, b.id, "wrong", T0 + 3600), VT_E_EXPIRED);
-        assert_int_equal(vt_store_session_get(s, b.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_create(s, &b, T0, 10, NULL), 0);
+        assert_int_equal(vt_store_session_claim(s, b.id, b.nonce, T0 + 60, NULL), VT_E_EXPIRED);
+        assert_int_equal(vt_store_session_claim(s, b.id, b.nonce, T0 + 3600, NULL), VT_E_EXPIRED);
+        assert_int_equal(vt_store_session_claim(s, b.id, "wrong", T0 + 3600, NULL), VT_E_EXPIRED);
+        assert_int_equal(vt_store_session_get(s, b.id, T0, &out, NULL), 0);
         assert_int_equal(out.state, VT_SESSION_AUTHED);
-        assert_int_equal(vt_store_session_claim(s, "cccccccccccccccccccccccccccccccc", b.nonce, T0),
-                         VT_E_NOTFOUND);
-        assert_int_equal(vt_store_session_claim(s, NULL, b.nonce, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_session_claim(s, b.id, NULL, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_session_claim(NULL, b.id, b.nonce, T0), VT_E_INVAL);
+        assert_int_equal(
+                vt_store_session_claim(s, "cccccccccccccccccccccccccccccccc", b.nonce, T0, NULL),
+                VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_claim(s, NULL, b.nonce, T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_claim(s, b.id, NULL, T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_claim(NULL, b.id, b.nonce, T0, NULL), VT_E_INVAL);
         vt_store_close(s);
 }
 
@@ -369,21 +403,23 @@ static void test_store_session_set_state(void **state)
         struct vt_store *s = open_ok(f->db);
         struct vt_session a = mksess("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "QUFBQQ==", T0, T0 + 60);
         struct vt_session out;
-        assert_int_equal(vt_store_session_create(s, &a, T0, 10), 0);
-        assert_int_equal(vt_store_session_set_state(s, a.id, VT_SESSION_ATTESTED), 0);
-        assert_int_equal(vt_store_session_get(s, a.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_create(s, &a, T0, 10, NULL), 0);
+        assert_int_equal(vt_store_session_set_state(s, a.id, VT_SESSION_ATTESTED, NULL), 0);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
         assert_int_equal(out.state, VT_SESSION_ATTESTED);
-        assert_int_equal(vt_store_session_set_state(s, a.id, VT_SESSION_AUTHED), 0);
-        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0), 0);
+        assert_int_equal(vt_store_session_set_state(s, a.id, VT_SESSION_AUTHED, NULL), 0);
+        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0, NULL), 0);
         assert_int_equal(vt_store_session_set_state(s, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-                                                    VT_SESSION_ATTESTED),
+                                                    VT_SESSION_ATTESTED, NULL),
                          VT_E_NOTFOUND);
         int bad[] = {-1, 3, 1000};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-                assert_int_equal(vt_store_session_set_state(s, a.id, (enum vt_session_state)bad[i]),
-                                 VT_E_INVAL);
-        assert_int_equal(vt_store_session_set_state(s, NULL, VT_SESSION_ATTESTED), VT_E_INVAL);
-        assert_int_equal(vt_store_session_get(s, a.id, T0, &out), 0);
+                assert_int_equal(
+                        vt_store_session_set_state(s, a.id, (enum vt_session_state)bad[i], NULL),
+                        VT_E_INVAL);
+        assert_int_equal(vt_store_session_set_state(s, NULL, VT_SESSION_ATTESTED, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
         assert_int_equal(out.state, VT_SESSION_CLAIMED);
         vt_store_close(s);
 }
@@ -397,39 +433,39 @@ static void test_store_count_sweep(void **state)
         for (unsigned i = 0; i < 10; i++) {
                 hexid(id, i);
                 struct vt_session x = mksess(id, "bm9uY2U=", T0, T0 + 10 * (int64_t)(i + 1));
-                assert_int_equal(vt_store_session_create(s, &x, T0, 100), 0);
+                assert_int_equal(vt_store_session_create(s, &x, T0, 100, NULL), 0);
         }
         size_t n = 99;
-        assert_int_equal(vt_store_session_count_live(s, T0, &n), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0, &n, NULL), 0);
         assert_int_equal(n, 10);
-        assert_int_equal(vt_store_session_count_live(s, T0 + 10, &n), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0 + 10, &n, NULL), 0);
         assert_int_equal(n, 9);
-        assert_int_equal(vt_store_session_count_live(s, T0 + 55, &n), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0 + 55, &n, NULL), 0);
         assert_int_equal(n, 5);
-        assert_int_equal(vt_store_session_count_live(s, T0 + 100, &n), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0 + 100, &n, NULL), 0);
         assert_int_equal(n, 0);
 
-        assert_int_equal(vt_store_sweep(s, T0, &n), 0);
+        assert_int_equal(vt_store_sweep(s, T0, &n, NULL), 0);
         assert_int_equal(n, 0);
-        assert_int_equal(vt_store_sweep(s, T0 + 30, &n), 0);
+        assert_int_equal(vt_store_sweep(s, T0 + 30, &n, NULL), 0);
         assert_int_equal(n, 3); /* expires 10, 20, 30 */
-        assert_int_equal(vt_store_sweep(s, T0 + 30, &n), 0);
+        assert_int_equal(vt_store_sweep(s, T0 + 30, &n, NULL), 0);
         assert_int_equal(n, 0);
         struct vt_session out;
         hexid(id, 2);
-        assert_int_equal(vt_store_session_get(s, id, T0, &out), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_get(s, id, T0, &out, NULL), VT_E_NOTFOUND);
         hexid(id, 3);
-        assert_int_equal(vt_store_session_get(s, id, T0, &out), 0);
+        assert_int_equal(vt_store_session_get(s, id, T0, &out, NULL), 0);
         /* Swept sessions no longer count even at an earlier time. */
-        assert_int_equal(vt_store_session_count_live(s, T0, &n), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0, &n, NULL), 0);
         assert_int_equal(n, 7);
-        assert_int_equal(vt_store_sweep(s, T0 + 1000, NULL), 0);
-        assert_int_equal(vt_store_session_count_live(s, T0, &n), 0);
+        assert_int_equal(vt_store_sweep(s, T0 + 1000, NULL, NULL), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0, &n, NULL), 0);
         assert_int_equal(n, 0);
 
-        assert_int_equal(vt_store_session_count_live(s, T0, NULL), VT_E_INVAL);
-        assert_int_equal(vt_store_session_count_live(NULL, T0, &n), VT_E_INVAL);
-        assert_int_equal(vt_store_sweep(NULL, T0, &n), VT_E_INVAL);
+        assert_int_equal(vt_store_session_count_live(s, T0, NULL, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_session_count_live(NULL, T0, &n, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_sweep(NULL, T0, &n, NULL), VT_E_INVAL);
         vt_store_close(s);
 }
 
@@ -456,13 +492,13 @@ static void test_store_open_limits(void **state)
         snprintf(x.client, sizeof(x.client), "192.0.2.2");
         assert_int_equal(vt_store_session_open(s, &x, T0, 5, 3, NULL), 0);
         struct vt_session out;
-        assert_int_equal(vt_store_session_get(s, x.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_get(s, x.id, T0, &out, NULL), 0);
         assert_string_equal(out.client, "192.0.2.2");
         /* spent sessions (claimed, attested) count against neither limit */
         hexid(id, 0);
-        assert_int_equal(vt_store_session_claim(s, id, "bm9uY2U=", T0), 0);
+        assert_int_equal(vt_store_session_claim(s, id, "bm9uY2U=", T0, NULL), 0);
         hexid(id, 1);
-        assert_int_equal(vt_store_session_set_attested(s, id, "{\"a\":1}", T0 + 10), 0);
+        assert_int_equal(vt_store_session_set_attested(s, id, "{\"a\":1}", T0 + 10, NULL), 0);
         hexid(id, 4);
         struct vt_session y = mksess(id, "bm9uY2U=", T0, T0 + 60);
         snprintf(y.client, sizeof(y.client), "192.0.2.1");
@@ -484,14 +520,14 @@ static void test_store_open_limits(void **state)
         assert_non_null(strstr(d.msg, "too many open sessions (limit 5)"));
         /* set_attested wrote state, claims and the new expiry */
         hexid(id, 1);
-        assert_int_equal(vt_store_session_get(s, id, T0, &out), 0);
+        assert_int_equal(vt_store_session_get(s, id, T0, &out, NULL), 0);
         assert_int_equal(out.state, VT_SESSION_ATTESTED);
         assert_int_equal(out.expires, T0 + 10);
         char *c = NULL;
-        assert_int_equal(vt_store_session_get_claims(s, id, T0 + 10, &c), VT_E_EXPIRED);
-        assert_int_equal(
-                vt_store_session_set_attested(s, "ffffffffffffffffffffffffffffffff", "{}", T0),
-                VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_get_claims(s, id, T0 + 10, &c, NULL), VT_E_EXPIRED);
+        assert_int_equal(vt_store_session_set_attested(s, "ffffffffffffffffffffffffffffffff", "{}",
+                                                       T0, NULL),
+                         VT_E_NOTFOUND);
         vt_store_close(s);
 }
 
@@ -499,6 +535,7 @@ static void test_store_open_limits(void **state)
  * (auto_vacuum=INCREMENTAL). */
 static void test_store_sweep_reclaims(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         char id[33], buf[32];
@@ -513,19 +550,19 @@ static void test_store_sweep_reclaims(void **state)
         for (unsigned i = 0; i < 2000; i++) {
                 hexid(id, i);
                 struct vt_session x = mksess(id, "bm9uY2U=", T0, T0 + 60);
-                assert_int_equal(vt_store_session_create(s, &x, T0, 100000), 0);
-                assert_int_equal(vt_store_session_set_attested(s, id, claims, T0 + 30), 0);
+                assert_int_equal(vt_store_session_create(s, &x, T0, 100000, NULL), 0);
+                assert_int_equal(vt_store_session_set_attested(s, id, claims, T0 + 30, NULL), 0);
         }
         free(claims);
         struct stat st;
         char wal[600];
         snprintf(wal, sizeof(wal), "%s-wal", f->db);
-        assert_int_equal(vt_store_sweep(s, T0 + 10, NULL), 0); /* a checkpoint */
+        assert_int_equal(vt_store_sweep(s, T0 + 10, NULL, NULL), 0); /* a checkpoint */
         assert_int_equal(stat(f->db, &st), 0);
         off_t full = st.st_size;
         assert_true(full > 16 * 1000 * 1000);
         size_t n = 0;
-        assert_int_equal(vt_store_sweep(s, T0 + 30, &n), 0);
+        assert_int_equal(vt_store_sweep(s, T0 + 30, &n, NULL), 0);
         assert_int_equal(n, 2000);
         assert_int_equal(stat(f->db, &st), 0);
         assert_true(st.st_size < full / 10);
@@ -537,10 +574,11 @@ static void test_store_sweep_reclaims(void **state)
  * auto_vacuum=INCREMENTAL. */
 static void test_store_v3_upgrade(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
-        assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10, NULL), 0);
         vt_store_close(s);
         raw_exec(f->db,
                  "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
@@ -551,10 +589,10 @@ static void test_store_v3_upgrade(void **state)
         assert_string_equal(buf, "0");
         s = open_ok(f->db);
         int v = 0;
-        assert_int_equal(vt_store_schema_version(s, &v), 0);
+        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
         assert_int_equal(v, 5);
         struct vt_session out;
-        assert_int_equal(vt_store_session_get(s, in.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
         assert_string_equal(out.client, "");
         vt_store_close(s);
@@ -575,15 +613,15 @@ static void test_store_limit(void **state)
         for (unsigned i = 0; i < 3; i++) {
                 hexid(id, i);
                 struct vt_session x = mksess(id, "bm9uY2U=", T0, T0 + 60 + i);
-                assert_int_equal(vt_store_session_create(s, &x, T0, 3), 0);
+                assert_int_equal(vt_store_session_create(s, &x, T0, 3, NULL), 0);
         }
         hexid(id, 3);
         struct vt_session x = mksess(id, "bm9uY2U=", T0, T0 + 60);
         struct vt_session out;
         size_t n;
-        assert_int_equal(vt_store_session_create(s, &x, T0, 3), VT_E_LIMIT);
-        assert_int_equal(vt_store_session_get(s, id, T0, &out), VT_E_NOTFOUND);
-        assert_int_equal(vt_store_session_count_live(s, T0, &n), 0);
+        assert_int_equal(vt_store_session_create(s, &x, T0, 3, NULL), VT_E_LIMIT);
+        assert_int_equal(vt_store_session_get(s, id, T0, &out, NULL), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_count_live(s, T0, &n, NULL), 0);
         assert_int_equal(n, 3);
         char buf[16];
         raw_text(f->db, "SELECT count(*) FROM sessions", buf, sizeof(buf));
@@ -591,12 +629,12 @@ static void test_store_limit(void **state)
 
         /* At T0 + 60 the first session has expired: room for one. */
         x.expires = T0 + 200;
-        assert_int_equal(vt_store_session_create(s, &x, T0 + 60, 3), 0);
+        assert_int_equal(vt_store_session_create(s, &x, T0 + 60, 3, NULL), 0);
         hexid(id, 4);
         struct vt_session y = mksess(id, "bm9uY2U=", T0 + 60, T0 + 200);
-        assert_int_equal(vt_store_session_create(s, &y, T0 + 60, 3), VT_E_LIMIT);
-        assert_int_equal(vt_store_session_create(s, &y, T0 + 60, 0), VT_E_LIMIT);
-        assert_int_equal(vt_store_session_get(s, id, T0, &out), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_create(s, &y, T0 + 60, 3, NULL), VT_E_LIMIT);
+        assert_int_equal(vt_store_session_create(s, &y, T0 + 60, 0, NULL), VT_E_LIMIT);
+        assert_int_equal(vt_store_session_get(s, id, T0, &out, NULL), VT_E_NOTFOUND);
         vt_store_close(s);
 }
 
@@ -621,29 +659,29 @@ static void test_store_binding_metachars(void **state)
         for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
                 struct vt_session x = mksess(ids[i], nonces[i], T0, T0 + 60);
                 snprintf(x.tee, sizeof(x.tee), "tee'%zu", i);
-                assert_int_equal(vt_store_session_create(s, &x, T0, 100), 0);
-                assert_int_equal(vt_store_session_get(s, ids[i], T0, &out), 0);
+                assert_int_equal(vt_store_session_create(s, &x, T0, 100, NULL), 0);
+                assert_int_equal(vt_store_session_get(s, ids[i], T0, &out, NULL), 0);
                 assert_sess_equal(&out, &x);
         }
         size_t n;
-        assert_int_equal(vt_store_session_count_live(s, T0, &n), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0, &n, NULL), 0);
         assert_int_equal(n, 6);
 
         /* Neither LIKE wildcards nor injected predicates match another row. */
-        assert_int_equal(vt_store_session_get(s, "x' OR 'a'='a", T0, &out), VT_E_NOTFOUND);
-        assert_int_equal(vt_store_session_claim(s, "x' OR '1'='1", "' OR '1'='1", T0),
+        assert_int_equal(vt_store_session_get(s, "x' OR 'a'='a", T0, &out, NULL), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_claim(s, "x' OR '1'='1", "' OR '1'='1", T0, NULL),
                          VT_E_BINDING);
-        assert_int_equal(vt_store_session_claim(s, "%", "' OR 1=1 --", T0), VT_E_BINDING);
-        assert_int_equal(vt_store_session_claim(s, "_", "%", T0), VT_E_BINDING);
-        assert_int_equal(vt_store_session_claim(s, "%", "%", T0), 0);
-        assert_int_equal(vt_store_session_claim(s, ids[0], nonces[0], T0), 0);
+        assert_int_equal(vt_store_session_claim(s, "%", "' OR 1=1 --", T0, NULL), VT_E_BINDING);
+        assert_int_equal(vt_store_session_claim(s, "_", "%", T0, NULL), VT_E_BINDING);
+        assert_int_equal(vt_store_session_claim(s, "%", "%", T0, NULL), 0);
+        assert_int_equal(vt_store_session_claim(s, ids[0], nonces[0], T0, NULL), 0);
         for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-                assert_int_equal(vt_store_session_get(s, ids[i], T0, &out), 0);
+                assert_int_equal(vt_store_session_get(s, ids[i], T0, &out, NULL), 0);
                 assert_int_equal(out.state,
                                  i == 0 || i == 3 ? VT_SESSION_CLAIMED : VT_SESSION_AUTHED);
         }
-        assert_int_equal(vt_store_session_set_state(s, "_", VT_SESSION_ATTESTED), 0);
-        assert_int_equal(vt_store_session_get(s, "%", T0, &out), 0);
+        assert_int_equal(vt_store_session_set_state(s, "_", VT_SESSION_ATTESTED, NULL), 0);
+        assert_int_equal(vt_store_session_get(s, "%", T0, &out, NULL), 0);
         assert_int_equal(out.state, VT_SESSION_CLAIMED);
         vt_store_close(s);
 
@@ -664,7 +702,7 @@ static void *race_claim(void *arg)
 {
         struct racer *x = arg;
         pthread_barrier_wait(x->go);
-        x->r = vt_store_session_claim(x->s, x->id, x->nonce, T0 + 1);
+        x->r = vt_store_session_claim(x->s, x->id, x->nonce, T0 + 1, NULL);
         return NULL;
 }
 
@@ -680,7 +718,7 @@ static void test_store_claim_race_threads(void **state)
                 char id[33];
                 hexid(id, round);
                 struct vt_session x = mksess(id, "cmFjZQ==", T0, T0 + 60);
-                assert_int_equal(vt_store_session_create(s, &x, T0, 1000), 0);
+                assert_int_equal(vt_store_session_create(s, &x, T0, 1000, NULL), 0);
 
                 pthread_barrier_t go;
                 assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
@@ -699,7 +737,7 @@ static void test_store_claim_race_threads(void **state)
                 assert_int_equal(r[0].r == 0 ? r[1].r : r[0].r, VT_E_REPLAY);
                 wins[r[0].r == 0 ? 0 : 1]++;
                 struct vt_session out;
-                assert_int_equal(vt_store_session_get(s, id, T0, &out), 0);
+                assert_int_equal(vt_store_session_get(s, id, T0, &out, NULL), 0);
                 assert_int_equal(out.state, VT_SESSION_CLAIMED);
         }
         print_message("thread race: first thread won %d, second %d of %d\n", wins[0], wins[1],
@@ -722,7 +760,7 @@ static void *create_many(void *arg)
                 char id[33];
                 hexid(id, c->base + i);
                 struct vt_session x = mksess(id, "bm9uY2U=", T0, T0 + 60);
-                int r = vt_store_session_create(c->s, &x, T0, 100);
+                int r = vt_store_session_create(c->s, &x, T0, 100, NULL);
                 if (r == 0)
                         c->ok++;
                 else if (r == VT_E_LIMIT)
@@ -757,7 +795,7 @@ static void test_store_threads_create_limit(void **state)
         assert_int_equal(ok, 100);
         assert_int_equal(limit, THREADS * 40 - 100);
         size_t n;
-        assert_int_equal(vt_store_session_count_live(s, T0, &n), 0);
+        assert_int_equal(vt_store_session_count_live(s, T0, &n, NULL), 0);
         assert_int_equal(n, 100);
         vt_store_close(s);
 }
@@ -781,7 +819,7 @@ static void test_store_claim_race_processes(void **state)
                 char id[33];
                 hexid(id, round);
                 struct vt_session x = mksess(id, "cHJvYw==", T0, T0 + 60);
-                assert_int_equal(vt_store_session_create(s, &x, T0, 1000), 0);
+                assert_int_equal(vt_store_session_create(s, &x, T0, 1000, NULL), 0);
 
                 int ready[2], go[2];
                 assert_int_equal(pipe(ready), 0);
@@ -792,11 +830,11 @@ static void test_store_claim_race_processes(void **state)
                         /* The parent's connection is never touched here. */
                         struct vt_store *c = NULL;
                         char b = 0;
-                        int r = vt_store_open(f->db, &c, NULL);
+                        int r = store_open(f->db, &c, NULL);
                         if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) != 1)
                                 _exit(3);
                         if (r == 0)
-                                r = vt_store_session_claim(c, id, x.nonce, T0 + 1);
+                                r = vt_store_session_claim(c, id, x.nonce, T0 + 1, NULL);
                         vt_store_close(c);
                         _exit(r == 0 ? 0 : r == VT_E_REPLAY ? 1 : 2);
                 }
@@ -807,7 +845,7 @@ static void test_store_claim_race_processes(void **state)
                  * rounds so that both orders, and true overlaps, occur. */
                 if (round % 2)
                         usleep(20 * (round % 7));
-                int r = vt_store_session_claim(s, id, x.nonce, T0 + 1);
+                int r = vt_store_session_claim(s, id, x.nonce, T0 + 1, NULL);
                 int cs = child_status(pid);
                 close(ready[0]);
                 close(ready[1]);
@@ -836,7 +874,7 @@ static void test_store_processes_create_limit(void **state)
                 assert_true(pids[i] >= 0);
                 if (pids[i] == 0) {
                         struct creator c = {NULL, i * 1000u, 0, 0, 0};
-                        if (vt_store_open(f->db, &c.s, NULL) < 0)
+                        if (store_open(f->db, &c.s, NULL) < 0)
                                 _exit(255);
                         create_many(&c);
                         vt_store_close(c.s);
@@ -864,7 +902,8 @@ static const uint8_t CT[] = {'c', 0x00, 't', 0x80, 0x00};
 
 static void put_ok(struct vt_store *s, const char *path, const char *kek, int64_t now)
 {
-        int r = vt_store_resource_put(s, path, kek, WDEK, sizeof(WDEK), CT, sizeof(CT), 3, now);
+        int r = vt_store_resource_put(s, path, kek, WDEK, sizeof(WDEK), CT, sizeof(CT), 3, now,
+                                      NULL);
         if (r < 0)
                 fail_msg("put %s: %s", path, vt_strerror(r));
 }
@@ -897,10 +936,11 @@ static void assert_schema_v2(const char *db)
  * raw API) upgrades in place to version 2 on open and keeps its sessions. */
 static void test_store_v1_upgrade(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
-        assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10, NULL), 0);
         vt_store_close(s);
         raw_exec(f->db,
                  "DROP TABLE policies; DROP TABLE resources; DROP TABLE refvals; "
@@ -914,17 +954,17 @@ static void test_store_v1_upgrade(void **state)
 
         s = open_ok(f->db);
         int v = 0;
-        assert_int_equal(vt_store_schema_version(s, &v), 0);
+        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
         assert_int_equal(v, 5);
         struct vt_session out;
-        assert_int_equal(vt_store_session_get(s, in.id, T0, &out), 0);
+        assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
         int64_t gen = -1;
-        assert_int_equal(vt_store_refval_generation(s, &gen), 0);
+        assert_int_equal(vt_store_refval_generation(s, &gen, NULL), 0);
         assert_int_equal(gen, 0);
         put_ok(s, "repo/key/v1", "kek1", T0);
-        assert_int_equal(vt_store_policy_set(s, "repo/key/v1", "{}", T0), 0);
-        assert_int_equal(vt_store_refval_add(s, "ref1", "snp", "{}", T0), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/v1", "{}", T0, NULL), 0);
+        assert_int_equal(vt_store_refval_add(s, "ref1", "snp", "{}", T0, NULL), 0);
         vt_store_close(s);
         assert_schema_v2(f->db);
 }
@@ -933,6 +973,7 @@ static void test_store_v1_upgrade(void **state)
  * upgrades to version 2 and keeps its sessions. */
 static void test_store_v1_fixture_upgrade(void **state)
 {
+        sqlite_only();
         struct fixture *f = *state;
         sqlite3 *db = NULL;
         assert_int_equal(
@@ -959,10 +1000,11 @@ static void test_store_v1_fixture_upgrade(void **state)
 
         struct vt_store *s = open_ok(f->db);
         int v = 0;
-        assert_int_equal(vt_store_schema_version(s, &v), 0);
+        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
         assert_int_equal(v, 5);
         struct vt_session out;
-        assert_int_equal(vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out), 0);
+        assert_int_equal(
+                vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out, NULL), 0);
         assert_string_equal(out.nonce, "QUFBQQ==");
         assert_int_equal(out.state, VT_SESSION_CLAIMED);
         assert_int_equal(out.expires, T0 + 60);
@@ -1036,24 +1078,24 @@ static void test_store_resource_path_valid(void **state)
         char *json = NULL;
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 assert_int_equal(vt_store_resource_put(s, bad[i], "k", WDEK, sizeof(WDEK), CT,
-                                                       sizeof(CT), 3, T0),
+                                                       sizeof(CT), 3, T0, NULL),
                                  VT_E_INVAL);
-                assert_int_equal(vt_store_resource_get(s, bad[i], kek, &w, &wl, &c, &cl),
+                assert_int_equal(vt_store_resource_get(s, bad[i], kek, &w, &wl, &c, &cl, NULL),
                                  VT_E_INVAL);
-                assert_int_equal(vt_store_resource_delete(s, bad[i]), VT_E_INVAL);
-                assert_int_equal(vt_store_policy_set(s, bad[i], "{}", T0), VT_E_INVAL);
-                assert_int_equal(vt_store_policy_get(s, bad[i], &json), VT_E_INVAL);
+                assert_int_equal(vt_store_resource_delete(s, bad[i], NULL), VT_E_INVAL);
+                assert_int_equal(vt_store_policy_set(s, bad[i], "{}", T0, NULL), VT_E_INVAL);
+                assert_int_equal(vt_store_policy_get(s, bad[i], &json, NULL), VT_E_INVAL);
         }
-        assert_int_equal(
-                vt_store_resource_put(s, long_path, "k", WDEK, sizeof(WDEK), CT, sizeof(CT), 3, T0),
-                VT_E_INVAL);
-        assert_int_equal(
-                vt_store_resource_put(s, p256, "k", WDEK, sizeof(WDEK), CT, sizeof(CT), 3, T0),
-                VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, long_path, "k", WDEK, sizeof(WDEK), CT,
+                                               sizeof(CT), 3, T0, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p256, "k", WDEK, sizeof(WDEK), CT, sizeof(CT), 3,
+                                               T0, NULL),
+                         VT_E_INVAL);
         for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
                 put_ok(s, good[i], "k", T0);
         put_ok(s, p255, "k", T0);
-        assert_int_equal(vt_store_resource_get(s, p255, kek, &w, &wl, &c, &cl), 0);
+        assert_int_equal(vt_store_resource_get(s, p255, kek, &w, &wl, &c, &cl, NULL), 0);
         free(w);
         free(c);
         assert_null(json);
@@ -1070,13 +1112,13 @@ static void test_store_resource_put_get(void **state)
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         assert_int_equal(vt_store_resource_put(s, "my-repo/key_type/v1.2", "kek-2025", WDEK,
-                                               sizeof(WDEK), CT, sizeof(CT), 4096, T0),
+                                               sizeof(WDEK), CT, sizeof(CT), 4096, T0, NULL),
                          0);
         char kek[32] = "untouched";
         uint8_t *w = NULL, *c = NULL;
         size_t wl = 0, cl = 0;
-        assert_int_equal(vt_store_resource_get(s, "my-repo/key_type/v1.2", kek, &w, &wl, &c, &cl),
-                         0);
+        assert_int_equal(
+                vt_store_resource_get(s, "my-repo/key_type/v1.2", kek, &w, &wl, &c, &cl, NULL), 0);
         assert_string_equal(kek, "kek-2025");
         assert_int_equal(wl, sizeof(WDEK));
         assert_memory_equal(w, WDEK, sizeof(WDEK));
@@ -1093,9 +1135,10 @@ static void test_store_resource_put_get(void **state)
         assert_string_equal(buf, "blob,blob,my-repo,4096,1748736000,1748736000");
 
         /* An empty ciphertext is a BLOB too, and get still allocates. */
-        assert_int_equal(vt_store_resource_put(s, "r/t/empty", "k", WDEK, 1, NULL, 0, 0, T0), 0);
+        assert_int_equal(vt_store_resource_put(s, "r/t/empty", "k", WDEK, 1, NULL, 0, 0, T0, NULL),
+                         0);
         w = c = NULL;
-        assert_int_equal(vt_store_resource_get(s, "r/t/empty", kek, &w, &wl, &c, &cl), 0);
+        assert_int_equal(vt_store_resource_get(s, "r/t/empty", kek, &w, &wl, &c, &cl, NULL), 0);
         assert_non_null(w);
         assert_non_null(c);
         assert_int_equal(wl, 1);
@@ -1110,8 +1153,9 @@ static void test_store_resource_put_get(void **state)
         w = c = NULL;
         wl = cl = 7;
         memcpy(kek, "same", 5);
-        assert_int_equal(vt_store_resource_get(s, "my-repo/key_type/v1.3", kek, &w, &wl, &c, &cl),
-                         VT_E_NOTFOUND);
+        assert_int_equal(
+                vt_store_resource_get(s, "my-repo/key_type/v1.3", kek, &w, &wl, &c, &cl, NULL),
+                VT_E_NOTFOUND);
         assert_null(w);
         assert_null(c);
         assert_int_equal(wl, 7);
@@ -1122,34 +1166,41 @@ static void test_store_resource_put_get(void **state)
         char kek32[33];
         memset(kek32, 'k', 32);
         kek32[32] = 0;
-        assert_int_equal(vt_store_resource_put(NULL, p, "k", WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_put(s, NULL, "k", WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_put(s, p, NULL, WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_put(s, p, "", WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_put(s, p, kek32, WDEK, 1, CT, 1, 1, T0), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(NULL, p, "k", WDEK, 1, CT, 1, 1, T0, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, NULL, "k", WDEK, 1, CT, 1, 1, T0, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, NULL, WDEK, 1, CT, 1, 1, T0, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, "", WDEK, 1, CT, 1, 1, T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, kek32, WDEK, 1, CT, 1, 1, T0, NULL),
+                         VT_E_INVAL);
         kek32[31] = 0; /* 31 bytes fit */
-        assert_int_equal(vt_store_resource_put(s, "a/b/k31", kek32, WDEK, 1, CT, 1, 1, T0), 0);
-        assert_int_equal(vt_store_resource_get(s, "a/b/k31", kek, &w, &wl, &c, &cl), 0);
+        assert_int_equal(vt_store_resource_put(s, "a/b/k31", kek32, WDEK, 1, CT, 1, 1, T0, NULL),
+                         0);
+        assert_int_equal(vt_store_resource_get(s, "a/b/k31", kek, &w, &wl, &c, &cl, NULL), 0);
         assert_string_equal(kek, kek32);
         free(w);
         free(c);
-        assert_int_equal(vt_store_resource_put(s, p, "k", NULL, 1, CT, 1, 1, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 0, CT, 1, 1, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 1, NULL, 1, 1, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 1, CT, 1, SIZE_MAX, T0),
+        assert_int_equal(vt_store_resource_put(s, p, "k", NULL, 1, CT, 1, 1, T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 0, CT, 1, 1, T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 1, NULL, 1, 1, T0, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 1, CT, 1, SIZE_MAX, T0, NULL),
                          VT_E_INVAL);
         assert_int_equal(
-                vt_store_resource_put(s, p, "k", WDEK, VT_STORE_MAX_WDEK + 1, CT, 1, 1, T0),
+                vt_store_resource_put(s, p, "k", WDEK, VT_STORE_MAX_WDEK + 1, CT, 1, 1, T0, NULL),
                 VT_E_LIMIT);
-        assert_int_equal(vt_store_resource_put(s, p, "k", WDEK, 1, CT, VT_STORE_MAX_CT + 1, 1, T0),
-                         VT_E_LIMIT);
-        assert_int_equal(vt_store_resource_get(NULL, p, kek, &w, &wl, &c, &cl), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_get(s, p, NULL, &w, &wl, &c, &cl), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_get(s, p, kek, NULL, &wl, &c, &cl), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_get(s, p, kek, &w, NULL, &c, &cl), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_get(s, p, kek, &w, &wl, NULL, &cl), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_get(s, p, kek, &w, &wl, &c, NULL), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_delete(NULL, p), VT_E_INVAL);
+        assert_int_equal(
+                vt_store_resource_put(s, p, "k", WDEK, 1, CT, VT_STORE_MAX_CT + 1, 1, T0, NULL),
+                VT_E_LIMIT);
+        assert_int_equal(vt_store_resource_get(NULL, p, kek, &w, &wl, &c, &cl, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, NULL, &w, &wl, &c, &cl, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, kek, NULL, &wl, &c, &cl, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, kek, &w, NULL, &c, &cl, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, kek, &w, &wl, NULL, &cl, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_get(s, p, kek, &w, &wl, &c, NULL, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_delete(NULL, p, NULL), VT_E_INVAL);
         vt_store_close(s);
         raw_text(f->db, "SELECT count(*) FROM resources", buf, sizeof(buf));
         assert_string_equal(buf, "3");
@@ -1175,7 +1226,7 @@ static int collect_cb(const struct vt_resource_meta *m, void *ud)
                 char kek[32];
                 uint8_t *w = NULL, *ct = NULL;
                 size_t wl, cl;
-                int r = vt_store_resource_get(c->s, m->path, kek, &w, &wl, &ct, &cl);
+                int r = vt_store_resource_get(c->s, m->path, kek, &w, &wl, &ct, &cl, NULL);
                 free(w);
                 free(ct);
                 if (r < 0)
@@ -1190,16 +1241,16 @@ static void test_store_resource_replace(void **state)
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         put_ok(s, "repo/key/one", "kek1", T0);
-        assert_int_equal(vt_store_policy_set(s, "repo/key/one", "{\"allOf\":[]}", T0), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/one", "{\"allOf\":[]}", T0, NULL), 0);
         static const uint8_t w2[] = {9, 8, 7};
         static const uint8_t c2[] = {6, 5, 4, 3, 2, 1};
         assert_int_equal(vt_store_resource_put(s, "repo/key/one", "kek2", w2, sizeof(w2), c2,
-                                               sizeof(c2), 99, T0 + 100),
+                                               sizeof(c2), 99, T0 + 100, NULL),
                          0);
         char kek[32];
         uint8_t *w = NULL, *c = NULL;
         size_t wl, cl;
-        assert_int_equal(vt_store_resource_get(s, "repo/key/one", kek, &w, &wl, &c, &cl), 0);
+        assert_int_equal(vt_store_resource_get(s, "repo/key/one", kek, &w, &wl, &c, &cl, NULL), 0);
         assert_string_equal(kek, "kek2");
         assert_int_equal(wl, sizeof(w2));
         assert_memory_equal(w, w2, sizeof(w2));
@@ -1209,7 +1260,7 @@ static void test_store_resource_replace(void **state)
         free(c);
 
         struct collected col = {0};
-        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col), 0);
+        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col, NULL), 0);
         assert_int_equal(col.n, 1);
         assert_string_equal(col.m[0].path, "repo/key/one");
         assert_string_equal(col.m[0].kek_id, "kek2");
@@ -1218,7 +1269,7 @@ static void test_store_resource_replace(void **state)
         assert_int_equal(col.m[0].updated, T0 + 100);
         assert_true(col.m[0].has_policy);
         char *json = NULL;
-        assert_int_equal(vt_store_policy_get(s, "repo/key/one", &json), 0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/one", &json, NULL), 0);
         assert_string_equal(json, "{\"allOf\":[]}");
         free(json);
         vt_store_close(s);
@@ -1236,25 +1287,25 @@ static void test_store_resource_delete(void **state)
         put_ok(s, "repo/key/a", "k", T0);
         put_ok(s, "repo/key/b", "k", T0);
         put_ok(s, "repo/key/c", "k", T0);
-        assert_int_equal(vt_store_policy_set(s, "repo/key/a", "{\"a\":1}", T0), 0);
-        assert_int_equal(vt_store_policy_set(s, "repo/key/b", "{\"b\":1}", T0), 0);
-        assert_int_equal(vt_store_policy_set(s, "repo/key/c", "{\"c\":1}", T0), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/a", "{\"a\":1}", T0, NULL), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/b", "{\"b\":1}", T0, NULL), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/c", "{\"c\":1}", T0, NULL), 0);
 
-        assert_int_equal(vt_store_resource_delete(s, "repo/key/a"), 0);
-        assert_int_equal(vt_store_resource_delete(s, "repo/key/a"), VT_E_NOTFOUND);
-        assert_int_equal(vt_store_resource_delete(s, "repo/key/zz"), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_resource_delete(s, "repo/key/a", NULL), 0);
+        assert_int_equal(vt_store_resource_delete(s, "repo/key/a", NULL), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_resource_delete(s, "repo/key/zz", NULL), VT_E_NOTFOUND);
         char kek[32];
         uint8_t *w = NULL, *c = NULL;
         size_t wl, cl;
-        assert_int_equal(vt_store_resource_get(s, "repo/key/a", kek, &w, &wl, &c, &cl),
+        assert_int_equal(vt_store_resource_get(s, "repo/key/a", kek, &w, &wl, &c, &cl, NULL),
                          VT_E_NOTFOUND);
         char *json = NULL;
-        assert_int_equal(vt_store_policy_get(s, "repo/key/a", &json), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/a", &json, NULL), VT_E_NOTFOUND);
         assert_null(json);
         /* A new resource at the same path starts without a policy. */
         put_ok(s, "repo/key/a", "k", T0 + 1);
-        assert_int_equal(vt_store_policy_get(s, "repo/key/a", &json), VT_E_NOTFOUND);
-        assert_int_equal(vt_store_policy_get(s, "repo/key/b", &json), 0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/a", &json, NULL), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/b", &json, NULL), 0);
         assert_string_equal(json, "{\"b\":1}");
         free(json);
         vt_store_close(s);
@@ -1282,10 +1333,10 @@ static void test_store_resource_list(void **state)
         };
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
                 put_ok(s, paths[i], "k", T0 + (int64_t)i);
-        assert_int_equal(vt_store_policy_set(s, "a/u/0", "{}", T0), 0);
+        assert_int_equal(vt_store_policy_set(s, "a/u/0", "{}", T0, NULL), 0);
 
         struct collected col = {0};
-        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col), 0);
+        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col, NULL), 0);
         assert_int_equal(col.n, sizeof(sorted) / sizeof(sorted[0]));
         for (size_t i = 0; i < col.n; i++) {
                 assert_string_equal(col.paths[i], sorted[i]);
@@ -1296,37 +1347,37 @@ static void test_store_resource_list(void **state)
 
         /* Per repo: "a" is not a prefix match ("a-b", "ab" are other repos). */
         memset(&col, 0, sizeof(col));
-        assert_int_equal(vt_store_resource_list(s, "a", collect_cb, &col), 0);
+        assert_int_equal(vt_store_resource_list(s, "a", collect_cb, &col, NULL), 0);
         assert_int_equal(col.n, 2);
         assert_string_equal(col.paths[0], "a/t/1");
         assert_string_equal(col.paths[1], "a/u/0");
         memset(&col, 0, sizeof(col));
-        assert_int_equal(vt_store_resource_list(s, "b", collect_cb, &col), 0);
+        assert_int_equal(vt_store_resource_list(s, "b", collect_cb, &col, NULL), 0);
         assert_int_equal(col.n, 3);
         assert_string_equal(col.paths[0], "b/s/9");
         assert_string_equal(col.paths[2], "b/t/2");
         memset(&col, 0, sizeof(col));
-        assert_int_equal(vt_store_resource_list(s, "none", collect_cb, &col), 0);
+        assert_int_equal(vt_store_resource_list(s, "none", collect_cb, &col, NULL), 0);
         assert_int_equal(col.n, 0);
 
         /* A callback returning < 0 stops the walk, and its value comes back. */
         memset(&col, 0, sizeof(col));
         col.stop_after = 3;
-        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col), -1234);
+        assert_int_equal(vt_store_resource_list(s, NULL, collect_cb, &col, NULL), -1234);
         assert_int_equal(col.n, 3);
         assert_string_equal(col.paths[2], "a/t/1");
 
         /* The callback runs unlocked: it may call the store. */
         memset(&col, 0, sizeof(col));
         col.s = s;
-        assert_int_equal(vt_store_resource_list(s, "b", collect_cb, &col), 0);
+        assert_int_equal(vt_store_resource_list(s, "b", collect_cb, &col, NULL), 0);
         assert_int_equal(col.n, 3);
 
-        assert_int_equal(vt_store_resource_list(NULL, NULL, collect_cb, &col), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_list(s, NULL, NULL, &col), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_list(NULL, NULL, collect_cb, &col, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_list(s, NULL, NULL, &col, NULL), VT_E_INVAL);
         static const char *const bad_repos[] = {"", "a/t", "..", ".a", "a b", "a%"};
         for (size_t i = 0; i < sizeof(bad_repos) / sizeof(bad_repos[0]); i++)
-                assert_int_equal(vt_store_resource_list(s, bad_repos[i], collect_cb, &col),
+                assert_int_equal(vt_store_resource_list(s, bad_repos[i], collect_cb, &col, NULL),
                                  VT_E_INVAL);
         vt_store_close(s);
 }
@@ -1337,36 +1388,36 @@ static void test_store_policy(void **state)
         struct fixture *f = *state;
         struct vt_store *s = open_ok(f->db);
         char *json = NULL;
-        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "{}", T0), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "{}", T0, NULL), VT_E_NOTFOUND);
         put_ok(s, "repo/key/x", "k", T0);
-        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json, NULL), VT_E_NOTFOUND);
         const char *p1 = "{\"anyOf\": [{\"claim\": \"/x\", \"equals\": \"' OR 1=1 --\"}]}";
-        assert_int_equal(vt_store_policy_set(s, "repo/key/x", p1, T0 + 1), 0);
-        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", p1, T0 + 1, NULL), 0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json, NULL), 0);
         assert_string_equal(json, p1);
         free(json);
-        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "{\"allOf\":[]}", T0 + 2), 0);
-        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "{\"allOf\":[]}", T0 + 2, NULL), 0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json, NULL), 0);
         assert_string_equal(json, "{\"allOf\":[]}");
         free(json);
         json = NULL;
 
-        assert_int_equal(vt_store_policy_set(s, "repo/key/x", NULL, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "", T0), VT_E_INVAL);
-        assert_int_equal(vt_store_policy_set(NULL, "repo/key/x", "{}", T0), VT_E_INVAL);
-        assert_int_equal(vt_store_policy_get(s, "repo/key/x", NULL), VT_E_INVAL);
-        assert_int_equal(vt_store_policy_get(NULL, "repo/key/x", &json), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", NULL, T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", "", T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_set(NULL, "repo/key/x", "{}", T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", NULL, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_policy_get(NULL, "repo/key/x", &json, NULL), VT_E_INVAL);
         char *big = malloc(VT_STORE_MAX_JSON + 2);
         assert_non_null(big);
         memset(big, ' ', VT_STORE_MAX_JSON + 1);
         big[0] = '{';
         big[VT_STORE_MAX_JSON] = '}';
         big[VT_STORE_MAX_JSON + 1] = 0;
-        assert_int_equal(vt_store_policy_set(s, "repo/key/x", big, T0), VT_E_LIMIT);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", big, T0, NULL), VT_E_LIMIT);
         big[VT_STORE_MAX_JSON - 1] = '}';
         big[VT_STORE_MAX_JSON] = 0; /* exactly the cap */
-        assert_int_equal(vt_store_policy_set(s, "repo/key/x", big, T0 + 3), 0);
-        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json), 0);
+        assert_int_equal(vt_store_policy_set(s, "repo/key/x", big, T0 + 3, NULL), 0);
+        assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json, NULL), 0);
         assert_int_equal(strlen(json), VT_STORE_MAX_JSON);
         free(json);
         free(big);
@@ -1399,7 +1450,7 @@ static int refval_cb(const char *id, const char *tee, const char *json, void *ud
 static int64_t generation(struct vt_store *s)
 {
         int64_t g = -1;
-        assert_int_equal(vt_store_refval_generation(s, &g), 0);
+        assert_int_equal(vt_store_refval_generation(s, &g, NULL), 0);
         return g;
 }
 
@@ -1411,14 +1462,15 @@ static void test_store_refval(void **state)
         struct vt_store *s = open_ok(f->db);
         struct vt_store *other = open_ok(f->db);
         assert_int_equal(generation(s), 0);
-        assert_int_equal(vt_store_refval_add(s, "snp-prod", "snp", "{\"m\":\"aa\"}", T0), 0);
+        assert_int_equal(vt_store_refval_add(s, "snp-prod", "snp", "{\"m\":\"aa\"}", T0, NULL), 0);
         assert_int_equal(generation(s), 1);
         assert_int_equal(generation(other), 1);
-        assert_int_equal(vt_store_refval_add(s, "a.tdx_1", "tdx", "{\"m\":\"bb\"}", T0), 0);
-        assert_int_equal(vt_store_refval_add(s, "Z", "snp", "{\"q\":\"'\\\"\"}", T0), 0);
+        assert_int_equal(vt_store_refval_add(s, "a.tdx_1", "tdx", "{\"m\":\"bb\"}", T0, NULL), 0);
+        assert_int_equal(vt_store_refval_add(s, "Z", "snp", "{\"q\":\"'\\\"\"}", T0, NULL), 0);
         assert_int_equal(generation(s), 3);
         /* Replace: same id, new tee and value. */
-        assert_int_equal(vt_store_refval_add(s, "snp-prod", "sgx", "{\"m\":\"cc\"}", T0 + 5), 0);
+        assert_int_equal(vt_store_refval_add(s, "snp-prod", "sgx", "{\"m\":\"cc\"}", T0 + 5, NULL),
+                         0);
         assert_int_equal(generation(other), 4);
         char buf[64];
         raw_text(f->db, "SELECT count(*) || ',' || created FROM refvals WHERE id = 'snp-prod'", buf,
@@ -1426,7 +1478,7 @@ static void test_store_refval(void **state)
         assert_string_equal(buf, "1,1748736005");
 
         struct refvals_seen seen = {0};
-        assert_int_equal(vt_store_refval_list(s, NULL, refval_cb, &seen), 0);
+        assert_int_equal(vt_store_refval_list(s, NULL, refval_cb, &seen, NULL), 0);
         assert_int_equal(seen.n, 3);
         assert_string_equal(seen.ids[0], "Z");
         assert_string_equal(seen.ids[1], "a.tdx_1");
@@ -1435,14 +1487,14 @@ static void test_store_refval(void **state)
         assert_string_equal(seen.json[2], "{\"m\":\"cc\"}");
         assert_string_equal(seen.json[0], "{\"q\":\"'\\\"\"}");
         memset(&seen, 0, sizeof(seen));
-        assert_int_equal(vt_store_refval_list(s, "snp", refval_cb, &seen), 0);
+        assert_int_equal(vt_store_refval_list(s, "snp", refval_cb, &seen, NULL), 0);
         assert_int_equal(seen.n, 1);
         assert_string_equal(seen.ids[0], "Z");
         memset(&seen, 0, sizeof(seen));
-        assert_int_equal(vt_store_refval_list(s, "azure", refval_cb, &seen), 0);
+        assert_int_equal(vt_store_refval_list(s, "azure", refval_cb, &seen, NULL), 0);
         assert_int_equal(seen.n, 0);
         seen.stop_after = 2;
-        assert_int_equal(vt_store_refval_list(s, NULL, refval_cb, &seen), -77);
+        assert_int_equal(vt_store_refval_list(s, NULL, refval_cb, &seen, NULL), -77);
         assert_int_equal(seen.n, 2);
 
         /* Failures change nothing, the generation included. */
@@ -1452,34 +1504,36 @@ static void test_store_refval(void **state)
                 "x%", NULL,   "12345678901234567890123456789012345678901234567890123456789012345",
         };
         for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
-                assert_int_equal(vt_store_refval_add(s, bad_ids[i], "snp", "{}", T0), VT_E_INVAL);
-                assert_int_equal(vt_store_refval_delete(s, bad_ids[i]), VT_E_INVAL);
+                assert_int_equal(vt_store_refval_add(s, bad_ids[i], "snp", "{}", T0, NULL),
+                                 VT_E_INVAL);
+                assert_int_equal(vt_store_refval_delete(s, bad_ids[i], NULL), VT_E_INVAL);
         }
         const char *id64 = "1234567890123456789012345678901234567890123456789012345678901234";
         assert_true(vt_refval_id_valid(id64));
         assert_true(vt_refval_id_valid(".."));
         assert_false(vt_refval_id_valid(bad_ids[8]));
-        assert_int_equal(vt_store_refval_add(s, "ok", NULL, "{}", T0), VT_E_INVAL);
-        assert_int_equal(vt_store_refval_add(s, "ok", "", "{}", T0), VT_E_INVAL);
-        assert_int_equal(vt_store_refval_add(s, "ok", "0123456789abcdef0123456789abcdef", "{}", T0),
-                         VT_E_INVAL);
-        assert_int_equal(vt_store_refval_add(s, "ok", "snp", NULL, T0), VT_E_INVAL);
-        assert_int_equal(vt_store_refval_add(NULL, "ok", "snp", "{}", T0), VT_E_INVAL);
-        assert_int_equal(vt_store_refval_list(s, "", refval_cb, &seen), VT_E_INVAL);
-        assert_int_equal(vt_store_refval_list(s, NULL, NULL, &seen), VT_E_INVAL);
-        assert_int_equal(vt_store_refval_generation(s, NULL), VT_E_INVAL);
-        assert_int_equal(vt_store_refval_generation(NULL, &(int64_t){0}), VT_E_INVAL);
-        assert_int_equal(vt_store_refval_delete(s, "missing"), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_refval_add(s, "ok", NULL, "{}", T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_add(s, "ok", "", "{}", T0, NULL), VT_E_INVAL);
+        assert_int_equal(
+                vt_store_refval_add(s, "ok", "0123456789abcdef0123456789abcdef", "{}", T0, NULL),
+                VT_E_INVAL);
+        assert_int_equal(vt_store_refval_add(s, "ok", "snp", NULL, T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_add(NULL, "ok", "snp", "{}", T0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_list(s, "", refval_cb, &seen, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_list(s, NULL, NULL, &seen, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_generation(s, NULL, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_generation(NULL, &(int64_t){0}, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_refval_delete(s, "missing", NULL), VT_E_NOTFOUND);
         assert_int_equal(generation(s), 4);
 
-        assert_int_equal(vt_store_refval_add(s, id64, "snp", "{}", T0), 0);
+        assert_int_equal(vt_store_refval_add(s, id64, "snp", "{}", T0, NULL), 0);
         assert_int_equal(generation(s), 5);
-        assert_int_equal(vt_store_refval_delete(other, "Z"), 0);
+        assert_int_equal(vt_store_refval_delete(other, "Z", NULL), 0);
         assert_int_equal(generation(s), 6);
-        assert_int_equal(vt_store_refval_delete(s, "Z"), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_refval_delete(s, "Z", NULL), VT_E_NOTFOUND);
         assert_int_equal(generation(s), 6);
         memset(&seen, 0, sizeof(seen));
-        assert_int_equal(vt_store_refval_list(other, NULL, refval_cb, &seen), 0);
+        assert_int_equal(vt_store_refval_list(other, NULL, refval_cb, &seen, NULL), 0);
         assert_int_equal(seen.n, 3);
         assert_string_equal(seen.ids[0], id64);
         vt_store_close(other);
@@ -1535,14 +1589,14 @@ static void test_store_rewrap_all(void **state)
         struct rewrap_ctx ctx = {0};
         size_t n = 99;
         /* an empty store: nothing to rewrap, and kek1 becomes current */
-        assert_int_equal(vt_store_resource_rewrap_all(s, "kek1", rewrap_cb, &ctx, &n), 0);
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek1", rewrap_cb, &ctx, &n, NULL), 0);
         assert_int_equal(n, 0);
         assert_int_equal(ctx.calls, 0);
 
         static const char *const paths[] = {"r/k/1", "r/k/2", "r/k/3", "r/k/4", "s/k/5"};
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
                 put_ok(s, paths[i], "kek1", T0 + (int64_t)i);
-        assert_int_equal(vt_store_policy_set(s, "r/k/2", "{}", T0), 0);
+        assert_int_equal(vt_store_policy_set(s, "r/k/2", "{}", T0, NULL), 0);
 
         char before[2048], after[2048];
         raw_snapshot(f->db, before, sizeof(before));
@@ -1550,7 +1604,8 @@ static void test_store_rewrap_all(void **state)
         /* Failure on the third row: rolled back, the callback's error returned. */
         ctx = (struct rewrap_ctx){.fail_at = 3, .fail_with = VT_E_CRYPTO};
         n = 99;
-        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n), VT_E_CRYPTO);
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n, NULL),
+                         VT_E_CRYPTO);
         assert_int_equal(ctx.calls, 3);
         assert_int_equal(n, 99);
         raw_snapshot(f->db, after, sizeof(after));
@@ -1558,18 +1613,20 @@ static void test_store_rewrap_all(void **state)
 
         /* A callback that "succeeds" with an empty key is refused the same way. */
         ctx = (struct rewrap_ctx){.fail_at = 3, .bad_output = true};
-        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n, NULL),
+                         VT_E_INVAL);
         raw_snapshot(f->db, after, sizeof(after));
         assert_string_equal(after, before);
 
-        assert_int_equal(vt_store_resource_rewrap_all(s, "", rewrap_cb, &ctx, &n), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", NULL, &ctx, &n), VT_E_INVAL);
-        assert_int_equal(vt_store_resource_rewrap_all(NULL, "kek2", rewrap_cb, &ctx, &n),
+        assert_int_equal(vt_store_resource_rewrap_all(s, "", rewrap_cb, &ctx, &n, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", NULL, &ctx, &n, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_resource_rewrap_all(NULL, "kek2", rewrap_cb, &ctx, &n, NULL),
                          VT_E_INVAL);
 
         /* Success: every row, the new kek_id, updated left alone, the store usable after. */
         ctx = (struct rewrap_ctx){0};
-        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n), 0);
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n, NULL), 0);
         assert_int_equal(n, 5);
         assert_int_equal(ctx.calls, 5);
         assert_string_equal(ctx.seen_kek, "kek1");
@@ -1577,7 +1634,8 @@ static void test_store_rewrap_all(void **state)
                 char kek[32];
                 uint8_t *w = NULL, *c = NULL;
                 size_t wl, cl;
-                assert_int_equal(vt_store_resource_get(s, paths[i], kek, &w, &wl, &c, &cl), 0);
+                assert_int_equal(vt_store_resource_get(s, paths[i], kek, &w, &wl, &c, &cl, NULL),
+                                 0);
                 assert_string_equal(kek, "kek2");
                 assert_int_equal(wl, sizeof(WDEK) + 2);
                 assert_memory_equal(w, "R:", 2);
@@ -1595,13 +1653,13 @@ static void test_store_rewrap_all(void **state)
         assert_string_equal(buf, "1748736000blob,1748736001blob,1748736002blob,1748736003blob,"
                                  "1748736004blob");
         char *json = NULL;
-        assert_int_equal(vt_store_policy_get(s, "r/k/2", &json), 0);
+        assert_int_equal(vt_store_policy_get(s, "r/k/2", &json, NULL), 0);
         free(json);
         put_ok(s, "r/k/6", "kek2", T0);
 
         /* A second rotation sees the new kek_id, and ret_count may be NULL. */
         ctx = (struct rewrap_ctx){0};
-        assert_int_equal(vt_store_resource_rewrap_all(s, "kek3", rewrap_cb, &ctx, NULL), 0);
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek3", rewrap_cb, &ctx, NULL, NULL), 0);
         assert_int_equal(ctx.calls, 6);
         assert_string_equal(ctx.seen_kek, "kek2");
         vt_store_close(s);
@@ -1644,13 +1702,13 @@ static void *put_and_list(void *arg)
                 char path[64];
                 snprintf(path, sizeof(path), "%s/key/%03d", l->repo, i);
                 if (vt_store_resource_put(l->s, path, "k", WDEK, sizeof(WDEK), CT, sizeof(CT), 3,
-                                          T0) < 0) {
+                                          T0, NULL) < 0) {
                         l->errors++;
                         continue;
                 }
                 l->puts++;
                 struct order_check o = {.repo = l->repo};
-                if (vt_store_resource_list(l->s, NULL, order_cb, &o) < 0 || o.bad_order ||
+                if (vt_store_resource_list(l->s, NULL, order_cb, &o, NULL) < 0 || o.bad_order ||
                     o.own != (size_t)l->puts)
                         l->errors++;
                 l->lists++;
@@ -1692,12 +1750,45 @@ static void test_store_resource_threads(void **state)
                         vt_store_close(own[1]);
                 }
                 struct order_check o = {.repo = repos[mode][0]};
-                assert_int_equal(vt_store_resource_list(shared, NULL, order_cb, &o), 0);
+                assert_int_equal(vt_store_resource_list(shared, NULL, order_cb, &o, NULL), 0);
                 assert_false(o.bad_order);
                 assert_int_equal(o.n, 120 * (size_t)(mode + 1));
                 assert_int_equal(o.own, 60);
         }
         vt_store_close(shared);
+}
+
+/* A store call that waits past the busy timeout for a write lock another connection
+ * holds fails with VT_E_STORE, and its diag names SQLITE_BUSY (not a full disk, not an
+ * I/O error); nothing is written. */
+static void test_store_diag_busy(void **state)
+{
+        struct fixture *f = *state;
+        sqlite_only();
+        struct vt_store *s = open_ok(f->db);
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+        struct vt_diag d = {0};
+        assert_int_equal(vt_store_refval_add(s, "busy", "snp", "{}", T0, &d), VT_E_STORE);
+        if (!strstr(d.msg, "SQLITE_BUSY"))
+                fail_msg("diag does not name SQLITE_BUSY: %s", d.msg);
+        print_message("busy: %s\n", d.msg);
+        assert_null(strstr(d.msg, "SQLITE_FULL"));
+        assert_null(strstr(d.msg, "SQLITE_IOERR"));
+
+        assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        /* the lock is gone: the same call succeeds, and a diag given stays empty */
+        struct vt_diag ok = {0};
+        assert_int_equal(vt_store_refval_add(s, "busy", "snp", "{}", T0, &ok), 0);
+        assert_string_equal(ok.msg, "");
+        /* a failure the store explains without SQLite still has a reason */
+        struct vt_diag nf = {0};
+        assert_int_equal(vt_store_refval_delete(s, "absent", &nf), VT_E_NOTFOUND);
+        assert_non_null(strstr(nf.msg, "refval delete"));
+        vt_store_close(s);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1709,22 +1800,34 @@ static void test_store_session_claims(void **state)
         struct vt_store *s = open_ok(f->db);
         struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
         char *c = NULL;
-        assert_int_equal(vt_store_session_create(s, &in, T0, 10), 0);
-        assert_int_equal(vt_store_session_get_claims(s, in.id, T0, &c), VT_E_NOTFOUND);
-        assert_int_equal(vt_store_session_set_claims(s, in.id, "{\"a\":1}"), 0);
-        assert_int_equal(vt_store_session_get_claims(s, in.id, T0, &c), 0);
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10, NULL), 0);
+        assert_int_equal(vt_store_session_get_claims(s, in.id, T0, &c, NULL), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_set_claims(s, in.id, "{\"a\":1}", NULL), 0);
+        assert_int_equal(vt_store_session_get_claims(s, in.id, T0, &c, NULL), 0);
         assert_string_equal(c, "{\"a\":1}");
         free(c);
-        assert_int_equal(vt_store_session_get_claims(s, in.id, T0 + 60, &c), VT_E_EXPIRED);
-        assert_int_equal(vt_store_session_get_claims(s, "ffffffffffffffffffffffffffffffff", T0, &c),
-                         VT_E_NOTFOUND);
-        assert_int_equal(vt_store_session_set_claims(s, "ffffffffffffffffffffffffffffffff", "{}"),
-                         VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_get_claims(s, in.id, T0 + 60, &c, NULL), VT_E_EXPIRED);
+        assert_int_equal(
+                vt_store_session_get_claims(s, "ffffffffffffffffffffffffffffffff", T0, &c, NULL),
+                VT_E_NOTFOUND);
+        assert_int_equal(
+                vt_store_session_set_claims(s, "ffffffffffffffffffffffffffffffff", "{}", NULL),
+                VT_E_NOTFOUND);
         vt_store_close(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+        const char *name = argc > 1 ? argv[1] : getenv("VT_TEST_STORE_BACKEND");
+        if (!name || !*name)
+                name = "sqlite";
+        for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+                if (strcmp(backends[i].name, name) == 0)
+                        backend = backends[i].ops;
+        if (!backend) {
+                printf("skipped: no store back end \"%s\" in this build\n", name);
+                return 77;
+        }
         const struct CMUnitTest tests[] = {
                 T(test_store_open_migrate_reopen),
                 T(test_store_wal),
@@ -1757,6 +1860,7 @@ int main(void)
                 T(test_store_refval),
                 T(test_store_rewrap_all),
                 T(test_store_resource_threads),
+                T(test_store_diag_busy),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }

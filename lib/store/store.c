@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store's public functions: each calls its back end through the ops table
+ * (store_impl.h); the checks of names and paths that every back end shares are here.
+ */
+#include "store/store.h"
+
+#include <string.h>
+
+#include "store/store_impl.h"
+
+int vt_store_open_with(const struct vt_store_ops *backend, const char *path, struct vt_store **ret,
+                       struct vt_diag *d)
+{
+        if (!backend)
+                return vt_diag_set(d, VT_E_INVAL, "store: no back end");
+        return backend->open(path, ret, d);
+}
+
+int vt_store_open(const char *path, struct vt_store **ret, struct vt_diag *d)
+{
+        return vt_store_open_with(&vt_store_sqlite_ops, path, ret, d);
+}
+
+const char *vt_store_backend_name(const struct vt_store_ops *backend)
+{
+        return backend ? backend->name : "none";
+}
+
+/* result names a failure the back end left unexplained (a missing resource, a bad
+ * argument) after the operation, so that every failure reaches the caller with a reason. */
+static int result(int r, const char *op, struct vt_diag *d)
+{
+        if (r < 0)
+                vt_diag_set(d, r, "store: %s: %s", op, vt_strerror(r));
+        return r;
+}
+
+void vt_store_close(struct vt_store *s)
+{
+        if (s)
+                s->ops->close(s);
+}
+
+int vt_store_session_create(struct vt_store *s, const struct vt_session *sess, int64_t now,
+                            size_t max_live, struct vt_diag *d)
+{
+        return vt_store_session_open(s, sess, now, max_live, 0, d);
+}
+
+int vt_store_schema_version(struct vt_store *s, int *ret, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->schema_version(s, ret, d), "schema version", d);
+}
+
+int vt_store_ping(struct vt_store *s, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->ping(s, d), "ping", d);
+}
+
+int vt_store_session_open(struct vt_store *s, const struct vt_session *sess, int64_t now,
+                          size_t max_open, size_t max_open_per_client, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_open(s, sess, now, max_open, max_open_per_client, d),
+                      "session open", d);
+}
+
+int vt_store_session_get(struct vt_store *s, const char *id, int64_t now, struct vt_session *ret,
+                         struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_get(s, id, now, ret, d), "session get", d);
+}
+
+int vt_store_session_claim(struct vt_store *s, const char *id, const char *nonce, int64_t now,
+                           struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_claim(s, id, nonce, now, d), "session claim", d);
+}
+
+int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_session_state st,
+                               struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_set_state(s, id, st, d), "session set state", d);
+}
+
+int vt_store_session_set_claims(struct vt_store *s, const char *id, const char *claims_json,
+                                struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_set_claims(s, id, claims_json, d), "session set claims", d);
+}
+
+int vt_store_session_set_attested(struct vt_store *s, const char *id, const char *claims_json,
+                                  int64_t expires, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_set_attested(s, id, claims_json, expires, d),
+                      "session set attested", d);
+}
+
+int vt_store_session_get_claims(struct vt_store *s, const char *id, int64_t now, char **ret,
+                                struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_get_claims(s, id, now, ret, d), "session get claims", d);
+}
+
+int vt_store_session_count_live(struct vt_store *s, int64_t now, size_t *ret, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_count_live(s, now, ret, d), "session count live", d);
+}
+
+int vt_store_sweep(struct vt_store *s, int64_t now, size_t *ret_n, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->sweep(s, now, ret_n, d), "sweep", d);
+}
+
+int vt_store_resource_put(struct vt_store *s, const char *path, const char *kek_id,
+                          const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
+                          size_t plain_len, int64_t now, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->resource_put(s, path, kek_id, wdek, wdek_len, ct, ct_len, plain_len,
+                                           now, d),
+                      "resource put", d);
+}
+
+int vt_store_resource_put_policy(struct vt_store *s, const char *path, const char *kek_id,
+                                 const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
+                                 size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                                 struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->resource_put_policy(s, path, kek_id, wdek, wdek_len, ct, ct_len,
+                                                  plain_len, policy, now, d),
+                      "resource put policy", d);
+}
+
+int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
+                          size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->resource_get(s, path, kek_id, wdek, wdek_len, ct, ct_len, d),
+                      "resource get", d);
+}
+
+int vt_store_resource_delete(struct vt_store *s, const char *path, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->resource_delete(s, path, d), "resource delete", d);
+}
+
+int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
+                           int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
+                           struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->resource_list(s, repo_or_null, cb, ud, d), "resource list", d);
+}
+
+int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,
+                                 int (*rewrap)(const char *path, const char *kek_id,
+                                               const uint8_t *wdek, size_t len, uint8_t **ret_new,
+                                               size_t *ret_new_len, void *ud),
+                                 void *ud, size_t *ret_count, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->resource_rewrap_all(s, new_kek_id, rewrap, ud, ret_count, d),
+                      "resource rewrap all", d);
+}
+
+int vt_store_kek_current(struct vt_store *s, char ret_id[32], int64_t *ret_generation,
+                         struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->kek_current(s, ret_id, ret_generation, d), "kek current", d);
+}
+
+int vt_store_kek_adopt(struct vt_store *s, const char *kek_id, char ret_id[32], struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->kek_adopt(s, kek_id, ret_id, d), "kek adopt", d);
+}
+
+int vt_store_kek_count(struct vt_store *s, const char *kek_id, size_t *ret, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->kek_count(s, kek_id, ret, d), "kek count", d);
+}
+
+int vt_store_policy_set(struct vt_store *s, const char *path, const char *json, int64_t now,
+                        struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->policy_set(s, path, json, now, d), "policy set", d);
+}
+
+int vt_store_policy_get(struct vt_store *s, const char *path, char **ret_json, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->policy_get(s, path, ret_json, d), "policy get", d);
+}
+
+int vt_store_refval_add(struct vt_store *s, const char *id, const char *tee, const char *json,
+                        int64_t now, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->refval_add(s, id, tee, json, now, d), "refval add", d);
+}
+
+int vt_store_refval_delete(struct vt_store *s, const char *id, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->refval_delete(s, id, d), "refval delete", d);
+}
+
+int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
+                         int (*cb)(const char *id, const char *tee, const char *json, void *ud),
+                         void *ud, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->refval_list(s, tee_or_null, cb, ud, d), "refval list", d);
+}
+
+int vt_store_refval_generation(struct vt_store *s, int64_t *ret, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->refval_generation(s, ret, d), "refval generation", d);
+}
+
+/* path_char: [A-Za-z0-9_-], and '.' except as a segment's first character (so that
+ * "." and ".." are never segments). No locale: the set is ASCII whatever LC_CTYPE says. */
+static bool path_char(char c, bool first)
+{
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '_' || c == '-')
+                return true;
+        return c == '.' && !first;
+}
+
+/* segment_len returns the length of the valid segment at p, which ends at '/' or NUL,
+ * or 0 if the segment is empty or has a character outside the set. */
+static size_t segment_len(const char *p)
+{
+        size_t n = 0;
+        for (; p[n] && p[n] != '/'; n++)
+                if (!path_char(p[n], n == 0))
+                        return 0;
+        return n;
+}
+
+#define RESOURCE_PATH_MAX sizeof(((struct vt_resource_meta *)0)->path)
+
+bool vt_resource_path_valid(const char *path)
+{
+        /* Fewer than 256 bytes: a path fits struct vt_resource_meta.path. */
+        if (!path || strnlen(path, RESOURCE_PATH_MAX) >= RESOURCE_PATH_MAX)
+                return false;
+        const char *p = path;
+        for (int i = 0; i < 3; i++) {
+                size_t n = segment_len(p);
+                if (n == 0 || (i == 0 && n > VT_REPO_NAME_MAX))
+                        return false;
+                p += n;
+                if (i < 2) {
+                        if (*p != '/')
+                                return false;
+                        p++;
+                }
+        }
+        return *p == 0;
+}
+
+bool vt_resource_repo_valid(const char *repo)
+{
+        size_t n = repo ? segment_len(repo) : 0;
+        return n > 0 && n <= VT_REPO_NAME_MAX && repo[n] == 0;
+}
+
+#define REFVAL_ID_MAX 64
+
+bool vt_refval_id_valid(const char *id)
+{
+        if (!id)
+                return false;
+        size_t n = strnlen(id, REFVAL_ID_MAX + 1);
+        if (n == 0 || n > REFVAL_ID_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!path_char(id[i], false))
+                        return false;
+        return true;
+}

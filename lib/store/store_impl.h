@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store interface a back end implements (internal to lib/store). A back end's own
+ * state starts with a struct vt_store, whose ops point to its table; store.c checks the
+ * arguments common to every back end and calls through the table. The operations are
+ * those of store.h, with the same contracts.
+ */
+#ifndef VT_STORE_STORE_IMPL_H
+#define VT_STORE_STORE_IMPL_H
+
+#include "store/store.h"
+
+struct vt_store {
+        const struct vt_store_ops *ops;
+};
+
+struct vt_store_ops {
+        const char *name; /* "sqlite", ... */
+        int (*open)(const char *path, struct vt_store **ret, struct vt_diag *d);
+        void (*close)(struct vt_store *s);
+        int (*schema_version)(struct vt_store *s, int *ret, struct vt_diag *d);
+        int (*ping)(struct vt_store *s, struct vt_diag *d);
+        int (*session_open)(struct vt_store *s, const struct vt_session *sess, int64_t now,
+                            size_t max_open, size_t max_open_per_client, struct vt_diag *d);
+        int (*session_get)(struct vt_store *s, const char *id, int64_t now, struct vt_session *ret,
+                           struct vt_diag *d);
+        int (*session_claim)(struct vt_store *s, const char *id, const char *nonce, int64_t now,
+                             struct vt_diag *d);
+        int (*session_set_state)(struct vt_store *s, const char *id, enum vt_session_state st,
+                                 struct vt_diag *d);
+        int (*session_set_claims)(struct vt_store *s, const char *id, const char *claims_json,
+                                  struct vt_diag *d);
+        int (*session_set_attested)(struct vt_store *s, const char *id, const char *claims_json,
+                                    int64_t expires, struct vt_diag *d);
+        int (*session_get_claims)(struct vt_store *s, const char *id, int64_t now, char **ret,
+                                  struct vt_diag *d);
+        int (*session_count_live)(struct vt_store *s, int64_t now, size_t *ret, struct vt_diag *d);
+        int (*sweep)(struct vt_store *s, int64_t now, size_t *ret_n, struct vt_diag *d);
+        int (*resource_put)(struct vt_store *s, const char *path, const char *kek_id,
+                            const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
+                            size_t plain_len, int64_t now, struct vt_diag *d);
+        int (*resource_put_policy)(struct vt_store *s, const char *path, const char *kek_id,
+                                   const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
+                                   size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                                   struct vt_diag *d);
+        int (*resource_get)(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
+                            size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d);
+        int (*resource_delete)(struct vt_store *s, const char *path, struct vt_diag *d);
+        int (*resource_list)(struct vt_store *s, const char *repo_or_null,
+                             int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
+                             struct vt_diag *d);
+        int (*resource_rewrap_all)(struct vt_store *s, const char *new_kek_id,
+                                   int (*rewrap)(const char *path, const char *kek_id,
+                                                 const uint8_t *wdek, size_t len, uint8_t **ret_new,
+                                                 size_t *ret_new_len, void *ud),
+                                   void *ud, size_t *ret_count, struct vt_diag *d);
+        int (*kek_current)(struct vt_store *s, char ret_id[32], int64_t *ret_generation,
+                           struct vt_diag *d);
+        int (*kek_adopt)(struct vt_store *s, const char *kek_id, char ret_id[32],
+                         struct vt_diag *d);
+        int (*kek_count)(struct vt_store *s, const char *kek_id, size_t *ret, struct vt_diag *d);
+        int (*policy_set)(struct vt_store *s, const char *path, const char *json, int64_t now,
+                          struct vt_diag *d);
+        int (*policy_get)(struct vt_store *s, const char *path, char **ret_json, struct vt_diag *d);
+        int (*refval_add)(struct vt_store *s, const char *id, const char *tee, const char *json,
+                          int64_t now, struct vt_diag *d);
+        int (*refval_delete)(struct vt_store *s, const char *id, struct vt_diag *d);
+        int (*refval_list)(struct vt_store *s, const char *tee_or_null,
+                           int (*cb)(const char *id, const char *tee, const char *json, void *ud),
+                           void *ud, struct vt_diag *d);
+        int (*refval_generation)(struct vt_store *s, int64_t *ret, struct vt_diag *d);
+};
+
+#endif

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The admin API: resources (PUT/POST/DELETE /kbs/v0/resource/<path>), their release
+ * policies (/kbs/v0/resource-policy/<path>), the list (/kbs/v0/resources) and reference
+ * values (/kbs/v0/reference-value). Every request carries an admin token
+ * (lib/token/admin.c) whose role allows the operation on the repository.
+ */
+#include <string.h>
+
+#include "policy/release.h"
+#include "server.h"
+#include "token/admin.h"
+#include "util/json.h"
+
+/* Authenticates and authorizes an admin request; on failure fills res and returns <0. */
+static int admin_check(struct vtd *s, struct vtd_request *req, const char *authz,
+                       enum vt_admin_op op, const char *repo, struct vtd_response *res)
+{
+        struct vt_admin_principal p;
+        struct vt_diag d = {0};
+        if (!s->admin) {
+                vtd_problem(res, req, 401, "AdminAuthAccess",
+                            "the admin API is disabled (no admin.keys configured)");
+                return VT_E_POLICY;
+        }
+        if (!authz || vt_admin_authenticate(s->admin, authz, vtd_now(), &p, &d) < 0) {
+                vtd_problem(res, req, 401, "AdminAuthAccess", "admin access denied: %.300s",
+                            authz ? d.msg : "no Authorization: Bearer token");
+                return VT_E_POLICY;
+        }
+        /* authenticated, but this principal may not do this: 403 */
+        if (vt_admin_authorize(&p, op, repo, &d) < 0) {
+                vtd_problem(res, req, 403, "AdminAuthAccess",
+                            "admin access denied for %.100s: %.300s", p.sub, d.msg);
+                return VT_E_POLICY;
+        }
+        return 0;
+}
+
+/* store_secret seals secret under the current KEK and writes it, with policy (already
+ * validated) in the same transaction when it is not NULL; then answers. */
+static void store_secret(struct vtd *s, struct vtd_request *req, const char *path,
+                         const uint8_t *secret, size_t len, const char *policy,
+                         struct vtd_response *res)
+{
+        struct vt_diag d = {0};
+        if (!s->kek) {
+                vtd_problem(res, req, 503, "PluginInternalError",
+                            "secrets.kek_file is not configured");
+                return;
+        }
+        int e = vtd_kek_put(s, path, secret, len, policy, &d);
+        if (e < 0) {
+                if (e == VT_E_STORE || e == VT_E_STALE)
+                        vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+                else
+                        vtd_problem(res, req, 500, "PluginInternalError", "cannot seal the secret");
+                /* d names paths and KEK ids, never a secret */
+                snprintf(req->reason, sizeof(req->reason), "store %s: %.300s", path, d.msg);
+                return;
+        }
+        snprintf(req->reason, sizeof(req->reason), "stored %s (%zu bytes)%s", path, len,
+                 policy ? " and its policy" : "");
+        json_t *ans = json_pack("{s:s, s:I}", "stored", path, "size", (json_int_t)len);
+        if (ans && policy)
+                json_object_set_new(ans, "policy", json_string(path));
+        vtd_json_response(res, 200, ans);
+}
+
+/* store_error answers a failed store call with 503; the store's reason (busy, disk
+ * full, I/O error) goes to the log only. */
+static void store_error(struct vtd_request *req, struct vtd_response *res, const struct vt_diag *d)
+{
+        vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+        snprintf(req->reason, sizeof(req->reason), "the store is unavailable: %.300s", d->msg);
+}
+
+/* resource_target checks the path of a resource or policy request and its admin token;
+ * on failure it fills res and returns false. */
+static bool resource_target(struct vtd *s, struct vtd_request *req, enum vt_admin_op op,
+                            struct vtd_response *res)
+{
+        char repo[VT_REPO_NAME_MAX + 1];
+        if (!vtd_repo_of(req, req->rest, repo, res))
+                return false;
+        if (!vt_resource_path_valid(req->rest)) {
+                vtd_problem(res, req, 404, "InvalidRequestPath", "Request path is invalid");
+                return false;
+        }
+        return admin_check(s, req, req->authz, op, repo, res) == 0;
+}
+
+void vtd_admin_resource_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        const char *path = req->rest;
+        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, res))
+                return;
+        struct vt_diag d = {0};
+        int e = vt_store_resource_delete(s->store, path, &d);
+        if (e == VT_E_NOTFOUND)
+                vtd_problem(res, req, 404, "ResourceNotFound", "no resource %s", path);
+        else if (e < 0)
+                store_error(req, res, &d);
+        else
+                vtd_json_response(res, 200, json_pack("{s:s}", "deleted", path));
+}
+
+void vtd_admin_resource_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, res))
+                return;
+        store_secret(s, req, req->rest, req->body ? req->body : (const uint8_t *)"", req->body_len,
+                     NULL, res);
+}
+
+void vtd_admin_policy_get(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        _cleanup_free_ char *p = NULL;
+        if (!resource_target(s, req, VT_ADMIN_READ, res))
+                return;
+        if (vt_store_policy_get(s->store, req->rest, &p, NULL) < 0) {
+                vtd_problem(res, req, 404, "PolicyNotFound", "no release policy for %s", req->rest);
+                return;
+        }
+        json_t *j = json_loads(p, 0, NULL);
+        vtd_json_response(res, 200, j ? j : json_null());
+}
+
+void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        const char *path = req->rest;
+        struct vt_diag d = {0};
+        int e;
+        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, res))
+                return;
+        /* A policy, or (put with policy) a policy, one NUL byte and the secret: JSON text
+         * never holds a NUL byte, so the two cannot be confused (docs/admin.md). The
+         * policy is checked before anything changes. */
+        const uint8_t *body = req->body ? req->body : (const uint8_t *)"";
+        const uint8_t *nul = memchr(body, 0, req->body_len);
+        size_t pl = nul ? (size_t)(nul - body) : req->body_len;
+        struct vt_release_policy *pol = NULL;
+        if ((e = vt_release_policy_parse((const char *)body, pl, &pol, &d)) < 0) {
+                vtd_problem(res, req, 400, "ParsePolicyError", "Failed to parse policy: %.300s",
+                            d.msg);
+                return;
+        }
+        vt_release_policy_free(pol);
+        if (nul) {
+                store_secret(s, req, path, nul + 1, req->body_len - pl - 1, (const char *)body,
+                             res);
+                return;
+        }
+        vt_diag_clear(&d);
+        e = vt_store_policy_set(s->store, path, (const char *)req->body, vtd_now(), &d);
+        if (e == VT_E_NOTFOUND)
+                vtd_problem(res, req, 404, "ResourceNotFound",
+                            "no resource %s: store the secret first", path);
+        else if (e < 0)
+                store_error(req, res, &d);
+        else {
+                snprintf(req->reason, sizeof(req->reason), "policy set for %s", path);
+                vtd_json_response(res, 200, json_pack("{s:s}", "policy", path));
+        }
+}
+
+static int list_cb(const struct vt_resource_meta *m, void *ud)
+{
+        json_t *a = ud;
+        return json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:b, s:s}", "path", m->path,
+                                                  "size", (json_int_t)m->size, "created",
+                                                  (json_int_t)m->created, "updated",
+                                                  (json_int_t)m->updated, "has_policy",
+                                                  m->has_policy, "kek_id", m->kek_id)) < 0
+                       ? VT_E_NOMEM
+                       : 0;
+}
+
+void vtd_admin_list(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        const char *repo = req->query_repo;
+        /* ?repo= is client input like a path: checked before anything else, and a bad one
+         * is the client's mistake (400), not the store's */
+        if (repo && strnlen(repo, VT_REPO_NAME_MAX + 1) > VT_REPO_NAME_MAX) {
+                vtd_problem(res, req, 400, "InvalidRequestPath",
+                            "repo of %zu bytes is too long (at most %d)", strlen(repo),
+                            VT_REPO_NAME_MAX);
+                return;
+        }
+        if (repo && !vt_resource_repo_valid(repo)) {
+                vtd_problem(res, req, 400, "InvalidRequestPath",
+                            "repo must be one path segment [A-Za-z0-9_-][A-Za-z0-9_.-]*");
+                return;
+        }
+        if (admin_check(s, req, req->authz, VT_ADMIN_READ, repo, res) < 0)
+                return;
+        json_auto_t *a = json_array();
+        struct vt_diag d = {0};
+        if (!a || vt_store_resource_list(s->store, repo, list_cb, a, &d) < 0) {
+                store_error(req, res, &d);
+                return;
+        }
+        vtd_json_response(res, 200, json_pack("{s:O}", "resources", a));
+}
+
+static int refval_cb(const char *id, const char *tee, const char *json, void *ud)
+{
+        json_t *a = ud;
+        json_t *v = json_loads(json, 0, NULL);
+        return json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "id", id, "tee", tee, "value",
+                                                  v ? v : json_null())) < 0
+                       ? VT_E_NOMEM
+                       : 0;
+}
+
+void vtd_admin_refval_list(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        if (admin_check(s, req, req->authz, VT_ADMIN_READ, NULL, res) < 0)
+                return;
+        json_auto_t *a = json_array();
+        struct vt_diag d = {0};
+        if (!a || vt_store_refval_list(s->store, NULL, refval_cb, a, &d) < 0) {
+                store_error(req, res, &d);
+                return;
+        }
+        vtd_json_response(res, 200, json_pack("{s:O}", "reference_values", a));
+}
+
+void vtd_admin_refval_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        const char *id = req->rest;
+        if (admin_check(s, req, req->authz, VT_ADMIN_WRITE_GLOBAL, NULL, res) < 0)
+                return;
+        struct vt_diag d = {0};
+        int e = id && *id ? vt_store_refval_delete(s->store, id, &d) : VT_E_NOTFOUND;
+        if (e == VT_E_NOTFOUND || e == VT_E_INVAL)
+                vtd_problem(res, req, 404, "ReferenceValueNotFound", "no reference value %.64s",
+                            id ? id : "");
+        else if (e < 0)
+                store_error(req, res, &d);
+        else
+                vtd_json_response(res, 200, json_pack("{s:s}", "deleted", id));
+}
+
+void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        struct vt_diag d = {0};
+        int e;
+        if (admin_check(s, req, req->authz, VT_ADMIN_WRITE_GLOBAL, NULL, res) < 0)
+                return;
+        json_auto_t *body = json_loadb((const char *)(req->body ? req->body : (uint8_t *)""),
+                                       req->body_len, JSON_REJECT_DUPLICATES, NULL);
+        const char *rid = json_string_value(json_object_get(body, "id"));
+        const char *tee = json_string_value(json_object_get(body, "tee"));
+        json_t *value = json_object_get(body, "value");
+        if (!rid || !tee || !json_is_object(value) || json_object_size(body) != 3) {
+                vtd_problem(res, req, 400, "SerdeError",
+                            "reference value must be {\"id\",\"tee\",\"value\":{...}}");
+                return;
+        }
+        if (!vtd_refval_tee_known(tee)) {
+                vtd_problem(res, req, 400, "SerdeError",
+                            "unknown tee \"%.16s\" (snp, sim, tdx, sgx, az-snp-vtpm, az-tdx-vtpm)",
+                            tee);
+                return;
+        }
+        _cleanup_free_ char *txt = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        /* the same parser the appraisal will use: SNP for snp/sim/az-snp-vtpm, DCAP otherwise */
+        bool dcap = strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0 ||
+                    strcmp(tee, "az-tdx-vtpm") == 0;
+        struct vt_snp_policy *p = NULL;
+        struct vt_dcap_policy *dp = NULL;
+        if (!txt || (dcap ? vt_dcap_policy_parse(txt, strlen(txt), &dp, &d)
+                          : vt_snp_policy_parse(txt, strlen(txt), &p, &d)) < 0) {
+                vtd_problem(res, req, 400, "SerdeError", "reference value: %.300s", d.msg);
+                return;
+        }
+        vt_snp_policy_free(p);
+        vt_dcap_policy_free(dp);
+        vt_diag_clear(&d);
+        e = vt_store_refval_add(s->store, rid, tee, txt, vtd_now(), &d);
+        if (e == VT_E_INVAL)
+                vtd_problem(res, req, 400, "SerdeError",
+                            "reference value id must be [A-Za-z0-9_.-]{1,64}");
+        else if (e < 0)
+                store_error(req, res, &d);
+        else {
+                snprintf(req->reason, sizeof(req->reason), "reference value %.64s set for %s", rid,
+                         tee);
+                vtd_json_response(res, 200, json_pack("{s:s}", "id", rid));
+        }
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The per-request record and the response: problem documents, JSON bodies, log lines. */
+#include "response.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "util/json.h"
+
+#define PROBLEM_PREFIX "https://github.com/confidential-containers/kbs/errors/"
+
+int64_t vtd_now(void)
+{
+        return (int64_t)time(NULL);
+}
+
+uint64_t vtd_now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned status,
+                 const char *variant, const char *fmt, ...)
+{
+        char detail[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(detail, sizeof(detail), fmt, ap);
+        va_end(ap);
+        char type[160];
+        snprintf(type, sizeof(type), PROBLEM_PREFIX "%s", variant);
+        snprintf(req->reason, sizeof(req->reason), "%.383s", detail);
+        vtd_json_response(res, status, json_pack("{s:s, s:s}", "type", type, "detail", detail));
+        res->content_type = "application/problem+json";
+}
+
+void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj)
+{
+        free(res->body);
+        res->body = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(obj);
+        res->status = res->body ? status : 500;
+        res->content_type = "application/json";
+}
+
+const char *vtd_route_name(enum vtd_route r)
+{
+        static const char *const names[_ROUTE_MAX] = {"/kbs/v0/auth",
+                                                      "/kbs/v0/attest",
+                                                      "/.well-known/jwks.json",
+                                                      "/.well-known/openid-configuration",
+                                                      "/healthz",
+                                                      "/readyz",
+                                                      "/metrics",
+                                                      "/kbs/v0/resource",
+                                                      "/kbs/v0/resource-policy",
+                                                      "/kbs/v0/resources",
+                                                      "/kbs/v0/reference-value",
+                                                      "other"};
+        return (unsigned)r < _ROUTE_MAX ? names[r] : "other";
+}
+
+void vtd_log_request(const struct vtd_request *r)
+{
+        char ts[32];
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        time_t t = now.tv_sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_auto_t *o =
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "ts", ts, "level",
+                          r->status >= 500 ? "error" : "info", "msg", "request", "request_id",
+                          r->id, "method", r->method, "route", vtd_route_name(r->route), "status",
+                          r->status, "duration_ms", (double)(vtd_now_us() - r->start_us) / 1000.0);
+        if (!o)
+                return;
+        if (r->tee[0])
+                json_object_set_new(o, "tee", json_string(r->tee));
+        if (r->verdict[0])
+                json_object_set_new(o, "verdict", json_string(r->verdict));
+        if (r->reason[0])
+                json_object_set_new(o, "reason", json_string(r->reason));
+        char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        if (line) {
+                fprintf(stderr, "%s\n", line);
+                free(line);
+        }
+}
+
+void vtd_log(const char *level, const char *fmt, ...)
+{
+        char msg[1024], ts[32];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_auto_t *o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level, "msg", msg);
+        char *line =
+                o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
+        if (line) {
+                fprintf(stderr, "%s\n", line);
+                free(line);
+        }
+}
