@@ -451,10 +451,10 @@ static int verify_az_evidence(struct vtd *s, const char *tee, const json_t *prim
                                   &out->appraisal);
         } else {
                 /* a trusted AK says which TPM; nothing here says what runs on it */
-                out->tv = (struct vt_ar4si){.instance_identity = 2,
-                                            .hardware = 2,
-                                            .executables = 33,
-                                            .configuration = 36};
+                out->tv = (struct vt_ar4si){.instance_identity = VT_AR4SI_AFFIRMING,
+                                            .hardware = VT_AR4SI_AFFIRMING,
+                                            .executables = VT_AR4SI_UNRECOGNIZED_RUNTIME,
+                                            .configuration = VT_AR4SI_UNSUPPORTABLE_CONFIG};
                 vt_diag_set(&out->appraisal, VT_E_POLICY, "tpm: no reference values for the PCRs");
         }
         vt_az_result_done(&res);
@@ -476,8 +476,10 @@ static int verify_sample(const json_t *primary, const uint8_t expected[48], stru
                         "sample: report_data does not bind this session's nonce and tee-pubkey");
         out->tee_claims = json_pack("{s:O?, s:s, s:b}", "svn", json_object_get(primary, "svn"),
                                     "launch_digest", "abcde", "debug", 0);
-        out->tv = (struct vt_ar4si){
-                .instance_identity = 2, .hardware = 97, .executables = 33, .configuration = 36};
+        out->tv = (struct vt_ar4si){.instance_identity = VT_AR4SI_AFFIRMING,
+                                    .hardware = VT_AR4SI_UNRECOGNIZED_HARDWARE,
+                                    .executables = VT_AR4SI_UNRECOGNIZED_RUNTIME,
+                                    .configuration = VT_AR4SI_UNSUPPORTABLE_CONFIG};
         vt_diag_set(&out->appraisal, VT_E_POLICY, "sample: unsigned evidence from no hardware");
         return out->tee_claims ? 0 : VT_E_NOMEM;
 }

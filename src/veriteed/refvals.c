@@ -178,30 +178,6 @@ static void reload_if_stale(struct vtd *s)
         }
 }
 
-/* The AR4SI vector of a verified DCAP quote under one policy (NULL: none configured). */
-static void dcap_vector(const struct vt_dcap_policy *p, const struct vt_dcap_quote *q,
-                        const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d)
-{
-        struct vt_ar4si v = {.instance_identity = 2, .runtime_opaque = 2};
-        unsigned ok = vt_dcap_policy_statuses(p);
-        v.hardware = r->status == VT_TCB_REVOKED ? 96 : (ok & (1u << r->status)) ? 2 : 32;
-        if (v.hardware != 2)
-                vt_diag_set(d, VT_E_TCB, "dcap: TCB status %s is not accepted",
-                            vt_tcb_status_name(r->status));
-        /* collateral older than the policy allows: the TCB status may be out of date */
-        else if (vt_dcap_policy_check_collateral(p, r, d) < 0)
-                v.hardware = 32;
-        v.configuration = vt_dcap_policy_check(p, q, d) < 0 ? 96 : p ? 2 : 36;
-        v.executables = !p                                 ? 33
-                        : vt_dcap_policy_has_references(p) ? (v.configuration == 96 ? 96 : 2)
-                                                           : 33;
-        if (!p)
-                vt_diag_set(d, VT_E_POLICY, "dcap: no reference values for this tee");
-        else if (v.executables == 33)
-                vt_diag_set(d, VT_E_POLICY, "dcap: reference values name no measurement");
-        *tv = v;
-}
-
 /* The evidence being appraised: an SNP report, or a DCAP quote with its TCB result. */
 struct subject {
         const struct vt_snp_report *snp;
@@ -216,7 +192,7 @@ static void vector_of(const struct refval *e, const struct subject *x, struct vt
         if (x->snp)
                 vt_snp_policy_appraise(e ? e->p : NULL, x->snp, tv, d);
         else
-                dcap_vector(e ? e->dcap : NULL, x->q, x->r, tv, d);
+                vt_dcap_policy_appraise(e ? e->dcap : NULL, x->q, x->r, tv, d);
 }
 
 /* The best vector over every entry for tee of the subject's kind. Thread-safe. */
