@@ -68,6 +68,15 @@ static inline enum vt_ar4si_tier vt_ar4si_tier_of(const struct vt_ar4si *tv)
         return s;
 }
 
+/* vt_ar4si_tier_name: "affirming", "warning", "contraindicated" or "none". */
+static inline const char *vt_ar4si_tier_name(enum vt_ar4si_tier t)
+{
+        return t == VT_AR4SI_TIER_AFFIRMING         ? "affirming"
+               : t == VT_AR4SI_TIER_WARNING         ? "warning"
+               : t == VT_AR4SI_TIER_CONTRAINDICATED ? "contraindicated"
+                                                    : "none";
+}
+
 #ifdef __cplusplus
 }
 #endif

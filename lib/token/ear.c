@@ -10,16 +10,7 @@ enum vt_ear_status vt_ear_status_of(const struct vt_ar4si *tv)
 
 const char *vt_ear_status_name(enum vt_ear_status s)
 {
-        switch (s) {
-        case VT_EAR_AFFIRMING:
-                return "affirming";
-        case VT_EAR_WARNING:
-                return "warning";
-        case VT_EAR_CONTRAINDICATED:
-                return "contraindicated";
-        default:
-                return "none";
-        }
+        return vt_ar4si_tier_name((enum vt_ar4si_tier)s);
 }
 
 json_t *vt_ar4si_json(const struct vt_ar4si *tv)

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "attest/attest.h"
 #include "config.h"
 #include "store/store.h"
 #include "token/ear.h"
@@ -41,7 +42,7 @@ enum vtd_route {
 
 #define VTD_N_STATUS  11
 #define VTD_N_BUCKETS 12
-#define VTD_N_TEES    4
+#define VTD_N_TEES    9 /* the tees of lib/attest's table, and "other" */
 #define VTD_N_VERDICT 4
 
 struct vtd_metrics {
@@ -151,12 +152,9 @@ int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refval
                      struct vt_diag *d);
 void vtd_refvals_free(struct vtd_refvals *r);
 bool vtd_refval_tee_known(const char *tee);
-/* vtd_appraise gives the best AR4SI vector over the reference values for tee (thread-safe;
- * reloads them when the stored ones changed). */
-void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
-                  struct vt_ar4si *tv, struct vt_diag *d);
-void vtd_appraise_dcap(struct vtd *s, const char *tee, const struct vt_dcap_quote *q,
-                       const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d);
+/* vtd_refvals_current returns the current set (a reference: vt_refvals_unref it), after
+ * reloading it when the stored ones changed; NULL: none. Thread-safe. */
+struct vt_refvals *vtd_refvals_current(struct vtd *s);
 
 /* vtd_now returns the wall-clock time in seconds. */
 int64_t vtd_now(void);
