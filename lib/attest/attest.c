@@ -16,6 +16,8 @@ static const struct vt_tee_ops *const tees[] = {
         &vt_tee_az_snp_vtpm, &vt_tee_az_tdx_vtpm, &vt_tee_tpm, &vt_tee_sample,
 };
 
+_Static_assert(ELEMENTSOF(tees) == VT_ATTEST_N_TEES, "VT_ATTEST_N_TEES is the table's size");
+
 /* Trustee's tees that veritee does not verify: known (a client gets "not accepted", not
  * "unknown") */
 static const char *const trustee_other_tees[] = {"cca",    "csv",      "se",

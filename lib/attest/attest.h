@@ -62,6 +62,9 @@ struct vt_attest_result {
 };
 void vt_attest_result_done(struct vt_attest_result *r);
 
+/* The number of rows of the table (a program may size per-tee arrays with it). */
+#define VT_ATTEST_N_TEES 8
+
 /* The tees of the table, in order, by their Trustee names (for metrics, listings). */
 size_t vt_attest_tee_count(void);
 const char *vt_attest_tee_name(size_t i);

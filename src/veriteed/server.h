@@ -42,7 +42,7 @@ enum vtd_route {
 
 #define VTD_N_STATUS  11
 #define VTD_N_BUCKETS 12
-#define VTD_N_TEES    9 /* the tees of lib/attest's table, and "other" */
+#define VTD_N_TEES    (VT_ATTEST_N_TEES + 1) /* lib/attest's tees, and "other" */
 #define VTD_N_VERDICT 4
 
 struct vtd_metrics {
