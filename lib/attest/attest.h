@@ -34,6 +34,10 @@ void vt_refvals_unref(struct vt_refvals *r);
  * tee without reference values or a value its policy refuses, VT_E_LIMIT past 1024. */
 int vt_refvals_add(struct vt_refvals *r, const char *id, const char *tee, const json_t *value,
                    struct vt_diag *d);
+/* vt_refvals_check: whether value (borrowed) is a valid reference value for tee, without
+ * keeping it (the admin API's check before storing): VT_E_FORMAT "unknown tee ..." naming
+ * the tees that take them, or the policy parser's error and reason. */
+int vt_refvals_check(const char *tee, const json_t *value, struct vt_diag *d);
 /* vt_refvals_tee_known: whether tee takes reference values. */
 bool vt_refvals_tee_known(const char *tee);
 

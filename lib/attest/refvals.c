@@ -67,23 +67,58 @@ bool vt_refvals_tee_known(const char *tee)
         return kind_of(tee) != VT_REFVAL_NONE;
 }
 
+/* The tees that take reference values, for messages: "snp, sim, ...". */
+static void refval_tee_names(char *buf, size_t cap)
+{
+        size_t off = 0;
+        buf[0] = 0;
+        for (size_t i = 0; i < vt_attest_tee_count(); i++) {
+                const char *n = vt_attest_tee_name(i);
+                if (!vt_refvals_tee_known(n))
+                        continue;
+                int w = snprintf(buf + off, cap - off, "%s%s", off ? ", " : "", n);
+                if (w < 0 || (size_t)w >= cap - off)
+                        break;
+                off += (size_t)w;
+        }
+}
+
+/* Parses value with the policy of kind; the parser's reason in d. */
+static int parse_value(enum vt_refval_kind kind, const json_t *value, struct vt_snp_policy **ret_p,
+                       struct vt_dcap_policy **ret_dcap, struct vt_diag *d)
+{
+        _cleanup_free_ char *txt = json_dumps(value, JSON_COMPACT);
+        if (!txt)
+                return VT_E_NOMEM;
+        /* az-snp-vtpm is appraised on its SNP report, az-tdx-vtpm on its TD quote */
+        return kind == VT_REFVAL_DCAP ? vt_dcap_policy_parse(txt, strlen(txt), ret_dcap, d)
+                                      : vt_snp_policy_parse(txt, strlen(txt), ret_p, d);
+}
+
+int vt_refvals_check(const char *tee, const json_t *value, struct vt_diag *d)
+{
+        enum vt_refval_kind kind = kind_of(tee);
+        if (kind == VT_REFVAL_NONE) {
+                char names[128];
+                refval_tee_names(names, sizeof(names));
+                return vt_diag_set(d, VT_E_FORMAT, "unknown tee \"%.16s\" (%s)", tee ? tee : "",
+                                   names);
+        }
+        struct vt_snp_policy *p = NULL;
+        struct vt_dcap_policy *dcap = NULL;
+        int e = parse_value(kind, value, &p, &dcap, d);
+        vt_snp_policy_free(p);
+        vt_dcap_policy_free(dcap);
+        return e;
+}
+
 int vt_refvals_add(struct vt_refvals *r, const char *id, const char *tee, const json_t *value,
                    struct vt_diag *d)
 {
         enum vt_refval_kind kind = kind_of(tee);
         if (kind == VT_REFVAL_NONE) {
-                char names[128] = "";
-                size_t off = 0;
-                for (size_t i = 0; i < vt_attest_tee_count(); i++) {
-                        const char *n = vt_attest_tee_name(i);
-                        if (!vt_refvals_tee_known(n))
-                                continue;
-                        int w = snprintf(names + off, sizeof(names) - off, "%s%s", off ? ", " : "",
-                                         n);
-                        if (w < 0 || (size_t)w >= sizeof(names) - off)
-                                break;
-                        off += (size_t)w;
-                }
+                char names[128];
+                refval_tee_names(names, sizeof(names));
                 return vt_diag_set(d, VT_E_FORMAT, "reference values: unknown tee \"%.16s\" (%s)",
                                    tee ? tee : "", names);
         }
@@ -98,14 +133,10 @@ int vt_refvals_add(struct vt_refvals *r, const char *id, const char *tee, const 
         memset(e, 0, sizeof(*e));
         snprintf(e->id, sizeof(e->id), "%.64s", id);
         snprintf(e->tee, sizeof(e->tee), "%s", tee);
-        _cleanup_free_ char *txt = json_dumps(value, JSON_COMPACT);
         struct vt_diag pd = {0};
-        int err;
-        if (!txt)
-                return VT_E_NOMEM;
-        /* az-snp-vtpm is appraised on its SNP report, az-tdx-vtpm on its TD quote */
-        err = kind == VT_REFVAL_DCAP ? vt_dcap_policy_parse(txt, strlen(txt), &e->dcap, &pd)
-                                     : vt_snp_policy_parse(txt, strlen(txt), &e->p, &pd);
+        int err = parse_value(kind, value, &e->p, &e->dcap, &pd);
+        if (err == VT_E_NOMEM)
+                return err;
         if (err < 0)
                 return vt_diag_set(d, err, "reference values %s: %s", id, pd.msg);
         r->n++;

@@ -125,6 +125,14 @@ static void test_attest_refvals(void **state)
         assert_non_null(strstr(d.msg, "reference values b"));
         vt_diag_clear(&d);
         assert_int_equal(vt_refvals_add(r, "c", "snp", empty, &d), 0);
+        /* the admin API's check: the same parsers, nothing kept */
+        vt_diag_clear(&d);
+        assert_int_equal(vt_refvals_check("sample", empty, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "unknown tee \"sample\" (snp, sim, tdx, sgx"));
+        vt_diag_clear(&d);
+        assert_true(vt_refvals_check("az-snp-vtpm", badv, &d) < 0);
+        assert_non_null(strstr(d.msg, "no_such_field"));
+        assert_int_equal(vt_refvals_check("az-tdx-vtpm", empty, NULL), 0);
         vt_diag_clear(&d);
         assert_int_equal(vt_refvals_add(r, "d", "tdx", empty, &d), 0);
         /* shared: the last reference frees it */
