@@ -218,11 +218,12 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
          * are bounded below that); the others wait their turn on their own connection */
         while (sem_wait(&s->verify) < 0)
                 ;
+        struct vt_refvals *refvals = vtd_refvals_current(s);
         struct vt_attest_ctx ctx = attest_ctx(s);
         ctx.client = req->client;
-        ctx.refvals = vtd_refvals_current(s);
+        ctx.refvals = refvals;
         e = vt_attest(&ctx, sess.tee, primary, expected, init, &ver, &d);
-        vt_refvals_unref((struct vt_refvals *)ctx.refvals);
+        vt_refvals_unref(refvals);
         sem_post(&s->verify);
         if (e < 0) {
                 vtd_count_verification(s, sess.tee, "rejected");
