@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "veritee/ar4si.h"
 #include "veritee/veritee.h"
 
 #ifdef __cplusplus
@@ -198,6 +199,17 @@ VT_EXPORT int vt_dcap_policy_check_collateral(const struct vt_dcap_policy *p,
 /* vt_dcap_policy_check: the non-TCB checks on a verified quote (p NULL: the defaults). */
 VT_EXPORT int vt_dcap_policy_check(const struct vt_dcap_policy *p, const struct vt_dcap_quote *q,
                                    struct vt_diag *d);
+/* vt_dcap_policy_appraise fills the AR4SI vector (veritee/ar4si.h) of a verified quote and
+ * its TCB result under p (NULL: no reference values): hardware AFFIRMING for an accepted
+ * TCB status (WARNING otherwise or when the collateral is older than allowed,
+ * CONTRAINDICATED when revoked), configuration AFFIRMING or CONTRAINDICATED
+ * (UNSUPPORTABLE_CONFIG without p), executables AFFIRMING when p names measurements and
+ * the checks pass (UNRECOGNIZED_RUNTIME when it names none). The first failed check is
+ * described in d. Thread-safe. */
+VT_EXPORT void vt_dcap_policy_appraise(const struct vt_dcap_policy *p,
+                                       const struct vt_dcap_quote *q,
+                                       const struct vt_dcap_result *r, struct vt_ar4si *tv,
+                                       struct vt_diag *d);
 
 #ifdef __cplusplus
 }

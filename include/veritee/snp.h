@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "veritee/ar4si.h"
 #include "veritee/veritee.h"
 
 #ifdef __cplusplus
@@ -130,19 +131,13 @@ VT_EXPORT void vt_snp_policy_free(struct vt_snp_policy *p);
 VT_EXPORT int vt_snp_policy_check(const struct vt_snp_policy *p, const struct vt_snp_report *r,
                                   struct vt_diag *diag);
 
-/* An AR4SI trustworthiness vector (draft-ietf-rats-ar4si): 0 no claim, 2-31
- * affirming, 32-95 warning, 96-127 contraindicated. */
-struct vt_ar4si {
-        int instance_identity, configuration, executables, file_system, hardware, runtime_opaque,
-                storage_opaque, sourced_data;
-};
-
-/* vt_snp_policy_appraise fills an AR4SI vector for a verified report: hardware 2 (or
- * 32 when the TCB is below the minimum, 96 for a product or signer not allowed),
- * configuration 2 or 96, executables 2 when a measurement or key reference matches,
- * 96 when one is configured and nothing matches, 33 when none is configured. p may
- * be NULL (no reference values: configuration 36, executables 33). The first
- * failed check is described in diag. */
+/* vt_snp_policy_appraise fills an AR4SI vector (veritee/ar4si.h) for a verified report:
+ * hardware AFFIRMING (or WARNING when the TCB is below the minimum, CONTRAINDICATED for
+ * a product or signer not allowed), configuration AFFIRMING or CONTRAINDICATED,
+ * executables AFFIRMING when a measurement or key reference matches, CONTRAINDICATED
+ * when one is configured and nothing matches, UNRECOGNIZED_RUNTIME when none is
+ * configured. p may be NULL (no reference values: configuration UNSUPPORTABLE_CONFIG,
+ * executables UNRECOGNIZED_RUNTIME). The first failed check is described in diag. */
 VT_EXPORT int vt_snp_policy_appraise(const struct vt_snp_policy *p, const struct vt_snp_report *r,
                                      struct vt_ar4si *tv, struct vt_diag *diag);
 

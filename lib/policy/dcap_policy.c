@@ -254,3 +254,34 @@ bool vt_dcap_policy_has_references(const struct vt_dcap_policy *p)
                 any = any || p->rtmr[i].n;
         return any;
 }
+
+void vt_dcap_policy_appraise(const struct vt_dcap_policy *p, const struct vt_dcap_quote *q,
+                             const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d)
+{
+        struct vt_ar4si v = {.instance_identity = VT_AR4SI_AFFIRMING,
+                             .runtime_opaque = VT_AR4SI_AFFIRMING};
+        unsigned ok = vt_dcap_policy_statuses(p);
+        v.hardware = r->status == VT_TCB_REVOKED ? VT_AR4SI_CONTRAINDICATED
+                     : (ok & (1u << r->status))  ? VT_AR4SI_AFFIRMING
+                                                 : VT_AR4SI_WARNING;
+        if (v.hardware != VT_AR4SI_AFFIRMING)
+                vt_diag_set(d, VT_E_TCB, "dcap: TCB status %s is not accepted",
+                            vt_tcb_status_name(r->status));
+        /* collateral older than the policy allows: the TCB status may be out of date */
+        else if (vt_dcap_policy_check_collateral(p, r, d) < 0)
+                v.hardware = VT_AR4SI_WARNING;
+        v.configuration = vt_dcap_policy_check(p, q, d) < 0 ? VT_AR4SI_CONTRAINDICATED
+                          : p                               ? VT_AR4SI_AFFIRMING
+                                                            : VT_AR4SI_UNSUPPORTABLE_CONFIG;
+        v.executables =
+                !p ? VT_AR4SI_UNRECOGNIZED_RUNTIME
+                : vt_dcap_policy_has_references(p)
+                        ? (v.configuration == VT_AR4SI_CONTRAINDICATED ? VT_AR4SI_CONTRAINDICATED
+                                                                       : VT_AR4SI_AFFIRMING)
+                        : VT_AR4SI_UNRECOGNIZED_RUNTIME;
+        if (!p)
+                vt_diag_set(d, VT_E_POLICY, "dcap: no reference values for this tee");
+        else if (v.executables == VT_AR4SI_UNRECOGNIZED_RUNTIME)
+                vt_diag_set(d, VT_E_POLICY, "dcap: reference values name no measurement");
+        *tv = v;
+}

@@ -356,22 +356,28 @@ int vt_snp_policy_appraise(const struct vt_snp_policy *p, const struct vt_snp_re
 {
         /* genuine hardware (the caller verified the chain), encrypted memory, and the
          * instance bound to the caller's nonce by REPORT_DATA */
-        struct vt_ar4si v = {.instance_identity = 2, .hardware = 2, .runtime_opaque = 2};
+        struct vt_ar4si v = {.instance_identity = VT_AR4SI_AFFIRMING,
+                             .hardware = VT_AR4SI_AFFIRMING,
+                             .runtime_opaque = VT_AR4SI_AFFIRMING};
         if (!p) {
                 vt_diag_set(d, VT_E_POLICY, "snp: no reference values for this tee");
-                v.configuration = 36;
-                v.executables = 33;
+                v.configuration = VT_AR4SI_UNSUPPORTABLE_CONFIG;
+                v.executables = VT_AR4SI_UNRECOGNIZED_RUNTIME;
                 *tv = v;
                 return 0;
         }
-        v.hardware = check_platform(p, r, d) < 0 ? 96 : check_tcb(p, r, d) < 0 ? 32 : 2;
-        v.configuration = check_config(p, r, d) < 0 ? 96 : 2;
+        v.hardware = check_platform(p, r, d) < 0 ? VT_AR4SI_CONTRAINDICATED
+                     : check_tcb(p, r, d) < 0    ? VT_AR4SI_WARNING
+                                                 : VT_AR4SI_AFFIRMING;
+        v.configuration = check_config(p, r, d) < 0 ? VT_AR4SI_CONTRAINDICATED : VT_AR4SI_AFFIRMING;
         if (p->measurements.n == 0 && p->id_keys.n == 0 && p->author_keys.n == 0) {
                 vt_diag_set(d, VT_E_POLICY,
                             "snp: reference values name no measurement or signing key");
-                v.executables = check_exec(p, r, d) < 0 ? 96 : 33;
+                v.executables = check_exec(p, r, d) < 0 ? VT_AR4SI_CONTRAINDICATED
+                                                        : VT_AR4SI_UNRECOGNIZED_RUNTIME;
         } else {
-                v.executables = check_exec(p, r, d) < 0 ? 96 : 2;
+                v.executables =
+                        check_exec(p, r, d) < 0 ? VT_AR4SI_CONTRAINDICATED : VT_AR4SI_AFFIRMING;
         }
         *tv = v;
         return 0;

@@ -5,33 +5,12 @@
 
 enum vt_ear_status vt_ear_status_of(const struct vt_ar4si *tv)
 {
-        const int v[] = {tv->instance_identity, tv->configuration, tv->executables,
-                         tv->file_system,       tv->hardware,      tv->runtime_opaque,
-                         tv->storage_opaque,    tv->sourced_data};
-        enum vt_ear_status s = VT_EAR_NONE;
-        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
-                enum vt_ear_status c = v[i] >= 96 || v[i] < 0 ? VT_EAR_CONTRAINDICATED
-                                       : v[i] >= 32           ? VT_EAR_WARNING
-                                       : v[i] >= 2            ? VT_EAR_AFFIRMING
-                                                              : VT_EAR_NONE;
-                if (c > s)
-                        s = c;
-        }
-        return s;
+        return (enum vt_ear_status)vt_ar4si_tier_of(tv);
 }
 
 const char *vt_ear_status_name(enum vt_ear_status s)
 {
-        switch (s) {
-        case VT_EAR_AFFIRMING:
-                return "affirming";
-        case VT_EAR_WARNING:
-                return "warning";
-        case VT_EAR_CONTRAINDICATED:
-                return "contraindicated";
-        default:
-                return "none";
-        }
+        return vt_ar4si_tier_name((enum vt_ar4si_tier)s);
 }
 
 json_t *vt_ar4si_json(const struct vt_ar4si *tv)

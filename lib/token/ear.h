@@ -11,15 +11,17 @@
 
 #include <jansson.h>
 
+#include "veritee/ar4si.h"
 #include "veritee/snp.h"
 
 #define VT_EAR_PROFILE "tag:github.com,2024:confidential-containers/Trustee"
 
+/* EAR's status is the AR4SI tier (veritee/ar4si.h). */
 enum vt_ear_status {
-        VT_EAR_NONE = 0,
-        VT_EAR_AFFIRMING,
-        VT_EAR_WARNING,
-        VT_EAR_CONTRAINDICATED,
+        VT_EAR_NONE = VT_AR4SI_TIER_NONE,
+        VT_EAR_AFFIRMING = VT_AR4SI_TIER_AFFIRMING,
+        VT_EAR_WARNING = VT_AR4SI_TIER_WARNING,
+        VT_EAR_CONTRAINDICATED = VT_AR4SI_TIER_CONTRAINDICATED,
 };
 
 /* vt_ear_status_of returns the worst tier of the vector (all zero: NONE). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "policy/release.h"
+#include "attest/attest.h"
 #include "server.h"
 #include "token/admin.h"
 #include "util/json.h"
@@ -258,25 +259,17 @@ void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_res
                             "reference value must be {\"id\",\"tee\",\"value\":{...}}");
                 return;
         }
-        if (!vtd_refval_tee_known(tee)) {
-                vtd_problem(res, req, 400, "SerdeError",
-                            "unknown tee \"%.16s\" (snp, sim, tdx, sgx, az-snp-vtpm, az-tdx-vtpm)",
-                            tee);
+        /* the library's check by the tee's row: the parser its appraisal will use */
+        if (vt_refvals_check(tee, value, &d) < 0) {
+                vtd_problem(res, req, 400, "SerdeError", "%s%.300s",
+                            vt_refvals_tee_known(tee) ? "reference value: " : "", d.msg);
                 return;
         }
         _cleanup_free_ char *txt = json_dumps(value, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        /* the same parser the appraisal will use: SNP for snp/sim/az-snp-vtpm, DCAP otherwise */
-        bool dcap = strcmp(tee, "tdx") == 0 || strcmp(tee, "sgx") == 0 ||
-                    strcmp(tee, "az-tdx-vtpm") == 0;
-        struct vt_snp_policy *p = NULL;
-        struct vt_dcap_policy *dp = NULL;
-        if (!txt || (dcap ? vt_dcap_policy_parse(txt, strlen(txt), &dp, &d)
-                          : vt_snp_policy_parse(txt, strlen(txt), &p, &d)) < 0) {
-                vtd_problem(res, req, 400, "SerdeError", "reference value: %.300s", d.msg);
+        if (!txt) {
+                vtd_problem(res, req, 500, "InternalError", "out of memory");
                 return;
         }
-        vt_snp_policy_free(p);
-        vt_dcap_policy_free(dp);
         vt_diag_clear(&d);
         e = vt_store_refval_add(s->store, rid, tee, txt, vtd_now(), &d);
         if (e == VT_E_INVAL)

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "attest/attest.h"
 #include "config.h"
 #include "response.h"
 #include "store/store.h"
@@ -25,7 +26,7 @@ struct vt_admin_keys;
 
 #define VTD_N_STATUS  11
 #define VTD_N_BUCKETS 12
-#define VTD_N_TEES    4
+#define VTD_N_TEES    (VT_ATTEST_N_TEES + 1) /* lib/attest's tees, and "other" */
 #define VTD_N_VERDICT 4
 
 struct vtd_metrics {
@@ -100,12 +101,8 @@ void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status,
 int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refvals **ret,
                      struct vt_diag *d);
 void vtd_refvals_free(struct vtd_refvals *r);
-bool vtd_refval_tee_known(const char *tee);
-/* vtd_appraise gives the best AR4SI vector over the reference values for tee (thread-safe;
- * reloads them when the stored ones changed). */
-void vtd_appraise(struct vtd *s, const char *tee, const struct vt_snp_report *rep,
-                  struct vt_ar4si *tv, struct vt_diag *d);
-void vtd_appraise_dcap(struct vtd *s, const char *tee, const struct vt_dcap_quote *q,
-                       const struct vt_dcap_result *r, struct vt_ar4si *tv, struct vt_diag *d);
+/* vtd_refvals_current returns the current set (a reference: vt_refvals_unref it), after
+ * reloading it when the stored ones changed; NULL: none. Thread-safe. */
+struct vt_refvals *vtd_refvals_current(struct vtd *s);
 
 #endif

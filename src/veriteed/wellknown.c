@@ -51,7 +51,6 @@ static const char *const route_names[_ROUTE_MAX] = {"auth",
                                                     "other"};
 static const unsigned status_codes[VTD_N_STATUS] = {200, 400, 401, 403, 404, 405,
                                                     413, 429, 500, 503, 0};
-static const char *const tee_names[VTD_N_TEES] = {"snp", "sim", "sample", "other"};
 static const char *const verdict_names[VTD_N_VERDICT] = {"affirming", "warning", "contraindicated",
                                                          "rejected"};
 /* latency bucket upper bounds in seconds */
@@ -60,9 +59,10 @@ static const double buckets[VTD_N_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01
 
 void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict)
 {
+        /* the library's tees, then "other" */
         size_t t = VTD_N_TEES - 1, v = VTD_N_VERDICT - 1;
-        for (size_t i = 0; i < VTD_N_TEES - 1; i++)
-                if (strcmp(tee, tee_names[i]) == 0)
+        for (size_t i = 0; i < VTD_N_TEES - 1 && i < vt_attest_tee_count(); i++)
+                if (strcmp(tee, vt_attest_tee_name(i)) == 0)
                         t = i;
         for (size_t i = 0; i < VTD_N_VERDICT; i++)
                 if (strcmp(verdict, verdict_names[i]) == 0)
@@ -119,8 +119,10 @@ void vtd_metrics_text(struct vtd *s, struct vtd_response *res)
         for (size_t t = 0; t < VTD_N_TEES; t++)
                 for (size_t v = 0; v < VTD_N_VERDICT; v++)
                         fprintf(f, "veritee_verifications_total{tee=\"%s\",verdict=\"%s\"} %lu\n",
-                                tee_names[t], verdict_names[v],
-                                atomic_load(&s->metrics.verifications[t][v]));
+                                t < VTD_N_TEES - 1 && t < vt_attest_tee_count()
+                                        ? vt_attest_tee_name(t)
+                                        : "other",
+                                verdict_names[v], atomic_load(&s->metrics.verifications[t][v]));
         fprintf(f, "# HELP veritee_http_request_duration_seconds Request latency.\n"
                    "# TYPE veritee_http_request_duration_seconds histogram\n");
         unsigned long cum = 0;

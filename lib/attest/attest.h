@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one attestation pipeline: a tee name, its evidence (Trustee's wire JSON), the expected
+ * report data, init-data and reference values in; the verdict, Trustee's flat claims and the
+ * AR4SI vector out. Each TEE is one row of a table (tee.h), one file (tee_*.c). The server's
+ * /kbs/v0/attest and `veritee verify` both come here.
+ */
+#ifndef VT_ATTEST_ATTEST_H
+#define VT_ATTEST_ATTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "veritee/ar4si.h"
+#include "veritee/azure.h"
+#include "veritee/dcap.h"
+#include "veritee/snp.h"
+
+/* Reference values: entries {id, tee, value} parsed with the appraisal policy of their tee
+ * (SNP for snp, sim, az-snp-vtpm; DCAP for tdx, sgx, az-tdx-vtpm). Evidence is appraised
+ * against every entry for its tee and gets the best vector; a tee with no entry is never
+ * affirming. A set is built once (vt_refvals_add, not thread-safe) and then shared: it is
+ * read-only and reference-counted (vt_refvals_ref/unref are thread-safe). */
+struct vt_refvals;
+int vt_refvals_new(struct vt_refvals **ret);
+/* vt_refvals_ref returns r with one more reference; vt_refvals_unref drops one and frees
+ * the set with the last (NULL: nothing). */
+struct vt_refvals *vt_refvals_ref(struct vt_refvals *r);
+void vt_refvals_unref(struct vt_refvals *r);
+/* vt_refvals_add parses value (borrowed) for tee and adds it under id: VT_E_FORMAT for a
+ * tee without reference values or a value its policy refuses, VT_E_LIMIT past 1024. */
+int vt_refvals_add(struct vt_refvals *r, const char *id, const char *tee, const json_t *value,
+                   struct vt_diag *d);
+/* vt_refvals_check: whether value (borrowed) is a valid reference value for tee, without
+ * keeping it (the admin API's check before storing): VT_E_FORMAT "unknown tee ..." naming
+ * the tees that take them, or the policy parser's error and reason. */
+int vt_refvals_check(const char *tee, const json_t *value, struct vt_diag *d);
+/* vt_refvals_tee_known: whether tee takes reference values. */
+bool vt_refvals_tee_known(const char *tee);
+
+/* What verification needs; borrowed, and only read (one context may serve many threads). */
+struct vt_attest_ctx {
+        struct vt_snp_verifier *snp_hw;   /* AMD roots only */
+        struct vt_snp_verifier *snp_sim;  /* + the simulator root; NULL: tee sim refused */
+        struct vt_dcap_verifier *dcap;    /* Intel root, collateral */
+        const struct vt_tpm_aks *tpm_aks; /* trusted TPM AKs; none: tee tpm refused */
+        bool allow_sample;                /* unsigned sample evidence */
+        enum vt_ar4si_tier min_tier;      /* the worst tier a verdict may have */
+        const struct vt_refvals *refvals; /* NULL: none (never affirming) */
+        const char *client;               /* for per-client fetch limits; may be NULL */
+        int64_t now;                      /* seconds */
+};
+
+/* What vt_attest found (owned; vt_attest_result_done frees it). */
+struct vt_attest_result {
+        json_t *tee_claims;       /* Trustee's flat claims of the tee */
+        struct vt_ar4si tv;       /* the appraisal */
+        struct vt_diag appraisal; /* why the vector is not affirming, if it is not */
+        bool simulated;           /* rooted in the veritee simulator, not a vendor */
+        char *init_data_hex;      /* the init-data digest (hex); NULL: no init-data */
+        json_t *init_data_claims; /* its [data] table; NULL: no init-data */
+        size_t report_data_len;   /* 64 (padded into a hardware report's field) or 48 */
+};
+void vt_attest_result_done(struct vt_attest_result *r);
+
+/* The number of rows of the table (a program may size per-tee arrays with it). */
+#define VT_ATTEST_N_TEES 8
+
+/* The tees of the table, in order, by their Trustee names (for metrics, listings). */
+size_t vt_attest_tee_count(void);
+const char *vt_attest_tee_name(size_t i);
+/* vt_attest_tee_known: whether Trustee knows tee (also tees veritee does not verify). */
+bool vt_attest_tee_known(const char *tee);
+/* vt_attest_tee_accepted: whether c verifies tee; when not, *ret_hint (may be NULL) is
+ * "" or a parenthesised hint at the setting that would accept it, with a leading space. */
+bool vt_attest_tee_accepted(const struct vt_attest_ctx *c, const char *tee, const char **ret_hint);
+
+/* vt_attest verifies evidence (the tee-evidence's primary_evidence, borrowed) for tee:
+ * wire decoding, signatures and chains, the binding of report_data (the runtime-data
+ * digest, zero-padded to 64 bytes), init-data (NULL or JSON null: none) against its
+ * launch field, Trustee's claims and the appraisal against c->refvals. Returns 0 with
+ * *ret filled (the verdict is vt_ar4si_tier_of(&ret->tv): the caller compares it with
+ * c->min_tier) or a negative VT_E_* naming the failed check in d. Thread-safe. */
+int vt_attest(const struct vt_attest_ctx *c, const char *tee, const json_t *evidence,
+              const uint8_t report_data[64], const json_t *init_data, struct vt_attest_result *ret,
+              struct vt_diag *d);
+
+#endif

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/attest: the TEE table, vt_attest on sample evidence, reference values, init-data. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "attest/attest.h"
+#include "attest/tee.h"
+#include "testutil.h"
+#include "util/b64.h"
+#include "util/json.h"
+
+static void test_attest_table(void **state)
+{
+        (void)state;
+        static const char *const want[] = {"snp",         "sim",         "tdx", "sgx",
+                                           "az-snp-vtpm", "az-tdx-vtpm", "tpm", "sample"};
+        assert_int_equal(vt_attest_tee_count(), VT_ATTEST_N_TEES);
+        assert_int_equal(vt_attest_tee_count(), sizeof(want) / sizeof(want[0]));
+        for (size_t i = 0; i < vt_attest_tee_count(); i++)
+                assert_string_equal(vt_attest_tee_name(i), want[i]);
+        assert_null(vt_attest_tee_name(vt_attest_tee_count()));
+        /* old spellings and Trustee's tees that veritee does not verify are known */
+        assert_true(vt_attest_tee_known("azsnpvtpm"));
+        assert_true(vt_attest_tee_known("aztdxvtpm"));
+        assert_true(vt_attest_tee_known("cca"));
+        assert_false(vt_attest_tee_known("SNP"));
+        assert_false(vt_attest_tee_known(""));
+        assert_false(vt_attest_tee_known(NULL));
+        assert_ptr_equal(vt_attest_tee_find("azsnpvtpm"), &vt_tee_az_snp_vtpm);
+}
+
+static void test_attest_accepted(void **state)
+{
+        (void)state;
+        struct vt_attest_ctx c = {0};
+        const char *hint = NULL;
+        assert_true(vt_attest_tee_accepted(&c, "snp", &hint));
+        assert_string_equal(hint, "");
+        assert_true(vt_attest_tee_accepted(&c, "aztdxvtpm", &hint));
+        assert_false(vt_attest_tee_accepted(&c, "sim", &hint));
+        assert_non_null(strstr(hint, "attestation.simulator_root"));
+        assert_false(vt_attest_tee_accepted(&c, "sample", &hint));
+        assert_non_null(strstr(hint, "attestation.allow_sample"));
+        assert_false(vt_attest_tee_accepted(&c, "tpm", &hint));
+        assert_non_null(strstr(hint, "attestation.tpm_trusted_aks"));
+        assert_false(vt_attest_tee_accepted(&c, "cca", &hint));
+        assert_string_equal(hint, "");
+        c.allow_sample = true;
+        assert_true(vt_attest_tee_accepted(&c, "sample", NULL));
+}
+
+static json_t *sample_evidence(const uint8_t rd[48])
+{
+        char *b64 = NULL;
+        assert_int_equal(vt_b64_encode(rd, 48, VT_B64_STD, &b64), 0);
+        json_t *j = json_pack("{s:i, s:s}", "svn", 1, "report_data", b64);
+        free(b64);
+        assert_non_null(j);
+        return j;
+}
+
+static void test_attest_sample(void **state)
+{
+        (void)state;
+        uint8_t rd[64] = {0};
+        for (size_t i = 0; i < 48; i++)
+                rd[i] = (uint8_t)(i + 1);
+        json_auto_t *ev = sample_evidence(rd);
+        struct vt_attest_ctx c = {.allow_sample = true};
+        struct vt_attest_result r = {0};
+        struct vt_diag d = {0};
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest(&c, "sample", ev, rd, NULL, &r, &d), 0);
+        assert_int_equal(r.report_data_len, 48);
+        assert_int_equal(r.tv.hardware, VT_AR4SI_UNRECOGNIZED_HARDWARE);
+        assert_int_equal(r.tv.executables, VT_AR4SI_UNRECOGNIZED_RUNTIME);
+        assert_int_equal(vt_ar4si_tier_of(&r.tv), VT_AR4SI_TIER_CONTRAINDICATED);
+        assert_non_null(strstr(r.appraisal.msg, "unsigned evidence"));
+        assert_int_equal(json_integer_value(json_object_get(r.tee_claims, "svn")), 1);
+        assert_false(r.simulated);
+        assert_null(r.init_data_hex);
+        vt_attest_result_done(&r);
+
+        /* another session's report data */
+        rd[0] ^= 1;
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest(&c, "sample", ev, rd, NULL, &r, &d), VT_E_BINDING);
+        assert_non_null(strstr(d.msg, "does not bind this session"));
+        /* not base64 */
+        json_auto_t *bad = json_pack("{s:s}", "report_data", "!!");
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest(&c, "sample", bad, rd, NULL, &r, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "standard base64"));
+        /* a configuration that does not accept it, and a tee nobody verifies */
+        c.allow_sample = false;
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest(&c, "sample", ev, rd, NULL, &r, &d), VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "tee sample is not supported"));
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest(&c, "cca", ev, rd, NULL, &r, &d), VT_E_UNSUPPORTED);
+}
+
+static void test_attest_refvals(void **state)
+{
+        (void)state;
+        struct vt_refvals *r = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_refvals_new(&r), 0);
+        assert_true(vt_refvals_tee_known("snp"));
+        assert_true(vt_refvals_tee_known("az-tdx-vtpm"));
+        assert_false(vt_refvals_tee_known("azsnpvtpm"));
+        assert_false(vt_refvals_tee_known("tpm"));
+        assert_false(vt_refvals_tee_known("sample"));
+        assert_false(vt_refvals_tee_known(NULL));
+        json_auto_t *empty = json_object();
+        vt_diag_clear(&d);
+        assert_int_equal(vt_refvals_add(r, "a", "tpm", empty, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "unknown tee \"tpm\" (snp, sim, tdx, sgx, az-snp-vtpm, "
+                                      "az-tdx-vtpm)"));
+        json_auto_t *badv = json_pack("{s:s}", "no_such_field", "x");
+        vt_diag_clear(&d);
+        assert_true(vt_refvals_add(r, "b", "snp", badv, &d) < 0);
+        assert_non_null(strstr(d.msg, "reference values b"));
+        vt_diag_clear(&d);
+        assert_int_equal(vt_refvals_add(r, "c", "snp", empty, &d), 0);
+        /* the admin API's check: the same parsers, nothing kept */
+        vt_diag_clear(&d);
+        assert_int_equal(vt_refvals_check("sample", empty, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "unknown tee \"sample\" (snp, sim, tdx, sgx"));
+        vt_diag_clear(&d);
+        assert_true(vt_refvals_check("az-snp-vtpm", badv, &d) < 0);
+        assert_non_null(strstr(d.msg, "no_such_field"));
+        assert_int_equal(vt_refvals_check("az-tdx-vtpm", empty, NULL), 0);
+        vt_diag_clear(&d);
+        assert_int_equal(vt_refvals_add(r, "d", "tdx", empty, &d), 0);
+        /* shared: the last reference frees it */
+        assert_ptr_equal(vt_refvals_ref(r), r);
+        vt_refvals_unref(r);
+        vt_refvals_unref(r);
+        vt_refvals_unref(NULL);
+}
+
+static void test_attest_initdata(void **state)
+{
+        (void)state;
+        const char *body = "version = \"0.1.0\"\nalgorithm = \"sha256\"\n[data]\n"
+                           "\"policy.rego\" = \"package agent_policy\"\n";
+        uint8_t dg[32];
+        assert_int_equal(EVP_Digest(body, strlen(body), dg, NULL, EVP_sha256(), NULL), 1);
+        json_auto_t *init = json_pack("{s:s, s:s}", "format", "toml", "body", body);
+        uint8_t field[48] = {0};
+        memcpy(field, dg, 32);
+        char *hex = NULL;
+        json_t *claims = NULL;
+        struct vt_diag d = {0};
+        /* zero-padded into a 48-byte field (MRCONFIGID) */
+        vt_diag_clear(&d);
+        assert_int_equal(vt_initdata_check(init, field, sizeof(field), &hex, &claims, &d), 0);
+        assert_int_equal(strlen(hex), 64);
+        assert_string_equal(json_string_value(json_object_get(claims, "policy.rego")),
+                            "package agent_policy");
+        free(hex);
+        json_decref(claims);
+        uint8_t again[32];
+        vt_diag_clear(&d);
+        assert_int_equal(vt_initdata_sha256(init, "az-snp-vtpm", again, &d), 0);
+        assert_memory_equal(again, dg, 32);
+        field[3] ^= 1;
+        vt_diag_clear(&d);
+        assert_int_equal(vt_initdata_check(init, field, 32, &hex, &claims, &d), VT_E_BINDING);
+        assert_non_null(strstr(d.msg, "digest does not match host_data"));
+        json_auto_t *yaml = json_pack("{s:s, s:s}", "format", "yaml", "body", body);
+        vt_diag_clear(&d);
+        assert_int_equal(vt_initdata_check(yaml, field, 32, &hex, &claims, &d), VT_E_FORMAT);
+        const char *b384 = "version = \"0.1.0\"\nalgorithm = \"sha384\"\n";
+        json_auto_t *i384 = json_pack("{s:s, s:s}", "format", "toml", "body", b384);
+        vt_diag_clear(&d);
+        assert_int_equal(vt_initdata_sha256(i384, "az-snp-vtpm", again, &d), VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "az-snp-vtpm binds init-data through PCR8"));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_attest_table),    cmocka_unit_test(test_attest_accepted),
+                cmocka_unit_test(test_attest_sample),   cmocka_unit_test(test_attest_refvals),
+                cmocka_unit_test(test_attest_initdata),
+        };
+        return vtt_run_group_tests(tests, NULL, NULL);
+}
