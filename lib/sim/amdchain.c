@@ -14,6 +14,7 @@
 #include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "util/macro.h"
+#include "util/wr.h"
 
 static int crypto_fail(struct vt_diag *d, const char *what)
 {
@@ -228,18 +229,6 @@ uint64_t vt_amd_tcb_raw(uint8_t fmc, uint8_t bl, uint8_t tee, uint8_t snp, uint8
         return (uint64_t)bl | (uint64_t)tee << 8 | (uint64_t)snp << 48 | (uint64_t)ucode << 56;
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void put_bytes(uint8_t *p, const uint8_t *src, size_t n)
 {
         if (src)
@@ -251,33 +240,33 @@ void vt_amd_report_build(const struct vt_amd_report *r, uint8_t rep[VT_SNP_REPOR
         const uint8_t fw[3] = {r->fw_build, r->fw_minor, r->fw_major};
 
         memset(rep, 0, VT_SNP_REPORT_SIZE);
-        put_le32(rep + 0x000, r->version);
-        put_le32(rep + 0x004, r->guest_svn);
-        put_le64(rep + 0x008, r->policy);
+        vt_put_u32le(rep + 0x000, r->version);
+        vt_put_u32le(rep + 0x004, r->guest_svn);
+        vt_put_u64le(rep + 0x008, r->policy);
         put_bytes(rep + 0x010, r->family_id, 16);
         put_bytes(rep + 0x020, r->image_id, 16);
-        put_le32(rep + 0x030, r->vmpl);
-        put_le32(rep + 0x034, 1);      /* ECDSA P-384 with SHA-384 */
-        put_le64(rep + 0x038, r->tcb); /* current */
-        put_le64(rep + 0x040, r->platform_info);
-        put_le32(rep + 0x048, (r->signing_key & 7) << 2);
+        vt_put_u32le(rep + 0x030, r->vmpl);
+        vt_put_u32le(rep + 0x034, 1);      /* ECDSA P-384 with SHA-384 */
+        vt_put_u64le(rep + 0x038, r->tcb); /* current */
+        vt_put_u64le(rep + 0x040, r->platform_info);
+        vt_put_u32le(rep + 0x048, (r->signing_key & 7) << 2);
         put_bytes(rep + 0x050, r->report_data, 64);
         put_bytes(rep + 0x090, r->measurement, 48);
         put_bytes(rep + 0x0c0, r->host_data, 32);
         /* 0x0e0 ID_KEY_DIGEST, 0x110 AUTHOR_KEY_DIGEST: no ID block */
         put_bytes(rep + 0x140, r->report_id, 32);
-        memset(rep + 0x160, 0xff, 32); /* REPORT_ID_MA: no migration agent */
-        put_le64(rep + 0x180, r->tcb); /* reported */
+        memset(rep + 0x160, 0xff, 32);     /* REPORT_ID_MA: no migration agent */
+        vt_put_u64le(rep + 0x180, r->tcb); /* reported */
         if (r->version >= 3) {
                 rep[0x188] = r->cpuid_fam;
                 rep[0x189] = r->cpuid_mod;
                 rep[0x18a] = r->cpuid_step;
         }
         put_bytes(rep + 0x1a0, r->chip_id, 64);
-        put_le64(rep + 0x1e0, r->tcb); /* committed */
-        memcpy(rep + 0x1e8, fw, 3);    /* current build, minor, major */
-        memcpy(rep + 0x1ec, fw, 3);    /* committed */
-        put_le64(rep + 0x1f0, r->tcb); /* launch */
+        vt_put_u64le(rep + 0x1e0, r->tcb); /* committed */
+        memcpy(rep + 0x1e8, fw, 3);        /* current build, minor, major */
+        memcpy(rep + 0x1ec, fw, 3);        /* committed */
+        vt_put_u64le(rep + 0x1f0, r->tcb); /* launch */
 }
 
 int vt_amd_report_sign(uint8_t rep[VT_SNP_REPORT_SIZE], EVP_PKEY *key, struct vt_diag *d)
