@@ -161,8 +161,11 @@ static void test_config_bounds(void **state)
                         snprintf(v, sizeof(v), "%" PRIu64, ok[k]);
                         yaml_of(it->key, v, text, sizeof(text));
                         /* max_evidence_bytes is at most max_body_bytes */
-                        if (strcmp(it->key, "limits.max_evidence_bytes") == 0)
-                                strcat(text, "  max_body_bytes: 67108864\n");
+                        if (strcmp(it->key, "limits.max_evidence_bytes") == 0) {
+                                size_t used = strlen(text);
+                                snprintf(text + used, sizeof(text) - used,
+                                         "  max_body_bytes: 67108864\n");
+                        }
                         assert_int_equal(load(text, &c, &d), 0);
                         assert_int_equal(get_uint(&c, it), ok[k]);
                         vtd_config_done(&c);
