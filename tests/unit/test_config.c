@@ -120,11 +120,13 @@ static void test_config_defaults(void **state)
         assert_int_equal(vtd_config_load(NULL, &c, &d), 0);
         for (size_t i = 0; i < n; i++) {
                 const struct vtd_config_item *it = &items[i];
-                char *s = *(char **)((uint8_t *)&c + it->offset), want[256];
+                char *s, want[256];
                 if (it->type == VTD_CONFIG_UINT && strcmp(it->key, "limits.max_evidence_bytes"))
                         assert_int_equal(get_uint(&c, it), it->def);
                 if (it->type != VTD_CONFIG_STRING)
                         continue;
+                /* only a string row's offset holds a char * (others may be misaligned for it) */
+                memcpy(&s, (uint8_t *)&c + it->offset, sizeof(s));
                 if (!it->def_str) {
                         assert_null(s);
                         continue;
