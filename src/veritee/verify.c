@@ -86,6 +86,39 @@ static void verifier_freep(struct vt_snp_verifier **v)
         vt_snp_verifier_free(*v);
 }
 
+/* Adds the --trust-root PEM as an extra root; returns 0 or -1 after saying why. */
+static int snp_add_root(struct vt_snp_verifier *v, const char *trust_root, struct vt_diag *d)
+{
+        size_t tl;
+        _cleanup_free_ uint8_t *tr = cli_read(trust_root, CLI_MAX_CERT, &tl);
+        if (!tr)
+                return -1;
+        if (vt_snp_verifier_add_root(v, VT_SNP_PRODUCT_MILAN, tr, tl, d) < 0) {
+                fprintf(stderr, "veritee: --trust-root %s: %s\n", trust_root, d->msg);
+                return -1;
+        }
+        return 0;
+}
+
+/* Prints the verdict for vt_snp_verify's result e and returns the exit code. */
+static int snp_print_result(int e, const struct vt_snp_result *res, bool has_policy,
+                            const struct vt_diag *d)
+{
+        if (e < 0)
+                return print_failure("snp", e, d);
+        _cleanup_free_ char *claims = NULL;
+        if (vt_snp_claims_json(&res->report, &claims) < 0)
+                return print_verdict("snp", false, "out of memory", NULL);
+        char reason[256];
+        snprintf(reason, sizeof(reason),
+                 "signature, %s chain to the %s%s root, TCB and chip binding verified; %s",
+                 res->signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK",
+                 vt_snp_product_name(res->product),
+                 res->root_builtin ? " AMD" : " (extra, not AMD)",
+                 has_policy ? "policy satisfied" : "no policy given (authenticity only)");
+        return print_verdict("snp", true, reason, claims);
+}
+
 static int verify_snp(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -158,30 +191,47 @@ static int verify_snp(int argc, char **argv)
                 return EXIT_USAGE;
         }
 
-        if (trust_root) {
-                size_t tl;
-                _cleanup_free_ uint8_t *tr = cli_read(trust_root, CLI_MAX_CERT, &tl);
-                if (!tr)
-                        return EXIT_USAGE;
-                if (vt_snp_verifier_add_root(v, VT_SNP_PRODUCT_MILAN, tr, tl, &d) < 0) {
-                        fprintf(stderr, "veritee: --trust-root %s: %s\n", trust_root, d.msg);
-                        return EXIT_USAGE;
-                }
-        }
+        if (trust_root && snp_add_root(v, trust_root, &d) < 0)
+                return EXIT_USAGE;
         struct vt_snp_result res;
         int e = vt_snp_verify(v, rep, len, &vo, &res, &d);
+        return snp_print_result(e, &res, sp != NULL, &d);
+}
+
+/* Holds vt_dcap_verify's result e to the tee asked for and the policy; returns the outcome. */
+static int dcap_check(const char *tee, int e, const struct vt_dcap_quote *q,
+                      const struct vt_dcap_policy *pol, const struct vt_dcap_result *res,
+                      struct vt_diag *d)
+{
+        bool is_tdx = strcmp(tee, "tdx") == 0;
+        if ((e == 0 || e == VT_E_TCB) && (q->body_type == VT_DCAP_BODY_SGX) == is_tdx)
+                e = vt_diag_set(d, VT_E_FORMAT, "the quote is %s, not %s", is_tdx ? "SGX" : "TDX",
+                                tee);
+        if (e == 0)
+                e = vt_dcap_policy_check(pol, q, d);
+        if (e == 0)
+                e = vt_dcap_policy_check_collateral(pol, res, d);
+        return e;
+}
+
+/* Prints the verdict for the checked outcome e and returns the exit code. */
+static int dcap_print_result(const char *tee, int e, const struct vt_dcap_quote *q,
+                             const struct vt_dcap_result *res, bool has_policy,
+                             const struct vt_diag *d)
+{
         if (e < 0)
-                return print_failure("snp", e, &d);
+                return print_failure(tee, e, d);
         _cleanup_free_ char *claims = NULL;
-        if (vt_snp_claims_json(&res.report, &claims) < 0)
-                return print_verdict("snp", false, "out of memory", NULL);
         char reason[256];
         snprintf(reason, sizeof(reason),
-                 "signature, %s chain to the %s%s root, TCB and chip binding verified; %s",
-                 res.signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK",
-                 vt_snp_product_name(res.product), res.root_builtin ? " AMD" : " (extra, not AMD)",
-                 sp ? "policy satisfied" : "no policy given (authenticity only)");
-        return print_verdict("snp", true, reason, claims);
+                 "quote, QE report and PCK chain verified to the Intel SGX Root CA; TCB "
+                 "status %s; policy "
+                 "satisfied%s",
+                 vt_tcb_status_name(res->status),
+                 has_policy ? "" : " (default: UpToDate only, no debug)");
+        return vt_dcap_claims_json(q, res, &claims) < 0
+                       ? print_verdict(tee, false, "out of memory", NULL)
+                       : print_verdict(tee, true, reason, claims);
 }
 
 static int verify_dcap(const char *tee, int argc, char **argv)
@@ -252,29 +302,7 @@ static int verify_dcap(const char *tee, int argc, char **argv)
         }
         struct vt_dcap_policy_opts po = {.accepted_statuses = vt_dcap_policy_statuses(pol)};
         int e = vt_dcap_verify(v, quote, ql, coll, t, &po, &q, &res, &d);
-        bool is_tdx = strcmp(tee, "tdx") == 0;
-        if ((e == 0 || e == VT_E_TCB) && (q->body_type == VT_DCAP_BODY_SGX) == is_tdx)
-                e = vt_diag_set(&d, VT_E_FORMAT, "the quote is %s, not %s", is_tdx ? "SGX" : "TDX",
-                                tee);
-        if (e == 0)
-                e = vt_dcap_policy_check(pol, q, &d);
-        if (e == 0)
-                e = vt_dcap_policy_check_collateral(pol, &res, &d);
-        if (e < 0) {
-                rc = print_failure(tee, e, &d);
-        } else {
-                _cleanup_free_ char *claims = NULL;
-                char reason[256];
-                snprintf(reason, sizeof(reason),
-                         "quote, QE report and PCK chain verified to the Intel SGX Root CA; TCB "
-                         "status %s; policy "
-                         "satisfied%s",
-                         vt_tcb_status_name(res.status),
-                         pol ? "" : " (default: UpToDate only, no debug)");
-                rc = vt_dcap_claims_json(q, &res, &claims) < 0
-                             ? print_verdict(tee, false, "out of memory", NULL)
-                             : print_verdict(tee, true, reason, claims);
-        }
+        rc = dcap_print_result(tee, dcap_check(tee, e, q, pol, &res, &d), q, &res, pol != NULL, &d);
         vt_dcap_quote_free(q);
         vt_dcap_verifier_free(v);
         vt_dcap_collateral_free(coll);
