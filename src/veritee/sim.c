@@ -173,7 +173,18 @@ static int sim_init(int argc, char **argv)
         return print_json(json_pack("{s:s, s:s}", "root", root, "guest", guest));
 }
 
-static int sim_report(int argc, char **argv)
+/* What `veritee sim report` was asked to do; NULL options keep the guest's values. */
+struct report_args {
+        const char *dir, *report_data, *measurement, *host_data, *vmpl, *tcb, *svn, *policy, *out,
+                *chain_out;
+        bool debug;
+};
+
+/* Returned by report_parse_options when the command goes on (0 is an exit code). */
+#define SIM_GO_ON (-1)
+
+/* Reads the command line into *a; returns SIM_GO_ON or the exit code (help, usage error). */
+static int report_parse_options(int argc, char **argv, struct report_args *a)
 {
         static const struct option opts[] = {
                 {"report-data", required_argument, NULL, 'r'},
@@ -189,49 +200,41 @@ static int sim_report(int argc, char **argv)
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
-        const char *report_data = NULL, *measurement = NULL, *host_data = NULL, *vmpl = NULL,
-                   *tcb = NULL, *svn = NULL, *policy = NULL, *out = NULL, *chain_out = NULL;
-        _cleanup_free_ char *chain = NULL, *out_path = NULL, *chain_path = NULL;
-        uint8_t rd[64] = {0}, rep[VT_SNP_REPORT_SIZE];
-        struct vt_sim_guest g;
-        struct vt_diag d = {0};
-        unsigned long long n;
-        bool debug = false;
-        int c, e;
+        int c;
 
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'r':
-                        report_data = optarg;
+                        a->report_data = optarg;
                         break;
                 case 'm':
-                        measurement = optarg;
+                        a->measurement = optarg;
                         break;
                 case 'H':
-                        host_data = optarg;
+                        a->host_data = optarg;
                         break;
                 case 'D':
-                        debug = true;
+                        a->debug = true;
                         break;
                 case 'v':
-                        vmpl = optarg;
+                        a->vmpl = optarg;
                         break;
                 case 't':
-                        tcb = optarg;
+                        a->tcb = optarg;
                         break;
                 case 's':
-                        svn = optarg;
+                        a->svn = optarg;
                         break;
                 case 'p':
-                        policy = optarg;
+                        a->policy = optarg;
                         break;
                 case 'o':
-                        out = optarg;
+                        a->out = optarg;
                         break;
                 case 'c':
-                        chain_out = optarg;
+                        a->chain_out = optarg;
                         break;
                 case 'h':
                         puts(report_usage);
@@ -244,58 +247,75 @@ static int sim_report(int argc, char **argv)
         }
         if (optind != argc - 1)
                 return cli_usage_error("usage: veritee sim report DIR --report-data HEX [OPTIONS]");
-        const char *dir = argv[optind];
-        if (!report_data)
-                return cli_usage_error("sim report: --report-data HEX is required");
-        if (!parse_hex(report_data, rd, 64, true))
-                return cli_usage_error("sim report: --report-data must be at most 64 bytes of hex");
+        a->dir = argv[optind];
+        return SIM_GO_ON;
+}
 
-        /* Check every option before touching the simulator directory. */
-        struct vt_sim_guest o = {0};
-        if (measurement && !parse_hex(measurement, o.measurement, 48, false))
+/* Checks every option value, before the simulator directory is touched: the report data into
+ * rd, the guest overrides into *o. Returns 0 or EXIT_USAGE after saying which option is wrong. */
+static int report_check_options(const struct report_args *a, uint8_t rd[64], struct vt_sim_guest *o)
+{
+        unsigned long long n;
+
+        if (!a->report_data)
+                return cli_usage_error("sim report: --report-data HEX is required");
+        if (!parse_hex(a->report_data, rd, 64, true))
+                return cli_usage_error("sim report: --report-data must be at most 64 bytes of hex");
+        if (a->measurement && !parse_hex(a->measurement, o->measurement, 48, false))
                 return cli_usage_error("sim report: --measurement must be 48 bytes of hex");
-        if (host_data && !parse_hex(host_data, o.host_data, 32, false))
+        if (a->host_data && !parse_hex(a->host_data, o->host_data, 32, false))
                 return cli_usage_error("sim report: --host-data must be 32 bytes of hex");
-        if (vmpl && !parse_uint(vmpl, false, 3, &n))
+        if (a->vmpl && !parse_uint(a->vmpl, false, 3, &n))
                 return cli_usage_error("sim report: --vmpl must be 0..3");
-        o.vmpl = vmpl ? (uint32_t)n : 0;
-        if (tcb && !parse_tcb(tcb, &o))
+        o->vmpl = a->vmpl ? (uint32_t)n : 0;
+        if (a->tcb && !parse_tcb(a->tcb, o))
                 return cli_usage_error(
                         "sim report: --tcb must be BL:TEE:SNP:UCODE, each 0..255 (e.g. 3:0:8:115)");
-        if (svn && !parse_uint(svn, false, UINT32_MAX, &n))
+        if (a->svn && !parse_uint(a->svn, false, UINT32_MAX, &n))
                 return cli_usage_error("sim report: --guest-svn must be 0..4294967295");
-        o.guest_svn = svn ? (uint32_t)n : 0;
-        if (policy && (!parse_uint(policy, true, UINT64_MAX, &n) ||
-                       !(n & VT_SNP_POLICY_RESERVED1) || (n >> 26) != 0))
+        o->guest_svn = a->svn ? (uint32_t)n : 0;
+        if (a->policy && (!parse_uint(a->policy, true, UINT64_MAX, &n) ||
+                          !(n & VT_SNP_POLICY_RESERVED1) || (n >> 26) != 0))
                 return cli_usage_error("sim report: --policy must be hex with bit 17 set and bits "
                                        "63:26 clear (e.g. 30000)");
-        o.policy = policy ? n : 0;
+        o->policy = a->policy ? n : 0;
+        return 0;
+}
 
-        if ((e = vt_sim_load_guest(dir, &g, &d)) < 0)
-                return fail("report", e, &d);
-        if (measurement)
-                memcpy(g.measurement, o.measurement, sizeof(g.measurement));
-        if (host_data)
-                memcpy(g.host_data, o.host_data, sizeof(g.host_data));
-        if (vmpl)
-                g.vmpl = o.vmpl;
-        if (tcb) {
-                g.bootloader = o.bootloader;
-                g.tee = o.tee;
-                g.snp = o.snp;
-                g.microcode = o.microcode;
+/* Puts the overrides the options asked for (from o) into the guest g. */
+static void report_apply(const struct report_args *a, const struct vt_sim_guest *o,
+                         struct vt_sim_guest *g)
+{
+        if (a->measurement)
+                memcpy(g->measurement, o->measurement, sizeof(g->measurement));
+        if (a->host_data)
+                memcpy(g->host_data, o->host_data, sizeof(g->host_data));
+        if (a->vmpl)
+                g->vmpl = o->vmpl;
+        if (a->tcb) {
+                g->bootloader = o->bootloader;
+                g->tee = o->tee;
+                g->snp = o->snp;
+                g->microcode = o->microcode;
         }
-        if (svn)
-                g.guest_svn = o.guest_svn;
-        if (policy)
-                g.policy = o.policy;
-        if (debug)
-                g.policy |= VT_SNP_POLICY_DEBUG;
+        if (a->svn)
+                g->guest_svn = o->guest_svn;
+        if (a->policy)
+                g->policy = o->policy;
+        if (a->debug)
+                g->policy |= VT_SNP_POLICY_DEBUG;
+}
 
-        if ((e = vt_sim_report(dir, &g, rd, rep, &chain, &d)) < 0)
-                return fail("report", e, &d);
-        if ((!out && !(out_path = join(dir, "report.bin"))) ||
-            (!chain_out && !(chain_path = join(dir, "chain.pem")))) {
+/* Writes the report and the chain (into the directory unless -o/--chain-out say otherwise) and
+ * prints where they went; returns the exit code. */
+static int report_write(const struct report_args *a, const uint8_t *rep, size_t rep_len,
+                        const char *chain)
+{
+        _cleanup_free_ char *out_path = NULL, *chain_path = NULL;
+        const char *out = a->out, *chain_out = a->chain_out;
+
+        if ((!out && !(out_path = join(a->dir, "report.bin"))) ||
+            (!chain_out && !(chain_path = join(a->dir, "chain.pem")))) {
                 fprintf(stderr, "veritee: out of memory\n");
                 return EXIT_REJECTED;
         }
@@ -303,7 +323,7 @@ static int sim_report(int argc, char **argv)
                 out = out_path;
         if (!chain_out)
                 chain_out = chain_path;
-        if (vt_write_file_atomic(out, rep, sizeof(rep), 0644) < 0) {
+        if (vt_write_file_atomic(out, rep, rep_len, 0644) < 0) {
                 fprintf(stderr, "veritee: sim report: cannot write %s\n", out);
                 return EXIT_REJECTED;
         }
@@ -312,6 +332,27 @@ static int sim_report(int argc, char **argv)
                 return EXIT_REJECTED;
         }
         return print_json(json_pack("{s:s, s:s}", "report", out, "chain", chain_out));
+}
+
+static int sim_report(int argc, char **argv)
+{
+        struct report_args a = {0};
+        _cleanup_free_ char *chain = NULL;
+        uint8_t rd[64] = {0}, rep[VT_SNP_REPORT_SIZE];
+        struct vt_sim_guest g, o = {0};
+        struct vt_diag d = {0};
+        int e;
+
+        if ((e = report_parse_options(argc, argv, &a)) != SIM_GO_ON)
+                return e;
+        if ((e = report_check_options(&a, rd, &o)) != 0)
+                return e;
+        if ((e = vt_sim_load_guest(a.dir, &g, &d)) < 0)
+                return fail("report", e, &d);
+        report_apply(&a, &o, &g);
+        if ((e = vt_sim_report(a.dir, &g, rd, rep, &chain, &d)) < 0)
+                return fail("report", e, &d);
+        return report_write(&a, rep, sizeof(rep), chain);
 }
 
 int cmd_sim(int argc, char **argv)

@@ -35,6 +35,48 @@ static int print_verdict(const char *tee, bool trusted, const char *reason, cons
         return trusted ? EXIT_TRUSTED : EXIT_REJECTED;
 }
 
+/* Returned by the option steps below when the command goes on (0 is an exit code). */
+#define CLI_GO_ON (-1)
+
+/* One option that takes a value: getopt_long's val and where its argument goes. */
+struct opt_slot {
+        int val;
+        const char **value;
+};
+
+/* next_option runs getopt_long, storing each option that has a slot (the list ends with a NULL
+ * value), and returns the first option that has none, or -1 at the end of the options. */
+static int next_option(int argc, char **argv, const struct option *opts,
+                       const struct opt_slot *slots)
+{
+        int c;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                const struct opt_slot *s = slots;
+                while (s->value && s->val != c)
+                        s++;
+                if (!s->value)
+                        return c;
+                *s->value = optarg;
+        }
+        return -1;
+}
+
+/* Parses --at into *ret (left alone when at is NULL); returns 0 or -1 after saying why. */
+static int parse_at(const char *at, int64_t *ret)
+{
+        if (at && vt_time_parse_rfc3339(at, ret) < 0) {
+                cli_usage_error("--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
+                return -1;
+        }
+        return 0;
+}
+
+/* Prints the rejection for error e (the diagnostic when there is one) and returns the exit code. */
+static int print_failure(const char *tee, int e, const struct vt_diag *d)
+{
+        return print_verdict(tee, false, d->msg[0] ? d->msg : vt_strerror(e), NULL);
+}
+
 static void policy_freep(struct vt_snp_policy **p)
 {
         vt_snp_policy_free(*p);
@@ -42,6 +84,39 @@ static void policy_freep(struct vt_snp_policy **p)
 static void verifier_freep(struct vt_snp_verifier **v)
 {
         vt_snp_verifier_free(*v);
+}
+
+/* Adds the --trust-root PEM as an extra root; returns 0 or -1 after saying why. */
+static int snp_add_root(struct vt_snp_verifier *v, const char *trust_root, struct vt_diag *d)
+{
+        size_t tl;
+        _cleanup_free_ uint8_t *tr = cli_read(trust_root, CLI_MAX_CERT, &tl);
+        if (!tr)
+                return -1;
+        if (vt_snp_verifier_add_root(v, VT_SNP_PRODUCT_MILAN, tr, tl, d) < 0) {
+                fprintf(stderr, "veritee: --trust-root %s: %s\n", trust_root, d->msg);
+                return -1;
+        }
+        return 0;
+}
+
+/* Prints the verdict for vt_snp_verify's result e and returns the exit code. */
+static int snp_print_result(int e, const struct vt_snp_result *res, bool has_policy,
+                            const struct vt_diag *d)
+{
+        if (e < 0)
+                return print_failure("snp", e, d);
+        _cleanup_free_ char *claims = NULL;
+        if (vt_snp_claims_json(&res->report, &claims) < 0)
+                return print_verdict("snp", false, "out of memory", NULL);
+        char reason[256];
+        snprintf(reason, sizeof(reason),
+                 "signature, %s chain to the %s%s root, TCB and chip binding verified; %s",
+                 res->signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK",
+                 vt_snp_product_name(res->product),
+                 res->root_builtin ? " AMD" : " (extra, not AMD)",
+                 has_policy ? "policy satisfied" : "no policy given (authenticity only)");
+        return print_verdict("snp", true, reason, claims);
 }
 
 static int verify_snp(int argc, char **argv)
@@ -69,51 +144,25 @@ static int verify_snp(int argc, char **argv)
         size_t len = 0, plen = 0;
         int c;
 
+        const struct opt_slot slots[] = {
+                {'c', &cert}, {'C', &chain}, {'r', &crl},     {'a', &at},         {'p', &policy},
+                {'k', &kds},  {'d', &cache}, {'P', &product}, {'T', &trust_root}, {0, NULL},
+        };
+
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'c':
-                        cert = optarg;
-                        break;
-                case 'C':
-                        chain = optarg;
-                        break;
-                case 'r':
-                        crl = optarg;
-                        break;
-                case 'a':
-                        at = optarg;
-                        break;
-                case 'p':
-                        policy = optarg;
-                        break;
-                case 'k':
-                        kds = optarg;
-                        break;
-                case 'd':
-                        cache = optarg;
-                        break;
-                case 'P':
-                        product = optarg;
-                        break;
-                case 'T':
-                        trust_root = optarg;
-                        break;
-                case 'h':
-                        puts("usage: veritee verify snp REPORT [--cert LEAF] [--chain PEM] [--crl "
-                             "FILE] "
-                             "[--at RFC3339] [--policy FILE] [--kds-url URL] [--cache-dir DIR] "
-                             "[--product NAME] [--trust-root PEM]");
-                        return 0;
-                default:
+        if ((c = next_option(argc, argv, opts, slots)) != -1) {
+                if (c != 'h')
                         return EXIT_USAGE;
-                }
+                puts("usage: veritee verify snp REPORT [--cert LEAF] [--chain PEM] [--crl "
+                     "FILE] "
+                     "[--at RFC3339] [--policy FILE] [--kds-url URL] [--cache-dir DIR] "
+                     "[--product NAME] [--trust-root PEM]");
+                return 0;
         }
         if (optind != argc - 1)
                 return cli_usage_error("usage: veritee verify snp REPORT [OPTIONS]");
-        if (at && vt_time_parse_rfc3339(at, &vo.at) < 0)
-                return cli_usage_error(
-                        "--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
+        if (parse_at(at, &vo.at) < 0)
+                return EXIT_USAGE;
         if (product && vt_snp_product_from_name(product, &vo.product) < 0)
                 return cli_usage_error("--product: unknown product \"%s\" (Milan, Genoa, Turin)",
                                        product);
@@ -142,30 +191,47 @@ static int verify_snp(int argc, char **argv)
                 return EXIT_USAGE;
         }
 
-        if (trust_root) {
-                size_t tl;
-                _cleanup_free_ uint8_t *tr = cli_read(trust_root, CLI_MAX_CERT, &tl);
-                if (!tr)
-                        return EXIT_USAGE;
-                if (vt_snp_verifier_add_root(v, VT_SNP_PRODUCT_MILAN, tr, tl, &d) < 0) {
-                        fprintf(stderr, "veritee: --trust-root %s: %s\n", trust_root, d.msg);
-                        return EXIT_USAGE;
-                }
-        }
+        if (trust_root && snp_add_root(v, trust_root, &d) < 0)
+                return EXIT_USAGE;
         struct vt_snp_result res;
         int e = vt_snp_verify(v, rep, len, &vo, &res, &d);
+        return snp_print_result(e, &res, sp != NULL, &d);
+}
+
+/* Holds vt_dcap_verify's result e to the tee asked for and the policy; returns the outcome. */
+static int dcap_check(const char *tee, int e, const struct vt_dcap_quote *q,
+                      const struct vt_dcap_policy *pol, const struct vt_dcap_result *res,
+                      struct vt_diag *d)
+{
+        bool is_tdx = strcmp(tee, "tdx") == 0;
+        if ((e == 0 || e == VT_E_TCB) && (q->body_type == VT_DCAP_BODY_SGX) == is_tdx)
+                e = vt_diag_set(d, VT_E_FORMAT, "the quote is %s, not %s", is_tdx ? "SGX" : "TDX",
+                                tee);
+        if (e == 0)
+                e = vt_dcap_policy_check(pol, q, d);
+        if (e == 0)
+                e = vt_dcap_policy_check_collateral(pol, res, d);
+        return e;
+}
+
+/* Prints the verdict for the checked outcome e and returns the exit code. */
+static int dcap_print_result(const char *tee, int e, const struct vt_dcap_quote *q,
+                             const struct vt_dcap_result *res, bool has_policy,
+                             const struct vt_diag *d)
+{
         if (e < 0)
-                return print_verdict("snp", false, d.msg[0] ? d.msg : vt_strerror(e), NULL);
+                return print_failure(tee, e, d);
         _cleanup_free_ char *claims = NULL;
-        if (vt_snp_claims_json(&res.report, &claims) < 0)
-                return print_verdict("snp", false, "out of memory", NULL);
         char reason[256];
         snprintf(reason, sizeof(reason),
-                 "signature, %s chain to the %s%s root, TCB and chip binding verified; %s",
-                 res.signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK",
-                 vt_snp_product_name(res.product), res.root_builtin ? " AMD" : " (extra, not AMD)",
-                 sp ? "policy satisfied" : "no policy given (authenticity only)");
-        return print_verdict("snp", true, reason, claims);
+                 "quote, QE report and PCK chain verified to the Intel SGX Root CA; TCB "
+                 "status %s; policy "
+                 "satisfied%s",
+                 vt_tcb_status_name(res->status),
+                 has_policy ? "" : " (default: UpToDate only, no debug)");
+        return vt_dcap_claims_json(q, res, &claims) < 0
+                       ? print_verdict(tee, false, "out of memory", NULL)
+                       : print_verdict(tee, true, reason, claims);
 }
 
 static int verify_dcap(const char *tee, int argc, char **argv)
@@ -183,33 +249,20 @@ static int verify_dcap(const char *tee, int argc, char **argv)
         struct vt_diag d = {0};
         int64_t t = 0;
         int c;
+        const struct opt_slot slots[] = {
+                {'c', &collateral}, {'u', &pccs},   {'d', &cache},
+                {'a', &at},         {'p', &policy}, {0, NULL},
+        };
+
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'c':
-                        collateral = optarg;
-                        break;
-                case 'u':
-                        pccs = optarg;
-                        break;
-                case 'd':
-                        cache = optarg;
-                        break;
-                case 'a':
-                        at = optarg;
-                        break;
-                case 'p':
-                        policy = optarg;
-                        break;
-                case 'h':
-                        printf("usage: veritee verify %s QUOTE [--collateral FILE | --pccs-url "
-                               "URL] [--cache-dir DIR] "
-                               "[--at RFC3339] [--policy FILE]\n",
-                               tee);
-                        return 0;
-                default:
+        if ((c = next_option(argc, argv, opts, slots)) != -1) {
+                if (c != 'h')
                         return EXIT_USAGE;
-                }
+                printf("usage: veritee verify %s QUOTE [--collateral FILE | --pccs-url "
+                       "URL] [--cache-dir DIR] "
+                       "[--at RFC3339] [--policy FILE]\n",
+                       tee);
+                return 0;
         }
         if (optind != argc - 1)
                 return cli_usage_error("usage: veritee verify %s QUOTE [--collateral FILE | "
@@ -217,9 +270,8 @@ static int verify_dcap(const char *tee, int argc, char **argv)
                                        tee);
         if (collateral && pccs)
                 return cli_usage_error("give --collateral or --pccs-url, not both");
-        if (at && vt_time_parse_rfc3339(at, &t) < 0)
-                return cli_usage_error(
-                        "--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
+        if (parse_at(at, &t) < 0)
+                return EXIT_USAGE;
         size_t ql, cl = 0, pl = 0;
         _cleanup_free_ uint8_t *quote = cli_read(argv[optind], CLI_MAX_EVIDENCE, &ql);
         if (!quote)
@@ -250,29 +302,7 @@ static int verify_dcap(const char *tee, int argc, char **argv)
         }
         struct vt_dcap_policy_opts po = {.accepted_statuses = vt_dcap_policy_statuses(pol)};
         int e = vt_dcap_verify(v, quote, ql, coll, t, &po, &q, &res, &d);
-        bool is_tdx = strcmp(tee, "tdx") == 0;
-        if ((e == 0 || e == VT_E_TCB) && (q->body_type == VT_DCAP_BODY_SGX) == is_tdx)
-                e = vt_diag_set(&d, VT_E_FORMAT, "the quote is %s, not %s", is_tdx ? "SGX" : "TDX",
-                                tee);
-        if (e == 0)
-                e = vt_dcap_policy_check(pol, q, &d);
-        if (e == 0)
-                e = vt_dcap_policy_check_collateral(pol, &res, &d);
-        if (e < 0) {
-                rc = print_verdict(tee, false, d.msg[0] ? d.msg : vt_strerror(e), NULL);
-        } else {
-                _cleanup_free_ char *claims = NULL;
-                char reason[256];
-                snprintf(reason, sizeof(reason),
-                         "quote, QE report and PCK chain verified to the Intel SGX Root CA; TCB "
-                         "status %s; policy "
-                         "satisfied%s",
-                         vt_tcb_status_name(res.status),
-                         pol ? "" : " (default: UpToDate only, no debug)");
-                rc = vt_dcap_claims_json(q, &res, &claims) < 0
-                             ? print_verdict(tee, false, "out of memory", NULL)
-                             : print_verdict(tee, true, reason, claims);
-        }
+        rc = dcap_print_result(tee, dcap_check(tee, e, q, pol, &res, &d), q, &res, pol != NULL, &d);
         vt_dcap_quote_free(q);
         vt_dcap_verifier_free(v);
         vt_dcap_collateral_free(coll);
@@ -297,8 +327,32 @@ static void az_checks_text(unsigned checks, char *buf, size_t cap)
                 }
 }
 
-/* veritee verify az-snp-vtpm|az-tdx-vtpm|tpm EVIDENCE.json --report-data HEX ... */
-static int verify_azure(const char *name, int argc, char **argv)
+/* What `veritee verify az-snp-vtpm|az-tdx-vtpm|tpm` was asked to do. */
+struct az_args {
+        enum vt_az_tee tee;
+        const char *evidence, *rd_hex, *init_hex, *at, *collateral, *pccs, *cache;
+        const char *aks_paths[16];
+        size_t n_aks;
+};
+
+/* The verifiers one azure run owns; az_run_done frees them. */
+struct az_run {
+        struct vt_snp_verifier *snp;
+        struct vt_dcap_verifier *dcap;
+        struct vt_dcap_collateral *coll;
+        struct vt_tpm_aks *aks;
+};
+
+static void az_run_done(struct az_run *r)
+{
+        vt_tpm_aks_free(r->aks);
+        vt_snp_verifier_free(r->snp);
+        vt_dcap_collateral_free(r->coll);
+        vt_dcap_verifier_free(r->dcap);
+}
+
+/* Reads the command line into *a; returns CLI_GO_ON or the exit code (help, usage error). */
+static int az_parse_options(const char *name, int argc, char **argv, struct az_args *a)
 {
         static const struct option opts[] = {
                 {"report-data", required_argument, NULL, 'r'},
@@ -311,159 +365,176 @@ static int verify_azure(const char *name, int argc, char **argv)
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
-        const char *rd_hex = NULL, *init_hex = NULL, *at = NULL, *collateral = NULL, *pccs = NULL,
-                   *cache = NULL, *aks_paths[16];
-        size_t n_aks = 0;
-        enum vt_az_tee tee;
-        struct vt_az_verify_opts vo = {0};
-        struct vt_diag d = {0};
-        uint8_t rd[64], init[32];
-        int c, n;
+        const struct opt_slot slots[] = {
+                {'r', &a->rd_hex}, {'i', &a->init_hex}, {'a', &a->at}, {'c', &a->collateral},
+                {'u', &a->pccs},   {'d', &a->cache},    {0, NULL},
+        };
+        int c;
 
-        if (vt_az_tee_from_name(name, &tee) < 0)
+        if (vt_az_tee_from_name(name, &a->tee) < 0)
                 return cli_usage_error("verify: unknown tee \"%s\"", name);
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'r':
-                        rd_hex = optarg;
-                        break;
-                case 'i':
-                        init_hex = optarg;
-                        break;
-                case 'a':
-                        at = optarg;
-                        break;
-                case 'c':
-                        collateral = optarg;
-                        break;
-                case 'u':
-                        pccs = optarg;
-                        break;
-                case 'd':
-                        cache = optarg;
-                        break;
-                case 'k':
-                        if (n_aks >= ELEMENTSOF(aks_paths))
+        while ((c = next_option(argc, argv, opts, slots)) != -1) {
+                if (c == 'k') {
+                        if (a->n_aks >= ELEMENTSOF(a->aks_paths))
                                 return cli_usage_error("--ak: at most %zu keys",
-                                                       ELEMENTSOF(aks_paths));
-                        aks_paths[n_aks++] = optarg;
-                        break;
-                case 'h':
-                        printf("usage: veritee verify %s EVIDENCE.json --report-data HEX [--at "
-                               "RFC3339] [--init-data-digest HEX] [--collateral FILE | --pccs-url "
-                               "URL] [--cache-dir DIR] [--ak PEM ...]\n",
-                               vt_az_tee_name(tee));
-                        return 0;
-                default:
-                        return EXIT_USAGE;
+                                                       ELEMENTSOF(a->aks_paths));
+                        a->aks_paths[a->n_aks++] = optarg;
+                        continue;
                 }
+                if (c != 'h')
+                        return EXIT_USAGE;
+                printf("usage: veritee verify %s EVIDENCE.json --report-data HEX [--at "
+                       "RFC3339] [--init-data-digest HEX] [--collateral FILE | --pccs-url "
+                       "URL] [--cache-dir DIR] [--ak PEM ...]\n",
+                       vt_az_tee_name(a->tee));
+                return 0;
         }
         if (optind != argc - 1)
                 return cli_usage_error("usage: veritee verify %s EVIDENCE.json --report-data HEX "
                                        "[OPTIONS]",
                                        name);
-        if (!rd_hex)
+        a->evidence = argv[optind];
+        return CLI_GO_ON;
+}
+
+/* Checks the option values and puts them into *vo (pointing into rd and init); returns 0 or
+ * EXIT_USAGE after saying which option is wrong. */
+static int az_check_options(const struct az_args *a, struct vt_az_verify_opts *vo, uint8_t rd[64],
+                            uint8_t init[32])
+{
+        int n;
+
+        if (!a->rd_hex)
                 return cli_usage_error("--report-data HEX is required (the expected TPM quote "
                                        "nonce, 1..64 bytes)");
-        if ((n = vt_hex_decode(rd_hex, rd, sizeof(rd))) <= 0)
-                return cli_usage_error("--report-data: \"%s\" is not hex of 1..64 bytes", rd_hex);
-        vo.report_data = rd;
-        vo.report_data_len = (size_t)n;
-        if (init_hex) {
-                if (vt_hex_decode(init_hex, init, sizeof(init)) != (int)sizeof(init))
+        if ((n = vt_hex_decode(a->rd_hex, rd, 64)) <= 0)
+                return cli_usage_error("--report-data: \"%s\" is not hex of 1..64 bytes",
+                                       a->rd_hex);
+        vo->report_data = rd;
+        vo->report_data_len = (size_t)n;
+        if (a->init_hex) {
+                if (vt_hex_decode(a->init_hex, init, 32) != 32)
                         return cli_usage_error("--init-data-digest: \"%s\" is not 32 bytes of hex "
                                                "(SHA-256)",
-                                               init_hex);
-                vo.init_data_digest = init;
+                                               a->init_hex);
+                vo->init_data_digest = init;
         }
-        if (at && vt_time_parse_rfc3339(at, &vo.at) < 0)
-                return cli_usage_error(
-                        "--at: \"%s\" is not an RFC 3339 time (2025-06-01T00:00:00Z)", at);
-        if (collateral && pccs)
+        if (parse_at(a->at, &vo->at) < 0)
+                return EXIT_USAGE;
+        if (a->collateral && a->pccs)
                 return cli_usage_error("give --collateral or --pccs-url, not both");
-        if (tee != VT_AZ_TEE_TDX_VTPM && (collateral || pccs || cache))
+        if (a->tee != VT_AZ_TEE_TDX_VTPM && (a->collateral || a->pccs || a->cache))
                 return cli_usage_error("--collateral, --pccs-url and --cache-dir are for "
                                        "az-tdx-vtpm");
-        if (tee != VT_AZ_TEE_TPM && n_aks)
+        if (a->tee != VT_AZ_TEE_TPM && a->n_aks)
                 return cli_usage_error("--ak is for tee tpm (az-* evidence carries its AK)");
-        if (tee == VT_AZ_TEE_TPM && !n_aks)
+        if (a->tee == VT_AZ_TEE_TPM && !a->n_aks)
                 return cli_usage_error("tpm: give the trusted attestation keys with --ak PEM");
+        return 0;
+}
 
-        size_t el = 0, cl = 0;
-        _cleanup_free_ uint8_t *ev = cli_read(argv[optind], CLI_MAX_EVIDENCE, &el);
-        _cleanup_free_ uint8_t *coll_txt = collateral ? cli_read(collateral, 4u << 20, &cl) : NULL;
-        if (!ev || (collateral && !coll_txt))
-                return EXIT_USAGE;
-        struct vt_snp_verifier *snp = NULL;
-        struct vt_dcap_verifier *dcap = NULL;
-        struct vt_dcap_collateral *coll = NULL;
-        struct vt_tpm_aks *aks = NULL;
-        struct vt_az_result res = {0};
-        char *claims = NULL;
-        int rc = EXIT_USAGE, e;
-        if (tee == VT_AZ_TEE_TPM) {
-                if (vt_tpm_aks_new(&aks) < 0)
-                        goto out;
-                for (size_t i = 0; i < n_aks; i++) {
-                        size_t kl;
-                        _cleanup_free_ uint8_t *kb = cli_read(aks_paths[i], CLI_MAX_CERT, &kl);
-                        if (!kb)
-                                goto out;
-                        if (vt_tpm_aks_add(aks, kb, kl, &d) < 0) {
-                                fprintf(stderr, "veritee: --ak %s: %s\n", aks_paths[i], d.msg);
-                                goto out;
-                        }
+/* Loads the trusted AKs given with --ak into run->aks; returns 0 or -1 after saying why. */
+static int az_load_aks(const struct az_args *a, struct az_run *run, struct vt_diag *d)
+{
+        if (vt_tpm_aks_new(&run->aks) < 0)
+                return -1;
+        for (size_t i = 0; i < a->n_aks; i++) {
+                size_t kl;
+                _cleanup_free_ uint8_t *kb = cli_read(a->aks_paths[i], CLI_MAX_CERT, &kl);
+                if (!kb)
+                        return -1;
+                if (vt_tpm_aks_add(run->aks, kb, kl, d) < 0) {
+                        fprintf(stderr, "veritee: --ak %s: %s\n", a->aks_paths[i], d->msg);
+                        return -1;
                 }
-                vo.aks = aks;
-        } else if (tee == VT_AZ_TEE_SNP_VTPM) {
-                if (vt_snp_verifier_new(&snp) < 0)
-                        goto out;
-                vo.snp = snp;
+        }
+        return 0;
+}
+
+/* Sets up the verifier the tee needs and hangs it on *vo; returns CLI_GO_ON or the exit code. */
+static int az_setup(const struct az_args *a, const uint8_t *coll_txt, size_t cl, struct az_run *run,
+                    struct vt_az_verify_opts *vo, struct vt_diag *d)
+{
+        if (a->tee == VT_AZ_TEE_TPM) {
+                if (az_load_aks(a, run, d) < 0)
+                        return EXIT_USAGE;
+                vo->aks = run->aks;
+        } else if (a->tee == VT_AZ_TEE_SNP_VTPM) {
+                if (vt_snp_verifier_new(&run->snp) < 0)
+                        return EXIT_USAGE;
+                vo->snp = run->snp;
         } else {
-                if (vt_dcap_verifier_new(&dcap) < 0 ||
-                    vt_dcap_verifier_set_pccs(dcap, pccs, cache) < 0)
-                        goto out;
+                if (vt_dcap_verifier_new(&run->dcap) < 0 ||
+                    vt_dcap_verifier_set_pccs(run->dcap, a->pccs, a->cache) < 0)
+                        return EXIT_USAGE;
                 if (coll_txt &&
-                    vt_dcap_collateral_parse((const char *)coll_txt, cl, &coll, &d) < 0) {
-                        rc = print_verdict(vt_az_tee_name(tee), false, d.msg, NULL);
-                        goto out;
-                }
-                vo.dcap = dcap;
-                vo.collateral = coll;
+                    vt_dcap_collateral_parse((const char *)coll_txt, cl, &run->coll, d) < 0)
+                        return print_verdict(vt_az_tee_name(a->tee), false, d->msg, NULL);
+                vo->dcap = run->dcap;
+                vo->collateral = run->coll;
         }
-        vt_diag_clear(&d);
-        e = vt_az_verify(tee, (const char *)ev, el, &vo, &res, &d);
-        char passed[160], reason[sizeof(d.msg) + 200];
-        az_checks_text(res.checks, passed, sizeof(passed));
+        return CLI_GO_ON;
+}
+
+/* Prints the verdict for vt_az_verify's result e and returns the exit code. */
+static int az_print_result(enum vt_az_tee tee, int e, const struct vt_az_result *res,
+                           const struct vt_diag *d)
+{
+        char passed[160], reason[sizeof(d->msg) + 200];
+        _cleanup_free_ char *claims = NULL;
+
+        az_checks_text(res->checks, passed, sizeof(passed));
         if (e < 0) {
-                snprintf(reason, sizeof(reason), "%s%s%s", d.msg[0] ? d.msg : vt_strerror(e),
+                snprintf(reason, sizeof(reason), "%s%s%s", d->msg[0] ? d->msg : vt_strerror(e),
                          passed[0] ? "; passed: " : "", passed);
-                rc = print_verdict(vt_az_tee_name(tee), false, reason, NULL);
-                goto out;
+                return print_verdict(vt_az_tee_name(tee), false, reason, NULL);
         }
-        if (vt_az_claims_json(&res, &claims) < 0) {
-                rc = print_verdict(vt_az_tee_name(tee), false, "out of memory", NULL);
-                goto out;
-        }
+        if (vt_az_claims_json(res, &claims) < 0)
+                return print_verdict(vt_az_tee_name(tee), false, "out of memory", NULL);
         if (tee == VT_AZ_TEE_SNP_VTPM)
                 snprintf(reason, sizeof(reason),
                          "%s verified; SNP report: VCEK chain to the %s AMD root, VMPL 0", passed,
-                         vt_snp_product_name(res.snp.product));
+                         vt_snp_product_name(res->snp.product));
         else if (tee == VT_AZ_TEE_TDX_VTPM)
                 snprintf(reason, sizeof(reason),
                          "%s verified; TD quote: PCK chain to the Intel SGX Root CA, TCB status %s",
-                         passed, vt_tcb_status_name(res.dcap.status));
+                         passed, vt_tcb_status_name(res->dcap.status));
         else
                 snprintf(reason, sizeof(reason), "%s verified", passed);
-        rc = print_verdict(vt_az_tee_name(tee), true, reason, claims);
-out:
-        free(claims);
+        return print_verdict(vt_az_tee_name(tee), true, reason, claims);
+}
+
+/* veritee verify az-snp-vtpm|az-tdx-vtpm|tpm EVIDENCE.json --report-data HEX ... */
+static int verify_azure(const char *name, int argc, char **argv)
+{
+        struct az_args a = {0};
+        struct vt_az_verify_opts vo = {0};
+        struct vt_diag d = {0};
+        uint8_t rd[64], init[32];
+        int rc;
+
+        if ((rc = az_parse_options(name, argc, argv, &a)) != CLI_GO_ON)
+                return rc;
+        if ((rc = az_check_options(&a, &vo, rd, init)) != 0)
+                return rc;
+
+        size_t el = 0, cl = 0;
+        _cleanup_free_ uint8_t *ev = cli_read(a.evidence, CLI_MAX_EVIDENCE, &el);
+        _cleanup_free_ uint8_t *coll_txt =
+                a.collateral ? cli_read(a.collateral, 4u << 20, &cl) : NULL;
+        if (!ev || (a.collateral && !coll_txt))
+                return EXIT_USAGE;
+        struct az_run run = {0};
+        struct vt_az_result res = {0};
+        rc = az_setup(&a, coll_txt, cl, &run, &vo, &d);
+        if (rc == CLI_GO_ON) {
+                vt_diag_clear(&d);
+                int e = vt_az_verify(a.tee, (const char *)ev, el, &vo, &res, &d);
+                rc = az_print_result(a.tee, e, &res, &d);
+        }
         vt_az_result_done(&res);
-        vt_tpm_aks_free(aks);
-        vt_snp_verifier_free(snp);
-        vt_dcap_collateral_free(coll);
-        vt_dcap_verifier_free(dcap);
+        az_run_done(&run);
         return rc;
 }
 

@@ -65,6 +65,17 @@ static void http_date(int64_t t, char *buf, size_t cap)
         strftime(buf, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/* Sets the kbs-session-id cookie for session id, expiring at expires (seconds since the epoch). */
+static void set_session_cookie(const struct vtd *s, const char *id, int64_t expires,
+                               struct vtd_response *res)
+{
+        char date[64];
+        http_date(expires, date, sizeof(date));
+        if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",
+                     id, date, s->cfg.tls_certificate ? "; Secure" : "") < 0)
+                res->set_cookie = NULL;
+}
+
 void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         json_auto_t *body = parse_body(req, res);
@@ -128,75 +139,86 @@ void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *r
                 vtd_problem(res, req, 503, "StoreError", "the session store is unavailable");
                 return;
         }
-        char date[64];
-        http_date(sess.expires, date, sizeof(date));
-        if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",
-                     sess.id, date, s->cfg.tls_certificate ? "; Secure" : "") < 0)
-                res->set_cookie = NULL;
+        set_session_cookie(s, sess.id, sess.expires, res);
         vtd_json_response(res, 200, json_pack("{s:s, s:s}", "nonce", nonce64, "extra-params", ""));
 }
 
-void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
-                    struct vtd_response *res)
-{
-        struct vt_session sess;
-        struct vt_diag d = {0};
-        struct vt_attest_result ver = {0};
-        int64_t now = vtd_now();
-        int e;
+/* The fields of a /kbs/v0/attest body, borrowed from it. */
+struct attest_body {
+        const char *nonce, *additional;
+        json_t *jwk, *primary, *init;
+};
 
+/* Looks up the cookie's session into *sess (naming its tee in req); on failure answers the
+ * request and returns -1. */
+static int attest_session(struct vtd *s, struct vtd_request *req, const char *cookie, int64_t now,
+                          struct vt_session *sess, struct vtd_response *res)
+{
         if (!cookie || strlen(cookie) != 32) {
                 vtd_problem(res, req, 401, "AttestationError",
                             "Attestation error: RCAR handshake Attest failed: no kbs-session-id "
                             "cookie");
-                return;
+                return -1;
         }
-        e = vt_store_session_get(s->store, cookie, now, &sess, NULL);
+        int e = vt_store_session_get(s->store, cookie, now, sess, NULL);
         if (e == 0 || e == VT_E_EXPIRED)
-                copy_str(req->tee, sizeof(req->tee), sess.tee);
+                copy_str(req->tee, sizeof(req->tee), sess->tee);
         if (e == VT_E_NOTFOUND || e == VT_E_EXPIRED) {
                 vtd_problem(res, req, 401, "AttestationError",
                             "Attestation error: RCAR handshake Attest failed: session %s",
                             e == VT_E_EXPIRED ? "expired" : "not found");
-                return;
+                return -1;
         }
         if (e < 0) {
                 vtd_problem(res, req, 503, "StoreError", "the session store is unavailable");
-                return;
+                return -1;
         }
-        json_auto_t *body = parse_body(req, res);
-        if (!body)
-                return;
+        return 0;
+}
+
+/* Reads the attest body's fields into *ab and holds them to their shape, the evidence size
+ * limit and a usable tee-pubkey; on failure answers the request and returns -1. */
+static int attest_read_body(const struct vtd *s, struct vtd_request *req, json_t *body,
+                            struct attest_body *ab, struct vtd_response *res)
+{
+        struct vt_diag d = {0};
         json_t *rt = json_object_get(body, "runtime-data");
         json_t *te = json_object_get(body, "tee-evidence");
-        json_t *init = json_object_get(body, "init-data");
-        const char *nonce = json_string_value(json_object_get(rt, "nonce"));
-        json_t *jwk = json_object_get(rt, "tee-pubkey");
-        json_t *primary = json_object_get(te, "primary_evidence");
         json_t *addj = json_object_get(te, "additional_evidence");
-        const char *additional = addj ? json_string_value(addj) : "";
-        if (!json_is_object(rt) || !nonce || !jwk || !json_is_object(te) || !primary ||
-            !additional) {
+
+        ab->init = json_object_get(body, "init-data");
+        ab->nonce = json_string_value(json_object_get(rt, "nonce"));
+        ab->jwk = json_object_get(rt, "tee-pubkey");
+        ab->primary = json_object_get(te, "primary_evidence");
+        ab->additional = addj ? json_string_value(addj) : "";
+        if (!json_is_object(rt) || !ab->nonce || !ab->jwk || !json_is_object(te) || !ab->primary ||
+            !ab->additional) {
                 vtd_problem(res, req, 400, "SerdeError",
                             "Serialize/Deserialize failed: attestation needs "
                             "runtime-data{nonce,tee-pubkey} and "
                             "tee-evidence{primary_evidence,additional_evidence}");
-                return;
+                return -1;
         }
         _cleanup_free_ char *ev_txt = json_dumps(te, JSON_COMPACT);
         if (!ev_txt || strlen(ev_txt) > s->cfg.max_evidence) {
                 vtd_problem(res, req, 413, "PayloadTooLarge", "tee-evidence larger than %zu bytes",
                             s->cfg.max_evidence);
-                return;
+                return -1;
         }
-        if (vt_jwk_to_pkey(jwk, NULL, &d) < 0) {
+        if (vt_jwk_to_pkey(ab->jwk, NULL, &d) < 0) {
                 vtd_problem(res, req, 401, "AttestationError",
                             "Attestation error: RCAR handshake Attest failed: tee-pubkey: %s",
                             d.msg);
-                return;
+                return -1;
         }
-        /* the nonce is single-use: claim it before doing any verification work */
-        e = vt_store_session_claim(s->store, sess.id, nonce, now, NULL);
+        return 0;
+}
+
+/* Claims the session's single-use nonce; on failure answers the request and returns -1. */
+static int attest_claim(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
+                        const char *nonce, int64_t now, struct vtd_response *res)
+{
+        int e = vt_store_session_claim(s->store, sess->id, nonce, now, NULL);
         if (e < 0) {
                 const char *why = e == VT_E_BINDING ? "nonce does not match the session's challenge"
                                   : e == VT_E_REPLAY   ? "nonce already used"
@@ -205,13 +227,25 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                                                        : "session store unavailable";
                 vtd_problem(res, req, e == VT_E_STORE ? 503 : 401, "AttestationError",
                             "Attestation error: RCAR handshake Attest failed: %s", why);
-                return;
+                return -1;
         }
-        uint8_t digest[48], expected[64] = {0};
-        if (vt_kbs_runtime_binding(nonce, jwk, additional, digest) < 0) {
+        return 0;
+}
+
+/* Verifies and appraises the evidence against the runtime-data binding (written to expected),
+ * counts the verdict and accepts only what meets cfg.min_status; on failure answers the
+ * request and returns -1. The caller frees *ver either way. */
+static int attest_verify(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
+                         const struct attest_body *ab, uint8_t expected[64],
+                         struct vt_attest_result *ver, struct vtd_response *res)
+{
+        struct vt_diag d = {0};
+        uint8_t digest[48];
+
+        if (vt_kbs_runtime_binding(ab->nonce, ab->jwk, ab->additional, digest) < 0) {
                 vtd_problem(res, req, 500, "InternalError",
                             "cannot compute the runtime-data binding");
-                return;
+                return -1;
         }
         memcpy(expected, digest, 48);
         /* at most limits.threads verifications at once (CPU, and KDS/PCCS fetches, which
@@ -222,71 +256,106 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         struct vt_attest_ctx ctx = attest_ctx(s);
         ctx.client = req->client;
         ctx.refvals = refvals;
-        e = vt_attest(&ctx, sess.tee, primary, expected, init, &ver, &d);
+        int e = vt_attest(&ctx, sess->tee, ab->primary, expected, ab->init, ver, &d);
         vt_refvals_unref(refvals);
         sem_post(&s->verify);
         if (e < 0) {
-                vtd_count_verification(s, sess.tee, "rejected");
+                vtd_count_verification(s, sess->tee, "rejected");
                 copy_str(req->verdict, sizeof(req->verdict), "rejected");
                 vtd_problem(res, req, 401, "AttestationError",
                             "Attestation error: RCAR handshake Attest failed: %s",
                             d.msg[0] ? d.msg : vt_strerror(e));
-                vt_attest_result_done(&ver);
-                return;
+                return -1;
         }
-        enum vt_ear_status st = vt_ear_status_of(&ver.tv);
-        vtd_count_verification(s, sess.tee, vt_ear_status_name(st));
+        enum vt_ear_status st = vt_ear_status_of(&ver->tv);
+        vtd_count_verification(s, sess->tee, vt_ear_status_name(st));
         copy_str(req->verdict, sizeof(req->verdict), vt_ear_status_name(st));
         if (st == VT_EAR_NONE || st > s->cfg.min_status) {
                 vtd_problem(res, req, 401, "AttestationError",
                             "Attestation error: RCAR handshake Attest failed: appraisal %s: %s",
                             vt_ear_status_name(st),
-                            ver.appraisal.msg[0] ? ver.appraisal.msg : "not affirming");
-                vt_attest_result_done(&ver);
-                return;
+                            ver->appraisal.msg[0] ? ver->appraisal.msg : "not affirming");
+                return -1;
         }
-        json_auto_t *rtc = json_pack("{s:s, s:O}", "nonce", nonce, "tee-pubkey", jwk);
-        if (rtc && additional[0])
-                json_object_set_new(rtc, "additional-evidence", json_string(additional));
+        return 0;
+}
+
+/* Builds the EAR claims for the verified result into *ret_claims and signs them into
+ * *ret_token; on failure answers the request and returns -1. */
+static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
+                        const struct attest_body *ab, const uint8_t expected[64], int64_t now,
+                        const struct vt_attest_result *ver, json_t **ret_claims, char **ret_token,
+                        struct vtd_response *res)
+{
+        json_auto_t *rtc = json_pack("{s:s, s:O}", "nonce", ab->nonce, "tee-pubkey", ab->jwk);
+        if (rtc && ab->additional[0])
+                json_object_set_new(rtc, "additional-evidence", json_string(ab->additional));
         struct vt_ear_input in = {
                 .issuer = s->cfg.token_issuer,
                 .iat = now,
                 .ttl = s->cfg.token_ttl,
                 .policy_id = "default",
-                .tee = sess.tee,
-                .tee_claims = ver.tee_claims,
+                .tee = sess->tee,
+                .tee_claims = ver->tee_claims,
                 .report_data = expected,
-                .report_data_len = ver.report_data_len,
+                .report_data_len = ver->report_data_len,
                 .runtime_data = rtc,
-                .init_data_hex = ver.init_data_hex,
-                .init_data_claims = ver.init_data_claims,
-                .tv = &ver.tv,
-                .simulated = ver.simulated,
+                .init_data_hex = ver->init_data_hex,
+                .init_data_claims = ver->init_data_claims,
+                .tv = &ver->tv,
+                .simulated = ver->simulated,
         };
         json_auto_t *claims = vt_ear_claims(&in);
-        _cleanup_free_ char *token = NULL;
-        if (!claims || vt_jwt_sign(s->signer, claims, &token) < 0) {
+        if (!claims || vt_jwt_sign(s->signer, claims, ret_token) < 0) {
                 vtd_problem(res, req, 500, "InternalError", "cannot sign the attestation token");
-                vt_attest_result_done(&ver);
-                return;
+                return -1;
         }
-        /* the session now holds the token's claims (for resources fetched with the cookie):
-         * it lives session.ttl_seconds, and never past the token's exp */
+        *ret_claims = TAKE_PTR(claims);
+        return 0;
+}
+
+/* Marks the session attested with the token's claims (for resources fetched with the cookie)
+ * and renews its cookie. */
+static void attest_mark_session(struct vtd *s, const struct vt_session *sess, int64_t now,
+                                const json_t *claims, struct vtd_response *res)
+{
+        /* it lives session.ttl_seconds, and never past the token's exp */
         int64_t expires = now + (s->cfg.token_ttl < s->cfg.session_ttl ? s->cfg.token_ttl
                                                                        : s->cfg.session_ttl);
         _cleanup_free_ char *claims_txt = json_dumps(claims, JSON_COMPACT);
         if (claims_txt)
-                (void)vt_store_session_set_attested(s->store, sess.id, claims_txt, expires, NULL);
+                (void)vt_store_session_set_attested(s->store, sess->id, claims_txt, expires, NULL);
         else
-                (void)vt_store_session_set_state(s->store, sess.id, VT_SESSION_ATTESTED, NULL);
-        char date[64];
-        http_date(claims_txt ? expires : sess.expires, date, sizeof(date));
-        if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; Path=/kbs/v0; HttpOnly%s",
-                     sess.id, date, s->cfg.tls_certificate ? "; Secure" : "") < 0)
-                res->set_cookie = NULL;
-        if (ver.simulated)
-                snprintf(req->reason, sizeof(req->reason),
-                         "simulated evidence (veritee simulator root)");
-        vtd_json_response(res, 200, json_pack("{s:s}", "token", token));
+                (void)vt_store_session_set_state(s->store, sess->id, VT_SESSION_ATTESTED, NULL);
+        set_session_cookie(s, sess->id, claims_txt ? expires : sess->expires, res);
+}
+
+void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
+                    struct vtd_response *res)
+{
+        struct vt_session sess;
+        struct attest_body ab;
+        struct vt_attest_result ver = {0};
+        uint8_t expected[64] = {0};
+        int64_t now = vtd_now();
+
+        if (attest_session(s, req, cookie, now, &sess, res) < 0)
+                return;
+        json_auto_t *body = parse_body(req, res);
+        if (!body || attest_read_body(s, req, body, &ab, res) < 0)
+                return;
+        /* the nonce is single-use: claim it before doing any verification work */
+        if (attest_claim(s, req, &sess, ab.nonce, now, res) < 0)
+                return;
+        json_auto_t *claims = NULL;
+        _cleanup_free_ char *token = NULL;
+        if (attest_verify(s, req, &sess, &ab, expected, &ver, res) == 0 &&
+            attest_token(s, req, &sess, &ab, expected, now, &ver, &claims, &token, res) == 0) {
+                attest_mark_session(s, &sess, now, claims, res);
+                if (ver.simulated)
+                        snprintf(req->reason, sizeof(req->reason),
+                                 "simulated evidence (veritee simulator root)");
+                vtd_json_response(res, 200, json_pack("{s:s}", "token", token));
+        }
         vt_attest_result_done(&ver);
 }

@@ -276,7 +276,11 @@ static void sweeper_stop(struct sweeper *w)
         pthread_mutex_destroy(&w->lock);
 }
 
-int main(int argc, char **argv)
+/* Returned by parse_args when the server goes on (0 is an exit code). */
+#define MAIN_GO_ON (-1)
+
+/* Reads the command line; returns MAIN_GO_ON or the exit code (--version, --help, errors). */
+static int parse_args(int argc, char **argv, const char **ret_config, bool *ret_check)
 {
         static const struct option opts[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -285,16 +289,14 @@ int main(int argc, char **argv)
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
-        const char *config = NULL;
-        bool check = false;
         int c;
         while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'c':
-                        config = optarg;
+                        *ret_config = optarg;
                         break;
                 case 'C':
-                        check = true;
+                        *ret_check = true;
                         break;
                 case 'V':
                         printf("veriteed %s\n", VT_VERSION);
@@ -311,13 +313,63 @@ int main(int argc, char **argv)
                 fprintf(stderr, "veriteed: unexpected argument \"%s\"\n%s", argv[optind], usage);
                 return 2;
         }
+        return MAIN_GO_ON;
+}
 
-        /* no core dumps and no ptrace by other users' processes: the KEK, unsealed secrets
-         * and the token key live in this process (the KEK page is also excluded from
-         * dumps on its own) */
+/* no core dumps and no ptrace by other users' processes: the KEK, unsealed secrets
+ * and the token key live in this process (the KEK page is also excluded from
+ * dumps on its own) */
+static void harden_process(void)
+{
         struct rlimit nocore = {0, 0};
         (void)setrlimit(RLIMIT_CORE, &nocore);
         (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Logs where the server listens and warns about every setting that widens what it accepts. */
+static void log_startup(const struct vtd *s, unsigned port)
+{
+        char host[160];
+        snprintf(host, sizeof(host), "%s", s->cfg.listen);
+        char *colon = strrchr(host, ':');
+        if (colon)
+                *colon = 0;
+        vtd_log("info", "veriteed %s listening on %s://%s:%u (store %s, token key id %s)",
+                VT_VERSION, s->cfg.tls_certificate ? "https" : "http", host, port, s->cfg.database,
+                vt_signer_kid(s->signer));
+        if (s->snp_sim)
+                vtd_log("warning",
+                        "SIMULATOR TRUSTED: tee \"sim\" evidence signed by the veritee simulator "
+                        "root %s is accepted; "
+                        "it is not hardware, and its tokens say veritee.simulated=true",
+                        s->cfg.simulator_root);
+        if (kds_fetches(&s->cfg) < s->cfg.kds_max_fetches)
+                vtd_log("warning",
+                        "at most %u VCEK fetch(es) from KDS at once (attestation.kds_max_fetches "
+                        "is %u, limits.threads %u: fetches never hold every thread)",
+                        kds_fetches(&s->cfg), s->cfg.kds_max_fetches, s->cfg.threads);
+        if (s->cfg.allow_sample)
+                vtd_log("warning", "tee \"sample\" (unsigned evidence) is accepted: "
+                                   "attestation.allow_sample is true");
+        if (!s->cfg.reference_values)
+                vtd_log("warning", "no reference values file configured: only reference values "
+                                   "added through the "
+                                   "admin API can make evidence affirming");
+        vtd_log("info", "secret release %s; admin API %s",
+                s->kek ? "enabled (secrets sealed under the store's current KEK)"
+                       : "disabled (no secrets.kek_file)",
+                s->admin ? "enabled" : "disabled (no admin.keys)");
+}
+
+int main(int argc, char **argv)
+{
+        const char *config = NULL;
+        bool check = false;
+        int rc;
+
+        if ((rc = parse_args(argc, argv, &config, &check)) != MAIN_GO_ON)
+                return rc;
+        harden_process();
 
         static struct vtd s;
         struct vt_diag d = {0};
@@ -355,36 +407,7 @@ int main(int argc, char **argv)
                 server_done(&s);
                 return 1;
         }
-        char host[160];
-        snprintf(host, sizeof(host), "%s", s.cfg.listen);
-        char *colon = strrchr(host, ':');
-        if (colon)
-                *colon = 0;
-        vtd_log("info", "veriteed %s listening on %s://%s:%u (store %s, token key id %s)",
-                VT_VERSION, s.cfg.tls_certificate ? "https" : "http", host, h->port, s.cfg.database,
-                vt_signer_kid(s.signer));
-        if (s.snp_sim)
-                vtd_log("warning",
-                        "SIMULATOR TRUSTED: tee \"sim\" evidence signed by the veritee simulator "
-                        "root %s is accepted; "
-                        "it is not hardware, and its tokens say veritee.simulated=true",
-                        s.cfg.simulator_root);
-        if (kds_fetches(&s.cfg) < s.cfg.kds_max_fetches)
-                vtd_log("warning",
-                        "at most %u VCEK fetch(es) from KDS at once (attestation.kds_max_fetches "
-                        "is %u, limits.threads %u: fetches never hold every thread)",
-                        kds_fetches(&s.cfg), s.cfg.kds_max_fetches, s.cfg.threads);
-        if (s.cfg.allow_sample)
-                vtd_log("warning", "tee \"sample\" (unsigned evidence) is accepted: "
-                                   "attestation.allow_sample is true");
-        if (!s.cfg.reference_values)
-                vtd_log("warning", "no reference values file configured: only reference values "
-                                   "added through the "
-                                   "admin API can make evidence affirming");
-        vtd_log("info", "secret release %s; admin API %s",
-                s.kek ? "enabled (secrets sealed under the store's current KEK)"
-                      : "disabled (no secrets.kek_file)",
-                s.admin ? "enabled" : "disabled (no admin.keys)");
+        log_startup(&s, h->port);
         int sig = 0;
         sigwait(&set, &sig);
         vtd_log("info", "signal %d: stopping", sig);
