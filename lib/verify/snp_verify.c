@@ -21,6 +21,7 @@
 #include "evidence/snp_internal.h"
 #include "util/file.h"
 #include "util/hex.h"
+#include "util/rd.h"
 #include "verify/amd_roots.h"
 #include "veritee/snp.h"
 
@@ -274,16 +275,13 @@ static int ext_int(X509 *x, const char *oid, int *ret, const char *what, struct 
         }
         if (e < 0)
                 return vt_diag_set(d, VT_E_FORMAT, "snp: leaf extension %s is duplicated", what);
-        const uint8_t *q = p;
-        ASN1_INTEGER *ai = d2i_ASN1_INTEGER(NULL, &q, (long)n);
-        int64_t val = -1;
-        if (!ai || q != p + n || !ASN1_INTEGER_get_int64(&val, ai) || val < 0 || val > 255) {
-                ASN1_INTEGER_free(ai);
-                ERR_clear_error();
+        /* DER INTEGER 0..255 and nothing after it */
+        struct vt_rd r;
+        uint64_t val = 0;
+        vt_rd_init(&r, p, n);
+        if (vt_rd_der_uint64(&r, VT_DER_INTEGER, &val) < 0 || vt_rd_done(&r) < 0 || val > 255)
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "snp: leaf extension %s is not an INTEGER 0..255", what);
-        }
-        ASN1_INTEGER_free(ai);
         *ret = (int)val;
         return 0;
 }
@@ -308,27 +306,32 @@ static int parse_leaf_ext(X509 *x, struct leaf_ext *ret, struct vt_diag *d)
                         "snp: leaf lacks a TCB extension (blSPL, teeSPL, snpSPL, ucodeSPL)");
         e = vt_x509_ext_data(x, AMD_OID "2", &p, &n);
         if (e == 0) {
-                /* IA5String: tag 0x16, short length */
-                if (n < 2 || p[0] != 0x16 || p[1] != n - 2 || n - 2 >= sizeof(le.product_name))
+                /* one DER IA5String, short enough for product_name, and nothing after it */
+                struct vt_rd r, s;
+                vt_rd_init(&r, p, n);
+                if (vt_rd_der(&r, VT_DER_IA5STRING, &s) < 0 || vt_rd_done(&r) < 0 ||
+                    s.len >= sizeof(le.product_name))
                         return vt_diag_set(d, VT_E_FORMAT,
                                            "snp: leaf productName is not a short IA5String");
-                for (size_t i = 2; i < n; i++) {
-                        if (p[i] < 0x20 || p[i] > 0x7e)
+                for (size_t i = 0; i < s.len; i++) {
+                        if (s.p[i] < 0x20 || s.p[i] > 0x7e)
                                 return vt_diag_set(
                                         d, VT_E_FORMAT,
                                         "snp: leaf productName has a non-printable byte");
-                        le.product_name[i - 2] = (char)p[i];
+                        le.product_name[i] = (char)s.p[i];
                 }
         } else if (e != VT_E_NOTFOUND) {
                 return vt_diag_set(d, VT_E_FORMAT, "snp: leaf productName is duplicated");
         }
         e = vt_x509_ext_data(x, AMD_OID "4", &p, &n);
         if (e == 0) {
-                /* raw bytes; some tools wrap them in an OCTET STRING */
-                if ((n == 66 && p[0] == 0x04 && p[1] == 0x40) ||
-                    (n == 10 && p[0] == 0x04 && p[1] == 0x08)) {
-                        p += 2;
-                        n -= 2;
+                /* raw bytes; some tools wrap them in an OCTET STRING (of 64 or 8 bytes) */
+                struct vt_rd r, s;
+                vt_rd_init(&r, p, n);
+                if ((n == 66 || n == 10) && vt_rd_der(&r, VT_DER_OCTET_STRING, &s) == 0 &&
+                    vt_rd_done(&r) == 0) {
+                        p = s.p;
+                        n = s.len;
                 }
                 if (n != 64 && n != 8)
                         return vt_diag_set(
