@@ -34,6 +34,13 @@ void vt_refvals_unref(struct vt_refvals *r);
  * tee without reference values or a value its policy refuses, VT_E_LIMIT past 1024. */
 int vt_refvals_add(struct vt_refvals *r, const char *id, const char *tee, const json_t *value,
                    struct vt_diag *d);
+/* vt_initdata_digest: the digest of an init-data TOML body (len bytes; toml is its parsed
+ * form) by the algorithm the document names ("algorithm": sha256, sha384 or sha512), into
+ * ret, its length (32, 48 or 64) in *ret_len. The one place guest (agent) and verifier
+ * compute it. VT_E_FORMAT naming the rule for another algorithm. Thread-safe. */
+int vt_initdata_digest(const json_t *toml, const void *body, size_t len, uint8_t ret[64],
+                       size_t *ret_len, struct vt_diag *d);
+
 /* vt_refvals_check: whether value (borrowed) is a valid reference value for tee, without
  * keeping it (the admin API's check before storing): VT_E_FORMAT "unknown tee ..." naming
  * the tees that take them, or the policy parser's error and reason. */

@@ -16,6 +16,25 @@
 
 #define MAX_INIT_DATA_BYTES (64u * 1024u)
 
+int vt_initdata_digest(const json_t *toml, const void *body, size_t len, uint8_t ret[64],
+                       size_t *ret_len, struct vt_diag *d)
+{
+        const char *alg = json_string_value(json_object_get(toml, "algorithm"));
+        const EVP_MD *md = !alg                         ? NULL
+                           : strcmp(alg, "sha256") == 0 ? EVP_sha256()
+                           : strcmp(alg, "sha384") == 0 ? EVP_sha384()
+                           : strcmp(alg, "sha512") == 0 ? EVP_sha512()
+                                                        : NULL;
+        if (!md)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "init-data: algorithm must be sha256, sha384 or sha512");
+        unsigned dl = 0;
+        if (!EVP_Digest(body, len, ret, &dl, md, NULL))
+                return vt_diag_set(d, VT_E_CRYPTO, "init-data: the %s digest failed", alg);
+        *ret_len = dl;
+        return 0;
+}
+
 int vt_initdata_check(const json_t *init, const uint8_t *field, size_t field_len, char **ret_hex,
                       json_t **ret_claims, struct vt_diag *d)
 {
@@ -46,19 +65,10 @@ int vt_initdata_check(const json_t *init, const uint8_t *field, size_t field_len
                         return vt_diag_set(d, VT_E_FORMAT, "init-data: data.%.64s must be a string",
                                            dk);
         }
-        const char *alg = json_string_value(json_object_get(toml, "algorithm"));
-        const EVP_MD *md = !alg                         ? NULL
-                           : strcmp(alg, "sha256") == 0 ? EVP_sha256()
-                           : strcmp(alg, "sha384") == 0 ? EVP_sha384()
-                           : strcmp(alg, "sha512") == 0 ? EVP_sha512()
-                                                        : NULL;
-        if (!md)
-                return vt_diag_set(d, VT_E_FORMAT,
-                                   "init-data: algorithm must be sha256, sha384 or sha512");
         uint8_t dg[64] = {0}, want[64] = {0};
-        unsigned dl = 0;
-        if (!EVP_Digest(body, blen, dg, &dl, md, NULL))
-                return VT_E_CRYPTO;
+        size_t dl = 0;
+        if ((e = vt_initdata_digest(toml, body, blen, dg, &dl, d)) < 0)
+                return e;
         memcpy(want, dg, dl < field_len ? dl : field_len);
         if (memcmp(want, field, field_len) != 0) {
                 char w[VT_FINGERPRINT_LEN], h[VT_FINGERPRINT_LEN];

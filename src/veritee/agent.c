@@ -20,6 +20,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include "attest/attest.h"
 #include "cli.h"
 #include "kbs/rcar.h"
 #include "provider.h"
@@ -307,17 +308,10 @@ static int setup_agent(struct agent *a, struct agent_cli *o, uint8_t *digest, ui
                         return vt_diag_set(d, VT_E_IO, "cannot read init-data %s", o->init);
                 if (vt_toml_parse((const char *)*init_txt, len, &toml, d) < 0)
                         return VT_E_FORMAT;
-                const char *alg = json_string_value(json_object_get(toml, "algorithm"));
-                const EVP_MD *md = !alg                         ? NULL
-                                   : strcmp(alg, "sha256") == 0 ? EVP_sha256()
-                                   : strcmp(alg, "sha384") == 0 ? EVP_sha384()
-                                   : strcmp(alg, "sha512") == 0 ? EVP_sha512()
-                                                                : NULL;
-                unsigned dl = 0;
-                if (!md || !EVP_Digest(*init_txt, len, digest, &dl, md, NULL))
-                        return vt_diag_set(d, VT_E_FORMAT,
-                                           "%s: algorithm must be sha256, sha384 or sha512",
-                                           o->init);
+                size_t dl = 0;
+                struct vt_diag id = {0};
+                if (vt_initdata_digest(toml, *init_txt, len, digest, &dl, &id) < 0)
+                        return vt_diag_set(d, VT_E_FORMAT, "%s: %s", o->init, id.msg);
                 o->po.init_data_digest = digest;
                 o->po.init_data_digest_len = dl;
                 a->init_data = (const char *)*init_txt;
