@@ -142,12 +142,12 @@ int vt_http_do(const struct vt_http_request *r, struct vt_http_response *ret, st
         return 0;
 }
 
-int vt_http_get_header(const char *url, size_t max, const char *header, char **ret_header,
-                       uint8_t **ret, size_t *ret_len, struct vt_diag *d)
+int vt_http_get_checked(const struct vt_http_request *rq, char **ret_header, uint8_t **ret,
+                        size_t *ret_len, struct vt_diag *d)
 {
-        struct vt_http_request rq = {.url = url, .max = max, .capture_header = header};
         struct vt_http_response rs = {0};
-        int e = vt_http_do(&rq, &rs, d);
+        const char *url = rq->url, *header = rq->capture_header;
+        int e = vt_http_do(rq, &rs, d);
         if (e < 0)
                 return e;
         if (rs.status != 200)
@@ -168,6 +168,13 @@ int vt_http_get_header(const char *url, size_t max, const char *header, char **r
         else
                 free(rs.header);
         return 0;
+}
+
+int vt_http_get_header(const char *url, size_t max, const char *header, char **ret_header,
+                       uint8_t **ret, size_t *ret_len, struct vt_diag *d)
+{
+        struct vt_http_request rq = {.url = url, .max = max, .capture_header = header};
+        return vt_http_get_checked(&rq, ret_header, ret, ret_len, d);
 }
 
 int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, struct vt_diag *d)

@@ -41,6 +41,13 @@ void vt_http_response_done(struct vt_http_response *r);
  * VT_E_NOTFOUND, other statuses VT_E_NETWORK, with the status in diag. */
 int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, struct vt_diag *d);
 
+/* vt_http_get_checked runs the GET rq (url, cap, timeout, header to capture) and accepts
+ * only status 200 with a non-empty body (and the captured header, when rq asks for one):
+ * VT_E_NOTFOUND for 404, VT_E_NETWORK for another status, VT_E_FORMAT otherwise, each
+ * naming the URL. Outputs as vt_http_get_header. */
+int vt_http_get_checked(const struct vt_http_request *rq, char **ret_header, uint8_t **ret,
+                        size_t *ret_len, struct vt_diag *d);
+
 /* vt_http_get_header is vt_http_get that also returns one response header's value
  * (malloc'd; VT_E_FORMAT when absent). */
 int vt_http_get_header(const char *url, size_t max, const char *header, char **ret_header,

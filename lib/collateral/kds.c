@@ -185,21 +185,5 @@ int vt_kds_get(const char *url, size_t max, long timeout_ms, uint8_t **ret, size
                struct vt_diag *d)
 {
         struct vt_http_request rq = {.url = url, .max = max, .timeout_ms = timeout_ms};
-        struct vt_http_response rs = {0};
-        int e = vt_http_do(&rq, &rs, d);
-        if (e < 0)
-                return e;
-        if (rs.status != 200)
-                e = vt_diag_set(d, rs.status == 404 ? VT_E_NOTFOUND : VT_E_NETWORK,
-                                "http: GET %s answered status %ld", url, rs.status);
-        else if (rs.len == 0)
-                e = vt_diag_set(d, VT_E_FORMAT, "http: GET %s answered an empty body", url);
-        if (e < 0) {
-                vt_http_response_done(&rs);
-                return e;
-        }
-        free(rs.header);
-        *ret = rs.body;
-        *ret_len = rs.len;
-        return 0;
+        return vt_http_get_checked(&rq, NULL, ret, ret_len, d);
 }
