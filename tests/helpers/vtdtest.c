@@ -296,3 +296,22 @@ char *attest_token(const struct server *s, const struct vt_sim_guest *g, json_t 
         assert_non_null(t);
         return strdup(t);
 }
+
+int vtt_setup_sim(const char *name, struct vt_sim_guest *ret_guest)
+{
+        struct vt_diag d = {0};
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        snprintf(vtt_dir, sizeof(vtt_dir), "%s/veritee-%s-XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", name);
+        if (!mkdtemp(vtt_dir)) {
+                fprintf(stderr, "%s: mkdtemp: %s\n", vtt_dir, strerror(errno));
+                return -1;
+        }
+        snprintf(vtt_simdir, sizeof(vtt_simdir), "%s/sim", vtt_dir);
+        if (vt_sim_init(vtt_simdir, false, &d) < 0 ||
+            (ret_guest && vt_sim_load_guest(vtt_simdir, ret_guest, &d) < 0)) {
+                fprintf(stderr, "sim: %s\n", d.msg);
+                return -1;
+        }
+        return 0;
+}

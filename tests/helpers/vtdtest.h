@@ -28,6 +28,10 @@ struct http {
 
 extern char vtt_dir[256], vtt_simdir[300];
 
+/* vtt_setup_sim starts an integration test: curl's global state, a fresh vtt_dir
+ * ($TMPDIR/veritee-NAME-XXXXXX), a simulator in vtt_simdir and, if ret_guest is not NULL,
+ * its guest. Returns 0, or -1 after saying why on stderr. */
+int vtt_setup_sim(const char *name, struct vt_sim_guest *ret_guest);
 const char *bin(const char *name);
 void write_text(const char *path, const char *text);
 char *slurp(const char *path);

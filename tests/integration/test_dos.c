@@ -51,19 +51,9 @@ static double mono(void)
 
 static int setup(void **state)
 {
-        struct vt_diag d = {0};
         char rv[600];
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        snprintf(vtt_dir, sizeof(vtt_dir), "%s/veritee-dos-XXXXXX",
-                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-        if (!mkdtemp(vtt_dir))
+        if (vtt_setup_sim("dos", &guest) < 0)
                 return -1;
-        snprintf(vtt_simdir, sizeof(vtt_simdir), "%s/sim", vtt_dir);
-        if (vt_sim_init(vtt_simdir, false, &d) < 0 ||
-            vt_sim_load_guest(vtt_simdir, &guest, &d) < 0) {
-                fprintf(stderr, "sim: %s\n", d.msg);
-                return -1;
-        }
         char m[97];
         vt_hex_encode(guest.measurement, 48, m);
         snprintf(rv, sizeof(rv),

@@ -85,13 +85,7 @@ static int setup(void **state)
         struct vt_diag d = {0};
         char *jwt = NULL;
         (void)state;
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        snprintf(vtt_dir, sizeof(vtt_dir), "%s/veritee-kekcrash-XXXXXX",
-                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-        if (!mkdtemp(vtt_dir))
-                return -1;
-        snprintf(vtt_simdir, sizeof(vtt_simdir), "%s/sim", vtt_dir);
-        if (vt_sim_init(vtt_simdir, false, &d) < 0 || vt_sim_load_guest(vtt_simdir, &guest, &d) < 0)
+        if (vtt_setup_sim("kekcrash", &guest) < 0)
                 return -1;
         vt_hex_encode(guest.measurement, 48, measurement);
         path_in(kek_path, sizeof(kek_path), "kek");

@@ -60,17 +60,8 @@ static int setup(void **state)
 {
         char p[512], pub[512], cfg[4096];
         struct vt_diag d = {0};
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        snprintf(vtt_dir, sizeof(vtt_dir), "%s/veritee-checks-XXXXXX",
-                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-        if (!mkdtemp(vtt_dir))
+        if (vtt_setup_sim("checks", &guest) < 0)
                 return -1;
-        snprintf(vtt_simdir, sizeof(vtt_simdir), "%s/sim", vtt_dir);
-        if (vt_sim_init(vtt_simdir, false, &d) < 0 ||
-            vt_sim_load_guest(vtt_simdir, &guest, &d) < 0) {
-                fprintf(stderr, "sim: %s\n", d.msg);
-                return -1;
-        }
         path_in(p, sizeof(p), "kek");
         if (vt_kek_generate(p, &d) < 0)
                 return -1;
