@@ -103,6 +103,28 @@ static const char *const migrations[] = {
         "ALTER TABLE sessions ADD COLUMN client TEXT NOT NULL DEFAULT '';"
         "CREATE INDEX sessions_open ON sessions (expires) WHERE state = 0;"
         "CREATE INDEX sessions_open_client ON sessions (client, expires) WHERE state = 0;",
+
+        /* 6: the ledger (lib/ledger): entries by index (canonical JSON text), the nodes of
+         * its Merkle tree (level 0: the leaf hashes), and signed tree heads by size. The
+         * CHECKs keep rows as the store writes them; the hashes are lib/ledger's and an
+         * audit recomputes them from the entries. */
+        "CREATE TABLE ledger_entries ("
+        "idx INTEGER PRIMARY KEY NOT NULL CHECK (idx >= 0),"
+        "time INTEGER NOT NULL,"
+        "kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 31),"
+        "entry TEXT NOT NULL"
+        ");"
+        "CREATE TABLE ledger_nodes ("
+        "level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 63),"
+        "idx INTEGER NOT NULL CHECK (idx >= 0),"
+        "hash BLOB NOT NULL CHECK (typeof(hash) = 'blob' AND length(hash) = 32),"
+        "PRIMARY KEY (level, idx)"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE ledger_sths ("
+        "size INTEGER PRIMARY KEY NOT NULL CHECK (size >= 0),"
+        "time INTEGER NOT NULL,"
+        "sth TEXT NOT NULL"
+        ");",
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
@@ -1713,6 +1735,322 @@ static int sq_refval_generation(struct vt_store *base, int64_t *ret, struct vt_d
         return 0;
 }
 
+/*
+ * The ledger (schema 6).
+ */
+
+static int ledger_size_locked(struct vt_sqlite *s, uint64_t *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT coalesce(max(idx) + 1, 0) FROM ledger_entries", &st, NULL);
+        if (r < 0)
+                return r;
+        if ((r = step_one(s, st, "ledger size", NULL)) < 0)
+                return r;
+        *ret = (uint64_t)sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+static int ledger_append_tx(struct vt_sqlite *s, uint64_t expect_size,
+                            const struct vt_ledger_row *rows, size_t n,
+                            const struct vt_ledger_hash *nodes, size_t m)
+{
+        uint64_t size;
+        int r = ledger_size_locked(s, &size);
+        if (r < 0)
+                return r;
+        if (size != expect_size)
+                return VT_E_STALE;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        r = prepare(s,
+                    "INSERT INTO ledger_entries (idx, time, kind, entry) VALUES (?1, ?2, ?3, ?4)",
+                    &st, NULL);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].index);
+                sqlite3_bind_int64(st, 2, rows[i].time);
+                sqlite3_bind_text(st, 3, rows[i].kind, -1, SQLITE_STATIC);
+                sqlite3_bind_text64(st, 4, rows[i].entry, rows[i].entry_len, SQLITE_STATIC,
+                                    SQLITE_UTF8);
+                r = step_done(s, st, "append ledger entry", NULL);
+                sqlite3_reset(st);
+        }
+        _cleanup_stmt_ sqlite3_stmt *sn = NULL;
+        if (r == 0)
+                r = prepare(s, "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+                            &sn, NULL);
+        for (size_t i = 0; r == 0 && i < m; i++) {
+                sqlite3_bind_int(sn, 1, (int)nodes[i].level);
+                sqlite3_bind_int64(sn, 2, (sqlite3_int64)nodes[i].index);
+                sqlite3_bind_blob(sn, 3, nodes[i].hash, 32, SQLITE_STATIC);
+                r = step_done(s, sn, "append ledger node", NULL);
+                sqlite3_reset(sn);
+        }
+        return r;
+}
+
+static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
+                            const struct vt_ledger_row *rows, size_t n,
+                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        /* durable before the caller releases anything on its strength */
+        int r = sync_full(s);
+        if (r == 0)
+                r = tx_begin(s, NULL);
+        if (r == 0)
+                r = tx_end(s, ledger_append_tx(s, expect_size, rows, n, nodes, m), NULL);
+        sync_normal(s);
+        r = sq_diag(s, r, "ledger append", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int sq_ledger_size(struct vt_store *base, uint64_t *ret, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        uint64_t v;
+        pthread_mutex_lock(&s->lock);
+        int r = sq_diag(s, ledger_size_locked(s, &v), "ledger size", d);
+        pthread_mutex_unlock(&s->lock);
+        if (r == 0)
+                *ret = v;
+        return r;
+}
+
+static int ledger_node_locked(struct vt_sqlite *s, unsigned level, uint64_t index, uint8_t *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2", &st,
+                        NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(st, 1, (int)level);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return VT_E_NOTFOUND;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, NULL, "read ledger node");
+        if (sqlite3_column_bytes(st, 0) != 32)
+                return VT_E_FORMAT;
+        memcpy(ret, sqlite3_column_blob(st, 0), 32);
+        return 0;
+}
+
+static int sq_ledger_node(struct vt_store *base, unsigned level, uint64_t index,
+                          uint8_t ret[static 32], struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        if (index > INT64_MAX)
+                return VT_E_NOTFOUND;
+        uint8_t h[32];
+        pthread_mutex_lock(&s->lock);
+        int r = sq_diag(s, ledger_node_locked(s, level, index, h), "ledger node", d);
+        pthread_mutex_unlock(&s->lock);
+        if (r == 0)
+                memcpy(ret, h, 32);
+        return r;
+}
+
+struct ledger_row_copy {
+        uint64_t index;
+        int64_t time;
+        char kind[VT_STORE_MAX_KIND + 1];
+        char *entry;
+        size_t len;
+};
+
+static void ledger_row_clear(void *p)
+{
+        free(((struct ledger_row_copy *)p)->entry);
+}
+
+static int ledger_entries_locked(struct vt_sqlite *s, uint64_t start, uint64_t end,
+                                 struct ledger_row_copy **ret, size_t *ret_n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s,
+                        "SELECT idx, time, kind, entry FROM ledger_entries WHERE idx >= ?1 AND "
+                        "idx < ?2 ORDER BY idx",
+                        &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)start);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)end);
+        struct ledger_row_copy *v = NULL;
+        size_t n = 0, cap = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if ((r = grow((void **)&v, n, &cap, sizeof(*v))) < 0)
+                        break;
+                struct ledger_row_copy *row = &v[n];
+                memset(row, 0, sizeof(*row));
+                row->index = (uint64_t)sqlite3_column_int64(st, 0);
+                row->time = sqlite3_column_int64(st, 1);
+                if ((r = copy_text(st, 2, row->kind, sizeof(row->kind))) < 0 ||
+                    (r = text_dup(st, 3, &row->entry)) < 0)
+                        break;
+                row->len = (size_t)sqlite3_column_bytes(st, 3);
+                n++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = store_fail(s, NULL, "read ledger entries");
+        if (r < 0) {
+                rows_free(v, n, sizeof(*v), ledger_row_clear);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static int sq_ledger_entries(struct vt_store *base, uint64_t start, uint64_t end,
+                             int (*cb)(const struct vt_ledger_row *row, void *ud), void *ud,
+                             struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        struct ledger_row_copy *v = NULL;
+        size_t n = 0;
+        pthread_mutex_lock(&s->lock);
+        int r = sq_diag(s, ledger_entries_locked(s, start, end, &v, &n), "ledger entries", d);
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                struct vt_ledger_row row = {.index = v[i].index,
+                                            .time = v[i].time,
+                                            .kind = v[i].kind,
+                                            .entry = v[i].entry,
+                                            .entry_len = v[i].len};
+                int c = cb(&row, ud);
+                if (c < 0)
+                        r = c;
+        }
+        rows_free(v, n, sizeof(*v), ledger_row_clear);
+        return r;
+}
+
+static int sq_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time, const char *sth,
+                             struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&s->lock);
+        int r = sync_full(s);
+        if (r == 0)
+                r = prepare(s,
+                            "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (size) DO NOTHING",
+                            &st, NULL);
+        if (r == 0) {
+                sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+                sqlite3_bind_int64(st, 2, time);
+                sqlite3_bind_text(st, 3, sth, -1, SQLITE_STATIC);
+                r = step_done(s, st, "put ledger tree head", NULL);
+        }
+        sync_normal(s);
+        r = sq_diag(s, r, "ledger tree head put", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int ledger_sth_latest_locked(struct vt_sqlite *s, uint64_t *ret_size, char **ret_sth)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, "SELECT size, sth FROM ledger_sths ORDER BY size DESC LIMIT 1", &st,
+                        NULL);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return VT_E_NOTFOUND;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, NULL, "read ledger tree head");
+        char *t = NULL;
+        if ((r = text_dup(st, 1, &t)) < 0)
+                return r;
+        *ret_size = (uint64_t)sqlite3_column_int64(st, 0);
+        *ret_sth = t;
+        return 0;
+}
+
+static int sq_ledger_sth_latest(struct vt_store *base, uint64_t *ret_size, char **ret_sth,
+                                struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        pthread_mutex_lock(&s->lock);
+        int r = sq_diag(s, ledger_sth_latest_locked(s, ret_size, ret_sth), "ledger tree head", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+struct sth_row {
+        uint64_t size;
+        int64_t time;
+        char *sth;
+};
+
+static void sth_row_clear(void *p)
+{
+        free(((struct sth_row *)p)->sth);
+}
+
+static int ledger_sths_locked(struct vt_sqlite *s, uint64_t from, size_t max, struct sth_row **ret,
+                              size_t *ret_n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s,
+                        "SELECT size, time, sth FROM ledger_sths WHERE size >= ?1 ORDER BY size "
+                        "LIMIT ?2",
+                        &st, NULL);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+        sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+        struct sth_row *v = NULL;
+        size_t n = 0, cap = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if ((r = grow((void **)&v, n, &cap, sizeof(*v))) < 0)
+                        break;
+                memset(&v[n], 0, sizeof(v[n]));
+                v[n].size = (uint64_t)sqlite3_column_int64(st, 0);
+                v[n].time = sqlite3_column_int64(st, 1);
+                if ((r = text_dup(st, 2, &v[n].sth)) < 0)
+                        break;
+                n++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = store_fail(s, NULL, "read ledger tree heads");
+        if (r < 0) {
+                rows_free(v, n, sizeof(*v), sth_row_clear);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static int sq_ledger_sths(struct vt_store *base, uint64_t from_size, size_t max,
+                          int (*cb)(uint64_t size, int64_t time, const char *sth, void *ud),
+                          void *ud, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        struct sth_row *v = NULL;
+        size_t n = 0;
+        pthread_mutex_lock(&s->lock);
+        int r = sq_diag(s, ledger_sths_locked(s, from_size, max, &v, &n), "ledger tree heads", d);
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                int c = cb(v[i].size, v[i].time, v[i].sth, ud);
+                if (c < 0)
+                        r = c;
+        }
+        rows_free(v, n, sizeof(*v), sth_row_clear);
+        return r;
+}
+
 const struct vt_store_ops vt_store_sqlite_ops = {
         .name = "sqlite",
         .open = sq_open,
@@ -1743,4 +2081,11 @@ const struct vt_store_ops vt_store_sqlite_ops = {
         .refval_delete = sq_refval_delete,
         .refval_list = sq_refval_list,
         .refval_generation = sq_refval_generation,
+        .ledger_append = sq_ledger_append,
+        .ledger_size = sq_ledger_size,
+        .ledger_node = sq_ledger_node,
+        .ledger_entries = sq_ledger_entries,
+        .ledger_sth_put = sq_ledger_sth_put,
+        .ledger_sth_latest = sq_ledger_sth_latest,
+        .ledger_sths = sq_ledger_sths,
 };

@@ -262,6 +262,100 @@ int vt_store_refval_generation(struct vt_store *s, int64_t *ret, struct vt_diag 
         return result(s->ops->refval_generation(s, ret, d), "refval generation", d);
 }
 
+int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
+                           const struct vt_ledger_row *rows, size_t n,
+                           const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        if (n == 0 || !rows || (m && !nodes))
+                return vt_diag_set(d, VT_E_INVAL, "store: ledger append: nothing to append");
+        for (size_t i = 0; i < n; i++) {
+                const struct vt_ledger_row *r = &rows[i];
+                if (r->index != expect_size + i)
+                        return vt_diag_set(d, VT_E_INVAL,
+                                           "store: ledger append: entry %zu has index %llu, not "
+                                           "%llu",
+                                           i, (unsigned long long)r->index,
+                                           (unsigned long long)(expect_size + i));
+                if (!r->kind || !*r->kind || strlen(r->kind) > VT_STORE_MAX_KIND || !r->entry ||
+                    r->entry_len == 0 || memchr(r->entry, 0, r->entry_len))
+                        return vt_diag_set(d, VT_E_INVAL,
+                                           "store: ledger append: entry %llu has no kind or text",
+                                           (unsigned long long)r->index);
+                if (r->entry_len > VT_STORE_MAX_ENTRY)
+                        return vt_diag_set(d, VT_E_LIMIT,
+                                           "store: ledger append: entry %llu is %zu bytes, above "
+                                           "%u",
+                                           (unsigned long long)r->index, r->entry_len,
+                                           VT_STORE_MAX_ENTRY);
+        }
+        for (size_t i = 0; i < m; i++)
+                if (nodes[i].level > 63 || nodes[i].index > (UINT64_MAX >> nodes[i].level))
+                        return vt_diag_set(d, VT_E_INVAL,
+                                           "store: ledger append: node %zu out of "
+                                           "place",
+                                           i);
+        return result(s->ops->ledger_append(s, expect_size, rows, n, nodes, m, d), "ledger append",
+                      d);
+}
+
+int vt_store_ledger_size(struct vt_store *s, uint64_t *ret, struct vt_diag *d)
+{
+        if (!s || !ret)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->ledger_size(s, ret, d), "ledger size", d);
+}
+
+int vt_store_ledger_node(struct vt_store *s, unsigned level, uint64_t index, uint8_t ret[static 32],
+                         struct vt_diag *d)
+{
+        if (!s || level > 63)
+                return vt_diag_set(d, VT_E_INVAL, "store: ledger node: bad argument");
+        return s->ops->ledger_node(s, level, index, ret, d);
+}
+
+int vt_store_ledger_entries(struct vt_store *s, uint64_t start, uint64_t end,
+                            int (*cb)(const struct vt_ledger_row *row, void *ud), void *ud,
+                            struct vt_diag *d)
+{
+        if (!s || !cb || start > end || start > INT64_MAX || end > INT64_MAX)
+                return vt_diag_set(d, VT_E_INVAL, "store: ledger entries: bad range");
+        if (end - start > VT_STORE_LEDGER_PAGE)
+                return vt_diag_set(d, VT_E_LIMIT,
+                                   "store: ledger entries: at most %u entries a call",
+                                   VT_STORE_LEDGER_PAGE);
+        return result(s->ops->ledger_entries(s, start, end, cb, ud, d), "ledger entries", d);
+}
+
+int vt_store_ledger_sth_put(struct vt_store *s, uint64_t size, int64_t time, const char *sth,
+                            struct vt_diag *d)
+{
+        if (!s || !sth || !*sth || size > INT64_MAX)
+                return vt_diag_set(d, VT_E_INVAL, "store: ledger tree head: bad argument");
+        if (strnlen(sth, VT_STORE_MAX_STH + 1) > VT_STORE_MAX_STH)
+                return vt_diag_set(d, VT_E_LIMIT, "store: ledger tree head above %u bytes",
+                                   VT_STORE_MAX_STH);
+        return result(s->ops->ledger_sth_put(s, size, time, sth, d), "ledger tree head put", d);
+}
+
+int vt_store_ledger_sth_latest(struct vt_store *s, uint64_t *ret_size, char **ret_sth,
+                               struct vt_diag *d)
+{
+        if (!s || !ret_size || !ret_sth)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->ledger_sth_latest(s, ret_size, ret_sth, d), "ledger tree head", d);
+}
+
+int vt_store_ledger_sths(struct vt_store *s, uint64_t from_size, size_t max,
+                         int (*cb)(uint64_t size, int64_t time, const char *sth, void *ud),
+                         void *ud, struct vt_diag *d)
+{
+        if (!s || !cb || from_size > INT64_MAX)
+                return vt_diag_set(d, VT_E_INVAL, "store: ledger tree heads: bad argument");
+        return result(s->ops->ledger_sths(s, from_size, max, cb, ud, d), "ledger tree heads", d);
+}
+
 /* path_char: [A-Za-z0-9_-], and '.' except as a segment's first character (so that
  * "." and ".." are never segments). No locale: the set is ASCII whatever LC_CTYPE says. */
 static bool path_char(char c, bool first)

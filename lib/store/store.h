@@ -257,4 +257,74 @@ int vt_store_refval_list(struct vt_store *s, const char *tee_or_null,
  * it last saw. It is 0 until the first change and never decreases. */
 int vt_store_refval_generation(struct vt_store *s, int64_t *ret, struct vt_diag *d);
 
+/*
+ * The ledger (schema version 6): rows for lib/ledger, which owns their meaning. Entries
+ * (canonical JSON text, one per index from 0 with no gap), the nodes of the Merkle tree
+ * (node (level, index): the hash of the 2^level leaves from index * 2^level; level 0 holds
+ * the leaf hashes), and signed tree heads by tree size. The store computes no hash: it
+ * keeps what lib/ledger hands it and serialises appenders, also across processes.
+ */
+#define VT_STORE_MAX_ENTRY (64u * 1024u) /* one ledger entry */
+#define VT_STORE_MAX_STH   (8u * 1024u)  /* one signed tree head */
+#define VT_STORE_MAX_KIND  31u
+
+struct vt_ledger_row {
+        uint64_t index;
+        int64_t time;      /* milliseconds since the epoch */
+        const char *kind;  /* 1..VT_STORE_MAX_KIND bytes: "attest", "release", ... */
+        const char *entry; /* the entry's canonical JSON, entry_len bytes */
+        size_t entry_len;
+};
+
+struct vt_ledger_hash {
+        unsigned level; /* 0..63 */
+        uint64_t index;
+        uint8_t hash[32];
+};
+
+/* vt_store_ledger_append appends n entries (rows[i].index must be expect_size + i) and
+ * the m tree nodes they complete, in one BEGIN IMMEDIATE transaction committed with
+ * synchronous=FULL (durable when it returns 0). If the ledger does not hold exactly
+ * expect_size entries when the transaction starts (another process appended), nothing
+ * is written and VT_E_STALE is returned: reload the tree's right edge and retry.
+ * VT_E_INVAL for an index, kind or node out of place, VT_E_LIMIT for an entry above
+ * VT_STORE_MAX_ENTRY. All borrowed. */
+int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
+                           const struct vt_ledger_row *rows, size_t n,
+                           const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d);
+
+/* vt_store_ledger_size returns the number of entries (the next index) in *ret. */
+int vt_store_ledger_size(struct vt_store *s, uint64_t *ret, struct vt_diag *d);
+
+/* vt_store_ledger_node reads node (level, index) into ret. VT_E_NOTFOUND if absent. */
+int vt_store_ledger_node(struct vt_store *s, unsigned level, uint64_t index, uint8_t ret[static 32],
+                         struct vt_diag *d);
+
+/* vt_store_ledger_entries calls cb for each entry with start <= index < end, in index
+ * order. At most 10,000 rows a call (VT_E_LIMIT above): callers page. As for the lists,
+ * the rows are read first and cb runs unlocked; a cb returning < 0 stops the walk with
+ * that value. Rows are valid during the call only. */
+int vt_store_ledger_entries(struct vt_store *s, uint64_t start, uint64_t end,
+                            int (*cb)(const struct vt_ledger_row *row, void *ud), void *ud,
+                            struct vt_diag *d);
+#define VT_STORE_LEDGER_PAGE 10000u
+
+/* vt_store_ledger_sth_put records the signed tree head sth (text, at most
+ * VT_STORE_MAX_STH bytes) of the tree of size entries, signed at time (ms), synced
+ * like an append. A tree head of that size recorded before (by another replica) is kept:
+ * the call succeeds and changes nothing. */
+int vt_store_ledger_sth_put(struct vt_store *s, uint64_t size, int64_t time, const char *sth,
+                            struct vt_diag *d);
+
+/* vt_store_ledger_sth_latest returns the tree head of the largest size: its size in
+ * *ret_size and a malloc'd copy in *ret_sth. VT_E_NOTFOUND if none was signed yet. */
+int vt_store_ledger_sth_latest(struct vt_store *s, uint64_t *ret_size, char **ret_sth,
+                               struct vt_diag *d);
+
+/* vt_store_ledger_sths calls cb for at most max tree heads of size >= from_size, in size
+ * order (rows read first, cb unlocked, < 0 stops the walk with that value). */
+int vt_store_ledger_sths(struct vt_store *s, uint64_t from_size, size_t max,
+                         int (*cb)(uint64_t size, int64_t time, const char *sth, void *ud),
+                         void *ud, struct vt_diag *d);
+
 #endif

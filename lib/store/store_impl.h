@@ -69,6 +69,22 @@ struct vt_store_ops {
                            int (*cb)(const char *id, const char *tee, const char *json, void *ud),
                            void *ud, struct vt_diag *d);
         int (*refval_generation)(struct vt_store *s, int64_t *ret, struct vt_diag *d);
+        int (*ledger_append)(struct vt_store *s, uint64_t expect_size,
+                             const struct vt_ledger_row *rows, size_t n,
+                             const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d);
+        int (*ledger_size)(struct vt_store *s, uint64_t *ret, struct vt_diag *d);
+        int (*ledger_node)(struct vt_store *s, unsigned level, uint64_t index,
+                           uint8_t ret[static 32], struct vt_diag *d);
+        int (*ledger_entries)(struct vt_store *s, uint64_t start, uint64_t end,
+                              int (*cb)(const struct vt_ledger_row *row, void *ud), void *ud,
+                              struct vt_diag *d);
+        int (*ledger_sth_put)(struct vt_store *s, uint64_t size, int64_t time, const char *sth,
+                              struct vt_diag *d);
+        int (*ledger_sth_latest)(struct vt_store *s, uint64_t *ret_size, char **ret_sth,
+                                 struct vt_diag *d);
+        int (*ledger_sths)(struct vt_store *s, uint64_t from_size, size_t max,
+                           int (*cb)(uint64_t size, int64_t time, const char *sth, void *ud),
+                           void *ud, struct vt_diag *d);
 };
 
 #endif

@@ -46,6 +46,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_signer *, vt_signer_free)
 
 int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt_diag *d)
 {
+        return vt_signer_load_or_create_as(path, "token key", ret, d);
+}
+
+int vt_signer_load_or_create_as(const char *path, const char *what, struct vt_signer **ret,
+                                struct vt_diag *d)
+{
         _cleanup_(vt_signer_freep) struct vt_signer *s = calloc(1, sizeof(*s));
         struct stat st;
         int e;
@@ -54,29 +60,28 @@ int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt
         if (stat(path, &st) == 0) {
                 uint8_t *pem = NULL;
                 size_t n = 0;
-                if ((e = vt_read_private_file(path, 64u * 1024u, false, "token key", &pem, &n, d)) <
-                    0)
+                if ((e = vt_read_private_file(path, 64u * 1024u, false, what, &pem, &n, d)) < 0)
                         return e;
                 (void)vt_pem_private_key(pem, n, &s->key);
                 OPENSSL_clear_free(pem, n + 1);
                 if (!s->key || vt_ec_curve_nid(s->key) != NID_X9_62_prime256v1) {
                         ERR_clear_error();
-                        return vt_diag_set(d, VT_E_FORMAT,
-                                           "token key %s is not a P-256 private key (PEM)", path);
+                        return vt_diag_set(d, VT_E_FORMAT, "%s %s is not a P-256 private key (PEM)",
+                                           what, path);
                 }
         } else if (errno == ENOENT) {
                 s->key = EVP_EC_gen("P-256");
                 if (!s->key)
-                        return vt_diag_set(d, VT_E_CRYPTO, "cannot generate the token signing key");
+                        return vt_diag_set(d, VT_E_CRYPTO, "cannot generate the %s", what);
                 _cleanup_(BIO_free_allp) BIO *b = BIO_new(BIO_s_secmem()); /* cleared when freed */
                 if (!b || !PEM_write_bio_PrivateKey(b, s->key, NULL, NULL, 0, NULL, NULL))
                         return VT_E_CRYPTO;
                 char *pem = NULL;
                 long n = BIO_get_mem_data(b, &pem);
                 if ((e = vt_write_file_atomic(path, pem, (size_t)n, 0600)) < 0)
-                        return vt_diag_set(d, e, "cannot write token key %s", path);
+                        return vt_diag_set(d, e, "cannot write %s %s", what, path);
         } else {
-                return vt_diag_set(d, VT_E_IO, "cannot stat token key %s", path);
+                return vt_diag_set(d, VT_E_IO, "cannot stat %s %s", what, path);
         }
         if ((e = vt_jwk_thumbprint(s->key, s->kid)) < 0)
                 return vt_diag_set(d, e, "token key %s: cannot derive the public key", path);
@@ -102,6 +107,14 @@ json_t *vt_signer_jwk(const struct vt_signer *s)
         return j;
 }
 
+int vt_signer_sign_jws(const struct vt_signer *s, const char *typ, const json_t *claims, char **ret)
+{
+        json_auto_t *h = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", typ, "kid", s->kid);
+        if (!h)
+                return VT_E_NOMEM;
+        return vt_jws_sign(s->key, VT_JWS_ES256, h, claims, ret);
+}
+
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
 {
         json_auto_t *jwk = vt_signer_jwk(s);
@@ -118,20 +131,26 @@ bool vt_jwt_key_usable(const json_t *jwk)
         return vt_jwk_to_verify_key(jwk, NULL, NULL) == 0;
 }
 
-int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
-                  struct vt_diag *d)
+int vt_jws_verify_jwks(const char *token, const json_t *jwks, const char *who, const char *typ,
+                       json_t **ret_claims, struct vt_diag *d)
 {
         _cleanup_(vt_jws_done) struct vt_jws jws = {0};
         struct vt_jws_sig sig;
         enum vt_jws_alg alg;
         int e;
 
-        if ((e = vt_jws_parse(token, MAX_TOKEN_BYTES, 4096, "token", &jws, d)) < 0)
+        if ((e = vt_jws_parse(token, MAX_TOKEN_BYTES, 4096, who, &jws, d)) < 0)
                 return e;
         if (vt_jws_alg_of(&jws, VT_JWS_ES256, &alg) != 0)
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                   "token: algorithm %s is not accepted (ES256 only)",
+                                   "%s: algorithm %s is not accepted (ES256 only)", who,
                                    jws.alg ? jws.alg : "(none)");
+        if (typ) {
+                const char *t = json_string_value(json_object_get(jws.hdr, "typ"));
+                if (!t || strcmp(t, typ) != 0)
+                        return vt_diag_set(d, VT_E_FORMAT, "%s: header typ is %s, not %s", who,
+                                           t ? t : "(none)", typ);
+        }
         if ((e = vt_jws_signature(&jws, alg, &sig, d)) < 0)
                 return e;
         const json_t *keys = json_object_get(jwks, "keys");
@@ -151,14 +170,25 @@ int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **r
                         break;
         }
         if (!any)
-                return vt_diag_set(d, VT_E_SIGNATURE, "token: no trusted key%s%s%s%s%s",
+                return vt_diag_set(d, VT_E_SIGNATURE, "%s: no trusted key%s%s%s%s%s", who,
                                    jws.kid ? " with kid " : "", jws.kid ? jws.kid : "",
                                    why.msg[0] ? " (" : "", why.msg, why.msg[0] ? ")" : "");
         if (!ok)
                 return vt_diag_set(d, VT_E_SIGNATURE,
-                                   "token: signature does not verify with a trusted key");
+                                   "%s: signature does not verify with a trusted key", who);
         json_auto_t *claims = NULL;
         if ((e = vt_jws_claims(&jws, MAX_TOKEN_BYTES, &claims, d)) < 0)
+                return e;
+        *ret_claims = TAKE_PTR(claims);
+        return 0;
+}
+
+int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
+                  struct vt_diag *d)
+{
+        json_auto_t *claims = NULL;
+        int e = vt_jws_verify_jwks(token, jwks, "token", NULL, &claims, d);
+        if (e < 0)
                 return e;
         if ((e = vt_jose_check_times(claims, now, "token", d)) < 0)
                 return e;

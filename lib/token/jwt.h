@@ -22,6 +22,16 @@ struct vt_signer;
 int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt_diag *d);
 void vt_signer_free(struct vt_signer *s);
 
+/* vt_signer_load_or_create_as is vt_signer_load_or_create with what ("ledger key") naming
+ * the key in reasons. */
+int vt_signer_load_or_create_as(const char *path, const char *what, struct vt_signer **ret,
+                                struct vt_diag *d);
+
+/* vt_signer_sign_jws returns a compact ES256 JWS of claims with the header
+ * {"alg":"ES256","typ":typ,"kid":kid} in a malloc'd string. Thread-safe. */
+int vt_signer_sign_jws(const struct vt_signer *s, const char *typ, const json_t *claims,
+                       char **ret);
+
 /* vt_signer_kid returns the key id: the RFC 7638 JWK thumbprint (base64url SHA-256). */
 const char *vt_signer_kid(const struct vt_signer *s);
 
@@ -40,6 +50,12 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret);
  * VT_E_FORMAT, VT_E_UNSUPPORTED, VT_E_LIMIT with a reason in d. Thread-safe. */
 int vt_jwt_verify(const char *token, const json_t *jwks, int64_t now, json_t **ret_claims,
                   struct vt_diag *d);
+
+/* vt_jws_verify_jwks checks a compact ES256 JWS against the keys of a JWKS as
+ * vt_jwt_verify does, but checks no times; with typ non-NULL the header's typ must be
+ * typ. who prefixes every reason. Returns the payload in *ret_claims. Thread-safe. */
+int vt_jws_verify_jwks(const char *token, const json_t *jwks, const char *who, const char *typ,
+                       json_t **ret_claims, struct vt_diag *d);
 
 /* vt_jwt_key_usable tells whether vt_jwt_verify can use a JWK: a public EC P-256 key
  * with x and y of 32 bytes, the point on the curve, and, where the JWK says, "use" "sig",

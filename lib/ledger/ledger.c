@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The appender: one thread per ledger takes what callers queued, hashes it onto the
+ * tree's right edge (the frontier), writes entries and completed nodes in one synced
+ * transaction, and wakes the callers. Group commit: the entries that arrive while one
+ * group is being synced form the next, so the cost of a sync is shared by all of them.
+ * Several processes may append to one store: the store refuses a group built on a stale
+ * size (VT_E_STALE), and the thread reloads the frontier and builds it again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ledger/ledger.h"
+#include "util/macro.h"
+
+#define STALE_RETRIES 64
+#define COVER_WAIT_MS 5000
+#define DEFAULT_EVERY 1000
+#define DEFAULT_MS    1000
+#define DEFAULT_BATCH 1024
+
+struct waiter {
+        struct waiter *next;
+        const char *kind;
+        char *text;
+        size_t len;
+        int64_t time;
+        /* set by the appender under mu */
+        bool done;
+        int err;
+        uint64_t index;
+        struct vt_diag diag;
+};
+
+struct vt_ledger {
+        struct vt_store *store;
+        const struct vt_signer *key;
+        struct vt_ledger_opts o;
+
+        pthread_t thread;
+        pthread_mutex_t mu;
+        pthread_cond_t work; /* the appender waits on it */
+        pthread_cond_t done; /* appenders and tree-head waiters wait on it */
+        struct waiter *head, *tail;
+        bool stop, sth_wanted;
+
+        /* the appender thread's own */
+        struct vt_merkle_frontier f;
+        bool f_valid;
+        uint64_t signed_size;   /* the largest tree head known to be signed */
+        int64_t first_unsigned; /* ms; 0 when every entry is signed */
+};
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void deadline_in(struct timespec *ts, int64_t ms)
+{
+        clock_gettime(CLOCK_REALTIME, ts);
+        ts->tv_sec += ms / 1000;
+        ts->tv_nsec += (ms % 1000) * 1000000;
+        if (ts->tv_nsec >= 1000000000) {
+                ts->tv_sec++;
+                ts->tv_nsec -= 1000000000;
+        }
+}
+
+static int store_node(void *ud, unsigned level, uint64_t index, vt_hash out)
+{
+        return vt_store_ledger_node(ud, level, index, out, NULL);
+}
+
+/* reload reads the size and right edge of the tree from the store. */
+static int reload(struct vt_ledger *l, struct vt_diag *d)
+{
+        uint64_t size;
+        int e = vt_store_ledger_size(l->store, &size, d);
+        if (e < 0)
+                return e;
+        if ((e = vt_merkle_frontier_load(&l->f, size, store_node, l->store)) < 0)
+                return vt_diag_set(d, e,
+                                   "ledger: the tree's right edge at size %" PRIu64
+                                   " is missing from the store (%s)",
+                                   size, vt_strerror(e));
+        l->f_valid = true;
+        return 0;
+}
+
+/* commit writes the group [first, ...) of n waiters; on success their indexes are set. */
+static int commit(struct vt_ledger *l, struct waiter *first, size_t n, struct vt_diag *d)
+{
+        _cleanup_free_ struct vt_ledger_row *rows = calloc(n, sizeof(*rows));
+        size_t cap = 2 * n + VT_MERKLE_MAX_LEVEL + 1;
+        _cleanup_free_ struct vt_ledger_hash *nodes = calloc(cap, sizeof(*nodes));
+        if (!rows || !nodes)
+                return vt_diag_set(d, VT_E_NOMEM, "ledger: out of memory");
+        for (int attempt = 0;; attempt++) {
+                int e;
+                if (!l->f_valid && (e = reload(l, d)) < 0)
+                        return e;
+                struct vt_merkle_frontier f = l->f;
+                size_t m = 0, i = 0;
+                for (struct waiter *w = first; i < n; w = w->next, i++) {
+                        vt_hash leaf;
+                        struct vt_merkle_node out[VT_MERKLE_MAX_LEVEL + 1];
+                        rows[i] = (struct vt_ledger_row){.index = f.size,
+                                                         .time = w->time,
+                                                         .kind = w->kind,
+                                                         .entry = w->text,
+                                                         .entry_len = w->len};
+                        if ((e = vt_merkle_leaf_hash(w->text, w->len, leaf)) < 0)
+                                return e;
+                        int k = vt_merkle_frontier_push(&f, leaf, out);
+                        if (k < 0)
+                                return vt_diag_set(d, k, "ledger: the tree is full");
+                        for (int j = 0; j < k && m < cap; j++) {
+                                nodes[m].level = out[j].level;
+                                nodes[m].index = out[j].index;
+                                memcpy(nodes[m++].hash, out[j].hash, VT_MERKLE_HASH_LEN);
+                        }
+                }
+                struct vt_diag sd = {0};
+                e = vt_store_ledger_append(l->store, l->f.size, rows, n, nodes, m, &sd);
+                if (e == VT_E_STALE && attempt < STALE_RETRIES) {
+                        l->f_valid = false; /* another process appended: build on its tree */
+                        continue;
+                }
+                if (e < 0) {
+                        l->f_valid = false;
+                        return vt_diag_set(d, e, "%s", sd.msg[0] ? sd.msg : vt_strerror(e));
+                }
+                i = 0;
+                for (struct waiter *w = first; i < n; w = w->next, i++)
+                        w->index = rows[i].index;
+                l->f = f;
+                return 0;
+        }
+}
+
+/* sign signs and records a tree head of the whole tree as it is now. */
+static int sign(struct vt_ledger *l, struct vt_diag *d)
+{
+        uint64_t size;
+        int e = vt_store_ledger_size(l->store, &size, d);
+        if (e < 0)
+                return e;
+        if (!l->f_valid || size != l->f.size)
+                if ((e = reload(l, d)) < 0)
+                        return e;
+        if (l->f.size == 0 || l->f.size <= l->signed_size) {
+                l->first_unsigned = 0;
+                return 0;
+        }
+        struct vt_sth h = {.size = l->f.size, .time = now_ms()};
+        if ((e = vt_merkle_frontier_root(&l->f, h.root)) < 0)
+                return e;
+        _cleanup_free_ char *jws = NULL;
+        if ((e = vt_sth_sign(l->key, &h, &jws)) < 0)
+                return vt_diag_set(d, e, "ledger: cannot sign a tree head");
+        if ((e = vt_store_ledger_sth_put(l->store, h.size, h.time, jws, d)) < 0)
+                return e;
+        l->signed_size = h.size;
+        l->first_unsigned = 0;
+        return 0;
+}
+
+static bool sign_due(struct vt_ledger *l, int64_t now)
+{
+        if (l->f.size <= l->signed_size)
+                return false;
+        return l->f.size - l->signed_size >= l->o.sth_every ||
+               (l->first_unsigned && now - l->first_unsigned >= l->o.sth_ms);
+}
+
+static void *appender(void *arg)
+{
+        struct vt_ledger *l = arg;
+        pthread_mutex_lock(&l->mu);
+        for (;;) {
+                while (!l->head && !l->stop && !l->sth_wanted) {
+                        if (l->first_unsigned) {
+                                int64_t wait = l->first_unsigned + l->o.sth_ms - now_ms();
+                                if (wait <= 0)
+                                        break;
+                                struct timespec ts;
+                                deadline_in(&ts, wait);
+                                pthread_cond_timedwait(&l->work, &l->mu, &ts);
+                        } else {
+                                pthread_cond_wait(&l->work, &l->mu);
+                        }
+                }
+                /* take a group */
+                struct waiter *first = l->head, *last = NULL;
+                size_t n = 0;
+                for (struct waiter *w = first; w && n < l->o.max_batch; w = w->next) {
+                        last = w;
+                        n++;
+                }
+                if (n) {
+                        l->head = last->next;
+                        if (!l->head)
+                                l->tail = NULL;
+                }
+                bool wanted = l->sth_wanted, stopping = l->stop && !l->head;
+                l->sth_wanted = false;
+                pthread_mutex_unlock(&l->mu);
+
+                struct vt_diag d = {0};
+                int e = n ? commit(l, first, n, &d) : 0;
+                if (n && e == 0 && !l->first_unsigned)
+                        l->first_unsigned = now_ms();
+                int64_t t = now_ms();
+                if (e == 0 && (wanted || stopping || sign_due(l, t))) {
+                        struct vt_diag sd = {0};
+                        /* a failed signature is retried at the next occasion; the entries
+                         * are durable and the callers may go on */
+                        if (sign(l, &sd) < 0)
+                                l->first_unsigned = t;
+                }
+
+                pthread_mutex_lock(&l->mu);
+                size_t i = 0;
+                for (struct waiter *w = first; i < n; i++) {
+                        struct waiter *next = w->next;
+                        w->err = e;
+                        if (e < 0)
+                                w->diag = d;
+                        w->done = true;
+                        w = next;
+                }
+                pthread_cond_broadcast(&l->done);
+                if (l->stop && !l->head)
+                        break;
+        }
+        pthread_mutex_unlock(&l->mu);
+        return NULL;
+}
+
+int vt_ledger_open(struct vt_store *store, const struct vt_signer *key,
+                   const struct vt_ledger_opts *opts, struct vt_ledger **ret, struct vt_diag *d)
+{
+        if (!store || !key || !ret)
+                return vt_diag_set(d, VT_E_INVAL, "ledger: a store and a key are required");
+        struct vt_ledger *l = calloc(1, sizeof(*l));
+        if (!l)
+                return vt_diag_set(d, VT_E_NOMEM, "ledger: out of memory");
+        l->store = store;
+        l->key = key;
+        if (opts)
+                l->o = *opts;
+        if (!l->o.sth_every)
+                l->o.sth_every = DEFAULT_EVERY;
+        if (l->o.sth_ms <= 0)
+                l->o.sth_ms = DEFAULT_MS;
+        if (!l->o.max_batch)
+                l->o.max_batch = DEFAULT_BATCH;
+        int e = reload(l, d);
+        if (e == 0) {
+                _cleanup_free_ char *sth = NULL;
+                uint64_t size = 0;
+                e = vt_store_ledger_sth_latest(store, &size, &sth, NULL);
+                if (e == 0 || e == VT_E_NOTFOUND) {
+                        l->signed_size = e == 0 ? size : 0;
+                        e = 0;
+                }
+                /* entries left unsigned by a crash are signed soon */
+                if (l->f.size > l->signed_size)
+                        l->first_unsigned = now_ms() - l->o.sth_ms;
+        }
+        if (e < 0) {
+                free(l);
+                return e;
+        }
+        pthread_mutex_init(&l->mu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_cond_init(&l->work, &ca);
+        pthread_cond_init(&l->done, &ca);
+        pthread_condattr_destroy(&ca);
+        if (pthread_create(&l->thread, NULL, appender, l) != 0) {
+                pthread_mutex_destroy(&l->mu);
+                pthread_cond_destroy(&l->work);
+                pthread_cond_destroy(&l->done);
+                free(l);
+                return vt_diag_set(d, VT_E_NOMEM, "ledger: cannot start the appender thread");
+        }
+        *ret = l;
+        return 0;
+}
+
+void vt_ledger_close(struct vt_ledger *l)
+{
+        if (!l)
+                return;
+        pthread_mutex_lock(&l->mu);
+        l->stop = true;
+        pthread_cond_signal(&l->work);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->thread, NULL);
+        pthread_mutex_destroy(&l->mu);
+        pthread_cond_destroy(&l->work);
+        pthread_cond_destroy(&l->done);
+        free(l);
+}
+
+int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
+                     uint64_t *ret_index, struct vt_diag *d)
+{
+        if (!l || !kind || !*kind || strlen(kind) > VT_STORE_MAX_KIND || !json_is_object(entry))
+                return vt_diag_set(d, VT_E_INVAL, "ledger: an entry is an object with a kind");
+        json_auto_t *e = json_deep_copy(entry);
+        struct waiter w = {.kind = kind, .time = now_ms()};
+        if (!e || json_object_set_new(e, "kind", json_string(kind)) < 0 ||
+            json_object_set_new(e, "time", json_integer(w.time)) < 0)
+                return vt_diag_set(d, VT_E_NOMEM, "ledger: out of memory");
+        int r = vt_ledger_entry_text(e, &w.text, &w.len);
+        if (r < 0)
+                return vt_diag_set(d, r, "ledger: the entry cannot be written (%s)",
+                                   vt_strerror(r));
+
+        pthread_mutex_lock(&l->mu);
+        if (l->stop) {
+                pthread_mutex_unlock(&l->mu);
+                free(w.text);
+                return vt_diag_set(d, VT_E_STORE, "ledger: closing");
+        }
+        if (l->tail)
+                l->tail->next = &w;
+        else
+                l->head = &w;
+        l->tail = &w;
+        pthread_cond_signal(&l->work);
+        while (!w.done)
+                pthread_cond_wait(&l->done, &l->mu);
+        pthread_mutex_unlock(&l->mu);
+        free(w.text);
+        if (w.err < 0)
+                return vt_diag_set(d, w.err, "%s", w.diag.msg[0] ? w.diag.msg : vt_strerror(w.err));
+        if (ret_index)
+                *ret_index = w.index;
+        return 0;
+}
+
+struct vt_store *vt_ledger_store(struct vt_ledger *l)
+{
+        return l->store;
+}
+
+json_t *vt_ledger_jwks(const struct vt_ledger *l)
+{
+        json_t *k = vt_signer_jwk(l->key);
+        json_t *s = k ? json_pack("{s:[o]}", "keys", k) : NULL;
+        return s;
+}
+
+int vt_ledger_covering_sth(struct vt_ledger *l, uint64_t index, char **ret, uint64_t *ret_size,
+                           struct vt_diag *d)
+{
+        int64_t until = now_ms() + COVER_WAIT_MS;
+        for (;;) {
+                char *sth = NULL;
+                uint64_t size = 0;
+                int e = vt_store_ledger_sth_latest(l->store, &size, &sth, d);
+                if (e < 0 && e != VT_E_NOTFOUND)
+                        return e;
+                if (e == 0 && (index == UINT64_MAX || index < size)) {
+                        *ret = sth;
+                        *ret_size = size;
+                        return 0;
+                }
+                free(sth);
+                if (index == UINT64_MAX)
+                        return vt_diag_set(d, VT_E_NOTFOUND, "ledger: no tree head signed yet");
+                uint64_t have;
+                if ((e = vt_store_ledger_size(l->store, &have, d)) < 0)
+                        return e;
+                if (index >= have)
+                        return vt_diag_set(d, VT_E_NOTFOUND,
+                                           "ledger: no entry %" PRIu64 " (the ledger has %" PRIu64
+                                           ")",
+                                           index, have);
+                if (now_ms() >= until)
+                        return vt_diag_set(d, VT_E_STALE,
+                                           "ledger: no tree head covers entry %" PRIu64 " yet",
+                                           index);
+                struct timespec ts;
+                deadline_in(&ts, 100);
+                pthread_mutex_lock(&l->mu);
+                l->sth_wanted = true;
+                pthread_cond_signal(&l->work);
+                pthread_cond_timedwait(&l->done, &l->mu, &ts);
+                pthread_mutex_unlock(&l->mu);
+        }
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The ledger on a real SQLite store: concurrent appenders get one gapless sequence,
+ * tree heads are signed by count and by time, receipts and consistency proofs verify
+ * with the key only, and the audit finds every kind of tampering (an entry changed in
+ * the database file, an entry deleted, the table truncated against a saved head, a head
+ * re-signed with another key) and names where.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "ledger/ledger.h"
+#include "store/store.h"
+#include "testutil.h"
+#include "token/jwt.h"
+#include "util/json.h"
+#include "util/macro.h"
+#include "veritee/veritee.h"
+
+struct fx {
+        char dir[256];
+        char db[300];
+        char key[300];
+        struct vt_store *store;
+        struct vt_signer *signer;
+        json_t *jwks;
+};
+
+static void fx_open(struct fx *f)
+{
+        struct vt_diag d = {0};
+        assert_int_equal(vt_store_open(f->db, &f->store, &d), 0);
+}
+
+static int setup(void **state)
+{
+        struct fx *f = calloc(1, sizeof(*f));
+        assert_non_null(f);
+        vt_test_fresh_dir(f->dir, sizeof(f->dir), "ledger");
+        snprintf(f->db, sizeof(f->db), "%s/db.sqlite", f->dir);
+        snprintf(f->key, sizeof(f->key), "%s/ledger.pem", f->dir);
+        fx_open(f);
+        struct vt_diag d = {0};
+        assert_int_equal(vt_signer_load_or_create_as(f->key, "ledger key", &f->signer, &d), 0);
+        json_t *k = vt_signer_jwk(f->signer);
+        f->jwks = json_pack("{s:[o]}", "keys", k);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fx *f = *state;
+        vt_store_close(f->store);
+        vt_signer_free(f->signer);
+        json_decref(f->jwks);
+        vt_test_rm_dir(f->dir);
+        free(f);
+        return 0;
+}
+
+struct app_arg {
+        struct vt_ledger *l;
+        int id, n;
+        uint64_t *got;
+};
+
+static void *appender_thread(void *p)
+{
+        struct app_arg *a = p;
+        for (int i = 0; i < a->n; i++) {
+                json_auto_t *e = json_pack("{s:i, s:i}", "thread", a->id, "i", i);
+                struct vt_diag d = {0};
+                uint64_t idx = UINT64_MAX;
+                int r = vt_ledger_append(a->l, "test", e, &idx, &d);
+                if (r < 0)
+                        fail_msg("append: %s", d.msg);
+                a->got[i] = idx;
+        }
+        return NULL;
+}
+
+/* fill appends n entries from t threads and checks the indexes form 0..n-1 exactly. */
+static void fill(struct fx *f, struct vt_ledger *l, int t, int per)
+{
+        uint64_t before;
+        assert_int_equal(vt_store_ledger_size(f->store, &before, NULL), 0);
+        pthread_t th[64];
+        struct app_arg a[64];
+        uint64_t *got = calloc((size_t)(t * per), sizeof(*got));
+        for (int i = 0; i < t; i++) {
+                a[i] = (struct app_arg){.l = l, .id = i, .n = per, .got = got + i * per};
+                assert_int_equal(pthread_create(&th[i], NULL, appender_thread, &a[i]), 0);
+        }
+        for (int i = 0; i < t; i++)
+                pthread_join(th[i], NULL);
+        uint8_t *seen = calloc((size_t)(t * per), 1);
+        for (int i = 0; i < t * per; i++) {
+                assert_true(got[i] >= before && got[i] < before + (uint64_t)(t * per));
+                assert_int_equal(seen[got[i] - before], 0);
+                seen[got[i] - before] = 1;
+        }
+        free(seen);
+        free(got);
+        uint64_t after;
+        assert_int_equal(vt_store_ledger_size(f->store, &after, NULL), 0);
+        assert_int_equal(after, before + (uint64_t)(t * per));
+}
+
+static void audit_ok(struct fx *f, const char *saved, uint64_t want)
+{
+        struct vt_ledger_audit_result r;
+        struct vt_diag d = {0};
+        int e = vt_ledger_audit_store(f->store, f->jwks, saved, &r, &d);
+        if (e < 0)
+                fail_msg("audit: %s", d.msg);
+        assert_int_equal(r.entries, want);
+}
+
+static void audit_fails(struct fx *f, const char *saved, const char *why)
+{
+        struct vt_ledger_audit_result r;
+        struct vt_diag d = {0};
+        int e = vt_ledger_audit_store(f->store, f->jwks, saved, &r, &d);
+        if (e == 0)
+                fail_msg("the audit passed; expected \"%s\"", why);
+        if (!strstr(d.msg, why))
+                fail_msg("audit said \"%s\"; expected \"%s\"", d.msg, why);
+}
+
+static void sql(struct fx *f, const char *q)
+{
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+        char *err = NULL;
+        if (sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
+                fail_msg("%s: %s", q, err);
+        sqlite3_close(db);
+}
+
+static void test_ledger_concurrent_appends(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 50, .sth_ms = 100000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        fill(f, l, 64, 20);
+        vt_ledger_close(l); /* signs the rest */
+        char *sth = NULL;
+        uint64_t size = 0;
+        assert_int_equal(vt_store_ledger_sth_latest(f->store, &size, &sth, NULL), 0);
+        assert_int_equal(size, 1280);
+        struct vt_sth h;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_sth_verify(sth, f->jwks, &h, &d), 0);
+        vt_hash root;
+        assert_int_equal(vt_ledger_root(f->store, 1280, root, NULL), 0);
+        assert_memory_equal(root, h.root, 32);
+        free(sth);
+        audit_ok(f, NULL, 1280);
+}
+
+/* Tree heads come every N entries, or T ms after the first unsigned one. */
+static void test_ledger_sth_cadence(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 10, .sth_ms = 200};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        fill(f, l, 1, 25); /* heads at 10 and 20 at least, by count */
+        char *sth = NULL;
+        uint64_t size = 0;
+        assert_int_equal(vt_store_ledger_sth_latest(f->store, &size, &sth, NULL), 0);
+        assert_true(size >= 20);
+        free(sth);
+        usleep(600 * 1000); /* the rest by time */
+        assert_int_equal(vt_store_ledger_sth_latest(f->store, &size, &sth, NULL), 0);
+        assert_int_equal(size, 25);
+        free(sth);
+        vt_ledger_close(l);
+        audit_ok(f, NULL, 25);
+}
+
+static void test_ledger_receipts_and_consistency(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 1000000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        fill(f, l, 4, 10);
+        /* no head covers them yet: the receipt asks for one */
+        char *sth1 = NULL;
+        uint64_t s1 = 0;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_ledger_covering_sth(l, 39, &sth1, &s1, &d), 0);
+        assert_int_equal(s1, 40);
+        for (uint64_t i = 0; i < 40; i++) {
+                json_auto_t *rc = NULL;
+                assert_int_equal(vt_ledger_receipt_build(f->store, i, sth1, s1, &rc, &d), 0);
+                _cleanup_free_ char *t = json_dumps(rc, JSON_COMPACT);
+                uint64_t idx;
+                struct vt_sth h;
+                if (vt_ledger_receipt_verify(t, strlen(t), f->jwks, &idx, &h, &d) < 0)
+                        fail_msg("receipt %llu: %s", (unsigned long long)i, d.msg);
+                assert_int_equal(idx, i);
+                /* a changed entry does not verify */
+                json_object_set_new(json_object_get(rc, "entry"), "i", json_integer(99));
+                _cleanup_free_ char *t2 = json_dumps(rc, JSON_COMPACT);
+                vt_diag_clear(&d);
+                assert_int_equal(vt_ledger_receipt_verify(t2, strlen(t2), f->jwks, NULL, NULL, &d),
+                                 VT_E_SIGNATURE);
+                assert_non_null(strstr(d.msg, "inclusion proof"));
+        }
+        assert_int_equal(vt_ledger_covering_sth(l, 40, &sth1 /* unchanged on error */, &s1, &d),
+                         VT_E_NOTFOUND);
+        fill(f, l, 2, 7);
+        char *sth2 = NULL;
+        uint64_t s2 = 0;
+        assert_int_equal(vt_ledger_covering_sth(l, 53, &sth2, &s2, &d), 0);
+        assert_int_equal(s2, 54);
+        struct vt_sth h1, h2;
+        assert_int_equal(vt_sth_verify(sth1, f->jwks, &h1, &d), 0);
+        assert_int_equal(vt_sth_verify(sth2, f->jwks, &h2, &d), 0);
+        json_auto_t *cp = NULL;
+        assert_int_equal(vt_ledger_consistency_build(f->store, s1, s2, &cp, &d), 0);
+        if (vt_ledger_consistency_verify(cp, &h1, &h2, &d) < 0)
+                fail_msg("consistency: %s", d.msg);
+        /* against the wrong pair */
+        vt_diag_clear(&d);
+        h1.root[0] ^= 1;
+        assert_int_equal(vt_ledger_consistency_verify(cp, &h1, &h2, &d), VT_E_SIGNATURE);
+        free(sth1);
+        free(sth2);
+        vt_ledger_close(l);
+
+        /* a receipt whose head is signed by another key */
+        struct vt_signer *other = NULL;
+        char kp[320];
+        snprintf(kp, sizeof(kp), "%s/other.pem", f->dir);
+        assert_int_equal(vt_signer_load_or_create_as(kp, "ledger key", &other, NULL), 0);
+        struct vt_sth h = {.size = 54, .time = 1};
+        assert_int_equal(vt_ledger_root(f->store, 54, h.root, NULL), 0);
+        char *forged = NULL;
+        assert_int_equal(vt_sth_sign(other, &h, &forged), 0);
+        json_auto_t *rc = NULL;
+        assert_int_equal(vt_ledger_receipt_build(f->store, 3, forged, 54, &rc, &d), 0);
+        _cleanup_free_ char *t = json_dumps(rc, JSON_COMPACT);
+        vt_diag_clear(&d);
+        assert_int_equal(vt_ledger_receipt_verify(t, strlen(t), f->jwks, NULL, NULL, &d),
+                         VT_E_SIGNATURE);
+        assert_non_null(strstr(d.msg, "no trusted key"));
+        free(forged);
+        vt_signer_free(other);
+}
+
+static void make_ledger(struct fx *f, int n, char **ret_saved)
+{
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 8, .sth_ms = 1000000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        fill(f, l, 4, n / 4);
+        uint64_t s;
+        if (ret_saved)
+                assert_int_equal(vt_ledger_covering_sth(l, (uint64_t)n - 1, ret_saved, &s, NULL),
+                                 0);
+        vt_ledger_close(l);
+        audit_ok(f, ret_saved ? *ret_saved : NULL, (uint64_t)n);
+}
+
+static void test_ledger_tamper_entry(void **state)
+{
+        struct fx *f = *state;
+        make_ledger(f, 40, NULL);
+        /* someone with the database file rewrites entry 17 */
+        sql(f, "UPDATE ledger_entries SET entry = replace(entry, '\"test\"', '\"tesT\"') "
+               "WHERE idx = 17");
+        audit_fails(f, NULL, "entry 17 was changed after it was appended");
+        /* ... and its leaf hash too: the tree heads catch it */
+        sql(f, "UPDATE ledger_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 17");
+        audit_fails(f, NULL, "entry 17 was changed");
+        sql(f, "DELETE FROM ledger_nodes WHERE level = 0 AND idx = 17");
+        audit_fails(f, NULL, "do not match the signed tree head of size 24");
+        audit_fails(f, NULL, "first bad index >= 16");
+}
+
+static void test_ledger_tamper_delete(void **state)
+{
+        struct fx *f = *state;
+        make_ledger(f, 40, NULL);
+        sql(f, "DELETE FROM ledger_entries WHERE idx = 5");
+        audit_fails(f, NULL, "entry 5 is missing");
+}
+
+static void test_ledger_tamper_truncate(void **state)
+{
+        struct fx *f = *state;
+        char *saved = NULL;
+        make_ledger(f, 40, &saved);
+        /* all of it: entries, nodes and heads; the auditor's saved head remembers */
+        sql(f, "DELETE FROM ledger_entries WHERE idx >= 30; DELETE FROM ledger_nodes; "
+               "DELETE FROM ledger_sths WHERE size > 30");
+        audit_fails(f, saved, "fewer than the saved tree head's 40");
+        audit_ok(f, NULL, 30); /* without it, nothing can tell */
+        sql(f, "DELETE FROM ledger_entries; DELETE FROM ledger_sths");
+        audit_fails(f, saved, "fewer than the saved tree head's 40");
+        free(saved);
+}
+
+static void test_ledger_tamper_resigned(void **state)
+{
+        struct fx *f = *state;
+        make_ledger(f, 16, NULL);
+        struct vt_signer *other = NULL;
+        char kp[320];
+        snprintf(kp, sizeof(kp), "%s/other.pem", f->dir);
+        assert_int_equal(vt_signer_load_or_create_as(kp, "ledger key", &other, NULL), 0);
+        struct vt_sth h = {.size = 16, .time = 1};
+        assert_int_equal(vt_ledger_root(f->store, 16, h.root, NULL), 0);
+        char *forged = NULL;
+        assert_int_equal(vt_sth_sign(other, &h, &forged), 0);
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, "UPDATE ledger_sths SET sth = ?1 WHERE size = 16",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_text(st, 1, forged, -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        audit_fails(f, NULL, "tree head 1: tree head: no trusted key");
+        free(forged);
+        vt_signer_free(other);
+}
+
+/* Two processes' worth of appenders (two store handles, two ledgers) on one file form
+ * one tree. */
+static void test_ledger_two_appenders_one_file(void **state)
+{
+        struct fx *f = *state;
+        struct vt_store *s2 = NULL;
+        assert_int_equal(vt_store_open(f->db, &s2, NULL), 0);
+        struct vt_ledger *a = NULL, *b = NULL;
+        struct vt_ledger_opts o = {.sth_every = 16, .sth_ms = 50};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &a, NULL), 0);
+        assert_int_equal(vt_ledger_open(s2, f->signer, &o, &b, NULL), 0);
+        pthread_t th[8];
+        struct app_arg args[8];
+        uint64_t got[8][50];
+        for (int i = 0; i < 8; i++) {
+                args[i] = (struct app_arg){.l = i % 2 ? a : b, .id = i, .n = 50, .got = got[i]};
+                assert_int_equal(pthread_create(&th[i], NULL, appender_thread, &args[i]), 0);
+        }
+        for (int i = 0; i < 8; i++)
+                pthread_join(th[i], NULL);
+        vt_ledger_close(a);
+        vt_ledger_close(b);
+        vt_store_close(s2);
+        uint8_t seen[400] = {0};
+        for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 50; j++) {
+                        assert_true(got[i][j] < 400);
+                        assert_int_equal(seen[got[i][j]], 0);
+                        seen[got[i][j]] = 1;
+                }
+        audit_ok(f, NULL, 400);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_ledger_concurrent_appends, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_sth_cadence, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_receipts_and_consistency, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_tamper_entry, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_tamper_delete, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_tamper_truncate, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_tamper_resigned, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_two_appenders_one_file, setup,
+                                                teardown),
+        };
+        return vtt_run_group_tests(tests, NULL, NULL);
+}
