@@ -581,6 +581,7 @@ static void test_store_v3_upgrade(void **state)
         assert_int_equal(vt_store_session_create(s, &in, T0, 10, NULL), 0);
         vt_store_close(s);
         raw_exec(f->db,
+                 "DROP TABLE ledger_entries; DROP TABLE ledger_nodes; DROP TABLE ledger_sths; "
                  "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
                  "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 3; "
                  "PRAGMA auto_vacuum = NONE; VACUUM");
@@ -590,7 +591,7 @@ static void test_store_v3_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 5);
+        assert_int_equal(v, 6);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -923,7 +924,7 @@ static void assert_schema_v2(const char *db)
 {
         char buf[64];
         raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
-        assert_string_equal(buf, "5");
+        assert_string_equal(buf, "6");
         raw_text(db,
                  "SELECT count(*) FROM sqlite_master WHERE name IN ('resources', "
                  "'resources_repo', 'policies', 'refvals', 'refvals_tee', 'generations', "
@@ -945,6 +946,7 @@ static void test_store_v1_upgrade(void **state)
         raw_exec(f->db,
                  "DROP TABLE policies; DROP TABLE resources; DROP TABLE refvals; "
                  "DROP TABLE generations; ALTER TABLE sessions DROP COLUMN claims; "
+                 "DROP TABLE ledger_entries; DROP TABLE ledger_nodes; DROP TABLE ledger_sths; "
                  "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
                  "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 1");
         char buf[64];
@@ -955,7 +957,7 @@ static void test_store_v1_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 5);
+        assert_int_equal(v, 6);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1001,7 +1003,7 @@ static void test_store_v1_fixture_upgrade(void **state)
         struct vt_store *s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 5);
+        assert_int_equal(v, 6);
         struct vt_session out;
         assert_int_equal(
                 vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out, NULL), 0);
