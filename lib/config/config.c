@@ -46,7 +46,7 @@ static int parse_status(const struct vtd_config_item *it, const char *s, void *f
 #define UNDER_STATE_DIR(name) .def_str = name, .def_in_state_dir = true
 
 /* Sections in the order their unknown keys are reported: the top level, then tls, store,
- * token, session, attestation, limits, secrets, admin, tokens. */
+ * token, session, attestation, limits, secrets, admin, ledger, tokens. */
 static const struct vtd_config_item items[] = {
         STRING("listen", listen, .def_str = "127.0.0.1:8080"),
         STRING("public_url", public_url, .check = check_public_url),
@@ -84,6 +84,10 @@ static const struct vtd_config_item items[] = {
         UINT("limits.max_connections_per_client", max_connections_per_client, 1, 65536, 32),
         STRING("secrets.kek_file", kek_file),
         LIST("admin.keys", admin_keys),
+        STRING("ledger.signing_key", ledger_key, UNDER_STATE_DIR("ledger-signing-key.pem")),
+        UINT("ledger.sth_every_entries", sth_every, 1, 1000000, 1000),
+        UINT("ledger.sth_every_ms", sth_ms, 10, 3600000, 1000),
+        BOOL("ledger.public", ledger_public, false),
         LIST("tokens.trusted_jwks", trusted_jwks),
         LIST("tokens.trusted_certs", trusted_certs),
         LIST("tokens.extra_teekey_paths", extra_teekey_paths),

@@ -450,12 +450,17 @@ static int sq_open(const char *path, struct vt_store **ret, struct vt_diag *d)
         /* Create the file ourselves so that it is 0600 whatever the umask; SQLite gives
          * its -wal and -shm files the same mode as the database. An existing file keeps
          * the mode the operator gave it. The parent directory must exist. */
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                int e = errno;
-                return vt_diag_set(d, VT_E_STORE, "store: open %s: %s", path, strerror(e));
+        /* Only when it does not exist: closing any descriptor of the file drops every POSIX
+         * lock this process holds on it, including those of another connection of ours,
+         * and another process could then take our WAL for abandoned and reset it. */
+        if (access(path, F_OK) != 0) {
+                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                if (fd < 0) {
+                        int e = errno;
+                        return vt_diag_set(d, VT_E_STORE, "store: open %s: %s", path, strerror(e));
+                }
+                close(fd);
         }
-        close(fd);
 
         _cleanup_(sq_freep) struct vt_sqlite *s = calloc(1, sizeof(*s));
         if (!s)

@@ -13,10 +13,10 @@
 #include "token/admin.h"
 #include "util/json.h"
 
-/* Authenticates and authorizes an admin request; on failure fills res and returns <0. */
-static int admin_check(struct vtd *s, struct vtd_request *req, const char *authz,
-                       enum vt_admin_op op, const char *repo, struct vtd_response *res)
+int vtd_admin_check(struct vtd *s, struct vtd_request *req, int op, const char *repo,
+                    struct vt_admin_principal *ret_p, struct vtd_response *res)
 {
+        const char *authz = req->authz;
         struct vt_admin_principal p;
         struct vt_diag d = {0};
         if (!s->admin) {
@@ -30,21 +30,92 @@ static int admin_check(struct vtd *s, struct vtd_request *req, const char *authz
                 return VT_E_POLICY;
         }
         /* authenticated, but this principal may not do this: 403 */
-        if (vt_admin_authorize(&p, op, repo, &d) < 0) {
+        if (vt_admin_authorize(&p, (enum vt_admin_op)op, repo, &d) < 0) {
                 vtd_problem(res, req, 403, "AdminAuthAccess",
                             "admin access denied for %.100s: %.300s", p.sub, d.msg);
                 return VT_E_POLICY;
         }
+        if (ret_p)
+                *ret_p = p;
         return 0;
+}
+
+/* The digests an admin entry in the ledger gives of what changed (never the values): of
+ * a resource's sealed ciphertext, of a policy's text, of a reference value's JSON. NULL
+ * for none. */
+static bool resource_digest(struct vtd *s, const char *path, char out[VTD_SHA256_TAG])
+{
+        _cleanup_free_ uint8_t *wdek = NULL, *ct = NULL;
+        size_t wl = 0, cl = 0;
+        char kek_id[32];
+        if (vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, NULL) < 0)
+                return false;
+        vtd_sha256_tag(ct, cl, out);
+        return true;
+}
+
+static bool policy_digest(struct vtd *s, const char *path, char out[VTD_SHA256_TAG])
+{
+        _cleanup_free_ char *p = NULL;
+        if (vt_store_policy_get(s->store, path, &p, NULL) < 0)
+                return false;
+        vtd_sha256_tag(p, strlen(p), out);
+        return true;
+}
+
+struct refval_find {
+        const char *id;
+        char *out;
+        bool found;
+};
+
+static int refval_find_cb(const char *id, const char *tee, const char *json, void *ud)
+{
+        struct refval_find *f = ud;
+        (void)tee;
+        if (strcmp(id, f->id) == 0) {
+                vtd_sha256_tag(json, strlen(json), f->out);
+                f->found = true;
+        }
+        return 0;
+}
+
+static bool refval_digest(struct vtd *s, const char *id, char out[VTD_SHA256_TAG])
+{
+        struct refval_find f = {.id = id, .out = out};
+        return vt_store_refval_list(s->store, NULL, refval_find_cb, &f, NULL) == 0 && f.found;
+}
+
+/* admin_record puts an admin change into the ledger: who (the token's sub, else its
+ * role), what, on what, and digests before and after. Returns false, having answered
+ * 503, when the entry could not be made durable: the change is in the store but not
+ * attributed, and the caller must not report success. */
+static bool admin_record(struct vtd *s, struct vtd_request *req, const struct vt_admin_principal *p,
+                         const char *op, const char *target, const char *before, const char *after,
+                         struct vtd_response *res)
+{
+        json_t *e =
+                json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "who", p->sub[0] ? p->sub : "(no sub)",
+                          "role", vt_admin_role_name(p->role), "op", op, "target", target, "before",
+                          before ? json_string(before) : json_null(), "after",
+                          after ? json_string(after) : json_null());
+        if (vtd_ledger_record(s, req, "admin", e) == 0)
+                return true;
+        vtd_problem(res, req, 503, "LedgerError",
+                    "the change was made but could not be recorded in the ledger; retry");
+        res->retry_after = 1;
+        return false;
 }
 
 /* store_secret seals secret under the current KEK and writes it, with policy (already
  * validated) in the same transaction when it is not NULL; then answers. */
-static void store_secret(struct vtd *s, struct vtd_request *req, const char *path,
-                         const uint8_t *secret, size_t len, const char *policy,
+static void store_secret(struct vtd *s, struct vtd_request *req, const struct vt_admin_principal *p,
+                         const char *path, const uint8_t *secret, size_t len, const char *policy,
                          struct vtd_response *res)
 {
         struct vt_diag d = {0};
+        char before[VTD_SHA256_TAG], after[VTD_SHA256_TAG];
+        bool had = resource_digest(s, path, before);
         if (!s->kek) {
                 vtd_problem(res, req, 503, "PluginInternalError",
                             "secrets.kek_file is not configured");
@@ -60,6 +131,10 @@ static void store_secret(struct vtd *s, struct vtd_request *req, const char *pat
                 snprintf(req->reason, sizeof(req->reason), "store %s: %.300s", path, d.msg);
                 return;
         }
+        bool has = resource_digest(s, path, after);
+        if (!admin_record(s, req, p, policy ? "resource.put+policy" : "resource.put", path,
+                          had ? before : NULL, has ? after : NULL, res))
+                return;
         snprintf(req->reason, sizeof(req->reason), "stored %s (%zu bytes)%s", path, len,
                  policy ? " and its policy" : "");
         json_t *ans = json_pack("{s:s, s:I}", "stored", path, "size", (json_int_t)len);
@@ -79,7 +154,7 @@ static void store_error(struct vtd_request *req, struct vtd_response *res, const
 /* resource_target checks the path of a resource or policy request and its admin token;
  * on failure it fills res and returns false. */
 static bool resource_target(struct vtd *s, struct vtd_request *req, enum vt_admin_op op,
-                            struct vtd_response *res)
+                            struct vt_admin_principal *p, struct vtd_response *res)
 {
         char repo[VT_REPO_NAME_MAX + 1];
         if (!vtd_repo_of(req, req->rest, repo, res))
@@ -88,36 +163,40 @@ static bool resource_target(struct vtd *s, struct vtd_request *req, enum vt_admi
                 vtd_problem(res, req, 404, "InvalidRequestPath", "Request path is invalid");
                 return false;
         }
-        return admin_check(s, req, req->authz, op, repo, res) == 0;
+        return vtd_admin_check(s, req, op, repo, p, res) == 0;
 }
 
 void vtd_admin_resource_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         const char *path = req->rest;
-        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, res))
+        struct vt_admin_principal p;
+        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, &p, res))
                 return;
         struct vt_diag d = {0};
+        char before[VTD_SHA256_TAG];
+        bool had = resource_digest(s, path, before);
         int e = vt_store_resource_delete(s->store, path, &d);
         if (e == VT_E_NOTFOUND)
                 vtd_problem(res, req, 404, "ResourceNotFound", "no resource %s", path);
         else if (e < 0)
                 store_error(req, res, &d);
-        else
+        else if (admin_record(s, req, &p, "resource.delete", path, had ? before : NULL, NULL, res))
                 vtd_json_response(res, 200, json_pack("{s:s}", "deleted", path));
 }
 
 void vtd_admin_resource_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, res))
+        struct vt_admin_principal p;
+        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, &p, res))
                 return;
-        store_secret(s, req, req->rest, req->body ? req->body : (const uint8_t *)"", req->body_len,
-                     NULL, res);
+        store_secret(s, req, &p, req->rest, req->body ? req->body : (const uint8_t *)"",
+                     req->body_len, NULL, res);
 }
 
 void vtd_admin_policy_get(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         _cleanup_free_ char *p = NULL;
-        if (!resource_target(s, req, VT_ADMIN_READ, res))
+        if (!resource_target(s, req, VT_ADMIN_READ, NULL, res))
                 return;
         if (vt_store_policy_get(s->store, req->rest, &p, NULL) < 0) {
                 vtd_problem(res, req, 404, "PolicyNotFound", "no release policy for %s", req->rest);
@@ -132,7 +211,8 @@ void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_res
         const char *path = req->rest;
         struct vt_diag d = {0};
         int e;
-        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, res))
+        struct vt_admin_principal p;
+        if (!resource_target(s, req, VT_ADMIN_WRITE_RESOURCE, &p, res))
                 return;
         /* A policy, or (put with policy) a policy, one NUL byte and the secret: JSON text
          * never holds a NUL byte, so the two cannot be confused (docs/admin.md). The
@@ -148,18 +228,21 @@ void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_res
         }
         vt_release_policy_free(pol);
         if (nul) {
-                store_secret(s, req, path, nul + 1, req->body_len - pl - 1, (const char *)body,
+                store_secret(s, req, &p, path, nul + 1, req->body_len - pl - 1, (const char *)body,
                              res);
                 return;
         }
         vt_diag_clear(&d);
+        char before[VTD_SHA256_TAG], after[VTD_SHA256_TAG];
+        bool had = policy_digest(s, path, before);
         e = vt_store_policy_set(s->store, path, (const char *)req->body, vtd_now(), &d);
         if (e == VT_E_NOTFOUND)
                 vtd_problem(res, req, 404, "ResourceNotFound",
                             "no resource %s: store the secret first", path);
         else if (e < 0)
                 store_error(req, res, &d);
-        else {
+        else if (vtd_sha256_tag(req->body, req->body_len, after),
+                 admin_record(s, req, &p, "policy.set", path, had ? before : NULL, after, res)) {
                 snprintf(req->reason, sizeof(req->reason), "policy set for %s", path);
                 vtd_json_response(res, 200, json_pack("{s:s}", "policy", path));
         }
@@ -193,7 +276,7 @@ void vtd_admin_list(struct vtd *s, struct vtd_request *req, struct vtd_response 
                             "repo must be one path segment [A-Za-z0-9_-][A-Za-z0-9_.-]*");
                 return;
         }
-        if (admin_check(s, req, req->authz, VT_ADMIN_READ, repo, res) < 0)
+        if (vtd_admin_check(s, req, VT_ADMIN_READ, repo, NULL, res) < 0)
                 return;
         json_auto_t *a = json_array();
         struct vt_diag d = {0};
@@ -216,7 +299,7 @@ static int refval_cb(const char *id, const char *tee, const char *json, void *ud
 
 void vtd_admin_refval_list(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        if (admin_check(s, req, req->authz, VT_ADMIN_READ, NULL, res) < 0)
+        if (vtd_admin_check(s, req, VT_ADMIN_READ, NULL, NULL, res) < 0)
                 return;
         json_auto_t *a = json_array();
         struct vt_diag d = {0};
@@ -230,16 +313,19 @@ void vtd_admin_refval_list(struct vtd *s, struct vtd_request *req, struct vtd_re
 void vtd_admin_refval_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         const char *id = req->rest;
-        if (admin_check(s, req, req->authz, VT_ADMIN_WRITE_GLOBAL, NULL, res) < 0)
+        struct vt_admin_principal p;
+        if (vtd_admin_check(s, req, VT_ADMIN_WRITE_GLOBAL, NULL, &p, res) < 0)
                 return;
         struct vt_diag d = {0};
+        char before[VTD_SHA256_TAG];
+        bool had = id && *id && refval_digest(s, id, before);
         int e = id && *id ? vt_store_refval_delete(s->store, id, &d) : VT_E_NOTFOUND;
         if (e == VT_E_NOTFOUND || e == VT_E_INVAL)
                 vtd_problem(res, req, 404, "ReferenceValueNotFound", "no reference value %.64s",
                             id ? id : "");
         else if (e < 0)
                 store_error(req, res, &d);
-        else
+        else if (admin_record(s, req, &p, "refval.delete", id, had ? before : NULL, NULL, res))
                 vtd_json_response(res, 200, json_pack("{s:s}", "deleted", id));
 }
 
@@ -247,7 +333,8 @@ void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_res
 {
         struct vt_diag d = {0};
         int e;
-        if (admin_check(s, req, req->authz, VT_ADMIN_WRITE_GLOBAL, NULL, res) < 0)
+        struct vt_admin_principal p;
+        if (vtd_admin_check(s, req, VT_ADMIN_WRITE_GLOBAL, NULL, &p, res) < 0)
                 return;
         json_auto_t *body = json_loadb((const char *)(req->body ? req->body : (uint8_t *)""),
                                        req->body_len, JSON_REJECT_DUPLICATES, NULL);
@@ -271,13 +358,16 @@ void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_res
                 return;
         }
         vt_diag_clear(&d);
+        char before[VTD_SHA256_TAG], after[VTD_SHA256_TAG];
+        bool had = vt_refval_id_valid(rid) && refval_digest(s, rid, before);
         e = vt_store_refval_add(s->store, rid, tee, txt, vtd_now(), &d);
         if (e == VT_E_INVAL)
                 vtd_problem(res, req, 400, "SerdeError",
                             "reference value id must be [A-Za-z0-9_.-]{1,64}");
         else if (e < 0)
                 store_error(req, res, &d);
-        else {
+        else if (vtd_sha256_tag(txt, strlen(txt), after),
+                 admin_record(s, req, &p, "refval.add", rid, had ? before : NULL, after, res)) {
                 snprintf(req->reason, sizeof(req->reason), "reference value %.64s set for %s", rid,
                          tee);
                 vtd_json_response(res, 200, json_pack("{s:s}", "id", rid));

@@ -106,6 +106,12 @@ static const struct vtd_route_row routes[] = {
         {"/kbs/v0/reference-value", false, M_GET, ROUTE_REFVAL, vtd_admin_refval_list},
         {"/kbs/v0/reference-value", false, M_POST, ROUTE_REFVAL, vtd_admin_refval_add},
         {"/kbs/v0/reference-value/", true, M_DELETE, ROUTE_REFVAL, vtd_admin_refval_delete},
+        {"/ledger/sth", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_sth},
+        {"/ledger/sths", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_sths},
+        {"/ledger/entries", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_entries},
+        {"/ledger/receipts/", true, M_GET, ROUTE_LEDGER, vtd_ledger_api_receipt},
+        {"/ledger/consistency", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_consistency},
+        {"/ledger/jwks", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_jwks},
 };
 
 /* route_of finds the row for a URL and a method. It returns the route id of the first
@@ -351,6 +357,12 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         res->body = NULL;
         if (res->content_type)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+        if (res->csp) {
+                MHD_add_response_header(r, "Content-Security-Policy", res->csp);
+                MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+                MHD_add_response_header(r, "X-Frame-Options", "DENY");
+                MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        }
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         MHD_add_response_header(r, "X-Request-Id", req->id);
         if (res->set_cookie)
@@ -426,6 +438,13 @@ static bool accumulate(struct vtd *s, struct vtd_request *req, const char *data,
         return true;
 }
 
+const char *vtd_query(const struct vtd_request *req, const char *key)
+{
+        if (!req->conn)
+                return NULL;
+        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
 /* dispatch gives the handler of the request's row what it reads from the connection and
  * calls it. */
 static void dispatch(struct vtd *s, struct MHD_Connection *c, struct vtd_request *req,
@@ -438,8 +457,10 @@ static void dispatch(struct vtd *s, struct MHD_Connection *c, struct vtd_request
         const union MHD_DaemonInfo *di =
                 ci ? MHD_get_daemon_info(ci->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
         req->port = di ? di->port : 0;
+        req->conn = c;
         req->row->handler(s, req, res);
         req->authz = req->cookie = req->query_repo = NULL;
+        req->conn = NULL;
 }
 
 /* libmicrohttpd's access handler: called once with the headers, then with each piece of

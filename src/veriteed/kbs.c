@@ -306,7 +306,15 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
                 .simulated = ver->simulated,
         };
         json_auto_t *claims = vt_ear_claims(&in);
-        if (!claims || vt_jwt_sign(s->signer, claims, ret_token) < 0) {
+        /* jti: the token's id, which the ledger's attestation and release entries give */
+        uint8_t id[16];
+        char jti[33];
+        if (claims && RAND_bytes(id, sizeof(id)) == 1) {
+                vt_hex_encode(id, sizeof(id), jti);
+                json_object_set_new(claims, "jti", json_string(jti));
+        }
+        if (!claims || !json_object_get(claims, "jti") ||
+            vt_jwt_sign(s->signer, claims, ret_token) < 0) {
                 vtd_problem(res, req, 500, "InternalError", "cannot sign the attestation token");
                 return -1;
         }
@@ -330,6 +338,24 @@ static void attest_mark_session(struct vtd *s, const struct vt_session *sess, in
         set_session_cookie(s, sess->id, claims_txt ? expires : sess->expires, res);
 }
 
+/* attest_record puts the verdict into the ledger: the tee, digests of the evidence and
+ * of the token's claims, the AR4SI status, the token's id, or why it was refused. */
+static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
+                         const struct attest_body *ab, const json_t *claims)
+{
+        char ed[VTD_SHA256_TAG], cd[VTD_SHA256_TAG];
+        if (vtd_json_digest(ab->primary, ed) < 0 || (claims && vtd_json_digest(claims, cd) < 0))
+                return VT_E_NOMEM;
+        const char *jti = json_string_value(json_object_get(claims, "jti"));
+        json_t *e = json_pack("{s:s, s:s, s:o, s:s, s:o}", "tee", sess->tee, "evidence_digest", ed,
+                              "claims_digest", claims ? json_string(cd) : json_null(), "status",
+                              req->verdict[0] ? req->verdict : "rejected", "token_id",
+                              jti ? json_string(jti) : json_null());
+        if (e && !claims)
+                json_object_set_new(e, "reason", json_string(req->reason));
+        return vtd_ledger_record(s, req, "attest", e);
+}
+
 void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                     struct vtd_response *res)
 {
@@ -349,8 +375,16 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 return;
         json_auto_t *claims = NULL;
         _cleanup_free_ char *token = NULL;
-        if (attest_verify(s, req, &sess, &ab, expected, &ver, res) == 0 &&
-            attest_token(s, req, &sess, &ab, expected, now, &ver, &claims, &token, res) == 0) {
+        int ok = attest_verify(s, req, &sess, &ab, expected, &ver, res) == 0 &&
+                 attest_token(s, req, &sess, &ab, expected, now, &ver, &claims, &token, res) == 0;
+        /* the verdict is durable before the token leaves */
+        if (attest_record(s, req, &sess, &ab, ok ? claims : NULL) < 0 && ok) {
+                vtd_problem(res, req, 503, "LedgerError",
+                            "the attestation could not be recorded; retry");
+                res->retry_after = 1;
+                ok = 0;
+        }
+        if (ok) {
                 attest_mark_session(s, &sess, now, claims, res);
                 if (ver.simulated)
                         snprintf(req->reason, sizeof(req->reason),

@@ -36,6 +36,7 @@ static const char usage[] =
 
 static void server_done(struct vtd *s)
 {
+        vtd_ledger_done(s); /* commits what is queued and signs a last tree head */
         vt_store_close(s->store);
         vt_signer_free(s->signer);
         vt_snp_verifier_free(s->snp_hw);
@@ -194,6 +195,8 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                     (e = vt_snp_verifier_add_root(s->snp_sim, VT_SNP_PRODUCT_MILAN, pem, n, d)) < 0)
                         return e;
         }
+        if ((e = vtd_ledger_init(s, d)) < 0)
+                return e;
         if (s->cfg.kek_file && (e = vtd_kek_init(s, d)) < 0)
                 return e;
         if (s->cfg.n_admin_keys && (e = vt_admin_keys_load((const char *const *)s->cfg.admin_keys,

@@ -88,6 +88,38 @@ static int request_claims(struct vtd *s, const char *authz, const char *cookie, 
                            "no token: neither Authorization: Bearer nor a session cookie");
 }
 
+/* The ledger's view of a release decision: the resource, who (the token's jti and the
+ * digest of its claims, which the attestation entry also gives), under which policy. */
+static json_t *release_entry(const char *path, const json_t *claims, const char *policy)
+{
+        char cd[VTD_SHA256_TAG], pd[VTD_SHA256_TAG];
+        const char *jti = json_string_value(json_object_get(claims, "jti"));
+        if (vtd_json_digest(claims, cd) < 0)
+                return NULL;
+        if (policy)
+                vtd_sha256_tag(policy, strlen(policy), pd);
+        return json_pack("{s:s, s:o, s:s, s:o}", "resource", path, "token_id",
+                         jti ? json_string(jti) : json_null(), "claims_digest", cd, "policy_digest",
+                         policy ? json_string(pd) : json_null());
+}
+
+/* deny answers a denial to a holder of a verified token and records it in the ledger
+ * (denials before a token verifies are anonymous and only logged and counted: recording
+ * them would let anyone grow the ledger without bound). */
+static void deny(struct vtd *s, struct vtd_request *req, const char *path, const json_t *claims,
+                 const char *policy, unsigned status, const char *variant, const char *detail,
+                 struct vtd_response *res)
+{
+        char why[sizeof(req->reason)];
+        memcpy(why, req->reason, sizeof(why));
+        vtd_problem(res, req, status, variant, "%s", detail);
+        memcpy(req->reason, why, sizeof(why)); /* the log gets the reason, the client not */
+        json_t *e = release_entry(path, claims, policy);
+        if (e)
+                json_object_set_new(e, "reason", json_string(req->reason));
+        (void)vtd_ledger_record(s, req, "deny", e);
+}
+
 void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         const char *path = req->rest;
@@ -121,33 +153,35 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         vt_diag_clear(&d);
         e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &d);
         if (e < 0) {
-                vtd_problem(res, req, 401, "PluginInternalError", "Plugin internal error");
                 snprintf(req->reason, sizeof(req->reason), "release %s: %s%.300s", path,
                          e == VT_E_NOTFOUND ? "no such resource" : "store unavailable: ",
                          e == VT_E_NOTFOUND ? "" : d.msg);
+                deny(s, req, path, claims, NULL, 401, "PluginInternalError",
+                     "Plugin internal error", res);
                 return;
         }
         if (vt_store_policy_get(s->store, path, &policy, NULL) < 0) {
-                vtd_problem(res, req, 401, "PolicyDeny", "Access denied by policy");
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: no release policy (no policy, no release)", path);
+                deny(s, req, path, claims, NULL, 401, "PolicyDeny", "Access denied by policy", res);
                 return;
         }
         if ((e = vt_release_policy_parse(policy, strlen(policy), &pol, &d)) == 0)
                 e = vt_release_policy_eval(pol, claims, &d);
         vt_release_policy_free(pol);
         if (e < 0) {
-                vtd_problem(res, req, 401, "PolicyDeny", "Access denied by policy");
                 snprintf(req->reason, sizeof(req->reason), "release %s denied: %.300s", path,
                          d.msg);
+                deny(s, req, path, claims, policy, 401, "PolicyDeny", "Access denied by policy",
+                     res);
                 return;
         }
         const json_t *key = tee_key_of(s, claims);
         if (!key) {
-                vtd_problem(res, req, 401, "AttestationError",
-                            "Attestation error: Failed to extract Tee public key from claims");
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: the token has no tee-pubkey", path);
+                deny(s, req, path, claims, policy, 401, "AttestationError",
+                     "Attestation error: Failed to extract Tee public key from claims", res);
                 return;
         }
         uint8_t *secret = NULL;
@@ -162,6 +196,15 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         if (e < 0) {
                 vtd_problem(res, req, 401, "JweError", "JWE failed");
                 snprintf(req->reason, sizeof(req->reason), "release %s: %.300s", path, d.msg);
+                return;
+        }
+        /* the release is in the ledger, durably, before the secret leaves */
+        if (vtd_ledger_record(s, req, "release", release_entry(path, claims, policy)) < 0) {
+                vtd_problem(res, req, 503, "LedgerError",
+                            "the release could not be recorded; retry");
+                res->retry_after = 1;
+                snprintf(req->reason, sizeof(req->reason),
+                         "release %s withheld: the ledger entry could not be made durable", path);
                 return;
         }
         snprintf(req->verdict, sizeof(req->verdict), "released");

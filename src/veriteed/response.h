@@ -26,6 +26,7 @@ enum vtd_route {
         ROUTE_RESOURCE_POLICY,
         ROUTE_RESOURCES,
         ROUTE_REFVAL,
+        ROUTE_LEDGER,
         ROUTE_OTHER,
         _ROUTE_MAX,
 };
@@ -58,7 +59,12 @@ struct vtd_request {
         const char *cookie;              /* the kbs-session-id cookie, or NULL */
         const char *query_repo;          /* ?repo=, or NULL */
         unsigned port;                   /* the port the server is bound to */
+        void *conn;                      /* the connection, for vtd_query (http.c) */
 };
+
+/* vtd_query returns the value of the query parameter key of the request (?key=value,
+ * decoded), or NULL. Valid while the handler runs. */
+const char *vtd_query(const struct vtd_request *req, const char *key);
 
 /* A response: status, body and headers (owned). */
 struct vtd_response {
@@ -67,6 +73,7 @@ struct vtd_response {
         const char *content_type;
         char *set_cookie;
         unsigned retry_after;
+        const char *csp; /* Content-Security-Policy (HTML pages), or NULL */
 };
 
 /* vtd_problem fills an RFC 7807 error response ("type" under Trustee's error URL

@@ -23,6 +23,8 @@
 struct vtd_refvals; /* per-tee reference values (appraisal) */
 struct vt_keyring;
 struct vt_admin_keys;
+struct vt_admin_principal;
+struct vt_ledger;
 
 #define VTD_N_STATUS  11
 #define VTD_N_BUCKETS 12
@@ -45,9 +47,12 @@ struct vtd {
         struct vt_snp_verifier *snp_sim; /* AMD roots + the simulator root, if configured */
         struct vt_dcap_verifier *dcap;   /* Intel root; collateral from the PCCS */
         struct vtd_refvals *refvals;
-        struct vt_keyring *kek;      /* NULL: no resource storage */
-        struct vt_admin_keys *admin; /* NULL: no admin API */
-        json_t *token_jwks;          /* keys that verify bearer tokens: ours + configured */
+        struct vt_keyring *kek;          /* NULL: no resource storage */
+        struct vt_admin_keys *admin;     /* NULL: no admin API */
+        json_t *token_jwks;              /* keys that verify bearer tokens: ours + configured */
+        struct vt_store *ledger_store;   /* the ledger's own connection to the store */
+        struct vt_signer *ledger_signer; /* ledger.signing_key */
+        struct vt_ledger *ledger;        /* the appender (ledger.c) */
         struct vtd_metrics metrics;
         atomic_ulong sessions_open_estimate;
         sem_t verify; /* limits.threads: evidence verified at once */
@@ -71,6 +76,31 @@ void vtd_admin_list(struct vtd *s, struct vtd_request *req, struct vtd_response 
 void vtd_admin_refval_list(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_admin_refval_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* vtd_admin_check authenticates the request's admin token and authorizes op (on repo for
+ * VT_ADMIN_WRITE_RESOURCE); the principal goes to *ret_p when not NULL. On failure it
+ * answers (401, 403) and returns < 0. */
+int vtd_admin_check(struct vtd *s, struct vtd_request *req, int op, const char *repo,
+                    struct vt_admin_principal *ret_p, struct vtd_response *res);
+
+/* The ledger (ledger.c). vtd_ledger_init opens it (a store connection of its own, the
+ * ledger key, the appender) and vtd_ledger_done closes it. vtd_ledger_record appends
+ * entry (stolen; "kind", "time" and the request id are added) and returns once it is
+ * durable; < 0 (logged) when it could not be: the caller must then not act on it. */
+int vtd_ledger_init(struct vtd *s, struct vt_diag *d);
+void vtd_ledger_done(struct vtd *s);
+int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry);
+#define VTD_SHA256_TAG (7 + 64 + 1) /* "sha256:" and 64 hex digits */
+/* vtd_sha256_tag writes "sha256:<hex>" of n bytes; vtd_json_digest that of the RFC 8785
+ * form of v. */
+void vtd_sha256_tag(const void *p, size_t n, char out[static VTD_SHA256_TAG]);
+int vtd_json_digest(const json_t *v, char out[static VTD_SHA256_TAG]);
+void vtd_ledger_api_sth(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_ledger_api_sths(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_ledger_api_entries(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_ledger_api_receipt(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_ledger_api_consistency(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_ledger_api_jwks(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+
 /* vtd_repo_of copies the repository of a resource path (its first segment) into out,
  * whole; a name over VT_REPO_NAME_MAX bytes is answered with 400 and gives false. */
 bool vtd_repo_of(struct vtd_request *req, const char *path, char out[VT_REPO_NAME_MAX + 1],
