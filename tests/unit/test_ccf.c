@@ -474,6 +474,10 @@ static void test_ccf_real_wrapper(void **state)
         set_str(w, "transactionId", "2.35");
         set_str(w, "state", "Loading");
         expect_fail(w, a.pem, VT_E_FORMAT, "ccf receipt: state is \"Loading\", not Ready");
+        json_object_set_new(w, "state", json_integer(7));
+        expect_fail(w, a.pem, VT_E_FORMAT, "ccf receipt: state is not \"Ready\"");
+        set_str(w, "state", "\x1b[2J");
+        expect_fail(w, a.pem, VT_E_FORMAT, "ccf receipt: state is not \"Ready\"");
         json_object_del(w, "state");
         expect_ok(w, a.pem, NULL);
         json_object_set(w, "nodeId", json_object_get(a.json, "nodeId"));
