@@ -33,6 +33,11 @@ struct vt_tee_ops {
         int (*attest)(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
                       const json_t *evidence, const uint8_t report_data[64],
                       const json_t *init_data, struct vt_attest_result *out, struct vt_diag *d);
+        /* the tee's own evidence bytes and collateral the caller loaded, for authenticity
+         * only (vt_attest_offline); NULL: none. out as for attest */
+        int (*attest_offline)(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
+                              const struct vt_attest_offline *off, struct vt_attest_result *out,
+                              struct vt_diag *d);
 };
 
 extern const struct vt_tee_ops vt_tee_snp, vt_tee_sim;                 /* tee_snp.c */
