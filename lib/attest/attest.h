@@ -73,7 +73,8 @@ struct vt_attest_result {
         /* what the verification rests on, for a person's summary */
         enum vt_snp_product snp_product; /* snp, sim: the product of the chain */
         enum vt_snp_signer snp_signer;   /* snp, sim: VCEK or VLEK */
-        enum vt_tcb_status tcb_status;   /* tdx, sgx: the TCB status of the platform */
+        enum vt_tcb_status tcb_status;   /* tdx, sgx, az-tdx-vtpm: the TCB status of the platform */
+        unsigned az_checks; /* az-snp-vtpm, az-tdx-vtpm, tpm: the VT_AZ_CHECK_* bits passed */
 };
 void vt_attest_result_done(struct vt_attest_result *r);
 
@@ -117,18 +118,32 @@ struct vt_attest_offline {
          * default: UpToDate only, no debug) */
         const struct vt_dcap_collateral *dcap_collateral;
         const struct vt_dcap_policy *dcap_policy;
+        /* az-snp-vtpm, az-tdx-vtpm, tpm (evidence: the evidence JSON's text; the quote is over
+         * report data, so these are never authenticity only): the expected report data
+         * (1..64 bytes, required: the TPM quote's extraData), the SHA-256 of the init-data
+         * (NULL: PCR8 is not checked); c->snp_hw, c->dcap with dcap_collateral and
+         * dcap_policy's statuses, c->tpm_aks verify the hardware report and the AK */
+        const uint8_t *report_data;
+        size_t report_data_len;
+        const uint8_t *init_data_digest;
 };
 
-/* vt_attest_offline verifies the evidence in off for tee (snp, sim, tdx, sgx) through the
- * same row of the table as vt_attest, for authenticity only: signatures, chains to the
- * roots of c's verifiers, revocation, the TCB, collateral at off->at and the policy given
- * in off; no report data is bound, no init-data checked, no reference values appraised
- * (ret->tv stays all zero: NONE, the caller decides from the return value). Returns 0 with
- * *ret filled (tee_claims: the tee's claims as Trustee names them, without "simulated";
- * see ret->simulated) or a negative VT_E_* naming the failed check in d; VT_E_UNSUPPORTED
- * for a tee without offline verification. Thread-safe. */
+/* vt_attest_offline verifies the evidence in off for tee through the same row of the table
+ * as vt_attest, without reference values (ret->tv stays all zero: NONE; the caller decides
+ * from the return value): signatures, chains to the roots of c's verifiers, revocation, the
+ * TCB, collateral at off->at and the policy given in off. snp, sim, tdx, sgx: authenticity
+ * only, no report data is bound and no init-data checked. az-snp-vtpm, az-tdx-vtpm, tpm:
+ * the quote is bound to off->report_data (and PCR8 to off->init_data_digest), and a
+ * failure's reason ends with the checks that passed ("; passed: quote signature, ...").
+ * Returns 0 with *ret filled (tee_claims: the tee's claims as Trustee names them, without
+ * "simulated"; see ret->simulated) or a negative VT_E_* naming the failed check in d;
+ * VT_E_UNSUPPORTED for a tee without offline verification (sample). Thread-safe. */
 int vt_attest_offline(const struct vt_attest_ctx *c, const char *tee,
                       const struct vt_attest_offline *off, struct vt_attest_result *ret,
                       struct vt_diag *d);
+
+/* vt_attest_az_checks_text writes the names of the VT_AZ_CHECK_* bits in checks, in the
+ * order the checks run, separated by ", ", into buf (cap bytes; "" for none). Thread-safe. */
+void vt_attest_az_checks_text(unsigned checks, char *buf, size_t cap);
 
 #endif

@@ -300,23 +300,6 @@ static int verify_dcap(const char *tee, int argc, char **argv)
         return rc;
 }
 
-/* Names of the vt_az_result.checks bits, for the reason line. */
-static void az_checks_text(unsigned checks, char *buf, size_t cap)
-{
-        static const char *const names[] = {"trusted AK",      "quote signature", "nonce",
-                                            "PCR digest",      "HCL binding",     "user-data",
-                                            "hardware report", "init-data"};
-        size_t o = 0;
-        buf[0] = 0;
-        for (size_t i = 0; i < ELEMENTSOF(names) && o < cap; i++)
-                if (checks & (1u << i)) {
-                        int k = snprintf(buf + o, cap - o, "%s%s", o ? ", " : "", names[i]);
-                        if (k < 0)
-                                break;
-                        o += (size_t)k;
-                }
-}
-
 /* What `veritee verify az-snp-vtpm|az-tdx-vtpm|tpm` was asked to do. */
 struct az_args {
         enum vt_az_tee tee;
@@ -390,7 +373,7 @@ static int az_parse_options(const char *name, int argc, char **argv, struct az_a
 
 /* Checks the option values and puts them into *vo (pointing into rd and init); returns 0 or
  * EXIT_USAGE after saying which option is wrong. */
-static int az_check_options(const struct az_args *a, struct vt_az_verify_opts *vo, uint8_t rd[64],
+static int az_check_options(const struct az_args *a, struct vt_attest_offline *vo, uint8_t rd[64],
                             uint8_t init[32])
 {
         int n;
@@ -442,18 +425,19 @@ static int az_load_aks(const struct az_args *a, struct az_run *run, struct vt_di
         return 0;
 }
 
-/* Sets up the verifier the tee needs and hangs it on *vo; returns CLI_GO_ON or the exit code. */
+/* Sets up the verifier the tee needs and hangs it on *ctx (the collateral on *vo); returns
+ * CLI_GO_ON or the exit code. */
 static int az_setup(const struct az_args *a, const uint8_t *coll_txt, size_t cl, struct az_run *run,
-                    struct vt_az_verify_opts *vo, struct vt_diag *d)
+                    struct vt_attest_ctx *ctx, struct vt_attest_offline *vo, struct vt_diag *d)
 {
         if (a->tee == VT_AZ_TEE_TPM) {
                 if (az_load_aks(a, run, d) < 0)
                         return EXIT_USAGE;
-                vo->aks = run->aks;
+                ctx->tpm_aks = run->aks;
         } else if (a->tee == VT_AZ_TEE_SNP_VTPM) {
                 if (vt_snp_verifier_new(&run->snp) < 0)
                         return EXIT_USAGE;
-                vo->snp = run->snp;
+                ctx->snp_hw = run->snp;
         } else {
                 if (vt_dcap_verifier_new(&run->dcap) < 0 ||
                     vt_dcap_verifier_set_pccs(run->dcap, a->pccs, a->cache) < 0)
@@ -461,46 +445,41 @@ static int az_setup(const struct az_args *a, const uint8_t *coll_txt, size_t cl,
                 if (coll_txt &&
                     vt_dcap_collateral_parse((const char *)coll_txt, cl, &run->coll, d) < 0)
                         return print_verdict(vt_az_tee_name(a->tee), false, d->msg, NULL);
-                vo->dcap = run->dcap;
-                vo->collateral = run->coll;
+                ctx->dcap = run->dcap;
+                vo->dcap_collateral = run->coll;
         }
         return CLI_GO_ON;
 }
 
-/* Prints the verdict for vt_az_verify's result e and returns the exit code. */
-static int az_print_result(enum vt_az_tee tee, int e, const struct vt_az_result *res,
+/* Prints the verdict for vt_attest_offline's result e (a failure's reason names the checks
+ * that passed) and returns the exit code. */
+static int az_print_result(enum vt_az_tee tee, int e, const struct vt_attest_result *res,
                            const struct vt_diag *d)
 {
         char passed[160], reason[sizeof(d->msg) + 200];
-        _cleanup_free_ char *claims = NULL;
 
-        az_checks_text(res->checks, passed, sizeof(passed));
-        if (e < 0) {
-                snprintf(reason, sizeof(reason), "%s%s%s", d->msg[0] ? d->msg : vt_strerror(e),
-                         passed[0] ? "; passed: " : "", passed);
-                return print_verdict(vt_az_tee_name(tee), false, reason, NULL);
-        }
-        json_auto_t *cj = NULL;
-        if (vt_az_claims_json(res, &claims) < 0 || !(cj = json_loads(claims, 0, NULL)))
-                return print_verdict(vt_az_tee_name(tee), false, "out of memory", NULL);
+        if (e < 0)
+                return print_failure(vt_az_tee_name(tee), e, d);
+        vt_attest_az_checks_text(res->az_checks, passed, sizeof(passed));
         if (tee == VT_AZ_TEE_SNP_VTPM)
                 snprintf(reason, sizeof(reason),
                          "%s verified; SNP report: VCEK chain to the %s AMD root, VMPL 0", passed,
-                         vt_snp_product_name(res->snp.product));
+                         vt_snp_product_name(res->snp_product));
         else if (tee == VT_AZ_TEE_TDX_VTPM)
                 snprintf(reason, sizeof(reason),
                          "%s verified; TD quote: PCK chain to the Intel SGX Root CA, TCB status %s",
-                         passed, vt_tcb_status_name(res->dcap.status));
+                         passed, vt_tcb_status_name(res->tcb_status));
         else
                 snprintf(reason, sizeof(reason), "%s verified", passed);
-        return print_verdict(vt_az_tee_name(tee), true, reason, cj);
+        return print_verdict(vt_az_tee_name(tee), true, reason, res->tee_claims);
 }
 
 /* veritee verify az-snp-vtpm|az-tdx-vtpm|tpm EVIDENCE.json --report-data HEX ... */
 static int verify_azure(const char *name, int argc, char **argv)
 {
         struct az_args a = {0};
-        struct vt_az_verify_opts vo = {0};
+        struct vt_attest_offline vo = {0};
+        struct vt_attest_ctx ctx = {0};
         struct vt_diag d = {0};
         uint8_t rd[64], init[32];
         int rc;
@@ -517,14 +496,17 @@ static int verify_azure(const char *name, int argc, char **argv)
         if (!ev || (a.collateral && !coll_txt))
                 return EXIT_USAGE;
         struct az_run run = {0};
-        struct vt_az_result res = {0};
-        rc = az_setup(&a, coll_txt, cl, &run, &vo, &d);
+        struct vt_attest_result res = {0};
+        rc = az_setup(&a, coll_txt, cl, &run, &ctx, &vo, &d);
         if (rc == CLI_GO_ON) {
+                /* the library's pipeline, bound to --report-data (and --init-data-digest) */
+                vo.evidence = ev;
+                vo.evidence_len = el;
                 vt_diag_clear(&d);
-                int e = vt_az_verify(a.tee, (const char *)ev, el, &vo, &res, &d);
+                int e = vt_attest_offline(&ctx, vt_az_tee_name(a.tee), &vo, &res, &d);
                 rc = az_print_result(a.tee, e, &res, &d);
         }
-        vt_az_result_done(&res);
+        vt_attest_result_done(&res);
         az_run_done(&run);
         return rc;
 }

@@ -9,6 +9,7 @@
 #include "attest/tee.h"
 #include "testutil.h"
 #include "util/b64.h"
+#include "util/hex.h"
 #include "util/json.h"
 #include "util/macro.h"
 
@@ -237,8 +238,9 @@ static void test_attest_offline_snp(void **state)
 
         /* no offline form: refused by name; and vt_attest never binds nothing */
         vt_diag_clear(&d);
-        assert_int_equal(vt_attest_offline(&c, "az-snp-vtpm", &off, &res, &d), VT_E_UNSUPPORTED);
-        assert_non_null(strstr(d.msg, "az-snp-vtpm has no offline verification"));
+        const struct vt_attest_ctx cs = {.snp_hw = v, .allow_sample = true};
+        assert_int_equal(vt_attest_offline(&cs, "sample", &off, &res, &d), VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "sample has no offline verification"));
         vt_diag_clear(&d);
         assert_int_equal(vt_attest_offline(&c, "sim", &off, &res, &d), VT_E_UNSUPPORTED);
         json_auto_t *ev = json_object();
@@ -346,6 +348,59 @@ static void test_attest_offline_dcap(void **state)
         vt_dcap_collateral_free(coll);
 }
 
+/* The vTPM tees offline: never authenticity only, the quote is bound to the report data
+ * given; a failure's reason names the checks that passed before it. */
+static void test_attest_offline_az(void **state)
+{
+        (void)state;
+        static const char rd_hex[] =
+                "982f5c6e45df0ed3f10b6f60b02f0c8390e281300f3805e2279c16168cd6ae9a"
+                "a398f647caa2338748cd0fd9f5f819ef";
+        size_t el = 0;
+        _cleanup_free_ uint8_t *ev = vt_test_load_vector("snp/azure/trustee/evidence-v2.json", &el);
+        uint8_t rd[48];
+        assert_int_equal(vt_hex_decode(rd_hex, rd, sizeof(rd)), 48);
+        struct vt_snp_verifier *v = NULL;
+        assert_int_equal(vt_snp_verifier_new(&v), 0);
+        const struct vt_attest_ctx c = {.snp_hw = v};
+        struct vt_attest_offline off = {.evidence = ev,
+                                        .evidence_len = el,
+                                        .at = at("2025-06-01T00:00:00Z"),
+                                        .report_data = rd,
+                                        .report_data_len = sizeof(rd)};
+        struct vt_attest_result res = {0};
+        struct vt_diag d = {0};
+        int e = vt_attest_offline(&c, "az-snp-vtpm", &off, &res, &d);
+        if (e < 0)
+                fail_msg("az-snp-vtpm: %s", d.msg);
+        const unsigned want = VT_AZ_CHECK_QUOTE_SIGNATURE | VT_AZ_CHECK_NONCE | VT_AZ_CHECK_PCRS |
+                              VT_AZ_CHECK_HCL_BINDING | VT_AZ_CHECK_HW_REPORT;
+        assert_int_equal(res.az_checks & want, want);
+        char names[160];
+        vt_attest_az_checks_text(VT_AZ_CHECK_QUOTE_SIGNATURE | VT_AZ_CHECK_NONCE, names,
+                                 sizeof(names));
+        assert_string_equal(names, "quote signature, nonce");
+        const char *pcr0 = json_string_value(json_object_get(res.tee_claims, "tpm_pcr0"));
+        assert_non_null(pcr0);
+        assert_memory_equal(pcr0, "84275b2f4312cd4f", 16);
+        assert_int_equal(vt_ar4si_tier_of(&res.tv), VT_AR4SI_TIER_NONE);
+        vt_attest_result_done(&res);
+
+        /* other report data: the nonce check fails after the signature's */
+        rd[0] ^= 1;
+        vt_diag_clear(&d);
+        assert_true(vt_attest_offline(&c, "azsnpvtpm", &off, &res, &d) < 0);
+        assert_non_null(strstr(d.msg, "extraData"));
+        assert_non_null(strstr(d.msg, "; passed: quote signature"));
+        assert_null(res.tee_claims);
+        /* and none: refused, these tees are never authenticity only */
+        off.report_data = NULL;
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest_offline(&c, "az-snp-vtpm", &off, &res, &d), VT_E_INVAL);
+        assert_non_null(strstr(d.msg, "expected report data"));
+        vt_snp_verifier_free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -357,6 +412,7 @@ int main(void)
                 cmocka_unit_test(test_attest_offline_snp),
                 cmocka_unit_test(test_attest_offline_snp_time),
                 cmocka_unit_test(test_attest_offline_dcap),
+                cmocka_unit_test(test_attest_offline_az),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }
