@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target: veriteed's YAML configuration. The input goes to vtd_yaml_to_json and,
+ * Fuzz target: veriteed's YAML configuration. The input goes to vt_config_yaml_to_json and,
  * through a temporary file (one path for the whole run, rewritten for each input), to
- * vtd_config_load. Nothing the configuration names is opened.
+ * vt_config_load. Nothing the configuration names is opened.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -53,14 +53,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        struct vtd_config c;
+        struct vt_config c;
         struct vt_diag d = {0};
         void *j = NULL;
         FILE *f;
         int e;
 
         setup();
-        e = vtd_yaml_to_json((const char *)data, size, &j, &d);
+        e = vt_config_yaml_to_json((const char *)data, size, &j, &d);
         if (e == 0) {
                 if (!j)
                         abort();
@@ -77,9 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fclose(f) != 0)
                 abort();
         vt_diag_clear(&d);
-        e = vtd_config_load(path, &c, &d);
+        e = vt_config_load(path, &c, &d);
         if (e == 0)
-                vtd_config_done(&c);
+                vt_config_done(&c);
         else if (e != VT_E_NOMEM && d.msg[0] == '\0')
                 abort();
         return 0;

@@ -79,8 +79,33 @@ int vt_attest(const struct vt_attest_ctx *c, const char *tee, const json_t *evid
         if (!t || (t->accepted && !t->accepted(c)))
                 return vt_diag_set(d, VT_E_UNSUPPORTED, "tee %s is not supported",
                                    tee ? tee : "(none)");
+        /* the rows take a NULL expected value as authenticity only: never here */
+        if (!report_data)
+                return vt_diag_set(d, VT_E_INVAL, "%s: no expected report data to bind", t->name);
         struct vt_attest_result out = {.report_data_len = t->report_data_len};
         int e = t->attest(t, c, evidence, report_data, init_data, &out, d);
+        if (e < 0) {
+                vt_attest_result_done(&out);
+                return e;
+        }
+        *ret = out;
+        return 0;
+}
+
+int vt_attest_offline(const struct vt_attest_ctx *c, const char *tee,
+                      const struct vt_attest_offline *off, struct vt_attest_result *ret,
+                      struct vt_diag *d)
+{
+        const struct vt_tee_ops *t = vt_attest_tee_find(tee);
+        if (!c || !off || !ret)
+                return vt_diag_set(d, VT_E_INVAL,
+                                   "attest: a context, evidence and a result are "
+                                   "required");
+        if (!t || !t->attest_offline || (t->accepted && !t->accepted(c)))
+                return vt_diag_set(d, VT_E_UNSUPPORTED, "tee %s has no offline verification",
+                                   tee ? tee : "(none)");
+        struct vt_attest_result out = {.report_data_len = t->report_data_len};
+        int e = t->attest_offline(t, c, off, &out, d);
         if (e < 0) {
                 vt_attest_result_done(&out);
                 return e;

@@ -70,6 +70,11 @@ struct vt_attest_result {
         char *init_data_hex;      /* the init-data digest (hex); NULL: no init-data */
         json_t *init_data_claims; /* its [data] table; NULL: no init-data */
         size_t report_data_len;   /* 64 (padded into a hardware report's field) or 48 */
+        /* what the verification rests on, for a person's summary */
+        enum vt_snp_product snp_product; /* snp, sim: the product of the chain */
+        enum vt_snp_signer snp_signer;   /* snp, sim: VCEK or VLEK */
+        enum vt_tcb_status tcb_status;   /* tdx, sgx, az-tdx-vtpm: the TCB status of the platform */
+        unsigned az_checks; /* az-snp-vtpm, az-tdx-vtpm, tpm: the VT_AZ_CHECK_* bits passed */
 };
 void vt_attest_result_done(struct vt_attest_result *r);
 
@@ -94,5 +99,51 @@ bool vt_attest_tee_accepted(const struct vt_attest_ctx *c, const char *tee, cons
 int vt_attest(const struct vt_attest_ctx *c, const char *tee, const json_t *evidence,
               const uint8_t report_data[64], const json_t *init_data, struct vt_attest_result *ret,
               struct vt_diag *d);
+
+/* Evidence and collateral a caller loaded itself, verified offline (`veritee verify`):
+ * the tee's own bytes rather than Trustee's wire JSON, certificates, CRLs and collateral
+ * from files, at a given time. Everything is borrowed. */
+struct vt_attest_offline {
+        const uint8_t *evidence; /* snp: the 1184-byte report; tdx, sgx: the DCAP quote */
+        size_t evidence_len;
+        int64_t at; /* the time certificates, CRLs and collateral are checked at; 0: now */
+        /* snp, sim: the VCEK or VLEK (PEM or DER; NULL: the verifier fetches it from KDS),
+         * the ASK/ASVK (and ARK) chain (NULL: built in), an ARK-signed CRL (NULL: none),
+         * the product (UNKNOWN: from the report or the leaf) and a policy (NULL: none) */
+        const uint8_t *snp_leaf, *snp_chain, *snp_crl;
+        size_t snp_leaf_len, snp_chain_len, snp_crl_len;
+        enum vt_snp_product snp_product;
+        const struct vt_snp_policy *snp_policy;
+        /* tdx, sgx: the collateral (NULL: from c->dcap's PCCS) and a policy (NULL: the
+         * default: UpToDate only, no debug) */
+        const struct vt_dcap_collateral *dcap_collateral;
+        const struct vt_dcap_policy *dcap_policy;
+        /* az-snp-vtpm, az-tdx-vtpm, tpm (evidence: the evidence JSON's text; the quote is over
+         * report data, so these are never authenticity only): the expected report data
+         * (1..64 bytes, required: the TPM quote's extraData), the SHA-256 of the init-data
+         * (NULL: PCR8 is not checked); c->snp_hw, c->dcap with dcap_collateral and
+         * dcap_policy's statuses, c->tpm_aks verify the hardware report and the AK */
+        const uint8_t *report_data;
+        size_t report_data_len;
+        const uint8_t *init_data_digest;
+};
+
+/* vt_attest_offline verifies the evidence in off for tee through the same row of the table
+ * as vt_attest, without reference values (ret->tv stays all zero: NONE; the caller decides
+ * from the return value): signatures, chains to the roots of c's verifiers, revocation, the
+ * TCB, collateral at off->at and the policy given in off. snp, sim, tdx, sgx: authenticity
+ * only, no report data is bound and no init-data checked. az-snp-vtpm, az-tdx-vtpm, tpm:
+ * the quote is bound to off->report_data (and PCR8 to off->init_data_digest), and a
+ * failure's reason ends with the checks that passed ("; passed: quote signature, ...").
+ * Returns 0 with *ret filled (tee_claims: the tee's claims as Trustee names them, without
+ * "simulated"; see ret->simulated) or a negative VT_E_* naming the failed check in d;
+ * VT_E_UNSUPPORTED for a tee without offline verification (sample). Thread-safe. */
+int vt_attest_offline(const struct vt_attest_ctx *c, const char *tee,
+                      const struct vt_attest_offline *off, struct vt_attest_result *ret,
+                      struct vt_diag *d);
+
+/* vt_attest_az_checks_text writes the names of the VT_AZ_CHECK_* bits in checks, in the
+ * order the checks run, separated by ", ", into buf (cap bytes; "" for none). Thread-safe. */
+void vt_attest_az_checks_text(unsigned checks, char *buf, size_t cap);
 
 #endif

@@ -33,6 +33,11 @@ struct vt_tee_ops {
         int (*attest)(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
                       const json_t *evidence, const uint8_t report_data[64],
                       const json_t *init_data, struct vt_attest_result *out, struct vt_diag *d);
+        /* evidence and collateral the caller loaded, without reference values
+         * (vt_attest_offline); NULL: none. out as for attest */
+        int (*attest_offline)(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
+                              const struct vt_attest_offline *off, struct vt_attest_result *out,
+                              struct vt_diag *d);
 };
 
 extern const struct vt_tee_ops vt_tee_snp, vt_tee_sim;                 /* tee_snp.c */
@@ -47,6 +52,11 @@ extern const struct vt_tee_ops vt_tee_sample;                          /* tee_sa
 int vt_tee_az_verify(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
                      const json_t *evidence, const uint8_t digest[48], const json_t *init,
                      struct vt_attest_result *out, struct vt_az_result *res, struct vt_diag *d);
+
+/* vt_tee_az_offline: vt_attest_offline for the vTPM tees and tpm (tee_azure.c). */
+int vt_tee_az_offline(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
+                      const struct vt_attest_offline *off, struct vt_attest_result *out,
+                      struct vt_diag *d);
 
 /* vt_attest_tee_find returns the row of tee (its name or alias), NULL if none (attest.c). */
 const struct vt_tee_ops *vt_attest_tee_find(const char *tee);

@@ -52,9 +52,47 @@ static int attest_dcap(const struct vt_tee_ops *t, const struct vt_attest_ctx *c
                 return e;
         }
         out->tee_claims = json_loads(claims, 0, NULL);
+        out->tcb_status = res.status;
         vt_refvals_appraise_dcap(c->refvals, tee, q, &res, &out->tv, &out->appraisal);
         vt_dcap_quote_free(q);
         return out->tee_claims ? 0 : VT_E_NOMEM;
+}
+
+/* attest_dcap_offline: the quote's bytes with the collateral, time and policy the caller
+ * loaded; authenticity only: the statuses the policy accepts, its checks of the quote and
+ * of the collateral's age. */
+static int attest_dcap_offline(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
+                               const struct vt_attest_offline *off, struct vt_attest_result *out,
+                               struct vt_diag *d)
+{
+        const char *tee = t->name;
+        if (!c->dcap)
+                return vt_diag_set(d, VT_E_UNSUPPORTED, "%s: no verifier", tee);
+        const struct vt_dcap_policy *pol = off->dcap_policy;
+        struct vt_dcap_policy_opts po = {.accepted_statuses = vt_dcap_policy_statuses(pol)};
+        struct vt_dcap_quote *q = NULL;
+        struct vt_dcap_result res;
+        int e = vt_dcap_verify(c->dcap, off->evidence, off->evidence_len, off->dcap_collateral,
+                               off->at, &po, &q, &res, d);
+        bool tdx = t == &vt_tee_tdx;
+        /* a status refused (VT_E_TCB) still leaves the quote: the wrong kind is named too */
+        if ((e == 0 || e == VT_E_TCB) && q && (q->body_type == VT_DCAP_BODY_SGX) == tdx)
+                e = vt_diag_set(d, VT_E_FORMAT, "the quote is %s, not %s", tdx ? "SGX" : "TDX",
+                                tee);
+        if (e == 0)
+                e = vt_dcap_policy_check(pol, q, d);
+        if (e == 0)
+                e = vt_dcap_policy_check_collateral(pol, &res, d);
+        _cleanup_free_ char *claims = NULL;
+        if (e == 0)
+                e = vt_dcap_claims_json(q, &res, &claims);
+        if (e == 0) {
+                out->tee_claims = json_loads(claims, 0, NULL);
+                out->tcb_status = res.status;
+                e = out->tee_claims ? 0 : VT_E_NOMEM;
+        }
+        vt_dcap_quote_free(q);
+        return e;
 }
 
 const struct vt_tee_ops vt_tee_tdx = {
@@ -62,6 +100,7 @@ const struct vt_tee_ops vt_tee_tdx = {
         .report_data_len = 64,
         .refvals = VT_REFVAL_DCAP,
         .attest = attest_dcap,
+        .attest_offline = attest_dcap_offline,
 };
 
 const struct vt_tee_ops vt_tee_sgx = {
@@ -69,4 +108,5 @@ const struct vt_tee_ops vt_tee_sgx = {
         .report_data_len = 64,
         .refvals = VT_REFVAL_DCAP,
         .attest = attest_dcap,
+        .attest_offline = attest_dcap_offline,
 };

@@ -41,6 +41,47 @@ static int precheck(const struct vt_attest_ctx *c, const char *tee,
         return 0;
 }
 
+/* snp_verified: what both forms do with a verified report: sim's root, the binding of
+ * report_data to expected, init-data against HOST_DATA, Trustee's claims and the appraisal;
+ * expected NULL: authenticity only (no binding, init-data or appraisal, and the claims are
+ * the report's alone: "simulated" is for a token's claims). */
+static int snp_verified(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
+                        const struct vt_snp_result *res, const uint8_t *expected,
+                        const json_t *init, struct vt_attest_result *out, struct vt_diag *d)
+{
+        const char *tee = t->name;
+        int e;
+        if (t == &vt_tee_sim && res->root_builtin)
+                return vt_diag_set(d, VT_E_CHAIN,
+                                   "sim: evidence is rooted in AMD, send it as tee snp");
+        if (expected && memcmp(res->report.report_data, expected, 64) != 0) {
+                char h[VT_FINGERPRINT_LEN], w2[VT_FINGERPRINT_LEN];
+                return vt_diag_set(d, VT_E_BINDING,
+                                   "%s: report_data does not bind this session's nonce and "
+                                   "tee-pubkey (fingerprints: report_data %s, expected %s)",
+                                   tee, vt_fingerprint(res->report.report_data, 64, h),
+                                   vt_fingerprint(expected, 64, w2));
+        }
+        if (expected && init && !json_is_null(init) &&
+            (e = vt_initdata_check(init, res->report.host_data, 32, &out->init_data_hex,
+                                   &out->init_data_claims, d)) < 0)
+                return e;
+        _cleanup_free_ char *claims = NULL;
+        if ((e = vt_snp_claims_json(&res->report, &claims)) < 0)
+                return e;
+        out->tee_claims = json_loads(claims, 0, NULL);
+        if (!out->tee_claims)
+                return VT_E_NOMEM;
+        out->simulated = !res->root_builtin;
+        out->snp_product = res->product;
+        out->snp_signer = res->signer;
+        if (!expected)
+                return 0;
+        json_object_set_new(out->tee_claims, "simulated", json_boolean(out->simulated));
+        vt_refvals_appraise_snp(c->refvals, tee, &res->report, &out->tv, &out->appraisal);
+        return 0;
+}
+
 static int attest_snp(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
                       const json_t *evidence, const uint8_t expected[64], const json_t *init,
                       struct vt_attest_result *out, struct vt_diag *d)
@@ -75,31 +116,35 @@ static int attest_snp(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
         vt_snp_wire_done(&w);
         if (e < 0)
                 return e;
-        if (sim && res.root_builtin)
-                return vt_diag_set(d, VT_E_CHAIN,
-                                   "sim: evidence is rooted in AMD, send it as tee snp");
-        if (memcmp(res.report.report_data, expected, 64) != 0) {
-                char h[VT_FINGERPRINT_LEN], w2[VT_FINGERPRINT_LEN];
-                return vt_diag_set(d, VT_E_BINDING,
-                                   "%s: report_data does not bind this session's nonce and "
-                                   "tee-pubkey (fingerprints: report_data %s, expected %s)",
-                                   tee, vt_fingerprint(res.report.report_data, 64, h),
-                                   vt_fingerprint(expected, 64, w2));
-        }
-        if (init && !json_is_null(init) &&
-            (e = vt_initdata_check(init, res.report.host_data, 32, &out->init_data_hex,
-                                   &out->init_data_claims, d)) < 0)
+        return snp_verified(t, c, &res, expected, init, out, d);
+}
+
+/* attest_snp_offline: the report's bytes with the certificates, CRL, time and policy the
+ * caller loaded; authenticity only. */
+static int attest_snp_offline(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
+                              const struct vt_attest_offline *off, struct vt_attest_result *out,
+                              struct vt_diag *d)
+{
+        struct vt_snp_verifier *v = t == &vt_tee_sim ? c->snp_sim : c->snp_hw;
+        if (!v)
+                return vt_diag_set(d, VT_E_UNSUPPORTED, "%s: no verifier", t->name);
+        const struct vt_snp_verify_opts o = {
+                .leaf = off->snp_leaf,
+                .leaf_len = off->snp_leaf_len,
+                .chain = off->snp_chain,
+                .chain_len = off->snp_chain_len,
+                .crl = off->snp_crl,
+                .crl_len = off->snp_crl_len,
+                .at = off->at,
+                .product = off->snp_product,
+                .policy = off->snp_policy,
+                .client = c->client,
+        };
+        struct vt_snp_result res;
+        int e = vt_snp_verify(v, off->evidence, off->evidence_len, &o, &res, d);
+        if (e < 0)
                 return e;
-        _cleanup_free_ char *claims = NULL;
-        if ((e = vt_snp_claims_json(&res.report, &claims)) < 0)
-                return e;
-        out->tee_claims = json_loads(claims, 0, NULL);
-        if (!out->tee_claims)
-                return VT_E_NOMEM;
-        out->simulated = !res.root_builtin;
-        json_object_set_new(out->tee_claims, "simulated", json_boolean(out->simulated));
-        vt_refvals_appraise_snp(c->refvals, tee, &res.report, &out->tv, &out->appraisal);
-        return 0;
+        return snp_verified(t, c, &res, NULL, NULL, out, d);
 }
 
 static bool sim_accepted(const struct vt_attest_ctx *c)
@@ -112,6 +157,7 @@ const struct vt_tee_ops vt_tee_snp = {
         .report_data_len = 64,
         .refvals = VT_REFVAL_SNP,
         .attest = attest_snp,
+        .attest_offline = attest_snp_offline,
 };
 
 const struct vt_tee_ops vt_tee_sim = {
@@ -121,4 +167,5 @@ const struct vt_tee_ops vt_tee_sim = {
         .accepted = sim_accepted,
         .refused_hint = " (the simulator is not trusted: attestation.simulator_root)",
         .attest = attest_snp,
+        .attest_offline = attest_snp_offline,
 };

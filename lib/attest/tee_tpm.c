@@ -38,4 +38,5 @@ const struct vt_tee_ops vt_tee_tpm = {
         .accepted = tpm_accepted,
         .refused_hint = " (no trusted TPM keys: attestation.tpm_trusted_aks)",
         .attest = attest_tpm,
+        .attest_offline = vt_tee_az_offline,
 };

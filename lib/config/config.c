@@ -16,38 +16,38 @@
 
 #define MAX_LIST 64
 
-static int check_public_url(const struct vtd_config_item *it, char *u, struct vt_diag *d);
-static int parse_status(const struct vtd_config_item *it, const char *s, void *field,
+static int check_public_url(const struct vt_config_item *it, char *u, struct vt_diag *d);
+static int parse_status(const struct vt_config_item *it, const char *s, void *field,
                         struct vt_diag *d);
 
-#define FIELD(f) offsetof(struct vtd_config, f)
+#define FIELD(f) offsetof(struct vt_config, f)
 #define STRING(k, f, ...)                                                                          \
         {                                                                                          \
-                .key = k, .type = VTD_CONFIG_STRING, .offset = FIELD(f), __VA_ARGS__               \
+                .key = k, .type = VT_CONFIG_STRING, .offset = FIELD(f), __VA_ARGS__                \
         }
 #define UINT(k, f, lo, hi, dflt)                                                                   \
         {                                                                                          \
-                .key = k, .type = VTD_CONFIG_UINT, .offset = FIELD(f),                             \
-                .size = sizeof(((struct vtd_config *)0)->f), .min = lo, .max = hi, .def = dflt     \
+                .key = k, .type = VT_CONFIG_UINT, .offset = FIELD(f),                              \
+                .size = sizeof(((struct vt_config *)0)->f), .min = lo, .max = hi, .def = dflt      \
         }
 #define BOOL(k, f, dflt)                                                                           \
         {                                                                                          \
-                .key = k, .type = VTD_CONFIG_BOOL, .offset = FIELD(f), .def = dflt                 \
+                .key = k, .type = VT_CONFIG_BOOL, .offset = FIELD(f), .def = dflt                  \
         }
 #define LIST(k, f)                                                                                 \
         {                                                                                          \
-                .key = k, .type = VTD_CONFIG_LIST, .offset = FIELD(f), .n_offset = FIELD(n_##f)    \
+                .key = k, .type = VT_CONFIG_LIST, .offset = FIELD(f), .n_offset = FIELD(n_##f)     \
         }
 #define CUSTOM(k, f, fn, dflt)                                                                     \
         {                                                                                          \
-                .key = k, .type = VTD_CONFIG_CUSTOM, .offset = FIELD(f), .parse = fn,              \
+                .key = k, .type = VT_CONFIG_CUSTOM, .offset = FIELD(f), .parse = fn,               \
                 .def_str = dflt                                                                    \
         }
 #define UNDER_STATE_DIR(name) .def_str = name, .def_in_state_dir = true
 
 /* Sections in the order their unknown keys are reported: the top level, then tls, store,
  * token, session, attestation, limits, secrets, admin, ledger, tokens. */
-static const struct vtd_config_item items[] = {
+static const struct vt_config_item items[] = {
         STRING("listen", listen, .def_str = "127.0.0.1:8080"),
         STRING("public_url", public_url, .check = check_public_url),
         STRING("tls.certificate", tls_certificate),
@@ -93,7 +93,7 @@ static const struct vtd_config_item items[] = {
         LIST("tokens.extra_teekey_paths", extra_teekey_paths),
 };
 
-const struct vtd_config_item *vtd_config_items(size_t *ret_n)
+const struct vt_config_item *vt_config_items(size_t *ret_n)
 {
         *ret_n = ELEMENTSOF(items);
         return items;
@@ -104,7 +104,7 @@ const struct vtd_config_item *vtd_config_items(size_t *ret_n)
 /* public_url: http:// or https://, then a host, printable ASCII without spaces, '?' or
  * '#', under 256 bytes; a trailing '/' is dropped. It goes into published documents
  * (jwks_uri) as it is. */
-static int check_public_url(const struct vtd_config_item *it, char *u, struct vt_diag *d)
+static int check_public_url(const struct vt_config_item *it, char *u, struct vt_diag *d)
 {
         size_t n = strlen(u);
         const char *host = strncmp(u, "https://", 8) == 0  ? u + 8
@@ -123,14 +123,14 @@ static int check_public_url(const struct vtd_config_item *it, char *u, struct vt
         return 0;
 }
 
-static int parse_status(const struct vtd_config_item *it, const char *s, void *field,
+static int parse_status(const struct vt_config_item *it, const char *s, void *field,
                         struct vt_diag *d)
 {
-        enum vt_ear_status *st = field;
+        enum vt_ar4si_tier *st = field;
         if (s && strcmp(s, "affirming") == 0)
-                *st = VT_EAR_AFFIRMING;
+                *st = VT_AR4SI_TIER_AFFIRMING;
         else if (s && strcmp(s, "warning") == 0)
-                *st = VT_EAR_WARNING;
+                *st = VT_AR4SI_TIER_WARNING;
         else
                 return vt_diag_set(d, VT_E_FORMAT, "config: %s must be affirming or warning",
                                    it->key);
@@ -142,12 +142,12 @@ static int parse_status(const struct vtd_config_item *it, const char *s, void *f
 /* How messages name a key: top-level keys as "config.KEY", the others as they are. */
 #define SHOWN(it) (strchr((it)->key, '.') ? "" : "config."), (it)->key
 
-static void *field_of(struct vtd_config *c, size_t offset)
+static void *field_of(struct vt_config *c, size_t offset)
 {
         return (uint8_t *)c + offset;
 }
 
-static int get_string(const struct vtd_config_item *it, json_t *v, char **out, struct vt_diag *d)
+static int get_string(const struct vt_config_item *it, json_t *v, char **out, struct vt_diag *d)
 {
         if (!json_is_string(v))
                 return vt_diag_set(d, VT_E_FORMAT, "config: %s%s must be a string", SHOWN(it));
@@ -169,7 +169,7 @@ static void put_uint(void *field, size_t size, uint64_t n)
         }
 }
 
-static int get_uint(const struct vtd_config_item *it, json_t *v, void *field, struct vt_diag *d)
+static int get_uint(const struct vt_config_item *it, json_t *v, void *field, struct vt_diag *d)
 {
         const char *str = json_string_value(v);
         char *end = NULL;
@@ -183,7 +183,7 @@ static int get_uint(const struct vtd_config_item *it, json_t *v, void *field, st
         return 0;
 }
 
-static int get_bool(const struct vtd_config_item *it, json_t *v, bool *out, struct vt_diag *d)
+static int get_bool(const struct vt_config_item *it, json_t *v, bool *out, struct vt_diag *d)
 {
         const char *str = json_string_value(v);
         if (str && strcmp(str, "true") == 0)
@@ -203,7 +203,7 @@ static void free_list(char **l, size_t n)
 }
 
 /* A sequence of strings (a single string is taken as a one-element list). */
-static int get_list(const struct vtd_config_item *it, json_t *v, char ***out, size_t *n,
+static int get_list(const struct vt_config_item *it, json_t *v, char ***out, size_t *n,
                     struct vt_diag *d)
 {
         json_auto_t *a = json_is_string(v) ? json_array() : json_incref(v);
@@ -231,20 +231,20 @@ static int get_list(const struct vtd_config_item *it, json_t *v, char ***out, si
         return 0;
 }
 
-static int apply_item(const struct vtd_config_item *it, json_t *v, struct vtd_config *c,
+static int apply_item(const struct vt_config_item *it, json_t *v, struct vt_config *c,
                       struct vt_diag *d)
 {
         void *f = field_of(c, it->offset);
         switch (it->type) {
-        case VTD_CONFIG_STRING:
+        case VT_CONFIG_STRING:
                 return get_string(it, v, f, d);
-        case VTD_CONFIG_BOOL:
+        case VT_CONFIG_BOOL:
                 return get_bool(it, v, f, d);
-        case VTD_CONFIG_UINT:
+        case VT_CONFIG_UINT:
                 return get_uint(it, v, f, d);
-        case VTD_CONFIG_LIST:
+        case VT_CONFIG_LIST:
                 return get_list(it, v, f, field_of(c, it->n_offset), d);
-        case VTD_CONFIG_CUSTOM:
+        case VT_CONFIG_CUSTOM:
                 return it->parse(it, json_string_value(v), f, d);
         }
         return VT_E_INVAL;
@@ -266,7 +266,7 @@ static void split_key(const char *key, char buf[static 64], const char **ret_nam
 }
 
 /* The value the file gives for a row, or NULL. Sections were checked to be mappings. */
-static json_t *lookup(json_t *root, const struct vtd_config_item *it)
+static json_t *lookup(json_t *root, const struct vt_config_item *it)
 {
         char sec[64];
         const char *name;
@@ -321,30 +321,30 @@ static int check_keys(json_t *root, struct vt_diag *d)
 }
 
 /* The defaults of the fixed-size rows, before the file is read. */
-static void set_defaults(struct vtd_config *c)
+static void set_defaults(struct vt_config *c)
 {
         memset(c, 0, sizeof(*c));
         for (size_t i = 0; i < ELEMENTSOF(items); i++) {
-                const struct vtd_config_item *it = &items[i];
+                const struct vt_config_item *it = &items[i];
                 void *f = field_of(c, it->offset);
-                if (it->type == VTD_CONFIG_UINT)
+                if (it->type == VT_CONFIG_UINT)
                         put_uint(f, it->size, it->def);
-                else if (it->type == VTD_CONFIG_BOOL)
+                else if (it->type == VT_CONFIG_BOOL)
                         *(bool *)f = it->def != 0;
-                else if (it->type == VTD_CONFIG_CUSTOM && it->def_str)
+                else if (it->type == VT_CONFIG_CUSTOM && it->def_str)
                         (void)it->parse(it, it->def_str, f, NULL);
         }
 }
 
 /* The defaults of the strings the file did not give: first the fixed ones (state_dir
  * among them), then those under state_dir. */
-static int set_string_defaults(struct vtd_config *c)
+static int set_string_defaults(struct vt_config *c)
 {
         for (int pass = 0; pass < 2; pass++)
                 for (size_t i = 0; i < ELEMENTSOF(items); i++) {
-                        const struct vtd_config_item *it = &items[i];
+                        const struct vt_config_item *it = &items[i];
                         char **f = field_of(c, it->offset);
-                        if (it->type != VTD_CONFIG_STRING || !it->def_str || *f ||
+                        if (it->type != VT_CONFIG_STRING || !it->def_str || *f ||
                             it->def_in_state_dir != (pass == 1))
                                 continue;
                         if (pass == 0 ? !(*f = strdup(it->def_str))
@@ -357,7 +357,7 @@ static int set_string_defaults(struct vtd_config *c)
 }
 
 /* What one row cannot say: bounds between options. */
-static int check_across(struct vtd_config *c, struct vt_diag *d)
+static int check_across(struct vt_config *c, struct vt_diag *d)
 {
         if (c->max_evidence > c->max_body)
                 c->max_evidence = c->max_body;
@@ -378,27 +378,27 @@ static int read_tree(const char *path, json_t **ret, struct vt_diag *d)
                 *ret = json_object();
                 return *ret ? 0 : VT_E_NOMEM;
         }
-        if ((e = vt_read_file(path, VTD_CONFIG_MAX_BYTES, &buf, &len)) < 0)
+        if ((e = vt_read_file(path, VT_CONFIG_MAX_BYTES, &buf, &len)) < 0)
                 return vt_diag_set(d, e, "config: cannot read %s", path);
-        if ((e = vtd_yaml_to_json((const char *)buf, len, &j, d)) < 0)
+        if ((e = vt_config_yaml_to_json((const char *)buf, len, &j, d)) < 0)
                 return e;
         *ret = j;
         return 0;
 }
 
-void vtd_config_done(struct vtd_config *c)
+void vt_config_done(struct vt_config *c)
 {
         for (size_t i = 0; i < ELEMENTSOF(items); i++) {
                 void *f = field_of(c, items[i].offset);
-                if (items[i].type == VTD_CONFIG_STRING)
+                if (items[i].type == VT_CONFIG_STRING)
                         free(*(char **)f);
-                else if (items[i].type == VTD_CONFIG_LIST)
+                else if (items[i].type == VT_CONFIG_LIST)
                         free_list(*(char ***)f, *(size_t *)field_of(c, items[i].n_offset));
         }
         memset(c, 0, sizeof(*c));
 }
 
-int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
+int vt_config_load(const char *path, struct vt_config *c, struct vt_diag *d)
 {
         json_auto_t *root = NULL;
         int e;
@@ -419,6 +419,6 @@ int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d)
                 goto fail;
         return 0;
 fail:
-        vtd_config_done(c);
+        vt_config_done(c);
         return e;
 }

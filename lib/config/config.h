@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* veriteed's configuration: YAML file -> struct vtd_config, every option a row of one table
+/* veriteed's configuration: YAML file -> struct vt_config, every option a row of one table
  * (config.c) with its type, bounds and safe default (docs/configuration.md). Internal: used
  * by veriteed and by `veritee admin rotate-kek`, which reads the server's file. */
 #ifndef VT_CONFIG_CONFIG_H
@@ -9,14 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "token/ear.h"
+#include "veritee/ar4si.h"
 #include "veritee/azure.h"
 #include "veritee/veritee.h"
 
 /* The largest configuration file. */
-#define VTD_CONFIG_MAX_BYTES (1u << 20)
+#define VT_CONFIG_MAX_BYTES (1u << 20)
 
-struct vtd_config {
+struct vt_config {
         char *listen;     /* "127.0.0.1:8080" */
         char *public_url; /* public_url: how clients reach us ("https://kbs.example"); NULL:
                            * from listen */
@@ -32,7 +32,8 @@ struct vtd_config {
         char *reference_values;
         char *simulator_root;
         bool allow_sample;
-        enum vt_ear_status min_status;
+        enum vt_ar4si_tier min_status; /* attestation.minimum_status: the worst tier
+                                        * accepted (EAR's status is the AR4SI tier) */
         char *kds_url;
         char *kds_cache_dir;
         unsigned kds_timeout;     /* attestation.kds_timeout_seconds: one VCEK fetch */
@@ -65,22 +66,22 @@ struct vtd_config {
         char **tpm_trusted_aks; /* attestation.tpm_trusted_aks: PEM public keys of TPM AKs */
         size_t n_tpm_trusted_aks;
         struct vt_tpm_aks *tpm_aks; /* those keys, loaded and freed by veriteed (main.c), not
-                                     * by vtd_config_done; NULL: tee tpm refused */
+                                     * by vt_config_done; NULL: tee tpm refused */
 };
 
-/* What a row stores, at offsetof(struct vtd_config, ...). */
-enum vtd_config_type {
-        VTD_CONFIG_STRING, /* char *; .check may validate and rewrite it */
-        VTD_CONFIG_BOOL,   /* bool: true or false */
-        VTD_CONFIG_UINT,   /* an unsigned integer field of .size bytes (4 or 8), .min...max */
-        VTD_CONFIG_LIST,   /* char ** with its count (size_t) at .n_offset; a single string is a
-                            * one-element list; at most 64 */
-        VTD_CONFIG_CUSTOM, /* .parse turns the scalar into the field (nothing to free) */
+/* What a row stores, at offsetof(struct vt_config, ...). */
+enum vt_config_type {
+        VT_CONFIG_STRING, /* char *; .check may validate and rewrite it */
+        VT_CONFIG_BOOL,   /* bool: true or false */
+        VT_CONFIG_UINT,   /* an unsigned integer field of .size bytes (4 or 8), .min...max */
+        VT_CONFIG_LIST,   /* char ** with its count (size_t) at .n_offset; a single string is a
+                           * one-element list; at most 64 */
+        VT_CONFIG_CUSTOM, /* .parse turns the scalar into the field (nothing to free) */
 };
 
-struct vtd_config_item {
+struct vt_config_item {
         const char *key; /* "limits.max_sessions" (SECTION.NAME) or a top-level "listen" */
-        enum vtd_config_type type;
+        enum vt_config_type type;
         size_t offset;
         size_t size;     /* UINT: sizeof the field */
         size_t n_offset; /* LIST: offsetof the count */
@@ -89,25 +90,25 @@ struct vtd_config_item {
         const char *def_str;   /* STRING: the default (NULL: none); CUSTOM: parsed by .parse */
         bool def_in_state_dir; /* STRING: the default is STATE_DIR/def_str */
         /* STRING: checks (and may rewrite) the value read from the file */
-        int (*check)(const struct vtd_config_item *it, char *value, struct vt_diag *d);
+        int (*check)(const struct vt_config_item *it, char *value, struct vt_diag *d);
         /* CUSTOM: s is the scalar, NULL when the value is not one */
-        int (*parse)(const struct vtd_config_item *it, const char *s, void *field,
+        int (*parse)(const struct vt_config_item *it, const char *s, void *field,
                      struct vt_diag *d);
 };
 
-/* vtd_config_items returns the table of options (static; *ret_n rows), in the order of
+/* vt_config_items returns the table of options (static; *ret_n rows), in the order of
  * docs/configuration.md. */
-const struct vtd_config_item *vtd_config_items(size_t *ret_n);
+const struct vt_config_item *vt_config_items(size_t *ret_n);
 
-/* vtd_config_load reads a YAML file (path NULL: defaults only) and fills *c. Unknown
+/* vt_config_load reads a YAML file (path NULL: defaults only) and fills *c. Unknown
  * keys and values of the wrong type are errors naming the key. On failure *c holds
  * nothing to free. */
-int vtd_config_load(const char *path, struct vtd_config *c, struct vt_diag *d);
-/* vtd_config_done frees what vtd_config_load filled in (not tpm_aks) and zeroes *c. */
-void vtd_config_done(struct vtd_config *c);
+int vt_config_load(const char *path, struct vt_config *c, struct vt_diag *d);
+/* vt_config_done frees what vt_config_load filled in (not tpm_aks) and zeroes *c. */
+void vt_config_done(struct vt_config *c);
 
-/* vtd_yaml_to_json converts a YAML document (mappings, sequences, scalars as strings)
+/* vt_config_yaml_to_json converts a YAML document (mappings, sequences, scalars as strings)
  * into JSON; at most 1 MiB and nesting 32. */
-int vtd_yaml_to_json(const char *text, size_t len, void **ret_json_t, struct vt_diag *d);
+int vt_config_yaml_to_json(const char *text, size_t len, void **ret_json_t, struct vt_diag *d);
 
 #endif

@@ -118,15 +118,15 @@ static int yaml_node(yaml_parser_t *p, yaml_event_t *first, int depth, json_t **
         }
 }
 
-int vtd_yaml_to_json(const char *text, size_t len, void **ret_json, struct vt_diag *d)
+int vt_config_yaml_to_json(const char *text, size_t len, void **ret_json, struct vt_diag *d)
 {
         yaml_parser_t p;
         yaml_event_t ev;
         json_t *root = NULL;
         int e = 0;
-        if (len > VTD_CONFIG_MAX_BYTES)
+        if (len > VT_CONFIG_MAX_BYTES)
                 return vt_diag_set(d, VT_E_LIMIT, "config: larger than %u bytes",
-                                   VTD_CONFIG_MAX_BYTES);
+                                   VT_CONFIG_MAX_BYTES);
         if (!yaml_parser_initialize(&p))
                 return VT_E_NOMEM;
         yaml_parser_set_input_string(&p, (const unsigned char *)text, len);

@@ -27,20 +27,20 @@ static void rotate_note(const char *msg, void *ud)
 
 static int rotate(const char *new_path, const char *config)
 {
-        struct vtd_config cfg;
+        struct vt_config cfg;
         struct vt_diag d = {0};
         struct vt_keyring *kr = NULL;
         struct vt_store *st = NULL;
         size_t n = 0;
         char id[32];
         int e;
-        if (vtd_config_load(config, &cfg, &d) < 0) {
+        if (vt_config_load(config, &cfg, &d) < 0) {
                 fprintf(stderr, "veritee: %s\n", d.msg);
                 return EXIT_USAGE;
         }
         if (!cfg.kek_file) {
                 fprintf(stderr, "veritee: %s has no secrets.kek_file\n", config);
-                vtd_config_done(&cfg);
+                vt_config_done(&cfg);
                 return EXIT_USAGE;
         }
         if ((e = vt_store_open(cfg.database, &st, &d)) < 0 ||
@@ -53,7 +53,7 @@ out:
                 fprintf(stderr, "veritee: rotate-kek: %s\n", d.msg[0] ? d.msg : vt_strerror(e));
         vt_keyring_free(kr);
         vt_store_close(st);
-        vtd_config_done(&cfg);
+        vt_config_done(&cfg);
         return e < 0 ? EXIT_REJECTED : 0;
 }
 

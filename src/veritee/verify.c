@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "attest/attest.h"
 #include "cli.h"
 #include "util/hex.h"
 #include "util/macro.h"
@@ -14,13 +15,12 @@
 #include "veritee/dcap.h"
 #include "veritee/snp.h"
 
-/* Prints the verdict object and returns the exit code. claims_json may be NULL. */
-static int print_verdict(const char *tee, bool trusted, const char *reason, const char *claims_json)
+/* Prints the verdict object and returns the exit code. claims (borrowed) may be NULL: {}. */
+static int print_verdict(const char *tee, bool trusted, const char *reason, json_t *claims)
 {
-        json_t *claims = claims_json ? json_loads(claims_json, 0, NULL) : json_object();
         json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "tee", tee, "verdict",
                               trusted ? "trusted" : "rejected", "reason", reason, "claims",
-                              claims ? claims : json_object());
+                              claims ? json_incref(claims) : json_object());
         char *s = o ? json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
         if (!s) {
                 fprintf(stderr, "veritee: out of memory\n");
@@ -100,23 +100,20 @@ static int snp_add_root(struct vt_snp_verifier *v, const char *trust_root, struc
         return 0;
 }
 
-/* Prints the verdict for vt_snp_verify's result e and returns the exit code. */
-static int snp_print_result(int e, const struct vt_snp_result *res, bool has_policy,
+/* Prints the verdict for vt_attest_offline's result e and returns the exit code. */
+static int snp_print_result(int e, const struct vt_attest_result *res, bool has_policy,
                             const struct vt_diag *d)
 {
         if (e < 0)
                 return print_failure("snp", e, d);
-        _cleanup_free_ char *claims = NULL;
-        if (vt_snp_claims_json(&res->report, &claims) < 0)
-                return print_verdict("snp", false, "out of memory", NULL);
         char reason[256];
         snprintf(reason, sizeof(reason),
                  "signature, %s chain to the %s%s root, TCB and chip binding verified; %s",
-                 res->signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK",
-                 vt_snp_product_name(res->product),
-                 res->root_builtin ? " AMD" : " (extra, not AMD)",
+                 res->snp_signer == VT_SNP_SIGNER_VLEK ? "VLEK" : "VCEK",
+                 vt_snp_product_name(res->snp_product),
+                 res->simulated ? " (extra, not AMD)" : " AMD",
                  has_policy ? "policy satisfied" : "no policy given (authenticity only)");
-        return print_verdict("snp", true, reason, claims);
+        return print_verdict("snp", true, reason, res->tee_claims);
 }
 
 static int verify_snp(int argc, char **argv)
@@ -136,7 +133,7 @@ static int verify_snp(int argc, char **argv)
         };
         const char *cert = NULL, *chain = NULL, *crl = NULL, *at = NULL, *policy = NULL,
                    *kds = NULL, *cache = NULL, *product = NULL, *trust_root = NULL;
-        struct vt_snp_verify_opts vo = {0};
+        struct vt_attest_offline vo = {0};
         _cleanup_free_ uint8_t *rep = NULL, *leaf = NULL, *ch = NULL, *crlb = NULL, *pol = NULL;
         _cleanup_(policy_freep) struct vt_snp_policy *sp = NULL;
         _cleanup_(verifier_freep) struct vt_snp_verifier *v = NULL;
@@ -163,16 +160,16 @@ static int verify_snp(int argc, char **argv)
                 return cli_usage_error("usage: veritee verify snp REPORT [OPTIONS]");
         if (parse_at(at, &vo.at) < 0)
                 return EXIT_USAGE;
-        if (product && vt_snp_product_from_name(product, &vo.product) < 0)
+        if (product && vt_snp_product_from_name(product, &vo.snp_product) < 0)
                 return cli_usage_error("--product: unknown product \"%s\" (Milan, Genoa, Turin)",
                                        product);
         if (!(rep = cli_read(argv[optind], CLI_MAX_EVIDENCE, &len)))
                 return EXIT_USAGE;
-        if (cert && !(leaf = cli_read(cert, CLI_MAX_CERT, &vo.leaf_len)))
+        if (cert && !(leaf = cli_read(cert, CLI_MAX_CERT, &vo.snp_leaf_len)))
                 return EXIT_USAGE;
-        if (chain && !(ch = cli_read(chain, CLI_MAX_CERT, &vo.chain_len)))
+        if (chain && !(ch = cli_read(chain, CLI_MAX_CERT, &vo.snp_chain_len)))
                 return EXIT_USAGE;
-        if (crl && !(crlb = cli_read(crl, CLI_MAX_CERT * 2, &vo.crl_len)))
+        if (crl && !(crlb = cli_read(crl, CLI_MAX_CERT * 2, &vo.snp_crl_len)))
                 return EXIT_USAGE;
         if (policy) {
                 if (!(pol = cli_read(policy, CLI_MAX_CERT, &plen)))
@@ -182,10 +179,12 @@ static int verify_snp(int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
-        vo.leaf = leaf;
-        vo.chain = ch;
-        vo.crl = crlb;
-        vo.policy = sp;
+        vo.evidence = rep;
+        vo.evidence_len = len;
+        vo.snp_leaf = leaf;
+        vo.snp_chain = ch;
+        vo.snp_crl = crlb;
+        vo.snp_policy = sp;
         if (vt_snp_verifier_new(&v) < 0 || vt_snp_verifier_set_kds(v, kds, cache) < 0) {
                 fprintf(stderr, "veritee: cannot set up the verifier\n");
                 return EXIT_USAGE;
@@ -193,45 +192,29 @@ static int verify_snp(int argc, char **argv)
 
         if (trust_root && snp_add_root(v, trust_root, &d) < 0)
                 return EXIT_USAGE;
-        struct vt_snp_result res;
-        int e = vt_snp_verify(v, rep, len, &vo, &res, &d);
-        return snp_print_result(e, &res, sp != NULL, &d);
+        /* the library's pipeline, authenticity only (with the policy, if one is given) */
+        const struct vt_attest_ctx ctx = {.snp_hw = v};
+        struct vt_attest_result res = {0};
+        int e = vt_attest_offline(&ctx, "snp", &vo, &res, &d);
+        int rc = snp_print_result(e, &res, sp != NULL, &d);
+        vt_attest_result_done(&res);
+        return rc;
 }
 
-/* Holds vt_dcap_verify's result e to the tee asked for and the policy; returns the outcome. */
-static int dcap_check(const char *tee, int e, const struct vt_dcap_quote *q,
-                      const struct vt_dcap_policy *pol, const struct vt_dcap_result *res,
-                      struct vt_diag *d)
-{
-        bool is_tdx = strcmp(tee, "tdx") == 0;
-        if ((e == 0 || e == VT_E_TCB) && (q->body_type == VT_DCAP_BODY_SGX) == is_tdx)
-                e = vt_diag_set(d, VT_E_FORMAT, "the quote is %s, not %s", is_tdx ? "SGX" : "TDX",
-                                tee);
-        if (e == 0)
-                e = vt_dcap_policy_check(pol, q, d);
-        if (e == 0)
-                e = vt_dcap_policy_check_collateral(pol, res, d);
-        return e;
-}
-
-/* Prints the verdict for the checked outcome e and returns the exit code. */
-static int dcap_print_result(const char *tee, int e, const struct vt_dcap_quote *q,
-                             const struct vt_dcap_result *res, bool has_policy,
-                             const struct vt_diag *d)
+/* Prints the verdict for vt_attest_offline's result e and returns the exit code. */
+static int dcap_print_result(const char *tee, int e, const struct vt_attest_result *res,
+                             bool has_policy, const struct vt_diag *d)
 {
         if (e < 0)
                 return print_failure(tee, e, d);
-        _cleanup_free_ char *claims = NULL;
         char reason[256];
         snprintf(reason, sizeof(reason),
                  "quote, QE report and PCK chain verified to the Intel SGX Root CA; TCB "
                  "status %s; policy "
                  "satisfied%s",
-                 vt_tcb_status_name(res->status),
+                 vt_tcb_status_name(res->tcb_status),
                  has_policy ? "" : " (default: UpToDate only, no debug)");
-        return vt_dcap_claims_json(q, res, &claims) < 0
-                       ? print_verdict(tee, false, "out of memory", NULL)
-                       : print_verdict(tee, true, reason, claims);
+        return print_verdict(tee, true, reason, res->tee_claims);
 }
 
 static int verify_dcap(const char *tee, int argc, char **argv)
@@ -287,8 +270,7 @@ static int verify_dcap(const char *tee, int argc, char **argv)
         }
         struct vt_dcap_collateral *coll = NULL;
         struct vt_dcap_verifier *v = NULL;
-        struct vt_dcap_quote *q = NULL;
-        struct vt_dcap_result res;
+        struct vt_attest_result res = {0};
         int rc;
         if (coll_txt && vt_dcap_collateral_parse((const char *)coll_txt, cl, &coll, &d) < 0) {
                 rc = print_verdict(tee, false, d.msg, NULL);
@@ -300,31 +282,22 @@ static int verify_dcap(const char *tee, int argc, char **argv)
                 vt_dcap_policy_free(pol);
                 return EXIT_USAGE;
         }
-        struct vt_dcap_policy_opts po = {.accepted_statuses = vt_dcap_policy_statuses(pol)};
-        int e = vt_dcap_verify(v, quote, ql, coll, t, &po, &q, &res, &d);
-        rc = dcap_print_result(tee, dcap_check(tee, e, q, pol, &res, &d), q, &res, pol != NULL, &d);
-        vt_dcap_quote_free(q);
+        /* the library's pipeline, authenticity only, under the policy (or the default) */
+        const struct vt_attest_ctx ctx = {.dcap = v};
+        const struct vt_attest_offline off = {
+                .evidence = quote,
+                .evidence_len = ql,
+                .at = t,
+                .dcap_collateral = coll,
+                .dcap_policy = pol,
+        };
+        int e = vt_attest_offline(&ctx, tee, &off, &res, &d);
+        rc = dcap_print_result(tee, e, &res, pol != NULL, &d);
+        vt_attest_result_done(&res);
         vt_dcap_verifier_free(v);
         vt_dcap_collateral_free(coll);
         vt_dcap_policy_free(pol);
         return rc;
-}
-
-/* Names of the vt_az_result.checks bits, for the reason line. */
-static void az_checks_text(unsigned checks, char *buf, size_t cap)
-{
-        static const char *const names[] = {"trusted AK",      "quote signature", "nonce",
-                                            "PCR digest",      "HCL binding",     "user-data",
-                                            "hardware report", "init-data"};
-        size_t o = 0;
-        buf[0] = 0;
-        for (size_t i = 0; i < ELEMENTSOF(names) && o < cap; i++)
-                if (checks & (1u << i)) {
-                        int k = snprintf(buf + o, cap - o, "%s%s", o ? ", " : "", names[i]);
-                        if (k < 0)
-                                break;
-                        o += (size_t)k;
-                }
 }
 
 /* What `veritee verify az-snp-vtpm|az-tdx-vtpm|tpm` was asked to do. */
@@ -400,7 +373,7 @@ static int az_parse_options(const char *name, int argc, char **argv, struct az_a
 
 /* Checks the option values and puts them into *vo (pointing into rd and init); returns 0 or
  * EXIT_USAGE after saying which option is wrong. */
-static int az_check_options(const struct az_args *a, struct vt_az_verify_opts *vo, uint8_t rd[64],
+static int az_check_options(const struct az_args *a, struct vt_attest_offline *vo, uint8_t rd[64],
                             uint8_t init[32])
 {
         int n;
@@ -452,18 +425,19 @@ static int az_load_aks(const struct az_args *a, struct az_run *run, struct vt_di
         return 0;
 }
 
-/* Sets up the verifier the tee needs and hangs it on *vo; returns CLI_GO_ON or the exit code. */
+/* Sets up the verifier the tee needs and hangs it on *ctx (the collateral on *vo); returns
+ * CLI_GO_ON or the exit code. */
 static int az_setup(const struct az_args *a, const uint8_t *coll_txt, size_t cl, struct az_run *run,
-                    struct vt_az_verify_opts *vo, struct vt_diag *d)
+                    struct vt_attest_ctx *ctx, struct vt_attest_offline *vo, struct vt_diag *d)
 {
         if (a->tee == VT_AZ_TEE_TPM) {
                 if (az_load_aks(a, run, d) < 0)
                         return EXIT_USAGE;
-                vo->aks = run->aks;
+                ctx->tpm_aks = run->aks;
         } else if (a->tee == VT_AZ_TEE_SNP_VTPM) {
                 if (vt_snp_verifier_new(&run->snp) < 0)
                         return EXIT_USAGE;
-                vo->snp = run->snp;
+                ctx->snp_hw = run->snp;
         } else {
                 if (vt_dcap_verifier_new(&run->dcap) < 0 ||
                     vt_dcap_verifier_set_pccs(run->dcap, a->pccs, a->cache) < 0)
@@ -471,45 +445,41 @@ static int az_setup(const struct az_args *a, const uint8_t *coll_txt, size_t cl,
                 if (coll_txt &&
                     vt_dcap_collateral_parse((const char *)coll_txt, cl, &run->coll, d) < 0)
                         return print_verdict(vt_az_tee_name(a->tee), false, d->msg, NULL);
-                vo->dcap = run->dcap;
-                vo->collateral = run->coll;
+                ctx->dcap = run->dcap;
+                vo->dcap_collateral = run->coll;
         }
         return CLI_GO_ON;
 }
 
-/* Prints the verdict for vt_az_verify's result e and returns the exit code. */
-static int az_print_result(enum vt_az_tee tee, int e, const struct vt_az_result *res,
+/* Prints the verdict for vt_attest_offline's result e (a failure's reason names the checks
+ * that passed) and returns the exit code. */
+static int az_print_result(enum vt_az_tee tee, int e, const struct vt_attest_result *res,
                            const struct vt_diag *d)
 {
         char passed[160], reason[sizeof(d->msg) + 200];
-        _cleanup_free_ char *claims = NULL;
 
-        az_checks_text(res->checks, passed, sizeof(passed));
-        if (e < 0) {
-                snprintf(reason, sizeof(reason), "%s%s%s", d->msg[0] ? d->msg : vt_strerror(e),
-                         passed[0] ? "; passed: " : "", passed);
-                return print_verdict(vt_az_tee_name(tee), false, reason, NULL);
-        }
-        if (vt_az_claims_json(res, &claims) < 0)
-                return print_verdict(vt_az_tee_name(tee), false, "out of memory", NULL);
+        if (e < 0)
+                return print_failure(vt_az_tee_name(tee), e, d);
+        vt_attest_az_checks_text(res->az_checks, passed, sizeof(passed));
         if (tee == VT_AZ_TEE_SNP_VTPM)
                 snprintf(reason, sizeof(reason),
                          "%s verified; SNP report: VCEK chain to the %s AMD root, VMPL 0", passed,
-                         vt_snp_product_name(res->snp.product));
+                         vt_snp_product_name(res->snp_product));
         else if (tee == VT_AZ_TEE_TDX_VTPM)
                 snprintf(reason, sizeof(reason),
                          "%s verified; TD quote: PCK chain to the Intel SGX Root CA, TCB status %s",
-                         passed, vt_tcb_status_name(res->dcap.status));
+                         passed, vt_tcb_status_name(res->tcb_status));
         else
                 snprintf(reason, sizeof(reason), "%s verified", passed);
-        return print_verdict(vt_az_tee_name(tee), true, reason, claims);
+        return print_verdict(vt_az_tee_name(tee), true, reason, res->tee_claims);
 }
 
 /* veritee verify az-snp-vtpm|az-tdx-vtpm|tpm EVIDENCE.json --report-data HEX ... */
 static int verify_azure(const char *name, int argc, char **argv)
 {
         struct az_args a = {0};
-        struct vt_az_verify_opts vo = {0};
+        struct vt_attest_offline vo = {0};
+        struct vt_attest_ctx ctx = {0};
         struct vt_diag d = {0};
         uint8_t rd[64], init[32];
         int rc;
@@ -526,14 +496,17 @@ static int verify_azure(const char *name, int argc, char **argv)
         if (!ev || (a.collateral && !coll_txt))
                 return EXIT_USAGE;
         struct az_run run = {0};
-        struct vt_az_result res = {0};
-        rc = az_setup(&a, coll_txt, cl, &run, &vo, &d);
+        struct vt_attest_result res = {0};
+        rc = az_setup(&a, coll_txt, cl, &run, &ctx, &vo, &d);
         if (rc == CLI_GO_ON) {
+                /* the library's pipeline, bound to --report-data (and --init-data-digest) */
+                vo.evidence = ev;
+                vo.evidence_len = el;
                 vt_diag_clear(&d);
-                int e = vt_az_verify(a.tee, (const char *)ev, el, &vo, &res, &d);
+                int e = vt_attest_offline(&ctx, vt_az_tee_name(a.tee), &vo, &res, &d);
                 rc = az_print_result(a.tee, e, &res, &d);
         }
-        vt_az_result_done(&res);
+        vt_attest_result_done(&res);
         az_run_done(&run);
         return rc;
 }

@@ -31,7 +31,7 @@ static struct vt_attest_ctx attest_ctx(const struct vtd *s)
                 .dcap = s->dcap,
                 .tpm_aks = s->cfg.tpm_aks,
                 .allow_sample = s->cfg.allow_sample,
-                .min_tier = (enum vt_ar4si_tier)s->cfg.min_status,
+                .min_tier = s->cfg.min_status,
                 .now = vtd_now(),
         };
 }
@@ -270,7 +270,7 @@ static int attest_verify(struct vtd *s, struct vtd_request *req, const struct vt
         enum vt_ear_status st = vt_ear_status_of(&ver->tv);
         vtd_count_verification(s, sess->tee, vt_ear_status_name(st));
         copy_str(req->verdict, sizeof(req->verdict), vt_ear_status_name(st));
-        if (st == VT_EAR_NONE || st > s->cfg.min_status) {
+        if (st == VT_EAR_NONE || (enum vt_ar4si_tier)st > s->cfg.min_status) {
                 vtd_problem(res, req, 401, "AttestationError",
                             "Attestation error: RCAR handshake Attest failed: appraisal %s: %s",
                             vt_ear_status_name(st),

@@ -47,7 +47,7 @@ static void server_done(struct vtd *s)
         vt_admin_keys_free(s->admin);
         json_decref(s->token_jwks);
         vt_tpm_aks_free(s->cfg.tpm_aks);
-        vtd_config_done(&s->cfg);
+        vt_config_done(&s->cfg);
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -128,7 +128,7 @@ static int build_token_jwks(struct vtd *s, struct vt_diag *d)
 }
 
 /* attestation.tpm_trusted_aks: the TPM attestation keys whose quotes tee tpm accepts. */
-static int load_tpm_aks(struct vtd_config *c, struct vt_diag *d)
+static int load_tpm_aks(struct vt_config *c, struct vt_diag *d)
 {
         int e;
         if (!c->n_tpm_trusted_aks)
@@ -151,12 +151,12 @@ static int load_tpm_aks(struct vtd_config *c, struct vt_diag *d)
 
 /* VCEK fetches run inside a verification (limits.threads at once): bounded so that they
  * never hold every verification slot (at most limits.threads - 1; with one, none). */
-static unsigned kds_fetches(const struct vtd_config *c)
+static unsigned kds_fetches(const struct vt_config *c)
 {
         return c->kds_max_fetches < c->threads ? c->kds_max_fetches : c->threads - 1;
 }
 
-static int set_kds(struct vt_snp_verifier *v, const struct vtd_config *c)
+static int set_kds(struct vt_snp_verifier *v, const struct vt_config *c)
 {
         int e = vt_snp_verifier_set_kds(v, c->kds_url, c->kds_cache_dir);
         if (e == 0)
@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 
         static struct vtd s;
         struct vt_diag d = {0};
-        if (vtd_config_load(config, &s.cfg, &d) < 0) {
+        if (vt_config_load(config, &s.cfg, &d) < 0) {
                 fprintf(stderr, "veriteed: %s\n", d.msg);
                 return 2;
         }

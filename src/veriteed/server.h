@@ -40,7 +40,7 @@ struct vtd_metrics {
 };
 
 struct vtd {
-        struct vtd_config cfg;
+        struct vt_config cfg;
         struct vt_store *store;
         struct vt_signer *signer;
         struct vt_snp_verifier *snp_hw;  /* AMD roots only */

@@ -4,6 +4,7 @@
 # role, signed EdDSA or ES256 by key type. Usage errors exit 2 with one line on
 # stderr, failures 1. The private key never appears on stdout or stderr.
 set -u
+. "$(dirname "$0")/lib/common.sh"
 B="${VT_BIN:-build/bin}/veritee"
 case $B in /*) ;; *) B="$PWD/$B" ;; esac # one check runs in another directory
 if [ ! -x "$B" ]; then
@@ -13,56 +14,6 @@ fi
 tmp=$(mktemp -d)
 tmp=$(cd "$tmp" && pwd -P) # keygen prints the resolved path of the public key
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-
-# expect CODE DESCRIPTION PATTERN-IN-STDOUT [REASON-ON-STDERR] -- COMMAND...
-# A case that expects a non-zero exit names the reason a person reads on stderr (a fixed
-# string); without one the case fails.
-expect() {
-        code=$1 desc=$2 pat=$3 why=
-        shift 3
-        if [ "$1" != "--" ]; then
-                why=$1
-                shift
-        fi
-        shift
-        if [ "$code" -ne 0 ] && [ -z "$why" ]; then
-                echo "FAIL: $desc: a failing case must check the reason on stderr"; fails=$((fails + 1)); return
-        fi
-        "$@" >"$tmp/out" 2>"$tmp/err"
-        rc=$?
-        if [ "$rc" -ne "$code" ]; then
-                echo "FAIL: $desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1)); return
-        fi
-        if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out"; then
-                echo "FAIL: $desc: stdout lacks $pat"; cat "$tmp/out"; fails=$((fails + 1)); return
-        fi
-        if [ "$code" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-                echo "FAIL: $desc: error is not one line on stderr"; cat "$tmp/err"; fails=$((fails + 1)); return
-        fi
-        if [ "$code" -ne 0 ] && [ -s "$tmp/out" ]; then
-                echo "FAIL: $desc: printed on stdout while failing"; cat "$tmp/out"; fails=$((fails + 1)); return
-        fi
-        if [ -n "$why" ] && ! grep -qF -- "$why" "$tmp/err"; then
-                echo "FAIL: $desc: stderr lacks the reason \"$why\""; cat "$tmp/err"; fails=$((fails + 1)); return
-        fi
-        echo "ok: $desc"
-}
-
-# check DESCRIPTION COMMAND...: a plain condition
-check() {
-        desc=$1
-        shift
-        if "$@"; then
-                echo "ok: $desc"
-        else
-                echo "FAIL: $desc"; fails=$((fails + 1))
-        fi
-}
-
-mode() {
-        stat -c %a "$1" 2>/dev/null || echo "?"
-}
 
 # b64url_json PART: decode one base64url part of a JWT to text
 b64url_json() {
@@ -80,6 +31,8 @@ no_secret() {
         ! grep -q -- "$body" "$tmp/out" "$tmp/err"
 }
 
+# a failing command prints nothing on stdout
+EXPECT_QUIET_FAILURE=1
 K="$tmp/adm"
 
 # keygen
@@ -220,8 +173,4 @@ expect 0 "keygen help" 'usage: veritee admin keygen' -- "$B" admin keygen --help
 expect 0 "token help" 'usage: veritee admin token' -- "$B" admin token --help
 expect 0 "top-level help lists admin" 'admin keygen' -- "$B" --help
 
-if [ "$fails" -ne 0 ]; then
-        echo "$fails check(s) failed"
-        exit 1
-fi
-echo "all admin CLI checks passed"
+finish "admin CLI checks"

@@ -4,6 +4,7 @@
 # /kbs/v0/attest in the server log), a released secret goes to a pipe byte for byte and
 # gets a trailing newline only on a terminal.
 set -u
+. "$(dirname "$0")/lib/common.sh"
 BIN="${VT_BIN:-build/bin}"
 case $BIN in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 B="$BIN/veritee"
@@ -25,13 +26,6 @@ cleanup() {
         rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-ok() { echo "ok: $1"; }
-fail() {
-        echo "FAIL: $1"
-        fails=$((fails + 1))
-}
-
 # the development server on an ephemeral port (listen 127.0.0.1:0); its URL from the log
 VT_BIN="$BIN" VT_VAR="$tmp/var" VT_PORT=0 "$ROOT/scripts/dev-run.sh" >"$tmp/log" 2>&1 &
 pid=$!
@@ -102,5 +96,4 @@ else
         fail "the server log lacks the denial reason"
 fi
 
-echo "$fails failed"
-[ "$fails" -eq 0 ]
+finish "agent checks"

@@ -3,6 +3,7 @@
 # prints on stdout the usage lines of that family, each of which the top-level help
 # has too; an unknown command still exits 2 and names itself on stderr.
 set -u
+. "$(dirname "$0")/lib/common.sh"
 B="${VT_BIN:-build/bin}/veritee"
 if [ ! -x "$B" ]; then
         echo "skipped: $B not built"
@@ -10,8 +11,6 @@ if [ ! -x "$B" ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
 
 "$B" --help >"$tmp/all" 2>&1 || fail "veritee --help exits non-zero"
 for cmd in inspect verify bench agent secret policy refval admin sim; do
@@ -49,8 +48,4 @@ else
         echo "ok: unknown command exits 2 and says so"
 fi
 
-if [ "$fails" -ne 0 ]; then
-        echo "$fails failed"
-        exit 1
-fi
-echo "all passed"
+finish "help checks"

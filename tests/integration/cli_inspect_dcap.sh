@@ -3,6 +3,7 @@
 # one JSON object on stdout; a malformed or mismatched quote exits 1 with the reason on
 # stderr; an unreadable file exits 2.
 set -u
+. "$(dirname "$0")/lib/common.sh"
 B="${VT_BIN:-build/bin}/veritee"
 T="${VT_TESTDATA:-../shared/testdata}"
 # an absent or empty directory is no vectors (as in tests/helpers/testutil.c)
@@ -13,43 +14,10 @@ fi
 D="$T/dcap"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
 
-fail() {
-        echo "FAIL: $*"
-        fails=$((fails + 1))
-}
-
-# expect CODE DESCRIPTION PATTERN-IN-STDOUT -- COMMAND...
-expect() {
-        code=$1 desc=$2 pat=$3
-        shift 4
-        "$@" >"$tmp/out" 2>"$tmp/err"
-        rc=$?
-        if [ "$rc" -ne "$code" ]; then
-                fail "$desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; return
-        fi
-        if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out"; then
-                fail "$desc: stdout lacks $pat"; head -c 600 "$tmp/out"; echo; return
-        fi
-        if [ "$(wc -l <"$tmp/out")" -gt 1 ]; then
-                fail "$desc: stdout has more than one line"; return
-        fi
-        if [ "$code" -ne 0 ] && [ -s "$tmp/out" ]; then
-                fail "$desc: a rejection printed to stdout"; return
-        fi
-        if [ "$code" -ne 0 ] && [ ! -s "$tmp/err" ]; then
-                fail "$desc: no reason on stderr"; return
-        fi
-        echo "ok: $desc"
-}
-
-# stderr_has STRING DESCRIPTION: the reason of the last command names the check (every case
-# that expects a non-zero exit is followed by one).
-stderr_has() {
-        grep -qF -- "$1" "$tmp/err" || { fail "$2: stderr lacks \"$1\""; cat "$tmp/err"; }
-}
-
+# one JSON object on stdout; a failing command prints nothing there
+EXPECT_MAX_STDOUT_LINES=1
+EXPECT_QUIET_FAILURE=1
 V4="$D/tdx_b0c06f_eval17/quote.bin"
 V5="$D/tdx_90c06f_eval18/quote_v5_uptodate.bin"
 SGX="$D/sgx_00a067_eval17/quote.bin"
@@ -69,34 +37,21 @@ grep -q '"attributes":{"raw":"0500000000000000e700000000000000","flags":"0x00000
 grep -q '"mr_signer":"8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"' "$tmp/out" || fail "sgx QE mr_signer"
 expect 0 "inspect a padded 8000-byte buffer" '"trailing_zeros":3065' -- "$B" inspect tdx "$D/quotes_only/tdx_v4_gce_cos113_trailing_bytes.bin"
 
-expect 1 "inspect sgx on a TDX quote" '' -- "$B" inspect sgx "$V4"
-stderr_has "quote is TDX, not SGX" "sgx on TDX"
-expect 1 "inspect tdx on an SGX quote" '' -- "$B" inspect tdx "$SGX"
-stderr_has "quote is SGX, not TDX" "tdx on SGX"
+expect 1 "inspect sgx on a TDX quote" '' "quote is TDX, not SGX" -- "$B" inspect sgx "$V4"
+expect 1 "inspect tdx on an SGX quote" '' "quote is SGX, not TDX" -- "$B" inspect tdx "$SGX"
 
 head -c 3000 "$V4" >"$tmp/short.bin"
-expect 1 "inspect a truncated quote" '' -- "$B" inspect tdx "$tmp/short.bin"
-stderr_has "signature data length 4300 at offset 0x278 runs past the end" "truncated"
+expect 1 "inspect a truncated quote" '' "signature data length 4300 at offset 0x278 runs past the end" -- "$B" inspect tdx "$tmp/short.bin"
 head -c 40 "$V5" >"$tmp/header.bin"
-expect 1 "inspect a truncated header" '' -- "$B" inspect tdx "$tmp/header.bin"
-stderr_has "truncated in user_data" "truncated header"
+expect 1 "inspect a truncated header" '' "truncated in user_data" -- "$B" inspect tdx "$tmp/header.bin"
 : >"$tmp/empty.bin"
-expect 1 "inspect an empty file" '' -- "$B" inspect sgx "$tmp/empty.bin"
-stderr_has "quote truncated in version at offset 0x0 (0 bytes)" "empty"
+expect 1 "inspect an empty file" '' "quote truncated in version at offset 0x0 (0 bytes)" -- "$B" inspect sgx "$tmp/empty.bin"
 cp "$V4" "$tmp/trailing.bin"
 printf 'x' >>"$tmp/trailing.bin"
-expect 1 "inspect a quote followed by a non-zero byte" '' -- "$B" inspect tdx "$tmp/trailing.bin"
-stderr_has "offset 0x138e after the signature data" "trailing"
+expect 1 "inspect a quote followed by a non-zero byte" '' "offset 0x138e after the signature data" -- "$B" inspect tdx "$tmp/trailing.bin"
 
-expect 2 "inspect missing file" '' -- "$B" inspect tdx "$tmp/none.bin"
-stderr_has "cannot read $tmp/none.bin" "missing file"
-expect 2 "inspect unknown tee" '' -- "$B" inspect sev "$V4"
-stderr_has 'inspect: unknown tee "sev" (known: snp, tdx, sgx)' "unknown tee"
-expect 2 "inspect without a file" '' -- "$B" inspect tdx
-stderr_has "usage: veritee inspect snp|tdx|sgx EVIDENCE" "without a file"
+expect 2 "inspect missing file" '' "cannot read $tmp/none.bin" -- "$B" inspect tdx "$tmp/none.bin"
+expect 2 "inspect unknown tee" '' 'inspect: unknown tee "sev" (known: snp, tdx, sgx)' -- "$B" inspect sev "$V4"
+expect 2 "inspect without a file" '' "usage: veritee inspect snp|tdx|sgx EVIDENCE" -- "$B" inspect tdx
 
-if [ "$fails" -ne 0 ]; then
-        echo "$fails check(s) failed"
-        exit 1
-fi
-echo "all inspect tdx/sgx checks passed"
+finish "inspect tdx/sgx checks"

@@ -4,6 +4,7 @@
 # asked for, and `veritee verify snp` rejects it because the simulator is not an AMD
 # root. Usage errors exit 2, failures 1.
 set -u
+. "$(dirname "$0")/lib/common.sh"
 B="${VT_BIN:-build/bin}/veritee"
 if [ ! -x "$B" ]; then
         echo "skipped: $B not built"
@@ -12,53 +13,6 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 D="$tmp/sim"
-fails=0
-
-# expect CODE DESCRIPTION PATTERN-IN-STDOUT [REASON-ON-STDERR] -- COMMAND...
-# A case that expects a non-zero exit names the reason a person reads on stderr (a fixed
-# string); without one the case fails.
-expect() {
-        code=$1 desc=$2 pat=$3 why=
-        shift 3
-        if [ "$1" != "--" ]; then
-                why=$1
-                shift
-        fi
-        shift
-        if [ "$code" -ne 0 ] && [ -z "$why" ]; then
-                echo "FAIL: $desc: a failing case must check the reason on stderr"; fails=$((fails + 1)); return
-        fi
-        "$@" >"$tmp/out" 2>"$tmp/err"
-        rc=$?
-        if [ "$rc" -ne "$code" ]; then
-                echo "FAIL: $desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1)); return
-        fi
-        if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out"; then
-                echo "FAIL: $desc: stdout lacks $pat"; cat "$tmp/out"; fails=$((fails + 1)); return
-        fi
-        if [ "$code" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-                echo "FAIL: $desc: usage error is not one line on stderr"; cat "$tmp/err"; fails=$((fails + 1)); return
-        fi
-        if [ -n "$why" ] && ! grep -qF -- "$why" "$tmp/err"; then
-                echo "FAIL: $desc: stderr lacks the reason \"$why\""; cat "$tmp/err"; fails=$((fails + 1)); return
-        fi
-        echo "ok: $desc"
-}
-
-# check DESCRIPTION COMMAND...: a plain condition
-check() {
-        desc=$1
-        shift
-        if "$@"; then
-                echo "ok: $desc"
-        else
-                echo "FAIL: $desc"; fails=$((fails + 1))
-        fi
-}
-
-mode() {
-        stat -c %a "$1" 2>/dev/null || echo "?"
-}
 
 expect 0 "sim init" "\"root\":\"$D/root.pem\"" -- "$B" sim init "$D"
 check "private keys are 0600" [ "$(mode "$D/ark.key")$(mode "$D/ask.key")" = "600600" ]
@@ -77,16 +31,16 @@ check "report is 1184 bytes" [ "$(wc -c <"$D/report.bin" | tr -d ' ')" = "1184" 
 check "chain has three certificates" [ "$(grep -c 'BEGIN CERTIFICATE' "$D/chain.pem")" = "3" ]
 check "VCEK key is 0600" [ "$(mode "$D/vcek-7308000000000003.key")" = "600" ]
 expect 0 "inspect: default guest" '"report_data":"00112233000000' -- "$B" inspect snp "$D/report.bin"
-grep -q '"reported_tcb":{"bootloader":3,"tee":0,"snp":8,"microcode":115' "$tmp/out" || { echo "FAIL: default TCB"; fails=$((fails + 1)); }
-grep -q '"debug_allowed":false' "$tmp/out" || { echo "FAIL: default debug bit"; fails=$((fails + 1)); }
+grep -q '"reported_tcb":{"bootloader":3,"tee":0,"snp":8,"microcode":115' "$tmp/out" || fail "default TCB"
+grep -q '"debug_allowed":false' "$tmp/out" || fail "default debug bit"
 
 # Not trusted: the simulator is not an AMD root; trusted only with --trust-root.
 expect 1 "verify: leaf only, not trusted" '"verdict":"rejected"' 'rejected: snp: chain: no trusted intermediate "SEV-Milan" signs the SEV-VCEK with RSA-PSS/SHA-384 under a pinned AMD root' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem"
-grep -q "pinned AMD root" "$tmp/out" || { echo "FAIL: reason does not say the root is not pinned"; fails=$((fails + 1)); }
+grep -q "pinned AMD root" "$tmp/out" || fail "reason does not say the root is not pinned"
 expect 1 "verify: with the simulator's chain, not trusted" '"verdict":"rejected"' 'rejected: snp: supplied root "ARK-Milan" does not match any pinned AMD root key' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem" --chain "$D/chain.pem"
-grep -q 'supplied root \\"ARK-Milan\\" does not match any pinned AMD root' "$tmp/out" || { echo "FAIL: reason does not name the unpinned ARK"; fails=$((fails + 1)); }
+grep -q 'supplied root \\"ARK-Milan\\" does not match any pinned AMD root' "$tmp/out" || fail "reason does not name the unpinned ARK"
 expect 0 "verify with --trust-root root.pem" '"verdict":"trusted"' -- "$B" verify snp "$D/report.bin" --cert "$D/chain.pem" --trust-root "$D/root.pem"
-grep -q '(extra, not AMD)' "$tmp/out" || { echo "FAIL: trusted simulator result does not say it is not AMD"; fails=$((fails + 1)); }
+grep -q '(extra, not AMD)' "$tmp/out" || fail "trusted simulator result does not say it is not AMD"
 
 M=$(printf '%096d' 0 | tr 0 a)
 H=$(printf '%064d' 0 | tr 0 b)
@@ -96,7 +50,7 @@ check "second chain written" [ "$(grep -c 'BEGIN CERTIFICATE' "$tmp/c2.pem")" = 
 expect 0 "inspect: asked fields" "\"report_data\":\"ff00000000" -- "$B" inspect snp "$tmp/r2.bin"
 for want in "\"measurement\":\"$M\"" "\"host_data\":\"$H\"" '"vmpl":2' '"guest_svn":7' '"debug_allowed":true' \
         '"reported_tcb":{"bootloader":4,"tee":1,"snp":9,"microcode":209' '"cpuid_fam_id":25' '"version":3'; do
-        grep -q -- "$want" "$tmp/out" || { echo "FAIL: inspect lacks $want"; fails=$((fails + 1)); }
+        grep -q -- "$want" "$tmp/out" || fail "inspect lacks $want"
 done
 expect 1 "verify second report: not trusted" '"verdict":"rejected"' 'rejected: snp: chain: no trusted intermediate "SEV-Milan" signs the SEV-VCEK with RSA-PSS/SHA-384 under a pinned AMD root' -- "$B" verify snp "$tmp/r2.bin" --cert "$tmp/c2.pem"
 
@@ -134,8 +88,4 @@ expect 0 "init help" 'usage: veritee sim init' -- "$B" sim init --help
 expect 0 "report help" 'usage: veritee sim report' -- "$B" sim report --help
 expect 0 "top-level help lists sim" 'sim init DIR' -- "$B" --help
 
-if [ "$fails" -ne 0 ]; then
-        echo "$fails check(s) failed"
-        exit 1
-fi
-echo "all sim CLI checks passed"
+finish "sim CLI checks"

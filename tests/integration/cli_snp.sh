@@ -2,6 +2,7 @@
 # The command contract of `veritee inspect snp` and `veritee verify snp` (exit codes,
 # one JSON object on stdout, the reason on stderr), on the recorded vectors.
 set -u
+. "$(dirname "$0")/lib/common.sh"
 B="${VT_BIN:-build/bin}/veritee"
 T="${VT_TESTDATA:-../shared/testdata}"
 # an absent or empty directory is no vectors (as in tests/helpers/testutil.c)
@@ -12,39 +13,9 @@ fi
 S="$T/snp"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
 
-# expect CODE DESCRIPTION PATTERN-IN-STDOUT [REASON-ON-STDERR] -- COMMAND...
-# A case that expects a non-zero exit names the reason a person reads on stderr (a fixed
-# string); without one the case fails.
-expect() {
-        code=$1 desc=$2 pat=$3 why=
-        shift 3
-        if [ "$1" != "--" ]; then
-                why=$1
-                shift
-        fi
-        shift
-        if [ "$code" -ne 0 ] && [ -z "$why" ]; then
-                echo "FAIL: $desc: a failing case must check the reason on stderr"; fails=$((fails + 1)); return
-        fi
-        "$@" >"$tmp/out" 2>"$tmp/err"
-        rc=$?
-        if [ "$rc" -ne "$code" ]; then
-                echo "FAIL: $desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1)); return
-        fi
-        if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out"; then
-                echo "FAIL: $desc: stdout lacks $pat"; cat "$tmp/out"; fails=$((fails + 1)); return
-        fi
-        if [ -n "$why" ] && ! grep -qF -- "$why" "$tmp/err"; then
-                echo "FAIL: $desc: stderr lacks the reason \"$why\""; cat "$tmp/err"; fails=$((fails + 1)); return
-        fi
-        if [ "$desc" != "help" ] && [ "$(wc -l <"$tmp/out")" -gt 1 ]; then
-                echo "FAIL: $desc: stdout has more than one line"; fails=$((fails + 1)); return
-        fi
-        echo "ok: $desc"
-}
-
+# every verdict and every inspection is one JSON line
+EXPECT_MAX_STDOUT_LINES=1
 expect 0 "trusted Turin" '"tee":"snp","verdict":"trusted"' -- "$B" verify snp "$S/msft-tav/turin_attestation_report.bin" --cert "$S/msft-tav/turin_vcek.pem"
 expect 0 "claims use Trustee names" '"reported_tcb_microcode":81' -- "$B" verify snp "$S/msft-tav/turin_attestation_report.bin" --cert "$S/msft-tav/turin_vcek.pem"
 expect 0 "DER leaf" '"product":"Milan"' -- "$B" verify snp "$S/gsg/milan_v2_attestation.bin" --cert "$S/gsg/milan_v2_vcek.der"
@@ -74,13 +45,10 @@ expect 0 "inspect legacy TCB layout" '"reported_tcb":{"bootloader":2,"tee":0,"sn
 cp "$S/gsg/milan_v2_attestation.bin" "$tmp/tcb-de.bin"
 printf '\336' | dd of="$tmp/tcb-de.bin" bs=1 seek=$((0x187)) conv=notrunc 2>/dev/null
 expect 0 "inspect TCB >= 2^63" '"reported_tcb":{"bootloader":2,"tee":0,"snp":5,"microcode":222,"raw":"0xde05000000000002"}' -- "$B" inspect snp "$tmp/tcb-de.bin"
-grep -q '"raw":-' "$tmp/out" && { echo "FAIL: a negative raw TCB"; fails=$((fails + 1)); }
+grep -q '"raw":-' "$tmp/out" && fail "a negative raw TCB"
 expect 1 "inspect malformed" '' 'snp: reserved byte at offset 0x3a0 (signature reserved 0x330) is 0x01, must be zero' -- "$B" inspect snp "$S/bad/turin_v5_sig_reserved_nonzero.bin"
 expect 2 "inspect missing file" '' "cannot read $tmp/none.bin" -- "$B" inspect snp "$tmp/none.bin"
+EXPECT_MAX_STDOUT_LINES=
 expect 0 "help" 'Usage: veritee' -- "$B" --help
 
-if [ "$fails" -ne 0 ]; then
-        echo "$fails check(s) failed"
-        exit 1
-fi
-echo "all CLI checks passed"
+finish "CLI checks"

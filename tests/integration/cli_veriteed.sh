@@ -5,6 +5,7 @@
 # Covers the token trust anchors: tokens.trusted_jwks keeps the ES256-usable keys and
 # refuses a set with none, tokens.trusted_certs takes P-256 certificates or public keys.
 set -u
+. "$(dirname "$0")/lib/common.sh"
 D="${VT_BIN:-build/bin}/veriteed"
 if [ ! -x "$D" ]; then
         echo "skipped: $D not built"
@@ -16,11 +17,10 @@ if ! command -v openssl >/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
 
-# expect CODE DESCRIPTION PATTERN CONFIG-TEXT: run --check-config on the text; the
+# expect_config CODE DESCRIPTION PATTERN CONFIG-TEXT: run --check-config on the text; the
 # pattern is looked for on stdout when CODE is 0, on stderr otherwise
-expect() {
+expect_config() {
         code=$1 desc=$2 pat=$3
         printf 'listen: 127.0.0.1:0\nstate_dir: %s/state\n%s' "$tmp" "$4" >"$tmp/c.yaml"
         "$D" --config "$tmp/c.yaml" --check-config >"$tmp/out" 2>"$tmp/err"
@@ -28,13 +28,13 @@ expect() {
         where="$tmp/err"
         [ "$code" -eq 0 ] && where="$tmp/out"
         if [ "$rc" -ne "$code" ]; then
-                echo "FAIL: $desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1)); return
+                fail "$desc: exit $rc, want $code"; cat "$tmp/out" "$tmp/err"; return
         fi
         if ! grep -q -- "$pat" "$where"; then
-                echo "FAIL: $desc: output lacks $pat"; cat "$where"; fails=$((fails + 1)); return
+                fail "$desc: output lacks $pat"; cat "$where"; return
         fi
         if [ "$code" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-                echo "FAIL: $desc: error is not one line"; cat "$tmp/err"; fails=$((fails + 1)); return
+                fail "$desc: error is not one line"; cat "$tmp/err"; return
         fi
         echo "ok: $desc"
 }
@@ -59,72 +59,68 @@ printf '{"keys":{}}' >"$tmp/notset.jwks"
 printf '{"keys":[],"keys":[]}' >"$tmp/dup.jwks"
 head -c 1100000 /dev/zero | tr '\0' ' ' >"$tmp/big.jwks"
 
-expect 0 "minimal configuration" 'configuration ok' ''
-expect 0 "trusted_jwks with a P-256 key among others" 'configuration ok' \
+expect_config 0 "minimal configuration" 'configuration ok' ''
+expect_config 0 "trusted_jwks with a P-256 key among others" 'configuration ok' \
         "tokens:
   trusted_jwks: [$tmp/mixed.jwks]
 "
-expect 0 "trusted_certs with a P-256 certificate and a P-256 public key" 'configuration ok' \
+expect_config 0 "trusted_certs with a P-256 certificate and a P-256 public key" 'configuration ok' \
         "tokens:
   trusted_certs: [$tmp/ec.crt, $tmp/ec.pub]
 "
-expect 1 "trusted_jwks missing file" 'tokens.trusted_jwks: cannot read' \
+expect_config 1 "trusted_jwks missing file" 'tokens.trusted_jwks: cannot read' \
         "tokens:
   trusted_jwks: [$tmp/none.jwks]
 "
-expect 1 "trusted_jwks of more than 1 MiB" 'tokens.trusted_jwks: cannot read' \
+expect_config 1 "trusted_jwks of more than 1 MiB" 'tokens.trusted_jwks: cannot read' \
         "tokens:
   trusted_jwks: [$tmp/big.jwks]
 "
-expect 1 "trusted_jwks whose keys is not an array" 'is not a JWKS' \
+expect_config 1 "trusted_jwks whose keys is not an array" 'is not a JWKS' \
         "tokens:
   trusted_jwks: [$tmp/notset.jwks]
 "
-expect 1 "trusted_jwks with a duplicate member" 'is not a JWKS' \
+expect_config 1 "trusted_jwks with a duplicate member" 'is not a JWKS' \
         "tokens:
   trusted_jwks: [$tmp/dup.jwks]
 "
-expect 1 "trusted_jwks with only an RSA key" 'holds no public P-256 key' \
+expect_config 1 "trusted_jwks with only an RSA key" 'holds no public P-256 key' \
         "tokens:
   trusted_jwks: [$tmp/rsa.jwks]
 "
-expect 1 "trusted_jwks with a private key" 'holds no public P-256 key' \
+expect_config 1 "trusted_jwks with a private key" 'holds no public P-256 key' \
         "tokens:
   trusted_jwks: [$tmp/private.jwks]
 "
-expect 1 "trusted_certs missing file" 'tokens.trusted_certs: cannot read' \
+expect_config 1 "trusted_certs missing file" 'tokens.trusted_certs: cannot read' \
         "tokens:
   trusted_certs: [$tmp/none.crt]
 "
-expect 1 "trusted_certs with an RSA certificate" 'holds no P-256 certificate' \
+expect_config 1 "trusted_certs with an RSA certificate" 'holds no P-256 certificate' \
         "tokens:
   trusted_certs: [$tmp/rsa.crt]
 "
-expect 1 "trusted_certs with a private key" 'holds no P-256 certificate' \
+expect_config 1 "trusted_certs with a private key" 'holds no P-256 certificate' \
         "tokens:
   trusted_certs: [$tmp/ec.key]
 "
-expect 2 "unknown tokens key" 'unknown key' \
+expect_config 2 "unknown tokens key" 'unknown key' \
         "tokens:
   trusted_jwk: [$tmp/mixed.jwks]
 "
-expect 2 "unknown top-level key" 'unknown key' 'bogus: 1
+expect_config 2 "unknown top-level key" 'unknown key' 'bogus: 1
 '
 
 "$D" --help >"$tmp/out" 2>&1 && grep -q -- '--check-config' "$tmp/out" && echo "ok: --help" ||
-        { echo "FAIL: --help"; fails=$((fails + 1)); }
+        fail "--help"
 "$D" --frobnicate >/dev/null 2>"$tmp/err"
 rc=$?
 if [ "$rc" -ne 2 ]; then
-        echo "FAIL: unknown option: exit $rc, want 2"; fails=$((fails + 1))
+        fail "unknown option: exit $rc, want 2"
 elif ! grep -qF "unrecognized option '--frobnicate'" "$tmp/err"; then
-        echo "FAIL: unknown option: stderr does not name it"; cat "$tmp/err"; fails=$((fails + 1))
+        fail "unknown option: stderr does not name it"; cat "$tmp/err"
 else
         echo "ok: unknown option exits 2 and names it"
 fi
 
-if [ "$fails" -ne 0 ]; then
-        echo "$fails failed"
-        exit 1
-fi
-echo "all passed"
+finish "veriteed checks"

@@ -30,28 +30,28 @@ static int teardown(void **state)
         return 0;
 }
 
-/* load writes text to a file and loads it; returns what vtd_config_load returned, the
+/* load writes text to a file and loads it; returns what vt_config_load returned, the
  * message in d. */
-static int load(const char *text, struct vtd_config *c, struct vt_diag *d)
+static int load(const char *text, struct vt_config *c, struct vt_diag *d)
 {
         FILE *f = fopen(path, "w");
         assert_non_null(f);
         assert_int_equal(fputs(text, f) >= 0, 1);
         assert_int_equal(fclose(f), 0);
         vt_diag_clear(d);
-        return vtd_config_load(path, c, d);
+        return vt_config_load(path, c, d);
 }
 
 /* expect_error loads text and expects VT_E_FORMAT with exactly msg. */
 static void expect_error(const char *text, const char *msg)
 {
-        struct vtd_config c;
+        struct vt_config c;
         struct vt_diag d = {0};
         assert_int_equal(load(text, &c, &d), VT_E_FORMAT);
         assert_string_equal(d.msg, msg);
 }
 
-static uint64_t get_uint(const struct vtd_config *c, const struct vtd_config_item *it)
+static uint64_t get_uint(const struct vt_config *c, const struct vt_config_item *it)
 {
         const uint8_t *f = (const uint8_t *)c + it->offset;
         if (it->size == sizeof(uint32_t)) {
@@ -88,42 +88,42 @@ static void yaml_of(const char *key, const char *value, char *out, size_t cap)
 static void test_config_table_rows(void **state)
 {
         size_t n;
-        const struct vtd_config_item *items = vtd_config_items(&n);
+        const struct vt_config_item *items = vt_config_items(&n);
         (void)state;
         assert_true(n >= 38);
         for (size_t i = 0; i < n; i++) {
-                const struct vtd_config_item *it = &items[i];
-                assert_true(it->offset < sizeof(struct vtd_config));
+                const struct vt_config_item *it = &items[i];
+                assert_true(it->offset < sizeof(struct vt_config));
                 for (size_t j = 0; j < i; j++)
                         assert_string_not_equal(items[j].key, it->key);
-                if (it->type == VTD_CONFIG_UINT) {
+                if (it->type == VT_CONFIG_UINT) {
                         assert_true(it->size == 4 || it->size == 8);
                         assert_true(it->size == 8 || it->max <= UINT32_MAX);
                         assert_true(it->max <= INT64_MAX);
                         assert_true(it->min <= it->def && it->def <= it->max);
                 }
-                if (it->type == VTD_CONFIG_CUSTOM)
+                if (it->type == VT_CONFIG_CUSTOM)
                         assert_non_null(it->parse);
                 if (it->def_in_state_dir)
-                        assert_true(it->type == VTD_CONFIG_STRING && it->def_str);
+                        assert_true(it->type == VT_CONFIG_STRING && it->def_str);
         }
 }
 
 /* No file: every row's default. */
 static void test_config_defaults(void **state)
 {
-        struct vtd_config c;
+        struct vt_config c;
         struct vt_diag d = {0};
         size_t n;
-        const struct vtd_config_item *items = vtd_config_items(&n);
+        const struct vt_config_item *items = vt_config_items(&n);
         (void)state;
-        assert_int_equal(vtd_config_load(NULL, &c, &d), 0);
+        assert_int_equal(vt_config_load(NULL, &c, &d), 0);
         for (size_t i = 0; i < n; i++) {
-                const struct vtd_config_item *it = &items[i];
+                const struct vt_config_item *it = &items[i];
                 char *s, want[256];
-                if (it->type == VTD_CONFIG_UINT && strcmp(it->key, "limits.max_evidence_bytes"))
+                if (it->type == VT_CONFIG_UINT && strcmp(it->key, "limits.max_evidence_bytes"))
                         assert_int_equal(get_uint(&c, it), it->def);
-                if (it->type != VTD_CONFIG_STRING)
+                if (it->type != VT_CONFIG_STRING)
                         continue;
                 /* only a string row's offset holds a char * (others may be misaligned for it) */
                 memcpy(&s, (uint8_t *)&c + it->offset, sizeof(s));
@@ -137,24 +137,24 @@ static void test_config_defaults(void **state)
                 assert_string_equal(s, want);
         }
         assert_int_equal(c.max_evidence, 512 * 1024);
-        assert_int_equal(c.min_status, VT_EAR_AFFIRMING);
+        assert_int_equal(c.min_status, VT_AR4SI_TIER_AFFIRMING);
         assert_false(c.allow_sample);
         assert_int_equal(c.n_admin_keys, 0);
-        vtd_config_done(&c);
+        vt_config_done(&c);
 }
 
 /* Every integer row: its bounds load, one past them is refused with the row's range. */
 static void test_config_bounds(void **state)
 {
         size_t n;
-        const struct vtd_config_item *items = vtd_config_items(&n);
+        const struct vt_config_item *items = vt_config_items(&n);
         (void)state;
         for (size_t i = 0; i < n; i++) {
-                const struct vtd_config_item *it = &items[i];
-                struct vtd_config c;
+                const struct vt_config_item *it = &items[i];
+                struct vt_config c;
                 struct vt_diag d = {0};
                 char text[256], v[32], msg[256];
-                if (it->type != VTD_CONFIG_UINT)
+                if (it->type != VT_CONFIG_UINT)
                         continue;
                 snprintf(msg, sizeof(msg), "config: %s must be an integer %" PRIu64 "..%" PRIu64,
                          it->key, it->min, it->max);
@@ -170,7 +170,7 @@ static void test_config_bounds(void **state)
                         }
                         assert_int_equal(load(text, &c, &d), 0);
                         assert_int_equal(get_uint(&c, it), ok[k]);
-                        vtd_config_done(&c);
+                        vt_config_done(&c);
                 }
                 snprintf(v, sizeof(v), "%" PRIu64, it->max + 1);
                 yaml_of(it->key, v, text, sizeof(text));
@@ -192,7 +192,7 @@ static void test_config_bounds(void **state)
 static void test_config_unknown_keys(void **state)
 {
         size_t n;
-        const struct vtd_config_item *items = vtd_config_items(&n);
+        const struct vt_config_item *items = vt_config_items(&n);
         (void)state;
         expect_error("bogus: 1\n", "config: unknown key \"bogus\"");
         for (size_t i = 0; i < n; i++) {
@@ -230,11 +230,11 @@ static void test_config_types(void **state)
                      "config: tls needs both certificate and private_key");
 }
 
-/* Every row set at once (values freed by vtd_config_done), and what the checks across
+/* Every row set at once (values freed by vt_config_done), and what the checks across
  * options and the derived defaults make of them. */
 static void test_config_values(void **state)
 {
-        struct vtd_config c;
+        struct vt_config c;
         struct vt_diag d = {0};
         (void)state;
         assert_int_equal(load("listen: '[::1]:0'\npublic_url: https://kbs.example/x//\n"
@@ -257,7 +257,7 @@ static void test_config_values(void **state)
         assert_string_equal(c.dcap_cache_dir, "/s/dcap-cache");
         assert_string_equal(c.token_issuer, "me");
         assert_int_equal(c.token_ttl, 60);
-        assert_int_equal(c.min_status, VT_EAR_WARNING);
+        assert_int_equal(c.min_status, VT_AR4SI_TIER_WARNING);
         assert_true(c.allow_sample);
         assert_int_equal(c.max_evidence, 2048); /* at most max_body */
         assert_int_equal(c.n_tpm_trusted_aks, 1);
@@ -265,7 +265,7 @@ static void test_config_values(void **state)
         assert_int_equal(c.n_admin_keys, 2);
         assert_string_equal(c.admin_keys[1], "b.pub");
         assert_string_equal(c.extra_teekey_paths[0], "/p");
-        vtd_config_done(&c);
+        vt_config_done(&c);
 }
 
 /* ---- docs/configuration.md ---- */
@@ -306,21 +306,21 @@ static void shown(const char *key, uint64_t v, char *out, size_t cap)
 static void test_config_docs_list_every_row(void **state)
 {
         size_t n, len;
-        const struct vtd_config_item *items = vtd_config_items(&n);
+        const struct vt_config_item *items = vt_config_items(&n);
         _cleanup_free_ char *doc =
                 (char *)vt_test_load(vt_test_helper("../../docs/configuration.md"), &len);
         (void)state;
         for (size_t i = 0; i < n; i++) {
-                const struct vtd_config_item *it = &items[i];
+                const struct vt_config_item *it = &items[i];
                 char def[512], want[256], a[32], b[32], c[32];
                 if (!doc_row(doc, it->key, def, sizeof(def)))
                         fail_msg("docs/configuration.md has no row for %s", it->key);
-                if (it->type == VTD_CONFIG_UINT) {
+                if (it->type == VT_CONFIG_UINT) {
                         shown(it->key, it->def, a, sizeof(a));
                         shown(it->key, it->min, b, sizeof(b));
                         shown(it->key, it->max, c, sizeof(c));
                         snprintf(want, sizeof(want), " %s (%s..%s) ", a, b, c);
-                } else if (it->type == VTD_CONFIG_BOOL) {
+                } else if (it->type == VT_CONFIG_BOOL) {
                         snprintf(want, sizeof(want), " `%s` ", it->def ? "true" : "false");
                 } else if (it->def_str) {
                         snprintf(want, sizeof(want), " `%s%s` ",
@@ -358,7 +358,7 @@ static bool in_example(const char *doc, const char *key)
 static void test_config_docs_example(void **state)
 {
         size_t n, len;
-        const struct vtd_config_item *items = vtd_config_items(&n);
+        const struct vt_config_item *items = vt_config_items(&n);
         _cleanup_free_ char *doc =
                 (char *)vt_test_load(vt_test_helper("../../docs/configuration.md"), &len);
         (void)state;
@@ -371,7 +371,7 @@ static void test_config_docs_example(void **state)
 static void test_config_docs_no_other_row(void **state)
 {
         size_t n, len, rows = 0;
-        const struct vtd_config_item *items = vtd_config_items(&n);
+        const struct vt_config_item *items = vt_config_items(&n);
         _cleanup_free_ char *doc =
                 (char *)vt_test_load(vt_test_helper("../../docs/configuration.md"), &len);
         const char *table = strstr(doc, "| key | default | meaning |");

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1793,6 +1795,247 @@ static void test_store_diag_busy(void **state)
         vt_store_close(s);
 }
 
+/* The sentinels of test_store_outputs_on_failure: what an output holds before the call. */
+static char sentinel_obj;
+#define SENTINEL_PTR ((void *)&sentinel_obj)
+#define SENTINEL_NUM 0x5a5a5a5a
+
+/* A failing call writes none of its outputs (store.h: "outputs are written only on
+ * success"): for each function that returns something, a call that fails because the
+ * thing is not there and one with a bad argument leave every output as it was. */
+static void test_store_outputs_on_failure(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        const char *const absent = "ffffffffffffffffffffffffffffffff";
+
+        /* open */
+        struct vt_store *st = SENTINEL_PTR;
+        assert_int_equal(vt_store_open_with(NULL, f->db, &st, NULL), VT_E_INVAL);
+        assert_ptr_equal(st, SENTINEL_PTR);
+        assert_int_equal(store_open("", &st, NULL), VT_E_INVAL);
+        assert_ptr_equal(st, SENTINEL_PTR);
+
+        /* schema version */
+        int v = SENTINEL_NUM;
+        assert_int_equal(vt_store_schema_version(NULL, &v, NULL), VT_E_INVAL);
+        assert_int_equal(v, SENTINEL_NUM);
+
+        /* a session: absent, bad id; its claims: absent, none, expired, bad id */
+        struct vt_session sess, want;
+        memset(&sess, 0x5a, sizeof(sess));
+        want = sess;
+        assert_int_equal(vt_store_session_get(s, absent, T0, &sess, NULL), VT_E_NOTFOUND);
+        assert_memory_equal(&sess, &want, sizeof(sess));
+        assert_int_equal(vt_store_session_get(s, NULL, T0, &sess, NULL), VT_E_INVAL);
+        assert_memory_equal(&sess, &want, sizeof(sess));
+        struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10, NULL), 0);
+        char *claims = SENTINEL_PTR;
+        assert_int_equal(vt_store_session_get_claims(s, absent, T0, &claims, NULL), VT_E_NOTFOUND);
+        assert_ptr_equal(claims, SENTINEL_PTR);
+        assert_int_equal(vt_store_session_get_claims(s, in.id, T0, &claims, NULL), VT_E_NOTFOUND);
+        assert_ptr_equal(claims, SENTINEL_PTR);
+        assert_int_equal(vt_store_session_set_claims(s, in.id, "{}", NULL), 0);
+        assert_int_equal(vt_store_session_get_claims(s, in.id, T0 + 60, &claims, NULL),
+                         VT_E_EXPIRED);
+        assert_ptr_equal(claims, SENTINEL_PTR);
+        assert_int_equal(vt_store_session_get_claims(s, NULL, T0, &claims, NULL), VT_E_INVAL);
+        assert_ptr_equal(claims, SENTINEL_PTR);
+
+        /* counts and the sweep */
+        size_t n = SENTINEL_NUM;
+        assert_int_equal(vt_store_session_count_live(NULL, T0, &n, NULL), VT_E_INVAL);
+        assert_int_equal(n, SENTINEL_NUM);
+        assert_int_equal(vt_store_sweep(NULL, T0, &n, NULL), VT_E_INVAL);
+        assert_int_equal(n, SENTINEL_NUM);
+        assert_int_equal(vt_store_kek_count(s, "", &n, NULL), VT_E_INVAL);
+        assert_int_equal(n, SENTINEL_NUM);
+        assert_int_equal(vt_store_kek_count(s, "a-kek-id-of-thirty-two-bytes-xyz", &n, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(n, SENTINEL_NUM);
+
+        /* a resource: absent, bad path */
+        char kek[32], want_kek[32];
+        memset(kek, 0x5a, sizeof(kek));
+        memset(want_kek, 0x5a, sizeof(want_kek));
+        uint8_t *w = SENTINEL_PTR, *c = SENTINEL_PTR;
+        size_t wl = SENTINEL_NUM, cl = SENTINEL_NUM;
+        assert_int_equal(vt_store_resource_get(s, "r/k/absent", kek, &w, &wl, &c, &cl, NULL),
+                         VT_E_NOTFOUND);
+        assert_int_equal(vt_store_resource_get(s, "r/../k", kek, &w, &wl, &c, &cl, NULL),
+                         VT_E_INVAL);
+        assert_memory_equal(kek, want_kek, sizeof(kek));
+        assert_ptr_equal(w, SENTINEL_PTR);
+        assert_ptr_equal(c, SENTINEL_PTR);
+        assert_int_equal(wl, SENTINEL_NUM);
+        assert_int_equal(cl, SENTINEL_NUM);
+
+        /* a policy: no resource, a resource without one, bad path */
+        char *pol = SENTINEL_PTR;
+        assert_int_equal(vt_store_policy_get(s, "r/k/absent", &pol, NULL), VT_E_NOTFOUND);
+        put_ok(s, "r/k/nopolicy", "kek1", T0);
+        assert_int_equal(vt_store_policy_get(s, "r/k/nopolicy", &pol, NULL), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_policy_get(s, "/r/k", &pol, NULL), VT_E_INVAL);
+        assert_ptr_equal(pol, SENTINEL_PTR);
+
+        /* the current KEK: none recorded yet, then a bad id to adopt */
+        int64_t gen = SENTINEL_NUM;
+        assert_int_equal(vt_store_kek_current(s, kek, &gen, NULL), VT_E_NOTFOUND);
+        assert_int_equal(vt_store_kek_current(NULL, kek, &gen, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_kek_adopt(s, "", kek, NULL), VT_E_INVAL);
+        assert_memory_equal(kek, want_kek, sizeof(kek));
+        assert_int_equal(gen, SENTINEL_NUM);
+
+        /* a rotation whose callback fails, and one with a bad new id */
+        struct rewrap_ctx ctx = {.fail_at = 1, .fail_with = VT_E_CRYPTO};
+        n = SENTINEL_NUM;
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", rewrap_cb, &ctx, &n, NULL),
+                         VT_E_CRYPTO);
+        assert_int_equal(vt_store_resource_rewrap_all(s, "", rewrap_cb, &ctx, &n, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(n, SENTINEL_NUM);
+
+        /* the reference value generation */
+        int64_t g = SENTINEL_NUM;
+        assert_int_equal(vt_store_refval_generation(NULL, &g, NULL), VT_E_INVAL);
+        assert_int_equal(g, SENTINEL_NUM);
+        vt_store_close(s);
+}
+
+/* A full disk, for real: the file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) stops
+ * the database's files from growing, so that SQLite's write of the WAL comes up short
+ * (SQLITE_FULL) or fails with EFBIG (SQLITE_IOERR). */
+#define FULL_PATH "r/k/full"
+#define FULL_BIG  (512u * 1024u)
+#define FULL_OLD  "{\"old\":1}"
+#define FULL_NEW  "{\"new\":1}"
+
+/* full_read_back: the resource at FULL_PATH has ciphertext ct (ct_len bytes) and policy
+ * pol, through the store s. */
+static bool full_read_back(struct vt_store *s, const uint8_t *ct, size_t ct_len, const char *pol)
+{
+        char kek[32];
+        uint8_t *w = NULL, *c = NULL;
+        size_t wl = 0, cl = 0;
+        char *p = NULL;
+        bool ok = vt_store_resource_get(s, FULL_PATH, kek, &w, &wl, &c, &cl, NULL) == 0 &&
+                  cl == ct_len && memcmp(c, ct, ct_len) == 0 &&
+                  vt_store_policy_get(s, FULL_PATH, &p, NULL) == 0 && strcmp(p, pol) == 0;
+        free(w);
+        free(c);
+        free(p);
+        return ok;
+}
+
+struct full_report {
+        int put;       /* what the write under the limit returned */
+        char msg[512]; /* and its diag */
+};
+
+/* full_child runs in a forked child (its limits are its own): under the limit a write of
+ * a resource with its policy fails and changes nothing, seen by this connection and by a
+ * second one; with the limit lifted the same connection writes it. Returns the failed
+ * step, 0 if none; the write's result goes to fd. */
+static int full_child(const char *db, const uint8_t *big, int fd)
+{
+        struct full_report rep = {0};
+        struct vt_store *c = NULL, *c2 = NULL;
+        char wal[320];
+        struct stat a, b;
+        struct rlimit old, lo;
+        if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || store_open(db, &c, NULL) < 0)
+                return 10;
+        /* a write before the limit: the WAL exists and the connection has written */
+        if (vt_store_refval_add(c, "before", "snp", "{}", T0, NULL) < 0)
+                return 11;
+        /* nothing may grow past the larger of the database and its WAL now */
+        snprintf(wal, sizeof(wal), "%s-wal", db);
+        if (stat(db, &a) < 0 || stat(wal, &b) < 0 || getrlimit(RLIMIT_FSIZE, &old) < 0)
+                return 12;
+        lo = old;
+        lo.rlim_cur = (rlim_t)(a.st_size > b.st_size ? a.st_size : b.st_size);
+        if (lo.rlim_cur >= FULL_BIG / 2 || setrlimit(RLIMIT_FSIZE, &lo) < 0)
+                return 13;
+
+        struct vt_diag d = {0};
+        rep.put = vt_store_resource_put_policy(c, FULL_PATH, "kek1", WDEK, sizeof(WDEK), big,
+                                               FULL_BIG, FULL_BIG, FULL_NEW, T0 + 1, &d);
+        snprintf(rep.msg, sizeof(rep.msg), "%s", d.msg);
+        if (write(fd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+                return 14;
+        if (rep.put != VT_E_STORE)
+                return 15;
+        /* nothing half-written: the old resource and its old policy, for both connections */
+        if (!full_read_back(c, CT, sizeof(CT), FULL_OLD))
+                return 17;
+        if (store_open(db, &c2, NULL) < 0 || !full_read_back(c2, CT, sizeof(CT), FULL_OLD))
+                return 18;
+        vt_store_close(c2);
+
+        /* the limit lifted, the same connection works again */
+        if (setrlimit(RLIMIT_FSIZE, &old) < 0)
+                return 19;
+        if (vt_store_resource_put_policy(c, FULL_PATH, "kek1", WDEK, sizeof(WDEK), big, FULL_BIG,
+                                         FULL_BIG, FULL_NEW, T0 + 2, NULL) < 0)
+                return 20;
+        if (!full_read_back(c, big, FULL_BIG, FULL_NEW))
+                return 21;
+        vt_store_close(c);
+        return 0;
+}
+
+/* A write that meets a full file system fails with VT_E_STORE and a diag naming the
+ * SQLite condition (SQLITE_FULL or SQLITE_IOERR, whichever the short write gives), the
+ * transaction leaves nothing behind, and once there is room again the store works. */
+static void test_store_diag_full(void **state)
+{
+        struct fixture *f = *state;
+        sqlite_only();
+        struct vt_store *s = open_ok(f->db);
+        assert_int_equal(vt_store_resource_put_policy(s, FULL_PATH, "kek1", WDEK, sizeof(WDEK), CT,
+                                                      sizeof(CT), 3, FULL_OLD, T0, NULL),
+                         0);
+        vt_store_close(s); /* the last connection: the WAL is checkpointed and emptied */
+
+        uint8_t *big = malloc(FULL_BIG);
+        assert_non_null(big);
+        for (size_t i = 0; i < FULL_BIG; i++)
+                big[i] = (uint8_t)(i * 131u + (i >> 9)); /* not all one page repeated */
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(fds[0]);
+                _exit(full_child(f->db, big, fds[1]));
+        }
+        close(fds[1]);
+        struct full_report rep = {.put = 1};
+        ssize_t got = read(fds[0], &rep, sizeof(rep));
+        close(fds[0]);
+        int cs = child_status(pid);
+        print_message("full: %s\n", rep.msg);
+        assert_int_equal(got, (ssize_t)sizeof(rep));
+        assert_int_equal(rep.put, VT_E_STORE);
+        if (!strstr(rep.msg, "SQLITE_FULL") && !strstr(rep.msg, "SQLITE_IOERR"))
+                fail_msg("diag names neither SQLITE_FULL nor SQLITE_IOERR: %s", rep.msg);
+        assert_non_null(strstr(rep.msg, "resource put"));
+        assert_null(strstr(rep.msg, "SQLITE_BUSY"));
+        if (cs != 0)
+                fail_msg("child failed at step %d", cs);
+
+        /* from outside: the file is sound and holds the write made after the limit */
+        char buf[64];
+        raw_text(f->db, "PRAGMA integrity_check", buf, sizeof(buf));
+        assert_string_equal(buf, "ok");
+        s = open_ok(f->db);
+        assert_true(full_read_back(s, big, FULL_BIG, FULL_NEW));
+        vt_store_close(s);
+        free(big);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 /* Schema 3: the claims of a session's token, for cookie-based release. */
@@ -1863,6 +2106,8 @@ int main(int argc, char **argv)
                 T(test_store_rewrap_all),
                 T(test_store_resource_threads),
                 T(test_store_diag_busy),
+                T(test_store_outputs_on_failure),
+                T(test_store_diag_full),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }
