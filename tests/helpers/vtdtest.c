@@ -23,6 +23,7 @@
 #include "crypto/jwk.h"
 #include "evidence/snp_wire.h"
 #include "kbs/rcar.h"
+#include "ledger/ledger.h"
 #include "testutil.h"
 #include "util/b64.h"
 #include "util/file.h"
@@ -155,6 +156,15 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
                         i++;
                 memcpy(h->cookie, v, i);
                 h->cookie[i] = 0;
+        }
+        static const char rid[] = "X-Request-Id: ";
+        if (len > sizeof(rid) && strncasecmp(p, rid, sizeof(rid) - 1) == 0) {
+                size_t i = 0;
+                const char *v = p + sizeof(rid) - 1;
+                while (i + 1 < sizeof(h->request_id) && v[i] && v[i] != '\r' && v[i] != '\n')
+                        i++;
+                memcpy(h->request_id, v, i);
+                h->request_id[i] = 0;
         }
         return len;
 }
@@ -314,4 +324,85 @@ int vtt_setup_sim(const char *name, struct vt_sim_guest *ret_guest)
                 return -1;
         }
         return 0;
+}
+
+/* get_json GETs path with authz and returns the parsed 200 answer (the test fails
+ * otherwise). */
+static json_t *get_json(const struct server *s, const char *path, const char *authz)
+{
+        struct http h = request_full(s, "GET", path, NULL, 0, NULL, authz);
+        if (h.status != 200)
+                fail_msg("GET %s: %ld %s", path, h.status, h.body ? h.body : "");
+        json_t *j = json_loads(h.body, 0, NULL);
+        assert_non_null(j);
+        free(h.body);
+        return j;
+}
+
+json_t *ledger_audit(const struct server *s, const char *authz, json_t **ret_jwks)
+{
+        json_auto_t *jwks = get_json(s, "/ledger/jwks", authz);
+        struct vt_ledger_audit *a = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_ledger_audit_new(jwks, NULL, &a, &d), 0);
+        char path[128];
+        uint64_t from = 0;
+        for (;;) {
+                snprintf(path, sizeof(path), "/ledger/sths?start=%llu", (unsigned long long)from);
+                json_auto_t *p = get_json(s, path, authz);
+                json_t *arr = json_object_get(p, "sths"), *x;
+                size_t i;
+                if (json_array_size(arr) == 0)
+                        break;
+                json_array_foreach (arr, i, x) {
+                        if (vt_ledger_audit_sth(a, json_string_value(json_object_get(x, "sth")),
+                                                &d) < 0)
+                                fail_msg("ledger audit: %s", d.msg);
+                        from = (uint64_t)json_integer_value(json_object_get(x, "size")) + 1;
+                }
+        }
+        json_t *all = json_array();
+        for (uint64_t start = 0;;) {
+                snprintf(path, sizeof(path), "/ledger/entries?start=%llu&end=%llu",
+                         (unsigned long long)start, (unsigned long long)start + 1000);
+                json_auto_t *p = get_json(s, path, authz);
+                json_t *arr = json_object_get(p, "entries"), *x;
+                size_t i;
+                json_array_foreach (arr, i, x) {
+                        char *t = NULL;
+                        size_t n = 0;
+                        json_t *e = json_object_get(x, "entry");
+                        assert_int_equal(vt_ledger_entry_text(e, &t, &n), 0);
+                        if (vt_ledger_audit_entry(
+                                    a, (uint64_t)json_integer_value(json_object_get(x, "index")), t,
+                                    n, NULL, &d) < 0)
+                                fail_msg("ledger audit: %s", d.msg);
+                        free(t);
+                        json_array_append(all, e);
+                }
+                start += json_array_size(arr);
+                if (json_array_size(arr) == 0)
+                        break;
+        }
+        struct vt_ledger_audit_result r;
+        if (vt_ledger_audit_finish(a, &r, &d) < 0)
+                fail_msg("ledger audit: %s", d.msg);
+        assert_int_equal(r.entries, json_array_size(all));
+        vt_ledger_audit_free(a);
+        if (ret_jwks)
+                *ret_jwks = json_incref(jwks);
+        return all;
+}
+
+const json_t *ledger_find(const json_t *entries, const char *kind, const char *request_id)
+{
+        size_t i;
+        json_t *e;
+        json_array_foreach (entries, i, e) {
+                const char *k = json_string_value(json_object_get(e, "kind"));
+                const char *r = json_string_value(json_object_get(e, "request_id"));
+                if (k && r && strcmp(k, kind) == 0 && strcmp(r, request_id) == 0)
+                        return e;
+        }
+        return NULL;
 }

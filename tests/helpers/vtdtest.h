@@ -23,6 +23,7 @@ struct http {
         char *body;
         size_t len;
         char cookie[128];
+        char request_id[24]; /* the X-Request-Id of the answer */
         long status;
 };
 
@@ -55,5 +56,13 @@ char *attest_body(const char *nonce, const struct vt_sim_guest *g, json_t *bind_
                   json_t *send_jwk);
 /* attest_token runs auth+attest with guest g and jwk and returns the token (malloc'd). */
 char *attest_token(const struct server *s, const struct vt_sim_guest *g, json_t *jwk);
+
+/* ledger_audit reads the whole ledger of s through its API (authz: a full header value,
+ * or NULL with ledger.public), audits it (every tree head's signature with the server's
+ * ledger key, the recomputed tree against each) and returns its entries (a new array);
+ * the test fails when the audit does. The ledger's JWKS goes to *ret_jwks if not NULL. */
+json_t *ledger_audit(const struct server *s, const char *authz, json_t **ret_jwks);
+/* ledger_find returns the entry of kind recorded for request request_id, or NULL. */
+const json_t *ledger_find(const json_t *entries, const char *kind, const char *request_id);
 
 #endif

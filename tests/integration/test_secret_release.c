@@ -505,6 +505,66 @@ static void test_release_external_token(void **state)
         release_external_token("external-cert-as.pem"); /* tokens.trusted_certs */
 }
 
+/* Every decision the tests above made is in the ledger, and the ledger verifies: each
+ * release (before the secret left), each denial to a verified token, each attestation
+ * verdict, each admin change, found by the request id of the server's log line. */
+static void test_release_ledger_has_every_decision(void **state)
+{
+        char authz[1024];
+        char *t = slurp(tok_reader);
+        snprintf(authz, sizeof(authz), "Bearer %s", t);
+        free(t);
+        json_auto_t *entries = ledger_audit(&S, authz, NULL);
+        char *log = slurp(S.log);
+        unsigned released = 0, denied = 0, attests = 0, admins = 0;
+        for (char *line = log, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+                nl = strchr(line, '\n');
+                if (nl)
+                        *nl = 0;
+                json_auto_t *j = json_loads(line, 0, NULL);
+                const char *msg = json_string_value(json_object_get(j, "msg"));
+                if (!msg || strcmp(msg, "request") != 0 ||
+                    !json_is_string(json_object_get(j, "route")))
+                        continue;
+                const char *rid = json_string_value(json_object_get(j, "request_id"));
+                const char *route = json_string_value(json_object_get(j, "route"));
+                const char *method = json_string_value(json_object_get(j, "method"));
+                const char *verdict = json_string_value(json_object_get(j, "verdict"));
+                const char *reason = json_string_value(json_object_get(j, "reason"));
+                json_int_t status = json_integer_value(json_object_get(j, "status"));
+                const char *want = NULL;
+                if (strcmp(route, "/kbs/v0/resource") == 0 && strcmp(method, "GET") == 0) {
+                        if (verdict && strcmp(verdict, "released") == 0)
+                                want = "release", released++;
+                        else if (reason && (strstr(reason, " denied: ") ||
+                                            strstr(reason, "no release policy") ||
+                                            strstr(reason, "no such resource") ||
+                                            strstr(reason, "no tee-pubkey")))
+                                want = "deny", denied++;
+                } else if (strcmp(route, "/kbs/v0/attest") == 0 && verdict) {
+                        want = "attest", attests++;
+                } else if (status == 200 && strcmp(method, "GET") != 0 &&
+                           (strncmp(route, "/kbs/v0/resource", 16) == 0 ||
+                            strcmp(route, "/kbs/v0/reference-value") == 0)) {
+                        want = "admin", admins++;
+                }
+                if (want && !ledger_find(entries, want, rid))
+                        fail_msg("request %s (%s %s, %lld%s%s) has no %s entry in the ledger", rid,
+                                 method, route, (long long)status, reason ? ": " : "",
+                                 reason ? reason : "", want);
+        }
+        free(log);
+        print_message("ledger: %zu entries; the log's %u releases, %u denials, %u attestations "
+                      "and %u admin changes all have theirs\n",
+                      json_array_size(entries), released, denied, attests, admins);
+        assert_true(released >= 3 && denied >= 1 && attests >= 3 && admins >= 3);
+        /* nothing secret in it: no secret value, no token */
+        char *all = json_dumps(entries, JSON_COMPACT);
+        assert_null(strstr(all, secret_text));
+        assert_null(strstr(all, "eyJ"));
+        free(all);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -515,6 +575,7 @@ int main(void)
                 cmocka_unit_test(test_release_fetch_all_or_nothing),
                 cmocka_unit_test(test_release_rotate_kek),
                 cmocka_unit_test(test_release_cookie_and_refvals),
+                cmocka_unit_test(test_release_ledger_has_every_decision),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);

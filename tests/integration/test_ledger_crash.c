@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A secret is never sent before its release entry is durable: clients fetch secrets in
+ * a loop while veriteed is killed with SIGKILL at a random moment, again and again; after
+ * each restart every secret a client received has its release entry (found by the
+ * X-Request-Id of the answer), and the ledger verifies.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "crypto/seal.h"
+#include "testutil.h"
+#include "token/admin.h"
+#include "util/hex.h"
+#include "util/json.h"
+#include "vtdtest.h"
+
+#define ROUNDS  5
+#define CLIENTS 4
+#define MAX_GOT 20000
+
+static struct vt_sim_guest guest;
+static struct server S;
+static char cfg_text[4096], admin_authz[1024], reader_authz[1024];
+
+static pthread_mutex_t got_lock = PTHREAD_MUTEX_INITIALIZER;
+static char got[MAX_GOT][24];
+static size_t n_got;
+
+static const char *policy =
+        "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":\"affirming\"}]}";
+
+static void bearer_of(const char *key, enum vt_admin_role role, char *out, size_t n)
+{
+        char *jwt = NULL;
+        struct vt_diag d = {0};
+        if (vt_admin_token_make(key, role, NULL, 0, 3600, "crash-test", &jwt, &d) < 0)
+                fail_msg("admin token: %s", d.msg);
+        snprintf(out, n, "Bearer %s", jwt);
+        free(jwt);
+}
+
+static int setup(void **state)
+{
+        char p[512], key[512], pub[512], rv[256];
+        struct vt_diag d = {0};
+        (void)state;
+        if (vtt_setup_sim("ledger-crash", &guest) < 0)
+                return -1;
+        snprintf(p, sizeof(p), "%s/kek", vtt_dir);
+        if (vt_kek_generate(p, &d) < 0)
+                return -1;
+        snprintf(key, sizeof(key), "%s/admin.key", vtt_dir);
+        snprintf(pub, sizeof(pub), "%s/admin.pub", vtt_dir);
+        if (vt_admin_keygen(key, pub, &d) < 0)
+                return -1;
+        bearer_of(key, VT_ROLE_ADMIN, admin_authz, sizeof(admin_authz));
+        bearer_of(key, VT_ROLE_READER, reader_authz, sizeof(reader_authz));
+        char m[97];
+        vt_hex_encode(guest.measurement, 48, m);
+        snprintf(rv, sizeof(rv), "{\"sim\":{\"measurements\":[\"%s\"]}}", m);
+        snprintf(p, sizeof(p), "%s/rv.json", vtt_dir);
+        write_text(p, rv);
+        /* heads rarely by count, often by time: kills land between them too */
+        snprintf(cfg_text, sizeof(cfg_text),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
+                 "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
+                 "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s]\n"
+                 "ledger:\n  sth_every_entries: 100\n  sth_every_ms: 50\n",
+                 vtt_dir, vtt_dir, vtt_simdir, vtt_dir, pub);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        server_stop_all();
+        if (!getenv("VT_KEEP_TMP"))
+                (void)vt_test_sh("rm -rf '%s'", vtt_dir);
+        curl_global_cleanup();
+        return 0;
+}
+
+struct client {
+        char authz[8192];
+        atomic_bool *stop;
+        unsigned ok;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+        (void)p;
+        (void)ud;
+        return sz * n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+        size_t len = sz * n;
+        static const char key[] = "X-Request-Id: ";
+        if (len > sizeof(key) && strncasecmp(p, key, sizeof(key) - 1) == 0) {
+                char *out = ud;
+                size_t i = 0;
+                const char *v = p + sizeof(key) - 1;
+                while (i + 1 < 24 && i < len - (sizeof(key) - 1) && v[i] != '\r' && v[i] != '\n')
+                        i++;
+                memcpy(out, v, i);
+                out[i] = 0;
+        }
+        return len;
+}
+
+/* fetch GETs path; returns the status (0: no answer, the server is gone) and the
+ * request id of the answer. */
+static long fetch(const char *path, const char *authz, char rid[24])
+{
+        char url[256], *ah = NULL;
+        long status = 0;
+        snprintf(url, sizeof(url), "%s%s", S.url, path);
+        if (asprintf(&ah, "Authorization: %s", authz) < 0)
+                return 0;
+        CURL *c = curl_easy_init();
+        struct curl_slist *hdr = curl_slist_append(NULL, ah);
+        rid[0] = 0;
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, rid);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+        if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_slist_free_all(hdr);
+        curl_easy_cleanup(c);
+        free(ah);
+        return status;
+}
+
+static void *client_main(void *arg)
+{
+        struct client *c = arg;
+        char path[64];
+        for (unsigned i = 0; !atomic_load(c->stop); i++) {
+                snprintf(path, sizeof(path), "/kbs/v0/resource/crash/key/k%u", i % 4);
+                char rid[24];
+                long st = fetch(path, c->authz, rid);
+                if (st == 200 && rid[0]) {
+                        pthread_mutex_lock(&got_lock);
+                        if (n_got < MAX_GOT)
+                                memcpy(got[n_got++], rid, sizeof(got[0]));
+                        pthread_mutex_unlock(&got_lock);
+                        c->ok++;
+                }
+                if (st == 0) /* no answer: the server is gone */
+                        break;
+        }
+        return NULL;
+}
+
+static void test_ledger_crash_loop(void **state)
+{
+        (void)state;
+        unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+        print_message("seed %u\n", seed);
+        srand(seed);
+        size_t checked = 0;
+        for (int round = 0; round < ROUNDS; round++) {
+                server_start(&S, "crash", cfg_text);
+                if (round == 0)
+                        for (int k = 0; k < 4; k++) {
+                                char path[64], body[512];
+                                snprintf(path, sizeof(path),
+                                         "/kbs/v0/resource-policy/crash/key/k%d", k);
+                                int n = snprintf(body, sizeof(body), "%s%csecret-%d", policy, 0, k);
+                                struct http h = request_full(&S, "PUT", path, body, (size_t)n, NULL,
+                                                             admin_authz);
+                                assert_int_equal(h.status, 200);
+                                free(h.body);
+                        }
+                /* every survivor of the last kill is in the ledger, which verifies */
+                json_auto_t *entries = ledger_audit(&S, reader_authz, NULL);
+                for (size_t i = checked; i < n_got; i++)
+                        if (!ledger_find(entries, "release", got[i]))
+                                fail_msg("round %d: release %s reached the client but is not in "
+                                         "the ledger (%zu entries)",
+                                         round, got[i], json_array_size(entries));
+                checked = n_got;
+
+                atomic_bool stop = false;
+                struct client cl[CLIENTS];
+                pthread_t th[CLIENTS];
+                for (int i = 0; i < CLIENTS; i++) {
+                        json_auto_t *jwk = new_jwk();
+                        char *tok = attest_token(&S, &guest, jwk);
+                        snprintf(cl[i].authz, sizeof(cl[i].authz), "Bearer %s", tok);
+                        free(tok);
+                        cl[i].stop = &stop;
+                        cl[i].ok = 0;
+                        assert_int_equal(pthread_create(&th[i], NULL, client_main, &cl[i]), 0);
+                }
+                usleep((useconds_t)(150000 + rand() % 600000));
+                kill(S.pid, SIGKILL); /* no shutdown: whatever is in flight is cut */
+                waitpid(S.pid, NULL, 0);
+                S.pid = 0;
+                atomic_store(&stop, true);
+                unsigned ok = 0;
+                for (int i = 0; i < CLIENTS; i++) {
+                        pthread_join(th[i], NULL);
+                        ok += cl[i].ok;
+                }
+                print_message("round %d: %u secrets received before the kill\n", round, ok);
+        }
+        server_start(&S, "crash", cfg_text);
+        json_auto_t *entries = ledger_audit(&S, reader_authz, NULL);
+        for (size_t i = checked; i < n_got; i++)
+                if (!ledger_find(entries, "release", got[i]))
+                        fail_msg("release %s reached the client but is not in the ledger", got[i]);
+        print_message("%zu secrets received in %d rounds, each with its release entry; the "
+                      "ledger (%zu entries) verifies\n",
+                      n_got, ROUNDS, json_array_size(entries));
+        assert_true(n_got > 0);
+        server_stop(&S);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ledger_crash_loop),
+        };
+        setenv("no_proxy", "127.0.0.1,localhost", 1);
+        setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+        return vtt_run_group_tests(tests, setup, teardown);
+}
