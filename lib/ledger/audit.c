@@ -93,7 +93,8 @@ static void hexs(const vt_hash h, char out[65])
 /* sort_sths orders the heads and refuses two of one size with different roots. */
 static int sort_sths(struct vt_ledger_audit *a, struct vt_diag *d)
 {
-        qsort(a->sths, a->n, sizeof(*a->sths), by_size);
+        if (a->n)
+                qsort(a->sths, a->n, sizeof(*a->sths), by_size);
         for (size_t i = 1; i < a->n; i++)
                 if (a->sths[i].size == a->sths[i - 1].size &&
                     memcmp(a->sths[i].root, a->sths[i - 1].root, VT_MERKLE_HASH_LEN) != 0)
