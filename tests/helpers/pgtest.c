@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -104,6 +105,10 @@ static pid_t spawn(struct vtt_pg *pg, char *const argv[])
                 perror("pgtest: drop privileges");
                 _exit(126);
         }
+        /* The server goes when the test does, even one killed by SIGKILL (set after the
+         * change of user, which clears it; the fast-shutdown signal of postgres). */
+        if (prctl(PR_SET_PDEATHSIG, SIGINT) != 0 || getppid() != pg->owner)
+                _exit(125);
         execv(prog, argv);
         perror("pgtest: exec");
         _exit(127);
