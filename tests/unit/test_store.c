@@ -2200,6 +2200,76 @@ static void test_store_pg_restart(void **state)
         vt_store_close(s);
 }
 
+struct kek_writer {
+        struct vt_store *s;
+        pthread_barrier_t *go;
+        int ok, stale, other, ok_after_stale;
+};
+
+/* kek_writer puts resources sealed under k1 until well after the rotation has been seen. */
+static void *kek_writer_run(void *arg)
+{
+        struct kek_writer *w = arg;
+        pthread_barrier_wait(w->go);
+        for (int i = 0; i < 5000 && w->stale < 20; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "repo/w/%04d", i);
+                int r = vt_store_resource_put(w->s, path, "k1", WDEK, sizeof(WDEK), CT, sizeof(CT),
+                                              1, T0, NULL);
+                if (r == 0 && w->stale)
+                        w->ok_after_stale++;
+                if (r == 0)
+                        w->ok++;
+                else if (r == VT_E_STALE)
+                        w->stale++;
+                else
+                        w->other++;
+        }
+        return NULL;
+}
+
+/* A rotation on one replica while another writes under the old KEK: each write either
+ * commits before the rotation (and is rewrapped by it) or is refused as STALE; none
+ * lands under the retired KEK, and none succeeds after the first STALE. */
+static void test_store_pg_kek_rotation_race(void **state)
+{
+        pg_only();
+        struct fixture *f = *state;
+        struct vt_store *a = open_ok(f->db), *b = open_ok(f->db);
+        char id[32];
+        assert_int_equal(vt_store_kek_adopt(a, "k1", id, NULL), 0);
+        assert_string_equal(id, "k1");
+        pthread_barrier_t go;
+        assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+        struct kek_writer w = {b, &go, 0, 0, 0, 0};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, kek_writer_run, &w), 0);
+        pthread_barrier_wait(&go);
+        usleep(50 * 1000); /* let some writes in first */
+        struct rewrap_ctx ctx = {0};
+        size_t n = 0;
+        assert_int_equal(vt_store_resource_rewrap_all(a, "k2", rewrap_cb, &ctx, &n, NULL), 0);
+        assert_int_equal(pthread_join(th, NULL), 0);
+        pthread_barrier_destroy(&go);
+        print_message("rotation race: %d writes before, rotation rewrapped %zu, %d stale\n", w.ok,
+                      n, w.stale);
+        assert_int_equal(w.other, 0);
+        assert_int_equal(w.ok_after_stale, 0);
+        assert_true(w.stale >= 1);
+        assert_int_equal((size_t)w.ok, n);
+        size_t left = 99;
+        assert_int_equal(vt_store_kek_count(b, "k1", &left, NULL), 0);
+        assert_int_equal(left, 0);
+        assert_int_equal(vt_store_kek_count(b, "k2", &left, NULL), 0);
+        assert_int_equal(left, (size_t)w.ok);
+        int64_t gen = 0;
+        assert_int_equal(vt_store_kek_current(b, id, &gen, NULL), 0);
+        assert_string_equal(id, "k2");
+        assert_int_equal(gen, 2);
+        vt_store_close(a);
+        vt_store_close(b);
+}
+
 /* One handle used by many threads holds at most its pool's connections. */
 static void *pinger(void *arg)
 {
@@ -2283,6 +2353,7 @@ int main(int argc, char **argv)
                 T(test_store_pg_claim_race_replicas),
                 T(test_store_pg_migrate_together),
                 T(test_store_pg_diag_lock_timeout),
+                T(test_store_pg_kek_rotation_race),
                 T(test_store_pg_pool_bound),
                 T(test_store_pg_restart),
         };
