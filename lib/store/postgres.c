@@ -382,7 +382,7 @@ static PGconn *conn_new(const char *dsn)
 static int pool_get(struct vt_pg *s, struct pgc *c, int *ret_slot)
 {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += PG_POOL_WAIT_S;
         int slot = -1;
         pthread_mutex_lock(&s->lock);
@@ -595,8 +595,11 @@ static int pg_open(const char *dsn, struct vt_store **ret, struct vt_diag *d)
                 free(TAKE_PTR(s));
                 return vt_diag_set(d, VT_E_NOMEM, "store: mutex");
         }
+        /* the pool's wait is measured on the monotonic clock: a clock step does not
+         * shorten or stretch it */
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         if (pthread_cond_init(&s->freed, &ca) != 0) {
                 pthread_condattr_destroy(&ca);
                 pthread_mutex_destroy(&s->lock);
