@@ -16,6 +16,7 @@
  * Diagnostics name libpq's message and the SQLSTATE ("postgres: 57P01 terminating
  * connection due to administrator command"), never the DSN (it may hold a password).
  */
+#define _GNU_SOURCE /* explicit_bzero */
 #include "store/store.h"
 #include "store/store_impl.h"
 
@@ -29,7 +30,6 @@
 #include <time.h>
 
 #include <libpq-fe.h>
-#include <openssl/crypto.h>
 
 #include "util/macro.h"
 #include "veritee/veritee.h"
@@ -571,7 +571,8 @@ static void pg_free(struct vt_pg *s)
         for (int i = 0; i < PG_POOL_SIZE; i++)
                 PQfinish(s->conns[i]); /* accepts NULL */
         if (s->dsn)
-                OPENSSL_clear_free(s->dsn, strlen(s->dsn));
+                explicit_bzero(s->dsn, strlen(s->dsn)); /* it may hold a password */
+        free(s->dsn);
         pthread_cond_destroy(&s->freed);
         pthread_mutex_destroy(&s->lock);
         free(s);
