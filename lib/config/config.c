@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/file.h"
 #include "util/json.h"
@@ -19,6 +20,8 @@
 static int check_public_url(const struct vt_config_item *it, char *u, struct vt_diag *d);
 static int parse_status(const struct vt_config_item *it, const char *s, void *field,
                         struct vt_diag *d);
+static int parse_backend(const struct vt_config_item *it, const char *s, void *field,
+                         struct vt_diag *d);
 
 #define FIELD(f) offsetof(struct vt_config, f)
 #define STRING(k, f, ...)                                                                          \
@@ -53,7 +56,9 @@ static const struct vt_config_item items[] = {
         STRING("tls.certificate", tls_certificate),
         STRING("tls.private_key", tls_private_key),
         STRING("state_dir", state_dir, .def_str = "/var/lib/veritee"),
+        CUSTOM("store.backend", store_backend, parse_backend, "sqlite"),
         STRING("store.sqlite", database, UNDER_STATE_DIR("veritee.db")),
+        STRING("store.dsn_file", store_dsn_file),
         STRING("token.signing_key", token_key, UNDER_STATE_DIR("token-signing-key.pem")),
         STRING("token.issuer", token_issuer, .def_str = "veritee"),
         UINT("token.ttl_seconds", token_ttl, 10, 86400, 300),
@@ -133,6 +138,20 @@ static int parse_status(const struct vt_config_item *it, const char *s, void *fi
                 *st = VT_AR4SI_TIER_WARNING;
         else
                 return vt_diag_set(d, VT_E_FORMAT, "config: %s must be affirming or warning",
+                                   it->key);
+        return 0;
+}
+
+static int parse_backend(const struct vt_config_item *it, const char *s, void *field,
+                         struct vt_diag *d)
+{
+        enum vtd_store_backend *b = field;
+        if (s && strcmp(s, "sqlite") == 0)
+                *b = VTD_STORE_SQLITE;
+        else if (s && strcmp(s, "postgres") == 0)
+                *b = VTD_STORE_POSTGRES;
+        else
+                return vt_diag_set(d, VT_E_FORMAT, "config: %s must be sqlite or postgres",
                                    it->key);
         return 0;
 }
@@ -364,6 +383,61 @@ static int check_across(struct vt_config *c, struct vt_diag *d)
         if ((c->tls_certificate == NULL) != (c->tls_private_key == NULL))
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "config: tls needs both certificate and private_key");
+        if (c->store_backend == VTD_STORE_SQLITE && c->store_dsn_file)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "config: store.dsn_file is for store.backend postgres");
+        if (c->store_backend == VTD_STORE_POSTGRES && !c->store_dsn_file && !getenv(VTD_PG_DSN_ENV))
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "config: store.backend postgres needs store.dsn_file or the "
+                                   "environment variable " VTD_PG_DSN_ENV);
+        return 0;
+}
+
+int vt_config_store_dsn(const struct vt_config *c, char **ret, struct vt_diag *d)
+{
+        if (!c->store_dsn_file) {
+                const char *env = getenv(VTD_PG_DSN_ENV);
+                if (!env || !*env)
+                        return vt_diag_set(d, VT_E_INVAL,
+                                           "config: no PostgreSQL DSN (store.dsn_file or "
+                                           "the environment variable " VTD_PG_DSN_ENV ")");
+                *ret = strdup(env);
+                return *ret ? 0 : VT_E_NOMEM;
+        }
+        struct stat st;
+        if (stat(c->store_dsn_file, &st) < 0)
+                return vt_diag_set(d, VT_E_IO, "config: store.dsn_file %s: %s", c->store_dsn_file,
+                                   strerror(errno));
+        /* it may hold a password: like a key file, not for everyone's eyes */
+        if (st.st_mode & 0007)
+                return vt_diag_set(d, VT_E_INVAL,
+                                   "config: store.dsn_file %s is readable by others (chmod o-rwx)",
+                                   c->store_dsn_file);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        int e = vt_read_file(c->store_dsn_file, VTD_DSN_MAX_BYTES, &buf, &len);
+        if (e < 0)
+                return vt_diag_set(d, e, "config: cannot read store.dsn_file %s",
+                                   c->store_dsn_file);
+        /* one line; the trailing newline (and spaces) an editor leaves are not the DSN's */
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
+                           buf[len - 1] == '\t'))
+                len--;
+        char *dsn = malloc(len + 1);
+        if (!dsn || len == 0 || memchr(buf, 0, len) || memchr(buf, '\n', len)) {
+                explicit_bzero(buf, len);
+                free(buf);
+                free(dsn);
+                return dsn ? vt_diag_set(d, VT_E_FORMAT,
+                                         "config: store.dsn_file %s must hold one line, the DSN",
+                                         c->store_dsn_file)
+                           : VT_E_NOMEM;
+        }
+        memcpy(dsn, buf, len);
+        dsn[len] = 0;
+        explicit_bzero(buf, len);
+        free(buf);
+        *ret = dsn;
         return 0;
 }
 

@@ -16,13 +16,27 @@
 /* The largest configuration file. */
 #define VT_CONFIG_MAX_BYTES (1u << 20)
 
+/* store.backend */
+enum vtd_store_backend {
+        VTD_STORE_SQLITE = 0,
+        VTD_STORE_POSTGRES,
+};
+
+/* The environment variable that gives the PostgreSQL DSN when store.dsn_file is not set
+ * (never the command line: it would show in ps). */
+#define VTD_PG_DSN_ENV "VERITEE_PG_DSN"
+/* The largest store.dsn_file. */
+#define VTD_DSN_MAX_BYTES 4096u
+
 struct vt_config {
         char *listen;     /* "127.0.0.1:8080" */
         char *public_url; /* public_url: how clients reach us ("https://kbs.example"); NULL:
                            * from listen */
         char *tls_certificate, *tls_private_key;
         char *state_dir;
-        char *database;
+        enum vtd_store_backend store_backend; /* store.backend: sqlite (default) or postgres */
+        char *database;                       /* store.sqlite */
+        char *store_dsn_file; /* store.dsn_file: the PostgreSQL DSN (libpq conninfo) */
         char *token_key;
         char *token_issuer;
         int64_t token_ttl;
@@ -104,6 +118,11 @@ const struct vt_config_item *vt_config_items(size_t *ret_n);
  * keys and values of the wrong type are errors naming the key. On failure *c holds
  * nothing to free. */
 int vt_config_load(const char *path, struct vt_config *c, struct vt_diag *d);
+/* vt_config_store_dsn returns the PostgreSQL DSN in a malloc'd string (the caller frees
+ * it, cleansing it: it may hold a password): the one line of store.dsn_file (refused when
+ * readable by others), else the environment variable VERITEE_PG_DSN. */
+int vt_config_store_dsn(const struct vt_config *c, char **ret, struct vt_diag *d);
+
 /* vt_config_done frees what vt_config_load filled in (not tpm_aks) and zeroes *c. */
 void vt_config_done(struct vt_config *c);
 

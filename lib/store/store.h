@@ -25,6 +25,8 @@ struct vt_store_ops; /* a back end (store_impl.h) */
 
 /* The SQLite back end (sqlite.c). */
 extern const struct vt_store_ops vt_store_sqlite_ops;
+/* The PostgreSQL back end (postgres.c): the path given to open is a libpq DSN. */
+extern const struct vt_store_ops vt_store_postgres_ops;
 
 enum vt_session_state {
         VT_SESSION_AUTHED = 0,   /* challenge issued, nonce unused */

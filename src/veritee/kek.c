@@ -11,6 +11,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -23,6 +24,22 @@ static void rotate_note(const char *msg, void *ud)
 {
         (void)ud;
         fprintf(stderr, "veritee: rotate-kek: %s\n", msg);
+}
+
+/* store_open opens the server's store: the back end its configuration names (a
+ * PostgreSQL DSN from store.dsn_file or VERITEE_PG_DSN, as veriteed reads it). */
+static int store_open(const struct vt_config *c, struct vt_store **ret, struct vt_diag *d)
+{
+        if (c->store_backend != VTD_STORE_POSTGRES)
+                return vt_store_open_with(&vt_store_sqlite_ops, c->database, ret, d);
+        char *dsn = NULL;
+        int e = vt_config_store_dsn(c, &dsn, d);
+        if (e < 0)
+                return e;
+        e = vt_store_open_with(&vt_store_postgres_ops, dsn, ret, d);
+        explicit_bzero(dsn, strlen(dsn)); /* it may hold a password */
+        free(dsn);
+        return e;
 }
 
 static int rotate(const char *new_path, const char *config)
@@ -43,7 +60,7 @@ static int rotate(const char *new_path, const char *config)
                 vt_config_done(&cfg);
                 return EXIT_USAGE;
         }
-        if ((e = vt_store_open(cfg.database, &st, &d)) < 0 ||
+        if ((e = store_open(&cfg, &st, &d)) < 0 ||
             (e = vt_keyring_new(cfg.kek_file, rotate_note, NULL, &kr)) < 0 ||
             (e = vt_keyring_rotate(kr, st, new_path, &n, id, &d)) < 0)
                 goto out;

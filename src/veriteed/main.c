@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -165,13 +166,29 @@ static int set_kds(struct vt_snp_verifier *v, const struct vt_config *c)
         return e;
 }
 
+/* store_open opens the configured back end: SQLite at store.sqlite, or PostgreSQL at the
+ * DSN from store.dsn_file or VERITEE_PG_DSN (never from the command line). */
+static int store_open(const struct vt_config *c, struct vt_store **ret, struct vt_diag *d)
+{
+        if (c->store_backend != VTD_STORE_POSTGRES)
+                return vt_store_open_with(&vt_store_sqlite_ops, c->database, ret, d);
+        char *dsn = NULL;
+        int e = vt_config_store_dsn(c, &dsn, d);
+        if (e < 0)
+                return e;
+        e = vt_store_open_with(&vt_store_postgres_ops, dsn, ret, d);
+        explicit_bzero(dsn, strlen(dsn)); /* it may hold a password */
+        free(dsn);
+        return e;
+}
+
 static int server_init(struct vtd *s, struct vt_diag *d)
 {
         int e;
         if (mkdir_p(s->cfg.state_dir, 0700) < 0)
                 return vt_diag_set(d, VT_E_IO, "cannot create state_dir %s: %s", s->cfg.state_dir,
                                    strerror(errno));
-        if ((e = vt_store_open(s->cfg.database, &s->store, d)) < 0)
+        if ((e = store_open(&s->cfg, &s->store, d)) < 0)
                 return e;
         if ((e = vt_signer_load_or_create(s->cfg.token_key, &s->signer, d)) < 0)
                 return e;
@@ -338,7 +355,8 @@ static void log_startup(const struct vtd *s, unsigned port)
         if (colon)
                 *colon = 0;
         vtd_log("info", "veriteed %s listening on %s://%s:%u (store %s, token key id %s)",
-                VT_VERSION, s->cfg.tls_certificate ? "https" : "http", host, port, s->cfg.database,
+                VT_VERSION, s->cfg.tls_certificate ? "https" : "http", host, port,
+                s->cfg.store_backend == VTD_STORE_POSTGRES ? "postgres" : s->cfg.database,
                 vt_signer_kid(s->signer));
         if (s->snp_sim)
                 vtd_log("warning",

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -400,6 +401,58 @@ static void test_config_docs_no_other_row(void **state)
         assert_int_equal(rows, n);
 }
 
+/* store.backend and where the PostgreSQL DSN comes from: store.dsn_file (one line, not
+ * readable by others) or VERITEE_PG_DSN; sqlite stays the default. */
+static void test_config_store_backend(void **state)
+{
+        (void)state;
+        struct vt_config c;
+        struct vt_diag d = {0};
+        char *dsn = NULL, yaml[600], file[300];
+        unsetenv(VTD_PG_DSN_ENV);
+        assert_int_equal(load("listen: 127.0.0.1:1\n", &c, &d), 0);
+        assert_int_equal(c.store_backend, VTD_STORE_SQLITE);
+        vt_config_done(&c);
+        expect_error("store:\n  backend: mysql\n",
+                     "config: store.backend must be sqlite or postgres");
+        expect_error("store:\n  backend: postgres\n",
+                     "config: store.backend postgres needs store.dsn_file or the environment "
+                     "variable VERITEE_PG_DSN");
+        expect_error("store:\n  dsn_file: /x\n",
+                     "config: store.dsn_file is for store.backend postgres");
+
+        /* the environment variable */
+        setenv(VTD_PG_DSN_ENV, "host=db dbname=v", 1);
+        assert_int_equal(load("store:\n  backend: postgres\n", &c, &d), 0);
+        assert_int_equal(c.store_backend, VTD_STORE_POSTGRES);
+        assert_int_equal(vt_config_store_dsn(&c, &dsn, &d), 0);
+        assert_string_equal(dsn, "host=db dbname=v");
+        free(dsn);
+        vt_config_done(&c);
+        unsetenv(VTD_PG_DSN_ENV);
+
+        /* the file: its line without the newline; refused when others may read it */
+        snprintf(file, sizeof(file), "%s/pg.dsn", dir);
+        FILE *f = fopen(file, "w");
+        assert_non_null(f);
+        fputs("postgresql://v:pw@db/v\n", f);
+        fclose(f);
+        assert_int_equal(chmod(file, 0600), 0);
+        snprintf(yaml, sizeof(yaml), "store:\n  backend: postgres\n  dsn_file: %s\n", file);
+        assert_int_equal(load(yaml, &c, &d), 0);
+        assert_int_equal(vt_config_store_dsn(&c, &dsn, &d), 0);
+        assert_string_equal(dsn, "postgresql://v:pw@db/v");
+        free(dsn);
+        assert_int_equal(chmod(file, 0644), 0);
+        vt_diag_clear(&d);
+        dsn = NULL;
+        assert_int_equal(vt_config_store_dsn(&c, &dsn, &d), VT_E_INVAL);
+        assert_null(dsn);
+        assert_non_null(strstr(d.msg, "readable by others"));
+        assert_null(strstr(d.msg, "pw@"));
+        vt_config_done(&c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -409,6 +462,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_config_unknown_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_config_types, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_config_values, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_config_store_backend, setup, teardown),
                 cmocka_unit_test(test_config_docs_list_every_row),
                 cmocka_unit_test(test_config_docs_no_other_row),
                 cmocka_unit_test(test_config_docs_example),

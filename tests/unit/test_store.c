@@ -6,7 +6,13 @@
  *
  * The suite runs against one back end, named by its first argument or by
  * VT_TEST_STORE_BACKEND ("sqlite" when neither is given). Cases that look at SQLite's
- * own rows or files (raw_exec, raw_text, sqlite_only) skip on any other back end. */
+ * own files or pragmas (sqlite_only) skip on any other back end; raw_exec and raw_text
+ * run their SQL on PostgreSQL too (a few SQLite functions are defined in each test
+ * database for them), and skip the case only for SQL that is SQLite's alone.
+ *
+ * "postgres" starts a real PostgreSQL server (tests/helpers/pgtest.h) for the run, gives
+ * every case a database of its own, and adds the cases of several replicas on one
+ * database and of a server restart (pg_only). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -18,10 +24,13 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "pgtest.h"
 #include "testutil.h"
 #include "store/store.h"
 #include "veritee/veritee.h"
@@ -37,7 +46,11 @@ static const struct {
         const struct vt_store_ops *ops;
 } backends[] = {
         {"sqlite", &vt_store_sqlite_ops},
+        {"postgres", &vt_store_postgres_ops},
 };
+
+/* The PostgreSQL server of the run (postgres back end only). */
+static struct vtt_pg *pg;
 
 /* store_open opens the store at path with the back end under test. */
 static int store_open(const char *path, struct vt_store **ret, struct vt_diag *d)
@@ -52,10 +65,43 @@ static void sqlite_only(void)
                 vtt_skip("SQLite only (back end %s)", vt_store_backend_name(backend));
 }
 
+/* pg_only skips the calling case unless the back end under test is PostgreSQL. */
+static void pg_only(void)
+{
+        if (!pg)
+                vtt_skip("PostgreSQL only (back end %s)", vt_store_backend_name(backend));
+}
+
 struct fixture {
         char dir[256];
-        char db[300];
+        char db[300];    /* SQLite: a file; PostgreSQL: the DSN of dbname */
+        char dbname[32]; /* PostgreSQL: this case's database */
 };
+
+/* SQLite's functions that the raw_* SQL uses, for a PostgreSQL test database. */
+static const char PG_SHIMS[] =
+        "CREATE FUNCTION typeof(bytea) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT 'blob'$$;"
+        "CREATE FUNCTION hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE "
+        "AS $$SELECT upper(encode($1, 'hex'))$$;"
+        "CREATE FUNCTION gc_step(text, text, text) RETURNS text LANGUAGE sql IMMUTABLE "
+        "AS $$SELECT CASE WHEN $1 IS NULL THEN $2 ELSE $1 || $3 || $2 END$$;"
+        "CREATE FUNCTION gc_step1(text, text) RETURNS text LANGUAGE sql IMMUTABLE "
+        "AS $$SELECT CASE WHEN $1 IS NULL THEN $2 ELSE $1 || ',' || $2 END$$;"
+        "CREATE AGGREGATE group_concat(text, text) (SFUNC = gc_step, STYPE = text);"
+        "CREATE AGGREGATE group_concat(text) (SFUNC = gc_step1, STYPE = text);";
+
+/* pg_fresh_db (re)creates the case's database, with the shims, empty. */
+static int pg_fresh_db(struct fixture *f)
+{
+        char msg[512];
+        if (vtt_pg_dropdb(pg, f->dbname) < 0 || vtt_pg_createdb(pg, f->dbname) < 0)
+                return -1;
+        if (vtt_pg_exec(pg, f->dbname, PG_SHIMS, msg, sizeof(msg)) < 0) {
+                fprintf(stderr, "shims: %s", msg);
+                return -1;
+        }
+        return 0;
+}
 
 static int setup(void **state)
 {
@@ -69,6 +115,16 @@ static int setup(void **state)
                 return -1;
         }
         snprintf(f->db, sizeof(f->db), "%s/veritee.db", f->dir);
+        if (pg) {
+                static unsigned n;
+                snprintf(f->dbname, sizeof(f->dbname), "vt_store_%u", n++);
+                vtt_pg_dsn(pg, f->dbname, f->db, sizeof(f->db));
+                if (pg_fresh_db(f) < 0) {
+                        rmdir(f->dir);
+                        free(f);
+                        return -1;
+                }
+        }
         *state = f;
         return 0;
 }
@@ -83,10 +139,22 @@ static void unlink_db(const char *db)
         }
 }
 
+/* fresh_db makes the case's database new and empty. */
+static void fresh_db(struct fixture *f)
+{
+        if (pg)
+                assert_int_equal(pg_fresh_db(f), 0);
+        else
+                unlink_db(f->db);
+}
+
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        unlink_db(f->db);
+        if (pg)
+                vtt_pg_dropdb(pg, f->dbname);
+        else
+                unlink_db(f->db);
         rmdir(f->dir);
         free(f);
         return 0;
@@ -120,9 +188,55 @@ static void hexid(char id[33], unsigned n)
         snprintf(id, 33, "%08x%08x%08x%08x", n, n * 7u, n * 13u, 0xabcdef01u);
 }
 
-/* raw_* use SQLite directly, to look at what the store wrote from the outside. */
+/* pg_sql gives the PostgreSQL text of SQL written for SQLite, or skips the case when
+ * it is SQLite's alone (pragmas, sqlite_master). */
+static const char *pg_sql(const char *sql)
+{
+        static const char fk[] = "PRAGMA foreign_keys = ON; ";
+        if (strncmp(sql, fk, sizeof(fk) - 1) == 0)
+                sql += sizeof(fk) - 1; /* foreign keys are always on */
+        if (strcmp(sql, "PRAGMA user_version") == 0)
+                return "SELECT version FROM schema_version WHERE id = 1";
+        /* the catalogue: tables, indexes (and triggers, which PostgreSQL names apart) */
+        static const char cat[] = "FROM sqlite_master WHERE name";
+        static char buf[1024];
+        const char *at = strstr(sql, cat);
+        if (at && !strstr(at + sizeof(cat) - 1, "sqlite_master") && !strstr(sql, "PRAGMA")) {
+                snprintf(buf, sizeof(buf), "%.*sFROM pg_class WHERE relname%s", (int)(at - sql),
+                         sql, at + sizeof(cat) - 1);
+                return buf;
+        }
+        if (strstr(sql, "PRAGMA") || strstr(sql, "sqlite_master"))
+                vtt_skip("SQLite only: %s", sql);
+        return sql;
+}
+
+/* pg_raw runs sql on the DSN and copies the first column of the first row into out. */
+static void pg_raw(const char *dsn, const char *sql, char *out, size_t n)
+{
+        PGconn *c = PQconnectdb(dsn);
+        if (PQstatus(c) != CONNECTION_OK)
+                fail_msg("connect: %s", PQerrorMessage(c));
+        PGresult *res = PQexec(c, pg_sql(sql));
+        ExecStatusType st = PQresultStatus(res);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+                fail_msg("%s: %s", sql, PQerrorMessage(c));
+        if (out) {
+                assert_true(PQntuples(res) >= 1);
+                snprintf(out, n, "%s", PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+        }
+        PQclear(res);
+        PQfinish(c);
+}
+
+/* raw_* look at what the store wrote from the outside: SQLite directly, or another
+ * PostgreSQL connection. */
 static void raw_exec(const char *path, const char *sql)
 {
+        if (pg) {
+                pg_raw(path, sql, NULL, 0);
+                return;
+        }
         sqlite_only();
         sqlite3 *db = NULL;
         assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
@@ -132,6 +246,10 @@ static void raw_exec(const char *path, const char *sql)
 
 static void raw_text(const char *path, const char *sql, char *out, size_t n)
 {
+        if (pg) {
+                pg_raw(path, sql, out, n);
+                return;
+        }
         sqlite_only();
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
@@ -250,6 +368,25 @@ static void test_store_open_errors(void **state)
         assert_int_equal(store_open(NULL, &s, &d), VT_E_INVAL);
         assert_int_equal(store_open("", &s, NULL), VT_E_INVAL);
         assert_int_equal(store_open(f->db, NULL, NULL), VT_E_INVAL);
+        if (pg) {
+                /* Nothing listens on port 1: a prompt failure that names the back end and
+                 * leaves out the DSN's password. */
+                vt_diag_clear(&d);
+                assert_int_equal(store_open("postgresql://vt:s3cret@127.0.0.1:1/none", &s, &d),
+                                 VT_E_STORE);
+                assert_null(s);
+                print_message("refused: %s\n", d.msg);
+                assert_non_null(strstr(d.msg, "store:"));
+                assert_non_null(strstr(d.msg, "postgres:"));
+                assert_null(strstr(d.msg, "s3cret"));
+                /* Not a DSN at all: refused without quoting it. */
+                vt_diag_clear(&d);
+                assert_int_equal(store_open("host=x password=s3cret oops", &s, &d), VT_E_INVAL);
+                assert_null(s);
+                assert_null(strstr(d.msg, "s3cret"));
+                assert_non_null(strstr(d.msg, "DSN"));
+                return;
+        }
 
         char p[320];
         snprintf(p, sizeof(p), "%s/missing/veritee.db", f->dir);
@@ -276,7 +413,7 @@ static void test_store_open_concurrent_processes(void **state)
         struct fixture *f = *state;
         enum { CHILDREN = 4 };
         for (int round = 0; round < 20; round++) {
-                unlink_db(f->db);
+                fresh_db(f);
                 pid_t pids[CHILDREN];
                 for (int i = 0; i < CHILDREN; i++) {
                         pids[i] = fork();
@@ -918,7 +1055,7 @@ static void raw_snapshot(const char *path, char *out, size_t n)
         raw_text(path,
                  "SELECT coalesce(group_concat(x, ';'), '') FROM (SELECT path || ',' || kek_id || "
                  "',' || hex(wrapped_dek) || ',' || hex(ciphertext) || ',' || size || ',' || "
-                 "created || ',' || updated AS x FROM resources ORDER BY path)",
+                 "created || ',' || updated AS x FROM resources ORDER BY path) AS t",
                  out, n);
 }
 
@@ -1477,8 +1614,8 @@ static void test_store_refval(void **state)
                          0);
         assert_int_equal(generation(other), 4);
         char buf[64];
-        raw_text(f->db, "SELECT count(*) || ',' || created FROM refvals WHERE id = 'snp-prod'", buf,
-                 sizeof(buf));
+        raw_text(f->db, "SELECT count(*) || ',' || max(created) FROM refvals WHERE id = 'snp-prod'",
+                 buf, sizeof(buf));
         assert_string_equal(buf, "1,1748736005");
 
         struct refvals_seen seen = {0};
@@ -1652,7 +1789,7 @@ static void test_store_rewrap_all(void **state)
         char buf[256];
         raw_text(f->db,
                  "SELECT group_concat(updated || typeof(wrapped_dek), ',') FROM "
-                 "(SELECT * FROM resources ORDER BY path)",
+                 "(SELECT * FROM resources ORDER BY path) AS t",
                  buf, sizeof(buf));
         assert_string_equal(buf, "1748736000blob,1748736001blob,1748736002blob,1748736003blob,"
                                  "1748736004blob");
@@ -2061,6 +2198,355 @@ static void test_store_session_claims(void **state)
         vt_store_close(s);
 }
 
+/*
+ * PostgreSQL only: several replicas on one database, migrations applied once, a server
+ * restart.
+ */
+
+/* A session opened on one replica is read, claimed and finished on another; the nonce
+ * is spent for both. */
+static void test_store_pg_replicas(void **state)
+{
+        pg_only();
+        struct fixture *f = *state;
+        struct vt_store *a = open_ok(f->db), *b = open_ok(f->db);
+        struct vt_session in =
+                mksess("0123456789abcdef0123456789abcdef", "cmVwbGljYQ==", T0, T0 + 60);
+        snprintf(in.client, sizeof(in.client), "192.0.2.1");
+        assert_int_equal(vt_store_session_open(a, &in, T0, 10, 1, NULL), 0);
+        struct vt_session out;
+        assert_int_equal(vt_store_session_get(b, in.id, T0, &out, NULL), 0);
+        assert_sess_equal(&out, &in);
+        assert_string_equal(out.client, "192.0.2.1");
+        /* the per-client cap counts the other replica's session */
+        struct vt_session two = mksess("1123456789abcdef0123456789abcdef", "eA==", T0, T0 + 60);
+        snprintf(two.client, sizeof(two.client), "192.0.2.1");
+        struct vt_diag d = {0};
+        assert_int_equal(vt_store_session_open(b, &two, T0, 10, 1, &d), VT_E_LIMIT);
+        assert_non_null(strstr(d.msg, "client"));
+
+        assert_int_equal(vt_store_session_claim(b, in.id, in.nonce, T0 + 1, NULL), 0);
+        assert_int_equal(vt_store_session_claim(a, in.id, in.nonce, T0 + 1, NULL), VT_E_REPLAY);
+        assert_int_equal(vt_store_session_set_attested(a, in.id, "{\"r\":1}", T0 + 30, NULL), 0);
+        char *c = NULL;
+        assert_int_equal(vt_store_session_get_claims(b, in.id, T0 + 2, &c, NULL), 0);
+        assert_string_equal(c, "{\"r\":1}");
+        free(c);
+        size_t n = 0;
+        assert_int_equal(vt_store_sweep(b, T0 + 30, &n, NULL), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(vt_store_session_get(a, in.id, T0, &out, NULL), VT_E_NOTFOUND);
+        vt_store_close(a);
+        vt_store_close(b);
+}
+
+struct replica_claim {
+        struct vt_store *s;
+        pthread_barrier_t *go;
+        unsigned rounds;
+        int wins, replays, other;
+};
+
+static void *replica_claimer(void *arg)
+{
+        struct replica_claim *x = arg;
+        for (unsigned round = 0; round < x->rounds; round++) {
+                char id[33];
+                hexid(id, round);
+                pthread_barrier_wait(x->go); /* the session exists */
+                int r = vt_store_session_claim(x->s, id, "bm9uY2U=", T0 + 1, NULL);
+                if (r == 0)
+                        x->wins++;
+                else if (r == VT_E_REPLAY)
+                        x->replays++;
+                else
+                        x->other++;
+                pthread_barrier_wait(x->go); /* both done */
+        }
+        return NULL;
+}
+
+/* The same nonce claimed at once through two replicas, two threads each, many rounds:
+ * exactly one claim per round succeeds, the others see REPLAY. */
+static void test_store_pg_claim_race_replicas(void **state)
+{
+        pg_only();
+        struct fixture *f = *state;
+        enum { ROUNDS_PG = 200, PER = 2 };
+        struct vt_store *rep[2] = {open_ok(f->db), open_ok(f->db)};
+        pthread_barrier_t go;
+        assert_int_equal(pthread_barrier_init(&go, NULL, 2 * PER + 1), 0);
+        struct replica_claim x[2 * PER];
+        pthread_t th[2 * PER];
+        for (int i = 0; i < 2 * PER; i++) {
+                x[i] = (struct replica_claim){rep[i % 2], &go, ROUNDS_PG, 0, 0, 0};
+                assert_int_equal(pthread_create(&th[i], NULL, replica_claimer, &x[i]), 0);
+        }
+        for (unsigned round = 0; round < ROUNDS_PG; round++) {
+                char id[33];
+                hexid(id, round);
+                struct vt_session s = mksess(id, "bm9uY2U=", T0, T0 + 60);
+                assert_int_equal(vt_store_session_create(rep[round % 2], &s, T0, 100000, NULL), 0);
+                pthread_barrier_wait(&go);
+                pthread_barrier_wait(&go);
+        }
+        int wins = 0, replays = 0, other = 0, wins_b = 0;
+        for (int i = 0; i < 2 * PER; i++) {
+                assert_int_equal(pthread_join(th[i], NULL), 0);
+                wins += x[i].wins;
+                replays += x[i].replays;
+                other += x[i].other;
+                if (i % 2)
+                        wins_b += x[i].wins;
+        }
+        pthread_barrier_destroy(&go);
+        print_message("replica race: %d wins (%d on the second replica), %d replays\n", wins,
+                      wins_b, replays);
+        assert_int_equal(other, 0);
+        assert_int_equal(wins, ROUNDS_PG);
+        assert_int_equal(replays, ROUNDS_PG * (2 * PER - 1));
+        vt_store_close(rep[0]);
+        vt_store_close(rep[1]);
+}
+
+struct opener {
+        const char *dsn;
+        pthread_barrier_t *go;
+        int r, v;
+        char msg[sizeof(((struct vt_diag *)0)->msg)];
+};
+
+static void *open_at_once(void *arg)
+{
+        struct opener *o = arg;
+        struct vt_store *s = NULL;
+        struct vt_diag d = {0};
+        pthread_barrier_wait(o->go);
+        o->r = store_open(o->dsn, &s, &d);
+        if (o->r == 0)
+                o->r = vt_store_schema_version(s, &o->v, &d);
+        snprintf(o->msg, sizeof(o->msg), "%s", d.msg);
+        vt_store_close(s);
+        return NULL;
+}
+
+/* Replicas starting together on a fresh database: every open succeeds, the schema is
+ * created once (one version row, the current version). */
+static void test_store_pg_migrate_together(void **state)
+{
+        pg_only();
+        struct fixture *f = *state;
+        enum { OPENERS = 4 };
+        for (int round = 0; round < 10; round++) {
+                fresh_db(f);
+                pthread_barrier_t go;
+                assert_int_equal(pthread_barrier_init(&go, NULL, OPENERS), 0);
+                struct opener o[OPENERS];
+                pthread_t th[OPENERS];
+                for (int i = 0; i < OPENERS; i++) {
+                        o[i] = (struct opener){.dsn = f->db, .go = &go};
+                        assert_int_equal(pthread_create(&th[i], NULL, open_at_once, &o[i]), 0);
+                }
+                for (int i = 0; i < OPENERS; i++) {
+                        assert_int_equal(pthread_join(th[i], NULL), 0);
+                        if (o[i].r != 0)
+                                fail_msg("open %d: %s: %s", i, vt_strerror(o[i].r), o[i].msg);
+                        assert_int_equal(o[i].v, 1);
+                }
+                pthread_barrier_destroy(&go);
+                char buf[32];
+                raw_text(f->db, "SELECT count(*) || ',' || max(version) FROM schema_version", buf,
+                         sizeof(buf));
+                assert_string_equal(buf, "1,1");
+                raw_text(f->db, "SELECT value FROM generations WHERE name = 'refvals'", buf,
+                         sizeof(buf));
+                assert_string_equal(buf, "0");
+        }
+        /* a database from a newer veritee is refused and left alone */
+        raw_exec(f->db, "UPDATE schema_version SET version = 999");
+        struct vt_store *s = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(store_open(f->db, &s, &d), VT_E_UNSUPPORTED);
+        assert_null(s);
+        assert_non_null(strstr(d.msg, "999"));
+        char buf[16];
+        raw_text(f->db, "SELECT version FROM schema_version", buf, sizeof(buf));
+        assert_string_equal(buf, "999");
+}
+
+/* A lock held elsewhere past lock_timeout: the write fails with a diag that names the
+ * SQLSTATE (55P03), writes nothing, and succeeds once the lock is gone. */
+static void test_store_pg_diag_lock_timeout(void **state)
+{
+        pg_only();
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        PGconn *c = PQconnectdb(f->db);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        /* the KEK lock, as a rotation holds it */
+        PGresult *res = PQexec(c, "BEGIN; SELECT pg_advisory_xact_lock(1987313667)");
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        PQclear(res);
+        struct vt_diag d = {0};
+        time_t t0 = time(NULL);
+        assert_int_equal(vt_store_resource_put(s, "r/t/x", "k", WDEK, sizeof(WDEK), CT, sizeof(CT),
+                                               1, T0, &d),
+                         VT_E_STORE);
+        print_message("lock timeout after %lld s: %s\n", (long long)(time(NULL) - t0), d.msg);
+        assert_non_null(strstr(d.msg, "postgres: 55P03"));
+        assert_non_null(strstr(d.msg, "resource put"));
+        res = PQexec(c, "ROLLBACK");
+        PQclear(res);
+        PQfinish(c);
+        char buf[16];
+        raw_text(f->db, "SELECT count(*) FROM resources", buf, sizeof(buf));
+        assert_string_equal(buf, "0");
+        put_ok(s, "r/t/x", "k", T0);
+        vt_store_close(s);
+}
+
+/* The server restarts between two calls: a call while it is down fails promptly with a
+ * reason; the first call after it is back succeeds on a new connection, with the data
+ * kept. A connection the server terminated (57P01) is replaced the same way. */
+static void test_store_pg_restart(void **state)
+{
+        pg_only();
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct vt_session in = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
+        assert_int_equal(vt_store_session_create(s, &in, T0, 10, NULL), 0);
+
+        /* an administrator terminates every connection of the store */
+        raw_exec(f->db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = 'veritee'");
+        struct vt_session out;
+        assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
+
+        assert_int_equal(vtt_pg_stop(pg), 0);
+        struct vt_diag d = {0};
+        time_t t0 = time(NULL);
+        int r = vt_store_ping(s, &d);
+        time_t took = time(NULL) - t0;
+        struct vt_diag d2 = {0};
+        int r2 = vt_store_session_claim(s, in.id, in.nonce, T0 + 1, &d2);
+        int up = vtt_pg_restart(pg); /* before asserting: the other cases need it */
+        assert_int_equal(up, 0);
+        print_message("server down: %s (%lld s)\n", d.msg, (long long)took);
+        assert_int_equal(r, VT_E_STORE);
+        assert_true(took <= 10);
+        assert_non_null(strstr(d.msg, "store: ping"));
+        assert_non_null(strstr(d.msg, "postgres:"));
+        assert_int_equal(r2, VT_E_STORE);
+
+        assert_int_equal(vt_store_ping(s, NULL), 0);
+        assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
+        assert_sess_equal(&out, &in);
+        assert_int_equal(vt_store_session_claim(s, in.id, in.nonce, T0 + 1, NULL), 0);
+        vt_store_close(s);
+}
+
+struct kek_writer {
+        struct vt_store *s;
+        pthread_barrier_t *go;
+        int ok, stale, other, ok_after_stale;
+};
+
+/* kek_writer puts resources sealed under k1 until well after the rotation has been seen. */
+static void *kek_writer_run(void *arg)
+{
+        struct kek_writer *w = arg;
+        pthread_barrier_wait(w->go);
+        for (int i = 0; i < 5000 && w->stale < 20; i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "repo/w/%04d", i);
+                int r = vt_store_resource_put(w->s, path, "k1", WDEK, sizeof(WDEK), CT, sizeof(CT),
+                                              1, T0, NULL);
+                if (r == 0 && w->stale)
+                        w->ok_after_stale++;
+                if (r == 0)
+                        w->ok++;
+                else if (r == VT_E_STALE)
+                        w->stale++;
+                else
+                        w->other++;
+        }
+        return NULL;
+}
+
+/* A rotation on one replica while another writes under the old KEK: each write either
+ * commits before the rotation (and is rewrapped by it) or is refused as STALE; none
+ * lands under the retired KEK, and none succeeds after the first STALE. */
+static void test_store_pg_kek_rotation_race(void **state)
+{
+        pg_only();
+        struct fixture *f = *state;
+        struct vt_store *a = open_ok(f->db), *b = open_ok(f->db);
+        char id[32];
+        assert_int_equal(vt_store_kek_adopt(a, "k1", id, NULL), 0);
+        assert_string_equal(id, "k1");
+        pthread_barrier_t go;
+        assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+        struct kek_writer w = {b, &go, 0, 0, 0, 0};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, kek_writer_run, &w), 0);
+        pthread_barrier_wait(&go);
+        usleep(50 * 1000); /* let some writes in first */
+        struct rewrap_ctx ctx = {0};
+        size_t n = 0;
+        assert_int_equal(vt_store_resource_rewrap_all(a, "k2", rewrap_cb, &ctx, &n, NULL), 0);
+        assert_int_equal(pthread_join(th, NULL), 0);
+        pthread_barrier_destroy(&go);
+        print_message("rotation race: %d writes before, rotation rewrapped %zu, %d stale\n", w.ok,
+                      n, w.stale);
+        assert_int_equal(w.other, 0);
+        assert_int_equal(w.ok_after_stale, 0);
+        assert_true(w.stale >= 1);
+        assert_int_equal((size_t)w.ok, n);
+        size_t left = 99;
+        assert_int_equal(vt_store_kek_count(b, "k1", &left, NULL), 0);
+        assert_int_equal(left, 0);
+        assert_int_equal(vt_store_kek_count(b, "k2", &left, NULL), 0);
+        assert_int_equal(left, (size_t)w.ok);
+        int64_t gen = 0;
+        assert_int_equal(vt_store_kek_current(b, id, &gen, NULL), 0);
+        assert_string_equal(id, "k2");
+        assert_int_equal(gen, 2);
+        vt_store_close(a);
+        vt_store_close(b);
+}
+
+/* One handle used by many threads holds at most its pool's connections. */
+static void *pinger(void *arg)
+{
+        struct vt_store *s = arg;
+        for (int i = 0; i < 50; i++)
+                if (vt_store_ping(s, NULL) < 0)
+                        return (void *)1;
+        return NULL;
+}
+
+static void test_store_pg_pool_bound(void **state)
+{
+        pg_only();
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        enum { THREADS = 24 };
+        pthread_t th[THREADS];
+        for (int i = 0; i < THREADS; i++)
+                assert_int_equal(pthread_create(&th[i], NULL, pinger, s), 0);
+        for (int i = 0; i < THREADS; i++) {
+                void *ret = NULL;
+                assert_int_equal(pthread_join(th[i], &ret), 0);
+                assert_null(ret);
+        }
+        char buf[16];
+        raw_text(f->db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'veritee'",
+                 buf, sizeof(buf));
+        print_message("connections of one handle after %d threads: %s\n", THREADS, buf);
+        assert_true(strtoul(buf, NULL, 10) >= 1 && strtoul(buf, NULL, 10) <= 8);
+        vt_store_close(s);
+}
+
 int main(int argc, char **argv)
 {
         const char *name = argc > 1 ? argv[1] : getenv("VT_TEST_STORE_BACKEND");
@@ -2073,6 +2559,8 @@ int main(int argc, char **argv)
                 printf("skipped: no store back end \"%s\" in this build\n", name);
                 return 77;
         }
+        if (backend == &vt_store_postgres_ops)
+                pg = vtt_pg_start(); /* or exits: skipped, or failed in CI */
         const struct CMUnitTest tests[] = {
                 T(test_store_open_migrate_reopen),
                 T(test_store_wal),
@@ -2108,6 +2596,13 @@ int main(int argc, char **argv)
                 T(test_store_diag_busy),
                 T(test_store_outputs_on_failure),
                 T(test_store_diag_full),
+                T(test_store_pg_replicas),
+                T(test_store_pg_claim_race_replicas),
+                T(test_store_pg_migrate_together),
+                T(test_store_pg_diag_lock_timeout),
+                T(test_store_pg_kek_rotation_race),
+                T(test_store_pg_pool_bound),
+                T(test_store_pg_restart),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,1648 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store on PostgreSQL (store.h) through libpq: several veriteed replicas share one
+ * database. The semantics are those of the SQLite back end (sqlite.c); what SQLite gets
+ * from its single database write lock is done here with advisory transaction locks and
+ * row locks, and a transaction that loses a serialization or deadlock race is retried a
+ * bounded number of times. Every value is a bound parameter.
+ *
+ * Connections: a small pool (PG_POOL_SIZE), each connection used by one thread at a
+ * time; a thread waits for a free one at most PG_POOL_WAIT_S seconds. A connection that
+ * the server closed (a restart, an administrator's pg_terminate_backend) is noticed
+ * before use and reset (PQreset); connecting gives up after connect_timeout seconds
+ * (PG_CONNECT_TIMEOUT unless the DSN says otherwise), so that a call while the server is
+ * down fails with a reason instead of hanging.
+ *
+ * Diagnostics name libpq's message and the SQLSTATE ("postgres: 57P01 terminating
+ * connection due to administrator command"), never the DSN (it may hold a password).
+ */
+#define _GNU_SOURCE /* explicit_bzero */
+#include "store/store.h"
+#include "store/store_impl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "util/macro.h"
+#include "veritee/veritee.h"
+
+/* At most this many connections per store handle (per process). */
+#define PG_POOL_SIZE 8
+/* How long a thread waits for a free connection before VT_E_STORE. */
+#define PG_POOL_WAIT_S 10
+/* libpq's connect_timeout (seconds) unless the DSN sets one. */
+#define PG_CONNECT_TIMEOUT "5"
+/* How long a statement waits for a lock another transaction holds (SQLite's busy
+ * timeout): a rotation holding the KEK lock delays writers by at most this much. */
+#define PG_LOCK_TIMEOUT "SET lock_timeout = '10s'"
+/* Attempts of a transaction that fails with 40001 (serialization) or 40P01 (deadlock),
+ * or whose connection was lost before anything could have been committed. */
+#define PG_ATTEMPTS 5
+
+/* Advisory lock keys (pg_advisory_xact_lock), constants of this program: 0x7674 ("vt")
+ * in the high bytes, then what they serialize; decimal, for the SQL text. */
+#define LOCK_MIGRATE  "1987313665" /* 0x76740001: migrations (replicas starting together) */
+#define LOCK_SESSIONS "1987313666" /* 0x76740002: session counts and the insert after them */
+#define LOCK_KEK      "1987313667" /* 0x76740003: shared: resource writes; exclusive: KEK */
+
+/*
+ * The schema, one step per version: migrations[i] takes a database from version i to
+ * i + 1, and the one row of schema_version records how far it has come. Steps are
+ * append-only: a step that has shipped is never edited. Version 1 is the whole schema
+ * that SQLite reached in its five steps (same tables, columns and meaning; BYTEA for
+ * blobs, BIGINT for times). All steps run in one transaction under LOCK_MIGRATE: DDL is
+ * transactional in PostgreSQL, so a migration is applied once and never half.
+ */
+static const char *const migrations[] = {
+        /* 1: sessions, resources, policies, reference values and their generation,
+         * the current KEK. */
+        "CREATE TABLE sessions ("
+        "id TEXT PRIMARY KEY NOT NULL,"
+        "tee TEXT NOT NULL,"
+        "nonce TEXT NOT NULL,"
+        "created BIGINT NOT NULL,"
+        "expires BIGINT NOT NULL,"
+        "state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),"
+        "claims TEXT,"
+        "client TEXT NOT NULL DEFAULT ''"
+        ");"
+        "CREATE INDEX sessions_expires ON sessions (expires);"
+        "CREATE INDEX sessions_open ON sessions (expires) WHERE state = 0;"
+        "CREATE INDEX sessions_open_client ON sessions (client, expires) WHERE state = 0;"
+        "CREATE TABLE resources ("
+        "path TEXT PRIMARY KEY NOT NULL,"
+        "repo TEXT NOT NULL CHECK (repo = split_part(path, '/', 1)),"
+        "kek_id TEXT NOT NULL,"
+        "wrapped_dek BYTEA NOT NULL,"
+        "ciphertext BYTEA NOT NULL,"
+        "size BIGINT NOT NULL CHECK (size >= 0),"
+        "created BIGINT NOT NULL,"
+        "updated BIGINT NOT NULL"
+        ");"
+        "CREATE INDEX resources_repo ON resources (repo);"
+        "CREATE TABLE policies ("
+        "path TEXT PRIMARY KEY NOT NULL REFERENCES resources (path) ON DELETE CASCADE,"
+        "policy TEXT NOT NULL,"
+        "updated BIGINT NOT NULL"
+        ");"
+        "CREATE TABLE refvals ("
+        "id TEXT PRIMARY KEY NOT NULL,"
+        "tee TEXT NOT NULL,"
+        "value TEXT NOT NULL,"
+        "created BIGINT NOT NULL"
+        ");"
+        "CREATE INDEX refvals_tee ON refvals (tee);"
+        "CREATE TABLE generations ("
+        "name TEXT PRIMARY KEY NOT NULL,"
+        "value BIGINT NOT NULL"
+        ");"
+        "INSERT INTO generations (name, value) VALUES ('refvals', 0);"
+        /* the generation grows in the transaction of any change, whoever makes it */
+        "CREATE FUNCTION refvals_bump() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$BEGIN UPDATE generations SET value = value + 1 WHERE name = 'refvals'; "
+        "RETURN NULL; END$$;"
+        "CREATE TRIGGER refvals_change AFTER INSERT OR UPDATE OR DELETE ON refvals "
+        "FOR EACH ROW EXECUTE FUNCTION refvals_bump();"
+        "CREATE TABLE kek ("
+        "id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),"
+        "current TEXT NOT NULL CHECK (octet_length(current) BETWEEN 1 AND 31),"
+        "generation BIGINT NOT NULL"
+        ");",
+};
+
+#define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
+
+/* The interface's base is the first member: a struct vt_store * of this back end is its
+ * struct vt_pg *. */
+struct vt_pg {
+        struct vt_store base; /* first: the interface (store_impl.h) */
+        char *dsn;            /* the conninfo string; may hold a password, cleansed on free */
+        pthread_mutex_t lock; /* guards conns and busy */
+        pthread_cond_t freed; /* signalled when a connection is given back */
+        PGconn *conns[PG_POOL_SIZE]; /* NULL: not connected yet */
+        bool busy[PG_POOL_SIZE];
+};
+
+/* One operation in progress on one pooled connection. */
+struct pgc {
+        struct vt_pg *s;
+        PGconn *conn;
+        struct vt_diag *d; /* the caller's, for a limit's reason */
+        char sqlstate[6];  /* of the last failed statement, "" if none */
+        char msg[256];     /* the first failure of the attempt, for the diag */
+        bool committing;   /* COMMIT sent: its outcome is unknown if the connection dies */
+};
+
+static struct vt_pg *pg_of(struct vt_store *base)
+{
+        return (struct vt_pg *)base;
+}
+
+static void pq_clearp(PGresult **p)
+{
+        PQclear(*p); /* accepts NULL */
+}
+#define _cleanup_res_ _cleanup_(pq_clearp)
+
+/* one_line copies a libpq message into dst with its line breaks made spaces and the
+ * trailing ones dropped. */
+static void one_line(char *dst, size_t n, const char *src)
+{
+        size_t j = 0;
+        for (size_t i = 0; src && src[i] && j + 1 < n; i++)
+                dst[j++] = src[i] == '\n' || src[i] == '\r' || src[i] == '\t' ? ' ' : src[i];
+        while (j > 0 && dst[j - 1] == ' ')
+                j--;
+        dst[j] = 0;
+}
+
+/* fail_conn records a failure of the connection itself (no result). */
+static int fail_conn(struct pgc *c, const char *what)
+{
+        char m[200];
+        one_line(m, sizeof(m), c->conn ? PQerrorMessage(c->conn) : "no connection");
+        c->sqlstate[0] = 0;
+        if (!c->msg[0])
+                snprintf(c->msg, sizeof(c->msg), "%s: postgres: %s", what, m);
+        return VT_E_STORE;
+}
+
+/* fail_res records a failed statement: its SQLSTATE and primary message. */
+static int fail_res(struct pgc *c, const PGresult *res, const char *what)
+{
+        const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        const char *prim = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        if (!prim)
+                return fail_conn(c, what); /* libpq's own: the connection broke */
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", code ? code : "");
+        char m[200];
+        one_line(m, sizeof(m), prim);
+        if (!c->msg[0])
+                snprintf(c->msg, sizeof(c->msg), "%s: postgres: %s %s", what, code ? code : "XX000",
+                         m);
+        return VT_E_STORE;
+}
+
+static bool state_is(const struct pgc *c, const char *code)
+{
+        return strcmp(c->sqlstate, code) == 0;
+}
+
+/* Parameters: text (format 0) or binary (format 1, for BYTEA), up to 8. */
+struct pgp {
+        int n;
+        const char *v[8];
+        int len[8], fmt[8];
+        char num[8][24];
+};
+
+static void p_text(struct pgp *p, const char *s)
+{
+        p->v[p->n] = s;
+        p->len[p->n] = 0;
+        p->fmt[p->n] = 0;
+        p->n++;
+}
+
+static void p_i64(struct pgp *p, int64_t x)
+{
+        snprintf(p->num[p->n], sizeof(p->num[0]), "%lld", (long long)x);
+        p_text(p, p->num[p->n]);
+}
+
+/* p_blob binds n bytes (n <= VT_STORE_MAX_CT, checked by the callers) as BYTEA; an
+ * empty blob is an empty value, not NULL. */
+static void p_blob(struct pgp *p, const uint8_t *b, size_t n)
+{
+        p->v[p->n] = n ? (const char *)b : "";
+        p->len[p->n] = (int)n;
+        p->fmt[p->n] = 1;
+        p->n++;
+}
+
+/* q runs one statement with parameters p (may be NULL) and, on success, returns its
+ * result in *ret (text columns, or binary when binary is set). */
+static int q(struct pgc *c, const char *sql, const struct pgp *p, bool binary, PGresult **ret,
+             const char *what)
+{
+        PGresult *res = PQexecParams(c->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+                                     p ? p->len : NULL, p ? p->fmt : NULL, binary ? 1 : 0);
+        ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+                int r = res ? fail_res(c, res, what) : fail_conn(c, what);
+                PQclear(res);
+                return r;
+        }
+        c->sqlstate[0] = 0;
+        *ret = res;
+        return 0;
+}
+
+/* q_cmd runs a statement whose result is not needed; *ret_changed (may be NULL)
+ * receives the number of rows it changed. */
+static int q_cmd(struct pgc *c, const char *sql, const struct pgp *p, size_t *ret_changed,
+                 const char *what)
+{
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, sql, p, false, &res, what);
+        if (r < 0)
+                return r;
+        if (ret_changed) {
+                const char *t = PQcmdTuples(res);
+                char *end = NULL;
+                errno = 0;
+                unsigned long long n = strtoull(t, &end, 10);
+                if (!*t || *end || errno || n > SIZE_MAX)
+                        return VT_E_STORE;
+                *ret_changed = (size_t)n;
+        }
+        return 0;
+}
+
+/* q_simple runs constant SQL, several statements allowed (the simple protocol). */
+static int q_simple(struct pgc *c, const char *sql, const char *what)
+{
+        _cleanup_res_ PGresult *res = PQexec(c->conn, sql);
+        ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+                return res ? fail_res(c, res, what) : fail_conn(c, what);
+        return 0;
+}
+
+/* get_i64 reads a text-format integer column. */
+static int get_i64(const PGresult *res, int row, int col, int64_t *ret)
+{
+        if (PQgetisnull(res, row, col))
+                return VT_E_STORE;
+        const char *t = PQgetvalue(res, row, col);
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(t, &end, 10);
+        if (!*t || *end || errno)
+                return VT_E_STORE;
+        *ret = (int64_t)v;
+        return 0;
+}
+
+static int get_size(const PGresult *res, int row, int col, size_t *ret)
+{
+        int64_t v;
+        if (get_i64(res, row, col, &v) < 0 || v < 0 || (uint64_t)v > SIZE_MAX)
+                return VT_E_STORE;
+        *ret = (size_t)v;
+        return 0;
+}
+
+/* copy_text copies a column into a fixed field; a value that does not fit was not
+ * written by us, so the row is a store error rather than truncated. */
+static int copy_text(const PGresult *res, int row, int col, char *dst, size_t n)
+{
+        if (PQgetisnull(res, row, col))
+                return VT_E_STORE;
+        int len = PQgetlength(res, row, col);
+        const char *v = PQgetvalue(res, row, col);
+        if (len < 0 || (size_t)len >= n || memchr(v, 0, (size_t)len))
+                return VT_E_STORE;
+        memcpy(dst, v, (size_t)len);
+        dst[len] = 0;
+        return 0;
+}
+
+/* text_dup returns a malloc'd, NUL-terminated copy of a column. */
+static int text_dup(const PGresult *res, int row, int col, char **ret)
+{
+        if (PQgetisnull(res, row, col))
+                return VT_E_STORE;
+        int n = PQgetlength(res, row, col);
+        if (n < 0)
+                return VT_E_STORE;
+        char *p = malloc((size_t)n + 1);
+        if (!p)
+                return VT_E_NOMEM;
+        memcpy(p, PQgetvalue(res, row, col), (size_t)n);
+        p[n] = 0;
+        *ret = p;
+        return 0;
+}
+
+/* blob_dup returns a malloc'd copy of a binary-format column (at least one byte). */
+static int blob_dup(const PGresult *res, int row, int col, uint8_t **ret, size_t *ret_len)
+{
+        if (PQgetisnull(res, row, col))
+                return VT_E_STORE;
+        int n = PQgetlength(res, row, col);
+        if (n < 0)
+                return VT_E_STORE;
+        uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
+        if (!p)
+                return VT_E_NOMEM;
+        if (n > 0)
+                memcpy(p, PQgetvalue(res, row, col), (size_t)n);
+        *ret = p;
+        *ret_len = (size_t)n;
+        return 0;
+}
+
+/*
+ * Connections and the pool.
+ */
+
+static void notice_ignore(void *arg, const char *message)
+{
+        (void)arg;
+        (void)message; /* library code does not log; NOTICEs ("already exists") are noise */
+}
+
+/* conn_setup prepares a fresh or reset connection. */
+static int conn_setup(struct pgc *c)
+{
+        PQsetNoticeProcessor(c->conn, notice_ignore, NULL);
+        return q_simple(c, PG_LOCK_TIMEOUT, "configure the connection");
+}
+
+static PGconn *conn_new(const char *dsn)
+{
+        /* Keywords are processed in order and a later one wins: our defaults come first,
+         * so that the DSN (expanded from dbname) overrides them. */
+        const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+        const char *const vals[] = {PG_CONNECT_TIMEOUT, "veritee", dsn, NULL};
+        return PQconnectdbParams(keys, vals, 1);
+}
+
+/* pool_get takes a free connection (waiting up to PG_POOL_WAIT_S), connects or resets
+ * it if needed, and leaves it in c->conn and its slot in *ret_slot. */
+static int pool_get(struct vt_pg *s, struct pgc *c, int *ret_slot)
+{
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += PG_POOL_WAIT_S;
+        int slot = -1;
+        pthread_mutex_lock(&s->lock);
+        for (;;) {
+                for (int i = 0; i < PG_POOL_SIZE; i++) {
+                        if (s->busy[i])
+                                continue;
+                        if (slot < 0 || (s->conns[i] && !s->conns[slot]))
+                                slot = i; /* prefer a connection that exists */
+                }
+                if (slot >= 0)
+                        break;
+                if (pthread_cond_timedwait(&s->freed, &s->lock, &until) == ETIMEDOUT) {
+                        pthread_mutex_unlock(&s->lock);
+                        snprintf(c->msg, sizeof(c->msg),
+                                 "postgres: all %d connections busy for %d s", PG_POOL_SIZE,
+                                 PG_POOL_WAIT_S);
+                        return VT_E_STORE;
+                }
+        }
+        s->busy[slot] = true;
+        c->conn = s->conns[slot];
+        pthread_mutex_unlock(&s->lock);
+        *ret_slot = slot;
+
+        /* Outside the pool's lock: connecting may take up to connect_timeout. */
+        if (!c->conn) {
+                c->conn = conn_new(s->dsn);
+                if (!c->conn) {
+                        snprintf(c->msg, sizeof(c->msg), "postgres: out of memory");
+                        return VT_E_NOMEM;
+                }
+                if (PQstatus(c->conn) != CONNECTION_OK)
+                        return fail_conn(c, "connect");
+                return conn_setup(c);
+        }
+        /* An idle connection the server closed (a restart sends 57P01 and hangs up) is
+         * seen by reading what is pending; then it is reset before use. */
+        if (PQstatus(c->conn) == CONNECTION_OK)
+                (void)PQconsumeInput(c->conn); /* a failure shows in the status */
+        if (PQstatus(c->conn) != CONNECTION_OK || PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+                PQreset(c->conn);
+                if (PQstatus(c->conn) != CONNECTION_OK)
+                        return fail_conn(c, "reconnect");
+                return conn_setup(c);
+        }
+        return 0;
+}
+
+/* pool_put gives the connection back (kept even when bad: the next user resets it). */
+static void pool_put(struct vt_pg *s, int slot, PGconn *conn)
+{
+        if (conn && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+                PGresult *res = PQexec(conn, "ROLLBACK"); /* never leave a transaction open */
+                PQclear(res);
+        }
+        pthread_mutex_lock(&s->lock);
+        s->conns[slot] = conn;
+        s->busy[slot] = false;
+        pthread_cond_signal(&s->freed);
+        pthread_mutex_unlock(&s->lock);
+}
+
+enum {
+        RUN_TX = 1,       /* BEGIN ... COMMIT around fn */
+        RUN_READONLY = 2, /* fn writes nothing: safe to repeat after a lost connection */
+};
+
+/* pg_run runs fn on a pooled connection, in a transaction if RUN_TX, and retries it
+ * (at most PG_ATTEMPTS times) after a serialization failure or deadlock, or after the
+ * connection was lost at a point where nothing can have been committed. A failure of
+ * the database goes into d as "store: OP: WHAT: postgres: SQLSTATE message". */
+static int pg_run(struct vt_pg *s, int flags, int (*fn)(struct pgc *c, void *arg), void *arg,
+                  const char *op, struct vt_diag *d)
+{
+        struct pgc c = {.s = s, .d = d};
+        int r = VT_E_STORE;
+        for (int attempt = 0; attempt < PG_ATTEMPTS; attempt++) {
+                int slot = -1;
+                c.conn = NULL;
+                c.msg[0] = 0;
+                c.sqlstate[0] = 0;
+                c.committing = false;
+                r = pool_get(s, &c, &slot);
+                bool got = r == 0;
+                if (r == 0 && (flags & RUN_TX))
+                        r = q_simple(&c, "BEGIN", "begin transaction");
+                if (r == 0)
+                        r = fn(&c, arg);
+                if (flags & RUN_TX) {
+                        if (r == 0) {
+                                c.committing = true;
+                                r = q_simple(&c, "COMMIT", "commit");
+                        } else if (c.conn && PQstatus(c.conn) == CONNECTION_OK) {
+                                PGresult *res = PQexec(c.conn, "ROLLBACK");
+                                PQclear(res);
+                        }
+                }
+                bool lost = c.conn && PQstatus(c.conn) != CONNECTION_OK;
+                if (slot >= 0)
+                        pool_put(s, slot, c.conn);
+                if (r == 0 || !got)
+                        break; /* connecting is not retried: connect_timeout bounds it */
+                bool again = state_is(&c, "40001") || state_is(&c, "40P01");
+                if (lost && ((flags & RUN_READONLY) || ((flags & RUN_TX) && !c.committing)))
+                        again = true;
+                if (!again || r != VT_E_STORE)
+                        break;
+                /* a short, growing pause lets the winner of the race finish */
+                struct timespec ts = {0, (long)(attempt + 1) * 2000000L};
+                nanosleep(&ts, NULL);
+        }
+        if (r < 0 && c.msg[0])
+                vt_diag_set(d, r, "store: %s: %s", op, c.msg);
+        return r;
+}
+
+/*
+ * Open, migrate, close.
+ */
+
+static int check_version(int v, struct vt_diag *d)
+{
+        if (v < 0)
+                return vt_diag_set(d, VT_E_STORE, "store: schema version %d is invalid", v);
+        if (v > SCHEMA_VERSION)
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "store: schema version %d is newer than this veritee "
+                                   "supports (%d); upgrade veritee or use another database",
+                                   v, SCHEMA_VERSION);
+        return 0;
+}
+
+static int read_version(struct pgc *c, int *ret)
+{
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT version FROM schema_version WHERE id = 1", NULL, false, &res,
+                  "read schema version");
+        if (r < 0)
+                return r;
+        int64_t v = 0;
+        if (PQntuples(res) == 1 && get_i64(res, 0, 0, &v) < 0)
+                return VT_E_STORE;
+        if (v < INT_MIN || v > INT_MAX)
+                return VT_E_STORE;
+        *ret = (int)v; /* no row: a fresh database, version 0 */
+        return 0;
+}
+
+/* migrate_tx runs in one transaction under LOCK_MIGRATE: replicas starting together
+ * take turns, and each after the first finds the schema current. */
+static int migrate_tx(struct pgc *c, void *arg)
+{
+        (void)arg;
+        int r = q_simple(c,
+                         "SELECT pg_advisory_xact_lock(" LOCK_MIGRATE ");"
+                         "CREATE TABLE IF NOT EXISTS schema_version ("
+                         "id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),"
+                         "version INTEGER NOT NULL)",
+                         "lock for migration");
+        if (r < 0)
+                return r;
+        int v;
+        if ((r = read_version(c, &v)) < 0)
+                return r;
+        if ((r = check_version(v, c->d)) < 0 || v == SCHEMA_VERSION)
+                return r;
+        for (int i = v; i < SCHEMA_VERSION; i++) {
+                char what[48];
+                snprintf(what, sizeof(what), "migration to schema version %d", i + 1);
+                if ((r = q_simple(c, migrations[i], what)) < 0)
+                        return r;
+        }
+        struct pgp p = {0};
+        p_i64(&p, SCHEMA_VERSION);
+        return q_cmd(c,
+                     "INSERT INTO schema_version (id, version) VALUES (1, $1) "
+                     "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                     &p, NULL, "write schema version");
+}
+
+static void pg_free(struct vt_pg *s)
+{
+        if (!s)
+                return;
+        for (int i = 0; i < PG_POOL_SIZE; i++)
+                PQfinish(s->conns[i]); /* accepts NULL */
+        if (s->dsn)
+                explicit_bzero(s->dsn, strlen(s->dsn)); /* it may hold a password */
+        free(s->dsn);
+        pthread_cond_destroy(&s->freed);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_pg *, pg_free)
+
+static void pg_close(struct vt_store *base)
+{
+        pg_free(pg_of(base));
+}
+
+static int pg_open(const char *dsn, struct vt_store **ret, struct vt_diag *d)
+{
+        if (!dsn || !*dsn || !ret)
+                return vt_diag_set(d, VT_E_INVAL, "store: a PostgreSQL DSN and ret are required");
+        _cleanup_(pg_freep) struct vt_pg *s = calloc(1, sizeof(*s));
+        if (!s)
+                return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
+        if (pthread_mutex_init(&s->lock, NULL) != 0) {
+                free(TAKE_PTR(s));
+                return vt_diag_set(d, VT_E_NOMEM, "store: mutex");
+        }
+        /* the pool's wait is measured on the monotonic clock: a clock step does not
+         * shorten or stretch it */
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (pthread_cond_init(&s->freed, &ca) != 0) {
+                pthread_condattr_destroy(&ca);
+                pthread_mutex_destroy(&s->lock);
+                free(TAKE_PTR(s));
+                return vt_diag_set(d, VT_E_NOMEM, "store: condition variable");
+        }
+        pthread_condattr_destroy(&ca);
+        s->dsn = strdup(dsn);
+        if (!s->dsn)
+                return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
+        /* Check the DSN's syntax first. libpq's parse error quotes the text it could not
+         * parse, which may be a password: it is not repeated. */
+        char *err = NULL;
+        PQconninfoOption *opts = PQconninfoParse(dsn, &err);
+        PQfreemem(err);
+        if (!opts)
+                return vt_diag_set(d, VT_E_INVAL,
+                                   "store: postgres: the DSN is not a libpq connection string");
+        PQconninfoFree(opts);
+        s->base.ops = &vt_store_postgres_ops;
+        int r = pg_run(s, RUN_TX, migrate_tx, NULL, "open", d);
+        if (r < 0)
+                return r;
+        *ret = &TAKE_PTR(s)->base;
+        return 0;
+}
+
+struct int_arg {
+        int v;
+};
+
+static int schema_version_fn(struct pgc *c, void *arg)
+{
+        return read_version(c, &((struct int_arg *)arg)->v);
+}
+
+static int pg_schema_version(struct vt_store *base, int *ret, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !ret)
+                return VT_E_INVAL;
+        struct int_arg a = {0};
+        int r = pg_run(s, RUN_READONLY, schema_version_fn, &a, "schema version", d);
+        if (r == 0)
+                *ret = a.v;
+        return r;
+}
+
+static int ping_fn(struct pgc *c, void *arg)
+{
+        (void)arg;
+        return q_simple(c, "SELECT 1", "ping");
+}
+
+static int pg_ping(struct vt_store *base, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s)
+                return VT_E_INVAL;
+        return pg_run(s, RUN_READONLY, ping_fn, NULL, "ping", d);
+}
+
+/*
+ * Sessions.
+ */
+
+static bool text_fits(const char *s, size_t n)
+{
+        return strnlen(s, n) < n;
+}
+
+static bool state_valid(int st)
+{
+        return st >= VT_SESSION_AUTHED && st <= VT_SESSION_ATTESTED;
+}
+
+/* count runs a count with $1 = now and, if client is given, $2 = client. */
+static int count(struct pgc *c, const char *sql, int64_t now, const char *client, size_t *ret)
+{
+        struct pgp p = {0};
+        p_i64(&p, now);
+        if (client)
+                p_text(&p, client);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, sql, &p, false, &res, "count sessions");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) != 1)
+                return VT_E_STORE;
+        return get_size(res, 0, 0, ret);
+}
+
+static int count_open(struct pgc *c, int64_t now, const char *client, size_t *ret)
+{
+        return count(c,
+                     client ? "SELECT count(*) FROM sessions "
+                              "WHERE state = 0 AND client = $2 AND expires > $1"
+                            : "SELECT count(*) FROM sessions WHERE state = 0 AND expires > $1",
+                     now, client, ret);
+}
+
+struct open_arg {
+        const struct vt_session *sess;
+        int64_t now;
+        size_t max_open, max_per_client;
+};
+
+/* session_open_tx holds LOCK_SESSIONS from the counts to the commit: no other replica
+ * inserts in between, so the limits hold across processes. */
+static int session_open_tx(struct pgc *c, void *arg)
+{
+        struct open_arg *a = arg;
+        int r = q_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_SESSIONS ")", "lock sessions");
+        if (r < 0)
+                return r;
+        size_t open;
+        if ((r = count_open(c, a->now, NULL, &open)) < 0)
+                return r;
+        if (open >= a->max_open)
+                return vt_diag_set(c->d, VT_E_LIMIT, "too many open sessions (limit %zu)",
+                                   a->max_open);
+        if (a->max_per_client) {
+                if ((r = count_open(c, a->now, a->sess->client, &open)) < 0)
+                        return r;
+                if (open >= a->max_per_client)
+                        return vt_diag_set(c->d, VT_E_LIMIT,
+                                           "too many open sessions from this client (limit %zu)",
+                                           a->max_per_client);
+        }
+        struct pgp p = {0};
+        p_text(&p, a->sess->id);
+        p_text(&p, a->sess->tee);
+        p_text(&p, a->sess->nonce);
+        p_i64(&p, a->sess->created);
+        p_i64(&p, a->sess->expires);
+        p_i64(&p, (int64_t)a->sess->state);
+        p_text(&p, a->sess->client);
+        r = q_cmd(c,
+                  "INSERT INTO sessions (id, tee, nonce, created, expires, state, client) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                  &p, NULL, "insert session");
+        if (r < 0 && state_is(c, "23505"))
+                return VT_E_INVAL; /* a session with this id exists */
+        return r;
+}
+
+static int pg_session_open(struct vt_store *base, const struct vt_session *sess, int64_t now,
+                           size_t max_open, size_t max_open_per_client, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !sess || !text_fits(sess->id, sizeof(sess->id)) || !sess->id[0] ||
+            !text_fits(sess->tee, sizeof(sess->tee)) ||
+            !text_fits(sess->nonce, sizeof(sess->nonce)) ||
+            !text_fits(sess->client, sizeof(sess->client)) || !state_valid((int)sess->state))
+                return VT_E_INVAL;
+        struct open_arg a = {sess, now, max_open, max_open_per_client};
+        return pg_run(s, RUN_TX, session_open_tx, &a, "session open", d);
+}
+
+struct get_arg {
+        const char *id;
+        struct vt_session out;
+};
+
+static int session_get_fn(struct pgc *c, void *arg)
+{
+        struct get_arg *a = arg;
+        struct pgp p = {0};
+        p_text(&p, a->id);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c,
+                  "SELECT id, tee, nonce, created, expires, state, client FROM sessions "
+                  "WHERE id = $1",
+                  &p, false, &res, "read");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return VT_E_NOTFOUND;
+        struct vt_session out = {0};
+        int64_t state;
+        if (copy_text(res, 0, 0, out.id, sizeof(out.id)) < 0 ||
+            copy_text(res, 0, 1, out.tee, sizeof(out.tee)) < 0 ||
+            copy_text(res, 0, 2, out.nonce, sizeof(out.nonce)) < 0 ||
+            copy_text(res, 0, 6, out.client, sizeof(out.client)) < 0 ||
+            get_i64(res, 0, 3, &out.created) < 0 || get_i64(res, 0, 4, &out.expires) < 0 ||
+            get_i64(res, 0, 5, &state) < 0 || state < 0 || state > 2)
+                return VT_E_STORE;
+        out.state = (enum vt_session_state)state;
+        a->out = out;
+        return 0;
+}
+
+static int pg_session_get(struct vt_store *base, const char *id, int64_t now,
+                          struct vt_session *ret, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !id || !ret)
+                return VT_E_INVAL;
+        struct get_arg a = {.id = id};
+        int r = pg_run(s, RUN_READONLY, session_get_fn, &a, "session get", d);
+        if (r < 0)
+                return r;
+        *ret = a.out;
+        return ret->expires > now ? 0 : VT_E_EXPIRED;
+}
+
+struct claim_arg {
+        const char *id, *nonce;
+        int64_t now;
+};
+
+/* claim_classify says why a claim changed nothing. */
+static int claim_classify(struct pgc *c, const struct claim_arg *a)
+{
+        struct pgp p = {0};
+        p_text(&p, a->id);
+        p_text(&p, a->nonce);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT state, expires, nonce = $2 FROM sessions WHERE id = $1", &p, false,
+                  &res, "read");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return VT_E_NOTFOUND;
+        int64_t state, expires;
+        if (get_i64(res, 0, 0, &state) < 0 || get_i64(res, 0, 1, &expires) < 0)
+                return VT_E_STORE;
+        if (expires <= a->now)
+                return VT_E_EXPIRED;
+        if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)
+                return VT_E_BINDING;
+        /* not AUTHED: used; AUTHED: another claimer changed it between our statements */
+        return VT_E_REPLAY;
+}
+
+static int session_claim_fn(struct pgc *c, void *arg)
+{
+        struct claim_arg *a = arg;
+        struct pgp p = {0};
+        p_text(&p, a->id);
+        p_i64(&p, a->now);
+        p_text(&p, a->nonce);
+        size_t n = 0;
+        /* One statement decides: concurrent updates of the row wait for each other and
+         * the later one re-checks state = 0 on the committed row, so of any number of
+         * claimers on any number of replicas exactly one sees a change. */
+        int r = q_cmd(c,
+                      "UPDATE sessions SET state = 1 "
+                      "WHERE id = $1 AND state = 0 AND expires > $2 AND nonce = $3",
+                      &p, &n, "claim session");
+        if (r < 0)
+                return r;
+        return n == 1 ? 0 : claim_classify(c, a);
+}
+
+static int pg_session_claim(struct vt_store *base, const char *id, const char *nonce, int64_t now,
+                            struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !id || !nonce)
+                return VT_E_INVAL;
+        struct claim_arg a = {id, nonce, now};
+        /* not RUN_READONLY: after a lost connection the claim may have happened */
+        return pg_run(s, 0, session_claim_fn, &a, "session claim", d);
+}
+
+/* An UPDATE of one session: VT_E_NOTFOUND when it changed no row. */
+struct update_arg {
+        const char *sql, *what;
+        struct pgp p;
+};
+
+static int update_fn(struct pgc *c, void *arg)
+{
+        struct update_arg *a = arg;
+        size_t n = 0;
+        int r = q_cmd(c, a->sql, &a->p, &n, a->what);
+        if (r < 0)
+                return r;
+        return n >= 1 ? 0 : VT_E_NOTFOUND;
+}
+
+static int pg_session_set_state(struct vt_store *base, const char *id, enum vt_session_state st,
+                                struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !id || !state_valid((int)st))
+                return VT_E_INVAL;
+        struct update_arg a = {
+                "UPDATE sessions SET state = $2 WHERE id = $1", "set session state", {0}};
+        p_text(&a.p, id);
+        p_i64(&a.p, (int64_t)st);
+        return pg_run(s, 0, update_fn, &a, "session set state", d);
+}
+
+static int pg_session_set_claims(struct vt_store *base, const char *id, const char *claims_json,
+                                 struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
+                return VT_E_INVAL;
+        struct update_arg a = {
+                "UPDATE sessions SET claims = $2 WHERE id = $1", "set session claims", {0}};
+        p_text(&a.p, id);
+        p_text(&a.p, claims_json);
+        return pg_run(s, 0, update_fn, &a, "session set claims", d);
+}
+
+static int pg_session_set_attested(struct vt_store *base, const char *id, const char *claims_json,
+                                   int64_t expires, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
+                return VT_E_INVAL;
+        struct update_arg a = {
+                "UPDATE sessions SET state = 2, claims = $2, expires = $3 WHERE id = $1",
+                "set session attested",
+                {0}};
+        p_text(&a.p, id);
+        p_text(&a.p, claims_json);
+        p_i64(&a.p, expires);
+        return pg_run(s, 0, update_fn, &a, "session set attested", d);
+}
+
+struct claims_arg {
+        const char *id;
+        int64_t now;
+        char *out;
+};
+
+static int session_get_claims_fn(struct pgc *c, void *arg)
+{
+        struct claims_arg *a = arg;
+        struct pgp p = {0};
+        p_text(&p, a->id);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT claims, expires FROM sessions WHERE id = $1", &p, false, &res,
+                  "read session claims");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return VT_E_NOTFOUND;
+        int64_t expires;
+        if (get_i64(res, 0, 1, &expires) < 0)
+                return VT_E_STORE;
+        if (expires <= a->now)
+                return VT_E_EXPIRED;
+        if (PQgetisnull(res, 0, 0))
+                return VT_E_NOTFOUND;
+        return text_dup(res, 0, 0, &a->out);
+}
+
+static int pg_session_get_claims(struct vt_store *base, const char *id, int64_t now, char **ret,
+                                 struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !id || !ret)
+                return VT_E_INVAL;
+        struct claims_arg a = {id, now, NULL};
+        int r = pg_run(s, RUN_READONLY, session_get_claims_fn, &a, "session get claims", d);
+        if (r == 0)
+                *ret = a.out;
+        else
+                free(a.out);
+        return r;
+}
+
+struct count_arg {
+        int64_t now;
+        size_t n;
+};
+
+static int count_live_fn(struct pgc *c, void *arg)
+{
+        struct count_arg *a = arg;
+        return count(c, "SELECT count(*) FROM sessions WHERE expires > $1", a->now, NULL, &a->n);
+}
+
+static int pg_session_count_live(struct vt_store *base, int64_t now, size_t *ret, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !ret)
+                return VT_E_INVAL;
+        struct count_arg a = {now, 0};
+        int r = pg_run(s, RUN_READONLY, count_live_fn, &a, "session count live", d);
+        if (r == 0)
+                *ret = a.n;
+        return r;
+}
+
+static int sweep_fn(struct pgc *c, void *arg)
+{
+        struct count_arg *a = arg;
+        struct pgp p = {0};
+        p_i64(&p, a->now);
+        /* Expired means expires <= now: exactly the sessions count_live leaves out.
+         * Autovacuum gives the space back; nothing to do here. */
+        return q_cmd(c, "DELETE FROM sessions WHERE expires <= $1", &p, &a->n, "sweep sessions");
+}
+
+static int pg_sweep(struct vt_store *base, int64_t now, size_t *ret_n, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s)
+                return VT_E_INVAL;
+        struct count_arg a = {now, 0};
+        /* repeatable: deleting what is expired twice deletes nothing more */
+        int r = pg_run(s, RUN_READONLY, sweep_fn, &a, "sweep", d);
+        if (r == 0 && ret_n)
+                *ret_n = a.n;
+        return r;
+}
+
+/*
+ * Secret release: resources, policies, reference values, the current KEK.
+ */
+
+static bool name_valid(const char *name)
+{
+        if (!name)
+                return false;
+        size_t n = strnlen(name, 32);
+        return n > 0 && n < 32;
+}
+
+static int json_check(const char *json)
+{
+        if (!json || !*json)
+                return VT_E_INVAL;
+        if (strnlen(json, VT_STORE_MAX_JSON + 1) > VT_STORE_MAX_JSON)
+                return VT_E_LIMIT;
+        return 0;
+}
+
+static int policy_set_q(struct pgc *c, const char *path, const char *json, int64_t now)
+{
+        struct pgp p = {0};
+        p_text(&p, path);
+        p_text(&p, json);
+        p_i64(&p, now);
+        size_t n = 0;
+        /* One statement: the existence check and the write; a concurrent delete of the
+         * resource makes the foreign key fail, which is the same answer. */
+        int r = q_cmd(c,
+                      "INSERT INTO policies (path, policy, updated) SELECT $1, $2, $3 "
+                      "WHERE EXISTS (SELECT 1 FROM resources WHERE path = $1) "
+                      "ON CONFLICT (path) DO UPDATE SET policy = excluded.policy, "
+                      "updated = excluded.updated",
+                      &p, &n, "set policy");
+        if (r < 0 && state_is(c, "23503"))
+                return VT_E_NOTFOUND;
+        if (r < 0)
+                return r;
+        return n == 1 ? 0 : VT_E_NOTFOUND;
+}
+
+struct put_arg {
+        const char *path, *kek_id;
+        const uint8_t *wdek, *ct;
+        size_t wdek_len, ct_len, plain_len;
+        const char *policy;
+        int64_t now;
+};
+
+/* kek_check: under LOCK_KEK (shared), a data key wrapped under kek_id may be written
+ * only while kek_id is the current KEK (or while none is recorded); else VT_E_STALE. A
+ * rotation holds the lock exclusively, so it cannot commit between check and write. */
+static int kek_check(struct pgc *c, const char *kek_id)
+{
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT current FROM kek WHERE id = 1", NULL, false, &res,
+                  "read the current KEK");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return 0;
+        return strcmp(PQgetvalue(res, 0, 0), kek_id) == 0 ? 0 : VT_E_STALE;
+}
+
+static int resource_put_tx(struct pgc *c, void *arg)
+{
+        struct put_arg *a = arg;
+        int r = q_simple(c, "SELECT pg_advisory_xact_lock_shared(" LOCK_KEK ")", "lock the KEK");
+        if (r == 0)
+                r = kek_check(c, a->kek_id);
+        if (r < 0)
+                return r;
+        struct pgp p = {0};
+        p_text(&p, a->path);
+        p_text(&p, a->kek_id);
+        p_blob(&p, a->wdek, a->wdek_len);
+        p_blob(&p, a->ct, a->ct_len);
+        p_i64(&p, (int64_t)a->plain_len);
+        p_i64(&p, a->now);
+        /* An upsert keeps created and the policy. */
+        r = q_cmd(c,
+                  "INSERT INTO resources "
+                  "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
+                  "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "
+                  "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
+                  "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
+                  "size = excluded.size, updated = excluded.updated",
+                  &p, NULL, "put resource");
+        if (r == 0 && a->policy)
+                r = policy_set_q(c, a->path, a->policy, a->now);
+        return r;
+}
+
+static int resource_put_common(struct vt_pg *s, struct put_arg *a, struct vt_diag *d)
+{
+        if (!s || !vt_resource_path_valid(a->path) || !name_valid(a->kek_id) || !a->wdek ||
+            !a->wdek_len || (!a->ct && a->ct_len) || (uint64_t)a->plain_len > (uint64_t)INT64_MAX)
+                return VT_E_INVAL;
+        if (a->wdek_len > VT_STORE_MAX_WDEK || a->ct_len > VT_STORE_MAX_CT)
+                return VT_E_LIMIT;
+        int r = a->policy ? json_check(a->policy) : 0;
+        if (r < 0)
+                return r;
+        return pg_run(s, RUN_TX, resource_put_tx, a, "resource put", d);
+}
+
+static int pg_resource_put(struct vt_store *base, const char *path, const char *kek_id,
+                           const uint8_t *wdek, size_t wdek_len, const uint8_t *ct, size_t ct_len,
+                           size_t plain_len, int64_t now, struct vt_diag *d)
+{
+        struct put_arg a = {path, kek_id, wdek, ct, wdek_len, ct_len, plain_len, NULL, now};
+        return resource_put_common(pg_of(base), &a, d);
+}
+
+static int pg_resource_put_policy(struct vt_store *base, const char *path, const char *kek_id,
+                                  const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
+                                  size_t ct_len, size_t plain_len, const char *policy, int64_t now,
+                                  struct vt_diag *d)
+{
+        if (!policy)
+                return VT_E_INVAL;
+        struct put_arg a = {path, kek_id, wdek, ct, wdek_len, ct_len, plain_len, policy, now};
+        return resource_put_common(pg_of(base), &a, d);
+}
+
+struct rget_arg {
+        const char *path;
+        char kek[32];
+        uint8_t *w, *c;
+        size_t wl, cl;
+};
+
+static int resource_get_fn(struct pgc *c, void *arg)
+{
+        struct rget_arg *a = arg;
+        struct pgp p = {0};
+        p_text(&p, a->path);
+        _cleanup_res_ PGresult *res = NULL;
+        /* binary results: the blobs as bytes; kek_id (TEXT) comes as its bytes too */
+        int r = q(c, "SELECT kek_id, wrapped_dek, ciphertext FROM resources WHERE path = $1", &p,
+                  true, &res, "read");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return VT_E_NOTFOUND;
+        if (copy_text(res, 0, 0, a->kek, sizeof(a->kek)) < 0)
+                return VT_E_STORE;
+        if ((r = blob_dup(res, 0, 1, &a->w, &a->wl)) < 0)
+                return r;
+        if ((r = blob_dup(res, 0, 2, &a->c, &a->cl)) < 0) {
+                free(a->w);
+                a->w = NULL;
+        }
+        return r;
+}
+
+static int pg_resource_get(struct vt_store *base, const char *path, char kek_id[32], uint8_t **wdek,
+                           size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !vt_resource_path_valid(path) || !kek_id || !wdek || !wdek_len || !ct || !ct_len)
+                return VT_E_INVAL;
+        struct rget_arg a = {.path = path};
+        int r = pg_run(s, RUN_READONLY, resource_get_fn, &a, "resource get", d);
+        if (r < 0)
+                return r;
+        memcpy(kek_id, a.kek, sizeof(a.kek));
+        *wdek = a.w;
+        *wdek_len = a.wl;
+        *ct = a.c;
+        *ct_len = a.cl;
+        return 0;
+}
+
+static int resource_delete_tx(struct pgc *c, void *arg)
+{
+        struct pgp p = {0};
+        p_text(&p, (const char *)arg);
+        size_t n = 0;
+        int r = q_cmd(c, "DELETE FROM policies WHERE path = $1", &p, NULL, "delete policy");
+        if (r == 0)
+                r = q_cmd(c, "DELETE FROM resources WHERE path = $1", &p, &n, "delete resource");
+        if (r < 0)
+                return r;
+        return n == 1 ? 0 : VT_E_NOTFOUND;
+}
+
+static int pg_resource_delete(struct vt_store *base, const char *path, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !vt_resource_path_valid(path))
+                return VT_E_INVAL;
+        return pg_run(s, RUN_TX, resource_delete_tx, (void *)path, "resource delete", d);
+}
+
+struct list_arg {
+        const char *filter;
+        void *v;
+        size_t n;
+};
+
+static int resource_list_fn(struct pgc *c, void *arg)
+{
+        struct list_arg *a = arg;
+        struct pgp p = {0};
+        if (a->filter)
+                p_text(&p, a->filter);
+        /* COLLATE "C": path order is bytewise whatever the database's collation. */
+        const char *sql = a->filter ? "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
+                                      "p.path IS NOT NULL FROM resources r "
+                                      "LEFT JOIN policies p ON p.path = r.path "
+                                      "WHERE r.repo = $1 ORDER BY r.path COLLATE \"C\""
+                                    : "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
+                                      "p.path IS NOT NULL FROM resources r "
+                                      "LEFT JOIN policies p ON p.path = r.path "
+                                      "ORDER BY r.path COLLATE \"C\"";
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, sql, &p, false, &res, "read rows");
+        if (r < 0)
+                return r;
+        int n = PQntuples(res);
+        struct vt_resource_meta *v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+        if (!v)
+                return VT_E_NOMEM;
+        for (int i = 0; i < n; i++) {
+                struct vt_resource_meta *m = &v[i];
+                if (copy_text(res, i, 0, m->path, sizeof(m->path)) < 0 ||
+                    copy_text(res, i, 1, m->kek_id, sizeof(m->kek_id)) < 0 ||
+                    get_size(res, i, 2, &m->size) < 0 || get_i64(res, i, 3, &m->created) < 0 ||
+                    get_i64(res, i, 4, &m->updated) < 0) {
+                        free(v);
+                        return VT_E_STORE;
+                }
+                m->has_policy = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+        }
+        a->v = v;
+        a->n = (size_t)n;
+        return 0;
+}
+
+static int pg_resource_list(struct vt_store *base, const char *repo_or_null,
+                            int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
+                            struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !cb || (repo_or_null && !vt_resource_repo_valid(repo_or_null)))
+                return VT_E_INVAL;
+        struct list_arg a = {repo_or_null, NULL, 0};
+        int r = pg_run(s, RUN_READONLY, resource_list_fn, &a, "resource list", d);
+        _cleanup_free_ struct vt_resource_meta *v = a.v;
+        /* The connection is back in the pool: a callback may call the store. */
+        for (size_t i = 0; r == 0 && i < a.n; i++) {
+                int cb_r = cb(&v[i], ud);
+                if (cb_r < 0)
+                        r = cb_r;
+        }
+        return r;
+}
+
+/* kek_set_current makes kek_id the current KEK and bumps the generation. */
+static int kek_set_current(struct pgc *c, const char *kek_id)
+{
+        struct pgp p = {0};
+        p_text(&p, kek_id);
+        return q_cmd(c,
+                     "INSERT INTO kek (id, current, generation) VALUES (1, $1, 1) "
+                     "ON CONFLICT (id) DO UPDATE SET current = excluded.current, "
+                     "generation = kek.generation + 1",
+                     &p, NULL, "set the current KEK");
+}
+
+struct rewrap_arg {
+        const char *new_kek_id;
+        int (*rewrap)(const char *path, const char *kek_id, const uint8_t *wdek, size_t len,
+                      uint8_t **ret_new, size_t *ret_new_len, void *ud);
+        void *ud;
+        size_t n;
+};
+
+/* rewrap_all_tx holds LOCK_KEK exclusively (no resource write can check the KEK until
+ * it commits) and locks every resource row it reads (no delete slips in between). */
+static int rewrap_all_tx(struct pgc *c, void *arg)
+{
+        struct rewrap_arg *a = arg;
+        int r = q_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_KEK ")", "lock the KEK");
+        if (r < 0)
+                return r;
+        _cleanup_res_ PGresult *res = NULL;
+        r = q(c,
+              "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path COLLATE \"C\" "
+              "FOR NO KEY UPDATE",
+              NULL, true, &res, "read rows");
+        if (r < 0)
+                return r;
+        int n = PQntuples(res);
+        for (int i = 0; r == 0 && i < n; i++) {
+                char path[256], kek[32];
+                if (copy_text(res, i, 0, path, sizeof(path)) < 0 ||
+                    copy_text(res, i, 1, kek, sizeof(kek)) < 0 || PQgetisnull(res, i, 2))
+                        return VT_E_STORE;
+                uint8_t *nw = NULL;
+                size_t nlen = 0;
+                r = a->rewrap(path, kek, (const uint8_t *)PQgetvalue(res, i, 2),
+                              (size_t)PQgetlength(res, i, 2), &nw, &nlen, a->ud);
+                if (r < 0)
+                        return r; /* the callback's error; *ret_new is not ours */
+                r = 0;
+                if (!nw || nlen == 0)
+                        r = VT_E_INVAL;
+                else if (nlen > VT_STORE_MAX_WDEK)
+                        r = VT_E_LIMIT;
+                size_t changed = 0;
+                if (r == 0) {
+                        struct pgp p = {0};
+                        p_text(&p, path);
+                        p_text(&p, a->new_kek_id);
+                        p_blob(&p, nw, nlen);
+                        r = q_cmd(c,
+                                  "UPDATE resources SET kek_id = $2, wrapped_dek = $3 "
+                                  "WHERE path = $1",
+                                  &p, &changed, "rewrap resource");
+                        if (r == 0 && changed != 1)
+                                r = VT_E_STORE; /* the row is locked: it cannot go */
+                }
+                free(nw);
+        }
+        if (r == 0)
+                r = kek_set_current(c, a->new_kek_id);
+        if (r == 0)
+                a->n = (size_t)n;
+        return r;
+}
+
+static int pg_resource_rewrap_all(struct vt_store *base, const char *new_kek_id,
+                                  int (*rewrap)(const char *path, const char *kek_id,
+                                                const uint8_t *wdek, size_t len, uint8_t **ret_new,
+                                                size_t *ret_new_len, void *ud),
+                                  void *ud, size_t *ret_count, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !name_valid(new_kek_id) || !rewrap)
+                return VT_E_INVAL;
+        struct rewrap_arg a = {new_kek_id, rewrap, ud, 0};
+        int r = pg_run(s, RUN_TX, rewrap_all_tx, &a, "resource rewrap all", d);
+        if (r == 0 && ret_count)
+                *ret_count = a.n;
+        return r;
+}
+
+struct kek_arg {
+        const char *kek_id; /* adopt; NULL for a read */
+        char id[32];
+        int64_t gen;
+        size_t n;
+};
+
+static int kek_read(struct pgc *c, struct kek_arg *a)
+{
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT current, generation FROM kek WHERE id = 1", NULL, false, &res,
+                  "read the current KEK");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return VT_E_NOTFOUND;
+        if (copy_text(res, 0, 0, a->id, sizeof(a->id)) < 0 || get_i64(res, 0, 1, &a->gen) < 0)
+                return VT_E_STORE;
+        return 0;
+}
+
+static int kek_current_fn(struct pgc *c, void *arg)
+{
+        return kek_read(c, arg);
+}
+
+static int pg_kek_current(struct vt_store *base, char ret_id[32], int64_t *ret_generation,
+                          struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !ret_id)
+                return VT_E_INVAL;
+        struct kek_arg a = {0};
+        int r = pg_run(s, RUN_READONLY, kek_current_fn, &a, "kek current", d);
+        if (r < 0)
+                return r;
+        memcpy(ret_id, a.id, sizeof(a.id));
+        if (ret_generation)
+                *ret_generation = a.gen;
+        return 0;
+}
+
+static int kek_adopt_tx(struct pgc *c, void *arg)
+{
+        struct kek_arg *a = arg;
+        int r = q_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_KEK ")", "lock the KEK");
+        if (r < 0)
+                return r;
+        r = kek_read(c, a);
+        if (r != VT_E_NOTFOUND)
+                return r; /* someone was first: theirs stands */
+        r = kek_set_current(c, a->kek_id);
+        if (r == 0)
+                snprintf(a->id, sizeof(a->id), "%s", a->kek_id);
+        return r;
+}
+
+static int pg_kek_adopt(struct vt_store *base, const char *kek_id, char ret_id[32],
+                        struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !name_valid(kek_id) || !ret_id)
+                return VT_E_INVAL;
+        struct kek_arg a = {.kek_id = kek_id};
+        int r = pg_run(s, RUN_TX, kek_adopt_tx, &a, "kek adopt", d);
+        if (r == 0)
+                memcpy(ret_id, a.id, sizeof(a.id));
+        return r;
+}
+
+static int kek_count_fn(struct pgc *c, void *arg)
+{
+        struct kek_arg *a = arg;
+        struct pgp p = {0};
+        p_text(&p, a->kek_id);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT count(*) FROM resources WHERE kek_id = $1", &p, false, &res,
+                  "count resources under a KEK");
+        if (r < 0)
+                return r;
+        return PQntuples(res) == 1 ? get_size(res, 0, 0, &a->n) : VT_E_STORE;
+}
+
+static int pg_kek_count(struct vt_store *base, const char *kek_id, size_t *ret, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !name_valid(kek_id) || !ret)
+                return VT_E_INVAL;
+        struct kek_arg a = {.kek_id = kek_id};
+        int r = pg_run(s, RUN_READONLY, kek_count_fn, &a, "kek count", d);
+        if (r == 0)
+                *ret = a.n;
+        return r;
+}
+
+struct policy_arg {
+        const char *path, *json;
+        int64_t now;
+        char *out;
+};
+
+static int policy_set_fn(struct pgc *c, void *arg)
+{
+        struct policy_arg *a = arg;
+        return policy_set_q(c, a->path, a->json, a->now);
+}
+
+static int pg_policy_set(struct vt_store *base, const char *path, const char *json, int64_t now,
+                         struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !vt_resource_path_valid(path))
+                return VT_E_INVAL;
+        int r = json_check(json);
+        if (r < 0)
+                return r;
+        struct policy_arg a = {path, json, now, NULL};
+        /* repeatable: setting the same policy twice is setting it once */
+        return pg_run(s, RUN_READONLY, policy_set_fn, &a, "policy set", d);
+}
+
+static int policy_get_fn(struct pgc *c, void *arg)
+{
+        struct policy_arg *a = arg;
+        struct pgp p = {0};
+        p_text(&p, a->path);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT policy FROM policies WHERE path = $1", &p, false, &res, "read");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return VT_E_NOTFOUND;
+        return text_dup(res, 0, 0, &a->out);
+}
+
+static int pg_policy_get(struct vt_store *base, const char *path, char **ret_json,
+                         struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !vt_resource_path_valid(path) || !ret_json)
+                return VT_E_INVAL;
+        struct policy_arg a = {path, NULL, 0, NULL};
+        int r = pg_run(s, RUN_READONLY, policy_get_fn, &a, "policy get", d);
+        if (r == 0)
+                *ret_json = a.out;
+        else
+                free(a.out);
+        return r;
+}
+
+static int pg_refval_add(struct vt_store *base, const char *id, const char *tee, const char *json,
+                         int64_t now, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !vt_refval_id_valid(id) || !name_valid(tee))
+                return VT_E_INVAL;
+        int r = json_check(json);
+        if (r < 0)
+                return r;
+        /* The trigger bumps the generation in this statement's transaction. */
+        struct update_arg a = {"INSERT INTO refvals (id, tee, value, created) "
+                               "VALUES ($1, $2, $3, $4) "
+                               "ON CONFLICT (id) DO UPDATE SET tee = excluded.tee, "
+                               "value = excluded.value, created = excluded.created",
+                               "add reference value",
+                               {0}};
+        p_text(&a.p, id);
+        p_text(&a.p, tee);
+        p_text(&a.p, json);
+        p_i64(&a.p, now);
+        return pg_run(s, 0, update_fn, &a, "refval add", d);
+}
+
+static int pg_refval_delete(struct vt_store *base, const char *id, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !vt_refval_id_valid(id))
+                return VT_E_INVAL;
+        struct update_arg a = {"DELETE FROM refvals WHERE id = $1", "delete reference value", {0}};
+        p_text(&a.p, id);
+        return pg_run(s, 0, update_fn, &a, "refval delete", d);
+}
+
+static int refval_list_fn(struct pgc *c, void *arg)
+{
+        struct list_arg *a = arg;
+        struct pgp p = {0};
+        if (a->filter)
+                p_text(&p, a->filter);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c,
+                  a->filter ? "SELECT id, tee, value FROM refvals WHERE tee = $1 "
+                              "ORDER BY id COLLATE \"C\""
+                            : "SELECT id, tee, value FROM refvals ORDER BY id COLLATE \"C\"",
+                  &p, false, &res, "read rows");
+        if (r < 0)
+                return r;
+        a->v = TAKE_PTR(res); /* the result itself is the array of rows */
+        return 0;
+}
+
+static int pg_refval_list(struct vt_store *base, const char *tee_or_null,
+                          int (*cb)(const char *id, const char *tee, const char *json, void *ud),
+                          void *ud, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !cb || (tee_or_null && !name_valid(tee_or_null)))
+                return VT_E_INVAL;
+        struct list_arg a = {tee_or_null, NULL, 0};
+        int r = pg_run(s, RUN_READONLY, refval_list_fn, &a, "refval list", d);
+        _cleanup_res_ PGresult *res = a.v;
+        int n = res ? PQntuples(res) : 0;
+        for (int i = 0; r == 0 && i < n; i++) {
+                if (PQgetisnull(res, i, 0) || PQgetisnull(res, i, 1) || PQgetisnull(res, i, 2))
+                        return vt_diag_set(d, VT_E_STORE, "store: refval list: a NULL column");
+                int cb_r =
+                        cb(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), ud);
+                if (cb_r < 0)
+                        r = cb_r;
+        }
+        return r;
+}
+
+struct gen_arg {
+        int64_t v;
+};
+
+static int refval_generation_fn(struct pgc *c, void *arg)
+{
+        struct gen_arg *a = arg;
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT value FROM generations WHERE name = 'refvals'", NULL, false, &res,
+                  "read reference value generation");
+        if (r < 0)
+                return r;
+        return PQntuples(res) == 1 ? get_i64(res, 0, 0, &a->v) : VT_E_STORE;
+}
+
+static int pg_refval_generation(struct vt_store *base, int64_t *ret, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !ret)
+                return VT_E_INVAL;
+        struct gen_arg a = {0};
+        int r = pg_run(s, RUN_READONLY, refval_generation_fn, &a, "refval generation", d);
+        if (r == 0)
+                *ret = a.v;
+        return r;
+}
+
+const struct vt_store_ops vt_store_postgres_ops = {
+        .name = "postgres",
+        .open = pg_open,
+        .close = pg_close,
+        .schema_version = pg_schema_version,
+        .ping = pg_ping,
+        .session_open = pg_session_open,
+        .session_get = pg_session_get,
+        .session_claim = pg_session_claim,
+        .session_set_state = pg_session_set_state,
+        .session_set_claims = pg_session_set_claims,
+        .session_set_attested = pg_session_set_attested,
+        .session_get_claims = pg_session_get_claims,
+        .session_count_live = pg_session_count_live,
+        .sweep = pg_sweep,
+        .resource_put = pg_resource_put,
+        .resource_put_policy = pg_resource_put_policy,
+        .resource_get = pg_resource_get,
+        .resource_delete = pg_resource_delete,
+        .resource_list = pg_resource_list,
+        .resource_rewrap_all = pg_resource_rewrap_all,
+        .kek_current = pg_kek_current,
+        .kek_adopt = pg_kek_adopt,
+        .kek_count = pg_kek_count,
+        .policy_set = pg_policy_set,
+        .policy_get = pg_policy_get,
+        .refval_add = pg_refval_add,
+        .refval_delete = pg_refval_delete,
+        .refval_list = pg_refval_list,
+        .refval_generation = pg_refval_generation,
+};
