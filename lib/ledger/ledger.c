@@ -18,7 +18,7 @@
 #include "ledger/ledger.h"
 #include "util/macro.h"
 
-#define STALE_RETRIES 64
+#define STALE_MS      10000 /* another process keeps appending: retry this long */
 #define COVER_WAIT_MS 5000
 #define DEFAULT_EVERY 1000
 #define DEFAULT_MS    1000
@@ -96,8 +96,19 @@ static int reload(struct vt_ledger *l, struct vt_diag *d)
 }
 
 /* commit writes the group [first, ...) of n waiters; on success their indexes are set. */
+/* backoff sleeps a little, longer after each lost race and at random, so that two
+ * replicas appending at the same pace do not keep losing to each other in lockstep. */
+static void backoff(int attempt, unsigned *seed)
+{
+        long us = 200L * (attempt < 10 ? attempt + 1 : 10) + (long)(rand_r(seed) % 1000);
+        struct timespec ts = {0, us * 1000L};
+        nanosleep(&ts, NULL);
+}
+
 static int commit(struct vt_ledger *l, struct waiter *first, size_t n, struct vt_diag *d)
 {
+        int64_t until = now_ms() + STALE_MS;
+        unsigned seed = (unsigned)(uintptr_t)first ^ (unsigned)now_ms();
         _cleanup_free_ struct vt_ledger_row *rows = calloc(n, sizeof(*rows));
         size_t cap = 2 * n + VT_MERKLE_MAX_LEVEL + 1;
         _cleanup_free_ struct vt_ledger_hash *nodes = calloc(cap, sizeof(*nodes));
@@ -130,8 +141,9 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, struct vt
                 }
                 struct vt_diag sd = {0};
                 e = vt_store_ledger_append(l->store, l->f.size, rows, n, nodes, m, &sd);
-                if (e == VT_E_STALE && attempt < STALE_RETRIES) {
+                if (e == VT_E_STALE && now_ms() < until) {
                         l->f_valid = false; /* another process appended: build on its tree */
+                        backoff(attempt, &seed);
                         continue;
                 }
                 if (e < 0) {

@@ -52,6 +52,7 @@
 #define LOCK_MIGRATE  "1987313665" /* 0x76740001: migrations (replicas starting together) */
 #define LOCK_SESSIONS "1987313666" /* 0x76740002: session counts and the insert after them */
 #define LOCK_KEK      "1987313667" /* 0x76740003: shared: resource writes; exclusive: KEK */
+#define LOCK_LEDGER   "1987313668" /* 0x76740004: a ledger append, from its size to the commit */
 
 /*
  * The schema, one step per version: migrations[i] takes a database from version i to
@@ -115,6 +116,26 @@ static const char *const migrations[] = {
         "id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),"
         "current TEXT NOT NULL CHECK (octet_length(current) BETWEEN 1 AND 31),"
         "generation BIGINT NOT NULL"
+        ");",
+
+        /* 2: the ledger (SQLite's step 6): entries by index, the Merkle tree's nodes,
+         * signed tree heads by size. */
+        "CREATE TABLE ledger_entries ("
+        "idx BIGINT PRIMARY KEY NOT NULL CHECK (idx >= 0),"
+        "time BIGINT NOT NULL,"
+        "kind TEXT NOT NULL CHECK (octet_length(kind) BETWEEN 1 AND 31),"
+        "entry TEXT NOT NULL"
+        ");"
+        "CREATE TABLE ledger_nodes ("
+        "level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 63),"
+        "idx BIGINT NOT NULL CHECK (idx >= 0),"
+        "hash BYTEA NOT NULL CHECK (octet_length(hash) = 32),"
+        "PRIMARY KEY (level, idx)"
+        ");"
+        "CREATE TABLE ledger_sths ("
+        "size BIGINT PRIMARY KEY NOT NULL CHECK (size >= 0),"
+        "time BIGINT NOT NULL,"
+        "sth TEXT NOT NULL"
         ");",
 };
 
@@ -1615,6 +1636,344 @@ static int pg_refval_generation(struct vt_store *base, int64_t *ret, struct vt_d
         return r;
 }
 
+/*
+ * The ledger. An append sends each table's rows as arrays in one statement (unnest), so
+ * that a group of entries costs three round trips, not three per entry.
+ */
+
+/* arr_add appends the array element text, quoted and escaped, to a growing buffer. */
+static int arr_add(char **buf, size_t *len, size_t *cap, const char *t, size_t n, bool first)
+{
+        size_t need = *len + 2 * n + 4;
+        if (need > *cap) {
+                size_t c = *cap ? *cap : 256;
+                while (c < need)
+                        c *= 2;
+                char *p = realloc(*buf, c);
+                if (!p)
+                        return VT_E_NOMEM;
+                *buf = p;
+                *cap = c;
+        }
+        char *o = *buf + *len;
+        if (!first)
+                *o++ = ',';
+        *o++ = '"';
+        for (size_t i = 0; i < n; i++) {
+                if (t[i] == '"' || t[i] == '\\')
+                        *o++ = '\\';
+                *o++ = t[i];
+        }
+        *o++ = '"';
+        *len = (size_t)(o - *buf);
+        return 0;
+}
+
+struct ledger_append_arg {
+        uint64_t expect;
+        const struct vt_ledger_row *rows;
+        size_t n;
+        const struct vt_ledger_hash *nodes;
+        size_t m;
+};
+
+/* arrays builds the array literals {..} of the rows' columns and the nodes' columns. */
+static int ledger_arrays(const struct ledger_append_arg *a, char *out[7])
+{
+        size_t len[7] = {0}, cap[7] = {0};
+        char num[32], hex[65];
+        int r = 0;
+        for (int k = 0; k < 7; k++) {
+                out[k] = malloc(2);
+                if (!out[k])
+                        return VT_E_NOMEM;
+                out[k][0] = '{';
+                len[k] = 1;
+                cap[k] = 2;
+        }
+        for (size_t i = 0; r == 0 && i < a->n; i++) {
+                const struct vt_ledger_row *w = &a->rows[i];
+                int l = snprintf(num, sizeof(num), "%llu", (unsigned long long)w->index);
+                r = arr_add(&out[0], &len[0], &cap[0], num, (size_t)l, i == 0);
+                l = snprintf(num, sizeof(num), "%lld", (long long)w->time);
+                if (r == 0)
+                        r = arr_add(&out[1], &len[1], &cap[1], num, (size_t)l, i == 0);
+                if (r == 0)
+                        r = arr_add(&out[2], &len[2], &cap[2], w->kind, strlen(w->kind), i == 0);
+                if (r == 0)
+                        r = arr_add(&out[3], &len[3], &cap[3], w->entry, w->entry_len, i == 0);
+        }
+        for (size_t i = 0; r == 0 && i < a->m; i++) {
+                const struct vt_ledger_hash *h = &a->nodes[i];
+                int l = snprintf(num, sizeof(num), "%u", h->level);
+                r = arr_add(&out[4], &len[4], &cap[4], num, (size_t)l, i == 0);
+                l = snprintf(num, sizeof(num), "%llu", (unsigned long long)h->index);
+                if (r == 0)
+                        r = arr_add(&out[5], &len[5], &cap[5], num, (size_t)l, i == 0);
+                for (int j = 0; j < 32; j++)
+                        snprintf(hex + 2 * j, 3, "%02x", h->hash[j]);
+                if (r == 0)
+                        r = arr_add(&out[6], &len[6], &cap[6], hex, 64, i == 0);
+        }
+        for (int k = 0; r == 0 && k < 7; k++)
+                r = arr_add(&out[k], &len[k], &cap[k], "", 0, true); /* room for "}" */
+        for (int k = 0; r == 0 && k < 7; k++) {
+                /* the room made above: drop the empty element, close the array */
+                len[k] -= 2;
+                out[k][len[k]++] = '}';
+                out[k][len[k]] = 0;
+        }
+        return r;
+}
+
+static int ledger_size_q(struct pgc *c, uint64_t *ret)
+{
+        _cleanup_res_ PGresult *res = NULL;
+        int64_t v;
+        int r = q(c, "SELECT coalesce(max(idx) + 1, 0) FROM ledger_entries", NULL, false, &res,
+                  "ledger size");
+        if (r == 0)
+                r = PQntuples(res) == 1 ? get_i64(res, 0, 0, &v) : VT_E_STORE;
+        if (r == 0)
+                *ret = (uint64_t)v;
+        return r;
+}
+
+static int ledger_append_tx(struct pgc *c, void *arg)
+{
+        struct ledger_append_arg *a = arg;
+        int r = q_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_LEDGER ")", "lock the ledger");
+        uint64_t size = 0;
+        if (r == 0)
+                r = ledger_size_q(c, &size);
+        if (r < 0)
+                return r;
+        if (size != a->expect)
+                return VT_E_STALE;
+        char *arr[7] = {0};
+        r = ledger_arrays(a, arr);
+        if (r == 0) {
+                struct pgp p = {0};
+                for (int k = 0; k < 4; k++)
+                        p_text(&p, arr[k]);
+                r = q_cmd(c,
+                          "INSERT INTO ledger_entries (idx, time, kind, entry) SELECT * FROM "
+                          "unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])",
+                          &p, NULL, "append ledger entries");
+        }
+        if (r == 0 && a->m) {
+                struct pgp p = {0};
+                for (int k = 4; k < 7; k++)
+                        p_text(&p, arr[k]);
+                r = q_cmd(c,
+                          "INSERT INTO ledger_nodes (level, idx, hash) SELECT l, i, "
+                          "decode(h, 'hex') FROM unnest($1::int[], $2::bigint[], $3::text[]) AS "
+                          "t(l, i, h)",
+                          &p, NULL, "append ledger nodes");
+        }
+        for (int k = 0; k < 7; k++)
+                free(arr[k]);
+        return r;
+}
+
+static int pg_ledger_append(struct vt_store *base, uint64_t expect_size,
+                            const struct vt_ledger_row *rows, size_t n,
+                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
+                return VT_E_INVAL;
+        struct ledger_append_arg a = {expect_size, rows, n, nodes, m};
+        return pg_run(s, RUN_TX, ledger_append_tx, &a, "ledger append", d);
+}
+
+struct u64_arg {
+        uint64_t v;
+};
+
+static int ledger_size_fn(struct pgc *c, void *arg)
+{
+        return ledger_size_q(c, &((struct u64_arg *)arg)->v);
+}
+
+static int pg_ledger_size(struct vt_store *base, uint64_t *ret, struct vt_diag *d)
+{
+        struct u64_arg a = {0};
+        int r = pg_run(pg_of(base), RUN_READONLY, ledger_size_fn, &a, "ledger size", d);
+        if (r == 0)
+                *ret = a.v;
+        return r;
+}
+
+struct node_arg {
+        unsigned level;
+        uint64_t index;
+        uint8_t hash[32];
+};
+
+static int ledger_node_fn(struct pgc *c, void *arg)
+{
+        struct node_arg *a = arg;
+        struct pgp p = {0};
+        p_i64(&p, (int64_t)a->level);
+        p_i64(&p, (int64_t)a->index);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c, "SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2", &p, true, &res,
+                  "read ledger node");
+        if (r < 0)
+                return r;
+        if (PQntuples(res) != 1)
+                return VT_E_NOTFOUND;
+        if (PQgetlength(res, 0, 0) != 32)
+                return VT_E_FORMAT;
+        memcpy(a->hash, PQgetvalue(res, 0, 0), 32);
+        return 0;
+}
+
+static int pg_ledger_node(struct vt_store *base, unsigned level, uint64_t index,
+                          uint8_t ret[static 32], struct vt_diag *d)
+{
+        if (index > INT64_MAX)
+                return VT_E_NOTFOUND;
+        struct node_arg a = {.level = level, .index = index};
+        int r = pg_run(pg_of(base), RUN_READONLY, ledger_node_fn, &a, "ledger node", d);
+        if (r == 0)
+                memcpy(ret, a.hash, 32);
+        return r;
+}
+
+struct entries_arg {
+        uint64_t start, end;
+        PGresult *res;
+};
+
+static int ledger_entries_fn(struct pgc *c, void *arg)
+{
+        struct entries_arg *a = arg;
+        struct pgp p = {0};
+        p_i64(&p, (int64_t)a->start);
+        p_i64(&p, (int64_t)a->end);
+        if (a->res) {
+                PQclear(a->res);
+                a->res = NULL;
+        }
+        return q(c,
+                 "SELECT idx, time, kind, entry FROM ledger_entries WHERE idx >= $1 AND idx < $2 "
+                 "ORDER BY idx",
+                 &p, false, &a->res, "read ledger entries");
+}
+
+static int pg_ledger_entries(struct vt_store *base, uint64_t start, uint64_t end,
+                             int (*cb)(const struct vt_ledger_row *row, void *ud), void *ud,
+                             struct vt_diag *d)
+{
+        struct entries_arg a = {.start = start, .end = end};
+        int r = pg_run(pg_of(base), RUN_READONLY, ledger_entries_fn, &a, "ledger entries", d);
+        _cleanup_res_ PGresult *res = a.res;
+        for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+                int64_t idx, t;
+                if (get_i64(res, i, 0, &idx) < 0 || get_i64(res, i, 1, &t) < 0)
+                        return VT_E_STORE;
+                struct vt_ledger_row row = {.index = (uint64_t)idx,
+                                            .time = t,
+                                            .kind = PQgetvalue(res, i, 2),
+                                            .entry = PQgetvalue(res, i, 3),
+                                            .entry_len = (size_t)PQgetlength(res, i, 3)};
+                int e = cb(&row, ud);
+                if (e < 0)
+                        r = e;
+        }
+        return r;
+}
+
+struct sth_put_arg {
+        uint64_t size;
+        int64_t time;
+        const char *sth;
+};
+
+static int ledger_sth_put_fn(struct pgc *c, void *arg)
+{
+        struct sth_put_arg *a = arg;
+        struct pgp p = {0};
+        p_i64(&p, (int64_t)a->size);
+        p_i64(&p, a->time);
+        p_text(&p, a->sth);
+        return q_cmd(c,
+                     "INSERT INTO ledger_sths (size, time, sth) VALUES ($1, $2, $3) "
+                     "ON CONFLICT (size) DO NOTHING",
+                     &p, NULL, "put ledger tree head");
+}
+
+static int pg_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time, const char *sth,
+                             struct vt_diag *d)
+{
+        struct sth_put_arg a = {size, time, sth};
+        return pg_run(pg_of(base), RUN_TX, ledger_sth_put_fn, &a, "ledger tree head put", d);
+}
+
+struct sths_arg {
+        uint64_t from;
+        size_t max;
+        PGresult *res;
+};
+
+static int ledger_sths_fn(struct pgc *c, void *arg)
+{
+        struct sths_arg *a = arg;
+        struct pgp p = {0};
+        p_i64(&p, (int64_t)a->from);
+        p_i64(&p, a->max > INT64_MAX ? INT64_MAX : (int64_t)a->max);
+        if (a->res) {
+                PQclear(a->res);
+                a->res = NULL;
+        }
+        return q(c,
+                 a->max ? "SELECT size, time, sth FROM ledger_sths WHERE size >= $1 ORDER BY size "
+                          "LIMIT $2"
+                        : "SELECT size, time, sth FROM ledger_sths ORDER BY size DESC LIMIT 1",
+                 a->max ? &p : NULL, false, &a->res, "read ledger tree heads");
+}
+
+static int pg_ledger_sths(struct vt_store *base, uint64_t from_size, size_t max,
+                          int (*cb)(uint64_t size, int64_t time, const char *sth, void *ud),
+                          void *ud, struct vt_diag *d)
+{
+        struct sths_arg a = {.from = from_size, .max = max ? max : 1};
+        int r = pg_run(pg_of(base), RUN_READONLY, ledger_sths_fn, &a, "ledger tree heads", d);
+        _cleanup_res_ PGresult *res = a.res;
+        for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+                int64_t sz, t;
+                if (get_i64(res, i, 0, &sz) < 0 || get_i64(res, i, 1, &t) < 0)
+                        return VT_E_STORE;
+                int e = cb((uint64_t)sz, t, PQgetvalue(res, i, 2), ud);
+                if (e < 0)
+                        r = e;
+        }
+        return r;
+}
+
+static int pg_ledger_sth_latest(struct vt_store *base, uint64_t *ret_size, char **ret_sth,
+                                struct vt_diag *d)
+{
+        struct sths_arg a = {.max = 0};
+        int r = pg_run(pg_of(base), RUN_READONLY, ledger_sths_fn, &a, "ledger tree head", d);
+        _cleanup_res_ PGresult *res = a.res;
+        if (r < 0)
+                return r;
+        if (PQntuples(res) != 1)
+                return VT_E_NOTFOUND;
+        int64_t sz;
+        if (get_i64(res, 0, 0, &sz) < 0)
+                return VT_E_STORE;
+        char *t = strdup(PQgetvalue(res, 0, 2));
+        if (!t)
+                return VT_E_NOMEM;
+        *ret_size = (uint64_t)sz;
+        *ret_sth = t;
+        return 0;
+}
+
 const struct vt_store_ops vt_store_postgres_ops = {
         .name = "postgres",
         .open = pg_open,
@@ -1645,4 +2004,11 @@ const struct vt_store_ops vt_store_postgres_ops = {
         .refval_delete = pg_refval_delete,
         .refval_list = pg_refval_list,
         .refval_generation = pg_refval_generation,
+        .ledger_append = pg_ledger_append,
+        .ledger_size = pg_ledger_size,
+        .ledger_node = pg_ledger_node,
+        .ledger_entries = pg_ledger_entries,
+        .ledger_sth_put = pg_ledger_sth_put,
+        .ledger_sth_latest = pg_ledger_sth_latest,
+        .ledger_sths = pg_ledger_sths,
 };

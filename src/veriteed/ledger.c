@@ -24,7 +24,7 @@ int vtd_ledger_init(struct vtd *s, struct vt_diag *d)
 {
         int e;
         /* a connection of its own: its syncs do not hold up sessions and releases */
-        if ((e = vt_store_open(s->cfg.database, &s->ledger_store, d)) < 0)
+        if ((e = vtd_store_open(&s->cfg, &s->ledger_store, d)) < 0)
                 return e;
         if ((e = vt_signer_load_or_create_as(s->cfg.ledger_key, "ledger key", &s->ledger_signer,
                                              d)) < 0)

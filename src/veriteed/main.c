@@ -168,7 +168,7 @@ static int set_kds(struct vt_snp_verifier *v, const struct vt_config *c)
 
 /* store_open opens the configured back end: SQLite at store.sqlite, or PostgreSQL at the
  * DSN from store.dsn_file or VERITEE_PG_DSN (never from the command line). */
-static int store_open(const struct vt_config *c, struct vt_store **ret, struct vt_diag *d)
+int vtd_store_open(const struct vt_config *c, struct vt_store **ret, struct vt_diag *d)
 {
         if (c->store_backend != VTD_STORE_POSTGRES)
                 return vt_store_open_with(&vt_store_sqlite_ops, c->database, ret, d);
@@ -188,7 +188,7 @@ static int server_init(struct vtd *s, struct vt_diag *d)
         if (mkdir_p(s->cfg.state_dir, 0700) < 0)
                 return vt_diag_set(d, VT_E_IO, "cannot create state_dir %s: %s", s->cfg.state_dir,
                                    strerror(errno));
-        if ((e = store_open(&s->cfg, &s->store, d)) < 0)
+        if ((e = vtd_store_open(&s->cfg, &s->store, d)) < 0)
                 return e;
         if ((e = vt_signer_load_or_create(s->cfg.token_key, &s->signer, d)) < 0)
                 return e;

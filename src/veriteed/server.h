@@ -82,6 +82,10 @@ void vtd_admin_refval_delete(struct vtd *s, struct vtd_request *req, struct vtd_
 int vtd_admin_check(struct vtd *s, struct vtd_request *req, int op, const char *repo,
                     struct vt_admin_principal *ret_p, struct vtd_response *res);
 
+/* vtd_store_open opens the configured store back end (main.c): SQLite at store.sqlite, or
+ * PostgreSQL at the DSN of store.dsn_file or VERITEE_PG_DSN. */
+int vtd_store_open(const struct vt_config *c, struct vt_store **ret, struct vt_diag *d);
+
 /* The ledger (ledger.c). vtd_ledger_init opens it (a store connection of its own, the
  * ledger key, the appender) and vtd_ledger_done closes it. vtd_ledger_record appends
  * entry (stolen; "kind", "time" and the request id are added) and returns once it is

@@ -2351,13 +2351,13 @@ static void test_store_pg_migrate_together(void **state)
                         assert_int_equal(pthread_join(th[i], NULL), 0);
                         if (o[i].r != 0)
                                 fail_msg("open %d: %s: %s", i, vt_strerror(o[i].r), o[i].msg);
-                        assert_int_equal(o[i].v, 1);
+                        assert_int_equal(o[i].v, 2);
                 }
                 pthread_barrier_destroy(&go);
                 char buf[32];
                 raw_text(f->db, "SELECT count(*) || ',' || max(version) FROM schema_version", buf,
                          sizeof(buf));
-                assert_string_equal(buf, "1,1");
+                assert_string_equal(buf, "1,2");
                 raw_text(f->db, "SELECT value FROM generations WHERE name = 'refvals'", buf,
                          sizeof(buf));
                 assert_string_equal(buf, "0");
