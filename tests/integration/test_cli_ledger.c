@@ -8,6 +8,7 @@
  * changed one does not. The export reader refuses every truncation of a valid export.
  * `veritee bench ledger` runs and prints its figures.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <openssl/pem.h>
 #include <sqlite3.h>
 
+#include "httpd.h"
 #include "ledger/export.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
@@ -289,6 +291,165 @@ static void test_cli_ledger_export_truncations(void **state)
         }
 }
 
+/*
+ * --server against the API as documented (GET /ledger/jwks, /ledger/sths,
+ * /ledger/entries, /ledger/consistency, /ledger/receipts/N), its answers made by the
+ * library from the fixture's store and served by the test HTTP server.
+ */
+struct api {
+        struct test_route r[32];
+        char *paths[32], *bodies[32];
+        size_t n;
+};
+
+static void api_add(struct api *a, char *path, json_t *body)
+{
+        assert_true(a->n < 32);
+        assert_non_null(path);
+        assert_non_null(body);
+        a->paths[a->n] = path;
+        a->bodies[a->n] = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        a->r[a->n] = (struct test_route){.path = path,
+                                         .body = a->bodies[a->n],
+                                         .body_len = strlen(a->bodies[a->n])};
+        a->n++;
+}
+
+static void api_free(struct api *a)
+{
+        for (size_t i = 0; i < a->n; i++) {
+                free(a->paths[i]);
+                free(a->bodies[i]);
+        }
+}
+
+static int sth_row(uint64_t size, int64_t time, const char *sth, void *ud)
+{
+        json_array_append_new(ud, json_pack("{s:I, s:I, s:s}", "size", (json_int_t)size, "time",
+                                            (json_int_t)time, "sth", sth));
+        return 0;
+}
+
+static int entry_row(const struct vt_ledger_row *row, void *ud)
+{
+        json_t *e = json_loadb(row->entry, row->entry_len, 0, NULL);
+        json_array_append_new(ud, json_pack("{s:I, s:o}", "index", (json_int_t)row->index,
+                                            "entry", e));
+        return 0;
+}
+
+/* api_build makes the answers: tamper 1 changes entry 17, tamper 2 a consistency proof. */
+static void api_build(struct fx *f, struct api *a, int tamper)
+{
+        struct vt_store *store = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_store_open(f->db, &store, &d), 0);
+        size_t n;
+        _cleanup_free_ char *jt = (char *)vt_test_load(f->jwks, &n);
+        api_add(a, strdup("/ledger/jwks"), json_loads(jt, 0, NULL));
+        json_t *sths = json_array(), *entries = json_array();
+        assert_int_equal(vt_store_ledger_sths(store, 0, 1000, sth_row, sths, &d), 0);
+        assert_int_equal(vt_store_ledger_entries(store, 0, 1000, entry_row, entries, &d), 0);
+        if (tamper == 1)
+                json_object_set_new(json_object_get(json_array_get(entries, 17), "entry"), "i",
+                                    json_integer(99));
+        uint64_t prev = 0;
+        size_t i;
+        json_t *v;
+        json_array_foreach (sths, i, v) {
+                uint64_t size = (uint64_t)json_integer_value(json_object_get(v, "size"));
+                if (prev) {
+                        json_t *p = NULL;
+                        assert_int_equal(vt_ledger_consistency_build(store, prev, size, &p, &d),
+                                         0);
+                        if (tamper == 2 && i == 2)
+                                json_array_set_new(json_object_get(p, "proof"), 0,
+                                                   json_string("00000000000000000000000000000000"
+                                                               "00000000000000000000000000000000"));
+                        char *path = NULL;
+                        assert_true(asprintf(&path,
+                                             "/ledger/consistency?first=%llu&second=%llu",
+                                             (unsigned long long)prev,
+                                             (unsigned long long)size) > 0);
+                        api_add(a, path, p);
+                }
+                prev = size;
+        }
+        const char *latest = json_string_value(json_object_get(json_array_get(sths, 4), "sth"));
+        json_t *rc = NULL;
+        assert_int_equal(vt_ledger_receipt_build(store, 3, latest, N_ENTRIES, &rc, &d), 0);
+        api_add(a, strdup("/ledger/receipts/3"), rc);
+        api_add(a, strdup("/ledger/sths?start=0&limit=1000"), json_pack("{s:o}", "sths", sths));
+        api_add(a, strdup("/ledger/entries?start=0&end=1000"),
+                json_pack("{s:o}", "entries", entries));
+        vt_store_close(store);
+}
+
+static void test_cli_ledger_server(void **state)
+{
+        struct fx *f = *state;
+        struct api a = {0};
+        api_build(f, &a, 0);
+        struct test_httpd *h = test_httpd_start(a.r, a.n);
+        assert_non_null(h);
+        char url[64], tok[400], exp[400], rcpt[400];
+        test_httpd_url(h, url, sizeof(url));
+        snprintf(tok, sizeof(tok), "%s/token", f->dir);
+        snprintf(exp, sizeof(exp), "%s/export.json", f->dir);
+        snprintf(rcpt, sizeof(rcpt), "%s/receipt.json", f->dir);
+        write_file(tok, "not-checked-by-the-test-server\n");
+
+        assert_int_equal(run(f, "ledger verify --server %s --token %s --key %s", url, tok, f->pub),
+                         0);
+        has(f, "ledger verified: 40 entries, 5 signed tree heads, 4 consistency proofs, root ");
+        /* without --key: the server's key, with its thumbprint and the advice */
+        assert_int_equal(run(f, "ledger verify --server %s --token %s", url, tok), 0);
+        has(f, "trusting the ledger key the server sent (kid ");
+        has(f, "--key PEM|JWKS");
+        assert_int_equal(run(f, "ledger verify --server %s --token %s --key %s", url, tok,
+                             f->other),
+                         1);
+        has(f, "no trusted key");
+        assert_int_equal(run(f, "ledger export --server %s --token %s --out %s", url, tok, exp),
+                         0);
+        assert_int_equal(run(f, "ledger verify --file %s --key %s", exp, f->key), 0);
+        has(f, "ledger verified: 40 entries, 5 signed tree heads, root ");
+        assert_int_equal(
+                run(f, "ledger receipt 3 --server %s --token %s --out %s", url, tok, rcpt), 0);
+        assert_int_equal(run(f, "ledger verify-receipt %s --key %s", rcpt, f->pub), 0);
+        has(f, "receipt verified: entry 3 ");
+        assert_int_equal(run(f, "ledger receipt 4 --server %s --token %s", url, tok), 1);
+        has(f, "HTTP 404");
+        assert_int_equal(run(f, "ledger verify --server %s --token %s", url, tok + 1), 2);
+        test_httpd_stop(h);
+        api_free(&a);
+        /* nobody listening */
+        assert_int_equal(run(f, "ledger verify --server %s --token %s --key %s", url, tok, f->pub),
+                         2);
+
+        /* a server that changed entry 17, or serves a bad consistency proof */
+        for (int t = 1; t <= 2; t++) {
+                struct api b = {0};
+                api_build(f, &b, t);
+                h = test_httpd_start(b.r, b.n);
+                assert_non_null(h);
+                test_httpd_url(h, url, sizeof(url));
+                assert_int_equal(run(f, "ledger verify --server %s --token %s --key %s", url, tok,
+                                     f->pub),
+                                 1);
+                if (t == 1) {
+                        has(f, "do not match the signed tree head of size 24");
+                        has(f, "first bad index >= 16");
+                } else {
+                        has(f, "the server's consistency proof between the tree heads of size 16 "
+                               "and 24 does not verify");
+                }
+                test_httpd_stop(h);
+                api_free(&b);
+        }
+}
+
 static void test_cli_ledger_usage(void **state)
 {
         struct fx *f = *state;
@@ -327,6 +488,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_cli_ledger_verify_receipt, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cli_ledger_export_truncations, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_cli_ledger_server, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cli_ledger_usage, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_cli_ledger_bench, setup, teardown),
         };
