@@ -310,9 +310,8 @@ static void api_add(struct api *a, char *path, json_t *body)
         a->paths[a->n] = path;
         a->bodies[a->n] = json_dumps(body, JSON_COMPACT);
         json_decref(body);
-        a->r[a->n] = (struct test_route){.path = path,
-                                         .body = a->bodies[a->n],
-                                         .body_len = strlen(a->bodies[a->n])};
+        a->r[a->n] = (struct test_route){
+                .path = path, .body = a->bodies[a->n], .body_len = strlen(a->bodies[a->n])};
         a->n++;
 }
 
@@ -334,8 +333,8 @@ static int sth_row(uint64_t size, int64_t time, const char *sth, void *ud)
 static int entry_row(const struct vt_ledger_row *row, void *ud)
 {
         json_t *e = json_loadb(row->entry, row->entry_len, 0, NULL);
-        json_array_append_new(ud, json_pack("{s:I, s:o}", "index", (json_int_t)row->index,
-                                            "entry", e));
+        json_array_append_new(ud,
+                              json_pack("{s:I, s:o}", "index", (json_int_t)row->index, "entry", e));
         return 0;
 }
 
@@ -361,15 +360,13 @@ static void api_build(struct fx *f, struct api *a, int tamper)
                 uint64_t size = (uint64_t)json_integer_value(json_object_get(v, "size"));
                 if (prev) {
                         json_t *p = NULL;
-                        assert_int_equal(vt_ledger_consistency_build(store, prev, size, &p, &d),
-                                         0);
+                        assert_int_equal(vt_ledger_consistency_build(store, prev, size, &p, &d), 0);
                         if (tamper == 2 && i == 2)
                                 json_array_set_new(json_object_get(p, "proof"), 0,
                                                    json_string("00000000000000000000000000000000"
                                                                "00000000000000000000000000000000"));
                         char *path = NULL;
-                        assert_true(asprintf(&path,
-                                             "/ledger/consistency?first=%llu&second=%llu",
+                        assert_true(asprintf(&path, "/ledger/consistency?first=%llu&second=%llu",
                                              (unsigned long long)prev,
                                              (unsigned long long)size) > 0);
                         api_add(a, path, p);
@@ -407,16 +404,14 @@ static void test_cli_ledger_server(void **state)
         assert_int_equal(run(f, "ledger verify --server %s --token %s", url, tok), 0);
         has(f, "trusting the ledger key the server sent (kid ");
         has(f, "--key PEM|JWKS");
-        assert_int_equal(run(f, "ledger verify --server %s --token %s --key %s", url, tok,
-                             f->other),
-                         1);
+        assert_int_equal(
+                run(f, "ledger verify --server %s --token %s --key %s", url, tok, f->other), 1);
         has(f, "no trusted key");
-        assert_int_equal(run(f, "ledger export --server %s --token %s --out %s", url, tok, exp),
-                         0);
+        assert_int_equal(run(f, "ledger export --server %s --token %s --out %s", url, tok, exp), 0);
         assert_int_equal(run(f, "ledger verify --file %s --key %s", exp, f->key), 0);
         has(f, "ledger verified: 40 entries, 5 signed tree heads, root ");
-        assert_int_equal(
-                run(f, "ledger receipt 3 --server %s --token %s --out %s", url, tok, rcpt), 0);
+        assert_int_equal(run(f, "ledger receipt 3 --server %s --token %s --out %s", url, tok, rcpt),
+                         0);
         assert_int_equal(run(f, "ledger verify-receipt %s --key %s", rcpt, f->pub), 0);
         has(f, "receipt verified: entry 3 ");
         assert_int_equal(run(f, "ledger receipt 4 --server %s --token %s", url, tok), 1);
@@ -435,9 +430,9 @@ static void test_cli_ledger_server(void **state)
                 h = test_httpd_start(b.r, b.n);
                 assert_non_null(h);
                 test_httpd_url(h, url, sizeof(url));
-                assert_int_equal(run(f, "ledger verify --server %s --token %s --key %s", url, tok,
-                                     f->pub),
-                                 1);
+                assert_int_equal(
+                        run(f, "ledger verify --server %s --token %s --key %s", url, tok, f->pub),
+                        1);
                 if (t == 1) {
                         has(f, "do not match the signed tree head of size 24");
                         has(f, "first bad index >= 16");
