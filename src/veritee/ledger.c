@@ -273,6 +273,8 @@ static json_t *load_key(const char *path)
                 else if (vt_jwk_thumbprint(pk, kid) == 0 &&
                          json_object_set_new(jwk, "kid", json_string(kid)) == 0)
                         jwks = json_pack("{s:[o]}", "keys", TAKE_PTR(jwk));
+                if (pk && jwk && !jwks)
+                        fprintf(stderr, "veritee: --key %s: cannot make its JWK\n", path);
                 json_decref(jwk);
         }
         OPENSSL_cleanse(buf, len);
