@@ -62,7 +62,7 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* xorshift64: indexes to ask receipts for (not a secret, not rand(3)) */
+/* xorshift64: the indexes to ask receipts for (nothing secret) */
 static uint64_t next_rand(uint64_t *s)
 {
         uint64_t x = *s;

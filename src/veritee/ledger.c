@@ -316,8 +316,10 @@ static void srv_close(struct srv *s)
         }
 }
 
-/* srv_get fetches path; 200 with a JSON object in *ret, or a reason in d. */
-static int srv_get(struct srv *s, const char *path, size_t max, json_t **ret, struct vt_diag *d)
+/* srv_get_raw fetches path; 200 with a JSON object in *ret (and, when ret_raw is given,
+ * the answer as received in *ret_raw), or a reason in d. */
+static int srv_get_raw(struct srv *s, const char *path, size_t max, json_t **ret, char **ret_raw,
+                       struct vt_diag *d)
 {
         _cleanup_free_ char *body = NULL;
         size_t len = 0;
@@ -337,7 +339,14 @@ static int srv_get(struct srv *s, const char *path, size_t max, json_t **ret, st
                 return vt_diag_set(d, VT_E_FORMAT, "GET %s: the answer is not a JSON object", path);
         s->transport_failed = false;
         *ret = TAKE_PTR(j);
+        if (ret_raw)
+                *ret_raw = TAKE_PTR(body);
         return 0;
+}
+
+static int srv_get(struct srv *s, const char *path, size_t max, json_t **ret, struct vt_diag *d)
+{
+        return srv_get_raw(s, path, max, ret, NULL, d);
 }
 
 /* What a walk of the server's ledger hands on. */
@@ -814,21 +823,23 @@ static int ledger_receipt(int argc, char **argv)
         snprintf(path, sizeof(path), "/ledger/receipts/%" PRIu64, index);
         struct vt_diag d = {0};
         json_auto_t *j = NULL;
-        int e = srv_get(&s, path, VT_LEDGER_MAX_RECEIPT, &j, &d);
+        _cleanup_free_ char *t = NULL;
+        int e = srv_get_raw(&s, path, VT_LEDGER_MAX_RECEIPT, &j, &t, &d);
         srv_close(&s);
         if (e < 0) {
                 fprintf(stderr, "veritee: ledger receipt: %s\n", d.msg);
                 return e == VT_E_NOTFOUND ? EXIT_REJECTED : EXIT_USAGE;
         }
-        _cleanup_free_ char *t = json_dumps(j, JSON_INDENT(2));
-        if (!t)
-                return EXIT_USAGE;
+        /* as received: the bytes a later verify-receipt reads are the server's */
+        size_t n = strlen(t);
+        bool nl = n > 0 && t[n - 1] == '\n';
         if (!o.out) {
-                printf("%s\n", t);
+                printf("%s%s", t, nl ? "" : "\n");
                 return 0;
         }
         _cleanup_free_ char *tn = NULL;
-        if (asprintf(&tn, "%s\n", t) < 0 || vt_write_file_atomic(o.out, tn, strlen(tn), 0644) < 0) {
+        if (asprintf(&tn, "%s%s", t, nl ? "" : "\n") < 0 ||
+            vt_write_file_atomic(o.out, tn, strlen(tn), 0644) < 0) {
                 fprintf(stderr, "veritee: --out %s: cannot write: %s\n", o.out, strerror(errno));
                 return EXIT_USAGE;
         }
