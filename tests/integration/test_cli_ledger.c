@@ -373,6 +373,10 @@ static void api_build(struct fx *f, struct api *a, int tamper)
                 }
                 prev = size;
         }
+        /* from a saved head of size 16 to the latest */
+        json_t *p16 = NULL;
+        assert_int_equal(vt_ledger_consistency_build(store, 16, N_ENTRIES, &p16, &d), 0);
+        api_add(a, strdup("/ledger/consistency?first=16&second=40"), p16);
         const char *latest = json_string_value(json_object_get(json_array_get(sths, 4), "sth"));
         json_t *rc = NULL;
         assert_int_equal(vt_ledger_receipt_build(store, 3, latest, N_ENTRIES, &rc, &d), 0);
@@ -381,6 +385,19 @@ static void api_build(struct fx *f, struct api *a, int tamper)
         api_add(a, strdup("/ledger/entries?start=0&end=1000"),
                 json_pack("{s:o}", "entries", entries));
         vt_store_close(store);
+}
+
+/* sths_of returns the parsed answer of /ledger/sths (kept until the next call). */
+static json_t *sths_of(const struct api *a)
+{
+        static json_t *j;
+        json_decref(j);
+        j = NULL;
+        for (size_t i = 0; i < a->n; i++)
+                if (strncmp(a->paths[i], "/ledger/sths", 12) == 0)
+                        j = json_loads(a->bodies[i], 0, NULL);
+        assert_non_null(j);
+        return j;
 }
 
 static void test_cli_ledger_server(void **state)
@@ -407,6 +424,15 @@ static void test_cli_ledger_server(void **state)
         assert_int_equal(
                 run(f, "ledger verify --server %s --token %s --key %s", url, tok, f->other), 1);
         has(f, "no trusted key");
+        /* a head saved at size 16: the ledger still holds it, and the server proves it */
+        char saved[400];
+        snprintf(saved, sizeof(saved), "%s/saved.sth", f->dir);
+        write_file(saved, json_string_value(json_object_get(
+                                  json_array_get(json_object_get(sths_of(&a), "sths"), 1), "sth")));
+        assert_int_equal(run(f, "ledger verify --server %s --token %s --key %s --sth %s", url, tok,
+                             f->pub, saved),
+                         0);
+        has(f, "5 signed tree heads, 5 consistency proofs");
         assert_int_equal(run(f, "ledger export --server %s --token %s --out %s", url, tok, exp), 0);
         assert_int_equal(run(f, "ledger verify --file %s --key %s", exp, f->key), 0);
         has(f, "ledger verified: 40 entries, 5 signed tree heads, root ");
