@@ -26,7 +26,8 @@
 #define USAGE                                                                                      \
         "usage: veritee bench snp [--seconds N] [--threads N] [--report FILE --cert FILE]\n"       \
         "       veritee bench tdx|sgx [--seconds N] [--threads N] [--quote FILE --collateral "     \
-        "FILE --at RFC3339]"
+        "FILE --at RFC3339]\n"                                                                     \
+        "       veritee bench ledger [--seconds N] [--db FILE] [--max-entries N] [--json]"
 
 /* One verification of whatever the benchmark measures; < 0 stops it. */
 typedef int (*bench_fn)(void *ctx);
@@ -243,6 +244,8 @@ int cmd_bench(int argc, char **argv)
         double seconds = 3;
         int threads = 1, c;
 
+        if (argc >= 2 && strcmp(argv[1], "ledger") == 0)
+                return cmd_bench_ledger(argc - 1, argv + 1);
         if (argc < 2 || (strcmp(argv[1], "snp") != 0 && strcmp(argv[1], "tdx") != 0 &&
                          strcmp(argv[1], "sgx") != 0))
                 return cli_usage_error(USAGE);

@@ -28,6 +28,8 @@ int cmd_policy(int argc, char **argv);
 int cmd_refval(int argc, char **argv);
 int cmd_admin_kek(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+int cmd_bench_ledger(int argc, char **argv);
 
 /* cli_read reads a named file (or "-" for stdin is not supported: evidence is a file);
  * on failure prints "veritee: cannot read PATH" and returns NULL. */
@@ -35,5 +37,18 @@ uint8_t *cli_read(const char *path, size_t max, size_t *ret_len);
 
 /* cli_usage_error prints a one-line usage error and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cli_read_token reads a bearer token file (trailing newline and spaces cut) into a
+ * NUL-terminated buffer; free it with OPENSSL_clear_free(t, strlen(t)). NULL after printing
+ * why. */
+char *cli_read_token(const char *path);
+
+/* cli_http_call sends one request to server + path with "Authorization: Bearer token"
+ * (body: content_type, default application/json) and returns the HTTP status with the
+ * answer (at most max bytes, malloc'd and NUL-terminated) in *ret_body and *ret_len, or
+ * -1 after printing the transport failure. */
+long cli_http_call(const char *server, const char *token, const char *method, const char *path,
+                   const void *body, size_t len, const char *content_type, size_t max,
+                   char **ret_body, size_t *ret_len);
 
 #endif

@@ -45,6 +45,9 @@ static const char usage[] =
         "RFC3339]\n"
         "                               measure full DCAP verifications per second (warm "
         "caches)\n"
+        "  bench ledger [--seconds N] [--db FILE] [--max-entries N] [--json]\n"
+        "                               measure durable ledger appends (1 and 64 threads) and\n"
+        "                               receipts per second at 10^3..10^6 entries\n"
         "  sim init DIR [--force]       create a labelled SEV-SNP simulator (NOT AMD) in DIR\n"
         "  sim report DIR --report-data HEX [--measurement HEX] [--host-data HEX] [--debug]\n"
         "      [--vmpl N] [--tcb BL:TEE:SNP:UCODE] [--guest-svn N] [--policy HEX] [-o FILE]\n"
@@ -67,6 +70,17 @@ static const char usage[] =
         "  refval add ID --tee snp|sim|tdx|sgx|az-snp-vtpm|az-tdx-vtpm FILE | ls | rm ID\n"
         "      --server URL --token FILE [--json]\n"
         "                               manage stored reference values (admin API)\n"
+        "  ledger verify (--server URL --token FILE | --db FILE | --file EXPORT) [--key PEM|JWKS]\n"
+        "      [--sth SAVED_STH_FILE] [--save-sth FILE] [--json]\n"
+        "                               recompute the ledger, check every signed tree head and\n"
+        "                               that it only grew since a saved head\n"
+        "  ledger receipt INDEX --server URL --token FILE [--out FILE]\n"
+        "                               fetch the receipt of one ledger entry\n"
+        "  ledger verify-receipt FILE --key PEM|JWKS [--json]\n"
+        "                               check a receipt offline with the ledger key\n"
+        "  ledger export (--server URL --token FILE | --db FILE --key PEM|JWKS) [--out FILE]\n"
+        "                               write the whole ledger to one JSON file (for verify "
+        "--file)\n"
         "  admin keygen [--out PREFIX]  make an Ed25519 key pair for veriteed's admin API\n"
         "  admin token --key KEY --role admin|writer|reader [--repo R]... [--ttl DURATION]\n"
         "      [--sub TEXT]             print a bearer token for veriteed's admin API\n"
@@ -135,8 +149,8 @@ int main(int argc, char **argv)
                 return 0;
         }
         /* CMD --help for the families without a help of their own */
-        static const char *const families[] = {"inspect", "verify", "bench", "agent",
-                                               "secret",  "policy", "refval"};
+        static const char *const families[] = {"inspect", "verify", "bench",  "agent",
+                                               "secret",  "policy", "refval", "ledger"};
         for (size_t i = 0; argc == 3 && i < sizeof(families) / sizeof(families[0]); i++)
                 if (strcmp(argv[1], families[i]) == 0 &&
                     (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ||
@@ -158,6 +172,8 @@ int main(int argc, char **argv)
                 return cmd_policy(argc - 1, argv + 1);
         if (strcmp(argv[1], "refval") == 0)
                 return cmd_refval(argc - 1, argv + 1);
+        if (strcmp(argv[1], "ledger") == 0)
+                return cmd_ledger(argc - 1, argv + 1);
         if (strcmp(argv[1], "admin") == 0)
                 return cmd_admin(argc - 1, argv + 1);
         return cli_usage_error("unknown command \"%s\"", argv[1]);

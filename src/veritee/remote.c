@@ -36,15 +36,15 @@ struct buf {
         size_t len;
 };
 
-/* One admin request; returns the HTTP status (or -1) and the answer. */
-static long call(struct remote *r, const char *method, const char *path, const void *body,
-                 size_t len, const char *content_type, struct buf *ans)
+long cli_http_call(const char *server, const char *token, const char *method, const char *path,
+                   const void *body, size_t len, const char *content_type, size_t max,
+                   char **ret_body, size_t *ret_len)
 {
         _cleanup_free_ char *url = NULL, *authz = NULL, *ct = NULL;
         struct vt_http_response rs = {0};
         struct vt_diag d = {0};
-        if (asprintf(&url, "%s%s", r->server, path) < 0 ||
-            asprintf(&authz, "Authorization: Bearer %s", r->token) < 0 ||
+        if (asprintf(&url, "%s%s", server, path) < 0 ||
+            asprintf(&authz, "Authorization: Bearer %s", token) < 0 ||
             asprintf(&ct, "Content-Type: %s", content_type ? content_type : "application/json") < 0)
                 return -1;
         const char *headers[] = {authz, ct, NULL};
@@ -53,18 +53,37 @@ static long call(struct remote *r, const char *method, const char *path, const v
                                      .headers = headers,
                                      .body = body,
                                      .body_len = len,
-                                     .max = MAX_ANSWER};
+                                     .max = max};
         int e = vt_http_do(&rq, &rs, &d);
         OPENSSL_cleanse(authz, strlen(authz));
         if (e < 0) {
                 fprintf(stderr, "veritee: %s\n", d.msg);
                 return -1;
         }
-        ans->p = (char *)TAKE_PTR(rs.body);
-        ans->len = rs.len;
+        *ret_body = (char *)TAKE_PTR(rs.body);
+        *ret_len = rs.len;
         long status = rs.status;
         vt_http_response_done(&rs);
         return status;
+}
+
+/* One admin request; returns the HTTP status (or -1) and the answer. */
+static long call(struct remote *r, const char *method, const char *path, const void *body,
+                 size_t len, const char *content_type, struct buf *ans)
+{
+        return cli_http_call(r->server, r->token, method, path, body, len, content_type, MAX_ANSWER,
+                             &ans->p, &ans->len);
+}
+
+char *cli_read_token(const char *path)
+{
+        size_t n;
+        uint8_t *t = cli_read(path, 64u * 1024u, &n);
+        if (!t)
+                return NULL;
+        while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
+                t[--n] = 0;
+        return (char *)t;
 }
 
 /* Prints the outcome: the JSON answer with --json, else a line; returns the exit code. */
@@ -160,13 +179,8 @@ static int parse_common(int argc, char **argv, struct remote *r, const char **te
                 cli_usage_error("--token FILE is required (make one with veritee admin token)");
                 return -1;
         }
-        size_t n;
-        uint8_t *t = cli_read(r->token_file, 64u * 1024u, &n);
-        if (!t)
+        if (!(r->token = cli_read_token(r->token_file)))
                 return -1;
-        while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
-                t[--n] = 0;
-        r->token = (char *)t;
         return 0;
 }
 
