@@ -501,12 +501,58 @@ static void test_page_in_browser(void **state)
         print_message("ledger page screenshot: %s (%zu bytes)\n", png, n);
 }
 
+/* Paging: 100 rows at most, an "older" link below the last one shown that keeps the
+ * filters, and the rest behind it. Runs last: it grows the ledger past a page. */
+static void test_page_paging(void **state)
+{
+        (void)state;
+        char authz[2048], path[128];
+        bearer(tok_admin, authz, sizeof(authz));
+        for (int i = 0; i < 100; i++) {
+                snprintf(path, sizeof(path), "/kbs/v0/resource/default/page/k%d", i);
+                struct http h = request_full(&S, "PUT", path, "v", 1, NULL, authz);
+                assert_int_equal(h.status, 200);
+                free(h.body);
+        }
+        uint64_t covered = 0;
+        for (int i = 0; i < 100 && (covered = ledger_counts()) != n_total; i++)
+                usleep(100 * 1000);
+        assert_int_equal(covered, n_total);
+        assert_true(n_total > 100);
+        unsigned first = n_total - 100; /* the oldest index on the first page */
+        struct resp r = get(&S, "/ledger/", NULL);
+        assert_int_equal(count(r.body, "<tr class=\"entry "), 100);
+        char link[160];
+        snprintf(link, sizeof(link), "id=\"older\" href=\"/ledger/?before=%u\"", first);
+        assert_non_null(strstr(r.body, link));
+        snprintf(link, sizeof(link), "id=\"e%u\"", first);
+        assert_non_null(strstr(r.body, link));
+        free(r.body);
+        snprintf(path, sizeof(path), "/ledger/?before=%u", first);
+        r = get(&S, path, NULL);
+        assert_int_equal(count(r.body, "<tr class=\"entry "), first);
+        assert_null(strstr(r.body, "id=\"older\""));
+        assert_non_null(strstr(r.body, "id=\"e0\""));
+        free(r.body);
+        /* the link keeps the filters, percent-encoded */
+        r = get(&S, "/ledger/?kind=admin&resource=page/k&from=2000-01-01", NULL);
+        assert_int_equal(count(r.body, "<tr class=\"entry kind-admin\""), 100);
+        assert_non_null(
+                strstr(r.body, "&amp;kind=admin&amp;resource=page%2Fk&amp;from=2000-01-01\""));
+        free(r.body);
+        r = get(&S, "/ledger/?kind=deny", NULL);
+        assert_int_equal(count(r.body, "<tr class=\"entry "), n_kind[2]);
+        assert_null(strstr(r.body, "id=\"older\""));
+        free(r.body);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_page_headers_and_escaping),
                 cmocka_unit_test(test_page_authorization),
                 cmocka_unit_test(test_page_in_browser),
+                cmocka_unit_test(test_page_paging),
         };
         return vtt_run_group_tests(tests, setup, teardown);
 }
