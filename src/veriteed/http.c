@@ -112,6 +112,8 @@ static const struct vtd_route_row routes[] = {
         {"/ledger/receipts/", true, M_GET, ROUTE_LEDGER, vtd_ledger_api_receipt},
         {"/ledger/consistency", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_consistency},
         {"/ledger/jwks", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_jwks},
+        {"/ledger/", false, M_GET, ROUTE_LEDGER, vtd_ledger_page},
+        {"/ledger", false, M_GET, ROUTE_LEDGER, vtd_ledger_page},
 };
 
 /* route_of finds the row for a URL and a method. It returns the route id of the first

@@ -104,6 +104,9 @@ void vtd_ledger_api_entries(struct vtd *s, struct vtd_request *req, struct vtd_r
 void vtd_ledger_api_receipt(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_ledger_api_consistency(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_ledger_api_jwks(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* vtd_ledger_page answers GET /ledger/ with the auditors' HTML page (ledger_page.c): the
+ * latest tree head, filters, entries and their receipts' verdicts; authorized like the API. */
+void vtd_ledger_page(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 
 /* vtd_repo_of copies the repository of a resource path (its first segment) into out,
  * whole; a name over VT_REPO_NAME_MAX bytes is answered with 400 and gives false. */
