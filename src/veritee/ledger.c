@@ -31,6 +31,7 @@
 #include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "crypto/openssl-util.h"
+#include "ledger/ccf.h"
 #include "ledger/export.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
@@ -62,8 +63,11 @@ static const char receipt_usage[] =
         "  fetches the receipt of entry INDEX (format veritee-receipt/1) and prints or writes it";
 static const char verify_receipt_usage[] =
         "usage: veritee ledger verify-receipt FILE --key PEM|JWKS [--json]\n"
+        "       veritee ledger verify-receipt --ccf RECEIPT --service-cert PEM [--json]\n"
         "  checks a receipt with the ledger key only: the tree head's signature and the\n"
-        "  inclusion proof of the entry in it";
+        "  inclusion proof of the entry in it; with --ccf, a receipt of Azure Confidential\n"
+        "  Ledger or CCF against the service's certificate (leaf, Merkle proof, the node's\n"
+        "  signature over the root, the endorsements up to the service certificate)";
 static const char export_usage[] =
         "usage: veritee ledger export (--server URL --token FILE | --db FILE --key PEM|JWKS)\n"
         "           [--out FILE]\n"
@@ -77,8 +81,7 @@ static const char family_usage[] =
 struct opts {
         const char *server, *token_file, *db, *file, *key, *sth, *save_sth, *out;
         bool json;
-        /* verify-receipt --ccf RECEIPT --service-cert PEM (CCF receipts, lib/ledger/ccf.c)
-         * will be two more fields here and a branch in ledger_verify_receipt. */
+        const char *ccf, *service_cert; /* verify-receipt --ccf (lib/ledger/ccf.c) */
 };
 
 enum {
@@ -91,6 +94,8 @@ enum {
         O_SAVE = 1 << 6,
         O_OUT = 1 << 7,
         O_JSON = 1 << 8,
+        O_CCF = 1 << 9,
+        O_CERT = 1 << 10,
 };
 
 static const struct {
@@ -106,6 +111,8 @@ static const struct {
         {{"save-sth", required_argument, NULL, 'W'}, O_SAVE},
         {{"out", required_argument, NULL, 'o'}, O_OUT},
         {{"json", no_argument, NULL, 'j'}, O_JSON},
+        {{"ccf", required_argument, NULL, 'C'}, O_CCF},
+        {{"service-cert", required_argument, NULL, 'E'}, O_CERT},
 };
 
 /* parse reads the options of a verb (argv[0] is the verb) allowing those in allowed;
@@ -168,6 +175,12 @@ static int parse(int argc, char **argv, unsigned allowed, const char *use, struc
                         break;
                 case 'j':
                         o->json = true;
+                        break;
+                case 'C':
+                        o->ccf = optarg;
+                        break;
+                case 'E':
+                        o->service_cert = optarg;
                         break;
                 default:
                         return EXIT_USAGE;
@@ -846,15 +859,66 @@ static int ledger_receipt(int argc, char **argv)
         return 0;
 }
 
+/* verify_ccf checks a CCF / Azure Confidential Ledger receipt against the service's
+ * certificate. */
+static int verify_ccf(const struct opts *o)
+{
+        if (!o->service_cert)
+                return cli_usage_error("ledger verify-receipt: --ccf needs --service-cert PEM "
+                                       "(the ledger's service certificate)");
+        if (o->key)
+                return cli_usage_error("ledger verify-receipt: --key is for veritee receipts, "
+                                       "not with --ccf");
+        size_t len, pl;
+        _cleanup_free_ uint8_t *text = cli_read(o->ccf, 1u << 20, &len);
+        if (!text)
+                return EXIT_USAGE;
+        _cleanup_free_ uint8_t *pem = cli_read(o->service_cert, 256u * 1024u, &pl);
+        if (!pem)
+                return EXIT_USAGE;
+        struct vt_ccf_receipt_info info;
+        struct vt_diag d = {0};
+        int e = vt_ccf_receipt_verify(text, len, (const char *)pem, pl, &info, &d);
+        if (e < 0)
+                return verify_failed(o, "verify-receipt", d.msg[0] ? d.msg : vt_strerror(e),
+                                     EXIT_REJECTED);
+        char root[65], node[65];
+        vt_hex_encode(info.root, 32, root);
+        vt_hex_encode(info.node_id, 32, node);
+        if (o->json) {
+                json_auto_t *j =
+                        json_pack("{s:b, s:s, s:b, s:s, s:s, s:b, s:I}", "verified", 1,
+                                  "transaction_id", info.transaction_id, "transaction_id_signed",
+                                  info.transaction_id_signed, "root", root, "node_id", node,
+                                  "signature_transaction", info.signature_transaction,
+                                  "endorsements", (json_int_t)info.n_endorsements);
+                _cleanup_free_ char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+                printf("%s\n", s ? s : "{\"verified\":true}");
+                return 0;
+        }
+        printf("ccf receipt verified: transaction %s%s, root %s signed by node %s, %zu "
+               "endorsement(s) up to the service certificate%s\n",
+               info.transaction_id[0] ? info.transaction_id : "(unnamed)",
+               info.transaction_id_signed ? "" : " (id not covered by the signature)", root, node,
+               info.n_endorsements, info.signature_transaction ? " (a signature transaction)" : "");
+        return 0;
+}
+
 static int ledger_verify_receipt(int argc, char **argv)
 {
         struct opts o = {0};
-        int rc = parse(argc, argv, O_KEY | O_JSON, verify_receipt_usage, &o);
+        int rc = parse(argc, argv, O_KEY | O_JSON | O_CCF | O_CERT, verify_receipt_usage, &o);
         if (rc)
                 return rc == 1 ? 0 : rc;
+        if (o.ccf) {
+                if (optind != argc)
+                        return cli_usage_error("%s", verify_receipt_usage);
+                return verify_ccf(&o);
+        }
+        if (o.service_cert)
+                return cli_usage_error("ledger verify-receipt: --service-cert goes with --ccf");
         if (optind + 1 != argc)
                 return cli_usage_error("%s", verify_receipt_usage);
-        /* --ccf RECEIPT --service-cert PEM will branch off here to lib/ledger/ccf.c */
         if (!o.key)
                 return cli_usage_error("ledger verify-receipt: --key PEM|JWKS (the ledger's "
                                        "public key) is required");

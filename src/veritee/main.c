@@ -78,6 +78,8 @@ static const char usage[] =
         "                               fetch the receipt of one ledger entry\n"
         "  ledger verify-receipt FILE --key PEM|JWKS [--json]\n"
         "                               check a receipt offline with the ledger key\n"
+        "  ledger verify-receipt --ccf RECEIPT --service-cert PEM [--json]\n"
+        "                               check an Azure Confidential Ledger / CCF receipt\n"
         "  ledger export (--server URL --token FILE | --db FILE --key PEM|JWKS) [--out FILE]\n"
         "                               write the whole ledger to one JSON file (for verify "
         "--file)\n"

@@ -88,9 +88,7 @@ int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, 
  * The read API.
  */
 
-/* reader checks that the request may read the ledger: anyone with ledger.public, else
- * an admin token of any role. */
-static bool reader(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+bool vtd_ledger_reader(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         if (!s->ledger) {
                 vtd_problem(res, req, 404, "LedgerNotFound", "the ledger is not enabled");
@@ -140,7 +138,7 @@ static void store_unavailable(struct vtd_request *req, struct vtd_response *res,
 
 void vtd_ledger_api_sth(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        if (!reader(s, req, res))
+        if (!vtd_ledger_reader(s, req, res))
                 return;
         _cleanup_free_ char *sth = NULL;
         uint64_t size = 0;
@@ -167,7 +165,7 @@ static int add_sth(uint64_t size, int64_t time, const char *sth, void *ud)
 void vtd_ledger_api_sths(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         uint64_t start, limit;
-        if (!reader(s, req, res) || !uint_param(req, "start", 0, &start, res) ||
+        if (!vtd_ledger_reader(s, req, res) || !uint_param(req, "start", 0, &start, res) ||
             !uint_param(req, "limit", API_PAGE, &limit, res))
                 return;
         if (limit == 0 || limit > API_PAGE) {
@@ -198,7 +196,7 @@ static int add_entry(const struct vt_ledger_row *row, void *ud)
 void vtd_ledger_api_entries(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         uint64_t start, end, size;
-        if (!reader(s, req, res) || !uint_param(req, "start", 0, &start, res) ||
+        if (!vtd_ledger_reader(s, req, res) || !uint_param(req, "start", 0, &start, res) ||
             !uint_param(req, "end", UINT64_MAX - 1, &end, res))
                 return;
         struct vt_store *st = vt_ledger_store(s->ledger);
@@ -229,7 +227,7 @@ void vtd_ledger_api_entries(struct vtd *s, struct vtd_request *req, struct vtd_r
 
 void vtd_ledger_api_receipt(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        if (!reader(s, req, res))
+        if (!vtd_ledger_reader(s, req, res))
                 return;
         const char *v = req->rest;
         uint64_t index = 0;
@@ -268,7 +266,7 @@ void vtd_ledger_api_receipt(struct vtd *s, struct vtd_request *req, struct vtd_r
 void vtd_ledger_api_consistency(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         uint64_t a, b;
-        if (!reader(s, req, res) || !uint_param(req, "first", UINT64_MAX, &a, res) ||
+        if (!vtd_ledger_reader(s, req, res) || !uint_param(req, "first", UINT64_MAX, &a, res) ||
             !uint_param(req, "second", UINT64_MAX, &b, res))
                 return;
         json_t *p = NULL;
@@ -287,7 +285,7 @@ void vtd_ledger_api_consistency(struct vtd *s, struct vtd_request *req, struct v
 
 void vtd_ledger_api_jwks(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        if (!reader(s, req, res))
+        if (!vtd_ledger_reader(s, req, res))
                 return;
         vtd_json_response(res, 200, vt_ledger_jwks(s->ledger));
 }

@@ -594,22 +594,9 @@ static void put_table(struct html *h, struct vt_store *st, uint64_t size, const 
         put(h, "</nav>\n");
 }
 
-/* reader: the same rule as the API's (ledger.c): ledger.public, else an admin token of
- * any role, checked by vtd_admin_check. */
-static bool reader(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
-{
-        if (!s->ledger) {
-                vtd_problem(res, req, 404, "LedgerNotFound", "the ledger is not enabled");
-                return false;
-        }
-        if (s->cfg.ledger_public)
-                return true;
-        return vtd_admin_check(s, req, VT_ADMIN_READ, NULL, NULL, res) == 0;
-}
-
 void vtd_ledger_page(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        if (!reader(s, req, res))
+        if (!vtd_ledger_reader(s, req, res))
                 return;
         pthread_once(&csp_once, csp_init);
         struct vt_store *st = vt_ledger_store(s->ledger);

@@ -98,6 +98,10 @@ int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, 
  * form of v. */
 void vtd_sha256_tag(const void *p, size_t n, char out[static VTD_SHA256_TAG]);
 int vtd_json_digest(const json_t *v, char out[static VTD_SHA256_TAG]);
+/* vtd_ledger_reader says whether the request may read the ledger (API and page): anyone
+ * with ledger.public, else an admin token of any role; otherwise it answers (404, 401,
+ * 403). */
+bool vtd_ledger_reader(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_ledger_api_sth(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_ledger_api_sths(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_ledger_api_entries(struct vtd *s, struct vtd_request *req, struct vtd_response *res);

@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 "$B" --help >"$tmp/all" 2>&1 || fail "veritee --help exits non-zero"
-for cmd in inspect verify bench agent secret policy refval admin sim; do
+for cmd in inspect verify bench agent secret policy refval admin sim ledger; do
         for flag in --help -h help; do
                 if ! "$B" "$cmd" "$flag" >"$tmp/out" 2>"$tmp/err"; then
                         fail "$cmd $flag: exit $?"; cat "$tmp/err"; continue
@@ -32,7 +32,7 @@ for cmd in inspect verify bench agent secret policy refval admin sim; do
         done <"$tmp/lines"
 done
 # every family is in the top-level help
-for cmd in inspect verify bench agent secret policy refval admin sim; do
+for cmd in inspect verify bench agent secret policy refval admin sim ledger; do
         grep -q "^  $cmd " "$tmp/all" || fail "veritee --help lacks $cmd"
 done
 for tee in snp tdx az-snp-vtpm tpm; do

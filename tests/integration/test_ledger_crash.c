@@ -173,7 +173,6 @@ static void test_ledger_crash_loop(void **state)
         (void)state;
         unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
         print_message("seed %u\n", seed);
-        srand(seed);
         size_t checked = 0;
         for (int round = 0; round < ROUNDS; round++) {
                 server_start(&S, "crash", cfg_text);
@@ -209,7 +208,7 @@ static void test_ledger_crash_loop(void **state)
                         cl[i].ok = 0;
                         assert_int_equal(pthread_create(&th[i], NULL, client_main, &cl[i]), 0);
                 }
-                usleep((useconds_t)(150000 + rand() % 600000));
+                usleep((useconds_t)(150000 + rand_r(&seed) % 600000));
                 kill(S.pid, SIGKILL); /* no shutdown: whatever is in flight is cut */
                 waitpid(S.pid, NULL, 0);
                 S.pid = 0;

@@ -558,6 +558,34 @@ static void test_release_ledger_has_every_decision(void **state)
                       "and %u admin changes all have theirs\n",
                       json_array_size(entries), released, denied, attests, admins);
         assert_true(released >= 3 && denied >= 1 && attests >= 3 && admins >= 3);
+        /* the CLI says the same over the API: the whole ledger, and one receipt checked
+         * offline with the ledger key */
+        /* a receipt first: it has the newest entries signed at once */
+        struct http jw = request_full(&S, "GET", "/ledger/jwks", NULL, 0, NULL, authz);
+        assert_int_equal(jw.status, 200);
+        char jp[512];
+        path_in(jp, sizeof(jp), "ledger.jwks");
+        write_text(jp, jw.body);
+        free(jw.body);
+        assert_int_equal(vt_test_sh("'%s' ledger receipt 0 --server %s --token '%s' --out "
+                                    "'%s/r0.json' && '%s' ledger verify-receipt '%s/r0.json' "
+                                    "--key '%s' >/dev/null",
+                                    bin("veritee"), S.url, tok_reader, vtt_dir, bin("veritee"),
+                                    vtt_dir, jp),
+                         0);
+        char cmd[2048], out[4096];
+        snprintf(cmd, sizeof(cmd),
+                 "'%s' ledger verify --server %s --token '%s' --save-sth '%s/sth.jws' "
+                 "2>'%s/verify.err'",
+                 bin("veritee"), S.url, tok_reader, vtt_dir, vtt_dir);
+        char *argv_v[] = {"/bin/sh", "-c", cmd, NULL};
+        if (vt_test_run_capture(argv_v, out, sizeof(out)) != 0) {
+                char ep[512];
+                path_in(ep, sizeof(ep), "verify.err");
+                char *err = slurp(ep);
+                fail_msg("veritee ledger verify --server: %s%s", out, err);
+        }
+        assert_non_null(strstr(out, "ledger verified: "));
         /* nothing secret in it: no secret value, no token */
         char *all = json_dumps(entries, JSON_COMPACT);
         assert_null(strstr(all, secret_text));
