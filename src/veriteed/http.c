@@ -129,7 +129,8 @@ static bool from_trusted_proxy(const struct vtd *s, struct MHD_Connection *c)
                 return false;
         }
         for (size_t i = 0; i < s->n_proxies; i++)
-                if (s->proxies[i].family == fam && prefix_equal(a, s->proxies[i].addr, s->proxies[i].bits))
+                if (s->proxies[i].family == fam &&
+                    prefix_equal(a, s->proxies[i].addr, s->proxies[i].bits))
                         return true;
         return false;
 }
@@ -174,9 +175,9 @@ static bool forwarded_base(const struct vtd *s, struct vtd_request *req, char *o
                 if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
                             *p))
                         return false;
-        int n = snprintf(out, cap, "%.*s://%.*s%s", xp ? (int)strlen(proto) : (int)(auth - 3 - base),
-                         xp ? proto : base, xh ? (int)strlen(host) : (int)(path - auth),
-                         xh ? host : auth, path);
+        int n = snprintf(out, cap, "%.*s://%.*s%s",
+                         xp ? (int)strlen(proto) : (int)(auth - 3 - base), xp ? proto : base,
+                         xh ? (int)strlen(host) : (int)(path - auth), xh ? host : auth, path);
         return n > 0 && (size_t)n < cap;
 }
 

@@ -351,8 +351,9 @@ static void log_startup(const struct vtd *s, unsigned port)
                 json_array_size(json_object_get(s->jwks, "keys")), s->jwks_cache);
         if (!s->cfg.public_url && !s->cfg.token_issuer &&
             (strncmp(host, "0.0.0.0", 7) == 0 || strncmp(host, "[::]", 4) == 0))
-                vtd_log("warning", "the token issuer %s names a wildcard address: set public_url "
-                                   "to the URL relying parties reach this server at",
+                vtd_log("warning",
+                        "the token issuer %s names a wildcard address: set public_url "
+                        "to the URL relying parties reach this server at",
                         iss);
         if (s->snp_sim)
                 vtd_log("warning",

@@ -47,11 +47,11 @@ struct vtd {
         struct vt_snp_verifier *snp_sim; /* AMD roots + the simulator root, if configured */
         struct vt_dcap_verifier *dcap;   /* Intel root; collateral from the PCCS */
         struct vtd_refvals *refvals;
-        struct vt_keyring *kek;          /* NULL: no resource storage */
-        struct vt_admin_keys *admin;     /* NULL: no admin API */
-        json_t *jwks;       /* published: the signing key, token.next_signing_key, retired */
-        json_t *token_jwks; /* keys that verify bearer tokens: the published + configured */
-        char jwks_cache[48]; /* Cache-Control of the JWKS and discovery documents */
+        struct vt_keyring *kek;      /* NULL: no resource storage */
+        struct vt_admin_keys *admin; /* NULL: no admin API */
+        json_t *jwks;              /* published: the signing key, token.next_signing_key, retired */
+        json_t *token_jwks;        /* keys that verify bearer tokens: the published + configured */
+        char jwks_cache[48];       /* Cache-Control of the JWKS and discovery documents */
         struct vtd_proxy *proxies; /* http.trusted_proxies, parsed (http.c) */
         size_t n_proxies;
         struct vt_store *ledger_store;   /* the ledger's own connection to the store */
