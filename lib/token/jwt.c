@@ -126,6 +126,7 @@ int vt_jwt_key_file_jwk(const char *path, const char *what, json_t **ret, struct
                 /* a private key keeps the rules of a signing key: its owner's alone */
                 uint8_t *pem = NULL;
                 size_t pl = 0;
+                OPENSSL_cleanse(text, n); /* read again below, once its mode is checked */
                 if ((e = vt_read_private_file(path, 64u * 1024u, true, what, &pem, &pl, d)) < 0)
                         return e;
                 (void)vt_pem_private_key(pem, pl, &pk);
