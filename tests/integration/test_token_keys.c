@@ -248,6 +248,7 @@ static void test_tokkeys_issuer_and_claims(void **state)
         assert_string_equal(a.vary, ""); /* no trusted proxies: nothing varies */
         json_auto_t *jwks = get_json(&s, "/.well-known/jwks.json", NULL, &a);
         assert_string_equal(a.cache_control, "public, max-age=60");
+        assert_int_equal(json_array_size(json_object_get(jwks, "keys")), 1);
         /* nbf = iat, exp = iat + ttl, aud as configured, a jti */
         json_int_t iat = json_integer_value(json_object_get(claims, "iat"));
         assert_true(iat > 0);
