@@ -49,7 +49,7 @@ static int parse_backend(const struct vt_config_item *it, const char *s, void *f
 #define UNDER_STATE_DIR(name) .def_str = name, .def_in_state_dir = true
 
 /* Sections in the order their unknown keys are reported: the top level, then tls, store,
- * token, session, attestation, limits, secrets, admin, ledger, tokens. */
+ * token, http, session, attestation, limits, secrets, admin, ledger, tokens. */
 static const struct vt_config_item items[] = {
         STRING("listen", listen, .def_str = "127.0.0.1:8080"),
         STRING("public_url", public_url, .check = check_public_url),
@@ -60,8 +60,14 @@ static const struct vt_config_item items[] = {
         STRING("store.sqlite", database, UNDER_STATE_DIR("veritee.db")),
         STRING("store.dsn_file", store_dsn_file),
         STRING("token.signing_key", token_key, UNDER_STATE_DIR("token-signing-key.pem")),
-        STRING("token.issuer", token_issuer, .def_str = "veritee"),
+        STRING("token.issuer", token_issuer), /* none: the public URL (server.h vtd_issuer) */
         UINT("token.ttl_seconds", token_ttl, 10, 86400, 300),
+        /* issue 12: what relying parties check (aud), JWKS caching, key rotation, proxies */
+        STRING("token.audience", token_audience),
+        UINT("token.jwks_max_age_seconds", jwks_max_age, 0, 86400, 0),
+        STRING("token.next_signing_key", token_next_key),
+        LIST("token.retired_keys", token_retired_keys),
+        LIST("http.trusted_proxies", trusted_proxies),
         UINT("session.ttl_seconds", session_ttl, 5, 3600, 300),
         UINT("session.unattested_ttl_seconds", unattested_ttl, 5, 3600, 60),
         UINT("session.sweep_interval_seconds", sweep_interval, 1, 3600, 30),

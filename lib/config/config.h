@@ -38,8 +38,16 @@ struct vt_config {
         char *database;                       /* store.sqlite */
         char *store_dsn_file; /* store.dsn_file: the PostgreSQL DSN (libpq conninfo) */
         char *token_key;
-        char *token_issuer;
+        char *token_issuer; /* token.issuer; NULL: the public URL */
         int64_t token_ttl;
+        char *token_audience;      /* token.audience: the tokens' aud; NULL: none */
+        unsigned jwks_max_age;     /* token.jwks_max_age_seconds; 0: min(300, ttl / 2) */
+        char *token_next_key;      /* token.next_signing_key: published, never signs */
+        char **token_retired_keys; /* token.retired_keys: published, never sign */
+        size_t n_token_retired_keys;
+        char **trusted_proxies; /* http.trusted_proxies: addresses/CIDRs whose X-Forwarded-*
+                                 * headers name the discovery document's URLs */
+        size_t n_trusted_proxies;
         int64_t session_ttl;
         int64_t unattested_ttl;  /* session.unattested_ttl_seconds: a challenge not yet used */
         unsigned sweep_interval; /* session.sweep_interval_seconds */

@@ -46,9 +46,13 @@ json_t *vt_ear_claims(const struct vt_ear_input *in)
                 json_decref(cpu0);
                 return NULL;
         }
-        return json_pack("{s:s, s:I, s:I, s:s, s:{s:s, s:s}, s:{s:o}}", "eat_profile",
-                         VT_EAR_PROFILE, "iat", (json_int_t)in->iat, "exp",
-                         (json_int_t)(in->iat + in->ttl), "iss", in->issuer, "ear.verifier-id",
-                         "developer", "https://github.com/veritee/veritee", "build",
-                         "veritee " VT_VERSION, "submods", "cpu0", cpu0);
+        json_auto_t *c =
+                json_pack("{s:s, s:I, s:I, s:I, s:s, s:{s:s, s:s}, s:{s:o}}", "eat_profile",
+                          VT_EAR_PROFILE, "iat", (json_int_t)in->iat, "nbf", (json_int_t)in->iat,
+                          "exp", (json_int_t)(in->iat + in->ttl), "iss", in->issuer,
+                          "ear.verifier-id", "developer", "https://github.com/veritee/veritee",
+                          "build", "veritee " VT_VERSION, "submods", "cpu0", cpu0);
+        if (!c || (in->audience && vt_json_set(c, "aud", json_string(in->audience)) < 0))
+                return NULL;
+        return TAKE_PTR(c);
 }

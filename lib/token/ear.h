@@ -31,7 +31,8 @@ json_t *vt_ar4si_json(const struct vt_ar4si *tv);
 
 struct vt_ear_input {
         const char *issuer;
-        int64_t iat, ttl;
+        const char *audience; /* aud; NULL: none */
+        int64_t iat, ttl;     /* iat and nbf; exp = iat + ttl */
         const char *policy_id;
         const char *tee;    /* key of the tee claims in the annotated evidence */
         json_t *tee_claims; /* borrowed */
@@ -44,7 +45,8 @@ struct vt_ear_input {
         bool simulated; /* evidence rooted in the veritee simulator, not a vendor */
 };
 
-/* vt_ear_claims builds the claims set; NULL on allocation failure. */
+/* vt_ear_claims builds the claims set (iss, iat, nbf = iat, exp, aud when in->audience);
+ * NULL on allocation failure. */
 json_t *vt_ear_claims(const struct vt_ear_input *in);
 
 #endif

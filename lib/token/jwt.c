@@ -94,17 +94,66 @@ const char *vt_signer_kid(const struct vt_signer *s)
         return s->kid;
 }
 
-json_t *vt_signer_jwk(const struct vt_signer *s)
+/* The published JWK of a token key: public members, alg ES256, use sig, kid. */
+static json_t *token_jwk(EVP_PKEY *key, const char *kid)
 {
         json_t *j = NULL;
-        if (vt_jwk_from_pkey(s->key, VT_JWK_ALG_LAST, "ES256", &j) < 0)
+        if (vt_jwk_from_pkey(key, VT_JWK_ALG_LAST, "ES256", &j) < 0)
                 return NULL;
         if (vt_json_set(j, "use", json_string("sig")) < 0 ||
-            vt_json_set(j, "kid", json_string(s->kid)) < 0) {
+            vt_json_set(j, "kid", json_string(kid)) < 0) {
                 json_decref(j);
                 return NULL;
         }
         return j;
+}
+
+json_t *vt_signer_jwk(const struct vt_signer *s)
+{
+        return token_jwk(s->key, s->kid);
+}
+
+int vt_jwt_key_file_jwk(const char *path, const char *what, json_t **ret, struct vt_diag *d)
+{
+        _cleanup_free_ uint8_t *text = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pk = NULL;
+        char kid[VT_JWK_THUMBPRINT_LEN + 1];
+        size_t n;
+        int e;
+        if ((e = vt_read_file(path, 64u * 1024u, &text, &n)) < 0)
+                return vt_diag_set(d, e, "%s %s: cannot read it (at most 64 KiB)", what, path);
+        if (memmem(text, n, "PRIVATE KEY-----", 16)) {
+                /* a private key keeps the rules of a signing key: its owner's alone */
+                uint8_t *pem = NULL;
+                size_t pl = 0;
+                OPENSSL_cleanse(text, n); /* read again below, once its mode is checked */
+                if ((e = vt_read_private_file(path, 64u * 1024u, true, what, &pem, &pl, d)) < 0)
+                        return e;
+                (void)vt_pem_private_key(pem, pl, &pk);
+                OPENSSL_clear_free(pem, pl + 1);
+        } else {
+                X509 *x = NULL;
+                if (vt_x509_parse_one(text, n, &x) == 0) {
+                        pk = X509_get_pubkey(x);
+                        X509_free(x);
+                } else {
+                        _cleanup_(BIO_free_allp) BIO *b = BIO_new_mem_buf(text, (int)n);
+                        pk = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+                }
+        }
+        ERR_clear_error();
+        if (!pk || vt_ec_curve_nid(pk) != NID_X9_62_prime256v1)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "%s %s holds no P-256 key (PEM private key, public key or "
+                                   "certificate)",
+                                   what, path);
+        if ((e = vt_jwk_thumbprint(pk, kid)) < 0)
+                return vt_diag_set(d, e, "%s %s: cannot derive the key id", what, path);
+        json_t *j = token_jwk(pk, kid);
+        if (!j)
+                return VT_E_NOMEM;
+        *ret = j;
+        return 0;
 }
 
 int vt_signer_sign_jws(const struct vt_signer *s, const char *typ, const json_t *claims, char **ret)

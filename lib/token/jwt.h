@@ -39,6 +39,12 @@ const char *vt_signer_kid(const struct vt_signer *s);
  * {kty,crv,x,y,alg:"ES256",use:"sig",kid}. */
 json_t *vt_signer_jwk(const struct vt_signer *s);
 
+/* vt_jwt_key_file_jwk reads a P-256 key from a PEM file (a private key, which only its
+ * owner may read, a public key or a certificate) and returns in *ret (new reference) its
+ * public JWK as vt_signer_jwk writes it: {kty,crv,x,y,alg:"ES256",use:"sig",kid}, kid the
+ * RFC 7638 thumbprint. what ("token.retired_keys") starts every reason. Thread-safe. */
+int vt_jwt_key_file_jwk(const char *path, const char *what, json_t **ret, struct vt_diag *d);
+
 /* vt_jwt_sign serialises claims and returns a compact JWS (header alg ES256, typ JWT,
  * kid, jwk) in a malloc'd string. Thread-safe. */
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret);

@@ -43,9 +43,148 @@ static void route_jwks(struct vtd *s, struct vtd_request *req, struct vtd_respon
         vtd_jwks(s, res);
 }
 
+/* ---- http.trusted_proxies ---- */
+
+/* An address or a network of http.trusted_proxies. */
+struct vtd_proxy {
+        int family; /* AF_INET, AF_INET6 */
+        uint8_t addr[16];
+        unsigned bits;
+};
+
+int vtd_proxies_parse(struct vtd *s, struct vt_diag *d)
+{
+        if (!s->cfg.n_trusted_proxies)
+                return 0;
+        s->proxies = calloc(s->cfg.n_trusted_proxies, sizeof(*s->proxies));
+        if (!s->proxies)
+                return VT_E_NOMEM;
+        for (size_t i = 0; i < s->cfg.n_trusted_proxies; i++) {
+                const char *v = s->cfg.trusted_proxies[i];
+                struct vtd_proxy *p = &s->proxies[i];
+                char a[INET6_ADDRSTRLEN];
+                const char *slash = strchr(v, '/');
+                size_t al = slash ? (size_t)(slash - v) : strlen(v);
+                bool ok = al > 0 && al < sizeof(a);
+                unsigned bits = 0;
+                if (ok) {
+                        memcpy(a, v, al);
+                        a[al] = 0;
+                        p->family = strchr(a, ':') ? AF_INET6 : AF_INET;
+                        ok = inet_pton(p->family, a, p->addr) == 1;
+                }
+                unsigned max = p->family == AF_INET6 ? 128 : 32;
+                if (ok && slash) {
+                        /* 1 to 3 digits, at most the address's bits */
+                        const char *q = slash + 1;
+                        ok = *q && strlen(q) <= 3;
+                        for (; ok && *q; q++) {
+                                ok = *q >= '0' && *q <= '9';
+                                bits = bits * 10 + (unsigned)(*q - '0');
+                        }
+                        ok = ok && bits <= max;
+                } else {
+                        bits = max;
+                }
+                if (!ok)
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "config: http.trusted_proxies: \"%s\" is not an "
+                                           "address or ADDRESS/BITS (IPv4 or IPv6)",
+                                           v);
+                p->bits = bits;
+        }
+        s->n_proxies = s->cfg.n_trusted_proxies;
+        return 0;
+}
+
+static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+        if (memcmp(a, b, bits / 8) != 0)
+                return false;
+        if (bits % 8 == 0)
+                return true;
+        uint8_t mask = (uint8_t)(0xff00u >> (bits % 8));
+        return (a[bits / 8] & mask) == (b[bits / 8] & mask);
+}
+
+/* Whether the connection's peer is one of http.trusted_proxies (an IPv4-mapped IPv6
+ * address counts as the IPv4 address). */
+static bool from_trusted_proxy(const struct vtd *s, struct MHD_Connection *c)
+{
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+        uint8_t a[16];
+        int fam;
+        if (!sa)
+                return false;
+        if (sa->sa_family == AF_INET) {
+                fam = AF_INET;
+                memcpy(a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        } else if (sa->sa_family == AF_INET6) {
+                const struct in6_addr *in = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+                fam = IN6_IS_ADDR_V4MAPPED(in) ? AF_INET : AF_INET6;
+                memcpy(a, fam == AF_INET ? &in->s6_addr[12] : in->s6_addr, fam == AF_INET ? 4 : 16);
+        } else {
+                return false;
+        }
+        for (size_t i = 0; i < s->n_proxies; i++)
+                if (s->proxies[i].family == fam &&
+                    prefix_equal(a, s->proxies[i].addr, s->proxies[i].bits))
+                        return true;
+        return false;
+}
+
+/* The first element of a forwarded header ("a, b" gives "a"), trimmed, into out; false
+ * when it is empty or too long. */
+static bool first_element(const char *v, char *out, size_t cap)
+{
+        while (*v == ' ' || *v == '\t')
+                v++;
+        size_t n = strcspn(v, ", \t");
+        if (!n || n >= cap)
+                return false;
+        memcpy(out, v, n);
+        out[n] = 0;
+        return true;
+}
+
+/* The base URL a trusted proxy names with X-Forwarded-Proto and X-Forwarded-Host, in
+ * place of the scheme and the host of the public base (its path kept), into out; false
+ * when the peer is not a trusted proxy, it sent neither header, or one is malformed
+ * (proto http or https; host letters, digits and .-:[] only). */
+static bool forwarded_base(const struct vtd *s, struct vtd_request *req, char *out, size_t cap)
+{
+        struct MHD_Connection *c = req->conn;
+        if (!s->n_proxies || !c || !from_trusted_proxy(s, c))
+                return false;
+        const char *xp = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
+        const char *xh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Host");
+        if (!xp && !xh)
+                return false;
+        char base[VTD_URL_MAX], proto[8], host[256];
+        vtd_public_base(s, req->port, base);
+        const char *auth = strstr(base, "://") + 3;
+        const char *path = auth + strcspn(auth, "/");
+        if (xp && (!first_element(xp, proto, sizeof(proto)) ||
+                   (strcmp(proto, "http") != 0 && strcmp(proto, "https") != 0)))
+                return false;
+        if (xh && !first_element(xh, host, sizeof(host)))
+                return false;
+        for (const char *p = host; xh && *p; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
+                            *p))
+                        return false;
+        int n = snprintf(out, cap, "%.*s://%.*s%s",
+                         xp ? (int)strlen(proto) : (int)(auth - 3 - base), xp ? proto : base,
+                         xh ? (int)strlen(host) : (int)(path - auth), xh ? host : auth, path);
+        return n > 0 && (size_t)n < cap;
+}
+
 static void route_oidc(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        vtd_oidc(s, req->port, res);
+        char fwd[VTD_URL_MAX];
+        vtd_oidc(s, req->port, forwarded_base(s, req, fwd, sizeof(fwd)) ? fwd : NULL, res);
 }
 
 static void route_metrics(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
@@ -365,7 +504,11 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
                 MHD_add_response_header(r, "X-Frame-Options", "DENY");
                 MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
         }
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                res->status == 200 && res->cache_control ? res->cache_control
+                                                                         : "no-store");
+        if (res->vary)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, res->vary);
         MHD_add_response_header(r, "X-Request-Id", req->id);
         if (res->set_cookie)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);

@@ -25,6 +25,10 @@ struct vtd_http {
         bool watchdog_running, stop;
 };
 
+/* vtd_proxies_parse reads http.trusted_proxies (addresses, ADDRESS/BITS) into s->proxies;
+ * the first that is neither stops start-up with a reason naming it. */
+int vtd_proxies_parse(struct vtd *s, struct vt_diag *d);
+
 int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d);
 void vtd_http_stop(struct vtd_http *h);
 

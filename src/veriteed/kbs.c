@@ -290,8 +290,10 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
         json_auto_t *rtc = json_pack("{s:s, s:O}", "nonce", ab->nonce, "tee-pubkey", ab->jwk);
         if (rtc && ab->additional[0])
                 json_object_set_new(rtc, "additional-evidence", json_string(ab->additional));
+        char ib[VTD_URL_MAX];
         struct vt_ear_input in = {
-                .issuer = s->cfg.token_issuer,
+                .issuer = vtd_issuer(s, req->port, ib),
+                .audience = s->cfg.token_audience,
                 .iat = now,
                 .ttl = s->cfg.token_ttl,
                 .policy_id = "default",

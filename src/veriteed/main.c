@@ -46,7 +46,9 @@ static void server_done(struct vtd *s)
         vtd_refvals_free(s->refvals);
         vt_keyring_free(s->kek);
         vt_admin_keys_free(s->admin);
+        json_decref(s->jwks);
         json_decref(s->token_jwks);
+        free(s->proxies);
         vt_tpm_aks_free(s->cfg.tpm_aks);
         vt_config_done(&s->cfg);
 }
@@ -66,13 +68,14 @@ static int mkdir_p(const char *path, mode_t mode)
         return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* The keys that verify bearer tokens at the resource endpoint: our own signing key, the
+/* The keys that verify bearer tokens at the resource endpoint: the ones we publish (the
+ * signing key, the next one, the retired ones: their tokens verify until they expire), the
  * configured JWKS files and the public keys of the configured certificates. */
 static int build_token_jwks(struct vtd *s, struct vt_diag *d)
 {
-        json_t *keys = json_array();
+        json_t *keys = json_deep_copy(json_object_get(s->jwks, "keys"));
         s->token_jwks = json_pack("{s:o}", "keys", keys);
-        if (!s->token_jwks || json_array_append_new(keys, vt_signer_jwk(s->signer)) < 0)
+        if (!s->token_jwks)
                 return VT_E_NOMEM;
         for (size_t i = 0; i < s->cfg.n_trusted_jwks; i++) {
                 const char *path = s->cfg.trusted_jwks[i];
@@ -190,7 +193,8 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                                    strerror(errno));
         if ((e = vtd_store_open(&s->cfg, &s->store, d)) < 0)
                 return e;
-        if ((e = vt_signer_load_or_create(s->cfg.token_key, &s->signer, d)) < 0)
+        if ((e = vt_signer_load_or_create(s->cfg.token_key, &s->signer, d)) < 0 ||
+            (e = vtd_jwks_build(s, d)) < 0 || (e = vtd_proxies_parse(s, d)) < 0)
                 return e;
         if ((e = vtd_refvals_load(s->cfg.reference_values, s->store, &s->refvals, d)) < 0)
                 return e;
@@ -358,6 +362,17 @@ static void log_startup(const struct vtd *s, unsigned port)
                 VT_VERSION, s->cfg.tls_certificate ? "https" : "http", host, port,
                 s->cfg.store_backend == VTD_STORE_POSTGRES ? "postgres" : s->cfg.database,
                 vt_signer_kid(s->signer));
+        char ib[VTD_URL_MAX];
+        const char *iss = vtd_issuer(s, port, ib);
+        vtd_log("info", "token issuer %s (%s), %zu key(s) published, %s", iss,
+                s->cfg.token_issuer ? "token.issuer" : "the public URL",
+                json_array_size(json_object_get(s->jwks, "keys")), s->jwks_cache);
+        if (!s->cfg.public_url && !s->cfg.token_issuer &&
+            (strncmp(host, "0.0.0.0", 7) == 0 || strncmp(host, "[::]", 4) == 0))
+                vtd_log("warning",
+                        "the token issuer %s names a wildcard address: set public_url "
+                        "to the URL relying parties reach this server at",
+                        iss);
         if (s->snp_sim)
                 vtd_log("warning",
                         "SIMULATOR TRUSTED: tee \"sim\" evidence signed by the veritee simulator "

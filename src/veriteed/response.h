@@ -73,7 +73,9 @@ struct vtd_response {
         const char *content_type;
         char *set_cookie;
         unsigned retry_after;
-        const char *csp; /* Content-Security-Policy (HTML pages), or NULL */
+        const char *csp;           /* Content-Security-Policy (HTML pages), or NULL */
+        const char *cache_control; /* Cache-Control; NULL: no-store */
+        const char *vary;          /* Vary, or NULL */
 };
 
 /* vtd_problem fills an RFC 7807 error response ("type" under Trustee's error URL

@@ -47,9 +47,13 @@ struct vtd {
         struct vt_snp_verifier *snp_sim; /* AMD roots + the simulator root, if configured */
         struct vt_dcap_verifier *dcap;   /* Intel root; collateral from the PCCS */
         struct vtd_refvals *refvals;
-        struct vt_keyring *kek;          /* NULL: no resource storage */
-        struct vt_admin_keys *admin;     /* NULL: no admin API */
-        json_t *token_jwks;              /* keys that verify bearer tokens: ours + configured */
+        struct vt_keyring *kek;      /* NULL: no resource storage */
+        struct vt_admin_keys *admin; /* NULL: no admin API */
+        json_t *jwks;              /* published: the signing key, token.next_signing_key, retired */
+        json_t *token_jwks;        /* keys that verify bearer tokens: the published + configured */
+        char jwks_cache[48];       /* Cache-Control of the JWKS and discovery documents */
+        struct vtd_proxy *proxies; /* http.trusted_proxies, parsed (http.c) */
+        size_t n_proxies;
         struct vt_store *ledger_store;   /* the ledger's own connection to the store */
         struct vt_signer *ledger_signer; /* ledger.signing_key */
         struct vt_ledger *ledger;        /* the appender (ledger.c) */
@@ -130,10 +134,21 @@ int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const ui
                    size_t wl, const uint8_t *ct, size_t cl, uint8_t **ret, size_t *ret_len,
                    struct vt_diag *d);
 
-/* Well-known documents and probes (wellknown.c). vtd_oidc builds jwks_uri from
- * public_url, else from listen with port, the port actually bound. */
+/* Well-known documents and probes (wellknown.c). */
+#define VTD_URL_MAX 320
+/* vtd_public_base writes the URL clients reach us at: public_url, else
+ * http(s)://LISTEN-HOST:PORT with port the port actually bound (https with TLS). */
+void vtd_public_base(const struct vtd *s, unsigned port, char out[static VTD_URL_MAX]);
+/* vtd_issuer returns the tokens' iss and the discovery issuer: token.issuer, else the
+ * public base (written into buf). The same for every request: never from its headers. */
+const char *vtd_issuer(const struct vtd *s, unsigned port, char buf[static VTD_URL_MAX]);
+/* vtd_jwks_build makes s->jwks: the signing key, token.next_signing_key (made 0600 when
+ * absent) and token.retired_keys, each kid once; and s->jwks_cache. */
+int vtd_jwks_build(struct vtd *s, struct vt_diag *d);
 void vtd_jwks(struct vtd *s, struct vtd_response *res);
-void vtd_oidc(struct vtd *s, unsigned port, struct vtd_response *res);
+/* vtd_oidc answers the discovery document; forwarded (NULL: none) is the base URL a
+ * trusted proxy named (X-Forwarded-Proto/-Host, http.c), used for jwks_uri only. */
+void vtd_oidc(struct vtd *s, unsigned port, const char *forwarded, struct vtd_response *res);
 void vtd_metrics_text(struct vtd *s, struct vtd_response *res);
 void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict);
 void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us);

@@ -6,35 +6,109 @@
 
 #include "server.h"
 
-void vtd_jwks(struct vtd *s, struct vtd_response *res)
+void vtd_public_base(const struct vtd *s, unsigned port, char out[static VTD_URL_MAX])
 {
-        vtd_json_response(res, 200, json_pack("{s:[o]}", "keys", vt_signer_jwk(s->signer)));
+        if (s->cfg.public_url) {
+                snprintf(out, VTD_URL_MAX, "%s", s->cfg.public_url);
+                return;
+        }
+        /* listen is HOST:PORT (config.c); the port actually bound replaces it, so that
+         * "port 0" names the port chosen */
+        const char *colon = strrchr(s->cfg.listen, ':');
+        int hl = colon ? (int)(colon - s->cfg.listen) : (int)strlen(s->cfg.listen);
+        snprintf(out, VTD_URL_MAX, "%s://%.*s:%u", s->cfg.tls_certificate ? "https" : "http",
+                 hl < 256 ? hl : 256, s->cfg.listen, port);
 }
 
-void vtd_oidc(struct vtd *s, unsigned port, struct vtd_response *res)
+const char *vtd_issuer(const struct vtd *s, unsigned port, char buf[static VTD_URL_MAX])
 {
-        /* From the configuration only, never from the request: a Host header is the
-         * client's to choose, and a discovery document that names the client's host as
-         * where our keys live would let whoever can reach us, or sits in front of a cache,
-         * point verifiers at keys of their own. */
-        char base[300], jwks[340];
-        if (s->cfg.public_url) {
-                snprintf(base, sizeof(base), "%s", s->cfg.public_url);
-        } else {
-                /* listen is HOST:PORT (config.c); the port actually bound replaces it, so
-                 * that "port 0" names the port chosen */
-                const char *colon = strrchr(s->cfg.listen, ':');
-                int hl = colon ? (int)(colon - s->cfg.listen) : (int)strlen(s->cfg.listen);
-                snprintf(base, sizeof(base), "%s://%.*s:%u",
-                         s->cfg.tls_certificate ? "https" : "http", hl, s->cfg.listen, port);
+        if (s->cfg.token_issuer)
+                return s->cfg.token_issuer;
+        vtd_public_base(s, port, buf);
+        return buf;
+}
+
+/* Appends a key's JWK (stolen) unless its kid is there already (the same file named
+ * twice, or the next key swapped in and still named as next). */
+static int publish(json_t *keys, json_t *jwk, const char *what)
+{
+        const char *kid = json_string_value(json_object_get(jwk, "kid"));
+        size_t i;
+        json_t *k;
+        json_array_foreach (keys, i, k)
+                if (kid && json_equal(json_object_get(k, "kid"), json_object_get(jwk, "kid"))) {
+                        vtd_log("warning", "%s: key %s is published already", what, kid);
+                        json_decref(jwk);
+                        return 0;
+                }
+        return json_array_append_new(keys, jwk) < 0 ? VT_E_NOMEM : 0;
+}
+
+int vtd_jwks_build(struct vtd *s, struct vt_diag *d)
+{
+        json_t *keys = json_array();
+        int e;
+        s->jwks = json_pack("{s:o}", "keys", keys);
+        if (!s->jwks || (e = publish(keys, vt_signer_jwk(s->signer), "token.signing_key")) < 0)
+                return VT_E_NOMEM;
+        if (s->cfg.token_next_key) {
+                /* made like the signing key when absent, so that swapping it in later
+                 * is renaming two settings */
+                struct vt_signer *next = NULL;
+                if ((e = vt_signer_load_or_create_as(s->cfg.token_next_key,
+                                                     "token.next_signing_key", &next, d)) < 0)
+                        return e;
+                json_t *jwk = vt_signer_jwk(next);
+                vt_signer_free(next);
+                if (!jwk || (e = publish(keys, jwk, "token.next_signing_key")) < 0)
+                        return VT_E_NOMEM;
         }
+        for (size_t i = 0; i < s->cfg.n_token_retired_keys; i++) {
+                json_t *jwk = NULL;
+                if ((e = vt_jwt_key_file_jwk(s->cfg.token_retired_keys[i], "token.retired_keys",
+                                             &jwk, d)) < 0)
+                        return e;
+                if ((e = publish(keys, jwk, "token.retired_keys")) < 0)
+                        return e;
+        }
+        /* a relying party holds the JWKS this long: a key published as next is known to
+         * every one of them once this has passed, well within the overlap (token.ttl) */
+        unsigned age = s->cfg.jwks_max_age;
+        if (!age)
+                age = s->cfg.token_ttl / 2 < 300 ? (unsigned)(s->cfg.token_ttl / 2) : 300;
+        snprintf(s->jwks_cache, sizeof(s->jwks_cache), "public, max-age=%u", age);
+        return 0;
+}
+
+void vtd_jwks(struct vtd *s, struct vtd_response *res)
+{
+        vtd_json_response(res, 200, json_incref(s->jwks));
+        res->cache_control = s->jwks_cache;
+}
+
+void vtd_oidc(struct vtd *s, unsigned port, const char *forwarded, struct vtd_response *res)
+{
+        /* From the configuration, never from the request's Host header: a Host header is
+         * the client's to choose, and a discovery document that names the client's host
+         * as where our keys live would let whoever can reach us, or sits in front of a
+         * cache, point verifiers at keys of their own. Only a trusted proxy's
+         * X-Forwarded-Proto/-Host name jwks_uri (forwarded); the issuer never changes
+         * per request: it is what the tokens say. */
+        char base[VTD_URL_MAX], ib[VTD_URL_MAX], jwks[VTD_URL_MAX + 32];
+        if (forwarded)
+                snprintf(base, sizeof(base), "%s", forwarded);
+        else
+                vtd_public_base(s, port, base);
         snprintf(jwks, sizeof(jwks), "%s/.well-known/jwks.json", base);
         vtd_json_response(res, 200,
                           json_pack("{s:s, s:s, s:[s], s:[s], s:[s]}", "issuer",
-                                    s->cfg.token_issuer, "jwks_uri", jwks,
+                                    vtd_issuer(s, port, ib), "jwks_uri", jwks,
                                     "id_token_signing_alg_values_supported", "ES256",
                                     "response_types_supported", "token", "subject_types_supported",
                                     "public"));
+        res->cache_control = s->jwks_cache;
+        if (s->n_proxies)
+                res->vary = "X-Forwarded-Proto, X-Forwarded-Host";
 }
 
 static const char *const route_names[_ROUTE_MAX] = {"auth",

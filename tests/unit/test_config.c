@@ -240,7 +240,10 @@ static void test_config_values(void **state)
         (void)state;
         assert_int_equal(load("listen: '[::1]:0'\npublic_url: https://kbs.example/x//\n"
                               "tls: {certificate: c.pem, private_key: k.pem}\nstate_dir: /s\n"
-                              "token: {issuer: me, ttl_seconds: 60}\n"
+                              "token: {issuer: me, ttl_seconds: 60, audience: rp,\n"
+                              "  jwks_max_age_seconds: 20, next_signing_key: n.pem,\n"
+                              "  retired_keys: [o1.pem, o2.pem]}\n"
+                              "http: {trusted_proxies: 10.0.0.0/8}\n"
                               "attestation:\n  minimum_status: warning\n  allow_sample: true\n"
                               "  reference_values: r.json\n  simulator_root: root.pem\n"
                               "  kds_url: http://kds\n  tpm_trusted_aks: ak.pub\n"
@@ -258,6 +261,13 @@ static void test_config_values(void **state)
         assert_string_equal(c.dcap_cache_dir, "/s/dcap-cache");
         assert_string_equal(c.token_issuer, "me");
         assert_int_equal(c.token_ttl, 60);
+        assert_string_equal(c.token_audience, "rp");
+        assert_int_equal(c.jwks_max_age, 20);
+        assert_string_equal(c.token_next_key, "n.pem");
+        assert_int_equal(c.n_token_retired_keys, 2);
+        assert_string_equal(c.token_retired_keys[1], "o2.pem");
+        assert_int_equal(c.n_trusted_proxies, 1);
+        assert_string_equal(c.trusted_proxies[0], "10.0.0.0/8");
         assert_int_equal(c.min_status, VT_AR4SI_TIER_WARNING);
         assert_true(c.allow_sample);
         assert_int_equal(c.max_evidence, 2048); /* at most max_body */

@@ -4,7 +4,7 @@
  * the kid-less keys of tokens.trusted_certs; exp, nbf and iat with their 60 s leeway;
  * refusal of a crit header and of a high S; refusal of other algorithms, malformed structure and
  * duplicate members; every single-character change of a token refused; which JWKs can verify at
- * all.
+ * all; the published JWK of a key file (token.retired_keys).
  */
 #define _GNU_SOURCE
 #include <ftw.h>
@@ -483,6 +483,49 @@ static void test_kid_must_be_short_string(void **state)
         free(t);
 }
 
+/* vt_jwt_key_file_jwk (token.retired_keys): the JWK of a private key, a public key or a
+ * certificate is the signer's, kid and all; a private key others may read, and a file
+ * with no P-256 key, are refused with the file named. */
+static void test_key_file_jwk(void **state)
+{
+        char a[128], pub[128], crt[128], cmd[1024], other[128];
+        struct vt_diag d = {0};
+        (void)state;
+        json_auto_t *want = vt_signer_jwk(S.a);
+        snprintf(a, sizeof(a), "%s/a.pem", S.dir);
+        snprintf(pub, sizeof(pub), "%s/a.pub", S.dir);
+        snprintf(crt, sizeof(crt), "%s/a.crt", S.dir);
+        snprintf(cmd, sizeof(cmd),
+                 "openssl pkey -in %s -pubout -out %s 2>/dev/null && openssl req -new -x509 -key "
+                 "%s -subj /CN=a -days 1 -out %s 2>/dev/null",
+                 a, pub, a, crt);
+        assert_int_equal(system(cmd), 0);
+        const char *files[] = {a, pub, crt};
+        for (size_t i = 0; i < 3; i++) {
+                json_t *j = NULL;
+                assert_int_equal(vt_jwt_key_file_jwk(files[i], "token.retired_keys", &j, &d), 0);
+                assert_true(json_equal(j, want));
+                assert_true(vt_jwt_key_usable(j));
+                json_decref(j);
+        }
+        json_t *j = NULL;
+        snprintf(other, sizeof(other), "%s/loose.pem", S.dir);
+        snprintf(cmd, sizeof(cmd), "cp %s %s && chmod 640 %s", a, other, other);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(vt_jwt_key_file_jwk(other, "token.retired_keys", &j, &d), VT_E_INVAL);
+        assert_non_null(strstr(d.msg, "token.retired_keys"));
+        assert_non_null(strstr(d.msg, "group or others"));
+        snprintf(cmd, sizeof(cmd),
+                 "openssl genpkey -algorithm ed25519 -out %s 2>/dev/null; "
+                 "chmod 600 %s",
+                 other, other);
+        assert_int_equal(system(cmd), 0);
+        vt_diag_clear(&d);
+        assert_int_equal(vt_jwt_key_file_jwk(other, "token.retired_keys", &j, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "holds no P-256 key"));
+        assert_null(j);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -496,6 +539,7 @@ int main(void)
                 cmocka_unit_test(test_key_usable),
                 cmocka_unit_test(test_off_curve_key_refused),
                 cmocka_unit_test(test_kid_must_be_short_string),
+                cmocka_unit_test(test_key_file_jwk),
         };
         return vtt_run_group_tests(tests, setup, teardown);
 }
