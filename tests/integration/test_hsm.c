@@ -7,7 +7,11 @@
  * refused; an ES256 token signed in the token verifies with the published JWK; the KEK
  * rotates file -> HSM -> file with every secret readable at each step (through p11-kit's
  * registered modules and through module-path), a rotation to the HSM killed between
- * commit and install is resumed; a wrong PIN fails naming the token.
+ * commit and install is resumed; a wrong PIN fails naming the token. Then the real
+ * veriteed with all three keys in the token: its JWKS is the token's key, an attestation
+ * token verifies with it, secrets are released across `veritee admin rotate-kek`
+ * HSM -> file -> HSM while it runs, and the ledger's tree heads verify with the token's
+ * ledger key.
  *
  * Without softhsm2 the suite is skipped, or fails when CI is set.
  */
@@ -17,19 +21,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <openssl/evp.h>
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
 
+#include "crypto/jwe.h"
 #include "crypto/pkcs11.h"
 #include "crypto/seal.h"
 #include "store/keyring.h"
 #include "store/store.h"
 #include "testutil.h"
+#include "token/admin.h"
 #include "token/jwt.h"
 #include "util/file.h"
+#include "util/hex.h"
 #include "util/macro.h"
+#include "vtdtest.h"
 
 #define T0 1748736000
 
@@ -55,7 +66,7 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
         return remove(p) < 0 ? 0 : 0;
 }
 
-static void write_text(const char *path, const char *s, unsigned mode)
+static void write_mode(const char *path, const char *s, unsigned mode)
 {
         assert_int_equal(vt_write_file_atomic(path, s, strlen(s), mode), 0);
 }
@@ -184,8 +195,11 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
         (void)state;
-        if (g.dir[0])
+        server_stop_all();
+        if (g.dir[0] && !getenv("VT_KEEP_TMP"))
                 nftw(g.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        if (vtt_dir[0] && !getenv("VT_KEEP_TMP"))
+                (void)vt_test_sh("rm -rf '%s'", vtt_dir);
         return 0;
 }
 
@@ -368,7 +382,7 @@ static void test_hsm_wrong_pin(void **state)
         assert_non_null(strstr(d.msg, g.badpin));
         /* the same through a KEK file that holds the URI: the file is named too */
         snprintf(kf, sizeof(kf), "%s/kek-wrongpin", g.dir);
-        write_text(kf, u, 0600);
+        write_mode(kf, u, 0600);
         vt_diag_clear(&d);
         assert_int_equal(vt_kek_load(kf, &k, &d), VT_E_INVAL);
         assert_non_null(strstr(d.msg, "token \"vt\""));
@@ -376,7 +390,7 @@ static void test_hsm_wrong_pin(void **state)
         /* a PIN file others may read is refused before it is used */
         char loose[320];
         snprintf(loose, sizeof(loose), "%s/loosepin", g.dir);
-        write_text(loose, "1234\n", 0644);
+        write_mode(loose, "1234\n", 0644);
         uri(u, sizeof(u), "object=kek1", true, loose);
         vt_diag_clear(&d);
         assert_true(vt_kek_open_uri(u, &k, &d) < 0);
@@ -586,7 +600,7 @@ static void test_hsm_rotate_resume(void **state)
         assert_int_equal(vt_kek_open_uri(u, &r.nk, &d), 0);
         snprintf(staged, sizeof(staged), "%s.%s", kek, vt_kek_id(r.nk));
         snprintf(line, sizeof(line), "%s\n", u);
-        write_text(staged, line, 0600);
+        write_mode(staged, line, 0600);
         assert_int_equal(vt_store_resource_rewrap_all(st, vt_kek_id(r.nk), rewrap_cb, &r, NULL, &d),
                          0);
         /* a server started now reads every row */
@@ -608,6 +622,156 @@ static void test_hsm_rotate_resume(void **state)
         vt_test_rm_dir(dir);
 }
 
+/* ---- the real veriteed ---- */
+
+static struct server S;
+static struct vt_sim_guest guest;
+static char admin_authz[2048];
+
+static const char *policy_affirming_sim =
+        "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":\"affirming\"},"
+        "{\"claim\":\"/submods/cpu0/veritee.simulated\",\"equals\":true}]}";
+
+static void admin(const char *method, const char *path, const void *body, size_t len, long want)
+{
+        struct http h = request_full(&S, method, path, body, len, NULL, admin_authz);
+        if (h.status != want)
+                fail_msg("%s %s: HTTP %ld, want %ld: %s (log %s)", method, path, h.status, want,
+                         h.body ? h.body : "", S.log);
+        free(h.body);
+}
+
+static void put_secret(const char *path, const char *value)
+{
+        char url[512];
+        snprintf(url, sizeof(url), "/kbs/v0/resource/%s", path);
+        admin("POST", url, value, strlen(value), 200);
+        snprintf(url, sizeof(url), "/kbs/v0/resource-policy/%s", path);
+        admin("PUT", url, policy_affirming_sim, strlen(policy_affirming_sim), 200);
+}
+
+/* expect_release attests (the token must verify with jwks), fetches path, decrypts it. */
+static void expect_release(const json_t *jwks, const char *path, const char *want)
+{
+        EVP_PKEY *k = NULL;
+        json_auto_t *jwk = new_jwk_key((void **)&k);
+        char *token = attest_token(&S, &guest, jwk);
+        char url[512], *authz = NULL;
+        struct vt_diag d = {0};
+        json_t *claims = NULL;
+        if (vt_jwt_verify(token, jwks, time(NULL), &claims, &d) < 0)
+                fail_msg("the attestation token does not verify with the JWKS: %s", d.msg);
+        json_decref(claims);
+        assert_true(asprintf(&authz, "Bearer %s", token) > 0);
+        snprintf(url, sizeof(url), "/kbs/v0/resource/%s", path);
+        struct http h = request_full(&S, "GET", url, NULL, 0, NULL, authz);
+        if (h.status != 200)
+                fail_msg("GET %s: HTTP %ld (log %s)", path, h.status, S.log);
+        json_auto_t *jwe = json_loads(h.body, 0, NULL);
+        uint8_t *plain = NULL;
+        size_t pl = 0;
+        assert_non_null(jwe);
+        if (vt_jwe_decrypt(k, jwe, &plain, &pl, &d) < 0)
+                fail_msg("JWE of %s: %s", path, d.msg);
+        assert_int_equal(pl, strlen(want));
+        assert_memory_equal(plain, want, pl);
+        OPENSSL_clear_free(plain, pl);
+        free(h.body);
+        free(authz);
+        free(token);
+        EVP_PKEY_free(k);
+}
+
+static void rotate_cli(const char *cfg, const char *to)
+{
+        if (vt_test_sh("'%s' admin rotate-kek '%s' --config '%s' >/dev/null 2>>'%s/rotate.err'",
+                       bin("veritee"), to, cfg, vtt_dir) != 0)
+                fail_msg("rotate-kek to %s failed: see %s/rotate.err", to, vtt_dir);
+}
+
+static void test_hsm_server(void **state)
+{
+        (void)state;
+        need_hsm();
+        char key[512], pub[512], kek[512], cfg[512], back[512], text[8192];
+        char u_kek1[1024], u_kek2[1024], u_tok[1024], u_led[1024], line[1100];
+        struct vt_diag d = {0};
+        char *jwt = NULL;
+        assert_int_equal(vtt_setup_sim("hsm", &guest), 0);
+        char measurement[97];
+        vt_hex_encode(guest.measurement, 48, measurement);
+        snprintf(key, sizeof(key), "%s/admin.key", vtt_dir);
+        snprintf(pub, sizeof(pub), "%s/admin.pub", vtt_dir);
+        snprintf(kek, sizeof(kek), "%s/kek", vtt_dir);
+        snprintf(back, sizeof(back), "%s/kek-file", vtt_dir);
+        snprintf(cfg, sizeof(cfg), "%s/hsm.yaml", vtt_dir);
+        assert_int_equal(vt_admin_keygen(key, pub, &d), 0);
+        assert_int_equal(vt_admin_token_make(key, VT_ROLE_ADMIN, NULL, 0, 3600, "test", &jwt, &d),
+                         0);
+        snprintf(admin_authz, sizeof(admin_authz), "Bearer %s", jwt);
+        free(jwt);
+        snprintf(text, sizeof(text), "{\"sim\":{\"measurements\":[\"%s\"]}}", measurement);
+        snprintf(line, sizeof(line), "%s/rv.json", vtt_dir);
+        write_text(line, text);
+        uri(u_kek1, sizeof(u_kek1), "object=kek1;type=secret-key", true, g.pin);
+        uri(u_kek2, sizeof(u_kek2), "object=kek2", false, g.pin);
+        uri(u_tok, sizeof(u_tok), "object=tokkey;type=private", true, g.pin);
+        uri(u_led, sizeof(u_led), "object=ledgerkey", false, g.pin);
+        snprintf(line, sizeof(line), "%s\n", u_kek1);
+        write_mode(kek, line, 0600);
+        snprintf(text, sizeof(text),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
+                 "token:\n  signing_key: '%s'\n"
+                 "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
+                 "secrets:\n  kek_file: %s\nadmin:\n  keys: [%s]\n"
+                 "ledger:\n  signing_key: '%s'\n  sth_every_ms: 10\n",
+                 vtt_dir, u_tok, vtt_dir, vtt_simdir, kek, pub, u_led);
+        write_text(cfg, text);
+        server_start(&S, "hsm", text);
+
+        /* the JWKS is the token's public key */
+        struct vt_signer *ts = NULL, *ls = NULL;
+        assert_int_equal(vt_signer_load_or_create_as(u_tok, "token key", &ts, &d), 0);
+        assert_int_equal(vt_signer_load_or_create_as(u_led, "ledger key", &ls, &d), 0);
+        struct http h = request(&S, "/.well-known/jwks.json", NULL, 0, NULL);
+        assert_int_equal(h.status, 200);
+        json_auto_t *jwks = json_loads(h.body, 0, NULL);
+        free(h.body);
+        assert_non_null(jwks);
+        assert_string_equal(json_string_value(json_object_get(
+                                    json_array_get(json_object_get(jwks, "keys"), 0), "kid")),
+                            vt_signer_kid(ts));
+
+        /* secrets across rotations HSM -> file -> HSM, the server running */
+        put_secret("default/hsm/a", "value of A");
+        expect_release(jwks, "default/hsm/a", "value of A");
+        assert_int_equal(vt_kek_generate(back, &d), 0);
+        rotate_cli(cfg, back);
+        put_secret("default/hsm/b", "value of B");
+        expect_release(jwks, "default/hsm/a", "value of A");
+        rotate_cli(cfg, u_kek2);
+        expect_release(jwks, "default/hsm/a", "value of A");
+        expect_release(jwks, "default/hsm/b", "value of B");
+        struct vt_kek *now = NULL, *k2 = NULL;
+        assert_int_equal(vt_kek_load(kek, &now, &d), 0);
+        assert_int_equal(vt_kek_open_uri(u_kek2, &k2, &d), 0);
+        assert_string_equal(vt_kek_id(now), vt_kek_id(k2));
+        vt_kek_free(now);
+        vt_kek_free(k2);
+
+        /* the ledger's tree heads verify with the token's ledger key */
+        json_t *ljwks = NULL;
+        json_auto_t *entries = ledger_audit(&S, admin_authz, &ljwks);
+        assert_true(json_array_size(entries) > 0);
+        assert_string_equal(json_string_value(json_object_get(
+                                    json_array_get(json_object_get(ljwks, "keys"), 0), "kid")),
+                            vt_signer_kid(ls));
+        json_decref(ljwks);
+        vt_signer_free(ts);
+        vt_signer_free(ls);
+        server_stop_all();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -618,6 +782,7 @@ int main(void)
                 cmocka_unit_test(test_hsm_es256),
                 cmocka_unit_test(test_hsm_rotate_file_hsm_file),
                 cmocka_unit_test(test_hsm_rotate_resume),
+                cmocka_unit_test(test_hsm_server),
         };
         return vtt_run_group_tests(tests, group_setup, group_teardown);
 }
