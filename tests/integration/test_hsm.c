@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,6 +623,68 @@ static void test_hsm_rotate_resume(void **state)
         vt_test_rm_dir(dir);
 }
 
+/* Many threads on one HSM KEK and one HSM signer: one session and a mutex per key. */
+struct conc {
+        struct vt_kek *k;
+        struct vt_signer *s;
+        json_t *jwks;
+        int fails;
+};
+
+static void *conc_worker(void *ud)
+{
+        struct conc *c = ud;
+        for (int i = 0; i < 40; i++) {
+                char name[32], val[32];
+                uint8_t *w = NULL, *ct = NULL, *p = NULL;
+                size_t wl, cl, pl;
+                snprintf(name, sizeof(name), "r/c/%d", i);
+                snprintf(val, sizeof(val), "v%d-%p", i, (void *)&i);
+                if (vt_seal(c->k, (const uint8_t *)name, strlen(name), (const uint8_t *)val,
+                            strlen(val), &w, &wl, &ct, &cl) < 0 ||
+                    vt_unseal(c->k, (const uint8_t *)name, strlen(name), w, wl, ct, cl, &p, &pl,
+                              NULL) < 0 ||
+                    pl != strlen(val) || memcmp(p, val, pl) != 0)
+                        __atomic_add_fetch(&c->fails, 1, __ATOMIC_SEQ_CST);
+                if (p)
+                        OPENSSL_clear_free(p, pl);
+                free(w);
+                free(ct);
+                json_t *claims = json_pack("{s:I}", "exp", (json_int_t)T0 + 60), *got = NULL;
+                char *tok = NULL;
+                if (vt_jwt_sign(c->s, claims, &tok) < 0 ||
+                    vt_jwt_verify(tok, c->jwks, T0, &got, NULL) < 0)
+                        __atomic_add_fetch(&c->fails, 1, __ATOMIC_SEQ_CST);
+                json_decref(got);
+                json_decref(claims);
+                free(tok);
+        }
+        return NULL;
+}
+
+static void test_hsm_threads(void **state)
+{
+        (void)state;
+        need_hsm();
+        char u[1024];
+        struct conc c = {0};
+        struct vt_diag d = {0};
+        pthread_t th[6];
+        uri(u, sizeof(u), "object=kek1", true, g.pin);
+        assert_int_equal(vt_kek_open_uri(u, &c.k, &d), 0);
+        uri(u, sizeof(u), "object=tokkey;type=private", true, g.pin);
+        assert_int_equal(vt_signer_load_or_create_as(u, "token key", &c.s, &d), 0);
+        c.jwks = json_pack("{s:[o]}", "keys", vt_signer_jwk(c.s));
+        for (size_t i = 0; i < ELEMENTSOF(th); i++)
+                assert_int_equal(pthread_create(&th[i], NULL, conc_worker, &c), 0);
+        for (size_t i = 0; i < ELEMENTSOF(th); i++)
+                pthread_join(th[i], NULL);
+        assert_int_equal(c.fails, 0);
+        json_decref(c.jwks);
+        vt_signer_free(c.s);
+        vt_kek_free(c.k);
+}
+
 /* ---- the real veriteed ---- */
 
 static struct server S;
@@ -780,6 +843,7 @@ int main(void)
                 cmocka_unit_test(test_hsm_key_stays_in_token),
                 cmocka_unit_test(test_hsm_wrong_pin),
                 cmocka_unit_test(test_hsm_es256),
+                cmocka_unit_test(test_hsm_threads),
                 cmocka_unit_test(test_hsm_rotate_file_hsm_file),
                 cmocka_unit_test(test_hsm_rotate_resume),
                 cmocka_unit_test(test_hsm_server),
