@@ -623,6 +623,11 @@ int vt_p11_key_open(const char *uri, const char *pin_file, enum vt_p11_kind kind
                                    "%s: token \"%s\": key \"%s\" is extractable (CKA_EXTRACTABLE "
                                    "true): it could be wrapped out of the token",
                                    what, k->token, k->label);
+        if (get_bool(k, k->obj, CKA_ALWAYS_AUTHENTICATE) == 1)
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "%s: token \"%s\": key \"%s\" asks for the PIN again before "
+                                   "each use (CKA_ALWAYS_AUTHENTICATE), which veritee does not do",
+                                   what, k->token, k->label);
         if (kind == VT_P11_AES) {
                 CK_ULONG vl = 0;
                 CK_ATTRIBUTE a = {CKA_VALUE_LEN, &vl, sizeof(vl)};

@@ -251,6 +251,22 @@ static void test_hsm_uri_parse(void **state)
                 {"pkcs11:token=a;object=b;type=cert", "type=cert"},
                 {"pkcs11:token=a;id=", "id must have"},
         };
+        /* every truncation parses or is refused with a reason (never read past its end) */
+        const char *full = "pkcs11:token=vt;object=k%41;id=%01%02;type=private?module-path=/m"
+                           "&pin-source=file:/p";
+        for (size_t n = 0; n <= strlen(full); n++) {
+                char *cut = strndup(full, n);
+                vt_diag_clear(&d);
+                u = NULL;
+                int e = vt_p11_uri_parse(cut, &u, &d);
+                if (e < 0)
+                        assert_true(d.msg[0] != 0);
+                else
+                        assert_non_null(u);
+                vt_p11_uri_free(u);
+                free(cut);
+        }
+        u = NULL;
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 vt_diag_clear(&d);
                 u = NULL;
