@@ -38,6 +38,9 @@ struct vt_p11_key {
         CK_SESSION_HANDLE session;
         bool have_session;
         CK_OBJECT_HANDLE obj;
+        CK_SLOT_ID slot;
+        enum vt_p11_kind kind;
+        char *pin_file; /* to log in again when the token lost the session */
         pthread_mutex_t lock;
         char token[33];  /* CK_TOKEN_INFO label, blanks taken off */
         char serial[17]; /* CK_TOKEN_INFO serialNumber */
@@ -546,6 +549,7 @@ void vt_p11_key_free(struct vt_p11_key *k)
                 (void)k->mod->C_CloseSession(k->session);
         module_drop(k->mod, k->initialized);
         EVP_PKEY_free(k->pub);
+        free(k->pin_file);
         pthread_mutex_destroy(&k->lock);
         free(k);
 }
@@ -588,6 +592,10 @@ int vt_p11_key_open(const char *uri, const char *pin_file, enum vt_p11_kind kind
         if ((e = load_module(u, what, &k->mod, &slot, &ti, d)) < 0)
                 return e;
         k->initialized = true;
+        k->slot = slot;
+        k->kind = kind;
+        if (!(k->pin_file = strdup(pin_file)))
+                return VT_E_NOMEM;
         blank_trim(ti.label, sizeof(ti.label), k->token);
         blank_trim(ti.serialNumber, sizeof(ti.serialNumber), k->serial);
         rv = k->mod->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &k->session);
@@ -673,6 +681,38 @@ void vt_p11_key_fingerprint(const struct vt_p11_key *k, const char *label, uint8
 
 /* ---- operations ---- */
 
+/* lost: the token no longer knows our session or login (restarted, reconnected,
+ * re-inserted), which a new session and login may cure. */
+static bool lost(CK_RV rv)
+{
+        return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
+               rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_DEVICE_REMOVED ||
+               rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_KEY_HANDLE_INVALID ||
+               rv == CKR_OBJECT_HANDLE_INVALID;
+}
+
+/* reopen opens a new session, logs in again (the PIN file is read again) and finds the
+ * same key (its label and id) again; the caller holds k->lock. */
+static CK_RV reopen(struct vt_p11_key *k)
+{
+        CK_ULONG cnt = 0;
+        if (k->have_session)
+                (void)k->mod->C_CloseSession(k->session);
+        k->have_session = false;
+        CK_RV rv = k->mod->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, &k->session);
+        if (rv != CKR_OK)
+                return rv;
+        k->have_session = true;
+        if (login(k, k->pin_file, NULL) < 0)
+                return CKR_USER_NOT_LOGGED_IN;
+        if (find_one(k, k->kind == VT_P11_AES ? CKO_SECRET_KEY : CKO_PRIVATE_KEY,
+                     k->kind == VT_P11_AES ? CKK_AES : CKK_EC, k->label[0] ? k->label : NULL,
+                     k->id_len ? k->id : NULL, k->id_len, &k->obj, &cnt) < 0 ||
+            cnt != 1)
+                return CKR_KEY_HANDLE_INVALID;
+        return CKR_OK;
+}
+
 static int gcm(struct vt_p11_key *k, bool enc, const uint8_t *aad, size_t aad_len,
                const uint8_t *iv, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
                struct vt_diag *d)
@@ -689,22 +729,30 @@ static int gcm(struct vt_p11_key *k, bool enc, const uint8_t *aad, size_t aad_le
         CK_ULONG ol = out_cap;
         CK_RV rv;
         pthread_mutex_lock(&k->lock);
-        if (enc) {
-                rv = k->mod->C_EncryptInit(k->session, &m, k->obj);
-                if (rv == CKR_OK)
-                        rv = k->mod->C_Encrypt(k->session, (CK_BYTE_PTR)in, in_len, out, &ol);
-        } else {
-                /* SoftHSM2 (and the standard's length rule) wants room for the whole
-                 * input, tag included, before it knows what authenticates */
-                uint8_t *tmp = OPENSSL_malloc(in_len);
-                ol = in_len;
-                rv = tmp ? k->mod->C_DecryptInit(k->session, &m, k->obj) : CKR_HOST_MEMORY;
-                if (rv == CKR_OK)
-                        rv = k->mod->C_Decrypt(k->session, (CK_BYTE_PTR)in, in_len, tmp, &ol);
-                if (rv == CKR_OK && ol == out_cap)
-                        memcpy(out, tmp, out_cap);
-                if (tmp)
-                        OPENSSL_clear_free(tmp, in_len);
+        for (int attempt = 0;; attempt++) {
+                ol = out_cap;
+                if (enc) {
+                        rv = k->mod->C_EncryptInit(k->session, &m, k->obj);
+                        if (rv == CKR_OK)
+                                rv = k->mod->C_Encrypt(k->session, (CK_BYTE_PTR)in, in_len, out,
+                                                       &ol);
+                } else {
+                        /* SoftHSM2 (and the standard's length rule) wants room for the
+                         * whole input, tag included, before it knows what authenticates */
+                        uint8_t *tmp = OPENSSL_malloc(in_len);
+                        ol = in_len;
+                        rv = tmp ? k->mod->C_DecryptInit(k->session, &m, k->obj) : CKR_HOST_MEMORY;
+                        if (rv == CKR_OK)
+                                rv = k->mod->C_Decrypt(k->session, (CK_BYTE_PTR)in, in_len, tmp,
+                                                       &ol);
+                        if (rv == CKR_OK && ol == out_cap)
+                                memcpy(out, tmp, out_cap);
+                        if (tmp)
+                                OPENSSL_clear_free(tmp, in_len);
+                }
+                if (attempt == 0 && lost(rv) && reopen(k) == CKR_OK)
+                        continue;
+                break;
         }
         pthread_mutex_unlock(&k->lock);
         if (rv == CKR_OK && ol != out_cap)
@@ -746,9 +794,15 @@ int vt_p11_ecdsa_sign(struct vt_p11_key *k, const uint8_t digest[32], uint8_t si
         if (!k || !digest || !sig)
                 return vt_diag_set(d, VT_E_INVAL, "pkcs11: sign: missing argument");
         pthread_mutex_lock(&k->lock);
-        rv = k->mod->C_SignInit(k->session, &m, k->obj);
-        if (rv == CKR_OK)
-                rv = k->mod->C_Sign(k->session, (CK_BYTE_PTR)digest, 32, sig, &sl);
+        for (int attempt = 0;; attempt++) {
+                sl = 64;
+                rv = k->mod->C_SignInit(k->session, &m, k->obj);
+                if (rv == CKR_OK)
+                        rv = k->mod->C_Sign(k->session, (CK_BYTE_PTR)digest, 32, sig, &sl);
+                if (attempt == 0 && lost(rv) && reopen(k) == CKR_OK)
+                        continue;
+                break;
+        }
         pthread_mutex_unlock(&k->lock);
         if (rv == CKR_OK && sl != 64)
                 rv = CKR_GENERAL_ERROR;

@@ -26,7 +26,11 @@
  * (or, without an id, its label).
  *
  * Sessions: each key keeps one session (logged in once when opened; the PIN is read from
- * its file, used and wiped) and a mutex, so every operation is thread-safe.
+ * its file, used and wiped) and a mutex, so every operation is thread-safe. When the
+ * token says the session or the login is gone (CKR_SESSION_HANDLE_INVALID,
+ * CKR_USER_NOT_LOGGED_IN, CKR_DEVICE_REMOVED, ...: a restarted or reconnected HSM), an
+ * operation opens a new session, logs in again with the PIN file, finds the key again by
+ * its label and id, and is tried once more.
  */
 #ifndef VT_CRYPTO_PKCS11_H
 #define VT_CRYPTO_PKCS11_H

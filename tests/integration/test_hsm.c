@@ -701,6 +701,63 @@ static void test_hsm_threads(void **state)
         vt_kek_free(c.k);
 }
 
+/* The token drops every session (as a restarted or reconnected HSM does): the next
+ * operations open a new session, log in again and succeed. */
+static void test_hsm_session_lost(void **state)
+{
+        (void)state;
+        need_hsm();
+        char u[1024];
+        struct vt_kek *k = NULL;
+        struct vt_signer *s = NULL;
+        struct vt_diag d = {0};
+        uint8_t *w = NULL, *c = NULL, *p = NULL;
+        size_t wl, cl, pl;
+        uri(u, sizeof(u), "object=kek1", true, g.pin);
+        assert_int_equal(vt_kek_open_uri(u, &k, &d), 0);
+        uri(u, sizeof(u), "object=tokkey;type=private", true, g.pin);
+        assert_int_equal(vt_signer_load_or_create_as(u, "token key", &s, &d), 0);
+        assert_int_equal(
+                vt_seal(k, (const uint8_t *)"r/s/1", 5, (const uint8_t *)"x", 1, &w, &wl, &c, &cl),
+                0);
+        /* a witness session of our own, and the module underneath p11-kit's sharing */
+        CK_FUNCTION_LIST *m = p11_kit_module_load(g.module, 0);
+        CK_FUNCTION_LIST *raw = p11_kit_module_load(g.module, P11_KIT_MODULE_UNMANAGED);
+        CK_SLOT_ID slot[4];
+        CK_ULONG ns = 4;
+        CK_SESSION_HANDLE wit;
+        CK_SESSION_INFO si;
+        assert_non_null(m);
+        assert_non_null(raw);
+        assert_int_equal(p11_kit_module_initialize(m), CKR_OK);
+        CK_RV rv = raw->C_Initialize(NULL);
+        assert_true(rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED);
+        assert_int_equal(m->C_GetSlotList(CK_TRUE, slot, &ns), CKR_OK);
+        assert_int_equal(m->C_OpenSession(slot[0], CKF_SERIAL_SESSION, NULL, NULL, &wit), CKR_OK);
+        assert_int_equal(raw->C_CloseAllSessions(slot[0]), CKR_OK);
+        assert_int_equal(m->C_GetSessionInfo(wit, &si), CKR_SESSION_HANDLE_INVALID);
+        /* every key of ours lost its session too; each operation recovers */
+        if (vt_unseal(k, (const uint8_t *)"r/s/1", 5, w, wl, c, cl, &p, &pl, &d) < 0)
+                fail_msg("after the token dropped the sessions: %s", d.msg);
+        assert_int_equal(pl, 1);
+        OPENSSL_clear_free(p, pl);
+        json_auto_t *jwks = json_pack("{s:[o]}", "keys", vt_signer_jwk(s));
+        json_auto_t *claims = json_pack("{s:I}", "exp", (json_int_t)T0 + 60);
+        json_t *got = NULL;
+        char *tok = NULL;
+        assert_int_equal(vt_jwt_sign(s, claims, &tok), 0);
+        assert_int_equal(vt_jwt_verify(tok, jwks, T0, &got, &d), 0);
+        json_decref(got);
+        free(tok);
+        free(w);
+        free(c);
+        vt_signer_free(s);
+        vt_kek_free(k);
+        p11_kit_module_finalize(m);
+        p11_kit_module_release(m);
+        p11_kit_module_release(raw);
+}
+
 /* ---- the real veriteed ---- */
 
 static struct server S;
@@ -860,6 +917,7 @@ int main(void)
                 cmocka_unit_test(test_hsm_wrong_pin),
                 cmocka_unit_test(test_hsm_es256),
                 cmocka_unit_test(test_hsm_threads),
+                cmocka_unit_test(test_hsm_session_lost),
                 cmocka_unit_test(test_hsm_rotate_file_hsm_file),
                 cmocka_unit_test(test_hsm_rotate_resume),
                 cmocka_unit_test(test_hsm_server),
