@@ -22,16 +22,22 @@
 #include <openssl/rand.h>
 
 #include "crypto/openssl-util.h"
+#include "crypto/pkcs11.h"
 #include "util/hex.h"
 #include "util/macro.h"
 
-#define KEK_ID_LABEL "veritee-kek"
-#define DEK_AAD      "veritee-dek:"
-/* the longest file we accept: 64 hex digits and "\n"; one more byte to see it is longer */
+#define KEK_ID_LABEL     "veritee-kek"
+#define KEK_P11_ID_LABEL "veritee-kek-pkcs11"
+#define DEK_AAD          "veritee-dek:"
+/* the longest key file: 64 hex digits and "\n"; one more byte to see it is longer */
 #define KEK_FILE_MAX (2 * VT_KEK_SIZE + 1)
+/* what we read of a file: a pkcs11: URI may be longer than a key */
+#define KEK_READ_MAX (VT_P11_MAX_URI + 1)
 
 struct vt_kek {
         uint8_t key[VT_KEK_SIZE];
+        /* an HSM KEK: key is unused, the token's AES key wraps */
+        struct vt_p11_key *p11;
         char id[17];
         bool locked;
         size_t map_len;
@@ -78,6 +84,7 @@ void vt_kek_free(struct vt_kek *k)
                 return;
         size_t n = k->map_len;
         bool locked = k->locked;
+        vt_p11_key_free(k->p11);
         OPENSSL_cleanse(k, n);
         if (locked)
                 (void)munlock(k, n);
@@ -125,7 +132,7 @@ static int read_small(int fd, uint8_t *buf, size_t cap, size_t *ret_len)
         return 0;
 }
 
-static void cleanse_file(uint8_t (*p)[KEK_FILE_MAX + 2])
+static void cleanse_file(uint8_t (*p)[KEK_READ_MAX + 1])
 {
         OPENSSL_cleanse(*p, sizeof(*p));
 }
@@ -133,7 +140,7 @@ static void cleanse_file(uint8_t (*p)[KEK_FILE_MAX + 2])
 int vt_kek_load(const char *path, struct vt_kek **ret, struct vt_diag *d)
 {
         _cleanup_(vt_kek_freep) struct vt_kek *k = NULL;
-        _cleanup_(cleanse_file) uint8_t buf[KEK_FILE_MAX + 2];
+        _cleanup_(cleanse_file) uint8_t buf[KEK_READ_MAX + 1];
         _cleanup_(closep) int fd = -1;
         static const uint8_t zero[VT_KEK_SIZE];
         struct stat st;
@@ -156,8 +163,22 @@ int vt_kek_load(const char *path, struct vt_kek **ret, struct vt_diag *d)
                                    "kek: %s has mode %04o; a key-encryption key must not be "
                                    "accessible by group or others (chmod 600)",
                                    path, (unsigned)(st.st_mode & 07777));
-        if ((e = read_small(fd, buf, KEK_FILE_MAX + 1, &len)) < 0)
+        if ((e = read_small(fd, buf, KEK_READ_MAX, &len)) < 0)
                 return vt_diag_set(d, VT_E_IO, "kek: cannot read %s: %s", path, strerror(-e));
+        if (len >= sizeof(VT_P11_SCHEME) - 1 && memcmp(buf, VT_P11_SCHEME, 7) == 0) {
+                /* a reference to an HSM key: the URI, one line */
+                while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+                        len--;
+                if (len > VT_P11_MAX_URI || memchr(buf, '\n', len) || memchr(buf, 0, len))
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "kek: %s must hold one pkcs11: URI of at most %u bytes",
+                                           path, VT_P11_MAX_URI);
+                buf[len] = 0;
+                struct vt_diag ud = {0};
+                if ((e = vt_kek_open_uri((const char *)buf, ret, &ud)) < 0)
+                        return vt_diag_set(d, e, "%s (the URI in %s)", ud.msg, path);
+                return 0;
+        }
         k = kek_alloc();
         if (!k)
                 return VT_E_NOMEM;
@@ -184,6 +205,35 @@ int vt_kek_load(const char *path, struct vt_kek **ret, struct vt_diag *d)
                 return vt_diag_set(d, VT_E_CRYPTO, "kek: cannot hash the key of %s", path);
         *ret = TAKE_PTR(k);
         return 0;
+}
+
+int vt_kek_open_uri(const char *uri, struct vt_kek **ret, struct vt_diag *d)
+{
+        _cleanup_(vt_kek_freep) struct vt_kek *k = NULL;
+        uint8_t fp[32];
+        int e;
+
+        if (!uri || !ret)
+                return vt_diag_set(d, VT_E_INVAL, "kek: no URI");
+        k = kek_alloc();
+        if (!k)
+                return VT_E_NOMEM;
+        if ((e = vt_p11_key_open(uri, NULL, VT_P11_AES, "kek", &k->p11, d)) < 0)
+                return e;
+        vt_p11_key_fingerprint(k->p11, KEK_P11_ID_LABEL, fp);
+        vt_hex_encode(fp, 8, k->id);
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+int vt_kek_open(const char *spec, struct vt_kek **ret, struct vt_diag *d)
+{
+        return vt_p11_is_uri(spec) ? vt_kek_open_uri(spec, ret, d) : vt_kek_load(spec, ret, d);
+}
+
+bool vt_kek_is_pkcs11(const struct vt_kek *k)
+{
+        return k && k->p11;
 }
 
 static void cleanse_hex(char (*p)[2 * VT_KEK_SIZE + 2])
@@ -309,9 +359,29 @@ fail:
         return VT_E_CRYPTO;
 }
 
+/* dek_aad: "veritee-dek:" || aad in one buffer, as PKCS#11 takes it. */
+static uint8_t *dek_aad(const uint8_t *aad, size_t aad_len, size_t *ret_len)
+{
+        uint8_t *b = malloc(sizeof(DEK_AAD) - 1 + aad_len);
+        if (!b)
+                return NULL;
+        memcpy(b, DEK_AAD, sizeof(DEK_AAD) - 1);
+        if (aad_len)
+                memcpy(b + sizeof(DEK_AAD) - 1, aad, aad_len);
+        *ret_len = sizeof(DEK_AAD) - 1 + aad_len;
+        return b;
+}
+
 static int wrap_dek(const struct vt_kek *k, const uint8_t *aad, size_t aad_len,
                     const uint8_t dek[VT_KEK_SIZE], uint8_t out[VT_SEAL_WDEK_SIZE])
 {
+        if (k->p11) {
+                size_t al = 0;
+                _cleanup_free_ uint8_t *a = dek_aad(aad, aad_len, &al);
+                if (!a)
+                        return VT_E_NOMEM;
+                return vt_p11_gcm_encrypt(k->p11, a, al, dek, VT_KEK_SIZE, out, NULL);
+        }
         return gcm_seal(k->key, (const uint8_t *)DEK_AAD, sizeof(DEK_AAD) - 1, aad, aad_len, dek,
                         VT_KEK_SIZE, out);
 }
@@ -324,6 +394,20 @@ static int unwrap_dek(const struct vt_kek *k, const uint8_t *aad, size_t aad_len
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "unseal: a wrapped data key must have %d bytes, not %zu",
                                    VT_SEAL_WDEK_SIZE, wdek_len);
+        if (k->p11) {
+                size_t al = 0;
+                struct vt_diag pd = {0};
+                _cleanup_free_ uint8_t *a = dek_aad(aad, aad_len, &al);
+                if (!a)
+                        return VT_E_NOMEM;
+                if (vt_p11_gcm_decrypt(k->p11, a, al, wdek, wdek_len, dek, &pd) < 0)
+                        return vt_diag_set(d, VT_E_CRYPTO,
+                                           "unseal: the wrapped data key does not unwrap under "
+                                           "HSM KEK %s for this name (another KEK, another name, "
+                                           "or changed bytes): %s",
+                                           k->id, pd.msg);
+                return 0;
+        }
         if (gcm_open(k->key, (const uint8_t *)DEK_AAD, sizeof(DEK_AAD) - 1, aad, aad_len, wdek,
                      wdek_len, dek) < 0)
                 return vt_diag_set(d, VT_E_CRYPTO,

@@ -13,6 +13,7 @@
 #ifndef VT_CRYPTO_SEAL_H
 #define VT_CRYPTO_SEAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,26 @@ struct vt_kek;
  * the RLIMIT_MEMLOCK allows, excluded from core dumps, and wiped by vt_kek_free. The file
  * bytes are wiped after reading. *ret is freed with vt_kek_free. */
 int vt_kek_load(const char *path, struct vt_kek **ret, struct vt_diag *d);
+
+/* A KEK file may instead hold one line, an RFC 7512 "pkcs11:" URI (with pin-source, see
+ * crypto/pkcs11.h) naming a sensitive, non-extractable AES-256 key in a PKCS#11 token:
+ * vt_kek_load then opens that key (vt_kek_open_uri) and the data keys are wrapped inside
+ * the token with CKM_AES_GCM, in the same 60-byte blob. Its id is the first 8 bytes of
+ * SHA-256 over "veritee-kek-pkcs11", the token's serial and label and the key's CKA_ID and
+ * CKA_LABEL: one key in one token has one id whatever URI names it, and no file key
+ * shares it. */
+
+/* vt_kek_open_uri opens the HSM KEK a pkcs11: URI names (errors of vt_p11_key_open).
+ * *ret is freed with vt_kek_free. Operations on it are thread-safe (one session and a
+ * mutex per key). */
+int vt_kek_open_uri(const char *uri, struct vt_kek **ret, struct vt_diag *d);
+
+/* vt_kek_open is vt_kek_open_uri for a spec that starts with "pkcs11:", else
+ * vt_kek_load(spec). */
+int vt_kek_open(const char *spec, struct vt_kek **ret, struct vt_diag *d);
+
+/* vt_kek_is_pkcs11 tells whether k lives in a PKCS#11 token. */
+bool vt_kek_is_pkcs11(const struct vt_kek *k);
 
 /* vt_kek_generate writes a new random KEK (RAND_priv_bytes) to path as 64 hex digits and
  * "\n", mode 0600. It never replaces anything: if path exists (even as a dangling

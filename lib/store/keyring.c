@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include "crypto/pkcs11.h"
 #include "util/file.h"
 #include "util/macro.h"
 
@@ -521,12 +522,24 @@ static void cleanse_free(uint8_t *p, size_t n)
                 OPENSSL_clear_free(p, n);
 }
 
-/* stage writes the new key's file to "<kek_file>.<id>" (file and directory fsync'd). */
+/* stage writes the new key's file to "<kek_file>.<id>" (file and directory fsync'd); for
+ * an HSM key named by its URI the staged file holds the URI. */
 static int stage(const char *new_key_file, const char *staged, struct vt_diag *d)
 {
         uint8_t *key = NULL;
         size_t kl = 0;
-        int e = vt_read_file(new_key_file, 4096, &key, &kl);
+        int e;
+        if (vt_p11_is_uri(new_key_file)) {
+                _cleanup_free_ char *line = NULL;
+                if (asprintf(&line, "%s\n", new_key_file) < 0)
+                        return VT_E_NOMEM;
+                e = vt_write_file_atomic(staged, line, strlen(line), 0600);
+                if (e < 0)
+                        return vt_diag_set(d, e, "cannot stage the new KEK's URI at %s: %s", staged,
+                                           strerror(errno));
+                return 0;
+        }
+        e = vt_read_file(new_key_file, 8192, &key, &kl);
         if (e < 0)
                 return vt_diag_set(d, e, "cannot read %s", new_key_file);
         e = vt_write_file_atomic(staged, key, kl, 0600);
@@ -546,7 +559,7 @@ static int rotate_locked(struct vt_keyring *kr, struct vt_store *st, const char 
         if (e < 0)
                 return e;
         struct vt_kek *nk = NULL;
-        if ((e = vt_kek_load(new_key_file, &nk, d)) < 0)
+        if ((e = vt_kek_open(new_key_file, &nk, d)) < 0)
                 return e;
         struct rotate_ctx c = {.kr = kr, .new_k = nk, .d = d};
         _cleanup_free_ char *staged = NULL;

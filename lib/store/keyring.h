@@ -27,6 +27,13 @@
  *     rolled back (the sibling is removed); temporary files left by a killed write go too;
  *   - the current KEK is in neither file: refused (VT_E_NOTFOUND naming both ids).
  * Each action is reported through the note callback (for the program's log).
+ *
+ * HSM keys: a key file may hold a "pkcs11:" URI instead of a key (crypto/seal.h), and
+ * vt_keyring_rotate takes a URI as the new key: the staged file then holds the URI. So
+ * the files above hold references, the dance is the same and so is its crash safety; the
+ * key itself stays in its token, which veritee never writes to (a rolled-back rotation
+ * removes only the reference; a retired HSM key is left in the token for the
+ * administrator to destroy).
  */
 #ifndef VT_STORE_KEYRING_H
 #define VT_STORE_KEYRING_H
@@ -62,7 +69,8 @@ int vt_keyring_load(const struct vt_keyring *kr, const char *kek_id, struct vt_k
  * must run before a server uses kr. 0 when kek_file holds the current KEK afterwards. */
 int vt_keyring_recover(struct vt_keyring *kr, struct vt_store *st, struct vt_diag *d);
 
-/* vt_keyring_rotate makes the KEK in new_key_file current (above). On success
+/* vt_keyring_rotate makes the KEK in new_key_file (or named by it, a pkcs11: URI) current
+ * (above). On success
  * *ret_count (may be NULL) is the number of data keys rewrapped and ret_id (may be NULL)
  * the new id. Any row whose KEK no file holds stops the rotation before anything
  * changes, and the error names the row and its KEK. */

@@ -281,51 +281,114 @@ static int b64_json(const json_t *v, char **ret)
         return vt_b64_encode((const uint8_t *)s, strlen(s), VT_B64_URL, ret);
 }
 
-int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
-                char **ret)
+/* signing_input returns "b64(hdr).b64(claims)" in a buffer with room for the signature
+ * (*ret_cap bytes in all); *ret_len is the length of the signed part. */
+static int signing_input(const json_t *hdr, const json_t *claims, char **ret, size_t *ret_len,
+                         size_t *ret_cap)
 {
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-        _cleanup_free_ char *h64 = NULL, *p64 = NULL, *s64 = NULL, *out = NULL;
-        uint8_t der[80], raw[VT_JWS_SIG_LEN];
-        size_t dl = sizeof(der), rl = sizeof(raw);
+        _cleanup_free_ char *h64 = NULL, *p64 = NULL;
         int e;
-
-        if (!md)
-                return VT_E_NOMEM;
         if ((e = b64_json(hdr, &h64)) < 0 || (e = b64_json(claims, &p64)) < 0)
                 return e;
         size_t hl = strlen(h64), pl = strlen(p64);
         /* header.payload.signature: the signature is 86 characters */
         size_t cap = hl + 1 + pl + 1 + 87;
-        out = malloc(cap);
+        char *out = malloc(cap);
         if (!out)
                 return VT_E_NOMEM;
         memcpy(out, h64, hl);
         out[hl] = '.';
         memcpy(out + hl + 1, p64, pl);
         out[hl + 1 + pl] = 0;
+        *ret = out;
+        *ret_len = hl + 1 + pl;
+        *ret_cap = cap;
+        return 0;
+}
+
+/* finish appends ".b64url(raw)" to out (signed part of sl bytes, cap bytes in all). */
+static int finish(char *out, size_t sl, size_t cap, uint8_t raw[VT_JWS_SIG_LEN])
+{
+        _cleanup_free_ char *s64 = NULL;
+        int e = vt_b64_encode(raw, VT_JWS_SIG_LEN, VT_B64_URL, &s64);
+        OPENSSL_cleanse(raw, VT_JWS_SIG_LEN);
+        if (e < 0)
+                return e;
+        snprintf(out + sl, cap - sl, ".%s", s64);
+        OPENSSL_cleanse(s64, strlen(s64));
+        return 0;
+}
+
+int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, const json_t *claims,
+                           char **ret)
+{
+        _cleanup_free_ char *out = NULL;
+        uint8_t md[32], rs[VT_JWS_SIG_LEN], raw[VT_JWS_SIG_LEN], der[80];
+        unsigned ml = 0;
+        size_t sl = 0, cap = 0, dl = 0;
+        int e;
+
+        if ((e = signing_input(hdr, claims, &out, &sl, &cap)) < 0)
+                return e;
+        if (EVP_Digest(out, sl, md, &ml, EVP_sha256(), NULL) != 1 || ml != sizeof(md)) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        if ((e = fn(md, rs, ud)) < 0)
+                return e;
+        /* through DER so that vt_jose_es256_raw makes S low, as verifiers require: a
+         * token's signer makes whichever S it makes */
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = ECDSA_SIG_new();
+        BIGNUM *r = BN_bin2bn(rs, 32, NULL), *s = BN_bin2bn(rs + 32, 32, NULL);
+        uint8_t *dp = der;
+        if (!es || !r || !s || ECDSA_SIG_set0(es, r, s) != 1) {
+                BN_free(r);
+                BN_free(s);
+                return VT_E_CRYPTO;
+        }
+        int n = i2d_ECDSA_SIG(es, NULL);
+        if (n <= 0 || (size_t)n > sizeof(der) || i2d_ECDSA_SIG(es, &dp) != n)
+                return VT_E_CRYPTO;
+        dl = (size_t)n;
+        if ((e = vt_jose_es256_raw(der, dl, raw)) < 0)
+                return e;
+        if ((e = finish(out, sl, cap, raw)) < 0)
+                return e;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
+                char **ret)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_free_ char *out = NULL;
+        uint8_t der[80], raw[VT_JWS_SIG_LEN];
+        size_t dl = sizeof(der), rl = sizeof(raw), hl_pl = 0, cap = 0;
+        int e;
+
+        if (!md)
+                return VT_E_NOMEM;
+        if ((e = signing_input(hdr, claims, &out, &hl_pl, &cap)) < 0)
+                return e;
         if (alg == VT_JWS_EDDSA) {
                 if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
-                    EVP_DigestSign(md, raw, &rl, (const uint8_t *)out, hl + 1 + pl) != 1 ||
+                    EVP_DigestSign(md, raw, &rl, (const uint8_t *)out, hl_pl) != 1 ||
                     rl != sizeof(raw)) {
                         ERR_clear_error();
                         return VT_E_CRYPTO;
                 }
         } else {
                 if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-                    EVP_DigestSign(md, der, &dl, (const uint8_t *)out, hl + 1 + pl) != 1) {
+                    EVP_DigestSign(md, der, &dl, (const uint8_t *)out, hl_pl) != 1) {
                         ERR_clear_error();
                         return VT_E_CRYPTO;
                 }
                 if ((e = vt_jose_es256_raw(der, dl, raw)) < 0) /* a low S, as verifiers require */
                         return e;
         }
-        e = vt_b64_encode(raw, sizeof(raw), VT_B64_URL, &s64);
-        OPENSSL_cleanse(raw, sizeof(raw));
-        if (e < 0)
+        if ((e = finish(out, hl_pl, cap, raw)) < 0)
                 return e;
-        snprintf(out + hl + 1 + pl, cap - hl - 1 - pl, ".%s", s64);
-        OPENSSL_cleanse(s64, strlen(s64));
         *ret = TAKE_PTR(out);
         return 0;
 }

@@ -91,6 +91,16 @@ int vt_jws_claims(const struct vt_jws *j, size_t max, json_t **ret, struct vt_di
 int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
                 char **ret);
 
+/* A signer that keeps its key elsewhere (a PKCS#11 token): it signs the SHA-256 digest
+ * md with P-256 and writes r || s (S high or low) to sig; 0 or a negative VT_E_*. */
+typedef int (*vt_jws_es256_fn)(const uint8_t md[32], uint8_t sig[64], void *ud);
+
+/* vt_jws_sign_es256_with is vt_jws_sign for ES256 with the signature made by fn (called
+ * once, with ud): the same signed bytes, S made low. fn's error is returned as it is.
+ * Thread-safe when fn is. */
+int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, const json_t *claims,
+                           char **ret);
+
 /* vt_jose_check_crit returns 0 when the JOSE header hdr has no "crit" member, else
  * VT_E_FORMAT with "<who>: crit header is not supported" in d: RFC 7515 section 4.1.11
  * says a recipient must refuse extensions it does not understand, and we understand

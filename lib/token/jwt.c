@@ -20,6 +20,7 @@
 #include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "crypto/openssl-util.h"
+#include "crypto/pkcs11.h"
 #include "crypto/x509.h"
 #include "token/jose.h"
 #include "util/b64.h"
@@ -29,7 +30,8 @@
 #define MAX_TOKEN_BYTES (256u * 1024u)
 
 struct vt_signer {
-        EVP_PKEY *key;
+        EVP_PKEY *key;                       /* the private key, or for p11 the public key */
+        struct vt_p11_key *p11;              /* a key in a PKCS#11 token, which signs */
         char kid[VT_JWK_THUMBPRINT_LEN + 1]; /* RFC 7638 thumbprint */
 };
 
@@ -38,6 +40,7 @@ void vt_signer_free(struct vt_signer *s)
         if (!s)
                 return;
         EVP_PKEY_free(s->key);
+        vt_p11_key_free(s->p11);
         OPENSSL_cleanse(s, sizeof(*s));
         free(s);
 }
@@ -57,7 +60,12 @@ int vt_signer_load_or_create_as(const char *path, const char *what, struct vt_si
         int e;
         if (!s)
                 return VT_E_NOMEM;
-        if (stat(path, &st) == 0) {
+        if (vt_p11_is_uri(path)) {
+                /* the key stays in the token: we keep its public half for kid and JWKS */
+                if ((e = vt_p11_key_open(path, NULL, VT_P11_EC_P256, what, &s->p11, d)) < 0 ||
+                    (e = vt_p11_ec_public(s->p11, &s->key)) < 0)
+                        return e;
+        } else if (stat(path, &st) == 0) {
                 uint8_t *pem = NULL;
                 size_t n = 0;
                 if ((e = vt_read_private_file(path, 64u * 1024u, false, what, &pem, &n, d)) < 0)
@@ -84,7 +92,7 @@ int vt_signer_load_or_create_as(const char *path, const char *what, struct vt_si
                 return vt_diag_set(d, VT_E_IO, "cannot stat %s %s", what, path);
         }
         if ((e = vt_jwk_thumbprint(s->key, s->kid)) < 0)
-                return vt_diag_set(d, e, "token key %s: cannot derive the public key", path);
+                return vt_diag_set(d, e, "%s %s: cannot derive the public key", what, path);
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -156,12 +164,30 @@ int vt_jwt_key_file_jwk(const char *path, const char *what, json_t **ret, struct
         return 0;
 }
 
+static int p11_sign(const uint8_t md[32], uint8_t sig[64], void *ud)
+{
+        return vt_p11_ecdsa_sign(ud, md, sig, NULL);
+}
+
+/* sign: the one place a signer signs, with its key or in its token */
+static int sign(const struct vt_signer *s, const json_t *h, const json_t *claims, char **ret)
+{
+        if (s->p11)
+                return vt_jws_sign_es256_with(p11_sign, s->p11, h, claims, ret);
+        return vt_jws_sign(s->key, VT_JWS_ES256, h, claims, ret);
+}
+
+bool vt_signer_is_pkcs11(const struct vt_signer *s)
+{
+        return s && s->p11;
+}
+
 int vt_signer_sign_jws(const struct vt_signer *s, const char *typ, const json_t *claims, char **ret)
 {
         json_auto_t *h = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", typ, "kid", s->kid);
         if (!h)
                 return VT_E_NOMEM;
-        return vt_jws_sign(s->key, VT_JWS_ES256, h, claims, ret);
+        return sign(s, h, claims, ret);
 }
 
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
@@ -172,7 +198,7 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
                              : NULL;
         if (!h)
                 return VT_E_NOMEM;
-        return vt_jws_sign(s->key, VT_JWS_ES256, h, claims, ret);
+        return sign(s, h, claims, ret);
 }
 
 bool vt_jwt_key_usable(const json_t *jwk)

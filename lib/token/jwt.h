@@ -18,9 +18,16 @@ struct vt_signer;
 
 /* vt_signer_load_or_create loads the P-256 private key at path or, when the file does
  * not exist, generates one and writes it with mode 0600 (via a temporary file). A key
- * file readable by group or others is refused (VT_E_INVAL). */
+ * file readable by group or others is refused (VT_E_INVAL). path may instead be an RFC
+ * 7512 "pkcs11:" URI (with pin-source, crypto/pkcs11.h) naming a sensitive,
+ * non-extractable P-256 private key in a PKCS#11 token and its public key (same CKA_ID):
+ * then signing happens in the token (CKM_ECDSA over the SHA-256 digest) and nothing is
+ * ever created (errors of vt_p11_key_open). */
 int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt_diag *d);
 void vt_signer_free(struct vt_signer *s);
+
+/* vt_signer_is_pkcs11 tells whether s signs in a PKCS#11 token. */
+bool vt_signer_is_pkcs11(const struct vt_signer *s);
 
 /* vt_signer_load_or_create_as is vt_signer_load_or_create with what ("ledger key") naming
  * the key in reasons. */

@@ -2,12 +2,14 @@
 /*
  * Key-encryption keys:
  *   veritee admin kekgen FILE
- *   veritee admin rotate-kek NEW_KEY_FILE --config veriteed.yaml
+ *   veritee admin rotate-kek NEW_KEY_FILE|PKCS11_URI --config veriteed.yaml
  * rotate-kek stages the new key beside secrets.kek_file (fsync'd), rewraps every stored
  * data key to it and makes it current in one transaction (the ciphertexts are not
  * touched), then renames it onto secrets.kek_file; a running veriteed follows the
  * store's current KEK. An interrupted rotation is resumed or rolled back first
- * (lib/store/keyring.h).
+ * (lib/store/keyring.h). The new KEK may be a "pkcs11:" URI naming an AES-256 key in a
+ * PKCS#11 token (an HSM): then the staged file, and kek_file after the rotation, hold
+ * that URI, and the token wraps the data keys.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -83,7 +85,9 @@ int cmd_admin_kek(int argc, char **argv)
         };
         static const char use[] =
                 "usage: veritee admin kekgen FILE\n"
-                "       veritee admin rotate-kek NEW_KEY_FILE --config veriteed.yaml";
+                "       veritee admin rotate-kek NEW_KEY_FILE --config veriteed.yaml\n"
+                "       veritee admin rotate-kek 'pkcs11:token=T;object=K?pin-source=file:PIN' "
+                "--config veriteed.yaml";
         const char *config = NULL;
         int c;
         optind = 1;
