@@ -512,6 +512,9 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         MHD_add_response_header(r, "X-Request-Id", req->id);
         if (res->set_cookie)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);
+        /* every 503 says when to come back: a store or ledger that is down, a full server */
+        if (res->status == 503 && !res->retry_after)
+                res->retry_after = 1;
         if (res->retry_after) {
                 char ra[16];
                 snprintf(ra, sizeof(ra), "%u", res->retry_after);

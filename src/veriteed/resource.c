@@ -152,15 +152,27 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         }
         vt_diag_clear(&d);
         e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &d);
+        if (e < 0 && e != VT_E_NOTFOUND) {
+                /* not a decision: the store is down (a replica's database restarting) */
+                vtd_problem(res, req, 503, "StoreError", "the store is unavailable; retry");
+                snprintf(req->reason, sizeof(req->reason), "release %s: store unavailable: %.300s",
+                         path, d.msg);
+                return;
+        }
         if (e < 0) {
-                snprintf(req->reason, sizeof(req->reason), "release %s: %s%.300s", path,
-                         e == VT_E_NOTFOUND ? "no such resource" : "store unavailable: ",
-                         e == VT_E_NOTFOUND ? "" : d.msg);
+                snprintf(req->reason, sizeof(req->reason), "release %s: no such resource", path);
                 deny(s, req, path, claims, NULL, 401, "PluginInternalError",
                      "Plugin internal error", res);
                 return;
         }
-        if (vt_store_policy_get(s->store, path, &policy, NULL) < 0) {
+        e = vt_store_policy_get(s->store, path, &policy, &d);
+        if (e < 0 && e != VT_E_NOTFOUND) {
+                vtd_problem(res, req, 503, "StoreError", "the store is unavailable; retry");
+                snprintf(req->reason, sizeof(req->reason), "release %s: store unavailable: %.300s",
+                         path, d.msg);
+                return;
+        }
+        if (e < 0) {
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: no release policy (no policy, no release)", path);
                 deny(s, req, path, claims, NULL, 401, "PolicyDeny", "Access denied by policy", res);
