@@ -452,7 +452,7 @@ static void put_form(struct html *h, const struct vtd_request *req)
         put(h, "</select></label>");
         put_input(h, "Resource or target", "resource", text_param(req, "resource"),
                   "default/key/db");
-        put_input(h, "TEE", "tee", text_param(req, "tee"), "snp");
+        put_input(h, "TEE", "tee", text_param(req, "tee"), "any");
         put_input(h, "From", "from", text_param(req, "from"), "2026-01-31 or RFC 3339");
         put_input(h, "To", "to", text_param(req, "to"), "2026-01-31 or RFC 3339");
         put(h, "<button type=\"submit\">Filter</button><a href=\"/ledger/\">clear</a></form>"
