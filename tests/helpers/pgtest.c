@@ -109,6 +109,12 @@ static pid_t spawn(struct vtt_pg *pg, char *const argv[])
          * change of user, which clears it; the fast-shutdown signal of postgres). */
         if (prctl(PR_SET_PDEATHSIG, SIGINT) != 0 || getppid() != pg->owner)
                 _exit(125);
+        /* initdb and postgres need a working directory they may read: the test's (a
+         * checkout under /root, say) is not the server user's */
+        if (chdir(pg->dir) != 0) {
+                perror("pgtest: chdir");
+                _exit(124);
+        }
         execv(prog, argv);
         perror("pgtest: exec");
         _exit(127);
