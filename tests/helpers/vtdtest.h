@@ -57,6 +57,11 @@ char *attest_body(const char *nonce, const struct vt_sim_guest *g, json_t *bind_
 /* attest_token runs auth+attest with guest g and jwk and returns the token (malloc'd). */
 char *attest_token(const struct server *s, const struct vt_sim_guest *g, json_t *jwk);
 
+/* try_get GETs path from s with the Authorization header value authz, from any thread
+ * (it asserts nothing): returns the status, 0 when no answer came within 10 s (the server
+ * is gone), and the X-Request-Id of the answer in rid ("" when none). */
+long try_get(const struct server *s, const char *path, const char *authz, char rid[24]);
+
 /* ledger_audit reads the whole ledger of s through its API (authz: a full header value,
  * or NULL with ledger.public), audits it (every tree head's signature with the server's
  * ledger key, the recomputed tree against each) and returns its entries (a new array);

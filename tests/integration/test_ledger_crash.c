@@ -98,55 +98,6 @@ struct client {
         unsigned ok;
 };
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-        (void)p;
-        (void)ud;
-        return sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-        size_t len = sz * n;
-        static const char key[] = "X-Request-Id: ";
-        if (len > sizeof(key) && strncasecmp(p, key, sizeof(key) - 1) == 0) {
-                char *out = ud;
-                size_t i = 0;
-                const char *v = p + sizeof(key) - 1;
-                while (i + 1 < 24 && i < len - (sizeof(key) - 1) && v[i] != '\r' && v[i] != '\n')
-                        i++;
-                memcpy(out, v, i);
-                out[i] = 0;
-        }
-        return len;
-}
-
-/* fetch GETs path; returns the status (0: no answer, the server is gone) and the
- * request id of the answer. */
-static long fetch(const char *path, const char *authz, char rid[24])
-{
-        char url[256], *ah = NULL;
-        long status = 0;
-        snprintf(url, sizeof(url), "%s%s", S.url, path);
-        if (asprintf(&ah, "Authorization: %s", authz) < 0)
-                return 0;
-        CURL *c = curl_easy_init();
-        struct curl_slist *hdr = curl_slist_append(NULL, ah);
-        rid[0] = 0;
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, rid);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-        if (curl_easy_perform(c) == CURLE_OK)
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_slist_free_all(hdr);
-        curl_easy_cleanup(c);
-        free(ah);
-        return status;
-}
-
 static void *client_main(void *arg)
 {
         struct client *c = arg;
@@ -154,7 +105,7 @@ static void *client_main(void *arg)
         for (unsigned i = 0; !atomic_load(c->stop); i++) {
                 snprintf(path, sizeof(path), "/kbs/v0/resource/crash/key/k%u", i % 4);
                 char rid[24];
-                long st = fetch(path, c->authz, rid);
+                long st = try_get(&S, path, c->authz, rid);
                 if (st == 200 && rid[0]) {
                         pthread_mutex_lock(&got_lock);
                         if (n_got < MAX_GOT)

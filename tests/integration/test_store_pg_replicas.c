@@ -220,62 +220,13 @@ struct client {
         long other_status;
 };
 
-static size_t drop_body(char *p, size_t sz, size_t n, void *ud)
-{
-        (void)p;
-        (void)ud;
-        return sz * n;
-}
-
-static size_t rid_header(char *p, size_t sz, size_t n, void *ud)
-{
-        size_t len = sz * n;
-        static const char key[] = "X-Request-Id: ";
-        if (len > sizeof(key) && strncasecmp(p, key, sizeof(key) - 1) == 0) {
-                char *out = ud;
-                size_t i = 0;
-                const char *v = p + sizeof(key) - 1;
-                while (i + 1 < 24 && i < len - (sizeof(key) - 1) && v[i] != '\r' && v[i] != '\n')
-                        i++;
-                memcpy(out, v, i);
-                out[i] = 0;
-        }
-        return len;
-}
-
-/* fetch GETs a secret from s; returns the status (0: no answer in 10 s) and the request
- * id of the answer. */
-static long fetch(const struct server *s, const char *path, const char *authz, char rid[24])
-{
-        char url[256], *ah = NULL;
-        long status = 0;
-        snprintf(url, sizeof(url), "%s%s", s->url, path);
-        if (asprintf(&ah, "Authorization: %s", authz) < 0)
-                return 0;
-        CURL *c = curl_easy_init();
-        struct curl_slist *hdr = curl_slist_append(NULL, ah);
-        rid[0] = 0;
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, drop_body);
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, rid_header);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, rid);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-        if (curl_easy_perform(c) == CURLE_OK)
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_slist_free_all(hdr);
-        curl_easy_cleanup(c);
-        free(ah);
-        return status;
-}
-
 static void *client_main(void *arg)
 {
         struct client *c = arg;
         char path[64], rid[24];
         for (unsigned i = 0; !atomic_load(c->stop); i++) {
                 snprintf(path, sizeof(path), "/kbs/v0/resource/load/key/k%u", i % 4);
-                long st = fetch(c->s[i % 2], path, c->authz, rid);
+                long st = try_get(c->s[i % 2], path, c->authz, rid);
                 if (st == 200 && rid[0]) {
                         pthread_mutex_lock(&ids_lock);
                         if (n_ids < MAX_IDS)
