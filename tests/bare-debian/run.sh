@@ -83,6 +83,13 @@ mkdir -p "$tree/root/src/veritee"
 }
 [ -d "$SHARED" ] && cp -r "$SHARED" "$tree/root/src/shared"
 cp /etc/resolv.conf "$tree/etc/resolv.conf" 2>/dev/null
+# The host's own certificate authorities (a TLS-inspecting egress proxy's, say) are this
+# network's, not the project's: like resolv.conf they come along, and ca-certificates,
+# which the README's set-up line installs, adds them to the bundle npm and curl read.
+if [ -d /usr/local/share/ca-certificates ]; then
+        mkdir -p "$tree/usr/local/share/ca-certificates"
+        cp -r /usr/local/share/ca-certificates/. "$tree/usr/local/share/ca-certificates/" 2>/dev/null || true
+fi
 for m in proc sys dev dev/pts; do
         mount --bind "/$m" "$tree/$m" || {
                 say "FAIL: cannot bind-mount /$m"

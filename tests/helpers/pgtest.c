@@ -115,7 +115,15 @@ static pid_t spawn(struct vtt_pg *pg, char *const argv[])
                 perror("pgtest: chdir");
                 _exit(124);
         }
-        execv(prog, argv);
+        /* argv[0] the full path: initdb finds postgres next to itself from it, and the
+         * bin directory is not on PATH (Debian keeps it under /usr/lib/postgresql) */
+        char *args[16];
+        size_t n = 0;
+        args[n++] = prog;
+        for (size_t i = 1; argv[i] && n + 1 < sizeof(args) / sizeof(args[0]); i++)
+                args[n++] = argv[i];
+        args[n] = NULL;
+        execv(prog, args);
         perror("pgtest: exec");
         _exit(127);
 }
