@@ -170,7 +170,7 @@ for name in base dev ha aks-confidential kata-coco; do
         rc=$?
         if [ "$name" = ha ]; then
                 check "ha: the configuration loads (only the absent database stops it)" \
-                        sh -c "[ $rc -eq 1 ] && ! grep -q 'config:' '$d/out'"
+                        sh -c "[ $rc -eq 1 ] && grep -q 'start-up failed: store: open: connect: postgres' '$d/out'"
         else
                 check "$name: veriteed --check-config accepts the overlay's configuration" [ $rc -eq 0 ]
         fi
