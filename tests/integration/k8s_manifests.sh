@@ -140,7 +140,7 @@ check "ha: PostgreSQL, the DSN from the Secret veriteed-pg" sh -c \
         "grep -q 'backend: postgres' '$tmp/ha.yaml' && grep -q 'secretName: veriteed-pg' '$tmp/ha.yaml'"
 check "aks-confidential: the AKS confidential node-pool label" r aks-confidential \
         "node_label_key: kubernetes.azure.com/security-type"
-check "kata-coco: the runtime class" r kata-coco "runtime_class: kata-cc"
+check "kata-coco: the runtime class" r kata-coco "runtime_class: kata-qemu-snp"
 check "base: non-root, read-only root file system" sh -c \
         "grep -q 'runAsNonRoot: true' '$tmp/base.yaml' && grep -q 'readOnlyRootFilesystem: true' '$tmp/base.yaml'"
 check "base: the keys from the Secret veriteed-keys" r base "secretName: veriteed-keys"
