@@ -321,7 +321,6 @@ static void answer(struct vtd_response *res, struct vtd_request *req, const char
                         json_pack("{s:i, s:s}", "code", (int)code, "message", message));
                 snprintf(req->reason, sizeof(req->reason), "%.383s", message);
         }
-        snprintf(req->verdict, sizeof(req->verdict), "%s", allowed ? "allowed" : "refused");
         if (r && allowed && patch && json_array_size(patch)) {
                 if (vt_json_dump(patch, &txt) < 0 ||
                     vt_b64_encode((const uint8_t *)txt, strlen(txt), VT_B64_STD, &b64) < 0) {

@@ -280,6 +280,45 @@ static void test_webhook_malformed(void **state)
         assert_true(log_has(&S, "the body is not JSON"));
 }
 
+/* Truncations and byte flips of a real review: every answer is 400 or an AdmissionReview
+ * (200), never a 500 or a dropped connection, and the server answers the whole review
+ * afterwards as before. */
+static void test_webhook_damaged(void **state)
+{
+        (void)state;
+        char p[4096];
+        json_error_t err;
+        snprintf(p, sizeof(p), "%s", vt_test_helper("../fixtures/k8s/mutate-existing.json"));
+        json_auto_t *fx = json_load_file(p, 0, &err);
+        assert_non_null(fx);
+        _cleanup_free_ char *body = json_dumps(json_object_get(fx, "review"), JSON_COMPACT);
+        size_t n = strlen(body);
+        unsigned seed = 13;
+        for (size_t cut = 0; cut < n; cut += 29) {
+                struct answer a = post_tls(S.url, "/k8s/mutate", body, cut);
+                if (a.rc != CURLE_OK || a.status != 400)
+                        fail_msg("cut at %zu: curl %d, HTTP %ld", cut, a.rc, a.status);
+                free(a.body);
+        }
+        for (int i = 0; i < 150; i++) {
+                _cleanup_free_ char *b = strdup(body);
+                assert_non_null(b);
+                for (int k = 0; k < 3; k++) {
+                        seed = seed * 1103515245u +
+                               12345u; /* a fixed LCG sequence: the same flips every run */
+                        b[(seed >> 8) % n] = (char)" {}[]\",:0a-/="[(seed >> 20) % 14];
+                }
+                struct answer a = post_tls(S.url, i % 2 ? "/k8s/validate" : "/k8s/mutate", b, n);
+                if (a.rc != CURLE_OK || (a.status != 200 && a.status != 400))
+                        fail_msg("flip %d: curl %d, HTTP %ld", i, a.rc, a.status);
+                free(a.body);
+        }
+        struct answer a = post_tls(S.url, "/k8s/mutate", body, n);
+        assert_int_equal(a.status, 200);
+        assert_non_null(strstr(a.body, "\"patchType\":\"JSONPatch\""));
+        free(a.body);
+}
+
 /* Without kubernetes.webhook the routes do not exist. */
 static void test_webhook_off(void **state)
 {
@@ -356,9 +395,8 @@ static void test_webhook_https_only(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_webhook_fixtures),
-                cmocka_unit_test(test_webhook_malformed),
-                cmocka_unit_test(test_webhook_off),
+                cmocka_unit_test(test_webhook_fixtures),   cmocka_unit_test(test_webhook_malformed),
+                cmocka_unit_test(test_webhook_damaged),    cmocka_unit_test(test_webhook_off),
                 cmocka_unit_test(test_webhook_https_only),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
