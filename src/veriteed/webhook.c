@@ -441,10 +441,15 @@ static json_t *init_container(const struct vtd *s, const struct mapping *m, size
                 json_decref(mounts);
                 return NULL;
         }
-        return json_pack("{s:s, s:s, s:o, s:o, s:{s:b, s:b}}", "name", INIT_NAME, "image",
-                         s->cfg.k8s_agent_image, "command", cmd, "volumeMounts", mounts,
-                         "securityContext", "allowPrivilegeEscalation", false,
-                         "readOnlyRootFilesystem", true);
+        /* no capabilities, no privilege escalation, a read-only root (the agent writes
+         * only into the secrets volume); requests and limits for namespaces with quotas */
+        return json_pack("{s:s, s:s, s:o, s:o, s:{s:b, s:b, s:{s:[s]}}, s:{s:{s:s, s:s}, "
+                         "s:{s:s}}}",
+                         "name", INIT_NAME, "image", s->cfg.k8s_agent_image, "command", cmd,
+                         "volumeMounts", mounts, "securityContext", "allowPrivilegeEscalation",
+                         false, "readOnlyRootFilesystem", true, "capabilities", "drop", "ALL",
+                         "resources", "requests", "cpu", "10m", "memory", "32Mi", "limits",
+                         "memory", "64Mi");
 }
 
 /* The JSONPatch for a pod with n secrets into p->ops; false: the pod is refused. */
