@@ -7,7 +7,10 @@
 #    (tests/npm-k8s/webhook_patch.mjs);
 # 2. every kustomize overlay of deploy/kubernetes renders with `kubectl kustomize`, and every
 #    object validates against the Kubernetes API schemas of npm kubernetes-models
-#    (tests/npm-k8s/manifests.mjs), with the kinds issue 13 asks for;
+#    (tests/npm-k8s/manifests.mjs), with the kinds issue 13 asks for; those validators let
+#    unknown fields through, so every object (and every expected pod of the fixtures) is also
+#    type-checked by tsc as a literal of its kubernetes-models type, which refuses them
+#    (tests/npm-k8s/strict_types.mjs);
 # 3. `systemd-analyze verify` on deploy/systemd/veriteed.service, its ExecStart pointed at
 #    the build's veriteed (the unit names /usr/local/bin/veriteed, which is not installed
 #    here: verify refuses a unit whose command does not exist), and on the unit
@@ -53,7 +56,8 @@ if ! cmp -s "$ROOT/tests/npm-k8s/package-lock.json" "$NPM_DIR/package-lock.json"
                 exit 77
         fi
 fi
-cp "$ROOT/tests/npm-k8s/webhook_patch.mjs" "$ROOT/tests/npm-k8s/manifests.mjs" "$NPM_DIR/"
+cp "$ROOT/tests/npm-k8s/webhook_patch.mjs" "$ROOT/tests/npm-k8s/manifests.mjs" \
+        "$ROOT/tests/npm-k8s/strict_types.mjs" "$NPM_DIR/"
 
 tmp=$(mktemp -d)
 pid=""
@@ -131,6 +135,30 @@ for o in "$ROOT"/deploy/kubernetes/base "$ROOT"/deploy/kubernetes/overlays/*; do
                 esac
         done
 done
+# unknown fields, at any depth, in every rendered object and every expected pod of the
+# webhook fixtures: tsc over them as literals of their kubernetes-models types
+tsc() {
+        (cd "$NPM_DIR" && node node_modules/typescript/bin/tsc --noEmit --strict --module nodenext \
+                --moduleResolution nodenext --skipLibCheck "$@")
+}
+set -- "$tmp"/base.yaml
+for o in "$ROOT"/deploy/kubernetes/overlays/*; do set -- "$@" "$tmp/$(basename "$o").yaml"; done
+for f in "$ROOT"/tests/fixtures/k8s/mutate-*.json; do set -- "$@" "$f"; done
+if (cd "$NPM_DIR" && node strict_types.mjs "$NPM_DIR/strict.ts" "$@") >"$tmp/strict.out" 2>&1 &&
+        tsc "$NPM_DIR/strict.ts" >>"$tmp/strict.out" 2>&1; then
+        ok "no unknown field in $(sed -n 's/ objects$//p' "$tmp/strict.out" | head -n 1) objects (tsc, kubernetes-models types)"
+else
+        fail "unknown fields or wrong types (tsc):"
+        cat "$tmp/strict.out"
+fi
+# ... and the check does find one
+printf '%s\n' 'import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";' \
+        'export const d: IDeployment = {apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "x"},' \
+        '  spec: {selector: {}, template: {spec: {containers: [{name: "c", image: "i",' \
+        '    securityContext: {readOnlyRootFilesytem: true}}]}}}};' >"$NPM_DIR/strict-bogus.ts"
+tsc "$NPM_DIR/strict-bogus.ts" >"$tmp/bogus.out" 2>&1
+check "tsc refuses a misspelt field deep in a Deployment" grep -q "readOnlyRootFilesytem" "$tmp/bogus.out"
+
 # what each overlay is for
 r() { grep -q -- "$2" "$tmp/$1.yaml"; }
 check "dev: one replica" r dev "replicas: 1"
