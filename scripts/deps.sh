@@ -13,7 +13,7 @@ set -eu
 RUN="cmake make gcc libc6-dev pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev libp11-kit-dev
 libsqlite3-dev libpq-dev libmicrohttpd-dev libyaml-dev libtss2-dev ca-certificates"
 TEST="libcmocka-dev postgresql openssl jose python3 python3-cryptography swtpm swtpm-tools tpm2-tools git
-chromium fonts-dejavu-core nodejs npm softhsm2"
+chromium fonts-dejavu-core nodejs npm softhsm2 kubernetes-client systemd"
 ASAN="clang libclang-rt-14-dev llvm-14"
 FORMAT="clang-format"
 BARE="mmdebstrap"
@@ -40,6 +40,14 @@ for p in $PKGS; do
         # Node.js from elsewhere (NodeSource's nodejs bundles npm and conflicts with
         # Debian's npm package): a working npm is what the tests need
         if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then
+                continue
+        fi
+        # kubectl (kustomize) and systemd-analyze from elsewhere do for
+        # tests/integration/k8s_manifests.sh
+        if [ "$p" = kubernetes-client ] && command -v kubectl >/dev/null 2>&1; then
+                continue
+        fi
+        if [ "$p" = systemd ] && command -v systemd-analyze >/dev/null 2>&1; then
                 continue
         fi
         if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

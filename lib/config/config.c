@@ -49,7 +49,7 @@ static int parse_backend(const struct vt_config_item *it, const char *s, void *f
 #define UNDER_STATE_DIR(name) .def_str = name, .def_in_state_dir = true
 
 /* Sections in the order their unknown keys are reported: the top level, then tls, store,
- * token, http, session, attestation, limits, secrets, admin, ledger, tokens. */
+ * token, http, session, attestation, limits, secrets, admin, ledger, tokens, kubernetes. */
 static const struct vt_config_item items[] = {
         STRING("listen", listen, .def_str = "127.0.0.1:8080"),
         STRING("public_url", public_url, .check = check_public_url),
@@ -102,6 +102,15 @@ static const struct vt_config_item items[] = {
         LIST("tokens.trusted_jwks", trusted_jwks),
         LIST("tokens.trusted_certs", trusted_certs),
         LIST("tokens.extra_teekey_paths", extra_teekey_paths),
+        /* issue 13: the Kubernetes admission webhook (src/veriteed/webhook.c) */
+        BOOL("kubernetes.webhook", k8s_webhook, false),
+        STRING("kubernetes.agent_image", k8s_agent_image),
+        STRING("kubernetes.server_url", k8s_server_url, .check = check_public_url),
+        STRING("kubernetes.ca_configmap", k8s_ca_configmap),
+        STRING("kubernetes.node_label_key", k8s_node_label_key),
+        LIST("kubernetes.node_label_values", k8s_node_label_values),
+        STRING("kubernetes.runtime_class", k8s_runtime_class),
+        LIST("kubernetes.tolerations", k8s_tolerations),
 };
 
 const struct vt_config_item *vt_config_items(size_t *ret_n)
@@ -396,6 +405,21 @@ static int check_across(struct vt_config *c, struct vt_diag *d)
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "config: store.backend postgres needs store.dsn_file or the "
                                    "environment variable " VTD_PG_DSN_ENV);
+        if (c->k8s_webhook) {
+                /* the API server calls webhooks over HTTPS only, and so do we */
+                if (!c->tls_certificate)
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "config: kubernetes.webhook needs tls.certificate "
+                                           "and tls.private_key (admission webhooks are "
+                                           "HTTPS only)");
+                if (!c->k8s_agent_image || !c->k8s_server_url || !c->k8s_node_label_key ||
+                    !c->n_k8s_node_label_values)
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "config: kubernetes.webhook needs "
+                                           "kubernetes.agent_image, kubernetes.server_url, "
+                                           "kubernetes.node_label_key and "
+                                           "kubernetes.node_label_values");
+        }
         return 0;
 }
 

@@ -89,6 +89,17 @@ struct vt_config {
         size_t n_tpm_trusted_aks;
         struct vt_tpm_aks *tpm_aks; /* those keys, loaded and freed by veriteed (main.c), not
                                      * by vt_config_done; NULL: tee tpm refused */
+        /* issue 13: the Kubernetes admission webhook (src/veriteed/webhook.c) */
+        bool k8s_webhook;         /* kubernetes.webhook: serve /k8s/mutate and /k8s/validate */
+        char *k8s_agent_image;    /* kubernetes.agent_image: the init container's image */
+        char *k8s_server_url;     /* kubernetes.server_url: what the init container reaches */
+        char *k8s_ca_configmap;   /* kubernetes.ca_configmap: ConfigMap with ca.crt; NULL: none */
+        char *k8s_node_label_key; /* kubernetes.node_label_key: confidential nodes' label */
+        char **k8s_node_label_values; /* kubernetes.node_label_values: its accepted values */
+        size_t n_k8s_node_label_values;
+        char *k8s_runtime_class; /* kubernetes.runtime_class: runtimeClassName; NULL: none */
+        char **k8s_tolerations;  /* kubernetes.tolerations: "KEY[=VALUE][:EFFECT]" */
+        size_t n_k8s_tolerations;
 };
 
 /* What a row stores, at offsetof(struct vt_config, ...). */

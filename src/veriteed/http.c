@@ -253,6 +253,9 @@ static const struct vtd_route_row routes[] = {
         {"/ledger/jwks", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_jwks},
         {"/ledger/", false, M_GET, ROUTE_LEDGER, vtd_ledger_page},
         {"/ledger", false, M_GET, ROUTE_LEDGER, vtd_ledger_page},
+        /* issue 13: the Kubernetes admission webhook (webhook.c) */
+        {"/k8s/mutate", false, M_POST, ROUTE_K8S, vtd_webhook_mutate},
+        {"/k8s/validate", false, M_POST, ROUTE_K8S, vtd_webhook_validate},
 };
 
 /* route_of finds the row for a URL and a method. It returns the route id of the first

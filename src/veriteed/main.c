@@ -49,6 +49,7 @@ static void server_done(struct vtd *s)
         json_decref(s->jwks);
         json_decref(s->token_jwks);
         free(s->proxies);
+        json_decref(s->k8s_tolerations);
         vt_tpm_aks_free(s->cfg.tpm_aks);
         vt_config_done(&s->cfg);
 }
@@ -194,7 +195,8 @@ static int server_init(struct vtd *s, struct vt_diag *d)
         if ((e = vtd_store_open(&s->cfg, &s->store, d)) < 0)
                 return e;
         if ((e = vt_signer_load_or_create(s->cfg.token_key, &s->signer, d)) < 0 ||
-            (e = vtd_jwks_build(s, d)) < 0 || (e = vtd_proxies_parse(s, d)) < 0)
+            (e = vtd_jwks_build(s, d)) < 0 || (e = vtd_proxies_parse(s, d)) < 0 ||
+            (e = vtd_webhook_init(s, d)) < 0)
                 return e;
         if ((e = vtd_refvals_load(s->cfg.reference_values, s->store, &s->refvals, d)) < 0)
                 return e;

@@ -27,6 +27,7 @@ enum vtd_route {
         ROUTE_RESOURCES,
         ROUTE_REFVAL,
         ROUTE_LEDGER,
+        ROUTE_K8S, /* the admission webhook (webhook.c) */
         ROUTE_OTHER,
         _ROUTE_MAX,
 };

@@ -57,6 +57,7 @@ struct vtd {
         struct vt_store *ledger_store;   /* the ledger's own connection to the store */
         struct vt_signer *ledger_signer; /* ledger.signing_key */
         struct vt_ledger *ledger;        /* the appender (ledger.c) */
+        json_t *k8s_tolerations;         /* kubernetes.tolerations as Kubernetes objects */
         struct vtd_metrics metrics;
         atomic_ulong sessions_open_estimate;
         sem_t verify; /* limits.threads: evidence verified at once */
@@ -152,6 +153,16 @@ void vtd_oidc(struct vtd *s, unsigned port, const char *forwarded, struct vtd_re
 void vtd_metrics_text(struct vtd *s, struct vtd_response *res);
 void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict);
 void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us);
+
+/* The Kubernetes admission webhook (webhook.c). vtd_webhook_init reads
+ * kubernetes.tolerations into s->k8s_tolerations (a refusal names the entry); freed by
+ * json_decref. The handlers answer POST /k8s/mutate (a JSONPatch that adds the init
+ * container, the secrets volume, node affinity, runtime class and tolerations to pods
+ * annotated veritee.io/secrets) and POST /k8s/validate (refuses such pods that could land
+ * on a node without the confidential label); 404 unless kubernetes.webhook. Thread-safe. */
+int vtd_webhook_init(struct vtd *s, struct vt_diag *d);
+void vtd_webhook_mutate(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_webhook_validate(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 
 /* Reference values (refvals.c): the file plus the stored entries. */
 int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refvals **ret,
