@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -253,6 +254,10 @@ static const struct vtd_route_row routes[] = {
         {"/ledger/jwks", false, M_GET, ROUTE_LEDGER, vtd_ledger_api_jwks},
         {"/ledger/", false, M_GET, ROUTE_LEDGER, vtd_ledger_page},
         {"/ledger", false, M_GET, ROUTE_LEDGER, vtd_ledger_page},
+        /* issue 14: the Azure-compatible API (azure_api.c; 404 unless azure.enabled), its
+         * paths matched case-insensitively (Azure's clients vary the case) */
+        {"/attest/", true, M_POST, ROUTE_AZURE, vtd_azure_attest},
+        {"/certs", false, M_GET, ROUTE_AZURE, vtd_azure_certs},
 };
 
 /* route_of finds the row for a URL and a method. It returns the route id of the first
@@ -269,7 +274,12 @@ static enum vtd_route route_of(const char *url, const char *method,
         for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
                 const struct vtd_route_row *row = &routes[i];
                 size_t n = strlen(row->path);
-                if (!(row->prefix ? strncmp(url, row->path, n) == 0 : strcmp(url, row->path) == 0))
+                bool nocase = row->route == ROUTE_AZURE;
+                bool match = nocase ? (row->prefix ? strncasecmp(url, row->path, n) == 0
+                                                   : strcasecmp(url, row->path) == 0)
+                                    : (row->prefix ? strncmp(url, row->path, n) == 0
+                                                   : strcmp(url, row->path) == 0);
+                if (!match)
                         continue;
                 if (r == ROUTE_OTHER)
                         r = row->route;

@@ -61,6 +61,7 @@ const char *vtd_route_name(enum vtd_route r)
                                                       "/kbs/v0/resources",
                                                       "/kbs/v0/reference-value",
                                                       "/ledger",
+                                                      "azure",
                                                       "other"};
         return (unsigned)r < _ROUTE_MAX ? names[r] : "other";
 }

@@ -27,6 +27,7 @@ enum vtd_route {
         ROUTE_RESOURCES,
         ROUTE_REFVAL,
         ROUTE_LEDGER,
+        ROUTE_AZURE, /* issue 14: the Azure-compatible API (azure_api.c) */
         ROUTE_OTHER,
         _ROUTE_MAX,
 };

@@ -59,6 +59,7 @@ struct vtd {
         struct vt_ledger *ledger;        /* the appender (ledger.c) */
         struct vtd_metrics metrics;
         atomic_ulong sessions_open_estimate;
+        struct vtd_azure *azure; /* issue 14: the Azure API's signing key (azure_api.c) */
         sem_t verify; /* limits.threads: evidence verified at once */
         int64_t started;
 };
@@ -152,6 +153,17 @@ void vtd_oidc(struct vtd *s, unsigned port, const char *forwarded, struct vtd_re
 void vtd_metrics_text(struct vtd *s, struct vtd_response *res);
 void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict);
 void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us);
+
+/* The Azure-compatible API (azure_api.c), routed only with azure.enabled.
+ * vtd_azure_init loads or makes azure.signing_key (RSA-2048 and a self-signed certificate
+ * for x5c); vtd_azure_done frees it. */
+struct vtd_azure;
+int vtd_azure_init(struct vtd *s, struct vt_diag *d);
+void vtd_azure_done(struct vtd *s);
+/* POST /attest/{SgxEnclave,OpenEnclave,SevSnpVm,TdxVm}: evidence through vt_attest, an
+ * RS256 token with Azure's claims. GET /certs: the JWKS with x5c. */
+void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 
 /* Reference values (refvals.c): the file plus the stored entries. */
 int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refvals **ret,

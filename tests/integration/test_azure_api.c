@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+/*
+ * The Azure-compatible attestation API against the real veriteed (issue 14): the real SGX
+ * quote of ../shared/testdata/dcap/sgx_00a067_eval17 with its collateral (in the DCAP cache,
+ * verified at the vector's as-of time through attestation.verify_at), and SEV-SNP reports
+ * the simulator signs (chain to attestation.simulator_root: simulated, and said so). Tokens
+ * are checked here with OpenSSL against the key /certs publishes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "testutil.h"
+#include "util/b64.h"
+#include "util/file.h"
+#include "util/hex.h"
+#include "util/json.h"
+#include "vtdtest.h"
+
+#define SGX_VEC       "dcap/sgx_00a067_eval17/"
+#define SGX_AT        "2025-06-20T00:00:00Z" /* PROVENANCE.md: the vector's as-of time */
+#define SGX_MRENCLAVE "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb"
+#define SGX_CACHE     "dcap-sgx-processor-00a067110000.json"
+
+static struct vt_sim_guest guest;
+static struct server A, B, C; /* A: accepts; B: another mr_enclave; C: azure off */
+static char measurement[97];
+static uint8_t *quote;
+static size_t quote_len;
+static bool have_sgx;
+static const char init_text[] = "{\"policy\":\"cce sha256 of this\"}";
+
+static void path_in(char *buf, size_t n, const char *name)
+{
+        snprintf(buf, n, "%s/%s", vtt_dir, name);
+}
+
+static void start(struct server *s, const char *name, bool enabled, const char *rv)
+{
+        char p[512], cfg[4096];
+        snprintf(p, sizeof(p), "%s/%s-rv.json", vtt_dir, name);
+        write_text(p, rv);
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/%s-state\n"
+                 "attestation:\n  reference_values: %s\n  simulator_root: %s/root.pem\n"
+                 "  pccs_url: http://127.0.0.1:9\n  dcap_cache_dir: %s/dcap\n"
+                 "  verify_at: " SGX_AT "\n  minimum_status: affirming\n"
+                 "azure:\n  enabled: %s\n",
+                 vtt_dir, name, p, vtt_simdir, vtt_dir, enabled ? "true" : "false");
+        server_start(s, name, cfg);
+}
+
+static int setup(void **state)
+{
+        char p[512], rv[1024];
+        (void)state;
+        if (vtt_setup_sim("azure", &guest) < 0)
+                return -1;
+        /* the simulated guest was launched with HOST_DATA = SHA-256(initTimeData) */
+        EVP_Digest(init_text, strlen(init_text), guest.host_data, NULL, EVP_sha256(), NULL);
+        vt_hex_encode(guest.measurement, 48, measurement);
+        /* the SGX vector's collateral, as the DCAP cache holds it */
+        path_in(p, sizeof(p), "dcap");
+        if (vt_test_sh("mkdir -p '%s'", p) != 0)
+                return -1;
+        if (vt_testdata("")) {
+                size_t n = 0;
+                uint8_t *coll = vt_test_load_vector(SGX_VEC "collateral.json", &n);
+                path_in(p, sizeof(p), "dcap/" SGX_CACHE);
+                if (coll && vt_write_file_atomic(p, coll, n, 0644) == 0)
+                        quote = vt_test_load_vector(SGX_VEC "quote.bin", &quote_len);
+                free(coll);
+                have_sgx = quote != NULL;
+        }
+        snprintf(rv, sizeof(rv),
+                 "{\"sim\":{\"measurements\":[\"%s\"]},\"sgx\":{\"accepted_tcb_statuses\":"
+                 "[\"UpToDate\",\"ConfigurationAndSWHardeningNeeded\"],\"mr_enclave\":[\"%s\"]}}",
+                 measurement, SGX_MRENCLAVE);
+        start(&A, "a", true, rv);
+        start(&B, "b", true,
+              "{\"sgx\":{\"accepted_tcb_statuses\":[\"UpToDate\","
+              "\"ConfigurationAndSWHardeningNeeded\"],\"mr_enclave\":[\"00000000000000000000000"
+              "00000000000000000000000000000000000000000\"]}}");
+        start(&C, "c", false, rv);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        server_stop_all();
+        free(quote);
+        if (!getenv("VT_KEEP_TMP") && vt_test_sh("rm -rf '%s'", vtt_dir) != 0)
+                return -1;
+        curl_global_cleanup();
+        return 0;
+}
+
+static char *b64url(const void *p, size_t n)
+{
+        char *s = NULL;
+        assert_int_equal(vt_b64_encode(p, n, VT_B64_URL, &s), 0);
+        return s;
+}
+
+/* b64url_padded: base64url with "=" padding, as Go's URLEncoding writes it */
+static char *b64url_padded(const void *p, size_t n)
+{
+        char *s = b64url(p, n);
+        size_t l = strlen(s), pad = (4 - l % 4) % 4;
+        s = realloc(s, l + pad + 1);
+        memset(s + l, '=', pad);
+        s[l + pad] = 0;
+        return s;
+}
+
+static json_t *body_json(const struct http *h)
+{
+        json_t *j = json_loadb(h->body ? h->body : "", h->len, 0, NULL);
+        if (!j)
+                fail_msg("not JSON (status %ld): %.300s", h->status, h->body ? h->body : "");
+        return j;
+}
+
+/* expect_error: status and Azure's {"error": {"code", "message"}} holding part */
+static void expect_error(struct http h, long status, const char *code, const char *part)
+{
+        if (h.status != status)
+                fail_msg("status %ld, expected %ld: %.400s", h.status, status, h.body);
+        _cleanup_json_ json_t *j = body_json(&h);
+        const char *c = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+        const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+        if (!c || !m || strcmp(c, code) != 0 || !strstr(m, part))
+                fail_msg("error %s \"%s\", expected %s \"...%s...\"", c, m, code, part);
+        free(h.body);
+}
+
+/* verify_token checks the RS256 signature of tok with the /certs key of its kid (x5c[0])
+ * and returns its claims. */
+static json_t *verify_token(const struct server *s, const char *tok)
+{
+        /* /certs without api-version, as the JS SDK asks */
+        struct http h = request_full(s, "GET", "/certs", NULL, 0, NULL, NULL);
+        assert_int_equal(h.status, 200);
+        _cleanup_json_ json_t *jwks = body_json(&h);
+        free(h.body);
+        const char *d1 = strchr(tok, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+        assert_non_null(d2);
+        uint8_t *hb = NULL, *pb = NULL, *sig = NULL;
+        size_t hl, pl, sl;
+        assert_int_equal(vt_b64_decode(tok, (size_t)(d1 - tok), VT_B64_URL, 4096, &hb, &hl), 0);
+        assert_int_equal(
+                vt_b64_decode(d1 + 1, (size_t)(d2 - d1 - 1), VT_B64_URL, 1 << 20, &pb, &pl), 0);
+        assert_int_equal(vt_b64_decode(d2 + 1, strlen(d2 + 1), VT_B64_URL, 4096, &sig, &sl), 0);
+        _cleanup_json_ json_t *hdr = json_loadb((char *)hb, hl, 0, NULL);
+        assert_string_equal(json_string_value(json_object_get(hdr, "alg")), "RS256");
+        assert_string_equal(json_string_value(json_object_get(hdr, "typ")), "JWT");
+        const char *kid = json_string_value(json_object_get(hdr, "kid"));
+        const char *jku = json_string_value(json_object_get(hdr, "jku"));
+        assert_non_null(kid);
+        assert_non_null(jku);
+        assert_non_null(strstr(jku, "/certs"));
+        const json_t *key = NULL, *k;
+        size_t i;
+        json_array_foreach (json_object_get(jwks, "keys"), i, k)
+                if (json_equal(json_object_get(k, "kid"), json_object_get(hdr, "kid")))
+                        key = k;
+        if (!key)
+                fail_msg("kid %s is not in /certs", kid);
+        const char *x5c = json_string_value(json_array_get(json_object_get(key, "x5c"), 0));
+        assert_non_null(x5c);
+        uint8_t *der = NULL;
+        size_t dl;
+        assert_int_equal(vt_b64_decode(x5c, strlen(x5c), VT_B64_STD, 1 << 16, &der, &dl), 0);
+        const uint8_t *dp = der;
+        X509 *x = d2i_X509(NULL, &dp, (long)dl);
+        assert_non_null(x);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(x)),
+                         1);
+        int ok = EVP_DigestVerify(md, sig, sl, (const uint8_t *)tok, (size_t)(d2 - tok));
+        assert_int_equal(ok, 1);
+        /* and one changed byte of the signed part does not verify */
+        char *bad = strdup(tok);
+        bad[d1 - tok + 5] ^= 1;
+        assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, X509_get0_pubkey(x)),
+                         1);
+        assert_int_not_equal(
+                EVP_DigestVerify(md, sig, sl, (const uint8_t *)bad, (size_t)(d2 - tok)), 1);
+        free(bad);
+        EVP_MD_CTX_free(md);
+        X509_free(x);
+        json_t *claims = json_loadb((char *)pb, pl, 0, NULL);
+        assert_non_null(claims);
+        free(hb);
+        free(pb);
+        free(sig);
+        free(der);
+        return claims;
+}
+
+static char *token_of(struct http h)
+{
+        if (h.status != 200)
+                fail_msg("status %ld: %.500s", h.status, h.body);
+        _cleanup_json_ json_t *j = body_json(&h);
+        free(h.body);
+        const char *t = json_string_value(json_object_get(j, "token"));
+        assert_non_null(t);
+        return strdup(t);
+}
+
+static char *sgx_body(const char *extra)
+{
+        _cleanup_free_ char *q = b64url(quote, quote_len);
+        char *b = NULL;
+        assert_true(asprintf(&b, "{\"quote\":\"%s\"%s}", q, extra) > 0);
+        return b;
+}
+
+static void test_azure_sgx_token(void **state)
+{
+        (void)state;
+        if (!have_sgx)
+                vtt_skip("../shared/testdata not found");
+        _cleanup_free_ char *body = sgx_body(",\"nonce\":1234567890123");
+        /* the path case varies among Azure's clients */
+        const char *paths[] = {"/attest/SgxEnclave?api-version=2022-08-01",
+                               "/Attest/sgxenclave?api-version=2020-10-01",
+                               "/ATTEST/SGXENCLAVE?api-version=2025-06-01"};
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                _cleanup_free_ char *tok = token_of(
+                        request_full(&A, "POST", paths[i], body, strlen(body), NULL, NULL));
+                _cleanup_json_ json_t *c = verify_token(&A, tok);
+                assert_string_equal(json_string_value(json_object_get(c, "x-ms-attestation-type")),
+                                    "sgx");
+                assert_string_equal(json_string_value(json_object_get(c, "x-ms-sgx-mrenclave")),
+                                    SGX_MRENCLAVE);
+                assert_string_equal(json_string_value(json_object_get(c, "sgx-mrenclave")),
+                                    SGX_MRENCLAVE);
+                assert_false(json_is_true(json_object_get(c, "x-ms-sgx-is-debuggable")));
+                /* a numeric nonce (the sidecar's) comes back as its text */
+                assert_string_equal(json_string_value(json_object_get(c, "nonce")),
+                                    "1234567890123");
+                assert_string_equal(json_string_value(json_object_get(c, "x-ms-ver")), "1.0");
+                json_int_t iat = json_integer_value(json_object_get(c, "iat"));
+                assert_int_equal(json_integer_value(json_object_get(c, "exp")) - iat, 28800);
+                assert_int_equal(json_integer_value(json_object_get(c, "nbf")), iat);
+                assert_non_null(json_string_value(json_object_get(c, "jti")));
+                assert_non_null(strstr(json_string_value(json_object_get(c, "iss")), "http://"));
+                const json_t *v = json_object_get(c, "x-ms-veritee");
+                assert_string_equal(json_string_value(json_object_get(v, "ear.status")),
+                                    "affirming");
+                assert_false(json_is_true(json_object_get(v, "simulated")));
+        }
+        assert_true(log_has(&A, "azure"));
+}
+
+static void test_azure_sgx_refusals(void **state)
+{
+        (void)state;
+        if (!have_sgx)
+                vtt_skip("../shared/testdata not found");
+        _cleanup_free_ char *body = sgx_body("");
+        /* the quote's report data is "Hello, world!": no runtimeData hashes to it */
+        _cleanup_free_ char *rt = b64url("{\"keys\":[]}", 11);
+        char extra[256];
+        snprintf(extra, sizeof(extra), ",\"runtimeData\":{\"data\":\"%s\",\"dataType\":\"JSON\"}",
+                 rt);
+        _cleanup_free_ char *bound = sgx_body(extra);
+        const char *p = "/attest/SgxEnclave?api-version=2022-08-01";
+        expect_error(request_full(&A, "POST", p, bound, strlen(bound), NULL, NULL), 400,
+                     "InvalidParameter", "attestation failed: sgx: report_data does not bind");
+        expect_error(request_full(&A, "POST", "/attest/SgxEnclave", body, strlen(body), NULL, NULL),
+                     400, "MissingApiVersionParameter", "api-version must be one of");
+        expect_error(request_full(&A, "POST", "/attest/SgxEnclave?api-version=2018-09-01-preview",
+                                  body, strlen(body), NULL, NULL),
+                     400, "UnsupportedApiVersion", "got 2018-09-01-preview");
+        expect_error(request_full(&A, "POST", "/attest/Tpm?api-version=2022-08-01", body,
+                                  strlen(body), NULL, NULL),
+                     404, "NotFound", "unknown attestation type \"Tpm\"");
+        expect_error(request_full(&A, "POST", "/attest/TdxVm?api-version=2022-08-01", body,
+                                  strlen(body), NULL, NULL),
+                     400, "InvalidParameter", "the quote is SGX, not for /attest/TdxVm");
+        expect_error(request_full(&A, "POST", p, "{\"quote\":\"!!\"}", 14, NULL, NULL), 400,
+                     "InvalidParameter", "the quote is not base64url");
+        expect_error(request_full(&A, "POST", p, "{\"report\":\"AA\"}", 15, NULL, NULL), 400,
+                     "InvalidParameter", "the body lacks \"quote\"");
+        /* another enclave's reference values: the appraisal refuses */
+        expect_error(request_full(&B, "POST", p, body, strlen(body), NULL, NULL), 400,
+                     "PolicyEvaluationError", "appraisal");
+        /* off: no such paths */
+        expect_error(request_full(&C, "POST", p, body, strlen(body), NULL, NULL), 404, "NotFound",
+                     "azure.enabled is false");
+        expect_error(request_full(&C, "GET", "/certs", NULL, 0, NULL, NULL), 404, "NotFound",
+                     "azure.enabled is false");
+}
+
+/* The SevSnpVm request for a simulated report over report_data. */
+static char *snp_body(const uint8_t rd[64], const char *runtime, const char *init)
+{
+        uint8_t report[VT_SNP_REPORT_SIZE];
+        char *chain = NULL;
+        struct vt_diag d = {0};
+        if (vt_sim_report(vtt_simdir, &guest, rd, report, &chain, &d) < 0)
+                fail_msg("sim report: %s", d.msg);
+        _cleanup_free_ char *r64 = b64url_padded(report, sizeof(report));
+        _cleanup_free_ char *c64 = b64url_padded(chain, strlen(chain));
+        free(chain);
+        _cleanup_json_ json_t *inner =
+                json_pack("{s:s, s:s}", "SnpReport", r64, "VcekCertChain", c64);
+        _cleanup_free_ char *it = json_dumps(inner, JSON_COMPACT);
+        _cleanup_free_ char *rep = b64url_padded(it, strlen(it));
+        _cleanup_free_ char *rt = b64url(runtime, strlen(runtime));
+        _cleanup_free_ char *in = init ? b64url(init, strlen(init)) : NULL;
+        json_t *b = json_pack("{s:s, s:{s:s, s:s}, s:s}", "report", rep, "runtimeData", "data", rt,
+                              "dataType", "JSON", "nonce", "n-1");
+        if (in)
+                json_object_set_new(b, "initTimeData",
+                                    json_pack("{s:s, s:s}", "data", in, "dataType", "JSON"));
+        char *s = json_dumps(b, JSON_COMPACT);
+        json_decref(b);
+        return s;
+}
+
+static void test_azure_snp_simulated(void **state)
+{
+        (void)state;
+        /* the sidecar's runtime data: a JWKS of its wrapping key */
+        static const char runtime[] = "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"w\",\"e\":\"AQAB\","
+                                      "\"n\":\"sXch\",\"key_ops\":[\"encrypt\"]}]}";
+        uint8_t rd[64] = {0};
+        EVP_Digest(runtime, strlen(runtime), rd, NULL, EVP_sha256(), NULL);
+        _cleanup_free_ char *body = snp_body(rd, runtime, init_text);
+        const char *p = "/attest/SevSnpVM?api-version=2020-10-01";
+        _cleanup_free_ char *tok =
+                token_of(request_full(&A, "POST", p, body, strlen(body), NULL, NULL));
+        _cleanup_json_ json_t *c = verify_token(&A, tok);
+        assert_string_equal(json_string_value(json_object_get(c, "x-ms-attestation-type")),
+                            "sevsnpvm");
+        assert_string_equal(json_string_value(json_object_get(c, "x-ms-compliance-status")),
+                            "azure-compliant-cvm");
+        assert_string_equal(
+                json_string_value(json_object_get(c, "x-ms-sevsnpvm-launchmeasurement")),
+                measurement);
+        _cleanup_json_ json_t *rtj = json_loads(runtime, 0, NULL);
+        assert_true(json_equal(json_object_get(c, "x-ms-runtime"), rtj));
+        assert_string_equal(json_string_value(json_object_get(c, "nonce")), "n-1");
+        assert_int_equal(json_integer_value(json_object_get(c, "x-ms-sevsnpvm-vmpl")), 0);
+        assert_false(json_is_true(json_object_get(c, "x-ms-sevsnpvm-is-debuggable")));
+        /* labelled: the chain ends at the simulator's root, not AMD's */
+        const json_t *v = json_object_get(c, "x-ms-veritee");
+        assert_true(json_is_true(json_object_get(v, "simulated")));
+        assert_string_equal(json_string_value(json_object_get(v, "tee")), "sim");
+        char hd[65];
+        vt_hex_encode(guest.host_data, 32, hd);
+        assert_string_equal(json_string_value(json_object_get(c, "x-ms-sevsnpvm-hostdata")), hd);
+
+        /* initTimeData that is not the launch's; runtimeData that is not the report's */
+        _cleanup_free_ char *b2 = snp_body(rd, runtime, "{\"policy\":\"other\"}");
+        expect_error(request_full(&A, "POST", p, b2, strlen(b2), NULL, NULL), 400,
+                     "InvalidParameter", "initTimeData: its SHA-256 is not the report's HOST_DATA");
+        rd[0] ^= 1;
+        _cleanup_free_ char *b3 = snp_body(rd, runtime, NULL);
+        expect_error(request_full(&A, "POST", p, b3, strlen(b3), NULL, NULL), 400,
+                     "InvalidParameter", "report_data does not bind");
+        /* B has no reference values for sim: never affirming */
+        rd[0] ^= 1;
+        _cleanup_free_ char *b4 = snp_body(rd, runtime, NULL);
+        expect_error(request_full(&B, "POST", p, b4, strlen(b4), NULL, NULL), 400,
+                     "PolicyEvaluationError", "appraisal");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_azure_sgx_token),
+                cmocka_unit_test(test_azure_sgx_refusals),
+                cmocka_unit_test(test_azure_snp_simulated),
+        };
+        setenv("no_proxy", "127.0.0.1,localhost", 1);
+        setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+        return vtt_run_group_tests(tests, setup, teardown);
+}
