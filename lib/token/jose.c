@@ -319,6 +319,29 @@ static int finish(char *out, size_t sl, size_t cap, uint8_t raw[VT_JWS_SIG_LEN])
         return 0;
 }
 
+int vt_jws_verify_rs256(const struct vt_jws *j, EVP_PKEY *key, struct vt_diag *d)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_free_ uint8_t *sig = NULL;
+        size_t sl = 0;
+
+        if (!md)
+                return VT_E_NOMEM;
+        if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048)
+                return vt_diag_set(d, VT_E_SIGNATURE,
+                                   "%s: RS256 needs an RSA key of 2048 bits or more", j->who);
+        if (vt_b64_decode(j->sig64, j->sig64_len, VT_B64_URL, 1024, &sig, &sl) < 0 ||
+            sl != (size_t)EVP_PKEY_get_size(key))
+                return vt_diag_set(d, VT_E_SIGNATURE,
+                                   "%s: RS256 signature is not base64url of the key's size",
+                                   j->who);
+        int ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+                 EVP_DigestVerify(md, sig, sl, (const uint8_t *)j->signing, j->signing_len) == 1;
+        ERR_clear_error();
+        return ok ? 0
+                  : vt_diag_set(d, VT_E_SIGNATURE, "%s: RS256 signature does not verify", j->who);
+}
+
 int vt_jws_sign_rs256(EVP_PKEY *key, const json_t *hdr, const json_t *claims, char **ret)
 {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();

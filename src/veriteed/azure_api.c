@@ -703,6 +703,60 @@ out:
         az_req_done(&r);
 }
 
+int vtd_azure_sign(struct vtd *s, const json_t *claims, const char *typ, bool x5c, char **ret)
+{
+        if (!s->azure)
+                return VT_E_INVAL;
+        _cleanup_json_ json_t *hdr = json_pack("{s:s, s:s}", "alg", "RS256", "kid", s->azure->kid);
+        if (!hdr)
+                return VT_E_NOMEM;
+        if (typ)
+                json_object_set_new(hdr, "typ", json_string(typ));
+        if (x5c)
+                json_object_set(
+                        hdr, "x5c",
+                        json_object_get(json_array_get(json_object_get(s->azure->jwks, "keys"), 0),
+                                        "x5c"));
+        return vt_jws_sign_rs256(s->azure->key, hdr, claims, ret);
+}
+
+int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json_t **ret,
+                           struct vt_diag *d)
+{
+        struct vt_jws j = {0};
+        json_t *claims = NULL;
+        char ib[VTD_URL_MAX];
+        int e;
+        if (!s->azure)
+                return vt_diag_set(d, VT_E_INVAL, "target: the Azure API is off");
+        if ((e = vt_jws_parse(token, 64u * 1024u, 4096, "target", &j, d)) < 0)
+                return e;
+        if (!j.alg || strcmp(j.alg, "RS256") != 0)
+                e = vt_diag_set(d, VT_E_SIGNATURE, "target: alg %.20s is not RS256",
+                                j.alg ? j.alg : "(none)");
+        else if (!j.kid || strcmp(j.kid, s->azure->kid) != 0)
+                e = vt_diag_set(d, VT_E_SIGNATURE,
+                                "target: kid %.60s is not a key of an authority this server "
+                                "trusts (its own: %s)",
+                                j.kid ? j.kid : "(none)", s->azure->kid);
+        else if ((e = vt_jws_verify_rs256(&j, s->azure->key, d)) == 0 &&
+                 (e = vt_jws_claims(&j, 1u << 20, &claims, d)) == 0 &&
+                 (e = vt_jose_check_times(claims, vtd_now(), "target", d)) == 0) {
+                const char *iss = json_string_value(json_object_get(claims, "iss"));
+                const char *me = vtd_issuer(s, port, ib);
+                if (!iss || strcmp(iss, me) != 0)
+                        e = vt_diag_set(d, VT_E_POLICY, "target: iss %.100s is not %s",
+                                        iss ? iss : "(none)", me);
+        }
+        vt_jws_done(&j);
+        if (e < 0) {
+                json_decref(claims);
+                return e;
+        }
+        *ret = claims;
+        return 0;
+}
+
 void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         if (!enabled(s, req, res))

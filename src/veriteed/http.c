@@ -258,6 +258,7 @@ static const struct vtd_route_row routes[] = {
          * paths matched case-insensitively (Azure's clients vary the case) */
         {"/attest/", true, M_POST, ROUTE_AZURE, vtd_azure_attest},
         {"/certs", false, M_GET, ROUTE_AZURE, vtd_azure_certs},
+        {"/keys/", true, M_POST | M_PUT, ROUTE_AZURE, vtd_azure_keys},
 };
 
 /* route_of finds the row for a URL and a method. It returns the route id of the first
@@ -503,6 +504,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         if (!r) {
                 free(res->body);
                 free(res->set_cookie);
+                free(res->www_authenticate);
                 return MHD_NO;
         }
         res->body = NULL;
@@ -519,6 +521,10 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
                                                                          : "no-store");
         if (res->vary)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, res->vary);
+        if (res->www_authenticate)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, res->www_authenticate);
+        free(res->www_authenticate);
+        res->www_authenticate = NULL;
         MHD_add_response_header(r, "X-Request-Id", req->id);
         if (res->set_cookie)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);

@@ -77,6 +77,7 @@ struct vtd_response {
         const char *csp;           /* Content-Security-Policy (HTML pages), or NULL */
         const char *cache_control; /* Cache-Control; NULL: no-store */
         const char *vary;          /* Vary, or NULL */
+        char *www_authenticate;    /* WWW-Authenticate (owned), or NULL */
 };
 
 /* vtd_problem fills an RFC 7807 error response ("type" under Trustee's error URL

@@ -164,6 +164,17 @@ void vtd_azure_done(struct vtd *s);
  * RS256 token with Azure's claims. GET /certs: the JWKS with x5c. */
 void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* vtd_azure_sign signs claims RS256 with azure.signing_key under the header {alg, kid, typ
+ * (when typ is not NULL), x5c (when x5c)} into *ret (malloc'd). */
+int vtd_azure_sign(struct vtd *s, const json_t *claims, const char *typ, bool x5c, char **ret);
+/* vtd_azure_verify_token verifies a token of this server's Azure API (RS256 under its kid,
+ * iss the server's issuer, exp/nbf/iat) and returns its claims in *ret; VT_E_SIGNATURE,
+ * VT_E_FORMAT, VT_E_EXPIRED, VT_E_POLICY with "target: ..." in d. */
+int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json_t **ret,
+                           struct vt_diag *d);
+/* Secure key release (azure_keys.c): POST /keys/{name}/create, PUT /keys/{name},
+ * POST /keys/{name}[/{version}]/release, with Key Vault's bearer challenge. */
+void vtd_azure_keys(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 
 /* Reference values (refvals.c): the file plus the stored entries. */
 int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refvals **ret,

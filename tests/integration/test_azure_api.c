@@ -13,9 +13,13 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "crypto/jwk.h"
+#include "crypto/seal.h"
 #include "testutil.h"
+#include "token/admin.h"
 #include "util/b64.h"
 #include "util/file.h"
 #include "util/hex.h"
@@ -34,6 +38,9 @@ static uint8_t *quote;
 static size_t quote_len;
 static bool have_sgx;
 static const char init_text[] = "{\"policy\":\"cce sha256 of this\"}";
+static char admin_authz[800];
+static EVP_PKEY *wrap_key;
+static char *runtime_text; /* {"keys": [the wrapping key's public JWK]} */
 
 static void path_in(char *buf, size_t n, const char *name)
 {
@@ -50,8 +57,10 @@ static void start(struct server *s, const char *name, bool enabled, const char *
                  "attestation:\n  reference_values: %s\n  simulator_root: %s/root.pem\n"
                  "  pccs_url: http://127.0.0.1:9\n  dcap_cache_dir: %s/dcap\n"
                  "  verify_at: " SGX_AT "\n  minimum_status: affirming\n"
-                 "azure:\n  enabled: %s\n",
-                 vtt_dir, name, p, vtt_simdir, vtt_dir, enabled ? "true" : "false");
+                 "azure:\n  enabled: %s\n"
+                 "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s/admin.pub]\n",
+                 vtt_dir, name, p, vtt_simdir, vtt_dir, enabled ? "true" : "false", vtt_dir,
+                 vtt_dir);
         server_start(s, name, cfg);
 }
 
@@ -64,6 +73,19 @@ static int setup(void **state)
         /* the simulated guest was launched with HOST_DATA = SHA-256(initTimeData) */
         EVP_Digest(init_text, strlen(init_text), guest.host_data, NULL, EVP_sha256(), NULL);
         vt_hex_encode(guest.measurement, 48, measurement);
+        /* a KEK for the keys, and an admin for creating them */
+        struct vt_diag d = {0};
+        char key[512], pub[512], *jwt = NULL;
+        path_in(p, sizeof(p), "kek");
+        path_in(key, sizeof(key), "admin.key");
+        path_in(pub, sizeof(pub), "admin.pub");
+        if (vt_kek_generate(p, &d) < 0 || vt_admin_keygen(key, pub, &d) < 0 ||
+            vt_admin_token_make(key, VT_ROLE_ADMIN, NULL, 0, 3600, "key-admin", &jwt, &d) < 0) {
+                fprintf(stderr, "setup: %s\n", d.msg);
+                return -1;
+        }
+        snprintf(admin_authz, sizeof(admin_authz), "Bearer %s", jwt);
+        free(jwt);
         /* the SGX vector's collateral, as the DCAP cache holds it */
         path_in(p, sizeof(p), "dcap");
         if (vt_test_sh("mkdir -p '%s'", p) != 0)
@@ -95,6 +117,8 @@ static int teardown(void **state)
         (void)state;
         server_stop_all();
         free(quote);
+        EVP_PKEY_free(wrap_key);
+        free(runtime_text);
         if (!getenv("VT_KEEP_TMP") && vt_test_sh("rm -rf '%s'", vtt_dir) != 0)
                 return -1;
         curl_global_cleanup();
@@ -142,7 +166,14 @@ static void expect_error(struct http h, long status, const char *code, const cha
 
 /* verify_token checks the RS256 signature of tok with the /certs key of its kid (x5c[0])
  * and returns its claims. */
+static json_t *verify_jws(const struct server *s, const char *tok, bool jwt);
+
 static json_t *verify_token(const struct server *s, const char *tok)
+{
+        return verify_jws(s, tok, true);
+}
+
+static json_t *verify_jws(const struct server *s, const char *tok, bool jwt)
 {
         /* /certs without api-version, as the JS SDK asks */
         struct http h = request_full(s, "GET", "/certs", NULL, 0, NULL, NULL);
@@ -159,12 +190,17 @@ static json_t *verify_token(const struct server *s, const char *tok)
         assert_int_equal(vt_b64_decode(d2 + 1, strlen(d2 + 1), VT_B64_URL, 4096, &sig, &sl), 0);
         _cleanup_json_ json_t *hdr = json_loadb((char *)hb, hl, 0, NULL);
         assert_string_equal(json_string_value(json_object_get(hdr, "alg")), "RS256");
-        assert_string_equal(json_string_value(json_object_get(hdr, "typ")), "JWT");
         const char *kid = json_string_value(json_object_get(hdr, "kid"));
-        const char *jku = json_string_value(json_object_get(hdr, "jku"));
         assert_non_null(kid);
-        assert_non_null(jku);
-        assert_non_null(strstr(jku, "/certs"));
+        if (jwt) {
+                const char *jku = json_string_value(json_object_get(hdr, "jku"));
+                assert_string_equal(json_string_value(json_object_get(hdr, "typ")), "JWT");
+                assert_non_null(jku);
+                assert_non_null(strstr(jku, "/certs"));
+        } else {
+                /* Key Vault's release answer carries its certificate */
+                assert_non_null(json_array_get(json_object_get(hdr, "x5c"), 0));
+        }
         const json_t *key = NULL, *k;
         size_t i;
         json_array_foreach (json_object_get(jwks, "keys"), i, k)
@@ -376,12 +412,231 @@ static void test_azure_snp_simulated(void **state)
                      "PolicyEvaluationError", "appraisal");
 }
 
+/* ---- secure key release ---- */
+
+/* A token of A's attestation API whose x-ms-runtime holds wrap_key. */
+static char *snp_token(void)
+{
+        if (!wrap_key) {
+                wrap_key = EVP_RSA_gen(2048);
+                json_t *jwk = NULL;
+                assert_int_equal(vt_jwk_from_pkey(wrap_key, VT_JWK_ALG_LAST, NULL, &jwk), 0);
+                json_object_set_new(jwk, "kid", json_string("wrap-1"));
+                json_object_set_new(jwk, "key_ops", json_pack("[s]", "encrypt"));
+                json_t *rt = json_pack("{s:[o]}", "keys", jwk);
+                runtime_text = json_dumps(rt, JSON_COMPACT);
+                json_decref(rt);
+        }
+        uint8_t rd[64] = {0};
+        EVP_Digest(runtime_text, strlen(runtime_text), rd, NULL, EVP_sha256(), NULL);
+        _cleanup_free_ char *body = snp_body(rd, runtime_text, NULL);
+        return token_of(request_full(&A, "POST", "/attest/SevSnpVm?api-version=2022-08-01", body,
+                                     strlen(body), NULL, NULL));
+}
+
+/* Azure's release policy for A's tokens of the simulated guest with measurement m. */
+static char *policy_b64(const char *m)
+{
+        char pol[1024];
+        snprintf(pol, sizeof(pol),
+                 "{\"version\":\"1.0.0\",\"anyOf\":[{\"authority\":\"%s/\",\"allOf\":["
+                 "{\"claim\":\"x-ms-attestation-type\",\"equals\":\"sevsnpvm\"},"
+                 "{\"claim\":\"x-ms-sevsnpvm-is-debuggable\",\"equals\":\"false\"},"
+                 "{\"claim\":\"x-ms-sevsnpvm-launchmeasurement\",\"equals\":\"%s\"}]}]}",
+                 A.url, m);
+        return b64url(pol, strlen(pol));
+}
+
+/* unwrap_release checks the release answer's JWS and returns the unwrapped key material. */
+static uint8_t *unwrap_release(struct http h, const EVP_MD *md, const char *enc, size_t *ret_len)
+{
+        if (h.status != 200)
+                fail_msg("release: status %ld: %.400s", h.status, h.body);
+        _cleanup_json_ json_t *j = body_json(&h);
+        free(h.body);
+        const char *v = json_string_value(json_object_get(j, "value"));
+        assert_non_null(v);
+        _cleanup_json_ json_t *p = verify_jws(&A, v, false);
+        assert_string_equal(
+                json_string_value(json_object_get(json_object_get(p, "request"), "enc")), enc);
+        const json_t *key =
+                json_object_get(json_object_get(json_object_get(p, "response"), "key"), "key");
+        const char *hsm64 = json_string_value(json_object_get(key, "key_hsm"));
+        assert_non_null(hsm64);
+        uint8_t *hsm = NULL, *ct = NULL;
+        size_t hl, cl;
+        assert_int_equal(vt_b64_decode(hsm64, strlen(hsm64), VT_B64_URL, 1 << 16, &hsm, &hl), 0);
+        _cleanup_json_ json_t *hj = json_loadb((char *)hsm, hl, 0, NULL);
+        free(hsm);
+        assert_string_equal(
+                json_string_value(json_object_get(json_object_get(hj, "header"), "kid")), "wrap-1");
+        const char *c64 = json_string_value(json_object_get(hj, "ciphertext"));
+        assert_int_equal(vt_b64_decode(c64, strlen(c64), VT_B64_URL, 1 << 16, &ct, &cl), 0);
+        /* RSA-OAEP of the AES key, then RFC 5649 AES key wrap with padding */
+        assert_true(cl > 256 + 8);
+        uint8_t kek[512]; /* OpenSSL wants room for a whole modulus */
+        size_t kl = sizeof(kek);
+        EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(wrap_key, NULL);
+        assert_int_equal(EVP_PKEY_decrypt_init(pc), 1);
+        EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING);
+        EVP_PKEY_CTX_set_rsa_oaep_md(pc, md);
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pc, md);
+        assert_int_equal(EVP_PKEY_decrypt(pc, kek, &kl, ct, 256), 1);
+        EVP_PKEY_CTX_free(pc);
+        assert_int_equal(kl, 32);
+        EVP_CIPHER_CTX *cc = EVP_CIPHER_CTX_new();
+        EVP_CIPHER_CTX_set_flags(cc, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+        uint8_t *out = malloc(cl);
+        int l1 = 0, l2 = 0;
+        assert_int_equal(EVP_DecryptInit_ex(cc, EVP_aes_256_wrap_pad(), NULL, kek, NULL), 1);
+        assert_int_equal(EVP_DecryptUpdate(cc, out, &l1, ct + 256, (int)(cl - 256)), 1);
+        assert_int_equal(EVP_DecryptFinal_ex(cc, out + l1, &l2), 1);
+        EVP_CIPHER_CTX_free(cc);
+        free(ct);
+        *ret_len = (size_t)(l1 + l2);
+        return out;
+}
+
+static void test_azure_key_release(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *tok = snp_token();
+        _cleanup_free_ char *pol = policy_b64(measurement);
+        uint8_t k[32];
+        for (size_t i = 0; i < sizeof(k); i++)
+                k[i] = (uint8_t)(i * 7 + 1);
+        _cleanup_free_ char *k64 = b64url(k, sizeof(k));
+        char body[4096];
+        snprintf(body, sizeof(body),
+                 "{\"key\":{\"kty\":\"oct-HSM\",\"k\":\"%s\"},\"hsm\":true,\"attributes\":"
+                 "{\"exportable\":true},\"release_policy\":{\"contentType\":\"application/json; "
+                 "charset=utf-8\",\"data\":\"%s\",\"immutable\":false}}",
+                 k64, pol);
+        /* Key Vault's challenge: no token, 401 */
+        expect_error(
+                request_full(&A, "PUT", "/keys/k1?api-version=7.4", body, strlen(body), NULL, NULL),
+                401, "Unauthorized", "Bearer");
+        /* import with an admin token; the query key arrives percent-encoded */
+        struct http h = request_full(&A, "PUT", "/keys/k1?api%2Dversion=7.4", body, strlen(body),
+                                     NULL, admin_authz);
+        if (h.status != 200)
+                fail_msg("import: %ld %.400s", h.status, h.body);
+        free(h.body);
+        /* a bearer that is not an admin's cannot import */
+        h = request_full(&A, "PUT", "/keys/k9?api-version=7.4", body, strlen(body), NULL,
+                         "Bearer not-an-admin");
+        assert_int_equal(h.status, 401);
+        free(h.body);
+
+        /* release to the runtime key of an attested guest, with each wrapping */
+        static const struct {
+                const char *enc;
+                const EVP_MD *(*md)(void);
+        } encs[] = {{"RSA_AES_KEY_WRAP_256", EVP_sha256},
+                    {"CKM_RSA_AES_KEY_WRAP", EVP_sha1},
+                    {"RSA_AES_KEY_WRAP_384", EVP_sha384}};
+        char rel[8192], rid[24] = "";
+        for (size_t i = 0; i < ELEMENTSOF(encs); i++) {
+                snprintf(rel, sizeof(rel), "{\"target\":\"%s\",\"enc\":\"%s\"}", tok, encs[i].enc);
+                h = request_full(&A, "POST", "/keys/k1/release?api-version=7.4", rel, strlen(rel),
+                                 NULL, "Bearer caller-1");
+                snprintf(rid, sizeof(rid), "%s", h.request_id);
+                size_t ml = 0;
+                _cleanup_free_ uint8_t *m = unwrap_release(h, encs[i].md(), encs[i].enc, &ml);
+                assert_int_equal(ml, sizeof(k));
+                assert_memory_equal(m, k, sizeof(k));
+        }
+        /* without enc: CKM_RSA_AES_KEY_WRAP, as Key Vault chooses */
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", tok);
+        h = request_full(&A, "POST", "/keys/k1/release?api-version=7.4", rel, strlen(rel), NULL,
+                         "Bearer caller-1");
+        size_t ml = 0;
+        free(unwrap_release(h, EVP_sha1(), "CKM_RSA_AES_KEY_WRAP", &ml));
+
+        /* an RSA key made here: the released PKCS#8 is the key whose n the bundle shows */
+        snprintf(body, sizeof(body),
+                 "{\"kty\":\"RSA-HSM\",\"key_size\":2048,\"attributes\":{\"exportable\":true},"
+                 "\"release_policy\":{\"data\":\"%s\"}}",
+                 pol);
+        h = request_full(&A, "POST", "/keys/k2/create?api-version=7.4", body, strlen(body), NULL,
+                         admin_authz);
+        if (h.status != 200)
+                fail_msg("create: %ld %.400s", h.status, h.body);
+        _cleanup_json_ json_t *bun = body_json(&h);
+        free(h.body);
+        const char *n = json_string_value(json_object_get(json_object_get(bun, "key"), "n"));
+        const char *kid = json_string_value(json_object_get(json_object_get(bun, "key"), "kid"));
+        assert_non_null(n);
+        assert_non_null(kid);
+        assert_true(
+                json_is_true(json_object_get(json_object_get(bun, "attributes"), "exportable")));
+        const char *ver = strrchr(kid, '/') + 1;
+        char path[256];
+        snprintf(path, sizeof(path), "/keys/k2/%s/release?api-version=7.4", ver);
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\",\"enc\":\"RSA_AES_KEY_WRAP_256\"}", tok);
+        h = request_full(&A, "POST", path, rel, strlen(rel), NULL, "Bearer caller-2");
+        _cleanup_free_ uint8_t *der = unwrap_release(h, EVP_sha256(), "RSA_AES_KEY_WRAP_256", &ml);
+        const uint8_t *dp = der;
+        PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &dp, (long)ml);
+        assert_non_null(p8);
+        EVP_PKEY *got = EVP_PKCS82PKEY(p8);
+        PKCS8_PRIV_KEY_INFO_free(p8);
+        json_t *gj = NULL;
+        assert_int_equal(vt_jwk_from_pkey(got, VT_JWK_ALG_LAST, NULL, &gj), 0);
+        assert_string_equal(json_string_value(json_object_get(gj, "n")), n);
+        json_decref(gj);
+        EVP_PKEY_free(got);
+
+        /* refusals, each recorded in the ledger */
+        snprintf(path, sizeof(path), "/keys/k2/%s/release?api-version=7.4",
+                 "00000000000000000000000000000000");
+        expect_error(request_full(&A, "POST", path, rel, strlen(rel), NULL, "Bearer c"), 404,
+                     "KeyNotFound", "has no version");
+        _cleanup_free_ char *other = policy_b64("00");
+        snprintf(body, sizeof(body),
+                 "{\"kty\":\"oct-HSM\",\"attributes\":{\"exportable\":true},"
+                 "\"release_policy\":{\"data\":\"%s\"}}",
+                 other);
+        h = request_full(&A, "POST", "/keys/k3/create?api-version=7.4", body, strlen(body), NULL,
+                         admin_authz);
+        assert_int_equal(h.status, 200);
+        free(h.body);
+        h = request_full(&A, "POST", "/keys/k3/release?api-version=7.4", rel, strlen(rel), NULL,
+                         "Bearer c");
+        char deny_id[24];
+        snprintf(deny_id, sizeof(deny_id), "%s", h.request_id);
+        expect_error(h, 403, "Forbidden", "claim x-ms-sevsnpvm-launchmeasurement is \"");
+        /* a token changed by one byte */
+        char *bad = strdup(tok);
+        bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A';
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", bad);
+        free(bad);
+        expect_error(request_full(&A, "POST", "/keys/k1/release?api-version=7.4", rel, strlen(rel),
+                                  NULL, "Bearer c"),
+                     403, "Forbidden", "target: RS256 signature does not verify");
+        /* no such key */
+        expect_error(request_full(&A, "POST", "/keys/nope/release?api-version=7.4", rel,
+                                  strlen(rel), NULL, "Bearer c"),
+                     404, "KeyNotFound", "key nope not found");
+
+        /* the ledger has the release and the refusal */
+        _cleanup_json_ json_t *entries = ledger_audit(&A, admin_authz, NULL);
+        const json_t *e1 = ledger_find(entries, "azure-key-release", rid);
+        const json_t *e2 = ledger_find(entries, "azure-key-release", deny_id);
+        assert_non_null(e1);
+        assert_non_null(e2);
+        _cleanup_free_ char *t1 = json_dumps(e1, 0), *t2 = json_dumps(e2, 0);
+        assert_non_null(strstr(t1, "\"released\""));
+        assert_non_null(strstr(t2, "\"denied\""));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_azure_sgx_token),
                 cmocka_unit_test(test_azure_sgx_refusals),
                 cmocka_unit_test(test_azure_snp_simulated),
+                cmocka_unit_test(test_azure_key_release),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
