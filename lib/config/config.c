@@ -108,6 +108,7 @@ static const struct vt_config_item items[] = {
         BOOL("azure.enabled", azure_enabled, false),
         STRING("azure.signing_key", azure_key, UNDER_STATE_DIR("azure-signing-key.pem")),
         UINT("azure.token_ttl_seconds", azure_ttl, 60, 86400, 28800),
+        LIST("azure.trusted_authorities", azure_authorities),
         STRING("attestation.verify_at", verify_at, .check = check_verify_at),
 };
 

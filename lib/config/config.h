@@ -94,6 +94,8 @@ struct vt_config {
         char *azure_key;       /* azure.signing_key: RSA key and self-signed cert (PEM) */
         unsigned azure_ttl;    /* azure.token_ttl_seconds */
         char *verify_at;       /* attestation.verify_at: RFC 3339; tests only (NULL: now) */
+        char **azure_authorities; /* azure.trusted_authorities: "ISSUER JWKS_FILE" */
+        size_t n_azure_authorities;
 };
 
 /* What a row stores, at offsetof(struct vt_config, ...). */

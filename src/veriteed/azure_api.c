@@ -26,6 +26,7 @@
 
 #include <openssl/err.h>
 
+#include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "crypto/openssl-util.h"
 #include "crypto/x509.h"
@@ -41,11 +42,22 @@
 #define AZ_MAX_EVIDENCE (1u << 20)
 #define AZ_MAX_DATA     (64u * 1024u)
 
+/* A signing key of another authority (azure.trusted_authorities). */
+struct az_authority_key {
+        char *iss;
+        char *kid;
+        EVP_PKEY *key;
+};
+
+#define AZ_MAX_AUTHORITY_KEYS 64
+
 struct vtd_azure {
         EVP_PKEY *key;
         X509 *cert;
         char kid[48]; /* base64url SHA-256 of the certificate's DER */
         json_t *jwks;
+        struct az_authority_key others[AZ_MAX_AUTHORITY_KEYS];
+        size_t n_others;
 };
 
 enum az_type {
@@ -168,6 +180,59 @@ static json_t *bn_b64(const EVP_PKEY *key, const char *param)
         return v;
 }
 
+/* load_authority reads one azure.trusted_authorities entry, "ISSUER JWKS_FILE": the RSA
+ * keys of the JWKS, each with its kid. */
+static int load_authority(struct vtd_azure *az, const char *entry, struct vt_diag *d)
+{
+        const char *sp = strchr(entry, ' ');
+        if (!sp || sp == entry || !sp[1])
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "azure.trusted_authorities: \"%.100s\" is not \"ISSUER "
+                                   "JWKS_FILE\"",
+                                   entry);
+        const char *file = sp + 1;
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t n = 0, found = 0, i;
+        int e = vt_read_file(file, 1u << 20, &buf, &n);
+        if (e < 0)
+                return vt_diag_set(d, e, "azure.trusted_authorities: cannot read %s", file);
+        _cleanup_json_ json_t *jwks =
+                json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+        const json_t *k;
+        json_array_foreach (json_object_get(jwks, "keys"), i, k) {
+                const char *kty = json_string_value(json_object_get(k, "kty"));
+                const char *kid = json_string_value(json_object_get(k, "kid"));
+                const char *n64 = json_string_value(json_object_get(k, "n"));
+                const char *e64 = json_string_value(json_object_get(k, "e"));
+                _cleanup_free_ uint8_t *nb = NULL, *eb = NULL;
+                size_t nl = 0, el = 0;
+                EVP_PKEY *key = NULL;
+                if (!kty || strcmp(kty, "RSA") != 0 || !kid || !n64 || !e64 ||
+                    vt_b64_decode(n64, strlen(n64), VT_B64_URL, 1024, &nb, &nl) < 0 ||
+                    vt_b64_decode(e64, strlen(e64), VT_B64_URL, 8, &eb, &el) < 0 || nl < 256 ||
+                    vt_rsa_public_from_ne(nb, nl, eb, el, &key) < 0)
+                        continue;
+                if (az->n_others == AZ_MAX_AUTHORITY_KEYS) {
+                        EVP_PKEY_free(key);
+                        return vt_diag_set(d, VT_E_LIMIT,
+                                           "azure.trusted_authorities: more than %d keys",
+                                           AZ_MAX_AUTHORITY_KEYS);
+                }
+                struct az_authority_key *o = &az->others[az->n_others++];
+                o->iss = strndup(entry, (size_t)(sp - entry));
+                o->kid = strdup(kid);
+                o->key = key;
+                if (!o->iss || !o->kid)
+                        return VT_E_NOMEM;
+                found++;
+        }
+        if (!found)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "azure.trusted_authorities: %s holds no RSA key with a kid",
+                                   file);
+        return 0;
+}
+
 int vtd_azure_init(struct vtd *s, struct vt_diag *d)
 {
         struct vtd_azure *az = calloc(1, sizeof(*az));
@@ -204,6 +269,9 @@ int vtd_azure_init(struct vtd *s, struct vt_diag *d)
                 json_decref(ex);
                 return vt_diag_set(d, VT_E_NOMEM, "azure.signing_key: cannot build the JWKS");
         }
+        for (size_t i = 0; i < s->cfg.n_azure_authorities; i++)
+                if ((e = load_authority(az, s->cfg.azure_authorities[i], d)) < 0)
+                        return e;
         return 0;
 }
 
@@ -214,6 +282,11 @@ void vtd_azure_done(struct vtd *s)
                 return;
         EVP_PKEY_free(az->key);
         X509_free(az->cert);
+        for (size_t i = 0; i < az->n_others; i++) {
+                free(az->others[i].iss);
+                free(az->others[i].kid);
+                EVP_PKEY_free(az->others[i].key);
+        }
         json_decref(az->jwks);
         free(az);
         s->azure = NULL;
@@ -731,22 +804,40 @@ int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json
                 return vt_diag_set(d, VT_E_INVAL, "target: the Azure API is off");
         if ((e = vt_jws_parse(token, 64u * 1024u, 4096, "target", &j, d)) < 0)
                 return e;
+        /* the key: our own, or one of an authority of azure.trusted_authorities, which
+         * then must be the token's issuer */
+        EVP_PKEY *key = NULL;
+        const char *want_iss = NULL;
+        if (j.kid && strcmp(j.kid, s->azure->kid) == 0) {
+                key = s->azure->key;
+                want_iss = vtd_issuer(s, port, ib);
+        }
+        for (size_t i = 0; !key && j.kid && i < s->azure->n_others; i++)
+                if (strcmp(j.kid, s->azure->others[i].kid) == 0) {
+                        key = s->azure->others[i].key;
+                        want_iss = s->azure->others[i].iss;
+                }
         if (!j.alg || strcmp(j.alg, "RS256") != 0)
                 e = vt_diag_set(d, VT_E_SIGNATURE, "target: alg %.20s is not RS256",
                                 j.alg ? j.alg : "(none)");
-        else if (!j.kid || strcmp(j.kid, s->azure->kid) != 0)
+        else if (!key)
                 e = vt_diag_set(d, VT_E_SIGNATURE,
-                                "target: kid %.60s is not a key of an authority this server "
-                                "trusts (its own: %s)",
-                                j.kid ? j.kid : "(none)", s->azure->kid);
-        else if ((e = vt_jws_verify_rs256(&j, s->azure->key, d)) == 0 &&
+                                "target: kid %.60s is not a key of this server or of "
+                                "azure.trusted_authorities",
+                                j.kid ? j.kid : "(none)");
+        else if ((e = vt_jws_verify_rs256(&j, key, d)) == 0 &&
                  (e = vt_jws_claims(&j, 1u << 20, &claims, d)) == 0 &&
                  (e = vt_jose_check_times(claims, vtd_now(), "target", d)) == 0) {
                 const char *iss = json_string_value(json_object_get(claims, "iss"));
-                const char *me = vtd_issuer(s, port, ib);
-                if (!iss || strcmp(iss, me) != 0)
-                        e = vt_diag_set(d, VT_E_POLICY, "target: iss %.100s is not %s",
-                                        iss ? iss : "(none)", me);
+                size_t il = iss ? strlen(iss) : 0, wl = strlen(want_iss);
+                while (il > 0 && iss[il - 1] == '/')
+                        il--;
+                while (wl > 0 && want_iss[wl - 1] == '/')
+                        wl--;
+                if (!iss || il != wl || strncmp(iss, want_iss, il) != 0)
+                        e = vt_diag_set(d, VT_E_POLICY,
+                                        "target: iss %.100s is not %.100s, whose key signed it",
+                                        iss ? iss : "(none)", want_iss);
         }
         vt_jws_done(&j);
         if (e < 0) {

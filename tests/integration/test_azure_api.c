@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -20,6 +21,7 @@
 #include "crypto/seal.h"
 #include "testutil.h"
 #include "token/admin.h"
+#include "token/jose.h"
 #include "util/b64.h"
 #include "util/file.h"
 #include "util/hex.h"
@@ -39,8 +41,8 @@ static size_t quote_len;
 static bool have_sgx;
 static const char init_text[] = "{\"policy\":\"cce sha256 of this\"}";
 static char admin_authz[800];
-static EVP_PKEY *wrap_key;
-static char *runtime_text; /* {"keys": [the wrapping key's public JWK]} */
+static EVP_PKEY *wrap_key, *ext_key; /* ext_key: another authority's signing key */
+static char *runtime_text;           /* {"keys": [the wrapping key's public JWK]} */
 
 static void path_in(char *buf, size_t n, const char *name)
 {
@@ -58,9 +60,10 @@ static void start(struct server *s, const char *name, bool enabled, const char *
                  "  pccs_url: http://127.0.0.1:9\n  dcap_cache_dir: %s/dcap\n"
                  "  verify_at: " SGX_AT "\n  minimum_status: affirming\n"
                  "azure:\n  enabled: %s\n"
+                 "  trusted_authorities: [\"https://maa.example %s/ext.jwks\"]\n"
                  "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s/admin.pub]\n",
                  vtt_dir, name, p, vtt_simdir, vtt_dir, enabled ? "true" : "false", vtt_dir,
-                 vtt_dir);
+                 vtt_dir, vtt_dir);
         server_start(s, name, cfg);
 }
 
@@ -86,6 +89,18 @@ static int setup(void **state)
         }
         snprintf(admin_authz, sizeof(admin_authz), "Bearer %s", jwt);
         free(jwt);
+        /* another attestation service, trusted through its JWKS */
+        ext_key = EVP_RSA_gen(2048);
+        json_t *ejwk = NULL;
+        if (!ext_key || vt_jwk_from_pkey(ext_key, VT_JWK_ALG_LAST, NULL, &ejwk) < 0)
+                return -1;
+        json_object_set_new(ejwk, "kid", json_string("ext-1"));
+        json_t *ejwks = json_pack("{s:[o]}", "keys", ejwk);
+        char *et = json_dumps(ejwks, JSON_COMPACT);
+        path_in(p, sizeof(p), "ext.jwks");
+        write_text(p, et);
+        free(et);
+        json_decref(ejwks);
         /* the SGX vector's collateral, as the DCAP cache holds it */
         path_in(p, sizeof(p), "dcap");
         if (vt_test_sh("mkdir -p '%s'", p) != 0)
@@ -118,6 +133,7 @@ static int teardown(void **state)
         server_stop_all();
         free(quote);
         EVP_PKEY_free(wrap_key);
+        EVP_PKEY_free(ext_key);
         free(runtime_text);
         if (!getenv("VT_KEEP_TMP") && vt_test_sh("rm -rf '%s'", vtt_dir) != 0)
                 return -1;
@@ -630,6 +646,77 @@ static void test_azure_key_release(void **state)
         assert_non_null(strstr(t2, "\"denied\""));
 }
 
+/* A token of the other authority (or of iss, signed by key under kid). */
+static char *ext_token(EVP_PKEY *key, const char *kid, const char *iss)
+{
+        _cleanup_json_ json_t *rt = json_loads(runtime_text, 0, NULL);
+        json_int_t now = (json_int_t)time(NULL);
+        _cleanup_json_ json_t *c =
+                json_pack("{s:s, s:I, s:I, s:s, s:O}", "iss", iss, "iat", now, "exp", now + 600,
+                          "x-ms-attestation-type", "sevsnpvm", "x-ms-runtime", rt);
+        _cleanup_json_ json_t *h =
+                json_pack("{s:s, s:s, s:s}", "alg", "RS256", "kid", kid, "typ", "JWT");
+        char *t = NULL;
+        assert_int_equal(vt_jws_sign_rs256(key, h, c, &t), 0);
+        return t;
+}
+
+static void test_azure_key_release_other_authority(void **state)
+{
+        (void)state;
+        free(snp_token()); /* makes wrap_key and runtime_text */
+        static const char pol[] =
+                "{\"version\":\"1.0.0\",\"anyOf\":[{\"authority\":\"https://maa.example/\","
+                "\"allOf\":[{\"claim\":\"x-ms-attestation-type\",\"equals\":\"sevsnpvm\"}]}]}";
+        _cleanup_free_ char *p64 = b64url(pol, strlen(pol));
+        uint8_t k[16] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
+        _cleanup_free_ char *k64 = b64url(k, sizeof(k));
+        char body[2048], rel[8192];
+        snprintf(body, sizeof(body),
+                 "{\"key\":{\"kty\":\"oct\",\"k\":\"%s\"},\"attributes\":{\"exportable\":"
+                 "true},\"release_policy\":{\"data\":\"%s\"}}",
+                 k64, p64);
+        struct http h = request_full(&A, "PUT", "/keys/k5?api-version=7.4", body, strlen(body),
+                                     NULL, admin_authz);
+        assert_int_equal(h.status, 200);
+        free(h.body);
+        const char *path = "/keys/k5/release?api-version=7.4";
+
+        _cleanup_free_ char *good = ext_token(ext_key, "ext-1", "https://maa.example");
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\",\"enc\":\"RSA_AES_KEY_WRAP_256\"}", good);
+        size_t ml = 0;
+        _cleanup_free_ uint8_t *m =
+                unwrap_release(request_full(&A, "POST", path, rel, strlen(rel), NULL, "Bearer x"),
+                               EVP_sha256(), "RSA_AES_KEY_WRAP_256", &ml);
+        assert_int_equal(ml, sizeof(k));
+        assert_memory_equal(m, k, sizeof(k));
+
+        /* its key, another issuer */
+        _cleanup_free_ char *wrong_iss = ext_token(ext_key, "ext-1", "https://evil.example");
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", wrong_iss);
+        expect_error(request_full(&A, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden",
+                     "target: iss https://evil.example is not https://maa.example, whose key "
+                     "signed it");
+        /* its kid, another key */
+        EVP_PKEY *forger = EVP_RSA_gen(2048);
+        _cleanup_free_ char *forged = ext_token(forger, "ext-1", "https://maa.example");
+        EVP_PKEY_free(forger);
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", forged);
+        expect_error(request_full(&A, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "target: RS256 signature does not verify");
+        /* a kid nobody configured */
+        _cleanup_free_ char *unknown = ext_token(ext_key, "ext-2", "https://maa.example");
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", unknown);
+        expect_error(request_full(&A, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "kid ext-2 is not a key of this server or of");
+        /* our own token is genuine, but this policy trusts only the other authority */
+        _cleanup_free_ char *own = snp_token();
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", own);
+        expect_error(request_full(&A, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "expected authority \"https://maa.example/\"");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -637,6 +724,7 @@ int main(void)
                 cmocka_unit_test(test_azure_sgx_refusals),
                 cmocka_unit_test(test_azure_snp_simulated),
                 cmocka_unit_test(test_azure_key_release),
+                cmocka_unit_test(test_azure_key_release_other_authority),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
