@@ -32,12 +32,18 @@
 #define SGX_AT        "2025-06-20T00:00:00Z" /* PROVENANCE.md: the vector's as-of time */
 #define SGX_MRENCLAVE "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb"
 #define SGX_CACHE     "dcap-sgx-processor-00a067110000.json"
+/* a TDX quote with the same as-of time (PROVENANCE.md): UpToDate, not a debug TD */
+#define TDX_VEC "dcap/tdx_b0c06f_eval17/"
+#define TDX_MRTD                                                                                   \
+        "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538" \
+        "873118b7"
+#define TDX_CACHE "dcap-tdx-platform-b0c06f000000.json"
 
 static struct vt_sim_guest guest;
 static struct server A, B, C; /* A: accepts; B: another mr_enclave; C: azure off */
 static char measurement[97];
-static uint8_t *quote;
-static size_t quote_len;
+static uint8_t *quote, *tdx_quote;
+static size_t quote_len, tdx_quote_len;
 static bool have_sgx;
 static const char init_text[] = "{\"policy\":\"cce sha256 of this\"}";
 static char admin_authz[800];
@@ -113,10 +119,16 @@ static int setup(void **state)
                         quote = vt_test_load_vector(SGX_VEC "quote.bin", &quote_len);
                 free(coll);
                 have_sgx = quote != NULL;
+                coll = vt_test_load_vector(TDX_VEC "collateral.json", &n);
+                path_in(p, sizeof(p), "dcap/" TDX_CACHE);
+                if (coll && vt_write_file_atomic(p, coll, n, 0644) == 0)
+                        tdx_quote = vt_test_load_vector(TDX_VEC "quote.bin", &tdx_quote_len);
+                free(coll);
         }
         snprintf(rv, sizeof(rv),
                  "{\"sim\":{\"measurements\":[\"%s\"]},\"sgx\":{\"accepted_tcb_statuses\":"
-                 "[\"UpToDate\",\"ConfigurationAndSWHardeningNeeded\"],\"mr_enclave\":[\"%s\"]}}",
+                 "[\"UpToDate\",\"ConfigurationAndSWHardeningNeeded\"],\"mr_enclave\":[\"%s\"]},"
+                 "\"tdx\":{\"accepted_tcb_statuses\":[\"UpToDate\"],\"mr_td\":[\"" TDX_MRTD "\"]}}",
                  measurement, SGX_MRENCLAVE);
         start(&A, "a", true, rv);
         start(&B, "b", true,
@@ -132,6 +144,7 @@ static int teardown(void **state)
         (void)state;
         server_stop_all();
         free(quote);
+        free(tdx_quote);
         EVP_PKEY_free(wrap_key);
         EVP_PKEY_free(ext_key);
         free(runtime_text);
@@ -351,6 +364,41 @@ static void test_azure_sgx_refusals(void **state)
                      "azure.enabled is false");
         expect_error(request_full(&C, "GET", "/certs", NULL, 0, NULL, NULL), 404, "NotFound",
                      "azure.enabled is false");
+}
+
+static void test_azure_tdx_token(void **state)
+{
+        (void)state;
+        if (!tdx_quote)
+                vtt_skip("../shared/testdata not found");
+        _cleanup_free_ char *q = b64url_padded(tdx_quote, tdx_quote_len);
+        char *body = NULL;
+        assert_true(asprintf(&body, "{\"quote\":\"%s\",\"nonce\":\"n-tdx\"}", q) > 0);
+        _cleanup_free_ char *tok =
+                token_of(request_full(&A, "POST", "/attest/TdxVm?api-version=2022-08-01", body,
+                                      strlen(body), NULL, NULL));
+        _cleanup_json_ json_t *c = verify_token(&A, tok);
+        assert_string_equal(json_string_value(json_object_get(c, "x-ms-attestation-type")),
+                            "tdxvm");
+        assert_string_equal(json_string_value(json_object_get(c, "tdx_mrtd")), TDX_MRTD);
+        assert_string_equal(json_string_value(json_object_get(c, "x-ms-compliance-status")),
+                            "azure-compliant-cvm");
+        assert_false(json_is_true(json_object_get(c, "tdx_td_attributes_debug")));
+        /* initTimeData is bound to MRCONFIGID, which this TD did not set to its digest */
+        free(body);
+        assert_true(asprintf(&body,
+                             "{\"quote\":\"%s\",\"initTimeData\":{\"data\":\"e30\","
+                             "\"dataType\":\"JSON\"}}",
+                             q) > 0);
+        expect_error(request_full(&A, "POST", "/attest/TdxVm?api-version=2022-08-01", body,
+                                  strlen(body), NULL, NULL),
+                     400, "InvalidParameter",
+                     "initTimeData: its SHA-256 is not the report's MRCONFIGID");
+        /* a TDX quote to the SGX path */
+        expect_error(request_full(&A, "POST", "/attest/SgxEnclave?api-version=2022-08-01", body,
+                                  strlen(body), NULL, NULL),
+                     400, "InvalidParameter", "the quote is TDX, not for /attest/SgxEnclave");
+        free(body);
 }
 
 /* The SevSnpVm request for a simulated report over report_data. */
@@ -722,6 +770,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_azure_sgx_token),
                 cmocka_unit_test(test_azure_sgx_refusals),
+                cmocka_unit_test(test_azure_tdx_token),
                 cmocka_unit_test(test_azure_snp_simulated),
                 cmocka_unit_test(test_azure_key_release),
                 cmocka_unit_test(test_azure_key_release_other_authority),
