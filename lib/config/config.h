@@ -90,10 +90,10 @@ struct vt_config {
         struct vt_tpm_aks *tpm_aks; /* those keys, loaded and freed by veriteed (main.c), not
                                      * by vt_config_done; NULL: tee tpm refused */
         /* issue 14: the Azure-compatible attestation API (src/veriteed/azure_api.c) */
-        bool azure_enabled;    /* azure.enabled: the /attest/{type} and /certs routes */
-        char *azure_key;       /* azure.signing_key: RSA key and self-signed cert (PEM) */
-        unsigned azure_ttl;    /* azure.token_ttl_seconds */
-        char *verify_at;       /* attestation.verify_at: RFC 3339; tests only (NULL: now) */
+        bool azure_enabled;       /* azure.enabled: the /attest/{type} and /certs routes */
+        char *azure_key;          /* azure.signing_key: RSA key and self-signed cert (PEM) */
+        unsigned azure_ttl;       /* azure.token_ttl_seconds */
+        char *verify_at;          /* attestation.verify_at: RFC 3339; tests only (NULL: now) */
         char **azure_authorities; /* azure.trusted_authorities: "ISSUER JWKS_FILE" */
         size_t n_azure_authorities;
 };

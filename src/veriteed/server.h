@@ -59,9 +59,10 @@ struct vtd {
         struct vt_ledger *ledger;        /* the appender (ledger.c) */
         struct vtd_metrics metrics;
         atomic_ulong sessions_open_estimate;
-        struct vtd_azure *azure; /* issue 14: the Azure API's signing key (azure_api.c) */
         sem_t verify; /* limits.threads: evidence verified at once */
         int64_t started;
+        /* issue 14: the Azure API's signing keys (azure_api.c) */
+        struct vtd_azure *azure;
 };
 
 /* KBS attestation half (kbs.c). cookie may be NULL. */
