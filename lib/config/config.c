@@ -22,6 +22,7 @@ static int parse_status(const struct vt_config_item *it, const char *s, void *fi
                         struct vt_diag *d);
 static int parse_backend(const struct vt_config_item *it, const char *s, void *field,
                          struct vt_diag *d);
+static int check_verify_at(const struct vt_config_item *it, char *s, struct vt_diag *d);
 
 #define FIELD(f) offsetof(struct vt_config, f)
 #define STRING(k, f, ...)                                                                          \
@@ -111,6 +112,13 @@ static const struct vt_config_item items[] = {
         LIST("kubernetes.node_label_values", k8s_node_label_values),
         STRING("kubernetes.runtime_class", k8s_runtime_class),
         LIST("kubernetes.tolerations", k8s_tolerations),
+        /* issue 14: the Azure-compatible attestation API (azure_api.c), and for its tests
+         * a fixed verification time */
+        BOOL("azure.enabled", azure_enabled, false),
+        STRING("azure.signing_key", azure_key, UNDER_STATE_DIR("azure-signing-key.pem")),
+        UINT("azure.token_ttl_seconds", azure_ttl, 60, 86400, 28800),
+        LIST("azure.trusted_authorities", azure_authorities),
+        STRING("attestation.verify_at", verify_at, .check = check_verify_at),
 };
 
 const struct vt_config_item *vt_config_items(size_t *ret_n)
@@ -140,6 +148,19 @@ static int check_public_url(const struct vt_config_item *it, char *u, struct vt_
                                    it->key);
         while (n > 0 && u[n - 1] == '/')
                 u[--n] = 0;
+        return 0;
+}
+
+/* attestation.verify_at: an RFC 3339 time (tests only: collateral recorded long ago). The
+ * check cannot reach the config, so the value is only validated here; the server parses
+ * it again into verify_at_sec. */
+static int check_verify_at(const struct vt_config_item *it, char *s, struct vt_diag *d)
+{
+        int64_t t;
+        if (vt_time_parse_rfc3339(s, &t) < 0 || t <= 0)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "config: %s must be an RFC 3339 time (2025-06-20T00:00:00Z)",
+                                   it->key);
         return 0;
 }
 

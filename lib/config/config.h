@@ -100,6 +100,13 @@ struct vt_config {
         char *k8s_runtime_class; /* kubernetes.runtime_class: runtimeClassName; NULL: none */
         char **k8s_tolerations;  /* kubernetes.tolerations: "KEY[=VALUE][:EFFECT]" */
         size_t n_k8s_tolerations;
+        /* issue 14: the Azure-compatible attestation API (src/veriteed/azure_api.c) */
+        bool azure_enabled;       /* azure.enabled: the /attest/{type} and /certs routes */
+        char *azure_key;          /* azure.signing_key: RSA key and self-signed cert (PEM) */
+        unsigned azure_ttl;       /* azure.token_ttl_seconds */
+        char *verify_at;          /* attestation.verify_at: RFC 3339; tests only (NULL: now) */
+        char **azure_authorities; /* azure.trusted_authorities: "ISSUER JWKS_FILE" */
+        size_t n_azure_authorities;
 };
 
 /* What a row stores, at offsetof(struct vt_config, ...). */

@@ -5,6 +5,12 @@
  * that a typo never silently widens who receives a secret. The parsed policy keeps the
  * document and borrows its operands from it; claim pointers are split into tokens once, so
  * that evaluation only reads and allocates nothing until it has a failure to print.
+ *
+ * Azure Key Vault's documents are read as written in the field: "version": "1.0.0",
+ * authorities (a group that holds only for tokens of that issuer), claims named by dot
+ * paths, the older {"claim", "condition": "equals", "value"} form, and, in a 1.0.0
+ * document, scalars compared on their text ("false" equals false), as Azure releases on
+ * both spellings.
  */
 #include "policy/release.h"
 
@@ -33,7 +39,7 @@ static const char *const op_names[_OP_MAX] = {
         [OP_GTE] = "gte",       [OP_LTE] = "lte",
 };
 
-/* One reference token of a claim pointer, unescaped. */
+/* One reference token of a claim pointer, unescaped (or one name of a dot path). */
 struct rp_token {
         const char *key;
         size_t len;
@@ -45,8 +51,11 @@ struct rp_node {
         bool any; /* anyOf; else allOf */
         struct rp_node *kids;
         size_t n;
+        const json_t *authority; /* an Azure authority: the issuer this group is for */
         /* condition */
-        const char *claim; /* the pointer as written, borrowed from the document */
+        const char *claim; /* the pointer or dot path as written, borrowed from the document */
+        bool dot;          /* a dot path: its names step into objects only */
+        bool loose;        /* compare scalars on their text (a 1.0.0 document) */
         struct rp_token *tok;
         size_t ntok;
         enum rp_op op;
@@ -57,6 +66,11 @@ struct vt_release_policy {
         json_t *doc;
         struct rp_node root;
 };
+
+/* The versions a document may name: ours, and Azure Key Vault's (whose scalars compare
+ * loosely). */
+#define VERSION_OURS  "1.0"
+#define VERSION_AZURE "1.0.0"
 
 /* ---- JSON pointers (RFC 6901) ---- */
 
@@ -144,6 +158,7 @@ const json_t *vt_json_pointer(const json_t *root, const char *ptr)
 struct parse_ctx {
         struct vt_diag *d;
         size_t nconds;
+        bool loose;     /* an Azure 1.0.0 document */
         char path[256]; /* where in the document we are, "$.anyOf[0].allOf[2]" */
         size_t plen;
 };
@@ -201,20 +216,47 @@ static bool has_real(const json_t *v)
         return false;
 }
 
+/* parse_dot_path splits an Azure dot path ("x-ms-isolation-tee.x-ms-attestation-type")
+ * into its names. */
+static int parse_dot_path(struct parse_ctx *c, const char *s, size_t len, struct rp_node *out)
+{
+        size_t ntok = 1;
+
+        if (len == 0 || s[0] == '.' || s[len - 1] == '.' || strstr(s, ".."))
+                return vt_diag_set(c->d, VT_E_FORMAT,
+                                   "release policy: %s.claim \"%.64s\" must be a JSON pointer "
+                                   "starting with \"/\" or a dot path of non-empty names",
+                                   c->path, s);
+        for (size_t i = 0; i < len; i++)
+                ntok += s[i] == '.';
+        struct rp_token *tok = calloc(ntok, sizeof(*tok));
+        if (!tok)
+                return VT_E_NOMEM;
+        const char *p = s;
+        for (size_t i = 0; i < ntok; i++) {
+                size_t n = strcspn(p, ".");
+                tok[i] = (struct rp_token){p, n};
+                p += n + 1;
+        }
+        out->claim = s;
+        out->dot = true;
+        out->tok = tok;
+        out->ntok = ntok;
+        return 0;
+}
+
 static int parse_claim(struct parse_ctx *c, const json_t *v, struct rp_node *out)
 {
         const char *s = json_string_value(v);
 
         if (!s)
                 return vt_diag_set(c->d, VT_E_FORMAT,
-                                   "release policy: %s.claim must be a string (a JSON pointer)",
+                                   "release policy: %s.claim must be a string (a JSON pointer "
+                                   "or a dot path)",
                                    c->path);
         size_t len = json_string_length(v), ntok = 0;
         if (s[0] != '/')
-                return vt_diag_set(c->d, VT_E_FORMAT,
-                                   "release policy: %s.claim \"%.64s\" must be a JSON pointer "
-                                   "starting with \"/\"",
-                                   c->path, s);
+                return parse_dot_path(c, s, len, out);
         for (size_t i = 0; i < len; i++)
                 ntok += s[i] == '/';
         /* the tokens, then their unescaped bytes (never longer than the pointer) */
@@ -289,17 +331,27 @@ static int parse_operand(struct parse_ctx *c, struct rp_node *n)
 
 static int parse_condition(struct parse_ctx *c, const json_t *obj, struct rp_node *out)
 {
-        const json_t *claim = NULL;
+        const json_t *claim = NULL, *cond = NULL, *value = NULL;
         const char *k;
         json_t *v;
         int e;
 
         out->group = false;
+        out->loose = c->loose;
         out->op = _OP_MAX;
         json_object_foreach ((json_t *)obj, k, v) {
                 enum rp_op op = 0;
                 if (strcmp(k, "claim") == 0) {
                         claim = v;
+                        continue;
+                }
+                /* Azure's older form: {"claim", "condition": "equals", "value"} */
+                if (strcmp(k, "condition") == 0) {
+                        cond = v;
+                        continue;
+                }
+                if (strcmp(k, "value") == 0) {
+                        value = v;
                         continue;
                 }
                 while (op < _OP_MAX && strcmp(k, op_names[op]) != 0)
@@ -317,6 +369,29 @@ static int parse_condition(struct parse_ctx *c, const json_t *obj, struct rp_nod
                                            c->path, op_names[out->op], k);
                 out->op = op;
                 out->arg = v;
+        }
+        if (cond || value) {
+                enum rp_op op = 0;
+                const char *name = json_string_value(cond);
+                while (name && op < _OP_MAX && strcmp(name, op_names[op]) != 0)
+                        op++;
+                if (!name || op == _OP_MAX)
+                        return vt_diag_set(c->d, VT_E_FORMAT,
+                                           "release policy: %s.condition must name an operator "
+                                           "(equals, notEquals, in, exists, gte, lte)",
+                                           c->path);
+                if (!value)
+                        return vt_diag_set(c->d, VT_E_FORMAT,
+                                           "release policy: %s has \"condition\" but no "
+                                           "\"value\"",
+                                           c->path);
+                if (out->op != _OP_MAX)
+                        return vt_diag_set(c->d, VT_E_FORMAT,
+                                           "release policy: %s has two operators, \"%s\" and "
+                                           "\"condition\" (use allOf for both)",
+                                           c->path, op_names[out->op]);
+                out->op = op;
+                out->arg = value;
         }
         if (!claim)
                 return vt_diag_set(c->d, VT_E_FORMAT,
@@ -364,15 +439,28 @@ static int parse_group(struct parse_ctx *c, const json_t *obj, unsigned depth, b
                         list = v;
                         name = k;
                 } else if (top && strcmp(k, "version") == 0) {
-                        if (!json_is_string(v) || strcmp(json_string_value(v), "1.0") != 0)
+                        const char *ver = json_string_value(v);
+                        if (!ver ||
+                            (strcmp(ver, VERSION_OURS) != 0 && strcmp(ver, VERSION_AZURE) != 0))
                                 return vt_diag_set(c->d, VT_E_FORMAT,
-                                                   "release policy: $.version must be \"1.0\"");
+                                                   "release policy: $.version must be \"1.0\" "
+                                                   "(or Azure's \"1.0.0\")");
+                } else if (depth == 2 && strcmp(k, "authority") == 0) {
+                        const char *a = json_string_value(v);
+                        if (!a || !*a)
+                                return vt_diag_set(c->d, VT_E_FORMAT,
+                                                   "release policy: %s.authority must be a "
+                                                   "non-empty string (an issuer URL)",
+                                                   c->path);
+                        out->authority = v;
                 } else {
-                        return vt_diag_set(c->d, VT_E_FORMAT,
-                                           "release policy: unknown key \"%s\" at %s (%s)", k,
-                                           c->path,
-                                           top ? "the top level has allOf or anyOf, and version"
-                                               : "a group has allOf or anyOf");
+                        return vt_diag_set(
+                                c->d, VT_E_FORMAT, "release policy: unknown key \"%s\" at %s (%s)",
+                                k, c->path,
+                                top          ? "the top level has allOf or anyOf, and version"
+                                : depth == 2 ? "a group has allOf or anyOf, and authority "
+                                               "at the top level's items"
+                                             : "a group has allOf or anyOf");
                 }
         }
         if (!list)
@@ -424,6 +512,33 @@ void vt_release_policy_free(struct vt_release_policy *p)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_release_policy *, vt_release_policy_free)
 
+/* looks_like_rego is true if the first word of the text, past blank lines and "#" comments,
+ * is one a Rego module starts with ("package"; "import" and "default" in fragments). Only
+ * asked of text that is not JSON, to name the language in the error. */
+static bool looks_like_rego(const char *s, size_t len)
+{
+        static const char *const words[] = {"package", "import", "default"};
+        size_t i = 0;
+
+        for (;;) {
+                while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+                        i++;
+                if (i < len && s[i] == '#') {
+                        while (i < len && s[i] != '\n')
+                                i++;
+                        continue;
+                }
+                break;
+        }
+        for (size_t w = 0; w < ELEMENTSOF(words); w++) {
+                size_t n = strlen(words[w]);
+                if (len - i > n && memcmp(s + i, words[w], n) == 0 &&
+                    (s[i + n] == ' ' || s[i + n] == '\t'))
+                        return true;
+        }
+        return false;
+}
+
 int vt_release_policy_parse(const char *json, size_t len, struct vt_release_policy **ret,
                             struct vt_diag *d)
 {
@@ -441,10 +556,20 @@ int vt_release_policy_parse(const char *json, size_t len, struct vt_release_poli
         if (!p)
                 return VT_E_NOMEM;
         p->doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+        if (!p->doc && looks_like_rego(json, len))
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "release policy: this is a Rego policy (Trustee's language); "
+                                   "veritee's release policies are JSON in the style of Azure Key "
+                                   "Vault's: see docs/policy-release.md, \"From a Rego policy\", "
+                                   "for the JSON equivalent");
         if (!p->doc)
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "release policy: invalid JSON at line %d column %d: %s", je.line,
                                    je.column, je.text);
+        if (json_is_object(p->doc)) {
+                const char *ver = json_string_value(json_object_get(p->doc, "version"));
+                c.loose = ver && strcmp(ver, VERSION_AZURE) == 0;
+        }
         if ((e = parse_item(&c, p->doc, 1, true, &p->root)) < 0)
                 return e;
         *ret = TAKE_PTR(p);
@@ -499,6 +624,88 @@ struct why {
         size_t others;
 };
 
+/* scalar_text gives the text a loose comparison sees: a string's content, an integer in
+ * decimal, true, false, null; false for reals, arrays and objects. buf holds 32 bytes. */
+static bool scalar_text(const json_t *v, char *buf, const char **ret, size_t *ret_len)
+{
+        const char *t;
+
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                *ret = json_string_value(v);
+                *ret_len = json_string_length(v);
+                return true;
+        case JSON_INTEGER:
+                *ret_len =
+                        (size_t)snprintf(buf, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                *ret = buf;
+                return true;
+        case JSON_TRUE:
+                t = "true";
+                break;
+        case JSON_FALSE:
+                t = "false";
+                break;
+        case JSON_NULL:
+                t = "null";
+                break;
+        default:
+                return false;
+        }
+        *ret = t;
+        *ret_len = strlen(t);
+        return true;
+}
+
+/* same is json_equal, or, for a loose (Azure 1.0.0) condition, scalars equal by text:
+ * "false" is false and "0" is 0, as Azure releases on both spellings. */
+static bool same(const json_t *v, const json_t *arg, bool loose)
+{
+        char b1[32], b2[32];
+        const char *s1, *s2;
+        size_t l1, l2;
+
+        if (loose && scalar_text(v, b1, &s1, &l1) && scalar_text(arg, b2, &s2, &l2))
+                return l1 == l2 && memcmp(s1, s2, l1) == 0;
+        return json_equal(v, arg);
+}
+
+/* authority_len is the length of an issuer URL without its trailing "/"s: Azure's
+ * authorities are written with and without one. */
+static size_t authority_len(const char *s, size_t n)
+{
+        while (n > 0 && s[n - 1] == '/')
+                n--;
+        return n;
+}
+
+/* authority_match is true if the token issuer iss is the authority a: equal but for
+ * trailing "/"s, and for case up to the end of the host (scheme and host are
+ * case-insensitive, the path is not). */
+static bool authority_match(const json_t *iss, const json_t *a)
+{
+        const char *x = json_string_value(iss), *y = json_string_value(a);
+        if (!x || !y)
+                return false;
+        size_t nx = authority_len(x, json_string_length(iss));
+        size_t ny = authority_len(y, json_string_length(a));
+        if (nx != ny)
+                return false;
+        const char *sep = strstr(y, "://");
+        size_t host_end = sep ? (size_t)(sep - y) + 3 : 0;
+        host_end += strcspn(y + host_end, "/?#");
+        for (size_t i = 0; i < nx; i++) {
+                char cx = x[i], cy = y[i];
+                if (i < host_end) {
+                        cx = (char)(cx >= 'A' && cx <= 'Z' ? cx + 32 : cx);
+                        cy = (char)(cy >= 'A' && cy <= 'Z' ? cy + 32 : cy);
+                }
+                if (cx != cy)
+                        return false;
+        }
+        return true;
+}
+
 static bool eval_cond(const struct rp_node *n, const json_t *claims, struct why *w)
 {
         const json_t *v = claims, *x;
@@ -507,21 +714,23 @@ static bool eval_cond(const struct rp_node *n, const json_t *claims, struct why 
         int r;
 
         for (size_t t = 0; v && t < n->ntok; t++)
-                v = step(v, n->tok[t].key, n->tok[t].len);
+                v = n->dot ? (json_is_object(v) ? json_object_getn(v, n->tok[t].key, n->tok[t].len)
+                                                : NULL)
+                           : step(v, n->tok[t].key, n->tok[t].len);
         switch (n->op) {
         case OP_EXISTS:
                 ok = (v != NULL) == json_is_true(n->arg);
                 break;
         case OP_EQUALS:
-                ok = v && json_equal(v, n->arg);
+                ok = v && same(v, n->arg, n->loose);
                 break;
         case OP_NOT_EQUALS:
                 /* a missing claim never satisfies a negative test */
-                ok = v && !json_equal(v, n->arg);
+                ok = v && !same(v, n->arg, n->loose);
                 break;
         case OP_IN:
                 json_array_foreach (n->arg, i, x)
-                        if (v && json_equal(v, x)) {
+                        if (v && same(v, x, n->loose)) {
                                 ok = true;
                                 break;
                         }
@@ -547,6 +756,13 @@ static bool eval_node(const struct rp_node *n, const json_t *claims, struct why 
 
         if (!n->group)
                 return eval_cond(n, claims, w);
+        if (n->authority) {
+                const json_t *iss = json_object_get(claims, "iss");
+                if (!authority_match(iss, n->authority)) {
+                        *w = (struct why){.cond = n, .val = iss};
+                        return false;
+                }
+        }
         for (size_t i = 0; i < n->n; i++) {
                 struct why wi;
                 bool ok = eval_node(&n->kids[i], claims, &wi);
@@ -556,12 +772,14 @@ static bool eval_node(const struct rp_node *n, const json_t *claims, struct why 
                 }
                 if (n->any && ok)
                         return true;
-                if (i == 0)
+                /* the first alternative, or rather the first whose authority is the
+                 * token's issuer: its reason is the one that helps */
+                if (n->any && (i == 0 || (first.cond->group && !wi.cond->group)))
                         first = wi;
         }
         if (!n->any)
                 return true;
-        /* anyOf: say why its first alternative failed */
+        /* anyOf: say why its first (issuer-matching) alternative failed */
         first.others += n->n - 1;
         *w = first;
         return false;
@@ -585,6 +803,19 @@ static int fail(const struct why *w, struct vt_diag *d)
         if (w->others)
                 snprintf(others, sizeof(others), " (and %zu other alternative%s failed)", w->others,
                          w->others == 1 ? "" : "s");
+        if (w->cond->group) {
+                /* an authority that is not the token's issuer */
+                const char *want = json_string_value(w->cond->authority);
+                const char *iss = json_string_value(w->val);
+                if (!iss)
+                        return vt_diag_set(d, VT_E_POLICY,
+                                           "claim iss is missing or not a string, expected "
+                                           "authority \"%.*s\"%s",
+                                           clip_len(want), want, others);
+                return vt_diag_set(d, VT_E_POLICY,
+                                   "claim iss is \"%.*s\", expected authority \"%.*s\"%s",
+                                   clip_len(iss), iss, clip_len(want), want, others);
+        }
         const char *claim = w->cond->claim;
         if (!w->val)
                 return vt_diag_set(d, VT_E_POLICY, "claim %.*s%s is missing%s", clip_len(claim),

@@ -319,6 +319,63 @@ static int finish(char *out, size_t sl, size_t cap, uint8_t raw[VT_JWS_SIG_LEN])
         return 0;
 }
 
+int vt_jws_verify_rs256(const struct vt_jws *j, EVP_PKEY *key, struct vt_diag *d)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_free_ uint8_t *sig = NULL;
+        size_t sl = 0;
+
+        if (!md)
+                return VT_E_NOMEM;
+        if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key) < 2048)
+                return vt_diag_set(d, VT_E_SIGNATURE,
+                                   "%s: RS256 needs an RSA key of 2048 bits or more", j->who);
+        if (vt_b64_decode(j->sig64, j->sig64_len, VT_B64_URL, 1024, &sig, &sl) < 0 ||
+            sl != (size_t)EVP_PKEY_get_size(key))
+                return vt_diag_set(d, VT_E_SIGNATURE,
+                                   "%s: RS256 signature is not base64url of the key's size",
+                                   j->who);
+        int ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+                 EVP_DigestVerify(md, sig, sl, (const uint8_t *)j->signing, j->signing_len) == 1;
+        ERR_clear_error();
+        return ok ? 0
+                  : vt_diag_set(d, VT_E_SIGNATURE, "%s: RS256 signature does not verify", j->who);
+}
+
+int vt_jws_sign_rs256(EVP_PKEY *key, const json_t *hdr, const json_t *claims, char **ret)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        _cleanup_free_ char *out = NULL, *s64 = NULL;
+        _cleanup_free_ uint8_t *sig = NULL;
+        size_t sl = 0, cap = 0, n = 0;
+        int e;
+
+        if (!md)
+                return VT_E_NOMEM;
+        if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
+                return VT_E_CRYPTO;
+        if ((e = signing_input(hdr, claims, &out, &sl, &cap)) < 0)
+                return e;
+        if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+            EVP_DigestSign(md, NULL, &n, (const uint8_t *)out, sl) != 1 || !(sig = malloc(n)) ||
+            EVP_DigestSign(md, sig, &n, (const uint8_t *)out, sl) != 1) {
+                ERR_clear_error();
+                return sig ? VT_E_CRYPTO : VT_E_NOMEM;
+        }
+        if ((e = vt_b64_encode(sig, n, VT_B64_URL, &s64)) < 0)
+                return e;
+        size_t need = sl + 1 + strlen(s64) + 1;
+        if (need > cap) {
+                char *grown = realloc(out, need);
+                if (!grown)
+                        return VT_E_NOMEM;
+                out = grown;
+        }
+        snprintf(out + sl, need - sl, ".%s", s64);
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
 int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, const json_t *claims,
                            char **ret)
 {

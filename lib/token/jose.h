@@ -91,6 +91,18 @@ int vt_jws_claims(const struct vt_jws *j, size_t max, json_t **ret, struct vt_di
 int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
                 char **ret);
 
+/* vt_jws_sign_rs256 returns in *ret a new compact JWS of claims under hdr signed with the
+ * RSA key by RS256 (RSASSA-PKCS1-v1_5 with SHA-256): the algorithm of Azure Attestation's
+ * tokens and Key Vault's release answers, which their clients expect. VT_E_NOMEM or
+ * VT_E_CRYPTO (not an RSA key). Thread-safe. */
+int vt_jws_sign_rs256(EVP_PKEY *key, const json_t *hdr, const json_t *claims, char **ret);
+
+/* vt_jws_verify_rs256 checks the RS256 signature of j (parsed by vt_jws_parse, whatever
+ * its header's alg; the caller checks that it says RS256) with key, an RSA key of at least
+ * 2048 bits: 0, or VT_E_SIGNATURE with "<who>: RS256 signature does not verify" (or the
+ * key's fault) in d. Thread-safe. */
+int vt_jws_verify_rs256(const struct vt_jws *j, EVP_PKEY *key, struct vt_diag *d);
+
 /* A signer that keeps its key elsewhere (a PKCS#11 token): it signs the SHA-256 digest
  * md with P-256 and writes r || s (S high or low) to sig; 0 or a negative VT_E_*. */
 typedef int (*vt_jws_es256_fn)(const uint8_t md[32], uint8_t sig[64], void *ud);

@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -256,6 +257,11 @@ static const struct vtd_route_row routes[] = {
         /* issue 13: the Kubernetes admission webhook (webhook.c) */
         {"/k8s/mutate", false, M_POST, ROUTE_K8S, vtd_webhook_mutate},
         {"/k8s/validate", false, M_POST, ROUTE_K8S, vtd_webhook_validate},
+        /* issue 14: the Azure-compatible API (azure_api.c; 404 unless azure.enabled), its
+         * paths matched case-insensitively (Azure's clients vary the case) */
+        {"/attest/", true, M_POST, ROUTE_AZURE, vtd_azure_attest},
+        {"/certs", false, M_GET, ROUTE_AZURE, vtd_azure_certs},
+        {"/keys/", true, M_POST | M_PUT, ROUTE_AZURE, vtd_azure_keys},
 };
 
 /* route_of finds the row for a URL and a method. It returns the route id of the first
@@ -272,7 +278,12 @@ static enum vtd_route route_of(const char *url, const char *method,
         for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
                 const struct vtd_route_row *row = &routes[i];
                 size_t n = strlen(row->path);
-                if (!(row->prefix ? strncmp(url, row->path, n) == 0 : strcmp(url, row->path) == 0))
+                bool nocase = row->route == ROUTE_AZURE;
+                bool match = nocase ? (row->prefix ? strncasecmp(url, row->path, n) == 0
+                                                   : strcasecmp(url, row->path) == 0)
+                                    : (row->prefix ? strncmp(url, row->path, n) == 0
+                                                   : strcmp(url, row->path) == 0);
+                if (!match)
                         continue;
                 if (r == ROUTE_OTHER)
                         r = row->route;
@@ -496,6 +507,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         if (!r) {
                 free(res->body);
                 free(res->set_cookie);
+                free(res->www_authenticate);
                 return MHD_NO;
         }
         res->body = NULL;
@@ -512,6 +524,10 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
                                                                          : "no-store");
         if (res->vary)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, res->vary);
+        if (res->www_authenticate)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, res->www_authenticate);
+        free(res->www_authenticate);
+        res->www_authenticate = NULL;
         MHD_add_response_header(r, "X-Request-Id", req->id);
         if (res->set_cookie)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);

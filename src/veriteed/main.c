@@ -40,6 +40,7 @@ static void server_done(struct vtd *s)
         vtd_ledger_done(s); /* commits what is queued and signs a last tree head */
         vt_store_close(s->store);
         vt_signer_free(s->signer);
+        vtd_azure_done(s);
         vt_snp_verifier_free(s->snp_hw);
         vt_snp_verifier_free(s->snp_sim);
         vt_dcap_verifier_free(s->dcap);
@@ -219,6 +220,8 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                         return e;
         }
         if ((e = vtd_ledger_init(s, d)) < 0)
+                return e;
+        if (s->cfg.azure_enabled && (e = vtd_azure_init(s, d)) < 0)
                 return e;
         if (s->cfg.kek_file && (e = vtd_kek_init(s, d)) < 0)
                 return e;

@@ -62,6 +62,7 @@ const char *vtd_route_name(enum vtd_route r)
                                                       "/kbs/v0/reference-value",
                                                       "/ledger",
                                                       "/k8s",
+                                                      "azure",
                                                       "other"};
         return (unsigned)r < _ROUTE_MAX ? names[r] : "other";
 }

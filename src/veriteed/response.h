@@ -27,7 +27,8 @@ enum vtd_route {
         ROUTE_RESOURCES,
         ROUTE_REFVAL,
         ROUTE_LEDGER,
-        ROUTE_K8S, /* the admission webhook (webhook.c) */
+        ROUTE_K8S,   /* the admission webhook (webhook.c) */
+        ROUTE_AZURE, /* issue 14: the Azure-compatible API (azure_api.c) */
         ROUTE_OTHER,
         _ROUTE_MAX,
 };
@@ -77,6 +78,7 @@ struct vtd_response {
         const char *csp;           /* Content-Security-Policy (HTML pages), or NULL */
         const char *cache_control; /* Cache-Control; NULL: no-store */
         const char *vary;          /* Vary, or NULL */
+        char *www_authenticate;    /* WWW-Authenticate (owned), or NULL */
 };
 
 /* vtd_problem fills an RFC 7807 error response ("type" under Trustee's error URL

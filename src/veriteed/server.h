@@ -62,6 +62,8 @@ struct vtd {
         atomic_ulong sessions_open_estimate;
         sem_t verify; /* limits.threads: evidence verified at once */
         int64_t started;
+        /* issue 14: the Azure API's signing keys (azure_api.c) */
+        struct vtd_azure *azure;
 };
 
 /* KBS attestation half (kbs.c). cookie may be NULL. */
@@ -163,6 +165,28 @@ void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status,
 int vtd_webhook_init(struct vtd *s, struct vt_diag *d);
 void vtd_webhook_mutate(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_webhook_validate(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* The Azure-compatible API (azure_api.c), routed only with azure.enabled.
+ * vtd_azure_init loads or makes azure.signing_key (RSA-2048 and a self-signed certificate
+ * for x5c); vtd_azure_done frees it. */
+struct vtd_azure;
+int vtd_azure_init(struct vtd *s, struct vt_diag *d);
+void vtd_azure_done(struct vtd *s);
+/* POST /attest/{SgxEnclave,OpenEnclave,SevSnpVm,TdxVm}: evidence through vt_attest, an
+ * RS256 token with Azure's claims. GET /certs: the JWKS with x5c. */
+void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* vtd_azure_sign signs claims RS256 with azure.signing_key under the header {alg, kid, typ
+ * (when typ is not NULL), x5c (when x5c)} into *ret (malloc'd). */
+int vtd_azure_sign(struct vtd *s, const json_t *claims, const char *typ, bool x5c, char **ret);
+/* vtd_azure_verify_token verifies a token of this server's Azure API (RS256 under its kid,
+ * iss the server's issuer) or of an authority of azure.trusted_authorities (RS256 under one
+ * of its kids, iss that authority), and exp/nbf/iat, and returns its claims in *ret;
+ * VT_E_SIGNATURE, VT_E_FORMAT, VT_E_EXPIRED, VT_E_POLICY with "target: ..." in d. */
+int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json_t **ret,
+                           struct vt_diag *d);
+/* Secure key release (azure_keys.c): POST /keys/{name}/create, PUT /keys/{name},
+ * POST /keys/{name}[/{version}]/release, with Key Vault's bearer challenge. */
+void vtd_azure_keys(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 
 /* Reference values (refvals.c): the file plus the stored entries. */
 int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refvals **ret,

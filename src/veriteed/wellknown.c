@@ -124,6 +124,7 @@ static const char *const route_names[_ROUTE_MAX] = {"auth",
                                                     "reference-value",
                                                     "ledger",
                                                     "k8s",
+                                                    "azure",
                                                     "other"};
 static const unsigned status_codes[VTD_N_STATUS] = {200, 400, 401, 403, 404, 405,
                                                     413, 429, 500, 503, 0};

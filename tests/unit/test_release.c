@@ -399,7 +399,35 @@ static void test_parse_errors(void **state)
                  "]}",
                  VT_E_FORMAT,
                  "release policy: unknown key \"version\" at $.allOf[0] (a group has allOf or "
-                 "anyOf)"},
+                 "anyOf, and authority at the top level's items)"},
+                {"{\"allOf\":[{\"anyOf\":[{\"authority\":\"https://a\",\"anyOf\":[{\"claim\":"
+                 "\"/a\",\"exists\":true}]}]}]}",
+                 VT_E_FORMAT,
+                 "release policy: unknown key \"authority\" at $.allOf[0].anyOf[0] (a group has "
+                 "allOf or anyOf)"},
+                {"{\"anyOf\":[{\"authority\":1,\"allOf\":[{\"claim\":\"a\",\"equals\":1}]}]}",
+                 VT_E_FORMAT,
+                 "release policy: $.anyOf[0].authority must be a non-empty string (an issuer "
+                 "URL)"},
+                {"{\"anyOf\":[{\"authority\":\"\",\"allOf\":[{\"claim\":\"a\",\"equals\":1}]}]}",
+                 VT_E_FORMAT, "release policy: $.anyOf[0].authority must be a non-empty string"},
+                {"{\"anyOf\":[{\"authority\":\"https://a\",\"claim\":\"a\",\"equals\":1}]}",
+                 VT_E_FORMAT,
+                 "release policy: unknown key \"authority\" at $.anyOf[0] (a "
+                 "condition has"},
+                {"{\"allOf\":[{\"claim\":\"a\",\"condition\":\"equals\"}]}", VT_E_FORMAT,
+                 "release policy: $.allOf[0] has \"condition\" but no \"value\""},
+                {"{\"allOf\":[{\"claim\":\"a\",\"value\":1}]}", VT_E_FORMAT,
+                 "release policy: $.allOf[0].condition must name an operator (equals, "
+                 "notEquals, in, exists, gte, lte)"},
+                {"{\"allOf\":[{\"claim\":\"a\",\"condition\":\"matches\",\"value\":1}]}",
+                 VT_E_FORMAT, "release policy: $.allOf[0].condition must name an operator"},
+                {"{\"allOf\":[{\"claim\":\"a\",\"condition\":\"equals\",\"value\":1,"
+                 "\"equals\":1}]}",
+                 VT_E_FORMAT,
+                 "release policy: $.allOf[0] has two operators, \"equals\" and \"condition\""},
+                {"{\"allOf\":[{\"claim\":\"a\",\"condition\":\"gte\",\"value\":\"1\"}]}",
+                 VT_E_FORMAT, "release policy: $.allOf[0].gte must be a number"},
                 {"{\"allOf\":[{\"claim\":\"/a\",\"equals\":1,\"allOf\":[]}]}", VT_E_FORMAT,
                  "release policy: unknown key \"allOf\" at $.allOf[0]"},
                 {"{\"anyOf\":[{\"allOf\":[{\"claim\":\"/a\",\"exists\":true}]},{\"claim\":\"/b\","
@@ -413,18 +441,23 @@ static void test_parse_errors(void **state)
                  "release policy: $.anyOf[0].allOf must be a non-empty array"},
                 {"{\"anyOf\":{}}", VT_E_FORMAT,
                  "release policy: $.anyOf must be a non-empty array"},
-                {"{\"allOf\":[{\"claim\":\"submods\",\"exists\":true}]}", VT_E_FORMAT,
-                 "release policy: $.allOf[0].claim \"submods\" must be a JSON pointer starting "
-                 "with \"/\""},
+                {"{\"allOf\":[{\"claim\":\"submods..cpu0\",\"exists\":true}]}", VT_E_FORMAT,
+                 "release policy: $.allOf[0].claim \"submods..cpu0\" must be a JSON pointer "
+                 "starting with \"/\" or a dot path of non-empty names"},
+                {"{\"allOf\":[{\"claim\":\".a\",\"exists\":true}]}", VT_E_FORMAT,
+                 "or a dot path of non-empty names"},
+                {"{\"allOf\":[{\"claim\":\"a.\",\"exists\":true}]}", VT_E_FORMAT,
+                 "or a dot path of non-empty names"},
                 {"{\"allOf\":[{\"claim\":\"\",\"exists\":true}]}", VT_E_FORMAT,
-                 "must be a JSON pointer starting with \"/\""},
+                 "must be a JSON pointer starting with \"/\" or a dot path"},
                 {"{\"allOf\":[{\"claim\":\"/a~2\",\"exists\":true}]}", VT_E_FORMAT,
                  "release policy: $.allOf[0].claim \"/a~2\": \"~\" must be followed by 0 or 1 in "
                  "a JSON pointer"},
                 {"{\"allOf\":[{\"claim\":\"/a~\",\"exists\":true}]}", VT_E_FORMAT,
                  "must be followed by 0 or 1"},
                 {"{\"allOf\":[{\"claim\":5,\"exists\":true}]}", VT_E_FORMAT,
-                 "release policy: $.allOf[0].claim must be a string (a JSON pointer)"},
+                 "release policy: $.allOf[0].claim must be a string (a JSON pointer or a dot "
+                 "path)"},
                 {"{\"allOf\":[{\"claim\":\"/a\",\"in\":[]}]}", VT_E_FORMAT,
                  "release policy: $.allOf[0].in must be a non-empty array"},
                 {"{\"allOf\":[{\"claim\":\"/a\",\"in\":\"x\"}]}", VT_E_FORMAT,
@@ -465,7 +498,9 @@ static void test_parse_errors(void **state)
                 {"{\"version\":\"2.0\",\"allOf\":[{\"claim\":\"/a\",\"exists\":true}]}",
                  VT_E_FORMAT, "release policy: $.version must be \"1.0\""},
                 {"{\"version\":1.0,\"allOf\":[{\"claim\":\"/a\",\"exists\":true}]}", VT_E_FORMAT,
-                 "release policy: $.version must be \"1.0\""},
+                 "release policy: $.version must be \"1.0\" (or Azure's \"1.0.0\")"},
+                {"{\"version\":\"1.0.1\",\"allOf\":[{\"claim\":\"/a\",\"exists\":true}]}",
+                 VT_E_FORMAT, "release policy: $.version must be \"1.0\" (or Azure's \"1.0.0\")"},
                 {"[]", VT_E_FORMAT, "release policy: $ must be a JSON object"},
                 {"\"allOf\"", VT_E_FORMAT, "release policy: invalid JSON"},
                 {"", VT_E_FORMAT, "release policy: invalid JSON at line"},
@@ -647,6 +682,234 @@ static void test_doc_examples(void **state)
         assert_true(found >= 4);
 }
 
+/* ---- Azure Key Vault's documents, as written in the field ---- */
+
+#define AZ_SKR_POLICY "azure/skr/cvm_datadisk_skr_policy.json"
+#define AZ_CVM_CLAIMS "azure/maa/cvm_azurevm_token_body_decoded.json"
+#define AZ_REGO       "azure/aci/cce_policy.rego"
+
+static json_t *vector_json(const char *rel)
+{
+        size_t len = 0;
+        _cleanup_free_ uint8_t *buf = vt_test_load_vector(rel, &len);
+        json_error_t je;
+        json_t *c = json_loadb((const char *)buf, len, 0, &je);
+        if (!c)
+                fail_msg("%s: %s", rel, je.text);
+        return c;
+}
+
+static void test_azure_field_policy(void **state)
+{
+        VT_REQUIRE_TESTDATA();
+        size_t len = 0;
+        _cleanup_free_ uint8_t *doc = vt_test_load_vector(AZ_SKR_POLICY, &len);
+        _cleanup_(vt_release_policy_freep) struct vt_release_policy *p = NULL;
+        struct vt_diag d = {0};
+
+        /* the real data-disk policy: version 1.0.0, 26 authorities, dot paths */
+        if (parse_n((const char *)doc, len, &p, &d) < 0)
+                fail_msg("%s: %s", AZ_SKR_POLICY, d.msg);
+
+        /* the real CVM token body comes from a test instance no authority names */
+        _cleanup_json_ json_t *c = vector_json(AZ_CVM_CLAIMS);
+        assert_int_equal(vt_release_policy_eval(p, c, &d), VT_E_POLICY);
+        assert_string_equal(d.msg, "claim iss is \"https://sharedeus.eus.test.attest.azure.net\", "
+                                   "expected authority \"https://sharedeus.eus.attest.azure.net/\" "
+                                   "(and 25 other alternatives failed)");
+
+        /* the same claims from authorities written with and without "/" release */
+        static const char *const issuers[] = {
+                "https://sharedeus.eus.attest.azure.net",    /* policy: with "/" */
+                "https://sharedeus.eus.attest.azure.net/",   /* as written */
+                "https://sharedscus.scus.attest.azure.net/", /* policy: without */
+                "HTTPS://SharedUKS.uks.attest.azure.net",    /* the host is case-insensitive */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(issuers); i++) {
+                json_object_set_new(c, "iss", json_string(issuers[i]));
+                vt_diag_clear(&d);
+                if (vt_release_policy_eval(p, c, &d) != 0)
+                        fail_msg("iss %s denied: %s", issuers[i], d.msg);
+        }
+
+        /* a path is not a host: its case counts, and so does any other difference */
+        static const char *const strangers[] = {
+                "https://sharedeus.eus.attest.azure.net/x",
+                "https://sharedeus.eus.attest.azure.net.evil.example",
+                "http://sharedeus.eus.attest.azure.net",
+                "https://sharedeus.eus.attest.azure.ne",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(strangers); i++) {
+                json_object_set_new(c, "iss", json_string(strangers[i]));
+                assert_int_equal(vt_release_policy_eval(p, c, NULL), VT_E_POLICY);
+        }
+        json_object_del(c, "iss");
+        vt_diag_clear(&d);
+        assert_int_equal(vt_release_policy_eval(p, c, &d), VT_E_POLICY);
+        assert_string_equal(d.msg, "claim iss is missing or not a string, expected authority "
+                                   "\"https://sharedeus.eus.attest.azure.net/\" (and 25 other "
+                                   "alternatives failed)");
+
+        /* a trusted issuer, but a CVM that is not compliant */
+        json_object_set_new(c, "iss", json_string("https://sharedweu.weu.attest.azure.net"));
+        json_t *tee = json_object_get(c, "x-ms-isolation-tee");
+        json_object_set_new(tee, "x-ms-compliance-status", json_string("not-compliant"));
+        vt_diag_clear(&d);
+        assert_int_equal(vt_release_policy_eval(p, c, &d), VT_E_POLICY);
+        /* the reason is that of the issuer's own authority, not of the first one */
+        assert_string_equal(d.msg, "claim x-ms-isolation-tee.x-ms-compliance-status is "
+                                   "\"not-compliant\", expected equals \"azure-compliant-cvm\" "
+                                   "(and 25 other alternatives failed)");
+        json_object_set_new(tee, "x-ms-compliance-status", json_string("azure-compliant-cvm"));
+        assert_int_equal(vt_release_policy_eval(p, c, NULL), 0);
+        json_object_set_new(tee, "x-ms-attestation-type", json_string("sgx"));
+        assert_int_equal(vt_release_policy_eval(p, c, NULL), VT_E_POLICY);
+}
+
+/* one authority, its conditions as given */
+static void check_azure(const char *conds, const char *claims_text, const char *want_msg)
+{
+        char policy[2048];
+        _cleanup_json_ json_t *c = claims_of(claims_text);
+        snprintf(policy, sizeof(policy),
+                 "{\"version\":\"1.0.0\",\"anyOf\":[{\"authority\":\"https://maa.example/\","
+                 "\"allOf\":[%s]}]}",
+                 conds);
+        check_eval(policy, c, want_msg);
+}
+
+static void test_azure_loose_equals(void **state)
+{
+        /* the sidecar's ACI example spells booleans and integers as strings */
+        static const char sidecar[] =
+                "{\"claim\":\"x-ms-sevsnpvm-is-debuggable\",\"equals\":\"false\"},"
+                "{\"claim\":\"x-ms-sevsnpvm-vmpl\",\"equals\":\"0\"},"
+                "{\"claim\":\"x-ms-attestation-type\",\"equals\":\"sevsnpvm\"}";
+        static const char pysdk[] = "{\"claim\":\"x-ms-sevsnpvm-is-debuggable\",\"equals\":false},"
+                                    "{\"claim\":\"x-ms-sevsnpvm-vmpl\",\"equals\":0}";
+        static const char good[] = "{\"iss\":\"https://maa.example\",\"x-ms-attestation-type\":"
+                                   "\"sevsnpvm\",\"x-ms-sevsnpvm-is-debuggable\":false,"
+                                   "\"x-ms-sevsnpvm-vmpl\":0}";
+
+        check_azure(sidecar, good, NULL);
+        check_azure(pysdk, good, NULL);
+        check_azure(sidecar,
+                    "{\"iss\":\"https://maa.example\",\"x-ms-attestation-type\":\"sevsnpvm\","
+                    "\"x-ms-sevsnpvm-is-debuggable\":true,\"x-ms-sevsnpvm-vmpl\":0}",
+                    "claim x-ms-sevsnpvm-is-debuggable is true, expected equals \"false\"");
+        check_azure(pysdk,
+                    "{\"iss\":\"https://maa.example\",\"x-ms-sevsnpvm-is-debuggable\":false,"
+                    "\"x-ms-sevsnpvm-vmpl\":\"2\"}",
+                    "claim x-ms-sevsnpvm-vmpl is \"2\", expected equals 0");
+        /* text, not numbers: "00" is not 0, nor "0.0", nor " 0" */
+        check_azure("{\"claim\":\"n\",\"equals\":\"00\"}",
+                    "{\"iss\":\"https://maa.example\",\"n\":0}",
+                    "claim n is 0, expected equals \"00\"");
+        check_azure("{\"claim\":\"n\",\"equals\":\"0\"}",
+                    "{\"iss\":\"https://maa.example\",\"n\":0.0}",
+                    "claim n is 0.0, expected equals \"0\"");
+        check_azure("{\"claim\":\"n\",\"equals\":\"null\"}",
+                    "{\"iss\":\"https://maa.example\",\"n\":null}", NULL);
+        /* loose also for notEquals and in; objects still compare exactly */
+        check_azure("{\"claim\":\"v\",\"notEquals\":\"1\"}",
+                    "{\"iss\":\"https://maa.example\",\"v\":1}",
+                    "claim v is 1, expected notEquals \"1\"");
+        check_azure("{\"claim\":\"v\",\"in\":[\"3\",\"1\"]}",
+                    "{\"iss\":\"https://maa.example\",\"v\":1}", NULL);
+        check_azure("{\"claim\":\"o\",\"equals\":{\"a\":\"1\"}}",
+                    "{\"iss\":\"https://maa.example\",\"o\":{\"a\":1}}",
+                    "claim o is {\"a\":1}, expected equals {\"a\":\"1\"}");
+
+        /* our own 1.0 documents stay exact and typed */
+        _cleanup_json_ json_t *c = claims_of(good);
+        check_eval("{\"version\":\"1.0\",\"allOf\":[{\"claim\":\"x-ms-sevsnpvm-vmpl\","
+                   "\"equals\":\"0\"}]}",
+                   c, "claim x-ms-sevsnpvm-vmpl is 0, expected equals \"0\"");
+        check_eval("{\"allOf\":[{\"claim\":\"x-ms-sevsnpvm-is-debuggable\",\"equals\":\"false\"}]}",
+                   c, "claim x-ms-sevsnpvm-is-debuggable is false, expected equals \"false\"");
+}
+
+static void test_azure_dot_paths(void **state)
+{
+        _cleanup_json_ json_t *c =
+                claims_of("{\"iss\":\"https://maa.example\",\"a\":{\"b\":{\"c\":\"x\"},"
+                          "\"l\":[\"y\"]},\"a.b\":\"flat\",\"s/t\":1,\"ear.status\":2}");
+
+        check_cond("{\"claim\":\"a.b.c\",\"equals\":\"x\"}", c, NULL);
+        /* every "." steps into an object: a member named "a.b" needs a pointer */
+        check_cond("{\"claim\":\"a.b\",\"equals\":{\"c\":\"x\"}}", c, NULL);
+        check_cond("{\"claim\":\"/a.b\",\"equals\":\"flat\"}", c, NULL);
+        check_cond("{\"claim\":\"ear.status\",\"exists\":true}", c, "claim ear.status is missing");
+        /* a dot path names no array element, and "/" is just a character in it */
+        check_cond("{\"claim\":\"a.l.0\",\"exists\":true}", c, "claim a.l.0 is missing");
+        check_cond("{\"claim\":\"/a/l/0\",\"equals\":\"y\"}", c, NULL);
+        check_cond("{\"claim\":\"s/t\",\"equals\":1}", c, NULL);
+        check_cond("{\"claim\":\"a.b.c.d\",\"exists\":false}", c, NULL);
+}
+
+static void test_azure_authorities(void **state)
+{
+        static const char policy[] =
+                "{\"version\":\"1.0.0\",\"anyOf\":["
+                "{\"authority\":\"https://one.example/\",\"allOf\":[{\"claim\":\"t\",\"equals\":"
+                "\"a\"}]},"
+                "{\"authority\":\"https://two.example\",\"anyOf\":[{\"claim\":\"t\",\"equals\":"
+                "\"b\"},{\"claim\":\"t\",\"condition\":\"equals\",\"value\":\"c\"}]}]}";
+        _cleanup_json_ json_t *one_a = claims_of("{\"iss\":\"https://one.example\",\"t\":\"a\"}");
+        _cleanup_json_ json_t *one_b = claims_of("{\"iss\":\"https://one.example\",\"t\":\"b\"}");
+        _cleanup_json_ json_t *two_b = claims_of("{\"iss\":\"https://two.example/\",\"t\":\"b\"}");
+        _cleanup_json_ json_t *two_c = claims_of("{\"iss\":\"https://two.example\",\"t\":\"c\"}");
+        _cleanup_json_ json_t *two_a = claims_of("{\"iss\":\"https://two.example\",\"t\":\"a\"}");
+        _cleanup_json_ json_t *no_iss = claims_of("{\"t\":\"a\"}");
+
+        check_eval(policy, one_a, NULL);
+        check_eval(policy, two_b, NULL);
+        check_eval(policy, two_c, NULL); /* the older {condition, value} form */
+        /* what one authority vouches for does not count under another */
+        check_eval(policy, one_b,
+                   "claim t is \"b\", expected equals \"a\" (and 1 other "
+                   "alternative failed)");
+        check_eval(policy, two_a,
+                   "claim t is \"a\", expected equals \"b\" (and 2 other alternatives failed)");
+        _cleanup_json_ json_t *three = claims_of("{\"iss\":\"https://three.example\",\"t\":\"a\"}");
+        check_eval(policy, three,
+                   "claim iss is \"https://three.example\", expected authority "
+                   "\"https://one.example/\" (and 1 other alternative failed)");
+        check_eval(policy, no_iss,
+                   "claim iss is missing or not a string, expected authority "
+                   "\"https://one.example/\" (and 1 other alternative failed)");
+}
+
+static void test_rego_refused(void **state)
+{
+        static const char *const rego[] = {
+                "package policy\n\nimport rego.v1\n\ndefault allow = false\n\nallow if {\n"
+                "    input[\"submods\"][\"cpu0\"][\"ear.status\"] == \"affirming\"\n}\n",
+                "# Trustee resource policy\n\n  # another comment\npackage policy\ndefault allow "
+                ":= true\n",
+                "default allow = false\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rego); i++)
+                check_parse_err(rego[i], VT_E_FORMAT,
+                                "release policy: this is a Rego policy (Trustee's language); "
+                                "veritee's release policies are JSON in the style of Azure Key "
+                                "Vault's: see docs/policy-release.md, \"From a Rego policy\", for "
+                                "the JSON equivalent");
+        /* not Rego: the JSON error stays */
+        check_parse_err("packages {", VT_E_FORMAT, "release policy: invalid JSON at line 1");
+        check_parse_err("package", VT_E_FORMAT, "release policy: invalid JSON at line 1");
+
+        /* the real CCE policy of a confidential ACI group */
+        VT_REQUIRE_TESTDATA();
+        size_t len = 0;
+        _cleanup_free_ uint8_t *doc = vt_test_load_vector(AZ_REGO, &len);
+        struct vt_release_policy *p = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(parse_n((const char *)doc, len, &p, &d), VT_E_FORMAT);
+        assert_null(p);
+        assert_non_null(strstr(d.msg, "this is a Rego policy"));
+}
+
 /* ---- many threads on one policy ---- */
 
 struct thread_arg {
@@ -730,6 +993,11 @@ int main(void)
                 cmocka_unit_test(test_parse_truncations),
                 cmocka_unit_test(test_ear_example),
                 cmocka_unit_test(test_doc_examples),
+                cmocka_unit_test(test_azure_field_policy),
+                cmocka_unit_test(test_azure_loose_equals),
+                cmocka_unit_test(test_azure_dot_paths),
+                cmocka_unit_test(test_azure_authorities),
+                cmocka_unit_test(test_rego_refused),
                 cmocka_unit_test(test_eval_threads),
                 cmocka_unit_test(test_eval_long_values),
         };

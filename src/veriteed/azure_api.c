@@ -1,0 +1,856 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Azure-compatible attestation API (issue 14; /work/shared/notes/azure-apis.md section
+ * 1): POST /attest/{SgxEnclave,OpenEnclave,SevSnpVm,TdxVm} in Microsoft Azure Attestation's
+ * request shapes, answered with {"token": an RS256 JWT with MAA's claim names}, and GET
+ * /certs, the JWKS (with x5c) that token's kid is found in. Evidence goes through the one
+ * pipeline, vt_attest, with the server's reference values: what is acceptable here is what
+ * is acceptable on /kbs/v0/attest. Only this file knows Azure's names.
+ *
+ * Binding: SHA-256 of runtimeData must be the first 32 bytes of the report data (MAA's rule
+ * for SGX and TDX, and what its SNP clients send: SHA-256 then 32 zero bytes), SHA-256 of
+ * initTimeData HOST_DATA (SNP) or the first 32 bytes of MRCONFIGID (TDX).
+ */
+#define _GNU_SOURCE
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+
+#include "crypto/jwk.h"
+#include "crypto/keyfile.h"
+#include "crypto/openssl-util.h"
+#include "crypto/x509.h"
+#include "evidence/snp_wire.h"
+#include "server.h"
+#include "token/jose.h"
+#include "util/b64.h"
+#include "util/file.h"
+#include "util/hex.h"
+#include "util/json.h"
+#include "util/macro.h"
+
+#define AZ_MAX_EVIDENCE (1u << 20)
+#define AZ_MAX_DATA     (64u * 1024u)
+
+/* A signing key of another authority (azure.trusted_authorities). */
+struct az_authority_key {
+        char *iss;
+        char *kid;
+        EVP_PKEY *key;
+};
+
+#define AZ_MAX_AUTHORITY_KEYS 64
+
+struct vtd_azure {
+        EVP_PKEY *key;
+        X509 *cert;
+        char kid[48]; /* base64url SHA-256 of the certificate's DER */
+        json_t *jwks;
+        struct az_authority_key others[AZ_MAX_AUTHORITY_KEYS];
+        size_t n_others;
+};
+
+enum az_type {
+        AZ_SGX,
+        AZ_OPEN_ENCLAVE,
+        AZ_SNP,
+        AZ_TDX,
+        _AZ_TYPE_MAX,
+};
+
+static const char *const az_type_names[_AZ_TYPE_MAX] = {
+        [AZ_SGX] = "SgxEnclave",
+        [AZ_OPEN_ENCLAVE] = "OpenEnclave",
+        [AZ_SNP] = "SevSnpVm",
+        [AZ_TDX] = "TdxVm",
+};
+
+/* The api-versions MAA's clients send (the JS SDK 2020-10-01, SNP/TDX GA 2022-08-01,
+ * current stable 2025-06-01). */
+static const char *const api_versions[] = {"2020-10-01", "2022-08-01", "2025-06-01"};
+
+/* az_error answers in Azure's error shape {"error": {"code", "message"}} and keeps the
+ * message as the request's logged reason. */
+static void az_error(struct vtd_response *res, struct vtd_request *req, unsigned status,
+                     const char *code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void az_error(struct vtd_response *res, struct vtd_request *req, unsigned status,
+                     const char *code, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        snprintf(req->reason, sizeof(req->reason), "%.380s", msg);
+        vtd_json_response(res, status,
+                          json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
+}
+
+/* ---- the signing key: RSA-2048 and a self-signed certificate, one PEM file ---- */
+
+static int make_key(const char *path, struct vtd_azure *az, struct vt_diag *d)
+{
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = EVP_RSA_gen(2048);
+        _cleanup_(X509_freep) X509 *x = X509_new();
+        _cleanup_(BIO_freep) BIO *b = BIO_new(BIO_s_mem());
+        X509_NAME *name;
+        uint8_t serial[16];
+
+        if (!key || !x || !b || RAND_bytes(serial, sizeof(serial)) != 1)
+                return vt_diag_set(d, VT_E_CRYPTO, "azure.signing_key: cannot make a key");
+        serial[0] &= 0x7f;
+        BIGNUM *sn = BN_bin2bn(serial, sizeof(serial), NULL);
+        name = X509_get_subject_name(x);
+        bool ok = sn && X509_set_version(x, 2) == 1 &&
+                  BN_to_ASN1_INTEGER(sn, X509_get_serialNumber(x)) &&
+                  X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+                  X509_gmtime_adj(X509_getm_notAfter(x), 10L * 366 * 86400) &&
+                  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                             (const unsigned char *)"veritee Azure-compatible "
+                                                                    "attestation",
+                                             -1, -1, 0) == 1 &&
+                  X509_set_issuer_name(x, name) == 1 && X509_set_pubkey(x, key) == 1 &&
+                  X509_sign(x, key, EVP_sha256()) > 0 &&
+                  PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1 &&
+                  PEM_write_bio_X509(b, x) == 1;
+        BN_free(sn);
+        if (!ok) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_CRYPTO, "azure.signing_key: cannot make a key");
+        }
+        char *pem = NULL;
+        long n = BIO_get_mem_data(b, &pem);
+        int e = vt_write_file_atomic(path, pem, (size_t)n, 0600);
+        if (e < 0)
+                return vt_diag_set(d, e, "azure.signing_key: cannot write %s", path);
+        az->key = TAKE_PTR(key);
+        az->cert = TAKE_PTR(x);
+        return 0;
+}
+
+static int load_key(const char *path, struct vtd_azure *az, struct vt_diag *d)
+{
+        uint8_t *buf = NULL;
+        size_t n = 0;
+        int e = vt_read_private_file(path, 64u * 1024u, false, "azure.signing_key", &buf, &n, d);
+        if (e < 0)
+                return e;
+        _cleanup_(BIO_freep) BIO *b = BIO_new_mem_buf(buf, (int)n);
+        if (b) {
+                az->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+                az->cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        }
+        OPENSSL_clear_free(buf, n + 1);
+        ERR_clear_error();
+        if (!az->key || !az->cert || EVP_PKEY_get_base_id(az->key) != EVP_PKEY_RSA ||
+            EVP_PKEY_get_bits(az->key) < 2048 || X509_check_private_key(az->cert, az->key) != 1) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "azure.signing_key %s: must hold an RSA key of at least 2048 "
+                                   "bits and then its certificate (PEM)",
+                                   path);
+        }
+        return 0;
+}
+
+static json_t *bn_b64(const EVP_PKEY *key, const char *param)
+{
+        BIGNUM *bn = NULL;
+        json_t *v = NULL;
+        if (EVP_PKEY_get_bn_param(key, param, &bn) != 1)
+                return NULL;
+        int n = BN_num_bytes(bn);
+        uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+        char *s = NULL;
+        if (buf && BN_bn2bin(bn, buf) == n && vt_b64_encode(buf, (size_t)n, VT_B64_URL, &s) == 0)
+                v = json_string(s);
+        free(s);
+        free(buf);
+        BN_free(bn);
+        return v;
+}
+
+/* load_authority reads one azure.trusted_authorities entry, "ISSUER JWKS_FILE": the RSA
+ * keys of the JWKS, each with its kid. */
+static int load_authority(struct vtd_azure *az, const char *entry, struct vt_diag *d)
+{
+        const char *sp = strchr(entry, ' ');
+        if (!sp || sp == entry || !sp[1])
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "azure.trusted_authorities: \"%.100s\" is not \"ISSUER "
+                                   "JWKS_FILE\"",
+                                   entry);
+        const char *file = sp + 1;
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t n = 0, found = 0, i;
+        int e = vt_read_file(file, 1u << 20, &buf, &n);
+        if (e < 0)
+                return vt_diag_set(d, e, "azure.trusted_authorities: cannot read %s", file);
+        _cleanup_json_ json_t *jwks =
+                json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+        const json_t *k;
+        json_array_foreach (json_object_get(jwks, "keys"), i, k) {
+                const char *kty = json_string_value(json_object_get(k, "kty"));
+                const char *kid = json_string_value(json_object_get(k, "kid"));
+                const char *n64 = json_string_value(json_object_get(k, "n"));
+                const char *e64 = json_string_value(json_object_get(k, "e"));
+                _cleanup_free_ uint8_t *nb = NULL, *eb = NULL;
+                size_t nl = 0, el = 0;
+                EVP_PKEY *key = NULL;
+                if (!kty || strcmp(kty, "RSA") != 0 || !kid || !n64 || !e64 ||
+                    vt_b64_decode(n64, strlen(n64), VT_B64_URL, 1024, &nb, &nl) < 0 ||
+                    vt_b64_decode(e64, strlen(e64), VT_B64_URL, 8, &eb, &el) < 0 || nl < 256 ||
+                    vt_rsa_public_from_ne(nb, nl, eb, el, &key) < 0)
+                        continue;
+                if (az->n_others == AZ_MAX_AUTHORITY_KEYS) {
+                        EVP_PKEY_free(key);
+                        return vt_diag_set(d, VT_E_LIMIT,
+                                           "azure.trusted_authorities: more than %d keys",
+                                           AZ_MAX_AUTHORITY_KEYS);
+                }
+                struct az_authority_key *o = &az->others[az->n_others++];
+                o->iss = strndup(entry, (size_t)(sp - entry));
+                o->kid = strdup(kid);
+                o->key = key;
+                if (!o->iss || !o->kid)
+                        return VT_E_NOMEM;
+                found++;
+        }
+        if (!found)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "azure.trusted_authorities: %s holds no RSA key with a kid",
+                                   file);
+        return 0;
+}
+
+int vtd_azure_init(struct vtd *s, struct vt_diag *d)
+{
+        struct vtd_azure *az = calloc(1, sizeof(*az));
+        struct stat st;
+        int e;
+
+        if (!az)
+                return VT_E_NOMEM;
+        s->azure = az;
+        if (stat(s->cfg.azure_key, &st) < 0)
+                e = make_key(s->cfg.azure_key, az, d);
+        else
+                e = load_key(s->cfg.azure_key, az, d);
+        if (e < 0)
+                return e;
+        int dl = i2d_X509(az->cert, NULL);
+        _cleanup_free_ uint8_t *der = dl > 0 ? malloc((size_t)dl) : NULL;
+        uint8_t *p = der, md[32];
+        _cleanup_free_ char *x5c = NULL, *kid = NULL;
+        if (!der || i2d_X509(az->cert, &p) != dl ||
+            EVP_Digest(der, (size_t)dl, md, NULL, EVP_sha256(), NULL) != 1 ||
+            vt_b64_encode(md, sizeof(md), VT_B64_URL, &kid) < 0 ||
+            vt_b64_encode(der, (size_t)dl, VT_B64_STD, &x5c) < 0)
+                return vt_diag_set(d, VT_E_CRYPTO, "azure.signing_key: cannot encode the cert");
+        snprintf(az->kid, sizeof(az->kid), "%s", kid);
+        json_t *n = bn_b64(az->key, OSSL_PKEY_PARAM_RSA_N),
+               *ex = bn_b64(az->key, OSSL_PKEY_PARAM_RSA_E);
+        az->jwks = n && ex ? json_pack("{s:[{s:s, s:s, s:s, s:s, s:o, s:o, s:[s]}]}", "keys", "kty",
+                                       "RSA", "kid", az->kid, "use", "sig", "alg", "RS256", "n", n,
+                                       "e", ex, "x5c", x5c)
+                           : NULL;
+        if (!az->jwks) {
+                json_decref(n);
+                json_decref(ex);
+                return vt_diag_set(d, VT_E_NOMEM, "azure.signing_key: cannot build the JWKS");
+        }
+        for (size_t i = 0; i < s->cfg.n_azure_authorities; i++)
+                if ((e = load_authority(az, s->cfg.azure_authorities[i], d)) < 0)
+                        return e;
+        return 0;
+}
+
+void vtd_azure_done(struct vtd *s)
+{
+        struct vtd_azure *az = s->azure;
+        if (!az)
+                return;
+        EVP_PKEY_free(az->key);
+        X509_free(az->cert);
+        for (size_t i = 0; i < az->n_others; i++) {
+                free(az->others[i].iss);
+                free(az->others[i].kid);
+                EVP_PKEY_free(az->others[i].key);
+        }
+        json_decref(az->jwks);
+        free(az);
+        s->azure = NULL;
+}
+
+/* ---- requests ---- */
+
+/* enabled answers 404 when the API is off. */
+static bool enabled(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        if (s->cfg.azure_enabled && s->azure)
+                return true;
+        az_error(res, req, 404, "NotFound", "Request path is invalid (azure.enabled is false)");
+        return false;
+}
+
+/* b64_any decodes base64url or base64, padded or not (MAA's Go clients pad, its JS ones do
+ * not), into a fresh buffer of at most max bytes. */
+static int b64_any(const char *s, size_t max, uint8_t **ret, size_t *ret_len)
+{
+        size_t n = strlen(s);
+        while (n > 0 && s[n - 1] == '=')
+                n--;
+        _cleanup_free_ char *t = strndup(s, n);
+        if (!t)
+                return VT_E_NOMEM;
+        for (size_t i = 0; i < n; i++)
+                t[i] = t[i] == '+' ? '-' : t[i] == '/' ? '_' : t[i];
+        return vt_b64_decode(t, n, VT_B64_URL, max, ret, ret_len);
+}
+
+/* MAA's runtimeData / initTimeData: {"data": base64url, "dataType": "Binary" | "JSON"}. */
+struct az_data {
+        bool present;
+        uint8_t *bytes;
+        size_t len;
+        json_t *json; /* dataType JSON: the parsed data */
+        uint8_t sha256[32];
+};
+
+static void az_data_done(struct az_data *x)
+{
+        free(x->bytes);
+        json_decref(x->json);
+        *x = (struct az_data){0};
+}
+
+static int az_data_parse(const json_t *v, const char *name, struct az_data *out, char *why,
+                         size_t cap)
+{
+        const char *data = json_string_value(json_object_get(v, "data"));
+        const char *type = json_string_value(json_object_get(v, "dataType"));
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_object(v) || !data) {
+                snprintf(why, cap, "%s must be {\"data\": base64url, \"dataType\": ...}", name);
+                return VT_E_FORMAT;
+        }
+        if (type && strcasecmp(type, "JSON") != 0 && strcasecmp(type, "Binary") != 0) {
+                snprintf(why, cap, "%s.dataType must be \"Binary\" or \"JSON\"", name);
+                return VT_E_FORMAT;
+        }
+        if (b64_any(data, AZ_MAX_DATA, &out->bytes, &out->len) < 0) {
+                snprintf(why, cap, "%s.data is not base64url (of at most %u bytes)", name,
+                         AZ_MAX_DATA);
+                return VT_E_FORMAT;
+        }
+        if (type && strcasecmp(type, "JSON") == 0) {
+                out->json = json_loadb((const char *)out->bytes, out->len, JSON_REJECT_DUPLICATES,
+                                       NULL);
+                if (!out->json) {
+                        snprintf(why, cap, "%s.data is not JSON although dataType is JSON", name);
+                        return VT_E_FORMAT;
+                }
+        }
+        if (EVP_Digest(out->bytes, out->len, out->sha256, NULL, EVP_sha256(), NULL) != 1)
+                return VT_E_CRYPTO;
+        out->present = true;
+        return 0;
+}
+
+static json_t *hexj(const uint8_t *p, size_t n)
+{
+        char h[2 * 64 + 1];
+        vt_hex_encode(p, n, h);
+        return json_string(h);
+}
+
+/* One request, taken apart. */
+struct az_req {
+        enum az_type type;
+        const char *tee;  /* for vt_attest */
+        json_t *evidence; /* Trustee's wire form for vt_attest */
+        uint8_t expected[64];
+        struct vt_dcap_quote *quote; /* sgx, tdx: for the claims */
+        struct vt_snp_report snp;    /* snp: for the claims */
+        bool sim_allowed;            /* snp: the simulator root may be tried */
+        struct az_data runtime, init;
+        json_t *nonce; /* string, borrowed from the body */
+};
+
+static void az_req_done(struct az_req *r)
+{
+        json_decref(r->evidence);
+        vt_dcap_quote_free(r->quote);
+        az_data_done(&r->runtime);
+        az_data_done(&r->init);
+}
+
+/* DCAP quote (SgxEnclave, OpenEnclave, TdxVm). */
+static int take_quote(struct az_req *r, const char *b64, char *why, size_t cap)
+{
+        _cleanup_free_ uint8_t *q = NULL;
+        size_t ql = 0;
+        struct vt_diag d = {0};
+        if (b64_any(b64, AZ_MAX_EVIDENCE, &q, &ql) < 0) {
+                snprintf(why, cap, "the %s is not base64url (of at most 1 MiB)",
+                         r->type == AZ_OPEN_ENCLAVE ? "report" : "quote");
+                return VT_E_FORMAT;
+        }
+        const uint8_t *p = q;
+        size_t n = ql;
+        /* an Open Enclave report: a 16-byte header (version 1, type, size) before the quote */
+        if (r->type == AZ_OPEN_ENCLAVE && n > 16 && p[0] == 1 && p[1] == 0 && p[2] == 0 &&
+            p[3] == 0) {
+                uint64_t size = 0;
+                for (int i = 7; i >= 0; i--)
+                        size = size << 8 | p[8 + i];
+                if (size == n - 16) {
+                        p += 16;
+                        n -= 16;
+                }
+        }
+        if (vt_dcap_quote_parse(p, n, &r->quote, &d) < 0) {
+                snprintf(why, cap, "the quote does not parse: %.250s", d.msg);
+                return VT_E_FORMAT;
+        }
+        bool sgx = r->quote->body_type == VT_DCAP_BODY_SGX;
+        if (sgx != (r->type != AZ_TDX)) {
+                snprintf(why, cap, "the quote is %s, not for /attest/%s", sgx ? "SGX" : "TDX",
+                         az_type_names[r->type]);
+                return VT_E_FORMAT;
+        }
+        memcpy(r->expected, sgx ? r->quote->sgx.report_data : r->quote->td.report_data, 64);
+        r->tee = sgx ? "sgx" : "tdx";
+        _cleanup_free_ char *std = NULL;
+        if (vt_b64_encode(p, n, VT_B64_STD, &std) < 0)
+                return VT_E_NOMEM;
+        r->evidence = json_pack("{s:s}", "quote", std);
+        return r->evidence ? 0 : VT_E_NOMEM;
+}
+
+/* SNP report field: base64url of {"SnpReport": base64url, "VcekCertChain": base64url PEM}. */
+static int take_snp(struct az_req *r, const char *b64, char *why, size_t cap)
+{
+        _cleanup_free_ uint8_t *outer = NULL, *rep = NULL, *pem = NULL;
+        size_t ol = 0, rl = 0, pl = 0;
+        struct vt_diag d = {0};
+        if (b64_any(b64, AZ_MAX_EVIDENCE, &outer, &ol) < 0) {
+                snprintf(why, cap, "the report is not base64url");
+                return VT_E_FORMAT;
+        }
+        _cleanup_json_ json_t *o =
+                json_loadb((const char *)outer, ol, JSON_REJECT_DUPLICATES, NULL);
+        const char *sr = json_string_value(json_object_get(o, "SnpReport"));
+        const char *chain = json_string_value(json_object_get(o, "VcekCertChain"));
+        if (!sr || !chain) {
+                snprintf(why, cap,
+                         "the report must be base64url of {\"SnpReport\", "
+                         "\"VcekCertChain\"}");
+                return VT_E_FORMAT;
+        }
+        if (b64_any(sr, 4096, &rep, &rl) < 0 || rl != VT_SNP_REPORT_SIZE ||
+            vt_snp_report_parse(rep, rl, &r->snp, &d) < 0) {
+                snprintf(why, cap, "SnpReport is not a %d-byte SNP report%.250s%.250s",
+                         VT_SNP_REPORT_SIZE, d.msg[0] ? ": " : "", d.msg);
+                return VT_E_FORMAT;
+        }
+        if (b64_any(chain, 64u * 1024u, &pem, &pl) < 0) {
+                snprintf(why, cap, "VcekCertChain is not base64url");
+                return VT_E_FORMAT;
+        }
+        _cleanup_(vt_x509_stack_freep) STACK_OF(X509) *sk = NULL;
+        if (vt_x509_parse_many(pem, pl, &sk) < 0 || sk_X509_num(sk) < 1) {
+                ERR_clear_error();
+                snprintf(why, cap, "VcekCertChain is not a PEM chain (VCEK, ASK, ARK)");
+                return VT_E_FORMAT;
+        }
+        struct vt_snp_wire_cert certs[3] = {0};
+        size_t nc = 0;
+        int e = 0;
+        for (int i = 0; i < sk_X509_num(sk) && nc < ELEMENTSOF(certs); i++) {
+                X509 *x = sk_X509_value(sk, i);
+                char cn[64];
+                vt_x509_subject_cn(x, cn, sizeof(cn));
+                const char *type = i == 0   ? (strstr(cn, "VLEK") ? "VLEK" : "VCEK")
+                                   : i == 1 ? (strstr(cn, "ASVK") ? "ASVK" : "ASK")
+                                            : "ARK";
+                int dl = i2d_X509(x, NULL);
+                uint8_t *der = dl > 0 ? malloc((size_t)dl) : NULL, *p = der;
+                if (!der || i2d_X509(x, &p) != dl) {
+                        free(der);
+                        e = VT_E_NOMEM;
+                        break;
+                }
+                snprintf(certs[nc].type, sizeof(certs[nc].type), "%s", type);
+                certs[nc].der = der;
+                certs[nc++].len = (size_t)dl;
+        }
+        if (e == 0)
+                e = vt_snp_wire_encode(rep, certs, nc, &r->evidence);
+        for (size_t i = 0; i < nc; i++)
+                free(certs[i].der);
+        if (e < 0) {
+                snprintf(why, cap, "the report cannot be put in Trustee's SNP form");
+                return e;
+        }
+        memcpy(r->expected, r->snp.report_data, 64);
+        r->tee = "snp";
+        return 0;
+}
+
+static int parse_request(struct vtd *s, struct vtd_request *req, struct az_req *r, char *why,
+                         size_t cap, json_t **ret_body)
+{
+        json_error_t je;
+        json_t *b = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+        int e;
+        *ret_body = b;
+        if (!json_is_object(b)) {
+                snprintf(why, cap, "the body must be a JSON object: %s",
+                         b ? "not an object" : je.text);
+                return VT_E_FORMAT;
+        }
+        const char *field = r->type == AZ_SNP || r->type == AZ_OPEN_ENCLAVE ? "report" : "quote";
+        const char *ev = json_string_value(json_object_get(b, field));
+        if (!ev) {
+                snprintf(why, cap, "the body lacks \"%s\" (a string)", field);
+                return VT_E_FORMAT;
+        }
+        if ((e = az_data_parse(json_object_get(b, "runtimeData"), "runtimeData", &r->runtime, why,
+                               cap)) < 0 ||
+            (e = az_data_parse(json_object_get(b, "initTimeData"), "initTimeData", &r->init, why,
+                               cap)) < 0)
+                return e;
+        /* nonce: MAA's spec says string; the sidecar sends a JSON number */
+        json_t *nonce = json_object_get(b, "nonce");
+        if (nonce && json_is_integer(nonce)) {
+                char t[32];
+                snprintf(t, sizeof(t), "%" JSON_INTEGER_FORMAT, json_integer_value(nonce));
+                json_object_set_new(b, "nonce", json_string(t));
+                nonce = json_object_get(b, "nonce");
+        } else if (nonce && !json_is_string(nonce) && !json_is_null(nonce)) {
+                snprintf(why, cap, "nonce must be a string or an integer");
+                return VT_E_FORMAT;
+        }
+        r->nonce = json_is_string(nonce) ? nonce : NULL;
+        if ((e = r->type == AZ_SNP ? take_snp(r, ev, why, cap) : take_quote(r, ev, why, cap)) < 0)
+                return e;
+        r->sim_allowed = r->type == AZ_SNP && s->snp_sim;
+        /* the binding: SHA-256(runtimeData) is the first 32 bytes; the rest is the report's */
+        if (r->runtime.present)
+                memcpy(r->expected, r->runtime.sha256, 32);
+        if (r->init.present && r->type != AZ_SNP && r->type != AZ_TDX) {
+                snprintf(why, cap, "initTimeData is bound for SevSnpVm and TdxVm only");
+                return VT_E_FORMAT;
+        }
+        return 0;
+}
+
+/* The claims of MAA's token for the verified evidence. */
+static json_t *claims_of(struct vtd *s, struct vtd_request *req, const struct az_req *r,
+                         const struct vt_attest_result *ver, const char *status)
+{
+        char ib[VTD_URL_MAX], jti[65];
+        uint8_t rnd[32];
+        int64_t now = vtd_now();
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+                return NULL;
+        vt_hex_encode(rnd, sizeof(rnd), jti);
+        json_t *c = json_object();
+        if (!c)
+                return NULL;
+        json_object_set_new(c, "iss", json_string(vtd_issuer(s, req->port, ib)));
+        json_object_set_new(c, "iat", json_integer(now));
+        json_object_set_new(c, "nbf", json_integer(now));
+        json_object_set_new(c, "exp", json_integer(now + (json_int_t)s->cfg.azure_ttl));
+        json_object_set_new(c, "jti", json_string(jti));
+        if (r->nonce)
+                json_object_set(c, "nonce", r->nonce);
+        json_object_set_new(c, "x-ms-ver", json_string("1.0"));
+        if (r->runtime.json)
+                json_object_set(c, "x-ms-runtime", r->runtime.json);
+        if (r->init.json)
+                json_object_set(c, "x-ms-inittime", r->init.json);
+        bool affirming = strcmp(status, "affirming") == 0;
+        if (r->type == AZ_SNP) {
+                const struct vt_snp_report *p = &r->snp;
+                json_object_set_new(c, "x-ms-attestation-type", json_string("sevsnpvm"));
+                json_object_set_new(
+                        c, "x-ms-compliance-status",
+                        json_string(affirming ? "azure-compliant-cvm" : "veritee-not-affirming"));
+                json_object_set_new(c, "x-ms-sevsnpvm-authorkeydigest",
+                                    hexj(p->author_key_digest, 48));
+                json_object_set_new(c, "x-ms-sevsnpvm-bootloader-svn",
+                                    json_integer(p->reported_tcb.bootloader));
+                json_object_set_new(c, "x-ms-sevsnpvm-familyId", hexj(p->family_id, 16));
+                json_object_set_new(c, "x-ms-sevsnpvm-guestsvn", json_integer(p->guest_svn));
+                json_object_set_new(c, "x-ms-sevsnpvm-hostdata", hexj(p->host_data, 32));
+                json_object_set_new(c, "x-ms-sevsnpvm-idkeydigest", hexj(p->id_key_digest, 48));
+                json_object_set_new(c, "x-ms-sevsnpvm-imageId", hexj(p->image_id, 16));
+                json_object_set_new(c, "x-ms-sevsnpvm-is-debuggable",
+                                    json_boolean(p->policy & VT_SNP_POLICY_DEBUG));
+                json_object_set_new(c, "x-ms-sevsnpvm-launchmeasurement", hexj(p->measurement, 48));
+                json_object_set_new(c, "x-ms-sevsnpvm-microcode-svn",
+                                    json_integer(p->reported_tcb.microcode));
+                json_object_set_new(c, "x-ms-sevsnpvm-migration-allowed",
+                                    json_boolean(p->policy & VT_SNP_POLICY_MIGRATE_MA));
+                json_object_set_new(c, "x-ms-sevsnpvm-reportdata", hexj(p->report_data, 64));
+                json_object_set_new(c, "x-ms-sevsnpvm-reportid", hexj(p->report_id, 32));
+                json_object_set_new(c, "x-ms-sevsnpvm-smt-allowed",
+                                    json_boolean(p->policy & VT_SNP_POLICY_SMT));
+                json_object_set_new(c, "x-ms-sevsnpvm-snpfw-svn",
+                                    json_integer(p->reported_tcb.snp));
+                json_object_set_new(c, "x-ms-sevsnpvm-tee-svn", json_integer(p->reported_tcb.tee));
+                json_object_set_new(c, "x-ms-sevsnpvm-vmpl", json_integer(p->vmpl));
+        } else if (r->type == AZ_TDX) {
+                const struct vt_td_report_body *t = &r->quote->td;
+                json_object_set_new(c, "x-ms-attestation-type", json_string("tdxvm"));
+                json_object_set_new(
+                        c, "x-ms-compliance-status",
+                        json_string(affirming ? "azure-compliant-cvm" : "veritee-not-affirming"));
+                json_object_set_new(c, "tdx_mrtd", hexj(t->mr_td, 48));
+                json_object_set_new(c, "tdx_mrconfigid", hexj(t->mr_config_id, 48));
+                json_object_set_new(c, "tdx_mrowner", hexj(t->mr_owner, 48));
+                json_object_set_new(c, "tdx_mrseam", hexj(t->mr_seam, 48));
+                for (int i = 0; i < 4; i++) {
+                        char k[16];
+                        snprintf(k, sizeof(k), "tdx_rtmr%d", i);
+                        json_object_set_new(c, k, hexj(t->rtmr[i], 48));
+                }
+                json_object_set_new(c, "tdx_report_data", hexj(t->report_data, 64));
+                json_object_set_new(c, "tdx_td_attributes_debug",
+                                    json_boolean(t->td_attributes & 1));
+        } else {
+                const struct vt_sgx_report_body *b = &r->quote->sgx;
+                bool debug = b->attributes[0] & 2;
+                _cleanup_free_ char *ehd = NULL;
+                json_object_set_new(c, "x-ms-attestation-type", json_string("sgx"));
+                json_object_set_new(c, "x-ms-sgx-is-debuggable", json_boolean(debug));
+                json_object_set_new(c, "x-ms-sgx-mrenclave", hexj(b->mr_enclave, 32));
+                json_object_set_new(c, "x-ms-sgx-mrsigner", hexj(b->mr_signer, 32));
+                json_object_set_new(c, "x-ms-sgx-product-id", json_integer(b->isv_prod_id));
+                json_object_set_new(c, "x-ms-sgx-svn", json_integer(b->isv_svn));
+                json_object_set_new(c, "x-ms-sgx-config-id", hexj(b->config_id, 64));
+                json_object_set_new(c, "x-ms-sgx-report-data", hexj(b->report_data, 64));
+                if (r->runtime.present &&
+                    vt_b64_encode(r->runtime.bytes, r->runtime.len, VT_B64_URL, &ehd) == 0)
+                        json_object_set_new(c, "x-ms-sgx-ehd", json_string(ehd));
+                /* the deprecated aliases older policies name */
+                json_object_set_new(c, "is-debuggable", json_boolean(debug));
+                json_object_set_new(c, "sgx-mrenclave", hexj(b->mr_enclave, 32));
+                json_object_set_new(c, "sgx-mrsigner", hexj(b->mr_signer, 32));
+                json_object_set_new(c, "product-id", json_integer(b->isv_prod_id));
+                json_object_set_new(c, "svn", json_integer(b->isv_svn));
+                json_object_set_new(c, "tee", json_string("sgx"));
+        }
+        /* what veritee's appraisal said, under a name of its own */
+        json_t *v = json_pack("{s:s, s:s, s:b}", "tee", ver->simulated ? "sim" : r->tee,
+                              "ear.status", status, "simulated", ver->simulated);
+        if (v && ver->tee_claims)
+                json_object_set(v, "tee_claims", ver->tee_claims);
+        json_object_set_new(c, "x-ms-veritee", v);
+        return c;
+}
+
+void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        struct az_req r = {0};
+        struct vt_attest_result ver = {0};
+        char why[320] = "";
+        /* declared before the first goto: cleanup runs on every exit */
+        _cleanup_json_ json_t *body = NULL, *claims = NULL, *hdr = NULL;
+        _cleanup_free_ char *tok = NULL;
+
+        if (!enabled(s, req, res))
+                return;
+        const char *av = vtd_query(req, "api-version");
+        size_t i = 0;
+        while (av && i < ELEMENTSOF(api_versions) && strcmp(av, api_versions[i]) != 0)
+                i++;
+        if (!av || i == ELEMENTSOF(api_versions)) {
+                az_error(res, req, 400, av ? "UnsupportedApiVersion" : "MissingApiVersionParameter",
+                         "api-version must be one of 2020-10-01, 2022-08-01, 2025-06-01%s%.40s",
+                         av ? "; got " : "", av ? av : "");
+                return;
+        }
+        while (r.type < _AZ_TYPE_MAX && strcasecmp(req->rest, az_type_names[r.type]) != 0)
+                r.type++;
+        if (r.type == _AZ_TYPE_MAX) {
+                az_error(res, req, 404, "NotFound",
+                         "unknown attestation type \"%.40s\" (SgxEnclave, OpenEnclave, SevSnpVm, "
+                         "TdxVm)",
+                         req->rest);
+                return;
+        }
+        int e = parse_request(s, req, &r, why, sizeof(why), &body);
+        if (e < 0) {
+                az_error(res, req, 400, "InvalidParameter", "%s", why[0] ? why : vt_strerror(e));
+                goto out;
+        }
+        snprintf(req->tee, sizeof(req->tee), "%s", r.tee);
+
+        /* the one pipeline, with the server's reference values (kbs.c does the same) */
+        struct vt_diag d = {0};
+        int64_t at = 0;
+        if (s->cfg.verify_at)
+                (void)vt_time_parse_rfc3339(s->cfg.verify_at, &at);
+        while (sem_wait(&s->verify) < 0)
+                ;
+        struct vt_refvals *refvals = vtd_refvals_current(s);
+        struct vt_attest_ctx ctx = {
+                .snp_hw = s->snp_hw,
+                .snp_sim = s->snp_sim,
+                .dcap = s->dcap,
+                .tpm_aks = s->cfg.tpm_aks,
+                .allow_sample = false,
+                .min_tier = s->cfg.min_status,
+                .refvals = refvals,
+                .client = req->client,
+                .now = at ? at : vtd_now(),
+        };
+        e = vt_attest(&ctx, r.tee, r.evidence, r.expected, NULL, &ver, &d);
+        if (e == VT_E_CHAIN && r.sim_allowed) {
+                /* a report the simulator made: its chain ends at attestation.simulator_root */
+                struct vt_diag d2 = {0};
+                vt_attest_result_done(&ver);
+                ver = (struct vt_attest_result){0};
+                int e2 = vt_attest(&ctx, "sim", r.evidence, r.expected, NULL, &ver, &d2);
+                if (e2 == 0 || e2 != VT_E_CHAIN) {
+                        e = e2;
+                        d = d2;
+                        r.tee = "sim";
+                }
+        }
+        vt_refvals_unref(refvals);
+        sem_post(&s->verify);
+        if (e < 0) {
+                vtd_count_verification(s, r.tee, "rejected");
+                snprintf(req->verdict, sizeof(req->verdict), "rejected");
+                az_error(res, req, 400, "InvalidParameter", "attestation failed: %s",
+                         d.msg[0] ? d.msg : vt_strerror(e));
+                goto out;
+        }
+        enum vt_ear_status st = vt_ear_status_of(&ver.tv);
+        const char *stn = vt_ear_status_name(st);
+        vtd_count_verification(s, r.tee, stn);
+        snprintf(req->verdict, sizeof(req->verdict), "%s", stn);
+        if (st == VT_EAR_NONE || (enum vt_ar4si_tier)st > s->cfg.min_status) {
+                az_error(res, req, 400, "PolicyEvaluationError", "appraisal %s: %s", stn,
+                         ver.appraisal.msg[0] ? ver.appraisal.msg : "not affirming");
+                goto out;
+        }
+        /* initTimeData: SHA-256 of it is HOST_DATA (SNP) or starts MRCONFIGID (TDX) */
+        if (r.init.present) {
+                const uint8_t *launch =
+                        r.type == AZ_SNP ? r.snp.host_data : r.quote->td.mr_config_id;
+                if (memcmp(launch, r.init.sha256, 32) != 0) {
+                        az_error(res, req, 400, "InvalidParameter",
+                                 "initTimeData: its SHA-256 is not the report's %s",
+                                 r.type == AZ_SNP ? "HOST_DATA" : "MRCONFIGID");
+                        goto out;
+                }
+        }
+        claims = claims_of(s, req, &r, &ver, stn);
+        char ib[VTD_URL_MAX], jku[VTD_URL_MAX + 8];
+        snprintf(jku, sizeof(jku), "%s/certs", vtd_issuer(s, req->port, ib));
+        hdr = json_pack("{s:s, s:s, s:s, s:s}", "alg", "RS256", "jku", jku, "kid", s->azure->kid,
+                        "typ", "JWT");
+        if (!claims || !hdr || vt_jws_sign_rs256(s->azure->key, hdr, claims, &tok) < 0) {
+                az_error(res, req, 500, "InternalError", "cannot sign the token");
+                goto out;
+        }
+        vtd_json_response(res, 200, json_pack("{s:s}", "token", tok));
+out:
+        vt_attest_result_done(&ver);
+        az_req_done(&r);
+}
+
+int vtd_azure_sign(struct vtd *s, const json_t *claims, const char *typ, bool x5c, char **ret)
+{
+        if (!s->azure)
+                return VT_E_INVAL;
+        _cleanup_json_ json_t *hdr = json_pack("{s:s, s:s}", "alg", "RS256", "kid", s->azure->kid);
+        if (!hdr)
+                return VT_E_NOMEM;
+        if (typ)
+                json_object_set_new(hdr, "typ", json_string(typ));
+        if (x5c)
+                json_object_set(
+                        hdr, "x5c",
+                        json_object_get(json_array_get(json_object_get(s->azure->jwks, "keys"), 0),
+                                        "x5c"));
+        return vt_jws_sign_rs256(s->azure->key, hdr, claims, ret);
+}
+
+int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json_t **ret,
+                           struct vt_diag *d)
+{
+        struct vt_jws j = {0};
+        json_t *claims = NULL;
+        char ib[VTD_URL_MAX];
+        int e;
+        if (!s->azure)
+                return vt_diag_set(d, VT_E_INVAL, "target: the Azure API is off");
+        if ((e = vt_jws_parse(token, 64u * 1024u, 4096, "target", &j, d)) < 0)
+                return e;
+        /* the key: our own, or one of an authority of azure.trusted_authorities, which
+         * then must be the token's issuer */
+        EVP_PKEY *key = NULL;
+        const char *want_iss = NULL;
+        if (j.kid && strcmp(j.kid, s->azure->kid) == 0) {
+                key = s->azure->key;
+                want_iss = vtd_issuer(s, port, ib);
+        }
+        for (size_t i = 0; !key && j.kid && i < s->azure->n_others; i++)
+                if (strcmp(j.kid, s->azure->others[i].kid) == 0) {
+                        key = s->azure->others[i].key;
+                        want_iss = s->azure->others[i].iss;
+                }
+        if (!j.alg || strcmp(j.alg, "RS256") != 0)
+                e = vt_diag_set(d, VT_E_SIGNATURE, "target: alg %.20s is not RS256",
+                                j.alg ? j.alg : "(none)");
+        else if (!key)
+                e = vt_diag_set(d, VT_E_SIGNATURE,
+                                "target: kid %.60s is not a key of this server or of "
+                                "azure.trusted_authorities",
+                                j.kid ? j.kid : "(none)");
+        else if ((e = vt_jws_verify_rs256(&j, key, d)) == 0 &&
+                 (e = vt_jws_claims(&j, 1u << 20, &claims, d)) == 0 &&
+                 (e = vt_jose_check_times(claims, vtd_now(), "target", d)) == 0) {
+                const char *iss = json_string_value(json_object_get(claims, "iss"));
+                size_t il = iss ? strlen(iss) : 0, wl = strlen(want_iss);
+                while (il > 0 && iss[il - 1] == '/')
+                        il--;
+                while (wl > 0 && want_iss[wl - 1] == '/')
+                        wl--;
+                if (!iss || il != wl || strncmp(iss, want_iss, il) != 0)
+                        e = vt_diag_set(d, VT_E_POLICY,
+                                        "target: iss %.100s is not %.100s, whose key signed it",
+                                        iss ? iss : "(none)", want_iss);
+        }
+        vt_jws_done(&j);
+        if (e < 0) {
+                json_decref(claims);
+                return e;
+        }
+        *ret = claims;
+        return 0;
+}
+
+void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        if (!enabled(s, req, res))
+                return;
+        vtd_json_response(res, 200, json_incref(s->azure->jwks));
+}
