@@ -30,6 +30,7 @@ struct waiter {
         char *text;
         size_t len;
         int64_t time;
+        pthread_cond_t wake; /* signalled by the appender when done is set */
         /* set by the appender under mu */
         bool done;
         int err;
@@ -247,9 +248,11 @@ static void *appender(void *arg)
                         if (e < 0)
                                 w->diag = d;
                         w->done = true;
+                        /* each its own: the appenders queued for the next group sleep on */
+                        pthread_cond_signal(&w->wake);
                         w = next;
                 }
-                pthread_cond_broadcast(&l->done);
+                pthread_cond_broadcast(&l->done); /* tree-head waiters */
                 if (l->stop && !l->head)
                         break;
         }
@@ -339,9 +342,11 @@ int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
                 return vt_diag_set(d, r, "ledger: the entry cannot be written (%s)",
                                    vt_strerror(r));
 
+        pthread_cond_init(&w.wake, NULL);
         pthread_mutex_lock(&l->mu);
         if (l->stop) {
                 pthread_mutex_unlock(&l->mu);
+                pthread_cond_destroy(&w.wake);
                 free(w.text);
                 return vt_diag_set(d, VT_E_STORE, "ledger: closing");
         }
@@ -352,8 +357,9 @@ int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
         l->tail = &w;
         pthread_cond_signal(&l->work);
         while (!w.done)
-                pthread_cond_wait(&l->done, &l->mu);
+                pthread_cond_wait(&w.wake, &l->mu);
         pthread_mutex_unlock(&l->mu);
+        pthread_cond_destroy(&w.wake);
         free(w.text);
         if (w.err < 0)
                 return vt_diag_set(d, w.err, "%s", w.diag.msg[0] ? w.diag.msg : vt_strerror(w.err));
