@@ -3,8 +3,13 @@
 // real SGX quote; the client fetches /certs and validates the RS256 token with the key
 // of its kid, its expiry and (asked to) its issuer. Prints "ok: ..." or "FAIL: ...".
 // Usage: node azure_attestation.mjs URL QUOTE_FILE MRENCLAVE_HEX OTHER_CERT_PEM
+import { webcrypto } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { AttestationClient } from "@azure/attestation";
+
+// Node 18 (Debian 12's) has no global crypto, which the Azure SDK's core uses; set it
+// before the SDK is loaded (a static import would be evaluated first)
+if (!globalThis.crypto) globalThis.crypto = webcrypto;
+const { AttestationClient } = await import("@azure/attestation");
 
 const [url, quotePath, mrEnclave, otherCert] = process.argv.slice(2);
 let failures = 0;

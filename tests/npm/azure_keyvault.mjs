@@ -9,7 +9,11 @@
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import { readFileSync } from "node:fs";
-import { KeyClient } from "@azure/keyvault-keys";
+
+// Node 18 (Debian 12's) has no global crypto, which the Azure SDK's core uses; set it
+// before the SDK is loaded (a static import would be evaluated first)
+if (!globalThis.crypto) globalThis.crypto = crypto.webcrypto;
+const { KeyClient } = await import("@azure/keyvault-keys");
 
 const [url, veritee, simDir, measurement, adminJwt, tmp] = process.argv.slice(2);
 let failures = 0;
