@@ -466,10 +466,10 @@ static void release_key(struct vtd *s, struct vtd_request *req, const char *name
         key_path(path, name);
         e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &d);
         if (e == VT_E_NOTFOUND) {
-                status = 404;
-                code = "KeyNotFound";
-                snprintf(why, sizeof(why), "key %s not found", name);
-                goto deny;
+                /* before the target is verified: answered, not recorded (see below) */
+                kv_error(res, req, 404, "KeyNotFound", "release of %s refused: key %s not found",
+                         name, name);
+                return;
         }
         if (e < 0 || !s->kek ||
             vtd_kek_unseal(s, kek_id, path, wdek, wl, ct, cl, &plain, &pl, &d) < 0) {
@@ -484,10 +484,9 @@ static void release_key(struct vtd *s, struct vtd_request *req, const char *name
                 return;
         }
         if (version && strcmp(version, json_string_value(json_object_get(rec, "version"))) != 0) {
-                status = 404;
-                code = "KeyNotFound";
-                snprintf(why, sizeof(why), "key %s has no version %.40s", name, version);
-                goto deny;
+                kv_error(res, req, 404, "KeyNotFound",
+                         "release of %s refused: key %s has no version %.40s", name, name, version);
+                return;
         }
         const char *data =
                 json_string_value(json_object_get(json_object_get(rec, "release_policy"), "data"));
@@ -502,8 +501,15 @@ static void release_key(struct vtd *s, struct vtd_request *req, const char *name
                 return;
         }
         policy_txt = (const char *)ptxt;
-        if ((e = vtd_azure_verify_token(s, req->port, target, &claims, &d)) < 0 ||
-            (e = vt_release_policy_eval(pol, claims, &d)) < 0) {
+        if ((e = vtd_azure_verify_token(s, req->port, target, &claims, &d)) < 0) {
+                /* not a decision about a verified TEE: answered and logged, not recorded
+                 * (anyone can send a target, and recording it would let them grow the
+                 * ledger without bound; the same rule as /kbs/v0/resource) */
+                vt_release_policy_free(pol);
+                kv_error(res, req, status, code, "release of %s refused: %.390s", name, d.msg);
+                return;
+        }
+        if ((e = vt_release_policy_eval(pol, claims, &d)) < 0) {
                 vt_release_policy_free(pol);
                 snprintf(why, sizeof(why), "%.390s", d.msg);
                 goto deny;
