@@ -10,68 +10,27 @@
 # set and is skipped otherwise; so it is without the shared test vectors.
 set -u
 . "$(dirname "$0")/lib/common.sh"
-BIN="${VT_BIN:-build/bin}"
-case $BIN in /*) ;; *) BIN="$PWD/$BIN" ;; esac
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib/npm.sh"
 TD="${VT_TESTDATA:-$ROOT/../shared/testdata}"
 VEC="$TD/dcap/sgx_00a067_eval17"
 MRENCLAVE=33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb
-if [ ! -x "$BIN/veriteed" ]; then
-        echo "skipped: $BIN/veriteed not built"
-        exit 77
-fi
+need_built veriteed
 if [ ! -f "$VEC/quote.bin" ] || [ ! -f "$VEC/collateral.json" ]; then
         echo "skipped: ../shared/testdata not found"
         exit 77
 fi
-for x in node npm openssl; do
-        if ! command -v "$x" >/dev/null 2>&1; then
-                if [ -n "${CI:-}" ]; then
-                        echo "FAIL: $x not installed (scripts/deps.sh test installs it)"
-                        exit 1
-                fi
-                echo "skipped: $x not installed (scripts/deps.sh test installs nodejs and npm)"
-                exit 77
-        fi
-done
+need_tools node npm openssl
 
-# the packages of tests/npm, installed once per lock file under the build directory
 NPM_DIR="${VT_NPM_DIR:-$BIN/../npm}"
-mkdir -p "$NPM_DIR"
-if ! cmp -s "$ROOT/tests/npm/package-lock.json" "$NPM_DIR/package-lock.json" ||
-        [ ! -f "$NPM_DIR/node_modules/@azure/attestation/package.json" ]; then
-        cp "$ROOT/tests/npm/package.json" "$ROOT/tests/npm/package-lock.json" "$NPM_DIR/"
-        if ! (cd "$NPM_DIR" && npm ci --no-audit --no-fund --loglevel=error >npm.log 2>&1); then
-                cat "$NPM_DIR/npm.log"
-                rm -f "$NPM_DIR/package-lock.json" # try again next time
-                if [ -n "${CI:-}" ]; then
-                        echo "FAIL: npm ci (@azure/attestation) failed"
-                        exit 1
-                fi
-                echo "skipped: npm ci could not install @azure/attestation (no registry?)"
-                exit 77
-        fi
-fi
-cp "$ROOT/tests/npm/azure_attestation.mjs" "$NPM_DIR/"
+npm_install "$ROOT/tests/npm" "$NPM_DIR" @azure/attestation
 
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+make_tmp
 
 mkdir -p "$tmp/dcap"
 cp "$VEC/collateral.json" "$tmp/dcap/dcap-sgx-processor-00a067110000.json"
 printf '{"sgx":{"accepted_tcb_statuses":["UpToDate","ConfigurationAndSWHardeningNeeded"],"mr_enclave":["%s"]}}\n' \
         "$MRENCLAVE" >"$tmp/rv.json"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-        -keyout "$tmp/tls.key" -out "$tmp/tls.crt" 2>/dev/null || {
-        echo "FAIL: openssl could not make the test certificate"
-        exit 1
-}
+tls_cert "$tmp"
 # another RSA key's certificate: the token must not verify under it
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other -keyout "$tmp/other.key" \
         -out "$tmp/other.crt" 2>/dev/null || {

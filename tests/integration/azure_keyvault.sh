@@ -10,52 +10,14 @@
 # without them the test fails when CI is set and is skipped otherwise.
 set -u
 . "$(dirname "$0")/lib/common.sh"
-BIN="${VT_BIN:-build/bin}"
-case $BIN in /*) ;; *) BIN="$PWD/$BIN" ;; esac
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-for x in "$BIN/veritee" "$BIN/veriteed"; do
-        if [ ! -x "$x" ]; then
-                echo "skipped: $x not built"
-                exit 77
-        fi
-done
-for x in node npm openssl; do
-        if ! command -v "$x" >/dev/null 2>&1; then
-                if [ -n "${CI:-}" ]; then
-                        echo "FAIL: $x not installed (scripts/deps.sh test installs it)"
-                        exit 1
-                fi
-                echo "skipped: $x not installed (scripts/deps.sh test installs nodejs and npm)"
-                exit 77
-        fi
-done
+. "$(dirname "$0")/lib/npm.sh"
+need_built veritee veriteed
+need_tools node npm openssl
 
-# the packages of tests/npm, installed once per lock file under the build directory
 NPM_DIR="${VT_NPM_DIR:-$BIN/../npm}"
-mkdir -p "$NPM_DIR"
-if ! cmp -s "$ROOT/tests/npm/package-lock.json" "$NPM_DIR/package-lock.json" ||
-        [ ! -f "$NPM_DIR/node_modules/@azure/keyvault-keys/package.json" ]; then
-        cp "$ROOT/tests/npm/package.json" "$ROOT/tests/npm/package-lock.json" "$NPM_DIR/"
-        if ! (cd "$NPM_DIR" && npm ci --no-audit --no-fund --loglevel=error >npm.log 2>&1); then
-                cat "$NPM_DIR/npm.log"
-                rm -f "$NPM_DIR/package-lock.json" # try again next time
-                if [ -n "${CI:-}" ]; then
-                        echo "FAIL: npm ci (@azure/keyvault-keys) failed"
-                        exit 1
-                fi
-                echo "skipped: npm ci could not install @azure/keyvault-keys (no registry?)"
-                exit 77
-        fi
-fi
-cp "$ROOT/tests/npm/azure_keyvault.mjs" "$NPM_DIR/"
+npm_install "$ROOT/tests/npm" "$NPM_DIR" @azure/keyvault-keys
 
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+make_tmp
 
 "$BIN/veritee" sim init "$tmp/sim" >/dev/null || {
         echo "FAIL: sim init"
@@ -70,12 +32,7 @@ printf '{"sim":{"measurements":["%s"]}}\n' "$m" >"$tmp/rv.json"
         echo "FAIL: kek, admin key or token"
         exit 1
 }
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-        -keyout "$tmp/tls.key" -out "$tmp/tls.crt" 2>/dev/null || {
-        echo "FAIL: openssl could not make the test certificate"
-        exit 1
-}
+tls_cert "$tmp"
 cat >"$tmp/veriteed.yaml" <<YAML
 listen: 127.0.0.1:0
 state_dir: $tmp/state

@@ -22,58 +22,17 @@
 # (VT_NPM_K8S_DIR, default BIN/../npm-k8s), once per lock file.
 set -u
 . "$(dirname "$0")/lib/common.sh"
-BIN="${VT_BIN:-build/bin}"
-case $BIN in /*) ;; *) BIN="$PWD/$BIN" ;; esac
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-if [ ! -x "$BIN/veriteed" ]; then
-        echo "skipped: $BIN/veriteed not built"
-        exit 77
-fi
-for x in node npm openssl kubectl systemd-analyze; do
-        if ! command -v "$x" >/dev/null 2>&1; then
-                if [ -n "${CI:-}" ]; then
-                        echo "FAIL: $x not installed (scripts/deps.sh test installs it)"
-                        exit 1
-                fi
-                echo "skipped: $x not installed (scripts/deps.sh test installs nodejs, npm, kubernetes-client, systemd)"
-                exit 77
-        fi
-done
+. "$(dirname "$0")/lib/npm.sh"
+need_built veriteed
+need_tools node npm openssl kubectl systemd-analyze
 
 NPM_DIR="${VT_NPM_K8S_DIR:-$BIN/../npm-k8s}"
-mkdir -p "$NPM_DIR"
-if ! cmp -s "$ROOT/tests/npm-k8s/package-lock.json" "$NPM_DIR/package-lock.json" ||
-        [ ! -f "$NPM_DIR/node_modules/fast-json-patch/package.json" ]; then
-        cp "$ROOT/tests/npm-k8s/package.json" "$ROOT/tests/npm-k8s/package-lock.json" "$NPM_DIR/"
-        if ! (cd "$NPM_DIR" && npm ci --no-audit --no-fund --loglevel=error >npm.log 2>&1); then
-                cat "$NPM_DIR/npm.log"
-                rm -f "$NPM_DIR/package-lock.json" # try again next time
-                if [ -n "${CI:-}" ]; then
-                        echo "FAIL: npm ci (fast-json-patch, kubernetes-models, yaml) failed"
-                        exit 1
-                fi
-                echo "skipped: npm ci could not install the test packages (no registry?)"
-                exit 77
-        fi
-fi
-cp "$ROOT/tests/npm-k8s/webhook_patch.mjs" "$ROOT/tests/npm-k8s/manifests.mjs" \
-        "$ROOT/tests/npm-k8s/strict_types.mjs" "$NPM_DIR/"
+npm_install "$ROOT/tests/npm-k8s" "$NPM_DIR" fast-json-patch
 
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-        rm -rf "$tmp"
-}
-trap cleanup EXIT
+make_tmp
 
 # ---- 1. the JSONPatch, applied by fast-json-patch ----
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-        -keyout "$tmp/tls.key" -out "$tmp/tls.crt" 2>/dev/null || {
-        echo "FAIL: openssl could not make the test certificate"
-        exit 1
-}
+tls_cert "$tmp"
 # the configuration the fixtures' expected pods are written for (as test_webhook.c)
 cat >"$tmp/veriteed.yaml" <<YAML
 listen: 127.0.0.1:0
