@@ -379,8 +379,13 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         _cleanup_free_ char *token = NULL;
         int ok = attest_verify(s, req, &sess, &ab, expected, &ver, res) == 0 &&
                  attest_token(s, req, &sess, &ab, expected, now, &ver, &claims, &token, res) == 0;
-        /* the verdict is durable before the token leaves */
-        if (attest_record(s, req, &sess, &ab, ok ? claims : NULL) < 0 && ok) {
+        /* The verdict is durable before the token leaves. Evidence that did not verify at
+         * all (verdict "rejected": a bad signature, chain or format) is logged and counted
+         * but not recorded: anyone can send it, one nonce after another, and recording it
+         * would let them grow the ledger without bound. Verified evidence is recorded
+         * whatever its appraisal. */
+        bool verified = ok || strcmp(req->verdict, "rejected") != 0;
+        if (verified && attest_record(s, req, &sess, &ab, ok ? claims : NULL) < 0 && ok) {
                 vtd_problem(res, req, 503, "LedgerError",
                             "the attestation could not be recorded; retry");
                 res->retry_after = 1;

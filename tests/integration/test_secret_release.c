@@ -514,9 +514,19 @@ static void test_release_ledger_has_every_decision(void **state)
         char *t = slurp(tok_reader);
         snprintf(authz, sizeof(authz), "Bearer %s", t);
         free(t);
+        /* an attestation whose evidence binds another key: rejected, not recorded */
+        char cookie[128];
+        json_auto_t *k1 = new_jwk(), *k2 = new_jwk();
+        char *nonce = auth(&S, "sim", cookie);
+        char *body = attest_body(nonce, &guest, k1, k2);
+        struct http bad = post(&S, "/kbs/v0/attest", body, cookie);
+        assert_int_equal(bad.status, 401);
+        free(bad.body);
+        free(body);
+        free(nonce);
         json_auto_t *entries = ledger_audit(&S, authz, NULL);
         char *log = slurp(S.log);
-        unsigned released = 0, denied = 0, attests = 0, admins = 0;
+        unsigned released = 0, denied = 0, attests = 0, admins = 0, rejected = 0;
         for (char *line = log, *nl; line && *line; line = nl ? nl + 1 : NULL) {
                 nl = strchr(line, '\n');
                 if (nl)
@@ -541,12 +551,20 @@ static void test_release_ledger_has_every_decision(void **state)
                                             strstr(reason, "no such resource") ||
                                             strstr(reason, "no tee-pubkey")))
                                 want = "deny", denied++;
-                } else if (strcmp(route, "/kbs/v0/attest") == 0 && verdict) {
+                } else if (strcmp(route, "/kbs/v0/attest") == 0 && verdict &&
+                           strcmp(verdict, "rejected") != 0) {
                         want = "attest", attests++;
                 } else if (status == 200 && strcmp(method, "GET") != 0 &&
                            (strncmp(route, "/kbs/v0/resource", 16) == 0 ||
                             strcmp(route, "/kbs/v0/reference-value") == 0)) {
                         want = "admin", admins++;
+                }
+                /* evidence that did not verify is anyone's to send: not recorded */
+                if (strcmp(route, "/kbs/v0/attest") == 0 && verdict &&
+                    strcmp(verdict, "rejected") == 0) {
+                        rejected++;
+                        if (ledger_find(entries, "attest", rid))
+                                fail_msg("rejected attestation %s is in the ledger", rid);
                 }
                 if (want && !ledger_find(entries, want, rid))
                         fail_msg("request %s (%s %s, %lld%s%s) has no %s entry in the ledger", rid,
@@ -554,10 +572,11 @@ static void test_release_ledger_has_every_decision(void **state)
                                  reason ? reason : "", want);
         }
         free(log);
-        print_message("ledger: %zu entries; the log's %u releases, %u denials, %u attestations "
-                      "and %u admin changes all have theirs\n",
-                      json_array_size(entries), released, denied, attests, admins);
-        assert_true(released >= 3 && denied >= 1 && attests >= 3 && admins >= 3);
+        print_message(
+                "ledger: %zu entries; the log's %u releases, %u denials, %u attestations "
+                "and %u admin changes all have theirs; %u rejected attestations are not in it\n",
+                json_array_size(entries), released, denied, attests, admins, rejected);
+        assert_true(released >= 3 && denied >= 1 && attests >= 3 && admins >= 3 && rejected >= 1);
         /* the CLI says the same over the API: the whole ledger, and one receipt checked
          * offline with the ledger key */
         /* a receipt first: it has the newest entries signed at once */
