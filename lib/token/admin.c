@@ -331,7 +331,10 @@ static int check_claims(const json_t *c, int64_t now, struct vt_admin_principal 
 
         const json_t *role = json_object_get(c, "role");
         if (!role)
-                return vt_diag_set(d, VT_E_FORMAT, "admin token: no role claim");
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "admin token: no role claim (a Trustee kbs-client token has "
+                                   "none); make a veritee token with: veritee admin token --key "
+                                   "PRIVATE_KEY --role admin|writer|reader");
         if (!json_is_string(role))
                 return vt_diag_set(d, VT_E_FORMAT, "admin token: role is not a string");
         if (vt_admin_role_parse(json_string_value(role), &p->role) < 0)

@@ -13,30 +13,33 @@
 #include "util/macro.h"
 #include "veritee/veritee.h"
 
-int vt_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+/* lib/util uses no library: explicit_bzero (glibc) rather than OPENSSL_clear_free */
+static void wipe_free(uint8_t *p, size_t n)
 {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return VT_E_IO;
+        explicit_bzero(p, n);
+        free(p);
+}
+
+int vt_read_fd(int fd, size_t max, uint8_t **ret, size_t *ret_len)
+{
         size_t cap = 4096, len = 0;
         uint8_t *buf = malloc(cap + 1);
-        if (!buf) {
-                close(fd);
+        if (!buf)
                 return VT_E_NOMEM;
-        }
         for (;;) {
                 if (len == cap) {
                         if (cap > max) {
-                                free(buf);
-                                close(fd);
+                                wipe_free(buf, cap + 1);
                                 return VT_E_INVAL;
                         }
-                        uint8_t *nb = realloc(buf, cap * 2 + 1);
+                        /* not realloc: the old block may hold a secret, wiped before it goes */
+                        uint8_t *nb = malloc(cap * 2 + 1);
                         if (!nb) {
-                                free(buf);
-                                close(fd);
+                                wipe_free(buf, cap + 1);
                                 return VT_E_NOMEM;
                         }
+                        memcpy(nb, buf, len);
+                        wipe_free(buf, cap + 1);
                         buf = nb;
                         cap *= 2;
                 }
@@ -44,23 +47,34 @@ int vt_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        free(buf);
-                        close(fd);
+                        int err = errno;
+                        wipe_free(buf, cap + 1);
+                        errno = err;
                         return VT_E_IO;
                 }
                 if (n == 0)
                         break;
                 len += (size_t)n;
         }
-        close(fd);
         if (len > max) {
-                free(buf);
+                wipe_free(buf, cap + 1);
                 return VT_E_INVAL;
         }
         buf[len] = 0;
         *ret = buf;
         *ret_len = len;
         return 0;
+}
+
+int vt_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return VT_E_IO;
+        int r = vt_read_fd(fd, max, ret, ret_len), err = errno;
+        close(fd);
+        errno = err;
+        return r;
 }
 
 int vt_fsync_parent(const char *path)

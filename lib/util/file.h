@@ -9,6 +9,10 @@
  * byte after the data (so text can be used as a C string). VT_E_IO if unreadable,
  * VT_E_INVAL if larger than max. The caller frees *ret. */
 int vt_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+/* vt_read_fd: the same from an open descriptor, read to its end (not closed). A buffer that
+ * grows is copied and the old one wiped, so a secret read this way leaves no stray copy.
+ * On VT_E_IO errno says why. */
+int vt_read_fd(int fd, size_t max, uint8_t **ret, size_t *ret_len);
 
 /* vt_write_file_atomic writes data to path via a temporary file in the same directory
  * (mode set before the first byte, fsync'd) and rename(2), then fsyncs the directory:

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * veritee agent: the guest side of the KBS protocol 0.4.0.
- *   veritee agent attest --kbs URL [--tee auto|snp|tdx|az-snp-vtpm|sim] [--sim-dir DIR]
+ *   veritee agent attest --url URL (alias --kbs) [--tee auto|snp|tdx|az-snp-vtpm|sim] [--sim-dir
+ * DIR]
  *                        [--init-data FILE] [--tsm-path DIR] [--sev-guest DEV] [--tcti CONF]
  *                        [--vcek FILE]
  * runs /auth and /attest with an ephemeral P-256 key and prints the attestation token.
@@ -228,6 +229,7 @@ struct agent_cli {
 static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const char *use)
 {
         static const struct option opts[] = {
+                {"url", required_argument, NULL, 'k'},
                 {"kbs", required_argument, NULL, 'k'},
                 {"tee", required_argument, NULL, 't'},
                 {"sim-dir", required_argument, NULL, 's'},
@@ -288,8 +290,10 @@ static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const ch
                         return -1;
                 }
         }
-        if (!o->kbs)
-                return cli_usage_error("%s", use) ? -1 : -1;
+        if (!o->kbs && !(o->kbs = getenv("VERITEE_SERVER"))) {
+                cli_usage_error("agent: --url URL (the key broker; or VERITEE_SERVER) is required");
+                return -1;
+        }
         return 0;
 }
 
@@ -333,14 +337,14 @@ static int write_secret(const char *path, const uint8_t *data, size_t len)
 
 int cmd_agent(int argc, char **argv)
 {
-        static const char use[] = "usage: veritee agent attest --kbs URL [--tee "
+        static const char use[] = "usage: veritee agent attest --url URL [--tee "
                                   "auto|snp|tdx|az-snp-vtpm|sim] "
                                   "[--sim-dir DIR] [--init-data FILE]\n"
                                   "         evidence: [--tsm-path DIR] [--sev-guest DEV] "
                                   "[--tcti CONF] [--vcek FILE]\n"
-                                  "       veritee agent get-resource --kbs URL REPO/TYPE/TAG [-o "
+                                  "       veritee agent get-resource --url URL REPO/TYPE/TAG [-o "
                                   "FILE] [--tee ...] [--sim-dir DIR]\n"
-                                  "       veritee agent fetch --kbs URL --map REPO/TYPE/TAG=PATH "
+                                  "       veritee agent fetch --url URL --map REPO/TYPE/TAG=PATH "
                                   "[--map ...] [--tee ...] [--sim-dir DIR]";
         char *maps[256];
         struct agent_cli o = {.tee = "auto", .maps = maps};

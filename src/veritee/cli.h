@@ -31,9 +31,15 @@ int cmd_admin(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_bench_ledger(int argc, char **argv);
 
-/* cli_read reads a named file (or "-" for stdin is not supported: evidence is a file);
- * on failure prints "veritee: cannot read PATH" and returns NULL. */
+/* cli_read reads a named file, or standard input for "-"; on failure prints "veritee:
+ * cannot read PATH: REASON" (or that it is too large) and returns NULL. */
 uint8_t *cli_read(const char *path, size_t max, size_t *ret_len);
+
+/* The server every remote command talks to: --url/--server (opt, may be NULL), else
+ * $VERITEE_SERVER, else def; trailing slashes removed. malloc'd; NULL (said) on ENOMEM. */
+char *cli_server(const char *opt, const char *def);
+/* The admin token file: --token (opt, may be NULL), else $VERITEE_TOKEN, else NULL. */
+const char *cli_token_path(const char *opt);
 
 /* cli_usage_error prints a one-line usage error and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

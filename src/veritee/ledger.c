@@ -49,17 +49,17 @@
 #define DEFAULT_URL "http://127.0.0.1:8080"
 
 static const char verify_usage[] =
-        "usage: veritee ledger verify (--server URL --token FILE | --db FILE | --file EXPORT)\n"
+        "usage: veritee ledger verify (--url URL --token FILE | --db FILE | --file EXPORT)\n"
         "           [--key PEM|JWKS] [--sth SAVED_STH_FILE] [--save-sth FILE] [--json]\n"
         "  recomputes the whole Merkle tree from the entries and checks every signed tree head\n"
-        "  (signature and root); with --server also every consistency proof between consecutive\n"
+        "  (signature and root); with --url also every consistency proof between consecutive\n"
         "  heads; with --sth that the ledger still holds a head saved earlier (it only grew).\n"
         "  --key: the ledger's public key (PEM public or private P-256 key, or a JWKS); needed\n"
-        "  with --db; without it --server trusts the server's /ledger/jwks and --file the key\n"
+        "  with --db; without it --url trusts the server's /ledger/jwks and --file the key\n"
         "  inside the file, which proves nothing against the operator. --save-sth writes the\n"
         "  latest head for a later --sth. Exit 0 verified, 1 not, 2 usage or unreadable input.";
 static const char receipt_usage[] =
-        "usage: veritee ledger receipt INDEX --server URL --token FILE [--out FILE]\n"
+        "usage: veritee ledger receipt INDEX --url URL --token FILE [--out FILE]\n"
         "  fetches the receipt of entry INDEX (format veritee-receipt/1) and prints or writes it";
 static const char verify_receipt_usage[] =
         "usage: veritee ledger verify-receipt FILE --key PEM|JWKS [--json]\n"
@@ -69,7 +69,7 @@ static const char verify_receipt_usage[] =
         "  Ledger or CCF against the service's certificate (leaf, Merkle proof, the node's\n"
         "  signature over the root, the endorsements up to the service certificate)";
 static const char export_usage[] =
-        "usage: veritee ledger export (--server URL --token FILE | --db FILE --key PEM|JWKS)\n"
+        "usage: veritee ledger export (--url URL --token FILE | --db FILE --key PEM|JWKS)\n"
         "           [--out FILE]\n"
         "  writes the whole ledger, every signed tree head and the key set as one JSON file\n"
         "  (veritee-ledger-export/1) for `veritee ledger verify --file`";
@@ -102,6 +102,7 @@ static const struct {
         struct option o;
         unsigned bit;
 } options[] = {
+        {{"url", required_argument, NULL, 's'}, O_SERVER},
         {{"server", required_argument, NULL, 's'}, O_SERVER},
         {{"token", required_argument, NULL, 't'}, O_TOKEN},
         {{"db", required_argument, NULL, 'd'}, O_DB},
@@ -304,25 +305,32 @@ static json_t *load_key(const char *path)
  */
 
 struct srv {
-        const char *url;
+        char *url; /* without trailing slashes */
         char *token;
         bool transport_failed; /* the failure was the network or HTTP, not the ledger */
 };
 
 static int srv_open(struct srv *s, const struct opts *o)
 {
-        s->url = o->server ? o->server : DEFAULT_URL;
-        if (!o->token_file)
-                return cli_usage_error("ledger: --server needs --token FILE (a reader token: "
-                                       "veritee admin token --role reader)");
-        if (!(s->token = cli_read_token(o->token_file)))
+        const char *tf = cli_token_path(o->token_file);
+        if (!tf)
+                return cli_usage_error("ledger: --url needs --token FILE or VERITEE_TOKEN (a "
+                                       "reader token: veritee admin token --role reader)");
+        if (!(s->url = cli_server(o->server, DEFAULT_URL)))
                 return EXIT_USAGE;
+        if (!(s->token = cli_read_token(tf))) {
+                free(s->url);
+                s->url = NULL;
+                return EXIT_USAGE;
+        }
         curl_global_init(CURL_GLOBAL_DEFAULT);
         return 0;
 }
 
 static void srv_close(struct srv *s)
 {
+        free(s->url);
+        s->url = NULL;
         if (s->token) {
                 OPENSSL_clear_free(s->token, strlen(s->token));
                 curl_global_cleanup();
@@ -730,10 +738,10 @@ static int ledger_verify(int argc, char **argv)
         if (optind != argc)
                 return cli_usage_error("ledger verify: unexpected argument \"%s\"", argv[optind]);
         if (!!o.server + !!o.db + !!o.file != 1)
-                return cli_usage_error("ledger verify: give exactly one of --server URL, --db "
+                return cli_usage_error("ledger verify: give exactly one of --url URL, --db "
                                        "FILE, --file EXPORT");
         if (o.token_file && !o.server)
-                return cli_usage_error("ledger verify: --token goes with --server");
+                return cli_usage_error("ledger verify: --token goes with --url");
         if (o.db && !o.key)
                 return cli_usage_error("ledger verify: --db needs --key (the ledger's public "
                                        "key: PEM or JWKS)");
@@ -998,13 +1006,13 @@ static int ledger_export(int argc, char **argv)
         if (optind != argc)
                 return cli_usage_error("ledger export: unexpected argument \"%s\"", argv[optind]);
         if (!!o.server + !!o.db != 1)
-                return cli_usage_error("ledger export: give exactly one of --server URL, --db "
+                return cli_usage_error("ledger export: give exactly one of --url URL, --db "
                                        "FILE");
         if (o.db && !o.key)
                 return cli_usage_error("ledger export: --db needs --key (the ledger's public "
                                        "key, written into the export)");
         if (o.server && o.key)
-                return cli_usage_error("ledger export: --server writes the server's "
+                return cli_usage_error("ledger export: --url writes the server's "
                                        "/ledger/jwks; --key goes with --db");
         json_auto_t *jwks = NULL;
         if (o.key && !(jwks = load_key(o.key)))

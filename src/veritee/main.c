@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* veritee: the command-line tool. One verb family per file. */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util/file.h"
@@ -52,35 +55,35 @@ static const char usage[] =
         "  sim report DIR --report-data HEX [--measurement HEX] [--host-data HEX] [--debug]\n"
         "      [--vmpl N] [--tcb BL:TEE:SNP:UCODE] [--guest-svn N] [--policy HEX] [-o FILE]\n"
         "      [--chain-out PEM]        sign a version-3 report with the simulator's VCEK\n"
-        "  agent attest --kbs URL [--tee auto|snp|tdx|az-snp-vtpm|sim] [--sim-dir DIR] "
+        "  agent attest --url URL [--tee auto|snp|tdx|az-snp-vtpm|sim] [--sim-dir DIR] "
         "[--init-data FILE]\n"
         "      [--tsm-path DIR] [--sev-guest DEV] [--tcti TCTI] [--vcek FILE] [--cacert PEM]\n"
         "                               attest to a key broker (KBS 0.4.0) and print the token\n"
-        "  agent get-resource --kbs URL REPO/TYPE/TAG [-o FILE] [--tee ...] [--sim-dir DIR]\n"
+        "  agent get-resource --url URL REPO/TYPE/TAG [-o FILE] [--tee ...] [--sim-dir DIR]\n"
         "                               attest, fetch one secret, decrypt it, write it (0400)\n"
-        "  agent fetch --kbs URL --map REPO/TYPE/TAG=PATH [--map ...] [--tee ...] [--sim-dir DIR]\n"
+        "  agent fetch --url URL --map REPO/TYPE/TAG=PATH [--map ...] [--tee ...] [--sim-dir DIR]\n"
         "                               fetch all, then write each atomically (0400); none on "
         "failure\n"
-        "  secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | ls [--repo R]\n"
-        "      --server URL --token FILE [--json]\n"
+        "  secret put REPO/TYPE/TAG FILE|-|--from-env VAR [--policy FILE] | rm REPO/TYPE/TAG\n"
+        "      | ls [--repo R]   --url URL --token FILE [--json]\n"
         "                               store, remove or list secrets (admin API, docs/admin.md)\n"
         "  policy get REPO/TYPE/TAG | set REPO/TYPE/TAG FILE\n"
-        "      --server URL --token FILE [--json]\n"
+        "      --url URL --token FILE [--json]\n"
         "                               read or set a secret's release policy (admin API)\n"
         "  refval add ID --tee snp|sim|tdx|sgx|az-snp-vtpm|az-tdx-vtpm FILE | ls | rm ID\n"
-        "      --server URL --token FILE [--json]\n"
+        "      --url URL --token FILE [--json]\n"
         "                               manage stored reference values (admin API)\n"
-        "  ledger verify (--server URL --token FILE | --db FILE | --file EXPORT) [--key PEM|JWKS]\n"
+        "  ledger verify (--url URL --token FILE | --db FILE | --file EXPORT) [--key PEM|JWKS]\n"
         "      [--sth SAVED_STH_FILE] [--save-sth FILE] [--json]\n"
         "                               recompute the ledger, check every signed tree head and\n"
         "                               that it only grew since a saved head\n"
-        "  ledger receipt INDEX --server URL --token FILE [--out FILE]\n"
+        "  ledger receipt INDEX --url URL --token FILE [--out FILE]\n"
         "                               fetch the receipt of one ledger entry\n"
         "  ledger verify-receipt FILE --key PEM|JWKS [--json]\n"
         "                               check a receipt offline with the ledger key\n"
         "  ledger verify-receipt --ccf RECEIPT --service-cert PEM [--json]\n"
         "                               check an Azure Confidential Ledger / CCF receipt\n"
-        "  ledger export (--server URL --token FILE | --db FILE --key PEM|JWKS) [--out FILE]\n"
+        "  ledger export (--url URL --token FILE | --db FILE --key PEM|JWKS) [--out FILE]\n"
         "                               write the whole ledger to one JSON file (for verify "
         "--file)\n"
         "  admin keygen [--out PREFIX]  make an Ed25519 key pair for veriteed's admin API\n"
@@ -91,6 +94,10 @@ static const char usage[] =
         "                               re-wrap every stored data key under a new KEK\n"
         "  version                      print the version\n"
         "  help                         print this text\n"
+        "\n"
+        "Remote commands take --url URL (the old --server and, for agent, --kbs still work),\n"
+        "else $VERITEE_SERVER; admin ones --token FILE, else $VERITEE_TOKEN. A FILE of - is\n"
+        "standard input.\n"
         "\n"
         "verify prints one JSON object {\"tee\",\"verdict\",\"reason\",\"claims\"} and exits\n"
         "0 when trusted, 1 when rejected, 2 for a usage error or unreadable input.\n";
@@ -109,12 +116,35 @@ int cli_usage_error(const char *fmt, ...)
 uint8_t *cli_read(const char *path, size_t max, size_t *ret_len)
 {
         uint8_t *buf = NULL;
-        int e = vt_read_file(path, max, &buf, ret_len);
+        bool in = strcmp(path, "-") == 0;
+        int e = in ? vt_read_fd(STDIN_FILENO, max, &buf, ret_len)
+                   : vt_read_file(path, max, &buf, ret_len);
         if (e == VT_E_INVAL)
-                fprintf(stderr, "veritee: %s is larger than %zu bytes\n", path, max);
+                fprintf(stderr, "veritee: %s is larger than %zu bytes\n",
+                        in ? "standard input" : path, max);
         else if (e < 0)
-                fprintf(stderr, "veritee: cannot read %s\n", path);
+                fprintf(stderr, "veritee: cannot read %s: %s\n", in ? "standard input" : path,
+                        e == VT_E_IO ? strerror(errno) : vt_strerror(e));
         return e < 0 ? NULL : buf;
+}
+
+char *cli_server(const char *opt, const char *def)
+{
+        const char *env = getenv("VERITEE_SERVER");
+        const char *u = opt ? opt : (env && *env ? env : def);
+        size_t n = strlen(u);
+        while (n > 0 && u[n - 1] == '/') /* "http://host:8080/" + "/kbs/v0/..." */
+                n--;
+        char *r = strndup(u, n);
+        if (!r)
+                fprintf(stderr, "veritee: out of memory\n");
+        return r;
+}
+
+const char *cli_token_path(const char *opt)
+{
+        const char *env = getenv("VERITEE_TOKEN");
+        return opt ? opt : (env && *env ? env : NULL);
 }
 
 /* usage_of prints the lines of the usage text for one command: each line that starts

@@ -4,8 +4,9 @@
  *   veritee secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | ls [--repo R]
  *   veritee policy get|set REPO/TYPE/TAG [FILE]
  *   veritee refval add ID --tee snp|sim FILE | ls | rm ID
- * Each takes --server URL (default http://127.0.0.1:8080) and --token FILE (an admin
- * JWT, see `veritee admin token`), prints JSON with --json, and says what failed in one line.
+ * Each takes --url URL (alias --server; else $VERITEE_SERVER; default
+ * http://127.0.0.1:8080) and --token FILE (else $VERITEE_TOKEN; an admin JWT, see `veritee
+ * admin token`), prints JSON with --json, and says what failed in one line.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -25,7 +26,8 @@
 #define MAX_ANSWER (8u << 20)
 
 struct remote {
-        const char *server;
+        const char *server; /* as given (--url/--server), may be NULL */
+        char *url;          /* what is used: cli_server() */
         const char *token_file;
         bool json;
         char *token;
@@ -71,8 +73,23 @@ long cli_http_call(const char *server, const char *token, const char *method, co
 static long call(struct remote *r, const char *method, const char *path, const void *body,
                  size_t len, const char *content_type, struct buf *ans)
 {
-        return cli_http_call(r->server, r->token, method, path, body, len, content_type, MAX_ANSWER,
+        return cli_http_call(r->url, r->token, method, path, body, len, content_type, MAX_ANSWER,
                              &ans->p, &ans->len);
+}
+
+/* Whether t (n bytes) looks like a compact JWS: three base64url parts, two dots. */
+static bool looks_like_jwt(const char *t, size_t n)
+{
+        size_t dots = 0;
+        for (size_t i = 0; i < n; i++) {
+                char c = t[i];
+                if (c == '.')
+                        dots++;
+                else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_'))
+                        return false;
+        }
+        return dots == 2;
 }
 
 char *cli_read_token(const char *path)
@@ -83,6 +100,23 @@ char *cli_read_token(const char *path)
                 return NULL;
         while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
                 t[--n] = 0;
+        const char *s = (const char *)t, *why = NULL;
+        if (strstr(s, "-----BEGIN"))
+                why = strstr(s, "PRIVATE KEY") ? "a PEM private key"
+                                               : "a PEM file (a key or certificate)";
+        else if (n > 0 && s[0] == '{')
+                why = "JSON (a key?)";
+        else if (!looks_like_jwt(s, n))
+                why = "no JWT (three base64url parts separated by dots)";
+        if (why) {
+                fprintf(stderr,
+                        "veritee: %s holds %s, not an admin token; --token (or VERITEE_TOKEN) "
+                        "names a file with a token, made from the admin key with: veritee admin "
+                        "token --key PRIVATE_KEY --role admin > admin.jwt\n",
+                        path, why);
+                OPENSSL_clear_free(t, n);
+                return NULL;
+        }
         return (char *)t;
 }
 
@@ -95,8 +129,18 @@ static int report(struct remote *r, long status, struct buf *ans, const char *wh
                 rc = EXIT_REJECTED;
         else if (status != 200) {
                 const char *detail = json_string_value(json_object_get(j, "detail"));
-                fprintf(stderr, "veritee: %s: HTTP %ld: %s\n", what, status,
-                        detail ? detail : (ans->p ? ans->p : ""));
+                if (detail)
+                        fprintf(stderr, "veritee: %s: HTTP %ld: %s\n", what, status, detail);
+                else if (ans->p && ans->len > 0 && !j)
+                        /* never someone else's HTML page in a terminal */
+                        fprintf(stderr,
+                                "veritee: %s: HTTP %ld, and the answer is not veriteed's JSON "
+                                "(%zu bytes%s): is %s a veriteed?\n",
+                                what, status, ans->len,
+                                ans->p[strspn(ans->p, " \t\r\n")] == '<' ? " of HTML" : "", r->url);
+                else
+                        fprintf(stderr, "veritee: %s: HTTP %ld: %s\n", what, status,
+                                ans->p ? ans->p : "");
         } else if (r->json || !json_is_object(j)) {
                 printf("%s\n", ans->p ? ans->p : "");
         } else {
@@ -137,14 +181,28 @@ static int report(struct remote *r, long status, struct buf *ans, const char *wh
         return rc;
 }
 
-static int parse_common(int argc, char **argv, struct remote *r, const char **tee,
-                        const char **policy, const char **repo, const char *use)
+/* What a command is given: the verb, its positional arguments and the options. */
+struct remote_args {
+        const char *verb;
+        char **pos;
+        int n;
+        const char *tee, *policy, *repo, *from_env;
+};
+
+static int parse_common(int argc, char **argv, struct remote *r, struct remote_args *a,
+                        const char *use)
 {
         static const struct option opts[] = {
-                {"server", required_argument, NULL, 's'}, {"token", required_argument, NULL, 't'},
-                {"json", no_argument, NULL, 'j'},         {"tee", required_argument, NULL, 'T'},
-                {"policy", required_argument, NULL, 'p'}, {"repo", required_argument, NULL, 'r'},
-                {"help", no_argument, NULL, 'h'},         {0},
+                {"url", required_argument, NULL, 's'},
+                {"server", required_argument, NULL, 's'},
+                {"token", required_argument, NULL, 't'},
+                {"from-env", required_argument, NULL, 'e'},
+                {"json", no_argument, NULL, 'j'},
+                {"tee", required_argument, NULL, 'T'},
+                {"policy", required_argument, NULL, 'p'},
+                {"repo", required_argument, NULL, 'r'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         int c;
         optind = 1;
@@ -160,13 +218,16 @@ static int parse_common(int argc, char **argv, struct remote *r, const char **te
                         r->json = true;
                         break;
                 case 'T':
-                        *tee = optarg;
+                        a->tee = optarg;
                         break;
                 case 'p':
-                        *policy = optarg;
+                        a->policy = optarg;
                         break;
                 case 'r':
-                        *repo = optarg;
+                        a->repo = optarg;
+                        break;
+                case 'e':
+                        a->from_env = optarg;
                         break;
                 case 'h':
                         puts(use);
@@ -175,8 +236,11 @@ static int parse_common(int argc, char **argv, struct remote *r, const char **te
                         return -1;
                 }
         }
-        if (!r->token_file) {
-                cli_usage_error("--token FILE is required (make one with veritee admin token)");
+        if (!(r->url = cli_server(r->server, "http://127.0.0.1:8080")))
+                return -1;
+        if (!(r->token_file = cli_token_path(r->token_file))) {
+                cli_usage_error("--token FILE (or VERITEE_TOKEN=FILE) is required (make one with "
+                                "veritee admin token)");
                 return -1;
         }
         if (!(r->token = cli_read_token(r->token_file)))
@@ -186,6 +250,7 @@ static int parse_common(int argc, char **argv, struct remote *r, const char **te
 
 static void remote_done(struct remote *r)
 {
+        free(r->url);
         if (r->token)
                 OPENSSL_clear_free(r->token, strlen(r->token));
 }
@@ -204,23 +269,57 @@ static int need_path(const char *p)
         return 0;
 }
 
-/* What a command is given: the verb, its positional arguments and the options. */
-struct remote_args {
-        const char *verb;
-        char **pos;
-        int n;
-        const char *tee, *policy, *repo;
-};
+/* The value of `secret put`: the FILE argument ("-": standard input) or the environment
+ * variable of --from-env. NULL after saying why. */
+static uint8_t *read_secret(const struct remote_args *a, size_t *ret_len)
+{
+        if (!a->from_env)
+                return cli_read(a->pos[1], 16u << 20, ret_len);
+        const char *v = getenv(a->from_env);
+        if (!v) {
+                fprintf(stderr, "veritee: secret put: --from-env %s: the variable is not set\n",
+                        a->from_env);
+                return NULL;
+        }
+        size_t n = strlen(v);
+        uint8_t *d = malloc(n + 1);
+        if (!d)
+                return NULL;
+        memcpy(d, v, n + 1);
+        *ret_len = n;
+        return d;
+}
+
+/* What a stored secret means for its release, in words: a secret without a policy is
+ * never released (deny by default), which a bare "stored" hid. */
+static int put_said(const struct remote_args *a, struct buf *ans)
+{
+        json_auto_t *j = ans->p ? json_loads(ans->p, 0, NULL) : NULL;
+        long long size = (long long)json_integer_value(json_object_get(j, "size"));
+        if (a->policy)
+                printf("stored %s (%lld bytes) with the release policy in %s\n", a->pos[0], size,
+                       a->policy);
+        else if (json_is_true(json_object_get(j, "has_policy")))
+                printf("stored %s (%lld bytes); its release policy is unchanged\n", a->pos[0],
+                       size);
+        else
+                printf("stored %s (%lld bytes)\n"
+                       "note: %s has no release policy, so it is released to nobody (deny by "
+                       "default) until one is set: veritee policy set %s POLICY.json\n",
+                       a->pos[0], size, a->pos[0], a->pos[0]);
+        free(ans->p);
+        return 0;
+}
 
 static int secret_run(struct remote *r, const struct remote_args *a, const char *use)
 {
         struct buf ans = {0};
         char path[512];
-        if (strcmp(a->verb, "put") == 0 && a->n == 2) {
+        if (strcmp(a->verb, "put") == 0 && a->n == (a->from_env ? 1 : 2)) {
                 if (need_path(a->pos[0]))
                         return EXIT_USAGE;
                 size_t n, pn = 0;
-                uint8_t *data = cli_read(a->pos[1], 16u << 20, &n);
+                uint8_t *data = read_secret(a, &n);
                 _cleanup_free_ uint8_t *pol =
                         a->policy ? cli_read(a->policy, 64u * 1024u, &pn) : NULL;
                 if (!data || (a->policy && !pol)) {
@@ -228,33 +327,37 @@ static int secret_run(struct remote *r, const struct remote_args *a, const char 
                                 OPENSSL_clear_free(data, n);
                         return EXIT_USAGE;
                 }
+                long st;
                 if (!a->policy) {
                         snprintf(path, sizeof(path), "/kbs/v0/resource/%s", a->pos[0]);
-                        long st = call(r, "POST", path, data, n, "application/octet-stream", &ans);
+                        st = call(r, "POST", path, data, n, "application/octet-stream", &ans);
                         OPENSSL_clear_free(data, n);
+                } else {
+                        /* Value and policy in one request, committed in one transaction:
+                         * the policy, a NUL byte, the value (docs/admin.md). A refused
+                         * policy leaves the old value and policy in place. */
+                        if (memchr(pol, 0, pn)) {
+                                OPENSSL_clear_free(data, n);
+                                return cli_usage_error("%s holds a NUL byte: not a JSON policy",
+                                                       a->policy);
+                        }
+                        size_t bl = pn + 1 + n;
+                        uint8_t *body = malloc(bl);
+                        if (!body) {
+                                OPENSSL_clear_free(data, n);
+                                return EXIT_REJECTED;
+                        }
+                        memcpy(body, pol, pn);
+                        body[pn] = 0;
+                        memcpy(body + pn + 1, data, n);
+                        OPENSSL_clear_free(data, n);
+                        snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", a->pos[0]);
+                        st = call(r, "PUT", path, body, bl, "application/octet-stream", &ans);
+                        OPENSSL_clear_free(body, bl);
+                }
+                if (st != 200 || r->json)
                         return report(r, st, &ans, "secret put");
-                }
-                /* Value and policy in one request, committed in one transaction: the
-                 * policy, a NUL byte, the value (docs/admin.md). A refused policy leaves
-                 * the old value and policy in place. */
-                if (memchr(pol, 0, pn)) {
-                        OPENSSL_clear_free(data, n);
-                        return cli_usage_error("%s holds a NUL byte: not a JSON policy", a->policy);
-                }
-                size_t bl = pn + 1 + n;
-                uint8_t *body = malloc(bl);
-                if (!body) {
-                        OPENSSL_clear_free(data, n);
-                        return EXIT_REJECTED;
-                }
-                memcpy(body, pol, pn);
-                body[pn] = 0;
-                memcpy(body + pn + 1, data, n);
-                OPENSSL_clear_free(data, n);
-                snprintf(path, sizeof(path), "/kbs/v0/resource-policy/%s", a->pos[0]);
-                long st = call(r, "PUT", path, body, bl, "application/octet-stream", &ans);
-                OPENSSL_clear_free(body, bl);
-                return report(r, st, &ans, "secret put");
+                return put_said(a, &ans);
         }
         if (strcmp(a->verb, "rm") == 0 && a->n == 1) {
                 if (need_path(a->pos[0]))
@@ -334,14 +437,16 @@ static int refval_run(struct remote *r, const struct remote_args *a, const char 
 static int run_remote(int argc, char **argv, const char *use,
                       int (*fn)(struct remote *r, const struct remote_args *a, const char *use))
 {
-        struct remote r = {.server = "http://127.0.0.1:8080"};
+        struct remote r = {0};
         struct remote_args a = {0};
         int rc;
         if (argc < 2)
                 return cli_usage_error("%s", use);
         a.verb = argv[1];
-        if ((rc = parse_common(argc - 1, argv + 1, &r, &a.tee, &a.policy, &a.repo, use)) != 0)
+        if ((rc = parse_common(argc - 1, argv + 1, &r, &a, use)) != 0) {
+                remote_done(&r);
                 return rc > 0 ? 0 : EXIT_USAGE;
+        }
         a.pos = argv + optind + 1;
         a.n = argc - (optind + 1);
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -355,8 +460,11 @@ int cmd_secret(int argc, char **argv)
 {
         return run_remote(
                 argc, argv,
-                "usage: veritee secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | "
-                "ls [--repo R]   (with --server URL --token FILE [--json])",
+                "usage: veritee secret put REPO/TYPE/TAG FILE|-|--from-env VAR [--policy FILE] | "
+                "rm "
+                "REPO/TYPE/TAG | ls [--repo R]\n"
+                "  (with --url URL or VERITEE_SERVER, --token FILE or VERITEE_TOKEN, [--json]; "
+                "FILE - reads standard input)",
                 secret_run);
 }
 
@@ -364,8 +472,8 @@ int cmd_policy(int argc, char **argv)
 {
         return run_remote(
                 argc, argv,
-                "usage: veritee policy get REPO/TYPE/TAG | set REPO/TYPE/TAG FILE   (with --server "
-                "URL --token FILE [--json])",
+                "usage: veritee policy get REPO/TYPE/TAG | set REPO/TYPE/TAG FILE\n"
+                "  (with --url URL or VERITEE_SERVER, --token FILE or VERITEE_TOKEN, [--json])",
                 policy_run);
 }
 
@@ -374,6 +482,8 @@ int cmd_refval(int argc, char **argv)
         return run_remote(argc, argv,
                           "usage: veritee refval add ID --tee "
                           "snp|sim|tdx|sgx|az-snp-vtpm|az-tdx-vtpm FILE | ls "
-                          "| rm ID   (with --server URL --token FILE [--json])",
+                          "| rm ID\n"
+                          "  (with --url URL or VERITEE_SERVER, --token FILE or VERITEE_TOKEN, "
+                          "[--json])",
                           refval_run);
 }

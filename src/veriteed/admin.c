@@ -32,7 +32,8 @@ int vtd_admin_check(struct vtd *s, struct vtd_request *req, int op, const char *
         /* authenticated, but this principal may not do this: 403 */
         if (vt_admin_authorize(&p, (enum vt_admin_op)op, repo, &d) < 0) {
                 vtd_problem(res, req, 403, "AdminAuthAccess",
-                            "admin access denied for %.100s: %.300s", p.sub, d.msg);
+                            "admin access denied for %.100s: %.300s",
+                            p.sub[0] ? p.sub : "a token without sub", d.msg);
                 return VT_E_POLICY;
         }
         if (ret_p)
@@ -137,7 +138,11 @@ static void store_secret(struct vtd *s, struct vtd_request *req, const struct vt
                 return;
         snprintf(req->reason, sizeof(req->reason), "stored %s (%zu bytes)%s", path, len,
                  policy ? " and its policy" : "");
-        json_t *ans = json_pack("{s:s, s:I}", "stored", path, "size", (json_int_t)len);
+        /* a put without a policy keeps the one the resource had, if any */
+        char pd[VTD_SHA256_TAG];
+        bool has_policy = policy || policy_digest(s, path, pd);
+        json_t *ans = json_pack("{s:s, s:I, s:b}", "stored", path, "size", (json_int_t)len,
+                                "has_policy", has_policy);
         if (ans && policy)
                 json_object_set_new(ans, "policy", json_string(path));
         vtd_json_response(res, 200, ans);

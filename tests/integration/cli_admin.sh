@@ -149,7 +149,7 @@ for n in 255 256; do
 done
 expect 0 "--repo of 63 bytes" '' -- "$B" admin token --key "$K.key" --role writer --repo "$(printf '%063d' 0)"
 # the resource commands refuse such names before contacting any server (port 9: discard)
-echo token >"$tmp/tok"
+echo a.b.c >"$tmp/tok" # JWT-shaped: the name check comes first
 for n in 64 255 256; do
         expect 2 "secret put, repository of $n bytes" '' "repository name of $n bytes is too long (at most 63)" -- "$B" secret put "$(printf "%0${n}d" 0)/key/a" "$tmp/tok" --server http://127.0.0.1:9 --token "$tmp/tok"
         expect 2 "secret ls --repo of $n bytes" '' '--repo must be a repository name of 1..63 bytes' -- "$B" secret ls --repo "$(printf "%0${n}d" 0)" --server http://127.0.0.1:9 --token "$tmp/tok"

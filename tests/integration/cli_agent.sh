@@ -96,4 +96,31 @@ else
         fail "the server log lacks the denial reason"
 fi
 
+# What an operator reads (issue 17): each case asserts the words a person sees.
+expect 2 "agent without --url" '' "agent: --url URL (the key broker; or VERITEE_SERVER) is required" -- \
+        env -u VERITEE_SERVER "$B" agent get-resource --tee sim --sim-dir "$V/sim" default/db/password
+printf 'from-stdin' | "$B" secret put default/db/stdin - --url "$url/" --token "$V/admin.jwt" >"$tmp/out" 2>"$tmp/err"
+if grep -q "^stored default/db/stdin (10 bytes)$" "$tmp/out" &&
+        grep -q "note: default/db/stdin has no release policy, so it is released to nobody (deny by default) until one is set: veritee policy set default/db/stdin POLICY.json" "$tmp/out"; then
+        ok "secret put from standard input, trailing slash on --url: stored, and says deny by default"
+else
+        fail "secret put from standard input"
+        cat "$tmp/out" "$tmp/err"
+fi
+expect 0 "secret put --from-env with VERITEE_SERVER and VERITEE_TOKEN" "^stored default/db/env (7 bytes) with the release policy in $ROOT/docs/examples/release-sim-demo.json$" -- \
+        env VERITEE_SERVER="$url" VERITEE_TOKEN="$V/admin.jwt" DBPW=env-val "$B" secret put default/db/env --from-env DBPW --policy "$ROOT/docs/examples/release-sim-demo.json"
+expect 0 "agent with VERITEE_SERVER ending in a slash" "^env-val$" -- \
+        env VERITEE_SERVER="$url/" "$B" agent get-resource --tee sim --sim-dir "$V/sim" default/db/env
+printf 'abcd' >"$tmp/v4"
+expect 0 "a second put keeps the policy and says so (--server still works)" "^stored default/db/env (4 bytes); its release policy is unchanged$" -- \
+        env VERITEE_TOKEN="$V/admin.jwt" "$B" secret put default/db/env "$tmp/v4" --server "$url"
+expect 2 "secret put --from-env of an unset variable" '' "secret put: --from-env NO_SUCH_VAR_X: the variable is not set" -- \
+        env -u NO_SUCH_VAR_X "$B" secret put default/db/env --from-env NO_SUCH_VAR_X --url "$url" --token "$V/admin.jwt"
+expect 2 "a missing file names the reason" '' "cannot read $tmp/no-such-file: No such file or directory" -- \
+        "$B" secret put default/db/x "$tmp/no-such-file" --url "$url" --token "$V/admin.jwt"
+expect 2 "the admin key where a token goes" '' "holds a PEM private key, not an admin token; --token (or VERITEE_TOKEN) names a file with a token" -- \
+        "$B" secret ls --url "$url" --token "$V/admin.key"
+expect 2 "no token at all" '' "--token FILE (or VERITEE_TOKEN=FILE) is required" -- \
+        env -u VERITEE_TOKEN "$B" secret ls --url "$url"
+
 finish "agent checks"

@@ -319,7 +319,8 @@ static void test_release_refusals(void **state)
         /* admin: without a token, a reader writing, a writer outside its repository */
         expect_admin("POST", "/kbs/v0/resource/default/key/x", "v", NULL, 401,
                      "no Authorization: Bearer token");
-        expect_admin("POST", "/kbs/v0/resource/default/key/x", "v", tok_reader, 403, "reader");
+        expect_admin("POST", "/kbs/v0/resource/default/key/x", "v", tok_reader, 403,
+                     "admin access denied for test: role reader may not write");
         expect_admin("POST", "/kbs/v0/resource/default/key/x", "v", tok_writer, 403,
                      "may not write");
         expect_admin("POST", "/kbs/v0/resource/team-a/key/x", "v", tok_writer, 200,

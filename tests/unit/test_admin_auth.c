@@ -647,7 +647,11 @@ static void test_admin_truncations(void **state)
 static void test_admin_claims(void **state)
 {
         struct vt_admin_principal p;
-        assert_int_equal(auth_claims("{\"exp\":1750000100}", NULL, "no role"), VT_E_FORMAT);
+        /* a Trustee kbs-client token: the missing claim and how to mint ours */
+        assert_int_equal(auth_claims("{\"exp\":1750000100}", NULL,
+                                     "no role claim (a Trustee kbs-client token has none); make "
+                                     "a veritee token with: veritee admin token --key"),
+                         VT_E_FORMAT);
         assert_int_equal(auth_claims("{\"role\":\"admin\"}", NULL, "no exp"), VT_E_FORMAT);
         assert_int_equal(auth_claims("{\"role\":\"admin\",\"exp\":\"1750000100\"}", NULL,
                                      "exp is not an integer"),
