@@ -36,6 +36,8 @@ int vtd_admin_check(struct vtd *s, struct vtd_request *req, int op, const char *
                             p.sub[0] ? p.sub : "a token without sub", d.msg);
                 return VT_E_POLICY;
         }
+        /* every admin request's log line names who made it */
+        snprintf(req->sub, sizeof(req->sub), "%.63s", p.sub[0] ? p.sub : "(no sub)");
         if (ret_p)
                 *ret_p = p;
         return 0;

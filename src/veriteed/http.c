@@ -8,6 +8,9 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -694,10 +697,46 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
         return 0;
 }
 
+/* libmicrohttpd's messages, through veriteed's logger as JSON lines */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        (void)cls;
+        vtd_logv("warning", fmt, ap);
+}
+
+/* listen_socket binds and listens on ss; on failure the diagnosis says which address,
+ * why (errno) and what to do. */
+static int listen_socket(const struct sockaddr_storage *ss, socklen_t sl, const char *listen_at,
+                         struct vt_diag *d)
+{
+        int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return vt_diag_set(d, VT_E_IO, "http: cannot listen on %s: socket: %s", listen_at,
+                                   strerror(errno));
+        int one = 1;
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (ss->ss_family == AF_INET6)
+                (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, 128) < 0) {
+                int err = errno;
+                close(fd);
+                const char *hint =
+                        err == EADDRINUSE      ? "another process listens there: stop it, or set "
+                                                 "listen: in the configuration to another address"
+                        : err == EACCES        ? "ports below 1024 need root or "
+                                                 "CAP_NET_BIND_SERVICE: use a higher port"
+                        : err == EADDRNOTAVAIL ? "no interface of this machine has that address"
+                                               : "check the listen: setting";
+                return vt_diag_set(d, VT_E_IO, "http: cannot listen on %s: %s (%s)", listen_at,
+                                   strerror(err), hint);
+        }
+        return fd;
+}
+
 int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d)
 {
         struct sockaddr_storage ss;
-        socklen_t sl;
+        socklen_t sl = 0;
         int e;
         if ((e = parse_listen(s->cfg.listen, &ss, &sl, d)) < 0)
                 return e;
@@ -743,18 +782,31 @@ int vtd_http_start(struct vtd *s, struct vtd_http **ret, struct vt_diag *d)
                 }
                 flags |= MHD_USE_TLS;
         }
+        /* The socket is ours, so that a failure says why (libmicrohttpd's own message named
+         * port 0 and went to stderr as plain text) */
+        int lfd = listen_socket(&ss, sl, s->cfg.listen, d);
+        if (lfd < 0) {
+                vtd_http_stop(h);
+                return lfd;
+        }
         h->d = MHD_start_daemon(
-                flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->n_conns, MHD_OPTION_CONNECTION_TIMEOUT,
-                s->cfg.connection_timeout, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                s->cfg.max_connections_per_client, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
-                MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-                notify_connection, h, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                flags, 0, NULL, NULL, handler, s, MHD_OPTION_LISTEN_SOCKET, lfd,
+                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT,
+                (unsigned)h->n_conns, MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.connection_timeout,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_connections_per_client,
+                MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                 s->cfg.tls_certificate ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, h->key,
                 MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_END);
         if (!h->d) {
+                if (fcntl(lfd, F_GETFD) >= 0) /* libmicrohttpd closes it only once started */
+                        close(lfd);
                 vtd_http_stop(h);
-                return vt_diag_set(d, VT_E_IO, "http: cannot listen on %s", s->cfg.listen);
+                return vt_diag_set(d, VT_E_IO,
+                                   "http: cannot serve on %s: libmicrohttpd did not start (its "
+                                   "message is logged above)",
+                                   s->cfg.listen);
         }
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
         h->port = info ? info->port : 0;

@@ -7,6 +7,7 @@
 #ifndef VTD_RESPONSE_H
 #define VTD_RESPONSE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@ struct vtd_request {
         char tee[24];
         char verdict[24];
         char reason[384];
+        char sub[64]; /* the admin token's sub, once vtd_admin_check let it through */
         /* body */
         uint8_t *body;
         size_t body_len;
@@ -92,6 +94,9 @@ void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj);
 
 /* vtd_log writes one structured log line to stderr. Thread-safe. */
 void vtd_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* vtd_logv: the same with a va_list (libmicrohttpd's messages come this way); a trailing
+ * newline of the message is dropped. */
+void vtd_logv(const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* vtd_log_request writes the log line of a finished request. Thread-safe. */
 void vtd_log_request(const struct vtd_request *r);

@@ -123,4 +123,20 @@ expect 2 "the admin key where a token goes" '' "holds a PEM private key, not an 
 expect 2 "no token at all" '' "--token FILE (or VERITEE_TOKEN=FILE) is required" -- \
         env -u VERITEE_TOKEN "$B" secret ls --url "$url"
 
+# The log lines (issue 17): millisecond timestamps, the client address, durations without
+# float noise, and each admin write with the token's sub (dev-run.sh mints it with --sub dev).
+sleep 0.2
+if grep '"msg":"request"' "$tmp/log" | grep -Evq '^\{"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z","level":"[a-z]+","msg":"request","request_id":"[0-9a-f]+","client":"127\.0\.0\.1","method":"[A-Z]+","route":"[^"]+","status":[0-9]+,"duration_ms":[0-9]+(\.[0-9]{1,3})?[,}]'; then
+        fail "a request log line lacks the shape ts (ms), client, integer or 3-decimal duration_ms"
+        grep '"msg":"request"' "$tmp/log" | grep -Ev '"duration_ms":[0-9]+(\.[0-9]{1,3})?[,}]' | head -3
+else
+        ok "request log lines: ms timestamps, the client address, duration_ms of at most 3 decimals"
+fi
+if grep '"method":"POST","route":"/kbs/v0/resource"' "$tmp/log" | grep -q '"status":200,.*"sub":"dev".*"reason":"stored default/db/stdin (10 bytes)"'; then
+        ok "a successful admin write is logged with the token's sub"
+else
+        fail "the admin write's log line lacks the sub"
+        grep '"route":"/kbs/v0/resource"' "$tmp/log" | head -3
+fi
+
 finish "agent checks"

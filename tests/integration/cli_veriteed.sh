@@ -123,4 +123,27 @@ else
         echo "ok: unknown option exits 2 and names it"
 fi
 
+# A busy port: which address, why, what to do; every line JSON (libmicrohttpd's own
+# messages go through the logger); no plain-text "Failed to bind" line.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(30)' >"$tmp/port" &
+holder=$!
+for _ in $(seq 1 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+port=$(cat "$tmp/port")
+printf 'listen: 127.0.0.1:%s\nstate_dir: %s/state\n' "$port" "$tmp" >"$tmp/busy.yaml"
+"$D" --config "$tmp/busy.yaml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+kill "$holder" 2>/dev/null
+if [ "$rc" -eq 0 ]; then
+        fail "busy port: exit 0"
+elif ! grep -qF "cannot listen on 127.0.0.1:$port: Address already in use (another process listens there: stop it, or set listen: in the configuration to another address)" "$tmp/err"; then
+        fail "busy port: the message lacks the address, the reason or what to do"; cat "$tmp/err"
+elif grep -v '^{.*}$' "$tmp/err" | grep -q .; then
+        fail "busy port: a line on stderr is not JSON"; cat "$tmp/err"
+else
+        echo "ok: a busy port names the address, errno's reason and what to do, in JSON"
+fi
+
 finish "veriteed checks"
