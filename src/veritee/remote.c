@@ -162,9 +162,11 @@ static int report(struct remote *r, long status, struct buf *ans, const char *wh
                         json_array_foreach (rv, i, v) {
                                 _cleanup_free_ char *val =
                                         json_dumps(json_object_get(v, "value"), JSON_COMPACT);
-                                printf("%s\t%s\t%s\n", json_string_value(json_object_get(v, "id")),
+                                const char *src = json_string_value(json_object_get(v, "source"));
+                                printf("%s\t%s\t%s\t%s\n",
+                                       json_string_value(json_object_get(v, "id")),
                                        json_string_value(json_object_get(v, "tee")),
-                                       val ? val : "");
+                                       src ? src : "admin API", val ? val : "");
                         }
                 } else {
                         json_object_foreach (j, k, v) {

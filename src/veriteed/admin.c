@@ -298,8 +298,9 @@ static int refval_cb(const char *id, const char *tee, const char *json, void *ud
 {
         json_t *a = ud;
         json_t *v = json_loads(json, 0, NULL);
-        return json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "id", id, "tee", tee, "value",
-                                                  v ? v : json_null())) < 0
+        return json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:s}", "id", id, "tee", tee,
+                                                  "value", v ? v : json_null(), "source",
+                                                  "admin API")) < 0
                        ? VT_E_NOMEM
                        : 0;
 }
@@ -310,6 +311,13 @@ void vtd_admin_refval_list(struct vtd *s, struct vtd_request *req, struct vtd_re
                 return;
         json_auto_t *a = json_array();
         struct vt_diag d = {0};
+        /* both sources the server appraises against, each entry marked with its own */
+        if (a && vtd_refvals_file_list(s->cfg.reference_values, a, &d) < 0) {
+                vtd_problem(res, req, 500, "ReferenceValueError",
+                            "the configured reference-value file cannot be read");
+                snprintf(req->reason, sizeof(req->reason), "%.300s", d.msg);
+                return;
+        }
         if (!a || vt_store_refval_list(s->store, NULL, refval_cb, a, &d) < 0) {
                 store_error(req, res, &d);
                 return;
@@ -379,4 +387,28 @@ void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_res
                          tee);
                 vtd_json_response(res, 200, json_pack("{s:s}", "id", rid));
         }
+}
+
+/* What a Trustee kbs-client sends (set-resource-policy, set-attestation-policy) is
+ * answered with the equivalent here; nothing is read or changed. */
+void vtd_admin_trustee_attestation_policy(struct vtd *s, struct vtd_request *req,
+                                          struct vtd_response *res)
+{
+        (void)s;
+        vtd_problem(res, req, 400, "UnsupportedPolicy",
+                    "veriteed has no attestation policy document (Trustee's OPA policy): "
+                    "evidence is appraised against reference values: POST "
+                    "/kbs/v0/reference-value or `veritee refval add ID --tee TEE FILE` "
+                    "(docs/policy.md)");
+}
+
+void vtd_admin_trustee_resource_policy(struct vtd *s, struct vtd_request *req,
+                                       struct vtd_response *res)
+{
+        (void)s;
+        vtd_problem(res, req, 400, "UnsupportedPolicy",
+                    "per-resource policies: veriteed has no global resource policy (Trustee's "
+                    "OPA policy); each secret has its own release policy: PUT "
+                    "/kbs/v0/resource-policy/REPO/TYPE/TAG or `veritee policy set REPO/TYPE/TAG "
+                    "FILE` (docs/policy-release.md)");
 }

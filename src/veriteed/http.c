@@ -246,6 +246,11 @@ static const struct vtd_route_row routes[] = {
         {"/kbs/v0/resource-policy/", true, M_GET, ROUTE_RESOURCE_POLICY, vtd_admin_policy_get},
         {"/kbs/v0/resource-policy/", true, M_POST | M_PUT, ROUTE_RESOURCE_POLICY,
          vtd_admin_policy_put},
+        /* Trustee's global policy documents, which veriteed does not have: said, not 404 */
+        {"/kbs/v0/resource-policy", false, M_GET | M_POST, ROUTE_RESOURCE_POLICY,
+         vtd_admin_trustee_resource_policy},
+        {"/kbs/v0/attestation-policy", false, M_GET | M_POST, ROUTE_RESOURCE_POLICY,
+         vtd_admin_trustee_attestation_policy},
         {"/kbs/v0/reference-value", false, M_GET, ROUTE_REFVAL, vtd_admin_refval_list},
         {"/kbs/v0/reference-value", false, M_POST, ROUTE_REFVAL, vtd_admin_refval_add},
         {"/kbs/v0/reference-value/", true, M_DELETE, ROUTE_REFVAL, vtd_admin_refval_delete},

@@ -94,6 +94,31 @@ int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refval
         return 0;
 }
 
+int vtd_refvals_file_list(const char *path, json_t *out, struct vt_diag *d)
+{
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        const char *k;
+        json_t *v;
+        int e;
+        if (!path)
+                return 0;
+        if ((e = vt_read_file(path, MAX_REFVALS_BYTES, &buf, &len)) < 0)
+                return vt_diag_set(d, e, "reference values: cannot read %s", path);
+        json_auto_t *root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(root))
+                return vt_diag_set(d, VT_E_FORMAT, "reference values %s: not a JSON object", path);
+        json_object_foreach (root, k, v) {
+                char id[72];
+                snprintf(id, sizeof(id), "file:%.32s", k);
+                if (json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:s}", "id", id, "tee", k,
+                                                         "value", v, "source", "configuration")) <
+                    0)
+                        return VT_E_NOMEM;
+        }
+        return 0;
+}
+
 static void reload_if_stale(struct vtd *s)
 {
         /* reload when the admin API changed the stored reference values */

@@ -161,8 +161,14 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         }
         if (e < 0) {
                 snprintf(req->reason, sizeof(req->reason), "release %s: no such resource", path);
-                deny(s, req, path, claims, NULL, 401, "PluginInternalError",
-                     "Plugin internal error", res);
+                /* Trustee's status and type, which guests expect; the detail says what is
+                 * wrong: whether a name exists is no secret to a TEE whose token verified */
+                char detail[1024];
+                snprintf(detail, sizeof(detail),
+                         "no resource %s is stored (the attestation was accepted; the operator "
+                         "stores it with: veritee secret put %s FILE)",
+                         path, path);
+                deny(s, req, path, claims, NULL, 401, "PluginInternalError", detail, res);
                 return;
         }
         e = vt_store_policy_get(s->store, path, &policy, &d);

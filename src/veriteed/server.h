@@ -81,6 +81,10 @@ void vtd_admin_policy_get(struct vtd *s, struct vtd_request *req, struct vtd_res
 void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_admin_list(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_admin_refval_list(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+void vtd_admin_trustee_resource_policy(struct vtd *s, struct vtd_request *req,
+                                       struct vtd_response *res);
+void vtd_admin_trustee_attestation_policy(struct vtd *s, struct vtd_request *req,
+                                          struct vtd_response *res);
 void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_admin_refval_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 /* vtd_admin_check authenticates the request's admin token and authorizes op (on repo for
@@ -192,6 +196,9 @@ void vtd_azure_keys(struct vtd *s, struct vtd_request *req, struct vtd_response 
 int vtd_refvals_load(const char *path, struct vt_store *store, struct vtd_refvals **ret,
                      struct vt_diag *d);
 void vtd_refvals_free(struct vtd_refvals *r);
+/* vtd_refvals_file_list appends the entries of the reference-value file at path (NULL:
+ * none) to out as {id "file:<tee>", tee, value, source "configuration"}. */
+int vtd_refvals_file_list(const char *path, json_t *out, struct vt_diag *d);
 /* vtd_refvals_current returns the current set (a reference: vt_refvals_unref it), after
  * reloading it when the stored ones changed; NULL: none. Thread-safe. */
 struct vt_refvals *vtd_refvals_current(struct vtd *s);

@@ -315,6 +315,17 @@ static void test_release_refusals(void **state)
         /* a missing resource, a traversal path */
         expect_get("/kbs/v0/resource/default/key/none", authz, 401,
                    "release default/key/none: no such resource");
+        {
+                /* an attested client reads what is wrong (issue 17), still as a 401 */
+                struct http h = request_full(&S, "GET", "/kbs/v0/resource/default/key/none", NULL,
+                                             0, NULL, authz);
+                assert_int_equal(h.status, 401);
+                assert_non_null(strstr(h.body ? h.body : "",
+                                       "no resource default/key/none is stored (the attestation "
+                                       "was accepted; the operator stores it with: veritee "
+                                       "secret put default/key/none FILE)"));
+                free(h.body);
+        }
         expect_get("/kbs/v0/resource/default/../key/db", authz, 404, "Request path is invalid");
         /* admin: without a token, a reader writing, a writer outside its repository */
         expect_admin("POST", "/kbs/v0/resource/default/key/x", "v", NULL, 401,
@@ -328,6 +339,12 @@ static void test_release_refusals(void **state)
         expect_admin("DELETE", "/kbs/v0/resource/team-a/key/x", NULL, tok_writer, 200, NULL);
         expect_admin("PUT", "/kbs/v0/resource-policy/default/key/db", "{\"allOf\":[]}", tok_admin,
                      400, "Failed to parse policy");
+        /* Trustee kbs-client's global policies: what to use instead, not a 404 */
+        expect_admin("POST", "/kbs/v0/resource-policy", "{\"policy\":\"cGFja2FnZQ\"}", tok_admin,
+                     400, "per-resource policies: veriteed has no global resource policy");
+        expect_admin("POST", "/kbs/v0/attestation-policy", "{}", tok_admin, 400,
+                     "evidence is appraised against reference values: POST "
+                     "/kbs/v0/reference-value");
         free(token);
 }
 
@@ -439,7 +456,9 @@ static void test_release_cookie_and_refvals(void **state)
                                     bin("veritee"), S.url, tok_reader, out),
                          0);
         char *l = slurp(out);
-        assert_non_null(strstr(l, "sim-guest-1"));
+        /* both sources the server appraises against, marked (issue 17) */
+        assert_non_null(strstr(l, "sim-guest-1\tsim\tadmin API\t"));
+        assert_non_null(strstr(l, "file:sim\tsim\tconfiguration\t"));
         free(l);
         /* a reader cannot add reference values; a malformed one is refused */
         assert_int_equal(
