@@ -146,6 +146,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 return;
         }
         if ((e = request_claims(s, req->authz, req->cookie, &claims, &d)) < 0) {
+                vtd_count_release(s, VTD_DENY_TOKEN);
                 vtd_problem(res, req, 401, "TokenVerifierError", "Token Verifier error");
                 snprintf(req->reason, sizeof(req->reason), "release %s: %.300s", path, d.msg);
                 return;
@@ -154,6 +155,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &d);
         if (e < 0 && e != VT_E_NOTFOUND) {
                 /* not a decision: the store is down (a replica's database restarting) */
+                vtd_count_release(s, VTD_RELEASE_ERROR);
                 vtd_problem(res, req, 503, "StoreError", "the store is unavailable; retry");
                 snprintf(req->reason, sizeof(req->reason), "release %s: store unavailable: %.300s",
                          path, d.msg);
@@ -168,11 +170,13 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                          "no resource %s is stored (the attestation was accepted; the operator "
                          "stores it with: veritee secret put %s FILE)",
                          path, path);
+                vtd_count_release(s, VTD_DENY_NOT_FOUND);
                 deny(s, req, path, claims, NULL, 401, "PluginInternalError", detail, res);
                 return;
         }
         e = vt_store_policy_get(s->store, path, &policy, &d);
         if (e < 0 && e != VT_E_NOTFOUND) {
+                vtd_count_release(s, VTD_RELEASE_ERROR);
                 vtd_problem(res, req, 503, "StoreError", "the store is unavailable; retry");
                 snprintf(req->reason, sizeof(req->reason), "release %s: store unavailable: %.300s",
                          path, d.msg);
@@ -181,6 +185,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         if (e < 0) {
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: no release policy (no policy, no release)", path);
+                vtd_count_release(s, VTD_DENY_NO_POLICY);
                 deny(s, req, path, claims, NULL, 401, "PolicyDeny", "Access denied by policy", res);
                 return;
         }
@@ -190,6 +195,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         if (e < 0) {
                 snprintf(req->reason, sizeof(req->reason), "release %s denied: %.300s", path,
                          d.msg);
+                vtd_count_release(s, VTD_DENY_POLICY);
                 deny(s, req, path, claims, policy, 401, "PolicyDeny", "Access denied by policy",
                      res);
                 return;
@@ -198,6 +204,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         if (!key) {
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: the token has no tee-pubkey", path);
+                vtd_count_release(s, VTD_DENY_TEE_KEY);
                 deny(s, req, path, claims, policy, 401, "AttestationError",
                      "Attestation error: Failed to extract Tee public key from claims", res);
                 return;
@@ -205,6 +212,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         uint8_t *secret = NULL;
         size_t sl = 0;
         if ((e = vtd_kek_unseal(s, kek_id, path, wdek, wl, ct, cl, &secret, &sl, &d)) < 0) {
+                vtd_count_release(s, VTD_RELEASE_ERROR);
                 vtd_problem(res, req, 500, "PluginInternalError", "Plugin internal error");
                 snprintf(req->reason, sizeof(req->reason), "release %s: %.300s", path, d.msg);
                 return;
@@ -212,12 +220,14 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         e = vt_jwe_encrypt(key, secret, sl, &jwe, &d);
         OPENSSL_clear_free(secret, sl);
         if (e < 0) {
+                vtd_count_release(s, VTD_DENY_TEE_KEY);
                 vtd_problem(res, req, 401, "JweError", "JWE failed");
                 snprintf(req->reason, sizeof(req->reason), "release %s: %.300s", path, d.msg);
                 return;
         }
         /* the release is in the ledger, durably, before the secret leaves */
         if (vtd_ledger_record(s, req, "release", release_entry(path, claims, policy)) < 0) {
+                vtd_count_release(s, VTD_RELEASE_ERROR);
                 vtd_problem(res, req, 503, "LedgerError",
                             "the release could not be recorded; retry");
                 res->retry_after = 1;
@@ -227,5 +237,6 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         }
         snprintf(req->verdict, sizeof(req->verdict), "released");
         snprintf(req->reason, sizeof(req->reason), "released %s", path);
+        vtd_count_release(s, VTD_RELEASED);
         vtd_json_response(res, 200, json_incref(jwe));
 }

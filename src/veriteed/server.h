@@ -31,12 +31,26 @@ struct vt_ledger;
 #define VTD_N_TEES    (VT_ATTEST_N_TEES + 1) /* lib/attest's tees, and "other" */
 #define VTD_N_VERDICT 4
 
+/* The outcome of a resource request, for veritee_releases_total (its reason label). */
+enum vtd_release {
+        VTD_RELEASED,
+        VTD_DENY_TOKEN,     /* no token, or one that did not verify */
+        VTD_DENY_NOT_FOUND, /* no such resource */
+        VTD_DENY_NO_POLICY, /* the resource has no release policy */
+        VTD_DENY_POLICY,    /* its policy refused the claims */
+        VTD_DENY_TEE_KEY,   /* the token has no usable TEE key */
+        VTD_RELEASE_ERROR,  /* a server fault (store, ledger, sealing) */
+        _VTD_RELEASE_MAX,
+};
+
 struct vtd_metrics {
         atomic_ulong requests[_ROUTE_MAX][VTD_N_STATUS];
         atomic_ulong verifications[VTD_N_TEES][VTD_N_VERDICT];
-        atomic_ulong latency_bucket[VTD_N_BUCKETS]; /* cumulative counts are computed on output */
-        atomic_ulong latency_count;
-        atomic_ullong latency_sum_us;
+        atomic_ulong releases[_VTD_RELEASE_MAX];
+        /* per route; cumulative counts are computed on output */
+        atomic_ulong latency_bucket[_ROUTE_MAX][VTD_N_BUCKETS];
+        atomic_ulong latency_count[_ROUTE_MAX];
+        atomic_ullong latency_sum_us[_ROUTE_MAX];
 };
 
 struct vtd {
@@ -65,6 +79,9 @@ struct vtd {
         /* issue 14: the Azure API's signing keys (azure_api.c) */
         struct vtd_azure *azure;
 };
+
+/* vtd_count_release counts the outcome of one resource request (wellknown.c). */
+void vtd_count_release(struct vtd *s, enum vtd_release what);
 
 /* KBS attestation half (kbs.c). cookie may be NULL. */
 void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *res);

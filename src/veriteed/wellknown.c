@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 /* Published documents: JWKS, OpenID discovery, Prometheus metrics. */
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "server.h"
 
@@ -147,21 +150,88 @@ void vtd_count_verification(struct vtd *s, const char *tee, const char *verdict)
         atomic_fetch_add(&s->metrics.verifications[t][v], 1);
 }
 
+static const char *const release_names[_VTD_RELEASE_MAX] = {
+        "released",       "denied_token", "denied_not_found", "denied_no_policy", "denied_policy",
+        "denied_tee_key", "error"};
+
+void vtd_count_release(struct vtd *s, enum vtd_release what)
+{
+        if ((unsigned)what < _VTD_RELEASE_MAX)
+                atomic_fetch_add(&s->metrics.releases[what], 1);
+}
+
 void vtd_metrics_count_request(struct vtd *s, enum vtd_route r, unsigned status, uint64_t dur_us)
 {
         size_t k = VTD_N_STATUS - 1;
         for (size_t i = 0; i < VTD_N_STATUS - 1; i++)
                 if (status_codes[i] == status)
                         k = i;
+        if ((unsigned)r >= _ROUTE_MAX)
+                r = ROUTE_OTHER;
         atomic_fetch_add(&s->metrics.requests[r][k], 1);
         double sec = (double)dur_us / 1e6;
         for (size_t i = 0; i < VTD_N_BUCKETS; i++)
                 if (sec <= buckets[i]) {
-                        atomic_fetch_add(&s->metrics.latency_bucket[i], 1);
+                        atomic_fetch_add(&s->metrics.latency_bucket[r][i], 1);
                         break;
                 }
-        atomic_fetch_add(&s->metrics.latency_count, 1);
-        atomic_fetch_add(&s->metrics.latency_sum_us, dur_us);
+        atomic_fetch_add(&s->metrics.latency_count[r], 1);
+        atomic_fetch_add(&s->metrics.latency_sum_us[r], dur_us);
+}
+
+/* The process's own figures, under the names Prometheus' client libraries use. */
+static void process_metrics(FILE *f, const struct vtd *s)
+{
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+                fprintf(f,
+                        "# HELP process_cpu_seconds_total Total user and system CPU time spent "
+                        "in seconds.\n"
+                        "# TYPE process_cpu_seconds_total counter\n"
+                        "process_cpu_seconds_total %.6f\n",
+                        (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+        /* resident set from /proc/self/statm (pages), open descriptors from /proc/self/fd */
+        FILE *sm = fopen("/proc/self/statm", "re");
+        unsigned long size = 0, rss = 0;
+        if (sm && fscanf(sm, "%lu %lu", &size, &rss) == 2)
+                fprintf(f,
+                        "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                        "# TYPE process_resident_memory_bytes gauge\n"
+                        "process_resident_memory_bytes %lu\n"
+                        "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+                        "# TYPE process_virtual_memory_bytes gauge\n"
+                        "process_virtual_memory_bytes %lu\n",
+                        rss * (unsigned long)sysconf(_SC_PAGESIZE),
+                        size * (unsigned long)sysconf(_SC_PAGESIZE));
+        if (sm)
+                fclose(sm);
+        DIR *d = opendir("/proc/self/fd");
+        if (d) {
+                unsigned long n = 0;
+                for (struct dirent *e; (e = readdir(d));)
+                        if (e->d_name[0] != '.')
+                                n++;
+                closedir(d);
+                fprintf(f,
+                        "# HELP process_open_fds Number of open file descriptors.\n"
+                        "# TYPE process_open_fds gauge\n"
+                        "process_open_fds %lu\n",
+                        n > 0 ? n - 1 : 0); /* less the one opendir holds */
+        }
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+                fprintf(f,
+                        "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                        "# TYPE process_max_fds gauge\n"
+                        "process_max_fds %lu\n",
+                        (unsigned long)rl.rlim_cur);
+        fprintf(f,
+                "# HELP process_start_time_seconds Start time of the process since unix epoch "
+                "in seconds.\n"
+                "# TYPE process_start_time_seconds gauge\n"
+                "process_start_time_seconds %lld\n",
+                (long long)s->started);
 }
 
 void vtd_metrics_text(struct vtd *s, struct vtd_response *res)
@@ -200,21 +270,42 @@ void vtd_metrics_text(struct vtd *s, struct vtd_response *res)
                                         ? vt_attest_tee_name(t)
                                         : "other",
                                 verdict_names[v], atomic_load(&s->metrics.verifications[t][v]));
-        fprintf(f, "# HELP veritee_http_request_duration_seconds Request latency.\n"
+        fprintf(f, "# HELP veritee_releases_total Resource requests by outcome (released, or "
+                   "the class of the refusal).\n"
+                   "# TYPE veritee_releases_total counter\n");
+        for (size_t i = 0; i < _VTD_RELEASE_MAX; i++)
+                fprintf(f, "veritee_releases_total{outcome=\"%s\"} %lu\n", release_names[i],
+                        atomic_load(&s->metrics.releases[i]));
+        fprintf(f, "# HELP veritee_http_request_duration_seconds Request latency by route.\n"
                    "# TYPE veritee_http_request_duration_seconds histogram\n");
-        unsigned long cum = 0;
-        for (size_t i = 0; i < VTD_N_BUCKETS; i++) {
-                cum += atomic_load(&s->metrics.latency_bucket[i]);
-                fprintf(f, "veritee_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
-                        buckets[i], cum);
+        for (size_t r = 0; r < _ROUTE_MAX; r++) {
+                unsigned long count = atomic_load(&s->metrics.latency_count[r]);
+                if (!count)
+                        continue;
+                unsigned long cum = 0;
+                for (size_t i = 0; i < VTD_N_BUCKETS; i++) {
+                        cum += atomic_load(&s->metrics.latency_bucket[r][i]);
+                        fprintf(f,
+                                "veritee_http_request_duration_seconds_bucket{route=\"%s\",le=\"%"
+                                "g\"}"
+                                " %lu\n",
+                                route_names[r], buckets[i], cum);
+                }
+                fprintf(f,
+                        "veritee_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
+                        "%lu\n",
+                        route_names[r], count);
+                fprintf(f, "veritee_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+                        route_names[r], (double)atomic_load(&s->metrics.latency_sum_us[r]) / 1e6);
+                fprintf(f, "veritee_http_request_duration_seconds_count{route=\"%s\"} %lu\n",
+                        route_names[r], count);
         }
-        unsigned long count = atomic_load(&s->metrics.latency_count);
-        fprintf(f, "veritee_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", count);
-        fprintf(f, "veritee_http_request_duration_seconds_sum %.6f\n",
-                (double)atomic_load(&s->metrics.latency_sum_us) / 1e6);
-        fprintf(f, "veritee_http_request_duration_seconds_count %lu\n", count);
+        fprintf(f, "# HELP veritee_build_info The version of veriteed; always 1.\n"
+                   "# TYPE veritee_build_info gauge\n"
+                   "veritee_build_info{version=\"" VT_VERSION "\"} 1\n");
+        process_metrics(f, s);
         fclose(f);
         res->status = 200;
         res->body = buf;
-        res->content_type = "text/plain; version=0.0.4";
+        res->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }

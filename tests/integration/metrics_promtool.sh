@@ -1,0 +1,59 @@
+#!/bin/sh
+# /metrics after a real flow against the development server (scripts/dev-run.sh on a free
+# port): `promtool check metrics` (Prometheus' own linter) passes; every tee has its own
+# label; releases and refusals are counted by outcome; latency is a histogram per route;
+# veritee_build_info and the process metrics are there; the content type names its charset.
+set -u
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/npm.sh"
+need_built veritee veriteed
+need_tools promtool curl
+B="$BIN/veritee"
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        rm -rf "$tmp"
+}
+trap cleanup EXIT
+VT_BIN="$BIN" VT_VAR="$tmp/var" VT_PORT=0 "$ROOT/scripts/dev-run.sh" >"$tmp/log" 2>&1 &
+pid=$!
+url=""
+for _ in $(seq 1 600); do
+        url=$(sed -n 's/.*listening on \(http:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$tmp/log" | head -n 1)
+        [ -n "$url" ] && break
+        sleep 0.1
+done
+if [ -z "$url" ]; then
+        echo "FAIL: dev-run.sh did not start veriteed"
+        cat "$tmp/log"
+        exit 1
+fi
+V="$tmp/var"
+export VERITEE_SERVER="$url" VERITEE_TOKEN="$V/admin.jwt"
+printf 'm3tric' | "$B" secret put default/m/one - --policy "$ROOT/docs/examples/release-sim-demo.json" >/dev/null ||
+        fail "secret put"
+"$B" agent get-resource --tee sim --sim-dir "$V/sim" default/m/one >/dev/null 2>&1 || fail "release"
+"$B" agent get-resource --tee sim --sim-dir "$V/sim" default/m/none >/dev/null 2>&1 &&
+        fail "a missing resource was released"
+
+curl -sS -D "$tmp/headers" -o "$tmp/metrics" "$url/metrics" || fail "GET /metrics"
+if promtool check metrics <"$tmp/metrics" >"$tmp/promtool" 2>&1; then
+        ok "promtool check metrics passes"
+else
+        fail "promtool check metrics"
+        cat "$tmp/promtool"
+fi
+check "content type with its charset" grep -qi '^Content-Type: text/plain; version=0.0.4; charset=utf-8' "$tmp/headers"
+for tee in snp sim tdx sgx az-snp-vtpm az-tdx-vtpm tpm; do
+        check "verifications labelled tee=$tee" grep -q "^veritee_verifications_total{tee=\"$tee\",verdict=\"affirming\"}" "$tmp/metrics"
+done
+check "the simulator's affirming verifications are counted" grep -Eq '^veritee_verifications_total\{tee="sim",verdict="affirming"\} [1-9]' "$tmp/metrics"
+check "a release is counted" grep -q '^veritee_releases_total{outcome="released"} 1$' "$tmp/metrics"
+check "a missing resource is counted by its class" grep -q '^veritee_releases_total{outcome="denied_not_found"} 1$' "$tmp/metrics"
+check "latency histogram per route" grep -q '^veritee_http_request_duration_seconds_bucket{route="attest",le="+Inf"} [1-9]' "$tmp/metrics"
+check "build info" grep -q '^veritee_build_info{version="[0-9.]*"} 1$' "$tmp/metrics"
+for m in process_cpu_seconds_total process_resident_memory_bytes process_open_fds process_start_time_seconds; do
+        check "process metric $m" grep -Eq "^$m [0-9]" "$tmp/metrics"
+done
+finish "metrics checks"
