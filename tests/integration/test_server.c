@@ -330,8 +330,9 @@ static void test_server_untrusted_sim_and_limits(void **state)
         assert_int_equal(h.status, 200);
         assert_non_null(
                 strstr(h.body, "veritee_http_requests_total{route=\"auth\",status=\"429\"} 1"));
-        assert_non_null(
-                strstr(h.body, "veritee_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
+        assert_non_null(strstr(h.body,
+                               "veritee_http_request_duration_seconds_bucket{route=\"auth\","
+                               "le=\"+Inf\"}"));
         assert_non_null(
                 strstr(h.body, "veritee_verifications_total{tee=\"snp\",verdict=\"rejected\"} 0"));
         free(h.body);
