@@ -29,7 +29,7 @@
 static atomic_long active_connections;
 
 /* Methods a route accepts, as a bit set. */
-enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8 };
+enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8, M_HEAD = 16 };
 
 static unsigned method_bit(const char *m)
 {
@@ -37,7 +37,32 @@ static unsigned method_bit(const char *m)
                : strcmp(m, "POST") == 0   ? M_POST
                : strcmp(m, "PUT") == 0    ? M_PUT
                : strcmp(m, "DELETE") == 0 ? M_DELETE
+               : strcmp(m, "HEAD") == 0   ? M_HEAD
                                           : 0;
+}
+
+/* HEAD is a GET without the body (libmicrohttpd leaves the body out), on every GET route
+ * but a resource's: there a GET releases a secret, recorded in the ledger, which a HEAD
+ * must not do. */
+static unsigned methods_of(const struct vtd_route_row *row);
+
+/* The Allow header's value for a set of methods. */
+static void allow_text(unsigned m, char *buf, size_t n)
+{
+        static const struct {
+                unsigned bit;
+                const char *name;
+        } names[] = {{M_GET, "GET"},
+                     {M_HEAD, "HEAD"},
+                     {M_POST, "POST"},
+                     {M_PUT, "PUT"},
+                     {M_DELETE, "DELETE"}};
+        size_t at = 0;
+        buf[0] = 0;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if ((m & names[i].bit) && at < n)
+                        at += (size_t)snprintf(buf + at, n - at, "%s%s", at ? ", " : "",
+                                               names[i].name);
 }
 
 /* The well-known documents and probes, in the handler shape of the route table. */
@@ -276,13 +301,20 @@ static const struct vtd_route_row routes[] = {
  * row whose path matches (ROUTE_OTHER: none), and sets *ret_row to the row that also
  * takes the method (NULL: the path is known, the method is not) and *rest to the path
  * after its prefix. */
+static unsigned methods_of(const struct vtd_route_row *row)
+{
+        return row->methods | ((row->methods & M_GET) && row->route != ROUTE_RESOURCE ? M_HEAD : 0);
+}
+
 static enum vtd_route route_of(const char *url, const char *method,
-                               const struct vtd_route_row **ret_row, const char **rest)
+                               const struct vtd_route_row **ret_row, const char **rest,
+                               unsigned *ret_allowed)
 {
         enum vtd_route r = ROUTE_OTHER;
         unsigned m = method_bit(method);
         *ret_row = NULL;
         *rest = "";
+        *ret_allowed = 0;
         for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
                 const struct vtd_route_row *row = &routes[i];
                 size_t n = strlen(row->path);
@@ -295,7 +327,9 @@ static enum vtd_route route_of(const char *url, const char *method,
                         continue;
                 if (r == ROUTE_OTHER)
                         r = row->route;
-                if (row->route == r && (row->methods & m)) {
+                if (row->route == r)
+                        *ret_allowed |= methods_of(row);
+                if (row->route == r && (methods_of(row) & m)) {
                         *ret_row = row;
                         *rest = url + (row->prefix ? n : strlen(url));
                         return r;
@@ -537,6 +571,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         free(res->www_authenticate);
         res->www_authenticate = NULL;
         MHD_add_response_header(r, "X-Request-Id", req->id);
+        if (res->allow[0])
+                MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
         if (res->set_cookie)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);
         /* every 503 says when to come back: a store or ledger that is down, a full server */
@@ -577,8 +613,11 @@ static bool admit(struct vtd *s, struct MHD_Connection *c, struct vtd_request *r
                 return false;
         }
         if (!req->row) {
-                vtd_problem(res, req, 405, "MethodNotAllowed", "method %.7s not allowed here",
-                            method);
+                char allow[64];
+                allow_text(req->allowed, allow, sizeof(allow));
+                vtd_problem(res, req, 405, "MethodNotAllowed",
+                            "method %.7s not allowed here (allowed: %s)", method, allow);
+                snprintf(res->allow, sizeof(res->allow), "%s", allow);
                 return false;
         }
         if (method_bit(method) & (M_POST | M_PUT)) {
@@ -649,7 +688,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         struct vtd_response res = {0};
         if (!req)
                 return MHD_NO;
-        req->route = route_of(url, method, &req->row, &req->rest);
+        req->route = route_of(url, method, &req->row, &req->rest, &req->allowed);
         if (!req->started) {
                 req->started = true;
                 snprintf(req->method, sizeof(req->method), "%.7s", method);

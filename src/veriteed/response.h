@@ -64,6 +64,7 @@ struct vtd_request {
         const char *query_repo;          /* ?repo=, or NULL */
         unsigned port;                   /* the port the server is bound to */
         void *conn;                      /* the connection, for vtd_query (http.c) */
+        unsigned allowed;                /* the methods the path takes (http.c) */
 };
 
 /* vtd_query returns the value of the query parameter key of the request (?key=value,
@@ -81,6 +82,7 @@ struct vtd_response {
         const char *cache_control; /* Cache-Control; NULL: no-store */
         const char *vary;          /* Vary, or NULL */
         char *www_authenticate;    /* WWW-Authenticate (owned), or NULL */
+        char allow[64];            /* Allow (a 405's), or "" */
 };
 
 /* vtd_problem fills an RFC 7807 error response ("type" under Trustee's error URL

@@ -3,6 +3,8 @@
 # port): `promtool check metrics` (Prometheus' own linter) passes; every tee has its own
 # label; releases and refusals are counted by outcome; latency is a histogram per route;
 # veritee_build_info and the process metrics are there; the content type names its charset.
+# HTTP: a 405 carries Allow; HEAD works on GET routes, except a resource's (a GET there
+# releases a secret and records it: a HEAD must not).
 set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/npm.sh"
@@ -56,4 +58,15 @@ check "build info" grep -q '^veritee_build_info{version="[0-9.]*"} 1$' "$tmp/met
 for m in process_cpu_seconds_total process_resident_memory_bytes process_open_fds process_start_time_seconds; do
         check "process metric $m" grep -Eq "^$m [0-9]" "$tmp/metrics"
 done
-finish "metrics checks"
+curl -sS -I "$url/healthz" >"$tmp/h" 2>&1
+check "HEAD /healthz is 200" grep -q '^HTTP/1.1 200' "$tmp/h"
+curl -sS -i "$url/kbs/v0/auth" >"$tmp/h" 2>&1
+check "GET /kbs/v0/auth is 405" grep -q '^HTTP/1.1 405' "$tmp/h"
+check "the 405 says Allow: POST" grep -qi '^Allow: POST' "$tmp/h"
+check "the 405's detail names the methods" grep -q 'not allowed here (allowed: POST)' "$tmp/h"
+curl -sS -I "$url/kbs/v0/resource/default/m/one" >"$tmp/h" 2>&1
+check "HEAD on a resource is 405" grep -q '^HTTP/1.1 405' "$tmp/h"
+check "with Allow: GET, POST, PUT, DELETE" grep -qi '^Allow: GET, POST, PUT, DELETE' "$tmp/h"
+curl -sS -o /dev/null "$url/metrics" # (the HEAD above must not have counted a release)
+check "a HEAD on a resource released nothing" sh -c "curl -sS '$url/metrics' | grep -q '^veritee_releases_total{outcome=\"released\"} 1\$'"
+finish "metrics and HTTP checks"
