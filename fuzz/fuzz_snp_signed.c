@@ -351,7 +351,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: %s DIR [N]\n", argv[0]);
                 return 2;
         }
-        int n = argc > 2 ? atoi(argv[2]) : 16;
+        /* N: decimal, at most 999 */
+        int n = argc > 2 ? 0 : 16;
+        for (const char *c = argc > 2 ? argv[2] : ""; *c >= '0' && *c <= '9' && n < 100; c++)
+                n = n * 10 + (*c - '0');
         uint8_t rep[VT_SNP_REPORT_SIZE];
         char path[4096];
         for (int i = -1; i < n; i++) {
