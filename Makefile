@@ -54,13 +54,22 @@ asan:
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --no-tests=error -j$(JOBS)
 
-# libFuzzer binaries in $(FUZZ_BUILD)/bin/fuzz_*; run one with e.g.
+# libFuzzer binaries in $(FUZZ_BUILD)/bin/fuzz_*, then every target run for FUZZ_SECONDS
+# (0: build only), two at a time, over fuzz/corpus/<t>, fuzz/crashes/<t> and the seeds the
+# build makes; the summary (execs, coverage per target) goes to
+# $(FUZZ_BUILD)/fuzz-summary.txt and a crash fails, its input saved to fuzz/crashes/<t>/
+# (scripts/fuzz-run.sh). Run one by hand with e.g.
 #   $(FUZZ_BUILD)/bin/fuzz_snp_report fuzz/corpus/snp_report -max_total_time=60
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
 fuzz:
 	./scripts/deps.sh asan
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVT_FUZZ=ON -DVT_SANITIZE=ON \
 		-DVT_BUILD_TESTS=ON
-	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
+	./scripts/fuzz-seeds.sh $(FUZZ_BUILD)/bin $(FUZZ_BUILD)/fuzz-seeds
+	@if [ "$(FUZZ_SECONDS)" != 0 ]; then \
+		./scripts/fuzz-run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS); fi
 
 bench: build
 	./scripts/deps.sh test

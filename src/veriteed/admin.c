@@ -9,6 +9,7 @@
 
 #include "policy/release.h"
 #include "attest/attest.h"
+#include "kbs/request.h"
 #include "server.h"
 #include "token/admin.h"
 #include "util/json.h"
@@ -225,8 +226,9 @@ void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_res
          * never holds a NUL byte, so the two cannot be confused (docs/admin.md). The
          * policy is checked before anything changes. */
         const uint8_t *body = req->body ? req->body : (const uint8_t *)"";
-        const uint8_t *nul = memchr(body, 0, req->body_len);
-        size_t pl = nul ? (size_t)(nul - body) : req->body_len;
+        const uint8_t *secret = NULL;
+        size_t pl = 0, sl = 0;
+        vt_kbs_policy_body_split(body, req->body_len, &pl, &secret, &sl);
         struct vt_release_policy *pol = NULL;
         if ((e = vt_release_policy_parse((const char *)body, pl, &pol, &d)) < 0) {
                 vtd_problem(res, req, 400, "ParsePolicyError", "Failed to parse policy: %.300s",
@@ -234,9 +236,8 @@ void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_res
                 return;
         }
         vt_release_policy_free(pol);
-        if (nul) {
-                store_secret(s, req, &p, path, nul + 1, req->body_len - pl - 1, (const char *)body,
-                             res);
+        if (secret) {
+                store_secret(s, req, &p, path, secret, sl, (const char *)body, res);
                 return;
         }
         vt_diag_clear(&d);
@@ -351,14 +352,11 @@ void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_res
         struct vt_admin_principal p;
         if (vtd_admin_check(s, req, VT_ADMIN_WRITE_GLOBAL, NULL, &p, res) < 0)
                 return;
-        json_auto_t *body = json_loadb((const char *)(req->body ? req->body : (uint8_t *)""),
-                                       req->body_len, JSON_REJECT_DUPLICATES, NULL);
-        const char *rid = json_string_value(json_object_get(body, "id"));
-        const char *tee = json_string_value(json_object_get(body, "tee"));
-        json_t *value = json_object_get(body, "value");
-        if (!rid || !tee || !json_is_object(value) || json_object_size(body) != 3) {
-                vtd_problem(res, req, 400, "SerdeError",
-                            "reference value must be {\"id\",\"tee\",\"value\":{...}}");
+        json_auto_t *body = NULL;
+        const char *rid = NULL, *tee = NULL;
+        json_t *value = NULL;
+        if (vt_kbs_refval_body_parse(req->body, req->body_len, &body, &rid, &tee, &value, &d) < 0) {
+                vtd_problem(res, req, 400, "SerdeError", "%s", d.msg);
                 return;
         }
         /* the library's check by the tee's row: the parser its appraisal will use */

@@ -15,6 +15,7 @@
 #include "crypto/digest.h"
 #include "crypto/jwk.h"
 #include "kbs/rcar.h"
+#include "kbs/request.h"
 #include "server.h"
 #include "util/b64.h"
 #include "util/hex.h"
@@ -46,12 +47,10 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 static json_t *parse_body(struct vtd_request *req, struct vtd_response *res)
 {
-        json_error_t je;
-        json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
-        if (!json_is_object(j)) {
-                json_decref(j);
-                vtd_problem(res, req, 400, "SerdeError", "Serialize/Deserialize failed: %s",
-                            j ? "body is not a JSON object" : je.text);
+        struct vt_diag d = {0};
+        json_t *j = NULL;
+        if (vt_kbs_body_parse(req->body, req->body_len, &j, &d) < 0) {
+                vtd_problem(res, req, 400, "SerdeError", "Serialize/Deserialize failed: %s", d.msg);
                 return NULL;
         }
         return j;
@@ -81,8 +80,9 @@ void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *r
         json_auto_t *body = parse_body(req, res);
         if (!body)
                 return;
-        const char *version = json_string_value(json_object_get(body, "version"));
-        const char *tee = json_string_value(json_object_get(body, "tee"));
+        struct vt_kbs_auth a;
+        vt_kbs_auth_read(body, &a);
+        const char *version = a.version, *tee = a.tee;
         copy_str(req->tee, sizeof(req->tee), tee);
         if (!version || strcmp(version, KBS_PROTOCOL_VERSION) != 0) {
                 vtd_problem(res, req, 401, "AttestationError",
@@ -143,12 +143,6 @@ void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *r
         vtd_json_response(res, 200, json_pack("{s:s, s:s}", "nonce", nonce64, "extra-params", ""));
 }
 
-/* The fields of a /kbs/v0/attest body, borrowed from it. */
-struct attest_body {
-        const char *nonce, *additional;
-        json_t *jwk, *primary, *init;
-};
-
 /* Looks up the cookie's session into *sess (naming its tee in req); on failure answers the
  * request and returns -1. */
 static int attest_session(struct vtd *s, struct vtd_request *req, const char *cookie, int64_t now,
@@ -177,41 +171,21 @@ static int attest_session(struct vtd *s, struct vtd_request *req, const char *co
 }
 
 /* Reads the attest body's fields into *ab and holds them to their shape, the evidence size
- * limit and a usable tee-pubkey; on failure answers the request and returns -1. */
+ * limit and a usable tee-pubkey (vt_kbs_attest_read); on failure answers the request and
+ * returns -1. */
 static int attest_read_body(const struct vtd *s, struct vtd_request *req, json_t *body,
-                            struct attest_body *ab, struct vtd_response *res)
+                            struct vt_kbs_attest *ab, struct vtd_response *res)
 {
         struct vt_diag d = {0};
-        json_t *rt = json_object_get(body, "runtime-data");
-        json_t *te = json_object_get(body, "tee-evidence");
-        json_t *addj = json_object_get(te, "additional_evidence");
-
-        ab->init = json_object_get(body, "init-data");
-        ab->nonce = json_string_value(json_object_get(rt, "nonce"));
-        ab->jwk = json_object_get(rt, "tee-pubkey");
-        ab->primary = json_object_get(te, "primary_evidence");
-        ab->additional = addj ? json_string_value(addj) : "";
-        if (!json_is_object(rt) || !ab->nonce || !ab->jwk || !json_is_object(te) || !ab->primary ||
-            !ab->additional) {
-                vtd_problem(res, req, 400, "SerdeError",
-                            "Serialize/Deserialize failed: attestation needs "
-                            "runtime-data{nonce,tee-pubkey} and "
-                            "tee-evidence{primary_evidence,additional_evidence}");
-                return -1;
-        }
-        _cleanup_free_ char *ev_txt = json_dumps(te, JSON_COMPACT);
-        if (!ev_txt || strlen(ev_txt) > s->cfg.max_evidence) {
-                vtd_problem(res, req, 413, "PayloadTooLarge", "tee-evidence larger than %zu bytes",
-                            s->cfg.max_evidence);
-                return -1;
-        }
-        if (vt_jwk_to_pkey(ab->jwk, NULL, &d) < 0) {
+        int e = vt_kbs_attest_read(body, s->cfg.max_evidence, ab, &d);
+        if (e == VT_E_FORMAT)
+                vtd_problem(res, req, 400, "SerdeError", "Serialize/Deserialize failed: %s", d.msg);
+        else if (e == VT_E_LIMIT)
+                vtd_problem(res, req, 413, "PayloadTooLarge", "%s", d.msg);
+        else if (e < 0)
                 vtd_problem(res, req, 401, "AttestationError",
-                            "Attestation error: RCAR handshake Attest failed: tee-pubkey: %s",
-                            d.msg);
-                return -1;
-        }
-        return 0;
+                            "Attestation error: RCAR handshake Attest failed: %s", d.msg);
+        return e < 0 ? -1 : 0;
 }
 
 /* Claims the session's single-use nonce; on failure answers the request and returns -1. */
@@ -236,7 +210,7 @@ static int attest_claim(struct vtd *s, struct vtd_request *req, const struct vt_
  * counts the verdict and accepts only what meets cfg.min_status; on failure answers the
  * request and returns -1. The caller frees *ver either way. */
 static int attest_verify(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
-                         const struct attest_body *ab, uint8_t expected[64],
+                         const struct vt_kbs_attest *ab, uint8_t expected[64],
                          struct vt_attest_result *ver, struct vtd_response *res)
 {
         struct vt_diag d = {0};
@@ -283,7 +257,7 @@ static int attest_verify(struct vtd *s, struct vtd_request *req, const struct vt
 /* Builds the EAR claims for the verified result into *ret_claims and signs them into
  * *ret_token; on failure answers the request and returns -1. */
 static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
-                        const struct attest_body *ab, const uint8_t expected[64], int64_t now,
+                        const struct vt_kbs_attest *ab, const uint8_t expected[64], int64_t now,
                         const struct vt_attest_result *ver, json_t **ret_claims, char **ret_token,
                         struct vtd_response *res)
 {
@@ -343,7 +317,7 @@ static void attest_mark_session(struct vtd *s, const struct vt_session *sess, in
 /* attest_record puts the verdict into the ledger: the tee, digests of the evidence and
  * of the token's claims, the AR4SI status, the token's id, or why it was refused. */
 static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
-                         const struct attest_body *ab, const json_t *claims)
+                         const struct vt_kbs_attest *ab, const json_t *claims)
 {
         char ed[VTD_SHA256_TAG], cd[VTD_SHA256_TAG];
         if (vtd_json_digest(ab->primary, ed) < 0 || (claims && vtd_json_digest(claims, cd) < 0))
@@ -362,7 +336,7 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                     struct vtd_response *res)
 {
         struct vt_session sess;
-        struct attest_body ab;
+        struct vt_kbs_attest ab;
         struct vt_attest_result ver = {0};
         uint8_t expected[64] = {0};
         int64_t now = vtd_now();

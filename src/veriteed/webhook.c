@@ -20,29 +20,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "k8s/admission.h"
 #include "server.h"
 #include "store/store.h"
 #include "util/b64.h"
 #include "util/json.h"
 #include "util/macro.h"
 
-#define ANNOTATION     "veritee.io/secrets"
-#define VOLUME         "veritee-secrets"
-#define CA_VOLUME      "veritee-ca"
-#define INIT_NAME      "veritee-agent"
-#define SECRETS_DIR    "/veritee/secrets"
-#define CA_DIR         "/etc/veritee/ca"
-#define MAX_ANNOTATION 8192u
-#define MAX_SECRETS    32u
-#define MAX_MOUNT_PATH 255u
-#define MAX_UID        256u
-#define MAX_ITEMS      256u /* containers, volumes, mounts, terms, tolerations */
-
-/* One entry of the annotation: a resource and the file an app container sees it at. */
-struct mapping {
-        char res[256];
-        char path[MAX_MOUNT_PATH + 1];
-};
+#define ANNOTATION  VT_K8S_ANNOTATION
+#define VOLUME      "veritee-secrets"
+#define CA_VOLUME   "veritee-ca"
+#define INIT_NAME   "veritee-agent"
+#define SECRETS_DIR "/veritee/secrets"
+#define CA_DIR      "/etc/veritee/ca"
 
 /* why: the reason a pod or a review is refused (the first one found). */
 struct why {
@@ -116,174 +106,21 @@ int vtd_webhook_init(struct vtd *s, struct vt_diag *d)
         return 0;
 }
 
-/* ---- the annotation ---- */
+/* ---- the review (lib/k8s/admission.c reads it) ---- */
 
-/* An absolute path of [A-Za-z0-9._-] segments, no "." or ".." segment, no empty one. */
-static bool mount_path_ok(const char *p, size_t n)
+static bool refused(struct why *w, const struct vt_diag *d)
 {
-        if (n < 2 || n > MAX_MOUNT_PATH || p[0] != '/' || p[n - 1] == '/')
-                return false;
-        for (size_t i = 1; i < n;) {
-                size_t sl = 0;
-                while (i + sl < n && p[i + sl] != '/')
-                        sl++;
-                if (sl == 0 || !chars_in(p + i, sl, NAME_CHARS) || (sl == 1 && p[i] == '.') ||
-                    (sl == 2 && p[i] == '.' && p[i + 1] == '.'))
-                        return false;
-                i += sl + 1;
-        }
-        return true;
+        snprintf(w->msg, sizeof(w->msg), "%.383s", d->msg); /* as the reason was cut before */
+        return false;
 }
 
-/* Parses "repo/type/tag=/path, ..." into m (at most MAX_SECRETS), *n entries. */
-static bool parse_annotation(const char *v, struct mapping *m, size_t *n, struct why *w)
+/* The pod of the review and its annotation (an NULL: none) into m, *n; false: refused. */
+static bool pod_secrets(struct vt_k8s_review *r, const char **an, struct vt_k8s_mapping *m,
+                        size_t *n, struct why *w)
 {
-        size_t vl = strlen(v);
-        *n = 0;
-        if (vl > MAX_ANNOTATION)
-                return refuse(w, "annotation " ANNOTATION " is longer than %u bytes",
-                              MAX_ANNOTATION);
-        for (const char *p = v; p < v + vl;) {
-                const char *end = strchr(p, ',');
-                if (!end)
-                        end = v + vl;
-                const char *a = p, *b = end;
-                while (a < b && (*a == ' ' || *a == '\t'))
-                        a++;
-                while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-                        b--;
-                const char *eq = memchr(a, '=', (size_t)(b - a));
-                int il = (int)(b - a);
-                if (*n == MAX_SECRETS)
-                        return refuse(w, "annotation " ANNOTATION ": more than %u secrets",
-                                      MAX_SECRETS);
-                struct mapping *x = &m[*n];
-                if (!eq || (size_t)(eq - a) >= sizeof(x->res))
-                        return refuse(w,
-                                      "annotation " ANNOTATION ": \"%.*s\" is not "
-                                      "REPO/TYPE/TAG=/PATH",
-                                      il > 200 ? 200 : il, a);
-                memcpy(x->res, a, (size_t)(eq - a));
-                x->res[eq - a] = 0;
-                if (!vt_resource_path_valid(x->res))
-                        return refuse(w,
-                                      "annotation " ANNOTATION ": \"%s\" is not a resource path "
-                                      "REPO/TYPE/TAG",
-                                      x->res);
-                size_t pl = (size_t)(b - eq - 1);
-                if (!mount_path_ok(eq + 1, pl))
-                        return refuse(w,
-                                      "annotation " ANNOTATION ": \"%.*s\" is not an absolute "
-                                      "path of [A-Za-z0-9._-] segments (no \".\" or \"..\", at "
-                                      "most %u bytes)",
-                                      (int)(pl > 200 ? 200 : pl), eq + 1, MAX_MOUNT_PATH);
-                memcpy(x->path, eq + 1, pl);
-                x->path[pl] = 0;
-                for (size_t i = 0; i < *n; i++)
-                        if (strcmp(m[i].path, x->path) == 0)
-                                return refuse(w, "annotation " ANNOTATION ": path %s given twice",
-                                              x->path);
-                (*n)++;
-                p = end + 1;
-        }
-        if (*n == 0)
-                return refuse(w, "annotation " ANNOTATION " names no secret");
-        return true;
-}
-
-/* ---- the review ---- */
-
-struct review {
-        json_t *root;
-        const char *uid;
-        const char *operation;
-        json_t *pod; /* request.object (borrowed from root); NULL for DELETE */
-};
-
-/* The envelope: an AdmissionReview v1 with a request and its uid. false: answer 400. */
-static bool parse_review(const struct vtd_request *req, struct review *r, struct why *w)
-{
-        json_error_t err;
-        if (!req->body || !req->body_len)
-                return refuse(w, "no body: an AdmissionReview (admission.k8s.io/v1) is expected");
-        r->root = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
-        if (!r->root)
-                return refuse(w, "the body is not JSON: %.200s (line %d)", err.text, err.line);
-        const char *av = json_string_value(json_object_get(r->root, "apiVersion"));
-        const char *kind = json_string_value(json_object_get(r->root, "kind"));
-        if (!av || strcmp(av, "admission.k8s.io/v1") != 0 || !kind ||
-            strcmp(kind, "AdmissionReview") != 0)
-                return refuse(w, "apiVersion must be admission.k8s.io/v1 and kind "
-                                 "AdmissionReview");
-        json_t *rq = json_object_get(r->root, "request");
-        if (!json_is_object(rq))
-                return refuse(w, "AdmissionReview: request must be an object");
-        r->uid = json_string_value(json_object_get(rq, "uid"));
-        if (!r->uid || !*r->uid || strlen(r->uid) > MAX_UID)
-                return refuse(w, "AdmissionReview: request.uid must be a string of 1 to %u bytes",
-                              MAX_UID);
-        r->operation = json_string_value(json_object_get(rq, "operation"));
-        if (!r->operation)
-                return refuse(w, "AdmissionReview: request.operation must be a string");
-        return true;
-}
-
-/* The pod of a review: request.kind is core/v1 Pod, request.object a pod with a spec and
- * at least one container, each an object with a name. false: refuse the pod (400). */
-static bool pod_of(struct review *r, struct why *w)
-{
-        json_t *rq = json_object_get(r->root, "request");
-        json_t *k = json_object_get(rq, "kind");
-        const char *kind = json_string_value(json_object_get(k, "kind"));
-        const char *group = json_string_value(json_object_get(k, "group"));
-        if (!kind || strcmp(kind, "Pod") != 0 || (group && *group))
-                return refuse(w, "request.kind is %s%s%s, the webhook handles core/v1 Pod only",
-                              group && *group ? group : "", group && *group ? "/" : "",
-                              kind ? kind : "missing");
-        r->pod = json_object_get(rq, "object");
-        json_t *spec = json_object_get(r->pod, "spec");
-        json_t *meta = json_object_get(r->pod, "metadata");
-        json_t *cs = json_object_get(spec, "containers");
-        if (!json_is_object(r->pod) || !json_is_object(spec))
-                return refuse(w, "request.object must be a pod with a spec");
-        if (meta && !json_is_object(meta))
-                return refuse(w, "request.object.metadata must be an object");
-        if (!json_is_array(cs) || !json_array_size(cs) || json_array_size(cs) > MAX_ITEMS)
-                return refuse(w, "spec.containers must be a list of 1 to %u containers", MAX_ITEMS);
-        static const char *const lists[] = {"initContainers", "volumes", "tolerations"};
-        for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
-                json_t *l = json_object_get(spec, lists[i]);
-                if (l && !json_is_null(l) && (!json_is_array(l) || json_array_size(l) > MAX_ITEMS))
-                        return refuse(w, "spec.%s must be a list of at most %u", lists[i],
-                                      MAX_ITEMS);
-        }
-        size_t i;
-        json_t *c;
-        json_array_foreach (cs, i, c) {
-                json_t *vm = json_object_get(c, "volumeMounts");
-                if (!json_is_object(c) || !json_is_string(json_object_get(c, "name")))
-                        return refuse(w, "spec.containers[%zu] must be an object with a name", i);
-                if (vm && !json_is_null(vm) &&
-                    (!json_is_array(vm) || json_array_size(vm) > MAX_ITEMS))
-                        return refuse(w,
-                                      "spec.containers[%zu].volumeMounts must be a list of at "
-                                      "most %u",
-                                      i, MAX_ITEMS);
-        }
-        return true;
-}
-
-/* The annotation of the pod: NULL when absent; a value that is not a string refuses. */
-static bool annotation_of(const json_t *pod, const char **ret, struct why *w)
-{
-        json_t *an = json_object_get(json_object_get(pod, "metadata"), "annotations");
-        json_t *v = json_object_get(an, ANNOTATION);
-        *ret = NULL;
-        if (an && !json_is_null(an) && !json_is_object(an))
-                return refuse(w, "metadata.annotations must be an object");
-        if (v && !json_is_string(v))
-                return refuse(w, "annotation " ANNOTATION " must be a string");
-        *ret = json_string_value(v);
+        struct vt_diag d = {0};
+        if (vt_k8s_review_pod(r, &d) < 0 || vt_k8s_pod_secrets(r->pod, an, m, n, &d) < 0)
+                return refused(w, &d);
         return true;
 }
 
@@ -418,7 +255,7 @@ static void add_affinity(const struct vtd *s, json_t *spec, struct patch *p)
         }
 }
 
-static json_t *init_container(const struct vtd *s, const struct mapping *m, size_t n)
+static json_t *init_container(const struct vtd *s, const struct vt_k8s_mapping *m, size_t n)
 {
         json_t *cmd = json_pack("[s, s, s, s, s]", "veritee", "agent", "fetch", "--kbs",
                                 s->cfg.k8s_server_url);
@@ -453,7 +290,7 @@ static json_t *init_container(const struct vtd *s, const struct mapping *m, size
 }
 
 /* The JSONPatch for a pod with n secrets into p->ops; false: the pod is refused. */
-static bool mutate(const struct vtd *s, json_t *pod, const struct mapping *m, size_t n,
+static bool mutate(const struct vtd *s, json_t *pod, const struct vt_k8s_mapping *m, size_t n,
                    struct patch *p, struct why *w)
 {
         json_t *spec = json_object_get(pod, "spec");
@@ -624,7 +461,7 @@ static bool placed(const struct vtd *s, json_t *pod, struct why *w)
 
 /* The common start: the route is on, HTTPS, the envelope parses. false: answered. */
 static bool begin(struct vtd *s, struct vtd_request *req, struct vtd_response *res,
-                  struct review *r)
+                  struct vt_k8s_review *r)
 {
         struct why w = {{0}};
         if (!s->cfg.k8s_webhook) {
@@ -635,7 +472,9 @@ static bool begin(struct vtd *s, struct vtd_request *req, struct vtd_response *r
                 vtd_problem(res, req, 403, "HttpsRequired", "the admission webhook is HTTPS only");
                 return false;
         }
-        if (!parse_review(req, r, &w)) {
+        struct vt_diag d = {0};
+        if (vt_k8s_review_parse(req->body, req->body_len, r, &d) < 0) {
+                refused(&w, &d);
                 vtd_problem(res, req, 400, "InvalidAdmissionReview", "%s", w.msg);
                 return false;
         }
@@ -644,10 +483,10 @@ static bool begin(struct vtd *s, struct vtd_request *req, struct vtd_response *r
 
 void vtd_webhook_mutate(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        struct review r = {0};
+        struct vt_k8s_review r = {0};
         struct why w = {{0}};
         const char *an = NULL;
-        struct mapping m[MAX_SECRETS];
+        struct vt_k8s_mapping m[VT_K8S_MAX_SECRETS];
         size_t n = 0;
         if (!begin(s, req, res, &r))
                 goto out;
@@ -655,8 +494,7 @@ void vtd_webhook_mutate(struct vtd *s, struct vtd_request *req, struct vtd_respo
                 answer(res, req, r.uid, true, 0, NULL, NULL);
                 goto out;
         }
-        if (!pod_of(&r, &w) || !annotation_of(r.pod, &an, &w) ||
-            (an && !parse_annotation(an, m, &n, &w))) {
+        if (!pod_secrets(&r, &an, m, &n, &w)) {
                 answer(res, req, r.uid, false, 400, w.msg, NULL);
                 goto out;
         }
@@ -678,15 +516,15 @@ void vtd_webhook_mutate(struct vtd *s, struct vtd_request *req, struct vtd_respo
                 answer(res, req, r.uid, true, 0, NULL, p.ops);
         json_decref(p.ops);
 out:
-        json_decref(r.root);
+        vt_k8s_review_done(&r);
 }
 
 void vtd_webhook_validate(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        struct review r = {0};
+        struct vt_k8s_review r = {0};
         struct why w = {{0}};
         const char *an = NULL;
-        struct mapping m[MAX_SECRETS];
+        struct vt_k8s_mapping m[VT_K8S_MAX_SECRETS];
         size_t n = 0;
         if (!begin(s, req, res, &r))
                 goto out;
@@ -694,13 +532,12 @@ void vtd_webhook_validate(struct vtd *s, struct vtd_request *req, struct vtd_res
                 answer(res, req, r.uid, true, 0, NULL, NULL);
                 goto out;
         }
-        if (!pod_of(&r, &w) || !annotation_of(r.pod, &an, &w) ||
-            (an && !parse_annotation(an, m, &n, &w)))
+        if (!pod_secrets(&r, &an, m, &n, &w))
                 answer(res, req, r.uid, false, 400, w.msg, NULL);
         else if (an && !placed(s, r.pod, &w))
                 answer(res, req, r.uid, false, 403, w.msg, NULL);
         else
                 answer(res, req, r.uid, true, 0, NULL, NULL);
 out:
-        json_decref(r.root);
+        vt_k8s_review_done(&r);
 }

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "kbs/request.h"
+
+#include <string.h>
+
+#include "crypto/jwk.h"
+#include "util/macro.h"
+
+int vt_kbs_body_parse(const uint8_t *body, size_t len, json_t **ret, struct vt_diag *d)
+{
+        json_error_t je;
+        json_t *j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return vt_diag_set(d, VT_E_FORMAT, "%s", j ? "body is not a JSON object" : je.text);
+        }
+        *ret = j;
+        return 0;
+}
+
+void vt_kbs_auth_read(const json_t *body, struct vt_kbs_auth *ret)
+{
+        ret->version = json_string_value(json_object_get(body, "version"));
+        ret->tee = json_string_value(json_object_get(body, "tee"));
+}
+
+int vt_kbs_attest_read(json_t *body, size_t max_evidence, struct vt_kbs_attest *ret,
+                       struct vt_diag *d)
+{
+        struct vt_kbs_attest ab;
+        json_t *rt = json_object_get(body, "runtime-data");
+        json_t *te = json_object_get(body, "tee-evidence");
+        json_t *addj = json_object_get(te, "additional_evidence");
+
+        ab.init = json_object_get(body, "init-data");
+        ab.nonce = json_string_value(json_object_get(rt, "nonce"));
+        ab.jwk = json_object_get(rt, "tee-pubkey");
+        ab.evidence = te;
+        ab.primary = json_object_get(te, "primary_evidence");
+        ab.additional = addj ? json_string_value(addj) : "";
+        if (!json_is_object(rt) || !ab.nonce || !ab.jwk || !json_is_object(te) || !ab.primary ||
+            !ab.additional)
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "attestation needs runtime-data{nonce,tee-pubkey} and "
+                                   "tee-evidence{primary_evidence,additional_evidence}");
+        _cleanup_free_ char *ev_txt = json_dumps(te, JSON_COMPACT);
+        if (!ev_txt || strlen(ev_txt) > max_evidence)
+                return vt_diag_set(d, VT_E_LIMIT, "tee-evidence larger than %zu bytes",
+                                   max_evidence);
+        struct vt_diag kd = {0};
+        if (vt_jwk_to_pkey(ab.jwk, NULL, &kd) < 0)
+                return vt_diag_set(d, VT_E_POLICY, "tee-pubkey: %s", kd.msg);
+        *ret = ab;
+        return 0;
+}
+
+int vt_kbs_refval_body_parse(const uint8_t *body, size_t len, json_t **ret_root,
+                             const char **ret_id, const char **ret_tee, json_t **ret_value,
+                             struct vt_diag *d)
+{
+        json_t *root = json_loadb((const char *)(body ? body : (const uint8_t *)""), len,
+                                  JSON_REJECT_DUPLICATES, NULL);
+        const char *rid = json_string_value(json_object_get(root, "id"));
+        const char *tee = json_string_value(json_object_get(root, "tee"));
+        json_t *value = json_object_get(root, "value");
+        if (!rid || !tee || !json_is_object(value) || json_object_size(root) != 3) {
+                json_decref(root);
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "reference value must be {\"id\",\"tee\",\"value\":{...}}");
+        }
+        *ret_root = root;
+        *ret_id = rid;
+        *ret_tee = tee;
+        *ret_value = value;
+        return 0;
+}
+
+void vt_kbs_policy_body_split(const uint8_t *body, size_t len, size_t *ret_policy_len,
+                              const uint8_t **ret_secret, size_t *ret_secret_len)
+{
+        const uint8_t *nul = body ? memchr(body, 0, len) : NULL;
+        size_t pl = nul ? (size_t)(nul - body) : len;
+        *ret_policy_len = pl;
+        *ret_secret = nul ? nul + 1 : NULL;
+        *ret_secret_len = nul ? len - pl - 1 : 0;
+}
