@@ -44,10 +44,17 @@ static EVP_PKEY *key;
 static X509 *root;
 static char *root_b64;
 
+static void quiet(void *ctx, xmlErrorPtr e)
+{
+        (void)ctx;
+        (void)e;
+}
+
 static void setup(void)
 {
         if (key)
                 return;
+        xmlSetStructuredErrorFunc(NULL, quiet); /* this target's own C14N calls */
         key = EVP_EC_gen("P-384");
         root = X509_new();
         X509_NAME *nm = X509_NAME_new();

@@ -26,14 +26,16 @@
  */
 #include "verify/nvidia_rim.h"
 
-#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libxml/c14n.h>
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509_vfy.h>
@@ -504,7 +506,11 @@ static int check_signature(xmlDocPtr doc, xmlNode *root_el, X509 *root, time_t a
         _cleanup_(vt_x509_stack_freep) STACK_OF(X509) *certs = NULL;
         if ((r = load_certs(s[2], &certs, d)) < 0)
                 return r;
-        EVP_PKEY *key = X509_get0_pubkey(sk_X509_value(certs, 0));
+        X509 *leaf = sk_X509_value(certs, 0);
+        if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) &&
+            !(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE))
+                return vt_diag_set(d, VT_E_CHAIN, "rim: signer key usage lacks digitalSignature");
+        EVP_PKEY *key = X509_get0_pubkey(leaf);
         if (!key || vt_ec_curve_nid(key) != NID_secp384r1)
                 return vt_diag_set(d, VT_E_SIGNATURE, "rim: signer key is not ECDSA P-384");
         if ((r = c14n_sha384(doc, s[0], true, h, d)) < 0)
@@ -667,11 +673,39 @@ static int parse_swid(struct vt_nvrim *rim, xmlNode *root_el, struct vt_diag *d)
         return 0;
 }
 
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+        xmlInitParser(); /* libxml2's global state, once, before any thread parses */
+}
+
+/* Library code does not print: libxml2's messages (the parser's are off already, C14N's are
+ * not) go to this handler while a RIM is loaded, and the caller's handler is restored. */
+static void xml_quiet(void *ctx _unused_, xmlErrorPtr e _unused_)
+{
+}
+
+static int load(const uint8_t *xml, size_t len, X509 *root, time_t at, struct vt_nvrim **ret,
+                struct vt_diag *d);
+
 int vt_nvrim_load(const uint8_t *xml, size_t len, X509 *root, time_t at, struct vt_nvrim **ret,
                   struct vt_diag *d)
 {
         if (!xml || !root || !ret)
                 return VT_E_INVAL;
+        pthread_once(&xml_once, xml_init);
+        xmlStructuredErrorFunc prev = xmlStructuredError; /* thread-local in libxml2 */
+        void *prev_ctx = xmlStructuredErrorContext;
+        xmlSetStructuredErrorFunc(NULL, xml_quiet);
+        int r = load(xml, len, root, at, ret, d);
+        xmlSetStructuredErrorFunc(prev_ctx, prev);
+        return r;
+}
+
+static int load(const uint8_t *xml, size_t len, X509 *root, time_t at, struct vt_nvrim **ret,
+                struct vt_diag *d)
+{
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         int r = parse_doc(xml, len, &doc, d);
         if (r < 0)

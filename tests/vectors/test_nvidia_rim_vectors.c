@@ -451,9 +451,53 @@ static void test_nvrim_edits(void **state)
         expect_edit("<ns0:Entity ",
                     "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/><ns0:Entity ",
                     VT_E_SIGNATURE, "more than one");
+        /* wrapping: content outside SignedInfo/SignatureValue/KeyInfo in the Signature */
+        expect_edit("<ds:KeyInfo>", "<ds:Object><Payload/></ds:Object><ds:KeyInfo>", VT_E_FORMAT,
+                    "ds:Signature");
+        /* the Signature is not a child of the root */
+        expect_edit("<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">",
+                    "<Extra><ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">",
+                    VT_E_FORMAT, "well-formed");
+        {
+                size_t n1, n2;
+                uint8_t *b1 = edited(VBIOS5E, "<ds:Signature ", "<Extra><ds:Signature ", &n1);
+                uint8_t *p = memmem(b1, n1, "</ds:Signature>", 15);
+                assert_non_null(p);
+                uint8_t *b2 = malloc(n1 + 8);
+                assert_non_null(b2);
+                size_t off = (size_t)(p - b1) + 15;
+                memcpy(b2, b1, off);
+                memcpy(b2 + off, "</Extra>", 8);
+                memcpy(b2 + off + 8, b1 + off, n1 - off);
+                n2 = n1 + 8;
+                struct vt_nvrim *rim = NULL;
+                struct vt_diag d;
+                assert_int_equal(load_buf(b2, n2, "2024-06-01T00:00:00Z", &rim, &d),
+                                 VT_E_SIGNATURE);
+                assert_non_null(strstr(d.msg, "not a child"));
+                free(b1);
+                free(b2);
+        }
+        /* a second Payload (it would have to be signed; the digest says it is not) */
+        expect_edit("<ns0:Entity ", "<ns0:Payload/><ns0:Entity ", VT_E_SIGNATURE, "digest");
         /* a DOCTYPE before the root */
         expect_edit("<SoftwareIdentity ", "<!DOCTYPE SoftwareIdentity><SoftwareIdentity ",
                     VT_E_FORMAT, "DOCTYPE");
+}
+
+/* Comments are not signed (C14N without comments) and not read: the RIM still loads. */
+static void test_nvrim_comment(void **state)
+{
+        (void)state;
+        size_t n;
+        uint8_t *b = edited(VBIOS5E, "<ns0:Payload ", "<!-- not signed --><ns0:Payload ", &n);
+        struct vt_nvrim *rim = NULL;
+        struct vt_diag d;
+        if (load_buf(b, n, "2024-06-01T00:00:00Z", &rim, &d))
+                fail_msg("%s", d.msg);
+        assert_int_equal(vt_nvrim_active(rim, 9), 1);
+        vt_nvrim_free(rim);
+        free(b);
 }
 
 static void test_nvrim_xxe(void **state)
@@ -575,6 +619,7 @@ int main(void)
                 cmocka_unit_test(test_nvrim_match_reports),
                 cmocka_unit_test(test_nvrim_no_conflict),
                 cmocka_unit_test(test_nvrim_edits),
+                cmocka_unit_test(test_nvrim_comment),
                 cmocka_unit_test(test_nvrim_xxe),
                 cmocka_unit_test(test_nvrim_truncations),
                 cmocka_unit_test(test_nvrim_load_rate),
