@@ -738,20 +738,25 @@ int vt_nvrim_match(const struct vt_nvrim *rim, const struct vt_nvrim_meas *m, si
 {
         if (!rim || (!m && n))
                 return VT_E_INVAL;
+        uint8_t seen[VT_NVRIM_MAX_INDEX / 8] = {0};
+        for (size_t j = 0; j < n; j++) {
+                unsigned i = m[j].index;
+                if (i >= VT_NVRIM_MAX_INDEX)
+                        continue; /* no RIM index can name it */
+                if (seen[i / 8] & (1u << (i % 8)))
+                        return vt_diag_set(d, VT_E_POLICY, "rim %s: index %u measured twice",
+                                           rim->label, i);
+                seen[i / 8] |= (uint8_t)(1u << (i % 8));
+        }
         unsigned matched = 0;
         for (unsigned i = 0; i < VT_NVRIM_MAX_INDEX; i++) {
                 const struct rim_entry *e = &rim->e[i];
                 if (!e->active || skipped(skip, i))
                         continue;
                 const struct vt_nvrim_meas *got = NULL;
-                for (size_t j = 0; j < n; j++)
-                        if (m[j].index == i) {
-                                if (got)
-                                        return vt_diag_set(d, VT_E_POLICY,
-                                                           "rim %s: index %u measured twice",
-                                                           rim->label, i);
+                for (size_t j = 0; j < n && !got; j++)
+                        if (m[j].index == i)
                                 got = &m[j];
-                        }
                 if (!got)
                         return vt_diag_set(d, VT_E_POLICY, "rim %s: index %u has no measurement",
                                            rim->label, i);

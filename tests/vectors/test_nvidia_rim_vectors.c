@@ -228,7 +228,7 @@ static unsigned count_active(const struct vt_nvrim *rim)
 static void test_nvrim_match_self(void **state)
 {
         (void)state;
-        static struct vt_nvrim_meas m[VT_NVRIM_MAX_INDEX];
+        static struct vt_nvrim_meas m[VT_NVRIM_MAX_INDEX + 1];
         for (size_t k = 0; k < ELEMENTSOF(valid); k++) {
                 struct vt_nvrim *rim = NULL;
                 struct vt_diag d;
@@ -262,6 +262,13 @@ static void test_nvrim_match_self(void **state)
                 unsigned matched = 0;
                 assert_int_equal(vt_nvrim_match(rim, m, n, skip, &matched, &d), 0);
                 assert_int_equal(matched, count_active(rim) - 1);
+
+                /* an index measured twice */
+                n = meas_from(rim, 0, m);
+                m[n] = m[0];
+                vt_diag_clear(&d);
+                assert_int_equal(vt_nvrim_match(rim, m, n + 1, NULL, NULL, &d), VT_E_POLICY);
+                assert_non_null(strstr(d.msg, "measured twice"));
 
                 /* a missing measurement, and one of the wrong length */
                 vt_diag_clear(&d);
