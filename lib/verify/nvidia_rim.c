@@ -115,6 +115,11 @@ const char *vt_nvrim_manufacturer_id(const struct vt_nvrim *rim)
         return rim->manufacturer_id;
 }
 
+const char *vt_nvrim_name(const struct vt_nvrim *rim)
+{
+        return rim->label;
+}
+
 int vt_nvrim_active(const struct vt_nvrim *rim, unsigned i)
 {
         return i < VT_NVRIM_MAX_INDEX && rim->e[i].active ? 1 : 0;

@@ -47,6 +47,9 @@ void vt_nvrim_free(struct vt_nvrim *rim);
 const char *vt_nvrim_tag_id(const struct vt_nvrim *rim);
 const char *vt_nvrim_version(const struct vt_nvrim *rim);
 const char *vt_nvrim_manufacturer_id(const struct vt_nvrim *rim);
+/* vt_nvrim_name is the name used in messages: SoftwareIdentity name and colloquialVersion,
+ * "GH100 96.00.5E.00.01" (printable ASCII; borrowed). */
+const char *vt_nvrim_name(const struct vt_nvrim *rim);
 /* 1 if index `i` has an active golden value in this RIM, else 0. */
 int vt_nvrim_active(const struct vt_nvrim *rim, unsigned i);
 /* vt_nvrim_alternatives returns how many golden values index `i` lists (active or not;

@@ -132,6 +132,7 @@ static void test_nvrim_valid_in_window(void **state)
                         fail_msg("%s: %s (%s)", v->file, d.msg, vt_strerror(e));
                 assert_string_equal(vt_nvrim_version(rim), v->version);
                 assert_string_equal(vt_nvrim_manufacturer_id(rim), "5703");
+                assert_non_null(strstr(vt_nvrim_name(rim), v->version));
                 assert_true(strncmp(vt_nvrim_tag_id(rim), v->tag_prefix, strlen(v->tag_prefix)) ==
                             0);
                 assert_true(strlen(vt_nvrim_tag_id(rim)) > 0);
@@ -349,6 +350,7 @@ static void test_nvrim_match_reports(void **state)
                     "2024-06-01T00:00:00Z", &resigned, &d))
                 fail_msg("resigned: %s", d.msg);
         assert_string_equal(vt_nvrim_tag_id(resigned), vt_nvrim_tag_id(rim));
+        assert_string_equal(vt_nvrim_name(rim), "GH100 96.00.5E.00.01");
         vt_diag_clear(&d);
         assert_int_equal(vt_nvrim_match(resigned, m, n, NULL, NULL, &d), VT_E_POLICY);
         assert_non_null(strstr(d.msg, "index 9 matches none of its 1 alternatives"));
