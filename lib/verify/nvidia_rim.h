@@ -36,6 +36,8 @@ struct vt_nvrim_meas {
  * (the pinned NVIDIA CoRIM signing root; the only trust anchor) valid at time `at`.
  * Errors: VT_E_FORMAT (not a RIM, names the element), VT_E_SIGNATURE (digest or signature),
  * VT_E_CHAIN (chain or validity window), with the failed check in `d`.
+ * Thread-safe; a loaded RIM is never changed, so one may be shared by threads (and cached
+ * by content hash: a load costs about 7 ms of CPU, mostly four ECDSA P-384 verifications).
  */
 int vt_nvrim_load(const uint8_t *xml, size_t len, X509 *root, time_t at, struct vt_nvrim **ret,
                   struct vt_diag *d);
@@ -45,8 +47,18 @@ void vt_nvrim_free(struct vt_nvrim *rim);
 const char *vt_nvrim_tag_id(const struct vt_nvrim *rim);
 const char *vt_nvrim_version(const struct vt_nvrim *rim);
 const char *vt_nvrim_manufacturer_id(const struct vt_nvrim *rim);
+/* vt_nvrim_name is the name used in messages: SoftwareIdentity name and colloquialVersion,
+ * "GH100 96.00.5E.00.01" (printable ASCII; borrowed). */
+const char *vt_nvrim_name(const struct vt_nvrim *rim);
 /* 1 if index `i` has an active golden value in this RIM, else 0. */
 int vt_nvrim_active(const struct vt_nvrim *rim, unsigned i);
+/* vt_nvrim_alternatives returns how many golden values index `i` lists (active or not;
+ * 0 if the RIM has no entry for i). vt_nvrim_golden points *ret (borrowed from rim) at
+ * alternative `alt` of index `i` and sets *ret_len; VT_E_NOTFOUND if there is none. For
+ * claims and tests. */
+unsigned vt_nvrim_alternatives(const struct vt_nvrim *rim, unsigned i);
+int vt_nvrim_golden(const struct vt_nvrim *rim, unsigned i, unsigned alt, const uint8_t **ret,
+                    size_t *ret_len);
 
 /*
  * vt_nvrim_match checks that every active golden value of `rim` equals one of its
@@ -55,6 +67,9 @@ int vt_nvrim_active(const struct vt_nvrim *rim, unsigned i);
  * when NVDEC0 is disabled), which are not compared.
  * VT_E_POLICY names the first failing index ("rim NAME: index 9 matches none of its 1
  * alternatives") or a missing measurement. *ret_matched (may be NULL) counts matches.
+ * NAME is the SoftwareIdentity name and the colloquialVersion ("GH100 96.00.5E.00.01").
+ * Bit i of `skip` is (skip[i / 8] >> (i % 8)) & 1. Two measurements with one index are
+ * VT_E_POLICY too.
  */
 int vt_nvrim_match(const struct vt_nvrim *rim, const struct vt_nvrim_meas *m, size_t n,
                    const uint8_t *skip, unsigned *ret_matched, struct vt_diag *d);
