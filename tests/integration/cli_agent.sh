@@ -26,21 +26,7 @@ cleanup() {
         rm -rf "$tmp"
 }
 trap cleanup EXIT
-# the development server on an ephemeral port (listen 127.0.0.1:0); its URL from the log
-VT_BIN="$BIN" VT_VAR="$tmp/var" VT_PORT=0 "$ROOT/scripts/dev-run.sh" >"$tmp/log" 2>&1 &
-pid=$!
-url=""
-for _ in $(seq 1 600); do # sim init makes RSA-4096 keys: slow on a busy machine
-        url=$(sed -n 's/.*listening on \(http:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$tmp/log" | head -n 1)
-        [ -n "$url" ] && break
-        sleep 0.1
-done
-if [ -z "$url" ]; then
-        echo "FAIL: dev-run.sh did not start veriteed"
-        cat "$tmp/log"
-        exit 1
-fi
-V="$tmp/var"
+start_dev_server "$BIN" "$ROOT"
 attests() { grep -c '"route":"/kbs/v0/attest"' "$tmp/log"; }
 
 printf 's3cret-db-password' >"$tmp/secret"

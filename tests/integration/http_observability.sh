@@ -18,20 +18,7 @@ cleanup() {
         rm -rf "$tmp"
 }
 trap cleanup EXIT
-VT_BIN="$BIN" VT_VAR="$tmp/var" VT_PORT=0 "$ROOT/scripts/dev-run.sh" >"$tmp/log" 2>&1 &
-pid=$!
-url=""
-for _ in $(seq 1 600); do
-        url=$(sed -n 's/.*listening on \(http:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$tmp/log" | head -n 1)
-        [ -n "$url" ] && break
-        sleep 0.1
-done
-if [ -z "$url" ]; then
-        echo "FAIL: dev-run.sh did not start veriteed"
-        cat "$tmp/log"
-        exit 1
-fi
-V="$tmp/var"
+start_dev_server "$BIN" "$ROOT"
 export VERITEE_SERVER="$url" VERITEE_TOKEN="$V/admin.jwt"
 printf 'm3tric' | "$B" secret put default/m/one - --policy "$ROOT/docs/examples/release-sim-demo.json" >/dev/null ||
         fail "secret put"

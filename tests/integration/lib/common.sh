@@ -98,3 +98,24 @@ finish() {
         echo "all $1 passed"
         exit 0
 }
+
+# start_dev_server BIN ROOT: the development server of `make run` (scripts/dev-run.sh with
+# its state in $tmp/var) on an ephemeral port, in the background; sets pid (kill it when
+# done), url (http://127.0.0.1:PORT, from its log in $tmp/log) and V ($tmp/var). Exits 1
+# when it does not come up.
+start_dev_server() {
+        VT_BIN="$1" VT_VAR="$tmp/var" VT_PORT=0 "$2/scripts/dev-run.sh" >"$tmp/log" 2>&1 &
+        pid=$!
+        url=""
+        for _ in $(seq 1 600); do # sim init makes RSA-4096 keys: slow on a busy machine
+                url=$(sed -n 's/.*listening on \(http:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$tmp/log" | head -n 1)
+                [ -n "$url" ] && break
+                sleep 0.1
+        done
+        if [ -z "$url" ]; then
+                echo "FAIL: dev-run.sh did not start veriteed"
+                cat "$tmp/log"
+                exit 1
+        fi
+        V="$tmp/var"
+}
