@@ -137,6 +137,11 @@ static const char *const migrations[] = {
         "time BIGINT NOT NULL,"
         "sth TEXT NOT NULL"
         ");",
+
+        /* 3: resource listings a page at a time in bytewise order, through an index
+         * whatever the database's collation (the primary key's follows it). */
+        "CREATE INDEX resources_path_c ON resources (path COLLATE \"C\");"
+        "CREATE INDEX resources_repo_path_c ON resources (repo, path COLLATE \"C\");",
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
@@ -1236,23 +1241,32 @@ struct list_arg {
         const char *filter;
         void *v;
         size_t n;
+        const char *after; /* resources: the page cursor ("" from the first) */
+        size_t limit;      /* resources: the page size (0: all) */
 };
 
 static int resource_list_fn(struct pgc *c, void *arg)
 {
         struct list_arg *a = arg;
         struct pgp p = {0};
+        char lim[24];
+        /* COLLATE "C": path order is bytewise whatever the database's collation. $1 the
+         * cursor, $2 the page size (NULL: all), $3 the repository. */
+        snprintf(lim, sizeof(lim), "%zu", a->limit);
+        p_text(&p, a->after ? a->after : "");
+        p_text(&p, a->limit ? lim : NULL);
         if (a->filter)
                 p_text(&p, a->filter);
-        /* COLLATE "C": path order is bytewise whatever the database's collation. */
         const char *sql = a->filter ? "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
                                       "p.path IS NOT NULL FROM resources r "
                                       "LEFT JOIN policies p ON p.path = r.path "
-                                      "WHERE r.repo = $1 ORDER BY r.path COLLATE \"C\""
+                                      "WHERE r.repo = $3 AND r.path COLLATE \"C\" > $1 "
+                                      "ORDER BY r.path COLLATE \"C\" LIMIT $2::bigint"
                                     : "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
                                       "p.path IS NOT NULL FROM resources r "
                                       "LEFT JOIN policies p ON p.path = r.path "
-                                      "ORDER BY r.path COLLATE \"C\"";
+                                      "WHERE r.path COLLATE \"C\" > $1 "
+                                      "ORDER BY r.path COLLATE \"C\" LIMIT $2::bigint";
         _cleanup_res_ PGresult *res = NULL;
         int r = q(c, sql, &p, false, &res, "read rows");
         if (r < 0)
@@ -1277,14 +1291,14 @@ static int resource_list_fn(struct pgc *c, void *arg)
         return 0;
 }
 
-static int pg_resource_list(struct vt_store *base, const char *repo_or_null,
-                            int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
-                            struct vt_diag *d)
+static int pg_resource_list(struct vt_store *base, const char *repo_or_null, const char *after,
+                            size_t limit, int (*cb)(const struct vt_resource_meta *m, void *ud),
+                            void *ud, struct vt_diag *d)
 {
         struct vt_pg *s = pg_of(base);
         if (!s || !cb || (repo_or_null && !vt_resource_repo_valid(repo_or_null)))
                 return VT_E_INVAL;
-        struct list_arg a = {repo_or_null, NULL, 0};
+        struct list_arg a = {repo_or_null, NULL, 0, after, limit};
         int r = pg_run(s, RUN_READONLY, resource_list_fn, &a, "resource list", d);
         _cleanup_free_ struct vt_resource_meta *v = a.v;
         /* The connection is back in the pool: a callback may call the store. */
@@ -1594,7 +1608,7 @@ static int pg_refval_list(struct vt_store *base, const char *tee_or_null,
         struct vt_pg *s = pg_of(base);
         if (!s || !cb || (tee_or_null && !name_valid(tee_or_null)))
                 return VT_E_INVAL;
-        struct list_arg a = {tee_or_null, NULL, 0};
+        struct list_arg a = {tee_or_null, NULL, 0, NULL, 0};
         int r = pg_run(s, RUN_READONLY, refval_list_fn, &a, "refval list", d);
         _cleanup_res_ PGresult *res = a.v;
         int n = res ? PQntuples(res) : 0;

@@ -1252,27 +1252,54 @@ static int resource_meta_read(sqlite3_stmt *st, void *row)
 }
 
 /* resource_list_locked reads the metadata of the matching resources into a new array. */
-static int resource_list_locked(struct vt_sqlite *s, const char *repo,
-                                struct vt_resource_meta **ret, size_t *ret_n)
+static int resource_list_locked(struct vt_sqlite *s, const char *repo, const char *after,
+                                size_t limit, struct vt_resource_meta **ret, size_t *ret_n)
 {
-        /* Two texts rather than "?1 IS NULL OR repo = ?1", so that the filtered one can
-         * use the index on repo. */
+        /* ?1 repo, ?2 the cursor, ?3 the page size (-1: all). Separate texts rather than
+         * "?1 IS NULL OR repo = ?1", so that each uses its index: repo's, or the primary
+         * key on path, which also gives the order (BINARY: bytewise). */
         const char *sql = repo ? "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
                                  "p.path IS NOT NULL FROM resources r "
                                  "LEFT JOIN policies p ON p.path = r.path "
-                                 "WHERE r.repo = ?1 ORDER BY r.path"
+                                 "WHERE r.repo = ?1 AND r.path > ?2 ORDER BY r.path LIMIT ?3"
                                : "SELECT r.path, r.kek_id, r.size, r.created, r.updated, "
                                  "p.path IS NOT NULL FROM resources r "
-                                 "LEFT JOIN policies p ON p.path = r.path ORDER BY r.path";
-        void *v = NULL;
-        int r = select_rows(s, sql, repo, sizeof(**ret), resource_meta_read, NULL, &v, ret_n);
+                                 "LEFT JOIN policies p ON p.path = r.path "
+                                 "WHERE r.path > ?2 ORDER BY r.path LIMIT ?3";
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        struct vt_resource_meta *v = NULL;
+        size_t n = 0, cap = 0;
+        int r = prepare(s, sql, &st, NULL), rc;
+        if (r < 0)
+                return r;
+        if (repo)
+                sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, limit ? (sqlite3_int64)limit : -1);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                void *vv = v;
+                if ((r = grow(&vv, n, &cap, sizeof(*v))) < 0)
+                        break;
+                v = vv;
+                memset(&v[n], 0, sizeof(*v));
+                if ((r = resource_meta_read(st, &v[n])) < 0)
+                        break;
+                n++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = store_fail(s, NULL, "read rows");
+        if (r < 0) {
+                free(v);
+                return r;
+        }
         *ret = v;
-        return r;
+        *ret_n = n;
+        return 0;
 }
 
-static int sq_resource_list(struct vt_store *base, const char *repo_or_null,
-                            int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
-                            struct vt_diag *d)
+static int sq_resource_list(struct vt_store *base, const char *repo_or_null, const char *after,
+                            size_t limit, int (*cb)(const struct vt_resource_meta *m, void *ud),
+                            void *ud, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
         if (!s || !cb || (repo_or_null && !vt_resource_repo_valid(repo_or_null)))
@@ -1280,7 +1307,7 @@ static int sq_resource_list(struct vt_store *base, const char *repo_or_null,
         _cleanup_free_ struct vt_resource_meta *v = NULL;
         size_t n = 0;
         pthread_mutex_lock(&s->lock);
-        int r = resource_list_locked(s, repo_or_null, &v, &n);
+        int r = resource_list_locked(s, repo_or_null, after, limit, &v, &n);
         r = sq_diag(s, r, "resource list", d);
         pthread_mutex_unlock(&s->lock);
         /* Unlocked: a callback may call the store (e.g. get each resource it is shown). */

@@ -179,7 +179,23 @@ int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
 {
         if (!s)
                 return vt_diag_set(d, VT_E_INVAL, "store: no store");
-        return result(s->ops->resource_list(s, repo_or_null, cb, ud, d), "resource list", d);
+        return result(s->ops->resource_list(s, repo_or_null, NULL, 0, cb, ud, d), "resource list",
+                      d);
+}
+
+int vt_store_resource_page(struct vt_store *s, const char *repo_or_null, const char *after,
+                           size_t limit, int (*cb)(const struct vt_resource_meta *m, void *ud),
+                           void *ud, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        if (limit == 0 || limit > VT_STORE_PAGE_MAX)
+                return vt_diag_set(d, VT_E_INVAL, "store: a page holds 1..%d rows",
+                                   VT_STORE_PAGE_MAX);
+        if (after && !vt_resource_path_valid(after))
+                return vt_diag_set(d, VT_E_INVAL, "store: the page cursor is not a resource path");
+        return result(s->ops->resource_list(s, repo_or_null, after, limit, cb, ud, d),
+                      "resource list", d);
 }
 
 int vt_store_resource_rewrap_all(struct vt_store *s, const char *new_kek_id,

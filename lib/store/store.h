@@ -183,6 +183,15 @@ int vt_store_resource_delete(struct vt_store *s, const char *path, struct vt_dia
 int vt_store_resource_list(struct vt_store *s, const char *repo_or_null,
                            int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
                            struct vt_diag *d);
+/* vt_store_resource_page is vt_store_resource_list for one page: at most limit
+ * (1..VT_STORE_PAGE_MAX) resources whose path comes after `after` (NULL: from the first;
+ * else a valid resource path, which need not exist), in the same order; the next page
+ * starts after the last path of this one. Through an index: its cost does not grow with
+ * the number of resources. */
+#define VT_STORE_PAGE_MAX 10000
+int vt_store_resource_page(struct vt_store *s, const char *repo_or_null, const char *after,
+                           size_t limit, int (*cb)(const struct vt_resource_meta *m, void *ud),
+                           void *ud, struct vt_diag *d);
 
 /* vt_store_resource_rewrap_all rotates the KEK: in one BEGIN IMMEDIATE transaction it
  * calls rewrap for every resource in path order with its path, kek_id and wrapped key

@@ -46,9 +46,9 @@ struct vt_store_ops {
         int (*resource_get)(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
                             size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d);
         int (*resource_delete)(struct vt_store *s, const char *path, struct vt_diag *d);
-        int (*resource_list)(struct vt_store *s, const char *repo_or_null,
-                             int (*cb)(const struct vt_resource_meta *m, void *ud), void *ud,
-                             struct vt_diag *d);
+        int (*resource_list)(struct vt_store *s, const char *repo_or_null, const char *after,
+                             size_t limit, int (*cb)(const struct vt_resource_meta *m, void *ud),
+                             void *ud, struct vt_diag *d);
         int (*resource_rewrap_all)(struct vt_store *s, const char *new_kek_id,
                                    int (*rewrap)(const char *path, const char *kek_id,
                                                  const uint8_t *wdek, size_t len, uint8_t **ret_new,

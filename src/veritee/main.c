@@ -65,7 +65,7 @@ static const char usage[] =
         "                               fetch all, then write each atomically (0400); none on "
         "failure\n"
         "  secret put REPO/TYPE/TAG FILE|-|--from-env VAR [--policy FILE] | rm REPO/TYPE/TAG\n"
-        "      | ls [--repo R]   --url URL --token FILE [--json]\n"
+        "      | ls [--repo R] [--limit PAGE]   --url URL --token FILE [--json]\n"
         "                               store, remove or list secrets (admin API, docs/admin.md)\n"
         "  policy get REPO/TYPE/TAG | set REPO/TYPE/TAG FILE\n"
         "      --url URL --token FILE [--json]\n"

@@ -188,7 +188,7 @@ struct remote_args {
         const char *verb;
         char **pos;
         int n;
-        const char *tee, *policy, *repo, *from_env;
+        const char *tee, *policy, *repo, *from_env, *limit;
 };
 
 static int parse_common(int argc, char **argv, struct remote *r, struct remote_args *a,
@@ -199,6 +199,7 @@ static int parse_common(int argc, char **argv, struct remote *r, struct remote_a
                 {"server", required_argument, NULL, 's'},
                 {"token", required_argument, NULL, 't'},
                 {"from-env", required_argument, NULL, 'e'},
+                {"limit", required_argument, NULL, 'l'},
                 {"json", no_argument, NULL, 'j'},
                 {"tee", required_argument, NULL, 'T'},
                 {"policy", required_argument, NULL, 'p'},
@@ -230,6 +231,14 @@ static int parse_common(int argc, char **argv, struct remote *r, struct remote_a
                         break;
                 case 'e':
                         a->from_env = optarg;
+                        break;
+                case 'l':
+                        if (strspn(optarg, "0123456789") != strlen(optarg) || !*optarg ||
+                            strlen(optarg) > 5) {
+                                cli_usage_error("--limit must be a page size of 1..10000");
+                                return -1;
+                        }
+                        a->limit = optarg;
                         break;
                 case 'h':
                         puts(use);
@@ -313,6 +322,46 @@ static int put_said(const struct remote_args *a, struct buf *ans)
         return 0;
 }
 
+/* secret ls: every page of /kbs/v0/resources, following "next" (--limit: the page
+ * size), printed as one listing (with --json, one object holding them all). */
+static int list_all(struct remote *r, const struct remote_args *a, const char *repo_esc)
+{
+        json_auto_t *all = json_array();
+        _cleanup_free_ char *cursor = NULL;
+        char path[1024];
+        if (!all)
+                return EXIT_REJECTED;
+        for (;;) {
+                struct buf ans = {0};
+                int n = snprintf(path, sizeof(path), "/kbs/v0/resources?limit=%s%s%s%s%s",
+                                 a->limit ? a->limit : "1000", repo_esc ? "&repo=" : "",
+                                 repo_esc ? repo_esc : "", cursor ? "&cursor=" : "",
+                                 cursor ? cursor : "");
+                if (n < 0 || (size_t)n >= sizeof(path))
+                        return EXIT_REJECTED;
+                long st = call(r, "GET", path, NULL, 0, NULL, &ans);
+                if (st != 200)
+                        return report(r, st, &ans, "secret ls");
+                json_auto_t *j = ans.p ? json_loads(ans.p, 0, NULL) : NULL;
+                free(ans.p);
+                json_t *page = json_object_get(j, "resources");
+                if (!json_is_array(page)) {
+                        fprintf(stderr, "veritee: secret ls: the answer has no resources list\n");
+                        return EXIT_REJECTED;
+                }
+                json_array_extend(all, page);
+                const char *next = json_string_value(json_object_get(j, "next"));
+                free(cursor);
+                cursor = next ? strdup(next) : NULL;
+                if (!cursor)
+                        break;
+        }
+        json_auto_t *whole = json_pack("{s:O}", "resources", all);
+        struct buf out = {.p = whole ? json_dumps(whole, JSON_COMPACT) : NULL};
+        out.len = out.p ? strlen(out.p) : 0;
+        return report(r, out.p ? 200 : -1, &out, "secret ls");
+}
+
 static int secret_run(struct remote *r, const struct remote_args *a, const char *use)
 {
         struct buf ans = {0};
@@ -375,9 +424,7 @@ static int secret_run(struct remote *r, const struct remote_args *a, const char 
                                                VT_REPO_NAME_MAX);
                 if (a->repo && !(esc = curl_easy_escape(NULL, a->repo, 0)))
                         return EXIT_USAGE;
-                snprintf(path, sizeof(path), "/kbs/v0/resources%s%s", a->repo ? "?repo=" : "",
-                         a->repo ? esc : "");
-                return report(r, call(r, "GET", path, NULL, 0, NULL, &ans), &ans, "secret ls");
+                return list_all(r, a, esc);
         }
         return cli_usage_error("%s", use);
 }
@@ -464,7 +511,7 @@ int cmd_secret(int argc, char **argv)
                 argc, argv,
                 "usage: veritee secret put REPO/TYPE/TAG FILE|-|--from-env VAR [--policy FILE] | "
                 "rm "
-                "REPO/TYPE/TAG | ls [--repo R]\n"
+                "REPO/TYPE/TAG | ls [--repo R] [--limit PAGE]\n"
                 "  (with --url URL or VERITEE_SERVER, --token FILE or VERITEE_TOKEN, [--json]; "
                 "FILE - reads standard input)",
                 secret_run);

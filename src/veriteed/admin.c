@@ -12,6 +12,7 @@
 #include "kbs/request.h"
 #include "server.h"
 #include "token/admin.h"
+#include "util/b64.h"
 #include "util/json.h"
 
 int vtd_admin_check(struct vtd *s, struct vtd_request *req, int op, const char *repo,
@@ -284,15 +285,50 @@ void vtd_admin_list(struct vtd *s, struct vtd_request *req, struct vtd_response 
                             "repo must be one path segment [A-Za-z0-9_-][A-Za-z0-9_.-]*");
                 return;
         }
+        /* a page at a time: ?limit= (1..VT_STORE_PAGE_MAX, default 1000) and ?cursor=, the
+         * opaque "next" of the previous page (base64url of the last path it held) */
+        size_t limit = 1000;
+        const char *lq = vtd_query(req, "limit"), *cq = vtd_query(req, "cursor");
+        if (lq) {
+                unsigned long long v = 0;
+                size_t i = 0;
+                for (; lq[i] >= '0' && lq[i] <= '9' && i < 6; i++)
+                        v = v * 10 + (unsigned)(lq[i] - '0');
+                if (i == 0 || lq[i] || v < 1 || v > VT_STORE_PAGE_MAX) {
+                        vtd_problem(res, req, 400, "InvalidRequest", "limit must be 1..%d",
+                                    VT_STORE_PAGE_MAX);
+                        return;
+                }
+                limit = (size_t)v;
+        }
+        _cleanup_free_ uint8_t *after = NULL;
+        size_t al = 0;
+        if (cq && (vt_b64_decode(cq, strlen(cq), VT_B64_URL, 255, &after, &al) < 0 ||
+                   memchr(after, 0, al) || !vt_resource_path_valid((char *)after))) {
+                vtd_problem(res, req, 400, "InvalidRequest",
+                            "cursor is not one this server gave (the \"next\" of a page)");
+                return;
+        }
         if (vtd_admin_check(s, req, VT_ADMIN_READ, repo, NULL, res) < 0)
                 return;
         json_auto_t *a = json_array();
         struct vt_diag d = {0};
-        if (!a || vt_store_resource_list(s->store, repo, list_cb, a, &d) < 0) {
+        if (!a ||
+            vt_store_resource_page(s->store, repo, (char *)after, limit, list_cb, a, &d) < 0) {
                 store_error(req, res, &d);
                 return;
         }
-        vtd_json_response(res, 200, json_pack("{s:O}", "resources", a));
+        json_t *ans = json_pack("{s:O}", "resources", a);
+        size_t n = json_array_size(a);
+        if (ans && n == limit) { /* perhaps more: where the next page starts */
+                const char *last =
+                        json_string_value(json_object_get(json_array_get(a, n - 1), "path"));
+                _cleanup_free_ char *next = NULL;
+                if (last &&
+                    vt_b64_encode((const uint8_t *)last, strlen(last), VT_B64_URL, &next) == 0)
+                        json_object_set_new(ans, "next", json_string(next));
+        }
+        vtd_json_response(res, 200, ans);
 }
 
 static int refval_cb(const char *id, const char *tee, const char *json, void *ud)

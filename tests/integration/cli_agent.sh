@@ -125,4 +125,20 @@ else
         grep '"route":"/kbs/v0/resource"' "$tmp/log" | head -3
 fi
 
+# Listings a page at a time (issue 19): the CLI follows the cursor, the API gives "next"
+"$B" secret ls --url "$url" --token "$V/admin.jwt" >"$tmp/all" 2>&1
+"$B" secret ls --url "$url" --token "$V/admin.jwt" --limit 1 >"$tmp/paged" 2>&1
+if [ "$(wc -l <"$tmp/all")" -ge 3 ] && cmp -s "$tmp/all" "$tmp/paged"; then
+        ok "secret ls --limit 1 follows the cursor to the same listing ($(wc -l <"$tmp/all") secrets)"
+else
+        fail "secret ls paged differs from unpaged"
+        cat "$tmp/all" "$tmp/paged"
+fi
+curl -sS -H "Authorization: Bearer $(cat "$V/admin.jwt")" "$url/kbs/v0/resources?limit=1" >"$tmp/p1"
+check "a full page carries next" grep -q '"next":"' "$tmp/p1"
+curl -sS -H "Authorization: Bearer $(cat "$V/admin.jwt")" "$url/kbs/v0/resources?limit=0" >"$tmp/p0"
+check "limit 0 is refused with the range" grep -q 'limit must be 1..10000' "$tmp/p0"
+curl -sS -H "Authorization: Bearer $(cat "$V/admin.jwt")" "$url/kbs/v0/resources?cursor=Zm9v" >"$tmp/pc"
+check "a cursor not from us is refused" grep -q 'cursor is not one this server gave' "$tmp/pc"
+
 finish "agent checks"
