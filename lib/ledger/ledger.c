@@ -254,7 +254,10 @@ static void *appender(void *arg)
                 }
                 pthread_mutex_lock(&l->mu);
                 pthread_cond_broadcast(&l->done); /* tree-head waiters */
-                if (l->stop && !l->head)
+                /* Only after a turn that began stopping, so that it signed the last
+                 * entries: the callers just woken may return and close before we get
+                 * here, setting stop after this turn looked at it. */
+                if (stopping)
                         break;
         }
         pthread_mutex_unlock(&l->mu);
