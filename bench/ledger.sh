@@ -7,8 +7,9 @@
 # verification of its tree head plus ~log2(n) SHA-256), a synced 4 KiB write loop with
 # `dd oflag=dsync` in the build directory (the latency of one durable write: 64 appenders
 # share one per group, so 64 / latency bounds durable appends/s on this disk), then
-# `veritee bench ledger --json` (durable appends with 1 and 64 appender threads; receipts
-# built and verified at 10^3, 10^4, 10^5 and 10^6 entries). Prints the medians and ratios.
+# `veritee bench ledger --json` (durable appends with 1 and 64 appender threads and the CPU
+# time each append took; receipts built and verified at 10^3, 10^4, 10^5 and 10^6
+# entries). Prints the medians and ratios.
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
@@ -43,6 +44,11 @@ echo "  openssl ecdsap256 verify/s            $ov"
 echo "  synced 4 KiB writes/s (dd oflag=dsync) $ds   (64 per group: a bound of $(echo "$ds" | awk '{printf "%.0f", 64 * $1}') appends/s)"
 echo "  durable appends/s, 1 thread           $a1"
 echo "  durable appends/s, 64 threads         $a64   ($(echo "$a64 $ds" | awk '{printf "%.2f", $1 / (64 * $2)}') of that bound)"
+# CPU (user + system) per append with 64 threads: the cores / that = what the CPU allows
+c64=$(grep '"op":"ledger_append_cpu"' "$tmp/runs" | grep '"threads":64,' |
+        sed 's/.*"us_per_append":\([0-9.]*\).*/\1/' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}')
+nc=$(nproc 2>/dev/null || echo 1)
+[ -z "$c64" ] || echo "  CPU per append, 64 threads            $c64 us   ($nc cores allow $(echo "$c64 $nc" | awk '{printf "%.0f", $2 * 1e6 / $1}') appends/s)"
 for n in 1000 10000 100000 1000000; do
         b=$(median ledger_receipt_build "$n")
         v=$(median ledger_receipt_verify "$n")

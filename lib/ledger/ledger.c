@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,9 +31,12 @@ struct waiter {
         char *text;
         size_t len;
         int64_t time;
-        pthread_cond_t wake; /* signalled by the appender when done is set */
-        /* set by the appender under mu */
-        bool done;
+        vt_hash leaf; /* hashed by the caller's thread, not the appender's */
+        /* Posted by the appender once the fields below are set; it owns the waiter from
+         * when it takes the group off the queue until then. A semaphore, not a condition
+         * variable under mu: the woken caller returns without taking mu again (64 of
+         * them would queue on it behind the appender and each other). */
+        sem_t wake;
         int err;
         uint64_t index;
         struct vt_diag diag;
@@ -122,16 +126,13 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, struct vt
                 struct vt_merkle_frontier f = l->f;
                 size_t m = 0, i = 0;
                 for (struct waiter *w = first; i < n; w = w->next, i++) {
-                        vt_hash leaf;
                         struct vt_merkle_node out[VT_MERKLE_MAX_LEVEL + 1];
                         rows[i] = (struct vt_ledger_row){.index = f.size,
                                                          .time = w->time,
                                                          .kind = w->kind,
                                                          .entry = w->text,
                                                          .entry_len = w->len};
-                        if ((e = vt_merkle_leaf_hash(w->text, w->len, leaf)) < 0)
-                                return e;
-                        int k = vt_merkle_frontier_push(&f, leaf, out);
+                        int k = vt_merkle_frontier_push(&f, w->leaf, out);
                         if (k < 0)
                                 return vt_diag_set(d, k, "ledger: the tree is full");
                         for (int j = 0; j < k && m < cap; j++) {
@@ -240,20 +241,23 @@ static void *appender(void *arg)
                                 l->first_unsigned = t;
                 }
 
-                pthread_mutex_lock(&l->mu);
+                /* the group is ours alone: no lock to wake its callers; each its own, so
+                 * that those queued for the next group sleep on */
                 size_t i = 0;
                 for (struct waiter *w = first; i < n; i++) {
-                        struct waiter *next = w->next;
+                        struct waiter *next = w->next; /* w is gone once posted */
                         w->err = e;
                         if (e < 0)
                                 w->diag = d;
-                        w->done = true;
-                        /* each its own: the appenders queued for the next group sleep on */
-                        pthread_cond_signal(&w->wake);
+                        sem_post(&w->wake);
                         w = next;
                 }
+                pthread_mutex_lock(&l->mu);
                 pthread_cond_broadcast(&l->done); /* tree-head waiters */
-                if (l->stop && !l->head)
+                /* Only after a turn that began stopping, so that it signed the last
+                 * entries: the callers just woken may return and close before we get
+                 * here, setting stop after this turn looked at it. */
+                if (stopping)
                         break;
         }
         pthread_mutex_unlock(&l->mu);
@@ -341,12 +345,19 @@ int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
         if (r < 0)
                 return vt_diag_set(d, r, "ledger: the entry cannot be written (%s)",
                                    vt_strerror(r));
+        if ((r = vt_merkle_leaf_hash(w.text, w.len, w.leaf)) < 0) {
+                free(w.text);
+                return vt_diag_set(d, r, "ledger: cannot hash the entry");
+        }
 
-        pthread_cond_init(&w.wake, NULL);
+        if (sem_init(&w.wake, 0, 0) != 0) {
+                free(w.text);
+                return vt_diag_set(d, VT_E_NOMEM, "ledger: semaphore");
+        }
         pthread_mutex_lock(&l->mu);
         if (l->stop) {
                 pthread_mutex_unlock(&l->mu);
-                pthread_cond_destroy(&w.wake);
+                sem_destroy(&w.wake);
                 free(w.text);
                 return vt_diag_set(d, VT_E_STORE, "ledger: closing");
         }
@@ -356,10 +367,12 @@ int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
                 l->head = &w;
         l->tail = &w;
         pthread_cond_signal(&l->work);
-        while (!w.done)
-                pthread_cond_wait(&w.wake, &l->mu);
         pthread_mutex_unlock(&l->mu);
-        pthread_cond_destroy(&w.wake);
+        /* glibc's sem_post touches nothing of the semaphore after the waiter can see the
+         * post, so the waiter may destroy it then (glibc bug 12674) */
+        while (sem_wait(&w.wake) != 0)
+                ; /* EINTR */
+        sem_destroy(&w.wake);
         free(w.text);
         if (w.err < 0)
                 return vt_diag_set(d, w.err, "%s", w.diag.msg[0] ? w.diag.msg : vt_strerror(w.err));

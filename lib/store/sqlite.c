@@ -142,6 +142,13 @@ struct vt_sqlite {
          * the first failing call's extended result code and message. */
         int err_code;
         char err_msg[256];
+        /* The ledger's writer (lw, opened by the first append): a second connection to the
+         * same file, always synchronous=FULL, so that an append is synced without
+         * switching this connection's mode around it and back; its statements prepared
+         * once. Only the main connection's struct has one (path: to open it). */
+        char *path;
+        struct vt_sqlite *lw;
+        sqlite3_stmt *l_begin, *l_commit, *l_size, *l_entry, *l_node;
 };
 
 static struct vt_sqlite *sq_of(struct vt_store *base)
@@ -429,9 +436,14 @@ static void sq_free(struct vt_sqlite *s)
 {
         if (!s)
                 return;
+        sq_free(s->lw);
+        sqlite3_stmt *st[] = {s->l_begin, s->l_commit, s->l_size, s->l_entry, s->l_node};
+        for (size_t i = 0; i < ELEMENTSOF(st); i++)
+                sqlite3_finalize(st[i]);
         /* v2: closes even if a statement were left unfinalized (none should be). */
         sqlite3_close_v2(s->db);
         pthread_mutex_destroy(&s->lock);
+        free(s->path);
         free(s);
 }
 
@@ -469,6 +481,8 @@ static int sq_open(const char *path, struct vt_store **ret, struct vt_diag *d)
                 free(TAKE_PTR(s));
                 return vt_diag_set(d, VT_E_NOMEM, "store: mutex");
         }
+        if (!(s->path = strdup(path)))
+                return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
         int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
         if (rc != SQLITE_OK)
                 return vt_diag_set(d, VT_E_STORE, "store: open %s: %s", path,
@@ -1783,40 +1797,121 @@ static int ledger_size_locked(struct vt_sqlite *s, uint64_t *ret)
         return 0;
 }
 
-static int ledger_append_tx(struct vt_sqlite *s, uint64_t expect_size,
+/* prepare_kept prepares a statement that the ledger's writer keeps for its lifetime
+ * (reset after each use, finalized by sq_free). */
+static int prepare_kept(struct vt_sqlite *w, const char *sql, sqlite3_stmt **ret)
+{
+        if (sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL) != SQLITE_OK)
+                return store_fail(w, NULL, "prepare");
+        return 0;
+}
+
+/* ledger_writer_open opens the ledger's writer (under s->lock): the file exists, is in
+ * WAL mode and has the current schema (sq_open saw to it on the main connection). */
+static int ledger_writer_open(struct vt_sqlite *s, struct vt_diag *d)
+{
+        _cleanup_(sq_freep) struct vt_sqlite *w = calloc(1, sizeof(*w));
+        if (!w)
+                return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
+        if (pthread_mutex_init(&w->lock, NULL) != 0) {
+                free(TAKE_PTR(w));
+                return vt_diag_set(d, VT_E_NOMEM, "store: mutex");
+        }
+        int rc = sqlite3_open_v2(s->path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                                 NULL);
+        if (rc != SQLITE_OK)
+                return vt_diag_set(d, VT_E_STORE, "store: open the ledger's connection: %s",
+                                   w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));
+        sqlite3_extended_result_codes(w->db, 1);
+        int r = 0;
+        if (sqlite3_busy_timeout(w->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
+                r = store_fail(w, NULL, "busy timeout");
+        /* FULL in WAL mode: every commit syncs the WAL before it returns. Never switched
+         * back: this connection writes nothing else than the ledger. */
+        if (r == 0)
+                r = exec(w, "PRAGMA synchronous = FULL", "set synchronous=FULL", NULL);
+        if (r == 0)
+                r = exec(w, "PRAGMA journal_size_limit = 16777216", "set journal_size_limit", NULL);
+        if (r == 0)
+                r = prepare_kept(w, "BEGIN IMMEDIATE", &w->l_begin);
+        if (r == 0)
+                r = prepare_kept(w, "COMMIT", &w->l_commit);
+        if (r == 0)
+                r = prepare_kept(w, "SELECT coalesce(max(idx) + 1, 0) FROM ledger_entries",
+                                 &w->l_size);
+        if (r == 0)
+                r = prepare_kept(w,
+                                 "INSERT INTO ledger_entries (idx, time, kind, entry) "
+                                 "VALUES (?1, ?2, ?3, ?4)",
+                                 &w->l_entry);
+        if (r == 0)
+                r = prepare_kept(w,
+                                 "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+                                 &w->l_node);
+        if ((r = sq_diag(w, r, "open the ledger's connection", d)) < 0)
+                return r;
+        s->lw = TAKE_PTR(w);
+        return 0;
+}
+
+/* ledger_writer returns the ledger's writer, opened by the first call. */
+static int ledger_writer(struct vt_sqlite *s, struct vt_sqlite **ret, struct vt_diag *d)
+{
+        pthread_mutex_lock(&s->lock);
+        int r = s->lw ? 0 : ledger_writer_open(s, d);
+        *ret = s->lw;
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+/* kept_done steps a kept statement that yields no row, and resets it. */
+static int kept_done(struct vt_sqlite *w, sqlite3_stmt *st, const char *what)
+{
+        int r = step_done(w, st, what, NULL);
+        sqlite3_reset(st);
+        return r;
+}
+
+/* ledger_tx_end commits the writer's transaction if r is 0, else rolls it back. */
+static int ledger_tx_end(struct vt_sqlite *w, int r)
+{
+        if (r == 0)
+                r = kept_done(w, w->l_commit, "commit");
+        if (r < 0 && !sqlite3_get_autocommit(w->db))
+                (void)sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        return r;
+}
+
+static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
                             const struct vt_ledger_hash *nodes, size_t m)
 {
-        uint64_t size;
-        int r = ledger_size_locked(s, &size);
+        /* max() of the INTEGER PRIMARY KEY: one seek to the last row */
+        int r = step_one(w, w->l_size, "ledger size", NULL);
+        uint64_t size = r == 0 ? (uint64_t)sqlite3_column_int64(w->l_size, 0) : 0;
+        sqlite3_reset(w->l_size);
         if (r < 0)
                 return r;
         if (size != expect_size)
                 return VT_E_STALE;
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        r = prepare(s,
-                    "INSERT INTO ledger_entries (idx, time, kind, entry) VALUES (?1, ?2, ?3, ?4)",
-                    &st, NULL);
+        sqlite3_stmt *st = w->l_entry;
         for (size_t i = 0; r == 0 && i < n; i++) {
                 sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].index);
                 sqlite3_bind_int64(st, 2, rows[i].time);
                 sqlite3_bind_text(st, 3, rows[i].kind, -1, SQLITE_STATIC);
                 sqlite3_bind_text64(st, 4, rows[i].entry, rows[i].entry_len, SQLITE_STATIC,
                                     SQLITE_UTF8);
-                r = step_done(s, st, "append ledger entry", NULL);
-                sqlite3_reset(st);
+                r = kept_done(w, st, "append ledger entry");
         }
-        _cleanup_stmt_ sqlite3_stmt *sn = NULL;
-        if (r == 0)
-                r = prepare(s, "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
-                            &sn, NULL);
+        sqlite3_clear_bindings(st); /* the caller's rows are not ours to keep */
+        st = w->l_node;
         for (size_t i = 0; r == 0 && i < m; i++) {
-                sqlite3_bind_int(sn, 1, (int)nodes[i].level);
-                sqlite3_bind_int64(sn, 2, (sqlite3_int64)nodes[i].index);
-                sqlite3_bind_blob(sn, 3, nodes[i].hash, 32, SQLITE_STATIC);
-                r = step_done(s, sn, "append ledger node", NULL);
-                sqlite3_reset(sn);
+                sqlite3_bind_int(st, 1, (int)nodes[i].level);
+                sqlite3_bind_int64(st, 2, (sqlite3_int64)nodes[i].index);
+                sqlite3_bind_blob(st, 3, nodes[i].hash, 32, SQLITE_STATIC);
+                r = kept_done(w, st, "append ledger node");
         }
+        sqlite3_clear_bindings(st);
         return r;
 }
 
@@ -1824,19 +1919,20 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
                             const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
 {
-        struct vt_sqlite *s = sq_of(base);
+        struct vt_sqlite *s = sq_of(base), *w;
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
                 return VT_E_INVAL;
-        pthread_mutex_lock(&s->lock);
-        /* durable before the caller releases anything on its strength */
-        int r = sync_full(s);
+        int r = ledger_writer(s, &w, d);
+        if (r < 0)
+                return r;
+        /* durable before the caller releases anything on its strength: the writer's
+         * commits are synchronous=FULL */
+        pthread_mutex_lock(&w->lock);
+        r = kept_done(w, w->l_begin, "begin transaction");
         if (r == 0)
-                r = tx_begin(s, NULL);
-        if (r == 0)
-                r = tx_end(s, ledger_append_tx(s, expect_size, rows, n, nodes, m), NULL);
-        sync_normal(s);
-        r = sq_diag(s, r, "ledger append", d);
-        pthread_mutex_unlock(&s->lock);
+                r = ledger_tx_end(w, ledger_append_tx(w, expect_size, rows, n, nodes, m));
+        r = sq_diag(w, r, "ledger append", d);
+        pthread_mutex_unlock(&w->lock);
         return r;
 }
 
@@ -1966,24 +2062,25 @@ static int sq_ledger_entries(struct vt_store *base, uint64_t start, uint64_t end
 static int sq_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time, const char *sth,
                              struct vt_diag *d)
 {
-        struct vt_sqlite *s = sq_of(base);
+        struct vt_sqlite *s = sq_of(base), *w;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        pthread_mutex_lock(&s->lock);
-        int r = sync_full(s);
-        if (r == 0)
-                r = prepare(s,
-                            "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
-                            "ON CONFLICT (size) DO NOTHING",
-                            &st, NULL);
+        int r = ledger_writer(s, &w, d);
+        if (r < 0)
+                return r;
+        /* on the writer: synced like the entries */
+        pthread_mutex_lock(&w->lock);
+        r = prepare(w,
+                    "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT (size) DO NOTHING",
+                    &st, NULL);
         if (r == 0) {
                 sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
                 sqlite3_bind_int64(st, 2, time);
                 sqlite3_bind_text(st, 3, sth, -1, SQLITE_STATIC);
-                r = step_done(s, st, "put ledger tree head", NULL);
+                r = step_done(w, st, "put ledger tree head", NULL);
         }
-        sync_normal(s);
-        r = sq_diag(s, r, "ledger tree head put", d);
-        pthread_mutex_unlock(&s->lock);
+        r = sq_diag(w, r, "ledger tree head put", d);
+        pthread_mutex_unlock(&w->lock);
         return r;
 }
 
