@@ -412,7 +412,7 @@ static void test_cli_ledger_server(void **state)
         snprintf(tok, sizeof(tok), "%s/token", f->dir);
         snprintf(exp, sizeof(exp), "%s/export.json", f->dir);
         snprintf(rcpt, sizeof(rcpt), "%s/receipt.json", f->dir);
-        write_file(tok, "not-checked-by-the-test-server\n");
+        write_file(tok, "not.checked.by-the-test-server\n"); /* JWT-shaped: the CLI checks */
 
         assert_int_equal(run(f, "ledger verify --server %s --token %s --key %s", url, tok, f->pub),
                          0);
