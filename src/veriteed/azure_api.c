@@ -17,11 +17,13 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <openssl/err.h>
@@ -29,6 +31,7 @@
 #include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "crypto/openssl-util.h"
+#include "collateral/http.h"
 #include "crypto/x509.h"
 #include "evidence/snp_wire.h"
 #include "server.h"
@@ -50,6 +53,20 @@ struct az_authority_key {
 };
 
 #define AZ_MAX_AUTHORITY_KEYS 64
+#define AZ_MAX_FETCHED        16 /* authorities whose keys are fetched */
+#define AZ_REFETCH_MIN_S      30 /* an unknown kid fetches again at most this often */
+
+/* An authority of azure.trusted_authorities named without a file: its keys are fetched
+ * (its discovery document's jwks_uri, else ISSUER/certs) and kept jwks_ttl seconds. The
+ * lock is held during a fetch: one fetch per authority at a time, bounded by the timeout. */
+struct az_fetched {
+        char *iss;
+        pthread_mutex_t lock;
+        int64_t fetched_at; /* the keys' time (0: none) */
+        int64_t tried_at;   /* the last attempt, successful or not */
+        struct az_authority_key keys[AZ_MAX_AUTHORITY_KEYS];
+        size_t n;
+};
 
 struct vtd_azure {
         EVP_PKEY *key;
@@ -58,6 +75,8 @@ struct vtd_azure {
         json_t *jwks;
         struct az_authority_key others[AZ_MAX_AUTHORITY_KEYS];
         size_t n_others;
+        struct az_fetched fetched[AZ_MAX_FETCHED];
+        size_t n_fetched;
 };
 
 enum az_type {
@@ -180,25 +199,14 @@ static json_t *bn_b64(const EVP_PKEY *key, const char *param)
         return v;
 }
 
-/* load_authority reads one azure.trusted_authorities entry, "ISSUER JWKS_FILE": the RSA
- * keys of the JWKS, each with its kid. */
-static int load_authority(struct vtd_azure *az, const char *entry, struct vt_diag *d)
+/* jwks_rsa_keys appends the RSA keys of jwks with a kid (at least 2048 bits; others are
+ * skipped) to keys[*n], iss their issuer, and counts them in *ret_found. */
+static int jwks_rsa_keys(const json_t *jwks, const char *iss, size_t iss_len,
+                         struct az_authority_key *keys, size_t *n, size_t *ret_found,
+                         struct vt_diag *d)
 {
-        const char *sp = strchr(entry, ' ');
-        if (!sp || sp == entry || !sp[1])
-                return vt_diag_set(d, VT_E_FORMAT,
-                                   "azure.trusted_authorities: \"%.100s\" is not \"ISSUER "
-                                   "JWKS_FILE\"",
-                                   entry);
-        const char *file = sp + 1;
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t n = 0, found = 0, i;
-        int e = vt_read_file(file, 1u << 20, &buf, &n);
-        if (e < 0)
-                return vt_diag_set(d, e, "azure.trusted_authorities: cannot read %s", file);
-        _cleanup_json_ json_t *jwks =
-                json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
         const json_t *k;
+        size_t i, found = 0;
         json_array_foreach (json_object_get(jwks, "keys"), i, k) {
                 const char *kty = json_string_value(json_object_get(k, "kty"));
                 const char *kid = json_string_value(json_object_get(k, "kid"));
@@ -207,30 +215,222 @@ static int load_authority(struct vtd_azure *az, const char *entry, struct vt_dia
                 _cleanup_free_ uint8_t *nb = NULL, *eb = NULL;
                 size_t nl = 0, el = 0;
                 EVP_PKEY *key = NULL;
-                if (!kty || strcmp(kty, "RSA") != 0 || !kid || !n64 || !e64 ||
+                if (!kty || strcmp(kty, "RSA") != 0 || !kid || strlen(kid) > 256 || !n64 || !e64 ||
                     vt_b64_decode(n64, strlen(n64), VT_B64_URL, 1024, &nb, &nl) < 0 ||
                     vt_b64_decode(e64, strlen(e64), VT_B64_URL, 8, &eb, &el) < 0 || nl < 256 ||
                     vt_rsa_public_from_ne(nb, nl, eb, el, &key) < 0)
                         continue;
-                if (az->n_others == AZ_MAX_AUTHORITY_KEYS) {
+                if (*n == AZ_MAX_AUTHORITY_KEYS) {
                         EVP_PKEY_free(key);
                         return vt_diag_set(d, VT_E_LIMIT,
                                            "azure.trusted_authorities: more than %d keys",
                                            AZ_MAX_AUTHORITY_KEYS);
                 }
-                struct az_authority_key *o = &az->others[az->n_others++];
-                o->iss = strndup(entry, (size_t)(sp - entry));
+                struct az_authority_key *o = &keys[(*n)++];
+                o->iss = strndup(iss, iss_len);
                 o->kid = strdup(kid);
                 o->key = key;
                 if (!o->iss || !o->kid)
                         return VT_E_NOMEM;
                 found++;
         }
+        *ret_found = found;
+        return 0;
+}
+
+static void keys_free(struct az_authority_key *keys, size_t *n)
+{
+        for (size_t i = 0; i < *n; i++) {
+                free(keys[i].iss);
+                free(keys[i].kid);
+                EVP_PKEY_free(keys[i].key);
+        }
+        *n = 0;
+}
+
+/* fetchable_url: https://, or http:// to the loopback address (tests, a sidecar). */
+static bool fetchable_url(const char *u)
+{
+        if (strncmp(u, "https://", 8) == 0)
+                return u[8] != 0;
+        static const char *const loop[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
+        for (size_t i = 0; i < ELEMENTSOF(loop); i++) {
+                size_t l = strlen(loop[i]);
+                if (strncmp(u, loop[i], l) == 0 && (u[l] == 0 || u[l] == ':' || u[l] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+/* load_authority reads one azure.trusted_authorities entry: "ISSUER JWKS_FILE" (the RSA
+ * keys of the JWKS, each with its kid), or "ISSUER" alone (its keys are fetched when a
+ * token of it comes). */
+static int load_authority(struct vtd_azure *az, const char *entry, struct vt_diag *d)
+{
+        const char *sp = strchr(entry, ' ');
+        if (!sp) {
+                if (!fetchable_url(entry))
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "azure.trusted_authorities: \"%.100s\" is not "
+                                           "\"ISSUER JWKS_FILE\" nor an https:// issuer (or "
+                                           "http:// to 127.0.0.1, [::1], localhost) whose keys "
+                                           "are fetched",
+                                           entry);
+                if (az->n_fetched == AZ_MAX_FETCHED)
+                        return vt_diag_set(d, VT_E_LIMIT,
+                                           "azure.trusted_authorities: more than %d issuers "
+                                           "whose keys are fetched",
+                                           AZ_MAX_FETCHED);
+                struct az_fetched *f = &az->fetched[az->n_fetched];
+                if (!(f->iss = strdup(entry)))
+                        return VT_E_NOMEM;
+                pthread_mutex_init(&f->lock, NULL);
+                az->n_fetched++;
+                return 0;
+        }
+        if (sp == entry || !sp[1])
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "azure.trusted_authorities: \"%.100s\" is not \"ISSUER "
+                                   "JWKS_FILE\"",
+                                   entry);
+        const char *file = sp + 1;
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t n = 0, found = 0;
+        int e = vt_read_file(file, 1u << 20, &buf, &n);
+        if (e < 0)
+                return vt_diag_set(d, e, "azure.trusted_authorities: cannot read %s", file);
+        _cleanup_json_ json_t *jwks =
+                json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+        if ((e = jwks_rsa_keys(jwks, entry, (size_t)(sp - entry), az->others, &az->n_others, &found,
+                               d)) < 0)
+                return e;
         if (!found)
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "azure.trusted_authorities: %s holds no RSA key with a kid",
                                    file);
         return 0;
+}
+
+/* iss_equal compares issuers with and without a trailing slash. */
+static bool iss_equal(const char *a, const char *b)
+{
+        size_t al = strlen(a), bl = strlen(b);
+        while (al > 0 && a[al - 1] == '/')
+                al--;
+        while (bl > 0 && b[bl - 1] == '/')
+                bl--;
+        return al == bl && strncmp(a, b, al) == 0;
+}
+
+/* fetch_json GETs url (fetchable_url) within the configured bounds and parses it. */
+static int fetch_json(const struct vtd *s, const char *url, json_t **ret, struct vt_diag *d)
+{
+        if (!fetchable_url(url))
+                return vt_diag_set(d, VT_E_POLICY,
+                                   "%.200s is not https:// (or http:// to the loopback address)",
+                                   url);
+        struct vt_http_request rq = {
+                .url = url,
+                .max = s->cfg.azure_jwks_max,
+                .timeout_ms = (long)s->cfg.azure_fetch_timeout_ms,
+        };
+        _cleanup_free_ uint8_t *body = NULL;
+        size_t n = 0;
+        int e = vt_http_get_checked(&rq, NULL, &body, &n, d);
+        if (e < 0)
+                return e;
+        json_error_t je;
+        json_t *j = json_loadb((const char *)body, n, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return vt_diag_set(d, VT_E_FORMAT, "GET %.200s: not a JSON object", url);
+        }
+        *ret = j;
+        return 0;
+}
+
+/* fetch_keys fetches the JWKS of f (its discovery document's jwks_uri, else f->iss/certs)
+ * and replaces its keys. Called with f->lock held. */
+static int fetch_keys(const struct vtd *s, struct az_fetched *f, int64_t now, struct vt_diag *d)
+{
+        char base[VTD_URL_MAX], url[VTD_URL_MAX + 64];
+        size_t bl = strlen(f->iss);
+        while (bl > 0 && f->iss[bl - 1] == '/')
+                bl--;
+        snprintf(base, sizeof(base), "%.*s", (int)bl, f->iss);
+        struct vt_diag d1 = {0}, d2 = {0};
+        _cleanup_json_ json_t *oidc = NULL, *jwks = NULL;
+        f->tried_at = now;
+        snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", base);
+        int e = fetch_json(s, url, &oidc, &d1);
+        const char *ju = json_string_value(json_object_get(oidc, "jwks_uri"));
+        if (e == 0 && !ju)
+                e = vt_diag_set(&d1, VT_E_FORMAT, "%.200s has no jwks_uri", url);
+        if (e == 0)
+                e = fetch_json(s, ju, &jwks, &d1);
+        if (e < 0) {
+                /* MAA's own path */
+                snprintf(url, sizeof(url), "%s/certs", base);
+                if (fetch_json(s, url, &jwks, &d2) < 0)
+                        /* not VT_E_NOTFOUND (a 404), which the caller reads as "no such
+                         * kid" */
+                        return vt_diag_set(d, VT_E_NETWORK,
+                                           "the keys of authority %.100s cannot be fetched: "
+                                           "%.150s; %.150s",
+                                           f->iss, d1.msg, d2.msg);
+        }
+        struct az_authority_key keys[AZ_MAX_AUTHORITY_KEYS] = {0};
+        size_t n = 0, found = 0;
+        if ((e = jwks_rsa_keys(jwks, f->iss, strlen(f->iss), keys, &n, &found, &d1)) < 0 ||
+            !found) {
+                keys_free(keys, &n);
+                return vt_diag_set(
+                        d, e < 0 && e != VT_E_NOTFOUND ? e : VT_E_FORMAT,
+                        "the JWKS of authority %.100s holds no RSA key with a kid%s%.150s", f->iss,
+                        e < 0 ? ": " : "", e < 0 ? d1.msg : "");
+        }
+        keys_free(f->keys, &f->n);
+        memcpy(f->keys, keys, sizeof(keys));
+        f->n = n;
+        f->fetched_at = now;
+        return 0;
+}
+
+/* fetched_key finds kid among the keys of the fetched authority f, fetching them when
+ * they are older than azure.authority_jwks_ttl_seconds (or when kid is unknown and the
+ * last attempt is AZ_REFETCH_MIN_S old). The key is returned with a reference of its own;
+ * VT_E_NOTFOUND when the authority has no such kid. */
+static int fetched_key(const struct vtd *s, struct az_fetched *f, const char *kid, EVP_PKEY **ret,
+                       struct vt_diag *d)
+{
+        int64_t now = vtd_now();
+        int e = 0;
+        pthread_mutex_lock(&f->lock);
+        bool fresh = f->fetched_at && now - f->fetched_at < (int64_t)s->cfg.azure_jwks_ttl;
+        const struct az_authority_key *k = NULL;
+        for (size_t i = 0; fresh && i < f->n && !k; i++)
+                if (strcmp(f->keys[i].kid, kid) == 0)
+                        k = &f->keys[i];
+        if (!k && (!f->tried_at || now - f->tried_at >= AZ_REFETCH_MIN_S ||
+                   (!fresh && f->tried_at == f->fetched_at))) {
+                e = fetch_keys(s, f, now, d);
+                for (size_t i = 0; e == 0 && i < f->n && !k; i++)
+                        if (strcmp(f->keys[i].kid, kid) == 0)
+                                k = &f->keys[i];
+        } else if (!k && !fresh) {
+                e = vt_diag_set(d, VT_E_NETWORK,
+                                "the keys of authority %.100s could not be fetched %" PRId64
+                                " s ago; the next attempt is after %d s",
+                                f->iss, now - f->tried_at, AZ_REFETCH_MIN_S);
+        }
+        if (e == 0 && !k)
+                e = VT_E_NOTFOUND;
+        if (e == 0 && EVP_PKEY_up_ref(k->key) == 1)
+                *ret = k->key;
+        else if (e == 0)
+                e = VT_E_NOMEM;
+        pthread_mutex_unlock(&f->lock);
+        return e;
 }
 
 int vtd_azure_init(struct vtd *s, struct vt_diag *d)
@@ -282,10 +482,11 @@ void vtd_azure_done(struct vtd *s)
                 return;
         EVP_PKEY_free(az->key);
         X509_free(az->cert);
-        for (size_t i = 0; i < az->n_others; i++) {
-                free(az->others[i].iss);
-                free(az->others[i].kid);
-                EVP_PKEY_free(az->others[i].key);
+        keys_free(az->others, &az->n_others);
+        for (size_t i = 0; i < az->n_fetched; i++) {
+                keys_free(az->fetched[i].keys, &az->fetched[i].n);
+                free(az->fetched[i].iss);
+                pthread_mutex_destroy(&az->fetched[i].lock);
         }
         json_decref(az->jwks);
         free(az);
@@ -817,6 +1018,33 @@ int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json
                         key = s->azure->others[i].key;
                         want_iss = s->azure->others[i].iss;
                 }
+        /* an authority whose keys are fetched: chosen by the (not yet verified) iss among
+         * the configured ones only, never fetched from where a token points; the verified
+         * iss must then be that authority */
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *fkey = NULL;
+        if (!key && j.kid && j.alg && strcmp(j.alg, "RS256") == 0 && s->azure->n_fetched) {
+                _cleanup_json_ json_t *pre = NULL;
+                struct vt_diag d0 = {0};
+                const char *piss = NULL;
+                if (vt_jws_claims(&j, 1u << 20, &pre, &d0) == 0)
+                        piss = json_string_value(json_object_get(pre, "iss"));
+                for (size_t i = 0; piss && i < s->azure->n_fetched; i++) {
+                        struct az_fetched *f = &s->azure->fetched[i];
+                        if (!iss_equal(piss, f->iss))
+                                continue;
+                        struct vt_diag df = {0};
+                        int fe = fetched_key(s, f, j.kid, &fkey, &df);
+                        if (fe < 0 && fe != VT_E_NOTFOUND) {
+                                vt_jws_done(&j);
+                                return vt_diag_set(d, fe, "target: %.400s", df.msg);
+                        }
+                        if (fe == 0) {
+                                key = fkey;
+                                want_iss = f->iss;
+                        }
+                        break;
+                }
+        }
         if (!j.alg || strcmp(j.alg, "RS256") != 0)
                 e = vt_diag_set(d, VT_E_SIGNATURE, "target: alg %.20s is not RS256",
                                 j.alg ? j.alg : "(none)");
@@ -829,12 +1057,7 @@ int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json
                  (e = vt_jws_claims(&j, 1u << 20, &claims, d)) == 0 &&
                  (e = vt_jose_check_times(claims, vtd_now(), "target", d)) == 0) {
                 const char *iss = json_string_value(json_object_get(claims, "iss"));
-                size_t il = iss ? strlen(iss) : 0, wl = strlen(want_iss);
-                while (il > 0 && iss[il - 1] == '/')
-                        il--;
-                while (wl > 0 && want_iss[wl - 1] == '/')
-                        wl--;
-                if (!iss || il != wl || strncmp(iss, want_iss, il) != 0)
+                if (!iss || !iss_equal(iss, want_iss))
                         e = vt_diag_set(d, VT_E_POLICY,
                                         "target: iss %.100s is not %.100s, whose key signed it",
                                         iss ? iss : "(none)", want_iss);
@@ -846,6 +1069,13 @@ int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json
         }
         *ret = claims;
         return 0;
+}
+
+const json_t *vtd_azure_public_jwk(const struct vtd *s)
+{
+        if (!s->cfg.azure_enabled || !s->azure)
+                return NULL;
+        return json_array_get(json_object_get(s->azure->jwks, "keys"), 0);
 }
 
 void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res)

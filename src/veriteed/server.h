@@ -175,6 +175,9 @@ void vtd_azure_done(struct vtd *s);
  * RS256 token with Azure's claims. GET /certs: the JWKS with x5c. */
 void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* vtd_azure_public_jwk is the public JWK (with x5c) of azure.signing_key, borrowed, or NULL
+ * when the Azure API is off; /.well-known/jwks.json publishes it beside the ES256 keys. */
+const json_t *vtd_azure_public_jwk(const struct vtd *s);
 /* vtd_azure_sign signs claims RS256 with azure.signing_key under the header {alg, kid, typ
  * (when typ is not NULL), x5c (when x5c)} into *ret (malloc'd). */
 int vtd_azure_sign(struct vtd *s, const json_t *claims, const char *typ, bool x5c, char **ret);

@@ -19,6 +19,7 @@
 
 #include "crypto/jwk.h"
 #include "crypto/seal.h"
+#include "httpd.h"
 #include "testutil.h"
 #include "token/admin.h"
 #include "token/jose.h"
@@ -40,7 +41,11 @@
 #define TDX_CACHE "dcap-tdx-platform-b0c06f000000.json"
 
 static struct vt_sim_guest guest;
-static struct server A, B, C; /* A: accepts; B: another mr_enclave; C: azure off */
+static struct server A, B, C;       /* A: accepts; B: another mr_enclave; C: azure off */
+static struct server D;             /* trusts A and the test httpd as authorities, keys fetched */
+static struct test_httpd *other_az; /* another authority: its JWKS at /certs, and /big/certs */
+static char other_url[64];
+static EVP_PKEY *fetch_key; /* that authority's signing key, kid "fetched-1" */
 static char measurement[97];
 static uint8_t *quote, *tdx_quote;
 static size_t quote_len, tdx_quote_len;
@@ -55,9 +60,18 @@ static void path_in(char *buf, size_t n, const char *name)
         snprintf(buf, n, "%s/%s", vtt_dir, name);
 }
 
+static void start_with(struct server *s, const char *name, bool enabled, const char *rv,
+                       const char *authorities);
+
 static void start(struct server *s, const char *name, bool enabled, const char *rv)
 {
-        char p[512], cfg[4096];
+        start_with(s, name, enabled, rv, "");
+}
+
+static void start_with(struct server *s, const char *name, bool enabled, const char *rv,
+                       const char *authorities)
+{
+        char p[512], cfg[8192];
         snprintf(p, sizeof(p), "%s/%s-rv.json", vtt_dir, name);
         write_text(p, rv);
         snprintf(cfg, sizeof(cfg),
@@ -66,10 +80,11 @@ static void start(struct server *s, const char *name, bool enabled, const char *
                  "  pccs_url: http://127.0.0.1:9\n  dcap_cache_dir: %s/dcap\n"
                  "  verify_at: " SGX_AT "\n  minimum_status: affirming\n"
                  "azure:\n  enabled: %s\n"
-                 "  trusted_authorities: [\"https://maa.example %s/ext.jwks\"]\n"
+                 "  trusted_authorities: [\"https://maa.example %s/ext.jwks\"%s]\n"
+                 "  authority_jwks_max_bytes: 4096\n"
                  "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s/admin.pub]\n",
                  vtt_dir, name, p, vtt_simdir, vtt_dir, enabled ? "true" : "false", vtt_dir,
-                 vtt_dir, vtt_dir);
+                 authorities, vtt_dir, vtt_dir);
         server_start(s, name, cfg);
 }
 
@@ -136,6 +151,29 @@ static int setup(void **state)
               "\"ConfigurationAndSWHardeningNeeded\"],\"mr_enclave\":[\"00000000000000000000000"
               "00000000000000000000000000000000000000000\"]}}");
         start(&C, "c", false, rv);
+        /* another authority on 127.0.0.1 whose keys D fetches: no discovery document, its
+         * JWKS at /certs (MAA's path); under /big a JWKS over D's 4096-byte limit */
+        fetch_key = EVP_RSA_gen(2048);
+        json_t *fjwk = NULL;
+        if (!fetch_key || vt_jwk_from_pkey(fetch_key, VT_JWK_ALG_LAST, NULL, &fjwk) < 0)
+                return -1;
+        json_object_set_new(fjwk, "kid", json_string("fetched-1"));
+        json_t *fjwks = json_pack("{s:[o]}", "keys", fjwk);
+        static char *ftext, big[6000];
+        ftext = json_dumps(fjwks, JSON_COMPACT);
+        json_decref(fjwks);
+        memset(big, ' ', sizeof(big));
+        memcpy(big, ftext, strlen(ftext));
+        const struct test_route routes[] = {
+                {"/certs", 0, ftext, strlen(ftext), NULL},
+                {"/big/certs", 0, big, sizeof(big), NULL},
+        };
+        if (!(other_az = test_httpd_start(routes, ELEMENTSOF(routes))))
+                return -1;
+        test_httpd_url(other_az, other_url, sizeof(other_url));
+        char auths[512];
+        snprintf(auths, sizeof(auths), ",\"%s\",\"%s/\",\"%s/big\"", A.url, other_url, other_url);
+        start_with(&D, "d", true, rv, auths);
         return 0;
 }
 
@@ -147,6 +185,8 @@ static int teardown(void **state)
         free(tdx_quote);
         EVP_PKEY_free(wrap_key);
         EVP_PKEY_free(ext_key);
+        EVP_PKEY_free(fetch_key);
+        test_httpd_stop(other_az);
         free(runtime_text);
         if (!getenv("VT_KEEP_TMP") && vt_test_sh("rm -rf '%s'", vtt_dir) != 0)
                 return -1;
@@ -512,7 +552,16 @@ static char *policy_b64(const char *m)
 }
 
 /* unwrap_release checks the release answer's JWS and returns the unwrapped key material. */
+static uint8_t *unwrap_release_from(const struct server *s, struct http h, const EVP_MD *md,
+                                    const char *enc, size_t *ret_len);
+
 static uint8_t *unwrap_release(struct http h, const EVP_MD *md, const char *enc, size_t *ret_len)
+{
+        return unwrap_release_from(&A, h, md, enc, ret_len);
+}
+
+static uint8_t *unwrap_release_from(const struct server *s, struct http h, const EVP_MD *md,
+                                    const char *enc, size_t *ret_len)
 {
         if (h.status != 200)
                 fail_msg("release: status %ld: %.400s", h.status, h.body);
@@ -520,7 +569,7 @@ static uint8_t *unwrap_release(struct http h, const EVP_MD *md, const char *enc,
         free(h.body);
         const char *v = json_string_value(json_object_get(j, "value"));
         assert_non_null(v);
-        _cleanup_json_ json_t *p = verify_jws(&A, v, false);
+        _cleanup_json_ json_t *p = verify_jws(s, v, false);
         assert_string_equal(
                 json_string_value(json_object_get(json_object_get(p, "request"), "enc")), enc);
         const json_t *key =
@@ -765,6 +814,198 @@ static void test_azure_key_release_other_authority(void **state)
                      "Forbidden", "expected authority \"https://maa.example/\"");
 }
 
+/* GET path (of s) as JSON, 200 required. */
+static json_t *get_json_of(const struct server *s, const char *path)
+{
+        struct http h = request_full(s, "GET", path, NULL, 0, NULL, NULL);
+        if (h.status != 200)
+                fail_msg("GET %s: %ld %.300s", path, h.status, h.body);
+        json_t *j = body_json(&h);
+        free(h.body);
+        return j;
+}
+
+/* A relying party that knows only our issuer finds the key of /attest tokens through the
+ * discovery document, as a Key Vault does for an authority of a release policy. */
+static void test_azure_oidc_discovery(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *tok = snp_token();
+        struct vt_jws j = {0};
+        struct vt_diag d = {0};
+        assert_int_equal(vt_jws_parse(tok, 1u << 20, 4096, "token", &j, &d), 0);
+        _cleanup_json_ json_t *claims = NULL;
+        assert_int_equal(vt_jws_claims(&j, 1u << 20, &claims, &d), 0);
+        _cleanup_json_ json_t *oidc = get_json_of(&A, "/.well-known/openid-configuration");
+        assert_string_equal(json_string_value(json_object_get(oidc, "issuer")),
+                            json_string_value(json_object_get(claims, "iss")));
+        bool rs = false, es = false;
+        const json_t *a;
+        size_t i;
+        json_array_foreach (json_object_get(oidc, "id_token_signing_alg_values_supported"), i, a) {
+                rs = rs || strcmp(json_string_value(a), "RS256") == 0;
+                es = es || strcmp(json_string_value(a), "ES256") == 0;
+        }
+        assert_true(rs && es);
+        const char *ju = json_string_value(json_object_get(oidc, "jwks_uri"));
+        assert_non_null(ju);
+        assert_int_equal(strncmp(ju, A.url, strlen(A.url)), 0);
+        _cleanup_json_ json_t *jwks = get_json_of(&A, ju + strlen(A.url));
+        const json_t *k, *found = NULL;
+        bool ec = false;
+        json_array_foreach (json_object_get(jwks, "keys"), i, k) {
+                if (json_equal(json_object_get(k, "kid"), json_object_get(j.hdr, "kid")))
+                        found = k;
+                ec = ec || strcmp(json_string_value(json_object_get(k, "kty")), "EC") == 0;
+        }
+        assert_true(ec); /* the ES256 key of veriteed's own tokens is still there */
+        if (!found)
+                fail_msg("the token's kid is not in %s", ju);
+        /* the key found there verifies the token, and nothing else */
+        const char *n64 = json_string_value(json_object_get(found, "n"));
+        const char *e64 = json_string_value(json_object_get(found, "e"));
+        uint8_t *nb = NULL, *eb = NULL;
+        size_t nl, el;
+        EVP_PKEY *key = NULL;
+        assert_int_equal(vt_b64_decode(n64, strlen(n64), VT_B64_URL, 1024, &nb, &nl), 0);
+        assert_int_equal(vt_b64_decode(e64, strlen(e64), VT_B64_URL, 8, &eb, &el), 0);
+        assert_int_equal(vt_rsa_public_from_ne(nb, nl, eb, el, &key), 0);
+        assert_int_equal(vt_jws_verify_rs256(&j, key, &d), 0);
+        vt_jws_done(&j);
+        /* one changed character of the payload */
+        char *bad = strdup(tok);
+        char *pl = strchr(bad, '.') + 20;
+        *pl = *pl == 'A' ? 'B' : 'A';
+        assert_int_equal(vt_jws_parse(bad, 1u << 20, 4096, "token", &j, &d), 0);
+        assert_int_not_equal(vt_jws_verify_rs256(&j, key, &d), 0);
+        vt_jws_done(&j);
+        free(bad);
+        EVP_PKEY_free(key);
+        free(nb);
+        free(eb);
+        /* the API off: neither the algorithm nor an RSA key is announced */
+        _cleanup_json_ json_t *oc = get_json_of(&C, "/.well-known/openid-configuration");
+        _cleanup_free_ char *ot = json_dumps(oc, 0);
+        assert_null(strstr(ot, "RS256"));
+        _cleanup_json_ json_t *jc = get_json_of(&C, "/.well-known/jwks.json");
+        _cleanup_free_ char *jt = json_dumps(jc, 0);
+        assert_null(strstr(jt, "\"RSA\""));
+}
+
+/* import_on imports the 16-byte oct key k as name on s, released by policy (JSON). */
+static void import_on(const struct server *s, const char *name, const uint8_t k[16],
+                      const char *policy)
+{
+        _cleanup_free_ char *p64 = b64url(policy, strlen(policy));
+        _cleanup_free_ char *k64 = b64url(k, 16);
+        char body[4096], path[128];
+        snprintf(body, sizeof(body),
+                 "{\"key\":{\"kty\":\"oct\",\"k\":\"%s\"},\"attributes\":{\"exportable\":"
+                 "true},\"release_policy\":{\"data\":\"%s\"}}",
+                 k64, p64);
+        snprintf(path, sizeof(path), "/keys/%s?api-version=7.4", name);
+        struct http h = request_full(s, "PUT", path, body, strlen(body), NULL, admin_authz);
+        if (h.status != 200)
+                fail_msg("import %s: %ld %.300s", name, h.status, h.body);
+        free(h.body);
+}
+
+/* D trusts A (a second veriteed) and the test httpd as authorities and fetches their keys:
+ * A's through its discovery document, the httpd's from /certs. */
+static void test_azure_authority_fetched(void **state)
+{
+        (void)state;
+        uint8_t k[16] = {1, 3, 5, 7, 9, 11, 13, 15, 2, 4, 6, 8, 10, 12, 14, 16};
+        char pol[1024], rel[8192];
+        /* A's tokens; the policy names A with a trailing slash, D's configuration without */
+        snprintf(pol, sizeof(pol),
+                 "{\"version\":\"1.0.0\",\"anyOf\":[{\"authority\":\"%s/\",\"allOf\":["
+                 "{\"claim\":\"x-ms-sevsnpvm-launchmeasurement\",\"equals\":\"%s\"}]}]}",
+                 A.url, measurement);
+        import_on(&D, "fa", k, pol);
+        _cleanup_free_ char *tok = snp_token();
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\",\"enc\":\"RSA_AES_KEY_WRAP_256\"}", tok);
+        const char *path = "/keys/fa/release?api-version=7.4";
+        size_t ml = 0;
+        _cleanup_free_ uint8_t *m = unwrap_release_from(
+                &D, request_full(&D, "POST", path, rel, strlen(rel), NULL, "Bearer x"),
+                EVP_sha256(), "RSA_AES_KEY_WRAP_256", &ml);
+        assert_int_equal(ml, sizeof(k));
+        assert_memory_equal(m, k, sizeof(k));
+        /* A's kid, another key; a kid A does not publish: refused, not recorded */
+        struct vt_jws j = {0};
+        struct vt_diag d = {0};
+        assert_int_equal(vt_jws_parse(tok, 1u << 20, 4096, "token", &j, &d), 0);
+        _cleanup_free_ char *akid = strdup(json_string_value(json_object_get(j.hdr, "kid")));
+        vt_jws_done(&j);
+        EVP_PKEY *forger = EVP_RSA_gen(2048);
+        _cleanup_free_ char *forged = ext_token(forger, akid, A.url);
+        _cleanup_free_ char *unknown = ext_token(forger, "not-a-kid-of-a", A.url);
+        EVP_PKEY_free(forger);
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", forged);
+        expect_error(request_full(&D, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "target: RS256 signature does not verify");
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", unknown);
+        expect_error(request_full(&D, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "kid not-a-kid-of-a is not a key");
+
+        /* the httpd authority: no discovery document (404), so /certs; fetched once */
+        snprintf(pol, sizeof(pol),
+                 "{\"version\":\"1.0.0\",\"anyOf\":[{\"authority\":\"%s\",\"allOf\":["
+                 "{\"claim\":\"x-ms-attestation-type\",\"equals\":\"sevsnpvm\"}]}]}",
+                 other_url);
+        import_on(&D, "fh", k, pol);
+        path = "/keys/fh/release?api-version=7.4";
+        unsigned hits0 = test_httpd_hits(other_az);
+        _cleanup_free_ char *good = ext_token(fetch_key, "fetched-1", other_url);
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\",\"enc\":\"RSA_AES_KEY_WRAP_256\"}", good);
+        for (int i = 0; i < 2; i++) {
+                _cleanup_free_ uint8_t *m2 = unwrap_release_from(
+                        &D, request_full(&D, "POST", path, rel, strlen(rel), NULL, "Bearer x"),
+                        EVP_sha256(), "RSA_AES_KEY_WRAP_256", &ml);
+                assert_int_equal(ml, sizeof(k));
+                assert_memory_equal(m2, k, sizeof(k));
+        }
+        /* the discovery document, then /certs; the second release used the cache */
+        assert_int_equal(test_httpd_hits(other_az) - hits0, 2);
+        char last[128];
+        assert_int_equal(test_httpd_request(other_az, hits0, last, sizeof(last)), 1);
+        assert_string_equal(last, "/.well-known/openid-configuration");
+        assert_int_equal(test_httpd_request(other_az, hits0 + 1, last, sizeof(last)), 1);
+        assert_string_equal(last, "/certs");
+        /* a key the authority does not publish, under its kid and under another */
+        EVP_PKEY *forger2 = EVP_RSA_gen(2048);
+        _cleanup_free_ char *f1 = ext_token(forger2, "fetched-1", other_url);
+        _cleanup_free_ char *f2 = ext_token(forger2, "fetched-2", other_url);
+        EVP_PKEY_free(forger2);
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", f1);
+        expect_error(request_full(&D, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "target: RS256 signature does not verify");
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", f2);
+        expect_error(request_full(&D, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "kid fetched-2 is not a key");
+        /* an unknown kid right after a fetch does not fetch again */
+        assert_int_equal(test_httpd_hits(other_az) - hits0, 2);
+        /* the authority's key, but an issuer nobody configured: never fetched */
+        _cleanup_free_ char *f3 = ext_token(fetch_key, "fetched-1", "http://127.0.0.1:9");
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", f3);
+        expect_error(request_full(&D, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "kid fetched-1 is not a key");
+        assert_int_equal(test_httpd_hits(other_az) - hits0, 2);
+        /* an answer over azure.authority_jwks_max_bytes is refused */
+        char big_iss[96];
+        snprintf(big_iss, sizeof(big_iss), "%s/big", other_url);
+        _cleanup_free_ char *f4 = ext_token(fetch_key, "fetched-1", big_iss);
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", f4);
+        expect_error(request_full(&D, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "exceeds 4096 bytes");
+        /* A, not trusting the httpd, refuses its token */
+        import_on(&A, "fh", k, pol);
+        snprintf(rel, sizeof(rel), "{\"target\":\"%s\"}", good);
+        expect_error(request_full(&A, "POST", path, rel, strlen(rel), NULL, "Bearer x"), 403,
+                     "Forbidden", "kid fetched-1 is not a key");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -774,6 +1015,8 @@ int main(void)
                 cmocka_unit_test(test_azure_snp_simulated),
                 cmocka_unit_test(test_azure_key_release),
                 cmocka_unit_test(test_azure_key_release_other_authority),
+                cmocka_unit_test(test_azure_oidc_discovery),
+                cmocka_unit_test(test_azure_authority_fetched),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
