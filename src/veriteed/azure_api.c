@@ -28,6 +28,7 @@
 
 #include <openssl/err.h>
 
+#include "azure/request.h"
 #include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "crypto/openssl-util.h"
@@ -41,9 +42,6 @@
 #include "util/hex.h"
 #include "util/json.h"
 #include "util/macro.h"
-
-#define AZ_MAX_EVIDENCE (1u << 20)
-#define AZ_MAX_DATA     (64u * 1024u)
 
 /* A signing key of another authority (azure.trusted_authorities). */
 struct az_authority_key {
@@ -77,21 +75,6 @@ struct vtd_azure {
         size_t n_others;
         struct az_fetched fetched[AZ_MAX_FETCHED];
         size_t n_fetched;
-};
-
-enum az_type {
-        AZ_SGX,
-        AZ_OPEN_ENCLAVE,
-        AZ_SNP,
-        AZ_TDX,
-        _AZ_TYPE_MAX,
-};
-
-static const char *const az_type_names[_AZ_TYPE_MAX] = {
-        [AZ_SGX] = "SgxEnclave",
-        [AZ_OPEN_ENCLAVE] = "OpenEnclave",
-        [AZ_SNP] = "SevSnpVm",
-        [AZ_TDX] = "TdxVm",
 };
 
 /* The api-versions MAA's clients send (the JS SDK 2020-10-01, SNP/TDX GA 2022-08-01,
@@ -504,71 +487,6 @@ static bool enabled(struct vtd *s, struct vtd_request *req, struct vtd_response 
         return false;
 }
 
-/* b64_any decodes base64url or base64, padded or not (MAA's Go clients pad, its JS ones do
- * not), into a fresh buffer of at most max bytes. */
-static int b64_any(const char *s, size_t max, uint8_t **ret, size_t *ret_len)
-{
-        size_t n = strlen(s);
-        while (n > 0 && s[n - 1] == '=')
-                n--;
-        _cleanup_free_ char *t = strndup(s, n);
-        if (!t)
-                return VT_E_NOMEM;
-        for (size_t i = 0; i < n; i++)
-                t[i] = t[i] == '+' ? '-' : t[i] == '/' ? '_' : t[i];
-        return vt_b64_decode(t, n, VT_B64_URL, max, ret, ret_len);
-}
-
-/* MAA's runtimeData / initTimeData: {"data": base64url, "dataType": "Binary" | "JSON"}. */
-struct az_data {
-        bool present;
-        uint8_t *bytes;
-        size_t len;
-        json_t *json; /* dataType JSON: the parsed data */
-        uint8_t sha256[32];
-};
-
-static void az_data_done(struct az_data *x)
-{
-        free(x->bytes);
-        json_decref(x->json);
-        *x = (struct az_data){0};
-}
-
-static int az_data_parse(const json_t *v, const char *name, struct az_data *out, char *why,
-                         size_t cap)
-{
-        const char *data = json_string_value(json_object_get(v, "data"));
-        const char *type = json_string_value(json_object_get(v, "dataType"));
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_object(v) || !data) {
-                snprintf(why, cap, "%s must be {\"data\": base64url, \"dataType\": ...}", name);
-                return VT_E_FORMAT;
-        }
-        if (type && strcasecmp(type, "JSON") != 0 && strcasecmp(type, "Binary") != 0) {
-                snprintf(why, cap, "%s.dataType must be \"Binary\" or \"JSON\"", name);
-                return VT_E_FORMAT;
-        }
-        if (b64_any(data, AZ_MAX_DATA, &out->bytes, &out->len) < 0) {
-                snprintf(why, cap, "%s.data is not base64url (of at most %u bytes)", name,
-                         AZ_MAX_DATA);
-                return VT_E_FORMAT;
-        }
-        if (type && strcasecmp(type, "JSON") == 0) {
-                out->json = json_loadb((const char *)out->bytes, out->len, JSON_REJECT_DUPLICATES,
-                                       NULL);
-                if (!out->json) {
-                        snprintf(why, cap, "%s.data is not JSON although dataType is JSON", name);
-                        return VT_E_FORMAT;
-                }
-        }
-        if (EVP_Digest(out->bytes, out->len, out->sha256, NULL, EVP_sha256(), NULL) != 1)
-                return VT_E_CRYPTO;
-        out->present = true;
-        return 0;
-}
-
 static json_t *hexj(const uint8_t *p, size_t n)
 {
         char h[2 * 64 + 1];
@@ -576,59 +494,39 @@ static json_t *hexj(const uint8_t *p, size_t n)
         return json_string(h);
 }
 
-/* One request, taken apart. */
+/* One request, taken apart (lib/azure) and put in Trustee's wire form for vt_attest. */
 struct az_req {
-        enum az_type type;
+        struct vt_az_attest_request in;
+        enum vt_az_type type;
         const char *tee;  /* for vt_attest */
         json_t *evidence; /* Trustee's wire form for vt_attest */
         uint8_t expected[64];
         struct vt_dcap_quote *quote; /* sgx, tdx: for the claims */
         struct vt_snp_report snp;    /* snp: for the claims */
         bool sim_allowed;            /* snp: the simulator root may be tried */
-        struct az_data runtime, init;
-        json_t *nonce; /* string, borrowed from the body */
 };
 
 static void az_req_done(struct az_req *r)
 {
         json_decref(r->evidence);
         vt_dcap_quote_free(r->quote);
-        az_data_done(&r->runtime);
-        az_data_done(&r->init);
+        vt_az_attest_request_done(&r->in);
 }
 
-/* DCAP quote (SgxEnclave, OpenEnclave, TdxVm). */
-static int take_quote(struct az_req *r, const char *b64, char *why, size_t cap)
+/* DCAP quote (SgxEnclave, OpenEnclave without its header, TdxVm). */
+static int take_quote(struct az_req *r, char *why, size_t cap)
 {
-        _cleanup_free_ uint8_t *q = NULL;
-        size_t ql = 0;
         struct vt_diag d = {0};
-        if (b64_any(b64, AZ_MAX_EVIDENCE, &q, &ql) < 0) {
-                snprintf(why, cap, "the %s is not base64url (of at most 1 MiB)",
-                         r->type == AZ_OPEN_ENCLAVE ? "report" : "quote");
-                return VT_E_FORMAT;
-        }
-        const uint8_t *p = q;
-        size_t n = ql;
-        /* an Open Enclave report: a 16-byte header (version 1, type, size) before the quote */
-        if (r->type == AZ_OPEN_ENCLAVE && n > 16 && p[0] == 1 && p[1] == 0 && p[2] == 0 &&
-            p[3] == 0) {
-                uint64_t size = 0;
-                for (int i = 7; i >= 0; i--)
-                        size = size << 8 | p[8 + i];
-                if (size == n - 16) {
-                        p += 16;
-                        n -= 16;
-                }
-        }
+        const uint8_t *p = r->in.evidence;
+        size_t n = r->in.evidence_len;
         if (vt_dcap_quote_parse(p, n, &r->quote, &d) < 0) {
                 snprintf(why, cap, "the quote does not parse: %.250s", d.msg);
                 return VT_E_FORMAT;
         }
         bool sgx = r->quote->body_type == VT_DCAP_BODY_SGX;
-        if (sgx != (r->type != AZ_TDX)) {
+        if (sgx != (r->type != VT_AZ_TDX)) {
                 snprintf(why, cap, "the quote is %s, not for /attest/%s", sgx ? "SGX" : "TDX",
-                         az_type_names[r->type]);
+                         vt_az_type_name(r->type));
                 return VT_E_FORMAT;
         }
         memcpy(r->expected, sgx ? r->quote->sgx.report_data : r->quote->td.report_data, 64);
@@ -640,38 +538,18 @@ static int take_quote(struct az_req *r, const char *b64, char *why, size_t cap)
         return r->evidence ? 0 : VT_E_NOMEM;
 }
 
-/* SNP report field: base64url of {"SnpReport": base64url, "VcekCertChain": base64url PEM}. */
-static int take_snp(struct az_req *r, const char *b64, char *why, size_t cap)
+/* SNP: the report and its VCEK chain (PEM) in Trustee's SNP wire form. */
+static int take_snp(struct az_req *r, char *why, size_t cap)
 {
-        _cleanup_free_ uint8_t *outer = NULL, *rep = NULL, *pem = NULL;
-        size_t ol = 0, rl = 0, pl = 0;
         struct vt_diag d = {0};
-        if (b64_any(b64, AZ_MAX_EVIDENCE, &outer, &ol) < 0) {
-                snprintf(why, cap, "the report is not base64url");
-                return VT_E_FORMAT;
-        }
-        _cleanup_json_ json_t *o =
-                json_loadb((const char *)outer, ol, JSON_REJECT_DUPLICATES, NULL);
-        const char *sr = json_string_value(json_object_get(o, "SnpReport"));
-        const char *chain = json_string_value(json_object_get(o, "VcekCertChain"));
-        if (!sr || !chain) {
-                snprintf(why, cap,
-                         "the report must be base64url of {\"SnpReport\", "
-                         "\"VcekCertChain\"}");
-                return VT_E_FORMAT;
-        }
-        if (b64_any(sr, 4096, &rep, &rl) < 0 || rl != VT_SNP_REPORT_SIZE ||
-            vt_snp_report_parse(rep, rl, &r->snp, &d) < 0) {
-                snprintf(why, cap, "SnpReport is not a %d-byte SNP report%.250s%.250s",
-                         VT_SNP_REPORT_SIZE, d.msg[0] ? ": " : "", d.msg);
-                return VT_E_FORMAT;
-        }
-        if (b64_any(chain, 64u * 1024u, &pem, &pl) < 0) {
-                snprintf(why, cap, "VcekCertChain is not base64url");
+        const uint8_t *rep = r->in.evidence;
+        if (vt_snp_report_parse(rep, r->in.evidence_len, &r->snp, &d) < 0) {
+                snprintf(why, cap, "SnpReport is not a %d-byte SNP report: %.250s",
+                         VT_SNP_REPORT_SIZE, d.msg);
                 return VT_E_FORMAT;
         }
         _cleanup_(vt_x509_stack_freep) STACK_OF(X509) *sk = NULL;
-        if (vt_x509_parse_many(pem, pl, &sk) < 0 || sk_X509_num(sk) < 1) {
+        if (vt_x509_parse_many(r->in.chain, r->in.chain_len, &sk) < 0 || sk_X509_num(sk) < 1) {
                 ERR_clear_error();
                 snprintf(why, cap, "VcekCertChain is not a PEM chain (VCEK, ASK, ARK)");
                 return VT_E_FORMAT;
@@ -711,50 +589,24 @@ static int take_snp(struct az_req *r, const char *b64, char *why, size_t cap)
 }
 
 static int parse_request(struct vtd *s, struct vtd_request *req, struct az_req *r, char *why,
-                         size_t cap, json_t **ret_body)
+                         size_t cap)
 {
-        json_error_t je;
-        json_t *b = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
-        int e;
-        *ret_body = b;
-        if (!json_is_object(b)) {
-                snprintf(why, cap, "the body must be a JSON object: %s",
-                         b ? "not an object" : je.text);
-                return VT_E_FORMAT;
-        }
-        const char *field = r->type == AZ_SNP || r->type == AZ_OPEN_ENCLAVE ? "report" : "quote";
-        const char *ev = json_string_value(json_object_get(b, field));
-        if (!ev) {
-                snprintf(why, cap, "the body lacks \"%s\" (a string)", field);
-                return VT_E_FORMAT;
-        }
-        if ((e = az_data_parse(json_object_get(b, "runtimeData"), "runtimeData", &r->runtime, why,
-                               cap)) < 0 ||
-            (e = az_data_parse(json_object_get(b, "initTimeData"), "initTimeData", &r->init, why,
-                               cap)) < 0)
+        struct vt_diag d = {0};
+        int e = vt_az_attest_request_parse(r->type, req->body, req->body_len, &r->in, &d);
+        if (e < 0) {
+                snprintf(why, cap, "%.300s", d.msg[0] ? d.msg : vt_strerror(e));
                 return e;
-        /* nonce: MAA's spec says string; the sidecar sends a JSON number */
-        json_t *nonce = json_object_get(b, "nonce");
-        if (nonce && json_is_integer(nonce)) {
-                char t[32];
-                snprintf(t, sizeof(t), "%" JSON_INTEGER_FORMAT, json_integer_value(nonce));
-                json_object_set_new(b, "nonce", json_string(t));
-                nonce = json_object_get(b, "nonce");
-        } else if (nonce && !json_is_string(nonce) && !json_is_null(nonce)) {
-                snprintf(why, cap, "nonce must be a string or an integer");
-                return VT_E_FORMAT;
         }
-        r->nonce = json_is_string(nonce) ? nonce : NULL;
-        if ((e = r->type == AZ_SNP ? take_snp(r, ev, why, cap) : take_quote(r, ev, why, cap)) < 0)
+        if ((e = r->type == VT_AZ_SNP ? take_snp(r, why, cap) : take_quote(r, why, cap)) < 0)
                 return e;
-        r->sim_allowed = r->type == AZ_SNP && s->snp_sim;
-        /* the binding: SHA-256(runtimeData) is the first 32 bytes; the rest is the report's */
-        if (r->runtime.present)
-                memcpy(r->expected, r->runtime.sha256, 32);
-        if (r->init.present && r->type != AZ_SNP && r->type != AZ_TDX) {
+        if (r->in.init.present && r->type != VT_AZ_SNP && r->type != VT_AZ_TDX) {
                 snprintf(why, cap, "initTimeData is bound for SevSnpVm and TdxVm only");
                 return VT_E_FORMAT;
         }
+        r->sim_allowed = r->type == VT_AZ_SNP && s->snp_sim;
+        /* the binding: SHA-256(runtimeData) is the first 32 bytes; the rest is the report's */
+        if (r->in.runtime.present)
+                memcpy(r->expected, r->in.runtime.sha256, 32);
         return 0;
 }
 
@@ -776,15 +628,15 @@ static json_t *claims_of(struct vtd *s, struct vtd_request *req, const struct az
         json_object_set_new(c, "nbf", json_integer(now));
         json_object_set_new(c, "exp", json_integer(now + (json_int_t)s->cfg.azure_ttl));
         json_object_set_new(c, "jti", json_string(jti));
-        if (r->nonce)
-                json_object_set(c, "nonce", r->nonce);
+        if (r->in.nonce)
+                json_object_set_new(c, "nonce", json_string(r->in.nonce));
         json_object_set_new(c, "x-ms-ver", json_string("1.0"));
-        if (r->runtime.json)
-                json_object_set(c, "x-ms-runtime", r->runtime.json);
-        if (r->init.json)
-                json_object_set(c, "x-ms-inittime", r->init.json);
+        if (r->in.runtime.json)
+                json_object_set(c, "x-ms-runtime", r->in.runtime.json);
+        if (r->in.init.json)
+                json_object_set(c, "x-ms-inittime", r->in.init.json);
         bool affirming = strcmp(status, "affirming") == 0;
-        if (r->type == AZ_SNP) {
+        if (r->type == VT_AZ_SNP) {
                 const struct vt_snp_report *p = &r->snp;
                 json_object_set_new(c, "x-ms-attestation-type", json_string("sevsnpvm"));
                 json_object_set_new(
@@ -814,7 +666,7 @@ static json_t *claims_of(struct vtd *s, struct vtd_request *req, const struct az
                                     json_integer(p->reported_tcb.snp));
                 json_object_set_new(c, "x-ms-sevsnpvm-tee-svn", json_integer(p->reported_tcb.tee));
                 json_object_set_new(c, "x-ms-sevsnpvm-vmpl", json_integer(p->vmpl));
-        } else if (r->type == AZ_TDX) {
+        } else if (r->type == VT_AZ_TDX) {
                 const struct vt_td_report_body *t = &r->quote->td;
                 json_object_set_new(c, "x-ms-attestation-type", json_string("tdxvm"));
                 json_object_set_new(
@@ -844,8 +696,8 @@ static json_t *claims_of(struct vtd *s, struct vtd_request *req, const struct az
                 json_object_set_new(c, "x-ms-sgx-svn", json_integer(b->isv_svn));
                 json_object_set_new(c, "x-ms-sgx-config-id", hexj(b->config_id, 64));
                 json_object_set_new(c, "x-ms-sgx-report-data", hexj(b->report_data, 64));
-                if (r->runtime.present &&
-                    vt_b64_encode(r->runtime.bytes, r->runtime.len, VT_B64_URL, &ehd) == 0)
+                if (r->in.runtime.present &&
+                    vt_b64_encode(r->in.runtime.bytes, r->in.runtime.len, VT_B64_URL, &ehd) == 0)
                         json_object_set_new(c, "x-ms-sgx-ehd", json_string(ehd));
                 /* the deprecated aliases older policies name */
                 json_object_set_new(c, "is-debuggable", json_boolean(debug));
@@ -870,7 +722,7 @@ void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_respons
         struct vt_attest_result ver = {0};
         char why[320] = "";
         /* declared before the first goto: cleanup runs on every exit */
-        _cleanup_json_ json_t *body = NULL, *claims = NULL, *hdr = NULL;
+        _cleanup_json_ json_t *claims = NULL, *hdr = NULL;
         _cleanup_free_ char *tok = NULL;
 
         if (!enabled(s, req, res))
@@ -885,16 +737,14 @@ void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_respons
                          av ? "; got " : "", av ? av : "");
                 return;
         }
-        while (r.type < _AZ_TYPE_MAX && strcasecmp(req->rest, az_type_names[r.type]) != 0)
-                r.type++;
-        if (r.type == _AZ_TYPE_MAX) {
+        if (vt_az_type_from_path(req->rest, &r.type) < 0) {
                 az_error(res, req, 404, "NotFound",
                          "unknown attestation type \"%.40s\" (SgxEnclave, OpenEnclave, SevSnpVm, "
                          "TdxVm)",
                          req->rest);
                 return;
         }
-        int e = parse_request(s, req, &r, why, sizeof(why), &body);
+        int e = parse_request(s, req, &r, why, sizeof(why));
         if (e < 0) {
                 az_error(res, req, 400, "InvalidParameter", "%s", why[0] ? why : vt_strerror(e));
                 goto out;
@@ -952,13 +802,13 @@ void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 goto out;
         }
         /* initTimeData: SHA-256 of it is HOST_DATA (SNP) or starts MRCONFIGID (TDX) */
-        if (r.init.present) {
+        if (r.in.init.present) {
                 const uint8_t *launch =
-                        r.type == AZ_SNP ? r.snp.host_data : r.quote->td.mr_config_id;
-                if (memcmp(launch, r.init.sha256, 32) != 0) {
+                        r.type == VT_AZ_SNP ? r.snp.host_data : r.quote->td.mr_config_id;
+                if (memcmp(launch, r.in.init.sha256, 32) != 0) {
                         az_error(res, req, 400, "InvalidParameter",
                                  "initTimeData: its SHA-256 is not the report's %s",
-                                 r.type == AZ_SNP ? "HOST_DATA" : "MRCONFIGID");
+                                 r.type == VT_AZ_SNP ? "HOST_DATA" : "MRCONFIGID");
                         goto out;
                 }
         }
