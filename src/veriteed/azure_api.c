@@ -5,7 +5,10 @@
  * request shapes, answered with {"token": an RS256 JWT with MAA's claim names}, and GET
  * /certs, the JWKS (with x5c) that token's kid is found in. Evidence goes through the one
  * pipeline, vt_attest, with the server's reference values: what is acceptable here is what
- * is acceptable on /kbs/v0/attest. Only this file knows Azure's names.
+ * is acceptable on /kbs/v0/attest. Only this file knows Azure's names; the request bodies
+ * are taken apart by lib/azure. The tokens of other authorities (release targets) are
+ * checked with their keys: from a JWKS file, or fetched from the authority (its discovery
+ * document's jwks_uri, else ISSUER/certs) and cached.
  *
  * Binding: SHA-256 of runtimeData must be the first 32 bytes of the report data (MAA's rule
  * for SGX and TDX, and what its SNP clients send: SHA-256 then 32 zero bytes), SHA-256 of

@@ -183,7 +183,9 @@ const json_t *vtd_azure_public_jwk(const struct vtd *s);
 int vtd_azure_sign(struct vtd *s, const json_t *claims, const char *typ, bool x5c, char **ret);
 /* vtd_azure_verify_token verifies a token of this server's Azure API (RS256 under its kid,
  * iss the server's issuer) or of an authority of azure.trusted_authorities (RS256 under one
- * of its kids, iss that authority), and exp/nbf/iat, and returns its claims in *ret;
+ * of its kids, from its JWKS file or fetched from it and cached, iss that authority), and
+ * exp/nbf/iat, and returns its claims in *ret; VT_E_NETWORK when the keys of the token's
+ * authority cannot be fetched;
  * VT_E_SIGNATURE, VT_E_FORMAT, VT_E_EXPIRED, VT_E_POLICY with "target: ..." in d. */
 int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json_t **ret,
                            struct vt_diag *d);
