@@ -1,8 +1,10 @@
 #!/bin/sh
 # Regenerates the synthetic seed corpora of the fuzz targets (fuzz/README.md).
 #
-#   scripts/gen-fuzz-seeds.sh            SNP reports and policies (deterministic)
-#   scripts/gen-fuzz-seeds.sh --certs    also the certificates and CRLs (openssl CLI;
+#   scripts/gen-fuzz-seeds.sh            SNP reports and policies, the Azure API's request
+#                                        bodies (deterministic)
+#   scripts/gen-fuzz-seeds.sh --certs    also the certificates and CRLs (openssl CLI) and the
+#                                        Azure API's key imports (python3-cryptography;
 #                                        the keys are random, so the bytes change)
 #
 # Only the seed-*.* files are rewritten; inputs merged in from fuzzing runs (other
@@ -185,6 +187,73 @@ write("truncated.json", '{"measurements": ["' + h(0x90, 48))
 write("nested-deep.json", "[" * 64 + "]" * 64)
 EOF
 
+# ---- the Azure API's request bodies (fuzz_azure_request: the first byte picks the parser) ----
+python3 - fuzz/corpus/azure_request <<'EOF'
+import base64, json, os, struct, sys
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+
+
+def b64u(b, pad=False):
+    s = base64.urlsafe_b64encode(b).decode()
+    return s if pad else s.rstrip("=")
+
+
+def w(name, sel, obj):
+    body = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
+    open(os.path.join(out, "seed-" + name), "wb").write(bytes([sel]) + body)
+
+
+# 0..3: /attest/{SgxEnclave,OpenEnclave,SevSnpVm,TdxVm}; a DCAP-shaped quote (only decoded)
+quote = struct.pack("<HH", 3, 2) + bytes(range(60))
+rt = json.dumps({"keys": [{"kty": "RSA", "kid": "w", "e": "AQAB", "n": "sXch",
+                           "key_ops": ["encrypt"]}]}).encode()
+w("attest-sgx", 0, {"quote": b64u(quote), "runtimeData": {"data": b64u(rt), "dataType": "JSON"},
+                    "nonce": "n-1"})
+w("attest-sgx-padded-std", 0, {"quote": base64.b64encode(quote).decode(), "nonce": 1234567890123})
+oe = struct.pack("<IIQ", 1, 2, len(quote)) + quote
+w("attest-oe", 1, {"report": b64u(oe, True),
+                   "runtimeData": {"data": b64u(b"binary"), "dataType": "Binary"}})
+w("attest-oe-local", 1, {"report": b64u(struct.pack("<IIQ", 1, 1, len(quote)) + quote)})
+w("attest-oe-short", 1, {"report": b64u(struct.pack("<IIQ", 1, 2, len(quote) + 5) + quote)})
+w("attest-oe-bare", 1, {"report": b64u(quote)})
+snp = {"SnpReport": b64u(bytes(1184), True),
+       "VcekCertChain": b64u(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", True)}
+w("attest-snp", 2, {"report": b64u(json.dumps(snp).encode(), True),
+                    "runtimeData": {"data": b64u(rt), "dataType": "JSON"},
+                    "initTimeData": {"data": b64u(b'{"policy":"x"}'), "dataType": "JSON"},
+                    "nonce": 7})
+w("attest-snp-short", 2, {"report": b64u(json.dumps(
+    {"SnpReport": b64u(bytes(100)), "VcekCertChain": ""}).encode())})
+w("attest-tdx", 3, {"quote": b64u(struct.pack("<HH", 4, 2) + bytes(40)),
+                    "initTimeData": {"data": b64u(b"{}"), "dataType": "JSON"}})
+w("attest-bad-datatype", 3, {"quote": "AAAA", "runtimeData": {"data": "e30", "dataType": "XML"}})
+# 4: create, 5: import, 6: release
+pol = {"version": "1.0.0", "anyOf": [{"authority": "https://veritee.example/", "allOf": [
+    {"claim": "x-ms-attestation-type", "equals": "sevsnpvm"},
+    {"claim": "x-ms-sevsnpvm-is-debuggable", "equals": "false"},
+    {"anyOf": [{"claim": "x-ms-sevsnpvm-vmpl", "equals": 0},
+               {"claim": "x-ms-isolation-tee.x-ms-attestation-type", "equals": "sevsnpvm"}]}]}]}
+rp = {"contentType": "application/json; charset=utf-8", "data": b64u(json.dumps(pol).encode()),
+      "immutable": False}
+ex = {"exportable": True}
+w("create-rsa", 4, {"kty": "RSA-HSM", "key_size": 3072, "attributes": ex, "release_policy": rp})
+w("create-ec", 4, {"kty": "EC", "crv": "P-521", "attributes": ex, "release_policy": rp})
+w("create-oct", 4, {"kty": "oct-HSM", "key_size": 128, "attributes": ex, "release_policy": rp})
+w("create-not-exportable", 4, {"kty": "oct", "attributes": {"exportable": False},
+                               "release_policy": rp})
+w("create-bad-policy", 4, {"kty": "oct", "attributes": ex, "release_policy": {
+    "data": b64u(b'{"version":"1.0.0","anyOf":[]}')}})
+w("import-oct", 5, {"key": {"kty": "oct-HSM", "k": b64u(bytes(range(32)))}, "hsm": True,
+                    "attributes": ex, "release_policy": rp})
+w("release", 6, {"target": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "nonce": "abc",
+                 "enc": "RSA_AES_KEY_WRAP_256"})
+w("release-default", 6, {"target": "x.y.z"})
+w("release-bad-enc", 6, {"target": "x.y.z", "enc": "A256KW"})
+open(os.path.join(out, "seed-path-segment"), "wb").write(b"\x00sevsnpvm")
+EOF
+
 [ "$certs" -eq 1 ] || exit 0
 
 # ---- certificates: VCEK/VLEK-shaped leaves, RSA-PSS chains, CRLs, garbage ----
@@ -333,4 +402,44 @@ open(out + "/seed-pem-bad-base64.pem", "wb").write(
     b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
 open(out + "/seed-garbage.bin", "wb").write(bytes((i * 151 + 17) & 0xff for i in range(512)))
 open(out + "/seed-asn1-deep.der", "wb").write(b"\x30\x80" * 200)
+EOF
+
+# ---- the Azure API's key imports with fresh EC and RSA keys (python3-cryptography) ----
+python3 - fuzz/corpus/azure_request <<'EOF'
+import base64, json, os, sys
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+out = sys.argv[1]
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def i2b(i):
+    return i.to_bytes((i.bit_length() + 7) // 8, "big")
+
+
+def w(name, obj):
+    open(os.path.join(out, "seed-" + name), "wb").write(
+        b"\x05" + json.dumps(obj, separators=(",", ":")).encode())
+
+
+pol = {"version": "1.0.0", "anyOf": [{"authority": "https://veritee.example/", "allOf": [
+    {"claim": "x-ms-attestation-type", "equals": "sevsnpvm"}]}]}
+rp = {"data": b64u(json.dumps(pol).encode())}
+ex = {"exportable": True}
+k = ec.generate_private_key(ec.SECP256R1()).private_numbers()
+w("import-ec", {"key": {"kty": "EC-HSM", "crv": "P-256",
+                        "x": b64u(k.public_numbers.x.to_bytes(32, "big")),
+                        "y": b64u(k.public_numbers.y.to_bytes(32, "big")),
+                        "d": b64u(k.private_value.to_bytes(32, "big")), "key_ops": ["sign"]},
+                "attributes": ex, "release_policy": rp})
+r = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_numbers()
+jwk = {"kty": "RSA", "n": b64u(i2b(r.public_numbers.n)), "e": b64u(i2b(r.public_numbers.e)),
+       "d": b64u(i2b(r.d)), "p": b64u(i2b(r.p)), "q": b64u(i2b(r.q)), "dp": b64u(i2b(r.dmp1)),
+       "dq": b64u(i2b(r.dmq1)), "qi": b64u(i2b(r.iqmp))}
+w("import-rsa", {"key": jwk, "attributes": ex, "release_policy": rp})
+w("import-rsa-mismatch", {"key": dict(jwk, qi=b64u(i2b(r.iqmp ^ 1))), "attributes": ex,
+                          "release_policy": rp})
 EOF

@@ -118,6 +118,9 @@ static const struct vt_config_item items[] = {
         STRING("azure.signing_key", azure_key, UNDER_STATE_DIR("azure-signing-key.pem")),
         UINT("azure.token_ttl_seconds", azure_ttl, 60, 86400, 28800),
         LIST("azure.trusted_authorities", azure_authorities),
+        UINT("azure.authority_jwks_ttl_seconds", azure_jwks_ttl, 10, 86400, 600),
+        UINT("azure.authority_fetch_timeout_ms", azure_fetch_timeout_ms, 100, 60000, 5000),
+        UINT("azure.authority_jwks_max_bytes", azure_jwks_max, 1024, 1048576, 65536),
         STRING("attestation.verify_at", verify_at, .check = check_verify_at),
 };
 

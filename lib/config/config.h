@@ -105,8 +105,11 @@ struct vt_config {
         char *azure_key;          /* azure.signing_key: RSA key and self-signed cert (PEM) */
         unsigned azure_ttl;       /* azure.token_ttl_seconds */
         char *verify_at;          /* attestation.verify_at: RFC 3339; tests only (NULL: now) */
-        char **azure_authorities; /* azure.trusted_authorities: "ISSUER JWKS_FILE" */
+        char **azure_authorities; /* azure.trusted_authorities: "ISSUER [JWKS_FILE]" */
         size_t n_azure_authorities;
+        unsigned azure_jwks_ttl;         /* azure.authority_jwks_ttl_seconds */
+        unsigned azure_fetch_timeout_ms; /* azure.authority_fetch_timeout_ms */
+        unsigned azure_jwks_max;         /* azure.authority_jwks_max_bytes */
 };
 
 /* What a row stores, at offsetof(struct vt_config, ...). */

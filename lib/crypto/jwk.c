@@ -275,6 +275,84 @@ int vt_jwk_to_verify_key(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
         return ec_point(jwk, vt_jwk_curve_named(crv), ret, d);
 }
 
+/* An RSA private JWK (RFC 7518 section 6.3.2): n of 2048..4096 bits without a leading
+ * zero byte, e odd and at least 3 (at most 8 bytes), and every CRT member (d, p, q, dp,
+ * dq, qi; no "oth": two primes only), checked together by OpenSSL's pairwise check
+ * (n = p q, d e = 1, the CRT exponents and coefficient, p and q prime). */
+static int rsa_private(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
+{
+        static const struct {
+                const char *member, *param;
+                bool half; /* at most half of n's bytes (plus one) */
+        } parts[] = {
+                {"n", OSSL_PKEY_PARAM_RSA_N, false},
+                {"e", OSSL_PKEY_PARAM_RSA_E, false},
+                {"d", OSSL_PKEY_PARAM_RSA_D, false},
+                {"p", OSSL_PKEY_PARAM_RSA_FACTOR1, true},
+                {"q", OSSL_PKEY_PARAM_RSA_FACTOR2, true},
+                {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1, true},
+                {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2, true},
+                {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1, true},
+        };
+        BIGNUM *bn[ELEMENTSOF(parts)] = {0};
+        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        _cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        size_t nl = 0;
+        int e = 0;
+
+        if (!bld)
+                return VT_E_NOMEM;
+        if (json_object_get(jwk, "oth"))
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "jwk: RSA keys of more than two primes (\"oth\") are not "
+                                   "supported");
+        for (size_t i = 0; i < ELEMENTSOF(parts) && e == 0; i++) {
+                uint8_t *b = NULL;
+                size_t bl = 0;
+                size_t max = i == 1 ? 8 : parts[i].half ? nl / 2 + 1 : i == 0 ? 512 : nl;
+                if ((e = b64_member(jwk, parts[i].member, max, 0, &b, &bl, d)) < 0)
+                        break;
+                if (i == 0 && (bl < 256 || b[0] == 0))
+                        e = vt_diag_set(d, VT_E_FORMAT,
+                                        "jwk: \"n\" must be 2048 to 4096 bits without a leading "
+                                        "zero byte");
+                else if (i == 1 && (bl == 0 || (b[bl - 1] & 1) == 0 || (bl == 1 && b[0] < 3)))
+                        e = vt_diag_set(d, VT_E_FORMAT, "jwk: \"e\" must be odd and at least 3");
+                if (i == 0)
+                        nl = bl;
+                if (e == 0 && !(bn[i] = i < 2 ? BN_bin2bn(b, (int)bl, NULL) : BN_secure_new()))
+                        e = VT_E_NOMEM;
+                if (e == 0 && i >= 2 && !BN_bin2bn(b, (int)bl, bn[i]))
+                        e = VT_E_NOMEM;
+                if (e == 0 && !OSSL_PARAM_BLD_push_BN(bld, parts[i].param, bn[i]))
+                        e = VT_E_NOMEM;
+                OPENSSL_clear_free(b, bl);
+        }
+        if (e == 0 && !(params = OSSL_PARAM_BLD_to_param(bld)))
+                e = VT_E_NOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++)
+                BN_clear_free(bn[i]);
+        if (e < 0)
+                return e;
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+        if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_FORMAT, "jwk: cannot build the RSA key pair");
+        }
+        chk = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+        if (!chk || EVP_PKEY_pairwise_check(chk) != 1) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "jwk: the RSA private members do not belong together (n = p "
+                                   "q, d, dp, dq, qi)");
+        }
+        *ret = TAKE_PTR(key);
+        return 0;
+}
+
 int vt_jwk_private_to_pkey(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
 {
         static const char *const public_members[] = {"kty", "crv", "x", "y"};
@@ -295,9 +373,11 @@ int vt_jwk_private_to_pkey(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
         if (!json_is_object(jwk))
                 return vt_diag_set(d, VT_E_FORMAT, "jwk: not a JSON object");
         kty = json_string_value(json_object_get(jwk, "kty"));
+        if (kty && strcmp(kty, "RSA") == 0)
+                return rsa_private(jwk, ret, d);
         if (!kty || strcmp(kty, "EC") != 0)
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                   "jwk: private key kty %s not supported (EC)",
+                                   "jwk: private key kty %s not supported (EC, RSA)",
                                    kty ? kty : "(none)");
         crv = json_string_value(json_object_get(jwk, "crv"));
         c = vt_jwk_curve_named(crv);

@@ -59,8 +59,9 @@ int vt_jwk_to_pkey(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d);
 int vt_jwk_to_verify_key(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d);
 
 /* vt_jwk_private_to_pkey turns an EC private JWK (kty, crv P-256/P-521, x, y, d;
- * other members ignored) into a key pair in *ret, checking that d belongs to (x, y).
- * For tests and vectors: RSA private JWKs are VT_E_UNSUPPORTED. */
+ * other members ignored) into a key pair in *ret, checking that d belongs to (x, y), or
+ * an RSA private JWK (n of 2048..4096 bits, e, d, p, q, dp, dq, qi; no "oth"), checking
+ * that its members belong together (OpenSSL's pairwise check). */
 int vt_jwk_private_to_pkey(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d);
 
 /* The member order of a public JWK we write. Others hash or compare these bytes (the

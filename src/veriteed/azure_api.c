@@ -5,7 +5,10 @@
  * request shapes, answered with {"token": an RS256 JWT with MAA's claim names}, and GET
  * /certs, the JWKS (with x5c) that token's kid is found in. Evidence goes through the one
  * pipeline, vt_attest, with the server's reference values: what is acceptable here is what
- * is acceptable on /kbs/v0/attest. Only this file knows Azure's names.
+ * is acceptable on /kbs/v0/attest. Only this file knows Azure's names; the request bodies
+ * are taken apart by lib/azure. The tokens of other authorities (release targets) are
+ * checked with their keys: from a JWKS file, or fetched from the authority (its discovery
+ * document's jwks_uri, else ISSUER/certs) and cached.
  *
  * Binding: SHA-256 of runtimeData must be the first 32 bytes of the report data (MAA's rule
  * for SGX and TDX, and what its SNP clients send: SHA-256 then 32 zero bytes), SHA-256 of
@@ -17,18 +20,22 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <openssl/err.h>
 
+#include "azure/request.h"
 #include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "crypto/openssl-util.h"
+#include "collateral/http.h"
 #include "crypto/x509.h"
 #include "evidence/snp_wire.h"
 #include "server.h"
@@ -39,9 +46,6 @@
 #include "util/json.h"
 #include "util/macro.h"
 
-#define AZ_MAX_EVIDENCE (1u << 20)
-#define AZ_MAX_DATA     (64u * 1024u)
-
 /* A signing key of another authority (azure.trusted_authorities). */
 struct az_authority_key {
         char *iss;
@@ -50,6 +54,20 @@ struct az_authority_key {
 };
 
 #define AZ_MAX_AUTHORITY_KEYS 64
+#define AZ_MAX_FETCHED        16 /* authorities whose keys are fetched */
+#define AZ_REFETCH_MIN_S      30 /* an unknown kid fetches again at most this often */
+
+/* An authority of azure.trusted_authorities named without a file: its keys are fetched
+ * (its discovery document's jwks_uri, else ISSUER/certs) and kept jwks_ttl seconds. The
+ * lock is held during a fetch: one fetch per authority at a time, bounded by the timeout. */
+struct az_fetched {
+        char *iss;
+        pthread_mutex_t lock;
+        int64_t fetched_at; /* the keys' time (0: none) */
+        int64_t tried_at;   /* the last attempt, successful or not */
+        struct az_authority_key keys[AZ_MAX_AUTHORITY_KEYS];
+        size_t n;
+};
 
 struct vtd_azure {
         EVP_PKEY *key;
@@ -58,21 +76,8 @@ struct vtd_azure {
         json_t *jwks;
         struct az_authority_key others[AZ_MAX_AUTHORITY_KEYS];
         size_t n_others;
-};
-
-enum az_type {
-        AZ_SGX,
-        AZ_OPEN_ENCLAVE,
-        AZ_SNP,
-        AZ_TDX,
-        _AZ_TYPE_MAX,
-};
-
-static const char *const az_type_names[_AZ_TYPE_MAX] = {
-        [AZ_SGX] = "SgxEnclave",
-        [AZ_OPEN_ENCLAVE] = "OpenEnclave",
-        [AZ_SNP] = "SevSnpVm",
-        [AZ_TDX] = "TdxVm",
+        struct az_fetched fetched[AZ_MAX_FETCHED];
+        size_t n_fetched;
 };
 
 /* The api-versions MAA's clients send (the JS SDK 2020-10-01, SNP/TDX GA 2022-08-01,
@@ -180,25 +185,14 @@ static json_t *bn_b64(const EVP_PKEY *key, const char *param)
         return v;
 }
 
-/* load_authority reads one azure.trusted_authorities entry, "ISSUER JWKS_FILE": the RSA
- * keys of the JWKS, each with its kid. */
-static int load_authority(struct vtd_azure *az, const char *entry, struct vt_diag *d)
+/* jwks_rsa_keys appends the RSA keys of jwks with a kid (at least 2048 bits; others are
+ * skipped) to keys[*n], iss their issuer, and counts them in *ret_found. */
+static int jwks_rsa_keys(const json_t *jwks, const char *iss, size_t iss_len,
+                         struct az_authority_key *keys, size_t *n, size_t *ret_found,
+                         struct vt_diag *d)
 {
-        const char *sp = strchr(entry, ' ');
-        if (!sp || sp == entry || !sp[1])
-                return vt_diag_set(d, VT_E_FORMAT,
-                                   "azure.trusted_authorities: \"%.100s\" is not \"ISSUER "
-                                   "JWKS_FILE\"",
-                                   entry);
-        const char *file = sp + 1;
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t n = 0, found = 0, i;
-        int e = vt_read_file(file, 1u << 20, &buf, &n);
-        if (e < 0)
-                return vt_diag_set(d, e, "azure.trusted_authorities: cannot read %s", file);
-        _cleanup_json_ json_t *jwks =
-                json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
         const json_t *k;
+        size_t i, found = 0;
         json_array_foreach (json_object_get(jwks, "keys"), i, k) {
                 const char *kty = json_string_value(json_object_get(k, "kty"));
                 const char *kid = json_string_value(json_object_get(k, "kid"));
@@ -207,30 +201,222 @@ static int load_authority(struct vtd_azure *az, const char *entry, struct vt_dia
                 _cleanup_free_ uint8_t *nb = NULL, *eb = NULL;
                 size_t nl = 0, el = 0;
                 EVP_PKEY *key = NULL;
-                if (!kty || strcmp(kty, "RSA") != 0 || !kid || !n64 || !e64 ||
+                if (!kty || strcmp(kty, "RSA") != 0 || !kid || strlen(kid) > 256 || !n64 || !e64 ||
                     vt_b64_decode(n64, strlen(n64), VT_B64_URL, 1024, &nb, &nl) < 0 ||
                     vt_b64_decode(e64, strlen(e64), VT_B64_URL, 8, &eb, &el) < 0 || nl < 256 ||
                     vt_rsa_public_from_ne(nb, nl, eb, el, &key) < 0)
                         continue;
-                if (az->n_others == AZ_MAX_AUTHORITY_KEYS) {
+                if (*n == AZ_MAX_AUTHORITY_KEYS) {
                         EVP_PKEY_free(key);
                         return vt_diag_set(d, VT_E_LIMIT,
                                            "azure.trusted_authorities: more than %d keys",
                                            AZ_MAX_AUTHORITY_KEYS);
                 }
-                struct az_authority_key *o = &az->others[az->n_others++];
-                o->iss = strndup(entry, (size_t)(sp - entry));
+                struct az_authority_key *o = &keys[(*n)++];
+                o->iss = strndup(iss, iss_len);
                 o->kid = strdup(kid);
                 o->key = key;
                 if (!o->iss || !o->kid)
                         return VT_E_NOMEM;
                 found++;
         }
+        *ret_found = found;
+        return 0;
+}
+
+static void keys_free(struct az_authority_key *keys, size_t *n)
+{
+        for (size_t i = 0; i < *n; i++) {
+                free(keys[i].iss);
+                free(keys[i].kid);
+                EVP_PKEY_free(keys[i].key);
+        }
+        *n = 0;
+}
+
+/* fetchable_url: https://, or http:// to the loopback address (tests, a sidecar). */
+static bool fetchable_url(const char *u)
+{
+        if (strncmp(u, "https://", 8) == 0)
+                return u[8] != 0;
+        static const char *const loop[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
+        for (size_t i = 0; i < ELEMENTSOF(loop); i++) {
+                size_t l = strlen(loop[i]);
+                if (strncmp(u, loop[i], l) == 0 && (u[l] == 0 || u[l] == ':' || u[l] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+/* load_authority reads one azure.trusted_authorities entry: "ISSUER JWKS_FILE" (the RSA
+ * keys of the JWKS, each with its kid), or "ISSUER" alone (its keys are fetched when a
+ * token of it comes). */
+static int load_authority(struct vtd_azure *az, const char *entry, struct vt_diag *d)
+{
+        const char *sp = strchr(entry, ' ');
+        if (!sp) {
+                if (!fetchable_url(entry))
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "azure.trusted_authorities: \"%.100s\" is not "
+                                           "\"ISSUER JWKS_FILE\" nor an https:// issuer (or "
+                                           "http:// to 127.0.0.1, [::1], localhost) whose keys "
+                                           "are fetched",
+                                           entry);
+                if (az->n_fetched == AZ_MAX_FETCHED)
+                        return vt_diag_set(d, VT_E_LIMIT,
+                                           "azure.trusted_authorities: more than %d issuers "
+                                           "whose keys are fetched",
+                                           AZ_MAX_FETCHED);
+                struct az_fetched *f = &az->fetched[az->n_fetched];
+                if (!(f->iss = strdup(entry)))
+                        return VT_E_NOMEM;
+                pthread_mutex_init(&f->lock, NULL);
+                az->n_fetched++;
+                return 0;
+        }
+        if (sp == entry || !sp[1])
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "azure.trusted_authorities: \"%.100s\" is not \"ISSUER "
+                                   "JWKS_FILE\"",
+                                   entry);
+        const char *file = sp + 1;
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t n = 0, found = 0;
+        int e = vt_read_file(file, 1u << 20, &buf, &n);
+        if (e < 0)
+                return vt_diag_set(d, e, "azure.trusted_authorities: cannot read %s", file);
+        _cleanup_json_ json_t *jwks =
+                json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+        if ((e = jwks_rsa_keys(jwks, entry, (size_t)(sp - entry), az->others, &az->n_others, &found,
+                               d)) < 0)
+                return e;
         if (!found)
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "azure.trusted_authorities: %s holds no RSA key with a kid",
                                    file);
         return 0;
+}
+
+/* iss_equal compares issuers with and without a trailing slash. */
+static bool iss_equal(const char *a, const char *b)
+{
+        size_t al = strlen(a), bl = strlen(b);
+        while (al > 0 && a[al - 1] == '/')
+                al--;
+        while (bl > 0 && b[bl - 1] == '/')
+                bl--;
+        return al == bl && strncmp(a, b, al) == 0;
+}
+
+/* fetch_json GETs url (fetchable_url) within the configured bounds and parses it. */
+static int fetch_json(const struct vtd *s, const char *url, json_t **ret, struct vt_diag *d)
+{
+        if (!fetchable_url(url))
+                return vt_diag_set(d, VT_E_POLICY,
+                                   "%.200s is not https:// (or http:// to the loopback address)",
+                                   url);
+        struct vt_http_request rq = {
+                .url = url,
+                .max = s->cfg.azure_jwks_max,
+                .timeout_ms = (long)s->cfg.azure_fetch_timeout_ms,
+        };
+        _cleanup_free_ uint8_t *body = NULL;
+        size_t n = 0;
+        int e = vt_http_get_checked(&rq, NULL, &body, &n, d);
+        if (e < 0)
+                return e;
+        json_error_t je;
+        json_t *j = json_loadb((const char *)body, n, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return vt_diag_set(d, VT_E_FORMAT, "GET %.200s: not a JSON object", url);
+        }
+        *ret = j;
+        return 0;
+}
+
+/* fetch_keys fetches the JWKS of f (its discovery document's jwks_uri, else f->iss/certs)
+ * and replaces its keys. Called with f->lock held. */
+static int fetch_keys(const struct vtd *s, struct az_fetched *f, int64_t now, struct vt_diag *d)
+{
+        char base[VTD_URL_MAX], url[VTD_URL_MAX + 64];
+        size_t bl = strlen(f->iss);
+        while (bl > 0 && f->iss[bl - 1] == '/')
+                bl--;
+        snprintf(base, sizeof(base), "%.*s", (int)bl, f->iss);
+        struct vt_diag d1 = {0}, d2 = {0};
+        _cleanup_json_ json_t *oidc = NULL, *jwks = NULL;
+        f->tried_at = now;
+        snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", base);
+        int e = fetch_json(s, url, &oidc, &d1);
+        const char *ju = json_string_value(json_object_get(oidc, "jwks_uri"));
+        if (e == 0 && !ju)
+                e = vt_diag_set(&d1, VT_E_FORMAT, "%.200s has no jwks_uri", url);
+        if (e == 0)
+                e = fetch_json(s, ju, &jwks, &d1);
+        if (e < 0) {
+                /* MAA's own path */
+                snprintf(url, sizeof(url), "%s/certs", base);
+                if (fetch_json(s, url, &jwks, &d2) < 0)
+                        /* not VT_E_NOTFOUND (a 404), which the caller reads as "no such
+                         * kid" */
+                        return vt_diag_set(d, VT_E_NETWORK,
+                                           "the keys of authority %.100s cannot be fetched: "
+                                           "%.150s; %.150s",
+                                           f->iss, d1.msg, d2.msg);
+        }
+        struct az_authority_key keys[AZ_MAX_AUTHORITY_KEYS] = {0};
+        size_t n = 0, found = 0;
+        if ((e = jwks_rsa_keys(jwks, f->iss, strlen(f->iss), keys, &n, &found, &d1)) < 0 ||
+            !found) {
+                keys_free(keys, &n);
+                return vt_diag_set(
+                        d, e < 0 && e != VT_E_NOTFOUND ? e : VT_E_FORMAT,
+                        "the JWKS of authority %.100s holds no RSA key with a kid%s%.150s", f->iss,
+                        e < 0 ? ": " : "", e < 0 ? d1.msg : "");
+        }
+        keys_free(f->keys, &f->n);
+        memcpy(f->keys, keys, sizeof(keys));
+        f->n = n;
+        f->fetched_at = now;
+        return 0;
+}
+
+/* fetched_key finds kid among the keys of the fetched authority f, fetching them when
+ * they are older than azure.authority_jwks_ttl_seconds (or when kid is unknown and the
+ * last attempt is AZ_REFETCH_MIN_S old). The key is returned with a reference of its own;
+ * VT_E_NOTFOUND when the authority has no such kid. */
+static int fetched_key(const struct vtd *s, struct az_fetched *f, const char *kid, EVP_PKEY **ret,
+                       struct vt_diag *d)
+{
+        int64_t now = vtd_now();
+        int e = 0;
+        pthread_mutex_lock(&f->lock);
+        bool fresh = f->fetched_at && now - f->fetched_at < (int64_t)s->cfg.azure_jwks_ttl;
+        const struct az_authority_key *k = NULL;
+        for (size_t i = 0; fresh && i < f->n && !k; i++)
+                if (strcmp(f->keys[i].kid, kid) == 0)
+                        k = &f->keys[i];
+        if (!k && (!f->tried_at || now - f->tried_at >= AZ_REFETCH_MIN_S ||
+                   (!fresh && f->tried_at == f->fetched_at))) {
+                e = fetch_keys(s, f, now, d);
+                for (size_t i = 0; e == 0 && i < f->n && !k; i++)
+                        if (strcmp(f->keys[i].kid, kid) == 0)
+                                k = &f->keys[i];
+        } else if (!k && !fresh) {
+                e = vt_diag_set(d, VT_E_NETWORK,
+                                "the keys of authority %.100s could not be fetched %" PRId64
+                                " s ago; the next attempt is after %d s",
+                                f->iss, now - f->tried_at, AZ_REFETCH_MIN_S);
+        }
+        if (e == 0 && !k)
+                e = VT_E_NOTFOUND;
+        if (e == 0 && EVP_PKEY_up_ref(k->key) == 1)
+                *ret = k->key;
+        else if (e == 0)
+                e = VT_E_NOMEM;
+        pthread_mutex_unlock(&f->lock);
+        return e;
 }
 
 int vtd_azure_init(struct vtd *s, struct vt_diag *d)
@@ -282,10 +468,11 @@ void vtd_azure_done(struct vtd *s)
                 return;
         EVP_PKEY_free(az->key);
         X509_free(az->cert);
-        for (size_t i = 0; i < az->n_others; i++) {
-                free(az->others[i].iss);
-                free(az->others[i].kid);
-                EVP_PKEY_free(az->others[i].key);
+        keys_free(az->others, &az->n_others);
+        for (size_t i = 0; i < az->n_fetched; i++) {
+                keys_free(az->fetched[i].keys, &az->fetched[i].n);
+                free(az->fetched[i].iss);
+                pthread_mutex_destroy(&az->fetched[i].lock);
         }
         json_decref(az->jwks);
         free(az);
@@ -303,71 +490,6 @@ static bool enabled(struct vtd *s, struct vtd_request *req, struct vtd_response 
         return false;
 }
 
-/* b64_any decodes base64url or base64, padded or not (MAA's Go clients pad, its JS ones do
- * not), into a fresh buffer of at most max bytes. */
-static int b64_any(const char *s, size_t max, uint8_t **ret, size_t *ret_len)
-{
-        size_t n = strlen(s);
-        while (n > 0 && s[n - 1] == '=')
-                n--;
-        _cleanup_free_ char *t = strndup(s, n);
-        if (!t)
-                return VT_E_NOMEM;
-        for (size_t i = 0; i < n; i++)
-                t[i] = t[i] == '+' ? '-' : t[i] == '/' ? '_' : t[i];
-        return vt_b64_decode(t, n, VT_B64_URL, max, ret, ret_len);
-}
-
-/* MAA's runtimeData / initTimeData: {"data": base64url, "dataType": "Binary" | "JSON"}. */
-struct az_data {
-        bool present;
-        uint8_t *bytes;
-        size_t len;
-        json_t *json; /* dataType JSON: the parsed data */
-        uint8_t sha256[32];
-};
-
-static void az_data_done(struct az_data *x)
-{
-        free(x->bytes);
-        json_decref(x->json);
-        *x = (struct az_data){0};
-}
-
-static int az_data_parse(const json_t *v, const char *name, struct az_data *out, char *why,
-                         size_t cap)
-{
-        const char *data = json_string_value(json_object_get(v, "data"));
-        const char *type = json_string_value(json_object_get(v, "dataType"));
-        if (!v || json_is_null(v))
-                return 0;
-        if (!json_is_object(v) || !data) {
-                snprintf(why, cap, "%s must be {\"data\": base64url, \"dataType\": ...}", name);
-                return VT_E_FORMAT;
-        }
-        if (type && strcasecmp(type, "JSON") != 0 && strcasecmp(type, "Binary") != 0) {
-                snprintf(why, cap, "%s.dataType must be \"Binary\" or \"JSON\"", name);
-                return VT_E_FORMAT;
-        }
-        if (b64_any(data, AZ_MAX_DATA, &out->bytes, &out->len) < 0) {
-                snprintf(why, cap, "%s.data is not base64url (of at most %u bytes)", name,
-                         AZ_MAX_DATA);
-                return VT_E_FORMAT;
-        }
-        if (type && strcasecmp(type, "JSON") == 0) {
-                out->json = json_loadb((const char *)out->bytes, out->len, JSON_REJECT_DUPLICATES,
-                                       NULL);
-                if (!out->json) {
-                        snprintf(why, cap, "%s.data is not JSON although dataType is JSON", name);
-                        return VT_E_FORMAT;
-                }
-        }
-        if (EVP_Digest(out->bytes, out->len, out->sha256, NULL, EVP_sha256(), NULL) != 1)
-                return VT_E_CRYPTO;
-        out->present = true;
-        return 0;
-}
-
 static json_t *hexj(const uint8_t *p, size_t n)
 {
         char h[2 * 64 + 1];
@@ -375,59 +497,39 @@ static json_t *hexj(const uint8_t *p, size_t n)
         return json_string(h);
 }
 
-/* One request, taken apart. */
+/* One request, taken apart (lib/azure) and put in Trustee's wire form for vt_attest. */
 struct az_req {
-        enum az_type type;
+        struct vt_az_attest_request in;
+        enum vt_az_type type;
         const char *tee;  /* for vt_attest */
         json_t *evidence; /* Trustee's wire form for vt_attest */
         uint8_t expected[64];
         struct vt_dcap_quote *quote; /* sgx, tdx: for the claims */
         struct vt_snp_report snp;    /* snp: for the claims */
         bool sim_allowed;            /* snp: the simulator root may be tried */
-        struct az_data runtime, init;
-        json_t *nonce; /* string, borrowed from the body */
 };
 
 static void az_req_done(struct az_req *r)
 {
         json_decref(r->evidence);
         vt_dcap_quote_free(r->quote);
-        az_data_done(&r->runtime);
-        az_data_done(&r->init);
+        vt_az_attest_request_done(&r->in);
 }
 
-/* DCAP quote (SgxEnclave, OpenEnclave, TdxVm). */
-static int take_quote(struct az_req *r, const char *b64, char *why, size_t cap)
+/* DCAP quote (SgxEnclave, OpenEnclave without its header, TdxVm). */
+static int take_quote(struct az_req *r, char *why, size_t cap)
 {
-        _cleanup_free_ uint8_t *q = NULL;
-        size_t ql = 0;
         struct vt_diag d = {0};
-        if (b64_any(b64, AZ_MAX_EVIDENCE, &q, &ql) < 0) {
-                snprintf(why, cap, "the %s is not base64url (of at most 1 MiB)",
-                         r->type == AZ_OPEN_ENCLAVE ? "report" : "quote");
-                return VT_E_FORMAT;
-        }
-        const uint8_t *p = q;
-        size_t n = ql;
-        /* an Open Enclave report: a 16-byte header (version 1, type, size) before the quote */
-        if (r->type == AZ_OPEN_ENCLAVE && n > 16 && p[0] == 1 && p[1] == 0 && p[2] == 0 &&
-            p[3] == 0) {
-                uint64_t size = 0;
-                for (int i = 7; i >= 0; i--)
-                        size = size << 8 | p[8 + i];
-                if (size == n - 16) {
-                        p += 16;
-                        n -= 16;
-                }
-        }
+        const uint8_t *p = r->in.evidence;
+        size_t n = r->in.evidence_len;
         if (vt_dcap_quote_parse(p, n, &r->quote, &d) < 0) {
                 snprintf(why, cap, "the quote does not parse: %.250s", d.msg);
                 return VT_E_FORMAT;
         }
         bool sgx = r->quote->body_type == VT_DCAP_BODY_SGX;
-        if (sgx != (r->type != AZ_TDX)) {
+        if (sgx != (r->type != VT_AZ_TDX)) {
                 snprintf(why, cap, "the quote is %s, not for /attest/%s", sgx ? "SGX" : "TDX",
-                         az_type_names[r->type]);
+                         vt_az_type_name(r->type));
                 return VT_E_FORMAT;
         }
         memcpy(r->expected, sgx ? r->quote->sgx.report_data : r->quote->td.report_data, 64);
@@ -439,38 +541,18 @@ static int take_quote(struct az_req *r, const char *b64, char *why, size_t cap)
         return r->evidence ? 0 : VT_E_NOMEM;
 }
 
-/* SNP report field: base64url of {"SnpReport": base64url, "VcekCertChain": base64url PEM}. */
-static int take_snp(struct az_req *r, const char *b64, char *why, size_t cap)
+/* SNP: the report and its VCEK chain (PEM) in Trustee's SNP wire form. */
+static int take_snp(struct az_req *r, char *why, size_t cap)
 {
-        _cleanup_free_ uint8_t *outer = NULL, *rep = NULL, *pem = NULL;
-        size_t ol = 0, rl = 0, pl = 0;
         struct vt_diag d = {0};
-        if (b64_any(b64, AZ_MAX_EVIDENCE, &outer, &ol) < 0) {
-                snprintf(why, cap, "the report is not base64url");
-                return VT_E_FORMAT;
-        }
-        _cleanup_json_ json_t *o =
-                json_loadb((const char *)outer, ol, JSON_REJECT_DUPLICATES, NULL);
-        const char *sr = json_string_value(json_object_get(o, "SnpReport"));
-        const char *chain = json_string_value(json_object_get(o, "VcekCertChain"));
-        if (!sr || !chain) {
-                snprintf(why, cap,
-                         "the report must be base64url of {\"SnpReport\", "
-                         "\"VcekCertChain\"}");
-                return VT_E_FORMAT;
-        }
-        if (b64_any(sr, 4096, &rep, &rl) < 0 || rl != VT_SNP_REPORT_SIZE ||
-            vt_snp_report_parse(rep, rl, &r->snp, &d) < 0) {
-                snprintf(why, cap, "SnpReport is not a %d-byte SNP report%.250s%.250s",
-                         VT_SNP_REPORT_SIZE, d.msg[0] ? ": " : "", d.msg);
-                return VT_E_FORMAT;
-        }
-        if (b64_any(chain, 64u * 1024u, &pem, &pl) < 0) {
-                snprintf(why, cap, "VcekCertChain is not base64url");
+        const uint8_t *rep = r->in.evidence;
+        if (vt_snp_report_parse(rep, r->in.evidence_len, &r->snp, &d) < 0) {
+                snprintf(why, cap, "SnpReport is not a %d-byte SNP report: %.250s",
+                         VT_SNP_REPORT_SIZE, d.msg);
                 return VT_E_FORMAT;
         }
         _cleanup_(vt_x509_stack_freep) STACK_OF(X509) *sk = NULL;
-        if (vt_x509_parse_many(pem, pl, &sk) < 0 || sk_X509_num(sk) < 1) {
+        if (vt_x509_parse_many(r->in.chain, r->in.chain_len, &sk) < 0 || sk_X509_num(sk) < 1) {
                 ERR_clear_error();
                 snprintf(why, cap, "VcekCertChain is not a PEM chain (VCEK, ASK, ARK)");
                 return VT_E_FORMAT;
@@ -510,50 +592,24 @@ static int take_snp(struct az_req *r, const char *b64, char *why, size_t cap)
 }
 
 static int parse_request(struct vtd *s, struct vtd_request *req, struct az_req *r, char *why,
-                         size_t cap, json_t **ret_body)
+                         size_t cap)
 {
-        json_error_t je;
-        json_t *b = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
-        int e;
-        *ret_body = b;
-        if (!json_is_object(b)) {
-                snprintf(why, cap, "the body must be a JSON object: %s",
-                         b ? "not an object" : je.text);
-                return VT_E_FORMAT;
-        }
-        const char *field = r->type == AZ_SNP || r->type == AZ_OPEN_ENCLAVE ? "report" : "quote";
-        const char *ev = json_string_value(json_object_get(b, field));
-        if (!ev) {
-                snprintf(why, cap, "the body lacks \"%s\" (a string)", field);
-                return VT_E_FORMAT;
-        }
-        if ((e = az_data_parse(json_object_get(b, "runtimeData"), "runtimeData", &r->runtime, why,
-                               cap)) < 0 ||
-            (e = az_data_parse(json_object_get(b, "initTimeData"), "initTimeData", &r->init, why,
-                               cap)) < 0)
+        struct vt_diag d = {0};
+        int e = vt_az_attest_request_parse(r->type, req->body, req->body_len, &r->in, &d);
+        if (e < 0) {
+                snprintf(why, cap, "%.300s", d.msg[0] ? d.msg : vt_strerror(e));
                 return e;
-        /* nonce: MAA's spec says string; the sidecar sends a JSON number */
-        json_t *nonce = json_object_get(b, "nonce");
-        if (nonce && json_is_integer(nonce)) {
-                char t[32];
-                snprintf(t, sizeof(t), "%" JSON_INTEGER_FORMAT, json_integer_value(nonce));
-                json_object_set_new(b, "nonce", json_string(t));
-                nonce = json_object_get(b, "nonce");
-        } else if (nonce && !json_is_string(nonce) && !json_is_null(nonce)) {
-                snprintf(why, cap, "nonce must be a string or an integer");
-                return VT_E_FORMAT;
         }
-        r->nonce = json_is_string(nonce) ? nonce : NULL;
-        if ((e = r->type == AZ_SNP ? take_snp(r, ev, why, cap) : take_quote(r, ev, why, cap)) < 0)
+        if ((e = r->type == VT_AZ_SNP ? take_snp(r, why, cap) : take_quote(r, why, cap)) < 0)
                 return e;
-        r->sim_allowed = r->type == AZ_SNP && s->snp_sim;
-        /* the binding: SHA-256(runtimeData) is the first 32 bytes; the rest is the report's */
-        if (r->runtime.present)
-                memcpy(r->expected, r->runtime.sha256, 32);
-        if (r->init.present && r->type != AZ_SNP && r->type != AZ_TDX) {
+        if (r->in.init.present && r->type != VT_AZ_SNP && r->type != VT_AZ_TDX) {
                 snprintf(why, cap, "initTimeData is bound for SevSnpVm and TdxVm only");
                 return VT_E_FORMAT;
         }
+        r->sim_allowed = r->type == VT_AZ_SNP && s->snp_sim;
+        /* the binding: SHA-256(runtimeData) is the first 32 bytes; the rest is the report's */
+        if (r->in.runtime.present)
+                memcpy(r->expected, r->in.runtime.sha256, 32);
         return 0;
 }
 
@@ -575,15 +631,15 @@ static json_t *claims_of(struct vtd *s, struct vtd_request *req, const struct az
         json_object_set_new(c, "nbf", json_integer(now));
         json_object_set_new(c, "exp", json_integer(now + (json_int_t)s->cfg.azure_ttl));
         json_object_set_new(c, "jti", json_string(jti));
-        if (r->nonce)
-                json_object_set(c, "nonce", r->nonce);
+        if (r->in.nonce)
+                json_object_set_new(c, "nonce", json_string(r->in.nonce));
         json_object_set_new(c, "x-ms-ver", json_string("1.0"));
-        if (r->runtime.json)
-                json_object_set(c, "x-ms-runtime", r->runtime.json);
-        if (r->init.json)
-                json_object_set(c, "x-ms-inittime", r->init.json);
+        if (r->in.runtime.json)
+                json_object_set(c, "x-ms-runtime", r->in.runtime.json);
+        if (r->in.init.json)
+                json_object_set(c, "x-ms-inittime", r->in.init.json);
         bool affirming = strcmp(status, "affirming") == 0;
-        if (r->type == AZ_SNP) {
+        if (r->type == VT_AZ_SNP) {
                 const struct vt_snp_report *p = &r->snp;
                 json_object_set_new(c, "x-ms-attestation-type", json_string("sevsnpvm"));
                 json_object_set_new(
@@ -613,7 +669,7 @@ static json_t *claims_of(struct vtd *s, struct vtd_request *req, const struct az
                                     json_integer(p->reported_tcb.snp));
                 json_object_set_new(c, "x-ms-sevsnpvm-tee-svn", json_integer(p->reported_tcb.tee));
                 json_object_set_new(c, "x-ms-sevsnpvm-vmpl", json_integer(p->vmpl));
-        } else if (r->type == AZ_TDX) {
+        } else if (r->type == VT_AZ_TDX) {
                 const struct vt_td_report_body *t = &r->quote->td;
                 json_object_set_new(c, "x-ms-attestation-type", json_string("tdxvm"));
                 json_object_set_new(
@@ -643,8 +699,8 @@ static json_t *claims_of(struct vtd *s, struct vtd_request *req, const struct az
                 json_object_set_new(c, "x-ms-sgx-svn", json_integer(b->isv_svn));
                 json_object_set_new(c, "x-ms-sgx-config-id", hexj(b->config_id, 64));
                 json_object_set_new(c, "x-ms-sgx-report-data", hexj(b->report_data, 64));
-                if (r->runtime.present &&
-                    vt_b64_encode(r->runtime.bytes, r->runtime.len, VT_B64_URL, &ehd) == 0)
+                if (r->in.runtime.present &&
+                    vt_b64_encode(r->in.runtime.bytes, r->in.runtime.len, VT_B64_URL, &ehd) == 0)
                         json_object_set_new(c, "x-ms-sgx-ehd", json_string(ehd));
                 /* the deprecated aliases older policies name */
                 json_object_set_new(c, "is-debuggable", json_boolean(debug));
@@ -669,7 +725,7 @@ void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_respons
         struct vt_attest_result ver = {0};
         char why[320] = "";
         /* declared before the first goto: cleanup runs on every exit */
-        _cleanup_json_ json_t *body = NULL, *claims = NULL, *hdr = NULL;
+        _cleanup_json_ json_t *claims = NULL, *hdr = NULL;
         _cleanup_free_ char *tok = NULL;
 
         if (!enabled(s, req, res))
@@ -684,16 +740,14 @@ void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_respons
                          av ? "; got " : "", av ? av : "");
                 return;
         }
-        while (r.type < _AZ_TYPE_MAX && strcasecmp(req->rest, az_type_names[r.type]) != 0)
-                r.type++;
-        if (r.type == _AZ_TYPE_MAX) {
+        if (vt_az_type_from_path(req->rest, &r.type) < 0) {
                 az_error(res, req, 404, "NotFound",
                          "unknown attestation type \"%.40s\" (SgxEnclave, OpenEnclave, SevSnpVm, "
                          "TdxVm)",
                          req->rest);
                 return;
         }
-        int e = parse_request(s, req, &r, why, sizeof(why), &body);
+        int e = parse_request(s, req, &r, why, sizeof(why));
         if (e < 0) {
                 az_error(res, req, 400, "InvalidParameter", "%s", why[0] ? why : vt_strerror(e));
                 goto out;
@@ -751,13 +805,13 @@ void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 goto out;
         }
         /* initTimeData: SHA-256 of it is HOST_DATA (SNP) or starts MRCONFIGID (TDX) */
-        if (r.init.present) {
+        if (r.in.init.present) {
                 const uint8_t *launch =
-                        r.type == AZ_SNP ? r.snp.host_data : r.quote->td.mr_config_id;
-                if (memcmp(launch, r.init.sha256, 32) != 0) {
+                        r.type == VT_AZ_SNP ? r.snp.host_data : r.quote->td.mr_config_id;
+                if (memcmp(launch, r.in.init.sha256, 32) != 0) {
                         az_error(res, req, 400, "InvalidParameter",
                                  "initTimeData: its SHA-256 is not the report's %s",
-                                 r.type == AZ_SNP ? "HOST_DATA" : "MRCONFIGID");
+                                 r.type == VT_AZ_SNP ? "HOST_DATA" : "MRCONFIGID");
                         goto out;
                 }
         }
@@ -817,6 +871,33 @@ int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json
                         key = s->azure->others[i].key;
                         want_iss = s->azure->others[i].iss;
                 }
+        /* an authority whose keys are fetched: chosen by the (not yet verified) iss among
+         * the configured ones only, never fetched from where a token points; the verified
+         * iss must then be that authority */
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *fkey = NULL;
+        if (!key && j.kid && j.alg && strcmp(j.alg, "RS256") == 0 && s->azure->n_fetched) {
+                _cleanup_json_ json_t *pre = NULL;
+                struct vt_diag d0 = {0};
+                const char *piss = NULL;
+                if (vt_jws_claims(&j, 1u << 20, &pre, &d0) == 0)
+                        piss = json_string_value(json_object_get(pre, "iss"));
+                for (size_t i = 0; piss && i < s->azure->n_fetched; i++) {
+                        struct az_fetched *f = &s->azure->fetched[i];
+                        if (!iss_equal(piss, f->iss))
+                                continue;
+                        struct vt_diag df = {0};
+                        int fe = fetched_key(s, f, j.kid, &fkey, &df);
+                        if (fe < 0 && fe != VT_E_NOTFOUND) {
+                                vt_jws_done(&j);
+                                return vt_diag_set(d, fe, "target: %.400s", df.msg);
+                        }
+                        if (fe == 0) {
+                                key = fkey;
+                                want_iss = f->iss;
+                        }
+                        break;
+                }
+        }
         if (!j.alg || strcmp(j.alg, "RS256") != 0)
                 e = vt_diag_set(d, VT_E_SIGNATURE, "target: alg %.20s is not RS256",
                                 j.alg ? j.alg : "(none)");
@@ -829,12 +910,7 @@ int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json
                  (e = vt_jws_claims(&j, 1u << 20, &claims, d)) == 0 &&
                  (e = vt_jose_check_times(claims, vtd_now(), "target", d)) == 0) {
                 const char *iss = json_string_value(json_object_get(claims, "iss"));
-                size_t il = iss ? strlen(iss) : 0, wl = strlen(want_iss);
-                while (il > 0 && iss[il - 1] == '/')
-                        il--;
-                while (wl > 0 && want_iss[wl - 1] == '/')
-                        wl--;
-                if (!iss || il != wl || strncmp(iss, want_iss, il) != 0)
+                if (!iss || !iss_equal(iss, want_iss))
                         e = vt_diag_set(d, VT_E_POLICY,
                                         "target: iss %.100s is not %.100s, whose key signed it",
                                         iss ? iss : "(none)", want_iss);
@@ -846,6 +922,13 @@ int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json
         }
         *ret = claims;
         return 0;
+}
+
+const json_t *vtd_azure_public_jwk(const struct vtd *s)
+{
+        if (!s->cfg.azure_enabled || !s->azure)
+                return NULL;
+        return json_array_get(json_object_get(s->azure->jwks, "keys"), 0);
 }
 
 void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res)

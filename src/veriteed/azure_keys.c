@@ -3,8 +3,12 @@
  * Azure Key Vault secure key release (issue 14; /work/shared/notes/azure-apis.md section 3):
  * exportable keys with a release policy in Azure's language, created (POST
  * /keys/{name}/create) or imported (PUT /keys/{name}) by an admin, sealed under the KEK like
- * every other secret (at the resource path azure-keys/{name}/key, without a KBS policy, so
- * /kbs/v0/resource never releases them), and released (POST /keys/{name}[/{version}]/release)
+ * every other secret (each version at the resource path azure-keys/{name}/{version}, without
+ * a KBS policy, so /kbs/v0/resource never releases them; a version is 16 hex digits of its
+ * creation time in microseconds, then 16 random ones, so that path order is creation order
+ * and the newest is the current one), read (GET /keys, /keys/{name}[/{version}],
+ * /keys/{name}/versions: public members only), deleted (DELETE /keys/{name}: every version)
+ * and released (POST /keys/{name}[/{version}]/release)
  * to the holder of an attestation token of this server's Azure API that the policy accepts:
  * the key material wrapped to the first RSA encryption key of the token's x-ms-runtime.keys
  * (RSA-OAEP of a fresh AES-256 key, then AES key wrap with padding, RFC 5649), in an RS256
@@ -12,7 +16,8 @@
  *
  * Key Vault's clients authenticate through a challenge: a request without Authorization
  * gets 401 with WWW-Authenticate naming the resource; they then send a bearer token. For
- * create and import it must be an admin token (VT_ADMIN_WRITE_GLOBAL); for release, whose
+ * create, import and delete it must be an admin token (VT_ADMIN_WRITE_GLOBAL), for reading
+ * one of any admin role (VT_ADMIN_READ), refused in Key Vault's error shape; for release, whose
  * authority is the attestation token, any bearer is taken as the caller's name (its digest
  * goes to the ledger).
  */
@@ -27,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "azure/request.h"
 #include "crypto/jwk.h"
 #include "crypto/openssl-util.h"
 #include "policy/release.h"
@@ -88,37 +95,6 @@ static json_t *b64u(const uint8_t *p, size_t n)
         return v;
 }
 
-/* The release policy of a request: {"contentType", "data": base64url(policy JSON),
- * "immutable"}; parsed to check it, its text returned in *ret. */
-static int take_policy(const json_t *rp, char **ret, char *why, size_t cap)
-{
-        const char *data = json_string_value(json_object_get(rp, "data"));
-        _cleanup_free_ uint8_t *txt = NULL;
-        size_t n = 0;
-        struct vt_diag d = {0};
-        if (!data) {
-                snprintf(why, cap,
-                         "release_policy.data (base64url of the policy) is required "
-                         "for an exportable key");
-                return VT_E_FORMAT;
-        }
-        size_t l = strlen(data);
-        while (l > 0 && data[l - 1] == '=')
-                l--;
-        if (vt_b64_decode(data, l, VT_B64_URL, VT_RELEASE_MAX_BYTES, &txt, &n) < 0) {
-                snprintf(why, cap, "release_policy.data is not base64url");
-                return VT_E_FORMAT;
-        }
-        struct vt_release_policy *p = NULL;
-        if (vt_release_policy_parse((const char *)txt, n, &p, &d) < 0) {
-                snprintf(why, cap, "%.250s", d.msg);
-                return VT_E_FORMAT;
-        }
-        vt_release_policy_free(p);
-        *ret = strndup((const char *)txt, n);
-        return *ret ? 0 : VT_E_NOMEM;
-}
-
 /* pkcs8_of gives key's PKCS#8 DER (the material a release wraps) and its public JWK. */
 static int pkcs8_of(EVP_PKEY *key, uint8_t **ret, size_t *ret_len, json_t **ret_jwk)
 {
@@ -146,109 +122,142 @@ static int pkcs8_of(EVP_PKEY *key, uint8_t **ret, size_t *ret_len, json_t **ret_
         return 0;
 }
 
-/* The key material (PKCS#8 DER for RSA and EC, raw bytes for oct) and the public JWK. */
-static int make_material(const json_t *b, uint8_t **ret, size_t *ret_len, json_t **ret_jwk,
-                         char *why, size_t cap)
+/* The key material (PKCS#8 DER for RSA and EC, the raw bytes for oct) and the public JWK
+ * of a checked request: made here for a create, taken from the request for an import. */
+static int material_of(struct vt_az_key_request *kr, bool import, uint8_t **ret, size_t *ret_len,
+                       json_t **ret_jwk)
 {
-        const char *kty = json_string_value(json_object_get(b, "kty"));
-        json_int_t size = json_integer_value(json_object_get(b, "key_size"));
-        const char *crv = json_string_value(json_object_get(b, "crv"));
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
-        if (!kty) {
-                snprintf(why, cap, "kty is required (RSA, EC, oct, or their -HSM forms)");
-                return VT_E_FORMAT;
-        }
-        size_t kl = strcspn(kty, "-");
-        if (kl == 3 && strncmp(kty, "oct", 3) == 0) {
-                if (!size)
-                        size = 256;
-                if (size != 128 && size != 192 && size != 256) {
-                        snprintf(why, cap, "oct key_size must be 128, 192 or 256");
-                        return VT_E_FORMAT;
-                }
-                uint8_t *k = malloc((size_t)size / 8);
-                if (!k || RAND_bytes(k, (int)size / 8) != 1) {
+        if (kr->kty == VT_AZ_KTY_OCT) {
+                size_t n = import ? kr->oct_len : kr->key_size / 8;
+                uint8_t *k = malloc(n);
+                if (!k)
+                        return VT_E_NOMEM;
+                if (import)
+                        memcpy(k, kr->oct, n);
+                else if (RAND_bytes(k, (int)n) != 1) {
                         free(k);
                         return VT_E_CRYPTO;
                 }
                 *ret = k;
-                *ret_len = (size_t)size / 8;
+                *ret_len = n;
                 *ret_jwk = json_pack("{s:s}", "kty", "oct");
                 return *ret_jwk ? 0 : VT_E_NOMEM;
         }
-        if (kl == 3 && strncmp(kty, "RSA", 3) == 0) {
-                if (!size)
-                        size = 2048;
-                if (size != 2048 && size != 3072 && size != 4096) {
-                        snprintf(why, cap, "RSA key_size must be 2048, 3072 or 4096");
-                        return VT_E_FORMAT;
-                }
-                key = EVP_RSA_gen((unsigned)size);
-        } else if (kl == 2 && strncmp(kty, "EC", 2) == 0) {
-                if (!crv)
-                        crv = "P-256";
-                if (strcmp(crv, "P-256") != 0 && strcmp(crv, "P-521") != 0) {
-                        snprintf(why, cap, "EC crv must be P-256 or P-521");
-                        return VT_E_FORMAT;
-                }
-                key = EVP_EC_gen(crv);
-        } else {
-                snprintf(why, cap, "kty %.20s is not RSA, EC or oct", kty);
-                return VT_E_FORMAT;
-        }
+        if (import)
+                key = TAKE_PTR(kr->key);
+        else
+                key = kr->kty == VT_AZ_KTY_RSA ? EVP_RSA_gen(kr->key_size) : EVP_EC_gen(kr->crv);
         if (!key)
                 return VT_E_CRYPTO;
         return pkcs8_of(key, ret, ret_len, ret_jwk);
 }
 
-/* import_material: a private JWK (oct "k"; EC P-256/P-521 with "d"). RSA private JWKs are
- * not imported: lib/crypto turns none into keys (create them here instead). */
-static int import_material(const json_t *jwk, uint8_t **ret, size_t *ret_len, json_t **ret_jwk,
-                           char *why, size_t cap)
+/* A version: 16 hex digits of the time in microseconds (at least one more than after,
+ * the newest version's, so that path order stays creation order when the clock steps
+ * back), then 16 random hex digits. */
+static int new_version(const char *after, char out[33])
 {
-        const char *kty = json_string_value(json_object_get(jwk, "kty"));
-        struct vt_diag d = {0};
-        if (kty && strncmp(kty, "oct", 3) == 0) {
-                const char *k = json_string_value(json_object_get(jwk, "k"));
-                size_t n = 0;
-                if (!k || vt_b64_decode(k, strlen(k), VT_B64_URL, 64, ret, &n) < 0 ||
-                    (n != 16 && n != 24 && n != 32)) {
-                        if (*ret)
-                                OPENSSL_cleanse(*ret, n);
-                        free(*ret);
-                        *ret = NULL;
-                        snprintf(why, cap, "key.k must be base64url of 16, 24 or 32 bytes");
-                        return VT_E_FORMAT;
-                }
-                *ret_len = n;
-                *ret_jwk = json_pack("{s:s}", "kty", "oct");
-                return *ret_jwk ? 0 : VT_E_NOMEM;
-        }
-        if (kty && strncmp(kty, "EC", 2) == 0) {
-                _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
-                _cleanup_json_ json_t *plain = json_deep_copy(jwk);
-                if (plain) {
-                        json_object_set_new(plain, "kty", json_string("EC"));
-                        json_object_del(plain, "key_ops");
-                        json_object_del(plain, "kid");
-                }
-                if (!plain || vt_jwk_private_to_pkey(plain, &key, &d) < 0) {
-                        snprintf(why, cap, "key: %.300s",
-                                 d.msg[0] ? d.msg : "not an EC private JWK");
-                        return VT_E_FORMAT;
-                }
-                return pkcs8_of(key, ret, ret_len, ret_jwk);
-        }
-        snprintf(why, cap,
-                 "key.kty %.20s cannot be imported (oct, EC P-256/P-521; create RSA "
-                 "keys with POST /keys/{name}/create)",
-                 kty ? kty : "(none)");
-        return VT_E_FORMAT;
+        struct timespec ts;
+        uint8_t rnd[8];
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u, prev = 0;
+        if (after && sscanf(after, "%16" SCNx64, &prev) == 1 && us <= prev)
+                us = prev + 1;
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+                return VT_E_CRYPTO;
+        snprintf(out, 17, "%016" PRIx64, us);
+        vt_hex_encode(rnd, sizeof(rnd), out + 16);
+        return 0;
 }
 
-static void key_path(char out[128], const char *name)
+static void key_path(char out[128], const char *name, const char *version)
 {
-        snprintf(out, 128, KEYS_REPO "/%s/key", name);
+        snprintf(out, 128, KEYS_REPO "/%s/%s", name, version);
+}
+
+/* The versions of a key (or of every key: name NULL), in creation order. */
+struct versions {
+        const char *name;
+        size_t n, cap;
+        struct version_meta {
+                char name[KEY_NAME_MAX + 1];
+                char version[33];
+                int64_t created, updated;
+        } * v;
+};
+
+static int versions_cb(const struct vt_resource_meta *m, void *ud)
+{
+        struct versions *vs = ud;
+        const char *p = m->path + strlen(KEYS_REPO "/"), *slash = strchr(p, '/');
+        if (!slash || (size_t)(slash - p) > KEY_NAME_MAX || strlen(slash + 1) != 32)
+                return 0;
+        if (vs->name && (strlen(vs->name) != (size_t)(slash - p) ||
+                         strncmp(vs->name, p, (size_t)(slash - p)) != 0))
+                return 0;
+        if (vs->n == vs->cap) {
+                size_t cap = vs->cap ? vs->cap * 2 : 8;
+                struct version_meta *nv = reallocarray(vs->v, cap, sizeof(*nv));
+                if (!nv)
+                        return VT_E_NOMEM;
+                vs->v = nv;
+                vs->cap = cap;
+        }
+        struct version_meta *v = &vs->v[vs->n++];
+        snprintf(v->name, sizeof(v->name), "%.*s", (int)(slash - p), p);
+        snprintf(v->version, sizeof(v->version), "%s", slash + 1);
+        v->created = m->created;
+        v->updated = m->updated;
+        return 0;
+}
+
+static int versions_of(struct vtd *s, const char *name, struct versions *ret, struct vt_diag *d)
+{
+        *ret = (struct versions){.name = name};
+        int e = vt_store_resource_list(s->store, KEYS_REPO, versions_cb, ret, d);
+        if (e < 0) {
+                free(ret->v);
+                ret->v = NULL;
+        }
+        return e;
+}
+
+/* read_record unseals the record of name at version (NULL: the newest). */
+static int read_record(struct vtd *s, const char *name, const char *version, json_t **ret,
+                       struct vt_diag *d)
+{
+        char path[128], kek_id[32], newest[33] = "";
+        _cleanup_free_ uint8_t *wdek = NULL, *ct = NULL, *plain = NULL;
+        size_t wl = 0, cl = 0, pl = 0;
+        int e;
+        if (!version) {
+                struct versions vs;
+                if ((e = versions_of(s, name, &vs, d)) < 0)
+                        return e;
+                if (vs.n)
+                        snprintf(newest, sizeof(newest), "%s", vs.v[vs.n - 1].version);
+                free(vs.v);
+                if (!newest[0])
+                        return VT_E_NOTFOUND;
+                version = newest;
+        }
+        if (strlen(version) != 32)
+                return VT_E_NOTFOUND;
+        key_path(path, name, version);
+        if (!vt_resource_path_valid(path))
+                return VT_E_NOTFOUND;
+        e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, d);
+        if (e < 0)
+                return e;
+        if (!s->kek || (e = vtd_kek_unseal(s, kek_id, path, wdek, wl, ct, cl, &plain, &pl, d)) < 0)
+                return e < 0 ? e : VT_E_STORE;
+        json_t *rec = json_loadb((const char *)plain, pl, 0, NULL);
+        OPENSSL_cleanse(plain, pl);
+        if (!rec)
+                return vt_diag_set(d, VT_E_FORMAT, "the key record does not parse");
+        *ret = rec;
+        return 0;
 }
 
 static void key_url(struct vtd *s, struct vtd_request *req, const char *name, const char *version,
@@ -279,57 +288,72 @@ static json_t *bundle(struct vtd *s, struct vtd_request *req, const json_t *rec)
                          json_object_get(rec, "release_policy"));
 }
 
-/* create and import: admin only; the record sealed at azure-keys/{name}/key. */
+/* kv_admin checks the bearer as an admin token allowed op, answering a refusal in Key
+ * Vault's shape (401 with the challenge, 403), not the admin API's RFC 7807 one. */
+static int kv_admin(struct vtd *s, struct vtd_request *req, int op, struct vt_admin_principal *p,
+                    struct vtd_response *res)
+{
+        struct vtd_response scratch = {0};
+        if (vtd_admin_check(s, req, op, NULL, p, &scratch) == 0)
+                return 0;
+        unsigned status = scratch.status == 403 ? 403 : 401;
+        free(scratch.body);
+        free(scratch.set_cookie);
+        free(scratch.www_authenticate);
+        char why[sizeof(req->reason)];
+        snprintf(why, sizeof(why), "%s", req->reason);
+        if (status == 401) {
+                challenge(res, req);
+                kv_error(res, req, 401, "Unauthorized", "%s", why);
+        } else {
+                kv_error(res, req, 403, "Forbidden", "%s", why);
+        }
+        return VT_E_POLICY;
+}
+
+/* create and import: admin only; a new version sealed at azure-keys/{name}/{version}. */
 static void put_key(struct vtd *s, struct vtd_request *req, const char *name, bool import,
                     struct vtd_response *res)
 {
         struct vt_admin_principal p;
-        char why[320] = "", path[128], ver[33];
-        uint8_t rnd[16];
+        char path[128], ver[33];
         _cleanup_free_ uint8_t *mat = NULL;
         size_t ml = 0;
-        _cleanup_json_ json_t *b = NULL, *jwk = NULL, *rec = NULL;
-        _cleanup_free_ char *policy = NULL, *text = NULL;
+        _cleanup_json_ json_t *jwk = NULL, *rec = NULL;
+        _cleanup_free_ char *text = NULL;
+        struct vt_az_key_request kr = {0};
         struct vt_diag d = {0};
         int e;
 
-        if (vtd_admin_check(s, req, VT_ADMIN_WRITE_GLOBAL, NULL, &p, res) < 0)
+        if (kv_admin(s, req, VT_ADMIN_WRITE_GLOBAL, &p, res) < 0)
                 return;
         if (!s->kek) {
                 kv_error(res, req, 400, "BadParameter",
                          "keys are sealed under the KEK: configure secrets.kek_file");
                 return;
         }
-        b = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
-        const json_t *attrs = json_object_get(b, "attributes");
-        if (!json_is_object(b)) {
-                kv_error(res, req, 400, "BadParameter", "the body must be a JSON object");
+        if ((e = vt_az_key_request_parse(import, req->body, req->body_len, &kr, &d)) < 0) {
+                kv_error(res, req, 400, "BadParameter", "%s", d.msg[0] ? d.msg : vt_strerror(e));
                 return;
         }
-        if (!json_is_true(json_object_get(attrs, "exportable"))) {
-                kv_error(res, req, 400, "BadParameter",
-                         "only exportable keys (attributes.exportable: true) with a release "
-                         "policy are kept here");
+        e = material_of(&kr, import, &mat, &ml, &jwk);
+        struct versions vs = {0};
+        if (e == 0 && (e = versions_of(s, name, &vs, &d)) == 0)
+                e = new_version(vs.n ? vs.v[vs.n - 1].version : NULL, ver);
+        free(vs.v);
+        if (e < 0) {
+                vt_az_key_request_done(&kr);
+                kv_error(res, req, 500, "InternalError", "cannot make the key: %s", vt_strerror(e));
                 return;
         }
-        if ((e = take_policy(json_object_get(b, "release_policy"), &policy, why, sizeof(why))) <
-                    0 ||
-            (e = import ? import_material(json_object_get(b, "key"), &mat, &ml, &jwk, why,
-                                          sizeof(why))
-                        : make_material(b, &mat, &ml, &jwk, why, sizeof(why))) < 0) {
-                kv_error(res, req, 400, "BadParameter", "%s", why[0] ? why : vt_strerror(e));
-                return;
-        }
-        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-                kv_error(res, req, 500, "InternalError", "no randomness");
-                return;
-        }
-        vt_hex_encode(rnd, sizeof(rnd), ver);
         int64_t now = vtd_now();
-        json_t *rp = json_deep_copy(json_object_get(b, "release_policy"));
+        json_t *rp = json_deep_copy(kr.release_policy);
         json_object_set_new(rp, "contentType", json_string("application/json; charset=utf-8"));
         if (!json_object_get(rp, "immutable"))
                 json_object_set_new(rp, "immutable", json_false());
+        char pd[VTD_SHA256_TAG];
+        vtd_sha256_tag(kr.policy, kr.policy_len, pd);
+        vt_az_key_request_done(&kr);
         rec = json_pack("{s:s, s:s, s:o, s:{s:b, s:b, s:I, s:I, s:s}, s:o}", "name", name,
                         "version", ver, "material", b64u(mat, ml), "attributes", "enabled", 1,
                         "exportable", 1, "created", (json_int_t)now, "updated", (json_int_t)now,
@@ -342,7 +366,7 @@ static void put_key(struct vtd *s, struct vtd_request *req, const char *name, bo
                 kv_error(res, req, 500, "InternalError", "out of memory");
                 return;
         }
-        key_path(path, name);
+        key_path(path, name, ver);
         e = vtd_kek_put(s, path, (const uint8_t *)text, strlen(text), NULL, &d);
         OPENSSL_cleanse(text, strlen(text));
         if (e < 0) {
@@ -350,14 +374,124 @@ static void put_key(struct vtd *s, struct vtd_request *req, const char *name, bo
                          d.msg);
                 return;
         }
-        char pd[VTD_SHA256_TAG];
-        vtd_sha256_tag(policy, strlen(policy), pd);
         json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", name, "version", ver, "kty",
                                   json_string_value(json_object_get(jwk, "kty")), "policy", pd,
                                   "by", p.sub);
         if (vtd_ledger_record(s, req, import ? "azure-key-import" : "azure-key-create", entry) <
             0) {
                 kv_error(res, req, 503, "ServiceUnavailable", "the ledger did not record it");
+                return;
+        }
+        json_object_del(rec, "material");
+        vtd_json_response(res, 200, bundle(s, req, rec));
+}
+
+/* Key Vault's KeyItem: the kid and the attributes, no key material. */
+static json_t *key_item(struct vtd *s, struct vtd_request *req, const struct version_meta *v,
+                        bool with_version)
+{
+        char url[VTD_URL_MAX + 200];
+        key_url(s, req, v->name, with_version ? v->version : NULL, url, sizeof(url));
+        return json_pack("{s:s, s:{s:b, s:b, s:I, s:I, s:s}}", "kid", url, "attributes", "enabled",
+                         1, "exportable", 1, "created", (json_int_t)v->created, "updated",
+                         (json_int_t)v->updated, "recoveryLevel", "Purgeable");
+}
+
+/* GET /keys (name NULL: the newest version of each key) and GET /keys/{name}/versions. */
+static void list_keys(struct vtd *s, struct vtd_request *req, const char *name,
+                      struct vtd_response *res)
+{
+        struct versions vs;
+        struct vt_diag d = {0};
+        if (kv_admin(s, req, VT_ADMIN_READ, NULL, res) < 0)
+                return;
+        if (versions_of(s, name, &vs, &d) < 0) {
+                kv_error(res, req, 503, "ServiceUnavailable", "cannot list the keys: %.300s",
+                         d.msg);
+                return;
+        }
+        json_t *items = json_array();
+        for (size_t i = 0; i < vs.n; i++) {
+                /* the list of keys shows each once, by its newest version */
+                if (!name && i + 1 < vs.n && strcmp(vs.v[i].name, vs.v[i + 1].name) == 0)
+                        continue;
+                json_array_append_new(items, key_item(s, req, &vs.v[i], name != NULL));
+        }
+        size_t n = vs.n;
+        free(vs.v);
+        if (name && n == 0) {
+                json_decref(items);
+                kv_error(res, req, 404, "KeyNotFound", "key %s not found", name);
+                return;
+        }
+        vtd_json_response(res, 200, json_pack("{s:o, s:n}", "value", items, "nextLink"));
+}
+
+/* GET /keys/{name}[/{version}]: the key bundle, public members only. */
+static void get_key(struct vtd *s, struct vtd_request *req, const char *name, const char *version,
+                    struct vtd_response *res)
+{
+        _cleanup_json_ json_t *rec = NULL;
+        struct vt_diag d = {0};
+        if (kv_admin(s, req, VT_ADMIN_READ, NULL, res) < 0)
+                return;
+        int e = read_record(s, name, version, &rec, &d);
+        if (e == VT_E_NOTFOUND) {
+                kv_error(res, req, 404, "KeyNotFound", "key %s%s%.40s not found", name,
+                         version ? " version " : "", version ? version : "");
+                return;
+        }
+        if (e < 0) {
+                kv_error(res, req, 503, "ServiceUnavailable", "the key cannot be read: %.300s",
+                         d.msg);
+                return;
+        }
+        json_object_del(rec, "material");
+        vtd_json_response(res, 200, bundle(s, req, rec));
+}
+
+/* DELETE /keys/{name}: every version, at once (no soft delete: the answer has no
+ * recoveryId, which tells Key Vault's clients the deletion is complete). */
+static void delete_key(struct vtd *s, struct vtd_request *req, const char *name,
+                       struct vtd_response *res)
+{
+        struct vt_admin_principal p;
+        _cleanup_json_ json_t *rec = NULL;
+        struct vt_diag d = {0};
+        struct versions vs;
+        char path[128];
+        if (kv_admin(s, req, VT_ADMIN_WRITE_GLOBAL, &p, res) < 0)
+                return;
+        int e = read_record(s, name, NULL, &rec, &d);
+        if (e == VT_E_NOTFOUND) {
+                kv_error(res, req, 404, "KeyNotFound", "key %s not found", name);
+                return;
+        }
+        if (e < 0 || (e = versions_of(s, name, &vs, &d)) < 0) {
+                kv_error(res, req, 503, "ServiceUnavailable", "the key cannot be read: %.300s",
+                         d.msg);
+                return;
+        }
+        size_t deleted = 0;
+        for (size_t i = 0; i < vs.n && e >= 0; i++) {
+                key_path(path, name, vs.v[i].version);
+                e = vt_store_resource_delete(s->store, path, &d);
+                if (e == 0)
+                        deleted++;
+                else if (e == VT_E_NOTFOUND) /* deleted meanwhile */
+                        e = 0;
+        }
+        free(vs.v);
+        /* what was deleted is recorded, even when a store error stopped it halfway */
+        json_t *entry = json_pack("{s:s, s:I, s:s}", "name", name, "versions", (json_int_t)deleted,
+                                  "by", p.sub);
+        if (vtd_ledger_record(s, req, "azure-key-delete", entry) < 0) {
+                kv_error(res, req, 503, "ServiceUnavailable", "the ledger did not record it");
+                return;
+        }
+        if (e < 0) {
+                kv_error(res, req, 503, "ServiceUnavailable", "cannot delete the key: %.300s",
+                         d.msg);
                 return;
         }
         json_object_del(rec, "material");
@@ -425,12 +559,11 @@ static int wrap(EVP_PKEY *rsa, const EVP_MD *md, const uint8_t *m, size_t ml, ui
 static void release_key(struct vtd *s, struct vtd_request *req, const char *name,
                         const char *version, struct vtd_response *res)
 {
-        char path[128], why[400] = "", caller[VTD_SHA256_TAG], target_d[VTD_SHA256_TAG] = "";
-        _cleanup_json_ json_t *b = NULL, *rec = NULL, *claims = NULL;
-        _cleanup_free_ uint8_t *wdek = NULL, *ct = NULL, *plain = NULL, *mat = NULL,
-                               *wrapped = NULL;
-        size_t wl = 0, cl = 0, pl = 0, ml = 0, wrl = 0;
-        char kek_id[32];
+        char why[400] = "", caller[VTD_SHA256_TAG], target_d[VTD_SHA256_TAG] = "";
+        _cleanup_json_ json_t *rec = NULL, *claims = NULL;
+        _cleanup_free_ uint8_t *mat = NULL, *wrapped = NULL;
+        size_t ml = 0, wrl = 0;
+        _cleanup_(vt_az_release_request_done) struct vt_az_release_request rr = {0};
         struct vt_diag d = {0};
         unsigned status = 403;
         const char *code = "Forbidden";
@@ -444,57 +577,36 @@ static void release_key(struct vtd *s, struct vtd_request *req, const char *name
         int e;
 
         vtd_sha256_tag(req->authz, strlen(req->authz), caller);
-        b = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
-        const char *target = json_string_value(json_object_get(b, "target"));
-        const char *enc = json_string_value(json_object_get(b, "enc"));
-        const EVP_MD *md = NULL;
-        if (!enc)
-                enc = "CKM_RSA_AES_KEY_WRAP";
-        if (strcmp(enc, "CKM_RSA_AES_KEY_WRAP") == 0)
-                md = EVP_sha1();
-        else if (strcmp(enc, "RSA_AES_KEY_WRAP_256") == 0)
-                md = EVP_sha256();
-        else if (strcmp(enc, "RSA_AES_KEY_WRAP_384") == 0)
-                md = EVP_sha384();
-        if (!target || !md) {
-                kv_error(res, req, 400, "BadParameter",
-                         "the body must be {\"target\": attestation token, \"enc\"?: "
-                         "CKM_RSA_AES_KEY_WRAP | RSA_AES_KEY_WRAP_256 | RSA_AES_KEY_WRAP_384}");
+        if ((e = vt_az_release_request_parse(req->body, req->body_len, &rr, &d)) < 0) {
+                kv_error(res, req, 400, "BadParameter", "%s", d.msg);
                 return;
         }
+        const char *target = rr.target, *enc = vt_az_enc_name(rr.enc);
+        const EVP_MD *md = rr.enc == VT_AZ_ENC_RSA_AES_KEY_WRAP_256   ? EVP_sha256()
+                           : rr.enc == VT_AZ_ENC_RSA_AES_KEY_WRAP_384 ? EVP_sha384()
+                                                                      : EVP_sha1();
         vtd_sha256_tag(target, strlen(target), target_d);
-        key_path(path, name);
-        e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &d);
+        e = read_record(s, name, version, &rec, &d);
         if (e == VT_E_NOTFOUND) {
                 /* before the target is verified: answered, not recorded (see below) */
-                kv_error(res, req, 404, "KeyNotFound", "release of %s refused: key %s not found",
-                         name, name);
+                if (version)
+                        kv_error(res, req, 404, "KeyNotFound",
+                                 "release of %s refused: key %s has no version %.40s", name, name,
+                                 version);
+                else
+                        kv_error(res, req, 404, "KeyNotFound",
+                                 "release of %s refused: key %s not found", name, name);
                 return;
         }
-        if (e < 0 || !s->kek ||
-            vtd_kek_unseal(s, kek_id, path, wdek, wl, ct, cl, &plain, &pl, &d) < 0) {
+        if (e < 0) {
                 kv_error(res, req, 503, "ServiceUnavailable", "the key cannot be read: %.300s",
                          d.msg);
                 return;
         }
-        rec = json_loadb((const char *)plain, pl, 0, NULL);
-        OPENSSL_cleanse(plain, pl);
-        if (!rec) {
-                kv_error(res, req, 500, "InternalError", "the key record does not parse");
-                return;
-        }
-        if (version && strcmp(version, json_string_value(json_object_get(rec, "version"))) != 0) {
-                kv_error(res, req, 404, "KeyNotFound",
-                         "release of %s refused: key %s has no version %.40s", name, name, version);
-                return;
-        }
         const char *data =
                 json_string_value(json_object_get(json_object_get(rec, "release_policy"), "data"));
-        size_t dl = data ? strlen(data) : 0;
-        while (dl > 0 && data[dl - 1] == '=')
-                dl--;
         struct vt_release_policy *pol = NULL;
-        if (!data || vt_b64_decode(data, dl, VT_B64_URL, VT_RELEASE_MAX_BYTES, &ptxt, &ptl) < 0 ||
+        if (!data || vt_az_b64_decode(data, VT_RELEASE_MAX_BYTES, &ptxt, &ptl) < 0 ||
             vt_release_policy_parse((const char *)ptxt, ptl, &pol, &d) < 0) {
                 kv_error(res, req, 500, "InternalError",
                          "the stored release policy does not parse");
@@ -586,8 +698,9 @@ deny:;
 void vtd_azure_keys(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
         char name[KEY_NAME_MAX + 1], version[64] = "";
-        const char *rest = req->rest, *slash = strchr(rest, '/');
+        const char *rest = req->rest ? req->rest : "", *slash = strchr(rest, '/');
         size_t nl = slash ? (size_t)(slash - rest) : strlen(rest);
+        const char *m = req->method;
 
         if (!s->cfg.azure_enabled || !s->azure) {
                 kv_error(res, req, 404, "NotFound",
@@ -603,6 +716,11 @@ void vtd_azure_keys(struct vtd *s, struct vtd_request *req, struct vtd_response 
                 kv_error(res, req, 400, "BadParameter", "api-version is required");
                 return;
         }
+        bool get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
+        if (!*rest && get) {
+                list_keys(s, req, NULL, res);
+                return;
+        }
         if (!name_valid(rest, nl)) {
                 kv_error(res, req, 400, "BadParameter",
                          "a key name is 1..64 characters of [0-9a-zA-Z-]");
@@ -610,19 +728,32 @@ void vtd_azure_keys(struct vtd *s, struct vtd_request *req, struct vtd_response 
         }
         memcpy(name, rest, nl);
         name[nl] = 0;
+        /* the operation: "", "/" (Key Vault's clients ask GET /keys/{name}/ for the newest
+         * version), "create", "release", "versions", "{version}", "{version}/release" */
         const char *op = slash ? slash + 1 : "";
-        bool post = strcmp(req->method, "POST") == 0;
-        if (!post && !*op) {
-                put_key(s, req, name, true, res);
-        } else if (post && strcasecmp(op, "create") == 0) {
-                put_key(s, req, name, false, res);
-        } else if (post && strcasecmp(op, "release") == 0) {
-                release_key(s, req, name, NULL, res);
-        } else if (post && strlen(op) > 8 && strlen(op) < sizeof(version) + 8 &&
-                   strcasecmp(op + strlen(op) - 8, "/release") == 0) {
-                snprintf(version, sizeof(version), "%.*s", (int)(strlen(op) - 8), op);
-                release_key(s, req, name, version, res);
-        } else {
+        size_t ol = strlen(op);
+        if (ol > 0 && op[ol - 1] == '/')
+                ol--;
+        if (ol >= sizeof(version)) {
                 kv_error(res, req, 404, "NotFound", "no such key operation");
+                return;
         }
+        snprintf(version, sizeof(version), "%.*s", (int)ol, op);
+        bool has_release = ol >= 7 && strncasecmp(version + ol - 7, "release", 7) == 0 &&
+                           (ol == 7 || version[ol - 8] == '/');
+        if (strcmp(m, "PUT") == 0 && !*version)
+                put_key(s, req, name, true, res);
+        else if (post && strcasecmp(version, "create") == 0)
+                put_key(s, req, name, false, res);
+        else if (post && has_release) {
+                version[ol > 7 ? ol - 8 : 0] = 0;
+                release_key(s, req, name, *version ? version : NULL, res);
+        } else if (get && strcasecmp(version, "versions") == 0)
+                list_keys(s, req, name, res);
+        else if (get && !strchr(version, '/'))
+                get_key(s, req, name, *version ? version : NULL, res);
+        else if (strcmp(m, "DELETE") == 0 && !*version)
+                delete_key(s, req, name, res);
+        else
+                kv_error(res, req, 404, "NotFound", "no such key operation");
 }

@@ -294,7 +294,8 @@ static const struct vtd_route_row routes[] = {
          * paths matched case-insensitively (Azure's clients vary the case) */
         {"/attest/", true, M_POST, ROUTE_AZURE, vtd_azure_attest},
         {"/certs", false, M_GET, ROUTE_AZURE, vtd_azure_certs},
-        {"/keys/", true, M_POST | M_PUT, ROUTE_AZURE, vtd_azure_keys},
+        {"/keys", false, M_GET, ROUTE_AZURE, vtd_azure_keys},
+        {"/keys/", true, M_GET | M_POST | M_PUT | M_DELETE, ROUTE_AZURE, vtd_azure_keys},
 };
 
 /* route_of finds the row for a URL and a method. It returns the route id of the first

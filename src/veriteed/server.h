@@ -196,12 +196,17 @@ void vtd_azure_done(struct vtd *s);
  * RS256 token with Azure's claims. GET /certs: the JWKS with x5c. */
 void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_azure_certs(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* vtd_azure_public_jwk is the public JWK (with x5c) of azure.signing_key, borrowed, or NULL
+ * when the Azure API is off; /.well-known/jwks.json publishes it beside the ES256 keys. */
+const json_t *vtd_azure_public_jwk(const struct vtd *s);
 /* vtd_azure_sign signs claims RS256 with azure.signing_key under the header {alg, kid, typ
  * (when typ is not NULL), x5c (when x5c)} into *ret (malloc'd). */
 int vtd_azure_sign(struct vtd *s, const json_t *claims, const char *typ, bool x5c, char **ret);
 /* vtd_azure_verify_token verifies a token of this server's Azure API (RS256 under its kid,
  * iss the server's issuer) or of an authority of azure.trusted_authorities (RS256 under one
- * of its kids, iss that authority), and exp/nbf/iat, and returns its claims in *ret;
+ * of its kids, from its JWKS file or fetched from it and cached, iss that authority), and
+ * exp/nbf/iat, and returns its claims in *ret; VT_E_NETWORK when the keys of the token's
+ * authority cannot be fetched;
  * VT_E_SIGNATURE, VT_E_FORMAT, VT_E_EXPIRED, VT_E_POLICY with "target: ..." in d. */
 int vtd_azure_verify_token(struct vtd *s, unsigned port, const char *token, json_t **ret,
                            struct vt_diag *d);

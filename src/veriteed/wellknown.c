@@ -85,7 +85,14 @@ int vtd_jwks_build(struct vtd *s, struct vt_diag *d)
 
 void vtd_jwks(struct vtd *s, struct vtd_response *res)
 {
-        vtd_json_response(res, 200, json_incref(s->jwks));
+        /* with the Azure-compatible API on, its RS256 key too: the discovery document
+         * names one issuer for both kinds of token, so its jwks_uri must lead to both keys
+         * (a Key Vault-like relying party that trusts us as an authority looks here) */
+        const json_t *az = vtd_azure_public_jwk(s);
+        json_t *doc = az ? json_deep_copy(s->jwks) : json_incref(s->jwks);
+        if (az && doc)
+                json_array_append(json_object_get(doc, "keys"), (json_t *)az);
+        vtd_json_response(res, 200, doc);
         res->cache_control = s->jwks_cache;
 }
 
@@ -103,12 +110,16 @@ void vtd_oidc(struct vtd *s, unsigned port, const char *forwarded, struct vtd_re
         else
                 vtd_public_base(s, port, base);
         snprintf(jwks, sizeof(jwks), "%s/.well-known/jwks.json", base);
-        vtd_json_response(res, 200,
-                          json_pack("{s:s, s:s, s:[s], s:[s], s:[s]}", "issuer",
-                                    vtd_issuer(s, port, ib), "jwks_uri", jwks,
-                                    "id_token_signing_alg_values_supported", "ES256",
-                                    "response_types_supported", "token", "subject_types_supported",
-                                    "public"));
+        json_t *doc =
+                json_pack("{s:s, s:s, s:[s], s:[s], s:[s]}", "issuer", vtd_issuer(s, port, ib),
+                          "jwks_uri", jwks, "id_token_signing_alg_values_supported", "ES256",
+                          "response_types_supported", "token", "subject_types_supported", "public");
+        /* the Azure-compatible API (azure_api.c) signs RS256 under the same issuer; its key
+         * is in the same JWKS, as MAA's discovery document leads to its /certs */
+        if (doc && vtd_azure_public_jwk(s))
+                json_array_append_new(json_object_get(doc, "id_token_signing_alg_values_supported"),
+                                      json_string("RS256"));
+        vtd_json_response(res, 200, doc);
         res->cache_control = s->jwks_cache;
         if (s->n_proxies)
                 res->vary = "X-Forwarded-Proto, X-Forwarded-Host";

@@ -68,12 +68,12 @@ check "azure.signing_key was made 0600" test "$(mode "$tmp/state/azure-signing-k
 
 if (cd "$NPM_DIR" && NODE_EXTRA_CA_CERTS="$tmp/tls.crt" NODE_NO_WARNINGS=1 \
         node azure_attestation.mjs "$url" "$VEC/quote.bin" "$MRENCLAVE" "$tmp/other.crt") >"$tmp/node.out" 2>&1; then
-        ok "npm @azure/attestation: attestSgxEnclave, the token validated against /certs"
+        ok "npm @azure/attestation: attestSgxEnclave, attestOpenEnclave, the token validated against /certs"
 else
         fail "npm @azure/attestation"
 fi
 cat "$tmp/node.out"
 grep -q '^FAIL' "$tmp/node.out" && fail "npm @azure/attestation reported failures"
 # every check of the script ran (its output is not cut short by an exception)
-check "npm @azure/attestation ran its 10 checks" test "$(grep -c '^ok: ' "$tmp/node.out")" -eq 10
+check "npm @azure/attestation ran its 11 checks" test "$(grep -c '^ok: ' "$tmp/node.out")" -eq 11
 finish "azure_attestation checks"

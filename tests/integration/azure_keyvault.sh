@@ -66,12 +66,12 @@ fi
 if (cd "$NPM_DIR" && NODE_EXTRA_CA_CERTS="$tmp/tls.crt" NODE_NO_WARNINGS=1 \
         node azure_keyvault.mjs "$url" "$BIN/veritee" "$tmp/sim" "$m" "$(cat "$tmp/admin.jwt")" \
         "$tmp") >"$tmp/node.out" 2>&1; then
-        ok "npm @azure/keyvault-keys: createKey, releaseKey, unwrapped"
+        ok "npm @azure/keyvault-keys: createKey, releaseKey, unwrapped, getKey, importKey, listPropertiesOfKeys, listPropertiesOfKeyVersions, beginDeleteKey"
 else
         fail "npm @azure/keyvault-keys"
 fi
 cat "$tmp/node.out"
 grep -q '^FAIL' "$tmp/node.out" && fail "npm @azure/keyvault-keys reported failures"
-check "npm @azure/keyvault-keys ran its 8 checks" test "$(grep -c '^ok: ' "$tmp/node.out")" -eq 8
+check "npm @azure/keyvault-keys ran its 16 checks" test "$(grep -c '^ok: ' "$tmp/node.out")" -eq 16
 check "the releases are in the log" grep -q '"route":"azure"' "$tmp/log"
 finish "azure_keyvault checks"

@@ -1,6 +1,6 @@
 // Microsoft's own client, @azure/attestation (pinned in package.json), against veriteed's
 // Azure-compatible API (tests/integration/azure_attestation.sh): attestSgxEnclave with the
-// real SGX quote; the client fetches /certs and validates the RS256 token with the key
+// real SGX quote (and attestOpenEnclave with it in an Open Enclave report); the client fetches /certs and validates the RS256 token with the key
 // of its kid, its expiry and (asked to) its issuer. Prints "ok: ..." or "FAIL: ...".
 // Usage: node azure_attestation.mjs URL QUOTE_FILE MRENCLAVE_HEX OTHER_CERT_PEM
 import { webcrypto } from "node:crypto";
@@ -38,6 +38,16 @@ check(res.token.getTokenProblems(signers, { ...all, validateIssuer: true, expect
 check(res.body.issuer === url, `the issuer is ${url}`);
 check(res.body.mrEnclave === mrEnclave, `the claims carry the quote's mr_enclave ${mrEnclave}`);
 check(res.body.isDebuggable === false, "the enclave is not debuggable");
+
+// the same quote as an Open Enclave remote report: oe_report_header_t {version 1,
+// report_type 2 (SGX remote), report_size} before it
+const hdr = Buffer.alloc(16);
+hdr.writeUInt32LE(1, 0);
+hdr.writeUInt32LE(2, 4);
+hdr.writeBigUInt64LE(BigInt(quote.length), 8);
+const oe = await client.attestOpenEnclave(Buffer.concat([hdr, quote]));
+check(oe.token.keyId === kid && oe.body.mrEnclave === mrEnclave,
+  "attestOpenEnclave: the token validates and carries the quote's mr_enclave");
 
 // validation really happens: another expected issuer makes the client refuse the token
 const strict = new AttestationClient(url, {

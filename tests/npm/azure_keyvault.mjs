@@ -4,7 +4,9 @@
 // exportable RSA key with an Azure release policy (through Key Vault's 401 challenge), then
 // releaseKey with the token; this script checks the answer's RS256 signature against /certs,
 // unwraps it with the runtime key (RSA-OAEP-256 + AES key wrap with padding) and finds the
-// key the bundle showed. A token of a guest the policy does not name is refused.
+// key the bundle showed. A token of a guest the policy does not name is refused. Then
+// getKey, importKey (RSA private keys), listPropertiesOfKeyVersions, listPropertiesOfKeys,
+// releaseKey of an older version and beginDeleteKey.
 // Usage: node azure_keyvault.mjs URL VERITEE SIM_DIR MEASUREMENT ADMIN_JWT TMP
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
@@ -99,5 +101,50 @@ try {
 } catch (e) {
   check(/x-ms-sevsnpvm-launchmeasurement/.test(String(e.message)),
     `a token the policy does not accept is refused: ${String(e.message).slice(0, 120)}`);
+}
+// reading: getKey (newest and by version), public members only
+const got1 = await client.getKey("node-rsa");
+check(got1.key?.n && Buffer.from(got1.key.n).equals(Buffer.from(key.key.n)) && !got1.key.d,
+  "getKey shows the key's public members, no private one");
+const byVersion = await client.getKey("node-rsa", { version: key.properties.version });
+check(byVersion.properties.version === key.properties.version, "getKey by version");
+
+// importKey of an RSA private key, twice: two versions
+const jwkOf = (k) => {
+  const j = k.export({ format: "jwk" });
+  const out = { kty: "RSA" };
+  for (const m of ["n", "e", "d", "p", "q", "dp", "dq", "qi"]) out[m] = Buffer.from(j[m], "base64url");
+  return out;
+};
+const imp1 = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+const imp2 = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+const i1 = await client.importKey("node-imp", jwkOf(imp1.privateKey), {
+  exportable: true, releasePolicy: { encodedPolicy: policy(measurement) },
+});
+const i2 = await client.importKey("node-imp", jwkOf(imp2.privateKey), {
+  exportable: true, releasePolicy: { encodedPolicy: policy(measurement) },
+});
+check(Buffer.from(i2.key.n).toString("base64url") === imp2.publicKey.export({ format: "jwk" }).n &&
+  !i2.key.d, "importKey took an RSA private key and shows its public half");
+const versions = [];
+for await (const v of client.listPropertiesOfKeyVersions("node-imp")) versions.push(v.version);
+check(versions.length === 2 && versions[0] === i1.properties.version && versions[1] === i2.properties.version,
+  "listPropertiesOfKeyVersions lists both versions, oldest first");
+const names = [];
+for await (const k of client.listPropertiesOfKeys()) names.push(k.name);
+check(["node-rsa", "node-other", "node-imp"].every((n) => names.includes(n)) && names.length === 3,
+  `listPropertiesOfKeys lists the three keys (${names.join(", ")})`);
+const relOld = await client.releaseKey("node-imp", token, { version: i1.properties.version });
+check(typeof relOld.value === "string", "releaseKey of the older version");
+
+// beginDeleteKey: done at once (no soft delete); the key is then gone
+const poller = await client.beginDeleteKey("node-imp");
+const deleted = await poller.pollUntilDone();
+check(deleted.name === "node-imp", "beginDeleteKey completed");
+try {
+  await client.getKey("node-imp");
+  fail("a deleted key was found");
+} catch (e) {
+  check(e.statusCode === 404, `a deleted key is not found (${e.statusCode})`);
 }
 process.exit(failures ? 1 : 0);

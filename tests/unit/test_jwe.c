@@ -1174,9 +1174,91 @@ static void test_jwe_jwk_private_to_pkey(void **state)
                 assert_non_null(strstr(d.msg, "member \"d\" missing"));
                 vt_diag_clear(&d);
         }
-        /* RSA private JWKs are not for this function */
-        assert_int_equal(vt_jwk_private_to_pkey(rsa, &untouched, &d), VT_E_UNSUPPORTED);
+        /* RSA private JWKs too (test_jwe_jwk_rsa_private_to_pkey checks them) */
+        EVP_PKEY *rk = NULL;
+        assert_int_equal(vt_jwk_private_to_pkey(rsa, &rk, &d), 0);
+        assert_int_equal(EVP_PKEY_eq(rk, S.rsa2048), 1);
+        EVP_PKEY_free(rk);
+        /* an RSA public JWK is not a private one */
+        json_object_del(rsa, "d");
+        vt_diag_clear(&d);
+        assert_int_equal(vt_jwk_private_to_pkey(rsa, &untouched, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "member \"d\" missing"));
         assert_ptr_equal(untouched, (EVP_PKEY *)"untouched");
+}
+
+/* rsa_private_jwk writes every member of key's private JWK (RFC 7518 section 6.3.2). */
+static json_t *rsa_private_jwk(EVP_PKEY *key)
+{
+        static const char *const m[][2] = {
+                {"n", OSSL_PKEY_PARAM_RSA_N},          {"e", OSSL_PKEY_PARAM_RSA_E},
+                {"d", OSSL_PKEY_PARAM_RSA_D},          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+                {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},    {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+                {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+        };
+        json_t *j = json_pack("{s:s}", "kty", "RSA");
+        for (size_t i = 0; i < ELEMENTSOF(m); i++) {
+                BIGNUM *bn = NULL;
+                assert_int_equal(EVP_PKEY_get_bn_param(key, m[i][1], &bn), 1);
+                uint8_t buf[512];
+                int n = BN_bn2bin(bn, buf);
+                char *s = NULL;
+                assert_int_equal(vt_b64_encode(buf, (size_t)n, VT_B64_URL, &s), 0);
+                json_object_set_new(j, m[i][0], json_string(s));
+                free(s);
+                BN_clear_free(bn);
+        }
+        return j;
+}
+
+static void test_jwe_jwk_rsa_private_to_pkey(void **state)
+{
+        (void)state;
+        struct vt_diag d = {0};
+        EVP_PKEY *key = EVP_RSA_gen(2048), *got = NULL, *untouched = (EVP_PKEY *)"untouched";
+        assert_non_null(key);
+        json_t *j = rsa_private_jwk(key);
+        assert_int_equal(vt_jwk_private_to_pkey(j, &got, &d), 0);
+        assert_int_equal(EVP_PKEY_eq(key, got), 1);
+        EVP_PKEY_free(got);
+        /* each private member changed, or missing: refused */
+        static const char *const members[] = {"d", "p", "q", "dp", "dq", "qi"};
+        for (size_t i = 0; i < ELEMENTSOF(members); i++) {
+                json_t *t = json_deep_copy(j);
+                char *v = strdup(json_string_value(json_object_get(t, members[i])));
+                v[5] = v[5] == 'A' ? 'B' : 'A';
+                json_object_set_new(t, members[i], json_string(v));
+                free(v);
+                vt_diag_clear(&d);
+                assert_int_equal(vt_jwk_private_to_pkey(t, &untouched, &d), VT_E_FORMAT);
+                assert_non_null(strstr(d.msg, "do not belong together"));
+                json_object_del(t, members[i]);
+                vt_diag_clear(&d);
+                assert_int_equal(vt_jwk_private_to_pkey(t, &untouched, &d), VT_E_FORMAT);
+                assert_non_null(strstr(d.msg, "missing"));
+                json_decref(t);
+        }
+        /* more than two primes; an even e; a 1024-bit key */
+        json_t *t = json_deep_copy(j);
+        json_object_set_new(t, "oth", json_array());
+        assert_int_equal(vt_jwk_private_to_pkey(t, &untouched, &d), VT_E_UNSUPPORTED);
+        json_decref(t);
+        t = json_deep_copy(j);
+        json_object_set_new(t, "e", json_string("AQAC"));
+        vt_diag_clear(&d);
+        assert_int_equal(vt_jwk_private_to_pkey(t, &untouched, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "\"e\" must be odd"));
+        json_decref(t);
+        EVP_PKEY *small = EVP_RSA_gen(1024);
+        t = rsa_private_jwk(small);
+        vt_diag_clear(&d);
+        assert_int_equal(vt_jwk_private_to_pkey(t, &untouched, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "2048 to 4096 bits"));
+        json_decref(t);
+        EVP_PKEY_free(small);
+        assert_ptr_equal(untouched, (EVP_PKEY *)"untouched");
+        json_decref(j);
+        EVP_PKEY_free(key);
 }
 
 int main(void)
@@ -1202,6 +1284,7 @@ int main(void)
                 cmocka_unit_test(test_jwe_args),
                 cmocka_unit_test(test_jwe_jwk_from_private),
                 cmocka_unit_test(test_jwe_jwk_private_to_pkey),
+                cmocka_unit_test(test_jwe_jwk_rsa_private_to_pkey),
         };
         return vtt_run_group_tests(tests, group_setup, group_teardown);
 }
