@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * NVIDIA GPU and NVSwitch verification on reports recorded on real hardware
+ * (../shared/testdata/nvidia, expected verdicts and nonces from its PROVENANCE.md).
+ * OCSP is off here (no real OCSP response exists; tests/unit/test_nvidia_ocsp.c covers it).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "testutil.h"
+#include "util/hex.h"
+#include "veritee/nvidia.h"
+
+static struct vt_nv_verifier *V;
+
+#define NONCE_931D "931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb"
+#define NONCE_COCO "87d8e24ab336adafe228d49e83d745f6dba4ae505372b6a5704820856b343fec"
+#define RD_COCO48  NONCE_COCO "e279b616efefc2aae21da80cf5581250"
+#define NONCE_535  "27a328247bf7935c993341cf587be6f05986ccce4fe7ba2c54100bd616a58f66"
+#define NONCE_580  "5bb22e377702d4e1e8215a903ba094826b9ac7f731dee1fe8102958bf2840aca"
+#define NONCE_590  "e97b23a1718095a0e9e35edca810768c70a6a5a389b705e753b197912bc11576"
+#define NONCE_HGX  "4760e30534a0621357d458b1a7936551b5dc4cd1e69718adf7ed9fb0252a537e"
+#define NONCE_SWB  "ea038ed5"
+
+static int setup(void **state)
+{
+        (void)state;
+        if (vt_nv_verifier_new(&V) < 0)
+                return -1;
+        return vt_nv_verifier_set_ocsp(V, VT_NV_OCSP_OFF, NULL, 0);
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        vt_nv_verifier_free(V);
+        return 0;
+}
+
+static int64_t T(const char *s)
+{
+        int64_t t = 0;
+        assert_int_equal(vt_time_parse_rfc3339(s, &t), 0);
+        return t;
+}
+
+static void nonce_of(const char *hex, uint8_t out[32])
+{
+        uint8_t b[64] = {0};
+        assert_true(vt_hex_decode(hex, b, sizeof(b)) >= 32);
+        memcpy(out, b, 32); /* longer report data is cut to 32 bytes (Trustee) */
+}
+
+/* Verifies report bytes with chain bytes and the nonce at 2026-01-01. */
+static int verify_bytes(const uint8_t *rb, size_t rl, const uint8_t *cb, size_t cl,
+                        const char *nonce_hex, struct vt_nv_result *res, struct vt_diag *d)
+{
+        uint8_t n[32];
+        nonce_of(nonce_hex, n);
+        struct vt_nv_verify_opts o = {.nonce = n, .at = T("2026-01-01T00:00:00Z")};
+        struct vt_nv_result r = {0};
+        vt_diag_clear(d);
+        int e = vt_nv_verify(V, rb, rl, cb, cl, &o, res ? res : &r, d);
+        if (!res)
+                vt_nv_result_done(&r);
+        return e;
+}
+
+static int verify_files(const char *report, const char *chain, const char *nonce_hex,
+                        struct vt_nv_result *res, struct vt_diag *d)
+{
+        size_t rl, cl;
+        uint8_t *rb = vt_test_load_vector(report, &rl);
+        uint8_t *cb = vt_test_load_vector(chain, &cl);
+        int e = verify_bytes(rb, rl, cb, cl, nonce_hex, res, d);
+        free(rb);
+        free(cb);
+        return e;
+}
+
+static json_t *claims_of(const struct vt_nv_result *res)
+{
+        json_t *j = json_loads(res->claims, 0, NULL);
+        assert_non_null(j);
+        return j;
+}
+
+static const struct valid {
+        const char *dir, *nonce, *arch, *driver, *vbios;
+        bool fwid, trailing_zero;
+} valid[] = {
+        {"gpu/hopper_550.90.07", NONCE_931D, "Hopper", "550.90.07", "96.00.9f.00.01", true, false},
+        {"gpu/hopper_coco_580.95.05", NONCE_COCO, "Hopper", "580.95.05", "96.00.74.00.1a", true,
+         true},
+        {"gpu/hopper_535.86.09", NONCE_535, "Hopper", "535.86.09", "96.00.5e.00.01", false, false},
+        {"gpu/hopper_580.159.03", NONCE_580, "Hopper", "580.159.03", "96.00.74.00.20", true, false},
+        {"gpu/blackwell_575.32", NONCE_931D, "Blackwell", "575.32", "97.00.88.00.0f", true, false},
+        {"switch/ls10_96.10.55", NONCE_931D, "LS10", NULL, "96.10.55.00.01", false, false},
+};
+
+static void test_valid_reports(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+                const struct valid *t = &valid[i];
+                char rp[128], cp[128];
+                struct vt_nv_result res = {0};
+                struct vt_diag d = {0};
+                snprintf(rp, sizeof(rp), "nvidia/%s/report.hex", t->dir);
+                snprintf(cp, sizeof(cp), "nvidia/%s/certchain.pem", t->dir);
+                int e = verify_files(rp, cp, t->nonce, &res, &d);
+                if (e)
+                        fail_msg("%s: %s", t->dir, d.msg);
+                json_t *c = claims_of(&res);
+                assert_string_equal(json_string_value(json_object_get(c, "arch")), t->arch);
+                json_t *cfg = json_object_get(c, "config");
+                if (t->driver)
+                        assert_string_equal(
+                                json_string_value(json_object_get(cfg, "driver_version")),
+                                t->driver);
+                assert_string_equal(json_string_value(json_object_get(cfg, "vbios_version")),
+                                    t->vbios);
+                assert_int_equal(json_object_size(json_object_get(c, "measurements")),
+                                 strcmp(t->arch, "LS10") == 0 ? 31 : 64);
+                assert_int_equal(json_object_get(cfg, "fwid") != NULL, t->fwid);
+                assert_string_equal(json_string_value(json_object_get(
+                                            c, strcmp(t->arch, "LS10") == 0
+                                                       ? "x-nvidia-switch-attestation-report-"
+                                                         "cert-chain-ocsp-status"
+                                                       : "x-nvidia-gpu-attestation-report-cert-"
+                                                         "chain-ocsp-status")),
+                                    "not-checked");
+                assert_false(res.ocsp_checked);
+                assert_int_equal(res.ar4si.hardware, VT_AR4SI_WARNING); /* no OCSP */
+                assert_int_equal(res.ar4si.executables, VT_AR4SI_UNRECOGNIZED_RUNTIME);
+                json_decref(c);
+                vt_nv_result_done(&res);
+        }
+}
+
+/* The Blackwell leaf carries the FWID in DiceTcbInfo fwids[0]; its NVAT ueid is the serial. */
+static void test_blackwell_fwid_and_ueid(void **state)
+{
+        (void)state;
+        struct vt_nv_result res = {0};
+        struct vt_diag d = {0};
+        assert_int_equal(verify_files("nvidia/gpu/blackwell_575.32/report.hex",
+                                      "nvidia/gpu/blackwell_575.32/certchain.pem", NONCE_931D, &res,
+                                      &d),
+                         0);
+        json_t *c = claims_of(&res);
+        assert_string_equal(json_string_value(json_object_get(c, "ueid")),
+                            "474146966256510137525212816567191319424869109849");
+        assert_non_null(json_object_get(c, "x-nvidia-gpu-attestation-report-cert-chain-fwid-"
+                                           "match"));
+        json_decref(c);
+        vt_nv_result_done(&res);
+}
+
+/* Trustee's local-verifier claims for hopper_550.90.07 are a subset of ours, value by value. */
+static void test_trustee_claims(void **state)
+{
+        (void)state;
+        size_t rl, cl, el;
+        uint8_t *rb = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/report.hex", &rl);
+        uint8_t *cb = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/certchain.pem", &cl);
+        uint8_t *eb = vt_test_load_vector(
+                "nvidia/gpu/hopper_550.90.07/expected_claims_trustee.json", &el);
+        uint8_t n[32];
+        nonce_of(NONCE_931D, n);
+        struct vt_nv_verify_opts o = {.nonce = n,
+                                      .at = T("2026-01-01T00:00:00Z"),
+                                      .uuid = "1111-2222-33333-444444-555555"};
+        struct vt_nv_result res = {0};
+        struct vt_diag d = {0};
+        assert_int_equal(vt_nv_verify(V, rb, rl, cb, cl, &o, &res, &d), 0);
+        json_t *mine = claims_of(&res), *exp = json_loadb((const char *)eb, el, 0, NULL);
+        assert_non_null(exp);
+        const char *k;
+        json_t *val;
+        json_object_foreach (exp, k, val) {
+                json_t *m = json_object_get(mine, k);
+                if (!m)
+                        fail_msg("claim %s missing", k);
+                if (json_is_object(val)) {
+                        const char *k2;
+                        json_t *v2;
+                        json_object_foreach (val, k2, v2) {
+                                if (!json_equal(v2, json_object_get(m, k2)))
+                                        fail_msg("claim %s.%s differs from Trustee's", k, k2);
+                        }
+                } else if (!json_equal(val, m)) {
+                        fail_msg("claim %s differs from Trustee's", k);
+                }
+        }
+        json_decref(mine);
+        json_decref(exp);
+        vt_nv_result_done(&res);
+        free(rb);
+        free(cb);
+        free(eb);
+}
+
+/* Verifies every device of an evidence JSON with nonce; returns how many verified. */
+static size_t verify_json(const char *path, const char *nonce_hex, size_t *ret_sw)
+{
+        size_t len, ok = 0, sw = 0;
+        char *txt = (char *)vt_test_load_vector(path, &len);
+        struct vt_nv_evidence *ev = NULL;
+        struct vt_diag d = {0};
+        if (vt_nv_evidence_parse(txt, len, &ev, &d) < 0)
+                fail_msg("%s: %s", path, d.msg);
+        for (size_t i = 0; i < ev->n; i++) {
+                struct vt_nv_result res = {0};
+                int e = verify_bytes(ev->dev[i].report, ev->dev[i].report_len, ev->dev[i].chain,
+                                     ev->dev[i].chain_len, nonce_hex, &res, &d);
+                if (e)
+                        fail_msg("%s[%zu]: %s", path, i, d.msg);
+                if (ev->dev[i].arch != VT_NV_ARCH_UNKNOWN)
+                        assert_int_equal(ev->dev[i].arch, res.arch);
+                if (ev->dev[i].has_nonce) {
+                        uint8_t n[32];
+                        nonce_of(nonce_hex, n);
+                        assert_memory_equal(ev->dev[i].nonce, n, 32);
+                }
+                sw += res.arch == VT_NV_ARCH_LS10;
+                ok++;
+                vt_nv_result_done(&res);
+        }
+        vt_nv_evidence_free(ev);
+        free(txt);
+        if (ret_sw)
+                *ret_sw = sw;
+        return ok;
+}
+
+static void test_json_forms(void **state)
+{
+        (void)state;
+        size_t sw = 0;
+        assert_int_equal(
+                verify_json("nvidia/gpu/hopper_590.12_json/evidence.json", NONCE_590, NULL), 1);
+        assert_int_equal(
+                verify_json("nvidia/gpu/hopper_570.86.10_json/evidence.json", NONCE_931D, NULL), 1);
+        assert_int_equal(verify_json("nvidia/ppcie_hgx8/gpu_evidence.json", NONCE_HGX, &sw), 8);
+        assert_int_equal(sw, 0);
+        assert_int_equal(verify_json("nvidia/ppcie_hgx8/switch_evidence.json", NONCE_HGX, &sw), 4);
+        assert_int_equal(sw, 4);
+        /* KBS additional evidence: the 48-byte report data cut to 32 bytes */
+        assert_int_equal(
+                verify_json("nvidia/kbs/additional_evidence_hopper_coco.json", RD_COCO48, NULL), 1);
+}
+
+/* The KBS form's inner JSON directly, and refusals of malformed evidence JSON. */
+static void test_json_refusals(void **state)
+{
+        (void)state;
+        struct vt_nv_evidence *ev = NULL;
+        struct vt_diag d = {0};
+        static const char *const bad[] = {
+                "{}",
+                "[]",
+                "{\"nvidia\":{\"device_evidence_list\":[{\"arch\":\"HOPPER\"}]}}",
+                "[{\"arch\":\"VOLTA\",\"evidence\":\"00\",\"certificate\":\"\"}]",
+                "[{\"evidence\":\"!!\",\"certificate\":\"QQ==\"}]",
+                "[{\"evidence\":\"EeA=\",\"certificate\":\"QQ==\",\"nonce\":\"00\"}]",
+                "[{\"evidence\":\"EeA=\",\"evidence\":\"EeA=\",\"certificate\":\"QQ==\"}]",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                vt_diag_clear(&d);
+                if (vt_nv_evidence_parse(bad[i], strlen(bad[i]), &ev, &d) == 0)
+                        fail_msg("accepted %s", bad[i]);
+                assert_true(d.msg[0] != 0);
+        }
+        const char *ok = "{\"nvidia\":{\"device_evidence_list\":[{\"arch\":\"LS10\",\"uuid\":"
+                         "\"u\",\"evidence\":\"11e001ff\",\"certificate\":\"QQ==\"}]}}";
+        assert_int_equal(vt_nv_evidence_parse(ok, strlen(ok), &ev, &d), 0);
+        assert_int_equal(ev->n, 1);
+        assert_int_equal(ev->dev[0].arch, VT_NV_ARCH_LS10);
+        assert_int_equal(ev->dev[0].report_len, 4); /* hex evidence (older attesters) */
+        assert_string_equal(ev->dev[0].uuid, "u");
+        vt_nv_evidence_free(ev);
+}
+
+static void expect(int e, int want, const struct vt_diag *d, const char *needle)
+{
+        if (e != want)
+                fail_msg("got %d (%s), want %d", e, d->msg, want);
+        if (!strstr(d->msg, needle))
+                fail_msg("reason \"%s\" does not say \"%s\"", d->msg, needle);
+}
+
+static void test_negatives(void **state)
+{
+        (void)state;
+        struct vt_diag d = {0};
+        expect(verify_files("nvidia/negative/hopper_badsig_report.hex",
+                            "nvidia/negative/hopper_badsig_certchain.pem", NONCE_931D, NULL, &d),
+               VT_E_SIGNATURE, &d, "signature");
+        /* the switch's nonce starts ea038ed5; the test checks the signature with it */
+        size_t rl, cl;
+        uint8_t *rb = vt_test_load_vector("nvidia/negative/switch_badsig_report.hex", &rl);
+        uint8_t *cb = vt_test_load_vector("nvidia/switch/ls10_96.10.55/certchain.pem", &cl);
+        struct vt_nv_report *rep = NULL;
+        assert_int_equal(vt_nv_report_parse(rb, rl, &rep, &d), 0);
+        char nh[65];
+        vt_hex_encode(rep->nonce, 32, nh);
+        assert_memory_equal(nh, NONCE_SWB, 8);
+        expect(verify_bytes(rb, rl, cb, cl, nh, NULL, &d), VT_E_SIGNATURE, &d, "signature");
+        vt_nv_report_free(rep);
+        free(rb);
+        free(cb);
+        static const struct {
+                const char *chain, *needle;
+        } chains[] = {
+                {"nvidia/negative/chain_root_only.pem", "1 certificate"},
+                {"nvidia/negative/chain_missing_intermediate.pem", "error 20"},
+                {"nvidia/negative/chain_missing_leaf.pem", "no FWID extension"},
+        };
+        for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++)
+                expect(verify_files("nvidia/gpu/hopper_550.90.07/report.hex", chains[i].chain,
+                                    NONCE_931D, NULL, &d),
+                       VT_E_CHAIN, &d, chains[i].needle);
+        /* a report checked against another device's chain */
+        expect(verify_files("nvidia/gpu/hopper_550.90.07/report.hex",
+                            "nvidia/gpu/hopper_535.86.09/certchain.pem", NONCE_931D, NULL, &d),
+               VT_E_SIGNATURE, &d, "does not verify with the leaf key");
+        /* wrong nonces: another vector's, and NVAT's "bad nonce" zeros */
+        expect(verify_files("nvidia/gpu/hopper_550.90.07/report.hex",
+                            "nvidia/gpu/hopper_550.90.07/certchain.pem", NONCE_535, NULL, &d),
+               VT_E_BINDING, &d, "nonce");
+        expect(verify_files("nvidia/gpu/hopper_535.86.09/report.hex",
+                            "nvidia/gpu/hopper_535.86.09/certchain.pem",
+                            "0000000000000000000000000000000000000000000000000000000000000000",
+                            NULL, &d),
+               VT_E_BINDING, &d, "nonce");
+        /* a chain verified before the Blackwell chain's notBefore (2023-06-20) */
+        uint8_t n[32];
+        nonce_of(NONCE_931D, n);
+        uint8_t *r2 = vt_test_load_vector("nvidia/gpu/blackwell_575.32/report.hex", &rl);
+        uint8_t *c2 = vt_test_load_vector("nvidia/gpu/blackwell_575.32/certchain.pem", &cl);
+        struct vt_nv_verify_opts o = {.nonce = n, .at = T("2023-01-01T00:00:00Z")};
+        struct vt_nv_result res = {0};
+        vt_diag_clear(&d);
+        expect(vt_nv_verify(V, r2, rl, c2, cl, &o, &res, &d), VT_E_CHAIN, &d, "not yet valid");
+        free(r2);
+        free(c2);
+}
+
+/* Loads a report.hex vector as bytes. */
+static uint8_t *load_report(const char *path, size_t *len)
+{
+        size_t hl;
+        uint8_t *h = vt_test_load_vector(path, &hl);
+        struct vt_nv_report *rep = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_nv_report_parse(h, hl, &rep, &d), 0);
+        uint8_t *b = malloc(rep->len + 2);
+        assert_non_null(b);
+        memcpy(b, rep->bytes, rep->len);
+        *len = rep->len;
+        vt_nv_report_free(rep);
+        free(h);
+        return b;
+}
+
+/* Every single-byte change of the signed range and of the signature is refused. */
+static void test_byte_flips(void **state)
+{
+        (void)state;
+        size_t len, cl;
+        uint8_t *b = load_report("nvidia/gpu/hopper_550.90.07/report.hex", &len);
+        uint8_t *cb = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/certchain.pem", &cl);
+        struct vt_diag d = {0};
+        assert_int_equal(verify_bytes(b, len, cb, cl, NONCE_931D, NULL, &d), 0);
+        assert_int_equal(len, 4117);
+        size_t flips = 0;
+        for (size_t i = 0; i < len; i++) {
+                b[i] ^= 0x01;
+                if (verify_bytes(b, len, cb, cl, NONCE_931D, NULL, &d) == 0)
+                        fail_msg("a flip of byte %zu was accepted", i);
+                b[i] ^= 0x01;
+                flips++;
+        }
+        assert_int_equal(flips, len);
+        assert_int_equal(verify_bytes(b, len, cb, cl, NONCE_931D, NULL, &d), 0);
+        free(b);
+        free(cb);
+}
+
+/* Every truncation is refused; after the signature only a single 0x00 is tolerated. */
+static void test_truncations_and_trailing(void **state)
+{
+        (void)state;
+        size_t len, cl, clen, ccl;
+        uint8_t *b = load_report("nvidia/gpu/hopper_550.90.07/report.hex", &len);
+        uint8_t *cb = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/certchain.pem", &cl);
+        struct vt_diag d = {0};
+        for (size_t n = 0; n < len; n++)
+                if (verify_bytes(b, n, cb, cl, NONCE_931D, NULL, &d) == 0)
+                        fail_msg("a truncation to %zu bytes was accepted", n);
+        b[len] = 0x00;
+        assert_int_equal(verify_bytes(b, len + 1, cb, cl, NONCE_931D, NULL, &d), 0);
+        b[len] = 0x01;
+        expect(verify_bytes(b, len + 1, cb, cl, NONCE_931D, NULL, &d), VT_E_TRAILING, &d,
+               "after the signature");
+        b[len] = 0x00;
+        b[len + 1] = 0x00;
+        expect(verify_bytes(b, len + 2, cb, cl, NONCE_931D, NULL, &d), VT_E_TRAILING, &d,
+               "2 bytes after the signature");
+        /* the CoCo capture ends with the 0x00: it verifies with and without it */
+        uint8_t *c = load_report("nvidia/gpu/hopper_coco_580.95.05/report.hex", &clen);
+        uint8_t *cc = vt_test_load_vector("nvidia/gpu/hopper_coco_580.95.05/certchain.pem", &ccl);
+        struct vt_nv_report *rep = NULL;
+        assert_int_equal(vt_nv_report_parse(c, clen, &rep, &d), 0);
+        assert_true(rep->trailing_zero);
+        assert_int_equal(rep->signed_len, clen - 97);
+        vt_nv_report_free(rep);
+        assert_int_equal(verify_bytes(c, clen, cc, ccl, NONCE_COCO, NULL, &d), 0);
+        assert_int_equal(verify_bytes(c, clen - 1, cc, ccl, NONCE_COCO, NULL, &d), 0);
+        free(b);
+        free(cb);
+        free(c);
+        free(cc);
+}
+
+/* Opaque data: unknown and duplicate types, wrong fixed sizes, a version above 1. */
+static void test_opaque_refusals(void **state)
+{
+        (void)state;
+        struct vt_nv_field f[VT_NV_OPAQUE_MAX_TYP + 1];
+        struct vt_diag d = {0};
+        static const struct {
+                uint8_t b[16];
+                size_t n;
+                const char *needle;
+        } bad[] = {
+                {{27, 0, 1, 0, 0}, 5, "unknown type 27"},
+                {{0, 0, 1, 0, 0}, 5, "unknown type 0"},
+                {{11, 0, 1, 0, 0x55, 11, 0, 1, 0, 0x55}, 10, "appears twice"},
+                {{20, 0, 2, 0, 1, 2}, 6, "FWID has 2 bytes"},
+                {{34, 0, 2, 0, 2, 0}, 6, "version 2"},
+                {{12, 0, 3, 0, 1, 2, 3}, 7, "MSRSCNT"},
+                {{3, 0, 9, 0, '5', '5'}, 6, "announces 9 bytes"},
+                {{3, 0, 1}, 3, "truncated"},
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                vt_diag_clear(&d);
+                assert_true(vt_nv_opaque_parse(bad[i].b, bad[i].n, 0, f, &d) < 0);
+                if (!strstr(d.msg, bad[i].needle))
+                        fail_msg("case %zu: \"%s\" does not say \"%s\"", i, d.msg, bad[i].needle);
+        }
+        static const uint8_t ok[] = {3, 0, 4, 0, '5', '.', '1', 0, 36, 0, 2, 0, 2, 0};
+        assert_int_equal(vt_nv_opaque_parse(ok, sizeof(ok), 100, f, &d), 0);
+        assert_true(f[3].present);
+        assert_int_equal(f[3].off, 104);
+        assert_int_equal(f[36].len, 2);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_valid_reports),
+                cmocka_unit_test(test_blackwell_fwid_and_ueid),
+                cmocka_unit_test(test_trustee_claims),
+                cmocka_unit_test(test_json_forms),
+                cmocka_unit_test(test_json_refusals),
+                cmocka_unit_test(test_negatives),
+                cmocka_unit_test(test_byte_flips),
+                cmocka_unit_test(test_truncations_and_trailing),
+                cmocka_unit_test(test_opaque_refusals),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
