@@ -47,6 +47,13 @@ const char *vt_nvrim_version(const struct vt_nvrim *rim);
 const char *vt_nvrim_manufacturer_id(const struct vt_nvrim *rim);
 /* 1 if index `i` has an active golden value in this RIM, else 0. */
 int vt_nvrim_active(const struct vt_nvrim *rim, unsigned i);
+/* vt_nvrim_alternatives returns how many golden values index `i` lists (active or not;
+ * 0 if the RIM has no entry for i). vt_nvrim_golden points *ret (borrowed from rim) at
+ * alternative `alt` of index `i` and sets *ret_len; VT_E_NOTFOUND if there is none. For
+ * claims and tests. */
+unsigned vt_nvrim_alternatives(const struct vt_nvrim *rim, unsigned i);
+int vt_nvrim_golden(const struct vt_nvrim *rim, unsigned i, unsigned alt, const uint8_t **ret,
+                    size_t *ret_len);
 
 /*
  * vt_nvrim_match checks that every active golden value of `rim` equals one of its
