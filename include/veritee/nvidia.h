@@ -199,6 +199,17 @@ VT_EXPORT int vt_nv_verifier_set_ocsp(struct vt_nv_verifier *v, enum vt_nv_ocsp_
  * a chain needs it (signature, signer chain, status, window). */
 VT_EXPORT int vt_nv_verifier_add_ocsp(struct vt_nv_verifier *v, const uint8_t *der, size_t len,
                                       struct vt_diag *diag);
+/* vt_nv_verifier_set_rim: the directory RIMs are read from (files named <ID>, <ID>.xml or
+ * <ID>.swidtag; NULL: none), the RIM service base URL (NULL: no fetching; NVIDIA's service is
+ * https://rim.attestation.nvidia.com/v1/rim/, a mirror answers the same JSON) and a cache
+ * directory where fetched RIMs are kept (NULL: memory only). RIMs are verified against the
+ * pinned NVIDIA CoRIM signing Root CA at the verification time and kept in memory by ID and
+ * content hash; a source is looked at again after an hour. allow_missing is the operator
+ * override for firmware NVIDIA has no RIM for yet: a RIM that cannot be found is then left out
+ * (the claims say so) instead of failing with "reference values unavailable"; a RIM that is
+ * found must still match. RIM checking is off until this is called with a directory or URL. */
+VT_EXPORT int vt_nv_verifier_set_rim(struct vt_nv_verifier *v, const char *dir, const char *url,
+                                     const char *cache_dir, bool allow_missing);
 /* vt_nv_verifier_set_root replaces the pinned root (PEM). For tests with a test-made chain
  * only: the claims then say "x-nvidia-root":"extra (not NVIDIA)". */
 VT_EXPORT int vt_nv_verifier_set_root(struct vt_nv_verifier *v, const uint8_t *pem, size_t len,

@@ -93,6 +93,7 @@ struct vt_nv_verifier {
         size_t n_offline;
         struct ocsp_entry ocsp[OCSP_CACHE_MAX];
         size_t n_ocsp;
+        struct vt_nv_rims *rims; /* NULL: RIMs not checked */
 };
 
 void vt_nv_chain_done(struct vt_nv_chain *c)
@@ -155,6 +156,7 @@ void vt_nv_verifier_free(struct vt_nv_verifier *v)
                 vt_nv_chain_done(&v->chains[i]);
         for (size_t i = 0; i < v->n_offline; i++)
                 free(v->offline[i].p);
+        vt_nv_rims_free(v->rims);
         X509_free(v->root);
         free(v->ocsp_url);
         pthread_mutex_destroy(&v->lock);
@@ -218,6 +220,25 @@ int vt_nv_verifier_add_ocsp(struct vt_nv_verifier *v, const uint8_t *der, size_t
         memcpy(v->offline[v->n_offline].p, der, len);
         v->offline[v->n_offline++].len = len;
         return 0;
+}
+
+int vt_nv_verifier_set_rim(struct vt_nv_verifier *v, const char *dir, const char *url,
+                           const char *cache_dir, bool allow_missing)
+{
+        struct vt_nv_rims *r = NULL;
+        if (dir || url) {
+                int e = vt_nv_rims_new(dir, url, cache_dir, allow_missing, &r);
+                if (e < 0)
+                        return e;
+        }
+        vt_nv_rims_free(v->rims);
+        v->rims = r;
+        return 0;
+}
+
+struct vt_nv_rims *vt_nv_verifier_rims(struct vt_nv_verifier *v)
+{
+        return v->rims;
 }
 
 /* ---- FWID ---- */
@@ -604,6 +625,7 @@ int vt_nv_verify(struct vt_nv_verifier *v, const uint8_t *report, size_t report_
         _cleanup_(report_freep) struct vt_nv_report *rep = NULL;
         _cleanup_(vt_nv_chain_done) struct vt_nv_chain c = {0};
         struct vt_nv_result res = {0};
+        struct vt_nv_rim_outcome rim = {0};
         uint8_t dig[48];
         int64_t at;
         int e;
@@ -646,13 +668,26 @@ int vt_nv_verify(struct vt_nv_verifier *v, const uint8_t *report, size_t report_
         } else {
                 snprintf(res.note, sizeof(res.note), "OCSP not checked (--no-ocsp)");
         }
-        {
+        if (v->rims) {
+                if ((e = vt_nv_rims_appraise(v->rims, rep, c.arch, at, &rim, d)) < 0)
+                        return e;
+                res.rim_checked = true;
+                res.rim_matched = rim.matched;
+                res.rim_active = rim.active;
+                if (!rim.vbios_checked || (c.arch != VT_NV_ARCH_LS10 && !rim.driver_checked)) {
+                        size_t l = strlen(res.note);
+                        snprintf(res.note + l, sizeof(res.note) - l,
+                                 "%sRIM %s unavailable (allowed by the operator)", l ? "; " : "",
+                                 rim.vbios_checked ? rim.driver_id : rim.vbios_id);
+                }
+        } else {
                 size_t l = strlen(res.note);
                 snprintf(res.note + l, sizeof(res.note) - l, "%sRIMs not checked (no --rim-dir)",
                          l ? "; " : "");
         }
         res.arch = c.arch;
-        if ((e = vt_nv_claims(rep, &c, &res, NULL, o->uuid, v->root_pinned, &res.claims)) < 0)
+        if ((e = vt_nv_claims(rep, &c, &res, res.rim_checked ? &rim : NULL, o->uuid, v->root_pinned,
+                              &res.claims)) < 0)
                 return e;
         /* AR4SI: the device (hardware) is vouched for by NVIDIA's chain; without a
          * revocation check that is a warning. The measurements are affirmed only by RIMs. */
@@ -660,10 +695,10 @@ int vt_nv_verify(struct vt_nv_verifier *v, const uint8_t *report, size_t report_
         res.ar4si.hardware = !v->root_pinned    ? VT_AR4SI_UNRECOGNIZED_HARDWARE
                              : res.ocsp_checked ? VT_AR4SI_AFFIRMING
                                                 : VT_AR4SI_WARNING;
-        res.ar4si.executables =
-                res.rim_checked ? VT_AR4SI_AFFIRMING : VT_AR4SI_UNRECOGNIZED_RUNTIME;
-        res.ar4si.configuration =
-                res.rim_checked ? VT_AR4SI_AFFIRMING : VT_AR4SI_UNSUPPORTABLE_CONFIG;
+        bool all_rims = res.rim_checked && rim.vbios_checked &&
+                        (c.arch == VT_NV_ARCH_LS10 || rim.driver_checked);
+        res.ar4si.executables = all_rims ? VT_AR4SI_AFFIRMING : VT_AR4SI_UNRECOGNIZED_RUNTIME;
+        res.ar4si.configuration = all_rims ? VT_AR4SI_AFFIRMING : VT_AR4SI_UNSUPPORTABLE_CONFIG;
         *ret = res;
         return 0;
 }

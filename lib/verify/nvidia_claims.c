@@ -200,8 +200,13 @@ int vt_nv_claims(const struct vt_nv_report *rep, const struct vt_nv_chain *c,
                             json_string(vb));
         if (rim)
                 bad |= rim_claims(o, pfx, rim);
+        bool all = rim && rim->vbios_checked && (c->arch == VT_NV_ARCH_LS10 || rim->driver_checked);
         bad |= json_object_set_new(o, "measres",
-                                   json_string(res->rim_checked ? "success" : "not-appraised"));
+                                   json_string(all                ? "success"
+                                               : res->rim_checked ? "partial"
+                                                                  : "not-appraised"));
+        if (rim)
+                bad |= xset(o, pfx, "rim-measurements-matched", json_integer(rim->matched));
         if (res->note[0])
                 bad |= json_object_set_new(o, "x-nvidia-not-checked", json_string(res->note));
         char *s = bad ? NULL : json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);

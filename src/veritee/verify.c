@@ -518,13 +518,13 @@ struct nv_args {
                 *ocsp_url, *grace;
         const char *ocsp_files[16];
         size_t n_ocsp;
-        bool no_ocsp;
+        bool no_ocsp, rim_allow_missing;
 };
 
 #define NV_USAGE                                                                                   \
         "usage: veritee verify nvidia-gpu REPORT|EVIDENCE.json --nonce HEX [--cert-chain PEM] "    \
         "[--rim-dir DIR] [--rim-url URL] [--rim-cache DIR] [--ocsp FILE ...] [--ocsp-url URL] "    \
-        "[--ocsp-grace SECONDS] [--no-ocsp] [--at RFC3339] [--uuid UUID]"
+        "[--ocsp-grace SECONDS] [--no-ocsp] [--rim-allow-missing] [--at RFC3339] [--uuid UUID]"
 
 static int nv_parse_options(int argc, char **argv, struct nv_args *a)
 {
@@ -538,6 +538,7 @@ static int nv_parse_options(int argc, char **argv, struct nv_args *a)
                 {"ocsp-url", required_argument, NULL, 'O'},
                 {"ocsp-grace", required_argument, NULL, 'g'},
                 {"no-ocsp", no_argument, NULL, 'N'},
+                {"rim-allow-missing", no_argument, NULL, 'M'},
                 {"at", required_argument, NULL, 'a'},
                 {"uuid", required_argument, NULL, 'u'},
                 {"help", no_argument, NULL, 'h'},
@@ -560,8 +561,8 @@ static int nv_parse_options(int argc, char **argv, struct nv_args *a)
                         a->ocsp_files[a->n_ocsp++] = optarg;
                         continue;
                 }
-                if (c == 'N') {
-                        a->no_ocsp = true;
+                if (c == 'N' || c == 'M') {
+                        *(c == 'N' ? &a->no_ocsp : &a->rim_allow_missing) = true;
                         continue;
                 }
                 if (c != 'h')
@@ -624,6 +625,13 @@ static int nv_setup(const struct nv_args *a, struct vt_nv_verifier *v)
         if (vt_nv_verifier_set_ocsp(v, a->no_ocsp ? VT_NV_OCSP_OFF : VT_NV_OCSP_REQUIRE, url,
                                     grace) < 0)
                 return cli_usage_error("--ocsp-url: \"%s\" is not an http(s) URL", url);
+        if ((a->rim_dir || a->rim_url) &&
+            vt_nv_verifier_set_rim(v, a->rim_dir, a->rim_url, a->rim_cache, a->rim_allow_missing) <
+                    0)
+                return cli_usage_error("--rim-url: \"%s\" is not an http(s) URL", a->rim_url);
+        if (!a->rim_dir && !a->rim_url && (a->rim_cache || a->rim_allow_missing))
+                return cli_usage_error("--rim-cache and --rim-allow-missing need --rim-dir or "
+                                       "--rim-url");
         for (size_t i = 0; i < a->n_ocsp; i++) {
                 size_t l;
                 _cleanup_free_ uint8_t *b = cli_read(a->ocsp_files[i], 64u * 1024u, &l);
@@ -710,7 +718,8 @@ static int verify_nvidia(int argc, char **argv)
                 return EXIT_USAGE;
         json_t *all = json_object();
         struct vt_nv_result res = {0};
-        unsigned ocsp = 0, rims = 0, n = 0, ngpu = 0, nsw = 0;
+        unsigned ocsp = 0, rims = 0, n = 0, ngpu = 0, nsw = 0, matched = 0;
+        char note[256] = "";
         int e = 0;
         if (!all)
                 return EXIT_USAGE;
@@ -724,6 +733,8 @@ static int verify_nvidia(int argc, char **argv)
                 n = 1;
                 ocsp = res.ocsp_checked;
                 rims = res.rim_checked;
+                matched = res.rim_matched;
+                snprintf(note, sizeof(note), "%s", res.note);
                 vt_nv_result_done(&res);
         } else if ((e = vt_nv_evidence_parse((const char *)evb, el, &ev, &d)) == 0) {
                 for (size_t i = 0; e == 0 && i < ev->n; i++) {
@@ -746,6 +757,9 @@ static int verify_nvidia(int argc, char **argv)
                                                 vt_nv_arch_name(res.arch));
                         ocsp += res.ocsp_checked;
                         rims += res.rim_checked;
+                        matched += res.rim_matched;
+                        if (res.note[0])
+                                snprintf(note, sizeof(note), "%s", res.note);
                         vt_nv_result_done(&res);
                         n++;
                 }
@@ -754,12 +768,17 @@ static int verify_nvidia(int argc, char **argv)
                 json_decref(all);
                 return print_failure("nvidia-gpu", e, &d);
         }
+        /* the library's note without what the reason says already */
+        const char *rim_note = strstr(note, "RIM ");
+        if (!rim_note || rims != n)
+                rim_note = "";
         char reason[512];
         snprintf(reason, sizeof(reason),
                  "%u device%s: nonce, signature (ECDSA P-384), chain to the NVIDIA Device "
-                 "Identity CA and FWID verified; OCSP %s; RIMs %s",
+                 "Identity CA and FWID verified; OCSP %s; %s%u golden values matched%s%s",
                  n, n == 1 ? "" : "s", ocsp == n ? "good" : "not checked (--no-ocsp)",
-                 rims == n ? "matched" : "not checked (no --rim-dir/--rim-url)");
+                 rims == n ? "RIMs: " : "RIMs not checked (no --rim-dir/--rim-url), ", matched,
+                 rim_note[0] ? "; " : "", rim_note);
         rc = print_verdict("nvidia-gpu", true, reason, all);
         json_decref(all);
         return rc;

@@ -12,6 +12,7 @@
 
 #include "testutil.h"
 #include "util/hex.h"
+#include "verify/nvidia_internal.h"
 #include "veritee/nvidia.h"
 
 static struct vt_nv_verifier *V;
@@ -460,6 +461,176 @@ static void test_opaque_refusals(void **state)
         assert_int_equal(f[36].len, 2);
 }
 
+/* RIM IDs from the signed opaque fields (notes §3.2). */
+static void test_rim_ids(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *dir;
+                enum vt_nv_arch arch;
+                const char *driver, *vbios;
+        } t[] = {
+                {"gpu/hopper_550.90.07", VT_NV_ARCH_HOPPER, "NV_GPU_DRIVER_GH100_550.90.07",
+                 "NV_GPU_VBIOS_1010_0200_882_96009F0001"},
+                {"gpu/hopper_535.86.09", VT_NV_ARCH_HOPPER, "NV_GPU_DRIVER_GH100_535.86.09",
+                 "NV_GPU_VBIOS_1010_0200_882_96005E0001"},
+                {"gpu/hopper_580.159.03", VT_NV_ARCH_HOPPER, "NV_GPU_DRIVER_GH100_580.159.03",
+                 "NV_GPU_VBIOS_1010_0205_862_9600740020"},
+                {"gpu/blackwell_575.32", VT_NV_ARCH_BLACKWELL, "NV_GPU_CC_DRIVER_GB100_575.32",
+                 "NV_GPU_VBIOS_G525_0220_886_970088000F"},
+                {"switch/ls10_96.10.55", VT_NV_ARCH_LS10, "",
+                 "NV_SWITCH_BIOS_5612_0002_890_9610550001"},
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                char p[128], drv[96], vb[96];
+                size_t len;
+                struct vt_nv_report *rep = NULL;
+                struct vt_diag d = {0};
+                snprintf(p, sizeof(p), "nvidia/%s/report.hex", t[i].dir);
+                uint8_t *b = vt_test_load_vector(p, &len);
+                assert_int_equal(vt_nv_report_parse(b, len, &rep, &d), 0);
+                assert_int_equal(vt_nv_rim_ids(rep, t[i].arch, drv, vb, &d), 0);
+                assert_string_equal(drv, t[i].driver);
+                assert_string_equal(vb, t[i].vbios);
+                vt_nv_report_free(rep);
+                free(b);
+        }
+}
+
+/* Verifies dir's report with RIMs from rimdir at time at. */
+static int verify_rims(const char *dir, const char *nonce, const char *rimdir, bool allow_missing,
+                       const char *at, struct vt_nv_result *res, struct vt_diag *d)
+{
+        char rp[128], cp[128];
+        size_t rl, cl;
+        snprintf(rp, sizeof(rp), "nvidia/%s/report.hex", dir);
+        snprintf(cp, sizeof(cp), "nvidia/%s/certchain.pem", dir);
+        uint8_t *rb = vt_test_load_vector(rp, &rl);
+        uint8_t *cb = vt_test_load_vector(cp, &cl);
+        struct vt_nv_verifier *v = NULL;
+        assert_int_equal(vt_nv_verifier_new(&v), 0);
+        assert_int_equal(vt_nv_verifier_set_ocsp(v, VT_NV_OCSP_OFF, NULL, 0), 0);
+        assert_int_equal(vt_nv_verifier_set_rim(v, rimdir, NULL, NULL, allow_missing), 0);
+        uint8_t n[32];
+        nonce_of(nonce, n);
+        struct vt_nv_verify_opts o = {.nonce = n, .at = T(at)};
+        struct vt_nv_result r = {0};
+        vt_diag_clear(d);
+        int e = vt_nv_verify(v, rb, rl, cb, cl, &o, res ? res : &r, d);
+        if (e == 0 && res == NULL)
+                vt_nv_result_done(&r);
+        /* a second verification is served from the caches and gives the same answer */
+        struct vt_nv_result r2 = {0};
+        struct vt_diag d2 = {0};
+        assert_int_equal(vt_nv_verify(v, rb, rl, cb, cl, &o, &r2, &d2), e);
+        vt_nv_result_done(&r2);
+        vt_nv_verifier_free(v);
+        free(rb);
+        free(cb);
+        return e;
+}
+
+/* The report/RIM pairings of PROVENANCE.md. */
+static void test_rim_pairings(void **state)
+{
+        (void)state;
+        const char *rims = vt_testdata("nvidia/rims");
+        struct vt_nv_result res = {0};
+        struct vt_diag d = {0};
+        if (!rims)
+                vtt_skip("skipped: ../shared/testdata not found");
+        char rimdir[1024];
+        snprintf(rimdir, sizeof(rimdir), "%s", rims);
+        /* hopper_535.86.09 vs the 2023 VBIOS RIM: 12/12 (no driver RIM exists: the operator
+         * override lets the VBIOS appraisal stand alone) */
+        int e = verify_rims("gpu/hopper_535.86.09", NONCE_535, rimdir, true, "2024-06-01T00:00:00Z",
+                            &res, &d);
+        if (e)
+                fail_msg("%s", d.msg);
+        assert_true(res.rim_checked);
+        assert_int_equal(res.rim_matched, 12);
+        assert_int_equal(res.rim_active, 12);
+        assert_int_equal(res.ar4si.executables, VT_AR4SI_UNRECOGNIZED_RUNTIME); /* partial */
+        json_t *c = claims_of(&res);
+        assert_string_equal(json_string_value(json_object_get(c, "measres")), "partial");
+        assert_string_equal(json_string_value(json_object_get(c, "oemid")), "5703");
+        json_decref(c);
+        vt_nv_result_done(&res);
+        /* without the override a missing RIM is "reference values unavailable" */
+        expect(verify_rims("gpu/hopper_535.86.09", NONCE_535, rimdir, false, "2024-06-01T00:00:00Z",
+                           NULL, &d),
+               VT_E_NOTFOUND, &d,
+               "reference values unavailable: RIM NV_GPU_DRIVER_GH100_535.86.09");
+        /* outside the RIM signer's window (L4 expired 2025-06-22) */
+        expect(verify_rims("gpu/hopper_535.86.09", NONCE_535, rimdir, true, "2026-01-01T00:00:00Z",
+                           NULL, &d),
+               VT_E_CHAIN, &d, "NV_GPU_VBIOS_1010_0200_882_96005E0001");
+        /* the switch vs its BIOS RIM: 31/31, everything appraised */
+        e = verify_rims("switch/ls10_96.10.55", NONCE_931D, rimdir, false, "2026-06-01T00:00:00Z",
+                        &res, &d);
+        if (e)
+                fail_msg("%s", d.msg);
+        assert_int_equal(res.rim_matched, 31);
+        assert_int_equal(res.ar4si.executables, VT_AR4SI_AFFIRMING);
+        assert_int_equal(res.ar4si.configuration, VT_AR4SI_AFFIRMING);
+        c = claims_of(&res);
+        assert_string_equal(json_string_value(json_object_get(c, "measres")), "success");
+        json_decref(c);
+        vt_nv_result_done(&res);
+        /* NVIDIA re-issued VBIOS RIMs with a new index 9: the older ones fail there only */
+        expect(verify_rims("gpu/hopper_coco_580.95.05", NONCE_COCO, rimdir, true,
+                           "2024-06-01T00:00:00Z", NULL, &d),
+               VT_E_POLICY, &d, "index 9 ");
+        expect(verify_rims("gpu/hopper_580.159.03", NONCE_580, rimdir, true, "2024-06-01T00:00:00Z",
+                           NULL, &d),
+               VT_E_POLICY, &d, "index 9 ");
+}
+
+/* The genuinely re-signed VBIOS RIM (same tagId, index 9 = 059b32...) against 535.86.09, and
+ * a wrong RIM root. */
+static void test_rim_resigned_and_root(void **state)
+{
+        (void)state;
+        size_t len;
+        uint8_t *x = vt_test_load_vector(
+                "nvidia/negative/rim_resigned_mismatch_vbios_96005E0001.xml", &len);
+        char dir[512] = "", path[600];
+        vt_test_fresh_dir(dir, sizeof(dir), "nvrim");
+        snprintf(path, sizeof(path), "%s/NV_GPU_VBIOS_1010_0200_882_96005E0001.xml", dir);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(x, 1, len, f), len);
+        fclose(f);
+        free(x);
+        struct vt_diag d = {0};
+        expect(verify_rims("gpu/hopper_535.86.09", NONCE_535, dir, true, "2024-06-01T00:00:00Z",
+                           NULL, &d),
+               VT_E_POLICY, &d, "index 9 ");
+        vt_test_rm_dir(dir);
+        /* RIMs chained to another root are refused */
+        size_t rl, cl, wl;
+        uint8_t *rb = vt_test_load_vector("nvidia/switch/ls10_96.10.55/report.hex", &rl);
+        uint8_t *cb = vt_test_load_vector("nvidia/switch/ls10_96.10.55/certchain.pem", &cl);
+        uint8_t *wb = vt_test_load_vector("nvidia/negative/wrong_rim_root.pem", &wl);
+        struct vt_nv_verifier *v = NULL;
+        assert_int_equal(vt_nv_verifier_new(&v), 0);
+        assert_int_equal(vt_nv_verifier_set_ocsp(v, VT_NV_OCSP_OFF, NULL, 0), 0);
+        assert_int_equal(vt_nv_verifier_set_rim(v, vt_testdata("nvidia/rims"), NULL, NULL, false),
+                         0);
+        assert_int_equal(vt_nv_rims_set_root(vt_nv_verifier_rims(v), wb, wl), 0);
+        uint8_t n[32];
+        nonce_of(NONCE_931D, n);
+        struct vt_nv_verify_opts o = {.nonce = n, .at = T("2026-06-01T00:00:00Z")};
+        struct vt_nv_result res = {0};
+        vt_diag_clear(&d);
+        expect(vt_nv_verify(v, rb, rl, cb, cl, &o, &res, &d), VT_E_CHAIN, &d,
+               "NV_SWITCH_BIOS_5612_0002_890_9610550001");
+        vt_nv_verifier_free(v);
+        free(rb);
+        free(cb);
+        free(wb);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -472,6 +643,9 @@ int main(void)
                 cmocka_unit_test(test_byte_flips),
                 cmocka_unit_test(test_truncations_and_trailing),
                 cmocka_unit_test(test_opaque_refusals),
+                cmocka_unit_test(test_rim_ids),
+                cmocka_unit_test(test_rim_pairings),
+                cmocka_unit_test(test_rim_resigned_and_root),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
