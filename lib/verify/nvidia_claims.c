@@ -209,7 +209,7 @@ int vt_nv_claims(const struct vt_nv_report *rep, const struct vt_nv_chain *c,
                 bad |= xset(o, pfx, "rim-measurements-matched", json_integer(rim->matched));
         if (res->note[0])
                 bad |= json_object_set_new(o, "x-nvidia-not-checked", json_string(res->note));
-        char *s = bad ? NULL : json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+        char *s = bad ? NULL : json_dumps(o, JSON_COMPACT);
         json_decref(o);
         if (!s)
                 return VT_E_NOMEM;
