@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/openssl-util.h"
+#include "httpd.h"
 #include "testutil.h"
 #include "verify/nvidia_internal.h"
 #include "verify/nvidia_ocsp.h"
@@ -347,9 +348,17 @@ static void test_ocsp_malformed(void **state)
 }
 
 /* The whole verification with OCSP: a recorded Hopper report re-signed by the test leaf. */
-static void test_verify_with_ocsp(void **state)
+/* A recorded Hopper report re-signed by the test leaf (rebuilt with the report's FWID), the
+ * test chain as PEM (leaf first) and the test root as PEM. */
+struct resigned {
+        struct vt_nv_report *rep;
+        BIO *b, *rb;
+        char *pem, *rootpem;
+        long pl, rl;
+};
+
+static void resign(struct resigned *R)
 {
-        (void)state;
         size_t hl;
         uint8_t *hex = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/report.hex", &hl);
         struct vt_nv_report *rep = NULL;
@@ -390,6 +399,26 @@ static void test_verify_with_ocsp(void **state)
         PEM_write_bio_X509(rb, N[0].cert);
         char *rootpem;
         long rl = BIO_get_mem_data(rb, &rootpem);
+        *R = (struct resigned){
+                .rep = rep, .b = b, .rb = rb, .pem = pem, .rootpem = rootpem, .pl = pl, .rl = rl};
+}
+
+static void resigned_done(struct resigned *R)
+{
+        BIO_free(R->b);
+        BIO_free(R->rb);
+        vt_nv_report_free(R->rep);
+}
+
+static void test_verify_with_ocsp(void **state)
+{
+        (void)state;
+        struct resigned R;
+        resign(&R);
+        struct vt_nv_report *rep = R.rep;
+        char *pem = R.pem, *rootpem = R.rootpem;
+        long pl = R.pl, rl = R.rl;
+        struct vt_diag d = {0};
 
         struct vt_nv_verifier *v = NULL;
         assert_int_equal(vt_nv_verifier_new(&v), 0);
@@ -458,9 +487,68 @@ static void test_verify_with_ocsp(void **state)
                VT_E_REVOKED, &d, "revoked");
         vt_nv_verifier_free(v2);
         vt_nv_verifier_free(v);
-        BIO_free(b);
-        BIO_free(rb);
-        vt_nv_report_free(rep);
+        resigned_done(&R);
+}
+
+/* The responder is asked (POST to the configured URL) for what no offline response covers, and
+ * its answer is cached until nextUpdate: a second verification does not ask again. */
+static void test_verify_ocsp_fetched_and_cached(void **state)
+{
+        (void)state;
+        struct resigned R;
+        resign(&R);
+        struct vt_diag d = {0};
+        struct resp_spec s3 = good(3); /* the BROM's, from the responder */
+        size_t l3;
+        uint8_t *d3 = make_resp(&s3, &l3);
+        struct test_route routes[] = {{.path = "/ocsp", .body = d3, .body_len = l3}};
+        struct test_httpd *h = test_httpd_start(routes, 1);
+        assert_non_null(h);
+        char base[64], url[96];
+        snprintf(url, sizeof(url), "%s/ocsp", test_httpd_url(h, base, sizeof(base)));
+        struct vt_nv_verifier *v = NULL;
+        assert_int_equal(vt_nv_verifier_new(&v), 0);
+        assert_int_equal(vt_nv_verifier_set_root(v, (uint8_t *)R.rootpem, (size_t)R.rl, &d), 0);
+        assert_int_equal(vt_nv_verifier_set_ocsp(v, VT_NV_OCSP_REQUIRE, url, GRACE), 0);
+        for (int i = 1; i <= 2; i++) {
+                struct resp_spec s = good(i);
+                size_t len;
+                uint8_t *der = make_resp(&s, &len);
+                assert_int_equal(vt_nv_verifier_add_ocsp(v, der, len, &d), 0);
+                free(der);
+        }
+        struct vt_nv_verify_opts o = {.nonce = R.rep->nonce, .at = NOW};
+        for (int k = 0; k < 3; k++) {
+                struct vt_nv_result res = {0};
+                vt_diag_clear(&d);
+                int e = vt_nv_verify(v, R.rep->bytes, R.rep->len, (uint8_t *)R.pem, (size_t)R.pl,
+                                     &o, &res, &d);
+                if (e)
+                        fail_msg("%s", d.msg);
+                assert_true(res.ocsp_checked);
+                vt_nv_result_done(&res);
+        }
+        assert_int_equal(test_httpd_hits(h), 1);
+        char req[512];
+        assert_int_equal(test_httpd_request(h, 0, req, sizeof(req)), 1);
+        assert_string_equal(req, "/ocsp");
+        vt_nv_verifier_free(v);
+        /* a responder that answers 404: refused, naming the certificate and the way out */
+        struct vt_nv_verifier *v2 = NULL;
+        char bad[96];
+        snprintf(bad, sizeof(bad), "%s/none", base);
+        assert_int_equal(vt_nv_verifier_new(&v2), 0);
+        assert_int_equal(vt_nv_verifier_set_root(v2, (uint8_t *)R.rootpem, (size_t)R.rl, &d), 0);
+        assert_int_equal(vt_nv_verifier_set_ocsp(v2, VT_NV_OCSP_REQUIRE, bad, GRACE), 0);
+        struct vt_nv_result res = {0};
+        vt_diag_clear(&d);
+        expect(vt_nv_verify(v2, R.rep->bytes, R.rep->len, (uint8_t *)R.pem, (size_t)R.pl, &o, &res,
+                            &d),
+               VT_E_NETWORK, &d, "OCSP for \"TEST GH100 A01 GSP BROM\"");
+        vt_nv_verifier_free(v2);
+        test_httpd_stop(h);
+        free(d3);
+        resigned_done(&R);
 }
 
 int main(void)
@@ -473,6 +561,7 @@ int main(void)
                 cmocka_unit_test(test_ocsp_signer),
                 cmocka_unit_test(test_ocsp_malformed),
                 cmocka_unit_test(test_verify_with_ocsp),
+                cmocka_unit_test(test_verify_ocsp_fetched_and_cached),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
