@@ -207,7 +207,8 @@ VT_EXPORT int vt_nv_verifier_add_ocsp(struct vt_nv_verifier *v, const uint8_t *d
  * content hash; a source is looked at again after an hour. allow_missing is the operator
  * override for firmware NVIDIA has no RIM for yet: a RIM that cannot be found is then left out
  * (the claims say so) instead of failing with "reference values unavailable"; a RIM that is
- * found must still match. RIM checking is off until this is called with a directory or URL. */
+ * found must still match. RIM checking is off until this is called with a directory, a URL or
+ * a cache directory (offline: the RIMs fetched before). */
 VT_EXPORT int vt_nv_verifier_set_rim(struct vt_nv_verifier *v, const char *dir, const char *url,
                                      const char *cache_dir, bool allow_missing);
 /* vt_nv_verifier_set_root replaces the pinned root (PEM). For tests with a test-made chain

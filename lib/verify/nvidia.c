@@ -226,7 +226,7 @@ int vt_nv_verifier_set_rim(struct vt_nv_verifier *v, const char *dir, const char
                            const char *cache_dir, bool allow_missing)
 {
         struct vt_nv_rims *r = NULL;
-        if (dir || url) {
+        if (dir || url || cache_dir) {
                 int e = vt_nv_rims_new(dir, url, cache_dir, allow_missing, &r);
                 if (e < 0)
                         return e;

@@ -263,6 +263,8 @@ static int rim_get(struct vt_nv_rims *r, const char *id, int64_t at, struct vt_n
                         hit = &r->cache[i];
         if (hit && now - hit->checked < RIM_REFRESH_S) {
                 hit->tick = ++r->tick;
+                if (!hit->rim) /* looked for within the hour and not found */
+                        return VT_E_NOTFOUND;
                 *ret = hit->rim;
                 return 0;
         }
@@ -270,11 +272,32 @@ static int rim_get(struct vt_nv_rims *r, const char *id, int64_t at, struct vt_n
         size_t len;
         uint8_t sha[32];
         int e = rim_source(r, id, &xml, &len, d);
+        if (e == VT_E_NOTFOUND) {
+                /* remember the absence for an hour, so that evidence naming a RIM nobody
+                 * has does not cause a fetch per verification */
+                if (!hit) {
+                        if (r->n < RIM_CACHE_MAX) {
+                                hit = &r->cache[r->n++];
+                        } else {
+                                hit = &r->cache[0];
+                                for (size_t i = 1; i < r->n; i++)
+                                        if (r->cache[i].tick < hit->tick)
+                                                hit = &r->cache[i];
+                        }
+                }
+                vt_nvrim_free(hit->rim);
+                memset(hit, 0, sizeof(*hit));
+                snprintf(hit->id, sizeof(hit->id), "%s", id);
+                hit->day = day;
+                hit->checked = now;
+                hit->tick = ++r->tick;
+                return e;
+        }
         if (e < 0)
                 return e;
         if ((e = sha256(xml, len, sha)) < 0)
                 return e;
-        if (hit && CRYPTO_memcmp(hit->sha256, sha, 32) == 0) { /* unchanged: keep it */
+        if (hit && hit->rim && CRYPTO_memcmp(hit->sha256, sha, 32) == 0) { /* unchanged */
                 hit->checked = now;
                 hit->tick = ++r->tick;
                 *ret = hit->rim;

@@ -625,13 +625,13 @@ static int nv_setup(const struct nv_args *a, struct vt_nv_verifier *v)
         if (vt_nv_verifier_set_ocsp(v, a->no_ocsp ? VT_NV_OCSP_OFF : VT_NV_OCSP_REQUIRE, url,
                                     grace) < 0)
                 return cli_usage_error("--ocsp-url: \"%s\" is not an http(s) URL", url);
-        if ((a->rim_dir || a->rim_url) &&
+        if ((a->rim_dir || a->rim_url || a->rim_cache) &&
             vt_nv_verifier_set_rim(v, a->rim_dir, a->rim_url, a->rim_cache, a->rim_allow_missing) <
                     0)
                 return cli_usage_error("--rim-url: \"%s\" is not an http(s) URL", a->rim_url);
-        if (!a->rim_dir && !a->rim_url && (a->rim_cache || a->rim_allow_missing))
-                return cli_usage_error("--rim-cache and --rim-allow-missing need --rim-dir or "
-                                       "--rim-url");
+        if (!a->rim_dir && !a->rim_url && !a->rim_cache && a->rim_allow_missing)
+                return cli_usage_error("--rim-allow-missing needs --rim-dir, --rim-url or "
+                                       "--rim-cache");
         for (size_t i = 0; i < a->n_ocsp; i++) {
                 size_t l;
                 _cleanup_free_ uint8_t *b = cli_read(a->ocsp_files[i], 64u * 1024u, &l);

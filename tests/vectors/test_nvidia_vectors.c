@@ -10,7 +10,9 @@
 
 #include <jansson.h>
 
+#include "httpd.h"
 #include "testutil.h"
+#include "util/b64.h"
 #include "util/hex.h"
 #include "verify/nvidia_internal.h"
 #include "veritee/nvidia.h"
@@ -631,6 +633,72 @@ static void test_rim_resigned_and_root(void **state)
         free(wb);
 }
 
+/* RIMs fetched from the service (here a local mirror answering its JSON) once, kept in the
+ * cache directory; a missing RIM is asked for once an hour, not per verification; a verifier
+ * without network reads the cache directory. */
+static void test_rim_fetch_and_cache(void **state)
+{
+        (void)state;
+        size_t xl, rl, cl;
+        uint8_t *x = vt_test_load_vector(
+                "nvidia/rims/NV_GPU_VBIOS_1010_0200_882_96005E0001.swidtag", &xl);
+        char *b64 = NULL;
+        assert_int_equal(vt_b64_encode(x, xl, VT_B64_STD, &b64), 0);
+        json_t *j = json_pack("{s:s, s:s, s:s}", "id", "NV_GPU_VBIOS_1010_0200_882_96005E0001",
+                              "rim", b64, "request_id", "test");
+        char *body = json_dumps(j, JSON_COMPACT);
+        struct test_route routes[] = {
+                {.path = "/v1/rim/NV_GPU_VBIOS_1010_0200_882_96005E0001",
+                 .body = body,
+                 .body_len = strlen(body)},
+        };
+        struct test_httpd *h = test_httpd_start(routes, 1);
+        assert_non_null(h);
+        char base[64], url[128], cache[512] = "";
+        snprintf(url, sizeof(url), "%s/v1/rim/", test_httpd_url(h, base, sizeof(base)));
+        vt_test_fresh_dir(cache, sizeof(cache), "nvrimcache");
+        uint8_t *rb = vt_test_load_vector("nvidia/gpu/hopper_535.86.09/report.hex", &rl);
+        uint8_t *cb = vt_test_load_vector("nvidia/gpu/hopper_535.86.09/certchain.pem", &cl);
+        uint8_t n[32];
+        nonce_of(NONCE_535, n);
+        struct vt_nv_verify_opts o = {.nonce = n, .at = T("2024-06-01T00:00:00Z")};
+        struct vt_diag d = {0};
+        struct vt_nv_verifier *v = NULL;
+        assert_int_equal(vt_nv_verifier_new(&v), 0);
+        assert_int_equal(vt_nv_verifier_set_ocsp(v, VT_NV_OCSP_OFF, NULL, 0), 0);
+        assert_int_equal(vt_nv_verifier_set_rim(v, NULL, url, cache, true), 0);
+        for (int k = 0; k < 3; k++) {
+                struct vt_nv_result res = {0};
+                vt_diag_clear(&d);
+                if (vt_nv_verify(v, rb, rl, cb, cl, &o, &res, &d))
+                        fail_msg("%s", d.msg);
+                assert_int_equal(res.rim_matched, 12);
+                vt_nv_result_done(&res);
+        }
+        /* the VBIOS RIM once, the missing driver RIM (404) once */
+        assert_int_equal(test_httpd_hits(h), 2);
+        vt_nv_verifier_free(v);
+        test_httpd_stop(h);
+        /* offline: the cache directory alone */
+        assert_int_equal(vt_nv_verifier_new(&v), 0);
+        assert_int_equal(vt_nv_verifier_set_ocsp(v, VT_NV_OCSP_OFF, NULL, 0), 0);
+        assert_int_equal(vt_nv_verifier_set_rim(v, NULL, NULL, cache, true), 0);
+        struct vt_nv_result res = {0};
+        vt_diag_clear(&d);
+        if (vt_nv_verify(v, rb, rl, cb, cl, &o, &res, &d))
+                fail_msg("%s", d.msg);
+        assert_int_equal(res.rim_matched, 12);
+        vt_nv_result_done(&res);
+        vt_nv_verifier_free(v);
+        vt_test_rm_dir(cache);
+        free(rb);
+        free(cb);
+        free(x);
+        free(b64);
+        free(body);
+        json_decref(j);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -646,6 +714,7 @@ int main(void)
                 cmocka_unit_test(test_rim_ids),
                 cmocka_unit_test(test_rim_pairings),
                 cmocka_unit_test(test_rim_resigned_and_root),
+                cmocka_unit_test(test_rim_fetch_and_cache),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
