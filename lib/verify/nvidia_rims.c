@@ -250,24 +250,70 @@ static int sha256(const uint8_t *p, size_t n, uint8_t out[32])
         return EVP_Digest(p, n, out, &ol, EVP_sha256(), NULL) == 1 ? 0 : VT_E_CRYPTO;
 }
 
-/* Finds (or loads and verifies) the RIM for id at time at. *ret is borrowed from the cache and
- * stays valid while the cache lock is not released by the caller's lookups (the caller holds
- * r->lock around the whole appraisal). */
-static int rim_get(struct vt_nv_rims *r, const char *id, int64_t at, struct vt_nvrim **ret,
-                   struct vt_diag *d)
+/* The cache entry for id on day, or NULL. Called with r->lock held. */
+static struct rim_entry *rim_find(struct vt_nv_rims *r, const char *id, int64_t day)
 {
-        int64_t day = at / 86400, now = (int64_t)time(NULL);
-        struct rim_entry *hit = NULL;
         for (size_t i = 0; i < r->n; i++)
                 if (r->cache[i].day == day && strcmp(r->cache[i].id, id) == 0)
-                        hit = &r->cache[i];
+                        return &r->cache[i];
+        return NULL;
+}
+
+/* A slot for id on day: its entry, a free one or the least recently used. Lock held. */
+static struct rim_entry *rim_slot(struct vt_nv_rims *r, const char *id, int64_t day)
+{
+        struct rim_entry *e = rim_find(r, id, day);
+        if (e)
+                return e;
+        if (r->n < RIM_CACHE_MAX)
+                return &r->cache[r->n++];
+        e = &r->cache[0];
+        for (size_t i = 1; i < r->n; i++)
+                if (r->cache[i].tick < e->tick)
+                        e = &r->cache[i];
+        return e;
+}
+
+/* Puts rim (NULL: known to be missing; ownership taken) for id on day into the cache. */
+static void rim_insert(struct vt_nv_rims *r, const char *id, int64_t day, const uint8_t sha[32],
+                       struct vt_nvrim *rim, int64_t now)
+{
+        pthread_mutex_lock(&r->lock);
+        struct rim_entry *e = rim_slot(r, id, day);
+        vt_nvrim_free(e->rim);
+        memset(e, 0, sizeof(*e));
+        snprintf(e->id, sizeof(e->id), "%s", id);
+        e->day = day;
+        if (sha)
+                memcpy(e->sha256, sha, 32);
+        e->rim = rim;
+        e->checked = now;
+        e->tick = ++r->tick;
+        pthread_mutex_unlock(&r->lock);
+}
+
+/* Makes sure the cache has a fresh entry (a verified RIM, or "missing") for id on the day of
+ * at. The source is read, fetched and verified without the lock, so that a slow RIM service
+ * never holds up verifications that need no fetch. */
+static int rim_ensure(struct vt_nv_rims *r, const char *id, int64_t at, struct vt_diag *d)
+{
+        int64_t day = at / 86400, now = (int64_t)time(NULL);
+        uint8_t old_sha[32];
+        bool have_old = false;
+
+        pthread_mutex_lock(&r->lock);
+        struct rim_entry *hit = rim_find(r, id, day);
         if (hit && now - hit->checked < RIM_REFRESH_S) {
                 hit->tick = ++r->tick;
-                if (!hit->rim) /* looked for within the hour and not found */
-                        return VT_E_NOTFOUND;
-                *ret = hit->rim;
+                pthread_mutex_unlock(&r->lock);
                 return 0;
         }
+        if (hit && hit->rim) {
+                memcpy(old_sha, hit->sha256, 32);
+                have_old = true;
+        }
+        pthread_mutex_unlock(&r->lock);
+
         _cleanup_free_ uint8_t *xml = NULL;
         size_t len;
         uint8_t sha[32];
@@ -275,57 +321,37 @@ static int rim_get(struct vt_nv_rims *r, const char *id, int64_t at, struct vt_n
         if (e == VT_E_NOTFOUND) {
                 /* remember the absence for an hour, so that evidence naming a RIM nobody
                  * has does not cause a fetch per verification */
-                if (!hit) {
-                        if (r->n < RIM_CACHE_MAX) {
-                                hit = &r->cache[r->n++];
-                        } else {
-                                hit = &r->cache[0];
-                                for (size_t i = 1; i < r->n; i++)
-                                        if (r->cache[i].tick < hit->tick)
-                                                hit = &r->cache[i];
-                        }
-                }
-                vt_nvrim_free(hit->rim);
-                memset(hit, 0, sizeof(*hit));
-                snprintf(hit->id, sizeof(hit->id), "%s", id);
-                hit->day = day;
-                hit->checked = now;
-                hit->tick = ++r->tick;
-                return e;
+                rim_insert(r, id, day, NULL, NULL, now);
+                return 0;
         }
         if (e < 0)
                 return e;
         if ((e = sha256(xml, len, sha)) < 0)
                 return e;
-        if (hit && hit->rim && CRYPTO_memcmp(hit->sha256, sha, 32) == 0) { /* unchanged */
-                hit->checked = now;
-                hit->tick = ++r->tick;
-                *ret = hit->rim;
+        if (have_old && CRYPTO_memcmp(old_sha, sha, 32) == 0) { /* unchanged: keep it */
+                pthread_mutex_lock(&r->lock);
+                if ((hit = rim_find(r, id, day)) && hit->rim)
+                        hit->checked = now;
+                pthread_mutex_unlock(&r->lock);
                 return 0;
         }
         struct vt_nvrim *rim = NULL;
         struct vt_diag ld = {0};
         if ((e = vt_nvrim_load(xml, len, r->root, (time_t)at, &rim, &ld)) < 0)
                 return vt_diag_set(d, e, "nvidia: RIM %s: %s", id, ld.msg);
-        if (!hit) {
-                if (r->n < RIM_CACHE_MAX) {
-                        hit = &r->cache[r->n++];
-                } else {
-                        hit = &r->cache[0];
-                        for (size_t i = 1; i < r->n; i++)
-                                if (r->cache[i].tick < hit->tick)
-                                        hit = &r->cache[i];
-                }
-        }
-        vt_nvrim_free(hit->rim);
-        snprintf(hit->id, sizeof(hit->id), "%s", id);
-        hit->day = day;
-        memcpy(hit->sha256, sha, 32);
-        hit->rim = rim;
-        hit->checked = now;
-        hit->tick = ++r->tick;
-        *ret = rim;
+        rim_insert(r, id, day, sha, rim, now);
         return 0;
+}
+
+/* The cached RIM for id on the day of at (borrowed: valid while r->lock is held), or
+ * VT_E_NOTFOUND when it is known to be missing, VT_E_STALE when it is not in the cache. */
+static int rim_cached(struct vt_nv_rims *r, const char *id, int64_t at, struct vt_nvrim **ret)
+{
+        struct rim_entry *e = rim_find(r, id, at / 86400);
+        if (!e)
+                return VT_E_STALE;
+        *ret = e->rim;
+        return e->rim ? 0 : VT_E_NOTFOUND;
 }
 
 /* The report's measurements as the RIM module takes them: RIM index = block index - 1. */
@@ -391,35 +417,38 @@ int vt_nv_rims_appraise(struct vt_nv_rims *r, const struct vt_nv_report *rep, en
         if ((e = vt_nv_rim_ids(rep, arch, out->driver_id, out->vbios_id, d)) < 0)
                 return e;
         (void)vt_nv_report_vbios_version(rep, vb, sizeof(vb));
-        pthread_mutex_lock(&r->lock);
-        struct vt_diag gd = {0};
-        e = rim_get(r, out->vbios_id, at, &vrim, &gd);
-        if (e == VT_E_NOTFOUND && r->allow_missing) {
-                vrim = NULL;
-        } else if (e < 0) {
-                pthread_mutex_unlock(&r->lock);
-                return e == VT_E_NOTFOUND
-                               ? vt_diag_set(d, e,
-                                             "nvidia: reference values unavailable: RIM %s not "
-                                             "found",
-                                             out->vbios_id)
-                               : vt_diag_set(d, e, "%s", gd.msg);
-        }
-        if (out->driver_id[0]) {
-                vt_diag_clear(&gd);
-                (void)vt_nv_report_string(rep, VT_NV_OPQ_DRIVER_VERSION, drv, sizeof(drv));
-                e = rim_get(r, out->driver_id, at, &drim, &gd);
-                if (e == VT_E_NOTFOUND && r->allow_missing) {
-                        drim = NULL;
-                } else if (e < 0) {
-                        pthread_mutex_unlock(&r->lock);
-                        return e == VT_E_NOTFOUND
-                                       ? vt_diag_set(d, e,
-                                                     "nvidia: reference values unavailable: RIM "
-                                                     "%s not found",
-                                                     out->driver_id)
-                                       : vt_diag_set(d, e, "%s", gd.msg);
+        (void)vt_nv_report_string(rep, VT_NV_OPQ_DRIVER_VERSION, drv, sizeof(drv));
+        const char *ids[2] = {out->vbios_id, out->driver_id};
+        struct vt_nvrim **rims[2] = {&vrim, &drim};
+        for (int attempt = 0;; attempt++) {
+                for (int k = 0; k < 2; k++)
+                        if (ids[k][0] && (e = rim_ensure(r, ids[k], at, d)) < 0)
+                                return e;
+                pthread_mutex_lock(&r->lock);
+                int e1 = rim_cached(r, ids[0], at, rims[0]);
+                int e2 = ids[1][0] ? rim_cached(r, ids[1], at, rims[1]) : 0;
+                if ((e1 != VT_E_STALE && e2 != VT_E_STALE) || attempt == 2) {
+                        e = e1 == VT_E_STALE || e2 == VT_E_STALE ? VT_E_STALE : 0;
+                        for (int k = 0; !e && k < 2; k++) {
+                                int ek = k ? e2 : e1;
+                                if (ek == VT_E_NOTFOUND && !r->allow_missing)
+                                        e = vt_diag_set(d, ek,
+                                                        "nvidia: reference values unavailable: "
+                                                        "RIM %s not found",
+                                                        ids[k]);
+                                if (ek == VT_E_NOTFOUND)
+                                        *rims[k] = NULL;
+                        }
+                        if (e < 0) {
+                                pthread_mutex_unlock(&r->lock);
+                                return e == VT_E_STALE
+                                               ? vt_diag_set(d, e,
+                                                             "nvidia: RIM cache too busy, retry")
+                                               : e;
+                        }
+                        break; /* the lock stays held for the comparison below */
                 }
+                pthread_mutex_unlock(&r->lock); /* evicted meanwhile: load again */
         }
         e = 0;
         if (!vrim && !drim)
