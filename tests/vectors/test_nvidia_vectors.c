@@ -4,6 +4,7 @@
  * (../shared/testdata/nvidia, expected verdicts and nonces from its PROVENANCE.md).
  * OCSP is off here (no real OCSP response exists; tests/unit/test_nvidia_ocsp.c covers it).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -699,6 +700,79 @@ static void test_rim_fetch_and_cache(void **state)
         json_decref(j);
 }
 
+/* One verifier shared by threads that verify different devices at once (chain, RIM caches). */
+struct mt_job {
+        struct vt_nv_verifier *v;
+        const uint8_t *rep, *chain;
+        size_t rl, cl;
+        uint8_t nonce[32];
+        int64_t at;
+        int failures;
+        unsigned expect_matched;
+};
+
+static void *mt_run(void *arg)
+{
+        struct mt_job *j = arg;
+        for (int i = 0; i < 20; i++) {
+                struct vt_nv_verify_opts o = {.nonce = j->nonce, .at = j->at};
+                struct vt_nv_result res = {0};
+                struct vt_diag d = {0};
+                if (vt_nv_verify(j->v, j->rep, j->rl, j->chain, j->cl, &o, &res, &d) != 0 ||
+                    res.rim_matched != j->expect_matched)
+                        j->failures++;
+                vt_nv_result_done(&res);
+        }
+        return NULL;
+}
+
+static void test_threads(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *dir, *nonce;
+                unsigned matched;
+        } dev[] = {
+                {"gpu/hopper_535.86.09", NONCE_535, 12},
+                {"switch/ls10_96.10.55", NONCE_931D, 31},
+        };
+        struct vt_nv_verifier *v = NULL;
+        assert_int_equal(vt_nv_verifier_new(&v), 0);
+        assert_int_equal(vt_nv_verifier_set_ocsp(v, VT_NV_OCSP_OFF, NULL, 0), 0);
+        const char *rims = vt_testdata("nvidia/rims");
+        if (!rims)
+                vtt_skip("skipped: ../shared/testdata not found");
+        char rimdir[1024];
+        snprintf(rimdir, sizeof(rimdir), "%s", rims);
+        assert_int_equal(vt_nv_verifier_set_rim(v, rimdir, NULL, NULL, true), 0);
+        struct mt_job jobs[4];
+        pthread_t th[4];
+        uint8_t *bufs[8];
+        for (int i = 0; i < 4; i++) {
+                char rp[128], cp[128];
+                snprintf(rp, sizeof(rp), "nvidia/%s/report.hex", dev[i % 2].dir);
+                snprintf(cp, sizeof(cp), "nvidia/%s/certchain.pem", dev[i % 2].dir);
+                jobs[i] = (struct mt_job){.v = v, .expect_matched = dev[i % 2].matched};
+                bufs[2 * i] = vt_test_load_vector(rp, &jobs[i].rl);
+                bufs[2 * i + 1] = vt_test_load_vector(cp, &jobs[i].cl);
+                jobs[i].rep = bufs[2 * i];
+                jobs[i].chain = bufs[2 * i + 1];
+                nonce_of(dev[i % 2].nonce, jobs[i].nonce);
+                /* a time inside both RIM windows does not exist: the switch RIM is from 2026,
+                 * the VBIOS RIM's signer expired in 2025, so each device at its own time */
+                jobs[i].at = T(i % 2 ? "2026-06-01T00:00:00Z" : "2024-06-01T00:00:00Z");
+        }
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(pthread_create(&th[i], NULL, mt_run, &jobs[i]), 0);
+        for (int i = 0; i < 4; i++) {
+                pthread_join(th[i], NULL);
+                assert_int_equal(jobs[i].failures, 0);
+        }
+        for (int i = 0; i < 8; i++)
+                free(bufs[i]);
+        vt_nv_verifier_free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -715,6 +789,7 @@ int main(void)
                 cmocka_unit_test(test_rim_pairings),
                 cmocka_unit_test(test_rim_resigned_and_root),
                 cmocka_unit_test(test_rim_fetch_and_cache),
+                cmocka_unit_test(test_threads),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
