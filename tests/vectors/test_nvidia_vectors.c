@@ -10,12 +10,15 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "httpd.h"
 #include "testutil.h"
 #include "util/b64.h"
 #include "util/hex.h"
 #include "verify/nvidia_internal.h"
+#include "verify/nvidia_rim.h"
 #include "veritee/nvidia.h"
 
 static struct vt_nv_verifier *V;
@@ -773,6 +776,63 @@ static void test_threads(void **state)
         vt_nv_verifier_free(v);
 }
 
+/* Index 35 (block 36) is not compared when NVDEC0 is disabled (0x55), and is when enabled:
+ * the 550.144.03 driver RIM's golden values put into a recorded report's blocks. */
+static void test_rim_nvdec0_skip(void **state)
+{
+        (void)state;
+        size_t xl, hl, rl;
+        uint8_t *x = vt_test_load_vector("nvidia/rims/NV_GPU_DRIVER_GH100_550.144.03.xml", &xl);
+        uint8_t *h = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/report.hex", &hl);
+        uint8_t *rootpem =
+                vt_test_load_vector("nvidia/roots/nvidia_corim_signing_root_ca.pem", &rl);
+        struct vt_diag d = {0};
+        X509 *root = NULL;
+        BIO *b = BIO_new_mem_buf(rootpem, (int)rl);
+        root = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        BIO_free(b);
+        assert_non_null(root);
+        struct vt_nvrim *rim = NULL;
+        if (vt_nvrim_load(x, xl, root, (time_t)T("2025-06-01T00:00:00Z"), &rim, &d) < 0)
+                fail_msg("%s", d.msg);
+        struct vt_nv_report *rep = NULL;
+        assert_int_equal(vt_nv_report_parse(h, hl, &rep, &d), 0);
+        assert_true(vt_nvrim_active(rim, 35));
+        for (unsigned i = 0; i < rep->n_blocks; i++) {
+                unsigned idx = rep->blocks[i].index - 1u;
+                const uint8_t *g;
+                size_t gl;
+                if (vt_nvrim_active(rim, idx) && vt_nvrim_golden(rim, idx, 0, &g, &gl) == 0) {
+                        memcpy(rep->blocks[i].value, g, gl);
+                        rep->blocks[i].len = (uint16_t)gl;
+                }
+        }
+        memset(rep->blocks[35].value, 0xee, rep->blocks[35].len); /* block 36 = index 35 */
+        const uint8_t *nv;
+        size_t nl;
+        assert_int_equal(vt_nv_report_field(rep, VT_NV_OPQ_NVDEC0_STATUS, &nv, &nl), 0);
+        assert_int_equal(nv[0], 0x55);
+        unsigned matched = 0, active = 0;
+        vt_diag_clear(&d);
+        if (vt_nv_rim_check(rim, "driver", "550.144.03", rep, &matched, &active, &d))
+                fail_msg("%s", d.msg);
+        assert_int_equal(active, 20);                                /* 7, 21..40 without 35 */
+        rep->bytes[rep->opaque[VT_NV_OPQ_NVDEC0_STATUS].off] = 0xaa; /* NVDEC0 enabled */
+        vt_diag_clear(&d);
+        expect(vt_nv_rim_check(rim, "driver", "550.144.03", rep, &matched, &active, &d),
+               VT_E_POLICY, &d, "index 35");
+        /* and the version must be the RIM's */
+        vt_diag_clear(&d);
+        expect(vt_nv_rim_check(rim, "driver", "550.90.07", rep, NULL, NULL, &d), VT_E_POLICY, &d,
+               "colloquialVersion");
+        vt_nvrim_free(rim);
+        X509_free(root);
+        vt_nv_report_free(rep);
+        free(x);
+        free(h);
+        free(rootpem);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -790,6 +850,7 @@ int main(void)
                 cmocka_unit_test(test_rim_resigned_and_root),
                 cmocka_unit_test(test_rim_fetch_and_cache),
                 cmocka_unit_test(test_threads),
+                cmocka_unit_test(test_rim_nvdec0_skip),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
