@@ -252,6 +252,76 @@ w("release", 6, {"target": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "nonce": "abc",
 w("release-default", 6, {"target": "x.y.z"})
 w("release-bad-enc", 6, {"target": "x.y.z", "enc": "A256KW"})
 open(os.path.join(out, "seed-path-segment"), "wb").write(b"\x00sevsnpvm")
+# ---- NVIDIA reports and opaque data: synthetic SPDM 1.1, layout as in lib/evidence/nvidia.c ----
+python3 - fuzz/corpus/nvidia_spdm fuzz/corpus/nvidia_opaque <<'EOF'
+import os, struct, sys
+
+spdm, opq = sys.argv[1], sys.argv[2]
+for out in (spdm, opq):
+    os.makedirs(out, exist_ok=True)
+    for f in os.listdir(out):
+        if f.startswith("seed-"):
+            os.remove(os.path.join(out, f))
+
+def field(t, data):
+    return struct.pack("<HH", t, len(data)) + data
+
+def opaque_gpu(fwid=True, extra=b""):
+    o = field(6, bytes([0x00, 0x9f, 0x00, 0x96, 0x01, 0, 0, 0]))
+    o += field(15, b"882\0\0\0\0\0\0") + field(17, b"1010\0") + field(18, b"0200\0")
+    o += field(3, b"550.90.07\0") + field(4, bytes.fromhex("8001000000000000"))
+    o += field(12, struct.pack("<4I", 0, 1, 4, 1)) + field(11, b"\x55")
+    if fwid:
+        o += field(20, bytes(range(48)))
+    return o + field(21, b"\x55") + extra
+
+def opaque_switch():
+    return (field(6, b"96.10.55.00.01") + field(22, b"\x11" * 8) + field(12, b"\0" * 124)
+            + field(26, b"\x22" * 128) + field(23, b"\xec\x00") + field(24, b"\x01\x00")
+            + field(25, b"\x01\x00"))
+
+def report(nblocks, opaque, nonce=b"\x93" * 32, tail=b"", vlen=48, spec=1):
+    req = bytes([0x11, 0xE0, 0x01, 0xFF]) + nonce + b"\x00"
+    rec = b""
+    for i in range(1, nblocks + 1):
+        dmtf = bytes([0x01]) + struct.pack("<H", vlen) + bytes([i]) * vlen
+        rec += bytes([i, spec]) + struct.pack("<H", len(dmtf)) + dmtf
+    rsp = bytes([0x11, 0x60, 0, 0, nblocks]) + struct.pack("<I", len(rec))[:3] + rec
+    rsp += b"\xab" * 32 + struct.pack("<H", len(opaque)) + opaque
+    return req + rsp + b"\x5a" * 96 + tail
+
+blackwell = field(33, b"\x07\x07") + field(34, b"\x01\x00") + field(35, b"GB100\0") + field(36, b"\x00\x00")
+seeds = {
+    "seed-gpu-64.bin": report(64, opaque_gpu()),
+    "seed-gpu-old-no-fwid.bin": report(64, opaque_gpu(fwid=False)),
+    "seed-gpu-trailing-zero.bin": report(64, opaque_gpu(), tail=b"\0"),
+    "seed-gpu-trailing-two.bin": report(64, opaque_gpu(), tail=b"\0\0"),
+    "seed-switch-31.bin": report(31, opaque_switch()),
+    "seed-blackwell.bin": report(64, opaque_gpu(extra=blackwell)),
+    "seed-one-block.bin": report(1, field(3, b"1\0")),
+    "seed-no-opaque.bin": report(2, b""),
+    "seed-bad-spec.bin": report(2, b"", spec=2),
+    "seed-big-value.bin": report(1, b"", vlen=65),
+    "seed-unknown-opaque.bin": report(2, field(27, b"\0")),
+    "seed-truncated.bin": report(4, opaque_gpu())[:300],
+}
+for name, data in seeds.items():
+    open(os.path.join(spdm, name), "wb").write(data)
+open(os.path.join(spdm, "seed-gpu-64.hex"), "w").write(seeds["seed-gpu-64.bin"].hex())
+
+oseeds = {
+    "seed-gpu.bin": opaque_gpu(),
+    "seed-switch.bin": opaque_switch(),
+    "seed-blackwell.bin": opaque_gpu(extra=blackwell),
+    "seed-version-2.bin": field(34, b"\x02\x00"),
+    "seed-duplicate.bin": field(11, b"\x55") + field(11, b"\xaa"),
+    "seed-unknown.bin": field(30, b"x"),
+    "seed-fwid-short.bin": field(20, b"\0" * 47),
+    "seed-overrun.bin": struct.pack("<HH", 3, 200) + b"1.0",
+    "seed-empty-field.bin": field(3, b""),
+}
+for name, data in oseeds.items():
+    open(os.path.join(opq, name), "wb").write(data)
 EOF
 
 [ "$certs" -eq 1 ] || exit 0
@@ -443,3 +513,28 @@ w("import-rsa", {"key": jwk, "attributes": ex, "release_policy": rp})
 w("import-rsa-mismatch", {"key": dict(jwk, qi=b64u(i2b(r.iqmp ^ 1))), "attributes": ex,
                           "release_policy": rp})
 EOF
+# ---- OCSP responses (fuzz_ocsp): `openssl ocsp` under a throw-away P-384 CA ----
+out=fuzz/corpus/ocsp
+mkdir -p "$out"
+rm -f "$out"/seed-*
+o="$tmp/ocsp"
+mkdir -p "$o"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$o/ca.key" \
+        -out "$o/ca.pem" -subj /CN=FUZZ-CA -days 3650 -sha384 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$o/ica.key" \
+        -out "$o/ica.csr" -subj /CN=FUZZ-ICA 2>/dev/null
+openssl x509 -req -in "$o/ica.csr" -CA "$o/ca.pem" -CAkey "$o/ca.key" -set_serial 2 \
+        -out "$o/ica.pem" -days 3650 -sha384 2>/dev/null
+openssl ocsp -issuer "$o/ca.pem" -cert "$o/ica.pem" -no_nonce -reqout "$o/req.der"
+openssl ocsp -sha384 -issuer "$o/ca.pem" -cert "$o/ica.pem" -no_nonce -reqout "$o/req384.der"
+printf 'V\t351231000000Z\t\t02\tunknown\t/CN=FUZZ-ICA\n' >"$o/good.txt"
+printf 'R\t351231000000Z\t250101000000Z,keyCompromise\t02\tunknown\t/CN=FUZZ-ICA\n' >"$o/revoked.txt"
+: >"$o/unknown.txt"
+for st in good revoked unknown; do
+        openssl ocsp -index "$o/$st.txt" -rsigner "$o/ca.pem" -rkey "$o/ca.key" -CA "$o/ca.pem" \
+                -reqin "$o/req.der" -respout "$out/seed-$st.der" -ndays 1 2>/dev/null
+done
+openssl ocsp -index "$o/good.txt" -rsigner "$o/ca.pem" -rkey "$o/ca.key" -CA "$o/ca.pem" \
+        -reqin "$o/req384.der" -respout "$out/seed-sha384-certid.der" -ndays 1 2>/dev/null
+printf '\060\003\012\001\003' >"$out/seed-trylater.der"
+head -c 100 "$out/seed-good.der" >"$out/seed-truncated.der"

@@ -63,6 +63,16 @@ struct vt_config {
         unsigned kds_retry;       /* attestation.kds_retry_seconds: after a failed fetch */
         char *pccs_url;           /* attestation.pccs_url: Intel PCS or a PCCS */
         char *dcap_cache_dir;     /* attestation.dcap_cache_dir */
+        /* NVIDIA GPU / NVSwitch (attestation.nvidia_*, docs/nvidia.md) */
+        char *nvidia_rim_url;       /* RIM service or mirror; "" : never fetch */
+        char *nvidia_rim_dir;       /* RIMs provided offline, by ID */
+        char *nvidia_rim_cache_dir; /* fetched RIMs */
+        bool nvidia_rim_allow_missing;
+        bool nvidia_ocsp;             /* false: revocation not checked (claims say so) */
+        char *nvidia_ocsp_url;        /* the OCSP responder (or a caching proxy) */
+        char **nvidia_ocsp_responses; /* DER OCSP responses provided offline */
+        size_t n_nvidia_ocsp_responses;
+        unsigned nvidia_ocsp_grace; /* seconds a response is accepted past nextUpdate */
         size_t max_body;
         size_t max_evidence;
         size_t max_sessions;            /* open (unattested) sessions, overall */

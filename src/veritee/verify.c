@@ -13,6 +13,7 @@
 #include "util/macro.h"
 #include "veritee/azure.h"
 #include "veritee/dcap.h"
+#include "veritee/nvidia.h"
 #include "veritee/snp.h"
 
 /* Prints the verdict object and returns the exit code. claims (borrowed) may be NULL: {}. */
@@ -511,6 +512,278 @@ static int verify_azure(const char *name, int argc, char **argv)
         return rc;
 }
 
+/* What `veritee verify nvidia-gpu` was asked to do. */
+struct nv_args {
+        const char *evidence, *chain, *nonce_hex, *rim_dir, *rim_url, *rim_cache, *at, *uuid,
+                *ocsp_url, *grace;
+        const char *ocsp_files[16];
+        size_t n_ocsp;
+        bool no_ocsp, rim_allow_missing;
+};
+
+#define NV_USAGE                                                                                   \
+        "usage: veritee verify nvidia-gpu REPORT|EVIDENCE.json --nonce HEX [--cert-chain PEM] "    \
+        "[--rim-dir DIR] [--rim-url URL] [--rim-cache DIR] [--ocsp FILE ...] [--ocsp-url URL] "    \
+        "[--ocsp-grace SECONDS] [--no-ocsp] [--rim-allow-missing] [--at RFC3339] [--uuid UUID]"
+
+static int nv_parse_options(int argc, char **argv, struct nv_args *a)
+{
+        static const struct option opts[] = {
+                {"cert-chain", required_argument, NULL, 'c'},
+                {"nonce", required_argument, NULL, 'n'},
+                {"rim-dir", required_argument, NULL, 'r'},
+                {"rim-url", required_argument, NULL, 'R'},
+                {"rim-cache", required_argument, NULL, 'C'},
+                {"ocsp", required_argument, NULL, 'o'},
+                {"ocsp-url", required_argument, NULL, 'O'},
+                {"ocsp-grace", required_argument, NULL, 'g'},
+                {"no-ocsp", no_argument, NULL, 'N'},
+                {"rim-allow-missing", no_argument, NULL, 'M'},
+                {"at", required_argument, NULL, 'a'},
+                {"uuid", required_argument, NULL, 'u'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        const struct opt_slot slots[] = {
+                {'c', &a->chain},   {'n', &a->nonce_hex}, {'r', &a->rim_dir},
+                {'R', &a->rim_url}, {'C', &a->rim_cache}, {'O', &a->ocsp_url},
+                {'g', &a->grace},   {'a', &a->at},        {'u', &a->uuid},
+                {0, NULL},
+        };
+        int c;
+
+        optind = 1;
+        while ((c = next_option(argc, argv, opts, slots)) != -1) {
+                if (c == 'o') {
+                        if (a->n_ocsp >= ELEMENTSOF(a->ocsp_files))
+                                return cli_usage_error("--ocsp: at most %zu files",
+                                                       ELEMENTSOF(a->ocsp_files));
+                        a->ocsp_files[a->n_ocsp++] = optarg;
+                        continue;
+                }
+                if (c == 'N' || c == 'M') {
+                        *(c == 'N' ? &a->no_ocsp : &a->rim_allow_missing) = true;
+                        continue;
+                }
+                if (c != 'h')
+                        return EXIT_USAGE;
+                puts(NV_USAGE
+                     "\n\n"
+                     "Verifies an NVIDIA confidential-computing GPU (Hopper, Blackwell) or "
+                     "NVSwitch\n"
+                     "(LS10) attestation report: the request nonce equals --nonce (32 bytes; "
+                     "longer\n"
+                     "report data is cut to 32 bytes as Trustee does), the chain verifies to the\n"
+                     "pinned NVIDIA Device Identity CA, the leaf signs the report (ECDSA P-384), "
+                     "the\n"
+                     "leaf's FWID equals the report's, OCSP says good for the three intermediates\n"
+                     "(--ocsp DER files, else the responder --ocsp-url; --no-ocsp skips it and "
+                     "the\n"
+                     "claims say so) and, with --rim-dir or --rim-url, the measurements match the\n"
+                     "driver and VBIOS (switch BIOS) RIMs. REPORT is raw or hex with "
+                     "--cert-chain,\n"
+                     "or an evidence JSON (NVAT list, or KBS "
+                     "{\"nvidia\":{\"device_evidence_list\"}})\n"
+                     "that carries the chains. Exit 0 trusted, 1 rejected, 2 usage.");
+                return 0;
+        }
+        if (optind != argc - 1)
+                return cli_usage_error(NV_USAGE);
+        a->evidence = argv[optind];
+        if (!a->nonce_hex)
+                return cli_usage_error("--nonce HEX is required (the 32-byte nonce the report "
+                                       "must carry)");
+        if (a->no_ocsp && (a->n_ocsp || a->ocsp_url))
+                return cli_usage_error("--no-ocsp with --ocsp or --ocsp-url");
+        return CLI_GO_ON;
+}
+
+static void nv_verifier_freep(struct vt_nv_verifier **v)
+{
+        vt_nv_verifier_free(*v);
+}
+static void nv_evidence_freep(struct vt_nv_evidence **e)
+{
+        vt_nv_evidence_free(*e);
+}
+
+/* Sets up the verifier from the options; returns 0 or EXIT_USAGE after saying why. */
+static int nv_setup(const struct nv_args *a, struct vt_nv_verifier *v)
+{
+        struct vt_diag d = {0};
+        int64_t grace = 3600;
+        if (a->grace) {
+                char *end = NULL;
+                long long g = strtoll(a->grace, &end, 10);
+                if (!end || *end || g < 0 || g > 7 * 24 * 3600)
+                        return cli_usage_error("--ocsp-grace: seconds, 0..604800");
+                grace = g;
+        }
+        const char *url = a->ocsp_url;
+        if (!url && !a->n_ocsp)
+                url = "http://ocsp.ndis.nvidia.com";
+        if (vt_nv_verifier_set_ocsp(v, a->no_ocsp ? VT_NV_OCSP_OFF : VT_NV_OCSP_REQUIRE, url,
+                                    grace) < 0)
+                return cli_usage_error("--ocsp-url: \"%s\" is not an http(s) URL", url);
+        if ((a->rim_dir || a->rim_url || a->rim_cache) &&
+            vt_nv_verifier_set_rim(v, a->rim_dir, a->rim_url, a->rim_cache, a->rim_allow_missing) <
+                    0)
+                return cli_usage_error("--rim-url: \"%s\" is not an http(s) URL", a->rim_url);
+        if (!a->rim_dir && !a->rim_url && !a->rim_cache && a->rim_allow_missing)
+                return cli_usage_error("--rim-allow-missing needs --rim-dir, --rim-url or "
+                                       "--rim-cache");
+        for (size_t i = 0; i < a->n_ocsp; i++) {
+                size_t l;
+                _cleanup_free_ uint8_t *b = cli_read(a->ocsp_files[i], 64u * 1024u, &l);
+                if (!b)
+                        return EXIT_USAGE;
+                if (vt_nv_verifier_add_ocsp(v, b, l, &d) < 0) {
+                        fprintf(stderr, "veritee: --ocsp %s: %s\n", a->ocsp_files[i], d.msg);
+                        return EXIT_USAGE;
+                }
+        }
+        return 0;
+}
+
+/* The nonce: hex of 1..64 bytes, cut or zero-padded to 32 (Trustee's regularize_data). */
+static int nv_nonce(const char *hex, uint8_t out[32])
+{
+        uint8_t b[64] = {0};
+        int n = vt_hex_decode(hex, b, sizeof(b));
+        if (n <= 0)
+                return cli_usage_error("--nonce: \"%s\" is not hex of 1..64 bytes", hex);
+        memcpy(out, b, 32);
+        return 0;
+}
+
+static bool looks_json(const uint8_t *p, size_t n)
+{
+        while (n && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+                p++;
+                n--;
+        }
+        return n && (*p == '{' || *p == '[');
+}
+
+/* Verifies one device; on success adds its claims under name to all. */
+static int nv_one(struct vt_nv_verifier *v, const uint8_t *rep, size_t rl, const uint8_t *chain,
+                  size_t cl, const struct vt_nv_verify_opts *o, const char *name, json_t *all,
+                  struct vt_nv_result *res, struct vt_diag *d)
+{
+        int e = vt_nv_verify(v, rep, rl, chain, cl, o, res, d);
+        if (e < 0) {
+                if (name) {
+                        char m[sizeof(d->msg)];
+                        snprintf(m, sizeof(m), "%s", d->msg);
+                        vt_diag_clear(d);
+                        vt_diag_set(d, e, "%s: %s", name, m);
+                }
+                return e;
+        }
+        json_t *c = json_loads(res->claims, 0, NULL);
+        if (!c)
+                return VT_E_NOMEM;
+        if (name)
+                json_object_set_new(all, name, c);
+        else {
+                json_object_update(all, c);
+                json_decref(c);
+        }
+        return 0;
+}
+
+/* veritee verify nvidia-gpu REPORT --nonce HEX ... */
+static int verify_nvidia(int argc, char **argv)
+{
+        struct nv_args a = {0};
+        _cleanup_(nv_verifier_freep) struct vt_nv_verifier *v = NULL;
+        _cleanup_(nv_evidence_freep) struct vt_nv_evidence *ev = NULL;
+        struct vt_diag d = {0};
+        uint8_t nonce[32];
+        int rc;
+
+        if ((rc = nv_parse_options(argc, argv, &a)) != CLI_GO_ON)
+                return rc;
+        struct vt_nv_verify_opts o = {.nonce = nonce, .uuid = a.uuid};
+        if (nv_nonce(a.nonce_hex, nonce) != 0 || parse_at(a.at, &o.at) < 0)
+                return EXIT_USAGE;
+        if (vt_nv_verifier_new(&v) < 0)
+                return EXIT_USAGE;
+        if ((rc = nv_setup(&a, v)) != 0)
+                return rc;
+        size_t el, cl = 0;
+        _cleanup_free_ uint8_t *evb = cli_read(a.evidence, CLI_MAX_EVIDENCE, &el);
+        _cleanup_free_ uint8_t *chain = a.chain ? cli_read(a.chain, CLI_MAX_CERT, &cl) : NULL;
+        if (!evb || (a.chain && !chain))
+                return EXIT_USAGE;
+        json_t *all = json_object();
+        struct vt_nv_result res = {0};
+        unsigned ocsp = 0, rims = 0, n = 0, ngpu = 0, nsw = 0, matched = 0;
+        char note[256] = "";
+        int e = 0;
+        if (!all)
+                return EXIT_USAGE;
+        if (!looks_json(evb, el)) {
+                if (!chain) {
+                        json_decref(all);
+                        return cli_usage_error("--cert-chain PEM is required with a raw or hex "
+                                               "report");
+                }
+                e = nv_one(v, evb, el, chain, cl, &o, NULL, all, &res, &d);
+                n = 1;
+                ocsp = res.ocsp_checked;
+                rims = res.rim_checked;
+                matched = res.rim_matched;
+                snprintf(note, sizeof(note), "%s", res.note);
+                vt_nv_result_done(&res);
+        } else if ((e = vt_nv_evidence_parse((const char *)evb, el, &ev, &d)) == 0) {
+                for (size_t i = 0; e == 0 && i < ev->n; i++) {
+                        char name[32];
+                        bool sw = ev->dev[i].arch == VT_NV_ARCH_LS10;
+                        snprintf(name, sizeof(name), "%s%u", sw ? "switch" : "gpu",
+                                 sw ? nsw++ : ngpu++);
+                        struct vt_nv_verify_opts oi = o;
+                        if (!oi.uuid && ev->dev[i].uuid[0])
+                                oi.uuid = ev->dev[i].uuid;
+                        e = nv_one(v, ev->dev[i].report, ev->dev[i].report_len, ev->dev[i].chain,
+                                   ev->dev[i].chain_len, &oi, ev->n > 1 ? name : NULL, all, &res,
+                                   &d);
+                        if (e == 0 && ev->dev[i].arch != VT_NV_ARCH_UNKNOWN &&
+                            ev->dev[i].arch != res.arch)
+                                e = vt_diag_set(&d, VT_E_BINDING,
+                                                "nvidia: %s: evidence says arch %s, the "
+                                                "certificate is a %s device",
+                                                name, vt_nv_arch_name(ev->dev[i].arch),
+                                                vt_nv_arch_name(res.arch));
+                        ocsp += res.ocsp_checked;
+                        rims += res.rim_checked;
+                        matched += res.rim_matched;
+                        if (res.note[0])
+                                snprintf(note, sizeof(note), "%s", res.note);
+                        vt_nv_result_done(&res);
+                        n++;
+                }
+        }
+        if (e < 0) {
+                json_decref(all);
+                return print_failure("nvidia-gpu", e, &d);
+        }
+        /* the library's note without what the reason says already */
+        const char *rim_note = strstr(note, "RIM ");
+        if (!rim_note || rims != n)
+                rim_note = "";
+        char reason[512];
+        snprintf(reason, sizeof(reason),
+                 "%u device%s: nonce, signature (ECDSA P-384), chain to the NVIDIA Device "
+                 "Identity CA and FWID verified; OCSP %s; %s%u golden values matched%s%s",
+                 n, n == 1 ? "" : "s", ocsp == n ? "good" : "not checked (--no-ocsp)",
+                 rims == n ? "RIMs: " : "RIMs not checked (no --rim-dir/--rim-url), ", matched,
+                 rim_note[0] ? "; " : "", rim_note);
+        rc = print_verdict("nvidia-gpu", true, reason, all);
+        json_decref(all);
+        return rc;
+}
+
 int cmd_verify(int argc, char **argv)
 {
         if (argc < 2)
@@ -523,7 +796,9 @@ int cmd_verify(int argc, char **argv)
             strcmp(argv[1], "azsnpvtpm") == 0 || strcmp(argv[1], "aztdxvtpm") == 0 ||
             strcmp(argv[1], "tpm") == 0)
                 return verify_azure(argv[1], argc - 1, argv + 1);
+        if (strcmp(argv[1], "nvidia-gpu") == 0)
+                return verify_nvidia(argc - 1, argv + 1);
         return cli_usage_error("verify: unknown tee \"%s\" (known: snp, tdx, sgx, az-snp-vtpm, "
-                               "az-tdx-vtpm, tpm)",
+                               "az-tdx-vtpm, tpm, nvidia-gpu)",
                                argv[1]);
 }
