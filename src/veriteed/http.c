@@ -25,8 +25,10 @@
 
 static atomic_long active_connections;
 
-/* Methods a route accepts, as a bit set. */
-enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8 };
+/* Methods a route accepts, as a bit set; JSON_BODY in the same set says that its body
+ * must be declared JSON (Content-Type: application/json, as Trustee's server requires: a
+ * body sent as text/plain or a form is refused before it is read). */
+enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8, JSON_BODY = 16 };
 
 static unsigned method_bit(const char *m)
 {
@@ -229,8 +231,8 @@ struct vtd_route_row {
 };
 
 static const struct vtd_route_row routes[] = {
-        {"/kbs/v0/auth", false, M_POST, ROUTE_AUTH, vtd_kbs_auth},
-        {"/kbs/v0/attest", false, M_POST, ROUTE_ATTEST, route_attest},
+        {"/kbs/v0/auth", false, M_POST | JSON_BODY, ROUTE_AUTH, vtd_kbs_auth},
+        {"/kbs/v0/attest", false, M_POST | JSON_BODY, ROUTE_ATTEST, route_attest},
         {"/.well-known/jwks.json", false, M_GET, ROUTE_JWKS, route_jwks},
         {"/.well-known/openid-configuration", false, M_GET, ROUTE_OIDC, route_oidc},
         {"/healthz", false, M_GET, ROUTE_HEALTHZ, route_healthz},
@@ -547,6 +549,20 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         return ret;
 }
 
+/* Whether a Content-Type value is application/json, parameters (charset) allowed. */
+static bool is_json_type(const char *v)
+{
+        static const char t[] = "application/json";
+        if (!v)
+                return false;
+        while (*v == ' ' || *v == '\t')
+                v++;
+        if (strncasecmp(v, t, sizeof(t) - 1) != 0)
+                return false;
+        v += sizeof(t) - 1;
+        return *v == 0 || *v == ';' || *v == ' ' || *v == '\t';
+}
+
 /* admit checks a request when its headers have arrived: the connection limit, the
  * URL, the route and method, the announced body size. It answers a refused request and
  * returns false. */
@@ -572,6 +588,16 @@ static bool admit(struct vtd *s, struct MHD_Connection *c, struct vtd_request *r
                 vtd_problem(res, req, 405, "MethodNotAllowed", "method %.7s not allowed here",
                             method);
                 return false;
+        }
+        if (req->row->methods & JSON_BODY) {
+                const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+                if (!is_json_type(ct)) {
+                        vtd_problem(res, req, 415, "UnsupportedMediaType",
+                                    "Content-Type must be application/json, got %.40s%s",
+                                    ct ? ct : "none", ct && strlen(ct) > 40 ? "..." : "");
+                        return false;
+                }
         }
         if (method_bit(method) & (M_POST | M_PUT)) {
                 const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
