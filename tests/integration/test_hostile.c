@@ -33,6 +33,7 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include "crypto/jwe.h"
 #include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "crypto/seal.h"
@@ -400,7 +401,7 @@ static struct honest H;
 
 /* auth, attest with simulator evidence, release of the secret, from HONEST; returns the
  * time the server took (building the evidence is the TEE's, and is left out) or -1. */
-static double honest_flow(json_t *jwk, char *why, size_t cap)
+static double honest_flow(json_t *jwk, EVP_PKEY *key, char *why, size_t cap)
 {
         double t0 = mono(), build = 0;
         struct ans a = cpost(HONEST, "/kbs/v0/auth", auth_sim, NULL);
@@ -424,11 +425,18 @@ static double honest_flow(json_t *jwk, char *why, size_t cap)
                 char *authz = NULL;
                 if (asprintf(&authz, "Bearer %s", tok) > 0) {
                         struct ans g = creq(HONEST, "GET", RELEASE, NULL, NULL, 0, NULL, authz);
-                        if (g.status == 200 && g.body && strstr(g.body, "\"ciphertext\""))
+                        json_t *jwe = g.status == 200 ? json_loads(g.body, 0, NULL) : NULL;
+                        uint8_t *secret = NULL;
+                        size_t sl = 0;
+                        /* the TEE opens it with its key */
+                        if (jwe && vt_jwe_decrypt(key, jwe, &secret, &sl, NULL) == 0 && sl == 10 &&
+                            memcmp(secret, "the secret", 10) == 0)
                                 r = mono() - t0 - build;
                         else
                                 snprintf(why, cap, "release: %ld %.200s", g.status,
                                          g.body ? g.body : "");
+                        OPENSSL_clear_free(secret, sl);
+                        json_decref(jwe);
                         ans_done(&g);
                         free(authz);
                 }
@@ -444,10 +452,11 @@ out:
 static void *honest_main(void *arg)
 {
         struct honest *h = arg;
-        json_t *jwk = new_jwk();
+        void *key = NULL;
+        json_t *jwk = new_jwk_key(&key);
         while (!atomic_load(&h->stop)) {
                 char why[256] = "";
-                double dt = honest_flow(jwk, why, sizeof(why));
+                double dt = honest_flow(jwk, key, why, sizeof(why));
                 h->flows++;
                 if (dt < 0) {
                         h->failed++;
@@ -461,6 +470,7 @@ static void *honest_main(void *arg)
                 usleep(20 * 1000);
         }
         json_decref(jwk);
+        EVP_PKEY_free(key);
         return NULL;
 }
 
@@ -566,7 +576,6 @@ static struct ans s_ctype_text(void)
 
 static struct ans s_ctype_form(void)
 {
-        prep_session();
         return creq(ATTACKER, "POST", "/kbs/v0/attest", "application/x-www-form-urlencoded", "a=b",
                     3, p_cookie, NULL);
 }
@@ -684,7 +693,6 @@ static struct ans s_method_bytes(void)
 
 static struct ans s_attest_shape(void)
 {
-        prep_session();
         static const char b[] = "{\"runtime-data\":\"x\",\"tee-evidence\":7}";
         return cpost(ATTACKER, "/kbs/v0/attest", b, p_cookie);
 }
@@ -1378,8 +1386,8 @@ static const struct hcase cases[] = {
          "Your HTTP header was too big", "", false},
         {"wrong content type", "POST /kbs/v0/auth, Content-Type: text/plain", NO_PREP, s_ctype_text,
          415, "Content-Type must be application/json", NULL, false},
-        {"form body", "POST /kbs/v0/attest, application/x-www-form-urlencoded", NO_PREP,
-         s_ctype_form, 415, "Content-Type must be application/json", NULL, true},
+        {"form body", "POST /kbs/v0/attest, application/x-www-form-urlencoded", prep_session,
+         s_ctype_form, 415, "Content-Type must be application/json", NULL, false},
         {"no content type", "POST /kbs/v0/auth without Content-Type", NO_PREP, s_ctype_none, 415,
          "Content-Type must be application/json", NULL, false},
         /* JSON */
@@ -1410,8 +1418,8 @@ static const struct hcase cases[] = {
         {"tee name cut inside a character", "POST /kbs/v0/auth, tee \"a\" + 20 x U+00E9", NO_PREP,
          s_json_tee_cut, 401, "unknown tee \\\"a\u00e9", "unknown tee", false},
         {"attest body of the wrong shape", "POST /kbs/v0/attest {\"runtime-data\":\"x\",...}",
-         NO_PREP, s_attest_shape, 400, "attestation needs runtime-data{nonce,tee-pubkey}", NULL,
-         true},
+         prep_session, s_attest_shape, 400, "attestation needs runtime-data{nonce,tee-pubkey}",
+         NULL, false},
         /* paths, routes, methods */
         {"%00 in the path", "GET " RELEASE "%00.txt", NO_PREP, s_path_nul_enc, 400,
          "the URL holds a NUL byte", NULL, false},
