@@ -354,6 +354,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
         uint8_t id[8];
         if (!r)
                 return NULL;
+        r->route = ROUTE_OTHER; /* until the handler sees it: MHD may refuse it first */
         r->raw_uri_len = strlen(uri);
         r->raw_uri_hides = uri_hides(uri);
         r->start_us = vtd_now_us();
@@ -376,8 +377,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         conn_mark(c, true); /* a kept-alive connection's next request starts now */
         if (!r)
                 return;
-        if (r->status == 0)
-                r->status = 499; /* the client went away before an answer */
+        if (r->status == 0) {
+                /* no answer of ours: say why (libmicrohttpd answers 431, 505 or 400 itself
+                 * to what it cannot parse, and logs that line unstructured) */
+                r->status = 499;
+                if (!r->reason[0])
+                        snprintf(r->reason, sizeof(r->reason), "%s",
+                                 toe == MHD_REQUEST_TERMINATED_WITH_ERROR
+                                         ? "no answer of veriteed: libmicrohttpd refused the "
+                                           "request (a header over its memory limit, an "
+                                           "unsupported HTTP version, a malformed request)"
+                                 : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
+                                         ? "the connection was idle past "
+                                           "limits.connection_timeout_seconds"
+                                         : "the client went away or was cut off before its "
+                                           "request was whole");
+        }
         vtd_metrics_count_request(s, r->route, r->status, vtd_now_us() - r->start_us);
         vtd_log_request(r);
         if (r->body)
