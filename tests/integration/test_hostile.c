@@ -1650,6 +1650,8 @@ static int setup(void **state)
                  "  pccs_url: http://127.0.0.1:9\n  kds_url: http://127.0.0.1:%u\n"
                  "  kds_timeout_seconds: 2\n  kds_max_fetches: 2\n"
                  "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s]\n"
+                 /* no session of the run expires and is swept between two snapshots */
+                 "session:\n  unattested_ttl_seconds: 300\n"
                  "limits:\n  max_body_bytes: %d\n  request_timeout_seconds: %d\n"
                  "  max_sessions_per_client: %d\n",
                  vtt_dir, vtt_dir, vtt_simdir, ntohs(a.sin_port), vtt_dir, pub, MAX_BODY, DEADLINE,
