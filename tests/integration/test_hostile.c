@@ -1335,7 +1335,8 @@ static json_t *rsa_jwk(unsigned bits, unsigned long e, bool even)
         if (even)
                 BN_clear_bit(n, 0);
         size_t nl = (size_t)BN_num_bytes(n);
-        uint8_t nb[1024], eb[8];
+        uint8_t nb[2048], eb[8];
+        assert_true(nl <= sizeof(nb));
         BN_bn2bin(n, nb);
         BN_free(n);
         size_t el = 0;
