@@ -57,6 +57,19 @@
 #define PER_CLIENT 16 /* limits.max_sessions_per_client */
 #define RELEASE    "/kbs/v0/resource/default/key/db"
 
+/* The well-behaved client is served within a second (issue 16); a sanitizer build makes
+ * every request several times slower, and there the bound is three. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FLOW_BOUND 3.0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FLOW_BOUND 3.0
+#endif
+#endif
+#ifndef FLOW_BOUND
+#define FLOW_BOUND 1.0
+#endif
+
 static struct vt_sim_guest guest;
 static struct server S;
 static char admin_key[512], tok_admin[4096], db[512];
@@ -402,8 +415,10 @@ static json_t *hdr_of(const char *alg, const char *kid)
 
 struct honest {
         atomic_bool stop;
+        atomic_size_t row; /* the row being played, for the report of the slowest flow */
         unsigned flows, late, failed;
         double worst;
+        size_t worst_row;
         char why[256];
         pthread_t t;
 };
@@ -474,9 +489,11 @@ static void *honest_main(void *arg)
                         snprintf(h->why, sizeof(h->why), "%s", why);
                         continue;
                 }
-                if (dt > h->worst)
+                if (dt > h->worst) {
                         h->worst = dt;
-                if (dt > 1.0)
+                        h->worst_row = atomic_load(&h->row);
+                }
+                if (dt > FLOW_BOUND)
                         h->late++;
                 usleep(20 * 1000);
         }
@@ -1723,13 +1740,17 @@ static void test_hostile_matrix(void **state)
         /* VT_HOSTILE_ONLY=TEXT runs only the rows whose name holds TEXT (when debugging) */
         const char *only = getenv("VT_HOSTILE_ONLY");
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
-                if (!only || strstr(cases[i].name, only))
+                if (!only || strstr(cases[i].name, only)) {
+                        atomic_store(&H.row, i);
                         run_case(&cases[i]);
+                }
         atomic_store(&H.stop, true);
         pthread_join(H.t, NULL);
         print_message("hostile: %zu cases in %.1f s; the well-behaved client ran %u flows "
-                      "(auth, attest, release), %u failed, %u over 1 s, slowest %.3f s\n",
-                      ELEMENTSOF(cases), mono() - t0, H.flows, H.failed, H.late, H.worst);
+                      "(auth, attest, release), %u failed, %u over %.0f s, slowest %.3f s\n",
+                      ELEMENTSOF(cases), mono() - t0, H.flows, H.failed, H.late, FLOW_BOUND,
+                      H.worst);
+        print_message("hostile: the slowest flow ran during \"%s\"\n", cases[H.worst_row].name);
         if (H.failed)
                 fail_msg("the well-behaved client failed %u times: %s", H.failed, H.why);
         if (!only)
