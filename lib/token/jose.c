@@ -167,9 +167,11 @@ int vt_jws_parse(const char *token, size_t max_len, size_t max_header, const cha
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "%s: header is not base64url of at most %zu bytes", who,
                                    max_header);
-        json_auto_t *hdr = json_loadb((const char *)hb, hl, JSON_REJECT_DUPLICATES, NULL);
-        if (!json_is_object(hdr))
-                return vt_diag_set(d, VT_E_FORMAT, "%s: header is not a JSON object", who);
+        json_error_t je;
+        json_auto_t *hdr = json_loadb((const char *)hb, hl, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(hdr)) /* what jansson says names a duplicate member ("alg" twice) */
+                return vt_diag_set(d, VT_E_FORMAT, "%s: header is not a JSON object (%.80s)", who,
+                                   hdr ? "not an object" : je.text);
         int e;
         if ((e = vt_jose_check_crit(hdr, who, d)) < 0)
                 return e;

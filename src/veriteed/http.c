@@ -28,8 +28,10 @@
 
 static atomic_long active_connections;
 
-/* Methods a route accepts, as a bit set. */
-enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8, M_HEAD = 16 };
+/* Methods a route accepts, as a bit set; JSON_BODY in the same set says that its body
+ * must be declared JSON (Content-Type: application/json, as Trustee's server requires: a
+ * body sent as text/plain or a form is refused before it is read). */
+enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8, M_HEAD = 16, JSON_BODY = 32 };
 
 static unsigned method_bit(const char *m)
 {
@@ -257,8 +259,8 @@ struct vtd_route_row {
 };
 
 static const struct vtd_route_row routes[] = {
-        {"/kbs/v0/auth", false, M_POST, ROUTE_AUTH, vtd_kbs_auth},
-        {"/kbs/v0/attest", false, M_POST, ROUTE_ATTEST, route_attest},
+        {"/kbs/v0/auth", false, M_POST | JSON_BODY, ROUTE_AUTH, vtd_kbs_auth},
+        {"/kbs/v0/attest", false, M_POST | JSON_BODY, ROUTE_ATTEST, route_attest},
         {"/.well-known/jwks.json", false, M_GET, ROUTE_JWKS, route_jwks},
         {"/.well-known/openid-configuration", false, M_GET, ROUTE_OIDC, route_oidc},
         {"/healthz", false, M_GET, ROUTE_HEALTHZ, route_healthz},
@@ -395,6 +397,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
         uint8_t id[8];
         if (!r)
                 return NULL;
+        r->route = ROUTE_OTHER; /* until the handler sees it: MHD may refuse it first */
         r->raw_uri_len = strlen(uri);
         r->raw_uri_hides = uri_hides(uri);
         r->start_us = vtd_now_us();
@@ -417,8 +420,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         conn_mark(c, true); /* a kept-alive connection's next request starts now */
         if (!r)
                 return;
-        if (r->status == 0)
-                r->status = 499; /* the client went away before an answer */
+        if (r->status == 0) {
+                /* no answer of ours: say why (libmicrohttpd answers 431, 505 or 400 itself
+                 * to what it cannot parse, and logs that line unstructured) */
+                r->status = 499;
+                if (!r->reason[0])
+                        snprintf(r->reason, sizeof(r->reason), "%s",
+                                 toe == MHD_REQUEST_TERMINATED_WITH_ERROR
+                                         ? "no answer of veriteed: libmicrohttpd refused the "
+                                           "request (a header over its memory limit, an "
+                                           "unsupported HTTP version, a malformed request)"
+                                 : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
+                                         ? "the connection was idle past "
+                                           "limits.connection_timeout_seconds"
+                                         : "the client went away or was cut off before its "
+                                           "request was whole");
+        }
         vtd_metrics_count_request(s, r->route, r->status, vtd_now_us() - r->start_us);
         vtd_log_request(r);
         if (r->body)
@@ -592,6 +609,20 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct vtd_reques
         return ret;
 }
 
+/* Whether a Content-Type value is application/json, parameters (charset) allowed. */
+static bool is_json_type(const char *v)
+{
+        static const char t[] = "application/json";
+        if (!v)
+                return false;
+        while (*v == ' ' || *v == '\t')
+                v++;
+        if (strncasecmp(v, t, sizeof(t) - 1) != 0)
+                return false;
+        v += sizeof(t) - 1;
+        return *v == 0 || *v == ';' || *v == ' ' || *v == '\t';
+}
+
 /* admit checks a request when its headers have arrived: the connection limit, the
  * URL, the route and method, the announced body size. It answers a refused request and
  * returns false. */
@@ -620,6 +651,16 @@ static bool admit(struct vtd *s, struct MHD_Connection *c, struct vtd_request *r
                             "method %.7s not allowed here (allowed: %s)", method, allow);
                 snprintf(res->allow, sizeof(res->allow), "%s", allow);
                 return false;
+        }
+        if (req->row->methods & JSON_BODY) {
+                const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+                if (!is_json_type(ct)) {
+                        vtd_problem(res, req, 415, "UnsupportedMediaType",
+                                    "Content-Type must be application/json, got %.40s%s",
+                                    ct ? ct : "none", ct && strlen(ct) > 40 ? "..." : "");
+                        return false;
+                }
         }
         if (method_bit(method) & (M_POST | M_PUT)) {
                 const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
