@@ -10,7 +10,8 @@
 # Checked: the attest line prints a token; every step exits 0 but the last command of the
 # step that says it is refused, which exits 1, prints nothing on stdout and names on stderr
 # the "(HTTP N)" the README names; the step that says "prints X" prints exactly X; `secret ls`
-# lists the secret `secret put` stored.
+# lists the secret `secret put` stored. Then the token recipe of docs/kbs.md (agent attest
+# into a file, the JWKS, jose jws ver) the same way: the claims come out verified.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 BIN="${VT_BIN:-build/bin}"
@@ -138,6 +139,46 @@ while IFS="$(printf '\t')" read -r n cmd; do
                 ;;
         esac
 done <"$tmp/cmds"
+
+# the token recipe of docs/kbs.md (the sh block with "jose jws ver"), as written, in the same
+# place: each line exits 0 and the last prints the verified claims
+awk '/^```sh$/ { b = 1; t = ""; j = 0; next } b && /^```$/ { if (j) { printf "%s", t; exit } b = 0; next }
+     b { t = t $0 "\n"; if ($0 ~ /jose jws ver/) j = 1 }' "$ROOT/docs/kbs.md" | grep -v '^ *#' >"$tmp/recipe"
+tools_ok=1
+for t in jose curl; do
+        if ! command -v "$t" >/dev/null 2>&1; then
+                tools_ok=0
+                if [ -n "${CI:-}" ]; then
+                        fail "$t not installed (scripts/deps.sh test installs it)"
+                else
+                        echo "skipped: the jose recipe of docs/kbs.md ($t not installed; scripts/deps.sh test installs it)"
+                fi
+        fi
+done
+if [ ! -s "$tmp/recipe" ]; then
+        fail "docs/kbs.md has no sh block with \"jose jws ver\""
+elif [ "$tools_ok" -eq 1 ]; then
+        while IFS= read -r cmd; do
+                run "$cmd"
+                if [ "$rc" -ne 0 ]; then
+                        fail "docs/kbs.md: \"$cmd\": exit $rc: $(head -c 300 "$tmp/err")"
+                        break
+                fi
+                case $cmd in
+                *"jose jws ver"*)
+                        if grep -q '"eat_profile"' "$tmp/out" && grep -q '"ear.status":"affirming"' "$tmp/out"; then
+                                ok "docs/kbs.md: $cmd: the token verifies, its claims printed"
+                        else
+                                fail "docs/kbs.md: $cmd: no claims printed"
+                                head -c 300 "$tmp/out"
+                        fi
+                        ;;
+                *) ok "docs/kbs.md: $cmd" ;;
+                esac
+        done <"$tmp/recipe"
+        grep -q "jose jws ver" "$tmp/recipe" || fail "the recipe lost its jose line"
+fi
+
 [ "$printed" -eq 1 ] || fail "no step printed the secret the README names (\"prints X\")"
 [ "$listed" -eq 1 ] || fail "no step listed the stored secret with secret ls"
 [ "$refused" -eq 1 ] || fail "no step was refused as the README says"
