@@ -49,6 +49,7 @@ for p in veritee:1 veriteed:8; do
                 fail "groff -man -Tutf8 $prog.$sec: $(head -c 600 "$tmp/warn")"
                 continue
         fi
+        # shellcheck disable=SC1112 # the typographic characters are meant
         sed -e "s/.$bs//g" -e 's/‐/-/g; s/−/-/g; s/’/'"'"'/g; s/‘/`/g' "$tmp/raw" >"$tmp/page"
         ok "$prog.$sec renders with groff -man -Tutf8, no warning ($(wc -l <"$tmp/page") lines)"
         # section bodies are indented by 7 columns
