@@ -383,8 +383,12 @@ int cmd_agent(int argc, char **argv)
         if ((e = setup_agent(&a, &o, digest, &init_txt, &d)) < 0)
                 goto out;
         if (strcmp(verb, "attest") == 0) {
-                if ((e = agent_attest(&a, &d)) == 0)
-                        printf("%s\n", a.token);
+                /* the token alone, as jose jws ver -i FILE reads a compact JWS (a newline
+                 * after it breaks the signature check); the prompt on a line of its own */
+                if ((e = agent_attest(&a, &d)) == 0 &&
+                    (fputs(a.token, stdout) == EOF ||
+                     (isatty(STDOUT_FILENO) && fputc('\n', stdout) == EOF)))
+                        e = VT_E_IO;
                 goto out;
         }
         if (get) {

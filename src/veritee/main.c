@@ -16,7 +16,8 @@
 static const char usage[] =
         "Usage: veritee COMMAND [ARGS...]\n"
         "\n"
-        "Verify confidential-computing (TEE) evidence offline.\n"
+        "Verify confidential-computing (TEE) evidence, attest to a key broker and manage its\n"
+        "secrets.\n"
         "\n"
         "Commands:\n"
         "  inspect snp REPORT           print every field of an SEV-SNP report as JSON\n"
