@@ -76,4 +76,17 @@ extern const struct vt_provider vt_provider_sim;
 int vt_snp_evidence(const uint8_t report[VT_SNP_REPORT_SIZE], const uint8_t *table,
                     size_t table_len, json_t **ret, struct vt_diag *d);
 
+/* NVIDIA GPUs (provider_nvml.c, libnvidia-ml through dlopen): vt_nvml_collect asks every
+ * GPU for a report with the 32-byte request nonce and its certificate chain, and returns
+ * the KBS additional evidence {"nvidia":{"device_evidence_list":[...]}} as JSON text in *ret
+ * (malloc'd). Without the library, without confidential computing mode, with DevTools mode
+ * or without a GPU it fails and d says which (VT_E_NOTFOUND when there is simply no GPU
+ * evidence to give). */
+int vt_nvml_collect(const uint8_t nonce[32], char **ret, struct vt_diag *d);
+/* The pieces, also used by the tests: one device_evidence_list entry (arch, uuid, the report
+ * and the PEM chain in base64), and the additional-evidence text of a list of them. */
+int vt_nvml_device_entry(const char *arch, const char *uuid, const uint8_t *report,
+                         size_t report_len, const char *chain_pem, size_t chain_len, json_t **ret);
+int vt_nvml_additional_evidence(json_t *devices, char **ret);
+
 #endif

@@ -18,6 +18,7 @@
  * Nothing here ran on SNP, TDX or Azure hardware.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -50,6 +51,7 @@
 #include "util/json.h"
 #include "util/wr.h"
 #include "veritee/dcap.h"
+#include "veritee/nvidia.h"
 #if __has_include("veritee/azure.h")
 #include "veritee/azure.h"
 #endif
@@ -852,6 +854,61 @@ static void test_vtpm_reasons(void **state)
                                       "confidential VM"));
 }
 
+/* The agent's GPU evidence (provider_nvml.c): a recorded Hopper report and its chain, put
+ * into a device_evidence_list entry and the additional-evidence text, read back by the
+ * server's parser byte for byte; and on this machine, which has no NVIDIA driver, the
+ * reason the agent gives (a machine with libnvidia-ml skips that half, saying so). */
+static void test_nvml_evidence(void **state)
+{
+        (void)state;
+        size_t hl = 0, cl = 0;
+        uint8_t *hex = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/report.hex", &hl);
+        if (!hex)
+                skip();
+        uint8_t *chain = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/certchain.pem", &cl);
+        assert_non_null(chain);
+        struct vt_nv_report *rep = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_nv_report_parse(hex, hl, &rep, &d), 0);
+        json_t *entry = NULL;
+        assert_int_equal(vt_nvml_device_entry("HOPPER", "GPU-1111", rep->bytes, rep->len,
+                                              (const char *)chain, cl, &entry),
+                         0);
+        json_auto_t *list = json_array();
+        json_array_append_new(list, entry);
+        char *text = NULL;
+        assert_int_equal(vt_nvml_additional_evidence(list, &text), 0);
+        struct vt_nv_evidence *ev = NULL;
+        assert_int_equal(vt_nv_evidence_parse(text, strlen(text), &ev, &d), 0);
+        assert_int_equal(ev->n, 1);
+        assert_int_equal(ev->dev[0].arch, VT_NV_ARCH_HOPPER);
+        assert_string_equal(ev->dev[0].uuid, "GPU-1111");
+        assert_int_equal(ev->dev[0].report_len, rep->len);
+        assert_memory_equal(ev->dev[0].report, rep->bytes, rep->len);
+        assert_int_equal(ev->dev[0].chain_len, cl);
+        assert_memory_equal(ev->dev[0].chain, chain, cl);
+        vt_nv_evidence_free(ev);
+        free(text);
+        vt_nv_report_free(rep);
+        free(hex);
+        free(chain);
+
+        void *so = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (so) {
+                dlclose(so);
+                print_message("skipped: libnvidia-ml is installed here; the no-driver reason "
+                              "is not checked\n");
+                return;
+        }
+        uint8_t nonce[32] = {1};
+        char *add = NULL;
+        vt_diag_clear(&d);
+        assert_int_equal(vt_nvml_collect(nonce, &add, &d), VT_E_NOTFOUND);
+        assert_null(add);
+        assert_string_equal(d.msg, "no NVIDIA GPU evidence: libnvidia-ml.so.1 not found (no "
+                                   "NVIDIA driver in this guest)");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -867,6 +924,7 @@ int main(void)
                 cmocka_unit_test(test_vtpm_stale_hcl_refused),
                 cmocka_unit_test(test_vtpm_old_firmware_waits),
                 cmocka_unit_test(test_vtpm_reasons),
+                cmocka_unit_test(test_nvml_evidence),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
         setenv("NO_PROXY", "127.0.0.1,localhost", 1);
