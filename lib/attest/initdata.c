@@ -36,8 +36,7 @@ int vt_initdata_digest(const json_t *toml, const void *body, size_t len, uint8_t
         if (!md) {
                 ERR_clear_error();
                 return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                   "init-data: algorithm %s is not available in this OpenSSL",
-                                   alg);
+                                   "init-data: algorithm %s is not available in this OpenSSL", alg);
         }
         unsigned dl = 0;
         if (!EVP_Digest(body, len, ret, &dl, md, NULL))

@@ -5,8 +5,8 @@
  * Wire compatibility targets Trustee's kbs/src/jwe: the protected header is serde's
  * {"alg","enc","epk":{"crv","kty","x","y"}} and the GCM AAD is the ASCII of the
  * "protected" member exactly as received; the header is emitted in the form the guest
- * re-serialises (vt_jwe_protected_serialize), so both readings give the same AAD. Decryption never hands out plaintext
- * before GCM has checked the tag; every secret (CEK, ECDH Z, KEK) lives in a
+ * re-serialises (vt_jwe_protected_serialize), so both readings give the same AAD. Decryption never
+ * hands out plaintext before GCM has checked the tag; every secret (CEK, ECDH Z, KEK) lives in a
  * struct secret that is cleansed on every path out.
  */
 #include "crypto/jwe.h"

@@ -291,7 +291,6 @@ json_t *vt_jwk_p256_public(EVP_PKEY *key)
 
 /* ---- the token key's certificate (x5c) ---- */
 
-
 static void x509_stack_freep(STACK_OF(X509) * *p)
 {
         if (*p)
@@ -329,8 +328,8 @@ static int make_cert(EVP_PKEY *pub, X509 *issuer, EVP_PKEY *sign_key, int64_t no
             !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(now - 60)) ||
             !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) ||
             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                       (const unsigned char *)"veriteed token signing key", -1,
-                                       -1, 0) != 1 ||
+                                       (const unsigned char *)"veriteed token signing key", -1, -1,
+                                       0) != 1 ||
             X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1 ||
             X509_set_pubkey(x, pub) != 1)
                 return VT_E_CRYPTO;
@@ -366,8 +365,7 @@ static int chain_to_x5c(STACK_OF(X509) * chain, json_t **ret)
         return 0;
 }
 
-static int read_certs(const char *path, const char *what, STACK_OF(X509) * *ret,
-                      struct vt_diag *d)
+static int read_certs(const char *path, const char *what, STACK_OF(X509) * *ret, struct vt_diag *d)
 {
         _cleanup_free_ uint8_t *pem = NULL;
         size_t n = 0;

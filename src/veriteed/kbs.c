@@ -73,8 +73,8 @@ static void set_session_cookie(const struct vtd *s, const char *id, int64_t expi
 {
         char date[64];
         http_date(expires, date, sizeof(date));
-        if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; HttpOnly%s",
-                     id, date, s->cfg.tls_certificate ? "; Secure" : "") < 0)
+        if (asprintf(&res->set_cookie, "kbs-session-id=%s; Expires=%s; HttpOnly%s", id, date,
+                     s->cfg.tls_certificate ? "; Secure" : "") < 0)
                 res->set_cookie = NULL;
 }
 

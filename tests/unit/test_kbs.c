@@ -220,10 +220,10 @@ static void test_kbs_version_semver(void **state)
 {
         (void)state;
         static const char *const ok[] = {"0.4.0", "0.4.0+abc", "0.4.0+build.7.x-y"};
-        static const char *const bad[] = {"0.4.1",     "0.3.0",   "1.4.0",   "0.4",
-                                          "0.4.0-rc1", "00.4.0",  "0.04.0",  "v0.4.0",
-                                          " 0.4.0",    "0.4.0 ",  "0.4.0+",  "0.4.0+a..b",
-                                          "0.4.0+a_b", "0.4.0.0", "",        "0.4.0-",
+        static const char *const bad[] = {"0.4.1",     "0.3.0",          "1.4.0",      "0.4",
+                                          "0.4.0-rc1", "00.4.0",         "0.04.0",     "v0.4.0",
+                                          " 0.4.0",    "0.4.0 ",         "0.4.0+",     "0.4.0+a..b",
+                                          "0.4.0+a_b", "0.4.0.0",        "",           "0.4.0-",
                                           "0.4.00",    "0.4.0+\xc3\xa9", "0.4.0-rc1+b"};
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
                 assert_true(vt_kbs_version_ok(ok[i]));
@@ -298,8 +298,7 @@ static void test_kbs_jwe_guest_reserialised_aad(void **state)
                 const char *prot = json_string_value(json_object_get(jwe, "protected"));
                 uint8_t *raw = NULL;
                 size_t rl = 0;
-                assert_int_equal(vt_b64_decode(prot, strlen(prot), VT_B64_URL, 8192, &raw, &rl),
-                                 0);
+                assert_int_equal(vt_b64_decode(prot, strlen(prot), VT_B64_URL, 8192, &raw, &rl), 0);
                 char *sent = strndup((const char *)raw, rl);
                 /* serde_json without preserve_order: alg, enc, then the rest in key order */
                 json_auto_t *parsed = json_loads(sent, 0, NULL);
@@ -324,9 +323,8 @@ static void test_kbs_jwe_guest_reserialised_aad(void **state)
                 assert_int_equal(strncmp(sent, want, strlen(want)), 0);
                 /* decrypt with the guest's AAD in place of the received string */
                 char *aad = NULL;
-                assert_int_equal(vt_b64_encode((const uint8_t *)guest, strlen(guest), VT_B64_URL,
-                                               &aad),
-                                 0);
+                assert_int_equal(
+                        vt_b64_encode((const uint8_t *)guest, strlen(guest), VT_B64_URL, &aad), 0);
                 json_object_set_new(jwe, "protected", json_string(aad));
                 uint8_t *pt = NULL;
                 size_t pl = 0;
