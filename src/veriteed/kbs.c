@@ -224,9 +224,12 @@ static int attest_verify(struct vtd *s, struct vtd_request *req, const struct vt
         struct vt_diag d = {0};
         uint8_t digest[48];
 
+        /* the client's JWK or additional evidence that JCS cannot take: its fault, and a
+         * 401 as Trustee answers every attest failure (a stock guest runs RCAR again) */
         if (vt_kbs_runtime_binding(ab->nonce, ab->jwk, ab->additional, digest) < 0) {
-                vtd_problem(res, req, 500, "InternalError",
-                            "cannot compute the runtime-data binding");
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Attest failed: cannot compute the "
+                            "runtime-data binding (JCS) of tee-pubkey and additional_evidence");
                 return -1;
         }
         memcpy(expected, digest, 48);
