@@ -71,7 +71,8 @@ static int read_request(int fd, char **ret, size_t *ret_len)
                 char *eoh = strstr(b, "\r\n\r\n");
                 if (eoh && want < 0) {
                         const char *cl = strcasestr(b, "\r\nContent-Length:");
-                        want = (long)(eoh + 4 - b) + (cl && cl < eoh ? atol(cl + 17) : 0);
+                        want = (long)(eoh + 4 - b) +
+                               (cl && cl < eoh ? (long)strtoul(cl + 17, NULL, 10) : 0);
                 }
                 if (want >= 0 && (long)len >= want) {
                         *ret = b;
@@ -150,7 +151,7 @@ static void proxy_start(void)
         assert_int_equal(getsockname(proxy_fd, (struct sockaddr *)&a, &al), 0);
         snprintf(proxy_base, sizeof(proxy_base), "http://127.0.0.1:%d" PREFIX, ntohs(a.sin_port));
         const char *colon = strrchr(S.url, ':');
-        backend_port = atoi(colon + 1);
+        backend_port = (int)strtoul(colon + 1, NULL, 10);
         assert_int_equal(pthread_create(&proxy_thread, NULL, proxy_main, NULL), 0);
 }
 
