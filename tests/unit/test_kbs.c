@@ -232,6 +232,16 @@ static void test_kbs_version_semver(void **state)
                         fail_msg("version \"%s\" accepted", bad[i]);
         }
         assert_false(vt_kbs_version_ok(NULL));
+        /* every truncation of a valid version: only 0.4.0 and a non-empty build pass */
+        static const char full[] = "0.4.0+abc";
+        for (size_t n = 0; n <= sizeof(full) - 1; n++) {
+                char buf[sizeof(full)];
+                memcpy(buf, full, n);
+                buf[n] = 0;
+                bool want = n == 5 || n > 6;
+                if (vt_kbs_version_ok(buf) != want)
+                        fail_msg("truncation \"%s\": %s", buf, want ? "refused" : "accepted");
+        }
 }
 
 /* Trustee's attestation-service unit vector (src/lib.rs, parse_runtimedata_json_binding):
