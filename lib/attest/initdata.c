@@ -6,10 +6,12 @@
  */
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "attest/tee.h"
 #include "crypto/digest.h"
+#include "crypto/openssl-util.h"
 #include "util/hex.h"
 #include "util/json.h"
 #include "util/toml.h"
@@ -19,20 +21,48 @@
 int vt_initdata_digest(const json_t *toml, const void *body, size_t len, uint8_t ret[64],
                        size_t *ret_len, struct vt_diag *d)
 {
+        /* kbs-types' HashAlgorithm, as serde reads it (lowercase names only) */
         const char *alg = json_string_value(json_object_get(toml, "algorithm"));
-        const EVP_MD *md = !alg                         ? NULL
-                           : strcmp(alg, "sha256") == 0 ? EVP_sha256()
-                           : strcmp(alg, "sha384") == 0 ? EVP_sha384()
-                           : strcmp(alg, "sha512") == 0 ? EVP_sha512()
+        const char *ossl = !alg                         ? NULL
+                           : strcmp(alg, "sha256") == 0 ? "SHA256"
+                           : strcmp(alg, "sha384") == 0 ? "SHA384"
+                           : strcmp(alg, "sha512") == 0 ? "SHA512"
+                           : strcmp(alg, "sm3") == 0    ? "SM3"
                                                         : NULL;
-        if (!md)
+        if (!ossl)
                 return vt_diag_set(d, VT_E_FORMAT,
-                                   "init-data: algorithm must be sha256, sha384 or sha512");
+                                   "init-data: algorithm must be sha256, sha384, sha512 or sm3");
+        _cleanup_(EVP_MD_freep) EVP_MD *md = EVP_MD_fetch(NULL, ossl, NULL);
+        if (!md) {
+                ERR_clear_error();
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "init-data: algorithm %s is not available in this OpenSSL", alg);
+        }
         unsigned dl = 0;
         if (!EVP_Digest(body, len, ret, &dl, md, NULL))
                 return vt_diag_set(d, VT_E_CRYPTO, "init-data: the %s digest failed", alg);
         *ret_len = dl;
         return 0;
+}
+
+/* As Trustee's attestation service (parse_init_data, extract_policy_data): a "policy.rego"
+ * member (the Kata agent policy) whose text holds "policy_data := {" followed by exactly one
+ * JSON object up to the end (trailing whitespace aside) is replaced by that object under
+ * "agent_policy_claims", so release policies can look at the agent policy; otherwise it
+ * stays as it is. */
+static void agent_policy_claims(json_t *claims)
+{
+        static const char pattern[] = "policy_data := {";
+        const char *rego = json_string_value(json_object_get(claims, "policy.rego"));
+        const char *at = rego ? strstr(rego, pattern) : NULL;
+        if (!at)
+                return;
+        const char *js = at + sizeof(pattern) - 2; /* from the '{' */
+        json_t *pd = json_loads(js, JSON_REJECT_DUPLICATES, NULL);
+        if (!pd)
+                return;
+        if (vt_json_set(claims, "agent_policy_claims", pd) == 0)
+                json_object_del(claims, "policy.rego");
 }
 
 int vt_initdata_check(const json_t *init, const uint8_t *field, size_t field_len, char **ret_hex,
@@ -52,9 +82,9 @@ int vt_initdata_check(const json_t *init, const uint8_t *field, size_t field_len
         int e = vt_toml_parse(body, blen, &toml, d);
         if (e < 0)
                 return e;
-        const char *version = json_string_value(json_object_get(toml, "version"));
-        if (!version || strcmp(version, "0.1.0") != 0)
-                return vt_diag_set(d, VT_E_FORMAT, "init-data: version must be \"0.1.0\"");
+        /* Trustee reads version as any string (attestation-service Initdata) */
+        if (!json_is_string(json_object_get(toml, "version")))
+                return vt_diag_set(d, VT_E_FORMAT, "init-data: version must be a string");
         json_t *data0 = json_object_get(toml, "data");
         const char *dk;
         json_t *dv;
@@ -97,6 +127,7 @@ int vt_initdata_check(const json_t *init, const uint8_t *field, size_t field_len
                 else
                         json_object_set(claims, k, v);
         }
+        agent_policy_claims(claims);
         *ret_hex = hex;
         *ret_claims = claims;
         return 0;

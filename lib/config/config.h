@@ -40,6 +40,11 @@ struct vt_config {
         char *token_key;
         char *token_issuer; /* token.issuer; NULL: the public URL */
         int64_t token_ttl;
+        char *token_cert_chain; /* token.certificate_chain: PEM, the key's cert first */
+        char *token_ca_cert;    /* token.ca_certificate + token.ca_key: certify the key */
+        char *token_ca_key;
+        bool token_self_signed;    /* token.self_signed_certificate (development) */
+        bool token_verbose;        /* token.verbose: raw additional evidence in tokens */
         char *token_audience;      /* token.audience: the tokens' aud; NULL: none */
         unsigned jwks_max_age;     /* token.jwks_max_age_seconds; 0: min(300, ttl / 2) */
         char *token_next_key;      /* token.next_signing_key: published, never signs */

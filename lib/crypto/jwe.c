@@ -4,8 +4,9 @@
  *
  * Wire compatibility targets Trustee's kbs/src/jwe: the protected header is serde's
  * {"alg","enc","epk":{"crv","kty","x","y"}} and the GCM AAD is the ASCII of the
- * "protected" member exactly as received. Decryption never hands out plaintext
- * before GCM has checked the tag; every secret (CEK, ECDH Z, KEK) lives in a
+ * "protected" member exactly as received; the header is emitted in the form the guest
+ * re-serialises (vt_jwe_protected_serialize), so both readings give the same AAD. Decryption never
+ * hands out plaintext before GCM has checked the tag; every secret (CEK, ECDH Z, KEK) lives in a
  * struct secret that is cleansed on every path out.
  */
 #include "crypto/jwe.h"
@@ -219,6 +220,42 @@ static int recipient_key(const json_t *jwk, EVP_PKEY **ret, struct vt_diag *d)
         return vt_jwk_to_pkey(jwk, ret, d);
 }
 
+int vt_jwe_protected_serialize(const json_t *hdr, char **ret)
+{
+        const char *alg = json_string_value(json_object_get(hdr, "alg"));
+        const char *enc = json_string_value(json_object_get(hdr, "enc"));
+        if (!json_is_object(hdr) || !alg || !enc)
+                return VT_E_INVAL;
+        /* the members after alg and enc, sorted by jansson, nested objects too */
+        _cleanup_json_ json_t *rest = json_deep_copy(hdr), *head = NULL;
+        if (!rest)
+                return VT_E_NOMEM;
+        json_object_del(rest, "alg");
+        json_object_del(rest, "enc");
+        head = json_pack("{s:s, s:s}", "alg", alg, "enc", enc);
+        const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+        _cleanup_free_ char *h = head ? json_dumps(head, flags) : NULL;
+        _cleanup_free_ char *r = json_dumps(rest, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!h || !r)
+                return VT_E_NOMEM;
+        size_t hl = strlen(h), rl = strlen(r);
+        char *out = malloc(hl + rl + 1);
+        if (!out)
+                return VT_E_NOMEM;
+        /* {"alg":..,"enc":..} + {..rest..} -> {"alg":..,"enc":..,..rest..} */
+        memcpy(out, h, hl - 1);
+        if (rl > 2) {
+                out[hl - 1] = ',';
+                memcpy(out + hl, r + 1, rl - 1);
+                out[hl + rl - 1] = 0;
+        } else {
+                out[hl - 1] = '}';
+                out[hl] = 0;
+        }
+        *ret = out;
+        return 0;
+}
+
 /* encrypt_to builds the JWE for pub; eph is the ephemeral EC key pair, or NULL to
  * generate one. */
 static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const uint8_t iv[12],
@@ -283,7 +320,7 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
                 return vt_diag_set(d, VT_E_UNSUPPORTED, "jwe: recipient key type not supported");
         }
 
-        if ((e = vt_json_dump(hdr, &hdr_json)) < 0 ||
+        if ((e = vt_jwe_protected_serialize(hdr, &hdr_json)) < 0 ||
             (e = vt_b64_encode((const uint8_t *)hdr_json, strlen(hdr_json), VT_B64_URL, &prot)) < 0)
                 return e;
         ct = malloc(len > 0 ? len : 1);

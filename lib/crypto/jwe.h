@@ -66,4 +66,16 @@ int vt_jwe_encrypt_with(const json_t *recipient_jwk, EVP_PKEY *ephemeral, const 
                         const uint8_t iv[12], const uint8_t *plaintext, size_t len, json_t **ret,
                         struct vt_diag *d);
 
+/* vt_jwe_protected_serialize writes hdr (a JSON object with string "alg" and "enc") in the
+ * one form a stock CoCo guest re-creates before decrypting: the guest does not use the
+ * "protected" string it received as the GCM AAD, it parses the header into kbs-types'
+ * ProtectedHeader {alg, enc, #[serde(flatten)] other_fields: serde_json::Map} and
+ * re-serialises it (ProtectedHeader::generate_aad). So: compact, "alg", then "enc", then
+ * every other member in byte order of its name, nested objects' members in byte order
+ * too (serde_json's Map is a BTreeMap; with its preserve_order feature it keeps the
+ * order received, which is then the same order). Header values must not hold control
+ * characters or non-integral numbers (serde_json and jansson escape and print those
+ * differently); veriteed's never do. Returns 0, VT_E_INVAL for another shape. */
+int vt_jwe_protected_serialize(const json_t *hdr, char **ret);
+
 #endif

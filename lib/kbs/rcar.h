@@ -3,6 +3,7 @@
 #ifndef VT_KBS_RCAR_H
 #define VT_KBS_RCAR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -13,5 +14,12 @@
  * SHA-384(JCS({"additional-evidence": additional, "nonce": nonce, "tee-pubkey": jwk})). */
 int vt_kbs_runtime_binding(const char *nonce, const json_t *jwk, const char *additional,
                            uint8_t out[48]);
+
+/* vt_kbs_version_ok says whether a client's "version" meets Trustee's requirement
+ * (kbs/src/attestation/backend.rs: semver::VersionReq "=0.4.0"): a SemVer 2.0.0 version
+ * (MAJOR.MINOR.PATCH, no leading zeros, optional -pre-release and +build) equal to 0.4.0.
+ * Build metadata is ignored ("0.4.0+abc" matches); a pre-release never equals the release
+ * ("0.4.0-rc1" does not), nor does any other version ("0.4.1", "0.4", "v0.4.0"). */
+bool vt_kbs_version_ok(const char *version);
 
 #endif

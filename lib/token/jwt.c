@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
 #include "crypto/jwk.h"
 #include "crypto/keyfile.h"
@@ -33,6 +35,7 @@ struct vt_signer {
         EVP_PKEY *key;                       /* the private key, or for p11 the public key */
         struct vt_p11_key *p11;              /* a key in a PKCS#11 token, which signs */
         char kid[VT_JWK_THUMBPRINT_LEN + 1]; /* RFC 7638 thumbprint */
+        json_t *x5c; /* the key's certificate chain (RFC 7515 x5c), or NULL */
 };
 
 void vt_signer_free(struct vt_signer *s)
@@ -41,6 +44,7 @@ void vt_signer_free(struct vt_signer *s)
                 return;
         EVP_PKEY_free(s->key);
         vt_p11_key_free(s->p11);
+        json_decref(s->x5c);
         OPENSSL_cleanse(s, sizeof(*s));
         free(s);
 }
@@ -193,10 +197,14 @@ int vt_signer_sign_jws(const struct vt_signer *s, const char *typ, const json_t 
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
 {
         json_auto_t *jwk = vt_signer_jwk(s);
+        /* with a certificate chain, x5c both in the header (RFC 7515) and in its jwk, where
+         * Trustee's token verifier looks for it (kbs/src/crypto/jwt.rs) */
+        if (jwk && s->x5c && vt_json_set(jwk, "x5c", json_incref(s->x5c)) < 0)
+                return VT_E_NOMEM;
         json_auto_t *h = jwk ? json_pack("{s:s, s:s, s:s, s:O}", "alg", "ES256", "typ", "JWT",
                                          "kid", s->kid, "jwk", jwk)
                              : NULL;
-        if (!h)
+        if (!h || (s->x5c && vt_json_set(h, "x5c", json_incref(s->x5c)) < 0))
                 return VT_E_NOMEM;
         return sign(s, h, claims, ret);
 }
@@ -279,4 +287,187 @@ json_t *vt_jwk_p256_public(EVP_PKEY *key)
                 return NULL;
         }
         return vt_jwk_from_pkey(key, VT_JWK_ALG_LAST, "ES256", &j) < 0 ? NULL : j;
+}
+
+/* ---- the token key's certificate (x5c) ---- */
+
+static void x509_stack_freep(STACK_OF(X509) * *p)
+{
+        if (*p)
+                sk_X509_pop_free(*p, X509_free);
+}
+
+static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+        X509V3_CTX ctx;
+        X509V3_set_ctx_nodb(&ctx);
+        X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+        int ok = ext && X509_add_ext(x, ext, -1) == 1;
+        X509_EXTENSION_free(ext);
+        return ok ? 0 : VT_E_CRYPTO;
+}
+
+/* make_cert certifies pub: issued by issuer (NULL: self-issued) and signed with sign_key;
+ * valid from now - 60 s for a year, never past the issuer's notAfter. */
+static int make_cert(EVP_PKEY *pub, X509 *issuer, EVP_PKEY *sign_key, int64_t now, X509 **ret)
+{
+        _cleanup_(X509_freep) X509 *x = X509_new();
+        uint8_t serial[16];
+        int64_t not_after = now + 365 * 86400, inb, ina;
+        if (!x || RAND_bytes(serial, sizeof(serial)) != 1)
+                return VT_E_CRYPTO;
+        serial[0] &= 0x7f; /* a positive INTEGER */
+        serial[0] |= 0x01;
+        if (issuer && vt_x509_window(issuer, &inb, &ina) == 0 && ina < not_after)
+                not_after = ina;
+        _cleanup_(BN_freep) BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
+        X509_NAME *name = X509_get_subject_name(x);
+        if (!bn || X509_set_version(x, X509_VERSION_3) != 1 ||
+            !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
+            !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(now - 60)) ||
+            !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) ||
+            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                       (const unsigned char *)"veriteed token signing key", -1, -1,
+                                       0) != 1 ||
+            X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1 ||
+            X509_set_pubkey(x, pub) != 1)
+                return VT_E_CRYPTO;
+        if (add_ext(x, issuer ? issuer : x, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+            add_ext(x, issuer ? issuer : x, NID_key_usage, "critical,digitalSignature") < 0 ||
+            add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash") < 0 ||
+            (issuer && add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") < 0))
+                return VT_E_CRYPTO;
+        if (X509_sign(x, sign_key, EVP_sha256()) <= 0)
+                return VT_E_CRYPTO;
+        *ret = TAKE_PTR(x);
+        return 0;
+}
+
+static int chain_to_x5c(STACK_OF(X509) * chain, json_t **ret)
+{
+        json_auto_t *a = json_array();
+        if (!a)
+                return VT_E_NOMEM;
+        for (int i = 0; i < sk_X509_num(chain); i++) {
+                unsigned char *der = NULL;
+                int n = i2d_X509(sk_X509_value(chain, i), &der);
+                char *b64 = NULL;
+                int e = n > 0 ? vt_b64_encode(der, (size_t)n, VT_B64_STD, &b64) : VT_E_CRYPTO;
+                OPENSSL_free(der);
+                if (e < 0 || json_array_append_new(a, json_string(b64)) < 0) {
+                        free(b64);
+                        return e < 0 ? e : VT_E_NOMEM;
+                }
+                free(b64);
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+static int read_certs(const char *path, const char *what, STACK_OF(X509) * *ret, struct vt_diag *d)
+{
+        _cleanup_free_ uint8_t *pem = NULL;
+        size_t n = 0;
+        int e = vt_read_file(path, 1u << 20, &pem, &n);
+        if (e < 0)
+                return vt_diag_set(d, e, "cannot read %s %s", what, path);
+        if (vt_x509_parse_many(pem, n, ret) < 0 || sk_X509_num(*ret) < 1)
+                return vt_diag_set(d, VT_E_FORMAT, "%s %s holds no PEM certificate", what, path);
+        return 0;
+}
+
+int vt_signer_certify(struct vt_signer *s, const struct vt_signer_cert_opts *o, int64_t now,
+                      struct vt_diag *d)
+{
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *chain = NULL;
+        int e;
+        if (o->chain_file) {
+                if ((e = read_certs(o->chain_file, "token.certificate_chain", &chain, d)) < 0)
+                        return e;
+                if (EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(chain, 0)), s->key) != 1)
+                        return vt_diag_set(d, VT_E_BINDING,
+                                           "token.certificate_chain %s: the first certificate "
+                                           "is not for the token signing key",
+                                           o->chain_file);
+        } else if (o->ca_cert_file || o->ca_key_file) {
+                _cleanup_(x509_stack_freep) STACK_OF(X509) *ca = NULL;
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *ca_key = NULL;
+                _cleanup_free_ uint8_t *pem = NULL;
+                size_t n = 0;
+                X509 *leaf = NULL;
+                if (!o->ca_cert_file || !o->ca_key_file)
+                        return vt_diag_set(d, VT_E_INVAL,
+                                           "token.ca_certificate and token.ca_key go together");
+                if ((e = read_certs(o->ca_cert_file, "token.ca_certificate", &ca, d)) < 0)
+                        return e;
+                if ((e = vt_read_private_file(o->ca_key_file, 64u * 1024u, false, "token.ca_key",
+                                              &pem, &n, d)) < 0)
+                        return e;
+                (void)vt_pem_private_key(pem, n, &ca_key);
+                OPENSSL_cleanse(pem, n);
+                if (!ca_key || EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(ca, 0)), ca_key) != 1) {
+                        ERR_clear_error();
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "token.ca_key %s is not the private key of "
+                                           "token.ca_certificate",
+                                           o->ca_key_file);
+                }
+                if (make_cert(s->key, sk_X509_value(ca, 0), ca_key, now, &leaf) < 0) {
+                        ERR_clear_error();
+                        return vt_diag_set(d, VT_E_CRYPTO,
+                                           "cannot certify the token key with token.ca_key");
+                }
+                chain = sk_X509_new_null();
+                if (!chain || !sk_X509_push(chain, leaf)) {
+                        X509_free(leaf);
+                        return VT_E_NOMEM;
+                }
+                /* then the CA certificate and what its file carries after it */
+                while (sk_X509_num(ca) > 0) {
+                        X509 *c = sk_X509_shift(ca);
+                        if (!sk_X509_push(chain, c)) {
+                                X509_free(c);
+                                return VT_E_NOMEM;
+                        }
+                }
+        } else if (o->self_signed) {
+                X509 *leaf = NULL;
+                if (s->p11)
+                        return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                           "token.self_signed_certificate needs a token key in "
+                                           "a file, not in PKCS#11");
+                if (make_cert(s->key, NULL, s->key, now, &leaf) < 0) {
+                        ERR_clear_error();
+                        return vt_diag_set(d, VT_E_CRYPTO, "cannot self-sign the token key");
+                }
+                chain = sk_X509_new_null();
+                if (!chain || !sk_X509_push(chain, leaf)) {
+                        X509_free(leaf);
+                        return VT_E_NOMEM;
+                }
+        } else {
+                return 0;
+        }
+        json_t *x5c = NULL;
+        if ((e = chain_to_x5c(chain, &x5c)) < 0)
+                return vt_diag_set(d, e, "cannot encode the token key's certificate chain");
+        json_decref(s->x5c);
+        s->x5c = x5c;
+        if (o->write_to) {
+                _cleanup_(BIO_free_allp) BIO *b = BIO_new(BIO_s_mem());
+                for (int i = 0; b && i < sk_X509_num(chain); i++)
+                        if (!PEM_write_bio_X509(b, sk_X509_value(chain, i)))
+                                return VT_E_CRYPTO;
+                char *p = NULL;
+                long n = b ? BIO_get_mem_data(b, &p) : 0;
+                if (!b || (e = vt_write_file_atomic(o->write_to, p, (size_t)n, 0644)) < 0)
+                        return vt_diag_set(d, b ? e : VT_E_NOMEM, "cannot write %s", o->write_to);
+        }
+        return 0;
+}
+
+const json_t *vt_signer_x5c(const struct vt_signer *s)
+{
+        return s->x5c;
 }

@@ -78,4 +78,18 @@ bool vt_jwt_key_usable(const json_t *jwk);
 /* vt_jwk_p256_public returns the public JWK of a P-256 key (NULL for other keys). */
 json_t *vt_jwk_p256_public(EVP_PKEY *key);
 
+/* The token key's certificate chain, put as x5c in the header of tokens (and in the header's
+ * jwk, where Trustee's token verifier reads it): from chain_file (PEM, the token key's
+ * certificate first), else made and signed with ca_key_file for ca_cert_file (x5c: the new
+ * certificate, then the CA file's certificates), else self-signed when self_signed
+ * (development only). write_to, when set, receives the chain as PEM. None set: no x5c. */
+struct vt_signer_cert_opts {
+        const char *chain_file, *ca_cert_file, *ca_key_file, *write_to;
+        bool self_signed;
+};
+int vt_signer_certify(struct vt_signer *s, const struct vt_signer_cert_opts *o, int64_t now,
+                      struct vt_diag *d);
+/* vt_signer_x5c returns the chain set by vt_signer_certify (base64 DER strings), or NULL. */
+const json_t *vt_signer_x5c(const struct vt_signer *s);
+
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* veriteed: the attestation and key-broker server. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -195,7 +196,19 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                                    strerror(errno));
         if ((e = vtd_store_open(&s->cfg, &s->store, d)) < 0)
                 return e;
+        _cleanup_free_ char *chain_out = NULL;
+        if ((s->cfg.token_ca_cert || s->cfg.token_self_signed) && !s->cfg.token_cert_chain &&
+            asprintf(&chain_out, "%s/token-certificate-chain.pem", s->cfg.state_dir) < 0)
+                return VT_E_NOMEM;
+        const struct vt_signer_cert_opts co = {
+                .chain_file = s->cfg.token_cert_chain,
+                .ca_cert_file = s->cfg.token_ca_cert,
+                .ca_key_file = s->cfg.token_ca_key,
+                .self_signed = s->cfg.token_self_signed,
+                .write_to = chain_out,
+        };
         if ((e = vt_signer_load_or_create(s->cfg.token_key, &s->signer, d)) < 0 ||
+            (e = vt_signer_certify(s->signer, &co, vtd_now(), d)) < 0 ||
             (e = vtd_jwks_build(s, d)) < 0 || (e = vtd_proxies_parse(s, d)) < 0 ||
             (e = vtd_webhook_init(s, d)) < 0)
                 return e;
@@ -390,8 +403,19 @@ static void log_startup(const struct vtd *s, unsigned port)
                         "is %u, limits.threads %u: fetches never hold every thread)",
                         kds_fetches(&s->cfg), s->cfg.kds_max_fetches, s->cfg.threads);
         if (s->cfg.allow_sample)
-                vtd_log("warning", "tee \"sample\" (unsigned evidence) is accepted: "
-                                   "attestation.allow_sample is true");
+                vtd_log("warning",
+                        "DEVELOPMENT ONLY: tee \"sample\" (unsigned evidence) is accepted: "
+                        "attestation.allow_sample is true; its tokens are contraindicated and "
+                        "say veritee.sample=true, and anyone can get one");
+        if (s->cfg.token_self_signed && !s->cfg.token_cert_chain && !s->cfg.token_ca_cert)
+                vtd_log("warning", "DEVELOPMENT ONLY: the token key's certificate (x5c) is "
+                                   "self-signed (token.self_signed_certificate); a relying "
+                                   "party must trust that very certificate");
+        if (vt_signer_x5c(s->signer))
+                vtd_log("info", "tokens carry x5c: %zu certificate(s)%s%s",
+                        json_array_size(vt_signer_x5c(s->signer)),
+                        s->cfg.token_cert_chain ? "" : ", written to ",
+                        s->cfg.token_cert_chain ? "" : "STATE_DIR/token-certificate-chain.pem");
         if (!s->cfg.reference_values)
                 vtd_log("warning", "no reference values file configured: only reference values "
                                    "added through the "

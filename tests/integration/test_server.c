@@ -29,6 +29,7 @@
 
 #include "evidence/snp_wire.h"
 #include "kbs/rcar.h"
+#include "policy/release.h"
 #include "testutil.h"
 #include "vtdtest.h"
 #include "util/b64.h"
@@ -165,7 +166,21 @@ static void test_server_refusals(void **state)
         assert_int_equal(h.status, 401);
         assert_non_null(strstr(h.body, "Protocol Version Mismatch"));
         free(h.body);
-        assert_true(log_has(&S1, "expected 0.4.0, got 0.2.0"));
+        assert_true(log_has(&S1, "expected =0.4.0, got 0.2.0"));
+        /* Trustee's semver requirement =0.4.0: build metadata passes, a pre-release or a
+         * patch release does not */
+        static const struct {
+                const char *v;
+                long status;
+        } vers[] = {{"0.4.0+abc", 200}, {"0.4.1", 401}, {"0.4.0-rc1", 401}};
+        for (size_t i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
+                char b[128];
+                snprintf(b, sizeof(b), "{\"version\":\"%s\",\"tee\":\"sim\",\"extra-params\":\"\"}",
+                         vers[i].v);
+                h = post(&S1, "/kbs/v0/auth", b, NULL);
+                assert_int_equal(h.status, vers[i].status);
+                free(h.body);
+        }
 
         /* a wrong nonce (the session stays usable), then the right one, then a reuse */
         char *nonce = auth(&S1, "sim", cookie);
@@ -511,33 +526,112 @@ static void test_server_connection_limit(void **state)
         server_stop(&s5);
 }
 
-/* tee sample (unsigned) only with attestation.allow_sample, and even then never affirming. */
+/* The claims of a token, unverified (the tests that need verification do it elsewhere). */
+static json_t *token_claims(const char *token)
+{
+        const char *p1 = strchr(token, '.'), *p2 = p1 ? strchr(p1 + 1, '.') : NULL;
+        uint8_t *b = NULL;
+        size_t n = 0;
+        assert_non_null(p2);
+        assert_int_equal(vt_b64_decode(p1 + 1, (size_t)(p2 - p1 - 1), VT_B64_URL, 4u << 20, &b, &n),
+                         0);
+        json_t *c = json_loadb((const char *)b, n, 0, NULL);
+        free(b);
+        assert_non_null(c);
+        return c;
+}
+
+/* A sample guest's attest (Trustee's sample attester: {"svn","report_data"} with the
+ * unpadded digest), its tee-evidence grown by pad bytes of an ignored member; returns the
+ * HTTP answer. */
+static struct http sample_attest(const struct server *s, const char *additional, size_t pad)
+{
+        char cookie[128];
+        json_auto_t *jwk = new_jwk();
+        char *nonce = auth(s, "sample", cookie);
+        uint8_t dg[48];
+        char *rd = NULL;
+        assert_int_equal(vt_kbs_runtime_binding(nonce, jwk, additional, dg), 0);
+        assert_int_equal(vt_b64_encode(dg, 48, VT_B64_STD, &rd), 0);
+        json_auto_t *body =
+                json_pack("{s:{s:s, s:O}, s:{s:{s:s, s:s}, s:s}}", "runtime-data", "nonce", nonce,
+                          "tee-pubkey", jwk, "tee-evidence", "primary_evidence", "svn", "1",
+                          "report_data", rd, "additional_evidence", additional);
+        if (pad) {
+                char *big = malloc(pad + 1);
+                assert_non_null(big);
+                memset(big, 'a', pad);
+                big[pad] = 0;
+                json_object_set_new(
+                        json_object_get(json_object_get(body, "tee-evidence"), "primary_evidence"),
+                        "padding", json_string(big));
+                free(big);
+        }
+        char *txt = json_dumps(body, JSON_COMPACT);
+        struct http h = post(s, "/kbs/v0/attest", txt, cookie);
+        free(txt);
+        free(rd);
+        free(nonce);
+        return h;
+}
+
+/* tee sample (unsigned) only with attestation.allow_sample (development): then a sample
+ * guest gets a token, never affirming and marked veritee.sample, loudly logged at start
+ * and at each use. Also: evidence up to limits.max_evidence_bytes (2 MiB by default, as
+ * Trustee's payload limit) goes past the size check, and token.verbose. */
 static void test_server_sample(void **state)
 {
-        char cfg[1024], cookie[128];
+        char cfg[1024];
         snprintf(cfg, sizeof(cfg),
                  "listen: 127.0.0.1:0\nstate_dir: %s/s6\nattestation:\n  allow_sample: true\n",
                  dir);
         struct server s6 = {0};
         server_start(&s6, "s6", cfg);
-        assert_true(log_has(&s6, "tee \\\"sample\\\" (unsigned evidence) is accepted"));
-        json_auto_t *jwk = new_jwk();
-        char *nonce = auth(&s6, "sample", cookie);
-        uint8_t dg[48];
-        char *rd = NULL;
-        assert_int_equal(vt_kbs_runtime_binding(nonce, jwk, "", dg), 0);
-        assert_int_equal(vt_b64_encode(dg, 48, VT_B64_STD, &rd), 0);
-        json_auto_t *body =
-                json_pack("{s:{s:s, s:O}, s:{s:{s:s, s:s}, s:s}}", "runtime-data", "nonce", nonce,
-                          "tee-pubkey", jwk, "tee-evidence", "primary_evidence", "svn", "1",
-                          "report_data", rd, "additional_evidence", "");
-        char *txt = json_dumps(body, JSON_COMPACT);
-        expect_attest(&s6, txt, cookie, 401,
-                      "appraisal contraindicated: sample: unsigned evidence");
-        free(txt);
-        free(rd);
-        free(nonce);
+        assert_true(log_has(&s6, "DEVELOPMENT ONLY: tee \\\"sample\\\" (unsigned evidence) is "
+                                 "accepted"));
+        static const char add[] = "{\"sampledevice\":{\"svn\":\"2\"}}";
+        struct http h = sample_attest(&s6, add, 0);
+        assert_int_equal(h.status, 200);
+        json_auto_t *r = json_loads(h.body, 0, NULL);
+        free(h.body);
+        json_auto_t *c = token_claims(json_string_value(json_object_get(r, "token")));
+        json_t *cpu0 = json_object_get(json_object_get(c, "submods"), "cpu0");
+        assert_string_equal(json_string_value(json_object_get(cpu0, "ear.status")),
+                            "contraindicated");
+        assert_true(json_is_true(json_object_get(cpu0, "veritee.sample")));
+        json_t *rtc = json_object_get(json_object_get(cpu0, "ear.veraison.annotated-evidence"),
+                                      "runtime_data_claims");
+        assert_string_equal(json_string_value(json_object_get(rtc, "additional-evidence")), add);
+        assert_true(log_has(&s6, "DEVELOPMENT ONLY: unsigned tee \\\"sample\\\" evidence from"));
+        /* 1.9 MiB of evidence: past the size check (default 2 MiB), verified, answered */
+        h = sample_attest(&s6, "", 1900u * 1024u);
+        assert_int_equal(h.status, 200);
+        free(h.body);
+        /* past 2 MiB: 413 */
+        h = sample_attest(&s6, "", 2u * 1024u * 1024u + 1024u);
+        assert_int_equal(h.status, 413);
+        assert_non_null(strstr(h.body, "tee-evidence larger than 2097152 bytes"));
+        free(h.body);
         server_stop(&s6);
+
+        /* token.verbose: false keeps the raw additional evidence out of tokens */
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/s6b\nattestation:\n  allow_sample: true\n"
+                 "token:\n  verbose: false\n",
+                 dir);
+        struct server s6b = {0};
+        server_start(&s6b, "s6b", cfg);
+        h = sample_attest(&s6b, add, 0);
+        assert_int_equal(h.status, 200);
+        json_auto_t *r2 = json_loads(h.body, 0, NULL);
+        free(h.body);
+        json_auto_t *c2 = token_claims(json_string_value(json_object_get(r2, "token")));
+        const json_t *rtc2 = vt_json_pointer(
+                c2, "/submods/cpu0/ear.veraison.annotated-evidence/runtime_data_claims");
+        assert_non_null(json_object_get(rtc2, "nonce"));
+        assert_non_null(json_object_get(rtc2, "tee-pubkey"));
+        assert_null(json_object_get(rtc2, "additional-evidence"));
+        server_stop(&s6b);
 }
 
 int main(void)

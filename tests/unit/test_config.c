@@ -137,7 +137,8 @@ static void test_config_defaults(void **state)
                          it->def_in_state_dir ? "/" : "", it->def_str);
                 assert_string_equal(s, want);
         }
-        assert_int_equal(c.max_evidence, 512 * 1024);
+        assert_int_equal(c.max_evidence, 2 * 1024 * 1024);
+        assert_int_equal(c.max_body, 3 * 1024 * 1024);
         assert_int_equal(c.min_status, VT_AR4SI_TIER_AFFIRMING);
         assert_false(c.allow_sample);
         assert_int_equal(c.n_admin_keys, 0);

@@ -19,6 +19,7 @@
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
@@ -526,6 +527,70 @@ static void test_key_file_jwk(void **state)
         assert_null(j);
 }
 
+/* The token key's certificate (x5c, issue 20): self-signed (development), a chain file whose
+ * first certificate must be for the key, a CA key that must match its certificate; the
+ * header of a signed token then carries x5c, also inside its jwk (Trustee reads it there). */
+static void test_signer_certify(void **state)
+{
+        char crt[160], cmd[1024], bkey[160];
+        struct vt_diag d = {0};
+        (void)state;
+        struct vt_signer *s = NULL;
+        snprintf(bkey, sizeof(bkey), "%s/cert-key.pem", S.dir);
+        assert_int_equal(vt_signer_load_or_create(bkey, &s, &d), 0);
+        const struct vt_signer_cert_opts none = {0};
+        assert_int_equal(vt_signer_certify(s, &none, NOW, &d), 0);
+        assert_null(vt_signer_x5c(s));
+        const struct vt_signer_cert_opts self = {.self_signed = true};
+        assert_int_equal(vt_signer_certify(s, &self, NOW, &d), 0);
+        assert_int_equal(json_array_size(vt_signer_x5c(s)), 1);
+        json_auto_t *claims = json_pack("{s:s, s:I}", "sub", "guest", "exp", (json_int_t)NOW + 60);
+        char *tok = NULL;
+        assert_int_equal(vt_jwt_sign(s, claims, &tok), 0);
+        uint8_t *hb = NULL;
+        size_t hl = 0;
+        assert_int_equal(vt_b64_decode(tok, strcspn(tok, "."), VT_B64_URL, 65536, &hb, &hl), 0);
+        json_auto_t *hdr = json_loadb((const char *)hb, hl, 0, NULL);
+        free(hb);
+        assert_true(json_equal(json_object_get(hdr, "x5c"), vt_signer_x5c(s)));
+        assert_true(
+                json_equal(json_object_get(json_object_get(hdr, "jwk"), "x5c"), vt_signer_x5c(s)));
+        free(tok);
+        /* the self-signed certificate is for the key and verifies with it */
+        const char *b64 = json_string_value(json_array_get(vt_signer_x5c(s), 0));
+        uint8_t *der = NULL;
+        size_t n = 0;
+        assert_int_equal(vt_b64_decode(b64, strlen(b64), VT_B64_STD, 65536, &der, &n), 0);
+        const unsigned char *p = der;
+        X509 *x = d2i_X509(NULL, &p, (long)n);
+        free(der);
+        assert_non_null(x);
+        assert_int_equal(X509_verify(x, X509_get0_pubkey(x)), 1);
+        X509_free(x);
+        /* a chain file for another key: refused */
+        snprintf(crt, sizeof(crt), "%s/other.crt", S.dir);
+        snprintf(cmd, sizeof(cmd),
+                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "
+                 "%s/other.key -out %s -subj /CN=o -days 1 2>/dev/null && chmod 600 %s/other.key",
+                 S.dir, crt, S.dir);
+        assert_int_equal(system(cmd), 0);
+        const struct vt_signer_cert_opts wrong = {.chain_file = crt};
+        assert_int_equal(vt_signer_certify(s, &wrong, NOW, &d), VT_E_BINDING);
+        assert_non_null(strstr(d.msg, "not for the token signing key"));
+        /* a CA key that is not the CA certificate's: refused; the right one certifies */
+        char key[160];
+        snprintf(key, sizeof(key), "%s/other.key", S.dir);
+        const struct vt_signer_cert_opts badca = {.ca_cert_file = crt, .ca_key_file = bkey};
+        vt_diag_clear(&d);
+        assert_int_equal(vt_signer_certify(s, &badca, NOW, &d), VT_E_FORMAT);
+        const struct vt_signer_cert_opts ca = {.ca_cert_file = crt, .ca_key_file = key};
+        assert_int_equal(vt_signer_certify(s, &ca, NOW, &d), 0);
+        assert_int_equal(json_array_size(vt_signer_x5c(s)), 2);
+        const struct vt_signer_cert_opts half = {.ca_cert_file = crt};
+        assert_int_equal(vt_signer_certify(s, &half, NOW, &d), VT_E_INVAL);
+        vt_signer_free(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -540,6 +605,7 @@ int main(void)
                 cmocka_unit_test(test_off_curve_key_refused),
                 cmocka_unit_test(test_kid_must_be_short_string),
                 cmocka_unit_test(test_key_file_jwk),
+                cmocka_unit_test(test_signer_certify),
         };
         return vtt_run_group_tests(tests, setup, teardown);
 }

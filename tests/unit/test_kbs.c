@@ -5,8 +5,13 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 
+#include "attest/tee.h"
+#include "crypto/jwe.h"
 #include "crypto/jwk.h"
 #include "evidence/snp_wire.h"
 #include "kbs/rcar.h"
@@ -209,6 +214,222 @@ static void test_kbs_jwk(void **state)
         EVP_PKEY_free(k);
 }
 
+/* Trustee's VERSION_REQ is semver "=0.4.0" (kbs/src/attestation/backend.rs): build metadata
+ * is ignored, a pre-release is another version, and the text must parse as SemVer. */
+static void test_kbs_version_semver(void **state)
+{
+        (void)state;
+        static const char *const ok[] = {"0.4.0", "0.4.0+abc", "0.4.0+build.7.x-y"};
+        static const char *const bad[] = {"0.4.1",     "0.3.0",          "1.4.0",      "0.4",
+                                          "0.4.0-rc1", "00.4.0",         "0.04.0",     "v0.4.0",
+                                          " 0.4.0",    "0.4.0 ",         "0.4.0+",     "0.4.0+a..b",
+                                          "0.4.0+a_b", "0.4.0.0",        "",           "0.4.0-",
+                                          "0.4.00",    "0.4.0+\xc3\xa9", "0.4.0-rc1+b"};
+        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+                assert_true(vt_kbs_version_ok(ok[i]));
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                if (vt_kbs_version_ok(bad[i]))
+                        fail_msg("version \"%s\" accepted", bad[i]);
+        }
+        assert_false(vt_kbs_version_ok(NULL));
+        /* every truncation of a valid version: only 0.4.0 and a non-empty build pass */
+        static const char full[] = "0.4.0+abc";
+        for (size_t n = 0; n <= sizeof(full) - 1; n++) {
+                char buf[sizeof(full)];
+                memcpy(buf, full, n);
+                buf[n] = 0;
+                bool want = n == 5 || n > 6;
+                if (vt_kbs_version_ok(buf) != want)
+                        fail_msg("truncation \"%s\": %s", buf, want ? "refused" : "accepted");
+        }
+}
+
+/* Trustee's attestation-service unit vector (src/lib.rs, parse_runtimedata_json_binding):
+ * JCS of {"b":1,"a":"test","c":{"d":"e"}} hashed with SHA-384. Inline, so that it runs
+ * without the shared test data. */
+static void test_kbs_jcs_sha384_upstream_vector(void **state)
+{
+        (void)state;
+        json_auto_t *in = json_loads("{\"b\": 1, \"a\": \"test\", \"c\": {\"d\": \"e\"}}", 0, NULL);
+        char *canon = NULL, hex[97];
+        size_t cl;
+        uint8_t dg[48];
+        assert_non_null(in);
+        assert_int_equal(vt_jcs_serialize(in, &canon, &cl), 0);
+        assert_string_equal(canon, "{\"a\":\"test\",\"b\":1,\"c\":{\"d\":\"e\"}}");
+        assert_true(EVP_Digest(canon, cl, dg, NULL, EVP_sha384(), NULL));
+        vt_hex_encode(dg, 48, hex);
+        assert_string_equal(hex, "e71ce8e70d814ba6639c3612ebee0ff1f76f650f8dbb5e47157e0f3f525cd22c"
+                                 "4597480a186427c813ca941da78870c3");
+        free(canon);
+}
+
+/* kbs-types' ProtectedHeader::generate_aad vector (src/lib.rs, protected_header_generate_aad)
+ * and the canonical form of other members: alg, enc, then the rest sorted, nested too,
+ * compact. A change of member order or whitespace fails here. */
+static void test_kbs_protected_header_aad(void **state)
+{
+        (void)state;
+        json_auto_t *h = json_pack("{s:s, s:s}", "alg", "fakealg", "enc", "fakeenc");
+        char *txt = NULL, *b64 = NULL;
+        assert_int_equal(vt_jwe_protected_serialize(h, &txt), 0);
+        assert_int_equal(vt_b64_encode((const uint8_t *)txt, strlen(txt), VT_B64_URL, &b64), 0);
+        assert_string_equal(b64, "eyJhbGciOiJmYWtlYWxnIiwiZW5jIjoiZmFrZWVuYyJ9");
+        free(txt);
+        free(b64);
+        json_auto_t *h2 = json_loads("{\"zz\":1,\"enc\":\"B\",\"epk\":{\"y\":\"1\",\"x\":\"2\","
+                                     "\"crv\":\"P-256\",\"kty\":\"EC\"},\"alg\":\"A\",\"a\":[2,1]}",
+                                     JSON_PRESERVE_ORDER, NULL);
+        assert_int_equal(vt_jwe_protected_serialize(h2, &txt), 0);
+        assert_string_equal(txt, "{\"alg\":\"A\",\"enc\":\"B\",\"a\":[2,1],\"epk\":{\"crv\":\"P-"
+                                 "256\",\"kty\":\"EC\",\"x\":\"2\",\"y\":\"1\"},\"zz\":1}");
+        free(txt);
+        json_auto_t *h3 = json_pack("{s:s}", "alg", "A");
+        assert_int_equal(vt_jwe_protected_serialize(h3, &txt), VT_E_INVAL);
+}
+
+/* The guest's reading (guest-components kbs_protocol keypair.rs decrypt_response): parse
+ * the protected header, re-serialise it (kbs-types: alg, enc, then serde_json's Map, which
+ * is key order, or received order with preserve_order) and use that as the AAD. Both
+ * readings must give back the bytes veriteed sent, for EC and RSA recipients. */
+static void test_kbs_jwe_guest_reserialised_aad(void **state)
+{
+        (void)state;
+        EVP_PKEY *keys[2] = {EVP_EC_gen("P-256"), EVP_RSA_gen(2048)};
+        for (int k = 0; k < 2; k++) {
+                json_t *jwk = NULL;
+                assert_non_null(keys[k]);
+                assert_int_equal(vt_jwk_from_pkey(keys[k], VT_JWK_ALG_LAST,
+                                                  k ? "RSA-OAEP-256" : "ECDH-ES+A256KW", &jwk),
+                                 0);
+                json_t *jwe = NULL;
+                struct vt_diag d = {0};
+                assert_int_equal(vt_jwe_encrypt(jwk, (const uint8_t *)"s3cret", 6, &jwe, &d), 0);
+                const char *prot = json_string_value(json_object_get(jwe, "protected"));
+                uint8_t *raw = NULL;
+                size_t rl = 0;
+                assert_int_equal(vt_b64_decode(prot, strlen(prot), VT_B64_URL, 8192, &raw, &rl), 0);
+                char *sent = strndup((const char *)raw, rl);
+                /* serde_json without preserve_order: alg, enc, then the rest in key order */
+                json_auto_t *parsed = json_loads(sent, 0, NULL);
+                assert_non_null(parsed);
+                json_auto_t *rest = json_deep_copy(parsed);
+                json_object_del(rest, "alg");
+                json_object_del(rest, "enc");
+                char *r = json_dumps(rest, JSON_COMPACT | JSON_SORT_KEYS);
+                char guest[4096];
+                snprintf(guest, sizeof(guest), "{\"alg\":\"%s\",\"enc\":\"%s\"%s%s",
+                         json_string_value(json_object_get(parsed, "alg")),
+                         json_string_value(json_object_get(parsed, "enc")),
+                         strlen(r) > 2 ? "," : "}", strlen(r) > 2 ? r + 1 : "");
+                assert_string_equal(guest, sent);
+                /* with preserve_order: the received order, which must be the same */
+                json_auto_t *ordered = json_loads(sent, JSON_PRESERVE_ORDER, NULL);
+                char *o = json_dumps(ordered, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                assert_string_equal(o, sent);
+                const char *want = k ? "{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\"}"
+                                     : "{\"alg\":\"ECDH-ES+A256KW\",\"enc\":\"A256GCM\","
+                                       "\"epk\":{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":";
+                assert_int_equal(strncmp(sent, want, strlen(want)), 0);
+                /* decrypt with the guest's AAD in place of the received string */
+                char *aad = NULL;
+                assert_int_equal(
+                        vt_b64_encode((const uint8_t *)guest, strlen(guest), VT_B64_URL, &aad), 0);
+                json_object_set_new(jwe, "protected", json_string(aad));
+                uint8_t *pt = NULL;
+                size_t pl = 0;
+                assert_int_equal(vt_jwe_decrypt(keys[k], jwe, &pt, &pl, &d), 0);
+                assert_int_equal(pl, 6);
+                assert_memory_equal(pt, "s3cret", 6);
+                free(pt);
+                free(aad);
+                free(o);
+                free(r);
+                free(sent);
+                free(raw);
+                json_decref(jwe);
+                json_decref(jwk);
+                EVP_PKEY_free(keys[k]);
+        }
+}
+
+/* init-data as Trustee's attestation service reads it: any version string, kbs-types'
+ * hash algorithms, and "policy.rego" turned into agent_policy_claims. */
+static void check_initdata(const char *alg, const char *version, const char *extra,
+                           const char *ossl_md, int want)
+{
+        char toml[2048];
+        snprintf(toml, sizeof(toml),
+                 "version = \"%s\"\nalgorithm = \"%s\"\n[data]\n\"aa.toml\" = '''\n"
+                 "[token_configs]\n'''\n%s",
+                 version, alg, extra);
+        json_auto_t *init = json_pack("{s:s, s:s}", "format", "toml", "body", toml);
+        uint8_t field[48] = {0}, dg[64];
+        unsigned dl = 0;
+        if (ossl_md) {
+                EVP_MD *md = EVP_MD_fetch(NULL, ossl_md, NULL);
+                assert_non_null(md);
+                assert_true(EVP_Digest(toml, strlen(toml), dg, &dl, md, NULL));
+                EVP_MD_free(md);
+                memcpy(field, dg, dl < 48 ? dl : 48);
+        }
+        char *hex = NULL;
+        json_t *claims = NULL;
+        struct vt_diag d = {0};
+        int e = vt_initdata_check(init, field, 48, &hex, &claims, &d);
+        if (e != want)
+                fail_msg("init-data %s/%s: got %d (%s), want %d", alg, version, e, d.msg, want);
+        if (e == 0) {
+                assert_int_equal(strlen(hex), 2 * dl);
+                assert_non_null(
+                        json_object_get(json_object_get(claims, "aa.toml"), "token_configs"));
+                if (strstr(extra, "containers")) {
+                        json_t *apc = json_object_get(claims, "agent_policy_claims");
+                        json_t *c0 = json_array_get(json_object_get(apc, "containers"), 0);
+                        assert_null(json_object_get(claims, "policy.rego"));
+                        assert_string_equal(json_string_value(json_object_get(c0, "image")),
+                                            "busybox");
+                } else if (extra[0]) {
+                        assert_non_null(json_object_get(claims, "policy.rego"));
+                        assert_null(json_object_get(claims, "agent_policy_claims"));
+                }
+        }
+        free(hex);
+        json_decref(claims);
+}
+
+static void test_kbs_initdata_trustee(void **state)
+{
+        (void)state;
+        static const char pol[] = "\"policy.rego\" = '''\npackage agent_policy\ndefault "
+                                  "CreateContainerRequest := false\npolicy_data := {\n  "
+                                  "\"containers\": [{\"image\": \"busybox\"}]\n}\n'''\n";
+        /* text after the JSON: Trustee keeps policy.rego as it is */
+        static const char pol_bad[] = "\"policy.rego\" = '''\npackage agent_policy\npolicy_data "
+                                      ":= {\"x\": 1}\nmore := 2\n'''\n";
+        check_initdata("sha256", "0.1.0", "", "SHA256", 0);
+        check_initdata("sha384", "0.2.0", pol, "SHA384", 0);
+        check_initdata("sha512", "anything", pol_bad, "SHA512", 0);
+        check_initdata("SHA384", "0.1.0", "", NULL, VT_E_FORMAT); /* serde: lowercase only */
+        check_initdata("md5", "0.1.0", "", NULL, VT_E_FORMAT);
+        EVP_MD *sm3 = EVP_MD_fetch(NULL, "SM3", NULL);
+        if (sm3) {
+                EVP_MD_free(sm3);
+                check_initdata("sm3", "0.1.0", "", "SM3", 0);
+        } else {
+                ERR_clear_error();
+                print_message("sm3 case skipped: this OpenSSL has no SM3\n");
+                check_initdata("sm3", "0.1.0", "", NULL, VT_E_UNSUPPORTED);
+        }
+        /* version must still be a string */
+        json_auto_t *init = json_pack("{s:s, s:s}", "format", "toml", "body",
+                                      "version = 1\nalgorithm = \"sha256\"\n");
+        char *hex = NULL;
+        json_t *claims = NULL;
+        uint8_t field[32] = {0};
+        assert_int_equal(vt_initdata_check(init, field, 32, &hex, &claims, NULL), VT_E_FORMAT);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -216,6 +437,11 @@ int main(void)
                 cmocka_unit_test(test_kbs_snp_wire_fixture),
                 cmocka_unit_test(test_kbs_snp_wire_rejects),
                 cmocka_unit_test(test_kbs_jwk),
+                cmocka_unit_test(test_kbs_version_semver),
+                cmocka_unit_test(test_kbs_jcs_sha384_upstream_vector),
+                cmocka_unit_test(test_kbs_protected_header_aad),
+                cmocka_unit_test(test_kbs_jwe_guest_reserialised_aad),
+                cmocka_unit_test(test_kbs_initdata_trustee),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }
