@@ -1441,7 +1441,7 @@ static const struct hcase cases[] = {
         {"duplicate member", "POST /kbs/v0/auth, tee twice", NO_PREP, s_json_duplicate, 400,
          "duplicate object key", NULL, false},
         {"wrong types", "POST /kbs/v0/auth, version 0.4, tee [\"sim\"]", NO_PREP, s_json_types, 401,
-         "Version Mismatch: expected 0.4.0, got (none)", NULL, false},
+         "Version Mismatch: expected =0.4.0, got (none)", NULL, false},
         {"unknown tee", "POST /kbs/v0/auth, tee \"../../sim\"", NO_PREP, s_json_unknown_tee, 401,
          "unknown tee", NULL, false},
         {"tee name cut inside a character", "POST /kbs/v0/auth, tee \"a\" + 20 x U+00E9", NO_PREP,
