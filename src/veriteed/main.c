@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include "crypto/seal.h"
@@ -355,6 +356,36 @@ static void harden_process(void)
         (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* lock_key_memory puts OpenSSL's private keys (the token and ledger signing keys: their
+ * private scalars and the PEM text they are read from) on OpenSSL's secure heap: locked
+ * into memory with mlock(2), between guard pages and out of core dumps. The KEK has its
+ * own locked page (lib/crypto/seal.c). Where RLIMIT_MEMLOCK does not allow it the keys
+ * stay in ordinary memory, with a warning, unless secrets.require_locked_memory says to
+ * refuse to start. Returns 0, or -1 after logging why. */
+#define SECURE_HEAP_BYTES (256u * 1024u)
+static int lock_key_memory(const struct vt_config *c)
+{
+        int r = CRYPTO_secure_malloc_initialized()
+                        ? 1
+                        : CRYPTO_secure_malloc_init(SECURE_HEAP_BYTES, 16);
+        if (r == 1)
+                return 0;
+        struct rlimit rl = {0, 0};
+        char lim[32] = "unknown";
+        if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+                if (rl.rlim_cur == RLIM_INFINITY)
+                        snprintf(lim, sizeof(lim), "unlimited");
+                else
+                        snprintf(lim, sizeof(lim), "%llu bytes", (unsigned long long)rl.rlim_cur);
+        }
+        vtd_log(c->require_locked_memory ? "error" : "warning",
+                "private keys are not locked in memory: %s (RLIMIT_MEMLOCK %s, %u bytes "
+                "wanted; raise it, e.g. LimitMEMLOCK= in the systemd unit)",
+                r == 2 ? "mlock failed" : "OpenSSL's secure heap could not be set up", lim,
+                SECURE_HEAP_BYTES);
+        return c->require_locked_memory ? -1 : 0;
+}
+
 /* Logs where the server listens and warns about every setting that widens what it accepts. */
 static void log_startup(const struct vtd *s, unsigned port)
 {
@@ -417,6 +448,11 @@ int main(int argc, char **argv)
         if (vt_config_load(config, &s.cfg, &d) < 0) {
                 fprintf(stderr, "veriteed: %s\n", d.msg);
                 return 2;
+        }
+        if (lock_key_memory(&s.cfg) < 0) {
+                vtd_log("error", "start-up failed: secrets.require_locked_memory is true");
+                vt_config_done(&s.cfg);
+                return 1;
         }
         if (server_init(&s, &d) < 0) {
                 vtd_log("error", "start-up failed: %s", d.msg);
