@@ -362,7 +362,7 @@ static void harden_process(void)
  * own locked page (lib/crypto/seal.c). Where RLIMIT_MEMLOCK does not allow it the keys
  * stay in ordinary memory, with a warning, unless secrets.require_locked_memory says to
  * refuse to start. Returns 0, or -1 after logging why. */
-#define SECURE_HEAP_BYTES (256u * 1024u)
+#define SECURE_HEAP_BYTES (32u * 1024u) /* a power of 2; under the usual 64 KiB RLIMIT_MEMLOCK */
 static int lock_key_memory(const struct vt_config *c)
 {
         int r = CRYPTO_secure_malloc_initialized()
@@ -427,6 +427,10 @@ static void log_startup(const struct vtd *s, unsigned port)
                 vtd_log("warning", "no reference values file configured: only reference values "
                                    "added through the "
                                    "admin API can make evidence affirming");
+        if (CRYPTO_secure_malloc_initialized())
+                vtd_log("info",
+                        "private keys in locked memory: %zu bytes of the secure heap in use",
+                        CRYPTO_secure_used());
         vtd_log("info", "secret release %s; admin API %s",
                 s->kek ? "enabled (secrets sealed under the store's current KEK)"
                        : "disabled (no secrets.kek_file)",

@@ -301,7 +301,23 @@ static void test_secret_hygiene_process(void **state)
         if (st.st_uid != 0)
                 fail_msg("veriteed (uid %u) is dumpable: %s is owned by uid %u", ruid, p,
                          (unsigned)st.st_uid);
-        print_message("veriteed (uid %u): core size limit 0, not dumpable\n", ruid);
+        /* and its private keys are on the locked heap */
+        char *l = NULL;
+        const char *k = NULL;
+        for (int i = 0; i < 500 && !k; i++) { /* logged just after "listening on" */
+                free(l);
+                if (i)
+                        usleep(10000);
+                l = slurp(S.log);
+                k = l ? strstr(l, "private keys in locked memory: ") : NULL;
+        }
+        size_t used = 0;
+        if (!k || sscanf(k, "private keys in locked memory: %zu", &used) != 1 || used == 0)
+                fail_msg("no private key in locked memory: %s", l ? l : "");
+        free(l);
+        print_message("veriteed (uid %u): core size limit 0, not dumpable, %zu bytes of private "
+                      "keys locked\n",
+                      ruid, used);
 }
 
 static void test_secret_hygiene_logs(void **state)
@@ -430,10 +446,64 @@ static void test_secret_hygiene_logs(void **state)
                       files, "every CLI run's stdout and stderr");
 }
 
+/* Key memory: with RLIMIT_MEMLOCK too small to lock the private keys, veriteed says so
+ * and starts; with secrets.require_locked_memory it refuses to. (As root, CAP_IPC_LOCK
+ * ignores the limit: the server runs as nobody for this.) */
+static void test_secret_hygiene_memlock(void **state)
+{
+        char req[512], err[512];
+        (void)state;
+        if (!*runas && geteuid() == 0)
+                vtt_skip("root without setpriv: CAP_IPC_LOCK ignores RLIMIT_MEMLOCK");
+        path_in(req, sizeof(req), "required.yaml");
+        char *c = slurp(cfg_path);
+        assert_non_null(c);
+        char *sec = strstr(c, "secrets:\n");
+        assert_non_null(sec);
+        *sec = 0;
+        char text[4096];
+        snprintf(text, sizeof(text), "%ssecrets:\n  require_locked_memory: true\n%s", c,
+                 sec + strlen("secrets:\n"));
+        free(c);
+        write_text(req, text);
+        if (*runas)
+                assert_int_equal(vt_test_sh("chown %d '%s'", NOBODY, req), 0);
+        path_in(err, sizeof(err), "memlock.log");
+        assert_int_equal(vt_test_sh("ulimit -l 8 && %s'%s' --config '%s' --check-config "
+                                    "2>'%s' >/dev/null",
+                                    runas, bin("veriteed"), cfg_path, err),
+                         0);
+        char *l = slurp(err);
+        assert_non_null(l);
+        if (!strstr(l, "\"level\":\"warning\",\"msg\":\"private keys are not locked in memory: "
+                       "mlock failed (RLIMIT_MEMLOCK 8192 bytes"))
+                fail_msg("no warning about unlocked keys: %s", l);
+        free(l);
+        assert_int_not_equal(vt_test_sh("ulimit -l 8 && %s'%s' --config '%s' --check-config "
+                                        "2>'%s' >/dev/null",
+                                        runas, bin("veriteed"), req, err),
+                             0);
+        l = slurp(err);
+        assert_non_null(l);
+        if (!strstr(l, "start-up failed: secrets.require_locked_memory is true"))
+                fail_msg("required but not locked, and no refusal: %s", l);
+        free(l);
+        /* with room to lock (the server of the other cases), no warning */
+        assert_int_equal(vt_test_sh("ulimit -l 1024 && %s'%s' --config '%s' --check-config "
+                                    "2>'%s' >/dev/null",
+                                    runas, bin("veriteed"), req, err),
+                         0);
+        l = slurp(err);
+        assert_non_null(l);
+        assert_null(strstr(l, "not locked"));
+        free(l);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_secret_hygiene_process),
+                cmocka_unit_test(test_secret_hygiene_memlock),
                 cmocka_unit_test(test_secret_hygiene_logs),
         };
         setenv("no_proxy", "127.0.0.1,localhost", 1);
