@@ -542,6 +542,7 @@ static void reset_records(void)
         atomic_store(&n_ok, 0);
         atomic_store(&n_fail, 0);
         atomic_store(&n_refused, 0);
+        first_refused = 0;
         atomic_store(&n_rel, 0);
         cur_url[0][0] = cur_url[1][0] = 0;
 }
