@@ -391,6 +391,9 @@ static void store_open(struct vt_store **st)
 
 /* check_store reads every secret (unsealed with the library's keyring) and policy and
  * checks them against what was acknowledged and attempted. Returns how many exist. */
+static char lib_value[N_PATHS][64]; /* what the library read, "" when absent */
+static bool has_policy[N_PATHS];
+
 static int check_store(const char *when)
 {
         struct vt_store *st = NULL;
@@ -401,6 +404,8 @@ static int check_store(const char *when)
         assert_int_equal(vt_keyring_new(kek_path, NULL, NULL, &kr), 0);
         for (int i = 0; i < N_PATHS; i++) {
                 char path[64], kek[32], why[400] = "", got[64] = "";
+                lib_value[i][0] = 0;
+                has_policy[i] = false;
                 uint8_t *w = NULL, *c = NULL, *plain = NULL;
                 size_t wl, cl, pl;
                 secret_path(path, sizeof(path), i);
@@ -428,8 +433,10 @@ static int check_store(const char *when)
                                                  "holds v%ld; acknowledged v%ld, last attempted "
                                                  "v%ld",
                                                  v, acked[i], attempted[i]);
-                                else
+                                else {
                                         present++;
+                                        snprintf(lib_value[i], sizeof(lib_value[i]), "%s", got);
+                                }
                         }
                         free(w);
                         free(c);
@@ -451,6 +458,8 @@ static int check_store(const char *when)
                                 snprintf(why, sizeof(why),
                                          "policy v%ld; acknowledged v%ld, last attempted v%ld", v,
                                          packed[i], pattempted[i]);
+                        else
+                                has_policy[i] = true;
                         free(pj);
                 } else {
                         fail_msg("policy of %s: %s", path, vt_strerror(e));
@@ -514,6 +523,45 @@ static void check_all(const struct server *s, const char *when)
                          vtt_dir);
         check_no_leftovers(when);
         assert_int_equal(check_store(when), present);
+}
+
+/* sample_through_server fetches a few secrets that have a (releasable) policy with an
+ * attested client and compares them with what the library read. */
+static void sample_through_server(const struct server *s)
+{
+        int done = 0;
+        for (int i = (int)(rnd() % 7); i < N_PATHS && done < 4; i += 7) {
+                if (!lib_value[i][0] || !has_policy[i])
+                        continue;
+                EVP_PKEY *k = NULL;
+                json_auto_t *jwk = new_jwk_key((void **)&k);
+                char *token = attest_token(s, &guest, jwk);
+                char url[128], path[64], *authz = NULL;
+                struct vt_diag d = {0};
+                secret_path(path, sizeof(path), i);
+                assert_true(asprintf(&authz, "Bearer %s", token) > 0);
+                snprintf(url, sizeof(url), "/kbs/v0/resource/%s", path);
+                struct http h = request_full(s, "GET", url, NULL, 0, NULL, authz);
+                if (h.status != 200)
+                        fail_msg("fetch %s through the server: HTTP %ld %s", path, h.status,
+                                 h.body ? h.body : "");
+                json_auto_t *jwe = json_loads(h.body, 0, NULL);
+                uint8_t *plain = NULL;
+                size_t pl = 0;
+                assert_non_null(jwe);
+                if (vt_jwe_decrypt(k, jwe, &plain, &pl, &d) < 0)
+                        fail_msg("JWE of %s: %s", path, d.msg);
+                if (pl != strlen(lib_value[i]) || memcmp(plain, lib_value[i], pl) != 0)
+                        fail_msg("%s: the server released \"%.*s\", the store holds \"%s\"", path,
+                                 (int)pl, (const char *)plain, lib_value[i]);
+                OPENSSL_clear_free(plain, pl);
+                free(h.body);
+                free(authz);
+                free(token);
+                EVP_PKEY_free(k);
+                done++;
+        }
+        assert_true(done > 0);
 }
 
 /* ---- the scenarios ---- */
@@ -717,6 +765,18 @@ static void run_scenario(enum scen sc)
         snprintf(s[0].url, sizeof(s[0].url), "%s", url);
         check_all(&s[0], "after the last kill");
         size_t entries = check_ledger(&s[0], "at the end");
+        sample_through_server(&s[0]);
+        if (sc != S_PG) {
+                /* and the offline audit of the database file with the ledger's key */
+                char st_dir[512];
+                snprintf(st_dir, sizeof(st_dir), "%s/%s", vtt_dir, state[0]);
+                if (vt_test_sh("'%s' ledger verify --db '%s/veritee.db' --key "
+                               "'%s/ledger-signing-key.pem' >'%s/verify.out' 2>&1",
+                               bin("veritee"), st_dir, st_dir, vtt_dir) != 0) {
+                        (void)vt_test_sh("cat '%s/verify.out' >&2", vtt_dir);
+                        fail_msg("veritee ledger verify --db failed");
+                }
+        }
         kill(pid[0], SIGTERM);
         reap(pid[0]);
         print_message(
