@@ -108,16 +108,25 @@ static pid_t spawn(char *const argv[], const char *log, const char *shim_onto)
         while (environ[n])
                 n++;
         char **env = calloc(n + 4, sizeof(char *));
-        char *e1 = NULL, *e2 = NULL;
+        char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        size_t m = 0;
         assert_non_null(env);
-        memcpy(env, environ, n * sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                if (!shim_onto || (strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0 &&
+                                   strncmp(environ[i], "LD_PRELOAD=", 11) != 0))
+                        env[m++] = environ[i];
         if (shim_onto) {
-                assert_true(asprintf(&e1, "LD_PRELOAD=%s", VT_CRASH_SHIM) > 0);
+                const char *ao = getenv("ASAN_OPTIONS"), *lp = getenv("LD_PRELOAD");
+                /* after whatever is preloaded already (a sanitizer runtime comes first) */
+                assert_true(asprintf(&e1, "LD_PRELOAD=%s%s%s", lp ? lp : "", lp && *lp ? ":" : "",
+                                     VT_CRASH_SHIM) > 0);
                 assert_true(asprintf(&e2, "VT_CRASH_RENAME_ONTO=%s", shim_onto) > 0);
-                env[n++] = e1;
-                env[n++] = e2;
                 /* a sanitizer runtime wants to come first; the shim only wraps rename */
-                env[n++] = "ASAN_OPTIONS=verify_asan_link_order=0";
+                assert_true(asprintf(&e3, "ASAN_OPTIONS=%s%sverify_asan_link_order=0", ao ? ao : "",
+                                     ao && *ao ? ":" : "") > 0);
+                env[m++] = e1;
+                env[m++] = e2;
+                env[m++] = e3;
         }
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -126,6 +135,7 @@ static pid_t spawn(char *const argv[], const char *log, const char *shim_onto)
         posix_spawn_file_actions_destroy(&fa);
         free(e1);
         free(e2);
+        free(e3);
         free(env);
         return e == 0 ? pid : -1;
 }
