@@ -149,6 +149,7 @@ static int reap(pid_t pid)
 }
 
 static unsigned starts;
+static pid_t live[2]; /* the servers up now: killed by teardown when a check failed */
 
 /* server_up starts replica r and waits for "listening on"; its URL goes to url. A start
  * that fails fails the test: after any kill the next start must recover. With shim_onto
@@ -180,6 +181,8 @@ static pid_t server_up(int r, char url[64], const char *shim_onto)
                 }
                 usleep(5 * 1000);
         }
+        kill(pid, SIGKILL);
+        reap(pid);
         fail_msg("veriteed start (%s): not listening after 15 s", log);
         return -1;
 }
@@ -614,9 +617,38 @@ static void set_url(int r, const char *url)
 
 static void kill_server(pid_t *pid)
 {
+        for (int q = 0; q < 2; q++)
+                if (live[q] == *pid)
+                        live[q] = 0;
         kill(*pid, SIGKILL);
         reap(*pid);
         *pid = 0;
+}
+
+static void note_live(int r, pid_t pid)
+{
+        live[r] = pid;
+}
+
+/* the client threads of the scenario running (still running when a check failed) */
+static pthread_t wt, ft;
+static bool wt_on, ft_on;
+
+/* leftovers: what a failed scenario left running is stopped before the next one */
+static void stop_leftovers(void)
+{
+        atomic_store(&stop, true);
+        if (wt_on)
+                pthread_join(wt, NULL);
+        if (ft_on)
+                pthread_join(ft, NULL);
+        wt_on = ft_on = false;
+        for (int q = 0; q < 2; q++)
+                if (live[q] > 0) {
+                        kill(live[q], SIGKILL);
+                        reap(live[q]);
+                        live[q] = 0;
+                }
 }
 
 static void run_scenario(enum scen sc)
@@ -624,6 +656,7 @@ static void run_scenario(enum scen sc)
         const char *only = getenv("VT_CRASH_ONLY");
         if (only && strcmp(only, scen_name[sc]) != 0)
                 vtt_skip("VT_CRASH_ONLY=%s", only);
+        stop_leftovers();
         cur = sc;
         reset_records();
         int nsrv = sc == S_PG ? 2 : 1;
@@ -670,6 +703,7 @@ static void run_scenario(enum scen sc)
         }
         for (int r = 0; r < nsrv; r++) {
                 pid[r] = server_up(r, url, NULL);
+                note_live(r, pid[r]);
                 s[r].pid = pid[r];
                 snprintf(s[r].url, sizeof(s[r].url), "%s", url);
         }
@@ -683,10 +717,12 @@ static void run_scenario(enum scen sc)
                         assert_int_equal(h.status, 200);
                         free(h.body);
                 }
-        pthread_t wt, ft;
         assert_int_equal(pthread_create(&wt, NULL, writer, NULL), 0);
-        if (sc == S_LEDGER)
+        wt_on = true;
+        if (sc == S_LEDGER) {
                 assert_int_equal(pthread_create(&ft, NULL, fetcher, NULL), 0);
+                ft_on = true;
+        }
         for (int r = 0; r < nsrv; r++)
                 set_url(r, s[r].url);
 
@@ -750,6 +786,7 @@ static void run_scenario(enum scen sc)
                         startup_kills++;
                 }
                 pid[r] = server_up(r, url, NULL);
+                note_live(r, pid[r]);
                 s[r].pid = pid[r];
                 snprintf(s[r].url, sizeof(s[r].url), "%s", url);
                 /* check with every client paused */
@@ -766,11 +803,13 @@ static void run_scenario(enum scen sc)
         pthread_join(wt, NULL);
         if (sc == S_LEDGER)
                 pthread_join(ft, NULL);
+        wt_on = ft_on = false;
         /* the last word: every server killed, then a fresh start */
         for (int q = 0; q < nsrv; q++)
                 kill_server(&pid[q]);
         kills += (unsigned)nsrv;
         pid[0] = server_up(0, url, NULL);
+        note_live(0, pid[0]);
         s[0].pid = pid[0];
         snprintf(s[0].url, sizeof(s[0].url), "%s", url);
         check_all(&s[0], "after the last kill");
@@ -789,6 +828,7 @@ static void run_scenario(enum scen sc)
         }
         kill(pid[0], SIGTERM);
         reap(pid[0]);
+        live[0] = 0;
         print_message(
                 "%s: %u kills (%u during start-up, %u of rotate-kek at random, %u of "
                 "rotate-kek between commit and rename, %u in start-up recovery at that "
@@ -859,6 +899,7 @@ static int teardown(void **state)
 {
         (void)state;
         server_stop_all();
+        stop_leftovers();
         if (!getenv("VT_KEEP_TMP"))
                 (void)vt_test_sh("rm -rf '%s'", vtt_dir);
         free(acked_rid);
