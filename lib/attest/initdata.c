@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -100,7 +101,7 @@ int vt_initdata_check(const json_t *init, const uint8_t *field, size_t field_len
         if ((e = vt_initdata_digest(toml, body, blen, dg, &dl, d)) < 0)
                 return e;
         memcpy(want, dg, dl < field_len ? dl : field_len);
-        if (memcmp(want, field, field_len) != 0) {
+        if (CRYPTO_memcmp(want, field, field_len) != 0) {
                 char w[VT_FINGERPRINT_LEN], h[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
                                    "init-data: digest does not match host_data (fingerprints: "

@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "attest/tee.h"
 #include "util/b64.h"
 #include "util/json.h"
@@ -34,7 +36,7 @@ static int attest_dcap(const struct vt_tee_ops *t, const struct vt_attest_ctx *c
                 return vt_diag_set(d, VT_E_FORMAT, "%s: the quote is %s", tee, tdx ? "SGX" : "TDX");
         }
         const uint8_t *rd = tdx ? q->td.report_data : q->sgx.report_data;
-        if (memcmp(rd, expected, 64) != 0) {
+        if (CRYPTO_memcmp(rd, expected, 64) != 0) {
                 vt_dcap_quote_free(q);
                 return vt_diag_set(
                         d, VT_E_BINDING,

@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "attest/tee.h"
 #include "util/b64.h"
 #include "util/json.h"
@@ -21,7 +23,7 @@ static int attest_sample(const struct vt_tee_ops *t, const struct vt_attest_ctx 
         size_t bl = 0;
         if (!rd || vt_b64_decode(rd, strlen(rd), VT_B64_STD, 64, &b, &bl) < 0)
                 return vt_diag_set(d, VT_E_FORMAT, "sample: report_data must be standard base64");
-        if (bl != 48 || memcmp(b, expected, 48) != 0)
+        if (bl != 48 || CRYPTO_memcmp(b, expected, 48) != 0)
                 return vt_diag_set(
                         d, VT_E_BINDING,
                         "sample: report_data does not bind this session's nonce and tee-pubkey");

@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "attest/tee.h"
 #include "crypto/digest.h"
 #include "evidence/snp_wire.h"
@@ -24,7 +26,7 @@ static int precheck(const struct vt_attest_ctx *c, const char *tee,
         int e = vt_snp_report_parse(report, VT_SNP_REPORT_SIZE, &r, d);
         if (e < 0)
                 return e;
-        if (memcmp(r.report_data, expected, 64) != 0)
+        if (CRYPTO_memcmp(r.report_data, expected, 64) != 0)
                 return vt_diag_set(d, VT_E_BINDING,
                                    "%s: report_data does not bind this session's nonce and "
                                    "tee-pubkey (checked before fetching the VCEK)",
@@ -54,7 +56,7 @@ static int snp_verified(const struct vt_tee_ops *t, const struct vt_attest_ctx *
         if (t == &vt_tee_sim && res->root_builtin)
                 return vt_diag_set(d, VT_E_CHAIN,
                                    "sim: evidence is rooted in AMD, send it as tee snp");
-        if (expected && memcmp(res->report.report_data, expected, 64) != 0) {
+        if (expected && CRYPTO_memcmp(res->report.report_data, expected, 64) != 0) {
                 char h[VT_FINGERPRINT_LEN], w2[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
                                    "%s: report_data does not bind this session's nonce and "

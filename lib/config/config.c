@@ -113,6 +113,7 @@ static const struct vt_config_item items[] = {
         UINT("limits.request_timeout_seconds", request_timeout, 1, 3600, 10),
         UINT("limits.max_connections_per_client", max_connections_per_client, 1, 65536, 32),
         STRING("secrets.kek_file", kek_file),
+        BOOL("secrets.require_locked_memory", require_locked_memory, false),
         LIST("admin.keys", admin_keys),
         STRING("ledger.signing_key", ledger_key, UNDER_STATE_DIR("ledger-signing-key.pem")),
         UINT("ledger.sth_every_entries", sth_every, 1, 1000000, 1000),

@@ -87,7 +87,9 @@ struct vt_config {
         unsigned connection_timeout;
         unsigned request_timeout;            /* whole request (headers and body) within this */
         unsigned max_connections_per_client; /* per client address */
-        char *kek_file;    /* secrets.kek_file: seals stored secrets; NULL: no resources */
+        char *kek_file;             /* secrets.kek_file: seals stored secrets; NULL: no resources */
+        bool require_locked_memory; /* secrets.require_locked_memory: refuse to start when the
+                                     * private keys cannot be locked in memory */
         char **admin_keys; /* admin.keys: public keys for admin tokens; none: no admin API */
         size_t n_admin_keys;
         char *ledger_key;    /* ledger.signing_key: signs the ledger's tree heads */

@@ -12,6 +12,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -54,7 +55,7 @@ int vt_hcl_check_binding(const struct vt_hcl_report *r, const uint8_t report_dat
         int n = vt_hcl_report_var_digest(r, want);
         if (n < 0)
                 return n;
-        if (memcmp(want, report_data, 64) != 0) {
+        if (CRYPTO_memcmp(want, report_data, 64) != 0) {
                 char w[129], h[129];
                 vt_hex_encode(want, 64, w);
                 vt_hex_encode(report_data, 64, h);
@@ -343,7 +344,7 @@ static int check_nonce(const struct vt_az_evidence *ev, const struct vt_az_verif
         /* tpm: the attester zero-pads the report data to 64 bytes (Trustee tpm verifier) */
         if (ev->tee == VT_AZ_TEE_TPM)
                 wl = 64;
-        if (a->extra_data_len != wl || memcmp(a->extra_data, want, wl) != 0) {
+        if (a->extra_data_len != wl || CRYPTO_memcmp(a->extra_data, want, wl) != 0) {
                 char h[VT_FINGERPRINT_LEN], w[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
                                    "%s: TPM quote extraData (%zu bytes) does not match the "
@@ -431,7 +432,7 @@ static int check_user_data(const struct vt_az_evidence *ev, const struct vt_hcl_
                                    "%s: evidence v%u but the HCL runtime data has no user-data",
                                    tee, ev->version);
         if (h->user_data_len < o->report_data_len ||
-            memcmp(h->user_data, o->report_data, o->report_data_len) != 0) {
+            CRYPTO_memcmp(h->user_data, o->report_data, o->report_data_len) != 0) {
                 char u[VT_FINGERPRINT_LEN], w[VT_FINGERPRINT_LEN];
                 return vt_diag_set(d, VT_E_BINDING,
                                    "%s: HCL user-data does not start with the expected report "

@@ -684,9 +684,15 @@ static bool accumulate(struct vtd *s, struct vtd_request *req, const char *data,
                 req->body_too_big = true;
                 return true;
         }
-        uint8_t *nb = realloc(req->body, req->body_len + n + 1);
+        /* not realloc: a body may be a secret (an admin PUT), and realloc would leave the
+         * old copy in freed memory uncleansed */
+        uint8_t *nb = malloc(req->body_len + n + 1);
         if (!nb)
                 return false;
+        if (req->body) {
+                memcpy(nb, req->body, req->body_len);
+                OPENSSL_clear_free(req->body, req->body_len + 1);
+        }
         req->body = nb;
         memcpy(req->body + req->body_len, data, n);
         req->body_len += n;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 
 #include "crypto/seal.h"
@@ -368,6 +369,36 @@ static void harden_process(void)
         (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* lock_key_memory puts OpenSSL's private keys (the token and ledger signing keys: their
+ * private scalars and the PEM text they are read from) on OpenSSL's secure heap: locked
+ * into memory with mlock(2), between guard pages and out of core dumps. The KEK has its
+ * own locked page (lib/crypto/seal.c). Where RLIMIT_MEMLOCK does not allow it the keys
+ * stay in ordinary memory, with a warning, unless secrets.require_locked_memory says to
+ * refuse to start. Returns 0, or -1 after logging why. */
+#define SECURE_HEAP_BYTES (32u * 1024u) /* a power of 2; under the usual 64 KiB RLIMIT_MEMLOCK */
+static int lock_key_memory(const struct vt_config *c)
+{
+        int r = CRYPTO_secure_malloc_initialized()
+                        ? 1
+                        : CRYPTO_secure_malloc_init(SECURE_HEAP_BYTES, 16);
+        if (r == 1)
+                return 0;
+        struct rlimit rl = {0, 0};
+        char lim[32] = "unknown";
+        if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+                if (rl.rlim_cur == RLIM_INFINITY)
+                        snprintf(lim, sizeof(lim), "unlimited");
+                else
+                        snprintf(lim, sizeof(lim), "%llu bytes", (unsigned long long)rl.rlim_cur);
+        }
+        vtd_log(c->require_locked_memory ? "error" : "warning",
+                "private keys are not locked in memory: %s (RLIMIT_MEMLOCK %s, %u bytes "
+                "wanted; raise it, e.g. LimitMEMLOCK= in the systemd unit)",
+                r == 2 ? "mlock failed" : "OpenSSL's secure heap could not be set up", lim,
+                SECURE_HEAP_BYTES);
+        return c->require_locked_memory ? -1 : 0;
+}
+
 /* Logs where the server listens and warns about every setting that widens what it accepts. */
 static void log_startup(const struct vtd *s, unsigned port)
 {
@@ -420,6 +451,10 @@ static void log_startup(const struct vtd *s, unsigned port)
                 vtd_log("warning", "no reference values file configured: only reference values "
                                    "added through the "
                                    "admin API can make evidence affirming");
+        if (CRYPTO_secure_malloc_initialized())
+                vtd_log("info",
+                        "private keys in locked memory: %zu bytes of the secure heap in use",
+                        CRYPTO_secure_used());
         vtd_log("info", "secret release %s; admin API %s",
                 s->kek ? "enabled (secrets sealed under the store's current KEK)"
                        : "disabled (no secrets.kek_file)",
@@ -441,6 +476,11 @@ int main(int argc, char **argv)
         if (vt_config_load(config, &s.cfg, &d) < 0) {
                 fprintf(stderr, "veriteed: %s\n", d.msg);
                 return 2;
+        }
+        if (lock_key_memory(&s.cfg) < 0) {
+                vtd_log("error", "start-up failed: secrets.require_locked_memory is true");
+                vt_config_done(&s.cfg);
+                return 1;
         }
         if (server_init(&s, &d) < 0) {
                 vtd_log("error", "start-up failed: %s", d.msg);

@@ -67,6 +67,12 @@ static bool find_bindir(char *out, size_t n)
         return ok;
 }
 
+bool vtt_pg_available(void)
+{
+        char dir[256];
+        return find_bindir(dir, sizeof(dir));
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
         (void)st;

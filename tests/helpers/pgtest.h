@@ -10,6 +10,7 @@
 #ifndef VT_TEST_PGTEST_H
 #define VT_TEST_PGTEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct vtt_pg;
@@ -19,6 +20,9 @@ struct vtt_pg;
  * "postgresql not installed (scripts/deps.sh test)" when the environment variable CI is
  * set), with 1 when the server does not come up (its log is printed). */
 struct vtt_pg *vtt_pg_start(void);
+
+/* vtt_pg_available: whether the PostgreSQL binaries vtt_pg_start uses are installed. */
+bool vtt_pg_available(void);
 
 /* vtt_pg_dsn writes the DSN of database db on the server into buf. */
 void vtt_pg_dsn(const struct vtt_pg *pg, const char *db, char *buf, size_t n);
