@@ -27,7 +27,7 @@
 #include "vtdtest.h"
 
 static struct vt_sim_guest guest;
-static struct server S;
+static struct server S, OFF; /* OFF: the same without attestation.nvidia */
 static struct nvchain CH;    /* TEST-MADE chain the server trusts (nvidia_test_root) */
 static struct nvchain OTHER; /* TEST-MADE chain nobody trusts */
 static char cfg_text[4096], tok_admin[600], measurement[97];
@@ -139,10 +139,10 @@ struct attempt {
 
 enum gpu_case { GPU_GOOD, GPU_CPU_BINDING, GPU_OTHER_SESSION, GPU_UNTRUSTED, GPU_UNKNOWN_TYPE };
 
-static struct attempt attest_with_gpu(json_t *jwk, enum gpu_case k)
+static struct attempt attest_with_gpu_at(const struct server *srv, json_t *jwk, enum gpu_case k)
 {
         struct attempt a = {0};
-        char *nonce = auth(&S, "sim", a.cookie);
+        char *nonce = auth(srv, "sim", a.cookie);
         uint8_t dn[32];
         char *add = NULL;
         switch (k) {
@@ -159,7 +159,7 @@ static struct attempt attest_with_gpu(json_t *jwk, enum gpu_case k)
         }
         case GPU_OTHER_SESSION: { /* a report made for another session's nonce */
                 char c2[128];
-                char *n2 = auth(&S, "sim", c2);
+                char *n2 = auth(srv, "sim", c2);
                 device_nonce(n2, jwk, dn);
                 free(n2);
                 add = gpu_evidence(&CH, dn);
@@ -170,13 +170,18 @@ static struct attempt attest_with_gpu(json_t *jwk, enum gpu_case k)
                 break;
         }
         char *body = attest_body_additional(nonce, &guest, jwk, jwk, add);
-        a.h = post(&S, "/kbs/v0/attest", body, a.cookie);
+        a.h = post(srv, "/kbs/v0/attest", body, a.cookie);
         if (a.h.cookie[0])
                 memcpy(a.cookie, a.h.cookie, sizeof(a.cookie));
         free(body);
         free(add);
         free(nonce);
         return a;
+}
+
+static struct attempt attest_with_gpu(json_t *jwk, enum gpu_case k)
+{
+        return attest_with_gpu_at(&S, jwk, k);
 }
 
 static json_t *token_claims(const char *token)
@@ -233,7 +238,12 @@ static void test_composite_gpu_release(void **state)
         if (a.h.status != 200)
                 fail_msg("attest with the TEST-MADE GPU: %ld %s", a.h.status, a.h.body);
         json_auto_t *j = json_loads(a.h.body, 0, NULL);
-        json_auto_t *c = token_claims(json_string_value(json_object_get(j, "token")));
+        const char *tok = json_string_value(json_object_get(j, "token"));
+        assert_non_null(tok);
+        /* the additional evidence rides in cpu0's runtime_data_claims: a large token */
+        print_message("token with one GPU: %zu bytes (attest body answer %zu bytes)\n", strlen(tok),
+                      a.h.len);
+        json_auto_t *c = token_claims(tok);
         json_t *sub = json_object_get(c, "submods");
         assert_int_equal(json_object_size(sub), 2);
         json_t *cpu0 = json_object_get(sub, "cpu0"), *gpu0 = json_object_get(sub, "gpu0");
@@ -272,6 +282,16 @@ static void test_composite_gpu_release(void **state)
         if (r.status != 200)
                 fail_msg("release with the GPU: %ld %s", r.status, r.body ? r.body : "");
         free(r.body);
+        /* and the token itself as a bearer token (about 30 KB with one GPU: below the
+         * server's 128 KiB per-connection limit; eight GPUs would not be) */
+        char *authz = NULL;
+        assert_true(asprintf(&authz, "Bearer %s", tok) > 0);
+        struct http rb =
+                request_full(&S, "GET", "/kbs/v0/resource/default/key/gpu", NULL, 0, NULL, authz);
+        if (rb.status != 200)
+                fail_msg("bearer release with the GPU: %ld %s", rb.status, rb.body ? rb.body : "");
+        free(rb.body);
+        free(authz);
         free(a.h.body);
 }
 
@@ -322,12 +342,37 @@ static void test_composite_refusals(void **state)
         expect_refused(GPU_UNKNOWN_TYPE, "device type \\\"sampledevice\\\" is not supported");
 }
 
+/* A server without attestation.nvidia refuses device evidence, naming the setting, and
+ * still attests the same guest without it. */
+static void test_composite_nvidia_off(void **state)
+{
+        (void)state;
+        if (!have_vectors)
+                vtt_skip("../shared/testdata not found");
+        char cfg[2048];
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/state-off\n"
+                 "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n",
+                 vtt_dir, vtt_dir, vtt_simdir);
+        server_start(&OFF, "composite-off", cfg);
+        json_auto_t *jwk = new_jwk();
+        struct attempt a = attest_with_gpu_at(&OFF, jwk, GPU_GOOD);
+        assert_int_equal(a.h.status, 401);
+        if (!strstr(a.h.body, "attestation.nvidia is false"))
+                fail_msg("%s", a.h.body);
+        free(a.h.body);
+        char *token = attest_token(&OFF, &guest, jwk);
+        free(token);
+        server_stop(&OFF);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_composite_gpu_release),
                 cmocka_unit_test(test_composite_no_gpu_refused),
                 cmocka_unit_test(test_composite_refusals),
+                cmocka_unit_test(test_composite_nvidia_off),
         };
         return vtt_run_group_tests(tests, setup, teardown);
 }
