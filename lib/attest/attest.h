@@ -163,11 +163,12 @@ void vt_attest_devices_done(struct vt_attest_devices *r);
 /* vt_attest_devices verifies additional evidence (the string the client sent; "" or NULL:
  * no devices, ret->n = 0) against the device nonce (the first 32 bytes of
  * vt_kbs_device_binding) at time at (0: now). Key "nvidia" ({"device_evidence_list":[...]})
- * is verified with c->nvidia (NULL: refused, naming attestation.nvidia); any other key is
- * refused naming it. Every device must verify (the nonce, its chain, its signature, OCSP
- * and RIMs as configured): the first failure is returned, naming the device's index and the
- * check. Returns 0 with *ret filled (free with vt_attest_devices_done) or a negative VT_E_*.
- * Thread-safe. */
+ * is verified with c->nvidia (NULL: refused, naming attestation.nvidia); "sampledevice"
+ * (Trustee's unsigned sample device) only with c->allow_sample, never affirming, as
+ * submodule sampledevice0; any other key is refused naming it. Every device must verify (the nonce,
+ * its chain, its signature, OCSP and RIMs as configured): the first failure is returned, naming the
+ * device's index and the check. Returns 0 with *ret filled (free with vt_attest_devices_done) or a
+ * negative VT_E_*. Thread-safe. */
 int vt_attest_devices(const struct vt_attest_ctx *c, const char *additional,
                       const uint8_t nonce[32], int64_t at, struct vt_attest_devices *ret,
                       struct vt_diag *d);

@@ -87,6 +87,39 @@ static int attest_nvidia(const struct vt_attest_ctx *c, const char *text, const 
         return 0;
 }
 
+/* Trustee's "sampledevice": an unsigned sample device, for development only (with
+ * attestation.allow_sample, like tee sample). Nothing is verified: its submodule,
+ * sampledevice0, is never affirming (no hardware, no signature), and a policy that requires
+ * a gpu submodule never sees one. */
+static int attest_sampledevice(const struct vt_attest_ctx *c, const json_t *v,
+                               struct vt_attest_devices *out, struct vt_diag *d)
+{
+        if (!c->allow_sample)
+                return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                   "additional evidence: device type \"sampledevice\" (unsigned) "
+                                   "needs attestation.allow_sample");
+        if (!json_is_object(v))
+                return vt_diag_set(d, VT_E_FORMAT,
+                                   "additional evidence: sampledevice must be a JSON object");
+        if (out->n >= VT_ATTEST_MAX_DEVICES)
+                return vt_diag_set(d, VT_E_LIMIT, "additional evidence: more than %u devices",
+                                   VT_ATTEST_MAX_DEVICES);
+        struct vt_attest_device *od = &out->dev[out->n];
+        memset(od, 0, sizeof(*od));
+        snprintf(od->name, sizeof(od->name), "sampledevice0");
+        od->tee = "sampledevice";
+        od->tv = (struct vt_ar4si){.instance_identity = VT_AR4SI_AFFIRMING,
+                                   .hardware = VT_AR4SI_UNRECOGNIZED_HARDWARE,
+                                   .executables = VT_AR4SI_UNRECOGNIZED_RUNTIME,
+                                   .configuration = VT_AR4SI_UNSUPPORTABLE_CONFIG};
+        snprintf(od->note, sizeof(od->note), "unsigned sample device (attestation.allow_sample)");
+        od->claims = json_pack("{s:O?, s:b}", "svn", json_object_get(v, "svn"), "simulated", 1);
+        if (!od->claims)
+                return VT_E_NOMEM;
+        out->n++;
+        return 0;
+}
+
 int vt_attest_devices(const struct vt_attest_ctx *c, const char *additional,
                       const uint8_t nonce[32], int64_t at, struct vt_attest_devices *ret,
                       struct vt_diag *d)
@@ -108,14 +141,25 @@ int vt_attest_devices(const struct vt_attest_ctx *c, const char *additional,
         const char *k;
         json_t *v;
         json_object_foreach (j, k, v) {
-                if (strcmp(k, "nvidia") != 0)
+                if (strcmp(k, "nvidia") != 0 && strcmp(k, "sampledevice") != 0)
                         return vt_diag_set(d, VT_E_UNSUPPORTED,
                                            "additional evidence: device type \"%.32s\" is not "
-                                           "supported (only \"nvidia\")",
+                                           "supported (only \"nvidia\"; \"sampledevice\" with "
+                                           "attestation.allow_sample)",
                                            k);
         }
-        if (json_object_get(j, "nvidia"))
-                e = attest_nvidia(c, additional, nonce, at, &out, d);
+        if (json_object_get(j, "sampledevice"))
+                e = attest_sampledevice(c, json_object_get(j, "sampledevice"), &out, d);
+        if (e == 0 && json_object_get(j, "nvidia")) {
+                /* vt_nv_evidence_parse reads the "nvidia" member of the whole text */
+                if (json_object_size(j) == 1)
+                        e = attest_nvidia(c, additional, nonce, at, &out, d);
+                else {
+                        json_auto_t *o = json_pack("{s:O}", "nvidia", json_object_get(j, "nvidia"));
+                        _cleanup_free_ char *nv = o ? json_dumps(o, JSON_COMPACT) : NULL;
+                        e = nv ? attest_nvidia(c, nv, nonce, at, &out, d) : VT_E_NOMEM;
+                }
+        }
         if (e < 0) {
                 vt_attest_devices_done(&out);
                 return e;

@@ -166,7 +166,7 @@ static struct attempt attest_with_gpu_at(const struct server *srv, json_t *jwk, 
                 break;
         }
         case GPU_UNKNOWN_TYPE:
-                add = strdup("{\"sampledevice\":{\"evidence\":\"\"}}");
+                add = strdup("{\"dpu\":{\"evidence\":\"\"}}");
                 break;
         }
         char *body = attest_body_additional(nonce, &guest, jwk, jwk, add);
@@ -339,7 +339,7 @@ static void test_composite_refusals(void **state)
         /* signed by a TEST-MADE chain the server does not trust */
         expect_refused(GPU_UNTRUSTED, "nvidia device 0 (HOPPER");
         /* a device type nobody verifies is refused, not ignored */
-        expect_refused(GPU_UNKNOWN_TYPE, "device type \\\"sampledevice\\\" is not supported");
+        expect_refused(GPU_UNKNOWN_TYPE, "device type \\\"dpu\\\" is not supported");
 }
 
 /* A server without attestation.nvidia refuses device evidence, naming the setting, and

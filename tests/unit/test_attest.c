@@ -419,9 +419,24 @@ static void test_attest_devices_refusals(void **state)
         vt_diag_clear(&d);
         assert_int_equal(vt_attest_devices(&c, "{\"nvidia\":{}", nonce, 0, &r, &d), VT_E_FORMAT);
         vt_diag_clear(&d);
-        assert_int_equal(vt_attest_devices(&c, "{\"sampledevice\":{}}", nonce, 0, &r, &d),
+        assert_int_equal(vt_attest_devices(&c, "{\"tpmdevice\":{}}", nonce, 0, &r, &d),
                          VT_E_UNSUPPORTED);
-        assert_non_null(strstr(d.msg, "\"sampledevice\" is not supported"));
+        assert_non_null(strstr(d.msg, "\"tpmdevice\" is not supported"));
+        /* Trustee's unsigned sample device: only with allow_sample, never affirming */
+        vt_diag_clear(&d);
+        assert_int_equal(
+                vt_attest_devices(&c, "{\"sampledevice\":{\"svn\":\"2\"}}", nonce, 0, &r, &d),
+                VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "attestation.allow_sample"));
+        c.allow_sample = true;
+        assert_int_equal(
+                vt_attest_devices(&c, "{\"sampledevice\":{\"svn\":\"2\"}}", nonce, 0, &r, &d), 0);
+        assert_int_equal(r.n, 1);
+        assert_string_equal(r.dev[0].name, "sampledevice0");
+        assert_int_equal(vt_ar4si_tier_of(&r.dev[0].tv), VT_AR4SI_TIER_CONTRAINDICATED);
+        assert_string_equal(json_string_value(json_object_get(r.dev[0].claims, "svn")), "2");
+        vt_attest_devices_done(&r);
+        c.allow_sample = false;
         vt_diag_clear(&d);
         assert_int_equal(vt_attest_devices(&c, "{\"nvidia\":{\"device_evidence_list\":[]}}", nonce,
                                            0, &r, &d),
