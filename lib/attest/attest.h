@@ -17,6 +17,7 @@
 #include "veritee/ar4si.h"
 #include "veritee/azure.h"
 #include "veritee/dcap.h"
+#include "veritee/nvidia.h"
 #include "veritee/snp.h"
 
 /* Reference values: entries {id, tee, value} parsed with the appraisal policy of their tee
@@ -58,6 +59,7 @@ struct vt_attest_ctx {
         enum vt_ar4si_tier min_tier;      /* the worst tier a verdict may have */
         const struct vt_refvals *refvals; /* NULL: none (never affirming) */
         const char *client;               /* for per-client fetch limits; may be NULL */
+        struct vt_nv_verifier *nvidia;    /* NVIDIA GPU/switch evidence; NULL: refused */
         int64_t now;                      /* seconds */
 };
 
@@ -140,6 +142,35 @@ struct vt_attest_offline {
  * VT_E_UNSUPPORTED for a tee without offline verification (sample). Thread-safe. */
 int vt_attest_offline(const struct vt_attest_ctx *c, const char *tee,
                       const struct vt_attest_offline *off, struct vt_attest_result *ret,
+                      struct vt_diag *d);
+
+/* Additional (device) evidence of a composite attestation: tee-evidence.additional_evidence,
+ * a JSON object keyed by device type. One submodule per device verified. */
+#define VT_ATTEST_MAX_DEVICES 16
+struct vt_attest_device {
+        char name[16];      /* the EAR submodule: gpu0, gpu1, ...; switch0, ... for NVSwitches */
+        const char *tee;    /* the annotated-evidence key: "nvidia" */
+        json_t *claims;     /* the device's claims (owned) */
+        struct vt_ar4si tv; /* its appraisal */
+        char note[256];     /* what was not checked and why, or "" */
+};
+struct vt_attest_devices {
+        size_t n;
+        struct vt_attest_device dev[VT_ATTEST_MAX_DEVICES];
+};
+void vt_attest_devices_done(struct vt_attest_devices *r);
+
+/* vt_attest_devices verifies additional evidence (the string the client sent; "" or NULL:
+ * no devices, ret->n = 0) against the device nonce (the first 32 bytes of
+ * vt_kbs_device_binding) at time at (0: now). Key "nvidia" ({"device_evidence_list":[...]})
+ * is verified with c->nvidia (NULL: refused, naming attestation.nvidia); "sampledevice"
+ * (Trustee's unsigned sample device) only with c->allow_sample, never affirming, as
+ * submodule sampledevice0; any other key is refused naming it. Every device must verify (the nonce,
+ * its chain, its signature, OCSP and RIMs as configured): the first failure is returned, naming the
+ * device's index and the check. Returns 0 with *ret filled (free with vt_attest_devices_done) or a
+ * negative VT_E_*. Thread-safe. */
+int vt_attest_devices(const struct vt_attest_ctx *c, const char *additional,
+                      const uint8_t nonce[32], int64_t at, struct vt_attest_devices *ret,
                       struct vt_diag *d);
 
 /* vt_attest_az_checks_text writes the names of the VT_AZ_CHECK_* bits in checks, in the

@@ -92,6 +92,8 @@ static const struct vt_config_item items[] = {
         STRING("attestation.dcap_cache_dir", dcap_cache_dir, UNDER_STATE_DIR("dcap-cache")),
         LIST("attestation.tpm_trusted_aks", tpm_trusted_aks),
         /* issue 15: NVIDIA GPU / NVSwitch evidence (docs/nvidia.md) */
+        BOOL("attestation.nvidia", nvidia, false),
+        STRING("attestation.nvidia_test_root", nvidia_test_root),
         STRING("attestation.nvidia_rim_url", nvidia_rim_url,
                .def_str = "https://rim.attestation.nvidia.com/v1/rim/"),
         STRING("attestation.nvidia_rim_dir", nvidia_rim_dir),

@@ -69,6 +69,8 @@ struct vt_config {
         char *pccs_url;           /* attestation.pccs_url: Intel PCS or a PCCS */
         char *dcap_cache_dir;     /* attestation.dcap_cache_dir */
         /* NVIDIA GPU / NVSwitch (attestation.nvidia_*, docs/nvidia.md) */
+        bool nvidia;                /* verify additional (device) evidence; false: refused */
+        char *nvidia_test_root;     /* TEST/DEV only: an extra root for test-made device chains */
         char *nvidia_rim_url;       /* RIM service or mirror; "" : never fetch */
         char *nvidia_rim_dir;       /* RIMs provided offline, by ID */
         char *nvidia_rim_cache_dir; /* fetched RIMs */

@@ -22,6 +22,22 @@ json_t *vt_ar4si_json(const struct vt_ar4si *tv)
                          "sourced-data", tv->sourced_data);
 }
 
+/* Adds in's extra submodules (devices) to the submods object. */
+static int ear_add_submods(json_t *submods, const struct vt_ear_input *in)
+{
+        for (size_t i = 0; i < in->n_submods; i++) {
+                const struct vt_ear_submod *m = &in->submods[i];
+                json_t *o = json_pack("{s:s, s:o, s:s, s:{s:O}}", "ear.status",
+                                      vt_ear_status_name(vt_ear_status_of(m->tv)),
+                                      "ear.trustworthiness-vector", vt_ar4si_json(m->tv),
+                                      "ear.appraisal-policy-id", in->policy_id,
+                                      "ear.veraison.annotated-evidence", m->tee, m->claims);
+                if (!o || vt_json_set(submods, m->name, o) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 json_t *vt_ear_claims(const struct vt_ear_input *in)
 {
         json_auto_t *ev = json_object();
@@ -53,6 +69,8 @@ json_t *vt_ear_claims(const struct vt_ear_input *in)
                           "ear.verifier-id", "developer", "https://github.com/veritee/veritee",
                           "build", "veritee " VT_VERSION, "submods", "cpu0", cpu0);
         if (!c || (in->audience && vt_json_set(c, "aud", json_string(in->audience)) < 0))
+                return NULL;
+        if (in->n_submods && ear_add_submods(json_object_get(c, "submods"), in) < 0)
                 return NULL;
         return TAKE_PTR(c);
 }

@@ -29,6 +29,16 @@ enum vt_ear_status vt_ear_status_of(const struct vt_ar4si *tv);
 const char *vt_ear_status_name(enum vt_ear_status s);
 json_t *vt_ar4si_json(const struct vt_ar4si *tv);
 
+/* A submodule beside cpu0 (composite attestation: a GPU, a switch): the same shape as cpu0,
+ * {"ear.status", "ear.trustworthiness-vector", "ear.appraisal-policy-id",
+ *  "ear.veraison.annotated-evidence": {tee: claims}}. */
+struct vt_ear_submod {
+        const char *name; /* "gpu0", "switch0", ... */
+        const char *tee;  /* the annotated-evidence key: "nvidia" */
+        json_t *claims;   /* borrowed */
+        const struct vt_ar4si *tv;
+};
+
 struct vt_ear_input {
         const char *issuer;
         const char *audience; /* aud; NULL: none */
@@ -43,6 +53,8 @@ struct vt_ear_input {
         json_t *init_data_claims;  /* borrowed; NULL: null */
         const struct vt_ar4si *tv;
         bool simulated; /* evidence rooted in the veritee simulator, not a vendor */
+        const struct vt_ear_submod *submods; /* more submodules after cpu0; may be NULL */
+        size_t n_submods;
 };
 
 /* vt_ear_claims builds the claims set (iss, iat, nbf = iat, exp, aud when in->audience);

@@ -33,6 +33,7 @@ static struct vt_attest_ctx attest_ctx(const struct vtd *s)
                 .tpm_aks = s->cfg.tpm_aks,
                 .allow_sample = s->cfg.allow_sample,
                 .min_tier = s->cfg.min_status,
+                .nvidia = s->nvidia,
                 .now = vtd_now(),
         };
 }
@@ -275,13 +276,55 @@ static int attest_verify(struct vtd *s, struct vtd_request *req, const struct vt
         return 0;
 }
 
+/* Verifies the additional (device) evidence against the device binding of the runtime data
+ * (composite attestation, docs/nvidia.md) into *devs; on failure answers the request
+ * (401, naming the device and the check) and returns -1. The caller frees *devs either way. */
+static int attest_devices(struct vtd *s, struct vtd_request *req, const struct vt_kbs_attest *ab,
+                          struct vt_attest_devices *devs, struct vtd_response *res)
+{
+        struct vt_diag d = {0};
+        uint8_t digest[48];
+        if (!ab->additional[0])
+                return 0;
+        if (vt_kbs_device_binding(ab->nonce, ab->jwk, digest) < 0) {
+                vtd_problem(res, req, 500, "InternalError", "cannot compute the device binding");
+                return -1;
+        }
+        while (sem_wait(&s->verify) < 0)
+                ;
+        struct vt_attest_ctx ctx = attest_ctx(s);
+        ctx.client = req->client;
+        int e = vt_attest_devices(&ctx, ab->additional, digest, ctx.now, devs, &d);
+        sem_post(&s->verify);
+        if (e < 0) {
+                copy_str(req->verdict, sizeof(req->verdict), "rejected");
+                vtd_problem(res, req, 401, "AttestationError",
+                            "Attestation error: RCAR handshake Attest failed: %s",
+                            d.msg[0] ? d.msg : vt_strerror(e));
+                return -1;
+        }
+        return 0;
+}
+
+/* The devices as the token's extra submodules (borrowing from devs). */
+static size_t devices_submods(const struct vt_attest_devices *devs, struct vt_ear_submod *out)
+{
+        for (size_t i = 0; i < devs->n; i++)
+                out[i] = (struct vt_ear_submod){.name = devs->dev[i].name,
+                                                .tee = devs->dev[i].tee,
+                                                .claims = devs->dev[i].claims,
+                                                .tv = &devs->dev[i].tv};
+        return devs->n;
+}
+
 /* Builds the EAR claims for the verified result into *ret_claims and signs them into
  * *ret_token; on failure answers the request and returns -1. */
 static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
                         const struct vt_kbs_attest *ab, const uint8_t expected[64], int64_t now,
-                        const struct vt_attest_result *ver, json_t **ret_claims, char **ret_token,
-                        struct vtd_response *res)
+                        const struct vt_attest_result *ver, const struct vt_attest_devices *devs,
+                        json_t **ret_claims, char **ret_token, struct vtd_response *res)
 {
+        struct vt_ear_submod subs[VT_ATTEST_MAX_DEVICES];
         json_auto_t *rtc = json_pack("{s:s, s:O}", "nonce", ab->nonce, "tee-pubkey", ab->jwk);
         /* token.verbose false (Trustee's verbose_token=false): the raw additional evidence
          * stays out, so that tokens with many devices' evidence fit in a Bearer header */
@@ -303,6 +346,8 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
                 .init_data_claims = ver->init_data_claims,
                 .tv = &ver->tv,
                 .simulated = ver->simulated,
+                .submods = subs,
+                .n_submods = devices_submods(devs, subs),
         };
         json_auto_t *claims = vt_ear_claims(&in);
         json_t *cpu0 = json_object_get(json_object_get(claims, "submods"), "cpu0");
@@ -343,7 +388,8 @@ static void attest_mark_session(struct vtd *s, const struct vt_session *sess, in
 /* attest_record puts the verdict into the ledger: the tee, digests of the evidence and
  * of the token's claims, the AR4SI status, the token's id, or why it was refused. */
 static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
-                         const struct vt_kbs_attest *ab, const json_t *claims)
+                         const struct vt_kbs_attest *ab, const json_t *claims,
+                         const struct vt_attest_devices *devs)
 {
         char ed[VTD_SHA256_TAG], cd[VTD_SHA256_TAG];
         if (vtd_json_digest(ab->primary, ed) < 0 || (claims && vtd_json_digest(claims, cd) < 0))
@@ -355,6 +401,15 @@ static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt
                               jti ? json_string(jti) : json_null());
         if (e && !claims)
                 json_object_set_new(e, "reason", json_string(req->reason));
+        if (e && claims && devs->n) { /* composite: each device's submodule and status */
+                json_t *a = json_array();
+                for (size_t i = 0; a && i < devs->n; i++)
+                        json_array_append_new(
+                                a,
+                                json_pack("{s:s, s:s}", "name", devs->dev[i].name, "status",
+                                          vt_ear_status_name(vt_ear_status_of(&devs->dev[i].tv))));
+                json_object_set_new(e, "devices", a);
+        }
         return vtd_ledger_record(s, req, "attest", e);
 }
 
@@ -364,6 +419,7 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         struct vt_session sess;
         struct vt_kbs_attest ab;
         struct vt_attest_result ver = {0};
+        struct vt_attest_devices devs = {0};
         uint8_t expected[64] = {0};
         int64_t now = vtd_now();
 
@@ -378,14 +434,16 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         json_auto_t *claims = NULL;
         _cleanup_free_ char *token = NULL;
         int ok = attest_verify(s, req, &sess, &ab, expected, &ver, res) == 0 &&
-                 attest_token(s, req, &sess, &ab, expected, now, &ver, &claims, &token, res) == 0;
+                 attest_devices(s, req, &ab, &devs, res) == 0 &&
+                 attest_token(s, req, &sess, &ab, expected, now, &ver, &devs, &claims, &token,
+                              res) == 0;
         /* The verdict is durable before the token leaves. Evidence that did not verify at
          * all (verdict "rejected": a bad signature, chain or format) is logged and counted
          * but not recorded: anyone can send it, one nonce after another, and recording it
          * would let them grow the ledger without bound. Verified evidence is recorded
          * whatever its appraisal. */
         bool verified = ok || strcmp(req->verdict, "rejected") != 0;
-        if (verified && attest_record(s, req, &sess, &ab, ok ? claims : NULL) < 0 && ok) {
+        if (verified && attest_record(s, req, &sess, &ab, ok ? claims : NULL, &devs) < 0 && ok) {
                 vtd_problem(res, req, 503, "LedgerError",
                             "the attestation could not be recorded; retry");
                 res->retry_after = 1;
@@ -399,4 +457,5 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 vtd_json_response(res, 200, json_pack("{s:s}", "token", token));
         }
         vt_attest_result_done(&ver);
+        vt_attest_devices_done(&devs);
 }

@@ -46,6 +46,7 @@ static void server_done(struct vtd *s)
         vt_snp_verifier_free(s->snp_hw);
         vt_snp_verifier_free(s->snp_sim);
         vt_dcap_verifier_free(s->dcap);
+        vt_nv_verifier_free(s->nvidia);
         vtd_refvals_free(s->refvals);
         vt_keyring_free(s->kek);
         vt_admin_keys_free(s->admin);
@@ -189,6 +190,59 @@ int vtd_store_open(const struct vt_config *c, struct vt_store **ret, struct vt_d
         return e;
 }
 
+/* The NVIDIA device verifier (attestation.nvidia): OCSP as configured, offline OCSP
+ * responses, RIMs, and for tests only an extra root (attestation.nvidia_test_root). */
+static int nvidia_init(struct vtd *s, struct vt_diag *d)
+{
+        const struct vt_config *c = &s->cfg;
+        int e;
+        if ((e = vt_nv_verifier_new(&s->nvidia)) < 0)
+                return vt_diag_set(d, e, "cannot set up the NVIDIA verifier");
+        const char *url = c->nvidia_ocsp_url && c->nvidia_ocsp_url[0] ? c->nvidia_ocsp_url : NULL;
+        if ((e = vt_nv_verifier_set_ocsp(s->nvidia,
+                                         c->nvidia_ocsp ? VT_NV_OCSP_REQUIRE : VT_NV_OCSP_OFF, url,
+                                         c->nvidia_ocsp_grace)) < 0)
+                return vt_diag_set(d, e, "attestation.nvidia_ocsp_url \"%s\" is not an http(s) URL",
+                                   url);
+        const char *rim_url = c->nvidia_rim_url && c->nvidia_rim_url[0] ? c->nvidia_rim_url : NULL;
+        /* RIMs are checked when there is somewhere to get them: a directory or a service
+         * (nvidia_rim_url: "" and no nvidia_rim_dir turn the check off) */
+        if (c->nvidia_rim_dir || rim_url) {
+                if (c->nvidia_rim_cache_dir)
+                        (void)mkdir_p(c->nvidia_rim_cache_dir, 0700);
+                if ((e = vt_nv_verifier_set_rim(s->nvidia, c->nvidia_rim_dir, rim_url,
+                                                c->nvidia_rim_cache_dir,
+                                                c->nvidia_rim_allow_missing)) < 0)
+                        return vt_diag_set(d, e,
+                                           "attestation.nvidia_rim_url \"%s\" is not an "
+                                           "http(s) URL",
+                                           rim_url ? rim_url : "");
+        }
+        for (size_t i = 0; i < c->n_nvidia_ocsp_responses; i++) {
+                _cleanup_free_ uint8_t *der = NULL;
+                size_t n;
+                if ((e = vt_read_file(c->nvidia_ocsp_responses[i], 1u << 20, &der, &n)) < 0)
+                        return vt_diag_set(d, e, "cannot read attestation.nvidia_ocsp_responses %s",
+                                           c->nvidia_ocsp_responses[i]);
+                struct vt_diag od = {0};
+                if ((e = vt_nv_verifier_add_ocsp(s->nvidia, der, n, &od)) < 0)
+                        return vt_diag_set(d, e, "attestation.nvidia_ocsp_responses %s: %s",
+                                           c->nvidia_ocsp_responses[i], od.msg);
+        }
+        if (c->nvidia_test_root) {
+                _cleanup_free_ uint8_t *pem = NULL;
+                size_t n;
+                if ((e = vt_read_file(c->nvidia_test_root, 1u << 20, &pem, &n)) < 0)
+                        return vt_diag_set(d, e, "cannot read attestation.nvidia_test_root %s",
+                                           c->nvidia_test_root);
+                struct vt_diag rd = {0};
+                if ((e = vt_nv_verifier_set_root(s->nvidia, pem, n, &rd)) < 0)
+                        return vt_diag_set(d, e, "attestation.nvidia_test_root %s: %s",
+                                           c->nvidia_test_root, rd.msg);
+        }
+        return 0;
+}
+
 static int server_init(struct vtd *s, struct vt_diag *d)
 {
         int e;
@@ -233,6 +287,11 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                     (e = vt_snp_verifier_add_root(s->snp_sim, VT_SNP_PRODUCT_MILAN, pem, n, d)) < 0)
                         return e;
         }
+        if (s->cfg.nvidia_test_root && !s->cfg.nvidia)
+                return vt_diag_set(d, VT_E_INVAL,
+                                   "attestation.nvidia_test_root needs attestation.nvidia: true");
+        if (s->cfg.nvidia && (e = nvidia_init(s, d)) < 0)
+                return e;
         if ((e = vtd_ledger_init(s, d)) < 0)
                 return e;
         if (s->cfg.azure_enabled && (e = vtd_azure_init(s, d)) < 0)
@@ -428,6 +487,21 @@ static void log_startup(const struct vtd *s, unsigned port)
                         "root %s is accepted; "
                         "it is not hardware, and its tokens say veritee.simulated=true",
                         s->cfg.simulator_root);
+        if (s->nvidia && s->cfg.nvidia_test_root)
+                vtd_log("warning",
+                        "NVIDIA TEST ROOT TRUSTED: device evidence whose chain ends at "
+                        "attestation.nvidia_test_root %s is accepted; it is not NVIDIA, and its "
+                        "claims say \"x-nvidia-gpu-attestation-report-cert-chain-root\": "
+                        "\"extra (not NVIDIA)\"",
+                        s->cfg.nvidia_test_root);
+        if (s->nvidia)
+                vtd_log("info",
+                        "NVIDIA device evidence (additional_evidence) accepted: OCSP %s, "
+                        "RIMs %s",
+                        s->cfg.nvidia_ocsp ? "required" : "off (attestation.nvidia_ocsp)",
+                        s->cfg.nvidia_rim_dir || (s->cfg.nvidia_rim_url && s->cfg.nvidia_rim_url[0])
+                                ? "checked"
+                                : "not checked");
         if (kds_fetches(&s->cfg) < s->cfg.kds_max_fetches)
                 vtd_log("warning",
                         "at most %u VCEK fetch(es) from KDS at once (attestation.kds_max_fetches "

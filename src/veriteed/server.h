@@ -60,6 +60,7 @@ struct vtd {
         struct vt_snp_verifier *snp_hw;  /* AMD roots only */
         struct vt_snp_verifier *snp_sim; /* AMD roots + the simulator root, if configured */
         struct vt_dcap_verifier *dcap;   /* Intel root; collateral from the PCCS */
+        struct vt_nv_verifier *nvidia;   /* attestation.nvidia: GPU/switch evidence; else NULL */
         struct vtd_refvals *refvals;
         struct vt_keyring *kek;      /* NULL: no resource storage */
         struct vt_admin_keys *admin; /* NULL: no admin API */

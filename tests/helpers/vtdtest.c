@@ -261,10 +261,16 @@ json_t *new_jwk_key(void **ret_key)
 char *attest_body(const char *nonce, const struct vt_sim_guest *g, json_t *bind_jwk,
                   json_t *send_jwk)
 {
+        return attest_body_additional(nonce, g, bind_jwk, send_jwk, "");
+}
+
+char *attest_body_additional(const char *nonce, const struct vt_sim_guest *g, json_t *bind_jwk,
+                             json_t *send_jwk, const char *additional)
+{
         uint8_t rd[64] = {0}, report[VT_SNP_REPORT_SIZE];
         char *chain = NULL;
         struct vt_diag d = {0};
-        assert_int_equal(vt_kbs_runtime_binding(nonce, bind_jwk, "", rd), 0);
+        assert_int_equal(vt_kbs_runtime_binding(nonce, bind_jwk, additional, rd), 0);
         if (vt_sim_report(vtt_simdir, g, rd, report, &chain, &d) < 0)
                 fail_msg("sim report: %s", d.msg);
         /* VCEK and ASK as DER for the wire */
@@ -282,7 +288,7 @@ char *attest_body(const char *nonce, const struct vt_sim_guest *g, json_t *bind_
         assert_int_equal(vt_snp_wire_encode(report, certs, 2, &ev), 0);
         json_auto_t *body = json_pack("{s:{s:s, s:O}, s:{s:o, s:s}}", "runtime-data", "nonce",
                                       nonce, "tee-pubkey", send_jwk, "tee-evidence",
-                                      "primary_evidence", ev, "additional_evidence", "");
+                                      "primary_evidence", ev, "additional_evidence", additional);
         OPENSSL_free(d0);
         OPENSSL_free(d1);
         X509_free(vcek);

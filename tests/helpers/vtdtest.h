@@ -54,6 +54,10 @@ json_t *new_jwk_key(void **ret_key);
 json_t *new_jwk(void);
 char *attest_body(const char *nonce, const struct vt_sim_guest *g, json_t *bind_jwk,
                   json_t *send_jwk);
+/* attest_body_additional: the same with tee-evidence.additional_evidence (a JSON text, or
+ * ""), which the CPU report data then binds. */
+char *attest_body_additional(const char *nonce, const struct vt_sim_guest *g, json_t *bind_jwk,
+                             json_t *send_jwk, const char *additional);
 /* attest_token runs auth+attest with guest g and jwk and returns the token (malloc'd). */
 char *attest_token(const struct server *s, const struct vt_sim_guest *g, json_t *jwk);
 

@@ -401,6 +401,68 @@ static void test_attest_offline_az(void **state)
         vt_snp_verifier_free(v);
 }
 
+/* Composite attestation: the additional evidence's shape, and device evidence refused when
+ * the context has no NVIDIA verifier (the server's attestation.nvidia is false). The devices
+ * themselves are verified in test_composite (a TEST-MADE chain and a re-signed report). */
+static void test_attest_devices_refusals(void **state)
+{
+        (void)state;
+        struct vt_attest_ctx c = {0};
+        struct vt_attest_devices r;
+        struct vt_diag d = {0};
+        const uint8_t nonce[32] = {1};
+        assert_int_equal(vt_attest_devices(&c, "", nonce, 0, &r, &d), 0);
+        assert_int_equal(r.n, 0);
+        assert_int_equal(vt_attest_devices(&c, NULL, nonce, 0, &r, &d), 0);
+        assert_int_equal(vt_attest_devices(&c, "[1]", nonce, 0, &r, &d), VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "keyed by device type"));
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest_devices(&c, "{\"nvidia\":{}", nonce, 0, &r, &d), VT_E_FORMAT);
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest_devices(&c, "{\"tpmdevice\":{}}", nonce, 0, &r, &d),
+                         VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "\"tpmdevice\" is not supported"));
+        /* Trustee's unsigned sample device: only with allow_sample, never affirming */
+        vt_diag_clear(&d);
+        assert_int_equal(
+                vt_attest_devices(&c, "{\"sampledevice\":{\"svn\":\"2\"}}", nonce, 0, &r, &d),
+                VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "attestation.allow_sample"));
+        c.allow_sample = true;
+        assert_int_equal(
+                vt_attest_devices(&c, "{\"sampledevice\":{\"svn\":\"2\"}}", nonce, 0, &r, &d), 0);
+        assert_int_equal(r.n, 1);
+        assert_string_equal(r.dev[0].name, "sampledevice0");
+        assert_int_equal(vt_ar4si_tier_of(&r.dev[0].tv), VT_AR4SI_TIER_CONTRAINDICATED);
+        assert_string_equal(json_string_value(json_object_get(r.dev[0].claims, "svn")), "2");
+        vt_attest_devices_done(&r);
+        c.allow_sample = false;
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest_devices(&c, "{\"nvidia\":{\"device_evidence_list\":[]}}", nonce,
+                                           0, &r, &d),
+                         VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "attestation.nvidia is false"));
+        /* with a verifier, an empty list and a device whose evidence does not parse */
+        struct vt_nv_verifier *v = NULL;
+        assert_int_equal(vt_nv_verifier_new(&v), 0);
+        c.nvidia = v;
+        vt_diag_clear(&d);
+        assert_int_equal(vt_attest_devices(&c, "{\"nvidia\":{\"device_evidence_list\":[]}}", nonce,
+                                           0, &r, &d),
+                         VT_E_FORMAT);
+        if (!strstr(d.msg, "nvidia"))
+                fail_msg("%s", d.msg);
+        vt_diag_clear(&d);
+        assert_int_equal(
+                vt_attest_devices(&c,
+                                  "{\"nvidia\":{\"device_evidence_list\":[{\"arch\":\"HOPPER\","
+                                  "\"evidence\":\"AAAA\",\"certificate\":\"AAAA\"}]}}",
+                                  nonce, 0, &r, &d),
+                VT_E_FORMAT);
+        assert_non_null(strstr(d.msg, "nvidia device 0 (HOPPER)"));
+        vt_nv_verifier_free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -413,6 +475,7 @@ int main(void)
                 cmocka_unit_test(test_attest_offline_snp_time),
                 cmocka_unit_test(test_attest_offline_dcap),
                 cmocka_unit_test(test_attest_offline_az),
+                cmocka_unit_test(test_attest_devices_refusals),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }

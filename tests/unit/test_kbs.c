@@ -70,6 +70,31 @@ static void test_kbs_binding_vectors(void **state)
         free(canon);
 }
 
+/* The device binding (issue 15, composite attestation): GPUs sign SHA-384(JCS({"nonce",
+ * "tee-pubkey"})) -- without "additional-evidence". The expected digests were computed
+ * independently when this test was written: python3 json.dumps(sort_keys=True,
+ * separators=(",", ":")) (JCS for this all-ASCII input) and hashlib.sha384. */
+static void test_kbs_device_binding_vector(void **state)
+{
+        (void)state;
+        json_auto_t *jwk =
+                json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "alg",
+                          "ECDH-ES+A256KW", "x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y",
+                          "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
+        const char *nonce = "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=";
+        uint8_t dg[48], rd[48];
+        char hex[97];
+        assert_int_equal(vt_kbs_device_binding(nonce, jwk, dg), 0);
+        vt_hex_encode(dg, 48, hex);
+        assert_string_equal(hex, "a60f379a323a47a9d311ca6a573420f5b41d58b33e80315b4716c875596a9b37"
+                                 "80b66a00120fe17143faa126c1a1c789");
+        /* the CPU's binding of the same data has "additional-evidence": "" and differs */
+        assert_int_equal(vt_kbs_runtime_binding(nonce, jwk, "", rd), 0);
+        vt_hex_encode(rd, 48, hex);
+        assert_string_equal(hex, "8e6fa4507720577c951ec08dd0908396e1d573f0b68daff28323531e1ff1b288"
+                                 "1582a6dbd86891ae58408b068c266b63");
+}
+
 /* Trustee's SNP wire evidence decodes to the exact signed bytes: its own VCEK verifies them. */
 static void test_kbs_snp_wire_fixture(void **state)
 {
@@ -434,6 +459,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_kbs_binding_vectors),
+                cmocka_unit_test(test_kbs_device_binding_vector),
                 cmocka_unit_test(test_kbs_snp_wire_fixture),
                 cmocka_unit_test(test_kbs_snp_wire_rejects),
                 cmocka_unit_test(test_kbs_jwk),

@@ -19,6 +19,7 @@
 
 #include "crypto/openssl-util.h"
 #include "httpd.h"
+#include "nvchain.h"
 #include "testutil.h"
 #include "verify/nvidia_internal.h"
 #include "verify/nvidia_ocsp.h"
@@ -26,121 +27,24 @@
 
 #define GRACE 3600
 
-struct node {
-        EVP_PKEY *key;
-        X509 *cert;
-};
-
-/* root, identity, ica, brom, leaf (test-made, shaped like NVIDIA's) */
-static struct node N[5];
+/* root, identity, ica, brom, leaf (test-made, shaped like NVIDIA's: tests/helpers/nvchain.h) */
+static struct nvchain CH;
+#define N (CH.n)
 static int64_t NOW;
 static const uint8_t FWID[48] = {0xf5, 0xc3, 0x84, 0xae}; /* hopper_550's starts so */
-
-static EVP_PKEY *p384(void)
-{
-        EVP_PKEY *k = EVP_EC_gen("P-384");
-        assert_non_null(k);
-        return k;
-}
-
-static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-        X509V3_CTX ctx;
-        X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-        X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-        assert_non_null(e);
-        assert_int_equal(X509_add_ext(x, e, -1), 1);
-        X509_EXTENSION_free(e);
-}
-
-/* The Hopper FWID extension: SEQ{INTEGER 1, SPKI, SEQ{sha384, OCTET STRING(48)}}. */
-static void add_fwid(X509 *x, EVP_PKEY *brom_key, const uint8_t fwid[48])
-{
-        uint8_t der[256], *p = der, *spki = NULL;
-        int sl = i2d_PUBKEY(brom_key, &spki);
-        assert_int_equal(sl, 120);
-        static const uint8_t alg[] = {0x30, 0x3d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                      0x65, 0x03, 0x04, 0x02, 0x02, 0x04, 0x30};
-        *p++ = 0x30;
-        *p++ = 0x81;
-        *p++ = (uint8_t)(3 + sl + sizeof(alg) + 48);
-        *p++ = 0x02;
-        *p++ = 0x01;
-        *p++ = 0x01;
-        memcpy(p, spki, (size_t)sl);
-        p += sl;
-        memcpy(p, alg, sizeof(alg));
-        p += sizeof(alg);
-        memcpy(p, fwid, 48);
-        p += 48;
-        OPENSSL_free(spki);
-        ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-        ASN1_OBJECT *obj = OBJ_txt2obj("2.23.133.5.4.1", 1);
-        assert_true(ASN1_OCTET_STRING_set(os, der, (int)(p - der)));
-        X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);
-        assert_non_null(e);
-        assert_int_equal(X509_add_ext(x, e, -1), 1);
-        X509_EXTENSION_free(e);
-        ASN1_OBJECT_free(obj);
-        ASN1_OCTET_STRING_free(os);
-}
-
-static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca,
-                       const char *eku, long serial)
-{
-        X509 *x = X509_new();
-        assert_non_null(x);
-        X509_set_version(x, 2);
-        ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-        X509_NAME *n = X509_NAME_new();
-        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-        X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"TEST-MADE", -1, -1,
-                                   0);
-        X509_set_subject_name(x, n);
-        X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n);
-        X509_NAME_free(n);
-        ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(NOW - 86400));
-        ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(NOW + 86400 * 3650));
-        X509_set_pubkey(x, key);
-        add_ext(x, issuer ? issuer : x, NID_basic_constraints,
-                ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-        add_ext(x, issuer ? issuer : x, NID_key_usage,
-                ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
-        if (eku)
-                add_ext(x, issuer ? issuer : x, NID_ext_key_usage, eku);
-        assert_true(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha384()) > 0);
-        return x;
-}
 
 static int setup(void **state)
 {
         (void)state;
         NOW = (int64_t)time(NULL);
-        static const char *const cns[] = {"TEST NVIDIA Device Identity CA", "TEST GH100 Identity",
-                                          "TEST GH100 Provisioner ICA 1", "TEST GH100 A01 GSP BROM",
-                                          "GH100 A01 GSP FMC LF (TEST)"};
-        for (int i = 0; i < 5; i++) {
-                N[i].key = p384();
-                N[i].cert = make_cert(cns[i], N[i].key, i ? N[i - 1].cert : NULL,
-                                      i ? N[i - 1].key : NULL, i < 4, NULL, 100 + i);
-        }
-        /* the leaf again, with the FWID extension */
-        X509_free(N[4].cert);
-        X509 *x = make_cert("GH100 A01 GSP FMC LF (TEST)", N[4].key, N[3].cert, N[3].key, false,
-                            NULL, 104);
-        add_fwid(x, N[3].key, FWID);
-        assert_true(X509_sign(x, N[3].key, EVP_sha384()) > 0);
-        N[4].cert = x;
+        nvchain_make(&CH, NOW, FWID);
         return 0;
 }
 
 static int teardown(void **state)
 {
         (void)state;
-        for (int i = 0; i < 5; i++) {
-                EVP_PKEY_free(N[i].key);
-                X509_free(N[i].cert);
-        }
+        nvchain_free(&CH);
         return 0;
 }
 
@@ -284,26 +188,28 @@ static void test_ocsp_signer(void **state)
         (void)state;
         struct vt_diag d = {0};
         /* a key outside the chain */
-        EVP_PKEY *k = p384();
-        X509 *rogue = make_cert("TEST rogue responder", k, NULL, NULL, false, "OCSPSigning", 7);
+        EVP_PKEY *k = nvchain_p384();
+        X509 *rogue =
+                nvchain_cert(NOW, "TEST rogue responder", k, NULL, NULL, false, "OCSPSigning", 7);
         struct resp_spec s = good(2);
         s.signer = rogue;
         s.signer_key = k;
         expect(check(&s, NOW, &d), VT_E_SIGNATURE, &d, "not trusted");
         /* delegated by the issuer with id-kp-OCSPSigning: accepted */
-        EVP_PKEY *dk = p384();
-        X509 *del = make_cert("TEST delegated responder", dk, N[1].cert, N[1].key, false,
-                              "OCSPSigning", 8);
+        EVP_PKEY *dk = nvchain_p384();
+        X509 *del = nvchain_cert(NOW, "TEST delegated responder", dk, N[1].cert, N[1].key, false,
+                                 "OCSPSigning", 8);
         s.signer = del;
         s.signer_key = dk;
         expect(check(&s, NOW, &d), 0, &d, NULL);
         /* issued by the issuer but without the OCSP signing purpose: refused */
-        X509 *noeku = make_cert("TEST not a responder", dk, N[1].cert, N[1].key, false, NULL, 9);
+        X509 *noeku =
+                nvchain_cert(NOW, "TEST not a responder", dk, N[1].cert, N[1].key, false, NULL, 9);
         s.signer = noeku;
         expect(check(&s, NOW, &d), VT_E_SIGNATURE, &d, NULL);
         /* a delegated responder of another CA of the chain (not the cert's issuer) */
-        X509 *other = make_cert("TEST other responder", dk, N[2].cert, N[2].key, false,
-                                "OCSPSigning", 10);
+        X509 *other = nvchain_cert(NOW, "TEST other responder", dk, N[2].cert, N[2].key, false,
+                                   "OCSPSigning", 10);
         s.signer = other;
         expect(check(&s, NOW, &d), VT_E_SIGNATURE, &d, NULL);
         X509_free(rogue);
@@ -347,66 +253,25 @@ static void test_ocsp_malformed(void **state)
         free(der);
 }
 
-/* The whole verification with OCSP: a recorded Hopper report re-signed by the test leaf. */
-/* A recorded Hopper report re-signed by the test leaf (rebuilt with the report's FWID), the
- * test chain as PEM (leaf first) and the test root as PEM. */
+/* The whole verification with OCSP: a recorded Hopper report re-signed by the test leaf
+ * (rebuilt with the report's FWID), the test chain as PEM (leaf first) and the test root. */
 struct resigned {
         struct vt_nv_report *rep;
-        BIO *b, *rb;
         char *pem, *rootpem;
-        long pl, rl;
+        size_t pl, rl;
 };
 
 static void resign(struct resigned *R)
 {
-        size_t hl;
-        uint8_t *hex = vt_test_load_vector("nvidia/gpu/hopper_550.90.07/report.hex", &hl);
-        struct vt_nv_report *rep = NULL;
-        struct vt_diag d = {0};
-        assert_int_equal(vt_nv_report_parse(hex, hl, &rep, &d), 0);
-        free(hex);
-        /* the test leaf's FWID must be the report's: rebuild the leaf with it */
-        const uint8_t *fw;
-        size_t fl;
-        assert_int_equal(vt_nv_report_field(rep, VT_NV_OPQ_FWID, &fw, &fl), 0);
-        X509_free(N[4].cert);
-        N[4].cert = make_cert("GH100 A01 GSP FMC LF (TEST)", N[4].key, N[3].cert, N[3].key, false,
-                              NULL, 104);
-        add_fwid(N[4].cert, N[3].key, fw);
-        assert_true(X509_sign(N[4].cert, N[3].key, EVP_sha384()) > 0);
-        /* re-sign the signed range with the test leaf */
-        uint8_t dig[48], sig[128];
-        unsigned dl = 0;
-        size_t sl = sizeof(sig);
-        assert_int_equal(EVP_Digest(rep->bytes, rep->signed_len, dig, &dl, EVP_sha384(), NULL), 1);
-        EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(N[4].key, NULL);
-        assert_int_equal(EVP_PKEY_sign_init(pc), 1);
-        assert_int_equal(EVP_PKEY_sign(pc, sig, &sl, dig, dl), 1);
-        EVP_PKEY_CTX_free(pc);
-        const unsigned char *sp = sig;
-        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &sp, (long)sl);
-        assert_non_null(es);
-        BN_bn2binpad(ECDSA_SIG_get0_r(es), rep->bytes + rep->signed_len, 48);
-        BN_bn2binpad(ECDSA_SIG_get0_s(es), rep->bytes + rep->signed_len + 48, 48);
-        ECDSA_SIG_free(es);
-        /* the chain PEM, leaf first */
-        BIO *b = BIO_new(BIO_s_mem());
-        for (int i = 4; i >= 0; i--)
-                PEM_write_bio_X509(b, N[i].cert);
-        char *pem;
-        long pl = BIO_get_mem_data(b, &pem);
-        BIO *rb = BIO_new(BIO_s_mem());
-        PEM_write_bio_X509(rb, N[0].cert);
-        char *rootpem;
-        long rl = BIO_get_mem_data(rb, &rootpem);
-        *R = (struct resigned){
-                .rep = rep, .b = b, .rb = rb, .pem = pem, .rootpem = rootpem, .pl = pl, .rl = rl};
+        R->rep = nvchain_hopper(&CH, NULL);
+        R->pem = nvchain_pem(&CH, &R->pl);
+        R->rootpem = nvchain_root_pem(&CH, &R->rl);
 }
 
 static void resigned_done(struct resigned *R)
 {
-        BIO_free(R->b);
-        BIO_free(R->rb);
+        free(R->pem);
+        free(R->rootpem);
         vt_nv_report_free(R->rep);
 }
 
@@ -417,7 +282,7 @@ static void test_verify_with_ocsp(void **state)
         resign(&R);
         struct vt_nv_report *rep = R.rep;
         char *pem = R.pem, *rootpem = R.rootpem;
-        long pl = R.pl, rl = R.rl;
+        size_t pl = R.pl, rl = R.rl;
         struct vt_diag d = {0};
 
         struct vt_nv_verifier *v = NULL;

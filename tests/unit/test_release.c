@@ -8,6 +8,7 @@
 
 #include "testutil.h"
 #include "policy/release.h"
+#include "token/ear.h"
 #include "util/json.h"
 #include "util/macro.h"
 #include "veritee/veritee.h"
@@ -918,6 +919,61 @@ struct thread_arg {
         int failures;
 };
 
+/* Composite attestation: a token with a device submodule beside cpu0 (vt_ear_claims, as
+ * veriteed makes it). A policy can require /submods/gpu0/ear.status; a token without the GPU
+ * is denied, naming the missing claim. */
+static void test_eval_composite_submods(void **state)
+{
+        (void)state;
+        struct vt_ar4si cpu = {.instance_identity = 2, .hardware = 2, .executables = 2},
+                        gpu = {.instance_identity = 2, .hardware = 2, .executables = 2},
+                        gpu_bad = {.instance_identity = 2, .hardware = 97};
+        _cleanup_json_ json_t *cpu_claims = json_pack("{s:s}", "measurement", "00");
+        _cleanup_json_ json_t *gpu_claims = json_pack("{s:s}", "x-nvidia-arch", "HOPPER");
+        struct vt_ear_submod sub = {
+                .name = "gpu0", .tee = "nvidia", .claims = gpu_claims, .tv = &gpu};
+        struct vt_ear_input in = {.issuer = "https://kbs.test",
+                                  .iat = 1000,
+                                  .ttl = 300,
+                                  .policy_id = "default",
+                                  .tee = "snp",
+                                  .tee_claims = cpu_claims,
+                                  .report_data = (const uint8_t *)"0123456789abcdef",
+                                  .report_data_len = 16,
+                                  .tv = &cpu,
+                                  .submods = &sub,
+                                  .n_submods = 1};
+        _cleanup_json_ json_t *with = vt_ear_claims(&in);
+        assert_non_null(with);
+        /* the device submodule has cpu0's shape */
+        json_t *g = json_object_get(json_object_get(with, "submods"), "gpu0");
+        assert_string_equal(json_string_value(json_object_get(g, "ear.status")), "affirming");
+        assert_non_null(
+                json_object_get(json_object_get(g, "ear.trustworthiness-vector"), "hardware"));
+        json_t *ev = json_object_get(g, "ear.veraison.annotated-evidence");
+        assert_string_equal(
+                json_string_value(json_object_get(json_object_get(ev, "nvidia"), "x-nvidia-arch")),
+                "HOPPER");
+        const char *pol = "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":"
+                          "\"affirming\"},{\"claim\":\"/submods/gpu0/ear.status\",\"equals\":"
+                          "\"affirming\"}]}";
+        check_eval(pol, with, NULL);
+        /* a GPU that is not affirming */
+        sub.tv = &gpu_bad;
+        _cleanup_json_ json_t *bad = vt_ear_claims(&in);
+        check_eval(pol, bad,
+                   "claim /submods/gpu0/ear.status is \"contraindicated\", expected "
+                   "equals \"affirming\"");
+        /* no GPU at all */
+        in.n_submods = 0;
+        _cleanup_json_ json_t *without = vt_ear_claims(&in);
+        assert_null(json_object_get(json_object_get(without, "submods"), "gpu0"));
+        struct vt_diag d = {0};
+        _cleanup_(vt_release_policy_freep) struct vt_release_policy *p = parse_ok(pol);
+        assert_int_equal(vt_release_policy_eval(p, without, &d), VT_E_POLICY);
+        assert_non_null(strstr(d.msg, "/submods/gpu0/ear.status"));
+}
+
 static void *eval_thread(void *arg)
 {
         struct thread_arg *a = arg;
@@ -999,6 +1055,7 @@ int main(void)
                 cmocka_unit_test(test_azure_authorities),
                 cmocka_unit_test(test_rego_refused),
                 cmocka_unit_test(test_eval_threads),
+                cmocka_unit_test(test_eval_composite_submods),
                 cmocka_unit_test(test_eval_long_values),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
