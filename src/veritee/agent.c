@@ -93,7 +93,32 @@ struct agent {
         CURL *c;
         EVP_PKEY *key;
         char *token;
+        const char *gpu; /* --gpu auto|off|required */
 };
+
+/* The additional evidence of this attestation: NVIDIA GPU evidence bound to the device
+ * nonce (the first 32 bytes of SHA-384(JCS({nonce, tee-pubkey})), as Trustee's guest binds
+ * it), or "" (malloc'd either way). --gpu auto leaves it out quietly where there is no NVIDIA
+ * driver at all and says why on other failures; required fails; off never asks. */
+static int gpu_evidence(const struct agent *a, const char *nonce, const json_t *jwk, char **ret,
+                        struct vt_diag *d)
+{
+        uint8_t dn[48];
+        char *add = NULL;
+        struct vt_diag gd = {0};
+        if (strcmp(a->gpu, "off") != 0) {
+                int e = vt_kbs_device_binding(nonce, jwk, dn);
+                if (e < 0)
+                        return vt_diag_set(d, e, "cannot compute the device binding");
+                e = vt_nvml_collect(dn, &add, &gd);
+                if (e < 0 && strcmp(a->gpu, "required") == 0)
+                        return vt_diag_set(d, e, "%s (--gpu required)", gd.msg);
+                if (e < 0 && !strstr(gd.msg, "libnvidia-ml.so.1 not found"))
+                        fprintf(stderr, "veritee: %s; attesting without GPU evidence\n", gd.msg);
+        }
+        *ret = add ? add : strdup("");
+        return *ret ? 0 : VT_E_NOMEM;
+}
 
 static void agent_done(struct agent *a)
 {
@@ -147,14 +172,17 @@ static int agent_attest(struct agent *a, struct vt_diag *d)
                 return fail_answer("auth", status, chal, d);
         if ((e = make_tee_key(&a->key, &jwk)) < 0)
                 return vt_diag_set(d, e, "cannot make the TEE key");
+        _cleanup_free_ char *additional = NULL;
+        if ((e = gpu_evidence(a, nonce, jwk, &additional, d)) < 0)
+                return e;
         uint8_t rd[64] = {0};
-        if ((e = vt_kbs_runtime_binding(nonce, jwk, "", rd)) < 0)
+        if ((e = vt_kbs_runtime_binding(nonce, jwk, additional, rd)) < 0)
                 return vt_diag_set(d, e, "cannot compute the runtime-data binding");
         if ((e = a->p->collect(&a->po, rd, &ev, d)) < 0)
                 return e;
         att = json_pack("{s:{s:s, s:O}, s:{s:O, s:s}}", "runtime-data", "nonce", nonce,
                         "tee-pubkey", jwk, "tee-evidence", "primary_evidence", ev,
-                        "additional_evidence", "");
+                        "additional_evidence", additional);
         if (!att)
                 return VT_E_NOMEM;
         if (a->init_data)
@@ -220,7 +248,7 @@ static int agent_get(struct agent *a, const char *path, uint8_t **ret, size_t *r
 
 /* Options shared by the agent's commands. */
 struct agent_cli {
-        const char *kbs, *tee, *init, *out, *cacert;
+        const char *kbs, *tee, *init, *out, *cacert, *gpu;
         char **maps;
         size_t n_maps;
         struct vt_provider_opts po;
@@ -241,6 +269,7 @@ static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const ch
                 {"sev-guest", required_argument, NULL, 'G'},
                 {"tcti", required_argument, NULL, 'P'},
                 {"vcek", required_argument, NULL, 'V'},
+                {"gpu", required_argument, NULL, 'g'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -277,6 +306,14 @@ static int parse_agent_opts(int argc, char **argv, struct agent_cli *o, const ch
                         break;
                 case 'V':
                         o->po.vcek_file = optarg;
+                        break;
+                case 'g':
+                        if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "off") != 0 &&
+                            strcmp(optarg, "required") != 0) {
+                                cli_usage_error("agent: --gpu must be auto, off or required");
+                                return -1;
+                        }
+                        o->gpu = optarg;
                         break;
                 case 'm':
                         if (o->n_maps >= 256)
@@ -323,6 +360,7 @@ static int setup_agent(struct agent *a, struct agent_cli *o, uint8_t *digest, ui
         }
         a->p = p;
         a->po = o->po;
+        a->gpu = o->gpu ? o->gpu : "auto";
         int e = agent_init(a, o->kbs);
         if (e == 0 && o->cacert)
                 curl_easy_setopt(a->c, CURLOPT_CAINFO, o->cacert); /* a KBS with its own CA */
@@ -341,7 +379,7 @@ int cmd_agent(int argc, char **argv)
                                   "auto|snp|tdx|az-snp-vtpm|sim] "
                                   "[--sim-dir DIR] [--init-data FILE]\n"
                                   "         evidence: [--tsm-path DIR] [--sev-guest DEV] "
-                                  "[--tcti CONF] [--vcek FILE]\n"
+                                  "[--tcti CONF] [--vcek FILE] [--gpu auto|off|required]\n"
                                   "       veritee agent get-resource --url URL REPO/TYPE/TAG [-o "
                                   "FILE] [--tee ...] [--sim-dir DIR]\n"
                                   "       veritee agent fetch --url URL --map REPO/TYPE/TAG=PATH "

@@ -66,6 +66,8 @@ static const char usage[] =
         "  agent attest --url URL [--tee auto|snp|tdx|az-snp-vtpm|sim] [--sim-dir DIR] "
         "[--init-data FILE]\n"
         "      [--tsm-path DIR] [--sev-guest DEV] [--tcti TCTI] [--vcek FILE] [--cacert PEM]\n"
+        "      [--gpu auto|off|required]  NVIDIA GPU evidence beside the CPU's (NVML; default "
+        "auto)\n"
         "                               attest to a key broker (KBS 0.4.0) and print the token\n"
         "  agent get-resource --url URL REPO/TYPE/TAG [-o FILE] [--tee ...] [--sim-dir DIR]\n"
         "                               attest, fetch one secret, decrypt it, write it (0400)\n"

@@ -141,4 +141,13 @@ check "limit 0 is refused with the range" grep -q 'limit must be 1..10000' "$tmp
 curl -sS -H "Authorization: Bearer $(cat "$V/admin.jwt")" "$url/kbs/v0/resources?cursor=Zm9v" >"$tmp/pc"
 check "a cursor not from us is refused" grep -q 'cursor is not one this server gave' "$tmp/pc"
 
+# GPU evidence (issue 15): this machine has no NVIDIA driver; --gpu required says so, the
+# default (auto) attests without it quietly
+if [ ! -e /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1 ]; then
+        expect 1 "agent --gpu required without an NVIDIA driver" '' "no NVIDIA GPU evidence: libnvidia-ml.so.1 not found (no NVIDIA driver in this guest) (--gpu required)" -- \
+                "$B" agent attest --url "$url" --tee sim --sim-dir "$V/sim" --gpu required
+        expect 2 "agent --gpu with a wrong value" '' "agent: --gpu must be auto, off or required" -- \
+                "$B" agent attest --url "$url" --tee sim --sim-dir "$V/sim" --gpu yes
+fi
+
 finish "agent checks"
