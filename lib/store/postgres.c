@@ -1167,6 +1167,71 @@ static int pg_resource_put_policy(struct vt_store *base, const char *path, const
         return resource_put_common(pg_of(base), &a, d);
 }
 
+struct batch_arg {
+        const char *kek_id;
+        const struct vt_resource_item *items;
+        size_t n;
+        int64_t now;
+};
+
+/* resource_batch_tx: resource_put_tx for every item, under one lock and one KEK check,
+ * in the caller's one transaction. */
+static int resource_batch_tx(struct pgc *c, void *arg)
+{
+        struct batch_arg *b = arg;
+        int r = q_simple(c, "SELECT pg_advisory_xact_lock_shared(" LOCK_KEK ")", "lock the KEK");
+        if (r == 0)
+                r = kek_check(c, b->kek_id);
+        for (size_t i = 0; r == 0 && i < b->n; i++) {
+                const struct vt_resource_item *it = &b->items[i];
+                struct pgp p = {0};
+                p_text(&p, it->path);
+                p_text(&p, b->kek_id);
+                p_blob(&p, it->wdek, it->wdek_len);
+                p_blob(&p, it->ct, it->ct_len);
+                p_i64(&p, (int64_t)it->plain_len);
+                p_i64(&p, b->now);
+                r = q_cmd(c,
+                          "INSERT INTO resources "
+                          "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
+                          "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "
+                          "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
+                          "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
+                          "size = excluded.size, updated = excluded.updated",
+                          &p, NULL, "put resource");
+                if (r == 0 && it->policy)
+                        r = policy_set_q(c, it->path, it->policy, b->now);
+        }
+        return r;
+}
+
+static int pg_resource_put_batch(struct vt_store *base, const char *kek_id,
+                                 const struct vt_resource_item *items, size_t n, int64_t now,
+                                 size_t *ret_bad, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !name_valid(kek_id) || !items || n == 0 || n > VT_STORE_BATCH_MAX)
+                return VT_E_INVAL;
+        for (size_t i = 0; i < n; i++) {
+                const struct vt_resource_item *it = &items[i];
+                int e = 0;
+                if (!vt_resource_path_valid(it->path) || !it->wdek || !it->wdek_len ||
+                    (!it->ct && it->ct_len) || (uint64_t)it->plain_len > (uint64_t)INT64_MAX)
+                        e = VT_E_INVAL;
+                else if (it->wdek_len > VT_STORE_MAX_WDEK || it->ct_len > VT_STORE_MAX_CT)
+                        e = VT_E_LIMIT;
+                else if (it->policy)
+                        e = json_check(it->policy);
+                if (e < 0) {
+                        if (ret_bad)
+                                *ret_bad = i;
+                        return vt_diag_set(d, e, "store: batch item %zu refused", i);
+                }
+        }
+        struct batch_arg b = {kek_id, items, n, now};
+        return pg_run(s, RUN_TX, resource_batch_tx, &b, "resource put batch", d);
+}
+
 struct rget_arg {
         const char *path;
         char kek[32];
@@ -2005,6 +2070,7 @@ const struct vt_store_ops vt_store_postgres_ops = {
         .sweep = pg_sweep,
         .resource_put = pg_resource_put,
         .resource_put_policy = pg_resource_put_policy,
+        .resource_put_batch = pg_resource_put_batch,
         .resource_get = pg_resource_get,
         .resource_delete = pg_resource_delete,
         .resource_list = pg_resource_list,

@@ -1178,6 +1178,92 @@ static int sq_resource_put_policy(struct vt_store *base, const char *path, const
                                    now, d);
 }
 
+/* item_check: the argument checks of one put, for one item of a batch. */
+static int item_check(const struct vt_resource_item *it)
+{
+        if (!vt_resource_path_valid(it->path) || !it->wdek || !it->wdek_len ||
+            (!it->ct && it->ct_len) || (uint64_t)it->plain_len > (uint64_t)INT64_MAX)
+                return VT_E_INVAL;
+        if (it->wdek_len > VT_STORE_MAX_WDEK || it->ct_len > VT_STORE_MAX_CT)
+                return VT_E_LIMIT;
+        return it->policy ? json_check(it->policy) : 0;
+}
+
+/* resource_batch_tx runs inside BEGIN IMMEDIATE: the statements of resource_put_locked
+ * and policy_set_locked, each prepared once for the whole batch. */
+static int resource_batch_tx(struct vt_sqlite *s, const char *kek_id,
+                             const struct vt_resource_item *items, size_t n, int64_t now)
+{
+        _cleanup_stmt_ sqlite3_stmt *put = NULL, *pol = NULL;
+        int r = kek_check_tx(s, kek_id);
+        if (r == 0)
+                r = prepare(s,
+                            "INSERT INTO resources "
+                            "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
+                            "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
+                            "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
+                            "size = excluded.size, updated = excluded.updated",
+                            &put, NULL);
+        if (r == 0)
+                r = prepare(s,
+                            "INSERT INTO policies (path, policy, updated) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (path) DO UPDATE SET policy = excluded.policy, "
+                            "updated = excluded.updated",
+                            &pol, NULL);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                const struct vt_resource_item *it = &items[i];
+                sqlite3_bind_text(put, 1, it->path, -1, SQLITE_STATIC);
+                sqlite3_bind_text(put, 2, it->path, (int)strcspn(it->path, "/"), SQLITE_STATIC);
+                sqlite3_bind_text(put, 3, kek_id, -1, SQLITE_STATIC);
+                if ((r = bind_blob(put, 4, it->wdek, it->wdek_len)) < 0 ||
+                    (r = bind_blob(put, 5, it->ct, it->ct_len)) < 0)
+                        break;
+                sqlite3_bind_int64(put, 6, (sqlite3_int64)it->plain_len);
+                sqlite3_bind_int64(put, 7, now);
+                r = step_done(s, put, "put resource", NULL);
+                sqlite3_reset(put);
+                if (r < 0 || !it->policy)
+                        continue;
+                /* the resource was written just above, in this transaction */
+                sqlite3_bind_text(pol, 1, it->path, -1, SQLITE_STATIC);
+                sqlite3_bind_text(pol, 2, it->policy, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(pol, 3, now);
+                r = step_done(s, pol, "set policy", NULL);
+                sqlite3_reset(pol);
+        }
+        return r;
+}
+
+static int sq_resource_put_batch(struct vt_store *base, const char *kek_id,
+                                 const struct vt_resource_item *items, size_t n, int64_t now,
+                                 size_t *ret_bad, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        if (!s || !name_valid(kek_id) || !items || n == 0 || n > VT_STORE_BATCH_MAX)
+                return VT_E_INVAL;
+        for (size_t i = 0; i < n; i++) {
+                int e = item_check(&items[i]);
+                if (e < 0) {
+                        if (ret_bad)
+                                *ret_bad = i;
+                        return vt_diag_set(d, e, "store: batch item %zu (%s) refused", i,
+                                           vt_resource_path_valid(items[i].path) ? items[i].path
+                                                                                 : "bad path");
+                }
+        }
+        pthread_mutex_lock(&s->lock);
+        int r = sync_full(s);
+        if (r == 0)
+                r = tx_begin(s, NULL);
+        if (r == 0)
+                r = tx_end(s, resource_batch_tx(s, kek_id, items, n, now), NULL);
+        sync_normal(s);
+        r = sq_diag(s, r, "resource put batch", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
 static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_id[32],
                                uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len)
 {
@@ -2197,6 +2283,7 @@ const struct vt_store_ops vt_store_sqlite_ops = {
         .sweep = sq_sweep,
         .resource_put = sq_resource_put,
         .resource_put_policy = sq_resource_put_policy,
+        .resource_put_batch = sq_resource_put_batch,
         .resource_get = sq_resource_get,
         .resource_delete = sq_resource_delete,
         .resource_list = sq_resource_list,
