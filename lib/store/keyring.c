@@ -30,6 +30,8 @@
 #define PUT_ATTEMPTS 8
 /* Keys cached by a server: the current and the previous. */
 #define CACHE_SLOTS 2
+/* A rotation says how far it has come every this many data keys (note). */
+#define ROTATE_PROGRESS 10000
 /* KEKs a rotation may meet in the rows (each loaded once). */
 #define ROTATE_KEYS 16
 
@@ -587,6 +589,7 @@ struct rotate_ctx {
         const struct vt_kek *new_k;
         struct vt_kek *old[ROTATE_KEYS];
         size_t n_old;
+        size_t done; /* data keys rewrapped so far */
         struct vt_diag *d;
 };
 
@@ -615,8 +618,11 @@ static int rotate_rewrap(const char *path, const char *kek_id, const uint8_t *wd
                                 c->kr->kek_file, kek_id);
                 k = c->old[c->n_old++] = l;
         }
-        return vt_rewrap(k, c->new_k, (const uint8_t *)path, strlen(path), wdek, len, ret_new,
-                         ret_new_len, c->d);
+        int e = vt_rewrap(k, c->new_k, (const uint8_t *)path, strlen(path), wdek, len, ret_new,
+                          ret_new_len, c->d);
+        if (e >= 0 && ++c->done % ROTATE_PROGRESS == 0)
+                note(c->kr, "rewrapping: %zu data keys so far (not committed yet)", c->done);
+        return e;
 }
 
 static void cleanse_free(uint8_t *p, size_t n)

@@ -1387,6 +1387,10 @@ static int kek_set_current(struct pgc *c, const char *kek_id)
                      &p, NULL, "set the current KEK");
 }
 
+/* Rows a KEK rotation reads at a time. */
+#define REWRAP_PAGE     1000
+#define REWRAP_PAGE_SQL "1000"
+
 struct rewrap_arg {
         const char *new_kek_id;
         int (*rewrap)(const char *path, const char *kek_id, const uint8_t *wdek, size_t len,
@@ -1403,49 +1407,65 @@ static int rewrap_all_tx(struct pgc *c, void *arg)
         int r = q_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_KEK ")", "lock the KEK");
         if (r < 0)
                 return r;
-        _cleanup_res_ PGresult *res = NULL;
-        r = q(c,
-              "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path COLLATE \"C\" "
-              "FOR NO KEY UPDATE",
-              NULL, true, &res, "read rows");
-        if (r < 0)
-                return r;
-        int n = PQntuples(res);
-        for (int i = 0; r == 0 && i < n; i++) {
-                char path[256], kek[32];
-                if (copy_text(res, i, 0, path, sizeof(path)) < 0 ||
-                    copy_text(res, i, 1, kek, sizeof(kek)) < 0 || PQgetisnull(res, i, 2))
-                        return VT_E_STORE;
-                uint8_t *nw = NULL;
-                size_t nlen = 0;
-                r = a->rewrap(path, kek, (const uint8_t *)PQgetvalue(res, i, 2),
-                              (size_t)PQgetlength(res, i, 2), &nw, &nlen, a->ud);
+        /* A page at a time (keyset on path): memory is bounded by REWRAP_PAGE rows
+         * whatever the number of resources, and it stays one transaction. New rows
+         * cannot appear meanwhile: their writers wait for LOCK_KEK. */
+        char last[256] = "";
+        size_t total = 0;
+        for (;;) {
+                _cleanup_res_ PGresult *res = NULL;
+                struct pgp pp = {0};
+                p_text(&pp, last);
+                r = q(c,
+                      "SELECT path, kek_id, wrapped_dek FROM resources "
+                      "WHERE path COLLATE \"C\" > $1 ORDER BY path COLLATE \"C\" "
+                      "LIMIT " REWRAP_PAGE_SQL " FOR NO KEY UPDATE",
+                      &pp, true, &res, "read rows");
                 if (r < 0)
-                        return r; /* the callback's error; *ret_new is not ours */
-                r = 0;
-                if (!nw || nlen == 0)
-                        r = VT_E_INVAL;
-                else if (nlen > VT_STORE_MAX_WDEK)
-                        r = VT_E_LIMIT;
-                size_t changed = 0;
-                if (r == 0) {
-                        struct pgp p = {0};
-                        p_text(&p, path);
-                        p_text(&p, a->new_kek_id);
-                        p_blob(&p, nw, nlen);
-                        r = q_cmd(c,
-                                  "UPDATE resources SET kek_id = $2, wrapped_dek = $3 "
-                                  "WHERE path = $1",
-                                  &p, &changed, "rewrap resource");
-                        if (r == 0 && changed != 1)
-                                r = VT_E_STORE; /* the row is locked: it cannot go */
+                        return r;
+                int n = PQntuples(res);
+                for (int i = 0; r == 0 && i < n; i++) {
+                        char path[256], kek[32];
+                        if (copy_text(res, i, 0, path, sizeof(path)) < 0 ||
+                            copy_text(res, i, 1, kek, sizeof(kek)) < 0 || PQgetisnull(res, i, 2))
+                                return VT_E_STORE;
+                        uint8_t *nw = NULL;
+                        size_t nlen = 0;
+                        r = a->rewrap(path, kek, (const uint8_t *)PQgetvalue(res, i, 2),
+                                      (size_t)PQgetlength(res, i, 2), &nw, &nlen, a->ud);
+                        if (r < 0)
+                                return r; /* the callback's error; *ret_new is not ours */
+                        r = 0;
+                        if (!nw || nlen == 0)
+                                r = VT_E_INVAL;
+                        else if (nlen > VT_STORE_MAX_WDEK)
+                                r = VT_E_LIMIT;
+                        size_t changed = 0;
+                        if (r == 0) {
+                                struct pgp p = {0};
+                                p_text(&p, path);
+                                p_text(&p, a->new_kek_id);
+                                p_blob(&p, nw, nlen);
+                                r = q_cmd(c,
+                                          "UPDATE resources SET kek_id = $2, wrapped_dek = $3 "
+                                          "WHERE path = $1",
+                                          &p, &changed, "rewrap resource");
+                                if (r == 0 && changed != 1)
+                                        r = VT_E_STORE; /* the row is locked: it cannot go */
+                        }
+                        free(nw);
+                        memcpy(last, path, sizeof(last));
                 }
-                free(nw);
+                if (r < 0)
+                        return r;
+                total += (size_t)n;
+                if (n < REWRAP_PAGE)
+                        break;
         }
         if (r == 0)
                 r = kek_set_current(c, a->new_kek_id);
         if (r == 0)
-                a->n = (size_t)n;
+                a->n = total;
         return r;
 }
 

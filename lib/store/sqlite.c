@@ -1440,13 +1440,21 @@ static int wrap_row_read(sqlite3_stmt *st, void *row)
         return blob_dup(st, 2, &w->wdek, &w->len);
 }
 
-/* wrap_rows_read reads every resource's wrapped key. The rows are read completely
- * before any is updated, so that the updates cannot disturb the scan. */
-static int wrap_rows_read(struct vt_sqlite *s, struct wrap_row **ret, size_t *ret_n)
+/* Rows a KEK rotation reads at a time. */
+#define REWRAP_PAGE 1000
+
+/* wrap_rows_read reads the wrapped keys of the next page: at most REWRAP_PAGE resources
+ * whose path comes after `after`, in path order (the primary key's). A page is read
+ * completely before any of its rows is updated, so that the updates cannot disturb the
+ * scan; an update never changes a path, so the next page starts after the last one. */
+static int wrap_rows_read(struct vt_sqlite *s, const char *after, struct wrap_row **ret,
+                          size_t *ret_n)
 {
         void *v = NULL;
-        int r = select_rows(s, "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path",
-                            NULL, sizeof(**ret), wrap_row_read, wrap_row_clear, &v, ret_n);
+        int r = select_rows(s,
+                            "SELECT path, kek_id, wrapped_dek FROM resources WHERE path > ?1 "
+                            "ORDER BY path LIMIT 1000",
+                            after, sizeof(**ret), wrap_row_read, wrap_row_clear, &v, ret_n);
         *ret = v;
         return r;
 }
@@ -1469,43 +1477,50 @@ static int rewrap_all_tx(struct vt_sqlite *s, const char *new_kek_id,
                                        void *ud),
                          void *ud, size_t *ret_count)
 {
-        struct wrap_row *v = NULL;
-        size_t n = 0;
-        int r = wrap_rows_read(s, &v, &n);
-        if (r < 0)
-                return r;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        r = prepare(s, "UPDATE resources SET kek_id = ?2, wrapped_dek = ?3 WHERE path = ?1", &st,
-                    NULL);
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                uint8_t *nw = NULL;
-                size_t nlen = 0;
-                r = rewrap(v[i].path, v[i].kek_id, v[i].wdek, v[i].len, &nw, &nlen, ud);
-                if (r < 0)
-                        break; /* the callback's error; *ret_new is not ours */
-                r = 0;
-                if (!nw || nlen == 0)
-                        r = VT_E_INVAL;
-                else if (nlen > VT_STORE_MAX_WDEK)
-                        r = VT_E_LIMIT;
-                if (r == 0) {
-                        sqlite3_bind_text(st, 1, v[i].path, -1, SQLITE_STATIC);
-                        sqlite3_bind_text(st, 2, new_kek_id, -1, SQLITE_STATIC);
-                        r = bind_blob(st, 3, nw, nlen);
+        int r = prepare(s, "UPDATE resources SET kek_id = ?2, wrapped_dek = ?3 WHERE path = ?1",
+                        &st, NULL);
+        /* page by page (bounded memory), all in the caller's one transaction */
+        char last[256] = "";
+        size_t total = 0, n = REWRAP_PAGE;
+        while (r == 0 && n == REWRAP_PAGE) {
+                struct wrap_row *v = NULL;
+                n = 0;
+                if ((r = wrap_rows_read(s, last, &v, &n)) < 0)
+                        break;
+                for (size_t i = 0; r == 0 && i < n; i++) {
+                        uint8_t *nw = NULL;
+                        size_t nlen = 0;
+                        r = rewrap(v[i].path, v[i].kek_id, v[i].wdek, v[i].len, &nw, &nlen, ud);
+                        if (r < 0)
+                                break; /* the callback's error; *ret_new is not ours */
+                        r = 0;
+                        if (!nw || nlen == 0)
+                                r = VT_E_INVAL;
+                        else if (nlen > VT_STORE_MAX_WDEK)
+                                r = VT_E_LIMIT;
+                        if (r == 0) {
+                                sqlite3_bind_text(st, 1, v[i].path, -1, SQLITE_STATIC);
+                                sqlite3_bind_text(st, 2, new_kek_id, -1, SQLITE_STATIC);
+                                r = bind_blob(st, 3, nw, nlen);
+                        }
+                        if (r == 0)
+                                r = step_done(s, st, "rewrap resource", NULL);
+                        if (r == 0 && sqlite3_changes(s->db) != 1)
+                                r = VT_E_STORE; /* we hold the write lock: the row cannot go */
+                        sqlite3_reset(st);
+                        sqlite3_clear_bindings(st); /* nw is freed next */
+                        free(nw);
                 }
-                if (r == 0)
-                        r = step_done(s, st, "rewrap resource", NULL);
-                if (r == 0 && sqlite3_changes(s->db) != 1)
-                        r = VT_E_STORE; /* we hold the write lock: the row cannot go */
-                sqlite3_reset(st);
-                sqlite3_clear_bindings(st); /* nw is freed next */
-                free(nw);
+                if (n > 0)
+                        memcpy(last, v[n - 1].path, sizeof(last));
+                rows_free(v, n, sizeof(*v), wrap_row_clear);
+                total += n;
         }
-        rows_free(v, n, sizeof(*v), wrap_row_clear);
         if (r == 0)
                 r = kek_set_current_tx(s, new_kek_id);
         if (r == 0)
-                *ret_count = n;
+                *ret_count = total;
         return r;
 }
 

@@ -1841,6 +1841,134 @@ static void test_store_rewrap_all(void **state)
         vt_store_close(s);
 }
 
+/* A batch: every item stored with its policy in one transaction, or (one bad item, a
+ * stale KEK) none; the index of a bad item is given. */
+static void test_store_resource_put_batch(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        enum { N = 1000 };
+        static char paths[N][32];
+        static struct vt_resource_item items[N];
+        for (size_t i = 0; i < N; i++) {
+                snprintf(paths[i], sizeof(paths[i]), "b%zu/k/%04zu", i % 3, i);
+                items[i] = (struct vt_resource_item){.path = paths[i],
+                                                     .wdek = WDEK,
+                                                     .wdek_len = sizeof(WDEK),
+                                                     .ct = CT,
+                                                     .ct_len = sizeof(CT),
+                                                     .plain_len = 7,
+                                                     .policy = i % 2 ? "{\"p\":1}" : NULL};
+        }
+        size_t bad = 99;
+        /* a bad path in the middle: nothing stored, its index said */
+        items[500].path = "no/such";
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, N, T0, &bad, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(bad, 500);
+        items[500].path = paths[500];
+        items[7].wdek_len = VT_STORE_MAX_WDEK + 1;
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, N, T0, &bad, NULL),
+                         VT_E_LIMIT);
+        assert_int_equal(bad, 7);
+        items[7].wdek_len = sizeof(WDEK);
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, 0, T0, NULL, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, VT_STORE_BATCH_MAX + 1, T0,
+                                                     NULL, NULL),
+                         VT_E_INVAL);
+        size_t n = 99;
+        assert_int_equal(vt_store_kek_count(s, "kek1", &n, NULL), 0);
+        assert_int_equal(n, 0);
+
+        /* the store's current KEK is kek1: a batch under another is stale, nothing stored */
+        char cur[32];
+        assert_int_equal(vt_store_kek_adopt(s, "kek1", cur, NULL), 0);
+        assert_int_equal(vt_store_resource_put_batch(s, "old", items, N, T0, NULL, NULL),
+                         VT_E_STALE);
+        assert_int_equal(vt_store_kek_count(s, "old", &n, NULL), 0);
+        assert_int_equal(n, 0);
+
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, N, T0, NULL, NULL), 0);
+        assert_int_equal(vt_store_kek_count(s, "kek1", &n, NULL), 0);
+        assert_int_equal(n, N);
+        char *json = NULL;
+        assert_int_equal(vt_store_policy_get(s, paths[1], &json, NULL), 0);
+        assert_string_equal(json, "{\"p\":1}");
+        free(json);
+        assert_int_equal(vt_store_policy_get(s, paths[2], &json, NULL), VT_E_NOTFOUND);
+        char kek[32];
+        uint8_t *w = NULL, *c = NULL;
+        size_t wl, cl;
+        assert_int_equal(vt_store_resource_get(s, paths[999], kek, &w, &wl, &c, &cl, NULL), 0);
+        assert_string_equal(kek, "kek1");
+        assert_memory_equal(w, WDEK, sizeof(WDEK));
+        assert_memory_equal(c, CT, sizeof(CT));
+        free(w);
+        free(c);
+        /* again, without policies: the resources replaced, their policies kept */
+        for (size_t i = 0; i < N; i++)
+                items[i].policy = NULL;
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, N, T0 + 1, NULL, NULL), 0);
+        assert_int_equal(vt_store_policy_get(s, paths[1], &json, NULL), 0);
+        free(json);
+        vt_store_close(s);
+}
+
+struct order_rewrap {
+        struct rewrap_ctx inner;
+        char last[256];
+        bool bad_order;
+};
+
+static int order_rewrap_cb(const char *path, const char *kek_id, const uint8_t *wdek, size_t len,
+                           uint8_t **ret_new, size_t *ret_new_len, void *ud)
+{
+        struct order_rewrap *o = ud;
+        if (o->last[0] && strcmp(o->last, path) >= 0)
+                o->bad_order = true;
+        snprintf(o->last, sizeof(o->last), "%s", path);
+        return rewrap_cb(path, kek_id, wdek, len, ret_new, ret_new_len, &o->inner);
+}
+
+/* KEK rotation over more rows than one page (the store reads them a page at a time):
+ * every row once, in path order; a failure on a later page still rolls back all. */
+static void test_store_rewrap_all_pages(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        enum { N = 2500 };
+        static char paths[N][32];
+        static struct vt_resource_item items[N];
+        for (size_t i = 0; i < N; i++) {
+                snprintf(paths[i], sizeof(paths[i]), "p/k/%05zu", (i * 7919) % N);
+                items[i] = (struct vt_resource_item){.path = paths[i],
+                                                     .wdek = WDEK,
+                                                     .wdek_len = sizeof(WDEK),
+                                                     .ct = CT,
+                                                     .ct_len = sizeof(CT)};
+        }
+        for (size_t i = 0; i < N; i += 1000)
+                assert_int_equal(vt_store_resource_put_batch(s, "kek1", items + i,
+                                                             N - i < 1000 ? N - i : 1000, T0, NULL,
+                                                             NULL),
+                                 0);
+        struct order_rewrap o = {.inner = {.fail_at = 2100, .fail_with = VT_E_CRYPTO}};
+        size_t n = 0;
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", order_rewrap_cb, &o, &n, NULL),
+                         VT_E_CRYPTO);
+        assert_int_equal(vt_store_kek_count(s, "kek1", &n, NULL), 0);
+        assert_int_equal(n, N);
+        o = (struct order_rewrap){0};
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", order_rewrap_cb, &o, &n, NULL), 0);
+        assert_int_equal(n, N);
+        assert_int_equal(o.inner.calls, N);
+        assert_false(o.bad_order);
+        assert_int_equal(vt_store_kek_count(s, "kek2", &n, NULL), 0);
+        assert_int_equal(n, N);
+        vt_store_close(s);
+}
+
 struct lister {
         struct vt_store *s;
         const char *repo;
@@ -2627,6 +2755,8 @@ int main(int argc, char **argv)
                 T(test_store_policy),
                 T(test_store_refval),
                 T(test_store_rewrap_all),
+                T(test_store_resource_put_batch),
+                T(test_store_rewrap_all_pages),
                 T(test_store_resource_threads),
                 T(test_store_diag_busy),
                 T(test_store_outputs_on_failure),
