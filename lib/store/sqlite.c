@@ -125,6 +125,13 @@ static const char *const migrations[] = {
         "time INTEGER NOT NULL,"
         "sth TEXT NOT NULL"
         ");",
+
+        /* 7: a repository's page of resources (WHERE repo = ? AND path > ? ORDER BY path
+         * LIMIT n) walks (repo, path) in order and stops after n rows, instead of
+         * collecting and sorting the whole repository; it also serves what
+         * resources_repo (repo) did, which goes (one index less to write per put). */
+        "CREATE INDEX resources_repo_path ON resources (repo, path);"
+        "DROP INDEX resources_repo;",
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
@@ -1264,6 +1271,21 @@ static int sq_resource_put_batch(struct vt_store *base, const char *kek_id,
         return r;
 }
 
+/* PRAGMA takes no parameters: the number is formatted from a size_t, not input text. */
+static int sq_set_cache(struct vt_store *base, size_t kib, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        if (!s || kib == 0 || kib > (size_t)INT32_MAX)
+                return VT_E_INVAL;
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%zu", kib);
+        pthread_mutex_lock(&s->lock);
+        int r = exec(s, sql, "set cache_size", NULL);
+        r = sq_diag(s, r, "set cache", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
 static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_id[32],
                                uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len)
 {
@@ -2299,6 +2321,7 @@ const struct vt_store_ops vt_store_sqlite_ops = {
         .resource_put = sq_resource_put,
         .resource_put_policy = sq_resource_put_policy,
         .resource_put_batch = sq_resource_put_batch,
+        .set_cache = sq_set_cache,
         .resource_get = sq_resource_get,
         .resource_delete = sq_resource_delete,
         .resource_list = sq_resource_list,

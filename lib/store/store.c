@@ -170,6 +170,15 @@ int vt_store_resource_put_batch(struct vt_store *s, const char *kek_id,
                       "resource put batch", d);
 }
 
+int vt_store_set_cache(struct vt_store *s, size_t kib, struct vt_diag *d)
+{
+        if (!s || kib == 0)
+                return vt_diag_set(d, VT_E_INVAL, "store: set cache: no store or size 0");
+        if (!s->ops->set_cache)
+                return 0;
+        return result(s->ops->set_cache(s, kib, d), "set cache", d);
+}
+
 int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
                           size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d)
 {

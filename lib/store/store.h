@@ -187,6 +187,11 @@ int vt_store_resource_put_batch(struct vt_store *s, const char *kek_id,
                                 const struct vt_resource_item *items, size_t n, int64_t now,
                                 size_t *ret_bad, struct vt_diag *d);
 
+/* vt_store_set_cache sets the page cache of the store's connection to kib KiB (SQLite:
+ * PRAGMA cache_size; the default is SQLite's 2 MiB). A no-op for PostgreSQL, whose cache
+ * is the server's. VT_E_INVAL for 0. Call it after open, before concurrent use. */
+int vt_store_set_cache(struct vt_store *s, size_t kib, struct vt_diag *d);
+
 /* vt_store_resource_get reads the resource at path: its kek_id into kek_id, and new
  * malloc'd copies of the wrapped key and the ciphertext into *wdek and *ct (at least one
  * byte allocated even when a length is 0), which the caller frees with free(). Outputs

@@ -320,6 +320,39 @@ static void test_store_wal(void **state)
         vt_store_close(s);
 }
 
+/* Schema 7: a repository's page is read through resources_repo_path in order, with no
+ * sort of the whole repository (the plan has no temporary B-tree). */
+static void test_store_repo_page_plan(void **state)
+{
+        sqlite_only();
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        char plan[1024] = "";
+        assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        /* the statement of resource_list_locked for a repository */
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "EXPLAIN QUERY PLAN SELECT r.path, r.kek_id, r.size, "
+                                            "r.created, r.updated, p.path IS NOT NULL FROM "
+                                            "resources r LEFT JOIN policies p ON p.path = r.path "
+                                            "WHERE r.repo = ?1 AND r.path > ?2 ORDER BY r.path "
+                                            "LIMIT ?3",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                size_t l = strlen(plan);
+                snprintf(plan + l, sizeof(plan) - l, "%s;",
+                         (const char *)sqlite3_column_text(st, 3));
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        print_message("plan: %s\n", plan);
+        assert_non_null(strstr(plan, "resources_repo_path"));
+        assert_null(strstr(plan, "TEMP B-TREE"));
+        vt_store_close(s);
+}
+
 /* The file is created 0600 even with umask 0, and so are the -wal and -shm files. */
 static void test_store_file_mode(void **state)
 {
@@ -722,7 +755,8 @@ static void test_store_v3_upgrade(void **state)
         raw_exec(f->db,
                  "DROP TABLE ledger_entries; DROP TABLE ledger_nodes; DROP TABLE ledger_sths; "
                  "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
-                 "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 3; "
+                 "ALTER TABLE sessions DROP COLUMN client; DROP INDEX resources_repo_path; "
+                 "CREATE INDEX resources_repo ON resources (repo); PRAGMA user_version = 3; "
                  "PRAGMA auto_vacuum = NONE; VACUUM");
         char buf[64];
         raw_text(f->db, "PRAGMA auto_vacuum", buf, sizeof(buf));
@@ -730,7 +764,7 @@ static void test_store_v3_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 6);
+        assert_int_equal(v, 7);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1063,10 +1097,10 @@ static void assert_schema_v2(const char *db)
 {
         char buf[64];
         raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
-        assert_string_equal(buf, "6");
+        assert_string_equal(buf, "7");
         raw_text(db,
                  "SELECT count(*) FROM sqlite_master WHERE name IN ('resources', "
-                 "'resources_repo', 'policies', 'refvals', 'refvals_tee', 'generations', "
+                 "'resources_repo_path', 'policies', 'refvals', 'refvals_tee', 'generations', "
                  "'refvals_insert', 'refvals_update', 'refvals_delete', 'kek')",
                  buf, sizeof(buf));
         assert_string_equal(buf, "10");
@@ -1096,7 +1130,7 @@ static void test_store_v1_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 6);
+        assert_int_equal(v, 7);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1142,7 +1176,7 @@ static void test_store_v1_fixture_upgrade(void **state)
         struct vt_store *s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 6);
+        assert_int_equal(v, 7);
         struct vt_session out;
         assert_int_equal(
                 vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out, NULL), 0);
@@ -2727,6 +2761,7 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {
                 T(test_store_open_migrate_reopen),
                 T(test_store_wal),
+                T(test_store_repo_page_plan),
                 T(test_store_file_mode),
                 T(test_store_newer_schema_refused),
                 T(test_store_open_errors),
