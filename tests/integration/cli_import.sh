@@ -98,9 +98,20 @@ check "repository srv is empty" grep -q '"resources": *\[\]' "$tmp/out"
 code=$(curl -s -o "$tmp/ans" -w '%{http_code}' -H 'Content-Type: application/json' --data "$body" "$url/kbs/v0/resources/batch")
 check "a batch without an admin token is 401" [ "$code" = 401 ]
 
+# a writer token for repository w1 only: a batch touching w2 is refused (403) as a whole
+"$B" admin token --key "$V/admin.key" --role writer --repo w1 --sub importer >"$tmp/w.jwt"
+printf '{"path":"w1/a/ok","value":"1"}\n{"path":"w2/a/no","value":"2"}\n' >"$tmp/w.jsonl"
+expect 1 "a writer importing outside its repositories" '' "(HTTP 403): items[1] (w2/a/no): writer" -- \
+        "$B" secret import "$tmp/w.jsonl" --token "$tmp/w.jwt"
+expect 0 "nothing of the writer's batch is stored" '' -- "$B" secret ls --repo w1 --json
+check "repository w1 is empty" grep -q '"resources": *\[\]' "$tmp/out"
+printf '{"path":"w1/a/ok","value":"1"}\n' >"$tmp/w1.jsonl"
+expect 0 "a writer importing into its repository" "^imported 1 secrets" -- "$B" secret import "$tmp/w1.jsonl" --token "$tmp/w.jwt"
+
 # the ledger records each import as admin entries with every path and digest
 code=$(curl -s -o "$tmp/led" -w '%{http_code}' -H "Authorization: Bearer $(cat "$V/admin.jwt")" "$url/ledger/entries?start=0&end=100")
 check "ledger entries readable" [ "$code" = 200 ]
 check "an import is an admin entry" grep -q '"op":"resource.import"' "$tmp/led"
+check "the writer's import is attributed to its sub" grep -q '"who":"importer"' "$tmp/led"
 check "the entry lists a path with the digest of its sealed value" grep -q '\["imp/db/password","sha256:[0-9a-f]\{64\}","sha256:[0-9a-f]\{64\}"\]' "$tmp/led"
 finish "secret import checks"
