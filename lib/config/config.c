@@ -60,6 +60,7 @@ static const struct vt_config_item items[] = {
         CUSTOM("store.backend", store_backend, parse_backend, "sqlite"),
         STRING("store.sqlite", database, UNDER_STATE_DIR("veritee.db")),
         STRING("store.dsn_file", store_dsn_file),
+        UINT("store.sqlite_cache_mib", sqlite_cache_mib, 1, 4096, 16),
         STRING("token.signing_key", token_key, UNDER_STATE_DIR("token-signing-key.pem")),
         STRING("token.issuer", token_issuer), /* none: the public URL (server.h vtd_issuer) */
         UINT("token.ttl_seconds", token_ttl, 10, 86400, 300),

@@ -36,6 +36,7 @@ struct vt_config {
         char *state_dir;
         enum vtd_store_backend store_backend; /* store.backend: sqlite (default) or postgres */
         char *database;                       /* store.sqlite */
+        size_t sqlite_cache_mib;              /* store.sqlite_cache_mib */
         char *store_dsn_file; /* store.dsn_file: the PostgreSQL DSN (libpq conninfo) */
         char *token_key;
         char *token_issuer; /* token.issuer; NULL: the public URL */

@@ -30,6 +30,8 @@
 #define PUT_ATTEMPTS 8
 /* Keys cached by a server: the current and the previous. */
 #define CACHE_SLOTS 2
+/* A rotation says how far it has come every this many data keys (note). */
+#define ROTATE_PROGRESS 10000
 /* KEKs a rotation may meet in the rows (each loaded once). */
 #define ROTATE_KEYS 16
 
@@ -235,6 +237,109 @@ int vt_keyring_put(struct vt_keyring *kr, struct vt_store *st, const char *path,
                                    PUT_ATTEMPTS, path);
         if (e < 0)
                 return vt_diag_set(d, e, "cannot store %s: %s", path, sd.msg);
+        if (ret_kek_id)
+                memcpy(ret_kek_id, cur, sizeof(cur));
+        return 0;
+}
+
+struct batch_seal_ctx {
+        struct vt_keyring_item *items;
+        struct vt_resource_item *rows;
+        size_t n;
+};
+
+/* batch_seal_fn seals every item under one key (the cache's lock held once). */
+static int batch_seal_fn(const struct vt_kek *k, void *ctx)
+{
+        struct batch_seal_ctx *c = ctx;
+        for (size_t i = 0; i < c->n; i++) {
+                struct vt_keyring_item *it = &c->items[i];
+                struct vt_resource_item *row = &c->rows[i];
+                uint8_t *w = NULL, *ct = NULL;
+                size_t wl = 0, cl = 0;
+                int e = vt_seal(k, (const uint8_t *)it->path, strlen(it->path), it->secret, it->len,
+                                &w, &wl, &ct, &cl);
+                if (e < 0)
+                        return e;
+                *row = (struct vt_resource_item){.path = it->path,
+                                                 .wdek = w,
+                                                 .wdek_len = wl,
+                                                 .ct = ct,
+                                                 .ct_len = cl,
+                                                 .plain_len = it->len,
+                                                 .policy = it->policy};
+                it->ct = ct; /* the item owns it; rows borrow it */
+                it->ct_len = cl;
+        }
+        return 0;
+}
+
+void vt_keyring_items_clear(struct vt_keyring_item *items, size_t n)
+{
+        for (size_t i = 0; items && i < n; i++) {
+                free(items[i].ct);
+                items[i].ct = NULL;
+                items[i].ct_len = 0;
+        }
+}
+
+static void rows_clear(struct vt_resource_item *rows, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free((void *)rows[i].wdek);
+                rows[i] = (struct vt_resource_item){0};
+        }
+}
+
+int vt_keyring_put_batch(struct vt_keyring *kr, struct vt_store *st, struct vt_keyring_item *items,
+                         size_t n, int64_t now, size_t *ret_bad, char ret_kek_id[32],
+                         struct vt_diag *d)
+{
+        if (!kr || !st || !items || n == 0 || n > VT_STORE_BATCH_MAX)
+                return vt_diag_set(d, VT_E_INVAL, "keyring: put batch: missing argument");
+        for (size_t i = 0; i < n; i++)
+                if (!items[i].path || (!items[i].secret && items[i].len > 0))
+                        return vt_diag_set(d, VT_E_INVAL, "keyring: put batch: item %zu", i);
+        _cleanup_free_ struct vt_resource_item *rows = calloc(n, sizeof(*rows));
+        if (!rows)
+                return vt_diag_set(d, VT_E_NOMEM, "keyring: out of memory");
+        int e = VT_E_STALE;
+        char cur[32];
+        struct vt_diag sd = {0};
+        for (int i = 0; i < PUT_ATTEMPTS && e == VT_E_STALE; i++) {
+                struct batch_seal_ctx c = {.items = items, .rows = rows, .n = n};
+                struct vt_diag kd = {0};
+                vt_diag_clear(&sd);
+                vt_keyring_items_clear(items, n);
+                if ((e = vt_store_kek_current(st, cur, NULL, &sd)) < 0)
+                        return e == VT_E_NOTFOUND
+                                       ? vt_diag_set(d, e, "the store records no current KEK")
+                                       : vt_diag_set(d, e, "cannot read the current KEK: %s",
+                                                     sd.msg);
+                e = with_key(kr, cur, batch_seal_fn, &c, &kd);
+                if (e == VT_E_NOTFOUND || e == VT_E_STALE) {
+                        rows_clear(rows, n);
+                        if (i == PUT_ATTEMPTS - 1)
+                                return vt_diag_set(d, e, "%s", kd.msg);
+                        e = VT_E_STALE;
+                        continue;
+                }
+                if (e < 0) {
+                        rows_clear(rows, n);
+                        vt_keyring_items_clear(items, n);
+                        return vt_diag_set(d, e, "cannot seal a batch under KEK %s%s%s", cur,
+                                           kd.msg[0] ? ": " : "", kd.msg);
+                }
+                e = vt_store_resource_put_batch(st, cur, rows, n, now, ret_bad, &sd);
+                rows_clear(rows, n);
+        }
+        if (e < 0)
+                vt_keyring_items_clear(items, n);
+        if (e == VT_E_STALE)
+                return vt_diag_set(d, e, "the current KEK changed %d times during a batch write",
+                                   PUT_ATTEMPTS);
+        if (e < 0)
+                return vt_diag_set(d, e, "cannot store the batch: %s", sd.msg);
         if (ret_kek_id)
                 memcpy(ret_kek_id, cur, sizeof(cur));
         return 0;
@@ -484,6 +589,7 @@ struct rotate_ctx {
         const struct vt_kek *new_k;
         struct vt_kek *old[ROTATE_KEYS];
         size_t n_old;
+        size_t done; /* data keys rewrapped so far */
         struct vt_diag *d;
 };
 
@@ -512,8 +618,11 @@ static int rotate_rewrap(const char *path, const char *kek_id, const uint8_t *wd
                                 c->kr->kek_file, kek_id);
                 k = c->old[c->n_old++] = l;
         }
-        return vt_rewrap(k, c->new_k, (const uint8_t *)path, strlen(path), wdek, len, ret_new,
-                         ret_new_len, c->d);
+        int e = vt_rewrap(k, c->new_k, (const uint8_t *)path, strlen(path), wdek, len, ret_new,
+                          ret_new_len, c->d);
+        if (e >= 0 && ++c->done % ROTATE_PROGRESS == 0)
+                note(c->kr, "rewrapping: %zu data keys so far (not committed yet)", c->done);
+        return e;
 }
 
 static void cleanse_free(uint8_t *p, size_t n)

@@ -86,6 +86,29 @@ int vt_keyring_put(struct vt_keyring *kr, struct vt_store *st, const char *path,
                    const uint8_t *secret, size_t len, const char *policy, int64_t now,
                    char ret_kek_id[32], struct vt_diag *d);
 
+/* One secret of vt_keyring_put_batch: path, secret[0..len) and policy (NULL: keep the
+ * resource's policy) are borrowed; ct/ct_len receive the sealed ciphertext (so that the
+ * caller can digest it for its records) and are freed by vt_keyring_items_clear. */
+struct vt_keyring_item {
+        const char *path;
+        const uint8_t *secret;
+        size_t len;
+        const char *policy;
+        uint8_t *ct;
+        size_t ct_len;
+};
+
+/* vt_keyring_put_batch is vt_keyring_put of n items (1..VT_STORE_BATCH_MAX) in one store
+ * transaction (vt_store_resource_put_batch): all are sealed under the current KEK and
+ * stored, or none is. *ret_bad (may be NULL) is set to the index of an item the store
+ * refused. Thread-safe. */
+int vt_keyring_put_batch(struct vt_keyring *kr, struct vt_store *st, struct vt_keyring_item *items,
+                         size_t n, int64_t now, size_t *ret_bad, char ret_kek_id[32],
+                         struct vt_diag *d);
+
+/* vt_keyring_items_clear frees the ciphertexts vt_keyring_put_batch left in items. */
+void vt_keyring_items_clear(struct vt_keyring_item *items, size_t n);
+
 /* vt_keyring_unseal unseals a row read from the store (vt_unseal with the KEK kek_id,
  * from the cache or the files). VT_E_NOTFOUND if no file holds kek_id: a rotation may
  * have committed since the row was read, so read it again once. Thread-safe. */

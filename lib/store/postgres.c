@@ -1167,6 +1167,71 @@ static int pg_resource_put_policy(struct vt_store *base, const char *path, const
         return resource_put_common(pg_of(base), &a, d);
 }
 
+struct batch_arg {
+        const char *kek_id;
+        const struct vt_resource_item *items;
+        size_t n;
+        int64_t now;
+};
+
+/* resource_batch_tx: resource_put_tx for every item, under one lock and one KEK check,
+ * in the caller's one transaction. */
+static int resource_batch_tx(struct pgc *c, void *arg)
+{
+        struct batch_arg *b = arg;
+        int r = q_simple(c, "SELECT pg_advisory_xact_lock_shared(" LOCK_KEK ")", "lock the KEK");
+        if (r == 0)
+                r = kek_check(c, b->kek_id);
+        for (size_t i = 0; r == 0 && i < b->n; i++) {
+                const struct vt_resource_item *it = &b->items[i];
+                struct pgp p = {0};
+                p_text(&p, it->path);
+                p_text(&p, b->kek_id);
+                p_blob(&p, it->wdek, it->wdek_len);
+                p_blob(&p, it->ct, it->ct_len);
+                p_i64(&p, (int64_t)it->plain_len);
+                p_i64(&p, b->now);
+                r = q_cmd(c,
+                          "INSERT INTO resources "
+                          "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
+                          "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "
+                          "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
+                          "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
+                          "size = excluded.size, updated = excluded.updated",
+                          &p, NULL, "put resource");
+                if (r == 0 && it->policy)
+                        r = policy_set_q(c, it->path, it->policy, b->now);
+        }
+        return r;
+}
+
+static int pg_resource_put_batch(struct vt_store *base, const char *kek_id,
+                                 const struct vt_resource_item *items, size_t n, int64_t now,
+                                 size_t *ret_bad, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !name_valid(kek_id) || !items || n == 0 || n > VT_STORE_BATCH_MAX)
+                return VT_E_INVAL;
+        for (size_t i = 0; i < n; i++) {
+                const struct vt_resource_item *it = &items[i];
+                int e = 0;
+                if (!vt_resource_path_valid(it->path) || !it->wdek || !it->wdek_len ||
+                    (!it->ct && it->ct_len) || (uint64_t)it->plain_len > (uint64_t)INT64_MAX)
+                        e = VT_E_INVAL;
+                else if (it->wdek_len > VT_STORE_MAX_WDEK || it->ct_len > VT_STORE_MAX_CT)
+                        e = VT_E_LIMIT;
+                else if (it->policy)
+                        e = json_check(it->policy);
+                if (e < 0) {
+                        if (ret_bad)
+                                *ret_bad = i;
+                        return vt_diag_set(d, e, "store: batch item %zu refused", i);
+                }
+        }
+        struct batch_arg b = {kek_id, items, n, now};
+        return pg_run(s, RUN_TX, resource_batch_tx, &b, "resource put batch", d);
+}
+
 struct rget_arg {
         const char *path;
         char kek[32];
@@ -1322,6 +1387,10 @@ static int kek_set_current(struct pgc *c, const char *kek_id)
                      &p, NULL, "set the current KEK");
 }
 
+/* Rows a KEK rotation reads at a time. */
+#define REWRAP_PAGE     1000
+#define REWRAP_PAGE_SQL "1000"
+
 struct rewrap_arg {
         const char *new_kek_id;
         int (*rewrap)(const char *path, const char *kek_id, const uint8_t *wdek, size_t len,
@@ -1338,49 +1407,65 @@ static int rewrap_all_tx(struct pgc *c, void *arg)
         int r = q_simple(c, "SELECT pg_advisory_xact_lock(" LOCK_KEK ")", "lock the KEK");
         if (r < 0)
                 return r;
-        _cleanup_res_ PGresult *res = NULL;
-        r = q(c,
-              "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path COLLATE \"C\" "
-              "FOR NO KEY UPDATE",
-              NULL, true, &res, "read rows");
-        if (r < 0)
-                return r;
-        int n = PQntuples(res);
-        for (int i = 0; r == 0 && i < n; i++) {
-                char path[256], kek[32];
-                if (copy_text(res, i, 0, path, sizeof(path)) < 0 ||
-                    copy_text(res, i, 1, kek, sizeof(kek)) < 0 || PQgetisnull(res, i, 2))
-                        return VT_E_STORE;
-                uint8_t *nw = NULL;
-                size_t nlen = 0;
-                r = a->rewrap(path, kek, (const uint8_t *)PQgetvalue(res, i, 2),
-                              (size_t)PQgetlength(res, i, 2), &nw, &nlen, a->ud);
+        /* A page at a time (keyset on path): memory is bounded by REWRAP_PAGE rows
+         * whatever the number of resources, and it stays one transaction. New rows
+         * cannot appear meanwhile: their writers wait for LOCK_KEK. */
+        char last[256] = "";
+        size_t total = 0;
+        for (;;) {
+                _cleanup_res_ PGresult *res = NULL;
+                struct pgp pp = {0};
+                p_text(&pp, last);
+                r = q(c,
+                      "SELECT path, kek_id, wrapped_dek FROM resources "
+                      "WHERE path COLLATE \"C\" > $1 ORDER BY path COLLATE \"C\" "
+                      "LIMIT " REWRAP_PAGE_SQL " FOR NO KEY UPDATE",
+                      &pp, true, &res, "read rows");
                 if (r < 0)
-                        return r; /* the callback's error; *ret_new is not ours */
-                r = 0;
-                if (!nw || nlen == 0)
-                        r = VT_E_INVAL;
-                else if (nlen > VT_STORE_MAX_WDEK)
-                        r = VT_E_LIMIT;
-                size_t changed = 0;
-                if (r == 0) {
-                        struct pgp p = {0};
-                        p_text(&p, path);
-                        p_text(&p, a->new_kek_id);
-                        p_blob(&p, nw, nlen);
-                        r = q_cmd(c,
-                                  "UPDATE resources SET kek_id = $2, wrapped_dek = $3 "
-                                  "WHERE path = $1",
-                                  &p, &changed, "rewrap resource");
-                        if (r == 0 && changed != 1)
-                                r = VT_E_STORE; /* the row is locked: it cannot go */
+                        return r;
+                int n = PQntuples(res);
+                for (int i = 0; r == 0 && i < n; i++) {
+                        char path[256], kek[32];
+                        if (copy_text(res, i, 0, path, sizeof(path)) < 0 ||
+                            copy_text(res, i, 1, kek, sizeof(kek)) < 0 || PQgetisnull(res, i, 2))
+                                return VT_E_STORE;
+                        uint8_t *nw = NULL;
+                        size_t nlen = 0;
+                        r = a->rewrap(path, kek, (const uint8_t *)PQgetvalue(res, i, 2),
+                                      (size_t)PQgetlength(res, i, 2), &nw, &nlen, a->ud);
+                        if (r < 0)
+                                return r; /* the callback's error; *ret_new is not ours */
+                        r = 0;
+                        if (!nw || nlen == 0)
+                                r = VT_E_INVAL;
+                        else if (nlen > VT_STORE_MAX_WDEK)
+                                r = VT_E_LIMIT;
+                        size_t changed = 0;
+                        if (r == 0) {
+                                struct pgp p = {0};
+                                p_text(&p, path);
+                                p_text(&p, a->new_kek_id);
+                                p_blob(&p, nw, nlen);
+                                r = q_cmd(c,
+                                          "UPDATE resources SET kek_id = $2, wrapped_dek = $3 "
+                                          "WHERE path = $1",
+                                          &p, &changed, "rewrap resource");
+                                if (r == 0 && changed != 1)
+                                        r = VT_E_STORE; /* the row is locked: it cannot go */
+                        }
+                        free(nw);
+                        memcpy(last, path, sizeof(last));
                 }
-                free(nw);
+                if (r < 0)
+                        return r;
+                total += (size_t)n;
+                if (n < REWRAP_PAGE)
+                        break;
         }
         if (r == 0)
                 r = kek_set_current(c, a->new_kek_id);
         if (r == 0)
-                a->n = (size_t)n;
+                a->n = total;
         return r;
 }
 
@@ -2005,6 +2090,7 @@ const struct vt_store_ops vt_store_postgres_ops = {
         .sweep = pg_sweep,
         .resource_put = pg_resource_put,
         .resource_put_policy = pg_resource_put_policy,
+        .resource_put_batch = pg_resource_put_batch,
         .resource_get = pg_resource_get,
         .resource_delete = pg_resource_delete,
         .resource_list = pg_resource_list,

@@ -125,6 +125,13 @@ static const char *const migrations[] = {
         "time INTEGER NOT NULL,"
         "sth TEXT NOT NULL"
         ");",
+
+        /* 7: a repository's page of resources (WHERE repo = ? AND path > ? ORDER BY path
+         * LIMIT n) walks (repo, path) in order and stops after n rows, instead of
+         * collecting and sorting the whole repository; it also serves what
+         * resources_repo (repo) did, which goes (one index less to write per put). */
+        "CREATE INDEX resources_repo_path ON resources (repo, path);"
+        "DROP INDEX resources_repo;",
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
@@ -1178,6 +1185,107 @@ static int sq_resource_put_policy(struct vt_store *base, const char *path, const
                                    now, d);
 }
 
+/* item_check: the argument checks of one put, for one item of a batch. */
+static int item_check(const struct vt_resource_item *it)
+{
+        if (!vt_resource_path_valid(it->path) || !it->wdek || !it->wdek_len ||
+            (!it->ct && it->ct_len) || (uint64_t)it->plain_len > (uint64_t)INT64_MAX)
+                return VT_E_INVAL;
+        if (it->wdek_len > VT_STORE_MAX_WDEK || it->ct_len > VT_STORE_MAX_CT)
+                return VT_E_LIMIT;
+        return it->policy ? json_check(it->policy) : 0;
+}
+
+/* resource_batch_tx runs inside BEGIN IMMEDIATE: the statements of resource_put_locked
+ * and policy_set_locked, each prepared once for the whole batch. */
+static int resource_batch_tx(struct vt_sqlite *s, const char *kek_id,
+                             const struct vt_resource_item *items, size_t n, int64_t now)
+{
+        _cleanup_stmt_ sqlite3_stmt *put = NULL, *pol = NULL;
+        int r = kek_check_tx(s, kek_id);
+        if (r == 0)
+                r = prepare(s,
+                            "INSERT INTO resources "
+                            "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
+                            "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
+                            "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
+                            "size = excluded.size, updated = excluded.updated",
+                            &put, NULL);
+        if (r == 0)
+                r = prepare(s,
+                            "INSERT INTO policies (path, policy, updated) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (path) DO UPDATE SET policy = excluded.policy, "
+                            "updated = excluded.updated",
+                            &pol, NULL);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                const struct vt_resource_item *it = &items[i];
+                sqlite3_bind_text(put, 1, it->path, -1, SQLITE_STATIC);
+                sqlite3_bind_text(put, 2, it->path, (int)strcspn(it->path, "/"), SQLITE_STATIC);
+                sqlite3_bind_text(put, 3, kek_id, -1, SQLITE_STATIC);
+                if ((r = bind_blob(put, 4, it->wdek, it->wdek_len)) < 0 ||
+                    (r = bind_blob(put, 5, it->ct, it->ct_len)) < 0)
+                        break;
+                sqlite3_bind_int64(put, 6, (sqlite3_int64)it->plain_len);
+                sqlite3_bind_int64(put, 7, now);
+                r = step_done(s, put, "put resource", NULL);
+                sqlite3_reset(put);
+                if (r < 0 || !it->policy)
+                        continue;
+                /* the resource was written just above, in this transaction */
+                sqlite3_bind_text(pol, 1, it->path, -1, SQLITE_STATIC);
+                sqlite3_bind_text(pol, 2, it->policy, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(pol, 3, now);
+                r = step_done(s, pol, "set policy", NULL);
+                sqlite3_reset(pol);
+        }
+        return r;
+}
+
+static int sq_resource_put_batch(struct vt_store *base, const char *kek_id,
+                                 const struct vt_resource_item *items, size_t n, int64_t now,
+                                 size_t *ret_bad, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        if (!s || !name_valid(kek_id) || !items || n == 0 || n > VT_STORE_BATCH_MAX)
+                return VT_E_INVAL;
+        for (size_t i = 0; i < n; i++) {
+                int e = item_check(&items[i]);
+                if (e < 0) {
+                        if (ret_bad)
+                                *ret_bad = i;
+                        return vt_diag_set(d, e, "store: batch item %zu (%s) refused", i,
+                                           vt_resource_path_valid(items[i].path) ? items[i].path
+                                                                                 : "bad path");
+                }
+        }
+        pthread_mutex_lock(&s->lock);
+        int r = sync_full(s);
+        if (r == 0)
+                r = tx_begin(s, NULL);
+        if (r == 0)
+                r = tx_end(s, resource_batch_tx(s, kek_id, items, n, now), NULL);
+        sync_normal(s);
+        r = sq_diag(s, r, "resource put batch", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+/* PRAGMA takes no parameters: the number is formatted from a size_t, not input text. */
+static int sq_set_cache(struct vt_store *base, size_t kib, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        if (!s || kib == 0 || kib > (size_t)INT32_MAX)
+                return VT_E_INVAL;
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%zu", kib);
+        pthread_mutex_lock(&s->lock);
+        int r = exec(s, sql, "set cache_size", NULL);
+        r = sq_diag(s, r, "set cache", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
 static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_id[32],
                                uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len)
 {
@@ -1354,13 +1462,21 @@ static int wrap_row_read(sqlite3_stmt *st, void *row)
         return blob_dup(st, 2, &w->wdek, &w->len);
 }
 
-/* wrap_rows_read reads every resource's wrapped key. The rows are read completely
- * before any is updated, so that the updates cannot disturb the scan. */
-static int wrap_rows_read(struct vt_sqlite *s, struct wrap_row **ret, size_t *ret_n)
+/* Rows a KEK rotation reads at a time. */
+#define REWRAP_PAGE 1000
+
+/* wrap_rows_read reads the wrapped keys of the next page: at most REWRAP_PAGE resources
+ * whose path comes after `after`, in path order (the primary key's). A page is read
+ * completely before any of its rows is updated, so that the updates cannot disturb the
+ * scan; an update never changes a path, so the next page starts after the last one. */
+static int wrap_rows_read(struct vt_sqlite *s, const char *after, struct wrap_row **ret,
+                          size_t *ret_n)
 {
         void *v = NULL;
-        int r = select_rows(s, "SELECT path, kek_id, wrapped_dek FROM resources ORDER BY path",
-                            NULL, sizeof(**ret), wrap_row_read, wrap_row_clear, &v, ret_n);
+        int r = select_rows(s,
+                            "SELECT path, kek_id, wrapped_dek FROM resources WHERE path > ?1 "
+                            "ORDER BY path LIMIT 1000",
+                            after, sizeof(**ret), wrap_row_read, wrap_row_clear, &v, ret_n);
         *ret = v;
         return r;
 }
@@ -1383,43 +1499,50 @@ static int rewrap_all_tx(struct vt_sqlite *s, const char *new_kek_id,
                                        void *ud),
                          void *ud, size_t *ret_count)
 {
-        struct wrap_row *v = NULL;
-        size_t n = 0;
-        int r = wrap_rows_read(s, &v, &n);
-        if (r < 0)
-                return r;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        r = prepare(s, "UPDATE resources SET kek_id = ?2, wrapped_dek = ?3 WHERE path = ?1", &st,
-                    NULL);
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                uint8_t *nw = NULL;
-                size_t nlen = 0;
-                r = rewrap(v[i].path, v[i].kek_id, v[i].wdek, v[i].len, &nw, &nlen, ud);
-                if (r < 0)
-                        break; /* the callback's error; *ret_new is not ours */
-                r = 0;
-                if (!nw || nlen == 0)
-                        r = VT_E_INVAL;
-                else if (nlen > VT_STORE_MAX_WDEK)
-                        r = VT_E_LIMIT;
-                if (r == 0) {
-                        sqlite3_bind_text(st, 1, v[i].path, -1, SQLITE_STATIC);
-                        sqlite3_bind_text(st, 2, new_kek_id, -1, SQLITE_STATIC);
-                        r = bind_blob(st, 3, nw, nlen);
+        int r = prepare(s, "UPDATE resources SET kek_id = ?2, wrapped_dek = ?3 WHERE path = ?1",
+                        &st, NULL);
+        /* page by page (bounded memory), all in the caller's one transaction */
+        char last[256] = "";
+        size_t total = 0, n = REWRAP_PAGE;
+        while (r == 0 && n == REWRAP_PAGE) {
+                struct wrap_row *v = NULL;
+                n = 0;
+                if ((r = wrap_rows_read(s, last, &v, &n)) < 0)
+                        break;
+                for (size_t i = 0; r == 0 && i < n; i++) {
+                        uint8_t *nw = NULL;
+                        size_t nlen = 0;
+                        r = rewrap(v[i].path, v[i].kek_id, v[i].wdek, v[i].len, &nw, &nlen, ud);
+                        if (r < 0)
+                                break; /* the callback's error; *ret_new is not ours */
+                        r = 0;
+                        if (!nw || nlen == 0)
+                                r = VT_E_INVAL;
+                        else if (nlen > VT_STORE_MAX_WDEK)
+                                r = VT_E_LIMIT;
+                        if (r == 0) {
+                                sqlite3_bind_text(st, 1, v[i].path, -1, SQLITE_STATIC);
+                                sqlite3_bind_text(st, 2, new_kek_id, -1, SQLITE_STATIC);
+                                r = bind_blob(st, 3, nw, nlen);
+                        }
+                        if (r == 0)
+                                r = step_done(s, st, "rewrap resource", NULL);
+                        if (r == 0 && sqlite3_changes(s->db) != 1)
+                                r = VT_E_STORE; /* we hold the write lock: the row cannot go */
+                        sqlite3_reset(st);
+                        sqlite3_clear_bindings(st); /* nw is freed next */
+                        free(nw);
                 }
-                if (r == 0)
-                        r = step_done(s, st, "rewrap resource", NULL);
-                if (r == 0 && sqlite3_changes(s->db) != 1)
-                        r = VT_E_STORE; /* we hold the write lock: the row cannot go */
-                sqlite3_reset(st);
-                sqlite3_clear_bindings(st); /* nw is freed next */
-                free(nw);
+                if (n > 0)
+                        memcpy(last, v[n - 1].path, sizeof(last));
+                rows_free(v, n, sizeof(*v), wrap_row_clear);
+                total += n;
         }
-        rows_free(v, n, sizeof(*v), wrap_row_clear);
         if (r == 0)
                 r = kek_set_current_tx(s, new_kek_id);
         if (r == 0)
-                *ret_count = n;
+                *ret_count = total;
         return r;
 }
 
@@ -2197,6 +2320,8 @@ const struct vt_store_ops vt_store_sqlite_ops = {
         .sweep = sq_sweep,
         .resource_put = sq_resource_put,
         .resource_put_policy = sq_resource_put_policy,
+        .resource_put_batch = sq_resource_put_batch,
+        .set_cache = sq_set_cache,
         .resource_get = sq_resource_get,
         .resource_delete = sq_resource_delete,
         .resource_list = sq_resource_list,

@@ -157,6 +157,28 @@ int vt_store_resource_put_policy(struct vt_store *s, const char *path, const cha
                       "resource put policy", d);
 }
 
+int vt_store_resource_put_batch(struct vt_store *s, const char *kek_id,
+                                const struct vt_resource_item *items, size_t n, int64_t now,
+                                size_t *ret_bad, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        if (!items || n == 0 || n > VT_STORE_BATCH_MAX)
+                return vt_diag_set(d, VT_E_INVAL, "store: a batch holds 1..%d resources",
+                                   VT_STORE_BATCH_MAX);
+        return result(s->ops->resource_put_batch(s, kek_id, items, n, now, ret_bad, d),
+                      "resource put batch", d);
+}
+
+int vt_store_set_cache(struct vt_store *s, size_t kib, struct vt_diag *d)
+{
+        if (!s || kib == 0)
+                return vt_diag_set(d, VT_E_INVAL, "store: set cache: no store or size 0");
+        if (!s->ops->set_cache)
+                return 0;
+        return result(s->ops->set_cache(s, kib, d), "set cache", d);
+}
+
 int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
                           size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d)
 {

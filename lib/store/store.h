@@ -164,6 +164,34 @@ int vt_store_resource_put_policy(struct vt_store *s, const char *path, const cha
                                  size_t ct_len, size_t plain_len, const char *policy, int64_t now,
                                  struct vt_diag *d);
 
+/* One resource of a batch (vt_store_resource_put_batch): its path, sealed blobs and
+ * plaintext length as for vt_store_resource_put, and its policy (NULL: the resource keeps
+ * the policy it has, if any). All borrowed. */
+struct vt_resource_item {
+        const char *path;
+        const uint8_t *wdek, *ct;
+        size_t wdek_len, ct_len, plain_len;
+        const char *policy;
+};
+
+/* At most this many resources in one batch. */
+#define VT_STORE_BATCH_MAX 1000
+
+/* vt_store_resource_put_batch is vt_store_resource_put_policy (or _put, for an item
+ * without a policy) of n (1..VT_STORE_BATCH_MAX) resources, all wrapped under kek_id, in
+ * ONE transaction: every item is stored or none is. The checks of every item come first
+ * (VT_E_INVAL, VT_E_LIMIT, and *ret_bad, which may be NULL, is the index of the first
+ * bad item); then as for one put: VT_E_STALE if kek_id is no longer current and nothing
+ * is written. A path given twice is written twice, the last one winning. */
+int vt_store_resource_put_batch(struct vt_store *s, const char *kek_id,
+                                const struct vt_resource_item *items, size_t n, int64_t now,
+                                size_t *ret_bad, struct vt_diag *d);
+
+/* vt_store_set_cache sets the page cache of the store's connection to kib KiB (SQLite:
+ * PRAGMA cache_size; the default is SQLite's 2 MiB). A no-op for PostgreSQL, whose cache
+ * is the server's. VT_E_INVAL for 0. Call it after open, before concurrent use. */
+int vt_store_set_cache(struct vt_store *s, size_t kib, struct vt_diag *d);
+
 /* vt_store_resource_get reads the resource at path: its kek_id into kek_id, and new
  * malloc'd copies of the wrapped key and the ciphertext into *wdek and *ct (at least one
  * byte allocated even when a length is 0), which the caller frees with free(). Outputs

@@ -43,6 +43,11 @@ struct vt_store_ops {
                                    const uint8_t *wdek, size_t wdek_len, const uint8_t *ct,
                                    size_t ct_len, size_t plain_len, const char *policy, int64_t now,
                                    struct vt_diag *d);
+        int (*resource_put_batch)(struct vt_store *s, const char *kek_id,
+                                  const struct vt_resource_item *items, size_t n, int64_t now,
+                                  size_t *ret_bad, struct vt_diag *d);
+        /* may be NULL: the back end has no cache of its own to size */
+        int (*set_cache)(struct vt_store *s, size_t kib, struct vt_diag *d);
         int (*resource_get)(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
                             size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d);
         int (*resource_delete)(struct vt_store *s, const char *path, struct vt_diag *d);

@@ -41,6 +41,11 @@ char *cli_server(const char *opt, const char *def);
 /* The admin token file: --token (opt, may be NULL), else $VERITEE_TOKEN, else NULL. */
 const char *cli_token_path(const char *opt);
 
+/* cli_secret_import runs `veritee secret import` (import.c) against server with the
+ * admin token; returns an exit code. */
+int cli_secret_import(const char *server, const char *token, const char *src,
+                      const char *policy_file, size_t batch, bool json);
+
 /* cli_usage_error prints a one-line usage error and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

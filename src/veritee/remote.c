@@ -2,6 +2,7 @@
 /*
  * The operator's commands against a running veriteed's admin API:
  *   veritee secret put REPO/TYPE/TAG FILE [--policy FILE] | rm REPO/TYPE/TAG | ls [--repo R]
+ *   veritee secret import DIR|FILE.jsonl [--policy FILE] [--batch N] (import.c)
  *   veritee policy get|set REPO/TYPE/TAG [FILE]
  *   veritee refval add ID --tee snp|sim FILE | ls | rm ID
  * Each takes --url URL (alias --server; else $VERITEE_SERVER; default
@@ -188,7 +189,7 @@ struct remote_args {
         const char *verb;
         char **pos;
         int n;
-        const char *tee, *policy, *repo, *from_env, *limit;
+        const char *tee, *policy, *repo, *from_env, *limit, *batch;
 };
 
 static int parse_common(int argc, char **argv, struct remote *r, struct remote_args *a,
@@ -200,6 +201,7 @@ static int parse_common(int argc, char **argv, struct remote *r, struct remote_a
                 {"token", required_argument, NULL, 't'},
                 {"from-env", required_argument, NULL, 'e'},
                 {"limit", required_argument, NULL, 'l'},
+                {"batch", required_argument, NULL, 'b'},
                 {"json", no_argument, NULL, 'j'},
                 {"tee", required_argument, NULL, 'T'},
                 {"policy", required_argument, NULL, 'p'},
@@ -239,6 +241,14 @@ static int parse_common(int argc, char **argv, struct remote *r, struct remote_a
                                 return -1;
                         }
                         a->limit = optarg;
+                        break;
+                case 'b':
+                        if (strspn(optarg, "0123456789") != strlen(optarg) || !*optarg ||
+                            strlen(optarg) > 4) {
+                                cli_usage_error("--batch must be 1..%d", VT_STORE_BATCH_MAX);
+                                return -1;
+                        }
+                        a->batch = optarg;
                         break;
                 case 'h':
                         puts(use);
@@ -410,6 +420,9 @@ static int secret_run(struct remote *r, const struct remote_args *a, const char 
                         return report(r, st, &ans, "secret put");
                 return put_said(a, &ans);
         }
+        if (strcmp(a->verb, "import") == 0 && a->n == 1)
+                return cli_secret_import(r->url, r->token, a->pos[0], a->policy,
+                                         a->batch ? strtoul(a->batch, NULL, 10) : 500, r->json);
         if (strcmp(a->verb, "rm") == 0 && a->n == 1) {
                 if (need_path(a->pos[0]))
                         return EXIT_USAGE;
@@ -512,6 +525,7 @@ int cmd_secret(int argc, char **argv)
                 "usage: veritee secret put REPO/TYPE/TAG FILE|-|--from-env VAR [--policy FILE] | "
                 "rm "
                 "REPO/TYPE/TAG | ls [--repo R] [--limit PAGE]\n"
+                "       veritee secret import DIR|FILE.jsonl [--policy FILE] [--batch N]\n"
                 "  (with --url URL or VERITEE_SERVER, --token FILE or VERITEE_TOKEN, [--json]; "
                 "FILE - reads standard input)",
                 secret_run);

@@ -7,10 +7,13 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "policy/release.h"
 #include "attest/attest.h"
 #include "kbs/request.h"
 #include "server.h"
+#include "store/keyring.h"
 #include "token/admin.h"
 #include "util/b64.h"
 #include "util/json.h"
@@ -200,6 +203,208 @@ void vtd_admin_resource_put(struct vtd *s, struct vtd_request *req, struct vtd_r
                 return;
         store_secret(s, req, &p, req->rest, req->body ? req->body : (const uint8_t *)"",
                      req->body_len, NULL, res);
+}
+
+/*
+ * Bulk import: POST /kbs/v0/resources/batch with
+ *   {"items": [{"path": "R/T/G", "value": "<base64>", "policy": {...}?}, ...]}
+ * (1..VT_STORE_BATCH_MAX items). Every item is checked first (path, the writer's
+ * repositories, base64, policy): any fault is a 400 naming the item, and nothing is
+ * stored. Then all are sealed under the current KEK and stored in ONE transaction. The
+ * ledger gets admin entries of op "resource.import" listing each path with the digest of
+ * its sealed value and of its policy, as many items per entry as fit in BATCH_ENTRY_MAX
+ * bytes (an entry is capped at VT_STORE_MAX_ENTRY), numbered "part" of "parts".
+ */
+#define BATCH_ENTRY_MAX (40u * 1024u)
+
+struct batch_in {
+        struct vt_keyring_item *items;
+        char **policies; /* compact JSON text, or NULL */
+        uint8_t **values;
+        size_t n;
+};
+
+static void batch_in_free(struct batch_in *b)
+{
+        if (b->items)
+                vt_keyring_items_clear(b->items, b->n);
+        for (size_t i = 0; i < b->n; i++) {
+                if (b->values)
+                        OPENSSL_clear_free(b->values[i], b->items ? b->items[i].len : 0);
+                if (b->policies)
+                        free(b->policies[i]);
+        }
+        free(b->items);
+        free(b->values);
+        free(b->policies);
+}
+
+/* batch_item reads item i of the body into b; on a fault it writes the reason. */
+static bool batch_item(const json_t *it, size_t i, const struct vt_admin_principal *p,
+                       struct batch_in *b, char *why, size_t wn)
+{
+        const char *path = json_string_value(json_object_get(it, "path"));
+        const char *val = json_string_value(json_object_get(it, "value"));
+        const json_t *pol = json_object_get(it, "policy");
+        struct vt_diag d = {0};
+        if (!json_is_object(it) || !path || !val) {
+                snprintf(why, wn, "items[%zu]: an object with string \"path\" and \"value\"", i);
+                return false;
+        }
+        if (!vt_resource_path_valid(path)) {
+                snprintf(why, wn, "items[%zu]: path is not REPO/TYPE/TAG", i);
+                return false;
+        }
+        char repo[VT_REPO_NAME_MAX + 1];
+        size_t rl = strcspn(path, "/");
+        memcpy(repo, path, rl);
+        repo[rl] = 0;
+        if (vt_admin_authorize(p, VT_ADMIN_WRITE_RESOURCE, repo, &d) < 0) {
+                snprintf(why, wn, "items[%zu] (%s): %.200s", i, path, d.msg);
+                return false;
+        }
+        size_t vl = 0;
+        if (vt_b64_decode(val, strlen(val), VT_B64_STD, VT_STORE_MAX_CT, &b->values[i], &vl) < 0) {
+                snprintf(why, wn, "items[%zu] (%s): value is not base64", i, path);
+                return false;
+        }
+        b->items[i] = (struct vt_keyring_item){.path = path, .secret = b->values[i], .len = vl};
+        if (pol && !json_is_null(pol)) {
+                struct vt_release_policy *rp = NULL;
+                b->policies[i] = json_dumps(pol, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (!b->policies[i] || !json_is_object(pol) ||
+                    vt_release_policy_parse(b->policies[i], strlen(b->policies[i]), &rp, &d) < 0) {
+                        snprintf(why, wn, "items[%zu] (%s): policy: %.200s", i, path,
+                                 d.msg[0] ? d.msg : "not a JSON object");
+                        return false;
+                }
+                vt_release_policy_free(rp);
+                b->items[i].policy = b->policies[i];
+        }
+        return true;
+}
+
+/* batch_record writes the ledger entries of a stored batch; false after answering 503. */
+static bool batch_record(struct vtd *s, struct vtd_request *req, const struct vt_admin_principal *p,
+                         const struct batch_in *b, struct vtd_response *res)
+{
+        /* the parts first, so that each entry can say how many there are */
+        size_t parts = 0, start = 0;
+        while (start < b->n) {
+                size_t sz = 0, i = start;
+                while (i < b->n &&
+                       (i == start || sz + strlen(b->items[i].path) + 200 <= BATCH_ENTRY_MAX))
+                        sz += strlen(b->items[i++].path) + 200;
+                parts++;
+                start = i;
+        }
+        start = 0;
+        for (size_t part = 1; part <= parts; part++) {
+                json_t *list = json_array();
+                size_t sz = 0, i = start;
+                for (; list && i < b->n &&
+                       (i == start || sz + strlen(b->items[i].path) + 200 <= BATCH_ENTRY_MAX);
+                     i++) {
+                        const struct vt_keyring_item *it = &b->items[i];
+                        char cd[VTD_SHA256_TAG], pd[VTD_SHA256_TAG];
+                        sz += strlen(it->path) + 200;
+                        vtd_sha256_tag(it->ct, it->ct_len, cd);
+                        if (it->policy)
+                                vtd_sha256_tag(it->policy, strlen(it->policy), pd);
+                        if (json_array_append_new(list, json_pack("[s, s, o]", it->path, cd,
+                                                                  it->policy ? json_string(pd)
+                                                                             : json_null())) < 0) {
+                                json_decref(list);
+                                list = NULL;
+                        }
+                }
+                json_t *e =
+                        list ? json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "who",
+                                         p->sub[0] ? p->sub : "(no sub)", "role",
+                                         vt_admin_role_name(p->role), "op", "resource.import",
+                                         "count", (json_int_t)(i - start), "part", (json_int_t)part,
+                                         "parts", (json_int_t)parts, "items", list)
+                             : NULL;
+                if (vtd_ledger_record(s, req, "admin", e) < 0) {
+                        vtd_problem(res, req, 503, "LedgerError",
+                                    "the secrets were stored but could not be recorded in the "
+                                    "ledger; retry");
+                        res->retry_after = 1;
+                        return false;
+                }
+                start = i;
+        }
+        return true;
+}
+
+void vtd_admin_resource_batch(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
+{
+        struct vt_admin_principal p;
+        /* who first (401), then what each item may do (403 naming it) */
+        if (vtd_admin_check(s, req, VT_ADMIN_READ, NULL, &p, res) < 0)
+                return;
+        if (!s->kek) {
+                vtd_problem(res, req, 503, "PluginInternalError",
+                            "secrets.kek_file is not configured");
+                return;
+        }
+        json_auto_t *body = json_loadb((const char *)(req->body ? req->body : (const uint8_t *)""),
+                                       req->body_len, JSON_REJECT_DUPLICATES, NULL);
+        const json_t *items = json_object_get(body, "items");
+        size_t n = json_array_size(items);
+        if (!json_is_array(items) || n == 0 || n > VT_STORE_BATCH_MAX) {
+                vtd_problem(res, req, 400, "InvalidRequest",
+                            "the body must be {\"items\": [...]} with 1..%d items",
+                            VT_STORE_BATCH_MAX);
+                return;
+        }
+        struct batch_in b = {.n = n};
+        b.items = calloc(n, sizeof(*b.items));
+        b.values = calloc(n, sizeof(*b.values));
+        b.policies = calloc(n, sizeof(*b.policies));
+        char why[512];
+        if (!b.items || !b.values || !b.policies) {
+                batch_in_free(&b);
+                vtd_problem(res, req, 500, "InternalError", "out of memory");
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (!batch_item(json_array_get(items, i), i, &p, &b, why, sizeof(why))) {
+                        batch_in_free(&b);
+                        vtd_problem(res, req, strstr(why, "may not") ? 403 : 400,
+                                    strstr(why, "may not") ? "AdminAuthAccess" : "InvalidRequest",
+                                    "%s (nothing was stored)", why);
+                        return;
+                }
+        }
+        struct vt_diag d = {0};
+        size_t bad = 0;
+        int e = vtd_kek_put_batch(s, b.items, n, &bad, &d);
+        if (e < 0) {
+                batch_in_free(&b);
+                if (e == VT_E_INVAL || e == VT_E_LIMIT)
+                        vtd_problem(res, req, 400, "InvalidRequest",
+                                    "items[%zu]: refused by the store (nothing was stored)", bad);
+                else if (e == VT_E_STORE || e == VT_E_STALE)
+                        vtd_problem(res, req, 503, "StoreError", "the store is unavailable");
+                else
+                        vtd_problem(res, req, 500, "PluginInternalError",
+                                    "cannot seal the secrets");
+                snprintf(req->reason, sizeof(req->reason), "batch of %zu: %.300s", n, d.msg);
+                return;
+        }
+        size_t with_policy = 0;
+        for (size_t i = 0; i < n; i++)
+                with_policy += b.items[i].policy != NULL;
+        bool ok = batch_record(s, req, &p, &b, res);
+        batch_in_free(&b);
+        if (!ok)
+                return;
+        snprintf(req->reason, sizeof(req->reason), "stored a batch of %zu secrets (%zu policies)",
+                 n, with_policy);
+        vtd_json_response(res, 200,
+                          json_pack("{s:I, s:I}", "stored", (json_int_t)n, "policies",
+                                    (json_int_t)with_policy));
 }
 
 void vtd_admin_policy_get(struct vtd *s, struct vtd_request *req, struct vtd_response *res)

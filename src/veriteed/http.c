@@ -267,6 +267,8 @@ static const struct vtd_route_row routes[] = {
         {"/readyz", false, M_GET, ROUTE_READYZ, route_readyz},
         {"/metrics", false, M_GET, ROUTE_METRICS, route_metrics},
         {"/kbs/v0/resources", false, M_GET, ROUTE_RESOURCES, vtd_admin_list},
+        {"/kbs/v0/resources/batch", false, M_POST | JSON_BODY, ROUTE_RESOURCES,
+         vtd_admin_resource_batch},
         {"/kbs/v0/resource/", true, M_GET, ROUTE_RESOURCE, vtd_resource_get},
         {"/kbs/v0/resource/", true, M_POST | M_PUT, ROUTE_RESOURCE, vtd_admin_resource_put},
         {"/kbs/v0/resource/", true, M_DELETE, ROUTE_RESOURCE, vtd_admin_resource_delete},

@@ -40,6 +40,12 @@ int vtd_kek_put(struct vtd *s, const char *path, const uint8_t *secret, size_t l
         return vt_keyring_put(s->kek, s->store, path, secret, len, policy, vtd_now(), NULL, d);
 }
 
+int vtd_kek_put_batch(struct vtd *s, struct vt_keyring_item *items, size_t n, size_t *ret_bad,
+                      struct vt_diag *d)
+{
+        return vt_keyring_put_batch(s->kek, s->store, items, n, vtd_now(), ret_bad, NULL, d);
+}
+
 int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const uint8_t *wdek,
                    size_t wl, const uint8_t *ct, size_t cl, uint8_t **ret, size_t *ret_len,
                    struct vt_diag *d)

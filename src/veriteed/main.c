@@ -178,8 +178,15 @@ static int set_kds(struct vt_snp_verifier *v, const struct vt_config *c)
  * DSN from store.dsn_file or VERITEE_PG_DSN (never from the command line). */
 int vtd_store_open(const struct vt_config *c, struct vt_store **ret, struct vt_diag *d)
 {
-        if (c->store_backend != VTD_STORE_POSTGRES)
-                return vt_store_open_with(&vt_store_sqlite_ops, c->database, ret, d);
+        if (c->store_backend != VTD_STORE_POSTGRES) {
+                struct vt_store *s = NULL;
+                int e = vt_store_open_with(&vt_store_sqlite_ops, c->database, &s, d);
+                if (e == 0 && (e = vt_store_set_cache(s, c->sqlite_cache_mib * 1024, d)) < 0)
+                        vt_store_close(s);
+                if (e == 0)
+                        *ret = s;
+                return e;
+        }
         char *dsn = NULL;
         int e = vt_config_store_dsn(c, &dsn, d);
         if (e < 0)

@@ -94,6 +94,8 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
 
 /* The admin API (admin.c): resources, release policies, the list, reference values. */
 void vtd_admin_resource_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
+/* POST /kbs/v0/resources/batch: many secrets (and their policies) in one transaction. */
+void vtd_admin_resource_batch(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_admin_resource_delete(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_admin_policy_get(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
 void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res);
@@ -155,6 +157,11 @@ bool vtd_repo_of(struct vtd_request *req, const char *path, char out[VT_REPO_NAM
 int vtd_kek_init(struct vtd *s, struct vt_diag *d);
 int vtd_kek_put(struct vtd *s, const char *path, const uint8_t *secret, size_t len,
                 const char *policy, struct vt_diag *d);
+/* vtd_kek_put_batch: vtd_kek_put of n secrets in one store transaction
+ * (vt_keyring_put_batch; the items' ciphertexts are freed with vt_keyring_items_clear). */
+struct vt_keyring_item;
+int vtd_kek_put_batch(struct vtd *s, struct vt_keyring_item *items, size_t n, size_t *ret_bad,
+                      struct vt_diag *d);
 int vtd_kek_unseal(struct vtd *s, const char *kek_id, const char *path, const uint8_t *wdek,
                    size_t wl, const uint8_t *ct, size_t cl, uint8_t **ret, size_t *ret_len,
                    struct vt_diag *d);

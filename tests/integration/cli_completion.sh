@@ -46,7 +46,7 @@ case_() {
 
 B="$BIN/veritee"
 case_ "secret" "$B" se
-case_ "--help ls put rm" "$B" secret ""
+case_ "--help import ls put rm" "$B" secret ""
 case_ "--url" "$B" agent get-resource --u
 case_ "agent" "$B" ag
 case_ "attest" "$B" agent at

@@ -320,6 +320,39 @@ static void test_store_wal(void **state)
         vt_store_close(s);
 }
 
+/* Schema 7: a repository's page is read through resources_repo_path in order, with no
+ * sort of the whole repository (the plan has no temporary B-tree). */
+static void test_store_repo_page_plan(void **state)
+{
+        sqlite_only();
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        char plan[1024] = "";
+        assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        /* the statement of resource_list_locked for a repository */
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "EXPLAIN QUERY PLAN SELECT r.path, r.kek_id, r.size, "
+                                            "r.created, r.updated, p.path IS NOT NULL FROM "
+                                            "resources r LEFT JOIN policies p ON p.path = r.path "
+                                            "WHERE r.repo = ?1 AND r.path > ?2 ORDER BY r.path "
+                                            "LIMIT ?3",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                size_t l = strlen(plan);
+                snprintf(plan + l, sizeof(plan) - l, "%s;",
+                         (const char *)sqlite3_column_text(st, 3));
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        print_message("plan: %s\n", plan);
+        assert_non_null(strstr(plan, "resources_repo_path"));
+        assert_null(strstr(plan, "TEMP B-TREE"));
+        vt_store_close(s);
+}
+
 /* The file is created 0600 even with umask 0, and so are the -wal and -shm files. */
 static void test_store_file_mode(void **state)
 {
@@ -722,7 +755,8 @@ static void test_store_v3_upgrade(void **state)
         raw_exec(f->db,
                  "DROP TABLE ledger_entries; DROP TABLE ledger_nodes; DROP TABLE ledger_sths; "
                  "DROP TABLE kek; DROP INDEX sessions_open; DROP INDEX sessions_open_client; "
-                 "ALTER TABLE sessions DROP COLUMN client; PRAGMA user_version = 3; "
+                 "ALTER TABLE sessions DROP COLUMN client; DROP INDEX resources_repo_path; "
+                 "CREATE INDEX resources_repo ON resources (repo); PRAGMA user_version = 3; "
                  "PRAGMA auto_vacuum = NONE; VACUUM");
         char buf[64];
         raw_text(f->db, "PRAGMA auto_vacuum", buf, sizeof(buf));
@@ -730,7 +764,7 @@ static void test_store_v3_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 6);
+        assert_int_equal(v, 7);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1063,10 +1097,10 @@ static void assert_schema_v2(const char *db)
 {
         char buf[64];
         raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
-        assert_string_equal(buf, "6");
+        assert_string_equal(buf, "7");
         raw_text(db,
                  "SELECT count(*) FROM sqlite_master WHERE name IN ('resources', "
-                 "'resources_repo', 'policies', 'refvals', 'refvals_tee', 'generations', "
+                 "'resources_repo_path', 'policies', 'refvals', 'refvals_tee', 'generations', "
                  "'refvals_insert', 'refvals_update', 'refvals_delete', 'kek')",
                  buf, sizeof(buf));
         assert_string_equal(buf, "10");
@@ -1096,7 +1130,7 @@ static void test_store_v1_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 6);
+        assert_int_equal(v, 7);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1142,7 +1176,7 @@ static void test_store_v1_fixture_upgrade(void **state)
         struct vt_store *s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 6);
+        assert_int_equal(v, 7);
         struct vt_session out;
         assert_int_equal(
                 vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out, NULL), 0);
@@ -1838,6 +1872,134 @@ static void test_store_rewrap_all(void **state)
         assert_int_equal(vt_store_resource_rewrap_all(s, "kek3", rewrap_cb, &ctx, NULL, NULL), 0);
         assert_int_equal(ctx.calls, 6);
         assert_string_equal(ctx.seen_kek, "kek2");
+        vt_store_close(s);
+}
+
+/* A batch: every item stored with its policy in one transaction, or (one bad item, a
+ * stale KEK) none; the index of a bad item is given. */
+static void test_store_resource_put_batch(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        enum { N = 1000 };
+        static char paths[N][32];
+        static struct vt_resource_item items[N];
+        for (size_t i = 0; i < N; i++) {
+                snprintf(paths[i], sizeof(paths[i]), "b%zu/k/%04zu", i % 3, i);
+                items[i] = (struct vt_resource_item){.path = paths[i],
+                                                     .wdek = WDEK,
+                                                     .wdek_len = sizeof(WDEK),
+                                                     .ct = CT,
+                                                     .ct_len = sizeof(CT),
+                                                     .plain_len = 7,
+                                                     .policy = i % 2 ? "{\"p\":1}" : NULL};
+        }
+        size_t bad = 99;
+        /* a bad path in the middle: nothing stored, its index said */
+        items[500].path = "no/such";
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, N, T0, &bad, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(bad, 500);
+        items[500].path = paths[500];
+        items[7].wdek_len = VT_STORE_MAX_WDEK + 1;
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, N, T0, &bad, NULL),
+                         VT_E_LIMIT);
+        assert_int_equal(bad, 7);
+        items[7].wdek_len = sizeof(WDEK);
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, 0, T0, NULL, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, VT_STORE_BATCH_MAX + 1, T0,
+                                                     NULL, NULL),
+                         VT_E_INVAL);
+        size_t n = 99;
+        assert_int_equal(vt_store_kek_count(s, "kek1", &n, NULL), 0);
+        assert_int_equal(n, 0);
+
+        /* the store's current KEK is kek1: a batch under another is stale, nothing stored */
+        char cur[32];
+        assert_int_equal(vt_store_kek_adopt(s, "kek1", cur, NULL), 0);
+        assert_int_equal(vt_store_resource_put_batch(s, "old", items, N, T0, NULL, NULL),
+                         VT_E_STALE);
+        assert_int_equal(vt_store_kek_count(s, "old", &n, NULL), 0);
+        assert_int_equal(n, 0);
+
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, N, T0, NULL, NULL), 0);
+        assert_int_equal(vt_store_kek_count(s, "kek1", &n, NULL), 0);
+        assert_int_equal(n, N);
+        char *json = NULL;
+        assert_int_equal(vt_store_policy_get(s, paths[1], &json, NULL), 0);
+        assert_string_equal(json, "{\"p\":1}");
+        free(json);
+        assert_int_equal(vt_store_policy_get(s, paths[2], &json, NULL), VT_E_NOTFOUND);
+        char kek[32];
+        uint8_t *w = NULL, *c = NULL;
+        size_t wl, cl;
+        assert_int_equal(vt_store_resource_get(s, paths[999], kek, &w, &wl, &c, &cl, NULL), 0);
+        assert_string_equal(kek, "kek1");
+        assert_memory_equal(w, WDEK, sizeof(WDEK));
+        assert_memory_equal(c, CT, sizeof(CT));
+        free(w);
+        free(c);
+        /* again, without policies: the resources replaced, their policies kept */
+        for (size_t i = 0; i < N; i++)
+                items[i].policy = NULL;
+        assert_int_equal(vt_store_resource_put_batch(s, "kek1", items, N, T0 + 1, NULL, NULL), 0);
+        assert_int_equal(vt_store_policy_get(s, paths[1], &json, NULL), 0);
+        free(json);
+        vt_store_close(s);
+}
+
+struct order_rewrap {
+        struct rewrap_ctx inner;
+        char last[256];
+        bool bad_order;
+};
+
+static int order_rewrap_cb(const char *path, const char *kek_id, const uint8_t *wdek, size_t len,
+                           uint8_t **ret_new, size_t *ret_new_len, void *ud)
+{
+        struct order_rewrap *o = ud;
+        if (o->last[0] && strcmp(o->last, path) >= 0)
+                o->bad_order = true;
+        snprintf(o->last, sizeof(o->last), "%s", path);
+        return rewrap_cb(path, kek_id, wdek, len, ret_new, ret_new_len, &o->inner);
+}
+
+/* KEK rotation over more rows than one page (the store reads them a page at a time):
+ * every row once, in path order; a failure on a later page still rolls back all. */
+static void test_store_rewrap_all_pages(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        enum { N = 2500 };
+        static char paths[N][32];
+        static struct vt_resource_item items[N];
+        for (size_t i = 0; i < N; i++) {
+                snprintf(paths[i], sizeof(paths[i]), "p/k/%05zu", (i * 7919) % N);
+                items[i] = (struct vt_resource_item){.path = paths[i],
+                                                     .wdek = WDEK,
+                                                     .wdek_len = sizeof(WDEK),
+                                                     .ct = CT,
+                                                     .ct_len = sizeof(CT)};
+        }
+        for (size_t i = 0; i < N; i += 1000)
+                assert_int_equal(vt_store_resource_put_batch(s, "kek1", items + i,
+                                                             N - i < 1000 ? N - i : 1000, T0, NULL,
+                                                             NULL),
+                                 0);
+        struct order_rewrap o = {.inner = {.fail_at = 2100, .fail_with = VT_E_CRYPTO}};
+        size_t n = 0;
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", order_rewrap_cb, &o, &n, NULL),
+                         VT_E_CRYPTO);
+        assert_int_equal(vt_store_kek_count(s, "kek1", &n, NULL), 0);
+        assert_int_equal(n, N);
+        o = (struct order_rewrap){0};
+        assert_int_equal(vt_store_resource_rewrap_all(s, "kek2", order_rewrap_cb, &o, &n, NULL), 0);
+        assert_int_equal(n, N);
+        assert_int_equal(o.inner.calls, N);
+        assert_false(o.bad_order);
+        assert_int_equal(vt_store_kek_count(s, "kek2", &n, NULL), 0);
+        assert_int_equal(n, N);
         vt_store_close(s);
 }
 
@@ -2599,6 +2761,7 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {
                 T(test_store_open_migrate_reopen),
                 T(test_store_wal),
+                T(test_store_repo_page_plan),
                 T(test_store_file_mode),
                 T(test_store_newer_schema_refused),
                 T(test_store_open_errors),
@@ -2627,6 +2790,8 @@ int main(int argc, char **argv)
                 T(test_store_policy),
                 T(test_store_refval),
                 T(test_store_rewrap_all),
+                T(test_store_resource_put_batch),
+                T(test_store_rewrap_all_pages),
                 T(test_store_resource_threads),
                 T(test_store_diag_busy),
                 T(test_store_outputs_on_failure),
