@@ -140,8 +140,8 @@ static const char *const migrations[] = {
 
         /* 3: resource listings a page at a time in bytewise order, through an index
          * whatever the database's collation (the primary key's follows it). */
-        "CREATE INDEX resources_path_c ON resources (path COLLATE \"C\");"
-        "CREATE INDEX resources_repo_path_c ON resources (repo, path COLLATE \"C\");",
+        ("CREATE INDEX resources_path_c ON resources (path COLLATE \"C\");"
+         "CREATE INDEX resources_repo_path_c ON resources (repo, path COLLATE \"C\");"),
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))

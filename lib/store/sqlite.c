@@ -130,8 +130,8 @@ static const char *const migrations[] = {
          * LIMIT n) walks (repo, path) in order and stops after n rows, instead of
          * collecting and sorting the whole repository; it also serves what
          * resources_repo (repo) did, which goes (one index less to write per put). */
-        "CREATE INDEX resources_repo_path ON resources (repo, path);"
-        "DROP INDEX resources_repo;",
+        ("CREATE INDEX resources_repo_path ON resources (repo, path);"
+         "DROP INDEX resources_repo;"),
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "cli.h"
+#include "util/hex.h"
 #include "util/macro.h"
 #include "veritee/dcap.h"
 #include "veritee/nvidia.h"
@@ -302,11 +303,8 @@ static int bench_nvidia(int threads, double seconds)
         uint8_t nonce[32];
         int64_t at;
         (void)vt_time_parse_rfc3339(NV_AT, &at);
-        for (int i = 0; i < 32; i++) {
-                unsigned x;
-                sscanf(NV_NONCE + 2 * i, "%2x", &x);
-                nonce[i] = (uint8_t)x;
-        }
+        if (vt_hex_decode(NV_NONCE, nonce, sizeof(nonce)) != (int)sizeof(nonce))
+                return EXIT_USAGE;
         _cleanup_free_ uint8_t *rep =
                 cli_read(vector(NV_DIR "/report.hex", rb, sizeof(rb)), CLI_MAX_EVIDENCE, &rl);
         _cleanup_free_ uint8_t *chain =

@@ -791,7 +791,9 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
         return 0;
 }
 
-/* libmicrohttpd's messages, through veriteed's logger as JSON lines */
+/* libmicrohttpd's messages, through veriteed's logger as JSON lines (its format strings are
+ * its own, not a client's) */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
         (void)cls;
