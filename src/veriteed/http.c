@@ -813,7 +813,10 @@ static int listen_socket(const struct sockaddr_storage *ss, socklen_t sl, const 
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (ss->ss_family == AF_INET6)
                 (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-        if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, 128) < 0) {
+        /* the backlog libmicrohttpd itself uses: a burst of connections beyond a small one
+         * would wait for SYN retries (a second each) before the per-client limit could
+         * refuse them at once */
+        if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, SOMAXCONN) < 0) {
                 int err = errno;
                 close(fd);
                 const char *hint =
