@@ -2,11 +2,12 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+VALGRIND_BUILD ?= build-valgrind
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # cmake --build runs make below us: no "Entering/Leaving directory" lines
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps deps-test build build-tests run test test-bare-debian asan fuzz bench format \
+.PHONY: all deps deps-test build build-tests run test test-bare-debian asan valgrind fuzz bench load format \
 	format-check check-banned check-layers clean
 
 all: build
@@ -54,6 +55,29 @@ asan:
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --no-tests=error -j$(JOBS)
 
+# valgrind memcheck over the unit and integration tests (VALGRIND_TESTS; the list and what
+# it leaves out, VALGRIND_EXCLUDE, are below): a Debug build without sanitizers in
+# $(VALGRIND_BUILD), every test program under scripts/valgrind-wrap.sh, and the veriteed and
+# veritee they start too (VT_BIN is $(VALGRIND_BUILD)/bin-valgrind: one wrapper per program).
+# Any error, or a definite or possible leak, in any process fails (scripts/valgrind-check.sh
+# reads every process's log); suppressions for other libraries: scripts/valgrind.supp.
+VALGRIND_LABELS  ?= unit|integration
+VALGRIND_EXCLUDE ?= ^$$
+valgrind:
+	./scripts/deps.sh valgrind
+	CC=gcc cmake -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVT_VALGRIND=ON -DVT_BUILD_TESTS=ON
+	cmake --build $(VALGRIND_BUILD) -j$(JOBS)
+	rm -rf $(VALGRIND_BUILD)/bin-valgrind $(VALGRIND_BUILD)/valgrind-logs
+	mkdir -p $(VALGRIND_BUILD)/bin-valgrind $(VALGRIND_BUILD)/valgrind-logs
+	for p in $(CURDIR)/$(VALGRIND_BUILD)/bin/*; do \
+		w=$(VALGRIND_BUILD)/bin-valgrind/$${p##*/}; \
+		printf '#!/bin/sh\nexec %s %s "$$@"\n' $(CURDIR)/scripts/valgrind-wrap.sh "$$p" >$$w; \
+		chmod +x $$w; done
+	cd $(VALGRIND_BUILD) && VT_VALGRIND_LOGS=$(CURDIR)/$(VALGRIND_BUILD)/valgrind-logs \
+		ctest --output-on-failure --no-tests=error -j$(JOBS) -L '$(VALGRIND_LABELS)' -LE postgres \
+		-E '$(VALGRIND_EXCLUDE)'; r=$$?; \
+		../scripts/valgrind-check.sh valgrind-logs && exit $$r
+
 # libFuzzer binaries in $(FUZZ_BUILD)/bin/fuzz_*, then every target run for FUZZ_SECONDS
 # (0: build only), two at a time, over fuzz/corpus/<t>, fuzz/crashes/<t> and the seeds the
 # build makes; the summary (execs, coverage per target) goes to
@@ -75,6 +99,11 @@ bench: build
 	./scripts/deps.sh test
 	./bench/snp.sh
 
+# The load scenario of issue 16 (bench/load.sh; about 4 minutes). Its bounded run,
+# test_load, is part of `make test`.
+load: build-tests
+	./bench/load.sh
+
 format:
 	./scripts/deps.sh format
 	./scripts/c-sources.sh | xargs clang-format -i
@@ -92,4 +121,4 @@ check-layers: build
 	./scripts/check-layers.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(VALGRIND_BUILD)

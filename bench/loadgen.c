@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -85,6 +86,7 @@ struct round {
         long rss_kib, rss_peak_kib;
         long threads, threads_peak, fds, fds_peak;
         long long db, wal;
+        double cpu_server, cpu_client; /* CPU seconds used during the round */
         char first_error[256];
 };
 
@@ -326,6 +328,32 @@ static long proc_fds(pid_t pid)
         return n;
 }
 
+/* CPU seconds (user + system) of pid, from /proc/PID/stat */
+static double proc_cpu(pid_t pid)
+{
+        char path[64], line[1024];
+        unsigned long long ut = 0, st = 0;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return 0;
+        const char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+        fclose(f);
+        /* after "pid (comm)": state, then fields 4..13, utime (14) and stime (15) */
+        if (!p ||
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+                return 0;
+        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu(void)
+{
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static long long file_size(const char *path)
 {
         struct stat st;
@@ -336,7 +364,7 @@ static void run_round(struct round *R)
 {
         atomic_bool stop = false;
         pthread_t th[MAX_CLIENTS];
-        double t0 = now_ms();
+        double t0 = now_ms(), cs0 = proc_cpu(srv.pid), cc0 = self_cpu();
         for (unsigned i = 0; i < R->clients; i++) {
                 struct client *c = &clients[i];
                 c->stop = &stop;
@@ -371,6 +399,8 @@ static void run_round(struct round *R)
                         memcpy(R->first_error, clients[i].first_error, sizeof(R->first_error));
         }
         R->secs = (now_ms() - t0) / 1e3;
+        R->cpu_server = proc_cpu(srv.pid) - cs0;
+        R->cpu_client = self_cpu() - cc0;
         double *all = calloc(n_lat ? n_lat : 1, sizeof(*all));
         size_t k = 0;
         for (unsigned i = 0; i < R->clients && all; i++) {
@@ -529,9 +559,10 @@ int main(int argc, char **argv)
         printf("load: veriteed pid %d, default limits, clients from 127.1.0.0/16; before: rss "
                "%ld KiB, %ld threads, %ld fds, db %lld B\n",
                (int)srv.pid, base.rss_kib, base.threads, base.fds, base.db + base.wal);
-        printf("%5s %7s %5s %7s %7s %6s %5s %8s %8s %8s %8s %9s %7s %9s %8s %8s\n", "round",
+        printf("%5s %7s %5s %7s %7s %6s %5s %8s %8s %8s %8s %9s %7s %9s %8s %8s %7s %7s\n", "round",
                "clients", "secs", "flows", "flows/s", "errors", "wrong", "p50_ms", "p99_ms",
-               "rss_MiB", "rss_pk", "threads", "thr_pk", "fds/pk", "db_KiB", "wal_KiB");
+               "rss_MiB", "rss_pk", "threads", "thr_pk", "fds/pk", "db_KiB", "wal_KiB", "srv_cpu",
+               "cli_cpu");
         fflush(stdout);
         int bad = 0;
         for (size_t i = 0; i < n_rounds; i++) {
@@ -545,11 +576,12 @@ int main(int argc, char **argv)
                 char fds[24];
                 snprintf(fds, sizeof(fds), "%ld/%ld", R->fds, R->fds_peak);
                 printf("%5zu %7u %5.1f %7lu %7.1f %6lu %5lu %8.1f %8.1f %8.1f %8.1f %9ld %7ld %9s "
-                       "%8lld %8lld\n",
+                       "%8lld %8lld %6.0f%% %6.0f%%\n",
                        i + 1, R->clients, R->secs, R->flows, (double)R->flows / R->secs, R->errors,
                        R->wrong, R->p50, R->p99, (double)R->rss_kib / 1024,
                        (double)R->rss_peak_kib / 1024, R->threads, R->threads_peak, fds,
-                       R->db / 1024, R->wal / 1024);
+                       R->db / 1024, R->wal / 1024, 100 * R->cpu_server / R->secs,
+                       100 * R->cpu_client / R->secs);
                 fflush(stdout);
                 if (R->errors || R->wrong) {
                         printf("load: round %zu: %lu errors, %lu wrong plaintexts; first: %s\n",
@@ -580,9 +612,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n_rounds; i++)
                 total += rounds[i].flows;
         const struct round *last = &rounds[n_rounds - 1];
-        printf("load: %lu flows; database %lld -> %lld bytes (db+wal; %.0f bytes per flow: "
-               "sessions "
-               "swept, one ledger entry per release kept)\n",
+        printf("load: %lu flows; database %lld -> %lld bytes (db+wal), %.0f bytes per flow: each "
+               "flow leaves a session row (kept for session.ttl_seconds, then swept) and a ledger "
+               "entry (kept for ever)\n",
                total, base.db + base.wal, last->db + last->wal,
                total ? (double)(last->db + last->wal - base.db - base.wal) / (double)total : 0.0);
         printf("load: %s\n", bad ? "FAILED" : "ok (0 errors, 0 wrong plaintexts, no growth)");
