@@ -61,7 +61,8 @@ asan:
 # error, or a definite or possible leak, in any process fails (scripts/valgrind-check.sh
 # reads every process's log); suppressions for other libraries: scripts/valgrind.supp.
 # Under valgrind the code runs 50 to 150 times slower, and the whole unit and integration
-# suite would take hours on two cores, so CI runs VALGRIND_TESTS (about VGMIN minutes):
+# suite would take hours on two cores, so CI runs VALGRIND_TESTS (about 15 minutes on two
+# cores busy with other work, load average 15 to 26; about 6 more for the Debug build):
 #   unit: the parsers and codecs (attest, b64, config, dcap_parse, jcs, azure_request, jwt,
 #     keyring, kbs, ledger, pck_ext, merkle, rd, release, request_parsers, seal, snp_crl,
 #     snp_parse, toml, util);
@@ -88,7 +89,7 @@ valgrind:
 	cd $(VALGRIND_BUILD) && VT_VALGRIND_LOGS=$(CURDIR)/$(VALGRIND_BUILD)/valgrind-logs VT_START_SECONDS=900 \
 		ctest --output-on-failure --no-tests=error -j$(JOBS) -L 'unit|integration' \
 		-LE postgres -R '$(VALGRIND_TESTS)'; r=$$?; \
-		../scripts/valgrind-check.sh valgrind-logs && exit $$r
+		$(CURDIR)/scripts/valgrind-check.sh valgrind-logs && exit $$r
 
 # libFuzzer binaries in $(FUZZ_BUILD)/bin/fuzz_*, then every target run for FUZZ_SECONDS
 # (0: build only), two at a time, over fuzz/corpus/<t>, fuzz/crashes/<t> and the seeds the
