@@ -61,8 +61,8 @@ asan:
 # error, or a definite or possible leak, in any process fails (scripts/valgrind-check.sh
 # reads every process's log); suppressions for other libraries: scripts/valgrind.supp.
 # Under valgrind the code runs 50 to 150 times slower, and the whole unit and integration
-# suite would take hours on two cores, so CI runs VALGRIND_TESTS (about 15 minutes on two
-# cores busy with other work, load average 15 to 26; about 6 more for the Debug build):
+# suite would take hours on two cores, so CI runs VALGRIND_TESTS: 9 min 15 s of tests on two
+# cores shared with other work (load average 4 to 8), plus the Debug build (about 6 min):
 #   unit: the parsers and codecs (attest, b64, config, dcap_parse, jcs, azure_request, jwt,
 #     keyring, kbs, ledger, pck_ext, merkle, rd, release, request_parsers, seal, snp_crl,
 #     snp_parse, toml, util);
