@@ -4,6 +4,7 @@
 #   run     building and running veritee (make build, make run)
 #   test    + the tools the test suite starts or calls (make test)
 #   asan    + clang and its sanitizer runtimes (make asan, make fuzz)
+#   valgrind  the test level + valgrind (make valgrind)
 #   format  + clang-format (make format, make format-check)
 #   bare    + mmdebstrap (make test-bare-debian: the README's commands on a fresh Debian 12)
 # With no level: run. Prints what it installs and how much apt downloads, then apt's own
@@ -15,6 +16,7 @@ libsqlite3-dev libpq-dev libmicrohttpd-dev libyaml-dev libtss2-dev ca-certificat
 TEST="libcmocka-dev postgresql openssl jose python3 python3-cryptography swtpm swtpm-tools tpm2-tools git
 chromium fonts-dejavu-core nodejs npm softhsm2 kubernetes-client systemd prometheus groff-base curl"
 ASAN="clang libclang-rt-14-dev llvm-14"
+VALGRIND="valgrind"
 FORMAT="clang-format"
 BARE="mmdebstrap"
 
@@ -25,10 +27,11 @@ for level in "$@"; do
         run) PKGS="$PKGS $RUN" ;;
         test) PKGS="$PKGS $RUN $TEST" ;;
         asan) PKGS="$PKGS $RUN $TEST $ASAN" ;;
+        valgrind) PKGS="$PKGS $RUN $TEST $VALGRIND" ;;
         format) PKGS="$PKGS $FORMAT" ;;
         bare) PKGS="$PKGS $BARE" ;;
         *)
-                echo "deps: unknown level \"$level\" (known: run test asan format bare)" >&2
+                echo "deps: unknown level \"$level\" (known: run test asan valgrind format bare)" >&2
                 exit 2
                 ;;
         esac

@@ -757,6 +757,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                             s->cfg.max_body);
                 return send_response(c, req, &res);
         }
+        /* The request is in whole: the deadline stops here, not when the response is
+         * queued. Waiting for a verification slot is not the client's time; cut then, an
+         * attestation spent its nonce and its answer was lost (the load test found it). */
+        conn_mark(c, false);
         dispatch(s, c, req, &res);
         req->rest = NULL;
         return send_response(c, req, &res);

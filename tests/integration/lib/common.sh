@@ -107,7 +107,9 @@ start_dev_server() {
         VT_BIN="$1" VT_VAR="$tmp/var" VT_PORT=0 "$2/scripts/dev-run.sh" >"$tmp/log" 2>&1 &
         pid=$!
         url=""
-        for _ in $(seq 1 600); do # sim init makes RSA-4096 keys: slow on a busy machine
+        # sim init makes RSA-4096 keys: slow on a busy machine, and under valgrind (make
+        # valgrind sets VT_START_SECONDS)
+        for _ in $(seq 1 $((${VT_START_SECONDS:-60} * 10))); do
                 url=$(sed -n 's/.*listening on \(http:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$tmp/log" | head -n 1)
                 [ -n "$url" ] && break
                 sleep 0.1

@@ -1,0 +1,641 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * loadgen: the load test of issue 16. Not veritee's agent: a client written from the wire
+ * protocol, on libcurl and pthreads, that starts a real veriteed on 127.0.0.1 with the
+ * default configuration (only what the simulator flow needs: the simulator's root and
+ * reference values, a KEK and an admin key to store one secret) and runs rounds of
+ * concurrent clients, each doing the full flow in a loop:
+ *
+ *   POST /kbs/v0/auth -> nonce; simulator evidence bound to that nonce and a TEE key (a
+ *   fresh report signed by the simulator every time); POST /kbs/v0/attest -> token;
+ *   GET /kbs/v0/resource/load/key/secret -> JWE; decrypt with the TEE key; compare.
+ *
+ * Precomputed, because it does not depend on the session: a pool of TEE keys (P-256, 8
+ * per client, used in turn). Every client has its own source address (127.1.x.y), as
+ * separate guests would: the server's per-address limits (max_connections_per_client 32,
+ * max_sessions_per_client 64) stay at their defaults and apply per client.
+ *
+ *   loadgen [-s CLIENTSxSECONDS,...] [--rss-pct P] [--rss-mib M] [--keep]
+ *
+ * After each round (clients gone, connections closed) it reads the server's RSS, threads
+ * and open descriptors (/proc/PID/status, /proc/PID/fd) and the size of the database and
+ * its WAL, and prints one table row per round. It fails (exit 1) on any error, any wrong
+ * plaintext, or growth between rounds of the same client count: idle threads and open
+ * descriptors must come back to at most those after the first such round (waiting up to
+ * 10 s for connection threads to finish), and idle RSS must stay within P percent plus M
+ * MiB of it.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "crypto/jwe.h"
+#include "crypto/seal.h"
+#include "testutil.h"
+#include "token/admin.h"
+#include "util/hex.h"
+#include "veritee/sim.h"
+#include "vtdtest.h"
+
+#define MAX_CLIENTS     250
+#define MAX_ROUNDS      32
+#define KEYS_PER_CLIENT 8
+#define SECRET_PATH     "/kbs/v0/resource/load/key/secret"
+
+static const char secret_value[] = "load-test secret: the plaintext every flow must get back";
+
+struct tee_key {
+        EVP_PKEY *pkey;
+        json_t *jwk;
+};
+
+struct client {
+        int id;
+        atomic_bool *stop;
+        struct tee_key keys[KEYS_PER_CLIENT];
+        unsigned next_key;
+        CURL *curl;
+        /* results of the current round */
+        unsigned long flows, errors, wrong;
+        double *lat_ms;
+        size_t n_lat, cap_lat;
+        char first_error[256];
+};
+
+struct round {
+        unsigned clients, seconds;
+        unsigned long flows, errors, wrong;
+        double p50, p99, secs;
+        long rss_kib, rss_peak_kib;
+        long threads, threads_peak, fds, fds_peak;
+        long long db, wal;
+        double cpu_server, cpu_client; /* CPU seconds used during the round */
+        char first_error[256];
+};
+
+static struct vt_sim_guest guest;
+static struct server srv;
+static struct client clients[MAX_CLIENTS];
+
+/* the body of a response */
+struct buf {
+        char *p;
+        size_t len;
+        char cookie[128];
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+        struct buf *b = ud;
+        size_t add = sz * n;
+        if (b->len + add > (4u << 20))
+                return 0; /* a bound: no answer here is that large */
+        char *q = realloc(b->p, b->len + add + 1);
+        if (!q)
+                return 0;
+        b->p = q;
+        memcpy(b->p + b->len, p, add);
+        b->len += add;
+        b->p[b->len] = 0;
+        return add;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+        struct buf *b = ud;
+        size_t len = sz * n;
+        static const char key[] = "Set-Cookie: kbs-session-id=";
+        if (len > sizeof(key) && strncasecmp(p, key, sizeof(key) - 1) == 0) {
+                size_t i = 0;
+                const char *v = p + sizeof(key) - 1;
+                while (i + 1 < sizeof(b->cookie) && i < len - (sizeof(key) - 1) && v[i] != ';' &&
+                       v[i] != '\r' && v[i] != '\n')
+                        i++;
+                memcpy(b->cookie, v, i);
+                b->cookie[i] = 0;
+        }
+        return len;
+}
+
+static void fail_flow(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail_flow(struct client *c, const char *fmt, ...)
+{
+        c->errors++;
+        if (c->first_error[0])
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->first_error, sizeof(c->first_error), fmt, ap);
+        va_end(ap);
+}
+
+/* One request on the client's kept-alive connection: body NULL is a GET. Returns the
+ * status, 0 when no answer came. */
+static long http(struct client *c, const char *path, const char *body, const char *cookie,
+                 const char *authz, struct buf *out)
+{
+        char url[256], ck[160], *ah = NULL;
+        long status = 0;
+        struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+        if (authz && asprintf(&ah, "Authorization: %s", authz) > 0)
+                hdr = curl_slist_append(hdr, ah);
+        snprintf(url, sizeof(url), "%s%s", srv.url, path);
+        curl_easy_setopt(c->curl, CURLOPT_URL, url);
+        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, out);
+        curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, out);
+        if (cookie) {
+                snprintf(ck, sizeof(ck), "kbs-session-id=%s", cookie);
+                curl_easy_setopt(c->curl, CURLOPT_COOKIE, ck);
+        } else {
+                curl_easy_setopt(c->curl, CURLOPT_COOKIE, NULL);
+        }
+        if (body) {
+                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        } else {
+                curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+        }
+        CURLcode e = curl_easy_perform(c->curl);
+        if (e == CURLE_OK)
+                curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+        else
+                snprintf(out->cookie, sizeof(out->cookie), "curl: %s", curl_easy_strerror(e));
+        curl_slist_free_all(hdr);
+        free(ah);
+        return status;
+}
+
+static double now_ms(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* One attest-and-fetch flow; counts an error or a wrong plaintext into c. */
+static void flow(struct client *c)
+{
+        struct buf a = {0}, t = {0}, r = {0};
+        char cookie[128], *nonce = NULL, *body = NULL, *authz = NULL;
+        struct tee_key *k = &c->keys[c->next_key++ % KEYS_PER_CLIENT];
+        json_t *j = NULL;
+        double t0 = now_ms();
+
+        long st = http(c, "/kbs/v0/auth",
+                       "{\"version\":\"0.4.0\",\"tee\":\"sim\",\"extra-params\":\"\"}", NULL, NULL,
+                       &a);
+        j = st == 200 ? json_loads(a.p, 0, NULL) : NULL;
+        const char *n = json_string_value(json_object_get(j, "nonce"));
+        if (!n || strlen(a.cookie) != 32) {
+                fail_flow(c, "auth: status %ld %s", st, st ? (a.p ? a.p : "") : a.cookie);
+                goto out;
+        }
+        nonce = strdup(n);
+        memcpy(cookie, a.cookie, sizeof(cookie));
+        json_decref(j);
+        j = NULL;
+        /* the simulator signs a fresh report bound to this nonce and key */
+        body = attest_body(nonce, &guest, k->jwk, k->jwk);
+        st = http(c, "/kbs/v0/attest", body, cookie, NULL, &t);
+        j = st == 200 ? json_loads(t.p, 0, NULL) : NULL;
+        const char *tok = json_string_value(json_object_get(j, "token"));
+        if (!tok || asprintf(&authz, "Bearer %s", tok) < 0) {
+                authz = NULL;
+                fail_flow(c, "attest: status %ld %s", st, st ? (t.p ? t.p : "") : t.cookie);
+                goto out;
+        }
+        json_decref(j);
+        j = NULL;
+        st = http(c, SECRET_PATH, NULL, NULL, authz, &r);
+        j = st == 200 ? json_loads(r.p, 0, NULL) : NULL;
+        if (!j) {
+                fail_flow(c, "resource: status %ld %s", st, st ? (r.p ? r.p : "") : r.cookie);
+                goto out;
+        }
+        uint8_t *plain = NULL;
+        size_t pl = 0;
+        struct vt_diag d = {0};
+        if (vt_jwe_decrypt(k->pkey, j, &plain, &pl, &d) < 0) {
+                c->wrong++;
+                fail_flow(c, "resource: JWE does not decrypt: %s", d.msg);
+                goto out;
+        }
+        if (pl != strlen(secret_value) || memcmp(plain, secret_value, pl) != 0) {
+                c->wrong++;
+                fail_flow(c, "resource: wrong plaintext (%zu bytes)", pl);
+        } else {
+                c->flows++;
+                if (c->n_lat == c->cap_lat) {
+                        size_t cap = c->cap_lat ? 2 * c->cap_lat : 1024;
+                        double *p = realloc(c->lat_ms, cap * sizeof(*p));
+                        if (p) {
+                                c->lat_ms = p;
+                                c->cap_lat = cap;
+                        }
+                }
+                if (c->n_lat < c->cap_lat)
+                        c->lat_ms[c->n_lat++] = now_ms() - t0;
+        }
+        OPENSSL_clear_free(plain, pl);
+out:
+        json_decref(j);
+        free(a.p);
+        free(t.p);
+        free(r.p);
+        free(nonce);
+        free(body);
+        free(authz);
+}
+
+static void *client_main(void *arg)
+{
+        struct client *c = arg;
+        char iface[48];
+        c->curl = curl_easy_init();
+        if (!c->curl) {
+                fail_flow(c, "curl_easy_init");
+                return NULL;
+        }
+        /* its own loopback address: 127.1.0.1, 127.1.0.2, ... */
+        snprintf(iface, sizeof(iface), "host!127.1.%d.%d", c->id / 250, c->id % 250 + 1);
+        curl_easy_setopt(c->curl, CURLOPT_INTERFACE, iface);
+        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+        while (!atomic_load(c->stop))
+                flow(c);
+        curl_easy_cleanup(c->curl); /* closes its connection */
+        c->curl = NULL;
+        return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return x < y ? -1 : x > y;
+}
+
+static long proc_status(pid_t pid, const char *field)
+{
+        char path[64], line[256];
+        long v = -1;
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -1;
+        size_t fl = strlen(field);
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, field, fl) == 0 && line[fl] == ':') {
+                        v = strtol(line + fl + 1, NULL, 10);
+                        break;
+                }
+        fclose(f);
+        return v;
+}
+
+static long proc_fds(pid_t pid)
+{
+        char path[64];
+        long n = 0;
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+        DIR *d = opendir(path);
+        if (!d)
+                return -1;
+        struct dirent *e;
+        while ((e = readdir(d)))
+                if (e->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
+
+/* CPU seconds (user + system) of pid, from /proc/PID/stat */
+static double proc_cpu(pid_t pid)
+{
+        char path[64], line[1024];
+        unsigned long long ut = 0, st = 0;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return 0;
+        const char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+        fclose(f);
+        /* after "pid (comm)": state, then fields 4..13, utime (14) and stime (15) */
+        if (!p ||
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+                return 0;
+        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu(void)
+{
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static long long file_size(const char *path)
+{
+        struct stat st;
+        return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+static void run_round(struct round *R)
+{
+        atomic_bool stop = false;
+        pthread_t th[MAX_CLIENTS];
+        double t0 = now_ms(), cs0 = proc_cpu(srv.pid), cc0 = self_cpu();
+        for (unsigned i = 0; i < R->clients; i++) {
+                struct client *c = &clients[i];
+                c->stop = &stop;
+                c->flows = c->errors = c->wrong = 0;
+                c->n_lat = 0;
+                c->first_error[0] = 0;
+                if (pthread_create(&th[i], NULL, client_main, c) != 0) {
+                        fprintf(stderr, "loadgen: pthread_create failed\n");
+                        exit(2);
+                }
+        }
+        /* sample the server while the round runs: peaks */
+        while (now_ms() - t0 < R->seconds * 1e3) {
+                usleep(250 * 1000);
+                long v = proc_status(srv.pid, "VmRSS");
+                if (v > R->rss_peak_kib)
+                        R->rss_peak_kib = v;
+                if ((v = proc_status(srv.pid, "Threads")) > R->threads_peak)
+                        R->threads_peak = v;
+                if ((v = proc_fds(srv.pid)) > R->fds_peak)
+                        R->fds_peak = v;
+        }
+        atomic_store(&stop, true);
+        size_t n_lat = 0;
+        for (unsigned i = 0; i < R->clients; i++) {
+                pthread_join(th[i], NULL);
+                R->flows += clients[i].flows;
+                R->errors += clients[i].errors;
+                R->wrong += clients[i].wrong;
+                n_lat += clients[i].n_lat;
+                if (!R->first_error[0] && clients[i].first_error[0])
+                        memcpy(R->first_error, clients[i].first_error, sizeof(R->first_error));
+        }
+        R->secs = (now_ms() - t0) / 1e3;
+        R->cpu_server = proc_cpu(srv.pid) - cs0;
+        R->cpu_client = self_cpu() - cc0;
+        double *all = calloc(n_lat ? n_lat : 1, sizeof(*all));
+        size_t k = 0;
+        for (unsigned i = 0; i < R->clients && all; i++) {
+                memcpy(all + k, clients[i].lat_ms, clients[i].n_lat * sizeof(*all));
+                k += clients[i].n_lat;
+        }
+        if (all && k) {
+                qsort(all, k, sizeof(*all), cmp_double);
+                R->p50 = all[(k - 1) / 2];
+                R->p99 = all[(size_t)((double)(k - 1) * 0.99)];
+        }
+        free(all);
+}
+
+/* The idle figures after a round: threads and descriptors once the connection threads are
+ * gone, waiting up to 10 s for them to come down to at most want_threads/want_fds (when
+ * given, i.e. >= 0). */
+static void idle_figures(struct round *R, long want_threads, long want_fds)
+{
+        char db[600];
+        for (int i = 0; i < 100; i++) {
+                R->threads = proc_status(srv.pid, "Threads");
+                R->fds = proc_fds(srv.pid);
+                bool settled = (want_threads < 0 || R->threads <= want_threads) &&
+                               (want_fds < 0 || R->fds <= want_fds);
+                if (settled && (want_threads >= 0 || i >= 10))
+                        break;
+                usleep(100 * 1000);
+        }
+        R->rss_kib = proc_status(srv.pid, "VmRSS");
+        snprintf(db, sizeof(db), "%s/state/veritee.db", vtt_dir);
+        R->db = file_size(db);
+        snprintf(db, sizeof(db), "%s/state/veritee.db-wal", vtt_dir);
+        R->wal = file_size(db);
+}
+
+static int parse_schedule(const char *s, struct round *rounds, size_t *n)
+{
+        *n = 0;
+        while (*s) {
+                char *end;
+                unsigned long c = strtoul(s, &end, 10);
+                if (end == s || *end != 'x' || c == 0 || c > MAX_CLIENTS)
+                        return -1;
+                s = end + 1;
+                unsigned long secs = strtoul(s, &end, 10);
+                if (end == s || secs == 0 || secs > 3600 || *n == MAX_ROUNDS)
+                        return -1;
+                rounds[*n] = (struct round){.clients = (unsigned)c, .seconds = (unsigned)secs};
+                (*n)++;
+                s = end;
+                if (*s == ',')
+                        s++;
+                else if (*s)
+                        return -1;
+        }
+        return *n ? 0 : -1;
+}
+
+static int setup(void)
+{
+        char m[97], rv[600], path[512], kek[512], key[512], pub[512], cfg[4096], *jwt = NULL;
+        char authz[1024], body[512];
+        struct vt_diag d = {0};
+        if (vtt_setup_sim("load", &guest) < 0)
+                return -1;
+        vt_hex_encode(guest.measurement, 48, m);
+        snprintf(rv, sizeof(rv), "{\"sim\":{\"measurements\":[\"%s\"]}}", m);
+        snprintf(path, sizeof(path), "%s/rv.json", vtt_dir);
+        write_text(path, rv);
+        snprintf(kek, sizeof(kek), "%s/kek", vtt_dir);
+        snprintf(key, sizeof(key), "%s/admin.key", vtt_dir);
+        snprintf(pub, sizeof(pub), "%s/admin.pub", vtt_dir);
+        if (vt_kek_generate(kek, &d) < 0 || vt_admin_keygen(key, pub, &d) < 0 ||
+            vt_admin_token_make(key, VT_ROLE_ADMIN, NULL, 0, 3600, "load", &jwt, &d) < 0) {
+                fprintf(stderr, "loadgen: %s\n", d.msg);
+                return -1;
+        }
+        snprintf(authz, sizeof(authz), "Bearer %s", jwt);
+        free(jwt);
+        /* the default configuration: nothing but what the simulator flow needs */
+        snprintf(cfg, sizeof(cfg),
+                 "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
+                 "attestation:\n  reference_values: %s\n  simulator_root: %s/root.pem\n"
+                 "secrets:\n  kek_file: %s\nadmin:\n  keys: [%s]\n",
+                 vtt_dir, path, vtt_simdir, kek, pub);
+        server_start(&srv, "veriteed", cfg);
+        int n = snprintf(body, sizeof(body),
+                         "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":"
+                         "\"affirming\"}]}%c%s",
+                         0, secret_value);
+        struct http h = request_full(&srv, "PUT", "/kbs/v0/resource-policy/load/key/secret", body,
+                                     (size_t)n, NULL, authz);
+        free(h.body);
+        if (h.status != 200) {
+                fprintf(stderr, "loadgen: storing the secret: status %ld\n", h.status);
+                return -1;
+        }
+        /* one report first: the simulator issues its VCEK once, before clients share it */
+        uint8_t rd[64] = {0}, rep[VT_SNP_REPORT_SIZE];
+        char *chain = NULL;
+        if (vt_sim_report(vtt_simdir, &guest, rd, rep, &chain, &d) < 0) {
+                fprintf(stderr, "loadgen: sim: %s\n", d.msg);
+                return -1;
+        }
+        free(chain);
+        return 0;
+}
+
+static void usage(void)
+{
+        fprintf(stderr, "usage: loadgen [-s CLIENTSxSECONDS,...] [--rss-pct P] [--rss-mib M] "
+                        "[--keep]\n");
+        exit(2);
+}
+
+int main(int argc, char **argv)
+{
+        struct round rounds[MAX_ROUNDS];
+        size_t n_rounds = 0;
+        const char *schedule = "200x60,50x20,100x20,200x20,50x20,100x20,200x20";
+        double rss_pct = 10, rss_mib = 4;
+        bool keep = false;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+                        schedule = argv[++i];
+                else if (strcmp(argv[i], "--rss-pct") == 0 && i + 1 < argc)
+                        rss_pct = strtod(argv[++i], NULL);
+                else if (strcmp(argv[i], "--rss-mib") == 0 && i + 1 < argc)
+                        rss_mib = strtod(argv[++i], NULL);
+                else if (strcmp(argv[i], "--keep") == 0)
+                        keep = true;
+                else
+                        usage();
+        }
+        if (parse_schedule(schedule, rounds, &n_rounds) < 0)
+                usage();
+        signal(SIGPIPE, SIG_IGN);
+        if (setup() < 0) {
+                server_stop_all();
+                return 1;
+        }
+        unsigned max_c = 0;
+        for (size_t i = 0; i < n_rounds; i++)
+                if (rounds[i].clients > max_c)
+                        max_c = rounds[i].clients;
+        for (unsigned i = 0; i < max_c; i++) {
+                clients[i].id = (int)i;
+                for (int k = 0; k < KEYS_PER_CLIENT; k++) {
+                        struct tee_key *t = &clients[i].keys[k];
+                        t->jwk = new_jwk_key((void **)&t->pkey);
+                }
+        }
+        struct round base = {0};
+        idle_figures(&base, -1, -1);
+        printf("load: veriteed pid %d, default limits, clients from 127.1.0.0/16; before: rss "
+               "%ld KiB, %ld threads, %ld fds, db %lld B\n",
+               (int)srv.pid, base.rss_kib, base.threads, base.fds, base.db + base.wal);
+        printf("%5s %7s %5s %7s %7s %6s %5s %8s %8s %8s %8s %9s %7s %9s %8s %8s %7s %7s\n", "round",
+               "clients", "secs", "flows", "flows/s", "errors", "wrong", "p50_ms", "p99_ms",
+               "rss_MiB", "rss_pk", "threads", "thr_pk", "fds/pk", "db_KiB", "wal_KiB", "srv_cpu",
+               "cli_cpu");
+        fflush(stdout);
+        int bad = 0;
+        for (size_t i = 0; i < n_rounds; i++) {
+                struct round *R = &rounds[i];
+                const struct round *first = NULL;
+                for (size_t j = 0; j < i && !first; j++)
+                        if (rounds[j].clients == R->clients)
+                                first = &rounds[j];
+                run_round(R);
+                idle_figures(R, first ? first->threads : -1, first ? first->fds : -1);
+                char fds[24];
+                snprintf(fds, sizeof(fds), "%ld/%ld", R->fds, R->fds_peak);
+                printf("%5zu %7u %5.1f %7lu %7.1f %6lu %5lu %8.1f %8.1f %8.1f %8.1f %9ld %7ld %9s "
+                       "%8lld %8lld %6.0f%% %6.0f%%\n",
+                       i + 1, R->clients, R->secs, R->flows, (double)R->flows / R->secs, R->errors,
+                       R->wrong, R->p50, R->p99, (double)R->rss_kib / 1024,
+                       (double)R->rss_peak_kib / 1024, R->threads, R->threads_peak, fds,
+                       R->db / 1024, R->wal / 1024, 100 * R->cpu_server / R->secs,
+                       100 * R->cpu_client / R->secs);
+                fflush(stdout);
+                if (R->errors || R->wrong) {
+                        printf("load: round %zu: %lu errors, %lu wrong plaintexts; first: %s\n",
+                               i + 1, R->errors, R->wrong, R->first_error);
+                        bad = 1;
+                }
+                if (R->flows == 0) {
+                        printf("load: round %zu: no flow completed\n", i + 1);
+                        bad = 1;
+                }
+                if (first) {
+                        double rss_max =
+                                (double)first->rss_kib * (1 + rss_pct / 100) + rss_mib * 1024;
+                        if (R->threads > first->threads || R->fds > first->fds ||
+                            (double)R->rss_kib > rss_max) {
+                                printf("load: round %zu grew against round %zu (same %u clients): "
+                                       "threads %ld > %ld, fds %ld > %ld, or rss %ld KiB > %.0f "
+                                       "KiB "
+                                       "(+%.0f%% +%.0f MiB)\n",
+                                       i + 1, (size_t)(first - rounds) + 1, R->clients, R->threads,
+                                       first->threads, R->fds, first->fds, R->rss_kib, rss_max,
+                                       rss_pct, rss_mib);
+                                bad = 1;
+                        }
+                }
+        }
+        unsigned long total = 0;
+        for (size_t i = 0; i < n_rounds; i++)
+                total += rounds[i].flows;
+        const struct round *last = &rounds[n_rounds - 1];
+        printf("load: %lu flows; database %lld -> %lld bytes (db+wal), %.0f bytes per flow: each "
+               "flow leaves a session row (kept for session.ttl_seconds, then swept) and a ledger "
+               "entry (kept for ever)\n",
+               total, base.db + base.wal, last->db + last->wal,
+               total ? (double)(last->db + last->wal - base.db - base.wal) / (double)total : 0.0);
+        printf("load: %s\n", bad ? "FAILED" : "ok (0 errors, 0 wrong plaintexts, no growth)");
+        int wst;
+        if (waitpid(srv.pid, &wst, WNOHANG) == srv.pid) {
+                printf("load: veriteed exited during the run (status 0x%x)\n", wst);
+                srv.pid = 0;
+                bad = 1;
+        }
+        server_stop_all();
+        for (unsigned i = 0; i < max_c; i++) {
+                for (int k = 0; k < KEYS_PER_CLIENT; k++) {
+                        EVP_PKEY_free(clients[i].keys[k].pkey);
+                        json_decref(clients[i].keys[k].jwk);
+                }
+                free(clients[i].lat_ms);
+        }
+        if (keep)
+                printf("load: kept %s\n", vtt_dir);
+        else
+                vt_test_rm_dir(vtt_dir);
+        curl_global_cleanup();
+        return bad;
+}
