@@ -305,7 +305,7 @@ static long proc_status(pid_t pid, const char *field)
         size_t fl = strlen(field);
         while (fgets(line, sizeof(line), f))
                 if (strncmp(line, field, fl) == 0 && line[fl] == ':') {
-                        v = strtol(line + fl + 1, NULL, 10);
+                        v = (long)strtoll(line + fl + 1, NULL, 10);
                         break;
                 }
         fclose(f);
