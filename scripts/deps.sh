@@ -5,6 +5,7 @@
 #   test    + the tools the test suite starts or calls (make test)
 #   asan    + clang and its sanitizer runtimes (make asan, make fuzz)
 #   valgrind  the test level + valgrind (make valgrind)
+#   bench   the test level + gnuplot (make bench draws its plots with it)
 #   format  + clang-format (make format, make format-check)
 #   bare    + mmdebstrap (make test-bare-debian: the README's commands on a fresh Debian 12)
 # With no level: run. Prints what it installs and how much apt downloads, then apt's own
@@ -17,6 +18,7 @@ TEST="libcmocka-dev postgresql openssl jose python3 python3-cryptography swtpm s
 chromium fonts-dejavu-core nodejs npm softhsm2 kubernetes-client systemd prometheus groff-base curl"
 ASAN="clang libclang-rt-14-dev llvm-14"
 VALGRIND="valgrind"
+BENCH="gnuplot-nox"
 FORMAT="clang-format"
 BARE="mmdebstrap"
 
@@ -28,10 +30,11 @@ for level in "$@"; do
         test) PKGS="$PKGS $RUN $TEST" ;;
         asan) PKGS="$PKGS $RUN $TEST $ASAN" ;;
         valgrind) PKGS="$PKGS $RUN $TEST $VALGRIND" ;;
+        bench) PKGS="$PKGS $RUN $TEST $BENCH" ;;
         format) PKGS="$PKGS $FORMAT" ;;
         bare) PKGS="$PKGS $BARE" ;;
         *)
-                echo "deps: unknown level \"$level\" (known: run test asan valgrind format bare)" >&2
+                echo "deps: unknown level \"$level\" (known: run test asan valgrind bench format bare)" >&2
                 exit 2
                 ;;
         esac
