@@ -16,6 +16,7 @@
  * max_sessions_per_client 64) stay at their defaults and apply per client.
  *
  *   loadgen [-s CLIENTSxSECONDS,...] [--rss-pct P] [--rss-mib M] [--keep]
+ *           [--json FILE] [--sessions N] [--startup N]
  *
  * After each round (clients gone, connections closed) it reads the server's RSS, threads
  * and open descriptors (/proc/PID/status, /proc/PID/fd) and the size of the database and
@@ -24,12 +25,23 @@
  * descriptors must come back to at most those after the first such round (waiting up to
  * 10 s for connection threads to finish), and idle RSS must stay within P percent plus M
  * MiB of it.
+ *
+ * For make bench (bench/run.sh): --json FILE writes one JSON object per line to FILE: the
+ * idle server ("op":"idle"), each round ("op":"flow_round": releases/s, p50/p99, the
+ * server's CPU time per release from /proc/PID/stat, RSS after the round and its peak);
+ * --sessions N first opens N sessions (POST /kbs/v0/auth only, 20 per source address
+ * 127.2.x.y, left open) and reads the RSS ("op":"sessions"); --startup N, after the rounds,
+ * stops the server and starts it N times on the same configuration and state, timing each
+ * from posix_spawn until GET /readyz answers 200 (polled every millisecond), with its RSS
+ * then ("op":"startup").
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -89,6 +101,8 @@ struct round {
         double cpu_server, cpu_client; /* CPU seconds used during the round */
         char first_error[256];
 };
+
+extern char **environ;
 
 static struct vt_sim_guest guest;
 static struct server srv;
@@ -510,10 +524,110 @@ static int setup(void)
         return 0;
 }
 
+/* Opens n sessions (auth only), 20 per source address 127.2.x.y, and leaves them open.
+ * Returns the number opened. */
+static unsigned open_sessions(unsigned n)
+{
+        struct client c = {0};
+        unsigned done = 0;
+        for (unsigned a = 0; done < n && a < 250 * 250; a++) {
+                char iface[48];
+                c.curl = curl_easy_init();
+                if (!c.curl)
+                        break;
+                snprintf(iface, sizeof(iface), "host!127.2.%u.%u", a / 250, a % 250 + 1);
+                curl_easy_setopt(c.curl, CURLOPT_INTERFACE, iface);
+                curl_easy_setopt(c.curl, CURLOPT_TIMEOUT, 30L);
+                curl_easy_setopt(c.curl, CURLOPT_NOSIGNAL, 1L);
+                for (int k = 0; k < 20 && done < n; k++) {
+                        struct buf b = {0};
+                        long st = http(&c, "/kbs/v0/auth",
+                                       "{\"version\":\"0.4.0\",\"tee\":\"sim\","
+                                       "\"extra-params\":\"\"}",
+                                       NULL, NULL, &b);
+                        if (st == 200 && strlen(b.cookie) == 32)
+                                done++;
+                        else
+                                fprintf(stderr, "loadgen: session %u: status %ld\n", done, st);
+                        free(b.p);
+                        if (st != 200)
+                                break;
+                }
+                curl_easy_cleanup(c.curl);
+                c.curl = NULL;
+        }
+        return done;
+}
+
+/* Starts veriteed on the configuration of the run (its state as the rounds left it) and
+ * returns the milliseconds until GET /readyz answered 200, or < 0; *rss_kib gets its RSS
+ * then. The server is stopped again. */
+static double time_startup(long *rss_kib)
+{
+        char cfg[600], log[600], url[96];
+        snprintf(cfg, sizeof(cfg), "%s/veriteed.yaml", vtt_dir);
+        snprintf(log, sizeof(log), "%s/startup.log", vtt_dir);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        char *argv[] = {(char *)bin("veriteed"), "--config", cfg, NULL};
+        pid_t pid;
+        double t0 = now_ms(), ready = -1;
+        int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (e != 0)
+                return -1;
+        CURL *h = curl_easy_init();
+        url[0] = 0;
+        while (h && now_ms() - t0 < 30e3) {
+                if (!url[0]) {
+                        char *l = slurp(log);
+                        const char *p = l ? strstr(l, "listening on http://127.0.0.1:") : NULL;
+                        if (p)
+                                snprintf(url, sizeof(url), "http://127.0.0.1:%u/readyz",
+                                         (unsigned)strtoul(p + strlen("listening on "
+                                                                      "http://127.0.0.1:"),
+                                                           NULL, 10));
+                        free(l);
+                }
+                long st = 0;
+                if (url[0]) {
+                        struct buf b = {0};
+                        curl_easy_setopt(h, CURLOPT_URL, url);
+                        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+                        curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+                        curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
+                        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+                        if (curl_easy_perform(h) == CURLE_OK)
+                                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+                        free(b.p);
+                }
+                if (st == 200) {
+                        ready = now_ms() - t0;
+                        break;
+                }
+                int ws;
+                if (waitpid(pid, &ws, WNOHANG) == pid) {
+                        pid = 0;
+                        break;
+                }
+                usleep(1000);
+        }
+        curl_easy_cleanup(h);
+        *rss_kib = pid ? proc_status(pid, "VmRSS") : -1;
+        if (pid) {
+                int ws;
+                kill(pid, SIGTERM);
+                waitpid(pid, &ws, 0);
+        }
+        return ready;
+}
+
 static void usage(void)
 {
         fprintf(stderr, "usage: loadgen [-s CLIENTSxSECONDS,...] [--rss-pct P] [--rss-mib M] "
-                        "[--keep]\n");
+                        "[--keep] [--json FILE] [--sessions N] [--startup N]\n");
         exit(2);
 }
 
@@ -524,6 +638,9 @@ int main(int argc, char **argv)
         const char *schedule = "200x60,50x20,100x20,200x20,50x20,100x20,200x20";
         double rss_pct = 10, rss_mib = 4;
         bool keep = false;
+        const char *json_path = NULL;
+        unsigned n_sessions = 0, n_startup = 0;
+        FILE *jf = NULL;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
                         schedule = argv[++i];
@@ -533,11 +650,22 @@ int main(int argc, char **argv)
                         rss_mib = strtod(argv[++i], NULL);
                 else if (strcmp(argv[i], "--keep") == 0)
                         keep = true;
+                else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
+                        json_path = argv[++i];
+                else if (strcmp(argv[i], "--sessions") == 0 && i + 1 < argc)
+                        n_sessions = (unsigned)strtoul(argv[++i], NULL, 10);
+                else if (strcmp(argv[i], "--startup") == 0 && i + 1 < argc)
+                        n_startup = (unsigned)strtoul(argv[++i], NULL, 10);
                 else
                         usage();
         }
-        if (parse_schedule(schedule, rounds, &n_rounds) < 0)
+        if (parse_schedule(schedule, rounds, &n_rounds) < 0 || n_sessions > 100000 ||
+            n_startup > 100)
                 usage();
+        if (json_path && !(jf = fopen(json_path, "we"))) {
+                fprintf(stderr, "loadgen: %s: %s\n", json_path, strerror(errno));
+                return 2;
+        }
         signal(SIGPIPE, SIG_IGN);
         if (setup() < 0) {
                 server_stop_all();
@@ -559,6 +687,26 @@ int main(int argc, char **argv)
         printf("load: veriteed pid %d, default limits, clients from 127.1.0.0/16; before: rss "
                "%ld KiB, %ld threads, %ld fds, db %lld B\n",
                (int)srv.pid, base.rss_kib, base.threads, base.fds, base.db + base.wal);
+        if (jf)
+                fprintf(jf, "{\"op\":\"idle\",\"rss_kib\":%ld,\"threads\":%ld,\"fds\":%ld}\n",
+                        base.rss_kib, base.threads, base.fds);
+        if (n_sessions) {
+                double t0 = now_ms();
+                unsigned got = open_sessions(n_sessions);
+                long rss = proc_status(srv.pid, "VmRSS");
+                printf("load: %u sessions opened (auth only) in %.1f s: rss %ld KiB (+%ld KiB)\n",
+                       got, (now_ms() - t0) / 1e3, rss, rss - base.rss_kib);
+                if (jf)
+                        fprintf(jf,
+                                "{\"op\":\"sessions\",\"sessions\":%u,\"rss_kib\":%ld,"
+                                "\"idle_rss_kib\":%ld}\n",
+                                got, rss, base.rss_kib);
+                if (got != n_sessions) {
+                        printf("load: only %u of %u sessions opened\n", got, n_sessions);
+                        server_stop_all();
+                        return 1;
+                }
+        }
         printf("%5s %7s %5s %7s %7s %6s %5s %8s %8s %8s %8s %9s %7s %9s %8s %8s %7s %7s\n", "round",
                "clients", "secs", "flows", "flows/s", "errors", "wrong", "p50_ms", "p99_ms",
                "rss_MiB", "rss_pk", "threads", "thr_pk", "fds/pk", "db_KiB", "wal_KiB", "srv_cpu",
@@ -583,6 +731,19 @@ int main(int argc, char **argv)
                        R->db / 1024, R->wal / 1024, 100 * R->cpu_server / R->secs,
                        100 * R->cpu_client / R->secs);
                 fflush(stdout);
+                if (jf)
+                        fprintf(jf,
+                                "{\"op\":\"flow_round\",\"round\":%zu,\"clients\":%u,"
+                                "\"secs\":%.2f,\"flows\":%lu,\"errors\":%lu,\"wrong\":%lu,"
+                                "\"releases_per_sec\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
+                                "\"server_cpu_ms_per_release\":%.4f,"
+                                "\"client_cpu_ms_per_release\":%.4f,\"rss_kib\":%ld,"
+                                "\"rss_peak_kib\":%ld,\"threads\":%ld,\"fds\":%ld}\n",
+                                i + 1, R->clients, R->secs, R->flows, R->errors, R->wrong,
+                                (double)R->flows / R->secs, R->p50, R->p99,
+                                R->flows ? 1e3 * R->cpu_server / (double)R->flows : 0.0,
+                                R->flows ? 1e3 * R->cpu_client / (double)R->flows : 0.0, R->rss_kib,
+                                R->rss_peak_kib, R->threads, R->fds);
                 if (R->errors || R->wrong) {
                         printf("load: round %zu: %lu errors, %lu wrong plaintexts; first: %s\n",
                                i + 1, R->errors, R->wrong, R->first_error);
@@ -625,6 +786,39 @@ int main(int argc, char **argv)
                 bad = 1;
         }
         server_stop_all();
+        if (n_startup) {
+                double ms[100];
+                long rss = -1;
+                unsigned ok = 0;
+                for (unsigned i = 0; i < n_startup; i++) {
+                        double t = time_startup(&rss);
+                        if (t >= 0)
+                                ms[ok++] = t;
+                }
+                if (ok == n_startup) {
+                        qsort(ms, ok, sizeof(ms[0]), cmp_double);
+                        printf("load: start-up to ready (GET /readyz 200), %u starts on the state "
+                               "of this run: median %.1f ms, min %.1f, max %.1f; rss then %ld "
+                               "KiB\n",
+                               ok, ms[(ok - 1) / 2], ms[0], ms[ok - 1], rss);
+                        if (jf) {
+                                fprintf(jf,
+                                        "{\"op\":\"startup\",\"starts\":%u,\"median_ms\":%.2f,"
+                                        "\"ms\":[",
+                                        ok, ms[(ok - 1) / 2]);
+                                for (unsigned i = 0; i < ok; i++)
+                                        fprintf(jf, "%s%.2f", i ? "," : "", ms[i]);
+                                fprintf(jf, "],\"rss_kib\":%ld}\n", rss);
+                        }
+                } else {
+                        printf("load: veriteed did not become ready in %u of %u starts (log: "
+                               "%s/startup.log)\n",
+                               n_startup - ok, n_startup, vtt_dir);
+                        bad = 1;
+                }
+        }
+        if (jf)
+                fclose(jf);
         for (unsigned i = 0; i < max_c; i++) {
                 for (int k = 0; k < KEYS_PER_CLIENT; k++) {
                         EVP_PKEY_free(clients[i].keys[k].pkey);

@@ -7,6 +7,10 @@
  *   nvidia-gpu: vt_nv_verify of a recorded Hopper report with its chain and VBIOS RIM (chain
  *            and RIM caches warm, OCSP off: no real response exists), next to one ECDSA
  *            P-384 verify measured in the same run, as a ratio.
+ *   azure:   vt_az_verify of recorded az-snp-vtpm evidence (Trustee's JSON, as a guest sends
+ *            it: decoded, the TPM quote's RSA signature by HCLAkPub, nonce, PCRs, the HCL
+ *            binding, then the SNP report with the VCEK it carries; SNP chain cache warm,
+ *            no KDS).
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -21,6 +25,7 @@
 #include "cli.h"
 #include "util/hex.h"
 #include "util/macro.h"
+#include "veritee/azure.h"
 #include "veritee/dcap.h"
 #include "veritee/nvidia.h"
 #include "veritee/snp.h"
@@ -34,12 +39,17 @@
 #define NV_RIMS        "nvidia/rims"
 #define NV_NONCE       "27a328247bf7935c993341cf587be6f05986ccce4fe7ba2c54100bd616a58f66"
 #define NV_AT          "2024-06-01T00:00:00Z" /* inside the VBIOS RIM signer's window */
+#define AZ_EVIDENCE    "snp/azure/trustee/evidence-v1.json"
+#define AZ_NONCE       "6368616c6c656e6765"   /* "challenge": the vector's TPM extraData */
+#define AZ_AT          "2025-06-01T00:00:00Z" /* inside the VCEK's window */
 
 #define USAGE                                                                                      \
         "usage: veritee bench snp [--seconds N] [--threads N] [--report FILE --cert FILE]\n"       \
         "       veritee bench tdx|sgx [--seconds N] [--threads N] [--quote FILE --collateral "     \
         "FILE --at RFC3339]\n"                                                                     \
         "       veritee bench nvidia-gpu [--seconds N] [--threads N]\n"                            \
+        "       veritee bench azure [--seconds N] [--threads N] [--evidence FILE --report-data "   \
+        "HEX --at RFC3339]\n"                                                                      \
         "       veritee bench ledger [--seconds N] [--db FILE] [--max-entries N] [--json]"
 
 /* One verification of whatever the benchmark measures; < 0 stops it. */
@@ -362,6 +372,64 @@ static int bench_nvidia(int threads, double seconds)
         return rc;
 }
 
+struct az_ctx {
+        const char *json;
+        size_t len;
+        const struct vt_az_verify_opts *opts;
+};
+
+static int az_once(void *arg)
+{
+        struct az_ctx *c = arg;
+        struct vt_az_result res;
+        int e = vt_az_verify(VT_AZ_TEE_SNP_VTPM, c->json, c->len, c->opts, &res, NULL);
+        vt_az_result_done(&res);
+        return e;
+}
+
+static int bench_azure(const char *evidence, const char *report_data, const char *at, int threads,
+                       double seconds)
+{
+        char eb[4096];
+        size_t el;
+        uint8_t rd[64];
+        int64_t t;
+        int n = vt_hex_decode(report_data ? report_data : AZ_NONCE, rd, sizeof(rd));
+        if (n <= 0)
+                return cli_usage_error("--report-data: expected 1..64 bytes of hex");
+        if (vt_time_parse_rfc3339(at ? at : AZ_AT, &t) < 0)
+                return cli_usage_error("--at: \"%s\" is not an RFC 3339 time", at);
+        _cleanup_free_ char *json = (char *)cli_read(
+                evidence ? evidence : vector(AZ_EVIDENCE, eb, sizeof(eb)), VT_AZ_MAX_EVIDENCE, &el);
+        if (!json)
+                return EXIT_USAGE;
+        struct vt_snp_verifier *snp = NULL;
+        /* no KDS: the VCEK comes with the evidence, nothing is fetched */
+        if (vt_snp_verifier_new(&snp) < 0 ||
+            vt_snp_verifier_set_kds(snp, "http://127.0.0.1:9", NULL) < 0) {
+                vt_snp_verifier_free(snp);
+                return EXIT_USAGE;
+        }
+        struct vt_az_verify_opts o = {
+                .report_data = rd, .report_data_len = (size_t)n, .at = t, .snp = snp};
+        struct vt_az_result res;
+        struct vt_diag d = {0};
+        /* warm the SNP chain cache; the vector must verify */
+        int e = vt_az_verify(VT_AZ_TEE_SNP_VTPM, json, el, &o, &res, &d);
+        vt_az_result_done(&res);
+        int rc;
+        if (e < 0) {
+                fprintf(stderr, "veritee: bench vector does not verify: %s\n",
+                        d.msg[0] ? d.msg : vt_strerror(e));
+                rc = EXIT_REJECTED;
+        } else {
+                struct az_ctx c = {.json = json, .len = el, .opts = &o};
+                rc = measure("azure_snp_vtpm_verify", az_once, &c, threads, seconds);
+        }
+        vt_snp_verifier_free(snp);
+        return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -372,17 +440,21 @@ int cmd_bench(int argc, char **argv)
                 {"quote", required_argument, NULL, 'q'},
                 {"collateral", required_argument, NULL, 'C'},
                 {"at", required_argument, NULL, 'a'},
+                {"evidence", required_argument, NULL, 'e'},
+                {"report-data", required_argument, NULL, 'd'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
         const char *report = NULL, *cert = NULL, *quote = NULL, *collateral = NULL, *at = NULL;
+        const char *evidence = NULL, *report_data = NULL;
         double seconds = 3;
         int threads = 1, c;
 
         if (argc >= 2 && strcmp(argv[1], "ledger") == 0)
                 return cmd_bench_ledger(argc - 1, argv + 1);
         if (argc < 2 || (strcmp(argv[1], "snp") != 0 && strcmp(argv[1], "tdx") != 0 &&
-                         strcmp(argv[1], "sgx") != 0 && strcmp(argv[1], "nvidia-gpu") != 0))
+                         strcmp(argv[1], "sgx") != 0 && strcmp(argv[1], "nvidia-gpu") != 0 &&
+                         strcmp(argv[1], "azure") != 0))
                 return cli_usage_error(USAGE);
         const char *tee = argv[1];
         bool snp = strcmp(tee, "snp") == 0;
@@ -419,6 +491,12 @@ int cmd_bench(int argc, char **argv)
                 case 'a':
                         at = optarg;
                         break;
+                case 'e':
+                        evidence = optarg;
+                        break;
+                case 'd':
+                        report_data = optarg;
+                        break;
                 case 'h':
                         puts(USAGE);
                         return 0;
@@ -428,6 +506,14 @@ int cmd_bench(int argc, char **argv)
         }
         if (optind != argc)
                 return cli_usage_error("bench: unexpected argument \"%s\"", argv[optind]);
+        bool azure = strcmp(tee, "azure") == 0;
+        if (azure) {
+                if (report || cert || quote || collateral)
+                        return cli_usage_error("bench azure: --evidence, --report-data, --at");
+                return bench_azure(evidence, report_data, at, threads, seconds);
+        }
+        if (evidence || report_data)
+                return cli_usage_error("bench %s: --evidence and --report-data are for azure", tee);
         if (snp && (quote || collateral || at))
                 return cli_usage_error("bench snp: --quote, --collateral and --at are for tdx|sgx");
         if (!snp && (report || cert))
