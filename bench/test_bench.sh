@@ -1,0 +1,122 @@
+#!/bin/sh
+# test_bench_suite (CTest, label vectors): the parts of make bench that can be checked in
+# seconds.
+#   1. `veritee bench azure` verifies the recorded az-snp-vtpm evidence on 1 and 2 threads
+#      and prints its JSON line; evidence bound to another nonce is refused (exit 1, the
+#      failed check named); a flag of another bench is a usage error (exit 2).
+#   2. bench/report.py on a raw file of known values: medians over runs, each run's ratio to
+#      its own floor (the mean of its two floor measurements), a chain floor (Azure: RSA-2048
+#      + P-384), the full-flow floor in ms, the reason of a figure not measured in the
+#      table, and docs/BENCHMARKS.md rewritten only between the markers (twice: the same).
+# Needs ../shared/testdata for part 1 (exit 77 without it); python3 for part 2.
+set -eu
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${VT_BIN:-$SRC/build/bin}
+T=${VT_TESTDATA:-$SRC/../shared/testdata}
+if [ ! -f "$T/snp/azure/trustee/evidence-v1.json" ]; then
+        echo "skipped: ../shared/testdata not found"
+        exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vt-test-bench-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fail() {
+        echo "FAIL: $*"
+        exit 1
+}
+
+# ---- 1. veritee bench azure
+for th in 1 2; do
+        o=$(VT_TESTDATA="$T" "$BIN/veritee" bench azure --seconds 0.3 --threads "$th") || fail "bench azure --threads $th: exit $?"
+        echo "$o" | grep -Eq "^\{\"op\":\"azure_snp_vtpm_verify\",\"threads\":$th,\"per_sec\":[1-9][0-9.]*\}$" ||
+                fail "bench azure --threads $th printed: $o"
+done
+rc=0
+VT_TESTDATA="$T" "$BIN/veritee" bench azure --seconds 0.3 --report-data 6368616c6c656e6766 \
+        >"$tmp/o" 2>"$tmp/e" || rc=$?
+[ "$rc" = 1 ] || fail "another nonce: exit $rc, expected 1"
+grep -q "does not verify" "$tmp/e" || fail "another nonce: $(cat "$tmp/e")"
+[ ! -s "$tmp/o" ] || fail "another nonce printed a figure: $(cat "$tmp/o")"
+rc=0
+"$BIN/veritee" bench azure --quote x >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "bench azure --quote: exit $rc, expected 2"
+rc=0
+"$BIN/veritee" bench snp --evidence x >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "bench snp --evidence: exit $rc, expected 2"
+echo "ok: veritee bench azure"
+
+# ---- 2. bench/report.py
+command -v python3 >/dev/null 2>&1 || { echo "skipped part 2: python3 not found"; exit 0; }
+mkdir -p "$tmp/w/docs" "$tmp/w/out"
+cat >"$tmp/w/docs/BENCHMARKS.md" <<'EOF'
+# Benchmarks
+
+Intro.
+
+## Older section
+
+Kept as it is.
+EOF
+cp "$tmp/w/docs/BENCHMARKS.md" "$tmp/orig.md"
+# run 1: floors 400 and 600 (mean 500); run 2: 1000 twice; run 3: 1000 twice
+f() { # f RUN P384 P256V P256S ECDH RSA
+        printf '{"key":"openssl","run":%s,"data":{"p384_sign":1,"p384_verify":%s,"p256_sign":%s,"p256_verify":%s,"ecdh_p256":%s,"rsa2048_sign":1,"rsa2048_verify":%s}}\n' \
+                "$1" "$2" "$4" "$3" "$5" "$6"
+}
+{
+        f 1 400 2000 1000 1000 1000
+        f 1 600 2000 1000 1000 1000
+        f 2 1000 2000 1000 1000 1000
+        f 2 1000 2000 1000 1000 1000
+        f 3 1000 2000 1000 1000 1000
+        f 3 1000 2000 1000 1000 1000
+        # snp 1 thread: 450, 600, 950 -> median 600; ratios to each run's own floor 0.9 (to
+        # the mean 500 of run 1: not 1.125 to its first, 0.75 to its second), 0.6, 0.95 -> 0.9
+        echo '{"key":"snp_1","run":1,"data":{"op":"snp_verify","threads":1,"per_sec":450}}'
+        echo '{"key":"snp_1","run":2,"data":{"op":"snp_verify","threads":1,"per_sec":600}}'
+        echo '{"key":"snp_1","run":3,"data":{"op":"snp_verify","threads":1,"per_sec":950}}'
+        # azure: floor 1 / (1/1000 + 1/1000) = 500 in runs 2, 3: 400 / 500 = 0.8
+        echo '{"key":"azure_1","run":2,"data":{"per_sec":400}}'
+        echo '{"key":"azure_1","run":3,"data":{"per_sec":400}}'
+        echo '{"key":"tdx_1","run":1,"error":"skipped: testdata not found"}'
+        echo '{"key":"lit_snp_milan","run":1,"error":"needs the network: no VCEK"}'
+        # flow floor: 1/1000 + 1/1000 + 1/1000 s = 3 ms (runs 2, 3); 6 ms CPU -> ratio 2
+        echo '{"key":"flow","run":2,"data":{"op":"flow_round","round":1,"clients":8,"secs":1,"flows":10,"errors":0,"wrong":0,"releases_per_sec":10,"p50_ms":5,"p99_ms":9,"server_cpu_ms_per_release":6,"client_cpu_ms_per_release":1,"rss_kib":2048,"rss_peak_kib":4096,"threads":5,"fds":9}}'
+        echo '{"key":"dsync","run":2,"data":{"per_sec":100}}'
+        echo '{"key":"ledger","run":2,"data":{"op":"ledger_append","entries":5,"threads":64,"per_sec":3200}}'
+} >"$tmp/w/raw.jsonl"
+(cd "$tmp/w" && python3 "$SRC/bench/report.py" --raw raw.jsonl --out out --docs 1 --command test \
+        >"$tmp/md" 2>"$tmp/e") || fail "report.py: $(cat "$tmp/e")"
+python3 - "$tmp/w/out/latest.json" <<'EOF' || fail "latest.json figures"
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = {(x["name"], x["threads"]): x for x in r["verify"]}
+s = v[("SEV-SNP (Milan)", 1)]
+assert s["value"] == 600 and abs(s["ratio"] - 0.9) < 1e-9 and s["runs"] == [450, 600, 950], s
+assert abs(s["floor"] - 1000) < 1e-9, s
+a = v[("Azure vTPM (az-snp-vtpm)", 1)]
+assert abs(a["floor"] - 500) < 1e-9 and abs(a["ratio"] - 0.8) < 1e-9, a
+t = v[("TDX (DCAP v4)", 1)]
+assert t["value"] is None and t["reason"] == "skipped: testdata not found", t
+fl = r["flow"]["sqlite"][0]
+assert fl["clients"] == 8 and abs(fl["floor_ms"] - 3) < 1e-9 and abs(fl["ratio"] - 2) < 1e-9, fl
+ap = r["ledger"]["appends"][0]
+assert ap["floor"] == 6400 and abs(ap["ratio"] - 0.5) < 1e-9, ap
+p = [x for x in r["peers"] if x["name"] == "@lit-protocol/sev-snp-utils-sdk"][0]
+assert p["value"] is None and "network" in p["reason"], p
+assert r["machine"]["command"] == "test" and r["runs"] == 3
+EOF
+grep -q "cannot run: needs the network: no VCEK" "$tmp/md" || fail "the peer's reason is not in the table"
+grep -q "not measured: skipped: testdata not found" "$tmp/md" || fail "the missing figure's reason is not in the table"
+d="$tmp/w/docs/BENCHMARKS.md"
+[ "$(grep -c '<!-- make bench: begin -->' "$d")" = 1 ] && [ "$(grep -c '<!-- make bench: end -->' "$d")" = 1 ] ||
+        fail "markers"
+# outside the markers: the file as it was
+sed '/<!-- make bench: begin -->/,/<!-- make bench: end -->/d' "$d" | grep -v '^$' >"$tmp/outside"
+grep -v '^$' "$tmp/orig.md" | diff - "$tmp/outside" >/dev/null || fail "text outside the markers changed"
+sed -n '1,/<!-- make bench: begin -->/p' "$d" | grep -q '^## Older section' && fail "the section is not at the top"
+cp "$d" "$tmp/first.md"
+(cd "$tmp/w" && python3 "$SRC/bench/report.py" --raw raw.jsonl --out out --docs 1 --command test \
+        >/dev/null 2>&1) || fail "report.py, second time"
+sed '/^Machine: /d' "$d" | diff - "$(sed '/^Machine: /d' "$tmp/first.md" >"$tmp/f2"; echo "$tmp/f2")" >/dev/null ||
+        fail "a second run does not replace the section"
+echo "ok: bench/report.py"
