@@ -164,11 +164,11 @@ def main():
 
     # peers: veritee / peer on the same evidence, one thread each, in the same run
     peers = []
-    for key, name, vkey, what in [
-        ("dcap_qvl_tdx", "@phala/dcap-qvl", "tdx_1", "TDX quote"),
-        ("dcap_qvl_sgx", "@phala/dcap-qvl", "sgx_1", "SGX quote"),
-        ("tinfoil_snp_genoa", "@tinfoilsh/verifier", "snp_genoa_1", "SNP Genoa report"),
-        ("lit_snp_milan", "@lit-protocol/sev-snp-utils-sdk", "snp_1", "SNP Milan report"),
+    for key, name, vkey, what, fks in [
+        ("dcap_qvl_tdx", "@phala/dcap-qvl", "tdx_1", "TDX quote", ("p256_verify", "p256_verify")),
+        ("dcap_qvl_sgx", "@phala/dcap-qvl", "sgx_1", "SGX quote", ("p256_verify", "p256_verify")),
+        ("tinfoil_snp_genoa", "@tinfoilsh/verifier", "snp_genoa_1", "SNP Genoa report", ("p384_verify",)),
+        ("lit_snp_milan", "@lit-protocol/sev-snp-utils-sdk", "snp_1", "SNP Milan report", ("p384_verify",)),
     ]:
         s = raw.series(key)
         v = raw.series(vkey)
@@ -177,9 +177,10 @@ def main():
             peers.append(dict(name=name, evidence=what, value=None, reason=raw.reason(key)))
             continue
         ratios = [v[r] / s[r] for r in s if r in v and s[r]]
+        pf = figure(name, s, ossl, "", floor_fn=rate_sum(*fks))
         peers.append(dict(name=name, version=version, evidence=what, value=med(list(s.values())),
                           runs=[s[r] for r in sorted(s)], veritee=med(list(v.values())),
-                          ratio=med(ratios), key=key))
+                          ratio=med(ratios), peer_floor_ratio=pf["ratio"], key=key))
 
     # full flow (loadgen): per client count, the median over runs and both 64-client rounds
     flow = []
@@ -274,6 +275,11 @@ def main():
                    git_commit=commit + ("-dirty" if dirty else ""), command=a.command, settings=a.settings,
                    load_before=a.load_before, load_after=a.load_after, seconds=a.seconds)
     runs = max([r for v in raw.vals.values() for r, _ in v] or [0])
+    phases = {}
+    for _, d in raw.vals.get("phase", []):
+        k = d["phase"].split(" (")[0]
+        phases[k] = phases.get(k, 0) + d["seconds"]
+    machine["seconds_by_phase"] = phases
     result = dict(schema="veritee-bench/1", machine=machine, runs=runs, floors=floors, verify=verify,
                   peers=peers, flow=dict(sqlite=flow, error=flow_err, replicas=replicas),
                   memory=memory, startup=startup, ledger=ledger)
@@ -300,7 +306,9 @@ def table(R):
     o = []
     o.append(f"Machine: {m['cpu']}, {m['cores']} cores; {m['openssl']}; node {m['node'] or 'n/a'}; "
              f"Linux {m['kernel']}. {m['date']}, commit `{m['git_commit'][:12]}`; load average "
-             f"{m['load_before']} before, {m['load_after']} after; {m['seconds']} s in all.\n\n")
+             f"{m['load_before']} before, {m['load_after']} after; {m['seconds']} s in all"
+             + (" (" + ", ".join(f"{k} {v} s" for k, v in m["seconds_by_phase"].items()) + ")" if m.get("seconds_by_phase") else "")
+             + ".\n\n")
     o.append(f"Command: `{m['command']}` ({m['settings']}). Every figure is the median of "
              f"{R['runs']} runs; every ratio is taken against the floor measured in the same run "
              "(`openssl speed`, one thread; for 2 threads twice that).\n\n")
@@ -314,13 +322,14 @@ def table(R):
         else:
             o.append(f"| {v['name']} | {v['threads']} | {fmt(v['value'])} | {v['floor_name']} | "
                      f"{fmt(v['floor'])} | {fmt(v['ratio'], 3)} |\n")
-    o.append("\n### Peers on the same evidence (one thread, same run)\n\n| peer | evidence | peer /s | veritee /s | veritee / peer |\n|---|---|---|---|---|\n")
+    o.append("\n### Peers on the same evidence (one thread, same run)\n\n| peer | evidence | peer /s | peer / floor | veritee /s | veritee / peer |\n|---|---|---|---|---|---|\n")
     for p in R["peers"]:
         n = p["name"] + (f" {p['version']}" if p.get("version") else "")
         if p.get("value") is None:
-            o.append(f"| {n} | {p['evidence']} | cannot run: {p.get('reason')} | | |\n")
+            o.append(f"| {n} | {p['evidence']} | cannot run: {p.get('reason')} | | | |\n")
         else:
-            o.append(f"| {n} | {p['evidence']} | {fmt(p['value'])} | {fmt(p['veritee'])} | {fmt(p['ratio'])}x |\n")
+            o.append(f"| {n} | {p['evidence']} | {fmt(p['value'])} | {fmt(p.get('peer_floor_ratio'), 3)} | "
+                     f"{fmt(p['veritee'])} | {fmt(p['ratio'])}x |\n")
     o.append("\n### Full flow (auth, simulator evidence, attest, resource; SQLite; bench/loadgen)\n\n"
              "| clients | releases/s | p50 ms | p99 ms | server CPU ms/release | floor ms | ratio to floor | errors |\n"
              "|---|---|---|---|---|---|---|---|\n")
@@ -400,6 +409,26 @@ set xtics rotate by -30
 set ylabel 'veritee / floor'
 plot '{d}' using 0:2:xtic(1) with boxes notitle, 1 with lines dt 2 title 'floor'
 """, "Verifications per second, as ratios to their floors")
+    pe = [x for x in R["peers"] if x.get("value") and x.get("veritee")]
+    if pe:
+        d = os.path.join(tmpd, "peers.dat")
+        with open(d, "w") as f:
+            for x in pe:
+                label = x["name"].replace("/", "/\\n") + "\\n" + x["evidence"]
+                f.write(f"\"{label}\" {x['veritee']} {x['value']}\n")
+        run("peers.png", f"""set title 'veritee and the peers on the same evidence (one thread, same run)'
+set termoption noenhanced
+set bmargin 6
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.6
+set logscale y 10
+set yrange [1:*]
+set ylabel 'verifications/s (log)'
+set grid ytics
+set key top right
+plot '{d}' using 2:xtic(1) title 'veritee', '' using 3 title 'peer'
+""", "veritee against the npm peers on the same evidence")
     fl = [x for x in R["flow"]["sqlite"] if x.get("releases_per_sec")]
     if fl:
         d = os.path.join(tmpd, "flow.dat")
@@ -430,6 +459,8 @@ plot '{d}' using 1:2 with linespoints lw 2 title 'releases/s', \\
         run("receipts.png", f"""set title 'Ledger receipts per second against ledger size'
 set logscale x 10
 set logscale y 10
+set xrange [500:2000000]
+set format x '10^{{%L}}'
 set xlabel 'entries in the ledger'
 set ylabel 'receipts/s'
 set grid

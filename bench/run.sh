@@ -70,6 +70,18 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vt-bench-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 t_start=$(date +%s)
 
+# phase NAME: says what starts, and records how long the previous phase took
+phase_t=$(date +%s)
+phase_n=""
+phase() {
+        t=$(date +%s)
+        [ -z "$phase_n" ] || printf '{"key":"phase","run":%s,"data":{"phase":"%s","seconds":%s}}\n' \
+                "${i:-0}" "$phase_n" "$((t - phase_t))" >>"$RAW"
+        phase_t=$t
+        phase_n=$1
+        [ "$1" = end ] || echo "bench: run $i of $RUNS: $1" >&2
+}
+
 # rec KEY RUN JSON: one measured value (JSON the command printed)
 rec() { printf '{"key":"%s","run":%s,"data":%s}\n' "$1" "$2" "$3" >>"$RAW"; }
 # err KEY RUN REASON: a figure that could not be measured, and why
@@ -132,14 +144,14 @@ floors() {
 
 i=1
 while [ "$i" -le "$RUNS" ]; do
-        echo "bench: run $i of $RUNS: floors" >&2
+        phase floors
         floors "$i"
         t=$(dd if=/dev/zero of="$tmp/dsync" bs=4096 count=300 oflag=dsync 2>&1 |
                 awk '/copied/ {for (k = 1; k <= NF; k++) if ($(k+1) == "s,") print $k}')
         rm -f "$tmp/dsync"
         rec dsync "$i" "{\"per_sec\":$(echo "$t" | awk '{printf "%.1f", 300 / $1}')}"
 
-        echo "bench: run $i: verifiers" >&2
+        phase verifiers
         S="$T/snp/msft-tav"
         for th in 1 2; do
                 if [ "$TD" = 0 ]; then
@@ -165,10 +177,10 @@ while [ "$i" -le "$RUNS" ]; do
                         --report "$S/genoa_attestation_report.bin" --cert "$S/genoa_vcek.pem"
         fi
 
-        echo "bench: run $i: floors again" >&2
+        phase floors
         floors "$i"
 
-        echo "bench: run $i: peers" >&2
+        phase peers
         for k in dcap_qvl_tdx dcap_qvl_sgx tinfoil_snp_genoa lit_snp_milan; do
                 if [ "$NODE" = 0 ]; then err "$k" "$i" "$NODE_WHY"; continue; fi
                 if [ "$TD" = 0 ]; then err "$k" "$i" "skipped: $T not found"; continue; fi
@@ -184,19 +196,19 @@ while [ "$i" -le "$RUNS" ]; do
                 esac
         done
 
-        echo "bench: run $i: full flow (loadgen: 1, 8, 64, 64 clients x ${FLOW_SECS} s)" >&2
+        phase "full flow (loadgen: 1, 8, 64, 64 clients x ${FLOW_SECS} s)"
         if VT_BIN="$BIN" "$BIN/loadgen" -s "1x$FLOW_SECS,8x$FLOW_SECS,64x$FLOW_SECS,64x$FLOW_SECS" \
                 --rss-pct 10 --rss-mib 4 --sessions "$SESSIONS" --startup "$STARTS" \
                 --json "$tmp/flow.jsonl" >"$tmp/flow.out" 2>&1; then
                 :
         else
-                err flow_status "$i" "loadgen failed: $(grep -m1 'load: round\|load: only\|load: veriteed' "$tmp/flow.out" || tail -1 "$tmp/flow.out")"
+                err flow_status "$i" "loadgen failed: $(grep -m1 'load: round [0-9]*: \|load: only\|load: veriteed exited\|did not become ready' "$tmp/flow.out" || tail -1 "$tmp/flow.out")"
         fi
         while IFS= read -r l; do rec flow "$i" "$l"; done <"$tmp/flow.jsonl"
         cat "$tmp/flow.out" >>"$OUT/flow-run$i.txt" 2>/dev/null || true
 
         if [ "$REPLICAS_SECS" != 0 ]; then
-                echo "bench: run $i: two replicas on PostgreSQL (bench/replicas.sh's measurement)" >&2
+                phase "two replicas on PostgreSQL"
                 if [ -x "$BIN/test_store_pg_replicas" ]; then
                         VT_BIN="$BIN" VT_REPLICAS_BENCH=1 VT_REPLICAS_SECONDS="$REPLICAS_SECS" \
                                 "$BIN/test_store_pg_replicas" >"$tmp/o" 2>"$tmp/e" || true
@@ -207,13 +219,15 @@ while [ "$i" -le "$RUNS" ]; do
                 fi
         fi
 
-        echo "bench: run $i: ledger" >&2
+        phase ledger
         "$B" bench ledger --seconds "$LEDGER_SECS" --db "$tmp/ledger.db" --json >"$tmp/o" 2>"$tmp/e" ||
                 err ledger "$i" "veritee bench ledger: $(tail -c 300 "$tmp/e")"
         rm -f "$tmp/ledger.db"*
         while IFS= read -r l; do case $l in "{"*) rec ledger "$i" "$l" ;; esac; done <"$tmp/o"
         i=$((i + 1))
 done
+i=$((i - 1))
+phase end
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -f "$OUT"/flow-run*.txt
 
