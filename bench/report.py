@@ -476,7 +476,16 @@ plot '{d}' using 1:2 with linespoints lw 2 title 'built', \\
 def section(path, md, pngs):
     body = [BEGIN, "", "## Latest `make bench` (issue 18)", "",
             "Written by bench/run.sh (`make bench`); edit the script, not this section. The raw "
-            "figures, with every run: bench/results/latest.json.", ""]
+            "figures, with every run: bench/results/latest.json.", "",
+            "What is measured (`bench/run.sh --help` says it in full): verifiers are `veritee bench "
+            "snp|tdx|sgx|azure|nvidia-gpu` on the recorded vectors of ../shared/testdata with warm "
+            "caches; the peers run from bench/node_modules (versions pinned in bench/package.json) on "
+            "the same files, offline, one thread; the full flow is bench/loadgen (not veritee's agent: "
+            "libcurl, its own source address per client) against a real veriteed with the default "
+            "configuration on SQLite, each flow auth, a fresh simulator report, attest, the resource "
+            "and its JWE decrypted and compared; the ledger is `veritee bench ledger`. Floors are "
+            "`openssl speed` on one thread, measured before and after the verifiers of each run (the "
+            "mean of the two). On a shared machine read the load average first.", ""]
     body.append(md.rstrip())
     body.append("")
     for name, cap in pngs:
