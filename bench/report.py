@@ -19,7 +19,8 @@ Floors (rates in operations/s; a chain of operations costs the sum of their time
   2 threads        twice the one-thread floor (openssl speed runs on one thread)
   full flow        one P-384 verify + one P-256 sign + one P-256 ECDH, as CPU ms per release
   durable appends  synced 4 KiB writes/s (dd oflag=dsync) on the same file system: 1 thread
-                   pays one sync per append; 64 threads share one per group (bound x64)
+                   pays one sync per append; 64 threads share one per group (x64). A reference
+                   rather than a bound: SQLite's WAL sync can cost less than dd's O_DSYNC write
   receipts         one ES256 (P-256) verification
 """
 import argparse
@@ -117,6 +118,8 @@ def main():
     ap.add_argument("--load-before", default="")
     ap.add_argument("--load-after", default="")
     ap.add_argument("--seconds", type=int, default=0)
+    ap.add_argument("--machine-from", help="re-render: the machine, date and command of an earlier "
+                    "latest.json (of the run that wrote --raw) instead of this one's")
     a = ap.parse_args()
     raw = Raw(a.raw)
 
@@ -246,7 +249,8 @@ def main():
         cpu = med([d["us_per_append"] for _, d in led if d.get("op") == "ledger_append_cpu" and d["threads"] == th])
         fig = figure(f"durable appends, {th} thread{'s' if th > 1 else ''}", s,
                      {r: {"w": v} for r, v in dsync.items()},
-                     "synced 4 KiB writes/s" + (f" x{th} (one sync per group)" if th > 1 else ""),
+                     "synced 4 KiB writes/s (dd oflag=dsync: a reference, not a bound)"
+                     + (f" x{th} (one sync per group)" if th > 1 else ""),
                      floor_fn=lambda d, th=th: d["w"] * th, threads=th, cpu_us_per_append=cpu)
         ledger["appends"].append(fig)
     for n in sorted({d["entries"] for _, d in led if d.get("op", "").startswith("ledger_receipt")}):
@@ -274,12 +278,15 @@ def main():
                    kernel=platform.release(), date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                    git_commit=commit + ("-dirty" if dirty else ""), command=a.command, settings=a.settings,
                    load_before=a.load_before, load_after=a.load_after, seconds=a.seconds)
+    if a.machine_from:
+        with open(a.machine_from) as f:
+            machine = json.load(f)["machine"]
     runs = max([r for v in raw.vals.values() for r, _ in v] or [0])
     phases = {}
     for _, d in raw.vals.get("phase", []):
         k = d["phase"].split(" (")[0]
         phases[k] = phases.get(k, 0) + d["seconds"]
-    machine["seconds_by_phase"] = phases
+    machine["seconds_by_phase"] = phases  # (replaced with the rest by --machine-from)
     result = dict(schema="veritee-bench/1", machine=machine, runs=runs, floors=floors, verify=verify,
                   peers=peers, flow=dict(sqlite=flow, error=flow_err, replicas=replicas),
                   memory=memory, startup=startup, ledger=ledger)
@@ -331,7 +338,7 @@ def table(R):
             o.append(f"| {n} | {p['evidence']} | {fmt(p['value'])} | {fmt(p.get('peer_floor_ratio'), 3)} | "
                      f"{fmt(p['veritee'])} | {fmt(p['ratio'])}x |\n")
     o.append("\n### Full flow (auth, simulator evidence, attest, resource; SQLite; bench/loadgen)\n\n"
-             "| clients | releases/s | p50 ms | p99 ms | server CPU ms/release | floor ms | ratio to floor | errors |\n"
+             "| clients | releases/s | p50 ms | p99 ms | server CPU ms/release | floor ms | ratio to floor | failed flows (all runs) |\n"
              "|---|---|---|---|---|---|---|---|\n")
     for r in R["flow"]["sqlite"]:
         o.append(f"| {r['clients']} | {fmt(r['releases_per_sec'])} | {fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | "

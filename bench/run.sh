@@ -33,6 +33,9 @@
 # between "<!-- make bench: begin -->" and "<!-- make bench: end -->" at the top of
 # docs/BENCHMARKS.md. The machine may be shared and noisy: the load average before and
 # after is recorded; read medians, and re-run on a quiet machine for figures to quote.
+# After a change to the report only, re-render the last run without measuring again:
+#   python3 bench/report.py --raw bench/results/raw.jsonl --out bench/results \
+#           --machine-from bench/results/latest.json
 set -eu
 case "${1:-}" in
 -h | --help)
