@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "util/jcs.h"
@@ -91,4 +92,12 @@ bool vt_kbs_version_ok(const char *version)
         if (build && !semver_idents(build + 1, build + strlen(build)))
                 return false;
         return v[0] == 0 && v[1] == 4 && v[2] == 0;
+}
+
+bool vt_kbs_nonce_equal(const char *want, const char *got)
+{
+        if (!want || !got)
+                return false;
+        size_t l = strlen(want);
+        return l && strlen(got) == l && CRYPTO_memcmp(want, got, l) == 0;
 }

@@ -28,4 +28,11 @@ int vt_kbs_runtime_binding(const char *nonce, const json_t *jwk, const char *add
  * ("0.4.0-rc1" does not), nor does any other version ("0.4.1", "0.4", "v0.4.0"). */
 bool vt_kbs_version_ok(const char *version);
 
+/* vt_kbs_nonce_equal says whether the nonce a client sent back (got) is its session's
+ * challenge (want). The characters are compared in constant time (CRYPTO_memcmp), so the
+ * time taken does not tell how long a prefix of a guess was right; only the lengths are
+ * compared as usual (a challenge is 44 characters of base64, which is no secret). An empty
+ * or NULL nonce equals nothing. */
+bool vt_kbs_nonce_equal(const char *want, const char *got);
+
 #endif

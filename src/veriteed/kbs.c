@@ -196,7 +196,11 @@ static int attest_read_body(const struct vtd *s, struct vtd_request *req, json_t
 static int attest_claim(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
                         const char *nonce, int64_t now, struct vtd_response *res)
 {
-        int e = vt_store_session_claim(s->store, sess->id, nonce, now, NULL);
+        /* the nonce against the session's challenge in constant time first, so the
+         * database's own comparison in the claim only ever sees an equal one */
+        int e = vt_kbs_nonce_equal(sess->nonce, nonce)
+                        ? vt_store_session_claim(s->store, sess->id, nonce, now, NULL)
+                        : VT_E_BINDING;
         if (e < 0) {
                 const char *why = e == VT_E_BINDING ? "nonce does not match the session's challenge"
                                   : e == VT_E_REPLAY   ? "nonce already used"

@@ -269,6 +269,40 @@ static void test_kbs_version_semver(void **state)
         }
 }
 
+/* The nonce an /attest returns against its session's challenge (vt_kbs_nonce_equal, compared
+ * in constant time): only the very same string is equal; a change at any position, any
+ * truncation, an extension, another case, NULL and the empty nonce are not. */
+static void test_kbs_nonce_equal(void **state)
+{
+        (void)state;
+        static const char want[] = "q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k=";
+        assert_true(vt_kbs_nonce_equal(want, want));
+        char got[sizeof(want) + 1];
+        memcpy(got, want, sizeof(want));
+        assert_true(vt_kbs_nonce_equal(want, got));
+        for (size_t i = 0; i < sizeof(want) - 1; i++) { /* one character changed, anywhere */
+                memcpy(got, want, sizeof(want));
+                got[i] = got[i] == 'A' ? 'B' : 'A';
+                if (vt_kbs_nonce_equal(want, got))
+                        fail_msg("nonce changed at %zu accepted", i);
+        }
+        for (size_t n = 0; n < sizeof(want) - 1; n++) { /* every truncation */
+                memcpy(got, want, n);
+                got[n] = 0;
+                if (vt_kbs_nonce_equal(want, got))
+                        fail_msg("truncation to %zu characters accepted", n);
+        }
+        memcpy(got, want, sizeof(want) - 1); /* one character more */
+        got[sizeof(want) - 1] = 'A';
+        got[sizeof(want)] = 0;
+        assert_false(vt_kbs_nonce_equal(want, got));
+        assert_false(vt_kbs_nonce_equal("QUFBQg==", "qufbqq=="));
+        assert_false(vt_kbs_nonce_equal(want, NULL));
+        assert_false(vt_kbs_nonce_equal(NULL, want));
+        assert_false(vt_kbs_nonce_equal(NULL, NULL));
+        assert_false(vt_kbs_nonce_equal("", ""));
+}
+
 /* Trustee's attestation-service unit vector (src/lib.rs, parse_runtimedata_json_binding):
  * JCS of {"b":1,"a":"test","c":{"d":"e"}} hashed with SHA-384. Inline, so that it runs
  * without the shared test data. */
@@ -464,6 +498,7 @@ int main(void)
                 cmocka_unit_test(test_kbs_snp_wire_rejects),
                 cmocka_unit_test(test_kbs_jwk),
                 cmocka_unit_test(test_kbs_version_semver),
+                cmocka_unit_test(test_kbs_nonce_equal),
                 cmocka_unit_test(test_kbs_jcs_sha384_upstream_vector),
                 cmocka_unit_test(test_kbs_protected_header_aad),
                 cmocka_unit_test(test_kbs_jwe_guest_reserialised_aad),
