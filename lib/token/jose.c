@@ -6,6 +6,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "crypto/openssl-util.h"
@@ -417,8 +418,31 @@ int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, cons
         return 0;
 }
 
+/* sign_failed returns VT_E_CRYPTO with OpenSSL's first queued error (its library and
+ * reason, never data) and the secure heap's use in d, and clears the queue: a signature
+ * that fails only under load ("malloc failure" from the secure heap) says so in the log. */
+static int sign_failed(struct vt_diag *d)
+{
+        char reason[256] = "no OpenSSL error queued";
+        unsigned long err = ERR_peek_error();
+        if (err)
+                ERR_error_string_n(err, reason, sizeof(reason));
+        ERR_clear_error();
+        if (CRYPTO_secure_malloc_initialized())
+                return vt_diag_set(d, VT_E_CRYPTO,
+                                   "signature failed: %s (OpenSSL secure heap: %zu bytes in use)",
+                                   reason, CRYPTO_secure_used());
+        return vt_diag_set(d, VT_E_CRYPTO, "signature failed: %s", reason);
+}
+
 int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
                 char **ret)
+{
+        return vt_jws_sign_d(key, alg, hdr, claims, ret, NULL);
+}
+
+int vt_jws_sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
+                  char **ret, struct vt_diag *d)
 {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
         _cleanup_free_ char *out = NULL;
@@ -433,16 +457,12 @@ int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const jso
         if (alg == VT_JWS_EDDSA) {
                 if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
                     EVP_DigestSign(md, raw, &rl, (const uint8_t *)out, hl_pl) != 1 ||
-                    rl != sizeof(raw)) {
-                        ERR_clear_error();
-                        return VT_E_CRYPTO;
-                }
+                    rl != sizeof(raw))
+                        return sign_failed(d);
         } else {
                 if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-                    EVP_DigestSign(md, der, &dl, (const uint8_t *)out, hl_pl) != 1) {
-                        ERR_clear_error();
-                        return VT_E_CRYPTO;
-                }
+                    EVP_DigestSign(md, der, &dl, (const uint8_t *)out, hl_pl) != 1)
+                        return sign_failed(d);
                 if ((e = vt_jose_es256_raw(der, dl, raw)) < 0) /* a low S, as verifiers require */
                         return e;
         }

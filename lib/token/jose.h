@@ -90,6 +90,9 @@ int vt_jws_claims(const struct vt_jws *j, size_t max, json_t **ret, struct vt_di
  * (ES256 with a low S, or EdDSA). VT_E_NOMEM or VT_E_CRYPTO. Thread-safe. */
 int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
                 char **ret);
+/* vt_jws_sign_d is vt_jws_sign with, on VT_E_CRYPTO, OpenSSL's reason in d. */
+int vt_jws_sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
+                  char **ret, struct vt_diag *d);
 
 /* vt_jws_sign_rs256 returns in *ret a new compact JWS of claims under hdr signed with the
  * RSA key by RS256 (RSASSA-PKCS1-v1_5 with SHA-256): the algorithm of Azure Attestation's

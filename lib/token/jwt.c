@@ -174,11 +174,12 @@ static int p11_sign(const uint8_t md[32], uint8_t sig[64], void *ud)
 }
 
 /* sign: the one place a signer signs, with its key or in its token */
-static int sign(const struct vt_signer *s, const json_t *h, const json_t *claims, char **ret)
+static int sign(const struct vt_signer *s, const json_t *h, const json_t *claims, char **ret,
+                struct vt_diag *d)
 {
         if (s->p11)
                 return vt_jws_sign_es256_with(p11_sign, s->p11, h, claims, ret);
-        return vt_jws_sign(s->key, VT_JWS_ES256, h, claims, ret);
+        return vt_jws_sign_d(s->key, VT_JWS_ES256, h, claims, ret, d);
 }
 
 bool vt_signer_is_pkcs11(const struct vt_signer *s)
@@ -191,10 +192,15 @@ int vt_signer_sign_jws(const struct vt_signer *s, const char *typ, const json_t 
         json_auto_t *h = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", typ, "kid", s->kid);
         if (!h)
                 return VT_E_NOMEM;
-        return sign(s, h, claims, ret);
+        return sign(s, h, claims, ret, NULL);
 }
 
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
+{
+        return vt_jwt_sign_d(s, claims, ret, NULL);
+}
+
+int vt_jwt_sign_d(const struct vt_signer *s, const json_t *claims, char **ret, struct vt_diag *d)
 {
         json_auto_t *jwk = vt_signer_jwk(s);
         /* with a certificate chain, x5c both in the header (RFC 7515) and in its jwk, where
@@ -206,7 +212,7 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
                              : NULL;
         if (!h || (s->x5c && vt_json_set(h, "x5c", json_incref(s->x5c)) < 0))
                 return VT_E_NOMEM;
-        return sign(s, h, claims, ret);
+        return sign(s, h, claims, ret, d);
 }
 
 bool vt_jwt_key_usable(const json_t *jwk)

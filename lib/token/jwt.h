@@ -55,6 +55,8 @@ int vt_jwt_key_file_jwk(const char *path, const char *what, json_t **ret, struct
 /* vt_jwt_sign serialises claims and returns a compact JWS (header alg ES256, typ JWT,
  * kid, jwk) in a malloc'd string. Thread-safe. */
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret);
+/* vt_jwt_sign_d is vt_jwt_sign with, on VT_E_CRYPTO, OpenSSL's reason in d (no secret). */
+int vt_jwt_sign_d(const struct vt_signer *s, const json_t *claims, char **ret, struct vt_diag *d);
 
 /* vt_jwt_verify checks a compact ES256 JWS against the keys of a JWKS
  * ({"keys":[...]}; a key is chosen by kid when the header has one) and returns its

@@ -364,9 +364,13 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
                 vt_hex_encode(id, sizeof(id), jti);
                 json_object_set_new(claims, "jti", json_string(jti));
         }
+        struct vt_diag sd = {0};
         if (!claims || !json_object_get(claims, "jti") ||
-            vt_jwt_sign(s->signer, claims, ret_token) < 0) {
+            vt_jwt_sign_d(s->signer, claims, ret_token, &sd) < 0) {
                 vtd_problem(res, req, 500, "InternalError", "cannot sign the attestation token");
+                if (sd.msg[0]) /* the log's reason only: OpenSSL's is no business of the client */
+                        snprintf(req->reason, sizeof(req->reason),
+                                 "cannot sign the attestation token: %.300s", sd.msg);
                 return -1;
         }
         *ret_claims = TAKE_PTR(claims);

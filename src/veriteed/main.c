@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 
 #include "crypto/seal.h"
+#include "crypto/secheap.h"
 #include "crypto/x509.h"
 #include "http.h"
 #include "store/keyring.h"
@@ -438,18 +439,29 @@ static void harden_process(void)
 /* lock_key_memory puts OpenSSL's private keys (the token and ledger signing keys: their
  * private scalars and the PEM text they are read from) on OpenSSL's secure heap: locked
  * into memory with mlock(2), between guard pages and out of core dumps. The KEK has its
- * own locked page (lib/crypto/seal.c). Where RLIMIT_MEMLOCK does not allow it the keys
- * stay in ordinary memory, with a warning, unless secrets.require_locked_memory says to
- * refuse to start. Returns 0, or -1 after logging why. */
-#define SECURE_HEAP_BYTES (32u * 1024u) /* a power of 2; under the usual 64 KiB RLIMIT_MEMLOCK */
+ * own locked page (lib/crypto/seal.c). The heap also holds every thread's DRBG states and
+ * the temporaries of signatures (crypto/secheap.h), so it is sized for every thread the
+ * server may run: a connection thread each (at most limits.max_connections + 64, http.c)
+ * and a few of its own. A fixed 32 KiB ran out at 64 clients and failed signatures.
+ * Where RLIMIT_MEMLOCK does not allow it (the soft limit is first raised towards the hard
+ * one) the keys stay in ordinary memory, with a warning, unless
+ * secrets.require_locked_memory says to refuse to start. Returns 0, or -1 after logging
+ * why. */
+#define OWN_THREADS 16 /* main, libmicrohttpd's polling thread, the watchdog, the sweeper */
 static int lock_key_memory(const struct vt_config *c)
 {
+        size_t bytes = vt_secure_heap_bytes((unsigned long)c->max_connections + 64 + OWN_THREADS);
+        struct rlimit rl = {0, 0};
+        if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            rl.rlim_cur < bytes + 65536 && rl.rlim_max > rl.rlim_cur) {
+                rl.rlim_cur = rl.rlim_max;
+                (void)setrlimit(RLIMIT_MEMLOCK, &rl);
+        }
         int r = CRYPTO_secure_malloc_initialized()
                         ? 1
-                        : CRYPTO_secure_malloc_init(SECURE_HEAP_BYTES, 16);
+                        : CRYPTO_secure_malloc_init(bytes, VT_SECURE_HEAP_MINSIZE);
         if (r == 1)
                 return 0;
-        struct rlimit rl = {0, 0};
         char lim[32] = "unknown";
         if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
                 if (rl.rlim_cur == RLIM_INFINITY)
@@ -458,10 +470,11 @@ static int lock_key_memory(const struct vt_config *c)
                         snprintf(lim, sizeof(lim), "%llu bytes", (unsigned long long)rl.rlim_cur);
         }
         vtd_log(c->require_locked_memory ? "error" : "warning",
-                "private keys are not locked in memory: %s (RLIMIT_MEMLOCK %s, %u bytes "
-                "wanted; raise it, e.g. LimitMEMLOCK= in the systemd unit)",
-                r == 2 ? "mlock failed" : "OpenSSL's secure heap could not be set up", lim,
-                SECURE_HEAP_BYTES);
+                "private keys are not locked in memory: %s (RLIMIT_MEMLOCK %s, %zu bytes "
+                "wanted for limits.max_connections %u; raise it, e.g. LimitMEMLOCK= in the "
+                "systemd unit, or lower limits.max_connections)",
+                r == 2 ? "mlock failed" : "OpenSSL's secure heap could not be set up", lim, bytes,
+                c->max_connections);
         return c->require_locked_memory ? -1 : 0;
 }
 
