@@ -1929,8 +1929,8 @@ static int sq_refval_list(struct vt_store *base, const char *tee_or_null,
 
 static int refval_generation_locked(struct vt_sqlite *s, int64_t *ret)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, "SELECT value FROM generations WHERE name = 'refvals'", &st, NULL);
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(s, "SELECT value FROM generations WHERE name = 'refvals'", &st);
         if (r < 0)
                 return r;
         /* The row is written by migration 2; without it the triggers count nothing. */
