@@ -365,6 +365,8 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
                 vtd_problem(res, req, 500, "InternalError", "cannot sign the attestation token");
                 return -1;
         }
+        /* its first fetch as a Bearer token then needs no signature check (ours, exact text) */
+        vt_issued_put(s->issued, *ret_token, claims);
         *ret_claims = TAKE_PTR(claims);
         return 0;
 }
