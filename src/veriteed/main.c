@@ -311,8 +311,9 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                 return e;
         if ((e = build_token_jwks(s, d)) < 0)
                 return e;
-        /* about the tokens of the last few seconds of attestations, for their first fetch */
-        if (!(s->issued = vt_issued_new(256)))
+        /* the tokens of the attestations in flight, for their first fetch: 32 slots of about
+         * 16 KiB of claims each (256 held 4 MiB more at rest) */
+        if (!(s->issued = vt_issued_new(32)))
                 return vt_diag_set(d, VT_E_NOMEM, "cannot make the issued-token cache");
         if ((e = load_tpm_aks(&s->cfg, d)) < 0)
                 return e;
