@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "crypto/jwk.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -68,10 +70,67 @@ static int from_params(const char *type, OSSL_PARAM_BLD *bld, EVP_PKEY **ret)
         return 0;
 }
 
+/* The public keys built from (x, y) most recently, so that a key met again (the token
+ * signing key in every Bearer check, a tee-pubkey at attest and again at release) is not
+ * decoded and checked again. Keyed by the exact encoded point (curve size, 04 || x || y),
+ * compared in full: a point that differs in one bit is a miss and goes through every
+ * check. Only keys that passed the checks enter. Small and direct-mapped; EVP_PKEY is
+ * reference counted and safe to share between threads for verification and derivation. */
+#define EC_CACHE_SLOTS 32
+static struct ec_cache_slot {
+        size_t len;
+        uint8_t pub[1 + 2 * 66];
+        EVP_PKEY *key;
+} ec_cache[EC_CACHE_SLOTS];
+static pthread_mutex_t ec_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_ulong ec_cache_hits;
+
+static size_t ec_cache_slot_of(const uint8_t *pub, size_t len)
+{
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a: only spreads the slots */
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ pub[i]) * 1099511628211ULL;
+        return (size_t)(h % EC_CACHE_SLOTS);
+}
+
+static EVP_PKEY *ec_cache_get(const uint8_t *pub, size_t len)
+{
+        EVP_PKEY *k = NULL;
+        struct ec_cache_slot *sl = &ec_cache[ec_cache_slot_of(pub, len)];
+        pthread_mutex_lock(&ec_cache_lock);
+        if (sl->key && sl->len == len && memcmp(sl->pub, pub, len) == 0 &&
+            EVP_PKEY_up_ref(sl->key) == 1)
+                k = sl->key;
+        pthread_mutex_unlock(&ec_cache_lock);
+        if (k)
+                atomic_fetch_add(&ec_cache_hits, 1);
+        return k;
+}
+
+static void ec_cache_put(const uint8_t *pub, size_t len, EVP_PKEY *key)
+{
+        struct ec_cache_slot *sl = &ec_cache[ec_cache_slot_of(pub, len)];
+        EVP_PKEY *old = NULL;
+        if (EVP_PKEY_up_ref(key) != 1)
+                return;
+        pthread_mutex_lock(&ec_cache_lock);
+        old = sl->key;
+        sl->key = key;
+        sl->len = len;
+        memcpy(sl->pub, pub, len);
+        pthread_mutex_unlock(&ec_cache_lock);
+        EVP_PKEY_free(old);
+}
+
+unsigned long vt_ec_public_cache_hits(void)
+{
+        return atomic_load(&ec_cache_hits);
+}
+
 int vt_ec_public_from_xy(const struct vt_jwk_curve *c, const uint8_t *x, const uint8_t *y,
                          EVP_PKEY **ret)
 {
-        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *chk = NULL;
         uint8_t pub[1 + 2 * 66];
@@ -82,17 +141,30 @@ int vt_ec_public_from_xy(const struct vt_jwk_curve *c, const uint8_t *x, const u
         pub[0] = 0x04;
         memcpy(pub + 1, x, c->n);
         memcpy(pub + 1 + c->n, y, c->n);
+        size_t len = 1 + 2 * c->n;
+        if ((key = ec_cache_get(pub, len))) {
+                if (ret)
+                        *ret = TAKE_PTR(key);
+                return 0;
+        }
+        bld = OSSL_PARAM_BLD_new();
         if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->crv, 0) ||
-            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, 1 + 2 * c->n))
+            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, len))
                 return VT_E_NOMEM;
         if ((e = from_params("EC", bld, &key)) < 0)
                 return e;
-        /* whatever the decoder of this OpenSSL checks, the point is checked here */
+        /* whatever the decoder of this OpenSSL checks, the point is checked here: not the
+         * point at infinity, coordinates in range, on the curve. The quick check leaves out
+         * only the multiplication by the group order, which proves nothing more on these
+         * curves: the curves of this table have cofactor 1, so every point on them is in
+         * the group of prime order (and that multiplication cost a scalar multiplication,
+         * as much as an ECDH, for every key). */
         chk = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-        if (!chk || EVP_PKEY_public_check(chk) != 1) {
+        if (!chk || EVP_PKEY_public_check_quick(chk) != 1) {
                 ERR_clear_error();
                 return VT_E_FORMAT;
         }
+        ec_cache_put(pub, len, key);
         if (ret)
                 *ret = TAKE_PTR(key);
         return 0;

@@ -33,9 +33,15 @@ const struct vt_jwk_curve *vt_jwk_curve_of(EVP_PKEY *key);
 
 /* vt_ec_public_from_xy builds the public key (x, y) on curve c (x and y c->n bytes,
  * big-endian) into *ret (may be NULL to only check), after checking that the point is
- * on the curve. VT_E_FORMAT when it is not, VT_E_NOMEM. Thread-safe. */
+ * on the curve. A point built before may come from a small cache of checked keys, keyed
+ * by the exact point: *ret is then one more reference to the same key. VT_E_FORMAT when it is not,
+ * VT_E_NOMEM. Thread-safe. */
 int vt_ec_public_from_xy(const struct vt_jwk_curve *c, const uint8_t *x, const uint8_t *y,
                          EVP_PKEY **ret);
+
+/* vt_ec_public_cache_hits returns how many keys vt_ec_public_from_xy served from its cache
+ * of recently built keys (exact points only; for tests and benchmarks). Thread-safe. */
+unsigned long vt_ec_public_cache_hits(void);
 
 /* vt_ec_public_xy writes the coordinates of the EC key (public or private) on curve c
  * into x and y (c->n bytes each). VT_E_CRYPTO if key is not such a key. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "kbs/request.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "crypto/jwk.h"
@@ -24,6 +25,88 @@ void vt_kbs_auth_read(const json_t *body, struct vt_kbs_auth *ret)
         ret->tee = json_string_value(json_object_get(body, "tee"));
 }
 
+/* plain_len: the length of s (n bytes) as jansson writes it, quotes included, when it
+ * needs no escape (no control character, quote or backslash); false otherwise. */
+static bool plain_len(const char *s, size_t n, size_t *ret)
+{
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+                        return false;
+        *ret = n + 2;
+        return true;
+}
+
+static size_t int_len(json_int_t v)
+{
+        size_t n = v < 0 ? 2 : 1; /* the sign, and the last digit */
+        for (; v <= -10 || v >= 10; v /= 10)
+                n++;
+        return n;
+}
+
+/* walk_len adds the length of json_dumps(j, JSON_COMPACT) to *acc, stopping once it passes
+ * cap (the length only grows). False when a value is one whose text only jansson can say
+ * (a real, a string that needs escapes): the caller then asks jansson. */
+static bool walk_len(const json_t *j, size_t cap, size_t *acc)
+{
+        size_t n = 0;
+        if (*acc > cap)
+                return true;
+        switch (json_typeof(j)) {
+        case JSON_OBJECT: {
+                const char *k;
+                json_t *v;
+                size_t i = 0;
+                *acc += 2; /* {} */
+                json_object_foreach ((json_t *)j, k, v) {
+                        if (!plain_len(k, json_object_iter_key_len(json_object_key_to_iter(k)), &n))
+                                return false;
+                        *acc += n + 1 + (i++ ? 1 : 0); /* "k": and the comma before */
+                        if (!walk_len(v, cap, acc))
+                                return false;
+                }
+                return true;
+        }
+        case JSON_ARRAY:
+                *acc += 2; /* [] */
+                for (size_t i = 0; i < json_array_size(j); i++) {
+                        *acc += i ? 1 : 0;
+                        if (!walk_len(json_array_get(j, i), cap, acc))
+                                return false;
+                }
+                return true;
+        case JSON_STRING:
+                if (!plain_len(json_string_value(j), json_string_length(j), &n))
+                        return false;
+                *acc += n;
+                return true;
+        case JSON_INTEGER:
+                *acc += int_len(json_integer_value(j));
+                return true;
+        case JSON_TRUE:
+        case JSON_NULL:
+                *acc += 4;
+                return true;
+        case JSON_FALSE:
+                *acc += 5;
+                return true;
+        default: /* JSON_REAL */
+                return false;
+        }
+}
+
+/* compact_len_over: whether json_dumps(j, JSON_COMPACT) is longer than cap bytes (or cannot
+ * be made), without making it in the usual case: evidence is mostly integers (Trustee's
+ * byte arrays) and plain strings, whose text length is known. */
+static bool compact_len_over(const json_t *j, size_t cap)
+{
+        size_t n = 0;
+        if (walk_len(j, cap, &n))
+                return n > cap;
+        _cleanup_free_ char *txt = json_dumps(j, JSON_COMPACT);
+        return !txt || strlen(txt) > cap;
+}
+
 int vt_kbs_attest_read(json_t *body, size_t max_evidence, struct vt_kbs_attest *ret,
                        struct vt_diag *d)
 {
@@ -43,8 +126,7 @@ int vt_kbs_attest_read(json_t *body, size_t max_evidence, struct vt_kbs_attest *
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "attestation needs runtime-data{nonce,tee-pubkey} and "
                                    "tee-evidence{primary_evidence,additional_evidence}");
-        _cleanup_free_ char *ev_txt = json_dumps(te, JSON_COMPACT);
-        if (!ev_txt || strlen(ev_txt) > max_evidence)
+        if (compact_len_over(te, max_evidence))
                 return vt_diag_set(d, VT_E_LIMIT, "tee-evidence larger than %zu bytes",
                                    max_evidence);
         struct vt_diag kd = {0};

@@ -156,6 +156,14 @@ struct vt_sqlite {
         char *path;
         struct vt_sqlite *lw;
         sqlite3_stmt *l_begin, *l_commit, *l_size, *l_entry, *l_node;
+        /* The statements of the per-request path (sessions, resource and policy reads,
+         * BEGIN and COMMIT), prepared once per connection and reset after each use under
+         * lock: compiling them again for every request cost more than running them. */
+        struct {
+                const char *sql;
+                sqlite3_stmt *st;
+        } kept[16];
+        size_t n_kept;
 };
 
 static struct vt_sqlite *sq_of(struct vt_store *base)
@@ -234,6 +242,48 @@ static int prepare(struct vt_sqlite *s, const char *sql, sqlite3_stmt **ret, str
         return 0;
 }
 
+static void stmt_resetp(sqlite3_stmt **p)
+{
+        if (*p) {
+                sqlite3_reset(*p);
+                sqlite3_clear_bindings(*p); /* no pointer into the caller's memory stays */
+        }
+}
+#define _cleanup_reset_ _cleanup_(stmt_resetp)
+
+/* prepare_reused: the statement for sql (constant SQL, under lock) kept on this
+ * connection, prepared on first use; the caller resets it (_cleanup_reset_) and never
+ * finalizes it. The table holds every SQL text passed here (a new one past its size is a
+ * store error, which the tests would show at once). */
+static int prepare_reused(struct vt_sqlite *s, const char *sql, sqlite3_stmt **ret)
+{
+        for (size_t i = 0; i < s->n_kept; i++)
+                if (s->kept[i].sql == sql || strcmp(s->kept[i].sql, sql) == 0) {
+                        *ret = s->kept[i].st;
+                        return 0;
+                }
+        if (s->n_kept == ELEMENTSOF(s->kept))
+                return VT_E_STORE;
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL) != SQLITE_OK)
+                return store_fail(s, NULL, "prepare");
+        s->kept[s->n_kept].sql = sql;
+        s->kept[s->n_kept].st = *ret;
+        s->n_kept++;
+        return 0;
+}
+
+/* exec_reused runs constant SQL without results (BEGIN, COMMIT) from a kept statement. */
+static int exec_reused(struct vt_sqlite *s, const char *sql, const char *what, struct vt_diag *d)
+{
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(s, sql, &st);
+        if (r < 0)
+                return vt_diag_set(d, r, "store: %s: cannot prepare", what);
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return store_fail(s, d, what);
+        return 0;
+}
+
 /* exec runs constant SQL (no values in it: those are always bound). */
 static int exec(struct vt_sqlite *s, const char *sql, const char *what, struct vt_diag *d)
 {
@@ -246,14 +296,14 @@ static int tx_begin(struct vt_sqlite *s, struct vt_diag *d)
 {
         /* IMMEDIATE takes the write lock now (waiting up to the busy timeout), so that
          * what we read inside the transaction cannot change before we write. */
-        return exec(s, "BEGIN IMMEDIATE", "begin transaction", d);
+        return exec_reused(s, "BEGIN IMMEDIATE", "begin transaction", d);
 }
 
 /* tx_end commits if r is 0, else rolls back; returns r or the commit error. */
 static int tx_end(struct vt_sqlite *s, int r, struct vt_diag *d)
 {
         if (r == 0)
-                r = exec(s, "COMMIT", "commit", d);
+                r = exec_reused(s, "COMMIT", "commit", d);
         /* Some errors (SQLITE_FULL, SQLITE_IOERR ...) already ended the transaction. */
         if (r < 0 && !sqlite3_get_autocommit(s->db))
                 (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -447,6 +497,8 @@ static void sq_free(struct vt_sqlite *s)
         sqlite3_stmt *st[] = {s->l_begin, s->l_commit, s->l_size, s->l_entry, s->l_node};
         for (size_t i = 0; i < ELEMENTSOF(st); i++)
                 sqlite3_finalize(st[i]);
+        for (size_t i = 0; i < s->n_kept; i++)
+                sqlite3_finalize(s->kept[i].st);
         /* v2: closes even if a statement were left unfinalized (none should be). */
         sqlite3_close_v2(s->db);
         pthread_mutex_destroy(&s->lock);
@@ -562,8 +614,8 @@ static bool state_valid(int st)
 static int count_locked(struct vt_sqlite *s, const char *sql, int64_t now, const char *client,
                         size_t *ret)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, sql, &st, NULL);
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(s, sql, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, now);
@@ -616,11 +668,11 @@ static int session_create_tx(struct vt_sqlite *s, const struct vt_session *sess,
                                            max_open_per_client);
         }
 
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        r = prepare(s,
-                    "INSERT INTO sessions (id, tee, nonce, created, expires, state, client) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    &st, NULL);
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        r = prepare_reused(s,
+                           "INSERT INTO sessions (id, tee, nonce, created, expires, state, client) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, sess->id, -1, SQLITE_STATIC);
@@ -672,11 +724,12 @@ static int copy_text(sqlite3_stmt *st, int col, char *dst, size_t n)
 
 static int session_get_locked(struct vt_sqlite *s, const char *id, struct vt_session *ret)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s,
-                        "SELECT id, tee, nonce, created, expires, state, client FROM sessions "
-                        "WHERE id = ?1",
-                        &st, NULL);
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(
+                s,
+                "SELECT id, tee, nonce, created, expires, state, client FROM sessions "
+                "WHERE id = ?1",
+                &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -720,9 +773,9 @@ static int sq_session_get(struct vt_store *base, const char *id, int64_t now,
 /* claim_classify says why a claim changed nothing. */
 static int claim_classify(struct vt_sqlite *s, const char *id, const char *nonce, int64_t now)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, "SELECT state, expires, nonce = ?2 FROM sessions WHERE id = ?1", &st,
-                        NULL);
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(s, "SELECT state, expires, nonce = ?2 FROM sessions WHERE id = ?1",
+                               &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -745,13 +798,13 @@ static int claim_classify(struct vt_sqlite *s, const char *id, const char *nonce
 
 static int session_claim_locked(struct vt_sqlite *s, const char *id, const char *nonce, int64_t now)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
         /* One statement decides: SQLite runs it under the database write lock, so of
          * any number of claimers in any number of processes exactly one sees a change. */
-        int r = prepare(s,
-                        "UPDATE sessions SET state = 1 "
-                        "WHERE id = ?1 AND state = 0 AND expires > ?2 AND nonce = ?3",
-                        &st, NULL);
+        int r = prepare_reused(s,
+                               "UPDATE sessions SET state = 1 "
+                               "WHERE id = ?1 AND state = 0 AND expires > ?2 AND nonce = ?3",
+                               &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -825,12 +878,12 @@ static int sq_session_set_attested(struct vt_store *base, const char *id, const 
                                    int64_t expires, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
         if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
-        int r = prepare(s, "UPDATE sessions SET state = 2, claims = ?2, expires = ?3 WHERE id = ?1",
-                        &st, NULL);
+        int r = prepare_reused(
+                s, "UPDATE sessions SET state = 2, claims = ?2, expires = ?3 WHERE id = ?1", &st);
         if (r == 0) {
                 sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
                 sqlite3_bind_text(st, 2, claims_json, -1, SQLITE_STATIC);
@@ -848,11 +901,11 @@ static int sq_session_get_claims(struct vt_store *base, const char *id, int64_t 
                                  struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
         if (!s || !id || !ret)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
-        int r = prepare(s, "SELECT claims, expires FROM sessions WHERE id = ?1", &st, NULL);
+        int r = prepare_reused(s, "SELECT claims, expires FROM sessions WHERE id = ?1", &st);
         if (r == 0) {
                 sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
                 int rc = sqlite3_step(st);
@@ -1289,9 +1342,9 @@ static int sq_set_cache(struct vt_store *base, size_t kib, struct vt_diag *d)
 static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_id[32],
                                uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, "SELECT kek_id, wrapped_dek, ciphertext FROM resources WHERE path = ?1",
-                        &st, NULL);
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(
+                s, "SELECT kek_id, wrapped_dek, ciphertext FROM resources WHERE path = ?1", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -1718,8 +1771,8 @@ static int sq_policy_set(struct vt_store *base, const char *path, const char *js
 
 static int policy_get_locked(struct vt_sqlite *s, const char *path, char **ret_json)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, "SELECT policy FROM policies WHERE path = ?1", &st, NULL);
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(s, "SELECT policy FROM policies WHERE path = ?1", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -1876,8 +1929,8 @@ static int sq_refval_list(struct vt_store *base, const char *tee_or_null,
 
 static int refval_generation_locked(struct vt_sqlite *s, int64_t *ret)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s, "SELECT value FROM generations WHERE name = 'refvals'", &st, NULL);
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(s, "SELECT value FROM generations WHERE name = 'refvals'", &st);
         if (r < 0)
                 return r;
         /* The row is written by migration 2; without it the triggers count nothing. */

@@ -373,6 +373,8 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
                                  "cannot sign the attestation token: %.300s", sd.msg);
                 return -1;
         }
+        /* its first fetch as a Bearer token then needs no signature check (ours, exact text) */
+        vt_issued_put(s->issued, *ret_token, claims);
         *ret_claims = TAKE_PTR(claims);
         return 0;
 }

@@ -53,6 +53,7 @@ static void server_done(struct vtd *s)
         vt_admin_keys_free(s->admin);
         json_decref(s->jwks);
         json_decref(s->token_jwks);
+        vt_issued_free(s->issued);
         free(s->proxies);
         json_decref(s->k8s_tolerations);
         vt_tpm_aks_free(s->cfg.tpm_aks);
@@ -311,6 +312,10 @@ static int server_init(struct vtd *s, struct vt_diag *d)
                 return e;
         if ((e = build_token_jwks(s, d)) < 0)
                 return e;
+        /* the tokens of the attestations in flight, for their first fetch: 32 slots of about
+         * 16 KiB of claims each (256 held 4 MiB more at rest) */
+        if (!(s->issued = vt_issued_new(32)))
+                return vt_diag_set(d, VT_E_NOMEM, "cannot make the issued-token cache");
         if ((e = load_tpm_aks(&s->cfg, d)) < 0)
                 return e;
         if (sem_init(&s->verify, 0, s->cfg.threads) < 0)

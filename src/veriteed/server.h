@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "attest/attest.h"
+#include "crypto/issued.h"
 #include "config.h"
 #include "response.h"
 #include "store/store.h"
@@ -66,6 +67,7 @@ struct vtd {
         struct vt_admin_keys *admin; /* NULL: no admin API */
         json_t *jwks;              /* published: the signing key, token.next_signing_key, retired */
         json_t *token_jwks;        /* keys that verify bearer tokens: the published + configured */
+        struct vt_issued *issued;  /* tokens signed here lately, by exact text (crypto/issued.h) */
         char jwks_cache[48];       /* Cache-Control of the JWKS and discovery documents */
         struct vtd_proxy *proxies; /* http.trusted_proxies, parsed (http.c) */
         size_t n_proxies;

@@ -228,6 +228,20 @@ static void test_jcs_numbers(void **state)
         /* integers print as they are (json_integer, not doubles) */
         check_text("[0,-0,-1,9007199254740993,9223372036854775807,-9223372036854775808]",
                    "[0,0,-1,9007199254740993,9223372036854775807,-9223372036854775808]");
+        /* every power of ten and its neighbours, both signs, as printf prints them */
+        for (json_int_t t = 1;; t *= 10) {
+                json_int_t vals[] = {t - 1, t, t + 1, -(t - 1), -t, -(t + 1)};
+                for (size_t i = 0; i < ELEMENTSOF(vals); i++) {
+                        char want[32];
+                        _cleanup_json_ json_t *v = json_integer(vals[i]);
+                        _cleanup_free_ char *s = jcs_of(v);
+                        snprintf(want, sizeof(want), "%" JSON_INTEGER_FORMAT, vals[i]);
+                        if (strcmp(s, want) != 0)
+                                fail_msg("integer: got %s, want %s", s, want);
+                }
+                if (t > INT64_MAX / 10)
+                        break;
+        }
         check_text("[1.0,-0.0,1E2,1e-7,0.000001,0.10,-2.5e-3]",
                    "[1,0,100,1e-7,0.000001,0.1,-0.0025]");
 }

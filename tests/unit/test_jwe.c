@@ -1261,6 +1261,59 @@ static void test_jwe_jwk_rsa_private_to_pkey(void **state)
         EVP_PKEY_free(key);
 }
 
+/* The cache of built EC keys (vt_ec_public_from_xy) serves only the exact point: the same
+ * point again is the same checked key; the other point with the same x (y negated, also on
+ * the curve) is a different key with its own coordinates; a point off the curve is refused
+ * every time, never served. */
+static void test_jwe_ec_key_cache(void **state)
+{
+        (void)state;
+        const struct vt_jwk_curve *c = vt_jwk_curve_named("P-256");
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *orig = gen_ec("P-256");
+        uint8_t x[32], y[32], ny[32], back_x[32], back_y[32];
+        assert_int_equal(vt_ec_public_xy(orig, c, x, y), 0);
+
+        EVP_PKEY *k1 = NULL, *k2 = NULL, *k3 = NULL, *k4 = NULL;
+        assert_int_equal(vt_ec_public_from_xy(c, x, y, &k1), 0);
+        unsigned long hits = vt_ec_public_cache_hits();
+        assert_int_equal(vt_ec_public_from_xy(c, x, y, &k2), 0);
+        assert_int_equal(vt_ec_public_cache_hits(), hits + 1);
+        assert_ptr_equal(k1, k2);
+        assert_int_equal(EVP_PKEY_eq(k1, orig), 1);
+
+        /* -P = (x, p - y): on the curve, a different key */
+        _cleanup_(BN_freep) BIGNUM *p = NULL, *by = BN_bin2bn(y, 32, NULL);
+        assert_true(
+                BN_hex2bn(&p, "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF") >
+                0);
+        assert_int_equal(BN_sub(by, p, by), 1);
+        assert_int_equal(BN_bn2binpad(by, ny, 32), 32);
+        hits = vt_ec_public_cache_hits();
+        assert_int_equal(vt_ec_public_from_xy(c, x, ny, &k3), 0);
+        assert_int_equal(vt_ec_public_cache_hits(), hits);
+        assert_ptr_not_equal(k3, k1);
+        assert_int_not_equal(EVP_PKEY_eq(k3, orig), 1);
+        assert_int_equal(vt_ec_public_xy(k3, c, back_x, back_y), 0);
+        assert_memory_equal(back_x, x, 32);
+        assert_memory_equal(back_y, ny, 32);
+
+        /* one bit of y changed: off the curve, refused, and again (nothing was cached) */
+        y[31] ^= 1;
+        for (int i = 0; i < 2; i++) {
+                k4 = (EVP_PKEY *)"untouched";
+                assert_int_equal(vt_ec_public_from_xy(c, x, y, &k4), VT_E_FORMAT);
+                assert_ptr_equal(k4, (EVP_PKEY *)"untouched");
+        }
+        y[31] ^= 1;
+        /* the original point is still served, and the key works */
+        assert_int_equal(vt_ec_public_from_xy(c, x, y, &k4), 0);
+        assert_int_equal(EVP_PKEY_eq(k4, orig), 1);
+        EVP_PKEY_free(k1);
+        EVP_PKEY_free(k2);
+        EVP_PKEY_free(k3);
+        EVP_PKEY_free(k4);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1285,6 +1338,7 @@ int main(void)
                 cmocka_unit_test(test_jwe_jwk_from_private),
                 cmocka_unit_test(test_jwe_jwk_private_to_pkey),
                 cmocka_unit_test(test_jwe_jwk_rsa_private_to_pkey),
+                cmocka_unit_test(test_jwe_ec_key_cache),
         };
         return vtt_run_group_tests(tests, group_setup, group_teardown);
 }

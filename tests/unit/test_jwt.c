@@ -15,6 +15,8 @@
 
 #include "testutil.h"
 
+#include "crypto/issued.h"
+
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
@@ -591,6 +593,50 @@ static void test_signer_certify(void **state)
         vt_signer_free(s);
 }
 
+/* The issued-token cache serves the claims of exactly the text that was put: one byte
+ * changed, a prefix or a longer text miss; the oldest slot goes first; what it returns is
+ * a copy the caller may change. */
+static void test_issued_cache_exact(void **state)
+{
+        (void)state;
+        struct vt_issued *c = vt_issued_new(2);
+        assert_non_null(c);
+        json_auto_t *claims = json_pack("{s:s, s:i}", "jti", "one", "exp", 100);
+        const char *tok = "eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJvbmUifQ.c2ln";
+        assert_null(vt_issued_get(c, tok));
+        vt_issued_put(c, tok, claims);
+        json_t *got = vt_issued_get(c, tok);
+        assert_non_null(got);
+        assert_true(json_equal(got, claims));
+        json_object_set_new(got, "jti", json_string("changed"));
+        json_decref(got);
+        got = vt_issued_get(c, tok);
+        assert_string_equal(json_string_value(json_object_get(got, "jti")), "one");
+        json_decref(got);
+
+        char other[64];
+        snprintf(other, sizeof(other), "%s", tok);
+        for (size_t i = 0; other[i]; i++) {
+                other[i] ^= 1;
+                assert_null(vt_issued_get(c, other));
+                other[i] ^= 1;
+        }
+        other[strlen(other) - 1] = 0;
+        assert_null(vt_issued_get(c, other));
+        snprintf(other, sizeof(other), "%sx", tok);
+        assert_null(vt_issued_get(c, other));
+
+        /* two slots: a third token replaces the first */
+        vt_issued_put(c, "t2", claims);
+        vt_issued_put(c, "t3", claims);
+        assert_null(vt_issued_get(c, tok));
+        got = vt_issued_get(c, "t3");
+        assert_non_null(got);
+        json_decref(got);
+        vt_issued_free(c);
+        assert_null(vt_issued_new(0));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -606,6 +652,7 @@ int main(void)
                 cmocka_unit_test(test_kid_must_be_short_string),
                 cmocka_unit_test(test_key_file_jwk),
                 cmocka_unit_test(test_signer_certify),
+                cmocka_unit_test(test_issued_cache_exact),
         };
         return vtt_run_group_tests(tests, setup, teardown);
 }

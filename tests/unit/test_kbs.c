@@ -15,6 +15,7 @@
 #include "crypto/jwk.h"
 #include "evidence/snp_wire.h"
 #include "kbs/rcar.h"
+#include "kbs/request.h"
 #include "testutil.h"
 #include "util/b64.h"
 #include "util/hex.h"
@@ -489,6 +490,48 @@ static void test_kbs_initdata_trustee(void **state)
         assert_int_equal(vt_initdata_check(init, field, 32, &hex, &claims, NULL), VT_E_FORMAT);
 }
 
+/* limits.max_evidence_bytes holds the compact JSON text of tee-evidence to its length
+ * exactly (the server counts it without writing it where it can): at the length it passes,
+ * one byte under it is refused, for evidence of every JSON type, with escapes, reals,
+ * multi-byte UTF-8 and extreme integers. */
+static void test_kbs_evidence_limit_exact(void **state)
+{
+        (void)state;
+        static const char *const evidence[] = {
+                "{\"primary_evidence\":{\"a\":[1,-2,0,10,-10,9223372036854775807,"
+                "-9223372036854775808],\"b\":\"plain\",\"c\":[],\"d\":{}},"
+                "\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":[true,false,null,\"caf\\u00e9 \\u2028\"],"
+                "\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":\"q\\\"b\\\\ \\n\\u0001\",\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":[1e5,0.5,-1.25e-7],\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":{\"k\\\"ey\":1},\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":{\"x\":[[[[1]]],{\"y\":{\"z\":[\"\"]}}]},"
+                "\"additional_evidence\":\"{\\\"gpu\\\":1}\"}",
+        };
+        json_auto_t *jwk = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
+                                     "AOtj4h6FfW0wBdVqRNApseCZnvLy1CIH_FhOXe06NqU", "y",
+                                     "ifNCo0yxSTFGZKIZKvfx9-YM76A2i0EDmCunavmNZFs");
+        for (size_t i = 0; i < ELEMENTSOF(evidence); i++) {
+                json_t *te = json_loads(evidence[i], 0, NULL);
+                assert_non_null(te);
+                json_auto_t *body = json_pack("{s:{s:s, s:O}, s:o}", "runtime-data", "nonce", "n",
+                                              "tee-pubkey", jwk, "tee-evidence", te);
+                char *txt = json_dumps(te, JSON_COMPACT);
+                size_t len = strlen(txt);
+                free(txt);
+                struct vt_kbs_attest ab;
+                struct vt_diag d = {0};
+                if (vt_kbs_attest_read(body, len, &ab, &d) != 0)
+                        fail_msg("case %zu: refused at its length %zu: %s", i, len, d.msg);
+                vt_diag_clear(&d);
+                if (vt_kbs_attest_read(body, len - 1, &ab, &d) != VT_E_LIMIT)
+                        fail_msg("case %zu: passed one byte under its length %zu", i, len);
+                assert_non_null(strstr(d.msg, "tee-evidence larger than"));
+                assert_int_equal(vt_kbs_attest_read(body, len / 2, &ab, NULL), VT_E_LIMIT);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -503,6 +546,7 @@ int main(void)
                 cmocka_unit_test(test_kbs_protected_header_aad),
                 cmocka_unit_test(test_kbs_jwe_guest_reserialised_aad),
                 cmocka_unit_test(test_kbs_initdata_trustee),
+                cmocka_unit_test(test_kbs_evidence_limit_exact),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }

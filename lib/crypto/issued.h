@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The tokens this server signed most recently, keyed by the SHA-256 of their exact text,
+ * with their claims: a Bearer token that is byte for byte one we signed with our own key
+ * needs no signature check to be ours (its times are still checked by the caller). Any
+ * other text, one byte changed, misses and is verified in full. Bounded (a fixed number of
+ * slots, the oldest replaced), thread-safe.
+ */
+#ifndef VT_CRYPTO_ISSUED_H
+#define VT_CRYPTO_ISSUED_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct vt_issued;
+
+/* vt_issued_new returns a cache of n slots (1..65536), or NULL (no memory). */
+struct vt_issued *vt_issued_new(size_t n);
+
+/* vt_issued_free frees c (NULL accepted). */
+void vt_issued_free(struct vt_issued *c);
+
+/* vt_issued_put records that token (NUL-terminated) was signed by us with claims (copied).
+ * A NULL c does nothing. Thread-safe. */
+void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims);
+
+/* vt_issued_get returns a copy of the claims of token (the caller owns it) when exactly this
+ * text was put, else NULL. Thread-safe. */
+json_t *vt_issued_get(struct vt_issued *c, const char *token);
+
+#endif
