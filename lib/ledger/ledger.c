@@ -258,6 +258,7 @@ static void to_syncer(struct vt_ledger *l, struct waiter *first, size_t n)
 static void *syncer(void *arg)
 {
         struct vt_ledger *l = arg;
+        pthread_setname_np(pthread_self(), "vt-ledger-sync"); /* as top and perf show it */
         pthread_mutex_lock(&l->mu);
         for (;;) {
                 while (!l->shead && !l->sstop)
@@ -287,6 +288,7 @@ static void *syncer(void *arg)
 static void *appender(void *arg)
 {
         struct vt_ledger *l = arg;
+        pthread_setname_np(pthread_self(), "vt-ledger");
         pthread_mutex_lock(&l->mu);
         for (;;) {
                 /* callers queued and the syncer free for the group, or something else */
