@@ -279,10 +279,10 @@ static void test_ledger_tamper_entry(void **state)
         sql(f, "UPDATE ledger_entries SET entry = replace(entry, '\"test\"', '\"tesT\"') "
                "WHERE idx = 17");
         audit_fails(f, NULL, "entry 17 was changed after it was appended");
-        /* ... and its leaf hash too: the tree heads catch it */
-        sql(f, "UPDATE ledger_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 17");
+        /* ... and its leaf hash too (in the entry's row): the tree heads catch it */
+        sql(f, "UPDATE ledger_entries SET leaf = zeroblob(32) WHERE idx = 17");
         audit_fails(f, NULL, "entry 17 was changed");
-        sql(f, "DELETE FROM ledger_nodes WHERE level = 0 AND idx = 17");
+        sql(f, "UPDATE ledger_entries SET leaf = NULL WHERE idx = 17");
         /* heads are signed after groups, so their sizes depend on the interleaving: the
          * first one above 17 fails, and the range it names holds 17 */
         audit_fails(f, NULL, "do not match the signed tree head of size");
