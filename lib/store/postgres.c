@@ -1106,6 +1106,37 @@ static int kek_check(struct pgc *c, const char *kek_id)
         return strcmp(PQgetvalue(res, 0, 0), kek_id) == 0 ? 0 : VT_E_STALE;
 }
 
+/* put_item_q writes one resource and, when policy is not NULL, its policy: ONE
+ * statement (one round trip), a data-modifying CTE whose upsert of the resource keeps
+ * created and the policy, followed by the upsert of the policy (its foreign key is
+ * checked at the end of the statement, when the resource row is there). The caller holds
+ * LOCK_KEK and checked kek_id. Used by the single and the batch put. */
+static int put_item_q(struct pgc *c, const char *path, const char *kek_id, const uint8_t *wdek,
+                      size_t wdek_len, const uint8_t *ct, size_t ct_len, size_t plain_len,
+                      const char *policy, int64_t now)
+{
+        struct pgp p = {0};
+        p_text(&p, path);
+        p_text(&p, kek_id);
+        p_blob(&p, wdek, wdek_len);
+        p_blob(&p, ct, ct_len);
+        p_i64(&p, (int64_t)plain_len);
+        p_i64(&p, now);
+        p_text(&p, policy); /* NULL: SQL NULL, no policy written */
+        return q_cmd(c,
+                     "WITH r AS (INSERT INTO resources "
+                     "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
+                     "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "
+                     "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
+                     "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
+                     "size = excluded.size, updated = excluded.updated RETURNING path) "
+                     "INSERT INTO policies (path, policy, updated) "
+                     "SELECT path, $7::text, $6::bigint FROM r WHERE $7::text IS NOT NULL "
+                     "ON CONFLICT (path) DO UPDATE SET policy = excluded.policy, "
+                     "updated = excluded.updated",
+                     &p, NULL, "put resource");
+}
+
 static int resource_put_tx(struct pgc *c, void *arg)
 {
         struct put_arg *a = arg;
@@ -1114,25 +1145,8 @@ static int resource_put_tx(struct pgc *c, void *arg)
                 r = kek_check(c, a->kek_id);
         if (r < 0)
                 return r;
-        struct pgp p = {0};
-        p_text(&p, a->path);
-        p_text(&p, a->kek_id);
-        p_blob(&p, a->wdek, a->wdek_len);
-        p_blob(&p, a->ct, a->ct_len);
-        p_i64(&p, (int64_t)a->plain_len);
-        p_i64(&p, a->now);
-        /* An upsert keeps created and the policy. */
-        r = q_cmd(c,
-                  "INSERT INTO resources "
-                  "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
-                  "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "
-                  "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
-                  "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
-                  "size = excluded.size, updated = excluded.updated",
-                  &p, NULL, "put resource");
-        if (r == 0 && a->policy)
-                r = policy_set_q(c, a->path, a->policy, a->now);
-        return r;
+        return put_item_q(c, a->path, a->kek_id, a->wdek, a->wdek_len, a->ct, a->ct_len,
+                          a->plain_len, a->policy, a->now);
 }
 
 static int resource_put_common(struct vt_pg *s, struct put_arg *a, struct vt_diag *d)
@@ -1174,8 +1188,8 @@ struct batch_arg {
         int64_t now;
 };
 
-/* resource_batch_tx: resource_put_tx for every item, under one lock and one KEK check,
- * in the caller's one transaction. */
+/* resource_batch_tx: put_item_q for every item (one round trip each), under one lock and
+ * one KEK check, in the caller's one transaction. */
 static int resource_batch_tx(struct pgc *c, void *arg)
 {
         struct batch_arg *b = arg;
@@ -1184,23 +1198,8 @@ static int resource_batch_tx(struct pgc *c, void *arg)
                 r = kek_check(c, b->kek_id);
         for (size_t i = 0; r == 0 && i < b->n; i++) {
                 const struct vt_resource_item *it = &b->items[i];
-                struct pgp p = {0};
-                p_text(&p, it->path);
-                p_text(&p, b->kek_id);
-                p_blob(&p, it->wdek, it->wdek_len);
-                p_blob(&p, it->ct, it->ct_len);
-                p_i64(&p, (int64_t)it->plain_len);
-                p_i64(&p, b->now);
-                r = q_cmd(c,
-                          "INSERT INTO resources "
-                          "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
-                          "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "
-                          "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
-                          "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
-                          "size = excluded.size, updated = excluded.updated",
-                          &p, NULL, "put resource");
-                if (r == 0 && it->policy)
-                        r = policy_set_q(c, it->path, it->policy, b->now);
+                r = put_item_q(c, it->path, b->kek_id, it->wdek, it->wdek_len, it->ct, it->ct_len,
+                               it->plain_len, it->policy, b->now);
         }
         return r;
 }
