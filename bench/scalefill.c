@@ -5,7 +5,7 @@
  * rows through the store's own API (lib/store, lib/ledger's Merkle frontier), because
  * making a million past flows through HTTP would take hours.
  *
- *   scalefill --state DIR [--secrets N] [--flows N] [--vacuum]
+ *   scalefill --state DIR [--secrets N] [--flows N] [--vacuum] [--pg]
  *
  * DIR is veriteed's state_dir: DIR/veritee.db (the default store.sqlite), DIR/kek (the
  * secrets.kek_file the server is given; generated when absent) and
@@ -26,6 +26,13 @@
  *                has not deleted any session of those flows yet.
  *   --vacuum     then VACUUM the database (sqlite3 CLI semantics, through SQLite) and
  *                print its size, the resources, the ledger entries and the sessions.
+ *
+ *   --pg         the store is PostgreSQL instead: a server of its own, started as the
+ *                tests start theirs (tests/helpers/pgtest.c: initdb in a temporary
+ *                directory, 127.0.0.1, removed at exit), database "scale"; --vacuum then
+ *                runs VACUUM FULL and prints the database's size and each table's with
+ *                its indexes and TOAST (pg_total_relation_size). DIR holds the KEK and
+ *                the ledger key only.
  *
  * Prints what it added and how long it took. Refuses nothing that exists: it only adds.
  */
@@ -48,6 +55,8 @@
 #include "store/store.h"
 #include "token/jwt.h"
 #include "util/hex.h"
+
+#include "pgtest.h"
 
 #define SECRET_BATCH 1000u
 #define LEDGER_BATCH 50000u
@@ -336,9 +345,37 @@ static int vacuum(const char *db)
         return 0;
 }
 
+static int pg_vacuum(struct vtt_pg *pg)
+{
+        char out[4096];
+        const char *q[] = {
+                "VACUUM FULL",
+                "SELECT pg_database_size('scale') || ' bytes; ' || (SELECT count(*) FROM "
+                "resources) || ' resources, ' || (SELECT count(*) FROM ledger_entries) || ' ledger "
+                "entries, ' || (SELECT count(*) FROM sessions) || ' sessions'",
+                "SELECT string_agg(format('%-28s %s bytes', relname, "
+                "pg_total_relation_size(c.oid)), E'\n' ORDER BY pg_total_relation_size(c.oid) "
+                "DESC) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                "n.nspname = current_schema() AND c.relkind = 'r'",
+        };
+        for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+                if (vtt_pg_exec(pg, "scale", q[i], out, sizeof(out)) < 0) {
+                        fprintf(stderr, "scalefill: postgres: %s\n", out);
+                        return 1;
+                }
+                if (i == 1)
+                        printf("scalefill: postgres, vacuumed (VACUUM FULL): %s\n", out);
+                else if (i == 2)
+                        printf("scalefill: postgres tables with their indexes and TOAST:\n%s\n",
+                               out);
+        }
+        return 0;
+}
+
 static void usage(void)
 {
-        fprintf(stderr, "usage: scalefill --state DIR [--secrets N] [--flows N] [--vacuum]\n");
+        fprintf(stderr,
+                "usage: scalefill --state DIR [--secrets N] [--flows N] [--vacuum] [--pg]\n");
         exit(2);
 }
 
@@ -346,7 +383,7 @@ int main(int argc, char **argv)
 {
         const char *dir = NULL;
         long long secrets = -1, flows = -1;
-        bool vac = false;
+        bool vac = false, use_pg = false;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
                         dir = argv[++i];
@@ -356,6 +393,8 @@ int main(int argc, char **argv)
                         flows = strtoll(argv[++i], NULL, 10);
                 else if (strcmp(argv[i], "--vacuum") == 0)
                         vac = true;
+                else if (strcmp(argv[i], "--pg") == 0)
+                        use_pg = true;
                 else
                         usage();
         }
@@ -372,8 +411,16 @@ int main(int argc, char **argv)
         int e, rc = 0;
         if (access(kek, F_OK) != 0 && (e = vt_kek_generate(kek, &d)) < 0)
                 return die("kek", &d, e);
-        if ((e = vt_store_open(db, &st, &d)) < 0)
-                return die(db, &d, e);
+        struct vtt_pg *pg = NULL;
+        if (use_pg) {
+                pg = vtt_pg_start(); /* or exits */
+                if (vtt_pg_createdb(pg, "scale") < 0)
+                        return 1;
+                vtt_pg_dsn(pg, "scale", db, sizeof(db));
+        }
+        if ((e = vt_store_open_with(use_pg ? &vt_store_postgres_ops : &vt_store_sqlite_ops, db, &st,
+                                    &d)) < 0)
+                return die(use_pg ? "postgres" : db, &d, e);
         if (secrets >= 0)
                 rc = fill_secrets(st, kek, (size_t)secrets);
         if (rc == 0 && flows >= 0) {
@@ -387,6 +434,6 @@ int main(int argc, char **argv)
         }
         vt_store_close(st);
         if (rc == 0 && vac)
-                rc = vacuum(db);
+                rc = pg ? pg_vacuum(pg) : vacuum(db);
         return rc;
 }
