@@ -24,5 +24,11 @@ plot dir.'/scale-secrets.dat' using 1:2 with linespoints lw 2 pt 7 lc 1 title "s
      dir.'/scale-flows.dat' using 5:2 with linespoints lw 2 pt 5 lc 2 title "past flows (2 ledger entries + 1 session each)"
 set output dir.'/scale-rate.png'
 set ylabel "releases per second (median)"
+# the machine's load average during the runs (median): the rate follows it
+set y2label "load average, 1 min (median; open marks)"
+set y2tics
+set y2range [0:*]
 plot dir.'/scale-secrets.dat' using 1:3 with linespoints lw 2 pt 7 lc 1 title "stored secrets", \
-     dir.'/scale-flows.dat' using 5:3 with linespoints lw 2 pt 5 lc 2 title "past flows (2 ledger entries + 1 session each)"
+     dir.'/scale-flows.dat' using 5:3 with linespoints lw 2 pt 5 lc 2 title "past flows (2 ledger entries + 1 session each)", \
+     dir.'/scale-secrets.dat' using 1:4 axes x1y2 with points pt 6 lc 1 title "load, secrets runs", \
+     dir.'/scale-flows.dat' using 5:4 axes x1y2 with points pt 4 lc 2 title "load, flows runs"
