@@ -4,8 +4,8 @@
 #
 #   bench/scale.sh [RUNS] [SECONDS] [CLIENTS] [SIZES]
 #       defaults: 3 runs of 20 seconds, 16 clients, sizes "1000 10000 100000 1000000"
-#   environment: VT_BIN (build/bin), SCALE_DIR (a new directory under $TMPDIR, removed
-#   after unless KEEP=1), SERIES ("secrets flows"), PLOT=1 (default: write docs/bench/
+#   environment: VT_BIN (build/bin), SCALE_DIR (default: a new directory under $TMPDIR; removed,
+#   given or not, unless KEEP=1), SERIES ("secrets flows"), PLOT=1 (default: write docs/bench/
 #   scale-*.dat and draw docs/bench/scale-*.png with bench/scale.gp), CONFIG_ADD (YAML
 #   lines appended to the server's configuration, as loadgen --config-add).
 #
