@@ -16,7 +16,12 @@
  * max_sessions_per_client 64) stay at their defaults and apply per client.
  *
  *   loadgen [-s CLIENTSxSECONDS,...] [--rss-pct P] [--rss-mib M] [--keep]
- *           [--json FILE] [--sessions N] [--startup N]
+ *           [--json FILE] [--sessions N] [--startup N] [--state DIR] [--config-add YAML]
+ *
+ * --state DIR runs the server on an existing state directory (bench/scale.sh fills one
+ * with bench/scalefill): state_dir is DIR, and the KEK is DIR/kek when that file exists.
+ * --config-add appends YAML lines to the configuration (e.g. "store:\n  sqlite_cache_mib:
+ * 64"). Both are for the scale figures of issue 19; without them nothing changes.
  *
  * After each round (clients gone, connections closed) it reads the server's RSS, threads
  * and open descriptors (/proc/PID/status, /proc/PID/fd) and the size of the database and
@@ -107,6 +112,8 @@ extern char **environ;
 static struct vt_sim_guest guest;
 static struct server srv;
 static struct client clients[MAX_CLIENTS];
+static const char *opt_state, *opt_config_add; /* --state, --config-add (NULL: none) */
+static char state_dir[512];
 
 /* the body of a response */
 struct buf {
@@ -445,9 +452,9 @@ static void idle_figures(struct round *R, long want_threads, long want_fds)
                 usleep(100 * 1000);
         }
         R->rss_kib = proc_status(srv.pid, "VmRSS");
-        snprintf(db, sizeof(db), "%s/state/veritee.db", vtt_dir);
+        snprintf(db, sizeof(db), "%s/veritee.db", state_dir);
         R->db = file_size(db);
-        snprintf(db, sizeof(db), "%s/state/veritee.db-wal", vtt_dir);
+        snprintf(db, sizeof(db), "%s/veritee.db-wal", state_dir);
         R->wal = file_size(db);
 }
 
@@ -481,14 +488,21 @@ static int setup(void)
         struct vt_diag d = {0};
         if (vtt_setup_sim("load", &guest) < 0)
                 return -1;
+        if (opt_state)
+                snprintf(state_dir, sizeof(state_dir), "%s", opt_state);
+        else
+                snprintf(state_dir, sizeof(state_dir), "%s/state", vtt_dir);
         vt_hex_encode(guest.measurement, 48, m);
         snprintf(rv, sizeof(rv), "{\"sim\":{\"measurements\":[\"%s\"]}}", m);
         snprintf(path, sizeof(path), "%s/rv.json", vtt_dir);
         write_text(path, rv);
         snprintf(kek, sizeof(kek), "%s/kek", vtt_dir);
+        if (opt_state)
+                snprintf(kek, sizeof(kek), "%s/kek", opt_state);
         snprintf(key, sizeof(key), "%s/admin.key", vtt_dir);
         snprintf(pub, sizeof(pub), "%s/admin.pub", vtt_dir);
-        if (vt_kek_generate(kek, &d) < 0 || vt_admin_keygen(key, pub, &d) < 0 ||
+        if ((access(kek, F_OK) != 0 && vt_kek_generate(kek, &d) < 0) ||
+            vt_admin_keygen(key, pub, &d) < 0 ||
             vt_admin_token_make(key, VT_ROLE_ADMIN, NULL, 0, 3600, "load", &jwt, &d) < 0) {
                 fprintf(stderr, "loadgen: %s\n", d.msg);
                 return -1;
@@ -497,10 +511,10 @@ static int setup(void)
         free(jwt);
         /* the default configuration: nothing but what the simulator flow needs */
         snprintf(cfg, sizeof(cfg),
-                 "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
+                 "listen: 127.0.0.1:0\nstate_dir: %s\n"
                  "attestation:\n  reference_values: %s\n  simulator_root: %s/root.pem\n"
-                 "secrets:\n  kek_file: %s\nadmin:\n  keys: [%s]\n",
-                 vtt_dir, path, vtt_simdir, kek, pub);
+                 "secrets:\n  kek_file: %s\nadmin:\n  keys: [%s]\n%s",
+                 state_dir, path, vtt_simdir, kek, pub, opt_config_add ? opt_config_add : "");
         server_start(&srv, "veriteed", cfg);
         int n = snprintf(body, sizeof(body),
                          "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":"
@@ -627,7 +641,8 @@ static double time_startup(long *rss_kib)
 static void usage(void)
 {
         fprintf(stderr, "usage: loadgen [-s CLIENTSxSECONDS,...] [--rss-pct P] [--rss-mib M] "
-                        "[--keep] [--json FILE] [--sessions N] [--startup N]\n");
+                        "[--keep] [--json FILE] [--sessions N] [--startup N] [--state DIR] "
+                        "[--config-add YAML]\n");
         exit(2);
 }
 
@@ -656,6 +671,10 @@ int main(int argc, char **argv)
                         n_sessions = (unsigned)strtoul(argv[++i], NULL, 10);
                 else if (strcmp(argv[i], "--startup") == 0 && i + 1 < argc)
                         n_startup = (unsigned)strtoul(argv[++i], NULL, 10);
+                else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
+                        opt_state = argv[++i];
+                else if (strcmp(argv[i], "--config-add") == 0 && i + 1 < argc)
+                        opt_config_add = argv[++i];
                 else
                         usage();
         }
@@ -730,6 +749,12 @@ int main(int argc, char **argv)
                        (double)R->rss_peak_kib / 1024, R->threads, R->threads_peak, fds,
                        R->db / 1024, R->wal / 1024, 100 * R->cpu_server / R->secs,
                        100 * R->cpu_client / R->secs);
+                if (opt_state && R->flows)
+                        printf("load: round %zu: server CPU %.2f s for %lu flows in %.2f s: %.4f "
+                               "ms "
+                               "per flow\n",
+                               i + 1, R->cpu_server, R->flows, R->secs,
+                               1e3 * R->cpu_server / (double)R->flows);
                 fflush(stdout);
                 if (jf)
                         fprintf(jf,

@@ -1106,6 +1106,36 @@ static int kek_check(struct pgc *c, const char *kek_id)
         return strcmp(PQgetvalue(res, 0, 0), kek_id) == 0 ? 0 : VT_E_STALE;
 }
 
+/* PUT_SQL writes one resource and, when $7 (its policy) is not NULL, its policy: ONE
+ * statement, a data-modifying CTE whose upsert of the resource keeps created and the
+ * policy, followed by the upsert of the policy (its foreign key is checked at the end of
+ * the statement, when the resource row is there). The caller holds LOCK_KEK and checked
+ * the KEK. The single put runs it once; the batch put pipelines it (resource_batch_tx). */
+#define PUT_SQL                                                                                    \
+        "WITH r AS (INSERT INTO resources "                                                        \
+        "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "                   \
+        "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "                             \
+        "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "                              \
+        "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "                   \
+        "size = excluded.size, updated = excluded.updated RETURNING path) "                        \
+        "INSERT INTO policies (path, policy, updated) "                                            \
+        "SELECT path, $7::text, $6::bigint FROM r WHERE $7::text IS NOT NULL "                     \
+        "ON CONFLICT (path) DO UPDATE SET policy = excluded.policy, updated = excluded.updated"
+
+/* put_params binds PUT_SQL's parameters ($7 NULL when policy is NULL). */
+static void put_params(struct pgp *p, const char *path, const char *kek_id, const uint8_t *wdek,
+                       size_t wdek_len, const uint8_t *ct, size_t ct_len, size_t plain_len,
+                       const char *policy, int64_t now)
+{
+        p_text(p, path);
+        p_text(p, kek_id);
+        p_blob(p, wdek, wdek_len);
+        p_blob(p, ct, ct_len);
+        p_i64(p, (int64_t)plain_len);
+        p_i64(p, now);
+        p_text(p, policy);
+}
+
 static int resource_put_tx(struct pgc *c, void *arg)
 {
         struct put_arg *a = arg;
@@ -1115,24 +1145,9 @@ static int resource_put_tx(struct pgc *c, void *arg)
         if (r < 0)
                 return r;
         struct pgp p = {0};
-        p_text(&p, a->path);
-        p_text(&p, a->kek_id);
-        p_blob(&p, a->wdek, a->wdek_len);
-        p_blob(&p, a->ct, a->ct_len);
-        p_i64(&p, (int64_t)a->plain_len);
-        p_i64(&p, a->now);
-        /* An upsert keeps created and the policy. */
-        r = q_cmd(c,
-                  "INSERT INTO resources "
-                  "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
-                  "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "
-                  "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
-                  "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
-                  "size = excluded.size, updated = excluded.updated",
-                  &p, NULL, "put resource");
-        if (r == 0 && a->policy)
-                r = policy_set_q(c, a->path, a->policy, a->now);
-        return r;
+        put_params(&p, a->path, a->kek_id, a->wdek, a->wdek_len, a->ct, a->ct_len, a->plain_len,
+                   a->policy, a->now);
+        return q_cmd(c, PUT_SQL, &p, NULL, "put resource");
 }
 
 static int resource_put_common(struct vt_pg *s, struct put_arg *a, struct vt_diag *d)
@@ -1174,34 +1189,80 @@ struct batch_arg {
         int64_t now;
 };
 
-/* resource_batch_tx: resource_put_tx for every item, under one lock and one KEK check,
- * in the caller's one transaction. */
+/* Items sent in one pipeline (one round trip) by the batch put: their results, a few
+ * dozen bytes each, fit the socket buffers while the items are still being sent. */
+#define PUT_PIPELINE 64
+
+/* put_pipelined sends PUT_SQL for n items without waiting, then one sync, then reads
+ * their results: one round trip for the n. The first failure is kept (fail_res);
+ * libpq answers the items after it PGRES_PIPELINE_ABORTED. The connection leaves
+ * pipeline mode before it returns (reset if it cannot: then the transaction is gone and
+ * the error stands). */
+static int put_pipelined(struct pgc *c, const char *kek_id, const struct vt_resource_item *items,
+                         size_t n, int64_t now)
+{
+        if (PQenterPipelineMode(c->conn) != 1)
+                return fail_conn(c, "put resource: enter pipeline mode");
+        int r = 0;
+        size_t sent = 0;
+        for (; sent < n; sent++) {
+                const struct vt_resource_item *it = &items[sent];
+                struct pgp p = {0};
+                put_params(&p, it->path, kek_id, it->wdek, it->wdek_len, it->ct, it->ct_len,
+                           it->plain_len, it->policy, now);
+                if (PQsendQueryParams(c->conn, PUT_SQL, p.n, NULL, p.v, p.len, p.fmt, 0) != 1) {
+                        r = fail_conn(c, "put resource");
+                        break;
+                }
+        }
+        if (PQpipelineSync(c->conn) != 1) {
+                if (r == 0)
+                        r = fail_conn(c, "put resource: sync");
+        } else {
+                /* each item: its result, then NULL; then the sync's result */
+                size_t nulls = 0;
+                for (;;) {
+                        PGresult *res = PQgetResult(c->conn);
+                        if (!res) {
+                                if (++nulls > sent)
+                                        break; /* no sync coming: the connection broke */
+                                continue;
+                        }
+                        ExecStatusType st = PQresultStatus(res);
+                        if (st == PGRES_PIPELINE_SYNC) {
+                                PQclear(res);
+                                break;
+                        }
+                        if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED && r == 0)
+                                r = fail_res(c, res, "put resource");
+                        else if (st == PGRES_PIPELINE_ABORTED && r == 0)
+                                r = fail_conn(c, "put resource: pipeline aborted");
+                        PQclear(res);
+                }
+                if (nulls > sent && r == 0)
+                        r = fail_conn(c, "put resource: no sync");
+        }
+        if (PQexitPipelineMode(c->conn) != 1) {
+                PQreset(c->conn);
+                if (r == 0)
+                        r = fail_conn(c, "put resource: leave pipeline mode");
+        }
+        if (r == 0)
+                c->sqlstate[0] = 0;
+        return r;
+}
+
+/* resource_batch_tx: PUT_SQL for every item, pipelined PUT_PIPELINE at a time, under one
+ * lock and one KEK check, in the caller's one transaction. */
 static int resource_batch_tx(struct pgc *c, void *arg)
 {
         struct batch_arg *b = arg;
         int r = q_simple(c, "SELECT pg_advisory_xact_lock_shared(" LOCK_KEK ")", "lock the KEK");
         if (r == 0)
                 r = kek_check(c, b->kek_id);
-        for (size_t i = 0; r == 0 && i < b->n; i++) {
-                const struct vt_resource_item *it = &b->items[i];
-                struct pgp p = {0};
-                p_text(&p, it->path);
-                p_text(&p, b->kek_id);
-                p_blob(&p, it->wdek, it->wdek_len);
-                p_blob(&p, it->ct, it->ct_len);
-                p_i64(&p, (int64_t)it->plain_len);
-                p_i64(&p, b->now);
-                r = q_cmd(c,
-                          "INSERT INTO resources "
-                          "(path, repo, kek_id, wrapped_dek, ciphertext, size, created, updated) "
-                          "VALUES ($1, split_part($1, '/', 1), $2, $3, $4, $5, $6, $6) "
-                          "ON CONFLICT (path) DO UPDATE SET kek_id = excluded.kek_id, "
-                          "wrapped_dek = excluded.wrapped_dek, ciphertext = excluded.ciphertext, "
-                          "size = excluded.size, updated = excluded.updated",
-                          &p, NULL, "put resource");
-                if (r == 0 && it->policy)
-                        r = policy_set_q(c, it->path, it->policy, b->now);
-        }
+        for (size_t i = 0; r == 0 && i < b->n; i += PUT_PIPELINE)
+                r = put_pipelined(c, b->kek_id, b->items + i,
+                                  b->n - i < PUT_PIPELINE ? b->n - i : PUT_PIPELINE, b->now);
         return r;
 }
 

@@ -2142,9 +2142,7 @@ static int dir_sync(const char *path)
                 slash[1] = 0;
         else if (slash)
                 *slash = 0;
-        else
-                strcpy(dir, ".");
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         int r = fsync(fd) < 0 ? -errno : 0;
