@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The appender: one thread per ledger takes what callers queued, hashes it onto the
- * tree's right edge (the frontier), writes entries and completed nodes in one
- * transaction, and hands the group to the syncer. The syncer thread makes every group
- * committed so far durable with one sync (vt_store_ledger_sync) and wakes their callers.
- * Group commit in two stages: the appender commits the next group while the syncer waits
- * for the disk, and a sync covers every group committed before it began, so its cost is
- * shared by all of them. A store whose commits are synced already has no syncer: the
- * appender wakes the callers itself.
+ * tree's right edge (the frontier), writes entries and completed nodes in one synced
+ * transaction, and wakes the callers. Group commit: the entries that arrive while one
+ * group is being synced form the next, so the cost of a sync is shared by all of them.
  * Several processes may append to one store: the store refuses a group built on a stale
  * size (VT_E_STALE), and the thread reloads the frontier and builds it again.
  */
@@ -31,7 +27,6 @@
 
 struct waiter {
         struct waiter *next;
-        struct waiter *snext; /* on the syncer's list */
         const char *kind;
         char *text;
         size_t len;
@@ -58,18 +53,6 @@ struct vt_ledger {
         pthread_cond_t done; /* appenders and tree-head waiters wait on it */
         struct waiter *head, *tail;
         bool stop, sth_wanted;
-
-        /* The syncer: groups committed, not yet synced (under mu). The appender commits
-         * the next group only once the syncer took the last one: a group committed
-         * while another waits for the same sync would only split what that sync
-         * acknowledges into smaller, dearer transactions; the callers arriving meanwhile
-         * make the next group bigger instead. */
-        pthread_t syncer;
-        bool has_syncer;
-        pthread_cond_t swork;
-        struct waiter *shead, *stail;
-        bool sstop;
-        bool idle; /* the appender waits for callers: they signal work */
 
         /* the appender thread's own */
         struct vt_merkle_frontier f;
@@ -159,10 +142,7 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, struct vt
                         }
                 }
                 struct vt_diag sd = {0};
-                e = l->has_syncer
-                            ? vt_store_ledger_append_unsynced(l->store, l->f.size, rows, n, nodes,
-                                                              m, &sd)
-                            : vt_store_ledger_append(l->store, l->f.size, rows, n, nodes, m, &sd);
+                e = vt_store_ledger_append(l->store, l->f.size, rows, n, nodes, m, &sd);
                 if (e == VT_E_STALE && now_ms() < until) {
                         l->f_valid = false; /* another process appended: build on its tree */
                         backoff(attempt, &seed);
@@ -215,85 +195,13 @@ static bool sign_due(struct vt_ledger *l, int64_t now)
                (l->first_unsigned && now - l->first_unsigned >= l->o.sth_ms);
 }
 
-/* wake wakes the n callers of the group at first with their result. The group is ours
- * alone: no lock; each its own semaphore, so that those queued for the next group sleep
- * on. */
-static void wake(struct waiter *first, size_t n, int e, const struct vt_diag *d)
-{
-        size_t i = 0;
-        for (struct waiter *w = first; i < n; i++) {
-                struct waiter *next = w->next; /* w is gone once posted */
-                w->err = e;
-                if (e < 0)
-                        w->diag = *d;
-                sem_post(&w->wake);
-                w = next;
-        }
-}
-
-/* to_syncer queues the committed group at first for the syncer. */
-static void to_syncer(struct vt_ledger *l, struct waiter *first, size_t n)
-{
-        struct waiter *w = first, *last = NULL;
-        for (size_t i = 0; i < n; i++, w = w->next) {
-                w->snext = NULL;
-                if (last)
-                        last->snext = w;
-                last = w;
-        }
-        pthread_mutex_lock(&l->mu);
-        if (l->stail)
-                l->stail->snext = first;
-        else
-                l->shead = first;
-        l->stail = last;
-        pthread_cond_signal(&l->swork);
-        pthread_mutex_unlock(&l->mu);
-}
-
-/* syncer takes every committed group queued so far, syncs once, and wakes their callers;
- * the groups committed meanwhile wait for the next sync. A failed sync fails its callers
- * (their entries are committed, so they may outlive the error: an indeterminate outcome,
- * as for any commit whose acknowledgement is lost). */
-static void *syncer(void *arg)
-{
-        struct vt_ledger *l = arg;
-        pthread_setname_np(pthread_self(), "vt-ledger-sync"); /* as top and perf show it */
-        pthread_mutex_lock(&l->mu);
-        for (;;) {
-                while (!l->shead && !l->sstop)
-                        pthread_cond_wait(&l->swork, &l->mu);
-                struct waiter *w = l->shead;
-                if (!w)
-                        break; /* stopping, nothing left */
-                l->shead = l->stail = NULL;
-                pthread_cond_signal(&l->work); /* the appender may commit the next */
-                pthread_mutex_unlock(&l->mu);
-                struct vt_diag d = {0};
-                int e = vt_store_ledger_sync(l->store, &d);
-                while (w) {
-                        struct waiter *next = w->snext; /* w is gone once posted */
-                        w->err = e;
-                        if (e < 0)
-                                w->diag = d;
-                        sem_post(&w->wake);
-                        w = next;
-                }
-                pthread_mutex_lock(&l->mu);
-        }
-        pthread_mutex_unlock(&l->mu);
-        return NULL;
-}
-
 static void *appender(void *arg)
 {
         struct vt_ledger *l = arg;
-        pthread_setname_np(pthread_self(), "vt-ledger");
+        pthread_setname_np(pthread_self(), "vt-ledger"); /* as top and perf show it */
         pthread_mutex_lock(&l->mu);
         for (;;) {
-                /* callers queued and the syncer free for the group, or something else */
-                while ((!l->head || l->shead) && !l->stop && !l->sth_wanted) {
-                        l->idle = !l->head;
+                while (!l->head && !l->stop && !l->sth_wanted) {
                         if (l->first_unsigned) {
                                 int64_t wait = l->first_unsigned + l->o.sth_ms - now_ms();
                                 if (wait <= 0)
@@ -305,7 +213,6 @@ static void *appender(void *arg)
                                 pthread_cond_wait(&l->work, &l->mu);
                         }
                 }
-                l->idle = false;
                 /* take a group */
                 struct waiter *first = l->head, *last = NULL;
                 size_t n = 0;
@@ -335,10 +242,17 @@ static void *appender(void *arg)
                                 l->first_unsigned = t;
                 }
 
-                if (n && e == 0 && l->has_syncer)
-                        to_syncer(l, first, n);
-                else
-                        wake(first, n, e, &d);
+                /* the group is ours alone: no lock to wake its callers; each its own, so
+                 * that those queued for the next group sleep on */
+                size_t i = 0;
+                for (struct waiter *w = first; i < n; i++) {
+                        struct waiter *next = w->next; /* w is gone once posted */
+                        w->err = e;
+                        if (e < 0)
+                                w->diag = d;
+                        sem_post(&w->wake);
+                        w = next;
+                }
                 pthread_mutex_lock(&l->mu);
                 pthread_cond_broadcast(&l->done); /* tree-head waiters */
                 /* Only after a turn that began stopping, so that it signed the last
@@ -349,26 +263,6 @@ static void *appender(void *arg)
         }
         pthread_mutex_unlock(&l->mu);
         return NULL;
-}
-
-static void stop_syncer(struct vt_ledger *l)
-{
-        if (!l->has_syncer)
-                return;
-        pthread_mutex_lock(&l->mu);
-        l->sstop = true;
-        pthread_cond_signal(&l->swork);
-        pthread_mutex_unlock(&l->mu);
-        pthread_join(l->syncer, NULL);
-}
-
-static void ledger_free(struct vt_ledger *l)
-{
-        pthread_mutex_destroy(&l->mu);
-        pthread_cond_destroy(&l->work);
-        pthread_cond_destroy(&l->done);
-        pthread_cond_destroy(&l->swork);
-        free(l);
 }
 
 int vt_ledger_open(struct vt_store *store, const struct vt_signer *key,
@@ -411,16 +305,12 @@ int vt_ledger_open(struct vt_store *store, const struct vt_signer *key,
         pthread_condattr_init(&ca);
         pthread_cond_init(&l->work, &ca);
         pthread_cond_init(&l->done, &ca);
-        pthread_cond_init(&l->swork, &ca);
         pthread_condattr_destroy(&ca);
-        l->has_syncer = vt_store_ledger_sync_separate(store);
-        if (l->has_syncer && pthread_create(&l->syncer, NULL, syncer, l) != 0) {
-                ledger_free(l);
-                return vt_diag_set(d, VT_E_NOMEM, "ledger: cannot start the syncer thread");
-        }
         if (pthread_create(&l->thread, NULL, appender, l) != 0) {
-                stop_syncer(l);
-                ledger_free(l);
+                pthread_mutex_destroy(&l->mu);
+                pthread_cond_destroy(&l->work);
+                pthread_cond_destroy(&l->done);
+                free(l);
                 return vt_diag_set(d, VT_E_NOMEM, "ledger: cannot start the appender thread");
         }
         *ret = l;
@@ -436,8 +326,10 @@ void vt_ledger_close(struct vt_ledger *l)
         pthread_cond_signal(&l->work);
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->thread, NULL);
-        stop_syncer(l); /* after the appender: it wakes the last groups' callers */
-        ledger_free(l);
+        pthread_mutex_destroy(&l->mu);
+        pthread_cond_destroy(&l->work);
+        pthread_cond_destroy(&l->done);
+        free(l);
 }
 
 int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
@@ -475,10 +367,7 @@ int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
         else
                 l->head = &w;
         l->tail = &w;
-        if (l->idle) {
-                l->idle = false; /* one caller wakes it */
-                pthread_cond_signal(&l->work);
-        }
+        pthread_cond_signal(&l->work);
         pthread_mutex_unlock(&l->mu);
         /* glibc's sem_post touches nothing of the semaphore after the waiter can see the
          * post, so the waiter may destroy it then (glibc bug 12674) */

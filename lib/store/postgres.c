@@ -1936,14 +1936,10 @@ static int ledger_append_tx(struct pgc *c, void *arg)
         return r;
 }
 
-/* synced or not: PostgreSQL syncs every commit (synchronous_commit on), so that
- * ledger_sync has nothing left to do */
 static int pg_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
-                            const struct vt_ledger_hash *nodes, size_t m, bool synced,
-                            struct vt_diag *d)
+                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
 {
-        (void)synced;
         struct vt_pg *s = pg_of(base);
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
                 return VT_E_INVAL;

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -157,11 +156,9 @@ struct vt_sqlite {
         int err_code;
         char err_msg[256];
         /* The ledger's writer (lw, opened by the first append): a second connection to the
-         * same file, synchronous=NORMAL: its commits append to the WAL without waiting for
-         * the disk, and ledger_sync makes them durable with an fdatasync of the WAL on a
-         * descriptor of its own (wal_fd), without the writer's lock, so that the next
-         * group is committed while the last is synced. Its statements are prepared once.
-         * Only the main connection's struct has one (path: to open it). */
+         * same file, always synchronous=FULL, so that an append is synced without
+         * switching this connection's mode around it and back; its statements prepared
+         * once. Only the main connection's struct has one (path: to open it). */
         char *path;
         struct vt_sqlite *lw;
         sqlite3_stmt *l_begin, *l_commit, *l_size, *l_entry, *l_node;
@@ -173,11 +170,6 @@ struct vt_sqlite {
                 sqlite3_stmt *st;
         } kept[16];
         size_t n_kept;
-        /* the writer's: the WAL's path and, once opened, a descriptor on it (sync_lock) */
-        char *wal_path;
-        pthread_mutex_t sync_lock;
-        int wal_fd;
-        bool wal_open, sync_lock_init;
 };
 
 static struct vt_sqlite *sq_of(struct vt_store *base)
@@ -516,11 +508,6 @@ static void sq_free(struct vt_sqlite *s)
         /* v2: closes even if a statement were left unfinalized (none should be). */
         sqlite3_close_v2(s->db);
         pthread_mutex_destroy(&s->lock);
-        if (s->sync_lock_init)
-                pthread_mutex_destroy(&s->sync_lock);
-        if (s->wal_open)
-                close(s->wal_fd);
-        free(s->wal_path);
         free(s->path);
         free(s);
 }
@@ -2021,19 +2008,10 @@ static int ledger_writer_open(struct vt_sqlite *s, struct vt_diag *d)
         int r = 0;
         if (sqlite3_busy_timeout(w->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
                 r = store_fail(w, NULL, "busy timeout");
-        /* NORMAL in WAL mode: a commit writes the WAL and returns, checkpoints sync the WAL
-         * before they copy it and the database after; ledger_sync syncs the commits. */
+        /* FULL in WAL mode: every commit syncs the WAL before it returns. Never switched
+         * back: this connection writes nothing else than the ledger. */
         if (r == 0)
-                r = exec(w, "PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", NULL);
-        if (r == 0) {
-                const char *wal = sqlite3_filename_wal(sqlite3_db_filename(w->db, "main"));
-                if (!wal || !*wal || !(w->wal_path = strdup(wal)))
-                        r = VT_E_NOMEM;
-                else if (pthread_mutex_init(&w->sync_lock, NULL) != 0)
-                        r = VT_E_NOMEM;
-                else
-                        w->sync_lock_init = true;
-        }
+                r = exec(w, "PRAGMA synchronous = FULL", "set synchronous=FULL", NULL);
         if (r == 0)
                 r = exec(w, "PRAGMA journal_size_limit = 16777216", "set journal_size_limit", NULL);
         if (r == 0)
@@ -2130,88 +2108,9 @@ static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
         return r;
 }
 
-/* dir_sync syncs the directory of path, so that a file created in it stays (the WAL when
- * this process created it). */
-static int dir_sync(const char *path)
-{
-        _cleanup_free_ char *dir = strdup(path);
-        if (!dir)
-                return -ENOMEM;
-        char *slash = strrchr(dir, '/');
-        if (slash == dir)
-                slash[1] = 0;
-        else if (slash)
-                *slash = 0;
-        int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        int r = fsync(fd) < 0 ? -errno : 0;
-        close(fd);
-        return r;
-}
-
-/* wal_sync_locked (under w->sync_lock, not w->lock) makes what the writer committed
- * before the call durable: fdatasync of the WAL. The descriptor is our own: fsync acts on
- * the file, whatever descriptor names it. Should the WAL have been replaced since it was
- * opened (every connection closed in between, which checkpoints and removes it), the
- * commits before are in the database file: sync that, and open the new WAL. */
-static int wal_sync_locked(struct vt_sqlite *w, struct vt_diag *d)
-{
-        struct stat now, have;
-        bool replaced = false;
-        if (w->wal_open && (stat(w->wal_path, &now) < 0 || fstat(w->wal_fd, &have) < 0 ||
-                            now.st_ino != have.st_ino || now.st_dev != have.st_dev)) {
-                close(w->wal_fd);
-                w->wal_open = false;
-                replaced = true;
-        }
-        if (!w->wal_open) {
-                int fd = open(w->wal_path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0 && errno != ENOENT)
-                        return vt_diag_set(d, VT_E_STORE, "store: open the WAL %s: %s", w->wal_path,
-                                           strerror(errno));
-                if (fd >= 0) {
-                        int e = dir_sync(w->wal_path);
-                        if (e < 0) {
-                                close(fd);
-                                return vt_diag_set(d, VT_E_STORE,
-                                                   "store: sync the directory of %s: %s",
-                                                   w->wal_path, strerror(-e));
-                        }
-                        w->wal_fd = fd;
-                        w->wal_open = true;
-                } else {
-                        replaced = true; /* no WAL: all of it is in the database */
-                }
-        }
-        if (replaced) {
-                const char *db = sqlite3_db_filename(w->db, "main");
-                int fd = db ? open(db, O_RDONLY | O_CLOEXEC) : -1;
-                int e = fd < 0 || fdatasync(fd) < 0 ? errno : 0;
-                if (fd >= 0)
-                        close(fd);
-                if (e)
-                        return vt_diag_set(d, VT_E_STORE, "store: sync the database %s: %s",
-                                           db ? db : "?", strerror(e));
-        }
-        if (w->wal_open && fdatasync(w->wal_fd) < 0)
-                return vt_diag_set(d, VT_E_STORE, "store: sync the WAL %s: %s", w->wal_path,
-                                   strerror(errno));
-        return 0;
-}
-
-static int wal_sync(struct vt_sqlite *w, struct vt_diag *d)
-{
-        pthread_mutex_lock(&w->sync_lock);
-        int r = wal_sync_locked(w, d);
-        pthread_mutex_unlock(&w->sync_lock);
-        return r;
-}
-
 static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
-                            const struct vt_ledger_hash *nodes, size_t m, bool synced,
-                            struct vt_diag *d)
+                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base), *w;
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
@@ -2222,28 +2121,15 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
         int r = ledger_writer(s, &w, d);
         if (r < 0)
                 return r;
-        /* Synced: FULL for this commit, so that it is durable before another connection
-         * can read it. Else committed now and synced by ledger_sync: the caller acknowledges
-         * nothing before (and a reader may see the entries up to one sync early). */
+        /* durable before the caller releases anything on its strength: the writer's
+         * commits are synchronous=FULL */
         pthread_mutex_lock(&w->lock);
-        if (synced)
-                r = sync_full(w);
-        if (r == 0)
-                r = kept_done(w, w->l_begin, "begin transaction");
+        r = kept_done(w, w->l_begin, "begin transaction");
         if (r == 0)
                 r = ledger_tx_end(w, ledger_append_tx(w, expect_size, rows, n, nodes, m, leaf));
-        if (synced)
-                sync_normal(w);
         r = sq_diag(w, r, "ledger append", d);
         pthread_mutex_unlock(&w->lock);
         return r;
-}
-
-static int sq_ledger_sync(struct vt_store *base, struct vt_diag *d)
-{
-        struct vt_sqlite *w;
-        int r = ledger_writer(sq_of(base), &w, d);
-        return r < 0 ? r : wal_sync(w, d);
 }
 
 static int sq_ledger_size(struct vt_store *base, uint64_t *ret, struct vt_diag *d)
@@ -2381,22 +2267,18 @@ static int sq_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time,
         int r = ledger_writer(s, &w, d);
         if (r < 0)
                 return r;
-        /* on the writer, FULL: durable, with every entry committed before it (the WAL is
-         * read back only up to its first torn frame), before anyone can read it */
+        /* on the writer: synced like the entries */
         pthread_mutex_lock(&w->lock);
-        r = sync_full(w);
-        if (r == 0)
-                r = prepare(w,
-                            "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
-                            "ON CONFLICT (size) DO NOTHING",
-                            &st, NULL);
+        r = prepare(w,
+                    "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT (size) DO NOTHING",
+                    &st, NULL);
         if (r == 0) {
                 sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
                 sqlite3_bind_int64(st, 2, time);
                 sqlite3_bind_text(st, 3, sth, -1, SQLITE_STATIC);
                 r = step_done(w, st, "put ledger tree head", NULL);
         }
-        sync_normal(w);
         r = sq_diag(w, r, "ledger tree head put", d);
         pthread_mutex_unlock(&w->lock);
         return r;
@@ -2534,7 +2416,6 @@ const struct vt_store_ops vt_store_sqlite_ops = {
         .ledger_size = sq_ledger_size,
         .ledger_node = sq_ledger_node,
         .ledger_entries = sq_ledger_entries,
-        .ledger_sync = sq_ledger_sync,
         .ledger_sth_put = sq_ledger_sth_put,
         .ledger_sth_latest = sq_ledger_sth_latest,
         .ledger_sths = sq_ledger_sths,

@@ -300,9 +300,9 @@ int vt_store_refval_generation(struct vt_store *s, int64_t *ret, struct vt_diag 
         return result(s->ops->refval_generation(s, ret, d), "refval generation", d);
 }
 
-static int ledger_append(struct vt_store *s, uint64_t expect_size, const struct vt_ledger_row *rows,
-                         size_t n, const struct vt_ledger_hash *nodes, size_t m, bool synced,
-                         struct vt_diag *d)
+int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
+                           const struct vt_ledger_row *rows, size_t n,
+                           const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
 {
         if (!s)
                 return vt_diag_set(d, VT_E_INVAL, "store: no store");
@@ -334,36 +334,8 @@ static int ledger_append(struct vt_store *s, uint64_t expect_size, const struct 
                                            "store: ledger append: node %zu out of "
                                            "place",
                                            i);
-        return result(s->ops->ledger_append(s, expect_size, rows, n, nodes, m, synced, d),
-                      "ledger append", d);
-}
-
-int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
-                           const struct vt_ledger_row *rows, size_t n,
-                           const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
-{
-        return ledger_append(s, expect_size, rows, n, nodes, m, true, d);
-}
-
-int vt_store_ledger_append_unsynced(struct vt_store *s, uint64_t expect_size,
-                                    const struct vt_ledger_row *rows, size_t n,
-                                    const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
-{
-        return ledger_append(s, expect_size, rows, n, nodes, m, false, d);
-}
-
-bool vt_store_ledger_sync_separate(const struct vt_store *s)
-{
-        return s && s->ops->ledger_sync;
-}
-
-int vt_store_ledger_sync(struct vt_store *s, struct vt_diag *d)
-{
-        if (!s)
-                return vt_diag_set(d, VT_E_INVAL, "store: no store");
-        if (!s->ops->ledger_sync)
-                return 0; /* its appends are synced when they commit */
-        return result(s->ops->ledger_sync(s, d), "ledger sync", d);
+        return result(s->ops->ledger_append(s, expect_size, rows, n, nodes, m, d), "ledger append",
+                      d);
 }
 
 int vt_store_ledger_size(struct vt_store *s, uint64_t *ret, struct vt_diag *d)

@@ -332,26 +332,6 @@ int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
                            const struct vt_ledger_row *rows, size_t n,
                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d);
 
-/* vt_store_ledger_append_unsynced is vt_store_ledger_append without the wait for the
- * disk: when it returns 0 the entries are committed (and readable) but durable only once a
- * vt_store_ledger_sync that began after it returns 0. Group commit in two stages: one
- * thread commits the next group while another syncs the groups before it. Nothing that
- * relies on the entries (a caller's acknowledgement, a signed tree head) may happen before
- * that sync. Back ends whose commits are always synced (PostgreSQL) sync here already. */
-int vt_store_ledger_append_unsynced(struct vt_store *s, uint64_t expect_size,
-                                    const struct vt_ledger_row *rows, size_t n,
-                                    const struct vt_ledger_hash *nodes, size_t m,
-                                    struct vt_diag *d);
-
-/* vt_store_ledger_sync makes every ledger append committed before the call durable
- * (SQLite: fdatasync of the write-ahead log, the one file commits append to; it may run
- * while another thread commits). */
-int vt_store_ledger_sync(struct vt_store *s, struct vt_diag *d);
-
-/* vt_store_ledger_sync_separate is true when vt_store_ledger_append_unsynced leaves the
- * sync to vt_store_ledger_sync (SQLite), false when its commits are synced (PostgreSQL). */
-bool vt_store_ledger_sync_separate(const struct vt_store *s);
-
 /* vt_store_ledger_size returns the number of entries (the next index) in *ret. */
 int vt_store_ledger_size(struct vt_store *s, uint64_t *ret, struct vt_diag *d);
 

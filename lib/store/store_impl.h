@@ -74,13 +74,9 @@ struct vt_store_ops {
                            int (*cb)(const char *id, const char *tee, const char *json, void *ud),
                            void *ud, struct vt_diag *d);
         int (*refval_generation)(struct vt_store *s, int64_t *ret, struct vt_diag *d);
-        /* synced: durable before it returns; else committed, durable after ledger_sync */
         int (*ledger_append)(struct vt_store *s, uint64_t expect_size,
                              const struct vt_ledger_row *rows, size_t n,
-                             const struct vt_ledger_hash *nodes, size_t m, bool synced,
-                             struct vt_diag *d);
-        /* NULL when every commit is synced */
-        int (*ledger_sync)(struct vt_store *s, struct vt_diag *d);
+                             const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d);
         int (*ledger_size)(struct vt_store *s, uint64_t *ret, struct vt_diag *d);
         int (*ledger_node)(struct vt_store *s, unsigned level, uint64_t index,
                            uint8_t ret[static 32], struct vt_diag *d);
