@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # cmake --build runs make below us: no "Entering/Leaving directory" lines
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps deps-test build build-tests run test test-bare-debian asan valgrind fuzz bench load format \
+.PHONY: all deps deps-test build build-tests run test test-bare-debian asan valgrind fuzz bench bench-scale load format \
 	format-check check-banned check-layers clean
 
 all: build
@@ -117,6 +117,15 @@ bench:
 	./scripts/deps.sh bench
 	$(MAKE) build-tests
 	BENCH_COMMAND="make bench" VT_BIN=$(BUILD)/bin ./bench/run.sh
+
+# The scale series of issue 19 (bench/scale.sh): server CPU per release and releases/s at
+# 10^3..10^6 stored secrets and past flows, plotted into docs/bench/scale-*.png. About 40
+# minutes with the defaults, so not part of `make bench` (its budget is 10); RUNS SECONDS
+# CLIENTS SIZES as bench/scale.sh's arguments.
+SCALE_ARGS ?=
+bench-scale: build-tests
+	./scripts/deps.sh bench
+	./bench/scale.sh $(SCALE_ARGS)
 
 # The load scenario of issue 16 (bench/load.sh; about 4 minutes). Its bounded run,
 # test_load, is part of `make test`.
