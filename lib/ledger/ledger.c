@@ -2,8 +2,10 @@
 /*
  * The appender: one thread per ledger takes what callers queued, hashes it onto the
  * tree's right edge (the frontier), writes entries and completed nodes in one synced
- * transaction, and wakes the callers. Group commit: the entries that arrive while one
- * group is being synced form the next, so the cost of a sync is shared by all of them.
+ * transaction, and hands the group to the waker thread, which wakes its callers while the
+ * appender commits the next group. Group commit: the entries that arrive while one group
+ * is being synced form the next, so the cost of a sync is shared by all of them; waking
+ * a group's callers (a system call each) no longer holds up the next group's commit.
  * Several processes may append to one store: the store refuses a group built on a stale
  * size (VT_E_STALE), and the thread reloads the frontier and builds it again.
  */
@@ -27,6 +29,7 @@
 
 struct waiter {
         struct waiter *next;
+        struct waiter *wnext; /* on the waker's list */
         const char *kind;
         char *text;
         size_t len;
@@ -53,6 +56,13 @@ struct vt_ledger {
         pthread_cond_t done; /* appenders and tree-head waiters wait on it */
         struct waiter *head, *tail;
         bool stop, sth_wanted;
+
+        /* the waker: committed groups whose callers are still asleep (wmu) */
+        pthread_t waker;
+        pthread_mutex_t wmu;
+        pthread_cond_t wwork;
+        struct waiter *whead, *wtail;
+        bool wstop;
 
         /* the appender thread's own */
         struct vt_merkle_frontier f;
@@ -195,6 +205,53 @@ static bool sign_due(struct vt_ledger *l, int64_t now)
                (l->first_unsigned && now - l->first_unsigned >= l->o.sth_ms);
 }
 
+/* to_waker queues the group of n waiters at first, their results set, for the waker. */
+static void to_waker(struct vt_ledger *l, struct waiter *first, size_t n)
+{
+        struct waiter *w = first, *last = NULL;
+        for (size_t i = 0; i < n; i++, w = w->next) {
+                w->wnext = NULL;
+                if (last)
+                        last->wnext = w;
+                last = w;
+        }
+        pthread_mutex_lock(&l->wmu);
+        if (l->wtail)
+                l->wtail->wnext = first;
+        else
+                l->whead = first;
+        l->wtail = last;
+        pthread_cond_signal(&l->wwork);
+        pthread_mutex_unlock(&l->wmu);
+}
+
+/* waker wakes the callers of committed groups, each through its own semaphore, so that
+ * those queued for the next group sleep on; it stops once told to and its list is
+ * empty. */
+static void *waker(void *arg)
+{
+        struct vt_ledger *l = arg;
+        pthread_setname_np(pthread_self(), "vt-ledger-wake");
+        pthread_mutex_lock(&l->wmu);
+        for (;;) {
+                while (!l->whead && !l->wstop)
+                        pthread_cond_wait(&l->wwork, &l->wmu);
+                struct waiter *w = l->whead;
+                if (!w)
+                        break;
+                l->whead = l->wtail = NULL;
+                pthread_mutex_unlock(&l->wmu);
+                while (w) {
+                        struct waiter *next = w->wnext; /* w is gone once posted */
+                        sem_post(&w->wake);
+                        w = next;
+                }
+                pthread_mutex_lock(&l->wmu);
+        }
+        pthread_mutex_unlock(&l->wmu);
+        return NULL;
+}
+
 static void *appender(void *arg)
 {
         struct vt_ledger *l = arg;
@@ -242,17 +299,15 @@ static void *appender(void *arg)
                                 l->first_unsigned = t;
                 }
 
-                /* the group is ours alone: no lock to wake its callers; each its own, so
-                 * that those queued for the next group sleep on */
+                /* the group is ours alone until its callers are woken */
                 size_t i = 0;
-                for (struct waiter *w = first; i < n; i++) {
-                        struct waiter *next = w->next; /* w is gone once posted */
+                for (struct waiter *w = first; i < n; i++, w = w->next) {
                         w->err = e;
                         if (e < 0)
                                 w->diag = d;
-                        sem_post(&w->wake);
-                        w = next;
                 }
+                if (n)
+                        to_waker(l, first, n);
                 pthread_mutex_lock(&l->mu);
                 pthread_cond_broadcast(&l->done); /* tree-head waiters */
                 /* Only after a turn that began stopping, so that it signed the last
@@ -263,6 +318,25 @@ static void *appender(void *arg)
         }
         pthread_mutex_unlock(&l->mu);
         return NULL;
+}
+
+static void stop_waker(struct vt_ledger *l)
+{
+        pthread_mutex_lock(&l->wmu);
+        l->wstop = true;
+        pthread_cond_signal(&l->wwork);
+        pthread_mutex_unlock(&l->wmu);
+        pthread_join(l->waker, NULL);
+}
+
+static void ledger_free(struct vt_ledger *l)
+{
+        pthread_mutex_destroy(&l->mu);
+        pthread_mutex_destroy(&l->wmu);
+        pthread_cond_destroy(&l->work);
+        pthread_cond_destroy(&l->done);
+        pthread_cond_destroy(&l->wwork);
+        free(l);
 }
 
 int vt_ledger_open(struct vt_store *store, const struct vt_signer *key,
@@ -301,16 +375,20 @@ int vt_ledger_open(struct vt_store *store, const struct vt_signer *key,
                 return e;
         }
         pthread_mutex_init(&l->mu, NULL);
+        pthread_mutex_init(&l->wmu, NULL);
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
         pthread_cond_init(&l->work, &ca);
         pthread_cond_init(&l->done, &ca);
+        pthread_cond_init(&l->wwork, &ca);
         pthread_condattr_destroy(&ca);
+        if (pthread_create(&l->waker, NULL, waker, l) != 0) {
+                ledger_free(l);
+                return vt_diag_set(d, VT_E_NOMEM, "ledger: cannot start the waker thread");
+        }
         if (pthread_create(&l->thread, NULL, appender, l) != 0) {
-                pthread_mutex_destroy(&l->mu);
-                pthread_cond_destroy(&l->work);
-                pthread_cond_destroy(&l->done);
-                free(l);
+                stop_waker(l);
+                ledger_free(l);
                 return vt_diag_set(d, VT_E_NOMEM, "ledger: cannot start the appender thread");
         }
         *ret = l;
@@ -326,10 +404,8 @@ void vt_ledger_close(struct vt_ledger *l)
         pthread_cond_signal(&l->work);
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->thread, NULL);
-        pthread_mutex_destroy(&l->mu);
-        pthread_cond_destroy(&l->work);
-        pthread_cond_destroy(&l->done);
-        free(l);
+        stop_waker(l); /* after the appender: it queues the last groups */
+        ledger_free(l);
 }
 
 int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
