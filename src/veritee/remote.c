@@ -121,6 +121,19 @@ char *cli_read_token(const char *path)
         return (char *)t;
 }
 
+/* print_resources prints a list of resources, one line each. */
+static void print_resources(json_t *list)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach (list, i, v) {
+                printf("%s\t%lld bytes\tpolicy:%s\n", json_string_value(json_object_get(v, "path")),
+                       (long long)json_integer_value(json_object_get(v, "size")),
+                       json_is_true(json_object_get(v, "has_policy")) ? "yes"
+                                                                      : "NO (never released)");
+        }
+}
+
 /* Prints the outcome: the JSON answer with --json, else a line; returns the exit code. */
 static int report(struct remote *r, long status, struct buf *ans, const char *what)
 {
@@ -151,14 +164,7 @@ static int report(struct remote *r, long status, struct buf *ans, const char *wh
                 json_t *rv = json_object_get(j, "reference_values");
                 size_t i;
                 if (json_is_array(list)) {
-                        json_array_foreach (list, i, v) {
-                                printf("%s\t%lld bytes\tpolicy:%s\n",
-                                       json_string_value(json_object_get(v, "path")),
-                                       (long long)json_integer_value(json_object_get(v, "size")),
-                                       json_is_true(json_object_get(v, "has_policy"))
-                                               ? "yes"
-                                               : "NO (never released)");
-                        }
+                        print_resources(list);
                 } else if (json_is_array(rv)) {
                         json_array_foreach (rv, i, v) {
                                 _cleanup_free_ char *val =
@@ -333,14 +339,17 @@ static int put_said(const struct remote_args *a, struct buf *ans)
 }
 
 /* secret ls: every page of /kbs/v0/resources, following "next" (--limit: the page
- * size), printed as one listing (with --json, one object holding them all). */
+ * size), printed as one listing (with --json, one object holding them all). Each page is
+ * printed as it arrives and then freed, so that listing a million secrets takes the
+ * memory of one page; should a later page fail, the pages before have been printed (with
+ * --json, an unterminated object) and the exit status says it failed. */
 static int list_all(struct remote *r, const struct remote_args *a, const char *repo_esc)
 {
-        json_auto_t *all = json_array();
         _cleanup_free_ char *cursor = NULL;
         char path[1024];
-        if (!all)
-                return EXIT_REJECTED;
+        size_t printed = 0;
+        if (r->json)
+                fputs("{\"resources\":[", stdout);
         for (;;) {
                 struct buf ans = {0};
                 int n = snprintf(path, sizeof(path), "/kbs/v0/resources?limit=%s%s%s%s%s",
@@ -350,26 +359,41 @@ static int list_all(struct remote *r, const struct remote_args *a, const char *r
                 if (n < 0 || (size_t)n >= sizeof(path))
                         return EXIT_REJECTED;
                 long st = call(r, "GET", path, NULL, 0, NULL, &ans);
-                if (st != 200)
+                if (st != 200) {
+                        fflush(stdout);
                         return report(r, st, &ans, "secret ls");
+                }
                 json_auto_t *j = ans.p ? json_loads(ans.p, 0, NULL) : NULL;
                 free(ans.p);
                 json_t *page = json_object_get(j, "resources");
                 if (!json_is_array(page)) {
+                        fflush(stdout);
                         fprintf(stderr, "veritee: secret ls: the answer has no resources list\n");
                         return EXIT_REJECTED;
                 }
-                json_array_extend(all, page);
+                if (r->json) {
+                        size_t i;
+                        json_t *v;
+                        json_array_foreach (page, i, v) {
+                                _cleanup_free_ char *t = json_dumps(v, JSON_COMPACT);
+                                if (!t)
+                                        return EXIT_REJECTED;
+                                printf("%s%s", printed++ ? "," : "", t);
+                        }
+                } else {
+                        print_resources(page);
+                }
                 const char *next = json_string_value(json_object_get(j, "next"));
                 free(cursor);
                 cursor = next ? strdup(next) : NULL;
+                if (next && !cursor)
+                        return EXIT_REJECTED; /* out of memory: never a silently short list */
                 if (!cursor)
                         break;
         }
-        json_auto_t *whole = json_pack("{s:O}", "resources", all);
-        struct buf out = {.p = whole ? json_dumps(whole, JSON_COMPACT) : NULL};
-        out.len = out.p ? strlen(out.p) : 0;
-        return report(r, out.p ? 200 : -1, &out, "secret ls");
+        if (r->json)
+                puts("]}");
+        return fflush(stdout) == 0 ? 0 : EXIT_REJECTED;
 }
 
 static int secret_run(struct remote *r, const struct remote_args *a, const char *use)
