@@ -33,10 +33,16 @@ need_tools() {
 
 # npm_install SRC DEST PACKAGE: the packages pinned by SRC/package-lock.json, installed with
 # `npm ci` into DEST once per lock file (PACKAGE is one of them, to see it is there); then
-# SRC's *.mjs scripts are copied next to them. A failed install fails in CI, skips otherwise.
+# SRC's *.mjs scripts are copied next to them, all under a lock on DEST. A failed install
+# fails in CI, skips otherwise.
 npm_install() {
         src=$1 dest=$2 pkg=$3
         mkdir -p "$dest"
+        # One install at a time into dest: the tests sharing it run in parallel (ctest -j), and
+        # an `npm ci` under way in one leaves node_modules half there for the other. The lock
+        # is released when this test's process exits, or below once the files are in place.
+        exec 9>"$dest/.install.lock"
+        flock 9
         if ! cmp -s "$src/package-lock.json" "$dest/package-lock.json" ||
                 [ ! -f "$dest/node_modules/$pkg/package.json" ]; then
                 cp "$src/package.json" "$src/package-lock.json" "$dest/"
@@ -52,6 +58,8 @@ npm_install() {
                 fi
         fi
         cp "$src"/*.mjs "$dest/"
+        flock -u 9
+        exec 9>&-
 }
 
 # make_tmp: a temporary directory in tmp, removed at exit with the server whose pid the
