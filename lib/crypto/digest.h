@@ -11,6 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
+/* vt_sha256 returns SHA-256 fetched once for the process: EVP_sha256() makes OpenSSL 3 look
+ * the implementation up again at every digest, under a lock that busy threads queue on
+ * (the ledger's appenders, the issued-token cache). Thread-safe. */
+const EVP_MD *vt_sha256(void);
+
 /* "sha256:" and 16 hex digits, and a NUL */
 #define VT_FINGERPRINT_LEN 24
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "crypto/issued.h"
 
+#include "crypto/digest.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,7 +49,7 @@ void vt_issued_free(struct vt_issued *c)
 
 static int digest_of(const char *token, uint8_t out[32])
 {
-        return EVP_Digest(token, strlen(token), out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -1;
+        return EVP_Digest(token, strlen(token), out, NULL, vt_sha256(), NULL) == 1 ? 0 : -1;
 }
 
 void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims)

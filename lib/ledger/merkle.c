@@ -1,36 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "ledger/merkle.h"
 
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
+#include "crypto/digest.h"
 #include "crypto/openssl-util.h"
 #include "util/hex.h"
-
-/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up again
- * at every digest, under a lock that 64 appending threads queue on. Kept for the
- * process's life. */
-static EVP_MD *sha256_fetched;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void)
-{
-        sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static const EVP_MD *sha256(void)
-{
-        pthread_once(&sha256_once, sha256_fetch);
-        return sha256_fetched ? sha256_fetched : EVP_sha256();
-}
 
 int vt_merkle_leaf_hash(const void *entry, size_t len, vt_hash out)
 {
         static const uint8_t zero = 0x00;
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *c = EVP_MD_CTX_new();
-        if (!c || !EVP_DigestInit_ex(c, sha256(), NULL) || !EVP_DigestUpdate(c, &zero, 1) ||
+        if (!c || !EVP_DigestInit_ex(c, vt_sha256(), NULL) || !EVP_DigestUpdate(c, &zero, 1) ||
             !EVP_DigestUpdate(c, entry, len) || !EVP_DigestFinal_ex(c, out, NULL))
                 return VT_E_CRYPTO;
         return 0;
@@ -42,7 +25,7 @@ int vt_merkle_node_hash(const vt_hash left, const vt_hash right, vt_hash out)
         buf[0] = 0x01;
         memcpy(buf + 1, left, VT_MERKLE_HASH_LEN);
         memcpy(buf + 1 + VT_MERKLE_HASH_LEN, right, VT_MERKLE_HASH_LEN);
-        return EVP_Digest(buf, sizeof(buf), out, NULL, sha256(), NULL) ? 0 : VT_E_CRYPTO;
+        return EVP_Digest(buf, sizeof(buf), out, NULL, vt_sha256(), NULL) ? 0 : VT_E_CRYPTO;
 }
 
 void vt_merkle_empty_root(vt_hash out)
