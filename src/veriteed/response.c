@@ -113,28 +113,168 @@ static void timestamp(char ts[32])
         snprintf(ts + n, 32 - n, ".%03ldZ", now.tv_nsec / 1000000);
 }
 
-/* One log line: JSON, ASCII, and reals with at most 9 significant digits, so that a
- * duration of 0.563 ms is written 0.563 and not 0.56299999999999994. */
-static void emit(const json_t *o)
+/* A log line is written straight into a buffer, as json_dumps(JSON_COMPACT |
+ * JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9)) would write it, with
+ * no JSON values built: one per request, so it is on every flow's path. The buffer holds
+ * the longest line; were one longer, it would lose its last members, never be left
+ * unterminated. */
+struct logline {
+        char b[8192]; /* every character of the longest line escaped (\\u0001: 6 bytes) */
+        size_t n;
+        bool full;
+};
+
+static void ll_put(struct logline *l, const char *s, size_t n)
 {
-        char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII |
-                                           JSON_REAL_PRECISION(9));
-        if (line) {
-                fprintf(stderr, "%s\n", line);
-                free(line);
+        if (l->full || n > sizeof(l->b) - 2 - l->n) { /* room for "}\n" */
+                l->full = true;
+                return;
         }
+        memcpy(l->b + l->n, s, n);
+        l->n += n;
 }
 
-void vtd_log_request(const struct vtd_request *r)
+static void ll_u16(struct logline *l, unsigned u)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        char e[6] = {'\\',       'u', hex[(u >> 12) & 15], hex[(u >> 8) & 15], hex[(u >> 4) & 15],
+                     hex[u & 15]};
+        ll_put(l, e, 6);
+}
+
+/* a JSON string of s, which is UTF-8 (valid_utf8), every character past ASCII escaped */
+static void ll_str(struct logline *l, const char *s)
+{
+        const uint8_t *p = (const uint8_t *)s;
+        ll_put(l, "\"", 1);
+        while (*p) {
+                size_t run = 0;
+                while (p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+                        run++;
+                ll_put(l, (const char *)p, run);
+                p += run;
+                if (!*p)
+                        break;
+                static const char short_esc[] = "\b\f\n\r\t\"\\";
+                static const char short_chr[] = "bfnrt\"\\";
+                const char *e = strchr(short_esc, *p);
+                if (*p < 0x80 && e) {
+                        char two[2] = {'\\', short_chr[e - short_esc]};
+                        ll_put(l, two, 2);
+                        p++;
+                        continue;
+                }
+                if (*p < 0x80) {
+                        ll_u16(l, *p++);
+                        continue;
+                }
+                /* the caller's strings are UTF-8 (valid_utf8, or ours); a byte that
+                 * does not start a whole sequence is written '?' all the same */
+                unsigned n = (*p & 0xe0) == 0xc0   ? 2
+                             : (*p & 0xf0) == 0xe0 ? 3
+                             : (*p & 0xf8) == 0xf0 ? 4
+                                                   : 0;
+                uint32_t cp = n ? *p & (0x7f >> n) : 0;
+                for (unsigned i = 1; i < n; i++) {
+                        if ((p[i] & 0xc0) != 0x80) {
+                                n = 0;
+                                break;
+                        }
+                        cp = (cp << 6) | (p[i] & 0x3f);
+                }
+                if (!n) {
+                        ll_put(l, "?", 1);
+                        p++;
+                        continue;
+                }
+                p += n;
+                if (cp >= 0x10000) {
+                        cp -= 0x10000;
+                        ll_u16(l, 0xd800 | (cp >> 10));
+                        ll_u16(l, 0xdc00 | (cp & 0x3ff));
+                } else {
+                        ll_u16(l, cp);
+                }
+        }
+        ll_put(l, "\"", 1);
+}
+
+/* ,"key":"value" (or {"key":... for the first) */
+static void ll_kv(struct logline *l, const char *key, const char *value)
+{
+        size_t at = l->n;
+        ll_put(l, l->n ? "," : "{", 1);
+        ll_str(l, key);
+        ll_put(l, ":", 1);
+        ll_str(l, value);
+        if (l->full)
+                l->n = at; /* whole members only */
+}
+
+/* ,"key":x with the real x as jansson writes it with precision 9: %.9g, ".0" when it
+ * looks like an integer, no '+' and no leading zeros in the exponent */
+static void ll_real(struct logline *l, const char *key, double x)
+{
+        char num[40], out[80];
+        int k = snprintf(num, sizeof(num), "%.9g", x);
+        size_t o = (size_t)snprintf(out, 40, ",\"%.32s\":", key);
+        if (k <= 0 || (size_t)k >= sizeof(num))
+                return;
+        for (const char *c = num; *c; c++) {
+                out[o++] = *c;
+                if (*c == 'e') {
+                        if (c[1] == '+')
+                                c++;
+                        else if (c[1] == '-')
+                                out[o++] = *++c;
+                        while (c[1] == '0' && c[2])
+                                c++;
+                }
+        }
+        if (!strpbrk(num, ".e")) {
+                out[o++] = '.';
+                out[o++] = '0';
+        }
+        ll_put(l, out, o);
+}
+
+static void ll_emit(struct logline *l)
+{
+        l->full = false; /* the closing brace always has its room */
+        ll_put(l, "}\n", 2);
+        fwrite(l->b, 1, l->n, stderr);
+}
+
+/* the line's first three members, ts, level and msg, with msg made UTF-8 */
+static void ll_start(struct logline *l, const char *level, char *msg)
 {
         char ts[32];
         timestamp(ts);
+        valid_utf8(msg);
+        l->n = 0;
+        l->full = false;
+        ll_kv(l, "ts", ts);
+        ll_kv(l, "level", level);
+        ll_kv(l, "msg", msg);
+}
+
+_Static_assert(
+        6 * (sizeof(((struct vtd_request *)0)->id) + sizeof(((struct vtd_request *)0)->client) +
+             sizeof(((struct vtd_request *)0)->method) + sizeof(((struct vtd_request *)0)->tee) +
+             sizeof(((struct vtd_request *)0)->verdict) +
+             sizeof(((struct vtd_request *)0)->reason) + sizeof(((struct vtd_request *)0)->sub)) +
+                        512 <
+                sizeof(((struct logline *)0)->b),
+        "a request's log line fits its buffer");
+
+void vtd_log_request(const struct vtd_request *r)
+{
         /* whole microseconds, as milliseconds with three decimals */
         uint64_t us = vtd_now_us() - r->start_us;
         /* what the client sent, cut to a width, may end inside a character or not be
          * UTF-8 at all: a JSON string must be, or the line would be lost */
         char method[sizeof(r->method)], tee[sizeof(r->tee)], reason[sizeof(r->reason)],
-                sub[sizeof(r->sub)];
+                sub[sizeof(r->sub)], msg[] = "request", num[24];
         memcpy(method, r->method, sizeof(method));
         memcpy(tee, r->tee, sizeof(tee));
         memcpy(reason, r->reason, sizeof(reason));
@@ -145,36 +285,37 @@ void vtd_log_request(const struct vtd_request *r)
         valid_utf8(tee);
         valid_utf8(reason);
         valid_utf8(sub);
-        json_auto_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "ts", ts,
-                                   "level", r->status >= 500 ? "error" : "info", "msg", "request",
-                                   "request_id", r->id, "client", r->client, "method", method,
-                                   "route", vtd_route_name(r->route), "status", r->status,
-                                   "duration_ms", (double)us / 1000.0);
-        if (!o)
-                return;
+        struct logline l;
+        ll_start(&l, r->status >= 500 ? "error" : "info", msg);
+        ll_kv(&l, "request_id", r->id);
+        ll_kv(&l, "client", r->client);
+        ll_kv(&l, "method", method);
+        ll_kv(&l, "route", vtd_route_name(r->route));
+        int k = snprintf(num, sizeof(num), ",\"status\":%u", r->status);
+        ll_put(&l, num, (size_t)k < sizeof(num) ? (size_t)k : 0);
+        ll_real(&l, "duration_ms", (double)us / 1000.0);
         if (sub[0])
-                json_object_set_new(o, "sub", json_string(sub));
+                ll_kv(&l, "sub", sub);
         if (tee[0])
-                json_object_set_new(o, "tee", json_string(tee));
+                ll_kv(&l, "tee", tee);
         if (r->verdict[0])
-                json_object_set_new(o, "verdict", json_string(r->verdict));
+                ll_kv(&l, "verdict", r->verdict);
         if (reason[0])
-                json_object_set_new(o, "reason", json_string(reason));
-        emit(o);
+                ll_kv(&l, "reason", reason);
+        ll_emit(&l);
 }
 
 void vtd_logv(const char *level, const char *fmt, va_list ap)
 {
-        char msg[1024], ts[32];
+        char msg[1024];
         vsnprintf(msg, sizeof(msg), fmt, ap);
         size_t n = strlen(msg);
         while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
                 msg[--n] = 0;
-        valid_utf8(msg); /* libmicrohttpd's messages may quote what a client sent */
-        timestamp(ts);
-        json_auto_t *o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level, "msg", msg);
-        if (o)
-                emit(o);
+        /* libmicrohttpd's messages may quote what a client sent: made UTF-8 */
+        struct logline l;
+        ll_start(&l, level, msg);
+        ll_emit(&l);
 }
 
 void vtd_log(const char *level, const char *fmt, ...)
