@@ -64,7 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         struct vt_kbs_attest ab;
         uint8_t expected[64] = {0};
-        if (vt_kbs_attest_read(body, 1u << 20, &ab, &d) == 0 &&
+        /* the count that the raw text spares agrees with the full count at the limits
+         * around the body's own length */
+        for (size_t lim = size > 2 ? size - 2 : 0; lim <= size + 1; lim++) {
+                struct vt_kbs_attest a1, a2;
+                if ((vt_kbs_attest_read(body, data, size, lim, &a1, NULL) == VT_E_LIMIT) !=
+                    (vt_kbs_attest_read(body, NULL, 0, lim, &a2, NULL) == VT_E_LIMIT))
+                        abort();
+        }
+        if (vt_kbs_attest_read(body, data, size, 1u << 20, &ab, &d) == 0 &&
             vt_kbs_runtime_binding(ab.nonce, ab.jwk, ab.additional, expected) == 0) {
                 for (size_t i = 0; i < sizeof(tees) / sizeof(tees[0]); i++) {
                         struct vt_attest_result r;

@@ -107,8 +107,44 @@ static bool compact_len_over(const json_t *j, size_t cap)
         return !txt || strlen(txt) > cap;
 }
 
-int vt_kbs_attest_read(json_t *body, size_t max_evidence, struct vt_kbs_attest *ret,
-                       struct vt_diag *d)
+/* raw_has_real: whether the JSON text raw (n bytes) holds a number that is not an
+ * integer: a '.', or an 'e' or 'E' right after a digit (in "true" and "false" an 'e'
+ * follows a letter), outside strings. */
+static bool raw_has_real(const uint8_t *raw, size_t n)
+{
+        bool in_str = false;
+        for (size_t i = 0; i < n; i++) {
+                uint8_t c = raw[i];
+                if (in_str) {
+                        if (c == '\\')
+                                i++; /* the escaped byte, whatever it is */
+                        else if (c == '"')
+                                in_str = false;
+                } else if (c == '"') {
+                        in_str = true;
+                } else if (c == '.' || ((c == 'e' || c == 'E') && i > 0 && raw[i - 1] >= '0' &&
+                                        raw[i - 1] <= '9')) {
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* evidence_over: whether the compact text of te is over max bytes. Parsed from raw (when
+ * given), its compact text is no longer than raw as long as raw holds no real: compact
+ * output drops whitespace, writes integers and literals as they must be written in raw,
+ * and writes a string in no more bytes than any escaping of it that raw can hold (only a
+ * real may be written longer, 0.1 as 0.10000000000000001). Then a raw body within max
+ * needs no count at all. */
+static bool evidence_over(const json_t *te, const uint8_t *raw, size_t raw_len, size_t max)
+{
+        if (raw && raw_len <= max && !raw_has_real(raw, raw_len))
+                return false;
+        return compact_len_over(te, max);
+}
+
+int vt_kbs_attest_read(json_t *body, const uint8_t *raw, size_t raw_len, size_t max_evidence,
+                       struct vt_kbs_attest *ret, struct vt_diag *d)
 {
         struct vt_kbs_attest ab;
         json_t *rt = json_object_get(body, "runtime-data");
@@ -126,7 +162,7 @@ int vt_kbs_attest_read(json_t *body, size_t max_evidence, struct vt_kbs_attest *
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "attestation needs runtime-data{nonce,tee-pubkey} and "
                                    "tee-evidence{primary_evidence,additional_evidence}");
-        if (compact_len_over(te, max_evidence))
+        if (evidence_over(te, raw, raw_len, max_evidence))
                 return vt_diag_set(d, VT_E_LIMIT, "tee-evidence larger than %zu bytes",
                                    max_evidence);
         struct vt_diag kd = {0};

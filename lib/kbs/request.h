@@ -37,9 +37,10 @@ struct vt_kbs_attest {
  * (runtime-data{nonce,tee-pubkey}, tee-evidence{primary_evidence,additional_evidence?}),
  * to max_evidence bytes of compact tee-evidence JSON and to a usable tee-pubkey.
  * VT_E_FORMAT: the shape; VT_E_LIMIT: too large; VT_E_POLICY: the tee-pubkey, d saying
- * "tee-pubkey: <why>". */
-int vt_kbs_attest_read(json_t *body, size_t max_evidence, struct vt_kbs_attest *ret,
-                       struct vt_diag *d);
+ * "tee-pubkey: <why>". raw (raw_len bytes) is the text body was parsed from, which
+ * spares counting the evidence when it cannot be over the limit; NULL when there is none. */
+int vt_kbs_attest_read(json_t *body, const uint8_t *raw, size_t raw_len, size_t max_evidence,
+                       struct vt_kbs_attest *ret, struct vt_diag *d);
 
 /* vt_kbs_refval_body_parse reads a reference-value body {"id","tee","value":{...}} (those
  * three members, nothing else) into *ret_root (a new reference) and views borrowed from it.

@@ -181,7 +181,7 @@ static int attest_read_body(const struct vtd *s, struct vtd_request *req, json_t
                             struct vt_kbs_attest *ab, struct vtd_response *res)
 {
         struct vt_diag d = {0};
-        int e = vt_kbs_attest_read(body, s->cfg.max_evidence, ab, &d);
+        int e = vt_kbs_attest_read(body, req->body, req->body_len, s->cfg.max_evidence, ab, &d);
         if (e == VT_E_FORMAT)
                 vtd_problem(res, req, 400, "SerdeError", "Serialize/Deserialize failed: %s", d.msg);
         else if (e == VT_E_LIMIT)

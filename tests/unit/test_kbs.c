@@ -522,13 +522,64 @@ static void test_kbs_evidence_limit_exact(void **state)
                 free(txt);
                 struct vt_kbs_attest ab;
                 struct vt_diag d = {0};
-                if (vt_kbs_attest_read(body, len, &ab, &d) != 0)
+                if (vt_kbs_attest_read(body, NULL, 0, len, &ab, &d) != 0)
                         fail_msg("case %zu: refused at its length %zu: %s", i, len, d.msg);
                 vt_diag_clear(&d);
-                if (vt_kbs_attest_read(body, len - 1, &ab, &d) != VT_E_LIMIT)
+                if (vt_kbs_attest_read(body, NULL, 0, len - 1, &ab, &d) != VT_E_LIMIT)
                         fail_msg("case %zu: passed one byte under its length %zu", i, len);
                 assert_non_null(strstr(d.msg, "tee-evidence larger than"));
-                assert_int_equal(vt_kbs_attest_read(body, len / 2, &ab, NULL), VT_E_LIMIT);
+                assert_int_equal(vt_kbs_attest_read(body, NULL, 0, len / 2, &ab, NULL), VT_E_LIMIT);
+        }
+}
+
+/* With the body's raw text given, the server skips counting evidence that cannot be over
+ * the limit (a body within it and with no real number); the answer is the same as the full
+ * count's at every limit around the raw and the compact length: for raw text with spaces
+ * and escapes that compact output shortens, for reals that it lengthens (0.1 is written
+ * 0.10000000000000001, 1E2 as 100.0), and for 'e' inside strings and literals. */
+static void test_kbs_evidence_limit_raw(void **state)
+{
+        (void)state;
+        static const char *const tee[] = {
+                "{ \"primary_evidence\" : [ 1 , 2 , 3 ] , \"additional_evidence\" : \"\" }",
+                "{\"primary_evidence\":\"\\u00e9\\u00e9\\/\",\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":[0.1,0.2],\"additional_evidence\":\"\"}",
+                /* forty reals, each written 16 bytes longer: past the whole raw body */
+                "{\"primary_evidence\":[0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0."
+                "1,"
+                "0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0."
+                "1,0.1,0.1,0.1,0.1],\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":[1E2],\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":[true,false,\"1e5\",\"x.y\"],\"additional_evidence\":\"\"}",
+                "{\"primary_evidence\":[\"\\\"1e\",-0],\"additional_evidence\":\"\"}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(tee); i++) {
+                char raw[1024];
+                int n = snprintf(
+                        raw, sizeof(raw),
+                        "{\"runtime-data\":{\"nonce\":\"n\",\"tee-pubkey\":{\"kty\":\"EC\","
+                        "\"crv\":\"P-256\",\"x\":\"AOtj4h6FfW0wBdVqRNApseCZnvLy1CIH_FhOXe06NqU\","
+                        "\"y\":\"ifNCo0yxSTFGZKIZKvfx9-YM76A2i0EDmCunavmNZFs\"}},"
+                        "\"tee-evidence\":%s}",
+                        tee[i]);
+                assert_true(n > 0 && (size_t)n < sizeof(raw));
+                json_auto_t *body = json_loads(raw, JSON_REJECT_DUPLICATES, NULL);
+                assert_non_null(body);
+                char *txt = json_dumps(json_object_get(body, "tee-evidence"), JSON_COMPACT);
+                size_t clen = strlen(txt);
+                free(txt);
+                size_t marks[] = {clen - 1,      clen,      clen + 1,
+                                  (size_t)n - 1, (size_t)n, (size_t)n + 1};
+                for (size_t k = 0; k < ELEMENTSOF(marks); k++) {
+                        struct vt_kbs_attest ab;
+                        int with = vt_kbs_attest_read(body, (const uint8_t *)raw, (size_t)n,
+                                                      marks[k], &ab, NULL);
+                        int without = vt_kbs_attest_read(body, NULL, 0, marks[k], &ab, NULL);
+                        if (with != without || (with == 0) != (clen <= marks[k]))
+                                fail_msg("case %zu, limit %zu (compact %zu, raw %d): %d with the "
+                                         "raw text, %d without",
+                                         i, marks[k], clen, n, with, without);
+                }
         }
 }
 
@@ -547,6 +598,7 @@ int main(void)
                 cmocka_unit_test(test_kbs_jwe_guest_reserialised_aad),
                 cmocka_unit_test(test_kbs_initdata_trustee),
                 cmocka_unit_test(test_kbs_evidence_limit_exact),
+                cmocka_unit_test(test_kbs_evidence_limit_raw),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }

@@ -52,7 +52,7 @@ static int attest_read(const char *text, size_t max, struct vt_diag *d)
         json_auto_t *j = json_loads(text, 0, NULL);
         struct vt_kbs_attest ab;
         assert_non_null(j);
-        int e = vt_kbs_attest_read(j, max, &ab, d);
+        int e = vt_kbs_attest_read(j, (const uint8_t *)text, strlen(text), max, &ab, d);
         if (e == 0) {
                 assert_string_equal(ab.nonce, "n");
                 assert_non_null(ab.primary);
