@@ -37,7 +37,8 @@
  * temporary directory (tests/helpers/pgtest.c: the newest /usr/lib/postgresql/N/bin, or
  * VT_PG_BINDIR; exit 77 with "skipped: postgresql not installed" when there is none),
  * with fsync on (PostgreSQL's default, unlike the tests: every commit is durable, as the
- * SQLite store's ledger appends are), and two replicas A and B on it (store.backend
+ * SQLite store's ledger appends are; VT_PG_FSYNC=off in the environment measures without
+ * it), and two replicas A and B on it (store.backend
  * postgres, the DSN in a 0600 dsn_file) with what replicas share in common: one KEK file,
  * one admin key, one token signing key (a token of one is accepted by the other) and one
  * ledger key; each has its own state_dir. Sessions and nonces live in the database, so a
@@ -845,7 +846,7 @@ int main(int argc, char **argv)
                                "scripts/deps.sh test installs it)\n");
                         return 77;
                 }
-                setenv("VT_PG_FSYNC", "on", 1); /* durable commits, as a server has them */
+                setenv("VT_PG_FSYNC", "on", 0); /* durable commits, unless told off */
                 pg = vtt_pg_start();            /* or exits, saying why */
                 pg_pid = find_postmaster();
                 if (pg_pid <= 0) {
@@ -878,9 +879,11 @@ int main(int argc, char **argv)
         idle_figures(&base, -1, -1);
         if (opt_pg)
                 printf("load: two veriteed replicas (pids %d, %d) on one PostgreSQL (postmaster "
-                       "pid %d, fsync on); each flow: auth and attest on one replica, the "
+                       "pid %d, fsync %s); each flow: auth and attest on one replica, the "
                        "resource on the other, in turn\n",
-                       (int)srv.pid, (int)srv_b.pid, (int)pg_pid);
+                       (int)srv.pid, (int)srv_b.pid, (int)pg_pid,
+                       getenv("VT_PG_FSYNC") && strcmp(getenv("VT_PG_FSYNC"), "on") == 0 ? "on"
+                                                                                         : "off");
         printf("load: veriteed pid %d, default limits, clients from 127.1.0.0/16; before: rss "
                "%ld KiB, %ld threads, %ld fds, db %lld B\n",
                (int)srv.pid, base.rss_kib, base.threads, base.fds, base.db + base.wal);
