@@ -499,6 +499,34 @@ plot '{d}' using 1:2 with linespoints lw 2 title 'releases/s', \\
      '{d}' using 1:3 axes x1y2 with linespoints title 'p50 ms', \\
      '{d}' using 1:4 axes x1y2 with linespoints title 'p99 ms'
 """, "Full flow: releases per second and p50/p99 latency at 1, 8 and 64 clients")
+    pf = [x for x in R["flow"].get("postgres") or [] if x.get("releases_per_sec")]
+    if pf:
+        sq = {x["clients"]: x for x in R["flow"]["sqlite"]}
+        d = os.path.join(tmpd, "flow-replicas.dat")
+        with open(d, "w") as f:
+            for x in pf:
+                s1 = sq.get(x["clients"], {})
+                f.write(f"{x['clients']} {x['releases_per_sec']} {s1.get('releases_per_sec') or 'NaN'} "
+                        f"{x['server_cpu_ms_per_release'] or 'NaN'} {x['server_pg_cpu_ms_per_release'] or 'NaN'} "
+                        f"{s1.get('server_cpu_ms_per_release') or 'NaN'}\n")
+        run("flow-replicas.png", f"""set title 'Full flow: two replicas on PostgreSQL against one veriteed on SQLite'
+set logscale x 2
+set xlabel 'concurrent clients'
+set ylabel 'releases/s'
+set y2label 'server CPU ms per release'
+set ytics nomirror
+set y2tics
+set yrange [0:*]
+set y2range [0:*]
+set grid
+set key below
+plot '{d}' using 1:2 with linespoints lw 2 title 'releases/s, 2 replicas + PostgreSQL', \\
+     '{d}' using 1:3 with linespoints lw 2 title 'releases/s, SQLite', \\
+     '{d}' using 1:4 axes x1y2 with linespoints dt 2 title 'CPU ms, 2 veriteed', \\
+     '{d}' using 1:5 axes x1y2 with linespoints dt 2 title 'CPU ms, 2 veriteed + PostgreSQL', \\
+     '{d}' using 1:6 axes x1y2 with linespoints dt 2 title 'CPU ms, veriteed on SQLite'
+""", "Full flow on two replicas with PostgreSQL: releases per second and server CPU per release, "
+            "against SQLite")
     rc = [x for x in R["ledger"]["receipts"] if x.get("build_per_sec")]
     if rc:
         d = os.path.join(tmpd, "receipts.dat")
@@ -532,7 +560,10 @@ def section(path, md, pngs):
             "the same files, offline, one thread; the full flow is bench/loadgen (not veritee's agent: "
             "libcurl, its own source address per client) against a real veriteed with the default "
             "configuration on SQLite, each flow auth, a fresh simulator report, attest, the resource "
-            "and its JWE decrypted and compared; the ledger is `veritee bench ledger`. Floors are "
+            "and its JWE decrypted and compared; then the same flow through two veriteed replicas "
+            "sharing one PostgreSQL server (`loadgen --postgres`, fsync on, on the same cores), auth "
+            "and attest on one replica and the resource on the other; the ledger is `veritee bench "
+            "ledger`. Floors are "
             "`openssl speed` on one thread, measured before and after the verifiers of each run (the "
             "mean of the two). On a shared machine read the load average first.", ""]
     body.append(md.rstrip())

@@ -7,15 +7,17 @@
 #   RUNS=3          runs of everything; every figure is the median of its RUNS values
 #   SECS=2          seconds per verifier figure (veritee bench, the npm peers)
 #   FLOOR_SECS=1    seconds per `openssl speed` operation (the floors)
-#   FLOW_SECS=5     seconds per full-flow round (1, 8, 64 and again 64 clients)
+#   FLOW_SECS=5     seconds per full-flow round (SQLite: 1, 8, 64 and again 64 clients;
+#                   two replicas on PostgreSQL: 1, 8, 64)
 #   SESSIONS=1000   sessions opened (auth only) before the rounds, for their RSS
 #   STARTS=5        veriteed starts timed to ready per run
 #   LEDGER_SECS=1   seconds per ledger figure (veritee bench ledger)
 #   REPLICAS_SECS=5 seconds per replica figure (0: skip bench/replicas.sh's measurement)
 #   PHASES=all      the phases to run, comma-separated, of: verifiers, peers, flow, pgflow,
 #                   replicas, ledger (the floors always run: every ratio needs its run's).
-#                   E.g. PHASES=pgflow RUNS=1 measures the flow on two replicas alone; the
-#                   report then says "not measured" for the rest
+#                   E.g. PHASES=pgflow DOCS=0 measures the flow on two replicas alone; the
+#                   report (bench/results/latest.json, latest.md) says "not measured" for
+#                   the rest, so keep DOCS=0 to leave docs/BENCHMARKS.md as it is
 #   DOCS=1          rewrite the marked section of docs/BENCHMARKS.md and docs/bench/*.png
 #   VT_BIN=build/bin, VT_TESTDATA=../shared/testdata
 # With the defaults it takes about 8 minutes on 2 cores.
