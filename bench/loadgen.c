@@ -38,10 +38,10 @@
  * VT_PG_BINDIR; exit 77 with "skipped: postgresql not installed" when there is none),
  * with fsync on (PostgreSQL's default, unlike the tests: every commit is durable, as the
  * SQLite store's ledger appends are; VT_PG_FSYNC=off in the environment measures without
- * it), and two replicas A and B on it (store.backend
- * postgres, the DSN in a 0600 dsn_file) with what replicas share in common: one KEK file,
- * one admin key, one token signing key (a token of one is accepted by the other) and one
- * ledger key; each has its own state_dir. Sessions and nonces live in the database, so a
+ * it), and two replicas A and B on it (store.backend postgres, the DSN in a 0600
+ * dsn_file) with what replicas share: one KEK file, one admin key, one token signing key
+ * (a token of one is accepted by the other) and one ledger key; each has its own
+ * state_dir. Sessions and nonces live in the database, so a
  * flow may cross replicas: each client alternates, flow after flow, auth and attest on
  * one replica and the resource (with the token the other issued) on the other, over one
  * kept-alive connection to each. Every release thus crosses replicas. Server CPU per

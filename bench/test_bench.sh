@@ -10,9 +10,9 @@
 #      veriteed's CPU and with PostgreSQL's), the reason of a figure not measured in the
 #      table, and docs/BENCHMARKS.md rewritten only between the markers (twice: the same).
 #   3. bench/loadgen --postgres (the flow on two replicas): --state with it is a usage error;
-#      one short round of 2 clients completes flows with no error (each crossing replicas:
-#      attest on one, resource on the other), its JSON line carrying PostgreSQL's CPU
-#      (skipped without PostgreSQL).
+#      one short round of 2 clients completes flows with no error, both replicas serving
+#      auth, attest and resource, its JSON line carrying PostgreSQL's CPU (skipped without
+#      PostgreSQL).
 # Needs ../shared/testdata for part 1 (exit 77 without it); python3 for parts 2 and 3.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -141,7 +141,9 @@ rc=0
 "$BIN/loadgen" --postgres --state "$tmp" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "loadgen --postgres --state: exit $rc, expected 2"
 rc=0
-VT_BIN="$BIN" "$BIN/loadgen" --postgres -s 2x2 --json "$tmp/pg.jsonl" >"$tmp/pg.out" 2>&1 || rc=$?
+VT_BIN="$BIN" "$BIN/loadgen" --postgres -s 2x2 --keep --json "$tmp/pg.jsonl" >"$tmp/pg.out" 2>&1 || rc=$?
+kept=$(sed -n 's/^load: kept //p' "$tmp/pg.out")
+[ -z "$kept" ] || trap 'rm -rf "$tmp" "$kept"' EXIT
 if [ "$rc" = 77 ]; then
         echo "skipped part 3: $(grep -m1 skipped "$tmp/pg.out")"
         exit 0
@@ -160,4 +162,12 @@ assert r["flows"] > 0 and r["errors"] == 0 and r["wrong"] == 0, r
 assert r["server_cpu_ms_per_release"] > 0 and r["pg_cpu_ms_per_release"] > 0, r
 assert abs(r["server_pg_cpu_ms_per_release"] - r["server_cpu_ms_per_release"] - r["pg_cpu_ms_per_release"]) < 1e-3, r
 EOF
+# both replicas served auth, attest and releases (each flow: attest on one, resource on the
+# other, in turn; 2 clients starting on different replicas)
+for l in "$kept/veriteed.log" "$kept/veriteed-b.log"; do
+        for w in '"route":"/kbs/v0/auth","status":200' '"route":"/kbs/v0/attest","status":200' \
+                '"route":"/kbs/v0/resource","status":200'; do
+                grep -q "$w" "$l" || fail "loadgen --postgres: $(basename "$l") has no $w"
+        done
+done
 echo "ok: bench/loadgen --postgres"
