@@ -17,6 +17,7 @@
  *
  *   loadgen [-s CLIENTSxSECONDS,...] [--rss-pct P] [--rss-mib M] [--keep]
  *           [--json FILE] [--sessions N] [--startup N] [--state DIR] [--config-add YAML]
+ *           [--postgres]
  *
  * --state DIR runs the server on an existing state directory (bench/scale.sh fills one
  * with bench/scalefill): state_dir is DIR, and the KEK is DIR/kek when that file exists.
@@ -30,6 +31,25 @@
  * descriptors must come back to at most those after the first such round (waiting up to
  * 10 s for connection threads to finish), and idle RSS must stay within P percent plus M
  * MiB of it.
+ *
+ * --postgres: the same flow on two veriteed replicas sharing one PostgreSQL database
+ * instead of one veriteed on SQLite. It starts a PostgreSQL server on 127.0.0.1 in a
+ * temporary directory (tests/helpers/pgtest.c: the newest /usr/lib/postgresql/N/bin, or
+ * VT_PG_BINDIR; exit 77 with "skipped: postgresql not installed" when there is none),
+ * with fsync on (PostgreSQL's default, unlike the tests: every commit is durable, as the
+ * SQLite store's ledger appends are; VT_PG_FSYNC=off in the environment measures without
+ * it), and two replicas A and B on it (store.backend postgres, the DSN in a 0600
+ * dsn_file) with what replicas share: one KEK file, one admin key, one token signing key
+ * (a token of one is accepted by the other) and one ledger key; each has its own
+ * state_dir. Sessions and nonces live in the database, so a
+ * flow may cross replicas: each client alternates, flow after flow, auth and attest on
+ * one replica and the resource (with the token the other issued) on the other, over one
+ * kept-alive connection to each. Every release thus crosses replicas. Server CPU per
+ * release is then that of both veriteed processes ("server_cpu_ms_per_release"), and of
+ * the PostgreSQL server ("pg_cpu_ms_per_release": the postmaster and all its children,
+ * with the children it reaped during the round, from /proc/PID/stat); RSS, threads and
+ * descriptors (and the growth check) are replica A's, the database size PostgreSQL's.
+ * --config-add goes to both replicas; --state does not apply.
  *
  * For make bench (bench/run.sh): --json FILE writes one JSON object per line to FILE: the
  * idle server ("op":"idle"), each round ("op":"flow_round": releases/s, p50/p99, the
@@ -65,6 +85,7 @@
 
 #include "crypto/jwe.h"
 #include "crypto/seal.h"
+#include "pgtest.h"
 #include "testutil.h"
 #include "token/admin.h"
 #include "util/hex.h"
@@ -88,7 +109,7 @@ struct client {
         atomic_bool *stop;
         struct tee_key keys[KEYS_PER_CLIENT];
         unsigned next_key;
-        CURL *curl;
+        CURL *curl[2]; /* a kept-alive connection to each replica (one: [0]) */
         /* results of the current round */
         unsigned long flows, errors, wrong;
         double *lat_ms;
@@ -104,15 +125,20 @@ struct round {
         long threads, threads_peak, fds, fds_peak;
         long long db, wal;
         double cpu_server, cpu_client; /* CPU seconds used during the round */
+        double cpu_pg;                 /* --postgres: the PostgreSQL server's */
         char first_error[256];
 };
 
 extern char **environ;
 
 static struct vt_sim_guest guest;
-static struct server srv;
+static struct server srv, srv_b; /* srv_b: replica B with --postgres */
+static const struct server *replica[2] = {&srv, &srv};
 static struct client clients[MAX_CLIENTS];
 static const char *opt_state, *opt_config_add; /* --state, --config-add (NULL: none) */
+static bool opt_pg;                            /* --postgres */
+static struct vtt_pg *pg;
+static pid_t pg_pid; /* the postmaster */
 static char state_dir[512];
 
 /* the body of a response */
@@ -167,38 +193,39 @@ static void fail_flow(struct client *c, const char *fmt, ...)
         va_end(ap);
 }
 
-/* One request on the client's kept-alive connection: body NULL is a GET. Returns the
- * status, 0 when no answer came. */
-static long http(struct client *c, const char *path, const char *body, const char *cookie,
+/* One request on the client's kept-alive connection to replica r (0 or 1; always 0 without
+ * --postgres): body NULL is a GET. Returns the status, 0 when no answer came. */
+static long http(struct client *c, int r, const char *path, const char *body, const char *cookie,
                  const char *authz, struct buf *out)
 {
+        CURL *h = c->curl[r];
         char url[256], ck[160], *ah = NULL;
         long status = 0;
         struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
         if (authz && asprintf(&ah, "Authorization: %s", authz) > 0)
                 hdr = curl_slist_append(hdr, ah);
-        snprintf(url, sizeof(url), "%s%s", srv.url, path);
-        curl_easy_setopt(c->curl, CURLOPT_URL, url);
-        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, out);
-        curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, out);
+        snprintf(url, sizeof(url), "%s%s", replica[r]->url, path);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
         if (cookie) {
                 snprintf(ck, sizeof(ck), "kbs-session-id=%s", cookie);
-                curl_easy_setopt(c->curl, CURLOPT_COOKIE, ck);
+                curl_easy_setopt(h, CURLOPT_COOKIE, ck);
         } else {
-                curl_easy_setopt(c->curl, CURLOPT_COOKIE, NULL);
+                curl_easy_setopt(h, CURLOPT_COOKIE, NULL);
         }
         if (body) {
-                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+                curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
         } else {
-                curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+                curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         }
-        CURLcode e = curl_easy_perform(c->curl);
+        CURLcode e = curl_easy_perform(h);
         if (e == CURLE_OK)
-                curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         else
                 snprintf(out->cookie, sizeof(out->cookie), "curl: %s", curl_easy_strerror(e));
         curl_slist_free_all(hdr);
@@ -213,16 +240,18 @@ static double now_ms(void)
         return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* One attest-and-fetch flow; counts an error or a wrong plaintext into c. */
+/* One attest-and-fetch flow; counts an error or a wrong plaintext into c. With --postgres,
+ * auth and attest on one replica, the resource on the other, in turn. */
 static void flow(struct client *c)
 {
         struct buf a = {0}, t = {0}, r = {0};
         char cookie[128], *nonce = NULL, *body = NULL, *authz = NULL;
+        int x = opt_pg ? (int)((unsigned)c->id + c->next_key) % 2 : 0, y = opt_pg ? 1 - x : 0;
         struct tee_key *k = &c->keys[c->next_key++ % KEYS_PER_CLIENT];
         json_t *j = NULL;
         double t0 = now_ms();
 
-        long st = http(c, "/kbs/v0/auth",
+        long st = http(c, x, "/kbs/v0/auth",
                        "{\"version\":\"0.4.0\",\"tee\":\"sim\",\"extra-params\":\"\"}", NULL, NULL,
                        &a);
         j = st == 200 ? json_loads(a.p, 0, NULL) : NULL;
@@ -237,7 +266,7 @@ static void flow(struct client *c)
         j = NULL;
         /* the simulator signs a fresh report bound to this nonce and key */
         body = attest_body(nonce, &guest, k->jwk, k->jwk);
-        st = http(c, "/kbs/v0/attest", body, cookie, NULL, &t);
+        st = http(c, x, "/kbs/v0/attest", body, cookie, NULL, &t);
         j = st == 200 ? json_loads(t.p, 0, NULL) : NULL;
         const char *tok = json_string_value(json_object_get(j, "token"));
         if (!tok || asprintf(&authz, "Bearer %s", tok) < 0) {
@@ -247,7 +276,7 @@ static void flow(struct client *c)
         }
         json_decref(j);
         j = NULL;
-        st = http(c, SECRET_PATH, NULL, NULL, authz, &r);
+        st = http(c, y, SECRET_PATH, NULL, NULL, authz, &r);
         j = st == 200 ? json_loads(r.p, 0, NULL) : NULL;
         if (!j) {
                 fail_flow(c, "resource: status %ld %s", st, st ? (r.p ? r.p : "") : r.cookie);
@@ -292,20 +321,25 @@ static void *client_main(void *arg)
 {
         struct client *c = arg;
         char iface[48];
-        c->curl = curl_easy_init();
-        if (!c->curl) {
-                fail_flow(c, "curl_easy_init");
-                return NULL;
-        }
         /* its own loopback address: 127.1.0.1, 127.1.0.2, ... */
         snprintf(iface, sizeof(iface), "host!127.1.%d.%d", c->id / 250, c->id % 250 + 1);
-        curl_easy_setopt(c->curl, CURLOPT_INTERFACE, iface);
-        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 30L);
-        curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+        for (int r = 0; r < (opt_pg ? 2 : 1); r++) {
+                c->curl[r] = curl_easy_init();
+                if (!c->curl[r]) {
+                        fail_flow(c, "curl_easy_init");
+                        goto out;
+                }
+                curl_easy_setopt(c->curl[r], CURLOPT_INTERFACE, iface);
+                curl_easy_setopt(c->curl[r], CURLOPT_TIMEOUT, 30L);
+                curl_easy_setopt(c->curl[r], CURLOPT_NOSIGNAL, 1L);
+        }
         while (!atomic_load(c->stop))
                 flow(c);
-        curl_easy_cleanup(c->curl); /* closes its connection */
-        c->curl = NULL;
+out:
+        for (int r = 0; r < 2; r++) {
+                curl_easy_cleanup(c->curl[r]); /* closes its connection */
+                c->curl[r] = NULL;
+        }
         return NULL;
 }
 
@@ -367,6 +401,86 @@ static double proc_cpu(pid_t pid)
         return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The veriteed processes' CPU seconds: the one server, or both replicas */
+static double server_cpu(void)
+{
+        return proc_cpu(srv.pid) + (opt_pg ? proc_cpu(srv_b.pid) : 0);
+}
+
+/* The PostgreSQL server's CPU seconds: the postmaster's own and those of the children it
+ * reaped (cutime, cstime: backends that exited), plus each live child's (its backends,
+ * the checkpointer, the WAL writer, ...). A backend that exits during a round moves from
+ * the second sum to the first, so the difference over a round counts it once. */
+static double pg_cpu(void)
+{
+        unsigned long long sum = 0;
+        DIR *d = opendir("/proc");
+        if (!d || pg_pid <= 0) {
+                if (d)
+                        closedir(d);
+                return 0;
+        }
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                char path[300], line[1024];
+                if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                const char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+                fclose(f);
+                int ppid = 0;
+                unsigned long long ut = 0, st = 0, cut = 0, cst = 0;
+                /* after "pid (comm)": state, ppid (4), fields 5..13, utime (14), stime (15),
+                 * cutime (16), cstime (17) */
+                if (!p ||
+                    sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                           &ppid, &ut, &st, &cut, &cst) != 5)
+                        continue;
+                pid_t pid = (pid_t)strtoul(e->d_name, NULL, 10);
+                if (pid == pg_pid)
+                        sum += ut + st + cut + cst;
+                else if (ppid == pg_pid)
+                        sum += ut + st;
+        }
+        closedir(d);
+        return (double)sum / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The postmaster: the child of this process that runs postgres (pgtest forks it). */
+static pid_t find_postmaster(void)
+{
+        pid_t found = 0;
+        DIR *d = opendir("/proc");
+        if (!d)
+                return 0;
+        struct dirent *e;
+        while ((e = readdir(d)) && !found) {
+                char path[300], line[1024], comm[64];
+                int ppid = 0;
+                if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        continue;
+                const char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+                fclose(f);
+                const char *o = strchr(line, '(');
+                if (!p || !o || p - o - 1 <= 0 || (size_t)(p - o - 1) >= sizeof(comm) ||
+                    sscanf(p + 2, "%*c %d", &ppid) != 1)
+                        continue;
+                memcpy(comm, o + 1, (size_t)(p - o - 1));
+                comm[p - o - 1] = 0;
+                if (ppid == getpid() && strcmp(comm, "postgres") == 0)
+                        found = (pid_t)strtoul(e->d_name, NULL, 10);
+        }
+        closedir(d);
+        return found;
+}
+
 static double self_cpu(void)
 {
         struct rusage ru;
@@ -385,7 +499,7 @@ static void run_round(struct round *R)
 {
         atomic_bool stop = false;
         pthread_t th[MAX_CLIENTS];
-        double t0 = now_ms(), cs0 = proc_cpu(srv.pid), cc0 = self_cpu();
+        double t0 = now_ms(), cs0 = server_cpu(), cc0 = self_cpu(), cp0 = opt_pg ? pg_cpu() : 0;
         for (unsigned i = 0; i < R->clients; i++) {
                 struct client *c = &clients[i];
                 c->stop = &stop;
@@ -420,7 +534,8 @@ static void run_round(struct round *R)
                         memcpy(R->first_error, clients[i].first_error, sizeof(R->first_error));
         }
         R->secs = (now_ms() - t0) / 1e3;
-        R->cpu_server = proc_cpu(srv.pid) - cs0;
+        R->cpu_server = server_cpu() - cs0;
+        R->cpu_pg = opt_pg ? pg_cpu() - cp0 : 0;
         R->cpu_client = self_cpu() - cc0;
         double *all = calloc(n_lat ? n_lat : 1, sizeof(*all));
         size_t k = 0;
@@ -452,6 +567,15 @@ static void idle_figures(struct round *R, long want_threads, long want_fds)
                 usleep(100 * 1000);
         }
         R->rss_kib = proc_status(srv.pid, "VmRSS");
+        if (opt_pg) { /* the database's size; PostgreSQL's WAL is not per database */
+                char out[64];
+                R->db = vtt_pg_exec(pg, "veritee", "SELECT pg_database_size('veritee')", out,
+                                    sizeof(out)) == 0
+                                ? strtoll(out, NULL, 10)
+                                : 0;
+                R->wal = 0;
+                return;
+        }
         snprintf(db, sizeof(db), "%s/veritee.db", state_dir);
         R->db = file_size(db);
         snprintf(db, sizeof(db), "%s/veritee.db-wal", state_dir);
@@ -510,12 +634,44 @@ static int setup(void)
         snprintf(authz, sizeof(authz), "Bearer %s", jwt);
         free(jwt);
         /* the default configuration: nothing but what the simulator flow needs */
-        snprintf(cfg, sizeof(cfg),
-                 "listen: 127.0.0.1:0\nstate_dir: %s\n"
-                 "attestation:\n  reference_values: %s\n  simulator_root: %s/root.pem\n"
-                 "secrets:\n  kek_file: %s\nadmin:\n  keys: [%s]\n%s",
-                 state_dir, path, vtt_simdir, kek, pub, opt_config_add ? opt_config_add : "");
-        server_start(&srv, "veriteed", cfg);
+        if (!opt_pg) {
+                snprintf(cfg, sizeof(cfg),
+                         "listen: 127.0.0.1:0\nstate_dir: %s\n"
+                         "attestation:\n  reference_values: %s\n  simulator_root: %s/root.pem\n"
+                         "secrets:\n  kek_file: %s\nadmin:\n  keys: [%s]\n%s",
+                         state_dir, path, vtt_simdir, kek, pub,
+                         opt_config_add ? opt_config_add : "");
+                server_start(&srv, "veriteed", cfg);
+        } else {
+                /* two replicas on one database: what they share is configured (one KEK,
+                 * admin key, token key and ledger key), each has its own state_dir. A
+                 * starts first and makes the token and ledger keys; B reads them. */
+                char dsn[256], dsn_file[512];
+                if (vtt_pg_createdb(pg, "veritee") < 0)
+                        return -1;
+                vtt_pg_dsn(pg, "veritee", dsn, sizeof(dsn));
+                snprintf(dsn_file, sizeof(dsn_file), "%s/pg.dsn", vtt_dir);
+                write_text(dsn_file, dsn);
+                if (chmod(dsn_file, 0600) != 0) {
+                        fprintf(stderr, "loadgen: chmod %s: %s\n", dsn_file, strerror(errno));
+                        return -1;
+                }
+                for (int r = 0; r < 2; r++) {
+                        snprintf(cfg, sizeof(cfg),
+                                 "listen: 127.0.0.1:0\nstate_dir: %s/state-%c\n"
+                                 "attestation:\n  reference_values: %s\n"
+                                 "  simulator_root: %s/root.pem\n"
+                                 "secrets:\n  kek_file: %s\nadmin:\n  keys: [%s]\n"
+                                 "token:\n  signing_key: %s/token.pem\n"
+                                 "ledger:\n  signing_key: %s/ledger.pem\n"
+                                 "store:\n  backend: postgres\n  dsn_file: %s\n%s",
+                                 vtt_dir, "ab"[r], path, vtt_simdir, kek, pub, vtt_dir, vtt_dir,
+                                 dsn_file, opt_config_add ? opt_config_add : "");
+                        /* A is "veriteed": --startup times its configuration */
+                        server_start(r ? &srv_b : &srv, r ? "veriteed-b" : "veriteed", cfg);
+                }
+                replica[1] = &srv_b;
+        }
         int n = snprintf(body, sizeof(body),
                          "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":"
                          "\"affirming\"}]}%c%s",
@@ -546,16 +702,16 @@ static unsigned open_sessions(unsigned n)
         unsigned done = 0;
         for (unsigned a = 0; done < n && a < 250 * 250; a++) {
                 char iface[48];
-                c.curl = curl_easy_init();
-                if (!c.curl)
+                c.curl[0] = curl_easy_init();
+                if (!c.curl[0])
                         break;
                 snprintf(iface, sizeof(iface), "host!127.2.%u.%u", a / 250, a % 250 + 1);
-                curl_easy_setopt(c.curl, CURLOPT_INTERFACE, iface);
-                curl_easy_setopt(c.curl, CURLOPT_TIMEOUT, 30L);
-                curl_easy_setopt(c.curl, CURLOPT_NOSIGNAL, 1L);
+                curl_easy_setopt(c.curl[0], CURLOPT_INTERFACE, iface);
+                curl_easy_setopt(c.curl[0], CURLOPT_TIMEOUT, 30L);
+                curl_easy_setopt(c.curl[0], CURLOPT_NOSIGNAL, 1L);
                 for (int k = 0; k < 20 && done < n; k++) {
                         struct buf b = {0};
-                        long st = http(&c, "/kbs/v0/auth",
+                        long st = http(&c, 0, "/kbs/v0/auth",
                                        "{\"version\":\"0.4.0\",\"tee\":\"sim\","
                                        "\"extra-params\":\"\"}",
                                        NULL, NULL, &b);
@@ -567,8 +723,8 @@ static unsigned open_sessions(unsigned n)
                         if (st != 200)
                                 break;
                 }
-                curl_easy_cleanup(c.curl);
-                c.curl = NULL;
+                curl_easy_cleanup(c.curl[0]);
+                c.curl[0] = NULL;
         }
         return done;
 }
@@ -642,7 +798,7 @@ static void usage(void)
 {
         fprintf(stderr, "usage: loadgen [-s CLIENTSxSECONDS,...] [--rss-pct P] [--rss-mib M] "
                         "[--keep] [--json FILE] [--sessions N] [--startup N] [--state DIR] "
-                        "[--config-add YAML]\n");
+                        "[--config-add YAML] [--postgres]\n");
         exit(2);
 }
 
@@ -675,12 +831,30 @@ int main(int argc, char **argv)
                         opt_state = argv[++i];
                 else if (strcmp(argv[i], "--config-add") == 0 && i + 1 < argc)
                         opt_config_add = argv[++i];
+                else if (strcmp(argv[i], "--postgres") == 0)
+                        opt_pg = true;
                 else
                         usage();
         }
         if (parse_schedule(schedule, rounds, &n_rounds) < 0 || n_sessions > 100000 ||
-            n_startup > 100)
+            n_startup > 100 || (opt_pg && opt_state))
                 usage();
+        if (opt_pg) {
+                if (!vtt_pg_available()) {
+                        printf("loadgen: --postgres: skipped: postgresql not installed (no "
+                               "/usr/lib/postgresql/*/bin/postgres, nor VT_PG_BINDIR; "
+                               "scripts/deps.sh test installs it)\n");
+                        return 77;
+                }
+                setenv("VT_PG_FSYNC", "on", 0); /* durable commits, unless told off */
+                pg = vtt_pg_start();            /* or exits, saying why */
+                pg_pid = find_postmaster();
+                if (pg_pid <= 0) {
+                        fprintf(stderr, "loadgen: the postmaster is not a child of this "
+                                        "process\n");
+                        return 1;
+                }
+        }
         if (json_path && !(jf = fopen(json_path, "we"))) {
                 fprintf(stderr, "loadgen: %s: %s\n", json_path, strerror(errno));
                 return 2;
@@ -703,6 +877,13 @@ int main(int argc, char **argv)
         }
         struct round base = {0};
         idle_figures(&base, -1, -1);
+        if (opt_pg)
+                printf("load: two veriteed replicas (pids %d, %d) on one PostgreSQL (postmaster "
+                       "pid %d, fsync %s); each flow: auth and attest on one replica, the "
+                       "resource on the other, in turn\n",
+                       (int)srv.pid, (int)srv_b.pid, (int)pg_pid,
+                       getenv("VT_PG_FSYNC") && strcmp(getenv("VT_PG_FSYNC"), "on") == 0 ? "on"
+                                                                                         : "off");
         printf("load: veriteed pid %d, default limits, clients from 127.1.0.0/16; before: rss "
                "%ld KiB, %ld threads, %ld fds, db %lld B\n",
                (int)srv.pid, base.rss_kib, base.threads, base.fds, base.db + base.wal);
@@ -749,6 +930,12 @@ int main(int argc, char **argv)
                        (double)R->rss_peak_kib / 1024, R->threads, R->threads_peak, fds,
                        R->db / 1024, R->wal / 1024, 100 * R->cpu_server / R->secs,
                        100 * R->cpu_client / R->secs);
+                if (opt_pg && R->flows)
+                        printf("load: round %zu: server CPU per release %.4f ms (veriteed A+B), "
+                               "%.4f ms (PostgreSQL), %.4f ms in all\n",
+                               i + 1, 1e3 * R->cpu_server / (double)R->flows,
+                               1e3 * R->cpu_pg / (double)R->flows,
+                               1e3 * (R->cpu_server + R->cpu_pg) / (double)R->flows);
                 if (opt_state && R->flows)
                         printf("load: round %zu: server CPU %.2f s for %lu flows in %.2f s: %.4f "
                                "ms "
@@ -756,19 +943,31 @@ int main(int argc, char **argv)
                                i + 1, R->cpu_server, R->flows, R->secs,
                                1e3 * R->cpu_server / (double)R->flows);
                 fflush(stdout);
-                if (jf)
+                if (jf) {
                         fprintf(jf,
                                 "{\"op\":\"flow_round\",\"round\":%zu,\"clients\":%u,"
                                 "\"secs\":%.2f,\"flows\":%lu,\"errors\":%lu,\"wrong\":%lu,"
                                 "\"releases_per_sec\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
                                 "\"server_cpu_ms_per_release\":%.4f,"
                                 "\"client_cpu_ms_per_release\":%.4f,\"rss_kib\":%ld,"
-                                "\"rss_peak_kib\":%ld,\"threads\":%ld,\"fds\":%ld}\n",
+                                "\"rss_peak_kib\":%ld,\"threads\":%ld,\"fds\":%ld",
                                 i + 1, R->clients, R->secs, R->flows, R->errors, R->wrong,
                                 (double)R->flows / R->secs, R->p50, R->p99,
                                 R->flows ? 1e3 * R->cpu_server / (double)R->flows : 0.0,
                                 R->flows ? 1e3 * R->cpu_client / (double)R->flows : 0.0, R->rss_kib,
                                 R->rss_peak_kib, R->threads, R->fds);
+                        /* --postgres: server_cpu is both replicas'; then PostgreSQL's */
+                        if (opt_pg)
+                                fprintf(jf,
+                                        ",\"store\":\"postgres\",\"replicas\":2,"
+                                        "\"pg_cpu_ms_per_release\":%.4f,"
+                                        "\"server_pg_cpu_ms_per_release\":%.4f",
+                                        R->flows ? 1e3 * R->cpu_pg / (double)R->flows : 0.0,
+                                        R->flows ? 1e3 * (R->cpu_server + R->cpu_pg) /
+                                                           (double)R->flows
+                                                 : 0.0);
+                        fprintf(jf, "}\n");
+                }
                 if (R->errors || R->wrong) {
                         printf("load: round %zu: %lu errors, %lu wrong plaintexts; first: %s\n",
                                i + 1, R->errors, R->wrong, R->first_error);
@@ -808,6 +1007,11 @@ int main(int argc, char **argv)
         if (waitpid(srv.pid, &wst, WNOHANG) == srv.pid) {
                 printf("load: veriteed exited during the run (status 0x%x)\n", wst);
                 srv.pid = 0;
+                bad = 1;
+        }
+        if (opt_pg && waitpid(srv_b.pid, &wst, WNOHANG) == srv_b.pid) {
+                printf("load: veriteed exited during the run (replica B, status 0x%x)\n", wst);
+                srv_b.pid = 0;
                 bad = 1;
         }
         server_stop_all();

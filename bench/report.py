@@ -18,6 +18,8 @@ Floors (rates in operations/s; a chain of operations costs the sum of their time
   Azure vTPM       one RSA-2048 verification (the TPM quote) + one P-384 (the SNP report)
   2 threads        twice the one-thread floor (openssl speed runs on one thread)
   full flow        one P-384 verify + one P-256 sign + one P-256 ECDH, as CPU ms per release
+                   (on SQLite, and on two replicas with PostgreSQL: the same floor, against the
+                   two veriteed's CPU and against it with the PostgreSQL server's)
   durable appends  synced 4 KiB writes/s (dd oflag=dsync) on the same file system: 1 thread
                    pays one sync per append; 64 threads share one per group (x64). A reference
                    rather than a bound: SQLite's WAL sync can cost less than dd's O_DSYNC write
@@ -205,6 +207,24 @@ def main():
                          rounds=len(rs)))
     flow_err = raw.errs.get("flow_status")
 
+    # the full flow on two replicas with PostgreSQL (loadgen --postgres): per client count
+    pgflow = []
+    prows = [(run, d) for run, d in raw.vals.get("pgflow", []) if d.get("op") == "flow_round"]
+    for c in sorted({d["clients"] for _, d in prows}):
+        rs = [(r, d) for r, d in prows if d["clients"] == c and d["flows"]]
+        rs_all = [(r, d) for r, d in prows if d["clients"] == c]
+        vt = [d["server_cpu_ms_per_release"] for _, d in rs]
+        both = [d["server_pg_cpu_ms_per_release"] for _, d in rs]
+        pgflow.append(dict(
+            clients=c, releases_per_sec=med([d["releases_per_sec"] for _, d in rs_all]),
+            p50_ms=med([d["p50_ms"] for _, d in rs]), p99_ms=med([d["p99_ms"] for _, d in rs]),
+            server_cpu_ms_per_release=med(vt), pg_cpu_ms_per_release=med([d["pg_cpu_ms_per_release"] for _, d in rs]),
+            server_pg_cpu_ms_per_release=med(both), floor_ms=med(list(floor_ms.values())),
+            ratio=med([d["server_cpu_ms_per_release"] / floor_ms[r] for r, d in rs if r in floor_ms]),
+            ratio_with_pg=med([d["server_pg_cpu_ms_per_release"] / floor_ms[r] for r, d in rs if r in floor_ms]),
+            errors=sum(d["errors"] + d["wrong"] for _, d in rs_all), rounds=len(rs_all)))
+    pgflow_err = raw.errs.get("pgflow_status")
+
     # memory and start-up (loadgen)
     def flow_op(op, field):
         return med([d.get(field) for _, d in raw.vals.get("flow", []) if d.get("op") == op])
@@ -288,7 +308,8 @@ def main():
         phases[k] = phases.get(k, 0) + d["seconds"]
     machine["seconds_by_phase"] = phases  # (replaced with the rest by --machine-from)
     result = dict(schema="veritee-bench/1", machine=machine, runs=runs, floors=floors, verify=verify,
-                  peers=peers, flow=dict(sqlite=flow, error=flow_err, replicas=replicas),
+                  peers=peers, flow=dict(sqlite=flow, error=flow_err, postgres=pgflow, postgres_error=pgflow_err,
+                                        replicas=replicas),
                   memory=memory, startup=startup, ledger=ledger)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "latest.json"), "w") as f:
@@ -348,6 +369,27 @@ def table(R):
     o.append("\nFloor per release: one P-384 verify (the report) + one P-256 sign (the token) + one "
              "P-256 ECDH (the JWE). Server CPU from /proc/PID/stat over the round; the load generator "
              "(which also signs simulator reports) shares the 2 cores.\n")
+    o.append("\n### Full flow on two replicas with PostgreSQL (bench/loadgen --postgres)\n\n")
+    pf = R["flow"].get("postgres") or []
+    if not pf:
+        why = (R["flow"].get("postgres_error") or ["not measured"])[0]
+        o.append(f"Not measured: {why}\n")
+    else:
+        o.append("| clients | releases/s | p50 ms | p99 ms | server CPU ms/release: veriteed (both) | with PostgreSQL | "
+                 "floor ms | ratio to floor: veriteed | with PostgreSQL | failed flows (all runs) |\n"
+                 "|---|---|---|---|---|---|---|---|---|---|\n")
+        for r in pf:
+            o.append(f"| {r['clients']} | {fmt(r['releases_per_sec'])} | {fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | "
+                     f"{fmt(r['server_cpu_ms_per_release'], 3)} | {fmt(r['server_pg_cpu_ms_per_release'], 3)} | "
+                     f"{fmt(r['floor_ms'], 3)} | {fmt(r['ratio'], 2)} | {fmt(r['ratio_with_pg'], 2)} | {r['errors']} |\n")
+        if R["flow"].get("postgres_error"):
+            o.append(f"\nloadgen --postgres reported: {R['flow']['postgres_error'][0]}\n")
+        o.append("\nTwo veriteed replicas (same KEK, admin, token and ledger keys; their own state "
+                 "directories) on one PostgreSQL server started on 127.0.0.1 (fsync on), the same "
+                 "machine and cores. Each client alternates: auth and attest on one replica, the "
+                 "resource with that token on the other. CPU: both veriteed processes, then also the "
+                 "postmaster and its children (with the backends it reaped), from /proc/PID/stat over "
+                 "the round; the same floor as on SQLite.\n")
     rp = R["flow"].get("replicas")
     if rp and rp.get("reason"):
         o.append(f"\nTwo replicas on PostgreSQL: not measured: {rp['reason']}\n")
@@ -457,6 +499,34 @@ plot '{d}' using 1:2 with linespoints lw 2 title 'releases/s', \\
      '{d}' using 1:3 axes x1y2 with linespoints title 'p50 ms', \\
      '{d}' using 1:4 axes x1y2 with linespoints title 'p99 ms'
 """, "Full flow: releases per second and p50/p99 latency at 1, 8 and 64 clients")
+    pf = [x for x in R["flow"].get("postgres") or [] if x.get("releases_per_sec")]
+    if pf:
+        sq = {x["clients"]: x for x in R["flow"]["sqlite"]}
+        d = os.path.join(tmpd, "flow-replicas.dat")
+        with open(d, "w") as f:
+            for x in pf:
+                s1 = sq.get(x["clients"], {})
+                f.write(f"{x['clients']} {x['releases_per_sec']} {s1.get('releases_per_sec') or 'NaN'} "
+                        f"{x['server_cpu_ms_per_release'] or 'NaN'} {x['server_pg_cpu_ms_per_release'] or 'NaN'} "
+                        f"{s1.get('server_cpu_ms_per_release') or 'NaN'}\n")
+        run("flow-replicas.png", f"""set title 'Full flow: two replicas on PostgreSQL against one veriteed on SQLite'
+set logscale x 2
+set xlabel 'concurrent clients'
+set ylabel 'releases/s'
+set y2label 'server CPU ms per release'
+set ytics nomirror
+set y2tics
+set yrange [0:*]
+set y2range [0:*]
+set grid
+set key below
+plot '{d}' using 1:2 with linespoints lw 2 title 'releases/s, 2 replicas + PostgreSQL', \\
+     '{d}' using 1:3 with linespoints lw 2 title 'releases/s, SQLite', \\
+     '{d}' using 1:4 axes x1y2 with linespoints dt 2 title 'CPU ms, 2 veriteed', \\
+     '{d}' using 1:5 axes x1y2 with linespoints dt 2 title 'CPU ms, 2 veriteed + PostgreSQL', \\
+     '{d}' using 1:6 axes x1y2 with linespoints dt 2 title 'CPU ms, veriteed on SQLite'
+""", "Full flow on two replicas with PostgreSQL: releases per second and server CPU per release, "
+            "against SQLite")
     rc = [x for x in R["ledger"]["receipts"] if x.get("build_per_sec")]
     if rc:
         d = os.path.join(tmpd, "receipts.dat")
@@ -490,7 +560,10 @@ def section(path, md, pngs):
             "the same files, offline, one thread; the full flow is bench/loadgen (not veritee's agent: "
             "libcurl, its own source address per client) against a real veriteed with the default "
             "configuration on SQLite, each flow auth, a fresh simulator report, attest, the resource "
-            "and its JWE decrypted and compared; the ledger is `veritee bench ledger`. Floors are "
+            "and its JWE decrypted and compared; then the same flow through two veriteed replicas "
+            "sharing one PostgreSQL server (`loadgen --postgres`, fsync on, on the same cores), auth "
+            "and attest on one replica and the resource on the other; the ledger is `veritee bench "
+            "ledger`. Floors are "
             "`openssl speed` on one thread, measured before and after the verifiers of each run (the "
             "mean of the two). On a shared machine read the load average first.", ""]
     body.append(md.rstrip())

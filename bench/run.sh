@@ -7,14 +7,20 @@
 #   RUNS=3          runs of everything; every figure is the median of its RUNS values
 #   SECS=2          seconds per verifier figure (veritee bench, the npm peers)
 #   FLOOR_SECS=1    seconds per `openssl speed` operation (the floors)
-#   FLOW_SECS=5     seconds per full-flow round (1, 8, 64 and again 64 clients)
+#   FLOW_SECS=5     seconds per full-flow round (SQLite: 1, 8, 64 and again 64 clients;
+#                   two replicas on PostgreSQL: 1, 8, 64)
 #   SESSIONS=1000   sessions opened (auth only) before the rounds, for their RSS
 #   STARTS=5        veriteed starts timed to ready per run
 #   LEDGER_SECS=1   seconds per ledger figure (veritee bench ledger)
-#   REPLICAS_SECS=5 seconds per replica figure (0: skip the PostgreSQL replicas)
+#   REPLICAS_SECS=5 seconds per replica figure (0: skip bench/replicas.sh's measurement)
+#   PHASES=all      the phases to run, comma-separated, of: verifiers, peers, flow, pgflow,
+#                   replicas, ledger (the floors always run: every ratio needs its run's).
+#                   E.g. PHASES=pgflow DOCS=0 measures the flow on two replicas alone; the
+#                   report (bench/results/latest.json, latest.md) says "not measured" for
+#                   the rest, so keep DOCS=0 to leave docs/BENCHMARKS.md as it is
 #   DOCS=1          rewrite the marked section of docs/BENCHMARKS.md and docs/bench/*.png
 #   VT_BIN=build/bin, VT_TESTDATA=../shared/testdata
-# With the defaults it takes about 7 minutes on 2 cores.
+# With the defaults it takes about 8 minutes on 2 cores.
 #
 # Each run, in this order: the floors (`openssl speed -seconds FLOOR_SECS ecdsap384
 # ecdsap256 ecdhp256 rsa2048` on one thread, and a synced 4 KiB write loop, dd oflag=dsync);
@@ -23,8 +29,14 @@
 # the verifiers: on a shared machine the load moves within a run); the peers on the same evidence (bench/dcap-qvl.mjs, bench/snp-peers.mjs; npm
 # packages pinned in bench/package.json, installed into bench/node_modules); the full flow
 # (bench/loadgen --json: auth, simulator evidence, attest, resource, JWE decrypted, against
-# a real veriteed on SQLite); bench/replicas.sh's measurement (two replicas on PostgreSQL
-# against one on SQLite); `veritee bench ledger --json`. A figure that cannot be measured
+# a real veriteed on SQLite); the same full flow on two veriteed replicas sharing one
+# PostgreSQL (bench/loadgen --postgres: a PostgreSQL server started on 127.0.0.1 in a
+# temporary directory, fsync on; each flow's auth and attest on one replica and its
+# resource on the other, in turn; server CPU per release both for the two veriteed and
+# with the PostgreSQL processes; 1, 8 and 64 clients x FLOW_SECS; "not measured" when
+# PostgreSQL is not installed); bench/replicas.sh's measurement (releases only: 20 clients
+# with tokens fetch secrets from two replicas on PostgreSQL, against one on SQLite, same
+# run); `veritee bench ledger --json`. A figure that cannot be measured
 # (no testdata, no node, a peer that needs the network) is recorded with its reason.
 #
 # Writes bench/results/raw.jsonl (every value of every run; git-ignored), then
@@ -58,6 +70,18 @@ STARTS=${STARTS:-5}
 LEDGER_SECS=${LEDGER_SECS:-1}
 REPLICAS_SECS=${REPLICAS_SECS:-5}
 DOCS=${DOCS:-1}
+PHASES=${PHASES:-all}
+for p in $(echo "$PHASES" | tr ',' ' '); do
+        case $p in
+        all | verifiers | peers | flow | pgflow | replicas | ledger) ;;
+        *)
+                echo "bench: PHASES: unknown phase $p (all, verifiers, peers, flow, pgflow, replicas, ledger)" >&2
+                exit 2
+                ;;
+        esac
+done
+# want PHASE: whether PHASES asks for it
+want() { case ",$PHASES," in *,all,* | *",$1,"*) return 0 ;; esac; return 1; }
 BIN=${VT_BIN:-build/bin}
 T=${VT_TESTDATA:-../shared/testdata}
 export VT_TESTDATA="$T"
@@ -154,9 +178,10 @@ while [ "$i" -le "$RUNS" ]; do
         rm -f "$tmp/dsync"
         rec dsync "$i" "{\"per_sec\":$(echo "$t" | awk '{printf "%.1f", 300 / $1}')}"
 
-        phase verifiers
         S="$T/snp/msft-tav"
+        want verifiers && phase verifiers
         for th in 1 2; do
+                want verifiers || break
                 if [ "$TD" = 0 ]; then
                         for k in snp tdx sgx azure nvidia_gpu; do err "${k}_$th" "$i" "skipped: $T not found"; done
                         continue
@@ -175,7 +200,7 @@ while [ "$i" -le "$RUNS" ]; do
                         err "nvidia_gpu_$th" "$i" "skipped: $T/nvidia not found"
                 fi
         done
-        if [ "$TD" = 1 ]; then
+        if [ "$TD" = 1 ] && want verifiers; then
                 try snp_genoa_1 "$i" "$B" bench snp --seconds "$SECS" --threads 1 \
                         --report "$S/genoa_attestation_report.bin" --cert "$S/genoa_vcek.pem"
         fi
@@ -183,8 +208,9 @@ while [ "$i" -le "$RUNS" ]; do
         phase floors
         floors "$i"
 
-        phase peers
+        want peers && phase peers
         for k in dcap_qvl_tdx dcap_qvl_sgx tinfoil_snp_genoa lit_snp_milan; do
+                want peers || break
                 if [ "$NODE" = 0 ]; then err "$k" "$i" "$NODE_WHY"; continue; fi
                 if [ "$TD" = 0 ]; then err "$k" "$i" "skipped: $T not found"; continue; fi
                 case $k in
@@ -199,18 +225,35 @@ while [ "$i" -le "$RUNS" ]; do
                 esac
         done
 
-        phase "full flow (loadgen: 1, 8, 64, 64 clients x ${FLOW_SECS} s)"
-        if VT_BIN="$BIN" "$BIN/loadgen" -s "1x$FLOW_SECS,8x$FLOW_SECS,64x$FLOW_SECS,64x$FLOW_SECS" \
-                --rss-pct 10 --rss-mib 4 --sessions "$SESSIONS" --startup "$STARTS" \
-                --json "$tmp/flow.jsonl" >"$tmp/flow.out" 2>&1; then
-                :
-        else
-                err flow_status "$i" "loadgen failed: $(grep -m1 'load: round [0-9]*: \|load: only\|load: veriteed exited\|did not become ready' "$tmp/flow.out" || tail -1 "$tmp/flow.out")"
+        if want flow; then
+                phase "full flow (loadgen: 1, 8, 64, 64 clients x ${FLOW_SECS} s)"
+                if VT_BIN="$BIN" "$BIN/loadgen" -s "1x$FLOW_SECS,8x$FLOW_SECS,64x$FLOW_SECS,64x$FLOW_SECS" \
+                        --rss-pct 10 --rss-mib 4 --sessions "$SESSIONS" --startup "$STARTS" \
+                        --json "$tmp/flow.jsonl" >"$tmp/flow.out" 2>&1; then
+                        :
+                else
+                        err flow_status "$i" "loadgen failed: $(grep -m1 'load: round [0-9]*: \|load: only\|load: veriteed exited\|did not become ready' "$tmp/flow.out" || tail -1 "$tmp/flow.out")"
+                fi
+                while IFS= read -r l; do rec flow "$i" "$l"; done <"$tmp/flow.jsonl"
+                cat "$tmp/flow.out" >>"$OUT/flow-run$i.txt" 2>/dev/null || true
         fi
-        while IFS= read -r l; do rec flow "$i" "$l"; done <"$tmp/flow.jsonl"
-        cat "$tmp/flow.out" >>"$OUT/flow-run$i.txt" 2>/dev/null || true
 
-        if [ "$REPLICAS_SECS" != 0 ]; then
+        if want pgflow; then
+                phase "full flow on two replicas with PostgreSQL (loadgen --postgres: 1, 8, 64 clients x ${FLOW_SECS} s)"
+                rc=0
+                VT_BIN="$BIN" "$BIN/loadgen" --postgres -s "1x$FLOW_SECS,8x$FLOW_SECS,64x$FLOW_SECS" \
+                        --rss-pct 10 --rss-mib 4 --json "$tmp/pgflow.jsonl" >"$tmp/pgflow.out" 2>&1 || rc=$?
+                if [ "$rc" = 77 ]; then
+                        err pgflow_status "$i" "$(grep -m1 'skipped' "$tmp/pgflow.out" | sed 's/^loadgen: --postgres: //')"
+                elif [ "$rc" != 0 ]; then
+                        err pgflow_status "$i" "loadgen --postgres failed: $(grep -m1 'load: round [0-9]*: [0-9]* errors\|load: round [0-9]*: no\|load: veriteed exited\|pgtest:\|loadgen:' "$tmp/pgflow.out" || tail -1 "$tmp/pgflow.out")"
+                fi
+                [ ! -f "$tmp/pgflow.jsonl" ] || while IFS= read -r l; do rec pgflow "$i" "$l"; done <"$tmp/pgflow.jsonl"
+                rm -f "$tmp/pgflow.jsonl"
+                cat "$tmp/pgflow.out" >>"$OUT/pgflow-run$i.txt" 2>/dev/null || true
+        fi
+
+        if [ "$REPLICAS_SECS" != 0 ] && want replicas; then
                 phase "two replicas on PostgreSQL"
                 if [ -x "$BIN/test_store_pg_replicas" ]; then
                         VT_BIN="$BIN" VT_REPLICAS_BENCH=1 VT_REPLICAS_SECONDS="$REPLICAS_SECS" \
@@ -222,20 +265,23 @@ while [ "$i" -le "$RUNS" ]; do
                 fi
         fi
 
-        phase ledger
-        "$B" bench ledger --seconds "$LEDGER_SECS" --db "$tmp/ledger.db" --json >"$tmp/o" 2>"$tmp/e" ||
-                err ledger "$i" "veritee bench ledger: $(tail -c 300 "$tmp/e")"
-        rm -f "$tmp/ledger.db"*
-        while IFS= read -r l; do case $l in "{"*) rec ledger "$i" "$l" ;; esac; done <"$tmp/o"
+        if want ledger; then
+                phase ledger
+                "$B" bench ledger --seconds "$LEDGER_SECS" --db "$tmp/ledger.db" --json >"$tmp/o" 2>"$tmp/e" ||
+                        err ledger "$i" "veritee bench ledger: $(tail -c 300 "$tmp/e")"
+                rm -f "$tmp/ledger.db"*
+                while IFS= read -r l; do case $l in "{"*) rec ledger "$i" "$l" ;; esac; done <"$tmp/o"
+        fi
         i=$((i + 1))
 done
 i=$((i - 1))
 phase end
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
-rm -f "$OUT"/flow-run*.txt
+rm -f "$OUT"/flow-run*.txt "$OUT"/pgflow-run*.txt
 
 cmd="${BENCH_COMMAND:-bench/run.sh}"
 env_line="RUNS=$RUNS SECS=$SECS FLOOR_SECS=$FLOOR_SECS FLOW_SECS=$FLOW_SECS SESSIONS=$SESSIONS STARTS=$STARTS LEDGER_SECS=$LEDGER_SECS REPLICAS_SECS=$REPLICAS_SECS"
+[ "$PHASES" = all ] || env_line="$env_line PHASES=$PHASES"
 python3 bench/report.py --raw "$RAW" --out "$OUT" --docs "$DOCS" \
         --command "$cmd" --settings "$env_line" --load-before "$load0" --load-after "$load1" \
         --seconds "$(($(date +%s) - t_start))"

@@ -6,9 +6,14 @@
 #      failed check named); a flag of another bench is a usage error (exit 2).
 #   2. bench/report.py on a raw file of known values: medians over runs, each run's ratio to
 #      its own floor (the mean of its two floor measurements), a chain floor (Azure: RSA-2048
-#      + P-384), the full-flow floor in ms, the reason of a figure not measured in the
+#      + P-384), the full-flow floor in ms (on SQLite, and on two replicas with PostgreSQL:
+#      veriteed's CPU and with PostgreSQL's), the reason of a figure not measured in the
 #      table, and docs/BENCHMARKS.md rewritten only between the markers (twice: the same).
-# Needs ../shared/testdata for part 1 (exit 77 without it); python3 for part 2.
+#   3. bench/loadgen --postgres (the flow on two replicas): --state with it is a usage error;
+#      one short round of 2 clients completes flows with no error, both replicas serving
+#      auth, attest and resource, its JSON line carrying PostgreSQL's CPU (skipped without
+#      PostgreSQL).
+# Needs ../shared/testdata for part 1 (exit 77 without it); python3 for parts 2 and 3.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${VT_BIN:-$SRC/build/bin}
@@ -81,6 +86,8 @@ f() { # f RUN P384 P256V P256S ECDH RSA
         echo '{"key":"lit_snp_milan","run":1,"error":"needs the network: no VCEK"}'
         # flow floor: 1/1000 + 1/1000 + 1/1000 s = 3 ms (runs 2, 3); 6 ms CPU -> ratio 2
         echo '{"key":"flow","run":2,"data":{"op":"flow_round","round":1,"clients":8,"secs":1,"flows":10,"errors":0,"wrong":0,"releases_per_sec":10,"p50_ms":5,"p99_ms":9,"server_cpu_ms_per_release":6,"client_cpu_ms_per_release":1,"rss_kib":2048,"rss_peak_kib":4096,"threads":5,"fds":9}}'
+        # two replicas on PostgreSQL: veriteed 6 ms -> ratio 2, with PostgreSQL 9 ms -> 3
+        echo '{"key":"pgflow","run":2,"data":{"op":"flow_round","round":2,"clients":8,"secs":1,"flows":10,"errors":0,"wrong":0,"releases_per_sec":7,"p50_ms":6,"p99_ms":11,"server_cpu_ms_per_release":6,"client_cpu_ms_per_release":1,"rss_kib":2048,"rss_peak_kib":4096,"threads":5,"fds":9,"store":"postgres","replicas":2,"pg_cpu_ms_per_release":3,"server_pg_cpu_ms_per_release":9}}'
         echo '{"key":"dsync","run":2,"data":{"per_sec":100}}'
         echo '{"key":"ledger","run":2,"data":{"op":"ledger_append","entries":5,"threads":64,"per_sec":3200}}'
 } >"$tmp/w/raw.jsonl"
@@ -99,6 +106,11 @@ t = v[("TDX (DCAP v4)", 1)]
 assert t["value"] is None and t["reason"] == "skipped: testdata not found", t
 fl = r["flow"]["sqlite"][0]
 assert fl["clients"] == 8 and abs(fl["floor_ms"] - 3) < 1e-9 and abs(fl["ratio"] - 2) < 1e-9, fl
+pf = r["flow"]["postgres"]
+assert len(pf) == 1 and pf[0]["clients"] == 8 and pf[0]["releases_per_sec"] == 7, pf
+pf = pf[0]
+assert abs(pf["floor_ms"] - 3) < 1e-9 and abs(pf["ratio"] - 2) < 1e-9 and abs(pf["ratio_with_pg"] - 3) < 1e-9, pf
+assert pf["server_pg_cpu_ms_per_release"] == 9 and pf["pg_cpu_ms_per_release"] == 3 and pf["errors"] == 0, pf
 ap = r["ledger"]["appends"][0]
 assert ap["floor"] == 6400 and abs(ap["ratio"] - 0.5) < 1e-9, ap
 p = [x for x in r["peers"] if x["name"] == "@lit-protocol/sev-snp-utils-sdk"][0]
@@ -107,6 +119,9 @@ assert r["machine"]["command"] == "test" and r["runs"] == 3
 EOF
 grep -q "cannot run: needs the network: no VCEK" "$tmp/md" || fail "the peer's reason is not in the table"
 grep -q "not measured: skipped: testdata not found" "$tmp/md" || fail "the missing figure's reason is not in the table"
+grep -q '^### Full flow on two replicas with PostgreSQL' "$tmp/md" || fail "no table of the flow on two replicas"
+grep -q '^| 8 | 7.0 | 6.00 | 11.00 | 6.000 | 9.000 | 3.000 | 2.00 | 3.00 | 0 |$' "$tmp/md" ||
+        fail "the row of the flow on two replicas: $(grep '^| 8 | 7' "$tmp/md")"
 d="$tmp/w/docs/BENCHMARKS.md"
 [ "$(grep -c '<!-- make bench: begin -->' "$d")" = 1 ] && [ "$(grep -c '<!-- make bench: end -->' "$d")" = 1 ] ||
         fail "markers"
@@ -120,3 +135,39 @@ cp "$d" "$tmp/first.md"
 sed '/^Machine: /d' "$d" | diff - "$(sed '/^Machine: /d' "$tmp/first.md" >"$tmp/f2"; echo "$tmp/f2")" >/dev/null ||
         fail "a second run does not replace the section"
 echo "ok: bench/report.py"
+
+# ---- 3. bench/loadgen --postgres
+rc=0
+"$BIN/loadgen" --postgres --state "$tmp" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "loadgen --postgres --state: exit $rc, expected 2"
+rc=0
+VT_BIN="$BIN" "$BIN/loadgen" --postgres -s 2x2 --keep --json "$tmp/pg.jsonl" >"$tmp/pg.out" 2>&1 || rc=$?
+kept=$(sed -n 's/^load: kept //p' "$tmp/pg.out")
+[ -z "$kept" ] || trap 'rm -rf "$tmp" "$kept"' EXIT
+if [ "$rc" = 77 ]; then
+        echo "skipped part 3: $(grep -m1 skipped "$tmp/pg.out")"
+        exit 0
+fi
+[ "$rc" = 0 ] || fail "loadgen --postgres: exit $rc: $(tail -5 "$tmp/pg.out")"
+grep -q "two veriteed replicas (pids [0-9]*, [0-9]*) on one PostgreSQL" "$tmp/pg.out" ||
+        fail "loadgen --postgres did not start two replicas: $(head -3 "$tmp/pg.out")"
+python3 - "$tmp/pg.jsonl" <<'EOF' || fail "loadgen --postgres JSON: $(cat "$tmp/pg.jsonl")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+r = [x for x in rows if x["op"] == "flow_round"]
+assert len(r) == 1, rows
+r = r[0]
+assert r["store"] == "postgres" and r["replicas"] == 2 and r["clients"] == 2, r
+assert r["flows"] > 0 and r["errors"] == 0 and r["wrong"] == 0, r
+assert r["server_cpu_ms_per_release"] > 0 and r["pg_cpu_ms_per_release"] > 0, r
+assert abs(r["server_pg_cpu_ms_per_release"] - r["server_cpu_ms_per_release"] - r["pg_cpu_ms_per_release"]) < 1e-3, r
+EOF
+# both replicas served auth, attest and releases (each flow: attest on one, resource on the
+# other, in turn; 2 clients starting on different replicas)
+for l in "$kept/veriteed.log" "$kept/veriteed-b.log"; do
+        for w in '"route":"/kbs/v0/auth","status":200' '"route":"/kbs/v0/attest","status":200' \
+                '"route":"/kbs/v0/resource","status":200'; do
+                grep -q "$w" "$l" || fail "loadgen --postgres: $(basename "$l") has no $w"
+        done
+done
+echo "ok: bench/loadgen --postgres"

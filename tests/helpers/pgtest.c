@@ -179,9 +179,14 @@ void vtt_pg_dsn(const struct vtt_pg *pg, const char *db, char *buf, size_t n)
 /* launch starts the postmaster and waits (up to 60 s) until it accepts connections. */
 static int launch(struct vtt_pg *pg)
 {
-        char port[16], sockdir[300];
+        char port[16], sockdir[300], fsync[16];
         snprintf(port, sizeof(port), "%d", pg->port);
         snprintf(sockdir, sizeof(sockdir), "unix_socket_directories=%s", pg->dir);
+        /* fsync off: tests need no durability against a crash of the machine. VT_PG_FSYNC=on
+         * (bench/loadgen --postgres) keeps PostgreSQL's default, durable commits: what a
+         * benchmark of a real deployment pays. */
+        const char *fs = getenv("VT_PG_FSYNC");
+        snprintf(fsync, sizeof(fsync), "fsync=%s", fs && strcmp(fs, "on") == 0 ? "on" : "off");
         char *const argv[] = {"postgres",
                               "-D",
                               pg->data,
@@ -192,7 +197,7 @@ static int launch(struct vtt_pg *pg)
                               "-c",
                               sockdir,
                               "-c",
-                              "fsync=off",
+                              fsync,
                               "-c",
                               "max_connections=300",
                               "-c",

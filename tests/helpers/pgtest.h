@@ -2,7 +2,8 @@
 /*
  * A real PostgreSQL server for tests: initdb into a temporary directory, postgres
  * listening on 127.0.0.1 on a free port (its unix socket in the same directory), trust
- * authentication for the superuser "veritee". As root, the server runs as the user
+ * authentication for the superuser "veritee"; fsync off unless the environment variable
+ * VT_PG_FSYNC is "on" (bench/loadgen --postgres). As root, the server runs as the user
  * "postgres" (or "nobody"): PostgreSQL refuses to run as root. The server is stopped
  * and its directory removed at exit (also when a test failed), by the process that
  * started it. Not thread-safe: call from the test's main thread.
