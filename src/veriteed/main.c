@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -434,6 +435,20 @@ static int parse_args(int argc, char **argv, const char **ret_config, bool *ret_
 /* no core dumps and no ptrace by other users' processes: the KEK, unsealed secrets
  * and the token key live in this process (the KEK page is also excluded from
  * dumps on its own) */
+/* bound_malloc_arenas: glibc gives a process up to 8 malloc arenas per CPU, and a thread
+ * that meets a locked one makes another; each keeps what its threads freed. With a
+ * connection thread per client, every request's JSON values freed into a dozen arenas,
+ * the RSS under load was 33.8 MiB with the default and 30.0 MiB with 2 arenas at 64
+ * clients (two cores), at no loss of throughput. One arena per online CPU (at least two),
+ * unless the operator set MALLOC_ARENA_MAX, which glibc has already applied. */
+static void bound_malloc_arenas(void)
+{
+        if (getenv("MALLOC_ARENA_MAX") || getenv("GLIBC_TUNABLES"))
+                return;
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        (void)mallopt(M_ARENA_MAX, (int)(n < 2 ? 2 : n > 64 ? 64 : n));
+}
+
 static void harden_process(void)
 {
         struct rlimit nocore = {0, 0};
@@ -569,6 +584,7 @@ int main(int argc, char **argv)
         if ((rc = parse_args(argc, argv, &config, &check)) != MAIN_GO_ON)
                 return rc;
         harden_process();
+        bound_malloc_arenas();
 
         static struct vtd s;
         struct vt_diag d = {0};
