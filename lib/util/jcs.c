@@ -377,10 +377,23 @@ static int put_value(struct jbuf *b, const json_t *v, unsigned depth)
         case JSON_ARRAY:
                 if ((e = jb_putc(b, '[')) < 0)
                         return e;
-                for (size_t i = 0; i < json_array_size(v); i++)
-                        if ((i > 0 && (e = jb_putc(b, ',')) < 0) ||
-                            (e = put_value(b, json_array_get(v, i), depth + 1)) < 0)
+                for (size_t i = 0, n = json_array_size(v); i < n; i++) {
+                        const json_t *x = json_array_get(v, i);
+                        if (json_is_integer(x) && depth + 1 <= JCS_MAX_DEPTH) {
+                                /* the usual element of evidence (a byte of a Trustee byte
+                                 * array): written in place, its comma and digits at once */
+                                if ((e = jb_reserve(b, 1 + sizeof(num))) < 0)
+                                        return e;
+                                if (i > 0)
+                                        b->p[b->len++] = ',';
+                                m = put_int(num, json_integer_value(x));
+                                memcpy(b->p + b->len, num + sizeof(num) - m, (size_t)m);
+                                b->len += (size_t)m;
+                        } else if ((i > 0 && (e = jb_putc(b, ',')) < 0) ||
+                                   (e = put_value(b, x, depth + 1)) < 0) {
                                 return e;
+                        }
+                }
                 return jb_putc(b, ']');
         case JSON_STRING:
                 return put_string(b, json_string_value(v), json_string_length(v));
