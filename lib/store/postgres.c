@@ -836,6 +836,8 @@ static int pg_session_get(struct vt_store *base, const char *id, int64_t now,
 struct claim_arg {
         const char *id, *nonce;
         int64_t now;
+        const char *claims_json; /* vt_store_session_attest: to ATTESTED with these */
+        int64_t expires;
 };
 
 /* claim_classify says why a claim changed nothing. */
@@ -873,10 +875,17 @@ static int session_claim_fn(struct pgc *c, void *arg)
         /* One statement decides: concurrent updates of the row wait for each other and
          * the later one re-checks state = 0 on the committed row, so of any number of
          * claimers on any number of replicas exactly one sees a change. */
+        if (a->claims_json) {
+                p_text(&p, a->claims_json);
+                p_i64(&p, a->expires);
+        }
         int r = q_cmd(c,
-                      "UPDATE sessions SET state = 1 "
-                      "WHERE id = $1 AND state = 0 AND expires > $2 AND nonce = $3",
-                      &p, &n, "claim session");
+                      a->claims_json
+                              ? "UPDATE sessions SET state = 2, claims = $4, expires = $5 "
+                                "WHERE id = $1 AND state = 0 AND expires > $2 AND nonce = $3"
+                              : "UPDATE sessions SET state = 1 "
+                                "WHERE id = $1 AND state = 0 AND expires > $2 AND nonce = $3",
+                      &p, &n, a->claims_json ? "attest session" : "claim session");
         if (r < 0)
                 return r;
         return n == 1 ? 0 : claim_classify(c, a);
@@ -888,9 +897,19 @@ static int pg_session_claim(struct vt_store *base, const char *id, const char *n
         struct vt_pg *s = pg_of(base);
         if (!s || !id || !nonce)
                 return VT_E_INVAL;
-        struct claim_arg a = {id, nonce, now};
+        struct claim_arg a = {id, nonce, now, NULL, 0};
         /* not RUN_READONLY: after a lost connection the claim may have happened */
         return pg_run(s, 0, session_claim_fn, &a, "session claim", d);
+}
+
+static int pg_session_attest(struct vt_store *base, const char *id, const char *nonce, int64_t now,
+                             const char *claims_json, int64_t expires, struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !id || !nonce || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
+                return VT_E_INVAL;
+        struct claim_arg a = {id, nonce, now, claims_json, expires};
+        return pg_run(s, 0, session_claim_fn, &a, "session attest", d);
 }
 
 /* An UPDATE of one session: VT_E_NOTFOUND when it changed no row. */
@@ -2143,6 +2162,7 @@ const struct vt_store_ops vt_store_postgres_ops = {
         .session_open = pg_session_open,
         .session_get = pg_session_get,
         .session_claim = pg_session_claim,
+        .session_attest = pg_session_attest,
         .session_set_state = pg_session_set_state,
         .session_set_claims = pg_session_set_claims,
         .session_set_attested = pg_session_set_attested,

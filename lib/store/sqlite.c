@@ -168,7 +168,7 @@ struct vt_sqlite {
         struct {
                 const char *sql;
                 sqlite3_stmt *st;
-        } kept[16];
+        } kept[24];
         size_t n_kept;
 };
 
@@ -802,21 +802,31 @@ static int claim_classify(struct vt_sqlite *s, const char *id, const char *nonce
         return VT_E_REPLAY;
 }
 
-static int session_claim_locked(struct vt_sqlite *s, const char *id, const char *nonce, int64_t now)
+/* session_claim_locked claims the session's nonce: to CLAIMED, or with claims_json to
+ * ATTESTED with those claims and expires (vt_store_session_attest). */
+static int session_claim_locked(struct vt_sqlite *s, const char *id, const char *nonce, int64_t now,
+                                const char *claims_json, int64_t expires)
 {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
         /* One statement decides: SQLite runs it under the database write lock, so of
          * any number of claimers in any number of processes exactly one sees a change. */
-        int r = prepare_reused(s,
-                               "UPDATE sessions SET state = 1 "
-                               "WHERE id = ?1 AND state = 0 AND expires > ?2 AND nonce = ?3",
-                               &st);
+        int r = prepare_reused(
+                s,
+                claims_json ? "UPDATE sessions SET state = 2, claims = ?4, expires = ?5 "
+                              "WHERE id = ?1 AND state = 0 AND expires > ?2 AND nonce = ?3"
+                            : "UPDATE sessions SET state = 1 "
+                              "WHERE id = ?1 AND state = 0 AND expires > ?2 AND nonce = ?3",
+                &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, now);
         sqlite3_bind_text(st, 3, nonce, -1, SQLITE_STATIC);
-        r = step_done(s, st, "claim session", NULL);
+        if (claims_json) {
+                sqlite3_bind_text(st, 4, claims_json, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 5, expires);
+        }
+        r = step_done(s, st, claims_json ? "attest session" : "claim session", NULL);
         if (r < 0)
                 return r;
         if (sqlite3_changes(s->db) == 1)
@@ -831,8 +841,21 @@ static int sq_session_claim(struct vt_store *base, const char *id, const char *n
         if (!s || !id || !nonce)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
-        int r = session_claim_locked(s, id, nonce, now);
+        int r = session_claim_locked(s, id, nonce, now, NULL, 0);
         r = sq_diag(s, r, "session claim", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int sq_session_attest(struct vt_store *base, const char *id, const char *nonce, int64_t now,
+                             const char *claims_json, int64_t expires, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        if (!s || !id || !nonce || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = session_claim_locked(s, id, nonce, now, claims_json, expires);
+        r = sq_diag(s, r, "session attest", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -2389,6 +2412,7 @@ const struct vt_store_ops vt_store_sqlite_ops = {
         .session_open = sq_session_open,
         .session_get = sq_session_get,
         .session_claim = sq_session_claim,
+        .session_attest = sq_session_attest,
         .session_set_state = sq_session_set_state,
         .session_set_claims = sq_session_set_claims,
         .session_set_attested = sq_session_set_attested,

@@ -87,6 +87,15 @@ int vt_store_session_claim(struct vt_store *s, const char *id, const char *nonce
         return result(s->ops->session_claim(s, id, nonce, now, d), "session claim", d);
 }
 
+int vt_store_session_attest(struct vt_store *s, const char *id, const char *nonce, int64_t now,
+                            const char *claims_json, int64_t expires, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        return result(s->ops->session_attest(s, id, nonce, now, claims_json, expires, d),
+                      "session attest", d);
+}
+
 int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_session_state st,
                                struct vt_diag *d)
 {

@@ -87,6 +87,13 @@ int vt_store_session_get(struct vt_store *s, const char *id, int64_t now, struct
 int vt_store_session_claim(struct vt_store *s, const char *id, const char *nonce, int64_t now,
                            struct vt_diag *d);
 
+/* vt_store_session_attest is the claim and vt_store_session_set_attested in one write:
+ * it atomically moves a live AUTHED session whose nonce equals nonce to ATTESTED with the
+ * claims (JSON) of its token and the expiry expires. The same errors as the claim, and a
+ * session it refuses is left as it was. */
+int vt_store_session_attest(struct vt_store *s, const char *id, const char *nonce, int64_t now,
+                            const char *claims_json, int64_t expires, struct vt_diag *d);
+
 /* vt_store_session_set_state sets the state of a session (e.g. ATTESTED). */
 int vt_store_session_set_state(struct vt_store *s, const char *id, enum vt_session_state st,
                                struct vt_diag *d);

@@ -26,6 +26,8 @@ struct vt_store_ops {
                            struct vt_diag *d);
         int (*session_claim)(struct vt_store *s, const char *id, const char *nonce, int64_t now,
                              struct vt_diag *d);
+        int (*session_attest)(struct vt_store *s, const char *id, const char *nonce, int64_t now,
+                              const char *claims_json, int64_t expires, struct vt_diag *d);
         int (*session_set_state)(struct vt_store *s, const char *id, enum vt_session_state st,
                                  struct vt_diag *d);
         int (*session_set_claims)(struct vt_store *s, const char *id, const char *claims_json,

@@ -7,6 +7,7 @@
  * The broker only ever handles verified claims: evidence is verified and appraised by
  * libveritee, and what reaches the token is the verified report's claims.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -192,23 +193,80 @@ static int attest_read_body(const struct vtd *s, struct vtd_request *req, json_t
         return e < 0 ? -1 : 0;
 }
 
-/* Claims the session's single-use nonce; on failure answers the request and returns -1. */
-static int attest_claim(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
-                        const char *nonce, int64_t now, struct vtd_response *res)
+/* The answer to a claim of the session's nonce that failed with e (VT_E_*). */
+static void claim_refused(struct vtd_request *req, int e, struct vtd_response *res)
 {
-        /* the nonce against the session's challenge in constant time first, so the
-         * database's own comparison in the claim only ever sees an equal one */
-        int e = vt_kbs_nonce_equal(sess->nonce, nonce)
-                        ? vt_store_session_claim(s->store, sess->id, nonce, now, NULL)
-                        : VT_E_BINDING;
+        const char *why = e == VT_E_BINDING    ? "nonce does not match the session's challenge"
+                          : e == VT_E_REPLAY   ? "nonce already used"
+                          : e == VT_E_EXPIRED  ? "session expired"
+                          : e == VT_E_NOTFOUND ? "session not found"
+                                               : "session store unavailable";
+        vtd_problem(res, req, e == VT_E_STORE ? 503 : 401, "AttestationError",
+                    "Attestation error: RCAR handshake Attest failed: %s", why);
+}
+
+/* Attestations in progress in this process, by session id. The nonce is claimed in the
+ * store together with marking the session attested, once the evidence is verified (one
+ * write per attestation, not two); until then this table keeps a second request with
+ * the same session from being verified beside the first. Across replicas the store's
+ * single UPDATE still lets exactly one of them through; each of the others costs at most
+ * one verification before it is refused. */
+#define INFLIGHT_BUCKETS 256
+struct inflight {
+        struct inflight *next;
+        const char *id;
+};
+static struct inflight *inflight[INFLIGHT_BUCKETS];
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t inflight_bucket(const char *id)
+{
+        uint32_t h = 2166136261u; /* FNV-1a: only spreads the buckets */
+        for (; *id; id++)
+                h = (h ^ (uint8_t)*id) * 16777619u;
+        return h % INFLIGHT_BUCKETS;
+}
+
+/* Enters me for session id; false when an attestation of that session is in progress. */
+static bool inflight_enter(struct inflight *me, const char *id)
+{
+        struct inflight **b = &inflight[inflight_bucket(id)];
+        bool ok = true;
+        pthread_mutex_lock(&inflight_lock);
+        for (struct inflight *i = *b; i && ok; i = i->next)
+                ok = strcmp(i->id, id) != 0;
+        if (ok) {
+                *me = (struct inflight){.next = *b, .id = id};
+                *b = me;
+        }
+        pthread_mutex_unlock(&inflight_lock);
+        return ok;
+}
+
+static void inflight_leave(struct inflight *me)
+{
+        pthread_mutex_lock(&inflight_lock);
+        for (struct inflight **i = &inflight[inflight_bucket(me->id)]; *i; i = &(*i)->next)
+                if (*i == me) {
+                        *i = me->next;
+                        break;
+                }
+        pthread_mutex_unlock(&inflight_lock);
+}
+
+/* Holds the attest to the session's single-use nonce before any verification work: the
+ * nonce against the session's challenge (in constant time), the session unused, and no
+ * other attestation of it in progress here (me entered; the caller leaves it). On failure
+ * answers the request and returns -1. */
+static int attest_nonce(struct vtd_request *req, const struct vt_session *sess, const char *nonce,
+                        struct inflight *me, struct vtd_response *res)
+{
+        int e = !vt_kbs_nonce_equal(sess->nonce, nonce) ? VT_E_BINDING
+                : sess->state != VT_SESSION_AUTHED      ? VT_E_REPLAY
+                : !inflight_enter(me, sess->id)         ? VT_E_REPLAY
+                                                        : 0;
         if (e < 0) {
-                const char *why = e == VT_E_BINDING ? "nonce does not match the session's challenge"
-                                  : e == VT_E_REPLAY   ? "nonce already used"
-                                  : e == VT_E_EXPIRED  ? "session expired"
-                                  : e == VT_E_NOTFOUND ? "session not found"
-                                                       : "session store unavailable";
-                vtd_problem(res, req, e == VT_E_STORE ? 503 : 401, "AttestationError",
-                            "Attestation error: RCAR handshake Attest failed: %s", why);
+                claim_refused(req, e, res);
                 return -1;
         }
         return 0;
@@ -379,20 +437,29 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
         return 0;
 }
 
-/* Marks the session attested with the token's claims (for resources fetched with the cookie)
- * and renews its cookie. */
-static void attest_mark_session(struct vtd *s, const struct vt_session *sess, int64_t now,
-                                const json_t *claims, struct vtd_response *res)
+/* Claims the session's nonce and marks the session attested with the token's claims (for
+ * resources fetched with the cookie), in one write, and renews its cookie; on failure
+ * (another request used the nonce first: a replica, or a crash's survivor) answers the
+ * request and returns -1. now is the request's start, as for every check of the session. */
+static int attest_mark_session(struct vtd *s, struct vtd_request *req,
+                               const struct vt_session *sess, const char *nonce, int64_t now,
+                               const json_t *claims, struct vtd_response *res)
 {
         /* it lives session.ttl_seconds, and never past the token's exp */
         int64_t expires = now + (s->cfg.token_ttl < s->cfg.session_ttl ? s->cfg.token_ttl
                                                                        : s->cfg.session_ttl);
         _cleanup_free_ char *claims_txt = json_dumps(claims, JSON_COMPACT);
-        if (claims_txt)
-                (void)vt_store_session_set_attested(s->store, sess->id, claims_txt, expires, NULL);
-        else
-                (void)vt_store_session_set_state(s->store, sess->id, VT_SESSION_ATTESTED, NULL);
-        set_session_cookie(s, sess->id, claims_txt ? expires : sess->expires, res);
+        if (!claims_txt) {
+                vtd_problem(res, req, 500, "InternalError", "cannot keep the session's claims");
+                return -1;
+        }
+        int e = vt_store_session_attest(s->store, sess->id, nonce, now, claims_txt, expires, NULL);
+        if (e < 0) {
+                claim_refused(req, e, res);
+                return -1;
+        }
+        set_session_cookie(s, sess->id, expires, res);
+        return 0;
 }
 
 /* attest_record puts the verdict into the ledger: the tee, digests of the evidence and
@@ -438,8 +505,9 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         json_auto_t *body = parse_body(req, res);
         if (!body || attest_read_body(s, req, body, &ab, res) < 0)
                 return;
-        /* the nonce is single-use: claim it before doing any verification work */
-        if (attest_claim(s, req, &sess, ab.nonce, now, res) < 0)
+        /* the nonce is single-use: held to it before doing any verification work */
+        struct inflight me;
+        if (attest_nonce(req, &sess, ab.nonce, &me, res) < 0)
                 return;
         json_auto_t *claims = NULL;
         _cleanup_free_ char *token = NULL;
@@ -459,13 +527,18 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 res->retry_after = 1;
                 ok = 0;
         }
-        if (ok) {
-                attest_mark_session(s, &sess, now, claims, res);
+        /* The nonce is used either way: with the session marked attested, or, whatever
+         * went wrong, claimed alone (a guest runs RCAR again with a new challenge). A crash
+         * before either leaves it unused: no token was sent on its strength. */
+        if (ok && attest_mark_session(s, req, &sess, ab.nonce, now, claims, res) == 0) {
                 if (ver.simulated)
                         snprintf(req->reason, sizeof(req->reason),
                                  "simulated evidence (veritee simulator root)");
                 vtd_json_response(res, 200, json_pack("{s:s}", "token", token));
+        } else if (!ok) {
+                (void)vt_store_session_claim(s->store, sess.id, ab.nonce, now, NULL);
         }
+        inflight_leave(&me);
         vt_attest_result_done(&ver);
         vt_attest_devices_done(&devs);
 }

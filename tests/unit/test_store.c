@@ -568,6 +568,59 @@ static void test_store_session_claim(void **state)
         vt_store_close(s);
 }
 
+/* Attest: the claim and the mark in one write: once only, every refusal classified as the
+ * claim's, a refused session left as it was; an attested session has its claims and its
+ * new expiry, and its nonce stays used for both the claim and a second attest. */
+static void test_store_session_attest(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct vt_session a = mksess("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "QUFBQQ==", T0, T0 + 60);
+        struct vt_session out;
+        char *c = NULL;
+        assert_int_equal(vt_store_session_create(s, &a, T0, 10, NULL), 0);
+
+        assert_int_equal(vt_store_session_attest(s, a.id, "QUFBQg==", T0, "{}", T0 + 600, NULL),
+                         VT_E_BINDING);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
+        assert_int_equal(out.state, VT_SESSION_AUTHED);
+        assert_int_equal(out.expires, T0 + 60);
+        assert_int_equal(vt_store_session_get_claims(s, a.id, T0, &c, NULL), VT_E_NOTFOUND);
+
+        assert_int_equal(
+                vt_store_session_attest(s, a.id, a.nonce, T0 + 59, "{\"x\":1}", T0 + 600, NULL), 0);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
+        assert_int_equal(out.state, VT_SESSION_ATTESTED);
+        assert_int_equal(out.expires, T0 + 600);
+        assert_int_equal(vt_store_session_get_claims(s, a.id, T0 + 100, &c, NULL), 0);
+        assert_string_equal(c, "{\"x\":1}");
+        free(c);
+        assert_int_equal(vt_store_session_attest(s, a.id, a.nonce, T0 + 1, "{}", T0 + 900, NULL),
+                         VT_E_REPLAY);
+        assert_int_equal(vt_store_session_claim(s, a.id, a.nonce, T0 + 1, NULL), VT_E_REPLAY);
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
+        assert_int_equal(out.expires, T0 + 600);
+
+        /* a claimed nonce cannot attest; an expired session neither, and stays as it was */
+        struct vt_session b = mksess("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "QkJCQg==", T0, T0 + 60);
+        assert_int_equal(vt_store_session_create(s, &b, T0, 10, NULL), 0);
+        assert_int_equal(vt_store_session_attest(s, b.id, b.nonce, T0 + 60, "{}", T0 + 600, NULL),
+                         VT_E_EXPIRED);
+        assert_int_equal(vt_store_session_get(s, b.id, T0, &out, NULL), 0);
+        assert_int_equal(out.state, VT_SESSION_AUTHED);
+        assert_int_equal(vt_store_session_claim(s, b.id, b.nonce, T0, NULL), 0);
+        assert_int_equal(vt_store_session_attest(s, b.id, b.nonce, T0, "{}", T0 + 600, NULL),
+                         VT_E_REPLAY);
+        assert_int_equal(vt_store_session_attest(s, "cccccccccccccccccccccccccccccccc", b.nonce, T0,
+                                                 "{}", T0 + 600, NULL),
+                         VT_E_NOTFOUND);
+        assert_int_equal(vt_store_session_attest(s, b.id, b.nonce, T0, NULL, T0 + 600, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_session_attest(s, b.id, NULL, T0, "{}", T0 + 600, NULL),
+                         VT_E_INVAL);
+        vt_store_close(s);
+}
+
 /* set_state: writes the state, NOTFOUND for an unknown id, INVAL for a bad state. */
 static void test_store_session_set_state(void **state)
 {
@@ -2768,6 +2821,7 @@ int main(int argc, char **argv)
                 T(test_store_open_concurrent_processes),
                 T(test_store_session_create_get),
                 T(test_store_session_claim),
+                T(test_store_session_attest),
                 T(test_store_session_set_state),
                 T(test_store_count_sweep),
                 T(test_store_limit),
