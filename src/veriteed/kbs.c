@@ -255,15 +255,14 @@ static void inflight_leave(struct inflight *me)
 }
 
 /* Holds the attest to the session's single-use nonce before any verification work: the
- * nonce against the session's challenge (in constant time), the session unused, and no
- * other attestation of it in progress here (me entered; the caller leaves it). On failure
- * answers the request and returns -1. */
+ * nonce against the session's challenge (in constant time), and the session unused (read
+ * after the attestation entered the table of those in progress, so that one that went
+ * through before it is seen). On failure answers the request and returns -1. */
 static int attest_nonce(struct vtd_request *req, const struct vt_session *sess, const char *nonce,
-                        struct inflight *me, struct vtd_response *res)
+                        struct vtd_response *res)
 {
         int e = !vt_kbs_nonce_equal(sess->nonce, nonce) ? VT_E_BINDING
                 : sess->state != VT_SESSION_AUTHED      ? VT_E_REPLAY
-                : !inflight_enter(me, sess->id)         ? VT_E_REPLAY
                                                         : 0;
         if (e < 0) {
                 claim_refused(req, e, res);
@@ -490,8 +489,8 @@ static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt
         return vtd_ledger_record(s, req, "attest", e);
 }
 
-void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
-                    struct vtd_response *res)
+static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
+                   struct vtd_response *res)
 {
         struct vt_session sess;
         struct vt_kbs_attest ab;
@@ -506,8 +505,7 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         if (!body || attest_read_body(s, req, body, &ab, res) < 0)
                 return;
         /* the nonce is single-use: held to it before doing any verification work */
-        struct inflight me;
-        if (attest_nonce(req, &sess, ab.nonce, &me, res) < 0)
+        if (attest_nonce(req, &sess, ab.nonce, res) < 0)
                 return;
         json_auto_t *claims = NULL;
         _cleanup_free_ char *token = NULL;
@@ -538,7 +536,20 @@ void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         } else if (!ok) {
                 (void)vt_store_session_claim(s->store, sess.id, ab.nonce, now, NULL);
         }
-        inflight_leave(&me);
         vt_attest_result_done(&ver);
         vt_attest_devices_done(&devs);
+}
+
+void vtd_kbs_attest(struct vtd *s, struct vtd_request *req, const char *cookie,
+                    struct vtd_response *res)
+{
+        /* the session is read after this, and marked attested before it is left */
+        struct inflight me;
+        if (cookie && !inflight_enter(&me, cookie)) {
+                claim_refused(req, VT_E_REPLAY, res);
+                return;
+        }
+        attest(s, req, cookie, res);
+        if (cookie)
+                inflight_leave(&me);
 }
