@@ -86,6 +86,10 @@ if [ -d "$TD" ]; then
                 attest_body "td-quote-$(basename "$f")" "$OUT/.quote.json"
         done
         rm -f "$OUT/.quote.json"
+        # fuzz_json_parse: the same bodies and evidence, as JSON text
+        for f in "$OUT"/kbs_attest/td-* "$OUT"/snp_wire/td-* "$OUT"/azure_evidence/td-*; do
+                [ -f "$f" ] && cp "$f" "$OUT/json_parse/"
+        done
         n_td=$(find "$OUT" -name 'td-*' | wc -l)
 fi
 

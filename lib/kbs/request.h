@@ -16,8 +16,9 @@
 #include "veritee/veritee.h"
 
 /* vt_kbs_body_parse reads a body that must be one JSON object (duplicate keys refused)
- * into *ret (a new reference). VT_E_FORMAT: d says why (jansson's text, or "body is not a
- * JSON object"). body may be NULL when len is 0. */
+ * into *ret (a new reference), with vt_json_parse (util/json_parse.h: what jansson's
+ * json_loadb accepts, the same tree). VT_E_FORMAT: d says why (the failed check and its
+ * byte offset, or "body is not a JSON object"); VT_E_NOMEM. body may be NULL when len is 0. */
 int vt_kbs_body_parse(const uint8_t *body, size_t len, json_t **ret, struct vt_diag *d);
 
 /* The fields of a /kbs/v0/auth body, borrowed from it; NULL when absent or not strings. */

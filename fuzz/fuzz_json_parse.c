@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Differential fuzz target: vt_json_parse (lib/util/json_parse.c, what vt_kbs_body_parse
+ * reads client bodies with) against jansson's json_loadb(JSON_REJECT_DUPLICATES), which it
+ * stands in for. Both refuse, or both accept and build the same tree: json_equal, and node
+ * by node the same type, the same integer, the same bits of every real, the same string
+ * bytes, the same members in the same order. A refusal is VT_E_FORMAT naming a byte offset
+ * inside the input. VT_FUZZ_VERBOSE=1 prints both verdicts.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/json_parse.h"
+#include "veritee/veritee.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* same: a and b are the same tree, node by node (types, values, member order) */
+static bool same(const json_t *a, const json_t *b)
+{
+        if (json_typeof(a) != json_typeof(b))
+                return false;
+        switch (json_typeof(a)) {
+        case JSON_OBJECT: {
+                if (json_object_size(a) != json_object_size(b))
+                        return false;
+                void *ia = json_object_iter((json_t *)a), *ib = json_object_iter((json_t *)b);
+                for (; ia && ib; ia = json_object_iter_next((json_t *)a, ia),
+                                 ib = json_object_iter_next((json_t *)b, ib)) {
+                        size_t n = json_object_iter_key_len(ia);
+                        if (n != json_object_iter_key_len(ib) ||
+                            memcmp(json_object_iter_key(ia), json_object_iter_key(ib), n) != 0 ||
+                            !same(json_object_iter_value(ia), json_object_iter_value(ib)))
+                                return false;
+                }
+                return !ia && !ib;
+        }
+        case JSON_ARRAY:
+                if (json_array_size(a) != json_array_size(b))
+                        return false;
+                for (size_t i = 0; i < json_array_size(a); i++)
+                        if (!same(json_array_get(a, i), json_array_get(b, i)))
+                                return false;
+                return true;
+        case JSON_STRING:
+                return json_string_length(a) == json_string_length(b) &&
+                       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) ==
+                               0;
+        case JSON_INTEGER:
+                return json_integer_value(a) == json_integer_value(b);
+        case JSON_REAL: {
+                double x = json_real_value(a), y = json_real_value(b);
+                return memcmp(&x, &y, sizeof(x)) == 0;
+        }
+        default: /* true, false, null: the type says it all */
+                return true;
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        json_error_t je;
+        struct vt_diag d = {0};
+        json_t *ours = NULL;
+        json_t *theirs = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
+        int e = vt_json_parse(data, size, &ours, &d);
+        if (getenv("VT_FUZZ_VERBOSE"))
+                fprintf(stderr, "jansson: %s; vt_json_parse: %s\n", theirs ? "accepted" : je.text,
+                        e == 0 ? "accepted" : d.msg);
+        if (e == VT_E_NOMEM) {
+                json_decref(theirs);
+                return 0;
+        }
+        if ((e == 0) != (theirs != NULL)) {
+                fprintf(stderr, "verdicts differ: jansson %s, vt_json_parse %s\n",
+                        theirs ? "accepted" : je.text, e == 0 ? "accepted" : d.msg);
+                abort();
+        }
+        if (e < 0) {
+                const char *at = strstr(d.msg, " at byte ");
+                unsigned long long off;
+                if (e != VT_E_FORMAT || !at || sscanf(at, " at byte %llu", &off) != 1 || off > size)
+                        abort();
+                return 0;
+        }
+        if (!json_equal(theirs, ours) || !same(theirs, ours)) {
+                fprintf(stderr, "trees differ\n");
+                abort();
+        }
+        json_decref(theirs);
+        json_decref(ours);
+        return 0;
+}
