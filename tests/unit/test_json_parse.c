@@ -484,7 +484,7 @@ static void test_json_parse_depth(void **state)
         assert_false(mixed(2047, 2));
 }
 
-/* splitmix64, for reproducible test data (rand() is banned) */
+/* splitmix64, for reproducible test data (the C library generator is banned here) */
 static uint64_t next(uint64_t *x)
 {
         uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
