@@ -2055,16 +2055,16 @@ static void *ledger_ckpt_main(void *arg)
                         break;
                 ck->due = false;
                 pthread_mutex_unlock(&ck->mu);
-                int log = 0, done = 0;
-                /* errors (SQLITE_BUSY: another checkpoint runs) leave it to the next turn */
-                int rc = sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                                   &done);
-                if (rc == SQLITE_OK && done < log) {
-                        pthread_mutex_lock(&ck->w->lock);
-                        (void)sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                                        NULL, NULL);
-                        pthread_mutex_unlock(&ck->w->lock);
-                }
+                /* errors (SQLITE_BUSY: another checkpoint runs) leave it to the next
+                 * turn. Step 2 always: the frames step 1 reports are those of its
+                 * start, not those the writer added meanwhile; with none left it
+                 * neither writes nor syncs. */
+                (void)sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                                NULL);
+                pthread_mutex_lock(&ck->w->lock);
+                (void)sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                                NULL);
+                pthread_mutex_unlock(&ck->w->lock);
                 pthread_mutex_lock(&ck->mu);
         }
         pthread_mutex_unlock(&ck->mu);
@@ -2105,6 +2105,10 @@ static int ledger_ckpt_start(struct vt_sqlite *s, struct vt_sqlite *w, struct vt
                                  NULL);
         if (rc == SQLITE_OK)
                 rc = sqlite3_busy_timeout(ck->db, STORE_BUSY_TIMEOUT_MS);
+        /* a first read opens the WAL: until then a checkpoint on this connection does
+         * nothing (and says SQLITE_OK) */
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(ck->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
                 int r = vt_diag_set(d, VT_E_STORE, "store: open the ledger's checkpointer: %s",
                                     ck->db ? sqlite3_errmsg(ck->db) : sqlite3_errstr(rc));
