@@ -110,7 +110,6 @@ static int reload(struct vt_ledger *l, struct vt_diag *d)
         return 0;
 }
 
-/* commit writes the group [first, ...) of n waiters; on success their indexes are set. */
 /* backoff sleeps a little, longer after each lost race and at random, so that two
  * replicas appending at the same pace do not keep losing to each other in lockstep. */
 static void backoff(int attempt, unsigned *seed)
@@ -120,8 +119,24 @@ static void backoff(int attempt, unsigned *seed)
         nanosleep(&ts, NULL);
 }
 
-static int commit(struct vt_ledger *l, struct waiter *first, size_t n, struct vt_diag *d)
+/* head_due tells whether the tree of size entries is to be signed now: sth_every entries
+ * since the last tree head, one waiting for sth_ms, or a head wanted (want). */
+static bool head_due(const struct vt_ledger *l, uint64_t size, int64_t now, bool want)
 {
+        if (size <= l->signed_size)
+                return false;
+        return want || size - l->signed_size >= l->o.sth_every ||
+               (l->first_unsigned && now - l->first_unsigned >= l->o.sth_ms);
+}
+
+/* commit writes the group [first, ...) of n waiters; on success their indexes are set.
+ * When a tree head is due once the group is in (head_due, want), it signs the head of
+ * the tree with the group and writes it in the group's transaction: one sync for both,
+ * not one more for the head. *signed_ret tells whether it did. */
+static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want, bool *signed_ret,
+                  struct vt_diag *d)
+{
+        *signed_ret = false;
         int64_t until = now_ms() + STALE_MS;
         unsigned seed = (unsigned)(uintptr_t)first ^ (unsigned)now_ms();
         _cleanup_free_ struct vt_ledger_row *rows = calloc(n, sizeof(*rows));
@@ -151,8 +166,20 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, struct vt
                                 memcpy(nodes[m++].hash, out[j].hash, VT_MERKLE_HASH_LEN);
                         }
                 }
+                /* A signature that fails leaves the head to sign() after the commit: the
+                 * entries go in all the same. */
+                _cleanup_free_ char *jws = NULL;
+                struct vt_ledger_sth sth = {.size = f.size, .time = now_ms()};
+                bool head = head_due(l, f.size, sth.time, want);
+                if (head) {
+                        struct vt_sth h = {.size = f.size, .time = sth.time};
+                        head = vt_merkle_frontier_root(&f, h.root) == 0 &&
+                               vt_sth_sign(l->key, &h, &jws) == 0;
+                        sth.sth = jws;
+                }
                 struct vt_diag sd = {0};
-                e = vt_store_ledger_append(l->store, l->f.size, rows, n, nodes, m, &sd);
+                e = vt_store_ledger_append_sth(l->store, l->f.size, rows, n, nodes, m,
+                                               head ? &sth : NULL, &sd);
                 if (e == VT_E_STALE && now_ms() < until) {
                         l->f_valid = false; /* another process appended: build on its tree */
                         backoff(attempt, &seed);
@@ -166,6 +193,11 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, struct vt
                 for (struct waiter *w = first; i < n; w = w->next, i++)
                         w->index = rows[i].index;
                 l->f = f;
+                if (head) {
+                        l->signed_size = f.size;
+                        l->first_unsigned = 0;
+                        *signed_ret = true;
+                }
                 return 0;
         }
 }
@@ -199,10 +231,7 @@ static int sign(struct vt_ledger *l, struct vt_diag *d)
 
 static bool sign_due(struct vt_ledger *l, int64_t now)
 {
-        if (l->f.size <= l->signed_size)
-                return false;
-        return l->f.size - l->signed_size >= l->o.sth_every ||
-               (l->first_unsigned && now - l->first_unsigned >= l->o.sth_ms);
+        return head_due(l, l->f.size, now, false);
 }
 
 /* to_waker queues the group of n waiters at first, their results set, for the waker. */
@@ -287,11 +316,14 @@ static void *appender(void *arg)
                 pthread_mutex_unlock(&l->mu);
 
                 struct vt_diag d = {0};
-                int e = n ? commit(l, first, n, &d) : 0;
-                if (n && e == 0 && !l->first_unsigned)
+                bool signed_now = false;
+                int e = n ? commit(l, first, n, wanted || stopping, &signed_now, &d) : 0;
+                if (n && e == 0 && !l->first_unsigned && l->f.size > l->signed_size)
                         l->first_unsigned = now_ms();
                 int64_t t = now_ms();
-                if (e == 0 && (wanted || stopping || sign_due(l, t))) {
+                /* the separate put: a head wanted or due with no group, or one whose
+                 * signature failed in commit */
+                if (e == 0 && !signed_now && (wanted || stopping || sign_due(l, t))) {
                         struct vt_diag sd = {0};
                         /* a failed signature is retried at the next occasion; the entries
                          * are durable and the callers may go on */

@@ -1854,6 +1854,7 @@ struct ledger_append_arg {
         size_t n;
         const struct vt_ledger_hash *nodes;
         size_t m;
+        const struct vt_ledger_sth *sth; /* NULL: none */
 };
 
 /* arrays builds the array literals {..} of the rows' columns and the nodes' columns. */
@@ -1918,6 +1919,19 @@ static int ledger_size_q(struct pgc *c, uint64_t *ret)
         return r;
 }
 
+/* sth_put_q records a tree head; one of that size recorded before is kept. */
+static int sth_put_q(struct pgc *c, uint64_t size, int64_t time, const char *sth)
+{
+        struct pgp p = {0};
+        p_i64(&p, (int64_t)size);
+        p_i64(&p, time);
+        p_text(&p, sth);
+        return q_cmd(c,
+                     "INSERT INTO ledger_sths (size, time, sth) VALUES ($1, $2, $3) "
+                     "ON CONFLICT (size) DO NOTHING",
+                     &p, NULL, "put ledger tree head");
+}
+
 static int ledger_append_tx(struct pgc *c, void *arg)
 {
         struct ledger_append_arg *a = arg;
@@ -1952,17 +1966,20 @@ static int ledger_append_tx(struct pgc *c, void *arg)
         }
         for (int k = 0; k < 7; k++)
                 free(arr[k]);
+        if (r == 0 && a->sth) /* in the same transaction: one commit for both */
+                r = sth_put_q(c, a->sth->size, a->sth->time, a->sth->sth);
         return r;
 }
 
 static int pg_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
-                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
+                            const struct vt_ledger_hash *nodes, size_t m,
+                            const struct vt_ledger_sth *sth, struct vt_diag *d)
 {
         struct vt_pg *s = pg_of(base);
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
                 return VT_E_INVAL;
-        struct ledger_append_arg a = {expect_size, rows, n, nodes, m};
+        struct ledger_append_arg a = {expect_size, rows, n, nodes, m, sth};
         return pg_run(s, RUN_TX, ledger_append_tx, &a, "ledger append", d);
 }
 
@@ -2074,14 +2091,7 @@ struct sth_put_arg {
 static int ledger_sth_put_fn(struct pgc *c, void *arg)
 {
         struct sth_put_arg *a = arg;
-        struct pgp p = {0};
-        p_i64(&p, (int64_t)a->size);
-        p_i64(&p, a->time);
-        p_text(&p, a->sth);
-        return q_cmd(c,
-                     "INSERT INTO ledger_sths (size, time, sth) VALUES ($1, $2, $3) "
-                     "ON CONFLICT (size) DO NOTHING",
-                     &p, NULL, "put ledger tree head");
+        return sth_put_q(c, a->size, a->time, a->sth);
 }
 
 static int pg_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time, const char *sth,

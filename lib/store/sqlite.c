@@ -4,6 +4,7 @@
  * open, and every value bound as a parameter. Several processes may open the same file;
  * in one process a struct vt_store is shared by all threads.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "store/store.h"
 #include "store/store_impl.h"
 
@@ -161,7 +162,9 @@ struct vt_sqlite {
          * once. Only the main connection's struct has one (path: to open it). */
         char *path;
         struct vt_sqlite *lw;
-        sqlite3_stmt *l_begin, *l_commit, *l_size, *l_entry, *l_node;
+        sqlite3_stmt *l_begin, *l_commit, *l_size, *l_entry, *l_node, *l_sth;
+        /* The ledger's checkpointer, started with lw (see ledger_ckpt). */
+        struct ledger_ckpt *ck;
         /* The statements of the per-request path (sessions, resource and policy reads,
          * BEGIN and COMMIT), prepared once per connection and reset after each use under
          * lock: compiling them again for every request cost more than running them. */
@@ -495,12 +498,15 @@ static int configure(struct vt_sqlite *s, struct vt_diag *d)
         return exec(s, "PRAGMA foreign_keys = ON", "set foreign_keys=ON", d);
 }
 
+static void ledger_ckpt_stop(struct ledger_ckpt *ck);
+
 static void sq_free(struct vt_sqlite *s)
 {
         if (!s)
                 return;
+        ledger_ckpt_stop(s->ck); /* it uses lw's lock */
         sq_free(s->lw);
-        sqlite3_stmt *st[] = {s->l_begin, s->l_commit, s->l_size, s->l_entry, s->l_node};
+        sqlite3_stmt *st[] = {s->l_begin, s->l_commit, s->l_size, s->l_entry, s->l_node, s->l_sth};
         for (size_t i = 0; i < ELEMENTSOF(st); i++)
                 sqlite3_finalize(st[i]);
         for (size_t i = 0; i < s->n_kept; i++)
@@ -2011,6 +2017,142 @@ static int prepare_kept(struct vt_sqlite *w, const char *sql, sqlite3_stmt **ret
         return 0;
 }
 
+/*
+ * The ledger's checkpointer. SQLite's automatic checkpoint runs inside the COMMIT that
+ * takes the WAL past 1000 pages, on the committing connection: for the ledger's writer
+ * that put the copy of those pages into the database and the database's fsync into an
+ * append's latency, and every caller of that group waited for it. The writer has no
+ * automatic checkpoint; its WAL hook, called after each commit with the WAL's size,
+ * wakes this thread once the WAL holds LEDGER_CKPT_PAGES pages, and the thread, on a
+ * connection of its own, checkpoints in two steps:
+ *   1. PASSIVE, while the writer goes on committing: copies the bulk of the WAL into the
+ *      database and syncs it;
+ *   2. if the writer committed during step 1 (frames left to copy), PASSIVE again under
+ *      the writer's lock, so that the whole WAL is in the database before the writer's
+ *      next transaction, which then starts writing the WAL from its beginning again.
+ *      Without step 2 a writer that never pauses would always be a few frames ahead of
+ *      the checkpoint and the WAL would grow without bound: SQLite restarts the WAL only
+ *      when a writer begins with every frame copied.
+ * Step 2 copies only what step 1 missed (the groups committed meanwhile) and holds the
+ * writer for one sync of the database. 3000 pages, not SQLite's 1000: step 1's writes
+ * slow the writer's syncs down while it runs (one disk), so fewer, larger checkpoints
+ * (the pages the ledger rewrites, the right edge of its B-trees, are copied once per
+ * checkpoint) cost the appenders less; 3000 pages of WAL (12 MB) stay under
+ * journal_size_limit, so the file is reused, not truncated and grown again. A reader holding an old
+ * snapshot can stop either step short, as it stops the automatic checkpoint; the next wake-up tries
+ * again.
+ */
+#define LEDGER_CKPT_PAGES 3000
+
+struct ledger_ckpt {
+        pthread_t thread;
+        pthread_mutex_t mu;
+        pthread_cond_t cond;
+        bool due, stop;
+        sqlite3 *db;         /* the checkpointer's connection */
+        struct vt_sqlite *w; /* the ledger's writer: its lock for step 2 */
+};
+
+/* ledger_wal_hook runs on the writer after each commit (SQLite's mutex and w->lock
+ * held): it only wakes the checkpointer. */
+static int ledger_wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
+{
+        struct ledger_ckpt *ck = ud;
+        (void)db;
+        (void)name;
+        if (pages < LEDGER_CKPT_PAGES)
+                return SQLITE_OK;
+        pthread_mutex_lock(&ck->mu);
+        if (!ck->due) {
+                ck->due = true;
+                pthread_cond_signal(&ck->cond);
+        }
+        pthread_mutex_unlock(&ck->mu);
+        return SQLITE_OK;
+}
+
+static void *ledger_ckpt_main(void *arg)
+{
+        struct ledger_ckpt *ck = arg;
+        pthread_setname_np(pthread_self(), "vt-ledger-ckpt");
+        pthread_mutex_lock(&ck->mu);
+        for (;;) {
+                while (!ck->due && !ck->stop)
+                        pthread_cond_wait(&ck->cond, &ck->mu);
+                if (ck->stop)
+                        break;
+                ck->due = false;
+                pthread_mutex_unlock(&ck->mu);
+                /* errors (SQLITE_BUSY: another checkpoint runs) leave it to the next
+                 * turn. Step 2 always: the frames step 1 reports are those of its
+                 * start, not those the writer added meanwhile; with none left it
+                 * neither writes nor syncs. */
+                (void)sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                                NULL);
+                pthread_mutex_lock(&ck->w->lock);
+                (void)sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                                NULL);
+                pthread_mutex_unlock(&ck->w->lock);
+                pthread_mutex_lock(&ck->mu);
+        }
+        pthread_mutex_unlock(&ck->mu);
+        return NULL;
+}
+
+static void ledger_ckpt_free(struct ledger_ckpt *ck)
+{
+        sqlite3_close_v2(ck->db);
+        pthread_mutex_destroy(&ck->mu);
+        pthread_cond_destroy(&ck->cond);
+        free(ck);
+}
+
+static void ledger_ckpt_stop(struct ledger_ckpt *ck)
+{
+        if (!ck)
+                return;
+        pthread_mutex_lock(&ck->mu);
+        ck->stop = true;
+        pthread_cond_signal(&ck->cond);
+        pthread_mutex_unlock(&ck->mu);
+        pthread_join(ck->thread, NULL);
+        ledger_ckpt_free(ck);
+}
+
+/* ledger_ckpt_start opens the checkpointer's connection and starts its thread for the
+ * writer w (under s->lock), and hooks it to w's commits. */
+static int ledger_ckpt_start(struct vt_sqlite *s, struct vt_sqlite *w, struct vt_diag *d)
+{
+        struct ledger_ckpt *ck = calloc(1, sizeof(*ck));
+        if (!ck)
+                return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
+        ck->w = w;
+        pthread_mutex_init(&ck->mu, NULL);
+        pthread_cond_init(&ck->cond, NULL);
+        int rc = sqlite3_open_v2(s->path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                                 NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_busy_timeout(ck->db, STORE_BUSY_TIMEOUT_MS);
+        /* a first read opens the WAL: until then a checkpoint on this connection does
+         * nothing (and says SQLITE_OK) */
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(ck->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+                int r = vt_diag_set(d, VT_E_STORE, "store: open the ledger's checkpointer: %s",
+                                    ck->db ? sqlite3_errmsg(ck->db) : sqlite3_errstr(rc));
+                ledger_ckpt_free(ck);
+                return r;
+        }
+        if (pthread_create(&ck->thread, NULL, ledger_ckpt_main, ck) != 0) {
+                ledger_ckpt_free(ck);
+                return vt_diag_set(d, VT_E_NOMEM, "store: cannot start the ledger's checkpointer");
+        }
+        /* replaces the writer's automatic checkpoint (itself a WAL hook) */
+        sqlite3_wal_hook(w->db, ledger_wal_hook, ck);
+        s->ck = ck;
+        return 0;
+}
+
 /* ledger_writer_open opens the ledger's writer (under s->lock): the file exists, is in
  * WAL mode and has the current schema (sq_open saw to it on the main connection). */
 static int ledger_writer_open(struct vt_sqlite *s, struct vt_diag *d)
@@ -2037,6 +2179,9 @@ static int ledger_writer_open(struct vt_sqlite *s, struct vt_diag *d)
                 r = exec(w, "PRAGMA synchronous = FULL", "set synchronous=FULL", NULL);
         if (r == 0)
                 r = exec(w, "PRAGMA journal_size_limit = 16777216", "set journal_size_limit", NULL);
+        /* no checkpoint inside the writer's commits: the checkpointer's thread does them */
+        if (r == 0)
+                r = exec(w, "PRAGMA wal_autocheckpoint = 0", "set wal_autocheckpoint=0", NULL);
         if (r == 0)
                 r = prepare_kept(w, "BEGIN IMMEDIATE", &w->l_begin);
         if (r == 0)
@@ -2053,7 +2198,14 @@ static int ledger_writer_open(struct vt_sqlite *s, struct vt_diag *d)
                 r = prepare_kept(w,
                                  "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
                                  &w->l_node);
+        if (r == 0)
+                r = prepare_kept(w,
+                                 "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
+                                 "ON CONFLICT (size) DO NOTHING",
+                                 &w->l_sth);
         if ((r = sq_diag(w, r, "open the ledger's connection", d)) < 0)
+                return r;
+        if ((r = ledger_ckpt_start(s, w, d)) < 0)
                 return r;
         s->lw = TAKE_PTR(w);
         return 0;
@@ -2089,7 +2241,8 @@ static int ledger_tx_end(struct vt_sqlite *w, int r)
 
 static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
-                            const struct vt_ledger_hash *nodes, size_t m, const uint8_t **leaf)
+                            const struct vt_ledger_hash *nodes, size_t m,
+                            const struct vt_ledger_sth *sth, const uint8_t **leaf)
 {
         /* max() of the INTEGER PRIMARY KEY: one seek to the last row */
         int r = step_one(w, w->l_size, "ledger size", NULL);
@@ -2128,12 +2281,21 @@ static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                 r = kept_done(w, st, "append ledger node");
         }
         sqlite3_clear_bindings(st);
+        if (r == 0 && sth) { /* in the same transaction: one sync for both */
+                st = w->l_sth;
+                sqlite3_bind_int64(st, 1, (sqlite3_int64)sth->size);
+                sqlite3_bind_int64(st, 2, sth->time);
+                sqlite3_bind_text(st, 3, sth->sth, -1, SQLITE_STATIC);
+                r = kept_done(w, st, "put ledger tree head");
+                sqlite3_clear_bindings(st);
+        }
         return r;
 }
 
 static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
-                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
+                            const struct vt_ledger_hash *nodes, size_t m,
+                            const struct vt_ledger_sth *sth, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base), *w;
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
@@ -2149,7 +2311,8 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
         pthread_mutex_lock(&w->lock);
         r = kept_done(w, w->l_begin, "begin transaction");
         if (r == 0)
-                r = ledger_tx_end(w, ledger_append_tx(w, expect_size, rows, n, nodes, m, leaf));
+                r = ledger_tx_end(w,
+                                  ledger_append_tx(w, expect_size, rows, n, nodes, m, sth, leaf));
         r = sq_diag(w, r, "ledger append", d);
         pthread_mutex_unlock(&w->lock);
         return r;
@@ -2286,22 +2449,17 @@ static int sq_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time,
                              struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base), *w;
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = ledger_writer(s, &w, d);
         if (r < 0)
                 return r;
         /* on the writer: synced like the entries */
         pthread_mutex_lock(&w->lock);
-        r = prepare(w,
-                    "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
-                    "ON CONFLICT (size) DO NOTHING",
-                    &st, NULL);
-        if (r == 0) {
-                sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-                sqlite3_bind_int64(st, 2, time);
-                sqlite3_bind_text(st, 3, sth, -1, SQLITE_STATIC);
-                r = step_done(w, st, "put ledger tree head", NULL);
-        }
+        sqlite3_stmt *st = w->l_sth;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+        sqlite3_bind_int64(st, 2, time);
+        sqlite3_bind_text(st, 3, sth, -1, SQLITE_STATIC);
+        r = kept_done(w, st, "put ledger tree head");
+        sqlite3_clear_bindings(st);
         r = sq_diag(w, r, "ledger tree head put", d);
         pthread_mutex_unlock(&w->lock);
         return r;

@@ -313,6 +313,14 @@ int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
                            const struct vt_ledger_row *rows, size_t n,
                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
 {
+        return vt_store_ledger_append_sth(s, expect_size, rows, n, nodes, m, NULL, d);
+}
+
+int vt_store_ledger_append_sth(struct vt_store *s, uint64_t expect_size,
+                               const struct vt_ledger_row *rows, size_t n,
+                               const struct vt_ledger_hash *nodes, size_t m,
+                               const struct vt_ledger_sth *sth, struct vt_diag *d)
+{
         if (!s)
                 return vt_diag_set(d, VT_E_INVAL, "store: no store");
         if (n == 0 || !rows || (m && !nodes))
@@ -343,8 +351,15 @@ int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
                                            "store: ledger append: node %zu out of "
                                            "place",
                                            i);
-        return result(s->ops->ledger_append(s, expect_size, rows, n, nodes, m, d), "ledger append",
-                      d);
+        if (sth && (!sth->sth || !*sth->sth || sth->size != expect_size + n))
+                return vt_diag_set(d, VT_E_INVAL,
+                                   "store: ledger append: the tree head is not of size %llu",
+                                   (unsigned long long)(expect_size + n));
+        if (sth && strnlen(sth->sth, VT_STORE_MAX_STH + 1) > VT_STORE_MAX_STH)
+                return vt_diag_set(d, VT_E_LIMIT, "store: ledger tree head above %u bytes",
+                                   VT_STORE_MAX_STH);
+        return result(s->ops->ledger_append(s, expect_size, rows, n, nodes, m, sth, d),
+                      "ledger append", d);
 }
 
 int vt_store_ledger_size(struct vt_store *s, uint64_t *ret, struct vt_diag *d)

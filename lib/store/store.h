@@ -328,6 +328,13 @@ struct vt_ledger_hash {
         uint8_t hash[32];
 };
 
+/* A signed tree head to record with the entries that make it (vt_store_ledger_append_sth). */
+struct vt_ledger_sth {
+        uint64_t size;   /* the tree's size after the append: expect_size + n */
+        int64_t time;    /* ms, when it was signed */
+        const char *sth; /* its text, at most VT_STORE_MAX_STH bytes */
+};
+
 /* vt_store_ledger_append appends n entries (rows[i].index must be expect_size + i) and
  * the m tree nodes they complete, in one BEGIN IMMEDIATE transaction committed with
  * synchronous=FULL (durable when it returns 0). If the ledger does not hold exactly
@@ -338,6 +345,15 @@ struct vt_ledger_hash {
 int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
                            const struct vt_ledger_row *rows, size_t n,
                            const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d);
+
+/* vt_store_ledger_append_sth is vt_store_ledger_append that also records the signed
+ * tree head sth (NULL: none) of the tree these entries complete, in the same synced
+ * transaction (as vt_store_ledger_sth_put would, a head of that size already recorded
+ * being kept): one sync for both. sth->size must be expect_size + n. */
+int vt_store_ledger_append_sth(struct vt_store *s, uint64_t expect_size,
+                               const struct vt_ledger_row *rows, size_t n,
+                               const struct vt_ledger_hash *nodes, size_t m,
+                               const struct vt_ledger_sth *sth, struct vt_diag *d);
 
 /* vt_store_ledger_size returns the number of entries (the next index) in *ret. */
 int vt_store_ledger_size(struct vt_store *s, uint64_t *ret, struct vt_diag *d);

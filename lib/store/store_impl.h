@@ -78,7 +78,8 @@ struct vt_store_ops {
         int (*refval_generation)(struct vt_store *s, int64_t *ret, struct vt_diag *d);
         int (*ledger_append)(struct vt_store *s, uint64_t expect_size,
                              const struct vt_ledger_row *rows, size_t n,
-                             const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d);
+                             const struct vt_ledger_hash *nodes, size_t m,
+                             const struct vt_ledger_sth *sth, struct vt_diag *d);
         int (*ledger_size)(struct vt_store *s, uint64_t *ret, struct vt_diag *d);
         int (*ledger_node)(struct vt_store *s, unsigned level, uint64_t index,
                            uint8_t ret[static 32], struct vt_diag *d);

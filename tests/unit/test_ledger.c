@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -381,6 +382,121 @@ static void test_ledger_two_appenders_one_file(void **state)
         audit_ok(f, NULL, 400);
 }
 
+/* A tree head given with a group is written in the group's transaction: it is there
+ * when the append returns, and not at all when the append is refused. */
+static void test_ledger_store_sth_with_group(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger_row rows[2] = {
+                {.index = 0, .time = 1, .kind = "test", .entry = "{\"a\":1}", .entry_len = 7},
+                {.index = 1, .time = 1, .kind = "test", .entry = "{\"a\":2}", .entry_len = 7},
+        };
+        struct vt_ledger_sth h = {.size = 2, .time = 5, .sth = "head-of-2"};
+        struct vt_diag d = {0};
+        /* of the wrong size: refused, nothing written */
+        struct vt_ledger_sth bad = {.size = 1, .time = 5, .sth = "head-of-1"};
+        assert_int_equal(vt_store_ledger_append_sth(f->store, 0, rows, 2, NULL, 0, &bad, &d),
+                         VT_E_INVAL);
+        uint64_t size = 0;
+        assert_int_equal(vt_store_ledger_size(f->store, &size, NULL), 0);
+        assert_int_equal(size, 0);
+        assert_int_equal(vt_store_ledger_append_sth(f->store, 0, rows, 2, NULL, 0, &h, &d), 0);
+        char *sth = NULL;
+        assert_int_equal(vt_store_ledger_sth_latest(f->store, &size, &sth, NULL), 0);
+        assert_int_equal(size, 2);
+        assert_string_equal(sth, "head-of-2");
+        free(sth);
+        /* stale: neither the entries nor the head go in */
+        struct vt_ledger_row more = {
+                .index = 1, .time = 1, .kind = "test", .entry = "{\"a\":3}", .entry_len = 7};
+        struct vt_ledger_sth h2 = {.size = 2, .time = 6, .sth = "other-head-of-2"};
+        assert_int_equal(vt_store_ledger_append_sth(f->store, 1, &more, 1, NULL, 0, &h2, &d),
+                         VT_E_STALE);
+        assert_int_equal(vt_store_ledger_sth_latest(f->store, &size, &sth, NULL), 0);
+        assert_string_equal(sth, "head-of-2");
+        free(sth);
+        more.index = 2;
+        struct vt_ledger_sth h3 = {.size = 3, .time = 7, .sth = "head-of-3"};
+        assert_int_equal(vt_store_ledger_append_sth(f->store, 2, &more, 1, NULL, 0, &h3, &d), 0);
+        assert_int_equal(vt_store_ledger_sth_latest(f->store, &size, &sth, NULL), 0);
+        assert_int_equal(size, 3);
+        assert_string_equal(sth, "head-of-3");
+        free(sth);
+}
+
+/* Heads by count come with the group that makes them due, of its size exactly. */
+static int count_head(uint64_t size, int64_t time, const char *sth, void *ud)
+{
+        (void)time;
+        (void)sth;
+        uint64_t *v = ud;
+        v[v[0] + 1] = size;
+        v[0]++;
+        return 0;
+}
+
+static void test_ledger_sth_every_exact(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 10, .sth_ms = 1000000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        fill(f, l, 1, 35); /* one caller: groups of one entry */
+        uint64_t v[16] = {0};
+        assert_int_equal(vt_store_ledger_sths(f->store, 0, 10, count_head, v, NULL), 0);
+        assert_int_equal(v[0], 3);
+        assert_int_equal(v[1], 10);
+        assert_int_equal(v[2], 20);
+        assert_int_equal(v[3], 30);
+        vt_ledger_close(l); /* signs 35 */
+        audit_ok(f, NULL, 35);
+}
+
+/* The ledger's writer does not checkpoint in its commits; the store's checkpointer keeps
+ * the WAL bounded all the same while appends go on without a pause. Each group here
+ * writes ~20 WAL frames (overflow pages of 16 KiB entries): 900 groups would leave
+ * ~18,000 frames (74 MB) in a WAL that nobody checkpoints. */
+static void test_ledger_wal_bounded(void **state)
+{
+        struct fx *f = *state;
+        enum { GROUPS = 900, PER = 4, LEN = 16 * 1024 };
+        char *text = malloc(LEN + 1);
+        assert_non_null(text);
+        memset(text, 'x', LEN);
+        memcpy(text, "{\"p\":\"", 6);
+        memcpy(text + LEN - 2, "\"}", 2);
+        text[LEN] = 0;
+        char wal[320];
+        snprintf(wal, sizeof(wal), "%s-wal", f->db);
+        long max = 0;
+        for (uint64_t g = 0; g < GROUPS; g++) {
+                struct vt_ledger_row rows[PER];
+                for (int i = 0; i < PER; i++)
+                        rows[i] = (struct vt_ledger_row){.index = g * PER + (uint64_t)i,
+                                                         .time = 1,
+                                                         .kind = "test",
+                                                         .entry = text,
+                                                         .entry_len = LEN};
+                struct vt_diag d = {0};
+                if (vt_store_ledger_append(f->store, g * PER, rows, PER, NULL, 0, &d) < 0)
+                        fail_msg("append: %s", d.msg);
+                struct stat st;
+                if (stat(wal, &st) == 0 && st.st_size > max)
+                        max = st.st_size;
+        }
+        free(text);
+        /* 3000 pages (the checkpointer's threshold) and what the writer adds while a
+         * checkpoint runs, with room for a slow machine; far below the 18,000 frames of
+         * no checkpoint at all */
+        long bound = 6000L * (4096 + 24) + 32;
+        print_message("the WAL reached %ld bytes\n", max);
+        if (max > bound)
+                fail_msg("the WAL reached %ld bytes (bound %ld)", max, bound);
+        uint64_t size = 0;
+        assert_int_equal(vt_store_ledger_size(f->store, &size, NULL), 0);
+        assert_int_equal(size, (uint64_t)GROUPS * PER);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -394,6 +510,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_ledger_tamper_resigned, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_two_appenders_one_file, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_store_sth_with_group, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_sth_every_exact, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_wal_bounded, setup, teardown),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }
