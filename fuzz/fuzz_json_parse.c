@@ -18,48 +18,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* same: a and b are the same tree, node by node (types, values, member order) */
-static bool same(const json_t *a, const json_t *b)
-{
-        if (json_typeof(a) != json_typeof(b))
-                return false;
-        switch (json_typeof(a)) {
-        case JSON_OBJECT: {
-                if (json_object_size(a) != json_object_size(b))
-                        return false;
-                void *ia = json_object_iter((json_t *)a), *ib = json_object_iter((json_t *)b);
-                for (; ia && ib; ia = json_object_iter_next((json_t *)a, ia),
-                                 ib = json_object_iter_next((json_t *)b, ib)) {
-                        size_t n = json_object_iter_key_len(ia);
-                        if (n != json_object_iter_key_len(ib) ||
-                            memcmp(json_object_iter_key(ia), json_object_iter_key(ib), n) != 0 ||
-                            !same(json_object_iter_value(ia), json_object_iter_value(ib)))
-                                return false;
-                }
-                return !ia && !ib;
-        }
-        case JSON_ARRAY:
-                if (json_array_size(a) != json_array_size(b))
-                        return false;
-                for (size_t i = 0; i < json_array_size(a); i++)
-                        if (!same(json_array_get(a, i), json_array_get(b, i)))
-                                return false;
-                return true;
-        case JSON_STRING:
-                return json_string_length(a) == json_string_length(b) &&
-                       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) ==
-                               0;
-        case JSON_INTEGER:
-                return json_integer_value(a) == json_integer_value(b);
-        case JSON_REAL: {
-                double x = json_real_value(a), y = json_real_value(b);
-                return memcmp(&x, &y, sizeof(x)) == 0;
-        }
-        default: /* true, false, null: the type says it all */
-                return true;
-        }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         json_error_t je;
@@ -86,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         abort();
                 return 0;
         }
-        if (!json_equal(theirs, ours) || !same(theirs, ours)) {
+        if (!json_equal(theirs, ours) || !vt_json_identical(theirs, ours)) {
                 fprintf(stderr, "trees differ\n");
                 abort();
         }

@@ -24,6 +24,7 @@
 
 #include "crypto/keyfile.h"
 #include "crypto/openssl-util.h"
+#include "util/hex.h"
 #include "util/macro.h"
 
 /* the DER of the P-256 curve OID, as CKA_EC_PARAMS holds it */
@@ -125,17 +126,6 @@ void vt_p11_uri_free(struct vt_p11_uri *u)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_p11_uri *, vt_p11_uri_free)
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* pct_decode decodes s[0..n) into a new buffer (NUL-terminated; *ret_len without it). A
  * decoded NUL byte is refused for text attributes (binary false). */
 static int pct_decode(const char *s, size_t n, bool binary, uint8_t **ret, size_t *ret_len)
@@ -149,8 +139,8 @@ static int pct_decode(const char *s, size_t n, bool binary, uint8_t **ret, size_
                         out[o++] = (uint8_t)s[i];
                         continue;
                 }
-                int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-                int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+                int hi = i + 2 < n ? vt_hex_digit(s[i + 1]) : -1;
+                int lo = i + 2 < n ? vt_hex_digit(s[i + 2]) : -1;
                 if (hi < 0 || lo < 0 || (!binary && hi == 0 && lo == 0)) {
                         free(out);
                         return VT_E_FORMAT;

@@ -15,7 +15,7 @@ void vt_hex_encode(const uint8_t *in, size_t n, char *out)
         out[2 * n] = 0;
 }
 
-static int nibble(char c)
+int vt_hex_digit(int c)
 {
         if (c >= '0' && c <= '9')
                 return c - '0';
@@ -34,7 +34,7 @@ int vt_hex_decode(const char *s, uint8_t *out, size_t cap)
         if (n / 2 > cap || n / 2 > INT32_MAX)
                 return VT_E_INVAL;
         for (size_t i = 0; i < n / 2; i++) {
-                int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+                int hi = vt_hex_digit(s[2 * i]), lo = vt_hex_digit(s[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return VT_E_FORMAT;
                 out[i] = (uint8_t)(hi << 4 | lo);

@@ -10,5 +10,7 @@ void vt_hex_encode(const uint8_t *in, size_t n, char *out);
 /* vt_hex_decode decodes exactly strlen(s)/2 bytes of s into out (capacity cap);
  * returns the byte count, or VT_E_FORMAT for odd length / non-hex, VT_E_INVAL if too long. */
 int vt_hex_decode(const char *s, uint8_t *out, size_t cap);
+/* vt_hex_digit returns the value of the hex digit c (either case), or -1 when c is none. */
+int vt_hex_digit(int c);
 
 #endif

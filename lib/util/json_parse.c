@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "util/macro.h"
 
 /* Reals are read by strtod_l in the "C" locale (jansson swaps '.' for the locale's decimal
@@ -63,17 +64,6 @@ static inline bool is_digit(uint8_t c)
         return c >= '0' && c <= '9';
 }
 
-static int hex_val(uint8_t c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* utf8_len: the length of the well-formed UTF-8 sequence at r (before end), or 0: no
  * continuation byte or 0xc0/0xc1 first, nothing overlong, no surrogate (U+D800..DFFF), nothing
  * past U+10FFFF (Unicode's table 3-7, which is what jansson's utf8_check_full accepts). */
@@ -110,8 +100,8 @@ static size_t utf8_len(const uint8_t *r, const uint8_t *end)
 
 static unsigned hex4(const uint8_t *q)
 {
-        return (unsigned)(hex_val(q[0]) << 12 | hex_val(q[1]) << 8 | hex_val(q[2]) << 4 |
-                          hex_val(q[3]));
+        return (unsigned)(vt_hex_digit(q[0]) << 12 | vt_hex_digit(q[1]) << 8 |
+                          vt_hex_digit(q[2]) << 4 | vt_hex_digit(q[3]));
 }
 
 static size_t put_utf8(char *t, unsigned cp)
@@ -240,7 +230,7 @@ static int string(struct jp *s, int slot, bool key, const char **ret, size_t *re
                                 if (end - r < 6)
                                         return fail(s, r, "premature end of input in a string");
                                 for (int i = 2; i < 6; i++)
-                                        if (hex_val(r[i]) < 0)
+                                        if (vt_hex_digit(r[i]) < 0)
                                                 return fail(s, r, "invalid escape");
                                 r += 6;
                         } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' ||
@@ -565,4 +555,46 @@ int vt_json_parse(const uint8_t *buf, size_t len, json_t **ret, struct vt_diag *
         if (r == VT_E_NOMEM)
                 vt_diag_set(d, VT_E_NOMEM, "json: out of memory");
         return r;
+}
+
+bool vt_json_identical(const json_t *a, const json_t *b)
+{
+        if (json_typeof(a) != json_typeof(b))
+                return false;
+        switch (json_typeof(a)) {
+        case JSON_OBJECT: {
+                if (json_object_size(a) != json_object_size(b))
+                        return false;
+                void *ia = json_object_iter((json_t *)a), *ib = json_object_iter((json_t *)b);
+                for (; ia && ib; ia = json_object_iter_next((json_t *)a, ia),
+                                 ib = json_object_iter_next((json_t *)b, ib)) {
+                        size_t n = json_object_iter_key_len(ia);
+                        if (n != json_object_iter_key_len(ib) ||
+                            memcmp(json_object_iter_key(ia), json_object_iter_key(ib), n) != 0 ||
+                            !vt_json_identical(json_object_iter_value(ia),
+                                               json_object_iter_value(ib)))
+                                return false;
+                }
+                return !ia && !ib;
+        }
+        case JSON_ARRAY:
+                if (json_array_size(a) != json_array_size(b))
+                        return false;
+                for (size_t i = 0; i < json_array_size(a); i++)
+                        if (!vt_json_identical(json_array_get(a, i), json_array_get(b, i)))
+                                return false;
+                return true;
+        case JSON_STRING:
+                return json_string_length(a) == json_string_length(b) &&
+                       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) ==
+                               0;
+        case JSON_INTEGER:
+                return json_integer_value(a) == json_integer_value(b);
+        case JSON_REAL: {
+                double x = json_real_value(a), y = json_real_value(b);
+                return memcmp(&x, &y, sizeof(x)) == 0;
+        }
+        default:
+                return true;
+        }
 }

@@ -7,6 +7,7 @@
 #ifndef VT_UTIL_JSON_PARSE_H
 #define VT_UTIL_JSON_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,10 @@
  * most VT_JSON_MAX_DEPTH. VT_E_FORMAT: d names the failed check and its byte offset;
  * VT_E_NOMEM. Thread-safe; does not depend on the locale. */
 int vt_json_parse(const uint8_t *buf, size_t len, json_t **ret, struct vt_diag *d);
+
+/* vt_json_identical: a and b are the same tree node by node: the same type at every node
+ * (an integer is not a real), the same values (reals bit for bit), object members in the
+ * same order. Stricter than json_equal; for checking a parser against another. */
+bool vt_json_identical(const json_t *a, const json_t *b);
 
 #endif

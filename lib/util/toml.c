@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "util/json.h"
 #include "util/macro.h"
 
@@ -360,15 +361,11 @@ static int put_utf8(struct sbuf *b, uint32_t cp)
         return sbuf_put(b, u, n);
 }
 
+/* hexval: a hex digit's value, 99 for none (compared against a base below) */
 static int hexval(int c)
 {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return 99;
+        int v = vt_hex_digit(c);
+        return v < 0 ? 99 : v;
 }
 
 /* ---- strings ---- */

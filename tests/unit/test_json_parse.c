@@ -15,48 +15,6 @@
 #include "util/macro.h"
 #include "veritee/veritee.h"
 
-/* same: a and b are the same tree, node by node (types, values, member order) */
-static bool same(const json_t *a, const json_t *b)
-{
-        if (json_typeof(a) != json_typeof(b))
-                return false;
-        switch (json_typeof(a)) {
-        case JSON_OBJECT: {
-                if (json_object_size(a) != json_object_size(b))
-                        return false;
-                void *ia = json_object_iter((json_t *)a), *ib = json_object_iter((json_t *)b);
-                for (; ia && ib; ia = json_object_iter_next((json_t *)a, ia),
-                                 ib = json_object_iter_next((json_t *)b, ib)) {
-                        size_t n = json_object_iter_key_len(ia);
-                        if (n != json_object_iter_key_len(ib) ||
-                            memcmp(json_object_iter_key(ia), json_object_iter_key(ib), n) != 0 ||
-                            !same(json_object_iter_value(ia), json_object_iter_value(ib)))
-                                return false;
-                }
-                return !ia && !ib;
-        }
-        case JSON_ARRAY:
-                if (json_array_size(a) != json_array_size(b))
-                        return false;
-                for (size_t i = 0; i < json_array_size(a); i++)
-                        if (!same(json_array_get(a, i), json_array_get(b, i)))
-                                return false;
-                return true;
-        case JSON_STRING:
-                return json_string_length(a) == json_string_length(b) &&
-                       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) ==
-                               0;
-        case JSON_INTEGER:
-                return json_integer_value(a) == json_integer_value(b);
-        case JSON_REAL: {
-                double x = json_real_value(a), y = json_real_value(b);
-                return memcmp(&x, &y, sizeof(x)) == 0;
-        }
-        default:
-                return true;
-        }
-}
-
 /* both parses n bytes with jansson and with vt_json_parse, fails the test unless they agree
  * (verdict, and the tree when accepted), and returns the verdict; *ret (may be NULL) gets
  * our tree, d (may be NULL) our reason. */
@@ -78,7 +36,7 @@ static bool both_n(const char *text, size_t n, json_t **ret, struct vt_diag *d)
         if (e < 0) {
                 assert_int_equal(e, VT_E_FORMAT);
                 assert_non_null(strstr(dd.msg, " at byte "));
-        } else if (!json_equal(theirs, ours) || !same(theirs, ours))
+        } else if (!json_equal(theirs, ours) || !vt_json_identical(theirs, ours))
                 fail_msg("%.*s: the trees differ", (int)(n < 80 ? n : 80), text);
         json_decref(theirs);
         if (d)
@@ -309,7 +267,7 @@ static void test_json_parse_reals(void **state)
                 big[n++] = (char)('0' + (i % 10));
         memcpy(big + n, "e-140]", 7);
         accept(big);
-        /* reals in exactly the bits strtod gives (compared bit for bit by same()) */
+        /* reals in exactly the bits strtod gives (compared bit for bit by vt_json_identical) */
         accept("[0.1,0.2,0.30000000000000004,3.141592653589793,2.718281828459045e-10,"
                "123456789.123456789e-3,5e-324,1e23,8.98846567431158e307]");
 }
