@@ -407,6 +407,30 @@ static double server_cpu(void)
         return proc_cpu(srv.pid) + (opt_pg ? proc_cpu(srv_b.pid) : 0);
 }
 
+/* stat_line reads /proc/<name>/stat into line and returns what follows "pid (comm)" (the
+ * state onwards), with comm copied out when asked; NULL for a process that is gone or a
+ * name that is not a pid. */
+static const char *stat_line(const char *name, char line[1024], char comm[64])
+{
+        char path[300];
+        if (name[0] < '0' || name[0] > '9')
+                return NULL;
+        snprintf(path, sizeof(path), "/proc/%s/stat", name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return NULL;
+        const char *p = fgets(line, 1024, f) ? strrchr(line, ')') : NULL;
+        fclose(f);
+        const char *o = p ? strchr(line, '(') : NULL;
+        if (!o || p[1] != ' ' || (comm && (p - o - 1 <= 0 || p - o - 1 >= 64)))
+                return NULL;
+        if (comm) {
+                memcpy(comm, o + 1, (size_t)(p - o - 1));
+                comm[p - o - 1] = 0;
+        }
+        return p + 2;
+}
+
 /* The PostgreSQL server's CPU seconds: the postmaster's own and those of the children it
  * reaped (cutime, cstime: backends that exited), plus each live child's (its backends,
  * the checkpointer, the WAL writer, ...). A backend that exits during a round moves from
@@ -422,21 +446,14 @@ static double pg_cpu(void)
         }
         struct dirent *e;
         while ((e = readdir(d))) {
-                char path[300], line[1024];
-                if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-                FILE *f = fopen(path, "re");
-                if (!f)
-                        continue;
-                const char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
-                fclose(f);
+                char line[1024];
+                const char *p = stat_line(e->d_name, line, NULL);
                 int ppid = 0;
                 unsigned long long ut = 0, st = 0, cut = 0, cst = 0;
                 /* after "pid (comm)": state, ppid (4), fields 5..13, utime (14), stime (15),
                  * cutime (16), cstime (17) */
                 if (!p ||
-                    sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                    sscanf(p, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
                            &ppid, &ut, &st, &cut, &cst) != 5)
                         continue;
                 pid_t pid = (pid_t)strtoul(e->d_name, NULL, 10);
@@ -458,22 +475,11 @@ static pid_t find_postmaster(void)
                 return 0;
         struct dirent *e;
         while ((e = readdir(d)) && !found) {
-                char path[300], line[1024], comm[64];
+                char line[1024], comm[64];
                 int ppid = 0;
-                if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                const char *p = stat_line(e->d_name, line, comm);
+                if (!p || sscanf(p, "%*c %d", &ppid) != 1)
                         continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-                FILE *f = fopen(path, "re");
-                if (!f)
-                        continue;
-                const char *p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
-                fclose(f);
-                const char *o = strchr(line, '(');
-                if (!p || !o || p - o - 1 <= 0 || (size_t)(p - o - 1) >= sizeof(comm) ||
-                    sscanf(p + 2, "%*c %d", &ppid) != 1)
-                        continue;
-                memcpy(comm, o + 1, (size_t)(p - o - 1));
-                comm[p - o - 1] = 0;
                 if (ppid == getpid() && strcmp(comm, "postgres") == 0)
                         found = (pid_t)strtoul(e->d_name, NULL, 10);
         }

@@ -2049,8 +2049,7 @@ struct ledger_ckpt {
         pthread_mutex_t mu;
         pthread_cond_t cond;
         bool due, stop;
-        sqlite3 *db;         /* the checkpointer's connection, opened at its first turn */
-        char *path;          /* the database's */
+        sqlite3 *db;         /* the checkpointer's connection */
         struct vt_sqlite *w; /* the ledger's writer: its lock for step 2 */
 };
 
@@ -2072,25 +2071,6 @@ static int ledger_wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
         return SQLITE_OK;
 }
 
-/* ledger_ckpt_connect opens the checkpointer's connection; -1 (and none) on failure. */
-static int ledger_ckpt_connect(struct ledger_ckpt *ck)
-{
-        int rc = sqlite3_open_v2(ck->path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                                 NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_busy_timeout(ck->db, STORE_BUSY_TIMEOUT_MS);
-        /* a first read opens the WAL: until then a checkpoint on this connection does
-         * nothing (and says SQLITE_OK) */
-        if (rc == SQLITE_OK)
-                rc = sqlite3_exec(ck->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-                sqlite3_close_v2(ck->db);
-                ck->db = NULL;
-                return -1;
-        }
-        return 0;
-}
-
 static void *ledger_ckpt_main(void *arg)
 {
         struct ledger_ckpt *ck = arg;
@@ -2103,12 +2083,6 @@ static void *ledger_ckpt_main(void *arg)
                         break;
                 ck->due = false;
                 pthread_mutex_unlock(&ck->mu);
-                /* its connection is opened at its first turn, not at start: an idle server
-                 * keeps no third connection (its schema and cache) in memory */
-                if (!ck->db && ledger_ckpt_connect(ck) < 0) {
-                        pthread_mutex_lock(&ck->mu);
-                        continue; /* the next turn tries again */
-                }
                 /* errors (SQLITE_BUSY: another checkpoint runs) leave it to the next
                  * turn. Step 2 always: the frames step 1 reports are those of its
                  * start, not those the writer added meanwhile; with none left it
@@ -2128,7 +2102,6 @@ static void *ledger_ckpt_main(void *arg)
 static void ledger_ckpt_free(struct ledger_ckpt *ck)
 {
         sqlite3_close_v2(ck->db);
-        free(ck->path);
         pthread_mutex_destroy(&ck->mu);
         pthread_cond_destroy(&ck->cond);
         free(ck);
@@ -2156,9 +2129,19 @@ static int ledger_ckpt_start(struct vt_sqlite *s, struct vt_sqlite *w, struct vt
         ck->w = w;
         pthread_mutex_init(&ck->mu, NULL);
         pthread_cond_init(&ck->cond, NULL);
-        if (!(ck->path = strdup(s->path))) {
+        int rc = sqlite3_open_v2(s->path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                                 NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_busy_timeout(ck->db, STORE_BUSY_TIMEOUT_MS);
+        /* a first read opens the WAL: until then a checkpoint on this connection does
+         * nothing (and says SQLITE_OK) */
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(ck->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+                int r = vt_diag_set(d, VT_E_STORE, "store: open the ledger's checkpointer: %s",
+                                    ck->db ? sqlite3_errmsg(ck->db) : sqlite3_errstr(rc));
                 ledger_ckpt_free(ck);
-                return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
+                return r;
         }
         if (pthread_create(&ck->thread, NULL, ledger_ckpt_main, ck) != 0) {
                 ledger_ckpt_free(ck);
