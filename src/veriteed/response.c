@@ -182,6 +182,9 @@ static void ll_str(struct logline *l, const char *s)
                         }
                         cp = (cp << 6) | (p[i] & 0x3f);
                 }
+                static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+                if (n && (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)))
+                        n = 0; /* overlong, a surrogate, or past Unicode */
                 if (!n) {
                         ll_put(l, "?", 1);
                         p++;
