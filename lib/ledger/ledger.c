@@ -229,11 +229,6 @@ static int sign(struct vt_ledger *l, struct vt_diag *d)
         return 0;
 }
 
-static bool sign_due(struct vt_ledger *l, int64_t now)
-{
-        return head_due(l, l->f.size, now, false);
-}
-
 /* to_waker queues the group of n waiters at first, their results set, for the waker. */
 static void to_waker(struct vt_ledger *l, struct waiter *first, size_t n)
 {
@@ -323,7 +318,8 @@ static void *appender(void *arg)
                 int64_t t = now_ms();
                 /* the separate put: a head wanted or due with no group, or one whose
                  * signature failed in commit */
-                if (e == 0 && !signed_now && (wanted || stopping || sign_due(l, t))) {
+                if (e == 0 && !signed_now &&
+                    (wanted || stopping || head_due(l, l->f.size, t, false))) {
                         struct vt_diag sd = {0};
                         /* a failed signature is retried at the next occasion; the entries
                          * are durable and the callers may go on */

@@ -2239,6 +2239,18 @@ static int ledger_tx_end(struct vt_sqlite *w, int r)
         return r;
 }
 
+/* ledger_sth_row writes one tree head row on the ledger's writer (w->lock held). */
+static int ledger_sth_row(struct vt_sqlite *w, uint64_t size, int64_t time, const char *sth)
+{
+        sqlite3_stmt *st = w->l_sth;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+        sqlite3_bind_int64(st, 2, time);
+        sqlite3_bind_text(st, 3, sth, -1, SQLITE_STATIC);
+        int r = kept_done(w, st, "put ledger tree head");
+        sqlite3_clear_bindings(st); /* the caller's text is not ours to keep */
+        return r;
+}
+
 static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
                             const struct vt_ledger_hash *nodes, size_t m,
@@ -2281,14 +2293,8 @@ static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                 r = kept_done(w, st, "append ledger node");
         }
         sqlite3_clear_bindings(st);
-        if (r == 0 && sth) { /* in the same transaction: one sync for both */
-                st = w->l_sth;
-                sqlite3_bind_int64(st, 1, (sqlite3_int64)sth->size);
-                sqlite3_bind_int64(st, 2, sth->time);
-                sqlite3_bind_text(st, 3, sth->sth, -1, SQLITE_STATIC);
-                r = kept_done(w, st, "put ledger tree head");
-                sqlite3_clear_bindings(st);
-        }
+        if (r == 0 && sth) /* in the same transaction: one sync for both */
+                r = ledger_sth_row(w, sth->size, sth->time, sth->sth);
         return r;
 }
 
@@ -2454,13 +2460,7 @@ static int sq_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time,
                 return r;
         /* on the writer: synced like the entries */
         pthread_mutex_lock(&w->lock);
-        sqlite3_stmt *st = w->l_sth;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-        sqlite3_bind_int64(st, 2, time);
-        sqlite3_bind_text(st, 3, sth, -1, SQLITE_STATIC);
-        r = kept_done(w, st, "put ledger tree head");
-        sqlite3_clear_bindings(st);
-        r = sq_diag(w, r, "ledger tree head put", d);
+        r = sq_diag(w, ledger_sth_row(w, size, time, sth), "ledger tree head put", d);
         pthread_mutex_unlock(&w->lock);
         return r;
 }
