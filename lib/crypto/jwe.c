@@ -67,13 +67,34 @@ static void plain_wipe(struct plain *b)
 }
 
 /* ecdh puts the shared x-coordinate (RFC 7518 "Z", padded to the field size) in z. */
+/* peer_checked checks the peer's public key for ECDH: on one of our curves (P-256, P-384,
+ * P-521: cofactor 1), the quick check (not the point at infinity, coordinates in range,
+ * on the curve) proves all there is to prove, since every point on the curve is then in
+ * the group of prime order. The full check, which EVP_PKEY_derive_set_peer makes by
+ * default, adds a multiplication by the group order: a scalar multiplication, as much as
+ * the ECDH itself, for nothing. Any other key gets OpenSSL's full check (validate). */
+static bool peer_checked(EVP_PKEY *peer, int *validate)
+{
+        *validate = 1;
+        if (!vt_jwk_curve_of(peer))
+                return true;
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *chk =
+                EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
+        if (!chk || EVP_PKEY_public_check_quick(chk) != 1)
+                return false;
+        *validate = 0;
+        return true;
+}
+
 static int ecdh(EVP_PKEY *priv, EVP_PKEY *peer, struct secret *z)
 {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
                 EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
         size_t n = sizeof(z->b);
+        int validate;
 
-        if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
+        if (!ctx || !peer_checked(peer, &validate) || EVP_PKEY_derive_init(ctx) != 1 ||
+            EVP_PKEY_derive_set_peer_ex(ctx, peer, validate) != 1 ||
             EVP_PKEY_derive(ctx, z->b, &n) != 1) {
                 ERR_clear_error();
                 return VT_E_CRYPTO;

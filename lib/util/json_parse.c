@@ -32,6 +32,36 @@ static void c_locale_init(void)
         c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
+/* The integers 0..255, one node each for every tree: Trustee's evidence carries its byte
+ * arrays as arrays of them (thousands per attest body), and a node of its own for each
+ * cost an allocation when built and a free when the tree went. Immortal, as jansson's
+ * true, false and null are (refcount (size_t)-1: json_incref and json_decref leave it
+ * alone), and never changed: nothing here calls json_integer_set on a parsed tree. */
+#define SHARED_INTS 256
+static json_t *shared_int[SHARED_INTS];
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+
+static void shared_init(void)
+{
+        for (int i = 0; i < SHARED_INTS; i++) {
+                json_t *v = json_integer(i);
+                if (!v)
+                        return; /* the rest stay NULL: built per use, as before */
+                v->refcount = (size_t)-1;
+                shared_int[i] = v;
+        }
+}
+
+static json_t *integer(json_int_t v)
+{
+        if (v >= 0 && v < SHARED_INTS) {
+                pthread_once(&shared_once, shared_init);
+                if (shared_int[v])
+                        return shared_int[v];
+        }
+        return json_integer(v);
+}
+
 /* plain: a string byte that needs no further look (printable ASCII but '"' and '\\') */
 static inline bool plain(uint8_t c)
 {
@@ -295,7 +325,7 @@ static int number(struct jp *s, json_t **ret)
                 }
                 json_int_t v = neg ? (m == (uint64_t)LLONG_MAX + 1 ? LLONG_MIN : -(json_int_t)m)
                                    : (json_int_t)m;
-                *ret = json_integer(v);
+                *ret = integer(v);
                 s->p = p;
                 return *ret ? 0 : VT_E_NOMEM;
         }

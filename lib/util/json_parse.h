@@ -28,7 +28,9 @@
  * a double; strings are well-formed UTF-8 without raw control characters, with the JSON
  * escapes (surrogate pairs matched, \u0000 refused); object keys are unique; nesting is at
  * most VT_JSON_MAX_DEPTH. VT_E_FORMAT: d names the failed check and its byte offset;
- * VT_E_NOMEM. Thread-safe; does not depend on the locale. */
+ * VT_E_NOMEM. Thread-safe; does not depend on the locale. The integers 0..255 of every
+ * tree are shared nodes that live as long as the process (refcount (size_t)-1, as
+ * jansson's true, false and null): do not json_integer_set a parsed integer; replace it. */
 int vt_json_parse(const uint8_t *buf, size_t len, json_t **ret, struct vt_diag *d);
 
 /* vt_json_identical: a and b are the same tree node by node: the same type at every node

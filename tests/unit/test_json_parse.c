@@ -231,6 +231,45 @@ static void test_json_parse_integers(void **state)
                "1000000000000000000,-999999999999999999,-1000000000000000000]");
 }
 
+/* The integers 0..255 are one immortal node each, shared by every tree (Trustee's byte
+ * arrays); 256 and -1 are nodes of their own. Freeing a tree leaves the shared ones as
+ * they were; a deep copy gets nodes of its own. */
+static void test_json_parse_shared_small_ints(void **state)
+{
+        (void)state;
+        static const char text[] = "[0, 1, 255, 256, -1, 7, 7]";
+        json_t *a = NULL, *b = NULL;
+        assert_int_equal(vt_json_parse((const uint8_t *)text, strlen(text), &a, NULL), 0);
+        assert_int_equal(vt_json_parse((const uint8_t *)text, strlen(text), &b, NULL), 0);
+        for (size_t i = 0; i < json_array_size(a); i++) {
+                json_t *x = json_array_get(a, i), *y = json_array_get(b, i);
+                json_int_t v = json_integer_value(x);
+                assert_int_equal(v, json_integer_value(y));
+                if (v >= 0 && v <= 255) {
+                        assert_ptr_equal(x, y);
+                        assert_true(x->refcount == (size_t)-1);
+                } else {
+                        assert_ptr_not_equal(x, y);
+                        assert_int_equal(x->refcount, 1);
+                }
+        }
+        assert_ptr_equal(json_array_get(a, 5), json_array_get(a, 6));
+        json_t *seven = json_array_get(a, 5), *copy = json_deep_copy(a);
+        assert_non_null(copy);
+        assert_ptr_not_equal(json_array_get(copy, 5), seven);
+        assert_true(json_equal(copy, b));
+        json_decref(copy);
+        json_decref(a);
+        json_decref(b);
+        /* still there, still 7, still immortal */
+        assert_int_equal(json_integer_value(seven), 7);
+        assert_true(seven->refcount == (size_t)-1);
+        json_t *c = NULL;
+        assert_int_equal(vt_json_parse((const uint8_t *)"[7]", 3, &c, NULL), 0);
+        assert_ptr_equal(json_array_get(c, 0), seven);
+        json_decref(c);
+}
+
 static void test_json_parse_reals(void **state)
 {
         (void)state;
@@ -642,6 +681,7 @@ int main(void)
                 cmocka_unit_test(test_json_parse_literals),
                 cmocka_unit_test(test_json_parse_nul_after_token),
                 cmocka_unit_test(test_json_parse_integers),
+                cmocka_unit_test(test_json_parse_shared_small_ints),
                 cmocka_unit_test(test_json_parse_reals),
                 cmocka_unit_test(test_json_parse_strings),
                 cmocka_unit_test(test_json_parse_keys),
