@@ -36,6 +36,7 @@ struct vt_signer {
         struct vt_p11_key *p11;              /* a key in a PKCS#11 token, which signs */
         char kid[VT_JWK_THUMBPRINT_LEN + 1]; /* RFC 7638 thumbprint */
         json_t *x5c; /* the key's certificate chain (RFC 7515 x5c), or NULL */
+        json_t *hdr; /* the protected header of its JWTs (jwt_header), built when it changes */
 };
 
 void vt_signer_free(struct vt_signer *s)
@@ -45,11 +46,47 @@ void vt_signer_free(struct vt_signer *s)
         EVP_PKEY_free(s->key);
         vt_p11_key_free(s->p11);
         json_decref(s->x5c);
+        json_decref(s->hdr);
         OPENSSL_cleanse(s, sizeof(*s));
         free(s);
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_signer *, vt_signer_free)
+
+/* The published JWK of a token key: public members, alg ES256, use sig, kid. */
+static json_t *token_jwk(EVP_PKEY *key, const char *kid)
+{
+        json_t *j = NULL;
+        if (vt_jwk_from_pkey(key, VT_JWK_ALG_LAST, "ES256", &j) < 0)
+                return NULL;
+        if (vt_json_set(j, "use", json_string("sig")) < 0 ||
+            vt_json_set(j, "kid", json_string(kid)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
+}
+
+/* jwt_header builds the protected header of s's JWTs, the same for every token: ES256,
+ * JWT, the kid and the public key as a JWK. With a certificate chain, x5c both in the
+ * header (RFC 7515) and in its jwk, where Trustee's token verifier looks for it
+ * (kbs/src/crypto/jwt.rs). Built once and when x5c changes, not for every token (the JWK
+ * from the key's coordinates cost more than the rest of the header). */
+static int jwt_header(struct vt_signer *s)
+{
+        json_auto_t *jwk = token_jwk(s->key, s->kid);
+        if (!jwk || (s->x5c && vt_json_set(jwk, "x5c", json_incref(s->x5c)) < 0))
+                return VT_E_NOMEM;
+        json_t *h = json_pack("{s:s, s:s, s:s, s:O}", "alg", "ES256", "typ", "JWT", "kid", s->kid,
+                              "jwk", jwk);
+        if (!h || (s->x5c && vt_json_set(h, "x5c", json_incref(s->x5c)) < 0)) {
+                json_decref(h);
+                return VT_E_NOMEM;
+        }
+        json_decref(s->hdr);
+        s->hdr = h;
+        return 0;
+}
 
 int vt_signer_load_or_create(const char *path, struct vt_signer **ret, struct vt_diag *d)
 {
@@ -97,6 +134,8 @@ int vt_signer_load_or_create_as(const char *path, const char *what, struct vt_si
         }
         if ((e = vt_jwk_thumbprint(s->key, s->kid)) < 0)
                 return vt_diag_set(d, e, "%s %s: cannot derive the public key", what, path);
+        if ((e = jwt_header(s)) < 0)
+                return vt_diag_set(d, e, "%s %s: cannot build the tokens' header", what, path);
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -104,20 +143,6 @@ int vt_signer_load_or_create_as(const char *path, const char *what, struct vt_si
 const char *vt_signer_kid(const struct vt_signer *s)
 {
         return s->kid;
-}
-
-/* The published JWK of a token key: public members, alg ES256, use sig, kid. */
-static json_t *token_jwk(EVP_PKEY *key, const char *kid)
-{
-        json_t *j = NULL;
-        if (vt_jwk_from_pkey(key, VT_JWK_ALG_LAST, "ES256", &j) < 0)
-                return NULL;
-        if (vt_json_set(j, "use", json_string("sig")) < 0 ||
-            vt_json_set(j, "kid", json_string(kid)) < 0) {
-                json_decref(j);
-                return NULL;
-        }
-        return j;
 }
 
 json_t *vt_signer_jwk(const struct vt_signer *s)
@@ -202,17 +227,7 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
 
 int vt_jwt_sign_d(const struct vt_signer *s, const json_t *claims, char **ret, struct vt_diag *d)
 {
-        json_auto_t *jwk = vt_signer_jwk(s);
-        /* with a certificate chain, x5c both in the header (RFC 7515) and in its jwk, where
-         * Trustee's token verifier looks for it (kbs/src/crypto/jwt.rs) */
-        if (jwk && s->x5c && vt_json_set(jwk, "x5c", json_incref(s->x5c)) < 0)
-                return VT_E_NOMEM;
-        json_auto_t *h = jwk ? json_pack("{s:s, s:s, s:s, s:O}", "alg", "ES256", "typ", "JWT",
-                                         "kid", s->kid, "jwk", jwk)
-                             : NULL;
-        if (!h || (s->x5c && vt_json_set(h, "x5c", json_incref(s->x5c)) < 0))
-                return VT_E_NOMEM;
-        return sign(s, h, claims, ret, d);
+        return sign(s, s->hdr, claims, ret, d);
 }
 
 bool vt_jwt_key_usable(const json_t *jwk)
@@ -460,6 +475,8 @@ int vt_signer_certify(struct vt_signer *s, const struct vt_signer_cert_opts *o, 
                 return vt_diag_set(d, e, "cannot encode the token key's certificate chain");
         json_decref(s->x5c);
         s->x5c = x5c;
+        if ((e = jwt_header(s)) < 0)
+                return vt_diag_set(d, e, "cannot build the tokens' header");
         if (o->write_to) {
                 _cleanup_(BIO_free_allp) BIO *b = BIO_new(BIO_s_mem());
                 for (int i = 0; b && i < sk_X509_num(chain); i++)
