@@ -31,6 +31,8 @@ struct vt_dlib {
         void (*init)(void);
         pthread_mutex_t lock;
         int state; /* 0: not tried; 1: loaded; < 0: the VT_E_* of the failed attempt */
+        void *so;
+        unsigned holds; /* vt_dlib_hold's users */
         char why[192];
 };
 
@@ -49,5 +51,13 @@ struct vt_dlib {
  * VT_E_UNSUPPORTED (the library or one of its symbols is missing, the reason in d) when not,
  * again on every call. Thread-safe. The library stays loaded until the process exits. */
 int vt_dlib_load(struct vt_dlib *l, struct vt_diag *d);
+
+/* vt_dlib_hold is vt_dlib_load for a library needed only for a while (libyaml, while a
+ * configuration is read): each hold that returned 0 is paired with one vt_dlib_release,
+ * and the last release closes the library, so that its pages are not kept; its pointers
+ * are then not to be used until the next hold. A failed hold is tried again by the next.
+ * Thread-safe; a library is either held or loaded, never both. */
+int vt_dlib_hold(struct vt_dlib *l, struct vt_diag *d);
+void vt_dlib_release(struct vt_dlib *l);
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -134,12 +136,53 @@ static void test_dlib_missing(void **state)
         assert_null(sym_vt_missing);
 }
 
+/* Whether a library named name is mapped in this process. */
+static bool mapped(const char *name)
+{
+        FILE *f = fopen("/proc/self/maps", "re");
+        char line[1024];
+        bool found = false;
+        assert_non_null(f);
+        while (!found && fgets(line, sizeof(line), f))
+                found = strstr(line, name) != NULL;
+        fclose(f);
+        return found;
+}
+
+/* A held library (libyaml, while a configuration is read) is open from the first hold to
+ * the last release, unmapped after it, and opened again by the next hold. */
+static void test_dlib_hold_release(void **state)
+{
+        static const char *(*sym_yaml_get_version_string)(void);
+        static const struct vt_dlsym syms[] = {
+                {"yaml_get_version_string", (void **)&sym_yaml_get_version_string}};
+        static struct vt_dlib yaml = VT_DLIB(VT_SONAME_YAML, syms, NULL);
+        assert_false(mapped(VT_SONAME_YAML)); /* not linked: config.c holds it */
+        for (int round = 0; round < 2; round++) {
+                assert_int_equal(vt_dlib_hold(&yaml, NULL), 0);
+                assert_int_equal(vt_dlib_hold(&yaml, NULL), 0);
+                assert_true(mapped(VT_SONAME_YAML));
+                assert_non_null(sym_yaml_get_version_string());
+                vt_dlib_release(&yaml);
+                assert_true(mapped(VT_SONAME_YAML));
+                assert_non_null(sym_yaml_get_version_string);
+                vt_dlib_release(&yaml);
+                assert_false(mapped(VT_SONAME_YAML));
+                assert_null(sym_yaml_get_version_string);
+        }
+        vt_dlib_release(&yaml); /* an unpaired release changes nothing */
+        struct vt_dlib none = VT_DLIB("libveritee-no-such-library.so.0", syms, NULL);
+        struct vt_diag d = {0};
+        assert_int_equal(vt_dlib_hold(&none, &d), VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "libveritee-no-such-library.so.0 could not be loaded"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hex_roundtrip), cmocka_unit_test(test_time_rfc3339),
                 cmocka_unit_test(test_strerror),      cmocka_unit_test(test_dlib_loads_once),
-                cmocka_unit_test(test_dlib_missing),
+                cmocka_unit_test(test_dlib_missing),  cmocka_unit_test(test_dlib_hold_release),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }
