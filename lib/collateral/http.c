@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "collateral/http.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,8 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+
+#include "util/dlib.h"
 
 struct sink {
         uint8_t *buf;
@@ -57,10 +58,45 @@ static size_t header_write(char *p, size_t size, size_t nmemb, void *ud)
         return n;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+/* libcurl is opened on first use (util/dlib.h): a server that fetches nothing never maps it
+ * nor what it pulls in (GnuTLS's and Kerberos's peers, LDAP, SASL, SSH, nghttp2, ...). */
+VT_DLSYM_DECL(curl_easy_cleanup);
+VT_DLSYM_DECL(curl_easy_getinfo);
+VT_DLSYM_DECL(curl_easy_init);
+VT_DLSYM_DECL(curl_easy_perform);
+VT_DLSYM_DECL(curl_easy_setopt);
+VT_DLSYM_DECL(curl_easy_strerror);
+VT_DLSYM_DECL(curl_easy_unescape);
+VT_DLSYM_DECL(curl_free);
+VT_DLSYM_DECL(curl_global_init);
+VT_DLSYM_DECL(curl_slist_append);
+VT_DLSYM_DECL(curl_slist_free_all);
+
+static const struct vt_dlsym curl_syms[] = {
+        VT_DLSYM(curl_easy_cleanup),  VT_DLSYM(curl_easy_getinfo),   VT_DLSYM(curl_easy_init),
+        VT_DLSYM(curl_easy_perform),  VT_DLSYM(curl_easy_setopt),    VT_DLSYM(curl_easy_strerror),
+        VT_DLSYM(curl_easy_unescape), VT_DLSYM(curl_free),           VT_DLSYM(curl_global_init),
+        VT_DLSYM(curl_slist_append),  VT_DLSYM(curl_slist_free_all),
+};
+
 static void curl_init_once(void)
 {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
+        sym_curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static struct vt_dlib libcurl = VT_DLIB(VT_SONAME_CURL, curl_syms, curl_init_once);
+
+char *vt_http_unescape(const char *s)
+{
+        if (vt_dlib_load(&libcurl, NULL) < 0)
+                return NULL;
+        int n = 0;
+        char *d = sym_curl_easy_unescape(NULL, s, 0, &n);
+        if (!d)
+                return NULL;
+        char *r = strndup(d, (size_t)n);
+        sym_curl_free(d);
+        return r;
 }
 
 void vt_http_response_done(struct vt_http_response *r)
@@ -79,57 +115,59 @@ int vt_http_do(const struct vt_http_request *r, struct vt_http_response *ret, st
         if (!r->url || (strncmp(r->url, "http://", 7) != 0 && strncmp(r->url, "https://", 8) != 0))
                 return vt_diag_set(d, VT_E_INVAL,
                                    "http: only http:// and https:// URLs are fetched");
-        pthread_once(&curl_once, curl_init_once);
-        CURL *c = r->handle ? r->handle : curl_easy_init();
+        int e = vt_dlib_load(&libcurl, d);
+        if (e < 0)
+                return e;
+        CURL *c = r->handle ? r->handle : sym_curl_easy_init();
         if (!c)
                 return VT_E_NOMEM;
         for (const char *const *l = r->headers; l && *l; l++)
-                h = curl_slist_append(h, *l);
-        curl_easy_setopt(c, CURLOPT_URL, r->url);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+                h = sym_curl_slist_append(h, *l);
+        sym_curl_easy_setopt(c, CURLOPT_URL, r->url);
+        sym_curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
         long timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : 30000L;
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000L ? timeout_ms : 10000L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "veritee/" VT_VERSION);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, r->capture_header ? header_write : NULL);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, r->capture_header ? &hs : NULL);
+        sym_curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+        sym_curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                             timeout_ms < 10000L ? timeout_ms : 10000L);
+        sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        sym_curl_easy_setopt(c, CURLOPT_USERAGENT, "veritee/" VT_VERSION);
+        sym_curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        sym_curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+        sym_curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+        sym_curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, r->capture_header ? header_write : NULL);
+        sym_curl_easy_setopt(c, CURLOPT_HEADERDATA, r->capture_header ? &hs : NULL);
         if (r->cacert)
-                curl_easy_setopt(c, CURLOPT_CAINFO, r->cacert);
-        curl_easy_setopt(c, CURLOPT_NOPROXY, r->no_proxy ? "*" : NULL);
+                sym_curl_easy_setopt(c, CURLOPT_CAINFO, r->cacert);
+        sym_curl_easy_setopt(c, CURLOPT_NOPROXY, r->no_proxy ? "*" : NULL);
         if (r->body) {
-                curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
-                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
-                curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
-                                 strcmp(method, "POST") == 0 ? NULL : method);
+                sym_curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
+                sym_curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
+                sym_curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+                                     strcmp(method, "POST") == 0 ? NULL : method);
         } else {
-                curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-                curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
-                                 strcmp(method, "GET") == 0 ? NULL : method);
+                sym_curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+                sym_curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+                                     strcmp(method, "GET") == 0 ? NULL : method);
         }
-        CURLcode cr = curl_easy_perform(c);
+        CURLcode cr = sym_curl_easy_perform(c);
         long status = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         /* leave a reused handle without pointers into this frame */
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, NULL);
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, NULL);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+        sym_curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+        sym_curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
+        sym_curl_easy_setopt(c, CURLOPT_HEADERDATA, NULL);
+        sym_curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, NULL);
+        sym_curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
         if (!r->handle)
-                curl_easy_cleanup(c);
-        curl_slist_free_all(h);
-        int e = 0;
+                sym_curl_easy_cleanup(c);
+        sym_curl_slist_free_all(h);
         if (s.too_big)
                 e = vt_diag_set(d, VT_E_LIMIT, "http: answer to %s %s exceeds %zu bytes", method,
                                 r->url, r->max);
         else if (cr != CURLE_OK)
                 e = vt_diag_set(d, VT_E_NETWORK, "http: %s %s failed: %s", method, r->url,
-                                curl_easy_strerror(cr));
+                                sym_curl_easy_strerror(cr));
         if (e < 0) {
                 free(s.buf);
                 free(hs.value);

@@ -11,25 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "collateral/kds.h"
 #include "util/hex.h"
 #include "util/json.h"
 
 #define MAX_BODY (1u << 20)
-
-/* Header values are URL-encoded PEM. */
-static char *url_decode(const char *s)
-{
-        int n = 0;
-        char *d = curl_easy_unescape(NULL, s, 0, &n);
-        if (!d)
-                return NULL;
-        char *r = strndup(d, (size_t)n);
-        curl_free(d);
-        return r;
-}
 
 /* An issuer chain header, URL-decoded: PEM is printable ASCII. */
 static bool pem_text(const char *s)
@@ -143,7 +129,7 @@ int vt_pccs_fetch(const char *base, bool tdx, bool platform_ca, const uint8_t fm
                 if ((e = vt_http_get_header(url, MAX_BODY, header, &hdr, &body, &len, d)) < 0)     \
                         return e;                                                                  \
                 if (header) {                                                                      \
-                        out_hdr = url_decode(hdr);                                                 \
+                        out_hdr = vt_http_unescape(hdr);                                           \
                         free(hdr);                                                                 \
                         hdr = NULL;                                                                \
                         if (!out_hdr)                                                              \

@@ -7,9 +7,28 @@
 
 #include <yaml.h>
 
+#include "util/dlib.h"
 #include "util/json.h"
 
 #define MAX_DEPTH 32
+
+/* libyaml is held only while a configuration is read (util/dlib.h): a server reads its
+ * configuration once, at start, and then does not keep libyaml's pages. */
+VT_DLSYM_DECL(yaml_event_delete);
+VT_DLSYM_DECL(yaml_parser_delete);
+VT_DLSYM_DECL(yaml_parser_initialize);
+VT_DLSYM_DECL(yaml_parser_parse);
+VT_DLSYM_DECL(yaml_parser_set_input_string);
+
+static const struct vt_dlsym yaml_syms[] = {
+        VT_DLSYM(yaml_event_delete),
+        VT_DLSYM(yaml_parser_delete),
+        VT_DLSYM(yaml_parser_initialize),
+        VT_DLSYM(yaml_parser_parse),
+        VT_DLSYM(yaml_parser_set_input_string),
+};
+
+static struct vt_dlib libyaml = VT_DLIB(VT_SONAME_YAML, yaml_syms, NULL);
 
 static int parse_error(yaml_parser_t *p, struct vt_diag *d)
 {
@@ -27,15 +46,15 @@ static int yaml_sequence(yaml_parser_t *p, int depth, json_t **ret, struct vt_di
         if (!a)
                 return VT_E_NOMEM;
         for (;;) {
-                if (!yaml_parser_parse(p, &ev))
+                if (!sym_yaml_parser_parse(p, &ev))
                         return parse_error(p, d);
                 if (ev.type == YAML_SEQUENCE_END_EVENT) {
-                        yaml_event_delete(&ev);
+                        sym_yaml_event_delete(&ev);
                         break;
                 }
                 json_t *item = NULL;
                 int e = yaml_node(p, &ev, depth + 1, &item, d);
-                yaml_event_delete(&ev);
+                sym_yaml_event_delete(&ev);
                 if (e < 0)
                         return e;
                 json_array_append_new(a, item);
@@ -70,21 +89,21 @@ static int yaml_mapping(yaml_parser_t *p, int depth, json_t **ret, struct vt_dia
         if (!o)
                 return VT_E_NOMEM;
         for (;;) {
-                if (!yaml_parser_parse(p, &ev))
+                if (!sym_yaml_parser_parse(p, &ev))
                         return parse_error(p, d);
                 if (ev.type == YAML_MAPPING_END_EVENT) {
-                        yaml_event_delete(&ev);
+                        sym_yaml_event_delete(&ev);
                         break;
                 }
                 e = yaml_key(o, &ev, key, d);
-                yaml_event_delete(&ev);
+                sym_yaml_event_delete(&ev);
                 if (e < 0)
                         return e;
-                if (!yaml_parser_parse(p, &ev))
+                if (!sym_yaml_parser_parse(p, &ev))
                         return parse_error(p, d);
                 json_t *val = NULL;
                 e = yaml_node(p, &ev, depth + 1, &val, d);
-                yaml_event_delete(&ev);
+                sym_yaml_event_delete(&ev);
                 if (e < 0)
                         return e;
                 json_object_set_new(o, key, val);
@@ -118,43 +137,55 @@ static int yaml_node(yaml_parser_t *p, yaml_event_t *first, int depth, json_t **
         }
 }
 
+static int to_json(const char *text, size_t len, void **ret_json, struct vt_diag *d);
+
 int vt_config_yaml_to_json(const char *text, size_t len, void **ret_json, struct vt_diag *d)
+{
+        if (len > VT_CONFIG_MAX_BYTES)
+                return vt_diag_set(d, VT_E_LIMIT, "config: larger than %u bytes",
+                                   VT_CONFIG_MAX_BYTES);
+        int e = vt_dlib_hold(&libyaml, d);
+        if (e < 0)
+                return e;
+        e = to_json(text, len, ret_json, d);
+        vt_dlib_release(&libyaml);
+        return e;
+}
+
+static int to_json(const char *text, size_t len, void **ret_json, struct vt_diag *d)
 {
         yaml_parser_t p;
         yaml_event_t ev;
         json_t *root = NULL;
         int e = 0;
-        if (len > VT_CONFIG_MAX_BYTES)
-                return vt_diag_set(d, VT_E_LIMIT, "config: larger than %u bytes",
-                                   VT_CONFIG_MAX_BYTES);
-        if (!yaml_parser_initialize(&p))
+        if (!sym_yaml_parser_initialize(&p))
                 return VT_E_NOMEM;
-        yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+        sym_yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
         for (;;) {
-                if (!yaml_parser_parse(&p, &ev)) {
+                if (!sym_yaml_parser_parse(&p, &ev)) {
                         e = parse_error(&p, d);
                         break;
                 }
                 yaml_event_type_t t = ev.type;
                 if (t == YAML_STREAM_END_EVENT) {
-                        yaml_event_delete(&ev);
+                        sym_yaml_event_delete(&ev);
                         break;
                 }
                 if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT ||
                     t == YAML_SCALAR_EVENT) {
                         if (root) {
-                                yaml_event_delete(&ev);
+                                sym_yaml_event_delete(&ev);
                                 e = vt_diag_set(d, VT_E_FORMAT,
                                                 "config: more than one YAML document");
                                 break;
                         }
                         e = yaml_node(&p, &ev, 0, &root, d);
                 }
-                yaml_event_delete(&ev);
+                sym_yaml_event_delete(&ev);
                 if (e < 0)
                         break;
         }
-        yaml_parser_delete(&p);
+        sym_yaml_parser_delete(&p);
         if (e < 0) {
                 json_decref(root);
                 return e;

@@ -31,8 +31,69 @@
 
 #include <libpq-fe.h>
 
+#include "util/dlib.h"
 #include "util/macro.h"
 #include "veritee/veritee.h"
+
+/* libpq is opened on first use (util/dlib.h), when a PostgreSQL store is opened: a server on
+ * SQLite never maps it nor what it pulls in (Kerberos, LDAP, SASL, ...). */
+VT_DLSYM_DECL(PQclear);
+VT_DLSYM_DECL(PQcmdTuples);
+VT_DLSYM_DECL(PQconnectdbParams);
+VT_DLSYM_DECL(PQconninfoFree);
+VT_DLSYM_DECL(PQconninfoParse);
+VT_DLSYM_DECL(PQconsumeInput);
+VT_DLSYM_DECL(PQenterPipelineMode);
+VT_DLSYM_DECL(PQerrorMessage);
+VT_DLSYM_DECL(PQexec);
+VT_DLSYM_DECL(PQexecParams);
+VT_DLSYM_DECL(PQexitPipelineMode);
+VT_DLSYM_DECL(PQfinish);
+VT_DLSYM_DECL(PQfreemem);
+VT_DLSYM_DECL(PQgetResult);
+VT_DLSYM_DECL(PQgetisnull);
+VT_DLSYM_DECL(PQgetlength);
+VT_DLSYM_DECL(PQgetvalue);
+VT_DLSYM_DECL(PQntuples);
+VT_DLSYM_DECL(PQpipelineSync);
+VT_DLSYM_DECL(PQreset);
+VT_DLSYM_DECL(PQresultErrorField);
+VT_DLSYM_DECL(PQresultStatus);
+VT_DLSYM_DECL(PQsendQueryParams);
+VT_DLSYM_DECL(PQsetNoticeProcessor);
+VT_DLSYM_DECL(PQstatus);
+VT_DLSYM_DECL(PQtransactionStatus);
+
+static const struct vt_dlsym pq_syms[] = {
+        VT_DLSYM(PQclear),
+        VT_DLSYM(PQcmdTuples),
+        VT_DLSYM(PQconnectdbParams),
+        VT_DLSYM(PQconninfoFree),
+        VT_DLSYM(PQconninfoParse),
+        VT_DLSYM(PQconsumeInput),
+        VT_DLSYM(PQenterPipelineMode),
+        VT_DLSYM(PQerrorMessage),
+        VT_DLSYM(PQexec),
+        VT_DLSYM(PQexecParams),
+        VT_DLSYM(PQexitPipelineMode),
+        VT_DLSYM(PQfinish),
+        VT_DLSYM(PQfreemem),
+        VT_DLSYM(PQgetResult),
+        VT_DLSYM(PQgetisnull),
+        VT_DLSYM(PQgetlength),
+        VT_DLSYM(PQgetvalue),
+        VT_DLSYM(PQntuples),
+        VT_DLSYM(PQpipelineSync),
+        VT_DLSYM(PQreset),
+        VT_DLSYM(PQresultErrorField),
+        VT_DLSYM(PQresultStatus),
+        VT_DLSYM(PQsendQueryParams),
+        VT_DLSYM(PQsetNoticeProcessor),
+        VT_DLSYM(PQstatus),
+        VT_DLSYM(PQtransactionStatus),
+};
+
+static struct vt_dlib libpq = VT_DLIB(VT_SONAME_PQ, pq_syms, NULL);
 
 /* At most this many connections per store handle (per process). */
 #define PG_POOL_SIZE 8
@@ -174,7 +235,7 @@ static struct vt_pg *pg_of(struct vt_store *base)
 
 static void pq_clearp(PGresult **p)
 {
-        PQclear(*p); /* accepts NULL */
+        sym_PQclear(*p); /* accepts NULL */
 }
 #define _cleanup_res_ _cleanup_(pq_clearp)
 
@@ -194,7 +255,7 @@ static void one_line(char *dst, size_t n, const char *src)
 static int fail_conn(struct pgc *c, const char *what)
 {
         char m[200];
-        one_line(m, sizeof(m), c->conn ? PQerrorMessage(c->conn) : "no connection");
+        one_line(m, sizeof(m), c->conn ? sym_PQerrorMessage(c->conn) : "no connection");
         c->sqlstate[0] = 0;
         if (!c->msg[0])
                 snprintf(c->msg, sizeof(c->msg), "%s: postgres: %s", what, m);
@@ -204,8 +265,8 @@ static int fail_conn(struct pgc *c, const char *what)
 /* fail_res records a failed statement: its SQLSTATE and primary message. */
 static int fail_res(struct pgc *c, const PGresult *res, const char *what)
 {
-        const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-        const char *prim = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        const char *code = res ? sym_PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        const char *prim = res ? sym_PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
         if (!prim)
                 return fail_conn(c, what); /* libpq's own: the connection broke */
         snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", code ? code : "");
@@ -259,12 +320,12 @@ static void p_blob(struct pgp *p, const uint8_t *b, size_t n)
 static int q(struct pgc *c, const char *sql, const struct pgp *p, bool binary, PGresult **ret,
              const char *what)
 {
-        PGresult *res = PQexecParams(c->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
-                                     p ? p->len : NULL, p ? p->fmt : NULL, binary ? 1 : 0);
-        ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        PGresult *res = sym_PQexecParams(c->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+                                         p ? p->len : NULL, p ? p->fmt : NULL, binary ? 1 : 0);
+        ExecStatusType st = res ? sym_PQresultStatus(res) : PGRES_FATAL_ERROR;
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
                 int r = res ? fail_res(c, res, what) : fail_conn(c, what);
-                PQclear(res);
+                sym_PQclear(res);
                 return r;
         }
         c->sqlstate[0] = 0;
@@ -282,7 +343,7 @@ static int q_cmd(struct pgc *c, const char *sql, const struct pgp *p, size_t *re
         if (r < 0)
                 return r;
         if (ret_changed) {
-                const char *t = PQcmdTuples(res);
+                const char *t = sym_PQcmdTuples(res);
                 char *end = NULL;
                 errno = 0;
                 unsigned long long n = strtoull(t, &end, 10);
@@ -296,8 +357,8 @@ static int q_cmd(struct pgc *c, const char *sql, const struct pgp *p, size_t *re
 /* q_simple runs constant SQL, several statements allowed (the simple protocol). */
 static int q_simple(struct pgc *c, const char *sql, const char *what)
 {
-        _cleanup_res_ PGresult *res = PQexec(c->conn, sql);
-        ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        _cleanup_res_ PGresult *res = sym_PQexec(c->conn, sql);
+        ExecStatusType st = res ? sym_PQresultStatus(res) : PGRES_FATAL_ERROR;
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
                 return res ? fail_res(c, res, what) : fail_conn(c, what);
         return 0;
@@ -306,9 +367,9 @@ static int q_simple(struct pgc *c, const char *sql, const char *what)
 /* get_i64 reads a text-format integer column. */
 static int get_i64(const PGresult *res, int row, int col, int64_t *ret)
 {
-        if (PQgetisnull(res, row, col))
+        if (sym_PQgetisnull(res, row, col))
                 return VT_E_STORE;
-        const char *t = PQgetvalue(res, row, col);
+        const char *t = sym_PQgetvalue(res, row, col);
         char *end = NULL;
         errno = 0;
         long long v = strtoll(t, &end, 10);
@@ -331,10 +392,10 @@ static int get_size(const PGresult *res, int row, int col, size_t *ret)
  * written by us, so the row is a store error rather than truncated. */
 static int copy_text(const PGresult *res, int row, int col, char *dst, size_t n)
 {
-        if (PQgetisnull(res, row, col))
+        if (sym_PQgetisnull(res, row, col))
                 return VT_E_STORE;
-        int len = PQgetlength(res, row, col);
-        const char *v = PQgetvalue(res, row, col);
+        int len = sym_PQgetlength(res, row, col);
+        const char *v = sym_PQgetvalue(res, row, col);
         if (len < 0 || (size_t)len >= n || memchr(v, 0, (size_t)len))
                 return VT_E_STORE;
         memcpy(dst, v, (size_t)len);
@@ -345,15 +406,15 @@ static int copy_text(const PGresult *res, int row, int col, char *dst, size_t n)
 /* text_dup returns a malloc'd, NUL-terminated copy of a column. */
 static int text_dup(const PGresult *res, int row, int col, char **ret)
 {
-        if (PQgetisnull(res, row, col))
+        if (sym_PQgetisnull(res, row, col))
                 return VT_E_STORE;
-        int n = PQgetlength(res, row, col);
+        int n = sym_PQgetlength(res, row, col);
         if (n < 0)
                 return VT_E_STORE;
         char *p = malloc((size_t)n + 1);
         if (!p)
                 return VT_E_NOMEM;
-        memcpy(p, PQgetvalue(res, row, col), (size_t)n);
+        memcpy(p, sym_PQgetvalue(res, row, col), (size_t)n);
         p[n] = 0;
         *ret = p;
         return 0;
@@ -362,16 +423,16 @@ static int text_dup(const PGresult *res, int row, int col, char **ret)
 /* blob_dup returns a malloc'd copy of a binary-format column (at least one byte). */
 static int blob_dup(const PGresult *res, int row, int col, uint8_t **ret, size_t *ret_len)
 {
-        if (PQgetisnull(res, row, col))
+        if (sym_PQgetisnull(res, row, col))
                 return VT_E_STORE;
-        int n = PQgetlength(res, row, col);
+        int n = sym_PQgetlength(res, row, col);
         if (n < 0)
                 return VT_E_STORE;
         uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
         if (!p)
                 return VT_E_NOMEM;
         if (n > 0)
-                memcpy(p, PQgetvalue(res, row, col), (size_t)n);
+                memcpy(p, sym_PQgetvalue(res, row, col), (size_t)n);
         *ret = p;
         *ret_len = (size_t)n;
         return 0;
@@ -390,7 +451,7 @@ static void notice_ignore(void *arg, const char *message)
 /* conn_setup prepares a fresh or reset connection. */
 static int conn_setup(struct pgc *c)
 {
-        PQsetNoticeProcessor(c->conn, notice_ignore, NULL);
+        sym_PQsetNoticeProcessor(c->conn, notice_ignore, NULL);
         return q_simple(c, PG_LOCK_TIMEOUT, "configure the connection");
 }
 
@@ -400,7 +461,7 @@ static PGconn *conn_new(const char *dsn)
          * so that the DSN (expanded from dbname) overrides them. */
         const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
         const char *const vals[] = {PG_CONNECT_TIMEOUT, "veritee", dsn, NULL};
-        return PQconnectdbParams(keys, vals, 1);
+        return sym_PQconnectdbParams(keys, vals, 1);
 }
 
 /* pool_get takes a free connection (waiting up to PG_POOL_WAIT_S), connects or resets
@@ -441,17 +502,18 @@ static int pool_get(struct vt_pg *s, struct pgc *c, int *ret_slot)
                         snprintf(c->msg, sizeof(c->msg), "postgres: out of memory");
                         return VT_E_NOMEM;
                 }
-                if (PQstatus(c->conn) != CONNECTION_OK)
+                if (sym_PQstatus(c->conn) != CONNECTION_OK)
                         return fail_conn(c, "connect");
                 return conn_setup(c);
         }
         /* An idle connection the server closed (a restart sends 57P01 and hangs up) is
          * seen by reading what is pending; then it is reset before use. */
-        if (PQstatus(c->conn) == CONNECTION_OK)
-                (void)PQconsumeInput(c->conn); /* a failure shows in the status */
-        if (PQstatus(c->conn) != CONNECTION_OK || PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
-                PQreset(c->conn);
-                if (PQstatus(c->conn) != CONNECTION_OK)
+        if (sym_PQstatus(c->conn) == CONNECTION_OK)
+                (void)sym_PQconsumeInput(c->conn); /* a failure shows in the status */
+        if (sym_PQstatus(c->conn) != CONNECTION_OK ||
+            sym_PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+                sym_PQreset(c->conn);
+                if (sym_PQstatus(c->conn) != CONNECTION_OK)
                         return fail_conn(c, "reconnect");
                 return conn_setup(c);
         }
@@ -461,9 +523,10 @@ static int pool_get(struct vt_pg *s, struct pgc *c, int *ret_slot)
 /* pool_put gives the connection back (kept even when bad: the next user resets it). */
 static void pool_put(struct vt_pg *s, int slot, PGconn *conn)
 {
-        if (conn && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
-                PGresult *res = PQexec(conn, "ROLLBACK"); /* never leave a transaction open */
-                PQclear(res);
+        if (conn && sym_PQstatus(conn) == CONNECTION_OK &&
+            sym_PQtransactionStatus(conn) != PQTRANS_IDLE) {
+                PGresult *res = sym_PQexec(conn, "ROLLBACK"); /* never leave a transaction open */
+                sym_PQclear(res);
         }
         pthread_mutex_lock(&s->lock);
         s->conns[slot] = conn;
@@ -502,12 +565,12 @@ static int pg_run(struct vt_pg *s, int flags, int (*fn)(struct pgc *c, void *arg
                         if (r == 0) {
                                 c.committing = true;
                                 r = q_simple(&c, "COMMIT", "commit");
-                        } else if (c.conn && PQstatus(c.conn) == CONNECTION_OK) {
-                                PGresult *res = PQexec(c.conn, "ROLLBACK");
-                                PQclear(res);
+                        } else if (c.conn && sym_PQstatus(c.conn) == CONNECTION_OK) {
+                                PGresult *res = sym_PQexec(c.conn, "ROLLBACK");
+                                sym_PQclear(res);
                         }
                 }
-                bool lost = c.conn && PQstatus(c.conn) != CONNECTION_OK;
+                bool lost = c.conn && sym_PQstatus(c.conn) != CONNECTION_OK;
                 if (slot >= 0)
                         pool_put(s, slot, c.conn);
                 if (r == 0 || !got)
@@ -550,7 +613,7 @@ static int read_version(struct pgc *c, int *ret)
         if (r < 0)
                 return r;
         int64_t v = 0;
-        if (PQntuples(res) == 1 && get_i64(res, 0, 0, &v) < 0)
+        if (sym_PQntuples(res) == 1 && get_i64(res, 0, 0, &v) < 0)
                 return VT_E_STORE;
         if (v < INT_MIN || v > INT_MAX)
                 return VT_E_STORE;
@@ -595,7 +658,7 @@ static void pg_free(struct vt_pg *s)
         if (!s)
                 return;
         for (int i = 0; i < PG_POOL_SIZE; i++)
-                PQfinish(s->conns[i]); /* accepts NULL */
+                sym_PQfinish(s->conns[i]); /* accepts NULL */
         if (s->dsn)
                 explicit_bzero(s->dsn, strlen(s->dsn)); /* it may hold a password */
         free(s->dsn);
@@ -615,6 +678,9 @@ static int pg_open(const char *dsn, struct vt_store **ret, struct vt_diag *d)
 {
         if (!dsn || !*dsn || !ret)
                 return vt_diag_set(d, VT_E_INVAL, "store: a PostgreSQL DSN and ret are required");
+        int r = vt_dlib_load(&libpq, d);
+        if (r < 0)
+                return r;
         _cleanup_(pg_freep) struct vt_pg *s = calloc(1, sizeof(*s));
         if (!s)
                 return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
@@ -640,14 +706,14 @@ static int pg_open(const char *dsn, struct vt_store **ret, struct vt_diag *d)
         /* Check the DSN's syntax first. libpq's parse error quotes the text it could not
          * parse, which may be a password: it is not repeated. */
         char *err = NULL;
-        PQconninfoOption *opts = PQconninfoParse(dsn, &err);
-        PQfreemem(err);
+        PQconninfoOption *opts = sym_PQconninfoParse(dsn, &err);
+        sym_PQfreemem(err);
         if (!opts)
                 return vt_diag_set(d, VT_E_INVAL,
                                    "store: postgres: the DSN is not a libpq connection string");
-        PQconninfoFree(opts);
+        sym_PQconninfoFree(opts);
         s->base.ops = &vt_store_postgres_ops;
-        int r = pg_run(s, RUN_TX, migrate_tx, NULL, "open", d);
+        r = pg_run(s, RUN_TX, migrate_tx, NULL, "open", d);
         if (r < 0)
                 return r;
         *ret = &TAKE_PTR(s)->base;
@@ -714,7 +780,7 @@ static int count(struct pgc *c, const char *sql, int64_t now, const char *client
         int r = q(c, sql, &p, false, &res, "count sessions");
         if (r < 0)
                 return r;
-        if (PQntuples(res) != 1)
+        if (sym_PQntuples(res) != 1)
                 return VT_E_STORE;
         return get_size(res, 0, 0, ret);
 }
@@ -803,7 +869,7 @@ static int session_get_fn(struct pgc *c, void *arg)
                   &p, false, &res, "read");
         if (r < 0)
                 return r;
-        if (PQntuples(res) == 0)
+        if (sym_PQntuples(res) == 0)
                 return VT_E_NOTFOUND;
         struct vt_session out = {0};
         int64_t state;
@@ -851,14 +917,14 @@ static int claim_classify(struct pgc *c, const struct claim_arg *a)
                   &res, "read");
         if (r < 0)
                 return r;
-        if (PQntuples(res) == 0)
+        if (sym_PQntuples(res) == 0)
                 return VT_E_NOTFOUND;
         int64_t state, expires;
         if (get_i64(res, 0, 0, &state) < 0 || get_i64(res, 0, 1, &expires) < 0)
                 return VT_E_STORE;
         if (expires <= a->now)
                 return VT_E_EXPIRED;
-        if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)
+        if (strcmp(sym_PQgetvalue(res, 0, 2), "t") != 0)
                 return VT_E_BINDING;
         /* not AUTHED: used; AUTHED: another claimer changed it between our statements */
         return VT_E_REPLAY;
@@ -986,14 +1052,14 @@ static int session_get_claims_fn(struct pgc *c, void *arg)
                   "read session claims");
         if (r < 0)
                 return r;
-        if (PQntuples(res) == 0)
+        if (sym_PQntuples(res) == 0)
                 return VT_E_NOTFOUND;
         int64_t expires;
         if (get_i64(res, 0, 1, &expires) < 0)
                 return VT_E_STORE;
         if (expires <= a->now)
                 return VT_E_EXPIRED;
-        if (PQgetisnull(res, 0, 0))
+        if (sym_PQgetisnull(res, 0, 0))
                 return VT_E_NOTFOUND;
         return text_dup(res, 0, 0, &a->out);
 }
@@ -1120,9 +1186,9 @@ static int kek_check(struct pgc *c, const char *kek_id)
                   "read the current KEK");
         if (r < 0)
                 return r;
-        if (PQntuples(res) == 0)
+        if (sym_PQntuples(res) == 0)
                 return 0;
-        return strcmp(PQgetvalue(res, 0, 0), kek_id) == 0 ? 0 : VT_E_STALE;
+        return strcmp(sym_PQgetvalue(res, 0, 0), kek_id) == 0 ? 0 : VT_E_STALE;
 }
 
 /* PUT_SQL writes one resource and, when $7 (its policy) is not NULL, its policy: ONE
@@ -1220,7 +1286,7 @@ struct batch_arg {
 static int put_pipelined(struct pgc *c, const char *kek_id, const struct vt_resource_item *items,
                          size_t n, int64_t now)
 {
-        if (PQenterPipelineMode(c->conn) != 1)
+        if (sym_PQenterPipelineMode(c->conn) != 1)
                 return fail_conn(c, "put resource: enter pipeline mode");
         int r = 0;
         size_t sent = 0;
@@ -1229,40 +1295,40 @@ static int put_pipelined(struct pgc *c, const char *kek_id, const struct vt_reso
                 struct pgp p = {0};
                 put_params(&p, it->path, kek_id, it->wdek, it->wdek_len, it->ct, it->ct_len,
                            it->plain_len, it->policy, now);
-                if (PQsendQueryParams(c->conn, PUT_SQL, p.n, NULL, p.v, p.len, p.fmt, 0) != 1) {
+                if (sym_PQsendQueryParams(c->conn, PUT_SQL, p.n, NULL, p.v, p.len, p.fmt, 0) != 1) {
                         r = fail_conn(c, "put resource");
                         break;
                 }
         }
-        if (PQpipelineSync(c->conn) != 1) {
+        if (sym_PQpipelineSync(c->conn) != 1) {
                 if (r == 0)
                         r = fail_conn(c, "put resource: sync");
         } else {
                 /* each item: its result, then NULL; then the sync's result */
                 size_t nulls = 0;
                 for (;;) {
-                        PGresult *res = PQgetResult(c->conn);
+                        PGresult *res = sym_PQgetResult(c->conn);
                         if (!res) {
                                 if (++nulls > sent)
                                         break; /* no sync coming: the connection broke */
                                 continue;
                         }
-                        ExecStatusType st = PQresultStatus(res);
+                        ExecStatusType st = sym_PQresultStatus(res);
                         if (st == PGRES_PIPELINE_SYNC) {
-                                PQclear(res);
+                                sym_PQclear(res);
                                 break;
                         }
                         if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED && r == 0)
                                 r = fail_res(c, res, "put resource");
                         else if (st == PGRES_PIPELINE_ABORTED && r == 0)
                                 r = fail_conn(c, "put resource: pipeline aborted");
-                        PQclear(res);
+                        sym_PQclear(res);
                 }
                 if (nulls > sent && r == 0)
                         r = fail_conn(c, "put resource: no sync");
         }
-        if (PQexitPipelineMode(c->conn) != 1) {
-                PQreset(c->conn);
+        if (sym_PQexitPipelineMode(c->conn) != 1) {
+                sym_PQreset(c->conn);
                 if (r == 0)
                         r = fail_conn(c, "put resource: leave pipeline mode");
         }
@@ -1330,7 +1396,7 @@ static int resource_get_fn(struct pgc *c, void *arg)
                   true, &res, "read");
         if (r < 0)
                 return r;
-        if (PQntuples(res) == 0)
+        if (sym_PQntuples(res) == 0)
                 return VT_E_NOTFOUND;
         if (copy_text(res, 0, 0, a->kek, sizeof(a->kek)) < 0)
                 return VT_E_STORE;
@@ -1416,7 +1482,7 @@ static int resource_list_fn(struct pgc *c, void *arg)
         int r = q(c, sql, &p, false, &res, "read rows");
         if (r < 0)
                 return r;
-        int n = PQntuples(res);
+        int n = sym_PQntuples(res);
         struct vt_resource_meta *v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
         if (!v)
                 return VT_E_NOMEM;
@@ -1429,7 +1495,7 @@ static int resource_list_fn(struct pgc *c, void *arg)
                         free(v);
                         return VT_E_STORE;
                 }
-                m->has_policy = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+                m->has_policy = strcmp(sym_PQgetvalue(res, i, 5), "t") == 0;
         }
         a->v = v;
         a->n = (size_t)n;
@@ -1503,16 +1569,17 @@ static int rewrap_all_tx(struct pgc *c, void *arg)
                       &pp, true, &res, "read rows");
                 if (r < 0)
                         return r;
-                int n = PQntuples(res);
+                int n = sym_PQntuples(res);
                 for (int i = 0; r == 0 && i < n; i++) {
                         char path[256], kek[32];
                         if (copy_text(res, i, 0, path, sizeof(path)) < 0 ||
-                            copy_text(res, i, 1, kek, sizeof(kek)) < 0 || PQgetisnull(res, i, 2))
+                            copy_text(res, i, 1, kek, sizeof(kek)) < 0 ||
+                            sym_PQgetisnull(res, i, 2))
                                 return VT_E_STORE;
                         uint8_t *nw = NULL;
                         size_t nlen = 0;
-                        r = a->rewrap(path, kek, (const uint8_t *)PQgetvalue(res, i, 2),
-                                      (size_t)PQgetlength(res, i, 2), &nw, &nlen, a->ud);
+                        r = a->rewrap(path, kek, (const uint8_t *)sym_PQgetvalue(res, i, 2),
+                                      (size_t)sym_PQgetlength(res, i, 2), &nw, &nlen, a->ud);
                         if (r < 0)
                                 return r; /* the callback's error; *ret_new is not ours */
                         r = 0;
@@ -1579,7 +1646,7 @@ static int kek_read(struct pgc *c, struct kek_arg *a)
                   "read the current KEK");
         if (r < 0)
                 return r;
-        if (PQntuples(res) == 0)
+        if (sym_PQntuples(res) == 0)
                 return VT_E_NOTFOUND;
         if (copy_text(res, 0, 0, a->id, sizeof(a->id)) < 0 || get_i64(res, 0, 1, &a->gen) < 0)
                 return VT_E_STORE;
@@ -1645,7 +1712,7 @@ static int kek_count_fn(struct pgc *c, void *arg)
                   "count resources under a KEK");
         if (r < 0)
                 return r;
-        return PQntuples(res) == 1 ? get_size(res, 0, 0, &a->n) : VT_E_STORE;
+        return sym_PQntuples(res) == 1 ? get_size(res, 0, 0, &a->n) : VT_E_STORE;
 }
 
 static int pg_kek_count(struct vt_store *base, const char *kek_id, size_t *ret, struct vt_diag *d)
@@ -1695,7 +1762,7 @@ static int policy_get_fn(struct pgc *c, void *arg)
         int r = q(c, "SELECT policy FROM policies WHERE path = $1", &p, false, &res, "read");
         if (r < 0)
                 return r;
-        if (PQntuples(res) == 0)
+        if (sym_PQntuples(res) == 0)
                 return VT_E_NOTFOUND;
         return text_dup(res, 0, 0, &a->out);
 }
@@ -1776,12 +1843,13 @@ static int pg_refval_list(struct vt_store *base, const char *tee_or_null,
         struct list_arg a = {tee_or_null, NULL, 0, NULL, 0};
         int r = pg_run(s, RUN_READONLY, refval_list_fn, &a, "refval list", d);
         _cleanup_res_ PGresult *res = a.v;
-        int n = res ? PQntuples(res) : 0;
+        int n = res ? sym_PQntuples(res) : 0;
         for (int i = 0; r == 0 && i < n; i++) {
-                if (PQgetisnull(res, i, 0) || PQgetisnull(res, i, 1) || PQgetisnull(res, i, 2))
+                if (sym_PQgetisnull(res, i, 0) || sym_PQgetisnull(res, i, 1) ||
+                    sym_PQgetisnull(res, i, 2))
                         return vt_diag_set(d, VT_E_STORE, "store: refval list: a NULL column");
-                int cb_r =
-                        cb(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), ud);
+                int cb_r = cb(sym_PQgetvalue(res, i, 0), sym_PQgetvalue(res, i, 1),
+                              sym_PQgetvalue(res, i, 2), ud);
                 if (cb_r < 0)
                         r = cb_r;
         }
@@ -1800,7 +1868,7 @@ static int refval_generation_fn(struct pgc *c, void *arg)
                   "read reference value generation");
         if (r < 0)
                 return r;
-        return PQntuples(res) == 1 ? get_i64(res, 0, 0, &a->v) : VT_E_STORE;
+        return sym_PQntuples(res) == 1 ? get_i64(res, 0, 0, &a->v) : VT_E_STORE;
 }
 
 static int pg_refval_generation(struct vt_store *base, int64_t *ret, struct vt_diag *d)
@@ -1913,7 +1981,7 @@ static int ledger_size_q(struct pgc *c, uint64_t *ret)
         int r = q(c, "SELECT coalesce(max(idx) + 1, 0) FROM ledger_entries", NULL, false, &res,
                   "ledger size");
         if (r == 0)
-                r = PQntuples(res) == 1 ? get_i64(res, 0, 0, &v) : VT_E_STORE;
+                r = sym_PQntuples(res) == 1 ? get_i64(res, 0, 0, &v) : VT_E_STORE;
         if (r == 0)
                 *ret = (uint64_t)v;
         return r;
@@ -2018,11 +2086,11 @@ static int ledger_node_fn(struct pgc *c, void *arg)
                   "read ledger node");
         if (r < 0)
                 return r;
-        if (PQntuples(res) != 1)
+        if (sym_PQntuples(res) != 1)
                 return VT_E_NOTFOUND;
-        if (PQgetlength(res, 0, 0) != 32)
+        if (sym_PQgetlength(res, 0, 0) != 32)
                 return VT_E_FORMAT;
-        memcpy(a->hash, PQgetvalue(res, 0, 0), 32);
+        memcpy(a->hash, sym_PQgetvalue(res, 0, 0), 32);
         return 0;
 }
 
@@ -2050,7 +2118,7 @@ static int ledger_entries_fn(struct pgc *c, void *arg)
         p_i64(&p, (int64_t)a->start);
         p_i64(&p, (int64_t)a->end);
         if (a->res) {
-                PQclear(a->res);
+                sym_PQclear(a->res);
                 a->res = NULL;
         }
         return q(c,
@@ -2066,15 +2134,15 @@ static int pg_ledger_entries(struct vt_store *base, uint64_t start, uint64_t end
         struct entries_arg a = {.start = start, .end = end};
         int r = pg_run(pg_of(base), RUN_READONLY, ledger_entries_fn, &a, "ledger entries", d);
         _cleanup_res_ PGresult *res = a.res;
-        for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+        for (int i = 0; r == 0 && i < sym_PQntuples(res); i++) {
                 int64_t idx, t;
                 if (get_i64(res, i, 0, &idx) < 0 || get_i64(res, i, 1, &t) < 0)
                         return VT_E_STORE;
                 struct vt_ledger_row row = {.index = (uint64_t)idx,
                                             .time = t,
-                                            .kind = PQgetvalue(res, i, 2),
-                                            .entry = PQgetvalue(res, i, 3),
-                                            .entry_len = (size_t)PQgetlength(res, i, 3)};
+                                            .kind = sym_PQgetvalue(res, i, 2),
+                                            .entry = sym_PQgetvalue(res, i, 3),
+                                            .entry_len = (size_t)sym_PQgetlength(res, i, 3)};
                 int e = cb(&row, ud);
                 if (e < 0)
                         r = e;
@@ -2114,7 +2182,7 @@ static int ledger_sths_fn(struct pgc *c, void *arg)
         p_i64(&p, (int64_t)a->from);
         p_i64(&p, a->max > INT64_MAX ? INT64_MAX : (int64_t)a->max);
         if (a->res) {
-                PQclear(a->res);
+                sym_PQclear(a->res);
                 a->res = NULL;
         }
         return q(c,
@@ -2131,11 +2199,11 @@ static int pg_ledger_sths(struct vt_store *base, uint64_t from_size, size_t max,
         struct sths_arg a = {.from = from_size, .max = max ? max : 1};
         int r = pg_run(pg_of(base), RUN_READONLY, ledger_sths_fn, &a, "ledger tree heads", d);
         _cleanup_res_ PGresult *res = a.res;
-        for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+        for (int i = 0; r == 0 && i < sym_PQntuples(res); i++) {
                 int64_t sz, t;
                 if (get_i64(res, i, 0, &sz) < 0 || get_i64(res, i, 1, &t) < 0)
                         return VT_E_STORE;
-                int e = cb((uint64_t)sz, t, PQgetvalue(res, i, 2), ud);
+                int e = cb((uint64_t)sz, t, sym_PQgetvalue(res, i, 2), ud);
                 if (e < 0)
                         r = e;
         }
@@ -2150,12 +2218,12 @@ static int pg_ledger_sth_latest(struct vt_store *base, uint64_t *ret_size, char 
         _cleanup_res_ PGresult *res = a.res;
         if (r < 0)
                 return r;
-        if (PQntuples(res) != 1)
+        if (sym_PQntuples(res) != 1)
                 return VT_E_NOTFOUND;
         int64_t sz;
         if (get_i64(res, 0, 0, &sz) < 0)
                 return VT_E_STORE;
-        char *t = strdup(PQgetvalue(res, 0, 2));
+        char *t = strdup(sym_PQgetvalue(res, 0, 2));
         if (!t)
                 return VT_E_NOMEM;
         *ret_size = (uint64_t)sz;

@@ -525,10 +525,23 @@ static void sq_close(struct vt_store *base)
         sq_free(sq_of(base));
 }
 
+/* No up-front page-cache block per connection: by default SQLite allocates 20 pages
+ * (SQLITE_DEFAULT_PCACHE_INITSZ, about 87 KiB) when a connection first reads, and writes
+ * through all of it, so each connection keeps that resident even when idle. Without it a
+ * page is allocated when it is first cached; a full cache reuses its pages either way.
+ * Process-wide, so before SQLite is initialised (a no-op, SQLITE_MISUSE, once it is). */
+static pthread_once_t pcache_once = PTHREAD_ONCE_INIT;
+
+static void pcache_config(void)
+{
+        (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)NULL, 0, 0);
+}
+
 static int sq_open(const char *path, struct vt_store **ret, struct vt_diag *d)
 {
         if (!path || !*path || !ret)
                 return vt_diag_set(d, VT_E_INVAL, "store: a database path and ret are required");
+        pthread_once(&pcache_once, pcache_config);
 
         /* Create the file ourselves so that it is 0600 whatever the umask; SQLite gives
          * its -wal and -shm files the same mode as the database. An existing file keeps

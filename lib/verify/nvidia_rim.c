@@ -26,7 +26,6 @@
  */
 #include "verify/nvidia_rim.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +42,7 @@
 #include "crypto/openssl-util.h"
 #include "crypto/x509.h"
 #include "util/b64.h"
+#include "util/dlib.h"
 #include "util/hex.h"
 #include "util/macro.h"
 
@@ -77,14 +77,78 @@ struct vt_nvrim {
         struct rim_entry e[VT_NVRIM_MAX_INDEX];
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc)
-DEFINE_TRIVIAL_CLEANUP_FUNC(xmlParserCtxtPtr, xmlFreeParserCtxt)
+/* libxml2 is opened on first use (util/dlib.h): vt_nvrim_load loads it before anything here
+ * calls it. xmlStructuredError and xmlStructuredErrorContext are libxml2's macros over
+ * these two functions (its thread-local copies). */
+VT_DLSYM_DECL(xmlC14NExecute);
+VT_DLSYM_DECL(xmlCtxtGetLastError);
+VT_DLSYM_DECL(xmlCtxtReadMemory);
+VT_DLSYM_DECL(xmlDocGetRootElement);
+VT_DLSYM_DECL(xmlFree); /* a variable: a pointer to libxml2's free function */
+VT_DLSYM_DECL(xmlFreeDoc);
+VT_DLSYM_DECL(xmlFreeParserCtxt);
+VT_DLSYM_DECL(xmlGetNoNsProp);
+VT_DLSYM_DECL(xmlGetNsProp);
+VT_DLSYM_DECL(xmlInitParser);
+VT_DLSYM_DECL(xmlNewParserCtxt);
+VT_DLSYM_DECL(xmlNodeGetContent);
+VT_DLSYM_DECL(xmlOutputBufferClose);
+VT_DLSYM_DECL(xmlOutputBufferCreateIO);
+VT_DLSYM_DECL(xmlSetStructuredErrorFunc);
+VT_DLSYM_DECL(xmlStopParser);
+VT_DLSYM_DECL(xmlStrEqual);
+VT_DLSYM_DECL(xmlStrcasecmp);
+VT_DLSYM_DECL(__xmlStructuredError);
+VT_DLSYM_DECL(__xmlStructuredErrorContext);
+
+static const struct vt_dlsym xml_syms[] = {
+        VT_DLSYM(xmlC14NExecute),
+        VT_DLSYM(xmlCtxtGetLastError),
+        VT_DLSYM(xmlCtxtReadMemory),
+        VT_DLSYM(xmlDocGetRootElement),
+        VT_DLSYM(xmlFree),
+        VT_DLSYM(xmlFreeDoc),
+        VT_DLSYM(xmlFreeParserCtxt),
+        VT_DLSYM(xmlGetNoNsProp),
+        VT_DLSYM(xmlGetNsProp),
+        VT_DLSYM(xmlInitParser),
+        VT_DLSYM(xmlNewParserCtxt),
+        VT_DLSYM(xmlNodeGetContent),
+        VT_DLSYM(xmlOutputBufferClose),
+        VT_DLSYM(xmlOutputBufferCreateIO),
+        VT_DLSYM(xmlSetStructuredErrorFunc),
+        VT_DLSYM(xmlStopParser),
+        VT_DLSYM(xmlStrEqual),
+        VT_DLSYM(xmlStrcasecmp),
+        VT_DLSYM(__xmlStructuredError),
+        VT_DLSYM(__xmlStructuredErrorContext),
+};
+
+static void xml_init(void)
+{
+        sym_xmlInitParser(); /* libxml2's global state, once, before any thread parses */
+}
+
+static struct vt_dlib libxml2 = VT_DLIB(VT_SONAME_XML2, xml_syms, xml_init);
+
+static void xmlFreeDocp(xmlDocPtr *p)
+{
+        if (*p)
+                sym_xmlFreeDoc(*p);
+}
+
+static void xmlFreeParserCtxtp(xmlParserCtxtPtr *p)
+{
+        if (*p)
+                sym_xmlFreeParserCtxt(*p);
+}
+
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_nvrim *, vt_nvrim_free)
 
 static void xml_freep(xmlChar **p)
 {
         if (*p)
-                xmlFree(*p);
+                (*sym_xmlFree)(*p);
 }
 #define _cleanup_xml_ _cleanup_(xml_freep)
 
@@ -148,7 +212,7 @@ static void sax_subset(void *ctx, const xmlChar *name _unused_, const xmlChar *e
 {
         xmlParserCtxtPtr c = ctx;
         c->_private = (void *)1;
-        xmlStopParser(c);
+        sym_xmlStopParser(c);
 }
 
 static void sax_entity(void *ctx, const xmlChar *name _unused_, int type _unused_,
@@ -157,7 +221,7 @@ static void sax_entity(void *ctx, const xmlChar *name _unused_, int type _unused
 {
         xmlParserCtxtPtr c = ctx;
         c->_private = (void *)1;
-        xmlStopParser(c);
+        sym_xmlStopParser(c);
 }
 
 static int parse_doc(const uint8_t *xml, size_t len, xmlDocPtr *ret, struct vt_diag *d)
@@ -169,7 +233,7 @@ static int parse_doc(const uint8_t *xml, size_t len, xmlDocPtr *ret, struct vt_d
          * DOCTYPE stops the parser in sax_subset (the tests exercise both paths). */
         if (memmem(xml, len, "<!ENTITY", 8))
                 return vt_diag_set(d, VT_E_FORMAT, "rim: ENTITY declarations not allowed");
-        _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr c = xmlNewParserCtxt();
+        _cleanup_(xmlFreeParserCtxtp) xmlParserCtxtPtr c = sym_xmlNewParserCtxt();
         if (!c)
                 return VT_E_NOMEM;
         c->sax->internalSubset = sax_subset;
@@ -178,11 +242,11 @@ static int parse_doc(const uint8_t *xml, size_t len, xmlDocPtr *ret, struct vt_d
         c->_private = NULL;
         int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
         _cleanup_(xmlFreeDocp) xmlDocPtr doc =
-                xmlCtxtReadMemory(c, (const char *)xml, (int)len, NULL, "UTF-8", opts);
+                sym_xmlCtxtReadMemory(c, (const char *)xml, (int)len, NULL, "UTF-8", opts);
         if (c->_private)
                 return vt_diag_set(d, VT_E_FORMAT, "rim: DOCTYPE not allowed (parser stopped)");
         if (!doc || !c->wellFormed) {
-                const xmlError *er = xmlCtxtGetLastError(c);
+                const xmlError *er = sym_xmlCtxtGetLastError(c);
                 return vt_diag_set(d, VT_E_FORMAT, "rim: not well-formed XML (line %d)",
                                    er ? er->line : 0);
         }
@@ -195,7 +259,7 @@ static int parse_doc(const uint8_t *xml, size_t len, xmlDocPtr *ret, struct vt_d
 static bool is_el(const xmlNode *n, const char *ns, const char *name)
 {
         return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-               xmlStrEqual(n->ns->href, BAD_CAST ns) && xmlStrEqual(n->name, BAD_CAST name);
+               sym_xmlStrEqual(n->ns->href, BAD_CAST ns) && sym_xmlStrEqual(n->name, BAD_CAST name);
 }
 
 /* Next element sibling starting at n; any non-blank text, or a node of another kind
@@ -246,8 +310,8 @@ static int want_alg(xmlNode *n, const char *alg, struct vt_diag *d)
         bool bad = false;
         if (next_el(n->children, &bad) || bad)
                 return vt_diag_set(d, VT_E_FORMAT, "rim: ds:%s has content", (const char *)n->name);
-        _cleanup_xml_ xmlChar *a = xmlGetNoNsProp(n, BAD_CAST "Algorithm");
-        if (!a || !xmlStrEqual(a, BAD_CAST alg))
+        _cleanup_xml_ xmlChar *a = sym_xmlGetNoNsProp(n, BAD_CAST "Algorithm");
+        if (!a || !sym_xmlStrEqual(a, BAD_CAST alg))
                 return vt_diag_set(d, VT_E_SIGNATURE, "rim: ds:%s Algorithm %.100s is not %s",
                                    (const char *)n->name, a ? (const char *)a : "(none)", alg);
         return 0;
@@ -268,7 +332,7 @@ static int b64_content(xmlNode *n, size_t max, uint8_t **ret, size_t *ret_len, s
                 if (c->type != XML_TEXT_NODE)
                         return vt_diag_set(d, VT_E_FORMAT, "rim: ds:%s: not text",
                                            (const char *)n->name);
-        _cleanup_xml_ xmlChar *t = xmlNodeGetContent(n);
+        _cleanup_xml_ xmlChar *t = sym_xmlNodeGetContent(n);
         if (!t)
                 return vt_diag_set(d, VT_E_FORMAT, "rim: ds:%s empty", (const char *)n->name);
         size_t tl = strlen((const char *)t);
@@ -325,11 +389,11 @@ static int c14n_sha384(xmlDocPtr doc, const xmlNode *sub, bool include, uint8_t 
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
         if (!md || EVP_DigestInit_ex(md, EVP_sha384(), NULL) != 1)
                 return VT_E_NOMEM;
-        xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(md_write, NULL, md, NULL);
+        xmlOutputBufferPtr ob = sym_xmlOutputBufferCreateIO(md_write, NULL, md, NULL);
         if (!ob)
                 return VT_E_NOMEM;
-        int n = xmlC14NExecute(doc, c14n_visible, &v, XML_C14N_1_1, NULL, 0, ob);
-        int c = xmlOutputBufferClose(ob);
+        int n = sym_xmlC14NExecute(doc, c14n_visible, &v, XML_C14N_1_1, NULL, 0, ob);
+        int c = sym_xmlOutputBufferClose(ob);
         unsigned ol = 0;
         if (n < 0 || c < 0)
                 return vt_diag_set(d, VT_E_FORMAT, "rim: C14N 1.1 of %s failed",
@@ -483,7 +547,7 @@ static int check_signature(xmlDocPtr doc, xmlNode *root_el, X509 *root, time_t a
             (r = want_alg(tr[1], ALG_C14N11, d)) < 0 || (r = want_alg(ref[1], ALG_SHA384, d)) < 0)
                 return r;
         /* the one Reference is the whole document: URI="" and nothing else */
-        _cleanup_xml_ xmlChar *uri = xmlGetNoNsProp(si[2], BAD_CAST "URI");
+        _cleanup_xml_ xmlChar *uri = sym_xmlGetNoNsProp(si[2], BAD_CAST "URI");
         if (!uri || uri[0] || count_attrs(si[2]) != 1)
                 return vt_diag_set(d, VT_E_SIGNATURE, "rim: ds:Reference must be URI=\"\" only");
 
@@ -536,8 +600,8 @@ static int check_signature(xmlDocPtr doc, xmlNode *root_el, X509 *root, time_t a
 static int attr_str(xmlNode *n, const char *ns, const char *name, bool required, char **ret,
                     struct vt_diag *d)
 {
-        _cleanup_xml_ xmlChar *v =
-                ns ? xmlGetNsProp(n, BAD_CAST name, BAD_CAST ns) : xmlGetNoNsProp(n, BAD_CAST name);
+        _cleanup_xml_ xmlChar *v = ns ? sym_xmlGetNsProp(n, BAD_CAST name, BAD_CAST ns)
+                                      : sym_xmlGetNoNsProp(n, BAD_CAST name);
         if (!v) {
                 if (!required) {
                         *ret = NULL;
@@ -565,7 +629,7 @@ static int attr_str(xmlNode *n, const char *ns, const char *name, bool required,
 static int attr_uint(xmlNode *n, const char *name, unsigned max, unsigned *ret, unsigned idx,
                      struct vt_diag *d)
 {
-        _cleanup_xml_ xmlChar *v = xmlGetNoNsProp(n, BAD_CAST name);
+        _cleanup_xml_ xmlChar *v = sym_xmlGetNoNsProp(n, BAD_CAST name);
         unsigned long x = 0;
         size_t l = v ? strlen((const char *)v) : 0;
         if (l == 0 || l > 6)
@@ -598,10 +662,10 @@ static int parse_resource(struct vt_nvrim *rim, xmlNode *n, unsigned k, struct v
         struct rim_entry *e = &rim->e[index];
         if (e->present)
                 return vt_diag_set(d, VT_E_FORMAT, "rim: index %u appears twice", index);
-        _cleanup_xml_ xmlChar *act = xmlGetNoNsProp(n, BAD_CAST "active");
-        if (act && !xmlStrcasecmp(act, BAD_CAST "true"))
+        _cleanup_xml_ xmlChar *act = sym_xmlGetNoNsProp(n, BAD_CAST "active");
+        if (act && !sym_xmlStrcasecmp(act, BAD_CAST "true"))
                 e->active = true;
-        else if (act && !xmlStrcasecmp(act, BAD_CAST "false"))
+        else if (act && !sym_xmlStrcasecmp(act, BAD_CAST "false"))
                 e->active = false;
         else
                 return vt_diag_set(d, VT_E_FORMAT, "rim: index %u: active is not True/False",
@@ -615,7 +679,7 @@ static int parse_resource(struct vt_nvrim *rim, xmlNode *n, unsigned k, struct v
         for (unsigned a = 0; a < nalt; a++) {
                 char name[16];
                 snprintf(name, sizeof(name), "Hash%u", a);
-                _cleanup_xml_ xmlChar *hx = xmlGetNsProp(n, BAD_CAST name, BAD_CAST NS_SHA384);
+                _cleanup_xml_ xmlChar *hx = sym_xmlGetNsProp(n, BAD_CAST name, BAD_CAST NS_SHA384);
                 if (!hx || strlen((const char *)hx) != 2 * (size_t)size ||
                     vt_hex_decode((const char *)hx, e->hashes + (size_t)a * size, size) !=
                             (int)size)
@@ -651,7 +715,7 @@ static int parse_swid(struct vt_nvrim *rim, xmlNode *root_el, struct vt_diag *d)
             (r = attr_str(meta, NS_RIMIM, "FirmwareManufacturerId", true, &rim->manufacturer_id,
                           d)) < 0)
                 return r;
-        _cleanup_xml_ xmlChar *nm = xmlGetNoNsProp(root_el, BAD_CAST "name");
+        _cleanup_xml_ xmlChar *nm = sym_xmlGetNoNsProp(root_el, BAD_CAST "name");
         snprintf(rim->label, sizeof(rim->label), "%.40s %.100s",
                  nm && nm[0] ? (const char *)nm : "?", rim->version);
         for (char *p = rim->label; *p; p++)
@@ -667,8 +731,8 @@ static int parse_swid(struct vt_nvrim *rim, xmlNode *root_el, struct vt_diag *d)
                                            RIM_MAX_RESOURCES);
                 if (!is_el(c, NS_SWID, "Resource"))
                         continue;
-                _cleanup_xml_ xmlChar *type = xmlGetNoNsProp(c, BAD_CAST "type");
-                if (!type || !xmlStrEqual(type, BAD_CAST "Measurement"))
+                _cleanup_xml_ xmlChar *type = sym_xmlGetNoNsProp(c, BAD_CAST "type");
+                if (!type || !sym_xmlStrEqual(type, BAD_CAST "Measurement"))
                         continue;
                 if ((r = parse_resource(rim, c, k - 1, d)) < 0)
                         return r;
@@ -677,13 +741,6 @@ static int parse_swid(struct vt_nvrim *rim, xmlNode *root_el, struct vt_diag *d)
         if (nmeas == 0)
                 return vt_diag_set(d, VT_E_FORMAT, "rim: no Measurement resources");
         return 0;
-}
-
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-static void xml_init(void)
-{
-        xmlInitParser(); /* libxml2's global state, once, before any thread parses */
 }
 
 /* Library code does not print: libxml2's messages (the parser's are off already, C14N's are
@@ -700,12 +757,14 @@ int vt_nvrim_load(const uint8_t *xml, size_t len, X509 *root, time_t at, struct 
 {
         if (!xml || !root || !ret)
                 return VT_E_INVAL;
-        pthread_once(&xml_once, xml_init);
-        xmlStructuredErrorFunc prev = xmlStructuredError; /* thread-local in libxml2 */
-        void *prev_ctx = xmlStructuredErrorContext;
-        xmlSetStructuredErrorFunc(NULL, xml_quiet);
-        int r = load(xml, len, root, at, ret, d);
-        xmlSetStructuredErrorFunc(prev_ctx, prev);
+        int r = vt_dlib_load(&libxml2, d);
+        if (r < 0)
+                return r;
+        xmlStructuredErrorFunc prev = *sym___xmlStructuredError(); /* thread-local in libxml2 */
+        void *prev_ctx = *sym___xmlStructuredErrorContext();
+        sym_xmlSetStructuredErrorFunc(NULL, xml_quiet);
+        r = load(xml, len, root, at, ret, d);
+        sym_xmlSetStructuredErrorFunc(prev_ctx, prev);
         return r;
 }
 
@@ -716,7 +775,7 @@ static int load(const uint8_t *xml, size_t len, X509 *root, time_t at, struct vt
         int r = parse_doc(xml, len, &doc, d);
         if (r < 0)
                 return r;
-        xmlNode *root_el = xmlDocGetRootElement(doc);
+        xmlNode *root_el = sym_xmlDocGetRootElement(doc);
         if (!is_el(root_el, NS_SWID, "SoftwareIdentity"))
                 return vt_diag_set(d, VT_E_FORMAT, "rim: root element is not SoftwareIdentity");
         r = check_signature(doc, root_el, root, at, d);

@@ -75,8 +75,11 @@ struct vt_snp_verifier {
         pthread_mutex_t lock;
         struct root roots[VT_MAX_ROOTS];
         size_t n_roots;
-        struct leaf_entry cache[VT_LEAF_CACHE_MAX];
-        size_t n_cache;
+        /* verified chains: n_cache used of cap_cache, grown on a miss up to
+         * VT_LEAF_CACHE_MAX (a server sees few chips; an idle one none: ~115 KiB not
+         * kept resident per verifier) */
+        struct leaf_entry *cache;
+        size_t n_cache, cap_cache;
         uint64_t tick;
         struct mem_leaf fetched[VT_FETCH_CACHE_MAX];
         size_t fetched_next;
@@ -110,6 +113,7 @@ void vt_snp_verifier_free(struct vt_snp_verifier *v)
                 root_done(&v->roots[i]);
         for (size_t i = 0; i < v->n_cache; i++)
                 leaf_entry_done(&v->cache[i]);
+        free(v->cache);
         for (size_t i = 0; i < VT_FETCH_CACHE_MAX; i++)
                 free(v->fetched[i].buf);
         pthread_mutex_destroy(&v->lock);
@@ -575,6 +579,22 @@ static int cache_key(const uint8_t *leaf, size_t leaf_len, const uint8_t *chain,
         return 0;
 }
 
+/* grow_cache doubles v's leaf cache (8 entries first, at most VT_LEAF_CACHE_MAX). Called
+ * with v->lock held, on a miss: a chain was just parsed and verified, which costs far more
+ * than the copy. */
+static int grow_cache(struct vt_snp_verifier *v)
+{
+        size_t cap = v->cap_cache ? v->cap_cache * 2 : 8;
+        if (cap > VT_LEAF_CACHE_MAX)
+                cap = VT_LEAF_CACHE_MAX;
+        struct leaf_entry *c = reallocarray(v->cache, cap, sizeof(*c));
+        if (!c)
+                return VT_E_NOMEM;
+        v->cache = c;
+        v->cap_cache = cap;
+        return 0;
+}
+
 /* Looks the leaf (raw bytes as given, plus the raw supplied chain) up in the cache, or
  * parses and verifies its chain and caches it. Copies the entry, with its own
  * references, into *ret. A warm lookup parses nothing. */
@@ -621,6 +641,11 @@ static int get_leaf(struct vt_snp_verifier *v, const uint8_t *leaf_buf, size_t l
                         if (v->cache[i].tick < v->cache[slot].tick)
                                 slot = i;
                 leaf_entry_done(&v->cache[slot]);
+        } else if (slot == v->cap_cache && grow_cache(v) < 0) {
+                /* verified but not cached: the caller gets the references */
+                pthread_mutex_unlock(&v->lock);
+                *ret = le;
+                return 0;
         } else {
                 v->n_cache++;
         }

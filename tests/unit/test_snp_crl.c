@@ -518,6 +518,54 @@ static void test_vlek_chain(void **state)
         free(vlek_der);
 }
 
+/* The verifier's cache of verified chains grows on misses (8 entries first, doubled up to
+ * 256) and then evicts the least recently used: 264 chips, each with its own VCEK key,
+ * verified twice over in one verifier, all pass; a chip's report with another chip's VCEK
+ * fails whether that VCEK is cached or not. */
+#define N_CHIPS 264
+
+static void test_leaf_cache_many_chips(void **state)
+{
+        static uint8_t reps[N_CHIPS][VT_SNP_REPORT_SIZE];
+        uint8_t *der[N_CHIPS];
+        size_t der_len[N_CHIPS];
+        struct vt_snp_verifier *v = test_verifier();
+        for (unsigned i = 0; i < N_CHIPS; i++) {
+                uint8_t hwid[64];
+                EVP_PKEY *key = NULL;
+                X509 *x = NULL;
+                struct snpchain_vcek_opts vo;
+                for (size_t k = 0; k < sizeof(hwid); k++)
+                        hwid[k] = (uint8_t)(0xa0 + k);
+                hwid[62] = (uint8_t)(i >> 8);
+                hwid[63] = (uint8_t)i;
+                assert_int_equal(snpchain_new_p384(&key), 0);
+                snpchain_vcek_opts_init(&vo, &tcb, hwid, sizeof(hwid));
+                assert_int_equal(snpchain_issue_vcek(g.chain, &vo, key, &x), 0);
+                assert_int_equal(snpchain_cert_der(x, &der[i], &der_len[i]), 0);
+                make_report(hwid, key, reps[i]);
+                X509_free(x);
+                EVP_PKEY_free(key);
+        }
+        for (int round = 0; round < 2; round++)
+                for (unsigned i = 0; i < N_CHIPS; i++) {
+                        struct check c = {
+                                .report = reps[i], .leaf = der[i], .leaf_len = der_len[i], .v = v};
+                        expect(&c, 0, NULL);
+                }
+        /* the last chips are cached, the first were evicted: both ways round */
+        struct check c = {.report = reps[N_CHIPS - 1],
+                          .leaf = der[N_CHIPS - 2],
+                          .leaf_len = der_len[N_CHIPS - 2],
+                          .v = v};
+        expect(&c, VT_E_SIGNATURE, "does not verify with the VCEK");
+        c = (struct check){.report = reps[0], .leaf = der[1], .leaf_len = der_len[1], .v = v};
+        expect(&c, VT_E_SIGNATURE, "does not verify with the VCEK");
+        for (unsigned i = 0; i < N_CHIPS; i++)
+                free(der[i]);
+        vt_snp_verifier_free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -535,6 +583,7 @@ int main(void)
                 cmocka_unit_test(test_chip_id_masked),
                 cmocka_unit_test(test_leaf_window),
                 cmocka_unit_test(test_vlek_chain),
+                cmocka_unit_test(test_leaf_cache_many_chips),
         };
         return vtt_run_group_tests(tests, group_setup, group_teardown);
 }

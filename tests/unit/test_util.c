@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "testutil.h"
+#include "util/dlib.h"
 #include "util/hex.h"
 #include "veritee/veritee.h"
 
@@ -68,12 +73,116 @@ static void test_strerror(void **state)
         assert_int_equal(vt_diag_set(NULL, VT_E_IO, "x"), VT_E_IO);
 }
 
+/* vt_dlib: a library opened on first use is opened once, whatever the number of threads
+ * asking at the same time, and its init runs once after the symbols were found. */
+VT_DLSYM_DECL(cos);
+static const struct vt_dlsym libm_syms[] = {VT_DLSYM(cos)};
+static int libm_inits;
+static void libm_init(void)
+{
+        libm_inits++; /* under the loader's lock */
+}
+static struct vt_dlib libm_lib = VT_DLIB("libm.so.6", libm_syms, libm_init);
+
+static void *dlib_load_thread(void *arg)
+{
+        (void)arg;
+        return (void *)(intptr_t)vt_dlib_load(&libm_lib, NULL);
+}
+
+static void test_dlib_loads_once(void **state)
+{
+        assert_null(sym_cos);
+        pthread_t t[8];
+        for (int i = 0; i < 8; i++)
+                assert_int_equal(pthread_create(&t[i], NULL, dlib_load_thread, NULL), 0);
+        for (int i = 0; i < 8; i++) {
+                void *r;
+                assert_int_equal(pthread_join(t[i], &r), 0);
+                assert_int_equal((int)(intptr_t)r, 0);
+        }
+        assert_int_equal(libm_inits, 1);
+        assert_non_null(sym_cos);
+        assert_true(sym_cos(0.0) == 1.0);
+        assert_int_equal(vt_dlib_load(&libm_lib, NULL), 0);
+        assert_int_equal(libm_inits, 1);
+}
+
+static void (*sym_vt_missing)(void);
+static const struct vt_dlsym missing_syms[] = {{"vt_missing", (void **)&sym_vt_missing}};
+static int missing_inits;
+static void missing_init(void)
+{
+        missing_inits++;
+}
+
+/* a missing library or symbol is VT_E_UNSUPPORTED naming it, on every call, and init never
+ * runs */
+static void test_dlib_missing(void **state)
+{
+        struct vt_dlib nolib =
+                VT_DLIB("libveritee-no-such-library.so.0", missing_syms, missing_init);
+        struct vt_dlib nosym = VT_DLIB("libm.so.6", missing_syms, missing_init);
+        for (int i = 0; i < 2; i++) {
+                struct vt_diag d = {0};
+                assert_int_equal(vt_dlib_load(&nolib, &d), VT_E_UNSUPPORTED);
+                assert_non_null(strstr(d.msg, "libveritee-no-such-library.so.0 could not be "
+                                              "loaded: "));
+                struct vt_diag d2 = {0};
+                assert_int_equal(vt_dlib_load(&nosym, &d2), VT_E_UNSUPPORTED);
+                assert_string_equal(d2.msg, "libm.so.6 has no vt_missing");
+        }
+        assert_int_equal(missing_inits, 0);
+        assert_null(sym_vt_missing);
+}
+
+/* Whether a library named name is mapped in this process. */
+static bool mapped(const char *name)
+{
+        FILE *f = fopen("/proc/self/maps", "re");
+        char line[1024];
+        bool found = false;
+        assert_non_null(f);
+        while (!found && fgets(line, sizeof(line), f))
+                found = strstr(line, name) != NULL;
+        fclose(f);
+        return found;
+}
+
+/* A held library (libyaml, while a configuration is read) is open from the first hold to
+ * the last release, unmapped after it, and opened again by the next hold. */
+static void test_dlib_hold_release(void **state)
+{
+        static const char *(*sym_yaml_get_version_string)(void);
+        static const struct vt_dlsym syms[] = {
+                {"yaml_get_version_string", (void **)&sym_yaml_get_version_string}};
+        static struct vt_dlib yaml = VT_DLIB(VT_SONAME_YAML, syms, NULL);
+        assert_false(mapped(VT_SONAME_YAML)); /* not linked: config.c holds it */
+        for (int round = 0; round < 2; round++) {
+                assert_int_equal(vt_dlib_hold(&yaml, NULL), 0);
+                assert_int_equal(vt_dlib_hold(&yaml, NULL), 0);
+                assert_true(mapped(VT_SONAME_YAML));
+                assert_non_null(sym_yaml_get_version_string());
+                vt_dlib_release(&yaml);
+                assert_true(mapped(VT_SONAME_YAML));
+                assert_non_null(sym_yaml_get_version_string);
+                vt_dlib_release(&yaml);
+                assert_false(mapped(VT_SONAME_YAML));
+                assert_null(sym_yaml_get_version_string);
+        }
+        vt_dlib_release(&yaml); /* an unpaired release changes nothing */
+        struct vt_dlib none = VT_DLIB("libveritee-no-such-library.so.0", syms, NULL);
+        struct vt_diag d = {0};
+        assert_int_equal(vt_dlib_hold(&none, &d), VT_E_UNSUPPORTED);
+        assert_non_null(strstr(d.msg, "libveritee-no-such-library.so.0 could not be loaded"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_hex_roundtrip),
-                cmocka_unit_test(test_time_rfc3339),
-                cmocka_unit_test(test_strerror),
+                cmocka_unit_test(test_hex_roundtrip), cmocka_unit_test(test_time_rfc3339),
+                cmocka_unit_test(test_strerror),      cmocka_unit_test(test_dlib_loads_once),
+                cmocka_unit_test(test_dlib_missing),  cmocka_unit_test(test_dlib_hold_release),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }
