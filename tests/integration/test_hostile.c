@@ -327,11 +327,13 @@ static char *log_line(const char *rid)
         for (int i = 0; i < 40; i++) {
                 char *log = slurp(S.log);
                 char *p = log ? strstr(log, needle) : NULL;
-                if (p) {
-                        char *b = p, *e = strchr(p, '\n');
+                /* only a whole line: one read may catch a line while it is being written */
+                char *e = p ? strchr(p, '\n') : NULL;
+                if (e) {
+                        char *b = p;
                         while (b > log && b[-1] != '\n')
                                 b--;
-                        char *l = strndup(b, e ? (size_t)(e - b) : strlen(b));
+                        char *l = strndup(b, (size_t)(e - b));
                         free(log);
                         return l;
                 }
