@@ -20,6 +20,7 @@
 #include "server.h"
 #include "util/b64.h"
 #include "util/hex.h"
+#include "util/jcs.h"
 #include "util/json.h"
 
 #define KBS_PROTOCOL_VERSION VT_KBS_PROTOCOL_VERSION
@@ -442,16 +443,11 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
  * request and returns -1. now is the request's start, as for every check of the session. */
 static int attest_mark_session(struct vtd *s, struct vtd_request *req,
                                const struct vt_session *sess, const char *nonce, int64_t now,
-                               const json_t *claims, struct vtd_response *res)
+                               const char *claims_txt, struct vtd_response *res)
 {
         /* it lives session.ttl_seconds, and never past the token's exp */
         int64_t expires = now + (s->cfg.token_ttl < s->cfg.session_ttl ? s->cfg.token_ttl
                                                                        : s->cfg.session_ttl);
-        _cleanup_free_ char *claims_txt = json_dumps(claims, JSON_COMPACT);
-        if (!claims_txt) {
-                vtd_problem(res, req, 500, "InternalError", "cannot keep the session's claims");
-                return -1;
-        }
         int e = vt_store_session_attest(s->store, sess->id, nonce, now, claims_txt, expires, NULL);
         if (e < 0) {
                 claim_refused(req, e, res);
@@ -462,14 +458,18 @@ static int attest_mark_session(struct vtd *s, struct vtd_request *req,
 }
 
 /* attest_record puts the verdict into the ledger: the tee, digests of the evidence and
- * of the token's claims, the AR4SI status, the token's id, or why it was refused. */
+ * of the token's claims (claims_jcs: their JCS text, claims_len bytes), the AR4SI status,
+ * the token's id, or why it was refused. */
 static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
                          const struct vt_kbs_attest *ab, const json_t *claims,
+                         const char *claims_jcs, size_t claims_len,
                          const struct vt_attest_devices *devs)
 {
         char ed[VTD_SHA256_TAG], cd[VTD_SHA256_TAG];
-        if (vtd_json_digest(ab->primary, ed) < 0 || (claims && vtd_json_digest(claims, cd) < 0))
+        if (vtd_json_digest(ab->primary, ed) < 0)
                 return VT_E_NOMEM;
+        if (claims)
+                vtd_sha256_tag(claims_jcs, claims_len, cd);
         const char *jti = json_string_value(json_object_get(claims, "jti"));
         json_t *e = json_pack("{s:s, s:s, s:o, s:s, s:o}", "tee", sess->tee, "evidence_digest", ed,
                               "claims_digest", claims ? json_string(cd) : json_null(), "status",
@@ -518,8 +518,18 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
          * but not recorded: anyone can send it, one nonce after another, and recording it
          * would let them grow the ledger without bound. Verified evidence is recorded
          * whatever its appraisal. */
+        /* the claims' one canonical text: digested for the ledger, kept in the session */
+        _cleanup_free_ char *claims_jcs = NULL;
+        size_t claims_len = 0;
+        if (ok && vt_jcs_serialize(claims, &claims_jcs, &claims_len) < 0) {
+                vtd_problem(res, req, 500, "InternalError", "cannot keep the session's claims");
+                ok = 0;
+        }
         bool verified = ok || strcmp(req->verdict, "rejected") != 0;
-        if (verified && attest_record(s, req, &sess, &ab, ok ? claims : NULL, &devs) < 0 && ok) {
+        if (verified &&
+            attest_record(s, req, &sess, &ab, ok ? claims : NULL, claims_jcs, claims_len, &devs) <
+                    0 &&
+            ok) {
                 vtd_problem(res, req, 503, "LedgerError",
                             "the attestation could not be recorded; retry");
                 res->retry_after = 1;
@@ -528,7 +538,7 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         /* The nonce is used either way: with the session marked attested, or, whatever
          * went wrong, claimed alone (a guest runs RCAR again with a new challenge). A crash
          * before either leaves it unused: no token was sent on its strength. */
-        if (ok && attest_mark_session(s, req, &sess, ab.nonce, now, claims, res) == 0) {
+        if (ok && attest_mark_session(s, req, &sess, ab.nonce, now, claims_jcs, res) == 0) {
                 if (ver.simulated)
                         snprintf(req->reason, sizeof(req->reason),
                                  "simulated evidence (veritee simulator root)");
