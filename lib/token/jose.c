@@ -284,14 +284,28 @@ static int b64_json(const json_t *v, char **ret)
         return vt_b64_encode((const uint8_t *)s, strlen(s), VT_B64_URL, ret);
 }
 
-/* signing_input returns "b64(hdr).b64(claims)" in a buffer with room for the signature
+/* A JWS payload: claims to serialise, or (text non-NULL) the text of a JSON object
+ * already serialised, len bytes. */
+struct payload {
+        const json_t *claims;
+        const char *text;
+        size_t len;
+};
+
+/* signing_input returns "b64(hdr).b64(payload)" in a buffer with room for the signature
  * (*ret_cap bytes in all); *ret_len is the length of the signed part. */
-static int signing_input(const json_t *hdr, const json_t *claims, char **ret, size_t *ret_len,
-                         size_t *ret_cap)
+static int signing_input(const json_t *hdr, const struct payload *pl_in, char **ret,
+                         size_t *ret_len, size_t *ret_cap)
 {
         _cleanup_free_ char *h64 = NULL, *p64 = NULL;
         int e;
-        if ((e = b64_json(hdr, &h64)) < 0 || (e = b64_json(claims, &p64)) < 0)
+        if ((e = b64_json(hdr, &h64)) < 0)
+                return e;
+        if (pl_in->text)
+                e = vt_b64_encode((const uint8_t *)pl_in->text, pl_in->len, VT_B64_URL, &p64);
+        else
+                e = b64_json(pl_in->claims, &p64);
+        if (e < 0)
                 return e;
         size_t hl = strlen(h64), pl = strlen(p64);
         /* header.payload.signature: the signature is 86 characters */
@@ -357,7 +371,7 @@ int vt_jws_sign_rs256(EVP_PKEY *key, const json_t *hdr, const json_t *claims, ch
                 return VT_E_NOMEM;
         if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
                 return VT_E_CRYPTO;
-        if ((e = signing_input(hdr, claims, &out, &sl, &cap)) < 0)
+        if ((e = signing_input(hdr, &(struct payload){.claims = claims}, &out, &sl, &cap)) < 0)
                 return e;
         if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
             EVP_DigestSign(md, NULL, &n, (const uint8_t *)out, sl) != 1 || !(sig = malloc(n)) ||
@@ -379,7 +393,7 @@ int vt_jws_sign_rs256(EVP_PKEY *key, const json_t *hdr, const json_t *claims, ch
         return 0;
 }
 
-int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, const json_t *claims,
+static int sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, const struct payload *p,
                            char **ret)
 {
         _cleanup_free_ char *out = NULL;
@@ -388,7 +402,7 @@ int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, cons
         size_t sl = 0, cap = 0, dl = 0;
         int e;
 
-        if ((e = signing_input(hdr, claims, &out, &sl, &cap)) < 0)
+        if ((e = signing_input(hdr, p, &out, &sl, &cap)) < 0)
                 return e;
         if (EVP_Digest(out, sl, md, &ml, EVP_sha256(), NULL) != 1 || ml != sizeof(md)) {
                 ERR_clear_error();
@@ -418,6 +432,20 @@ int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, cons
         return 0;
 }
 
+int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, const json_t *claims,
+                           char **ret)
+{
+        return sign_es256_with(fn, ud, hdr, &(struct payload){.claims = claims}, ret);
+}
+
+int vt_jws_sign_es256_text_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr,
+                                const char *payload, size_t len, char **ret)
+{
+        if (!payload)
+                return VT_E_INVAL;
+        return sign_es256_with(fn, ud, hdr, &(struct payload){.text = payload, .len = len}, ret);
+}
+
 /* sign_failed returns VT_E_CRYPTO with OpenSSL's first queued error (its library and
  * reason, never data) and the secure heap's use in d, and clears the queue: a signature
  * that fails only under load ("malloc failure" from the secure heap) says so in the log. */
@@ -441,7 +469,7 @@ int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const jso
         return vt_jws_sign_d(key, alg, hdr, claims, ret, NULL);
 }
 
-int vt_jws_sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
+static int sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const struct payload *p,
                   char **ret, struct vt_diag *d)
 {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -452,7 +480,7 @@ int vt_jws_sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const j
 
         if (!md)
                 return VT_E_NOMEM;
-        if ((e = signing_input(hdr, claims, &out, &hl_pl, &cap)) < 0)
+        if ((e = signing_input(hdr, p, &out, &hl_pl, &cap)) < 0)
                 return e;
         if (alg == VT_JWS_EDDSA) {
                 if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
@@ -470,4 +498,18 @@ int vt_jws_sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const j
                 return e;
         *ret = TAKE_PTR(out);
         return 0;
+}
+
+int vt_jws_sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
+                  char **ret, struct vt_diag *d)
+{
+        return sign_d(key, alg, hdr, &(struct payload){.claims = claims}, ret, d);
+}
+
+int vt_jws_sign_text_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const char *payload,
+                       size_t len, char **ret, struct vt_diag *d)
+{
+        if (!payload)
+                return VT_E_INVAL;
+        return sign_d(key, alg, hdr, &(struct payload){.text = payload, .len = len}, ret, d);
 }

@@ -94,6 +94,12 @@ int vt_jws_sign(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const jso
 int vt_jws_sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const json_t *claims,
                   char **ret, struct vt_diag *d);
 
+/* vt_jws_sign_text_d is vt_jws_sign_d with the payload given as text: payload (len
+ * bytes), the serialised JSON object to sign exactly as it is (a caller that also keeps or
+ * digests that text serialises it once). */
+int vt_jws_sign_text_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const char *payload,
+                       size_t len, char **ret, struct vt_diag *d);
+
 /* vt_jws_sign_rs256 returns in *ret a new compact JWS of claims under hdr signed with the
  * RSA key by RS256 (RSASSA-PKCS1-v1_5 with SHA-256): the algorithm of Azure Attestation's
  * tokens and Key Vault's release answers, which their clients expect. VT_E_NOMEM or
@@ -115,6 +121,10 @@ typedef int (*vt_jws_es256_fn)(const uint8_t md[32], uint8_t sig[64], void *ud);
  * Thread-safe when fn is. */
 int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, const json_t *claims,
                            char **ret);
+/* vt_jws_sign_es256_text_with is vt_jws_sign_es256_with with the payload given as text, as
+ * for vt_jws_sign_text_d. */
+int vt_jws_sign_es256_text_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr,
+                                const char *payload, size_t len, char **ret);
 
 /* vt_jose_check_crit returns 0 when the JOSE header hdr has no "crit" member, else
  * VT_E_FORMAT with "<who>: crit header is not supported" in d: RFC 7515 section 4.1.11

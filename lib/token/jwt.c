@@ -225,6 +225,14 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
         return vt_jwt_sign_d(s, claims, ret, NULL);
 }
 
+int vt_jwt_sign_text_d(const struct vt_signer *s, const char *payload, size_t len, char **ret,
+                       struct vt_diag *d)
+{
+        if (s->p11)
+                return vt_jws_sign_es256_text_with(p11_sign, s->p11, s->hdr, payload, len, ret);
+        return vt_jws_sign_text_d(s->key, VT_JWS_ES256, s->hdr, payload, len, ret, d);
+}
+
 int vt_jwt_sign_d(const struct vt_signer *s, const json_t *claims, char **ret, struct vt_diag *d)
 {
         return sign(s, s->hdr, claims, ret, d);

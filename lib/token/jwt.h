@@ -58,6 +58,12 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret);
 /* vt_jwt_sign_d is vt_jwt_sign with, on VT_E_CRYPTO, OpenSSL's reason in d (no secret). */
 int vt_jwt_sign_d(const struct vt_signer *s, const json_t *claims, char **ret, struct vt_diag *d);
 
+/* vt_jwt_sign_text_d is vt_jwt_sign_d with the claims given as text: payload (len bytes,
+ * a serialised JSON object) is signed exactly as it is, so that a caller that also keeps
+ * or digests that text (veriteed: the claims' JCS text) serialises the claims once. */
+int vt_jwt_sign_text_d(const struct vt_signer *s, const char *payload, size_t len, char **ret,
+                       struct vt_diag *d);
+
 /* vt_jwt_verify checks a compact ES256 JWS against the keys of a JWKS
  * ({"keys":[...]}; a key is chosen by kid when the header has one) and returns its
  * claims. The same rules as admin tokens (token/jose.h): no crit header, a low S, exp

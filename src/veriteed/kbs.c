@@ -379,12 +379,15 @@ static size_t devices_submods(const struct vt_attest_devices *devs, struct vt_ea
         return devs->n;
 }
 
-/* Builds the EAR claims for the verified result into *ret_claims and signs them into
- * *ret_token; on failure answers the request and returns -1. */
+/* Builds the EAR claims for the verified result into *ret_claims, their JCS text into
+ * *ret_jcs (*ret_jcs_len bytes: the one serialisation of them, which the token carries, the
+ * ledger digests and the session keeps) and signs that text into *ret_token; on failure
+ * answers the request and returns -1. */
 static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
                         const struct vt_kbs_attest *ab, const uint8_t expected[64], int64_t now,
                         const struct vt_attest_result *ver, const struct vt_attest_devices *devs,
-                        json_t **ret_claims, char **ret_token, struct vtd_response *res)
+                        json_t **ret_claims, char **ret_jcs, size_t *ret_jcs_len, char **ret_token,
+                        struct vtd_response *res)
 {
         struct vt_ear_submod subs[VT_ATTEST_MAX_DEVICES];
         json_auto_t *rtc = json_pack("{s:s, s:O}", "nonce", ab->nonce, "tee-pubkey", ab->jwk);
@@ -423,8 +426,11 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
                 json_object_set_new(claims, "jti", json_string(jti));
         }
         struct vt_diag sd = {0};
+        _cleanup_free_ char *jcs = NULL;
+        size_t jcs_len = 0;
         if (!claims || !json_object_get(claims, "jti") ||
-            vt_jwt_sign_d(s->signer, claims, ret_token, &sd) < 0) {
+            vt_jcs_serialize(claims, &jcs, &jcs_len) < 0 ||
+            vt_jwt_sign_text_d(s->signer, jcs, jcs_len, ret_token, &sd) < 0) {
                 vtd_problem(res, req, 500, "InternalError", "cannot sign the attestation token");
                 if (sd.msg[0]) /* the log's reason only: OpenSSL's is no business of the client */
                         snprintf(req->reason, sizeof(req->reason),
@@ -434,6 +440,8 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
         /* its first fetch as a Bearer token then needs no signature check (ours, exact text) */
         vt_issued_put(s->issued, *ret_token, claims);
         *ret_claims = TAKE_PTR(claims);
+        *ret_jcs = TAKE_PTR(jcs);
+        *ret_jcs_len = jcs_len;
         return 0;
 }
 
@@ -508,23 +516,17 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         if (attest_nonce(req, &sess, ab.nonce, res) < 0)
                 return;
         json_auto_t *claims = NULL;
-        _cleanup_free_ char *token = NULL;
+        _cleanup_free_ char *token = NULL, *claims_jcs = NULL;
+        size_t claims_len = 0;
         int ok = attest_verify(s, req, &sess, &ab, expected, &ver, res) == 0 &&
                  attest_devices(s, req, &ab, &devs, res) == 0 &&
-                 attest_token(s, req, &sess, &ab, expected, now, &ver, &devs, &claims, &token,
-                              res) == 0;
+                 attest_token(s, req, &sess, &ab, expected, now, &ver, &devs, &claims, &claims_jcs,
+                              &claims_len, &token, res) == 0;
         /* The verdict is durable before the token leaves. Evidence that did not verify at
          * all (verdict "rejected": a bad signature, chain or format) is logged and counted
          * but not recorded: anyone can send it, one nonce after another, and recording it
          * would let them grow the ledger without bound. Verified evidence is recorded
          * whatever its appraisal. */
-        /* the claims' one canonical text: digested for the ledger, kept in the session */
-        _cleanup_free_ char *claims_jcs = NULL;
-        size_t claims_len = 0;
-        if (ok && vt_jcs_serialize(claims, &claims_jcs, &claims_len) < 0) {
-                vtd_problem(res, req, 500, "InternalError", "cannot keep the session's claims");
-                ok = 0;
-        }
         bool verified = ok || strcmp(req->verdict, "rejected") != 0;
         if (verified &&
             attest_record(s, req, &sess, &ab, ok ? claims : NULL, claims_jcs, claims_len, &devs) <

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "crypto/seal.h"
 #include "kbs/rcar.h"
@@ -23,6 +24,7 @@
 #include "token/admin.h"
 #include "util/b64.h"
 #include "util/hex.h"
+#include "util/jcs.h"
 #include "util/json.h"
 #include "vtdtest.h"
 
@@ -199,6 +201,36 @@ static json_t *token_claims(const char *token)
         return c;
 }
 
+/* The token's payload is the claims' one canonical text: JCS of itself, byte for byte, and
+ * the attestation entry's claims_digest is the SHA-256 of exactly those bytes. */
+static void payload_is_claims_text(const char *token, const json_t *entry)
+{
+        const char *p = strchr(token, '.'), *q = p ? strchr(p + 1, '.') : NULL;
+        assert_non_null(q);
+        uint8_t *raw = NULL;
+        size_t n = 0;
+        char *part = strndup(p + 1, (size_t)(q - p - 1));
+        assert_int_equal(vt_b64_decode(part, strlen(part), VT_B64_URL, 1u << 20, &raw, &n), 0);
+        json_t *c = json_loadb((const char *)raw, n, 0, NULL);
+        assert_non_null(c);
+        char *jcs = NULL;
+        size_t jl = 0;
+        assert_int_equal(vt_jcs_serialize(c, &jcs, &jl), 0);
+        if (jl != n || memcmp(jcs, raw, n) != 0)
+                fail_msg("the token's payload is not in JCS form (%zu bytes, JCS %zu)", n, jl);
+        uint8_t h[32];
+        char want[7 + 65] = "sha256:";
+        assert_int_equal(EVP_Digest(raw, n, h, NULL, EVP_sha256(), NULL), 1);
+        vt_hex_encode(h, sizeof(h), want + 7);
+        const char *got = json_string_value(json_object_get(entry, "claims_digest"));
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        free(jcs);
+        json_decref(c);
+        free(part);
+        free(raw);
+}
+
 static void put_secret(const char *name, const char *policy)
 {
         char sec[512], pol[512];
@@ -273,6 +305,7 @@ static void test_composite_gpu_release(void **state)
         json_auto_t *entries = ledger_audit(&S, NULL, NULL);
         const json_t *e = ledger_find(entries, "attest", a.h.request_id);
         assert_non_null(e);
+        payload_is_claims_text(tok, e);
         char *et = json_dumps(e, JSON_COMPACT);
         if (!strstr(et, "\"devices\":[{\"name\":\"gpu0\",\"status\":\"contraindicated\"}]"))
                 fail_msg("ledger attest entry lacks the device: %s", et);
