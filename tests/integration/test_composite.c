@@ -186,17 +186,23 @@ static struct attempt attest_with_gpu(json_t *jwk, enum gpu_case k)
         return attest_with_gpu_at(&S, jwk, k);
 }
 
-static json_t *token_claims(const char *token)
+/* token_payload returns the decoded payload of a compact token (malloc'd, *ret_n bytes). */
+static uint8_t *token_payload(const char *token, size_t *ret_n)
 {
         const char *p = strchr(token, '.'), *q = p ? strchr(p + 1, '.') : NULL;
         assert_non_null(q);
         uint8_t *raw = NULL;
+        assert_int_equal(
+                vt_b64_decode(p + 1, (size_t)(q - p - 1), VT_B64_URL, 1u << 20, &raw, ret_n), 0);
+        return raw;
+}
+
+static json_t *token_claims(const char *token)
+{
         size_t n = 0;
-        char *part = strndup(p + 1, (size_t)(q - p - 1));
-        assert_int_equal(vt_b64_decode(part, strlen(part), VT_B64_URL, 1u << 20, &raw, &n), 0);
+        uint8_t *raw = token_payload(token, &n);
         json_t *c = json_loadb((const char *)raw, n, 0, NULL);
         assert_non_null(c);
-        free(part);
         free(raw);
         return c;
 }
@@ -205,12 +211,8 @@ static json_t *token_claims(const char *token)
  * the attestation entry's claims_digest is the SHA-256 of exactly those bytes. */
 static void payload_is_claims_text(const char *token, const json_t *entry)
 {
-        const char *p = strchr(token, '.'), *q = p ? strchr(p + 1, '.') : NULL;
-        assert_non_null(q);
-        uint8_t *raw = NULL;
         size_t n = 0;
-        char *part = strndup(p + 1, (size_t)(q - p - 1));
-        assert_int_equal(vt_b64_decode(part, strlen(part), VT_B64_URL, 1u << 20, &raw, &n), 0);
+        uint8_t *raw = token_payload(token, &n);
         json_t *c = json_loadb((const char *)raw, n, 0, NULL);
         assert_non_null(c);
         char *jcs = NULL;
@@ -227,7 +229,6 @@ static void payload_is_claims_text(const char *token, const json_t *entry)
         assert_string_equal(got, want);
         free(jcs);
         json_decref(c);
-        free(part);
         free(raw);
 }
 
