@@ -66,17 +66,14 @@ VT_DLSYM_DECL(curl_easy_init);
 VT_DLSYM_DECL(curl_easy_perform);
 VT_DLSYM_DECL(curl_easy_setopt);
 VT_DLSYM_DECL(curl_easy_strerror);
-VT_DLSYM_DECL(curl_easy_unescape);
-VT_DLSYM_DECL(curl_free);
 VT_DLSYM_DECL(curl_global_init);
 VT_DLSYM_DECL(curl_slist_append);
 VT_DLSYM_DECL(curl_slist_free_all);
 
 static const struct vt_dlsym curl_syms[] = {
-        VT_DLSYM(curl_easy_cleanup),  VT_DLSYM(curl_easy_getinfo),   VT_DLSYM(curl_easy_init),
-        VT_DLSYM(curl_easy_perform),  VT_DLSYM(curl_easy_setopt),    VT_DLSYM(curl_easy_strerror),
-        VT_DLSYM(curl_easy_unescape), VT_DLSYM(curl_free),           VT_DLSYM(curl_global_init),
-        VT_DLSYM(curl_slist_append),  VT_DLSYM(curl_slist_free_all),
+        VT_DLSYM(curl_easy_cleanup), VT_DLSYM(curl_easy_getinfo), VT_DLSYM(curl_easy_init),
+        VT_DLSYM(curl_easy_perform), VT_DLSYM(curl_easy_setopt),  VT_DLSYM(curl_easy_strerror),
+        VT_DLSYM(curl_global_init),  VT_DLSYM(curl_slist_append), VT_DLSYM(curl_slist_free_all),
 };
 
 static void curl_init_once(void)
@@ -85,19 +82,6 @@ static void curl_init_once(void)
 }
 
 static struct vt_dlib libcurl = VT_DLIB(VT_SONAME_CURL, curl_syms, curl_init_once);
-
-char *vt_http_unescape(const char *s)
-{
-        if (vt_dlib_load(&libcurl, NULL) < 0)
-                return NULL;
-        int n = 0;
-        char *d = sym_curl_easy_unescape(NULL, s, 0, &n);
-        if (!d)
-                return NULL;
-        char *r = strndup(d, (size_t)n);
-        sym_curl_free(d);
-        return r;
-}
 
 void vt_http_response_done(struct vt_http_response *r)
 {

@@ -37,10 +37,6 @@ struct vt_http_response {
 int vt_http_do(const struct vt_http_request *r, struct vt_http_response *ret, struct vt_diag *d);
 void vt_http_response_done(struct vt_http_response *r);
 
-/* vt_http_unescape decodes the %XX escapes of s (libcurl's curl_easy_unescape) into a fresh
- * string the caller frees, or NULL (no memory, or libcurl could not be loaded). */
-char *vt_http_unescape(const char *s);
-
 /* vt_http_get fetches url and requires status 200 and a non-empty body: 404 is
  * VT_E_NOTFOUND, other statuses VT_E_NETWORK, with the status in diag. */
 int vt_http_get(const char *url, size_t max, uint8_t **ret, size_t *ret_len, struct vt_diag *d);

@@ -129,11 +129,18 @@ int vt_pccs_fetch(const char *base, bool tdx, bool platform_ca, const uint8_t fm
                 if ((e = vt_http_get_header(url, MAX_BODY, header, &hdr, &body, &len, d)) < 0)     \
                         return e;                                                                  \
                 if (header) {                                                                      \
-                        out_hdr = vt_http_unescape(hdr);                                           \
+                        uint8_t *dec_ = NULL;                                                      \
+                        size_t hl_ = 0;                                                            \
+                        e = vt_pct_decode(hdr, strlen(hdr), false, &dec_, &hl_);                   \
+                        out_hdr = (char *)dec_;                                                    \
                         free(hdr);                                                                 \
                         hdr = NULL;                                                                \
-                        if (!out_hdr)                                                              \
-                                return VT_E_NOMEM;                                                 \
+                        if (e == VT_E_NOMEM)                                                       \
+                                return e;                                                          \
+                        if (e < 0)                                                                 \
+                                return vt_diag_set(d, e,                                           \
+                                                   "pccs: %s header of %s: bad percent-encoding",  \
+                                                   header, url);                                   \
                         if (!pem_text(out_hdr))                                                    \
                                 return vt_diag_set(d, VT_E_FORMAT,                                 \
                                                    "pccs: %s header of %s is not PEM text",        \

@@ -126,34 +126,6 @@ void vt_p11_uri_free(struct vt_p11_uri *u)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vt_p11_uri *, vt_p11_uri_free)
 
-/* pct_decode decodes s[0..n) into a new buffer (NUL-terminated; *ret_len without it). A
- * decoded NUL byte is refused for text attributes (binary false). */
-static int pct_decode(const char *s, size_t n, bool binary, uint8_t **ret, size_t *ret_len)
-{
-        uint8_t *out = malloc(n + 1);
-        size_t o = 0;
-        if (!out)
-                return VT_E_NOMEM;
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] != '%') {
-                        out[o++] = (uint8_t)s[i];
-                        continue;
-                }
-                int hi = i + 2 < n ? vt_hex_digit(s[i + 1]) : -1;
-                int lo = i + 2 < n ? vt_hex_digit(s[i + 2]) : -1;
-                if (hi < 0 || lo < 0 || (!binary && hi == 0 && lo == 0)) {
-                        free(out);
-                        return VT_E_FORMAT;
-                }
-                out[o++] = (uint8_t)(hi << 4 | lo);
-                i += 2;
-        }
-        out[o] = 0;
-        *ret = out;
-        *ret_len = o;
-        return 0;
-}
-
 /* set_attr decodes one "name=value" attribute (path or query) into u. */
 static int set_attr(struct vt_p11_uri *u, const char *a, size_t n, bool query, struct vt_diag *d)
 {
@@ -208,7 +180,7 @@ static int set_attr(struct vt_p11_uri *u, const char *a, size_t n, bool query, s
                                    (int)kl, a);
         uint8_t *val = NULL;
         size_t len = 0;
-        if (pct_decode(v, vl, is_id, &val, &len) < 0)
+        if (vt_pct_decode(v, vl, is_id, &val, &len) < 0)
                 return vt_diag_set(d, VT_E_FORMAT,
                                    "pkcs11 URI: attribute \"%.*s\" has a bad percent-encoding",
                                    (int)kl, a);

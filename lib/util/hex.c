@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "util/hex.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "veritee/veritee.h"
@@ -24,6 +25,32 @@ int vt_hex_digit(int c)
         if (c >= 'A' && c <= 'F')
                 return c - 'A' + 10;
         return -1;
+}
+
+int vt_pct_decode(const char *s, size_t n, bool nul_ok, uint8_t **ret, size_t *ret_len)
+{
+        uint8_t *out = malloc(n + 1);
+        size_t o = 0;
+        if (!out)
+                return VT_E_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] != '%') {
+                        out[o++] = (uint8_t)s[i];
+                        continue;
+                }
+                int hi = i + 2 < n ? vt_hex_digit(s[i + 1]) : -1;
+                int lo = i + 2 < n ? vt_hex_digit(s[i + 2]) : -1;
+                if (hi < 0 || lo < 0 || (!nul_ok && hi == 0 && lo == 0)) {
+                        free(out);
+                        return VT_E_FORMAT;
+                }
+                out[o++] = (uint8_t)(hi << 4 | lo);
+                i += 2;
+        }
+        out[o] = 0;
+        *ret = out;
+        *ret_len = o;
+        return 0;
 }
 
 int vt_hex_decode(const char *s, uint8_t *out, size_t cap)

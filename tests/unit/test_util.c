@@ -3,12 +3,54 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
 #include "util/dlib.h"
 #include "util/hex.h"
 #include "veritee/veritee.h"
+
+/* Percent-decoding (PCCS's header values, PKCS#11 URIs): either case of hex, a '%' without
+ * two hex digits refused, %00 refused unless asked for, never longer than the input. */
+static void test_pct_decode(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *in;
+                bool nul_ok;
+                int r;
+                const char *out;
+                size_t len;
+        } c[] = {
+                {"", false, 0, "", 0},
+                {"plain", false, 0, "plain", 5},
+                {"-----BEGIN%20CERT-----%0a%0A", false, 0, "-----BEGIN CERT-----\n\n", 22},
+                {"%41%7e%7E", false, 0, "A~~", 3},
+                {"a%00b", true, 0, "a\0b", 3},
+                {"a%00b", false, VT_E_FORMAT, NULL, 0},
+                {"%4", false, VT_E_FORMAT, NULL, 0},
+                {"%", false, VT_E_FORMAT, NULL, 0},
+                {"ab%", false, VT_E_FORMAT, NULL, 0},
+                {"%zz", false, VT_E_FORMAT, NULL, 0},
+                {"%4g", false, VT_E_FORMAT, NULL, 0},
+        };
+        for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+                uint8_t *out = NULL;
+                size_t len = 99;
+                int r = vt_pct_decode(c[i].in, strlen(c[i].in), c[i].nul_ok, &out, &len);
+                if (r != c[i].r)
+                        fail_msg("\"%s\": %d, want %d", c[i].in, r, c[i].r);
+                if (r == 0) {
+                        assert_int_equal(len, c[i].len);
+                        assert_memory_equal(out, c[i].out, len);
+                        assert_int_equal(out[len], 0);
+                        free(out);
+                } else {
+                        assert_null(out);
+                }
+        }
+}
 
 static void test_hex_roundtrip(void **state)
 {
@@ -180,9 +222,10 @@ static void test_dlib_hold_release(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_hex_roundtrip), cmocka_unit_test(test_time_rfc3339),
-                cmocka_unit_test(test_strerror),      cmocka_unit_test(test_dlib_loads_once),
-                cmocka_unit_test(test_dlib_missing),  cmocka_unit_test(test_dlib_hold_release),
+                cmocka_unit_test(test_hex_roundtrip),     cmocka_unit_test(test_pct_decode),
+                cmocka_unit_test(test_time_rfc3339),      cmocka_unit_test(test_strerror),
+                cmocka_unit_test(test_dlib_loads_once),   cmocka_unit_test(test_dlib_missing),
+                cmocka_unit_test(test_dlib_hold_release),
         };
         return vtt_run_group_tests(tests, NULL, NULL);
 }
