@@ -139,6 +139,17 @@ static const char *const migrations[] = {
          * ledger_nodes (leaf NULL), where a read of level 0 still finds them. */
         ("ALTER TABLE ledger_entries ADD COLUMN leaf BLOB "
          "CHECK (leaf IS NULL OR (typeof(leaf) = 'blob' AND length(leaf) = 32));"),
+
+        /* 9: the inner nodes an entry completes in the entry's own row: appending entry i
+         * completes the nodes of levels 1..t, t the number of trailing one bits of i, and
+         * nodes holds their hashes in that order, 32 bytes each (NULL when t is 0). A
+         * group's nodes so go into the rows it writes anyway, instead of a ledger_nodes
+         * row each: one B-tree insert less per entry, and no WAL page per level the group
+         * reaches. Rows appended before keep theirs in ledger_nodes, where a read still
+         * finds them. */
+        ("ALTER TABLE ledger_entries ADD COLUMN nodes BLOB "
+         "CHECK (nodes IS NULL OR (typeof(nodes) = 'blob' AND length(nodes) % 32 = 0 AND "
+         "length(nodes) BETWEEN 32 AND 2016));"),
 };
 
 #define SCHEMA_VERSION ((int)ELEMENTSOF(migrations))
@@ -2204,8 +2215,8 @@ static int ledger_writer_open(struct vt_sqlite *s, struct vt_diag *d)
                                  &w->l_size);
         if (r == 0)
                 r = prepare_kept(w,
-                                 "INSERT INTO ledger_entries (idx, time, kind, entry, leaf) "
-                                 "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                 "INSERT INTO ledger_entries (idx, time, kind, entry, leaf, "
+                                 "nodes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                                  &w->l_entry);
         if (r == 0)
                 r = prepare_kept(w,
@@ -2264,10 +2275,62 @@ static int ledger_sth_row(struct vt_sqlite *w, uint64_t size, int64_t time, cons
         return r;
 }
 
+/* The row of entry index that completed the node (level, index): appending entry i
+ * completes the nodes of levels 1..t (t the trailing one bits of i), the node (l, k) when
+ * i = (k + 1) * 2^l - 1. INT64_MAX + 1 (no row) when that is out of range. */
+static uint64_t node_row(unsigned level, uint64_t index)
+{
+        if (level == 0 || level > 62 || index >= (UINT64_C(1) << (63 - level)) - 1)
+                return (uint64_t)INT64_MAX + 1;
+        return ((index + 1) << level) - 1;
+}
+
+/* Where a group's nodes go (schema 8 and 9): a leaf into its entry's row (leaf), an
+ * inner node into the row of the entry that completed it (nodes, levels 1..t in order),
+ * anything else (not of this group, or not in that order) into ledger_nodes. */
+struct placement {
+        const uint8_t **leaf;  /* per row: its leaf hash, or NULL */
+        size_t *first, *count; /* per row: its inner nodes in blob, from first, count */
+        size_t *row;           /* per node: the row it went into, or SIZE_MAX */
+        uint8_t *blob;         /* the rows' inner nodes, 32 bytes each */
+};
+
+static void place_nodes(struct placement *p, uint64_t expect_size, size_t n,
+                        const struct vt_ledger_hash *nodes, size_t m)
+{
+        for (size_t j = 0; j < m; j++) {
+                p->row[j] = SIZE_MAX;
+                uint64_t r = nodes[j].level == 0 ? nodes[j].index
+                                                 : node_row(nodes[j].level, nodes[j].index);
+                if (r < expect_size || r - expect_size >= n)
+                        continue;
+                size_t i = (size_t)(r - expect_size);
+                if (nodes[j].level == 0) {
+                        if (p->leaf[i])
+                                continue;
+                        p->leaf[i] = nodes[j].hash;
+                } else if (nodes[j].level == p->count[i] + 1) {
+                        p->count[i]++;
+                } else {
+                        continue;
+                }
+                p->row[j] = i;
+        }
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+                p->first[i] = at;
+                at += p->count[i];
+        }
+        for (size_t j = 0; j < m; j++)
+                if (p->row[j] != SIZE_MAX && nodes[j].level > 0)
+                        memcpy(p->blob + 32 * (p->first[p->row[j]] + nodes[j].level - 1),
+                               nodes[j].hash, 32);
+}
+
 static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
                             const struct vt_ledger_hash *nodes, size_t m,
-                            const struct vt_ledger_sth *sth, const uint8_t **leaf)
+                            const struct vt_ledger_sth *sth, struct placement *p)
 {
         /* max() of the INTEGER PRIMARY KEY: one seek to the last row */
         int r = step_one(w, w->l_size, "ledger size", NULL);
@@ -2277,10 +2340,7 @@ static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                 return r;
         if (size != expect_size)
                 return VT_E_STALE;
-        /* the leaves of these entries go into their rows, the other nodes into theirs */
-        for (size_t i = 0; i < m; i++)
-                if (nodes[i].level == 0 && nodes[i].index - expect_size < n)
-                        leaf[nodes[i].index - expect_size] = nodes[i].hash;
+        place_nodes(p, expect_size, n, nodes, m);
         sqlite3_stmt *st = w->l_entry;
         for (size_t i = 0; r == 0 && i < n; i++) {
                 sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].index);
@@ -2288,17 +2348,21 @@ static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                 sqlite3_bind_text(st, 3, rows[i].kind, -1, SQLITE_STATIC);
                 sqlite3_bind_text64(st, 4, rows[i].entry, rows[i].entry_len, SQLITE_STATIC,
                                     SQLITE_UTF8);
-                if (leaf[i])
-                        sqlite3_bind_blob(st, 5, leaf[i], 32, SQLITE_STATIC);
+                if (p->leaf[i])
+                        sqlite3_bind_blob(st, 5, p->leaf[i], 32, SQLITE_STATIC);
                 else
                         sqlite3_bind_null(st, 5);
+                if (p->count[i])
+                        sqlite3_bind_blob(st, 6, p->blob + 32 * p->first[i],
+                                          (int)(32 * p->count[i]), SQLITE_STATIC);
+                else
+                        sqlite3_bind_null(st, 6);
                 r = kept_done(w, st, "append ledger entry");
         }
         sqlite3_clear_bindings(st); /* the caller's rows are not ours to keep */
         st = w->l_node;
         for (size_t i = 0; r == 0 && i < m; i++) {
-                if (nodes[i].level == 0 && nodes[i].index - expect_size < n &&
-                    leaf[nodes[i].index - expect_size] == nodes[i].hash)
+                if (p->row[i] != SIZE_MAX)
                         continue; /* in its entry's row */
                 sqlite3_bind_int(st, 1, (int)nodes[i].level);
                 sqlite3_bind_int64(st, 2, (sqlite3_int64)nodes[i].index);
@@ -2311,16 +2375,31 @@ static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
         return r;
 }
 
+static void placement_free(struct placement *p)
+{
+        free(p->leaf);
+        free(p->first);
+        free(p->count);
+        free(p->row);
+        free(p->blob);
+}
+
 static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
                             const struct vt_ledger_hash *nodes, size_t m,
                             const struct vt_ledger_sth *sth, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base), *w;
-        if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
+        if (expect_size > INT64_MAX || n > INT64_MAX - expect_size || m > SIZE_MAX / 32)
                 return VT_E_INVAL;
-        _cleanup_free_ const uint8_t **leaf = calloc(n, sizeof(*leaf));
-        if (!leaf)
+        _cleanup_(placement_free) struct placement p = {
+                .leaf = calloc(n, sizeof(*p.leaf)),
+                .first = calloc(n, sizeof(*p.first)),
+                .count = calloc(n, sizeof(*p.count)),
+                .row = calloc(m, sizeof(*p.row)),
+                .blob = calloc(m, 32),
+        };
+        if ((n && (!p.leaf || !p.first || !p.count)) || (m && (!p.row || !p.blob)))
                 return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
         int r = ledger_writer(s, &w, d);
         if (r < 0)
@@ -2330,8 +2409,7 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
         pthread_mutex_lock(&w->lock);
         r = kept_done(w, w->l_begin, "begin transaction");
         if (r == 0)
-                r = ledger_tx_end(w,
-                                  ledger_append_tx(w, expect_size, rows, n, nodes, m, sth, leaf));
+                r = ledger_tx_end(w, ledger_append_tx(w, expect_size, rows, n, nodes, m, sth, &p));
         r = sq_diag(w, r, "ledger append", d);
         pthread_mutex_unlock(&w->lock);
         return r;
@@ -2352,16 +2430,21 @@ static int sq_ledger_size(struct vt_store *base, uint64_t *ret, struct vt_diag *
 static int ledger_node_locked(struct vt_sqlite *s, unsigned level, uint64_t index, uint8_t *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        /* a leaf in its entry's row (schema 8), else in ledger_nodes (appended before) */
+        /* a leaf in its entry's row (schema 8), an inner node in the row of the entry that
+         * completed it (schema 9), else in ledger_nodes (appended before) */
         int r = prepare(s,
                         "SELECT leaf FROM ledger_entries WHERE ?1 = 0 AND idx = ?2 AND leaf IS "
                         "NOT NULL UNION ALL "
+                        "SELECT substr(nodes, 32 * ?1 - 31, 32) FROM ledger_entries "
+                        "WHERE ?1 > 0 AND idx = ?3 AND length(nodes) >= 32 * ?1 UNION ALL "
                         "SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2 LIMIT 1",
                         &st, NULL);
         if (r < 0)
                 return r;
+        uint64_t row = node_row(level, index);
         sqlite3_bind_int(st, 1, (int)level);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+        sqlite3_bind_int64(st, 3, row > INT64_MAX ? -1 : (sqlite3_int64)row);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_DONE)
                 return VT_E_NOTFOUND;

@@ -476,7 +476,7 @@ static void test_dos_db_size(void **state)
         /* the ledger keeps one entry per attestation for good (that is its point): what
          * the sessions took must be given back, the ledger's rows stay */
         long long ledger = db_int("size", "SELECT coalesce(sum(length(entry)), 0) + "
-                                          "32 * count(leaf) + "
+                                          "32 * count(leaf) + coalesce(sum(length(nodes)), 0) + "
                                           "(SELECT 48 * count(*) FROM ledger_nodes) + "
                                           "(SELECT coalesce(sum(length(sth)), 0) FROM ledger_sths) "
                                           "FROM ledger_entries");

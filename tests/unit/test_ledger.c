@@ -143,6 +143,20 @@ static void sql(struct fx *f, const char *q)
         sqlite3_close(db);
 }
 
+static long long sql_int(struct fx *f, const char *q)
+{
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+        if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+                fail_msg("%s: %s", q, sqlite3_errmsg(db));
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        long long v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return v;
+}
+
 static void test_ledger_concurrent_appends(void **state)
 {
         struct fx *f = *state;
@@ -270,6 +284,91 @@ static void make_ledger(struct fx *f, int n, char **ret_saved)
                                  0);
         vt_ledger_close(l);
         audit_ok(f, ret_saved ? *ret_saved : NULL, (uint64_t)n);
+}
+
+/* receipts_verify builds and verifies the receipt of every entry below size against the
+ * head sth of that size. */
+static void receipts_verify(struct fx *f, const char *sth, uint64_t size)
+{
+        for (uint64_t i = 0; i < size; i++) {
+                json_auto_t *rc = NULL;
+                struct vt_diag d = {0};
+                assert_int_equal(vt_ledger_receipt_build(f->store, i, sth, size, &rc, &d), 0);
+                _cleanup_free_ char *t = json_dumps(rc, JSON_COMPACT);
+                uint64_t idx;
+                if (vt_ledger_receipt_verify(t, strlen(t), f->jwks, &idx, NULL, &d) < 0)
+                        fail_msg("receipt %llu: %s", (unsigned long long)i, d.msg);
+                assert_int_equal(idx, i);
+        }
+}
+
+/* Schema 9: a group's inner nodes go into the rows of the entries that completed them,
+ * none into ledger_nodes; nodes kept in ledger_nodes by a file written before are still
+ * found, by receipts and by the frontier's reload; a changed node in a row makes the
+ * receipts through it fail; a malformed one is refused by the file. */
+static void test_ledger_nodes_in_rows(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 1000000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        fill(f, l, 4, 16); /* 64 entries: a complete tree of 63 inner nodes */
+        vt_ledger_close(l);
+        assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger_nodes"), 0);
+        /* the odd indexes complete nodes; entry 63 those of levels 1..6 */
+        assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger_entries WHERE nodes IS NOT NULL"),
+                         32);
+        assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger_entries WHERE nodes IS NOT "
+                                    "NULL AND idx % 2 = 0"),
+                         0);
+        assert_int_equal(sql_int(f, "SELECT sum(length(nodes)) FROM ledger_entries"), 63 * 32);
+        assert_int_equal(sql_int(f, "SELECT length(nodes) FROM ledger_entries WHERE idx = 63"),
+                         6 * 32);
+
+        /* as a file from before schema 9 has them: every node in ledger_nodes */
+        sql(f, "WITH RECURSIVE lv(l) AS (SELECT 1 UNION ALL SELECT l + 1 FROM lv WHERE l < 6) "
+               "INSERT INTO ledger_nodes (level, idx, hash) "
+               "SELECT l, ((e.idx + 1) >> l) - 1, substr(e.nodes, 32 * l - 31, 32) "
+               "FROM ledger_entries e JOIN lv ON length(e.nodes) >= 32 * l; "
+               "UPDATE ledger_entries SET nodes = NULL");
+        assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger_nodes"), 63);
+        /* reopened: the frontier (the node of level 6) comes from ledger_nodes */
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        fill(f, l, 2, 5);
+        char *sth = NULL;
+        uint64_t size = 0;
+        assert_int_equal(vt_ledger_covering_sth(l, 73, &sth, &size, NULL), 0);
+        assert_int_equal(size, 74);
+        vt_ledger_close(l);
+        assert_int_equal(sql_int(f, "SELECT count(*) FROM ledger_nodes"), 63);
+        assert_int_equal(sql_int(f, "SELECT sum(length(nodes)) FROM ledger_entries"), 8 * 32);
+        receipts_verify(f, sth, 74);
+        audit_ok(f, sth, 74);
+
+        /* entry 67 completed (1, 33), the parent of 66 and 67: entry 64's path */
+        sql(f, "UPDATE ledger_entries SET nodes = zeroblob(64) WHERE idx = 67");
+        json_auto_t *rc = NULL;
+        struct vt_diag d = {0};
+        assert_int_equal(vt_ledger_receipt_build(f->store, 64, sth, 74, &rc, &d), 0);
+        _cleanup_free_ char *t = json_dumps(rc, JSON_COMPACT);
+        assert_int_equal(vt_ledger_receipt_verify(t, strlen(t), f->jwks, NULL, NULL, &d),
+                         VT_E_SIGNATURE);
+        assert_non_null(strstr(d.msg, "inclusion proof"));
+        audit_ok(f, sth, 74); /* the audit recomputes the tree from the entries */
+
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+        assert_int_not_equal(sqlite3_exec(db,
+                                          "UPDATE ledger_entries SET nodes = zeroblob(31) "
+                                          "WHERE idx = 1",
+                                          NULL, NULL, NULL),
+                             SQLITE_OK);
+        assert_int_not_equal(sqlite3_exec(db,
+                                          "UPDATE ledger_entries SET nodes = 'text' WHERE idx = 1",
+                                          NULL, NULL, NULL),
+                             SQLITE_OK);
+        sqlite3_close(db);
+        free(sth);
 }
 
 static void test_ledger_tamper_entry(void **state)
@@ -505,6 +604,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_ledger_sth_cadence, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_receipts_and_consistency, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_nodes_in_rows, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_tamper_entry, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_tamper_delete, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_tamper_truncate, setup, teardown),

@@ -817,7 +817,7 @@ static void test_store_v3_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 8);
+        assert_int_equal(v, 9);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1150,7 +1150,7 @@ static void assert_schema_v2(const char *db)
 {
         char buf[64];
         raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
-        assert_string_equal(buf, "8");
+        assert_string_equal(buf, "9");
         raw_text(db,
                  "SELECT count(*) FROM sqlite_master WHERE name IN ('resources', "
                  "'resources_repo_path', 'policies', 'refvals', 'refvals_tee', 'generations', "
@@ -1183,7 +1183,7 @@ static void test_store_v1_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 8);
+        assert_int_equal(v, 9);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1229,7 +1229,7 @@ static void test_store_v1_fixture_upgrade(void **state)
         struct vt_store *s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 8);
+        assert_int_equal(v, 9);
         struct vt_session out;
         assert_int_equal(
                 vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out, NULL), 0);
