@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "crypto/jwk.h"
 
+#include <assert.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -34,6 +36,15 @@ const struct vt_jwk_curve *vt_jwk_curve_named(const char *crv)
                 if (strcmp(crv, curves[i].crv) == 0)
                         return &curves[i];
         return NULL;
+}
+
+size_t vt_jwk_curve_index(const struct vt_jwk_curve *c)
+{
+        static_assert(ELEMENTSOF(curves) == VT_JWK_CURVES, "VT_JWK_CURVES");
+        for (size_t i = 0; i < ELEMENTSOF(curves); i++)
+                if (c == &curves[i])
+                        return i;
+        return SIZE_MAX;
 }
 
 const struct vt_jwk_curve *vt_jwk_curve_of(EVP_PKEY *key)
@@ -122,6 +133,50 @@ static void ec_cache_put(const uint8_t *pub, size_t len, EVP_PKEY *key)
         EVP_PKEY_free(old);
 }
 
+/* Per curve of the table, a checked key that new public keys are copied from
+ * (EVP_PKEY_dup, then the point replaced): building a key from parameters builds the
+ * curve's group from its name every time, most of what a new key costs (about 40 us
+ * against 11). The point's checks are the same either way: the point is decoded and put
+ * on the curve by the key manager, then checked here. Kept for the life of the process. */
+static EVP_PKEY *curve_model[ELEMENTSOF(curves)];
+static pthread_mutex_t curve_model_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* model_copy copies the model of curve c with the public point pub into *ret: 0, or 1 when
+ * there is no model yet (the caller builds from parameters), or VT_E_FORMAT, VT_E_NOMEM. */
+static int model_copy(const struct vt_jwk_curve *c, const uint8_t *pub, size_t len, EVP_PKEY **ret)
+{
+        size_t i = vt_jwk_curve_index(c);
+        if (i == SIZE_MAX)
+                return 1;
+        pthread_mutex_lock(&curve_model_lock);
+        EVP_PKEY *m = curve_model[i];
+        pthread_mutex_unlock(&curve_model_lock);
+        if (!m)
+                return 1;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = EVP_PKEY_dup(m);
+        if (!key) {
+                ERR_clear_error();
+                return VT_E_NOMEM;
+        }
+        if (EVP_PKEY_set1_encoded_public_key(key, pub, len) != 1) {
+                ERR_clear_error();
+                return VT_E_FORMAT;
+        }
+        *ret = TAKE_PTR(key);
+        return 0;
+}
+
+static void model_keep(const struct vt_jwk_curve *c, EVP_PKEY *key)
+{
+        size_t i = vt_jwk_curve_index(c);
+        if (i == SIZE_MAX)
+                return;
+        pthread_mutex_lock(&curve_model_lock);
+        if (!curve_model[i] && EVP_PKEY_up_ref(key) == 1)
+                curve_model[i] = key;
+        pthread_mutex_unlock(&curve_model_lock);
+}
+
 unsigned long vt_ec_public_cache_hits(void)
 {
         return atomic_load(&ec_cache_hits);
@@ -147,12 +202,18 @@ int vt_ec_public_from_xy(const struct vt_jwk_curve *c, const uint8_t *x, const u
                         *ret = TAKE_PTR(key);
                 return 0;
         }
-        bld = OSSL_PARAM_BLD_new();
-        if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->crv, 0) ||
-            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, len))
-                return VT_E_NOMEM;
-        if ((e = from_params("EC", bld, &key)) < 0)
+        if ((e = model_copy(c, pub, len, &key)) < 0)
                 return e;
+        bool first = e == 1;
+        if (first) {
+                bld = OSSL_PARAM_BLD_new();
+                if (!bld ||
+                    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->crv, 0) ||
+                    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, len))
+                        return VT_E_NOMEM;
+                if ((e = from_params("EC", bld, &key)) < 0)
+                        return e;
+        }
         /* whatever the decoder of this OpenSSL checks, the point is checked here: not the
          * point at infinity, coordinates in range, on the curve. The quick check leaves out
          * only the multiplication by the group order, which proves nothing more on these
@@ -164,6 +225,8 @@ int vt_ec_public_from_xy(const struct vt_jwk_curve *c, const uint8_t *x, const u
                 ERR_clear_error();
                 return VT_E_FORMAT;
         }
+        if (first)
+                model_keep(c, key);
         ec_cache_put(pub, len, key);
         if (ret)
                 *ret = TAKE_PTR(key);

@@ -28,6 +28,11 @@ struct vt_jwk_curve {
 /* vt_jwk_curve_named returns the curve whose JWK name is crv (P-256, P-521), or NULL. */
 const struct vt_jwk_curve *vt_jwk_curve_named(const char *crv);
 
+/* The curves of the table (P-256, P-521), and the index in it of curve c (one of those
+ * vt_jwk_curve_named and vt_jwk_curve_of return), or SIZE_MAX for any other pointer. */
+#define VT_JWK_CURVES 2
+size_t vt_jwk_curve_index(const struct vt_jwk_curve *c);
+
 /* vt_jwk_curve_of returns the curve of an EC key, or NULL for other keys and curves. */
 const struct vt_jwk_curve *vt_jwk_curve_of(EVP_PKEY *key);
 

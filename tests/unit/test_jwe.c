@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,82 @@ static void roundtrip(EVP_PKEY *k)
                 assert_false(json_equal(json_object_get(a, "encrypted_key"),
                                         json_object_get(b, "encrypted_key")));
                 assert_false(json_equal(json_object_get(a, "iv"), json_object_get(b, "iv")));
+                if (EVP_PKEY_is_a(k, "EC")) /* the protected header carries the epk */
+                        assert_false(json_equal(json_object_get(a, "protected"),
+                                                json_object_get(b, "protected")));
+        }
+}
+
+/* Ephemeral keys from the kept key-generation contexts (lib/crypto/jwe.c), under more
+ * threads than there are contexts (the rest make their own): every JWE decrypts with the
+ * recipient's key, and no two of them share an ephemeral key, on either curve. */
+#define EPH_THREADS 12
+#define EPH_EACH    16
+
+struct eph_arg {
+        EVP_PKEY *k;
+        json_t *jwk;
+        char *epk_x[EPH_EACH];
+        int bad;
+};
+
+static void *eph_thread(void *p)
+{
+        struct eph_arg *a = p;
+        static const uint8_t pt[] = "the secret";
+        for (int i = 0; i < EPH_EACH; i++) {
+                json_t *jwe = NULL;
+                uint8_t *out = NULL;
+                size_t n = 0;
+                if (vt_jwe_encrypt(a->jwk, pt, sizeof(pt), &jwe, NULL) != 0 ||
+                    vt_jwe_decrypt(a->k, jwe, &out, &n, NULL) != 0 || n != sizeof(pt) ||
+                    memcmp(out, pt, n) != 0) {
+                        a->bad++;
+                } else {
+                        json_t *hdr = NULL;
+                        const char *prot = json_string_value(json_object_get(jwe, "protected"));
+                        uint8_t *raw = NULL;
+                        size_t rl = 0;
+                        if (prot &&
+                            vt_b64_decode(prot, strlen(prot), VT_B64_URL, 4096, &raw, &rl) == 0)
+                                hdr = json_loadb((const char *)raw, rl, 0, NULL);
+                        const char *x = json_string_value(
+                                json_object_get(json_object_get(hdr, "epk"), "x"));
+                        a->epk_x[i] = x ? strdup(x) : NULL;
+                        if (!a->epk_x[i])
+                                a->bad++;
+                        json_decref(hdr);
+                        free(raw);
+                }
+                free(out);
+                json_decref(jwe);
+        }
+        return NULL;
+}
+
+static void test_jwe_ephemeral_keys_threads(void **state)
+{
+        (void)state;
+        struct eph_arg a[EPH_THREADS];
+        pthread_t th[EPH_THREADS];
+        for (int t = 0; t < EPH_THREADS; t++) {
+                a[t] = (struct eph_arg){.k = t % 3 == 2 ? S.p521 : S.p256};
+                a[t].jwk = pub_jwk(a[t].k);
+                assert_int_equal(pthread_create(&th[t], NULL, eph_thread, &a[t]), 0);
+        }
+        for (int t = 0; t < EPH_THREADS; t++)
+                pthread_join(th[t], NULL);
+        for (int t = 0; t < EPH_THREADS; t++) {
+                assert_int_equal(a[t].bad, 0);
+                for (int i = 0; i < EPH_EACH; i++)
+                        for (int u = t; u < EPH_THREADS; u++)
+                                for (int j = u == t ? i + 1 : 0; j < EPH_EACH; j++)
+                                        assert_string_not_equal(a[t].epk_x[i], a[u].epk_x[j]);
+        }
+        for (int t = 0; t < EPH_THREADS; t++) {
+                for (int i = 0; i < EPH_EACH; i++)
+                        free(a[t].epk_x[i]);
+                json_decref(a[t].jwk);
         }
 }
 
@@ -1312,12 +1389,28 @@ static void test_jwe_ec_key_cache(void **state)
         EVP_PKEY_free(k2);
         EVP_PKEY_free(k3);
         EVP_PKEY_free(k4);
+
+        /* P-521 has a model key of its own: two keys built one after the other keep their
+         * own coordinates */
+        const struct vt_jwk_curve *c5 = vt_jwk_curve_named("P-521");
+        for (int i = 0; i < 2; i++) {
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *o5 = gen_ec("P-521");
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *k5 = NULL;
+                uint8_t x5[66], y5[66], bx5[66], by5[66];
+                assert_int_equal(vt_ec_public_xy(o5, c5, x5, y5), 0);
+                assert_int_equal(vt_ec_public_from_xy(c5, x5, y5, &k5), 0);
+                assert_int_equal(EVP_PKEY_eq(k5, o5), 1);
+                assert_int_equal(vt_ec_public_xy(k5, c5, bx5, by5), 0);
+                assert_memory_equal(bx5, x5, 66);
+                assert_memory_equal(by5, y5, 66);
+        }
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_jwe_vector_trustee_p256),
+                cmocka_unit_test(test_jwe_ephemeral_keys_threads),
                 cmocka_unit_test(test_jwe_roundtrip_p256),
                 cmocka_unit_test(test_jwe_roundtrip_p521),
                 cmocka_unit_test(test_jwe_roundtrip_rsa2048),
