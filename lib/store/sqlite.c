@@ -2429,16 +2429,17 @@ static int sq_ledger_size(struct vt_store *base, uint64_t *ret, struct vt_diag *
 
 static int ledger_node_locked(struct vt_sqlite *s, unsigned level, uint64_t index, uint8_t *ret)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
         /* a leaf in its entry's row (schema 8), an inner node in the row of the entry that
          * completed it (schema 9), else in ledger_nodes (appended before) */
-        int r = prepare(s,
-                        "SELECT leaf FROM ledger_entries WHERE ?1 = 0 AND idx = ?2 AND leaf IS "
-                        "NOT NULL UNION ALL "
-                        "SELECT substr(nodes, 32 * ?1 - 31, 32) FROM ledger_entries "
-                        "WHERE ?1 > 0 AND idx = ?3 AND length(nodes) >= 32 * ?1 UNION ALL "
-                        "SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2 LIMIT 1",
-                        &st, NULL);
+        int r = prepare_reused(
+                s,
+                "SELECT leaf FROM ledger_entries WHERE ?1 = 0 AND idx = ?2 AND leaf IS "
+                "NOT NULL UNION ALL "
+                "SELECT substr(nodes, 32 * ?1 - 31, 32) FROM ledger_entries "
+                "WHERE ?1 > 0 AND idx = ?3 AND length(nodes) >= 32 * ?1 UNION ALL "
+                "SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2 LIMIT 1",
+                &st);
         if (r < 0)
                 return r;
         uint64_t row = node_row(level, index);
