@@ -13,6 +13,7 @@
 
 struct issued_slot {
         uint8_t digest[32];
+        uint8_t claims_digest[32];
         json_t *claims; /* NULL: empty */
 };
 
@@ -52,7 +53,8 @@ static int digest_of(const char *token, uint8_t out[32])
         return EVP_Digest(token, strlen(token), out, NULL, vt_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims)
+void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims,
+                   const uint8_t claims_digest[static 32])
 {
         uint8_t dg[32];
         if (!c || !token || !claims || digest_of(token, dg) < 0)
@@ -65,12 +67,13 @@ void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims)
         c->next = (c->next + 1) % c->n;
         old = sl->claims;
         memcpy(sl->digest, dg, sizeof(dg));
+        memcpy(sl->claims_digest, claims_digest, sizeof(sl->claims_digest));
         sl->claims = copy;
         pthread_mutex_unlock(&c->lock);
         json_decref(old);
 }
 
-json_t *vt_issued_get(struct vt_issued *c, const char *token)
+json_t *vt_issued_get(struct vt_issued *c, const char *token, uint8_t *ret_digest)
 {
         uint8_t dg[32];
         json_t *ret = NULL;
@@ -80,8 +83,11 @@ json_t *vt_issued_get(struct vt_issued *c, const char *token)
         /* newest first: a token is fetched with soon after it is signed */
         for (size_t k = 1; k <= c->n && !ret; k++) {
                 struct issued_slot *sl = &c->slot[(c->next + c->n - k) % c->n];
-                if (sl->claims && CRYPTO_memcmp(sl->digest, dg, sizeof(dg)) == 0)
+                if (sl->claims && CRYPTO_memcmp(sl->digest, dg, sizeof(dg)) == 0) {
                         ret = json_deep_copy(sl->claims);
+                        if (ret && ret_digest)
+                                memcpy(ret_digest, sl->claims_digest, 32);
+                }
         }
         pthread_mutex_unlock(&c->lock);
         return ret;

@@ -10,6 +10,7 @@
 #define VT_CRYPTO_ISSUED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -21,12 +22,15 @@ struct vt_issued *vt_issued_new(size_t n);
 /* vt_issued_free frees c (NULL accepted). */
 void vt_issued_free(struct vt_issued *c);
 
-/* vt_issued_put records that token (NUL-terminated) was signed by us with claims (copied).
- * A NULL c does nothing. Thread-safe. */
-void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims);
+/* vt_issued_put records that token (NUL-terminated) was signed by us with claims (copied)
+ * and claims_digest (32 bytes, kept with them: the SHA-256 of the claims' canonical text,
+ * which the ledger records). A NULL c does nothing. Thread-safe. */
+void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims,
+                   const uint8_t claims_digest[static 32]);
 
 /* vt_issued_get returns a copy of the claims of token (the caller owns it) when exactly this
- * text was put, else NULL. Thread-safe. */
-json_t *vt_issued_get(struct vt_issued *c, const char *token);
+ * text was put, with their digest in ret_digest (32 bytes; may be NULL), else NULL.
+ * Thread-safe. */
+json_t *vt_issued_get(struct vt_issued *c, const char *token, uint8_t *ret_digest);
 
 #endif

@@ -115,9 +115,12 @@ static int32_t utf8_next(const uint8_t *s, size_t len, size_t *i)
 static bool utf8_valid(const char *s, size_t len)
 {
         size_t i = 0;
-        while (i < len)
-                if (utf8_next((const uint8_t *)s, len, &i) < 0)
+        while (i < len) {
+                if ((uint8_t)s[i] < 0x80) /* ASCII, most of what is written: no call */
+                        i++;
+                else if (utf8_next((const uint8_t *)s, len, &i) < 0)
                         return false;
+        }
         return true;
 }
 
@@ -130,15 +133,22 @@ static int put_string(struct jbuf *b, const char *s, size_t len)
         size_t run = 0; /* start of the pending unescaped bytes */
         int e;
 
-        if (!utf8_valid(s, len))
-                return VT_E_FORMAT;
         if ((e = jb_putc(b, '"')) < 0)
                 return e;
+        /* one pass: a byte from 0x80 starts a sequence, checked (shortest form, no
+         * surrogates) and copied as it is; an invalid one fails the whole text */
         for (size_t i = 0; i < len; i++) {
                 uint8_t c = (uint8_t)s[i];
                 char esc[6] = {'\\', 0, 0, 0, 0, 0};
                 size_t n = 2;
 
+                if (c >= 0x80) {
+                        size_t k = i;
+                        if (utf8_next((const uint8_t *)s, len, &k) < 0)
+                                return VT_E_FORMAT;
+                        i = k - 1;
+                        continue;
+                }
                 if (c >= 0x20 && c != '"' && c != '\\')
                         continue;
                 switch (c) {

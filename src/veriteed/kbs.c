@@ -437,8 +437,11 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
                                  "cannot sign the attestation token: %.300s", sd.msg);
                 return -1;
         }
-        /* its first fetch as a Bearer token then needs no signature check (ours, exact text) */
-        vt_issued_put(s->issued, *ret_token, claims);
+        /* its first fetch as a Bearer token then needs no signature check (ours, exact text),
+         * nor the claims' canonical text again for the release's claims_digest */
+        uint8_t cd[32];
+        if (EVP_Digest(jcs, jcs_len, cd, NULL, vt_sha256(), NULL) == 1)
+                vt_issued_put(s->issued, *ret_token, claims, cd);
         *ret_claims = TAKE_PTR(claims);
         *ret_jcs = TAKE_PTR(jcs);
         *ret_jcs_len = jcs_len;

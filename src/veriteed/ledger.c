@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/digest.h"
 #include "ledger/ledger.h"
 #include "server.h"
 #include "token/admin.h"
@@ -43,15 +44,20 @@ void vtd_ledger_done(struct vtd *s)
         s->ledger_signer = NULL;
 }
 
+void vtd_sha256_tag_of(const uint8_t h[static 32], char out[static VTD_SHA256_TAG])
+{
+        memcpy(out, "sha256:", 7);
+        vt_hex_encode(h, 32, out + 7);
+}
+
 void vtd_sha256_tag(const void *p, size_t n, char out[static VTD_SHA256_TAG])
 {
         uint8_t h[32];
-        memcpy(out, "sha256:", 7);
-        if (!EVP_Digest(p, n, h, NULL, EVP_sha256(), NULL)) {
-                memcpy(out + 7, "?", 2);
+        if (!EVP_Digest(p, n, h, NULL, vt_sha256(), NULL)) {
+                memcpy(out, "sha256:?", 9);
                 return;
         }
-        vt_hex_encode(h, sizeof(h), out + 7);
+        vtd_sha256_tag_of(h, out);
 }
 
 int vtd_json_digest(const json_t *v, char out[static VTD_SHA256_TAG])

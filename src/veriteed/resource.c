@@ -61,13 +61,16 @@ bool vtd_repo_of(struct vtd_request *req, const char *path, char out[VT_REPO_NAM
 }
 
 /* The token of a request: Bearer first (CoCo's data hub uses it), then the session. */
+/* ...and, for a token we signed (exactly its text), the claims' digest recorded then in
+ * digest (*have_digest), which the release's ledger entry gives. */
 static int request_claims(struct vtd *s, const char *authz, const char *cookie, json_t **ret,
-                          struct vt_diag *d)
+                          uint8_t digest[static 32], bool *have_digest, struct vt_diag *d)
 {
+        *have_digest = false;
         if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
                 /* exactly the text of a token we signed: its claims as signed, times checked
                  * as vt_jwt_verify does; any other text is verified in full */
-                json_t *mine = vt_issued_get(s->issued, authz + 7);
+                json_t *mine = vt_issued_get(s->issued, authz + 7, digest);
                 if (!mine)
                         return vt_jwt_verify(authz + 7, s->token_jwks, vtd_now(), ret, d);
                 int e = vt_jose_check_times(mine, vtd_now(), "token", d);
@@ -76,6 +79,7 @@ static int request_claims(struct vtd *s, const char *authz, const char *cookie, 
                         return e;
                 }
                 *ret = mine;
+                *have_digest = true;
                 return 0;
         }
         if (cookie && strlen(cookie) == 32) {
@@ -102,12 +106,16 @@ static int request_claims(struct vtd *s, const char *authz, const char *cookie, 
 }
 
 /* The ledger's view of a release decision: the resource, who (the token's jti and the
- * digest of its claims, which the attestation entry also gives), under which policy. */
-static json_t *release_entry(const char *path, const json_t *claims, const char *policy)
+ * digest of its claims, which the attestation entry also gives: claims_digest when the
+ * token's issue recorded it, else computed), under which policy. */
+static json_t *release_entry(const char *path, const json_t *claims, const uint8_t *claims_digest,
+                             const char *policy)
 {
         char cd[VTD_SHA256_TAG], pd[VTD_SHA256_TAG];
         const char *jti = json_string_value(json_object_get(claims, "jti"));
-        if (vtd_json_digest(claims, cd) < 0)
+        if (claims_digest)
+                vtd_sha256_tag_of(claims_digest, cd);
+        else if (vtd_json_digest(claims, cd) < 0)
                 return NULL;
         if (policy)
                 vtd_sha256_tag(policy, strlen(policy), pd);
@@ -120,14 +128,14 @@ static json_t *release_entry(const char *path, const json_t *claims, const char 
  * (denials before a token verifies are anonymous and only logged and counted: recording
  * them would let anyone grow the ledger without bound). */
 static void deny(struct vtd *s, struct vtd_request *req, const char *path, const json_t *claims,
-                 const char *policy, unsigned status, const char *variant, const char *detail,
-                 struct vtd_response *res)
+                 const uint8_t *claims_digest, const char *policy, unsigned status,
+                 const char *variant, const char *detail, struct vtd_response *res)
 {
         char why[sizeof(req->reason)];
         memcpy(why, req->reason, sizeof(why));
         vtd_problem(res, req, status, variant, "%s", detail);
         memcpy(req->reason, why, sizeof(why)); /* the log gets the reason, the client not */
-        json_t *e = release_entry(path, claims, policy);
+        json_t *e = release_entry(path, claims, claims_digest, policy);
         if (e)
                 json_object_set_new(e, "reason", json_string(req->reason));
         (void)vtd_ledger_record(s, req, "deny", e);
@@ -158,7 +166,9 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                             "no resource storage (secrets.kek_file is not configured)");
                 return;
         }
-        if ((e = request_claims(s, req->authz, req->cookie, &claims, &d)) < 0) {
+        uint8_t cdg[32];
+        bool have_cdg = false;
+        if ((e = request_claims(s, req->authz, req->cookie, &claims, cdg, &have_cdg, &d)) < 0) {
                 vtd_count_release(s, VTD_DENY_TOKEN);
                 vtd_problem(res, req, 401, "TokenVerifierError", "Token Verifier error");
                 snprintf(req->reason, sizeof(req->reason), "release %s: %.300s", path, d.msg);
@@ -184,7 +194,8 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                          "stores it with: veritee secret put %s FILE)",
                          path, path);
                 vtd_count_release(s, VTD_DENY_NOT_FOUND);
-                deny(s, req, path, claims, NULL, 401, "PluginInternalError", detail, res);
+                deny(s, req, path, claims, have_cdg ? cdg : NULL, NULL, 401, "PluginInternalError",
+                     detail, res);
                 return;
         }
         e = vt_store_policy_get(s->store, path, &policy, &d);
@@ -199,7 +210,8 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: no release policy (no policy, no release)", path);
                 vtd_count_release(s, VTD_DENY_NO_POLICY);
-                deny(s, req, path, claims, NULL, 401, "PolicyDeny", "Access denied by policy", res);
+                deny(s, req, path, claims, have_cdg ? cdg : NULL, NULL, 401, "PolicyDeny",
+                     "Access denied by policy", res);
                 return;
         }
         if ((e = vt_release_policy_parse(policy, strlen(policy), &pol, &d)) == 0)
@@ -209,8 +221,8 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 snprintf(req->reason, sizeof(req->reason), "release %s denied: %.300s", path,
                          d.msg);
                 vtd_count_release(s, VTD_DENY_POLICY);
-                deny(s, req, path, claims, policy, 401, "PolicyDeny", "Access denied by policy",
-                     res);
+                deny(s, req, path, claims, have_cdg ? cdg : NULL, policy, 401, "PolicyDeny",
+                     "Access denied by policy", res);
                 return;
         }
         const json_t *key = tee_key_of(s, claims);
@@ -218,7 +230,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: the token has no tee-pubkey", path);
                 vtd_count_release(s, VTD_DENY_TEE_KEY);
-                deny(s, req, path, claims, policy, 401, "AttestationError",
+                deny(s, req, path, claims, have_cdg ? cdg : NULL, policy, 401, "AttestationError",
                      "Attestation error: Failed to extract Tee public key from claims", res);
                 return;
         }
@@ -239,7 +251,8 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 return;
         }
         /* the release is in the ledger, durably, before the secret leaves */
-        if (vtd_ledger_record(s, req, "release", release_entry(path, claims, policy)) < 0) {
+        if (vtd_ledger_record(s, req, "release",
+                              release_entry(path, claims, have_cdg ? cdg : NULL, policy)) < 0) {
                 vtd_count_release(s, VTD_RELEASE_ERROR);
                 vtd_problem(res, req, 503, "LedgerError",
                             "the release could not be recorded; retry");

@@ -130,6 +130,8 @@ int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, 
 /* vtd_sha256_tag writes "sha256:<hex>" of n bytes; vtd_json_digest that of the RFC 8785
  * form of v. */
 void vtd_sha256_tag(const void *p, size_t n, char out[static VTD_SHA256_TAG]);
+/* vtd_sha256_tag_of writes the tag of a SHA-256 digest h already computed. */
+void vtd_sha256_tag_of(const uint8_t h[static 32], char out[static VTD_SHA256_TAG]);
 int vtd_json_digest(const json_t *v, char out[static VTD_SHA256_TAG]);
 /* vtd_ledger_reader says whether the request may read the ledger (API and page): anyone
  * with ledger.public, else an admin token of any role; otherwise it answers (404, 401,

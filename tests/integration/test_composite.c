@@ -324,6 +324,19 @@ static void test_composite_gpu_release(void **state)
                 request_full(&S, "GET", "/kbs/v0/resource/default/key/gpu", NULL, 0, NULL, authz);
         if (rb.status != 200)
                 fail_msg("bearer release with the GPU: %ld %s", rb.status, rb.body ? rb.body : "");
+        /* both releases give the attestation's claims_digest: with the cookie from the
+         * session's claims, with the Bearer token from the digest its issue recorded */
+        json_auto_t *after = ledger_audit(&S, NULL, NULL);
+        const char *want = json_string_value(
+                json_object_get(ledger_find(after, "attest", a.h.request_id), "claims_digest"));
+        assert_non_null(want);
+        const char *rids[] = {r.request_id, rb.request_id};
+        for (size_t i = 0; i < 2; i++) {
+                const json_t *rel = ledger_find(after, "release", rids[i]);
+                if (!rel)
+                        fail_msg("no release entry for request %s", rids[i]);
+                assert_string_equal(json_string_value(json_object_get(rel, "claims_digest")), want);
+        }
         free(rb.body);
         free(authz);
         free(a.h.body);

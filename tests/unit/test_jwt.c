@@ -616,9 +616,9 @@ static void test_signer_certify(void **state)
         vt_signer_free(s);
 }
 
-/* The issued-token cache serves the claims of exactly the text that was put: one byte
- * changed, a prefix or a longer text miss; the oldest slot goes first; what it returns is
- * a copy the caller may change. */
+/* The issued-token cache serves the claims of exactly the text that was put, with the
+ * digest put with them: one byte changed, a prefix or a longer text miss; the oldest slot
+ * goes first; what it returns is a copy the caller may change. */
 static void test_issued_cache_exact(void **state)
 {
         (void)state;
@@ -626,14 +626,19 @@ static void test_issued_cache_exact(void **state)
         assert_non_null(c);
         json_auto_t *claims = json_pack("{s:s, s:i}", "jti", "one", "exp", 100);
         const char *tok = "eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJvbmUifQ.c2ln";
-        assert_null(vt_issued_get(c, tok));
-        vt_issued_put(c, tok, claims);
-        json_t *got = vt_issued_get(c, tok);
+        uint8_t dg[32], back[32], other_dg[32];
+        memset(dg, 0xa5, sizeof(dg));
+        memset(other_dg, 0x5a, sizeof(other_dg));
+        assert_null(vt_issued_get(c, tok, NULL));
+        vt_issued_put(c, tok, claims, dg);
+        memset(back, 0, sizeof(back));
+        json_t *got = vt_issued_get(c, tok, back);
         assert_non_null(got);
         assert_true(json_equal(got, claims));
+        assert_memory_equal(back, dg, 32);
         json_object_set_new(got, "jti", json_string("changed"));
         json_decref(got);
-        got = vt_issued_get(c, tok);
+        got = vt_issued_get(c, tok, NULL);
         assert_string_equal(json_string_value(json_object_get(got, "jti")), "one");
         json_decref(got);
 
@@ -641,20 +646,21 @@ static void test_issued_cache_exact(void **state)
         snprintf(other, sizeof(other), "%s", tok);
         for (size_t i = 0; other[i]; i++) {
                 other[i] ^= 1;
-                assert_null(vt_issued_get(c, other));
+                assert_null(vt_issued_get(c, other, back));
                 other[i] ^= 1;
         }
         other[strlen(other) - 1] = 0;
-        assert_null(vt_issued_get(c, other));
+        assert_null(vt_issued_get(c, other, back));
         snprintf(other, sizeof(other), "%sx", tok);
-        assert_null(vt_issued_get(c, other));
+        assert_null(vt_issued_get(c, other, back));
 
         /* two slots: a third token replaces the first */
-        vt_issued_put(c, "t2", claims);
-        vt_issued_put(c, "t3", claims);
-        assert_null(vt_issued_get(c, tok));
-        got = vt_issued_get(c, "t3");
+        vt_issued_put(c, "t2", claims, other_dg);
+        vt_issued_put(c, "t3", claims, other_dg);
+        assert_null(vt_issued_get(c, tok, NULL));
+        got = vt_issued_get(c, "t3", back);
         assert_non_null(got);
+        assert_memory_equal(back, other_dg, 32);
         json_decref(got);
         vt_issued_free(c);
         assert_null(vt_issued_new(0));
