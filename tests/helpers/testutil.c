@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "util/file.h"
 
 extern char **environ;
@@ -190,4 +192,21 @@ int vt_test_count_files(const char *dir, char *name, size_t cap)
         }
         closedir(d);
         return n;
+}
+
+long long vt_test_db_int(const char *db, const char *sql)
+{
+        sqlite3 *h = NULL;
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+                fail_msg("open %s: %s", db, h ? sqlite3_errmsg(h) : "out of memory");
+        sqlite3_busy_timeout(h, 5000);
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+        if (sqlite3_step(st) != SQLITE_ROW)
+                fail_msg("%s: no row (%s)", sql, sqlite3_errmsg(h));
+        long long v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+        return v;
 }

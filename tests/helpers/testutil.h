@@ -79,6 +79,11 @@ void vt_test_fresh_dir(char *dir, size_t cap, const char *tag);
  * cannot be read) and writes the name of the last one seen into name (if not NULL). */
 int vt_test_count_files(const char *dir, char *name, size_t cap);
 
+/* vt_test_db_int runs sql (a query of one row) on the SQLite file db, opened read-only
+ * (waiting up to 5 s for a writer), and returns the row's first column as an integer;
+ * fails the test on any error, naming the query. */
+long long vt_test_db_int(const char *db, const char *sql);
+
 /* VT_REQUIRE_TESTDATA skips the current test when the vectors are absent. */
 #define VT_REQUIRE_TESTDATA()                                                                      \
         do {                                                                                       \

@@ -196,16 +196,7 @@ static char *db_path(const char *name)
 static long long db_int(const char *name, const char *sql)
 {
         _cleanup_free_ char *path = db_path(name);
-        sqlite3 *db = NULL;
-        sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        sqlite3_busy_timeout(db, 5000);
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        long long v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return v;
+        return vt_test_db_int(path, sql);
 }
 
 /* ---- 1. sessions ---- */

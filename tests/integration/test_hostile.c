@@ -278,16 +278,7 @@ static long long db_int(const char *fmt, ...)
         va_start(ap, fmt);
         assert_true(vasprintf(&sql, fmt, ap) > 0);
         va_end(ap);
-        sqlite3 *h = NULL;
-        sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        sqlite3_busy_timeout(h, 5000);
-        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-                fail_msg("%s: %s", sql, sqlite3_errmsg(h));
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        long long v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(h);
+        long long v = vt_test_db_int(db, sql);
         free(sql);
         return v;
 }

@@ -145,16 +145,7 @@ static void sql(struct fx *f, const char *q)
 
 static long long sql_int(struct fx *f, const char *q)
 {
-        sqlite3 *db = NULL;
-        sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-        if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
-                fail_msg("%s: %s", q, sqlite3_errmsg(db));
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        long long v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return v;
+        return vt_test_db_int(f->db, q);
 }
 
 static void test_ledger_concurrent_appends(void **state)
