@@ -60,8 +60,8 @@ bool vtd_repo_of(struct vtd_request *req, const char *path, char out[VT_REPO_NAM
         return true;
 }
 
-/* The token of a request: Bearer first (CoCo's data hub uses it), then the session. */
-/* ...and, for a token we signed (exactly its text), the claims' digest recorded then in
+/* The token of a request: Bearer first (CoCo's data hub uses it), then the session; for a
+ * token we signed (exactly its text), also the claims' digest recorded at its issue, in
  * digest (*have_digest), which the release's ledger entry gives. */
 static int request_claims(struct vtd *s, const char *authz, const char *cookie, json_t **ret,
                           uint8_t digest[static 32], bool *have_digest, struct vt_diag *d)
@@ -174,6 +174,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 snprintf(req->reason, sizeof(req->reason), "release %s: %.300s", path, d.msg);
                 return;
         }
+        const uint8_t *cd = have_cdg ? cdg : NULL; /* NULL: the ledger entry computes it */
         vt_diag_clear(&d);
         e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &d);
         if (e < 0 && e != VT_E_NOTFOUND) {
@@ -194,8 +195,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                          "stores it with: veritee secret put %s FILE)",
                          path, path);
                 vtd_count_release(s, VTD_DENY_NOT_FOUND);
-                deny(s, req, path, claims, have_cdg ? cdg : NULL, NULL, 401, "PluginInternalError",
-                     detail, res);
+                deny(s, req, path, claims, cd, NULL, 401, "PluginInternalError", detail, res);
                 return;
         }
         e = vt_store_policy_get(s->store, path, &policy, &d);
@@ -210,8 +210,8 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: no release policy (no policy, no release)", path);
                 vtd_count_release(s, VTD_DENY_NO_POLICY);
-                deny(s, req, path, claims, have_cdg ? cdg : NULL, NULL, 401, "PolicyDeny",
-                     "Access denied by policy", res);
+                deny(s, req, path, claims, cd, NULL, 401, "PolicyDeny", "Access denied by policy",
+                     res);
                 return;
         }
         if ((e = vt_release_policy_parse(policy, strlen(policy), &pol, &d)) == 0)
@@ -221,8 +221,8 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 snprintf(req->reason, sizeof(req->reason), "release %s denied: %.300s", path,
                          d.msg);
                 vtd_count_release(s, VTD_DENY_POLICY);
-                deny(s, req, path, claims, have_cdg ? cdg : NULL, policy, 401, "PolicyDeny",
-                     "Access denied by policy", res);
+                deny(s, req, path, claims, cd, policy, 401, "PolicyDeny", "Access denied by policy",
+                     res);
                 return;
         }
         const json_t *key = tee_key_of(s, claims);
@@ -230,7 +230,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: the token has no tee-pubkey", path);
                 vtd_count_release(s, VTD_DENY_TEE_KEY);
-                deny(s, req, path, claims, have_cdg ? cdg : NULL, policy, 401, "AttestationError",
+                deny(s, req, path, claims, cd, policy, 401, "AttestationError",
                      "Attestation error: Failed to extract Tee public key from claims", res);
                 return;
         }
@@ -251,8 +251,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 return;
         }
         /* the release is in the ledger, durably, before the secret leaves */
-        if (vtd_ledger_record(s, req, "release",
-                              release_entry(path, claims, have_cdg ? cdg : NULL, policy)) < 0) {
+        if (vtd_ledger_record(s, req, "release", release_entry(path, claims, cd, policy)) < 0) {
                 vtd_count_release(s, VTD_RELEASE_ERROR);
                 vtd_problem(res, req, 503, "LedgerError",
                             "the release could not be recorded; retry");
