@@ -10,8 +10,8 @@
 
 #include "attest/tee.h"
 #include "crypto/digest.h"
+#include "evidence/snp_internal.h"
 #include "evidence/snp_wire.h"
-#include "util/json_parse.h"
 #include "util/json.h"
 
 /* Without a VCEK in the evidence, verification fetches one from KDS: first the checks
@@ -69,12 +69,8 @@ static int snp_verified(const struct vt_tee_ops *t, const struct vt_attest_ctx *
             (e = vt_initdata_check(init, res->report.host_data, 32, &out->init_data_hex,
                                    &out->init_data_claims, d)) < 0)
                 return e;
-        _cleanup_free_ char *claims = NULL;
-        if ((e = vt_snp_claims_json(&res->report, &claims)) < 0)
+        if ((e = vt_snp_claims(&res->report, &out->tee_claims)) < 0)
                 return e;
-        /* our own text, read back with the fast parser (every attestation does this) */
-        if (vt_json_parse((const uint8_t *)claims, strlen(claims), &out->tee_claims, NULL) < 0)
-                return VT_E_NOMEM;
         out->simulated = !res->root_builtin;
         out->snp_product = res->product;
         out->snp_signer = res->signer;

@@ -22,15 +22,19 @@ struct vt_issued *vt_issued_new(size_t n);
 /* vt_issued_free frees c (NULL accepted). */
 void vt_issued_free(struct vt_issued *c);
 
-/* vt_issued_put records that token (NUL-terminated) was signed by us with claims (copied)
- * and claims_digest (32 bytes, kept with them: the SHA-256 of the claims' canonical text,
- * which the ledger records). A NULL c does nothing. Thread-safe. */
+/* vt_issued_put records that token (NUL-terminated) was signed by us with claims and
+ * claims_digest (32 bytes, kept with them: the SHA-256 of the claims' canonical text, which
+ * the ledger records). The cache keeps a reference to claims, not a copy: neither the
+ * caller nor anyone it hands them to may change them afterwards (jansson's reference counts
+ * are atomic; reading one tree from several threads is safe, changing it is not). A NULL c
+ * does nothing. Thread-safe. */
 void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims,
                    const uint8_t claims_digest[static 32]);
 
-/* vt_issued_get returns a copy of the claims of token (the caller owns it) when exactly this
- * text was put, with their digest in ret_digest (32 bytes; may be NULL), else NULL.
- * Thread-safe. */
+/* vt_issued_get returns the claims of token when exactly this text was put, with their
+ * digest in ret_digest (32 bytes; may be NULL), else NULL. The claims are shared with the
+ * cache and other requests: the caller owns a reference (json_decref it) and must not
+ * change them. Thread-safe. */
 json_t *vt_issued_get(struct vt_issued *c, const char *token, uint8_t *ret_digest);
 
 #endif

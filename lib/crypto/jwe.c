@@ -387,7 +387,8 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
         }
 
         if ((e = vt_jwe_protected_serialize(hdr, &hdr_json)) < 0 ||
-            (e = vt_b64_encode((const uint8_t *)hdr_json, strlen(hdr_json), VT_B64_URL, &prot)) < 0)
+            (e = vt_b64_encode_public((const uint8_t *)hdr_json, strlen(hdr_json), VT_B64_URL,
+                                      &prot)) < 0)
                 return e;
         ct = malloc(len > 0 ? len : 1);
         if (!ct)

@@ -236,8 +236,23 @@ int vt_ec_public_from_xy(const struct vt_jwk_curve *c, const uint8_t *x, const u
 int vt_ec_public_xy(EVP_PKEY *key, const struct vt_jwk_curve *c, uint8_t *x, uint8_t *y)
 {
         _cleanup_(BN_freep) BIGNUM *bx = NULL, *by = NULL;
+        uint8_t pt[1 + 2 * 66];
+        size_t n = 0;
 
-        if (!key || !c || EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1 ||
+        if (!key || !c || c->n > 66)
+                return VT_E_CRYPTO;
+        /* the point encoded uncompressed (04 || x || y): one conversion of the point to
+         * affine coordinates, where asking for x and then for y made one each */
+        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt),
+                                            &n) == 1 &&
+            n == 1 + 2 * c->n && pt[0] == 0x04) {
+                memcpy(x, pt + 1, c->n);
+                memcpy(y, pt + 1 + c->n, c->n);
+                return 0;
+        }
+        ERR_clear_error();
+        /* another form (a key set to compressed points): the coordinates one by one */
+        if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1 ||
             EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1 ||
             BN_bn2binpad(bx, x, (int)c->n) != (int)c->n ||
             BN_bn2binpad(by, y, (int)c->n) != (int)c->n) {

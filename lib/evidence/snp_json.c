@@ -3,7 +3,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "evidence/snp_internal.h"
 #include "util/json.h"
+#include "util/macro.h"
 #include "veritee/snp.h"
 
 static json_t *tcb_json(const struct vt_snp_tcb *t)
@@ -145,10 +147,12 @@ static int add_tcb_claims(json_t *o, const char *prefix, const struct vt_snp_tcb
         return 0;
 }
 
-int vt_snp_claims_json(const struct vt_snp_report *r, char **ret)
+int vt_snp_claims(const struct vt_snp_report *r, json_t **ret)
 {
         _cleanup_json_ json_t *o = json_object();
         int e;
+        if (!r || !ret)
+                return VT_E_INVAL;
         if (!o)
                 return VT_E_NOMEM;
         SETJ(o, "version", json_integer(r->version));
@@ -209,5 +213,13 @@ int vt_snp_claims_json(const struct vt_snp_report *r, char **ret)
                 SETJ(o, "launch_mit_vector", json_integer((json_int_t)r->launch_mit_vector));
                 SETJ(o, "current_mit_vector", json_integer((json_int_t)r->current_mit_vector));
         }
-        return vt_json_dump(o, ret);
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+int vt_snp_claims_json(const struct vt_snp_report *r, char **ret)
+{
+        _cleanup_json_ json_t *o = NULL;
+        int e = vt_snp_claims(r, &o);
+        return e < 0 ? e : vt_json_dump(o, ret);
 }

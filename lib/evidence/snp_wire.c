@@ -38,16 +38,19 @@ static int get_uint(const json_t *o, const char *k, uint64_t max, uint64_t *ret,
 
 static int get_bytes(const json_t *o, const char *k, uint8_t *out, size_t n, struct vt_diag *d)
 {
-        json_t *a = json_object_get(o, k), *x;
-        size_t i;
+        json_t *a = json_object_get(o, k);
         if (!json_is_array(a) || json_array_size(a) != n)
                 return vt_diag_set(d, VT_E_FORMAT, "snp evidence: %s must be an array of %zu bytes",
                                    k, n);
-        json_array_foreach (a, i, x) {
-                if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 255)
+        for (size_t i = 0; i < n; i++) {
+                /* json_integer_value is 0 for what is not an integer: only a 0 needs a look
+                 * at the type */
+                const json_t *x = json_array_get(a, i);
+                json_int_t v = json_integer_value(x);
+                if (v < 0 || v > 255 || (v == 0 && !json_is_integer(x)))
                         return vt_diag_set(d, VT_E_FORMAT, "snp evidence: %s[%zu] is not a byte", k,
                                            i);
-                out[i] = (uint8_t)json_integer_value(x);
+                out[i] = (uint8_t)v;
         }
         return 0;
 }

@@ -536,16 +536,24 @@ static void sq_close(struct vt_store *base)
         sq_free(sq_of(base));
 }
 
-/* No up-front page-cache block per connection: by default SQLite allocates 20 pages
+/* Process-wide settings, made before SQLite is initialised (each is a no-op, SQLITE_MISUSE,
+ * once it is).
+ *
+ * No up-front page-cache block per connection: by default SQLite allocates 20 pages
  * (SQLITE_DEFAULT_PCACHE_INITSZ, about 87 KiB) when a connection first reads, and writes
  * through all of it, so each connection keeps that resident even when idle. Without it a
- * page is allocated when it is first cached; a full cache reuses its pages either way.
- * Process-wide, so before SQLite is initialised (a no-op, SQLITE_MISUSE, once it is). */
+ * page is allocated when it is first cached; a full cache reuses its pages either way. */
 static pthread_once_t pcache_once = PTHREAD_ONCE_INIT;
 
 static void pcache_config(void)
 {
         (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)NULL, 0, 0);
+        /* No memory statistics: with them on (SQLite's default) every allocation of every
+         * connection takes one process-wide mutex to count itself, and the request
+         * threads, the ledger's writer and its checkpointer allocate all the time. Nothing
+         * here reads them (sqlite3_memory_used, sqlite3_status); sqlite3_soft_heap_limit
+         * would need them, and nothing sets one. */
+        (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 static int sq_open(const char *path, struct vt_store **ret, struct vt_diag *d)

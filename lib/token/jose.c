@@ -281,7 +281,7 @@ static int b64_json(const json_t *v, char **ret)
         _cleanup_free_ char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (!s)
                 return VT_E_NOMEM;
-        return vt_b64_encode((const uint8_t *)s, strlen(s), VT_B64_URL, ret);
+        return vt_b64_encode_public((const uint8_t *)s, strlen(s), VT_B64_URL, ret);
 }
 
 /* A JWS payload: claims to serialise, or (text non-NULL) the text of a JSON object
@@ -301,8 +301,9 @@ static int signing_input(const json_t *hdr, const struct payload *pl_in, char **
         int e;
         if ((e = b64_json(hdr, &h64)) < 0)
                 return e;
-        if (pl_in->text)
-                e = vt_b64_encode((const uint8_t *)pl_in->text, pl_in->len, VT_B64_URL, &p64);
+        if (pl_in->text) /* a JWS payload is public: whoever holds the token reads it */
+                e = vt_b64_encode_public((const uint8_t *)pl_in->text, pl_in->len, VT_B64_URL,
+                                         &p64);
         else
                 e = b64_json(pl_in->claims, &p64);
         if (e < 0)

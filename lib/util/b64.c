@@ -53,7 +53,17 @@ static uint8_t dec_char(uint8_t c, enum vt_b64 mode)
         return (uint8_t)(v | (uint8_t)~ok);
 }
 
-int vt_b64_encode(const uint8_t *in, size_t n, enum vt_b64 mode, char **ret)
+static const char tab_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char tab_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* enc maps a 6-bit value: through tab when there is one (public data), else in constant
+ * time */
+static inline char enc(uint8_t v, enum vt_b64 mode, const char *tab)
+{
+        return tab ? tab[v] : enc_char(v, mode);
+}
+
+static int encode(const uint8_t *in, size_t n, enum vt_b64 mode, const char *tab, char **ret)
 {
         if ((mode != VT_B64_STD && mode != VT_B64_URL) || (!in && n > 0) || !ret)
                 return VT_E_INVAL;
@@ -68,17 +78,17 @@ int vt_b64_encode(const uint8_t *in, size_t n, enum vt_b64 mode, char **ret)
 
         for (size_t i = 0; i < full; i++, in += 3) {
                 uint32_t w = (uint32_t)in[0] << 16 | (uint32_t)in[1] << 8 | in[2];
-                *o++ = enc_char((uint8_t)(w >> 18), mode);
-                *o++ = enc_char((uint8_t)(w >> 12 & 0x3f), mode);
-                *o++ = enc_char((uint8_t)(w >> 6 & 0x3f), mode);
-                *o++ = enc_char((uint8_t)(w & 0x3f), mode);
+                *o++ = enc((uint8_t)(w >> 18), mode, tab);
+                *o++ = enc((uint8_t)(w >> 12 & 0x3f), mode, tab);
+                *o++ = enc((uint8_t)(w >> 6 & 0x3f), mode, tab);
+                *o++ = enc((uint8_t)(w & 0x3f), mode, tab);
         }
         if (rem > 0) {
                 uint32_t w = (uint32_t)in[0] << 16 | (rem == 2 ? (uint32_t)in[1] << 8 : 0);
-                *o++ = enc_char((uint8_t)(w >> 18), mode);
-                *o++ = enc_char((uint8_t)(w >> 12 & 0x3f), mode);
+                *o++ = enc((uint8_t)(w >> 18), mode, tab);
+                *o++ = enc((uint8_t)(w >> 12 & 0x3f), mode, tab);
                 if (rem == 2)
-                        *o++ = enc_char((uint8_t)(w >> 6 & 0x3f), mode);
+                        *o++ = enc((uint8_t)(w >> 6 & 0x3f), mode, tab);
                 if (mode == VT_B64_STD) {
                         *o++ = '=';
                         if (rem == 1)
@@ -88,6 +98,16 @@ int vt_b64_encode(const uint8_t *in, size_t n, enum vt_b64 mode, char **ret)
         *o = 0;
         *ret = out;
         return 0;
+}
+
+int vt_b64_encode(const uint8_t *in, size_t n, enum vt_b64 mode, char **ret)
+{
+        return encode(in, n, mode, NULL, ret);
+}
+
+int vt_b64_encode_public(const uint8_t *in, size_t n, enum vt_b64 mode, char **ret)
+{
+        return encode(in, n, mode, mode == VT_B64_URL ? tab_url : tab_std, ret);
 }
 
 int vt_b64_decode(const char *s, size_t len, enum vt_b64 mode, size_t max, uint8_t **ret,

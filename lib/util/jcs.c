@@ -372,6 +372,25 @@ static int put_int(char num[32], json_int_t v)
         return m;
 }
 
+/* put_small writes v (below 1000: a byte of a byte array) in decimal at o and returns its
+ * length, digit by digit without put_int's loop. */
+static inline size_t put_small(char *o, unsigned v)
+{
+        if (v < 10) {
+                o[0] = (char)('0' + v);
+                return 1;
+        }
+        if (v < 100) {
+                o[0] = (char)('0' + v / 10);
+                o[1] = (char)('0' + v % 10);
+                return 2;
+        }
+        o[0] = (char)('0' + v / 100);
+        o[1] = (char)('0' + v / 10 % 10);
+        o[2] = (char)('0' + v % 10);
+        return 3;
+}
+
 static int put_value(struct jbuf *b, const json_t *v, unsigned depth)
 {
         char num[32];
@@ -396,7 +415,12 @@ static int put_value(struct jbuf *b, const json_t *v, unsigned depth)
                                         return e;
                                 if (i > 0)
                                         b->p[b->len++] = ',';
-                                m = put_int(num, json_integer_value(x));
+                                json_int_t iv = json_integer_value(x);
+                                if (iv >= 0 && iv < 1000) {
+                                        b->len += put_small(b->p + b->len, (unsigned)iv);
+                                        continue;
+                                }
+                                m = put_int(num, iv);
                                 memcpy(b->p + b->len, num + sizeof(num) - m, (size_t)m);
                                 b->len += (size_t)m;
                         } else if ((i > 0 && (e = jb_putc(b, ',')) < 0) ||

@@ -12,6 +12,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -393,10 +396,39 @@ static void client_key(const struct sockaddr *sa, char out[48])
         }
 }
 
+/* Request ids: a per-process random key plus a counter, through splitmix64's finaliser (a
+ * bijection of 64-bit words). Unique within a process, unrelated across processes and
+ * replicas as random ids are, and without a call into the DRBG for every request. An id
+ * correlates a request's log line, its answer (X-Request-Id) and its ledger entry; it is
+ * not a secret, and nothing grants anything to whoever knows or guesses one. */
+static uint64_t request_key;
+static atomic_uint_fast64_t request_seq;
+static pthread_once_t request_key_once = PTHREAD_ONCE_INIT;
+
+static void request_key_init(void)
+{
+        uint8_t k[8];
+        if (RAND_bytes(k, sizeof(k)) != 1) /* the process would not get far without a DRBG */
+                memset(k, 0, sizeof(k));
+        memcpy(&request_key, k, sizeof(k));
+}
+
+static void request_id(char out[17])
+{
+        pthread_once(&request_key_once, request_key_init);
+        uint64_t z = request_key + atomic_fetch_add_explicit(&request_seq, 1, memory_order_relaxed);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        uint8_t id[8];
+        for (int i = 0; i < 8; i++)
+                id[i] = (uint8_t)(z >> (56 - 8 * i));
+        vt_hex_encode(id, sizeof(id), out);
+}
+
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
         struct vtd_request *r = calloc(1, sizeof(*r));
-        uint8_t id[8];
         if (!r)
                 return NULL;
         r->route = ROUTE_OTHER; /* until the handler sees it: MHD may refuse it first */
@@ -406,9 +438,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
         const union MHD_ConnectionInfo *ci =
                 MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         client_key(ci ? ci->client_addr : NULL, r->client);
-        if (RAND_bytes(id, sizeof(id)) != 1)
-                memset(id, 0, sizeof(id));
-        vt_hex_encode(id, sizeof(id), r->id);
+        request_id(r->id);
         return r;
 }
 

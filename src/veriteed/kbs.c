@@ -438,7 +438,8 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
                 return -1;
         }
         /* its first fetch as a Bearer token then needs no signature check (ours, exact text),
-         * nor the claims' canonical text again for the release's claims_digest */
+         * nor the claims' canonical text again for the release's claims_digest. The cache
+         * shares the claims: from here on nothing changes them (attest_record only reads) */
         uint8_t cd[32];
         if (EVP_Digest(jcs, jcs_len, cd, NULL, vt_sha256(), NULL) == 1)
                 vt_issued_put(s->issued, *ret_token, claims, cd);

@@ -56,4 +56,15 @@ check "HEAD on a resource is 405" grep -q '^HTTP/1.1 405' "$tmp/h"
 check "with Allow: GET, POST, PUT, DELETE" grep -qi '^Allow: GET, POST, PUT, DELETE' "$tmp/h"
 curl -sS -o /dev/null "$url/metrics" # (the HEAD above must not have counted a release)
 check "a HEAD on a resource released nothing" sh -c "curl -sS '$url/metrics' | grep -q '^veritee_releases_total{outcome=\"released\"} 1\$'"
+# request ids (X-Request-Id, the log's request_id, the ledger's): 16 hex digits, and no two
+# alike over 40 requests
+i=0
+while [ "$i" -lt 40 ]; do
+        curl -sS -o /dev/null -D - "$url/healthz" | tr -d '\r' |
+                awk 'tolower($1) == "x-request-id:" {print $2}' >>"$tmp/rids"
+        i=$((i + 1))
+done
+check "40 answers carry an X-Request-Id of 16 hex digits" \
+        sh -c "[ \$(grep -Ec '^[0-9a-f]{16}\$' '$tmp/rids') -eq 40 ]"
+check "no two request ids alike" sh -c "[ \$(sort -u '$tmp/rids' | wc -l) -eq 40 ]"
 finish "metrics and HTTP checks"

@@ -19,8 +19,11 @@ static const char *mode_name(enum vt_b64 mode)
 static void check_encode(enum vt_b64 mode, const char *in, const char *want)
 {
         _cleanup_free_ char *s = NULL;
+        _cleanup_free_ char *t = NULL;
         assert_int_equal(vt_b64_encode((const uint8_t *)in, strlen(in), mode, &s), 0);
         assert_string_equal(s, want);
+        assert_int_equal(vt_b64_encode_public((const uint8_t *)in, strlen(in), mode, &t), 0);
+        assert_string_equal(t, want);
 }
 
 static void check_decode(enum vt_b64 mode, const char *in, const char *want)
@@ -94,6 +97,28 @@ static void test_b64_alphabets(void **state)
                 assert_int_equal(n, sizeof(all));
                 assert_memory_equal(p, all, n);
         }
+}
+
+/* The table encoder (public data) writes exactly what the constant-time one writes: every
+ * byte value in every position of a group, every length of a tail, both alphabets. */
+static void test_b64_public_same(void **state)
+{
+        (void)state;
+        uint8_t in[3 * 256 + 2];
+        for (size_t i = 0; i < sizeof(in); i++)
+                in[i] = (uint8_t)(i % 3 == 0 ? i / 3 : i % 3 == 1 ? 255 - i / 3 : i * 89);
+        for (int m = VT_B64_STD; m <= VT_B64_URL; m++)
+                for (size_t len = 0; len <= sizeof(in);
+                     len = len < 16 || len == sizeof(in) ? len + 1 : sizeof(in)) {
+                        _cleanup_free_ char *a = NULL, *b = NULL;
+                        assert_int_equal(vt_b64_encode(in, len, (enum vt_b64)m, &a), 0);
+                        assert_int_equal(vt_b64_encode_public(in, len, (enum vt_b64)m, &b), 0);
+                        assert_string_equal(a, b);
+                }
+        char *s = NULL;
+        assert_int_equal(vt_b64_encode_public(NULL, 1, VT_B64_URL, &s), VT_E_INVAL);
+        assert_int_equal(vt_b64_encode_public(in, 1, (enum vt_b64)7, &s), VT_E_INVAL);
+        assert_null(s);
 }
 
 static void test_b64_roundtrip_lengths(void **state)
@@ -282,6 +307,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_b64_rfc4648_vectors),
                 cmocka_unit_test(test_b64_alphabets),
+                cmocka_unit_test(test_b64_public_same),
                 cmocka_unit_test(test_b64_roundtrip_lengths),
                 cmocka_unit_test(test_b64_rejects),
                 cmocka_unit_test(test_b64_canonical_exhaustive),

@@ -242,6 +242,31 @@ static void test_jcs_numbers(void **state)
                 if (t > INT64_MAX / 10)
                         break;
         }
+        /* and as elements of an array (the byte arrays' path, with its own digits below
+         * 1000): every value from -3 to 1100, then the powers of ten and their neighbours */
+        _cleanup_json_ json_t *arr = json_array();
+        char want[65536];
+        size_t wl = 0;
+        want[wl++] = '[';
+        for (json_int_t x = -3; x <= 1100; x++) {
+                json_array_append_new(arr, json_integer(x));
+                wl += (size_t)snprintf(want + wl, sizeof(want) - wl, "%s%" JSON_INTEGER_FORMAT,
+                                       x > -3 ? "," : "", x);
+        }
+        for (json_int_t t = 1000;; t *= 10) {
+                json_int_t vals[] = {t - 1, t, t + 1, -t};
+                for (size_t i = 0; i < ELEMENTSOF(vals); i++) {
+                        json_array_append_new(arr, json_integer(vals[i]));
+                        wl += (size_t)snprintf(want + wl, sizeof(want) - wl,
+                                               ",%" JSON_INTEGER_FORMAT, vals[i]);
+                }
+                if (t > INT64_MAX / 10)
+                        break;
+        }
+        want[wl++] = ']';
+        want[wl] = 0;
+        _cleanup_free_ char *as = jcs_of(arr);
+        assert_string_equal(as, want);
         check_text("[1.0,-0.0,1E2,1e-7,0.000001,0.10,-2.5e-3]",
                    "[1,0,100,1e-7,0.000001,0.1,-0.0025]");
 }

@@ -1406,9 +1406,41 @@ static void test_jwe_ec_key_cache(void **state)
         }
 }
 
+/* vt_ec_public_xy reads the point as encoded (uncompressed), and a key set to compressed
+ * points through its coordinates: both give what OpenSSL's x and y parameters say. */
+static void test_jwe_ec_public_xy_forms(void **state)
+{
+        (void)state;
+        const char *curves[] = {"P-256", "P-521"};
+        for (size_t i = 0; i < ELEMENTSOF(curves); i++) {
+                const struct vt_jwk_curve *c = vt_jwk_curve_named(curves[i]);
+                for (int compressed = 0; compressed < 2; compressed++) {
+                        _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = gen_ec(curves[i]);
+                        if (compressed)
+                                assert_int_equal(EVP_PKEY_set_utf8_string_param(
+                                                         k,
+                                                         OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                                         "compressed"),
+                                                 1);
+                        _cleanup_(BN_freep) BIGNUM *bx = NULL, *by = NULL;
+                        assert_int_equal(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &bx),
+                                         1);
+                        assert_int_equal(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &by),
+                                         1);
+                        uint8_t x[66], y[66], wx[66], wy[66];
+                        assert_int_equal(BN_bn2binpad(bx, wx, (int)c->n), (int)c->n);
+                        assert_int_equal(BN_bn2binpad(by, wy, (int)c->n), (int)c->n);
+                        assert_int_equal(vt_ec_public_xy(k, c, x, y), 0);
+                        assert_memory_equal(x, wx, c->n);
+                        assert_memory_equal(y, wy, c->n);
+                }
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_jwe_ec_public_xy_forms),
                 cmocka_unit_test(test_jwe_vector_trustee_p256),
                 cmocka_unit_test(test_jwe_ephemeral_keys_threads),
                 cmocka_unit_test(test_jwe_roundtrip_p256),

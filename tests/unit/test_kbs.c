@@ -162,6 +162,18 @@ static void test_kbs_snp_wire_rejects(void **state)
                 json_object_get(json_object_get(c2, "attestation_report"), "measurement"), 0,
                 json_integer(256));
         assert_int_equal(vt_snp_wire_decode(c2, &w, NULL), VT_E_FORMAT);
+        /* elements that are not bytes, including those whose integer value would be 0 */
+        json_t *bad[] = {json_integer(-1), json_string("0"), json_real(0.0), json_null(),
+                         json_false(),     json_array(),     json_object()};
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                json_auto_t *c4 = json_deep_copy(ev);
+                json_array_set_new(
+                        json_object_get(json_object_get(c4, "attestation_report"), "measurement"),
+                        5, bad[i]);
+                struct vt_diag d4 = {0};
+                assert_int_equal(vt_snp_wire_decode(c4, &w, &d4), VT_E_FORMAT);
+                assert_non_null(strstr(d4.msg, "measurement[5] is not a byte"));
+        }
         json_array_append_new(
                 json_object_get(json_object_get(c2, "attestation_report"), "report_data"),
                 json_integer(0));
