@@ -112,15 +112,23 @@ static int32_t utf8_next(const uint8_t *s, size_t len, size_t *i)
         return (int32_t)cp;
 }
 
-static bool utf8_valid(const char *s, size_t len)
+/* utf8_valid checks s; *ret_bytewise says whether s has no byte from 0xee,
+ * so that it sorts among its like by bytes (cmp_members). */
+static bool utf8_valid(const char *s, size_t len, bool *ret_bytewise)
 {
         size_t i = 0;
+        bool bw = true;
         while (i < len) {
                 if ((uint8_t)s[i] < 0x80) /* ASCII, most of what is written: no call */
                         i++;
-                else if (utf8_next((const uint8_t *)s, len, &i) < 0)
-                        return false;
+                else {
+                        if ((uint8_t)s[i] >= 0xee)
+                                bw = false;
+                        if (utf8_next((const uint8_t *)s, len, &i) < 0)
+                                return false;
+                }
         }
+        *ret_bytewise = bw;
         return true;
 }
 
@@ -194,6 +202,7 @@ struct member {
         const char *key;
         size_t klen;
         const json_t *value;
+        bool bytewise; /* no byte from 0xee in key (cmp_members) */
 };
 
 /* utf16_next returns the next UTF-16 code unit of the (valid UTF-8) string at *i,
@@ -215,12 +224,21 @@ static uint16_t utf16_next(const char *s, size_t len, size_t *i, uint16_t *pendi
 
 /* cmp_members orders keys by their UTF-16 code units (RFC 8785 3.2.3). This is the
  * order of code points except that U+10000 and above (surrogate pairs, 0xd800..)
- * sort before U+E000..U+FFFF, so plain UTF-8 byte order would be wrong. */
+ * sort before U+E000..U+FFFF, so plain UTF-8 byte order would be wrong for them. Two keys
+ * with neither (no byte from 0xee: every lead byte of U+E000 and above is 0xee..0xf4) are
+ * in code point order, which is UTF-8's byte order: compared as bytes. */
 static int cmp_members(const void *pa, const void *pb)
 {
         const struct member *a = pa, *b = pb;
         size_t i = 0, j = 0;
         uint16_t pa16 = 0, pb16 = 0;
+
+        if (a->bytewise && b->bytewise) {
+                int c = memcmp(a->key, b->key, a->klen < b->klen ? a->klen : b->klen);
+                if (c != 0)
+                        return c < 0 ? -1 : 1;
+                return a->klen == b->klen ? 0 : a->klen < b->klen ? -1 : 1;
+        }
 
         for (;;) {
                 bool ea = i >= a->klen && !pa16, eb = j >= b->klen && !pb16;
@@ -335,9 +353,10 @@ static int put_object(struct jbuf *b, const json_t *v, unsigned depth)
         {
                 if (i == n)
                         return VT_E_FORMAT;
-                if (!utf8_valid(key, klen))
+                bool bw;
+                if (!utf8_valid(key, klen, &bw))
                         return VT_E_FORMAT;
-                m[i++] = (struct member){key, klen, value};
+                m[i++] = (struct member){key, klen, value, bw};
         }
         if (i != n)
                 return VT_E_FORMAT;

@@ -101,6 +101,89 @@ static void test_jcs_sort_utf16(void **state)
         assert_string_equal(s, "{\"a\":1,\"a\\u0000b\":2,\"a\\u0001\":3}");
 }
 
+/* Keys of one and two characters from code points around every boundary of UTF-8 lengths
+ * and of the UTF-16 order (ASCII, two and three bytes, U+E000..U+FFFF, supplementary),
+ * mixed in one object: sorted exactly as by their UTF-16 code units, which the test
+ * computes itself. The byte comparison (keys without 0xee..0xf4) and the UTF-16 one meet. */
+struct k16 {
+        char utf8[9];
+        uint16_t u[4];
+        size_t n;
+};
+
+static int cmp_k16(const void *pa, const void *pb)
+{
+        const struct k16 *a = pa, *b = pb;
+        for (size_t i = 0;; i++) {
+                if (i == a->n || i == b->n)
+                        return a->n == b->n ? 0 : i == a->n ? -1 : 1;
+                if (a->u[i] != b->u[i])
+                        return a->u[i] < b->u[i] ? -1 : 1;
+        }
+}
+
+static size_t put_cp(struct k16 *k, size_t o, uint32_t cp)
+{
+        if (cp < 0x10000) {
+                k->u[k->n++] = (uint16_t)cp;
+        } else {
+                k->u[k->n++] = (uint16_t)(0xd800 | (cp - 0x10000) >> 10);
+                k->u[k->n++] = (uint16_t)(0xdc00 | ((cp - 0x10000) & 0x3ff));
+        }
+        if (cp < 0x80) {
+                k->utf8[o++] = (char)cp;
+        } else if (cp < 0x800) {
+                k->utf8[o++] = (char)(0xc0 | cp >> 6);
+                k->utf8[o++] = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+                k->utf8[o++] = (char)(0xe0 | cp >> 12);
+                k->utf8[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
+                k->utf8[o++] = (char)(0x80 | (cp & 0x3f));
+        } else {
+                k->utf8[o++] = (char)(0xf0 | cp >> 18);
+                k->utf8[o++] = (char)(0x80 | (cp >> 12 & 0x3f));
+                k->utf8[o++] = (char)(0x80 | (cp >> 6 & 0x3f));
+                k->utf8[o++] = (char)(0x80 | (cp & 0x3f));
+        }
+        return o;
+}
+
+static void test_jcs_sort_mixed(void **state)
+{
+        (void)state;
+        static const uint32_t cps[] = {0x41,   0x7f,   0xe9,   0x7ff,   0x800,   0xd7ff,
+                                       0xe000, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff};
+        enum { NC = sizeof(cps) / sizeof(cps[0]), NK = NC + NC * NC };
+        struct k16 keys[NK];
+        size_t nk = 0;
+        for (size_t a = 0; a < NC; a++)
+                for (size_t b = 0; b <= NC; b++) {
+                        struct k16 *k = &keys[nk++];
+                        memset(k, 0, sizeof(*k));
+                        size_t o = put_cp(k, 0, cps[a]);
+                        if (b < NC)
+                                o = put_cp(k, o, cps[b]);
+                        k->utf8[o] = 0;
+                }
+        assert_int_equal(nk, NK);
+        /* inserted in an order unrelated to the sorted one */
+        _cleanup_json_ json_t *obj = json_object();
+        for (size_t i = 0; i < NK; i++)
+                assert_int_equal(
+                        json_object_set_new(obj, keys[(i * 37) % NK].utf8, json_integer(1)), 0);
+        assert_int_equal(json_object_size(obj), NK);
+        qsort(keys, NK, sizeof(keys[0]), cmp_k16);
+        _cleanup_free_ char *want = malloc(NK * 16 + 2);
+        size_t wl = 0;
+        want[wl++] = '{';
+        for (size_t i = 0; i < NK; i++)
+                wl += (size_t)sprintf(want + wl, "%s\"%s\":1", i ? "," : "", keys[i].utf8);
+        want[wl++] = '}';
+        want[wl] = 0;
+        _cleanup_free_ char *got = jcs_of(obj);
+        assert_string_equal(got, want);
+}
+
 /* Trustee attestation-service/src/lib.rs unit test. */
 static void test_jcs_trustee_unit_vector(void **state)
 {
@@ -367,6 +450,7 @@ int main(void)
                 cmocka_unit_test(test_jcs_rfc8785_example),
                 cmocka_unit_test(test_jcs_rfc8785_sorting),
                 cmocka_unit_test(test_jcs_sort_utf16),
+                cmocka_unit_test(test_jcs_sort_mixed),
                 cmocka_unit_test(test_jcs_trustee_unit_vector),
                 cmocka_unit_test(test_jcs_kbs_binding_vector),
                 cmocka_unit_test(test_jcs_strings),
