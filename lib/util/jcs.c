@@ -28,15 +28,30 @@
  * could be deeper, or even cyclic. Canonical forms that deep are never legitimate. */
 #define JCS_MAX_DEPTH 512
 
+/* The output: a growing malloc'd buffer, or (sink set) a fixed one handed to sink whenever
+ * the next piece does not fit, so that a digest of a large value needs no large buffer. */
 struct jbuf {
         char *p;
         size_t len, cap;
+        int (*sink)(void *arg, const void *p, size_t n);
+        void *sink_arg;
 };
+
+static int jb_flush(struct jbuf *b)
+{
+        int e = b->len ? b->sink(b->sink_arg, b->p, b->len) : 0;
+        b->len = 0;
+        return e < 0 ? VT_E_NOMEM : 0;
+}
 
 static int jb_reserve(struct jbuf *b, size_t n)
 {
         if (n <= b->cap - b->len)
                 return 0;
+        if (b->sink) { /* n is at most 64 here (jb_put takes larger pieces past the buffer) */
+                int e = jb_flush(b);
+                return e < 0 ? e : n <= b->cap ? 0 : VT_E_LIMIT;
+        }
         if (n > SIZE_MAX / 2 - b->len)
                 return VT_E_NOMEM;
         size_t cap = b->cap ? b->cap : 256;
@@ -52,6 +67,13 @@ static int jb_reserve(struct jbuf *b, size_t n)
 
 static int jb_put(struct jbuf *b, const void *p, size_t n)
 {
+        if (b->sink && n > b->cap - b->len) {
+                int e = jb_flush(b);
+                if (e < 0)
+                        return e;
+                if (n > b->cap) /* a long string's run: straight to the sink */
+                        return b->sink(b->sink_arg, p, n) < 0 ? VT_E_NOMEM : 0;
+        }
         int e = jb_reserve(b, n);
         if (e < 0)
                 return e;
@@ -463,6 +485,18 @@ static int put_value(struct jbuf *b, const json_t *v, unsigned depth)
                 return jb_puts(b, "null");
         }
         return VT_E_FORMAT;
+}
+
+int vt_jcs_write(const json_t *v, int (*sink)(void *arg, const void *p, size_t n), void *arg)
+{
+        char buf[8192];
+        struct jbuf b = {.p = buf, .cap = sizeof(buf), .sink = sink, .sink_arg = arg};
+        if (!v || !sink)
+                return VT_E_INVAL;
+        int e = put_value(&b, v, 0);
+        if (e >= 0)
+                e = jb_flush(&b);
+        return e < 0 ? e : 0;
 }
 
 int vt_jcs_serialize(const json_t *v, char **ret, size_t *ret_len)

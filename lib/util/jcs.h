@@ -15,4 +15,10 @@
  * (and so a cyclic value) is VT_E_LIMIT. Thread-safe for values nobody modifies. */
 int vt_jcs_serialize(const json_t *v, char **ret, size_t *ret_len);
 
+/* vt_jcs_write writes the same text as vt_jcs_serialize (no NUL) to sink, piece by piece
+ * through an 8 KiB buffer on the stack: for a digest of a large value, without holding its
+ * text. A sink's negative return stops the writing and is returned as VT_E_NOMEM; the
+ * errors are vt_jcs_serialize's, and a sink may have had part of the text before one. */
+int vt_jcs_write(const json_t *v, int (*sink)(void *arg, const void *p, size_t n), void *arg);
+
 #endif

@@ -81,6 +81,40 @@ void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj)
         res->content_type = "application/json";
 }
 
+/* plain_text: printable ASCII but '"' and '\\', which JSON writes as they are */
+static bool plain_text(const char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '"' || *s == '\\')
+                        return false;
+        return true;
+}
+
+void vtd_json_member_response(struct vtd_response *res, unsigned status, const char *name,
+                              const char *value)
+{
+        if (!name || !value || !plain_text(name) || !plain_text(value)) {
+                vtd_json_response(res, status,
+                                  json_pack("{s:s}", name ? name : "", value ? value : ""));
+                return;
+        }
+        size_t nl = strlen(name), vl = strlen(value);
+        char *body = malloc(nl + vl + 8), *o = body; /* {"name":"value"} and the NUL */
+        if (!body) {
+                vtd_json_response(res, status, NULL); /* 500, as a failed dump */
+                return;
+        }
+        memcpy(o, "{\"", 2);
+        memcpy(o += 2, name, nl);
+        memcpy(o += nl, "\":\"", 3);
+        memcpy(o += 3, value, vl);
+        memcpy(o += vl, "\"}", 3); /* with the NUL */
+        free(res->body);
+        res->body = body;
+        res->status = status;
+        res->content_type = "application/json";
+}
+
 const char *vtd_route_name(enum vtd_route r)
 {
         static const char *const names[_ROUTE_MAX] = {"/kbs/v0/auth",

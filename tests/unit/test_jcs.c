@@ -184,6 +184,80 @@ static void test_jcs_sort_mixed(void **state)
         assert_string_equal(got, want);
 }
 
+struct collect {
+        char *p;
+        size_t len, calls, fail_at;
+};
+
+static int collect_sink(void *arg, const void *p, size_t n)
+{
+        struct collect *c = arg;
+        if (++c->calls == c->fail_at)
+                return -1;
+        assert_true(n > 0);
+        c->p = realloc(c->p, c->len + n + 1);
+        assert_non_null(c->p);
+        memcpy(c->p + c->len, p, n);
+        c->len += n;
+        c->p[c->len] = 0;
+        return 0;
+}
+
+/* vt_jcs_write hands a sink exactly vt_jcs_serialize's text, whatever the sizes of the
+ * pieces: many small ones crossing its buffer, strings longer than the buffer (written past
+ * it), escapes at the edges; a sink's failure stops it. */
+static void test_jcs_write_stream(void **state)
+{
+        (void)state;
+        _cleanup_json_ json_t *root = json_object();
+        _cleanup_json_ json_t *bytes = json_array();
+        for (int i = 0; i < 20000; i++)
+                json_array_append_new(bytes, json_integer((i * 7919) % 300 - 20));
+        json_object_set(root, "bytes", bytes);
+        char *lng = malloc(30001);
+        assert_non_null(lng);
+        for (int i = 0; i < 30000; i++)
+                lng[i] = i % 997 == 0 ? '"' : i % 1009 == 0 ? '\n' : (char)('a' + i % 26);
+        lng[30000] = 0;
+        json_object_set_new(root, "long", json_string(lng));
+        free(lng);
+        for (int i = 0; i < 3000; i++) {
+                char k[16];
+                snprintf(k, sizeof(k), "k%d", (i * 31) % 3000);
+                json_object_set_new(root, k,
+                                    json_pack("{s:f, s:[s, b, n]}", "r", i / 7.0, "a",
+                                              "\xc3\xa9t\xc3\xa9", i & 1));
+        }
+        _cleanup_free_ char *want = NULL;
+        size_t wl = 0;
+        assert_int_equal(vt_jcs_serialize(root, &want, &wl), 0);
+        assert_true(wl > 100000);
+        json_t *vals[] = {root, bytes, json_object_get(root, "long"), json_object_get(root, "k7")};
+        for (size_t i = 0; i < ELEMENTSOF(vals); i++) {
+                _cleanup_free_ char *one = NULL;
+                size_t ol = 0;
+                assert_int_equal(vt_jcs_serialize(vals[i], &one, &ol), 0);
+                struct collect c = {0};
+                assert_int_equal(vt_jcs_write(vals[i], collect_sink, &c), 0);
+                assert_int_equal(c.len, ol);
+                assert_memory_equal(c.p, one, ol);
+                free(c.p);
+        }
+        /* the sink fails on its third piece: the writing stops there */
+        struct collect c = {.fail_at = 3};
+        assert_int_equal(vt_jcs_write(root, collect_sink, &c), VT_E_NOMEM);
+        assert_int_equal(c.calls, 3);
+        free(c.p);
+        /* what JCS refuses is refused the same */
+        _cleanup_json_ json_t *bad = json_object();
+        json_object_set_new(bad, "x", json_stringn_nocheck("\xff", 1));
+        struct collect c2 = {0};
+        assert_int_equal(vt_jcs_write(bad, collect_sink, &c2), VT_E_FORMAT);
+        free(c2.p);
+        assert_int_equal(vt_jcs_write(NULL, collect_sink, &c), VT_E_INVAL);
+        assert_int_equal(vt_jcs_write(root, NULL, NULL), VT_E_INVAL);
+}
+
 /* Trustee attestation-service/src/lib.rs unit test. */
 static void test_jcs_trustee_unit_vector(void **state)
 {
@@ -451,6 +525,7 @@ int main(void)
                 cmocka_unit_test(test_jcs_rfc8785_sorting),
                 cmocka_unit_test(test_jcs_sort_utf16),
                 cmocka_unit_test(test_jcs_sort_mixed),
+                cmocka_unit_test(test_jcs_write_stream),
                 cmocka_unit_test(test_jcs_trustee_unit_vector),
                 cmocka_unit_test(test_jcs_kbs_binding_vector),
                 cmocka_unit_test(test_jcs_strings),

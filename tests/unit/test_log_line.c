@@ -161,11 +161,48 @@ static void test_log_message_lines(void **state)
         }
 }
 
+/* vtd_json_member_response writes {"name":"value"} itself when value needs no escape, and
+ * otherwise leaves it to jansson: either way the body is what jansson writes of the member
+ * (random texts of every kind; those that are no UTF-8 fail as jansson fails, with 500). */
+static void test_json_member_response(void **state)
+{
+        (void)state;
+        char v[256];
+        for (int i = 0; i < 3000; i++) {
+                if (i % 3 == 0) { /* a token's alphabet only: the direct path */
+                        static const char alpha[] =
+                                "ABCXYZabcxyz0189-_.~ !#$%&'()*+,/:;<=>?@[]^`{|}";
+                        size_t n = next() % sizeof(v);
+                        for (size_t k = 0; k < n; k++)
+                                v[k] = alpha[next() % (sizeof(alpha) - 1)];
+                        v[n] = 0;
+                } else {
+                        random_text(v, sizeof(v));
+                }
+                struct vtd_response res = {0};
+                vtd_json_member_response(&res, 200, "token", v);
+                json_t *want_j = json_pack("{s:s}", "token", v);
+                char *want = want_j ? json_dumps(want_j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+                if (want) {
+                        assert_int_equal(res.status, 200);
+                        assert_string_equal(res.body, want);
+                        assert_string_equal(res.content_type, "application/json");
+                } else {
+                        assert_int_equal(res.status, 500);
+                        assert_null(res.body);
+                }
+                free(want);
+                json_decref(want_j);
+                free(res.body);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_log_request_lines),
                 cmocka_unit_test(test_log_message_lines),
+                cmocka_unit_test(test_json_member_response),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
