@@ -63,9 +63,9 @@ asan:
 # Under valgrind the code runs 50 to 150 times slower, and the whole unit and integration
 # suite would take hours on two cores, so CI runs VALGRIND_TESTS: 9 min 15 s of tests on two
 # cores shared with other work (load average 4 to 8), plus the Debug build (about 6 min):
-#   unit: the parsers and codecs (attest, b64, config, dcap_parse, jcs, azure_request, jwt,
-#     keyring, kbs, ledger, pck_ext, merkle, rd, release, request_parsers, seal, snp_crl,
-#     snp_parse, toml, util);
+#   unit: the parsers and codecs (attest, b64, config, dcap_parse, jcs, json_parse,
+#     azure_request, jwt, keyring, kbs, ledger, log_line, pck_ext, merkle, rd, release,
+#     request_parsers, seal, snp_crl, snp_parse, toml, util);
 #   integration: cli_agent (veriteed of `make run` and the agent: auth, simulator evidence,
 #     attest, a released secret, a release refused by policy), cli_admin, cli_veriteed
 #     (veriteed's start-up and --check-config paths) and config_example.
@@ -75,7 +75,7 @@ asan:
 # (two RSA-4096 keys) in the test program, the timing-bound ones (test_hostile's 1 s bound,
 # test_dos, the crash tests' kill windows) and PostgreSQL. `make valgrind VALGRIND_TESTS=.`
 # runs all of the unit and integration tests.
-VALGRIND_TESTS ?= ^(test_(attest|b64|config|dcap_parse|jcs|azure_request|jwt|keyring|kbs|ledger|pck_ext|merkle|rd|release|request_parsers|seal|snp_crl|snp_parse|toml|util)|cli_agent|cli_admin|cli_veriteed|config_example)$$
+VALGRIND_TESTS ?= ^(test_(attest|b64|config|dcap_parse|jcs|json_parse|azure_request|jwt|keyring|kbs|ledger|log_line|pck_ext|merkle|rd|release|request_parsers|seal|snp_crl|snp_parse|toml|util)|cli_agent|cli_admin|cli_veriteed|config_example)$$
 valgrind:
 	./scripts/deps.sh valgrind
 	CC=gcc cmake -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVT_VALGRIND=ON -DVT_BUILD_TESTS=ON

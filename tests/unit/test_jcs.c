@@ -177,7 +177,8 @@ static void test_jcs_sort_mixed(void **state)
         size_t wl = 0;
         want[wl++] = '{';
         for (size_t i = 0; i < NK; i++)
-                wl += (size_t)sprintf(want + wl, "%s\"%s\":1", i ? "," : "", keys[i].utf8);
+                wl += (size_t)snprintf(want + wl, NK * 16 + 2 - wl, "%s\"%s\":1", i ? "," : "",
+                                       keys[i].utf8);
         want[wl++] = '}';
         want[wl] = 0;
         _cleanup_free_ char *got = jcs_of(obj);
