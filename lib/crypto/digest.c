@@ -8,7 +8,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "crypto/openssl-util.h"
 #include "util/hex.h"
+#include "util/jcs.h"
+#include "veritee/veritee.h"
 
 static EVP_MD *sha256_fetched; /* kept for the process's life */
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
@@ -35,4 +38,33 @@ const char *vt_fingerprint(const uint8_t *p, size_t n, char out[static VT_FINGER
         memcpy(out, "sha256:", 7);
         vt_hex_encode(h, 8, out + 7);
         return out;
+}
+
+static int digest_sink(void *arg, const void *p, size_t n)
+{
+        return EVP_DigestUpdate(arg, p, n) == 1 ? 0 : -1;
+}
+
+int vt_jcs_digest(const json_t *v, const EVP_MD *md, uint8_t *out, size_t out_len)
+{
+        if (!v || !md || !out || out_len != (size_t)EVP_MD_get_size(md))
+                return VT_E_INVAL;
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        unsigned n = 0;
+        if (!ctx)
+                return VT_E_NOMEM;
+        if (EVP_DigestInit_ex(ctx, md, NULL) != 1) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        int e = vt_jcs_write(v, digest_sink, ctx);
+        if (e < 0) {
+                ERR_clear_error();
+                return e; /* a failed update comes back as VT_E_NOMEM (vt_jcs_write) */
+        }
+        if (EVP_DigestFinal_ex(ctx, out, &n) != 1 || n != out_len) {
+                ERR_clear_error();
+                return VT_E_CRYPTO;
+        }
+        return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 /* vt_sha256 returns SHA-256 fetched once for the process: EVP_sha256() makes OpenSSL 3 look
@@ -24,5 +25,12 @@ const EVP_MD *vt_sha256(void);
 /* vt_fingerprint writes "sha256:" and the first 8 bytes of SHA-256(p[0..n)) in lowercase
  * hex into out and returns out ("sha256:?" if hashing fails). Thread-safe. */
 const char *vt_fingerprint(const uint8_t *p, size_t n, char out[static VT_FINGERPRINT_LEN]);
+
+/* vt_jcs_digest hashes the RFC 8785 canonical form of v with md into out (out_len bytes,
+ * exactly md's size), the text streamed into the hash as it is written (vt_jcs_write): no
+ * copy of it is held, however large v is. VT_E_INVAL for a wrong out_len, JCS's errors for
+ * what JCS refuses, VT_E_NOMEM (also for a failed hash update) or VT_E_CRYPTO when OpenSSL
+ * fails. Thread-safe for values nobody modifies. */
+int vt_jcs_digest(const json_t *v, const EVP_MD *md, uint8_t *out, size_t out_len);
 
 #endif

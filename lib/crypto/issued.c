@@ -53,7 +53,7 @@ static int digest_of(const char *token, uint8_t out[32])
         return EVP_Digest(token, strlen(token), out, NULL, vt_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims,
+void vt_issued_put(struct vt_issued *c, const char *token, json_t *claims,
                    const uint8_t claims_digest[static 32])
 {
         uint8_t dg[32];
@@ -62,7 +62,7 @@ void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims,
         /* a reference, not a copy: the claims are not changed after their token is signed,
          * and copying them (hundreds of nodes with the TEE's claims) cost as much as the
          * token's signature */
-        json_t *ref = json_incref((json_t *)claims), *old;
+        json_t *ref = json_incref(claims), *old;
         pthread_mutex_lock(&c->lock);
         struct issued_slot *sl = &c->slot[c->next];
         c->next = (c->next + 1) % c->n;

@@ -28,7 +28,7 @@ void vt_issued_free(struct vt_issued *c);
  * caller nor anyone it hands them to may change them afterwards (jansson's reference counts
  * are atomic; reading one tree from several threads is safe, changing it is not). A NULL c
  * does nothing. Thread-safe. */
-void vt_issued_put(struct vt_issued *c, const char *token, const json_t *claims,
+void vt_issued_put(struct vt_issued *c, const char *token, json_t *claims,
                    const uint8_t claims_digest[static 32]);
 
 /* vt_issued_get returns the claims of token when exactly this text was put, with their

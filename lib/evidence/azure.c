@@ -299,20 +299,15 @@ static int get_buf(const json_t *o, const char *k, enum enc enc, size_t max, uin
         size_t n = 0;
 
         if (enc == ENC_ARRAY) {
-                json_t *x;
-                size_t i;
+                size_t at;
                 if (!json_is_array(v) || json_array_size(v) > max)
                         goto bad;
                 n = json_array_size(v);
                 if (!(b = malloc(n ? n : 1)))
                         return VT_E_NOMEM;
-                json_array_foreach (v, i, x) {
-                        if (!json_is_integer(x) || json_integer_value(x) < 0 ||
-                            json_integer_value(x) > 255)
-                                return vt_diag_set(d, VT_E_FORMAT,
-                                                   "%s evidence: %s[%zu] is not a byte", tee, k, i);
-                        b[i] = (uint8_t)json_integer_value(x);
-                }
+                if (!vt_json_bytes(v, b, n, &at))
+                        return vt_diag_set(d, VT_E_FORMAT, "%s evidence: %s[%zu] is not a byte",
+                                           tee, k, at);
         } else {
                 const char *s = json_string_value(v);
                 size_t sl = json_string_length(v);
@@ -352,16 +347,10 @@ static int get_pcrs(const json_t *q, enum enc enc, uint8_t pcrs[VT_TPM_NUM_PCRS]
                                    tee);
         json_array_foreach (a, i, x) {
                 if (enc == ENC_ARRAY) {
-                        json_t *y;
-                        size_t j;
-                        if (!json_is_array(x) || json_array_size(x) != 32)
+                        size_t at;
+                        if (!json_is_array(x) || json_array_size(x) != 32 ||
+                            !vt_json_bytes(x, pcrs[i], 32, &at))
                                 goto bad;
-                        json_array_foreach (x, j, y) {
-                                if (!json_is_integer(y) || json_integer_value(y) < 0 ||
-                                    json_integer_value(y) > 255)
-                                        goto bad;
-                                pcrs[i][j] = (uint8_t)json_integer_value(y);
-                        }
                 } else {
                         const char *s = json_string_value(x);
                         if (!s || json_string_length(x) != 64 ||

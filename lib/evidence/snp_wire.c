@@ -42,16 +42,9 @@ static int get_bytes(const json_t *o, const char *k, uint8_t *out, size_t n, str
         if (!json_is_array(a) || json_array_size(a) != n)
                 return vt_diag_set(d, VT_E_FORMAT, "snp evidence: %s must be an array of %zu bytes",
                                    k, n);
-        for (size_t i = 0; i < n; i++) {
-                /* json_integer_value is 0 for what is not an integer: only a 0 needs a look
-                 * at the type */
-                const json_t *x = json_array_get(a, i);
-                json_int_t v = json_integer_value(x);
-                if (v < 0 || v > 255 || (v == 0 && !json_is_integer(x)))
-                        return vt_diag_set(d, VT_E_FORMAT, "snp evidence: %s[%zu] is not a byte", k,
-                                           i);
-                out[i] = (uint8_t)v;
-        }
+        size_t at;
+        if (!vt_json_bytes(a, out, n, &at))
+                return vt_diag_set(d, VT_E_FORMAT, "snp evidence: %s[%zu] is not a byte", k, at);
         return 0;
 }
 

@@ -6,7 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "util/jcs.h"
+#include "crypto/digest.h"
 #include "util/json.h"
 #include "veritee/veritee.h"
 
@@ -14,14 +14,9 @@
 static int jcs_sha384(json_t *o, uint8_t out[48])
 {
         json_auto_t *owned = o;
-        _cleanup_free_ char *canon = NULL;
-        size_t cl = 0;
-        int e;
         if (!owned)
                 return VT_E_NOMEM;
-        if ((e = vt_jcs_serialize(owned, &canon, &cl)) < 0)
-                return e;
-        return EVP_Digest(canon, cl, out, NULL, EVP_sha384(), NULL) ? 0 : VT_E_CRYPTO;
+        return vt_jcs_digest(owned, EVP_sha384(), out, 48);
 }
 
 int vt_kbs_device_binding(const char *nonce, const json_t *jwk, uint8_t out[48])

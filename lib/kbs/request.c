@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto/jwk.h"
+#include "util/json.h"
 #include "util/json_parse.h"
 #include "util/macro.h"
 
@@ -34,9 +35,8 @@ void vt_kbs_auth_read(const json_t *body, struct vt_kbs_auth *ret)
  * needs no escape (no control character, quote or backslash); false otherwise. */
 static bool plain_len(const char *s, size_t n, size_t *ret)
 {
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
-                        return false;
+        if (!vt_json_plain(s, n, false))
+                return false;
         *ret = n + 2;
         return true;
 }

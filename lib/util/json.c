@@ -43,3 +43,30 @@ int vt_json_set_b64(json_t *obj, const char *key, const uint8_t *p, size_t n)
                 return e;
         return vt_json_set(obj, key, json_string(s));
 }
+
+bool vt_json_plain(const char *s, size_t n, bool ascii)
+{
+        unsigned char top = ascii ? 0x7e : 0xff;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c < 0x20 || c > top || c == '"' || c == '\\')
+                        return false;
+        }
+        return true;
+}
+
+bool vt_json_bytes(const json_t *a, uint8_t *out, size_t n, size_t *ret_at)
+{
+        for (size_t i = 0; i < n; i++) {
+                /* json_integer_value is 0 for what is not an integer (or past the end): only
+                 * a 0 needs a look at the type */
+                const json_t *x = json_array_get(a, i);
+                json_int_t v = json_integer_value(x);
+                if (v < 0 || v > 255 || (v == 0 && !json_is_integer(x))) {
+                        *ret_at = i;
+                        return false;
+                }
+                out[i] = (uint8_t)v;
+        }
+        return true;
+}

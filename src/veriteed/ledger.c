@@ -12,12 +12,10 @@
 #include <openssl/evp.h>
 
 #include "crypto/digest.h"
-#include "crypto/openssl-util.h"
 #include "ledger/ledger.h"
 #include "server.h"
 #include "token/admin.h"
 #include "util/hex.h"
-#include "util/jcs.h"
 #include "util/json.h"
 
 #define API_PAGE 1000u
@@ -61,24 +59,12 @@ void vtd_sha256_tag(const void *p, size_t n, char out[static VTD_SHA256_TAG])
         vtd_sha256_tag_of(h, out);
 }
 
-static int digest_sink(void *arg, const void *p, size_t n)
-{
-        return EVP_DigestUpdate(arg, p, n) == 1 ? 0 : -1;
-}
-
 int vtd_json_digest(const json_t *v, char out[static VTD_SHA256_TAG])
 {
-        /* the canonical text goes straight into the hash: an evidence's is tens of KiB */
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
         uint8_t h[32];
-        unsigned hl = 0;
-        if (!md || EVP_DigestInit_ex(md, vt_sha256(), NULL) != 1)
-                return VT_E_NOMEM;
-        int e = vt_jcs_write(v, digest_sink, md);
+        int e = vt_jcs_digest(v, vt_sha256(), h, sizeof(h));
         if (e < 0)
                 return e;
-        if (EVP_DigestFinal_ex(md, h, &hl) != 1 || hl != sizeof(h))
-                return VT_E_CRYPTO;
         vtd_sha256_tag_of(h, out);
         return 0;
 }

@@ -72,46 +72,57 @@ void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned sta
         res->content_type = "application/problem+json";
 }
 
+/* flat_text: obj written as json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) writes it, when it
+ * is an object of strings that all need no escape and are printable ASCII (a token, a nonce,
+ * a problem's type and detail, most answers): one pass over each text, where jansson's
+ * writer takes a long token character by character. NULL for anything else, which jansson
+ * writes. */
+static char *flat_text(const json_t *obj)
+{
+        const char *k;
+        json_t *v;
+        size_t n = 3; /* {} and the NUL */
+        if (!json_is_object(obj))
+                return NULL;
+        json_object_foreach ((json_t *)obj, k, v) {
+                size_t kl = json_object_iter_key_len(json_object_key_to_iter(k)),
+                       vl = json_string_length(v);
+                if (!json_is_string(v) || !vt_json_plain(k, kl, true) ||
+                    !vt_json_plain(json_string_value(v), vl, true))
+                        return NULL;
+                n += kl + vl + 6; /* "k":"v", */
+        }
+        char *out = malloc(n), *o = out;
+        if (!out)
+                return NULL;
+        *o++ = '{';
+        json_object_foreach ((json_t *)obj, k, v) {
+                size_t kl = json_object_iter_key_len(json_object_key_to_iter(k)),
+                       vl = json_string_length(v);
+                if (o > out + 1)
+                        *o++ = ',';
+                *o++ = '"';
+                memcpy(o, k, kl);
+                o += kl;
+                memcpy(o, "\":\"", 3);
+                o += 3;
+                memcpy(o, json_string_value(v), vl);
+                o += vl;
+                *o++ = '"';
+        }
+        *o++ = '}';
+        *o = 0;
+        return out;
+}
+
 void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj)
 {
         free(res->body);
-        res->body = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        res->body = flat_text(obj);
+        if (!res->body && obj)
+                res->body = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(obj);
         res->status = res->body ? status : 500;
-        res->content_type = "application/json";
-}
-
-/* plain_text: printable ASCII but '"' and '\\', which JSON writes as they are */
-static bool plain_text(const char *s)
-{
-        for (; *s; s++)
-                if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '"' || *s == '\\')
-                        return false;
-        return true;
-}
-
-void vtd_json_member_response(struct vtd_response *res, unsigned status, const char *name,
-                              const char *value)
-{
-        if (!name || !value || !plain_text(name) || !plain_text(value)) {
-                vtd_json_response(res, status,
-                                  json_pack("{s:s}", name ? name : "", value ? value : ""));
-                return;
-        }
-        size_t nl = strlen(name), vl = strlen(value);
-        char *body = malloc(nl + vl + 8), *o = body; /* {"name":"value"} and the NUL */
-        if (!body) {
-                vtd_json_response(res, status, NULL); /* 500, as a failed dump */
-                return;
-        }
-        memcpy(o, "{\"", 2);
-        memcpy(o += 2, name, nl);
-        memcpy(o += nl, "\":\"", 3);
-        memcpy(o += 3, value, vl);
-        memcpy(o += vl, "\"}", 3); /* with the NUL */
-        free(res->body);
-        res->body = body;
-        res->status = status;
         res->content_type = "application/json";
 }
 

@@ -91,15 +91,10 @@ void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned sta
                  const char *variant, const char *detail_fmt, ...)
         __attribute__((format(printf, 5, 6)));
 
-/* vtd_json_response serialises obj (stolen) as the body. */
+/* vtd_json_response serialises obj (stolen) as the body, compact, in member order (an
+ * object of plain ASCII strings directly, anything else through jansson); a NULL obj, or one
+ * jansson cannot write, is a 500 without a body. */
 void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj);
-
-/* vtd_json_member_response answers {"name": "value"} (both NUL-terminated): written as it
- * is when value has only characters that JSON writes unescaped (a compact JWS or JWT, a
- * base64url or hex text: the whole of a long token scanned once, where jansson's writer
- * takes it character by character), else through vtd_json_response. */
-void vtd_json_member_response(struct vtd_response *res, unsigned status, const char *name,
-                              const char *value);
 
 /* vtd_log writes one structured log line to stderr. Thread-safe. */
 void vtd_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

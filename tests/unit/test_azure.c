@@ -749,21 +749,29 @@ static void test_evidence_parse_rejects(void **state)
                 enum vt_az_tee tee;
                 const char *json;
                 int err;
+                const char *msg; /* in the reason, when given */
         } cases[] = {
-                {VT_AZ_TEE_SNP_VTPM, "[]", VT_E_FORMAT},
-                {VT_AZ_TEE_SNP_VTPM, "{\"version\":3}", VT_E_UNSUPPORTED},
-                {VT_AZ_TEE_SNP_VTPM, "{\"version\":\"1\"}", VT_E_UNSUPPORTED},
-                {VT_AZ_TEE_SNP_VTPM, "{\"version\":1}", VT_E_FORMAT},
+                {VT_AZ_TEE_SNP_VTPM, "[]", VT_E_FORMAT, NULL},
+                {VT_AZ_TEE_SNP_VTPM, "{\"version\":3}", VT_E_UNSUPPORTED, NULL},
+                {VT_AZ_TEE_SNP_VTPM, "{\"version\":\"1\"}", VT_E_UNSUPPORTED, NULL},
+                {VT_AZ_TEE_SNP_VTPM, "{\"version\":1}", VT_E_FORMAT, NULL},
                 {VT_AZ_TEE_SNP_VTPM,
                  "{\"version\":1,\"tpm_quote\":{\"message\":\"zz\",\"signature\":\"00\",\"pcrs\":[]"
                  "}}",
-                 VT_E_FORMAT},
+                 VT_E_FORMAT, NULL},
                 {VT_AZ_TEE_SNP_VTPM,
-                 "{\"quote\":{\"message\":[1,256],\"signature\":[1],\"pcrs\":[]}}", VT_E_FORMAT},
+                 "{\"quote\":{\"message\":[1,256],\"signature\":[1],\"pcrs\":[]}}", VT_E_FORMAT,
+                 "message[1] is not a byte"},
+                {VT_AZ_TEE_SNP_VTPM,
+                 "{\"quote\":{\"message\":[1,2,null],\"signature\":[1],\"pcrs\":[]}}", VT_E_FORMAT,
+                 "message[2] is not a byte"},
+                {VT_AZ_TEE_SNP_VTPM,
+                 "{\"quote\":{\"message\":[1],\"signature\":[0.0],\"pcrs\":[]}}", VT_E_FORMAT,
+                 "signature[0] is not a byte"},
                 {VT_AZ_TEE_SNP_VTPM, "{\"quote\":{\"message\":[],\"signature\":[1],\"pcrs\":[]}}",
-                 VT_E_FORMAT},
-                {VT_AZ_TEE_TPM, "{\"ak_public\":\"AA==\",\"tpm_quote\":{}}", VT_E_FORMAT},
-                {VT_AZ_TEE_TPM, "{\"ak_public\":\"AA\"}", VT_E_FORMAT},
+                 VT_E_FORMAT, NULL},
+                {VT_AZ_TEE_TPM, "{\"ak_public\":\"AA==\",\"tpm_quote\":{}}", VT_E_FORMAT, NULL},
+                {VT_AZ_TEE_TPM, "{\"ak_public\":\"AA\"}", VT_E_FORMAT, NULL},
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct vt_az_evidence *ev = NULL;
@@ -772,6 +780,8 @@ static void test_evidence_parse_rejects(void **state)
                                              &ev, &d);
                 if (e != cases[i].err)
                         fail_msg("case %zu: %d (%s), expected %d", i, e, d.msg, cases[i].err);
+                if (cases[i].msg && !strstr(d.msg, cases[i].msg))
+                        fail_msg("case %zu: \"%s\" does not say \"%s\"", i, d.msg, cases[i].msg);
                 assert_null(ev);
         }
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "crypto/digest.h"
 #include "testutil.h"
 #include "util/hex.h"
 #include "util/jcs.h"
@@ -257,6 +258,80 @@ static void test_jcs_write_stream(void **state)
         free(c2.p);
         assert_int_equal(vt_jcs_write(NULL, collect_sink, &c), VT_E_INVAL);
         assert_int_equal(vt_jcs_write(root, NULL, NULL), VT_E_INVAL);
+}
+
+/* vt_jcs_digest is the digest of vt_jcs_serialize's text, for SHA-256 and SHA-384, on a
+ * value larger than its streaming buffer; a wrong output size, a value JCS refuses and
+ * missing arguments are refused with their own errors. */
+static void test_jcs_digest(void **state)
+{
+        (void)state;
+        _cleanup_json_ json_t *v = json_object();
+        _cleanup_json_ json_t *arr = json_array();
+        for (int i = 0; i < 9000; i++)
+                json_array_append_new(arr, json_integer(i % 256));
+        json_object_set(v, "bytes", arr);
+        json_object_set_new(v, "a\u00e9", json_string("x\"y"));
+        _cleanup_free_ char *t = NULL;
+        size_t tl = 0;
+        assert_int_equal(vt_jcs_serialize(v, &t, &tl), 0);
+        assert_true(tl > 8192);
+        const EVP_MD *mds[] = {vt_sha256(), EVP_sha384()};
+        for (size_t i = 0; i < ELEMENTSOF(mds); i++) {
+                uint8_t want[64], got[64];
+                unsigned wl = 0;
+                size_t n = (size_t)EVP_MD_get_size(mds[i]);
+                assert_int_equal(EVP_Digest(t, tl, want, &wl, mds[i], NULL), 1);
+                assert_int_equal(vt_jcs_digest(v, mds[i], got, n), 0);
+                assert_memory_equal(got, want, n);
+                assert_int_equal(vt_jcs_digest(v, mds[i], got, n - 1), VT_E_INVAL);
+        }
+        uint8_t h[32];
+        _cleanup_json_ json_t *bad = json_object();
+        json_object_set_new(bad, "x", json_stringn_nocheck("\xff", 1));
+        assert_int_equal(vt_jcs_digest(bad, vt_sha256(), h, 32), VT_E_FORMAT);
+        assert_int_equal(vt_jcs_digest(NULL, vt_sha256(), h, 32), VT_E_INVAL);
+        assert_int_equal(vt_jcs_digest(v, NULL, h, 32), VT_E_INVAL);
+}
+
+/* vt_json_plain: what a JSON string holds unescaped, every byte value tried alone */
+static void test_json_plain(void **state)
+{
+        (void)state;
+        for (int c = 0; c < 256; c++) {
+                char s[3] = {'a', (char)c, 'b'};
+                bool esc = c < 0x20 || c == '"' || c == '\\';
+                assert_int_equal(vt_json_plain(s, 3, false), !esc);
+                assert_int_equal(vt_json_plain(s, 3, true), !esc && c < 0x7f);
+        }
+        assert_true(vt_json_plain("", 0, true));
+        assert_true(vt_json_plain("eyJhbGciOiJFUzI1NiJ9.e30.c2ln-_", 31, true));
+}
+
+/* vt_json_bytes: every byte value read; the first element that is not a byte (of any other
+ * type, out of range, or missing past the array's end) named by its index */
+static void test_json_bytes(void **state)
+{
+        (void)state;
+        _cleanup_json_ json_t *a = json_array();
+        uint8_t out[256];
+        size_t at = 99;
+        for (int i = 0; i < 256; i++)
+                json_array_append_new(a, json_integer(255 - i));
+        assert_true(vt_json_bytes(a, out, 256, &at));
+        for (int i = 0; i < 256; i++)
+                assert_int_equal(out[i], 255 - i);
+        assert_int_equal(at, 99);
+        json_t *bad[] = {json_integer(-1), json_integer(256), json_string("0"), json_real(0.0),
+                         json_null(),      json_false(),      json_array(),     json_object()};
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_json_ json_t *c = json_deep_copy(a);
+                json_array_set_new(c, 17, bad[i]);
+                assert_false(vt_json_bytes(c, out, 256, &at));
+                assert_int_equal(at, 17);
+        }
+        assert_false(vt_json_bytes(a, out, 257, &at)); /* past the end */
+        assert_int_equal(at, 256);
 }
 
 /* Trustee attestation-service/src/lib.rs unit test. */
@@ -527,6 +602,9 @@ int main(void)
                 cmocka_unit_test(test_jcs_sort_utf16),
                 cmocka_unit_test(test_jcs_sort_mixed),
                 cmocka_unit_test(test_jcs_write_stream),
+                cmocka_unit_test(test_jcs_digest),
+                cmocka_unit_test(test_json_plain),
+                cmocka_unit_test(test_json_bytes),
                 cmocka_unit_test(test_jcs_trustee_unit_vector),
                 cmocka_unit_test(test_jcs_kbs_binding_vector),
                 cmocka_unit_test(test_jcs_strings),

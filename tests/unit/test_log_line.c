@@ -7,6 +7,7 @@
  * characters, multi-byte UTF-8, bytes that are no UTF-8 at all) and durations of every
  * magnitude, must parse, and must be byte for byte what jansson writes of what it parsed.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,28 +162,42 @@ static void test_log_message_lines(void **state)
         }
 }
 
-/* vtd_json_member_response writes {"name":"value"} itself when value needs no escape, and
- * otherwise leaves it to jansson: either way the body is what jansson writes of the member
- * (random texts of every kind; those that are no UTF-8 fail as jansson fails, with 500). */
-static void test_json_member_response(void **state)
+/* vtd_json_response writes an object of plain ASCII strings itself and leaves anything else
+ * to jansson: either way the body is what json_dumps writes of the object (objects of zero to
+ * three members, keys and values random texts of every kind or a token's alphabet, now and
+ * then a member that is no string; text that is no UTF-8 makes json_pack fail: 500). */
+static void test_json_response_flat(void **state)
 {
         (void)state;
-        char v[256];
+        static const char alpha[] = "ABCXYZabcxyz0189-_.~ !#$%&'()*+,/:;<=>?@[]^`{|}";
         for (int i = 0; i < 3000; i++) {
-                if (i % 3 == 0) { /* a token's alphabet only: the direct path */
-                        static const char alpha[] =
-                                "ABCXYZabcxyz0189-_.~ !#$%&'()*+,/:;<=>?@[]^`{|}";
-                        size_t n = next() % sizeof(v);
-                        for (size_t k = 0; k < n; k++)
-                                v[k] = alpha[next() % (sizeof(alpha) - 1)];
-                        v[n] = 0;
-                } else {
-                        random_text(v, sizeof(v));
+                json_t *obj = json_object();
+                size_t members = next() % 4;
+                bool built = true;
+                for (size_t m = 0; m < members && built; m++) {
+                        char k[32], v[256];
+                        for (int f = 0; f < 2; f++) {
+                                char *t = f ? v : k;
+                                size_t cap = f ? sizeof(v) : sizeof(k);
+                                if (next() % 2) { /* a token's alphabet only: the direct path */
+                                        size_t n = next() % cap;
+                                        for (size_t c = 0; c < n; c++)
+                                                t[c] = alpha[next() % (sizeof(alpha) - 1)];
+                                        t[n] = 0;
+                                } else {
+                                        random_text(t, cap);
+                                }
+                        }
+                        json_t *val = next() % 8 == 0 ? json_integer(i) : json_string(v);
+                        built = val && json_object_set_new(obj, k, val) == 0;
                 }
+                if (!built) { /* no UTF-8: jansson refused the text */
+                        json_decref(obj);
+                        obj = NULL;
+                }
+                char *want = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
                 struct vtd_response res = {0};
-                vtd_json_member_response(&res, 200, "token", v);
-                json_t *want_j = json_pack("{s:s}", "token", v);
-                char *want = want_j ? json_dumps(want_j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+                vtd_json_response(&res, 200, obj);
                 if (want) {
                         assert_int_equal(res.status, 200);
                         assert_string_equal(res.body, want);
@@ -192,9 +207,17 @@ static void test_json_member_response(void **state)
                         assert_null(res.body);
                 }
                 free(want);
-                json_decref(want_j);
                 free(res.body);
         }
+        /* a key with a NUL: jansson's text (escaped), not one cut at the NUL */
+        json_t *nul = json_object();
+        json_object_setn_new(nul, "a\0b", 3, json_string("x"));
+        char *want = json_dumps(nul, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        struct vtd_response res = {0};
+        vtd_json_response(&res, 200, nul);
+        assert_string_equal(res.body, want);
+        free(want);
+        free(res.body);
 }
 
 int main(void)
@@ -202,7 +225,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_log_request_lines),
                 cmocka_unit_test(test_log_message_lines),
-                cmocka_unit_test(test_json_member_response),
+                cmocka_unit_test(test_json_response_flat),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
