@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ECDSA verification with fixed-base tables, for P-384 keys that verify signature after
+ * signature: an SEV-SNP chip's VCEK signs every report of every guest on its host, so a
+ * node pool of H hosts brings H keys, each verifying thousands of reports.
+ *
+ * A verification computes u1·G + u2·Q. OpenSSL 3.0 has no dedicated P-384 code: its
+ * generic wNAF multiplication shares 384 point doublings between the two halves, and
+ * that is most of a verification. With a table of precomputed multiples for G and one
+ * for Q (OpenSSL's own precomputation, EC_GROUP_precompute_mult, for a group whose
+ * generator is Q), each half is a sum of about 80 table points and 8 doublings: the
+ * verification costs about half.
+ *
+ * A key gets its table at its second verification (the first goes to EVP_PKEY_verify
+ * and is counted), so keys seen once (fuzzers, one-off requests, rotated chips) cost
+ * nothing but a slot; VT_ECFIX_KEYS keys keep tables, the least recently used making way.
+ * Keys are identified by their encoded public point, compared byte for byte, never by
+ * address. Everything here works on public values only: the key, the digest and the
+ * signature.
+ */
+#ifndef VT_CRYPTO_ECFIXED_H
+#define VT_CRYPTO_ECFIXED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+/* keys whose tables are kept (about 150 KiB each) */
+#define VT_ECFIX_KEYS 16
+
+/* vt_ecfix_verify's answer when it does not take the signature (not a P-384 key, the
+ * key's first verification, no memory for a table): the caller verifies with EVP. */
+#define VT_ECFIX_PASS 1
+
+/* vt_ecfix_verify verifies an ECDSA signature (r and s big-endian, n bytes each, n at most
+ * 66) over a digest (dlen bytes, truncated to the order's bits as ECDSA and OpenSSL do)
+ * with key's table: 0 if valid, VT_E_SIGNATURE if not (r or s out of [1, order - 1],
+ * or the equation fails), VT_E_NOMEM/VT_E_CRYPTO, or VT_ECFIX_PASS. Thread-safe. */
+int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
+                    const uint8_t *s, size_t n);
+
+/* What the cache holds: keys seen, keys with a table, and verifications done with a
+ * table since the start (or the last vt_ecfix_reset). */
+struct vt_ecfix_stats {
+        size_t keys, tables;
+        uint64_t fast;
+};
+void vt_ecfix_stats(struct vt_ecfix_stats *ret);
+
+/* vt_ecfix_reset forgets every key and table (tests; verifications in flight finish on
+ * the tables they hold). Thread-safe. */
+void vt_ecfix_reset(void);
+
+#endif

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ECDSA verification through fixed-base tables (crypto/ecfixed.h) against OpenSSL's own
+ * verification: every answer, valid or not, must be EVP_PKEY_verify's, on the table's path
+ * (counted by vt_ecfix_stats, so a fast path that silently stopped being taken fails too),
+ * across keys, digest lengths, altered signatures, out-of-range values, eviction and
+ * threads.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/rand.h>
+
+#include "crypto/ecfixed.h"
+#include "crypto/openssl-util.h"
+#include "crypto/x509.h"
+#include "testutil.h"
+#include "util/macro.h"
+#include "veritee/veritee.h"
+
+static EVP_PKEY *new_key(const char *curve)
+{
+        EVP_PKEY *k = EVP_EC_gen(curve);
+        assert_non_null(k);
+        return k;
+}
+
+/* A signature as the verifiers see them: r and s, 48 bytes each. */
+struct sig {
+        uint8_t digest[64];
+        size_t dlen;
+        uint8_t r[48], s[48];
+};
+
+static void sign(EVP_PKEY *k, struct sig *out, size_t dlen)
+{
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k, NULL);
+        uint8_t der[128];
+        size_t dl = sizeof(der);
+        out->dlen = dlen;
+        assert_int_equal(RAND_bytes(out->digest, (int)dlen), 1);
+        assert_non_null(ctx);
+        assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_sign(ctx, der, &dl, out->digest, dlen), 1);
+        const uint8_t *p = der;
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
+        assert_non_null(sig);
+        assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), out->r, 48), 48);
+        assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), out->s, 48), 48);
+}
+
+/* OpenSSL's answer: 1 valid, 0 not (r and s that DER cannot carry are not valid). */
+static int reference(EVP_PKEY *k, const struct sig *g)
+{
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = ECDSA_SIG_new();
+        BIGNUM *r = BN_bin2bn(g->r, 48, NULL), *s = BN_bin2bn(g->s, 48, NULL);
+        assert_non_null(sig);
+        assert_true(r && s && ECDSA_SIG_set0(sig, r, s));
+        uint8_t der[128], *p = der;
+        int dl = i2d_ECDSA_SIG(sig, &p);
+        assert_true(dl > 0);
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k, NULL);
+        assert_non_null(ctx);
+        assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
+        return EVP_PKEY_verify(ctx, der, (size_t)dl, g->digest, g->dlen) == 1;
+}
+
+static int ours(EVP_PKEY *k, const struct sig *g)
+{
+        int e = vt_ecdsa_verify_rs(k, g->digest, g->dlen, g->r, g->s, 48);
+        assert_true(e == 0 || e == VT_E_SIGNATURE);
+        return e == 0;
+}
+
+static uint64_t fast_count(void)
+{
+        struct vt_ecfix_stats st;
+        vt_ecfix_stats(&st);
+        return st.fast;
+}
+
+static void flip(uint8_t *p, size_t n)
+{
+        uint32_t x = 0;
+        assert_int_equal(RAND_bytes((uint8_t *)&x, sizeof(x)), 1);
+        p[(x >> 3) % n] ^= (uint8_t)(1u << (x & 7));
+}
+
+static void test_ecfix_first_use_passes(void **state)
+{
+        (void)state;
+        vt_ecfix_reset();
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = new_key("P-384");
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *k256 = new_key("P-256");
+        struct sig g;
+        sign(k, &g, 48);
+        /* the first verification of a key is EVP's, the second builds the table */
+        assert_int_equal(vt_ecfix_verify(k, g.digest, g.dlen, g.r, g.s, 48), VT_ECFIX_PASS);
+        assert_int_equal(vt_ecfix_verify(k, g.digest, g.dlen, g.r, g.s, 48), 0);
+        struct vt_ecfix_stats st;
+        vt_ecfix_stats(&st);
+        assert_int_equal(st.keys, 1);
+        assert_int_equal(st.tables, 1);
+        assert_int_equal(st.fast, 1);
+        /* other curves are EVP's, always */
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(vt_ecfix_verify(k256, g.digest, 32, g.r + 16, g.s + 16, 32),
+                                 VT_ECFIX_PASS);
+        vt_ecfix_stats(&st);
+        assert_int_equal(st.keys, 1);
+}
+
+/* Valid signatures, and each with one bit of r, s or the digest changed, over digests of
+ * 20, 32, 48 and 64 bytes (shorter than the order, and longer: truncated). */
+static void test_ecfix_agrees(void **state)
+{
+        (void)state;
+        vt_ecfix_reset();
+        static const size_t dlens[] = {48, 32, 64, 20};
+        EVP_PKEY *keys[6];
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                keys[i] = new_key("P-384");
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                for (int round = 0; round < 20; round++) {
+                        struct sig g;
+                        sign(keys[i], &g, dlens[round % 4]);
+                        assert_int_equal(ours(keys[i], &g), 1);
+                        for (int which = 0; which < 3; which++) {
+                                struct sig b = g;
+                                flip(which == 0   ? b.r
+                                     : which == 1 ? b.s
+                                                  : b.digest,
+                                     which == 2 ? b.dlen : 48);
+                                assert_int_equal(ours(keys[i], &b), reference(keys[i], &b));
+                        }
+                        /* another key's signature */
+                        EVP_PKEY *other = keys[(i + 1) % ELEMENTSOF(keys)];
+                        assert_int_equal(ours(other, &g), 0);
+                }
+        struct vt_ecfix_stats st;
+        vt_ecfix_stats(&st);
+        assert_int_equal(st.tables, ELEMENTSOF(keys));
+        /* all but each key's first verification went through its table */
+        assert_true(st.fast >= ELEMENTSOF(keys) * 20 * 5 - ELEMENTSOF(keys));
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                EVP_PKEY_free(keys[i]);
+}
+
+static void put_order(EVP_PKEY *k, uint8_t out[48], int add)
+{
+        (void)k;
+        _cleanup_(EC_GROUP_freep) EC_GROUP *grp = EC_GROUP_new_by_curve_name(NID_secp384r1);
+        _cleanup_(BN_freep) BIGNUM *v = BN_dup(EC_GROUP_get0_order(grp));
+        assert_non_null(v);
+        if (add < 0)
+                assert_int_equal(BN_sub_word(v, (BN_ULONG)-add), 1);
+        else
+                assert_int_equal(BN_add_word(v, (BN_ULONG)add), 1);
+        assert_int_equal(BN_bn2binpad(v, out, 48), 48);
+}
+
+/* r and s at and beyond the ends of [1, order - 1], and digests that make u1 zero. */
+static void test_ecfix_edges(void **state)
+{
+        (void)state;
+        vt_ecfix_reset();
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = new_key("P-384");
+        struct sig g;
+        sign(k, &g, 48);
+        assert_int_equal(ours(k, &g), 1);
+        assert_int_equal(ours(k, &g), 1);
+        uint64_t f0 = fast_count();
+        struct sig b = g;
+        memset(b.r, 0, 48);
+        assert_int_equal(ours(k, &b), 0);
+        b = g;
+        memset(b.s, 0, 48);
+        assert_int_equal(ours(k, &b), 0);
+        b = g;
+        put_order(k, b.r, 0);
+        assert_int_equal(ours(k, &b), 0);
+        b = g;
+        put_order(k, b.s, 0);
+        assert_int_equal(ours(k, &b), 0);
+        b = g;
+        put_order(k, b.s, 1);
+        assert_int_equal(ours(k, &b), 0);
+        b = g;
+        memset(b.r, 0xff, 48);
+        assert_int_equal(ours(k, &b), 0);
+        b = g;
+        put_order(k, b.s, -1); /* in range, wrong */
+        assert_int_equal(ours(k, &b), reference(k, &b));
+        assert_true(fast_count() >= f0 + 7);
+
+        /* u1 = 0: a digest of zeros, and a digest equal to the order (0 mod the order);
+         * both signed by OpenSSL, both valid */
+        for (int z = 0; z < 2; z++) {
+                struct sig zg;
+                sign(k, &zg, 48);
+                if (z == 0)
+                        memset(zg.digest, 0, 48);
+                else
+                        put_order(k, zg.digest, 0);
+                _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k, NULL);
+                uint8_t der[128];
+                size_t dl = sizeof(der);
+                assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
+                assert_int_equal(EVP_PKEY_sign(ctx, der, &dl, zg.digest, 48), 1);
+                const uint8_t *p = der;
+                _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
+                assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), zg.r, 48), 48);
+                assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), zg.s, 48), 48);
+                assert_int_equal(reference(k, &zg), 1);
+                assert_int_equal(ours(k, &zg), 1);
+                flip(zg.s, 48);
+                assert_int_equal(ours(k, &zg), 0);
+        }
+}
+
+/* A key given as a compressed point verifies as the same key does uncompressed. */
+static void test_ecfix_compressed_key(void **state)
+{
+        (void)state;
+        vt_ecfix_reset();
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = new_key("P-384");
+        uint8_t pt[97];
+        size_t len = 0;
+        assert_int_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
+                                                         sizeof(pt), &len),
+                         1);
+        assert_int_equal(len, 97);
+        uint8_t comp[49];
+        comp[0] = (uint8_t)(2 + (pt[96] & 1));
+        memcpy(comp + 1, pt + 1, 48);
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-384", 0),
+                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, comp, sizeof(comp)),
+                OSSL_PARAM_construct_end(),
+        };
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+                EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        EVP_PKEY *kc = NULL;
+        assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_fromdata(ctx, &kc, EVP_PKEY_PUBLIC_KEY, params), 1);
+        for (int i = 0; i < 6; i++) {
+                struct sig g;
+                sign(k, &g, 48);
+                assert_int_equal(ours(kc, &g), 1);
+                assert_int_equal(ours(k, &g), 1);
+                flip(g.r, 48);
+                assert_int_equal(ours(kc, &g), 0);
+        }
+        assert_true(fast_count() >= 14);
+        EVP_PKEY_free(kc);
+}
+
+/* More keys than slots, in turn: slots are reused, answers stay right. */
+static void test_ecfix_evict(void **state)
+{
+        (void)state;
+        vt_ecfix_reset();
+        enum { NK = VT_ECFIX_KEYS + 5 };
+        EVP_PKEY *keys[NK];
+        struct sig sigs[NK];
+        for (size_t i = 0; i < NK; i++) {
+                keys[i] = new_key("P-384");
+                sign(keys[i], &sigs[i], 48);
+        }
+        for (int round = 0; round < 4; round++)
+                for (size_t i = 0; i < NK; i++) {
+                        size_t j = round % 2 ? NK - 1 - i : i;
+                        for (int t = 0; t < 2; t++)
+                                assert_int_equal(ours(keys[j], &sigs[j]), 1);
+                        assert_int_equal(ours(keys[j], &sigs[(j + 1) % NK]), 0);
+                }
+        struct vt_ecfix_stats st;
+        vt_ecfix_stats(&st);
+        assert_int_equal(st.keys, VT_ECFIX_KEYS);
+        assert_true(st.tables <= VT_ECFIX_KEYS);
+        assert_true(st.fast > 0);
+        for (size_t i = 0; i < NK; i++)
+                EVP_PKEY_free(keys[i]);
+}
+
+/* Threads verifying through shared tables while slots are evicted and refilled. */
+enum { TK = VT_ECFIX_KEYS + 4, TS = 8, TN = 4, TR = 150 };
+struct tcase {
+        EVP_PKEY *keys[TK];
+        struct sig sigs[TK][TS];
+        int want[TK][TS];
+};
+
+static void *worker(void *arg)
+{
+        struct tcase *c = arg;
+        uint32_t x = 0;
+        for (int i = 0; i < TR; i++) {
+                if (RAND_bytes((uint8_t *)&x, sizeof(x)) != 1)
+                        return (void *)1;
+                size_t k = (x >> 8) % (i % 3 ? 4 : TK), s = x % TS;
+                int e = vt_ecdsa_verify_rs(c->keys[k], c->sigs[k][s].digest, 48, c->sigs[k][s].r,
+                                           c->sigs[k][s].s, 48);
+                if ((e == 0) != c->want[k][s] || (e != 0 && e != VT_E_SIGNATURE))
+                        return (void *)1;
+        }
+        return NULL;
+}
+
+static void test_ecfix_threads(void **state)
+{
+        (void)state;
+        vt_ecfix_reset();
+        struct tcase *c = calloc(1, sizeof(*c));
+        assert_non_null(c);
+        for (size_t k = 0; k < TK; k++) {
+                c->keys[k] = new_key("P-384");
+                for (size_t s = 0; s < TS; s++) {
+                        sign(c->keys[k], &c->sigs[k][s], 48);
+                        if (s % 2)
+                                flip(s % 4 == 1 ? c->sigs[k][s].r : c->sigs[k][s].digest, 48);
+                        c->want[k][s] = reference(c->keys[k], &c->sigs[k][s]);
+                        assert_int_equal(c->want[k][s], s % 2 == 0);
+                }
+        }
+        pthread_t t[TN];
+        for (int i = 0; i < TN; i++)
+                assert_int_equal(pthread_create(&t[i], NULL, worker, c), 0);
+        for (int i = 0; i < TN; i++) {
+                void *bad = NULL;
+                assert_int_equal(pthread_join(t[i], &bad), 0);
+                assert_null(bad);
+        }
+        assert_true(fast_count() > TN * TR / 2);
+        for (size_t k = 0; k < TK; k++)
+                EVP_PKEY_free(c->keys[k]);
+        free(c);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ecfix_first_use_passes),
+                cmocka_unit_test(test_ecfix_agrees),
+                cmocka_unit_test(test_ecfix_edges),
+                cmocka_unit_test(test_ecfix_compressed_key),
+                cmocka_unit_test(test_ecfix_evict),
+                cmocka_unit_test(test_ecfix_threads),
+        };
+        return vtt_run_group_tests(tests, NULL, NULL);
+}
