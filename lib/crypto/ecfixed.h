@@ -8,8 +8,9 @@
  * generic wNAF multiplication shares 384 point doublings between the two halves, and
  * that is most of a verification. With a table of precomputed multiples for G and one
  * for Q (OpenSSL's own precomputation, EC_GROUP_precompute_mult, for a group whose
- * generator is Q), each half is a sum of about 80 table points and 8 doublings: the
- * verification costs about half.
+ * generator is Q), each half is a sum of about 80 table points and 8 doublings, and the
+ * result is compared with r in Jacobian coordinates, without a field inversion: the
+ * verification costs about a third.
  *
  * A key gets its table at its second verification (the first goes to EVP_PKEY_verify
  * and is counted), so keys seen once (fuzzers, one-off requests, rotated chips) cost
@@ -26,7 +27,7 @@
 
 #include <openssl/evp.h>
 
-/* keys whose tables are kept (about 150 KiB each) */
+/* keys whose tables are kept (under 100 KiB each) */
 #define VT_ECFIX_KEYS 16
 
 /* vt_ecfix_verify's answer when it does not take the signature (not a P-384 key, the
