@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * veritee bench: full verifications per second with warm caches, on 1..N threads.
- *   snp:     vt_snp_verify of a recorded report with its VCEK (chain cache warm).
+ *   snp:     vt_snp_verify of a recorded report with its VCEK (chain cache warm, and from
+ *            the second call the VCEK's P-384 table: crypto/ecfixed.h).
  *   tdx|sgx: vt_dcap_verify of a recorded quote with its collateral parsed once and the
  *            PCK chain cache warm (the first call warms both).
  *   nvidia-gpu: vt_nv_verify of a recorded Hopper report with its chain and VBIOS RIM (chain
