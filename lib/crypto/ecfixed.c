@@ -29,7 +29,6 @@ struct fix_key {
         uint8_t point[POINT_MAX];
         size_t point_len;
         EC_GROUP *group; /* generator: the key's point, precomputed; NULL until built */
-        unsigned uses;   /* verifications seen while it had no table */
         unsigned refs;   /* under cache.mu */
         uint64_t last;   /* cache.tick at its last use: the least recent goes first */
 };
@@ -188,34 +187,53 @@ out:
         return e;
 }
 
-/* slot_locked finds the key's slot, or makes one (evicting the least recently used), and
- * counts this use. */
-static struct fix_key *slot_locked(const uint8_t *point, size_t len)
+/* slot_find_locked returns the key's slot, or NULL. */
+static struct fix_key *slot_find_locked(const uint8_t *point, size_t len)
 {
-        struct fix_key *k = NULL;
-        size_t victim = 0;
         for (size_t i = 0; i < VT_ECFIX_KEYS; i++) {
                 struct fix_key *c = cache.keys[i];
                 if (c && c->point_len == len && memcmp(c->point, point, len) == 0) {
-                        k = c;
-                        break;
+                        c->last = ++cache.tick;
+                        return c;
                 }
+        }
+        return NULL;
+}
+
+/* slot_add_locked gives the key a slot (without a table yet), in place of the least
+ * recently used when all are taken. */
+static void slot_add_locked(const uint8_t *point, size_t len)
+{
+        size_t victim = 0;
+        for (size_t i = 0; i < VT_ECFIX_KEYS; i++) {
+                struct fix_key *c = cache.keys[i];
                 if (!c || (cache.keys[victim] && c->last < cache.keys[victim]->last))
                         victim = i;
         }
-        if (!k) {
-                k = calloc(1, sizeof(*k));
-                if (!k)
-                        return NULL;
-                memcpy(k->point, point, len);
-                k->point_len = len;
-                k->refs = 1;
-                if (cache.keys[victim])
-                        key_unref_locked(cache.keys[victim]);
-                cache.keys[victim] = k;
-        }
+        struct fix_key *k = calloc(1, sizeof(*k));
+        if (!k)
+                return;
+        memcpy(k->point, point, len);
+        k->point_len = len;
+        k->refs = 1;
         k->last = ++cache.tick;
-        return k;
+        if (cache.keys[victim])
+                key_unref_locked(cache.keys[victim]);
+        cache.keys[victim] = k;
+}
+
+/* key_point writes a P-384 key's encoded point; false for other keys. */
+static bool key_point(EVP_PKEY *key, uint8_t point[static POINT_MAX], size_t *len)
+{
+        if (!key || vt_ec_curve_nid(key) != NID_secp384r1)
+                return false;
+        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                            POINT_MAX, len) != 1 ||
+            *len == 0) {
+                ERR_clear_error();
+                return false;
+        }
+        return true;
 }
 
 int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
@@ -223,19 +241,13 @@ int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uin
 {
         uint8_t point[POINT_MAX];
         size_t len = 0;
-        if (!key || !digest || !r || !s || n == 0 || n > 66 || dlen == 0 || dlen > 64 ||
-            vt_ec_curve_nid(key) != NID_secp384r1)
+        if (!digest || !r || !s || n == 0 || n > 66 || dlen == 0 || dlen > 64 ||
+            !key_point(key, point, &len))
                 return VT_ECFIX_PASS;
-        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
-                                            sizeof(point), &len) != 1 ||
-            len == 0) {
-                ERR_clear_error();
-                return VT_ECFIX_PASS;
-        }
         pthread_mutex_lock(&cache.mu);
-        struct fix_key *k = slot_locked(point, len);
+        struct fix_key *k = slot_find_locked(point, len);
         const EC_GROUP *base = NULL;
-        if (!k || (!k->group && ++k->uses < 2) || !(base = base_group_locked())) {
+        if (!k || !(base = base_group_locked())) {
                 pthread_mutex_unlock(&cache.mu);
                 return VT_ECFIX_PASS;
         }
@@ -267,6 +279,18 @@ int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uin
         return e;
 }
 
+void vt_ecfix_remember(EVP_PKEY *key)
+{
+        uint8_t point[POINT_MAX];
+        size_t len = 0;
+        if (!key_point(key, point, &len))
+                return;
+        pthread_mutex_lock(&cache.mu);
+        if (!slot_find_locked(point, len))
+                slot_add_locked(point, len);
+        pthread_mutex_unlock(&cache.mu);
+}
+
 #else
 
 int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
@@ -274,6 +298,11 @@ int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uin
 {
         (void)key, (void)digest, (void)dlen, (void)r, (void)s, (void)n;
         return VT_ECFIX_PASS;
+}
+
+void vt_ecfix_remember(EVP_PKEY *key)
+{
+        (void)key;
 }
 
 #endif

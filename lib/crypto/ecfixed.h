@@ -12,9 +12,10 @@
  * result is compared with r in Jacobian coordinates, without a field inversion: the
  * verification costs about a third.
  *
- * A key gets its table at its second verification (the first goes to EVP_PKEY_verify
- * and is counted), so keys seen once (fuzzers, one-off requests, rotated chips) cost
- * nothing but a slot; VT_ECFIX_KEYS keys keep tables, the least recently used making way.
+ * A key gets a slot once it has verified a valid signature through EVP_PKEY_verify
+ * (vt_ecfix_remember), and its table at its next verification: keys seen once (fuzzers,
+ * one-off requests, rotated chips) and keys with only forged signatures cost no table;
+ * VT_ECFIX_KEYS keys keep slots, the least recently used making way.
  * Keys are identified by their encoded public point, compared byte for byte, never by
  * address. Everything here works on public values only: the key, the digest and the
  * signature.
@@ -30,8 +31,8 @@
 /* keys whose tables are kept (under 100 KiB each) */
 #define VT_ECFIX_KEYS 16
 
-/* vt_ecfix_verify's answer when it does not take the signature (not a P-384 key, the
- * key's first verification, no memory for a table): the caller verifies with EVP. */
+/* vt_ecfix_verify's answer when it does not take the signature (not a P-384 key, a key
+ * without a slot, no memory for a table): the caller verifies with EVP. */
 #define VT_ECFIX_PASS 1
 
 /* vt_ecfix_verify verifies an ECDSA signature (r and s big-endian, n bytes each, n at most
@@ -40,6 +41,11 @@
  * or the equation fails), VT_E_NOMEM/VT_E_CRYPTO, or VT_ECFIX_PASS. Thread-safe. */
 int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
                     const uint8_t *s, size_t n);
+
+/* vt_ecfix_remember gives a P-384 key a slot (its table is built by its next
+ * vt_ecfix_verify): call it after EVP_PKEY_verify found a signature by key valid. Other
+ * keys are ignored. Thread-safe. */
+void vt_ecfix_remember(EVP_PKEY *key);
 
 /* What the cache holds: keys seen, keys with a table, and verifications done with a
  * table since the start (or the last vt_ecfix_reset). */

@@ -255,6 +255,8 @@ int vt_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const 
         if (!ctx || EVP_PKEY_verify_init(ctx) != 1)
                 goto out;
         e = EVP_PKEY_verify(ctx, der, (size_t)dl, digest, dlen) == 1 ? 0 : VT_E_SIGNATURE;
+        if (e == 0 && fast == VT_ECFIX_PASS)
+                vt_ecfix_remember(key); /* a key with a valid signature: its table next time */
 out:
         ECDSA_SIG_free(sig);
         ERR_clear_error();
