@@ -12,6 +12,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/rand.h>
@@ -266,6 +267,85 @@ static void test_ecfix_edges(void **state)
         }
 }
 
+/* The point u1·G + u2·Q whose x lies between the order n and the field's prime p: then r is
+ * x - n, and only the second comparison (r + n) finds it. Random signatures reach it with a
+ * chance of 2^-194, so the test builds one: it picks R with such an x, scalars a and b, and
+ * the key Q = b^-1·(R - a·G) (whose private key nobody knows); then r = x - n,
+ * s = r·b^-1 and the digest e = a·s give u1 = a and u2 = b. */
+static void test_ecfix_x_above_order(void **state)
+{
+        (void)state;
+        vt_ecfix_reset();
+        _cleanup_(EC_GROUP_freep) EC_GROUP *grp = EC_GROUP_new_by_curve_name(NID_secp384r1);
+        _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
+        assert_non_null(grp);
+        assert_non_null(ctx);
+        const BIGNUM *n = EC_GROUP_get0_order(grp);
+        BIGNUM *x = BN_new(), *a = BN_new(), *b = BN_new(), *bi = BN_new(), *r = BN_new();
+        BIGNUM *sv = BN_new(), *e = BN_new();
+        EC_POINT *R = EC_POINT_new(grp), *T = EC_POINT_new(grp), *Q = EC_POINT_new(grp);
+        assert_true(x && a && b && bi && r && sv && e && R && T && Q);
+        assert_non_null(BN_copy(x, n));
+        int found = 0;
+        for (int k = 0; k < 200 && !found; k++) {
+                assert_int_equal(BN_add_word(x, 1), 1);
+                found = EC_POINT_set_compressed_coordinates(grp, R, x, 0, ctx) == 1;
+                ERR_clear_error();
+        }
+        assert_true(found);
+        assert_true(BN_cmp(x, EC_GROUP_get0_field(grp)) < 0);
+        assert_int_equal(BN_rand_range(a, n), 1);
+        assert_int_equal(BN_rand_range(b, n), 1);
+        assert_non_null(BN_mod_inverse(bi, b, n, ctx));
+        /* Q = b^-1·(R - a·G) */
+        assert_int_equal(EC_POINT_mul(grp, T, a, NULL, NULL, ctx), 1);
+        assert_int_equal(EC_POINT_invert(grp, T, ctx), 1);
+        assert_int_equal(EC_POINT_add(grp, T, R, T, ctx), 1);
+        assert_int_equal(EC_POINT_mul(grp, Q, NULL, T, bi, ctx), 1);
+        /* r = x - n, s = r·b^-1, e = a·s */
+        assert_int_equal(BN_sub(r, x, n), 1);
+        assert_int_equal(BN_mod_mul(sv, r, bi, n, ctx), 1);
+        assert_int_equal(BN_mod_mul(e, a, sv, n, ctx), 1);
+        struct sig g = {.dlen = 48};
+        assert_int_equal(BN_bn2binpad(r, g.r, 48), 48);
+        assert_int_equal(BN_bn2binpad(sv, g.s, 48), 48);
+        assert_int_equal(BN_bn2binpad(e, g.digest, 48), 48);
+
+        uint8_t pt[97];
+        assert_int_equal(
+                EC_POINT_point2oct(grp, Q, POINT_CONVERSION_UNCOMPRESSED, pt, sizeof(pt), ctx),
+                sizeof(pt));
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-384", 0),
+                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt)),
+                OSSL_PARAM_construct_end(),
+        };
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *kc =
+                EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        EVP_PKEY *key = NULL;
+        assert_int_equal(EVP_PKEY_fromdata_init(kc), 1);
+        assert_int_equal(EVP_PKEY_fromdata(kc, &key, EVP_PKEY_PUBLIC_KEY, params), 1);
+
+        assert_int_equal(reference(key, &g), 1);
+        assert_int_equal(ours(key, &g), 1); /* EVP's */
+        assert_int_equal(ours(key, &g), 1); /* the table's */
+        assert_int_equal(fast_count(), 1);
+        /* x itself is not a valid r (not below n); and a neighbouring r is wrong */
+        struct sig bad = g;
+        assert_int_equal(BN_bn2binpad(x, bad.r, 48), 48);
+        assert_int_equal(ours(key, &bad), 0);
+        bad = g;
+        flip(bad.r + 40, 8);
+        assert_int_equal(ours(key, &bad), reference(key, &bad));
+        assert_int_equal(fast_count(), 3);
+
+        EVP_PKEY_free(key);
+        EC_POINT_free(R);
+        EC_POINT_free(T);
+        EC_POINT_free(Q);
+        BN_free(x), BN_free(a), BN_free(b), BN_free(bi), BN_free(r), BN_free(sv), BN_free(e);
+}
+
 /* A key given as a compressed point verifies as the same key does uncompressed. */
 static void test_ecfix_compressed_key(void **state)
 {
@@ -392,6 +472,7 @@ int main(void)
                 cmocka_unit_test(test_ecfix_forged_only),
                 cmocka_unit_test(test_ecfix_agrees),
                 cmocka_unit_test(test_ecfix_edges),
+                cmocka_unit_test(test_ecfix_x_above_order),
                 cmocka_unit_test(test_ecfix_compressed_key),
                 cmocka_unit_test(test_ecfix_evict),
                 cmocka_unit_test(test_ecfix_threads),
