@@ -31,6 +31,23 @@ static EVP_PKEY *new_key(const char *curve)
         return k;
 }
 
+/* A P-384 public key from its encoded point (compressed or not). */
+static EVP_PKEY *public_key(uint8_t *pt, size_t len)
+{
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-384", 0),
+                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, len),
+                OSSL_PARAM_construct_end(),
+        };
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+                EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        EVP_PKEY *k = NULL;
+        assert_non_null(ctx);
+        assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params), 1);
+        return k;
+}
+
 /* A signature as the verifiers see them: r and s, 48 bytes each. */
 struct sig {
         uint8_t digest[64];
@@ -315,16 +332,7 @@ static void test_ecfix_x_above_order(void **state)
         assert_int_equal(
                 EC_POINT_point2oct(grp, Q, POINT_CONVERSION_UNCOMPRESSED, pt, sizeof(pt), ctx),
                 sizeof(pt));
-        OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-384", 0),
-                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt)),
-                OSSL_PARAM_construct_end(),
-        };
-        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *kc =
-                EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        EVP_PKEY *key = NULL;
-        assert_int_equal(EVP_PKEY_fromdata_init(kc), 1);
-        assert_int_equal(EVP_PKEY_fromdata(kc, &key, EVP_PKEY_PUBLIC_KEY, params), 1);
+        EVP_PKEY *key = public_key(pt, sizeof(pt));
 
         assert_int_equal(reference(key, &g), 1);
         assert_int_equal(ours(key, &g), 1); /* EVP's */
@@ -361,16 +369,7 @@ static void test_ecfix_compressed_key(void **state)
         uint8_t comp[49];
         comp[0] = (uint8_t)(2 + (pt[96] & 1));
         memcpy(comp + 1, pt + 1, 48);
-        OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-384", 0),
-                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, comp, sizeof(comp)),
-                OSSL_PARAM_construct_end(),
-        };
-        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
-                EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        EVP_PKEY *kc = NULL;
-        assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
-        assert_int_equal(EVP_PKEY_fromdata(ctx, &kc, EVP_PKEY_PUBLIC_KEY, params), 1);
+        EVP_PKEY *kc = public_key(comp, sizeof(comp));
         for (int i = 0; i < 6; i++) {
                 struct sig g;
                 sign(k, &g, 48);
