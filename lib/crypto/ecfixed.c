@@ -20,13 +20,10 @@
 #include "util/macro.h"
 #include "veritee/veritee.h"
 
-/* the longest encoded point (P-521, uncompressed); P-384 takes 97 bytes */
-#define POINT_MAX 133
-
 /* A key's slot. The cache holds one reference, each verification using its table one
  * more; the last one frees it. */
 struct fix_key {
-        uint8_t point[POINT_MAX];
+        uint8_t point[VT_ECFIX_POINT_MAX];
         size_t point_len;
         EC_GROUP *group; /* generator: the key's point, precomputed; NULL until built */
         unsigned refs;   /* under cache.mu */
@@ -77,8 +74,8 @@ static const EC_GROUP *base_group_locked(void)
 }
 
 /* key_group builds P-384 with the key's point as its generator, and its table. The point
- * is decoded (and checked to be on the curve, not at infinity) from the very bytes that
- * name the slot. */
+ * is decoded from the very bytes that name the slot (EC_POINT_oct2point checks that it is
+ * on the curve; the point at infinity, one zero byte, is refused here). */
 static EC_GROUP *key_group(const uint8_t *point, size_t len)
 {
         EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp384r1);
@@ -87,7 +84,7 @@ static EC_GROUP *key_group(const uint8_t *point, size_t len)
         BIGNUM *one = BN_new();
         bool ok = q && ctx && one && BN_one(one) &&
                   EC_POINT_oct2point(g, q, point, len, ctx) == 1 &&
-                  EC_POINT_is_at_infinity(g, q) == 0 && EC_POINT_is_on_curve(g, q, ctx) == 1 &&
+                  EC_POINT_is_at_infinity(g, q) == 0 &&
                   EC_GROUP_set_generator(g, q, EC_GROUP_get0_order(g), one) == 1;
         EC_POINT_free(q);
         BN_free(one);
@@ -146,18 +143,11 @@ static int verify_with(const EC_GROUP *base, const EC_GROUP *kg, const uint8_t *
         if (!BN_bin2bn(rb, (int)n, r) || !BN_bin2bn(sb, (int)n, s))
                 goto out;
         e = VT_E_SIGNATURE;
-        if (BN_is_zero(r) || BN_is_negative(r) || BN_ucmp(r, order) >= 0 || BN_is_zero(s) ||
-            BN_is_negative(s) || BN_ucmp(s, order) >= 0)
+        if (BN_is_zero(r) || BN_ucmp(r, order) >= 0 || BN_is_zero(s) || BN_ucmp(s, order) >= 0)
                 goto out;
-        /* the digest's leftmost bits, as many as the order has */
-        int bits = BN_num_bits(order);
-        size_t use = dlen;
-        if (8 * use > (size_t)bits)
-                use = ((size_t)bits + 7) / 8;
+        /* the digest's leftmost bits, as many as the order has: 384, whole bytes */
         e = VT_E_CRYPTO;
-        if (!BN_bin2bn(digest, (int)use, m))
-                goto out;
-        if (8 * use > (size_t)bits && !BN_rshift(m, m, 8 - (bits & 7)))
+        if (!BN_bin2bn(digest, (int)(dlen < 48 ? dlen : 48), m))
                 goto out;
         /* w = s^-1, u1 = m·w, u2 = r·w (mod order); X = u1·G + u2·Q */
         if (!BN_mod_inverse(w, s, order, ctx) || !BN_mod_mul(u1, m, w, order, ctx) ||
@@ -222,27 +212,26 @@ static void slot_add_locked(const uint8_t *point, size_t len)
         cache.keys[victim] = k;
 }
 
-/* key_point writes a P-384 key's encoded point; false for other keys. */
-static bool key_point(EVP_PKEY *key, uint8_t point[static POINT_MAX], size_t *len)
+/* key_point fills seen with a P-384 key's encoded point; len 0 for other keys. */
+static void key_point(EVP_PKEY *key, struct vt_ecfix_key *seen)
 {
+        seen->len = 0;
         if (!key || vt_ec_curve_nid(key) != NID_secp384r1)
-                return false;
-        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
-                                            POINT_MAX, len) != 1 ||
-            *len == 0) {
+                return;
+        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, seen->point,
+                                            sizeof(seen->point), &seen->len) != 1) {
+                seen->len = 0;
                 ERR_clear_error();
-                return false;
         }
-        return true;
 }
 
 int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
-                    const uint8_t *s, size_t n)
+                    const uint8_t *s, size_t n, struct vt_ecfix_key *seen)
 {
-        uint8_t point[POINT_MAX];
-        size_t len = 0;
-        if (!digest || !r || !s || n == 0 || n > 66 || dlen == 0 || dlen > 64 ||
-            !key_point(key, point, &len))
+        key_point(key, seen);
+        const uint8_t *point = seen->point;
+        size_t len = seen->len;
+        if (len == 0 || !digest || !r || !s || n == 0 || n > 66 || dlen == 0 || dlen > 64)
                 return VT_ECFIX_PASS;
         pthread_mutex_lock(&cache.mu);
         struct fix_key *k = slot_find_locked(point, len);
@@ -279,30 +268,29 @@ int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uin
         return e;
 }
 
-void vt_ecfix_remember(EVP_PKEY *key)
+void vt_ecfix_remember(const struct vt_ecfix_key *seen)
 {
-        uint8_t point[POINT_MAX];
-        size_t len = 0;
-        if (!key_point(key, point, &len))
+        if (seen->len == 0)
                 return;
         pthread_mutex_lock(&cache.mu);
-        if (!slot_find_locked(point, len))
-                slot_add_locked(point, len);
+        if (!slot_find_locked(seen->point, seen->len))
+                slot_add_locked(seen->point, seen->len);
         pthread_mutex_unlock(&cache.mu);
 }
 
 #else
 
 int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
-                    const uint8_t *s, size_t n)
+                    const uint8_t *s, size_t n, struct vt_ecfix_key *seen)
 {
         (void)key, (void)digest, (void)dlen, (void)r, (void)s, (void)n;
+        seen->len = 0;
         return VT_ECFIX_PASS;
 }
 
-void vt_ecfix_remember(EVP_PKEY *key)
+void vt_ecfix_remember(const struct vt_ecfix_key *seen)
 {
-        (void)key;
+        (void)seen;
 }
 
 #endif

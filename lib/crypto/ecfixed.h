@@ -35,17 +35,28 @@
  * without a slot, no memory for a table): the caller verifies with EVP. */
 #define VT_ECFIX_PASS 1
 
-/* vt_ecfix_verify verifies an ECDSA signature (r and s big-endian, n bytes each, n at most
- * 66) over a digest (dlen bytes, truncated to the order's bits as ECDSA and OpenSSL do)
- * with key's table: 0 if valid, VT_E_SIGNATURE if not (r or s out of [1, order - 1],
- * or the equation fails), VT_E_NOMEM/VT_E_CRYPTO, or VT_ECFIX_PASS. Thread-safe. */
-int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
-                    const uint8_t *s, size_t n);
+/* P-384's encoded point, uncompressed: 0x04, x and y */
+#define VT_ECFIX_POINT_MAX 97
 
-/* vt_ecfix_remember gives a P-384 key a slot (its table is built by its next
- * vt_ecfix_verify): call it after EVP_PKEY_verify found a signature by key valid. Other
- * keys are ignored. Thread-safe. */
-void vt_ecfix_remember(EVP_PKEY *key);
+/* A key as vt_ecfix_verify saw it, for vt_ecfix_remember: its encoded point if it is a
+ * P-384 key (len 0 otherwise), so that the key is looked at once per verification. */
+struct vt_ecfix_key {
+        uint8_t point[VT_ECFIX_POINT_MAX];
+        size_t len;
+};
+
+/* vt_ecfix_verify verifies an ECDSA signature (r and s big-endian, n bytes each, n at most
+ * 66) over a digest (1 to 64 bytes; its leftmost 48 bytes count, as in ECDSA) with key's
+ * table: 0 if valid, VT_E_SIGNATURE if not (r or s out of [1, order - 1], or the equation
+ * fails), VT_E_NOMEM/VT_E_CRYPTO, or VT_ECFIX_PASS. It fills *seen in every case.
+ * Thread-safe. */
+int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
+                    const uint8_t *s, size_t n, struct vt_ecfix_key *seen);
+
+/* vt_ecfix_remember gives the key vt_ecfix_verify saw a slot, if it is a P-384 key (its
+ * table is built by its next vt_ecfix_verify): call it after EVP_PKEY_verify found the
+ * signature that vt_ecfix_verify passed on valid. Thread-safe. */
+void vt_ecfix_remember(const struct vt_ecfix_key *seen);
 
 /* What the cache holds: keys seen, keys with a table, and verifications done with a
  * table since the start (or the last vt_ecfix_reset). */

@@ -231,7 +231,8 @@ int vt_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const 
 {
         /* a P-384 key verifying again: through its table (crypto/ecfixed.h); should that
          * fail for want of memory, EVP answers */
-        int fast = vt_ecfix_verify(key, digest, dlen, r, s, n);
+        struct vt_ecfix_key seen;
+        int fast = vt_ecfix_verify(key, digest, dlen, r, s, n, &seen);
         if (fast == 0 || fast == VT_E_SIGNATURE)
                 return fast;
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
@@ -256,7 +257,7 @@ int vt_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const 
                 goto out;
         e = EVP_PKEY_verify(ctx, der, (size_t)dl, digest, dlen) == 1 ? 0 : VT_E_SIGNATURE;
         if (e == 0 && fast == VT_ECFIX_PASS)
-                vt_ecfix_remember(key); /* a key with a valid signature: its table next time */
+                vt_ecfix_remember(&seen); /* a valid signature: its key's table next time */
 out:
         ECDSA_SIG_free(sig);
         ERR_clear_error();

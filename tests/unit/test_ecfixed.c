@@ -55,21 +55,28 @@ struct sig {
         uint8_t r[48], s[48];
 };
 
-static void sign(EVP_PKEY *k, struct sig *out, size_t dlen)
+/* sign_digest signs out->digest (out->dlen bytes) as it is. */
+static void sign_digest(EVP_PKEY *k, struct sig *out)
 {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k, NULL);
         uint8_t der[128];
         size_t dl = sizeof(der);
-        out->dlen = dlen;
-        assert_int_equal(RAND_bytes(out->digest, (int)dlen), 1);
         assert_non_null(ctx);
         assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
-        assert_int_equal(EVP_PKEY_sign(ctx, der, &dl, out->digest, dlen), 1);
+        assert_int_equal(EVP_PKEY_sign(ctx, der, &dl, out->digest, out->dlen), 1);
         const uint8_t *p = der;
         _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
         assert_non_null(sig);
         assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), out->r, 48), 48);
         assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), out->s, 48), 48);
+}
+
+/* sign signs a random digest of dlen bytes. */
+static void sign(EVP_PKEY *k, struct sig *out, size_t dlen)
+{
+        out->dlen = dlen;
+        assert_int_equal(RAND_bytes(out->digest, (int)dlen), 1);
+        sign_digest(k, out);
 }
 
 /* OpenSSL's answer: 1 valid, 0 not (r and s that DER cannot carry are not valid). */
@@ -118,25 +125,29 @@ static void test_ecfix_first_use_passes(void **state)
         struct sig g;
         sign(k, &g, 48);
         /* a key gets a slot only once EVP found one of its signatures valid */
-        assert_int_equal(vt_ecfix_verify(k, g.digest, g.dlen, g.r, g.s, 48), VT_ECFIX_PASS);
-        assert_int_equal(vt_ecfix_verify(k, g.digest, g.dlen, g.r, g.s, 48), VT_ECFIX_PASS);
+        struct vt_ecfix_key seen;
+        assert_int_equal(vt_ecfix_verify(k, g.digest, g.dlen, g.r, g.s, 48, &seen), VT_ECFIX_PASS);
+        assert_int_equal(vt_ecfix_verify(k, g.digest, g.dlen, g.r, g.s, 48, &seen), VT_ECFIX_PASS);
+        assert_int_equal(seen.len, 97);
         struct vt_ecfix_stats st;
         vt_ecfix_stats(&st);
         assert_int_equal(st.keys, 0);
-        vt_ecfix_remember(k);
+        vt_ecfix_remember(&seen);
         vt_ecfix_stats(&st);
         assert_int_equal(st.keys, 1);
         assert_int_equal(st.tables, 0);
-        assert_int_equal(vt_ecfix_verify(k, g.digest, g.dlen, g.r, g.s, 48), 0);
+        assert_int_equal(vt_ecfix_verify(k, g.digest, g.dlen, g.r, g.s, 48, &seen), 0);
         vt_ecfix_stats(&st);
         assert_int_equal(st.keys, 1);
         assert_int_equal(st.tables, 1);
         assert_int_equal(st.fast, 1);
         /* other curves are EVP's, always, and get no slot */
-        vt_ecfix_remember(k256);
-        for (int i = 0; i < 3; i++)
-                assert_int_equal(vt_ecfix_verify(k256, g.digest, 32, g.r + 16, g.s + 16, 32),
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(vt_ecfix_verify(k256, g.digest, 32, g.r + 16, g.s + 16, 32, &seen),
                                  VT_ECFIX_PASS);
+                assert_int_equal(seen.len, 0);
+                vt_ecfix_remember(&seen);
+        }
         vt_ecfix_stats(&st);
         assert_int_equal(st.keys, 1);
 }
@@ -262,21 +273,12 @@ static void test_ecfix_edges(void **state)
         /* u1 = 0: a digest of zeros, and a digest equal to the order (0 mod the order);
          * both signed by OpenSSL, both valid */
         for (int z = 0; z < 2; z++) {
-                struct sig zg;
-                sign(k, &zg, 48);
+                struct sig zg = {.dlen = 48};
                 if (z == 0)
                         memset(zg.digest, 0, 48);
                 else
                         put_order(k, zg.digest, 0);
-                _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k, NULL);
-                uint8_t der[128];
-                size_t dl = sizeof(der);
-                assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
-                assert_int_equal(EVP_PKEY_sign(ctx, der, &dl, zg.digest, 48), 1);
-                const uint8_t *p = der;
-                _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
-                assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), zg.r, 48), 48);
-                assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), zg.s, 48), 48);
+                sign_digest(k, &zg);
                 assert_int_equal(reference(k, &zg), 1);
                 assert_int_equal(ours(k, &zg), 1);
                 flip(zg.s, 48);
