@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* OpenSSL 3.0 keeps the precomputation (EC_GROUP_precompute_mult) and the
- * multiplication that uses it (EC_POINTs_mul) under its deprecated API; built without
- * it, everything here passes to EVP_PKEY_verify. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-
 #include "crypto/ecfixed.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -16,6 +12,7 @@
 #include <openssl/obj_mac.h>
 
 #include "crypto/openssl-util.h"
+#include "crypto/p384.h"
 #include "crypto/x509.h"
 #include "util/macro.h"
 #include "veritee/veritee.h"
@@ -25,14 +22,15 @@
 struct fix_key {
         uint8_t point[VT_ECFIX_POINT_MAX];
         size_t point_len;
-        EC_GROUP *group; /* generator: the key's point, precomputed; NULL until built */
-        unsigned refs;   /* under cache.mu */
-        uint64_t last;   /* cache.tick at its last use: the least recent goes first */
+        struct vt_p384_table *table; /* the key's comb table; NULL until built */
+        unsigned refs;               /* under cache.mu */
+        uint64_t last;               /* cache.tick at its last use: the least recent goes first */
 };
 
 static struct {
         pthread_mutex_t mu;
-        EC_GROUP *base; /* P-384 with its generator's table, built at the first table */
+        EC_GROUP *group;            /* P-384: its order, prime and G */
+        struct vt_p384_table *base; /* G's table, built with group at the first table */
         bool base_failed;
         struct fix_key *keys[VT_ECFIX_KEYS];
         uint64_t tick, fast;
@@ -41,106 +39,84 @@ static struct {
 static void key_unref_locked(struct fix_key *k)
 {
         if (--k->refs == 0) {
-                EC_GROUP_free(k->group);
+                free(k->table);
                 free(k);
         }
 }
 
-#ifndef OPENSSL_NO_DEPRECATED_3_0
-
-/* precomputed returns group (already the curve, its generator set) with OpenSSL's table of
- * multiples of the generator, or NULL. */
-static EC_GROUP *precomputed(EC_GROUP *group)
+/* point_table builds the comb table of a P-384 point: the encoded point (decoded by
+ * EC_POINT_oct2point, which checks that it is on the curve; the point at infinity, one
+ * zero byte, is refused here), or G when point is NULL. */
+static struct vt_p384_table *point_table(const EC_GROUP *g, const uint8_t *point, size_t len)
 {
         _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
-        if (!ctx || EC_GROUP_precompute_mult(group, ctx) != 1 ||
-            EC_GROUP_have_precompute_mult(group) != 1) {
-                EC_GROUP_free(group);
-                ERR_clear_error();
-                return NULL;
-        }
-        return group;
-}
-
-/* base_group returns P-384 with the table of G (built once; cache.mu held). */
-static const EC_GROUP *base_group_locked(void)
-{
-        if (!cache.base && !cache.base_failed) {
-                EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp384r1);
-                cache.base = g ? precomputed(g) : NULL;
-                cache.base_failed = !cache.base;
-        }
-        return cache.base;
-}
-
-/* key_group builds P-384 with the key's point as its generator, and its table. The point
- * is decoded from the very bytes that name the slot (EC_POINT_oct2point checks that it is
- * on the curve; the point at infinity, one zero byte, is refused here). */
-static EC_GROUP *key_group(const uint8_t *point, size_t len)
-{
-        EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp384r1);
-        _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
-        EC_POINT *q = g ? EC_POINT_new(g) : NULL;
-        BIGNUM *one = BN_new();
-        bool ok = q && ctx && one && BN_one(one) &&
-                  EC_POINT_oct2point(g, q, point, len, ctx) == 1 &&
+        _cleanup_(EC_POINT_freep) EC_POINT *q = EC_POINT_new(g);
+        _cleanup_(BN_freep) BIGNUM *x = BN_new(), *y = BN_new();
+        uint8_t xb[VT_P384_BYTES], yb[VT_P384_BYTES];
+        bool ok = q && ctx && x && y &&
+                  (point ? EC_POINT_oct2point(g, q, point, len, ctx) == 1
+                         : EC_POINT_copy(q, EC_GROUP_get0_generator(g)) == 1) &&
                   EC_POINT_is_at_infinity(g, q) == 0 &&
-                  EC_GROUP_set_generator(g, q, EC_GROUP_get0_order(g), one) == 1;
-        EC_POINT_free(q);
-        BN_free(one);
-        if (!ok) {
-                EC_GROUP_free(g);
-                ERR_clear_error();
+                  EC_POINT_get_affine_coordinates(g, q, x, y, ctx) == 1 &&
+                  BN_bn2binpad(x, xb, sizeof(xb)) == (int)sizeof(xb) &&
+                  BN_bn2binpad(y, yb, sizeof(yb)) == (int)sizeof(yb);
+        ERR_clear_error();
+        if (!ok)
                 return NULL;
+        struct vt_p384_table *t = malloc(sizeof(*t));
+        if (t && vt_p384_table_build(t, xb, yb) < 0) {
+                free(t);
+                t = NULL;
         }
-        return precomputed(g);
+        return t;
 }
 
-/* mul_fixed sets out = k·(g's generator) + a·P through g's table. EC_POINTs_mul with the
- * generator's scalar alone would take OpenSSL's constant-time ladder (meant for secret
- * scalars) and ignore the table; one more point keeps it on the table's path: P with the
- * scalar a, 0 or 1, whose wNAF of one digit does not lengthen the table's 8-step loop. */
-static bool mul_fixed(const EC_GROUP *g, EC_POINT *out, const BIGNUM *k, const EC_POINT *p,
-                      const BIGNUM *a, BN_CTX *ctx)
+/* base_locked returns the curve, with G's table in cache.base, both made once (cache.mu
+ * held), or NULL. */
+static const EC_GROUP *base_locked(void)
 {
-        const EC_POINT *pts[1] = {p};
-        const BIGNUM *scs[1] = {a};
-        return EC_POINTs_mul(g, out, k, 1, pts, scs, ctx) == 1;
+        if (!cache.group && !cache.base_failed) {
+                EC_GROUP *g = vt_p384_init() ? EC_GROUP_new_by_curve_name(NID_secp384r1) : NULL;
+                struct vt_p384_table *t = g ? point_table(g, NULL, 0) : NULL;
+                if (t) {
+                        cache.group = g;
+                        cache.base = t;
+                } else {
+                        EC_GROUP_free(g);
+                        ERR_clear_error();
+                        cache.base_failed = true;
+                }
+        }
+        return cache.group;
 }
 
-/* x_is checks that the affine x of the Jacobian point (X, Y, Z), X/Z^2, equals c (mod
- * the field), without the field inversion that affine coordinates cost. */
-static int x_is(const EC_GROUP *g, const BIGNUM *c, const BIGNUM *X, const BIGNUM *Z, BIGNUM *t,
-                BN_CTX *ctx)
+/* to48 writes a BIGNUM below 2^384 as 48 big-endian bytes. */
+static bool to48(const BIGNUM *v, uint8_t out[VT_P384_BYTES])
 {
-        const BIGNUM *field = EC_GROUP_get0_field(g);
-        if (!field || !BN_mod_sqr(t, Z, field, ctx) || !BN_mod_mul(t, t, c, field, ctx))
-                return -1;
-        return BN_cmp(t, X) == 0;
+        return BN_bn2binpad(v, out, VT_P384_BYTES) == VT_P384_BYTES;
 }
 
-/* verify_with: ECDSA verification (SEC 1 §4.1.4, as OpenSSL's ecdsa_simple_verify_sig)
- * with the tables of G (base) and of Q (kg). */
-static int verify_with(const EC_GROUP *base, const EC_GROUP *kg, const uint8_t *digest, size_t dlen,
+/* verify_with: ECDSA verification (SEC 1 §4.1.4, as OpenSSL's ecdsa_simple_verify_sig):
+ * the scalars with OpenSSL's BIGNUMs, u1·G + u2·Q with the tables of G and Q
+ * (crypto/p384.c). */
+static int verify_with(const EC_GROUP *g, const struct vt_p384_table *gt,
+                       const struct vt_p384_table *qt, const uint8_t *digest, size_t dlen,
                        const uint8_t *rb, const uint8_t *sb, size_t n)
 {
         _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
         if (!ctx)
                 return VT_E_NOMEM;
         BN_CTX_start(ctx);
-        const BIGNUM *order = EC_GROUP_get0_order(base);
+        const BIGNUM *order = EC_GROUP_get0_order(g), *prime = EC_GROUP_get0_field(g);
         BIGNUM *r = BN_CTX_get(ctx), *s = BN_CTX_get(ctx), *m = BN_CTX_get(ctx);
         BIGNUM *w = BN_CTX_get(ctx), *u1 = BN_CTX_get(ctx), *u2 = BN_CTX_get(ctx);
-        BIGNUM *x = BN_CTX_get(ctx), *zero = BN_CTX_get(ctx), *one = BN_CTX_get(ctx);
-        BIGNUM *X = BN_CTX_get(ctx), *Z = BN_CTX_get(ctx);
-        BIGNUM *t = BN_CTX_get(ctx);
-        EC_POINT *p1 = EC_POINT_new(base), *p2 = EC_POINT_new(base);
+        BIGNUM *x = BN_CTX_get(ctx);
+        uint8_t u1b[VT_P384_BYTES], u2b[VT_P384_BYTES], c1[VT_P384_BYTES], c2[VT_P384_BYTES];
         int e = VT_E_NOMEM;
-        if (!t || !p1 || !p2)
+        if (!x)
                 goto out;
-        BN_zero(zero);
         e = VT_E_CRYPTO;
-        if (!BN_bin2bn(rb, (int)n, r) || !BN_bin2bn(sb, (int)n, s))
+        if (!order || !prime || !BN_bin2bn(rb, (int)n, r) || !BN_bin2bn(sb, (int)n, s))
                 goto out;
         e = VT_E_SIGNATURE;
         if (BN_is_zero(r) || BN_ucmp(r, order) >= 0 || BN_is_zero(s) || BN_ucmp(s, order) >= 0)
@@ -149,29 +125,22 @@ static int verify_with(const EC_GROUP *base, const EC_GROUP *kg, const uint8_t *
         e = VT_E_CRYPTO;
         if (!BN_bin2bn(digest, (int)(dlen < 48 ? dlen : 48), m))
                 goto out;
-        /* w = s^-1, u1 = m·w, u2 = r·w (mod order); X = u1·G + u2·Q */
+        /* w = s^-1, u1 = m·w, u2 = r·w (mod order) */
         if (!BN_mod_inverse(w, s, order, ctx) || !BN_mod_mul(u1, m, w, order, ctx) ||
-            !BN_mod_mul(u2, r, w, order, ctx))
+            !BN_mod_mul(u2, r, w, order, ctx) || !to48(u1, u1b) || !to48(u2, u2b) || !to48(r, c1))
                 goto out;
-        /* p1 = u1·G, then p2 = u2·Q + p1 */
-        if (!BN_one(one) || !mul_fixed(base, p1, u1, EC_GROUP_get0_generator(base), zero, ctx) ||
-            !mul_fixed(kg, p2, u2, p1, one, ctx))
+        /* valid when the affine x of u1·G + u2·Q is r (mod the order): r itself, or
+         * r + order when that is still below the field's prime (x < p < 2·order) */
+        bool two = false;
+        if (!BN_add(x, r, order))
                 goto out;
-        e = VT_E_SIGNATURE;
-        if (EC_POINT_is_at_infinity(base, p2))
-                goto out;
-        /* valid when X's affine x is r (mod the order): r itself, or r + order when that
-         * is still below the field's prime (x < p < 2·order) */
-        e = VT_E_CRYPTO;
-        if (!EC_POINT_get_Jprojective_coordinates_GFp(base, p2, X, NULL, Z, ctx))
-                goto out;
-        int eq = x_is(base, r, X, Z, t, ctx);
-        if (eq == 0 && BN_add(x, r, order) && BN_cmp(x, EC_GROUP_get0_field(base)) < 0)
-                eq = x_is(base, x, X, Z, t, ctx);
-        e = eq < 0 ? VT_E_CRYPTO : eq ? 0 : VT_E_SIGNATURE;
+        if (BN_cmp(x, prime) < 0) {
+                if (!to48(x, c2))
+                        goto out;
+                two = true;
+        }
+        e = vt_p384_x_matches(gt, qt, u1b, u2b, c1, two ? c2 : NULL) ? 0 : VT_E_SIGNATURE;
 out:
-        EC_POINT_free(p1);
-        EC_POINT_free(p2);
         BN_CTX_end(ctx);
         ERR_clear_error();
         return e;
@@ -235,32 +204,33 @@ int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uin
                 return VT_ECFIX_PASS;
         pthread_mutex_lock(&cache.mu);
         struct fix_key *k = slot_find_locked(point, len);
-        const EC_GROUP *base = NULL;
-        if (!k || !(base = base_group_locked())) {
+        const EC_GROUP *g = NULL;
+        if (!k || !(g = base_locked())) {
                 pthread_mutex_unlock(&cache.mu);
                 return VT_ECFIX_PASS;
         }
-        /* k->group is set once and never changed while k lives: kept in kg, used without
-         * the lock */
-        const EC_GROUP *kg = k->group;
+        /* cache.base and k->table are set once and never changed while they live: kept
+         * here, used without the lock */
+        const struct vt_p384_table *gt = cache.base, *qt = k->table;
         k->refs++;
         pthread_mutex_unlock(&cache.mu);
 
-        if (!kg) {
-                /* built outside the lock (a few ms); a thread that built it meanwhile wins */
-                EC_GROUP *g = key_group(point, len);
+        if (!qt) {
+                /* built outside the lock (under a millisecond); a thread that built it
+                 * meanwhile wins */
+                struct vt_p384_table *t = point_table(g, point, len);
                 pthread_mutex_lock(&cache.mu);
-                if (!k->group)
-                        k->group = TAKE_PTR(g);
-                kg = k->group;
-                if (!kg)
+                if (!k->table)
+                        k->table = TAKE_PTR(t);
+                qt = k->table;
+                if (!qt)
                         key_unref_locked(k);
                 pthread_mutex_unlock(&cache.mu);
-                EC_GROUP_free(g);
-                if (!kg)
+                free(t);
+                if (!qt)
                         return VT_ECFIX_PASS;
         }
-        int e = verify_with(base, kg, digest, dlen, r, s, n);
+        int e = verify_with(g, gt, qt, digest, dlen, r, s, n);
         pthread_mutex_lock(&cache.mu);
         cache.fast++;
         key_unref_locked(k);
@@ -278,23 +248,6 @@ void vt_ecfix_remember(const struct vt_ecfix_key *seen)
         pthread_mutex_unlock(&cache.mu);
 }
 
-#else
-
-int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
-                    const uint8_t *s, size_t n, struct vt_ecfix_key *seen)
-{
-        (void)key, (void)digest, (void)dlen, (void)r, (void)s, (void)n;
-        seen->len = 0;
-        return VT_ECFIX_PASS;
-}
-
-void vt_ecfix_remember(const struct vt_ecfix_key *seen)
-{
-        (void)seen;
-}
-
-#endif
-
 void vt_ecfix_stats(struct vt_ecfix_stats *ret)
 {
         *ret = (struct vt_ecfix_stats){0};
@@ -302,7 +255,7 @@ void vt_ecfix_stats(struct vt_ecfix_stats *ret)
         for (size_t i = 0; i < VT_ECFIX_KEYS; i++)
                 if (cache.keys[i]) {
                         ret->keys++;
-                        ret->tables += cache.keys[i]->group != NULL;
+                        ret->tables += cache.keys[i]->table != NULL;
                 }
         ret->fast = cache.fast;
         pthread_mutex_unlock(&cache.mu);

@@ -19,6 +19,7 @@
 
 #include "crypto/ecfixed.h"
 #include "crypto/openssl-util.h"
+#include "crypto/p384.h"
 #include "crypto/x509.h"
 #include "testutil.h"
 #include "util/macro.h"
@@ -114,6 +115,232 @@ static void flip(uint8_t *p, size_t n)
         uint32_t x = 0;
         assert_int_equal(RAND_bytes((uint8_t *)&x, sizeof(x)), 1);
         p[(x >> 3) % n] ^= (uint8_t)(1u << (x & 7));
+}
+
+/* ---- crypto/p384.c against OpenSSL's BIGNUM and EC_POINT arithmetic ---- */
+
+static void bn48(const BIGNUM *v, uint8_t out[48])
+{
+        assert_int_equal(BN_bn2binpad(v, out, 48), 48);
+}
+
+/* Field values that carries and reductions get wrong first: 0, 1, 2, p - 1, p - 2, powers
+ * of two at every limb boundary and their neighbours, limbs of all ones, p's own limbs
+ * shifted; then random ones. */
+static void field_values(const BIGNUM *p, BIGNUM **v, size_t *n, size_t cap)
+{
+        size_t k = 0;
+        for (int w = 0; w <= 3; w++) {
+                v[k] = BN_new();
+                BN_set_word(v[k++], (BN_ULONG)w);
+        }
+        for (int w = 1; w <= 2; w++) {
+                v[k] = BN_dup(p);
+                BN_sub_word(v[k++], (BN_ULONG)w);
+        }
+        for (int bit = 32; bit < 384; bit += 32) {
+                for (int d = -1; d <= 1; d++) {
+                        v[k] = BN_new();
+                        BN_set_bit(v[k], bit);
+                        if (d < 0)
+                                BN_sub_word(v[k], 1);
+                        else if (d > 0)
+                                BN_add_word(v[k], 1);
+                        k++;
+                }
+        }
+        /* (p - 1) / 2, (p + 1) / 2, p >> 64, and p with its low limb cleared */
+        v[k] = BN_dup(p);
+        BN_rshift1(v[k], v[k]);
+        k++;
+        v[k] = BN_dup(p);
+        BN_add_word(v[k], 1);
+        BN_rshift1(v[k], v[k]);
+        k++;
+        v[k] = BN_dup(p);
+        BN_rshift(v[k], v[k], 64);
+        k++;
+        v[k] = BN_dup(p);
+        BN_rshift(v[k], v[k], 64);
+        BN_lshift(v[k], v[k], 64);
+        k++;
+        while (k < cap) {
+                v[k] = BN_new();
+                BN_rand_range(v[k++], p);
+        }
+        for (size_t i = 0; i < k; i++) {
+                assert_non_null(v[i]);
+                assert_true(BN_cmp(v[i], p) < 0);
+        }
+        *n = k;
+}
+
+static void test_p384_field(void **state)
+{
+        (void)state;
+        assert_true(vt_p384_init());
+        _cleanup_(EC_GROUP_freep) EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp384r1);
+        _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
+        const BIGNUM *p = EC_GROUP_get0_field(g);
+        BIGNUM *v[96];
+        size_t n = 0;
+        field_values(p, v, &n, ELEMENTSOF(v));
+        _cleanup_(BN_freep) BIGNUM *want = BN_new();
+        uint8_t a[48], b[48], got[48], exp[48];
+        size_t checked = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct vt_p384_fe fa, fb, fr;
+                bn48(v[i], a);
+                vt_p384_fe_from_bytes(&fa, a);
+                vt_p384_fe_to_bytes(got, &fa);
+                assert_memory_equal(got, a, 48);
+                for (size_t j = 0; j < n; j++) {
+                        bn48(v[j], b);
+                        vt_p384_fe_from_bytes(&fb, b);
+                        vt_p384_fe_mul(&fr, &fa, &fb);
+                        vt_p384_fe_to_bytes(got, &fr);
+                        assert_true(BN_mod_mul(want, v[i], v[j], p, ctx));
+                        bn48(want, exp);
+                        assert_memory_equal(got, exp, 48);
+                        vt_p384_fe_add(&fr, &fa, &fb);
+                        vt_p384_fe_to_bytes(got, &fr);
+                        assert_true(BN_mod_add(want, v[i], v[j], p, ctx));
+                        bn48(want, exp);
+                        assert_memory_equal(got, exp, 48);
+                        vt_p384_fe_sub(&fr, &fa, &fb);
+                        vt_p384_fe_to_bytes(got, &fr);
+                        assert_true(BN_mod_sub(want, v[i], v[j], p, ctx));
+                        bn48(want, exp);
+                        assert_memory_equal(got, exp, 48);
+                        checked++;
+                }
+                vt_p384_fe_inv(&fr, &fa);
+                vt_p384_fe_to_bytes(got, &fr);
+                if (BN_is_zero(v[i]))
+                        BN_zero(want);
+                else
+                        assert_non_null(BN_mod_inverse(want, v[i], p, ctx));
+                bn48(want, exp);
+                assert_memory_equal(got, exp, 48);
+        }
+        assert_true(checked >= 80 * 80);
+        for (size_t i = 0; i < n; i++)
+                BN_free(v[i]);
+}
+
+/* x_of: OpenSSL's u1·G + u2·Q, its affine x (false at infinity). */
+static bool x_of(const EC_GROUP *g, const BIGNUM *u1, const EC_POINT *q, const BIGNUM *u2,
+                 uint8_t x[48])
+{
+        _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
+        _cleanup_(EC_POINT_freep) EC_POINT *r = EC_POINT_new(g);
+        _cleanup_(BN_freep) BIGNUM *bx = BN_new();
+        assert_true(ctx && r && bx);
+        assert_int_equal(EC_POINT_mul(g, r, u1, q, u2, ctx), 1);
+        if (EC_POINT_is_at_infinity(g, r))
+                return false;
+        assert_int_equal(EC_POINT_get_affine_coordinates(g, r, bx, NULL, ctx), 1);
+        bn48(bx, x);
+        return true;
+}
+
+static void table_of(const EC_GROUP *g, const EC_POINT *pt, struct vt_p384_table *t)
+{
+        _cleanup_(BN_freep) BIGNUM *x = BN_new(), *y = BN_new();
+        uint8_t xb[48], yb[48];
+        assert_int_equal(EC_POINT_get_affine_coordinates(g, pt, x, y, NULL), 1);
+        bn48(x, xb);
+        bn48(y, yb);
+        assert_int_equal(vt_p384_table_build(t, xb, yb), 0);
+}
+
+/* our u1·G + u2·Q (tables gt, qt) agrees with OpenSSL's: x matches exactly, x + 1 does
+ * not; at infinity nothing matches. */
+static void agree(const EC_GROUP *g, const struct vt_p384_table *gt, const EC_POINT *q,
+                  const struct vt_p384_table *qt, const BIGNUM *u1, const BIGNUM *u2)
+{
+        uint8_t a[48], b[48], x[48], x1[48];
+        bn48(u1, a);
+        bn48(u2, b);
+        if (!x_of(g, u1, q, u2, x)) {
+                memset(x1, 0, sizeof(x1));
+                x1[47] = 1;
+                assert_false(vt_p384_x_matches(gt, qt, a, b, x1, NULL));
+                return;
+        }
+        assert_true(vt_p384_x_matches(gt, qt, a, b, x, NULL));
+        memcpy(x1, x, 48);
+        x1[47] ^= 1;
+        assert_false(vt_p384_x_matches(gt, qt, a, b, x1, NULL));
+        /* the second candidate counts as much as the first */
+        assert_true(vt_p384_x_matches(gt, qt, a, b, x1, x));
+}
+
+static void test_p384_points(void **state)
+{
+        (void)state;
+        assert_true(vt_p384_init());
+        _cleanup_(EC_GROUP_freep) EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp384r1);
+        _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
+        const BIGNUM *order = EC_GROUP_get0_order(g);
+        const EC_POINT *G = EC_GROUP_get0_generator(g);
+        _cleanup_(EC_POINT_freep) EC_POINT *q = EC_POINT_new(g), *negG = EC_POINT_dup(G, g);
+        _cleanup_(BN_freep) BIGNUM *k = BN_new(), *u1 = BN_new(), *u2 = BN_new();
+        assert_true(ctx && q && negG && k && u1 && u2);
+        assert_true(BN_rand_range(k, order));
+        assert_int_equal(EC_POINT_mul(g, q, k, NULL, NULL, ctx), 1);
+        assert_int_equal(EC_POINT_invert(g, negG, ctx), 1);
+        struct vt_p384_table *gt = malloc(sizeof(*gt)), *qt = malloc(sizeof(*qt)),
+                             *nt = malloc(sizeof(*nt));
+        assert_true(gt && qt && nt);
+        table_of(g, G, gt);
+        table_of(g, q, qt);
+        table_of(g, negG, nt);
+        /* random scalars */
+        for (int i = 0; i < 200; i++) {
+                assert_true(BN_rand_range(u1, order) && BN_rand_range(u2, order));
+                agree(g, gt, q, qt, u1, u2);
+        }
+        /* one half zero, both zero, small scalars, the order minus one */
+        BN_zero(u1);
+        assert_true(BN_rand_range(u2, order));
+        agree(g, gt, q, qt, u1, u2);
+        agree(g, gt, q, qt, u2, u1);
+        agree(g, gt, q, qt, u1, u1);
+        for (BN_ULONG w = 1; w < 4; w++) {
+                assert_true(BN_set_word(u1, w) && BN_set_word(u2, 4 - w));
+                agree(g, gt, q, qt, u1, u2);
+        }
+        assert_true(BN_copy(u1, order) && BN_sub_word(u1, 1));
+        agree(g, gt, q, qt, u1, u1);
+        /* Q = G with u2 = u1: every column adds an entry to itself (P + P doubles) */
+        for (int i = 0; i < 20; i++) {
+                assert_true(BN_rand_range(u1, order));
+                agree(g, gt, G, gt, u1, u1);
+        }
+        /* Q = -G with u2 = u1: the first column adds an entry and its negation (P + -P is
+         * infinity, and the sum goes on from there); the result is infinity */
+        for (int i = 0; i < 20; i++) {
+                uint8_t a[48], x[48];
+                assert_true(BN_rand_range(u1, order));
+                bn48(u1, a);
+                assert_false(x_of(g, u1, negG, u1, x));
+                memset(x, 0, sizeof(x));
+                assert_false(vt_p384_x_matches(gt, nt, a, a, x, NULL));
+                /* and with u2 = u1 + 1, the sum is -G: x of G */
+                assert_true(BN_copy(u2, u1) && BN_add_word(u2, 1));
+                if (BN_cmp(u2, order) < 0)
+                        agree(g, gt, negG, nt, u1, u2);
+        }
+        /* Q = G with u2 = order - u1: u1·G + (n - u1)·G is infinity */
+        for (int i = 0; i < 20; i++) {
+                assert_true(BN_rand_range(u1, order) && !BN_is_zero(u1));
+                assert_true(BN_sub(u2, order, u1));
+                agree(g, gt, G, gt, u1, u2);
+        }
+        free(gt);
+        free(qt);
+        free(nt);
 }
 
 static void test_ecfix_first_use_passes(void **state)
@@ -469,6 +696,8 @@ static void test_ecfix_threads(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_p384_field),
+                cmocka_unit_test(test_p384_points),
                 cmocka_unit_test(test_ecfix_first_use_passes),
                 cmocka_unit_test(test_ecfix_forged_only),
                 cmocka_unit_test(test_ecfix_agrees),
