@@ -45,7 +45,9 @@ int vt_p384_table_build(struct vt_p384_table *t, const uint8_t x[VT_P384_BYTES],
 /* vt_p384_x_matches computes R = u1·G + u2·Q from the tables of G and Q (u1 and u2
  * big-endian, below the order) and answers true when R is not at infinity and its affine
  * x equals c1, or c2 when c2 is not NULL (big-endian, below p), compared in Jacobian
- * coordinates (c·Z^2 = X) without a field inversion. */
+ * coordinates (c·Z^2 = X) without a field inversion. Only for tables that
+ * vt_p384_table_build filled (it fails where the arithmetic is not available, so false here
+ * never stands for "not available"). */
 bool vt_p384_x_matches(const struct vt_p384_table *g, const struct vt_p384_table *q,
                        const uint8_t u1[VT_P384_BYTES], const uint8_t u2[VT_P384_BYTES],
                        const uint8_t c1[VT_P384_BYTES], const uint8_t *c2);
