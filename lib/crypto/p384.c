@@ -29,10 +29,16 @@ typedef unsigned __int128 u128;
 #define UNROLL _Pragma("GCC unroll 8")
 typedef struct vt_p384_fe fe;
 
-/* The field's prime (limbs), -p^-1 mod 2^64, 2^768 mod p (to Montgomery form), 2^384 mod
- * p (one in Montgomery form) and p - 2 (the exponent of an inversion): from OpenSSL's
- * group, once. */
-static uint64_t P[6], N0, PM2[6];
+/* 2^768 mod p (to Montgomery form), 2^384 mod p (one in Montgomery form) and p - 2 (the
+ * exponent of an inversion): from OpenSSL's group, once. */
+static uint64_t PM2[6];
+
+/* P-384's prime, 2^384 - 2^128 - 2^96 + 2^32 - 1, as constants that the compiler folds into
+ * the multiplication (vt_p384_init checks them against OpenSSL's group), and -p^-1 mod
+ * 2^64, 2^32 + 1. */
+static const uint64_t P[6] = {0x00000000ffffffffULL, 0xffffffff00000000ULL, 0xfffffffffffffffeULL,
+                              0xffffffffffffffffULL, 0xffffffffffffffffULL, 0xffffffffffffffffULL};
+#define N0 0x0000000100000001ULL
 static fe R2, ONE;
 static bool ready;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -181,12 +187,10 @@ static void init_once(void)
                 ERR_clear_error();
                 return;
         }
-        limbs_from_be(P, b);
-        /* -p^-1 mod 2^64 by Newton's iteration: each step doubles the correct low bits */
-        uint64_t inv = 1;
-        for (int i = 0; i < 6; i++)
-                inv *= 2 - P[0] * inv;
-        N0 = 0 - inv;
+        uint64_t q[6];
+        limbs_from_be(q, b);
+        if (memcmp(q, P, sizeof(q)) != 0 || (uint64_t)(P[0] * N0) != UINT64_MAX)
+                return; /* not the prime this file is written for */
         /* 2^384 and 2^768 mod p */
         if (!BN_one(t) || !BN_lshift(t, t, 384) || !BN_mod(t, t, p, ctx) ||
             BN_bn2binpad(t, b, sizeof(b)) != (int)sizeof(b)) {

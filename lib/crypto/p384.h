@@ -6,9 +6,10 @@
  * additions, the doublings shared between the two halves of u1·G + u2·Q.
  *
  * Public values only (keys, digests, signatures): nothing here is constant-time, and
- * nothing here may ever see a private scalar. The curve's constants come from OpenSSL's
- * own group at vt_p384_init, not from this file. Without a 128-bit integer type the
- * functions answer "not available" and the caller verifies with EVP.
+ * nothing here may ever see a private scalar. The prime is written into p384.c and
+ * checked against OpenSSL's own group at vt_p384_init, which computes the rest from it.
+ * Without a 128-bit integer type the functions answer "not available" and the caller
+ * verifies with EVP.
  */
 #ifndef VT_CRYPTO_P384_H
 #define VT_CRYPTO_P384_H
