@@ -2,10 +2,11 @@
 /*
  * The appender: one thread per ledger takes what callers queued, hashes it onto the
  * tree's right edge (the frontier), writes entries and completed nodes in one synced
- * transaction, and hands the group to the waker thread, which wakes its callers while the
- * appender commits the next group. Group commit: the entries that arrive while one group
- * is being synced form the next, so the cost of a sync is shared by all of them; waking
- * a group's callers (a system call each) no longer holds up the next group's commit.
+ * transaction, and wakes the group's callers: itself when they are a few, else through
+ * the waker thread, which wakes them while the appender commits the next group. Group
+ * commit: the entries that arrive while one group is being synced form the next, so the
+ * cost of a sync is shared by all of them; waking a large group's callers (a system call
+ * each) does not hold up the next group's commit.
  * Several processes may append to one store: the store refuses a group built on a stale
  * size (VT_E_STALE), and the thread reloads the frontier and builds it again.
  */
@@ -26,6 +27,7 @@
 #define DEFAULT_EVERY 1000
 #define DEFAULT_MS    1000
 #define DEFAULT_BATCH 1024
+#define DIRECT_WAKE   4 /* groups up to this size are woken by the appender itself */
 
 struct waiter {
         struct waiter *next;
@@ -334,8 +336,18 @@ static void *appender(void *arg)
                         if (e < 0)
                                 w->diag = d;
                 }
-                if (n)
+                if (n > DIRECT_WAKE) {
                         to_waker(l, first, n);
+                } else {
+                        /* a small group: its few posts cost less than the hand-off to the
+                         * waker and the waker's wake-up */
+                        struct waiter *w = first;
+                        for (i = 0; i < n; i++) {
+                                struct waiter *next = w->next; /* w is gone once posted */
+                                sem_post(&w->wake);
+                                w = next;
+                        }
+                }
                 pthread_mutex_lock(&l->mu);
                 pthread_cond_broadcast(&l->done); /* tree-head waiters */
                 /* Only after a turn that began stopping, so that it signed the last
