@@ -168,9 +168,9 @@ struct vt_sqlite {
         int err_code;
         char err_msg[256];
         /* The ledger's writer (lw, opened by the first append): a second connection to the
-         * same file, always synchronous=FULL, so that an append is synced without
-         * switching this connection's mode around it and back; its statements prepared
-         * once. Only the main connection's struct has one (path: to open it). */
+         * same file, whose every commit is synced (wal_sync), so that an append is synced
+         * without switching this connection's mode around it and back; its statements
+         * prepared once. Only the main connection's struct has one (path: to open it). */
         char *path;
         struct vt_sqlite *lw;
         sqlite3_stmt *l_begin, *l_commit, *l_size, *l_entry, *l_node, *l_sth;
@@ -2205,10 +2205,10 @@ static int ledger_writer_open(struct vt_sqlite *s, struct vt_diag *d)
         int r = 0;
         if (sqlite3_busy_timeout(w->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
                 r = store_fail(w, NULL, "busy timeout");
-        /* FULL in WAL mode: every commit syncs the WAL before it returns. Never switched
-         * back: this connection writes nothing else than the ledger. */
+        /* NORMAL: a commit writes its frames and releases the database's write lock
+         * without syncing; wal_sync syncs them right after, before anyone is told */
         if (r == 0)
-                r = exec(w, "PRAGMA synchronous = FULL", "set synchronous=FULL", NULL);
+                r = exec(w, "PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", NULL);
         if (r == 0)
                 r = exec(w, "PRAGMA journal_size_limit = 16777216", "set journal_size_limit", NULL);
         /* no checkpoint inside the writer's commits: the checkpointer's thread does them */
@@ -2261,11 +2261,43 @@ static int kept_done(struct vt_sqlite *w, sqlite3_stmt *st, const char *what)
         return r;
 }
 
-/* ledger_tx_end commits the writer's transaction if r is 0, else rolls it back. */
+/*
+ * wal_sync makes the writer's last commit durable (w->lock held): it syncs the WAL, in
+ * which the commit (synchronous=NORMAL) wrote its frames. SQLite's synchronous=FULL syncs
+ * inside the commit, holding the database's write lock through the disk's flush, so that
+ * every session write of the main connection waited for the ledger's sync (and its busy
+ * handler slept a millisecond or more, holding the main connection's lock). Synced here,
+ * after the commit, other connections write meanwhile; what the caller is told still
+ * waits for the sync. The frames cannot leave the WAL unsynced in between: a checkpoint
+ * syncs the WAL before it copies from it, and the WAL is written over from its start
+ * only after a checkpoint that copied everything has synced the database.
+ */
+static int wal_sync(struct vt_sqlite *w)
+{
+        sqlite3_file *f = NULL;
+        int rc = sqlite3_file_control(w->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+        if (rc == SQLITE_OK && (!f || !f->pMethods))
+                rc = SQLITE_CANTOPEN; /* no WAL open after a commit: not WAL mode */
+        if (rc == SQLITE_OK)
+                rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+        if (rc == SQLITE_OK)
+                return 0;
+        /* the VFS's failure is not the connection's: recorded here, for sq_diag */
+        if (!w->err_code) {
+                w->err_code = rc;
+                snprintf(w->err_msg, sizeof(w->err_msg), "sync the WAL: %s", sqlite3_errstr(rc));
+        }
+        return VT_E_STORE;
+}
+
+/* ledger_tx_end commits the writer's transaction if r is 0, and syncs it; else it rolls
+ * it back. */
 static int ledger_tx_end(struct vt_sqlite *w, int r)
 {
         if (r == 0)
                 r = kept_done(w, w->l_commit, "commit");
+        if (r == 0)
+                r = wal_sync(w);
         if (r < 0 && !sqlite3_get_autocommit(w->db))
                 (void)sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
         return r;
@@ -2413,7 +2445,7 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
         if (r < 0)
                 return r;
         /* durable before the caller releases anything on its strength: the writer's
-         * commits are synchronous=FULL */
+         * commits are synced (wal_sync) */
         pthread_mutex_lock(&w->lock);
         r = kept_done(w, w->l_begin, "begin transaction");
         if (r == 0)
@@ -2565,7 +2597,10 @@ static int sq_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time,
                 return r;
         /* on the writer: synced like the entries */
         pthread_mutex_lock(&w->lock);
-        r = sq_diag(w, ledger_sth_row(w, size, time, sth), "ledger tree head put", d);
+        r = ledger_sth_row(w, size, time, sth);
+        if (r == 0)
+                r = wal_sync(w);
+        r = sq_diag(w, r, "ledger tree head put", d);
         pthread_mutex_unlock(&w->lock);
         return r;
 }

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A ledger append is durable when it returns: whatever the SQLite store wrote to its WAL
+ * before vt_ledger_append (or vt_store_ledger_sth_put) returned has been synced by then,
+ * by the ledger's writer (wal_sync) rather than inside SQLite's commit.
+ *
+ * This binary defines pwrite, pwrite64, write, fsync and fdatasync: libsqlite3's calls
+ * resolve to these (an executable's definitions come first), which call libc's and
+ * record, for files whose name ends in "-wal", whether a write came after their last
+ * successful sync. The main connection's own writes (synchronous=NORMAL, not synced on
+ * their own) come before the appends here and must be synced by the first of them.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ledger/ledger.h"
+#include "store/store.h"
+#include "testutil.h"
+#include "token/jwt.h"
+#include "util/json.h"
+#include "veritee/veritee.h"
+
+static atomic_bool wal_dirty;        /* a WAL write since the WAL's last sync */
+static atomic_uint wal_writes, wal_syncs;
+
+static bool is_wal(int fd)
+{
+        char link[64], path[4096];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, path, sizeof(path) - 1);
+        if (n < 4)
+                return false;
+        path[n] = 0;
+        return strcmp(path + n - 4, "-wal") == 0;
+}
+
+static void wrote(int fd, ssize_t r)
+{
+        if (r > 0 && is_wal(fd)) {
+                atomic_store(&wal_dirty, true);
+                atomic_fetch_add(&wal_writes, 1);
+        }
+}
+
+static void synced(int fd, int r)
+{
+        if (r == 0 && is_wal(fd)) {
+                atomic_store(&wal_dirty, false);
+                atomic_fetch_add(&wal_syncs, 1);
+        }
+}
+
+#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+        ssize_t r = REAL("pwrite", ssize_t (*)(int, const void *, size_t, off_t))(fd, buf, n, off);
+        wrote(fd, r);
+        return r;
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+        ssize_t r =
+                REAL("pwrite64", ssize_t (*)(int, const void *, size_t, off64_t))(fd, buf, n, off);
+        wrote(fd, r);
+        return r;
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+        ssize_t r = REAL("write", ssize_t (*)(int, const void *, size_t))(fd, buf, n);
+        wrote(fd, r);
+        return r;
+}
+
+int fsync(int fd)
+{
+        int r = REAL("fsync", int (*)(int))(fd);
+        synced(fd, r);
+        return r;
+}
+
+int fdatasync(int fd)
+{
+        int r = REAL("fdatasync", int (*)(int))(fd);
+        synced(fd, r);
+        return r;
+}
+
+struct fx {
+        char dir[256], db[300], key[300];
+        struct vt_store *store;
+        struct vt_signer *signer;
+};
+
+static int setup(void **state)
+{
+        struct fx *f = calloc(1, sizeof(*f));
+        struct vt_diag d = {0};
+        assert_non_null(f);
+        vt_test_fresh_dir(f->dir, sizeof(f->dir), "ledger-durable");
+        snprintf(f->db, sizeof(f->db), "%s/db.sqlite", f->dir);
+        snprintf(f->key, sizeof(f->key), "%s/ledger.pem", f->dir);
+        assert_int_equal(vt_store_open(f->db, &f->store, &d), 0);
+        assert_int_equal(vt_signer_load_or_create_as(f->key, "ledger key", &f->signer, &d), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fx *f = *state;
+        vt_store_close(f->store);
+        vt_signer_free(f->signer);
+        vt_test_rm_dir(f->dir);
+        free(f);
+        return 0;
+}
+
+/* A session write of the main connection: in the WAL, not synced on its own. */
+static void session_write(struct fx *f, int i)
+{
+        struct vt_session s = {.tee = "sim", .nonce = "n", .client = "c", .created = 1,
+                               .expires = 1000000};
+        snprintf(s.id, sizeof(s.id), "%032x", (unsigned)i);
+        assert_int_equal(vt_store_session_open(f->store, &s, 1, 1000, 1000, NULL), 0);
+}
+
+static void test_ledger_append_synced(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        unsigned syncs0 = atomic_load(&wal_syncs);
+        for (int i = 0; i < 20; i++) {
+                session_write(f, i);
+                assert_true(atomic_load(&wal_dirty)); /* the interposition sees the writes */
+                json_auto_t *e = json_pack("{s:i}", "n", i);
+                uint64_t idx = UINT64_MAX;
+                assert_int_equal(vt_ledger_append(l, "test", e, &idx, NULL), 0);
+                assert_int_equal(idx, (uint64_t)i);
+                /* everything in the WAL, the entry and the session row before it, synced */
+                assert_false(atomic_load(&wal_dirty));
+        }
+        assert_true(atomic_load(&wal_syncs) >= syncs0 + 20);
+        vt_ledger_close(l);
+}
+
+static void test_ledger_sth_put_synced(void **state)
+{
+        struct fx *f = *state;
+        session_write(f, 0);
+        assert_true(atomic_load(&wal_dirty));
+        assert_int_equal(vt_store_ledger_sth_put(f->store, 0, 1, "{\"sth\":\"test\"}", NULL), 0);
+        assert_false(atomic_load(&wal_dirty));
+        assert_true(atomic_load(&wal_writes) > 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_ledger_append_synced, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_sth_put_synced, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
