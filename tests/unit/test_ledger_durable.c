@@ -26,7 +26,7 @@
 #include "util/json.h"
 #include "veritee/veritee.h"
 
-static atomic_bool wal_dirty;        /* a WAL write since the WAL's last sync */
+static atomic_bool wal_dirty; /* a WAL write since the WAL's last sync */
 static atomic_uint wal_writes, wal_syncs;
 
 static bool is_wal(int fd)
@@ -60,7 +60,7 @@ static void synced(int fd, int r)
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-        ssize_t r = REAL("pwrite", ssize_t (*)(int, const void *, size_t, off_t))(fd, buf, n, off);
+        ssize_t r = REAL("pwrite", ssize_t(*)(int, const void *, size_t, off_t))(fd, buf, n, off);
         wrote(fd, r);
         return r;
 }
@@ -68,14 +68,14 @@ ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
         ssize_t r =
-                REAL("pwrite64", ssize_t (*)(int, const void *, size_t, off64_t))(fd, buf, n, off);
+                REAL("pwrite64", ssize_t(*)(int, const void *, size_t, off64_t))(fd, buf, n, off);
         wrote(fd, r);
         return r;
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
-        ssize_t r = REAL("write", ssize_t (*)(int, const void *, size_t))(fd, buf, n);
+        ssize_t r = REAL("write", ssize_t(*)(int, const void *, size_t))(fd, buf, n);
         wrote(fd, r);
         return r;
 }
@@ -127,8 +127,8 @@ static int teardown(void **state)
 /* A session write of the main connection: in the WAL, not synced on its own. */
 static void session_write(struct fx *f, int i)
 {
-        struct vt_session s = {.tee = "sim", .nonce = "n", .client = "c", .created = 1,
-                               .expires = 1000000};
+        struct vt_session s = {
+                .tee = "sim", .nonce = "n", .client = "c", .created = 1, .expires = 1000000};
         snprintf(s.id, sizeof(s.id), "%032x", (unsigned)i);
         assert_int_equal(vt_store_session_open(f->store, &s, 1, 1000, 1000, NULL), 0);
 }
