@@ -121,6 +121,7 @@ static const struct vt_config_item items[] = {
         STRING("ledger.signing_key", ledger_key, UNDER_STATE_DIR("ledger-signing-key.pem")),
         UINT("ledger.sth_every_entries", sth_every, 1, 1000000, 1000),
         UINT("ledger.sth_every_ms", sth_ms, 10, 3600000, 1000),
+        UINT("ledger.attest_sync_ms", attest_sync_ms, 0, 10000, 100),
         BOOL("ledger.public", ledger_public, false),
         LIST("tokens.trusted_jwks", trusted_jwks),
         LIST("tokens.trusted_certs", trusted_certs),

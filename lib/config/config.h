@@ -95,11 +95,12 @@ struct vt_config {
                                      * private keys cannot be locked in memory */
         char **admin_keys; /* admin.keys: public keys for admin tokens; none: no admin API */
         size_t n_admin_keys;
-        char *ledger_key;    /* ledger.signing_key: signs the ledger's tree heads */
-        uint64_t sth_every;  /* ledger.sth_every_entries */
-        uint64_t sth_ms;     /* ledger.sth_every_ms */
-        bool ledger_public;  /* ledger.public: the ledger API without a token */
-        char **trusted_jwks; /* tokens.trusted_jwks: more JWKS files for bearer tokens */
+        char *ledger_key;        /* ledger.signing_key: signs the ledger's tree heads */
+        uint64_t sth_every;      /* ledger.sth_every_entries */
+        uint64_t sth_ms;         /* ledger.sth_every_ms */
+        uint64_t attest_sync_ms; /* ledger.attest_sync_ms: an attest entry synced within */
+        bool ledger_public;      /* ledger.public: the ledger API without a token */
+        char **trusted_jwks;     /* tokens.trusted_jwks: more JWKS files for bearer tokens */
         size_t n_trusted_jwks;
         char **trusted_certs; /* tokens.trusted_certs: PEM certificates / public keys */
         size_t n_trusted_certs;

@@ -6,7 +6,10 @@
  * the waker thread, which wakes them while the appender commits the next group. Group
  * commit: the entries that arrive while one group is being synced form the next, so the
  * cost of a sync is shared by all of them; waking a large group's callers (a system call
- * each) does not hold up the next group's commit.
+ * each) does not hold up the next group's commit. A group whose every entry was appended
+ * with VT_LEDGER_DEFER_SYNC is committed without its sync while the oldest such entry is
+ * younger than defer_ms: the next synced group or tree head, or the appender's timer, syncs
+ * it (the WAL's sync covers every commit before it).
  * Several processes may append to one store: the store refuses a group built on a stale
  * size (VT_E_STALE), and the thread reloads the frontier and builds it again.
  */
@@ -36,6 +39,7 @@ struct waiter {
         char *text;
         size_t len;
         int64_t time;
+        bool defer;   /* VT_LEDGER_DEFER_SYNC: woken after the commit, synced later */
         vt_hash leaf; /* hashed by the caller's thread, not the appender's */
         /* Posted by the appender once the fields below are set; it owns the waiter from
          * when it takes the group off the queue until then. A semaphore, not a condition
@@ -71,6 +75,7 @@ struct vt_ledger {
         bool f_valid;
         uint64_t signed_size;   /* the largest tree head known to be signed */
         int64_t first_unsigned; /* ms; 0 when every entry is signed */
+        int64_t unsynced_since; /* ms, the first commit not synced yet; 0 when none */
 };
 
 static int64_t now_ms(void)
@@ -135,10 +140,11 @@ static bool head_due(const struct vt_ledger *l, uint64_t size, int64_t now, bool
  * When a tree head is due once the group is in (head_due, want), it signs the head of
  * the tree with the group and writes it in the group's transaction: one sync for both,
  * not one more for the head. *signed_ret tells whether it did. */
-static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want, bool *signed_ret,
-                  struct vt_diag *d)
+static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want, bool sync,
+                  bool *signed_ret, bool *synced_ret, struct vt_diag *d)
 {
         *signed_ret = false;
+        *synced_ret = false;
         int64_t until = now_ms() + STALE_MS;
         unsigned seed = (unsigned)(uintptr_t)first ^ (unsigned)now_ms();
         _cleanup_free_ struct vt_ledger_row *rows = calloc(n, sizeof(*rows));
@@ -180,8 +186,14 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want
                         sth.sth = jws;
                 }
                 struct vt_diag sd = {0};
-                e = vt_store_ledger_append_sth(l->store, l->f.size, rows, n, nodes, m,
-                                               head ? &sth : NULL, &sd);
+                /* a tree head only with a synced group: none may cover what a power cut
+                 * could take back */
+                if (head || sync)
+                        e = vt_store_ledger_append_sth(l->store, l->f.size, rows, n, nodes, m,
+                                                       head ? &sth : NULL, &sd);
+                else
+                        e = vt_store_ledger_append_unsynced(l->store, l->f.size, rows, n, nodes, m,
+                                                            &sd);
                 if (e == VT_E_STALE && now_ms() < until) {
                         l->f_valid = false; /* another process appended: build on its tree */
                         backoff(attempt, &seed);
@@ -195,6 +207,7 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want
                 for (struct waiter *w = first; i < n; w = w->next, i++)
                         w->index = rows[i].index;
                 l->f = f;
+                *synced_ret = head || sync;
                 if (head) {
                         l->signed_size = f.size;
                         l->first_unsigned = 0;
@@ -226,6 +239,7 @@ static int sign(struct vt_ledger *l, struct vt_diag *d)
                 return vt_diag_set(d, e, "ledger: cannot sign a tree head");
         if ((e = vt_store_ledger_sth_put(l->store, h.size, h.time, jws, d)) < 0)
                 return e;
+        l->unsynced_since = 0; /* the head's put is synced, and with it all before it */
         l->signed_size = h.size;
         l->first_unsigned = 0;
         return 0;
@@ -285,8 +299,14 @@ static void *appender(void *arg)
         pthread_mutex_lock(&l->mu);
         for (;;) {
                 while (!l->head && !l->stop && !l->sth_wanted) {
-                        if (l->first_unsigned) {
-                                int64_t wait = l->first_unsigned + l->o.sth_ms - now_ms();
+                        /* the next due: a tree head, a sync of deferred entries */
+                        int64_t due = 0;
+                        if (l->first_unsigned)
+                                due = l->first_unsigned + l->o.sth_ms;
+                        if (l->unsynced_since && (!due || l->unsynced_since + l->o.defer_ms < due))
+                                due = l->unsynced_since + l->o.defer_ms;
+                        if (due) {
+                                int64_t wait = due - now_ms();
                                 if (wait <= 0)
                                         break;
                                 struct timespec ts;
@@ -312,11 +332,26 @@ static void *appender(void *arg)
                 l->sth_wanted = false;
                 pthread_mutex_unlock(&l->mu);
 
+                /* synced now unless every entry of the group may wait and the deferred
+                 * ones are not due */
+                bool sync = l->o.defer_ms <= 0 || stopping ||
+                            (l->unsynced_since && now_ms() - l->unsynced_since >= l->o.defer_ms);
+                size_t i = 0;
+                for (struct waiter *w = first; i < n && !sync; i++, w = w->next)
+                        sync = !w->defer;
                 struct vt_diag d = {0};
-                bool signed_now = false;
-                int e = n ? commit(l, first, n, wanted || stopping, &signed_now, &d) : 0;
+                bool signed_now = false, synced_now = false;
+                int e = n ? commit(l, first, n, wanted || stopping, sync, &signed_now, &synced_now,
+                                   &d)
+                          : 0;
                 if (n && e == 0 && !l->first_unsigned && l->f.size > l->signed_size)
                         l->first_unsigned = now_ms();
+                if (n && e == 0) {
+                        if (synced_now)
+                                l->unsynced_since = 0;
+                        else if (!l->unsynced_since)
+                                l->unsynced_since = now_ms();
+                }
                 int64_t t = now_ms();
                 /* the separate put: a head wanted or due with no group, or one whose
                  * signature failed in commit */
@@ -328,9 +363,16 @@ static void *appender(void *arg)
                         if (sign(l, &sd) < 0)
                                 l->first_unsigned = t;
                 }
+                /* deferred entries due (or the last turn): their sync on its own */
+                if (l->unsynced_since && (stopping || t - l->unsynced_since >= l->o.defer_ms)) {
+                        struct vt_diag sd = {0};
+                        /* a failed sync is retried defer_ms later; the next synced group
+                         * or head syncs them too */
+                        l->unsynced_since = vt_store_ledger_sync(l->store, &sd) == 0 ? 0 : t;
+                }
 
                 /* the group is ours alone until its callers are woken */
-                size_t i = 0;
+                i = 0;
                 for (struct waiter *w = first; i < n; i++, w = w->next) {
                         w->err = e;
                         if (e < 0)
@@ -451,10 +493,19 @@ void vt_ledger_close(struct vt_ledger *l)
 int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
                      uint64_t *ret_index, struct vt_diag *d)
 {
+        return vt_ledger_append_flags(l, kind, entry, 0, ret_index, d);
+}
+
+int vt_ledger_append_flags(struct vt_ledger *l, const char *kind, const json_t *entry,
+                           unsigned flags, uint64_t *ret_index, struct vt_diag *d)
+{
+        if (flags & ~VT_LEDGER_DEFER_SYNC)
+                return vt_diag_set(d, VT_E_INVAL, "ledger: unknown flags");
         if (!l || !kind || !*kind || strlen(kind) > VT_STORE_MAX_KIND || !json_is_object(entry))
                 return vt_diag_set(d, VT_E_INVAL, "ledger: an entry is an object with a kind");
         json_auto_t *e = json_deep_copy(entry);
-        struct waiter w = {.kind = kind, .time = now_ms()};
+        struct waiter w = {
+                .kind = kind, .time = now_ms(), .defer = (flags & VT_LEDGER_DEFER_SYNC) != 0};
         if (!e || json_object_set_new(e, "kind", json_string(kind)) < 0 ||
             json_object_set_new(e, "time", json_integer(w.time)) < 0)
                 return vt_diag_set(d, VT_E_NOMEM, "ledger: out of memory");

@@ -104,6 +104,9 @@ struct vt_ledger_opts {
         uint64_t sth_every; /* sign after this many new entries (default 1000) */
         int64_t sth_ms;     /* ... or this long after the first unsigned one (default 1000) */
         size_t max_batch;   /* entries per transaction at most (default 1024) */
+        /* How long an entry appended with VT_LEDGER_DEFER_SYNC may stay committed but not
+         * synced (0, the default: such entries are synced like any other). */
+        int64_t defer_ms;
 };
 
 /* vt_ledger_open starts the appender on store (borrowed; the ledger should have a
@@ -123,6 +126,22 @@ void vt_ledger_close(struct vt_ledger *l);
  * in the ledger and the decision must not be acted on. */
 int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
                      uint64_t *ret_index, struct vt_diag *d);
+
+/* VT_LEDGER_DEFER_SYNC (vt_ledger_append_flags): return once the entry is committed, in
+ * its place in the tree and visible to every reader, and durable against a crash of the
+ * process (it is in the operating system's cache), before its sync. The appender syncs it
+ * with the next entry that waits for its sync (whose sync covers everything committed
+ * before it), with the next signed tree head (a tree head is only ever recorded synced,
+ * so no head covers an entry a power cut could take back), or defer_ms after its commit,
+ * whichever comes first; and at vt_ledger_close. A power cut in between loses the last
+ * such entries and nothing else: the ledger stays a prefix of what was appended. For
+ * records of decisions that release nothing by themselves (an attestation's verdict);
+ * a release is appended without it. With defer_ms 0 the flag changes nothing. */
+#define VT_LEDGER_DEFER_SYNC 1u
+
+/* vt_ledger_append_flags is vt_ledger_append with flags (0 or VT_LEDGER_DEFER_SYNC). */
+int vt_ledger_append_flags(struct vt_ledger *l, const char *kind, const json_t *entry,
+                           unsigned flags, uint64_t *ret_index, struct vt_diag *d);
 
 /* vt_ledger_store returns the store the ledger writes to. */
 struct vt_store *vt_ledger_store(struct vt_ledger *l);

@@ -2042,9 +2042,10 @@ static int ledger_append_tx(struct pgc *c, void *arg)
 static int pg_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
                             const struct vt_ledger_hash *nodes, size_t m,
-                            const struct vt_ledger_sth *sth, struct vt_diag *d)
+                            const struct vt_ledger_sth *sth, bool sync, struct vt_diag *d)
 {
         struct vt_pg *s = pg_of(base);
+        (void)sync; /* every commit is as durable as the server's synchronous_commit */
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size)
                 return VT_E_INVAL;
         struct ledger_append_arg a = {expect_size, rows, n, nodes, m, sth};

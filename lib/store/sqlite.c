@@ -2290,13 +2290,25 @@ static int wal_sync(struct vt_sqlite *w)
         return VT_E_STORE;
 }
 
-/* ledger_tx_end commits the writer's transaction if r is 0, and syncs it; else it rolls
- * it back. */
-static int ledger_tx_end(struct vt_sqlite *w, int r)
+/* head_commits sets the writer's commits to synchronous=FULL or back to NORMAL. A tree
+ * head is committed with FULL: SQLite then syncs the WAL inside the commit, before the
+ * head is visible to any reader, so that no reader (a receipt, GET /ledger/sth) can be
+ * handed a signed head that a power cut would take back. Entries are synced after their
+ * commit (wal_sync, outside the write lock), and nothing is released on their strength
+ * before that. */
+static int head_commits(struct vt_sqlite *w, bool full)
+{
+        return exec(w, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                    full ? "set synchronous=FULL" : "set synchronous=NORMAL", NULL);
+}
+
+/* ledger_tx_end commits the writer's transaction if r is 0, and syncs it when sync is
+ * set; else it rolls it back. */
+static int ledger_tx_end(struct vt_sqlite *w, int r, bool sync)
 {
         if (r == 0)
                 r = kept_done(w, w->l_commit, "commit");
-        if (r == 0)
+        if (r == 0 && sync)
                 r = wal_sync(w);
         if (r < 0 && !sqlite3_get_autocommit(w->db))
                 (void)sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
@@ -2427,9 +2439,11 @@ static void placement_free(struct placement *p)
 static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_row *rows, size_t n,
                             const struct vt_ledger_hash *nodes, size_t m,
-                            const struct vt_ledger_sth *sth, struct vt_diag *d)
+                            const struct vt_ledger_sth *sth, bool sync, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base), *w;
+        if (sth)
+                sync = true; /* a tree head is never recorded unsynced */
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size || m > SIZE_MAX / 32)
                 return VT_E_INVAL;
         _cleanup_(placement_free) struct placement p = {
@@ -2445,11 +2459,20 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
         if (r < 0)
                 return r;
         /* durable before the caller releases anything on its strength: the writer's
-         * commits are synced (wal_sync) */
+         * commits are synced (wal_sync), unless the caller syncs later
+         * (vt_store_ledger_append_unsynced, then vt_store_ledger_sync) */
         pthread_mutex_lock(&w->lock);
-        r = kept_done(w, w->l_begin, "begin transaction");
+        r = sth ? head_commits(w, true) : 0;
         if (r == 0)
-                r = ledger_tx_end(w, ledger_append_tx(w, expect_size, rows, n, nodes, m, sth, &p));
+                r = kept_done(w, w->l_begin, "begin transaction");
+        if (r == 0) /* with a head, synced by the commit itself */
+                r = ledger_tx_end(w, ledger_append_tx(w, expect_size, rows, n, nodes, m, sth, &p),
+                                  sync && !sth);
+        if (sth) {
+                int r2 = head_commits(w, false);
+                if (r == 0)
+                        r = r2;
+        }
         r = sq_diag(w, r, "ledger append", d);
         pthread_mutex_unlock(&w->lock);
         return r;
@@ -2595,12 +2618,35 @@ static int sq_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time,
         int r = ledger_writer(s, &w, d);
         if (r < 0)
                 return r;
-        /* on the writer: synced like the entries */
+        /* on the writer, synced inside its commit (head_commits) */
         pthread_mutex_lock(&w->lock);
-        r = ledger_sth_row(w, size, time, sth);
+        r = head_commits(w, true);
         if (r == 0)
-                r = wal_sync(w);
+                r = ledger_sth_row(w, size, time, sth);
+        int r2 = head_commits(w, false);
+        if (r == 0)
+                r = r2;
         r = sq_diag(w, r, "ledger tree head put", d);
+        pthread_mutex_unlock(&w->lock);
+        return r;
+}
+
+static int sq_ledger_sync(struct vt_store *base, struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base), *w;
+        int r = ledger_writer(s, &w, d);
+        if (r < 0)
+                return r;
+        /* the WAL holds every connection's commits: its sync covers them all. A writer
+         * that has not committed yet has no WAL open and nothing of its own to sync. */
+        pthread_mutex_lock(&w->lock);
+        sqlite3_file *f = NULL;
+        if (sqlite3_file_control(w->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
+            (!f || !f->pMethods))
+                r = 0;
+        else
+                r = wal_sync(w);
+        r = sq_diag(w, r, "ledger sync", d);
         pthread_mutex_unlock(&w->lock);
         return r;
 }
@@ -2735,6 +2781,7 @@ const struct vt_store_ops vt_store_sqlite_ops = {
         .refval_list = sq_refval_list,
         .refval_generation = sq_refval_generation,
         .ledger_append = sq_ledger_append,
+        .ledger_sync = sq_ledger_sync,
         .ledger_size = sq_ledger_size,
         .ledger_node = sq_ledger_node,
         .ledger_entries = sq_ledger_entries,

@@ -355,6 +355,21 @@ int vt_store_ledger_append_sth(struct vt_store *s, uint64_t expect_size,
                                const struct vt_ledger_hash *nodes, size_t m,
                                const struct vt_ledger_sth *sth, struct vt_diag *d);
 
+/* vt_store_ledger_append_unsynced is vt_store_ledger_append committed but not synced: the
+ * entries are visible to every connection and survive a crash of the process (they are
+ * in the operating system's cache), not yet a power cut. vt_store_ledger_sync, a synced
+ * append or tree head, or a checkpoint makes them durable. On PostgreSQL every commit is
+ * durable as the server's synchronous_commit makes it, so this is vt_store_ledger_append
+ * there. A tree head is never recorded this way. */
+int vt_store_ledger_append_unsynced(struct vt_store *s, uint64_t expect_size,
+                                    const struct vt_ledger_row *rows, size_t n,
+                                    const struct vt_ledger_hash *nodes, size_t m,
+                                    struct vt_diag *d);
+
+/* vt_store_ledger_sync makes every ledger append committed so far durable (on SQLite, a
+ * sync of the WAL; nothing to do on PostgreSQL). */
+int vt_store_ledger_sync(struct vt_store *s, struct vt_diag *d);
+
 /* vt_store_ledger_size returns the number of entries (the next index) in *ret. */
 int vt_store_ledger_size(struct vt_store *s, uint64_t *ret, struct vt_diag *d);
 

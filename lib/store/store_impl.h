@@ -79,7 +79,9 @@ struct vt_store_ops {
         int (*ledger_append)(struct vt_store *s, uint64_t expect_size,
                              const struct vt_ledger_row *rows, size_t n,
                              const struct vt_ledger_hash *nodes, size_t m,
-                             const struct vt_ledger_sth *sth, struct vt_diag *d);
+                             const struct vt_ledger_sth *sth, bool sync, struct vt_diag *d);
+        /* NULL: every commit of ledger_append is durable (sync is not needed) */
+        int (*ledger_sync)(struct vt_store *s, struct vt_diag *d);
         int (*ledger_size)(struct vt_store *s, uint64_t *ret, struct vt_diag *d);
         int (*ledger_node)(struct vt_store *s, unsigned level, uint64_t index,
                            uint8_t ret[static 32], struct vt_diag *d);

@@ -16,6 +16,7 @@
 #include "crypto/digest.h"
 #include "crypto/jwk.h"
 #include "kbs/rcar.h"
+#include "ledger/ledger.h"
 #include "kbs/request.h"
 #include "server.h"
 #include "util/b64.h"
@@ -498,7 +499,9 @@ static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt
                                           vt_ear_status_name(vt_ear_status_of(&devs->dev[i].tv))));
                 json_object_set_new(e, "devices", a);
         }
-        return vtd_ledger_record(s, req, "attest", e);
+        /* committed before the answer, synced within ledger.attest_sync_ms or with the
+         * next release: a verdict releases nothing by itself */
+        return vtd_ledger_record_flags(s, req, "attest", e, VT_LEDGER_DEFER_SYNC);
 }
 
 static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,

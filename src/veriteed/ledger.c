@@ -29,7 +29,9 @@ int vtd_ledger_init(struct vtd *s, struct vt_diag *d)
         if ((e = vt_signer_load_or_create_as(s->cfg.ledger_key, "ledger key", &s->ledger_signer,
                                              d)) < 0)
                 return e;
-        struct vt_ledger_opts o = {.sth_every = s->cfg.sth_every, .sth_ms = (int64_t)s->cfg.sth_ms};
+        struct vt_ledger_opts o = {.sth_every = s->cfg.sth_every,
+                                   .sth_ms = (int64_t)s->cfg.sth_ms,
+                                   .defer_ms = (int64_t)s->cfg.attest_sync_ms};
         return vt_ledger_open(s->ledger_store, s->ledger_signer, &o, &s->ledger, d);
 }
 
@@ -71,6 +73,12 @@ int vtd_json_digest(const json_t *v, char out[static VTD_SHA256_TAG])
 
 int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry)
 {
+        return vtd_ledger_record_flags(s, req, kind, entry, 0);
+}
+
+int vtd_ledger_record_flags(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry,
+                            unsigned flags)
+{
         json_auto_t *e = entry;
         if (!s->ledger)
                 return 0;
@@ -80,7 +88,7 @@ int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, 
                 return VT_E_NOMEM;
         struct vt_diag d = {0};
         uint64_t idx;
-        int r = vt_ledger_append(s->ledger, kind, e, &idx, &d);
+        int r = vt_ledger_append_flags(s->ledger, kind, e, flags, &idx, &d);
         if (r < 0) {
                 vtd_log("error", "ledger: cannot record a %s entry: %s", kind, d.msg);
                 return r;

@@ -126,6 +126,10 @@ int vtd_store_open(const struct vt_config *c, struct vt_store **ret, struct vt_d
 int vtd_ledger_init(struct vtd *s, struct vt_diag *d);
 void vtd_ledger_done(struct vtd *s);
 int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry);
+/* vtd_ledger_record_flags: vtd_ledger_record with vt_ledger_append_flags' flags
+ * (VT_LEDGER_DEFER_SYNC: returns once committed, synced within ledger.attest_sync_ms). */
+int vtd_ledger_record_flags(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry,
+                            unsigned flags);
 #define VTD_SHA256_TAG (7 + 64 + 1) /* "sha256:" and 64 hex digits */
 /* vtd_sha256_tag writes "sha256:<hex>" of n bytes; vtd_json_digest that of the RFC 8785
  * form of v. */

@@ -45,6 +45,11 @@ bool log_has(const struct server *s, const char *needle);
 /* request: body NULL means GET; authz is a full header value or NULL. */
 struct http request_full(const struct server *s, const char *method, const char *path,
                          const char *body, size_t body_len, const char *cookie, const char *authz);
+/* try_request_full: the same from any thread, asserting nothing (status 0: no answer
+ * within 10 s, e.g. the server is gone). */
+struct http try_request_full(const struct server *s, const char *method, const char *path,
+                             const char *body, size_t body_len, const char *cookie,
+                             const char *authz);
 struct http request(const struct server *s, const char *path, const char *body, size_t body_len,
                     const char *cookie);
 struct http post(const struct server *s, const char *path, const char *body, const char *cookie);

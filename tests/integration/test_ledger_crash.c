@@ -3,7 +3,10 @@
  * A secret is never sent before its release entry is durable: clients fetch secrets in
  * a loop while veriteed is killed with SIGKILL at a random moment, again and again; after
  * each restart every secret a client received has its release entry (found by the
- * X-Request-Id of the answer), and the ledger verifies.
+ * X-Request-Id of the answer), and the ledger verifies. Alongside, a client attests in a
+ * loop: every attestation answered has its attest entry after the restart, although those
+ * entries are answered once committed and synced later (ledger.attest_sync_ms, here
+ * 1000 ms, so that kills land before their sync).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -37,6 +40,8 @@ static char cfg_text[4096], admin_authz[1024], reader_authz[1024];
 static pthread_mutex_t got_lock = PTHREAD_MUTEX_INITIALIZER;
 static char got[MAX_GOT][24];
 static size_t n_got;
+static char attested[MAX_GOT][24]; /* under got_lock */
+static size_t n_attested;
 
 static const char *policy =
         "{\"allOf\":[{\"claim\":\"/submods/cpu0/ear.status\",\"equals\":\"affirming\"}]}";
@@ -77,7 +82,8 @@ static int setup(void **state)
                  "listen: 127.0.0.1:0\nstate_dir: %s/state\n"
                  "attestation:\n  reference_values: %s/rv.json\n  simulator_root: %s/root.pem\n"
                  "secrets:\n  kek_file: %s/kek\nadmin:\n  keys: [%s]\n"
-                 "ledger:\n  sth_every_entries: 100\n  sth_every_ms: 50\n",
+                 "ledger:\n  sth_every_entries: 100\n  sth_every_ms: 50\n"
+                 "  attest_sync_ms: 1000\n",
                  vtt_dir, vtt_dir, vtt_simdir, vtt_dir, pub);
         return 0;
 }
@@ -119,12 +125,56 @@ static void *client_main(void *arg)
         return NULL;
 }
 
+/* attester_main: auth and attest in a loop until told to stop or the server is gone;
+ * records the X-Request-Id of every attestation answered 200. */
+static void *attester_main(void *arg)
+{
+        atomic_bool *stop = arg;
+        json_auto_t *jwk = new_jwk();
+        while (!atomic_load(stop)) {
+                static const char ab[] =
+                        "{\"version\":\"0.4.0\",\"tee\":\"sim\",\"extra-params\":\"\"}";
+                struct http a =
+                        try_request_full(&S, NULL, "/kbs/v0/auth", ab, strlen(ab), NULL, NULL);
+                json_auto_t *j = a.status == 200 ? json_loads(a.body, 0, NULL) : NULL;
+                free(a.body);
+                const char *nonce = json_string_value(json_object_get(j, "nonce"));
+                if (!nonce || strlen(a.cookie) != 32)
+                        break; /* no answer: the server is gone */
+                char *body = attest_body(nonce, &guest, jwk, jwk);
+                struct http h = try_request_full(&S, NULL, "/kbs/v0/attest", body, strlen(body),
+                                                 a.cookie, NULL);
+                free(body);
+                free(h.body);
+                if (h.status == 200 && h.request_id[0]) {
+                        pthread_mutex_lock(&got_lock);
+                        if (n_attested < MAX_GOT)
+                                memcpy(attested[n_attested++], h.request_id, sizeof(attested[0]));
+                        pthread_mutex_unlock(&got_lock);
+                }
+                if (h.status == 0)
+                        break;
+        }
+        return NULL;
+}
+
+/* check_attested fails unless every attestation answered has its entry. */
+static void check_attested(const json_t *entries, size_t *checked, int round)
+{
+        for (size_t i = *checked; i < n_attested; i++)
+                if (!ledger_find(entries, "attest", attested[i]))
+                        fail_msg("round %d: attestation %s was answered but is not in the "
+                                 "ledger (%zu entries)",
+                                 round, attested[i], json_array_size(entries));
+        *checked = n_attested;
+}
+
 static void test_ledger_crash_loop(void **state)
 {
         (void)state;
         unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
         print_message("seed %u\n", seed);
-        size_t checked = 0;
+        size_t checked = 0, checked_attest = 0;
         for (int round = 0; round < ROUNDS; round++) {
                 server_start(&S, "crash", cfg_text);
                 if (round == 0)
@@ -146,8 +196,11 @@ static void test_ledger_crash_loop(void **state)
                                          "the ledger (%zu entries)",
                                          round, got[i], json_array_size(entries));
                 checked = n_got;
+                check_attested(entries, &checked_attest, round);
 
                 atomic_bool stop = false;
+                pthread_t at;
+                assert_int_equal(pthread_create(&at, NULL, attester_main, &stop), 0);
                 struct client cl[CLIENTS];
                 pthread_t th[CLIENTS];
                 for (int i = 0; i < CLIENTS; i++) {
@@ -169,17 +222,22 @@ static void test_ledger_crash_loop(void **state)
                         pthread_join(th[i], NULL);
                         ok += cl[i].ok;
                 }
-                print_message("round %d: %u secrets received before the kill\n", round, ok);
+                pthread_join(at, NULL);
+                print_message("round %d: %u secrets received, %zu attestations answered in all "
+                              "before the kill\n",
+                              round, ok, n_attested);
         }
         server_start(&S, "crash", cfg_text);
         json_auto_t *entries = ledger_audit(&S, reader_authz, NULL);
         for (size_t i = checked; i < n_got; i++)
                 if (!ledger_find(entries, "release", got[i]))
                         fail_msg("release %s reached the client but is not in the ledger", got[i]);
-        print_message("%zu secrets received in %d rounds, each with its release entry; the "
-                      "ledger (%zu entries) verifies\n",
-                      n_got, ROUNDS, json_array_size(entries));
+        check_attested(entries, &checked_attest, ROUNDS);
+        print_message("%zu secrets received and %zu attestations answered in %d rounds, each "
+                      "with its entry; the ledger (%zu entries) verifies\n",
+                      n_got, n_attested, ROUNDS, json_array_size(entries));
         assert_true(n_got > 0);
+        assert_true(n_attested > 0);
         server_stop(&S);
 }
 

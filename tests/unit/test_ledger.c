@@ -544,12 +544,12 @@ static void test_ledger_sth_every_exact(void **state)
 
 /* The ledger's writer does not checkpoint in its commits; the store's checkpointer keeps
  * the WAL bounded all the same while appends go on without a pause. Each group here
- * writes ~20 WAL frames (overflow pages of 16 KiB entries): 900 groups would leave
- * ~18,000 frames (74 MB) in a WAL that nobody checkpoints. */
+ * writes ~20 WAL frames (overflow pages of 16 KiB entries): 1800 groups would leave
+ * ~36,000 frames (148 MB) in a WAL that nobody checkpoints. */
 static void test_ledger_wal_bounded(void **state)
 {
         struct fx *f = *state;
-        enum { GROUPS = 900, PER = 4, LEN = 16 * 1024 };
+        enum { GROUPS = 1800, PER = 4, LEN = 16 * 1024 };
         char *text = malloc(LEN + 1);
         assert_non_null(text);
         memset(text, 'x', LEN);
@@ -577,9 +577,11 @@ static void test_ledger_wal_bounded(void **state)
         free(text);
         /* 3000 pages (the checkpointer's threshold) and what the writer adds while a
          * checkpoint runs, with room for a loaded machine (6,100 frames were seen with a
-         * parallel build starving the checkpointer's thread); half the 18,000 frames of no
-         * checkpoint at all */
-        long bound = 9000L * (4096 + 24) + 32;
+         * parallel build starving the checkpointer's thread, 11,480 on a machine whose
+         * syncs of the WAL are fast and of the database slow: the writer goes on while the
+         * checkpoint syncs, 15,460 there once); half the 36,000 frames of no checkpoint at
+         * all */
+        long bound = 18000L * (4096 + 24) + 32;
         print_message("the WAL reached %ld bytes\n", max);
         if (max > bound)
                 fail_msg("the WAL reached %ld bytes (bound %ld)", max, bound);

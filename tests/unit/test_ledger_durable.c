@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ledger/ledger.h"
@@ -164,11 +165,157 @@ static void test_ledger_sth_put_synced(void **state)
         assert_true(atomic_load(&wal_writes) > 0);
 }
 
+static uint64_t deferred(struct vt_ledger *l, int i)
+{
+        json_auto_t *e = json_pack("{s:i}", "n", i);
+        uint64_t idx = UINT64_MAX;
+        assert_int_equal(vt_ledger_append_flags(l, "test", e, VT_LEDGER_DEFER_SYNC, &idx, NULL), 0);
+        return idx;
+}
+
+/* waits up to 10 s for the WAL to be synced; true when it was */
+static bool synced_within_10s(void)
+{
+        for (int k = 0; k < 1000 && atomic_load(&wal_dirty); k++)
+                usleep(10000);
+        return !atomic_load(&wal_dirty);
+}
+
+/* VT_LEDGER_DEFER_SYNC: committed (visible, in the WAL) when the append returns, synced
+ * defer_ms later by the appender on its own. */
+static void test_ledger_deferred_synced_later(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000, .defer_ms = 300};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        for (int i = 0; i < 3; i++) {
+                unsigned syncs0 = atomic_load(&wal_syncs);
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                assert_int_equal(deferred(l, i), (uint64_t)i);
+                /* not synced yet, but committed: the main connection sees it */
+                assert_true(atomic_load(&wal_dirty));
+                uint64_t size = 0;
+                assert_int_equal(vt_store_ledger_size(f->store, &size, NULL), 0);
+                assert_int_equal(size, (uint64_t)i + 1);
+                assert_true(synced_within_10s());
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                int64_t ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+                assert_true(ms >= 250); /* by the timer, not at once */
+                assert_int_equal(atomic_load(&wal_syncs), syncs0 + 1);
+        }
+        vt_ledger_close(l);
+}
+
+/* An append that waits for its sync syncs the deferred ones before it too. */
+static void test_ledger_deferred_then_synced(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000, .defer_ms = 10000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        for (int i = 0; i < 10; i += 2) {
+                session_write(f, i);
+                assert_int_equal(deferred(l, i), (uint64_t)i);
+                assert_true(atomic_load(&wal_dirty));
+                json_auto_t *e = json_pack("{s:i}", "n", i + 1);
+                uint64_t idx = UINT64_MAX;
+                assert_int_equal(vt_ledger_append(l, "test", e, &idx, NULL), 0);
+                assert_int_equal(idx, (uint64_t)i + 1);
+                assert_false(atomic_load(&wal_dirty));
+        }
+        vt_ledger_close(l);
+}
+
+/* A tree head is recorded synced only: asking for one over a deferred entry syncs it. */
+static void test_ledger_deferred_head_synced(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000, .defer_ms = 10000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        for (int i = 0; i < 3; i++) {
+                uint64_t idx = deferred(l, i);
+                assert_true(atomic_load(&wal_dirty));
+                _cleanup_free_ char *sth = NULL;
+                uint64_t size = 0;
+                assert_int_equal(vt_ledger_covering_sth(l, idx, &sth, &size, NULL), 0);
+                assert_true(size > idx);
+                assert_false(atomic_load(&wal_dirty));
+        }
+        /* by count: the group that makes the head due is synced with it */
+        vt_ledger_close(l);
+        o.sth_every = 2;
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        deferred(l, 3);
+        assert_true(atomic_load(&wal_dirty));
+        deferred(l, 4);
+        assert_false(atomic_load(&wal_dirty));
+        uint64_t size = 0;
+        _cleanup_free_ char *latest = NULL;
+        assert_int_equal(vt_store_ledger_sth_latest(f->store, &size, &latest, NULL), 0);
+        assert_int_equal(size, 5);
+        vt_ledger_close(l);
+}
+
+/* vt_ledger_close syncs what was deferred; defer_ms 0 makes the flag change nothing;
+ * flags it does not know are refused. */
+static void test_ledger_deferred_close_and_off(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000, .defer_ms = 10000};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        deferred(l, 0);
+        assert_true(atomic_load(&wal_dirty));
+        json_auto_t *e = json_pack("{s:i}", "n", 1);
+        assert_int_equal(vt_ledger_append_flags(l, "test", e, 2, NULL, NULL), VT_E_INVAL);
+        vt_ledger_close(l);
+        assert_false(atomic_load(&wal_dirty));
+
+        o.defer_ms = 0;
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        for (int i = 1; i < 6; i++) {
+                session_write(f, i);
+                assert_int_equal(deferred(l, i), (uint64_t)i);
+                assert_false(atomic_load(&wal_dirty));
+        }
+        vt_ledger_close(l);
+}
+
+/* The store's own: an unsynced append leaves its frames unsynced, vt_store_ledger_sync
+ * syncs them (and a sync with nothing written by the writer yet is no error). */
+static void test_store_unsynced_then_sync(void **state)
+{
+        struct fx *f = *state;
+        assert_int_equal(vt_store_ledger_sync(f->store, NULL), 0);
+        session_write(f, 0);
+        uint8_t leaf[32] = {1};
+        struct vt_ledger_row row = {
+                .index = 0, .time = 1, .kind = "test", .entry = "{}", .entry_len = 2};
+        struct vt_ledger_hash node = {.level = 0, .index = 0};
+        memcpy(node.hash, leaf, 32);
+        assert_int_equal(vt_store_ledger_append_unsynced(f->store, 0, &row, 1, &node, 1, NULL), 0);
+        assert_true(atomic_load(&wal_dirty));
+        uint64_t size = 0;
+        assert_int_equal(vt_store_ledger_size(f->store, &size, NULL), 0);
+        assert_int_equal(size, 1);
+        assert_int_equal(vt_store_ledger_sync(f->store, NULL), 0);
+        assert_false(atomic_load(&wal_dirty));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_ledger_append_synced, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_sth_put_synced, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_deferred_synced_later, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_deferred_then_synced, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_deferred_head_synced, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_deferred_close_and_off, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_store_unsynced_then_sync, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
