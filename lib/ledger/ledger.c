@@ -139,12 +139,13 @@ static bool head_due(const struct vt_ledger *l, uint64_t size, int64_t now, bool
 /* commit writes the group [first, ...) of n waiters; on success their indexes are set.
  * When a tree head is due once the group is in (head_due, want), it signs the head of
  * the tree with the group and writes it in the group's transaction: one sync for both,
- * not one more for the head. *signed_ret tells whether it did. */
+ * not one more for the head. *signed_ret tells whether it did. With sync false the group
+ * is committed without its sync, unless it carries a head: so it is synced when sync or
+ * *signed_ret. */
 static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want, bool sync,
-                  bool *signed_ret, bool *synced_ret, struct vt_diag *d)
+                  bool *signed_ret, struct vt_diag *d)
 {
         *signed_ret = false;
-        *synced_ret = false;
         int64_t until = now_ms() + STALE_MS;
         unsigned seed = (unsigned)(uintptr_t)first ^ (unsigned)now_ms();
         _cleanup_free_ struct vt_ledger_row *rows = calloc(n, sizeof(*rows));
@@ -207,7 +208,6 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want
                 for (struct waiter *w = first; i < n; w = w->next, i++)
                         w->index = rows[i].index;
                 l->f = f;
-                *synced_ret = head || sync;
                 if (head) {
                         l->signed_size = f.size;
                         l->first_unsigned = 0;
@@ -340,14 +340,12 @@ static void *appender(void *arg)
                 for (struct waiter *w = first; i < n && !sync; i++, w = w->next)
                         sync = !w->defer;
                 struct vt_diag d = {0};
-                bool signed_now = false, synced_now = false;
-                int e = n ? commit(l, first, n, wanted || stopping, sync, &signed_now, &synced_now,
-                                   &d)
-                          : 0;
+                bool signed_now = false;
+                int e = n ? commit(l, first, n, wanted || stopping, sync, &signed_now, &d) : 0;
                 if (n && e == 0 && !l->first_unsigned && l->f.size > l->signed_size)
                         l->first_unsigned = now_ms();
                 if (n && e == 0) {
-                        if (synced_now)
+                        if (sync || signed_now) /* a group with a head is synced */
                                 l->unsynced_since = 0;
                         else if (!l->unsynced_since)
                                 l->unsynced_since = now_ms();

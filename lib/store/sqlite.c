@@ -2271,13 +2271,18 @@ static int kept_done(struct vt_sqlite *w, sqlite3_stmt *st, const char *what)
  * waits for the sync. The frames cannot leave the WAL unsynced in between: a checkpoint
  * syncs the WAL before it copies from it, and the WAL is written over from its start
  * only after a checkpoint that copied everything has synced the database.
+ * idle: the writer may not have committed yet (vt_store_ledger_sync), and then has no WAL
+ * open and nothing to sync; after a commit no WAL open means not WAL mode, a failure.
  */
-static int wal_sync(struct vt_sqlite *w)
+static int wal_sync(struct vt_sqlite *w, bool idle)
 {
         sqlite3_file *f = NULL;
         int rc = sqlite3_file_control(w->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
-        if (rc == SQLITE_OK && (!f || !f->pMethods))
-                rc = SQLITE_CANTOPEN; /* no WAL open after a commit: not WAL mode */
+        if (rc == SQLITE_OK && (!f || !f->pMethods)) {
+                if (idle)
+                        return 0;
+                rc = SQLITE_CANTOPEN;
+        }
         if (rc == SQLITE_OK)
                 rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
         if (rc == SQLITE_OK)
@@ -2309,7 +2314,7 @@ static int ledger_tx_end(struct vt_sqlite *w, int r, bool sync)
         if (r == 0)
                 r = kept_done(w, w->l_commit, "commit");
         if (r == 0 && sync)
-                r = wal_sync(w);
+                r = wal_sync(w, false);
         if (r < 0 && !sqlite3_get_autocommit(w->db))
                 (void)sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
         return r;
@@ -2442,8 +2447,6 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_sth *sth, bool sync, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base), *w;
-        if (sth)
-                sync = true; /* a tree head is never recorded unsynced */
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size || m > SIZE_MAX / 32)
                 return VT_E_INVAL;
         _cleanup_(placement_free) struct placement p = {
@@ -2465,7 +2468,7 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
         r = sth ? head_commits(w, true) : 0;
         if (r == 0)
                 r = kept_done(w, w->l_begin, "begin transaction");
-        if (r == 0) /* with a head, synced by the commit itself */
+        if (r == 0) /* with a head synced by the commit itself, whatever sync says */
                 r = ledger_tx_end(w, ledger_append_tx(w, expect_size, rows, n, nodes, m, sth, &p),
                                   sync && !sth);
         /* back to NORMAL; should that fail, the commits stay synced inside (slower, as
@@ -2634,16 +2637,9 @@ static int sq_ledger_sync(struct vt_store *base, struct vt_diag *d)
         int r = ledger_writer(s, &w, d);
         if (r < 0)
                 return r;
-        /* the WAL holds every connection's commits: its sync covers them all. A writer
-         * that has not committed yet has no WAL open and nothing of its own to sync. */
+        /* the WAL holds every connection's commits: its sync covers them all */
         pthread_mutex_lock(&w->lock);
-        sqlite3_file *f = NULL;
-        if (sqlite3_file_control(w->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
-            (!f || !f->pMethods))
-                r = 0;
-        else
-                r = wal_sync(w);
-        r = sq_diag(w, r, "ledger sync", d);
+        r = sq_diag(w, wal_sync(w, true), "ledger sync", d);
         pthread_mutex_unlock(&w->lock);
         return r;
 }

@@ -311,41 +311,6 @@ int vt_store_refval_generation(struct vt_store *s, int64_t *ret, struct vt_diag 
 
 static int ledger_append(struct vt_store *s, uint64_t expect_size, const struct vt_ledger_row *rows,
                          size_t n, const struct vt_ledger_hash *nodes, size_t m,
-                         const struct vt_ledger_sth *sth, bool sync, struct vt_diag *d);
-
-int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
-                           const struct vt_ledger_row *rows, size_t n,
-                           const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
-{
-        return vt_store_ledger_append_sth(s, expect_size, rows, n, nodes, m, NULL, d);
-}
-
-int vt_store_ledger_append_unsynced(struct vt_store *s, uint64_t expect_size,
-                                    const struct vt_ledger_row *rows, size_t n,
-                                    const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
-{
-        return ledger_append(s, expect_size, rows, n, nodes, m, NULL, false, d);
-}
-
-int vt_store_ledger_sync(struct vt_store *s, struct vt_diag *d)
-{
-        if (!s)
-                return vt_diag_set(d, VT_E_INVAL, "store: no store");
-        if (!s->ops->ledger_sync)
-                return 0;
-        return result(s->ops->ledger_sync(s, d), "ledger sync", d);
-}
-
-int vt_store_ledger_append_sth(struct vt_store *s, uint64_t expect_size,
-                               const struct vt_ledger_row *rows, size_t n,
-                               const struct vt_ledger_hash *nodes, size_t m,
-                               const struct vt_ledger_sth *sth, struct vt_diag *d)
-{
-        return ledger_append(s, expect_size, rows, n, nodes, m, sth, true, d);
-}
-
-static int ledger_append(struct vt_store *s, uint64_t expect_size, const struct vt_ledger_row *rows,
-                         size_t n, const struct vt_ledger_hash *nodes, size_t m,
                          const struct vt_ledger_sth *sth, bool sync, struct vt_diag *d)
 {
         if (!s)
@@ -387,6 +352,37 @@ static int ledger_append(struct vt_store *s, uint64_t expect_size, const struct 
                                    VT_STORE_MAX_STH);
         return result(s->ops->ledger_append(s, expect_size, rows, n, nodes, m, sth, sync, d),
                       "ledger append", d);
+}
+
+int vt_store_ledger_append(struct vt_store *s, uint64_t expect_size,
+                           const struct vt_ledger_row *rows, size_t n,
+                           const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
+{
+        return vt_store_ledger_append_sth(s, expect_size, rows, n, nodes, m, NULL, d);
+}
+
+int vt_store_ledger_append_unsynced(struct vt_store *s, uint64_t expect_size,
+                                    const struct vt_ledger_row *rows, size_t n,
+                                    const struct vt_ledger_hash *nodes, size_t m, struct vt_diag *d)
+{
+        return ledger_append(s, expect_size, rows, n, nodes, m, NULL, false, d);
+}
+
+int vt_store_ledger_sync(struct vt_store *s, struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        if (!s->ops->ledger_sync)
+                return 0;
+        return result(s->ops->ledger_sync(s, d), "ledger sync", d);
+}
+
+int vt_store_ledger_append_sth(struct vt_store *s, uint64_t expect_size,
+                               const struct vt_ledger_row *rows, size_t n,
+                               const struct vt_ledger_hash *nodes, size_t m,
+                               const struct vt_ledger_sth *sth, struct vt_diag *d)
+{
+        return ledger_append(s, expect_size, rows, n, nodes, m, sth, true, d);
 }
 
 int vt_store_ledger_size(struct vt_store *s, uint64_t *ret, struct vt_diag *d)

@@ -54,6 +54,8 @@ struct http request(const struct server *s, const char *path, const char *body, 
                     const char *cookie);
 struct http post(const struct server *s, const char *path, const char *body, const char *cookie);
 char *auth(const struct server *s, const char *tee, char cookie[128]);
+/* try_auth: the same from any thread, asserting nothing: NULL when no good answer came. */
+char *try_auth(const struct server *s, const char *tee, char cookie[128]);
 /* new_jwk makes a P-256 key; its private key goes to *ret_key when ret_key is non-NULL. */
 json_t *new_jwk_key(void **ret_key);
 json_t *new_jwk(void);

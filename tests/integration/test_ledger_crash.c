@@ -132,18 +132,14 @@ static void *attester_main(void *arg)
         atomic_bool *stop = arg;
         json_auto_t *jwk = new_jwk();
         while (!atomic_load(stop)) {
-                static const char ab[] =
-                        "{\"version\":\"0.4.0\",\"tee\":\"sim\",\"extra-params\":\"\"}";
-                struct http a =
-                        try_request_full(&S, NULL, "/kbs/v0/auth", ab, strlen(ab), NULL, NULL);
-                json_auto_t *j = a.status == 200 ? json_loads(a.body, 0, NULL) : NULL;
-                free(a.body);
-                const char *nonce = json_string_value(json_object_get(j, "nonce"));
-                if (!nonce || strlen(a.cookie) != 32)
+                char cookie[128];
+                char *nonce = try_auth(&S, "sim", cookie);
+                if (!nonce)
                         break; /* no answer: the server is gone */
                 char *body = attest_body(nonce, &guest, jwk, jwk);
+                free(nonce);
                 struct http h = try_request_full(&S, NULL, "/kbs/v0/attest", body, strlen(body),
-                                                 a.cookie, NULL);
+                                                 cookie, NULL);
                 free(body);
                 free(h.body);
                 if (h.status == 200 && h.request_id[0]) {
@@ -158,15 +154,17 @@ static void *attester_main(void *arg)
         return NULL;
 }
 
-/* check_attested fails unless every attestation answered has its entry. */
-static void check_attested(const json_t *entries, size_t *checked, int round)
+/* check_found fails unless each answer in ids[*checked..n) has its entry of kind (found
+ * by the answer's X-Request-Id), and moves *checked to n. */
+static void check_found(const json_t *entries, const char *kind, char (*ids)[24], size_t n,
+                        size_t *checked, int round)
 {
-        for (size_t i = *checked; i < n_attested; i++)
-                if (!ledger_find(entries, "attest", attested[i]))
-                        fail_msg("round %d: attestation %s was answered but is not in the "
-                                 "ledger (%zu entries)",
-                                 round, attested[i], json_array_size(entries));
-        *checked = n_attested;
+        for (size_t i = *checked; i < n; i++)
+                if (!ledger_find(entries, kind, ids[i]))
+                        fail_msg("round %d: request %s was answered but its %s entry is not in "
+                                 "the ledger (%zu entries)",
+                                 round, ids[i], kind, json_array_size(entries));
+        *checked = n;
 }
 
 static void test_ledger_crash_loop(void **state)
@@ -190,13 +188,8 @@ static void test_ledger_crash_loop(void **state)
                         }
                 /* every survivor of the last kill is in the ledger, which verifies */
                 json_auto_t *entries = ledger_audit(&S, reader_authz, NULL);
-                for (size_t i = checked; i < n_got; i++)
-                        if (!ledger_find(entries, "release", got[i]))
-                                fail_msg("round %d: release %s reached the client but is not in "
-                                         "the ledger (%zu entries)",
-                                         round, got[i], json_array_size(entries));
-                checked = n_got;
-                check_attested(entries, &checked_attest, round);
+                check_found(entries, "release", got, n_got, &checked, round);
+                check_found(entries, "attest", attested, n_attested, &checked_attest, round);
 
                 atomic_bool stop = false;
                 pthread_t at;
@@ -229,10 +222,8 @@ static void test_ledger_crash_loop(void **state)
         }
         server_start(&S, "crash", cfg_text);
         json_auto_t *entries = ledger_audit(&S, reader_authz, NULL);
-        for (size_t i = checked; i < n_got; i++)
-                if (!ledger_find(entries, "release", got[i]))
-                        fail_msg("release %s reached the client but is not in the ledger", got[i]);
-        check_attested(entries, &checked_attest, ROUNDS);
+        check_found(entries, "release", got, n_got, &checked, ROUNDS);
+        check_found(entries, "attest", attested, n_attested, &checked_attest, ROUNDS);
         print_message("%zu secrets received and %zu attestations answered in %d rounds, each "
                       "with its entry; the ledger (%zu entries) verifies\n",
                       n_got, n_attested, ROUNDS, json_array_size(entries));

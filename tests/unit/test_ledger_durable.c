@@ -141,12 +141,21 @@ static void session_write(struct fx *f, int i)
         assert_int_equal(vt_store_session_open(f->store, &s, 1, 1000, 1000, NULL), 0);
 }
 
+/* open_ledger opens a ledger on f's store: heads only every sth_every entries (never by
+ * time), deferred entries synced within defer_ms. */
+static struct vt_ledger *open_ledger(struct fx *f, uint64_t sth_every, int64_t defer_ms)
+{
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {
+                .sth_every = sth_every, .sth_ms = 3600 * 1000, .defer_ms = defer_ms};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        return l;
+}
+
 static void test_ledger_append_synced(void **state)
 {
         struct fx *f = *state;
-        struct vt_ledger *l = NULL;
-        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000};
-        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        struct vt_ledger *l = open_ledger(f, 1000000, 0);
         unsigned syncs0 = atomic_load(&wal_syncs);
         for (int i = 0; i < 20; i++) {
                 session_write(f, i);
@@ -193,9 +202,7 @@ static bool synced_within_10s(void)
 static void test_ledger_deferred_synced_later(void **state)
 {
         struct fx *f = *state;
-        struct vt_ledger *l = NULL;
-        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000, .defer_ms = 300};
-        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        struct vt_ledger *l = open_ledger(f, 1000000, 300);
         for (int i = 0; i < 3; i++) {
                 unsigned syncs0 = atomic_load(&wal_syncs);
                 struct timespec t0, t1;
@@ -219,9 +226,7 @@ static void test_ledger_deferred_synced_later(void **state)
 static void test_ledger_deferred_then_synced(void **state)
 {
         struct fx *f = *state;
-        struct vt_ledger *l = NULL;
-        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000, .defer_ms = 10000};
-        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        struct vt_ledger *l = open_ledger(f, 1000000, 10000);
         for (int i = 0; i < 10; i += 2) {
                 session_write(f, i);
                 assert_int_equal(deferred(l, i), (uint64_t)i);
@@ -241,9 +246,7 @@ static void test_ledger_deferred_then_synced(void **state)
 static void test_ledger_deferred_head_synced(void **state)
 {
         struct fx *f = *state;
-        struct vt_ledger *l = NULL;
-        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000, .defer_ms = 10000};
-        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        struct vt_ledger *l = open_ledger(f, 1000000, 10000);
         atomic_store(&slow_sync, true);
         /* failures are counted and asserted after the close: an assertion with the
          * appender still running would end the test inside its sync */
@@ -263,8 +266,7 @@ static void test_ledger_deferred_head_synced(void **state)
         assert_int_equal(no_head, 0);
         assert_int_equal(head_unsynced, 0); /* a head was visible before its sync ended */
         /* by count: the group that makes the head due is synced with it */
-        o.sth_every = 2;
-        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        l = open_ledger(f, 2, 10000);
         deferred(l, 3);
         assert_true(atomic_load(&wal_dirty));
         deferred(l, 4);
@@ -281,9 +283,7 @@ static void test_ledger_deferred_head_synced(void **state)
 static void test_ledger_deferred_close_and_off(void **state)
 {
         struct fx *f = *state;
-        struct vt_ledger *l = NULL;
-        struct vt_ledger_opts o = {.sth_every = 1000000, .sth_ms = 3600 * 1000, .defer_ms = 10000};
-        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        struct vt_ledger *l = open_ledger(f, 1000000, 10000);
         deferred(l, 0);
         assert_true(atomic_load(&wal_dirty));
         json_auto_t *e = json_pack("{s:i}", "n", 1);
@@ -291,8 +291,7 @@ static void test_ledger_deferred_close_and_off(void **state)
         vt_ledger_close(l);
         assert_false(atomic_load(&wal_dirty));
 
-        o.defer_ms = 0;
-        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        l = open_ledger(f, 1000000, 0);
         for (int i = 1; i < 6; i++) {
                 session_write(f, i);
                 assert_int_equal(deferred(l, i), (uint64_t)i);
