@@ -9,7 +9,9 @@
  * each) does not hold up the next group's commit. A group whose every entry was appended
  * with VT_LEDGER_DEFER_SYNC is committed without its sync while the oldest such entry is
  * younger than defer_ms: the next synced group or tree head, or the appender's timer, syncs
- * it (the WAL's sync covers every commit before it).
+ * it (the WAL's sync covers every commit before it). A caller that finds the ledger idle
+ * (no turn under way, nothing queued) runs the turn for its own entry on its own thread:
+ * the hand-off to the appender and back cost more context switches than the commit.
  * Several processes may append to one store: the store refuses a group built on a stale
  * size (VT_E_STALE), and the thread reloads the frontier and builds it again.
  */
@@ -62,6 +64,11 @@ struct vt_ledger {
         pthread_cond_t done; /* appenders and tree-head waiters wait on it */
         struct waiter *head, *tail;
         bool stop, sth_wanted;
+        /* A turn (turn()) is under way: the appender's, or a caller's that found the
+         * ledger idle and appended its entry itself (the fields below are the turn's) */
+        bool busy;
+        /* the appender asleep until then (ms; INT64_MAX: until woken), or -1: awake */
+        int64_t asleep_until;
 
         /* the waker: committed groups whose callers are still asleep (wmu) */
         pthread_t waker;
@@ -70,7 +77,7 @@ struct vt_ledger {
         struct waiter *whead, *wtail;
         bool wstop;
 
-        /* the appender thread's own */
+        /* the turn's own: the appender's, or the caller's that set busy */
         struct vt_merkle_frontier f;
         bool f_valid;
         uint64_t signed_size;   /* the largest tree head known to be signed */
@@ -292,29 +299,101 @@ static void *waker(void *arg)
         return NULL;
 }
 
+/* next_due is when the next turn is due without an entry (ms), or 0: a tree head waiting
+ * for sth_ms, deferred entries waiting for defer_ms. */
+static int64_t next_due(const struct vt_ledger *l)
+{
+        int64_t due = 0;
+        if (l->first_unsigned)
+                due = l->first_unsigned + l->o.sth_ms;
+        if (l->unsynced_since && (!due || l->unsynced_since + l->o.defer_ms < due))
+                due = l->unsynced_since + l->o.defer_ms;
+        return due;
+}
+
+/* turn appends the group of n waiters at first (n may be 0: a head or a sync only) and
+ * sets each one's result, without waking anyone; then signs a tree head or syncs the
+ * deferred entries if either is due. The caller set busy. */
+static void turn(struct vt_ledger *l, struct waiter *first, size_t n, bool wanted, bool stopping)
+{
+        /* synced now unless every entry of the group may wait and the deferred ones are
+         * not due */
+        bool sync = l->o.defer_ms <= 0 || stopping ||
+                    (l->unsynced_since && now_ms() - l->unsynced_since >= l->o.defer_ms);
+        size_t i = 0;
+        for (struct waiter *w = first; i < n && !sync; i++, w = w->next)
+                sync = !w->defer;
+        struct vt_diag d = {0};
+        bool signed_now = false;
+        int e = n ? commit(l, first, n, wanted || stopping, sync, &signed_now, &d) : 0;
+        if (n && e == 0 && !l->first_unsigned && l->f.size > l->signed_size)
+                l->first_unsigned = now_ms();
+        if (n && e == 0) {
+                if (sync || signed_now) /* a group with a head is synced */
+                        l->unsynced_since = 0;
+                else if (!l->unsynced_since)
+                        l->unsynced_since = now_ms();
+        }
+        int64_t t = now_ms();
+        /* the separate put: a head wanted or due with no group, or one whose signature
+         * failed in commit */
+        if (e == 0 && !signed_now && (wanted || stopping || head_due(l, l->f.size, t, false))) {
+                struct vt_diag sd = {0};
+                /* a failed signature is retried at the next occasion; the entries are
+                 * durable and the callers may go on */
+                if (sign(l, &sd) < 0)
+                        l->first_unsigned = t;
+        }
+        /* deferred entries due (or the last turn): their sync on its own */
+        if (l->unsynced_since && (stopping || t - l->unsynced_since >= l->o.defer_ms)) {
+                struct vt_diag sd = {0};
+                /* a failed sync is retried defer_ms later; the next synced group or head
+                 * syncs them too */
+                l->unsynced_since = vt_store_ledger_sync(l->store, &sd) == 0 ? 0 : t;
+        }
+        i = 0;
+        for (struct waiter *w = first; i < n; i++, w = w->next) {
+                w->err = e;
+                if (e < 0)
+                        w->diag = d;
+        }
+}
+
+/* turn_over ends a turn (l->mu held): the appender is woken if there is work for it, or
+ * if the turn made something due before the appender's alarm. */
+static void turn_over(struct vt_ledger *l)
+{
+        l->busy = false;
+        if (l->asleep_until >= 0) {
+                int64_t due = next_due(l);
+                if (l->head || l->sth_wanted || l->stop || (due && due < l->asleep_until))
+                        pthread_cond_signal(&l->work);
+        }
+        pthread_cond_broadcast(&l->done); /* tree-head waiters */
+}
+
 static void *appender(void *arg)
 {
         struct vt_ledger *l = arg;
         pthread_setname_np(pthread_self(), "vt-ledger"); /* as top and perf show it */
         pthread_mutex_lock(&l->mu);
         for (;;) {
-                while (!l->head && !l->stop && !l->sth_wanted) {
-                        /* the next due: a tree head, a sync of deferred entries */
-                        int64_t due = 0;
-                        if (l->first_unsigned)
-                                due = l->first_unsigned + l->o.sth_ms;
-                        if (l->unsynced_since && (!due || l->unsynced_since + l->o.defer_ms < due))
-                                due = l->unsynced_since + l->o.defer_ms;
+                while (l->busy || (!l->head && !l->stop && !l->sth_wanted)) {
+                        /* a caller's turn: its end wakes us if there is work (turn_over) */
+                        int64_t due = l->busy ? 0 : next_due(l);
                         if (due) {
                                 int64_t wait = due - now_ms();
                                 if (wait <= 0)
                                         break;
                                 struct timespec ts;
                                 deadline_in(&ts, wait);
+                                l->asleep_until = due;
                                 pthread_cond_timedwait(&l->work, &l->mu, &ts);
                         } else {
+                                l->asleep_until = INT64_MAX;
                                 pthread_cond_wait(&l->work, &l->mu);
                         }
+                        l->asleep_until = -1;
                 }
                 /* take a group */
                 struct waiter *first = l->head, *last = NULL;
@@ -330,65 +409,25 @@ static void *appender(void *arg)
                 }
                 bool wanted = l->sth_wanted, stopping = l->stop && !l->head;
                 l->sth_wanted = false;
+                l->busy = true;
                 pthread_mutex_unlock(&l->mu);
 
-                /* synced now unless every entry of the group may wait and the deferred
-                 * ones are not due */
-                bool sync = l->o.defer_ms <= 0 || stopping ||
-                            (l->unsynced_since && now_ms() - l->unsynced_since >= l->o.defer_ms);
-                size_t i = 0;
-                for (struct waiter *w = first; i < n && !sync; i++, w = w->next)
-                        sync = !w->defer;
-                struct vt_diag d = {0};
-                bool signed_now = false;
-                int e = n ? commit(l, first, n, wanted || stopping, sync, &signed_now, &d) : 0;
-                if (n && e == 0 && !l->first_unsigned && l->f.size > l->signed_size)
-                        l->first_unsigned = now_ms();
-                if (n && e == 0) {
-                        if (sync || signed_now) /* a group with a head is synced */
-                                l->unsynced_since = 0;
-                        else if (!l->unsynced_since)
-                                l->unsynced_since = now_ms();
-                }
-                int64_t t = now_ms();
-                /* the separate put: a head wanted or due with no group, or one whose
-                 * signature failed in commit */
-                if (e == 0 && !signed_now &&
-                    (wanted || stopping || head_due(l, l->f.size, t, false))) {
-                        struct vt_diag sd = {0};
-                        /* a failed signature is retried at the next occasion; the entries
-                         * are durable and the callers may go on */
-                        if (sign(l, &sd) < 0)
-                                l->first_unsigned = t;
-                }
-                /* deferred entries due (or the last turn): their sync on its own */
-                if (l->unsynced_since && (stopping || t - l->unsynced_since >= l->o.defer_ms)) {
-                        struct vt_diag sd = {0};
-                        /* a failed sync is retried defer_ms later; the next synced group
-                         * or head syncs them too */
-                        l->unsynced_since = vt_store_ledger_sync(l->store, &sd) == 0 ? 0 : t;
-                }
-
+                turn(l, first, n, wanted, stopping);
                 /* the group is ours alone until its callers are woken */
-                i = 0;
-                for (struct waiter *w = first; i < n; i++, w = w->next) {
-                        w->err = e;
-                        if (e < 0)
-                                w->diag = d;
-                }
                 if (n > DIRECT_WAKE) {
                         to_waker(l, first, n);
                 } else {
                         /* a small group: its few posts cost less than the hand-off to the
                          * waker and the waker's wake-up */
                         struct waiter *w = first;
-                        for (i = 0; i < n; i++) {
+                        for (size_t i = 0; i < n; i++) {
                                 struct waiter *next = w->next; /* w is gone once posted */
                                 sem_post(&w->wake);
                                 w = next;
                         }
                 }
                 pthread_mutex_lock(&l->mu);
+                l->busy = false;
                 pthread_cond_broadcast(&l->done); /* tree-head waiters */
                 /* Only after a turn that began stopping, so that it signed the last
                  * entries: the callers just woken may return and close before we get
@@ -455,6 +494,7 @@ int vt_ledger_open(struct vt_store *store, const struct vt_signer *key,
                 return e;
         }
         pthread_mutex_init(&l->mu, NULL);
+        l->asleep_until = -1;
         pthread_mutex_init(&l->wmu, NULL);
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
@@ -494,6 +534,29 @@ int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
         return vt_ledger_append_flags(l, kind, entry, 0, ret_index, d);
 }
 
+/* queue_and_wait queues w for the appender (l->mu held, released) and sleeps until its
+ * turn is over. */
+static int queue_and_wait(struct vt_ledger *l, struct waiter *w)
+{
+        if (sem_init(&w->wake, 0, 0) != 0) {
+                pthread_mutex_unlock(&l->mu);
+                return VT_E_NOMEM;
+        }
+        if (l->tail)
+                l->tail->next = w;
+        else
+                l->head = w;
+        l->tail = w;
+        pthread_cond_signal(&l->work);
+        pthread_mutex_unlock(&l->mu);
+        /* glibc's sem_post touches nothing of the semaphore after the waiter can see the
+         * post, so the waiter may destroy it then (glibc bug 12674) */
+        while (sem_wait(&w->wake) != 0)
+                ; /* EINTR */
+        sem_destroy(&w->wake);
+        return 0;
+}
+
 int vt_ledger_append_flags(struct vt_ledger *l, const char *kind, const json_t *entry,
                            unsigned flags, uint64_t *ret_index, struct vt_diag *d)
 {
@@ -516,29 +579,27 @@ int vt_ledger_append_flags(struct vt_ledger *l, const char *kind, const json_t *
                 return vt_diag_set(d, r, "ledger: cannot hash the entry");
         }
 
-        if (sem_init(&w.wake, 0, 0) != 0) {
-                free(w.text);
-                return vt_diag_set(d, VT_E_NOMEM, "ledger: semaphore");
-        }
         pthread_mutex_lock(&l->mu);
         if (l->stop) {
                 pthread_mutex_unlock(&l->mu);
-                sem_destroy(&w.wake);
                 free(w.text);
                 return vt_diag_set(d, VT_E_STORE, "ledger: closing");
         }
-        if (l->tail)
-                l->tail->next = &w;
-        else
-                l->head = &w;
-        l->tail = &w;
-        pthread_cond_signal(&l->work);
-        pthread_mutex_unlock(&l->mu);
-        /* glibc's sem_post touches nothing of the semaphore after the waiter can see the
-         * post, so the waiter may destroy it then (glibc bug 12674) */
-        while (sem_wait(&w.wake) != 0)
-                ; /* EINTR */
-        sem_destroy(&w.wake);
+        if (!l->busy && !l->head && !l->sth_wanted) {
+                /* Idle: this thread appends its entry itself, a group of one, rather than
+                 * wake the appender and sleep until the appender wakes it (two context
+                 * switches each way, most of an append's cost at a few clients). Entries
+                 * that come meanwhile queue for the appender, as behind any turn. */
+                l->busy = true;
+                pthread_mutex_unlock(&l->mu);
+                turn(l, &w, 1, false, false);
+                pthread_mutex_lock(&l->mu);
+                turn_over(l);
+                pthread_mutex_unlock(&l->mu);
+        } else if (queue_and_wait(l, &w) < 0) {
+                free(w.text);
+                return vt_diag_set(d, VT_E_NOMEM, "ledger: semaphore");
+        }
         free(w.text);
         if (w.err < 0)
                 return vt_diag_set(d, w.err, "%s", w.diag.msg[0] ? w.diag.msg : vt_strerror(w.err));

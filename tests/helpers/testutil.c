@@ -161,9 +161,16 @@ void vt_test_rm_dir(const char *dir)
         if (!d)
                 return;
         struct dirent *de;
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        (void)unlinkat(dirfd(d), de->d_name, 0);
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                    unlinkat(dirfd(d), de->d_name, 0) == 0 || errno != EISDIR)
+                        continue;
+                /* a directory (a server's state: its caches): its contents first; a
+                 * symbolic link is removed above, never followed */
+                char sub[4096];
+                if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) < sizeof(sub))
+                        vt_test_rm_dir(sub);
+        }
         closedir(d);
         (void)rmdir(dir);
 }

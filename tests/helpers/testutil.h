@@ -68,7 +68,8 @@ int vt_test_run_capture(char *const argv[], char *out, size_t cap);
  * status, or -1 if it did not exit normally. */
 int vt_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* vt_test_rm_dir removes a directory of plain files (one level; errors ignored). */
+/* vt_test_rm_dir removes a directory and everything in it (symbolic links are removed, not
+ * followed; errors ignored). */
 void vt_test_rm_dir(const char *dir);
 
 /* vt_test_fresh_dir removes the directory in dir (if dir is not empty) and makes a new

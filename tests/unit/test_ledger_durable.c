@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ static atomic_uint wal_writes, wal_syncs;
 /* set: a sync of the WAL takes 100 ms more, so that whatever a reader can see before the
  * sync ends shows */
 static atomic_bool slow_sync;
+static _Atomic pid_t sync_tid; /* the thread of the WAL's last sync */
 
 static bool is_wal(int fd)
 {
@@ -57,6 +59,7 @@ static void synced(int fd, int r)
         if (r == 0 && is_wal(fd)) {
                 atomic_store(&wal_dirty, false);
                 atomic_fetch_add(&wal_syncs, 1);
+                atomic_store(&sync_tid, gettid());
         }
 }
 
@@ -302,6 +305,60 @@ static void test_ledger_deferred_close_and_off(void **state)
 
 /* The store's own: an unsynced append leaves its frames unsynced, vt_store_ledger_sync
  * syncs them (and a sync with nothing written by the writer yet is no error). */
+struct busy_arg {
+        struct vt_ledger *l;
+        pid_t tid;
+        uint64_t idx;
+};
+
+static void *append_slowly(void *p)
+{
+        struct busy_arg *a = p;
+        a->tid = gettid();
+        json_auto_t *e = json_pack("{s:s}", "who", "first");
+        assert_int_equal(vt_ledger_append(a->l, "test", e, &a->idx, NULL), 0);
+        return NULL;
+}
+
+/* An append to an idle ledger is committed and synced on the caller's own thread, with no
+ * hand-off to the appender and back; one that comes while another is being appended waits
+ * for the appender, which syncs it after that one. */
+static void test_ledger_idle_append_by_caller(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = open_ledger(f, 1000000, 0);
+        for (int i = 0; i < 3; i++) {
+                atomic_store(&sync_tid, 0);
+                json_auto_t *e = json_pack("{s:i}", "n", i);
+                uint64_t idx = UINT64_MAX;
+                assert_int_equal(vt_ledger_append(l, "test", e, &idx, NULL), 0);
+                assert_int_equal(idx, (uint64_t)i);
+                assert_int_equal(atomic_load(&sync_tid), gettid());
+                assert_false(atomic_load(&wal_dirty));
+        }
+        /* the first appends on its thread and syncs for 100 ms; the second, sent once the
+         * first has written its frames, finds the ledger busy */
+        atomic_store(&slow_sync, true);
+        struct busy_arg a = {.l = l};
+        unsigned w0 = atomic_load(&wal_writes);
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, append_slowly, &a), 0);
+        for (int k = 0; k < 1000 && atomic_load(&wal_writes) == w0; k++)
+                usleep(1000);
+        assert_true(atomic_load(&wal_writes) > w0);
+        json_auto_t *e = json_pack("{s:s}", "who", "second");
+        uint64_t idx = UINT64_MAX;
+        assert_int_equal(vt_ledger_append(l, "test", e, &idx, NULL), 0);
+        pid_t by = atomic_load(&sync_tid);
+        pthread_join(th, NULL);
+        atomic_store(&slow_sync, false);
+        assert_int_equal(a.idx, 3);
+        assert_int_equal(idx, 4);
+        assert_false(atomic_load(&wal_dirty));
+        assert_true(by != gettid() && by != a.tid); /* the appender's sync */
+        vt_ledger_close(l);
+}
+
 static void test_store_unsynced_then_sync(void **state)
 {
         struct fx *f = *state;
@@ -331,6 +388,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_ledger_deferred_head_synced, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_deferred_close_and_off, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_idle_append_by_caller, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_unsynced_then_sync, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
