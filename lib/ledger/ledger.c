@@ -33,6 +33,7 @@
 #define DEFAULT_MS    1000
 #define DEFAULT_BATCH 1024
 #define DIRECT_WAKE   4 /* groups up to this size are woken by the appender itself */
+#define SMALL_GROUP   8 /* groups up to this size are built on the stack (commit) */
 
 struct waiter {
         struct waiter *next;
@@ -155,11 +156,21 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want
         *signed_ret = false;
         int64_t until = now_ms() + STALE_MS;
         unsigned seed = (unsigned)(uintptr_t)first ^ (unsigned)now_ms();
-        _cleanup_free_ struct vt_ledger_row *rows = calloc(n, sizeof(*rows));
+        /* a group of a few (a caller's own turn, the appender's at a few clients) on the
+         * stack: 4 KB, and no malloc of a large chunk on every append */
+        struct vt_ledger_row rows_few[SMALL_GROUP];
+        struct vt_ledger_hash nodes_few[2 * SMALL_GROUP + VT_MERKLE_MAX_LEVEL + 1];
         size_t cap = 2 * n + VT_MERKLE_MAX_LEVEL + 1;
-        _cleanup_free_ struct vt_ledger_hash *nodes = calloc(cap, sizeof(*nodes));
-        if (!rows || !nodes)
-                return vt_diag_set(d, VT_E_NOMEM, "ledger: out of memory");
+        _cleanup_free_ struct vt_ledger_row *rows_many = NULL;
+        _cleanup_free_ struct vt_ledger_hash *nodes_many = NULL;
+        struct vt_ledger_row *rows = rows_few;
+        struct vt_ledger_hash *nodes = nodes_few;
+        if (n > SMALL_GROUP) {
+                rows = rows_many = calloc(n, sizeof(*rows));
+                nodes = nodes_many = calloc(cap, sizeof(*nodes));
+                if (!rows || !nodes)
+                        return vt_diag_set(d, VT_E_NOMEM, "ledger: out of memory");
+        }
         for (int attempt = 0;; attempt++) {
                 int e;
                 if (!l->f_valid && (e = reload(l, d)) < 0)

@@ -506,13 +506,6 @@ static int configure(struct vt_sqlite *s, struct vt_diag *d)
         r = exec(s, "PRAGMA journal_size_limit = 16777216", "set journal_size_limit", d);
         if (r < 0)
                 return r;
-        /* Automatic checkpoints past 4000 pages (16 MB, the size above), not SQLite's
-         * 1000: a server's ledger connection, on the same file, has its checkpointer
-         * thread do them at 3000 (ledger_ckpt), off the requests' commits; this one
-         * bounds the WAL when nothing is appended to the ledger. */
-        r = exec(s, "PRAGMA wal_autocheckpoint = 4000", "set wal_autocheckpoint", d);
-        if (r < 0)
-                return r;
         return exec(s, "PRAGMA foreign_keys = ON", "set foreign_keys=ON", d);
 }
 
