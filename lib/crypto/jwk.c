@@ -85,9 +85,12 @@ static int from_params(const char *type, OSSL_PARAM_BLD *bld, EVP_PKEY **ret)
  * signing key in every Bearer check, a tee-pubkey at attest and again at release) is not
  * decoded and checked again. Keyed by the exact encoded point (curve size, 04 || x || y),
  * compared in full: a point that differs in one bit is a miss and goes through every
- * check. Only keys that passed the checks enter. Small and direct-mapped; EVP_PKEY is
- * reference counted and safe to share between threads for verification and derivation. */
-#define EC_CACHE_SLOTS 32
+ * check. Only keys that passed the checks enter. Direct-mapped; EVP_PKEY is reference
+ * counted and safe to share between threads for verification and derivation. 256 slots
+ * (about 1 KiB per key held): a tee-pubkey must survive, between its attest and its
+ * release, the keys of every other flow in flight; with 32, at 64 clients almost none
+ * did, and each flow built and checked its key twice. */
+#define EC_CACHE_SLOTS 256
 static struct ec_cache_slot {
         size_t len;
         uint8_t pub[1 + 2 * 66];
