@@ -438,8 +438,7 @@ static void *appender(void *arg)
                         }
                 }
                 pthread_mutex_lock(&l->mu);
-                l->busy = false;
-                pthread_cond_broadcast(&l->done); /* tree-head waiters */
+                turn_over(l); /* awake: it only clears busy and wakes tree-head waiters */
                 /* Only after a turn that began stopping, so that it signed the last
                  * entries: the callers just woken may return and close before we get
                  * here, setting stop after this turn looked at it. */
