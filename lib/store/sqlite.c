@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "store/store_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -167,14 +168,19 @@ struct vt_sqlite {
          * the first failing call's extended result code and message. */
         int err_code;
         char err_msg[256];
-        /* The ledger's writer (lw, opened by the first append): a second connection to the
-         * same file, whose every commit is synced (wal_sync), so that an append is synced
-         * without switching this connection's mode around it and back; its statements
-         * prepared once. Only the main connection's struct has one (path: to open it). */
+        /* The ledger's appends run on this connection, under lock, as everything else
+         * does: their statements are prepared by the first append (ledger_ready) and kept.
+         * One connection, so that no commit of another connection in this process empties
+         * this one's page cache (SQLite drops a connection's whole cache when it finds
+         * that the WAL changed under it: with the ledger on a second connection, every
+         * session read after an append read its pages from the file again). An append is
+         * synced after its commit, outside the lock (wal_sync_prepare, wal_sync_file), so
+         * that sessions and reads go on during the sync. path: the checkpointer's. */
         char *path;
-        struct vt_sqlite *lw;
         sqlite3_stmt *l_begin, *l_commit, *l_size, *l_entry, *l_node, *l_sth;
-        /* The ledger's checkpointer, started with lw (see ledger_ckpt). */
+        /* this connection's WAL was synced once, under lock (wal_sync_prepare) */
+        bool wal_synced;
+        /* The ledger's checkpointer, started by the first append (see ledger_ckpt). */
         struct ledger_ckpt *ck;
         /* The statements of the per-request path (sessions, resource and policy reads,
          * BEGIN and COMMIT), prepared once per connection and reset after each use under
@@ -515,8 +521,7 @@ static void sq_free(struct vt_sqlite *s)
 {
         if (!s)
                 return;
-        ledger_ckpt_stop(s->ck); /* it uses lw's lock */
-        sq_free(s->lw);
+        ledger_ckpt_stop(s->ck); /* it uses s->lock */
         sqlite3_stmt *st[] = {s->l_begin, s->l_commit, s->l_size, s->l_entry, s->l_node, s->l_sth};
         for (size_t i = 0; i < ELEMENTSOF(st); i++)
                 sqlite3_finalize(st[i]);
@@ -2040,21 +2045,22 @@ static int ledger_size_locked(struct vt_sqlite *s, uint64_t *ret)
         return 0;
 }
 
-/* prepare_kept prepares a statement that the ledger's writer keeps for its lifetime
- * (reset after each use, finalized by sq_free). */
-static int prepare_kept(struct vt_sqlite *w, const char *sql, sqlite3_stmt **ret)
+/* prepare_kept prepares a statement of the ledger's that the connection keeps for its
+ * lifetime (reset after each use, finalized by sq_free). */
+static int prepare_kept(struct vt_sqlite *s, const char *sql, sqlite3_stmt **ret)
 {
-        if (sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL) != SQLITE_OK)
-                return store_fail(w, NULL, "prepare");
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL) != SQLITE_OK)
+                return store_fail(s, NULL, "prepare");
         return 0;
 }
 
 /*
  * The ledger's checkpointer. SQLite's automatic checkpoint runs inside the COMMIT that
- * takes the WAL past 1000 pages, on the committing connection: for the ledger's writer
+ * takes the WAL past 1000 pages, on the committing connection: for the ledger's appends
  * that put the copy of those pages into the database and the database's fsync into an
- * append's latency, and every caller of that group waited for it. The writer has no
- * automatic checkpoint; its WAL hook, called after each commit with the WAL's size,
+ * append's latency, and every caller of that group waited for it. Once the ledger runs on
+ * a connection, it has no automatic checkpoint; its WAL hook, called after each commit
+ * (the ledger's and every other) with the WAL's size,
  * wakes this thread once the WAL holds LEDGER_CKPT_PAGES pages, and the thread, on a
  * connection of its own, checkpoints in two steps:
  *   1. PASSIVE, while the writer goes on committing: copies the bulk of the WAL into the
@@ -2082,10 +2088,10 @@ struct ledger_ckpt {
         pthread_cond_t cond;
         bool due, stop;
         sqlite3 *db;         /* the checkpointer's connection */
-        struct vt_sqlite *w; /* the ledger's writer: its lock for step 2 */
+        struct vt_sqlite *w; /* the connection the ledger appends on: its lock for step 2 */
 };
 
-/* ledger_wal_hook runs on the writer after each commit (SQLite's mutex and w->lock
+/* ledger_wal_hook runs on the connection after each commit (SQLite's mutex and its lock
  * held): it only wakes the checkpointer. */
 static int ledger_wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
 {
@@ -2152,13 +2158,13 @@ static void ledger_ckpt_stop(struct ledger_ckpt *ck)
 }
 
 /* ledger_ckpt_start opens the checkpointer's connection and starts its thread for the
- * writer w (under s->lock), and hooks it to w's commits. */
-static int ledger_ckpt_start(struct vt_sqlite *s, struct vt_sqlite *w, struct vt_diag *d)
+ * connection s (under s->lock), and hooks it to s's commits. */
+static int ledger_ckpt_start(struct vt_sqlite *s, struct vt_diag *d)
 {
         struct ledger_ckpt *ck = calloc(1, sizeof(*ck));
         if (!ck)
                 return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
-        ck->w = w;
+        ck->w = s;
         pthread_mutex_init(&ck->mu, NULL);
         pthread_cond_init(&ck->cond, NULL);
         int rc = sqlite3_open_v2(s->path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
@@ -2179,76 +2185,49 @@ static int ledger_ckpt_start(struct vt_sqlite *s, struct vt_sqlite *w, struct vt
                 ledger_ckpt_free(ck);
                 return vt_diag_set(d, VT_E_NOMEM, "store: cannot start the ledger's checkpointer");
         }
-        /* replaces the writer's automatic checkpoint (itself a WAL hook) */
-        sqlite3_wal_hook(w->db, ledger_wal_hook, ck);
+        /* replaces the connection's automatic checkpoint (itself a WAL hook, which
+         * PRAGMA wal_autocheckpoint would put back) */
+        sqlite3_wal_hook(s->db, ledger_wal_hook, ck);
         s->ck = ck;
         return 0;
 }
 
-/* ledger_writer_open opens the ledger's writer (under s->lock): the file exists, is in
- * WAL mode and has the current schema (sq_open saw to it on the main connection). */
-static int ledger_writer_open(struct vt_sqlite *s, struct vt_diag *d)
+/* ledger_prepare readies the connection for the ledger's appends (under s->lock): their
+ * statements, kept, and the checkpointer that takes over its automatic checkpoints. On
+ * failure nothing is kept, and the next append tries again. */
+static int ledger_prepare(struct vt_sqlite *s, struct vt_diag *d)
 {
-        _cleanup_(sq_freep) struct vt_sqlite *w = calloc(1, sizeof(*w));
-        if (!w)
-                return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
-        if (pthread_mutex_init(&w->lock, NULL) != 0) {
-                free(TAKE_PTR(w));
-                return vt_diag_set(d, VT_E_NOMEM, "store: mutex");
-        }
-        int rc = sqlite3_open_v2(s->path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                                 NULL);
-        if (rc != SQLITE_OK)
-                return vt_diag_set(d, VT_E_STORE, "store: open the ledger's connection: %s",
-                                   w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));
-        sqlite3_extended_result_codes(w->db, 1);
+        static const char *const sql[] = {
+                "BEGIN IMMEDIATE",
+                "COMMIT",
+                "SELECT coalesce(max(idx) + 1, 0) FROM ledger_entries",
+                "INSERT INTO ledger_entries (idx, time, kind, entry, leaf, nodes) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+                "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (size) DO NOTHING",
+        };
+        sqlite3_stmt **st[] = {&s->l_begin, &s->l_commit, &s->l_size,
+                               &s->l_entry, &s->l_node,   &s->l_sth};
+        static_assert(ELEMENTSOF(sql) == ELEMENTSOF(st), "a statement each");
         int r = 0;
-        if (sqlite3_busy_timeout(w->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
-                r = store_fail(w, NULL, "busy timeout");
-        /* NORMAL: a commit writes its frames and releases the database's write lock
-         * without syncing; wal_sync syncs them right after, before anyone is told */
-        if (r == 0)
-                r = exec(w, "PRAGMA synchronous = NORMAL", "set synchronous=NORMAL", NULL);
-        if (r == 0)
-                r = exec(w, "PRAGMA journal_size_limit = 16777216", "set journal_size_limit", NULL);
-        /* no checkpoint inside the writer's commits: the checkpointer's thread does them */
-        if (r == 0)
-                r = exec(w, "PRAGMA wal_autocheckpoint = 0", "set wal_autocheckpoint=0", NULL);
-        if (r == 0)
-                r = prepare_kept(w, "BEGIN IMMEDIATE", &w->l_begin);
-        if (r == 0)
-                r = prepare_kept(w, "COMMIT", &w->l_commit);
-        if (r == 0)
-                r = prepare_kept(w, "SELECT coalesce(max(idx) + 1, 0) FROM ledger_entries",
-                                 &w->l_size);
-        if (r == 0)
-                r = prepare_kept(w,
-                                 "INSERT INTO ledger_entries (idx, time, kind, entry, leaf, "
-                                 "nodes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                 &w->l_entry);
-        if (r == 0)
-                r = prepare_kept(w,
-                                 "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
-                                 &w->l_node);
-        if (r == 0)
-                r = prepare_kept(w,
-                                 "INSERT INTO ledger_sths (size, time, sth) VALUES (?1, ?2, ?3) "
-                                 "ON CONFLICT (size) DO NOTHING",
-                                 &w->l_sth);
-        if ((r = sq_diag(w, r, "open the ledger's connection", d)) < 0)
-                return r;
-        if ((r = ledger_ckpt_start(s, w, d)) < 0)
-                return r;
-        s->lw = TAKE_PTR(w);
-        return 0;
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(st); i++)
+                r = prepare_kept(s, sql[i], st[i]);
+        if ((r = sq_diag(s, r, "prepare the ledger's statements", d)) == 0)
+                r = ledger_ckpt_start(s, d);
+        if (r < 0)
+                for (size_t i = 0; i < ELEMENTSOF(st); i++) {
+                        sqlite3_finalize(*st[i]);
+                        *st[i] = NULL;
+                }
+        return r;
 }
 
-/* ledger_writer returns the ledger's writer, opened by the first call. */
-static int ledger_writer(struct vt_sqlite *s, struct vt_sqlite **ret, struct vt_diag *d)
+/* ledger_ready prepares the ledger's statements on the connection, by the first call. */
+static int ledger_ready(struct vt_sqlite *s, struct vt_diag *d)
 {
         pthread_mutex_lock(&s->lock);
-        int r = s->lw ? 0 : ledger_writer_open(s, d);
-        *ret = s->lw;
+        int r = s->l_begin ? 0 : ledger_prepare(s, d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -2262,65 +2241,85 @@ static int kept_done(struct vt_sqlite *w, sqlite3_stmt *st, const char *what)
 }
 
 /*
- * wal_sync makes the writer's last commit durable (w->lock held): it syncs the WAL, in
- * which the commit (synchronous=NORMAL) wrote its frames. SQLite's synchronous=FULL syncs
- * inside the commit, holding the database's write lock through the disk's flush, so that
- * every session write of the main connection waited for the ledger's sync (and its busy
- * handler slept a millisecond or more, holding the main connection's lock). Synced here,
- * after the commit, other connections write meanwhile; what the caller is told still
- * waits for the sync. The frames cannot leave the WAL unsynced in between: a checkpoint
- * syncs the WAL before it copies from it, and the WAL is written over from its start
- * only after a checkpoint that copied everything has synced the database.
- * idle: the writer may not have committed yet (vt_store_ledger_sync), and then has no WAL
- * open and nothing to sync; after a commit no WAL open means not WAL mode, a failure.
+ * An append is made durable by syncing the WAL, in which its commit (synchronous=NORMAL)
+ * wrote its frames, after the commit: SQLite's synchronous=FULL syncs inside the commit,
+ * holding the database's write lock and (here) the connection's lock through the disk's
+ * flush, so that every session write and read would wait for the ledger's sync. Synced
+ * after the commit, outside the lock, they go on meanwhile; what the caller is told
+ * still waits for the sync. The frames cannot leave the WAL unsynced in between: a
+ * checkpoint syncs the WAL before it copies from it, and the WAL is written over from its
+ * start only after a checkpoint that copied everything has synced the database.
+ *
+ * wal_sync_prepare (s->lock held) returns in *ret the WAL's file, for wal_sync_file to
+ * sync once the lock is released, or NULL when nothing is left to do: the connection's
+ * first sync is done here, under the lock, because SQLite's file then also syncs its
+ * directory and clears a flag in its state (the one write to that state a sync makes);
+ * after that a sync only reads the descriptor, which stays open as long as the
+ * connection, and two syncs, or a sync and the connection's writes, may run at once.
+ * idle: no commit may have happened yet (vt_store_ledger_sync); with no WAL open there
+ * is then nothing to sync. After a commit no WAL open means not WAL mode, a failure.
  */
-static int wal_sync(struct vt_sqlite *w, bool idle)
+static int wal_sync_prepare(struct vt_sqlite *s, bool idle, sqlite3_file **ret)
 {
         sqlite3_file *f = NULL;
-        int rc = sqlite3_file_control(w->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+        *ret = NULL;
+        int rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
         if (rc == SQLITE_OK && (!f || !f->pMethods)) {
                 if (idle)
                         return 0;
                 rc = SQLITE_CANTOPEN;
         }
-        if (rc == SQLITE_OK)
+        if (rc == SQLITE_OK && !s->wal_synced) {
                 rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
-        if (rc == SQLITE_OK)
+                s->wal_synced = rc == SQLITE_OK;
+                f = NULL;
+        }
+        if (rc == SQLITE_OK) {
+                *ret = f;
                 return 0;
+        }
         /* the VFS's failure is not the connection's: recorded here, for sq_diag */
-        if (!w->err_code) {
-                w->err_code = rc;
-                snprintf(w->err_msg, sizeof(w->err_msg), "sync the WAL: %s", sqlite3_errstr(rc));
+        if (!s->err_code) {
+                s->err_code = rc;
+                snprintf(s->err_msg, sizeof(s->err_msg), "sync the WAL: %s", sqlite3_errstr(rc));
         }
         return VT_E_STORE;
 }
 
-/* head_commits sets the writer's commits to synchronous=FULL or back to NORMAL. A tree
- * head is committed with FULL: SQLite then syncs the WAL inside the commit, before the
- * head is visible to any reader, so that no reader (a receipt, GET /ledger/sth) can be
- * handed a signed head that a power cut would take back. Entries are synced after their
- * commit (wal_sync, outside the write lock), and nothing is released on their strength
- * before that. */
-static int head_commits(struct vt_sqlite *w, bool full)
+/* wal_sync_file syncs f (from wal_sync_prepare, or NULL: nothing to do), the lock
+ * released; a failure is diagnosed as sq_diag would, for op. */
+static int wal_sync_file(sqlite3_file *f, const char *op, struct vt_diag *d)
 {
-        return exec(w, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+        int rc = f ? f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) : SQLITE_OK;
+        if (rc == SQLITE_OK)
+                return 0;
+        return vt_diag_set(d, VT_E_STORE, "store: %s: sync the WAL: %s (%s)", op,
+                           sqlite3_errstr(rc), sqlite_code_name(rc));
+}
+
+/* head_commits sets the connection's commits to synchronous=FULL or back to NORMAL
+ * (s->lock held throughout: no other commit sees FULL). A tree head is committed with
+ * FULL: SQLite then syncs the WAL inside the commit, before the head is visible to any
+ * reader, so that no reader (a receipt, GET /ledger/sth) can be handed a signed head that
+ * a power cut would take back. Entries are synced after their commit (wal_sync_file,
+ * outside the locks), and nothing is released on their strength before that. */
+static int head_commits(struct vt_sqlite *s, bool full)
+{
+        return exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
                     full ? "set synchronous=FULL" : "set synchronous=NORMAL", NULL);
 }
 
-/* ledger_tx_end commits the writer's transaction if r is 0, and syncs it when sync is
- * set; else it rolls it back. */
-static int ledger_tx_end(struct vt_sqlite *w, int r, bool sync)
+/* ledger_tx_end commits the ledger's transaction if r is 0, else rolls it back. */
+static int ledger_tx_end(struct vt_sqlite *s, int r)
 {
         if (r == 0)
-                r = kept_done(w, w->l_commit, "commit");
-        if (r == 0 && sync)
-                r = wal_sync(w, false);
-        if (r < 0 && !sqlite3_get_autocommit(w->db))
-                (void)sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+                r = kept_done(s, s->l_commit, "commit");
+        if (r < 0 && !sqlite3_get_autocommit(s->db))
+                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return r;
 }
 
-/* ledger_sth_row writes one tree head row on the ledger's writer (w->lock held). */
+/* ledger_sth_row writes one tree head row (w->lock held). */
 static int ledger_sth_row(struct vt_sqlite *w, uint64_t size, int64_t time, const char *sth)
 {
         sqlite3_stmt *st = w->l_sth;
@@ -2446,7 +2445,7 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
                             const struct vt_ledger_hash *nodes, size_t m,
                             const struct vt_ledger_sth *sth, bool sync, struct vt_diag *d)
 {
-        struct vt_sqlite *s = sq_of(base), *w;
+        struct vt_sqlite *s = sq_of(base);
         if (expect_size > INT64_MAX || n > INT64_MAX - expect_size || m > SIZE_MAX / 32)
                 return VT_E_INVAL;
         _cleanup_(placement_free) struct placement p = {
@@ -2458,26 +2457,29 @@ static int sq_ledger_append(struct vt_store *base, uint64_t expect_size,
         };
         if ((n && (!p.leaf || !p.first || !p.count)) || (m && (!p.row || !p.blob)))
                 return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
-        int r = ledger_writer(s, &w, d);
+        int r = ledger_ready(s, d);
         if (r < 0)
                 return r;
-        /* durable before the caller releases anything on its strength: the writer's
-         * commits are synced (wal_sync), unless the caller syncs later
-         * (vt_store_ledger_append_unsynced, then vt_store_ledger_sync) */
-        pthread_mutex_lock(&w->lock);
-        r = sth ? head_commits(w, true) : 0;
+        /* durable before the caller releases anything on its strength: the commit is
+         * synced right after it (wal_sync_file, the lock released), unless the caller
+         * syncs later (vt_store_ledger_append_unsynced, then vt_store_ledger_sync) */
+        sqlite3_file *wal = NULL;
+        pthread_mutex_lock(&s->lock);
+        r = sth ? head_commits(s, true) : 0;
         if (r == 0)
-                r = kept_done(w, w->l_begin, "begin transaction");
-        if (r == 0) /* with a head synced by the commit itself, whatever sync says */
-                r = ledger_tx_end(w, ledger_append_tx(w, expect_size, rows, n, nodes, m, sth, &p),
-                                  sync && !sth);
+                r = kept_done(s, s->l_begin, "begin transaction");
+        if (r == 0)
+                r = ledger_tx_end(s, ledger_append_tx(s, expect_size, rows, n, nodes, m, sth, &p));
         /* back to NORMAL; should that fail, the commits stay synced inside (slower, as
          * durable): the append itself is done */
         if (sth)
-                (void)head_commits(w, false);
-        r = sq_diag(w, r, "ledger append", d);
-        pthread_mutex_unlock(&w->lock);
-        return r;
+                (void)head_commits(s, false);
+        /* with a head synced by the commit itself, whatever sync says */
+        if (r == 0 && sync && !sth)
+                r = wal_sync_prepare(s, false, &wal);
+        r = sq_diag(s, r, "ledger append", d);
+        pthread_mutex_unlock(&s->lock);
+        return r < 0 ? r : wal_sync_file(wal, "ledger append", d);
 }
 
 static int sq_ledger_size(struct vt_store *base, uint64_t *ret, struct vt_diag *d)
@@ -2616,32 +2618,33 @@ static int sq_ledger_entries(struct vt_store *base, uint64_t start, uint64_t end
 static int sq_ledger_sth_put(struct vt_store *base, uint64_t size, int64_t time, const char *sth,
                              struct vt_diag *d)
 {
-        struct vt_sqlite *s = sq_of(base), *w;
-        int r = ledger_writer(s, &w, d);
+        struct vt_sqlite *s = sq_of(base);
+        int r = ledger_ready(s, d);
         if (r < 0)
                 return r;
-        /* on the writer, synced inside its commit (head_commits) */
-        pthread_mutex_lock(&w->lock);
-        r = head_commits(w, true);
+        /* synced inside its commit (head_commits) */
+        pthread_mutex_lock(&s->lock);
+        r = head_commits(s, true);
         if (r == 0)
-                r = ledger_sth_row(w, size, time, sth);
-        (void)head_commits(w, false); /* as in sq_ledger_append */
-        r = sq_diag(w, r, "ledger tree head put", d);
-        pthread_mutex_unlock(&w->lock);
+                r = ledger_sth_row(s, size, time, sth);
+        (void)head_commits(s, false); /* as in sq_ledger_append */
+        r = sq_diag(s, r, "ledger tree head put", d);
+        pthread_mutex_unlock(&s->lock);
         return r;
 }
 
 static int sq_ledger_sync(struct vt_store *base, struct vt_diag *d)
 {
-        struct vt_sqlite *s = sq_of(base), *w;
-        int r = ledger_writer(s, &w, d);
+        struct vt_sqlite *s = sq_of(base);
+        int r = ledger_ready(s, d);
         if (r < 0)
                 return r;
         /* the WAL holds every connection's commits: its sync covers them all */
-        pthread_mutex_lock(&w->lock);
-        r = sq_diag(w, wal_sync(w, true), "ledger sync", d);
-        pthread_mutex_unlock(&w->lock);
-        return r;
+        sqlite3_file *wal = NULL;
+        pthread_mutex_lock(&s->lock);
+        r = sq_diag(s, wal_sync_prepare(s, true, &wal), "ledger sync", d);
+        pthread_mutex_unlock(&s->lock);
+        return r < 0 ? r : wal_sync_file(wal, "ledger sync", d);
 }
 
 static int ledger_sth_latest_locked(struct vt_sqlite *s, uint64_t *ret_size, char **ret_sth)

@@ -23,8 +23,14 @@
 int vtd_ledger_init(struct vtd *s, struct vt_diag *d)
 {
         int e;
-        /* a connection of its own: its syncs do not hold up sessions and releases */
-        if ((e = vtd_store_open(&s->cfg, &s->ledger_store, d)) < 0)
+        /* On SQLite the server's own store: the ledger appends on its connection and syncs
+         * outside its lock (lib/store/sqlite.c), and a second connection's every commit
+         * would empty this one's page cache. On PostgreSQL a pool of its own, as before:
+         * its commits wait for the server's sync, holding connections that sessions and
+         * releases would otherwise wait for. */
+        if (s->cfg.store_backend != VTD_STORE_POSTGRES)
+                s->ledger_store = s->store;
+        else if ((e = vtd_store_open(&s->cfg, &s->ledger_store, d)) < 0)
                 return e;
         if ((e = vt_signer_load_or_create_as(s->cfg.ledger_key, "ledger key", &s->ledger_signer,
                                              d)) < 0)
@@ -39,7 +45,8 @@ void vtd_ledger_done(struct vtd *s)
 {
         vt_ledger_close(s->ledger);
         s->ledger = NULL;
-        vt_store_close(s->ledger_store);
+        if (s->ledger_store != s->store)
+                vt_store_close(s->ledger_store);
         s->ledger_store = NULL;
         vt_signer_free(s->ledger_signer);
         s->ledger_signer = NULL;

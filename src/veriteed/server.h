@@ -71,7 +71,7 @@ struct vtd {
         char jwks_cache[48];       /* Cache-Control of the JWKS and discovery documents */
         struct vtd_proxy *proxies; /* http.trusted_proxies, parsed (http.c) */
         size_t n_proxies;
-        struct vt_store *ledger_store;   /* the ledger's own connection to the store */
+        struct vt_store *ledger_store;   /* store on SQLite, its own on PostgreSQL */
         struct vt_signer *ledger_signer; /* ledger.signing_key */
         struct vt_ledger *ledger;        /* the appender (ledger.c) */
         json_t *k8s_tolerations;         /* kubernetes.tolerations as Kubernetes objects */

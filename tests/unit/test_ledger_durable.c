@@ -8,7 +8,8 @@
  * resolve to these (an executable's definitions come first), which call libc's and
  * record, for files whose name ends in "-wal", whether a write came after their last
  * successful sync. The main connection's own writes (synchronous=NORMAL, not synced on
- * their own) come before the appends here and must be synced by the first of them.
+ * their own) come before the appends here and must be synced by the first of them. It
+ * also defines pread and pread64, to count what the store reads from its files.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -33,7 +34,9 @@ static atomic_uint wal_writes, wal_syncs;
 /* set: a sync of the WAL takes 100 ms more, so that whatever a reader can see before the
  * sync ends shows */
 static atomic_bool slow_sync;
-static _Atomic pid_t sync_tid; /* the thread of the WAL's last sync */
+static _Atomic pid_t sync_tid;  /* the thread of the WAL's last sync */
+static atomic_int in_slow_sync; /* syncs inside their added 100 ms */
+static atomic_uint file_reads;  /* preads of the database or its WAL */
 
 static bool is_wal(int fd)
 {
@@ -44,6 +47,20 @@ static bool is_wal(int fd)
                 return false;
         path[n] = 0;
         return strcmp(path + n - 4, "-wal") == 0;
+}
+
+/* the database (db.sqlite) or its WAL */
+static bool is_store_file(int fd)
+{
+        char link[64], path[4096];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, path, sizeof(path) - 1);
+        if (n < 0)
+                return false;
+        path[n] = 0;
+        const char *b = strrchr(path, '/');
+        b = b ? b + 1 : path;
+        return strcmp(b, "db.sqlite") == 0 || strcmp(b, "db.sqlite-wal") == 0;
 }
 
 static void wrote(int fd, ssize_t r)
@@ -87,10 +104,32 @@ ssize_t write(int fd, const void *buf, size_t n)
         return r;
 }
 
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+        if (is_store_file(fd))
+                atomic_fetch_add(&file_reads, 1);
+        return REAL("pread", ssize_t(*)(int, void *, size_t, off_t))(fd, buf, n, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+{
+        if (is_store_file(fd))
+                atomic_fetch_add(&file_reads, 1);
+        return REAL("pread64", ssize_t(*)(int, void *, size_t, off64_t))(fd, buf, n, off);
+}
+
+static void slow_down(int fd)
+{
+        if (atomic_load(&slow_sync) && is_wal(fd)) {
+                atomic_fetch_add(&in_slow_sync, 1);
+                usleep(100000);
+                atomic_fetch_sub(&in_slow_sync, 1);
+        }
+}
+
 int fsync(int fd)
 {
-        if (atomic_load(&slow_sync) && is_wal(fd))
-                usleep(100000);
+        slow_down(fd);
         int r = REAL("fsync", int (*)(int))(fd);
         synced(fd, r);
         return r;
@@ -98,8 +137,7 @@ int fsync(int fd)
 
 int fdatasync(int fd)
 {
-        if (atomic_load(&slow_sync) && is_wal(fd))
-                usleep(100000);
+        slow_down(fd);
         int r = REAL("fdatasync", int (*)(int))(fd);
         synced(fd, r);
         return r;
@@ -359,6 +397,62 @@ static void test_ledger_idle_append_by_caller(void **state)
         vt_ledger_close(l);
 }
 
+/* The ledger appends on the store's one connection, and syncs outside its lock: while an
+ * append's sync runs (100 ms here), sessions are written and read on the same store, and
+ * the append returns only after its sync. */
+static void test_store_free_during_append_sync(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = open_ledger(f, 1000000, 0);
+        json_auto_t *e0 = json_pack("{s:i}", "n", 0);
+        assert_int_equal(vt_ledger_append(l, "test", e0, NULL, NULL), 0);
+        atomic_store(&slow_sync, true);
+        struct busy_arg a = {.l = l};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, append_slowly, &a), 0);
+        for (int k = 0; k < 1000 && atomic_load(&in_slow_sync) == 0; k++)
+                usleep(1000);
+        int during = atomic_load(&in_slow_sync);
+        session_write(f, 1);
+        struct vt_session got;
+        int e = vt_store_session_get(f->store, "00000000000000000000000000000001", 1, &got, NULL);
+        uint64_t size = 0;
+        int es = vt_store_ledger_size(f->store, &size, NULL);
+        int still = atomic_load(&in_slow_sync); /* nothing above waited for the sync */
+        pthread_join(th, NULL);
+        atomic_store(&slow_sync, false);
+        assert_int_equal(during, 1);
+        assert_int_equal(e, 0);
+        assert_int_equal(es, 0);
+        assert_int_equal(size, 2); /* committed, its sync under way */
+        assert_int_equal(still, 1);
+        assert_int_equal(a.idx, 1);
+        assert_int_equal(a.tid, atomic_load(&sync_tid)); /* returned after its own sync */
+        vt_ledger_close(l);
+}
+
+/* One connection: an append does not empty the page cache that sessions are read
+ * through, so reading a session written before it reads nothing from the files again
+ * (on a second connection SQLite dropped its whole cache after each of the other's
+ * commits). */
+static void test_store_cache_kept_across_appends(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = open_ledger(f, 1000000, 0);
+        for (int i = 0; i < 5; i++) {
+                session_write(f, i);
+                json_auto_t *e = json_pack("{s:i}", "n", i);
+                assert_int_equal(vt_ledger_append(l, "test", e, NULL, NULL), 0);
+                char id[33];
+                snprintf(id, sizeof(id), "%032x", (unsigned)i);
+                unsigned r0 = atomic_load(&file_reads);
+                struct vt_session got;
+                assert_int_equal(vt_store_session_get(f->store, id, 1, &got, NULL), 0);
+                assert_int_equal(atomic_load(&file_reads), r0);
+        }
+        vt_ledger_close(l);
+}
+
 static void test_store_unsynced_then_sync(void **state)
 {
         struct fx *f = *state;
@@ -389,6 +483,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_ledger_deferred_close_and_off, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_idle_append_by_caller, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_free_during_append_sync, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_store_cache_kept_across_appends, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_store_unsynced_then_sync, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
