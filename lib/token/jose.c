@@ -447,10 +447,7 @@ int vt_jws_sign_es256_text_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr,
         return sign_es256_with(fn, ud, hdr, &(struct payload){.text = payload, .len = len}, ret);
 }
 
-/* sign_failed returns VT_E_CRYPTO with OpenSSL's first queued error (its library and
- * reason, never data) and the secure heap's use in d, and clears the queue: a signature
- * that fails only under load ("malloc failure" from the secure heap) says so in the log. */
-static int sign_failed(struct vt_diag *d)
+int vt_jws_sign_failed(struct vt_diag *d)
 {
         char reason[256] = "no OpenSSL error queued";
         unsigned long err = ERR_peek_error();
@@ -487,11 +484,11 @@ static int sign_d(EVP_PKEY *key, enum vt_jws_alg alg, const json_t *hdr, const s
                 if (EVP_DigestSignInit(md, NULL, NULL, NULL, key) != 1 ||
                     EVP_DigestSign(md, raw, &rl, (const uint8_t *)out, hl_pl) != 1 ||
                     rl != sizeof(raw))
-                        return sign_failed(d);
+                        return vt_jws_sign_failed(d);
         } else {
                 if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
                     EVP_DigestSign(md, der, &dl, (const uint8_t *)out, hl_pl) != 1)
-                        return sign_failed(d);
+                        return vt_jws_sign_failed(d);
                 if ((e = vt_jose_es256_raw(der, dl, raw)) < 0) /* a low S, as verifiers require */
                         return e;
         }

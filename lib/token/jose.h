@@ -121,6 +121,12 @@ typedef int (*vt_jws_es256_fn)(const uint8_t md[32], uint8_t sig[64], void *ud);
  * Thread-safe when fn is. */
 int vt_jws_sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, const json_t *claims,
                            char **ret);
+/* vt_jws_sign_failed returns VT_E_CRYPTO with OpenSSL's first queued error (its library
+ * and reason, never data) and the secure heap's use in d, and clears the queue: a
+ * signature that fails only under load ("malloc failure" from the secure heap) says so in
+ * the log. */
+int vt_jws_sign_failed(struct vt_diag *d);
+
 /* vt_jws_sign_es256_text_with is vt_jws_sign_es256_with with the payload given as text, as
  * for vt_jws_sign_text_d. */
 int vt_jws_sign_es256_text_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr,

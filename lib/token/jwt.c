@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,8 +32,20 @@
 
 #define MAX_TOKEN_BYTES (256u * 1024u)
 
+/* Signing contexts on the signer's key, kept between signatures: EVP_DigestSignInit
+ * looks the algorithms up in OpenSSL's provider tables again for every token, which cost
+ * more than the P-256 signature itself. A context serves one thread at a time: a few
+ * slots, each taken by an atomic exchange; when all are taken, a call makes its own. They
+ * hold a reference to the key, never more of it, and go with the signer. */
+#define SIGN_SLOTS 4
+struct sign_slot {
+        atomic_bool busy;
+        EVP_PKEY_CTX *ctx;
+};
+
 struct vt_signer {
         EVP_PKEY *key;                       /* the private key, or for p11 the public key */
+        struct sign_slot *slots;             /* SIGN_SLOTS, for key (not p11) */
         struct vt_p11_key *p11;              /* a key in a PKCS#11 token, which signs */
         char kid[VT_JWK_THUMBPRINT_LEN + 1]; /* RFC 7638 thumbprint */
         json_t *x5c; /* the key's certificate chain (RFC 7515 x5c), or NULL */
@@ -43,6 +56,9 @@ void vt_signer_free(struct vt_signer *s)
 {
         if (!s)
                 return;
+        for (size_t i = 0; s->slots && i < SIGN_SLOTS; i++)
+                EVP_PKEY_CTX_free(s->slots[i].ctx);
+        free(s->slots);
         EVP_PKEY_free(s->key);
         vt_p11_key_free(s->p11);
         json_decref(s->x5c);
@@ -132,6 +148,8 @@ int vt_signer_load_or_create_as(const char *path, const char *what, struct vt_si
         } else {
                 return vt_diag_set(d, VT_E_IO, "cannot stat %s %s", what, path);
         }
+        if (!s->p11 && !(s->slots = calloc(SIGN_SLOTS, sizeof(*s->slots))))
+                return VT_E_NOMEM;
         if ((e = vt_jwk_thumbprint(s->key, s->kid)) < 0)
                 return vt_diag_set(d, e, "%s %s: cannot derive the public key", what, path);
         if ((e = jwt_header(s)) < 0)
@@ -198,13 +216,72 @@ static int p11_sign(const uint8_t md[32], uint8_t sig[64], void *ud)
         return vt_p11_ecdsa_sign(ud, md, sig, NULL);
 }
 
-/* sign: the one place a signer signs, with its key or in its token */
-static int sign(const struct vt_signer *s, const json_t *h, const json_t *claims, char **ret,
-                struct vt_diag *d)
+/* ctx_sign signs the digest md with the context ud (EVP_PKEY_sign_init done): r || s,
+ * S made low. */
+static int ctx_sign(const uint8_t md[32], uint8_t sig[64], void *ud)
+{
+        uint8_t der[80];
+        size_t dl = sizeof(der);
+        if (EVP_PKEY_sign(ud, der, &dl, md, 32) != 1)
+                return VT_E_CRYPTO;
+        return vt_jose_es256_raw(der, dl, sig);
+}
+
+/* slot_take returns a signing context on s's key, from a free slot (*ret_slot set) or
+ * made for this call (*ret_slot NULL); NULL when none can be made. */
+static EVP_PKEY_CTX *slot_take(const struct vt_signer *s, struct sign_slot **ret_slot)
+{
+        *ret_slot = NULL;
+        for (size_t i = 0; s->slots && i < SIGN_SLOTS; i++) {
+                struct sign_slot *sl = &s->slots[i];
+                if (atomic_exchange_explicit(&sl->busy, true, memory_order_acquire))
+                        continue;
+                if (!sl->ctx) {
+                        EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, s->key, NULL);
+                        if (x && EVP_PKEY_sign_init(x) == 1)
+                                sl->ctx = x;
+                        else
+                                EVP_PKEY_CTX_free(x);
+                }
+                if (sl->ctx) {
+                        *ret_slot = sl;
+                        return sl->ctx;
+                }
+                atomic_store_explicit(&sl->busy, false, memory_order_release);
+                break;
+        }
+        EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, s->key, NULL);
+        if (x && EVP_PKEY_sign_init(x) == 1)
+                return x;
+        EVP_PKEY_CTX_free(x);
+        return NULL;
+}
+
+static void slot_give(EVP_PKEY_CTX *ctx, struct sign_slot *sl)
+{
+        if (sl)
+                atomic_store_explicit(&sl->busy, false, memory_order_release);
+        else
+                EVP_PKEY_CTX_free(ctx);
+}
+
+/* sign: the one place a signer signs, with its key or in its token; claims (JSON) or the
+ * payload's text (len bytes) */
+static int sign(const struct vt_signer *s, const json_t *h, const json_t *claims, const char *text,
+                size_t len, char **ret, struct vt_diag *d)
 {
         if (s->p11)
-                return vt_jws_sign_es256_with(p11_sign, s->p11, h, claims, ret);
-        return vt_jws_sign_d(s->key, VT_JWS_ES256, h, claims, ret, d);
+                return claims ? vt_jws_sign_es256_with(p11_sign, s->p11, h, claims, ret)
+                              : vt_jws_sign_es256_text_with(p11_sign, s->p11, h, text, len, ret);
+        struct sign_slot *sl;
+        EVP_PKEY_CTX *ctx = slot_take(s, &sl);
+        if (!ctx) /* as before the slots: OpenSSL's reason in d */
+                return claims ? vt_jws_sign_d(s->key, VT_JWS_ES256, h, claims, ret, d)
+                              : vt_jws_sign_text_d(s->key, VT_JWS_ES256, h, text, len, ret, d);
+        int e = claims ? vt_jws_sign_es256_with(ctx_sign, ctx, h, claims, ret)
+                       : vt_jws_sign_es256_text_with(ctx_sign, ctx, h, text, len, ret);
+        slot_give(ctx, sl);
+        return e == VT_E_CRYPTO ? vt_jws_sign_failed(d) : e;
 }
 
 bool vt_signer_is_pkcs11(const struct vt_signer *s)
@@ -217,7 +294,7 @@ int vt_signer_sign_jws(const struct vt_signer *s, const char *typ, const json_t 
         json_auto_t *h = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", typ, "kid", s->kid);
         if (!h)
                 return VT_E_NOMEM;
-        return sign(s, h, claims, ret, NULL);
+        return sign(s, h, claims, NULL, 0, ret, NULL);
 }
 
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
@@ -228,14 +305,16 @@ int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
 int vt_jwt_sign_text_d(const struct vt_signer *s, const char *payload, size_t len, char **ret,
                        struct vt_diag *d)
 {
-        if (s->p11)
-                return vt_jws_sign_es256_text_with(p11_sign, s->p11, s->hdr, payload, len, ret);
-        return vt_jws_sign_text_d(s->key, VT_JWS_ES256, s->hdr, payload, len, ret, d);
+        if (!payload)
+                return VT_E_INVAL;
+        return sign(s, s->hdr, NULL, payload, len, ret, d);
 }
 
 int vt_jwt_sign_d(const struct vt_signer *s, const json_t *claims, char **ret, struct vt_diag *d)
 {
-        return sign(s, s->hdr, claims, ret, d);
+        if (!claims)
+                return VT_E_INVAL;
+        return sign(s, s->hdr, claims, NULL, 0, ret, d);
 }
 
 bool vt_jwt_key_usable(const json_t *jwk)
