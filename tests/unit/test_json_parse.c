@@ -231,6 +231,54 @@ static void test_json_parse_integers(void **state)
                "1000000000000000000,-999999999999999999,-1000000000000000000]");
 }
 
+/* Runs of integers 0..255 (read by small_ints without the per-value dispatch) and every
+ * way an element can leave such a run: the same verdicts, trees and error offsets as
+ * jansson's. */
+static void test_json_parse_small_int_runs(void **state)
+{
+        (void)state;
+        static const char *const ok[] = {
+                "[0]",
+                "[255]",
+                "[256]",
+                "[0,1,2]",
+                "[9,99,255,256,999,1000,0]",
+                "[1,2 ,3]",
+                "[1, 2,3]",
+                "[1,\n2]",
+                "[1,2]  ",
+                "[[1,2],[3,4],[]]",
+                "[1,-2,3]",
+                "[1,2.5,3]",
+                "[1,2e1,3]",
+                "[1,\"a\",2]",
+                "[1,true,2,null]",
+                "{\"a\":[1,2],\"b\":3}",
+                "[1,[2,[3]],4]",
+                "[1,{\"x\":2},3]",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(ok); i++)
+                accept(ok[i]);
+        refuse_at("[1,2,]", 6, "invalid token", 5);
+        refuse_at("[1,2,03]", 8, "leading zero", 5);
+        refuse_at("[1,2,00,3]", 10, "leading zero", 5);
+        refuse_at("[1,2", 4, "premature end of input", 4);
+        refuse_at("[1,2,", 5, "premature end of input", 5);
+        refuse_at("[1,2 3]", 7, "',' or ']' expected", 5);
+        refuse_at("[1,2}", 5, "',' or ']' expected", 4);
+        refuse_at("[1,2]x", 6, "end of file expected", 5);
+        refuse("[1,2,+3]", "invalid token");
+        /* a NUL after a number is skipped (jansson's put-back), also inside a run */
+        static const char nul[] = "[1,2\0,3]";
+        assert_true(both_n(nul, sizeof(nul) - 1, NULL, NULL));
+        json_t *j = parse_ok("[0,10,100,200,255,7]");
+        const json_int_t want[] = {0, 10, 100, 200, 255, 7};
+        assert_int_equal(json_array_size(j), ELEMENTSOF(want));
+        for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                assert_true(json_integer_value(json_array_get(j, i)) == want[i]);
+        json_decref(j);
+}
+
 /* The integers 0..255 are one immortal node each, shared by every tree (Trustee's byte
  * arrays); 256 and -1 are nodes of their own. Freeing a tree leaves the shared ones as
  * they were; a deep copy gets nodes of its own. */
@@ -682,6 +730,7 @@ int main(void)
                 cmocka_unit_test(test_json_parse_nul_after_token),
                 cmocka_unit_test(test_json_parse_integers),
                 cmocka_unit_test(test_json_parse_shared_small_ints),
+                cmocka_unit_test(test_json_parse_small_int_runs),
                 cmocka_unit_test(test_json_parse_reals),
                 cmocka_unit_test(test_json_parse_strings),
                 cmocka_unit_test(test_json_parse_keys),
