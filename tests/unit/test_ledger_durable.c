@@ -38,29 +38,33 @@ static _Atomic pid_t sync_tid;  /* the thread of the WAL's last sync */
 static atomic_int in_slow_sync; /* syncs inside their added 100 ms */
 static atomic_uint file_reads;  /* preads of the database or its WAL */
 
-static bool is_wal(int fd)
+/* fd's file name (its last path component) into name; false if it has none */
+static bool fd_name(int fd, char name[static 256])
 {
         char link[64], path[4096];
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
         ssize_t n = readlink(link, path, sizeof(path) - 1);
-        if (n < 4)
+        if (n <= 0)
                 return false;
         path[n] = 0;
-        return strcmp(path + n - 4, "-wal") == 0;
+        const char *b = strrchr(path, '/');
+        snprintf(name, 256, "%.255s", b ? b + 1 : path);
+        return true;
+}
+
+static bool is_wal(int fd)
+{
+        char name[256];
+        size_t n = fd_name(fd, name) ? strlen(name) : 0;
+        return n >= 4 && strcmp(name + n - 4, "-wal") == 0;
 }
 
 /* the database (db.sqlite) or its WAL */
 static bool is_store_file(int fd)
 {
-        char link[64], path[4096];
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, path, sizeof(path) - 1);
-        if (n < 0)
-                return false;
-        path[n] = 0;
-        const char *b = strrchr(path, '/');
-        b = b ? b + 1 : path;
-        return strcmp(b, "db.sqlite") == 0 || strcmp(b, "db.sqlite-wal") == 0;
+        char name[256];
+        return fd_name(fd, name) &&
+               (strcmp(name, "db.sqlite") == 0 || strcmp(name, "db.sqlite-wal") == 0);
 }
 
 static void wrote(int fd, ssize_t r)
