@@ -117,18 +117,25 @@ static bool compact_len_over(const json_t *j, size_t cap)
  * follows a letter), outside strings. */
 static bool raw_has_real(const uint8_t *raw, size_t n)
 {
+        /* the bytes that matter, by class: one look per byte for the rest (digits and
+         * commas, nearly all of a body of byte arrays) */
+        enum { OTHER, QUOTE, BACKSLASH, DOT, EXP };
+        static const uint8_t cls[256] = {
+                ['"'] = QUOTE, ['\\'] = BACKSLASH, ['.'] = DOT, ['e'] = EXP, ['E'] = EXP};
         bool in_str = false;
         for (size_t i = 0; i < n; i++) {
-                uint8_t c = raw[i];
+                uint8_t c = cls[raw[i]];
+                if (c == OTHER)
+                        continue;
                 if (in_str) {
-                        if (c == '\\')
+                        if (c == BACKSLASH)
                                 i++; /* the escaped byte, whatever it is */
-                        else if (c == '"')
+                        else if (c == QUOTE)
                                 in_str = false;
-                } else if (c == '"') {
+                } else if (c == QUOTE) {
                         in_str = true;
-                } else if (c == '.' || ((c == 'e' || c == 'E') && i > 0 && raw[i - 1] >= '0' &&
-                                        raw[i - 1] <= '9')) {
+                } else if (c == DOT ||
+                           (c == EXP && i > 0 && raw[i - 1] >= '0' && raw[i - 1] <= '9')) {
                         return true;
                 }
         }
