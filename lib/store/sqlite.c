@@ -555,7 +555,7 @@ static void pcache_config(void)
         (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)NULL, 0, 0);
         /* No memory statistics: with them on (SQLite's default) every allocation of every
          * connection takes one process-wide mutex to count itself, and the request
-         * threads, the ledger's writer and its checkpointer allocate all the time. Nothing
+         * threads, the ledger's appender and its checkpointer allocate all the time. Nothing
          * here reads them (sqlite3_memory_used, sqlite3_status); sqlite3_soft_heap_limit
          * would need them, and nothing sets one. */
         (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -2072,13 +2072,12 @@ static int prepare_kept(struct vt_sqlite *s, const char *sql, sqlite3_stmt **ret
  *      the checkpoint and the WAL would grow without bound: SQLite restarts the WAL only
  *      when a writer begins with every frame copied.
  * Step 2 copies only what step 1 missed (the groups committed meanwhile) and holds the
- * writer for one sync of the database. 3000 pages, not SQLite's 1000: step 1's writes
- * slow the writer's syncs down while it runs (one disk), so fewer, larger checkpoints
- * (the pages the ledger rewrites, the right edge of its B-trees, are copied once per
- * checkpoint) cost the appenders less; 3000 pages of WAL (12 MB) stay under
- * journal_size_limit, so the file is reused, not truncated and grown again. A reader holding an old
- * snapshot can stop either step short, as it stops the automatic checkpoint; the next wake-up tries
- * again.
+ * connection (appends, sessions and reads alike) for one sync of the database. 3000 pages, not
+ * SQLite's 1000: step 1's writes slow the writer's syncs down while it runs (one disk), so fewer,
+ * larger checkpoints (the pages the ledger rewrites, the right edge of its B-trees, are copied once
+ * per checkpoint) cost the appenders less; 3000 pages of WAL (12 MB) stay under journal_size_limit,
+ * so the file is reused, not truncated and grown again. A reader holding an old snapshot can stop
+ * either step short, as it stops the automatic checkpoint; the next wake-up tries again.
  */
 #define LEDGER_CKPT_PAGES 3000
 
