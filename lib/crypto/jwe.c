@@ -11,7 +11,6 @@
  */
 #include "crypto/jwe.h"
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -25,6 +24,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "crypto/ctxslots.h"
 #include "crypto/jwk.h"
 #include "crypto/openssl-util.h"
 #include "crypto/x509.h"
@@ -104,47 +104,32 @@ static int ecdh(EVP_PKEY *priv, EVP_PKEY *peer, struct secret *z)
         return 0;
 }
 
-/* Ephemeral keys for ECDH-ES come from key-generation contexts kept between calls: a new
- * context sets the curve's group up again, more than the generation itself costs (about
- * 50 us against 21 for P-256). A context serves one thread at a time: a few slots per
- * curve, each taken by an atomic exchange; when all are taken, the call makes its own. The
+/* Ephemeral keys for ECDH-ES come from key-generation contexts kept between calls
+ * (crypto/ctxslots.h): a new context sets the curve's group up again, more than the
+ * generation itself costs (about 50 us against 21 for P-256). A few slots per curve. The
  * contexts hold no secret (each generation draws a new private key from the RNG) and are
  * kept for the life of the process. */
 #define EPH_SLOTS 8
-static struct eph_slot {
-        atomic_bool busy;
-        EVP_PKEY_CTX *ctx;
-} eph_slots[VT_JWK_CURVES][EPH_SLOTS];
+static struct vt_ctx_slot eph_slots[VT_JWK_CURVES][EPH_SLOTS];
 
 /* eph_generate returns a new key on curve c, whose key recipient (on c) the context takes
  * its group from; NULL on failure. */
 static EVP_PKEY *eph_generate(const struct vt_jwk_curve *c, EVP_PKEY *recipient)
 {
         size_t ci = vt_jwk_curve_index(c);
-        for (size_t i = 0; ci < VT_JWK_CURVES && i < EPH_SLOTS; i++) {
-                struct eph_slot *sl = &eph_slots[ci][i];
-                if (atomic_exchange_explicit(&sl->busy, true, memory_order_acquire))
-                        continue;
-                if (!sl->ctx) {
-                        EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, recipient, NULL);
-                        if (x && EVP_PKEY_keygen_init(x) == 1)
-                                sl->ctx = x;
-                        else
-                                EVP_PKEY_CTX_free(x);
-                }
-                EVP_PKEY *k = NULL;
-                if (sl->ctx && EVP_PKEY_generate(sl->ctx, &k) != 1) {
-                        EVP_PKEY_free(k);
-                        k = NULL;
-                        EVP_PKEY_CTX_free(sl->ctx); /* made again by the next taker */
-                        sl->ctx = NULL;
-                }
-                atomic_store_explicit(&sl->busy, false, memory_order_release);
-                if (k)
-                        return k;
-                ERR_clear_error();
-                break;
-        }
+        struct vt_ctx_slot *sl = NULL;
+        EVP_PKEY_CTX *ctx = ci < VT_JWK_CURVES
+                                    ? vt_ctx_slot_take(eph_slots[ci], EPH_SLOTS, recipient,
+                                                       EVP_PKEY_keygen_init, &sl)
+                                    : NULL;
+        EVP_PKEY *k = NULL;
+        bool ok = ctx && EVP_PKEY_generate(ctx, &k) == 1;
+        if (ctx)
+                vt_ctx_slot_give(ctx, sl, !ok);
+        if (ok)
+                return k;
+        EVP_PKEY_free(k);
+        ERR_clear_error();
         return EVP_PKEY_Q_keygen(NULL, NULL, "EC", c->ossl);
 }
 

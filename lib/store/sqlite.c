@@ -2072,12 +2072,13 @@ static int prepare_kept(struct vt_sqlite *s, const char *sql, sqlite3_stmt **ret
  *      the checkpoint and the WAL would grow without bound: SQLite restarts the WAL only
  *      when a writer begins with every frame copied.
  * Step 2 copies only what step 1 missed (the groups committed meanwhile) and holds the
- * connection (appends, sessions and reads alike) for one sync of the database. 3000 pages, not
- * SQLite's 1000: step 1's writes slow the writer's syncs down while it runs (one disk), so fewer,
- * larger checkpoints (the pages the ledger rewrites, the right edge of its B-trees, are copied once
- * per checkpoint) cost the appenders less; 3000 pages of WAL (12 MB) stay under journal_size_limit,
- * so the file is reused, not truncated and grown again. A reader holding an old snapshot can stop
- * either step short, as it stops the automatic checkpoint; the next wake-up tries again.
+ * connection (appends, sessions and reads alike) for one sync of the database. 3000
+ * pages, not SQLite's 1000: step 1's writes slow the writer's syncs down while it runs
+ * (one disk), so fewer, larger checkpoints (the pages the ledger rewrites, the right edge
+ * of its B-trees, are copied once per checkpoint) cost the appenders less; 3000 pages of
+ * WAL (12 MB) stay under journal_size_limit, so the file is reused, not truncated and
+ * grown again. A reader holding an old snapshot can stop either step short, as it stops
+ * the automatic checkpoint; the next wake-up tries again.
  */
 #define LEDGER_CKPT_PAGES 3000
 
@@ -2086,8 +2087,8 @@ struct ledger_ckpt {
         pthread_mutex_t mu;
         pthread_cond_t cond;
         bool due, stop;
-        sqlite3 *db;         /* the checkpointer's connection */
-        struct vt_sqlite *w; /* the connection the ledger appends on: its lock for step 2 */
+        sqlite3 *db;            /* the checkpointer's connection */
+        struct vt_sqlite *conn; /* the connection the ledger appends on: its lock for step 2 */
 };
 
 /* ledger_wal_hook runs on the connection after each commit (SQLite's mutex and its lock
@@ -2126,10 +2127,10 @@ static void *ledger_ckpt_main(void *arg)
                  * neither writes nor syncs. */
                 (void)sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
                                                 NULL);
-                pthread_mutex_lock(&ck->w->lock);
+                pthread_mutex_lock(&ck->conn->lock);
                 (void)sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
                                                 NULL);
-                pthread_mutex_unlock(&ck->w->lock);
+                pthread_mutex_unlock(&ck->conn->lock);
                 pthread_mutex_lock(&ck->mu);
         }
         pthread_mutex_unlock(&ck->mu);
@@ -2163,7 +2164,7 @@ static int ledger_ckpt_start(struct vt_sqlite *s, struct vt_diag *d)
         struct ledger_ckpt *ck = calloc(1, sizeof(*ck));
         if (!ck)
                 return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
-        ck->w = s;
+        ck->conn = s;
         pthread_mutex_init(&ck->mu, NULL);
         pthread_cond_init(&ck->cond, NULL);
         int rc = sqlite3_open_v2(s->path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +19,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/ctxslots.h"
 #include "crypto/jwk.h"
 #include "crypto/keyfile.h"
 #include "crypto/openssl-util.h"
@@ -32,20 +32,15 @@
 
 #define MAX_TOKEN_BYTES (256u * 1024u)
 
-/* Signing contexts on the signer's key, kept between signatures: EVP_DigestSignInit
- * looks the algorithms up in OpenSSL's provider tables again for every token, which cost
- * more than the P-256 signature itself. A context serves one thread at a time: a few
- * slots, each taken by an atomic exchange; when all are taken, a call makes its own. They
- * hold a reference to the key, never more of it, and go with the signer. */
+/* Signing contexts on the signer's key, kept between signatures (crypto/ctxslots.h):
+ * EVP_DigestSignInit looks the algorithms up in OpenSSL's provider tables again for every
+ * token, which cost more than the P-256 signature itself. They hold a reference to the
+ * key, never more of it, and go with the signer. */
 #define SIGN_SLOTS 4
-struct sign_slot {
-        atomic_bool busy;
-        EVP_PKEY_CTX *ctx;
-};
 
 struct vt_signer {
         EVP_PKEY *key;                       /* the private key, or for p11 the public key */
-        struct sign_slot *slots;             /* SIGN_SLOTS, for key (not p11) */
+        struct vt_ctx_slot *slots;           /* SIGN_SLOTS, for key (not p11) */
         struct vt_p11_key *p11;              /* a key in a PKCS#11 token, which signs */
         char kid[VT_JWK_THUMBPRINT_LEN + 1]; /* RFC 7638 thumbprint */
         json_t *x5c; /* the key's certificate chain (RFC 7515 x5c), or NULL */
@@ -56,8 +51,7 @@ void vt_signer_free(struct vt_signer *s)
 {
         if (!s)
                 return;
-        for (size_t i = 0; s->slots && i < SIGN_SLOTS; i++)
-                EVP_PKEY_CTX_free(s->slots[i].ctx);
+        vt_ctx_slots_free(s->slots, SIGN_SLOTS);
         free(s->slots);
         EVP_PKEY_free(s->key);
         vt_p11_key_free(s->p11);
@@ -227,44 +221,6 @@ static int ctx_sign(const uint8_t md[32], uint8_t sig[64], void *ud)
         return vt_jose_es256_raw(der, dl, sig);
 }
 
-/* slot_take returns a signing context on s's key, from a free slot (*ret_slot set) or
- * made for this call (*ret_slot NULL); NULL when none can be made. */
-static EVP_PKEY_CTX *slot_take(const struct vt_signer *s, struct sign_slot **ret_slot)
-{
-        *ret_slot = NULL;
-        for (size_t i = 0; s->slots && i < SIGN_SLOTS; i++) {
-                struct sign_slot *sl = &s->slots[i];
-                if (atomic_exchange_explicit(&sl->busy, true, memory_order_acquire))
-                        continue;
-                if (!sl->ctx) {
-                        EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, s->key, NULL);
-                        if (x && EVP_PKEY_sign_init(x) == 1)
-                                sl->ctx = x;
-                        else
-                                EVP_PKEY_CTX_free(x);
-                }
-                if (sl->ctx) {
-                        *ret_slot = sl;
-                        return sl->ctx;
-                }
-                atomic_store_explicit(&sl->busy, false, memory_order_release);
-                break;
-        }
-        EVP_PKEY_CTX *x = EVP_PKEY_CTX_new_from_pkey(NULL, s->key, NULL);
-        if (x && EVP_PKEY_sign_init(x) == 1)
-                return x;
-        EVP_PKEY_CTX_free(x);
-        return NULL;
-}
-
-static void slot_give(EVP_PKEY_CTX *ctx, struct sign_slot *sl)
-{
-        if (sl)
-                atomic_store_explicit(&sl->busy, false, memory_order_release);
-        else
-                EVP_PKEY_CTX_free(ctx);
-}
-
 /* sign: the one place a signer signs, with its key or in its token; claims (JSON) or the
  * payload's text (len bytes) */
 static int sign(const struct vt_signer *s, const json_t *h, const json_t *claims, const char *text,
@@ -273,14 +229,14 @@ static int sign(const struct vt_signer *s, const json_t *h, const json_t *claims
         if (s->p11)
                 return claims ? vt_jws_sign_es256_with(p11_sign, s->p11, h, claims, ret)
                               : vt_jws_sign_es256_text_with(p11_sign, s->p11, h, text, len, ret);
-        struct sign_slot *sl;
-        EVP_PKEY_CTX *ctx = slot_take(s, &sl);
+        struct vt_ctx_slot *sl;
+        EVP_PKEY_CTX *ctx = vt_ctx_slot_take(s->slots, SIGN_SLOTS, s->key, EVP_PKEY_sign_init, &sl);
         if (!ctx) /* as before the slots: OpenSSL's reason in d */
                 return claims ? vt_jws_sign_d(s->key, VT_JWS_ES256, h, claims, ret, d)
                               : vt_jws_sign_text_d(s->key, VT_JWS_ES256, h, text, len, ret, d);
         int e = claims ? vt_jws_sign_es256_with(ctx_sign, ctx, h, claims, ret)
                        : vt_jws_sign_es256_text_with(ctx_sign, ctx, h, text, len, ret);
-        slot_give(ctx, sl);
+        vt_ctx_slot_give(ctx, sl, e == VT_E_CRYPTO);
         return e == VT_E_CRYPTO ? vt_jws_sign_failed(d) : e;
 }
 

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "crypto/ctxslots.h"
 #include "crypto/jwe.h"
 #include "crypto/jwk.h"
 #include "crypto/x509.h"
@@ -1437,12 +1438,57 @@ static void test_jwe_ec_public_xy_forms(void **state)
         }
 }
 
+/* crypto/ctxslots.h, which the ephemeral keys and the signer's contexts share: a slot's
+ * context is made once and handed out again; with every slot taken a caller gets one of
+ * its own; a context given back as failed is made anew by the next taker. */
+static void test_ctx_slots(void **state)
+{
+        (void)state;
+        EVP_PKEY *key = EVP_EC_gen("P-256");
+        assert_non_null(key);
+        struct vt_ctx_slot slots[2] = {0};
+        struct vt_ctx_slot *s0, *s1, *s2;
+        EVP_PKEY_CTX *a = vt_ctx_slot_take(slots, 2, key, EVP_PKEY_sign_init, &s0);
+        EVP_PKEY_CTX *b = vt_ctx_slot_take(slots, 2, key, EVP_PKEY_sign_init, &s1);
+        EVP_PKEY_CTX *c = vt_ctx_slot_take(slots, 2, key, EVP_PKEY_sign_init, &s2);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_non_null(c);
+        assert_ptr_equal(s0, &slots[0]);
+        assert_ptr_equal(s1, &slots[1]);
+        assert_null(s2); /* both taken: its own */
+        assert_true(c != a && c != b);
+        uint8_t md[32] = {1}, der[80];
+        size_t dl = sizeof(der);
+        assert_int_equal(EVP_PKEY_sign(c, der, &dl, md, sizeof(md)), 1);
+        vt_ctx_slot_give(c, s2, false);
+        vt_ctx_slot_give(a, s0, false);
+        /* kept: the same context again */
+        assert_ptr_equal(vt_ctx_slot_take(slots, 2, key, EVP_PKEY_sign_init, &s0), a);
+        assert_ptr_equal(s0, &slots[0]);
+        /* failed: freed, and the next taker gets a new one */
+        vt_ctx_slot_give(a, s0, true);
+        assert_null(slots[0].ctx);
+        EVP_PKEY_CTX *d = vt_ctx_slot_take(slots, 2, key, EVP_PKEY_sign_init, &s0);
+        assert_non_null(d);
+        assert_ptr_equal(s0, &slots[0]);
+        dl = sizeof(der);
+        assert_int_equal(EVP_PKEY_sign(d, der, &dl, md, sizeof(md)), 1);
+        vt_ctx_slot_give(d, s0, false);
+        vt_ctx_slot_give(b, s1, false);
+        vt_ctx_slots_free(slots, 2);
+        assert_null(slots[0].ctx);
+        assert_null(slots[1].ctx);
+        EVP_PKEY_free(key);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_jwe_ec_public_xy_forms),
                 cmocka_unit_test(test_jwe_vector_trustee_p256),
                 cmocka_unit_test(test_jwe_ephemeral_keys_threads),
+                cmocka_unit_test(test_ctx_slots),
                 cmocka_unit_test(test_jwe_roundtrip_p256),
                 cmocka_unit_test(test_jwe_roundtrip_p521),
                 cmocka_unit_test(test_jwe_roundtrip_rsa2048),
