@@ -32,6 +32,16 @@ int vtd_ledger_init(struct vtd *s, struct vt_diag *d)
                 s->ledger_store = s->store;
         else if ((e = vtd_store_open(&s->cfg, &s->ledger_store, d)) < 0)
                 return e;
+        /* The /ledger/ API (public by default) reads through a connection of its own on
+         * SQLite, so that many page or receipt reads queue on its lock, not on the one
+         * that sessions and appends share. It only reads: it empties no other
+         * connection's page cache. */
+        if (s->cfg.store_backend != VTD_STORE_POSTGRES) {
+                if ((e = vtd_store_open(&s->cfg, &s->ledger_reads, d)) < 0)
+                        return e;
+        } else {
+                s->ledger_reads = s->ledger_store;
+        }
         if ((e = vt_signer_load_or_create_as(s->cfg.ledger_key, "ledger key", &s->ledger_signer,
                                              d)) < 0)
                 return e;
@@ -45,6 +55,9 @@ void vtd_ledger_done(struct vtd *s)
 {
         vt_ledger_close(s->ledger);
         s->ledger = NULL;
+        if (s->ledger_reads != s->ledger_store)
+                vt_store_close(s->ledger_reads);
+        s->ledger_reads = NULL;
         if (s->ledger_store != s->store)
                 vt_store_close(s->ledger_store);
         s->ledger_store = NULL;
@@ -193,8 +206,7 @@ void vtd_ledger_api_sths(struct vtd *s, struct vtd_request *req, struct vtd_resp
         }
         json_auto_t *a = json_array();
         struct vt_diag d = {0};
-        int e = a ? vt_store_ledger_sths(vt_ledger_store(s->ledger), start, (size_t)limit, add_sth,
-                                         a, &d)
+        int e = a ? vt_store_ledger_sths(s->ledger_reads, start, (size_t)limit, add_sth, a, &d)
                   : VT_E_NOMEM;
         if (e < 0) {
                 store_unavailable(req, res, &d);
@@ -218,7 +230,7 @@ void vtd_ledger_api_entries(struct vtd *s, struct vtd_request *req, struct vtd_r
         if (!vtd_ledger_reader(s, req, res) || !uint_param(req, "start", 0, &start, res) ||
             !uint_param(req, "end", UINT64_MAX - 1, &end, res))
                 return;
-        struct vt_store *st = vt_ledger_store(s->ledger);
+        struct vt_store *st = s->ledger_reads;
         struct vt_diag d = {0};
         if (vt_store_ledger_size(st, &size, &d) < 0) {
                 store_unavailable(req, res, &d);
@@ -274,8 +286,7 @@ void vtd_ledger_api_receipt(struct vtd *s, struct vtd_request *req, struct vtd_r
                 return;
         }
         json_t *r = NULL;
-        if ((e = vt_ledger_receipt_build(vt_ledger_store(s->ledger), index, sth, size, &r, &d)) <
-            0) {
+        if ((e = vt_ledger_receipt_build(s->ledger_reads, index, sth, size, &r, &d)) < 0) {
                 store_unavailable(req, res, &d);
                 return;
         }
@@ -290,7 +301,7 @@ void vtd_ledger_api_consistency(struct vtd *s, struct vtd_request *req, struct v
                 return;
         json_t *p = NULL;
         struct vt_diag d = {0};
-        int e = vt_ledger_consistency_build(vt_ledger_store(s->ledger), a, b, &p, &d);
+        int e = vt_ledger_consistency_build(s->ledger_reads, a, b, &p, &d);
         if (e == VT_E_INVAL) {
                 vtd_problem(res, req, 400, "InvalidRequest", "%.300s", d.msg);
                 return;

@@ -599,7 +599,7 @@ void vtd_ledger_page(struct vtd *s, struct vtd_request *req, struct vtd_response
         if (!vtd_ledger_reader(s, req, res))
                 return;
         pthread_once(&csp_once, csp_init);
-        struct vt_store *st = vt_ledger_store(s->ledger);
+        struct vt_store *st = s->ledger_reads;
         struct vt_diag d = {0};
         _cleanup_free_ char *sth = NULL;
         uint64_t sth_size = 0, size = 0;

@@ -72,6 +72,7 @@ struct vtd {
         struct vtd_proxy *proxies; /* http.trusted_proxies, parsed (http.c) */
         size_t n_proxies;
         struct vt_store *ledger_store;   /* store on SQLite, its own on PostgreSQL */
+        struct vt_store *ledger_reads;   /* the /ledger/ API's reads (vtd_ledger_init) */
         struct vt_signer *ledger_signer; /* ledger.signing_key */
         struct vt_ledger *ledger;        /* the appender (ledger.c) */
         json_t *k8s_tolerations;         /* kubernetes.tolerations as Kubernetes objects */
