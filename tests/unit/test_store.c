@@ -33,6 +33,7 @@
 #include "pgtest.h"
 #include "testutil.h"
 #include "store/store.h"
+#include "util/macro.h"
 #include "veritee/veritee.h"
 
 #define ROUNDS 50
@@ -817,7 +818,7 @@ static void test_store_v3_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 9);
+        assert_int_equal(v, 10);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1150,7 +1151,7 @@ static void assert_schema_v2(const char *db)
 {
         char buf[64];
         raw_text(db, "PRAGMA user_version", buf, sizeof(buf));
-        assert_string_equal(buf, "9");
+        assert_string_equal(buf, "10");
         raw_text(db,
                  "SELECT count(*) FROM sqlite_master WHERE name IN ('resources', "
                  "'resources_repo_path', 'policies', 'refvals', 'refvals_tee', 'generations', "
@@ -1183,7 +1184,7 @@ static void test_store_v1_upgrade(void **state)
         s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 9);
+        assert_int_equal(v, 10);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1229,7 +1230,7 @@ static void test_store_v1_fixture_upgrade(void **state)
         struct vt_store *s = open_ok(f->db);
         int v = 0;
         assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 9);
+        assert_int_equal(v, 10);
         struct vt_session out;
         assert_int_equal(
                 vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out, NULL), 0);
@@ -1238,6 +1239,121 @@ static void test_store_v1_fixture_upgrade(void **state)
         assert_int_equal(out.expires, T0 + 60);
         vt_store_close(s);
         assert_schema_v2(f->db);
+}
+
+/* raw_ephemerals counts the ephemeral B-trees in the program SQLite compiles for sql on
+ * the file at path (the OpenEphemeral opcodes of EXPLAIN sql). Read-write: on a read-only
+ * connection SQLite leaves the CHECKs out of a write's program. */
+static int raw_ephemerals(const char *path, const char *sql)
+{
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        char ex[512];
+        snprintf(ex, sizeof(ex), "EXPLAIN %s", sql);
+        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, ex, -1, &st, NULL), SQLITE_OK);
+        int n = 0, rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                n += strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+        assert_int_equal(rc, SQLITE_DONE);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return n;
+}
+
+/* A version 9 database (sessions with CHECK (state IN (0, 1, 2)), which SQLite checks
+ * through an ephemeral B-tree built for every INSERT and UPDATE of a session) upgrades to
+ * version 10: the sessions' table is rebuilt with three equalities, keeping every row
+ * (rowid, claims and client too) and the three indexes, and refusing the same states. */
+static void test_store_v9_sessions_rebuilt(void **state)
+{
+        sqlite_only();
+        struct fixture *f = *state;
+        static const char *const writes[] = {
+                "INSERT INTO sessions (id, tee, nonce, created, expires, state, client) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "UPDATE sessions SET state = 2, claims = ?4, expires = ?5 "
+                "WHERE id = ?1 AND state = 0 AND expires > ?2 AND nonce = ?3",
+        };
+        struct vt_store *s = open_ok(f->db);
+        struct vt_session a = mksess("0123456789abcdef0123456789abcdef", "bm9uY2U=", T0, T0 + 60);
+        struct vt_session b = mksess("fedcba9876543210fedcba9876543210", "b3RoZXI=", T0, T0 + 90);
+        snprintf(a.client, sizeof(a.client), "192.0.2.1");
+        snprintf(b.client, sizeof(b.client), "192.0.2.2");
+        assert_int_equal(vt_store_session_open(s, &a, T0, 10, 10, NULL), 0);
+        assert_int_equal(vt_store_session_open(s, &b, T0, 10, 10, NULL), 0);
+        assert_int_equal(vt_store_session_attest(s, a.id, a.nonce, T0, "{\"k\":1}", T0 + 30, NULL),
+                         0);
+        vt_store_close(s);
+        for (size_t i = 0; i < ELEMENTSOF(writes); i++)
+                assert_int_equal(raw_ephemerals(f->db, writes[i]), 0);
+
+        /* back to version 9's table, as veritee made it (rowids kept) */
+        raw_exec(f->db,
+                 "CREATE TABLE old (id TEXT PRIMARY KEY NOT NULL, tee TEXT NOT NULL, "
+                 "nonce TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL, "
+                 "state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)), claims TEXT, "
+                 "client TEXT NOT NULL DEFAULT '');"
+                 "INSERT INTO old (rowid, id, tee, nonce, created, expires, state, claims, client) "
+                 "SELECT rowid, * FROM sessions;"
+                 "DROP TABLE sessions; ALTER TABLE old RENAME TO sessions;"
+                 "CREATE INDEX sessions_expires ON sessions (expires);"
+                 "CREATE INDEX sessions_open ON sessions (expires) WHERE state = 0;"
+                 "CREATE INDEX sessions_open_client ON sessions (client, expires) "
+                 "WHERE state = 0;"
+                 "PRAGMA user_version = 9");
+        for (size_t i = 0; i < ELEMENTSOF(writes); i++)
+                assert_int_equal(raw_ephemerals(f->db, writes[i]), 1);
+        char before[512], after[512];
+        static const char rows[] =
+                "SELECT group_concat(x, ';') FROM (SELECT rowid || ',' || id || ',' || tee || ',' "
+                "|| nonce || ',' || created || ',' || expires || ',' || state || ',' || "
+                "coalesce(claims, '-') || ',' || client AS x FROM sessions ORDER BY rowid)";
+        raw_text(f->db, rows, before, sizeof(before));
+
+        s = open_ok(f->db);
+        int v = 0;
+        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
+        assert_int_equal(v, 10);
+        struct vt_session out;
+        assert_int_equal(vt_store_session_get(s, b.id, T0, &out, NULL), 0);
+        assert_sess_equal(&out, &b);
+        size_t n = 0;
+        assert_int_equal(vt_store_session_count_live(s, T0, &n, NULL), 0);
+        assert_int_equal(n, 2);
+        vt_store_close(s);
+        raw_text(f->db, rows, after, sizeof(after));
+        assert_string_equal(after, before);
+        assert_non_null(strstr(after, "{\"k\":1},192.0.2.1"));
+        for (size_t i = 0; i < ELEMENTSOF(writes); i++)
+                assert_int_equal(raw_ephemerals(f->db, writes[i]), 0);
+        char buf[64];
+        raw_text(f->db,
+                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                 "'sessions' AND name IN ('sessions_expires', 'sessions_open', "
+                 "'sessions_open_client')",
+                 buf, sizeof(buf));
+        assert_string_equal(buf, "3");
+
+        /* the same states refused: 3, 1.5, text that is not a number */
+        static const char *const bad[] = {"3", "1.5", "'x'", "-1"};
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char sql[200];
+                snprintf(sql, sizeof(sql),
+                         "INSERT INTO sessions (id, tee, nonce, created, expires, state) "
+                         "VALUES ('x%zu', 'snp', 'n', 0, 1, %s)",
+                         i, bad[i]);
+                assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_CONSTRAINT);
+                assert_non_null(strstr(sqlite3_errmsg(db), "CHECK constraint failed"));
+        }
+        assert_int_equal(sqlite3_exec(db,
+                                      "INSERT INTO sessions (id, tee, nonce, created, expires, "
+                                      "state) VALUES ('y', 'snp', 'n', 0, 1, '2')",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
 }
 
 /* The path rules, in and out of the store. */
@@ -2835,6 +2951,7 @@ int main(int argc, char **argv)
                 T(test_store_processes_create_limit),
                 T(test_store_v1_upgrade),
                 T(test_store_v1_fixture_upgrade),
+                T(test_store_v9_sessions_rebuilt),
                 T(test_store_session_claims),
                 T(test_store_resource_path_valid),
                 T(test_store_resource_put_get),
