@@ -5,7 +5,10 @@
  * stands in for. Both refuse, or both accept and build the same tree: json_equal, and node
  * by node the same type, the same integer, the same bits of every real, the same string
  * bytes, the same members in the same order. A refusal is VT_E_FORMAT naming a byte offset
- * inside the input. VT_FUZZ_VERBOSE=1 prints both verdicts.
+ * inside the input. An accepted text is parsed again with vt_json_parse_spans, which must
+ * give the same verdict, and its canonical text written through the recorded arrays
+ * (vt_jcs_write_spans) must be vt_jcs_serialize's, or the same refusal. VT_FUZZ_VERBOSE=1
+ * prints both verdicts.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,10 +16,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jcs.h"
 #include "util/json_parse.h"
 #include "veritee/veritee.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct text {
+        char *p;
+        size_t len;
+};
+
+static int text_sink(void *arg, const void *p, size_t n)
+{
+        struct text *t = arg;
+        char *q = realloc(t->p, t->len + n);
+        if (!q)
+                return -1;
+        memcpy(q + t->len, p, n);
+        t->p = q;
+        t->len += n;
+        return 0;
+}
+
+/* spans_same: the text (accepted by vt_json_parse) through vt_json_parse_spans and
+ * vt_jcs_write_spans gives vt_jcs_serialize's canonical text, or its refusal. */
+static void spans_same(const uint8_t *data, size_t size)
+{
+        struct vt_json_spans sp = {0};
+        json_t *v = NULL;
+        int e = vt_json_parse_spans(data, size, &v, &sp, NULL);
+        if (e == VT_E_NOMEM)
+                return;
+        if (e < 0) {
+                fprintf(stderr, "vt_json_parse_spans refused what vt_json_parse accepted\n");
+                abort();
+        }
+        char *want = NULL;
+        size_t wl = 0;
+        struct text got = {0};
+        int we = vt_jcs_serialize(v, &want, &wl);
+        int ge = vt_jcs_write_spans(v, &sp, text_sink, &got);
+        if (we != VT_E_NOMEM && ge != VT_E_NOMEM &&
+            (we != ge || (we == 0 && (got.len != wl || memcmp(got.p, want, wl) != 0)))) {
+                fprintf(stderr, "canonical texts differ (%d, %d)\n", we, ge);
+                abort();
+        }
+        free(want);
+        free(got.p);
+        json_decref(v);
+        vt_json_spans_done(&sp);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -50,5 +100,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         json_decref(theirs);
         json_decref(ours);
+        spans_same(data, size);
         return 0;
 }

@@ -47,6 +47,12 @@ static int digest_sink(void *arg, const void *p, size_t n)
 
 int vt_jcs_digest(const json_t *v, const EVP_MD *md, uint8_t *out, size_t out_len)
 {
+        return vt_jcs_digest_spans(v, NULL, md, out, out_len);
+}
+
+int vt_jcs_digest_spans(const json_t *v, const struct vt_json_spans *spans, const EVP_MD *md,
+                        uint8_t *out, size_t out_len)
+{
         if (!v || !md || !out || out_len != (size_t)EVP_MD_get_size(md))
                 return VT_E_INVAL;
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -57,7 +63,7 @@ int vt_jcs_digest(const json_t *v, const EVP_MD *md, uint8_t *out, size_t out_le
                 ERR_clear_error();
                 return VT_E_CRYPTO;
         }
-        int e = vt_jcs_write(v, digest_sink, ctx);
+        int e = vt_jcs_write_spans(v, spans, digest_sink, ctx);
         if (e < 0) {
                 ERR_clear_error();
                 return e; /* a failed update comes back as VT_E_NOMEM (vt_jcs_write) */

@@ -14,6 +14,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "util/json_parse.h"
+
 /* vt_sha256 returns SHA-256 fetched once for the process: EVP_sha256() makes OpenSSL 3 look
  * the implementation up again at every digest, under a lock that busy threads queue on
  * (the ledger's appenders, the issued-token cache). Thread-safe. */
@@ -32,5 +34,10 @@ const char *vt_fingerprint(const uint8_t *p, size_t n, char out[static VT_FINGER
  * what JCS refuses, VT_E_NOMEM (also for a failed hash update) or VT_E_CRYPTO when OpenSSL
  * fails. Thread-safe for values nobody modifies. */
 int vt_jcs_digest(const json_t *v, const EVP_MD *md, uint8_t *out, size_t out_len);
+
+/* vt_jcs_digest_spans is vt_jcs_digest through vt_jcs_write_spans: for a tree that
+ * vt_json_parse_spans read into spans and that is unchanged since. */
+int vt_jcs_digest_spans(const json_t *v, const struct vt_json_spans *spans, const EVP_MD *md,
+                        uint8_t *out, size_t out_len);
 
 #endif

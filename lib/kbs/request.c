@@ -11,14 +11,21 @@
 
 int vt_kbs_body_parse(const uint8_t *body, size_t len, json_t **ret, struct vt_diag *d)
 {
+        return vt_kbs_body_parse_spans(body, len, ret, NULL, d);
+}
+
+int vt_kbs_body_parse_spans(const uint8_t *body, size_t len, json_t **ret,
+                            struct vt_json_spans *spans, struct vt_diag *d)
+{
         /* vt_json_parse: what json_loadb(JSON_REJECT_DUPLICATES) accepts and builds, faster on
          * Trustee's SNP evidence (thousands of byte-valued integers) */
         json_t *j = NULL;
-        int e = vt_json_parse(body, len, &j, d);
+        int e = vt_json_parse_spans(body, len, &j, spans, d);
         if (e < 0)
                 return e;
         if (!json_is_object(j)) {
                 json_decref(j);
+                vt_json_spans_done(spans);
                 return vt_diag_set(d, VT_E_FORMAT, "body is not a JSON object");
         }
         *ret = j;

@@ -14,12 +14,19 @@
 #include <jansson.h>
 
 #include "veritee/veritee.h"
+#include "util/json_parse.h"
 
 /* vt_kbs_body_parse reads a body that must be one JSON object (duplicate keys refused)
  * into *ret (a new reference), with vt_json_parse (util/json_parse.h: what jansson's
  * json_loadb accepts, the same tree). VT_E_FORMAT: d says why (the failed check and its
  * byte offset, or "body is not a JSON object"); VT_E_NOMEM. body may be NULL when len is 0. */
 int vt_kbs_body_parse(const uint8_t *body, size_t len, json_t **ret, struct vt_diag *d);
+
+/* vt_kbs_body_parse_spans is vt_kbs_body_parse that also records the body's canonical arrays
+ * in spans (vt_json_parse_spans; NULL: none), for digests of the evidence
+ * (vt_jcs_digest_spans) that copy Trustee's byte arrays instead of walking them. */
+int vt_kbs_body_parse_spans(const uint8_t *body, size_t len, json_t **ret,
+                            struct vt_json_spans *spans, struct vt_diag *d);
 
 /* The fields of a /kbs/v0/auth body, borrowed from it; NULL when absent or not strings. */
 struct vt_kbs_auth {

@@ -35,6 +35,7 @@ struct jbuf {
         size_t len, cap;
         int (*sink)(void *arg, const void *p, size_t n);
         void *sink_arg;
+        const struct vt_json_spans *spans; /* arrays whose parsed text is canonical, or NULL */
 };
 
 static int jb_flush(struct jbuf *b)
@@ -445,6 +446,13 @@ static int put_value(struct jbuf *b, const json_t *v, unsigned depth)
         case JSON_OBJECT:
                 return put_object(b, v, depth);
         case JSON_ARRAY:
+                if (b->spans && depth + 1 <= JCS_MAX_DEPTH) {
+                        /* its text as parsed is its canonical text (a non-empty array of
+                         * integers at depth + 1, which the walk below writes the same) */
+                        const struct vt_json_span *sp = vt_json_span_find(b->spans, v);
+                        if (sp)
+                                return jb_put(b, b->spans->text + sp->off, sp->len);
+                }
                 if ((e = jb_putc(b, '[')) < 0)
                         return e;
                 for (size_t i = 0, n = json_array_size(v); i < n; i++) {
@@ -489,8 +497,15 @@ static int put_value(struct jbuf *b, const json_t *v, unsigned depth)
 
 int vt_jcs_write(const json_t *v, int (*sink)(void *arg, const void *p, size_t n), void *arg)
 {
+        return vt_jcs_write_spans(v, NULL, sink, arg);
+}
+
+int vt_jcs_write_spans(const json_t *v, const struct vt_json_spans *spans,
+                       int (*sink)(void *arg, const void *p, size_t n), void *arg)
+{
         char buf[8192];
-        struct jbuf b = {.p = buf, .cap = sizeof(buf), .sink = sink, .sink_arg = arg};
+        struct jbuf b = {
+                .p = buf, .cap = sizeof(buf), .sink = sink, .sink_arg = arg, .spans = spans};
         if (!v || !sink)
                 return VT_E_INVAL;
         int e = put_value(&b, v, 0);

@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "util/json_parse.h"
+
 /* vt_jcs_serialize writes the canonical form of v (object keys sorted by UTF-16 code
  * units at every level, no whitespace, RFC 8785 string escaping and ECMAScript number
  * formatting) into a malloc'd NUL-terminated string. VT_E_FORMAT for values JCS cannot
@@ -20,5 +22,13 @@ int vt_jcs_serialize(const json_t *v, char **ret, size_t *ret_len);
  * text. A sink's negative return stops the writing and is returned as VT_E_NOMEM; the
  * errors are vt_jcs_serialize's, and a sink may have had part of the text before one. */
 int vt_jcs_write(const json_t *v, int (*sink)(void *arg, const void *p, size_t n), void *arg);
+
+/* vt_jcs_write_spans writes the same text as vt_jcs_write, for a tree that
+ * vt_json_parse_spans read into spans (NULL: vt_jcs_write) and that is unchanged since: the
+ * arrays spans recorded are copied from the parsed text, which is their canonical text,
+ * instead of being walked element by element (Trustee's byte arrays, thousands of integers
+ * in an attest body). */
+int vt_jcs_write_spans(const json_t *v, const struct vt_json_spans *spans,
+                       int (*sink)(void *arg, const void *p, size_t n), void *arg);
 
 #endif

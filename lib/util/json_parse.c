@@ -71,6 +71,9 @@ static inline bool plain(uint8_t c)
 struct jp {
         const uint8_t *buf, *p, *end;
         struct vt_diag *d;
+        /* the canonical arrays (NULL: not recorded), and the '[' of the array opened last */
+        struct vt_json_spans *spans;
+        const uint8_t *arr_open;
         /* decoded strings with escapes: [0] for the pending object key, [1] for a value */
         char *scratch[2];
         size_t scratch_cap[2];
@@ -414,6 +417,27 @@ static int small_ints(struct jp *s, json_t *a)
         return r;
 }
 
+/* span_add records the array a, whose text runs from the '[' at open to the ']' at close:
+ * best effort (see struct vt_json_spans). */
+static void span_add(struct jp *s, const json_t *a, const uint8_t *open, const uint8_t *close)
+{
+        struct vt_json_spans *sp = s->spans;
+        size_t len = (size_t)(close - open) + 1;
+        if (sp->full || len < VT_JSON_SPAN_MIN)
+                return;
+        if (sp->n == sp->cap) {
+                size_t cap = sp->cap ? 2 * sp->cap : 32;
+                struct vt_json_span *v = realloc(sp->v, cap * sizeof(*v));
+                if (!v) {
+                        sp->full = true;
+                        return;
+                }
+                sp->v = v;
+                sp->cap = cap;
+        }
+        sp->v[sp->n++] = (struct vt_json_span){a, (size_t)(open - s->buf), len};
+}
+
 /* literal reads true, false or null at s->p. */
 static int literal(struct jp *s, json_t **ret)
 {
@@ -460,11 +484,18 @@ value:
                         goto out;
                 }
                 if (top && is_digit(*s->p) && json_is_array(top)) {
+                        /* a run from the byte after the '[' of the array opened last (so
+                         * top, and nothing read in it yet) to its ']' is all of top, written
+                         * canonically */
+                        bool whole = s->spans && s->p == s->arr_open + 1;
                         r = small_ints(s, top);
                         if (r < 0)
                                 goto out;
-                        if (r == RUN_CLOSE)
+                        if (r == RUN_CLOSE) {
+                                if (whole)
+                                        span_add(s, top, s->arr_open, s->p);
                                 goto next;
+                        }
                         if (r == RUN_VALUE) {
                                 skip_ws(s);
                                 goto value;
@@ -478,6 +509,7 @@ value:
                 case '[':
                         v = json_array();
                         open = true;
+                        s->arr_open = s->p;
                         break;
                 case '"': {
                         const char *str;
@@ -627,18 +659,61 @@ out:
         return r;
 }
 
-int vt_json_parse(const uint8_t *buf, size_t len, json_t **ret, struct vt_diag *d)
+static int parse_text(const uint8_t *buf, size_t len, json_t **ret, struct vt_json_spans *spans,
+                      struct vt_diag *d)
 {
         static const uint8_t empty[1];
         if (!buf)
                 buf = empty, len = 0;
-        struct jp s = {.buf = buf, .p = buf, .end = buf + len, .d = d};
+        struct jp s = {.buf = buf, .p = buf, .end = buf + len, .d = d, .spans = spans};
         int r = parse(&s, ret);
         free(s.scratch[0]);
         free(s.scratch[1]);
         if (r == VT_E_NOMEM)
                 vt_diag_set(d, VT_E_NOMEM, "json: out of memory");
         return r;
+}
+
+int vt_json_parse(const uint8_t *buf, size_t len, json_t **ret, struct vt_diag *d)
+{
+        return parse_text(buf, len, ret, NULL, d);
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+        uintptr_t x = (uintptr_t)((const struct vt_json_span *)a)->node;
+        uintptr_t y = (uintptr_t)((const struct vt_json_span *)b)->node;
+        return x < y ? -1 : x > y;
+}
+
+int vt_json_parse_spans(const uint8_t *buf, size_t len, json_t **ret, struct vt_json_spans *spans,
+                        struct vt_diag *d)
+{
+        if (!spans)
+                return vt_json_parse(buf, len, ret, d);
+        *spans = (struct vt_json_spans){.text = buf};
+        int r = parse_text(buf, len, ret, spans, d);
+        if (r < 0)
+                vt_json_spans_done(spans);
+        else if (spans->n > 1)
+                qsort(spans->v, spans->n, sizeof(*spans->v), span_cmp);
+        return r;
+}
+
+const struct vt_json_span *vt_json_span_find(const struct vt_json_spans *spans, const json_t *node)
+{
+        if (!spans || !spans->n)
+                return NULL;
+        struct vt_json_span key = {.node = node};
+        return bsearch(&key, spans->v, spans->n, sizeof(*spans->v), span_cmp);
+}
+
+void vt_json_spans_done(struct vt_json_spans *spans)
+{
+        if (!spans)
+                return;
+        free(spans->v);
+        *spans = (struct vt_json_spans){0};
 }
 
 bool vt_json_identical(const json_t *a, const json_t *b)

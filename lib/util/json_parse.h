@@ -33,6 +33,39 @@
  * jansson's true, false and null): do not json_integer_set a parsed integer; replace it. */
 int vt_json_parse(const uint8_t *buf, size_t len, json_t **ret, struct vt_diag *d);
 
+/* A parsed array whose text is its canonical text (RFC 8785, JCS): '[', integers 0..255 in
+ * their shortest decimal form separated by ',', then ']', no whitespace anywhere, as
+ * Trustee's evidence writes its byte arrays. Only arrays of at least
+ * VT_JSON_SPAN_MIN bytes of text are recorded (shorter ones cost little to walk). */
+#define VT_JSON_SPAN_MIN 32
+struct vt_json_span {
+        const json_t *node; /* the array */
+        size_t off, len;    /* its text in the parsed buffer */
+};
+
+/* The canonical arrays of one parse, sorted by node. A record holds only for as long as its
+ * tree and the parsed buffer stay unchanged: for a request body read once and not
+ * modified. Recording is best effort: an allocation that fails ends it, quietly (a writer
+ * then walks the arrays left out, as it walks every other value). */
+struct vt_json_spans {
+        const uint8_t *text; /* the parsed buffer */
+        struct vt_json_span *v;
+        size_t n, cap;
+        bool full; /* an allocation failed: the arrays after the last record went unrecorded */
+};
+
+/* vt_json_parse_spans is vt_json_parse (the same verdicts, trees and diags) that also fills
+ * spans (zeroed by the caller) with the canonical arrays of the tree; spans holds nothing
+ * after a failure. Free with vt_json_spans_done. */
+int vt_json_parse_spans(const uint8_t *buf, size_t len, json_t **ret, struct vt_json_spans *spans,
+                        struct vt_diag *d);
+
+/* vt_json_span_find returns the record of the array node, or NULL (not recorded, spans
+ * NULL). */
+const struct vt_json_span *vt_json_span_find(const struct vt_json_spans *spans, const json_t *node);
+
+void vt_json_spans_done(struct vt_json_spans *spans);
+
 /* vt_json_identical: a and b are the same tree node by node: the same type at every node
  * (an integer is not a real), the same values (reals bit for bit), object members in the
  * same order. Stricter than json_equal; for checking a parser against another. */

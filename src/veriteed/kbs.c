@@ -49,11 +49,14 @@ static void copy_str(char *dst, size_t cap, const char *src)
         dst[i] = 0;
 }
 
-static json_t *parse_body(struct vtd_request *req, struct vtd_response *res)
+/* parse_body reads the request's body, recording its canonical arrays in spans (may be
+ * NULL), or answers 400 and returns NULL. */
+static json_t *parse_body(struct vtd_request *req, struct vt_json_spans *spans,
+                          struct vtd_response *res)
 {
         struct vt_diag d = {0};
         json_t *j = NULL;
-        if (vt_kbs_body_parse(req->body, req->body_len, &j, &d) < 0) {
+        if (vt_kbs_body_parse_spans(req->body, req->body_len, &j, spans, &d) < 0) {
                 vtd_problem(res, req, 400, "SerdeError", "Serialize/Deserialize failed: %s", d.msg);
                 return NULL;
         }
@@ -84,7 +87,7 @@ static void set_session_cookie(const struct vtd *s, const char *id, int64_t expi
 
 void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
 {
-        json_auto_t *body = parse_body(req, res);
+        json_auto_t *body = parse_body(req, NULL, res);
         if (!body)
                 return;
         struct vt_kbs_auth a;
@@ -470,16 +473,17 @@ static int attest_mark_session(struct vtd *s, struct vtd_request *req,
         return 0;
 }
 
-/* attest_record puts the verdict into the ledger: the tee, digests of the evidence and
- * of the token's claims (claims_jcs: their JCS text, claims_len bytes), the AR4SI status,
- * the token's id, or why it was refused. */
+/* attest_record puts the verdict into the ledger: the tee, digests of the evidence (its
+ * canonical arrays copied from the body: spans) and of the token's claims (claims_jcs:
+ * their JCS text, claims_len bytes), the AR4SI status, the token's id, or why it was
+ * refused. */
 static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
-                         const struct vt_kbs_attest *ab, const json_t *claims,
-                         const char *claims_jcs, size_t claims_len,
+                         const struct vt_kbs_attest *ab, const struct vt_json_spans *spans,
+                         const json_t *claims, const char *claims_jcs, size_t claims_len,
                          const struct vt_attest_devices *devs)
 {
         char ed[VTD_SHA256_TAG], cd[VTD_SHA256_TAG];
-        if (vtd_json_digest(ab->primary, ed) < 0)
+        if (vtd_json_digest_spans(ab->primary, spans, ed) < 0)
                 return VT_E_NOMEM;
         if (claims)
                 vtd_sha256_tag(claims_jcs, claims_len, cd);
@@ -516,7 +520,9 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
 
         if (attest_session(s, req, cookie, now, &sess, res) < 0)
                 return;
-        json_auto_t *body = parse_body(req, res);
+        /* the body's byte arrays, for the evidence's digest; the body is not changed */
+        _cleanup_(vt_json_spans_done) struct vt_json_spans spans = {0};
+        json_auto_t *body = parse_body(req, &spans, res);
         if (!body || attest_read_body(s, req, body, &ab, res) < 0)
                 return;
         /* the nonce is single-use: held to it before doing any verification work */
@@ -536,8 +542,8 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
          * whatever its appraisal. */
         bool verified = ok || strcmp(req->verdict, "rejected") != 0;
         if (verified &&
-            attest_record(s, req, &sess, &ab, ok ? claims : NULL, claims_jcs, claims_len, &devs) <
-                    0 &&
+            attest_record(s, req, &sess, &ab, &spans, ok ? claims : NULL, claims_jcs, claims_len,
+                          &devs) < 0 &&
             ok) {
                 vtd_problem(res, req, 503, "LedgerError",
                             "the attestation could not be recorded; retry");

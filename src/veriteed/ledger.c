@@ -83,8 +83,14 @@ void vtd_sha256_tag(const void *p, size_t n, char out[static VTD_SHA256_TAG])
 
 int vtd_json_digest(const json_t *v, char out[static VTD_SHA256_TAG])
 {
+        return vtd_json_digest_spans(v, NULL, out);
+}
+
+int vtd_json_digest_spans(const json_t *v, const struct vt_json_spans *spans,
+                          char out[static VTD_SHA256_TAG])
+{
         uint8_t h[32];
-        int e = vt_jcs_digest(v, vt_sha256(), h, sizeof(h));
+        int e = vt_jcs_digest_spans(v, spans, vt_sha256(), h, sizeof(h));
         if (e < 0)
                 return e;
         vtd_sha256_tag_of(h, out);

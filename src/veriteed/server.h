@@ -17,6 +17,7 @@
 #include "response.h"
 #include "store/store.h"
 #include "token/ear.h"
+#include "util/json_parse.h"
 #include "token/jwt.h"
 #include "veritee/dcap.h"
 #include "veritee/snp.h"
@@ -138,6 +139,10 @@ void vtd_sha256_tag(const void *p, size_t n, char out[static VTD_SHA256_TAG]);
 /* vtd_sha256_tag_of writes the tag of a SHA-256 digest h already computed. */
 void vtd_sha256_tag_of(const uint8_t h[static 32], char out[static VTD_SHA256_TAG]);
 int vtd_json_digest(const json_t *v, char out[static VTD_SHA256_TAG]);
+/* vtd_json_digest_spans: vtd_json_digest of a tree read by vt_json_parse_spans into spans and
+ * unchanged since (its canonical arrays copied, not walked). */
+int vtd_json_digest_spans(const json_t *v, const struct vt_json_spans *spans,
+                          char out[static VTD_SHA256_TAG]);
 /* vtd_ledger_reader says whether the request may read the ledger (API and page): anyone
  * with ledger.public, else an admin token of any role; otherwise it answers (404, 401,
  * 403). */

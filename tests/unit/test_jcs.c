@@ -294,6 +294,179 @@ static void test_jcs_digest(void **state)
         assert_int_equal(vt_jcs_digest(v, NULL, h, 32), VT_E_INVAL);
 }
 
+/* spans_check parses text (n bytes) with vt_json_parse_spans and, if it is accepted, expects
+ * vt_jcs_write_spans to give exactly vt_jcs_serialize's text or its same refusal, and the
+ * digests to agree; returns how many arrays were recorded (-1: text refused). */
+static int spans_check(const char *text, size_t n)
+{
+        struct vt_json_spans sp = {0};
+        json_t *v = NULL;
+        int e = vt_json_parse_spans((const uint8_t *)text, n, &v, &sp, NULL);
+        if (e < 0) {
+                assert_int_equal(sp.n, 0);
+                assert_null(sp.v);
+                return -1;
+        }
+        for (size_t i = 0; i < sp.n; i++) {
+                assert_true(json_is_array(sp.v[i].node));
+                assert_true(sp.v[i].len >= VT_JSON_SPAN_MIN && sp.v[i].off + sp.v[i].len <= n);
+                assert_int_equal(text[sp.v[i].off], '[');
+                assert_int_equal(text[sp.v[i].off + sp.v[i].len - 1], ']');
+                assert_ptr_equal(vt_json_span_find(&sp, sp.v[i].node), &sp.v[i]);
+        }
+        assert_null(vt_json_span_find(&sp, v == (json_t *)sp.v ? NULL : json_null()));
+        char *want = NULL;
+        size_t wl = 0;
+        int we = vt_jcs_serialize(v, &want, &wl);
+        struct collect c = {0};
+        int ge = vt_jcs_write_spans(v, &sp, collect_sink, &c);
+        assert_int_equal(ge, we);
+        if (we == 0) {
+                assert_int_equal(c.len, wl);
+                assert_memory_equal(c.p, want, wl);
+                uint8_t a[32], b[32];
+                assert_int_equal(vt_jcs_digest(v, vt_sha256(), a, 32), 0);
+                assert_int_equal(vt_jcs_digest_spans(v, &sp, vt_sha256(), b, 32), 0);
+                assert_memory_equal(a, b, 32);
+        }
+        int rec = (int)sp.n;
+        free(c.p);
+        free(want);
+        json_decref(v);
+        vt_json_spans_done(&sp);
+        assert_int_equal(sp.n, 0);
+        return rec;
+}
+
+/* gen appends a random JSON value to b (at most about cap bytes): mostly arrays of small
+ * integers (Trustee's byte arrays), sometimes written non-canonically (whitespace, 256 and
+ * more, signs, leading zeros, reals, nested values), inside objects with unsorted keys. */
+struct gbuf {
+        char *p;
+        size_t len, cap;
+};
+
+static void gput(struct gbuf *b, const char *s)
+{
+        size_t n = strlen(s);
+        if (b->len + n + 1 > b->cap) {
+                b->cap = 2 * (b->len + n + 1);
+                b->p = realloc(b->p, b->cap);
+                assert_non_null(b->p);
+        }
+        memcpy(b->p + b->len, s, n + 1);
+        b->len += n;
+}
+
+static void gen(struct gbuf *b, unsigned *seed, unsigned depth)
+{
+        unsigned k = (unsigned)rand_r(seed) % 10;
+        char t[32];
+        if (depth > 4 || k < 2) {
+                static const char *const scalars[] = {"7",   "\"s\"", "true", "null",
+                                                      "1.5", "-3",    "300",  "\"\\u00e9\""};
+                gput(b, scalars[(unsigned)rand_r(seed) % ELEMENTSOF(scalars)]);
+        } else if (k < 8) {
+                /* an array of integers, canonical unless a flaw is drawn */
+                unsigned len = (unsigned)rand_r(seed) % 40, flaw = (unsigned)rand_r(seed) % 4;
+                unsigned where = len ? (unsigned)rand_r(seed) % (len + 1) : 0;
+                gput(b, flaw == 1 && where == 0 ? "[ " : "[");
+                for (unsigned i = 0; i < len; i++) {
+                        if (i)
+                                gput(b, flaw == 1 && where == i ? ", " : ",");
+                        unsigned v = (unsigned)rand_r(seed) % 256;
+                        if (flaw == 2 && where == i) {
+                                static const char *const odd[] = {"256", "-1",   "1.0", "1e2",
+                                                                  "01",  "1000", "[1]", "\"1\""};
+                                gput(b, odd[(unsigned)rand_r(seed) % ELEMENTSOF(odd)]);
+                        } else {
+                                snprintf(t, sizeof(t), "%u", v);
+                                gput(b, t);
+                        }
+                }
+                gput(b, flaw == 3 && where == len ? " ]" : "]");
+        } else if (k < 9) {
+                gput(b, "[");
+                for (unsigned i = 0, n = (unsigned)rand_r(seed) % 4; i < n; i++) {
+                        if (i)
+                                gput(b, ",");
+                        gen(b, seed, depth + 1);
+                }
+                gput(b, "]");
+        } else {
+                gput(b, "{");
+                for (unsigned i = 0, n = (unsigned)rand_r(seed) % 4; i < n; i++) {
+                        snprintf(t, sizeof(t), "%s\"%c%u\":", i ? "," : "",
+                                 "zyxa"[(unsigned)rand_r(seed) % 4], i);
+                        gput(b, t);
+                        gen(b, seed, depth + 1);
+                }
+                gput(b, "}");
+        }
+}
+
+/* vt_jcs_write_spans copies the arrays that vt_json_parse_spans recorded (those written
+ * exactly as JCS writes them, at least VT_JSON_SPAN_MIN bytes) and writes the same text as
+ * vt_jcs_serialize: on chosen texts, where a byte of whitespace, a 256, a sign or a real
+ * anywhere in an array keeps it out, on thousands of random ones, and at the depth limit. */
+static void test_jcs_spans(void **state)
+{
+        (void)state;
+        static const char long_arr[] = "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,255]";
+        char t[512];
+        snprintf(t, sizeof(t), "{\"b\":%s,\"a\":[%s,%s]}", long_arr, long_arr, long_arr);
+        assert_int_equal(spans_check(t, strlen(t)), 3);
+        static const char *const out[] = {
+                "[ 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,255]",
+                "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,255 ]",
+                "[1,2,3,4,5,6,7,8,9,10,11,12,13,14, 15,16,255]",
+                "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,256]",
+                "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,-1]",
+                "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,1.0]",
+                "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,[1]]",
+                "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,\"1\"]",
+                "[1,2,3,4,5,6,7,8,9,10,11,12]", /* shorter than VT_JSON_SPAN_MIN */
+                "[\"a\",1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,255]",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(out); i++)
+                assert_int_equal(spans_check(out[i], strlen(out[i])), 0);
+        /* inside the refused and the NUL-skipping texts jansson accepts */
+        static const char refused[] = "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,0x]";
+        static const char nul[] = "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,2\0]";
+        assert_int_equal(spans_check(refused, sizeof(refused) - 1), -1);
+        assert_int_equal(spans_check(nul, sizeof(nul) - 1), 0);
+
+        /* random texts: the same text every time, and many arrays recorded */
+        unsigned seed = 18, recorded = 0, accepted = 0;
+        for (int i = 0; i < 3000; i++) {
+                struct gbuf b = {0};
+                gput(&b, "{\"e\":");
+                gen(&b, &seed, 0);
+                gput(&b, ",\"d\":");
+                gen(&b, &seed, 0);
+                gput(&b, "}");
+                int r = spans_check(b.p, b.len);
+                if (r >= 0) {
+                        accepted++;
+                        recorded += (unsigned)r;
+                }
+                free(b.p);
+        }
+        assert_true(accepted > 1000 && recorded > 1000);
+
+        /* an array recorded at the depth where JCS stops (512): refused the same */
+        for (unsigned levels = 510; levels <= 513; levels++) {
+                struct gbuf b = {0};
+                for (unsigned i = 0; i < levels; i++)
+                        gput(&b, "[");
+                gput(&b, long_arr);
+                for (unsigned i = 0; i < levels; i++)
+                        gput(&b, "]");
+                assert_int_equal(spans_check(b.p, b.len), 1);
+                free(b.p);
+        }
+}
+
 /* vt_json_plain: what a JSON string holds unescaped, every byte value tried alone */
 static void test_json_plain(void **state)
 {
@@ -603,6 +776,7 @@ int main(void)
                 cmocka_unit_test(test_jcs_sort_mixed),
                 cmocka_unit_test(test_jcs_write_stream),
                 cmocka_unit_test(test_jcs_digest),
+                cmocka_unit_test(test_jcs_spans),
                 cmocka_unit_test(test_json_plain),
                 cmocka_unit_test(test_json_bytes),
                 cmocka_unit_test(test_jcs_trustee_unit_vector),
