@@ -13,7 +13,7 @@
 set -eu
 
 RUN="cmake make gcc libc6-dev pkg-config libssl-dev libjansson-dev libxml2-dev libcurl4-openssl-dev libp11-kit-dev
-libsqlite3-dev libpq-dev libmicrohttpd-dev libyaml-dev libtss2-dev ca-certificates"
+libsqlite3-dev libpq-dev libmicrohttpd-dev libyaml-dev libtss2-dev libjemalloc-dev ca-certificates"
 TEST="libcmocka-dev postgresql openssl jose python3 python3-cryptography swtpm swtpm-tools tpm2-tools git
 chromium fonts-dejavu-core nodejs npm softhsm2 kubernetes-client systemd prometheus groff-base curl"
 ASAN="clang libclang-rt-14-dev llvm-14"

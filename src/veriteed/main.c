@@ -442,13 +442,17 @@ static int parse_args(int argc, char **argv, const char **ret_config, bool *ret_
  * connection thread per client, every request's JSON values freed into a dozen arenas,
  * the RSS under load was 33.8 MiB with the default and 30.0 MiB with 2 arenas at 64
  * clients (two cores), at no loss of throughput. One arena per online CPU (at least two),
- * unless the operator set MALLOC_ARENA_MAX, which glibc has already applied. */
+ * unless the operator set MALLOC_ARENA_MAX, which glibc has already applied. Linked with
+ * jemalloc (VT_JEMALLOC, the default build), glibc's malloc is not used and jemalloc keeps
+ * its own arenas (its defaults; MALLOC_CONF tunes them). */
 static void bound_malloc_arenas(void)
 {
+#ifndef VT_JEMALLOC
         if (getenv("MALLOC_ARENA_MAX") || getenv("GLIBC_TUNABLES"))
                 return;
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         (void)mallopt(M_ARENA_MAX, (int)(n < 2 ? 2 : n > 64 ? 64 : n));
+#endif
 }
 
 static void harden_process(void)
