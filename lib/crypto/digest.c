@@ -27,6 +27,20 @@ const EVP_MD *vt_sha256(void)
         return sha256_fetched ? sha256_fetched : EVP_sha256();
 }
 
+static EVP_MD *sha384_fetched; /* kept for the process's life */
+static pthread_once_t sha384_once = PTHREAD_ONCE_INIT;
+
+static void sha384_fetch(void)
+{
+        sha384_fetched = EVP_MD_fetch(NULL, "SHA384", NULL);
+}
+
+const EVP_MD *vt_sha384(void)
+{
+        pthread_once(&sha384_once, sha384_fetch);
+        return sha384_fetched ? sha384_fetched : EVP_sha384();
+}
+
 const char *vt_fingerprint(const uint8_t *p, size_t n, char out[static VT_FINGERPRINT_LEN])
 {
         uint8_t h[32];

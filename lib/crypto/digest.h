@@ -20,6 +20,8 @@
  * the implementation up again at every digest, under a lock that busy threads queue on
  * (the ledger's appenders, the issued-token cache). Thread-safe. */
 const EVP_MD *vt_sha256(void);
+/* vt_sha384: the same for SHA-384 (an SNP report's digest, the KBS runtime-data binding). */
+const EVP_MD *vt_sha384(void);
 
 /* "sha256:" and 16 hex digits, and a NUL */
 #define VT_FINGERPRINT_LEN 24

@@ -16,7 +16,7 @@ static int jcs_sha384(json_t *o, uint8_t out[48])
         json_auto_t *owned = o;
         if (!owned)
                 return VT_E_NOMEM;
-        return vt_jcs_digest(owned, EVP_sha384(), out, 48);
+        return vt_jcs_digest(owned, vt_sha384(), out, 48);
 }
 
 int vt_kbs_device_binding(const char *nonce, const json_t *jwk, uint8_t out[48])

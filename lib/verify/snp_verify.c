@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "collateral/kds.h"
+#include "crypto/digest.h"
 #include "crypto/x509.h"
 #include "evidence/snp_internal.h"
 #include "util/file.h"
@@ -898,7 +899,7 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
                 goto out;
 
         uint8_t digest[48];
-        if (!EVP_Digest(buf, VT_SNP_SIGNED_SIZE, digest, NULL, EVP_sha384(), NULL)) {
+        if (!EVP_Digest(buf, VT_SNP_SIGNED_SIZE, digest, NULL, vt_sha384(), NULL)) {
                 e = VT_E_CRYPTO;
                 goto out;
         }
