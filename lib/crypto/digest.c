@@ -13,32 +13,26 @@
 #include "util/jcs.h"
 #include "veritee/veritee.h"
 
-static EVP_MD *sha256_fetched; /* kept for the process's life */
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+/* SHA-256 and SHA-384, fetched once for the process's life */
+static EVP_MD *fetched[2];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
-static void sha256_fetch(void)
+static void fetch_mds(void)
 {
-        sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+        fetched[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
+        fetched[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
 }
 
 const EVP_MD *vt_sha256(void)
 {
-        pthread_once(&sha256_once, sha256_fetch);
-        return sha256_fetched ? sha256_fetched : EVP_sha256();
-}
-
-static EVP_MD *sha384_fetched; /* kept for the process's life */
-static pthread_once_t sha384_once = PTHREAD_ONCE_INIT;
-
-static void sha384_fetch(void)
-{
-        sha384_fetched = EVP_MD_fetch(NULL, "SHA384", NULL);
+        pthread_once(&fetch_once, fetch_mds);
+        return fetched[0] ? fetched[0] : EVP_sha256();
 }
 
 const EVP_MD *vt_sha384(void)
 {
-        pthread_once(&sha384_once, sha384_fetch);
-        return sha384_fetched ? sha384_fetched : EVP_sha384();
+        pthread_once(&fetch_once, fetch_mds);
+        return fetched[1] ? fetched[1] : EVP_sha384();
 }
 
 const char *vt_fingerprint(const uint8_t *p, size_t n, char out[static VT_FINGERPRINT_LEN])

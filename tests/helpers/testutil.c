@@ -217,3 +217,15 @@ long long vt_test_db_int(const char *db, const char *sql)
         sqlite3_close(h);
         return v;
 }
+
+void vt_test_put(struct vt_test_text *t, const char *s)
+{
+        size_t n = strlen(s);
+        if (t->len + n + 1 > t->cap) {
+                t->cap = 2 * (t->len + n + 1);
+                t->p = realloc(t->p, t->cap);
+                assert_non_null(t->p);
+        }
+        memcpy(t->p + t->len, s, n + 1);
+        t->len += n;
+}

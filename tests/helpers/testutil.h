@@ -85,6 +85,14 @@ int vt_test_count_files(const char *dir, char *name, size_t cap);
  * fails the test on any error, naming the query. */
 long long vt_test_db_int(const char *db, const char *sql);
 
+/* A growing NUL-terminated text, for tests that write JSON piece by piece: vt_test_put
+ * appends s (the test fails if memory runs out); free p when done. */
+struct vt_test_text {
+        char *p;
+        size_t len, cap;
+};
+void vt_test_put(struct vt_test_text *t, const char *s);
+
 /* VT_REQUIRE_TESTDATA skips the current test when the vectors are absent. */
 #define VT_REQUIRE_TESTDATA()                                                                      \
         do {                                                                                       \

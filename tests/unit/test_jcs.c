@@ -338,70 +338,53 @@ static int spans_check(const char *text, size_t n)
         return rec;
 }
 
-/* gen appends a random JSON value to b (at most about cap bytes): mostly arrays of small
+/* gen appends a random JSON value to b, at most five levels deep: mostly arrays of small
  * integers (Trustee's byte arrays), sometimes written non-canonically (whitespace, 256 and
  * more, signs, leading zeros, reals, nested values), inside objects with unsorted keys. */
-struct gbuf {
-        char *p;
-        size_t len, cap;
-};
-
-static void gput(struct gbuf *b, const char *s)
-{
-        size_t n = strlen(s);
-        if (b->len + n + 1 > b->cap) {
-                b->cap = 2 * (b->len + n + 1);
-                b->p = realloc(b->p, b->cap);
-                assert_non_null(b->p);
-        }
-        memcpy(b->p + b->len, s, n + 1);
-        b->len += n;
-}
-
-static void gen(struct gbuf *b, unsigned *seed, unsigned depth)
+static void gen(struct vt_test_text *b, unsigned *seed, unsigned depth)
 {
         unsigned k = (unsigned)rand_r(seed) % 10;
         char t[32];
         if (depth > 4 || k < 2) {
                 static const char *const scalars[] = {"7",   "\"s\"", "true", "null",
                                                       "1.5", "-3",    "300",  "\"\\u00e9\""};
-                gput(b, scalars[(unsigned)rand_r(seed) % ELEMENTSOF(scalars)]);
+                vt_test_put(b, scalars[(unsigned)rand_r(seed) % ELEMENTSOF(scalars)]);
         } else if (k < 8) {
                 /* an array of integers, canonical unless a flaw is drawn */
                 unsigned len = (unsigned)rand_r(seed) % 40, flaw = (unsigned)rand_r(seed) % 4;
                 unsigned where = len ? (unsigned)rand_r(seed) % (len + 1) : 0;
-                gput(b, flaw == 1 && where == 0 ? "[ " : "[");
+                vt_test_put(b, flaw == 1 && where == 0 ? "[ " : "[");
                 for (unsigned i = 0; i < len; i++) {
                         if (i)
-                                gput(b, flaw == 1 && where == i ? ", " : ",");
+                                vt_test_put(b, flaw == 1 && where == i ? ", " : ",");
                         unsigned v = (unsigned)rand_r(seed) % 256;
                         if (flaw == 2 && where == i) {
                                 static const char *const odd[] = {"256", "-1",   "1.0", "1e2",
                                                                   "01",  "1000", "[1]", "\"1\""};
-                                gput(b, odd[(unsigned)rand_r(seed) % ELEMENTSOF(odd)]);
+                                vt_test_put(b, odd[(unsigned)rand_r(seed) % ELEMENTSOF(odd)]);
                         } else {
                                 snprintf(t, sizeof(t), "%u", v);
-                                gput(b, t);
+                                vt_test_put(b, t);
                         }
                 }
-                gput(b, flaw == 3 && where == len ? " ]" : "]");
+                vt_test_put(b, flaw == 3 && where == len ? " ]" : "]");
         } else if (k < 9) {
-                gput(b, "[");
+                vt_test_put(b, "[");
                 for (unsigned i = 0, n = (unsigned)rand_r(seed) % 4; i < n; i++) {
                         if (i)
-                                gput(b, ",");
+                                vt_test_put(b, ",");
                         gen(b, seed, depth + 1);
                 }
-                gput(b, "]");
+                vt_test_put(b, "]");
         } else {
-                gput(b, "{");
+                vt_test_put(b, "{");
                 for (unsigned i = 0, n = (unsigned)rand_r(seed) % 4; i < n; i++) {
                         snprintf(t, sizeof(t), "%s\"%c%u\":", i ? "," : "",
                                  "zyxa"[(unsigned)rand_r(seed) % 4], i);
-                        gput(b, t);
+                        vt_test_put(b, t);
                         gen(b, seed, depth + 1);
                 }
-                gput(b, "}");
+                vt_test_put(b, "}");
         }
 }
 
@@ -439,12 +422,12 @@ static void test_jcs_spans(void **state)
         /* random texts: the same text every time, and many arrays recorded */
         unsigned seed = 18, recorded = 0, accepted = 0;
         for (int i = 0; i < 3000; i++) {
-                struct gbuf b = {0};
-                gput(&b, "{\"e\":");
+                struct vt_test_text b = {0};
+                vt_test_put(&b, "{\"e\":");
                 gen(&b, &seed, 0);
-                gput(&b, ",\"d\":");
+                vt_test_put(&b, ",\"d\":");
                 gen(&b, &seed, 0);
-                gput(&b, "}");
+                vt_test_put(&b, "}");
                 int r = spans_check(b.p, b.len);
                 if (r >= 0) {
                         accepted++;
@@ -456,12 +439,12 @@ static void test_jcs_spans(void **state)
 
         /* an array recorded at the depth where JCS stops (512): refused the same */
         for (unsigned levels = 510; levels <= 513; levels++) {
-                struct gbuf b = {0};
+                struct vt_test_text b = {0};
                 for (unsigned i = 0; i < levels; i++)
-                        gput(&b, "[");
-                gput(&b, long_arr);
+                        vt_test_put(&b, "[");
+                vt_test_put(&b, long_arr);
                 for (unsigned i = 0; i < levels; i++)
-                        gput(&b, "]");
+                        vt_test_put(&b, "]");
                 assert_int_equal(spans_check(b.p, b.len), 1);
                 free(b.p);
         }

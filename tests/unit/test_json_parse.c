@@ -538,32 +538,15 @@ static uint64_t next(uint64_t *x)
         return z ^ (z >> 31);
 }
 
-struct buf {
-        char *p;
-        size_t n, cap;
-};
-
-static void put(struct buf *b, const char *s)
-{
-        size_t l = strlen(s);
-        if (b->n + l + 1 > b->cap) {
-                b->cap = (b->n + l + 1) * 2;
-                b->p = realloc(b->p, b->cap);
-                assert_non_null(b->p);
-        }
-        memcpy(b->p + b->n, s, l + 1);
-        b->n += l;
-}
-
-static void put_bytes(struct buf *b, uint64_t *x, size_t n)
+static void put_bytes(struct vt_test_text *b, uint64_t *x, size_t n)
 {
         char num[8];
-        put(b, "[");
+        vt_test_put(b, "[");
         for (size_t i = 0; i < n; i++) {
                 snprintf(num, sizeof(num), "%s%u", i ? "," : "", (unsigned)(next(x) & 0xff));
-                put(b, num);
+                vt_test_put(b, num);
         }
-        put(b, "]");
+        vt_test_put(b, "]");
 }
 
 /* attest_body: a KBS attest body of Trustee's SNP wire shape (the report's fields and a
@@ -580,40 +563,44 @@ static char *attest_body(uint64_t seed, size_t *len)
                       {"report_id_ma", 32},      {"chip_id", 64}};
         static const char *const tcb = "{\"fmc\":null,\"bootloader\":10,\"tee\":0,\"snp\":23,"
                                        "\"microcode\":25}";
-        struct buf b = {0};
+        struct vt_test_text b = {0};
         uint64_t x = seed;
-        put(&b, "{\"runtime-data\":{\"nonce\":\"bm9uY2U=\",\"tee-pubkey\":{\"kty\":\"EC\",\"crv\":"
+        vt_test_put(
+                &b,
+                "{\"runtime-data\":{\"nonce\":\"bm9uY2U=\",\"tee-pubkey\":{\"kty\":\"EC\",\"crv\":"
                 "\"P-256\",\"x\":\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4\",\"y\":"
                 "\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM\"}},\"tee-evidence\":{"
                 "\"primary_evidence\":{\"attestation_report\":{\"version\":3,\"guest_svn\":0,"
                 "\"policy\":196608,\"vmpl\":0,\"sig_algo\":1,\"plat_info\":37,\"key_info\":0,"
                 "\"current_tcb\":");
-        put(&b, tcb);
+        vt_test_put(&b, tcb);
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                put(&b, ",\"");
-                put(&b, fields[i].name);
-                put(&b, "\":");
+                vt_test_put(&b, ",\"");
+                vt_test_put(&b, fields[i].name);
+                vt_test_put(&b, "\":");
                 put_bytes(&b, &x, fields[i].n);
         }
-        put(&b, ",\"reported_tcb\":");
-        put(&b, tcb);
-        put(&b, ",\"committed_tcb\":");
-        put(&b, tcb);
-        put(&b, ",\"launch_tcb\":");
-        put(&b, tcb);
-        put(&b, ",\"current\":{\"major\":1,\"minor\":55,\"build\":40},\"committed\":{\"major\":1,"
+        vt_test_put(&b, ",\"reported_tcb\":");
+        vt_test_put(&b, tcb);
+        vt_test_put(&b, ",\"committed_tcb\":");
+        vt_test_put(&b, tcb);
+        vt_test_put(&b, ",\"launch_tcb\":");
+        vt_test_put(&b, tcb);
+        vt_test_put(
+                &b,
+                ",\"current\":{\"major\":1,\"minor\":55,\"build\":40},\"committed\":{\"major\":1,"
                 "\"minor\":55,\"build\":40},\"signature\":{\"r\":");
         put_bytes(&b, &x, 72);
-        put(&b, ",\"s\":");
+        vt_test_put(&b, ",\"s\":");
         put_bytes(&b, &x, 72);
-        put(&b, "}},\"cert_chain\":[{\"cert_type\":\"VCEK\",\"data\":");
+        vt_test_put(&b, "}},\"cert_chain\":[{\"cert_type\":\"VCEK\",\"data\":");
         put_bytes(&b, &x, 1360);
-        put(&b, "},{\"cert_type\":\"ASK\",\"data\":");
+        vt_test_put(&b, "},{\"cert_type\":\"ASK\",\"data\":");
         put_bytes(&b, &x, 1600);
-        put(&b, "},{\"cert_type\":\"ARK\",\"data\":");
+        vt_test_put(&b, "},{\"cert_type\":\"ARK\",\"data\":");
         put_bytes(&b, &x, 1600);
-        put(&b, "}]},\"additional_evidence\":\"\"}}");
-        *len = b.n;
+        vt_test_put(&b, "}]},\"additional_evidence\":\"\"}}");
+        *len = b.len;
         return b.p;
 }
 

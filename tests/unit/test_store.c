@@ -171,6 +171,16 @@ static struct vt_store *open_ok(const char *path)
         return s;
 }
 
+/* open_upgraded opens an older file, which must come out at the current schema version */
+static struct vt_store *open_upgraded(const char *path)
+{
+        struct vt_store *s = open_ok(path);
+        int v = 0;
+        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
+        assert_int_equal(v, 10);
+        return s;
+}
+
 static struct vt_session mksess(const char *id, const char *nonce, int64_t created, int64_t expires)
 {
         struct vt_session s = {0};
@@ -815,10 +825,7 @@ static void test_store_v3_upgrade(void **state)
         char buf[64];
         raw_text(f->db, "PRAGMA auto_vacuum", buf, sizeof(buf));
         assert_string_equal(buf, "0");
-        s = open_ok(f->db);
-        int v = 0;
-        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 10);
+        s = open_upgraded(f->db);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1181,10 +1188,7 @@ static void test_store_v1_upgrade(void **state)
                  sizeof(buf));
         assert_string_equal(buf, "0");
 
-        s = open_ok(f->db);
-        int v = 0;
-        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 10);
+        s = open_upgraded(f->db);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, in.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &in);
@@ -1227,10 +1231,7 @@ static void test_store_v1_fixture_upgrade(void **state)
                 SQLITE_OK);
         sqlite3_close(db);
 
-        struct vt_store *s = open_ok(f->db);
-        int v = 0;
-        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 10);
+        struct vt_store *s = open_upgraded(f->db);
         struct vt_session out;
         assert_int_equal(
                 vt_store_session_get(s, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", T0, &out, NULL), 0);
@@ -1311,10 +1312,7 @@ static void test_store_v9_sessions_rebuilt(void **state)
                 "coalesce(claims, '-') || ',' || client AS x FROM sessions ORDER BY rowid)";
         raw_text(f->db, rows, before, sizeof(before));
 
-        s = open_ok(f->db);
-        int v = 0;
-        assert_int_equal(vt_store_schema_version(s, &v, NULL), 0);
-        assert_int_equal(v, 10);
+        s = open_upgraded(f->db);
         struct vt_session out;
         assert_int_equal(vt_store_session_get(s, b.id, T0, &out, NULL), 0);
         assert_sess_equal(&out, &b);
