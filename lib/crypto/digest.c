@@ -35,6 +35,28 @@ const EVP_MD *vt_sha384(void)
         return fetched[1] ? fetched[1] : EVP_sha384();
 }
 
+/* AES-256-GCM and AES-256 key wrap (RFC 3394), the same way */
+static EVP_CIPHER *ciphers[2];
+static pthread_once_t ciphers_once = PTHREAD_ONCE_INIT;
+
+static void fetch_ciphers(void)
+{
+        ciphers[0] = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+        ciphers[1] = EVP_CIPHER_fetch(NULL, "AES-256-WRAP", NULL);
+}
+
+const EVP_CIPHER *vt_aes_256_gcm(void)
+{
+        pthread_once(&ciphers_once, fetch_ciphers);
+        return ciphers[0] ? ciphers[0] : EVP_aes_256_gcm();
+}
+
+const EVP_CIPHER *vt_aes_256_wrap(void)
+{
+        pthread_once(&ciphers_once, fetch_ciphers);
+        return ciphers[1] ? ciphers[1] : EVP_aes_256_wrap();
+}
+
 const char *vt_fingerprint(const uint8_t *p, size_t n, char out[static VT_FINGERPRINT_LEN])
 {
         uint8_t h[32];

@@ -25,6 +25,7 @@
 #include <openssl/rsa.h>
 
 #include "crypto/ctxslots.h"
+#include "crypto/digest.h"
 #include "crypto/jwk.h"
 #include "crypto/openssl-util.h"
 #include "crypto/x509.h"
@@ -162,7 +163,7 @@ int vt_jwe_concat_kdf(const uint8_t *z, size_t zlen, const char *alg_id, uint8_t
         ctx = EVP_MD_CTX_new();
         if (!ctx)
                 return VT_E_NOMEM;
-        if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        if (EVP_DigestInit_ex(ctx, vt_sha256(), NULL) != 1 ||
             EVP_DigestUpdate(ctx, counter, sizeof(counter)) != 1 ||
             EVP_DigestUpdate(ctx, z, zlen) != 1 || EVP_DigestUpdate(ctx, alen, sizeof(alen)) != 1 ||
             EVP_DigestUpdate(ctx, alg_id, n) != 1 ||
@@ -189,7 +190,7 @@ static int a256kw(int enc, const uint8_t kek[32], const uint8_t *in, size_t inl,
         if (!ctx)
                 return VT_E_NOMEM;
         EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-        if (EVP_CipherInit_ex(ctx, EVP_aes_256_wrap(), NULL, kek, NULL, enc) != 1 ||
+        if (EVP_CipherInit_ex(ctx, vt_aes_256_wrap(), NULL, kek, NULL, enc) != 1 ||
             EVP_CipherUpdate(ctx, buf.b, &l1, in, (int)inl) != 1 ||
             EVP_CipherFinal_ex(ctx, buf.b + l1, &l2) != 1 || (size_t)l1 + (size_t)l2 != outl) {
                 ERR_clear_error();
@@ -245,7 +246,7 @@ static int gcm(int enc, const uint8_t cek[32], const uint8_t iv[12], const char 
 
         if (!ctx)
                 return VT_E_NOMEM;
-        if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+        if (EVP_CipherInit_ex(ctx, vt_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) != 1 ||
             EVP_CipherInit_ex(ctx, NULL, NULL, cek, iv, enc) != 1 ||
             EVP_CipherUpdate(ctx, NULL, &l, (const uint8_t *)aad, (int)aadl) != 1 ||

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
+#include "crypto/digest.h"
 #include "crypto/openssl-util.h"
 #include "util/b64.h"
 #include "util/macro.h"
@@ -405,7 +406,7 @@ static int sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, cons
 
         if ((e = signing_input(hdr, p, &out, &sl, &cap)) < 0)
                 return e;
-        if (EVP_Digest(out, sl, md, &ml, EVP_sha256(), NULL) != 1 || ml != sizeof(md)) {
+        if (EVP_Digest(out, sl, md, &ml, vt_sha256(), NULL) != 1 || ml != sizeof(md)) {
                 ERR_clear_error();
                 return VT_E_CRYPTO;
         }
