@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -13,48 +14,56 @@
 #include "util/jcs.h"
 #include "veritee/veritee.h"
 
-/* SHA-256 and SHA-384, fetched once for the process's life */
-static EVP_MD *fetched[2];
+/* The algorithms of the per-request paths, fetched once: EVP_sha256() and its like make
+ * OpenSSL 3 look the implementation up again at every use. They are freed by OpenSSL's own
+ * cleanup at exit (OPENSSL_atexit), with everything else it fetched. */
+static struct {
+        EVP_MD *sha256, *sha384;
+        EVP_CIPHER *aes_256_gcm, *aes_256_wrap; /* the wrap: RFC 3394 */
+} fetched;
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
-static void fetch_mds(void)
+static void fetched_free(void)
 {
-        fetched[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
-        fetched[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
+        EVP_MD_free(fetched.sha256);
+        EVP_MD_free(fetched.sha384);
+        EVP_CIPHER_free(fetched.aes_256_gcm);
+        EVP_CIPHER_free(fetched.aes_256_wrap);
+        memset(&fetched, 0, sizeof(fetched)); /* a later caller gets OpenSSL's own again */
+}
+
+static void fetch_all(void)
+{
+        fetched.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        fetched.sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+        fetched.aes_256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+        fetched.aes_256_wrap = EVP_CIPHER_fetch(NULL, "AES-256-WRAP", NULL);
+        (void)OPENSSL_atexit(fetched_free); /* if it cannot register, they live to the end */
+        ERR_clear_error();
 }
 
 const EVP_MD *vt_sha256(void)
 {
-        pthread_once(&fetch_once, fetch_mds);
-        return fetched[0] ? fetched[0] : EVP_sha256();
+        pthread_once(&fetch_once, fetch_all);
+        return fetched.sha256 ? fetched.sha256 : EVP_sha256();
 }
 
 const EVP_MD *vt_sha384(void)
 {
-        pthread_once(&fetch_once, fetch_mds);
-        return fetched[1] ? fetched[1] : EVP_sha384();
-}
-
-/* AES-256-GCM and AES-256 key wrap (RFC 3394), the same way */
-static EVP_CIPHER *ciphers[2];
-static pthread_once_t ciphers_once = PTHREAD_ONCE_INIT;
-
-static void fetch_ciphers(void)
-{
-        ciphers[0] = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-        ciphers[1] = EVP_CIPHER_fetch(NULL, "AES-256-WRAP", NULL);
+        pthread_once(&fetch_once, fetch_all);
+        return fetched.sha384 ? fetched.sha384 : EVP_sha384();
 }
 
 const EVP_CIPHER *vt_aes_256_gcm(void)
 {
-        pthread_once(&ciphers_once, fetch_ciphers);
-        return ciphers[0] ? ciphers[0] : EVP_aes_256_gcm();
+        pthread_once(&fetch_once, fetch_all);
+        return fetched.aes_256_gcm ? fetched.aes_256_gcm : EVP_aes_256_gcm();
 }
 
 const EVP_CIPHER *vt_aes_256_wrap(void)
 {
-        pthread_once(&ciphers_once, fetch_ciphers);
-        return ciphers[1] ? ciphers[1] : EVP_aes_256_wrap();
+        pthread_once(&fetch_once, fetch_all);
+        return fetched.aes_256_wrap ? fetched.aes_256_wrap : EVP_aes_256_wrap();
 }
 
 const char *vt_fingerprint(const uint8_t *p, size_t n, char out[static VT_FINGERPRINT_LEN])

@@ -23,7 +23,8 @@ const EVP_MD *vt_sha256(void);
 /* vt_sha384: the same for SHA-384 (an SNP report's digest, the KBS runtime-data binding). */
 const EVP_MD *vt_sha384(void);
 /* vt_aes_256_gcm and vt_aes_256_wrap: the ciphers, fetched once in the same way (the JWE's
- * content and key wrap). Thread-safe. */
+ * content and key wrap, the sealed resources). Thread-safe. All four are freed by
+ * OpenSSL's cleanup at exit. */
 const EVP_CIPHER *vt_aes_256_gcm(void);
 const EVP_CIPHER *vt_aes_256_wrap(void);
 

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "crypto/digest.h"
 #include "crypto/openssl-util.h"
 #include "crypto/pkcs11.h"
 #include "util/hex.h"
@@ -105,7 +106,7 @@ static int kek_set_id(struct vt_kek *k)
 
         memcpy(in, KEK_ID_LABEL, sizeof(KEK_ID_LABEL) - 1);
         memcpy(in + sizeof(KEK_ID_LABEL) - 1, k->key, VT_KEK_SIZE);
-        int ok = EVP_Digest(in, sizeof(in), md, &mdlen, EVP_sha256(), NULL);
+        int ok = EVP_Digest(in, sizeof(in), md, &mdlen, vt_sha256(), NULL);
         OPENSSL_cleanse(in, sizeof(in));
         if (!ok || mdlen != sizeof(md))
                 return VT_E_CRYPTO;
@@ -306,7 +307,7 @@ static int gcm_seal(const uint8_t key[VT_KEK_SIZE], const uint8_t *aad1, size_t 
         int n = 0;
 
         if (!ctx || RAND_bytes(out, VT_SEAL_NONCE_SIZE) != 1 ||
-            EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+            EVP_EncryptInit_ex(ctx, vt_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, VT_SEAL_NONCE_SIZE, NULL) != 1 ||
             EVP_EncryptInit_ex(ctx, NULL, NULL, key, out) != 1)
                 goto fail;
@@ -338,7 +339,7 @@ static int gcm_open(const uint8_t key[VT_KEK_SIZE], const uint8_t *aad1, size_t 
         int n = 0;
 
         memcpy(tag, ct + len, sizeof(tag));
-        if (!ctx || EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+        if (!ctx || EVP_DecryptInit_ex(ctx, vt_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, VT_SEAL_NONCE_SIZE, NULL) != 1 ||
             EVP_DecryptInit_ex(ctx, NULL, NULL, key, blob) != 1)
                 goto fail;
