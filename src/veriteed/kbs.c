@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #include "crypto/digest.h"
@@ -384,14 +385,15 @@ static size_t devices_submods(const struct vt_attest_devices *devs, struct vt_ea
 }
 
 /* Builds the EAR claims for the verified result into *ret_claims, their JCS text into
- * *ret_jcs (*ret_jcs_len bytes: the one serialisation of them, which the token carries, the
- * ledger digests and the session keeps) and signs that text into *ret_token; on failure
- * answers the request and returns -1. */
+ * *ret_jcs (NUL-terminated: the one serialisation of them, which the token carries and the
+ * session keeps) and its SHA-256 into ret_digest (the issued-token cache's and the
+ * ledger's claims_digest), and signs that text into *ret_token; on failure answers the
+ * request and returns -1. */
 static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
                         const struct vt_kbs_attest *ab, const uint8_t expected[64], int64_t now,
                         const struct vt_attest_result *ver, const struct vt_attest_devices *devs,
-                        json_t **ret_claims, char **ret_jcs, size_t *ret_jcs_len, char **ret_token,
-                        struct vtd_response *res)
+                        json_t **ret_claims, char **ret_jcs, uint8_t ret_digest[32],
+                        char **ret_token, struct vtd_response *res)
 {
         struct vt_ear_submod subs[VT_ATTEST_MAX_DEVICES];
         json_auto_t *rtc = json_pack("{s:s, s:O}", "nonce", ab->nonce, "tee-pubkey", ab->jwk);
@@ -434,7 +436,9 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
         size_t jcs_len = 0;
         if (!claims || !json_object_get(claims, "jti") ||
             vt_jcs_serialize(claims, &jcs, &jcs_len) < 0 ||
+            EVP_Digest(jcs, jcs_len, ret_digest, NULL, vt_sha256(), NULL) != 1 ||
             vt_jwt_sign_text_d(s->signer, jcs, jcs_len, ret_token, &sd) < 0) {
+                ERR_clear_error();
                 vtd_problem(res, req, 500, "InternalError", "cannot sign the attestation token");
                 if (sd.msg[0]) /* the log's reason only: OpenSSL's is no business of the client */
                         snprintf(req->reason, sizeof(req->reason),
@@ -444,12 +448,9 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
         /* its first fetch as a Bearer token then needs no signature check (ours, exact text),
          * nor the claims' canonical text again for the release's claims_digest. The cache
          * shares the claims: from here on nothing changes them (attest_record only reads) */
-        uint8_t cd[32];
-        if (EVP_Digest(jcs, jcs_len, cd, NULL, vt_sha256(), NULL) == 1)
-                vt_issued_put(s->issued, *ret_token, claims, cd);
+        vt_issued_put(s->issued, *ret_token, claims, ret_digest);
         *ret_claims = TAKE_PTR(claims);
         *ret_jcs = TAKE_PTR(jcs);
-        *ret_jcs_len = jcs_len;
         return 0;
 }
 
@@ -474,19 +475,19 @@ static int attest_mark_session(struct vtd *s, struct vtd_request *req,
 }
 
 /* attest_record puts the verdict into the ledger: the tee, digests of the evidence (its
- * canonical arrays copied from the body: spans) and of the token's claims (claims_jcs:
- * their JCS text, claims_len bytes), the AR4SI status, the token's id, or why it was
- * refused. */
+ * canonical arrays copied from the body: spans) and of the token's claims (claims_digest:
+ * the SHA-256 of their JCS text, from attest_token), the AR4SI status, the token's id, or
+ * why it was refused. */
 static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
                          const struct vt_kbs_attest *ab, const struct vt_json_spans *spans,
-                         const json_t *claims, const char *claims_jcs, size_t claims_len,
+                         const json_t *claims, const uint8_t claims_digest[32],
                          const struct vt_attest_devices *devs)
 {
         char ed[VTD_SHA256_TAG], cd[VTD_SHA256_TAG];
         if (vtd_json_digest_spans(ab->primary, spans, ed) < 0)
                 return VT_E_NOMEM;
         if (claims)
-                vtd_sha256_tag(claims_jcs, claims_len, cd);
+                vtd_sha256_tag_of(claims_digest, cd);
         const char *jti = json_string_value(json_object_get(claims, "jti"));
         json_t *e = json_pack("{s:s, s:s, s:o, s:s, s:o}", "tee", sess->tee, "evidence_digest", ed,
                               "claims_digest", claims ? json_string(cd) : json_null(), "status",
@@ -530,11 +531,11 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 return;
         json_auto_t *claims = NULL;
         _cleanup_free_ char *token = NULL, *claims_jcs = NULL;
-        size_t claims_len = 0;
+        uint8_t claims_digest[32];
         int ok = attest_verify(s, req, &sess, &ab, expected, &ver, res) == 0 &&
                  attest_devices(s, req, &ab, &devs, res) == 0 &&
                  attest_token(s, req, &sess, &ab, expected, now, &ver, &devs, &claims, &claims_jcs,
-                              &claims_len, &token, res) == 0;
+                              claims_digest, &token, res) == 0;
         /* The verdict is durable before the token leaves. Evidence that did not verify at
          * all (verdict "rejected": a bad signature, chain or format) is logged and counted
          * but not recorded: anyone can send it, one nonce after another, and recording it
@@ -542,8 +543,8 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
          * whatever its appraisal. */
         bool verified = ok || strcmp(req->verdict, "rejected") != 0;
         if (verified &&
-            attest_record(s, req, &sess, &ab, &spans, ok ? claims : NULL, claims_jcs, claims_len,
-                          &devs) < 0 &&
+            attest_record(s, req, &sess, &ab, &spans, ok ? claims : NULL, claims_digest, &devs) <
+                    0 &&
             ok) {
                 vtd_problem(res, req, 503, "LedgerError",
                             "the attestation could not be recorded; retry");
