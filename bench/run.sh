@@ -29,12 +29,16 @@
 # the verifiers: on a shared machine the load moves within a run); the peers on the same evidence (bench/dcap-qvl.mjs, bench/snp-peers.mjs; npm
 # packages pinned in bench/package.json, installed into bench/node_modules); the full flow
 # (bench/loadgen --json: auth, simulator evidence, attest, resource, JWE decrypted, against
-# a real veriteed on SQLite); the same full flow on two veriteed replicas sharing one
+# a real veriteed on SQLite; its floor is measured again right before and right after its
+# rounds, and a run's flow ratio is to the mean of those two rather than to the floors
+# around the verifiers, minutes earlier: the neighbours' load moves a flow and its floor
+# alike); the same full flow on two veriteed replicas sharing one
 # PostgreSQL (bench/loadgen --postgres: a PostgreSQL server started on 127.0.0.1 in a
 # temporary directory, fsync on; each flow's auth and attest on one replica and its
 # resource on the other, in turn; server CPU per release both for the two veriteed and
 # with the PostgreSQL processes; 1, 8 and 64 clients x FLOW_SECS; "not measured" when
-# PostgreSQL is not installed); bench/replicas.sh's measurement (releases only: 20 clients
+# PostgreSQL is not installed; its floor too is measured right before and after its
+# rounds); bench/replicas.sh's measurement (releases only: 20 clients
 # with tokens fetch secrets from two replicas on PostgreSQL, against one on SQLite, same
 # run); `veritee bench ledger --json`. A figure that cannot be measured
 # (no testdata, no node, a peer that needs the network) is recorded with its reason.
@@ -168,6 +172,18 @@ floors() {
                   s384, v384, s256, v256, e256, rs, rv}' "$tmp/speed" >"$tmp/floor"
         rec openssl "$1" "$(cat "$tmp/floor")"
 }
+# flow_floor RUN KEYS: the full flow's floor alone (P-384 verify, P-256 sign, P-256 ECDH),
+# measured next to the flow's rounds and recorded under each of KEYS: openssl_flow
+# brackets the rounds on SQLite, openssl_pgflow those on PostgreSQL
+flow_floor() {
+        openssl speed -seconds "$FLOOR_SECS" ecdsap384 ecdsap256 ecdhp256 >"$tmp/speed" 2>/dev/null
+        awk '/ecdsa \(nistp384\)/ {v384=$NF}
+             /ecdsa \(nistp256\)/ {s256=$(NF-1)}
+             /ecdh \(nistp256\)/ {e256=$NF}
+             END {printf "{\"p384_verify\":%s,\"p256_sign\":%s,\"ecdh_p256\":%s}\n", v384, s256, e256}' \
+                "$tmp/speed" >"$tmp/floor"
+        for k in $2; do rec "$k" "$1" "$(cat "$tmp/floor")"; done
+}
 
 i=1
 while [ "$i" -le "$RUNS" ]; do
@@ -225,6 +241,10 @@ while [ "$i" -le "$RUNS" ]; do
                 esac
         done
 
+        if want flow || want pgflow; then
+                phase "floors next to the full flow"
+                flow_floor "$i" "$(want flow && echo openssl_flow || echo openssl_pgflow)"
+        fi
         if want flow; then
                 phase "full flow (loadgen: 1, 8, 64, 64 clients x ${FLOW_SECS} s)"
                 if VT_BIN="$BIN" "$BIN/loadgen" -s "1x$FLOW_SECS,8x$FLOW_SECS,64x$FLOW_SECS,64x$FLOW_SECS" \
@@ -236,6 +256,8 @@ while [ "$i" -le "$RUNS" ]; do
                 fi
                 while IFS= read -r l; do rec flow "$i" "$l"; done <"$tmp/flow.jsonl"
                 cat "$tmp/flow.out" >>"$OUT/flow-run$i.txt" 2>/dev/null || true
+                phase "floors next to the full flow"
+                flow_floor "$i" "openssl_flow $(want pgflow && echo openssl_pgflow)"
         fi
 
         if want pgflow; then
@@ -251,6 +273,8 @@ while [ "$i" -le "$RUNS" ]; do
                 [ ! -f "$tmp/pgflow.jsonl" ] || while IFS= read -r l; do rec pgflow "$i" "$l"; done <"$tmp/pgflow.jsonl"
                 rm -f "$tmp/pgflow.jsonl"
                 cat "$tmp/pgflow.out" >>"$OUT/pgflow-run$i.txt" 2>/dev/null || true
+                phase "floors next to the full flow"
+                flow_floor "$i" openssl_pgflow
         fi
 
         if [ "$REPLICAS_SECS" != 0 ] && want replicas; then
