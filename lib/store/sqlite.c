@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "store/store.h"
 #include "store/store_impl.h"
+#include "store/walvfs.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -617,7 +618,8 @@ static int sq_open(const char *path, struct vt_store **ret, struct vt_diag *d)
         }
         if (!(s->path = strdup(path)))
                 return vt_diag_set(d, VT_E_NOMEM, "store: out of memory");
-        int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+        int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                                 vt_walvfs_name());
         if (rc != SQLITE_OK)
                 return vt_diag_set(d, VT_E_STORE, "store: open %s: %s", path,
                                    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -2194,7 +2196,7 @@ static int ledger_ckpt_start(struct vt_sqlite *s, struct vt_diag *d)
         pthread_mutex_init(&ck->mu, NULL);
         pthread_cond_init(&ck->cond, NULL);
         int rc = sqlite3_open_v2(s->path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                                 NULL);
+                                 vt_walvfs_name());
         if (rc == SQLITE_OK)
                 rc = sqlite3_busy_timeout(ck->db, STORE_BUSY_TIMEOUT_MS);
         /* a first read opens the WAL: until then a checkpoint on this connection does
