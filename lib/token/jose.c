@@ -285,12 +285,21 @@ static int b64_json(const json_t *v, char **ret)
         return vt_b64_encode_public((const uint8_t *)s, strlen(s), VT_B64_URL, ret);
 }
 
+int vt_jws_header_b64(const json_t *hdr, char **ret)
+{
+        if (!hdr)
+                return VT_E_INVAL;
+        return b64_json(hdr, ret);
+}
+
 /* A JWS payload: claims to serialise, or (text non-NULL) the text of a JSON object
- * already serialised, len bytes. */
+ * already serialised, len bytes. h64, when not NULL, is the header's encoding
+ * (vt_jws_header_b64), given so that it is not made again for every token. */
 struct payload {
         const json_t *claims;
         const char *text;
         size_t len;
+        const char *h64;
 };
 
 /* signing_input returns "b64(hdr).b64(payload)" in a buffer with room for the signature
@@ -298,10 +307,14 @@ struct payload {
 static int signing_input(const json_t *hdr, const struct payload *pl_in, char **ret,
                          size_t *ret_len, size_t *ret_cap)
 {
-        _cleanup_free_ char *h64 = NULL, *p64 = NULL;
+        _cleanup_free_ char *h64_made = NULL, *p64 = NULL;
+        const char *h64 = pl_in->h64;
         int e;
-        if ((e = b64_json(hdr, &h64)) < 0)
-                return e;
+        if (!h64) {
+                if ((e = b64_json(hdr, &h64_made)) < 0)
+                        return e;
+                h64 = h64_made;
+        }
         if (pl_in->text) /* a JWS payload is public: whoever holds the token reads it */
                 e = vt_b64_encode_public((const uint8_t *)pl_in->text, pl_in->len, VT_B64_URL,
                                          &p64);
@@ -446,6 +459,16 @@ int vt_jws_sign_es256_text_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr,
         if (!payload)
                 return VT_E_INVAL;
         return sign_es256_with(fn, ud, hdr, &(struct payload){.text = payload, .len = len}, ret);
+}
+
+int vt_jws_sign_es256_h64_with(vt_jws_es256_fn fn, void *ud, const char *h64, const json_t *claims,
+                               const char *payload, size_t len, char **ret)
+{
+        if (!h64 || (!claims && !payload))
+                return VT_E_INVAL;
+        return sign_es256_with(
+                fn, ud, NULL,
+                &(struct payload){.claims = claims, .text = payload, .len = len, .h64 = h64}, ret);
 }
 
 int vt_jws_sign_failed(struct vt_diag *d)

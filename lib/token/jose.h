@@ -132,6 +132,17 @@ int vt_jws_sign_failed(struct vt_diag *d);
 int vt_jws_sign_es256_text_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr,
                                 const char *payload, size_t len, char **ret);
 
+/* vt_jws_header_b64 puts in *ret (malloc'd) the base64url of hdr's compact JSON in its
+ * member order: the first part of every JWS signed with hdr. Thread-safe. */
+int vt_jws_header_b64(const json_t *hdr, char **ret);
+
+/* vt_jws_sign_es256_h64_with is vt_jws_sign_es256_with (claims) or
+ * vt_jws_sign_es256_text_with (payload, len bytes; claims NULL) with the protected header
+ * given as its encoding h64 (vt_jws_header_b64): the same JWS, without encoding a header
+ * that is the same for every token again. */
+int vt_jws_sign_es256_h64_with(vt_jws_es256_fn fn, void *ud, const char *h64, const json_t *claims,
+                               const char *payload, size_t len, char **ret);
+
 /* vt_jose_check_crit returns 0 when the JOSE header hdr has no "crit" member, else
  * VT_E_FORMAT with "<who>: crit header is not supported" in d: RFC 7515 section 4.1.11
  * says a recipient must refuse extensions it does not understand, and we understand

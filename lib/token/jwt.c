@@ -45,6 +45,7 @@ struct vt_signer {
         char kid[VT_JWK_THUMBPRINT_LEN + 1]; /* RFC 7638 thumbprint */
         json_t *x5c; /* the key's certificate chain (RFC 7515 x5c), or NULL */
         json_t *hdr; /* the protected header of its JWTs (jwt_header), built when it changes */
+        char *hdr64; /* hdr's encoding, the first part of every JWT it signs */
 };
 
 void vt_signer_free(struct vt_signer *s)
@@ -57,6 +58,7 @@ void vt_signer_free(struct vt_signer *s)
         vt_p11_key_free(s->p11);
         json_decref(s->x5c);
         json_decref(s->hdr);
+        free(s->hdr64);
         OPENSSL_cleanse(s, sizeof(*s));
         free(s);
 }
@@ -89,12 +91,16 @@ static int jwt_header(struct vt_signer *s)
                 return VT_E_NOMEM;
         json_t *h = json_pack("{s:s, s:s, s:s, s:O}", "alg", "ES256", "typ", "JWT", "kid", s->kid,
                               "jwk", jwk);
-        if (!h || (s->x5c && vt_json_set(h, "x5c", json_incref(s->x5c)) < 0)) {
+        char *h64 = NULL;
+        if (!h || (s->x5c && vt_json_set(h, "x5c", json_incref(s->x5c)) < 0) ||
+            vt_jws_header_b64(h, &h64) < 0) {
                 json_decref(h);
                 return VT_E_NOMEM;
         }
         json_decref(s->hdr);
         s->hdr = h;
+        free(s->hdr64);
+        s->hdr64 = h64;
         return 0;
 }
 
@@ -221,21 +227,30 @@ static int ctx_sign(const uint8_t md[32], uint8_t sig[64], void *ud)
         return vt_jose_es256_raw(der, dl, sig);
 }
 
+/* with_fn signs through fn with the header h, or its encoding h64 when not NULL */
+static int with_fn(vt_jws_es256_fn fn, void *ud, const json_t *h, const char *h64,
+                   const json_t *claims, const char *text, size_t len, char **ret)
+{
+        if (h64)
+                return vt_jws_sign_es256_h64_with(fn, ud, h64, claims, claims ? NULL : text, len,
+                                                  ret);
+        return claims ? vt_jws_sign_es256_with(fn, ud, h, claims, ret)
+                      : vt_jws_sign_es256_text_with(fn, ud, h, text, len, ret);
+}
+
 /* sign: the one place a signer signs, with its key or in its token; claims (JSON) or the
- * payload's text (len bytes) */
-static int sign(const struct vt_signer *s, const json_t *h, const json_t *claims, const char *text,
-                size_t len, char **ret, struct vt_diag *d)
+ * payload's text (len bytes); h64: h's encoding, or NULL */
+static int sign(const struct vt_signer *s, const json_t *h, const char *h64, const json_t *claims,
+                const char *text, size_t len, char **ret, struct vt_diag *d)
 {
         if (s->p11)
-                return claims ? vt_jws_sign_es256_with(p11_sign, s->p11, h, claims, ret)
-                              : vt_jws_sign_es256_text_with(p11_sign, s->p11, h, text, len, ret);
+                return with_fn(p11_sign, s->p11, h, h64, claims, text, len, ret);
         struct vt_ctx_slot *sl;
         EVP_PKEY_CTX *ctx = vt_ctx_slot_take(s->slots, SIGN_SLOTS, s->key, EVP_PKEY_sign_init, &sl);
         if (!ctx) /* as before the slots: OpenSSL's reason in d */
                 return claims ? vt_jws_sign_d(s->key, VT_JWS_ES256, h, claims, ret, d)
                               : vt_jws_sign_text_d(s->key, VT_JWS_ES256, h, text, len, ret, d);
-        int e = claims ? vt_jws_sign_es256_with(ctx_sign, ctx, h, claims, ret)
-                       : vt_jws_sign_es256_text_with(ctx_sign, ctx, h, text, len, ret);
+        int e = with_fn(ctx_sign, ctx, h, h64, claims, text, len, ret);
         vt_ctx_slot_give(ctx, sl, e == VT_E_CRYPTO);
         return e == VT_E_CRYPTO ? vt_jws_sign_failed(d) : e;
 }
@@ -250,7 +265,7 @@ int vt_signer_sign_jws(const struct vt_signer *s, const char *typ, const json_t 
         json_auto_t *h = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", typ, "kid", s->kid);
         if (!h)
                 return VT_E_NOMEM;
-        return sign(s, h, claims, NULL, 0, ret, NULL);
+        return sign(s, h, NULL, claims, NULL, 0, ret, NULL);
 }
 
 int vt_jwt_sign(const struct vt_signer *s, const json_t *claims, char **ret)
@@ -263,14 +278,14 @@ int vt_jwt_sign_text_d(const struct vt_signer *s, const char *payload, size_t le
 {
         if (!payload)
                 return VT_E_INVAL;
-        return sign(s, s->hdr, NULL, payload, len, ret, d);
+        return sign(s, s->hdr, s->hdr64, NULL, payload, len, ret, d);
 }
 
 int vt_jwt_sign_d(const struct vt_signer *s, const json_t *claims, char **ret, struct vt_diag *d)
 {
         if (!claims)
                 return VT_E_INVAL;
-        return sign(s, s->hdr, claims, NULL, 0, ret, d);
+        return sign(s, s->hdr, s->hdr64, claims, NULL, 0, ret, d);
 }
 
 bool vt_jwt_key_usable(const json_t *jwk)

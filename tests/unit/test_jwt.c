@@ -140,6 +140,24 @@ static void test_sign_text_payload(void **state)
         free(raw);
         json_auto_t *own = jwks_of(vt_signer_jwk(S.a), NULL);
         expect_verify(t, own, 0, NULL);
+        /* the header part: the same for text and claims, and the compact JSON of
+         * {alg, typ, kid, jwk} in that order */
+        json_auto_t *claims = json_loads(text, 0, NULL);
+        char *t2 = NULL;
+        assert_int_equal(vt_jwt_sign(S.a, claims, &t2), 0);
+        size_t hl = strcspn(t, ".");
+        assert_int_equal(strcspn(t2, "."), hl);
+        assert_memory_equal(t, t2, hl);
+        free(t2);
+        assert_int_equal(vt_b64_decode(t, hl, VT_B64_URL, 4096, &raw, &rl), 0);
+        json_auto_t *hdr = json_loadb((const char *)raw, rl, 0, NULL);
+        assert_non_null(hdr);
+        char *compact = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        assert_int_equal(strlen(compact), rl);
+        assert_memory_equal(compact, raw, rl);
+        assert_true(strncmp(compact, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":", 30) == 0);
+        free(compact);
+        free(raw);
         free(t);
         assert_int_equal(vt_jwt_sign_text_d(S.a, NULL, 0, &t, NULL), VT_E_INVAL);
 }
@@ -611,6 +629,13 @@ static void test_signer_certify(void **state)
         const struct vt_signer_cert_opts ca = {.ca_cert_file = crt, .ca_key_file = key};
         assert_int_equal(vt_signer_certify(s, &ca, NOW, &d), 0);
         assert_int_equal(json_array_size(vt_signer_x5c(s)), 2);
+        /* the tokens' header follows: its encoding is kept, and made again on a change */
+        assert_int_equal(vt_jwt_sign(s, claims, &tok), 0);
+        assert_int_equal(vt_b64_decode(tok, strcspn(tok, "."), VT_B64_URL, 65536, &hb, &hl), 0);
+        json_auto_t *hdr2 = json_loadb((const char *)hb, hl, 0, NULL);
+        free(hb);
+        free(tok);
+        assert_true(json_equal(json_object_get(hdr2, "x5c"), vt_signer_x5c(s)));
         const struct vt_signer_cert_opts half = {.ca_cert_file = crt};
         assert_int_equal(vt_signer_certify(s, &half, NOW, &d), VT_E_INVAL);
         vt_signer_free(s);
