@@ -78,6 +78,27 @@ int vt_jose_es256_raw(const uint8_t *der, size_t der_len, uint8_t sig[static 64]
         return ok ? 0 : VT_E_CRYPTO;
 }
 
+/* es256_low_s checks r || s (big-endian, 32 bytes each: public values) for 1 <= r, s < n
+ * and makes S low (s := n - s when s > n / 2) in place: VT_E_CRYPTO for a pair out of
+ * range, which no signer of P-256 makes. */
+static int es256_low_s(uint8_t rs[static 64])
+{
+        static const uint8_t zero[32];
+        uint8_t *s = rs + 32;
+        if (memcmp(rs, zero, 32) == 0 || memcmp(s, zero, 32) == 0 ||
+            memcmp(rs, p256_order, 32) >= 0 || memcmp(s, p256_order, 32) >= 0)
+                return VT_E_CRYPTO;
+        if (memcmp(s, p256_half_order, 32) <= 0)
+                return 0;
+        unsigned borrow = 0;
+        for (int i = 31; i >= 0; i--) {
+                unsigned d = (unsigned)p256_order[i] - s[i] - borrow;
+                s[i] = (uint8_t)d;
+                borrow = (d >> 8) & 1u;
+        }
+        return 0;
+}
+
 /* Reads an integer time claim: 0 and *ret set, 1 when absent, or VT_E_FORMAT. */
 static int time_claim(const json_t *claims, const char *name, const char *who, int64_t *ret,
                       struct vt_diag *d)
@@ -412,9 +433,9 @@ static int sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, cons
                            char **ret)
 {
         _cleanup_free_ char *out = NULL;
-        uint8_t md[32], rs[VT_JWS_SIG_LEN], raw[VT_JWS_SIG_LEN], der[80];
+        uint8_t md[32], rs[VT_JWS_SIG_LEN], raw[VT_JWS_SIG_LEN];
         unsigned ml = 0;
-        size_t sl = 0, cap = 0, dl = 0;
+        size_t sl = 0, cap = 0;
         int e;
 
         if ((e = signing_input(hdr, p, &out, &sl, &cap)) < 0)
@@ -425,22 +446,10 @@ static int sign_es256_with(vt_jws_es256_fn fn, void *ud, const json_t *hdr, cons
         }
         if ((e = fn(md, rs, ud)) < 0)
                 return e;
-        /* through DER so that vt_jose_es256_raw makes S low, as verifiers require: a
-         * token's signer makes whichever S it makes */
-        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = ECDSA_SIG_new();
-        BIGNUM *r = BN_bin2bn(rs, 32, NULL), *s = BN_bin2bn(rs + 32, 32, NULL);
-        uint8_t *dp = der;
-        if (!es || !r || !s || ECDSA_SIG_set0(es, r, s) != 1) {
-                BN_free(r);
-                BN_free(s);
-                return VT_E_CRYPTO;
-        }
-        int n = i2d_ECDSA_SIG(es, NULL);
-        if (n <= 0 || (size_t)n > sizeof(der) || i2d_ECDSA_SIG(es, &dp) != n)
-                return VT_E_CRYPTO;
-        dl = (size_t)n;
-        if ((e = vt_jose_es256_raw(der, dl, raw)) < 0)
+        /* S made low, as verifiers require: a token's signer makes whichever S it makes */
+        if ((e = es256_low_s(rs)) < 0)
                 return e;
+        memcpy(raw, rs, sizeof(raw));
         if ((e = finish(out, sl, cap, raw)) < 0)
                 return e;
         *ret = TAKE_PTR(out);

@@ -119,15 +119,16 @@ void vtd_kbs_auth(struct vtd *s, struct vtd_request *req, struct vtd_response *r
                             tee, hint);
                 return;
         }
-        uint8_t id[16], nonce[32];
+        /* the session id (16 bytes) and the challenge (32) from one draw of the DRBG */
+        uint8_t rnd[16 + 32], *id = rnd, *nonce = rnd + 16;
         struct vt_session sess = {0};
         _cleanup_free_ char *nonce64 = NULL;
-        if (RAND_bytes(id, sizeof(id)) != 1 || RAND_bytes(nonce, sizeof(nonce)) != 1 ||
-            vt_b64_encode(nonce, sizeof(nonce), VT_B64_STD, &nonce64) < 0) {
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+            vt_b64_encode(nonce, 32, VT_B64_STD, &nonce64) < 0) {
                 vtd_problem(res, req, 500, "InternalError", "cannot create a session");
                 return;
         }
-        vt_hex_encode(id, sizeof(id), sess.id);
+        vt_hex_encode(id, 16, sess.id);
         copy_str(sess.tee, sizeof(sess.tee), tee);
         copy_str(sess.nonce, sizeof(sess.nonce), nonce64);
         copy_str(sess.client, sizeof(sess.client), req->client);

@@ -26,6 +26,7 @@
 #include <openssl/rsa.h>
 
 #include "crypto/jwk.h"
+#include "token/jose.h"
 #include "token/jwt.h"
 #include "util/b64.h"
 #include "util/json.h"
@@ -339,6 +340,82 @@ static void test_high_s_refused(void **state)
                 expect_verify(own, ks, 0, NULL);
                 free(own);
         }
+}
+
+/* A signer that always hands back the high S of its pair (as a PKCS#11 token may), or a
+ * pair out of range (mode 1: r = 0, mode 2: s = n), for vt_jws_sign_es256_with. */
+struct high_signer {
+        EVP_PKEY *key;
+        int mode;
+};
+
+static int high_sign(const uint8_t md[32], uint8_t sig[64], void *ud)
+{
+        struct high_signer *h = ud;
+        uint8_t der[80];
+        size_t dl = sizeof(der);
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(h->key, NULL);
+        assert_true(c && EVP_PKEY_sign_init(c) == 1 && EVP_PKEY_sign(c, der, &dl, md, 32) == 1);
+        EVP_PKEY_CTX_free(c);
+        const uint8_t *q = der;
+        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &q, (long)dl);
+        BIGNUM *n = BN_new(), *hi = BN_new();
+        EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+        assert_true(es && n && hi && g && EC_GROUP_get_order(g, n, NULL));
+        assert_true(BN_sub(hi, n, ECDSA_SIG_get0_s(es)));
+        if (BN_cmp(ECDSA_SIG_get0_s(es), hi) > 0)
+                assert_non_null(BN_copy(hi, ECDSA_SIG_get0_s(es)));
+        assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, 32), 32);
+        assert_int_equal(BN_bn2binpad(h->mode == 2 ? n : hi, sig + 32, 32), 32);
+        if (h->mode == 1)
+                memset(sig, 0, 32);
+        BN_free(n);
+        BN_free(hi);
+        EC_GROUP_free(g);
+        ECDSA_SIG_free(es);
+        return 0;
+}
+
+/* Through vt_jws_sign_es256_with, a signer's high S is made low (the token verifies, and
+ * the verifier refuses a high S), and a pair out of range is refused. */
+static void test_sign_with_high_s_signer(void **state)
+{
+        (void)state;
+        char p[128];
+        snprintf(p, sizeof(p), "%s/a.pem", S.dir);
+        FILE *f = fopen(p, "r");
+        assert_non_null(f);
+        struct high_signer h = {.key = PEM_read_PrivateKey(f, NULL, NULL, NULL)};
+        fclose(f);
+        assert_non_null(h.key);
+        json_auto_t *ks = jwks_of(vt_signer_jwk(S.a), NULL);
+        json_auto_t *hdr = json_pack("{s:s, s:s}", "alg", "ES256", "kid", vt_signer_kid(S.a));
+        json_auto_t *claims = json_pack("{s:s, s:I}", "sub", "guest", "exp", (json_int_t)NOW + 60);
+        char *h64 = NULL;
+        assert_int_equal(vt_jws_header_b64(hdr, &h64), 0);
+        for (int i = 0; i < 16; i++) {
+                char *t = NULL;
+                assert_int_equal(vt_jws_sign_es256_with(high_sign, &h, hdr, claims, &t), 0);
+                expect_verify(t, ks, 0, NULL);
+                char *t2 = NULL;
+                assert_int_equal(
+                        vt_jws_sign_es256_h64_with(high_sign, &h, h64, claims, NULL, 0, &t2), 0);
+                expect_verify(t2, ks, 0, NULL);
+                /* the same signed part either way */
+                size_t sp = (size_t)(strrchr(t, '.') - t);
+                assert_int_equal((size_t)(strrchr(t2, '.') - t2), sp);
+                assert_memory_equal(t, t2, sp);
+                free(t);
+                free(t2);
+        }
+        for (h.mode = 1; h.mode <= 2; h.mode++) {
+                char *t = NULL;
+                assert_int_equal(vt_jws_sign_es256_with(high_sign, &h, hdr, claims, &t),
+                                 VT_E_CRYPTO);
+                assert_null(t);
+        }
+        free(h64);
+        EVP_PKEY_free(h.key);
 }
 
 static void test_algorithms_and_structure(void **state)
@@ -710,6 +787,7 @@ int main(void)
                 cmocka_unit_test(test_iat_in_the_future),
                 cmocka_unit_test(test_crit_refused),
                 cmocka_unit_test(test_high_s_refused),
+                cmocka_unit_test(test_sign_with_high_s_signer),
                 cmocka_unit_test(test_algorithms_and_structure),
                 cmocka_unit_test(test_every_change_refused),
                 cmocka_unit_test(test_key_usable),
