@@ -62,22 +62,6 @@ int vt_jose_es256_der(const uint8_t sig[64], uint8_t der[static 80], size_t *der
         return 0;
 }
 
-int vt_jose_es256_raw(const uint8_t *der, size_t der_len, uint8_t sig[static 64])
-{
-        const uint8_t *p = der;
-        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-        _cleanup_(BN_freep) BIGNUM *n = BN_bin2bn(p256_order, 32, NULL);
-        _cleanup_(BN_freep) BIGNUM *low = NULL;
-        bool ok = s && n && p == der + der_len &&
-                  BN_bn2binpad(ECDSA_SIG_get0_r(s), sig, 32) == 32 &&
-                  BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + 32, 32) == 32;
-        if (ok && memcmp(sig + 32, p256_half_order, 32) > 0)
-                ok = (low = BN_new()) && BN_sub(low, n, ECDSA_SIG_get0_s(s)) &&
-                     BN_bn2binpad(low, sig + 32, 32) == 32;
-        ERR_clear_error();
-        return ok ? 0 : VT_E_CRYPTO;
-}
-
 /* es256_low_s checks r || s (big-endian, 32 bytes each: public values) for 1 <= r, s < n
  * and makes S low (s := n - s when s > n / 2) in place: VT_E_CRYPTO for a pair out of
  * range, which no signer of P-256 makes. */
@@ -97,6 +81,16 @@ static int es256_low_s(uint8_t rs[static 64])
                 borrow = (d >> 8) & 1u;
         }
         return 0;
+}
+
+int vt_jose_es256_raw(const uint8_t *der, size_t der_len, uint8_t sig[static 64])
+{
+        const uint8_t *p = der;
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+        bool ok = s && p == der + der_len && BN_bn2binpad(ECDSA_SIG_get0_r(s), sig, 32) == 32 &&
+                  BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + 32, 32) == 32;
+        ERR_clear_error();
+        return ok ? es256_low_s(sig) : VT_E_CRYPTO;
 }
 
 /* Reads an integer time claim: 0 and *ret set, 1 when absent, or VT_E_FORMAT. */

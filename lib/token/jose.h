@@ -159,7 +159,7 @@ int vt_jose_es256_der(const uint8_t sig[64], uint8_t der[static 80], size_t *der
 
 /* vt_jose_es256_raw turns a DER ECDSA P-256 signature from OpenSSL into the 64-byte JWS
  * form r||s, with S replaced by order - S when it is high. VT_E_CRYPTO if der is not
- * one. Thread-safe. */
+ * one, or r or s is outside [1, order - 1]. Thread-safe. */
 int vt_jose_es256_raw(const uint8_t *der, size_t der_len, uint8_t sig[static 64]);
 
 /* vt_jose_check_times checks the time claims of verified claims at now, with

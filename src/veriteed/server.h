@@ -17,8 +17,8 @@
 #include "response.h"
 #include "store/store.h"
 #include "token/ear.h"
-#include "util/json_parse.h"
 #include "token/jwt.h"
+#include "util/json_parse.h"
 #include "veritee/dcap.h"
 #include "veritee/snp.h"
 

@@ -415,6 +415,29 @@ static void test_sign_with_high_s_signer(void **state)
                                  VT_E_CRYPTO);
                 assert_null(t);
         }
+        /* the same step on OpenSSL's DER (vt_jose_es256_raw, the signer's own path): a high
+         * S comes out low, r = 0 is refused */
+        uint8_t md[32] = {1}, rs[64], der[80], out[64];
+        h.mode = 0;
+        assert_int_equal(high_sign(md, rs, &h), 0);
+        for (int k = 0; k < 2; k++) {
+                ECDSA_SIG *es = ECDSA_SIG_new();
+                BIGNUM *r = BN_bin2bn(rs, 32, NULL), *sv = BN_bin2bn(rs + 32, 32, NULL);
+                if (k == 1)
+                        BN_zero(r);
+                assert_true(es && r && sv && ECDSA_SIG_set0(es, r, sv) == 1);
+                uint8_t *dp = der;
+                int dl = i2d_ECDSA_SIG(es, &dp);
+                ECDSA_SIG_free(es);
+                assert_true(dl > 0);
+                if (k == 1) {
+                        assert_int_equal(vt_jose_es256_raw(der, (size_t)dl, out), VT_E_CRYPTO);
+                        continue;
+                }
+                assert_int_equal(vt_jose_es256_raw(der, (size_t)dl, out), 0);
+                assert_memory_equal(out, rs, 32);
+                assert_true(memcmp(out + 32, rs + 32, 32) < 0); /* n - s, below the high s */
+        }
         free(h64);
         EVP_PKEY_free(h.key);
 }

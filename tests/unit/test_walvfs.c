@@ -114,6 +114,15 @@ static sqlite3 *open_db(const char *path, const char *vfs)
         return db;
 }
 
+/* open_table opens path through vfs (NULL: the default) and creates the tests' table: an
+ * integer key and a blob with an index, so that a row writes two B-trees. */
+static sqlite3 *open_table(const char *path, const char *vfs)
+{
+        sqlite3 *db = open_db(path, vfs);
+        exec_ok(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB); CREATE INDEX t_v ON t (v)");
+        return db;
+}
+
 static int64_t query_int(sqlite3 *db, const char *sql)
 {
         sqlite3_stmt *st = NULL;
@@ -165,8 +174,7 @@ static const char *vfs(void)
 static void test_walvfs_one_write_per_commit(void **state)
 {
         struct fx *f = *state;
-        sqlite3 *w = open_db(f->db, vfs());
-        exec_ok(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB); CREATE INDEX t_v ON t (v)");
+        sqlite3 *w = open_table(f->db, vfs());
         sqlite3 *r = open_db(f->db, NULL);
         unsigned long fl0, wr0, fl1, wr1;
         for (int64_t k = 1; k <= 40; k++) {
@@ -197,8 +205,7 @@ static void test_walvfs_one_write_per_commit(void **state)
 static void test_walvfs_big_transaction(void **state)
 {
         struct fx *f = *state;
-        sqlite3 *w = open_db(f->db, vfs());
-        exec_ok(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB); CREATE INDEX t_v ON t (v)");
+        sqlite3 *w = open_table(f->db, vfs());
         atomic_store(&wal_write_max, 0);
         exec_ok(w, "BEGIN");
         for (int64_t k = 1; k <= 400; k++)
@@ -222,8 +229,7 @@ static void test_walvfs_big_transaction(void **state)
 static void test_walvfs_rollback_after_spill(void **state)
 {
         struct fx *f = *state;
-        sqlite3 *w = open_db(f->db, vfs());
-        exec_ok(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB); CREATE INDEX t_v ON t (v)");
+        sqlite3 *w = open_table(f->db, vfs());
         insert_row(w, 1, 100);
         exec_ok(w, "PRAGMA cache_size = 8"); /* 8 pages: the transaction below spills */
         sqlite3 *o = open_db(f->db, NULL);
@@ -269,8 +275,7 @@ static void *sync_main(void *arg)
 static void test_walvfs_sync_from_another_thread(void **state)
 {
         struct fx *f = *state;
-        sqlite3 *w = open_db(f->db, vfs());
-        exec_ok(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB); CREATE INDEX t_v ON t (v)");
+        sqlite3 *w = open_table(f->db, vfs());
         insert_row(w, 1, 10);
         struct syncer s = {0};
         assert_int_equal(sqlite3_file_control(w, "main", SQLITE_FCNTL_JOURNAL_POINTER, &s.wal),
@@ -330,8 +335,7 @@ static uint64_t next_rand(uint64_t *s)
 static void test_walvfs_sigkill(void **state)
 {
         struct fx *f = *state;
-        sqlite3 *w = open_db(f->db, NULL);
-        exec_ok(w, "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB); CREATE INDEX t_v ON t (v)");
+        sqlite3 *w = open_table(f->db, NULL);
         sqlite3_close(w);
         uint64_t seed = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull | 1;
         int64_t total = 0;
