@@ -243,8 +243,14 @@ static int with_fn(vt_jws_es256_fn fn, void *ud, const json_t *h, const char *h6
 static int sign(const struct vt_signer *s, const json_t *h, const char *h64, const json_t *claims,
                 const char *text, size_t len, char **ret, struct vt_diag *d)
 {
-        if (s->p11)
-                return with_fn(p11_sign, s->p11, h, h64, claims, text, len, ret);
+        if (s->p11) {
+                int e = with_fn(p11_sign, s->p11, h, h64, claims, text, len, ret);
+                if (e == VT_E_CRYPTO)
+                        return vt_diag_set(d, e,
+                                           "PKCS#11 token key: the signature failed, or its r or "
+                                           "s is outside [1, order - 1]");
+                return e;
+        }
         struct vt_ctx_slot *sl;
         EVP_PKEY_CTX *ctx = vt_ctx_slot_take(s->slots, SIGN_SLOTS, s->key, EVP_PKEY_sign_init, &sl);
         if (!ctx) /* as before the slots: OpenSSL's reason in d */
