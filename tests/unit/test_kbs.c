@@ -564,6 +564,9 @@ static void test_kbs_evidence_limit_raw(void **state)
                 "{\"primary_evidence\":[1E2],\"additional_evidence\":\"\"}",
                 "{\"primary_evidence\":[true,false,\"1e5\",\"x.y\"],\"additional_evidence\":\"\"}",
                 "{\"primary_evidence\":[\"\\\"1e\",-0],\"additional_evidence\":\"\"}",
+                /* the reals that grow most: 3 or 4 bytes each, 19 to 21 written */
+                "{\"primary_evidence\":[0.1,0.3,0.7,1e-7,-0.1,9e-7,0.1,0.3,0.7,0.9,0.1,0.3,0.7,"
+                "0.9,0.1,0.3,0.7,0.9],\"additional_evidence\":\"\"}",
         };
         for (size_t i = 0; i < ELEMENTSOF(tee); i++) {
                 char raw[1024];
@@ -580,8 +583,12 @@ static void test_kbs_evidence_limit_raw(void **state)
                 char *txt = json_dumps(json_object_get(body, "tee-evidence"), JSON_COMPACT);
                 size_t clen = strlen(txt);
                 free(txt);
-                size_t marks[] = {clen - 1,      clen,      clen + 1,
-                                  (size_t)n - 1, (size_t)n, (size_t)n + 1};
+                /* reals or not, the compact text is at most 8 times the raw text's
+                 * length: from raw_len <= limit / 8 on, nothing is counted */
+                assert_true(clen <= 8 * (size_t)n);
+                size_t marks[] = {clen - 1,          clen,          clen + 1,
+                                  (size_t)n - 1,     (size_t)n,     (size_t)n + 1,
+                                  8 * (size_t)n - 1, 8 * (size_t)n, 8 * (size_t)n + 1};
                 for (size_t k = 0; k < ELEMENTSOF(marks); k++) {
                         struct vt_kbs_attest ab;
                         int with = vt_kbs_attest_read(body, (const uint8_t *)raw, (size_t)n,
