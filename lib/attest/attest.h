@@ -49,6 +49,8 @@ int vt_refvals_check(const char *tee, const json_t *value, struct vt_diag *d);
 /* vt_refvals_tee_known: whether tee takes reference values. */
 bool vt_refvals_tee_known(const char *tee);
 
+struct vt_json_spans; /* util/json_parse.h */
+
 /* What verification needs; borrowed, and only read (one context may serve many threads). */
 struct vt_attest_ctx {
         struct vt_snp_verifier *snp_hw;   /* AMD roots only */
@@ -60,7 +62,10 @@ struct vt_attest_ctx {
         const struct vt_refvals *refvals; /* NULL: none (never affirming) */
         const char *client;               /* for per-client fetch limits; may be NULL */
         struct vt_nv_verifier *nvidia;    /* NVIDIA GPU/switch evidence; NULL: refused */
-        int64_t now;                      /* seconds */
+        /* the canonical byte arrays of the evidence's text (vt_json_parse_spans of the body
+         * it came in), read from the text instead of node by node; NULL: none */
+        const struct vt_json_spans *spans;
+        int64_t now; /* seconds */
 };
 
 /* What vt_attest found (owned; vt_attest_result_done frees it). */

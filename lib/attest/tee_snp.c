@@ -88,7 +88,7 @@ static int attest_snp(const struct vt_tee_ops *t, const struct vt_attest_ctx *c,
         const char *tee = t->name;
         struct vt_snp_wire w;
         struct vt_snp_result res;
-        int e = vt_snp_wire_decode(evidence, &w, d);
+        int e = vt_snp_wire_decode_spans(evidence, c->spans, &w, d);
         if (e < 0)
                 return e;
         bool sim = t == &vt_tee_sim;

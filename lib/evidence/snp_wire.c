@@ -36,14 +36,17 @@ static int get_uint(const json_t *o, const char *k, uint64_t max, uint64_t *ret,
         return 0;
 }
 
-static int get_bytes(const json_t *o, const char *k, uint8_t *out, size_t n, struct vt_diag *d)
+/* get_bytes reads the byte array k of o, from its text when sp recorded it (the array's
+ * nodes need no walk), else node by node. */
+static int get_bytes(const json_t *o, const char *k, uint8_t *out, size_t n,
+                     const struct vt_json_spans *sp, struct vt_diag *d)
 {
         json_t *a = json_object_get(o, k);
         if (!json_is_array(a) || json_array_size(a) != n)
                 return vt_diag_set(d, VT_E_FORMAT, "snp evidence: %s must be an array of %zu bytes",
                                    k, n);
         size_t at;
-        if (!vt_json_bytes(a, out, n, &at))
+        if (!vt_json_span_bytes(sp, a, out, n) && !vt_json_bytes(a, out, n, &at))
                 return vt_diag_set(d, VT_E_FORMAT, "snp evidence: %s[%zu] is not a byte", k, at);
         return 0;
 }
@@ -90,7 +93,8 @@ static int get_version(const json_t *o, const char *k, uint8_t out[3], struct vt
         return 0;
 }
 
-static int decode_report(const json_t *r, uint8_t b[VT_SNP_REPORT_SIZE], struct vt_diag *d)
+static int decode_report(const json_t *r, uint8_t b[VT_SNP_REPORT_SIZE],
+                         const struct vt_json_spans *sp, struct vt_diag *d)
 {
         uint64_t v;
         int e;
@@ -106,7 +110,7 @@ static int decode_report(const json_t *r, uint8_t b[VT_SNP_REPORT_SIZE], struct 
         } while (0)
 #define B(key, off, n)                                                                             \
         do {                                                                                       \
-                if ((e = get_bytes(r, key, b + (off), n, d)) < 0)                                  \
+                if ((e = get_bytes(r, key, b + (off), n, sp, d)) < 0)                              \
                         return e;                                                                  \
         } while (0)
         U("version", 0x000, 4, UINT32_MAX);
@@ -149,8 +153,8 @@ static int decode_report(const json_t *r, uint8_t b[VT_SNP_REPORT_SIZE], struct 
         json_t *sig = json_object_get(r, "signature");
         if (!json_is_object(sig))
                 return vt_diag_set(d, VT_E_FORMAT, "snp evidence: signature must be an object");
-        if ((e = get_bytes(sig, "r", b + 0x2a0, 72, d)) < 0 ||
-            (e = get_bytes(sig, "s", b + 0x2e8, 72, d)) < 0)
+        if ((e = get_bytes(sig, "r", b + 0x2a0, 72, sp, d)) < 0 ||
+            (e = get_bytes(sig, "s", b + 0x2e8, 72, sp, d)) < 0)
                 return e;
 #undef U
 #undef B
@@ -164,7 +168,8 @@ void vt_snp_wire_done(struct vt_snp_wire *w)
         memset(w, 0, sizeof(*w));
 }
 
-int vt_snp_wire_decode(const json_t *ev, struct vt_snp_wire *ret, struct vt_diag *d)
+int vt_snp_wire_decode_spans(const json_t *ev, const struct vt_json_spans *sp,
+                             struct vt_snp_wire *ret, struct vt_diag *d)
 {
         struct vt_snp_wire w = {0};
         json_t *chain, *c;
@@ -172,7 +177,7 @@ int vt_snp_wire_decode(const json_t *ev, struct vt_snp_wire *ret, struct vt_diag
         int e;
         if (!json_is_object(ev))
                 return vt_diag_set(d, VT_E_FORMAT, "snp evidence: must be a JSON object");
-        if ((e = decode_report(json_object_get(ev, "attestation_report"), w.report, d)) < 0)
+        if ((e = decode_report(json_object_get(ev, "attestation_report"), w.report, sp, d)) < 0)
                 return e;
         chain = json_object_get(ev, "cert_chain");
         if (chain && !json_is_null(chain)) {
@@ -199,7 +204,7 @@ int vt_snp_wire_decode(const json_t *ev, struct vt_snp_wire *ret, struct vt_diag
                                 return VT_E_NOMEM;
                         }
                         w.n_certs++;
-                        if ((e = get_bytes(c, "data", wc->der, wc->len, d)) < 0) {
+                        if ((e = get_bytes(c, "data", wc->der, wc->len, sp, d)) < 0) {
                                 vt_snp_wire_done(&w);
                                 return e;
                         }
@@ -207,6 +212,11 @@ int vt_snp_wire_decode(const json_t *ev, struct vt_snp_wire *ret, struct vt_diag
         }
         *ret = w;
         return 0;
+}
+
+int vt_snp_wire_decode(const json_t *ev, struct vt_snp_wire *ret, struct vt_diag *d)
+{
+        return vt_snp_wire_decode_spans(ev, NULL, ret, d);
 }
 
 const struct vt_snp_wire_cert *vt_snp_wire_find(const struct vt_snp_wire *w, const char *type)

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "util/json_parse.h"
 #include "veritee/snp.h"
 
 #define VT_SNP_WIRE_MAX_CERTS      6
@@ -28,6 +29,11 @@ struct vt_snp_wire {
 /* vt_snp_wire_decode rebuilds the report bytes and copies the certificates. The
  * caller releases *ret with vt_snp_wire_done. */
 int vt_snp_wire_decode(const json_t *evidence, struct vt_snp_wire *ret, struct vt_diag *d);
+/* vt_snp_wire_decode_spans is vt_snp_wire_decode (the same result and errors) for evidence
+ * parsed with vt_json_parse_spans: the byte arrays recorded in spans (may be NULL) are read
+ * from their text. */
+int vt_snp_wire_decode_spans(const json_t *evidence, const struct vt_json_spans *spans,
+                             struct vt_snp_wire *ret, struct vt_diag *d);
 void vt_snp_wire_done(struct vt_snp_wire *w);
 /* vt_snp_wire_find returns the first certificate of the given type, or NULL. */
 const struct vt_snp_wire_cert *vt_snp_wire_find(const struct vt_snp_wire *w, const char *type);

@@ -708,6 +708,48 @@ const struct vt_json_span *vt_json_span_find(const struct vt_json_spans *spans, 
         return bsearch(&key, spans->v, spans->n, sizeof(*spans->v), span_cmp);
 }
 
+/* digits_le reads the number at p of a canonical byte array, whose text goes on for at
+ * least 4 bytes from p: 1 to 3 digits, then ',' or ']'. Without branches on the digits
+ * (the bytes of a report are random: their widths would be mispredicted half the time):
+ * the 4 bytes less '0' each, the first that is not a digit (',' and ']' are not) gives
+ * the width w, and the number is the w digits in place value. Returns w. */
+static size_t digits_le(const uint8_t *p, unsigned *ret)
+{
+        unsigned d0 = (unsigned)p[0] - '0', d1 = (unsigned)p[1] - '0', d2 = (unsigned)p[2] - '0';
+        size_t w = 1 + (d1 < 10) + ((d1 < 10) & (d2 < 10));
+        unsigned two = d0 * 10 + d1, three = two * 10 + d2;
+        *ret = w == 1 ? d0 : w == 2 ? two : three;
+        return w;
+}
+
+bool vt_json_span_bytes(const struct vt_json_spans *spans, const json_t *a, uint8_t *out, size_t n)
+{
+        const struct vt_json_span *sp = vt_json_span_find(spans, a);
+        if (!sp || sp->len < 2)
+                return false;
+        /* canonical text (the record's promise): '[', integers 0..255 in their shortest
+         * form separated by ',', ']' at end */
+        const uint8_t *p = spans->text + sp->off + 1, *end = spans->text + sp->off + sp->len - 1;
+        size_t i = 0;
+        if (p == end)
+                return n == 0;
+        for (;;) {
+                unsigned v;
+                if (end - p >= 3) {
+                        p += digits_le(p, &v);
+                } else {
+                        for (v = 0; *p != ',' && p < end; p++)
+                                v = v * 10 + (unsigned)(*p - '0');
+                }
+                if (i == n)
+                        return false; /* more elements than n */
+                out[i++] = (uint8_t)v;
+                if (p == end)
+                        return i == n;
+                p++; /* ',' */
+        }
+}
+
 void vt_json_spans_done(struct vt_json_spans *spans)
 {
         if (!spans)

@@ -64,6 +64,13 @@ int vt_json_parse_spans(const uint8_t *buf, size_t len, json_t **ret, struct vt_
  * NULL). */
 const struct vt_json_span *vt_json_span_find(const struct vt_json_spans *spans, const json_t *node);
 
+/* vt_json_span_bytes reads the byte array a (its n elements, each 0..255: the caller has
+ * checked its size) into out from its recorded text, without walking its nodes: true when
+ * a is recorded in spans with exactly n elements; false when it is not recorded (spans
+ * NULL) or has another count, out then unchanged or written in part (the caller walks the
+ * nodes, vt_json_bytes). */
+bool vt_json_span_bytes(const struct vt_json_spans *spans, const json_t *a, uint8_t *out, size_t n);
+
 void vt_json_spans_done(struct vt_json_spans *spans);
 
 /* vt_json_identical: a and b are the same tree node by node: the same type at every node

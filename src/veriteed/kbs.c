@@ -285,10 +285,11 @@ static bool is_dev_sample(const struct vtd *s, const char *tee)
 
 /* Verifies and appraises the evidence against the runtime-data binding (written to expected),
  * counts the verdict and accepts only what meets cfg.min_status; on failure answers the
- * request and returns -1. The caller frees *ver either way. */
+ * request and returns -1. spans: the body's byte arrays. The caller frees *ver either way. */
 static int attest_verify(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
-                         const struct vt_kbs_attest *ab, uint8_t expected[64],
-                         struct vt_attest_result *ver, struct vtd_response *res)
+                         const struct vt_kbs_attest *ab, const struct vt_json_spans *spans,
+                         uint8_t expected[64], struct vt_attest_result *ver,
+                         struct vtd_response *res)
 {
         struct vt_diag d = {0};
         uint8_t digest[48];
@@ -310,6 +311,7 @@ static int attest_verify(struct vtd *s, struct vtd_request *req, const struct vt
         struct vt_attest_ctx ctx = attest_ctx(s);
         ctx.client = req->client;
         ctx.refvals = refvals;
+        ctx.spans = spans;
         int e = vt_attest(&ctx, sess->tee, ab->primary, expected, ab->init, ver, &d);
         vt_refvals_unref(refvals);
         sem_post(&s->verify);
@@ -522,7 +524,8 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
 
         if (attest_session(s, req, cookie, now, &sess, res) < 0)
                 return;
-        /* the body's byte arrays, for the evidence's digest; the body is not changed */
+        /* the body's byte arrays, for the evidence's digest and its decoding; the body is
+         * not changed */
         _cleanup_(vt_json_spans_done) struct vt_json_spans spans = {0};
         json_auto_t *body = parse_body(req, &spans, res);
         if (!body || attest_read_body(s, req, body, &ab, res) < 0)
@@ -533,7 +536,7 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         json_auto_t *claims = NULL;
         _cleanup_free_ char *token = NULL, *claims_jcs = NULL;
         uint8_t claims_digest[32];
-        int ok = attest_verify(s, req, &sess, &ab, expected, &ver, res) == 0 &&
+        int ok = attest_verify(s, req, &sess, &ab, &spans, expected, &ver, res) == 0 &&
                  attest_devices(s, req, &ab, &devs, res) == 0 &&
                  attest_token(s, req, &sess, &ab, expected, now, &ver, &devs, &claims, &claims_jcs,
                               claims_digest, &token, res) == 0;

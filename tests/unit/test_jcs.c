@@ -313,7 +313,26 @@ static int spans_check(const char *text, size_t n)
                 assert_int_equal(text[sp.v[i].off], '[');
                 assert_int_equal(text[sp.v[i].off + sp.v[i].len - 1], ']');
                 assert_ptr_equal(vt_json_span_find(&sp, sp.v[i].node), &sp.v[i]);
+                /* its bytes read from the text are the nodes' bytes; with another count
+                 * nothing is read */
+                size_t k = json_array_size(sp.v[i].node);
+                uint8_t *from_text = malloc(k + 1), *from_nodes = malloc(k + 1);
+                size_t at = 0;
+                assert_non_null(from_text);
+                assert_non_null(from_nodes);
+                assert_true(vt_json_bytes(sp.v[i].node, from_nodes, k, &at));
+                assert_true(vt_json_span_bytes(&sp, sp.v[i].node, from_text, k));
+                assert_memory_equal(from_text, from_nodes, k);
+                memset(from_text, 0xa5, k + 1);
+                assert_false(vt_json_span_bytes(&sp, sp.v[i].node, from_text, k + 1));
+                assert_int_equal(from_text[k], 0xa5); /* nothing past what it has */
+                assert_false(k && vt_json_span_bytes(&sp, sp.v[i].node, from_text, k - 1));
+                assert_false(vt_json_span_bytes(NULL, sp.v[i].node, from_text, k));
+                free(from_text);
+                free(from_nodes);
         }
+        uint8_t one;
+        assert_false(vt_json_span_bytes(&sp, json_null(), &one, 1));
         assert_null(vt_json_span_find(&sp, v == (json_t *)sp.v ? NULL : json_null()));
         char *want = NULL;
         size_t wl = 0;

@@ -123,6 +123,25 @@ static void test_kbs_snp_wire_fixture(void **state)
         assert_int_equal(n, VT_SNP_REPORT_SIZE);
         assert_memory_equal(raw, w.report, n);
         free(raw);
+        /* parsed from its compact text with its byte arrays recorded, the arrays read from
+         * the text give the same report and certificate */
+        char *txt = json_dumps(ev, JSON_COMPACT);
+        assert_non_null(txt);
+        struct vt_json_spans sp = {0};
+        json_t *parsed = NULL;
+        assert_int_equal(vt_json_parse_spans((const uint8_t *)txt, strlen(txt), &parsed, &sp, &d),
+                         0);
+        assert_true(sp.n >= 10); /* the report's arrays and the VCEK's DER */
+        struct vt_snp_wire ws;
+        assert_int_equal(vt_snp_wire_decode_spans(parsed, &sp, &ws, &d), 0);
+        assert_memory_equal(ws.report, w.report, VT_SNP_REPORT_SIZE);
+        assert_int_equal(ws.n_certs, 1);
+        assert_int_equal(ws.certs[0].len, vcek->len);
+        assert_memory_equal(ws.certs[0].der, vcek->der, vcek->len);
+        vt_snp_wire_done(&ws);
+        vt_json_spans_done(&sp);
+        json_decref(parsed);
+        free(txt);
         /* encode -> decode round trip gives the same JSON meaning and bytes */
         json_t *again = NULL;
         assert_int_equal(vt_snp_wire_encode(w.report, w.certs, w.n_certs, &again), 0);
