@@ -1427,6 +1427,75 @@ static int pg_resource_get(struct vt_store *base, const char *path, char kek_id[
         return 0;
 }
 
+struct release_arg {
+        struct rget_arg r;
+        char *policy; /* NULL: none */
+};
+
+/* the resource and its policy in one statement: one snapshot, one round trip */
+static int release_get_fn(struct pgc *c, void *arg)
+{
+        struct release_arg *a = arg;
+        struct pgp p = {0};
+        p_text(&p, a->r.path);
+        _cleanup_res_ PGresult *res = NULL;
+        int r = q(c,
+                  "SELECT r.kek_id, r.wrapped_dek, r.ciphertext, p.policy "
+                  "FROM resources r LEFT JOIN policies p ON p.path = r.path WHERE r.path = $1",
+                  &p, true, &res, "read");
+        if (r < 0)
+                return r;
+        if (sym_PQntuples(res) == 0)
+                return VT_E_NOTFOUND;
+        _cleanup_free_ char *policy = NULL;
+        _cleanup_free_ uint8_t *w = NULL, *ct = NULL;
+        size_t wl, cl;
+        char kek[32];
+        /* binary results: TEXT comes as its bytes */
+        if (!sym_PQgetisnull(res, 0, 3) && (r = text_dup(res, 0, 3, &policy)) < 0)
+                return r;
+        if (copy_text(res, 0, 0, kek, sizeof(kek)) < 0)
+                return VT_E_STORE;
+        if ((r = blob_dup(res, 0, 1, &w, &wl)) < 0 || (r = blob_dup(res, 0, 2, &ct, &cl)) < 0)
+                return r;
+        /* a retried run overwrites: free what an earlier attempt left */
+        free(a->r.w);
+        free(a->r.c);
+        free(a->policy);
+        memcpy(a->r.kek, kek, sizeof(kek));
+        a->r.w = TAKE_PTR(w);
+        a->r.wl = wl;
+        a->r.c = TAKE_PTR(ct);
+        a->r.cl = cl;
+        a->policy = TAKE_PTR(policy);
+        return 0;
+}
+
+static int pg_release_get(struct vt_store *base, const char *path, char kek_id[32], uint8_t **wdek,
+                          size_t *wdek_len, uint8_t **ct, size_t *ct_len, char **ret_policy,
+                          struct vt_diag *d)
+{
+        struct vt_pg *s = pg_of(base);
+        if (!s || !vt_resource_path_valid(path) || !kek_id || !wdek || !wdek_len || !ct ||
+            !ct_len || !ret_policy)
+                return VT_E_INVAL;
+        struct release_arg a = {.r = {.path = path}};
+        int r = pg_run(s, RUN_READONLY, release_get_fn, &a, "release get", d);
+        if (r < 0) {
+                free(a.r.w);
+                free(a.r.c);
+                free(a.policy);
+                return r;
+        }
+        memcpy(kek_id, a.r.kek, sizeof(a.r.kek));
+        *wdek = a.r.w;
+        *wdek_len = a.r.wl;
+        *ct = a.r.c;
+        *ct_len = a.r.cl;
+        *ret_policy = a.policy;
+        return 0;
+}
+
 static int resource_delete_tx(struct pgc *c, void *arg)
 {
         struct pgp p = {0};
@@ -2252,6 +2321,7 @@ const struct vt_store_ops vt_store_postgres_ops = {
         .resource_put_policy = pg_resource_put_policy,
         .resource_put_batch = pg_resource_put_batch,
         .resource_get = pg_resource_get,
+        .release_get = pg_release_get,
         .resource_delete = pg_resource_delete,
         .resource_list = pg_resource_list,
         .resource_rewrap_all = pg_resource_rewrap_all,

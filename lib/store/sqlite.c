@@ -1439,6 +1439,27 @@ static int sq_set_cache(struct vt_store *base, size_t kib, struct vt_diag *d)
         return r;
 }
 
+/* resource_row copies a resource's kek_id, wrapped key and ciphertext from the row of st
+ * (columns 0, 1, 2); the outputs are written only on success. */
+static int resource_row(sqlite3_stmt *st, char kek_id[32], uint8_t **wdek, size_t *wdek_len,
+                        uint8_t **ct, size_t *ct_len)
+{
+        char kek[32];
+        _cleanup_free_ uint8_t *w = NULL, *c = NULL;
+        size_t wlen, clen;
+        int r;
+        if (copy_text(st, 0, kek, sizeof(kek)) < 0)
+                return VT_E_STORE;
+        if ((r = blob_dup(st, 1, &w, &wlen)) < 0 || (r = blob_dup(st, 2, &c, &clen)) < 0)
+                return r;
+        memcpy(kek_id, kek, sizeof(kek));
+        *wdek = TAKE_PTR(w);
+        *wdek_len = wlen;
+        *ct = TAKE_PTR(c);
+        *ct_len = clen;
+        return 0;
+}
+
 static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_id[32],
                                uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len)
 {
@@ -1453,19 +1474,35 @@ static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_i
                 return VT_E_NOTFOUND;
         if (rc != SQLITE_ROW)
                 return store_fail(s, NULL, "read");
+        return resource_row(st, kek_id, wdek, wdek_len, ct, ct_len);
+}
 
-        char kek[32];
-        _cleanup_free_ uint8_t *w = NULL, *c = NULL;
-        size_t wlen, clen;
-        if (copy_text(st, 0, kek, sizeof(kek)) < 0)
-                return VT_E_STORE;
-        if ((r = blob_dup(st, 1, &w, &wlen)) < 0 || (r = blob_dup(st, 2, &c, &clen)) < 0)
+/* release_get_locked: the resource and its policy in one statement, so one read
+ * transaction (one snapshot, and one read lock taken instead of two). */
+static int release_get_locked(struct vt_sqlite *s, const char *path, char kek_id[32],
+                              uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len,
+                              char **ret_policy)
+{
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(s,
+                               "SELECT r.kek_id, r.wrapped_dek, r.ciphertext, p.policy "
+                               "FROM resources r LEFT JOIN policies p ON p.path = r.path "
+                               "WHERE r.path = ?1",
+                               &st);
+        if (r < 0)
                 return r;
-        memcpy(kek_id, kek, sizeof(kek));
-        *wdek = TAKE_PTR(w);
-        *wdek_len = wlen;
-        *ct = TAKE_PTR(c);
-        *ct_len = clen;
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return VT_E_NOTFOUND;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, NULL, "read");
+        _cleanup_free_ char *policy = NULL;
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL && (r = text_dup(st, 3, &policy)) < 0)
+                return r;
+        if ((r = resource_row(st, kek_id, wdek, wdek_len, ct, ct_len)) < 0)
+                return r;
+        *ret_policy = TAKE_PTR(policy);
         return 0;
 }
 
@@ -1478,6 +1515,21 @@ static int sq_resource_get(struct vt_store *base, const char *path, char kek_id[
         pthread_mutex_lock(&s->lock);
         int r = resource_get_locked(s, path, kek_id, wdek, wdek_len, ct, ct_len);
         r = sq_diag(s, r, "resource get", d);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+static int sq_release_get(struct vt_store *base, const char *path, char kek_id[32], uint8_t **wdek,
+                          size_t *wdek_len, uint8_t **ct, size_t *ct_len, char **ret_policy,
+                          struct vt_diag *d)
+{
+        struct vt_sqlite *s = sq_of(base);
+        if (!s || !vt_resource_path_valid(path) || !kek_id || !wdek || !wdek_len || !ct ||
+            !ct_len || !ret_policy)
+                return VT_E_INVAL;
+        pthread_mutex_lock(&s->lock);
+        int r = release_get_locked(s, path, kek_id, wdek, wdek_len, ct, ct_len, ret_policy);
+        r = sq_diag(s, r, "release get", d);
         pthread_mutex_unlock(&s->lock);
         return r;
 }
@@ -2792,6 +2844,7 @@ const struct vt_store_ops vt_store_sqlite_ops = {
         .resource_put_batch = sq_resource_put_batch,
         .set_cache = sq_set_cache,
         .resource_get = sq_resource_get,
+        .release_get = sq_release_get,
         .resource_delete = sq_resource_delete,
         .resource_list = sq_resource_list,
         .resource_rewrap_all = sq_resource_rewrap_all,

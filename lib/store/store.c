@@ -197,6 +197,19 @@ int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32],
                       "resource get", d);
 }
 
+int vt_store_release_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
+                         size_t *wdek_len, uint8_t **ct, size_t *ct_len, char **ret_policy,
+                         struct vt_diag *d)
+{
+        if (!s)
+                return vt_diag_set(d, VT_E_INVAL, "store: no store");
+        if (!ret_policy)
+                return vt_diag_set(d, VT_E_INVAL, "store: release get: no place for the policy");
+        return result(
+                s->ops->release_get(s, path, kek_id, wdek, wdek_len, ct, ct_len, ret_policy, d),
+                "release get", d);
+}
+
 int vt_store_resource_delete(struct vt_store *s, const char *path, struct vt_diag *d)
 {
         if (!s)

@@ -206,6 +206,15 @@ int vt_store_set_cache(struct vt_store *s, size_t kib, struct vt_diag *d);
 int vt_store_resource_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
                           size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d);
 
+/* vt_store_release_get reads what a release needs of the resource at path, both from one
+ * snapshot of the store (a policy changed in between cannot pair with the other key):
+ * vt_store_resource_get's outputs, and a malloc'd copy of the resource's policy in
+ * *ret_policy, or NULL when it has none (the caller frees it). Outputs are written only on
+ * success. VT_E_NOTFOUND if there is no such resource. */
+int vt_store_release_get(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
+                         size_t *wdek_len, uint8_t **ct, size_t *ct_len, char **ret_policy,
+                         struct vt_diag *d);
+
 /* vt_store_resource_delete deletes the resource at path and its policy, in one
  * transaction. VT_E_NOTFOUND if there is no such resource. */
 int vt_store_resource_delete(struct vt_store *s, const char *path, struct vt_diag *d);

@@ -52,6 +52,9 @@ struct vt_store_ops {
         int (*set_cache)(struct vt_store *s, size_t kib, struct vt_diag *d);
         int (*resource_get)(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
                             size_t *wdek_len, uint8_t **ct, size_t *ct_len, struct vt_diag *d);
+        int (*release_get)(struct vt_store *s, const char *path, char kek_id[32], uint8_t **wdek,
+                           size_t *wdek_len, uint8_t **ct, size_t *ct_len, char **ret_policy,
+                           struct vt_diag *d);
         int (*resource_delete)(struct vt_store *s, const char *path, struct vt_diag *d);
         int (*resource_list)(struct vt_store *s, const char *repo_or_null, const char *after,
                              size_t limit, int (*cb)(const struct vt_resource_meta *m, void *ud),

@@ -176,7 +176,9 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
         }
         const uint8_t *cd = have_cdg ? cdg : NULL; /* NULL: the ledger entry computes it */
         vt_diag_clear(&d);
-        e = vt_store_resource_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &d);
+        /* the key and its policy from one snapshot: a policy replaced in between pairs
+         * with neither */
+        e = vt_store_release_get(s->store, path, kek_id, &wdek, &wl, &ct, &cl, &policy, &d);
         if (e < 0 && e != VT_E_NOTFOUND) {
                 /* not a decision: the store is down (a replica's database restarting) */
                 vtd_count_release(s, VTD_RELEASE_ERROR);
@@ -198,15 +200,7 @@ void vtd_resource_get(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 deny(s, req, path, claims, cd, NULL, 401, "PluginInternalError", detail, res);
                 return;
         }
-        e = vt_store_policy_get(s->store, path, &policy, &d);
-        if (e < 0 && e != VT_E_NOTFOUND) {
-                vtd_count_release(s, VTD_RELEASE_ERROR);
-                vtd_problem(res, req, 503, "StoreError", "the store is unavailable; retry");
-                snprintf(req->reason, sizeof(req->reason), "release %s: store unavailable: %.300s",
-                         path, d.msg);
-                return;
-        }
-        if (e < 0) {
+        if (!policy) {
                 snprintf(req->reason, sizeof(req->reason),
                          "release %s: no release policy (no policy, no release)", path);
                 vtd_count_release(s, VTD_DENY_NO_POLICY);

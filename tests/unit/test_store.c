@@ -1759,6 +1759,47 @@ static void test_store_resource_list(void **state)
         vt_store_close(s);
 }
 
+/* release_check: vt_store_release_get of path gives what vt_store_resource_get and
+ * vt_store_policy_get give (kek NULL: no such resource; policy NULL: none), and refuses
+ * what they refuse. */
+static void release_check(struct vt_store *s, const char *path, const char *kek, const char *policy)
+{
+        char k1[32], k2[32];
+        uint8_t *w1 = NULL, *c1 = NULL, *w2 = NULL, *c2 = NULL;
+        size_t wl1 = 0, cl1 = 0, wl2 = 0, cl2 = 0;
+        char *pol = (char *)"untouched";
+        int e = vt_store_release_get(s, path, k2, &w2, &wl2, &c2, &cl2, &pol, NULL);
+        if (!kek) {
+                assert_int_equal(e, VT_E_NOTFOUND);
+                assert_string_equal(pol, "untouched");
+                assert_null(w2);
+                return;
+        }
+        assert_int_equal(e, 0);
+        assert_int_equal(vt_store_resource_get(s, path, k1, &w1, &wl1, &c1, &cl1, NULL), 0);
+        assert_string_equal(k2, k1);
+        assert_string_equal(k2, kek);
+        assert_int_equal(wl2, wl1);
+        assert_memory_equal(w2, w1, wl1);
+        assert_int_equal(cl2, cl1);
+        assert_memory_equal(c2, c1, cl1);
+        if (policy)
+                assert_string_equal(pol, policy);
+        else
+                assert_null(pol);
+        free(pol);
+        free(w1);
+        free(c1);
+        free(w2);
+        free(c2);
+        assert_int_equal(vt_store_release_get(s, path, k2, &w2, &wl2, &c2, &cl2, NULL, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_release_get(s, "../x", k2, &w2, &wl2, &c2, &cl2, &pol, NULL),
+                         VT_E_INVAL);
+        assert_int_equal(vt_store_release_get(NULL, path, k2, &w2, &wl2, &c2, &cl2, &pol, NULL),
+                         VT_E_INVAL);
+}
+
 /* Policies: set needs the resource, replaces, get copies; JSON is stored as given. */
 static void test_store_policy(void **state)
 {
@@ -1766,13 +1807,18 @@ static void test_store_policy(void **state)
         struct vt_store *s = open_ok(f->db);
         char *json = NULL;
         assert_int_equal(vt_store_policy_set(s, "repo/key/x", "{}", T0, NULL), VT_E_NOTFOUND);
+        release_check(s, "repo/key/x", NULL, NULL);
         put_ok(s, "repo/key/x", "k", T0);
         assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json, NULL), VT_E_NOTFOUND);
+        release_check(s, "repo/key/x", "k", NULL);
         const char *p1 = "{\"anyOf\": [{\"claim\": \"/x\", \"equals\": \"' OR 1=1 --\"}]}";
         assert_int_equal(vt_store_policy_set(s, "repo/key/x", p1, T0 + 1, NULL), 0);
         assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json, NULL), 0);
         assert_string_equal(json, p1);
         free(json);
+        release_check(s, "repo/key/x", "k", p1);
+        put_ok(s, "repo/key/y", "k", T0); /* another resource's policy is not this one's */
+        release_check(s, "repo/key/y", "k", NULL);
         assert_int_equal(vt_store_policy_set(s, "repo/key/x", "{\"allOf\":[]}", T0 + 2, NULL), 0);
         assert_int_equal(vt_store_policy_get(s, "repo/key/x", &json, NULL), 0);
         assert_string_equal(json, "{\"allOf\":[]}");
