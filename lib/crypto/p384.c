@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * P-384 field and point arithmetic for verification (crypto/p384.h). Montgomery
- * multiplication is the textbook CIOS loop (Koç, Acar, Kaliski 1996) on 64-bit limbs;
- * the point formulas are the Explicit-Formulas Database's dbl-2001-b (a = -3) and
- * madd-2004-hmv, with the cases those formulas exclude (a point at infinity, P + P,
- * P + -P) handled before they apply. Variable time, public values only.
+ * multiplication on 64-bit limbs scans the product a column at a time and reduces by the
+ * prime's special form, with shifts and additions instead of multiplications (redc_limb);
+ * a square computes each cross product once. The point formulas are the Explicit-Formulas
+ * Database's dbl-2001-b (a = -3) and madd-2004-hmv, with the cases those formulas exclude
+ * (a point at infinity, P + P, P + -P) handled before they apply. Variable time, public
+ * values only.
  */
 #include "crypto/p384.h"
 
@@ -22,11 +24,16 @@
 
 #ifdef __SIZEOF_INT128__
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 typedef unsigned __int128 u128;
 
 /* The limb loops are short and fixed: unrolled, the multiplication runs about three times
  * faster at -O2 (which would keep them as loops). */
-#define UNROLL _Pragma("GCC unroll 8")
+#define UNROLL _Pragma("GCC unroll 12")
+#define INLINE static inline __attribute__((always_inline))
 typedef struct vt_p384_fe fe;
 
 /* 2^768 mod p (to Montgomery form), 2^384 mod p (one in Montgomery form) and p - 2 (the
@@ -34,8 +41,8 @@ typedef struct vt_p384_fe fe;
 static uint64_t PM2[6];
 
 /* P-384's prime, 2^384 - 2^128 - 2^96 + 2^32 - 1, as constants that the compiler folds into
- * the multiplication (vt_p384_init checks them against OpenSSL's group), and -p^-1 mod
- * 2^64, 2^32 + 1. */
+ * the arithmetic (vt_p384_init checks them against OpenSSL's group; the reduction is written
+ * for this prime), and -p^-1 mod 2^64, 2^32 + 1. */
 static const uint64_t P[6] = {0x00000000ffffffffULL, 0xffffffff00000000ULL, 0xfffffffffffffffeULL,
                               0xffffffffffffffffULL, 0xffffffffffffffffULL, 0xffffffffffffffffULL};
 #define N0 0x0000000100000001ULL
@@ -63,51 +70,175 @@ static void limbs_to_be(uint8_t b[VT_P384_BYTES], const uint64_t v[6])
         }
 }
 
-/* r = t - p if t (with the carry top above its six limbs) is at least p, else t */
-static inline __attribute__((always_inline)) void reduce_once(uint64_t r[6], const uint64_t t[6],
-                                                              uint64_t top)
+/* r = a + b + *c, *c the carry in and out (0 or 1); subb likewise with a borrow. On x86-64
+ * the add-with-carry intrinsics (baseline instructions, no ADX) keep a chain of these in the
+ * carry flag, which gcc does not do for the same chain written with 128-bit sums. */
+INLINE uint64_t addc(uint64_t a, uint64_t b, uint64_t *c)
 {
-        uint64_t s[6], br = 0;
-        UNROLL for (int j = 0; j < 6; j++)
-        {
-                u128 d = (u128)t[j] - P[j] - br;
-                s[j] = (uint64_t)d;
-                br = (uint64_t)(d >> 64) & 1;
-        }
-        /* all ones: take s */
-        uint64_t keep = 0 - (uint64_t)(top | (br ^ 1));
-        UNROLL for (int j = 0; j < 6; j++) r[j] = (s[j] & keep) | (t[j] & ~keep);
+#if defined(__x86_64__)
+        unsigned long long s;
+        *c = _addcarry_u64((unsigned char)*c, a, b, &s);
+        return s;
+#else
+        u128 s = (u128)a + b + *c;
+        *c = (uint64_t)(s >> 64);
+        return (uint64_t)s;
+#endif
 }
 
-/* r = a·b·2^-384 mod p (CIOS); a, b below p give r below p */
-static void mont_mul(uint64_t r[6], const uint64_t a[6], const uint64_t b[6])
+INLINE uint64_t subb(uint64_t a, uint64_t b, uint64_t *c)
 {
-        uint64_t t[8] = {0};
+#if defined(__x86_64__)
+        unsigned long long d;
+        *c = _subborrow_u64((unsigned char)*c, a, b, &d);
+        return d;
+#else
+        u128 d = (u128)a - b - *c;
+        *c = (uint64_t)(d >> 64) & 1;
+        return (uint64_t)d;
+#endif
+}
+
+/* r = t - p if t (with the carry top, 0 or 1, above its six limbs) is at least p, else t.
+ * The selection is an xor under a mask: gcc 12 at -O2 makes (s & keep) | (t & ~keep) SSE
+ * shuffles and keep ? t : s a branch, both slower here. */
+INLINE void reduce_once(uint64_t r[6], const uint64_t t[6], uint64_t top)
+{
+        uint64_t s[6], br = 0;
+        UNROLL for (int j = 0; j < 6; j++) s[j] = subb(t[j], P[j], &br);
+        /* top - br borrows when t is below p: all ones, keep t */
+        (void)subb(top, 0, &br);
+        uint64_t keep = 0 - br;
+        UNROLL for (int j = 0; j < 6; j++) r[j] = s[j] ^ ((s[j] ^ t[j]) & keep);
+}
+
+/* (acc, hi) += a·b, a step of a product scan: acc the column, hi its overflow */
+INLINE void mac(u128 *acc, uint64_t *hi, uint64_t a, uint64_t b)
+{
+        u128 p = (u128)a * b;
+        *acc += p;
+        *hi += *acc < p;
+}
+
+/* the column's low limb; the rest moves down to the next column */
+INLINE uint64_t next_column(u128 *acc, uint64_t *hi)
+{
+        uint64_t lo = (uint64_t)*acc;
+        *acc = *acc >> 64 | (u128)*hi << 64;
+        *hi = 0;
+        return lo;
+}
+
+/* t = a^2: the 15 products a[i]·a[j], i < j, summed a column at a time, then twice that sum
+ * plus the 6 squares */
+INLINE void sqr_wide(uint64_t t[12], const uint64_t a[6])
+{
+        uint64_t x[12], sq[12], c = 0;
+        u128 acc = 0;
+        uint64_t hi = 0;
+        x[0] = 0;
+        UNROLL for (int k = 1; k < 10; k++)
+        {
+                UNROLL for (int i = k < 6 ? 0 : k - 5; 2 * i < k; i++)
+                        mac(&acc, &hi, a[i], a[k - i]);
+                x[k] = next_column(&acc, &hi);
+        }
+        /* the sum is below 2^704 (at most with every limb all ones): doubled, it reaches
+         * limb 11 only through the carry */
+        x[10] = (uint64_t)acc;
+        x[11] = 0;
         UNROLL for (int i = 0; i < 6; i++)
         {
-                u128 c = 0;
-                UNROLL for (int j = 0; j < 6; j++)
-                {
-                        c += (u128)a[j] * b[i] + t[j];
-                        t[j] = (uint64_t)c;
-                        c >>= 64;
-                }
-                c += t[6];
-                t[6] = (uint64_t)c;
-                t[7] = (uint64_t)(c >> 64);
-                uint64_t m = t[0] * N0;
-                c = ((u128)m * P[0] + t[0]) >> 64;
-                UNROLL for (int j = 1; j < 6; j++)
-                {
-                        c += (u128)m * P[j] + t[j];
-                        t[j - 1] = (uint64_t)c;
-                        c >>= 64;
-                }
-                c += t[6];
-                t[5] = (uint64_t)c;
-                t[6] = t[7] + (uint64_t)(c >> 64);
+                u128 s = (u128)a[i] * a[i];
+                sq[2 * i] = (uint64_t)s;
+                sq[2 * i + 1] = (uint64_t)(s >> 64);
         }
-        reduce_once(r, t, t[6]);
+        /* two carry chains, one after the other */
+        UNROLL for (int k = 1; k < 12; k++) x[k] = addc(x[k], x[k], &c);
+        c = 0;
+        t[0] = sq[0];
+        UNROLL for (int k = 1; k < 12; k++) t[k] = addc(x[k], sq[k], &c);
+}
+
+/* Montgomery reduction (REDC), r = t·2^-384 mod p for t below p·2^384, a limb at a time:
+ * the digit of limb k is m = v·(2^32 + 1) mod 2^64 (-p^-1 mod 2^64 is 2^32 + 1) for v the
+ * limb with everything that reached it, and m·p = m·(2^384 - 2^128 - 2^96 + 2^32 - 1)
+ * added at limb k takes no multiplication:
+ *   m·(2^32 - 1) clears limb k and carries (m >> 32) + (1 if v + (v << 32) overflowed);
+ *   -m·2^96 is -(m << 32) = -(v << 32) at limb k + 1 and -(m >> 32) at limb k + 2;
+ *   -m·2^128 is -m at limb k + 2, and m·2^384 is +m at limb k + 6.
+ * redc_limb does limb k < 6 (m[k], x[k] = v << 32 and the carry c into limb k + 1), with
+ * the signed carry (two's complement, at most about 2^32 in size) added last: the chain
+ * from limb to limb is that addition and m. */
+INLINE void redc_limb(int k, uint64_t tk, uint64_t m[6], uint64_t x[6], uint64_t *c)
+{
+        /* v + h·2^64, the limb's sum, h signed: starting from t[k] and the sign of c */
+        uint64_t v = tk, h = 0 - (*c >> 63), br = 0, cy = 0;
+        if (k >= 2) {
+                v = subb(v, m[k - 2], &br);
+                h = subb(h, 0, &br);
+        }
+        if (k >= 1) {
+                br = 0;
+                v = subb(v, x[k - 1], &br);
+                h = subb(h, m[k - 1] >> 32, &br);
+        }
+        v = addc(v, *c, &cy);
+        h = addc(h, 0, &cy);
+        x[k] = v << 32;
+        m[k] = v * N0;
+        cy = m[k] < v;
+        *c = addc(h, m[k] >> 32, &cy);
+}
+
+/* The upper half, once m is known and c is the carry into limb 6: r = th + m + c - m[4] -
+ * m[5]·2^32 - m[5]·2^64 with th the limbs 6 to 11, m the m·2^384 terms and the rest what
+ * m[4] and m[5] put above limb 5 (m[4] >> 32 is in c already). r is below 2p: reduced once. */
+INLINE void redc_high(uint64_t r[6], const uint64_t th[6], const uint64_t m[6], uint64_t x5,
+                      uint64_t c)
+{
+        uint64_t u[6], w[6], br = 0, cy = 0;
+        /* w = th + m - m[5]·2^64 (m is at least m[5]·2^320) */
+        u[0] = m[0];
+        u[1] = subb(m[1], m[5], &br);
+        UNROLL for (int j = 2; j < 6; j++) u[j] = subb(m[j], 0, &br);
+        UNROLL for (int j = 0; j < 6; j++) w[j] = addc(th[j], u[j], &cy);
+        uint64_t top = cy;
+        /* d = c - m[4] - m[5]·2^32: two limbs, signed, and its sign s above them */
+        uint64_t d0 = c, d1 = 0 - (c >> 63);
+        br = 0;
+        d0 = subb(d0, m[4], &br);
+        d1 = subb(d1, 0, &br);
+        br = 0;
+        d0 = subb(d0, x5, &br);
+        d1 = subb(d1, m[5] >> 32, &br);
+        uint64_t s = 0 - (d1 >> 63);
+        cy = 0;
+        w[0] = addc(w[0], d0, &cy);
+        w[1] = addc(w[1], d1, &cy);
+        UNROLL for (int j = 2; j < 6; j++) w[j] = addc(w[j], s, &cy);
+        top = addc(top, s, &cy);
+        reduce_once(r, w, top);
+}
+
+/* r = a·b·2^-384 mod p, a and b below p (or a below 2^384 and b below p): the product a
+ * column at a time (product scanning, a three-limb accumulator that stays in registers),
+ * each of the low six columns reduced as it comes out */
+static void mont_mul(uint64_t r[6], const uint64_t a[6], const uint64_t b[6])
+{
+        u128 acc = 0;
+        uint64_t hi = 0, m[6], x[6], th[6], c = 0;
+        UNROLL for (int k = 0; k < 12; k++)
+        {
+                UNROLL for (int i = k < 6 ? 0 : k - 5; i <= (k < 6 ? k : 5); i++)
+                        mac(&acc, &hi, a[i], b[k - i]);
+                uint64_t tk = k < 11 ? next_column(&acc, &hi) : (uint64_t)acc;
+                if (k < 6)
+                        redc_limb(k, tk, m, x, &c);
+                else
+                        th[k - 6] = tk;
+        }
+        redc_high(r, th, m, x[5], c);
 }
 
 static void fe_mul(fe *r, const fe *a, const fe *b)
@@ -117,40 +248,31 @@ static void fe_mul(fe *r, const fe *a, const fe *b)
 
 static void fe_sqr(fe *r, const fe *a)
 {
-        mont_mul(r->v, a->v, a->v);
+        uint64_t t[12], m[6], x[6], c = 0;
+        sqr_wide(t, a->v);
+        UNROLL for (int k = 0; k < 6; k++) redc_limb(k, t[k], m, x, &c);
+        redc_high(r->v, t + 6, m, x[5], c);
 }
 
 static void fe_add(fe *r, const fe *a, const fe *b)
 {
-        uint64_t t[6];
-        u128 c = 0;
-        UNROLL for (int j = 0; j < 6; j++)
-        {
-                c += (u128)a->v[j] + b->v[j];
-                t[j] = (uint64_t)c;
-                c >>= 64;
-        }
-        reduce_once(r->v, t, (uint64_t)c);
+        uint64_t t[6], c = 0, br = 0;
+        UNROLL for (int j = 0; j < 6; j++) t[j] = addc(a->v[j], b->v[j], &c);
+        UNROLL for (int j = 0; j < 6; j++) t[j] = subb(t[j], P[j], &br);
+        /* c - br borrows when a + b was below p: add p back */
+        (void)subb(c, 0, &br);
+        uint64_t mask = 0 - br;
+        c = 0;
+        UNROLL for (int j = 0; j < 6; j++) r->v[j] = addc(t[j], P[j] & mask, &c);
 }
 
 static void fe_sub(fe *r, const fe *a, const fe *b)
 {
-        uint64_t br = 0;
-        UNROLL for (int j = 0; j < 6; j++)
-        {
-                u128 d = (u128)a->v[j] - b->v[j] - br;
-                r->v[j] = (uint64_t)d;
-                br = (uint64_t)(d >> 64) & 1;
-        }
+        uint64_t t[6], br = 0, c = 0;
+        UNROLL for (int j = 0; j < 6; j++) t[j] = subb(a->v[j], b->v[j], &br);
         /* below zero: add p back (the carry out cancels the borrow) */
         uint64_t mask = 0 - br;
-        u128 c = 0;
-        UNROLL for (int j = 0; j < 6; j++)
-        {
-                c += (u128)r->v[j] + (P[j] & mask);
-                r->v[j] = (uint64_t)c;
-                c >>= 64;
-        }
+        UNROLL for (int j = 0; j < 6; j++) r->v[j] = addc(t[j], P[j] & mask, &c);
 }
 
 static bool fe_is_zero(const fe *a)
@@ -237,6 +359,11 @@ void vt_p384_fe_to_bytes(uint8_t b[VT_P384_BYTES], const fe *a)
 void vt_p384_fe_mul(fe *r, const fe *a, const fe *b)
 {
         fe_mul(r, a, b);
+}
+
+void vt_p384_fe_sqr(fe *r, const fe *a)
+{
+        fe_sqr(r, a);
 }
 
 void vt_p384_fe_add(fe *r, const fe *a, const fe *b)
@@ -491,6 +618,12 @@ void vt_p384_fe_to_bytes(uint8_t b[VT_P384_BYTES], const struct vt_p384_fe *a)
 void vt_p384_fe_mul(struct vt_p384_fe *r, const struct vt_p384_fe *a, const struct vt_p384_fe *b)
 {
         (void)a, (void)b;
+        memset(r, 0, sizeof(*r));
+}
+
+void vt_p384_fe_sqr(struct vt_p384_fe *r, const struct vt_p384_fe *a)
+{
+        (void)a;
         memset(r, 0, sizeof(*r));
 }
 

@@ -125,8 +125,8 @@ static void bn48(const BIGNUM *v, uint8_t out[48])
 }
 
 /* Field values that carries and reductions get wrong first: 0, 1, 2, p - 1, p - 2, powers
- * of two at every limb boundary and their neighbours, limbs of all ones, p's own limbs
- * shifted; then random ones. */
+ * of two at every limb boundary and their neighbours, limbs of all ones, 2^384 and 2^768
+ * mod p, p's own limbs shifted; then random ones. */
 static void field_values(const BIGNUM *p, BIGNUM **v, size_t *n, size_t cap)
 {
         size_t k = 0;
@@ -148,6 +148,14 @@ static void field_values(const BIGNUM *p, BIGNUM **v, size_t *n, size_t cap)
                                 BN_add_word(v[k], 1);
                         k++;
                 }
+        }
+        /* 2^384 and 2^768 mod p (one and the conversion constant in Montgomery form) */
+        _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
+        assert_non_null(ctx);
+        for (int e = 384; e <= 768; e += 384) {
+                v[k] = BN_new();
+                assert_true(v[k] && BN_set_bit(v[k], e) && BN_mod(v[k], v[k], p, ctx));
+                k++;
         }
         /* (p - 1) / 2, (p + 1) / 2, p >> 64, and p with its low limb cleared */
         v[k] = BN_dup(p);
@@ -214,6 +222,15 @@ static void test_p384_field(void **state)
                         assert_memory_equal(got, exp, 48);
                         checked++;
                 }
+                /* the square, against BIGNUM and against a·a bit for bit */
+                struct vt_p384_fe fm;
+                vt_p384_fe_sqr(&fr, &fa);
+                vt_p384_fe_mul(&fm, &fa, &fa);
+                assert_memory_equal(fr.v, fm.v, sizeof(fr.v));
+                vt_p384_fe_to_bytes(got, &fr);
+                assert_true(BN_mod_sqr(want, v[i], p, ctx));
+                bn48(want, exp);
+                assert_memory_equal(got, exp, 48);
                 vt_p384_fe_inv(&fr, &fa);
                 vt_p384_fe_to_bytes(got, &fr);
                 if (BN_is_zero(v[i]))
@@ -226,6 +243,258 @@ static void test_p384_field(void **state)
         assert_true(checked >= 80 * 80);
         for (size_t i = 0; i < n; i++)
                 BN_free(v[i]);
+}
+
+/* ---- the Montgomery limbs themselves: the arithmetic sees x·2^384 mod p, not x, so the
+ * values whose carries and reductions are hard are chosen as limbs, and every result is
+ * checked limb for limb against BIGNUM's a·b·2^-384 mod p (or a ± b mod p) ---- */
+
+/* splitmix64, from a fixed seed: a failure reproduces */
+static uint64_t next_rand(uint64_t *s)
+{
+        uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+}
+
+static void bn_from_limbs(BIGNUM *r, const uint64_t v[6])
+{
+        uint8_t b[48];
+        for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 8; j++)
+                        b[47 - 8 * i - j] = (uint8_t)(v[i] >> (8 * j));
+        assert_non_null(BN_bin2bn(b, 48, r));
+}
+
+static void limbs_from_bn(uint64_t v[6], const BIGNUM *a)
+{
+        uint8_t b[48];
+        bn48(a, b);
+        for (int i = 0; i < 6; i++) {
+                v[i] = 0;
+                for (int j = 0; j < 8; j++)
+                        v[i] |= (uint64_t)b[47 - 8 * i - j] << (8 * j);
+        }
+}
+
+static const uint64_t P384[6] = {0x00000000ffffffffULL, 0xffffffff00000000ULL,
+                                 0xfffffffffffffffeULL, 0xffffffffffffffffULL,
+                                 0xffffffffffffffffULL, 0xffffffffffffffffULL};
+
+static bool below_p(const uint64_t v[6])
+{
+        for (int i = 5; i >= 0; i--)
+                if (v[i] != P384[i])
+                        return v[i] < P384[i];
+        return false;
+}
+
+/* v = p - k */
+static void p_minus(uint64_t v[6], uint64_t k)
+{
+        uint64_t br = k;
+        for (int i = 0; i < 6; i++) {
+                v[i] = P384[i] - br;
+                br = P384[i] < br;
+        }
+}
+
+/* v = 2^bit + d, d in -1..1 */
+static void pow2_near(uint64_t v[6], int bit, int d)
+{
+        memset(v, 0, 6 * sizeof(*v));
+        if (d < 0) {
+                for (int i = 0; i < bit / 64; i++)
+                        v[i] = ~0ULL;
+                v[bit / 64] = (1ULL << (bit % 64)) - 1;
+        } else {
+                v[bit / 64] = 1ULL << (bit % 64);
+                v[0] += (uint64_t)d;
+        }
+}
+
+/* v below p: six random limbs, or six drawn from the patterns (p's own halves and their
+ * neighbours); a sixth of the time with the top limb all ones, near p */
+static void rand_limbs(uint64_t v[6], uint64_t *seed)
+{
+        static const uint64_t patterns[] = {0,
+                                            1,
+                                            2,
+                                            0xffffffffULL,
+                                            0x100000000ULL,
+                                            0xfffffffeULL,
+                                            0xffffffff00000000ULL,
+                                            0xffffffff00000001ULL,
+                                            0xfffffffffffffffeULL,
+                                            0xffffffffffffffffULL,
+                                            0x8000000000000000ULL,
+                                            0x7fffffffffffffffULL};
+        do {
+                uint64_t r = next_rand(seed);
+                for (int i = 0; i < 6; i++) {
+                        uint64_t x = next_rand(seed);
+                        v[i] = r % 2 == 0 ? x : patterns[x % ELEMENTSOF(patterns)];
+                }
+                if (r % 6 == 1)
+                        v[5] = ~0ULL;
+        } while (!below_p(v));
+}
+
+/* Limbs that carries, borrows and the reduction get wrong first: 0 to 3; p - 1 to p - 4,
+ * p - 2^32, p - 2^64 and p less one in each limb; 2^384 mod p (one in Montgomery form), its
+ * neighbours and its double; 2^k and 2^k ± 1 at every half-limb boundary; a limb of all
+ * ones, or of either half p is made of (0xffffffff, 0xffffffff00000000), in each place;
+ * all ones but the top bit, all ones below p's top limb, the top three limbs all ones;
+ * (p ± 1)/2; then rand_limbs. */
+static size_t limb_values(uint64_t (*v)[6], size_t cap, uint64_t *seed)
+{
+        static const uint64_t one[6] = {0xffffffff00000001ULL, 0xffffffffULL, 1};
+        size_t n = 0;
+        memset(v, 0, cap * sizeof(*v));
+        for (uint64_t w = 0; w <= 3; w++)
+                v[n++][0] = w;
+        for (uint64_t k = 1; k <= 4; k++)
+                p_minus(v[n++], k);
+        p_minus(v[n++], 1ULL << 32);
+        memcpy(v[n], P384, sizeof(P384));
+        v[n++][1] = 0xfffffffeffffffffULL; /* p - 2^64 */
+        for (int i = 0; i < 6; i++) {
+                memcpy(v[n], P384, sizeof(P384));
+                v[n++][i]--;
+        }
+        for (int d = -1; d <= 1; d++) {
+                memcpy(v[n], one, sizeof(one));
+                v[n++][0] += (uint64_t)(int64_t)d;
+        }
+        for (int i = 0; i < 6; i++)
+                v[n][i] = one[i] << 1 | (i > 0 ? one[i - 1] >> 63 : 0);
+        n++;
+        for (int bit = 31; bit < 384; bit += 32)
+                for (int b = bit; b <= bit + 1 && b < 384; b++)
+                        for (int d = -1; d <= 1; d++)
+                                pow2_near(v[n++], b, d);
+        for (int i = 0; i < 6; i++) {
+                v[n++][i] = ~0ULL;
+                v[n++][i] = 0xffffffffULL;
+                v[n++][i] = 0xffffffff00000000ULL;
+        }
+        for (int i = 0; i < 6; i++)
+                v[n][i] = i < 5 ? ~0ULL : ~0ULL >> 1;
+        n++;
+        for (int i = 0; i < 6; i++)
+                v[n][i] = i < 5 ? ~0ULL : 0xfffffffeffffffffULL;
+        n++;
+        for (int i = 3; i < 6; i++)
+                v[n][i] = ~0ULL;
+        n++;
+        for (int i = 0; i < 6; i++)
+                v[n][i] = P384[i] >> 1 | (i < 5 ? P384[i + 1] << 63 : 0);
+        memcpy(v[n + 1], v[n], sizeof(v[n]));
+        v[n + 1][0]++;
+        n += 2;
+        assert_true(n <= cap);
+        while (n < cap)
+                rand_limbs(v[n++], seed);
+        for (size_t i = 0; i < n; i++)
+                assert_true(below_p(v[i]));
+        return n;
+}
+
+/* r's limbs are want's */
+static void limbs_equal(const struct vt_p384_fe *r, const BIGNUM *want)
+{
+        uint64_t w[6];
+        limbs_from_bn(w, want);
+        assert_memory_equal(r->v, w, sizeof(w));
+}
+
+struct limb_ref {
+        const BIGNUM *p;
+        BIGNUM *rinv; /* 2^-384 mod p */
+        BN_CTX *ctx;
+        BIGNUM *a, *b, *t;
+};
+
+/* a·b, a^2 and a ± b on limbs a and b, each against BIGNUM; the square also bit for bit
+ * against a·a; and each again in place (the result over an input), as the point formulas
+ * call them */
+static void limb_check(struct limb_ref *L, const uint64_t a[6], const uint64_t b[6])
+{
+        struct vt_p384_fe fa, fb, mul, sqr, add, sub, r;
+        memcpy(fa.v, a, sizeof(fa.v));
+        memcpy(fb.v, b, sizeof(fb.v));
+        bn_from_limbs(L->a, a);
+        bn_from_limbs(L->b, b);
+        vt_p384_fe_mul(&mul, &fa, &fb);
+        assert_true(BN_mod_mul(L->t, L->a, L->b, L->p, L->ctx));
+        assert_true(BN_mod_mul(L->t, L->t, L->rinv, L->p, L->ctx));
+        limbs_equal(&mul, L->t);
+        vt_p384_fe_sqr(&sqr, &fa);
+        assert_true(BN_mod_sqr(L->t, L->a, L->p, L->ctx));
+        assert_true(BN_mod_mul(L->t, L->t, L->rinv, L->p, L->ctx));
+        limbs_equal(&sqr, L->t);
+        vt_p384_fe_mul(&r, &fa, &fa);
+        assert_memory_equal(r.v, sqr.v, sizeof(r.v));
+        vt_p384_fe_add(&add, &fa, &fb);
+        assert_true(BN_mod_add(L->t, L->a, L->b, L->p, L->ctx));
+        limbs_equal(&add, L->t);
+        vt_p384_fe_sub(&sub, &fa, &fb);
+        assert_true(BN_mod_sub(L->t, L->a, L->b, L->p, L->ctx));
+        limbs_equal(&sub, L->t);
+
+        r = fa;
+        vt_p384_fe_mul(&r, &r, &fb);
+        assert_memory_equal(r.v, mul.v, sizeof(r.v));
+        r = fb;
+        vt_p384_fe_mul(&r, &fa, &r);
+        assert_memory_equal(r.v, mul.v, sizeof(r.v));
+        r = fa;
+        vt_p384_fe_sqr(&r, &r);
+        assert_memory_equal(r.v, sqr.v, sizeof(r.v));
+        r = fa;
+        vt_p384_fe_mul(&r, &r, &r);
+        assert_memory_equal(r.v, sqr.v, sizeof(r.v));
+        r = fa;
+        vt_p384_fe_add(&r, &r, &fb);
+        assert_memory_equal(r.v, add.v, sizeof(r.v));
+        r = fb;
+        vt_p384_fe_sub(&r, &fa, &r);
+        assert_memory_equal(r.v, sub.v, sizeof(r.v));
+}
+
+static void test_p384_limbs(void **state)
+{
+        (void)state;
+        assert_true(vt_p384_init());
+        _cleanup_(EC_GROUP_freep) EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp384r1);
+        _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
+        _cleanup_(BN_freep) BIGNUM *rinv = BN_new(), *a = BN_new(), *b = BN_new(), *t = BN_new();
+        assert_true(g && ctx && rinv && a && b && t);
+        const BIGNUM *p = EC_GROUP_get0_field(g);
+        uint64_t pl[6];
+        limbs_from_bn(pl, p);
+        assert_memory_equal(pl, P384, sizeof(pl));
+        assert_true(BN_one(rinv) && BN_lshift(rinv, rinv, 384) && BN_mod(rinv, rinv, p, ctx));
+        assert_non_null(BN_mod_inverse(rinv, rinv, p, ctx));
+        struct limb_ref L = {p, rinv, ctx, a, b, t};
+        uint64_t seed = 0x5eed384;
+        /* every pair of the edge values (and as many random ones up to NV) */
+        enum { NV = 160 };
+        uint64_t(*v)[6] = malloc(NV * sizeof(*v));
+        assert_non_null(v);
+        size_t n = limb_values(v, NV, &seed);
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < n; j++)
+                        limb_check(&L, v[i], v[j]);
+        /* and many random pairs */
+        for (int i = 0; i < 30000; i++) {
+                uint64_t x[6], y[6];
+                rand_limbs(x, &seed);
+                rand_limbs(y, &seed);
+                limb_check(&L, x, y);
+        }
+        free(v);
 }
 
 /* x_of: OpenSSL's u1·G + u2·Q, its affine x (false at infinity). */
@@ -697,6 +966,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_p384_field),
+                cmocka_unit_test(test_p384_limbs),
                 cmocka_unit_test(test_p384_points),
                 cmocka_unit_test(test_ecfix_first_use_passes),
                 cmocka_unit_test(test_ecfix_forged_only),
