@@ -42,8 +42,9 @@ struct waiter {
         char *text;
         size_t len;
         int64_t time;
-        bool defer;   /* VT_LEDGER_DEFER_SYNC: woken after the commit, synced later */
-        vt_hash leaf; /* hashed by the caller's thread, not the appender's */
+        bool defer; /* VT_LEDGER_DEFER_SYNC: woken after the commit, synced later */
+        struct vt_store_session_mark *mark; /* marked in the entry's transaction; NULL: none */
+        vt_hash leaf;                       /* hashed by the caller's thread, not the appender's */
         /* Posted by the appender once the fields below are set; it owns the waiter from
          * when it takes the group off the queue until then. A semaphore, not a condition
          * variable under mu: the woken caller returns without taking mu again (64 of
@@ -183,7 +184,8 @@ static int commit(struct vt_ledger *l, struct waiter *first, size_t n, bool want
                                                          .time = w->time,
                                                          .kind = w->kind,
                                                          .entry = w->text,
-                                                         .entry_len = w->len};
+                                                         .entry_len = w->len,
+                                                         .mark = w->mark};
                         int k = vt_merkle_frontier_push(&f, w->leaf, out);
                         if (k < 0)
                                 return vt_diag_set(d, k, "ledger: the tree is full");
@@ -570,13 +572,28 @@ static int queue_and_wait(struct vt_ledger *l, struct waiter *w)
 int vt_ledger_append_flags(struct vt_ledger *l, const char *kind, const json_t *entry,
                            unsigned flags, uint64_t *ret_index, struct vt_diag *d)
 {
+        return vt_ledger_append_mark(l, kind, entry, flags, NULL, ret_index, d);
+}
+
+int vt_ledger_append_mark(struct vt_ledger *l, const char *kind, const json_t *entry,
+                          unsigned flags, struct vt_store_session_mark *mark, uint64_t *ret_index,
+                          struct vt_diag *d)
+{
         if (flags & ~VT_LEDGER_DEFER_SYNC)
                 return vt_diag_set(d, VT_E_INVAL, "ledger: unknown flags");
         if (!l || !kind || !*kind || strlen(kind) > VT_STORE_MAX_KIND || !json_is_object(entry))
                 return vt_diag_set(d, VT_E_INVAL, "ledger: an entry is an object with a kind");
+        if (mark && (!mark->id || !mark->nonce || !mark->claims_json ||
+                     strnlen(mark->claims_json, VT_STORE_MAX_JSON + 1) > VT_STORE_MAX_JSON))
+                return vt_diag_set(d, VT_E_INVAL,
+                                   "ledger: a session mark needs a session, a nonce and claims "
+                                   "(at most %u bytes)",
+                                   VT_STORE_MAX_JSON);
         json_auto_t *e = json_deep_copy(entry);
-        struct waiter w = {
-                .kind = kind, .time = now_ms(), .defer = (flags & VT_LEDGER_DEFER_SYNC) != 0};
+        struct waiter w = {.kind = kind,
+                           .time = now_ms(),
+                           .defer = (flags & VT_LEDGER_DEFER_SYNC) != 0,
+                           .mark = mark};
         if (!e || json_object_set_new(e, "kind", json_string(kind)) < 0 ||
             json_object_set_new(e, "time", json_integer(w.time)) < 0)
                 return vt_diag_set(d, VT_E_NOMEM, "ledger: out of memory");

@@ -143,6 +143,16 @@ int vt_ledger_append(struct vt_ledger *l, const char *kind, const json_t *entry,
 int vt_ledger_append_flags(struct vt_ledger *l, const char *kind, const json_t *entry,
                            unsigned flags, uint64_t *ret_index, struct vt_diag *d);
 
+/* vt_ledger_append_mark is vt_ledger_append_flags that also marks a session attested in
+ * the transaction that appends the entry (struct vt_store_session_mark, store/store.h):
+ * the verdict's entry and its session committed together, in one transaction, where
+ * the two were two. When it returns 0, mark->result holds the mark's answer (0: marked;
+ * the entry is in the ledger whatever the answer); when it fails, nothing was marked.
+ * mark NULL: vt_ledger_append_flags. */
+int vt_ledger_append_mark(struct vt_ledger *l, const char *kind, const json_t *entry,
+                          unsigned flags, struct vt_store_session_mark *mark, uint64_t *ret_index,
+                          struct vt_diag *d);
+
 /* vt_ledger_store returns the store the ledger writes to. */
 struct vt_store *vt_ledger_store(struct vt_ledger *l);
 

@@ -2103,6 +2103,19 @@ static int ledger_append_tx(struct pgc *c, void *arg)
         }
         for (int k = 0; k < 7; k++)
                 free(arr[k]);
+        for (size_t i = 0; r == 0 && i < a->n; i++) {
+                struct vt_store_session_mark *k = a->rows[i].mark;
+                if (!k)
+                        continue;
+                struct claim_arg ca = {k->id, k->nonce, k->now, k->claims_json, k->expires};
+                /* its answer, or the transaction's failure */
+                int e = session_claim_fn(c, &ca);
+                if (e == 0 || e == VT_E_REPLAY || e == VT_E_EXPIRED || e == VT_E_BINDING ||
+                    e == VT_E_NOTFOUND)
+                        k->result = e;
+                else
+                        r = e;
+        }
         if (r == 0 && a->sth) /* in the same transaction: one commit for both */
                 r = sth_put_q(c, a->sth->size, a->sth->time, a->sth->sth);
         return r;

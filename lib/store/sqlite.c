@@ -974,52 +974,66 @@ static int sq_session_set_claims(struct vt_store *base, const char *id, const ch
         return r;
 }
 
+/* The kept statements are reset before the store's mutex is released (they are the
+ * connection's, shared by every thread): the *_locked functions below, whose
+ * _cleanup_reset_ runs at their return, under the caller's lock. */
+static int session_set_attested_locked(struct vt_sqlite *s, const char *id, const char *claims_json,
+                                       int64_t expires)
+{
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(
+                s, "UPDATE sessions SET state = 2, claims = ?2, expires = ?3 WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, claims_json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, expires);
+        r = step_done(s, st, "set session attested", NULL);
+        if (r == 0 && sqlite3_changes(s->db) != 1)
+                r = VT_E_NOTFOUND;
+        return r;
+}
+
 static int sq_session_set_attested(struct vt_store *base, const char *id, const char *claims_json,
                                    int64_t expires, struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
-        _cleanup_reset_ sqlite3_stmt *st = NULL;
         if (!s || !id || !claims_json || strlen(claims_json) > VT_STORE_MAX_JSON)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
-        int r = prepare_reused(
-                s, "UPDATE sessions SET state = 2, claims = ?2, expires = ?3 WHERE id = ?1", &st);
-        if (r == 0) {
-                sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 2, claims_json, -1, SQLITE_STATIC);
-                sqlite3_bind_int64(st, 3, expires);
-                r = step_done(s, st, "set session attested", NULL);
-                if (r == 0 && sqlite3_changes(s->db) != 1)
-                        r = VT_E_NOTFOUND;
-        }
+        int r = session_set_attested_locked(s, id, claims_json, expires);
         r = sq_diag(s, r, "session set attested", d);
         pthread_mutex_unlock(&s->lock);
         return r;
+}
+
+static int session_get_claims_locked(struct vt_sqlite *s, const char *id, int64_t now, char **ret)
+{
+        _cleanup_reset_ sqlite3_stmt *st = NULL;
+        int r = prepare_reused(s, "SELECT claims, expires FROM sessions WHERE id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return VT_E_NOTFOUND;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, NULL, "read session claims");
+        if (sqlite3_column_int64(st, 1) <= now)
+                return VT_E_EXPIRED;
+        if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
+                return VT_E_NOTFOUND;
+        return text_dup(st, 0, ret);
 }
 
 static int sq_session_get_claims(struct vt_store *base, const char *id, int64_t now, char **ret,
                                  struct vt_diag *d)
 {
         struct vt_sqlite *s = sq_of(base);
-        _cleanup_reset_ sqlite3_stmt *st = NULL;
         if (!s || !id || !ret)
                 return VT_E_INVAL;
         pthread_mutex_lock(&s->lock);
-        int r = prepare_reused(s, "SELECT claims, expires FROM sessions WHERE id = ?1", &st);
-        if (r == 0) {
-                sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-                int rc = sqlite3_step(st);
-                if (rc == SQLITE_DONE)
-                        r = VT_E_NOTFOUND;
-                else if (rc != SQLITE_ROW)
-                        r = store_fail(s, NULL, "read session claims");
-                else if (sqlite3_column_int64(st, 1) <= now)
-                        r = VT_E_EXPIRED;
-                else if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
-                        r = VT_E_NOTFOUND;
-                else
-                        r = text_dup(st, 0, ret);
-        }
+        int r = session_get_claims_locked(s, id, now, ret);
         r = sq_diag(s, r, "session get claims", d);
         pthread_mutex_unlock(&s->lock);
         return r;
@@ -2496,6 +2510,19 @@ static int ledger_append_tx(struct vt_sqlite *w, uint64_t expect_size,
                 r = kept_done(w, st, "append ledger entry");
         }
         sqlite3_clear_bindings(st); /* the caller's rows are not ours to keep */
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                struct vt_store_session_mark *k = rows[i].mark;
+                if (!k)
+                        continue;
+                /* its answer, or the transaction's failure */
+                int c = session_claim_locked(w, k->id, k->nonce, k->now, k->claims_json,
+                                             k->expires);
+                if (c == 0 || c == VT_E_REPLAY || c == VT_E_EXPIRED || c == VT_E_BINDING ||
+                    c == VT_E_NOTFOUND)
+                        k->result = c;
+                else
+                        r = c;
+        }
         st = w->l_node;
         for (size_t i = 0; r == 0 && i < m; i++) {
                 if (p->row[i] != SIZE_MAX)

@@ -349,6 +349,14 @@ static int ledger_append(struct vt_store *s, uint64_t expect_size, const struct 
                                            "%u",
                                            (unsigned long long)r->index, r->entry_len,
                                            VT_STORE_MAX_ENTRY);
+                if (r->mark &&
+                    (!r->mark->id || !r->mark->nonce || !r->mark->claims_json ||
+                     strnlen(r->mark->claims_json, VT_STORE_MAX_JSON + 1) > VT_STORE_MAX_JSON))
+                        return vt_diag_set(d, VT_E_INVAL,
+                                           "store: ledger append: entry %llu's session mark has "
+                                           "no session, nonce or claims (or claims above %u "
+                                           "bytes)",
+                                           (unsigned long long)r->index, VT_STORE_MAX_JSON);
         }
         for (size_t i = 0; i < m; i++)
                 if (nodes[i].level > 63 || nodes[i].index > (UINT64_MAX >> nodes[i].level))

@@ -323,12 +323,27 @@ int vt_store_refval_generation(struct vt_store *s, int64_t *ret, struct vt_diag 
 #define VT_STORE_MAX_STH   (8u * 1024u)  /* one signed tree head */
 #define VT_STORE_MAX_KIND  31u
 
+/* A session marked attested in the transaction that appends a ledger entry (struct
+ * vt_ledger_row's mark): what vt_store_session_attest takes, and its answer in result,
+ * set when the append returns 0: 0 (marked), or VT_E_REPLAY, VT_E_EXPIRED, VT_E_BINDING
+ * or VT_E_NOTFOUND as vt_store_session_attest would return them. The entry goes in
+ * whatever the mark's result; an append that fails marks nothing. So a verdict's entry and
+ * the session it attests are committed together, in one transaction instead of two. */
+struct vt_store_session_mark {
+        const char *id, *nonce;
+        int64_t now;             /* the request's start, as for vt_store_session_attest */
+        const char *claims_json; /* at most VT_STORE_MAX_JSON bytes */
+        int64_t expires;
+        int result;
+};
+
 struct vt_ledger_row {
         uint64_t index;
         int64_t time;      /* milliseconds since the epoch */
         const char *kind;  /* 1..VT_STORE_MAX_KIND bytes: "attest", "release", ... */
         const char *entry; /* the entry's canonical JSON, entry_len bytes */
         size_t entry_len;
+        struct vt_store_session_mark *mark; /* NULL: none */
 };
 
 struct vt_ledger_hash {

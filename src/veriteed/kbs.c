@@ -457,23 +457,41 @@ static int attest_token(struct vtd *s, struct vtd_request *req, const struct vt_
         return 0;
 }
 
-/* Claims the session's nonce and marks the session attested with the token's claims (for
- * resources fetched with the cookie), in one write, and renews its cookie; on failure
- * (another request used the nonce first: a replica, or a crash's survivor) answers the
- * request and returns -1. now is the request's start, as for every check of the session. */
-static int attest_mark_session(struct vtd *s, struct vtd_request *req,
-                               const struct vt_session *sess, const char *nonce, int64_t now,
-                               const char *claims_txt, struct vtd_response *res)
+/* The mark that claims the session's nonce and marks the session attested with the
+ * token's claims (for resources fetched with the cookie), in one write: made in the
+ * transaction of the verdict's ledger entry (attest_record), or by itself without a
+ * ledger (attest_marked). now is the request's start, as for every check of the session.
+ * result 1: not made yet. */
+static struct vt_store_session_mark attest_mark(const struct vtd *s, const struct vt_session *sess,
+                                                const char *nonce, int64_t now,
+                                                const char *claims_txt)
 {
         /* it lives session.ttl_seconds, and never past the token's exp */
         int64_t expires = now + (s->cfg.token_ttl < s->cfg.session_ttl ? s->cfg.token_ttl
                                                                        : s->cfg.session_ttl);
-        int e = vt_store_session_attest(s->store, sess->id, nonce, now, claims_txt, expires, NULL);
+        return (struct vt_store_session_mark){.id = sess->id,
+                                              .nonce = nonce,
+                                              .now = now,
+                                              .claims_json = claims_txt,
+                                              .expires = expires,
+                                              .result = 1};
+}
+
+/* attest_marked makes the mark if the ledger did not, and renews the session's cookie; on
+ * failure (another request used the nonce first: a replica, or a crash's survivor)
+ * answers the request and returns -1. */
+static int attest_marked(struct vtd *s, struct vtd_request *req, struct vt_store_session_mark *m,
+                         struct vtd_response *res)
+{
+        int e = m->result;
+        if (e > 0)
+                e = vt_store_session_attest(s->store, m->id, m->nonce, m->now, m->claims_json,
+                                            m->expires, NULL);
         if (e < 0) {
                 claim_refused(req, e, res);
                 return -1;
         }
-        set_session_cookie(s, sess->id, expires, res);
+        set_session_cookie(s, m->id, m->expires, res);
         return 0;
 }
 
@@ -484,7 +502,7 @@ static int attest_mark_session(struct vtd *s, struct vtd_request *req,
 static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt_session *sess,
                          const struct vt_kbs_attest *ab, const struct vt_json_spans *spans,
                          const json_t *claims, const uint8_t claims_digest[32],
-                         const struct vt_attest_devices *devs)
+                         const struct vt_attest_devices *devs, struct vt_store_session_mark *mark)
 {
         char ed[VTD_SHA256_TAG], cd[VTD_SHA256_TAG];
         if (vtd_json_digest_spans(ab->primary, spans, ed) < 0)
@@ -508,8 +526,9 @@ static int attest_record(struct vtd *s, struct vtd_request *req, const struct vt
                 json_object_set_new(e, "devices", a);
         }
         /* committed before the answer, synced within ledger.attest_sync_ms or with the
-         * next release: a verdict releases nothing by itself */
-        return vtd_ledger_record_flags(s, req, "attest", e, VT_LEDGER_DEFER_SYNC);
+         * next release: a verdict releases nothing by itself. With mark, the session is
+         * marked attested in the same transaction. */
+        return vtd_ledger_record_mark(s, req, "attest", e, VT_LEDGER_DEFER_SYNC, mark);
 }
 
 static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
@@ -546,9 +565,13 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
          * would let them grow the ledger without bound. Verified evidence is recorded
          * whatever its appraisal. */
         bool verified = ok || strcmp(req->verdict, "rejected") != 0;
+        /* the session marked with the entry, in its transaction (claims the store refuses,
+         * above VT_STORE_MAX_JSON, are refused by the mark made alone, as they were) */
+        struct vt_store_session_mark mark = attest_mark(s, &sess, ab.nonce, now, claims_jcs);
+        bool with = ok && strlen(claims_jcs) <= VT_STORE_MAX_JSON;
         if (verified &&
-            attest_record(s, req, &sess, &ab, &spans, ok ? claims : NULL, claims_digest, &devs) <
-                    0 &&
+            attest_record(s, req, &sess, &ab, &spans, ok ? claims : NULL, claims_digest, &devs,
+                          with ? &mark : NULL) < 0 &&
             ok) {
                 vtd_problem(res, req, 503, "LedgerError",
                             "the attestation could not be recorded; retry");
@@ -558,7 +581,7 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         /* The nonce is used either way: with the session marked attested, or, whatever
          * went wrong, claimed alone (a guest runs RCAR again with a new challenge). A crash
          * before either leaves it unused: no token was sent on its strength. */
-        if (ok && attest_mark_session(s, req, &sess, ab.nonce, now, claims_jcs, res) == 0) {
+        if (ok && attest_marked(s, req, &mark, res) == 0) {
                 if (ver.simulated)
                         snprintf(req->reason, sizeof(req->reason),
                                  "simulated evidence (veritee simulator root)");

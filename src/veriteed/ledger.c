@@ -105,6 +105,12 @@ int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, 
 int vtd_ledger_record_flags(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry,
                             unsigned flags)
 {
+        return vtd_ledger_record_mark(s, req, kind, entry, flags, NULL);
+}
+
+int vtd_ledger_record_mark(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry,
+                           unsigned flags, struct vt_store_session_mark *mark)
+{
         json_auto_t *e = entry;
         if (!s->ledger)
                 return 0;
@@ -114,7 +120,7 @@ int vtd_ledger_record_flags(struct vtd *s, struct vtd_request *req, const char *
                 return VT_E_NOMEM;
         struct vt_diag d = {0};
         uint64_t idx;
-        int r = vt_ledger_append_flags(s->ledger, kind, e, flags, &idx, &d);
+        int r = vt_ledger_append_mark(s->ledger, kind, e, flags, mark, &idx, &d);
         if (r < 0) {
                 vtd_log("error", "ledger: cannot record a %s entry: %s", kind, d.msg);
                 return r;

@@ -132,6 +132,11 @@ int vtd_ledger_record(struct vtd *s, struct vtd_request *req, const char *kind, 
  * (VT_LEDGER_DEFER_SYNC: returns once committed, synced within ledger.attest_sync_ms). */
 int vtd_ledger_record_flags(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry,
                             unsigned flags);
+/* vtd_ledger_record_mark: vtd_ledger_record_flags that marks a session attested in the
+ * entry's transaction (vt_ledger_append_mark): mark->result is set when it returns 0 with
+ * a ledger; without one (no entry recorded) mark is left as it was. */
+int vtd_ledger_record_mark(struct vtd *s, struct vtd_request *req, const char *kind, json_t *entry,
+                           unsigned flags, struct vt_store_session_mark *mark);
 #define VTD_SHA256_TAG (7 + 64 + 1) /* "sha256:" and 64 hex digits */
 /* vtd_sha256_tag writes "sha256:<hex>" of n bytes; vtd_json_digest that of the RFC 8785
  * form of v. */

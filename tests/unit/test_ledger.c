@@ -170,6 +170,72 @@ static void test_ledger_concurrent_appends(void **state)
         audit_ok(f, NULL, 1280);
 }
 
+struct mark_arg {
+        struct vt_ledger *l;
+        struct vt_store *store;
+        int id, n;
+};
+
+/* mark_thread: sessions of its own, each attested with its entry (the appender's groups
+ * and a caller's own turns alike), once, and a second mark of each refused as a replay */
+static void *mark_thread(void *p)
+{
+        struct mark_arg *a = p;
+        for (int i = 0; i < a->n; i++) {
+                struct vt_session s = {.created = 1000, .expires = 2000};
+                snprintf(s.id, sizeof(s.id), "%016x%016x", (unsigned)a->id, (unsigned)i);
+                snprintf(s.tee, sizeof(s.tee), "sample");
+                snprintf(s.nonce, sizeof(s.nonce), "n-%d-%d", a->id, i);
+                if (vt_store_session_create(a->store, &s, 1000, 100000, NULL) < 0)
+                        fail_msg("session create");
+                char claims[64];
+                snprintf(claims, sizeof(claims), "{\"t\":%d,\"i\":%d}", a->id, i);
+                struct vt_store_session_mark m = {s.id, s.nonce, 1001, claims, 1900, 1};
+                json_auto_t *e = json_pack("{s:i, s:i}", "thread", a->id, "i", i);
+                struct vt_diag d = {0};
+                if (vt_ledger_append_mark(a->l, "attest", e, i % 2 ? VT_LEDGER_DEFER_SYNC : 0, &m,
+                                          NULL, &d) < 0)
+                        fail_msg("append with a mark: %s", d.msg);
+                if (m.result != 0)
+                        fail_msg("mark %d/%d: %s", a->id, i, vt_strerror(m.result));
+                char *got = NULL;
+                if (vt_store_session_get_claims(a->store, s.id, 1002, &got, NULL) < 0 ||
+                    strcmp(got, claims) != 0)
+                        fail_msg("session %d/%d: not attested with its claims", a->id, i);
+                free(got);
+                m.result = 1;
+                if (vt_ledger_append_mark(a->l, "attest", e, 0, &m, NULL, &d) < 0 ||
+                    m.result != VT_E_REPLAY)
+                        fail_msg("a second mark of %d/%d was not a replay", a->id, i);
+        }
+        return NULL;
+}
+
+/* Entries with session marks: every mark made once, in its entry's transaction, from
+ * many threads at once; a mark without claims is refused before anything is queued. */
+static void test_ledger_marks(void **state)
+{
+        struct fx *f = *state;
+        struct vt_ledger *l = NULL;
+        struct vt_ledger_opts o = {.sth_every = 50, .sth_ms = 100000, .defer_ms = 20};
+        assert_int_equal(vt_ledger_open(f->store, f->signer, &o, &l, NULL), 0);
+        pthread_t th[8];
+        struct mark_arg a[8];
+        for (int i = 0; i < 8; i++) {
+                a[i] = (struct mark_arg){.l = l, .store = f->store, .id = i, .n = 25};
+                assert_int_equal(pthread_create(&th[i], NULL, mark_thread, &a[i]), 0);
+        }
+        for (int i = 0; i < 8; i++)
+                pthread_join(th[i], NULL);
+        json_auto_t *e = json_pack("{s:i}", "x", 1);
+        struct vt_store_session_mark bad = {"s", "n", 1, NULL, 2, 1};
+        struct vt_diag d = {0};
+        assert_int_equal(vt_ledger_append_mark(l, "attest", e, 0, &bad, NULL, &d), VT_E_INVAL);
+        assert_int_equal(bad.result, 1);
+        vt_ledger_close(l);
+        audit_ok(f, NULL, 8 * 25 * 2);
+}
+
 /* Tree heads come every N entries, or T ms after the first unsigned one. */
 static void test_ledger_sth_cadence(void **state)
 {
@@ -594,6 +660,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_ledger_concurrent_appends, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ledger_marks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_sth_cadence, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ledger_receipts_and_consistency, setup,
                                                 teardown),

@@ -632,6 +632,160 @@ static void test_store_session_attest(void **state)
         vt_store_close(s);
 }
 
+struct claims_reader {
+        struct vt_store *s;
+        int id, n, bad;
+};
+
+/* claims_reader_main reads its own attested session's claims n times */
+static void *claims_reader_main(void *p)
+{
+        struct claims_reader *x = p;
+        char id[33], want[32];
+        snprintf(id, sizeof(id), "%032x", (unsigned)x->id);
+        snprintf(want, sizeof(want), "{\"r\":%d}", x->id);
+        for (int i = 0; i < x->n; i++) {
+                char *c = NULL;
+                if (vt_store_session_get_claims(x->s, id, T0, &c, NULL) != 0 ||
+                    strcmp(c, want) != 0)
+                        x->bad++;
+                free(c);
+        }
+        return NULL;
+}
+
+/* Threads reading claims at once each get their own session's, every time: the
+ * connection's kept statements are reset under the store's mutex, not after it (a
+ * reset after the unlock cut another thread's read short: "not found"). */
+static void test_store_session_claims_threads(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        enum { THREADS = 6, READS = 3000 };
+        struct claims_reader r[THREADS];
+        pthread_t th[THREADS];
+        for (int i = 0; i < THREADS; i++) {
+                char id[33], nonce[16], claims[32];
+                snprintf(id, sizeof(id), "%032x", (unsigned)i);
+                snprintf(nonce, sizeof(nonce), "bm9uY2U%d", i);
+                snprintf(claims, sizeof(claims), "{\"r\":%d}", i);
+                struct vt_session a = mksess(id, nonce, T0, T0 + 60);
+                assert_int_equal(vt_store_session_create(s, &a, T0, 100, NULL), 0);
+                assert_int_equal(vt_store_session_attest(s, id, nonce, T0, claims, T0 + 600, NULL),
+                                 0);
+                r[i] = (struct claims_reader){.s = s, .id = i, .n = READS};
+        }
+        for (int i = 0; i < THREADS; i++)
+                assert_int_equal(pthread_create(&th[i], NULL, claims_reader_main, &r[i]), 0);
+        int bad = 0;
+        for (int i = 0; i < THREADS; i++) {
+                pthread_join(th[i], NULL);
+                bad += r[i].bad;
+        }
+        if (bad)
+                fail_msg("%d of %d concurrent claims reads failed or read another's", bad,
+                         THREADS * READS);
+        vt_store_close(s);
+}
+
+/* A ledger append marks sessions in its transaction: each mark answers as
+ * vt_store_session_attest would (a second mark of the same session in the same group is
+ * a replay), the entries go in whatever the answers, and an append that is refused (stale,
+ * a bad mark) marks nothing. */
+static void test_store_ledger_mark(void **state)
+{
+        struct fixture *f = *state;
+        struct vt_store *s = open_ok(f->db);
+        struct vt_session a = mksess("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "QUFBQQ==", T0, T0 + 60);
+        struct vt_session b = mksess("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "QkJCQg==", T0, T0 + 60);
+        struct vt_session c = mksess("cccccccccccccccccccccccccccccccc", "Q0NDQw==", T0, T0 + 60);
+        assert_int_equal(vt_store_session_create(s, &a, T0, 10, NULL), 0);
+        assert_int_equal(vt_store_session_create(s, &b, T0, 10, NULL), 0);
+        assert_int_equal(vt_store_session_create(s, &c, T0, 10, NULL), 0);
+        struct vt_store_session_mark ma = {a.id, a.nonce, T0 + 1, "{\"x\":1}", T0 + 600, 1},
+                                     mb = {b.id, "QUFBQg==", T0 + 1, "{}", T0 + 600, 1},
+                                     ma2 = {a.id, a.nonce, T0 + 1, "{\"x\":2}", T0 + 900, 1},
+                                     mx = {"dddddddddddddddddddddddddddddddd",
+                                           a.nonce,
+                                           T0 + 1,
+                                           "{}",
+                                           T0 + 600,
+                                           1};
+        struct vt_ledger_row rows[5] = {
+                {.index = 0,
+                 .time = 1,
+                 .kind = "attest",
+                 .entry = "{\"a\":1}",
+                 .entry_len = 7,
+                 .mark = &ma},
+                {.index = 1,
+                 .time = 1,
+                 .kind = "attest",
+                 .entry = "{\"a\":2}",
+                 .entry_len = 7,
+                 .mark = &mb},
+                {.index = 2, .time = 1, .kind = "release", .entry = "{\"a\":3}", .entry_len = 7},
+                {.index = 3,
+                 .time = 1,
+                 .kind = "attest",
+                 .entry = "{\"a\":4}",
+                 .entry_len = 7,
+                 .mark = &ma2},
+                {.index = 4,
+                 .time = 1,
+                 .kind = "attest",
+                 .entry = "{\"a\":5}",
+                 .entry_len = 7,
+                 .mark = &mx},
+        };
+        struct vt_diag d = {0};
+        if (vt_store_ledger_append_unsynced(s, 0, rows, 5, NULL, 0, &d) != 0)
+                fail_msg("append with marks: %s", d.msg);
+        assert_int_equal(ma.result, 0);
+        assert_int_equal(mb.result, VT_E_BINDING);
+        assert_int_equal(ma2.result, VT_E_REPLAY);
+        assert_int_equal(mx.result, VT_E_NOTFOUND);
+        uint64_t size = 0;
+        assert_int_equal(vt_store_ledger_size(s, &size, NULL), 0);
+        assert_int_equal(size, 5);
+        struct vt_session out;
+        char *claims = NULL;
+        assert_int_equal(vt_store_session_get(s, a.id, T0, &out, NULL), 0);
+        assert_int_equal(out.state, VT_SESSION_ATTESTED);
+        assert_int_equal(out.expires, T0 + 600);
+        assert_int_equal(vt_store_session_get_claims(s, a.id, T0 + 100, &claims, NULL), 0);
+        assert_string_equal(claims, "{\"x\":1}");
+        free(claims);
+        assert_int_equal(vt_store_session_get(s, b.id, T0, &out, NULL), 0);
+        assert_int_equal(out.state, VT_SESSION_AUTHED);
+
+        /* stale: neither the entry nor the mark */
+        struct vt_store_session_mark mc = {c.id, c.nonce, T0 + 1, "{}", T0 + 600, 1};
+        struct vt_ledger_row more = {.index = 4,
+                                     .time = 1,
+                                     .kind = "attest",
+                                     .entry = "{\"a\":6}",
+                                     .entry_len = 7,
+                                     .mark = &mc};
+        assert_int_equal(vt_store_ledger_append(s, 4, &more, 1, NULL, 0, NULL), VT_E_STALE);
+        assert_int_equal(mc.result, 1);
+        assert_int_equal(vt_store_session_get(s, c.id, T0, &out, NULL), 0);
+        assert_int_equal(out.state, VT_SESSION_AUTHED);
+        /* a mark without claims: refused before anything is written */
+        more.index = 5;
+        mc.claims_json = NULL;
+        assert_int_equal(vt_store_ledger_append(s, 5, &more, 1, NULL, 0, NULL), VT_E_INVAL);
+        assert_int_equal(vt_store_ledger_size(s, &size, NULL), 0);
+        assert_int_equal(size, 5);
+        /* synced, with its mark */
+        mc.claims_json = "{\"c\":1}";
+        assert_int_equal(vt_store_ledger_append(s, 5, &more, 1, NULL, 0, NULL), 0);
+        assert_int_equal(mc.result, 0);
+        assert_int_equal(vt_store_session_get(s, c.id, T0, &out, NULL), 0);
+        assert_int_equal(out.state, VT_SESSION_ATTESTED);
+        vt_store_close(s);
+}
+
 /* set_state: writes the state, NOTFOUND for an unknown id, INVAL for a bad state. */
 static void test_store_session_set_state(void **state)
 {
@@ -2982,6 +3136,8 @@ int main(int argc, char **argv)
                 T(test_store_session_create_get),
                 T(test_store_session_claim),
                 T(test_store_session_attest),
+                T(test_store_ledger_mark),
+                T(test_store_session_claims_threads),
                 T(test_store_session_set_state),
                 T(test_store_count_sweep),
                 T(test_store_limit),
