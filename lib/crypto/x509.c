@@ -271,7 +271,8 @@ int vt_ec_curve_nid(EVP_PKEY *key)
                 return NID_undef;
         if (!EVP_PKEY_get_group_name(key, name, sizeof(name), NULL))
                 return NID_undef;
-        return OBJ_sn2nid(name) != NID_undef ? OBJ_sn2nid(name) : EC_curve_nist2nid(name);
+        int nid = OBJ_sn2nid(name);
+        return nid != NID_undef ? nid : EC_curve_nist2nid(name);
 }
 
 const char *vt_openssl_reason(char *buf, size_t cap)
