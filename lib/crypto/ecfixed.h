@@ -10,8 +10,8 @@
  * a comb table of 255 precomputed points (crypto/p384.h, about 24 KiB), so that
  * u1·G + u2·Q is 48 doublings shared by both halves and at most 96 additions, in P-384
  * arithmetic on fixed 64-bit limbs; the result is compared with r in Jacobian
- * coordinates, without a field inversion. A verification costs about a sixth of
- * EVP_PKEY_verify's.
+ * coordinates, without a field inversion; s^-1 is crypto/modinv.h's. A verification costs
+ * about a tenth of EVP_PKEY_verify's.
  *
  * A key gets a slot once it has verified a valid signature through EVP_PKEY_verify
  * (vt_ecfix_remember), and its table at its next verification: keys seen once (fuzzers,
