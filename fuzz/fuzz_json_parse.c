@@ -7,8 +7,9 @@
  * bytes, the same members in the same order. A refusal is VT_E_FORMAT naming a byte offset
  * inside the input. An accepted text is parsed again with vt_json_parse_spans, which must
  * give the same verdict, and its canonical text written through the recorded arrays
- * (vt_jcs_write_spans) must be vt_jcs_serialize's, or the same refusal. VT_FUZZ_VERBOSE=1
- * prints both verdicts.
+ * (vt_jcs_write_spans) must be vt_jcs_serialize's, or the same refusal; each recorded
+ * array read from its text (vt_json_span_bytes) must give the bytes of its nodes
+ * (vt_json_bytes). VT_FUZZ_VERBOSE=1 prints both verdicts.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "util/jcs.h"
+#include "util/json.h"
 #include "util/json_parse.h"
 #include "veritee/veritee.h"
 
@@ -64,6 +66,18 @@ static void spans_same(const uint8_t *data, size_t size)
         }
         free(want);
         free(got.p);
+        for (size_t i = 0; i < sp.n; i++) {
+                size_t n = json_array_size(sp.v[i].node), at = 0;
+                uint8_t *a = malloc(n + 1), *b = malloc(n + 1);
+                if (a && b &&
+                    (!vt_json_bytes(sp.v[i].node, a, n, &at) ||
+                     !vt_json_span_bytes(&sp, sp.v[i].node, b, n) || memcmp(a, b, n) != 0)) {
+                        fprintf(stderr, "a recorded array's bytes differ from its nodes'\n");
+                        abort();
+                }
+                free(a);
+                free(b);
+        }
         json_decref(v);
         vt_json_spans_done(&sp);
 }

@@ -3,7 +3,9 @@
  * Fuzz target: JSON text -> jansson -> vt_snp_wire_decode (Trustee's SNP evidence:
  * attestation_report fields and cert_chain). Whatever decodes is encoded back with
  * vt_snp_wire_encode; when that succeeds (it refuses reports vt_snp_report_parse
- * refuses), decoding its output must give the same report bytes and certificates.
+ * refuses), decoding its output must give the same report bytes and certificates. The
+ * input parsed by vt_json_parse_spans (as veriteed reads attest bodies) and decoded with
+ * its byte arrays read from the text must give the same verdict, bytes and certificates.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "evidence/snp_wire.h"
 #include "util/json.h"
+#include "util/json_parse.h"
 #include "veritee/veritee.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,6 +40,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!ev)
                 return 0;
         e = vt_snp_wire_decode(ev, &w, &d);
+        struct vt_json_spans sp = {0};
+        json_t *ev2 = NULL;
+        if (vt_json_parse_spans(data, size, &ev2, &sp, NULL) == 0) {
+                struct vt_snp_wire ws;
+                int e2 = vt_snp_wire_decode_spans(ev2, &sp, &ws, NULL);
+                if (e != VT_E_NOMEM && e2 != VT_E_NOMEM) {
+                        if ((e < 0) != (e2 < 0))
+                                abort();
+                        if (e == 0) {
+                                if (memcmp(w.report, ws.report, VT_SNP_REPORT_SIZE) != 0)
+                                        abort();
+                                same_certs(&w, &ws);
+                        }
+                }
+                if (e2 == 0)
+                        vt_snp_wire_done(&ws);
+                json_decref(ev2);
+                vt_json_spans_done(&sp);
+        }
         if (e < 0) {
                 if (e != VT_E_FORMAT && e != VT_E_NOMEM)
                         abort();
