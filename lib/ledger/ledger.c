@@ -583,8 +583,7 @@ int vt_ledger_append_mark(struct vt_ledger *l, const char *kind, const json_t *e
                 return vt_diag_set(d, VT_E_INVAL, "ledger: unknown flags");
         if (!l || !kind || !*kind || strlen(kind) > VT_STORE_MAX_KIND || !json_is_object(entry))
                 return vt_diag_set(d, VT_E_INVAL, "ledger: an entry is an object with a kind");
-        if (mark && (!mark->id || !mark->nonce || !mark->claims_json ||
-                     strnlen(mark->claims_json, VT_STORE_MAX_JSON + 1) > VT_STORE_MAX_JSON))
+        if (mark && !vt_store_session_mark_valid(mark))
                 return vt_diag_set(d, VT_E_INVAL,
                                    "ledger: a session mark needs a session, a nonce and claims "
                                    "(at most %u bytes)",

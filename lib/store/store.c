@@ -322,6 +322,12 @@ int vt_store_refval_generation(struct vt_store *s, int64_t *ret, struct vt_diag 
         return result(s->ops->refval_generation(s, ret, d), "refval generation", d);
 }
 
+bool vt_store_session_mark_valid(const struct vt_store_session_mark *m)
+{
+        return m && m->id && m->nonce && m->claims_json &&
+               strnlen(m->claims_json, VT_STORE_MAX_JSON + 1) <= VT_STORE_MAX_JSON;
+}
+
 static int ledger_append(struct vt_store *s, uint64_t expect_size, const struct vt_ledger_row *rows,
                          size_t n, const struct vt_ledger_hash *nodes, size_t m,
                          const struct vt_ledger_sth *sth, bool sync, struct vt_diag *d)
@@ -349,9 +355,7 @@ static int ledger_append(struct vt_store *s, uint64_t expect_size, const struct 
                                            "%u",
                                            (unsigned long long)r->index, r->entry_len,
                                            VT_STORE_MAX_ENTRY);
-                if (r->mark &&
-                    (!r->mark->id || !r->mark->nonce || !r->mark->claims_json ||
-                     strnlen(r->mark->claims_json, VT_STORE_MAX_JSON + 1) > VT_STORE_MAX_JSON))
+                if (r->mark && !vt_store_session_mark_valid(r->mark))
                         return vt_diag_set(d, VT_E_INVAL,
                                            "store: ledger append: entry %llu's session mark has "
                                            "no session, nonce or claims (or claims above %u "

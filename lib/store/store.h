@@ -337,6 +337,10 @@ struct vt_store_session_mark {
         int result;
 };
 
+/* vt_store_session_mark_valid: m has a session, a nonce and claims of at most
+ * VT_STORE_MAX_JSON bytes (what an append with it requires). */
+bool vt_store_session_mark_valid(const struct vt_store_session_mark *m);
+
 struct vt_ledger_row {
         uint64_t index;
         int64_t time;      /* milliseconds since the epoch */
