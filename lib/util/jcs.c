@@ -357,17 +357,39 @@ static int put_real(struct jbuf *b, double x)
 
 static int put_value(struct jbuf *b, const json_t *v, unsigned depth);
 
+/* SMALL_OBJECT: objects of up to this many members (nearly all of a token's claims and
+ * of evidence) keep their members on the stack and are sorted by insertion, in place:
+ * no allocation and no qsort per object */
+#define SMALL_OBJECT 16
+
+static void sort_members(struct member *m, size_t n)
+{
+        if (n > SMALL_OBJECT) {
+                qsort(m, n, sizeof(*m), cmp_members);
+                return;
+        }
+        for (size_t i = 1; i < n; i++) {
+                struct member x = m[i];
+                size_t j = i;
+                for (; j > 0 && cmp_members(&m[j - 1], &x) > 0; j--)
+                        m[j] = m[j - 1];
+                m[j] = x;
+        }
+}
+
 static int put_object(struct jbuf *b, const json_t *v, unsigned depth)
 {
         size_t n = json_object_size(v), i = 0;
-        _cleanup_free_ struct member *m = NULL;
+        struct member few[SMALL_OBJECT];
+        _cleanup_free_ struct member *many = NULL;
+        struct member *m = few;
         const char *key;
         size_t klen;
         json_t *value;
         int e;
 
-        if (n > 0) {
-                m = calloc(n, sizeof(*m));
+        if (n > SMALL_OBJECT) {
+                m = many = calloc(n, sizeof(*m));
                 if (!m)
                         return VT_E_NOMEM;
         }
@@ -384,7 +406,7 @@ static int put_object(struct jbuf *b, const json_t *v, unsigned depth)
         if (i != n)
                 return VT_E_FORMAT;
         if (n > 1)
-                qsort(m, n, sizeof(*m), cmp_members);
+                sort_members(m, n);
 
         if ((e = jb_putc(b, '{')) < 0)
                 return e;

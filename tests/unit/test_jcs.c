@@ -184,6 +184,31 @@ static void test_jcs_sort_mixed(void **state)
         want[wl] = 0;
         _cleanup_free_ char *got = jcs_of(obj);
         assert_string_equal(got, want);
+
+        /* small objects (sorted in place by the writer) and those just above: every size
+         * from 1 to 24, from windows of the keys in yet another order */
+        for (size_t size = 1; size <= 24; size++)
+                for (size_t start = 0; start + size <= NK; start += 7) {
+                        struct k16 sub[24];
+                        _cleanup_json_ json_t *small = json_object();
+                        for (size_t i = 0; i < size; i++) {
+                                sub[i] = keys[(start + i) * 61 % NK];
+                                assert_int_equal(
+                                        json_object_set_new(small, sub[i].utf8, json_integer(2)),
+                                        0);
+                        }
+                        qsort(sub, size, sizeof(sub[0]), cmp_k16);
+                        char w[24 * 16 + 2];
+                        size_t n = 0;
+                        w[n++] = '{';
+                        for (size_t i = 0; i < size; i++)
+                                n += (size_t)snprintf(w + n, sizeof(w) - n, "%s\"%s\":2",
+                                                      i ? "," : "", sub[i].utf8);
+                        w[n++] = '}';
+                        w[n] = 0;
+                        _cleanup_free_ char *g = jcs_of(small);
+                        assert_string_equal(g, w);
+                }
 }
 
 struct collect {

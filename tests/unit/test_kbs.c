@@ -584,8 +584,8 @@ static void test_kbs_evidence_limit_raw(void **state)
                 "{\"primary_evidence\":[true,false,\"1e5\",\"x.y\"],\"additional_evidence\":\"\"}",
                 "{\"primary_evidence\":[\"\\\"1e\",-0],\"additional_evidence\":\"\"}",
                 /* the reals that grow most: 3 or 4 bytes each, 19 to 21 written */
-                "{\"primary_evidence\":[0.1,0.3,0.7,1e-7,-0.1,9e-7,0.1,0.3,0.7,0.9,0.1,0.3,0.7,"
-                "0.9,0.1,0.3,0.7,0.9],\"additional_evidence\":\"\"}",
+                ("{\"primary_evidence\":[0.1,0.3,0.7,1e-7,-0.1,9e-7,0.1,0.3,0.7,0.9,0.1,0.3,0.7,"
+                 "0.9,0.1,0.3,0.7,0.9],\"additional_evidence\":\"\"}"),
         };
         for (size_t i = 0; i < ELEMENTSOF(tee); i++) {
                 char raw[1024];
