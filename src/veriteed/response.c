@@ -146,9 +146,8 @@ const char *vtd_route_name(enum vtd_route r)
         return (unsigned)r < _ROUTE_MAX ? names[r] : "other";
 }
 
-/* An RFC 3339 UTC timestamp with milliseconds: 2026-12-03T08:01:02.345Z */
-/* the time as 2026-12-05T04:09:00.123Z; the part up to the second is formatted once a
- * second per thread (every request writes a line) */
+/* An RFC 3339 UTC timestamp with milliseconds, 2026-12-03T08:01:02.345Z; the part up to
+ * the second is formatted once a second per thread (every request writes a line) */
 static void timestamp(char ts[32])
 {
         static _Thread_local time_t sec = -1;
