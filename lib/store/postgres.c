@@ -1385,6 +1385,29 @@ struct rget_arg {
         size_t wl, cl;
 };
 
+/* rget_row copies a resource's kek_id, wrapped key and ciphertext (columns 0, 1, 2 of row 0,
+ * binary results: kek_id TEXT as its bytes) into a, replacing what an earlier attempt of a
+ * retried run left there; a is unchanged on failure */
+static int rget_row(const PGresult *res, struct rget_arg *a)
+{
+        _cleanup_free_ uint8_t *w = NULL, *ct = NULL;
+        size_t wl, cl;
+        char kek[32];
+        int r;
+        if (copy_text(res, 0, 0, kek, sizeof(kek)) < 0)
+                return VT_E_STORE;
+        if ((r = blob_dup(res, 0, 1, &w, &wl)) < 0 || (r = blob_dup(res, 0, 2, &ct, &cl)) < 0)
+                return r;
+        free(a->w);
+        free(a->c);
+        memcpy(a->kek, kek, sizeof(kek));
+        a->w = TAKE_PTR(w);
+        a->wl = wl;
+        a->c = TAKE_PTR(ct);
+        a->cl = cl;
+        return 0;
+}
+
 static int resource_get_fn(struct pgc *c, void *arg)
 {
         struct rget_arg *a = arg;
@@ -1398,15 +1421,7 @@ static int resource_get_fn(struct pgc *c, void *arg)
                 return r;
         if (sym_PQntuples(res) == 0)
                 return VT_E_NOTFOUND;
-        if (copy_text(res, 0, 0, a->kek, sizeof(a->kek)) < 0)
-                return VT_E_STORE;
-        if ((r = blob_dup(res, 0, 1, &a->w, &a->wl)) < 0)
-                return r;
-        if ((r = blob_dup(res, 0, 2, &a->c, &a->cl)) < 0) {
-                free(a->w);
-                a->w = NULL;
-        }
-        return r;
+        return rget_row(res, a);
 }
 
 static int pg_resource_get(struct vt_store *base, const char *path, char kek_id[32], uint8_t **wdek,
@@ -1417,8 +1432,11 @@ static int pg_resource_get(struct vt_store *base, const char *path, char kek_id[
                 return VT_E_INVAL;
         struct rget_arg a = {.path = path};
         int r = pg_run(s, RUN_READONLY, resource_get_fn, &a, "resource get", d);
-        if (r < 0)
+        if (r < 0) {
+                free(a.w);
+                free(a.c);
                 return r;
+        }
         memcpy(kek_id, a.kek, sizeof(a.kek));
         *wdek = a.w;
         *wdek_len = a.wl;
@@ -1448,25 +1466,12 @@ static int release_get_fn(struct pgc *c, void *arg)
         if (sym_PQntuples(res) == 0)
                 return VT_E_NOTFOUND;
         _cleanup_free_ char *policy = NULL;
-        _cleanup_free_ uint8_t *w = NULL, *ct = NULL;
-        size_t wl, cl;
-        char kek[32];
         /* binary results: TEXT comes as its bytes */
         if (!sym_PQgetisnull(res, 0, 3) && (r = text_dup(res, 0, 3, &policy)) < 0)
                 return r;
-        if (copy_text(res, 0, 0, kek, sizeof(kek)) < 0)
-                return VT_E_STORE;
-        if ((r = blob_dup(res, 0, 1, &w, &wl)) < 0 || (r = blob_dup(res, 0, 2, &ct, &cl)) < 0)
+        if ((r = rget_row(res, &a->r)) < 0)
                 return r;
-        /* a retried run overwrites: free what an earlier attempt left */
-        free(a->r.w);
-        free(a->r.c);
-        free(a->policy);
-        memcpy(a->r.kek, kek, sizeof(kek));
-        a->r.w = TAKE_PTR(w);
-        a->r.wl = wl;
-        a->r.c = TAKE_PTR(ct);
-        a->r.cl = cl;
+        free(a->policy); /* an earlier attempt's */
         a->policy = TAKE_PTR(policy);
         return 0;
 }

@@ -371,6 +371,16 @@ static int step_one(struct vt_sqlite *s, sqlite3_stmt *st, const char *what, str
         return 0;
 }
 
+/* step_row steps a statement that reads at most one row: 0 with the row, VT_E_NOTFOUND
+ * without one, else the store's failure (what names the read) */
+static int step_row(struct vt_sqlite *s, sqlite3_stmt *st, const char *what)
+{
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                return 0;
+        return rc == SQLITE_DONE ? VT_E_NOTFOUND : store_fail(s, NULL, what);
+}
+
 static int step_done(struct vt_sqlite *s, sqlite3_stmt *st, const char *what, struct vt_diag *d)
 {
         if (sqlite3_step(st) != SQLITE_DONE)
@@ -810,11 +820,8 @@ static int session_get_locked(struct vt_sqlite *s, const char *id, struct vt_ses
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read");
+        if ((r = step_row(s, st, "read")) < 0)
+                return r;
 
         struct vt_session out = {0};
         if (copy_text(st, 0, out.id, sizeof(out.id)) < 0 ||
@@ -857,11 +864,8 @@ static int claim_classify(struct vt_sqlite *s, const char *id, const char *nonce
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, nonce, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read");
+        if ((r = step_row(s, st, "read")) < 0)
+                return r;
         if (sqlite3_column_int64(st, 1) <= now)
                 return VT_E_EXPIRED;
         if (sqlite3_column_int(st, 2) != 1)
@@ -1014,11 +1018,8 @@ static int session_get_claims_locked(struct vt_sqlite *s, const char *id, int64_
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read session claims");
+        if ((r = step_row(s, st, "read session claims")) < 0)
+                return r;
         if (sqlite3_column_int64(st, 1) <= now)
                 return VT_E_EXPIRED;
         if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
@@ -1483,11 +1484,8 @@ static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_i
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read");
+        if ((r = step_row(s, st, "read")) < 0)
+                return r;
         return resource_row(st, kek_id, wdek, wdek_len, ct, ct_len);
 }
 
@@ -1506,11 +1504,8 @@ static int release_get_locked(struct vt_sqlite *s, const char *path, char kek_id
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read");
+        if ((r = step_row(s, st, "read")) < 0)
+                return r;
         _cleanup_free_ char *policy = NULL;
         if (sqlite3_column_type(st, 3) != SQLITE_NULL && (r = text_dup(st, 3, &policy)) < 0)
                 return r;
@@ -1795,11 +1790,8 @@ static int kek_current_locked(struct vt_sqlite *s, char id[32], int64_t *gen)
         int r = prepare(s, "SELECT current, generation FROM kek WHERE id = 1", &st, NULL);
         if (r < 0)
                 return r;
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read the current KEK");
+        if ((r = step_row(s, st, "read the current KEK")) < 0)
+                return r;
         if (copy_text(st, 0, id, 32) < 0)
                 return VT_E_STORE;
         *gen = sqlite3_column_int64(st, 1);
@@ -1942,11 +1934,8 @@ static int policy_get_locked(struct vt_sqlite *s, const char *path, char **ret_j
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read");
+        if ((r = step_row(s, st, "read")) < 0)
+                return r;
         return text_dup(st, 0, ret_json);
 }
 
@@ -2620,11 +2609,8 @@ static int ledger_node_locked(struct vt_sqlite *s, unsigned level, uint64_t inde
         sqlite3_bind_int(st, 1, (int)level);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
         sqlite3_bind_int64(st, 3, row > INT64_MAX ? -1 : (sqlite3_int64)row);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read ledger node");
+        if ((r = step_row(s, st, "read ledger node")) < 0)
+                return r;
         if (sqlite3_column_bytes(st, 0) != 32)
                 return VT_E_FORMAT;
         memcpy(ret, sqlite3_column_blob(st, 0), 32);
@@ -2761,11 +2747,8 @@ static int ledger_sth_latest_locked(struct vt_sqlite *s, uint64_t *ret_size, cha
                         NULL);
         if (r < 0)
                 return r;
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return VT_E_NOTFOUND;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, NULL, "read ledger tree head");
+        if ((r = step_row(s, st, "read ledger tree head")) < 0)
+                return r;
         char *t = NULL;
         if ((r = text_dup(st, 1, &t)) < 0)
                 return r;

@@ -568,7 +568,7 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
         /* the session marked with the entry, in its transaction (claims the store refuses,
          * above VT_STORE_MAX_JSON, are refused by the mark made alone, as they were) */
         struct vt_store_session_mark mark = attest_mark(s, &sess, ab.nonce, now, claims_jcs);
-        bool with = ok && strlen(claims_jcs) <= VT_STORE_MAX_JSON;
+        bool with = ok && vt_store_session_mark_valid(&mark);
         if (verified &&
             attest_record(s, req, &sess, &ab, &spans, ok ? claims : NULL, claims_digest, &devs,
                           with ? &mark : NULL) < 0 &&
