@@ -8,7 +8,7 @@
  * inside the input. An accepted text is parsed again with vt_json_parse_spans, which must
  * give the same verdict, and its canonical text written through the recorded arrays
  * (vt_jcs_write_spans) must be vt_jcs_serialize's, or the same refusal; each recorded
- * array read from its text (vt_json_span_bytes) must give the bytes of its nodes
+ * array's bytes as the parse kept them (vt_json_span_bytes) must be those of its nodes
  * (vt_json_bytes). VT_FUZZ_VERBOSE=1 prints both verdicts.
  */
 #include <stdbool.h>

@@ -36,8 +36,8 @@ static int get_uint(const json_t *o, const char *k, uint64_t max, uint64_t *ret,
         return 0;
 }
 
-/* get_bytes reads the byte array k of o, from its text when sp recorded it (the array's
- * nodes need no walk), else node by node. */
+/* get_bytes reads the byte array k of o, from the bytes the parse kept when sp recorded it
+ * (the array's nodes need no walk), else node by node. */
 static int get_bytes(const json_t *o, const char *k, uint8_t *out, size_t n,
                      const struct vt_json_spans *sp, struct vt_diag *d)
 {

@@ -30,8 +30,8 @@ struct vt_snp_wire {
  * caller releases *ret with vt_snp_wire_done. */
 int vt_snp_wire_decode(const json_t *evidence, struct vt_snp_wire *ret, struct vt_diag *d);
 /* vt_snp_wire_decode_spans is vt_snp_wire_decode (the same result and errors) for evidence
- * parsed with vt_json_parse_spans: the byte arrays recorded in spans (may be NULL) are read
- * from their text. */
+ * parsed with vt_json_parse_spans: the byte arrays recorded in spans (may be NULL) are
+ * copied from the bytes the parse kept. */
 int vt_snp_wire_decode_spans(const json_t *evidence, const struct vt_json_spans *spans,
                              struct vt_snp_wire *ret, struct vt_diag *d);
 void vt_snp_wire_done(struct vt_snp_wire *w);

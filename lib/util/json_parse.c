@@ -381,18 +381,41 @@ enum run_end {
         RUN_CLOSE, /* stopped before the array's ']', which follows its last element (next) */
 };
 
+/* keep_byte appends v to spans->bytes, growing it; false when that fails (nothing more is
+ * recorded then: full). */
+static bool keep_byte(struct vt_json_spans *sp, unsigned v)
+{
+        if (sp->nbytes == sp->bytes_cap) {
+                size_t cap = sp->bytes_cap ? 2 * sp->bytes_cap : 4096;
+                uint8_t *b = realloc(sp->bytes, cap);
+                if (!b) {
+                        sp->full = true;
+                        return false;
+                }
+                sp->bytes = b;
+                sp->bytes_cap = cap;
+        }
+        sp->bytes[sp->nbytes++] = (uint8_t)v;
+        return true;
+}
+
 /* small_ints appends to the array a the run of integers 0..255 that starts at s->p, each
  * written in one to three digits and followed at once by ',' or ']': the bytes of evidence
  * in Trustee's wire form, thousands per attest body, without the per-value dispatch and
  * number()'s generality. It stops before an element written any other way (whitespace
  * before its ',', a sign, a leading zero, four digits, a fraction, a NUL after it: the
  * general path then reads or refuses it exactly as before) and says where it stopped, or
- * returns VT_E_NOMEM. The caller checked the nesting depth for a value in a. */
-static int small_ints(struct jp *s, json_t *a)
+ * returns VT_E_NOMEM. The caller checked the nesting depth for a value in a. With keep
+ * (a run that may be all of a canonical array), each value also goes to spans->bytes,
+ * for span_add to record or the caller to drop; keep ends quietly when that store cannot
+ * grow. */
+static int small_ints(struct jp *s, json_t *a, bool keep)
 {
         const uint8_t *p = s->p, *end = s->end;
         int r = RUN_NONE;
         pthread_once(&shared_once, shared_init);
+        if (keep && s->spans->full)
+                keep = false;
         while (p < end && is_digit(*p)) {
                 const uint8_t *q = p;
                 unsigned v = (unsigned)(*q++ - '0');
@@ -405,6 +428,8 @@ static int small_ints(struct jp *s, json_t *a)
                         break;
                 if (json_array_append_new(a, shared_int[v]) < 0)
                         return VT_E_NOMEM;
+                if (keep)
+                        keep = keep_byte(s->spans, v);
                 if (*q == ']') {
                         p = q;
                         r = RUN_CLOSE;
@@ -417,25 +442,31 @@ static int small_ints(struct jp *s, json_t *a)
         return r;
 }
 
-/* span_add records the array a, whose text runs from the '[' at open to the ']' at close:
- * best effort (see struct vt_json_spans). */
-static void span_add(struct jp *s, const json_t *a, const uint8_t *open, const uint8_t *close)
+/* span_add records the array a, whose text runs from the '[' at open to the ']' at close
+ * and whose elements small_ints kept from boff on (to spans->nbytes): best effort (see
+ * struct vt_json_spans); what it does not record it drops from spans->bytes. */
+static void span_add(struct jp *s, const json_t *a, const uint8_t *open, const uint8_t *close,
+                     size_t boff)
 {
         struct vt_json_spans *sp = s->spans;
         size_t len = (size_t)(close - open) + 1;
-        if (sp->full || len < VT_JSON_SPAN_MIN)
+        if (sp->full || len < VT_JSON_SPAN_MIN) {
+                sp->nbytes = boff;
                 return;
+        }
         if (sp->n == sp->cap) {
                 size_t cap = sp->cap ? 2 * sp->cap : 32;
                 struct vt_json_span *v = realloc(sp->v, cap * sizeof(*v));
                 if (!v) {
                         sp->full = true;
+                        sp->nbytes = boff;
                         return;
                 }
                 sp->v = v;
                 sp->cap = cap;
         }
-        sp->v[sp->n++] = (struct vt_json_span){a, (size_t)(open - s->buf), len};
+        sp->v[sp->n++] =
+                (struct vt_json_span){a, (size_t)(open - s->buf), len, boff, sp->nbytes - boff};
 }
 
 /* literal reads true, false or null at s->p. */
@@ -488,14 +519,16 @@ value:
                          * top, and nothing read in it yet) to its ']' is all of top, written
                          * canonically */
                         bool whole = s->spans && s->p == s->arr_open + 1;
-                        r = small_ints(s, top);
+                        size_t boff = whole ? s->spans->nbytes : 0;
+                        r = small_ints(s, top, whole);
                         if (r < 0)
                                 goto out;
-                        if (r == RUN_CLOSE) {
-                                if (whole)
-                                        span_add(s, top, s->arr_open, s->p);
+                        if (r == RUN_CLOSE && whole)
+                                span_add(s, top, s->arr_open, s->p, boff);
+                        else if (whole)
+                                s->spans->nbytes = boff; /* not all of top: dropped */
+                        if (r == RUN_CLOSE)
                                 goto next;
-                        }
                         if (r == RUN_VALUE) {
                                 skip_ws(s);
                                 goto value;
@@ -708,46 +741,14 @@ const struct vt_json_span *vt_json_span_find(const struct vt_json_spans *spans, 
         return bsearch(&key, spans->v, spans->n, sizeof(*spans->v), span_cmp);
 }
 
-/* digits_le reads the number at p of a canonical byte array, whose text goes on for at
- * least 4 bytes from p: 1 to 3 digits, then ',' or ']'. Without branches on the digits
- * (the bytes of a report are random: their widths would be mispredicted half the time):
- * the 4 bytes less '0' each, the first that is not a digit (',' and ']' are not) gives
- * the width w, and the number is the w digits in place value. Returns w. */
-static size_t digits_le(const uint8_t *p, unsigned *ret)
-{
-        unsigned d0 = (unsigned)p[0] - '0', d1 = (unsigned)p[1] - '0', d2 = (unsigned)p[2] - '0';
-        size_t w = 1 + (d1 < 10) + ((d1 < 10) & (d2 < 10));
-        unsigned two = d0 * 10 + d1, three = two * 10 + d2;
-        *ret = w == 1 ? d0 : w == 2 ? two : three;
-        return w;
-}
-
 bool vt_json_span_bytes(const struct vt_json_spans *spans, const json_t *a, uint8_t *out, size_t n)
 {
         const struct vt_json_span *sp = vt_json_span_find(spans, a);
-        if (!sp || sp->len < 2)
+        if (!sp || sp->count != n)
                 return false;
-        /* canonical text (the record's promise): '[', integers 0..255 in their shortest
-         * form separated by ',', ']' at end */
-        const uint8_t *p = spans->text + sp->off + 1, *end = spans->text + sp->off + sp->len - 1;
-        size_t i = 0;
-        if (p == end)
-                return n == 0;
-        for (;;) {
-                unsigned v;
-                if (end - p >= 3) {
-                        p += digits_le(p, &v);
-                } else {
-                        for (v = 0; *p != ',' && p < end; p++)
-                                v = v * 10 + (unsigned)(*p - '0');
-                }
-                if (i == n)
-                        return false; /* more elements than n */
-                out[i++] = (uint8_t)v;
-                if (p == end)
-                        return i == n;
-                p++; /* ',' */
-        }
+        if (n)
+                memcpy(out, spans->bytes + sp->boff, n);
+        return true;
 }
 
 void vt_json_spans_done(struct vt_json_spans *spans)
@@ -755,6 +756,7 @@ void vt_json_spans_done(struct vt_json_spans *spans)
         if (!spans)
                 return;
         free(spans->v);
+        free(spans->bytes);
         *spans = (struct vt_json_spans){0};
 }
 

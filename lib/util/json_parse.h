@@ -41,6 +41,7 @@ int vt_json_parse(const uint8_t *buf, size_t len, json_t **ret, struct vt_diag *
 struct vt_json_span {
         const json_t *node; /* the array */
         size_t off, len;    /* its text in the parsed buffer */
+        size_t boff, count; /* its elements, decoded as the parse read them: bytes[boff..] */
 };
 
 /* The canonical arrays of one parse, sorted by node. A record holds only for as long as its
@@ -51,6 +52,8 @@ struct vt_json_spans {
         const uint8_t *text; /* the parsed buffer */
         struct vt_json_span *v;
         size_t n, cap;
+        uint8_t *bytes; /* the recorded arrays' elements, one byte each */
+        size_t nbytes, bytes_cap;
         bool full; /* an allocation failed: the arrays after the last record went unrecorded */
 };
 
@@ -64,11 +67,11 @@ int vt_json_parse_spans(const uint8_t *buf, size_t len, json_t **ret, struct vt_
  * NULL). */
 const struct vt_json_span *vt_json_span_find(const struct vt_json_spans *spans, const json_t *node);
 
-/* vt_json_span_bytes reads the byte array a (its n elements, each 0..255: the caller has
- * checked its size) into out from its recorded text, without walking its nodes: true when
- * a is recorded in spans with exactly n elements; false when it is not recorded (spans
- * NULL) or has another count, out then unchanged or written in part (the caller walks the
- * nodes, vt_json_bytes). */
+/* vt_json_span_bytes copies the byte array a (its n elements, each 0..255: the caller has
+ * checked its size) into out from the elements the parse decoded as it read them, without
+ * walking its nodes or reading its text again: true when a is recorded in spans with
+ * exactly n elements; false when it is not recorded (spans NULL) or has another count, out
+ * then unchanged (the caller walks the nodes, vt_json_bytes). */
 bool vt_json_span_bytes(const struct vt_json_spans *spans, const json_t *a, uint8_t *out, size_t n);
 
 void vt_json_spans_done(struct vt_json_spans *spans);

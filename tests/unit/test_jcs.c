@@ -338,8 +338,8 @@ static int spans_check(const char *text, size_t n)
                 assert_int_equal(text[sp.v[i].off], '[');
                 assert_int_equal(text[sp.v[i].off + sp.v[i].len - 1], ']');
                 assert_ptr_equal(vt_json_span_find(&sp, sp.v[i].node), &sp.v[i]);
-                /* its bytes read from the text are the nodes' bytes; with another count
-                 * nothing is read */
+                /* the bytes the parse kept for it are the nodes' bytes; with another
+                 * count nothing is copied */
                 size_t k = json_array_size(sp.v[i].node);
                 uint8_t *from_text = malloc(k + 1), *from_nodes = malloc(k + 1);
                 size_t at = 0;
@@ -443,6 +443,13 @@ static void test_jcs_spans(void **state)
         char t[512];
         snprintf(t, sizeof(t), "{\"b\":%s,\"a\":[%s,%s]}", long_arr, long_arr, long_arr);
         assert_int_equal(spans_check(t, strlen(t)), 3);
+        /* a run dropped between two recorded arrays (its bytes were kept until its 256):
+         * the arrays after it still get their own bytes */
+        snprintf(t, sizeof(t), "{\"b\":%s,\"x\":%s,\"a\":%s}",
+                 "[200,201,202,203,204,205,206,207,208,209]",
+                 "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,256]",
+                 "[90,91,92,93,94,95,96,97,98,99,100,101]");
+        assert_int_equal(spans_check(t, strlen(t)), 2);
         static const char *const out[] = {
                 "[ 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,255]",
                 "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,255 ]",
