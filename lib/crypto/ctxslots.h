@@ -2,11 +2,10 @@
 /*
  * OpenSSL key contexts kept between calls, a few at a time. Setting a context up
  * (EVP_PKEY_CTX_new_from_pkey and an init: the provider lookups, the curve's group) can
- * cost more than the operation it is for: an ephemeral key's generation (lib/crypto/jwe.c),
- * a token's signature (lib/token/jwt.c). A slot holds one context, made on its first
- * take and kept; a slot serves one thread at a time, taken by an atomic exchange. When
- * every slot is taken the caller gets a context of its own, freed when given back. Internal
- * to lib/.
+ * cost more than the operation it is for: a token's signature (lib/token/jwt.c). A slot
+ * holds one context, made on its first take and kept; a slot serves one thread at a time,
+ * taken by an atomic exchange. When every slot is taken the caller gets a context of its
+ * own, freed when given back. Internal to lib/.
  */
 #ifndef VT_CRYPTO_CTXSLOTS_H
 #define VT_CRYPTO_CTXSLOTS_H

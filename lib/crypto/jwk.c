@@ -592,6 +592,30 @@ static int set_str(json_t *obj, const char *k, const char *v)
         return v ? vt_json_set(obj, k, json_string(v)) : 0;
 }
 
+int vt_jwk_from_ec_xy(const struct vt_jwk_curve *c, const uint8_t *x, const uint8_t *y,
+                      enum vt_jwk_layout layout, const char *alg, json_t **ret)
+{
+        _cleanup_json_ json_t *j = json_object();
+        const char *alg_first = layout == VT_JWK_ALG_FIRST ? alg : NULL;
+        const char *alg_last = layout == VT_JWK_ALG_LAST ? alg : NULL;
+        int e;
+
+        if (!c || !x || !y || !ret)
+                return VT_E_INVAL;
+        if (!j)
+                return VT_E_NOMEM;
+        if (layout == VT_JWK_EPK)
+                e = set_str(j, "crv", c->crv) ?: set_str(j, "kty", "EC");
+        else
+                e = set_str(j, "kty", "EC") ?: set_str(j, "crv", c->crv)
+                                                ?: set_str(j, "alg", alg_first);
+        if (e < 0 || (e = vt_json_set_b64(j, "x", x, c->n)) < 0 ||
+            (e = vt_json_set_b64(j, "y", y, c->n)) < 0 || (e = set_str(j, "alg", alg_last)) < 0)
+                return e;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
 int vt_jwk_from_pkey(EVP_PKEY *key, enum vt_jwk_layout layout, const char *alg, json_t **ret)
 {
         _cleanup_json_ json_t *j = json_object();
@@ -608,15 +632,7 @@ int vt_jwk_from_pkey(EVP_PKEY *key, enum vt_jwk_layout layout, const char *alg, 
                 uint8_t x[66], y[66];
                 if ((e = vt_ec_public_xy(key, c, x, y)) < 0)
                         return e;
-                if (layout == VT_JWK_EPK)
-                        e = set_str(j, "crv", c->crv) ?: set_str(j, "kty", "EC");
-                else
-                        e = set_str(j, "kty", "EC") ?: set_str(j, "crv", c->crv)
-                                                        ?: set_str(j, "alg", alg_first);
-                if (e < 0 || (e = vt_json_set_b64(j, "x", x, c->n)) < 0 ||
-                    (e = vt_json_set_b64(j, "y", y, c->n)) < 0 ||
-                    (e = set_str(j, "alg", alg_last)) < 0)
-                        return e;
+                return vt_jwk_from_ec_xy(c, x, y, layout, alg, ret);
         } else if (EVP_PKEY_is_a(key, "RSA") && layout != VT_JWK_EPK) {
                 _cleanup_(BN_freep) BIGNUM *n = NULL, *ex = NULL;
                 _cleanup_free_ uint8_t *nb = NULL;

@@ -89,6 +89,11 @@ enum vt_jwk_layout {
  * VT_JWK_EPK), members in the order of layout. VT_E_UNSUPPORTED for other keys. */
 int vt_jwk_from_pkey(EVP_PKEY *key, enum vt_jwk_layout layout, const char *alg, json_t **ret);
 
+/* vt_jwk_from_ec_xy is vt_jwk_from_pkey for the EC public point (x, y) on curve c (x and y
+ * c->n bytes, big-endian), which it does not check: the caller made the point. */
+int vt_jwk_from_ec_xy(const struct vt_jwk_curve *c, const uint8_t *x, const uint8_t *y,
+                      enum vt_jwk_layout layout, const char *alg, json_t **ret);
+
 /* vt_jwk_from_private returns in *ret a new public JWK for key (private or public):
  * EC {"kty","crv","alg":"ECDH-ES+A256KW","x","y"} for P-256/P-521, RSA
  * {"kty","alg":"RSA-OAEP-256","n","e"}, as the agent sends as tee-pubkey. Other key

@@ -400,9 +400,10 @@ static void roundtrip(EVP_PKEY *k)
         }
 }
 
-/* Ephemeral keys from the kept key-generation contexts (lib/crypto/jwe.c), under more
- * threads than there are contexts (the rest make their own): every JWE decrypts with the
- * recipient's key, and no two of them share an ephemeral key, on either curve. */
+/* Ephemeral keys (lib/crypto/jwe.c's eph_ecdh: each curve's group made once and shared by
+ * every thread), from 12 threads at once: every JWE decrypts with the recipient's key
+ * (OpenSSL's ECDH through EVP, the other way), and no two of them share an ephemeral key,
+ * on either curve. */
 #define EPH_THREADS 12
 #define EPH_EACH    16
 
@@ -1438,7 +1439,7 @@ static void test_jwe_ec_public_xy_forms(void **state)
         }
 }
 
-/* crypto/ctxslots.h, which the ephemeral keys and the signer's contexts share: a slot's
+/* crypto/ctxslots.h, which holds the signer's contexts: a slot's
  * context is made once and handed out again; with every slot taken a caller gets one of
  * its own; a context given back as failed is made anew by the next taker. */
 static void test_ctx_slots(void **state)
