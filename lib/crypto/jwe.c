@@ -127,18 +127,17 @@ static const EC_GROUP *eph_group(const struct vt_jwk_curve *c)
 }
 
 /* eph_ecdh makes ECDH-ES's ephemeral key on curve c and its agreement with the recipient's
- * public key pub: the ephemeral public point's coordinates into ex and ey (c->n bytes
- * each), the shared x-coordinate into z. The private scalar is drawn as OpenSSL's EC key
- * generation draws one (uniform in [1, order - 1], in the secure heap, flagged constant
- * time), both multiplications are EC_POINT_mul's, the very calls OpenSSL's key generation
- * and ECDH make (its constant-time code for a secret scalar), and the scalar is cleared
- * before this returns. What it leaves out is an EVP_PKEY for a key used once: setting its
- * type up, a context to derive with and the coordinates exported again took more than
- * the two multiplications (about 100 us against 70 per JWE, measured cold). The
- * recipient's point gets the quick check (on the curve, not at infinity), which proves
- * all there is on these curves of cofactor 1. */
-static int eph_ecdh(const struct vt_jwk_curve *c, EVP_PKEY *pub, uint8_t *ex, uint8_t *ey,
-                    struct secret *z)
+ * public point (px, py; c->n bytes each): the ephemeral public point's coordinates into ex and ey
+ * (c->n bytes each), the shared x-coordinate into z. The private scalar is drawn as OpenSSL's EC
+ * key generation draws one (uniform in [1, order - 1], in the secure heap, flagged constant time),
+ * both multiplications are EC_POINT_mul's, the very calls OpenSSL's key generation and ECDH make
+ * (its constant-time code for a secret scalar), and the scalar is cleared before this returns. What
+ * it leaves out is an EVP_PKEY for a key used once: setting its type up, a context to derive with
+ * and the coordinates exported again took more than the two multiplications (about 100 us against
+ * 70 per JWE, measured cold). The recipient's point gets the quick check (on the curve, not at
+ * infinity), which proves all there is on these curves of cofactor 1. */
+static int eph_ecdh(const struct vt_jwk_curve *c, const uint8_t *px, const uint8_t *py, uint8_t *ex,
+                    uint8_t *ey, struct secret *z)
 {
         const EC_GROUP *g = eph_group(c);
         uint8_t enc[1 + 2 * 66];
@@ -146,8 +145,8 @@ static int eph_ecdh(const struct vt_jwk_curve *c, EVP_PKEY *pub, uint8_t *ex, ui
         if (!g || n > 66 || n > sizeof(z->b))
                 return VT_E_CRYPTO;
         enc[0] = 0x04;
-        if (vt_ec_public_xy(pub, c, enc + 1, enc + 1 + n) < 0)
-                return VT_E_CRYPTO;
+        memcpy(enc + 1, px, n);
+        memcpy(enc + 1 + n, py, n);
         _cleanup_(BN_CTX_freep) BN_CTX *ctx = BN_CTX_new();
         _cleanup_(EC_POINT_freep) EC_POINT *peer = EC_POINT_new(g), *eph = EC_POINT_new(g);
         _cleanup_(EC_POINT_clear_freep) EC_POINT *shared = EC_POINT_new(g);
@@ -357,14 +356,19 @@ int vt_jwe_protected_serialize(const json_t *hdr, char **ret)
 
 /* encrypt_to builds the JWE for pub; eph is the ephemeral EC key pair, or NULL to
  * generate one. */
+static int seal(const char *hdr_json, const uint8_t *ek, size_t ek_len, const uint8_t cek[32],
+                const uint8_t iv[12], const uint8_t *pt, size_t len, json_t **ret,
+                struct vt_diag *d);
+
+/* encrypt_to encrypts to pub, with the ephemeral key eph for an EC pub (a caller's: tests
+ * and vectors; encrypt_fresh makes new ones). */
 static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const uint8_t iv[12],
                       const uint8_t *pt, size_t len, json_t **ret, struct vt_diag *d)
 {
-        _cleanup_json_ json_t *hdr = json_object(), *out = NULL;
-        _cleanup_free_ char *hdr_json = NULL, *prot = NULL;
-        _cleanup_free_ uint8_t *ct = NULL;
+        _cleanup_json_ json_t *hdr = json_object();
+        _cleanup_free_ char *hdr_json = NULL;
         _cleanup_(secret_wipe) struct secret z = {0}, kek = {0};
-        uint8_t ek[MAX_RSA_BYTES], tag[TAG_LEN];
+        uint8_t ek[MAX_RSA_BYTES];
         size_t ek_len;
         int e;
 
@@ -377,16 +381,7 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
                 if (!c)
                         return vt_diag_set(d, VT_E_UNSUPPORTED,
                                            "jwe: recipient EC curve not supported (P-256, P-521)");
-                if (!eph) {
-                        /* a new ephemeral key: its coordinates straight into epk */
-                        uint8_t ex[66], ey[66];
-                        if (eph_ecdh(c, pub, ex, ey, &z) < 0)
-                                return vt_diag_set(d, VT_E_CRYPTO,
-                                                   "jwe: a %s ephemeral key and its ECDH with the "
-                                                   "recipient's key failed",
-                                                   c->crv);
-                        e = vt_jwk_from_ec_xy(c, ex, ey, VT_JWK_EPK, NULL, &epk);
-                } else if (vt_jwk_curve_of(eph) != c) {
+                if (vt_jwk_curve_of(eph) != c) {
                         return vt_diag_set(d, VT_E_INVAL,
                                            "jwe: the ephemeral key is not on the recipient's "
                                            "curve %s",
@@ -422,8 +417,57 @@ static int encrypt_to(EVP_PKEY *pub, EVP_PKEY *eph, const uint8_t cek[32], const
                 return vt_diag_set(d, VT_E_UNSUPPORTED, "jwe: recipient key type not supported");
         }
 
-        if ((e = vt_jwe_protected_serialize(hdr, &hdr_json)) < 0 ||
-            (e = vt_b64_encode_public((const uint8_t *)hdr_json, strlen(hdr_json), VT_B64_URL,
+        if ((e = vt_jwe_protected_serialize(hdr, &hdr_json)) < 0)
+                return e;
+        return seal(hdr_json, ek, ek_len, cek, iv, pt, len, ret, d);
+}
+
+/* encrypt_fresh is encrypt_to for an EC recipient (px, py on c) and a new ephemeral key,
+ * whose protected header it writes itself: {"alg","enc","epk":{"crv","kty","x","y"}},
+ * byte for byte what vt_jwe_protected_serialize writes for it. */
+static int encrypt_fresh(const struct vt_jwk_curve *c, const uint8_t *px, const uint8_t *py,
+                         const uint8_t cek[32], const uint8_t iv[12], const uint8_t *pt, size_t len,
+                         json_t **ret, struct vt_diag *d)
+{
+        _cleanup_(secret_wipe) struct secret z = {0}, kek = {0};
+        _cleanup_free_ char *x = NULL, *y = NULL;
+        uint8_t ex[66], ey[66], ek[KW_LEN];
+        char hdr[384];
+        int e;
+
+        if (eph_ecdh(c, px, py, ex, ey, &z) < 0)
+                return vt_diag_set(d, VT_E_CRYPTO,
+                                   "jwe: a %s ephemeral key and its ECDH with the recipient's "
+                                   "key failed",
+                                   c->crv);
+        if ((e = vt_jwe_concat_kdf(z.b, z.n, ALG_ECDH, kek.b)) < 0 ||
+            (e = vt_jwe_a256kw_wrap(kek.b, cek, ek)) < 0)
+                return vt_diag_set(d, e, "jwe: deriving or wrapping the CEK failed");
+        if ((e = vt_b64_encode_public(ex, c->n, VT_B64_URL, &x)) < 0 ||
+            (e = vt_b64_encode_public(ey, c->n, VT_B64_URL, &y)) < 0)
+                return e;
+        int n = snprintf(hdr, sizeof(hdr),
+                         "{\"alg\":\"" ALG_ECDH "\",\"enc\":\"" ENC_GCM
+                         "\",\"epk\":{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}}",
+                         c->crv, x, y);
+        if (n < 0 || (size_t)n >= sizeof(hdr))
+                return VT_E_INVAL;
+        return seal(hdr, ek, KW_LEN, cek, iv, pt, len, ret, d);
+}
+
+/* seal finishes a JWE: the protected header (hdr_json) base64url, the plaintext under
+ * A256GCM with it as the additional data, and the flattened serialisation. */
+static int seal(const char *hdr_json, const uint8_t *ek, size_t ek_len, const uint8_t cek[32],
+                const uint8_t iv[12], const uint8_t *pt, size_t len, json_t **ret,
+                struct vt_diag *d)
+{
+        _cleanup_json_ json_t *out = NULL;
+        _cleanup_free_ char *prot = NULL;
+        _cleanup_free_ uint8_t *ct = NULL;
+        uint8_t tag[TAG_LEN];
+        int e;
+
+        if ((e = vt_b64_encode_public((const uint8_t *)hdr_json, strlen(hdr_json), VT_B64_URL,
                                       &prot)) < 0)
                 return e;
         ct = malloc(len > 0 ? len : 1);
@@ -459,6 +503,26 @@ int vt_jwe_encrypt_with(const json_t *recipient_jwk, EVP_PKEY *ephemeral, const 
                                    VT_JWE_MAX_PLAINTEXT);
         if ((e = recipient_key(recipient_jwk, &pub, d)) < 0)
                 return e;
+        const char *kty = json_string_value(json_object_get(recipient_jwk, "kty"));
+        if (!ephemeral && kty && strcmp(kty, "EC") == 0) {
+                /* the curve and the point from the JWK that recipient_key has just checked
+                 * (no asking the key for what the JWK says) */
+                const struct vt_jwk_curve *c = vt_jwk_curve_named(
+                        json_string_value(json_object_get(recipient_jwk, "crv")));
+                const json_t *xj = json_object_get(recipient_jwk, "x"),
+                             *yj = json_object_get(recipient_jwk, "y");
+                _cleanup_free_ uint8_t *x = NULL, *y = NULL;
+                size_t xl = 0, yl = 0;
+                if (!c || !json_is_string(xj) || !json_is_string(yj) ||
+                    vt_b64_decode(json_string_value(xj), json_string_length(xj), VT_B64_URL, c->n,
+                                  &x, &xl) < 0 ||
+                    vt_b64_decode(json_string_value(yj), json_string_length(yj), VT_B64_URL, c->n,
+                                  &y, &yl) < 0 ||
+                    xl != c->n || yl != c->n)
+                        return vt_diag_set(d, VT_E_UNSUPPORTED,
+                                           "jwe: recipient EC key not supported (P-256, P-521)");
+                return encrypt_fresh(c, x, y, cek, iv, plaintext, len, ret, d);
+        }
         return encrypt_to(pub, ephemeral, cek, iv, plaintext, len, ret, d);
 }
 

@@ -364,6 +364,13 @@ static void check_shape(EVP_PKEY *k, const json_t *jwe, size_t n)
         free(member_bytes(jwe, "ciphertext", &l));
         assert_int_equal(l, n);
         assert_int_equal(vt_json_dump(hdr, &hs), 0);
+        /* its bytes are vt_jwe_protected_serialize's for it (a new EC ephemeral key's header
+         * is written directly, not through it) */
+        _cleanup_free_ uint8_t *raw = member_bytes(jwe, "protected", &l);
+        _cleanup_free_ char *canon = NULL;
+        assert_int_equal(vt_jwe_protected_serialize(hdr, &canon), 0);
+        assert_int_equal(l, strlen(canon));
+        assert_memory_equal(raw, canon, l);
         if (ec) {
                 const char *crv = EVP_PKEY_get_bits(k) == 256 ? "P-256" : "P-521";
                 char want[128];
