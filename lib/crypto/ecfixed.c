@@ -194,8 +194,7 @@ static void slot_add_locked(const uint8_t *point, size_t len)
         cache.keys[victim] = k;
 }
 
-/* key_point fills seen with a P-384 key's encoded point; len 0 for other keys. */
-static void key_point(EVP_PKEY *key, struct vt_ecfix_key *seen)
+void vt_ecfix_key_of(EVP_PKEY *key, struct vt_ecfix_key *seen)
 {
         seen->len = 0;
         if (!key || vt_ec_curve_nid(key) != NID_secp384r1)
@@ -210,7 +209,13 @@ static void key_point(EVP_PKEY *key, struct vt_ecfix_key *seen)
 int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
                     const uint8_t *s, size_t n, struct vt_ecfix_key *seen)
 {
-        key_point(key, seen);
+        vt_ecfix_key_of(key, seen);
+        return vt_ecfix_verify_seen(seen, digest, dlen, r, s, n);
+}
+
+int vt_ecfix_verify_seen(const struct vt_ecfix_key *seen, const uint8_t *digest, size_t dlen,
+                         const uint8_t *r, const uint8_t *s, size_t n)
+{
         const uint8_t *point = seen->point;
         size_t len = seen->len;
         if (len == 0 || !digest || !r || !s || n == 0 || n > 66 || dlen == 0 || dlen > 64)

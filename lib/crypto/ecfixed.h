@@ -54,6 +54,15 @@ struct vt_ecfix_key {
 int vt_ecfix_verify(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
                     const uint8_t *s, size_t n, struct vt_ecfix_key *seen);
 
+/* vt_ecfix_key_of fills seen with key's encoded point if it is a P-384 key (len 0 for any
+ * other key): what vt_ecfix_verify looks at first, for a caller that keeps a key and
+ * verifies with it again and again (vt_ecfix_verify_seen). */
+void vt_ecfix_key_of(EVP_PKEY *key, struct vt_ecfix_key *seen);
+
+/* vt_ecfix_verify_seen is vt_ecfix_verify for the key vt_ecfix_key_of filled seen with. */
+int vt_ecfix_verify_seen(const struct vt_ecfix_key *seen, const uint8_t *digest, size_t dlen,
+                         const uint8_t *r, const uint8_t *s, size_t n);
+
 /* vt_ecfix_remember gives the key vt_ecfix_verify saw a slot, if it is a P-384 key (its
  * table is built by its next vt_ecfix_verify): call it after EVP_PKEY_verify found the
  * signature that vt_ecfix_verify passed on valid. Thread-safe. */

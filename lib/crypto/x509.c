@@ -229,10 +229,22 @@ int vt_x509_verify_pss384(X509 *x, EVP_PKEY *issuer_key)
 int vt_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
                        const uint8_t *s, size_t n)
 {
+        return vt_ecdsa_verify_rs_seen(key, NULL, digest, dlen, r, s, n);
+}
+
+int vt_ecdsa_verify_rs_seen(EVP_PKEY *key, const struct vt_ecfix_key *known, const uint8_t *digest,
+                            size_t dlen, const uint8_t *r, const uint8_t *s, size_t n)
+{
         /* a P-384 key verifying again: through its table (crypto/ecfixed.h); should that
          * fail for want of memory, EVP answers */
         struct vt_ecfix_key seen;
-        int fast = vt_ecfix_verify(key, digest, dlen, r, s, n, &seen);
+        int fast;
+        if (known) {
+                seen = *known;
+                fast = vt_ecfix_verify_seen(&seen, digest, dlen, r, s, n);
+        } else {
+                fast = vt_ecfix_verify(key, digest, dlen, r, s, n, &seen);
+        }
         if (fast == 0 || fast == VT_E_SIGNATURE)
                 return fast;
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;

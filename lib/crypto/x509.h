@@ -57,6 +57,13 @@ int vt_x509_verify_pss384(X509 *x, EVP_PKEY *issuer_key);
 int vt_ecdsa_verify_rs(EVP_PKEY *key, const uint8_t *digest, size_t dlen, const uint8_t *r,
                        const uint8_t *s, size_t n);
 
+/* vt_ecdsa_verify_rs_seen is vt_ecdsa_verify_rs with what vt_ecfix_key_of filled known with
+ * for key (crypto/ecfixed.h; NULL: looked at here), for a caller that keeps the key: its
+ * curve and point are not asked of the key at every verification. */
+struct vt_ecfix_key;
+int vt_ecdsa_verify_rs_seen(EVP_PKEY *key, const struct vt_ecfix_key *known, const uint8_t *digest,
+                            size_t dlen, const uint8_t *r, const uint8_t *s, size_t n);
+
 /* vt_ec_curve_nid returns the curve NID of an EC key, or NID_undef. */
 int vt_ec_curve_nid(EVP_PKEY *key);
 

@@ -18,6 +18,7 @@
 
 #include "collateral/kds.h"
 #include "crypto/digest.h"
+#include "crypto/ecfixed.h"
 #include "crypto/x509.h"
 #include "evidence/snp_internal.h"
 #include "util/file.h"
@@ -54,6 +55,7 @@ struct leaf_ext {
 struct leaf_entry {
         uint8_t key_hash[32]; /* SHA-256(SHA-256(leaf bytes) || SHA-256(chain bytes)) */
         EVP_PKEY *key;
+        struct vt_ecfix_key point; /* key's, for its verifications (vt_ecdsa_verify_rs_seen) */
         struct leaf_ext ext;
         enum vt_snp_product product;
         enum vt_snp_signer signer;
@@ -394,6 +396,7 @@ static int verify_chain(struct vt_snp_verifier *v, X509 *leaf, STACK_OF(X509) * 
                 ERR_clear_error();
                 return vt_diag_set(d, VT_E_CHAIN, "snp: leaf key is not EC P-384");
         }
+        vt_ecfix_key_of(le.key, &le.point);
         if ((e = parse_leaf_ext(leaf, &le.ext, d)) < 0)
                 goto fail;
 
@@ -903,7 +906,8 @@ int vt_snp_verify(struct vt_snp_verifier *v, const uint8_t *buf, size_t len,
                 e = VT_E_CRYPTO;
                 goto out;
         }
-        e = vt_ecdsa_verify_rs(le.key, digest, sizeof(digest), r.sig_r, r.sig_s, 48);
+        e = vt_ecdsa_verify_rs_seen(le.key, &le.point, digest, sizeof(digest), r.sig_r, r.sig_s,
+                                    48);
         if (e < 0) {
                 e = vt_diag_set(d, e,
                                 "snp: report signature (ECDSA P-384/SHA-384 over 0x000-0x29f) does "
