@@ -513,6 +513,37 @@ static void test_json_plain(void **state)
         }
         assert_true(vt_json_plain("", 0, true));
         assert_true(vt_json_plain("eyJhbGciOiJFUzI1NiJ9.e30.c2ln-_", 31, true));
+        /* every byte value at every place of texts of 1 to 24 bytes, the others plain (up
+         * to '~', the last plain byte, and down to ' ', the first): eight bytes at a time
+         * and one by one give the same answers */
+        for (size_t len = 1; len <= 24; len++)
+                for (size_t at = 0; at < len; at++)
+                        for (int c = 0; c < 256; c++) {
+                                char s[24];
+                                for (size_t i = 0; i < len; i++)
+                                        s[i] = (char)(i % 2 ? '~' : ' ');
+                                s[at] = (char)c;
+                                bool esc = c < 0x20 || c == '"' || c == '\\';
+                                assert_int_equal(vt_json_plain(s, len, false), !esc);
+                                assert_int_equal(vt_json_plain(s, len, true), !esc && c < 0x7f);
+                        }
+        /* random texts, several such bytes at once (a borrow between lanes) */
+        unsigned seed = 7;
+        for (int k = 0; k < 20000; k++) {
+                char s[40];
+                size_t len = (size_t)rand_r(&seed) % sizeof(s);
+                bool esc = false, high = false;
+                for (size_t i = 0; i < len; i++) {
+                        unsigned c = (unsigned)rand_r(&seed) % 8
+                                             ? 0x20 + (unsigned)rand_r(&seed) % 0x5f
+                                             : (unsigned)rand_r(&seed) % 256;
+                        s[i] = (char)c;
+                        esc = esc || c < 0x20 || c == '"' || c == '\\';
+                        high = high || c >= 0x7f;
+                }
+                assert_int_equal(vt_json_plain(s, len, false), !esc);
+                assert_int_equal(vt_json_plain(s, len, true), !esc && !high);
+        }
 }
 
 /* vt_json_bytes: every byte value read; the first element that is not a byte (of any other
