@@ -193,7 +193,7 @@ void vtd_admin_resource_delete(struct vtd *s, struct vtd_request *req, struct vt
         else if (e < 0)
                 store_error(req, res, &d);
         else if (admin_record(s, req, &p, "resource.delete", path, had ? before : NULL, NULL, res))
-                vtd_json_response(res, 200, json_pack("{s:s}", "deleted", path));
+                vtd_json_member_response(res, 200, "deleted", path);
 }
 
 void vtd_admin_resource_put(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
@@ -458,7 +458,7 @@ void vtd_admin_policy_put(struct vtd *s, struct vtd_request *req, struct vtd_res
         else if (vtd_sha256_tag(req->body, req->body_len, after),
                  admin_record(s, req, &p, "policy.set", path, had ? before : NULL, after, res)) {
                 snprintf(req->reason, sizeof(req->reason), "policy set for %s", path);
-                vtd_json_response(res, 200, json_pack("{s:s}", "policy", path));
+                vtd_json_member_response(res, 200, "policy", path);
         }
 }
 
@@ -583,7 +583,7 @@ void vtd_admin_refval_delete(struct vtd *s, struct vtd_request *req, struct vtd_
         else if (e < 0)
                 store_error(req, res, &d);
         else if (admin_record(s, req, &p, "refval.delete", id, had ? before : NULL, NULL, res))
-                vtd_json_response(res, 200, json_pack("{s:s}", "deleted", id));
+                vtd_json_member_response(res, 200, "deleted", id);
 }
 
 void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
@@ -624,7 +624,7 @@ void vtd_admin_refval_add(struct vtd *s, struct vtd_request *req, struct vtd_res
                  admin_record(s, req, &p, "refval.add", rid, had ? before : NULL, after, res)) {
                 snprintf(req->reason, sizeof(req->reason), "reference value %.64s set for %s", rid,
                          tee);
-                vtd_json_response(res, 200, json_pack("{s:s}", "id", rid));
+                vtd_json_member_response(res, 200, "id", rid);
         }
 }
 

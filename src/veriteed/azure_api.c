@@ -824,7 +824,7 @@ void vtd_azure_attest(struct vtd *s, struct vtd_request *req, struct vtd_respons
                 az_error(res, req, 500, "InternalError", "cannot sign the token");
                 goto out;
         }
-        vtd_json_response(res, 200, json_pack("{s:s}", "token", tok));
+        vtd_json_member_response(res, 200, "token", tok);
 out:
         vt_attest_result_done(&ver);
         az_req_done(&r);

@@ -683,7 +683,7 @@ static void release_key(struct vtd *s, struct vtd_request *req, const char *name
                 kv_error(res, req, 503, "ServiceUnavailable", "the ledger did not record it");
                 return;
         }
-        vtd_json_response(res, 200, json_pack("{s:s}", "value", jws));
+        vtd_json_member_response(res, 200, "value", jws);
         return;
 deny:;
         json_t *dentry = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", name, "decision", "denied",

@@ -231,7 +231,7 @@ static void route_healthz(struct vtd *s, struct vtd_request *req, struct vtd_res
 {
         (void)s;
         (void)req;
-        vtd_json_response(res, 200, json_pack("{s:s}", "status", "ok"));
+        vtd_json_member_response(res, 200, "status", "ok");
 }
 
 static void route_readyz(struct vtd *s, struct vtd_request *req, struct vtd_response *res)
@@ -243,7 +243,7 @@ static void route_readyz(struct vtd *s, struct vtd_request *req, struct vtd_resp
                          d.msg);
                 return;
         }
-        vtd_json_response(res, 200, json_pack("{s:s}", "status", "ready"));
+        vtd_json_member_response(res, 200, "status", "ready");
 }
 
 static void route_attest(struct vtd *s, struct vtd_request *req, struct vtd_response *res)

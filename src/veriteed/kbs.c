@@ -585,7 +585,7 @@ static void attest(struct vtd *s, struct vtd_request *req, const char *cookie,
                 if (ver.simulated)
                         snprintf(req->reason, sizeof(req->reason),
                                  "simulated evidence (veritee simulator root)");
-                vtd_json_response(res, 200, json_pack("{s:s}", "token", token));
+                vtd_json_member_response(res, 200, "token", token);
         } else if (!ok) {
                 (void)vt_store_session_claim(s->store, sess.id, ab.nonce, now, NULL);
         }

@@ -126,6 +126,33 @@ void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj)
         res->content_type = "application/json";
 }
 
+void vtd_json_member_response(struct vtd_response *res, unsigned status, const char *key,
+                              const char *value)
+{
+        size_t kl = strlen(key), vl = value ? strlen(value) : 0;
+        char *out = NULL;
+        if (value && vt_json_plain(key, kl, true) && vt_json_plain(value, vl, true) &&
+            (out = malloc(kl + vl + 8))) {
+                /* {"key":"value"}: what flat_text writes for the object */
+                char *o = out;
+                memcpy(o, "{\"", 2);
+                o += 2;
+                memcpy(o, key, kl);
+                o += kl;
+                memcpy(o, "\":\"", 3);
+                o += 3;
+                memcpy(o, value, vl);
+                o += vl;
+                memcpy(o, "\"}", 3); /* and the NUL */
+                free(res->body);
+                res->body = out;
+                res->status = status;
+                res->content_type = "application/json";
+                return;
+        }
+        vtd_json_response(res, status, value ? json_pack("{s:s}", key, value) : NULL);
+}
+
 const char *vtd_route_name(enum vtd_route r)
 {
         static const char *const names[_ROUTE_MAX] = {"/kbs/v0/auth",

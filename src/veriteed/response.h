@@ -96,6 +96,12 @@ void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned sta
  * jansson cannot write, is a 500 without a body. */
 void vtd_json_response(struct vtd_response *res, unsigned status, json_t *obj);
 
+/* vtd_json_member_response is vtd_json_response with {key: value} (value a string; NULL
+ * answers 500), written without building the object: the attest answer is one member of
+ * several kilobytes. */
+void vtd_json_member_response(struct vtd_response *res, unsigned status, const char *key,
+                              const char *value);
+
 /* vtd_log writes one structured log line to stderr. Thread-safe. */
 void vtd_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* vtd_logv: the same with a va_list (libmicrohttpd's messages come this way); a trailing

@@ -162,6 +162,23 @@ static void test_log_message_lines(void **state)
         }
 }
 
+/* A token's alphabet: what the responses write directly */
+static const char alpha[] = "ABCXYZabcxyz0189-_.~ !#$%&'()*+,/:;<=>?@[]^`{|}";
+
+/* member_text fills t (cap bytes) with a random key or value: half the time of alpha
+ * only, else random_text's text of every kind. */
+static void member_text(char *t, size_t cap)
+{
+        if (next() % 2) {
+                size_t n = next() % cap;
+                for (size_t c = 0; c < n; c++)
+                        t[c] = alpha[next() % (sizeof(alpha) - 1)];
+                t[n] = 0;
+        } else {
+                random_text(t, cap);
+        }
+}
+
 /* vtd_json_response writes an object of plain ASCII strings itself and leaves anything else
  * to jansson: either way the body is what json_dumps writes of the object (objects of zero to
  * three members, keys and values random texts of every kind or a token's alphabet, now and
@@ -169,25 +186,14 @@ static void test_log_message_lines(void **state)
 static void test_json_response_flat(void **state)
 {
         (void)state;
-        static const char alpha[] = "ABCXYZabcxyz0189-_.~ !#$%&'()*+,/:;<=>?@[]^`{|}";
         for (int i = 0; i < 3000; i++) {
                 json_t *obj = json_object();
                 size_t members = next() % 4;
                 bool built = true;
                 for (size_t m = 0; m < members && built; m++) {
                         char k[32], v[256];
-                        for (int f = 0; f < 2; f++) {
-                                char *t = f ? v : k;
-                                size_t cap = f ? sizeof(v) : sizeof(k);
-                                if (next() % 2) { /* a token's alphabet only: the direct path */
-                                        size_t n = next() % cap;
-                                        for (size_t c = 0; c < n; c++)
-                                                t[c] = alpha[next() % (sizeof(alpha) - 1)];
-                                        t[n] = 0;
-                                } else {
-                                        random_text(t, cap);
-                                }
-                        }
+                        member_text(k, sizeof(k));
+                        member_text(v, sizeof(v));
                         json_t *val = next() % 8 == 0 ? json_integer(i) : json_string(v);
                         built = val && json_object_set_new(obj, k, val) == 0;
                 }
@@ -220,12 +226,55 @@ static void test_json_response_flat(void **state)
         free(res.body);
 }
 
+/* vtd_json_member_response gives what vtd_json_response gives for json_pack("{s:s}", key,
+ * value): random keys and values, of a token's alphabet (written directly) and of every
+ * kind (left to jansson; no UTF-8: 500), a token of 64 KiB, and a NULL value (500). */
+static void test_json_member_response(void **state)
+{
+        (void)state;
+        for (int i = 0; i < 3000; i++) {
+                char k[32], v[512];
+                member_text(k, sizeof(k));
+                member_text(v, sizeof(v));
+                struct vtd_response a = {0}, b = {0};
+                vtd_json_response(&a, 201, json_pack("{s:s}", k, v));
+                vtd_json_member_response(&b, 201, k, v);
+                assert_int_equal(a.status, b.status);
+                if (a.body) {
+                        assert_non_null(b.body);
+                        assert_string_equal(a.body, b.body);
+                        assert_string_equal(b.content_type, "application/json");
+                } else {
+                        assert_null(b.body);
+                }
+                free(a.body);
+                free(b.body);
+        }
+        size_t n = 64 * 1024;
+        char *tok = malloc(n + 1);
+        assert_non_null(tok);
+        for (size_t c = 0; c < n; c++)
+                tok[c] = alpha[c % 14];
+        tok[n] = 0;
+        struct vtd_response a = {0}, b = {0}, c = {0};
+        vtd_json_response(&a, 200, json_pack("{s:s}", "token", tok));
+        vtd_json_member_response(&b, 200, "token", tok);
+        assert_string_equal(a.body, b.body);
+        vtd_json_member_response(&c, 200, "token", NULL);
+        assert_int_equal(c.status, 500);
+        assert_null(c.body);
+        free(a.body);
+        free(b.body);
+        free(tok);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_log_request_lines),
                 cmocka_unit_test(test_log_message_lines),
                 cmocka_unit_test(test_json_response_flat),
+                cmocka_unit_test(test_json_member_response),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
