@@ -354,8 +354,6 @@ int vt_jwe_protected_serialize(const json_t *hdr, char **ret)
         return 0;
 }
 
-/* encrypt_to builds the JWE for pub; eph is the ephemeral EC key pair, or NULL to
- * generate one. */
 static int seal(const char *hdr_json, const uint8_t *ek, size_t ek_len, const uint8_t cek[32],
                 const uint8_t iv[12], const uint8_t *pt, size_t len, json_t **ret,
                 struct vt_diag *d);
