@@ -389,6 +389,18 @@ static int step_row(struct vt_sqlite *s, sqlite3_stmt *st, const char *what)
         return rc == SQLITE_DONE ? VT_E_NOTFOUND : store_fail(s, NULL, what);
 }
 
+/* row_by_key runs a kept statement (prepare_reused: the caller's *st, reset by its
+ * _cleanup_reset_) that reads at most one row by the text key ?1: step_row's answer */
+static int row_by_key(struct vt_sqlite *s, const char *sql, const char *key, const char *what,
+                      sqlite3_stmt **st)
+{
+        int r = prepare_reused(s, sql, st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(*st, 1, key, -1, SQLITE_STATIC);
+        return step_row(s, *st, what);
+}
+
 static int step_done(struct vt_sqlite *s, sqlite3_stmt *st, const char *what, struct vt_diag *d)
 {
         if (sqlite3_step(st) != SQLITE_DONE)
@@ -823,15 +835,11 @@ static int copy_text(sqlite3_stmt *st, int col, char *dst, size_t n)
 static int session_get_locked(struct vt_sqlite *s, const char *id, struct vt_session *ret)
 {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r = prepare_reused(
-                s,
-                "SELECT id, tee, nonce, created, expires, state, client FROM sessions "
-                "WHERE id = ?1",
-                &st);
+        int r = row_by_key(s,
+                           "SELECT id, tee, nonce, created, expires, state, client FROM sessions "
+                           "WHERE id = ?1",
+                           id, "read session", &st);
         if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        if ((r = step_row(s, st, "read")) < 0)
                 return r;
 
         struct vt_session out = {0};
@@ -875,7 +883,7 @@ static int claim_classify(struct vt_sqlite *s, const char *id, const char *nonce
                 return r;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, nonce, -1, SQLITE_STATIC);
-        if ((r = step_row(s, st, "read")) < 0)
+        if ((r = step_row(s, st, "read the claimed session")) < 0)
                 return r;
         if (sqlite3_column_int64(st, 1) <= now)
                 return VT_E_EXPIRED;
@@ -1025,11 +1033,9 @@ static int sq_session_set_attested(struct vt_store *base, const char *id, const 
 static int session_get_claims_locked(struct vt_sqlite *s, const char *id, int64_t now, char **ret)
 {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r = prepare_reused(s, "SELECT claims, expires FROM sessions WHERE id = ?1", &st);
+        int r = row_by_key(s, "SELECT claims, expires FROM sessions WHERE id = ?1", id,
+                           "read session claims", &st);
         if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        if ((r = step_row(s, st, "read session claims")) < 0)
                 return r;
         if (sqlite3_column_int64(st, 1) <= now)
                 return VT_E_EXPIRED;
@@ -1490,12 +1496,10 @@ static int resource_get_locked(struct vt_sqlite *s, const char *path, char kek_i
                                uint8_t **wdek, size_t *wdek_len, uint8_t **ct, size_t *ct_len)
 {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r = prepare_reused(
-                s, "SELECT kek_id, wrapped_dek, ciphertext FROM resources WHERE path = ?1", &st);
+        int r = row_by_key(s,
+                           "SELECT kek_id, wrapped_dek, ciphertext FROM resources WHERE path = ?1",
+                           path, "read resource", &st);
         if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-        if ((r = step_row(s, st, "read")) < 0)
                 return r;
         return resource_row(st, kek_id, wdek, wdek_len, ct, ct_len);
 }
@@ -1507,15 +1511,12 @@ static int release_get_locked(struct vt_sqlite *s, const char *path, char kek_id
                               char **ret_policy)
 {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r = prepare_reused(s,
-                               "SELECT r.kek_id, r.wrapped_dek, r.ciphertext, p.policy "
-                               "FROM resources r LEFT JOIN policies p ON p.path = r.path "
-                               "WHERE r.path = ?1",
-                               &st);
+        int r = row_by_key(s,
+                           "SELECT r.kek_id, r.wrapped_dek, r.ciphertext, p.policy "
+                           "FROM resources r LEFT JOIN policies p ON p.path = r.path "
+                           "WHERE r.path = ?1",
+                           path, "read resource and policy", &st);
         if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-        if ((r = step_row(s, st, "read")) < 0)
                 return r;
         _cleanup_free_ char *policy = NULL;
         if (sqlite3_column_type(st, 3) != SQLITE_NULL && (r = text_dup(st, 3, &policy)) < 0)
@@ -1941,11 +1942,9 @@ static int sq_policy_set(struct vt_store *base, const char *path, const char *js
 static int policy_get_locked(struct vt_sqlite *s, const char *path, char **ret_json)
 {
         _cleanup_reset_ sqlite3_stmt *st = NULL;
-        int r = prepare_reused(s, "SELECT policy FROM policies WHERE path = ?1", &st);
+        int r = row_by_key(s, "SELECT policy FROM policies WHERE path = ?1", path, "read policy",
+                           &st);
         if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-        if ((r = step_row(s, st, "read")) < 0)
                 return r;
         return text_dup(st, 0, ret_json);
 }
