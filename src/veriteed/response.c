@@ -72,6 +72,20 @@ void vtd_problem(struct vtd_response *res, struct vtd_request *req, unsigned sta
         res->content_type = "application/problem+json";
 }
 
+/* put_member writes "k":"v" at o (a plain key and value: no escape) and returns the end */
+static char *put_member(char *o, const char *k, size_t kl, const char *v, size_t vl)
+{
+        *o++ = '"';
+        memcpy(o, k, kl);
+        o += kl;
+        memcpy(o, "\":\"", 3);
+        o += 3;
+        memcpy(o, v, vl);
+        o += vl;
+        *o++ = '"';
+        return o;
+}
+
 /* flat_text: obj written as json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) writes it, when it
  * is an object of strings that all need no escape and are printable ASCII (a token, a nonce,
  * a problem's type and detail, most answers): one pass over each text, where jansson's
@@ -101,14 +115,7 @@ static char *flat_text(const json_t *obj)
                        vl = json_string_length(v);
                 if (o > out + 1)
                         *o++ = ',';
-                *o++ = '"';
-                memcpy(o, k, kl);
-                o += kl;
-                memcpy(o, "\":\"", 3);
-                o += 3;
-                memcpy(o, json_string_value(v), vl);
-                o += vl;
-                *o++ = '"';
+                o = put_member(o, k, kl, json_string_value(v), vl);
         }
         *o++ = '}';
         *o = 0;
@@ -135,15 +142,9 @@ void vtd_json_member_response(struct vtd_response *res, unsigned status, const c
             (out = malloc(kl + vl + 8))) {
                 /* {"key":"value"}: what flat_text writes for the object */
                 char *o = out;
-                memcpy(o, "{\"", 2);
-                o += 2;
-                memcpy(o, key, kl);
-                o += kl;
-                memcpy(o, "\":\"", 3);
-                o += 3;
-                memcpy(o, value, vl);
-                o += vl;
-                memcpy(o, "\"}", 3); /* and the NUL */
+                *o++ = '{';
+                o = put_member(o, key, kl, value, vl);
+                memcpy(o, "}", 2); /* and the NUL */
                 free(res->body);
                 res->body = out;
                 res->status = status;
