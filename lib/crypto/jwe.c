@@ -517,8 +517,9 @@ int vt_jwe_encrypt_with(const json_t *recipient_jwk, EVP_PKEY *ephemeral, const 
                     vt_b64_decode(json_string_value(yj), json_string_length(yj), VT_B64_URL, c->n,
                                   &y, &yl) < 0 ||
                     xl != c->n || yl != c->n)
-                        return vt_diag_set(d, VT_E_UNSUPPORTED,
-                                           "jwe: recipient EC key not supported (P-256, P-521)");
+                        return vt_diag_set(d, VT_E_FORMAT,
+                                           "jwe: the recipient JWK's crv, x or y did not read "
+                                           "back after its check");
                 return encrypt_fresh(c, x, y, cek, iv, plaintext, len, ret, d);
         }
         return encrypt_to(pub, ephemeral, cek, iv, plaintext, len, ret, d);
